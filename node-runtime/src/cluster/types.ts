@@ -1,0 +1,85 @@
+// The cluster's shared vocabulary: members of the cluster map, bucket settings of the bucket
+// registry, cluster-wide settings, and the ClusterView through which the data path sees them.
+// Roots hold the authoritative (CRDT-merged) copies; every node caches them (see DESIGN.md).
+import type { ChunkReplica, MetaReplica } from '../data/replicas.ts';
+
+export type MemberState = 'joining' | 'active' | 'draining' | 'drained' | 'down';
+export type Role = 'root' | 'node';
+
+export interface Member {
+  id: string;            // stable node id, kept in the data dir
+  name: string;          // human name, e.g. the pod name "nodes-2"
+  roles: Role[];         // a process may be both (single-process clusters)
+  api: string;           // file API base URL, e.g. http://127.0.0.2:9000
+  cluster: string;       // cluster port base URL, e.g. http://127.0.0.2:9100
+  zone: string;          // failure domain; '' when unset
+  weight: number;        // capacity weight for placement (> 0)
+  state: MemberState;
+  capacityBytes: number;
+  usedBytes: number;
+  lastHeartbeat: number; // ms since epoch, as seen by the root that wrote the entry
+}
+
+export type BucketAccess = 'private' | 'public-read';
+
+export interface BucketSettings {
+  name: string;
+  createdAt: string;     // ISO time
+  owner: string;         // access key id of the creator
+  replicas: number;      // R for this bucket
+  access: BucketAccess;
+  quotaBytes?: number;
+  quotaObjects?: number;
+  deleted?: boolean;     // tombstone in the registry (LWW map entries are never physically removed at once)
+}
+
+export interface AccessKey {
+  accessKeyId: string;
+  secretAccessKey: string;
+  name?: string;
+  buckets?: string[];    // undefined = all buckets (admin key)
+  deleted?: boolean;
+}
+
+export interface ClusterSettings {
+  chunkSize: number;           // bytes, default 4 MiB
+  inlineMax: number;           // bodies up to this size are stored inline in metadata, default 64 KiB
+  defaultReplicas: number;     // R for new buckets
+  failureTimeoutMs: number;    // heartbeat silence before a member is `down`
+  repairBandwidthBytes: number; // per-node repair bandwidth limit (bytes/s), 0 = unlimited
+  repairConcurrency: number;
+  gcGraceMs: number;           // grace before unreferenced chunks are deleted
+  region: string;
+}
+
+export const defaultSettings: ClusterSettings = {
+  chunkSize: 4 * 1024 * 1024,
+  inlineMax: 64 * 1024,
+  defaultReplicas: 1,
+  failureTimeoutMs: 30_000,
+  repairBandwidthBytes: 0,
+  repairConcurrency: 4,
+  gcGraceMs: 10 * 60_000,
+  region: 'us-east-1',
+};
+
+/**
+ * What the data path (data/) needs from the cluster layer: the cached cluster map and bucket
+ * registry, and a replica handle for any member (local calls for self, RPC for others).
+ * A single-process cluster is just a view with one member.
+ */
+export interface ClusterView {
+  readonly selfId: string;
+  settings(): ClusterSettings;
+  members(): Member[];
+  member(id: string): Member | undefined;
+  bucket(name: string): BucketSettings | undefined;
+  buckets(): BucketSettings[];
+  putBucket(settings: BucketSettings): Promise<void>;   // create/update in the registry (via roots)
+  removeBucket(name: string): Promise<void>;            // tombstone in the registry
+  accessKey(accessKeyId: string): AccessKey | undefined;
+  chunkReplica(memberId: string): ChunkReplica;
+  metaReplica(memberId: string): MetaReplica;
+  /** Called whenever the map or registry changes (repair and caches listen). */
+  onChange(listener: () => void): () => void;
+}

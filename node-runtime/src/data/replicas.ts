@@ -1,0 +1,41 @@
+// The internal chunk and metadata interfaces: what one member offers the coordinators. The local
+// member implements them directly over its stores; other members through internal RPC with the
+// same signatures, so the coordinators never know whether data is local.
+import type { Readable } from 'node:stream';
+import type { ObjectVersion, MultipartUpload, PartRecord } from './types.ts';
+
+export interface ChunkReplica {
+  readonly memberId: string;
+  /** Store a chunk; the receiver verifies sha256(body) === id and makes it durable before resolving. Idempotent. */
+  putChunk(id: string, body: Buffer | Readable, size: number, signal?: AbortSignal): Promise<void>;
+  /** A verified stream of the chunk (or of [start, end] inclusive). Rejects with NotFound if absent. */
+  getChunk(id: string, range?: { start: number; end: number }, signal?: AbortSignal): Promise<Readable>;
+  /** Which of these chunks the member holds. */
+  hasChunks(ids: string[]): Promise<boolean[]>;
+  deleteChunk(id: string): Promise<void>;
+}
+
+export interface ListVersionsOptions {
+  prefix?: string;
+  startAfter?: string;     // exclusive, by key
+  limit: number;           // maximum number of versions returned (tombstones included)
+}
+
+export interface MetaReplica {
+  readonly memberId: string;
+  /** Merge a version: kept only if newer than what is stored (timestamp, then writer id). Returns the winner. */
+  putVersion(v: ObjectVersion): Promise<ObjectVersion>;
+  getVersion(bucket: string, key: string): Promise<ObjectVersion | undefined>;
+  /** Latest version per key in key order, tombstones included (the coordinator merges replicas). */
+  listVersions(bucket: string, opts: ListVersionsOptions): Promise<ObjectVersion[]>;
+  /** Number of live objects and bytes in a bucket partition (for quotas, status and BucketNotEmpty). */
+  bucketUsage(bucket: string): Promise<{ objects: number; bytes: number }>;
+
+  putUpload(u: MultipartUpload): Promise<void>;
+  getUpload(bucket: string, uploadId: string): Promise<MultipartUpload | undefined>;
+  listUploads(bucket: string, opts: { prefix?: string; keyMarker?: string; uploadIdMarker?: string; limit: number }): Promise<MultipartUpload[]>;
+  putPart(bucket: string, uploadId: string, part: PartRecord): Promise<void>;
+  listParts(bucket: string, uploadId: string): Promise<PartRecord[]>;
+  /** Remove an upload and its part records (after completion or abort). */
+  deleteUpload(bucket: string, uploadId: string): Promise<void>;
+}
