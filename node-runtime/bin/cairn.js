@@ -1,4 +1,10 @@
 #!/usr/bin/env node
-// The `cairn` command: one process, role root or node (see node-runtime/src/cli/main.ts).
-// Node >= 24 strips TypeScript types natively, so the sources run as they are.
-await import('../src/cli/main.ts');
+// The `cairn` command of the one Cairn image: `cairn operator ...` runs the Kubernetes operator,
+// anything else the node runtime (`cairn server`, `cairn status`, ...). Node >= 24 strips
+// TypeScript types natively, so the sources run as they are, with no build step.
+if (process.argv[2] === 'operator') {
+  const { runOperator } = await import('../../operator/src/main.ts');
+  await runOperator(process.argv.slice(3));
+} else {
+  await import('../src/cli/main.ts');
+}

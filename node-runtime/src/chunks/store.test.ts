@@ -1,0 +1,100 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, rm, writeFile, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { ChunkStore } from './store.ts';
+import { isChunkError } from './errors.ts';
+
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+let dir = '';
+
+test.before.each(async () => { dir = await mkdtemp(join(tmpdir(), 'cairn-chunks-')); });
+test.after.each(async () => { await rm(dir, { recursive: true, force: true }); });
+
+test('put/get round trip, idempotent put, used bytes and ids', async () => {
+  const s = await ChunkStore.open(dir);
+  const a = randomBytes(5000), b = randomBytes(100);
+  await s.put(sha(a), a, a.length);
+  await s.put(sha(a), a, a.length);
+  await s.put(sha(b), Readable.from([b.subarray(0, 30), b.subarray(30)]), b.length);
+  assert.ok((await s.get(sha(a))).equals(a));
+  assert.ok((await s.get(sha(b))).equals(b));
+  assert.is(s.usedBytes(), 5100);
+  assert.is(s.chunkCount(), 2);
+  const ids: string[] = [];
+  for await (const id of s.ids()) ids.push(id);
+  assert.equal(ids.sort(), [sha(a), sha(b)].sort());
+  assert.ok(await s.has(sha(a)));
+  // Files are where the layout says, and nothing is left in tmp.
+  assert.ok((await readdir(join(dir, 'chunks', sha(a).slice(0, 2)))).includes(sha(a)));
+  assert.equal(await readdir(join(dir, 'tmp')), []);
+});
+
+test('wrong hash or size is rejected and nothing is stored', async () => {
+  const s = await ChunkStore.open(dir);
+  const a = randomBytes(100);
+  const wrong = sha(Buffer.from('other'));
+  for (const body of [a, Readable.from([a])]) {
+    try { await s.put(wrong, body, a.length); assert.unreachable(); } catch (e) { assert.ok(isChunkError(e, 'ChunkHashMismatch'), String(e)); }
+  }
+  try { await s.put(sha(a), Readable.from([a]), 50); assert.unreachable(); } catch (e) { assert.ok(isChunkError(e, 'ChunkSizeMismatch'), String(e)); }
+  assert.not.ok(await s.has(wrong));
+  assert.not.ok(await s.has(sha(a)));
+  assert.equal(await readdir(join(dir, 'tmp')), []);
+  assert.is(s.usedBytes(), 0);
+});
+
+test('invalid ids never reach the file system', async () => {
+  const s = await ChunkStore.open(dir);
+  for (const id of ['../../etc/passwd', 'AB'.repeat(32), '']) {
+    try { await s.get(id); assert.unreachable(); } catch (e) { assert.ok(isChunkError(e, 'InvalidChunkId'), String(e)); }
+  }
+});
+
+test('missing and corrupt chunks are distinct errors; a put repairs a corrupt copy', async () => {
+  const s = await ChunkStore.open(dir);
+  const a = randomBytes(1000);
+  try { await s.get(sha(a)); assert.unreachable(); } catch (e) { assert.ok(isChunkError(e, 'ChunkNotFound')); }
+  await s.put(sha(a), a, a.length);
+  const flipped = Buffer.from(a); flipped[500] ^= 1;
+  await writeFile(s.path(sha(a)), flipped);
+  try { await s.read(sha(a), { start: 0, end: 9 }); assert.unreachable(); } catch (e) { assert.ok(isChunkError(e, 'ChunkCorrupt')); }
+  await s.put(sha(a), a, a.length);
+  assert.ok((await s.read(sha(a), { start: 10, end: 19 })).equals(a.subarray(10, 20)));
+});
+
+test('delete; stale temp files are removed at open; counts survive reopen', async () => {
+  let s = await ChunkStore.open(dir);
+  const a = randomBytes(10), b = randomBytes(20);
+  await s.put(sha(a), a, 10);
+  await s.put(sha(b), b, 20);
+  await s.delete(sha(a));
+  await s.delete(sha(a));
+  assert.not.ok(await s.has(sha(a)));
+  await mkdir(join(dir, 'tmp'), { recursive: true });
+  await writeFile(join(dir, 'tmp', 'leftover'), 'half a chunk');
+  s = await ChunkStore.open(dir);
+  assert.equal(await readdir(join(dir, 'tmp')), []);
+  assert.is(s.usedBytes(), 20);
+  assert.is(s.chunkCount(), 1);
+  assert.ok((await s.capacityBytes()) > 0);
+});
+
+test('aborted streaming put leaves nothing', async () => {
+  const s = await ChunkStore.open(dir);
+  const ac = new AbortController();
+  const a = randomBytes(100);
+  const body = new Readable({ read() {} });
+  const p = s.put(sha(a), body, 100, ac.signal);
+  body.push(a.subarray(0, 50));
+  await new Promise((r) => setImmediate(r));
+  body.destroy(new Error('client went away'));
+  try { await p; assert.unreachable(); } catch (e) { assert.match(String(e), /went away/); }
+  assert.not.ok(await s.has(sha(a)));
+  assert.equal(await readdir(join(dir, 'tmp')), []);
+});
+
+test.run();

@@ -1,0 +1,192 @@
+// The content-addressed chunk store on one member's disk. A chunk lives at
+// `<data>/chunks/<id[0..2]>/<id>` where id = hex SHA-256 of its bytes, so a file's name proves
+// what it must contain: every write is verified before it becomes visible and every read before
+// a byte leaves. Writes go to `<data>/tmp`, are fsynced, renamed into place and the directory is
+// fsynced, so after a crash a chunk is either whole or absent; leftover temp files are removed at open.
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, open, readdir, readFile, rename, rm, stat, statfs, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { ChunkError, assertChunkId } from './errors.ts';
+import { logger } from '../util/log.ts';
+
+const log = logger('chunks');
+
+export class ChunkStore {
+  readonly dir: string;
+  private readonly chunksDir: string;
+  private readonly tmpDir: string;
+  private used = 0;
+  private count = 0;
+
+  private constructor(dataDir: string) {
+    this.dir = dataDir;
+    this.chunksDir = join(dataDir, 'chunks');
+    this.tmpDir = join(dataDir, 'tmp');
+  }
+
+  /** Open (creating) the store under `dataDir`, remove stale temp files and count what is stored. */
+  static async open(dataDir: string): Promise<ChunkStore> {
+    const s = new ChunkStore(dataDir);
+    await mkdir(s.chunksDir, { recursive: true });
+    await rm(s.tmpDir, { recursive: true, force: true });
+    await mkdir(s.tmpDir, { recursive: true });
+    for await (const id of s.ids()) {
+      const st = await stat(s.path(id)).catch(() => undefined);
+      if (st) { s.used += st.size; s.count++; }
+    }
+    log.debug({ dir: dataDir, chunks: s.count, bytes: s.used }, 'chunk store open');
+    return s;
+  }
+
+  path(id: string): string {
+    assertChunkId(id);
+    return join(this.chunksDir, id.slice(0, 2), id);
+  }
+
+  /** Bytes of chunk data stored (tracked since open). */
+  usedBytes(): number { return this.used; }
+  chunkCount(): number { return this.count; }
+
+  /** Total size of the file system holding the store. */
+  async capacityBytes(): Promise<number> {
+    const s = await statfs(this.dir);
+    return s.blocks * s.bsize;
+  }
+
+  /**
+   * Store a chunk durably. The bytes must hash to `id` and be `size` long (ChunkHashMismatch /
+   * ChunkSizeMismatch otherwise, nothing stored). Idempotent: an existing, intact copy is kept; a
+   * corrupt one is replaced.
+   */
+  async put(id: string, body: Buffer | Readable, size: number, signal?: AbortSignal): Promise<void> {
+    if (Buffer.isBuffer(body)) {
+      assertChunkId(id);
+      signal?.throwIfAborted();
+      checkBytes(id, size, body.length, sha256(body));
+      if (await this.intact(id)) return;
+      await this.install(id, async (fd) => { await fd.write(body, 0, body.length); return body.length; });
+      return;
+    }
+    // The stream's errors are observed from now on (the iterator below rethrows them); it is not
+    // checked against an existing copy (the atomic rename makes re-storing one harmless).
+    body.on('error', () => {});
+    try {
+      assertChunkId(id);
+      signal?.throwIfAborted();
+    } catch (e) { body.destroy(); throw e; }
+    await this.install(id, async (fd) => {
+      const h = createHash('sha256');
+      let n = 0;
+      for await (const piece of body) {
+        signal?.throwIfAborted();
+        const b = Buffer.isBuffer(piece) ? piece : Buffer.from(piece);
+        h.update(b);
+        n += b.length;
+        if (n > size) throw new ChunkError('ChunkSizeMismatch', id, `chunk ${id} longer than declared ${size} bytes`);
+        await fd.write(b, 0, b.length);
+      }
+      checkBytes(id, size, n, h.digest('hex'));
+      return n;
+    }).catch((e) => { body.destroy(); throw e; });
+  }
+
+  /** The whole chunk, verified (ChunkNotFound / ChunkCorrupt). */
+  async get(id: string): Promise<Buffer> {
+    let data: Buffer;
+    try {
+      data = await readFile(this.path(id));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new ChunkError('ChunkNotFound', id, `chunk ${id} not found`);
+      throw e;
+    }
+    if (sha256(data) !== id) {
+      log.error({ chunk: id, size: data.length }, 'corrupt chunk on disk');
+      throw new ChunkError('ChunkCorrupt', id, `chunk ${id} is corrupt on disk`);
+    }
+    return data;
+  }
+
+  /** [start, end] inclusive of the chunk; the whole chunk is verified before the slice is served. */
+  async read(id: string, range?: { start: number; end: number }): Promise<Buffer> {
+    const data = await this.get(id);
+    if (!range) return data;
+    if (range.start < 0 || range.end < range.start || range.end >= data.length) throw new RangeError(`range ${range.start}-${range.end} outside chunk of ${data.length} bytes`);
+    return data.subarray(range.start, range.end + 1);
+  }
+
+  async has(id: string): Promise<boolean> {
+    return (await stat(this.path(id)).catch(() => undefined)) !== undefined;
+  }
+
+  async delete(id: string): Promise<void> {
+    const p = this.path(id);
+    const st = await stat(p).catch(() => undefined);
+    if (!st) return;
+    try {
+      await unlink(p);
+      this.used -= st.size;
+      this.count--;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+  }
+
+  /** Every stored chunk id (directory order). */
+  async *ids(): AsyncGenerator<string> {
+    for (const prefix of (await readdir(this.chunksDir)).sort()) {
+      if (!/^[0-9a-f]{2}$/.test(prefix)) continue;
+      for (const name of await readdir(join(this.chunksDir, prefix))) {
+        if (/^[0-9a-f]{64}$/.test(name) && name.startsWith(prefix)) yield name;
+      }
+    }
+  }
+
+  /** True when a copy exists and verifies; a corrupt copy counts as absent (it will be replaced). */
+  private async intact(id: string): Promise<boolean> {
+    try { await this.get(id); return true; } catch { return false; }
+  }
+
+  /** Write via a temp file, fsync, rename into place, fsync the directory. */
+  private async install(id: string, write: (fd: import('node:fs/promises').FileHandle) => Promise<number>): Promise<void> {
+    const tmp = join(this.tmpDir, `${id}.${randomBytes(6).toString('hex')}`);
+    const fd = await open(tmp, 'w', 0o600);
+    let size: number;
+    try {
+      size = await write(fd);
+      await fd.sync();
+    } catch (e) {
+      await fd.close().catch(() => {});
+      await unlink(tmp).catch(() => {});
+      throw e;
+    }
+    await fd.close();
+    const dir = join(this.chunksDir, id.slice(0, 2));
+    const final = join(dir, id);
+    const previous = await stat(final).catch(() => undefined);
+    try {
+      await mkdir(dir, { recursive: true });
+      await rename(tmp, final);
+    } catch (e) {
+      await unlink(tmp).catch(() => {});
+      throw e;
+    }
+    await syncDir(dir);
+    if (previous) this.used -= previous.size; else this.count++;
+    this.used += size;
+  }
+}
+
+function sha256(b: Buffer): string {
+  return createHash('sha256').update(b).digest('hex');
+}
+
+function checkBytes(id: string, want: number, got: number, hash: string): void {
+  if (got !== want) throw new ChunkError('ChunkSizeMismatch', id, `chunk ${id}: got ${got} bytes, declared ${want}`);
+  if (hash !== id) throw new ChunkError('ChunkHashMismatch', id, `chunk bytes hash to ${hash}, not ${id}`);
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const fd = await open(dir, 'r');
+  try { await fd.sync(); } finally { await fd.close(); }
+}
