@@ -1,0 +1,79 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { Member, MemberState } from '../cluster/types.ts';
+import { replicasFor } from '../cluster/placement.ts';
+import { planItem, planAll, summarize } from './plan.ts';
+
+const member = (i: number, state: MemberState = 'active', zone = ''): Member => ({
+  id: `id-${i}`, name: `node-${i}`, roles: ['node'], api: '', cluster: '', zone, weight: 1, state,
+  capacityBytes: 1e12, usedBytes: 0, lastHeartbeat: 0,
+});
+
+test('an item at its desired holders needs nothing', () => {
+  const members = [1, 2, 3, 4].map((i) => member(i));
+  const desired = replicasFor('chunk-a', members, 2).map((m) => m.id);
+  const p = planItem({ id: 'chunk-a', size: 10, r: 2, holders: desired }, members);
+  assert.equal(p.copyTo, []);
+  assert.equal(p.drop, []);
+  assert.is(p.underReplicated, false);
+  assert.is(p.misplaced, false);
+});
+
+test('a down holder is replaced from the live copy; its copy is not dropped while down', () => {
+  const members = [1, 2, 3, 4].map((i) => member(i));
+  const [a, b] = replicasFor('chunk-b', members, 2);
+  members.find((m) => m.id === a!.id)!.state = 'down';
+  const p = planItem({ id: 'chunk-b', size: 10, r: 2, holders: [a!.id, b!.id] }, members);
+  assert.is(p.source, b!.id);
+  assert.is(p.copyTo.length, 1);
+  assert.not.ok(p.copyTo.includes(a!.id));
+  assert.equal(p.drop, []);
+  assert.ok(p.underReplicated);
+});
+
+test('a surplus copy is dropped only after every desired holder has the item', () => {
+  const members = [1, 2, 3, 4, 5].map((i) => member(i));
+  const desired = replicasFor('chunk-c', members, 2).map((m) => m.id);
+  const extra = members.map((m) => m.id).find((id) => !desired.includes(id))!;
+  const partial = planItem({ id: 'chunk-c', size: 1, r: 2, holders: [desired[0]!, extra] }, members);
+  assert.equal(partial.drop, [], 'must keep the surplus copy until the desired holder confirmed');
+  assert.equal(partial.copyTo, [desired[1]]);
+  const full = planItem({ id: 'chunk-c', size: 1, r: 2, holders: [...desired, extra] }, members);
+  assert.equal(full.drop, [extra]);
+  assert.ok(full.misplaced);
+});
+
+test('a draining holder stays a source, gets no copy, and is dropped last', () => {
+  const members = [1, 2, 3].map((i) => member(i));
+  const [a] = replicasFor('chunk-d', members, 1);
+  members.find((m) => m.id === a!.id)!.state = 'draining';
+  const p = planItem({ id: 'chunk-d', size: 5, r: 1, holders: [a!.id] }, members);
+  assert.is(p.source, a!.id);
+  assert.is(p.copyTo.length, 1);
+  assert.is.not(p.copyTo[0], a!.id);
+  assert.equal(p.drop, []);
+});
+
+test('an item with no live holder has no source and no copies planned', () => {
+  const members = [member(1, 'down'), member(2), member(3)];
+  const p = planItem({ id: 'x', size: 5, r: 2, holders: ['id-1'] }, members);
+  assert.is(p.source, undefined);
+  assert.equal(p.copyTo, []);
+  assert.ok(p.underReplicated);
+});
+
+test('planAll orders the most endangered first and summarize counts bytes', () => {
+  const members = [1, 2, 3, 4].map((i) => member(i));
+  const d1 = replicasFor('one', members, 3).map((m) => m.id);
+  const d2 = replicasFor('two', members, 3).map((m) => m.id);
+  const plans = planAll([
+    { id: 'two', size: 100, r: 3, holders: d2.slice(0, 2) },
+    { id: 'one', size: 10, r: 3, holders: d1.slice(0, 1) },
+  ], members);
+  assert.equal(plans.map((p) => p.id), ['one', 'two']);
+  const s = summarize(plans);
+  assert.is(s.underReplicated, 2);
+  assert.is(s.bytesRemaining, 10 * 2 + 100 * 1);
+});
+
+test.run();
