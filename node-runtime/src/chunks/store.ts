@@ -65,7 +65,11 @@ export class ChunkStore {
       signal?.throwIfAborted();
       checkBytes(id, size, body.length, sha256(body));
       if (await this.intact(id)) return;
-      await this.install(id, async (fd) => { await fd.write(body, 0, body.length); return body.length; });
+      await this.install(id, async (fd) => {
+        await fd.write(body, 0, body.length);
+        signal?.throwIfAborted();  // the writer gave up: do not make the chunk visible
+        return body.length;
+      });
       return;
     }
     // The stream's errors are observed from now on (the iterator below rethrows them); it is not
@@ -165,7 +169,8 @@ export class ChunkStore {
     const final = join(dir, id);
     const previous = await stat(final).catch(() => undefined);
     try {
-      await mkdir(dir, { recursive: true });
+      // A new prefix directory must itself be durable in its parent, or a power loss could drop it.
+      if (await mkdir(dir, { recursive: true })) await syncDir(this.chunksDir);
       await rename(tmp, final);
     } catch (e) {
       await unlink(tmp).catch(() => {});

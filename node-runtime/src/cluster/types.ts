@@ -18,6 +18,7 @@ export interface Member {
   capacityBytes: number;
   usedBytes: number;
   lastHeartbeat: number; // ms since epoch, as seen by the root that wrote the entry
+  chunks?: number;       // chunks stored, as last reported in a heartbeat
 }
 
 export type BucketAccess = 'private' | 'public-read';

@@ -1,20 +1,55 @@
-// The S3 file API: an express app, thin over the ObjectService (data/types.ts).
-import express, { type Express } from 'express';
-import type { ObjectService } from '../data/types.ts';
+// The S3 file API: an express app, thin over the ObjectService (data/types.ts). One middleware
+// does the whole request: route from the raw URL, authenticate (SigV4), authorise, pick the
+// operation, run it; errors become S3 XML. No body parsers: object bodies stream to the engine.
+import { randomBytes } from 'node:crypto';
+import express, { type Express, type Request, type Response } from 'express';
+import { logger } from '../util/log.ts';
+import { authenticate, mayAccess } from './auth.ts';
+import { selectOperation } from './operations.ts';
+import { sendError, toS3Error } from './respond.ts';
+import { parseRoute, type Route } from './route.ts';
+import type { S3Context, S3Deps } from './types.ts';
+import { s3Error } from '../util/errors.ts';
 
-export interface S3Credentials { secretAccessKey: string; buckets?: string[] }   // buckets: undefined = all
-export interface S3Deps {
-  objects: ObjectService;
-  region: string;
-  credentials(accessKeyId: string): S3Credentials | undefined;
-  isPublicRead(bucket: string): boolean;   // anonymous GET/HEAD allowed
+export type { S3Credentials, S3Deps } from './types.ts';
+
+const log = logger('s3');
+
+const newRequestId = (): string => randomBytes(8).toString('hex').toUpperCase();
+
+async function serve(deps: S3Deps, req: Request, res: Response): Promise<void> {
+  const requestId = newRequestId();
+  res.set('x-amz-request-id', requestId).set('x-amz-id-2', requestId).set('Server', 'Cairn');
+  // The engine gets a signal that fires when the client goes away before the response is done.
+  const aborter = new AbortController();
+  res.on('close', () => { if (!res.writableFinished) aborter.abort(); });
+
+  let route: Route | undefined;
+  let operation = 'Unknown';
+  try {
+    route = parseRoute(req.originalUrl);
+    const caller = authenticate(req, route, (id) => deps.credentials(id));
+    if (!mayAccess(caller, route.bucket, req.method, (b) => deps.isPublicRead(b))) throw s3Error('AccessDenied');
+    const op = selectOperation(req.method, route, req.headers);
+    operation = op.name;
+    const ctx: S3Context = { requestId, route, caller, signal: aborter.signal, deps };
+    await op.handler(req, res, ctx);
+  } catch (e) {
+    const err = toS3Error(e);
+    const where = { requestId, op: operation, bucket: route?.bucket, key: route?.key, method: req.method };
+    if (err.code === 'InternalError') log.error({ ...where, err: e instanceof Error ? { message: e.message, stack: e.stack } : String(e) }, 'request failed');
+    if (aborter.signal.aborted) return;              // nobody is listening any more
+    if (res.headersSent) { res.destroy(); return; }  // mid-body failure: cut the stream
+    const resource = route ? route.rawPath : req.originalUrl;
+    sendError(res, err, { requestId, resource, head: req.method === 'HEAD' });
+  }
 }
 
 export function createS3App(deps: S3Deps): Express {
-  void deps;
   const app = express();
-  app.use((_req, res) => {
-    res.status(501).type('application/xml').send('<?xml version="1.0" encoding="UTF-8"?><Error><Code>NotImplemented</Code><Message>not implemented yet</Message></Error>');
-  });
+  app.disable('x-powered-by');
+  app.disable('etag');
+  app.set('query parser', false);
+  app.use((req, res) => { void serve(deps, req, res); });
   return app;
 }

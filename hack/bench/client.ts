@@ -1,0 +1,124 @@
+// The one HTTP client of the load generator: undici keep-alive pools (one per endpoint, as many
+// connections as the workload's concurrency), SigV4-signed S3 requests for S3 targets and plain
+// GET/PUT/HEAD for nginx (static files + WebDAV PUT). Every body is consumed, so connections
+// are reused; a non-2xx answer is an error carrying the status and the start of the body.
+import { Readable } from 'node:stream';
+import { Pool } from 'undici';
+import { SigV4Signer } from './sigv4.ts';
+
+export interface TargetSpec {
+  name: string;
+  kind: 's3' | 'http';
+  endpoints: string[];              // http://host:port, requests are spread round-robin
+  bucket: string;
+  accessKey?: string;
+  secretKey?: string;
+  region?: string;
+  headers?: Record<string, string>; // extra headers on bucket creation (e.g. x-cairn-replicas)
+}
+
+export type Body = Buffer | AsyncIterable<Buffer>;
+
+export class RequestError extends Error {
+  readonly status: number;
+  constructor(status: number, message: string) { super(message); this.status = status; }
+}
+
+export class BenchClient {
+  readonly target: TargetSpec;
+  #pools: Pool[];
+  #hosts: string[];
+  #signer: SigV4Signer | undefined;
+  #next = 0;
+
+  constructor(target: TargetSpec, connections: number) {
+    if (target.endpoints.length === 0) throw new Error(`target ${target.name} has no endpoints`);
+    this.target = target;
+    this.#pools = target.endpoints.map((e) => new Pool(e, {
+      connections, pipelining: 1, keepAliveTimeout: 30_000, headersTimeout: 120_000, bodyTimeout: 120_000,
+    }));
+    this.#hosts = target.endpoints.map((e) => new URL(e).host);
+    if (target.kind === 's3') {
+      if (!target.accessKey || !target.secretKey) throw new Error(`S3 target ${target.name} needs an access key and a secret key`);
+      this.#signer = new SigV4Signer({ accessKey: target.accessKey, secretKey: target.secretKey, region: target.region ?? 'us-east-1' });
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.#pools.map((p) => p.close()));
+  }
+
+  /** Send one request; returns the status, headers and the number of body bytes read (body discarded). */
+  async request(method: string, path: string, opts: { query?: Record<string, string>; headers?: Record<string, string>; body?: Body; keepText?: boolean } = {}):
+    Promise<{ status: number; headers: Record<string, string | string[] | undefined>; bytes: number; text?: string }> {
+    const i = this.#next++ % this.#pools.length;
+    let wirePath: string;
+    let headers: Record<string, string>;
+    if (this.#signer) {
+      const signed = this.#signer.sign({ method, host: this.#hosts[i]!, path, query: opts.query, headers: opts.headers });
+      wirePath = signed.path;
+      headers = signed.headers;
+    } else {
+      const q = opts.query ? new URLSearchParams(opts.query).toString() : '';
+      wirePath = encodeURI(path) + (q ? `?${q}` : '');
+      headers = { ...opts.headers };
+    }
+    const body = opts.body === undefined || Buffer.isBuffer(opts.body) ? opts.body : Readable.from(opts.body, { objectMode: false });
+    const res = await this.#pools[i]!.request({ method, path: wirePath, headers, body, reset: false });   // reset: false keeps HEAD on keep-alive (undici closes after HEAD by default)
+    let bytes = 0;
+    const parts: Buffer[] = [];
+    const keep = opts.keepText || res.statusCode >= 300;
+    for await (const c of res.body) {
+      bytes += (c as Buffer).length;
+      if (keep) parts.push(c as Buffer);
+    }
+    const text = keep ? Buffer.concat(parts).toString('utf8') : undefined;
+    if (res.statusCode >= 300) throw new RequestError(res.statusCode, `${method} ${path} → ${res.statusCode} ${text?.slice(0, 300) ?? ''}`);
+    return { status: res.statusCode, headers: res.headers, bytes, text };
+  }
+
+  path(key: string): string { return `/${this.target.bucket}/${key}`; }
+
+  async put(key: string, body: Body, length: number): Promise<number> {
+    await this.request('PUT', this.path(key), { body, headers: { 'content-length': String(length), 'content-type': 'application/octet-stream' } });
+    return length;
+  }
+
+  async get(key: string): Promise<number> {
+    return (await this.request('GET', this.path(key))).bytes;
+  }
+
+  async head(key: string): Promise<number> {
+    await this.request('HEAD', this.path(key));
+    return 0;
+  }
+
+  /** One ListObjectsV2 page. Only two scalar fields are needed, so they are read with a regular
+   *  expression: a full XML parse of 1000 entries would charge the client's CPU to the server. */
+  async listPage(prefix: string, maxKeys: number, token?: string): Promise<{ keys: number; next?: string }> {
+    if (this.target.kind !== 's3') throw new Error(`LIST is not available on ${this.target.name}`);
+    const query: Record<string, string> = { 'list-type': '2', prefix, 'max-keys': String(maxKeys) };
+    if (token) query['continuation-token'] = token;
+    const { text = '' } = await this.request('GET', `/${this.target.bucket}`, { query, keepText: true });
+    const keys = (text.match(/<Key>/g) ?? []).length;
+    const truncated = /<IsTruncated>true<\/IsTruncated>/.test(text);
+    const next = /<NextContinuationToken>([^<]*)<\/NextContinuationToken>/.exec(text)?.[1];
+    if (truncated && !next) throw new Error('truncated LIST page without a continuation token');
+    return { keys, next: truncated ? decodeXml(next!) : undefined };
+  }
+
+  /** Create the bucket (S3) or its directory (WebDAV needs none: create_full_put_path). */
+  async createBucket(): Promise<void> {
+    if (this.target.kind !== 's3') return;
+    try {
+      await this.request('PUT', `/${this.target.bucket}`, { headers: this.target.headers });
+    } catch (e) {
+      if (!(e instanceof RequestError && e.status === 409)) throw e;   // already ours
+    }
+  }
+}
+
+function decodeXml(s: string): string {
+  return s.replace(/&(lt|gt|amp|quot|apos|#\d+);/g, (_m, n: string) =>
+    n === 'lt' ? '<' : n === 'gt' ? '>' : n === 'amp' ? '&' : n === 'quot' ? '"' : n === 'apos' ? "'" : String.fromCharCode(Number(n.slice(1))));
+}

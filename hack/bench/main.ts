@@ -1,0 +1,236 @@
+// `npm run bench [-- --quick] [--targets nginx,s3rver,cairn,cluster]`: the side-by-side benchmark
+// of issue 8. Measures the machine's raw limits, then starts each target in turn on loopback
+// (nginx, s3rver, one Cairn node, 1 root + 3 Cairn nodes with R=2), drives the same workloads
+// through one load generator process, prints one table and writes JSON (and the table in
+// Markdown) to ${CAIRN_HOME:-.cairn}/bench/<timestamp>.json. Never in CI.
+import { Command } from 'commander';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, release, tmpdir, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { loopbackAddress } from '../testing/net.ts';
+import { LoadGenerator } from './driver.ts';
+import { peakMiB, sampleMemory } from './memory.ts';
+import { figure, makeProfile, type Profile, type WorkloadDef } from './profile.ts';
+import { diskSequentialWrite, diskSmallFiles, hashThroughput } from './raw.ts';
+import { timeToRedundancy } from './redundancy.ts';
+import { summarise } from './stats.ts';
+import { HEADERS, buildRows, formatMarkdown, formatTable, isCairn, type Measurement } from './table.ts';
+import { startCairn } from './targets/cairn.ts';
+import { startNginx } from './targets/nginx.ts';
+import { startS3rver } from './targets/s3rver.ts';
+import type { RunningTarget } from './targets/types.ts';
+
+const ALL_TARGETS = ['nginx', 's3rver', 'cairn', 'cluster'] as const;
+type TargetId = (typeof ALL_TARGETS)[number];
+
+const program = new Command('bench')
+  .description('Side-by-side benchmark: Cairn vs nginx, s3rver and the raw machine limits')
+  .option('--quick', 'short profile (~2 minutes)')
+  .option('--targets <list>', `comma-separated subset of ${ALL_TARGETS.join(',')}`, ALL_TARGETS.join(','))
+  .option('--nodes <n>', 'storage nodes of the cluster target', '3')
+  .option('--replicas <n>', 'replication factor of the cluster target', '2')
+  .option('--concurrency <n>', 'connections for small-object workloads', '32')
+  .option('--nginx-workers <n>', 'nginx worker processes', '1')
+  .option('--no-harness', 'spawn cairn directly even if hack/testing/cairn.ts exists')
+  .option('--cpu-prof', 'write V8 CPU profiles of the Cairn processes next to the JSON')
+  .option('--no-redundancy', 'skip the time-to-full-redundancy run')
+  .parse();
+
+const o = program.opts<{ quick?: boolean; targets: string; nodes: string; replicas: string; concurrency: string; nginxWorkers: string; harness: boolean; cpuProf?: boolean; redundancy: boolean }>();
+
+function positive(name: string, v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) { console.error(`--${name} must be a positive integer, got ${v}`); process.exit(2); }
+  return n;
+}
+
+const targets = o.targets.split(',').map((s) => s.trim()).filter(Boolean) as TargetId[];
+for (const t of targets) if (!ALL_TARGETS.includes(t)) { console.error(`unknown target ${t}; choose from ${ALL_TARGETS.join(', ')}`); process.exit(2); }
+const profile: Profile = makeProfile(o.quick ? 'quick' : 'full', positive('concurrency', o.concurrency));
+const nodes = positive('nodes', o.nodes);
+const replicas = positive('replicas', o.replicas);
+const started = new Date();
+const stamp = started.toISOString().replace(/[:.]/g, '-');
+const outDir = resolve(process.env.CAIRN_HOME ?? '.cairn', 'bench');
+const deadline = Date.now() + profile.budgetMs;
+const log = (s: string) => console.error(`[bench ${((Date.now() - started.getTime()) / 1000).toFixed(0).padStart(4)} s] ${s}`);
+
+const measurements: Measurement[] = [];
+const unreachable: { target: string; reason: string }[] = [];
+const scratch = mkdtempSync(join(tmpdir(), 'cairn-bench-'));
+let running: RunningTarget | undefined;
+let lg: LoadGenerator | undefined;
+
+async function cleanup(): Promise<void> {
+  await lg?.close().catch(() => undefined);
+  await running?.stop().catch(() => undefined);
+  rmSync(scratch, { recursive: true, force: true });
+}
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => { log(`${sig}: stopping`); void cleanup().finally(() => process.exit(130)); });
+}
+
+function measureRaw(): void {
+  const dir = join(scratch, 'raw');
+  mkdirSync(dir, { recursive: true });
+  const rawRuns: [string, string, 'MB/s' | 'files/s', () => number][] = [
+    ['disk-seq-write', `disk: ${profile.seqWriteBytes >> 20} MiB sequential write + fsync`, 'MB/s', () => diskSequentialWrite(dir, profile.seqWriteBytes)],
+    ['disk-small-files', 'disk: 4 KiB files, each fsync\'d', 'files/s', () => diskSmallFiles(dir, { maxFiles: 20_000, maxMs: profile.smallFilesMs })],
+    ['sha256', 'node:crypto SHA-256, 1 core', 'MB/s', () => hashThroughput('sha256', profile.hashBytes)],
+    ['md5', 'node:crypto MD5, 1 core', 'MB/s', () => hashThroughput('md5', profile.hashBytes)],
+  ];
+  for (const [workload, label, unit, fn] of rawRuns) {
+    const runs = Array.from({ length: profile.runs }, fn);
+    measurements.push({ workload, label, target: 'raw', unit, summary: summarise(runs) });
+    log(`raw ${workload}: ${runs.map((r) => r.toFixed(0)).join(', ')} ${unit}`);
+  }
+}
+
+async function startTarget(id: TargetId, dir: string): Promise<RunningTarget> {
+  mkdirSync(dir, { recursive: true });
+  const env = o.cpuProf ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${join(outDir, `${stamp}-prof`)}` } : undefined;
+  switch (id) {
+    case 'nginx': return startNginx(dir, loopbackAddress(), { workers: positive('nginx-workers', o.nginxWorkers), log });
+    case 's3rver': return startS3rver(dir, loopbackAddress());
+    case 'cairn': return startCairn(dir, { nodes: 0, replicas: 1, harness: o.harness, env });
+    case 'cluster': return startCairn(dir, { nodes, replicas, harness: o.harness, env, startMs: 60_000 });
+  }
+}
+
+async function runWorkload(t: RunningTarget, w: WorkloadDef): Promise<void> {
+  const m: Measurement = { workload: w.id, label: w.label, target: t.spec.name, unit: w.unit };
+  measurements.push(m);
+  if (w.s3Only && t.spec.kind !== 's3') { m.error = 'n/a (no S3 listing)'; return; }
+  if (Date.now() > deadline) { m.error = 'skipped: time budget spent'; return; }
+  try {
+    if (w.populate) await lg!.populate(w.group, w.size, w.populate, Math.min(w.concurrency, 8), 60_000);
+    const job = { op: w.op, group: w.group, size: w.size, concurrency: w.concurrency, maxOps: w.maxOps, maxMs: w.maxMs, getShare: w.getShare };
+    // A short untimed warm-up for the small-object workloads (JIT, connection setup).
+    if (w.size <= 1 << 20) await lg!.run({ ...job, maxMs: Math.min(300, w.maxMs), maxOps: Math.min(2000, w.maxOps) });
+    const runs: number[] = [];
+    let errors = 0;
+    const detail: unknown[] = [];
+    for (let i = 0; i < profile.runs; i++) {
+      const r = await lg!.run(job);
+      errors += r.errors;
+      detail.push(r);
+      if (r.ops === 0) throw new Error(r.firstError ?? 'no operation completed');
+      runs.push(figure(w.unit, r));
+      if (r.errors) log(`${t.spec.name} ${w.id}: ${r.errors} errors, first: ${r.firstError}`);
+    }
+    m.summary = summarise(runs);
+    m.errors = errors || undefined;
+    m.extra = { runs: detail };
+    log(`${t.spec.name} ${w.id}: ${runs.map((r) => r.toFixed(0)).join(', ')} ${w.unit}`);
+  } catch (e) {
+    m.error = `failed: ${(e as Error).message.split('\n')[0]}`;
+    log(`${t.spec.name} ${w.id}: ${m.error}`);
+  }
+}
+
+async function measureMemory(t: RunningTarget): Promise<void> {
+  const label = `peak RSS, ${profile.rssBytes >> 20} MiB PUT + GET`;
+  const m: Measurement = { workload: 'rss-1g', label, target: t.spec.name, unit: 'MiB' };
+  measurements.push(m);
+  if (Date.now() > deadline) { m.error = 'skipped: time budget spent'; return; }
+  const sampler = sampleMemory(() => t.pids());
+  try {
+    const put = await lg!.run({ op: 'put', group: 'huge', size: profile.rssBytes, concurrency: 1, maxOps: 1, maxMs: 120_000 });
+    const get = await lg!.run({ op: 'get', group: 'huge', size: profile.rssBytes, concurrency: 1, maxOps: 1, maxMs: 120_000 });
+    const peaks = sampler.stop();
+    if (put.ops !== 1 || get.ops !== 1) throw new Error(put.firstError ?? get.firstError ?? 'transfer failed');
+    const peak = peakMiB(peaks);
+    if (peak === undefined) throw new Error('no process to sample');
+    m.summary = summarise([peak]);
+    m.extra = { perProcess: peaks, putMBps: figure('MB/s', put), getMBps: figure('MB/s', get), runs: 1 };
+    log(`${t.spec.name} rss: ${peak.toFixed(0)} MiB (PUT ${figure('MB/s', put).toFixed(0)} MB/s, GET ${figure('MB/s', get).toFixed(0)} MB/s)`);
+  } catch (e) {
+    sampler.stop();
+    m.error = `failed: ${(e as Error).message.split('\n')[0]}`;
+  }
+}
+
+async function measureRedundancy(t: RunningTarget): Promise<void> {
+  const m: Measurement = { workload: 'redundancy', label: 'time to full redundancy (re-replication rate)', target: t.spec.name, unit: 'MB/s' };
+  measurements.push(m);
+  if (!o.redundancy) { m.error = 'skipped: --no-redundancy'; return; }
+  if (Date.now() > deadline) { m.error = 'skipped: time budget spent'; return; }
+  try {
+    const r = await timeToRedundancy(t, lg!, { dataBytes: profile.redundancyBytes, maxMs: profile.redundancyMaxMs, log });
+    if (!r.ok) { m.error = `skipped: ${r.reason}`; log(`redundancy ${m.error}`); return; }
+    m.summary = summarise([r.rateMBps]);
+    m.extra = { ...r, runs: 1 };
+    log(`redundancy: ${r.killed} (${(r.heldBytes / 2 ** 20).toFixed(0)} MiB) detected after ${(r.detectMs / 1000).toFixed(1)} s, repaired in ${(r.repairMs / 1000).toFixed(1)} s`);
+  } catch (e) {
+    m.error = `failed: ${(e as Error).message.split('\n')[0]}`;
+  }
+}
+
+async function benchTarget(id: TargetId): Promise<void> {
+  if (Date.now() > deadline) { unreachable.push({ target: id, reason: 'time budget spent before it started' }); return; }
+  log(`starting ${id}`);
+  try {
+    running = await startTarget(id, join(scratch, id));
+  } catch (e) {
+    const reason = (e as Error).message;
+    unreachable.push({ target: id, reason });
+    measurements.push({ workload: 'start', label: '(server start)', target: id === 'cairn' ? 'cairn-1' : id === 'cluster' ? `cairn-1r${nodes}n-R${replicas}` : id, unit: 'obj/s', error: `unreachable: ${reason.split('\n')[0]}` });
+    log(`${id} unreachable: ${reason}`);
+    return;
+  }
+  const t = running;
+  try {
+    lg = LoadGenerator.start();
+    try {
+      await lg.setup(t.spec, Math.max(profile.concurrency, 8));
+    } catch (e) {
+      const reason = `serving, but the workload setup (create bucket) failed: ${(e as Error).message}`;
+      unreachable.push({ target: t.spec.name, reason });
+      measurements.push({ workload: 'start', label: '(bucket setup)', target: t.spec.name, unit: 'obj/s', error: reason.slice(0, 200) });
+      log(`${t.spec.name}: ${reason}`);
+      return;
+    }
+    for (const w of profile.workloads) await runWorkload(t, w);
+    await measureMemory(t);
+    if (id === 'cluster') await measureRedundancy(t);
+  } finally {
+    await lg?.close().catch(() => undefined);
+    lg = undefined;
+    await t.stop().catch(() => undefined);
+    running = undefined;
+    rmSync(join(scratch, id), { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  const command = `npm run bench${process.argv.length > 2 ? ' -- ' + process.argv.slice(2).join(' ') : ''}`;
+  log(`profile ${profile.name}, targets ${targets.join(', ')}, scratch ${scratch}`);
+  measureRaw();
+  for (const id of ALL_TARGETS) if (targets.includes(id)) await benchTarget(id);
+
+  const rows = buildRows(measurements);
+  const table = formatTable(HEADERS, rows);
+  console.log(`\nCairn benchmark (${profile.name} profile), ${started.toISOString()}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}\n`);
+  console.log(table);
+  const cairnDown = unreachable.filter((u) => isCairn(u.target) || u.target === 'cairn' || u.target === 'cluster');
+  if (cairnDown.length) {
+    console.log(`\nCAIRN TARGETS UNREACHABLE — only the anchors were measured for them:`);
+    for (const u of cairnDown) console.log(`  ${u.target}: ${u.reason.split('\n').slice(0, 4).join(' | ')}`);
+  }
+  const json = {
+    started: started.toISOString(), finished: new Date().toISOString(), command, profile,
+    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryBytes: totalmem(), kernel: release(), node: process.version },
+    targets, unreachable, measurements,
+  };
+  mkdirSync(outDir, { recursive: true });
+  const file = join(outDir, `${stamp}.json`);
+  writeFileSync(file, JSON.stringify(json, null, 2) + '\n');
+  writeFileSync(join(outDir, `${stamp}.md`), `Command: \`${command}\`\n\n${formatMarkdown(HEADERS, rows)}\n`);
+  console.log(`\nJSON: ${file}`);
+}
+
+try {
+  await main();
+} finally {
+  await cleanup();
+}

@@ -1,0 +1,51 @@
+// Peak resident memory of server processes during a transfer (Linux /proc). VmHWM is the kernel's
+// high-water mark since the process started; writing 5 to clear_refs resets it, so the peak belongs
+// to the transfer only. VmRSS is also sampled, in case clear_refs is not allowed.
+import { readFileSync, writeFileSync } from 'node:fs';
+
+export interface MemoryPeak { pid: number; hwmKiB?: number; rssMaxKiB: number }
+
+/** VmHWM and VmRSS (KiB) from a /proc/<pid>/status text. */
+export function parseStatus(text: string): { hwmKiB?: number; rssKiB?: number } {
+  const hwm = /^VmHWM:\s+(\d+)\s+kB/m.exec(text);
+  const rss = /^VmRSS:\s+(\d+)\s+kB/m.exec(text);
+  return { hwmKiB: hwm ? Number(hwm[1]) : undefined, rssKiB: rss ? Number(rss[1]) : undefined };
+}
+
+function status(pid: number): { hwmKiB?: number; rssKiB?: number } {
+  try { return parseStatus(readFileSync(`/proc/${pid}/status`, 'utf8')); } catch { return {}; }
+}
+
+/** Sample the given processes every `intervalMs` until `stop()`; returns the peak per process. */
+export function sampleMemory(pids: () => number[], intervalMs = 50): { stop(): MemoryPeak[] } {
+  const peaks = new Map<number, MemoryPeak>();
+  const hwmReset = new Set<number>();
+  const tick = () => {
+    for (const pid of pids()) {
+      let p = peaks.get(pid);
+      if (!p) {
+        try { writeFileSync(`/proc/${pid}/clear_refs`, '5'); hwmReset.add(pid); } catch { /* not ours to reset */ }
+        p = { pid, rssMaxKiB: 0 };
+        peaks.set(pid, p);
+      }
+      const s = status(pid);
+      if (s.rssKiB !== undefined) p.rssMaxKiB = Math.max(p.rssMaxKiB, s.rssKiB);
+      if (s.hwmKiB !== undefined && hwmReset.has(pid)) p.hwmKiB = s.hwmKiB;
+    }
+  };
+  tick();
+  const timer = setInterval(tick, intervalMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      tick();
+      return [...peaks.values()];
+    },
+  };
+}
+
+/** The largest peak of a set of processes, in MiB. */
+export function peakMiB(peaks: MemoryPeak[]): number | undefined {
+  if (peaks.length === 0) return undefined;
+  return Math.max(...peaks.map((p) => Math.max(p.hwmKiB ?? 0, p.rssMaxKiB))) / 1024;
+}

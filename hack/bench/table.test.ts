@@ -1,0 +1,56 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { HEADERS, buildRows, formatMarkdown, formatNumber, formatRatio, formatTable, goalText, type Measurement } from './table.ts';
+import { summarise } from './stats.ts';
+
+const m = (workload: string, target: string, runs: number[], unit: Measurement['unit'] = 'obj/s'): Measurement =>
+  ({ workload, label: workload, target, unit, summary: summarise(runs) });
+
+const all: Measurement[] = [
+  m('disk-small-files', 'raw', [500, 550, 600], 'files/s'),
+  m('put-4k', 'nginx', [9000, 10_000, 11_000]),
+  m('put-4k', 's3rver', [700, 800, 900]),
+  m('put-4k', 'cairn-1', [4500, 5000, 5500]),
+  m('put-4k', 'cairn-1r3n-R2', [1000, 1500, 1900]),
+  { workload: 'get-4k', label: 'get-4k', target: 'cairn-1', unit: 'obj/s', error: 'unreachable: cairn-1 did not start' },
+];
+
+test('numbers: separators from 100 up, three significant digits below', () => {
+  assert.is(formatNumber(130_000.4), '130,000');
+  assert.is(formatNumber(185.2), '185');
+  assert.is(formatNumber(6.789), '6.79');
+  assert.is(formatRatio(0.0812), '0.08×');
+  assert.is(formatRatio(2.54), '2.5×');
+  assert.is(formatRatio(12.4), '12×');
+  assert.is(formatRatio(undefined), '');
+});
+
+test('rows carry the median, spread and the ratio to each anchor', () => {
+  const rows = buildRows(all);
+  const single = rows.find((r) => r[1] === 'cairn-1' && r[0] === 'put-4k')!;
+  assert.equal(single.slice(0, 8), ['put-4k', 'cairn-1', '5,000', 'obj/s', '4,500 – 5,500', '0.50×', '6.3×', '9.1× disk-small-files']);
+  const nginx = rows.find((r) => r[1] === 'nginx')!;
+  assert.is(nginx[5], '', 'no ratio of nginx to itself');
+  const failed = rows.find((r) => r[0] === 'get-4k')!;
+  assert.is(failed[2], '—');
+  assert.match(failed[4]!, /unreachable/);
+});
+
+test('issue 8 goals: met, missed, and not set for anchors', () => {
+  assert.is(goalText(all[3]!, all), '≥ 4,000, ≥ 5× s3rver: met');
+  assert.is(goalText(all[4]!, all), '≥ 2,000: MISSED');
+  assert.is(goalText(all[1]!, all), '');
+  assert.is(goalText(all[5]!, all), '≥ 10,000, ≥ 8 % nginx: not measured');
+  // a goal relative to an anchor that was not measured cannot be met
+  assert.is(goalText(all[3]!, all.filter((x) => x.target !== 's3rver')), '≥ 4,000, ≥ 5× s3rver: MISSED');
+});
+
+test('text table pads columns and right-aligns numeric ones; markdown escapes pipes', () => {
+  const t = formatTable(['name', 'n'], [['a', '1'], ['long name', '1,000']]).split('\n');
+  assert.equal(t, ['name           n', '---------  -----', 'a              1', 'long name  1,000']);
+  const md = formatMarkdown(['a', 'b'], [['x|y', '2']]);
+  assert.is(md, '| a | b |\n|---|---|\n| x\\|y | 2 |');
+  assert.is(formatTable(HEADERS, buildRows(all)).split('\n').length, all.length + 2);
+});
+
+test.run();

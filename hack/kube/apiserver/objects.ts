@@ -1,0 +1,81 @@
+// Object rules shared by every write: names, generateName, uids, timestamps, generation, the
+// built-in defaults clients rely on, and the fields each endpoint (main/status) may change.
+import { randomUUID } from 'node:crypto';
+import type { FieldError } from './errors.ts';
+import type { ResourceType } from './registry.ts';
+import type { KObject } from './store.ts';
+
+const subdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const labelNameKinds = new Set(['namespaces', 'services']);
+
+export function now(): string {
+  return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+export function newUid(): string { return randomUUID(); }
+
+const suffixChars = 'bcdfghjklmnpqrstvwxz2456789';
+export function generatedName(prefix: string): string {
+  let s = '';
+  for (let i = 0; i < 5; i++) s += suffixChars[Math.floor(Math.random() * suffixChars.length)];
+  return `${prefix.slice(0, 58)}${s}`;
+}
+
+/** metadata.name and label checks, with Kubernetes' messages. */
+export function validateMeta(t: ResourceType, obj: KObject): FieldError[] {
+  const errs: FieldError[] = [];
+  const name = obj.metadata.name;
+  if (!name) return [{ field: 'metadata.name', type: 'FieldValueRequired', detail: 'name or generateName is required' }];
+  if (labelNameKinds.has(t.resource) && !t.group) {
+    if (!label.test(name) || name.length > 63) errs.push({ field: 'metadata.name', type: 'FieldValueInvalid', badValue: name, detail: `a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')` });
+  } else if (!subdomain.test(name) || name.length > 253) {
+    errs.push({ field: 'metadata.name', type: 'FieldValueInvalid', badValue: name, detail: `a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')` });
+  }
+  for (const [k, v] of Object.entries(obj.metadata.labels ?? {})) {
+    if (typeof v !== 'string') errs.push({ field: `metadata.labels`, type: 'FieldValueInvalid', badValue: v, detail: 'label values must be strings' });
+    else if (v.length > 63 || (v !== '' && !/^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(v))) {
+      errs.push({ field: `metadata.labels`, type: 'FieldValueInvalid', badValue: v, detail: `a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')` });
+    }
+    void k;
+  }
+  return errs;
+}
+
+/** The part of an object whose change bumps metadata.generation (everything but metadata/status). */
+export function specOf(obj: KObject): string {
+  const { metadata, status, apiVersion, kind, ...rest } = obj;
+  void metadata; void status; void apiVersion; void kind;
+  return JSON.stringify(rest);
+}
+
+let nextClusterIp = 1;
+/** Create-time defaults of built-in kinds that controllers and clients read back. */
+export function defaultBuiltin(t: ResourceType, obj: KObject): void {
+  const spec = (obj.spec ?? {}) as Record<string, unknown>;
+  const key = `${t.group}/${t.resource}`;
+  if (key === '/namespaces') { obj.spec = { finalizers: ['kubernetes'], ...spec }; obj.status = { phase: 'Active' }; }
+  if (key === '/pods') {
+    obj.spec = { restartPolicy: 'Always', terminationGracePeriodSeconds: 30, dnsPolicy: 'ClusterFirst', schedulerName: 'default-scheduler', ...spec };
+    obj.status = { phase: 'Pending', qosClass: 'BestEffort' };
+  }
+  if (key === '/persistentvolumeclaims') obj.status = { phase: 'Pending' };
+  if (key === '/services') {
+    const ports = (spec.ports as Record<string, unknown>[] | undefined)?.map((p) => ({ protocol: 'TCP', targetPort: p.port, ...p }));
+    const headless = spec.clusterIP === 'None';
+    const ip = headless ? 'None' : (spec.clusterIP as string | undefined) ?? `10.96.${Math.floor(nextClusterIp / 250) % 250}.${(nextClusterIp++ % 250) + 1}`;
+    obj.spec = { type: 'ClusterIP', sessionAffinity: 'None', ...spec, clusterIP: ip, clusterIPs: [ip], ...(ports ? { ports } : {}) };
+    obj.status = { loadBalancer: {} };
+  }
+  if (key === 'apps/statefulsets') {
+    obj.spec = { replicas: 1, podManagementPolicy: 'OrderedReady', revisionHistoryLimit: 10, updateStrategy: { type: 'RollingUpdate', rollingUpdate: { partition: 0 } }, persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain', whenScaled: 'Retain' }, ...spec };
+  }
+  if (key === 'apps/deployments') obj.spec = { replicas: 1, revisionHistoryLimit: 10, progressDeadlineSeconds: 600, strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: '25%' } }, ...spec };
+  if (key === 'apps/replicasets') obj.spec = { replicas: 1, ...spec };
+  if (key === '/secrets' && !obj.type) obj.type = 'Opaque';
+}
+
+/** Status writes for built-ins that carry more than status (namespaces' finalize is separate). */
+export function hasStatusSubresource(t: ResourceType): boolean {
+  return t.status;
+}

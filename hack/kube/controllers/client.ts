@@ -1,0 +1,68 @@
+// The API clients every controller and the kubelet use: only @kubernetes/client-node, so the same
+// code runs against the emulator and a real kube-apiserver. Plus the few write helpers they share.
+import { AppsV1Api, CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+
+export interface Clients { kc: KubeConfig; core: CoreV1Api; apps: AppsV1Api }
+
+/** Load a kubeconfig file. client-node 2.x refuses plain-HTTP servers unless the cluster says
+ *  insecure-skip-tls-verify (kubectl does not care), so an http:// cluster gets that flag here. */
+export function loadKubeConfig(path: string): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromFile(path);
+  if (kc.clusters.some((c) => c.server.startsWith('http://') && !c.skipTLSVerify)) {
+    kc.loadFromOptions({
+      clusters: kc.clusters.map((c) => (c.server.startsWith('http://') ? { ...c, skipTLSVerify: true } : c)),
+      users: kc.users, contexts: kc.contexts, currentContext: kc.currentContext,
+    });
+  }
+  return kc;
+}
+
+export function makeClients(kubeconfig: string | KubeConfig): Clients {
+  const kc = typeof kubeconfig === 'string' ? loadKubeConfig(kubeconfig) : kubeconfig;
+  return { kc, core: kc.makeApiClient(CoreV1Api), apps: kc.makeApiClient(AppsV1Api) };
+}
+
+/** The HTTP status of a client-node error (ApiException.code), or undefined for transport errors. */
+export function httpStatus(e: unknown): number | undefined {
+  const code = (e as { code?: unknown; statusCode?: unknown })?.code ?? (e as { statusCode?: unknown })?.statusCode;
+  return typeof code === 'number' ? code : undefined;
+}
+
+export const isNotFound = (e: unknown) => httpStatus(e) === 404;
+export const isConflict = (e: unknown) => httpStatus(e) === 409;
+export const isAlreadyExists = (e: unknown) => httpStatus(e) === 409;
+
+/** Options that make a typed patch call send a JSON merge patch. */
+export const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+/** Options that make a typed patch call send a JSON patch (RFC 6902). */
+export const jsonPatch = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
+
+/** Stable JSON (sorted keys) for hashing and change detection. */
+export function stableJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
+  if (v && typeof v === 'object') {
+    return `{${Object.keys(v).sort().filter((k) => (v as Record<string, unknown>)[k] !== undefined)
+      .map((k) => `${JSON.stringify(k)}:${stableJson((v as Record<string, unknown>)[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(v);
+}
+
+/** Does `labels` match a Kubernetes label selector (matchLabels and matchExpressions)? */
+export function matchesSelector(labels: Record<string, string> | undefined, selector: {
+  matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values?: string[] }[] } | undefined): boolean {
+  if (!selector) return false;
+  const l = labels ?? {};
+  for (const [k, v] of Object.entries(selector.matchLabels ?? {})) if (l[k] !== v) return false;
+  for (const e of selector.matchExpressions ?? []) {
+    const has = Object.hasOwn(l, e.key);
+    switch (e.operator) {
+      case 'In': if (!has || !(e.values ?? []).includes(l[e.key])) return false; break;
+      case 'NotIn': if (has && (e.values ?? []).includes(l[e.key])) return false; break;
+      case 'Exists': if (!has) return false; break;
+      case 'DoesNotExist': if (has) return false; break;
+      default: return false;
+    }
+  }
+  return true;
+}

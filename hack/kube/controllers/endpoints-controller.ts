@@ -1,0 +1,69 @@
+// Endpoints controller shell: keeps one v1 Endpoints object per selector Service in line with the
+// pods (endpoints.ts computes it), with plain create/replace (optimistic concurrency on replace)
+// and a delete when the Service goes, as kube-controller-manager's endpoints controller does.
+import type { Clients } from './client.ts';
+import { isAlreadyExists, isNotFound, stableJson } from './client.ts';
+import { Reflector, type KubeObject } from './reflector.ts';
+import { WorkQueue } from './queue.ts';
+import { endpointsFor, selectsPod } from './endpoints.ts';
+import type { Controller } from './statefulset-controller.ts';
+
+export function endpointsController(c: Clients, resyncMs = 30_000): Controller {
+  const queue = new WorkQueue('endpoints', reconcile);
+  const key = (o: KubeObject) => `${o.metadata.namespace ?? 'default'}/${o.metadata.name}`;
+  const services = new Reflector({ kubeConfig: c.kc, path: '/api/v1/services', list: () => c.core.listServiceForAllNamespaces(),
+    onChange: (_k, o) => queue.add(key(o)) });
+  const pods = new Reflector({ kubeConfig: c.kc, path: '/api/v1/pods', list: () => c.core.listPodForAllNamespaces(),
+    onChange: (_k, o, old) => {
+      for (const s of services.list()) if (selectsPod(s, o) || (old && selectsPod(s, old))) queue.add(key(s));
+    } });
+  const endpoints = new Reflector({ kubeConfig: c.kc, path: '/api/v1/endpoints', list: () => c.core.listEndpointsForAllNamespaces(),
+    onChange: (_k, o) => queue.add(key(o)) });
+  let synced = false;
+  let resync: NodeJS.Timeout | undefined;
+  const enqueueAll = () => { for (const s of services.list()) queue.add(key(s)); };
+
+  async function reconcile(k: string): Promise<void> {
+    if (!synced) return;
+    const [namespace, name] = k.split('/');
+    const svc = services.get(k);
+    const current = endpoints.get(k);
+    if (!svc) {
+      // Only Endpoints we derived (the Service had a selector) are ours to remove; we mark them.
+      if (current?.metadata.labels?.['endpoints.cairn.dev/managed-by'] === 'endpoint-controller') {
+        try { await c.core.deleteNamespacedEndpoints({ namespace, name }); } catch (e) { if (!isNotFound(e)) throw e; }
+      }
+      return;
+    }
+    const desired = endpointsFor(svc, pods.list().filter((p) => p.metadata.namespace === namespace));
+    if (!desired) return;
+    desired.metadata.labels = { ...(desired.metadata.labels ?? {}), 'endpoints.cairn.dev/managed-by': 'endpoint-controller' };
+    if (!current) {
+      try { await c.core.createNamespacedEndpoints({ namespace, body: desired as object }); }
+      catch (e) { if (!isAlreadyExists(e)) throw e; queue.addAfter(k, 200); }
+      return;
+    }
+    if (stableJson(current.subsets ?? []) === stableJson(desired.subsets ?? [])
+      && stableJson(current.metadata.labels ?? {}) === stableJson(desired.metadata.labels)) return;
+    const body = { ...current, subsets: desired.subsets ?? [], metadata: { ...current.metadata, labels: desired.metadata.labels } };
+    if (!desired.subsets) delete body.subsets;
+    await c.core.replaceNamespacedEndpoints({ namespace, name, body: body as object }); // 409 → retried with backoff on a fresher cache
+  }
+
+  return {
+    async start() {
+      services.start(); pods.start(); endpoints.start();
+      await Promise.all([services.waitSynced(), pods.waitSynced(), endpoints.waitSynced()]);
+      synced = true;
+      enqueueAll();
+      for (const e of endpoints.list()) queue.add(key(e));
+      resync = setInterval(enqueueAll, resyncMs);
+      resync.unref();
+    },
+    async stop() {
+      clearInterval(resync);
+      await queue.stop();
+      await Promise.all([services.stop(), pods.stop(), endpoints.stop()]);
+    },
+  };
+}

@@ -1,0 +1,81 @@
+// StatefulSet controller shell: watches StatefulSets, Pods and PVCs, reconciles one set at a time
+// through the work queue, and carries out the pure plan from statefulset.ts with plain
+// create/delete calls and a merge patch on the status subresource (as kube-controller-manager does).
+import type { Clients } from './client.ts';
+import { isAlreadyExists, isNotFound, mergePatch, stableJson } from './client.ts';
+import { Reflector, type KubeObject } from './reflector.ts';
+import { WorkQueue } from './queue.ts';
+import { planStatefulSet } from './statefulset.ts';
+import { logger } from '../../../node-runtime/src/util/log.ts';
+
+const log = logger('statefulset-controller');
+
+export interface Controller { start(): Promise<void>; stop(): Promise<void> }
+
+export function statefulSetController(c: Clients, resyncMs = 30_000): Controller {
+  const queue = new WorkQueue('statefulset', reconcile);
+  const sets = new Reflector({ kubeConfig: c.kc, path: '/apis/apps/v1/statefulsets', list: () => c.apps.listStatefulSetForAllNamespaces(),
+    onChange: (_k, o) => queue.add(key(o.metadata.namespace, o.metadata.name)), onSync: enqueueAll });
+  const pods = new Reflector({ kubeConfig: c.kc, path: '/api/v1/pods', list: () => c.core.listPodForAllNamespaces(),
+    onChange: (_k, o, old) => { enqueueOwner(o); if (old) enqueueOwner(old); } });
+  const claims = new Reflector({ kubeConfig: c.kc, path: '/api/v1/persistentvolumeclaims', list: () => c.core.listPersistentVolumeClaimForAllNamespaces() });
+  let resync: NodeJS.Timeout | undefined;
+  let synced = false; // no plan from a half-filled cache: it would see pods as missing
+
+  function key(ns: string | undefined, name: string) { return `${ns ?? 'default'}/${name}`; }
+  function enqueueAll() { for (const s of sets.list()) queue.add(key(s.metadata.namespace, s.metadata.name)); }
+  function enqueueOwner(pod: KubeObject) {
+    const ref = pod.metadata.ownerReferences?.find((r) => r.controller && r.kind === 'StatefulSet');
+    if (ref) queue.add(key(pod.metadata.namespace, ref.name));
+  }
+
+  async function reconcile(k: string): Promise<void> {
+    const sts = sets.get(k);
+    if (!synced) return;
+    if (!sts || sts.metadata.deletionTimestamp) return;
+    const ns = sts.metadata.namespace ?? 'default';
+    const owned = pods.list().filter((p) => p.metadata.namespace === ns
+      && p.metadata.ownerReferences?.some((r) => r.controller && r.uid === sts.metadata.uid));
+    const existing = new Set(claims.list().filter((p) => p.metadata.namespace === ns).map((p) => p.metadata.name));
+    const plan = planStatefulSet(sts, owned, existing);
+    for (const body of plan.createClaims) {
+      try { await c.core.createNamespacedPersistentVolumeClaim({ namespace: ns, body: body as object }); log.info({ claim: body.metadata.name }, 'created claim'); }
+      catch (e) { if (!isAlreadyExists(e)) throw e; }
+    }
+    for (const body of plan.createPods) {
+      try { await c.core.createNamespacedPod({ namespace: ns, body: body as object }); log.info({ pod: body.metadata.name }, 'created pod'); }
+      catch (e) { if (!isAlreadyExists(e)) throw e; }
+    }
+    for (const name of plan.deletePods) {
+      try { await c.core.deleteNamespacedPod({ namespace: ns, name }); log.info({ pod: name }, 'deleted pod'); }
+      catch (e) { if (!isNotFound(e)) throw e; }
+    }
+    for (const name of plan.deleteClaims) {
+      try { await c.core.deleteNamespacedPersistentVolumeClaim({ namespace: ns, name }); }
+      catch (e) { if (!isNotFound(e)) throw e; }
+    }
+    const old = sts.status ?? {};
+    const changed = Object.entries(plan.status).some(([f, v]) => stableJson(old[f]) !== stableJson(v));
+    if (changed) {
+      try {
+        await c.apps.patchNamespacedStatefulSetStatus({ namespace: ns, name: sts.metadata.name, body: { status: plan.status } }, mergePatch);
+      } catch (e) { if (!isNotFound(e)) throw e; }
+    }
+  }
+
+  return {
+    async start() {
+      sets.start(); pods.start(); claims.start();
+      await Promise.all([sets.waitSynced(), pods.waitSynced(), claims.waitSynced()]);
+      synced = true;
+      enqueueAll();
+      resync = setInterval(enqueueAll, resyncMs);
+      resync.unref();
+    },
+    async stop() {
+      clearInterval(resync);
+      await queue.stop();
+      await Promise.all([sets.stop(), pods.stop(), claims.stop()]);
+    },
+  };
+}

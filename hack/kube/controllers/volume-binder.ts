@@ -1,0 +1,33 @@
+// A stand-in for the persistent-volume controller and a dynamic provisioner: every PVC is bound at
+// once (status.phase Bound, capacity = the request) because its volume is just a directory the
+// kubelet creates under <dataDir>/pvc/<namespace>/<claim>. No PersistentVolume objects are made.
+import type { Clients } from './client.ts';
+import { isNotFound, mergePatch } from './client.ts';
+import { Reflector, type KubeObject } from './reflector.ts';
+import { WorkQueue } from './queue.ts';
+import type { Controller } from './statefulset-controller.ts';
+
+export function volumeBinder(c: Clients): Controller {
+  const queue = new WorkQueue('volume-binder', reconcile);
+  const key = (o: KubeObject) => `${o.metadata.namespace ?? 'default'}/${o.metadata.name}`;
+  const claims = new Reflector({ kubeConfig: c.kc, path: '/api/v1/persistentvolumeclaims', list: () => c.core.listPersistentVolumeClaimForAllNamespaces(),
+    onChange: (kind, o) => { if (kind !== 'delete' && o.status?.phase !== 'Bound') queue.add(key(o)); } });
+
+  async function reconcile(k: string): Promise<void> {
+    const pvc = claims.get(k);
+    if (!pvc || pvc.status?.phase === 'Bound' || pvc.metadata.deletionTimestamp) return;
+    const status = {
+      phase: 'Bound',
+      accessModes: pvc.spec?.accessModes ?? ['ReadWriteOnce'],
+      capacity: { storage: pvc.spec?.resources?.requests?.storage ?? '1Gi' },
+    };
+    try {
+      await c.core.patchNamespacedPersistentVolumeClaimStatus({ namespace: pvc.metadata.namespace!, name: pvc.metadata.name, body: { status } }, mergePatch);
+    } catch (e) { if (!isNotFound(e)) throw e; }
+  }
+
+  return {
+    async start() { claims.start(); await claims.waitSynced(); },
+    async stop() { await queue.stop(); await claims.stop(); },
+  };
+}

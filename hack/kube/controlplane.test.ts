@@ -1,0 +1,155 @@
+// The local control plane end to end: API server emulator + controllers + process kubelet, driven
+// only through @kubernetes/client-node. A StatefulSet of small HTTP servers with PVCs comes up in
+// order, survives a crash and a pod deletion with the same data (and, for a crash, the same IP),
+// scales up and down keeping claims, Services resolve through the DNS preload, faults work.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Watch, type V1Pod } from '@kubernetes/client-node';
+import { loopbackAddress, waitFor } from '../testing/net.ts';
+import { startControlPlane, type ControlPlane } from './controlplane.ts';
+import { crashPod, restartApiServer, setPodUnready } from './faults.ts';
+import { claimDir } from './kubelet/volumes.ts';
+import { fetchId, idServerStatefulSet, isReady, kubeClients, waitForReadyReplicas } from './kubelet/test-workloads.ts';
+
+const ns = 'default';
+const dataDir = mkdtempSync(join(tmpdir(), 'cairn-kube-'));
+let plane: ControlPlane;
+let k: ReturnType<typeof kubeClients>;
+const events: string[] = []; // pod ADDED / Ready transitions, in the order the API server saw them
+let stopWatch: AbortController | undefined;
+
+const pod = (name: string) => k.core.readNamespacedPod({ namespace: ns, name });
+const podIP = async (name: string) => (await pod(name)).status!.podIP!;
+
+test.before(async () => {
+  plane = await startControlPlane({
+    dataDir, host: loopbackAddress(), podNetwork: `127.${10 + Math.floor(Math.random() * 240)}.`,
+    kubelet: { maxProbePeriodMs: 300, crashLoopBackoff: { initialMs: 200, maxMs: 1000 } },
+  });
+  k = kubeClients(plane.kubeconfigPath);
+  const ready = new Set<string>();
+  stopWatch = await new Watch(k.kc).watch(`/api/v1/namespaces/${ns}/pods`, {}, (type, obj: V1Pod) => {
+    const name = obj.metadata!.name!;
+    if (type === 'ADDED') events.push(`added ${name}`);
+    if (isReady(obj) && !ready.has(name)) { ready.add(name); events.push(`ready ${name}`); }
+    if (!isReady(obj)) ready.delete(name);
+  }, () => {});
+});
+
+test.after(async () => {
+  stopWatch?.abort();
+  await plane?.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+test('a StatefulSet comes up in ordinal order, each pod Running+Ready on its own IP with its PVC', async () => {
+  await k.apps.createNamespacedStatefulSet({ namespace: ns, body: idServerStatefulSet('web', 2) });
+  await k.core.createNamespacedService({ namespace: ns, body: { metadata: { name: 'web' }, spec: { clusterIP: 'None', selector: { app: 'web' }, ports: [{ name: 'http', port: 8080 }] } } });
+  await waitForReadyReplicas(k.core, k.apps, ns, 'web', 2);
+  assert.ok(events.indexOf('ready web-0') >= 0 && events.indexOf('ready web-0') < events.indexOf('added web-1'), `OrderedReady: web-1 created after web-0 was ready (${events.join(', ')})`);
+  const p0 = await pod('web-0');
+  assert.is(p0.metadata!.labels!['statefulset.kubernetes.io/pod-name'], 'web-0');
+  assert.ok(p0.metadata!.ownerReferences!.some((r) => r.kind === 'StatefulSet' && r.controller));
+  assert.ok(p0.status!.containerStatuses![0].ready);
+  const [ip0, ip1] = [await podIP('web-0'), await podIP('web-1')];
+  assert.is.not(ip0, ip1);
+  assert.match(await fetchId(ip0), /^web-0 [0-9a-f-]{36}$/);
+  const claim = await k.core.readNamespacedPersistentVolumeClaim({ namespace: ns, name: 'data-web-0' });
+  assert.is(claim.status?.phase, 'Bound');
+  assert.ok(existsSync(join(claimDir(dataDir, ns, 'data-web-0'), 'id')), 'the container wrote into the PVC directory');
+  const sts = await k.apps.readNamespacedStatefulSet({ namespace: ns, name: 'web' });
+  assert.equal([sts.status?.replicas, sts.status?.readyReplicas, sts.status?.currentReplicas, sts.status?.updatedReplicas, sts.status?.availableReplicas], [2, 2, 2, 2, 2]);
+});
+
+test('a killed process is restarted with the same IP and the same PVC data', async () => {
+  const ip = await podIP('web-1');
+  const before = await fetchId(ip);
+  crashPod(plane, ns, 'web-1');
+  await waitFor(async () => { const p = await pod('web-1'); return p.status?.containerStatuses?.[0].restartCount === 1 && isReady(p); }, { timeoutMs: 15_000, what: 'web-1 restarted and ready' });
+  const p = await pod('web-1');
+  assert.is(p.status!.podIP, ip);
+  assert.is(p.status!.containerStatuses![0].lastState?.terminated?.exitCode, 137);
+  assert.is(await fetchId(ip), before);
+});
+
+test('a deleted pod is recreated by the controller and finds its data again', async () => {
+  const before = (await fetchId(await podIP('web-0'))).split(' ')[1];
+  const uid = (await pod('web-0')).metadata!.uid;
+  await k.core.deleteNamespacedPod({ namespace: ns, name: 'web-0' });
+  await waitFor(async () => { const p = await pod('web-0'); return p.metadata!.uid !== uid && isReady(p); }, { timeoutMs: 20_000, what: 'web-0 recreated' });
+  assert.is((await fetchId(await podIP('web-0'))).split(' ')[1], before);
+});
+
+test('scale to three and back to two: the highest ordinal goes, its claim stays', async () => {
+  await k.apps.patchNamespacedStatefulSetScale({ namespace: ns, name: 'web', body: { spec: { replicas: 3 } } }, (await import('./controllers/client.ts')).mergePatch);
+  await waitForReadyReplicas(k.core, k.apps, ns, 'web', 3);
+  const id2 = (await fetchId(await podIP('web-2'))).split(' ')[1];
+  await k.apps.patchNamespacedStatefulSet({ namespace: ns, name: 'web', body: { spec: { replicas: 2 } } }, (await import('./controllers/client.ts')).mergePatch);
+  await waitForReadyReplicas(k.core, k.apps, ns, 'web', 2);
+  const claims = (await k.core.listNamespacedPersistentVolumeClaim({ namespace: ns })).items.map((c) => c.metadata!.name).sort();
+  assert.equal(claims, ['data-web-0', 'data-web-1', 'data-web-2']);
+  assert.is(readFileSync(join(claimDir(dataDir, ns, 'data-web-2'), 'id'), 'utf8'), id2);
+});
+
+test('Endpoints follow readiness; a forced-unready pod leaves the ready addresses', async () => {
+  const ready = async () => ((await k.core.readNamespacedEndpoints({ namespace: ns, name: 'web' })).subsets ?? []).flatMap((s) => (s.addresses ?? []).map((a) => a.hostname)).sort();
+  await waitFor(async () => JSON.stringify(await ready()) === '["web-0","web-1"]', { what: 'endpoints of web-0 and web-1' });
+  setPodUnready(plane, ns, 'web-1', true);
+  await waitFor(async () => JSON.stringify(await ready()) === '["web-0"]', { what: 'web-1 out of the endpoints' });
+  assert.is((await k.apps.readNamespacedStatefulSet({ namespace: ns, name: 'web' })).status?.readyReplicas, 1);
+  setPodUnready(plane, ns, 'web-1', false);
+  await waitFor(async () => JSON.stringify(await ready()) === '["web-0","web-1"]', { what: 'web-1 back in the endpoints' });
+});
+
+test('cluster DNS names resolve inside pods through the preload (fetch by pod and service name)', async () => {
+  await k.core.createNamespacedService({ namespace: ns, body: { metadata: { name: 'web-api' }, spec: { selector: { app: 'web' }, ports: [{ port: 8080 }] } } });
+  const script = "Promise.all(['http://web-1.web:8080/','http://web-0.web.default.svc.cluster.local:8080/','http://web-api:8080/'].map(u=>fetch(u).then(r=>r.text()))).then(t=>console.log('GOT '+JSON.stringify(t)))";
+  await k.core.createNamespacedPod({ namespace: ns, body: { metadata: { name: 'dns-client' }, spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'node', command: ['node', '-e', script] }] } } });
+  await waitFor(async () => (await pod('dns-client')).status?.phase === 'Succeeded', { timeoutMs: 15_000, what: 'dns-client to succeed' });
+  const log = readFileSync(plane.kubelet.logPath(ns, 'dns-client') ?? join(dataDir, 'logs', `${ns}_dns-client_${(await pod('dns-client')).metadata!.uid}`, 'c.log'), 'utf8');
+  const got = JSON.parse(log.slice(log.indexOf('GOT ') + 4)) as string[];
+  assert.match(got[0], /^web-1 /);
+  assert.match(got[1], /^web-0 /);
+  assert.match(got[2], /^web-[01] /);
+  // The same names from any process that loads the preload with this kubelet's hosts file.
+  const out = await new Promise<string>((resolve, reject) => {
+    const child = spawn(process.execPath, ['-e', "require('dns').lookup('web-0.web.default.svc',(e,a)=>console.log(e?e.code:a))"], {
+      env: { ...process.env, NODE_OPTIONS: `--import=${pathToFileURL(join(import.meta.dirname, 'kubelet/dns-preload.ts')).href}`, CAIRN_KUBE_HOSTS: plane.kubelet.hostsFile, CAIRN_KUBE_NAMESPACE: ns } });
+    let s = ''; child.stdout.on('data', (d) => (s += d)); child.on('error', reject); child.on('close', () => resolve(s.trim()));
+  });
+  assert.is(out, await podIP('web-0'));
+});
+
+test('env from Secrets and ConfigMaps, secret volumes, graceful termination with SIGKILL after the grace period', async () => {
+  await k.core.createNamespacedSecret({ namespace: ns, body: { metadata: { name: 'creds' }, data: { token: Buffer.from('s3cr3t').toString('base64') } } });
+  await k.core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'cfg' }, data: { MODE: 'fast' } } });
+  const script = "process.on('SIGTERM',()=>console.log('ignoring SIGTERM'));console.log('ENV',process.env.TOKEN,process.env.CFG_MODE,require('fs').readFileSync(process.argv[1]+'/token','utf8'));setInterval(()=>{},1000)";
+  await k.core.createNamespacedPod({ namespace: ns, body: { metadata: { name: 'stubborn' }, spec: {
+    terminationGracePeriodSeconds: 1, volumes: [{ name: 's', secret: { secretName: 'creds' } }],
+    containers: [{ name: 'c', image: 'node', command: ['node', '-e', script, '/etc/creds'], envFrom: [{ configMapRef: { name: 'cfg' }, prefix: 'CFG_' }],
+      env: [{ name: 'TOKEN', valueFrom: { secretKeyRef: { name: 'creds', key: 'token' } } }], volumeMounts: [{ name: 's', mountPath: '/etc/creds' }] }] } } });
+  await waitFor(async () => isReady(await pod('stubborn')), { what: 'stubborn ready' });
+  const logPath = plane.kubelet.logPath(ns, 'stubborn')!;
+  await waitFor(() => readFileSync(logPath, 'utf8').includes('ENV'), { what: 'stubborn log' });
+  assert.match(readFileSync(logPath, 'utf8'), /ENV s3cr3t fast s3cr3t/);
+  const started = Date.now();
+  await k.core.deleteNamespacedPod({ namespace: ns, name: 'stubborn' });
+  await waitFor(async () => { try { await pod('stubborn'); return false; } catch { return true; } }, { timeoutMs: 10_000, what: 'stubborn gone' });
+  assert.ok(Date.now() - started >= 900, 'waited for the grace period');
+  assert.match(readFileSync(logPath, 'utf8'), /ignoring SIGTERM/);
+});
+
+test('controllers and kubelet carry on after an API server restart', async () => {
+  await restartApiServer(plane);
+  const uid = (await pod('web-1')).metadata!.uid;
+  await k.core.deleteNamespacedPod({ namespace: ns, name: 'web-1' });
+  await waitFor(async () => { const p = await pod('web-1'); return p.metadata!.uid !== uid && isReady(p); }, { timeoutMs: 30_000, what: 'web-1 recreated after the API server restart' });
+  await waitForReadyReplicas(k.core, k.apps, ns, 'web', 2);
+});
+
+test.run();

@@ -1,0 +1,77 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { buildHostsTable, candidateNames, resolveKubeName, withSelf } from './dns-table.ts';
+import { PodIpAllocator } from './ip.ts';
+import { assignNodes } from './scheduling.ts';
+
+const services = [
+  { metadata: { name: 'nodes', namespace: 'ns1' }, spec: { clusterIP: 'None' } },
+  { metadata: { name: 'api', namespace: 'ns1' }, spec: { clusterIP: '10.0.0.1' } },
+  { metadata: { name: 'ext', namespace: 'ns1' }, spec: { type: 'ExternalName', externalName: 'example.org' } },
+];
+const endpoints = [
+  { metadata: { name: 'nodes', namespace: 'ns1' }, subsets: [{ addresses: [{ ip: '127.0.1.3', hostname: 'n-1' }, { ip: '127.0.1.2', hostname: 'n-0' }], notReadyAddresses: [{ ip: '127.0.1.4', hostname: 'n-2' }] }] },
+  { metadata: { name: 'api', namespace: 'ns1' }, subsets: [{ addresses: [{ ip: '127.0.1.2' }, { ip: '127.0.1.3' }] }] },
+];
+const table = buildHostsTable(services, endpoints);
+
+test('headless: service name → every ready pod; pod hostnames → their pod; unready pods are not published', () => {
+  assert.equal(table.names['nodes.ns1.svc.cluster.local'], ['127.0.1.2', '127.0.1.3']);
+  assert.equal(table.names['n-0.nodes.ns1.svc.cluster.local'], ['127.0.1.2']);
+  assert.is(table.names['n-2.nodes.ns1.svc.cluster.local'], undefined);
+  assert.equal(resolveKubeName('nodes.ns1.svc.cluster.local', table, 'other'), { addresses: ['127.0.1.2', '127.0.1.3'] });
+});
+
+test('every Kubernetes spelling resolves: fqdn, .svc, <svc>.<ns>, <svc>, <pod>.<svc>', () => {
+  const one = (h: string, ns = 'ns1') => resolveKubeName(h, table, ns, () => 1);
+  assert.equal(one('n-1.nodes.ns1.svc.cluster.local'), { addresses: ['127.0.1.3'] });
+  assert.equal(one('n-1.nodes.ns1.svc'), { addresses: ['127.0.1.3'] });
+  assert.equal(one('n-1.nodes.ns1', 'elsewhere'), { addresses: ['127.0.1.3'] });
+  assert.equal(one('n-1.nodes'), { addresses: ['127.0.1.3'] });
+  assert.equal(one('api'), { addresses: ['127.0.1.3'] }, 'ClusterIP: one ready endpoint');
+  assert.equal(one('api.ns1'), { addresses: ['127.0.1.3'] });
+  assert.equal(one('API.NS1.SVC.CLUSTER.LOCAL.'), { addresses: ['127.0.1.3'] });
+  assert.equal(one('ext.ns1'), { alias: 'example.org' });
+  assert.is(one('api', 'other-ns'), undefined, 'short names search the pod namespace only');
+  assert.is(one('example.com'), undefined);
+  assert.is(one('127.0.0.1'), undefined);
+  assert.is(one('localhost'), undefined);
+});
+
+test('search order is that of a pod resolv.conf with ndots:5', () => {
+  assert.equal(candidateNames('a.b', 'ns'), ['a.b.ns.svc.cluster.local', 'a.b.svc.cluster.local', 'a.b.cluster.local', 'a.b']);
+  assert.equal(candidateNames('a.', 'ns'), ['a']);
+});
+
+test('a pod resolves its own hostname and fqdn', () => {
+  const t = withSelf(table, { hostname: 'n-2', subdomain: 'nodes', namespace: 'ns1', ip: '127.0.1.4' });
+  assert.equal(resolveKubeName('n-2', t, 'ns1'), { addresses: ['127.0.1.4'] });
+  assert.equal(resolveKubeName('n-2.nodes.ns1.svc.cluster.local', t, 'ns1'), { addresses: ['127.0.1.4'] });
+});
+
+test('pod IPs: stable per pod, remembered per name, released on delete, bad networks refused', () => {
+  const ips = new PodIpAllocator('127.0.', 9);
+  const a = ips.allocate('uid-a', 'ns/a');
+  const b = ips.allocate('uid-b', 'ns/b');
+  assert.is(a, '127.0.9.2');
+  assert.is(b, '127.0.9.3');
+  assert.is(ips.allocate('uid-a', 'ns/a'), a);
+  ips.release('uid-a');
+  assert.is(ips.allocate('uid-c', 'ns/c'), '127.0.9.4', 'a free address of another pod name is not reused first');
+  assert.is(ips.allocate('uid-a2', 'ns/a'), a, 'a pod name that comes back gets its address again');
+  assert.is(new PodIpAllocator('127.5.6.', 0).allocate('u', 'n'), '127.5.6.2');
+  assert.throws(() => new PodIpAllocator('10.0.', 1), /loopback/);
+});
+
+test('scheduling: least loaded Ready process node matching the nodeSelector, pods created together spread', () => {
+  const node = (name: string, ready = true, labels: Record<string, string> = {}) => ({ metadata: { name, labels: { 'cairn.dev/process-kubelet': 'true', ...labels } }, status: { conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }] } });
+  const bound = { metadata: { name: 'p', uid: 'p' }, spec: { nodeName: 'a' }, status: { phase: 'Running' } };
+  const pod = (name: string, spec: Record<string, unknown> = {}) => ({ metadata: { name, uid: name, namespace: 'ns', creationTimestamp: '2026-01-01T00:00:00Z' }, spec });
+  assert.is(assignNodes([bound, pod('x')], [node('a'), node('b')]).get('x'), 'b');
+  assert.is(assignNodes([bound, pod('x')], [node('a'), node('b', false)]).get('x'), 'a');
+  assert.equal([...assignNodes([pod('x-0'), pod('x-1'), pod('x-2')], [node('a'), node('b')])], [['x-0', 'a'], ['x-1', 'b'], ['x-2', 'a']]);
+  assert.is(assignNodes([pod('x', { nodeSelector: { zone: 'z1' } })], [node('a'), node('b')]).get('x'), undefined);
+  assert.is(assignNodes([bound, pod('x', { nodeSelector: { zone: 'z1' } })], [node('a', true, { zone: 'z1' }), node('b')]).get('x'), 'a');
+});
+
+test.run();

@@ -1,0 +1,198 @@
+// The admin API (`/admin/v1` on the cluster port, routes in admin/types.ts): status for the operator
+// and `cairn status`, bucket and key management, drain/undrain/forget of members. Thin over the
+// cluster view (registry writes go through the roots) and the ObjectService (bucket create/delete
+// with the same checks as the file API).
+import express, { type Request, type Response, type Router } from 'express';
+import { randomBytes } from 'node:crypto';
+import type { AccessKey, BucketSettings, ClusterView, Member, MemberState } from '../cluster/types.ts';
+import type { ObjectService } from '../data/types.ts';
+import type { AccessKeyRequest, AccessKeyResponse, BucketRequest, BucketStatus, ClusterStatus, MemberStatus, RepairProgress } from './types.ts';
+import { requireClusterSecret } from '../rpc/auth.ts';
+import { replicasFor, holdsData } from '../cluster/placement.ts';
+import { writeQuorum } from '../data/quorum.ts';
+import { drainProblem } from './drain.ts';
+import { logger } from '../util/log.ts';
+
+const log = logger('admin');
+
+/** What the admin API needs from the process: the view plus the registry writes ClusterView lacks. */
+export interface AdminBackend {
+  view: ClusterView;
+  objects: ObjectService;
+  clusterId(): string;
+  putAccessKey(key: AccessKey): Promise<void>;
+  removeAccessKey(accessKeyId: string): Promise<void>;
+  setMemberState(memberId: string, state: MemberState): Promise<void>;
+  forgetMember(memberId: string): Promise<void>;
+  /** Per-member repair progress when a repair worker reports it. */
+  repair?(memberId: string): RepairProgress | undefined;
+}
+
+class AdminFailure extends Error {
+  readonly code: string;
+  readonly status: number;
+  constructor(code: string, status: number, message: string) { super(message); this.code = code; this.status = status; }
+}
+
+export const idleRepair = (): RepairProgress => ({ underReplicatedChunks: 0, misplacedChunks: 0, bytesRemaining: 0, bytesMoved: 0, rateBytesPerSec: 0, etaSeconds: null });
+const keyIdPattern = /^[A-Za-z0-9._-]{3,128}$/;
+
+export function adminRouter(secret: string, b: AdminBackend): Router {
+  const r = express.Router();
+  r.use(requireClusterSecret(secret));
+  r.use(express.json({ limit: '1mb' }));
+
+  const handle = (fn: (req: Request, res: Response) => Promise<unknown>) => async (req: Request, res: Response) => {
+    try {
+      const out = await fn(req, res);
+      if (!res.headersSent) out === undefined ? res.status(204).end() : res.json(out);
+    } catch (e) {
+      const err = e as { code?: string; status?: number; message?: string };
+      const status = typeof err.status === 'number' && err.status >= 400 ? err.status : 500;
+      if (status >= 500) log.error({ err: e, path: req.path }, 'admin call failed');
+      res.status(status).json({ error: { code: err.code ?? 'InternalError', message: err.message ?? String(e) } });
+    }
+  };
+
+  const memberStatus = (m: Member): MemberStatus => ({
+    id: m.id, name: m.name, roles: m.roles, state: m.state, zone: m.zone, weight: m.weight, api: m.api, cluster: m.cluster,
+    capacityBytes: m.capacityBytes, usedBytes: m.usedBytes, chunks: m.chunks ?? 0, heartbeatAgeMs: Math.max(0, Date.now() - m.lastHeartbeat),
+    repair: b.repair?.(m.id) ?? idleRepair(),
+  });
+
+  const bucketStatus = async (s: BucketSettings): Promise<BucketStatus> => {
+    // Usage is best effort: the largest count any reachable metadata replica reports, in bounded time.
+    const targets = replicasFor(`bucket:${s.name}`, b.view.members(), s.replicas);
+    const usage = await Promise.all(targets.map((m) => withTimeout(b.view.metaReplica(m.id).bucketUsage(s.name), 2000).catch(() => undefined)));
+    const objects = Math.max(0, ...usage.map((u) => u?.objects ?? 0));
+    const bytes = Math.max(0, ...usage.map((u) => u?.bytes ?? 0));
+    return { name: s.name, replicas: s.replicas, access: s.access, quotaBytes: s.quotaBytes, quotaObjects: s.quotaObjects, objects, bytes, createdAt: s.createdAt };
+  };
+
+  const findMember = (idOrName: string): Member => {
+    const ms = b.view.members();
+    const m = ms.find((x) => x.id === idOrName) ?? ms.find((x) => x.name === idOrName);
+    if (!m) throw new AdminFailure('NoSuchMember', 404, `no member with id or name ${idOrName}`);
+    return m;
+  };
+
+  r.get('/status', handle(async () => {
+    const members = b.view.members();
+    const statuses = members.map(memberStatus);
+    const buckets = await Promise.all(b.view.buckets().map(bucketStatus));
+    const counts: Record<MemberState, number> = { joining: 0, active: 0, draining: 0, drained: 0, down: 0 };
+    for (const m of members) counts[m.state]++;
+    const repair = statuses.reduce((acc, s) => sumRepair(acc, s.repair), idleRepair());
+    const data = members.filter(holdsData);
+    const self = members.find((m) => m.id === b.view.selfId);
+    const endpoint = (self && holdsData(self) ? self : data.find((m) => m.state === 'active') ?? self)?.api ?? '';
+    const out: ClusterStatus = {
+      clusterId: b.clusterId(), endpoint, region: b.view.settings().region, members: statuses, buckets, repair, counts,
+      capacityBytes: data.reduce((a, m) => a + m.capacityBytes, 0), usedBytes: data.reduce((a, m) => a + m.usedBytes, 0),
+      writeQuorumAvailable: b.view.buckets().every((s) => replicasFor(`bucket:${s.name}`, members, s.replicas).length >= writeQuorum(s.replicas)),
+    };
+    return out;
+  }));
+
+  r.get('/buckets', handle(async () => Promise.all(b.view.buckets().map(bucketStatus))));
+
+  r.put('/buckets/:name', handle(async (req) => {
+    const name = String(req.params.name);
+    const body = (req.body ?? {}) as BucketRequest;
+    if (body.name !== undefined && body.name !== name) throw new AdminFailure('InvalidArgument', 400, `body name ${body.name} differs from the path ${name}`);
+    if (body.replicas !== undefined && (!Number.isInteger(body.replicas) || body.replicas < 1 || body.replicas > 16)) {
+      throw new AdminFailure('InvalidArgument', 400, `replicas must be an integer from 1 to 16, got ${JSON.stringify(body.replicas)}`);
+    }
+    if (body.access !== undefined && body.access !== 'private' && body.access !== 'public-read') throw new AdminFailure('InvalidArgument', 400, `access must be private or public-read`);
+    for (const q of ['quotaBytes', 'quotaObjects'] as const) {
+      if (body[q] !== undefined && (!Number.isSafeInteger(body[q]) || body[q]! < 0)) throw new AdminFailure('InvalidArgument', 400, `${q} must be a non-negative integer`);
+    }
+    if (!b.view.bucket(name)) await b.objects.createBucket(name, { owner: 'admin', replicas: body.replicas, access: body.access });
+    const cur = b.view.bucket(name)!;
+    const next: BucketSettings = {
+      ...cur, replicas: body.replicas ?? cur.replicas, access: body.access ?? cur.access,
+      ...(body.quotaBytes !== undefined ? { quotaBytes: body.quotaBytes } : {}),
+      ...(body.quotaObjects !== undefined ? { quotaObjects: body.quotaObjects } : {}),
+    };
+    if (JSON.stringify(next) !== JSON.stringify(cur)) await b.view.putBucket(next);
+    return bucketStatus(next);
+  }));
+
+  r.delete('/buckets/:name', handle(async (req) => {
+    const name = String(req.params.name);
+    if (req.query.purge === 'true') await purge(b.objects, name);
+    await b.objects.deleteBucket(name);
+  }));
+
+  r.post('/keys', handle(async (req) => {
+    const body = (req.body ?? {}) as AccessKeyRequest;
+    const accessKeyId = body.accessKeyId ?? 'CK' + randomBytes(9).toString('hex').toUpperCase();
+    const secretAccessKey = body.secretAccessKey ?? randomBytes(30).toString('base64url');
+    if (!keyIdPattern.test(accessKeyId)) throw new AdminFailure('InvalidArgument', 400, 'accessKeyId must be 3-128 characters of A-Z a-z 0-9 . _ -');
+    if (secretAccessKey.length < 8) throw new AdminFailure('InvalidArgument', 400, 'secretAccessKey must be at least 8 characters');
+    if (body.buckets !== undefined && (!Array.isArray(body.buckets) || !body.buckets.every((x) => typeof x === 'string'))) {
+      throw new AdminFailure('InvalidArgument', 400, 'buckets must be a list of bucket names');
+    }
+    const cur = b.view.accessKey(accessKeyId);
+    if (cur && cur.secretAccessKey !== secretAccessKey) throw new AdminFailure('KeyAlreadyExists', 409, `access key ${accessKeyId} exists with another secret`);
+    const key: AccessKey = { accessKeyId, secretAccessKey, ...(body.name ? { name: body.name } : {}), ...(body.buckets ? { buckets: body.buckets } : {}) };
+    await b.putAccessKey(key);
+    const out: AccessKeyResponse = { accessKeyId, secretAccessKey, name: key.name, buckets: key.buckets };
+    return out;
+  }));
+
+  r.delete('/keys/:id', handle(async (req) => {
+    const id = String(req.params.id);
+    if (!b.view.accessKey(id)) throw new AdminFailure('NoSuchKey', 404, `no access key ${id}`);
+    await b.removeAccessKey(id);
+  }));
+
+  r.post('/members/:id/drain', handle(async (req) => {
+    const m = findMember(String(req.params.id));
+    if (m.state === 'draining' || m.state === 'drained') return memberStatus(m);
+    const problem = drainProblem(m, b.view.members(), b.view.buckets(), b.view.settings().defaultReplicas);
+    if (problem) throw new AdminFailure('DrainRefused', 409, problem);
+    await b.setMemberState(m.id, 'draining');
+    return memberStatus({ ...m, state: 'draining' });
+  }));
+
+  r.post('/members/:id/undrain', handle(async (req) => {
+    const m = findMember(String(req.params.id));
+    if (m.state === 'active') return memberStatus(m);
+    if (m.state !== 'draining' && m.state !== 'drained') throw new AdminFailure('InvalidMemberState', 409, `${m.name} is ${m.state}, not draining or drained`);
+    await b.setMemberState(m.id, 'active');
+    return memberStatus({ ...m, state: 'active' });
+  }));
+
+  r.delete('/members/:id', handle(async (req) => {
+    const m = findMember(String(req.params.id));
+    if (m.state !== 'drained' && m.state !== 'down') throw new AdminFailure('InvalidMemberState', 409, `${m.name} is ${m.state}; only a drained or down member can be forgotten`);
+    await b.forgetMember(m.id);
+  }));
+
+  return r;
+}
+
+async function purge(objects: ObjectService, bucket: string): Promise<void> {
+  // Bounded: each page removes what it lists, so the loop ends when a page comes back empty.
+  for (let page = 0; page < 1_000_000; page++) {
+    const res = await objects.listObjects(bucket, { maxKeys: 1000 });
+    if (res.objects.length === 0) return;
+    await Promise.all(res.objects.map((o) => objects.deleteObject(bucket, o.key)));
+  }
+}
+
+function sumRepair(a: RepairProgress, b: RepairProgress): RepairProgress {
+  const rate = a.rateBytesPerSec + b.rateBytesPerSec;
+  const remaining = a.bytesRemaining + b.bytesRemaining;
+  return {
+    underReplicatedChunks: a.underReplicatedChunks + b.underReplicatedChunks, misplacedChunks: a.misplacedChunks + b.misplacedChunks,
+    bytesRemaining: remaining, bytesMoved: a.bytesMoved + b.bytesMoved, rateBytesPerSec: rate,
+    etaSeconds: remaining > 0 && rate > 0 ? Math.ceil(remaining / rate) : null,
+  };
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let t: NodeJS.Timeout;
+  return Promise.race([p, new Promise<T>((_, reject) => { t = setTimeout(() => reject(new Error('timeout')), ms); })]).finally(() => clearTimeout(t));
+}

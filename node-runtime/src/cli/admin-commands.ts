@@ -1,0 +1,113 @@
+// `cairn status|drain|undrain|bucket create|keys add`: the admin API for people (tables) and scripts
+// (--json). Every command talks to one cluster port through admin/client.ts.
+import type { Command } from 'commander';
+import { createAdminClient, AdminApiError } from '../admin/client.ts';
+import type { AdminClient, ClusterStatus } from '../admin/types.ts';
+
+interface ConnOpts { admin?: string; secret?: string; json?: boolean }
+
+function client(o: ConnOpts): AdminClient {
+  const url = o.admin ?? process.env.CAIRN_ADMIN_URL ?? 'http://127.0.0.1:9100';
+  const secret = o.secret ?? process.env.CAIRN_CLUSTER_SECRET;
+  if (!secret) throw new AdminApiError('MissingSecret', 0, 'the cluster secret is required: --secret S or env CAIRN_CLUSTER_SECRET');
+  return createAdminClient({ url, secret });
+}
+
+function withConn(cmd: Command): Command {
+  return cmd
+    .option('--admin <url>', 'cluster port URL of any root or node (env CAIRN_ADMIN_URL)')
+    .option('--secret <secret>', 'cluster secret (env CAIRN_CLUSTER_SECRET)')
+    .option('--json', 'print JSON for scripts');
+}
+
+// Errors print one clear line and set a non-zero exit code instead of a stack trace.
+function action<A extends unknown[]>(fn: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    try { await fn(...args); }
+    catch (e) {
+      const err = e as Error & { code?: string };
+      process.stderr.write(`cairn: ${err.code ? err.code + ': ' : ''}${err.message}\n`);
+      process.exitCode = 1;
+    }
+  };
+}
+
+export function bytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+  let i = 0;
+  while (n >= 1024 && i < units.length - 1) { n /= 1024; i++; }
+  return `${i === 0 ? n : n.toFixed(1)} ${units[i]}`;
+}
+
+export function table(rows: string[][]): string {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
+  return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]))).join('  ')).join('\n');
+}
+
+/** The status for people: a summary line, then members and buckets as tables. */
+export function formatStatus(s: ClusterStatus): string {
+  const counts = Object.entries(s.counts).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`).join(', ');
+  const lines = [
+    `cluster ${s.clusterId}  endpoint ${s.endpoint}  region ${s.region}`,
+    `members: ${counts || 'none'}  used ${bytes(s.usedBytes)} of ${bytes(s.capacityBytes)}  write quorum ${s.writeQuorumAvailable ? 'available' : 'NOT available'}`,
+    `repair: ${s.repair.underReplicatedChunks} under-replicated, ${s.repair.misplacedChunks} misplaced chunks`,
+    '',
+    table([
+      ['NAME', 'ID', 'ROLES', 'STATE', 'ZONE', 'WEIGHT', 'USED', 'CHUNKS', 'HEARTBEAT', 'API'],
+      ...s.members.map((m) => [m.name, m.id.slice(0, 12), m.roles.join(','), m.state, m.zone || '-', String(m.weight),
+        bytes(m.usedBytes), String(m.chunks), `${(m.heartbeatAgeMs / 1000).toFixed(1)}s ago`, m.api]),
+    ]),
+    '',
+    s.buckets.length === 0 ? 'no buckets' : table([
+      ['BUCKET', 'REPLICAS', 'ACCESS', 'OBJECTS', 'BYTES', 'CREATED'],
+      ...s.buckets.map((b) => [b.name, String(b.replicas), b.access, String(b.objects), bytes(b.bytes), b.createdAt]),
+    ]),
+  ];
+  return lines.join('\n') + '\n';
+}
+
+const out = (o: ConnOpts, value: unknown, human: string) => process.stdout.write(o.json ? JSON.stringify(value, null, 2) + '\n' : human + '\n');
+
+export function registerAdminCommands(program: Command): void {
+  withConn(program.command('status').description('show members, buckets and repair progress'))
+    .action(action(async (o: ConnOpts) => {
+      const s = await client(o).status();
+      process.stdout.write(o.json ? JSON.stringify(s, null, 2) + '\n' : formatStatus(s));
+    }));
+
+  withConn(program.command('drain').argument('<node>', 'member id or name').description('stop placing data on a node and move its data off'))
+    .action(action(async (node: string, o: ConnOpts) => {
+      const m = await client(o).drain(node);
+      out(o, m, `${m.name} (${m.id}) is ${m.state}`);
+    }));
+
+  withConn(program.command('undrain').argument('<node>', 'member id or name').description('make a draining node active again'))
+    .action(action(async (node: string, o: ConnOpts) => {
+      const m = await client(o).undrain(node);
+      out(o, m, `${m.name} (${m.id}) is ${m.state}`);
+    }));
+
+  const bucket = program.command('bucket').description('manage buckets');
+  withConn(bucket.command('create').argument('<name>').description('create (or update) a bucket')
+    .option('--replicas <n>', 'replication factor R', (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1) throw new Error(`--replicas must be a positive integer, got ${v}`);
+      return n;
+    })
+    .option('--public', 'allow anonymous reads (public-read)'))
+    .action(action(async (name: string, o: ConnOpts & { replicas?: number; public?: boolean }) => {
+      const b = await client(o).putBucket({ name, replicas: o.replicas, access: o.public ? 'public-read' : undefined });
+      out(o, b, `bucket ${b.name}: ${b.replicas} replicas, ${b.access}`);
+    }));
+
+  const keys = program.command('keys').description('manage access keys');
+  withConn(keys.command('add').description('create an access key pair (printed once)')
+    .option('--id <id>', 'access key id (generated when omitted)')
+    .option('--secret-key <secret>', 'secret access key (generated when omitted)')
+    .option('--name <name>', 'a label for people')
+    .option('--bucket <bucket...>', 'restrict the key to these buckets'))
+    .action(action(async (o: ConnOpts & { id?: string; secretKey?: string; name?: string; bucket?: string[] }) => {
+      const k = await client(o).createKey({ accessKeyId: o.id, secretAccessKey: o.secretKey, name: o.name, buckets: o.bucket });
+      out(o, k, `access key id:     ${k.accessKeyId}\nsecret access key: ${k.secretAccessKey}`);
+    }));
+}

@@ -1,0 +1,101 @@
+// The `cairn` command. `cairn server` runs one root and/or node process from flags or env (what a
+// container runs); the admin commands (status, drain, bucket, keys) talk to a running cluster.
+// Every server flag also reads env CAIRN_<FLAG_IN_UPPER_SNAKE>, e.g. --chunk-size ← CAIRN_CHUNK_SIZE.
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { startNode, type NodeOptions } from '../server.ts';
+import { registerAdminCommands } from './admin-commands.ts';
+import type { Role } from '../cluster/types.ts';
+import { logger } from '../util/log.ts';
+
+const log = logger('cli');
+
+function int(name: string, min: number, max: number) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}`);
+    return n;
+  };
+}
+
+export function parseRoles(v: string): Role[] {
+  const roles = [...new Set(v.split(',').map((s) => s.trim()).filter(Boolean))];
+  if (roles.length === 0 || roles.some((r) => r !== 'root' && r !== 'node')) throw new InvalidArgumentError('role must be root, node or root,node');
+  return roles as Role[];
+}
+
+function positive(v: string): number {
+  const n = Number(v);
+  if (!(n > 0) || !Number.isFinite(n)) throw new InvalidArgumentError('weight must be a positive number');
+  return n;
+}
+
+function urls(v: string): string[] {
+  const list = v.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const u of list) {
+    try { new URL(u); } catch { throw new InvalidArgumentError(`not a URL: ${u}`); }
+  }
+  return list;
+}
+
+const opt = (flags: string, description: string, env: string) => new Option(flags, description).env(env);
+
+export function serverCommand(): Command {
+  return new Command('server')
+    .description('run one Cairn root and/or node process')
+    .addOption(opt('--role <roles>', 'root, node or root,node', 'CAIRN_ROLE').argParser(parseRoles).default(['root', 'node'] as Role[], 'root,node'))
+    .addOption(opt('--name <name>', 'member name (default: the node id)', 'CAIRN_NAME'))
+    .addOption(opt('--data <dir>', 'data directory (chunks, metadata, identity)', 'CAIRN_DATA').makeOptionMandatory())
+    .addOption(opt('--api <host:port>', 'file API (S3) listen address', 'CAIRN_API').default('0.0.0.0:9000'))
+    .addOption(opt('--cluster <host:port>', 'cluster port listen address (RPC, admin, metrics, health)', 'CAIRN_CLUSTER').default('0.0.0.0:9100'))
+    .addOption(opt('--advertise <host>', 'address other members and clients use (default: the --api host)', 'CAIRN_ADVERTISE'))
+    .addOption(opt('--roots <urls>', 'cluster-port URLs of the roots to join, comma separated', 'CAIRN_ROOTS').argParser(urls))
+    .addOption(opt('--zone <zone>', 'failure domain of this member', 'CAIRN_ZONE'))
+    .addOption(opt('--weight <w>', 'capacity weight for placement', 'CAIRN_WEIGHT').argParser(positive))
+    .addOption(opt('--secret <secret>', 'cluster secret for internal RPC and admin (also CAIRN_CLUSTER_SECRET)', 'CAIRN_SECRET'))
+    .addOption(opt('--access-key <id>', 'root S3 access key id (generated and kept in --data when absent)', 'CAIRN_ACCESS_KEY'))
+    .addOption(opt('--secret-key <secret>', 'root S3 secret key', 'CAIRN_SECRET_KEY'))
+    .addOption(opt('--keys-file <file>', 'extra key pairs: JSON [{accessKeyId, secretAccessKey, buckets?}]', 'CAIRN_KEYS_FILE'))
+    .addOption(opt('--replicas <n>', 'default replication factor R for new buckets', 'CAIRN_REPLICAS').argParser(int('replicas', 1, 16)))
+    .addOption(opt('--chunk-size <bytes>', 'chunk size in bytes', 'CAIRN_CHUNK_SIZE').argParser(int('chunk-size', 4096, 64 * 1024 * 1024)))
+    .addOption(opt('--region <region>', 'S3 region name', 'CAIRN_REGION'))
+    .action(async (o: Record<string, unknown>) => {
+      const opts: NodeOptions = {
+        dataDir: o.data as string, roles: o.role as Role[], name: o.name as string | undefined,
+        api: o.api as string, cluster: o.cluster as string, advertise: o.advertise as string | undefined,
+        roots: o.roots as string[] | undefined, zone: o.zone as string | undefined, weight: o.weight as number | undefined,
+        secret: (o.secret as string | undefined) ?? process.env.CAIRN_CLUSTER_SECRET,
+        accessKey: o.accessKey as string | undefined, secretKey: o.secretKey as string | undefined,
+        keysFile: o.keysFile as string | undefined, replicas: o.replicas as number | undefined,
+        chunkSize: o.chunkSize as number | undefined, region: o.region as string | undefined,
+      };
+      await runServer(opts);
+    });
+}
+
+async function runServer(opts: NodeOptions): Promise<void> {
+  let node: Awaited<ReturnType<typeof startNode>>;
+  try {
+    node = await startNode(opts);
+  } catch (e) {
+    log.fatal({ err: e instanceof Error ? e.message : String(e) }, 'could not start');
+    process.exit(1);
+  }
+  let signals = 0;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (++signals > 1) { log.warn({ signal }, 'second signal: exiting now'); process.exit(1); }
+    log.info({ signal }, 'stopping');
+    node.stop().then(() => process.exit(0), (e) => { log.error({ err: String(e) }, 'unclean stop'); process.exit(1); });
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+  log.info({ id: node.id, name: node.name, roles: node.roles, endpoint: node.endpoint, cluster: node.clusterUrl, region: node.region, accessKey: node.accessKey, dataDir: node.dataDir }, 'serving');
+}
+
+export function buildProgram(): Command {
+  const program = new Command('cairn').description('Cairn: self-healing, S3-compatible distributed file store').showHelpAfterError();
+  program.addCommand(serverCommand());
+  registerAdminCommands(program);
+  return program;
+}
+
+await buildProgram().parseAsync(process.argv);

@@ -1,0 +1,174 @@
+// The membership agent, on every process: it registers with and heartbeats to every root (one loop
+// per root, so a slow root never delays the others), keeps the merged maps as its cache on disk (so
+// with every root down the member keeps serving from the last map it saw), and sends registry
+// writes (buckets, keys, member states) to the roots. On a root process it also carries the
+// root-to-root gossip: its heartbeats to the other roots push the local root's maps and merge theirs.
+import { write } from './crdt.ts';
+import { emptyMaps, mergeMaps, type ClusterMaps, type MapName, type MemberInfo } from './maps.ts';
+import { MapStore } from './map-store.ts';
+import type { HeartbeatRequest, MapsResponse, RootService } from './root.ts';
+import type { RpcClient } from '../rpc/client.ts';
+import { s3Error } from '../util/errors.ts';
+import { logger } from '../util/log.ts';
+
+const log = logger('membership');
+
+export interface AgentOptions {
+  selfId: string;
+  /** What this member reports about itself; called on every heartbeat (usage changes). */
+  self: () => Omit<MemberInfo, 'lastHeartbeat'>;
+  roots: string[];               // cluster-port URLs of the roots (may include this process)
+  rpc: RpcClient;
+  dataDir: string;
+  localRoot?: RootService;
+  heartbeatMs?: number;          // default 1000
+}
+
+/** One registry write: `set('buckets', name, settings)`; a null value removes the entry. */
+export type Edit = (set: (map: MapName, key: string, value: unknown) => void) => void;
+
+export class MembershipAgent {
+  readonly selfId: string;
+  readonly maps: ClusterMaps;
+  readonly #o: AgentOptions & { heartbeatMs: number };
+  readonly #cache: MapStore;
+  readonly #listeners = new Set<() => void>();
+  readonly #selfUrls = new Set<string>();
+  readonly #timers = new Map<string, NodeJS.Timeout>();
+  #fingerprint = '';
+  #ready = false;
+  #stopped = true;
+  #beats = 0;
+  lastRootContact = 0;
+
+  private constructor(o: AgentOptions, maps: ClusterMaps, cache: MapStore) {
+    this.#o = { heartbeatMs: 1000, ...o };
+    this.selfId = o.selfId;
+    this.maps = maps;
+    this.#cache = cache;
+    this.#fingerprint = fingerprint(maps);
+  }
+
+  static async open(o: AgentOptions): Promise<MembershipAgent> {
+    const cache = MapStore.forDataDir(o.dataDir, 'cached-maps');
+    const maps = await cache.load();
+    if (o.localRoot) mergeMaps(maps, o.localRoot.maps);
+    const agent = new MembershipAgent(o, maps, cache);
+    o.localRoot?.onChange(() => agent.merge(o.localRoot!.maps));
+    return agent;
+  }
+
+  /** True once a root has answered: the member has a current map. */
+  get ready(): boolean { return this.#ready; }
+
+  start(): void {
+    this.#stopped = false;
+    if (this.#o.localRoot) this.#loop('local');
+    for (const url of new Set(this.#o.roots.map(origin))) this.#loop(url);
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    for (const t of this.#timers.values()) clearTimeout(t);
+    this.#timers.clear();
+    await this.#cache.flush();
+  }
+
+  /** Merge maps from anywhere (root answers, pushes from roots); notifies listeners on a real change. */
+  merge(incoming: Partial<ClusterMaps> | undefined): boolean {
+    if (!mergeMaps(this.maps, incoming)) return false;
+    this.#cache.schedule(this.maps);
+    const fp = fingerprint(this.maps);
+    if (fp !== this.#fingerprint) {
+      this.#fingerprint = fp;
+      for (const l of this.#listeners) l();
+    }
+    return true;
+  }
+
+  onChange(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /**
+   * Record registry writes with the roots. Succeeds when at least one root stored them (it gossips
+   * them on); fails with 503 when no root is reachable, and then nothing changed locally either.
+   */
+  async propose(edit: Edit, timeoutMs = 5000): Promise<void> {
+    const delta = emptyMaps();
+    edit((map, key, value) => {
+      const cur = this.maps[map][key];
+      (delta[map] as Record<string, unknown>)[key] = write({ ...(cur ? { [key]: cur } : {}) }, key, value, this.selfId);
+    });
+    const attempts: Promise<MapsResponse>[] = [];
+    if (this.#o.localRoot) attempts.push(this.#o.localRoot.exchange(delta));
+    for (const url of new Set(this.#o.roots.map(origin))) {
+      if (this.#selfUrls.has(url)) continue;
+      attempts.push(this.#o.rpc.json<MapsResponse>(url, { method: 'POST', path: '/rpc/v1/maps', json: { maps: delta }, idempotent: true, timeoutMs }));
+    }
+    const results = await Promise.allSettled(attempts);
+    const ok = results.filter((r): r is PromiseFulfilledResult<MapsResponse> => r.status === 'fulfilled' && !!r.value?.rootId);
+    if (ok.length === 0) {
+      const why = results.map((r) => (r.status === 'rejected' ? String((r.reason as Error)?.message ?? r.reason) : 'not a root')).join('; ');
+      throw s3Error('ServiceUnavailable', `no root reachable to record the change (${why || 'no roots configured'})`);
+    }
+    this.merge(delta);
+    for (const r of ok) this.merge(r.value.maps);
+  }
+
+  #loop(url: string): void {
+    const tick = async () => {
+      if (this.#stopped) return;
+      const wasReady = this.#ready;
+      await this.#beat(url).catch((e) => log.debug({ root: url, err: (e as Error).message }, 'heartbeat failed'));
+      if (this.#stopped || this.#selfUrls.has(url)) return;
+      // Registered just now: say so at once so the member becomes active without waiting a period.
+      const delay = !wasReady && this.#ready ? 0 : this.#o.heartbeatMs;
+      this.#timers.set(url, setTimeout(tick, delay));
+    };
+    void tick();
+  }
+
+  async #beat(url: string): Promise<void> {
+    const root = this.#o.localRoot;
+    const req: HeartbeatRequest = { member: { ...this.#o.self(), lastHeartbeat: 0 }, ready: this.#ready };
+    if (url === 'local') {
+      this.merge(root!.heartbeat(req).maps);
+      this.#contact();
+      return;
+    }
+    // Roots always push their maps (that is the gossip); members push theirs now and then so a root
+    // that lost its disk is refilled from the caches.
+    if (root) req.maps = root.maps;
+    else if (this.#beats++ % 30 === 0) req.maps = this.maps;
+    const res = await this.#o.rpc.json<MapsResponse>(url, {
+      method: 'POST', path: '/rpc/v1/heartbeat', json: req, timeoutMs: Math.max(2000, 2 * this.#o.heartbeatMs),
+    });
+    if (res.rootId === this.selfId) { this.#selfUrls.add(url); return; }   // our own root, handled locally
+    if (root) await root.exchange(res.maps);
+    this.merge(res.maps);
+    this.#contact();
+  }
+
+  #contact(): void {
+    this.lastRootContact = Date.now();
+    if (!this.#ready) log.info({ member: this.selfId }, 'registered with a root');
+    this.#ready = true;
+  }
+}
+
+function origin(url: string): string {
+  return new URL(url).origin;
+}
+
+// What counts as a change for listeners: everything except the heartbeat-driven usage fields.
+function fingerprint(maps: ClusterMaps): string {
+  const members = Object.entries(maps.members).map(([k, e]) => {
+    if (!e.value) return [k, null];
+    const { lastHeartbeat: _h, usedBytes: _u, capacityBytes: _c, chunks: _n, ...stable } = e.value;
+    return [k, stable];
+  });
+  const plain = (m: Record<string, { value: unknown }>) => Object.entries(m).map(([k, e]) => [k, e.value]);
+  return JSON.stringify([members, plain(maps.states), plain(maps.buckets), plain(maps.keys), plain(maps.settings)]);
+}

@@ -1,0 +1,70 @@
+// The cluster maps on disk: the roots' authoritative copy and every node's cache. One JSON file,
+// replaced atomically (write a temp file, fsync, rename over, fsync the directory), so after a crash
+// the file is either the old or the new state, never a torn mix. A file and not lmdb because the
+// maps are small (kilobytes), always read and written whole, merged in memory, and a person
+// debugging a cluster can read them with `cat`; losing the last write is harmless because every
+// peer pushes its maps again on the next heartbeat and the merge restores it.
+import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { emptyMaps, mergeMaps, type ClusterMaps } from './maps.ts';
+import { logger } from '../util/log.ts';
+
+const log = logger('cluster');
+
+export class MapStore {
+  readonly path: string;
+  #timer: NodeJS.Timeout | undefined;
+  #writing: Promise<void> = Promise.resolve();
+  #pending: ClusterMaps | undefined;
+
+  constructor(path: string) {
+    this.path = path;
+  }
+
+  static forDataDir(dataDir: string, name: 'root-maps' | 'cached-maps'): MapStore {
+    return new MapStore(join(dataDir, 'cluster', `${name}.json`));
+  }
+
+  /** The stored maps, or empty maps when there is no file yet. A corrupt file is logged and ignored (peers refill it). */
+  async load(): Promise<ClusterMaps> {
+    const maps = emptyMaps();
+    let text: string;
+    try { text = await readFile(this.path, 'utf8'); }
+    catch (e) { if ((e as NodeJS.ErrnoException).code === 'ENOENT') return maps; throw e; }
+    try { mergeMaps(maps, JSON.parse(text) as Partial<ClusterMaps>); }
+    catch (e) { log.error({ err: e, path: this.path }, 'cluster map file unreadable; starting empty'); }
+    return maps;
+  }
+
+  /** Write now (durable when the promise resolves). Writes are serialised; the latest state wins. */
+  save(maps: ClusterMaps): Promise<void> {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const text = JSON.stringify(maps);
+    this.#writing = this.#writing.then(() => this.#write(text)).catch((e) => { log.error({ err: e, path: this.path }, 'cluster map write failed'); });
+    return this.#writing;
+  }
+
+  /** Coalesce frequent changes (heartbeats) into one write per `delayMs`. */
+  schedule(maps: ClusterMaps, delayMs = 500): void {
+    this.#pending = maps;
+    this.#timer ??= setTimeout(() => { this.#timer = undefined; if (this.#pending) void this.save(this.#pending); }, delayMs);
+    this.#timer.unref();
+  }
+
+  async flush(): Promise<void> {
+    if (this.#timer && this.#pending) await this.save(this.#pending);
+    await this.#writing;
+  }
+
+  async #write(text: string): Promise<void> {
+    const dir = dirname(this.path);
+    await mkdir(dir, { recursive: true });
+    const tmp = `${this.path}.${process.pid}.tmp`;
+    const fd = await open(tmp, 'w');
+    try { await fd.writeFile(text); await fd.sync(); } finally { await fd.close(); }
+    await rename(tmp, this.path);
+    const d = await open(dir, 'r');
+    try { await d.sync(); } finally { await d.close(); }
+  }
+}

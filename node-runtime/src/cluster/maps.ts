@@ -1,0 +1,78 @@
+// The replicated state of the cluster as LWW maps (crdt.ts): the cluster map (members), the bucket
+// registry, access keys and cluster settings. A member is kept as two maps: `members` holds what the
+// member reports about itself (address, zone, weight, usage, last heartbeat), rewritten on every
+// heartbeat; `states` holds its state (joining/active/draining/drained/down), written only on a
+// state change (registration, failure detection, drain). Separate registers mean a heartbeat landing
+// on one root can never undo a drain written a moment earlier on another root.
+import { merge, mergeInto, values, get, type LwwMap } from './crdt.ts';
+import { defaultSettings, type AccessKey, type BucketSettings, type ClusterSettings, type Member, type MemberState } from './types.ts';
+
+export type MemberInfo = Omit<Member, 'state'>;
+
+export interface ClusterMaps {
+  members: LwwMap<MemberInfo>;
+  states: LwwMap<MemberState>;
+  buckets: LwwMap<BucketSettings>;
+  keys: LwwMap<AccessKey>;
+  settings: LwwMap<unknown>;        // one entry per ClusterSettings field
+}
+
+export const mapNames = ['members', 'states', 'buckets', 'keys', 'settings'] as const;
+export type MapName = (typeof mapNames)[number];
+
+export function emptyMaps(): ClusterMaps {
+  return { members: {}, states: {}, buckets: {}, keys: {}, settings: {} };
+}
+
+/** Merge `incoming` into `target` in place; true when anything changed. Unknown or missing maps are ignored. */
+export function mergeMaps(target: ClusterMaps, incoming: Partial<ClusterMaps> | undefined): boolean {
+  if (!incoming || typeof incoming !== 'object') return false;
+  let changed = false;
+  for (const name of mapNames) {
+    const m = incoming[name];
+    if (m && typeof m === 'object') changed = mergeInto(target[name] as LwwMap<unknown>, m as LwwMap<unknown>).length > 0 || changed;
+  }
+  return changed;
+}
+
+/** A pure merge of two whole states. */
+export function mergedMaps(a: ClusterMaps, b: ClusterMaps): ClusterMaps {
+  return {
+    members: merge(a.members, b.members), states: merge(a.states, b.states), buckets: merge(a.buckets, b.buckets),
+    keys: merge(a.keys, b.keys), settings: merge(a.settings, b.settings),
+  };
+}
+
+/** Members with their state; a member without a state entry yet is `joining`. */
+export function membersOf(maps: ClusterMaps): Member[] {
+  return values(maps.members)
+    .map((info) => ({ ...info, state: get(maps.states, info.id) ?? ('joining' as MemberState) }))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.id < b.id ? -1 : 1));
+}
+
+export function settingsOf(maps: ClusterMaps): ClusterSettings {
+  const s: Record<string, unknown> = { ...defaultSettings };
+  for (const [k, e] of Object.entries(maps.settings)) {
+    if (e.value !== null && k in defaultSettings && typeof e.value === typeof (defaultSettings as unknown as Record<string, unknown>)[k]) s[k] = e.value;
+  }
+  return s as unknown as ClusterSettings;
+}
+
+export function bucketsOf(maps: ClusterMaps): BucketSettings[] {
+  return values(maps.buckets).filter((b) => !b.deleted).sort((a, b) => (a.name < b.name ? -1 : 1));
+}
+
+export function bucketOf(maps: ClusterMaps, name: string): BucketSettings | undefined {
+  const b = get(maps.buckets, name);
+  return b && !b.deleted ? b : undefined;
+}
+
+export function accessKeyOf(maps: ClusterMaps, id: string): AccessKey | undefined {
+  const k = get(maps.keys, id);
+  return k && !k.deleted ? k : undefined;
+}
+
+/** Find a member by id, then by name. */
+export function findMember(members: Member[], idOrName: string): Member | undefined {
+  return members.find((m) => m.id === idOrName) ?? members.find((m) => m.name === idOrName);
+}

@@ -1,0 +1,160 @@
+// The root role: the membership authority. It keeps the authoritative cluster maps (maps.ts) on its
+// disk, takes heartbeats (which register a member on first contact), merges maps pushed by members
+// and by other roots (push-pull gossip rides on the roots' own heartbeats, see agent.ts), and marks a
+// member `down` when it has been silent for the cluster's failureTimeoutMs. Several roots need no
+// coordination: every write is an LWW entry, so they converge whatever order updates arrive in.
+import { randomUUID } from 'node:crypto';
+import { get, write } from './crdt.ts';
+import { emptyMaps, mergeMaps, membersOf, settingsOf, type ClusterMaps, type MemberInfo, type MapName } from './maps.ts';
+import { MapStore } from './map-store.ts';
+import type { ClusterSettings, MemberState } from './types.ts';
+import { logger } from '../util/log.ts';
+
+const log = logger('root');
+
+export interface HeartbeatRequest {
+  member: MemberInfo;
+  /** The member has its maps and can serve: `joining` becomes `active` (a later repair step may delay this). */
+  ready: boolean;
+  /** The sender's maps (roots always send theirs: that is the gossip; nodes now and then, to refill a root that lost its disk). */
+  maps?: Partial<ClusterMaps>;
+}
+
+export interface MapsResponse { rootId: string; maps: ClusterMaps }
+
+// States a silent member leaves for `down`; drained members are expected to go away quietly.
+const watched = new Set<MemberState>(['joining', 'active', 'draining']);
+
+export class RootService {
+  readonly selfId: string;
+  readonly maps: ClusterMaps;
+  readonly #store: MapStore;
+  readonly #startedAt: number;
+  readonly #listeners = new Set<() => void>();
+  #timer: NodeJS.Timeout | undefined;
+
+  private constructor(selfId: string, maps: ClusterMaps, store: MapStore) {
+    this.selfId = selfId;
+    this.maps = maps;
+    this.#store = store;
+    this.#startedAt = Date.now();
+  }
+
+  /** Open the root's maps from `<dataDir>/cluster/root-maps.json`; `settings` given by flags are written as new entries. */
+  static async open(opts: { selfId: string; dataDir: string; settings?: Partial<ClusterSettings>; seed?: Partial<ClusterMaps> }): Promise<RootService> {
+    const store = MapStore.forDataDir(opts.dataDir, 'root-maps');
+    const root = new RootService(opts.selfId, await store.load(), store);
+    // e.g. the registry of a data dir that ran as a single-process cluster before.
+    let changed = mergeMaps(root.maps, opts.seed);
+    const current = settingsOf(root.maps) as unknown as Record<string, unknown>;
+    for (const [k, v] of Object.entries(opts.settings ?? {})) {
+      if (v === undefined || current[k] === v) continue;
+      write(root.maps.settings, k, v, opts.selfId);
+      changed = true;
+    }
+    // The cluster's id: the first root picks one; if two fresh roots both do, LWW keeps one everywhere.
+    if (!root.maps.settings.clusterId) { write(root.maps.settings, 'clusterId', randomUUID(), opts.selfId); changed = true; }
+    if (changed) await store.save(root.maps);
+    return root;
+  }
+
+  settings(): ClusterSettings { return settingsOf(this.maps); }
+
+  /** Register or refresh a member; answers with the merged maps. */
+  heartbeat(req: HeartbeatRequest, now = Date.now()): MapsResponse {
+    const m = req.member;
+    if (!m || typeof m.id !== 'string' || !m.id || typeof m.cluster !== 'string' || !Array.isArray(m.roles)) {
+      throw Object.assign(new Error('heartbeat needs a member with id, roles and cluster URL'), { status: 400 });
+    }
+    mergeMaps(this.maps, req.maps);
+    const info: MemberInfo = {
+      id: m.id, name: String(m.name ?? m.id), roles: m.roles.filter((r) => r === 'root' || r === 'node'),
+      api: String(m.api ?? ''), cluster: m.cluster, zone: String(m.zone ?? ''),
+      weight: typeof m.weight === 'number' && m.weight > 0 ? m.weight : 1,
+      capacityBytes: Number(m.capacityBytes) || 0, usedBytes: Number(m.usedBytes) || 0,
+      ...(typeof m.chunks === 'number' ? { chunks: m.chunks } : {}),
+      lastHeartbeat: now,
+    };
+    write(this.maps.members, m.id, info, this.selfId, now);
+    const state = get(this.maps.states, m.id);
+    let next: MemberState | undefined;
+    if (state === undefined) next = req.ready ? 'active' : 'joining';
+    else if (req.ready && (state === 'joining' || state === 'down')) next = 'active';
+    if (next) {
+      write(this.maps.states, m.id, next, this.selfId, now);
+      log.info({ member: m.id, name: info.name, from: state ?? 'new', to: next }, 'member state');
+      this.#changed();
+      void this.#broadcast();
+    }
+    this.#store.schedule(this.maps);
+    return { rootId: this.selfId, maps: this.maps };
+  }
+
+  /** Merge pushed maps (registry writes from members, gossip); durable before it answers. */
+  async exchange(incoming: Partial<ClusterMaps> | undefined): Promise<MapsResponse> {
+    const membersChanged = mergeMaps(this.maps, incoming ? { members: incoming.members } : undefined);
+    const registryChanged = mergeMaps(this.maps, incoming ? { ...incoming, members: undefined } : undefined);
+    if (membersChanged || registryChanged) {
+      await this.#store.save(this.maps);
+      this.#changed();
+    }
+    // Registry and state changes reach every member before the writer gets its answer, so a bucket
+    // created through one node is usable through any other at once (read-your-writes across nodes).
+    if (registryChanged) await this.#broadcast();
+    return { rootId: this.selfId, maps: this.maps };
+  }
+
+  /** Set by the process wiring: push the maps to every member (bounded time, failures ignored). */
+  broadcast: ((maps: ClusterMaps) => Promise<void>) | undefined;
+
+  #broadcast(): Promise<void> {
+    return this.broadcast ? this.broadcast(this.maps).catch((e) => { log.debug({ err: e }, 'broadcast failed'); }) : Promise.resolve();
+  }
+
+  /** Write one entry as this root (admin writes made on a root process). */
+  async set(name: MapName, key: string, value: unknown): Promise<void> {
+    const delta = emptyMaps();
+    const cur = this.maps[name][key];
+    (delta[name] as Record<string, unknown>)[key] = write({ ...(cur ? { [key]: cur } : {}) }, key, value, this.selfId);
+    await this.exchange(delta);
+  }
+
+  /**
+   * Mark members silent for longer than the failure timeout `down`. Not during the first timeout
+   * after this root started: its stored heartbeat times are old and members have not had a chance
+   * to reach it yet. Returns the ids marked down.
+   */
+  detectFailures(now = Date.now()): string[] {
+    const timeout = this.settings().failureTimeoutMs;
+    if (now - this.#startedAt < timeout) return [];
+    const down: string[] = [];
+    for (const m of membersOf(this.maps)) {
+      if (m.id === this.selfId || !watched.has(m.state) || now - m.lastHeartbeat <= timeout) continue;
+      write(this.maps.states, m.id, 'down', this.selfId, now);
+      log.warn({ member: m.id, name: m.name, silentMs: now - m.lastHeartbeat }, 'member down');
+      down.push(m.id);
+    }
+    if (down.length) { this.#store.schedule(this.maps, 0); this.#changed(); void this.#broadcast(); }
+    return down;
+  }
+
+  start(checkEveryMs = 500): void {
+    this.#timer ??= setInterval(() => this.detectFailures(), checkEveryMs);
+    this.#timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    await this.#store.flush();
+  }
+
+  onChange(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  #changed(): void {
+    for (const l of this.#listeners) l();
+  }
+}

@@ -1,0 +1,47 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { StandaloneClusterView } from './standalone.ts';
+import { ChunkStore } from '../chunks/store.ts';
+import { MetaStore } from '../meta/store.ts';
+import { replicasFor } from './placement.ts';
+
+const self = { id: 'n1', name: 'solo', api: 'http://127.0.0.1:9000', cluster: 'http://127.0.0.1:9100', zone: '', weight: 1, capacityBytes: 1 };
+
+test('registry, keys and settings persist across reopen; one active member holding data', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'cairn-standalone-'));
+  try {
+    let meta = MetaStore.open(dir);
+    const chunks = await ChunkStore.open(dir);
+    let view = await StandaloneClusterView.open({ self, meta, chunks, settings: { defaultReplicas: 1, chunkSize: 1 << 20 } });
+    let changes = 0;
+    view.onChange(() => changes++);
+    await view.putBucket({ name: 'b1', createdAt: 'now', owner: 'k', replicas: 1, access: 'public-read' });
+    await view.putBucket({ name: 'b2', createdAt: 'now', owner: 'k', replicas: 1, access: 'private' });
+    await view.removeBucket('b2');
+    await view.putAccessKey({ accessKeyId: 'k1', secretAccessKey: 's1', buckets: ['b1'] });
+    assert.is(changes, 4);
+    assert.equal(replicasFor('bucket:b1', view.members(), 1).map((m) => m.id), ['n1']);
+    assert.is(view.chunkReplica('n1').memberId, 'n1');
+    assert.throws(() => view.metaReplica('other'), /no member/);
+    await meta.close();
+
+    meta = MetaStore.open(dir);
+    view = await StandaloneClusterView.open({ self, meta, chunks, settings: { region: 'eu-1' } });
+    assert.equal(view.buckets().map((b) => b.name), ['b1']);
+    assert.is(view.bucket('b1')?.access, 'public-read');
+    assert.is(view.bucket('b2'), undefined);
+    assert.equal(view.accessKey('k1')?.buckets, ['b1']);
+    assert.is(view.settings().chunkSize, 1 << 20, 'earlier setting kept');
+    assert.is(view.settings().region, 'eu-1', 'new override applied');
+    await view.removeAccessKey('k1');
+    assert.is(view.accessKey('k1'), undefined);
+    await meta.close();
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test.run();

@@ -1,0 +1,138 @@
+// The cluster view of a one-member cluster: this process is the only root and the only node.
+// Its bucket registry, access keys and settings are LWW maps (cluster/crdt.ts, the same shape the
+// roots gossip) persisted in the local metadata store, so they survive restarts and a later
+// multi-member view can take them over as they are. Replica handles are the local stores.
+import type { AccessKey, BucketSettings, ClusterSettings, ClusterView, Member, Role } from './types.ts';
+import { defaultSettings } from './types.ts';
+import type { ChunkReplica, MetaReplica } from '../data/replicas.ts';
+import { LocalChunkReplica, LocalMetaReplica } from '../data/local-replica.ts';
+import type { ChunkStore } from '../chunks/store.ts';
+import type { MetaStore } from '../meta/store.ts';
+import { get, values, write, type LwwMap } from './crdt.ts';
+
+const BUCKETS = 'registry.buckets';
+const KEYS = 'registry.keys';
+const SETTINGS = 'settings';
+
+/** The registry a standalone process kept in `meta`, as LWW maps (to seed a root that takes over). */
+export function standaloneRegistry(meta: MetaStore): { buckets: LwwMap<BucketSettings>; keys: LwwMap<AccessKey> } {
+  return { buckets: meta.getKV<LwwMap<BucketSettings>>(BUCKETS) ?? {}, keys: meta.getKV<LwwMap<AccessKey>>(KEYS) ?? {} };
+}
+
+export interface StandaloneOptions {
+  self: Omit<Member, 'state' | 'usedBytes' | 'lastHeartbeat' | 'roles'> & { roles?: Role[] };
+  meta: MetaStore;
+  chunks: ChunkStore;
+  /** Overrides from flags/env; they win over (and replace) the persisted settings. */
+  settings?: Partial<ClusterSettings>;
+}
+
+export class StandaloneClusterView implements ClusterView {
+  readonly selfId: string;
+  private readonly self: Member;
+  private readonly meta: MetaStore;
+  private readonly chunks: ChunkStore;
+  private readonly localChunks: LocalChunkReplica;
+  private readonly localMeta: LocalMetaReplica;
+  private bucketMap: LwwMap<BucketSettings>;
+  private keyMap: LwwMap<AccessKey>;
+  private currentSettings: ClusterSettings;
+  private readonly listeners = new Set<() => void>();
+
+  private constructor(opts: StandaloneOptions, settings: ClusterSettings) {
+    this.selfId = opts.self.id;
+    this.self = { roles: ['root', 'node'], ...opts.self, state: 'active', usedBytes: 0, lastHeartbeat: Date.now() };
+    this.meta = opts.meta;
+    this.chunks = opts.chunks;
+    this.localChunks = new LocalChunkReplica(this.selfId, opts.chunks);
+    this.localMeta = new LocalMetaReplica(this.selfId, opts.meta);
+    const registry = standaloneRegistry(opts.meta);
+    this.bucketMap = registry.buckets;
+    this.keyMap = registry.keys;
+    this.currentSettings = settings;
+  }
+
+  static async open(opts: StandaloneOptions): Promise<StandaloneClusterView> {
+    const stored = opts.meta.getKV<Partial<ClusterSettings>>(SETTINGS) ?? {};
+    const given = Object.fromEntries(Object.entries(opts.settings ?? {}).filter(([, v]) => v !== undefined));
+    const settings = { ...defaultSettings, ...stored, ...given };
+    await opts.meta.putKV(SETTINGS, settings);
+    return new StandaloneClusterView(opts, settings);
+  }
+
+  settings(): ClusterSettings { return this.currentSettings; }
+
+  members(): Member[] {
+    this.self.usedBytes = this.chunks.usedBytes();
+    this.self.lastHeartbeat = Date.now();
+    return [this.self];
+  }
+
+  member(id: string): Member | undefined {
+    return id === this.selfId ? this.members()[0] : undefined;
+  }
+
+  bucket(name: string): BucketSettings | undefined {
+    const b = get(this.bucketMap, name);
+    return b && !b.deleted ? b : undefined;
+  }
+
+  buckets(): BucketSettings[] {
+    return values(this.bucketMap).filter((b) => !b.deleted).sort((a, b) => (a.name < b.name ? -1 : 1));
+  }
+
+  async putBucket(settings: BucketSettings): Promise<void> {
+    write(this.bucketMap, settings.name, settings, this.selfId);
+    await this.meta.putKV(BUCKETS, this.bucketMap);
+    this.changed();
+  }
+
+  async removeBucket(name: string): Promise<void> {
+    write(this.bucketMap, name, null, this.selfId);
+    await this.meta.putKV(BUCKETS, this.bucketMap);
+    this.changed();
+  }
+
+  accessKey(accessKeyId: string): AccessKey | undefined {
+    const k = get(this.keyMap, accessKeyId);
+    return k && !k.deleted ? k : undefined;
+  }
+
+  accessKeys(): AccessKey[] {
+    return values(this.keyMap).filter((k) => !k.deleted);
+  }
+
+  /** Create or replace an access key (root key, keys file, admin API). */
+  async putAccessKey(key: AccessKey): Promise<void> {
+    const cur = get(this.keyMap, key.accessKeyId);
+    if (cur && JSON.stringify(cur) === JSON.stringify(key)) return;
+    write(this.keyMap, key.accessKeyId, key, this.selfId);
+    await this.meta.putKV(KEYS, this.keyMap);
+    this.changed();
+  }
+
+  async removeAccessKey(accessKeyId: string): Promise<void> {
+    write(this.keyMap, accessKeyId, null, this.selfId);
+    await this.meta.putKV(KEYS, this.keyMap);
+    this.changed();
+  }
+
+  chunkReplica(memberId: string): ChunkReplica {
+    if (memberId !== this.selfId) throw new Error(`standalone cluster has no member ${memberId}`);
+    return this.localChunks;
+  }
+
+  metaReplica(memberId: string): MetaReplica {
+    if (memberId !== this.selfId) throw new Error(`standalone cluster has no member ${memberId}`);
+    return this.localMeta;
+  }
+
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private changed(): void {
+    for (const l of this.listeners) l();
+  }
+}

@@ -1,0 +1,124 @@
+// The ClusterView of a multi-member cluster: the maps cached by the membership agent, registry
+// writes through the roots, and a replica handle per member — the local stores for this member,
+// internal RPC for the others. The data path (data/) sees only this interface.
+import type { AccessKey, BucketSettings, ClusterSettings, ClusterView, Member, MemberState } from './types.ts';
+import type { ChunkReplica, MetaReplica } from '../data/replicas.ts';
+import { accessKeyOf, bucketOf, bucketsOf, membersOf, settingsOf } from './maps.ts';
+import { values } from './crdt.ts';
+import type { MembershipAgent } from './agent.ts';
+import type { RpcClient } from '../rpc/client.ts';
+import { RemoteChunkReplica, RemoteMetaReplica } from '../rpc/replicas-remote.ts';
+import { s3Error } from '../util/errors.ts';
+
+export interface MultiViewOptions {
+  agent: MembershipAgent;
+  rpc: RpcClient;
+  /** This member's stores; absent on a root-only process (it holds no data). */
+  local?: { chunks: ChunkReplica; meta: MetaReplica };
+  /** Settings from flags that win over the map's (e.g. a region fixed on the command line). */
+  overrides?: Partial<ClusterSettings>;
+}
+
+export class MultiClusterView implements ClusterView {
+  readonly selfId: string;
+  readonly agent: MembershipAgent;
+  readonly #o: MultiViewOptions;
+  #members: Member[] | undefined;
+  #settings: ClusterSettings | undefined;
+  readonly #remotes = new Map<string, { url: string; chunks: RemoteChunkReplica; meta: RemoteMetaReplica }>();
+
+  constructor(o: MultiViewOptions) {
+    this.#o = o;
+    this.agent = o.agent;
+    this.selfId = o.agent.selfId;
+    // Derived lists are rebuilt lazily after any merge; placement calls members() per chunk.
+    o.agent.onChange(() => { this.#members = undefined; this.#settings = undefined; });
+  }
+
+  settings(): ClusterSettings {
+    if (!this.#settings) {
+      const given = Object.fromEntries(Object.entries(this.#o.overrides ?? {}).filter(([, v]) => v !== undefined));
+      this.#settings = { ...settingsOf(this.agent.maps), ...given };
+    }
+    return this.#settings;
+  }
+
+  members(): Member[] {
+    // Usage fields change on every heartbeat without notifying listeners, so only the list is cached
+    // until a real change; a fresh read of usage goes through member().
+    return (this.#members ??= membersOf(this.agent.maps));
+  }
+
+  member(id: string): Member | undefined {
+    return membersOf(this.agent.maps).find((m) => m.id === id);
+  }
+
+  bucket(name: string): BucketSettings | undefined { return bucketOf(this.agent.maps, name); }
+  buckets(): BucketSettings[] { return bucketsOf(this.agent.maps); }
+
+  async putBucket(settings: BucketSettings): Promise<void> {
+    await this.agent.propose((set) => set('buckets', settings.name, settings));
+  }
+
+  async removeBucket(name: string): Promise<void> {
+    const cur = bucketOf(this.agent.maps, name);
+    // A tombstone that keeps the settings, so a late replica of the old entry cannot resurrect it.
+    await this.agent.propose((set) => set('buckets', name, cur ? { ...cur, deleted: true } : null));
+  }
+
+  accessKey(accessKeyId: string): AccessKey | undefined { return accessKeyOf(this.agent.maps, accessKeyId); }
+  accessKeys(): AccessKey[] { return values(this.agent.maps.keys).filter((k) => !k.deleted); }
+
+  /** Create or replace an access key (root key, keys file, admin API); no write when unchanged. */
+  async putAccessKey(key: AccessKey): Promise<void> {
+    const cur = accessKeyOf(this.agent.maps, key.accessKeyId);
+    if (cur && JSON.stringify(cur) === JSON.stringify(key)) return;
+    await this.agent.propose((set) => set('keys', key.accessKeyId, key));
+  }
+
+  async removeAccessKey(accessKeyId: string): Promise<void> {
+    await this.agent.propose((set) => set('keys', accessKeyId, null));
+  }
+
+  /** Mark a member draining/active/drained (admin API); recorded by the roots. */
+  async setMemberState(memberId: string, state: MemberState): Promise<void> {
+    await this.agent.propose((set) => set('states', memberId, state));
+  }
+
+  /** Remove a drained or down member from the map (it re-registers if it was still alive). */
+  async forgetMember(memberId: string): Promise<void> {
+    await this.agent.propose((set) => { set('members', memberId, null); set('states', memberId, null); });
+  }
+
+  /** The cluster's id, chosen by the first root. */
+  clusterId(): string {
+    const v = this.agent.maps.settings.clusterId?.value;
+    return typeof v === 'string' ? v : '';
+  }
+
+  chunkReplica(memberId: string): ChunkReplica {
+    if (memberId === this.selfId && this.#o.local) return this.#o.local.chunks;
+    return this.#remote(memberId).chunks;
+  }
+
+  metaReplica(memberId: string): MetaReplica {
+    if (memberId === this.selfId && this.#o.local) return this.#o.local.meta;
+    return this.#remote(memberId).meta;
+  }
+
+  onChange(listener: () => void): () => void {
+    return this.agent.onChange(listener);
+  }
+
+  #remote(memberId: string) {
+    const m = this.members().find((x) => x.id === memberId);
+    if (!m) throw s3Error('ServiceUnavailable', `member ${memberId} is not in the cluster map`);
+    if (memberId === this.selfId) throw s3Error('ServiceUnavailable', `this member (${m.name}) stores no data`);
+    let r = this.#remotes.get(memberId);
+    if (!r || r.url !== m.cluster) {
+      r = { url: m.cluster, chunks: new RemoteChunkReplica(memberId, m.cluster, this.#o.rpc), meta: new RemoteMetaReplica(memberId, m.cluster, this.#o.rpc) };
+      this.#remotes.set(memberId, r);
+    }
+    return r;
+  }
+}

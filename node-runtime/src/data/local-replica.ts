@@ -1,0 +1,54 @@
+// The local member's side of the replica interfaces (data/replicas.ts), directly over its stores.
+// Remote members implement the same interfaces over internal RPC.
+import { Readable } from 'node:stream';
+import type { ChunkReplica, ListVersionsOptions, MetaReplica } from './replicas.ts';
+import type { MultipartUpload, ObjectVersion, PartRecord } from './types.ts';
+import type { ChunkStore } from '../chunks/store.ts';
+import type { MetaStore } from '../meta/store.ts';
+
+export class LocalChunkReplica implements ChunkReplica {
+  readonly memberId: string;
+  private readonly store: ChunkStore;
+  constructor(memberId: string, store: ChunkStore) {
+    this.memberId = memberId;
+    this.store = store;
+  }
+
+  putChunk(id: string, body: Buffer | Readable, size: number, signal?: AbortSignal): Promise<void> {
+    return this.store.put(id, body, size, signal);
+  }
+
+  /** The chunk is verified as a whole before the stream starts (ChunkNotFound / ChunkCorrupt). */
+  async getChunk(id: string, range?: { start: number; end: number }, signal?: AbortSignal): Promise<Readable> {
+    signal?.throwIfAborted();
+    return Readable.from([await this.store.read(id, range)], { objectMode: false });
+  }
+
+  hasChunks(ids: string[]): Promise<boolean[]> {
+    return Promise.all(ids.map((id) => this.store.has(id)));
+  }
+
+  deleteChunk(id: string): Promise<void> {
+    return this.store.delete(id);
+  }
+}
+
+export class LocalMetaReplica implements MetaReplica {
+  readonly memberId: string;
+  private readonly store: MetaStore;
+  constructor(memberId: string, store: MetaStore) {
+    this.memberId = memberId;
+    this.store = store;
+  }
+
+  putVersion(v: ObjectVersion): Promise<ObjectVersion> { return this.store.putVersion(v); }
+  getVersion(bucket: string, key: string): Promise<ObjectVersion | undefined> { return this.store.getVersion(bucket, key); }
+  listVersions(bucket: string, opts: ListVersionsOptions): Promise<ObjectVersion[]> { return this.store.listVersions(bucket, opts); }
+  bucketUsage(bucket: string): Promise<{ objects: number; bytes: number }> { return this.store.bucketUsage(bucket); }
+  putUpload(u: MultipartUpload): Promise<void> { return this.store.putUpload(u); }
+  getUpload(bucket: string, uploadId: string): Promise<MultipartUpload | undefined> { return this.store.getUpload(bucket, uploadId); }
+  listUploads(bucket: string, opts: { prefix?: string; keyMarker?: string; uploadIdMarker?: string; limit: number }): Promise<MultipartUpload[]> { return this.store.listUploads(bucket, opts); }
+  putPart(bucket: string, uploadId: string, part: PartRecord): Promise<void> { return this.store.putPart(bucket, uploadId, part); }
+  listParts(bucket: string, uploadId: string): Promise<PartRecord[]> { return this.store.listParts(bucket, uploadId); }
+  deleteUpload(bucket: string, uploadId: string): Promise<void> { return this.store.deleteUpload(bucket, uploadId); }
+}

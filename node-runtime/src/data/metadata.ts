@@ -1,0 +1,99 @@
+// Metadata of a bucket on its R metadata replicas (placement of `bucket:<name>`): writes at write
+// quorum W, reads at read quorum R' = R - W + 1 (so they always meet the last acknowledged write),
+// newest version wins, and replicas that answered with an older version are repaired in the background.
+import type { ClusterView, BucketSettings } from '../cluster/types.ts';
+import { replicasFor } from '../cluster/placement.ts';
+import type { ListVersionsOptions, MetaReplica } from './replicas.ts';
+import type { MultipartUpload, ObjectVersion, PartRecord } from './types.ts';
+import { quorum, readQuorum, writeQuorum } from './quorum.ts';
+import { compareVersions, newest } from '../meta/lww.ts';
+import { logger } from '../util/log.ts';
+
+const log = logger('metadata');
+
+export class BucketMetadata {
+  private readonly view: ClusterView;
+  private readonly timeoutMs: number;
+  constructor(view: ClusterView, timeoutMs: number) {
+    this.view = view;
+    this.timeoutMs = timeoutMs;
+  }
+
+  /** The members holding bucket `b`'s metadata partition, best first. */
+  targets(b: BucketSettings): string[] {
+    return replicasFor(`bucket:${b.name}`, this.view.members(), b.replicas).map((m) => m.id);
+  }
+
+  private write<T>(b: BucketSettings, what: string, op: (r: MetaReplica) => Promise<T>) {
+    return quorum(this.targets(b), writeQuorum(b.replicas), (t) => op(this.view.metaReplica(t)), {
+      timeoutMs: this.timeoutMs, what: `${what} (bucket ${b.name})`,
+      onLate: (t, e) => log.warn({ bucket: b.name, member: t, err: String(e) }, `${what} failed on a replica after quorum`),
+    });
+  }
+
+  private read<T>(b: BucketSettings, what: string, op: (r: MetaReplica) => Promise<T>) {
+    return quorum(this.targets(b), readQuorum(b.replicas), (t) => op(this.view.metaReplica(t)), { timeoutMs: this.timeoutMs, what: `${what} (bucket ${b.name})` });
+  }
+
+  async putVersion(b: BucketSettings, v: ObjectVersion): Promise<ObjectVersion> {
+    const r = await this.write(b, 'metadata write', (m) => m.putVersion(v));
+    return newest(r.ok.map((x) => x.value)) ?? v;
+  }
+
+  async getVersion(b: BucketSettings, key: string): Promise<ObjectVersion | undefined> {
+    const r = await this.read(b, 'metadata read', (m) => m.getVersion(b.name, key));
+    const best = newest(r.ok.map((x) => x.value));
+    if (best) {
+      for (const { target, value } of r.ok) {
+        if (!value || compareVersions(best, value) > 0) {
+          this.view.metaReplica(target).putVersion(best).catch((e) => log.warn({ bucket: b.name, key, member: target, err: String(e) }, 'read repair failed'));
+        }
+      }
+    }
+    return best;
+  }
+
+  async listPages(b: BucketSettings, opts: ListVersionsOptions): Promise<ObjectVersion[][]> {
+    const r = await this.read(b, 'listing', (m) => m.listVersions(b.name, opts));
+    return r.ok.map((x) => x.value);
+  }
+
+  /** Live objects and bytes: the largest count any replica reports (a lagging replica under-counts). */
+  async usage(b: BucketSettings): Promise<{ objects: number; bytes: number }> {
+    const r = await this.read(b, 'usage', (m) => m.bucketUsage(b.name));
+    return r.ok.reduce((acc, { value }) => ({ objects: Math.max(acc.objects, value.objects), bytes: Math.max(acc.bytes, value.bytes) }), { objects: 0, bytes: 0 });
+  }
+
+  async putUpload(b: BucketSettings, u: MultipartUpload): Promise<void> {
+    await this.write(b, 'upload create', (m) => m.putUpload(u));
+  }
+
+  async getUpload(b: BucketSettings, uploadId: string): Promise<MultipartUpload | undefined> {
+    const r = await this.read(b, 'upload read', (m) => m.getUpload(b.name, uploadId));
+    return r.ok.map((x) => x.value).find((u) => u !== undefined);
+  }
+
+  async listUploads(b: BucketSettings, opts: { prefix?: string; keyMarker?: string; uploadIdMarker?: string; limit: number }): Promise<MultipartUpload[][]> {
+    const r = await this.read(b, 'upload listing', (m) => m.listUploads(b.name, opts));
+    return r.ok.map((x) => x.value);
+  }
+
+  async putPart(b: BucketSettings, uploadId: string, part: PartRecord): Promise<void> {
+    await this.write(b, 'part write', (m) => m.putPart(b.name, uploadId, part));
+  }
+
+  /** Parts by number; for a part uploaded twice, the later upload wins. */
+  async listParts(b: BucketSettings, uploadId: string): Promise<PartRecord[]> {
+    const r = await this.read(b, 'part listing', (m) => m.listParts(b.name, uploadId));
+    const byNumber = new Map<number, PartRecord>();
+    for (const { value } of r.ok) for (const p of value) {
+      const cur = byNumber.get(p.number);
+      if (!cur || p.timestamp > cur.timestamp) byNumber.set(p.number, p);
+    }
+    return [...byNumber.values()].sort((x, y) => x.number - y.number);
+  }
+
+  async deleteUpload(b: BucketSettings, uploadId: string): Promise<void> {
+    await this.write(b, 'upload delete', (m) => m.deleteUpload(b.name, uploadId));
+  }
+}

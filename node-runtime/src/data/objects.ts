@@ -1,0 +1,252 @@
+// The ObjectService (data/types.ts) of the cluster: it coordinates every file request across the
+// members that hold the data, through placement and the replica interfaces, so the same code serves
+// a one-process cluster and a many-node one. Order of a write: body chunks to W of R chunk
+// replicas, then the version record to W of R metadata replicas; only the latter makes it visible.
+import { randomBytes } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import type { BucketSettings, ClusterView } from '../cluster/types.ts';
+import { s3Error } from '../util/errors.ts';
+import type {
+  BucketInfo, CompletedPart, GetResult, ListOptions, ListResult, MultipartUpload, ObjectService,
+  ObjectVersion, PartRecord, PutOptions,
+} from './types.ts';
+import { checkBucketName, checkKey } from './names.ts';
+import { BucketMetadata } from './metadata.ts';
+import { storeBody } from './write-path.ts';
+import { openBody, resolveRange } from './read-path.ts';
+import { commonPrefixOf, compareKeys, mergePages, pastPrefix } from './listing.ts';
+import { assembleParts, MAX_PART_NUMBER } from './multipart.ts';
+
+export interface ObjectServiceOptions {
+  metaTimeoutMs?: number;    // a metadata quorum that does not answer in time → 503
+  chunkTimeoutMs?: number;   // per chunk write quorum
+}
+
+const toInfo = (b: BucketSettings): BucketInfo => ({ name: b.name, createdAt: b.createdAt, replicas: b.replicas, access: b.access });
+
+export class ClusterObjectService implements ObjectService {
+  private readonly view: ClusterView;
+  private readonly meta: BucketMetadata;
+  private readonly chunkTimeoutMs: number;
+  private lastStamp = 0;
+
+  constructor(view: ClusterView, opts: ObjectServiceOptions = {}) {
+    this.view = view;
+    this.meta = new BucketMetadata(view, opts.metaTimeoutMs ?? 10_000);
+    this.chunkTimeoutMs = opts.chunkTimeoutMs ?? 30_000;
+  }
+
+  // ---- buckets ------------------------------------------------------------------------------
+
+  async listBuckets(): Promise<BucketInfo[]> {
+    return this.view.buckets().map(toInfo);
+  }
+
+  async createBucket(name: string, opts: { owner: string; replicas?: number; access?: 'private' | 'public-read' }): Promise<BucketInfo> {
+    checkBucketName(name);
+    const existing = this.view.bucket(name);
+    if (existing) throw s3Error(existing.owner === opts.owner ? 'BucketAlreadyOwnedByYou' : 'BucketAlreadyExists', undefined, { resource: name });
+    const replicas = opts.replicas ?? this.view.settings().defaultReplicas;
+    if (!Number.isInteger(replicas) || replicas < 1 || replicas > 16) throw s3Error('InvalidArgument', `replicas must be an integer from 1 to 16, got ${replicas}`);
+    const b: BucketSettings = { name, createdAt: new Date().toISOString(), owner: opts.owner, replicas, access: opts.access ?? 'private' };
+    await this.view.putBucket(b);
+    return toInfo(b);
+  }
+
+  async headBucket(name: string): Promise<BucketInfo> {
+    return toInfo(this.bucket(name));
+  }
+
+  async deleteBucket(name: string): Promise<void> {
+    const b = this.bucket(name);
+    if ((await this.meta.usage(b)).objects > 0) throw s3Error('BucketNotEmpty', undefined, { resource: name });
+    await this.view.removeBucket(name);
+  }
+
+  private bucket(name: string): BucketSettings {
+    const b = this.view.bucket(name);
+    if (!b) throw s3Error('NoSuchBucket', undefined, { resource: name, extra: { BucketName: name } });
+    return b;
+  }
+
+  /** A (timestamp, versionId) strictly newer than any this coordinator issued before. */
+  private stamp(): { timestamp: number; versionId: string } {
+    const now = performance.timeOrigin + performance.now();
+    this.lastStamp = Math.max(now, this.lastStamp + 0.001);
+    return { timestamp: this.lastStamp, versionId: `${Math.floor(this.lastStamp).toString(36)}${randomBytes(8).toString('hex')}` };
+  }
+
+  private live(v: ObjectVersion | undefined): v is ObjectVersion {
+    return v !== undefined && !v.deleted;
+  }
+
+  // ---- objects ------------------------------------------------------------------------------
+
+  async putObject(bucket: string, key: string, body: Readable, opts: PutOptions): Promise<ObjectVersion> {
+    const b = this.bucket(bucket);
+    checkKey(key);
+    if (opts.ifNoneMatch === '*' && this.live(await this.meta.getVersion(b, key))) throw s3Error('PreconditionFailed', undefined, { resource: key });
+    const replicas = Math.max(b.replicas, opts.replicas ?? 0);
+    const s = this.view.settings();
+    const stored = await storeBody(this.view, body, {
+      replicas, pin: opts.pin, inlineMax: s.inlineMax, chunkSize: s.chunkSize, size: opts.size,
+      contentMd5: opts.contentMd5, signal: opts.signal, timeoutMs: this.chunkTimeoutMs,
+    });
+    opts.signal?.throwIfAborted();
+    const v: ObjectVersion = {
+      bucket, key, ...this.stamp(), writer: this.view.selfId, deleted: false, size: stored.size, etag: stored.md5,
+      contentType: opts.contentType, userMeta: opts.userMeta ?? {}, headers: opts.headers, inline: stored.inline,
+      chunks: stored.chunks, replicas, pin: opts.pin,
+    };
+    return this.meta.putVersion(b, v);
+  }
+
+  async headObject(bucket: string, key: string): Promise<ObjectVersion> {
+    const b = this.bucket(bucket);
+    checkKey(key);
+    const v = await this.meta.getVersion(b, key);
+    if (!this.live(v)) throw s3Error('NoSuchKey', undefined, { resource: key, extra: { Key: key } });
+    return v;
+  }
+
+  async getObject(bucket: string, key: string, opts: { range?: { start?: number; end?: number; suffix?: number }; signal?: AbortSignal } = {}): Promise<GetResult> {
+    const version = await this.headObject(bucket, key);
+    const range = resolveRange(version.size, opts.range);
+    const body = await openBody(this.view, version, range, opts.signal);
+    return { version, body, range };
+  }
+
+  async deleteObject(bucket: string, key: string): Promise<void> {
+    const b = this.bucket(bucket);
+    checkKey(key);
+    if (!this.live(await this.meta.getVersion(b, key))) return;
+    await this.meta.putVersion(b, {
+      bucket, key, ...this.stamp(), writer: this.view.selfId, deleted: true, size: 0, etag: '', userMeta: {}, chunks: [], replicas: b.replicas,
+    });
+  }
+
+  async copyObject(src: { bucket: string; key: string }, dst: { bucket: string; key: string }, opts: PutOptions & { metadataDirective?: 'COPY' | 'REPLACE' }): Promise<ObjectVersion> {
+    const source = await this.headObject(src.bucket, src.key);
+    const b = this.bucket(dst.bucket);
+    checkKey(dst.key);
+    const replace = opts.metadataDirective === 'REPLACE';
+    if (src.bucket === dst.bucket && src.key === dst.key && !replace) {
+      throw s3Error('InvalidRequest', 'This copy request is illegal because it is trying to copy an object to itself without changing the object\'s metadata, storage class, website redirect location or encryption attributes.');
+    }
+    if (opts.ifNoneMatch === '*' && this.live(await this.meta.getVersion(b, dst.key))) throw s3Error('PreconditionFailed', undefined, { resource: dst.key });
+    // Server side: the chunks are immutable and content-addressed, so the copy reuses their ids.
+    const v: ObjectVersion = {
+      ...source, bucket: dst.bucket, key: dst.key, ...this.stamp(), writer: this.view.selfId,
+      contentType: replace ? opts.contentType : source.contentType,
+      userMeta: replace ? opts.userMeta ?? {} : source.userMeta,
+      headers: replace ? opts.headers : source.headers,
+    };
+    return this.meta.putVersion(b, v);
+  }
+
+  async listObjects(bucket: string, opts: ListOptions): Promise<ListResult> {
+    const b = this.bucket(bucket);
+    const prefix = opts.prefix ?? '';
+    const result: ListResult = { objects: [], commonPrefixes: [], isTruncated: false };
+    if (opts.maxKeys <= 0) return result;
+    const batch = Math.min(1000, Math.max(100, opts.maxKeys + 1));
+    let cursor = opts.startAfter;
+    // A startAfter that is itself a rolled-up prefix ("photos/") was returned already: skip inside it.
+    const startPrefix = cursor !== undefined && cursor.startsWith(prefix) ? commonPrefixOf(cursor, prefix, opts.delimiter) : undefined;
+    if (startPrefix !== undefined && startPrefix === cursor) cursor = pastPrefix(startPrefix);
+    let lastPrefix: string | undefined;
+    let lastReturned: string | undefined;
+    for (;;) {
+      const { versions, complete } = mergePages(await this.meta.listPages(b, { prefix, startAfter: cursor, limit: batch }), batch);
+      for (const v of versions) {
+        cursor = v.key;
+        if (v.deleted) continue;
+        const p = commonPrefixOf(v.key, prefix, opts.delimiter);
+        if (p !== undefined && (p === lastPrefix || (opts.startAfter !== undefined && compareKeys(p, opts.startAfter) <= 0))) continue;
+        if (result.objects.length + result.commonPrefixes.length >= opts.maxKeys) {
+          result.isTruncated = true;
+          result.nextStartAfter = lastReturned;
+          return result;
+        }
+        if (p !== undefined) { result.commonPrefixes.push(p); lastPrefix = p; lastReturned = p; }
+        else { result.objects.push(v); lastReturned = v.key; }
+      }
+      if (complete) return result;
+      // Skip the rest of a rolled-up prefix instead of paging through all its keys.
+      if (lastPrefix !== undefined && cursor !== undefined && cursor.startsWith(lastPrefix)) cursor = pastPrefix(lastPrefix);
+    }
+  }
+
+  // ---- multipart ----------------------------------------------------------------------------
+
+  async createUpload(bucket: string, key: string, opts: PutOptions): Promise<MultipartUpload> {
+    const b = this.bucket(bucket);
+    checkKey(key);
+    const u: MultipartUpload = {
+      bucket, key, uploadId: `${Date.now().toString(36)}${randomBytes(12).toString('hex')}`, initiated: new Date().toISOString(),
+      contentType: opts.contentType, userMeta: opts.userMeta ?? {}, headers: opts.headers,
+      replicas: Math.max(b.replicas, opts.replicas ?? 0), pin: opts.pin, owner: opts.owner ?? '',
+    };
+    await this.meta.putUpload(b, u);
+    return u;
+  }
+
+  private async upload(bucket: string, key: string, uploadId: string): Promise<{ b: BucketSettings; u: MultipartUpload }> {
+    const b = this.bucket(bucket);
+    const u = await this.meta.getUpload(b, uploadId);
+    if (!u || u.key !== key) throw s3Error('NoSuchUpload', undefined, { resource: key, extra: { UploadId: uploadId } });
+    return { b, u };
+  }
+
+  async uploadPart(bucket: string, key: string, uploadId: string, partNumber: number, body: Readable, opts: PutOptions): Promise<PartRecord> {
+    if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > MAX_PART_NUMBER) {
+      body.resume();
+      throw s3Error('InvalidArgument', `Part number must be an integer between 1 and ${MAX_PART_NUMBER}, inclusive.`);
+    }
+    const { b, u } = await this.upload(bucket, key, uploadId);
+    const s = this.view.settings();
+    // Parts are never inlined: they are concatenated into one chunk list on completion.
+    const stored = await storeBody(this.view, body, {
+      replicas: u.replicas, pin: u.pin, inlineMax: 0, chunkSize: s.chunkSize, size: opts.size,
+      contentMd5: opts.contentMd5, signal: opts.signal, timeoutMs: this.chunkTimeoutMs,
+    });
+    opts.signal?.throwIfAborted();
+    const now = this.stamp().timestamp;
+    const part: PartRecord = { number: partNumber, etag: stored.md5, size: stored.size, chunks: stored.chunks, lastModified: new Date(now).toISOString(), timestamp: now };
+    await this.meta.putPart(b, uploadId, part);
+    return part;
+  }
+
+  async completeUpload(bucket: string, key: string, uploadId: string, parts: CompletedPart[]): Promise<ObjectVersion> {
+    const { b, u } = await this.upload(bucket, key, uploadId);
+    const a = assembleParts(parts, await this.meta.listParts(b, uploadId));
+    const v: ObjectVersion = {
+      bucket, key, ...this.stamp(), writer: this.view.selfId, deleted: false, size: a.size, etag: a.etag,
+      contentType: u.contentType, userMeta: u.userMeta, headers: u.headers, chunks: a.chunks,
+      replicas: u.replicas, pin: u.pin, parts: a.parts,
+    };
+    const winner = await this.meta.putVersion(b, v);
+    await this.meta.deleteUpload(b, uploadId);
+    return winner;
+  }
+
+  async abortUpload(bucket: string, key: string, uploadId: string): Promise<void> {
+    const { b } = await this.upload(bucket, key, uploadId);
+    await this.meta.deleteUpload(b, uploadId);
+  }
+
+  async listParts(bucket: string, key: string, uploadId: string): Promise<PartRecord[]> {
+    const { b } = await this.upload(bucket, key, uploadId);
+    return this.meta.listParts(b, uploadId);
+  }
+
+  async listUploads(bucket: string, opts: { prefix?: string; keyMarker?: string; uploadIdMarker?: string; maxUploads: number }): Promise<MultipartUpload[]> {
+    const b = this.bucket(bucket);
+    const pages = await this.meta.listUploads(b, { prefix: opts.prefix, keyMarker: opts.keyMarker, uploadIdMarker: opts.uploadIdMarker, limit: opts.maxUploads });
+    const byId = new Map<string, MultipartUpload>();
+    for (const page of pages) for (const u of page) byId.set(u.uploadId, u);
+    return [...byId.values()]
+      .sort((x, y) => compareKeys(x.key, y.key) || compareKeys(x.uploadId, y.uploadId))
+      .slice(0, Math.max(0, opts.maxUploads));
+  }
+}

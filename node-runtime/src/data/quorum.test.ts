@@ -1,0 +1,51 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { quorum, readQuorum, writeQuorum } from './quorum.ts';
+import { isS3Error } from '../util/errors.ts';
+
+const never = (_t: string, signal: AbortSignal) => new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
+
+test('W and R\' always overlap', () => {
+  for (let r = 1; r <= 7; r++) assert.ok(writeQuorum(r) + readQuorum(r) > r, `R=${r}`);
+  assert.equal([1, 2, 3, 4, 5].map(writeQuorum), [1, 2, 2, 3, 3]);
+});
+
+test('resolves at quorum without waiting for a slow replica, which is cancelled later', async () => {
+  let lateErr: unknown;
+  const late = new Promise<void>((r) => { lateErr = undefined; setTimeout(r, 200); });
+  const out = await quorum(['a', 'b', 'c'], 2, (t, signal) => (t === 'c' ? never(t, signal) : Promise.resolve(t)), {
+    timeoutMs: 50, what: 'test', onLate: (_t, e) => { lateErr = e; },
+  });
+  assert.equal(out.ok.map((o) => o.value).sort(), ['a', 'b']);
+  await late;
+  assert.match(String(lateErr), /after quorum/);
+});
+
+test('fails fast with 503 when quorum became impossible, and on timeout', async () => {
+  const started = Date.now();
+  try {
+    await quorum(['a', 'b', 'c'], 2, (t, signal) => (t === 'a' ? never(t, signal) : Promise.reject(new Error(`${t} down`))), { timeoutMs: 5000, what: 'w' });
+    assert.unreachable();
+  } catch (e) {
+    assert.ok(isS3Error(e) && e.status === 503, String(e));
+    assert.match(String((e as Error).message), /b down/);
+  }
+  assert.ok(Date.now() - started < 1000, 'did not wait for the timeout');
+  try {
+    await quorum(['a'], 1, never, { timeoutMs: 30, what: 'slow' });
+    assert.unreachable();
+  } catch (e) { assert.ok(isS3Error(e) && e.code === 'ServiceUnavailable'); }
+  try {
+    await quorum(['a'], 2, () => Promise.resolve(1), { timeoutMs: 30, what: 'few' });
+    assert.unreachable();
+  } catch (e) { assert.match(String((e as Error).message), /only 1 of the 2/); }
+});
+
+test('client abort rejects at once', async () => {
+  const ac = new AbortController();
+  const p = quorum(['a'], 1, never, { timeoutMs: 5000, what: 'x', signal: ac.signal });
+  ac.abort(new Error('client went away'));
+  try { await p; assert.unreachable(); } catch (e) { assert.match(String(e), /went away/); }
+});
+
+test.run();

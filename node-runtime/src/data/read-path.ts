@@ -1,0 +1,93 @@
+// The read path of an object body: the chunks covering the requested range, each fetched whole-
+// or-slice from the best replica (self first, then placement order), verified, and failed over to
+// the next replica on any error. A chunk is buffered and checked before any of its bytes are passed
+// on, so the client never gets bytes that fail their hash (invariant 2); if every replica of a
+// chunk is gone the stream fails with ServiceUnavailable instead of returning wrong bytes.
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import type { ClusterView } from '../cluster/types.ts';
+import { rankAll } from '../cluster/placement.ts';
+import { s3Error } from '../util/errors.ts';
+import { logger } from '../util/log.ts';
+import type { ChunkRef, ObjectVersion } from './types.ts';
+
+const log = logger('read-path');
+
+export interface Piece { id: string; chunkSize: number; start: number; end: number }  // inclusive, within the chunk
+
+/** Resolve an HTTP range against a size (S3 rules); undefined range = the whole body. InvalidRange when unsatisfiable. */
+export function resolveRange(size: number, range?: { start?: number; end?: number; suffix?: number }): { start: number; end: number } | undefined {
+  if (!range) return undefined;
+  if (range.suffix !== undefined) {
+    if (range.suffix <= 0 || size === 0) throw s3Error('InvalidRange', undefined, { extra: { ActualObjectSize: String(size) } });
+    return { start: Math.max(0, size - range.suffix), end: size - 1 };
+  }
+  const start = range.start ?? 0;
+  if (start >= size || (range.end !== undefined && range.end < start)) throw s3Error('InvalidRange', undefined, { extra: { ActualObjectSize: String(size) } });
+  return { start, end: Math.min(range.end ?? size - 1, size - 1) };
+}
+
+/** The chunk slices covering [start, end] (inclusive) of a body made of `chunks`. */
+export function piecesFor(chunks: ChunkRef[], start: number, end: number): Piece[] {
+  const out: Piece[] = [];
+  let offset = 0;
+  for (const c of chunks) {
+    const cStart = offset, cEnd = offset + c.size - 1;
+    offset += c.size;
+    if (c.size === 0 || cEnd < start) continue;
+    if (cStart > end) break;
+    out.push({ id: c.id, chunkSize: c.size, start: Math.max(start, cStart) - cStart, end: Math.min(end, cEnd) - cStart });
+  }
+  return out;
+}
+
+/** Members to try for a chunk: self first when it stores data, then every member in placement rank. */
+export function chunkSources(view: ClusterView, id: string): string[] {
+  const ranked = rankAll(id, view.members()).map((m) => m.id);
+  return ranked.includes(view.selfId) ? [view.selfId, ...ranked.filter((m) => m !== view.selfId)] : ranked;
+}
+
+/** One verified piece, trying each source in turn. */
+export async function fetchPiece(view: ClusterView, p: Piece, signal?: AbortSignal): Promise<Buffer> {
+  const whole = p.start === 0 && p.end === p.chunkSize - 1;
+  const errors: string[] = [];
+  for (const member of chunkSources(view, p.id)) {
+    signal?.throwIfAborted();
+    try {
+      const stream = await view.chunkReplica(member).getChunk(p.id, whole ? undefined : { start: p.start, end: p.end }, signal);
+      const parts: Buffer[] = [];
+      for await (const b of stream) parts.push(Buffer.isBuffer(b) ? b : Buffer.from(b));
+      const data = Buffer.concat(parts);
+      if (data.length !== p.end - p.start + 1) throw new Error(`got ${data.length} bytes, wanted ${p.end - p.start + 1}`);
+      // A whole chunk is verified here too (the replica verified it, but the bytes crossed a network).
+      if (whole && createHash('sha256').update(data).digest('hex') !== p.id) throw new Error('hash mismatch in transit');
+      return data;
+    } catch (e) {
+      if (signal?.aborted) throw e;
+      errors.push(`${member}: ${e instanceof Error ? e.message : String(e)}`);
+      log.warn({ chunk: p.id, member, err: String(e) }, 'chunk read failed, trying next replica');
+    }
+  }
+  throw s3Error('ServiceUnavailable', `no replica could serve chunk ${p.id.slice(0, 12)} (${errors.join('; ') || 'no members'})`);
+}
+
+/**
+ * A stream of the version's body over [start, end]. The first piece is fetched before this resolves,
+ * so "all replicas gone" is an error response rather than a cut-off body.
+ */
+export async function openBody(view: ClusterView, v: ObjectVersion, range: { start: number; end: number } | undefined, signal?: AbortSignal): Promise<Readable> {
+  const start = range?.start ?? 0;
+  const end = range?.end ?? v.size - 1;
+  if (v.inline !== undefined) {
+    const data = Buffer.from(v.inline, 'base64');
+    return Readable.from(end >= start ? [data.subarray(start, end + 1)] : [], { objectMode: false });
+  }
+  const pieces = end >= start ? piecesFor(v.chunks, start, end) : [];
+  const first = pieces.length ? await fetchPiece(view, pieces[0], signal) : undefined;
+  async function* body(): AsyncGenerator<Buffer> {
+    if (first) yield first;
+    for (const p of pieces.slice(1)) yield await fetchPiece(view, p, signal);
+  }
+  // objectMode off: the high-water mark counts bytes, so at most one piece is read ahead.
+  return Readable.from(body(), { objectMode: false });
+}

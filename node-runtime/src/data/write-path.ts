@@ -1,0 +1,93 @@
+// The write path of an object body: chunker → SHA-256 per chunk → placement → putChunk on the R
+// chosen members in parallel, acknowledged at write quorum W. Pipelined with a bound: the next
+// chunk is read and hashed while the previous one uploads, and at most one chunk uploads at a time,
+// so memory is about two chunks whatever the body size. Small bodies are kept inline instead.
+// Nothing here writes metadata: the caller does that only after this resolved (invariant 3).
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import type { ClusterView } from '../cluster/types.ts';
+import { replicasFor } from '../cluster/placement.ts';
+import { chunkStream } from '../chunks/chunker.ts';
+import { s3Error } from '../util/errors.ts';
+import { logger } from '../util/log.ts';
+import type { ChunkRef } from './types.ts';
+import { quorum, writeQuorum } from './quorum.ts';
+
+const log = logger('write-path');
+
+export interface BodyPlan {
+  replicas: number;          // R for the chunks
+  pin?: string[];
+  inlineMax: number;         // 0 = never inline
+  chunkSize: number;
+  size?: number;             // declared length
+  contentMd5?: string;       // base64
+  signal?: AbortSignal;
+  timeoutMs: number;
+}
+
+export interface StoredBody {
+  size: number;
+  md5: string;               // hex
+  chunks: ChunkRef[];
+  inline?: string;           // base64
+}
+
+export async function storeBody(view: ClusterView, body: Readable, plan: BodyPlan): Promise<StoredBody> {
+  const expectedMd5 = plan.contentMd5 !== undefined ? decodeContentMd5(plan.contentMd5) : undefined;
+  const md5 = createHash('md5');
+  const chunks: ChunkRef[] = [];
+  let size = 0;
+  let inline: string | undefined;
+  let uploading: Promise<void> | undefined;
+  const onAbort = () => body.destroy(plan.signal?.reason instanceof Error ? plan.signal.reason : new Error('client aborted the upload'));
+  plan.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    plan.signal?.throwIfAborted();
+    for await (const chunk of chunkStream(body, plan.chunkSize)) {
+      plan.signal?.throwIfAborted();
+      md5.update(chunk);
+      size += chunk.length;
+      if (plan.size !== undefined && size > plan.size) throw s3Error('InvalidRequest', `The body is longer than the declared ${plan.size} bytes.`);
+      // The chunker yields full chunks except the last: a short first chunk is the whole body.
+      if (chunks.length === 0 && chunk.length < plan.chunkSize && chunk.length <= plan.inlineMax) {
+        inline = chunk.toString('base64');
+        continue;
+      }
+      const id = createHash('sha256').update(chunk).digest('hex');
+      chunks.push({ id, size: chunk.length });
+      await uploading;  // at most one upload in flight while the next chunk is read
+      uploading = putChunkQuorum(view, id, chunk, plan);
+      uploading.catch(() => {});  // observed at the next await; avoids an unhandled rejection meanwhile
+    }
+    await uploading;
+  } catch (e) {
+    await uploading?.catch(() => {});
+    throw e;
+  } finally {
+    plan.signal?.removeEventListener('abort', onAbort);
+  }
+  if (plan.size !== undefined && size < plan.size) throw s3Error('IncompleteBody', `Got ${size} of the declared ${plan.size} bytes.`);
+  const digest = md5.digest();
+  if (expectedMd5 && !digest.equals(expectedMd5)) throw s3Error('BadDigest');
+  if (inline !== undefined && chunks.length > 0) throw new Error('internal: inline body followed by chunks');
+  if (size === 0) inline = '';
+  return { size, md5: digest.toString('hex'), chunks, inline };
+}
+
+/** Store one chunk on its R placement targets; resolves at W acknowledgements. */
+export async function putChunkQuorum(view: ClusterView, id: string, chunk: Buffer, plan: Pick<BodyPlan, 'replicas' | 'pin' | 'signal' | 'timeoutMs'>): Promise<void> {
+  const targets = replicasFor(id, view.members(), plan.replicas, { pin: plan.pin }).map((m) => m.id);
+  await quorum(targets, writeQuorum(plan.replicas), (t, signal) => view.chunkReplica(t).putChunk(id, chunk, chunk.length, signal), {
+    timeoutMs: plan.timeoutMs,
+    what: `chunk ${id.slice(0, 12)} write`,
+    signal: plan.signal,
+    onLate: (t, error) => log.warn({ chunk: id, member: t, err: String(error) }, 'chunk replica write failed after quorum'),
+  });
+}
+
+function decodeContentMd5(b64: string): Buffer {
+  const d = Buffer.from(b64, 'base64');
+  if (d.length !== 16 || d.toString('base64') !== b64.trim()) throw s3Error('InvalidDigest');
+  return d;
+}

@@ -1,0 +1,91 @@
+// The cluster-port side of remote replicas: chunk and metadata calls from other members' coordinators,
+// served from this member's local stores. Mounted behind the cluster-secret check (server.ts).
+import express, { type Request, type Response, type Router } from 'express';
+import { pipeline } from 'node:stream/promises';
+import type { ChunkReplica, MetaReplica } from '../data/replicas.ts';
+import { s3Error } from '../util/errors.ts';
+import { errorToWire } from './wire.ts';
+import { metaMethods, type MetaMethod } from './replicas-remote.ts';
+import { logger } from '../util/log.ts';
+
+const log = logger('rpc');
+
+export function sendError(res: Response, e: unknown): void {
+  const { status, error } = errorToWire(e);
+  if (status >= 500) log.warn({ err: e }, 'rpc call failed');
+  if (res.headersSent) { res.destroy(); return; }
+  res.status(status).json({ error });
+}
+
+function int(v: unknown): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < 0) throw s3Error('InvalidArgument', `not a non-negative integer: ${String(v)}`);
+  return n;
+}
+
+export function replicaRoutes(local: { chunks: ChunkReplica; meta: MetaReplica } | undefined): Router {
+  const r = express.Router();
+  // A root-only process holds no data: every data call is refused clearly rather than crashing.
+  const need = <T>(x: T | undefined): T => {
+    if (!x) throw s3Error('ServiceUnavailable', 'this member stores no data (role root only)');
+    return x;
+  };
+
+  r.put('/chunks/:id', async (req: Request, res: Response) => {
+    // Aborted when the caller goes away mid-body, so the store drops its temp file.
+    const ac = new AbortController();
+    res.on('close', () => { if (!res.writableFinished) ac.abort(); });
+    try {
+      const size = int(req.headers['content-length']);
+      if (size === undefined) throw s3Error('MissingContentLength');
+      await need(local).chunks.putChunk(String(req.params.id), req, size, ac.signal);
+      res.status(204).end();
+    } catch (e) { req.resume(); sendError(res, e); }
+  });
+
+  r.get('/chunks/:id', async (req: Request, res: Response) => {
+    const ac = new AbortController();
+    res.on('close', () => { if (!res.writableFinished) ac.abort(); });
+    try {
+      const start = int(req.query.start), end = int(req.query.end);
+      const range = start !== undefined && end !== undefined ? { start, end } : undefined;
+      const body = await need(local).chunks.getChunk(String(req.params.id), range, ac.signal);
+      res.status(200).setHeader('content-type', 'application/octet-stream');
+      // A corrupt chunk errors the stream mid-way: the response is cut, so the caller never takes
+      // partial bytes for whole ones and fails over to another replica.
+      await pipeline(body, res).catch((e) => { if (!res.destroyed) res.destroy(e); });
+    } catch (e) { sendError(res, e); }
+  });
+
+  const json = express.json({ limit: '64mb' });
+
+  r.post('/chunks/has', json, async (req: Request, res: Response) => {
+    try {
+      const ids = (req.body as { ids?: unknown })?.ids;
+      if (!Array.isArray(ids) || !ids.every((x) => typeof x === 'string')) throw s3Error('InvalidArgument', 'ids must be an array of strings');
+      res.json({ has: await need(local).chunks.hasChunks(ids) });
+    } catch (e) { sendError(res, e); }
+  });
+
+  r.delete('/chunks/:id', async (req: Request, res: Response) => {
+    try {
+      await need(local).chunks.deleteChunk(String(req.params.id));
+      res.json({});
+    } catch (e) { sendError(res, e); }
+  });
+
+  r.post('/meta/:method', json, async (req: Request, res: Response) => {
+    try {
+      const method = String(req.params.method) as MetaMethod;
+      if (!metaMethods.includes(method)) throw s3Error('InvalidRequest', `unknown metadata call ${method}`);
+      const args = (req.body as { args?: unknown })?.args;
+      if (!Array.isArray(args)) throw s3Error('InvalidArgument', 'args must be an array');
+      const meta = need(local).meta as unknown as Record<MetaMethod, (...a: unknown[]) => Promise<unknown>>;
+      const result = await meta[method].apply(need(local).meta, args);
+      res.json(result === undefined ? {} : { result });
+    } catch (e) { sendError(res, e); }
+  });
+
+  return r;
+}

@@ -1,0 +1,168 @@
+// Object handlers: PutObject, GetObject, HeadObject, DeleteObject, CopyObject. Bodies stream
+// between the socket and the ObjectService; nothing here buffers an object.
+import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
+import type { PutOptions } from '../data/types.ts';
+import { isS3Error, s3Error } from '../util/errors.ts';
+import { mayAccess } from './auth.ts';
+import {
+  checkConditions, hasConditions, metadataFromHeaders, objectHeaders, parseRange, placementFromHeaders, resolveRange, responseOverrides,
+} from './object-headers.ts';
+import { requestPayload, type Payload } from './payload.ts';
+import { quoteEtag, sendXml, setHeaders } from './respond.ts';
+import { target, type Handler, type S3Context } from './types.ts';
+
+const header = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);
+
+/** Content-MD5 must be base64 of 16 bytes when sent (the engine checks it against the body). */
+export function contentMd5Of(v: string | string[] | undefined): string | undefined {
+  const md5 = header(v);
+  if (md5 === undefined) return undefined;
+  if (!/^[A-Za-z0-9+/]{22}==$/.test(md5.trim())) throw s3Error('InvalidDigest');
+  return md5.trim();
+}
+
+/**
+ * Run a write that consumes `payload`. When the body itself failed (bad signature, checksum, or the
+ * client went away) that is the error to report, whatever the engine made of the broken stream.
+ */
+export async function withPayload<T>(payload: Payload, run: (body: Readable) => Promise<T>): Promise<T> {
+  let bodyError: unknown;
+  payload.body.on('error', (e) => { bodyError ??= e; });
+  try {
+    const result = await run(payload.body);
+    if (bodyError) throw bodyError;
+    return result;
+  } catch (e) {
+    if (bodyError) throw isS3Error(bodyError) ? bodyError : s3Error('IncompleteBody', undefined, { cause: bodyError });
+    throw e;
+  }
+}
+
+export function writeOptions(ctx: S3Context, h: Record<string, string | string[] | undefined>, size?: number): PutOptions {
+  return {
+    size,
+    ...metadataFromHeaders(h),
+    ...placementFromHeaders(h),
+    contentMd5: contentMd5Of(h['content-md5']),
+    owner: ctx.caller.accessKeyId,
+    signal: ctx.signal,
+  };
+}
+
+export const putObject: Handler = async (req, res, ctx) => {
+  const { bucket, key } = target(ctx);
+  const ifNoneMatch = header(req.headers['if-none-match']);
+  if (ifNoneMatch !== undefined && ifNoneMatch.trim() !== '*') throw s3Error('NotImplemented', 'Only If-None-Match: * is supported on writes.');
+  if (req.headers['if-match'] !== undefined) throw s3Error('NotImplemented', 'If-Match is not supported on writes.');
+  const payload = requestPayload(req, ctx.caller);
+  const opts = { ...writeOptions(ctx, req.headers, payload.size), ifNoneMatch: ifNoneMatch?.trim() };
+  const version = await withPayload(payload, (body) => ctx.deps.objects.putObject(bucket, key, body, opts));
+  res.status(200).set('ETag', quoteEtag(version.etag)).end();
+};
+
+export const getObject: Handler = async (req, res, ctx) => {
+  const { bucket, key } = target(ctx);
+  const objects = ctx.deps.objects;
+  if (hasConditions(req.headers)) {
+    const current = await objects.headObject(bucket, key);
+    if (checkConditions(req.headers, current) === 'not-modified') {
+      res.status(304).set({ 'ETag': quoteEtag(current.etag), 'Last-Modified': new Date(current.timestamp).toUTCString() }).end();
+      return;
+    }
+  }
+  const range = parseRange(header(req.headers.range));
+  const result = await objects.getObject(bucket, key, { range, signal: ctx.signal });
+  const { version, body } = result;
+  let served: { start: number; end: number } | undefined;
+  try {
+    // Checked again here so an engine that serves a range loosely cannot produce a wrong 206.
+    served = range ? (result.range ?? resolveRange(range, version.size)) : undefined;
+  } catch (e) {
+    body.destroy();
+    throw e;
+  }
+  setHeaders(setHeaders(res, objectHeaders(version)), responseOverrides(ctx.route.params));
+  if (served) {
+    res.status(206).set('Content-Range', `bytes ${served.start}-${served.end}/${version.size}`).set('Content-Length', String(served.end - served.start + 1));
+  } else {
+    res.status(200).set('Content-Length', String(version.size));
+  }
+  res.flushHeaders();
+  // A failure after the headers went out can only be signalled by cutting the connection.
+  await pipeline(body, res).catch((e) => {
+    res.destroy();
+    if (!ctx.signal.aborted) throw e;
+  });
+};
+
+export const headObject: Handler = async (req, res, ctx) => {
+  const { bucket, key } = target(ctx);
+  const version = await ctx.deps.objects.headObject(bucket, key);
+  if (checkConditions(req.headers, version) === 'not-modified') {
+    res.status(304).set({ 'ETag': quoteEtag(version.etag), 'Last-Modified': new Date(version.timestamp).toUTCString() }).end();
+    return;
+  }
+  setHeaders(setHeaders(res, objectHeaders(version)), responseOverrides(ctx.route.params));
+  const range = parseRange(header(req.headers.range));
+  if (range) {
+    const r = resolveRange(range, version.size);
+    res.status(206).set('Content-Range', `bytes ${r.start}-${r.end}/${version.size}`).set('Content-Length', String(r.end - r.start + 1));
+  } else {
+    res.status(200).set('Content-Length', String(version.size));
+  }
+  res.end();
+};
+
+export const deleteObject: Handler = async (_req, res, ctx) => {
+  const { bucket, key } = target(ctx);
+  await ctx.deps.objects.deleteObject(bucket, key);
+  res.status(204).end();
+};
+
+/** `x-amz-copy-source`: `[/]bucket/key[?versionId=null]`, URL-encoded once. */
+export function parseCopySource(value: string | string[] | undefined): { bucket: string; key: string } {
+  const raw = header(value);
+  if (!raw) throw s3Error('InvalidArgument', 'Copy Source must mention the source bucket and key: sourcebucket/sourcekey');
+  let path = raw;
+  const q = raw.indexOf('?');
+  if (q >= 0) {
+    const version = new URLSearchParams(raw.slice(q + 1)).get('versionId');
+    if (version !== null && version !== 'null') throw s3Error('InvalidArgument', 'Invalid version id specified');
+    path = raw.slice(0, q);
+  }
+  let decoded: string;
+  try { decoded = decodeURIComponent(path); } catch { throw s3Error('InvalidArgument', 'Invalid copy source encoding'); }
+  if (decoded.startsWith('/')) decoded = decoded.slice(1);
+  const slash = decoded.indexOf('/');
+  if (slash <= 0 || slash === decoded.length - 1) throw s3Error('InvalidArgument', 'Copy Source must mention the source bucket and key: sourcebucket/sourcekey');
+  return { bucket: decoded.slice(0, slash), key: decoded.slice(slash + 1) };
+}
+
+/** The copy source, with the caller's read access and x-amz-copy-source-if-* checked. */
+export async function copySource(req: { headers: Record<string, string | string[] | undefined> }, ctx: S3Context): Promise<{ bucket: string; key: string }> {
+  const src = parseCopySource(req.headers['x-amz-copy-source']);
+  if (Buffer.byteLength(src.key) > 1024) throw s3Error('KeyTooLongError');
+  if (!mayAccess(ctx.caller, src.bucket, 'GET', (b) => ctx.deps.isPublicRead(b))) throw s3Error('AccessDenied');
+  if (hasConditions(req.headers, 'x-amz-copy-source-')) {
+    const current = await ctx.deps.objects.headObject(src.bucket, src.key);
+    if (checkConditions(req.headers, current, 'x-amz-copy-source-') === 'not-modified') throw s3Error('PreconditionFailed');
+  }
+  return src;
+}
+
+export const copyObject: Handler = async (req, res, ctx) => {
+  const dst = target(ctx);
+  const src = await copySource(req, ctx);
+  const directive = (header(req.headers['x-amz-metadata-directive']) ?? 'COPY').toUpperCase();
+  if (directive !== 'COPY' && directive !== 'REPLACE') throw s3Error('InvalidArgument', 'Unknown metadata directive.');
+  if (directive === 'COPY' && src.bucket === dst.bucket && src.key === dst.key) {
+    throw s3Error('InvalidRequest', 'This copy request is illegal because it is trying to copy an object to itself without changing the object\'s metadata, storage class, website redirect location or encryption attributes.');
+  }
+  const base = writeOptions(ctx, req.headers);
+  const opts = directive === 'REPLACE'
+    ? { ...base, metadataDirective: 'REPLACE' as const }
+    : { owner: base.owner, replicas: base.replicas, pin: base.pin, signal: ctx.signal, metadataDirective: 'COPY' as const };
+  const version = await ctx.deps.objects.copyObject(src, dst, opts);
+  sendXml(res, 200, 'CopyObjectResult', { LastModified: new Date(version.timestamp).toISOString(), ETag: quoteEtag(version.etag) });
+};

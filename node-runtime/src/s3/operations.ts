@@ -1,0 +1,84 @@
+// Which S3 operation a request is: method + path shape (service, bucket, object) + the query
+// subresource. Anything we do not serve is NotImplemented, never a guess.
+import { s3Error } from '../util/errors.ts';
+import { createBucket, deleteBucket, deleteObjects, getBucketLocation, getBucketVersioning, headBucket, listBuckets } from './bucket.ts';
+import { listObjectsV1, listObjectsV2, listObjectVersions, listUploads } from './listing.ts';
+import { abortUpload, completeUpload, createUpload, listParts, uploadPart, uploadPartCopy } from './multipart.ts';
+import { copyObject, deleteObject, getObject, headObject, putObject } from './object.ts';
+import type { Route } from './route.ts';
+import type { Handler } from './types.ts';
+
+export interface Operation { name: string; handler: Handler }
+
+// Subresources that name operations we do not implement (bucket or object level).
+const UNSUPPORTED = [
+  'accelerate', 'acl', 'analytics', 'attributes', 'cors', 'encryption', 'intelligent-tiering', 'inventory', 'legal-hold',
+  'lifecycle', 'logging', 'metadata-table', 'metrics', 'notification', 'object-lock', 'ownershipControls', 'policy',
+  'policyStatus', 'publicAccessBlock', 'replication', 'requestPayment', 'restore', 'retention', 'select', 'tagging',
+  'torrent', 'website', 'renameObject', 'session',
+];
+
+const op = (name: string, handler: Handler): Operation => ({ name, handler });
+
+function notImplemented(what: string): never {
+  throw s3Error('NotImplemented', `${what} is not implemented.`);
+}
+
+export function selectOperation(method: string, route: Route, headers: Record<string, string | string[] | undefined>): Operation {
+  const p = route.params;
+  const unsupported = UNSUPPORTED.find((name) => p.has(name));
+  if (unsupported) notImplemented(`The ${unsupported} subresource`);
+
+  if (route.bucket === undefined) {
+    if (method === 'GET') return op('ListBuckets', listBuckets);
+    notImplemented(`${method} on the service`);
+  }
+
+  if (route.key === undefined) {
+    switch (method) {
+      case 'GET':
+        if (p.has('location')) return op('GetBucketLocation', getBucketLocation);
+        if (p.has('versioning')) return op('GetBucketVersioning', getBucketVersioning);
+        if (p.has('versions')) return op('ListObjectVersions', listObjectVersions);
+        if (p.has('uploads')) return op('ListMultipartUploads', listUploads);
+        if (p.has('list-type')) {
+          if (p.get('list-type') !== '2') throw s3Error('InvalidArgument', 'Invalid list-type');
+          return op('ListObjectsV2', listObjectsV2);
+        }
+        return op('ListObjects', listObjectsV1);
+      case 'HEAD': return op('HeadBucket', headBucket);
+      case 'PUT':
+        if (p.has('versioning')) notImplemented('PutBucketVersioning');
+        return op('CreateBucket', createBucket);
+      case 'DELETE': return op('DeleteBucket', deleteBucket);
+      case 'POST':
+        if (p.has('delete')) return op('DeleteObjects', deleteObjects);
+        notImplemented('POST on a bucket (browser uploads)');
+    }
+    notImplemented(`${method} on a bucket`);
+  }
+
+  if (Buffer.byteLength(route.key) > 1024) throw s3Error('KeyTooLongError');
+  const versionId = p.get('versionId');
+  if (versionId !== undefined && versionId !== 'null') throw s3Error('InvalidArgument', 'Invalid version id specified');
+  switch (method) {
+    case 'GET':
+      if (p.has('uploadId')) return op('ListParts', listParts);
+      return op('GetObject', getObject);
+    case 'HEAD': return op('HeadObject', headObject);
+    case 'PUT':
+      if (p.has('uploadId') || p.has('partNumber')) {
+        return headers['x-amz-copy-source'] !== undefined ? op('UploadPartCopy', uploadPartCopy) : op('UploadPart', uploadPart);
+      }
+      if (headers['x-amz-copy-source'] !== undefined) return op('CopyObject', copyObject);
+      return op('PutObject', putObject);
+    case 'POST':
+      if (p.has('uploads')) return op('CreateMultipartUpload', createUpload);
+      if (p.has('uploadId')) return op('CompleteMultipartUpload', completeUpload);
+      notImplemented('POST on an object');
+    case 'DELETE':
+      if (p.has('uploadId')) return op('AbortMultipartUpload', abortUpload);
+      return op('DeleteObject', deleteObject);
+  }
+  notImplemented(`${method} on an object`);
+}

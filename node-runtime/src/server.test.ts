@@ -1,0 +1,80 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as Minio from 'minio';
+import { startNode, type RunningNode, parseHostPort } from './server.ts';
+import { loopbackAddress } from '../../hack/testing/net.ts';
+
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+function client(n: RunningNode, key = n.accessKey, secret = n.secretKey) {
+  const u = new URL(n.endpoint);
+  return new Minio.Client({ endPoint: u.hostname, port: Number(u.port), useSSL: false, accessKey: key, secretKey: secret, pathStyle: true, region: n.region });
+}
+
+async function readAll(s: NodeJS.ReadableStream): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const b of s) parts.push(b as Buffer);
+  return Buffer.concat(parts);
+}
+
+test('parseHostPort', () => {
+  assert.equal(parseHostPort('127.0.0.5:0', 9000), { host: '127.0.0.5', port: 0 });
+  assert.equal(parseHostPort(':9001', 9000), { host: '0.0.0.0', port: 9001 });
+  assert.equal(parseHostPort('[::1]:80', 9000), { host: '::1', port: 80 });
+  assert.equal(parseHostPort('host', 9000), { host: 'host', port: 9000 });
+  assert.throws(() => parseHostPort('h:99999', 1), /port/);
+});
+
+test('startNode: serves S3 with the persisted root key and keys-file keys, survives a restart', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'cairn-server-'));
+  const host = loopbackAddress();
+  const keysFile = join(dir, 'keys.json');
+  await writeFile(keysFile, JSON.stringify([{ accessKeyId: 'migrated-key', secretAccessKey: 'migrated-secret-123' }]));
+  let node: RunningNode | undefined;
+  try {
+    node = await startNode({ dataDir: join(dir, 'data'), api: `${host}:0`, cluster: `${host}:0`, keysFile, chunkSize: 256 * 1024 });
+    assert.match(node.endpoint, new RegExp(`^http://${host.replaceAll('.', '\\.')}:\\d+$`));
+    const ready = await fetch(`${node.clusterUrl}/readyz`);
+    assert.is(ready.status, 200);
+    const mc = client(node);
+    await mc.makeBucket('photos');
+    const body = randomBytes(1024 * 1024 + 5);
+    await mc.putObject('photos', 'a/b.bin', body, body.length);
+    assert.is(sha(await readAll(await mc.getObject('photos', 'a/b.bin'))), sha(body));
+    // The keys-file pair works too.
+    const other = client(node, 'migrated-key', 'migrated-secret-123');
+    assert.ok(await other.bucketExists('photos'));
+    const { accessKey, secretKey } = node;
+    await node.stop();
+    const saved = JSON.parse(await readFile(join(dir, 'data', 'root-key.json'), 'utf8'));
+    assert.is(saved.accessKeyId, accessKey);
+
+    node = await startNode({ dataDir: join(dir, 'data'), api: `${host}:0`, cluster: `${host}:0` });
+    assert.is(node.accessKey, accessKey);
+    assert.is(node.secretKey, secretKey);
+    assert.is(sha(await readAll(await client(node).getObject('photos', 'a/b.bin'))), sha(body));
+  } finally {
+    await node?.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('startNode: a bad keys file is a clear error', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'cairn-server-'));
+  const host = loopbackAddress();
+  try {
+    await writeFile(join(dir, 'keys.json'), '[{"accessKeyId": 1}]');
+    try {
+      await startNode({ dataDir: join(dir, 'data'), api: `${host}:0`, cluster: `${host}:0`, keysFile: join(dir, 'keys.json') });
+      assert.unreachable();
+    } catch (e) { assert.match(String(e), /keys file .* entry 0/); }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test.run();

@@ -1,0 +1,89 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { evaluate } from '@marcbachmann/cel-js';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { parse } from 'yaml';
+import { bucketSpecSchema } from './bucket.ts';
+import { renderCrds } from './crds.ts';
+import { applyDefaults, type JsonSchema } from './schema.ts';
+import { storageClusterSpecSchema, type StorageClusterSpec } from './storagecluster.ts';
+
+const repo = new URL('../../..', import.meta.url).pathname;
+
+test('committed crds/*.yaml match the TypeScript source (run `npx node hack/gen-crds.ts`)', () => {
+  for (const [file, text] of Object.entries(renderCrds())) {
+    const committed = readFileSync(join(repo, 'crds', file), 'utf8');
+    const a = committed.split('\n'), b = text.split('\n');
+    const line = a.findIndex((l, i) => l !== b[i]);
+    assert.ok(committed === text, `crds/${file} is stale at line ${line + 1} (${JSON.stringify(a[line])} ≠ ${JSON.stringify(b[line])}): run npx node hack/gen-crds.ts`);
+  }
+});
+
+test('StorageCluster CRD carries scale + status subresources and printer columns', () => {
+  const crd = parse(renderCrds()['storagecluster.yaml']);
+  const v = crd.spec.versions[0];
+  assert.equal(v.subresources.scale, { specReplicasPath: '.spec.nodes.replicas', statusReplicasPath: '.status.nodes.replicas', labelSelectorPath: '.status.nodes.selector' });
+  assert.equal(v.subresources.status, {});
+  assert.equal(v.additionalPrinterColumns.map((c: { name: string }) => c.name), ['Phase', 'Ready', 'Nodes', 'Used', 'Under-Replicated', 'Endpoint', 'Age']);
+  // structural: every property schema has a type (or is int-or-string)
+  const check = (s: JsonSchema, path: string) => {
+    assert.ok(s.type || s['x-kubernetes-int-or-string'], `no type at ${path}`);
+    for (const [k, sub] of Object.entries(s.properties ?? {})) check(sub, `${path}.${k}`);
+    if (s.items) check(s.items, `${path}[]`);
+  };
+  check(v.schema.openAPIV3Schema, '');
+});
+
+test('defaults fill nested objects like structural defaulting', () => {
+  const spec = applyDefaults<StorageClusterSpec>(storageClusterSpecSchema, { nodes: { replicas: 5 } });
+  assert.is(spec.nodes.replicas, 5);
+  assert.is(spec.nodes.storage.size, '10Gi');
+  assert.is(spec.roots.replicas, 3);
+  assert.is(spec.replication.factor, 2);
+  assert.is(spec.rebalance.failureTimeoutSeconds, 30);
+  assert.is(spec.autoscaling, undefined);
+});
+
+// CEL as the API server evaluates it: integers are int64 (BigInt here), `self`/`oldSelf` bound per rule.
+const big = (v: unknown): unknown => typeof v === 'number' && Number.isInteger(v) ? BigInt(v)
+  : Array.isArray(v) ? v.map(big) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, big(x)])) : v;
+function failing(schema: JsonSchema, self: unknown, oldSelf?: unknown): string[] {
+  const out: string[] = [];
+  const visit = (s: JsonSchema, cur: unknown, old: unknown) => {
+    if (cur === undefined) return;
+    for (const r of s['x-kubernetes-validations'] ?? []) {
+      if (r.rule.includes('oldSelf') && old === undefined) continue;   // transition rules run on update only
+      if (evaluate(r.rule, { self: big(cur), oldSelf: big(old) }) !== true) out.push(r.message);
+    }
+    for (const [k, sub] of Object.entries(s.properties ?? {})) {
+      visit(sub, (cur as Record<string, unknown>)[k], (old as Record<string, unknown> | undefined)?.[k]);
+    }
+  };
+  visit(schema, self, oldSelf);
+  return out;
+}
+const scSpec = (x: unknown) => applyDefaults<StorageClusterSpec>(storageClusterSpecSchema, x);
+
+test('CEL: replication factor ≤ node count, autoscaling bounds', () => {
+  assert.equal(failing(storageClusterSpecSchema.json, scSpec({})), []);
+  assert.equal(failing(storageClusterSpecSchema.json, scSpec({ nodes: { replicas: 1 }, replication: { factor: 3 } })),
+    ['spec.replication.factor must be ≤ spec.nodes.replicas (each replica needs its own node)']);
+  assert.equal(failing(storageClusterSpecSchema.json, scSpec({ autoscaling: { minReplicas: 5, maxReplicas: 3 } })),
+    ['spec.autoscaling.minReplicas must be ≤ maxReplicas']);
+  assert.equal(failing(storageClusterSpecSchema.json, scSpec({ autoscaling: { minReplicas: 1, maxReplicas: 3 } })),
+    ['spec.replication.factor must be ≤ spec.autoscaling.minReplicas']);
+});
+
+test('CEL: storageClassName and clusterRef are immutable', () => {
+  const a = scSpec({ nodes: { storage: { storageClassName: 'fast' } } });
+  const b = scSpec({ nodes: { storage: { storageClassName: 'slow' } } });
+  assert.equal(failing(storageClusterSpecSchema.json, a, a), []);
+  assert.equal(failing(storageClusterSpecSchema.json, b, a), ['spec.nodes.storage.storageClassName is immutable']);
+  assert.equal(failing(storageClusterSpecSchema.json, scSpec({}), a), ['spec.nodes.storage.storageClassName is immutable']);
+  const bucket = (cluster: string) => applyDefaults(bucketSpecSchema, { clusterRef: { name: cluster } });
+  assert.equal(failing(bucketSpecSchema.json, bucket('one'), bucket('one')), []);
+  assert.equal(failing(bucketSpecSchema.json, bucket('two'), bucket('one')), ['spec.clusterRef is immutable: a bucket cannot move between clusters']);
+});
+
+test.run();

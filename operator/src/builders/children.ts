@@ -1,0 +1,35 @@
+// The whole desired state of a StorageCluster's children, as plain objects in apply order
+// (config and secrets before the pods that read them). Pure: same inputs, same objects.
+import type { ClusterInputs, KubeObject } from './chart.ts';
+import { newChart, render } from './chart.ts';
+import { clusterConfigMap, clusterSettings, settingsHash } from './configmap.ts';
+import { nodeStatefulSet } from './nodes.ts';
+import { podDisruptionBudget } from './pdb.ts';
+import { rootStatefulSet } from './roots.ts';
+import { adminSecret, clusterSecret } from './secrets.ts';
+import { serviceMonitor } from './servicemonitor.ts';
+import { fileApiService, headlessService } from './services.ts';
+
+export type { ClusterInputs, KubeObject } from './chart.ts';
+
+const order = ['ConfigMap', 'Secret', 'Service', 'StatefulSet', 'PodDisruptionBudget', 'ServiceMonitor'];
+
+export function desiredClusterChildren(inputs: ClusterInputs): KubeObject[] {
+  const c = inputs.cluster;
+  const chart = newChart(c);
+  const settings = clusterSettings(c);
+  const hash = settingsHash(settings);
+  const config = clusterConfigMap(chart, c, settings);
+  clusterSecret(chart, inputs);
+  adminSecret(chart, inputs);
+  const rootsSvc = headlessService(chart, inputs, 'root');
+  const nodesSvc = headlessService(chart, inputs, 'node');
+  fileApiService(chart, inputs);
+  rootStatefulSet(chart, inputs, rootsSvc, config, hash);
+  nodeStatefulSet(chart, inputs, nodesSvc, config, hash);
+  podDisruptionBudget(chart, c, 'root');
+  podDisruptionBudget(chart, c, 'node');
+  const objects = render(chart, c);
+  if (c.spec.monitoring.serviceMonitor && inputs.serviceMonitorAvailable) objects.push(serviceMonitor(c));
+  return objects.sort((a, b) => order.indexOf(a.kind) - order.indexOf(b.kind));
+}

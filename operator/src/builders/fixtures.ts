@@ -1,0 +1,25 @@
+// A defaulted, stored StorageCluster for builder and controller tests.
+import { applyDefaults } from '../api/schema.ts';
+import { storageClusterSpecSchema, type StorageCluster, type StorageClusterSpec } from '../api/storagecluster.ts';
+import type { ClusterInputs } from './chart.ts';
+
+export function fixtureCluster(spec: Record<string, unknown> = {}, name = 'demo', namespace = 'storage'): StorageCluster {
+  return {
+    apiVersion: 'storage.cairn.dev/v1alpha1',
+    kind: 'StorageCluster',
+    metadata: { name, namespace, uid: '0b7e1c1e-1111-4222-8333-444455556666', generation: 1 },
+    spec: applyDefaults<StorageClusterSpec>(storageClusterSpecSchema, spec),
+  };
+}
+
+export function fixtureInputs(cluster = fixtureCluster(), over: Partial<ClusterInputs> = {}): ClusterInputs {
+  return {
+    cluster,
+    nodeReplicas: cluster.spec.nodes.replicas,
+    clusterSecret: 'cluster-secret-value',
+    adminAccessKeyId: 'CAIRNADMINKEY0000000',
+    adminSecretAccessKey: 'admin-secret-access-key',
+    serviceMonitorAvailable: false,
+    ...over,
+  };
+}

@@ -1,0 +1,200 @@
+// StorageCluster reconcile: read the object and what exists, compute the whole desired state, and
+// converge with an ordered chain of ensureX steps (credentials → children by kind → members →
+// status). Level-triggered: nothing is remembered between calls except the queue's backoff.
+import { randomBytes } from 'node:crypto';
+import type { Logger } from '../../../node-runtime/src/util/log.ts';
+import { applyDefaults } from '../api/schema.ts';
+import { storageClusterSpecSchema, type StorageCluster, type StorageClusterSpec, type StorageClusterStatus } from '../api/storagecluster.ts';
+import { desiredClusterChildren, type ClusterInputs, type KubeObject } from '../builders/children.ts';
+import { childNames, fileApiEndpoint } from '../builders/names.ts';
+import type { Applier } from '../kube/apply.ts';
+import type { EventRecorder } from '../kube/events.ts';
+import { isNotFound, objectPath, resources, type KubeRest } from '../kube/rest.ts';
+import { adminErrorOf, connectAdmin, type AdminClientFactory, type AdminConnection } from './admin.ts';
+import { requeueAfter } from './cadence.ts';
+import { computeClusterStatus, observeStatefulSet } from './cluster-status.ts';
+import { TerminalError, type ReconcileResult } from './queue.ts';
+import { autoscaleReplicas, decideScaling, ordinalOf, type ScalingPlan } from './scaling.ts';
+import { sameJson } from './same-json.ts';
+
+export interface ReconcilerDeps {
+  rest: KubeRest;
+  applier: Applier;
+  events: EventRecorder;
+  adminFactory: AdminClientFactory;
+  log: Logger;
+  now?: () => Date;
+}
+
+interface Credentials { clusterSecret: string; adminAccessKeyId: string; adminSecretAccessKey: string }
+
+const SERVICE_MONITOR_CRD = 'servicemonitors.monitoring.coreos.com';
+
+export class ClusterReconciler {
+  private readonly d: ReconcilerDeps;
+  private serviceMonitorCrd?: { exists: boolean; checkedAt: number };
+
+  constructor(deps: ReconcilerDeps) { this.d = deps; }
+
+  async reconcile(key: string): Promise<ReconcileResult> {
+    const [namespace, name] = key.split('/') as [string, string];
+    const log = this.d.log.child({ storagecluster: key });
+    let raw: StorageCluster;
+    try {
+      raw = await this.d.rest.request('GET', objectPath(resources.storageClusters, namespace, name));
+    } catch (e) {
+      if (isNotFound(e)) return {};        // deleted: owner references garbage-collect the children
+      throw e;
+    }
+    if (raw.metadata.deletionTimestamp) return {};
+    const cluster: StorageCluster = { ...raw, spec: applyDefaults<StorageClusterSpec>(storageClusterSpecSchema, raw.spec ?? {}) };
+    const now = this.d.now?.() ?? new Date();
+
+    const creds = await this.ensureCredentials(cluster);
+    const n = childNames(name);
+    const [rootsSts, nodesSts] = await Promise.all([this.getOptional(resources.statefulSets, namespace, n.roots), this.getOptional(resources.statefulSets, namespace, n.nodes)]);
+    const admin = await connectAdmin(this.d.adminFactory, cluster, creds.clusterSecret);
+    if (!admin.client) log.debug({ err: admin.error }, 'admin API unreachable');
+
+    const desiredNodes = this.desiredNodes(cluster, nodesSts, admin);
+    const plan = decideScaling({
+      desired: desiredNodes,
+      statefulSetReplicas: nodesSts?.spec?.replicas,
+      podsPresent: nodesSts?.status?.replicas ?? 0,
+      members: admin.client ? admin.status.members : undefined,
+      underReplicatedChunks: admin.client ? admin.status.repair.underReplicatedChunks : 0,
+      nodePrefix: n.nodes,
+    });
+
+    let children: KubeObject[];
+    try {
+      children = desiredClusterChildren({ cluster, nodeReplicas: plan.statefulSetReplicas, ...creds, serviceMonitorAvailable: await this.serviceMonitorAvailable(cluster) } satisfies ClusterInputs);
+    } catch (e) {
+      await this.ensureStatus(raw, { ...(raw.status ?? {}), observedGeneration: raw.metadata.generation, phase: 'Failed' });
+      await this.d.events.record(raw as never, 'Warning', 'InvalidSpec', (e as Error).message);
+      throw new TerminalError('InvalidSpec', (e as Error).message);
+    }
+    await this.ensureKinds(children, ['ConfigMap']);
+    await this.ensureKinds(children, ['Secret']);
+    await this.ensureKinds(children, ['Service']);
+    await this.ensureKinds(children, ['StatefulSet']);
+    await this.ensureKinds(children, ['PodDisruptionBudget']);
+    await this.ensureKinds(children, ['ServiceMonitor']);
+
+    const blocked = admin.client ? await this.ensureMembers(cluster, plan, admin, log) : undefined;
+    this.recordScaling(cluster, plan, nodesSts?.spec?.replicas);
+
+    const status = computeClusterStatus(cluster, {
+      roots: observeStatefulSet(rootsSts),
+      nodes: observeStatefulSet(nodesSts),
+      admin: admin.client ? admin.status : undefined,
+      adminError: admin.client ? undefined : admin.error,
+      plan,
+      desiredNodes,
+      scaleDownBlocked: blocked,
+      ...(cluster.spec.autoscaling ? { autoscaling: { desiredReplicas: desiredNodes, lastScaleTime: desiredNodes !== (raw.status?.autoscaling?.desiredReplicas ?? desiredNodes) ? now.toISOString() : raw.status?.autoscaling?.lastScaleTime } } : {}),
+    }, now);
+    await this.ensureStatus(raw, status);
+    this.recordPhase(raw, status);
+
+    const ready = status.phase === 'Ready';
+    return { requeueAfterMs: requeueAfter({ ready, draining: plan.phase === 'Draining', rebalancing: status.conditions?.find((c) => c.type === 'Rebalancing')?.status === 'True', adminReachable: !!admin.client }) };
+  }
+
+  /** The cluster and admin Secrets' values: read back if they exist, generated once otherwise. */
+  private async ensureCredentials(c: StorageCluster): Promise<Credentials> {
+    const n = childNames(c.metadata.name);
+    const ns = c.metadata.namespace;
+    const [cluster, admin] = await Promise.all([this.getOptional(resources.secrets, ns, n.clusterSecret), this.getOptional(resources.secrets, ns, n.adminSecret)]);
+    const dec = (s: any, k: string) => (s?.data?.[k] ? Buffer.from(s.data[k], 'base64').toString('utf8') : undefined);
+    return {
+      clusterSecret: dec(cluster, 'secret') ?? randomBytes(32).toString('base64url'),
+      adminAccessKeyId: dec(admin, 'AWS_ACCESS_KEY_ID') ?? accessKeyId(),
+      adminSecretAccessKey: dec(admin, 'AWS_SECRET_ACCESS_KEY') ?? randomBytes(30).toString('base64url'),
+    };
+  }
+
+  private desiredNodes(c: StorageCluster, nodesSts: any, admin: AdminConnection): number {
+    if (!c.spec.autoscaling) return c.spec.nodes.replicas;
+    const prefix = childNames(c.metadata.name).nodes;
+    const nodes = admin.client ? admin.status.members.filter((m) => ordinalOf(m.name, prefix) !== undefined && m.state === 'active') : [];
+    const usage = nodes.length ? { usedBytes: nodes.reduce((a, m) => a + m.usedBytes, 0), capacityBytes: nodes.reduce((a, m) => a + m.capacityBytes, 0) } : undefined;
+    return autoscaleReplicas(c.spec, nodes.length || (nodesSts?.spec?.replicas ?? c.spec.nodes.replicas), usage);
+  }
+
+  private async ensureKinds(children: KubeObject[], kinds: string[]): Promise<void> {
+    for (const obj of children.filter((o) => kinds.includes(o.kind))) await this.d.applier.apply(obj as never);
+  }
+
+  /** Undrain, drain and forget members as the scaling plan says; a refused drain is reported, not retried hot. */
+  private async ensureMembers(c: StorageCluster, plan: ScalingPlan, admin: Extract<AdminConnection, { status: unknown }>, log: Logger): Promise<{ member: string; message: string } | undefined> {
+    for (const m of plan.undrain) {
+      await admin.client.undrain(m);
+      log.info({ member: m }, 'scale-down cancelled: member undrained');
+    }
+    let blocked: { member: string; message: string } | undefined;
+    for (const m of plan.drain) {
+      try {
+        await admin.client.drain(m);
+        log.info({ member: m }, 'draining member before scale-down');
+        await this.d.events.record(c as never, 'Normal', 'Draining', `draining ${m} before removing its pod`);
+      } catch (e) {
+        const err = adminErrorOf(e);
+        if (err.status !== 409) throw e;
+        blocked = { member: m, message: err.message };
+        log.warn({ member: m, reason: err.message }, 'drain refused; scale-down blocked');
+        await this.d.events.record(c as never, 'Warning', 'ScaleDownBlocked', `${m}: ${err.message}`);
+        break;
+      }
+    }
+    for (const m of plan.forget) {
+      await admin.client.forget(m);
+      log.info({ member: m }, 'forgot removed member');
+      await this.d.events.record(c as never, 'Normal', 'MemberRemoved', `${m} drained and removed from the cluster map`);
+    }
+    return blocked;
+  }
+
+  private recordScaling(c: StorageCluster, plan: ScalingPlan, before: number | undefined): void {
+    if (before === undefined || before === plan.statefulSetReplicas) return;
+    const reason = plan.statefulSetReplicas > before ? 'ScaledUp' : 'ScaledDown';
+    void this.d.events.record(c as never, 'Normal', reason, `nodes StatefulSet ${before} → ${plan.statefulSetReplicas}`);
+  }
+
+  private recordPhase(before: StorageCluster, status: StorageClusterStatus): void {
+    const was = before.status?.phase;
+    if (was === status.phase) return;
+    const ready = status.conditions?.find((x) => x.type === 'Ready');
+    if (status.phase === 'Ready') void this.d.events.record(before as never, 'Normal', 'Ready', `cluster ready at ${fileApiEndpoint(before)}`);
+    else if (status.phase === 'Degraded') void this.d.events.record(before as never, 'Warning', 'Degraded', status.conditions?.find((x) => x.type === 'Degraded')?.message ?? ready?.message ?? '');
+  }
+
+  private async ensureStatus(raw: StorageCluster, status: StorageClusterStatus): Promise<void> {
+    if (sameJson(raw.status, status)) return;   // no write, no watch event, no self-triggered loop
+    await this.d.applier.applyStatus(resources.storageClusters, raw, status);
+  }
+
+  private async serviceMonitorAvailable(c: StorageCluster): Promise<boolean> {
+    if (!c.spec.monitoring.serviceMonitor) return false;
+    const cached = this.serviceMonitorCrd;
+    if (cached && Date.now() - cached.checkedAt < 5 * 60_000) return cached.exists;
+    const exists = !!(await this.getOptional(resources.crds, undefined, SERVICE_MONITOR_CRD));
+    this.serviceMonitorCrd = { exists, checkedAt: Date.now() };
+    return exists;
+  }
+
+  private async getOptional(r: typeof resources[keyof typeof resources], ns: string | undefined, name: string): Promise<any> {
+    try {
+      return await this.d.rest.request('GET', objectPath(r, ns, name));
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw e;
+    }
+  }
+}
+
+/** 20 upper-case letters and digits, like an AWS access key id. */
+function accessKeyId(): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  return 'CK' + [...randomBytes(18)].map((b) => alphabet[b % 32]).join('');
+}

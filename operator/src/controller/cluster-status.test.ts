@@ -1,0 +1,83 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { ClusterStatus, MemberStatus, RepairProgress } from '../../../node-runtime/src/admin/types.ts';
+import { fixtureCluster } from '../builders/fixtures.ts';
+import { computeClusterStatus, type ObservedCluster, type ObservedStatefulSet } from './cluster-status.ts';
+import { decideScaling } from './scaling.ts';
+
+const idle: RepairProgress = { underReplicatedChunks: 0, misplacedChunks: 0, bytesRemaining: 0, bytesMoved: 0, rateBytesPerSec: 0, etaSeconds: null };
+const member = (name: string, state: MemberStatus['state'] = 'active'): MemberStatus => ({
+  id: name, name, roles: [name.includes('roots') ? 'root' : 'node'], state, zone: '', weight: 1, api: '', cluster: '',
+  capacityBytes: 10 * 2 ** 30, usedBytes: 2 ** 30, chunks: 10, heartbeatAgeMs: 100, repair: idle,
+});
+const admin = (members: MemberStatus[], repair = idle, writeQuorumAvailable = true): ClusterStatus => ({
+  clusterId: 'x', endpoint: 'http://x', region: 'us-east-1', members, buckets: [], repair,
+  counts: { joining: 0, active: 0, draining: 0, drained: 0, down: 0 },
+  capacityBytes: 30 * 2 ** 30, usedBytes: 3 * 2 ** 30, writeQuorumAvailable,
+});
+const sts = (n: number, ready = n): ObservedStatefulSet => ({ specReplicas: n, replicas: n, readyReplicas: ready, updatedReplicas: n, currentRevision: 'a', updateRevision: 'a' });
+const cluster = fixtureCluster();
+const healthy = ['demo-nodes-0', 'demo-nodes-1', 'demo-nodes-2'].map((n) => member(n));
+const observed = (over: Partial<ObservedCluster> = {}): ObservedCluster => ({
+  roots: sts(3), nodes: sts(3), admin: admin(healthy), desiredNodes: 3,
+  plan: decideScaling({ desired: 3, statefulSetReplicas: 3, podsPresent: 3, members: [], underReplicatedChunks: 0, nodePrefix: 'demo-nodes' }),
+  ...over,
+});
+const cond = (s: ReturnType<typeof computeClusterStatus>, type: string) => s.conditions!.find((c) => c.type === type)!;
+const now = new Date('2026-11-21T12:00:00Z');
+
+test('all ready, full redundancy → Ready with printer-column fields filled', () => {
+  const s = computeClusterStatus(cluster, observed(), now);
+  assert.is(s.phase, 'Ready');
+  assert.is(s.observedGeneration, 1);
+  assert.equal(s.conditions!.map((c) => `${c.type}=${c.status}`), ['Ready=True', 'Progressing=False', 'Degraded=False', 'Rebalancing=False', 'ScaleDownBlocked=False']);
+  assert.equal(s.nodes, { desired: 3, replicas: 3, ready: 3, selector: 'storage.cairn.dev/cluster=demo,storage.cairn.dev/role=node', active: 3, draining: 0, down: 0, drainingMembers: [] });
+  assert.is(s.capacity!.summary, '3Gi/30Gi (10%)');
+  assert.is(s.replication!.underReplicatedChunks, 0);
+  assert.is(s.endpoint, 'http://demo.storage.svc.cluster.local:9000');
+});
+
+test('a crashed node: Degraded + Rebalancing until under-replicated is 0', () => {
+  const repairing = { ...idle, underReplicatedChunks: 42, bytesRemaining: 5 * 2 ** 20, etaSeconds: 12.2 };
+  const s = computeClusterStatus(cluster, observed({ nodes: sts(3, 2), admin: admin([...healthy.slice(0, 2), member('demo-nodes-2', 'down')], repairing) }), now);
+  assert.is(s.phase, 'Degraded');
+  assert.equal([cond(s, 'Ready').status, cond(s, 'Ready').reason], ['False', 'MembersDown']);
+  assert.equal([cond(s, 'Degraded').status, cond(s, 'Degraded').reason], ['True', 'MembersDown']);
+  assert.match(cond(s, 'Degraded').message, 'demo-nodes-2');
+  assert.equal([cond(s, 'Rebalancing').status, cond(s, 'Rebalancing').message], ['True', '5Mi to move, 42 under-replicated, 0 misplaced chunks, ETA 13 s']);
+  assert.equal(s.rebalance, { bytesRemaining: 5 * 2 ** 20, bytesMoved: 0, rateBytesPerSec: 0, etaSeconds: 13 });
+  // back up, still repairing → not Ready yet
+  const r = computeClusterStatus(cluster, observed({ admin: admin(healthy, repairing) }), now);
+  assert.equal([r.phase, cond(r, 'Ready').reason, cond(r, 'Degraded').reason], ['Degraded', 'UnderReplicated', 'UnderReplicated']);
+});
+
+test('admin API unreachable: not Ready, Rebalancing Unknown, last capacity kept', () => {
+  const prev = computeClusterStatus(cluster, observed(), now);
+  const c2 = { ...cluster, status: prev };
+  const s = computeClusterStatus(c2, observed({ admin: undefined, adminError: 'ECONNREFUSED' }), now);
+  assert.equal([cond(s, 'Ready').reason, cond(s, 'Rebalancing').status], ['AdminUnreachable', 'Unknown']);
+  assert.match(cond(s, 'Ready').message, 'ECONNREFUSED');
+  assert.is(s.capacity!.summary, '3Gi/30Gi (10%)');
+});
+
+test('draining and blocked scale-down are visible', () => {
+  const members = [...healthy, member('demo-nodes-3', 'draining')];
+  const plan = decideScaling({ desired: 3, statefulSetReplicas: 4, podsPresent: 4, members, underReplicatedChunks: 0, nodePrefix: 'demo-nodes' });
+  const s = computeClusterStatus(cluster, observed({ nodes: sts(4), admin: admin(members), plan, scaleDownBlocked: { member: 'demo-nodes-3', message: 'remaining capacity 1Gi < 3Gi used' } }), now);
+  assert.equal([s.phase, cond(s, 'Progressing').reason], ['Scaling', 'Draining']);
+  assert.match(cond(s, 'Progressing').message, 'draining demo-nodes-3 before scale-down to 3');
+  assert.equal([cond(s, 'ScaleDownBlocked').status, cond(s, 'ScaleDownBlocked').reason], ['True', 'DrainRefused']);
+  assert.match(cond(s, 'ScaleDownBlocked').message, 'remaining capacity');
+  assert.equal(s.nodes!.drainingMembers, ['demo-nodes-3']);
+});
+
+test('lastTransitionTime moves only when a condition flips', () => {
+  const first = computeClusterStatus(cluster, observed(), now);
+  const later = new Date(now.getTime() + 60_000);
+  const same = computeClusterStatus({ ...cluster, status: first }, observed(), later);
+  assert.is(cond(same, 'Ready').lastTransitionTime, now.toISOString());
+  const flipped = computeClusterStatus({ ...cluster, status: first }, observed({ nodes: sts(3, 1) }), later);
+  assert.is(cond(flipped, 'Ready').lastTransitionTime, later.toISOString());
+});
+
+test.run();

@@ -1,0 +1,92 @@
+// The operator's thin I/O shell over the Kubernetes API: raw JSON requests authenticated by the
+// kubeconfig (the same way client-node's Watch does), so objects stay plain JSON (no typed model
+// classes whose Date fields would make every comparison lie). Children are applied through
+// client-node's KubernetesObjectApi with server-side apply (apply.ts).
+import { KubeConfig, RequestContext } from '@kubernetes/client-node';
+import { fetch } from 'undici';
+
+export class KubeApiError extends Error {
+  readonly status: number;
+  readonly reason: string;
+  readonly body: unknown;
+  constructor(status: number, reason: string, message: string, body?: unknown) {
+    super(message);
+    this.name = 'KubeApiError';
+    this.status = status;
+    this.reason = reason;
+    this.body = body;
+  }
+}
+
+export const isNotFound = (e: unknown) => e instanceof KubeApiError && e.status === 404;
+export const isConflict = (e: unknown) => e instanceof KubeApiError && e.status === 409;
+export const isGone = (e: unknown) => e instanceof KubeApiError && e.status === 410;
+/** 422 Invalid: the object (or patch) breaks the schema or a CEL rule; retrying will not help. */
+export const isInvalid = (e: unknown) => e instanceof KubeApiError && (e.status === 422 || e.status === 400);
+
+export const PATCH_JSON = 'application/json-patch+json';
+export const PATCH_MERGE = 'application/merge-patch+json';
+export const PATCH_APPLY = 'application/apply-patch+yaml';
+
+export interface RequestOptions {
+  query?: Record<string, string | number | boolean | undefined>;
+  body?: unknown;
+  contentType?: string;
+  signal?: AbortSignal;
+  timeoutMs?: number;
+}
+
+export class KubeRest {
+  readonly kc: KubeConfig;
+  constructor(kc: KubeConfig) { this.kc = kc; }
+
+  async request<T = any>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, opts: RequestOptions = {}): Promise<T> {
+    const cluster = this.kc.getCurrentCluster();
+    if (!cluster) throw new Error('kubeconfig has no current cluster');
+    const url = new URL(cluster.server.replace(/\/+$/, '') + path);
+    for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    const ctx = new RequestContext(url.toString(), method as never);
+    await this.kc.applySecurityAuthentication(ctx);
+    const headers = { ...ctx.getHeaders(), accept: 'application/json' } as Record<string, string>;
+    if (opts.body !== undefined) headers['content-type'] = opts.contentType ?? 'application/json';
+    const signal = opts.signal ?? AbortSignal.timeout(opts.timeoutMs ?? 30_000);
+    const res = await fetch(url, {
+      method,
+      headers,
+      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+      dispatcher: ctx.getDispatcher() as never,
+      signal,
+    });
+    const text = await res.text();
+    let json: any;
+    try { json = text ? JSON.parse(text) : undefined; } catch { json = undefined; }
+    if (res.status >= 400) {
+      throw new KubeApiError(res.status, json?.reason ?? String(res.status), json?.message ?? (text || `HTTP ${res.status} for ${method} ${path}`), json);
+    }
+    return json as T;
+  }
+}
+
+/** Where a kind lives in the REST API. */
+export interface ResourceRef { group: string; version: string; plural: string; namespaced: boolean }
+
+export function collectionPath(r: ResourceRef, namespace?: string): string {
+  const base = r.group ? `/apis/${r.group}/${r.version}` : `/api/${r.version}`;
+  return r.namespaced && namespace ? `${base}/namespaces/${encodeURIComponent(namespace)}/${r.plural}` : `${base}/${r.plural}`;
+}
+
+export function objectPath(r: ResourceRef, namespace: string | undefined, name: string, subresource?: string): string {
+  return `${collectionPath(r, namespace)}/${encodeURIComponent(name)}${subresource ? `/${subresource}` : ''}`;
+}
+
+export const resources = {
+  storageClusters: { group: 'storage.cairn.dev', version: 'v1alpha1', plural: 'storageclusters', namespaced: true },
+  buckets: { group: 'storage.cairn.dev', version: 'v1alpha1', plural: 'buckets', namespaced: true },
+  statefulSets: { group: 'apps', version: 'v1', plural: 'statefulsets', namespaced: true },
+  pods: { group: '', version: 'v1', plural: 'pods', namespaced: true },
+  secrets: { group: '', version: 'v1', plural: 'secrets', namespaced: true },
+  services: { group: '', version: 'v1', plural: 'services', namespaced: true },
+  events: { group: '', version: 'v1', plural: 'events', namespaced: true },
+  leases: { group: 'coordination.k8s.io', version: 'v1', plural: 'leases', namespaced: true },
+  crds: { group: 'apiextensions.k8s.io', version: 'v1', plural: 'customresourcedefinitions', namespaced: false },
+} satisfies Record<string, ResourceRef>;

@@ -1,0 +1,188 @@
+// The operator against the local API server emulator (real HTTP, real client-node, real watch
+// protocol): CRDs installed from crds/, a StorageCluster reconciled into owned children, status
+// through the status subresource, schema/CEL rejections, drain-gated scaling through the scale
+// subresource, Bucket finalizer + credentials, metrics/health, and leader hand-over on stop.
+// The roots' admin API is the in-memory MemoryAdmin (no node processes here; see operator/test/e2e).
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { parse } from 'yaml';
+import { startApiServer, type ApiServer } from '../../hack/kube/apiserver/server.ts';
+import { loopbackAddress, waitFor } from '../../hack/testing/net.ts';
+import { MemoryAdmin } from '../test/memory-admin.ts';
+import { loadKubeConfig } from './kube/config.ts';
+import { KubeApiError, KubeRest, PATCH_MERGE } from './kube/rest.ts';
+import { startOperator, type Operator } from './main.ts';
+
+const repo = new URL('../..', import.meta.url).pathname;
+const dir = mkdtempSync(join(tmpdir(), 'cairn-operator-test-'));
+const kubeconfig = join(dir, 'kubeconfig');
+let api: ApiServer;
+let rest: KubeRest;
+let op: Operator;
+const admin = new MemoryAdmin();
+const host = loopbackAddress();
+const NS = 'storage';
+const scPath = (name = 'demo') => `/apis/storage.cairn.dev/v1alpha1/namespaces/${NS}/storageclusters/${name}`;
+const get = (path: string) => rest.request('GET', path).catch((e) => { if (e instanceof KubeApiError && e.status === 404) return undefined; throw e; });
+const sts = (name: string) => get(`/apis/apps/v1/namespaces/${NS}/statefulsets/${name}`);
+
+async function rejection(p: Promise<unknown>): Promise<KubeApiError> {
+  try { await p; } catch (e) { if (e instanceof KubeApiError) return e; throw e; }
+  throw new Error('expected the API server to reject the request');
+}
+
+test.before(async () => {
+  api = await startApiServer({ host });
+  api.writeKubeconfig(kubeconfig);
+  rest = new KubeRest(loadKubeConfig(kubeconfig));
+  for (const file of ['storagecluster.yaml', 'bucket.yaml']) {
+    await rest.request('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', { body: parse(readFileSync(join(repo, 'crds', file), 'utf8')) });
+  }
+  await rest.request('POST', '/api/v1/namespaces', { body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } } });
+  await waitFor(() => get(`/apis/storage.cairn.dev/v1alpha1/namespaces/${NS}/storageclusters`), { what: 'CRD served' });
+  op = await startOperator({ kubeconfig, metricsHost: host, metricsPort: 0, identity: 'op-a', leaseNamespace: 'default', adminFactory: admin.factory, retryMs: 200, leaseDurationMs: 3000, renewDeadlineMs: 2000 });
+});
+
+test.after(async () => {
+  await op?.stop();
+  await api?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('a StorageCluster becomes owned children and a status written through the subresource', async () => {
+  admin.setMembers(['demo-roots-0', 'demo-roots-1', 'demo-roots-2', 'demo-nodes-0', 'demo-nodes-1', 'demo-nodes-2']);
+  const created = await rest.request('POST', `/apis/storage.cairn.dev/v1alpha1/namespaces/${NS}/storageclusters`, {
+    body: { apiVersion: 'storage.cairn.dev/v1alpha1', kind: 'StorageCluster', metadata: { name: 'demo' }, spec: { nodes: { replicas: 3 } } },
+  });
+  assert.is(created.spec.replication.factor, 2, 'schema defaults applied by the API server');
+  const uid = created.metadata.uid;
+  const children = [
+    `/apis/apps/v1/namespaces/${NS}/statefulsets/demo-roots`, `/apis/apps/v1/namespaces/${NS}/statefulsets/demo-nodes`,
+    `/api/v1/namespaces/${NS}/services/demo`, `/api/v1/namespaces/${NS}/services/demo-roots`, `/api/v1/namespaces/${NS}/services/demo-nodes`,
+    `/api/v1/namespaces/${NS}/configmaps/demo-config`, `/api/v1/namespaces/${NS}/secrets/demo-cluster-secret`, `/api/v1/namespaces/${NS}/secrets/demo-admin`,
+    `/apis/policy/v1/namespaces/${NS}/poddisruptionbudgets/demo-nodes`,
+  ];
+  for (const path of children) {
+    const o = await waitFor(() => get(path), { what: path, timeoutMs: 15_000 });
+    assert.equal(o.metadata.ownerReferences?.[0]?.uid, uid, `${path} owned by the StorageCluster`);
+    assert.is(o.metadata.ownerReferences[0].controller, true);
+    assert.ok(o.metadata.managedFields?.some((f: any) => f.manager === 'cairn-operator' && f.operation === 'Apply'), `${path} applied by cairn-operator`);
+  }
+  assert.is((await sts('demo-nodes')).spec.replicas, 3);
+  const sc = await waitFor(async () => { const o = await get(scPath()); return o?.status?.observedGeneration === 1 && o; }, { what: 'status' });
+  assert.equal(sc.status.conditions.map((c: any) => c.type), ['Ready', 'Progressing', 'Degraded', 'Rebalancing', 'ScaleDownBlocked']);
+  assert.is(sc.status.endpoint, `http://demo.${NS}.svc.cluster.local:9000`);
+  assert.is(sc.status.nodes.selector, 'storage.cairn.dev/cluster=demo,storage.cairn.dev/role=node');
+  assert.ok(sc.metadata.managedFields.some((f: any) => f.manager === 'cairn-operator' && f.subresource === 'status'), 'status applied through the status subresource');
+  assert.ok(admin.urls.has(`http://demo-roots-0.demo-roots.${NS}.svc.cluster.local:9100`), 'admin API reached through the roots');
+});
+
+test('invalid specs are rejected by the API server with the schema/CEL message', async () => {
+  const create = (name: string, spec: unknown) => rest.request('POST', `/apis/storage.cairn.dev/v1alpha1/namespaces/${NS}/storageclusters`, { body: { apiVersion: 'storage.cairn.dev/v1alpha1', kind: 'StorageCluster', metadata: { name }, spec } });
+  const tooMany = await rejection(create('bad1', { nodes: { replicas: 1 }, replication: { factor: 3 } }));
+  assert.is(tooMany.status, 422);
+  assert.match(tooMany.message, 'spec.replication.factor must be ≤ spec.nodes.replicas');
+  const noRoots = await rejection(create('bad2', { roots: { replicas: 0 } }));
+  assert.match(noRoots.message, 'spec.roots.replicas');
+  const immutable = await rejection(rest.request('PATCH', scPath(), { contentType: PATCH_MERGE, body: { spec: { nodes: { storage: { storageClassName: 'other' } } } } }));
+  assert.match(immutable.message, 'storageClassName is immutable');
+});
+
+test('scale subresource: up at once, down only after the highest ordinals drained, then forgotten', async () => {
+  const scale = (n: number) => rest.request('PATCH', `${scPath()}/scale`, { contentType: PATCH_MERGE, body: { spec: { replicas: n } } });
+  await scale(5);
+  assert.is((await get(scPath())).spec.nodes.replicas, 5);
+  await waitFor(async () => (await sts('demo-nodes'))?.spec.replicas === 5, { what: 'StatefulSet at 5' });
+  admin.setMembers(['demo-nodes-3', 'demo-nodes-4']);
+
+  admin.refuseDrain = 'remaining nodes cannot hold 3 replicas of 40 GiB';
+  await scale(3);
+  const blocked = await waitFor(async () => { const o = await get(scPath()); return o.status.conditions.find((c: any) => c.type === 'ScaleDownBlocked' && c.status === 'True') && o; }, { what: 'ScaleDownBlocked' });
+  assert.match(blocked.status.conditions.find((c: any) => c.type === 'ScaleDownBlocked').message, 'remaining nodes cannot hold');
+  assert.is((await sts('demo-nodes')).spec.replicas, 5, 'a refused drain never lowers the StatefulSet');
+
+  admin.refuseDrain = undefined;
+  await waitFor(() => admin.members.get('demo-nodes-4')?.state === 'draining' && admin.members.get('demo-nodes-3')?.state === 'draining', { what: 'drains', timeoutMs: 15_000 });
+  admin.setState('demo-nodes-4', 'drained');
+  await waitFor(async () => (await get(scPath())).status.conditions.find((c: any) => c.type === 'Progressing')?.reason === 'Draining', { what: 'Draining' });
+  assert.is((await sts('demo-nodes')).spec.replicas, 5, 'held while demo-nodes-3 is still draining');
+  admin.setState('demo-nodes-3', 'drained');
+  await waitFor(async () => (await sts('demo-nodes'))?.spec.replicas === 3, { what: 'StatefulSet lowered to 3', timeoutMs: 15_000 });
+  // No kubelet here: pods "disappear" once the StatefulSet status says so; then members are forgotten.
+  await rest.request('PATCH', `/apis/apps/v1/namespaces/${NS}/statefulsets/demo-nodes/status`, { contentType: PATCH_MERGE, body: { status: { replicas: 3 } } });
+  await waitFor(() => !admin.members.has('demo-nodes-3') && !admin.members.has('demo-nodes-4'), { what: 'forgotten', timeoutMs: 15_000 });
+});
+
+test('a Bucket gets a finalizer, a scoped key in its own Secret, and is purged on delete with reclaimPolicy Delete', async () => {
+  const path = `/apis/storage.cairn.dev/v1alpha1/namespaces/${NS}/buckets/photos`;
+  await rest.request('POST', `/apis/storage.cairn.dev/v1alpha1/namespaces/${NS}/buckets`, {
+    body: { apiVersion: 'storage.cairn.dev/v1alpha1', kind: 'Bucket', metadata: { name: 'photos' }, spec: { clusterRef: { name: 'demo' }, replication: { factor: 2 }, reclaimPolicy: 'Delete', access: 'public-read' } },
+  });
+  const b = await waitFor(async () => { const o = await get(path); return o?.status?.phase === 'Ready' && o; }, { what: 'bucket Ready', timeoutMs: 15_000 });
+  assert.equal(b.metadata.finalizers, ['storage.cairn.dev/bucket']);
+  assert.ok(admin.calls.includes('putBucket photos r=2 public-read'));
+  const secret = await get(`/api/v1/namespaces/${NS}/secrets/photos-credentials`);
+  const data = Object.fromEntries(Object.entries(secret.data).map(([k, v]) => [k, Buffer.from(v as string, 'base64').toString()]));
+  assert.equal([data.AWS_ACCESS_KEY_ID, data.BUCKET_NAME, data.S3_ENDPOINT], [b.status.accessKeyId, 'photos', `http://demo.${NS}.svc.cluster.local:9000`]);
+  assert.equal(admin.keys.get(b.status.accessKeyId)?.buckets, ['photos']);
+  assert.is(secret.metadata.ownerReferences[0].uid, b.metadata.uid);
+  const clusterRef = await rejection(rest.request('PATCH', path, { contentType: PATCH_MERGE, body: { spec: { clusterRef: { name: 'other' } } } }));
+  assert.match(clusterRef.message, 'spec.clusterRef is immutable');
+
+  await rest.request('DELETE', path);
+  await waitFor(async () => !(await get(path)), { what: 'bucket gone', timeoutMs: 15_000 });
+  assert.ok(admin.calls.includes('deleteBucket photos purge=true'));
+  assert.ok(admin.calls.includes(`deleteKey ${b.status.accessKeyId}`));
+  assert.not.ok(admin.buckets.has('photos'));
+});
+
+test('a Retain bucket keeps its data when the Bucket is deleted', async () => {
+  const path = `/apis/storage.cairn.dev/v1alpha1/namespaces/${NS}/buckets/keep`;
+  await rest.request('POST', `/apis/storage.cairn.dev/v1alpha1/namespaces/${NS}/buckets`, {
+    body: { apiVersion: 'storage.cairn.dev/v1alpha1', kind: 'Bucket', metadata: { name: 'keep' }, spec: { clusterRef: { name: 'demo' } } },
+  });
+  await waitFor(async () => (await get(path))?.status?.phase === 'Ready', { what: 'keep Ready', timeoutMs: 15_000 });
+  await rest.request('DELETE', path);
+  await waitFor(async () => !(await get(path)), { what: 'keep gone', timeoutMs: 15_000 });
+  assert.ok(admin.buckets.has('keep'));
+  assert.not.ok(admin.calls.some((c) => c.startsWith('deleteBucket keep')));
+});
+
+test('metrics, health and readiness are served', async () => {
+  const metrics = await (await fetch(`${op.url}/metrics`)).text();
+  assert.match(metrics, /cairn_operator_reconcile_total\{controller="storagecluster",result="requeue"\} \d+/);
+  assert.match(metrics, 'cairn_operator_reconcile_time_seconds_bucket');
+  assert.match(metrics, 'cairn_operator_workqueue_depth{controller="bucket"}');
+  assert.is((await fetch(`${op.url}/healthz`)).status, 200);
+  const ready = await fetch(`${op.url}/readyz`);
+  assert.is(ready.status, 200);
+  assert.is(((await ready.json()) as { leader: boolean }).leader, true);
+});
+
+test('a second replica waits for the lease and takes over when the leader stops', async () => {
+  const b = await startOperator({ kubeconfig, metricsHost: host, metricsPort: 0, identity: 'op-b', leaseNamespace: 'default', adminFactory: admin.factory, retryMs: 200, leaseDurationMs: 3000, renewDeadlineMs: 2000 });
+  try {
+    // Let the leader renew twice while b campaigns: b must not take a held lease.
+    const leasePath = '/apis/coordination.k8s.io/v1/namespaces/default/leases/cairn-operator';
+    const seen = new Set<string>();
+    await waitFor(async () => { seen.add((await get(leasePath)).spec.renewTime); return seen.size >= 3; }, { what: 'leader renewals' });
+    assert.is(b.isLeader(), false);
+    assert.is((await fetch(`${b.url}/readyz`)).status, 200, 'a standby is ready');
+    const started = Date.now();
+    await op.stop();
+    await waitFor(() => b.isLeader(), { what: 'b leads', timeoutMs: 5_000 });
+    assert.ok(Date.now() - started < 2_500, 'released lease is taken without waiting out its duration');
+    const lease = await get(leasePath);
+    assert.is(lease.spec.holderIdentity, 'op-b');
+    // the new leader reconciles: a change made now is acted on
+    await rest.request('PATCH', scPath(), { contentType: PATCH_MERGE, body: { spec: { chunkSize: '8Mi' } } });
+    await waitFor(async () => (await get(`/api/v1/namespaces/${NS}/configmaps/demo-config`))?.data?.CAIRN_CHUNK_SIZE === String(8 * 2 ** 20), { what: 'new leader reconciles' });
+  } finally {
+    await b.stop();
+  }
+});
+
+test.run();

@@ -1,0 +1,101 @@
+// An in-memory admin API for operator tests that run without node processes: it keeps members,
+// buckets and keys, answers as the admin contract says (including 409 DrainRefused), and lets a
+// test move members between states (e.g. draining → drained) the way real nodes would.
+import { AdminApiError } from '../../node-runtime/src/admin/client.ts';
+import type { AccessKeyRequest, AdminClient, BucketRequest, BucketStatus, ClusterStatus, MemberStatus, RepairProgress } from '../../node-runtime/src/admin/types.ts';
+import type { MemberState } from '../../node-runtime/src/cluster/types.ts';
+
+const idle: RepairProgress = { underReplicatedChunks: 0, misplacedChunks: 0, bytesRemaining: 0, bytesMoved: 0, rateBytesPerSec: 0, etaSeconds: null };
+
+export class MemoryAdmin {
+  members = new Map<string, MemberStatus>();
+  buckets = new Map<string, BucketStatus>();
+  keys = new Map<string, { secretAccessKey: string; buckets?: string[] }>();
+  calls: string[] = [];
+  refuseDrain?: string;          // when set, drain answers 409 with this reason
+  reachable = true;
+  urls = new Set<string>();
+
+  setMembers(names: string[], state: MemberState = 'active'): void {
+    for (const name of names) {
+      this.members.set(name, {
+        id: name, name, roles: [name.includes('-roots-') ? 'root' : 'node'], state, zone: '', weight: 1,
+        api: '', cluster: '', capacityBytes: 10 * 2 ** 30, usedBytes: 2 ** 30, chunks: 1, heartbeatAgeMs: 10, repair: idle,
+      });
+    }
+  }
+
+  setState(name: string, state: MemberState): void {
+    const m = this.members.get(name);
+    if (m) m.state = state;
+  }
+
+  /** An AdminClientFactory for the operator. */
+  factory = (opts: { url: string; secret: string }): AdminClient => {
+    this.urls.add(opts.url);
+    const check = () => { if (!this.reachable) throw new AdminApiError('Unreachable', 0, `admin API at ${opts.url} unreachable`); };
+    const member = (name: string) => {
+      const m = this.members.get(name);
+      if (!m) throw new AdminApiError('NoSuchMember', 404, `no member ${name}`);
+      return m;
+    };
+    return {
+      status: async (): Promise<ClusterStatus> => {
+        check();
+        const members = [...this.members.values()].map((m) => ({ ...m }));
+        const counts = { joining: 0, active: 0, draining: 0, drained: 0, down: 0 } as Record<MemberState, number>;
+        for (const m of members) counts[m.state]++;
+        return {
+          clusterId: 'memory', endpoint: 'http://memory', region: 'us-east-1', members, buckets: [...this.buckets.values()], repair: idle, counts,
+          capacityBytes: members.reduce((a, m) => a + m.capacityBytes, 0), usedBytes: members.reduce((a, m) => a + m.usedBytes, 0), writeQuorumAvailable: true,
+        };
+      },
+      putBucket: async (req: BucketRequest) => {
+        check();
+        this.calls.push(`putBucket ${req.name} r=${req.replicas} ${req.access}`);
+        const prev = this.buckets.get(req.name);
+        const b: BucketStatus = { name: req.name, replicas: req.replicas ?? 1, access: req.access ?? 'private', quotaBytes: req.quotaBytes, quotaObjects: req.quotaObjects, objects: prev?.objects ?? 0, bytes: prev?.bytes ?? 0, createdAt: prev?.createdAt ?? new Date().toISOString() };
+        this.buckets.set(req.name, b);
+        return b;
+      },
+      deleteBucket: async (name: string, o: { purge?: boolean } = {}) => {
+        check();
+        this.calls.push(`deleteBucket ${name} purge=${!!o.purge}`);
+        if (!this.buckets.delete(name)) throw new AdminApiError('NoSuchBucket', 404, `no bucket ${name}`);
+      },
+      createKey: async (req: AccessKeyRequest) => {
+        check();
+        const accessKeyId = `KEY${this.keys.size + 1}`;
+        const secretAccessKey = `secret-${accessKeyId}`;
+        this.keys.set(accessKeyId, { secretAccessKey, buckets: req.buckets });
+        this.calls.push(`createKey ${accessKeyId} ${req.buckets?.join(',')}`);
+        return { accessKeyId, secretAccessKey, name: req.name, buckets: req.buckets };
+      },
+      deleteKey: async (id: string) => {
+        check();
+        this.calls.push(`deleteKey ${id}`);
+        if (!this.keys.delete(id)) throw new AdminApiError('NoSuchKey', 404, `no key ${id}`);
+      },
+      drain: async (name: string) => {
+        check();
+        this.calls.push(`drain ${name}`);
+        if (this.refuseDrain) throw new AdminApiError('DrainRefused', 409, this.refuseDrain);
+        const m = member(name);
+        if (m.state === 'active' || m.state === 'joining') m.state = 'draining';
+        return { ...m };
+      },
+      undrain: async (name: string) => {
+        check();
+        this.calls.push(`undrain ${name}`);
+        const m = member(name);
+        m.state = 'active';
+        return { ...m };
+      },
+      forget: async (name: string) => {
+        check();
+        this.calls.push(`forget ${name}`);
+        this.members.delete(name);
+      },
+    };
+  };
+}
