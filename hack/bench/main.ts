@@ -4,17 +4,18 @@
 // through one load generator process, prints one table and writes JSON (and the table in
 // Markdown) to ${CAIRN_HOME:-.cairn}/bench/<timestamp>.json. Never in CI.
 import { Command } from 'commander';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, release, tmpdir, totalmem } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loopbackAddress } from '../testing/net.ts';
+import { formatHotSpots, hotSpots, type CpuProfile, type HotSpot } from './cpuprofile.ts';
 import { LoadGenerator } from './driver.ts';
 import { peakMiB, sampleMemory } from './memory.ts';
 import { figure, makeProfile, type Profile, type WorkloadDef } from './profile.ts';
 import { diskSequentialWrite, diskSmallFiles, hashThroughput } from './raw.ts';
 import { timeToRedundancy } from './redundancy.ts';
 import { summarise } from './stats.ts';
-import { HEADERS, buildRows, formatMarkdown, formatTable, isCairn, type Measurement } from './table.ts';
+import { HEADERS, buildRows, formatMarkdown, formatTable, isCairn, notes, type Measurement } from './table.ts';
 import { startCairn } from './targets/cairn.ts';
 import { startNginx } from './targets/nginx.ts';
 import { startS3rver } from './targets/s3rver.ts';
@@ -57,6 +58,7 @@ const log = (s: string) => console.error(`[bench ${((Date.now() - started.getTim
 
 const measurements: Measurement[] = [];
 const unreachable: { target: string; reason: string }[] = [];
+const loads: { target: string; loadavg1m: number }[] = [];
 const scratch = mkdtempSync(join(tmpdir(), 'cairn-bench-'));
 let running: RunningTarget | undefined;
 let lg: LoadGenerator | undefined;
@@ -86,9 +88,23 @@ function measureRaw(): void {
   }
 }
 
+const profDir = (id: TargetId) => join(outDir, `${stamp}-prof`, id);
+const profiles: { target: string; file: string; hotSpots: HotSpot[] }[] = [];
+
+/** After a Cairn target stopped: the hottest functions of each process's CPU profile. */
+function summariseProfiles(id: TargetId): void {
+  const dir = profDir(id);
+  if (!o.cpuProf || !existsSync(dir)) return;
+  for (const f of readdirSync(dir).filter((n) => n.endsWith('.cpuprofile'))) {
+    const spots = hotSpots(JSON.parse(readFileSync(join(dir, f), 'utf8')) as CpuProfile, 20);
+    profiles.push({ target: id, file: join(dir, f), hotSpots: spots });
+    console.log(`\nCPU profile ${join(dir, f)} (top 12 by self time):\n${formatHotSpots(spots.slice(0, 12))}`);
+  }
+}
+
 async function startTarget(id: TargetId, dir: string): Promise<RunningTarget> {
   mkdirSync(dir, { recursive: true });
-  const env = o.cpuProf ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${join(outDir, `${stamp}-prof`)}` } : undefined;
+  const env = o.cpuProf ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profDir(id)}` } : undefined;
   switch (id) {
     case 'nginx': return startNginx(dir, loopbackAddress(), { workers: positive('nginx-workers', o.nginxWorkers), log });
     case 's3rver': return startS3rver(dir, loopbackAddress());
@@ -168,7 +184,9 @@ async function measureRedundancy(t: RunningTarget): Promise<void> {
 
 async function benchTarget(id: TargetId): Promise<void> {
   if (Date.now() > deadline) { unreachable.push({ target: id, reason: 'time budget spent before it started' }); return; }
-  log(`starting ${id}`);
+  const load = loadavg()[0]!;
+  loads.push({ target: id, loadavg1m: load });
+  log(`starting ${id} (load average ${load.toFixed(1)} on ${cpus().length} cores)`);
   try {
     running = await startTarget(id, join(scratch, id));
   } catch (e) {
@@ -198,6 +216,7 @@ async function benchTarget(id: TargetId): Promise<void> {
     lg = undefined;
     await t.stop().catch(() => undefined);
     running = undefined;
+    if (id === 'cairn' || id === 'cluster') summariseProfiles(id);
     rmSync(join(scratch, id), { recursive: true, force: true });
   }
 }
@@ -212,6 +231,9 @@ async function main(): Promise<void> {
   const table = formatTable(HEADERS, rows);
   console.log(`\nCairn benchmark (${profile.name} profile), ${started.toISOString()}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}\n`);
   console.log(table);
+  const why = notes(measurements);
+  if (why.length) console.log(`\nNotes:\n${why.map((n) => `  ${n}`).join('\n')}`);
+  console.log(`\n1-minute load average when each target started: ${loads.map((l) => `${l.target} ${l.loadavg1m.toFixed(1)}`).join(', ')} (${cpus().length} cores; sampled just before each target started)`);
   const cairnDown = unreachable.filter((u) => isCairn(u.target) || u.target === 'cairn' || u.target === 'cluster');
   if (cairnDown.length) {
     console.log(`\nCAIRN TARGETS UNREACHABLE — only the anchors were measured for them:`);
@@ -220,12 +242,12 @@ async function main(): Promise<void> {
   const json = {
     started: started.toISOString(), finished: new Date().toISOString(), command, profile,
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryBytes: totalmem(), kernel: release(), node: process.version },
-    targets, unreachable, measurements,
+    targets, unreachable, loads, measurements, profiles,
   };
   mkdirSync(outDir, { recursive: true });
   const file = join(outDir, `${stamp}.json`);
   writeFileSync(file, JSON.stringify(json, null, 2) + '\n');
-  writeFileSync(join(outDir, `${stamp}.md`), `Command: \`${command}\`\n\n${formatMarkdown(HEADERS, rows)}\n`);
+  writeFileSync(join(outDir, `${stamp}.md`), `Command: \`${command}\`\n\n${formatMarkdown(HEADERS, rows)}\n${why.length ? `\nNotes:\n${why.map((n) => `- ${n}`).join('\n')}\n` : ''}`);
   console.log(`\nJSON: ${file}`);
 }
 

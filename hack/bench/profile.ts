@@ -40,7 +40,7 @@ export function makeProfile(name: 'full' | 'quick', concurrency = 32): Profile {
   const quick = name === 'quick';
   const smallMs = quick ? 700 : 3000;
   const smallOps = quick ? 20_000 : 200_000;
-  const bigMs = quick ? 5000 : 15_000;
+  const bigMs = quick ? 5000 : 10_000;
   const w = (d: Omit<WorkloadDef, 'concurrency' | 'maxMs' | 'maxOps'> & Partial<WorkloadDef>): WorkloadDef =>
     ({ concurrency, maxMs: smallMs, maxOps: smallOps, ...d });
   return {
@@ -53,9 +53,9 @@ export function makeProfile(name: 'full' | 'quick', concurrency = 32): Profile {
       w({ id: 'head-4k', label: 'HEAD 4 KiB', unit: 'obj/s', op: 'head', group: 'small', size: 4 * KiB, populate: 2000 }),
       w({ id: 'list-1000', label: 'LIST pages of 1000', unit: 'pages/s', op: 'list', group: 'small', size: 4 * KiB, concurrency: 4, maxOps: 10_000, s3Only: true, populate: 3000 }),
       w({ id: 'put-64m-1', label: 'PUT 64 MiB, 1 stream', unit: 'MB/s', op: 'put', group: 'big', size: 64 * MiB, concurrency: 1, maxOps: quick ? 2 : 4, maxMs: bigMs }),
-      w({ id: 'put-64m-8', label: 'PUT 64 MiB, 8 streams', unit: 'MB/s', op: 'put', group: 'big', size: 64 * MiB, concurrency: 8, maxOps: quick ? 8 : 16, maxMs: bigMs }),
+      w({ id: 'put-64m-8', label: 'PUT 64 MiB, 8 streams', unit: 'MB/s', op: 'put', group: 'big', size: 64 * MiB, concurrency: 8, maxOps: 8, maxMs: bigMs }),
       w({ id: 'get-64m-1', label: 'GET 64 MiB, 1 stream', unit: 'MB/s', op: 'get', group: 'big', size: 64 * MiB, concurrency: 1, maxOps: quick ? 2 : 4, maxMs: bigMs, populate: 8 }),
-      w({ id: 'get-64m-8', label: 'GET 64 MiB, 8 streams', unit: 'MB/s', op: 'get', group: 'big', size: 64 * MiB, concurrency: 8, maxOps: quick ? 8 : 16, maxMs: bigMs, populate: 8 }),
+      w({ id: 'get-64m-8', label: 'GET 64 MiB, 8 streams', unit: 'MB/s', op: 'get', group: 'big', size: 64 * MiB, concurrency: 8, maxOps: 8, maxMs: bigMs, populate: 8 }),
       w({ id: 'mix-1m', label: '70/30 GET/PUT 1 MiB', unit: 'MB/s', op: 'mix', group: 'mid', size: MiB, concurrency: 8, maxOps: quick ? 2000 : 20_000, getShare: 0.7, populate: 32 }),
     ],
     rssBytes: quick ? 256 * MiB : GiB,

@@ -86,7 +86,7 @@ export const HEADERS = ['workload', 'target', 'median', 'unit', 'min – max', '
 /** Table rows in input order; a failed measurement shows its error instead of figures. */
 export function buildRows(ms: Measurement[]): string[][] {
   return ms.map((m) => {
-    if (!m.summary) return [m.label, m.target, '—', m.unit, (m.error ?? 'not measured').slice(0, 70), '', '', '', goalText(m, ms)];
+    if (!m.summary) return [m.label, m.target, '—', m.unit, shorten(m.error ?? 'not measured', 48), '', '', '', goalText(m, ms)];
     const s = m.summary;
     const anchorRatio = (t: string) => (t === m.target ? '' : formatRatio(ratio(s.median, lookup(ms, m.workload, t))));
     const raw = m.target === 'raw' ? undefined : RAW_ANCHOR[m.workload];
@@ -99,6 +99,16 @@ export function buildRows(ms: Measurement[]): string[][] {
       goalText(m, ms),
     ];
   });
+}
+
+function shorten(s: string, n: number): string {
+  const line = s.split('\n')[0]!;
+  return line.length > n ? line.slice(0, n - 1) + '…' : line;
+}
+
+/** Full reasons for the rows without a figure (the table cell holds only their start). */
+export function notes(ms: Measurement[]): string[] {
+  return ms.filter((m) => !m.summary && m.error && !m.error.startsWith('n/a')).map((m) => `${m.target} · ${m.label}: ${m.error!.split('\n')[0]}`);
 }
 
 /** Plain-text table, columns padded to their widest cell; numbers right-aligned. */

@@ -36,6 +36,7 @@ test.before(async () => {
   stopWatch = await new Watch(k.kc).watch(`/api/v1/namespaces/${ns}/pods`, {}, (type, obj: V1Pod) => {
     const name = obj.metadata!.name!;
     if (type === 'ADDED') events.push(`added ${name}`);
+    if (type === 'DELETED') events.push(`deleted ${name}`);
     if (isReady(obj) && !ready.has(name)) { ready.add(name); events.push(`ready ${name}`); }
     if (!isReady(obj)) ready.delete(name);
   }, () => {});
@@ -63,6 +64,8 @@ test('a StatefulSet comes up in ordinal order, each pod Running+Ready on its own
   assert.is(claim.status?.phase, 'Bound');
   assert.ok(existsSync(join(claimDir(dataDir, ns, 'data-web-0'), 'id')), 'the container wrote into the PVC directory');
   const sts = await k.apps.readNamespacedStatefulSet({ namespace: ns, name: 'web' });
+  const reasons = (await k.core.listNamespacedEvent({ namespace: ns })).items.map((e) => `${e.involvedObject.name} ${e.reason}`);
+  for (const r of ['web SuccessfulCreate', 'web-0 Scheduled', 'web-0 Started']) assert.ok(reasons.includes(r), `event ${r} in ${reasons.join(', ')}`);
   assert.equal([sts.status?.replicas, sts.status?.readyReplicas, sts.status?.currentReplicas, sts.status?.updatedReplicas, sts.status?.availableReplicas], [2, 2, 2, 2, 2]);
 });
 
@@ -94,6 +97,25 @@ test('scale to three and back to two: the highest ordinal goes, its claim stays'
   const claims = (await k.core.listNamespacedPersistentVolumeClaim({ namespace: ns })).items.map((c) => c.metadata!.name).sort();
   assert.equal(claims, ['data-web-0', 'data-web-1', 'data-web-2']);
   assert.is(readFileSync(join(claimDir(dataDir, ns, 'data-web-2'), 'id'), 'utf8'), id2);
+});
+
+test('a template change rolls the pods from the highest ordinal; status converges to the new revision', async () => {
+  const from = events.length;
+  const old = (await k.apps.readNamespacedStatefulSet({ namespace: ns, name: 'web' })).status!.updateRevision;
+  await k.apps.patchNamespacedStatefulSet({ namespace: ns, name: 'web', body: { spec: { template: { metadata: { annotations: { rollout: '2' } } } } } }, (await import('./controllers/client.ts')).mergePatch);
+  await waitFor(async () => {
+    const set = await k.apps.readNamespacedStatefulSet({ namespace: ns, name: 'web' });
+    const st = set.status;
+    return st?.observedGeneration === set.metadata!.generation && st?.updateRevision !== old && st?.updatedReplicas === 2 && st.readyReplicas === 2 && st.currentRevision === st.updateRevision && st.currentReplicas === 2;
+  }, { timeoutMs: 30_000, intervalMs: 200, what: 'rolling update done' });
+  const deletions = events.slice(from).filter((e) => e.startsWith('deleted'));
+  assert.equal(deletions, ['deleted web-1', 'deleted web-0']);
+  const revision = (await k.apps.readNamespacedStatefulSet({ namespace: ns, name: 'web' })).status!.updateRevision;
+  for (const name of ['web-0', 'web-1']) {
+    const p = await pod(name);
+    assert.is(p.metadata!.labels!['controller-revision-hash'], revision);
+    assert.is(p.metadata!.annotations!.rollout, '2');
+  }
 });
 
 test('Endpoints follow readiness; a forced-unready pod leaves the ready addresses', async () => {
@@ -150,6 +172,14 @@ test('controllers and kubelet carry on after an API server restart', async () =>
   await k.core.deleteNamespacedPod({ namespace: ns, name: 'web-1' });
   await waitFor(async () => { const p = await pod('web-1'); return p.metadata!.uid !== uid && isReady(p); }, { timeoutMs: 30_000, what: 'web-1 recreated after the API server restart' });
   await waitForReadyReplicas(k.core, k.apps, ns, 'web', 2);
+});
+
+test('deleting the StatefulSet garbage-collects its pods and the kubelet stops their processes', async () => {
+  const ip = await podIP('web-0');
+  await k.apps.deleteNamespacedStatefulSet({ namespace: ns, name: 'web' });
+  await waitFor(async () => (await k.core.listNamespacedPod({ namespace: ns, labelSelector: 'app=web' })).items.length === 0, { timeoutMs: 20_000, what: 'web pods gone' });
+  assert.is(await fetchId(ip).then(() => 'answered', () => 'refused'), 'refused');
+  assert.is((await k.core.listNamespacedPersistentVolumeClaim({ namespace: ns })).items.length, 3, 'claims are retained by default');
 });
 
 test.run();

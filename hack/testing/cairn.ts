@@ -52,12 +52,14 @@ export async function startCairnProcess(opts: CairnProcessOptions = {}): Promise
   if (opts.zone) args.push('--zone', opts.zone);
   if (opts.replicas !== undefined) args.push('--replicas', String(opts.replicas));
   args.push(...(opts.extraArgs ?? []));
-  const env = { ...process.env, CAIRN_CLUSTER_SECRET: secret, CAIRN_ACCESS_KEY: accessKey, CAIRN_SECRET_KEY: secretKey, ...opts.env };
+  // CAIRN_EXIT_ON_STDIN_CLOSE: the child exits when our end of its stdin closes, so even a test
+  // process killed with SIGKILL (e.g. by the runner's time limit) leaves no server behind.
+  const env = { ...process.env, CAIRN_CLUSTER_SECRET: secret, CAIRN_ACCESS_KEY: accessKey, CAIRN_SECRET_KEY: secretKey, CAIRN_EXIT_ON_STDIN_CLOSE: '1', ...opts.env };
 
   let child!: ChildProcess;
   let out = '';
   const launch = () => {
-    child = spawn(process.execPath, args, { cwd: repo, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn(process.execPath, args, { cwd: repo, env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
     live.add(child);
     const c = child;
     c.once('exit', () => live.delete(c));

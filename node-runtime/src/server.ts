@@ -117,7 +117,7 @@ function listen(app: Express, host: string, port: number): Promise<Server> {
     // Large uploads may take longer than Node's default 5 minute request limit.
     srv.requestTimeout = 0;
     srv.keepAliveTimeout = 65_000;
-    srv.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    srv.on('clientError', (err: NodeJS.ErrnoException, socket: import('node:net').Socket) => {
       // A client that half-closes its side in the middle of a body: the request in flight sees the
       // short body and answers IncompleteBody itself, so leave the socket to it (Node's default
       // handler would answer a bare 400 and cut it).
@@ -138,6 +138,9 @@ function close(srv: Server, graceMs: number): Promise<void> {
     srv.closeIdleConnections();
   });
 }
+
+/** Below this much free disk a node stops reporting ready (a chunk and its temp copy must fit). */
+const MIN_FREE_BYTES = 128 * 1024 * 1024;
 
 const urlHost = (h: string) => (h.includes(':') ? `[${h}]` : h);
 
@@ -175,10 +178,9 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
     const endpoint = `http://${urlHost(advertise)}:${(apiServer.address() as AddressInfo).port}`;
     const clusterUrl = `http://${urlHost(advertise)}:${(clusterServer.address() as AddressInfo).port}`;
 
-    // 3. Cluster view. WIRING POINT (cluster engineer): with --roots or a node-only role, build the
-    //    multi-member view here instead; the rest of this function only needs a ClusterView.
-    //    A process joins a multi-member cluster when it is given roots or is not both root and node;
-    //    `--role root,node` without --roots stays a single-process cluster.
+    // 3. Cluster view. A process joins a multi-member cluster (cluster/roles.ts) when it is given
+    //    roots or is not both root and node; `--role root,node` without --roots stays a
+    //    single-process cluster. The rest of this function only needs a ClusterView.
     let cluster: ClusterRoles | undefined;
     let view: StandaloneClusterView | MultiClusterView;
     if (opts.roots?.length || !(roles.includes('root') && roles.includes('node'))) {
@@ -204,18 +206,19 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
     }
     const objects = new ClusterObjectService(view);
 
-    // 4. Cluster port. WIRING POINT (cluster engineer): mount the RPC and admin routers on
-    //    `clusterApp` here (before `ready = true`), e.g. clusterApp.use(rpcRouter(...)).
+    // 4. Cluster port: metrics, internal RPC and the admin API (both behind the cluster secret), health.
     clusterApp.get('/metrics', metricsHandler);
     if (cluster) {
       clusterApp.use('/rpc/v1', cluster.rpcRouter);
       clusterApp.use('/admin/v1', cluster.adminRouter(objects));
     } else if (opts.secret) {
       const single = view as StandaloneClusterView;
-      const refuse = async () => { throw Object.assign(new Error('a single-process cluster has no other member to move data to'), { code: 'DrainRefused', status: 409 }); };
+      const refuse = (code: string, message: string) => async () => { throw Object.assign(new Error(message), { code, status: 409 }); };
       clusterApp.use('/admin/v1', adminRouter(opts.secret, {
         view: single, objects, clusterId: () => id, putAccessKey: (k) => single.putAccessKey(k), removeAccessKey: (k) => single.removeAccessKey(k),
-        setMemberState: refuse, forgetMember: refuse,
+        setMemberState: refuse('DrainRefused', 'a single-process cluster has no other member to move data to'),
+        forgetMember: refuse('InvalidMemberState', 'a single-process cluster cannot forget its only member'),
+        putSettings: refuse('NotSupported', 'a single-process cluster takes its settings from flags'),
       }));
     }
     clusterApp.use(healthRouter({
@@ -223,7 +226,10 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
         const ok = ready && (cluster?.ready() ?? true);
         return { ok, reason: ok ? 'ok' : ready ? 'not registered with a root yet' : 'starting' };
       },
-      storesWritable: () => true,
+      storesWritable: async () => {
+        const free = await chunks.freeBytes();
+        return { ok: free >= MIN_FREE_BYTES, reason: free >= MIN_FREE_BYTES ? 'ok' : `only ${free} bytes free on the data disk` };
+      },
       clusterHealth: () => true,
       maintenance: () => ({ ok: false, reason: 'a single-member cluster cannot lose its only replica' }),
     }));

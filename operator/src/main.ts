@@ -1,6 +1,7 @@
 // The operator process (`cairn operator ...`): leader election on a Lease, the StorageCluster and
 // Bucket controllers while leading, and an HTTP server with /metrics, /healthz and /readyz.
 import { createServer, type Server } from 'node:http';
+import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
 import { createAdminClient } from '../../node-runtime/src/admin/client.ts';
@@ -20,7 +21,7 @@ export interface OperatorOptions {
   leaderElect?: boolean;         // default true
   leaseNamespace?: string;       // default POD_NAMESPACE or "default"
   leaseName?: string;            // default cairn-operator
-  identity?: string;             // default POD_NAME or hostname + pid
+  identity?: string;             // default <POD_NAME or hostname>_<random>
   workers?: number;              // concurrent reconciles per controller, default 2
   adminFactory?: AdminClientFactory;
   leaseDurationMs?: number;
@@ -38,7 +39,8 @@ export interface Operator {
 }
 
 export async function startOperator(opts: OperatorOptions = {}): Promise<Operator> {
-  const identity = opts.identity ?? process.env.POD_NAME ?? `${hostname()}-${process.pid}`;
+  // Unique per process (as client-go's hostname_uuid): a restarted pod must not think it still holds the lease.
+  const identity = opts.identity ?? `${process.env.POD_NAME ?? hostname()}_${randomUUID().slice(0, 8)}`;
   const log = logger('operator', { identity });
   const kc = loadKubeConfig(opts.kubeconfig);
   const rest = new KubeRest(kc);

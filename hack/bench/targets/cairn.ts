@@ -25,7 +25,7 @@ async function startOne(dir: string, opts: Common & { name: string; roles: ('roo
     const modPath = harnessPath;   // a variable: the harness may not exist yet when this type-checks
     const { startCairnProcess } = await import(modPath) as { startCairnProcess: (o: Record<string, unknown>) => Promise<{ name: string; endpoint: string; cluster: string; pid: number; kill(s?: string): Promise<void>; stop(): Promise<void>; cleanup(): Promise<void> }> };
     const p = await startCairnProcess({ roles: opts.roles, name: opts.name, host, dataDir, roots: opts.roots, secret: opts.secret, replicas: opts.replicas, accessKey: opts.accessKey, secretKey: opts.secretKey, env });
-    return { name: p.name, pid: p.pid, endpoint: p.endpoint, cluster: p.cluster, kill: () => p.kill('SIGKILL'), stop: async () => { await p.stop(); } };
+    return { name: p.name, pid: p.pid, dataDir, endpoint: p.endpoint, cluster: p.cluster, kill: () => p.kill('SIGKILL'), stop: async () => { await p.stop(); } };
   }
   const [api, cluster] = [await freePort(host), await freePort(host)];
   const args = [cairnBin, 'server', '--role', opts.roles.join(','), '--name', opts.name, '--data', dataDir,
@@ -34,7 +34,7 @@ async function startOne(dir: string, opts: Common & { name: string; roles: ('roo
   if (opts.roots?.length) args.push('--roots', opts.roots.join(','));
   const child = spawnChild(opts.name, process.execPath, args, env);
   const p: Proc = {
-    name: opts.name, pid: child.pid, endpoint: `http://${host}:${api}`, cluster: `http://${host}:${cluster}`,
+    name: opts.name, pid: child.pid, dataDir, endpoint: `http://${host}:${api}`, cluster: `http://${host}:${cluster}`,
     kill: () => child.stop('SIGKILL', 0), stop: () => child.stop(),
   };
   try {

@@ -4,6 +4,7 @@ import type { TargetSpec } from '../client.ts';
 export interface ServerProcess {
   name: string;
   pid: number;
+  dataDir: string;
   /** SIGKILL and wait for the exit (the failure the redundancy run needs). */
   kill(): Promise<void>;
 }

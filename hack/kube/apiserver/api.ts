@@ -1,11 +1,12 @@
 // The verbs over the store: get, list, create, update, patch (merge, JSON, strategic, apply) with
 // Kubernetes' write rules. HTTP-free: the router maps requests onto these methods.
 import YAML from 'yaml';
+import { validateBuiltin } from './builtin-validation.ts';
 import { crdStatus, validateCrd } from './crd.ts';
 import { celRules } from './cel.ts';
 import { ApiError, alreadyExists, badRequest, conflict, invalid, notFound, unsupportedMediaType, type FieldError } from './errors.ts';
 import { builtinShape, schemaShape, type Shape } from './fieldset.ts';
-import { defaultBuiltin, generatedName, newUid, now, specOf, validateMeta } from './objects.ts';
+import { defaultBuiltin, generatedName, keepAllocated, newUid, normalizeBuiltin, now, specOf, validateMeta } from './objects.ts';
 import { jsonPatch, mergePatch, strategicMerge } from './patch.ts';
 import type { Registry, ResourceType } from './registry.ts';
 import { applyDefaults, prune, unknownFields, validate } from './schema.ts';
@@ -111,6 +112,7 @@ export class Api {
       errs.push(...validate(obj, t.schema, '', old, celRules));
     }
     if (t.group === 'apiextensions.k8s.io' && t.resource === 'customresourcedefinitions') errs.push(...validateCrd(obj));
+    if (!t.crd) errs.push(...validateBuiltin(t, obj, old));
     if (errs.length) throw invalid(t.kind, t.group, obj.metadata.name ?? '', errs);
   }
 
@@ -144,7 +146,7 @@ export class Api {
     for (const k of ['resourceVersion', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'selfLink']) delete m[k];
     if (t.generation) m.generation = 1; else delete m.generation;
     if (t.status) delete obj.status;
-    if (!t.crd) defaultBuiltin(t, obj);
+    if (!t.crd) { defaultBuiltin(t, obj); normalizeBuiltin(t, obj); }
     this.validateObject(t, obj, undefined, opts);
     if (t.group === 'apiextensions.k8s.io' && t.resource === 'customresourcedefinitions') obj.status = crdStatus(obj, now());
     if (!opts.tracked) trackUpdate(undefined, obj, this.shape(t), { manager: this.manager(opts), apiVersion: apiVersionOf(t), now: now() });
@@ -172,6 +174,7 @@ export class Api {
       const added = (m.finalizers ?? []).filter((f) => !(old.metadata.finalizers ?? []).includes(f));
       if (added.length) throw invalid(t.kind, t.group, old.metadata.name!, [{ field: 'metadata.finalizers', type: 'FieldValueForbidden', detail: `no new finalizers can be added if the object is being deleted, found new finalizers []string{${added.map((f) => JSON.stringify(f)).join(', ')}}` }]);
     }
+    if (!t.crd) { normalizeBuiltin(t, next); keepAllocated(t, old, next); }
     this.validateObject(t, next, old, opts);
     if (t.generation && specOf(next) !== specOf(old)) m.generation = (old.metadata.generation ?? 0) + 1;
     if (t.group === 'apiextensions.k8s.io' && t.resource === 'customresourcedefinitions') next.status = crdStatus(next, now());

@@ -131,6 +131,31 @@ test('finalizers keep a deleted object until they are removed', async () => {
   assert.is(gone.code, 404);
 });
 
+test('built-in validation: selector must match template labels; StatefulSet spec is mostly immutable', async () => {
+  const sts = (labels: Record<string, string>, claim = 'data'): V1StatefulSet => ({
+    metadata: { name: 'immut' },
+    spec: { serviceName: 'immut', selector: { matchLabels: { app: 'immut' } }, template: { metadata: { labels }, spec: { containers: [{ name: 'c', image: 'i' }] } },
+      volumeClaimTemplates: [{ metadata: { name: claim }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } }] },
+  });
+  const mismatch = await statusOf(env.apps.createNamespacedStatefulSet({ namespace: env.ns, body: sts({ app: 'other' }) }));
+  assert.is(mismatch.code, 422);
+  assert.match(mismatch.body?.message, /spec.template.metadata.labels: Invalid value: .*`selector` does not match template `labels`/);
+  const made = await env.apps.createNamespacedStatefulSet({ namespace: env.ns, body: sts({ app: 'immut' }) });
+  const changed = await statusOf(env.apps.replaceNamespacedStatefulSet({ namespace: env.ns, name: 'immut', body: { ...made, spec: { ...made.spec!, volumeClaimTemplates: sts({}, 'other').spec!.volumeClaimTemplates } } }));
+  assert.is(changed.code, 422);
+  assert.match(changed.body?.message, /spec: Forbidden: updates to statefulset spec for fields other than 'replicas'/);
+  const noImage = await statusOf(env.core.createNamespacedPod({ namespace: env.ns, body: { metadata: { name: 'noimg' }, spec: { containers: [{ name: 'c' } as never] } } }));
+  assert.is(noImage.code, 422);
+  assert.match(noImage.body?.message, /spec.containers\[0\].image: Required value/);
+});
+
+test('secret stringData is stored as base64 data', async () => {
+  const s = await env.core.createNamespacedSecret({ namespace: env.ns, body: { metadata: { name: 'creds' }, stringData: { key: 'value' } } });
+  assert.equal(s.data, { key: Buffer.from('value').toString('base64') });
+  assert.is(s.stringData, undefined);
+  assert.is(s.type, 'Opaque');
+});
+
 test('delete preconditions and objects in missing namespaces', async () => {
   const c = await env.core.createNamespacedConfigMap({ namespace: env.ns, body: cm('pre') });
   const wrong = await statusOf(env.core.deleteNamespacedConfigMap({ namespace: env.ns, name: 'pre', body: { preconditions: { uid: 'not-the-uid' } } }));

@@ -75,7 +75,7 @@ export class GarbageCollector {
   }
 
   private sweepOnce(): void {
-    const entries = this.api.store.entries();
+    const entries = this.api.store.peek() as Entry[];
     const byUid = new Map(entries.filter((e) => e.object.metadata.uid).map((e) => [e.object.metadata.uid!, e]));
     const deleting = (o: KObject) => !!o.metadata.deletionTimestamp;
     const has = (o: KObject, f: string) => (o.metadata.finalizers ?? []).includes(f);
@@ -109,7 +109,7 @@ export class GarbageCollector {
 
     for (const o of entries.filter((e) => deleting(e.object))) {
       const uid = o.object.metadata.uid;
-      const dependents = entries.filter((e) => this.api.store.byUidLookup(e.object.metadata.uid ?? '') && (e.object.metadata.ownerReferences ?? []).some((r) => r.uid === uid));
+      const dependents = entries.filter((e) => this.api.store.hasUid(e.object.metadata.uid ?? '') && (e.object.metadata.ownerReferences ?? []).some((r) => r.uid === uid));
       if (has(o.object, 'foregroundDeletion') && !dependents.some((d) => d.object.metadata.ownerReferences!.some((r) => r.uid === uid && r.blockOwnerDeletion))) {
         this.edit(o, (x) => { x.metadata.finalizers = x.metadata.finalizers!.filter((f) => f !== 'foregroundDeletion'); }, 'generic-garbage-collector');
       }

@@ -79,3 +79,22 @@ export function defaultBuiltin(t: ResourceType, obj: KObject): void {
 export function hasStatusSubresource(t: ResourceType): boolean {
   return t.status;
 }
+
+/** Write-time conversions of built-in kinds on every write (Secret stringData → base64 data). */
+export function normalizeBuiltin(t: ResourceType, obj: KObject): void {
+  if (!t.group && t.resource === 'namespaces') obj.metadata.labels = { ...obj.metadata.labels, 'kubernetes.io/metadata.name': obj.metadata.name! };
+  if (!t.group && t.resource === 'secrets' && obj.stringData && typeof obj.stringData === 'object') {
+    const data = { ...((obj.data ?? {}) as Record<string, string>) };
+    for (const [k, v] of Object.entries(obj.stringData as Record<string, string>)) data[k] = Buffer.from(String(v), 'utf8').toString('base64');
+    obj.data = data;
+    delete obj.stringData;
+  }
+}
+
+/** Values the server allocated (a Service's clusterIP) survive updates that leave them out. */
+export function keepAllocated(t: ResourceType, old: KObject, next: KObject): void {
+  if (t.group || t.resource !== 'services') return;
+  const o = (old.spec ?? {}) as Record<string, unknown>;
+  const n = (next.spec ??= {}) as Record<string, unknown>;
+  if (!n.clusterIP && o.clusterIP) { n.clusterIP = o.clusterIP; n.clusterIPs = o.clusterIPs; }
+}

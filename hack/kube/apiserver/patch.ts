@@ -76,12 +76,12 @@ export function strategicMerge(target: unknown, patch: unknown): unknown {
   if (patch.$patch === 'delete') return undefined;
   const out: Obj = isObj(target) ? structuredClone(target) : {};
   for (const [k, v] of Object.entries(patch)) {
-    if (k.startsWith('$setElementOrder/') || k === '$patch' || k === '$retainKeys') continue;
     if (k.startsWith('$deleteFromPrimitiveList/')) {
       const field = k.slice('$deleteFromPrimitiveList/'.length);
       if (Array.isArray(out[field]) && Array.isArray(v)) out[field] = (out[field] as unknown[]).filter((x) => !v.includes(x));
       continue;
     }
+    if (k.startsWith('$')) continue; // $setElementOrder/<list>, $patch, $retainKeys: ordering and handled directives
     if (v === null) { delete out[k]; continue; }
     if (Array.isArray(v)) { out[k] = mergeList(k, out[k], v); continue; }
     if (isObj(v)) {

@@ -10,6 +10,8 @@ import type { ResourceType } from './registry.ts';
 import { getScale, patchScale, updateScale } from './scale.ts';
 import { toTable, wantsTable } from './table.ts';
 import { gvDocument, v3Index } from './openapi.ts';
+import { decodeProtobufObject } from './protobuf.ts';
+import { servePodLogs } from './podlogs.ts';
 import { serveWatch, type WatchOptions } from './watch.ts';
 import { logger } from '../../../node-runtime/src/util/log.ts';
 
@@ -29,19 +31,23 @@ function send(res: ServerResponse, code: number, body: unknown, warnings: string
 
 const notFoundPage = () => new ApiError(404, 'NotFound', 'the server could not find the requested resource', {});
 
-function readBody(req: IncomingMessage): Promise<string> {
+// Bodies stay bytes until their content type is known (protobuf is binary).
+type Body = Buffer;
+
+function readBody(req: IncomingMessage): Promise<Body> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }
 
-function parseBody(raw: string, contentType: string | undefined): unknown {
+function parseBody(body: Body, contentType: string | undefined): unknown {
   const ct = (contentType ?? 'application/json').split(';')[0].trim();
-  // Protobuf needs the generated Go schemas; clients that offer JSON too fall back on 415.
+  if (ct === 'application/vnd.kubernetes.protobuf') return decodeProtobufObject(body);
   if (ct.includes('protobuf') || ct.includes('cbor')) throw unsupportedMediaType(ct, ['application/json', 'application/yaml']);
+  const raw = body.toString('utf8');
   if (raw.trim() === '') return undefined;
   try {
     if (ct.includes('yaml')) return YAML.parse(raw);
@@ -125,7 +131,11 @@ async function serveResource(ctx: RouteCtx, req: IncomingMessage, res: ServerRes
   const ns = p.namespace ?? (t.namespaced ? undefined : '');
   const table = wantsTable(req.headers.accept);
   const isWatch = p.watch || q.get('watch') === 'true' || q.get('watch') === '1';
-  if (subresource && !['status', 'scale', 'finalize', 'binding'].includes(subresource)) throw notFoundPage();
+  if (subresource && !['status', 'scale', 'finalize', 'binding', 'log'].includes(subresource)) throw notFoundPage();
+  if (subresource === 'log') {
+    if (t.resource !== 'pods' || t.group || !name || method !== 'GET') throw notFoundPage();
+    return servePodLogs(api, req, res, ns ?? '', name, q);
+  }
   if (subresource === 'binding' && !(t.resource === 'pods' && !t.group)) throw notFoundPage();
   if (subresource === 'status' && !t.status) throw notFoundPage();
   if (subresource === 'finalize' && !(t.resource === 'namespaces' && !t.group)) throw notFoundPage();
@@ -147,12 +157,12 @@ async function serveResource(ctx: RouteCtx, req: IncomingMessage, res: ServerRes
     throw methodNotAllowed();
   }
   const nsName = needNs();
-  const raw = method === 'GET' ? '' : await readBody(req);
+  const raw = method === 'GET' ? Buffer.alloc(0) : await readBody(req);
   const opts = writeOpts(req, q);
   if (subresource === 'scale') {
     if (method === 'GET') return send(res, 200, getScale(api, t, nsName, name));
     if (method === 'PUT') return send(res, 200, updateScale(api, t, nsName, name, parseBody(raw, req.headers['content-type']), opts));
-    if (method === 'PATCH') return send(res, 200, patchScale(api, t, nsName, name, req.headers['content-type'] ?? '', raw, opts));
+    if (method === 'PATCH') return send(res, 200, patchScale(api, t, nsName, name, req.headers['content-type'] ?? '', raw.toString('utf8'), opts));
     throw methodNotAllowed();
   }
   const sub = subresource === 'finalize' ? 'finalize' : subresource;
@@ -169,7 +179,7 @@ async function serveResource(ctx: RouteCtx, req: IncomingMessage, res: ServerRes
     }
     case 'PATCH': {
       const existed = !!api.store.get(t.group, t.resource, nsName, name);
-      const out = api.patch(t, nsName, name, req.headers['content-type'] ?? '', raw, { ...opts, subresource: sub });
+      const out = api.patch(t, nsName, name, req.headers['content-type'] ?? '', raw.toString('utf8'), { ...opts, subresource: sub });
       return send(res, existed ? 200 : 201, out, opts.warnings);
     }
     case 'DELETE': {

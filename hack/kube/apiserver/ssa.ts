@@ -44,17 +44,20 @@ function mergeApplied(live: unknown, applied: unknown, shape: Shape): unknown {
   return structuredClone(applied);
 }
 
-function conflictError(conflicts: { manager: string; apiVersion: string; path: string[] }[]): ApiError {
+interface Conflict { manager: string; operation: string; apiVersion: string; path: string[] }
+
+function conflictError(conflicts: Conflict[]): ApiError {
   const fmt = (p: string[]) => p.map((el) => (el.startsWith('f:') ? `.${el.slice(2)}` : `[${el.startsWith('k:') ? el.slice(2).replace(/^\{|\}$/g, '').replace(/"([^"]+)":/g, '$1=') : el.slice(2)}]`)).join('');
   const byManager = new Map<string, string[]>();
   for (const c of conflicts) {
-    const key = `"${c.manager}" using ${c.apiVersion}`;
+    // Appliers are named alone; updaters with the API version they wrote through (as Kubernetes prints).
+    const key = c.operation === 'Apply' ? `"${c.manager}"` : `"${c.manager}" using ${c.apiVersion}`;
     byManager.set(key, [...(byManager.get(key) ?? []), fmt(c.path)]);
   }
   const n = conflicts.length;
-  const parts = [...byManager.entries()].map(([who, fields]) => (fields.length === 1 ? `conflict with ${who}: ${fields[0]}` : `conflicts with ${who}:\n${fields.map((f) => `- ${f}`).join('\n')}`));
+  const parts = [...byManager.entries()].map(([who, fields]) => (n === 1 ? `conflict with ${who}: ${fields[0]}` : `conflicts with ${who}:\n${fields.map((f) => `- ${f}`).join('\n')}`));
   return new ApiError(409, 'Conflict', `Apply failed with ${n} conflict${n === 1 ? '' : 's'}: ${parts.join('\n')}`, {
-    causes: conflicts.map((c) => ({ reason: 'FieldManagerConflict', message: `conflict with "${c.manager}" using ${c.apiVersion}`, field: fmt(c.path) })),
+    causes: conflicts.map((c) => ({ reason: 'FieldManagerConflict', message: `conflict with "${c.manager}"${c.operation === 'Apply' ? '' : ` using ${c.apiVersion}`}`, field: fmt(c.path) })),
   });
 }
 
@@ -66,7 +69,7 @@ export function serverSideApply(live: KObject | undefined, applied: KObject, sha
   const entries: ManagedFieldsEntry[] = structuredClone(live?.metadata.managedFields ?? []);
   const appliedSet = fieldSet(applied, shape);
   const me = { manager: ctx.manager, operation: 'Apply', subresource: ctx.subresource };
-  const conflicts: { manager: string; apiVersion: string; path: string[] }[] = [];
+  const conflicts: Conflict[] = [];
   const stolen = new Map<ManagedFieldsEntry, Set<string>>();
   for (const e of entries) {
     if (e.manager === ctx.manager) continue;
@@ -76,7 +79,7 @@ export function serverSideApply(live: KObject | undefined, applied: KObject, sha
       const path = decPath(p);
       if (p.endsWith('"]') && path[path.length - 1].startsWith('k:')) continue; // item nodes are shared, not values
       if (!same(valueAt(live, path), valueAt(applied, path))) {
-        conflicts.push({ manager: e.manager, apiVersion: e.apiVersion, path });
+        conflicts.push({ manager: e.manager, operation: e.operation, apiVersion: e.apiVersion, path });
         stolen.set(e, (stolen.get(e) ?? new Set()).add(p));
       }
     }

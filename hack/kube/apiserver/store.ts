@@ -67,6 +67,15 @@ export class Store {
     return [...this.objects.values()].map((e) => ({ ...e, object: structuredClone(e.object) }));
   }
 
+  /** Read-only view of every entry without copies (for sweeps that only read). Do not mutate. */
+  peek(): readonly { group: string; resource: string; object: Readonly<KObject> }[] {
+    return [...this.objects.values()];
+  }
+
+  hasUid(uid: string): boolean {
+    return this.byUid.has(uid);
+  }
+
   byUidLookup(uid: string): { group: string; resource: string; object: KObject } | undefined {
     const key = this.byUid.get(uid);
     const e = key ? this.objects.get(key) : undefined;

@@ -30,7 +30,7 @@ export async function kubeTestEnv(prefix = 'conf'): Promise<KubeTestEnv> {
   let emulator: ApiServer | undefined;
   let kubeconfig = process.env.KUBECONFIG ?? join(dir, 'kubeconfig');
   if (!external) {
-    emulator = await startApiServer({ host: loopbackAddress(), dataFile, bookmarkIntervalMs: 200 });
+    emulator = await startApiServer({ host: loopbackAddress(), dataFile, bookmarkIntervalMs: 200, watchWindow: 200 });
     emulator.writeKubeconfig(kubeconfig);
   }
   const kc = new KubeConfig();
@@ -44,7 +44,7 @@ export async function kubeTestEnv(prefix = 'conf'): Promise<KubeTestEnv> {
       if (!env.emulator) throw new Error('restart needs the emulator');
       const { host, port } = env.emulator;
       await env.emulator.close();
-      env.emulator = await startApiServer({ host, port, dataFile, bookmarkIntervalMs: 200 });
+      env.emulator = await startApiServer({ host, port, dataFile, bookmarkIntervalMs: 200, watchWindow: 200 });
     },
     kubectl(args, input) {
       return new Promise((resolve) => {
@@ -125,7 +125,10 @@ export function widgetCrd(group: string): Record<string, unknown> {
 
 /** Create the CRD and wait until its resource is served. */
 export async function installWidgets(env: KubeTestEnv, group: string): Promise<void> {
-  await env.ext.createCustomResourceDefinition({ body: widgetCrd(group) as never });
+  // Through kubectl: client-node's typed serializer drops schema keys it spells differently
+  // (x-kubernetes-*, enum, default), which would install a different CRD.
+  const r = await env.kubectl(['create', '-f', '-'], JSON.stringify(widgetCrd(group)));
+  if (r.code !== 0) throw new Error(`kubectl create CRD failed: ${r.stderr}`);
   await waitFor(async () => {
     const c = await env.ext.readCustomResourceDefinition({ name: `widgets.${group}` });
     return c.status?.conditions?.some((x) => x.type === 'Established' && x.status === 'True');

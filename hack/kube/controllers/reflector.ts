@@ -139,7 +139,7 @@ export class Reflector {
         if (type === 'ERROR') {
           // A Status object: 410 Gone (version too old) means relist; anything else too, to be safe.
           gone = true;
-          this.abort?.abort();
+          this.abort?.abort(); // may still be the previous stream's controller; .then() below covers that
           return;
         }
         const obj = plain(raw) as KubeObject;
@@ -155,7 +155,7 @@ export class Reflector {
         // A quiet stream times out in the client after 30 s: that is a normal resume, not a failure.
         const quiet = err && (err as Error).name === 'TimeoutError';
         resolve({ rv: last, gone, error: err && !quiet && !gone && !this.stopped ? err : undefined });
-      }).then((ac) => { this.abort = ac; if (this.stopped) ac.abort(); },
+      }).then((ac) => { this.abort = ac; if (this.stopped || gone) ac.abort(); },
         (err) => resolve({ rv: last, error: err }));
     });
   }

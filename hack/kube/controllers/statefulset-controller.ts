@@ -6,6 +6,7 @@ import { isAlreadyExists, isNotFound, mergePatch, stableJson } from './client.ts
 import { Reflector, type KubeObject } from './reflector.ts';
 import { WorkQueue } from './queue.ts';
 import { planStatefulSet } from './statefulset.ts';
+import { eventRecorder } from './events.ts';
 import { logger } from '../../../node-runtime/src/util/log.ts';
 
 const log = logger('statefulset-controller');
@@ -14,6 +15,7 @@ export interface Controller { start(): Promise<void>; stop(): Promise<void> }
 
 export function statefulSetController(c: Clients, resyncMs = 30_000): Controller {
   const queue = new WorkQueue('statefulset', reconcile);
+  const record = eventRecorder(c, 'statefulset-controller');
   const sets = new Reflector({ kubeConfig: c.kc, path: '/apis/apps/v1/statefulsets', list: () => c.apps.listStatefulSetForAllNamespaces(),
     onChange: (_k, o) => queue.add(key(o.metadata.namespace, o.metadata.name)), onSync: enqueueAll });
   const pods = new Reflector({ kubeConfig: c.kc, path: '/api/v1/pods', list: () => c.core.listPodForAllNamespaces(),
@@ -38,16 +40,29 @@ export function statefulSetController(c: Clients, resyncMs = 30_000): Controller
       && p.metadata.ownerReferences?.some((r) => r.controller && r.uid === sts.metadata.uid));
     const existing = new Set(claims.list().filter((p) => p.metadata.namespace === ns).map((p) => p.metadata.name));
     const plan = planStatefulSet(sts, owned, existing);
+    const subject = { apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: sts.metadata };
     for (const body of plan.createClaims) {
-      try { await c.core.createNamespacedPersistentVolumeClaim({ namespace: ns, body: body as object }); log.info({ claim: body.metadata.name }, 'created claim'); }
+      try {
+        await c.core.createNamespacedPersistentVolumeClaim({ namespace: ns, body: body as object });
+        log.info({ claim: body.metadata.name }, 'created claim');
+        record(subject, 'Normal', 'SuccessfulCreate', `create Claim ${body.metadata.name} in StatefulSet ${sts.metadata.name} success`);
+      }
       catch (e) { if (!isAlreadyExists(e)) throw e; }
     }
     for (const body of plan.createPods) {
-      try { await c.core.createNamespacedPod({ namespace: ns, body: body as object }); log.info({ pod: body.metadata.name }, 'created pod'); }
+      try {
+        await c.core.createNamespacedPod({ namespace: ns, body: body as object });
+        log.info({ pod: body.metadata.name }, 'created pod');
+        record(subject, 'Normal', 'SuccessfulCreate', `create Pod ${body.metadata.name} in StatefulSet ${sts.metadata.name} successful`);
+      }
       catch (e) { if (!isAlreadyExists(e)) throw e; }
     }
     for (const name of plan.deletePods) {
-      try { await c.core.deleteNamespacedPod({ namespace: ns, name }); log.info({ pod: name }, 'deleted pod'); }
+      try {
+        await c.core.deleteNamespacedPod({ namespace: ns, name });
+        log.info({ pod: name }, 'deleted pod');
+        record(subject, 'Normal', 'SuccessfulDelete', `delete Pod ${name} in StatefulSet ${sts.metadata.name} successful`);
+      }
       catch (e) { if (!isNotFound(e)) throw e; }
     }
     for (const name of plan.deleteClaims) {

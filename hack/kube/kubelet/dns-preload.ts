@@ -3,7 +3,8 @@
 // resolve from the hosts table the kubelet keeps in $CAIRN_KUBE_HOSTS; every other name goes to
 // the real resolver. Product code is unchanged and the machine's /etc/hosts is never touched.
 // Env: CAIRN_KUBE_HOSTS (table file), CAIRN_KUBE_NAMESPACE (search path), CAIRN_KUBE_SELF (JSON
-// {hostname, subdomain?, namespace, ip}: the pod's own names, as a pod's /etc/hosts has them).
+// {hostname, subdomain?, namespace, ip}: the pod's own names, as a pod's /etc/hosts has them),
+// CAIRN_KUBE_KUBELET_PID (the kubelet process; see the watchdog at the end).
 import dns from 'node:dns';
 import { readFileSync, statSync } from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
@@ -72,6 +73,14 @@ async function promisesLookup(host: string, options?: any): Promise<any> {
   return wantsAll(options) ? a.all : a.all[0];
 }
 (dns.promises as { lookup: unknown }).lookup = promisesLookup;
+
+// A pod process started by the kubelet dies with it: its own process group outlives a kubelet that
+// was SIGKILLed (e.g. a test runner's timeout), and nothing else would ever stop it. Only the
+// direct child checks, so a pod's own child processes are left to their parent.
+const kubeletPid = Number(process.env.CAIRN_KUBE_KUBELET_PID);
+if (kubeletPid && process.ppid === kubeletPid) {
+  setInterval(() => { if (process.ppid !== kubeletPid) process.kill(process.pid, 'SIGKILL'); }, 1000).unref();
+}
 
 // Named ESM imports of node:dns (`import { lookup } from 'node:dns'`) see the wrapped functions too.
 syncBuiltinESMExports();

@@ -8,6 +8,7 @@ import type { KubeConfig, V1Binding } from '@kubernetes/client-node';
 import { logger } from '../../../node-runtime/src/util/log.ts';
 import { httpStatus, isNotFound, makeClients, mergePatch } from '../controllers/client.ts';
 import { Reflector, type KubeObject } from '../controllers/reflector.ts';
+import { eventRecorder } from '../controllers/events.ts';
 import { buildHostsTable } from './dns-table.ts';
 import { PodIpAllocator, subnetFor } from './ip.ts';
 import { PodWorker, type WorkerContext } from './pod-worker.ts';
@@ -60,7 +61,9 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
     ips: new PodIpAllocator(options.podNetwork ?? '127.0.', options.podSubnet ?? subnetFor(nodeName)),
     crashLoop: { initialMs: options.crashLoopBackoff?.initialMs ?? 10_000, maxMs: options.crashLoopBackoff?.maxMs ?? 300_000 },
     maxProbePeriodMs: options.maxProbePeriodMs, claims: new Map(), groups: new Set(),
+    record: eventRecorder(clients, 'kubelet', nodeName),
   };
+  const recordScheduled = eventRecorder(clients, 'default-scheduler');
   const workers = new Map<string, PodWorker>(); // by pod uid
   let stopped = false;
 
@@ -108,6 +111,7 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
         await clients.core.patchNamespacedPod({ name, namespace: namespace!, body: { metadata: { resourceVersion: pod.metadata.resourceVersion }, spec: { nodeName } } }, mergePatch);
       }
       log.info({ pod: `${namespace}/${name}` }, 'bound pod to this node');
+      recordScheduled({ kind: 'Pod', metadata: pod.metadata }, 'Normal', 'Scheduled', `Successfully assigned ${namespace}/${name} to ${nodeName}`);
     } catch (e) {
       log.debug({ pod: `${namespace}/${name}`, err: String(e) }, 'binding failed (another node may have won)');
     } finally { binding.delete(uid!); }

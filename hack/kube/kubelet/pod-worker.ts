@@ -11,10 +11,13 @@ import type { Logger } from 'pino';
 import type { Clients } from '../controllers/client.ts';
 import { isNotFound, mergePatch, stableJson } from '../controllers/client.ts';
 import type { KubeObject } from '../controllers/reflector.ts';
-import { ContainerConfigError, containerEnv, mountTable, processSpec, type ConfigSource, type ProcessSpec } from './container-env.ts';
+import { ContainerConfigError, containerEnv, mountTable, processSpec, type ProcessSpec } from './container-env.ts';
+import { fetchPodConfig } from './pod-config.ts';
 import { Prober, type ProbeTarget } from './probes.ts';
 import { prepareVolumes, removePodDirs } from './volumes.ts';
 import type { PodIpAllocator } from './ip.ts';
+import { ConditionClock, now, podPhase, podStatus, type PodView } from './pod-status.ts';
+import type { RecordEvent } from '../controllers/events.ts';
 
 export interface WorkerContext {
   nodeName: string; dataDir: string; repoRoot: string; hostsFile: string; kubeconfigPath?: string;
@@ -24,6 +27,7 @@ export interface WorkerContext {
   claims: Map<string, string>;
   /** Every running process group, so the kubelet can kill them all when its process exits. */
   groups: Set<number>;
+  record: RecordEvent;
 }
 
 type State = Record<string, any>;
@@ -33,7 +37,6 @@ interface Run {
   state: State; lastState: State; probers: Prober[]; restartTimer?: NodeJS.Timeout; exited?: Promise<void>;
 }
 
-const now = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
 const LONG_RUN_MS = 10 * 60_000; // a container up this long has its crash-loop backoff reset
 
 export class PodWorker {
@@ -44,7 +47,7 @@ export class PodWorker {
   private prepared = false;
   private initDone = false;
   private terminating?: Promise<void>;
-  private readonly transitions = new Map<string, { status: string; time: string }>();
+  private readonly clock = new ConditionClock();
   private pushing: Promise<void> = Promise.resolve();
   private deleted = false; // the API object is gone: a pod with this name may be a new one
   private lastPushed = '';
@@ -68,6 +71,9 @@ export class PodWorker {
   }
 
   get uid(): string { return this.pod.metadata.uid!; }
+  private event(type: 'Normal' | 'Warning', reason: string, message: string): void {
+    if (!this.deleted) this.ctx.record({ kind: 'Pod', metadata: this.pod.metadata }, type, reason, message);
+  }
   get key(): string { return `${this.pod.metadata.namespace}/${this.pod.metadata.name}`; }
   get podIP(): string | undefined { return this.ip; }
   isTerminating(): boolean { return this.terminating !== undefined; }
@@ -79,6 +85,7 @@ export class PodWorker {
     try {
       await this.prepare();
     } catch (e) {
+      if (this.prepareError !== (e as Error).message) this.event('Warning', e instanceof ContainerConfigError ? 'Failed' : 'FailedMount', `Error: ${(e as Error).message}`);
       this.prepareError = (e as Error).message;
       for (const r of this.runs) r.state = { waiting: { reason: e instanceof ContainerConfigError ? 'CreateContainerConfigError' : 'ContainerCreating', message: this.prepareError } };
       this.pushStatus();
@@ -103,7 +110,7 @@ export class PodWorker {
     for (const v of pod.spec.volumes ?? []) if (v.persistentVolumeClaim) this.ctx.claims.set(`${ns}/${v.persistentVolumeClaim.claimName}`, this.uid);
     this.ip ??= this.ctx.ips.allocate(this.uid, this.key, pod.status?.podIP);
     const withIp = { ...pod, status: { ...(pod.status ?? {}), podIP: this.ip, podIPs: [{ ip: this.ip }], hostIP: '127.0.0.1' } };
-    const src = await this.fetchConfig();
+    const src = await fetchPodConfig(this.ctx.clients, pod);
     const dirs = prepareVolumes(withIp, this.ctx.dataDir, src);
     const preload = pathToFileURL(join(this.ctx.repoRoot, 'hack/kube/kubelet/dns-preload.ts')).href;
     const hostname = pod.spec.hostname ?? pod.metadata.name;
@@ -118,40 +125,10 @@ export class PodWorker {
         NODE_OPTIONS: `--import=${preload}${spec.env.NODE_OPTIONS ? ' ' + spec.env.NODE_OPTIONS : ''}`,
         CAIRN_KUBE_HOSTS: this.ctx.hostsFile, CAIRN_KUBE_NAMESPACE: ns,
         CAIRN_KUBE_SELF: JSON.stringify({ hostname, subdomain: pod.spec.subdomain, namespace: ns, ip: this.ip }),
+        CAIRN_KUBE_KUBELET_PID: String(process.pid),
       };
       r.process = spec;
     }
-  }
-
-  /** Secrets and ConfigMaps the pod references, read once at start (as the kubelet resolves env). */
-  private async fetchConfig(): Promise<ConfigSource> {
-    const ns = this.pod.metadata.namespace!;
-    const names = { secret: new Set<string>(), configMap: new Set<string>() };
-    const visit = (o: any): void => {
-      if (!o || typeof o !== 'object') return;
-      if (Array.isArray(o)) { o.forEach(visit); return; }
-      if (o.secretKeyRef?.name) names.secret.add(o.secretKeyRef.name);
-      if (o.configMapKeyRef?.name) names.configMap.add(o.configMapKeyRef.name);
-      if (o.secretRef?.name) names.secret.add(o.secretRef.name);
-      if (o.configMapRef?.name) names.configMap.add(o.configMapRef.name);
-      if (o.secret?.secretName) names.secret.add(o.secret.secretName);
-      if (o.secret?.name) names.secret.add(o.secret.name);
-      if (o.configMap?.name) names.configMap.add(o.configMap.name);
-      for (const v of Object.values(o)) visit(v);
-    };
-    visit(this.pod.spec);
-    const secrets = new Map<string, Record<string, string>>();
-    const configMaps = new Map<string, Record<string, string>>();
-    const read = async (fn: () => Promise<any>) => { try { return await fn(); } catch (e) { if (isNotFound(e)) return undefined; throw e; } };
-    for (const name of names.secret) {
-      const s = await read(() => this.ctx.clients.core.readNamespacedSecret({ namespace: ns, name }));
-      if (s) secrets.set(name, Object.fromEntries(Object.entries(s.data ?? {}).map(([k, v]) => [k, Buffer.from(String(v), 'base64').toString('utf8')])));
-    }
-    for (const name of names.configMap) {
-      const c = await read(() => this.ctx.clients.core.readNamespacedConfigMap({ namespace: ns, name }));
-      if (c) configMaps.set(name, { ...Object.fromEntries(Object.entries(c.binaryData ?? {}).map(([k, v]) => [k, Buffer.from(String(v), 'base64').toString('utf8')])), ...(c.data ?? {}) });
-    }
-    return { secret: (n) => secrets.get(n), configMap: (n) => configMaps.get(n) };
   }
 
   /** Start the next init container, or all containers once the init containers are done. */
@@ -180,6 +157,7 @@ export class PodWorker {
     r.state = { running: { startedAt: now() } };
     if (proc.pid) this.ctx.groups.add(proc.pid);
     this.ctx.log.info({ pod: this.key, container: r.spec.name, pid: proc.pid, ip: this.ip }, 'container started');
+    this.event('Normal', 'Started', `Started container ${r.spec.name}`);
     r.exited = new Promise((resolve) => {
       proc.on('error', (e) => { this.onExit(r, proc, 127, null, e.message); resolve(); });
       proc.on('exit', (code, signal) => { this.onExit(r, proc, code, signal); resolve(); });
@@ -198,12 +176,20 @@ export class PodWorker {
     const afterStartup = () => {
       if (r.spec.readinessProbe) {
         r.probers.push(new Prober(r.spec.readinessProbe, execTarget(r.spec.readinessProbe), (res) => {
-          if (r.ready !== (res === 'success')) { r.ready = res === 'success'; this.pushStatus(); }
+          if (r.ready !== (res === 'success')) {
+            r.ready = res === 'success';
+            if (!r.ready) this.event('Warning', 'Unhealthy', `Readiness probe failed for container ${r.spec.name}`);
+            this.pushStatus();
+          }
         }, max));
       } else { r.ready = true; this.pushStatus(); }
       if (r.spec.livenessProbe) {
         r.probers.push(new Prober(r.spec.livenessProbe, execTarget(r.spec.livenessProbe), (res) => {
-          if (res === 'failure') { this.ctx.log.info({ pod: this.key, container: r.spec.name }, 'liveness probe failed; killing'); void this.stopContainer(r, r.spec.livenessProbe.terminationGracePeriodSeconds ?? this.pod.spec.terminationGracePeriodSeconds ?? 30); }
+          if (res === 'failure') {
+            this.ctx.log.info({ pod: this.key, container: r.spec.name }, 'liveness probe failed; killing');
+            this.event('Warning', 'Unhealthy', `Liveness probe failed: container ${r.spec.name} will be restarted`);
+            void this.stopContainer(r, r.spec.livenessProbe.terminationGracePeriodSeconds ?? this.pod.spec.terminationGracePeriodSeconds ?? 30);
+          }
         }, max));
       }
     };
@@ -235,6 +221,7 @@ export class PodWorker {
     const delay = r.crashes === 0 ? 0 : Math.min(this.ctx.crashLoop.maxMs, this.ctx.crashLoop.initialMs * 2 ** (r.crashes - 1));
     r.crashes++;
     r.lastState = { terminated };
+    if (delay > 0) this.event('Warning', 'BackOff', `Back-off restarting failed container ${r.spec.name} in pod ${this.pod.metadata.name}`);
     if (delay > 0) r.state = { waiting: { reason: 'CrashLoopBackOff', message: `back-off ${Math.round(delay / 1000)}s restarting failed container=${r.spec.name} pod=${this.pod.metadata.name}` } };
     r.restartTimer = setTimeout(() => {
       r.restartTimer = undefined;
@@ -271,6 +258,7 @@ export class PodWorker {
   /** Stop every container (SIGTERM, SIGKILL after the grace period) and free the pod's IP and dirs. */
   terminate(graceSeconds: number): Promise<void> {
     this.terminating ??= (async () => {
+      for (const r of this.runs) if (r.proc) this.event('Normal', 'Killing', `Stopping container ${r.spec.name}`);
       clearTimeout(this.prepareTimer);
       for (const r of this.runs) { clearTimeout(r.restartTimer); r.restartTimer = undefined; for (const p of r.probers.splice(0)) p.stop(); }
       await Promise.all(this.runs.map((r) => this.stopContainer(r, graceSeconds)));
@@ -282,47 +270,16 @@ export class PodWorker {
     return this.terminating;
   }
 
-  phase(): string {
-    if (!this.prepared || !this.initDone) {
-      const failedInit = this.runs.some((r) => r.init && r.state.terminated && r.state.terminated.exitCode !== 0 && (this.pod.spec.restartPolicy ?? 'Always') === 'Never');
-      return failedInit ? 'Failed' : 'Pending';
-    }
-    const main = this.runs.filter((r) => !r.init);
-    if (main.some((r) => r.proc || r.restartTimer)) return 'Running';
-    if (main.every((r) => r.state.terminated)) return main.every((r) => r.state.terminated.exitCode === 0) ? 'Succeeded' : 'Failed';
-    return 'Running';
-  }
-
-  private condition(type: string, ok: boolean, reason?: string) {
-    const status = ok ? 'True' : 'False';
-    const prev = this.transitions.get(type);
-    if (!prev || prev.status !== status) this.transitions.set(type, { status, time: now() });
-    return { type, status, lastProbeTime: null, lastTransitionTime: this.transitions.get(type)!.time, ...(ok || !reason ? {} : { reason }) };
-  }
-
-  statusObject(): Record<string, unknown> {
-    const main = this.runs.filter((r) => !r.init);
-    const containersReady = this.initDone && main.every((r) => r.ready && !r.forcedUnready);
-    const toStatus = (r: Run) => ({
-      name: r.spec.name, image: r.spec.image ?? '', imageID: '', ...(r.proc?.pid ? { containerID: `process://${this.ctx.nodeName}/${r.proc.pid}` } : {}),
-      ready: r.ready && !r.forcedUnready, started: r.init ? false : Boolean(r.proc) && r.started, restartCount: r.restartCount, state: r.state, lastState: r.lastState,
-    });
-    const phase = this.phase();
+  private view(): PodView {
     return {
-      phase,
-      ...(this.ip ? { podIP: this.ip, podIPs: [{ ip: this.ip }] } : {}),
-      hostIP: '127.0.0.1', hostIPs: [{ ip: '127.0.0.1' }], startTime: this.startTime, qosClass: 'BestEffort',
-      conditions: [
-        this.condition('PodReadyToStartContainers', this.prepared),
-        this.condition('Initialized', this.initDone, 'ContainersNotInitialized'),
-        this.condition('Ready', containersReady && phase === 'Running', 'ContainersNotReady'),
-        this.condition('ContainersReady', containersReady && phase === 'Running', 'ContainersNotReady'),
-        this.condition('PodScheduled', true),
-      ],
-      ...(this.runs.some((r) => r.init) ? { initContainerStatuses: this.runs.filter((r) => r.init).map(toStatus) } : {}),
-      containerStatuses: main.map(toStatus),
+      nodeName: this.ctx.nodeName, prepared: this.prepared, initDone: this.initDone, restartPolicy: this.pod.spec.restartPolicy ?? 'Always',
+      ip: this.ip, startTime: this.startTime,
+      containers: this.runs.map((r) => ({ name: r.spec.name, image: r.spec.image ?? '', init: r.init, pid: r.proc?.pid, restartPending: Boolean(r.restartTimer),
+        restartCount: r.restartCount, ready: r.ready, started: r.started, forcedUnready: r.forcedUnready, state: r.state, lastState: r.lastState })),
     };
   }
+
+  phase(): string { return podPhase(this.view()); }
 
   /** Stop reporting: the API object was deleted (its name may soon be a new pod's) or the node is going down. */
   silence(): void { this.deleted = true; }
@@ -331,7 +288,7 @@ export class PodWorker {
   pushStatus(): void {
     this.pushing = this.pushing.then(async () => {
       if (this.deleted) return;
-      const status = this.statusObject();
+      const status = podStatus(this.view(), this.clock);
       const text = stableJson(status);
       if (text === this.lastPushed) return;
       try {

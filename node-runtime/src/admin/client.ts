@@ -2,6 +2,7 @@
 // depends only on admin/types.ts, so callers never reach into the node runtime's internals.
 import { request } from 'undici';
 import type { AccessKeyRequest, AccessKeyResponse, AdminClient, BucketRequest, BucketStatus, ClusterStatus, MemberStatus } from './types.ts';
+import type { ClusterSettings } from '../cluster/types.ts';
 
 /** An admin call that failed: the server's error code (e.g. DrainRefused, NoSuchBucket) and HTTP status. */
 export class AdminApiError extends Error {
@@ -63,5 +64,7 @@ export function createAdminClient(opts: AdminClientOptions): AdminClient {
     drain: (member: string) => call<MemberStatus>('POST', `/members/${enc(member)}/drain`),
     undrain: (member: string) => call<MemberStatus>('POST', `/members/${enc(member)}/undrain`),
     forget: (member: string) => call<void>('DELETE', `/members/${enc(member)}`),
+    settings: () => call<ClusterSettings>('GET', '/settings'),
+    putSettings: (changes: Partial<ClusterSettings>) => call<ClusterSettings>('PUT', '/settings', changes),
   };
 }

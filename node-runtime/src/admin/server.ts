@@ -4,7 +4,7 @@
 // with the same checks as the file API).
 import express, { type Request, type Response, type Router } from 'express';
 import { randomBytes } from 'node:crypto';
-import type { AccessKey, BucketSettings, ClusterView, Member, MemberState } from '../cluster/types.ts';
+import { defaultSettings, type AccessKey, type BucketSettings, type ClusterSettings, type ClusterView, type Member, type MemberState } from '../cluster/types.ts';
 import type { ObjectService } from '../data/types.ts';
 import type { AccessKeyRequest, AccessKeyResponse, BucketRequest, BucketStatus, ClusterStatus, MemberStatus, RepairProgress } from './types.ts';
 import { requireClusterSecret } from '../rpc/auth.ts';
@@ -24,6 +24,7 @@ export interface AdminBackend {
   removeAccessKey(accessKeyId: string): Promise<void>;
   setMemberState(memberId: string, state: MemberState): Promise<void>;
   forgetMember(memberId: string): Promise<void>;
+  putSettings(changes: Partial<ClusterSettings>): Promise<void>;
   /** Per-member repair progress when a repair worker reports it. */
   repair?(memberId: string): RepairProgress | undefined;
 }
@@ -71,7 +72,9 @@ export function adminRouter(secret: string, b: AdminBackend): Router {
 
   const findMember = (idOrName: string): Member => {
     const ms = b.view.members();
-    const m = ms.find((x) => x.id === idOrName) ?? ms.find((x) => x.name === idOrName);
+    // A name can outlive an id (a pod whose volume was replaced): prefer the member that is not down.
+    const named = ms.filter((x) => x.name === idOrName);
+    const m = ms.find((x) => x.id === idOrName) ?? named.find((x) => x.state !== 'down') ?? named[0];
     if (!m) throw new AdminFailure('NoSuchMember', 404, `no member with id or name ${idOrName}`);
     return m;
   };
@@ -170,7 +173,37 @@ export function adminRouter(secret: string, b: AdminBackend): Router {
     await b.forgetMember(m.id);
   }));
 
+  r.get('/settings', handle(async () => b.view.settings()));
+
+  r.put('/settings', handle(async (req) => {
+    const changes = settingsProblem(req.body);
+    if (typeof changes === 'string') throw new AdminFailure('InvalidArgument', 400, changes);
+    await b.putSettings(changes);
+    return { ...b.view.settings(), ...changes };
+  }));
+
   return r;
+}
+
+// Which settings may change and what values are sane; an unknown name or a bad value is a 400.
+const settingRules: Record<keyof ClusterSettings, (v: unknown) => boolean> = {
+  chunkSize: (v) => Number.isInteger(v) && (v as number) >= 4096 && (v as number) <= 64 * 1024 * 1024,
+  inlineMax: (v) => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 1024 * 1024,
+  defaultReplicas: (v) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 16,
+  failureTimeoutMs: (v) => Number.isInteger(v) && (v as number) >= 1000,
+  repairBandwidthBytes: (v) => Number.isInteger(v) && (v as number) >= 0,
+  repairConcurrency: (v) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 256,
+  gcGraceMs: (v) => Number.isInteger(v) && (v as number) >= 0,
+  region: (v) => typeof v === 'string' && /^[a-z0-9-]{1,64}$/.test(v),
+};
+
+export function settingsProblem(body: unknown): Partial<ClusterSettings> | string {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) return 'body must be a JSON object of settings';
+  for (const [k, v] of Object.entries(body)) {
+    if (!(k in defaultSettings)) return `unknown setting ${k}; known: ${Object.keys(defaultSettings).join(', ')}`;
+    if (!settingRules[k as keyof ClusterSettings](v)) return `invalid value for ${k}: ${JSON.stringify(v)}`;
+  }
+  return body as Partial<ClusterSettings>;
 }
 
 async function purge(objects: ObjectService, bucket: string): Promise<void> {

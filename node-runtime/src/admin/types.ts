@@ -1,7 +1,7 @@
 // The admin API contract (cluster port, JSON under /admin/v1, authenticated with the cluster
 // secret as `Authorization: Bearer <secret>`). The operator and the `cairn` CLI depend on these
 // types and on admin/client.ts, never on the node runtime's internals.
-import type { BucketAccess, MemberState } from '../cluster/types.ts';
+import type { BucketAccess, ClusterSettings, MemberState } from '../cluster/types.ts';
 
 export interface MemberStatus {
   id: string;
@@ -83,6 +83,8 @@ export interface AdminError { error: { code: string; message: string } }
  *   POST   /admin/v1/members/:idOrName/drain     → MemberStatus (409 DrainRefused with the reason)
  *   POST   /admin/v1/members/:idOrName/undrain   → MemberStatus
  *   DELETE /admin/v1/members/:idOrName           → 204 (forget a drained or down member)
+ *   GET    /admin/v1/settings                    → ClusterSettings
+ *   PUT    /admin/v1/settings   Partial<ClusterSettings> → ClusterSettings (changed at run time; a root's flags win again when it restarts)
  */
 export interface AdminClient {
   status(): Promise<ClusterStatus>;
@@ -93,4 +95,7 @@ export interface AdminClient {
   drain(member: string): Promise<MemberStatus>;
   undrain(member: string): Promise<MemberStatus>;
   forget(member: string): Promise<void>;
+  /** Cluster settings (failure timeout, repair bandwidth/concurrency, default R, ...). Optional for other implementations. */
+  settings?(): Promise<ClusterSettings>;
+  putSettings?(changes: Partial<ClusterSettings>): Promise<ClusterSettings>;
 }

@@ -97,4 +97,24 @@ test('aborted streaming put leaves nothing', async () => {
   assert.equal(await readdir(join(dir, 'tmp')), []);
 });
 
+test('collect deletes only an unchanged chunk; a re-put renews it so it is kept', async () => {
+  const s = await ChunkStore.open(dir);
+  const a = randomBytes(300), b = randomBytes(200);
+  await s.put(sha(a), a, a.length);
+  await s.put(sha(b), b, b.length);
+  const { stat, utimes } = await import('node:fs/promises');
+  const old = new Date(Date.now() - 3600_000);
+  await utimes(s.path(sha(a)), old, old);
+  const seen = (await stat(s.path(sha(a)))).mtimeMs;
+  // Garbage collection races a new write of the same bytes: both are serialised, the put wins.
+  const [freed] = await Promise.all([(async () => { await s.put(sha(a), a, a.length); return s.collect(sha(a), seen); })()]);
+  assert.is(freed, 0);
+  assert.ok(await s.has(sha(a)), 're-put chunk kept');
+  assert.ok((await stat(s.path(sha(a)))).mtimeMs > seen, 'mtime renewed');
+  const bSeen = (await stat(s.path(sha(b)))).mtimeMs;
+  assert.is(await s.collect(sha(b), bSeen), 200);
+  assert.not.ok(await s.has(sha(b)));
+  assert.is(s.usedBytes(), 300);
+});
+
 test.run();

@@ -4,7 +4,7 @@
 // a byte leaves. Writes go to `<data>/tmp`, are fsynced, renamed into place and the directory is
 // fsynced, so after a crash a chunk is either whole or absent; leftover temp files are removed at open.
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm, stat, statfs, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat, statfs, unlink, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { ChunkError, assertChunkId } from './errors.ts';
@@ -18,6 +18,8 @@ export class ChunkStore {
   private readonly tmpDir: string;
   private used = 0;
   private count = 0;
+  /** Per-chunk serialisation of put and collect, so a re-put can never race a garbage deletion. */
+  private readonly locks = new Map<string, Promise<void>>();
 
   private constructor(dataDir: string) {
     this.dir = dataDir;
@@ -48,6 +50,12 @@ export class ChunkStore {
   usedBytes(): number { return this.used; }
   chunkCount(): number { return this.count; }
 
+  /** Bytes still available to this process on the file system holding the store. */
+  async freeBytes(): Promise<number> {
+    const s = await statfs(this.dir);
+    return s.bavail * s.bsize;
+  }
+
   /** Total size of the file system holding the store. */
   async capacityBytes(): Promise<number> {
     const s = await statfs(this.dir);
@@ -64,12 +72,7 @@ export class ChunkStore {
       assertChunkId(id);
       signal?.throwIfAborted();
       checkBytes(id, size, body.length, sha256(body));
-      if (await this.intact(id)) return;
-      await this.install(id, async (fd) => {
-        await fd.write(body, 0, body.length);
-        signal?.throwIfAborted();  // the writer gave up: do not make the chunk visible
-        return body.length;
-      });
+      await this.locked(id, () => this.putBuffer(id, body, signal));
       return;
     }
     // The stream's errors are observed from now on (the iterator below rethrows them); it is not
@@ -79,6 +82,25 @@ export class ChunkStore {
       assertChunkId(id);
       signal?.throwIfAborted();
     } catch (e) { body.destroy(); throw e; }
+    await this.locked(id, () => this.putStream(id, body, size, signal));
+  }
+
+  private async putBuffer(id: string, body: Buffer, signal?: AbortSignal): Promise<void> {
+    if (await this.intact(id)) {
+      // A re-put of a stored chunk renews its modification time: the garbage collector keeps
+      // chunks younger than its grace period, and the new reference is not indexed yet.
+      const now = new Date();
+      await utimes(this.path(id), now, now);
+      return;
+    }
+    await this.install(id, async (fd) => {
+      await fd.write(body, 0, body.length);
+      signal?.throwIfAborted();  // the writer gave up: do not make the chunk visible
+      return body.length;
+    });
+  }
+
+  private async putStream(id: string, body: Readable, size: number, signal?: AbortSignal): Promise<void> {
     await this.install(id, async (fd) => {
       const h = createHash('sha256');
       let n = 0;
@@ -124,15 +146,42 @@ export class ChunkStore {
   }
 
   async delete(id: string): Promise<void> {
+    await this.locked(id, () => this.unlinkIf(id, () => true).then(() => {}));
+  }
+
+  /**
+   * Garbage collection: delete the chunk only if its modification time is still `mtimeMs` (what
+   * the collector saw when it found no reference). Serialised with puts of the same id, so a chunk
+   * re-put in between (which renews the time) is kept. Returns the bytes freed (0 when kept).
+   */
+  async collect(id: string, mtimeMs: number): Promise<number> {
+    return this.locked(id, () => this.unlinkIf(id, (st) => st.mtimeMs === mtimeMs));
+  }
+
+  private async unlinkIf(id: string, ok: (st: import('node:fs').Stats) => boolean): Promise<number> {
     const p = this.path(id);
     const st = await stat(p).catch(() => undefined);
-    if (!st) return;
+    if (!st || !ok(st)) return 0;
     try {
       await unlink(p);
       this.used -= st.size;
       this.count--;
+      return st.size;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      return 0;
+    }
+  }
+
+  private async locked<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.locks.get(id) ?? Promise.resolve();
+    const run = prev.then(fn, fn);
+    const tail = run.then(() => {}, () => {});
+    this.locks.set(id, tail);
+    try {
+      return await run;
+    } finally {
+      if (this.locks.get(id) === tail) this.locks.delete(id);
     }
   }
 

@@ -5,7 +5,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { startNode, type NodeOptions } from '../server.ts';
 import { registerAdminCommands } from './admin-commands.ts';
 import type { Role } from '../cluster/types.ts';
-import { logger } from '../util/log.ts';
+import { logger, setLogLevel } from '../util/log.ts';
 
 const log = logger('cli');
 
@@ -88,6 +88,15 @@ async function runServer(opts: NodeOptions): Promise<void> {
   };
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);
+  // Supervisors that cannot always signal us (a test harness killed with SIGKILL) hold our stdin
+  // open instead: when it closes, the parent is gone and so should we be.
+  // Our stdout then usually went with the parent: logging to a dead pipe would block, so go quiet.
+  if (process.env.CAIRN_EXIT_ON_STDIN_CLOSE === '1') {
+    const orphaned = () => { setLogLevel('silent'); shutdown('SIGTERM'); };
+    process.stdin.once('end', orphaned);
+    process.stdin.once('close', () => { if (signals === 0) orphaned(); });
+    process.stdin.resume();
+  }
   log.info({ id: node.id, name: node.name, roles: node.roles, endpoint: node.endpoint, cluster: node.clusterUrl, region: node.region, accessKey: node.accessKey, dataDir: node.dataDir }, 'serving');
 }
 

@@ -38,8 +38,12 @@ export class MembershipAgent {
   #fingerprint = '';
   #ready = false;
   #stopped = true;
-  #beats = 0;
+  readonly #beats = new Map<string, number>();   // per root: every 30th heartbeat carries our maps
+  readonly #unreachable = new Set<string>();       // roots whose last heartbeat failed (or that changed)
+  readonly #rootIds = new Map<string, string>();
   lastRootContact = 0;
+  /** Bumped on every change of the maps, usage included (views cache derived lists by it). */
+  version = 0;
 
   private constructor(o: AgentOptions, maps: ClusterMaps, cache: MapStore) {
     this.#o = { heartbeatMs: 1000, ...o };
@@ -77,6 +81,7 @@ export class MembershipAgent {
   /** Merge maps from anywhere (root answers, pushes from roots); notifies listeners on a real change. */
   merge(incoming: Partial<ClusterMaps> | undefined): boolean {
     if (!mergeMaps(this.maps, incoming)) return false;
+    this.version++;
     this.#cache.schedule(this.maps);
     const fp = fingerprint(this.maps);
     if (fp !== this.#fingerprint) {
@@ -105,7 +110,7 @@ export class MembershipAgent {
     if (this.#o.localRoot) attempts.push(this.#o.localRoot.exchange(delta));
     for (const url of new Set(this.#o.roots.map(origin))) {
       if (this.#selfUrls.has(url)) continue;
-      attempts.push(this.#o.rpc.json<MapsResponse>(url, { method: 'POST', path: '/rpc/v1/maps', json: { maps: delta }, idempotent: true, timeoutMs }));
+      attempts.push(this.#o.rpc.json<MapsResponse>(url, { method: 'POST', path: '/rpc/v1/maps', json: { maps: delta }, idempotent: true, timeoutMs, op: 'maps.push' }));
     }
     const results = await Promise.allSettled(attempts);
     const ok = results.filter((r): r is PromiseFulfilledResult<MapsResponse> => r.status === 'fulfilled' && !!r.value?.rootId);
@@ -121,7 +126,11 @@ export class MembershipAgent {
     const tick = async () => {
       if (this.#stopped) return;
       const wasReady = this.#ready;
-      await this.#beat(url).catch((e) => log.debug({ root: url, err: (e as Error).message }, 'heartbeat failed'));
+      const pushed = this.#unreachable.has(url);
+      await this.#beat(url).then(() => { if (pushed) this.#unreachable.delete(url); }, (e) => {
+        this.#unreachable.add(url);
+        log.debug({ root: url, err: (e as Error).message }, 'heartbeat failed');
+      });
       if (this.#stopped || this.#selfUrls.has(url)) return;
       // Registered just now: say so at once so the member becomes active without waiting a period.
       const delay = !wasReady && this.#ready ? 0 : this.#o.heartbeatMs;
@@ -138,14 +147,22 @@ export class MembershipAgent {
       this.#contact();
       return;
     }
-    // Roots always push their maps (that is the gossip); members push theirs now and then so a root
-    // that lost its disk is refilled from the caches.
+    // Roots always push their maps (that is the gossip); members push theirs now and then, and when a
+    // root answers again, so a root that lost its disk is refilled from the caches.
     if (root) req.maps = root.maps;
-    else if (this.#beats++ % 30 === 0) req.maps = this.maps;
+    else {
+      const n = this.#beats.get(url) ?? 0;
+      this.#beats.set(url, n + 1);
+      // Also right after the root was unreachable: it may have come back with an empty disk.
+      if (n % 30 === 0 || this.#unreachable.has(url)) req.maps = this.maps;
+    }
     const res = await this.#o.rpc.json<MapsResponse>(url, {
-      method: 'POST', path: '/rpc/v1/heartbeat', json: req, timeoutMs: Math.max(2000, 2 * this.#o.heartbeatMs),
+      method: 'POST', path: '/rpc/v1/heartbeat', json: req, timeoutMs: Math.max(2000, 2 * this.#o.heartbeatMs), op: 'heartbeat',
     });
     if (res.rootId === this.selfId) { this.#selfUrls.add(url); return; }   // our own root, handled locally
+    // A different root at this address (a new pod, a lost disk): push our maps on the next beat.
+    if (this.#rootIds.has(url) && this.#rootIds.get(url) !== res.rootId) this.#unreachable.add(url);
+    this.#rootIds.set(url, res.rootId);
     if (root) await root.exchange(res.maps);
     this.merge(res.maps);
     this.#contact();

@@ -93,7 +93,7 @@ test('after a node is marked down writes succeed again, and old and new objects 
     // The node comes back with the same id and the chunks it held.
     await victim.restart();
   }
-  const s = await waitFor(async () => { const st = await admin().status(); return stateIn(st, victim.name) === 'active' && st; }, { timeoutMs: 10_000, what: 'victim active again' });
+  const s: ClusterStatus = await waitFor(async () => { const st = await admin().status(); return stateIn(st, victim.name) === 'active' ? st : undefined; }, { timeoutMs: 10_000, what: 'victim active again' });
   const back = s.members.filter((m) => m.name === victim.name);
   assert.is(back.length, 1, 'one entry: the same member, not a new one');
   assert.is(back[0].id, before.id);
@@ -102,11 +102,15 @@ test('after a node is marked down writes succeed again, and old and new objects 
   await readsIntactThrough([root, ...nodes]);
 });
 
-test('with the root killed, reads and writes continue through the nodes', async () => {
+test('with the root killed, reads and writes continue through the nodes, also after a node restart', async () => {
   await root.kill('SIGKILL');
   for (let i = 0; i < 4; i++) await put(nodes[i], `rootless-${i}`, 120_000);
   // Objects written while a node was down are the previous test's concern (they need repair).
   await readsIntactThrough(nodes, (key) => !key.startsWith('after-down-'));
+  // A node restarted while no root is up comes back from its cached map and serves.
+  await nodes[0].restart();
+  await put(nodes[0], 'rootless-after-restart', 80_000);
+  await readsIntactThrough([nodes[0], nodes[3]], (key) => !key.startsWith('after-down-'));
   await root.restart();
   await waitFor(async () => (await admin().status()).counts.active === 5, { timeoutMs: 10_000, what: 'root back, all active' });
 });

@@ -22,12 +22,12 @@ const SECRET = 'test-cluster-secret';
 const tmp: string[] = [];
 const running = new Set<{ roles: ClusterRoles; server: Server }>();
 
-async function member(name: string, roles: Role[], roots: () => string[], opts: { dataDir?: string; host?: string; failureTimeoutMs?: number } = {}) {
+async function member(name: string, roles: Role[], roots: () => string[], opts: { dataDir?: string; host?: string; port?: number; failureTimeoutMs?: number } = {}) {
   const dataDir = opts.dataDir ?? await mkdtemp(join(tmpdir(), `cairn-${name}-`));
   if (!opts.dataDir) tmp.push(dataDir);
   const host = opts.host ?? loopbackAddress();
   const app = express();
-  const server = await new Promise<Server>((resolve) => { const s = app.listen(0, host, () => resolve(s)); });
+  const server = await new Promise<Server>((resolve) => { const s = app.listen(opts.port ?? 0, host, () => resolve(s)); });
   const url = `http://${host}:${(server.address() as AddressInfo).port}`;
   const selfId = await loadOrCreateNodeId(dataDir);
   const r = await startClusterRoles({
@@ -122,6 +122,20 @@ test('two roots gossip: a node known to one root is known to the other; the map 
   r1 = await member('root-1', ['root'], () => urls, { host: hosts[1], dataDir: r1.dataDir });
   assert.ok(r1.roles.view.bucket('logs'), 'root-1 reloads its maps from disk');
   assert.ok(r1.roles.view.member(n.roles.selfId), 'and the members');
+});
+
+test('a root that lost its disk is refilled from the nodes\' caches', async () => {
+  const root = await member('root-0', ['root'], () => []);
+  const n = await member('nodes-0', ['node'], () => [root.url]);
+  await waitFor(() => n.roles.ready());
+  await n.roles.view.putBucket({ name: 'precious', createdAt: '', owner: 'me', replicas: 1, access: 'private' });
+  await root.stop();
+  // Same address, empty data dir: a new root that knows nothing.
+  const fresh = await member('root-0', ['root'], () => [], { host: root.host, port: Number(new URL(root.url).port) });
+  assert.is(fresh.roles.view.bucket('precious'), undefined);
+  // The node's first heartbeat after the root was unreachable carries its cached maps.
+  await waitFor(() => fresh.roles.view.bucket('precious'), { timeoutMs: 2000, what: 'bucket refilled from the node cache' });
+  assert.ok(fresh.roles.view.member(n.roles.selfId));
 });
 
 test('internal RPC without the cluster secret gets 401 and changes nothing', async () => {

@@ -136,6 +136,15 @@ test('admin: drain refused when the rest cannot hold R replicas; keys and bucket
   assert.is(drained.state, 'draining');
   assert.is((await admin().undrain(nodes[2].name)).state, 'active');
 
+  // Settings change at run time and reach every member; nonsense is refused.
+  const changed = await admin().putSettings!({ repairConcurrency: 7 });
+  assert.is(changed.repairConcurrency, 7);
+  assert.is((await createAdminClient({ url: nodes[2].cluster, secret }).settings!()).repairConcurrency, 7, 'seen by a node at once');
+  try { await admin().putSettings!({ failureTimeoutMs: -1 }); assert.unreachable(); }
+  catch (e) { assert.is((e as AdminApiError).status, 400); assert.match((e as Error).message, /failureTimeoutMs/); }
+  try { await admin().putSettings!({ bogus: 1 } as never); assert.unreachable(); }
+  catch (e) { assert.is((e as AdminApiError).status, 400); }
+
   const run = promisify(execFile);
   const text = (await run(process.execPath, [bin, 'status', '--admin', root.cluster, '--secret', secret], { env: { ...process.env, ...env } })).stdout;
   for (const n of nodes) assert.ok(text.includes(n.name), `status lists ${n.name}:\n${text}`);
@@ -146,6 +155,18 @@ test('admin: drain refused when the rest cannot hold R replicas; keys and bucket
   const bad = await run(process.execPath, [bin, 'status', '--admin', root.cluster, '--secret', 'wrong'], { env: { ...process.env, ...env } }).catch((e) => e as { code: number; stderr: string });
   assert.is((bad as { code: number }).code, 1);
   assert.match((bad as { stderr: string }).stderr, /Unauthorized/);
+
+  const cli = (...args: string[]) => run(process.execPath, [bin, ...args, '--admin', root.cluster, '--secret', secret], { env: { ...process.env, ...env } });
+  assert.match((await cli('bucket', 'create', 'cli-made', '--replicas', '2', '--public')).stdout, /bucket cli-made: 2 replicas, public-read/);
+  assert.is((await admin().status()).buckets.find((b) => b.name === 'cli-made')?.access, 'public-read');
+  assert.match((await cli('keys', 'add', '--id', 'AKCLI', '--secret-key', 'cli-secret-123')).stdout, /AKCLI/);
+  const viaKey = new Minio.Client({ endPoint: new URL(nodes[1].endpoint).hostname, port: Number(new URL(nodes[1].endpoint).port), useSSL: false, accessKey: 'AKCLI', secretKey: 'cli-secret-123', pathStyle: true, region: 'us-east-1' });
+  await viaKey.putObject('cli-made', 'k', Buffer.from('v'), 1);
+  assert.match((await cli('drain', nodes[1].name)).stdout, /draining/);
+  assert.match((await cli('undrain', nodes[1].name)).stdout, /active/);
+  const refused = await cli('bucket', 'create', 'x', '--replicas', 'zero').catch((e) => e as { code: number; stderr: string });
+  assert.is((refused as { code: number }).code, 1);
+  assert.match((refused as { stderr: string }).stderr, /replicas must be a positive integer/);
 });
 
 test.run();

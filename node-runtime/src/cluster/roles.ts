@@ -13,6 +13,9 @@ import { RpcClient } from '../rpc/client.ts';
 import { rpcRouter } from '../rpc/router.ts';
 import { adminRouter } from '../admin/server.ts';
 import { logger } from '../util/log.ts';
+import { collectMembership } from '../observability/collectors.ts';
+import { replicasFor } from './placement.ts';
+import { writeQuorum } from '../data/quorum.ts';
 
 const log = logger('cluster');
 
@@ -86,15 +89,18 @@ export async function startClusterRoles(o: ClusterRolesOptions): Promise<Cluster
   const view = new MultiClusterView({ agent, rpc, local: o.local, overrides: localOverrides(o.settings) });
 
   let keysRegistered = true;
+  const unregister: (() => void)[] = [];
   let stopped = false;
   if (root) {
     // Registry changes reach every member before the writer is answered (bounded; failures ignored:
     // a member that misses the push gets the change with its next heartbeat).
     root.broadcast = async (maps) => {
       const others = view.members().filter((m) => m.id !== o.selfId && m.state !== 'down' && m.cluster);
-      await Promise.allSettled(others.map((m) => rpc.json(m.cluster, { method: 'POST', path: '/rpc/v1/maps', json: { maps }, timeoutMs: 1000 })));
+      await Promise.allSettled(others.map((m) => rpc.json(m.cluster, { method: 'POST', path: '/rpc/v1/maps', json: { maps }, timeoutMs: 1000, peerName: m.name, op: 'maps.broadcast' })));
     };
     root.start();
+    const quorum = () => view.buckets().every((b) => replicasFor(`bucket:${b.name}`, view.members(), b.replicas).length >= writeQuorum(b.replicas));
+    unregister.push(collectMembership({ members: () => view.members(), writeQuorumAvailable: quorum, bucketCount: () => view.buckets().length }));
   }
   agent.start();
   log.info({ member: o.selfId, name: o.name, roles: o.roles, roots: o.roots }, 'cluster roles started');
@@ -106,6 +112,7 @@ export async function startClusterRoles(o: ClusterRolesOptions): Promise<Cluster
       view, objects, clusterId: () => view.clusterId(),
       putAccessKey: (k) => view.putAccessKey(k), removeAccessKey: (id) => view.removeAccessKey(id),
       setMemberState: (id, s) => view.setMemberState(id, s), forgetMember: (id) => view.forgetMember(id),
+      putSettings: (c) => view.putSettings(c),
     }),
     ready: () => keysRegistered && (agent.ready || view.members().some((m) => m.id === o.selfId)),
     ensureKeys(keys) {
@@ -126,6 +133,7 @@ export async function startClusterRoles(o: ClusterRolesOptions): Promise<Cluster
     async stop() {
       stopped = true;
       clearInterval(usageTimer);
+      for (const u of unregister) u();
       await agent.stop();
       await root?.stop();
       await rpc.close();

@@ -66,7 +66,8 @@ export class RootService {
     if (!m || typeof m.id !== 'string' || !m.id || typeof m.cluster !== 'string' || !Array.isArray(m.roles)) {
       throw Object.assign(new Error('heartbeat needs a member with id, roles and cluster URL'), { status: 400 });
     }
-    mergeMaps(this.maps, req.maps);
+    // Gossip from another root rides on its heartbeat; tell this process's listeners at once.
+    if (mergeMaps(this.maps, req.maps)) this.#changed();
     const info: MemberInfo = {
       id: m.id, name: String(m.name ?? m.id), roles: m.roles.filter((r) => r === 'root' || r === 'node'),
       api: String(m.api ?? ''), cluster: m.cluster, zone: String(m.zone ?? ''),

@@ -23,7 +23,7 @@ export class MultiClusterView implements ClusterView {
   readonly selfId: string;
   readonly agent: MembershipAgent;
   readonly #o: MultiViewOptions;
-  #members: Member[] | undefined;
+  #members: { version: number; list: Member[]; byId: Map<string, Member> } | undefined;
   #settings: ClusterSettings | undefined;
   readonly #remotes = new Map<string, { url: string; chunks: RemoteChunkReplica; meta: RemoteMetaReplica }>();
 
@@ -31,8 +31,7 @@ export class MultiClusterView implements ClusterView {
     this.#o = o;
     this.agent = o.agent;
     this.selfId = o.agent.selfId;
-    // Derived lists are rebuilt lazily after any merge; placement calls members() per chunk.
-    o.agent.onChange(() => { this.#members = undefined; this.#settings = undefined; });
+    o.agent.onChange(() => { this.#settings = undefined; });
   }
 
   settings(): ClusterSettings {
@@ -44,13 +43,20 @@ export class MultiClusterView implements ClusterView {
   }
 
   members(): Member[] {
-    // Usage fields change on every heartbeat without notifying listeners, so only the list is cached
-    // until a real change; a fresh read of usage goes through member().
-    return (this.#members ??= membersOf(this.agent.maps));
+    return this.#memberIndex().list;
   }
 
   member(id: string): Member | undefined {
-    return membersOf(this.agent.maps).find((m) => m.id === id);
+    return this.#memberIndex().byId.get(id);
+  }
+
+  // Placement calls members() per chunk: the list is rebuilt only when the maps changed.
+  #memberIndex() {
+    if (this.#members?.version !== this.agent.version) {
+      const list = membersOf(this.agent.maps);
+      this.#members = { version: this.agent.version, list, byId: new Map(list.map((m) => [m.id, m])) };
+    }
+    return this.#members;
   }
 
   bucket(name: string): BucketSettings | undefined { return bucketOf(this.agent.maps, name); }
@@ -90,6 +96,11 @@ export class MultiClusterView implements ClusterView {
     await this.agent.propose((set) => { set('members', memberId, null); set('states', memberId, null); });
   }
 
+  /** Change cluster settings at run time (admin API); recorded by the roots, seen by every member. */
+  async putSettings(changes: Partial<ClusterSettings>): Promise<void> {
+    await this.agent.propose((set) => { for (const [k, v] of Object.entries(changes)) if (v !== undefined) set('settings', k, v); });
+  }
+
   /** The cluster's id, chosen by the first root. */
   clusterId(): string {
     const v = this.agent.maps.settings.clusterId?.value;
@@ -111,12 +122,12 @@ export class MultiClusterView implements ClusterView {
   }
 
   #remote(memberId: string) {
-    const m = this.members().find((x) => x.id === memberId);
+    const m = this.member(memberId);
     if (!m) throw s3Error('ServiceUnavailable', `member ${memberId} is not in the cluster map`);
     if (memberId === this.selfId) throw s3Error('ServiceUnavailable', `this member (${m.name}) stores no data`);
     let r = this.#remotes.get(memberId);
     if (!r || r.url !== m.cluster) {
-      r = { url: m.cluster, chunks: new RemoteChunkReplica(memberId, m.cluster, this.#o.rpc), meta: new RemoteMetaReplica(memberId, m.cluster, this.#o.rpc) };
+      r = { url: m.cluster, chunks: new RemoteChunkReplica(memberId, m.cluster, this.#o.rpc, m.name), meta: new RemoteMetaReplica(memberId, m.cluster, this.#o.rpc, m.name) };
       this.#remotes.set(memberId, r);
     }
     return r;

@@ -1,8 +1,10 @@
 // Metadata of a bucket on its R metadata replicas (placement of `bucket:<name>`): writes at write
 // quorum W, reads at read quorum R' = R - W + 1 (so they always meet the last acknowledged write),
 // newest version wins, and replicas that answered with an older version are repaired in the background.
+// Reads also ask the partition's previous holders and wait briefly for every target, because after a
+// membership change the first answer may come from a member that was placed there a moment ago.
 import type { ClusterView, BucketSettings } from '../cluster/types.ts';
-import { replicasFor } from '../cluster/placement.ts';
+import { rankAll, replicasFor } from '../cluster/placement.ts';
 import type { ListVersionsOptions, MetaReplica } from './replicas.ts';
 import type { MultipartUpload, ObjectVersion, PartRecord } from './types.ts';
 import { quorum, readQuorum, writeQuorum } from './quorum.ts';
@@ -10,6 +12,10 @@ import { compareVersions, newest } from '../meta/lww.ts';
 import { logger } from '../util/log.ts';
 
 const log = logger('metadata');
+
+/** How long a read waits for the slower metadata replicas once its quorum answered (a down member
+ *  fails at once; this bounds the cost of a hung one). */
+const READ_SETTLE_MS = 1000;
 
 export class BucketMetadata {
   private readonly view: ClusterView;
@@ -19,9 +25,20 @@ export class BucketMetadata {
     this.timeoutMs = timeoutMs;
   }
 
-  /** The members holding bucket `b`'s metadata partition, best first. */
+  /** Where bucket `b`'s metadata partition is written: its top-R active members. */
   targets(b: BucketSettings): string[] {
     return replicasFor(`bucket:${b.name}`, this.view.members(), b.replicas).map((m) => m.id);
+  }
+
+  /**
+   * Where it is read from: the write targets plus the top-R of the ranking over every member, so
+   * that after a membership change (a holder down, draining or back) the members that held the
+   * partition are asked too, not only the newly placed ones that may not have it yet.
+   */
+  readTargets(b: BucketSettings): string[] {
+    const members = this.view.members();
+    const ids = [...this.targets(b), ...rankAll(`bucket:${b.name}`, members).slice(0, b.replicas).map((m) => m.id)];
+    return [...new Set(ids)];
   }
 
   private write<T>(b: BucketSettings, what: string, op: (r: MetaReplica) => Promise<T>) {
@@ -31,8 +48,11 @@ export class BucketMetadata {
     });
   }
 
+  /** R' answers at least; then the other targets get a short while to answer too, and newest wins. */
   private read<T>(b: BucketSettings, what: string, op: (r: MetaReplica) => Promise<T>) {
-    return quorum(this.targets(b), readQuorum(b.replicas), (t) => op(this.view.metaReplica(t)), { timeoutMs: this.timeoutMs, what: `${what} (bucket ${b.name})` });
+    return quorum(this.readTargets(b), readQuorum(b.replicas), (t) => op(this.view.metaReplica(t)), {
+      timeoutMs: this.timeoutMs, settleMs: Math.min(this.timeoutMs, READ_SETTLE_MS), what: `${what} (bucket ${b.name})`,
+    });
   }
 
   async putVersion(b: BucketSettings, v: ObjectVersion): Promise<ObjectVersion> {

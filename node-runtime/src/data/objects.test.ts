@@ -206,6 +206,25 @@ test('R=3 across 3 members: quorum writes, failover on a corrupt or missing copy
   assert.is((await svc.headObject('bkt', 'k2')).versionId, v2.versionId);
 });
 
+test('membership change: reads find the partition on its previous holders, newest wins', async () => {
+  await setup(4, 2);
+  const { replicasFor } = await import('../cluster/placement.ts');
+  const members = c.view.members();
+  const [h1] = replicasFor('bucket:bkt', members, 2);
+  const v1 = await svc.putObject('bkt', 'k', Readable.from([Buffer.from('one')]), {});
+  // h1 goes down: the placement now names a new, empty member; the object is still found.
+  c.down.add(h1.id);
+  h1.state = 'down';
+  for (let i = 0; i < 5; i++) assert.is((await svc.headObject('bkt', 'k')).versionId, v1.versionId);
+  const v2 = await svc.putObject('bkt', 'k', Readable.from([Buffer.from('two')]), {});
+  assert.is((await read((await svc.getObject('bkt', 'k')).body)).toString(), 'two');
+  // h1 comes back with its old copy: the newer write made while it was away wins.
+  c.down.delete(h1.id);
+  h1.state = 'active';
+  for (let i = 0; i < 5; i++) assert.is((await svc.headObject('bkt', 'k')).versionId, v2.versionId);
+  assert.ok((await svc.listObjects('bkt', { maxKeys: 10 })).objects.every((o) => o.versionId === v2.versionId));
+});
+
 test('read repair: a replica that missed a write is brought up to date by a read', async () => {
   await setup(3, 3);
   c.down.add('m1');
@@ -218,6 +237,19 @@ test('read repair: a replica that missed a write is brought up to date by a read
     await new Promise((r) => setImmediate(r));
   }
   assert.is((await c.stores[1].meta.getVersion('bkt', 'k'))?.versionId, v.versionId);
+});
+
+test('quotas: bytes and objects are enforced on put, copy and overwrite', async () => {
+  await setup(1, 1);
+  await c.view.putBucket({ ...c.view.bucket('bkt')!, quotaBytes: 3000, quotaObjects: 2 });
+  await svc.putObject('bkt', 'a', Readable.from([Buffer.alloc(1000)]), { size: 1000 });
+  await rejects(svc.putObject('bkt', 'b', Readable.from([Buffer.alloc(2500)]), { size: 2500 }), 'QuotaExceeded');
+  await rejects(svc.putObject('bkt', 'b', Readable.from([Buffer.alloc(2500)]), {}), 'QuotaExceeded');  // size learnt from the body
+  await rejects(svc.headObject('bkt', 'b'), 'NoSuchKey');
+  await svc.putObject('bkt', 'a', Readable.from([Buffer.alloc(2900)]), { size: 2900 });  // overwrite counts the difference
+  await svc.putObject('bkt', 'b', Readable.from([Buffer.alloc(100)]), { size: 100 });
+  await rejects(svc.putObject('bkt', 'c', Readable.from([Buffer.alloc(0)]), { size: 0 }), 'QuotaExceeded');  // object count
+  await rejects(svc.copyObject({ bucket: 'bkt', key: 'b' }, { bucket: 'bkt', key: 'c' }, {}), 'QuotaExceeded');
 });
 
 test('memory stays bounded: a 64 MiB body is written and read with a few chunks in flight', async () => {

@@ -80,12 +80,29 @@ export class ClusterObjectService implements ObjectService {
     return v !== undefined && !v.deleted;
   }
 
+  /**
+   * QuotaExceeded when writing `size` bytes at `key` would take the bucket over its quota. Checked
+   * from the metadata replicas' usage counters before the body is taken (with the declared size) and
+   * again before the version is committed (with the real size); concurrent writers may overshoot by
+   * what is in flight, as with other stores' quotas.
+   */
+  private async checkQuota(b: BucketSettings, key: string, size: number): Promise<void> {
+    if (b.quotaBytes === undefined && b.quotaObjects === undefined) return;
+    const [usage, current] = await Promise.all([this.meta.usage(b), this.meta.getVersion(b, key)]);
+    const replaced = this.live(current) ? current : undefined;
+    const bytes = usage.bytes - (replaced?.size ?? 0) + size;
+    const objects = usage.objects + (replaced ? 0 : 1);
+    if (b.quotaBytes !== undefined && bytes > b.quotaBytes) throw s3Error('QuotaExceeded', `Bucket ${b.name} would hold ${bytes} bytes; its quota is ${b.quotaBytes}.`, { resource: key });
+    if (b.quotaObjects !== undefined && objects > b.quotaObjects) throw s3Error('QuotaExceeded', `Bucket ${b.name} would hold ${objects} objects; its quota is ${b.quotaObjects}.`, { resource: key });
+  }
+
   // ---- objects ------------------------------------------------------------------------------
 
   async putObject(bucket: string, key: string, body: Readable, opts: PutOptions): Promise<ObjectVersion> {
     const b = this.bucket(bucket);
     checkKey(key);
     if (opts.ifNoneMatch === '*' && this.live(await this.meta.getVersion(b, key))) throw s3Error('PreconditionFailed', undefined, { resource: key });
+    await this.checkQuota(b, key, opts.size ?? 0);
     const replicas = Math.max(b.replicas, opts.replicas ?? 0);
     const s = this.view.settings();
     const stored = await storeBody(this.view, body, {
@@ -93,6 +110,7 @@ export class ClusterObjectService implements ObjectService {
       contentMd5: opts.contentMd5, signal: opts.signal, timeoutMs: this.chunkTimeoutMs,
     });
     opts.signal?.throwIfAborted();
+    if (opts.size === undefined) await this.checkQuota(b, key, stored.size);
     const v: ObjectVersion = {
       bucket, key, ...this.stamp(), writer: this.view.selfId, deleted: false, size: stored.size, etag: stored.md5,
       contentType: opts.contentType, userMeta: opts.userMeta ?? {}, headers: opts.headers, inline: stored.inline,
@@ -134,9 +152,12 @@ export class ClusterObjectService implements ObjectService {
       throw s3Error('InvalidRequest', 'This copy request is illegal because it is trying to copy an object to itself without changing the object\'s metadata, storage class, website redirect location or encryption attributes.');
     }
     if (opts.ifNoneMatch === '*' && this.live(await this.meta.getVersion(b, dst.key))) throw s3Error('PreconditionFailed', undefined, { resource: dst.key });
+    await this.checkQuota(b, dst.key, source.size);
     // Server side: the chunks are immutable and content-addressed, so the copy reuses their ids.
     const v: ObjectVersion = {
       ...source, bucket: dst.bucket, key: dst.key, ...this.stamp(), writer: this.view.selfId,
+      // The destination's R applies from now on; repair raises the shared chunks to it.
+      replicas: Math.max(b.replicas, source.replicas, opts.replicas ?? 0), pin: opts.pin ?? source.pin,
       contentType: replace ? opts.contentType : source.contentType,
       userMeta: replace ? opts.userMeta ?? {} : source.userMeta,
       headers: replace ? opts.headers : source.headers,
@@ -220,6 +241,7 @@ export class ClusterObjectService implements ObjectService {
   async completeUpload(bucket: string, key: string, uploadId: string, parts: CompletedPart[]): Promise<ObjectVersion> {
     const { b, u } = await this.upload(bucket, key, uploadId);
     const a = assembleParts(parts, await this.meta.listParts(b, uploadId));
+    await this.checkQuota(b, key, a.size);
     const v: ObjectVersion = {
       bucket, key, ...this.stamp(), writer: this.view.selfId, deleted: false, size: a.size, etag: a.etag,
       contentType: u.contentType, userMeta: u.userMeta, headers: u.headers, chunks: a.chunks,

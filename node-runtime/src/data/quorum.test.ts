@@ -41,6 +41,16 @@ test('fails fast with 503 when quorum became impossible, and on timeout', async 
   } catch (e) { assert.match(String((e as Error).message), /only 1 of the 2/); }
 });
 
+test('settleMs: after the quorum, slower answers are still collected for a while', async () => {
+  const slow = (ms: number, v: string) => new Promise<string>((r) => setTimeout(() => r(v), ms));
+  const out = await quorum(['a', 'b', 'c'], 1, (t, signal) => (t === 'a' ? slow(1, 'a') : t === 'b' ? slow(30, 'b') : never(t, signal)), { timeoutMs: 5000, settleMs: 200, what: 'r' });
+  assert.equal(out.ok.map((o) => o.value), ['a', 'b'], 'b answered within the settle time; c never did');
+  const started = Date.now();
+  const fast = await quorum(['a', 'b'], 1, (t) => (t === 'a' ? slow(1, 'a') : Promise.reject(new Error('down'))), { timeoutMs: 5000, settleMs: 2000, what: 'r' });
+  assert.is(fast.ok.length, 1);
+  assert.ok(Date.now() - started < 1000, 'no settle wait once every target answered');
+});
+
 test('client abort rejects at once', async () => {
   const ac = new AbortController();
   const p = quorum(['a'], 1, never, { timeoutMs: 5000, what: 'x', signal: ac.signal });

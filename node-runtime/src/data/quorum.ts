@@ -10,6 +10,9 @@ export interface QuorumOptions {
   what: string;                         // e.g. "chunk 3fa1… write", for the error message
   signal?: AbortSignal;                 // the client went away: fail at once
   onLate?: (target: string, error: unknown) => void;
+  /** After the quorum is met, keep collecting answers from the other targets for up to this long
+   *  (reads: a replica that is new to the placement may answer "absent" first). Default 0. */
+  settleMs?: number;
 }
 
 export interface QuorumOutcome<T> {
@@ -46,18 +49,28 @@ export function quorum<T>(targets: string[], need: number, op: (target: string, 
     const onAbort = () => finish(opts.signal?.reason ?? new Error('aborted'));
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     if (opts.signal?.aborted) return onAbort();
-    const timer = setTimeout(() => finish(s3Error('ServiceUnavailable', `${opts.what}: ${out.ok.length} of ${need} replicas answered within ${opts.timeoutMs} ms`)), opts.timeoutMs);
+    let timer = setTimeout(() => finish(s3Error('ServiceUnavailable', `${opts.what}: ${out.ok.length} of ${need} replicas answered within ${opts.timeoutMs} ms`)), opts.timeoutMs);
+    let settling = false;
+    const met = () => {
+      const all = out.ok.length + out.failed.length === targets.length;
+      if (all || !opts.settleMs) return finish();
+      if (settling) return;
+      settling = true;
+      clearTimeout(timer);
+      timer = setTimeout(() => finish(), opts.settleMs);
+    };
     for (const t of targets) {
       let p: Promise<T>;
       try { p = op(t, ac.signal); } catch (e) { p = Promise.reject(e); }
       p.then((value) => {
         if (settled) return;
         out.ok.push({ target: t, value });
-        if (out.ok.length >= need) finish();
+        if (out.ok.length >= need) met();
       }, (error) => {
         if (settled) { opts.onLate?.(t, error); return; }
         out.failed.push({ target: t, error });
-        if (targets.length - out.failed.length < need) {
+        if (out.ok.length >= need) met();
+        else if (targets.length - out.failed.length < need) {
           const reasons = out.failed.map((f) => `${f.target}: ${f.error instanceof Error ? f.error.message : String(f.error)}`).join('; ');
           finish(s3Error('ServiceUnavailable', `${opts.what}: ${out.failed.length} of ${targets.length} replicas failed, ${need} needed (${reasons})`, { cause: out.failed[0]?.error }));
         }

@@ -155,6 +155,13 @@ test('the autoscaling examples query exported metrics and target the StorageClus
   ], known);
 });
 
+test('the operator exports the operator metrics listed here, with the same types', async () => {
+  // Imported at run time: the operator is a separate program; this keeps the shared list honest.
+  const mod = await import(new URL('../../../operator/src/controller/metrics.ts', import.meta.url).href) as { createOperatorMetrics(): { registry: typeof registry } };
+  const exported = new Map((await mod.createOperatorMetrics().registry.getMetricsAsJSON()).map((m) => [m.name, String(m.type)]));
+  for (const m of operatorMetrics) assert.is(exported.get(m.name), m.type, `operator metric ${m.name}`);
+});
+
 test('docs/metrics.md documents exactly the metrics Cairn exports', async () => {
   const md = read('docs/metrics.md');
   const documented = new Set([...md.matchAll(/`(cairn_[a-z0-9_]+)`/g)].map((m) => m[1]));

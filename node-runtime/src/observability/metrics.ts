@@ -7,6 +7,7 @@
 // and RPC methods pass through `boundedLabel`, and no key, object or upload id is ever a label.
 import type { Request, Response } from 'express';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { readFileSync } from 'node:fs';
 import { logger } from '../util/log.ts';
 
 const log = logger('metrics');
@@ -30,6 +31,11 @@ const s3OperationSet: ReadonlySet<string> = new Set(s3Operations);
 export function s3Operation(name: string | undefined): S3Operation {
   return name && s3OperationSet.has(name) ? (name as S3Operation) : 'Unknown';
 }
+
+// Which build answers: a constant 1 with the version as a label (join on it in dashboards).
+const { version } = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+export const buildInfo = new Gauge({ name: 'cairn_build_info', help: 'Always 1; labels carry the Cairn version and the Node.js version.', labelNames: ['version', 'nodejs'] as const, registers: [registry] });
+buildInfo.set({ version, nodejs: process.version }, 1);
 
 const latencyBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 const rpcBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -163,7 +169,7 @@ export function forgetLabelValue(label: string, value: string): void {
  * the dashboard/alert test and docs/metrics.md know them; the operator must export exactly these.
  */
 export const operatorMetrics = [
-  { name: 'cairn_operator_reconcile_total', type: 'counter', labels: ['controller', 'result'], help: 'Reconciles by controller and result (success | error | requeue | requeue_after).' },
+  { name: 'cairn_operator_reconcile_total', type: 'counter', labels: ['controller', 'result'], help: 'Reconciles by controller and result (success | requeue | error | terminal).' },
   { name: 'cairn_operator_reconcile_errors_total', type: 'counter', labels: ['controller'], help: 'Reconciles that returned an error.' },
   { name: 'cairn_operator_reconcile_time_seconds', type: 'histogram', labels: ['controller'], help: 'Reconcile duration.' },
   { name: 'cairn_operator_workqueue_depth', type: 'gauge', labels: ['controller'], help: 'Keys waiting in the controller work queue.' },

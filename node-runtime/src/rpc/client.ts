@@ -8,6 +8,9 @@ import type { Readable } from 'node:stream';
 import { logger } from '../util/log.ts';
 import { s3Error } from '../util/errors.ts';
 import { errorFromWire, type WireError } from './wire.ts';
+import { timeRpc } from '../observability/request-metrics.ts';
+import { injectTraceHeaders } from '../observability/tracing.ts';
+import { boundedLabel, rpcErrors } from '../observability/metrics.ts';
 
 const log = logger('rpc');
 
@@ -26,6 +29,9 @@ export interface CallOptions {
   body?: Buffer | Readable;
   idempotent?: boolean;
   timeoutMs?: number;
+  /** For metrics: the peer's member name (default its host:port) and a short operation name. */
+  peerName?: string;
+  op?: string;
   signal?: AbortSignal;
 }
 
@@ -67,19 +73,22 @@ export class RpcClient {
     for (let i = 0; i < attempts; i++) {
       if (i > 0) await backoff(i, o.signal);
       try {
-        const res = await this.#pool(peer).request({
+        const labels = { peer: o.peerName ?? new URL(peer).host, op: o.op ?? `${o.method} ${o.path.split('/').slice(0, 4).join('/')}` };
+        const res = await timeRpc(labels.peer, labels.op, () => this.#pool(peer).request({
           path: o.path,
           method: o.method,
-          headers: {
+          // The trace context travels with the call, so the peer's work nests under the caller's span.
+          headers: injectTraceHeaders({
             authorization: `Bearer ${this.#opts.secret}`,
             ...(o.json !== undefined ? { 'content-type': 'application/json' } : {}),
             ...o.headers,
-          },
+          }),
           body: o.json !== undefined ? JSON.stringify(o.json) : o.body,
           headersTimeout: timeout,
           bodyTimeout: timeout,
           signal: o.signal,
-        });
+        }));
+        if (res.statusCode >= 500) rpcErrors.inc({ peer: boundedLabel('peer', labels.peer), method: boundedLabel('method', labels.op) });
         if (res.statusCode < 300) return { status: res.statusCode, headers: res.headers, body: res.body };
         const text = await res.body.text();
         let wire: WireError | undefined;

@@ -16,34 +16,36 @@ export class RemoteChunkReplica implements ChunkReplica {
   readonly memberId: string;
   readonly #rpc: RpcClient;
   readonly #peer: string;
-  constructor(memberId: string, peer: string, rpc: RpcClient) {
+  readonly #name: string | undefined;
+  constructor(memberId: string, peer: string, rpc: RpcClient, peerName?: string) {
     this.memberId = memberId;
     this.#peer = peer;
     this.#rpc = rpc;
+    this.#name = peerName;
   }
 
   async putChunk(id: string, body: Buffer | Readable, size: number, signal?: AbortSignal): Promise<void> {
     const res = await this.#rpc.raw(this.#peer, {
       method: 'PUT', path: `/rpc/v1/chunks/${encodeURIComponent(id)}`, body,
       headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) },
-      idempotent: true, signal,   // content-addressed: a retried put stores the same bytes (retried only for Buffers)
+      idempotent: true, signal, peerName: this.#name, op: 'chunk.put',   // content-addressed: a retried put stores the same bytes (retried only for Buffers)
     });
     await res.body.dump();
   }
 
   async getChunk(id: string, range?: { start: number; end: number }, signal?: AbortSignal): Promise<Readable> {
     const q = range ? `?start=${range.start}&end=${range.end}` : '';
-    const res = await this.#rpc.raw(this.#peer, { method: 'GET', path: `/rpc/v1/chunks/${encodeURIComponent(id)}${q}`, idempotent: true, signal });
+    const res = await this.#rpc.raw(this.#peer, { method: 'GET', path: `/rpc/v1/chunks/${encodeURIComponent(id)}${q}`, idempotent: true, signal, peerName: this.#name, op: 'chunk.get' });
     return res.body;
   }
 
   async hasChunks(ids: string[]): Promise<boolean[]> {
-    const r = await this.#rpc.json<{ has: boolean[] }>(this.#peer, { method: 'POST', path: '/rpc/v1/chunks/has', json: { ids }, idempotent: true });
+    const r = await this.#rpc.json<{ has: boolean[] }>(this.#peer, { method: 'POST', path: '/rpc/v1/chunks/has', json: { ids }, idempotent: true, peerName: this.#name, op: 'chunk.has' });
     return r.has;
   }
 
   async deleteChunk(id: string): Promise<void> {
-    await this.#rpc.json(this.#peer, { method: 'DELETE', path: `/rpc/v1/chunks/${encodeURIComponent(id)}`, idempotent: true });
+    await this.#rpc.json(this.#peer, { method: 'DELETE', path: `/rpc/v1/chunks/${encodeURIComponent(id)}`, idempotent: true, peerName: this.#name, op: 'chunk.delete' });
   }
 }
 
@@ -51,15 +53,17 @@ export class RemoteMetaReplica implements MetaReplica {
   readonly memberId: string;
   readonly #rpc: RpcClient;
   readonly #peer: string;
-  constructor(memberId: string, peer: string, rpc: RpcClient) {
+  readonly #name: string | undefined;
+  constructor(memberId: string, peer: string, rpc: RpcClient, peerName?: string) {
     this.memberId = memberId;
     this.#peer = peer;
     this.#rpc = rpc;
+    this.#name = peerName;
   }
 
   async #call<T>(method: MetaMethod, ...args: unknown[]): Promise<T> {
     const r = await this.#rpc.json<{ result?: T }>(this.#peer, {
-      method: 'POST', path: `/rpc/v1/meta/${method}`, json: { args }, idempotent: idempotentMeta.has(method),
+      method: 'POST', path: `/rpc/v1/meta/${method}`, json: { args }, idempotent: idempotentMeta.has(method), peerName: this.#name, op: `meta.${method}`,
     });
     return r.result as T;
   }

@@ -10,6 +10,7 @@ import type { ClusterMaps } from '../cluster/maps.ts';
 import type { ChunkReplica, MetaReplica } from '../data/replicas.ts';
 import { s3Error } from '../util/errors.ts';
 import { requireClusterSecret } from './auth.ts';
+import { requestSpans } from '../observability/http-spans.ts';
 import { replicaRoutes, sendError } from './replicas-routes.ts';
 
 export interface RpcRouterDeps {
@@ -23,6 +24,7 @@ export interface RpcRouterDeps {
 export function rpcRouter(d: RpcRouterDeps): Router {
   const r = express.Router();
   r.use(requireClusterSecret(d.secret));
+  r.use(requestSpans({ continueTrace: true, prefix: 'rpc' }));
   const json = express.json({ limit: '64mb' });
 
   r.post('/heartbeat', json, (req: Request, res: Response) => {

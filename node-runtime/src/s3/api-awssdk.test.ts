@@ -147,6 +147,11 @@ test('copy: COPY keeps metadata, REPLACE replaces it, awkward source keys, missi
   assert.is(await got.Body!.transformToString(), 'copy me');
   assert.equal((await failure(s3.send(new CopyObjectCommand({ Bucket: B, Key: 'copied/three', CopySource: `${B}/missing` })))).code, 'NoSuchKey');
   assert.equal((await failure(s3.send(new CopyObjectCommand({ Bucket: B, Key: 'copied/one', CopySource: `${B}/copied/one` })))).code, 'InvalidRequest');
+  // Copying onto itself with REPLACE is how clients change metadata in place.
+  await s3.send(new CopyObjectCommand({ Bucket: B, Key: 'copied/one', CopySource: `${B}/copied/one`, MetadataDirective: 'REPLACE', Metadata: { edited: 'yes' } }));
+  const h3 = await s3.send(new HeadObjectCommand({ Bucket: B, Key: 'copied/one' }));
+  assert.equal(h3.Metadata, { edited: 'yes' });
+  assert.is(await (await s3.send(new GetObjectCommand({ Bucket: B, Key: 'copied/one' }))).Body!.transformToString(), 'copy me');
   assert.equal((await failure(s3.send(new CopyObjectCommand({ Bucket: B, Key: 'copied/four', CopySource: source, CopySourceIfMatch: '"nope"' })))).code, 'PreconditionFailed');
 });
 

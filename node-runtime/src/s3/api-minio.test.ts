@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import * as Minio from 'minio';
 import { startCairnProcess, type CairnProcess } from '../../../hack/testing/cairn.ts';
+import { rawRequest } from './test-client.ts';
 
 let proc: CairnProcess;
 let mc: Minio.Client;
@@ -153,6 +154,12 @@ test('path-like keys are stored, read and listed verbatim, and never escape the 
   }
   const listed = (await collect<Minio.BucketItem>(mc.listObjectsV2(B, '', true))).map((i) => i.name);
   for (const key of awkward) assert.ok(listed.includes(key), `listed ${key}`);
+  // What minio decoded above: with encoding-type=url keys travel percent-encoded ('/' kept).
+  const raw = await rawRequest(proc.endpoint, { method: 'GET', bucket: B, query: { 'list-type': '2', 'encoding-type': 'url', prefix: '%2e' } }, { accessKey: proc.accessKey, secretKey: proc.secretKey });
+  assert.is(raw.status, 200);
+  assert.match(raw.body, '<Key>%252e%252e/y</Key>');
+  assert.match(raw.body, '<Prefix>%252e</Prefix>');
+  assert.match(raw.body, '<EncodingType>url</EncodingType>');
   assert.is(await errorCode(mc.statObject(B, 'x')), 'NotFound');
   assert.is(await errorCode(mc.statObject(B, 'a/b')), 'NotFound');
   assert.is(await errorCode(mc.statObject(B, '../y')), 'NotFound');

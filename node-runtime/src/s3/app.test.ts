@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import type { Readable } from 'node:stream';
 import type { ObjectService, PutOptions } from '../data/types.ts';
 import { freePort, loopbackAddress, waitFor } from '../../../hack/testing/net.ts';
+import { registry } from '../observability/metrics.ts';
 import { createS3App } from './app.ts';
 import { errorCode, rawRequest, signHeaders } from './test-client.ts';
 
@@ -53,6 +54,8 @@ test('an unexpected exception is InternalError 500 with the request id, no inter
   assert.is(errorCode(r.body), 'InternalError');
   assert.not.match(r.body, 'disk on fire');
   assert.match(r.body, `<RequestId>${r.headers['x-amz-request-id']}</RequestId>`);
+  // The request is counted under its operation name.
+  await waitFor(async () => (await registry.metrics()).includes('cairn_s3_requests_total{operation="ListBuckets",code="500"} 1'), { timeoutMs: 2000, what: 'metric' });
 });
 
 test('a client disconnect mid-upload aborts the ObjectService call', async () => {

@@ -3,13 +3,14 @@
 // operation, run it; errors become S3 XML. No body parsers: object bodies stream to the engine.
 import { randomBytes } from 'node:crypto';
 import express, { type Express, type Request, type Response } from 'express';
+import { s3RequestMetrics, setS3Operation } from '../observability/request-metrics.ts';
+import { s3Error } from '../util/errors.ts';
 import { logger } from '../util/log.ts';
 import { authenticate, mayAccess } from './auth.ts';
-import { selectOperation } from './operations.ts';
+import { selectOperation, type Operation } from './operations.ts';
 import { sendError, toS3Error } from './respond.ts';
 import { parseRoute, type Route } from './route.ts';
 import type { S3Context, S3Deps } from './types.ts';
-import { s3Error } from '../util/errors.ts';
 
 export type { S3Credentials, S3Deps } from './types.ts';
 
@@ -28,10 +29,18 @@ async function serve(deps: S3Deps, req: Request, res: Response): Promise<void> {
   let operation = 'Unknown';
   try {
     route = parseRoute(req.originalUrl);
+    // Name the operation first (metrics label even denied requests), but authentication errors
+    // take precedence over a bad or unsupported operation, as in S3.
+    let op: Operation | undefined;
+    let opError: unknown;
+    try {
+      op = selectOperation(req.method, route, req.headers);
+      operation = op.name;
+      setS3Operation(res, op.name);
+    } catch (e) { opError = e; }
     const caller = authenticate(req, route, (id) => deps.credentials(id));
     if (!mayAccess(caller, route.bucket, req.method, (b) => deps.isPublicRead(b))) throw s3Error('AccessDenied');
-    const op = selectOperation(req.method, route, req.headers);
-    operation = op.name;
+    if (!op) throw opError;
     const ctx: S3Context = { requestId, route, caller, signal: aborter.signal, deps };
     await op.handler(req, res, ctx);
   } catch (e) {
@@ -41,7 +50,12 @@ async function serve(deps: S3Deps, req: Request, res: Response): Promise<void> {
     if (aborter.signal.aborted) return;              // nobody is listening any more
     if (res.headersSent) { res.destroy(); return; }  // mid-body failure: cut the stream
     const resource = route ? route.rawPath : req.originalUrl;
-    sendError(res, err, { requestId, resource, head: req.method === 'HEAD' });
+    try {
+      sendError(res, err, { requestId, resource, head: req.method === 'HEAD' });
+    } catch (e2) {
+      log.error({ ...where, err: String(e2) }, 'could not send the error response');
+      res.destroy();
+    }
   }
 }
 
@@ -50,6 +64,7 @@ export function createS3App(deps: S3Deps): Express {
   app.disable('x-powered-by');
   app.disable('etag');
   app.set('query parser', false);
+  app.use(s3RequestMetrics());   // counts, latency, bytes per operation (named by setS3Operation)
   app.use((req, res) => { void serve(deps, req, res); });
   return app;
 }

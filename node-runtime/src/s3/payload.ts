@@ -3,8 +3,8 @@
 // before its end, so the engine never commits an object from a body that did not check out.
 import { createHash, type Hash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { pipeline, type Readable, Transform, type TransformCallback } from 'node:stream';
-import { S3Error, s3Error } from '../util/errors.ts';
+import { PassThrough, type Readable, Transform, type TransformCallback } from 'node:stream';
+import { isS3Error, S3Error, s3Error } from '../util/errors.ts';
 import type { Caller } from './auth.ts';
 import { AwsChunkedDecoder } from './chunked.ts';
 import { createChecksum, type Checksum } from './checksum.ts';
@@ -52,10 +52,24 @@ function headerChecksum(req: IncomingMessage): { header: string; value: string }
   return undefined;
 }
 
-// A failed pipeline (client gone, bad signature) surfaces on the returned stream; a client that
-// vanished mid-body is an IncompleteBody from the S3 point of view.
+/**
+ * Pipe the request body into `stage`. A client that vanishes errors `stage` (its consumer fails
+ * the write); one that half-closes before sending all it declared gets IncompleteBody on the
+ * still-open half of the connection instead of waiting for a server timeout.
+ */
 function chain(req: IncomingMessage, stage: Transform): Readable {
-  pipeline(req, stage, () => { /* errors are forwarded to `stage`, whose consumer reports them */ });
+  req.on('error', (e) => stage.destroy(e));
+  req.pipe(stage);
+  const socket = req.socket;
+  const onClientEnd = () => {
+    if (req.complete) return;
+    req.unpipe(stage);
+    stage.destroy(s3Error('IncompleteBody'));
+  };
+  socket.once('end', onClientEnd);
+  const detach = () => socket.off('end', onClientEnd);
+  req.once('end', detach);
+  stage.once('close', detach);
   return stage;
 }
 
@@ -83,19 +97,25 @@ export function requestPayload(req: IncomingMessage, caller: Caller, maxSize = M
   if (size > maxSize) throw s3Error('EntityTooLarge');
   const signedHash = mode === UNSIGNED_PAYLOAD ? undefined : mode;
   const checksum = headerChecksum(req);
-  if (!signedHash && !checksum) return { body: req, size };
-  return { body: chain(req, new VerifyingStream(signedHash, checksum)), size };
+  const stage = signedHash || checksum ? new VerifyingStream(signedHash, checksum) : new PassThrough();
+  return { body: chain(req, stage), size };
 }
 
 /** Read a small request body (XML documents) fully, bounded; verifies a signed payload hash. */
 export async function readSmallBody(req: IncomingMessage, caller: Caller, limit = 2 * 1024 * 1024): Promise<string> {
+  const tooBig = () => new S3Error('MaxMessageLengthExceeded', 400, 'Your request was too big.');
+  if (Number(req.headers['content-length'] ?? 0) > limit) throw tooBig();
   const parts: Buffer[] = [];
   let total = 0;
   const body = caller.payloadHash.startsWith('STREAMING-') ? requestPayload(req, caller, limit).body : req;
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    total += chunk.length;
-    if (total > limit) throw new S3Error('MaxMessageLengthExceeded', 400, 'Your request was too big.');
-    parts.push(chunk);
+  try {
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      total += chunk.length;
+      if (total > limit) throw tooBig();
+      parts.push(chunk);
+    }
+  } catch (e) {
+    throw isS3Error(e) ? e : s3Error('IncompleteBody', undefined, { cause: e });
   }
   const buf = Buffer.concat(parts);
   const hash = caller.payloadHash;

@@ -3,20 +3,21 @@ import { join } from 'node:path';
 import { evaluate } from '@marcbachmann/cel-js';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { parse } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
+import { Ajv } from 'ajv';
 import { bucketSpecSchema } from './bucket.ts';
-import { renderCrds } from './crds.ts';
+import { CRD_DIRS, renderCrds } from './crds.ts';
 import { applyDefaults, type JsonSchema } from './schema.ts';
 import { storageClusterSpecSchema, type StorageClusterSpec } from './storagecluster.ts';
 
 const repo = new URL('../../..', import.meta.url).pathname;
 
 test('committed crds/*.yaml match the TypeScript source (run `npx node hack/gen-crds.ts`)', () => {
-  for (const [file, text] of Object.entries(renderCrds())) {
-    const committed = readFileSync(join(repo, 'crds', file), 'utf8');
+  for (const [file, text] of Object.entries(renderCrds())) for (const dir of CRD_DIRS) {
+    const committed = readFileSync(join(repo, dir, file), 'utf8');
     const a = committed.split('\n'), b = text.split('\n');
     const line = a.findIndex((l, i) => l !== b[i]);
-    assert.ok(committed === text, `crds/${file} is stale at line ${line + 1} (${JSON.stringify(a[line])} ≠ ${JSON.stringify(b[line])}): run npx node hack/gen-crds.ts`);
+    assert.ok(committed === text, `${dir}/${file} is stale at line ${line + 1} (${JSON.stringify(a[line])} ≠ ${JSON.stringify(b[line])}): run npx node hack/gen-crds.ts`);
   }
 });
 
@@ -84,6 +85,29 @@ test('CEL: storageClassName and clusterRef are immutable', () => {
   const bucket = (cluster: string) => applyDefaults(bucketSpecSchema, { clusterRef: { name: cluster } });
   assert.equal(failing(bucketSpecSchema.json, bucket('one'), bucket('one')), []);
   assert.equal(failing(bucketSpecSchema.json, bucket('two'), bucket('one')), ['spec.clusterRef is immutable: a bucket cannot move between clusters']);
+});
+
+test('examples/*.yaml validate against the generated CRD schemas and CEL rules', () => {
+  const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false, logger: false });
+  const schemas: Record<string, JsonSchema> = {};
+  for (const text of Object.values(renderCrds())) {
+    const crd = parse(text);
+    schemas[crd.spec.names.kind] = crd.spec.versions[0].schema.openAPIV3Schema;
+  }
+  let checked = 0;
+  for (const file of ['storagecluster.yaml', 'bucket.yaml']) {
+    for (const doc of parseAllDocuments(readFileSync(join(repo, 'examples', file), 'utf8'))) {
+      const obj = doc.toJS();
+      if (obj?.apiVersion !== 'storage.cairn.dev/v1alpha1') continue;
+      const schema = schemas[obj.kind]!;
+      assert.ok(ajv.validate(schema, obj), `${file}: ${ajv.errorsText()}`);
+      assert.equal(failing(schema.properties!.spec!, applyDefaults(schema.properties!.spec!, obj.spec)), [], `${file}: CEL`);
+      checked++;
+    }
+  }
+  assert.is(checked, 2);
+  assert.not.ok(ajv.validate(schemas.Bucket!, { spec: { clusterRef: {}, access: 'world' } }), 'the schema rejects a bad Bucket');
+  assert.match(ajv.errorsText(), 'must have required property \'name\'');
 });
 
 test.run();

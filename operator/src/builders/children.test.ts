@@ -78,6 +78,10 @@ test('headless Services publish not-ready addresses; the file API selects every 
   assert.is(Buffer.from(admin.data.S3_ENDPOINT, 'base64').toString(), 'http://demo.storage.svc.cluster.local:9000');
 });
 
+test('an out-of-range chunk size is a clear error', () => {
+  assert.throws(() => desiredClusterChildren(fixtureInputs(fixtureCluster({ chunkSize: '1Gi' }))), /spec.chunkSize 1Gi is outside 4Ki..64Mi/);
+});
+
 test('a settings change changes the pod template hash (rolls pods)', () => {
   const hash = (spec: Record<string, unknown>) => find(desiredClusterChildren(fixtureInputs(fixtureCluster(spec))), 'StatefulSet', 'demo-nodes')
     .spec.template.metadata.annotations['storage.cairn.dev/config-hash'];

@@ -51,6 +51,14 @@ test('a crashed node: Degraded + Rebalancing until under-replicated is 0', () =>
   assert.equal([r.phase, cond(r, 'Ready').reason, cond(r, 'Degraded').reason], ['Degraded', 'UnderReplicated', 'UnderReplicated']);
 });
 
+test('a serving cluster that loses a node pod is Degraded at once; a new one is only Creating', () => {
+  const serving = { ...cluster, status: computeClusterStatus(cluster, observed(), now) };
+  const s = computeClusterStatus(serving, observed({ nodes: sts(3, 2) }), now);
+  assert.equal([s.phase, cond(s, 'Degraded').reason, cond(s, 'Ready').reason], ['Degraded', 'NodesUnavailable', 'NodesNotReady']);
+  const fresh = computeClusterStatus(cluster, observed({ nodes: sts(3, 2) }), now);
+  assert.equal([fresh.phase, cond(fresh, 'Degraded').status], ['Pending', 'False']);
+});
+
 test('admin API unreachable: not Ready, Rebalancing Unknown, last capacity kept', () => {
   const prev = computeClusterStatus(cluster, observed(), now);
   const c2 = { ...cluster, status: prev };

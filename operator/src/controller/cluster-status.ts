@@ -51,6 +51,7 @@ export function computeClusterStatus(c: StorageCluster, o: ObservedCluster, now:
   const rootsReady = (o.roots?.readyReplicas ?? 0) >= c.spec.roots.replicas;
   const nodesReady = (o.nodes?.readyReplicas ?? 0) >= o.desiredNodes && o.plan.statefulSetReplicas === o.desiredNodes;
   const scaling = o.plan.phase !== 'Stable';
+  const wasServing = c.status?.phase === 'Ready' || c.status?.phase === 'Degraded';
 
   // Ready: every pod ready, the roots answer, no member down, full redundancy, writes possible.
   let ready: ConditionInput;
@@ -73,6 +74,8 @@ export function computeClusterStatus(c: StorageCluster, o: ObservedCluster, now:
     : admin && !admin.writeQuorumAvailable ? { reason: 'WriteQuorumLost', message: 'some bucket cannot reach its write quorum' }
     : admin && under > 0 ? { reason: 'UnderReplicated', message: `${under} chunks below their replication factor` }
     : o.roots && o.roots.readyReplicas < c.spec.roots.replicas && o.roots.readyReplicas > 0 ? { reason: 'RootsUnavailable', message: `${o.roots.readyReplicas}/${c.spec.roots.replicas} roots ready` }
+    // A serving cluster that lost a pod (crash, eviction) is degraded even before the member times out.
+    : wasServing && o.nodes && o.nodes.readyReplicas < Math.min(o.nodes.specReplicas, o.desiredNodes) ? { reason: 'NodesUnavailable', message: `${o.nodes.readyReplicas}/${o.desiredNodes} nodes ready` }
     : undefined;
   const degraded: ConditionInput = degradedWhy ? { type: 'Degraded', status: 'True', ...degradedWhy } : { type: 'Degraded', status: 'False', reason: 'AsExpected', message: 'no member down, full redundancy' };
 

@@ -56,9 +56,13 @@ export class Watcher {
         if (this.resourceVersion === undefined) await this.relist();
         const started = Date.now();
         const heard = this.lastHeardAt;
-        await this.watchOnce();
+        const end = await this.watchOnce();
+        if (end === 'stale') {
+          this.opts.log.info({ resource: this.opts.resource.plural, silentMs: this.opts.staleAfterMs ?? 330_000 }, 'watch silent too long; treating it as dead and reconnecting');
+          continue;
+        }
         // A watch the server closes at once, without a word, is a failure (no hot reconnect loop).
-        if (Date.now() - started < 1000 && this.lastHeardAt <= heard + 1000) throw new Error('watch closed immediately');
+        if (Date.now() - started < 1000 && this.lastHeardAt <= heard) throw new Error('watch closed immediately');
         failures = 0;
       } catch (e) {
         if (this.abort.signal.aborted) break;
@@ -91,8 +95,8 @@ export class Watcher {
     this.lastHeardAt = Date.now();
   }
 
-  private watchOnce(): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
+  private watchOnce(): Promise<'closed' | 'stale'> {
+    return new Promise((resolve, reject) => {
       const w = new Watch(this.opts.kc);
       // client-node aborts a watch after this much silence: that is our "treat as dead" period.
       Reflect.set(w, 'requestTimeoutMs', this.opts.staleAfterMs ?? 330_000);
@@ -115,9 +119,10 @@ export class Watcher {
       const done = (err: any) => {
         this.current = undefined;
         if (gone || err?.statusCode === 410) return reject(new KubeApiError(410, 'Expired', 'watch resourceVersion expired'));
+        if (err?.name === 'TimeoutError') return resolve('stale');
         if (err && !this.abort.signal.aborted) return reject(err);
         this.lastHeardAt = Date.now();
-        resolve();
+        resolve('closed');
       };
       w.watch(collectionPath(this.opts.resource, this.opts.namespace), {
         resourceVersion: this.resourceVersion || undefined,

@@ -1,0 +1,31 @@
+# The one Cairn image: `cairn server` (roots and nodes) and `cairn operator` (the Kubernetes
+# operator). Node 24 runs the TypeScript sources as they are (type stripping), so there is no
+# compile step: the build stage only installs production dependencies (lmdb's native prebuilds
+# included), and the runtime stage copies them with the sources and runs as a non-root user.
+
+# ---- dependencies ---------------------------------------------------------------------------
+FROM node:24-bookworm-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+# The `node` devDependency (the toolchain for development) is not needed: the base image is Node 24.
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+
+# ---- runtime --------------------------------------------------------------------------------
+FROM node:24-bookworm-slim
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=deps /app/node_modules ./node_modules
+COPY package.json ./
+COPY node-runtime/bin ./node-runtime/bin
+COPY node-runtime/src ./node-runtime/src
+COPY operator/src ./operator/src
+COPY crds ./crds
+RUN chmod 0755 node-runtime/bin/cairn.js \
+ && ln -s /app/node-runtime/bin/cairn.js /usr/local/bin/cairn \
+ && mkdir -p /data && chown 1000:1000 /data
+# uid/gid 1000 is the image's unprivileged `node` user; the pod specs set the same ids (runAsNonRoot).
+USER 1000:1000
+VOLUME ["/data"]
+EXPOSE 9000 9100 8080
+ENTRYPOINT ["cairn"]
+CMD ["--help"]

@@ -1,0 +1,88 @@
+// The built-in kinds' validation that an operator can trip over: workload selectors that do not
+// match their pod template, containers without name or image, and the immutable parts of
+// StatefulSet, Deployment selectors, PVC and Pod specs. Messages follow Kubernetes' wording.
+import type { FieldError } from './errors.ts';
+import type { ResourceType } from './registry.ts';
+import { labelSelectorString, parseLabelSelector } from './selectors.ts';
+import type { KObject } from './store.ts';
+
+type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+const goMap = (m: Record<string, string> | undefined) => `map[string]string{${Object.entries(m ?? {}).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(', ')}}`;
+
+function podSpecErrors(spec: Any | undefined, path: string): FieldError[] {
+  const errs: FieldError[] = [];
+  const containers: Any[] = spec?.containers ?? [];
+  if (!containers.length) errs.push({ field: `${path}.containers`, type: 'FieldValueRequired', detail: '' });
+  const names = new Set<string>();
+  containers.forEach((c, i) => {
+    const p = `${path}.containers[${i}]`;
+    if (!c.name) errs.push({ field: `${p}.name`, type: 'FieldValueRequired', detail: '' });
+    else if (names.has(c.name)) errs.push({ field: `${p}.name`, type: 'FieldValueDuplicate', badValue: c.name, detail: '' });
+    names.add(c.name);
+    if (!c.image) errs.push({ field: `${p}.image`, type: 'FieldValueRequired', detail: '' });
+    (c.ports ?? []).forEach((port: Any, j: number) => {
+      if (!(Number.isInteger(port.containerPort) && port.containerPort > 0 && port.containerPort < 65536)) {
+        errs.push({ field: `${p}.ports[${j}].containerPort`, type: 'FieldValueInvalid', badValue: port.containerPort ?? 0, detail: 'must be between 1 and 65535, inclusive' });
+      }
+    });
+  });
+  return errs;
+}
+
+function workloadErrors(o: Any): FieldError[] {
+  const errs: FieldError[] = [];
+  const sel = o.spec?.selector;
+  if (!sel) errs.push({ field: 'spec.selector', type: 'FieldValueRequired', detail: '' });
+  else {
+    const labels = o.spec?.template?.metadata?.labels ?? {};
+    if (!labelSelectorString(sel) || !parseLabelSelector(labelSelectorString(sel))({ metadata: { labels } })) {
+      errs.push({ field: 'spec.template.metadata.labels', type: 'FieldValueInvalid', badValue: goMap(labels), detail: '`selector` does not match template `labels`', hasBadValue: true });
+    }
+  }
+  if (o.spec?.replicas !== undefined && (!Number.isInteger(o.spec.replicas) || o.spec.replicas < 0)) {
+    errs.push({ field: 'spec.replicas', type: 'FieldValueInvalid', badValue: o.spec.replicas, detail: 'must be greater than or equal to 0' });
+  }
+  errs.push(...podSpecErrors(o.spec?.template?.spec, 'spec.template.spec'));
+  return errs;
+}
+
+const stsMutable = ['replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy', 'minReadySeconds'];
+
+/** Field errors of a built-in object (create when `old` is undefined, else update). */
+export function validateBuiltin(t: ResourceType, obj: KObject, old: KObject | undefined): FieldError[] {
+  const o = obj as Any;
+  const prev = old as Any | undefined;
+  const key = `${t.group}/${t.resource}`;
+  const errs: FieldError[] = [];
+  if (['apps/statefulsets', 'apps/deployments', 'apps/replicasets', 'apps/daemonsets'].includes(key)) {
+    errs.push(...workloadErrors(o));
+    if (prev && !same(o.spec?.selector, prev.spec?.selector)) errs.push({ field: 'spec.selector', type: 'FieldValueInvalid', badValue: o.spec?.selector, detail: 'field is immutable', hasBadValue: true });
+  }
+  if (key === 'apps/statefulsets' && prev) {
+    const strip = (s: Any | undefined) => Object.fromEntries(Object.entries(s ?? {}).filter(([k]) => !stsMutable.includes(k) && k !== 'selector'));
+    if (!same(strip(o.spec), strip(prev.spec))) {
+      errs.push({ field: 'spec', type: 'FieldValueForbidden', detail: "updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden" });
+    }
+  }
+  if (key === '/pods') {
+    errs.push(...podSpecErrors(o.spec, 'spec'));
+    if (prev) {
+      // Pods may change container images, activeDeadlineSeconds and tolerations; nodeName goes through binding.
+      const strip = (s: Any | undefined) => ({ ...s, containers: (s?.containers ?? []).map((c: Any) => ({ ...c, image: undefined })), initContainers: (s?.initContainers ?? []).map((c: Any) => ({ ...c, image: undefined })), activeDeadlineSeconds: undefined, tolerations: undefined, terminationGracePeriodSeconds: undefined });
+      if (!same(strip(o.spec), strip(prev.spec))) errs.push({ field: 'spec', type: 'FieldValueForbidden', detail: 'pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)' });
+    }
+  }
+  if (key === '/persistentvolumeclaims' && prev) {
+    const strip = (s: Any | undefined) => ({ ...s, resources: { ...s?.resources, requests: undefined }, volumeName: undefined, volumeAttributesClassName: undefined });
+    if (!same(strip(o.spec), strip(prev.spec))) {
+      errs.push({ field: 'spec', type: 'FieldValueForbidden', detail: 'spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims' });
+    }
+  }
+  if (key === '/services') {
+    const ports: Any[] = o.spec?.ports ?? [];
+    if (!ports.length && o.spec?.clusterIP !== 'None' && o.spec?.type !== 'ExternalName') errs.push({ field: 'spec.ports', type: 'FieldValueRequired', detail: '' });
+    if (prev && prev.spec?.clusterIP && o.spec?.clusterIP !== prev.spec.clusterIP) errs.push({ field: 'spec.clusterIPs[0]', type: 'FieldValueInvalid', badValue: o.spec?.clusterIP ?? '', detail: 'may not change once set' });
+  }
+  return errs;
+}

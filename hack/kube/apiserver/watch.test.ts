@@ -1,0 +1,101 @@
+// Conformance: watch from a resourceVersion, selector transitions, bookmarks, 410 Gone for versions
+// older than the window, informers across an API server restart (persistence + relist).
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { makeInformer, PatchStrategy, setHeaderOptions, Watch, type V1ConfigMap } from '@kubernetes/client-node';
+import { waitFor } from '../../testing/net.ts';
+import { external, kubeTestEnv, type KubeTestEnv } from './testenv.ts';
+
+let env: KubeTestEnv;
+test.before(async () => { env = await kubeTestEnv('watch'); });
+test.after(async () => { await env?.close(); });
+
+interface Seen { type: string; name?: string; rv?: string; obj: Record<string, any> } // eslint-disable-line @typescript-eslint/no-explicit-any
+
+async function collect(path: string, query: Record<string, string | number | boolean | undefined>): Promise<{ events: Seen[]; done: Promise<unknown>; stop: () => void }> {
+  const events: Seen[] = [];
+  let finish!: (e: unknown) => void;
+  const done = new Promise((r) => (finish = r));
+  const ctl = await new Watch(env.kc).watch(path, query, (type, obj) => events.push({ type, name: obj?.metadata?.name, rv: obj?.metadata?.resourceVersion, obj }), (err) => finish(err ?? 'done'));
+  return { events, done, stop: () => ctl.abort() };
+}
+
+const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+const path = () => `/api/v1/namespaces/${env.ns}/configmaps`;
+
+test('watch from a list resourceVersion sees ADDED, MODIFIED, DELETED in order', async () => {
+  const list = await env.core.listNamespacedConfigMap({ namespace: env.ns });
+  const w = await collect(path(), { resourceVersion: list.metadata!.resourceVersion });
+  try {
+    await env.core.createNamespacedConfigMap({ namespace: env.ns, body: { metadata: { name: 'w1' } } });
+    await env.core.patchNamespacedConfigMap({ namespace: env.ns, name: 'w1', body: { data: { k: 'v' } } }, merge);
+    await env.core.deleteNamespacedConfigMap({ namespace: env.ns, name: 'w1' });
+    await waitFor(() => w.events.some((e) => e.type === 'DELETED'), { what: 'DELETED event' });
+    assert.equal(w.events.filter((e) => e.name === 'w1').map((e) => e.type), ['ADDED', 'MODIFIED', 'DELETED']);
+    const rvs = w.events.map((e) => BigInt(e.rv!));
+    assert.ok(rvs.every((v, i) => i === 0 || v > rvs[i - 1]), 'resourceVersions increase');
+  } finally { w.stop(); }
+});
+
+test('watch replays changes made after the given resourceVersion; label selector transitions', async () => {
+  const start = (await env.core.listNamespacedConfigMap({ namespace: env.ns })).metadata!.resourceVersion;
+  await env.core.createNamespacedConfigMap({ namespace: env.ns, body: { metadata: { name: 'sel', labels: { watch: 'no' } } } });
+  await env.core.patchNamespacedConfigMap({ namespace: env.ns, name: 'sel', body: { metadata: { labels: { watch: 'yes' } } } }, merge);
+  await env.core.patchNamespacedConfigMap({ namespace: env.ns, name: 'sel', body: { data: { a: 'b' } } }, merge);
+  await env.core.patchNamespacedConfigMap({ namespace: env.ns, name: 'sel', body: { metadata: { labels: { watch: 'no' } } } }, merge);
+  const w = await collect(path(), { resourceVersion: start, labelSelector: 'watch=yes' });
+  try {
+    await waitFor(() => w.events.length >= 3, { what: 'three events' });
+    assert.equal(w.events.map((e) => e.type), ['ADDED', 'MODIFIED', 'DELETED'], 'entering the selector is ADDED, leaving it is DELETED');
+  } finally { w.stop(); }
+});
+
+test('watch without a resourceVersion starts with the current state; bookmarks carry a resourceVersion', async () => {
+  await env.core.createNamespacedConfigMap({ namespace: env.ns, body: { metadata: { name: 'exists' } } });
+  const w = await collect(path(), { allowWatchBookmarks: true, timeoutSeconds: external ? 70 : 3 });
+  try {
+    await waitFor(() => w.events.some((e) => e.name === 'exists' && e.type === 'ADDED'), { what: 'initial ADDED' });
+    if (!external) {
+      await waitFor(() => w.events.some((e) => e.type === 'BOOKMARK'), { what: 'bookmark' });
+      const b = w.events.find((e) => e.type === 'BOOKMARK')!;
+      assert.match(b.rv!, /^\d+$/);
+      assert.is(b.obj.kind, 'ConfigMap');
+    }
+  } finally { w.stop(); }
+});
+
+test('a resourceVersion older than the watch window gets 410 Gone (ERROR event, reason Expired)', async () => {
+  let old = '1';
+  if (!external) {
+    old = (await env.core.listNamespacedConfigMap({ namespace: env.ns })).metadata!.resourceVersion!;
+    await env.core.createNamespacedConfigMap({ namespace: env.ns, body: { metadata: { name: 'churn' } } });
+    for (let i = 0; i < 210; i++) await env.core.patchNamespacedConfigMap({ namespace: env.ns, name: 'churn', body: { data: { i: String(i) } } }, merge);
+  }
+  const w = await collect(path(), { resourceVersion: old });
+  await Promise.race([w.done, waitFor(() => w.events.some((e) => e.type === 'ERROR'), { what: 'ERROR event' })]);
+  w.stop();
+  const err = w.events.find((e) => e.type === 'ERROR');
+  assert.ok(err, 'an ERROR event');
+  assert.is(err!.obj.code, 410);
+  assert.is(err!.obj.reason, 'Expired');
+  assert.match(err!.obj.message, /too old resource version/);
+});
+
+test('informer keeps its cache across an API server restart (objects persist; it relists)', async () => {
+  if (external) return;
+  const informer = makeInformer<V1ConfigMap>(env.kc, path(), () => env.core.listNamespacedConfigMap({ namespace: env.ns }));
+  const names = () => informer.list().map((c) => c.metadata!.name!);
+  informer.on('error', () => setTimeout(() => void informer.start().catch(() => {}), 100));
+  await informer.start();
+  try {
+    await env.core.createNamespacedConfigMap({ namespace: env.ns, body: { metadata: { name: 'before-restart' } } });
+    await waitFor(() => names().includes('before-restart'), { what: 'informer sees before-restart' });
+    await env.restart();
+    const kept = await env.core.readNamespacedConfigMap({ namespace: env.ns, name: 'before-restart' });
+    assert.is(kept.metadata!.name, 'before-restart', 'object survived the restart');
+    await env.core.createNamespacedConfigMap({ namespace: env.ns, body: { metadata: { name: 'after-restart' } } });
+    await waitFor(() => names().includes('after-restart'), { what: 'informer sees after-restart', timeoutMs: 20_000 });
+  } finally { await informer.stop(); }
+});
+
+test.run();

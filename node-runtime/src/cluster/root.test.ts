@@ -1,0 +1,76 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RootService } from './root.ts';
+import { membersOf, type MemberInfo } from './maps.ts';
+import { setLogLevel } from '../util/log.ts';
+
+setLogLevel(process.env.CAIRN_LOG_LEVEL ?? 'error');
+
+const info = (id: string): MemberInfo => ({
+  id, name: `n-${id}`, roles: ['node'], api: `http://${id}:9000`, cluster: `http://${id}:9100`, zone: '', weight: 1,
+  capacityBytes: 100, usedBytes: 1, lastHeartbeat: 0,
+});
+const dirs: string[] = [];
+async function open(dataDir?: string) {
+  const dir = dataDir ?? await mkdtemp(join(tmpdir(), 'cairn-root-'));
+  if (!dataDir) dirs.push(dir);
+  return { dir, root: await RootService.open({ selfId: 'root-self', dataDir: dir, settings: { failureTimeoutMs: 1000, defaultReplicas: 2 } }) };
+}
+const state = (r: RootService, id: string) => membersOf(r.maps).find((m) => m.id === id)?.state;
+
+test('a member registers as joining, becomes active when ready; a heartbeat never undoes a drain', async () => {
+  const { root } = await open();
+  root.heartbeat({ member: info('a'), ready: false });
+  assert.is(state(root, 'a'), 'joining');
+  root.heartbeat({ member: info('a'), ready: true });
+  assert.is(state(root, 'a'), 'active');
+  await root.set('states', 'a', 'draining');
+  root.heartbeat({ member: { ...info('a'), usedBytes: 50 }, ready: true });
+  assert.is(state(root, 'a'), 'draining');
+  assert.is(membersOf(root.maps)[0].usedBytes, 50, 'usage is refreshed by heartbeats');
+  assert.throws(() => root.heartbeat({ member: { id: '' } as MemberInfo, ready: true }), /needs a member/);
+  await root.stop();
+});
+
+test('silence past the failure timeout → down (not drained, never self); a returning member is active again', async () => {
+  const { root } = await open();
+  const t0 = Date.now();
+  for (const id of ['a', 'b', 'c']) { root.heartbeat({ member: info(id), ready: true }, t0); }
+  root.heartbeat({ member: { ...info('root-self'), roles: ['root'] }, ready: true }, t0);
+  await root.set('states', 'c', 'drained');
+  assert.equal(root.detectFailures(t0 + 500), [], 'no verdict within the grace after start');
+  root.heartbeat({ member: info('a'), ready: true }, t0 + 1500);
+  const down = root.detectFailures(t0 + 2000);
+  assert.equal(down, ['b']);
+  assert.is(state(root, 'a'), 'active');
+  assert.is(state(root, 'c'), 'drained');
+  assert.is(state(root, 'root-self'), 'active');
+  root.heartbeat({ member: info('b'), ready: false }, t0 + 2100);
+  assert.is(state(root, 'b'), 'down', 'not before the member says it is ready');
+  root.heartbeat({ member: info('b'), ready: true }, t0 + 2200);
+  assert.is(state(root, 'b'), 'active');
+  await root.stop();
+});
+
+test('settings from flags, a cluster id and the maps survive a restart', async () => {
+  const { dir, root } = await open();
+  root.heartbeat({ member: info('a'), ready: true });
+  await root.set('buckets', 'b1', { name: 'b1', replicas: 2, createdAt: '', owner: 'x', access: 'private' });
+  const id = root.maps.settings.clusterId?.value;
+  assert.type(id, 'string');
+  assert.is(root.settings().failureTimeoutMs, 1000);
+  assert.is(root.settings().defaultReplicas, 2);
+  await root.stop();
+  const again = (await open(dir)).root;
+  assert.is(again.maps.settings.clusterId?.value, id);
+  assert.ok(again.maps.buckets.b1);
+  assert.is(state(again, 'a'), 'active');
+  await again.stop();
+});
+
+test.after(async () => { for (const d of dirs) await rm(d, { recursive: true, force: true }); });
+
+test.run();

@@ -1,0 +1,123 @@
+// Metadata partition repair: this member pushes every bucket partition it holds (versions with
+// tombstones, multipart uploads and their parts) to the partition's desired holders that lack it or
+// hold older entries. Pushing is a last-writer-wins merge on the receiver, so it is idempotent and
+// order-free: two holders pushing the same partition to a newcomer at once cannot conflict, and a
+// member coming back with stale entries never overwrites newer ones (nor resurrects a deleted object:
+// tombstones are versions too, and are kept).
+import type { ClusterView } from '../cluster/types.ts';
+import { replicasFor } from '../cluster/placement.ts';
+import type { MetaStore } from '../meta/store.ts';
+import type { MetaReplica } from '../data/replicas.ts';
+import type { ObjectVersion } from '../data/types.ts';
+import { compareVersions } from '../meta/lww.ts';
+import { compareKeys } from '../data/listing.ts';
+import { logger } from '../util/log.ts';
+
+const log = logger('repair');
+const PAGE = 1000;
+/** A multipart upload not completed or aborted within this time is abandoned: it and its parts go. */
+export const DEFAULT_UPLOAD_EXPIRY_MS = 7 * 24 * 3600_000;
+
+export interface PartitionReport {
+  partitions: number;        // partitions held here
+  misplaced: number;         // held here but placement does not want them here
+  unconfirmed: number;       // partitions some desired holder could not be brought up to date
+  pushed: number;            // entries sent (versions, uploads, parts)
+  expiredUploads: number;    // abandoned multipart uploads removed here
+  /** Buckets whose every desired holder (a full set of R) confirmed the whole partition. */
+  confirmed: Set<string>;
+}
+
+/** Bring every desired holder of each partition held here up to date with this member's entries. */
+export async function repairPartitions(view: ClusterView, store: MetaStore, opts: { signal?: AbortSignal; uploadExpiryMs?: number; now?: number } = {}): Promise<PartitionReport> {
+  const { signal } = opts;
+  const report: PartitionReport = { partitions: 0, misplaced: 0, unconfirmed: 0, pushed: 0, expiredUploads: 0, confirmed: new Set() };
+  const members = view.members();
+  for (const name of await store.bucketsWithData()) {
+    signal?.throwIfAborted();
+    const b = view.bucket(name);
+    if (!b) continue;   // a deleted bucket: its partition holds only tombstones; nothing to serve
+    report.expiredUploads += await expireUploads(store, name, (opts.now ?? Date.now()) - (opts.uploadExpiryMs ?? DEFAULT_UPLOAD_EXPIRY_MS));
+    report.partitions++;
+    const desired = replicasFor(`bucket:${name}`, members, b.replicas).map((m) => m.id);
+    if (!desired.includes(view.selfId)) report.misplaced++;
+    let ok = desired.length >= b.replicas;
+    for (const d of desired) {
+      if (d === view.selfId) continue;
+      try {
+        report.pushed += await pushPartition(store, view.metaReplica(d), name, signal);
+      } catch (e) {
+        if (signal?.aborted) throw e;
+        ok = false;
+        log.warn({ bucket: name, member: d, err: (e as Error).message }, 'metadata partition push failed');
+      }
+    }
+    if (ok) report.confirmed.add(name); else report.unconfirmed++;
+  }
+  return report;
+}
+
+/** Push the entries `to` lacks or holds older; returns how many were sent. */
+export async function pushPartition(store: MetaStore, to: MetaReplica, bucket: string, signal?: AbortSignal): Promise<number> {
+  let sent = 0;
+  // Versions: a merge join of the two key-ordered listings, a page at a time.
+  let cursor: string | undefined;
+  let remote: ObjectVersion[] = [];
+  let remoteCursor: string | undefined;
+  let remoteDone = false;
+  for (let page = 0; page < 10_000_000; page++) {
+    signal?.throwIfAborted();
+    const local = await store.listVersions(bucket, { startAfter: cursor, limit: PAGE });
+    if (local.length === 0) break;
+    const last = local[local.length - 1]!.key;
+    // Fetch remote pages until they cover every local key of this page.
+    while (!remoteDone && (remote.length === 0 || compareKeys(remote[remote.length - 1]!.key, last) < 0)) {
+      const more = await to.listVersions(bucket, { startAfter: remoteCursor ?? cursor, limit: PAGE });
+      if (more.length < PAGE) remoteDone = true;
+      if (more.length === 0) break;
+      remote = remote.concat(more);
+      remoteCursor = more[more.length - 1]!.key;
+    }
+    const theirs = new Map(remote.map((v) => [v.key, v]));
+    const stale = local.filter((v) => { const r = theirs.get(v.key); return !r || compareVersions(v, r) > 0; });
+    await inBatches(stale, 16, (v) => to.putVersion(v));
+    sent += stale.length;
+    // Keep only the remote entries past this page for the next round.
+    remote = remote.filter((v) => compareKeys(v.key, last) > 0);
+    cursor = last;
+    if (local.length < PAGE) break;
+  }
+  // Uploads in progress and their parts (few per bucket).
+  const theirUploads = new Set((await to.listUploads(bucket, { limit: 1_000_000 })).map((u) => u.uploadId));
+  for (const u of await store.listUploads(bucket, { limit: 1_000_000 })) {
+    signal?.throwIfAborted();
+    if (!theirUploads.has(u.uploadId)) { await to.putUpload(u); sent++; }
+    const theirParts = new Map((await to.listParts(bucket, u.uploadId)).map((p) => [p.number, p]));
+    const parts = (await store.listParts(bucket, u.uploadId)).filter((p) => { const r = theirParts.get(p.number); return !r || p.timestamp > r.timestamp; });
+    await inBatches(parts, 16, (p) => to.putPart(bucket, u.uploadId, p));
+    sent += parts.length;
+  }
+  return sent;
+}
+
+async function inBatches<T>(items: T[], n: number, op: (x: T) => Promise<unknown>): Promise<void> {
+  for (let i = 0; i < items.length; i += n) await Promise.all(items.slice(i, i + n).map(op));
+}
+
+/**
+ * Remove uploads initiated before `cutoff` from this member's partition. Every holder decides alone
+ * from the upload's own `initiated` time, so they agree without coordination; their parts' chunks
+ * then lose their references and are collected after the grace period.
+ */
+async function expireUploads(store: MetaStore, bucket: string, cutoff: number): Promise<number> {
+  let n = 0;
+  for (const u of await store.listUploads(bucket, { limit: 1_000_000 })) {
+    const t = Date.parse(u.initiated);
+    if (Number.isFinite(t) && t < cutoff) {
+      await store.deleteUpload(bucket, u.uploadId);
+      log.info({ bucket, key: u.key, uploadId: u.uploadId, initiated: u.initiated }, 'abandoned multipart upload expired');
+      n++;
+    }
+  }
+  return n;
+}

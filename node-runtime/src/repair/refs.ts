@@ -1,0 +1,104 @@
+// Chunk references, derived from the metadata itself: which chunks the live object versions and the
+// in-progress multipart uploads of every bucket point at, with the R and pins they were written with.
+//
+// Why derived rather than a refs table kept beside each chunk (Garage's block refcount table): the
+// metadata partitions are already replicated with quorum reads, and they are the one source of
+// truth about what is live. A separate refs table would be a second copy that can drift (a missed
+// decrement leaks, a missed increment deletes live data), and the write path creates the version id
+// only after its chunks are stored. Building the index from the listings of every member means
+// garbage collection only deletes what no copy of any metadata partition references, and a member
+// that is down or a listing that fails makes the index incomplete, which disables deletion.
+import type { ClusterView } from '../cluster/types.ts';
+import { holdsData } from '../cluster/placement.ts';
+import { mergePages } from '../data/listing.ts';
+import type { ChunkRef, MultipartUpload, ObjectVersion, PartRecord } from '../data/types.ts';
+
+export interface ChunkRefs {
+  size: number;
+  r: number;             // the largest R any referencing version or upload asks for
+  pin?: string[];        // pins of the first reference that has any
+  refs: number;          // how many versions/parts reference it
+}
+
+export class ReferenceIndex {
+  readonly chunks = new Map<string, ChunkRefs>();
+  /** When set, only these chunk ids are indexed (a member needs the refs of what it stores). */
+  readonly only?: Set<string>;
+  constructor(only?: Set<string>) { this.only = only; }
+  /** False when some bucket could not be listed: nothing may be deleted on the strength of this index. */
+  complete = true;
+  readonly errors: string[] = [];
+
+  add(c: ChunkRef, r: number, pin?: string[]): void {
+    if (this.only && !this.only.has(c.id)) return;
+    const cur = this.chunks.get(c.id);
+    if (!cur) { this.chunks.set(c.id, { size: c.size, r, pin: pin?.length ? pin : undefined, refs: 1 }); return; }
+    cur.refs++;
+    cur.r = Math.max(cur.r, r);
+    if (!cur.pin && pin?.length) cur.pin = pin;
+  }
+
+  /** A live version references its chunks; a tombstone or an inline body references none. */
+  addVersion(v: ObjectVersion): void {
+    if (v.deleted) return;
+    for (const c of v.chunks) this.add(c, v.replicas, v.pin);
+  }
+
+  addUpload(u: MultipartUpload, parts: PartRecord[]): void {
+    for (const p of parts) for (const c of p.chunks) this.add(c, u.replicas, u.pin);
+  }
+
+  get(id: string): ChunkRefs | undefined { return this.chunks.get(id); }
+}
+
+const PAGE = 1000;
+
+/**
+ * Read every bucket's latest versions and in-progress uploads from *every* data member that is not
+ * drained, merging the newest version per key, and index the chunks they reference.
+ *
+ * Why every member rather than a read quorum of the bucket's desired holders: right after a map
+ * change the desired holders may be new members that have not received the partition yet (metadata
+ * repair is still pushing it), and a quorum read could then see an empty bucket. Asking every member
+ * sees each version wherever a copy is; and if any member is down or does not answer, a version
+ * only it holds could be missed, so the index is marked incomplete and nothing is collected.
+ * Bounded: pages advance strictly by key.
+ */
+export async function buildReferenceIndex(view: ClusterView, opts: { signal?: AbortSignal; only?: Set<string> } = {}): Promise<ReferenceIndex> {
+  const index = new ReferenceIndex(opts.only);
+  const sources = view.members().filter((m) => holdsData(m) && m.state !== 'drained');
+  const down = sources.filter((m) => m.state === 'down');
+  if (down.length) { index.complete = false; index.errors.push(`members down: ${down.map((m) => m.name).join(', ')}`); }
+  const reachable = sources.filter((m) => m.state !== 'down');
+  for (const b of view.buckets()) {
+    opts.signal?.throwIfAborted();
+    try {
+      await indexBucket(view, b.name, reachable.map((m) => m.id), index, opts.signal);
+    } catch (e) {
+      index.complete = false;
+      index.errors.push(`bucket ${b.name}: ${(e as Error).message}`);
+    }
+  }
+  return index;
+}
+
+async function indexBucket(view: ClusterView, bucket: string, members: string[], index: ReferenceIndex, signal?: AbortSignal): Promise<void> {
+  let cursor: string | undefined;
+  for (let page = 0; page < 10_000_000; page++) {
+    signal?.throwIfAborted();
+    const pages = await Promise.all(members.map((m) => view.metaReplica(m).listVersions(bucket, { startAfter: cursor, limit: PAGE })));
+    const { versions, complete } = mergePages(pages, PAGE);
+    for (const v of versions) index.addVersion(v);
+    if (complete || versions.length === 0) break;
+    cursor = versions[versions.length - 1]!.key;
+  }
+  // Uploads: one listing per member; the parts of an upload are the union of what members hold.
+  const uploads = new Map<string, MultipartUpload>();
+  for (const list of await Promise.all(members.map((m) => view.metaReplica(m).listUploads(bucket, { limit: 1_000_000 })))) {
+    for (const u of list) uploads.set(u.uploadId, u);
+  }
+  for (const u of uploads.values()) {
+    const parts = (await Promise.all(members.map((m) => view.metaReplica(m).listParts(bucket, u.uploadId)))).flat();
+    index.addUpload(u, parts);
+  }
+}

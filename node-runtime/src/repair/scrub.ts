@@ -1,0 +1,109 @@
+// Scrub: a paced background pass that re-reads and re-hashes every chunk stored on this member.
+// A copy that fails its hash (bit rot, a torn or tampered file) is replaced from a replica that
+// verifies — read through the same ranked sources as the read path, never from itself — and the
+// finding is counted. Chunks that should be here but are missing are the repair worker's job (its
+// desired-holder check copies them back). Paced by its own byte rate so it never starves clients.
+import { createHash } from 'node:crypto';
+import type { ClusterView } from '../cluster/types.ts';
+import type { ChunkStore } from '../chunks/store.ts';
+import { isChunkError } from '../chunks/errors.ts';
+import { rankAll } from '../cluster/placement.ts';
+import type { Worker, WorkerState } from '../util/background.ts';
+import { TokenBucket } from '../util/throttle.ts';
+import { logger } from '../util/log.ts';
+import { scrubChunksChecked, scrubErrors, scrubPasses } from '../observability/metrics.ts';
+
+const log = logger('scrub');
+
+export interface ScrubOptions {
+  view: ClusterView;
+  chunks: ChunkStore;
+  bytesPerSec?: number;        // default 64 MiB/s
+  intervalMs?: number;         // pause between passes, default 24 h
+  batch?: number;              // chunks per step
+}
+
+export interface ScrubStatus { passes: number; checked: number; corrupt: number; repaired: number; unrepaired: number; lastPassAt: number }
+
+export class ScrubWorker implements Worker {
+  readonly name = 'scrub';
+  readonly status: ScrubStatus = { passes: 0, checked: 0, corrupt: 0, repaired: 0, unrepaired: 0, lastPassAt: 0 };
+  readonly #o: ScrubOptions;
+  readonly #pace: TokenBucket;
+  #pending: string[] | undefined;
+  #nextPassAt = 0;
+  #passStarted = 0;
+
+  constructor(o: ScrubOptions) {
+    this.#o = o;
+    this.#pace = new TokenBucket(o.bytesPerSec ?? 64 * 1024 * 1024);
+  }
+
+  /** Start a pass now (tests, admin). */
+  scrubNow(): void { this.#nextPassAt = 0; }
+
+  async step(signal: AbortSignal): Promise<WorkerState> {
+    if (!this.#pending) {
+      if (Date.now() < this.#nextPassAt) return 'idle';
+      this.#pending = [];
+      for await (const id of this.#o.chunks.ids()) this.#pending.push(id);
+      this.#passStarted = Date.now();
+    }
+    for (const id of this.#pending.splice(0, this.#o.batch ?? 32)) {
+      signal.throwIfAborted();
+      await this.check(id, signal);
+    }
+    if (this.#pending.length > 0) return 'busy';
+    this.#pending = undefined;
+    this.status.passes++;
+    this.status.lastPassAt = this.#passStarted;
+    scrubPasses.inc();
+    this.#nextPassAt = Date.now() + (this.#o.intervalMs ?? 24 * 3600_000);
+    return 'idle';
+  }
+
+  /** Verify one chunk; replace a corrupt copy from a good replica. */
+  async check(id: string, signal?: AbortSignal): Promise<'ok' | 'repaired' | 'unrepaired' | 'gone'> {
+    let size = 0;
+    try {
+      const data = await this.#o.chunks.get(id);
+      size = data.length;
+      this.status.checked++;
+      scrubChunksChecked.inc();
+      await this.#pace.take(size, signal);
+      return 'ok';
+    } catch (e) {
+      if (isChunkError(e) && e.code === 'ChunkNotFound') return 'gone';   // deleted meanwhile (GC, drop)
+      const reason = isChunkError(e) && e.code === 'ChunkCorrupt' ? 'corrupt' : 'io';
+      this.status.checked++;
+      this.status.corrupt++;
+      scrubChunksChecked.inc();
+      scrubErrors.inc({ reason });
+      log.error({ chunk: id, reason, err: (e as Error).message }, 'scrub found a bad chunk copy');
+    }
+    const good = await this.#fetchGood(id, signal);
+    if (!good) {
+      this.status.unrepaired++;
+      log.error({ chunk: id }, 'no good replica found; the bad copy is kept out of reads (reads verify) until one appears');
+      return 'unrepaired';
+    }
+    await this.#o.chunks.put(id, good, good.length, signal);   // replaces a corrupt copy atomically
+    this.status.repaired++;
+    log.warn({ chunk: id, bytes: good.length }, 'corrupt chunk replaced from a replica');
+    return 'repaired';
+  }
+
+  async #fetchGood(id: string, signal?: AbortSignal): Promise<Buffer | undefined> {
+    const { view } = this.#o;
+    for (const m of rankAll(id, view.members())) {
+      if (m.id === view.selfId || m.state === 'down') continue;
+      try {
+        const parts: Buffer[] = [];
+        for await (const b of await view.chunkReplica(m.id).getChunk(id, undefined, signal)) parts.push(Buffer.isBuffer(b) ? b : Buffer.from(b));
+        const data = Buffer.concat(parts);
+        if (createHash('sha256').update(data).digest('hex') === id) return data;
+      } catch { /* try the next replica */ }
+    }
+    return undefined;
+  }
+}

@@ -1,0 +1,218 @@
+// The repair worker of one data member: one step is a full, resumable pass (a restart just scans
+// again) over what this member stores:
+//   1. metadata partitions: push entries to desired holders that lack them (partitions.ts);
+//   2. the reference index: which chunks live versions and uploads point at (refs.ts);
+//   3. chunks: copy the endangered ones first to desired holders that lack them, drop surplus
+//      local copies once every desired holder confirmed (chunks.ts), throttled by the cluster's
+//      repairBandwidthBytes and repairConcurrency (read at every copy, so changes apply at once);
+//   4. garbage: a chunk no live version or upload references, older than the grace period, is
+//      deleted — only when the index is complete (every bucket listed with quorum);
+//   5. drain: a draining member whose every item has a full set of R desired holders elsewhere
+//      reports itself `drained`.
+// A pass runs on every cluster map change (the view pokes it) and periodically as a safety net.
+import { stat } from 'node:fs/promises';
+import type { ClusterView } from '../cluster/types.ts';
+import type { ChunkStore } from '../chunks/store.ts';
+import type { MetaStore } from '../meta/store.ts';
+import type { RepairProgress as RepairStatus } from '../admin/types.ts';
+import type { Worker, WorkerState } from '../util/background.ts';
+import { TokenBucket } from '../util/throttle.ts';
+import { logger } from '../util/log.ts';
+import { gcBytesRemoved, gcRemovals, repairBytesMoved, repairItems } from '../observability/metrics.ts';
+import { RepairProgress } from './progress.ts';
+import { buildReferenceIndex } from './refs.ts';
+import { repairPartitions } from './partitions.ts';
+import { chunkTask, confirmHolders, membersToAsk, type ChunkTask, type LocalChunk } from './chunks.ts';
+
+const log = logger('repair');
+
+export interface RepairWorkerOptions {
+  view: ClusterView;
+  chunks: ChunkStore;
+  meta: MetaStore;
+  /** Record this member as drained (through the roots). */
+  markDrained?: () => Promise<void>;
+  /** Grace before an unreferenced chunk is deleted; default the cluster's gcGraceMs. */
+  gcGraceMs?: () => number;
+  /** Age after which an unfinished multipart upload is abandoned (default 7 days). */
+  uploadExpiryMs?: number;
+  now?: () => number;
+}
+
+/** What the admin API and metrics show, plus when the last complete pass started. */
+export interface RepairSnapshot extends RepairStatus {
+  queueLength: number;
+  lastPassAt: number;          // ms since epoch when the last complete pass started; 0 = none yet
+  passes: number;
+  indexComplete: boolean;
+}
+
+export class RepairWorker implements Worker {
+  readonly name = 'repair';
+  readonly #o: RepairWorkerOptions;
+  readonly #progress = new RepairProgress();
+  readonly #bucket = new TokenBucket(0);
+  #again = false;
+  #under = 0;
+  #misplaced = 0;
+  #remaining = 0;
+  #queue = 0;
+  #lastPassAt = 0;
+  #passes = 0;
+  #indexComplete = false;
+
+  constructor(o: RepairWorkerOptions) { this.#o = o; }
+
+  /** Ask for another pass (the map changed); a pass already running is followed by a new one. */
+  requestPass(): void { this.#again = true; }
+
+  snapshot(): RepairSnapshot {
+    return {
+      underReplicatedChunks: this.#under, misplacedChunks: this.#misplaced, bytesRemaining: this.#remaining,
+      bytesMoved: this.#progress.bytesMoved, rateBytesPerSec: this.#progress.rateBytesPerSec(),
+      etaSeconds: this.#remaining > 0 ? this.#progress.etaSeconds(this.#remaining) : null,
+      queueLength: this.#queue, lastPassAt: this.#lastPassAt, passes: this.#passes, indexComplete: this.#indexComplete,
+    };
+  }
+
+  async step(signal: AbortSignal): Promise<WorkerState> {
+    this.#again = false;
+    const now = this.#o.now ?? Date.now;
+    const started = now();
+    await this.pass(signal);
+    this.#lastPassAt = started;
+    this.#passes++;
+    return this.#again ? 'busy' : 'idle';
+  }
+
+  async pass(signal: AbortSignal): Promise<void> {
+    const { view, chunks, meta } = this.#o;
+    const now = this.#o.now ?? Date.now;
+    const grace = this.#o.gcGraceMs?.() ?? view.settings().gcGraceMs;
+
+    const partitions = await repairPartitions(view, meta, { signal, uploadExpiryMs: this.#o.uploadExpiryMs, now: now() });
+    if (partitions.pushed) repairItems.inc({ kind: 'meta', result: 'ok' }, partitions.pushed);
+    if (partitions.expiredUploads) gcRemovals.inc({ kind: 'upload' }, partitions.expiredUploads);
+
+    // Local chunks with their age, listed before the index is built: a chunk written (or re-put)
+    // after this point is younger than the grace period and never collected in this pass.
+    const local: { id: string; mtime: number }[] = [];
+    for await (const id of chunks.ids()) {
+      const st = await stat(chunks.path(id)).catch(() => undefined);
+      if (st) local.push({ id, mtime: st.mtimeMs });
+    }
+    const index = await buildReferenceIndex(view, { signal, only: new Set(local.map((c) => c.id)) });
+    this.#indexComplete = index.complete;
+    if (!index.complete) log.warn({ errors: index.errors.slice(0, 3) }, 'reference index incomplete: no garbage collection this pass');
+
+    // Plan the referenced chunks.
+    const members = view.members();
+    const referenced: LocalChunk[] = [];
+    const garbage: { id: string; mtime: number }[] = [];
+    for (const c of local) {
+      const refs = index.get(c.id);
+      if (refs) referenced.push({ id: c.id, ...refs });
+      else if (index.complete && now() - c.mtime > grace) garbage.push(c);
+    }
+    const asks = new Map<string, string[]>();
+    for (const c of referenced) {
+      for (const m of membersToAsk(view.selfId, c, members)) {
+        let l = asks.get(m);
+        if (!l) asks.set(m, (l = []));
+        l.push(c.id);
+      }
+    }
+    const holders = await confirmHolders(view, asks);
+    const tasks = referenced.map((c) => chunkTask(view.selfId, c, holders.get(c.id) ?? new Set(), members));
+    const work = tasks.filter((t) => (t.acts && t.copyTo.length > 0) || t.dropLocal)
+      .sort((a, b) => a.plan.liveReplicas - b.plan.liveReplicas || b.copyTo.length - a.copyTo.length);
+    this.#under = tasks.filter((t) => t.acts && t.plan.underReplicated).length;
+    this.#misplaced = tasks.filter((t) => !t.plan.desired.includes(view.selfId)).length;
+    this.#remaining = work.reduce((n, t) => n + (t.acts ? t.plan.size * t.copyTo.length : 0), 0);
+    this.#queue = work.length;
+
+    let allPlaced = index.complete && partitions.unconfirmed === 0;
+    const placedNow = new Set<string>();
+    await runLimited(work, () => Math.max(1, view.settings().repairConcurrency), async (t) => {
+      signal.throwIfAborted();
+      const ok = await this.#execute(t, signal);
+      this.#queue--;
+      if (t.acts && t.plan.underReplicated && ok) this.#under--;
+      if (ok && t.plan.desired.length >= t.r) placedNow.add(t.plan.id);
+    });
+    // Drained needs every local chunk on a full set of R desired holders other than this member.
+    for (const t of tasks) if (!t.fullyPlaced && !placedNow.has(t.plan.id)) allPlaced = false;
+
+    // Garbage: re-checked just before deletion so a chunk re-put meanwhile is kept.
+    for (const g of garbage) {
+      signal.throwIfAborted();
+      const st = await stat(chunks.path(g.id)).catch(() => undefined);
+      if (!st || st.mtimeMs !== g.mtime) continue;
+      await chunks.delete(g.id);
+      gcRemovals.inc({ kind: 'chunk' });
+      gcBytesRemoved.inc(st.size);
+      log.debug({ chunk: g.id, bytes: st.size }, 'unreferenced chunk collected');
+    }
+
+    const self = view.member(view.selfId);
+    if (self?.state === 'draining' && allPlaced && this.#o.markDrained) {
+      log.info({ member: view.selfId, chunks: referenced.length, partitions: partitions.partitions }, 'every item has R replicas elsewhere: drained');
+      await this.#o.markDrained();
+    }
+  }
+
+  /** Copy to the missing desired holders (when acting), then drop the local copy if surplus. */
+  async #execute(t: ChunkTask, signal: AbortSignal): Promise<boolean> {
+    const { view, chunks } = this.#o;
+    let ok = true;
+    if (t.acts && t.copyTo.length > 0) {
+      let data: Buffer;
+      try { data = await chunks.get(t.plan.id); } catch (e) {
+        // Corrupt or vanished here: scrub replaces it; another holder may act meanwhile.
+        log.warn({ chunk: t.plan.id, err: (e as Error).message }, 'cannot read local chunk for repair');
+        repairItems.inc({ kind: 'chunk', result: 'error' });
+        return false;
+      }
+      for (const to of t.copyTo) {
+        this.#bucket.setRate(view.settings().repairBandwidthBytes);
+        await this.#bucket.take(data.length, signal);
+        try {
+          await view.chunkReplica(to).putChunk(t.plan.id, data, data.length, signal);
+          this.#progress.moved(data.length);
+          this.#remaining = Math.max(0, this.#remaining - data.length);
+          repairBytesMoved.inc(data.length);
+          repairItems.inc({ kind: 'chunk', result: 'ok' });
+        } catch (e) {
+          if (signal.aborted) throw e;
+          ok = false;
+          repairItems.inc({ kind: 'chunk', result: 'error' });
+          log.warn({ chunk: t.plan.id, member: to, err: (e as Error).message }, 'chunk copy failed');
+        }
+      }
+      // The copies just made confirm the holders that lacked it: the local copy may now be surplus.
+      if (ok && t.plan.desired.length >= t.r && !t.plan.desired.includes(view.selfId)) t = { ...t, dropLocal: true, fullyPlaced: true };
+    }
+    if (t.dropLocal && ok) {
+      await chunks.delete(t.plan.id);
+      log.debug({ chunk: t.plan.id }, 'surplus local copy dropped');
+    }
+    return ok;
+  }
+
+}
+
+/** Run `op` over items with a concurrency limit read before each start. */
+async function runLimited<T>(items: T[], limit: () => number, op: (x: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const running = new Set<Promise<void>>();
+  let failure: unknown;
+  while (next < items.length && failure === undefined) {
+    while (running.size < limit() && next < items.length) {
+      const p = op(items[next++]!).catch((e) => { failure ??= e; }).finally(() => running.delete(p));
+      running.add(p);
+    }
+    await Promise.race(running);
+  }
+  await Promise.all(running);
+  if (failure !== undefined) throw failure;
+}

@@ -1,0 +1,98 @@
+// End-to-end harness: the local control plane (API server emulator + controllers + process
+// kubelet), or any API server named by CAIRN_E2E_KUBECONFIG (envtest style, with the same process
+// kubelet), the generated CRDs, and the operator running as Pods (`cairn operator`, the same
+// command the chart's Deployment runs). Everything below talks to the API server over HTTP only.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { startControlPlane, type ControlPlane } from '../../../hack/kube/controlplane.ts';
+import { loopbackAddress, waitFor } from '../../../hack/testing/net.ts';
+import { loadKubeConfig } from '../../src/kube/config.ts';
+import { KubeApiError, KubeRest, PATCH_APPLY } from '../../src/kube/rest.ts';
+
+const repo = new URL('../../..', import.meta.url).pathname;
+export const OPERATOR_NS = 'cairn-system';
+
+export interface E2E {
+  plane: ControlPlane;
+  rest: KubeRest;
+  kubeconfig: string;
+  /** Server-side apply of any object (field manager e2e), like `kubectl apply --server-side`. */
+  apply(obj: any): Promise<any>;
+  get(path: string): Promise<any | undefined>;
+  startOperator(name: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function pathOf(obj: { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } }, plural?: string): string {
+  const [group, version] = obj.apiVersion.includes('/') ? obj.apiVersion.split('/') : ['', obj.apiVersion];
+  const p = plural ?? obj.kind.toLowerCase() + (obj.kind.endsWith('s') ? 'es' : 's');
+  const base = group ? `/apis/${group}/${version}` : `/api/${version}`;
+  return obj.metadata.namespace ? `${base}/namespaces/${obj.metadata.namespace}/${p}/${obj.metadata.name}` : `${base}/${p}/${obj.metadata.name}`;
+}
+
+export function yamlObjects(file: string): any[] {
+  return parseAllDocuments(readFileSync(join(repo, file), 'utf8')).map((d) => d.toJS()).filter(Boolean);
+}
+
+export async function startE2E(opts: { nodes?: number } = {}): Promise<E2E> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'cairn-e2e-'));
+  const plane = await startControlPlane({
+    dataDir, nodes: opts.nodes ?? 1, persist: false,
+    kubeconfig: process.env.CAIRN_E2E_KUBECONFIG,
+    host: process.env.CAIRN_E2E_KUBECONFIG ? undefined : loopbackAddress(),
+    podNetwork: `127.${10 + Math.floor(Math.random() * 240)}.`,
+    kubelet: { maxProbePeriodMs: 1000, crashLoopBackoff: { initialMs: 500, maxMs: 4000 } },
+  });
+  const kubeconfig = plane.kubeconfigPath;
+  const rest = new KubeRest(loadKubeConfig(kubeconfig));
+  const get = (path: string) => rest.request('GET', path).catch((e) => { if (e instanceof KubeApiError && e.status === 404) return undefined; throw e; });
+  const apply = (obj: any) => rest.request('PATCH', pathOf(obj), { contentType: PATCH_APPLY, query: { fieldManager: 'e2e', force: true }, body: obj });
+
+  for (const file of ['crds/storagecluster.yaml', 'crds/bucket.yaml']) for (const crd of yamlObjects(file)) await apply(crd);
+  await waitFor(() => get('/apis/storage.cairn.dev/v1alpha1/storageclusters'), { what: 'CRDs served', timeoutMs: 10_000 });
+  await apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: OPERATOR_NS } });
+
+  return {
+    plane, rest, kubeconfig, apply, get,
+    async startOperator(name: string) {
+      await apply({
+        apiVersion: 'v1', kind: 'Pod',
+        metadata: { name, namespace: OPERATOR_NS, labels: { app: 'cairn-operator' } },
+        spec: {
+          terminationGracePeriodSeconds: 10,
+          containers: [{
+            name: 'operator', image: 'cairn:dev', command: ['cairn'],
+            args: ['operator', '--metrics-bind-address=$(POD_IP):8080', '--lease-namespace=$(POD_NAMESPACE)'],
+            env: [
+              { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+              { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+              { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
+              // The process kubelet runs pods on this machine: the operator reads the same kubeconfig.
+              { name: 'KUBECONFIG', value: kubeconfig },
+              { name: 'CAIRN_LOG_LEVEL', value: process.env.CAIRN_E2E_LOG_LEVEL ?? 'info' },
+            ],
+            ports: [{ name: 'metrics', containerPort: 8080 }],
+            readinessProbe: { httpGet: { path: '/readyz', port: 'metrics' }, periodSeconds: 1 },
+            livenessProbe: { httpGet: { path: '/healthz', port: 'metrics' }, periodSeconds: 5 },
+          }],
+        },
+      });
+    },
+    async stop() {
+      await plane.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Wait for a StorageCluster condition/phase with a useful message on timeout. */
+export async function waitForCluster(e: E2E, ns: string, name: string, check: (sc: any) => boolean, what: string, timeoutMs = 120_000): Promise<any> {
+  let last: any;
+  try {
+    return await waitFor(async () => { last = await e.get(`/apis/storage.cairn.dev/v1alpha1/namespaces/${ns}/storageclusters/${name}`); return last && check(last) && last; }, { what, timeoutMs, intervalMs: 250 });
+  } catch (err) {
+    throw new Error(`${(err as Error).message}; last status: ${JSON.stringify(last?.status?.conditions?.map((c: any) => `${c.type}=${c.status} ${c.reason}: ${c.message}`))} phase=${last?.status?.phase}`);
+  }
+}

@@ -1,0 +1,135 @@
+// End to end: the operator (as Pods running `cairn operator`) turns a StorageCluster and Buckets
+// into running `cairn server` processes on the local control plane, and keeps them healthy.
+// Short profile (in `npm test`): apply → Ready, printer columns, write/read with the bucket Secret,
+// invalid spec rejected, Bucket deletion with both reclaim policies, cluster deletion → children
+// garbage-collected. CAIRN_E2E=full adds: kill a node pod → Degraded → Ready with nothing
+// under-replicated; scale 3→5→3 with every object intact; operator leader killed → the other takes
+// over. Point CAIRN_E2E_KUBECONFIG at another API server to run the same suite there.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { CreateBucketCommand, GetObjectCommand, HeadBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { waitFor } from '../../../hack/testing/net.ts';
+import { crashPod } from '../../../hack/kube/faults.ts';
+import { PATCH_MERGE } from '../../src/kube/rest.ts';
+import { OPERATOR_NS, startE2E, waitForCluster, type E2E } from './harness.ts';
+
+const full = process.env.CAIRN_E2E === 'full';
+const NS = 'e2e';
+const SC = `/apis/storage.cairn.dev/v1alpha1/namespaces/${NS}/storageclusters`;
+const BK = `/apis/storage.cairn.dev/v1alpha1/namespaces/${NS}/buckets`;
+let e: E2E;
+
+const cond = (sc: any, type: string) => sc.status?.conditions?.find((c: any) => c.type === type);
+const decode = (s: any) => Object.fromEntries(Object.entries(s.data ?? {}).map(([k, v]) => [k, Buffer.from(v as string, 'base64').toString()]));
+
+/** The file API through a ready pod's IP (the test process has no cluster DNS; pods do). */
+async function s3For(secretName: string): Promise<S3Client> {
+  const creds = decode(await e.get(`/api/v1/namespaces/${NS}/secrets/${secretName}`));
+  const pods = (await e.get(`/api/v1/namespaces/${NS}/pods?labelSelector=storage.cairn.dev/cluster=demo`)).items;
+  const ready = pods.find((p: any) => p.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True'));
+  assert.ok(ready, 'a ready pod serves the file API');
+  return new S3Client({ endpoint: `http://${ready.status.podIP}:9000`, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: creds.AWS_ACCESS_KEY_ID!, secretAccessKey: creds.AWS_SECRET_ACCESS_KEY! } });
+}
+
+async function bucketReady(name: string, spec: Record<string, unknown>): Promise<any> {
+  await e.apply({ apiVersion: 'storage.cairn.dev/v1alpha1', kind: 'Bucket', metadata: { name, namespace: NS }, spec: { clusterRef: { name: 'demo' }, ...spec } });
+  return waitFor(async () => { const b = await e.get(`${BK}/${name}`); return b?.status?.phase === 'Ready' && b; }, { what: `bucket ${name} Ready`, timeoutMs: 60_000 });
+}
+
+test.before(async () => {
+  e = await startE2E();
+  await e.startOperator('cairn-operator-0');
+  if (full) await e.startOperator('cairn-operator-1');
+  await e.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
+});
+
+test.after(async () => { await e?.stop(); });
+
+test('apply → Ready; kubectl shows the printer columns', async () => {
+  await e.apply({
+    apiVersion: 'storage.cairn.dev/v1alpha1', kind: 'StorageCluster', metadata: { name: 'demo', namespace: NS },
+    spec: { roots: { replicas: 1 }, nodes: { replicas: full ? 3 : 2, storage: { size: '1Gi' } }, replication: { factor: 2 }, rebalance: { failureTimeoutSeconds: 5 } },
+  });
+  const sc = await waitForCluster(e, NS, 'demo', (s) => s.status?.phase === 'Ready', 'Ready');
+  assert.is(cond(sc, 'Ready').status, 'True');
+  assert.is(sc.status.replication.underReplicatedChunks, 0);
+  // Async: the API server emulator runs in this very process.
+  const { stdout: out } = await promisify(execFile)('kubectl', ['--kubeconfig', e.kubeconfig, 'get', 'storageclusters', '-n', NS], { encoding: 'utf8', timeout: 30_000 });
+  assert.match(out, /NAME\s+PHASE\s+READY\s+NODES\s+USED\s+UNDER-REPLICATED\s+AGE/);
+  assert.match(out, /demo\s+Ready\s+[23]\s+[23]\s+\S+/);
+});
+
+test('a Bucket Secret works with a real S3 client; invalid specs are refused with the CEL message', async () => {
+  await bucketReady('photos', { reclaimPolicy: 'Delete' });
+  const s3 = await s3For('photos-credentials');
+  await s3.send(new PutObjectCommand({ Bucket: 'photos', Key: 'hello.txt', Body: 'hello from e2e' }));
+  const got = await s3.send(new GetObjectCommand({ Bucket: 'photos', Key: 'hello.txt' }));
+  assert.is(await got.Body!.transformToString(), 'hello from e2e');
+  const err = await e.apply({ apiVersion: 'storage.cairn.dev/v1alpha1', kind: 'StorageCluster', metadata: { name: 'bad', namespace: NS }, spec: { nodes: { replicas: 1 }, replication: { factor: 3 } } }).then(() => undefined, (x) => x);
+  assert.ok(err, 'invalid StorageCluster rejected');
+  assert.match(err.message, 'spec.replication.factor must be ≤ spec.nodes.replicas');
+});
+
+test('deleting Buckets: Delete purges, Retain keeps the data', async () => {
+  await bucketReady('keep', { reclaimPolicy: 'Retain' });
+  const admin = await s3For('demo-admin');
+  await e.rest.request('DELETE', `${BK}/photos`);
+  await e.rest.request('DELETE', `${BK}/keep`);
+  await waitFor(async () => !(await e.get(`${BK}/photos`)) && !(await e.get(`${BK}/keep`)), { what: 'Buckets gone', timeoutMs: 30_000 });
+  await admin.send(new HeadBucketCommand({ Bucket: 'keep' }));
+  const gone = await admin.send(new HeadBucketCommand({ Bucket: 'photos' })).then(() => undefined, (x) => x);
+  assert.ok(gone, 'photos was purged');
+  assert.is(gone.$metadata?.httpStatusCode, 404);
+});
+
+if (full) {
+  test('a killed node pod: Degraded, then Ready with nothing under-replicated', async () => {
+    const s3 = await s3For('demo-admin');
+    await s3.send(new CreateBucketCommand({ Bucket: 'heal' }));
+    for (let i = 0; i < 20; i++) await s3.send(new PutObjectCommand({ Bucket: 'heal', Key: `o${i}`, Body: `object ${i} `.repeat(2000) }));
+    crashPod(e.plane, NS, 'demo-nodes-1', { signal: 'SIGKILL' });
+    await waitForCluster(e, NS, 'demo', (s) => s.status?.phase === 'Degraded', 'Degraded', 60_000);
+    const back = await waitForCluster(e, NS, 'demo', (s) => s.status?.phase === 'Ready' && s.status.replication?.underReplicatedChunks === 0, 'Ready again', 120_000);
+    assert.is(cond(back, 'Degraded').status, 'False');
+  });
+
+  test('scale 3 → 5 → 3 through the scale subresource with every object intact', async () => {
+    const s3 = await s3For('demo-admin');
+    await s3.send(new CreateBucketCommand({ Bucket: 'scale' }));
+    const bodies = Array.from({ length: 30 }, (_, i) => `scale object ${i} `.repeat(500 + i));
+    for (const [i, b] of bodies.entries()) await s3.send(new PutObjectCommand({ Bucket: 'scale', Key: `k${i}`, Body: b }));
+    const scale = (n: number) => e.rest.request('PATCH', `${SC}/demo/scale`, { contentType: PATCH_MERGE, body: { spec: { replicas: n } } });
+    await scale(5);
+    await waitForCluster(e, NS, 'demo', (s) => s.status?.phase === 'Ready' && s.status.nodes.ready === 5 && s.status.nodes.active === 5, '5 nodes Ready', 120_000);
+    await scale(3);
+    await waitForCluster(e, NS, 'demo', (s) => cond(s, 'Progressing')?.reason === 'Draining' || s.status?.nodes?.draining > 0, 'draining', 60_000).catch(() => undefined);
+    await waitForCluster(e, NS, 'demo', (s) => s.status?.phase === 'Ready' && s.status.nodes.replicas === 3 && s.status.nodes.active === 3, 'back to 3 nodes', 180_000);
+    const again = await s3For('demo-admin');
+    for (const [i, b] of bodies.entries()) {
+      const got = await again.send(new GetObjectCommand({ Bucket: 'scale', Key: `k${i}` }));
+      assert.is(await got.Body!.transformToString(), b, `k${i} intact after 3→5→3`);
+    }
+  });
+
+  test('the operator leader is killed: the other replica takes over and reconciles', async () => {
+    const leasePath = `/apis/coordination.k8s.io/v1/namespaces/${OPERATOR_NS}/leases/cairn-operator`;
+    const holder: string = (await e.get(leasePath)).spec.holderIdentity;
+    const leaderPod = holder.split('_')[0]!;
+    // Killed, not stopped: no lease release, the standby must wait the lease out.
+    await e.rest.request('DELETE', `/api/v1/namespaces/${OPERATOR_NS}/pods/${leaderPod}`, { query: { gracePeriodSeconds: 0 } });
+    const next = await waitFor(async () => { const h = (await e.get(leasePath))?.spec?.holderIdentity; return h && h !== holder && h; }, { what: 'new leader', timeoutMs: 40_000 });
+    assert.is.not(next.split('_')[0], leaderPod);
+    await e.rest.request('PATCH', `${SC}/demo`, { contentType: PATCH_MERGE, body: { spec: { chunkSize: '2Mi' } } });
+    await waitFor(async () => (await e.get(`/api/v1/namespaces/${NS}/configmaps/demo-config`))?.data?.CAIRN_CHUNK_SIZE === String(2 * 2 ** 20), { what: 'new leader reconciles', timeoutMs: 30_000 });
+  });
+}
+
+test('deleting the StorageCluster garbage-collects its children', async () => {
+  await e.rest.request('DELETE', `${SC}/demo`);
+  await waitFor(async () => !(await e.get(`/apis/apps/v1/namespaces/${NS}/statefulsets/demo-nodes`)) && !(await e.get(`/api/v1/namespaces/${NS}/services/demo`)) && !(await e.get(`/api/v1/namespaces/${NS}/secrets/demo-admin`)),
+    { what: 'children collected', timeoutMs: 60_000 });
+});
+
+test.run();
