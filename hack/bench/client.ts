@@ -49,7 +49,7 @@ export class BenchClient {
   }
 
   /** Send one request; returns the status, headers and the number of body bytes read (body discarded). */
-  async request(method: string, path: string, opts: { query?: Record<string, string>; headers?: Record<string, string>; body?: Body; keepText?: boolean } = {}):
+  async request(method: string, path: string, opts: { query?: Record<string, string>; headers?: Record<string, string>; body?: Body; keepText?: boolean; signal?: AbortSignal; progress?: (n: number) => void } = {}):
     Promise<{ status: number; headers: Record<string, string | string[] | undefined>; bytes: number; text?: string }> {
     const i = this.#next++ % this.#pools.length;
     let wirePath: string;
@@ -64,12 +64,13 @@ export class BenchClient {
       headers = { ...opts.headers };
     }
     const body = opts.body === undefined || Buffer.isBuffer(opts.body) ? opts.body : Readable.from(opts.body, { objectMode: false });
-    const res = await this.#pools[i]!.request({ method, path: wirePath, headers, body, reset: false });   // reset: false keeps HEAD on keep-alive (undici closes after HEAD by default)
+    const res = await this.#pools[i]!.request({ method, path: wirePath, headers, body, reset: false, signal: opts.signal });   // reset: false keeps HEAD on keep-alive (undici closes after HEAD by default)
     let bytes = 0;
     const parts: Buffer[] = [];
     const keep = opts.keepText || res.statusCode >= 300;
     for await (const c of res.body) {
       bytes += (c as Buffer).length;
+      opts.progress?.((c as Buffer).length);
       if (keep) parts.push(c as Buffer);
     }
     const text = keep ? Buffer.concat(parts).toString('utf8') : undefined;
@@ -79,27 +80,27 @@ export class BenchClient {
 
   path(key: string): string { return `/${this.target.bucket}/${key}`; }
 
-  async put(key: string, body: Body, length: number): Promise<number> {
-    await this.request('PUT', this.path(key), { body, headers: { 'content-length': String(length), 'content-type': 'application/octet-stream' } });
+  async put(key: string, body: Body, length: number, signal?: AbortSignal): Promise<number> {
+    await this.request('PUT', this.path(key), { body, signal, headers: { 'content-length': String(length), 'content-type': 'application/octet-stream' } });
     return length;
   }
 
-  async get(key: string): Promise<number> {
-    return (await this.request('GET', this.path(key))).bytes;
+  async get(key: string, ctx?: { signal?: AbortSignal; progress?: (n: number) => void }): Promise<number> {
+    return (await this.request('GET', this.path(key), { signal: ctx?.signal, progress: ctx?.progress })).bytes;
   }
 
-  async head(key: string): Promise<number> {
-    await this.request('HEAD', this.path(key));
+  async head(key: string, signal?: AbortSignal): Promise<number> {
+    await this.request('HEAD', this.path(key), { signal });
     return 0;
   }
 
   /** One ListObjectsV2 page. Only two scalar fields are needed, so they are read with a regular
    *  expression: a full XML parse of 1000 entries would charge the client's CPU to the server. */
-  async listPage(prefix: string, maxKeys: number, token?: string): Promise<{ keys: number; next?: string }> {
+  async listPage(prefix: string, maxKeys: number, token?: string, signal?: AbortSignal): Promise<{ keys: number; next?: string }> {
     if (this.target.kind !== 's3') throw new Error(`LIST is not available on ${this.target.name}`);
     const query: Record<string, string> = { 'list-type': '2', prefix, 'max-keys': String(maxKeys) };
     if (token) query['continuation-token'] = token;
-    const { text = '' } = await this.request('GET', `/${this.target.bucket}`, { query, keepText: true });
+    const { text = '' } = await this.request('GET', `/${this.target.bucket}`, { query, keepText: true, signal });
     const keys = (text.match(/<Key>/g) ?? []).length;
     const truncated = /<IsTruncated>true<\/IsTruncated>/.test(text);
     const next = /<NextContinuationToken>([^<]*)<\/NextContinuationToken>/.exec(text)?.[1];

@@ -3,7 +3,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import type { TargetSpec } from './client.ts';
 import type { Job } from './loadgen.ts';
-import type { RunJob, RunResult } from './workload.ts';
+import { hardLimitMs, type RunJob, type RunResult } from './workload.ts';
 
 export class LoadGenerator {
   #child: ChildProcess;
@@ -55,11 +55,11 @@ export class LoadGenerator {
   }
 
   populate(group: string, size: number, count: number, concurrency: number, maxMs: number): Promise<void> {
-    return this.#send({ kind: 'populate', group, size, count, concurrency, maxMs }, maxMs + 60_000);
+    return this.#send({ kind: 'populate', group, size, count, concurrency, maxMs }, maxMs + 30_000);
   }
 
   run(job: RunJob): Promise<RunResult> {
-    return this.#send({ kind: 'run', ...job }, job.maxMs + 60_000);
+    return this.#send({ kind: 'run', ...job }, hardLimitMs(job) + 30_000);
   }
 
   async close(): Promise<void> {

@@ -6,7 +6,7 @@
 //   { id, kind: 'close' }                             → close pools and exit
 import { randomInt } from 'node:crypto';
 import { BenchClient, type TargetSpec } from './client.ts';
-import { BodySource, runLoop, type RunJob, type RunResult } from './workload.ts';
+import { BodySource, runLoop, type OpContext, type RunJob, type RunResult } from './workload.ts';
 
 export type Job =
   | { kind: 'setup'; target: TargetSpec; connections: number }
@@ -30,9 +30,9 @@ function need(): BenchClient {
   return client;
 }
 
-async function put(group: string, size: number): Promise<number> {
+async function put(group: string, size: number, ctx?: OpContext): Promise<number> {
   const key = `${group}/${process.pid}-${String(seq++).padStart(8, '0')}`;
-  await need().put(key, bodies.body(size), size);
+  await need().put(key, bodies.body(size, ctx?.progress), size, ctx?.signal);
   keysOf(group).push(key);
   return size;
 }
@@ -46,29 +46,28 @@ function pick(group: string): string {
 async function run(job: RunJob): Promise<RunResult> {
   const c = need();
   switch (job.op) {
-    case 'put': return runLoop(job, () => put(job.group, job.size));
+    case 'put': return runLoop(job, (_i, ctx) => put(job.group, job.size, ctx));
     case 'get': {
-      const keys = keysOf(job.group);
-      return runLoop(job, (i) => c.get(keys[i % keys.length] ?? pick(job.group)));
+      const keys = [...keysOf(job.group)];
+      return runLoop(job, (i, ctx) => c.get(keys[i % keys.length] ?? pick(job.group), ctx));
     }
     case 'head': {
-      const keys = keysOf(job.group);
-      return runLoop(job, async (i) => { await c.head(keys[i % keys.length] ?? pick(job.group)); return 0; });
+      const keys = [...keysOf(job.group)];
+      return runLoop(job, (i, ctx) => c.head(keys[i % keys.length] ?? pick(job.group), ctx.signal));
     }
     case 'mix': {
       const share = job.getShare ?? 0.7;
-      return runLoop(job, () => (Math.random() < share ? c.get(pick(job.group)) : put(job.group, job.size)));
+      return runLoop(job, (_i, ctx) => (Math.random() < share ? c.get(pick(job.group), ctx) : put(job.group, job.size, ctx)));
     }
     case 'list': {
       // Each worker walks the listing page by page and starts over at the end; an op is a page.
       const tokens: (string | undefined)[] = Array.from({ length: job.concurrency }, () => undefined);
       let listed = 0, w = 0;
-      const res = await runLoop(job, async (i) => {
+      const res = await runLoop(job, async (_i, ctx) => {
         const slot = w++ % job.concurrency;
-        const page = await c.listPage(`${job.group}/`, job.pageSize ?? 1000, tokens[slot]);
+        const page = await c.listPage(`${job.group}/`, job.pageSize ?? 1000, tokens[slot], ctx.signal);
         tokens[slot] = page.next;
         listed += page.keys;
-        void i;
         return 0;
       });
       return { ...res, keys: listed };
@@ -87,7 +86,7 @@ async function handle(job: Job): Promise<unknown> {
     case 'populate': {
       const missing = job.count - keysOf(job.group).length;
       if (missing <= 0) return { ops: 0 };
-      const r = await runLoop({ concurrency: job.concurrency, maxOps: missing, maxMs: job.maxMs }, () => put(job.group, job.size));
+      const r = await runLoop({ concurrency: job.concurrency, maxOps: missing, maxMs: job.maxMs, hardMs: job.maxMs }, (_i, ctx) => put(job.group, job.size, ctx));
       if (keysOf(job.group).length === 0) throw new Error(`populate ${job.group} wrote nothing: ${r.firstError ?? 'no error reported'}`);
       return r;
     }

@@ -24,7 +24,7 @@ export function directoryBytes(dir: string): number {
       const p = join(d, n);
       try {
         const st = statSync(p);
-        if (st.isDirectory()) stack.push(p); else total += st.size;
+        if (st.isDirectory()) stack.push(p); else total += Math.min(st.size, st.blocks * 512);   // sparse files (lmdb) count what is allocated
       } catch { /* removed meanwhile */ }
     }
   }
@@ -61,9 +61,11 @@ export async function timeToRedundancy(target: RunningTarget, lg: LoadGenerator,
   await proc.kill();
   let detected: number | undefined;
   let peak = 0;
+  let last: Partial<ClusterStatus> | undefined;
   const deadline = t0 + opts.maxMs;
   while (Date.now() < deadline) {
     const s = await status(target.admin);
+    if (s) last = s;
     const m = s?.members?.find((x) => x.name === victim.name);
     const under = s?.repair?.underReplicatedChunks ?? 0;
     peak = Math.max(peak, under);
@@ -84,6 +86,6 @@ export async function timeToRedundancy(target: RunningTarget, lg: LoadGenerator,
     ok: false,
     reason: detected === undefined ? `${victim.name} was not reported down within ${opts.maxMs / 1000} s`
       : peak === 0 ? `no under-replicated chunks were ever reported after ${victim.name} went down`
-      : `still under-replicated after ${opts.maxMs / 1000} s`,
+      : `still under-replicated ${opts.maxMs / 1000} s after the kill (peak ${peak} chunks, ${last?.repair?.underReplicatedChunks ?? '?'} left, ${((last?.repair?.bytesMoved ?? 0) / 2 ** 20).toFixed(0)} MiB moved; ${(held / 2 ** 20).toFixed(0)} MiB were on ${victim.name})`,
   };
 }

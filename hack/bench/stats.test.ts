@@ -52,6 +52,20 @@ test('runLoop gives up when errors dominate, keeping the first error', async () 
   assert.ok(threw, 'zero concurrency is rejected');
 });
 
+test('runLoop aborts what is in flight at the hard limit and counts its partial bytes', async () => {
+  const t0 = Date.now();
+  const r = await runLoop({ concurrency: 2, maxOps: 2, maxMs: 10, hardMs: 80 }, (_i, ctx) => new Promise((_res, rej) => {
+    ctx.progress(100);
+    ctx.signal.addEventListener('abort', () => rej(new Error('aborted')));
+  }));
+  assert.ok(Date.now() - t0 < 2000, 'bounded in time');
+  assert.is(r.ops, 0);
+  assert.is(r.cut, 2);
+  assert.is(r.errors, 0, 'a cut operation is not a failure');
+  assert.is(r.bytes, 200);
+  assert.ok(r.ms >= 79 && r.ms < 200, `elapsed ${r.ms}`);
+});
+
 test('profiles are bounded: quick is shorter than full, every loop has a count and a time limit', () => {
   const quick = makeProfile('quick'), full = makeProfile('full');
   assert.ok(quick.budgetMs < full.budgetMs);

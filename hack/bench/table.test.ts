@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { HEADERS, buildRows, formatMarkdown, formatNumber, formatRatio, formatTable, goalText, type Measurement } from './table.ts';
+import { HEADERS, buildRows, formatMarkdown, formatNumber, formatRatio, formatTable, goalText, notes, type Measurement } from './table.ts';
 import { summarise } from './stats.ts';
 
 const m = (workload: string, target: string, runs: number[], unit: Measurement['unit'] = 'obj/s'): Measurement =>
@@ -51,6 +51,18 @@ test('text table pads columns and right-aligns numeric ones; markdown escapes pi
   const md = formatMarkdown(['a', 'b'], [['x|y', '2']]);
   assert.is(md, '| a | b |\n|---|---|\n| x\\|y | 2 |');
   assert.is(formatTable(HEADERS, buildRows(all)).split('\n').length, all.length + 2);
+});
+
+test('notes give the full reason of rows without a figure, n/a rows left out', () => {
+  const ms: Measurement[] = [
+    ...all,
+    { workload: 'list-1000', label: 'LIST', target: 'nginx', unit: 'pages/s', error: 'n/a (no S3 listing)' },
+    { workload: 'start', label: '(server start)', target: 'cairn-1r3n-R2', unit: 'obj/s', error: 'unreachable: node-0 exited (1):\n\nerror: bad flag\n--- output ---\nmore' },
+  ];
+  assert.equal(notes(ms), [
+    'cairn-1 · get-4k: unreachable: cairn-1 did not start',
+    'cairn-1r3n-R2 · (server start): unreachable: node-0 exited (1): | error: bad flag | more',
+  ]);
 });
 
 test.run();

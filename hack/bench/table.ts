@@ -11,6 +11,7 @@ export interface Measurement {
   unit: Unit;
   summary?: Summary;
   errors?: number;         // failed requests across the runs
+  cut?: number;            // operations aborted at a run's hard time limit (partial bytes counted)
   error?: string;          // why there is no figure
   extra?: Record<string, unknown>;
 }
@@ -92,7 +93,7 @@ export function buildRows(ms: Measurement[]): string[][] {
     const raw = m.target === 'raw' ? undefined : RAW_ANCHOR[m.workload];
     const rawRatio = raw ? ratio(s.median, lookup(ms, raw, 'raw')) : undefined;
     return [
-      m.label + (m.errors ? ` (${m.errors} errors)` : ''), m.target, formatNumber(s.median), m.unit,
+      m.label + (m.errors ? ` (${m.errors} errors)` : '') + (m.cut ? ` (${m.cut} cut)` : ''), m.target, formatNumber(s.median), m.unit,
       `${formatNumber(s.min)} – ${formatNumber(s.max)}`,
       anchorRatio('nginx'), anchorRatio('s3rver'),
       rawRatio === undefined ? '' : `${formatRatio(rawRatio)} ${raw}`,
@@ -108,7 +109,7 @@ function shorten(s: string, n: number): string {
 
 /** Full reasons for the rows without a figure (the table cell holds only their start). */
 export function notes(ms: Measurement[]): string[] {
-  return ms.filter((m) => !m.summary && m.error && !m.error.startsWith('n/a')).map((m) => `${m.target} · ${m.label}: ${m.error!.split('\n')[0]}`);
+  return ms.filter((m) => !m.summary && m.error && !m.error.startsWith('n/a')).map((m) => `${m.target} · ${m.label}: ${m.error!.split('\n').map((l) => l.trim()).filter((l) => l && !/^-+ output -+$/.test(l)).slice(0, 4).join(' | ')}`);
 }
 
 /** Plain-text table, columns padded to their widest cell; numbers right-aligned. */

@@ -35,13 +35,24 @@ export interface ChaosSummary {
 
 const sizes = [1024, 40 * 1024, 300 * 1024, 1_200 * 1024];
 
+/** The short profile runs inside `npm test` (chaos.test.ts); the long one by hand (`npm run chaos`).
+ *  The GC grace must exceed the longest upload: a chunk stored before its version is committed is
+ *  unreferenced until then (refs.ts). */
+export const chaosProfiles: Record<'short' | 'long', ChaosOptions> = {
+  short: { durationMs: 20_000, nodes: 4, replicas: 2, workers: 4, keysPerWorker: 8, maxOpsPerWorker: 400, faultEveryMs: 4_000, chunkSize: 256 * 1024, failureTimeoutMs: 2_000, gcGraceMs: 8_000 },
+  long: { durationMs: 5 * 60_000, nodes: 4, replicas: 2, workers: 8, keysPerWorker: 50, maxOpsPerWorker: 20_000, faultEveryMs: 15_000, chunkSize: 256 * 1024, failureTimeoutMs: 3_000, gcGraceMs: 15_000 },
+};
+
 export async function runChaos(o: ChaosOptions): Promise<ChaosSummary> {
   const log = o.log ?? (() => {});
   const base = mkdtempSync(join(tmpdir(), 'cairn-chaos-'));
   const secret = randomBytes(16).toString('hex');
   const accessKey = 'CHAOS' + randomBytes(6).toString('hex').toUpperCase();
   const secretKey = randomBytes(20).toString('hex');
-  const env = { CAIRN_FAILURE_TIMEOUT_MS: String(o.failureTimeoutMs), CAIRN_GC_GRACE_MS: String(o.gcGraceMs) };
+  const env = {
+    CAIRN_FAILURE_TIMEOUT_MS: String(o.failureTimeoutMs), CAIRN_GC_GRACE_MS: String(o.gcGraceMs),
+    CAIRN_REPAIR_INTERVAL_MS: '1000', CAIRN_HEARTBEAT_MS: '250', CAIRN_LOG_LEVEL: 'error',
+  };
   const common = { secret, accessKey, secretKey, env, extraArgs: ['--chunk-size', String(o.chunkSize)] };
   const procs: CairnProcess[] = [];
   const summary: ChaosSummary = { operations: 0, acknowledged: 0, lost: 0, corrupted: 0, badReads: 0, orphanChunks: 0, fullRedundancyMs: 0, kills: 0, joined: 0, drained: 0 };
@@ -116,13 +127,17 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosSummary> {
     await Promise.all([faults, ...Array.from({ length: o.workers }, (_, w) => worker(w))]);
     await waitFor(() => down.size === 0, { timeoutMs: 60_000, what: 'killed nodes restarted' });
 
-    // Convergence: full redundancy with every node back.
+    // Convergence: full redundancy with every node back, judged only from repair passes that
+    // started after the last fault (an older pass's zero says nothing about the current map).
     const t0 = Date.now();
     let last: ClusterStatus | undefined;
     await waitFor(async () => {
       last = await admin.status();
-      return last.repair.underReplicatedChunks === 0 && last.members.every((m) => m.state !== 'down' && m.state !== 'joining');
-    }, { timeoutMs: 180_000, intervalMs: 500, what: 'under-replicated = 0' });
+      const data = last.members.filter((m) => m.roles.includes('node') && (m.state === 'active' || m.state === 'draining'));
+      return last.repair.underReplicatedChunks === 0 && last.members.every((m) => m.state !== 'down' && m.state !== 'joining')
+        && data.every((m) => ((m.repair as { lastPassAt?: number }).lastPassAt ?? 0) > t0 && m.repair.underReplicatedChunks === 0)
+        && (drainedName === undefined || last.members.find((m) => m.name === drainedName)?.state === 'drained');
+    }, { timeoutMs: 180_000, intervalMs: 500, what: 'under-replicated = 0 and the drain finished' });
     summary.fullRedundancyMs = Date.now() - t0;
 
     // Verification through a node that was never drained.

@@ -14,7 +14,8 @@ import { loopbackAddress, waitFor } from '../testing/net.ts';
 import { startControlPlane, type ControlPlane } from './controlplane.ts';
 import { crashPod, restartApiServer, setPodUnready } from './faults.ts';
 import { claimDir } from './kubelet/volumes.ts';
-import { fetchId, idServerStatefulSet, isReady, kubeClients, waitForReadyReplicas } from './kubelet/test-workloads.ts';
+import { installClusterDns, uninstallClusterDns } from './kubelet/cluster-dns.ts';
+import { fetchId, idServerScript, idServerStatefulSet, isReady, kubeClients, waitForReadyReplicas } from './kubelet/test-workloads.ts';
 
 const ns = 'default';
 const dataDir = mkdtempSync(join(tmpdir(), 'cairn-kube-'));
@@ -73,7 +74,7 @@ test('a killed process is restarted with the same IP and the same PVC data', asy
   const ip = await podIP('web-1');
   const before = await fetchId(ip);
   crashPod(plane, ns, 'web-1');
-  await waitFor(async () => { const p = await pod('web-1'); return p.status?.containerStatuses?.[0].restartCount === 1 && isReady(p); }, { timeoutMs: 15_000, what: 'web-1 restarted and ready' });
+  await waitFor(async () => { const p = await pod('web-1'); return p.status?.containerStatuses?.[0].restartCount === 1 && isReady(p); }, { timeoutMs: 30_000, what: 'web-1 restarted and ready' });
   const p = await pod('web-1');
   assert.is(p.status!.podIP, ip);
   assert.is(p.status!.containerStatuses![0].lastState?.terminated?.exitCode, 137);
@@ -84,7 +85,7 @@ test('a deleted pod is recreated by the controller and finds its data again', as
   const before = (await fetchId(await podIP('web-0'))).split(' ')[1];
   const uid = (await pod('web-0')).metadata!.uid;
   await k.core.deleteNamespacedPod({ namespace: ns, name: 'web-0' });
-  await waitFor(async () => { const p = await pod('web-0'); return p.metadata!.uid !== uid && isReady(p); }, { timeoutMs: 20_000, what: 'web-0 recreated' });
+  await waitFor(async () => { const p = await pod('web-0'); return p.metadata!.uid !== uid && isReady(p); }, { timeoutMs: 30_000, what: 'web-0 recreated' });
   assert.is((await fetchId(await podIP('web-0'))).split(' ')[1], before);
 });
 
@@ -120,20 +121,21 @@ test('a template change rolls the pods from the highest ordinal; status converge
 
 test('Endpoints follow readiness; a forced-unready pod leaves the ready addresses', async () => {
   const ready = async () => ((await k.core.readNamespacedEndpoints({ namespace: ns, name: 'web' })).subsets ?? []).flatMap((s) => (s.addresses ?? []).map((a) => a.hostname)).sort();
-  await waitFor(async () => JSON.stringify(await ready()) === '["web-0","web-1"]', { what: 'endpoints of web-0 and web-1' });
+  await waitFor(async () => JSON.stringify(await ready()) === '["web-0","web-1"]', { timeoutMs: 30_000, what: 'endpoints of web-0 and web-1' });
   setPodUnready(plane, ns, 'web-1', true);
-  await waitFor(async () => JSON.stringify(await ready()) === '["web-0"]', { what: 'web-1 out of the endpoints' });
+  await waitFor(async () => JSON.stringify(await ready()) === '["web-0"]', { timeoutMs: 30_000, what: 'web-1 out of the endpoints' });
   assert.is((await k.apps.readNamespacedStatefulSet({ namespace: ns, name: 'web' })).status?.readyReplicas, 1);
   setPodUnready(plane, ns, 'web-1', false);
-  await waitFor(async () => JSON.stringify(await ready()) === '["web-0","web-1"]', { what: 'web-1 back in the endpoints' });
+  await waitFor(async () => JSON.stringify(await ready()) === '["web-0","web-1"]', { timeoutMs: 30_000, what: 'web-1 back in the endpoints' });
 });
 
 test('cluster DNS names resolve inside pods through the preload (fetch by pod and service name)', async () => {
   await k.core.createNamespacedService({ namespace: ns, body: { metadata: { name: 'web-api' }, spec: { selector: { app: 'web' }, ports: [{ port: 8080 }] } } });
   const script = "Promise.all(['http://web-1.web:8080/','http://web-0.web.default.svc.cluster.local:8080/','http://web-api:8080/'].map(u=>fetch(u).then(r=>r.text()))).then(t=>console.log('GOT '+JSON.stringify(t)))";
   await k.core.createNamespacedPod({ namespace: ns, body: { metadata: { name: 'dns-client' }, spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'node', command: ['node', '-e', script] }] } } });
-  await waitFor(async () => (await pod('dns-client')).status?.phase === 'Succeeded', { timeoutMs: 15_000, what: 'dns-client to succeed' });
-  const log = readFileSync(plane.kubelet.logPath(ns, 'dns-client') ?? join(dataDir, 'logs', `${ns}_dns-client_${(await pod('dns-client')).metadata!.uid}`, 'c.log'), 'utf8');
+  await waitFor(async () => (await pod('dns-client')).status?.phase === 'Succeeded', { timeoutMs: 30_000, what: 'dns-client to succeed' });
+  // The log comes the way `kubectl logs` gets it: pods/log on the API server, proxied to the kubelet.
+  const log = await k.core.readNamespacedPodLog({ namespace: ns, name: 'dns-client' });
   const got = JSON.parse(log.slice(log.indexOf('GOT ') + 4)) as string[];
   assert.match(got[0], /^web-1 /);
   assert.match(got[1], /^web-0 /);
@@ -145,6 +147,12 @@ test('cluster DNS names resolve inside pods through the preload (fetch by pod an
     let s = ''; child.stdout.on('data', (d) => (s += d)); child.on('error', reject); child.on('close', () => resolve(s.trim()));
   });
   assert.is(out, await podIP('web-0'));
+  // A process outside the cluster (an operator run locally, this test) can opt in as well.
+  installClusterDns({ hostsFile: plane.kubelet.hostsFile, namespace: ns });
+  try {
+    assert.match(await (await fetch('http://web-1.web:8080/')).text(), /^web-1 /);
+    assert.match(await (await fetch('http://web-api.default.svc.cluster.local:8080/')).text(), /^web-[01] /);
+  } finally { uninstallClusterDns(); }
 });
 
 test('env from Secrets and ConfigMaps, secret volumes, graceful termination with SIGKILL after the grace period', async () => {
@@ -155,15 +163,37 @@ test('env from Secrets and ConfigMaps, secret volumes, graceful termination with
     terminationGracePeriodSeconds: 1, volumes: [{ name: 's', secret: { secretName: 'creds' } }],
     containers: [{ name: 'c', image: 'node', command: ['node', '-e', script, '/etc/creds'], envFrom: [{ configMapRef: { name: 'cfg' }, prefix: 'CFG_' }],
       env: [{ name: 'TOKEN', valueFrom: { secretKeyRef: { name: 'creds', key: 'token' } } }], volumeMounts: [{ name: 's', mountPath: '/etc/creds' }] }] } } });
-  await waitFor(async () => isReady(await pod('stubborn')), { what: 'stubborn ready' });
+  await waitFor(async () => isReady(await pod('stubborn')), { timeoutMs: 30_000, what: 'stubborn ready' });
   const logPath = plane.kubelet.logPath(ns, 'stubborn')!;
-  await waitFor(() => readFileSync(logPath, 'utf8').includes('ENV'), { what: 'stubborn log' });
+  await waitFor(() => readFileSync(logPath, 'utf8').includes('ENV'), { timeoutMs: 30_000, what: 'stubborn log' });
   assert.match(readFileSync(logPath, 'utf8'), /ENV s3cr3t fast s3cr3t/);
   const started = Date.now();
   await k.core.deleteNamespacedPod({ namespace: ns, name: 'stubborn' });
-  await waitFor(async () => { try { await pod('stubborn'); return false; } catch { return true; } }, { timeoutMs: 10_000, what: 'stubborn gone' });
+  await waitFor(async () => { try { await pod('stubborn'); return false; } catch { return true; } }, { timeoutMs: 30_000, what: 'stubborn gone' });
   assert.ok(Date.now() - started >= 900, 'waited for the grace period');
   assert.match(readFileSync(logPath, 'utf8'), /ignoring SIGTERM/);
+});
+
+test('a Deployment comes up through its ReplicaSet and rolls a template change to a new one', async () => {
+  const template = (version: string) => ({
+    metadata: { labels: { app: 'op' }, annotations: { version } },
+    spec: { volumes: [{ name: 'data', emptyDir: {} }], containers: [{ name: 'c', image: 'node', command: ['node', '-e', idServerScript, '/data'],
+      env: [{ name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }], readinessProbe: { httpGet: { path: '/', port: 8080 }, periodSeconds: 1 },
+      volumeMounts: [{ name: 'data', mountPath: '/data' }] }] },
+  });
+  const done = async (version: string) => {
+    const d = await k.apps.readNamespacedDeployment({ namespace: ns, name: 'op' });
+    const pods = (await k.core.listNamespacedPod({ namespace: ns, labelSelector: 'app=op' })).items.filter((p) => !p.metadata!.deletionTimestamp);
+    return d.status?.observedGeneration === d.metadata!.generation && d.status?.updatedReplicas === 2 && d.status?.readyReplicas === 2 && d.status?.replicas === 2
+      && pods.length === 2 && pods.every((p) => isReady(p) && p.metadata!.annotations?.version === version);
+  };
+  await k.apps.createNamespacedDeployment({ namespace: ns, body: { metadata: { name: 'op' }, spec: { replicas: 2, selector: { matchLabels: { app: 'op' } }, template: template('1') } } });
+  await waitFor(() => done('1'), { timeoutMs: 30_000, intervalMs: 200, what: 'deployment op ready' });
+  await k.apps.patchNamespacedDeployment({ namespace: ns, name: 'op', body: { spec: { template: template('2') } } }, (await import('./controllers/client.ts')).mergePatch);
+  await waitFor(() => done('2'), { timeoutMs: 30_000, intervalMs: 200, what: 'deployment op rolled to version 2' });
+  const sets = (await k.apps.listNamespacedReplicaSet({ namespace: ns })).items.filter((r) => r.metadata!.name!.startsWith('op-'));
+  assert.equal(sets.map((r) => r.spec!.replicas).sort(), [0, 2], 'the old ReplicaSet is scaled to zero and kept');
+  await k.apps.deleteNamespacedDeployment({ namespace: ns, name: 'op' });
 });
 
 test('controllers and kubelet carry on after an API server restart', async () => {
@@ -174,10 +204,31 @@ test('controllers and kubelet carry on after an API server restart', async () =>
   await waitForReadyReplicas(k.core, k.apps, ns, 'web', 2);
 });
 
+test('a StatefulSet deleted with propagationPolicy Orphan leaves its pods; a new one adopts them', async () => {
+  const uids = new Map((await k.core.listNamespacedPod({ namespace: ns, labelSelector: 'app=web' })).items.map((p) => [p.metadata!.name!, p.metadata!.uid!]));
+  assert.is(uids.size, 2);
+  await k.apps.deleteNamespacedStatefulSet({ namespace: ns, name: 'web', propagationPolicy: 'Orphan' });
+  await waitFor(async () => {
+    const items = (await k.core.listNamespacedPod({ namespace: ns, labelSelector: 'app=web' })).items;
+    return items.length === 2 && items.every((p) => !(p.metadata!.ownerReferences ?? []).some((r) => r.kind === 'StatefulSet'));
+  }, { timeoutMs: 30_000, what: 'pods orphaned' });
+  // The same template as the pods run (with the rollout annotation): nothing to roll.
+  const again = idServerStatefulSet('web', 2);
+  (again.spec.template.metadata as Record<string, unknown>).annotations = { rollout: '2' };
+  await k.apps.createNamespacedStatefulSet({ namespace: ns, body: again });
+  const sts = await k.apps.readNamespacedStatefulSet({ namespace: ns, name: 'web' });
+  await waitFor(async () => {
+    const items = (await k.core.listNamespacedPod({ namespace: ns, labelSelector: 'app=web' })).items;
+    return items.length === 2 && items.every((p) => p.metadata!.ownerReferences?.some((r) => r.uid === sts.metadata!.uid && r.controller));
+  }, { timeoutMs: 30_000, what: 'pods adopted' });
+  for (const [name, uid] of uids) assert.is((await pod(name)).metadata!.uid, uid, `${name} kept, not recreated`);
+  await waitForReadyReplicas(k.core, k.apps, ns, 'web', 2);
+});
+
 test('deleting the StatefulSet garbage-collects its pods and the kubelet stops their processes', async () => {
   const ip = await podIP('web-0');
   await k.apps.deleteNamespacedStatefulSet({ namespace: ns, name: 'web' });
-  await waitFor(async () => (await k.core.listNamespacedPod({ namespace: ns, labelSelector: 'app=web' })).items.length === 0, { timeoutMs: 20_000, what: 'web pods gone' });
+  await waitFor(async () => (await k.core.listNamespacedPod({ namespace: ns, labelSelector: 'app=web' })).items.length === 0, { timeoutMs: 30_000, what: 'web pods gone' });
   assert.is(await fetchId(ip).then(() => 'answered', () => 'refused'), 'refused');
   assert.is((await k.core.listNamespacedPersistentVolumeClaim({ namespace: ns })).items.length, 3, 'claims are retained by default');
 });

@@ -49,10 +49,10 @@ test('node down: its pod processes die, the Node and its pods turn unready, endp
   await waitFor(async () => {
     const ep = await k.core.readNamespacedEndpoints({ namespace: ns, name: 'spread' });
     return (ep.subsets ?? []).flatMap((s) => s.addresses ?? []).every((a) => a.ip !== ip);
-  }, { what: 'the pod on node-2 out of the ready endpoints' });
+  }, { timeoutMs: 30_000, what: 'the pod on node-2 out of the ready endpoints' });
 
   await nodeUp(plane, 'node-2');
-  await waitFor(async () => isReady(await k.core.readNamespacedPod({ namespace: ns, name: victim.metadata!.name! })), { timeoutMs: 15_000, what: 'pod ready again' });
+  await waitFor(async () => isReady(await k.core.readNamespacedPod({ namespace: ns, name: victim.metadata!.name! })), { timeoutMs: 30_000, what: 'pod ready again' });
   const back = await k.core.readNamespacedPod({ namespace: ns, name: victim.metadata!.name! });
   assert.is(back.status!.podIP, ip);
   assert.is(back.status!.containerStatuses![0].restartCount, 1);

@@ -15,10 +15,12 @@ import { startClusterRoles, type ClusterRoles } from './cluster/roles.ts';
 import type { MultiClusterView } from './cluster/view.ts';
 import { LocalChunkReplica, LocalMetaReplica } from './data/local-replica.ts';
 import { adminRouter } from './admin/server.ts';
+import { maintenanceVerdict, writeQuorumVerdict } from './cluster/health.ts';
 import type { AccessKey, ClusterView, Role } from './cluster/types.ts';
 import { ClusterObjectService } from './data/objects.ts';
 import type { ObjectService } from './data/types.ts';
 import { createS3App } from './s3/app.ts';
+import { startSelfHealing, type SelfHealing } from './repair/service.ts';
 import { healthRouter } from './observability/health.ts';
 import { metricsHandler, setNodeLabel } from './observability/metrics.ts';
 import { logger } from './util/log.ts';
@@ -42,6 +44,10 @@ export interface NodeOptions {
   replicas?: number;              // default R for new buckets
   chunkSize?: number;
   region?: string;
+  failureTimeoutMs?: number;      // cluster settings recorded by a root (self-healing)
+  gcGraceMs?: number;
+  repairBandwidthBytes?: number;
+  repairConcurrency?: number;
 }
 
 export interface RunningNode {
@@ -183,12 +189,19 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
     //    single-process cluster. The rest of this function only needs a ClusterView.
     let cluster: ClusterRoles | undefined;
     let view: StandaloneClusterView | MultiClusterView;
+    let healing: SelfHealing | undefined;
+    const settings = {
+      defaultReplicas: opts.replicas, chunkSize: opts.chunkSize, region: opts.region, failureTimeoutMs: opts.failureTimeoutMs,
+      gcGraceMs: opts.gcGraceMs, repairBandwidthBytes: opts.repairBandwidthBytes, repairConcurrency: opts.repairConcurrency,
+    };
     if (opts.roots?.length || !(roles.includes('root') && roles.includes('node'))) {
       if (!opts.secret) throw new Error('a cluster secret is required to form a cluster (--secret or CAIRN_CLUSTER_SECRET)');
       cluster = await startClusterRoles({
         selfId: id, roles, name, dataDir: opts.dataDir, api: endpoint, cluster: clusterUrl, roots: opts.roots ?? [],
-        zone: opts.zone, weight: opts.weight, secret: opts.secret,
-        settings: { defaultReplicas: opts.replicas, chunkSize: opts.chunkSize, region: opts.region },
+        zone: opts.zone, weight: opts.weight, secret: opts.secret, settings,
+        repairProgress: () => healing?.repair?.snapshot(),
+        // A data dir that ran as a single-process cluster keeps its buckets and keys (same LWW maps).
+        seed: { buckets: meta.getKV('registry.buckets') ?? {}, keys: meta.getKV('registry.keys') ?? {} },
         local: roles.includes('node') ? { chunks: new LocalChunkReplica(id, chunks), meta: new LocalMetaReplica(id, meta) } : undefined,
         // A root-only process stores nothing: it reports no capacity so status sums only data members.
         usage: async () => (roles.includes('node') ? { usedBytes: chunks.usedBytes(), chunks: chunks.chunkCount(), capacityBytes: await chunks.capacityBytes() } : { usedBytes: 0, chunks: 0, capacityBytes: 0 }),
@@ -199,15 +212,23 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
     } else {
       view = await StandaloneClusterView.open({
         self: { id, name, roles, api: endpoint, cluster: clusterUrl, zone: opts.zone ?? '', weight: opts.weight ?? 1, capacityBytes: await chunks.capacityBytes() },
-        meta, chunks,
-        settings: { defaultReplicas: opts.replicas, chunkSize: opts.chunkSize, region: opts.region },
+        meta, chunks, settings,
       });
       for (const k of [root, ...extraKeys]) await view.putAccessKey(k);
     }
     const objects = new ClusterObjectService(view);
+    // Self-healing: repair, rebalancing, drain, scrub and GC on data members (repair/service.ts).
+    const multi = cluster?.view;
+    healing = startSelfHealing({
+      view, stores: roles.includes('node') ? { chunks, meta } : undefined, secret: opts.secret,
+      setMemberState: multi ? (memberId, state) => multi.setMemberState(memberId, state) : undefined,
+    });
+    const heal = healing;
+    cleanups.push(() => heal.stop());
 
     // 4. Cluster port: metrics, internal RPC and the admin API (both behind the cluster secret), health.
     clusterApp.get('/metrics', metricsHandler);
+    clusterApp.use(healing.router);
     if (cluster) {
       clusterApp.use('/rpc/v1', cluster.rpcRouter);
       clusterApp.use('/admin/v1', cluster.adminRouter(objects));
@@ -219,6 +240,7 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
         setMemberState: refuse('DrainRefused', 'a single-process cluster has no other member to move data to'),
         forgetMember: refuse('InvalidMemberState', 'a single-process cluster cannot forget its only member'),
         putSettings: refuse('NotSupported', 'a single-process cluster takes its settings from flags'),
+        repair: (memberId) => heal.progressOf(memberId),
       }));
     }
     clusterApp.use(healthRouter({
@@ -230,8 +252,8 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
         const free = await chunks.freeBytes();
         return { ok: free >= MIN_FREE_BYTES, reason: free >= MIN_FREE_BYTES ? 'ok' : `only ${free} bytes free on the data disk` };
       },
-      clusterHealth: () => true,
-      maintenance: () => ({ ok: false, reason: 'a single-member cluster cannot lose its only replica' }),
+      clusterHealth: () => (cluster ? writeQuorumVerdict(view.members(), view.buckets()) : true),
+      maintenance: () => (cluster ? maintenanceVerdict(id, view.members(), view.buckets()) : { ok: false, reason: 'a single-member cluster cannot lose its only replica' }),
     }));
 
     // 5. File API.

@@ -3,6 +3,7 @@
 // through the status subresource, schema/CEL rejections, drain-gated scaling through the scale
 // subresource, Bucket finalizer + credentials, metrics/health, and leader hand-over on stop.
 // The roots' admin API is the in-memory MemoryAdmin (no node processes here; see operator/test/e2e).
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +15,7 @@ import { loopbackAddress, waitFor } from '../../hack/testing/net.ts';
 import { MemoryAdmin } from '../test/memory-admin.ts';
 import { loadKubeConfig } from './kube/config.ts';
 import { KubeApiError, KubeRest, PATCH_MERGE } from './kube/rest.ts';
-import { startOperator, type Operator } from './main.ts';
+import { runOperator, startOperator, type Operator } from './main.ts';
 
 const repo = new URL('../..', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'cairn-operator-test-'));
@@ -116,6 +117,43 @@ test('scale subresource: up at once, down only after the highest ordinals draine
   await waitFor(() => !admin.members.has('demo-nodes-3') && !admin.members.has('demo-nodes-4'), { what: 'forgotten', timeoutMs: 15_000 });
 });
 
+test('the operator never writes spec (an HPA owns spec.nodes.replicas through the scale subresource)', async () => {
+  const sc = await get(scPath());
+  const mine = sc.metadata.managedFields.filter((f: any) => f.manager === 'cairn-operator');
+  assert.ok(mine.length > 0);
+  for (const f of mine) assert.is(f.subresource, 'status', 'cairn-operator manages status only');
+});
+
+test('a ServiceMonitor is created when asked for and its CRD exists', async () => {
+  await rest.request('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', { body: {
+    apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: 'servicemonitors.monitoring.coreos.com' },
+    spec: { group: 'monitoring.coreos.com', scope: 'Namespaced', names: { kind: 'ServiceMonitor', listKind: 'ServiceMonitorList', plural: 'servicemonitors', singular: 'servicemonitor' },
+      versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }] },
+  } });
+  await waitFor(() => get(`/apis/monitoring.coreos.com/v1/namespaces/${NS}/servicemonitors`), { what: 'ServiceMonitor CRD served' });
+  const created = await rest.request('POST', `/apis/storage.cairn.dev/v1alpha1/namespaces/${NS}/storageclusters`, {
+    body: { apiVersion: 'storage.cairn.dev/v1alpha1', kind: 'StorageCluster', metadata: { name: 'mon' }, spec: { monitoring: { serviceMonitor: true, labels: { release: 'prom' } } } },
+  });
+  const sm = await waitFor(() => get(`/apis/monitoring.coreos.com/v1/namespaces/${NS}/servicemonitors/mon`), { what: 'ServiceMonitor', timeoutMs: 15_000 });
+  assert.is(sm.metadata.ownerReferences[0].uid, created.metadata.uid);
+  assert.is(sm.metadata.labels.release, 'prom');
+  assert.equal(sm.spec.endpoints, [{ port: 'cluster', path: '/metrics', interval: '30s' }]);
+  await rest.request('DELETE', scPath('mon'));
+});
+
+test('spec.autoscaling: used capacity above target raises the nodes StatefulSet', async () => {
+  admin.setMembers(['auto-nodes-0', 'auto-nodes-1']);
+  for (const m of ['auto-nodes-0', 'auto-nodes-1']) admin.members.get(m)!.usedBytes = 9 * 2 ** 30;   // 90% of 10Gi each
+  await rest.request('POST', `/apis/storage.cairn.dev/v1alpha1/namespaces/${NS}/storageclusters`, {
+    body: { apiVersion: 'storage.cairn.dev/v1alpha1', kind: 'StorageCluster', metadata: { name: 'auto' }, spec: { nodes: { replicas: 2 }, replication: { factor: 2 }, autoscaling: { minReplicas: 2, maxReplicas: 6, targetUsedPercent: 60 } } },
+  });
+  // 18Gi used / (10Gi per node × 0.6) = 3 nodes
+  await waitFor(async () => (await sts('auto-nodes'))?.spec.replicas === 3, { what: 'autoscaled to 3' });
+  const sc = await waitFor(async () => { const o = await get(scPath('auto')); return o?.status?.autoscaling?.desiredReplicas === 3 && o; }, { what: 'autoscaling status' });
+  assert.is(sc.spec.nodes.replicas, 2, 'spec untouched');
+  await rest.request('DELETE', scPath('auto'));
+});
+
 test('a Bucket gets a finalizer, a scoped key in its own Secret, and is purged on delete with reclaimPolicy Delete', async () => {
   const path = `/apis/storage.cairn.dev/v1alpha1/namespaces/${NS}/buckets/photos`;
   await rest.request('POST', `/apis/storage.cairn.dev/v1alpha1/namespaces/${NS}/buckets`, {
@@ -151,6 +189,25 @@ test('a Retain bucket keeps its data when the Bucket is deleted', async () => {
   assert.not.ok(admin.calls.some((c) => c.startsWith('deleteBucket keep')));
 });
 
+test('a spec the builders refuse is reported as Failed/InvalidSpec and not retried hot', async () => {
+  await rest.request('POST', `/apis/storage.cairn.dev/v1alpha1/namespaces/${NS}/storageclusters`, {
+    body: { apiVersion: 'storage.cairn.dev/v1alpha1', kind: 'StorageCluster', metadata: { name: 'huge' }, spec: { chunkSize: '1Gi' } },
+  });
+  const sc = await waitFor(async () => { const o = await get(scPath('huge')); return o?.status?.phase === 'Failed' && o; }, { what: 'Failed status' });
+  const ready = sc.status.conditions.find((c: any) => c.type === 'Ready');
+  assert.equal([ready.status, ready.reason], ['False', 'InvalidSpec']);
+  assert.match(ready.message, 'spec.chunkSize 1Gi is outside 4Ki..64Mi');
+  assert.not.ok(await get(`/apis/apps/v1/namespaces/${NS}/statefulsets/huge-nodes`), 'nothing half-built');
+  await rest.request('DELETE', scPath('huge'));
+});
+
+test('runOperator refuses bad flags with a clear message', async () => {
+  const err = await runOperator(['--metrics-bind-address', 'nowhere']).then(() => undefined, (e) => e);
+  assert.match(String(err), '--metrics-bind-address must be host:port');
+  const bad = await runOperator(['--workers', 'many']).then(() => undefined, (e) => e);
+  assert.match(String(bad), 'expected a non-negative integer');
+});
+
 test('metrics, health and readiness are served', async () => {
   const metrics = await (await fetch(`${op.url}/metrics`)).text();
   assert.match(metrics, /cairn_operator_reconcile_total\{controller="storagecluster",result="requeue"\} \d+/);
@@ -160,6 +217,21 @@ test('metrics, health and readiness are served', async () => {
   const ready = await fetch(`${op.url}/readyz`);
   assert.is(ready.status, 200);
   assert.is(((await ready.json()) as { leader: boolean }).leader, true);
+});
+
+test('`cairn operator` releases its Lease on SIGTERM', async () => {
+  const child = spawn(process.execPath, [join(repo, 'node-runtime/bin/cairn.js'), 'operator', '--kubeconfig', kubeconfig, '--lease-namespace', NS, '--lease-name', 'sigterm-test', `--metrics-bind-address=${host}:0`],
+    { env: { ...process.env, POD_NAME: 'sigterm-op', CAIRN_LOG_LEVEL: 'warn' }, stdio: 'ignore' });
+  try {
+    const leasePath = `/apis/coordination.k8s.io/v1/namespaces/${NS}/leases/sigterm-test`;
+    await waitFor(async () => (await get(leasePath))?.spec?.holderIdentity?.startsWith('sigterm-op_'), { what: 'child leads', timeoutMs: 20_000 });
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    child.kill('SIGTERM');
+    assert.is(await exited, 0);
+    assert.is((await get(leasePath)).spec.holderIdentity, '', 'lease released');
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  }
 });
 
 test('a second replica waits for the lease and takes over when the leader stops', async () => {

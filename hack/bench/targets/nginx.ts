@@ -78,6 +78,11 @@ export async function startNginx(dir: string, host: string, opts: { workers?: nu
   return {
     spec: { name: 'nginx', kind: 'http', endpoints: [endpoint], bucket: 'bench' },
     pids: () => [child.pid, ...childPids(child.pid)],
-    stop: () => child.stop('SIGQUIT'),
+    async stop() {
+      // Graceful quit; workers that outlive a killed master are ours to end too.
+      const workers = childPids(child.pid);
+      await child.stop('SIGQUIT');
+      for (const pid of workers) { try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ } }
+    },
   };
 }

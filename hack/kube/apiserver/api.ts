@@ -10,7 +10,7 @@ import { defaultBuiltin, generatedName, keepAllocated, newUid, normalizeBuiltin,
 import { jsonPatch, mergePatch, strategicMerge } from './patch.ts';
 import type { Registry, ResourceType } from './registry.ts';
 import { applyDefaults, prune, unknownFields, validate } from './schema.ts';
-import { parseFieldSelector, parseLabelSelector } from './selectors.ts';
+import { parseFieldSelector, parseLabelSelector, selectableFields } from './selectors.ts';
 import { serverSideApply, trackUpdate } from './ssa.ts';
 import type { KObject, Store } from './store.ts';
 
@@ -67,7 +67,7 @@ export class Api {
 
   list(t: ResourceType, ns: string | undefined, q: URLSearchParams): Record<string, unknown> {
     const byLabel = parseLabelSelector(q.get('labelSelector'));
-    const byField = parseFieldSelector(q.get('fieldSelector'));
+    const byField = parseFieldSelector(q.get('fieldSelector'), selectableFields(t.group, t.resource, t.selectableFields));
     let items = this.store.list(t.group, t.resource, t.namespaced ? ns : undefined).filter((o) => byLabel(o) && byField(o));
     let rv = String(this.store.rv);
     const token = q.get('continue');
@@ -98,7 +98,7 @@ export class Api {
   }
 
   /** Prune, default and validate a custom resource (schema + CEL); CRDs get their own checks. */
-  private validateObject(t: ResourceType, obj: KObject, old: KObject | undefined, opts: WriteOpts): void {
+  private validateObject(t: ResourceType, obj: KObject, old: KObject | undefined, opts: CommitOpts): void {
     const errs: FieldError[] = validateMeta(t, obj);
     if (t.schema) {
       const unknown = opts.fieldValidation === 'Ignore' ? [] : unknownFields(obj, t.schema);
@@ -112,7 +112,7 @@ export class Api {
       errs.push(...validate(obj, t.schema, '', old, celRules));
     }
     if (t.group === 'apiextensions.k8s.io' && t.resource === 'customresourcedefinitions') errs.push(...validateCrd(obj));
-    if (!t.crd) errs.push(...validateBuiltin(t, obj, old));
+    if (!t.crd) errs.push(...validateBuiltin(t, obj, old, opts.subresource));
     if (errs.length) throw invalid(t.kind, t.group, obj.metadata.name ?? '', errs);
   }
 
@@ -141,6 +141,7 @@ export class Api {
       for (let i = 0; i < 10 && (!m.name || this.store.get(t.group, t.resource, m.namespace ?? '', m.name)); i++) m.name = generatedName(m.generateName);
     }
     if (m.name && this.store.get(t.group, t.resource, m.namespace ?? '', m.name)) throw alreadyExists(t.group, t.resource, m.name);
+    if (m.resourceVersion && !opts.tracked) throw badRequest('resourceVersion should not be set on objects to be created');
     m.uid = newUid();
     m.creationTimestamp = now();
     for (const k of ['resourceVersion', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'selfLink']) delete m[k];
@@ -176,7 +177,7 @@ export class Api {
     }
     if (!t.crd) { normalizeBuiltin(t, next); keepAllocated(t, old, next); }
     this.validateObject(t, next, old, opts);
-    if (t.generation && specOf(next) !== specOf(old)) m.generation = (old.metadata.generation ?? 0) + 1;
+    if (t.generation && specOf(t, next) !== specOf(t, old)) m.generation = (old.metadata.generation ?? 0) + 1;
     if (t.group === 'apiextensions.k8s.io' && t.resource === 'customresourcedefinitions') next.status = crdStatus(next, now());
     if (!opts.tracked) trackUpdate(old, next, this.shape(t), { manager: this.manager(opts), apiVersion: apiVersionOf(t), subresource: opts.subresource, now: now() });
     else if (opts.subresource !== 'status' && t.status) next.status = structuredClone(old.status);
@@ -198,6 +199,10 @@ export class Api {
   update(t: ResourceType, ns: string, name: string, body: unknown, opts: CommitOpts): KObject {
     const old = this.existing(t, ns, name);
     if (isObj(body) && isObj(body.metadata) && body.metadata.name === undefined) body.metadata.name = name;
+    // Custom resources (unlike most built-ins) refuse unconditional updates.
+    if (t.crd && isObj(body) && !(isObj(body.metadata) && body.metadata.resourceVersion)) {
+      throw invalid(t.kind, t.group, name, [{ field: 'metadata.resourceVersion', type: 'FieldValueInvalid', rawBadValue: '0x0', detail: 'must be specified for an update' }]);
+    }
     return this.commit(t, old, body, opts);
   }
 

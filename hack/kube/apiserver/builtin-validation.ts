@@ -50,7 +50,7 @@ function workloadErrors(o: Any): FieldError[] {
 const stsMutable = ['replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy', 'minReadySeconds'];
 
 /** Field errors of a built-in object (create when `old` is undefined, else update). */
-export function validateBuiltin(t: ResourceType, obj: KObject, old: KObject | undefined): FieldError[] {
+export function validateBuiltin(t: ResourceType, obj: KObject, old: KObject | undefined, subresource?: string): FieldError[] {
   const o = obj as Any;
   const prev = old as Any | undefined;
   const key = `${t.group}/${t.resource}`;
@@ -67,7 +67,7 @@ export function validateBuiltin(t: ResourceType, obj: KObject, old: KObject | un
   }
   if (key === '/pods') {
     errs.push(...podSpecErrors(o.spec, 'spec'));
-    if (prev) {
+    if (prev && subresource !== 'binding' && subresource !== 'status') {
       // Pods may change container images, activeDeadlineSeconds and tolerations; nodeName goes through binding.
       const strip = (s: Any | undefined) => ({ ...s, containers: (s?.containers ?? []).map((c: Any) => ({ ...c, image: undefined })), initContainers: (s?.initContainers ?? []).map((c: Any) => ({ ...c, image: undefined })), activeDeadlineSeconds: undefined, tolerations: undefined, terminationGracePeriodSeconds: undefined });
       if (!same(strip(o.spec), strip(prev.spec))) errs.push({ field: 'spec', type: 'FieldValueForbidden', detail: 'pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)' });

@@ -87,6 +87,11 @@ test('status subresource and generation for a custom resource', async () => {
   assert.is(m.metadata.generation, 2);
   const l = await patch('st', { metadata: { labels: { a: 'b' } } });
   assert.is(l.metadata.generation, 2, 'metadata-only change keeps generation');
+  const { resourceVersion: _rv, ...metaNoRv } = l.metadata;
+  void _rv;
+  const blind = await statusOf(env.custom.replaceNamespacedCustomObject({ group, version: 'v1', namespace: env.ns, plural: 'widgets', name: 'st', body: { ...l, metadata: metaNoRv } }));
+  assert.is(blind.code, 422, 'custom resources refuse unconditional updates');
+  assert.match(blind.body?.message, /metadata.resourceVersion: Invalid value: 0x0: must be specified for an update/);
 });
 
 test('scale subresource maps onto spec/status paths; strategic merge is refused for custom resources', async () => {

@@ -11,6 +11,7 @@ export interface CrdVersion {
   schema?: { openAPIV3Schema?: JSONSchema };
   subresources?: { status?: object; scale?: { specReplicasPath: string; statusReplicasPath: string; labelSelectorPath?: string } };
   additionalPrinterColumns?: PrinterColumn[];
+  selectableFields?: { jsonPath: string }[];
 }
 
 export interface CrdSpec {
@@ -58,7 +59,7 @@ export function crdTypes(crd: KObject): ResourceType[] {
     shortNames: spec.names.shortNames ?? [], categories: spec.names.categories ?? [],
     verbs: ['delete', 'deletecollection', 'get', 'list', 'patch', 'create', 'update', 'watch'],
     status: !!v.subresources?.status, scale: v.subresources?.scale, generation: true,
-    printerColumns: v.additionalPrinterColumns, schema: v.schema?.openAPIV3Schema, crd: crd.metadata.name!, storageVersion: storage,
+    printerColumns: v.additionalPrinterColumns, selectableFields: (v.selectableFields ?? []).map((f) => f.jsonPath.replace(/^\./, '')), schema: v.schema?.openAPIV3Schema, crd: crd.metadata.name!, storageVersion: storage,
   }));
 }
 

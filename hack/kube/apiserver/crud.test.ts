@@ -72,6 +72,9 @@ test('label selectors (equality and set-based), field selectors, limit/continue'
   assert.equal(seen.sort(), ['sel-0', 'sel-1', 'sel-2', 'sel-3', 'sel-4']);
   const bad = await statusOf(env.core.listNamespacedConfigMap({ namespace: env.ns, labelSelector: 'a in (b' }));
   assert.is(bad.code, 400);
+  const unsupported = await statusOf(env.core.listNamespacedConfigMap({ namespace: env.ns, fieldSelector: 'data.a=1' }));
+  assert.is(unsupported.code, 400);
+  assert.match(unsupported.body?.message, /field label not supported: data.a/);
 });
 
 test('merge, JSON (with a failing test op) and strategic merge patches', async () => {
@@ -147,6 +150,16 @@ test('built-in validation: selector must match template labels; StatefulSet spec
   const noImage = await statusOf(env.core.createNamespacedPod({ namespace: env.ns, body: { metadata: { name: 'noimg' }, spec: { containers: [{ name: 'c' } as never] } } }));
   assert.is(noImage.code, 422);
   assert.match(noImage.body?.message, /spec.containers\[0\].image: Required value/);
+});
+
+test('pods/binding assigns a node once; spec.nodeName cannot be patched', async () => {
+  await env.core.createNamespacedPod({ namespace: env.ns, body: { metadata: { name: 'bindme' }, spec: { containers: [{ name: 'c', image: 'i' }] } } });
+  await env.core.createNamespacedBinding({ namespace: env.ns, body: { metadata: { name: 'bindme' }, target: { apiVersion: 'v1', kind: 'Node', name: 'node-a' } } });
+  assert.is((await env.core.readNamespacedPod({ namespace: env.ns, name: 'bindme' })).spec!.nodeName, 'node-a');
+  const again = await statusOf(env.core.createNamespacedBinding({ namespace: env.ns, body: { metadata: { name: 'bindme' }, target: { apiVersion: 'v1', kind: 'Node', name: 'node-b' } } }));
+  assert.is(again.code, 409);
+  const patched = await statusOf(env.core.patchNamespacedPod({ namespace: env.ns, name: 'bindme', body: { spec: { nodeName: 'node-b' } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch)));
+  assert.is(patched.code, 422);
 });
 
 test('secret stringData is stored as base64 data', async () => {

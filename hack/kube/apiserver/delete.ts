@@ -5,7 +5,7 @@ import { type Api, type WriteOpts } from './api.ts';
 import { ApiError, conflict, qualifiedResource } from './errors.ts';
 import { now } from './objects.ts';
 import type { ResourceType } from './registry.ts';
-import { parseFieldSelector, parseLabelSelector } from './selectors.ts';
+import { parseFieldSelector, parseLabelSelector, selectableFields } from './selectors.ts';
 import type { KObject } from './store.ts';
 
 export interface DeleteOpts extends WriteOpts {
@@ -72,7 +72,7 @@ export function deleteObject(api: Api, t: ResourceType, ns: string, name: string
 /** DELETE on a collection: every matching object, one by one, with the same options. */
 export function deleteCollection(api: Api, t: ResourceType, ns: string | undefined, q: URLSearchParams, opts: DeleteOpts): Record<string, unknown> {
   const byLabel = parseLabelSelector(q.get('labelSelector'));
-  const byField = parseFieldSelector(q.get('fieldSelector'));
+  const byField = parseFieldSelector(q.get('fieldSelector'), selectableFields(t.group, t.resource, t.selectableFields));
   const items = api.store.list(t.group, t.resource, t.namespaced ? ns : undefined).filter((o) => byLabel(o) && byField(o));
   const out: KObject[] = [];
   for (const o of items) {

@@ -65,7 +65,7 @@ export function unsupportedMediaType(contentType: string, accepted: string[]): A
 }
 
 /** One field error as Kubernetes' field.Error renders it. */
-export interface FieldError { field: string; type: 'FieldValueInvalid' | 'FieldValueRequired' | 'FieldValueNotSupported' | 'FieldValueTooMany' | 'FieldValueTooLong' | 'FieldValueForbidden' | 'FieldValueDuplicate' | 'FieldValueTypeInvalid'; detail: string; badValue?: unknown; hasBadValue?: boolean }
+export interface FieldError { field: string; type: 'FieldValueInvalid' | 'FieldValueRequired' | 'FieldValueNotSupported' | 'FieldValueTooMany' | 'FieldValueTooLong' | 'FieldValueForbidden' | 'FieldValueDuplicate' | 'FieldValueTypeInvalid'; detail: string; badValue?: unknown; hasBadValue?: boolean; /** Printed verbatim (Go's %#v of a value, e.g. 0x0). */ rawBadValue?: string }
 
 const typeWords: Record<FieldError['type'], string> = {
   FieldValueInvalid: 'Invalid value', FieldValueRequired: 'Required value', FieldValueNotSupported: 'Unsupported value',
@@ -83,7 +83,7 @@ function renderBadValue(v: unknown): string {
 /** `spec.replicas: Invalid value: 0: spec.replicas in body should be greater than or equal to 1` */
 export function renderFieldError(e: FieldError): string {
   const head = `${e.field}: ${typeWords[e.type]}`;
-  const value = e.hasBadValue || e.badValue !== undefined ? `: ${renderBadValue(e.badValue)}` : '';
+  const value = e.rawBadValue !== undefined ? `: ${e.rawBadValue}` : e.hasBadValue || e.badValue !== undefined ? `: ${renderBadValue(e.badValue)}` : '';
   return e.detail ? `${head}${value}: ${e.detail}` : `${head}${value}`;
 }
 

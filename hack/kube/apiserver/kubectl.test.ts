@@ -24,6 +24,9 @@ test('apply -f a CRD, wait for Established, apply -f a custom resource (create, 
   assert.match(await ok(['apply', '-f', '-'], widgetYaml(3)), /widget\.\S+\/w1 created/);
   assert.match(await ok(['apply', '-f', '-'], widgetYaml(5)), /widget\.\S+\/w1 configured/);
   assert.match(await ok(['apply', '-f', '-'], widgetYaml(5)), /widget\.\S+\/w1 unchanged/);
+  assert.match(await ok(['apply', '--dry-run=server', '-f', '-'], widgetYaml(7)), /configured \(server dry run\)/);
+  const bad = await env.kubectl(['apply', '--dry-run=server', '-f', '-'], widgetYaml(2));
+  assert.match(bad.stderr, /replicas must be odd/, 'server dry run validates');
 });
 
 test('get -o yaml shows the stored object with defaults and last-applied annotation', async () => {
@@ -48,6 +51,12 @@ test('describe shows spec, status and conditions', async () => {
   assert.match(out, /Name:\s+w1/);
   assert.match(out, /Replicas:\s+5/);
   assert.match(out, /Phase:\s+Running/);
+});
+
+test('explain reads the custom resource schema from /openapi/v3', async () => {
+  const out = await ok(['explain', `widgets.${group}.spec`]);
+  assert.match(out, /KIND:\s+Widget/);
+  assert.match(out, /replicas\s+<integer>/);
 });
 
 test('wait --for=condition=Ready returns once the condition holds', async () => {

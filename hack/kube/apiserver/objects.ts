@@ -32,6 +32,17 @@ export function validateMeta(t: ResourceType, obj: KObject): FieldError[] {
   } else if (!subdomain.test(name) || name.length > 253) {
     errs.push({ field: 'metadata.name', type: 'FieldValueInvalid', badValue: name, detail: `a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')` });
   }
+  (obj.metadata.ownerReferences ?? []).forEach((r, i) => {
+    for (const k of ['apiVersion', 'kind', 'name', 'uid'] as const) {
+      if (!r[k]) errs.push({ field: `metadata.ownerReferences[${i}].${k}`, type: 'FieldValueInvalid', badValue: '', detail: `${k} must not be empty` });
+    }
+  });
+  if ((obj.metadata.ownerReferences ?? []).filter((r) => r.controller).length > 1) {
+    errs.push({ field: 'metadata.ownerReferences', type: 'FieldValueInvalid', badValue: obj.metadata.ownerReferences, detail: 'Only one reference can have Controller set to true' });
+  }
+  const annotationBytes = Object.entries(obj.metadata.annotations ?? {}).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(String(v)), 0);
+  // The limit a client-side `kubectl apply` of a large CRD runs into (last-applied annotation).
+  if (annotationBytes > 262144) errs.push({ field: 'metadata.annotations', type: 'FieldValueTooLong', detail: 'may not be more than 262144 bytes' });
   for (const [k, v] of Object.entries(obj.metadata.labels ?? {})) {
     if (typeof v !== 'string') errs.push({ field: `metadata.labels`, type: 'FieldValueInvalid', badValue: v, detail: 'label values must be strings' });
     else if (v.length > 63 || (v !== '' && !/^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(v))) {
@@ -42,10 +53,11 @@ export function validateMeta(t: ResourceType, obj: KObject): FieldError[] {
   return errs;
 }
 
-/** The part of an object whose change bumps metadata.generation (everything but metadata/status). */
-export function specOf(obj: KObject): string {
-  const { metadata, status, apiVersion, kind, ...rest } = obj;
-  void metadata; void status; void apiVersion; void kind;
+/** The part of an object whose change bumps metadata.generation: all but metadata (and status when it is a subresource). */
+export function specOf(t: ResourceType, obj: KObject): string {
+  const { metadata, apiVersion, kind, ...rest } = obj;
+  void metadata; void apiVersion; void kind;
+  if (t.status) delete rest.status;
   return JSON.stringify(rest);
 }
 

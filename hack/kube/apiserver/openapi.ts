@@ -29,7 +29,14 @@ export function gvDocument(registry: Registry, group: string, version: string): 
       patch: { ...gvk(t), parameters: params, requestBody: body, responses: { '200': { description: 'OK' } } },
     };
   }
-  return { openapi: '3.0.0', info: { title: 'Kubernetes', version: 'v1.32.0' }, paths, components: { schemas: {} } };
+  // Custom resources carry their structural schema, so `kubectl explain` works for them.
+  const schemas: Record<string, unknown> = {};
+  for (const t of types) {
+    if (!t.schema) continue;
+    const name = `${t.group.split('.').reverse().join('.')}.${t.version}.${t.kind}`;
+    schemas[name] = { ...t.schema, 'x-kubernetes-group-version-kind': [{ group: t.group, version: t.version, kind: t.kind }] };
+  }
+  return { openapi: '3.0.0', info: { title: 'Kubernetes', version: 'v1.32.0' }, paths, components: { schemas } };
 }
 
 export function v3Index(registry: Registry): Record<string, unknown> {

@@ -1,3 +1,4 @@
+// Unit tests of the patch formats and of FieldsV1 field-set encoding.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ApiError } from './errors.ts';

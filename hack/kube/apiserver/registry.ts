@@ -26,6 +26,8 @@ export interface ResourceType {
   schema?: JSONSchema;
   /** Name of the CRD that defines it (custom resources only). */
   crd?: string;
+  /** CRD selectableFields (jsonPaths without the leading dot). */
+  selectableFields?: string[];
   /** Version that is the storage version (custom resources); objects are stored version-independently. */
   storageVersion?: string;
 }
@@ -53,6 +55,7 @@ export const builtinTypes: ResourceType[] = [
   builtin('v1', 'persistentvolumeclaims', 'PersistentVolumeClaim', { shortNames: ['pvc'], status: true }),
   builtin('v1', 'persistentvolumes', 'PersistentVolume', { namespaced: false, shortNames: ['pv'], status: true }),
   builtin('v1', 'events', 'Event', { shortNames: ['ev'] }),
+  builtin('v1', 'bindings', 'Binding', { verbs: ['create'] }),
   builtin('v1', 'nodes', 'Node', { namespaced: false, shortNames: ['no'], status: true }),
   builtin('events.k8s.io/v1', 'events', 'Event', { shortNames: ['ev'] }),
   builtin('apps/v1', 'statefulsets', 'StatefulSet', { shortNames: ['sts'], categories: ['all'], status: true, generation: true, scale: replicasScale }),

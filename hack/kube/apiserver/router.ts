@@ -117,6 +117,7 @@ export async function route(ctx: RouteCtx, req: IncomingMessage, res: ServerResp
     await serveResource(ctx, req, res, p, q, method);
   } catch (e) {
     if (e instanceof ApiError) {
+      log.debug({ method, path: url.pathname, code: e.code, reason: e.reason, message: e.message }, 'request refused');
       if (!res.headersSent) send(res, e.code, e.toStatus());
       return;
     }
@@ -141,6 +142,12 @@ async function serveResource(ctx: RouteCtx, req: IncomingMessage, res: ServerRes
   if (subresource === 'finalize' && !(t.resource === 'namespaces' && !t.group)) throw notFoundPage();
   const needNs = () => { if (t.namespaced && ns === undefined) throw notFoundPage(); return ns ?? ''; };
 
+  if (!t.group && t.resource === 'bindings') {
+    // The scheduler's other spelling of pods/binding: POST .../bindings with the pod's name.
+    if (method !== 'POST' || name) throw methodNotAllowed();
+    const body = parseBody(await readBody(req), req.headers['content-type']) as { metadata?: { name?: string } } | undefined;
+    return send(res, 201, bindPod(api, api.registry.find('', 'v1', 'pods')!, needNs(), body?.metadata?.name ?? '', body));
+  }
   if (method === 'GET' && isWatch) {
     if (subresource) throw methodNotAllowed();
     return serveWatch(api, req, res, { t, namespace: ns || undefined, name, query: q, table }, ctx.watch);
@@ -199,7 +206,7 @@ function bindPod(api: Api, t: ResourceType, ns: string, name: string, body: unkn
   const spec = (pod.spec ?? {}) as { nodeName?: string };
   if (spec.nodeName) throw new ApiError(409, 'Conflict', `Operation cannot be fulfilled on pods/binding "${name}": pod ${name} is already assigned to node "${spec.nodeName}"`, { name, kind: 'pods/binding' });
   if (pod.metadata.deletionTimestamp) throw new ApiError(409, 'Conflict', `Operation cannot be fulfilled on pods/binding "${name}": pod ${name} is being deleted, cannot be assigned to a host`, { name, kind: 'pods/binding' });
-  api.commit(t, pod, api.present(t, { ...pod, spec: { ...spec, nodeName: target } }), { fieldManager: 'kube-scheduler' });
+  api.commit(t, pod, api.present(t, { ...pod, spec: { ...spec, nodeName: target } }), { fieldManager: 'kube-scheduler', subresource: 'binding' });
   return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 };
 }
 

@@ -1,3 +1,4 @@
+// Unit tests of structural-schema defaulting, pruning, validation messages and CEL rules.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { celRules } from './cel.ts';

@@ -1,6 +1,7 @@
+// Unit tests of the selector parsers (label set-based syntax, field selectors and their allow-list).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { labelSelectorString, parseFieldSelector, parseLabelSelector } from './selectors.ts';
+import { labelSelectorString, parseFieldSelector, parseLabelSelector, selectableFields } from './selectors.ts';
 import type { KObject } from './store.ts';
 
 const obj = (labels: Record<string, string>, extra: Record<string, unknown> = {}): KObject => ({ metadata: { name: 'n', namespace: 'ns', labels }, ...extra });
@@ -26,6 +27,8 @@ test('field selectors compare dotted paths as strings', () => {
   assert.ok(parseFieldSelector('metadata.name=n,status.phase=Running')(o));
   assert.ok(parseFieldSelector('spec.nodeName!=n2')(o));
   assert.ok(parseFieldSelector('spec.missing=')(o));
+  assert.throws(() => parseFieldSelector('spec.replicas=1', selectableFields('apps', 'statefulsets')), /field label not supported: spec.replicas/);
+  assert.ok(parseFieldSelector('spec.nodeName=n1', selectableFields('', 'pods'))(o));
 });
 
 test('LabelSelector objects render to the string form', () => {

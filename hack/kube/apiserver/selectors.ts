@@ -68,15 +68,37 @@ function fieldValue(obj: KObject, path: string): string | undefined {
   return typeof cur === 'object' ? JSON.stringify(cur) : String(cur);
 }
 
+// The fields each built-in kind can be selected by (field label conversion funcs); every kind
+// supports metadata.name and metadata.namespace. Custom resources add their selectableFields.
+const selectable: Record<string, string[]> = {
+  '/pods': ['spec.nodeName', 'spec.restartPolicy', 'spec.schedulerName', 'spec.serviceAccountName', 'spec.hostNetwork', 'status.phase', 'status.podIP', 'status.podIPs', 'status.nominatedNodeName'],
+  '/events': ['involvedObject.kind', 'involvedObject.namespace', 'involvedObject.name', 'involvedObject.uid', 'involvedObject.apiVersion', 'involvedObject.resourceVersion', 'involvedObject.fieldPath', 'reason', 'reportingComponent', 'source', 'type'],
+  'events.k8s.io/events': ['regarding.kind', 'regarding.namespace', 'regarding.name', 'regarding.uid', 'regarding.apiVersion', 'regarding.resourceVersion', 'regarding.fieldPath', 'reason', 'reportingController', 'type'],
+  '/secrets': ['type'],
+  '/namespaces': ['status.phase'],
+  '/nodes': ['spec.unschedulable'],
+  '/services': ['spec.clusterIP', 'spec.type'],
+  '/persistentvolumeclaims': ['spec.volumeName'],
+  'apps/replicasets': ['status.replicas'],
+  'batch/jobs': ['status.successful'],
+  'certificates.k8s.io/certificatesigningrequests': ['spec.signerName'],
+};
+
+/** Fields `fieldSelector` accepts for a resource, or undefined for "any" (tests of the parser). */
+export function selectableFields(group: string, resource: string, extra: string[] = []): string[] {
+  return ['metadata.name', 'metadata.namespace', ...(selectable[`${group}/${resource}`] ?? []), ...extra];
+}
+
 /**
- * `metadata.name=x,status.phase!=Running`. Kubernetes allows a per-kind list of fields; any dotted
- * path is accepted here, and a missing field compares as the empty string as it does there.
+ * `metadata.name=x,status.phase!=Running`. A missing field compares as the empty string, as in
+ * Kubernetes; a field the kind cannot be selected by is a 400 (`field label not supported`).
  */
-export function parseFieldSelector(s: string | null | undefined): Matcher {
+export function parseFieldSelector(s: string | null | undefined, allowed?: string[]): Matcher {
   if (!s) return () => true;
   const reqs = splitTop(s).map((raw) => {
     const r = parseRequirement(raw);
     if (r.op !== '=' && r.op !== '!=') throw badRequest(`invalid field selector: ${raw}`);
+    if (allowed && !allowed.includes(r.key)) throw badRequest(`field label not supported: ${r.key}`);
     return r;
   });
   return (obj) => reqs.every((r) => matches({ ...r }, fieldValue(obj, r.key) ?? ''));

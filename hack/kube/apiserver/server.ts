@@ -65,7 +65,7 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiSe
   for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
     if (!store.get('', 'namespaces', '', name)) api.create(nsType, '', { metadata: { name } }, { fieldManager: 'kube-apiserver' });
   }
-  const persister = opts.dataFile ? new Persister(store, opts.dataFile) : undefined;
+  const persister = opts.dataFile ? new Persister(store, opts.dataFile, 300) : undefined;
   const gc = new GarbageCollector(api);
   gc.start();
 

@@ -36,7 +36,9 @@ export class Store {
 
   constructor(opts: { maxHistory?: number; snapshot?: StoreSnapshot } = {}) {
     this.maxHistory = opts.maxHistory ?? 5000;
-    this.rv = opts.snapshot?.resourceVersion ?? 1;
+    // A fresh store starts its counter from the clock, so clients of an earlier memory-only run
+    // hold older versions (410 → relist) rather than "future" ones that would silently miss events.
+    this.rv = opts.snapshot?.resourceVersion ?? Math.floor(Date.now() / 1000) * 100;
     for (const e of opts.snapshot?.objects ?? []) {
       const m = e.object.metadata;
       const key = storeKey(e.group, e.resource, m.namespace ?? '', m.name!);
@@ -113,7 +115,7 @@ export class Store {
 
   /** Events after `rv`, or undefined when the window no longer reaches back that far (410 Gone). */
   since(rv: number): StoreEvent[] | undefined {
-    if (rv < this.historyStart) return undefined;
+    if (rv < this.historyStart || rv > this.rv) return undefined;
     return this.history.filter((e) => e.rv > rv);
   }
 

@@ -6,7 +6,7 @@ import type { Api } from './api.ts';
 import { apiVersionOf } from './api.ts';
 import { gone } from './errors.ts';
 import type { ResourceType } from './registry.ts';
-import { parseFieldSelector, parseLabelSelector } from './selectors.ts';
+import { parseFieldSelector, parseLabelSelector, selectableFields } from './selectors.ts';
 import type { KObject, StoreEvent } from './store.ts';
 import { toTable } from './table.ts';
 
@@ -18,7 +18,7 @@ export interface WatchRequest { t: ResourceType; namespace?: string; name?: stri
 export function serveWatch(api: Api, req: IncomingMessage, res: ServerResponse, w: WatchRequest, opts: WatchOptions): void {
   const { t, query } = w;
   const byLabel = parseLabelSelector(query.get('labelSelector'));
-  const byField = parseFieldSelector(query.get('fieldSelector'));
+  const byField = parseFieldSelector(query.get('fieldSelector'), selectableFields(t.group, t.resource, t.selectableFields));
   const inScope = (o: KObject) => (!t.namespaced || w.namespace === undefined || o.metadata.namespace === w.namespace) && (!w.name || o.metadata.name === w.name);
   const match = (o: KObject | undefined) => !!o && inScope(o) && byLabel(o) && byField(o);
   const bookmarks = query.get('allowWatchBookmarks') === 'true' || query.get('allowWatchBookmarks') === '1';
@@ -72,7 +72,8 @@ export function serveWatch(api: Api, req: IncomingMessage, res: ServerResponse, 
     }
     const events = api.store.since(from);
     if (!events) {
-      write('ERROR', gone(`too old resource version: ${from} (${api.store.historyStart + 1})`).toStatus());
+      const why = from > api.store.rv ? `too large resource version: ${from}, current: ${api.store.rv} (the server restarted without its data)` : `too old resource version: ${from} (${api.store.historyStart + 1})`;
+      write('ERROR', gone(why).toStatus());
       return end();
     }
     for (const e of events) deliver(e);

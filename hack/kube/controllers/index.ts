@@ -1,10 +1,12 @@
-// The controller manager of the local control plane: StatefulSet, Endpoints and a PVC binder,
-// all talking to the API server only through @kubernetes/client-node (works against a real one too).
+// The controller manager of the local control plane: StatefulSet, Deployment/ReplicaSet, Endpoints
+// and a PVC binder, all talking to the API server only through @kubernetes/client-node (so they work
+// against a real kube-apiserver too).
 import type { KubeConfig } from '@kubernetes/client-node';
 import { makeClients } from './client.ts';
 import { statefulSetController } from './statefulset-controller.ts';
 import { endpointsController } from './endpoints-controller.ts';
 import { volumeBinder } from './volume-binder.ts';
+import { deploymentController } from './deployment-controller.ts';
 
 export interface ControllersOptions {
   /** Path of a kubeconfig file, or a loaded KubeConfig. */
@@ -17,7 +19,7 @@ export interface Controllers { stop(): Promise<void> }
 
 export async function startControllers(opts: ControllersOptions): Promise<Controllers> {
   const clients = makeClients(opts.kubeconfig);
-  const all = [statefulSetController(clients, opts.resyncMs), endpointsController(clients, opts.resyncMs), volumeBinder(clients)];
+  const all = [statefulSetController(clients, opts.resyncMs), deploymentController(clients, opts.resyncMs), endpointsController(clients, opts.resyncMs), volumeBinder(clients)];
   await Promise.all(all.map((c) => c.start()));
   return { async stop() { await Promise.all(all.map((c) => c.stop())); } };
 }

@@ -2,10 +2,10 @@
 // through the work queue, and carries out the pure plan from statefulset.ts with plain
 // create/delete calls and a merge patch on the status subresource (as kube-controller-manager does).
 import type { Clients } from './client.ts';
-import { isAlreadyExists, isNotFound, mergePatch, stableJson } from './client.ts';
+import { isAlreadyExists, isNotFound, matchesSelector, mergePatch, stableJson } from './client.ts';
 import { Reflector, type KubeObject } from './reflector.ts';
 import { WorkQueue } from './queue.ts';
-import { planStatefulSet } from './statefulset.ts';
+import { ordinalOf, planStatefulSet } from './statefulset.ts';
 import { eventRecorder } from './events.ts';
 import { logger } from '../../../node-runtime/src/util/log.ts';
 
@@ -38,6 +38,16 @@ export function statefulSetController(c: Clients, resyncMs = 30_000): Controller
     const ns = sts.metadata.namespace ?? 'default';
     const owned = pods.list().filter((p) => p.metadata.namespace === ns
       && p.metadata.ownerReferences?.some((r) => r.controller && r.uid === sts.metadata.uid));
+    // Orphans (no controller) that match the selector and an ordinal name are adopted, as in
+    // Kubernetes; otherwise creating that ordinal would fail on the name forever.
+    for (const p of pods.list()) {
+      if (p.metadata.namespace !== ns || p.metadata.deletionTimestamp || p.metadata.ownerReferences?.some((r) => r.controller)) continue;
+      if (ordinalOf(sts.metadata.name, p.metadata.name) === undefined || !matchesSelector(p.metadata.labels, sts.spec?.selector)) continue;
+      const ownerReferences = [...(p.metadata.ownerReferences ?? []), { apiVersion: 'apps/v1', kind: 'StatefulSet', name: sts.metadata.name, uid: sts.metadata.uid!, controller: true, blockOwnerDeletion: true }];
+      await c.core.patchNamespacedPod({ namespace: ns, name: p.metadata.name, body: { metadata: { ownerReferences, resourceVersion: p.metadata.resourceVersion } } }, mergePatch);
+      owned.push({ ...p, metadata: { ...p.metadata, ownerReferences } });
+      log.info({ pod: p.metadata.name }, 'adopted pod');
+    }
     const existing = new Set(claims.list().filter((p) => p.metadata.namespace === ns).map((p) => p.metadata.name));
     const plan = planStatefulSet(sts, owned, existing);
     const subject = { apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: sts.metadata };

@@ -1,5 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { tailLines } from './server.ts';
 import { ContainerConfigError, containerEnv, expandVars, mountTable, processSpec, rewriteMountPaths } from './container-env.ts';
 
 const pod = { metadata: { name: 'c-0', namespace: 'ns1', uid: 'u1', labels: { app: 'cairn' } }, spec: { nodeName: 'n1' }, status: { podIP: '127.0.4.2' } };
@@ -52,6 +53,13 @@ test('cairn runs as this repo CLI under the current Node, with expanded args and
   assert.is(processSpec({ name: 'c', image: 'ghcr.io/x/cairn:1', args: ['server'] }, {}, [], '/repo', '/n').args[0], '/repo/node-runtime/bin/cairn.js');
   assert.is(processSpec({ name: 'c', command: ['node', '-e', '1'] }, {}, [], '/repo', '/n').file, '/n');
   assert.throws(() => processSpec({ name: 'c', image: 'nginx' }, {}, [], '/repo', '/n'), /no command/);
+});
+
+test('log tails count lines as kubectl logs --tail does', () => {
+  assert.is(tailLines('a\nb\nc\n', 2), 'b\nc\n');
+  assert.is(tailLines('a\nb\nc', 1), 'c');
+  assert.is(tailLines('a\n', 5), 'a\n');
+  assert.is(tailLines('a\nb\n', 0), '');
 });
 
 test.run();

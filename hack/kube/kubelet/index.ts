@@ -13,6 +13,7 @@ import { buildHostsTable } from './dns-table.ts';
 import { PodIpAllocator, subnetFor } from './ip.ts';
 import { PodWorker, type WorkerContext } from './pod-worker.ts';
 import { assignNodes, KUBELET_LABEL } from './scheduling.ts';
+import { startKubeletServer } from './server.ts';
 
 export interface KubeletOptions {
   /** Path of a kubeconfig (also handed to pods as KUBECONFIG), or a loaded KubeConfig. */
@@ -23,7 +24,7 @@ export interface KubeletOptions {
   podNetwork?: string;               // loopback prefix, default '127.0.' (pods get 127.0.<subnet>.2..254)
   podSubnet?: number;                // third octet for a two-octet podNetwork; default derived from nodeName
   schedule?: boolean;                // bind unassigned pods (default true)
-  maxProbePeriodMs?: number;         // cap probe periods and initial delays (fast tests)
+  maxProbePeriodMs?: number;         // probe at least this often (fast tests); liveness/startup keep their failure window
   crashLoopBackoff?: { initialMs?: number; maxMs?: number }; // default 10 s doubling to 300 s
   heartbeatMs?: number;              // Node status heartbeat, default 10 s
 }
@@ -42,6 +43,8 @@ export interface Kubelet {
   killContainer(namespace: string, name: string, opts?: { container?: string; signal?: NodeJS.Signals }): number;
   /** Force the pod's readiness false (`unready` true) or give it back to the probes. */
   setUnready(namespace: string, name: string, unready: boolean): void;
+  /** The kubelet HTTP endpoint (127.0.0.1:<port>) that serves /containerLogs for `kubectl logs`. */
+  readonly port: number;
   /** Stop watching and kill every pod process (SIGTERM, SIGKILL after graceSeconds; default 5). */
   stop(opts?: { graceSeconds?: number }): Promise<void>;
 }
@@ -117,10 +120,16 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
     } finally { binding.delete(uid!); }
   }
 
+  const finishing = new Set<string>();
   async function finishDeletion(pod: KubeObject): Promise<void> {
+    if (finishing.has(pod.metadata.uid!)) return;
+    finishing.add(pod.metadata.uid!);
     try {
       await clients.core.deleteNamespacedPod({ name: pod.metadata.name, namespace: pod.metadata.namespace!, gracePeriodSeconds: 0, body: { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata.uid } } });
-    } catch (e) { if (!isNotFound(e) && httpStatus(e) !== 409) log.warn({ pod: pod.metadata.name, err: String(e) }, 'final pod delete failed'); }
+    } catch (e) {
+      // Left with its deletionTimestamp, the pod comes back on the next (re)list and is deleted then.
+      if (!isNotFound(e) && httpStatus(e) !== 409) log.warn({ pod: pod.metadata.name, err: String(e) }, 'final pod delete failed');
+    } finally { finishing.delete(pod.metadata.uid!); }
   }
 
   function graceOf(pod: KubeObject): number {
@@ -146,7 +155,7 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
     if (pod.metadata.deletionTimestamp) {
       if (!w) { void finishDeletion(pod); return; }
       w.pod = pod;
-      void w.terminate(graceOf(pod)).then(() => { workers.delete(uid); return finishDeletion(pod); });
+      if (!w.isTerminating()) void w.terminate(graceOf(pod)).then(() => { workers.delete(uid); return finishDeletion(w.pod); });
       return;
     }
     if (w) { w.pod = pod; return; }
@@ -156,11 +165,18 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
     worker.start();
   }
 
+  const find = (ns: string, name: string) => [...workers.values()].find((w) => w.pod.metadata.namespace === ns && w.pod.metadata.name === name && !w.isTerminating());
+  const endpoint = await startKubeletServer({
+    logFile: (ns, pod, container, previous) => find(ns, pod)?.logFile(container, previous),
+    isRunning: (ns, pod, container) => find(ns, pod)?.isRunning(container) ?? false,
+  });
+
   // The Node object: registered once, Ready heartbeat on a period.
   const nodeStatus = () => ({
     conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'process kubelet is posting ready status',
       lastHeartbeatTime: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'), lastTransitionTime: startedAt }],
     addresses: [{ type: 'InternalIP', address: '127.0.0.1' }, { type: 'Hostname', address: nodeName }],
+    daemonEndpoints: { kubeletEndpoint: { Port: endpoint.port } },
     capacity: { cpu: '4', memory: '8Gi', pods: '250' }, allocatable: { cpu: '4', memory: '8Gi', pods: '250' },
     nodeInfo: { kubeletVersion: 'v1.32.0-cairn-process', containerRuntimeVersion: 'process://local', operatingSystem: 'linux', architecture: process.arch,
       osImage: 'local processes', kernelVersion: '', kubeProxyVersion: '', machineID: '', systemUUID: '', bootID: '' },
@@ -186,15 +202,13 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
   await podsR.waitSynced();
   log.info({ hostsFile }, 'kubelet running');
 
-  const find = (ns: string, name: string) => [...workers.values()].find((w) => w.pod.metadata.namespace === ns && w.pod.metadata.name === name && !w.isTerminating());
   return {
-    nodeName, options, hostsFile,
+    nodeName, options, hostsFile, port: endpoint.port,
     pods: () => [...workers.values()].map((w) => ({ namespace: w.pod.metadata.namespace!, name: w.pod.metadata.name, uid: w.uid, ip: w.podIP, phase: w.phase() })),
     podIP: (ns, name) => find(ns, name)?.podIP,
     logPath(ns, name, container) {
       const w = find(ns, name);
-      if (!w) return undefined;
-      return join(options.dataDir, 'logs', `${ns}_${name}_${w.uid}`, `${container ?? w.pod.spec.containers[0].name}.log`);
+      return w?.logFile(container ?? w.pod.spec.containers[0].name);
     },
     killContainer(ns, name, opts = {}) {
       const w = find(ns, name);
@@ -211,6 +225,7 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
       stopped = true;
       clearInterval(beat);
       await Promise.all([nodes, services, endpoints, podsR].map((r) => r.stop()));
+      await endpoint.close();
       for (const w of workers.values()) w.silence();
       await Promise.all([...workers.values()].map((w) => w.terminate(graceSeconds)));
       workers.clear();

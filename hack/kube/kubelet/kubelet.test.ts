@@ -38,8 +38,8 @@ test.after(async () => {
 test('restartPolicy Never: exit 0 → Succeeded, exit 3 → Failed with the exit code', async () => {
   await run('ok', { restartPolicy: 'Never', containers: [node('process.exit(0)')] });
   await run('bad', { restartPolicy: 'Never', containers: [node('process.exit(3)')] });
-  await waitFor(async () => (await get('ok')).status?.phase === 'Succeeded', { what: 'ok Succeeded' });
-  await waitFor(async () => (await get('bad')).status?.phase === 'Failed', { what: 'bad Failed' });
+  await waitFor(async () => (await get('ok')).status?.phase === 'Succeeded', { timeoutMs: 30_000, what: 'ok Succeeded' });
+  await waitFor(async () => (await get('bad')).status?.phase === 'Failed', { timeoutMs: 30_000, what: 'bad Failed' });
   const s = (await get('bad')).status!.containerStatuses![0];
   assert.is(s.state?.terminated?.exitCode, 3);
   assert.is(s.state?.terminated?.reason, 'Error');
@@ -48,7 +48,7 @@ test('restartPolicy Never: exit 0 → Succeeded, exit 3 → Failed with the exit
 
 test('a crashing container is restarted at once, then backs off (CrashLoopBackOff)', async () => {
   await run('crasher', { containers: [node('process.exit(1)')] });
-  await waitFor(async () => (await get('crasher')).status?.containerStatuses?.[0].state?.waiting?.reason === 'CrashLoopBackOff', { what: 'CrashLoopBackOff' });
+  await waitFor(async () => (await get('crasher')).status?.containerStatuses?.[0].state?.waiting?.reason === 'CrashLoopBackOff', { timeoutMs: 30_000, what: 'CrashLoopBackOff' });
   const s = (await get('crasher')).status!;
   assert.is(s.phase, 'Running');
   assert.ok(s.containerStatuses![0].restartCount! >= 1);
@@ -61,13 +61,13 @@ test('OnFailure: a failed run is retried until it succeeds', async () => {
   const script = "const f=process.argv[1]+'/ran';const fs=require('fs');if(fs.existsSync(f))process.exit(0);fs.writeFileSync(f,'1');process.exit(2)";
   await run('retry', { restartPolicy: 'OnFailure', volumes: [{ name: 'scratch', emptyDir: {} }],
     containers: [{ ...node(script), command: ['node', '-e', script, '/scratch'], volumeMounts: [{ name: 'scratch', mountPath: '/scratch' }] }] });
-  await waitFor(async () => (await get('retry')).status?.phase === 'Succeeded', { what: 'retry Succeeded' });
+  await waitFor(async () => (await get('retry')).status?.phase === 'Succeeded', { timeoutMs: 30_000, what: 'retry Succeeded' });
   assert.is((await get('retry')).status!.containerStatuses![0].restartCount, 1);
 });
 
 test('a failing liveness probe restarts the container', async () => {
   await run('unlive', { terminationGracePeriodSeconds: 1, containers: [node('setInterval(()=>{},1000)', { livenessProbe: { tcpSocket: { port: 9 }, periodSeconds: 1, failureThreshold: 2 } })] });
-  await waitFor(async () => ((await get('unlive')).status?.containerStatuses?.[0].restartCount ?? 0) >= 1, { timeoutMs: 15_000, what: 'liveness restart' });
+  await waitFor(async () => ((await get('unlive')).status?.containerStatuses?.[0].restartCount ?? 0) >= 1, { timeoutMs: 30_000, what: 'liveness restart' });
   await k.core.deleteNamespacedPod({ namespace: ns, name: 'unlive' });
 });
 
@@ -77,18 +77,18 @@ test('init containers run to completion first and share volumes with the contain
     initContainers: [{ name: 'prep', image: 'node', command: ['node', '-e', "require('fs').writeFileSync(process.argv[1]+'/x','from-init')", '/work'], volumeMounts: [{ name: 'work', mountPath: '/work' }] }],
     containers: [{ name: 'c', image: 'node', command: ['node', '-e', "console.log('READ', require('fs').readFileSync(process.argv[1]+'/x','utf8'));setInterval(()=>{},1000)", '/work'], volumeMounts: [{ name: 'work', mountPath: '/work' }] }],
   });
-  await waitFor(async () => isReady(await get('init')), { what: 'init pod ready' });
+  await waitFor(async () => isReady(await get('init')), { timeoutMs: 30_000, what: 'init pod ready' });
   const s = (await get('init')).status!;
   assert.is(s.initContainerStatuses![0].state?.terminated?.exitCode, 0);
-  await waitFor(() => readFileSync(plane.kubelet.logPath(ns, 'init')!, 'utf8').includes('READ from-init'), { what: 'container read the init output' });
+  await waitFor(() => readFileSync(plane.kubelet.logPath(ns, 'init')!, 'utf8').includes('READ from-init'), { timeoutMs: 30_000, what: 'container read the init output' });
 });
 
 test('a missing Secret holds the pod in CreateContainerConfigError until it exists', async () => {
   await run('needs-secret', { containers: [node('setInterval(()=>{},1000)', { env: [{ name: 'T', valueFrom: { secretKeyRef: { name: 'later', key: 't' } } }] })] });
-  await waitFor(async () => (await get('needs-secret')).status?.containerStatuses?.[0].state?.waiting?.reason === 'CreateContainerConfigError', { what: 'CreateContainerConfigError' });
+  await waitFor(async () => (await get('needs-secret')).status?.containerStatuses?.[0].state?.waiting?.reason === 'CreateContainerConfigError', { timeoutMs: 30_000, what: 'CreateContainerConfigError' });
   assert.is((await get('needs-secret')).status!.phase, 'Pending');
   await k.core.createNamespacedSecret({ namespace: ns, body: { metadata: { name: 'later' }, data: { t: Buffer.from('x').toString('base64') } } });
-  await waitFor(async () => isReady(await get('needs-secret')), { timeoutMs: 15_000, what: 'pod starts once the secret exists' });
+  await waitFor(async () => isReady(await get('needs-secret')), { timeoutMs: 30_000, what: 'pod starts once the secret exists' });
 });
 
 test('the reflector relists after 410 Gone and ends with the full state', async () => {
@@ -109,7 +109,7 @@ test('the reflector relists after 410 Gone and ends with the full state', async 
   for (let i = 1; i < 6; i++) await c.core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: `cm-${i}` } } });
   r.start();
   try {
-    await waitFor(() => seen.has('cm-5') && lists >= 2, { timeoutMs: 15_000, what: 'relist after 410' });
+    await waitFor(() => seen.has('cm-5') && lists >= 2, { timeoutMs: 30_000, what: 'relist after 410' });
     assert.ok(r.get(`${ns}/cm-0`));
   } finally { await r.stop(); await server.close(); }
 });

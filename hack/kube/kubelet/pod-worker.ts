@@ -5,7 +5,7 @@
 // Termination: SIGTERM to every process group, SIGKILL after the grace period.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Logger } from 'pino';
 import type { Clients } from '../controllers/client.ts';
@@ -143,9 +143,9 @@ export class PodWorker {
 
   private startContainer(r: Run): void {
     if (this.terminating || !r.process) return;
-    const logDir = join(this.ctx.dataDir, 'logs', `${this.pod.metadata.namespace}_${this.pod.metadata.name}_${this.uid}`);
-    mkdirSync(logDir, { recursive: true });
-    const fd = openSync(join(logDir, `${r.spec.name}.log`), 'a');
+    const file = this.logFile(r.spec.name)!;
+    mkdirSync(dirname(file), { recursive: true });
+    const fd = openSync(file, 'a');
     let proc: ChildProcess;
     try {
       proc = spawn(r.process.file, r.process.args, { env: r.process.env, cwd: r.process.cwd, detached: true, stdio: ['ignore', fd, fd] });
@@ -190,14 +190,14 @@ export class PodWorker {
             this.event('Warning', 'Unhealthy', `Liveness probe failed: container ${r.spec.name} will be restarted`);
             void this.stopContainer(r, r.spec.livenessProbe.terminationGracePeriodSeconds ?? this.pod.spec.terminationGracePeriodSeconds ?? 30);
           }
-        }, max));
+        }, max, true));
       }
     };
     if (r.spec.startupProbe) {
       const p: Prober = new Prober(r.spec.startupProbe, execTarget(r.spec.startupProbe), (res) => {
         p.stop();
         if (res === 'success') { r.started = true; afterStartup(); } else void this.stopContainer(r, this.pod.spec.terminationGracePeriodSeconds ?? 30);
-      }, max);
+      }, max, true);
       r.probers.push(p);
     } else afterStartup();
   }
@@ -240,6 +240,22 @@ export class PodWorker {
     await r.exited;
     clearTimeout(killer);
   }
+
+  /** The log file of a container's current run (or the one before, `previous`), as the real
+   *  kubelet keeps them: <dataDir>/logs/<ns>_<pod>_<uid>/<container>/<restartCount>.log. */
+  logFile(container: string, previous = false): string | undefined {
+    const r = this.runs.find((x) => x.spec.name === container);
+    if (!r || (previous && r.restartCount === 0)) return undefined;
+    const dir = join(this.ctx.dataDir, 'logs', `${this.pod.metadata.namespace}_${this.pod.metadata.name}_${this.uid}`, container);
+    return join(dir, `${r.restartCount - (previous ? 1 : 0)}.log`);
+  }
+
+  /** Whether the container has a live process now (for following its log). */
+  isRunning(container: string): boolean {
+    return Boolean(this.runs.find((x) => x.spec.name === container)?.proc);
+  }
+
+  containerNames(): string[] { return this.runs.map((r) => r.spec.name); }
 
   /** Fault injection: signal a container's process group as a crash would (default: the first container). */
   kill(container?: string, signal: NodeJS.Signals = 'SIGKILL'): number {

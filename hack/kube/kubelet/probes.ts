@@ -71,15 +71,20 @@ export class Prober {
   private readonly target: () => ProbeTarget;
   private readonly onResult: (r: ProbeResult) => void;
   private readonly periodMs: number;
+  private readonly failureThreshold: number;
 
-  constructor(probe: any, target: () => ProbeTarget, onResult: (r: ProbeResult) => void, maxPeriodMs?: number) {
+  /** `maxPeriodMs` probes more often (fast tests); with `keepFailureWindow` (liveness, startup: they
+   *  kill) the failure threshold grows so a container still gets failureThreshold × periodSeconds. */
+  constructor(probe: any, target: () => ProbeTarget, onResult: (r: ProbeResult) => void, maxPeriodMs?: number, keepFailureWindow = false) {
     this.probe = probe;
     this.target = target;
     this.onResult = onResult;
     const period = (probe.periodSeconds ?? 10) * 1000;
     this.periodMs = maxPeriodMs ? Math.min(period, maxPeriodMs) : period;
+    const threshold = probe.failureThreshold ?? 3;
+    this.failureThreshold = keepFailureWindow ? Math.ceil(threshold * period / this.periodMs) : threshold;
     const delay = (probe.initialDelaySeconds ?? 0) * 1000;
-    this.schedule(maxPeriodMs ? Math.min(delay, maxPeriodMs) : delay);
+    this.schedule(maxPeriodMs && !keepFailureWindow ? Math.min(delay, maxPeriodMs) : delay);
   }
 
   stop(): void { this.stopped = true; clearTimeout(this.timer); }
@@ -97,7 +102,7 @@ export class Prober {
       if (++this.successes >= (this.probe.successThreshold ?? 1)) this.onResult('success');
     } else {
       this.successes = 0;
-      if (++this.failures >= (this.probe.failureThreshold ?? 3)) this.onResult('failure');
+      if (++this.failures >= this.failureThreshold) this.onResult('failure');
     }
     this.schedule(this.periodMs);
   }

@@ -2,14 +2,14 @@
 // and `cairn status`, bucket and key management, drain/undrain/forget of members. Thin over the
 // cluster view (registry writes go through the roots) and the ObjectService (bucket create/delete
 // with the same checks as the file API).
-import express, { type Request, type Response, type Router } from 'express';
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { randomBytes } from 'node:crypto';
 import { defaultSettings, type AccessKey, type BucketSettings, type ClusterSettings, type ClusterView, type Member, type MemberState } from '../cluster/types.ts';
 import type { ObjectService } from '../data/types.ts';
 import type { AccessKeyRequest, AccessKeyResponse, BucketRequest, BucketStatus, ClusterStatus, MemberStatus, RepairProgress } from './types.ts';
 import { requireClusterSecret } from '../rpc/auth.ts';
-import { replicasFor, holdsData } from '../cluster/placement.ts';
-import { writeQuorum } from '../data/quorum.ts';
+import { rankAll, replicasFor, holdsData } from '../cluster/placement.ts';
+import { writeQuorumVerdict } from '../cluster/health.ts';
 import { drainProblem } from './drain.ts';
 import { logger } from '../util/log.ts';
 
@@ -55,15 +55,19 @@ export function adminRouter(secret: string, b: AdminBackend): Router {
     }
   };
 
-  const memberStatus = (m: Member): MemberStatus => ({
+  // Repair progress: what the member reported in its last heartbeat, else the local worker's, else idle.
+  const memberStatus = (m: Member & { repair?: RepairProgress }): MemberStatus => ({
     id: m.id, name: m.name, roles: m.roles, state: m.state, zone: m.zone, weight: m.weight, api: m.api, cluster: m.cluster,
     capacityBytes: m.capacityBytes, usedBytes: m.usedBytes, chunks: m.chunks ?? 0, heartbeatAgeMs: Math.max(0, Date.now() - m.lastHeartbeat),
-    repair: b.repair?.(m.id) ?? idleRepair(),
+    repair: m.repair ?? b.repair?.(m.id) ?? idleRepair(),
   });
 
   const bucketStatus = async (s: BucketSettings): Promise<BucketStatus> => {
     // Usage is best effort: the largest count any reachable metadata replica reports, in bounded time.
-    const targets = replicasFor(`bucket:${s.name}`, b.view.members(), s.replicas);
+    // Asked: the current holders and the ones placement chose before a membership change.
+    const members = b.view.members();
+    const item = `bucket:${s.name}`;
+    const targets = [...new Set([...replicasFor(item, members, s.replicas), ...rankAll(item, members).slice(0, s.replicas)])].filter((m) => m.state !== 'down');
     const usage = await Promise.all(targets.map((m) => withTimeout(b.view.metaReplica(m.id).bucketUsage(s.name), 2000).catch(() => undefined)));
     const objects = Math.max(0, ...usage.map((u) => u?.objects ?? 0));
     const bytes = Math.max(0, ...usage.map((u) => u?.bytes ?? 0));
@@ -92,7 +96,7 @@ export function adminRouter(secret: string, b: AdminBackend): Router {
     const out: ClusterStatus = {
       clusterId: b.clusterId(), endpoint, region: b.view.settings().region, members: statuses, buckets, repair, counts,
       capacityBytes: data.reduce((a, m) => a + m.capacityBytes, 0), usedBytes: data.reduce((a, m) => a + m.usedBytes, 0),
-      writeQuorumAvailable: b.view.buckets().every((s) => replicasFor(`bucket:${s.name}`, members, s.replicas).length >= writeQuorum(s.replicas)),
+      writeQuorumAvailable: writeQuorumVerdict(members, b.view.buckets()).ok,
     };
     return out;
   }));
@@ -175,12 +179,20 @@ export function adminRouter(secret: string, b: AdminBackend): Router {
 
   r.get('/settings', handle(async () => b.view.settings()));
 
+
   r.put('/settings', handle(async (req) => {
     const changes = settingsProblem(req.body);
     if (typeof changes === 'string') throw new AdminFailure('InvalidArgument', 400, changes);
     await b.putSettings(changes);
     return { ...b.view.settings(), ...changes };
   }));
+
+  // Malformed JSON and other body errors: the same JSON error shape as every other answer.
+  r.use((e: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    const err = e as { status?: number; message?: string };
+    const status = typeof err.status === 'number' && err.status >= 400 && err.status < 500 ? err.status : 500;
+    res.status(status).json({ error: { code: status === 500 ? 'InternalError' : 'InvalidRequest', message: err.message ?? String(e) } });
+  });
 
   return r;
 }

@@ -68,7 +68,7 @@ export function formatStatus(s: ClusterStatus): string {
     '',
     table([
       ['NAME', 'ID', 'ROLES', 'STATE', 'ZONE', 'WEIGHT', 'USED', 'CHUNKS', 'HEARTBEAT', 'API'],
-      ...s.members.map((m) => [m.name, m.id.slice(0, 12), m.roles.join(','), m.state, m.zone || '-', String(m.weight),
+      ...s.members.map((m) => [m.name, m.id.slice(0, 8), m.roles.join(','), m.state, m.zone || '-', String(m.weight),
         bytes(m.usedBytes), String(m.chunks), `${(m.heartbeatAgeMs / 1000).toFixed(1)}s ago`, m.api]),
     ]),
     '',

@@ -4,6 +4,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { startNode, type NodeOptions } from '../server.ts';
 import { registerAdminCommands } from './admin-commands.ts';
+import { registerRebalanceCommands } from './rebalance.ts';
 import type { Role } from '../cluster/types.ts';
 import { logger, setLogLevel } from '../util/log.ts';
 
@@ -58,6 +59,10 @@ export function serverCommand(): Command {
     .addOption(opt('--replicas <n>', 'default replication factor R for new buckets', 'CAIRN_REPLICAS').argParser(int('replicas', 1, 16)))
     .addOption(opt('--chunk-size <bytes>', 'chunk size in bytes', 'CAIRN_CHUNK_SIZE').argParser(int('chunk-size', 4096, 64 * 1024 * 1024)))
     .addOption(opt('--region <region>', 'S3 region name', 'CAIRN_REGION'))
+    .addOption(opt('--failure-timeout-ms <ms>', 'heartbeat silence before a member is down (cluster setting, recorded by a root)', 'CAIRN_FAILURE_TIMEOUT_MS').argParser(int('failure-timeout-ms', 100, 86_400_000)))
+    .addOption(opt('--gc-grace-ms <ms>', 'age before an unreferenced chunk is collected; must exceed the longest upload (cluster setting)', 'CAIRN_GC_GRACE_MS').argParser(int('gc-grace-ms', 0, 30 * 86_400_000)))
+    .addOption(opt('--repair-bandwidth <bytes/s>', 'per-node repair copy rate, 0 = unlimited (cluster setting)', 'CAIRN_REPAIR_BANDWIDTH').argParser(int('repair-bandwidth', 0, Number.MAX_SAFE_INTEGER)))
+    .addOption(opt('--repair-concurrency <n>', 'chunk copies in flight per node (cluster setting)', 'CAIRN_REPAIR_CONCURRENCY').argParser(int('repair-concurrency', 1, 256)))
     .action(async (o: Record<string, unknown>) => {
       const opts: NodeOptions = {
         dataDir: o.data as string, roles: o.role as Role[], name: o.name as string | undefined,
@@ -67,6 +72,8 @@ export function serverCommand(): Command {
         accessKey: o.accessKey as string | undefined, secretKey: o.secretKey as string | undefined,
         keysFile: o.keysFile as string | undefined, replicas: o.replicas as number | undefined,
         chunkSize: o.chunkSize as number | undefined, region: o.region as string | undefined,
+        failureTimeoutMs: o.failureTimeoutMs as number | undefined, gcGraceMs: o.gcGraceMs as number | undefined,
+        repairBandwidthBytes: o.repairBandwidth as number | undefined, repairConcurrency: o.repairConcurrency as number | undefined,
       };
       await runServer(opts);
     });
@@ -104,6 +111,7 @@ export function buildProgram(): Command {
   const program = new Command('cairn').description('Cairn: self-healing, S3-compatible distributed file store').showHelpAfterError();
   program.addCommand(serverCommand());
   registerAdminCommands(program);
+  registerRebalanceCommands(program);
   return program;
 }
 

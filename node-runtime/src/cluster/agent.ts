@@ -39,7 +39,7 @@ export class MembershipAgent {
   #ready = false;
   #stopped = true;
   readonly #beats = new Map<string, number>();   // per root: every 30th heartbeat carries our maps
-  readonly #unreachable = new Set<string>();       // roots whose last heartbeat failed (or that changed)
+  readonly #needsPush = new Set<string>();        // roots that failed or changed since we last pushed our maps
   readonly #rootIds = new Map<string, string>();
   lastRootContact = 0;
   /** Bumped on every change of the maps, usage included (views cache derived lists by it). */
@@ -75,7 +75,7 @@ export class MembershipAgent {
     this.#stopped = true;
     for (const t of this.#timers.values()) clearTimeout(t);
     this.#timers.clear();
-    await this.#cache.flush();
+    await this.#cache.close();
   }
 
   /** Merge maps from anywhere (root answers, pushes from roots); notifies listeners on a real change. */
@@ -126,9 +126,9 @@ export class MembershipAgent {
     const tick = async () => {
       if (this.#stopped) return;
       const wasReady = this.#ready;
-      const pushed = this.#unreachable.has(url);
-      await this.#beat(url).then(() => { if (pushed) this.#unreachable.delete(url); }, (e) => {
-        this.#unreachable.add(url);
+      const pushed = this.#needsPush.has(url);
+      await this.#beat(url).then(() => { if (pushed) this.#needsPush.delete(url); }, (e) => {
+        this.#needsPush.add(url);
         log.debug({ root: url, err: (e as Error).message }, 'heartbeat failed');
       });
       if (this.#stopped || this.#selfUrls.has(url)) return;
@@ -154,14 +154,14 @@ export class MembershipAgent {
       const n = this.#beats.get(url) ?? 0;
       this.#beats.set(url, n + 1);
       // Also right after the root was unreachable: it may have come back with an empty disk.
-      if (n % 30 === 0 || this.#unreachable.has(url)) req.maps = this.maps;
+      if (n % 30 === 0 || this.#needsPush.has(url)) req.maps = this.maps;
     }
     const res = await this.#o.rpc.json<MapsResponse>(url, {
       method: 'POST', path: '/rpc/v1/heartbeat', json: req, timeoutMs: Math.max(2000, 2 * this.#o.heartbeatMs), op: 'heartbeat',
     });
     if (res.rootId === this.selfId) { this.#selfUrls.add(url); return; }   // our own root, handled locally
     // A different root at this address (a new pod, a lost disk): push our maps on the next beat.
-    if (this.#rootIds.has(url) && this.#rootIds.get(url) !== res.rootId) this.#unreachable.add(url);
+    if (this.#rootIds.has(url) && this.#rootIds.get(url) !== res.rootId) this.#needsPush.add(url);
     this.#rootIds.set(url, res.rootId);
     if (root) await root.exchange(res.maps);
     this.merge(res.maps);
@@ -183,7 +183,7 @@ function origin(url: string): string {
 function fingerprint(maps: ClusterMaps): string {
   const members = Object.entries(maps.members).map(([k, e]) => {
     if (!e.value) return [k, null];
-    const { lastHeartbeat: _h, usedBytes: _u, capacityBytes: _c, chunks: _n, ...stable } = e.value;
+    const { lastHeartbeat: _h, usedBytes: _u, capacityBytes: _c, chunks: _n, repair: _r, ...stable } = e.value;
     return [k, stable];
   });
   const plain = (m: Record<string, { value: unknown }>) => Object.entries(m).map(([k, e]) => [k, e.value]);

@@ -16,6 +16,7 @@ export class MapStore {
   #timer: NodeJS.Timeout | undefined;
   #writing: Promise<void> = Promise.resolve();
   #pending: ClusterMaps | undefined;
+  #closed = false;
 
   constructor(path: string) {
     this.path = path;
@@ -38,6 +39,7 @@ export class MapStore {
 
   /** Write now (durable when the promise resolves). Writes are serialised; the latest state wins. */
   save(maps: ClusterMaps): Promise<void> {
+    if (this.#closed) return this.#writing;
     clearTimeout(this.#timer);
     this.#timer = undefined;
     const text = JSON.stringify(maps);
@@ -47,6 +49,7 @@ export class MapStore {
 
   /** Coalesce frequent changes (heartbeats) into one write per `delayMs`. */
   schedule(maps: ClusterMaps, delayMs = 500): void {
+    if (this.#closed) return;
     this.#pending = maps;
     this.#timer ??= setTimeout(() => { this.#timer = undefined; if (this.#pending) void this.save(this.#pending); }, delayMs);
     this.#timer.unref();
@@ -55,6 +58,13 @@ export class MapStore {
   async flush(): Promise<void> {
     if (this.#timer && this.#pending) await this.save(this.#pending);
     await this.#writing;
+  }
+
+  /** Write what is pending, then ignore further changes (the process is stopping). */
+  async close(): Promise<void> {
+    await this.flush();
+    this.#closed = true;
+    clearTimeout(this.#timer);
   }
 
   async #write(text: string): Promise<void> {

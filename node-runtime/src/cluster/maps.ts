@@ -5,9 +5,11 @@
 // state change (registration, failure detection, drain). Separate registers mean a heartbeat landing
 // on one root can never undo a drain written a moment earlier on another root.
 import { merge, mergeInto, values, get, type LwwMap } from './crdt.ts';
+import type { RepairProgress } from '../admin/types.ts';
 import { defaultSettings, type AccessKey, type BucketSettings, type ClusterSettings, type Member, type MemberState } from './types.ts';
 
-export type MemberInfo = Omit<Member, 'state'>;
+/** What a member reports in its heartbeats; `repair` is its repair worker's progress when it has one. */
+export type MemberInfo = Omit<Member, 'state'> & { repair?: RepairProgress };
 
 export interface ClusterMaps {
   members: LwwMap<MemberInfo>;
@@ -44,7 +46,7 @@ export function mergedMaps(a: ClusterMaps, b: ClusterMaps): ClusterMaps {
 }
 
 /** Members with their state; a member without a state entry yet is `joining`. */
-export function membersOf(maps: ClusterMaps): Member[] {
+export function membersOf(maps: ClusterMaps): (Member & { repair?: RepairProgress })[] {
   return values(maps.members)
     .map((info) => ({ ...info, state: get(maps.states, info.id) ?? ('joining' as MemberState) }))
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.id < b.id ? -1 : 1));

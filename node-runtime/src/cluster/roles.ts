@@ -6,6 +6,7 @@ import type { ChunkReplica, MetaReplica } from '../data/replicas.ts';
 import type { ObjectService } from '../data/types.ts';
 import type { AccessKey, ClusterSettings, Role } from './types.ts';
 import type { ClusterMaps } from './maps.ts';
+import type { RepairProgress } from '../admin/types.ts';
 import { RootService } from './root.ts';
 import { MembershipAgent } from './agent.ts';
 import { MultiClusterView } from './view.ts';
@@ -14,8 +15,7 @@ import { rpcRouter } from '../rpc/router.ts';
 import { adminRouter } from '../admin/server.ts';
 import { logger } from '../util/log.ts';
 import { collectMembership } from '../observability/collectors.ts';
-import { replicasFor } from './placement.ts';
-import { writeQuorum } from '../data/quorum.ts';
+import { writeQuorumVerdict } from './health.ts';
 
 const log = logger('cluster');
 
@@ -37,6 +37,8 @@ export interface ClusterRolesOptions {
   /** Usage reported in heartbeats. */
   usage?: () => Promise<{ usedBytes: number; chunks: number; capacityBytes: number }> | { usedBytes: number; chunks: number; capacityBytes: number };
   heartbeatMs?: number;           // default env CAIRN_HEARTBEAT_MS or 1000
+  /** This member's repair progress, reported in heartbeats so any root's status shows every member's. */
+  repairProgress?: () => RepairProgress | undefined;
   /** Maps to take over when this root starts without any (e.g. a former single-process registry). */
   seed?: Partial<ClusterMaps>;
 }
@@ -84,6 +86,7 @@ export async function startClusterRoles(o: ClusterRolesOptions): Promise<Cluster
     self: () => ({
       id: o.selfId, name: o.name, roles: o.roles, api: o.api, cluster: o.cluster, zone: o.zone ?? '', weight: o.weight ?? 1,
       capacityBytes: usage.capacityBytes, usedBytes: usage.usedBytes, chunks: usage.chunks,
+      ...(o.repairProgress ? { repair: safely(o.repairProgress) } : {}),
     }),
   });
   const view = new MultiClusterView({ agent, rpc, local: o.local, overrides: localOverrides(o.settings) });
@@ -99,7 +102,7 @@ export async function startClusterRoles(o: ClusterRolesOptions): Promise<Cluster
       await Promise.allSettled(others.map((m) => rpc.json(m.cluster, { method: 'POST', path: '/rpc/v1/maps', json: { maps }, timeoutMs: 1000, peerName: m.name, op: 'maps.broadcast' })));
     };
     root.start();
-    const quorum = () => view.buckets().every((b) => replicasFor(`bucket:${b.name}`, view.members(), b.replicas).length >= writeQuorum(b.replicas));
+    const quorum = () => writeQuorumVerdict(view.members(), view.buckets()).ok;
     unregister.push(collectMembership({ members: () => view.members(), writeQuorumAvailable: quorum, bucketCount: () => view.buckets().length }));
   }
   agent.start();
@@ -145,4 +148,9 @@ export async function startClusterRoles(o: ClusterRolesOptions): Promise<Cluster
 // (replicas, chunk size, failure timeout) come from the roots' map so every member agrees.
 function localOverrides(s: Partial<ClusterSettings> | undefined): Partial<ClusterSettings> {
   return s?.region !== undefined ? { region: s.region } : {};
+}
+
+// A failing progress getter must not stop the heartbeats that keep this member in the cluster.
+function safely<T>(fn: () => T): T | undefined {
+  try { return fn(); } catch (e) { log.warn({ err: e }, 'repair progress unavailable'); return undefined; }
 }

@@ -74,6 +74,7 @@ export class RootService {
       weight: typeof m.weight === 'number' && m.weight > 0 ? m.weight : 1,
       capacityBytes: Number(m.capacityBytes) || 0, usedBytes: Number(m.usedBytes) || 0,
       ...(typeof m.chunks === 'number' ? { chunks: m.chunks } : {}),
+      ...(m.repair && typeof m.repair === 'object' && typeof m.repair.underReplicatedChunks === 'number' ? { repair: m.repair } : {}),
       lastHeartbeat: now,
     };
     write(this.maps.members, m.id, info, this.selfId, now);
@@ -147,7 +148,7 @@ export class RootService {
   async stop(): Promise<void> {
     clearInterval(this.#timer);
     this.#timer = undefined;
-    await this.#store.flush();
+    await this.#store.close();
   }
 
   onChange(listener: () => void): () => void {

@@ -55,7 +55,7 @@ async function put(key: string, size: number) {
 }
 /** Every live data member finished a pass that started after `since` and reports nothing under-replicated. */
 async function converged(since: number, what: string) {
-  await waitFor(() => live().every((m) => { const p = m.heal.repair!.snapshot(); return p.lastPassAt > since && p.underReplicatedChunks === 0 && p.indexComplete; }), { timeoutMs: 30_000, intervalMs: 100, what });
+  await waitFor(() => live().every((m) => { const p = m.heal.repair!.snapshot(); return p.lastPassAt > since && p.underReplicatedChunks === 0; }), { timeoutMs: 30_000, intervalMs: 100, what });
 }
 async function chunkCopies(): Promise<Map<string, number>> {
   const out = new Map<string, number>();

@@ -83,10 +83,23 @@ export async function buildReferenceIndex(view: ClusterView, opts: { signal?: Ab
 }
 
 async function indexBucket(view: ClusterView, bucket: string, members: string[], index: ReferenceIndex, signal?: AbortSignal): Promise<void> {
+  // A member that fails is left out (the index is then incomplete: no GC) so that repair still
+  // learns the references from the members that answered.
+  const from = async <T>(what: string, call: (m: string) => Promise<T>): Promise<T[]> => {
+    const got = await Promise.allSettled(members.map(call));
+    const ok: T[] = [];
+    got.forEach((g, i) => {
+      if (g.status === 'fulfilled') { ok.push(g.value); return; }
+      index.complete = false;
+      index.errors.push(`bucket ${bucket} ${what} on ${members[i]}: ${(g.reason as Error)?.message ?? g.reason}`);
+    });
+    if (ok.length === 0 && members.length > 0) throw new Error(`no member answered the ${what} of bucket ${bucket}`);
+    return ok;
+  };
   let cursor: string | undefined;
   for (let page = 0; page < 10_000_000; page++) {
     signal?.throwIfAborted();
-    const pages = await Promise.all(members.map((m) => view.metaReplica(m).listVersions(bucket, { startAfter: cursor, limit: PAGE })));
+    const pages = await from('listing', (m) => view.metaReplica(m).listVersions(bucket, { startAfter: cursor, limit: PAGE }));
     const { versions, complete } = mergePages(pages, PAGE);
     for (const v of versions) index.addVersion(v);
     if (complete || versions.length === 0) break;
@@ -94,11 +107,11 @@ async function indexBucket(view: ClusterView, bucket: string, members: string[],
   }
   // Uploads: one listing per member; the parts of an upload are the union of what members hold.
   const uploads = new Map<string, MultipartUpload>();
-  for (const list of await Promise.all(members.map((m) => view.metaReplica(m).listUploads(bucket, { limit: 1_000_000 })))) {
+  for (const list of await from('upload listing', (m) => view.metaReplica(m).listUploads(bucket, { limit: 1_000_000 }))) {
     for (const u of list) uploads.set(u.uploadId, u);
   }
   for (const u of uploads.values()) {
-    const parts = (await Promise.all(members.map((m) => view.metaReplica(m).listParts(bucket, u.uploadId)))).flat();
+    const parts = (await from('part listing', (m) => view.metaReplica(m).listParts(bucket, u.uploadId))).flat();
     index.addUpload(u, parts);
   }
 }

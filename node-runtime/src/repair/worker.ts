@@ -103,7 +103,7 @@ export class RepairWorker implements Worker {
     }
     const index = await buildReferenceIndex(view, { signal, only: new Set(local.map((c) => c.id)) });
     this.#indexComplete = index.complete;
-    if (!index.complete) log.warn({ errors: index.errors.slice(0, 3) }, 'reference index incomplete: no garbage collection this pass');
+    if (!index.complete) log.debug({ errors: index.errors.slice(0, 3) }, 'reference index incomplete: no garbage collection this pass');
 
     // Plan the referenced chunks.
     const members = view.members();

@@ -111,6 +111,15 @@ test('without the cluster secret: 401 and nothing stored', async () => {
   catch (e) { assert.is((e as { status?: number }).status, 401); }
 });
 
+test('bad input gets a clear JSON error, not a crash', async () => {
+  const res = await fetch(`${url}/rpc/v1/meta/getVersion`, { method: 'POST', body: '{"args": [', headers: { 'content-type': 'application/json', authorization: `Bearer ${SECRET}` } });
+  assert.is(res.status, 400);
+  assert.is(((await res.json()) as { error: { code: string } }).error.code, 'InvalidRequest');
+  const unknown = await fetch(`${url}/rpc/v1/meta/dropEverything`, { method: 'POST', body: '{"args":[]}', headers: { 'content-type': 'application/json', authorization: `Bearer ${SECRET}` } });
+  assert.is(unknown.status, 400);
+  assert.match(((await unknown.json()) as { error: { message: string } }).error.message, /unknown metadata call/);
+});
+
 test('an unreachable member fails fast with ServiceUnavailable', async () => {
   const remote = new RemoteChunkReplica('gone', `http://${loopbackAddress()}:9`, rpc);
   const t0 = Date.now();

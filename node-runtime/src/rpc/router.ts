@@ -3,7 +3,7 @@
 //   POST /rpc/v1/maps        push-pull of the LWW maps (registry writes, gossip, root broadcasts)
 //   GET  /rpc/v1/maps        this member's maps
 //   /rpc/v1/chunks/*, /rpc/v1/meta/*   remote replicas (replicas-routes.ts)
-import express, { type Request, type Response, type Router } from 'express';
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { MembershipAgent } from '../cluster/agent.ts';
 import type { RootService } from '../cluster/root.ts';
 import type { ClusterMaps } from '../cluster/maps.ts';
@@ -54,5 +54,7 @@ export function rpcRouter(d: RpcRouterDeps): Router {
   });
 
   r.use(replicaRoutes(d.local));
+  // Malformed JSON and other body errors: the wire error shape, never an HTML page.
+  r.use((e: unknown, _req: Request, res: Response, _next: NextFunction) => sendError(res, e));
   return r;
 }

@@ -13,6 +13,7 @@ import { isNotFound, objectPath, resources, type KubeRest } from '../kube/rest.t
 import { adminErrorOf, connectAdmin, type AdminClientFactory, type AdminConnection } from './admin.ts';
 import { requeueAfter } from './cadence.ts';
 import { computeClusterStatus, observeStatefulSet } from './cluster-status.ts';
+import { setConditions } from './conditions.ts';
 import { TerminalError, type ReconcileResult } from './queue.ts';
 import { autoscaleReplicas, decideScaling, ordinalOf, type ScalingPlan } from './scaling.ts';
 import { sameJson } from './same-json.ts';
@@ -70,9 +71,12 @@ export class ClusterReconciler {
     try {
       children = desiredClusterChildren({ cluster, nodeReplicas: plan.statefulSetReplicas, ...creds, serviceMonitorAvailable: await this.serviceMonitorAvailable(cluster) } satisfies ClusterInputs);
     } catch (e) {
-      await this.ensureStatus(raw, { ...(raw.status ?? {}), observedGeneration: raw.metadata.generation, phase: 'Failed' });
-      await this.d.events.record(raw as never, 'Warning', 'InvalidSpec', (e as Error).message);
-      throw new TerminalError('InvalidSpec', (e as Error).message);
+      // A spec the schema let through but the builders cannot use: say so, do not retry hot.
+      const message = (e as Error).message;
+      const conditions = setConditions(raw.status?.conditions, [{ type: 'Ready', status: 'False', reason: 'InvalidSpec', message }], now, raw.metadata.generation);
+      await this.ensureStatus(raw, { ...(raw.status ?? {}), observedGeneration: raw.metadata.generation, phase: 'Failed', conditions });
+      await this.d.events.record(raw as never, 'Warning', 'InvalidSpec', message);
+      throw new TerminalError('InvalidSpec', message);
     }
     await this.ensureKinds(children, ['ConfigMap']);
     await this.ensureKinds(children, ['Secret']);

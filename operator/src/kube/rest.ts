@@ -34,6 +34,7 @@ export interface RequestOptions {
   contentType?: string;
   signal?: AbortSignal;
   timeoutMs?: number;
+  accept?: string;
 }
 
 export class KubeRest {
@@ -47,7 +48,7 @@ export class KubeRest {
     for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     const ctx = new RequestContext(url.toString(), method as never);
     await this.kc.applySecurityAuthentication(ctx);
-    const headers = { ...ctx.getHeaders(), accept: 'application/json' } as Record<string, string>;
+    const headers = { ...ctx.getHeaders(), accept: opts.accept ?? 'application/json' } as Record<string, string>;
     if (opts.body !== undefined) headers['content-type'] = opts.contentType ?? 'application/json';
     const signal = opts.signal ?? AbortSignal.timeout(opts.timeoutMs ?? 30_000);
     const res = await fetch(url, {

@@ -2,7 +2,7 @@
 // kubelet), or any API server named by CAIRN_E2E_KUBECONFIG (envtest style, with the same process
 // kubelet), the generated CRDs, and the operator running as Pods (`cairn operator`, the same
 // command the chart's Deployment runs). Everything below talks to the API server over HTTP only.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
@@ -22,6 +22,8 @@ export interface E2E {
   apply(obj: any): Promise<any>;
   get(path: string): Promise<any | undefined>;
   startOperator(name: string): Promise<void>;
+  /** The last bytes of every log of a pod (all containers and restarts), for failure messages. */
+  podLogs(namespace: string, pod: string, bytes?: number): string;
   stop(): Promise<void>;
 }
 
@@ -75,10 +77,24 @@ export async function startE2E(opts: { nodes?: number } = {}): Promise<E2E> {
             ],
             ports: [{ name: 'metrics', containerPort: 8080 }],
             readinessProbe: { httpGet: { path: '/readyz', port: 'metrics' }, periodSeconds: 1 },
-            livenessProbe: { httpGet: { path: '/healthz', port: 'metrics' }, periodSeconds: 5 },
+            // Generous: on a loaded 2-core machine the first start (imports) can take many seconds.
+            livenessProbe: { httpGet: { path: '/healthz', port: 'metrics' }, initialDelaySeconds: 30, periodSeconds: 5, failureThreshold: 6 },
           }],
         },
       });
+    },
+    podLogs(namespace: string, pod: string, bytes = 2000) {
+      const root = join(plane.dataDir, 'logs');
+      const out: string[] = [];
+      const walk = (dir: string) => {
+        for (const f of readdirSync(dir, { withFileTypes: true })) {
+          const p = join(dir, f.name);
+          if (f.isDirectory()) walk(p);
+          else out.push(`--- ${p.slice(root.length + 1)}\n${readFileSync(p, 'utf8').slice(-bytes)}`);
+        }
+      };
+      for (const d of existsSync(root) ? readdirSync(root) : []) if (d.startsWith(`${namespace}_${pod}_`)) walk(join(root, d));
+      return out.join('\n');
     },
     async stop() {
       await plane.stop();
@@ -93,6 +109,6 @@ export async function waitForCluster(e: E2E, ns: string, name: string, check: (s
   try {
     return await waitFor(async () => { last = await e.get(`/apis/storage.cairn.dev/v1alpha1/namespaces/${ns}/storageclusters/${name}`); return last && check(last) && last; }, { what, timeoutMs, intervalMs: 250 });
   } catch (err) {
-    throw new Error(`${(err as Error).message}; last status: ${JSON.stringify(last?.status?.conditions?.map((c: any) => `${c.type}=${c.status} ${c.reason}: ${c.message}`))} phase=${last?.status?.phase}`);
+    throw new Error(`${(err as Error).message}; last status: ${JSON.stringify(last?.status?.conditions?.map((c: any) => `${c.type}=${c.status} ${c.reason}: ${c.message}`))} phase=${last?.status?.phase}\noperator logs:\n${e.podLogs(OPERATOR_NS, 'cairn-operator-0')}`);
   }
 }

@@ -1,0 +1,28 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { maintenanceVerdict, writeQuorumVerdict } from './health.ts';
+import type { BucketSettings, Member } from './types.ts';
+
+const m = (i: number, o: Partial<Member> = {}): Member => ({
+  id: `id${i}`, name: `n${i}`, roles: ['node'], api: '', cluster: '', zone: '', weight: 1, state: 'active', capacityBytes: 0, usedBytes: 0, lastHeartbeat: 0, ...o,
+});
+const b = (name: string, replicas: number): BucketSettings => ({ name, replicas, createdAt: '', owner: '', access: 'private' });
+
+test('write quorum: every bucket needs W active members', () => {
+  const ms = [m(1), m(2), m(3, { state: 'down' })];
+  assert.ok(writeQuorumVerdict(ms, [b('a', 3)]).ok, 'R=3 needs 2');
+  const v = writeQuorumVerdict([m(1), m(2, { state: 'down' }), m(3, { state: 'down' })], [b('a', 3), b('c', 1)]);
+  assert.not.ok(v.ok);
+  assert.match(v.reason, /a/);
+});
+
+test('maintenance: R=3 may lose one member, R=2 may not; a second member down makes R=3 unsafe; roots may always stop', () => {
+  const ms = [m(1), m(2), m(3), m(9, { roles: ['root'] })];
+  assert.ok(maintenanceVerdict('id1', ms, [b('x', 3)]).ok);
+  assert.not.ok(maintenanceVerdict('id1', ms, [b('x', 2)]).ok);
+  assert.not.ok(maintenanceVerdict('id1', [m(1), m(2), m(3, { state: 'down' })], [b('x', 3)]).ok);
+  assert.ok(maintenanceVerdict('id9', ms, [b('x', 2)]).ok);
+  assert.ok(maintenanceVerdict('id1', ms, [b('x', 1)]).ok === false, 'R=1: the only copy');
+});
+
+test.run();
