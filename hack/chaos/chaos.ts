@@ -135,7 +135,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosSummary> {
       last = await admin.status();
       const data = last.members.filter((m) => m.roles.includes('node') && (m.state === 'active' || m.state === 'draining'));
       return last.repair.underReplicatedChunks === 0 && last.members.every((m) => m.state !== 'down' && m.state !== 'joining')
-        && data.every((m) => ((m.repair as { lastPassAt?: number }).lastPassAt ?? 0) > t0 && m.repair.underReplicatedChunks === 0)
+        && data.every((m) => (m.repair.lastPassAt ?? 0) > t0 && m.repair.underReplicatedChunks === 0)
         && (drainedName === undefined || last.members.find((m) => m.name === drainedName)?.state === 'drained');
     }, { timeoutMs: 180_000, intervalMs: 500, what: 'under-replicated = 0 and the drain finished' });
     summary.fullRedundancyMs = Date.now() - t0;

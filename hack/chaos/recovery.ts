@@ -74,7 +74,7 @@ try {
   await waitFor(async () => {
     const s = await admin.status();
     const up = s.members.filter((m) => m.roles.includes('node') && m.state === 'active');
-    return up.every((m) => ((m.repair as { lastPassAt?: number }).lastPassAt ?? 0) > tDown && m.repair.underReplicatedChunks === 0);
+    return up.every((m) => (m.repair.lastPassAt ?? 0) > tDown && m.repair.underReplicatedChunks === 0);
   }, { timeoutMs: 1_800_000, intervalMs: 250, what: 'full redundancy' });
   const tDone = Date.now();
   const moved = (await admin.status()).members.reduce((n, m) => n + m.repair.bytesMoved, 0);

@@ -24,6 +24,7 @@ export interface ControlPlaneOptions {
   /** Loopback prefix for pod IPs, default '127.0.'; node i gets 127.<..>.<subnetBase + i>.x. */
   podNetwork?: string;
   subnetBase?: number;
+  /** Options for every kubelet (probe cap, crash-loop backoff, ...); names and subnets come from the node index. */
   kubelet?: Partial<KubeletOptions>;
   resyncMs?: number;
 }
@@ -52,13 +53,23 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     apiServer = await startApiServer({ host: opts.host ?? '127.0.0.1', port: opts.port ?? 0, dataFile });
     apiServer.writeKubeconfig(kubeconfigPath);
   }
-  const controllers: Controllers = await startControllers({ kubeconfig: kubeconfigPath, resyncMs: opts.resyncMs });
   const kubeletOptions = (i: number): KubeletOptions => ({
-    kubeconfig: kubeconfigPath, dataDir: opts.dataDir, nodeName: `node-${i + 1}`,
-    podNetwork: opts.podNetwork ?? '127.0.', podSubnet: (opts.subnetBase ?? 100) + i, ...opts.kubelet,
+    ...opts.kubelet, kubeconfig: kubeconfigPath, dataDir: opts.dataDir, nodeName: `node-${i + 1}`,
+    podNetwork: opts.podNetwork ?? '127.0.', podSubnet: (opts.subnetBase ?? 100) + i,
   });
   const kubelets: Kubelet[] = [];
-  for (let i = 0; i < (opts.nodes ?? 1); i++) kubelets.push(await startKubelet(kubeletOptions(i)));
+  let controllers: Controllers | undefined;
+  try {
+    controllers = await startControllers({ kubeconfig: kubeconfigPath, resyncMs: opts.resyncMs });
+    for (let i = 0; i < (opts.nodes ?? 1); i++) kubelets.push(await startKubelet(kubeletOptions(i)));
+  } catch (e) {
+    // A half-started control plane must not keep a test process alive.
+    await Promise.all(kubelets.map((k) => k.stop({ graceSeconds: 0 })));
+    await controllers?.stop();
+    await apiServer?.close();
+    throw e;
+  }
+  const running = controllers;
 
   const plane: ControlPlane = {
     kubeconfigPath, apiServer, kubelets, dataDir: opts.dataDir,
@@ -80,7 +91,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     },
     async stop() {
       await Promise.all(kubelets.map((k) => k.stop()));
-      await controllers.stop();
+      await running.stop();
       await apiServer?.close();
     },
   };

@@ -124,6 +124,6 @@ Cairn is serving (${rootCount} root${rootCount > 1 ? 's' : ''}, ${nodeCount} nod
   region       us-east-1
   details      ${join(localDir, 'cluster.json')}
 Try:  AWS_ACCESS_KEY_ID=${accessKey} AWS_SECRET_ACCESS_KEY=${secretKey} aws --endpoint-url ${endpoint} s3 ls
-      npm run -s cairn -- status --admin ${info.admin} --secret "$(cat ${info.clusterSecretFile})"
+      npm run -s cairn -- status        (admin ${info.admin})
 Ctrl-C stops the cluster; data stays in ${localDir}.
 `);

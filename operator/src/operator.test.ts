@@ -96,6 +96,9 @@ test('scale subresource: up at once, down only after the highest ordinals draine
   const scale = (n: number) => rest.request('PATCH', `${scPath()}/scale`, { contentType: PATCH_MERGE, body: { spec: { replicas: n } } });
   await scale(5);
   assert.is((await get(scPath())).spec.nodes.replicas, 5);
+  // What an HPA reads: the Scale object built from the scale subresource paths.
+  const sc = await waitFor(async () => { const o = await get(`${scPath()}/scale`); return o?.status?.selector && o; }, { what: 'Scale status' });
+  assert.equal([sc.kind, sc.spec.replicas, sc.status.selector], ['Scale', 5, 'storage.cairn.dev/cluster=demo,storage.cairn.dev/role=node']);
   await waitFor(async () => (await sts('demo-nodes'))?.spec.replicas === 5, { what: 'StatefulSet at 5' });
   admin.setMembers(['demo-nodes-3', 'demo-nodes-4']);
 

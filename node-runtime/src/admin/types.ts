@@ -26,6 +26,10 @@ export interface RepairProgress {
   bytesMoved: number;
   rateBytesPerSec: number;
   etaSeconds: number | null;   // null when idle or unknown
+  /** Per member: when its last complete repair pass started (ms since epoch; 0 = none yet). A zero
+   *  under-replicated count only speaks for the map of a pass that started after a change. */
+  lastPassAt?: number;
+  passes?: number;
 }
 
 export interface BucketStatus {

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createAdminClient, AdminApiError } from '../admin/client.ts';
 import type { AdminClient, ClusterStatus } from '../admin/types.ts';
+import { watchDrain } from './rebalance.ts';
 
 interface ConnOpts { admin?: string; secret?: string; json?: boolean }
 
@@ -89,10 +90,17 @@ export function registerAdminCommands(program: Command): void {
       process.stdout.write(o.json ? JSON.stringify(s, null, 2) + '\n' : formatStatus(s));
     }));
 
-  withConn(program.command('drain').argument('<node>', 'member id or name').description('stop placing data on a node and move its data off'))
-    .action(action(async (node: string, o: ConnOpts) => {
-      const m = await client(o).drain(node);
+  withConn(program.command('drain').argument('<node>', 'member id or name').description('stop placing data on a node and move its data off')
+    .option('--no-wait', 'return once the node is marked draining (in a terminal the default is a progress bar until drained)'))
+    .action(action(async (node: string, o: ConnOpts & { wait: boolean }) => {
+      const admin = client(o);
+      const m = await admin.drain(node);
       out(o, m, `${m.name} (${m.id}) is ${m.state}`);
+      // In a terminal, follow the data moving off until the member is drained (Ctrl-C stops watching, not the drain).
+      if (o.wait && !o.json && process.stderr.isTTY && m.state !== 'drained') {
+        await watchDrain(admin, m.name);
+        process.stdout.write(`${m.name} is drained\n`);
+      }
     }));
 
   withConn(program.command('undrain').argument('<node>', 'member id or name').description('make a draining node active again'))

@@ -8,6 +8,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createHash, randomBytes } from 'node:crypto';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import * as Minio from 'minio';
 import { startCairnProcess, type CairnProcess } from '../../../hack/testing/cairn.ts';
@@ -20,6 +22,8 @@ const accessKey = 'AKREPAIR', secretKey = 'repair-secret-key';
 const env = { CAIRN_FAILURE_TIMEOUT_MS: '2000', CAIRN_HEARTBEAT_MS: '250', CAIRN_REPAIR_INTERVAL_MS: '1000', CAIRN_GC_GRACE_MS: '3000', CAIRN_LOG_LEVEL: 'error' };
 const common = { secret, accessKey, secretKey, env, extraArgs: ['--chunk-size', '65536'] };
 const BUCKET = 'durable';
+const bin = new URL('../../bin/cairn.js', import.meta.url).pathname;
+const run = promisify(execFile);
 
 let root: CairnProcess;
 const nodes: CairnProcess[] = [];
@@ -53,7 +57,7 @@ async function converged(since: number, what: string): Promise<ClusterStatus> {
   return waitFor(async () => {
     const s = await admin().status();
     const up = s.members.filter((m) => m.roles.includes('node') && (m.state === 'active' || m.state === 'draining'));
-    const ok = up.every((m) => ((m.repair as { lastPassAt?: number }).lastPassAt ?? 0) > since && m.repair.underReplicatedChunks === 0);
+    const ok = up.every((m) => (m.repair.lastPassAt ?? 0) > since && m.repair.underReplicatedChunks === 0);
     return ok && s.repair.underReplicatedChunks === 0 ? s : undefined;
   }, { timeoutMs: 45_000, intervalMs: 250, what });
 }
@@ -107,9 +111,13 @@ test('join: a new node gets its share without any command', async () => {
 
 test('drain: data moves off and the node becomes drained', async () => {
   const target = nodes[0]!;
-  const m = await admin().drain(target.name);
-  assert.is(m.state, 'draining');
+  // Through the CLI, as a person would (no terminal here: it prints the state and returns).
+  const cli = (...args: string[]) => run(process.execPath, [bin, ...args, '--admin', root.cluster, '--secret', secret]);
+  assert.match((await cli('drain', target.name)).stdout, new RegExp(`${target.name} \\(.*\\) is draining`));
   await waitFor(async () => stateOf(await admin().status(), target.name) === 'drained', { timeoutMs: 45_000, intervalMs: 250, what: 'drained' });
+  const progress = JSON.parse((await cli('rebalance', 'status', '--json')).stdout) as { repair: { bytesMoved: number }; members: { name: string; state: string }[] };
+  assert.is(progress.members.find((x) => x.name === target.name)?.state, 'drained');
+  assert.ok(progress.repair.bytesMoved > 0);
   await target.stop();   // what scale-down does next: nothing may be lost
   for (const [key, want] of objects) assert.is(await read(nodes[3]!, key), want, `${key} after drain`);
   nodes.splice(0, 1);
