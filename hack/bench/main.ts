@@ -15,7 +15,7 @@ import { figure, makeProfile, type Profile, type WorkloadDef } from './profile.t
 import { diskSequentialWrite, diskSmallFiles, hashThroughput } from './raw.ts';
 import { timeToRedundancy } from './redundancy.ts';
 import { summarise } from './stats.ts';
-import { HEADERS, buildRows, formatMarkdown, formatTable, isCairn, notes, type Measurement } from './table.ts';
+import { GOAL_HEADERS, HEADERS, buildRows, goalRows, formatMarkdown, formatTable, isCairn, notes, type Measurement } from './table.ts';
 import { startCairn } from './targets/cairn.ts';
 import { startNginx } from './targets/nginx.ts';
 import { startS3rver } from './targets/s3rver.ts';
@@ -253,7 +253,13 @@ async function main(): Promise<void> {
   mkdirSync(outDir, { recursive: true });
   const file = join(outDir, `${stamp}.json`);
   writeFileSync(file, JSON.stringify(json, null, 2) + '\n');
-  writeFileSync(join(outDir, `${stamp}.md`), `Command: \`${command}\`\n\n${formatMarkdown(HEADERS, rows)}\n${why.length ? `\nNotes:\n${why.map((n) => `- ${n}`).join('\n')}\n` : ''}`);
+  writeFileSync(join(outDir, `${stamp}.md`), [
+    `Command: \`${command}\` (${profile.name} profile), ${started.toISOString()}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'};`,
+    `1-minute load average when each target started: ${loads.map((l) => `${l.target} ${l.loadavg1m.toFixed(1)}`).join(', ')}.`,
+    '', formatMarkdown(HEADERS, rows), '',
+    ...(why.length ? ['Notes:', '', ...why.map((n) => `- ${n}`), ''] : []),
+    'Issue 8 targets:', '', formatMarkdown(GOAL_HEADERS, goalRows(measurements)), '',
+  ].join('\n'));
   console.log(`\nJSON: ${file}`);
 }
 

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { HEADERS, buildRows, formatMarkdown, formatNumber, formatRatio, formatTable, goalText, notes, type Measurement } from './table.ts';
+import { HEADERS, buildRows, formatMarkdown, formatNumber, formatRatio, formatTable, goalText, notes, goalRows, type Measurement } from './table.ts';
 import { summarise } from './stats.ts';
 
 const m = (workload: string, target: string, runs: number[], unit: Measurement['unit'] = 'obj/s'): Measurement =>
@@ -51,6 +51,13 @@ test('text table pads columns and right-aligns numeric ones; markdown escapes pi
   const md = formatMarkdown(['a', 'b'], [['x|y', '2']]);
   assert.is(md, '| a | b |\n|---|---|\n| x\\|y | 2 |');
   assert.is(formatTable(HEADERS, buildRows(all)).split('\n').length, all.length + 2);
+});
+
+test('goal rows: one per issue 8 goal, with the figure or "not measured"', () => {
+  const rows = goalRows(all);
+  assert.equal(rows[0], ['single node', 'put-4k', '≥ 4,000, ≥ 5× s3rver', '5,000', 'obj/s', 'met']);
+  assert.equal(rows.find((r) => r[0] === 'cluster, R=2' && r[1] === 'put-4k'), ['cluster, R=2', 'put-4k', '≥ 2,000', '1,500', 'obj/s', 'MISSED']);
+  assert.equal(rows.find((r) => r[1] === 'redundancy'), ['cluster, R=2', 'redundancy', '', '—', '', 'not measured']);
 });
 
 test('notes give the full reason of rows without a figure, n/a rows left out', () => {

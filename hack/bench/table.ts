@@ -82,6 +82,26 @@ export function goalText(m: Measurement, all: Measurement[]): string {
   return `${parts.join(', ')}: ${v === undefined ? 'not measured' : met ? 'met' : 'MISSED'}`;
 }
 
+export const GOAL_HEADERS = ['scope', 'workload', 'issue 8 goal', 'measured', 'unit', 'verdict'];
+
+/** One row per issue 8 goal with the Cairn figure measured for it (for docs/performance.md). */
+export function goalRows(ms: Measurement[]): string[][] {
+  const seen = new Set<string>();
+  const rows: string[][] = [];
+  for (const g of GOALS) {
+    const key = `${g.workload}/${g.cluster}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const m = ms.find((x) => x.workload === g.workload && isCairn(x.target) && isCluster(x.target) === g.cluster);
+    const scope = g.cluster ? 'cluster, R=2' : 'single node';
+    if (!m) { rows.push([scope, g.workload, '', '—', '', 'not measured']); continue; }
+    const text = goalText(m, ms);
+    const cut = text.lastIndexOf(': ');
+    rows.push([scope, m.label, text.slice(0, cut), m.summary ? formatNumber(m.summary.median) : '—', m.unit, text.slice(cut + 2)]);
+  }
+  return rows;
+}
+
 export const HEADERS = ['workload', 'target', 'median', 'unit', 'min – max', '× nginx', '× s3rver', '× raw', 'issue 8 goal'];
 
 /** Table rows in input order; a failed measurement shows its error instead of figures. */

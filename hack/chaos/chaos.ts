@@ -39,7 +39,7 @@ const sizes = [1024, 40 * 1024, 300 * 1024, 1_200 * 1024];
  *  The GC grace must exceed the longest upload: a chunk stored before its version is committed is
  *  unreferenced until then (refs.ts). */
 export const chaosProfiles: Record<'short' | 'long', ChaosOptions> = {
-  short: { durationMs: 20_000, nodes: 4, replicas: 2, workers: 4, keysPerWorker: 8, maxOpsPerWorker: 400, faultEveryMs: 4_000, chunkSize: 256 * 1024, failureTimeoutMs: 2_000, gcGraceMs: 8_000 },
+  short: { durationMs: 20_000, nodes: 4, replicas: 2, workers: 4, keysPerWorker: 8, maxOpsPerWorker: 400, faultEveryMs: 3_000, chunkSize: 256 * 1024, failureTimeoutMs: 2_000, gcGraceMs: 8_000 },
   long: { durationMs: 5 * 60_000, nodes: 4, replicas: 2, workers: 8, keysPerWorker: 50, maxOpsPerWorker: 20_000, faultEveryMs: 15_000, chunkSize: 256 * 1024, failureTimeoutMs: 3_000, gcGraceMs: 15_000 },
 };
 

@@ -23,7 +23,7 @@ const roots = [0, 1].map((i) => `http://cairn-${i}.cairn.${ns}.svc.cluster.local
 const statefulSet = {
   apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 'cairn' },
   spec: {
-    replicas: 2, serviceName: 'cairn', selector: { matchLabels: { app: 'cairn' } }, podManagementPolicy: 'Parallel',
+    replicas: 2, serviceName: 'cairn', selector: { matchLabels: { app: 'cairn' } }, podManagementPolicy: 'OrderedReady',
     template: {
       metadata: { labels: { app: 'cairn' } },
       spec: {

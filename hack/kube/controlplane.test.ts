@@ -127,11 +127,17 @@ test('Endpoints follow readiness; a forced-unready pod leaves the ready addresse
   assert.is((await k.apps.readNamespacedStatefulSet({ namespace: ns, name: 'web' })).status?.readyReplicas, 1);
   setPodUnready(plane, ns, 'web-1', false);
   await waitFor(async () => JSON.stringify(await ready()) === '["web-0","web-1"]', { timeoutMs: 30_000, what: 'web-1 back in the endpoints' });
+  const slices = (await k.discovery.listNamespacedEndpointSlice({ namespace: ns, labelSelector: 'kubernetes.io/service-name=web' })).items;
+  assert.is(slices.length, 1);
+  await waitFor(async () => {
+    const s = (await k.discovery.listNamespacedEndpointSlice({ namespace: ns, labelSelector: 'kubernetes.io/service-name=web' })).items[0];
+    return JSON.stringify((s.endpoints ?? []).filter((e) => e.conditions?.ready).map((e) => e.hostname).sort()) === '["web-0","web-1"]';
+  }, { timeoutMs: 30_000, what: 'the EndpointSlice with both pods ready' });
 });
 
-test('cluster DNS names resolve inside pods through the preload (fetch by pod and service name)', async () => {
-  await k.core.createNamespacedService({ namespace: ns, body: { metadata: { name: 'web-api' }, spec: { selector: { app: 'web' }, ports: [{ port: 8080 }] } } });
-  const script = "Promise.all(['http://web-1.web:8080/','http://web-0.web.default.svc.cluster.local:8080/','http://web-api:8080/'].map(u=>fetch(u).then(r=>r.text()))).then(t=>console.log('GOT '+JSON.stringify(t)))";
+test('cluster DNS names and Service clusterIPs work inside pods through the preload (fetch by pod and service name)', async () => {
+  await k.core.createNamespacedService({ namespace: ns, body: { metadata: { name: 'web-api' }, spec: { selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 'http' }] } } });
+  const script = "Promise.all(['http://web-1.web:8080/','http://web-0.web.default.svc.cluster.local:8080/','http://web-api/'].map(u=>fetch(u).then(r=>r.text()))).then(t=>console.log('GOT '+JSON.stringify(t)))";
   await k.core.createNamespacedPod({ namespace: ns, body: { metadata: { name: 'dns-client' }, spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'node', command: ['node', '-e', script] }] } } });
   await waitFor(async () => (await pod('dns-client')).status?.phase === 'Succeeded', { timeoutMs: 30_000, what: 'dns-client to succeed' });
   // The log comes the way `kubectl logs` gets it: pods/log on the API server, proxied to the kubelet.
@@ -151,7 +157,10 @@ test('cluster DNS names resolve inside pods through the preload (fetch by pod an
   installClusterDns({ hostsFile: plane.kubelet.hostsFile, namespace: ns });
   try {
     assert.match(await (await fetch('http://web-1.web:8080/')).text(), /^web-1 /);
-    assert.match(await (await fetch('http://web-api.default.svc.cluster.local:8080/')).text(), /^web-[01] /);
+    // A ClusterIP name resolves to the clusterIP; the connection goes to an endpoint's target port.
+    assert.match(await (await fetch('http://web-api.default.svc.cluster.local/')).text(), /^web-[01] /);
+    const clusterIP = (await k.core.readNamespacedService({ namespace: ns, name: 'web-api' })).spec!.clusterIP!;
+    assert.match(await (await fetch(`http://${clusterIP}/`)).text(), /^web-[01] /);
   } finally { uninstallClusterDns(); }
 });
 
@@ -167,6 +176,10 @@ test('env from Secrets and ConfigMaps, secret volumes, graceful termination with
   const logPath = plane.kubelet.logPath(ns, 'stubborn')!;
   await waitFor(() => readFileSync(logPath, 'utf8').includes('ENV'), { timeoutMs: 30_000, what: 'stubborn log' });
   assert.match(readFileSync(logPath, 'utf8'), /ENV s3cr3t fast s3cr3t/);
+  // A Secret update reaches the volume (atomically swapped files), not the env.
+  const volume = join(dataDir, 'pods', (await pod('stubborn')).metadata!.uid!, 'volumes', 's');
+  await k.core.replaceNamespacedSecret({ namespace: ns, name: 'creds', body: { metadata: { name: 'creds' }, data: { token: Buffer.from('rotated').toString('base64') } } });
+  await waitFor(() => readFileSync(join(volume, 'token'), 'utf8') === 'rotated', { timeoutMs: 30_000, what: 'the secret volume updated' });
   const started = Date.now();
   await k.core.deleteNamespacedPod({ namespace: ns, name: 'stubborn' });
   await waitFor(async () => { try { await pod('stubborn'); return false; } catch { return true; } }, { timeoutMs: 30_000, what: 'stubborn gone' });

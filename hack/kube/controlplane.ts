@@ -27,6 +27,8 @@ export interface ControlPlaneOptions {
   /** Options for every kubelet (probe cap, crash-loop backoff, ...); names and subnets come from the node index. */
   kubelet?: Partial<KubeletOptions>;
   resyncMs?: number;
+  /** Node lifecycle grace period (no kubelet heartbeat → node Unknown, pods unready); default 40 s. */
+  nodeMonitorGracePeriodMs?: number;
 }
 
 export interface ControlPlane {
@@ -60,7 +62,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   const kubelets: Kubelet[] = [];
   let controllers: Controllers | undefined;
   try {
-    controllers = await startControllers({ kubeconfig: kubeconfigPath, resyncMs: opts.resyncMs });
+    controllers = await startControllers({ kubeconfig: kubeconfigPath, resyncMs: opts.resyncMs, nodeMonitorGracePeriodMs: opts.nodeMonitorGracePeriodMs });
     for (let i = 0; i < (opts.nodes ?? 1); i++) kubelets.push(await startKubelet(kubeletOptions(i)));
   } catch (e) {
     // A half-started control plane must not keep a test process alive.

@@ -11,14 +11,16 @@ const { values } = parseArgs({
     port: { type: 'string', default: process.env.CAIRN_KUBE_PORT ?? '16443' },
     host: { type: 'string', default: '127.0.0.1' },
     nodes: { type: 'string', default: '1' },
+    kubeconfig: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 
 if (values.help) {
-  console.log(`usage: npm run dev -- [--port 16443] [--host 127.0.0.1] [--nodes 1]
-  Runs the local Kubernetes control plane (API server emulator, StatefulSet/Endpoints controllers,
-  process kubelets) in the foreground. Data: \${CAIRN_HOME:-.cairn}/local/kube.`);
+  console.log(`usage: npm run dev -- [--port 16443] [--host 127.0.0.1] [--nodes 1] [--kubeconfig FILE]
+  Runs the local Kubernetes control plane (API server emulator, controllers, process kubelets) in
+  the foreground. Data: \${CAIRN_HOME:-.cairn}/local/kube. With --kubeconfig, no emulator is started:
+  the controllers and kubelets join that cluster (e.g. a bare kube-apiserver, envtest style).`);
   process.exit(0);
 }
 
@@ -33,7 +35,7 @@ const kubeconfigPath = join(home, 'local', 'kubeconfig');
 
 let plane: ControlPlane;
 try {
-  plane = await startControlPlane({ dataDir, kubeconfigPath, host: values.host, port, nodes });
+  plane = await startControlPlane({ dataDir, kubeconfigPath, kubeconfig: values.kubeconfig ? resolve(values.kubeconfig) : undefined, host: values.host, port, nodes });
 } catch (e) {
   if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE' || port === 0) throw e;
   console.error(`port ${port} is in use; taking a free port instead`);
@@ -41,8 +43,8 @@ try {
 }
 
 console.log(`
-Local Kubernetes control plane is up: ${plane.apiServer!.url}  (${nodes} process node${nodes > 1 ? 's' : ''})
-  export KUBECONFIG=${kubeconfigPath}
+Local Kubernetes control plane is up: ${plane.apiServer?.url ?? `the cluster of ${plane.kubeconfigPath}`}  (${nodes} process node${nodes > 1 ? 's' : ''})
+  export KUBECONFIG=${plane.kubeconfigPath}
   kubectl get nodes
   kubectl apply -f crds/
   kubectl get pods -A -o wide

@@ -17,7 +17,7 @@ let k: ReturnType<typeof kubeClients>;
 
 test.before(async () => {
   plane = await startControlPlane({ dataDir, host: loopbackAddress(), nodes: 2, podNetwork: `127.${10 + Math.floor(Math.random() * 240)}.`,
-    kubelet: { maxProbePeriodMs: 300, crashLoopBackoff: { initialMs: 200, maxMs: 1000 } } });
+    kubelet: { maxProbePeriodMs: 300, crashLoopBackoff: { initialMs: 200, maxMs: 1000 }, heartbeatMs: 500 }, nodeMonitorGracePeriodMs: 3000 });
   k = kubeClients(plane.kubeconfigPath);
 });
 
@@ -58,6 +58,16 @@ test('node down: its pod processes die, the Node and its pods turn unready, endp
   assert.is(back.status!.containerStatuses![0].restartCount, 1);
   assert.is(await fetchId(ip), id);
   assert.is((await k.core.readNode({ name: 'node-2' })).status!.conditions!.find((c) => c.type === 'Ready')!.status, 'True');
+});
+
+test('a kubelet that just stops is noticed by the node lifecycle controller after the grace period', async () => {
+  const victim = (await k.core.listNamespacedPod({ namespace: ns })).items.find((p) => p.spec!.nodeName === 'node-1')!;
+  await plane.kubelets[0].stop({ graceSeconds: 0 });
+  await waitFor(async () => (await k.core.readNode({ name: 'node-1' })).status!.conditions!.find((c) => c.type === 'Ready')!.status === 'Unknown',
+    { timeoutMs: 30_000, what: 'node-1 Unknown' });
+  await waitFor(async () => !isReady(await k.core.readNamespacedPod({ namespace: ns, name: victim.metadata!.name! })), { timeoutMs: 30_000, what: 'its pod unready' });
+  await nodeUp(plane, 'node-1');
+  await waitFor(async () => isReady(await k.core.readNamespacedPod({ namespace: ns, name: victim.metadata!.name! })), { timeoutMs: 30_000, what: 'pod ready again' });
 });
 
 test.run();

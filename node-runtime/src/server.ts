@@ -23,6 +23,7 @@ import { createS3App } from './s3/app.ts';
 import { startSelfHealing, type SelfHealing } from './repair/service.ts';
 import { healthRouter } from './observability/health.ts';
 import { metricsHandler, setNodeLabel } from './observability/metrics.ts';
+import { collectMembership, collectNodeUsage } from './observability/collectors.ts';
 import { logger } from './util/log.ts';
 
 const log = logger('server');
@@ -150,6 +151,13 @@ const MIN_FREE_BYTES = 128 * 1024 * 1024;
 
 const urlHost = (h: string) => (h.includes(':') ? `[${h}]` : h);
 
+/** Live object versions in the metadata partitions this member holds (every replica counts). */
+async function storedObjects(meta: MetaStore): Promise<number> {
+  let n = 0;
+  for (const b of await meta.bucketsWithData()) n += (await meta.bucketUsage(b)).objects;
+  return n;
+}
+
 export async function startNode(opts: NodeOptions): Promise<RunningNode> {
   const roles = opts.roles ?? ['root', 'node'];
   const apiAddr = parseHostPort(opts.api ?? '0.0.0.0:9000', 9000);
@@ -205,6 +213,7 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
         local: roles.includes('node') ? { chunks: new LocalChunkReplica(id, chunks), meta: new LocalMetaReplica(id, meta) } : undefined,
         // A root-only process stores nothing: it reports no capacity so status sums only data members.
         usage: async () => (roles.includes('node') ? { usedBytes: chunks.usedBytes(), chunks: chunks.chunkCount(), capacityBytes: await chunks.capacityBytes() } : { usedBytes: 0, chunks: 0, capacityBytes: 0 }),
+        liveUsage: roles.includes('node') ? () => ({ usedBytes: chunks.usedBytes(), chunks: chunks.chunkCount() }) : undefined,
       });
       cleanups.push(() => cluster!.stop());
       view = cluster.view;
@@ -228,6 +237,18 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
 
     // 4. Cluster port: metrics, internal RPC and the admin API (both behind the cluster secret), health.
     clusterApp.get('/metrics', metricsHandler);
+    // State gauges set at scrape time: this node's storage (data members), and the cluster map of a
+    // single-process cluster (it is its own root; multi-member roots register theirs in cluster/roles.ts).
+    const unregister: (() => void)[] = [];
+    if (roles.includes('node')) {
+      unregister.push(collectNodeUsage(async () => ({
+        capacityBytes: await chunks.capacityBytes(), usedBytes: chunks.usedBytes(), chunks: chunks.chunkCount(), objects: await storedObjects(meta),
+      })));
+    }
+    if (!cluster) {
+      unregister.push(collectMembership({ members: () => view.members(), writeQuorumAvailable: () => writeQuorumVerdict(view.members(), view.buckets()).ok, bucketCount: () => view.buckets().length }));
+    }
+    cleanups.push(async () => { for (const u of unregister) u(); });
     clusterApp.use(healing.router);
     if (cluster) {
       clusterApp.use('/rpc/v1', cluster.rpcRouter);

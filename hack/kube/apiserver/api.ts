@@ -6,7 +6,7 @@ import { crdStatus, validateCrd } from './crd.ts';
 import { celRules } from './cel.ts';
 import { ApiError, alreadyExists, badRequest, conflict, invalid, notFound, unsupportedMediaType, type FieldError } from './errors.ts';
 import { builtinShape, schemaShape, type Shape } from './fieldset.ts';
-import { defaultBuiltin, generatedName, keepAllocated, newUid, normalizeBuiltin, now, specOf, validateMeta } from './objects.ts';
+import { canonicalJson, defaultBuiltin, generatedName, keepAllocated, newUid, normalizeBuiltin, now, specOf, validateMeta } from './objects.ts';
 import { jsonPatch, mergePatch, strategicMerge } from './patch.ts';
 import type { Registry, ResourceType } from './registry.ts';
 import { applyDefaults, prune, unknownFields, validate } from './schema.ts';
@@ -23,6 +23,7 @@ export interface WriteOpts {
 interface CommitOpts extends WriteOpts { subresource?: string; tracked?: boolean }
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
 
 export function apiVersionOf(t: ResourceType): string {
   return t.group ? `${t.group}/${t.version}` : t.version;
@@ -181,8 +182,9 @@ export class Api {
     if (t.group === 'apiextensions.k8s.io' && t.resource === 'customresourcedefinitions') next.status = crdStatus(next, now());
     if (!opts.tracked) trackUpdate(old, next, this.shape(t), { manager: this.manager(opts), apiVersion: apiVersionOf(t), subresource: opts.subresource, now: now() });
     else if (opts.subresource !== 'status' && t.status) next.status = structuredClone(old.status);
-    // A write that changes nothing is not a write: no new resourceVersion, no watch event.
-    const strip = (o: KObject) => JSON.stringify({ ...o, apiVersion: undefined, kind: undefined, metadata: { ...o.metadata, managedFields: (o.metadata.managedFields ?? []).map((e) => ({ ...e, time: undefined })) } });
+    // A write that changes nothing is not a write: no new resourceVersion, no watch event
+    // (compared with sorted keys, since clients serialise fields in their own order).
+    const strip = (o: KObject) => canonicalJson({ ...o, apiVersion: undefined, kind: undefined, metadata: { ...o.metadata, managedFields: (o.metadata.managedFields ?? []).map((e) => ({ ...e, time: undefined })) } });
     if (strip(next) === strip({ ...old, apiVersion: apiVersionOf(t), kind: t.kind })) return this.present(t, old);
     if (opts.dryRun) return this.present(t, next);
     if (m.deletionTimestamp && (m.finalizers ?? []).length === 0 && !this.blocksRemoval(t, next)) {

@@ -6,7 +6,7 @@ import type { ResourceType } from './registry.ts';
 import { labelSelectorString, parseLabelSelector } from './selectors.ts';
 import type { KObject } from './store.ts';
 
-type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Any = Record<string, any>;
 const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
 const goMap = (m: Record<string, string> | undefined) => `map[string]string{${Object.entries(m ?? {}).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(', ')}}`;
 

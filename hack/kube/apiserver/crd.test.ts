@@ -5,14 +5,14 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { waitFor } from '../../testing/net.ts';
-import { installWidgets, kubeTestEnv, removeWidgets, statusOf, type KubeTestEnv } from './testenv.ts';
+import { installWidgets, kubeTestEnv, removeWidgets, statusOf, widgetCrd, type KubeTestEnv } from './testenv.ts';
 
 let env: KubeTestEnv;
 const group = `g${Math.random().toString(36).slice(2, 7)}.conformance.cairn.dev`;
 test.before(async () => { env = await kubeTestEnv('crd'); await installWidgets(env, group); });
 test.after(async () => { if (env) { await removeWidgets(env, group); await env.close(); } });
 
-type W = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type W = Record<string, any>;
 const widget = (name: string, spec: W): W => ({ apiVersion: `${group}/v1`, kind: 'Widget', metadata: { name }, spec });
 const create = (w: W, query: { fieldValidation?: string } = {}) => env.custom.createNamespacedCustomObject({ group, version: 'v1', namespace: env.ns, plural: 'widgets', body: w, ...query }) as Promise<W>;
 const get = (name: string) => env.custom.getNamespacedCustomObject({ group, version: 'v1', namespace: env.ns, plural: 'widgets', name }) as Promise<W>;
@@ -117,6 +117,17 @@ test('Table output carries the printer columns', async () => {
   const row = table.rows.find((r: W) => r.cells[0] === 'tbl');
   assert.equal(row.cells, ['tbl', 3, 'Ready', 'True']);
   assert.is(row.object.kind, 'PartialObjectMetadata');
+});
+
+test('a non-structural CRD schema is rejected as Kubernetes does', async () => {
+  const bad = widgetCrd(`bad.${group}`) as W;
+  const schema = bad.spec.versions[0].schema.openAPIV3Schema;
+  delete schema.properties.spec.properties.image.type;
+  schema.properties.spec.properties.tags = { type: 'array' };
+  const r = await env.kubectl(['create', '-f', '-'], JSON.stringify(bad));
+  assert.is.not(r.code, 0);
+  assert.match(r.stderr, /spec.versions\[0\].schema.openAPIV3Schema.properties\[spec\].properties\[image\].type: Required value: must not be empty for specified object fields/);
+  assert.match(r.stderr, /spec.versions\[0\].schema.openAPIV3Schema.properties\[spec\].properties\[tags\].items: Required value/);
 });
 
 test('deleting the CRD deletes its custom resources and unregisters the resource', async () => {

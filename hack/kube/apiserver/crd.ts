@@ -1,6 +1,7 @@
 // CustomResourceDefinitions: validation of the definition, the resource types it serves, and the
 // status the apiextensions controllers would write (NamesAccepted, Established).
 import { compileErrors } from './cel.ts';
+import { structuralErrors } from './structural.ts';
 import type { FieldError } from './errors.ts';
 import type { PrinterColumn, ResourceType } from './registry.ts';
 import type { JSONSchema } from './schema.ts';
@@ -41,6 +42,7 @@ export function validateCrd(crd: KObject): FieldError[] {
   versions.forEach((v, i) => {
     const schema = v.schema?.openAPIV3Schema;
     if (!schema) errs.push({ field: `spec.versions[${i}].schema.openAPIV3Schema`, type: 'FieldValueRequired', detail: 'schemas are required' });
+    if (schema) errs.push(...structuralErrors(schema, `spec.versions[${i}].schema.openAPIV3Schema`, { root: true }));
     for (const m of compileErrors(schema, `spec.versions[${i}].schema.openAPIV3Schema`)) {
       const [field, ...rest] = m.split(': ');
       errs.push({ field, type: 'FieldValueInvalid', detail: rest.slice(2).join(': '), badValue: JSON.parse(rest[1]) });

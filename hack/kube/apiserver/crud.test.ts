@@ -47,6 +47,9 @@ test('update with a stale resourceVersion is a 409 Conflict', async () => {
   assert.is(stale.body?.message, 'Operation cannot be fulfilled on configmaps "occ": the object has been modified; please apply your changes to the latest version and try again');
   const noop = await env.core.replaceNamespacedConfigMap({ namespace: env.ns, name: 'occ', body: v2 });
   assert.is(noop.metadata!.resourceVersion, v2.metadata!.resourceVersion, 'a write that changes nothing keeps the resourceVersion');
+  const two = await env.core.replaceNamespacedConfigMap({ namespace: env.ns, name: 'occ', body: { ...v2, data: { a: '2', b: '1' } } });
+  const reordered = await env.core.replaceNamespacedConfigMap({ namespace: env.ns, name: 'occ', body: { ...two, data: { b: '1', a: '2' } } });
+  assert.is(reordered.metadata!.resourceVersion, two.metadata!.resourceVersion, 'key order is not a change');
 });
 
 test('label selectors (equality and set-based), field selectors, limit/continue', async () => {

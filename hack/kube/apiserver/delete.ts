@@ -28,6 +28,9 @@ function returnsObject(t: ResourceType): boolean {
 
 export function deleteObject(api: Api, t: ResourceType, ns: string, name: string, opts: DeleteOpts): { code: number; body: unknown } {
   const old = api.existing(t, ns, name);
+  if (!t.group && t.resource === 'namespaces' && ['default', 'kube-system', 'kube-public'].includes(name)) {
+    throw new ApiError(403, 'Forbidden', `namespaces "${name}" is forbidden: this namespace may not be deleted`, { name, kind: 'namespaces' });
+  }
   const pre = opts.preconditions ?? {};
   if (pre.uid && pre.uid !== old.metadata.uid) {
     throw conflict(t.group, t.resource, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${old.metadata.uid}`);

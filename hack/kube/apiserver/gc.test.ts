@@ -69,6 +69,13 @@ test('deleting a namespace deletes its contents, then the namespace', async () =
   assert.is(r.code, 404);
 });
 
+test('namespaces get a default ServiceAccount; the system namespaces cannot be deleted', async () => {
+  await waitFor(async () => (await statusOf(env.core.readNamespacedServiceAccount({ namespace: env.ns, name: 'default' }))).code === undefined, { what: 'default service account' });
+  const r = await statusOf(env.core.deleteNamespace({ name: 'default' }));
+  assert.is(r.code, 403);
+  assert.is(r.body?.message, 'namespaces "default" is forbidden: this namespace may not be deleted');
+});
+
 test('leases and events are stored kinds', async () => {
   const lease = await env.coord.createNamespacedLease({ namespace: env.ns, body: { metadata: { name: 'leader' }, spec: { holderIdentity: 'a', leaseDurationSeconds: 15, acquireTime: new Date(), renewTime: new Date() } } });
   assert.is(lease.spec!.holderIdentity, 'a');

@@ -87,6 +87,17 @@ export class GarbageCollector {
       if (contents.length === 0) this.edit(ns, (o) => { (o.spec as { finalizers?: string[] }).finalizers = []; }, 'namespace-controller');
     }
 
+    // The service-account controller: every active namespace has a `default` ServiceAccount.
+    const saType = this.api.registry.find('', 'v1', 'serviceaccounts');
+    for (const ns of entries.filter((e) => !e.group && e.resource === 'namespaces' && !deleting(e.object))) {
+      const name = ns.object.metadata.name!;
+      if (saType && !this.api.store.get('', 'serviceaccounts', name, 'default')) {
+        try { this.api.create(saType, name, { metadata: { name: 'default' } }, { fieldManager: 'kube-controller-manager' }); } catch (err) {
+          if (!(err instanceof ApiError && err.code === 409)) log.warn({ err, namespace: name }, 'default service account not created');
+        }
+      }
+    }
+
     for (const crd of entries.filter((e) => e.resource === 'customresourcedefinitions' && deleting(e.object) && has(e.object, crdCleanupFinalizer))) {
       const spec = crd.object.spec as { group: string; names: { plural: string } };
       const instances = entries.filter((e) => e.group === spec.group && e.resource === spec.names.plural);

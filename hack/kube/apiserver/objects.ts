@@ -53,12 +53,21 @@ export function validateMeta(t: ResourceType, obj: KObject): FieldError[] {
   return errs;
 }
 
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** JSON with object keys sorted (undefined members dropped), for order-blind equality. */
+export function canonicalJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
+  if (isPlainObject(v)) return `{${Object.keys(v).filter((k) => v[k] !== undefined).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson(v[k])}`).join(',')}}`;
+  return JSON.stringify(v) ?? 'null';
+}
+
 /** The part of an object whose change bumps metadata.generation: all but metadata (and status when it is a subresource). */
 export function specOf(t: ResourceType, obj: KObject): string {
   const { metadata, apiVersion, kind, ...rest } = obj;
   void metadata; void apiVersion; void kind;
   if (t.status) delete rest.status;
-  return JSON.stringify(rest);
+  return canonicalJson(rest);
 }
 
 let nextClusterIp = 1;

@@ -54,6 +54,27 @@ test('objects, CRDs and resourceVersions survive a restart; old watches get 410'
   assert.equal(events[0], { type: 'ERROR', code: 410 });
 });
 
+test('without a data file, a restarted server answers versions from the earlier run with 410', async () => {
+  const mem = await startApiServer({ host });
+  const kc = new KubeConfig();
+  const memKube = join(dir, 'mem-kubeconfig');
+  mem.writeKubeconfig(memKube);
+  kc.loadFromFile(memKube);
+  const core = kc.makeApiClient(CoreV1Api);
+  for (let i = 0; i < 3; i++) await core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: `m${i}` } } });
+  const rv = (await core.listNamespacedConfigMap({ namespace: 'default' })).metadata!.resourceVersion!;
+  const { port } = mem;
+  await mem.close();
+  const again = await startApiServer({ host, port });
+  try {
+    const events: { type: string; code?: number }[] = [];
+    let done = false;
+    await new Watch(kc).watch('/api/v1/namespaces/default/configmaps', { resourceVersion: rv }, (type, obj) => events.push({ type, code: obj?.code }), () => { done = true; });
+    await waitFor(() => done || events.length > 0, { what: 'watch answer' });
+    assert.equal(events[0], { type: 'ERROR', code: 410 });
+  } finally { await again.close(); }
+});
+
 test('an unreadable data file is a clear error, not an empty cluster', async () => {
   const bad = join(dir, 'bad.json');
   const { writeFileSync } = await import('node:fs');

@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Api } from './api.ts';
 import { ApiError, badRequest } from './errors.ts';
 
-type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Any = Record<string, any>;
 
 export function servePodLogs(api: Api, req: IncomingMessage, res: ServerResponse, ns: string, name: string, q: URLSearchParams): void {
   const podType = api.registry.find('', 'v1', 'pods')!;

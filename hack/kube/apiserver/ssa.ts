@@ -2,11 +2,12 @@
 // fields a manager stopped applying, and ownership transfer on ordinary updates.
 import { ApiError } from './errors.ts';
 import { decPath, decodeFields, encodeFields, fieldSet, itemKey, removeAt, valueAt, type Shape } from './fieldset.ts';
+import { canonicalJson } from './objects.ts';
 import type { KObject, ManagedFieldsEntry } from './store.ts';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+const same = (a: unknown, b: unknown) => canonicalJson(a) === canonicalJson(b);
 
 export interface ManagerCtx { manager: string; apiVersion: string; subresource?: string; now: string }
 

@@ -6,7 +6,7 @@ import type { KObject } from './store.ts';
 
 type Col = { name: string; type: string; format?: string; description?: string; priority?: number };
 type Cell = (o: KObject) => unknown;
-type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Any = Record<string, any>;
 
 /** "5m", "3h", "2d" like kubectl's HumanDuration. */
 export function age(ts: string | undefined, at = Date.now()): string {

@@ -65,7 +65,7 @@ export async function kubeTestEnv(prefix = 'conf'): Promise<KubeTestEnv> {
 }
 
 /** HTTP status of a failed client-node call (ApiException.code), or undefined when it succeeded. */
-export async function statusOf(p: Promise<unknown>): Promise<{ code?: number; body?: Record<string, any> }> { // eslint-disable-line @typescript-eslint/no-explicit-any
+export async function statusOf(p: Promise<unknown>): Promise<{ code?: number; body?: Record<string, any> }> {
   try { await p; return {}; } catch (e) {
     const err = e as { code?: number; body?: unknown };
     let body: unknown = err.body;

@@ -10,7 +10,7 @@ let env: KubeTestEnv;
 test.before(async () => { env = await kubeTestEnv('watch'); });
 test.after(async () => { await env?.close(); });
 
-interface Seen { type: string; name?: string; rv?: string; obj: Record<string, any> } // eslint-disable-line @typescript-eslint/no-explicit-any
+interface Seen { type: string; name?: string; rv?: string; obj: Record<string, any> }
 
 async function collect(path: string, query: Record<string, string | number | boolean | undefined>): Promise<{ events: Seen[]; done: Promise<unknown>; stop: () => void }> {
   const events: Seen[] = [];

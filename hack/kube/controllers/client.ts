@@ -1,8 +1,8 @@
 // The API clients every controller and the kubelet use: only @kubernetes/client-node, so the same
 // code runs against the emulator and a real kube-apiserver. Plus the few write helpers they share.
-import { AppsV1Api, CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, DiscoveryV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 
-export interface Clients { kc: KubeConfig; core: CoreV1Api; apps: AppsV1Api }
+export interface Clients { kc: KubeConfig; core: CoreV1Api; apps: AppsV1Api; discovery: DiscoveryV1Api }
 
 /** Load a kubeconfig file. client-node 2.x refuses plain-HTTP servers unless the cluster says
  *  insecure-skip-tls-verify (kubectl does not care), so an http:// cluster gets that flag here. */
@@ -20,7 +20,7 @@ export function loadKubeConfig(path: string): KubeConfig {
 
 export function makeClients(kubeconfig: string | KubeConfig): Clients {
   const kc = typeof kubeconfig === 'string' ? loadKubeConfig(kubeconfig) : kubeconfig;
-  return { kc, core: kc.makeApiClient(CoreV1Api), apps: kc.makeApiClient(AppsV1Api) };
+  return { kc, core: kc.makeApiClient(CoreV1Api), apps: kc.makeApiClient(AppsV1Api), discovery: kc.makeApiClient(DiscoveryV1Api) };
 }
 
 /** The HTTP status of a client-node error (ApiException.code), or undefined for transport errors. */

@@ -1,11 +1,13 @@
 // Endpoints controller shell: keeps one v1 Endpoints object per selector Service in line with the
-// pods (endpoints.ts computes it), with plain create/replace (optimistic concurrency on replace)
-// and a delete when the Service goes, as kube-controller-manager's endpoints controller does.
+// pods (endpoints.ts computes it), and the EndpointSlices that mirror it, with plain create/replace
+// (optimistic concurrency on replace) and deletes when the Service goes, as kube-controller-manager's
+// endpoints and endpointslice controllers do.
+import type { V1EndpointSlice } from '@kubernetes/client-node';
 import type { Clients } from './client.ts';
 import { isAlreadyExists, isNotFound, stableJson } from './client.ts';
 import { Reflector, type KubeObject } from './reflector.ts';
 import { WorkQueue } from './queue.ts';
-import { endpointsFor, selectsPod } from './endpoints.ts';
+import { endpointSlicesFor, endpointsFor, selectsPod, SERVICE_NAME_LABEL, SLICE_MANAGER, SLICE_MANAGER_LABEL } from './endpoints.ts';
 import type { Controller } from './statefulset-controller.ts';
 
 export function endpointsController(c: Clients, resyncMs = 30_000): Controller {
@@ -19,8 +21,29 @@ export function endpointsController(c: Clients, resyncMs = 30_000): Controller {
     } });
   const endpoints = new Reflector({ kubeConfig: c.kc, path: '/api/v1/endpoints', list: () => c.core.listEndpointsForAllNamespaces(),
     onChange: (_k, o) => queue.add(key(o)) });
+  const slices = new Reflector({ kubeConfig: c.kc, path: '/apis/discovery.k8s.io/v1/endpointslices', labelSelector: `${SLICE_MANAGER_LABEL}=${SLICE_MANAGER}`,
+    list: () => c.discovery.listEndpointSliceForAllNamespaces({ labelSelector: `${SLICE_MANAGER_LABEL}=${SLICE_MANAGER}` }),
+    onChange: (_k, o) => { const svc = o.metadata.labels?.[SERVICE_NAME_LABEL]; if (svc) queue.add(`${o.metadata.namespace}/${svc}`); } });
   let synced = false;
   let resync: NodeJS.Timeout | undefined;
+
+  async function syncSlices(namespace: string, service: string, want: KubeObject[]): Promise<void> {
+    const have = slices.list().filter((x) => x.metadata.namespace === namespace && x.metadata.labels?.[SERVICE_NAME_LABEL] === service);
+    for (const w of want) {
+      const h = have.find((x) => x.metadata.name === w.metadata.name);
+      if (!h) {
+        try { await c.discovery.createNamespacedEndpointSlice({ namespace, body: w as unknown as V1EndpointSlice }); } catch (e) { if (!isAlreadyExists(e)) throw e; }
+      } else if (stableJson([h.endpoints ?? [], h.ports ?? [], h.metadata.labels]) !== stableJson([w.endpoints, w.ports, w.metadata.labels])) {
+        await c.discovery.replaceNamespacedEndpointSlice({ namespace, name: h.metadata.name,
+          body: { ...w, metadata: { ...h.metadata, labels: w.metadata.labels } } as unknown as V1EndpointSlice });
+      }
+    }
+    for (const h of have) {
+      if (want.some((w) => w.metadata.name === h.metadata.name)) continue;
+      try { await c.discovery.deleteNamespacedEndpointSlice({ namespace, name: h.metadata.name }); } catch (e) { if (!isNotFound(e)) throw e; }
+    }
+  }
+
   const enqueueAll = () => { for (const s of services.list()) queue.add(key(s)); };
 
   async function reconcile(k: string): Promise<void> {
@@ -33,10 +56,12 @@ export function endpointsController(c: Clients, resyncMs = 30_000): Controller {
       if (current?.metadata.labels?.['endpoints.cairn.dev/managed-by'] === 'endpoint-controller') {
         try { await c.core.deleteNamespacedEndpoints({ namespace, name }); } catch (e) { if (!isNotFound(e)) throw e; }
       }
+      await syncSlices(namespace, name, []);
       return;
     }
     const desired = endpointsFor(svc, pods.list().filter((p) => p.metadata.namespace === namespace));
     if (!desired) return;
+    await syncSlices(namespace, name, endpointSlicesFor(svc, desired));
     desired.metadata.labels = { ...(desired.metadata.labels ?? {}), 'endpoints.cairn.dev/managed-by': 'endpoint-controller' };
     if (!current) {
       try { await c.core.createNamespacedEndpoints({ namespace, body: desired as object }); }
@@ -52,8 +77,8 @@ export function endpointsController(c: Clients, resyncMs = 30_000): Controller {
 
   return {
     async start() {
-      services.start(); pods.start(); endpoints.start();
-      await Promise.all([services.waitSynced(), pods.waitSynced(), endpoints.waitSynced()]);
+      services.start(); pods.start(); endpoints.start(); slices.start();
+      await Promise.all([services.waitSynced(), pods.waitSynced(), endpoints.waitSynced(), slices.waitSynced()]);
       synced = true;
       enqueueAll();
       for (const e of endpoints.list()) queue.add(key(e));
@@ -63,7 +88,7 @@ export function endpointsController(c: Clients, resyncMs = 30_000): Controller {
     async stop() {
       clearInterval(resync);
       await queue.stop();
-      await Promise.all([services.stop(), pods.stop(), endpoints.stop()]);
+      await Promise.all([services.stop(), pods.stop(), endpoints.stop(), slices.stop()]);
     },
   };
 }

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { endpointsFor } from './endpoints.ts';
+import { endpointSlicesFor, endpointsFor } from './endpoints.ts';
 import { matchesSelector } from './client.ts';
 import type { KubeObject } from './reflector.ts';
 
@@ -36,6 +36,21 @@ test('publishNotReadyAddresses lists every pod as an address; pods without IP or
 test('no matching pods gives no subsets; no selector gives no Endpoints at all', () => {
   assert.is(endpointsFor(svc(), [])!.subsets, undefined);
   assert.is(endpointsFor(svc({ selector: undefined }), [pod('a', '127.0.0.2', true)]), undefined);
+});
+
+test('EndpointSlices mirror the Endpoints: ready conditions, hostnames, ports, service label and owner', () => {
+  const service = svc();
+  service.metadata.uid = 'svc-uid';
+  const ep = endpointsFor(service, [pod('a-1', '127.0.1.3', true), pod('a-0', '127.0.1.2', false)])!;
+  const [slice, ...rest] = endpointSlicesFor(service, ep);
+  assert.is(rest.length, 0);
+  assert.match(slice.metadata.name, /^hl-[0-9a-f]{5}$/);
+  assert.is(slice.metadata.labels!['kubernetes.io/service-name'], 'hl');
+  assert.is(slice.metadata.ownerReferences![0].uid, 'svc-uid');
+  assert.is(slice.addressType, 'IPv4');
+  assert.equal(slice.endpoints.map((e: any) => [e.addresses[0], e.hostname, e.conditions.ready]), [['127.0.1.3', 'a-1', true], ['127.0.1.2', 'a-0', false]]);
+  assert.equal(slice.ports, [{ name: 'api', port: 9000, protocol: 'TCP' }]);
+  assert.equal(endpointSlicesFor(service, endpointsFor(service, [])!)[0].endpoints, [], 'an empty slice when nothing matches');
 });
 
 test('label selectors with expressions', () => {

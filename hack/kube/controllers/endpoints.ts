@@ -1,7 +1,9 @@
 // Endpoints controller core (pure): the v1 Endpoints object Kubernetes derives for a Service from
 // the pods its selector matches — ready pods in `addresses`, unready ones in `notReadyAddresses`
 // (all in `addresses` with publishNotReadyAddresses), named target ports resolved per pod, pods
-// with different port numbers grouped into separate subsets, terminating and finished pods left out.
+// with different port numbers grouped into separate subsets, terminating and finished pods left out;
+// and the EndpointSlices that mirror it.
+import { createHash } from 'node:crypto';
 import { stableJson } from './client.ts';
 import type { KubeObject } from './reflector.ts';
 
@@ -65,4 +67,31 @@ export function endpointsFor(svc: KubeObject, pods: KubeObject[]): KubeObject | 
     metadata: { name: svc.metadata.name, namespace: svc.metadata.namespace, ...(svc.metadata.labels ? { labels: { ...svc.metadata.labels } } : {}) },
     ...(out.length ? { subsets: out } : {}),
   };
+}
+
+export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
+export const SLICE_MANAGER_LABEL = 'endpointslice.kubernetes.io/managed-by';
+export const SLICE_MANAGER = 'endpointslice-controller.k8s.io';
+
+/** The discovery.k8s.io/v1 EndpointSlices mirroring an Endpoints object: one per subset (port set). */
+export function endpointSlicesFor(svc: KubeObject, ep: KubeObject): KubeObject[] {
+  const base = createHash('sha256').update(`${svc.metadata.namespace}/${svc.metadata.name}`).digest('hex').slice(0, 5);
+  const subsets: any[] = ep.subsets?.length ? ep.subsets : [{}];
+  return subsets.map((s, i) => {
+    const endpoint = (a: Address, ready: boolean) => ({
+      addresses: [a.ip], conditions: { ready, serving: ready, terminating: false },
+      ...(a.hostname ? { hostname: a.hostname } : {}), ...(a.nodeName ? { nodeName: a.nodeName } : {}), targetRef: a.targetRef,
+    });
+    return {
+      apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice',
+      metadata: {
+        name: `${svc.metadata.name}-${base}${i ? `-${i}` : ''}`, namespace: svc.metadata.namespace,
+        labels: { ...(svc.metadata.labels ?? {}), [SERVICE_NAME_LABEL]: svc.metadata.name, [SLICE_MANAGER_LABEL]: SLICE_MANAGER },
+        ownerReferences: [{ apiVersion: 'v1', kind: 'Service', name: svc.metadata.name, uid: svc.metadata.uid!, controller: true, blockOwnerDeletion: true }],
+      },
+      addressType: 'IPv4',
+      endpoints: [...(s.addresses ?? []).map((a: Address) => endpoint(a, true)), ...(s.notReadyAddresses ?? []).map((a: Address) => endpoint(a, false))],
+      ports: s.ports ?? [],
+    };
+  });
 }

@@ -2,11 +2,13 @@
 // undici and fetch use) so cluster names resolve from the hosts table a kubelet keeps (see
 // dns-table.ts); every other name goes to the real resolver. Pods get it through dns-preload.ts;
 // a process outside the cluster that must reach pods by name (an operator run locally, an e2e
-// test) calls installClusterDns({ hostsFile: plane.kubelet.hostsFile }) itself.
+// test) calls installClusterDns({ hostsFile: plane.kubelet.hostsFile }) itself. It also installs
+// the client-side service proxy, since ClusterIP names resolve to clusterIPs.
 import dns from 'node:dns';
 import { readFileSync, statSync } from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
 import { resolveKubeName, withSelf, type HostsTable, type KubeLookup } from './dns-table.ts';
+import { installServiceProxy } from './service-proxy.ts';
 
 export interface ClusterDnsOptions {
   /** The kubelet's hosts table (JSON, replaced atomically by the kubelet). */
@@ -76,17 +78,21 @@ async function promisesLookup(host: string, options?: any): Promise<any> {
   return wantsAll(options) ? a.all : a.all[0];
 }
 
-/** Resolve cluster names in this process from `hostsFile` (calling it again switches the table). */
+let proxied = false;
+
+/** Resolve cluster names in this process from `hostsFile` (calling it again switches the table),
+ *  and send connections to Service clusterIPs to their endpoints (service-proxy.ts). */
 export function installClusterDns(opts: ClusterDnsOptions): void {
   installed = opts;
   cached = undefined;
+  if (!proxied) { installServiceProxy(() => (installed ? table() : undefined), () => installed?.namespace ?? 'default'); proxied = true; }
   (dns as { lookup: unknown }).lookup = lookup;
   (dns.promises as { lookup: unknown }).lookup = promisesLookup;
   // Named ESM imports of node:dns (`import { lookup } from 'node:dns'`) see the wrapped functions too.
   syncBuiltinESMExports();
 }
 
-/** Back to the real resolver for every name. */
+/** Back to the real resolver for every name (and no more service proxying). */
 export function uninstallClusterDns(): void {
   installed = undefined;
   (dns as { lookup: unknown }).lookup = realLookup;

@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { tailLines } from './server.ts';
+import { bindToPod } from './pod-network.ts';
 import { ContainerConfigError, containerEnv, expandVars, mountTable, processSpec, rewriteMountPaths } from './container-env.ts';
 
 const pod = { metadata: { name: 'c-0', namespace: 'ns1', uid: 'u1', labels: { app: 'cairn' } }, spec: { nodeName: 'n1' }, status: { podIP: '127.0.4.2' } };
@@ -53,6 +54,23 @@ test('cairn runs as this repo CLI under the current Node, with expanded args and
   assert.is(processSpec({ name: 'c', image: 'ghcr.io/x/cairn:1', args: ['server'] }, {}, [], '/repo', '/n').args[0], '/repo/node-runtime/bin/cairn.js');
   assert.is(processSpec({ name: 'c', command: ['node', '-e', '1'] }, {}, [], '/repo', '/n').file, '/n');
   assert.throws(() => processSpec({ name: 'c', image: 'nginx' }, {}, [], '/repo', '/n'), /no command/);
+});
+
+test('listens on all interfaces bind the pod IP; explicit hosts and sockets stay', () => {
+  const ip = '127.0.9.2';
+  const cb = () => {};
+  assert.equal(bindToPod([9000], ip), [9000, ip]);
+  assert.equal(bindToPod([9000, cb], ip), [9000, ip, cb]);
+  assert.equal(bindToPod([9000, '0.0.0.0', cb], ip), [9000, ip, cb]);
+  assert.equal(bindToPod([9000, '::', 511], ip), [9000, ip, 511]);
+  assert.equal(bindToPod([9000, 511, cb], ip), [9000, ip, 511, cb]);
+  assert.equal(bindToPod([9000, '127.0.0.1'], ip), [9000, '127.0.0.1']);
+  assert.equal(bindToPod([], ip), [0, ip]);
+  assert.equal(bindToPod([cb], ip), [0, ip, cb]);
+  assert.equal(bindToPod([{ port: 80 }, cb], ip), [{ port: 80, host: ip }, cb]);
+  assert.equal(bindToPod([{ port: 80, host: '10.1.1.1' }], ip), [{ port: 80, host: '10.1.1.1' }]);
+  assert.equal(bindToPod([{ path: '/tmp/s' }], ip), [{ path: '/tmp/s' }]);
+  assert.equal(bindToPod(['/tmp/sock'], ip), ['/tmp/sock']);
 });
 
 test('log tails count lines as kubectl logs --tail does', () => {

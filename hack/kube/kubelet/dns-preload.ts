@@ -1,10 +1,15 @@
-// Cluster DNS for pod processes, loaded with NODE_OPTIONS="--import <this file>" by the kubelet:
-// cluster names resolve from the hosts table the kubelet keeps (cluster-dns.ts), every other name
-// through the real resolver. Product code is unchanged and the machine's /etc/hosts is never touched.
+// The pod environment for Node programs, loaded with NODE_OPTIONS="--import <this file>" by the
+// kubelet: cluster names resolve from the hosts table the kubelet keeps (cluster-dns.ts), every other
+// name through the real resolver; listens on all interfaces bind the pod IP (pod-network.ts).
+// Product code is unchanged and the machine's /etc/hosts is never touched.
 // Env: CAIRN_KUBE_HOSTS (table file), CAIRN_KUBE_NAMESPACE (search path), CAIRN_KUBE_SELF (JSON
 // {hostname, subdomain?, namespace, ip}: the pod's own names, as a pod's /etc/hosts has them),
-// CAIRN_KUBE_KUBELET_PID (the kubelet process; see the watchdog below).
+// CAIRN_KUBE_POD_IP (wildcard listens bind here), CAIRN_KUBE_KUBELET_PID (the kubelet; see the watchdog).
 import { installClusterDns } from './cluster-dns.ts';
+import { installPodNetwork } from './pod-network.ts';
+
+// Listening on all interfaces means the pod IP (see pod-network.ts).
+if (process.env.CAIRN_KUBE_POD_IP) installPodNetwork(process.env.CAIRN_KUBE_POD_IP);
 
 if (process.env.CAIRN_KUBE_HOSTS) {
   installClusterDns({

@@ -2,16 +2,19 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { buildHostsTable, candidateNames, resolveKubeName, withSelf } from './dns-table.ts';
 import { PodIpAllocator } from './ip.ts';
+import { proxyTarget } from './service-proxy.ts';
 import { assignNodes } from './scheduling.ts';
 
 const services = [
   { metadata: { name: 'nodes', namespace: 'ns1' }, spec: { clusterIP: 'None' } },
-  { metadata: { name: 'api', namespace: 'ns1' }, spec: { clusterIP: '10.0.0.1' } },
+  { metadata: { name: 'api', namespace: 'ns1' }, spec: { clusterIP: '10.0.0.1', ports: [{ name: 'http', port: 80 }, { name: 'admin', port: 81 }] } },
+  { metadata: { name: 'legacy', namespace: 'ns1' }, spec: {} },
   { metadata: { name: 'ext', namespace: 'ns1' }, spec: { type: 'ExternalName', externalName: 'example.org' } },
 ];
 const endpoints = [
   { metadata: { name: 'nodes', namespace: 'ns1' }, subsets: [{ addresses: [{ ip: '127.0.1.3', hostname: 'n-1' }, { ip: '127.0.1.2', hostname: 'n-0' }], notReadyAddresses: [{ ip: '127.0.1.4', hostname: 'n-2' }] }] },
-  { metadata: { name: 'api', namespace: 'ns1' }, subsets: [{ addresses: [{ ip: '127.0.1.2' }, { ip: '127.0.1.3' }] }] },
+  { metadata: { name: 'api', namespace: 'ns1' }, subsets: [{ addresses: [{ ip: '127.0.1.2' }, { ip: '127.0.1.3' }], ports: [{ name: 'http', port: 8080 }, { name: 'admin', port: 9100 }] }] },
+  { metadata: { name: 'legacy', namespace: 'ns1' }, subsets: [{ addresses: [{ ip: '127.0.1.2' }, { ip: '127.0.1.3' }] }] },
 ];
 const table = buildHostsTable(services, endpoints);
 
@@ -28,14 +31,25 @@ test('every Kubernetes spelling resolves: fqdn, .svc, <svc>.<ns>, <svc>, <pod>.<
   assert.equal(one('n-1.nodes.ns1.svc'), { addresses: ['127.0.1.3'] });
   assert.equal(one('n-1.nodes.ns1', 'elsewhere'), { addresses: ['127.0.1.3'] });
   assert.equal(one('n-1.nodes'), { addresses: ['127.0.1.3'] });
-  assert.equal(one('api'), { addresses: ['127.0.1.3'] }, 'ClusterIP: one ready endpoint');
-  assert.equal(one('api.ns1'), { addresses: ['127.0.1.3'] });
-  assert.equal(one('API.NS1.SVC.CLUSTER.LOCAL.'), { addresses: ['127.0.1.3'] });
+  assert.equal(one('api'), { addresses: ['10.0.0.1'] }, 'ClusterIP: the clusterIP');
+  assert.equal(one('api.ns1'), { addresses: ['10.0.0.1'] });
+  assert.equal(one('API.NS1.SVC.CLUSTER.LOCAL.'), { addresses: ['10.0.0.1'] });
+  assert.equal(one('legacy'), { addresses: ['127.0.1.3'] }, 'no clusterIP: one ready endpoint');
   assert.equal(one('ext.ns1'), { alias: 'example.org' });
   assert.is(one('api', 'other-ns'), undefined, 'short names search the pod namespace only');
   assert.is(one('example.com'), undefined);
   assert.is(one('127.0.0.1'), undefined);
   assert.is(one('localhost'), undefined);
+});
+
+test('the service proxy sends clusterIP:port (or the name) to a ready endpoint on its target port', () => {
+  assert.equal(proxyTarget('10.0.0.1', 80, table, 'ns1', () => 0), { host: '127.0.1.2', port: 8080 });
+  assert.equal(proxyTarget('api', '81', table, 'ns1', () => 1), { host: '127.0.1.3', port: 9100 });
+  assert.equal(proxyTarget('api.ns1.svc.cluster.local', 80, table, 'other', () => 0), { host: '127.0.1.2', port: 8080 });
+  assert.equal(proxyTarget('10.0.0.1', 82, table, 'ns1'), { host: '127.0.0.1', port: 1 }, 'an unknown port is refused');
+  assert.is(proxyTarget('127.0.1.2', 8080, table, 'ns1'), undefined, 'pod IPs are not proxied');
+  assert.is(proxyTarget('example.com', 80, table, 'ns1'), undefined);
+  assert.is(proxyTarget('n-0.nodes', 80, table, 'ns1'), undefined, 'headless names are plain DNS');
 });
 
 test('search order is that of a pod resolv.conf with ndots:5', () => {

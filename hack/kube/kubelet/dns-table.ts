@@ -1,9 +1,10 @@
 // Cluster DNS without a DNS server (pure): the kubelet turns Services and Endpoints into a table of
 // fully qualified names, written as JSON to a hosts file; the preload in every pod answers
 // dns.lookup from it. The records follow Kubernetes DNS: `<svc>.<ns>.svc.cluster.local` → every
-// ready endpoint of a headless Service, or one ready endpoint of a ClusterIP Service (there is no
-// service proxy here, so a ClusterIP name resolves to a pod IP and the port must equal the target
-// port); `<hostname>.<svc>.<ns>.svc.cluster.local` → that pod; ExternalName → an alias. Short names
+// ready endpoint of a headless Service, or the clusterIP of a ClusterIP Service, which the preload's
+// client-side service proxy (service-proxy.ts) turns into a ready endpoint and its target port at
+// connect time (a Service without a clusterIP resolves to one ready endpoint instead);
+// `<hostname>.<svc>.<ns>.svc.cluster.local` → that pod; ExternalName → an alias. Short names
 // are searched like a pod's resolv.conf (`<ns>.svc.cluster.local svc.cluster.local cluster.local`).
 import type { KubeObject } from '../controllers/reflector.ts';
 
@@ -16,6 +17,8 @@ export interface HostsTable {
   balanced: string[];
   /** Fully qualified name → another host name (ExternalName Services). */
   aliases: Record<string, string>;
+  /** clusterIP → service port → ready endpoints as [pod IP, target port] (what kube-proxy programs). */
+  virtual?: Record<string, Record<string, [string, number][]>>;
 }
 
 const byIp = (a: string, b: string) => a.localeCompare(b, 'en', { numeric: true });
@@ -35,8 +38,23 @@ export function buildHostsTable(services: KubeObject[], endpoints: KubeObject[])
         if (a.hostname) table.names[`${a.hostname}.${fqdn}`.toLowerCase()] = [a.ip];
       }
     }
+    const clusterIP: string | undefined = svc.spec?.clusterIP;
+    if (clusterIP && clusterIP !== 'None') {
+      table.names[fqdn] = [clusterIP];
+      const ports: Record<string, [string, number][]> = {};
+      for (const sp of svc.spec?.ports ?? []) {
+        const list: [string, number][] = [];
+        for (const subset of ep?.subsets ?? []) {
+          const target = (subset.ports ?? []).find((p: { name?: string }) => (p.name ?? '') === (sp.name ?? '')) ?? (subset.ports?.length === 1 ? subset.ports[0] : undefined);
+          if (target) for (const a of subset.addresses ?? []) list.push([a.ip, target.port]);
+        }
+        ports[String(sp.port)] = list;
+      }
+      (table.virtual ??= {})[clusterIP] = ports;
+      continue;
+    }
     table.names[fqdn] = [...ips].sort(byIp);
-    if (svc.spec?.clusterIP !== 'None') table.balanced.push(fqdn);
+    if (clusterIP !== 'None') table.balanced.push(fqdn);
   }
   table.balanced.sort();
   return table;

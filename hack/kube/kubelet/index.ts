@@ -14,6 +14,7 @@ import { PodIpAllocator, subnetFor } from './ip.ts';
 import { PodWorker, type WorkerContext } from './pod-worker.ts';
 import { assignNodes, KUBELET_LABEL } from './scheduling.ts';
 import { startKubeletServer } from './server.ts';
+import { referencedConfig } from './pod-config.ts';
 
 export interface KubeletOptions {
   /** Path of a kubeconfig (also handed to pods as KUBECONFIG), or a loaded KubeConfig. */
@@ -95,6 +96,14 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
     onChange: () => { for (const p of podsR.list()) if (!p.spec?.nodeName) onPod('update', p); } });
   const services = new Reflector({ kubeConfig: clients.kc, path: '/api/v1/services', list: () => clients.core.listServiceForAllNamespaces(), onChange: writeHosts });
   const endpoints = new Reflector({ kubeConfig: clients.kc, path: '/api/v1/endpoints', list: () => clients.core.listEndpointsForAllNamespaces(), onChange: writeHosts });
+  // Secret/ConfigMap volumes follow their objects (the kubelet's sync of projected volumes).
+  const refresh = (kind: 'secret' | 'configMap') => (_k: string, o: KubeObject) => {
+    for (const w of workers.values()) {
+      if (w.pod.metadata.namespace === o.metadata.namespace && referencedConfig(w.pod.spec?.volumes)[kind].has(o.metadata.name)) void w.refreshConfigVolumes();
+    }
+  };
+  const secrets = new Reflector({ kubeConfig: clients.kc, path: '/api/v1/secrets', list: () => clients.core.listSecretForAllNamespaces(), onChange: refresh('secret') });
+  const configMaps = new Reflector({ kubeConfig: clients.kc, path: '/api/v1/configmaps', list: () => clients.core.listConfigMapForAllNamespaces(), onChange: refresh('configMap') });
   const podsR: Reflector = new Reflector({ kubeConfig: clients.kc, path: '/api/v1/pods', list: () => clients.core.listPodForAllNamespaces(),
     onChange: (kind, pod) => onPod(kind, pod) });
 
@@ -196,8 +205,8 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
   const beat = setInterval(() => void heartbeat().catch((e) => log.debug({ err: String(e) }, 'heartbeat failed')), options.heartbeatMs ?? 10_000);
   beat.unref();
 
-  for (const r of [nodes, services, endpoints]) r.start();
-  await Promise.all([nodes.waitSynced(), services.waitSynced(), endpoints.waitSynced()]);
+  for (const r of [nodes, services, endpoints, secrets, configMaps]) r.start();
+  await Promise.all([nodes, services, endpoints, secrets, configMaps].map((r) => r.waitSynced()));
   podsR.start();
   await podsR.waitSynced();
   log.info({ hostsFile }, 'kubelet running');
@@ -224,7 +233,7 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
       if (stopped) return;
       stopped = true;
       clearInterval(beat);
-      await Promise.all([nodes, services, endpoints, podsR].map((r) => r.stop()));
+      await Promise.all([nodes, services, endpoints, secrets, configMaps, podsR].map((r) => r.stop()));
       await endpoint.close();
       for (const w of workers.values()) w.silence();
       await Promise.all([...workers.values()].map((w) => w.terminate(graceSeconds)));

@@ -91,6 +91,16 @@ test('a missing Secret holds the pod in CreateContainerConfigError until it exis
   await waitFor(async () => isReady(await get('needs-secret')), { timeoutMs: 30_000, what: 'pod starts once the secret exists' });
 });
 
+test('two pods may listen on the same port on all interfaces: each gets its pod IP', async () => {
+  const server = "require('http').createServer((q,r)=>r.end(process.env.HOSTNAME)).listen(8181)";
+  for (const name of ['any-a', 'any-b']) await run(name, { containers: [node(server, { readinessProbe: { tcpSocket: { port: 8181 }, periodSeconds: 1 } })] });
+  await waitFor(async () => isReady(await get('any-a')) && isReady(await get('any-b')), { timeoutMs: 30_000, what: 'both ready' });
+  for (const name of ['any-a', 'any-b']) {
+    const ip = (await get(name)).status!.podIP!;
+    assert.is(await (await fetch(`http://${ip}:8181/`)).text(), name);
+  }
+});
+
 test('the reflector relists after 410 Gone and ends with the full state', async () => {
   // A server that keeps only two events of history, so an old resourceVersion is Gone.
   const server = await startApiServer({ host: loopbackAddress(), watchWindow: 2 });

@@ -9,6 +9,23 @@ import type { ConfigSource } from './container-env.ts';
  *  Secret data is base64-decoded, ConfigMap binaryData too. A missing object reads as undefined. */
 export async function fetchPodConfig(clients: Clients, pod: KubeObject): Promise<ConfigSource> {
   const ns = pod.metadata.namespace!;
+  const names = referencedConfig(pod.spec);
+  const secrets = new Map<string, Record<string, string>>();
+  const configMaps = new Map<string, Record<string, string>>();
+  const read = async (fn: () => Promise<any>) => { try { return await fn(); } catch (e) { if (isNotFound(e)) return undefined; throw e; } };
+  for (const name of names.secret) {
+    const s = await read(() => clients.core.readNamespacedSecret({ namespace: ns, name }));
+    if (s) secrets.set(name, Object.fromEntries(Object.entries(s.data ?? {}).map(([k, v]) => [k, Buffer.from(String(v), 'base64').toString('utf8')])));
+  }
+  for (const name of names.configMap) {
+    const c = await read(() => clients.core.readNamespacedConfigMap({ namespace: ns, name }));
+    if (c) configMaps.set(name, { ...Object.fromEntries(Object.entries(c.binaryData ?? {}).map(([k, v]) => [k, Buffer.from(String(v), 'base64').toString('utf8')])), ...(c.data ?? {}) });
+  }
+  return { secret: (n) => secrets.get(n), configMap: (n) => configMaps.get(n) };
+}
+
+/** The Secrets and ConfigMaps a pod spec (or a part of it, e.g. its volumes) names. */
+export function referencedConfig(spec: unknown): { secret: Set<string>; configMap: Set<string> } {
   const names = { secret: new Set<string>(), configMap: new Set<string>() };
   const visit = (o: any): void => {
     if (!o || typeof o !== 'object') return;
@@ -22,17 +39,6 @@ export async function fetchPodConfig(clients: Clients, pod: KubeObject): Promise
     if (o.configMap?.name) names.configMap.add(o.configMap.name);
     for (const v of Object.values(o)) visit(v);
   };
-  visit(pod.spec);
-  const secrets = new Map<string, Record<string, string>>();
-  const configMaps = new Map<string, Record<string, string>>();
-  const read = async (fn: () => Promise<any>) => { try { return await fn(); } catch (e) { if (isNotFound(e)) return undefined; throw e; } };
-  for (const name of names.secret) {
-    const s = await read(() => clients.core.readNamespacedSecret({ namespace: ns, name }));
-    if (s) secrets.set(name, Object.fromEntries(Object.entries(s.data ?? {}).map(([k, v]) => [k, Buffer.from(String(v), 'base64').toString('utf8')])));
-  }
-  for (const name of names.configMap) {
-    const c = await read(() => clients.core.readNamespacedConfigMap({ namespace: ns, name }));
-    if (c) configMaps.set(name, { ...Object.fromEntries(Object.entries(c.binaryData ?? {}).map(([k, v]) => [k, Buffer.from(String(v), 'base64').toString('utf8')])), ...(c.data ?? {}) });
-  }
-  return { secret: (n) => secrets.get(n), configMap: (n) => configMaps.get(n) };
+  visit(spec);
+  return names;
 }

@@ -14,7 +14,7 @@ import type { KubeObject } from '../controllers/reflector.ts';
 import { ContainerConfigError, containerEnv, mountTable, processSpec, type ProcessSpec } from './container-env.ts';
 import { fetchPodConfig } from './pod-config.ts';
 import { Prober, type ProbeTarget } from './probes.ts';
-import { prepareVolumes, removePodDirs } from './volumes.ts';
+import { prepareVolumes, refreshConfigVolumes, removePodDirs } from './volumes.ts';
 import type { PodIpAllocator } from './ip.ts';
 import { ConditionClock, now, podPhase, podStatus, type PodView } from './pod-status.ts';
 import type { RecordEvent } from '../controllers/events.ts';
@@ -125,7 +125,7 @@ export class PodWorker {
         NODE_OPTIONS: `--import=${preload}${spec.env.NODE_OPTIONS ? ' ' + spec.env.NODE_OPTIONS : ''}`,
         CAIRN_KUBE_HOSTS: this.ctx.hostsFile, CAIRN_KUBE_NAMESPACE: ns,
         CAIRN_KUBE_SELF: JSON.stringify({ hostname, subdomain: pod.spec.subdomain, namespace: ns, ip: this.ip }),
-        CAIRN_KUBE_KUBELET_PID: String(process.pid),
+        CAIRN_KUBE_POD_IP: this.ip!, CAIRN_KUBE_KUBELET_PID: String(process.pid),
       };
       r.process = spec;
     }
@@ -248,6 +248,18 @@ export class PodWorker {
     if (!r || (previous && r.restartCount === 0)) return undefined;
     const dir = join(this.ctx.dataDir, 'logs', `${this.pod.metadata.namespace}_${this.pod.metadata.name}_${this.uid}`, container);
     return join(dir, `${r.restartCount - (previous ? 1 : 0)}.log`);
+  }
+
+  /** Rewrite the Secret/ConfigMap volumes from the current objects (env stays as it was at start,
+   *  as in Kubernetes). Failures keep the old files; the next change or resync tries again. */
+  async refreshConfigVolumes(): Promise<void> {
+    if (!this.prepared || this.terminating) return;
+    try {
+      const changed = refreshConfigVolumes(this.pod, this.ctx.dataDir, await fetchPodConfig(this.ctx.clients, this.pod));
+      if (changed.length) this.ctx.log.info({ pod: this.key, volumes: changed }, 'config volumes updated');
+    } catch (e) {
+      this.ctx.log.debug({ pod: this.key, err: String(e) }, 'config volume refresh failed');
+    }
   }
 
   /** Whether the container has a live process now (for following its log). */

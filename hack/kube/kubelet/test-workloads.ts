@@ -1,12 +1,12 @@
 // Small workloads for tests of the local control plane: a StatefulSet of tiny HTTP servers (Node
 // one-liners, no Cairn code needed) that keep an id in their PVC, and helpers to wait on API state.
-import { AppsV1Api, CoreV1Api, type V1Pod } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, DiscoveryV1Api, type V1Pod } from '@kubernetes/client-node';
 import { loadKubeConfig } from '../controllers/client.ts';
 import { waitFor } from '../../testing/net.ts';
 
 export function kubeClients(kubeconfigPath: string) {
   const kc = loadKubeConfig(kubeconfigPath);
-  return { kc, core: kc.makeApiClient(CoreV1Api), apps: kc.makeApiClient(AppsV1Api) };
+  return { kc, core: kc.makeApiClient(CoreV1Api), apps: kc.makeApiClient(AppsV1Api), discovery: kc.makeApiClient(DiscoveryV1Api) };
 }
 
 /** An HTTP server on $POD_IP:8080 answering `<HOSTNAME> <id>`; the id is created once in the

@@ -1,8 +1,11 @@
 // A pod's volumes as host directories: a PVC is <dataDir>/pvc/<namespace>/<claim> (it outlives the
 // pod, so a StatefulSet pod finds its data again); emptyDir and secret/configMap/projected volumes
-// live under <dataDir>/pods/<uid>/volumes/<name> and go with the pod. Secret and ConfigMap contents
-// are written once, when the pod starts (no live update as a real kubelet does).
-import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+// live under <dataDir>/pods/<uid>/volumes/<name> and go with the pod. Secret, ConfigMap and projected
+// volumes are written the way the kubelet's atomic writer does it — the files live in a timestamped
+// folder, `..data` links to the current one and each key is a link through `..data` — so an update
+// (refreshConfigVolumes) swaps every file at once and a reader never sees a half-written set.
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { ContainerConfigError, type ConfigSource } from './container-env.ts';
 
@@ -15,20 +18,81 @@ export function podDir(dataDir: string, uid: string): string {
 }
 
 type Item = { key: string; path: string; mode?: number };
+type Files = Map<string, { data: string; mode: number }>;
 
-function writeKeys(dir: string, data: Record<string, string>, items: Item[] | undefined, mode: number, what: string, optional?: boolean): void {
-  mkdirSync(dir, { recursive: true });
+function collect(files: Files, data: Record<string, string>, items: Item[] | undefined, mode: number, what: string, optional?: boolean): void {
   const chosen: Item[] = items ?? Object.keys(data).map((key) => ({ key, path: key }));
   for (const it of chosen) {
     if (!Object.hasOwn(data, it.key)) {
       if (optional) continue;
       throw new ContainerConfigError(`${what}: key "${it.key}" not found`);
     }
-    const file = join(dir, it.path);
-    mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, data[it.key]);
-    chmodSync(file, it.mode ?? mode);
+    files.set(it.path, { data: data[it.key], mode: it.mode ?? mode });
   }
+}
+
+const written = new Map<string, string>(); // volume dir → content last written
+
+/** The atomic writer: new files in a fresh `..<stamp>` folder, then `..data` is switched to it. */
+export function writeProjection(dir: string, files: Files): boolean {
+  const fingerprint = JSON.stringify([...files].sort(([a], [b]) => a.localeCompare(b)));
+  if (written.get(dir) === fingerprint && existsSync(join(dir, '..data'))) return false;
+  mkdirSync(dir, { recursive: true });
+  const stamp = `..${Date.now()}_${randomBytes(3).toString('hex')}`;
+  for (const [path, f] of files) {
+    const file = join(dir, stamp, path);
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, f.data);
+    chmodSync(file, f.mode);
+  }
+  mkdirSync(join(dir, stamp), { recursive: true });
+  rmSync(join(dir, '..data_tmp'), { force: true });
+  symlinkSync(stamp, join(dir, '..data_tmp'));
+  renameSync(join(dir, '..data_tmp'), join(dir, '..data'));
+  const tops = new Set([...files.keys()].map((p) => p.split('/')[0]));
+  for (const name of readdirSync(dir)) {
+    if (name.startsWith('..')) { if (name !== stamp && name !== '..data') rmSync(join(dir, name), { recursive: true, force: true }); continue; }
+    if (!tops.has(name) && lstatSync(join(dir, name)).isSymbolicLink()) unlinkSync(join(dir, name));
+  }
+  for (const top of tops) if (!existsSync(join(dir, top))) symlinkSync(join('..data', top), join(dir, top));
+  written.set(dir, fingerprint);
+  return true;
+}
+
+/** The files of a secret / configMap / projected volume; undefined for other volume types. */
+function projectedFiles(v: any, src: ConfigSource): Files | undefined {
+  const files: Files = new Map();
+  if (v.secret || v.configMap) {
+    const ref = v.secret ? { name: v.secret.secretName, ...v.secret } : v.configMap;
+    const data = v.secret ? src.secret(ref.name) : src.configMap(ref.name);
+    const what = `${v.secret ? 'secret' : 'configmap'} "${ref.name}"`;
+    if (!data && !ref.optional) throw new ContainerConfigError(`${what} not found`);
+    collect(files, data ?? {}, ref.items, ref.defaultMode ?? 0o644, what, ref.optional);
+    return files;
+  }
+  if (v.projected) {
+    for (const s of v.projected.sources ?? []) {
+      const ref = s.secret ?? s.configMap;
+      if (!ref) continue; // serviceAccountToken / downwardAPI / clusterTrustBundle sources are not emulated
+      const data = s.secret ? src.secret(ref.name) : src.configMap(ref.name);
+      const what = `${s.secret ? 'secret' : 'configmap'} "${ref.name}"`;
+      if (!data && !ref.optional) throw new ContainerConfigError(`${what} not found`);
+      collect(files, data ?? {}, ref.items, v.projected.defaultMode ?? 0o644, what, ref.optional);
+    }
+    return files;
+  }
+  return undefined;
+}
+
+/** Rewrite the secret/configMap/projected volumes of a running pod from fresh data (the kubelet's
+ *  periodic sync); returns the names of the volumes that changed. */
+export function refreshConfigVolumes(pod: any, dataDir: string, src: ConfigSource): string[] {
+  const changed: string[] = [];
+  for (const v of pod.spec?.volumes ?? []) {
+    const files = projectedFiles(v, src);
+    if (files && writeProjection(join(podDir(dataDir, pod.metadata.uid), 'volumes', v.name), files)) changed.push(v.name);
+  }
+  return changed;
 }
 
 /** Make every volume of the pod exist on disk; returns volume name → host directory. */
@@ -46,23 +110,8 @@ export function prepareVolumes(pod: any, dataDir: string, src: ConfigSource): Re
     } else if (v.hostPath) {
       dirs[v.name] = v.hostPath.path;
       if (v.hostPath.type === 'DirectoryOrCreate') mkdirSync(v.hostPath.path, { recursive: true });
-    } else if (v.secret || v.configMap) {
-      const ref = v.secret ? { name: v.secret.secretName, ...v.secret } : v.configMap;
-      const data = v.secret ? src.secret(ref.name) : src.configMap(ref.name);
-      const what = `${v.secret ? 'secret' : 'configmap'} "${ref.name}"`;
-      if (!data && !ref.optional) throw new ContainerConfigError(`${what} not found`);
-      writeKeys(own, data ?? {}, ref.items, ref.defaultMode ?? 0o644, what, ref.optional);
-      dirs[v.name] = own;
-    } else if (v.projected) {
-      for (const s of v.projected.sources ?? []) {
-        const ref = s.secret ?? s.configMap;
-        if (!ref) continue; // serviceAccountToken / downwardAPI / clusterTrustBundle sources are not emulated
-        const data = s.secret ? src.secret(ref.name) : src.configMap(ref.name);
-        const what = `${s.secret ? 'secret' : 'configmap'} "${ref.name}"`;
-        if (!data && !ref.optional) throw new ContainerConfigError(`${what} not found`);
-        writeKeys(own, data ?? {}, ref.items, v.projected.defaultMode ?? 0o644, what, ref.optional);
-      }
-      mkdirSync(own, { recursive: true });
+    } else if (v.secret || v.configMap || v.projected) {
+      writeProjection(own, projectedFiles(v, src)!);
       dirs[v.name] = own;
     } else {
       throw new ContainerConfigError(`volume "${v.name}": type not supported by the process kubelet`);
@@ -73,5 +122,7 @@ export function prepareVolumes(pod: any, dataDir: string, src: ConfigSource): Re
 
 /** Remove what belongs to the pod alone (emptyDir, secret files, scratch); PVC directories stay. */
 export function removePodDirs(dataDir: string, uid: string): void {
-  rmSync(podDir(dataDir, uid), { recursive: true, force: true });
+  const dir = podDir(dataDir, uid);
+  for (const k of written.keys()) if (k.startsWith(dir)) written.delete(k);
+  rmSync(dir, { recursive: true, force: true });
 }

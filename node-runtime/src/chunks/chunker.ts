@@ -4,6 +4,7 @@
 // one chunk being filled plus the one the consumer holds, whatever the object size (back pressure:
 // an async iterator pauses the source while we do not read from it).
 import type { Readable } from 'node:stream';
+import { allocChunk, OFF_THREAD_MIN } from './hasher.ts';
 
 /**
  * Where a piece of `pieceLength` bytes, arriving when `filled` bytes of the current chunk are
@@ -30,8 +31,9 @@ export async function* chunkStream(body: AsyncIterable<Buffer | Uint8Array | str
     let from = 0;
     for (const cut of cutPoints(filled, piece.length, chunkSize)) {
       parts.push(piece.subarray(from, cut));
-      // concat copies, so the chunk does not pin the (possibly larger) source pieces.
-      yield Buffer.concat(parts, chunkSize);
+      // The copy keeps the chunk from pinning the (possibly larger) source pieces; big chunks get
+      // memory of their own, so a hash worker can take them by transfer (chunks/hasher.ts).
+      yield joinPieces(parts, chunkSize);
       parts = [];
       filled = 0;
       from = cut;
@@ -42,5 +44,13 @@ export async function* chunkStream(body: AsyncIterable<Buffer | Uint8Array | str
       filled += rest.length;
     }
   }
-  if (filled > 0) yield Buffer.concat(parts, filled);
+  if (filled > 0) yield joinPieces(parts, filled);
+}
+
+function joinPieces(parts: Buffer[], total: number): Buffer {
+  if (total < OFF_THREAD_MIN) return Buffer.concat(parts, total);
+  const out = allocChunk(total);
+  let at = 0;
+  for (const p of parts) at += p.copy(out, at);
+  return out;
 }

@@ -89,11 +89,16 @@ async function runServer(opts: NodeOptions): Promise<void> {
     log.fatal({ err: e instanceof Error ? e.message : String(e) }, 'could not start');
     process.exit(1);
   }
+  // OTLP trace export only when OTEL_EXPORTER_OTLP_ENDPOINT is set; otherwise the SDK is never loaded.
+  const { startTracing, stopTracing } = await import('../observability/tracing.ts');
+  await startTracing({ serviceName: 'cairn-node', attributes: { 'service.instance.id': node.id, 'cairn.node': node.name } })
+    .catch((e) => log.error({ err: e instanceof Error ? e.message : String(e) }, 'tracing not started; serving without it'));
   let signals = 0;
   const shutdown = (signal: NodeJS.Signals) => {
     if (++signals > 1) { log.warn({ signal }, 'second signal: exiting now'); process.exit(1); }
     log.info({ signal }, 'stopping');
-    node.stop().then(() => process.exit(0), (e) => { log.error({ err: String(e) }, 'unclean stop'); process.exit(1); });
+    // Spans of the last requests are flushed after the servers closed.
+    node.stop().then(() => stopTracing()).then(() => process.exit(0), (e) => { log.error({ err: String(e) }, 'unclean stop'); process.exit(1); });
   };
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);

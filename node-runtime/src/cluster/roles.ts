@@ -36,6 +36,9 @@ export interface ClusterRolesOptions {
   local?: { chunks: ChunkReplica; meta: MetaReplica };
   /** Usage reported in heartbeats. */
   usage?: () => Promise<{ usedBytes: number; chunks: number; capacityBytes: number }> | { usedBytes: number; chunks: number; capacityBytes: number };
+  /** In-memory usage counters read at every heartbeat (`usage` is refreshed only every 2 s), so
+   *  `cairn status` shows a write within about a heartbeat instead of up to 4 s later. */
+  liveUsage?: () => { usedBytes: number; chunks: number };
   heartbeatMs?: number;           // default env CAIRN_HEARTBEAT_MS or 1000
   /** This member's repair progress, reported in heartbeats so any root's status shows every member's. */
   repairProgress?: () => RepairProgress | undefined;
@@ -86,10 +89,12 @@ export async function startClusterRoles(o: ClusterRolesOptions): Promise<Cluster
     self: () => ({
       id: o.selfId, name: o.name, roles: o.roles, api: o.api, cluster: o.cluster, zone: o.zone ?? '', weight: o.weight ?? 1,
       capacityBytes: usage.capacityBytes, usedBytes: usage.usedBytes, chunks: usage.chunks,
+      ...(o.liveUsage ? o.liveUsage() : {}),
       ...(o.repairProgress ? { repair: safely(o.repairProgress) } : {}),
     }),
   });
   const view = new MultiClusterView({ agent, rpc, local: o.local, overrides: localOverrides(o.settings) });
+  rpc.peerNameOf = (url) => { const at = new URL(url).origin; return view.members().find((m) => m.cluster && new URL(m.cluster).origin === at)?.name; };
 
   let keysRegistered = true;
   const unregister: (() => void)[] = [];

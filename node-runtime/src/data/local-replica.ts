@@ -51,4 +51,5 @@ export class LocalMetaReplica implements MetaReplica {
   putPart(bucket: string, uploadId: string, part: PartRecord): Promise<void> { return this.store.putPart(bucket, uploadId, part); }
   listParts(bucket: string, uploadId: string): Promise<PartRecord[]> { return this.store.listParts(bucket, uploadId); }
   deleteUpload(bucket: string, uploadId: string): Promise<void> { return this.store.deleteUpload(bucket, uploadId); }
+  removeTombstone(bucket: string, key: string, versionId: string): Promise<boolean> { return this.store.removeTombstone(bucket, key, versionId); }
 }

@@ -10,6 +10,7 @@ import type { MultipartUpload, ObjectVersion, PartRecord } from './types.ts';
 import { quorum, readQuorum, writeQuorum } from './quorum.ts';
 import { compareVersions, newest } from '../meta/lww.ts';
 import { logger } from '../util/log.ts';
+import { withSpan } from '../observability/tracing.ts';
 
 const log = logger('metadata');
 
@@ -41,18 +42,19 @@ export class BucketMetadata {
     return [...new Set(ids)];
   }
 
+  // Each quorum round is one span (a no-op unless tracing is on); its replica calls nest inside.
   private write<T>(b: BucketSettings, what: string, op: (r: MetaReplica) => Promise<T>) {
-    return quorum(this.targets(b), writeQuorum(b.replicas), (t) => op(this.view.metaReplica(t)), {
+    return withSpan('meta.quorum', { 'cairn.bucket': b.name, 'cairn.op': what, 'cairn.replicas': b.replicas }, () => quorum(this.targets(b), writeQuorum(b.replicas), (t) => op(this.view.metaReplica(t)), {
       timeoutMs: this.timeoutMs, what: `${what} (bucket ${b.name})`,
       onLate: (t, e) => log.warn({ bucket: b.name, member: t, err: String(e) }, `${what} failed on a replica after quorum`),
-    });
+    }));
   }
 
   /** R' answers at least; then the other targets get a short while to answer too, and newest wins. */
   private read<T>(b: BucketSettings, what: string, op: (r: MetaReplica) => Promise<T>) {
-    return quorum(this.readTargets(b), readQuorum(b.replicas), (t) => op(this.view.metaReplica(t)), {
+    return withSpan('meta.quorum', { 'cairn.bucket': b.name, 'cairn.op': what, 'cairn.replicas': b.replicas }, () => quorum(this.readTargets(b), readQuorum(b.replicas), (t) => op(this.view.metaReplica(t)), {
       timeoutMs: this.timeoutMs, settleMs: Math.min(this.timeoutMs, READ_SETTLE_MS), what: `${what} (bucket ${b.name})`,
-    });
+    }));
   }
 
   async putVersion(b: BucketSettings, v: ObjectVersion): Promise<ObjectVersion> {

@@ -3,13 +3,15 @@
 // the next replica on any error. A chunk is buffered and checked before any of its bytes are passed
 // on, so the client never gets bytes that fail their hash (invariant 2); if every replica of a
 // chunk is gone the stream fails with ServiceUnavailable instead of returning wrong bytes.
-import { createHash } from 'node:crypto';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { Readable } from 'node:stream';
 import type { ClusterView } from '../cluster/types.ts';
 import { rankAll } from '../cluster/placement.ts';
+import { sha256Off } from '../chunks/hasher.ts';
 import { s3Error } from '../util/errors.ts';
 import { logger } from '../util/log.ts';
 import type { ChunkRef, ObjectVersion } from './types.ts';
+import { withSpan } from '../observability/tracing.ts';
 
 const log = logger('read-path');
 
@@ -54,14 +56,18 @@ export async function fetchPiece(view: ClusterView, p: Piece, signal?: AbortSign
   for (const member of chunkSources(view, p.id)) {
     signal?.throwIfAborted();
     try {
-      const stream = await view.chunkReplica(member).getChunk(p.id, whole ? undefined : { start: p.start, end: p.end }, signal);
-      const parts: Buffer[] = [];
-      for await (const b of stream) parts.push(Buffer.isBuffer(b) ? b : Buffer.from(b));
-      const data = Buffer.concat(parts);
-      if (data.length !== p.end - p.start + 1) throw new Error(`got ${data.length} bytes, wanted ${p.end - p.start + 1}`);
-      // A whole chunk is verified here too (the replica verified it, but the bytes crossed a network).
-      if (whole && createHash('sha256').update(data).digest('hex') !== p.id) throw new Error('hash mismatch in transit');
-      return data;
+      // One span per replica tried (a failed one shows as an error span before the next).
+      return await withSpan('chunk.get', { 'cairn.chunk': p.id, 'cairn.member': view.member(member)?.name ?? member, 'cairn.bytes': p.end - p.start + 1 }, async () => {
+        const stream = await view.chunkReplica(member).getChunk(p.id, whole ? undefined : { start: p.start, end: p.end }, signal);
+        const parts: Buffer[] = [];
+        for await (const b of stream) parts.push(Buffer.isBuffer(b) ? b : Buffer.from(b));
+        const data = parts.length === 1 ? parts[0] : Buffer.concat(parts);
+        if (data.length !== p.end - p.start + 1) throw new Error(`got ${data.length} bytes, wanted ${p.end - p.start + 1}`);
+        // A whole chunk from another member is verified here too (that replica verified it, but the
+        // bytes crossed a network); this member's own store verified what it read a moment ago.
+        if (whole && member !== view.selfId && await sha256Off(data) !== p.id) throw new Error('hash mismatch in transit');
+        return data;
+      });
     } catch (e) {
       if (signal?.aborted) throw e;
       errors.push(`${member}: ${e instanceof Error ? e.message : String(e)}`);
@@ -84,10 +90,26 @@ export async function openBody(view: ClusterView, v: ObjectVersion, range: { sta
   }
   const pieces = end >= start ? piecesFor(v.chunks, start, end) : [];
   const first = pieces.length ? await fetchPiece(view, pieces[0], signal) : undefined;
+  // Later pieces are fetched when the response stream pulls, i.e. from the socket's context: run
+  // them in the request's (its trace span and request id) so their spans and logs stay with it.
+  const inRequest = AsyncLocalStorage.snapshot();
+  const fetchAt = (i: number): Promise<Buffer> | undefined => {
+    if (i >= pieces.length) return undefined;
+    const f = inRequest(() => fetchPiece(view, pieces[i], signal));
+    f.catch(() => {});   // awaited in turn below; a body abandoned early must not leave it unhandled
+    return f;
+  };
   async function* body(): AsyncGenerator<Buffer> {
+    // The next piece is read and verified (off the event loop) while this one goes out on the
+    // socket: the disk, the hash workers and the network overlap, with two pieces per request.
+    let next = fetchAt(1);
     if (first) yield first;
-    for (const p of pieces.slice(1)) yield await fetchPiece(view, p, signal);
+    for (let i = 1; i < pieces.length; i++) {
+      const data = await next!;
+      next = fetchAt(i + 1);
+      yield data;
+    }
   }
-  // objectMode off: the high-water mark counts bytes, so at most one piece is read ahead.
+  // objectMode off: the high-water mark counts bytes, so only the prefetched piece is read ahead.
   return Readable.from(body(), { objectMode: false });
 }

@@ -38,4 +38,6 @@ export interface MetaReplica {
   listParts(bucket: string, uploadId: string): Promise<PartRecord[]>;
   /** Remove an upload and its part records (after completion or abort). */
   deleteUpload(bucket: string, uploadId: string): Promise<void>;
+  /** Remove the tombstone `versionId` of a key if it is still the stored version (tombstone GC); true when removed. */
+  removeTombstone(bucket: string, key: string, versionId: string): Promise<boolean>;
 }

@@ -1,17 +1,20 @@
 // The write path of an object body: chunker → SHA-256 per chunk → placement → putChunk on the R
 // chosen members in parallel, acknowledged at write quorum W. Pipelined with a bound: the next
-// chunk is read and hashed while the previous one uploads, and at most one chunk uploads at a time,
-// so memory is about two chunks whatever the body size. Small bodies are kept inline instead.
+// chunk is read and MD5'd while the previous one is hashed (on a worker) and uploads, and at most
+// one chunk is in that stage at a time, so memory is about two chunks whatever the body size.
+// Small bodies are kept inline instead.
 // Nothing here writes metadata: the caller does that only after this resolved (invariant 3).
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { ClusterView } from '../cluster/types.ts';
 import { replicasFor } from '../cluster/placement.ts';
 import { chunkStream } from '../chunks/chunker.ts';
+import { hashChunk } from '../chunks/hasher.ts';
 import { s3Error } from '../util/errors.ts';
 import { logger } from '../util/log.ts';
 import type { ChunkRef } from './types.ts';
 import { quorum, writeQuorum } from './quorum.ts';
+import { withSpan } from '../observability/tracing.ts';
 
 const log = logger('write-path');
 
@@ -54,10 +57,16 @@ export async function storeBody(view: ClusterView, body: Readable, plan: BodyPla
         inline = chunk.toString('base64');
         continue;
       }
-      const id = createHash('sha256').update(chunk).digest('hex');
-      chunks.push({ id, size: chunk.length });
-      await uploading;  // at most one upload in flight while the next chunk is read
-      uploading = putChunkQuorum(view, id, chunk, plan);
+      const ref: ChunkRef = { id: '', size: chunk.length };
+      chunks.push(ref);
+      await uploading;  // the previous chunk is stored before this one starts: memory stays bounded
+      // SHA-256 on a hash worker (the chunk's memory moves there and back: hashChunk), then the
+      // upload, while the loop reads and MD5s the next chunk here. The local chunk store reuses the
+      // hash instead of computing it again.
+      uploading = hashChunk(chunk).then(({ id, chunk: data }) => {
+        ref.id = id;
+        return putChunkQuorum(view, id, data, plan);
+      });
       uploading.catch(() => {});  // observed at the next await; avoids an unhandled rejection meanwhile
     }
     await uploading;
@@ -78,7 +87,10 @@ export async function storeBody(view: ClusterView, body: Readable, plan: BodyPla
 /** Store one chunk on its R placement targets; resolves at W acknowledgements. */
 export async function putChunkQuorum(view: ClusterView, id: string, chunk: Buffer, plan: Pick<BodyPlan, 'replicas' | 'pin' | 'signal' | 'timeoutMs'>): Promise<void> {
   const targets = replicasFor(id, view.members(), plan.replicas, { pin: plan.pin }).map((m) => m.id);
-  await quorum(targets, writeQuorum(plan.replicas), (t, signal) => view.chunkReplica(t).putChunk(id, chunk, chunk.length, signal), {
+  // One span per replica write (a no-op unless tracing is on); a remote one continues on that member.
+  const put = (t: string, signal: AbortSignal) => withSpan('chunk.put', { 'cairn.chunk': id, 'cairn.member': view.member(t)?.name ?? t, 'cairn.bytes': chunk.length },
+    () => view.chunkReplica(t).putChunk(id, chunk, chunk.length, signal));
+  await quorum(targets, writeQuorum(plan.replicas), put, {
     timeoutMs: plan.timeoutMs,
     what: `chunk ${id.slice(0, 12)} write`,
     signal: plan.signal,

@@ -95,6 +95,20 @@ export class MetaStore {
     }));
   }
 
+  /**
+   * Remove a tombstone, only if the stored version of the key is exactly that tombstone (a newer
+   * write that landed meanwhile is kept). Used by tombstone collection once every member has it.
+   */
+  removeTombstone(bucket: string, key: string, versionId: string): Promise<boolean> {
+    const k = versionKey(bucket, key);
+    return this.durable(this.versions.transaction(() => {
+      const cur = this.versions.get(k);
+      if (!cur || !cur.deleted || cur.versionId !== versionId) return false;
+      this.versions.removeSync(k);
+      return true;
+    }));
+  }
+
   async getVersion(bucket: string, key: string): Promise<ObjectVersion | undefined> {
     return this.versions.get(versionKey(bucket, key));
   }

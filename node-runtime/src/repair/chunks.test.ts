@@ -4,6 +4,7 @@ import type { Member, MemberState } from '../cluster/types.ts';
 import { rankAll, replicasFor } from '../cluster/placement.ts';
 import { chunkTask, membersToAsk, type LocalChunk } from './chunks.ts';
 import { ReferenceIndex } from './refs.ts';
+import { collectable } from './tombstones.ts';
 
 const member = (i: number, state: MemberState = 'active'): Member => ({
   id: `id-${i}`, name: `node-${i}`, roles: ['node'], api: '', cluster: '', zone: '', weight: 1, state,
@@ -63,6 +64,14 @@ test('reference index: live versions and upload parts count, tombstones and inli
   assert.is(ix.get('y'), undefined);
   assert.is(ix.get('z')?.r, 2);
   assert.is(ix.chunks.size, 2);
+});
+
+test('a tombstone is collectable only when no member holds an older live version or a newer one', () => {
+  const v = (ts: number, deleted: boolean) => ({ bucket: 'b', key: 'k', versionId: `v${ts}`, timestamp: ts, writer: 'w', deleted, size: 0, etag: '', userMeta: {}, chunks: [], replicas: 2 });
+  const t = v(10, true);
+  assert.ok(collectable(t, [t, undefined, v(5, true)]));
+  assert.not.ok(collectable(t, [t, v(5, false)]), 'an older live version would come back');
+  assert.not.ok(collectable(t, [t, v(20, true)]), 'a newer version exists: not this tombstone\'s turn');
 });
 
 test.run();

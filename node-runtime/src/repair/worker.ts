@@ -6,7 +6,8 @@
 //      local copies once every desired holder confirmed (chunks.ts), throttled by the cluster's
 //      repairBandwidthBytes and repairConcurrency (read at every copy, so changes apply at once);
 //   4. garbage: a chunk no live version or upload references, older than the grace period, is
-//      deleted — only when the index is complete (every bucket listed with quorum);
+//      deleted — only when the index is complete (every data member answered); tombstones older
+//      than the grace period go once every member has seen them (tombstones.ts);
 //   5. drain: a draining member whose every item has a full set of R desired holders elsewhere
 //      reports itself `drained`.
 // A pass runs on every cluster map change (the view pokes it) and periodically as a safety net.
@@ -22,6 +23,7 @@ import { gcBytesRemoved, gcRemovals, repairBytesMoved, repairItems } from '../ob
 import { RepairProgress } from './progress.ts';
 import { buildReferenceIndex } from './refs.ts';
 import { repairPartitions } from './partitions.ts';
+import { collectTombstones } from './tombstones.ts';
 import { chunkTask, confirmHolders, membersToAsk, type ChunkTask, type LocalChunk } from './chunks.ts';
 
 const log = logger('repair');
@@ -93,6 +95,8 @@ export class RepairWorker implements Worker {
     const partitions = await repairPartitions(view, meta, { signal, uploadExpiryMs: this.#o.uploadExpiryMs, now: now() });
     if (partitions.pushed) repairItems.inc({ kind: 'meta', result: 'ok' }, partitions.pushed);
     if (partitions.expiredUploads) gcRemovals.inc({ kind: 'upload' }, partitions.expiredUploads);
+    const tombstones = await collectTombstones(view, meta, { graceMs: grace, now: now(), signal });
+    if (tombstones) gcRemovals.inc({ kind: 'version' }, tombstones);
 
     // Local chunks with their age, listed before the index is built: a chunk written (or re-put)
     // after this point is younger than the grace period and never collected in this pass.

@@ -9,7 +9,9 @@ import { logger } from '../util/log.ts';
 import { s3Error } from '../util/errors.ts';
 import { errorFromWire, type WireError } from './wire.ts';
 import { timeRpc } from '../observability/request-metrics.ts';
-import { injectTraceHeaders } from '../observability/tracing.ts';
+import { injectTraceHeaders, SpanKind, withSpan } from '../observability/tracing.ts';
+import { requestIdHeaders } from '../observability/request-id.ts';
+import { trace } from '@opentelemetry/api';
 import { boundedLabel, rpcErrors } from '../observability/metrics.ts';
 
 const log = logger('rpc');
@@ -48,6 +50,9 @@ export class RpcClient {
   readonly #pools = new Map<string, Pool>();
   readonly #opts: Required<RpcClientOptions>;
   #closed = false;
+  /** Member name of a peer URL for the metrics' `peer` label when a call names none (heartbeats to
+   *  roots given by URL); set by the cluster wiring from its map. Unknown peers keep host:port. */
+  peerNameOf: ((url: string) => string | undefined) | undefined;
 
   constructor(opts: RpcClientOptions) {
     this.#opts = { connectionsPerPeer: 32, timeoutMs: 10_000, retries: 2, ...opts };
@@ -73,21 +78,22 @@ export class RpcClient {
     for (let i = 0; i < attempts; i++) {
       if (i > 0) await backoff(i, o.signal);
       try {
-        const labels = { peer: o.peerName ?? new URL(peer).host, op: o.op ?? `${o.method} ${o.path.split('/').slice(0, 4).join('/')}` };
-        const res = await timeRpc(labels.peer, labels.op, () => this.#pool(peer).request({
+        const labels = { peer: o.peerName ?? this.peerNameOf?.(peer) ?? new URL(peer).host, op: o.op ?? `${o.method} ${o.path.split('/').slice(0, 4).join('/')}` };
+        const res = await timeRpc(labels.peer, labels.op, () => traced(labels.op, labels.peer, () => this.#pool(peer).request({
           path: o.path,
           method: o.method,
-          // The trace context travels with the call, so the peer's work nests under the caller's span.
-          headers: injectTraceHeaders({
+          // The trace context and the request id travel with the call, so the peer's work nests
+          // under the caller's span and its log lines carry the coordinator's request id.
+          headers: requestIdHeaders(injectTraceHeaders({
             authorization: `Bearer ${this.#opts.secret}`,
             ...(o.json !== undefined ? { 'content-type': 'application/json' } : {}),
             ...o.headers,
-          }),
+          })),
           body: o.json !== undefined ? JSON.stringify(o.json) : o.body,
           headersTimeout: timeout,
           bodyTimeout: timeout,
           signal: o.signal,
-        }));
+        })));
         if (res.statusCode >= 500) rpcErrors.inc({ peer: boundedLabel('peer', labels.peer), method: boundedLabel('method', labels.op) });
         if (res.statusCode < 300) return { status: res.statusCode, headers: res.headers, body: res.body };
         const text = await res.body.text();
@@ -121,6 +127,12 @@ export class RpcClient {
     this.#pools.clear();
     await Promise.all(pools.map((p) => p.destroy().catch(() => undefined)));
   }
+}
+
+// A CLIENT span per call, but only inside a traced operation (an S3 request, a repair item):
+// background traffic (heartbeats, gossip) would otherwise start a new trace per member per second.
+function traced<T>(op: string, peer: string, fn: () => Promise<T>): Promise<T> {
+  return trace.getActiveSpan() ? withSpan(`rpc ${op}`, { 'cairn.peer': peer }, fn, { kind: SpanKind.CLIENT }) : fn();
 }
 
 function unreachable(peer: string, cause: unknown): Error {

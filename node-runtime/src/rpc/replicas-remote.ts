@@ -7,7 +7,7 @@ import type { MultipartUpload, ObjectVersion, PartRecord } from '../data/types.t
 import type { RpcClient } from './client.ts';
 
 export const metaMethods = ['putVersion', 'getVersion', 'listVersions', 'bucketUsage', 'putUpload', 'getUpload',
-  'listUploads', 'putPart', 'listParts', 'deleteUpload'] as const;
+  'listUploads', 'putPart', 'listParts', 'deleteUpload', 'removeTombstone'] as const;
 export type MetaMethod = (typeof metaMethods)[number];
 /** Metadata calls that may be retried: all of them are merges, reads or removals keyed by id. */
 const idempotentMeta = new Set<MetaMethod>(metaMethods);
@@ -80,4 +80,5 @@ export class RemoteMetaReplica implements MetaReplica {
   putPart(bucket: string, uploadId: string, part: PartRecord): Promise<void> { return this.#call('putPart', bucket, uploadId, part); }
   listParts(bucket: string, uploadId: string): Promise<PartRecord[]> { return this.#call('listParts', bucket, uploadId); }
   deleteUpload(bucket: string, uploadId: string): Promise<void> { return this.#call('deleteUpload', bucket, uploadId); }
+  async removeTombstone(bucket: string, key: string, versionId: string): Promise<boolean> { return (await this.#call<boolean>('removeTombstone', bucket, key, versionId)) === true; }
 }

@@ -11,6 +11,7 @@ import type { ChunkReplica, MetaReplica } from '../data/replicas.ts';
 import { s3Error } from '../util/errors.ts';
 import { requireClusterSecret } from './auth.ts';
 import { requestSpans } from '../observability/http-spans.ts';
+import { requestIdMiddleware } from '../observability/request-id.ts';
 import { replicaRoutes, sendError } from './replicas-routes.ts';
 
 export interface RpcRouterDeps {
@@ -24,7 +25,10 @@ export interface RpcRouterDeps {
 export function rpcRouter(d: RpcRouterDeps): Router {
   const r = express.Router();
   r.use(requireClusterSecret(d.secret));
-  r.use(requestSpans({ continueTrace: true, prefix: 'rpc' }));
+  // The caller's request id and trace follow the call. Only calls that belong to a trace get a
+  // span: background traffic (heartbeats, gossip) carries no traceparent and is not a trace of its own.
+  const spans = requestSpans({ continueTrace: true, prefix: 'rpc' });
+  r.use(requestIdMiddleware({ trustIncoming: true }), (req, res, next) => (req.headers.traceparent ? spans(req, res, next) : next()));
   const json = express.json({ limit: '64mb' });
 
   r.post('/heartbeat', json, (req: Request, res: Response) => {

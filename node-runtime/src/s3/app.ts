@@ -3,7 +3,10 @@
 // operation, run it; errors become S3 XML. No body parsers: object bodies stream to the engine.
 import { randomBytes } from 'node:crypto';
 import express, { type Express, type Request, type Response } from 'express';
+import { trace } from '@opentelemetry/api';
 import { s3RequestMetrics, setS3Operation } from '../observability/request-metrics.ts';
+import { requestIdMiddleware } from '../observability/request-id.ts';
+import { requestSpans } from '../observability/http-spans.ts';
 import { s3Error } from '../util/errors.ts';
 import { logger } from '../util/log.ts';
 import { authenticate, mayAccess } from './auth.ts';
@@ -19,7 +22,9 @@ const log = logger('s3');
 const newRequestId = (): string => randomBytes(8).toString('hex').toUpperCase();
 
 async function serve(deps: S3Deps, req: Request, res: Response): Promise<void> {
-  const requestId = newRequestId();
+  // The id requestIdMiddleware assigned: the same one is in every log line of the request and is
+  // carried on internal RPC, so one id finds the request on every node it touched.
+  const requestId = (res.locals.requestId as string | undefined) ?? newRequestId();
   res.set('x-amz-request-id', requestId).set('x-amz-id-2', requestId).set('Server', 'Cairn');
   // The engine gets a signal that fires when the client goes away before the response is done.
   const aborter = new AbortController();
@@ -29,6 +34,8 @@ async function serve(deps: S3Deps, req: Request, res: Response): Promise<void> {
   let operation = 'Unknown';
   try {
     route = parseRoute(req.originalUrl);
+    // Ids belong on the span (never on metric labels); the span is named after the operation at its end.
+    trace.getActiveSpan()?.setAttributes({ ...(route.bucket ? { 'cairn.bucket': route.bucket } : {}), ...(route.key ? { 'cairn.key': route.key } : {}) });
     // Name the operation first (metrics label even denied requests), but authentication errors
     // take precedence over a bad or unsupported operation, as in S3.
     let op: Operation | undefined;
@@ -65,6 +72,9 @@ export function createS3App(deps: S3Deps): Express {
   app.disable('etag');
   app.set('query parser', false);
   app.use(s3RequestMetrics());   // counts, latency, bytes per operation (named by setS3Operation)
+  // A request id (x-amz-request-id, in every log line) and one SERVER span per request; clients
+  // cannot pick either (no incoming trace or id is trusted on the file API).
+  app.use(requestIdMiddleware(), requestSpans());
   app.use((req, res) => { void serve(deps, req, res); });
   return app;
 }

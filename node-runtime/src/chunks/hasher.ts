@@ -1,0 +1,131 @@
+// SHA-256 of chunk buffers off the event loop. node:crypto hashes on the calling thread (≈ 1.1–1.4
+// GB/s per core) and WebCrypto's digest blocks the caller about as long, so a 4 MiB chunk would stall
+// every other request for ~3–8 ms. A small pool of worker threads hashes instead, in parallel with
+// the main thread's socket and disk I/O (and with the MD5 of the write path).
+//
+// Memory stays bounded because no worker ever keeps a chunk: the buffer's memory is *transferred* to
+// the worker and back (no copy, and no reference left behind for a lazy worker GC to pin — a shared
+// or cloned buffer would stay alive until the worker's heap happened to collect). Only buffers from
+// `allocChunk` are transferred (their memory belongs to them alone); any other is copied into such a
+// buffer first, which costs a memcpy, far less than the hash.
+//
+// `hashChunk` also remembers, per Buffer object, the id it hashed to: a chunk the coordinator hashed
+// in this process need not be hashed again by the local chunk store (`knownChunkId`). Chunk buffers
+// are never mutated after they are cut, so the remembered id stays true for the buffer's lifetime.
+import { createHash } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+
+// Plain JS for the worker (no file to resolve, no TypeScript loader needed in the worker).
+const WORKER_SOURCE = `
+const { parentPort } = require('node:worker_threads');
+const { createHash } = require('node:crypto');
+parentPort.on('message', ({ id, buf, offset, length }) => {
+  let hex, error;
+  try { hex = createHash('sha256').update(new Uint8Array(buf, offset, length)).digest('hex'); } catch (e) { error = String(e); }
+  parentPort.postMessage({ id, hex, error, buf }, [buf]);
+});
+`;
+
+/** Below this size the message round trip costs more than hashing on the spot. */
+export const OFF_THREAD_MIN = 64 * 1024;
+
+interface Hashed { hex: string; buf: ArrayBuffer }
+interface Pending { resolve: (h: Hashed) => void; reject: (e: Error) => void }
+interface Slot { worker: Worker; pending: Map<number, Pending> }
+
+class HashPool {
+  private readonly slots: Slot[] = [];
+  private nextId = 1;
+  private readonly size: number;
+
+  constructor(size: number) { this.size = size; }
+
+  /** Hash `length` bytes at `offset` of `buf`, which is transferred there and back. */
+  hash(buf: ArrayBuffer, offset: number, length: number): Promise<Hashed> {
+    const slot = this.pick();
+    const id = this.nextId++;
+    return new Promise<Hashed>((resolve, reject) => {
+      slot.pending.set(id, { resolve, reject });
+      // Idle workers do not keep the process alive; a busy one does until it answers.
+      if (slot.pending.size === 1) slot.worker.ref();
+      slot.worker.postMessage({ id, buf, offset, length }, [buf]);
+    });
+  }
+
+  /** The least busy worker, starting another while some are busy and the pool is not full. */
+  private pick(): Slot {
+    let best: Slot | undefined;
+    for (const s of this.slots) if (!best || s.pending.size < best.pending.size) best = s;
+    if (best && (best.pending.size === 0 || this.slots.length >= this.size)) return best;
+    const slot: Slot = { worker: new Worker(WORKER_SOURCE, { eval: true }), pending: new Map() };
+    slot.worker.unref();
+    slot.worker.on('message', (m: { id: number; hex?: string; error?: string; buf: ArrayBuffer }) => {
+      const p = slot.pending.get(m.id);
+      if (!p) return;
+      slot.pending.delete(m.id);
+      if (slot.pending.size === 0) slot.worker.unref();
+      if (m.error !== undefined || m.hex === undefined) p.reject(new Error(`hash worker: ${m.error}`));
+      else p.resolve({ hex: m.hex, buf: m.buf });
+    });
+    const fail = (e: Error) => {
+      const i = this.slots.indexOf(slot);
+      if (i >= 0) this.slots.splice(i, 1);
+      for (const p of slot.pending.values()) p.reject(e);
+      slot.pending.clear();
+    };
+    slot.worker.on('error', fail);
+    slot.worker.on('exit', (code) => fail(new Error(`hash worker exited with code ${code}`)));
+    this.slots.push(slot);
+    return slot;
+  }
+}
+
+const pool = new HashPool(Math.max(1, Math.min(4, availableParallelism())));
+const known = new WeakMap<Buffer, string>();
+const owned = new WeakSet<Buffer>();
+
+export function sha256Hex(data: Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** A buffer with memory of its own (not from the shared pool), so it can be hashed by transfer. Not zero-filled. */
+export function allocChunk(size: number): Buffer {
+  const b = Buffer.allocUnsafeSlow(size);
+  owned.add(b);
+  return b;
+}
+
+/**
+ * Hex SHA-256 of a buffer from `allocChunk`, on a worker thread. The buffer's memory moves to the
+ * worker while it hashes: `data` is empty (detached) until this resolves, and the bytes come back in
+ * the returned buffer, which replaces it. Other buffers are hashed on the spot (small ones) or copied.
+ */
+export async function hashOwned(data: Buffer): Promise<{ hex: string; data: Buffer }> {
+  if (data.length < OFF_THREAD_MIN) return { hex: sha256Hex(data), data };
+  if (!owned.has(data)) return { hex: await sha256Off(data), data };
+  const { hex, buf } = await pool.hash(data.buffer as ArrayBuffer, data.byteOffset, data.length);
+  const back = Buffer.from(buf, data.byteOffset, data.length);
+  owned.add(back);
+  return { hex, data: back };
+}
+
+/** Hex SHA-256 of any buffer, which stays usable meanwhile: large ones are copied and hashed on a worker. */
+export async function sha256Off(data: Buffer): Promise<string> {
+  if (data.length < OFF_THREAD_MIN) return sha256Hex(data);
+  const copy = new ArrayBuffer(data.length);
+  data.copy(new Uint8Array(copy));
+  return (await pool.hash(copy, 0, data.length)).hex;
+}
+
+/** The chunk id of an `allocChunk` buffer (see hashOwned: use the returned buffer), remembered for `knownChunkId`. */
+export async function hashChunk(chunk: Buffer): Promise<{ id: string; chunk: Buffer }> {
+  const { hex, data } = await hashOwned(chunk);
+  known.set(data, hex);
+  return { id: hex, chunk: data };
+}
+
+/** The id `hashChunk` computed for this very Buffer object, if it did. */
+export function knownChunkId(chunk: Buffer): string | undefined {
+  return known.get(chunk);
+}
