@@ -137,7 +137,10 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosSummary> {
       return last.repair.underReplicatedChunks === 0 && last.members.every((m) => m.state !== 'down' && m.state !== 'joining')
         && data.every((m) => (m.repair.lastPassAt ?? 0) > t0 && m.repair.underReplicatedChunks === 0)
         && (drainedName === undefined || last.members.find((m) => m.name === drainedName)?.state === 'drained');
-    }, { timeoutMs: 180_000, intervalMs: 500, what: 'under-replicated = 0 and the drain finished' });
+    }, { timeoutMs: 180_000, intervalMs: 500, what: 'under-replicated = 0 and the drain finished' }).catch((e) => {
+      for (const m of last?.members ?? []) log(`chaos: ${m.name} ${m.state} ${JSON.stringify(m.repair)}`);
+      throw e;
+    });
     summary.fullRedundancyMs = Date.now() - t0;
 
     // Verification through a node that was never drained.

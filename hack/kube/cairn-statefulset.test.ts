@@ -12,7 +12,7 @@ import { startControlPlane, type ControlPlane } from './controlplane.ts';
 import { mergePatch } from './controllers/client.ts';
 import { crashPod } from './faults.ts';
 import { claimDir } from './kubelet/volumes.ts';
-import { isReady, kubeClients } from './kubelet/test-workloads.ts';
+import { isReady, kubeClients, randomPodNetwork } from './kubelet/test-workloads.ts';
 
 const ns = 'default';
 const dataDir = mkdtempSync(join(tmpdir(), 'cairn-kube-cairn-'));
@@ -56,7 +56,7 @@ async function readyPods(n: number) {
 }
 
 test.before(async () => {
-  plane = await startControlPlane({ dataDir, host: loopbackAddress(), podNetwork: `127.${10 + Math.floor(Math.random() * 240)}.`,
+  plane = await startControlPlane({ dataDir, host: loopbackAddress(), ...randomPodNetwork(),
     kubelet: { maxProbePeriodMs: 500, crashLoopBackoff: { initialMs: 500, maxMs: 2000 } } });
   k = kubeClients(plane.kubeconfigPath);
 });

@@ -15,7 +15,7 @@ import { startControlPlane, type ControlPlane } from './controlplane.ts';
 import { crashPod, restartApiServer, setPodUnready } from './faults.ts';
 import { claimDir } from './kubelet/volumes.ts';
 import { installClusterDns, uninstallClusterDns } from './kubelet/cluster-dns.ts';
-import { fetchId, idServerScript, idServerStatefulSet, isReady, kubeClients, waitForReadyReplicas } from './kubelet/test-workloads.ts';
+import { fetchId, idServerScript, idServerStatefulSet, isReady, kubeClients, waitForReadyReplicas, randomPodNetwork } from './kubelet/test-workloads.ts';
 
 const ns = 'default';
 const dataDir = mkdtempSync(join(tmpdir(), 'cairn-kube-'));
@@ -29,7 +29,7 @@ const podIP = async (name: string) => (await pod(name)).status!.podIP!;
 
 test.before(async () => {
   plane = await startControlPlane({
-    dataDir, host: loopbackAddress(), podNetwork: `127.${10 + Math.floor(Math.random() * 240)}.`,
+    dataDir, host: loopbackAddress(), ...randomPodNetwork(),
     kubelet: { maxProbePeriodMs: 300, crashLoopBackoff: { initialMs: 200, maxMs: 1000 } },
   });
   k = kubeClients(plane.kubeconfigPath);
@@ -137,6 +137,8 @@ test('Endpoints follow readiness; a forced-unready pod leaves the ready addresse
 
 test('cluster DNS names and Service clusterIPs work inside pods through the preload (fetch by pod and service name)', async () => {
   await k.core.createNamespacedService({ namespace: ns, body: { metadata: { name: 'web-api' }, spec: { selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 'http' }] } } });
+  await waitFor(async () => ((await k.core.readNamespacedEndpoints({ namespace: ns, name: 'web-api' })).subsets?.[0]?.addresses?.length ?? 0) === 2,
+    { timeoutMs: 30_000, what: 'web-api endpoints' });
   const script = "Promise.all(['http://web-1.web:8080/','http://web-0.web.default.svc.cluster.local:8080/','http://web-api/'].map(u=>fetch(u).then(r=>r.text()))).then(t=>console.log('GOT '+JSON.stringify(t)))";
   await k.core.createNamespacedPod({ namespace: ns, body: { metadata: { name: 'dns-client' }, spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'node', command: ['node', '-e', script] }] } } });
   await waitFor(async () => (await pod('dns-client')).status?.phase === 'Succeeded', { timeoutMs: 30_000, what: 'dns-client to succeed' });

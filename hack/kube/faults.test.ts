@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { loopbackAddress, waitFor } from '../testing/net.ts';
 import { startControlPlane, type ControlPlane } from './controlplane.ts';
 import { nodeDown, nodeUp } from './faults.ts';
-import { fetchId, idServerStatefulSet, isReady, kubeClients, waitForReadyReplicas } from './kubelet/test-workloads.ts';
+import { fetchId, idServerStatefulSet, isReady, kubeClients, waitForReadyReplicas, randomPodNetwork } from './kubelet/test-workloads.ts';
 
 const ns = 'default';
 const dataDir = mkdtempSync(join(tmpdir(), 'cairn-kube-faults-'));
@@ -16,7 +16,7 @@ let plane: ControlPlane;
 let k: ReturnType<typeof kubeClients>;
 
 test.before(async () => {
-  plane = await startControlPlane({ dataDir, host: loopbackAddress(), nodes: 2, podNetwork: `127.${10 + Math.floor(Math.random() * 240)}.`,
+  plane = await startControlPlane({ dataDir, host: loopbackAddress(), nodes: 2, ...randomPodNetwork(),
     kubelet: { maxProbePeriodMs: 300, crashLoopBackoff: { initialMs: 200, maxMs: 1000 }, heartbeatMs: 500 }, nodeMonitorGracePeriodMs: 3000 });
   k = kubeClients(plane.kubeconfigPath);
 });

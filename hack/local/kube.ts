@@ -108,7 +108,7 @@ export async function runKubernetes(o: KubeOptions): Promise<void> {
     pods = (await get(`/api/v1/namespaces/${ns}/pods?labelSelector=${encodeURIComponent(clusterSelector(cluster.metadata.name))}`).catch(() => undefined))?.items ?? [];
     const ready = sc?.status?.conditions?.find((c: any) => c.type === 'Ready');
     const fresh = sc?.status?.observedGeneration === sc?.metadata.generation;
-    const live = pods.filter((p) => podReady(p) && alive(podPid(p)));
+    const live = pods.filter((p) => !p.metadata.deletionTimestamp && podReady(p) && alive(podPid(p)));
     note(`cluster ${sc?.status?.phase ?? 'Pending'} (${ready?.reason ?? 'no status yet'}), ${live.length}/${expected} storage pods up, bucket ${bk?.status?.phase ?? 'Pending'}`);
     if (fresh && ready?.status === 'True' && bk?.status?.phase === 'Ready' && live.length === expected && await answering(podProcesses(live, kubeDir))) break;
     if (Date.now() > deadline) {

@@ -68,7 +68,8 @@ function killHard(run: Run | undefined): void {
 
 test('npm start (Kubernetes): operator + examples Ready, S3 through two nodes, kubectl columns, Ctrl-C, data kept', async () => {
   const home = mkdtempSync(join(tmpdir(), 'cairn-start-'));
-  const podNetwork = `127.${10 + Math.floor(Math.random() * 240)}.`;
+  // 127.250-254: the other control-plane suites take pod networks from 127.10-249, so parallel files never share pod IPs.
+  const podNetwork = `127.${250 + Math.floor(Math.random() * 5)}.`;
   const args = ['--roots', '1', '--nodes', '2', '--kube-host', loopbackAddress(), '--kube-port', '0', '--pod-network', podNetwork, '--timeout', '150'];
   let run: Run | undefined;
   let info: ClusterInfo | undefined;

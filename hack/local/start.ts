@@ -61,6 +61,7 @@ if (flags.direct) {
   await runDirect(o);
 } else {
   if (!/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(flags['kube-host'])) { console.error(`--kube-host must be a loopback IPv4 address (127.x.y.z), got "${flags['kube-host']}"`); process.exit(2); }
+  if (!/^127\.\d{1,3}\.$/.test(flags['pod-network'])) { console.error(`--pod-network must be a two-octet loopback prefix like 127.0., got "${flags['pod-network']}"`); process.exit(2); }
   if (replicas !== undefined && nodes !== undefined && replicas > nodes) { console.error(`--replicas ${replicas} needs at least as many nodes (--nodes ${nodes})`); process.exit(2); }
   // The control plane runs in this process: keep its JSON logs to warnings so the summary stays
   // readable (pods log to files; CAIRN_LOG_LEVEL=info shows everything). Set before log.ts loads.

@@ -69,20 +69,23 @@ export class Api {
   list(t: ResourceType, ns: string | undefined, q: URLSearchParams): Record<string, unknown> {
     const byLabel = parseLabelSelector(q.get('labelSelector'));
     const byField = parseFieldSelector(q.get('fieldSelector'), selectableFields(t.group, t.resource, t.selectableFields));
-    let items = this.store.list(t.group, t.resource, t.namespaced ? ns : undefined).filter((o) => byLabel(o) && byField(o));
     let rv = String(this.store.rv);
     const token = q.get('continue');
+    let after = '';
     if (token) {
       let start: { rv: string; after: string };
       try { start = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')); } catch { throw badRequest('invalid continue token'); }
       rv = start.rv;
-      items = items.filter((o) => `${o.metadata.namespace ?? ''}/${o.metadata.name}` > start.after);
+      after = start.after;
     }
+    const keyOf = (o: KObject) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+    // Read-only scan: items are presented (shallow copies) and serialised, never mutated.
+    let items = this.store.scan(t.group, t.resource, t.namespaced ? ns : undefined, (o) => (!after || keyOf(o) > after) && byLabel(o) && byField(o));
     const limit = Number(q.get('limit') ?? 0);
     const metadata: Record<string, unknown> = { resourceVersion: rv };
     if (limit > 0 && items.length > limit) {
       const last = items[limit - 1];
-      metadata.continue = Buffer.from(JSON.stringify({ rv, after: `${last.metadata.namespace ?? ''}/${last.metadata.name}` })).toString('base64url');
+      metadata.continue = Buffer.from(JSON.stringify({ rv, after: keyOf(last) })).toString('base64url');
       metadata.remainingItemCount = items.length - limit;
       items = items.slice(0, limit);
     }

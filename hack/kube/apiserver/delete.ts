@@ -76,7 +76,7 @@ export function deleteObject(api: Api, t: ResourceType, ns: string, name: string
 export function deleteCollection(api: Api, t: ResourceType, ns: string | undefined, q: URLSearchParams, opts: DeleteOpts): Record<string, unknown> {
   const byLabel = parseLabelSelector(q.get('labelSelector'));
   const byField = parseFieldSelector(q.get('fieldSelector'), selectableFields(t.group, t.resource, t.selectableFields));
-  const items = api.store.list(t.group, t.resource, t.namespaced ? ns : undefined).filter((o) => byLabel(o) && byField(o));
+  const items = api.store.list(t.group, t.resource, t.namespaced ? ns : undefined, (o) => byLabel(o) && byField(o));
   const out: KObject[] = [];
   for (const o of items) {
     try { deleteObject(api, t, o.metadata.namespace ?? '', o.metadata.name!, opts); out.push(api.present(t, o)); } catch (e) {

@@ -58,10 +58,16 @@ export class Store {
   }
 
   /** Objects of one resource, optionally in one namespace, in key order (stable for pagination). */
-  list(group: string, resource: string, namespace?: string): KObject[] {
+  list(group: string, resource: string, namespace?: string, match: (o: KObject) => boolean = () => true): KObject[] {
+    // Selectors run on the stored objects; only what is returned is copied.
+    return this.scan(group, resource, namespace, match).map((o) => structuredClone(o));
+  }
+
+  /** Like list, without copies: the stored objects themselves, for readers that never mutate. */
+  scan(group: string, resource: string, namespace?: string, match: (o: KObject) => boolean = () => true): readonly KObject[] {
     const prefix = namespace === undefined ? `${group}/${resource}/` : `${group}/${resource}/${namespace}/`;
     const keys = [...this.objects.keys()].filter((k) => k.startsWith(prefix)).sort();
-    return keys.map((k) => structuredClone(this.objects.get(k)!.object));
+    return keys.map((k) => this.objects.get(k)!.object).filter(match);
   }
 
   /** Every stored object with its group/resource (for GC and namespace cleanup). */

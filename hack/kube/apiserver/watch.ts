@@ -61,7 +61,7 @@ export function serveWatch(api: Api, req: IncomingMessage, res: ServerResponse, 
   res.on('close', end);
 
   if (rvParam === '' || rvParam === '0' || sendInitial) {
-    const items = api.store.list(t.group, t.resource, t.namespaced ? w.namespace : undefined).filter(match);
+    const items = api.store.list(t.group, t.resource, t.namespaced ? w.namespace : undefined, match);
     for (const o of items) emitObject('ADDED', o);
     if (sendInitial && bookmarks) bookmark(api.store.rv, { 'k8s.io/initial-events-end': 'true' });
   } else {

@@ -51,6 +51,7 @@ test('cairn runs as this repo CLI under the current Node, with expanded args and
   assert.is(spec.file, '/usr/bin/node24');
   assert.equal(spec.args, ['/repo/node-runtime/bin/cairn.js', 'server', '--api', '127.0.4.2:9000', '--data', '/tmp/pvc/d']);
   assert.is(spec.env.CAIRN_DATA, '/tmp/pvc/d');
+  assert.is(processSpec({ name: 'c', command: ['cairn'] }, {}, [{ mountPath: '/tmp', hostPath: '/x/tmp' }], '/repo', '/n').env.TMPDIR, '/x/tmp', 'a /tmp volume becomes TMPDIR');
   assert.is(processSpec({ name: 'c', image: 'ghcr.io/x/cairn:1', args: ['server'] }, {}, [], '/repo', '/n').args[0], '/repo/node-runtime/bin/cairn.js');
   assert.is(processSpec({ name: 'c', command: ['node', '-e', '1'] }, {}, [], '/repo', '/n').file, '/n');
   assert.throws(() => processSpec({ name: 'c', image: 'nginx' }, {}, [], '/repo', '/n'), /no command/);

@@ -142,5 +142,8 @@ export function processSpec(container: any, env: Record<string, string>, mounts:
   else if (file === 'node') file = execPath;
   const outEnv: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) outEnv[k] = rewriteMountPaths(v, mounts);
+  // A volume at /tmp is the container's temp dir: os.tmpdir() and most tools follow TMPDIR.
+  const tmp = mounts.find((m) => m.mountPath === '/tmp');
+  if (tmp && outEnv.TMPDIR === undefined) outEnv.TMPDIR = tmp.hostPath;
   return { file, args, env: outEnv, cwd: container.workingDir ? fix(container.workingDir) : undefined };
 }

@@ -201,7 +201,14 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
       await clients.core.patchNodeStatus({ name: nodeName, body: { status: nodeStatus() } }, mergePatch);
     }
   }
-  await heartbeat();
+  try {
+    await heartbeat();
+  } catch (e) {
+    // Not registered: leave nothing behind that would keep the process alive.
+    await endpoint.close();
+    process.off('exit', killAll);
+    throw e;
+  }
   const beat = setInterval(() => void heartbeat().catch((e) => log.debug({ err: String(e) }, 'heartbeat failed')), options.heartbeatMs ?? 10_000);
   beat.unref();
 

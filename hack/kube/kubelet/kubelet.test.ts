@@ -11,7 +11,7 @@ import { loopbackAddress, waitFor } from '../../testing/net.ts';
 import { startControlPlane, type ControlPlane } from '../controlplane.ts';
 import { Reflector } from '../controllers/reflector.ts';
 import { startApiServer } from '../apiserver/server.ts';
-import { isReady, kubeClients } from './test-workloads.ts';
+import { isReady, kubeClients, randomPodNetwork } from './test-workloads.ts';
 
 const ns = 'default';
 const dataDir = mkdtempSync(join(tmpdir(), 'cairn-kubelet-'));
@@ -25,7 +25,7 @@ async function run(name: string, spec: Record<string, unknown>) {
 const get = (name: string): Promise<V1Pod> => k.core.readNamespacedPod({ namespace: ns, name });
 
 test.before(async () => {
-  plane = await startControlPlane({ dataDir, host: loopbackAddress(), podNetwork: `127.${10 + Math.floor(Math.random() * 240)}.`,
+  plane = await startControlPlane({ dataDir, host: loopbackAddress(), ...randomPodNetwork(),
     kubelet: { maxProbePeriodMs: 200, crashLoopBackoff: { initialMs: 1500, maxMs: 3000 } } });
   k = kubeClients(plane.kubeconfigPath);
 });

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ConditionClock, podPhase, podStatus, type ContainerView, type PodView } from './pod-status.ts';
+import { ConditionClock, podPhase, podStatus, qosClass, type ContainerView, type PodView } from './pod-status.ts';
 
 const c = (over: Partial<ContainerView> = {}): ContainerView => ({ name: 'c', image: 'i', init: false, restartPending: false, restartCount: 0,
   ready: false, started: true, forcedUnready: false, state: {}, lastState: {}, ...over });
@@ -30,6 +30,12 @@ test('Ready needs every container ready and not forced unready; transition times
   const s3 = podStatus(view([c({ ...running, ready: true, forcedUnready: true })]), clock);
   assert.is(ready(s3).status, 'False');
   assert.is(s2.podIP, '127.0.1.2');
+});
+
+test('QoS class from requests and limits', () => {
+  assert.is(qosClass({ containers: [{}] }), 'BestEffort');
+  assert.is(qosClass({ containers: [{ resources: { limits: { cpu: '1', memory: '1Gi' } } }] }), 'Guaranteed');
+  assert.is(qosClass({ containers: [{ resources: { limits: { memory: '2048Mi' }, requests: { cpu: '100m', memory: '256Mi' } } }] }), 'Burstable');
 });
 
 test.run();

@@ -6,6 +6,7 @@ export interface ContainerView {
 }
 
 export interface PodView {
+  qosClass?: string;
   nodeName: string; prepared: boolean; initDone: boolean; restartPolicy: string; ip?: string; startTime: string; containers: ContainerView[];
 }
 
@@ -47,7 +48,7 @@ export function podStatus(v: PodView, clock: ConditionClock): Record<string, unk
   return {
     phase,
     ...(v.ip ? { podIP: v.ip, podIPs: [{ ip: v.ip }] } : {}),
-    hostIP: '127.0.0.1', hostIPs: [{ ip: '127.0.0.1' }], startTime: v.startTime, qosClass: 'BestEffort',
+    hostIP: '127.0.0.1', hostIPs: [{ ip: '127.0.0.1' }], startTime: v.startTime, qosClass: v.qosClass ?? 'BestEffort',
     conditions: [
       clock.condition('PodReadyToStartContainers', v.prepared),
       clock.condition('Initialized', v.initDone, 'ContainersNotInitialized'),
@@ -58,4 +59,18 @@ export function podStatus(v: PodView, clock: ConditionClock): Record<string, unk
     ...(init.length ? { initContainerStatuses: init.map(toStatus) } : {}),
     containerStatuses: main.map(toStatus),
   };
+}
+
+/** The pod's QoS class from its containers' resources, as the API reports it. */
+export function qosClass(spec: { containers?: any[]; initContainers?: any[] }): string {
+  const all = [...(spec.initContainers ?? []), ...(spec.containers ?? [])];
+  let any = false;
+  let guaranteed = all.length > 0;
+  for (const c of all) {
+    const limits = c.resources?.limits ?? {};
+    const requests = { ...limits, ...(c.resources?.requests ?? {}) };
+    if (Object.keys(requests).length || Object.keys(limits).length) any = true;
+    for (const r of ['cpu', 'memory']) if (limits[r] === undefined || String(requests[r]) !== String(limits[r])) guaranteed = false;
+  }
+  return !any ? 'BestEffort' : guaranteed ? 'Guaranteed' : 'Burstable';
 }

@@ -16,7 +16,7 @@ import { fetchPodConfig } from './pod-config.ts';
 import { Prober, type ProbeTarget } from './probes.ts';
 import { prepareVolumes, refreshConfigVolumes, removePodDirs } from './volumes.ts';
 import type { PodIpAllocator } from './ip.ts';
-import { ConditionClock, now, podPhase, podStatus, type PodView } from './pod-status.ts';
+import { ConditionClock, now, podPhase, podStatus, qosClass, type PodView } from './pod-status.ts';
 import type { RecordEvent } from '../controllers/events.ts';
 
 export interface WorkerContext {
@@ -300,7 +300,7 @@ export class PodWorker {
 
   private view(): PodView {
     return {
-      nodeName: this.ctx.nodeName, prepared: this.prepared, initDone: this.initDone, restartPolicy: this.pod.spec.restartPolicy ?? 'Always',
+      qosClass: qosClass(this.pod.spec), nodeName: this.ctx.nodeName, prepared: this.prepared, initDone: this.initDone, restartPolicy: this.pod.spec.restartPolicy ?? 'Always',
       ip: this.ip, startTime: this.startTime,
       containers: this.runs.map((r) => ({ name: r.spec.name, image: r.spec.image ?? '', init: r.init, pid: r.proc?.pid, restartPending: Boolean(r.restartTimer),
         restartCount: r.restartCount, ready: r.ready, started: r.started, forcedUnready: r.forcedUnready, state: r.state, lastState: r.lastState })),

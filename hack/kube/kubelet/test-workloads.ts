@@ -59,3 +59,8 @@ export async function fetchId(ip: string): Promise<string> {
   const res = await fetch(`http://${ip}:8080/`, { signal: AbortSignal.timeout(2000) });
   return res.text();
 }
+
+/** A random pod range for a test's control plane, so parallel test files never share pod IPs. */
+export function randomPodNetwork(): { podNetwork: string; subnetBase: number } {
+  return { podNetwork: `127.${10 + Math.floor(Math.random() * 240)}.`, subnetBase: 1 + Math.floor(Math.random() * 200) };
+}

@@ -104,8 +104,9 @@ export function allocChunk(size: number): Buffer {
 export async function hashOwned(data: Buffer): Promise<{ hex: string; data: Buffer }> {
   if (data.length < OFF_THREAD_MIN) return { hex: sha256Hex(data), data };
   if (!owned.has(data)) return { hex: await sha256Off(data), data };
-  const { hex, buf } = await pool.hash(data.buffer as ArrayBuffer, data.byteOffset, data.length);
-  const back = Buffer.from(buf, data.byteOffset, data.length);
+  const { byteOffset, length } = data;   // read now: `data` is detached while the worker has it
+  const { hex, buf } = await pool.hash(data.buffer as ArrayBuffer, byteOffset, length);
+  const back = Buffer.from(buf, byteOffset, length);
   owned.add(back);
   return { hex, data: back };
 }

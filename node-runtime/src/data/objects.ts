@@ -13,7 +13,7 @@ import type {
 import { checkBucketName, checkKey } from './names.ts';
 import { BucketMetadata } from './metadata.ts';
 import { storeBody } from './write-path.ts';
-import { openBody, resolveRange } from './read-path.ts';
+import { inlineBytes, openBody, resolveRange } from './read-path.ts';
 import { commonPrefixOf, compareKeys, mergePages, pastPrefix } from './listing.ts';
 import { assembleParts, MAX_PART_NUMBER } from './multipart.ts';
 
@@ -131,7 +131,7 @@ export class ClusterObjectService implements ObjectService {
     const version = await this.headObject(bucket, key);
     const range = resolveRange(version.size, opts.range);
     const body = await openBody(this.view, version, range, opts.signal);
-    return { version, body, range };
+    return { version, body, range, bytes: inlineBytes(version, range) };
   }
 
   async deleteObject(bucket: string, key: string): Promise<void> {

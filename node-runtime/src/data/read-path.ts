@@ -77,6 +77,15 @@ export async function fetchPiece(view: ClusterView, p: Piece, signal?: AbortSign
   throw s3Error('ServiceUnavailable', `no replica could serve chunk ${p.id.slice(0, 12)} (${errors.join('; ') || 'no members'})`);
 }
 
+/** The body of an inline version over [start, end] (the whole body without a range); undefined when not inline. */
+export function inlineBytes(v: ObjectVersion, range: { start: number; end: number } | undefined): Buffer | undefined {
+  if (v.inline === undefined) return undefined;
+  const data = Buffer.from(v.inline, 'base64');
+  const start = range?.start ?? 0;
+  const end = range?.end ?? v.size - 1;
+  return end >= start ? data.subarray(start, end + 1) : Buffer.alloc(0);
+}
+
 /**
  * A stream of the version's body over [start, end]. The first piece is fetched before this resolves,
  * so "all replicas gone" is an error response rather than a cut-off body.
@@ -85,8 +94,8 @@ export async function openBody(view: ClusterView, v: ObjectVersion, range: { sta
   const start = range?.start ?? 0;
   const end = range?.end ?? v.size - 1;
   if (v.inline !== undefined) {
-    const data = Buffer.from(v.inline, 'base64');
-    return Readable.from(end >= start ? [data.subarray(start, end + 1)] : [], { objectMode: false });
+    const data = inlineBytes(v, range)!;
+    return Readable.from(data.length ? [data] : [], { objectMode: false });
   }
   const pieces = end >= start ? piecesFor(v.chunks, start, end) : [];
   const first = pieces.length ? await fetchPiece(view, pieces[0], signal) : undefined;

@@ -88,6 +88,9 @@ export interface GetResult {
   version: ObjectVersion;
   body: Readable;
   range?: { start: number; end: number };   // inclusive, when a range was served
+  /** The same bytes as `body`, when they are already in memory (inline objects): a server may send
+   *  them directly instead of piping the stream (no stream machinery per small GET). */
+  bytes?: Buffer;
 }
 
 export interface CompletedPart { number: number; etag: string }

@@ -88,6 +88,12 @@ export const getObject: Handler = async (req, res, ctx) => {
   } else {
     res.status(200).set('Content-Length', String(version.size));
   }
+  if (result.bytes) {
+    // Small bodies already in memory (inline objects) go out with the headers in one write.
+    body.destroy();
+    res.end(result.bytes);
+    return;
+  }
   res.flushHeaders();
   // A failure after the headers went out can only be signalled by cutting the connection.
   await pipeline(body, res).catch((e) => {
