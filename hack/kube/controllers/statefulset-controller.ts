@@ -1,12 +1,14 @@
-// StatefulSet controller shell: watches StatefulSets, Pods and PVCs, reconciles one set at a time
+// StatefulSet controller shell: watches StatefulSets, Pods, PVCs and ControllerRevisions, reconciles one set at a time
 // through the work queue, and carries out the pure plan from statefulset.ts with plain
 // create/delete calls and a merge patch on the status subresource (as kube-controller-manager does).
+import type { V1ControllerRevision } from '@kubernetes/client-node';
 import type { Clients } from './client.ts';
 import { isAlreadyExists, isNotFound, matchesSelector, mergePatch, stableJson } from './client.ts';
 import { Reflector, type KubeObject } from './reflector.ts';
 import { WorkQueue } from './queue.ts';
 import { ordinalOf, planStatefulSet } from './statefulset.ts';
 import { eventRecorder } from './events.ts';
+import { planRevisions } from './revisions.ts';
 import { logger } from '../../../node-runtime/src/util/log.ts';
 
 const log = logger('statefulset-controller');
@@ -21,6 +23,7 @@ export function statefulSetController(c: Clients, resyncMs = 30_000): Controller
   const pods = new Reflector({ kubeConfig: c.kc, path: '/api/v1/pods', list: () => c.core.listPodForAllNamespaces(),
     onChange: (_k, o, old) => { enqueueOwner(o); if (old) enqueueOwner(old); } });
   const claims = new Reflector({ kubeConfig: c.kc, path: '/api/v1/persistentvolumeclaims', list: () => c.core.listPersistentVolumeClaimForAllNamespaces() });
+  const revisions = new Reflector({ kubeConfig: c.kc, path: '/apis/apps/v1/controllerrevisions', list: () => c.apps.listControllerRevisionForAllNamespaces() });
   let resync: NodeJS.Timeout | undefined;
   let synced = false; // no plan from a half-filled cache: it would see pods as missing
 
@@ -79,6 +82,7 @@ export function statefulSetController(c: Clients, resyncMs = 30_000): Controller
       try { await c.core.deleteNamespacedPersistentVolumeClaim({ namespace: ns, name }); }
       catch (e) { if (!isNotFound(e)) throw e; }
     }
+    await syncRevisions(sts);
     const old = sts.status ?? {};
     const changed = Object.entries(plan.status).some(([f, v]) => stableJson(old[f]) !== stableJson(v));
     if (changed) {
@@ -88,10 +92,24 @@ export function statefulSetController(c: Clients, resyncMs = 30_000): Controller
     }
   }
 
+  async function syncRevisions(sts: KubeObject): Promise<void> {
+    const ns = sts.metadata.namespace!;
+    const owned = revisions.list().filter((r) => r.metadata.namespace === ns && r.metadata.ownerReferences?.some((o) => o.controller && o.uid === sts.metadata.uid));
+    const plan = planRevisions(sts, owned);
+    if (plan.create) {
+      try { await c.apps.createNamespacedControllerRevision({ namespace: ns, body: plan.create as unknown as V1ControllerRevision }); }
+      catch (e) { if (!isAlreadyExists(e)) throw e; }
+    }
+    if (plan.renumber) await c.apps.patchNamespacedControllerRevision({ namespace: ns, name: plan.renumber.name, body: { revision: plan.renumber.revision } }, mergePatch);
+    for (const name of plan.delete) {
+      try { await c.apps.deleteNamespacedControllerRevision({ namespace: ns, name }); } catch (e) { if (!isNotFound(e)) throw e; }
+    }
+  }
+
   return {
     async start() {
-      sets.start(); pods.start(); claims.start();
-      await Promise.all([sets.waitSynced(), pods.waitSynced(), claims.waitSynced()]);
+      sets.start(); pods.start(); claims.start(); revisions.start();
+      await Promise.all([sets.waitSynced(), pods.waitSynced(), claims.waitSynced(), revisions.waitSynced()]);
       synced = true;
       enqueueAll();
       resync = setInterval(enqueueAll, resyncMs);
@@ -100,7 +118,7 @@ export function statefulSetController(c: Clients, resyncMs = 30_000): Controller
     async stop() {
       clearInterval(resync);
       await queue.stop();
-      await Promise.all([sets.stop(), pods.stop(), claims.stop()]);
+      await Promise.all([sets.stop(), pods.stop(), claims.stop(), revisions.stop()]);
     },
   };
 }

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { ChunkStore } from './store.ts';
+import { allocChunk, hashChunk } from './hasher.ts';
 import { isChunkError } from './errors.ts';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -115,6 +116,26 @@ test('collect deletes only an unchanged chunk; a re-put renews it so it is kept'
   assert.is(await s.collect(sha(b), bSeen), 200);
   assert.not.ok(await s.has(sha(b)));
   assert.is(s.usedBytes(), 300);
+});
+
+test('chunks hashed off the event loop: a buffer hashed by the write path is stored as is, a wrong one rejected, on-disk rot caught on read', async () => {
+  const s = await ChunkStore.open(dir);
+  const src = randomBytes(1 << 20);   // large enough for the hash workers
+  const owned = allocChunk(src.length);
+  src.copy(owned);
+  const { id, chunk } = await hashChunk(owned);
+  await s.put(id, chunk, chunk.length);
+  assert.ok((await s.get(id)).equals(src));
+  assert.ok((await s.read(id, { start: 10, end: 19 })).equals(src.subarray(10, 20)));
+  // A large buffer nobody hashed in this process is verified, not trusted.
+  const other = randomBytes(1 << 20);
+  try { await s.put(id, other, other.length); assert.unreachable(); } catch (e) { assert.ok(isChunkError(e, 'ChunkHashMismatch'), String(e)); }
+  // A flipped byte on disk is caught before any byte is returned.
+  const rotten = Buffer.from(src);
+  rotten[12345] ^= 0xff;
+  await writeFile(join(dir, 'chunks', id.slice(0, 2), id), rotten);
+  try { await s.get(id); assert.unreachable(); } catch (e) { assert.ok(isChunkError(e, 'ChunkCorrupt'), String(e)); }
+  try { await s.read(id, { start: 0, end: 9 }); assert.unreachable(); } catch (e) { assert.ok(isChunkError(e, 'ChunkCorrupt'), String(e)); }
 });
 
 test.run();

@@ -58,4 +58,15 @@ test('client abort rejects at once', async () => {
   try { await p; assert.unreachable(); } catch (e) { assert.match(String(e), /went away/); }
 });
 
+test('a signal aborted before the call rejects with its reason and starts no replica call', async () => {
+  const ac = new AbortController();
+  ac.abort(new Error('client went away first'));
+  let calls = 0;
+  try {
+    await quorum(['a', 'b'], 1, async () => { calls++; }, { timeoutMs: 1000, what: 'test', signal: ac.signal });
+    assert.unreachable();
+  } catch (e) { assert.match(String(e), /went away first/); }
+  assert.is(calls, 0);
+});
+
 test.run();

@@ -48,8 +48,8 @@ export function quorum<T>(targets: string[], need: number, op: (target: string, 
     };
     const onAbort = () => finish(opts.signal?.reason ?? new Error('aborted'));
     opts.signal?.addEventListener('abort', onAbort, { once: true });
-    if (opts.signal?.aborted) return onAbort();
     let timer = setTimeout(() => finish(s3Error('ServiceUnavailable', `${opts.what}: ${out.ok.length} of ${need} replicas answered within ${opts.timeoutMs} ms`)), opts.timeoutMs);
+    if (opts.signal?.aborted) return onAbort();   // after `timer` exists: finish() clears it
     let settling = false;
     const met = () => {
       const all = out.ok.length + out.failed.length === targets.length;
