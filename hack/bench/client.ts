@@ -74,7 +74,7 @@ export class BenchClient {
       if (keep) parts.push(c as Buffer);
     }
     const text = keep ? Buffer.concat(parts).toString('utf8') : undefined;
-    if (res.statusCode >= 300) throw new RequestError(res.statusCode, `${method} ${path} → ${res.statusCode} ${text?.slice(0, 300) ?? ''}`);
+    if (res.statusCode >= 300) throw new RequestError(res.statusCode, `${method} ${path} → ${res.statusCode} ${describeError(text ?? '')}`);
     return { status: res.statusCode, headers: res.headers, bytes, text };
   }
 
@@ -117,6 +117,14 @@ export class BenchClient {
       if (!(e instanceof RequestError && e.status === 409)) throw e;   // already ours
     }
   }
+}
+
+/** `Code: Message` of an S3 error body, else the start of the body on one line. */
+export function describeError(body: string): string {
+  const code = /<Code>([^<]*)<\/Code>/.exec(body)?.[1];
+  const message = /<Message>([^<]*)<\/Message>/.exec(body)?.[1];
+  if (code) return message ? `${code}: ${decodeXml(message)}` : code;
+  return body.replace(/\s+/g, ' ').trim().slice(0, 200);
 }
 
 function decodeXml(s: string): string {

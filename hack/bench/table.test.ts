@@ -2,6 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { HEADERS, buildRows, formatMarkdown, formatNumber, formatRatio, formatTable, goalText, notes, goalRows, type Measurement } from './table.ts';
 import { summarise } from './stats.ts';
+import { describeError } from './client.ts';
 
 const m = (workload: string, target: string, runs: number[], unit: Measurement['unit'] = 'obj/s'): Measurement =>
   ({ workload, label: workload, target, unit, summary: summarise(runs) });
@@ -58,6 +59,11 @@ test('goal rows: one per issue 8 goal, with the figure or "not measured"', () =>
   assert.equal(rows[0], ['single node', 'put-4k', '≥ 4,000, ≥ 5× s3rver', '5,000', 'obj/s', 'met']);
   assert.equal(rows.find((r) => r[0] === 'cluster, R=2' && r[1] === 'put-4k'), ['cluster, R=2', 'put-4k', '≥ 2,000', '1,500', 'obj/s', 'MISSED']);
   assert.equal(rows.find((r) => r[1] === 'redundancy'), ['cluster, R=2', 'redundancy', '', '—', '', 'not measured']);
+});
+
+test('S3 error bodies are shown as Code: Message on one line', () => {
+  assert.is(describeError('<?xml version="1.0"?>\n<Error><Code>ServiceUnavailable</Code><Message>2 of 3 replicas &amp; more</Message></Error>'), 'ServiceUnavailable: 2 of 3 replicas & more');
+  assert.is(describeError('<html>\n  bad gateway </html>'), '<html> bad gateway </html>');
 });
 
 test('notes give the full reason of rows without a figure, n/a rows left out', () => {

@@ -111,6 +111,9 @@ test('a template change rolls the pods from the highest ordinal; status converge
   }, { timeoutMs: 30_000, intervalMs: 200, what: 'rolling update done' });
   const deletions = events.slice(from).filter((e) => e.startsWith('deleted'));
   assert.equal(deletions, ['deleted web-1', 'deleted web-0']);
+  const history = (await k.apps.listNamespacedControllerRevision({ namespace: ns })).items
+    .filter((r) => r.metadata!.ownerReferences?.some((o) => o.name === 'web')).map((r) => [r.metadata!.name, r.revision]);
+  assert.equal(history.sort((a, b) => Number(a[1]) - Number(b[1])), [[old, 1], [(await k.apps.readNamespacedStatefulSet({ namespace: ns, name: 'web' })).status!.updateRevision, 2]]);
   const revision = (await k.apps.readNamespacedStatefulSet({ namespace: ns, name: 'web' })).status!.updateRevision;
   for (const name of ['web-0', 'web-1']) {
     const p = await pod(name);
@@ -167,7 +170,7 @@ test('cluster DNS names and Service clusterIPs work inside pods through the prel
 });
 
 test('env from Secrets and ConfigMaps, secret volumes, graceful termination with SIGKILL after the grace period', async () => {
-  await k.core.createNamespacedSecret({ namespace: ns, body: { metadata: { name: 'creds' }, data: { token: Buffer.from('s3cr3t').toString('base64') } } });
+  await k.core.createNamespacedSecret({ namespace: ns, body: { metadata: { name: 'creds' }, data: { token: Buffer.from('s3cr3t').toString('base64'), blob: Buffer.from([0, 255, 128, 10]).toString('base64') } } });
   await k.core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'cfg' }, data: { MODE: 'fast' } } });
   const script = "process.on('SIGTERM',()=>console.log('ignoring SIGTERM'));console.log('ENV',process.env.TOKEN,process.env.CFG_MODE,require('fs').readFileSync(process.argv[1]+'/token','utf8'));setInterval(()=>{},1000)";
   await k.core.createNamespacedPod({ namespace: ns, body: { metadata: { name: 'stubborn' }, spec: {
@@ -178,6 +181,8 @@ test('env from Secrets and ConfigMaps, secret volumes, graceful termination with
   const logPath = plane.kubelet.logPath(ns, 'stubborn')!;
   await waitFor(() => readFileSync(logPath, 'utf8').includes('ENV'), { timeoutMs: 30_000, what: 'stubborn log' });
   assert.match(readFileSync(logPath, 'utf8'), /ENV s3cr3t fast s3cr3t/);
+  const podUid = (await pod('stubborn')).metadata!.uid!;
+  assert.equal([...readFileSync(join(dataDir, 'pods', podUid, 'volumes', 's', 'blob'))], [0, 255, 128, 10], 'binary secret values are written as bytes');
   // A Secret update reaches the volume (atomically swapped files), not the env.
   const volume = join(dataDir, 'pods', (await pod('stubborn')).metadata!.uid!, 'volumes', 's');
   await k.core.replaceNamespacedSecret({ namespace: ns, name: 'creds', body: { metadata: { name: 'creds' }, data: { token: Buffer.from('rotated').toString('base64') } } });

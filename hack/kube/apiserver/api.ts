@@ -214,7 +214,7 @@ export class Api {
   patch(t: ResourceType, ns: string, name: string, contentType: string, raw: string, opts: CommitOpts): KObject {
     const ct = contentType.split(';')[0].trim().toLowerCase();
     if (!patchTypes.includes(ct) || (ct === 'application/strategic-merge-patch+json' && t.crd)) {
-      throw unsupportedMediaType(ct, t.crd ? patchTypes.filter((p) => !p.includes('strategic')) : patchTypes);
+      throw unsupportedMediaType(t.crd ? patchTypes.filter((p) => !p.includes('strategic')) : patchTypes);
     }
     if (ct === 'application/apply-patch+yaml') return this.apply(t, ns, name, raw, opts);
     let patch: unknown;

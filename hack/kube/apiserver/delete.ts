@@ -2,7 +2,7 @@
 // propagationPolicy (Foreground/Orphan become finalizers the garbage collector acts on), graceful
 // deletion of scheduled pods, and namespace/CRD termination.
 import { type Api, type WriteOpts } from './api.ts';
-import { ApiError, conflict, qualifiedResource } from './errors.ts';
+import { ApiError, conflict } from './errors.ts';
 import { now } from './objects.ts';
 import type { ResourceType } from './registry.ts';
 import { parseFieldSelector, parseLabelSelector, selectableFields } from './selectors.ts';
@@ -83,6 +83,5 @@ export function deleteCollection(api: Api, t: ResourceType, ns: string | undefin
       if (!(e instanceof ApiError && e.code === 404)) throw e;
     }
   }
-  void qualifiedResource;
   return { kind: `${t.kind}List`, apiVersion: t.group ? `${t.group}/${t.version}` : t.version, metadata: { resourceVersion: String(api.store.rv) }, items: out };
 }

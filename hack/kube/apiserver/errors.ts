@@ -59,9 +59,8 @@ export function gone(message: string): ApiError {
   return new ApiError(410, 'Expired', message);
 }
 
-export function unsupportedMediaType(contentType: string, accepted: string[]): ApiError {
+export function unsupportedMediaType(accepted: string[]): ApiError {
   return new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${accepted.join(', ')}`, {});
-  void contentType;
 }
 
 /** One field error as Kubernetes' field.Error renders it. */

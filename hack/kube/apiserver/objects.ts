@@ -96,11 +96,6 @@ export function defaultBuiltin(t: ResourceType, obj: KObject): void {
   if (key === '/secrets' && !obj.type) obj.type = 'Opaque';
 }
 
-/** Status writes for built-ins that carry more than status (namespaces' finalize is separate). */
-export function hasStatusSubresource(t: ResourceType): boolean {
-  return t.status;
-}
-
 /** Write-time conversions of built-in kinds on every write (Secret stringData → base64 data). */
 export function normalizeBuiltin(t: ResourceType, obj: KObject): void {
   if (!t.group && t.resource === 'namespaces') obj.metadata.labels = { ...obj.metadata.labels, 'kubernetes.io/metadata.name': obj.metadata.name! };

@@ -69,7 +69,7 @@ function decode(buf: Buffer, map: Fields): Record<string, unknown> {
 
 /** Decode a `application/vnd.kubernetes.protobuf` body into the JSON object it encodes. */
 export function decodeProtobufObject(body: Buffer): Record<string, unknown> {
-  const refuse = () => unsupportedMediaType('application/vnd.kubernetes.protobuf', ['application/json', 'application/yaml']);
+  const refuse = () => unsupportedMediaType(['application/json', 'application/yaml']);
   if (body.length < 4 || body.subarray(0, 4).toString('latin1') !== 'k8s\0') throw refuse();
   const unknown = fields(body.subarray(4));
   const typeMeta = decode((unknown.find((f) => f.no === 1)?.value as Buffer) ?? Buffer.alloc(0), { 1: ['apiVersion', 'string'], 2: ['kind', 'string'] }) as { apiVersion?: string; kind?: string };

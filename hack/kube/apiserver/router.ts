@@ -46,7 +46,7 @@ function readBody(req: IncomingMessage): Promise<Body> {
 function parseBody(body: Body, contentType: string | undefined): unknown {
   const ct = (contentType ?? 'application/json').split(';')[0].trim();
   if (ct === 'application/vnd.kubernetes.protobuf') return decodeProtobufObject(body);
-  if (ct.includes('protobuf') || ct.includes('cbor')) throw unsupportedMediaType(ct, ['application/json', 'application/yaml']);
+  if (ct.includes('protobuf') || ct.includes('cbor')) throw unsupportedMediaType(['application/json', 'application/yaml']);
   const raw = body.toString('utf8');
   if (raw.trim() === '') return undefined;
   try {

@@ -2,7 +2,7 @@
 // workloads and CRDs with subresources.scale).
 import YAML from 'yaml';
 import type { Api, WriteOpts } from './api.ts';
-import { ApiError, badRequest, conflict, notFound } from './errors.ts';
+import { ApiError, badRequest, conflict } from './errors.ts';
 import { evalJsonPath, setJsonPath } from './jsonpath.ts';
 import { jsonPatch, mergePatch, strategicMerge } from './patch.ts';
 import type { ResourceType } from './registry.ts';
@@ -62,6 +62,5 @@ export function patchScale(api: Api, t: ResourceType, ns: string, name: string, 
     try { patch = JSON.parse(raw); } catch (e) { throw badRequest(`error decoding patch: ${(e as Error).message}`); }
     next = ct === 'application/json-patch+json' ? jsonPatch(current, patch) : ct === 'application/strategic-merge-patch+json' ? strategicMerge(current, patch) : mergePatch(current, patch);
   }
-  void notFound;
   return updateScale(api, t, ns, name, next, opts);
 }

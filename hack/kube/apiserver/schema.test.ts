@@ -43,6 +43,16 @@ test('CEL rules with self, and oldSelf only on updates', () => {
   assert.equal(run({ spec: { min: 1, max: 2 } }, { spec: { min: 2, max: 2 } }), ['spec: Invalid value: "object": min may not shrink']);
 });
 
+test('CEL messageExpression, reason and fieldPath shape the error', () => {
+  const s: JSONSchema = { type: 'object', properties: { spec: { type: 'object', properties: { n: { type: 'integer' } }, 'x-kubernetes-validations': [
+    { rule: 'self.n < 10', messageExpression: '"n is " + string(self.n) + ", must be below 10"', reason: 'FieldValueForbidden', fieldPath: '.n' },
+    { rule: 'self.n.missing > 1' },
+  ] } } };
+  const errs = validate({ spec: { n: 12 } }, s, '', undefined, celRules).map(renderFieldError);
+  assert.is(errs[0], 'spec.n: Forbidden: n is 12, must be below 10');
+  assert.match(errs[1], /^spec: Invalid value: "object": .* evaluating rule: self.n.missing > 1$/);
+});
+
 test('types, nullable and format', () => {
   assert.equal(run({ spec: { min: 1.5, max: 3 } }), ['spec.min: Invalid value: "number": spec.min in body must be of type integer: "number"']);
   assert.equal(run({ spec: { min: 1, max: 3, name: null } }), []);

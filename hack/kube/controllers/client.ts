@@ -48,6 +48,24 @@ export function stableJson(v: unknown): string {
   return JSON.stringify(v);
 }
 
+/** A value with nulls and empty objects/arrays removed, for hashing pod templates: clients send
+ *  `creationTimestamp: null` or `resources: {}` for "unset" (kubectl rollout undo does), and a
+ *  template must hash the same either way. */
+export function pruneEmpty(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(pruneEmpty);
+  if (v && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) {
+      const p = pruneEmpty(x);
+      if (p === null || p === undefined) continue;
+      if (typeof p === 'object' && Object.keys(p as object).length === 0) continue;
+      out[k] = p;
+    }
+    return out;
+  }
+  return v;
+}
+
 /** Does `labels` match a Kubernetes label selector (matchLabels and matchExpressions)? */
 export function matchesSelector(labels: Record<string, string> | undefined, selector: {
   matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values?: string[] }[] } | undefined): boolean {

@@ -3,9 +3,10 @@
 // status subresources.
 import type { Clients } from './client.ts';
 import { isAlreadyExists, isNotFound, mergePatch, stableJson } from './client.ts';
-import { planDeployment, planReplicaSet } from './deployment.ts';
+import { planDeployment, planReplicaSet, REVISION_ANNOTATION } from './deployment.ts';
 import { eventRecorder } from './events.ts';
-import { Reflector, type KubeObject } from './reflector.ts';
+import type { KubeObject } from './reflector.ts';
+import type { Informers } from './informers.ts';
 import { WorkQueue } from './queue.ts';
 import type { Controller } from './statefulset-controller.ts';
 
@@ -16,21 +17,18 @@ const ownedBy = (list: KubeObject[], owner: KubeObject) => list.filter((o) => o.
 const statusChanged = (old: Record<string, unknown> | undefined, next: Record<string, unknown>) =>
   Object.entries(next).some(([f, v]) => stableJson((old ?? {})[f]) !== stableJson(v));
 
-export function deploymentController(c: Clients, resyncMs = 30_000): Controller {
+export function deploymentController(c: Clients, informers: Informers, resyncMs = 30_000): Controller {
   const record = eventRecorder(c, 'deployment-controller');
   const recordRs = eventRecorder(c, 'replicaset-controller');
   const deployments = new WorkQueue('deployment', reconcileDeployment);
   const replicaSets = new WorkQueue('replicaset', reconcileReplicaSet);
-  const deploys = new Reflector({ kubeConfig: c.kc, path: '/apis/apps/v1/deployments', list: () => c.apps.listDeploymentForAllNamespaces(),
-    onChange: (_k, o) => deployments.add(key(o)) });
-  const sets = new Reflector({ kubeConfig: c.kc, path: '/apis/apps/v1/replicasets', list: () => c.apps.listReplicaSetForAllNamespaces(),
-    onChange: (_k, o) => {
+  const deploys = informers.informer('deployments', (_k, o) => deployments.add(key(o)));
+  const sets = informers.informer('replicasets', (_k, o) => {
       replicaSets.add(key(o));
       const d = ownerOf(o, 'Deployment');
       if (d) deployments.add(`${o.metadata.namespace}/${d.name}`);
-    } });
-  const pods = new Reflector({ kubeConfig: c.kc, path: '/api/v1/pods', list: () => c.core.listPodForAllNamespaces(),
-    onChange: (_k, o) => { const r = ownerOf(o, 'ReplicaSet'); if (r) replicaSets.add(`${o.metadata.namespace}/${r.name}`); } });
+    });
+  const pods = informers.informer('pods', (_k, o) => { const r = ownerOf(o, 'ReplicaSet'); if (r) replicaSets.add(`${o.metadata.namespace}/${r.name}`); });
   let synced = false;
   let resync: NodeJS.Timeout | undefined;
   // Expectations (as in client-go): pods a ReplicaSet just created or deleted must show up in the
@@ -56,6 +54,15 @@ export function deploymentController(c: Clients, resyncMs = 30_000): Controller 
         await c.apps.createNamespacedReplicaSet({ namespace: ns, body: plan.create as object });
         record(subject, 'Normal', 'ScalingReplicaSet', `Scaled up replica set ${plan.create.metadata.name} from 0 to ${plan.create.spec.replicas}`);
       } catch (e) { if (!isAlreadyExists(e)) throw e; }
+    }
+    if (plan.revise) {
+      await c.apps.patchNamespacedReplicaSet({ namespace: ns, name: plan.revise.name, body: { metadata: { annotations: { [REVISION_ANNOTATION]: String(plan.revise.revision) } } } }, mergePatch);
+    }
+    if (plan.deploymentRevision) {
+      await c.apps.patchNamespacedDeployment({ namespace: ns, name: d.metadata.name, body: { metadata: { annotations: { [REVISION_ANNOTATION]: plan.deploymentRevision } } } }, mergePatch);
+    }
+    for (const name of plan.delete) {
+      try { await c.apps.deleteNamespacedReplicaSet({ namespace: ns, name }); } catch (e) { if (!isNotFound(e)) throw e; }
     }
     for (const s of plan.scale) {
       const prev = sets.get(`${ns}/${s.name}`)?.spec?.replicas ?? 0;
@@ -95,8 +102,7 @@ export function deploymentController(c: Clients, resyncMs = 30_000): Controller 
   const enqueueAll = () => { for (const d of deploys.list()) deployments.add(key(d)); for (const s of sets.list()) replicaSets.add(key(s)); };
   return {
     async start() {
-      for (const r of [deploys, sets, pods]) r.start();
-      await Promise.all([deploys.waitSynced(), sets.waitSynced(), pods.waitSynced()]);
+      await Promise.all([deploys, sets, pods].map((r) => r.waitSynced()));
       synced = true;
       enqueueAll();
       resync = setInterval(enqueueAll, resyncMs);
@@ -105,7 +111,6 @@ export function deploymentController(c: Clients, resyncMs = 30_000): Controller 
     async stop() {
       clearInterval(resync);
       await Promise.all([deployments.stop(), replicaSets.stop()]);
-      await Promise.all([deploys.stop(), sets.stop(), pods.stop()]);
     },
   };
 }

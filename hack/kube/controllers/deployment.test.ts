@@ -42,6 +42,26 @@ test('a rolling update surges the new set and scales the old one down only as ne
   assert.is(plan.status.updatedReplicas, 4);
 });
 
+test('revisions: a new template is the next revision, a template that comes back becomes the newest', () => {
+  const d = deploy();
+  const name = `op-${templateHash(d)}`;
+  const withRev = (r: KubeObject, n: number) => ({ ...r, metadata: { ...r.metadata, annotations: { 'deployment.kubernetes.io/revision': String(n) } } });
+  let plan = planDeployment(d, [withRev(rs('op-old', 4, 4), 3)]);
+  assert.is(plan.create!.metadata.annotations!['deployment.kubernetes.io/revision'], '4');
+  assert.is(plan.deploymentRevision, '4');
+  plan = planDeployment(d, [withRev(rs('op-old', 0, 0), 5), withRev(rs(name, 4, 4), 2)]);
+  assert.equal(plan.revise, { name, revision: 6 });
+  const many = [...Array(12).keys()].map((i) => withRev(rs(`op-${i}`, 0, 0), i + 1));
+  plan = planDeployment({ ...d, spec: { ...d.spec, revisionHistoryLimit: 10 } }, [...many, withRev(rs(name, 4, 4), 13)]);
+  assert.equal(plan.delete, ['op-0', 'op-1']);
+});
+
+test('the template hash ignores unset-as-null fields and a leftover pod-template-hash label', () => {
+  const d = deploy();
+  const undone = deploy({ template: { metadata: { creationTimestamp: null, labels: { app: 'op', [HASH_LABEL]: 'x' } }, spec: { containers: [{ name: 'c', resources: {} }] } } });
+  assert.is(templateHash(undone), templateHash(d));
+});
+
 test('Recreate empties the old sets before the new one gets replicas', () => {
   const d = deploy({ strategy: { type: 'Recreate' } });
   const name = `op-${templateHash(d)}`;

@@ -2,16 +2,21 @@
 // Deployment owns one ReplicaSet per pod template (`<deploy>-<pod-template-hash>`), rolls from the
 // old to the new one within maxSurge/maxUnavailable (or all at once with Recreate), and a
 // ReplicaSet keeps `replicas` pods named `<rs>-<random>` (removing unready and newest ones first).
+// Revisions live in the deployment.kubernetes.io/revision annotation, as kubectl rollout expects.
 import { randomBytes } from 'node:crypto';
 import { createHash } from 'node:crypto';
-import { stableJson } from './client.ts';
+import { pruneEmpty, stableJson } from './client.ts';
 import type { KubeObject } from './reflector.ts';
 import { isRunningAndReady, isTerminating } from './statefulset.ts';
 
 export const HASH_LABEL = 'pod-template-hash';
+export const REVISION_ANNOTATION = 'deployment.kubernetes.io/revision';
+const revisionOf = (rs: KubeObject) => Number(rs.metadata.annotations?.[REVISION_ANNOTATION] ?? 0);
 
 export function templateHash(deploy: KubeObject): string {
-  return createHash('sha256').update(stableJson(deploy.spec?.template ?? {})).digest('hex').slice(0, 10);
+  const tmpl = structuredClone(deploy.spec?.template ?? {});
+  delete tmpl.metadata?.labels?.[HASH_LABEL]; // a rolled-back template may still carry it
+  return createHash('sha256').update(stableJson(pruneEmpty(tmpl))).digest('hex').slice(0, 10);
 }
 
 /** An intOrString (e.g. "25%") of `total`, rounded up for surge and down for unavailability. */
@@ -28,13 +33,14 @@ const ownerRef = (o: KubeObject, kind: string) => ({ apiVersion: 'apps/v1', kind
 const replicasOf = (rs: KubeObject): number => rs.spec?.replicas ?? 0;
 const readyOf = (rs: KubeObject): number => rs.status?.readyReplicas ?? 0;
 
-export function newReplicaSet(deploy: KubeObject, replicas: number): KubeObject {
+export function newReplicaSet(deploy: KubeObject, replicas: number, revision = 1): KubeObject {
   const hash = templateHash(deploy);
   const tmpl = structuredClone(deploy.spec?.template ?? {});
   tmpl.metadata = { ...(tmpl.metadata ?? {}), labels: { ...(tmpl.metadata?.labels ?? {}), [HASH_LABEL]: hash } };
   return {
     apiVersion: 'apps/v1', kind: 'ReplicaSet',
-    metadata: { name: `${deploy.metadata.name}-${hash}`, namespace: deploy.metadata.namespace, labels: { ...tmpl.metadata.labels }, ownerReferences: [ownerRef(deploy, 'Deployment')] },
+    metadata: { name: `${deploy.metadata.name}-${hash}`, namespace: deploy.metadata.namespace, labels: { ...tmpl.metadata.labels },
+      annotations: { [REVISION_ANNOTATION]: String(revision) }, ownerReferences: [ownerRef(deploy, 'Deployment')] },
     spec: {
       replicas, minReadySeconds: deploy.spec?.minReadySeconds ?? 0, template: tmpl,
       selector: { ...(deploy.spec?.selector ?? {}), matchLabels: { ...(deploy.spec?.selector?.matchLabels ?? {}), [HASH_LABEL]: hash } },
@@ -42,7 +48,17 @@ export function newReplicaSet(deploy: KubeObject, replicas: number): KubeObject 
   };
 }
 
-export interface DeploymentPlan { create?: KubeObject; scale: { name: string; replicas: number }[]; status: Record<string, unknown> }
+export interface DeploymentPlan {
+  create?: KubeObject;
+  scale: { name: string; replicas: number }[];
+  /** The new set's revision when it must change (a template that comes back becomes the newest). */
+  revise?: { name: string; revision: number };
+  /** Revision to record on the Deployment itself, when it differs. */
+  deploymentRevision?: string;
+  /** Old, empty sets beyond revisionHistoryLimit. */
+  delete: string[];
+  status: Record<string, unknown>;
+}
 
 /** One step of a rollout: the new ReplicaSet's and the old ones' replica counts, and the status. */
 export function planDeployment(deploy: KubeObject, owned: KubeObject[]): DeploymentPlan {
@@ -50,7 +66,14 @@ export function planDeployment(deploy: KubeObject, owned: KubeObject[]): Deploym
   const name = `${deploy.metadata.name}-${templateHash(deploy)}`;
   const current = owned.find((rs) => rs.metadata.name === name);
   const old = owned.filter((rs) => rs.metadata.name !== name);
-  const plan: DeploymentPlan = { scale: [], status: {} };
+  const plan: DeploymentPlan = { scale: [], delete: [], status: {} };
+  const maxRevision = owned.reduce((m, rs) => Math.max(m, revisionOf(rs)), 0);
+  let revision = current ? revisionOf(current) : maxRevision + 1;
+  if (current && revision < maxRevision) { revision = maxRevision + 1; plan.revise = { name, revision }; }
+  if (deploy.metadata.annotations?.[REVISION_ANNOTATION] !== String(revision)) plan.deploymentRevision = String(revision);
+  const limit: number = deploy.spec?.revisionHistoryLimit ?? 10;
+  const empty = old.filter((rs) => replicasOf(rs) === 0 && (rs.status?.replicas ?? 0) === 0).sort((a, b) => revisionOf(a) - revisionOf(b));
+  if (empty.length > limit) plan.delete = empty.slice(0, empty.length - limit).map((rs) => rs.metadata.name);
   const recreate = deploy.spec?.strategy?.type === 'Recreate';
   const surge = scaledValue(deploy.spec?.strategy?.rollingUpdate?.maxSurge, desired, '25%', true);
   const unavailable = Math.max(scaledValue(deploy.spec?.strategy?.rollingUpdate?.maxUnavailable, desired, '25%', false), surge === 0 ? 1 : 0);
@@ -78,7 +101,7 @@ export function planDeployment(deploy: KubeObject, owned: KubeObject[]): Deploym
       if (to !== replicasOf(rs)) plan.scale.push({ name: rs.metadata.name, replicas: to });
     }
   }
-  if (!current) plan.create = newReplicaSet(deploy, newReplicas);
+  if (!current) plan.create = newReplicaSet(deploy, newReplicas, revision);
   else if (newReplicas !== replicasOf(current)) plan.scale.push({ name, replicas: newReplicas });
 
   const all = [...owned];

@@ -5,30 +5,30 @@
 import type { V1EndpointSlice } from '@kubernetes/client-node';
 import type { Clients } from './client.ts';
 import { isAlreadyExists, isNotFound, stableJson } from './client.ts';
-import { Reflector, type KubeObject } from './reflector.ts';
+import type { KubeObject } from './reflector.ts';
+import type { Informers } from './informers.ts';
 import { WorkQueue } from './queue.ts';
 import { endpointSlicesFor, endpointsFor, selectsPod, SERVICE_NAME_LABEL, SLICE_MANAGER, SLICE_MANAGER_LABEL } from './endpoints.ts';
 import type { Controller } from './statefulset-controller.ts';
 
-export function endpointsController(c: Clients, resyncMs = 30_000): Controller {
+export function endpointsController(c: Clients, informers: Informers, resyncMs = 30_000): Controller {
   const queue = new WorkQueue('endpoints', reconcile);
   const key = (o: KubeObject) => `${o.metadata.namespace ?? 'default'}/${o.metadata.name}`;
-  const services = new Reflector({ kubeConfig: c.kc, path: '/api/v1/services', list: () => c.core.listServiceForAllNamespaces(),
-    onChange: (_k, o) => queue.add(key(o)) });
-  const pods = new Reflector({ kubeConfig: c.kc, path: '/api/v1/pods', list: () => c.core.listPodForAllNamespaces(),
-    onChange: (_k, o, old) => {
-      for (const s of services.list()) if (selectsPod(s, o) || (old && selectsPod(s, old))) queue.add(key(s));
-    } });
-  const endpoints = new Reflector({ kubeConfig: c.kc, path: '/api/v1/endpoints', list: () => c.core.listEndpointsForAllNamespaces(),
-    onChange: (_k, o) => queue.add(key(o)) });
-  const slices = new Reflector({ kubeConfig: c.kc, path: '/apis/discovery.k8s.io/v1/endpointslices', labelSelector: `${SLICE_MANAGER_LABEL}=${SLICE_MANAGER}`,
-    list: () => c.discovery.listEndpointSliceForAllNamespaces({ labelSelector: `${SLICE_MANAGER_LABEL}=${SLICE_MANAGER}` }),
-    onChange: (_k, o) => { const svc = o.metadata.labels?.[SERVICE_NAME_LABEL]; if (svc) queue.add(`${o.metadata.namespace}/${svc}`); } });
+  const services = informers.informer('services', (_k, o) => queue.add(key(o)));
+  const pods = informers.informer('pods', (_k, o, old) => {
+    for (const s of services.list()) if (selectsPod(s, o) || (old && selectsPod(s, old))) queue.add(key(s));
+  });
+  const endpoints = informers.informer('endpoints', (_k, o) => queue.add(key(o)));
+  const ours = (o: KubeObject) => o.metadata.labels?.[SLICE_MANAGER_LABEL] === SLICE_MANAGER;
+  const slices = informers.informer('endpointslices', (_k, o) => {
+    const svc = o.metadata.labels?.[SERVICE_NAME_LABEL];
+    if (svc && ours(o)) queue.add(`${o.metadata.namespace}/${svc}`);
+  });
   let synced = false;
   let resync: NodeJS.Timeout | undefined;
 
   async function syncSlices(namespace: string, service: string, want: KubeObject[]): Promise<void> {
-    const have = slices.list().filter((x) => x.metadata.namespace === namespace && x.metadata.labels?.[SERVICE_NAME_LABEL] === service);
+    const have = slices.list().filter((x) => ours(x) && x.metadata.namespace === namespace && x.metadata.labels?.[SERVICE_NAME_LABEL] === service);
     for (const w of want) {
       const h = have.find((x) => x.metadata.name === w.metadata.name);
       if (!h) {
@@ -77,8 +77,7 @@ export function endpointsController(c: Clients, resyncMs = 30_000): Controller {
 
   return {
     async start() {
-      services.start(); pods.start(); endpoints.start(); slices.start();
-      await Promise.all([services.waitSynced(), pods.waitSynced(), endpoints.waitSynced(), slices.waitSynced()]);
+      await Promise.all([services, pods, endpoints, slices].map((r) => r.waitSynced()));
       synced = true;
       enqueueAll();
       for (const e of endpoints.list()) queue.add(key(e));
@@ -88,7 +87,6 @@ export function endpointsController(c: Clients, resyncMs = 30_000): Controller {
     async stop() {
       clearInterval(resync);
       await queue.stop();
-      await Promise.all([services.stop(), pods.stop(), endpoints.stop(), slices.stop()]);
     },
   };
 }

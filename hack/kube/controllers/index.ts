@@ -3,6 +3,7 @@
 // against a real kube-apiserver too).
 import type { KubeConfig } from '@kubernetes/client-node';
 import { makeClients } from './client.ts';
+import { Informers } from './informers.ts';
 import { statefulSetController } from './statefulset-controller.ts';
 import { endpointsController } from './endpoints-controller.ts';
 import { volumeBinder } from './volume-binder.ts';
@@ -22,8 +23,18 @@ export interface Controllers { stop(): Promise<void> }
 
 export async function startControllers(opts: ControllersOptions): Promise<Controllers> {
   const clients = makeClients(opts.kubeconfig);
-  const all = [statefulSetController(clients, opts.resyncMs), deploymentController(clients, opts.resyncMs), endpointsController(clients, opts.resyncMs),
-    volumeBinder(clients), nodeLifecycleController(clients, opts.nodeMonitorGracePeriodMs)];
+  const informers = new Informers(clients);
+  const all = [
+    statefulSetController(clients, informers, opts.resyncMs), deploymentController(clients, informers, opts.resyncMs),
+    endpointsController(clients, informers, opts.resyncMs), volumeBinder(clients, informers),
+    nodeLifecycleController(clients, informers, opts.nodeMonitorGracePeriodMs),
+  ];
+  informers.start();
   await Promise.all(all.map((c) => c.start()));
-  return { async stop() { await Promise.all(all.map((c) => c.stop())); } };
+  return {
+    async stop() {
+      await Promise.all(all.map((c) => c.stop()));
+      await informers.stop();
+    },
+  };
 }

@@ -4,7 +4,8 @@
 // its taint toleration of 300 s); a StatefulSet pod on a dead node stays until someone deletes it.
 import type { Clients } from './client.ts';
 import { isNotFound, mergePatch } from './client.ts';
-import { Reflector, type KubeObject } from './reflector.ts';
+import type { KubeObject } from './reflector.ts';
+import type { Informers } from './informers.ts';
 import type { Controller } from './statefulset-controller.ts';
 import { logger } from '../../../node-runtime/src/util/log.ts';
 
@@ -18,8 +19,8 @@ export function staleNode(node: KubeObject, nowMs: number, graceMs: number): boo
   return Number.isFinite(beat) && nowMs - beat > graceMs;
 }
 
-export function nodeLifecycleController(c: Clients, graceMs = 40_000): Controller {
-  const nodes = new Reflector({ kubeConfig: c.kc, path: '/api/v1/nodes', list: () => c.core.listNode() });
+export function nodeLifecycleController(c: Clients, informers: Informers, graceMs = 40_000): Controller {
+  const nodes = informers.informer('nodes');
   let timer: NodeJS.Timeout | undefined;
   let busy = false;
 
@@ -50,11 +51,10 @@ export function nodeLifecycleController(c: Clients, graceMs = 40_000): Controlle
 
   return {
     async start() {
-      nodes.start();
       await nodes.waitSynced();
       timer = setInterval(() => void check(), Math.min(1000, graceMs / 4));
       timer.unref();
     },
-    async stop() { clearInterval(timer); await nodes.stop(); },
+    async stop() { clearInterval(timer); },
   };
 }

@@ -56,10 +56,26 @@ export class Reflector {
   private synced = false;
   private syncWaiters: (() => void)[] = [];
   private loop?: Promise<void>;
+  private readonly handlers: ChangeHandler[] = [];
+  private readonly syncHandlers: (() => void)[] = [];
 
   constructor(opts: ReflectorOptions) {
     this.opts = opts;
     this.log = logger('reflector', { path: opts.path });
+    if (opts.onChange) this.handlers.push(opts.onChange);
+    if (opts.onSync) this.syncHandlers.push(opts.onSync);
+  }
+
+  /** Another consumer of this cache (shared informers): called for every change / after every list. */
+  addHandler(onChange: ChangeHandler, onSync?: () => void): void {
+    this.handlers.push(onChange);
+    if (onSync) this.syncHandlers.push(onSync);
+  }
+
+  private emit(kind: ChangeKind, obj: KubeObject, old?: KubeObject): void {
+    for (const h of this.handlers) {
+      try { h(kind, obj, old); } catch (e) { this.log.warn({ err: String(e) }, 'change handler failed'); }
+    }
   }
 
   start(): void { this.loop ??= this.run(); }
@@ -114,15 +130,15 @@ export class Reflector {
     const fresh = new Map<string, KubeObject>();
     for (const item of res.items) { const o = plain(item); fresh.set(objectKey(o), o); }
     // Deliver the difference so consumers see deletes that happened while the watch was down.
-    for (const [key, old] of this.store) if (!fresh.has(key)) { this.store.delete(key); this.opts.onChange?.('delete', old); }
+    for (const [key, old] of this.store) if (!fresh.has(key)) { this.store.delete(key); this.emit('delete', old); }
     for (const [key, obj] of fresh) {
       const old = this.store.get(key);
       this.store.set(key, obj);
-      if (!old) this.opts.onChange?.('add', obj);
-      else if (old.metadata.resourceVersion !== obj.metadata.resourceVersion) this.opts.onChange?.('update', obj, old);
+      if (!old) this.emit('add', obj);
+      else if (old.metadata.resourceVersion !== obj.metadata.resourceVersion) this.emit('update', obj, old);
     }
     if (!this.synced) { this.synced = true; for (const w of this.syncWaiters.splice(0)) w(); }
-    this.opts.onSync?.();
+    for (const h of this.syncHandlers) h();
     return res.metadata?.resourceVersion ?? '';
   }
 
@@ -147,8 +163,8 @@ export class Reflector {
         if (type === 'BOOKMARK') return;
         const key = objectKey(obj);
         const old = this.store.get(key);
-        if (type === 'DELETED') { this.store.delete(key); this.opts.onChange?.('delete', obj, old); }
-        else { this.store.set(key, obj); this.opts.onChange?.(old ? 'update' : 'add', obj, old); }
+        if (type === 'DELETED') { this.store.delete(key); this.emit('delete', obj, old); }
+        else { this.store.set(key, obj); this.emit(old ? 'update' : 'add', obj, old); }
       }, (err) => {
         const status = (err as { statusCode?: number } | null)?.statusCode;
         if (status === 410) gone = true;

@@ -1,10 +1,12 @@
-// StatefulSet controller shell: watches StatefulSets, Pods, PVCs and ControllerRevisions, reconciles one set at a time
-// through the work queue, and carries out the pure plan from statefulset.ts with plain
-// create/delete calls and a merge patch on the status subresource (as kube-controller-manager does).
+// StatefulSet controller shell: watches StatefulSets, Pods, PVCs and ControllerRevisions,
+// reconciles one set at a time through the work queue, and carries out the pure plans of
+// statefulset.ts and revisions.ts with plain create/delete calls and a merge patch on the status
+// subresource (as kube-controller-manager does).
 import type { V1ControllerRevision } from '@kubernetes/client-node';
 import type { Clients } from './client.ts';
 import { isAlreadyExists, isNotFound, matchesSelector, mergePatch, stableJson } from './client.ts';
-import { Reflector, type KubeObject } from './reflector.ts';
+import type { KubeObject } from './reflector.ts';
+import type { Informers } from './informers.ts';
 import { WorkQueue } from './queue.ts';
 import { ordinalOf, planStatefulSet } from './statefulset.ts';
 import { eventRecorder } from './events.ts';
@@ -15,15 +17,13 @@ const log = logger('statefulset-controller');
 
 export interface Controller { start(): Promise<void>; stop(): Promise<void> }
 
-export function statefulSetController(c: Clients, resyncMs = 30_000): Controller {
+export function statefulSetController(c: Clients, informers: Informers, resyncMs = 30_000): Controller {
   const queue = new WorkQueue('statefulset', reconcile);
   const record = eventRecorder(c, 'statefulset-controller');
-  const sets = new Reflector({ kubeConfig: c.kc, path: '/apis/apps/v1/statefulsets', list: () => c.apps.listStatefulSetForAllNamespaces(),
-    onChange: (_k, o) => queue.add(key(o.metadata.namespace, o.metadata.name)), onSync: enqueueAll });
-  const pods = new Reflector({ kubeConfig: c.kc, path: '/api/v1/pods', list: () => c.core.listPodForAllNamespaces(),
-    onChange: (_k, o, old) => { enqueueOwner(o); if (old) enqueueOwner(old); } });
-  const claims = new Reflector({ kubeConfig: c.kc, path: '/api/v1/persistentvolumeclaims', list: () => c.core.listPersistentVolumeClaimForAllNamespaces() });
-  const revisions = new Reflector({ kubeConfig: c.kc, path: '/apis/apps/v1/controllerrevisions', list: () => c.apps.listControllerRevisionForAllNamespaces() });
+  const sets = informers.informer('statefulsets', (_k, o) => queue.add(key(o.metadata.namespace, o.metadata.name)), () => enqueueAll());
+  const pods = informers.informer('pods', (_k, o, old) => { enqueueOwner(o); if (old) enqueueOwner(old); });
+  const claims = informers.informer('persistentvolumeclaims');
+  const revisions = informers.informer('controllerrevisions');
   let resync: NodeJS.Timeout | undefined;
   let synced = false; // no plan from a half-filled cache: it would see pods as missing
 
@@ -108,8 +108,7 @@ export function statefulSetController(c: Clients, resyncMs = 30_000): Controller
 
   return {
     async start() {
-      sets.start(); pods.start(); claims.start(); revisions.start();
-      await Promise.all([sets.waitSynced(), pods.waitSynced(), claims.waitSynced(), revisions.waitSynced()]);
+      await Promise.all([sets, pods, claims, revisions].map((r) => r.waitSynced()));
       synced = true;
       enqueueAll();
       resync = setInterval(enqueueAll, resyncMs);
@@ -118,7 +117,6 @@ export function statefulSetController(c: Clients, resyncMs = 30_000): Controller
     async stop() {
       clearInterval(resync);
       await queue.stop();
-      await Promise.all([sets.stop(), pods.stop(), claims.stop(), revisions.stop()]);
     },
   };
 }

@@ -2,6 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { claimName, ordinalOf, planStatefulSet, podFor, REVISION_LABEL, templateRevision } from './statefulset.ts';
 import type { KubeObject } from './reflector.ts';
+import { planRevisions } from './revisions.ts';
 
 function sts(over: Record<string, unknown> = {}): KubeObject {
   return {
@@ -114,6 +115,20 @@ test('OnDelete never replaces pods', () => {
   const s = sts({ updateStrategy: { type: 'OnDelete' } });
   const plan = planStatefulSet(s, [pod(s, 0, { revision: 'x' }), pod(s, 1, { revision: 'x' }), pod(s, 2, { revision: 'x' })], allClaims(3));
   assert.equal(plan.deletePods, []);
+});
+
+test('ControllerRevisions: one per template, renumbered when a template comes back, history limited', () => {
+  const s = sts();
+  let plan = planRevisions(s, []);
+  assert.is(plan.create!.metadata.name, templateRevision(s));
+  assert.is(plan.create!.revision, 1);
+  assert.is(plan.create!.data.spec.template.$patch, 'replace');
+  const rev = (name: string, revision: number): KubeObject => ({ metadata: { name }, revision });
+  plan = planRevisions(s, [rev(templateRevision(s), 1), rev('web-newer', 2)]);
+  assert.equal(plan.renumber, { name: templateRevision(s), revision: 3 });
+  const many = [...Array(13).keys()].map((i) => rev(`web-${i}`, i + 1));
+  plan = planRevisions({ ...s, spec: { ...s.spec, revisionHistoryLimit: 10 } }, [...many, rev(templateRevision(s), 20)]);
+  assert.equal(plan.delete, ['web-0', 'web-1', 'web-2']);
 });
 
 test.run();

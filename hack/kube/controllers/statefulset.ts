@@ -4,7 +4,7 @@
 // (default retention), OrderedReady (create i+1 only when 0..i are Running and Ready; condemn the
 // highest ordinal first, one at a time) or Parallel, rolling update from the highest ordinal, and the status.
 import { createHash } from 'node:crypto';
-import { stableJson } from './client.ts';
+import { pruneEmpty, stableJson } from './client.ts';
 import type { KubeObject } from './reflector.ts';
 
 export interface StatefulSetPlan {
@@ -21,7 +21,7 @@ export const POD_INDEX_LABEL = 'apps.kubernetes.io/pod-index';
 
 /** `<sts>-<hash>` of the pod template: pods carrying another revision are out of date. */
 export function templateRevision(sts: KubeObject): string {
-  const hash = createHash('sha256').update(stableJson(sts.spec?.template ?? {})).digest('hex').slice(0, 10);
+  const hash = createHash('sha256').update(stableJson(pruneEmpty(sts.spec?.template ?? {}))).digest('hex').slice(0, 10);
   return `${sts.metadata.name}-${hash}`;
 }
 

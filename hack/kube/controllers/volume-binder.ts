@@ -3,15 +3,15 @@
 // kubelet creates under <dataDir>/pvc/<namespace>/<claim>. No PersistentVolume objects are made.
 import type { Clients } from './client.ts';
 import { isNotFound, mergePatch } from './client.ts';
-import { Reflector, type KubeObject } from './reflector.ts';
+import type { KubeObject } from './reflector.ts';
+import type { Informers } from './informers.ts';
 import { WorkQueue } from './queue.ts';
 import type { Controller } from './statefulset-controller.ts';
 
-export function volumeBinder(c: Clients): Controller {
+export function volumeBinder(c: Clients, informers: Informers): Controller {
   const queue = new WorkQueue('volume-binder', reconcile);
   const key = (o: KubeObject) => `${o.metadata.namespace ?? 'default'}/${o.metadata.name}`;
-  const claims = new Reflector({ kubeConfig: c.kc, path: '/api/v1/persistentvolumeclaims', list: () => c.core.listPersistentVolumeClaimForAllNamespaces(),
-    onChange: (kind, o) => { if (kind !== 'delete' && o.status?.phase !== 'Bound') queue.add(key(o)); } });
+  const claims = informers.informer('persistentvolumeclaims', (kind, o) => { if (kind !== 'delete' && o.status?.phase !== 'Bound') queue.add(key(o)); });
 
   async function reconcile(k: string): Promise<void> {
     const pvc = claims.get(k);
@@ -27,7 +27,7 @@ export function volumeBinder(c: Clients): Controller {
   }
 
   return {
-    async start() { claims.start(); await claims.waitSynced(); },
-    async stop() { await queue.stop(); await claims.stop(); },
+    async start() { await claims.waitSynced(); },
+    async stop() { await queue.stop(); },
   };
 }

@@ -10,6 +10,8 @@ export interface ConfigSource {
   /** Decoded data of a Secret (base64 already undone) or undefined when it does not exist. */
   secret(name: string): Record<string, string> | undefined;
   configMap(name: string): Record<string, string> | undefined;
+  /** The same data as bytes, for volume files (a Secret may hold binary values); falls back to the text. */
+  bytes?(kind: 'secret' | 'configMap', name: string): Record<string, Buffer> | undefined;
 }
 
 export class ContainerConfigError extends Error {

@@ -6,22 +6,33 @@ import type { KubeObject } from '../controllers/reflector.ts';
 import type { ConfigSource } from './container-env.ts';
 
 /** Secrets and ConfigMaps the pod references, read once at start (as the kubelet resolves env);
- *  Secret data is base64-decoded, ConfigMap binaryData too. A missing object reads as undefined. */
+ *  Secret data and ConfigMap binaryData are base64-decoded: text for env, bytes for volume files.
+ *  A missing object reads as undefined. */
 export async function fetchPodConfig(clients: Clients, pod: KubeObject): Promise<ConfigSource> {
   const ns = pod.metadata.namespace!;
   const names = referencedConfig(pod.spec);
-  const secrets = new Map<string, Record<string, string>>();
-  const configMaps = new Map<string, Record<string, string>>();
+  const secrets = new Map<string, Record<string, Buffer>>();
+  const configMaps = new Map<string, Record<string, Buffer>>();
   const read = async (fn: () => Promise<any>) => { try { return await fn(); } catch (e) { if (isNotFound(e)) return undefined; throw e; } };
   for (const name of names.secret) {
     const s = await read(() => clients.core.readNamespacedSecret({ namespace: ns, name }));
-    if (s) secrets.set(name, Object.fromEntries(Object.entries(s.data ?? {}).map(([k, v]) => [k, Buffer.from(String(v), 'base64').toString('utf8')])));
+    if (s) secrets.set(name, Object.fromEntries(Object.entries(s.data ?? {}).map(([k, v]) => [k, Buffer.from(String(v), 'base64')])));
   }
   for (const name of names.configMap) {
     const c = await read(() => clients.core.readNamespacedConfigMap({ namespace: ns, name }));
-    if (c) configMaps.set(name, { ...Object.fromEntries(Object.entries(c.binaryData ?? {}).map(([k, v]) => [k, Buffer.from(String(v), 'base64').toString('utf8')])), ...(c.data ?? {}) });
+    if (c) {
+      configMaps.set(name, {
+        ...Object.fromEntries(Object.entries(c.binaryData ?? {}).map(([k, v]) => [k, Buffer.from(String(v), 'base64')])),
+        ...Object.fromEntries(Object.entries(c.data ?? {}).map(([k, v]) => [k, Buffer.from(String(v), 'utf8')])),
+      });
+    }
   }
-  return { secret: (n) => secrets.get(n), configMap: (n) => configMaps.get(n) };
+  const text = (m?: Record<string, Buffer>) => (m ? Object.fromEntries(Object.entries(m).map(([k, v]) => [k, v.toString('utf8')])) : undefined);
+  return {
+    secret: (n) => text(secrets.get(n)),
+    configMap: (n) => text(configMaps.get(n)),
+    bytes: (kind, n) => (kind === 'secret' ? secrets : configMaps).get(n),
+  };
 }
 
 /** The Secrets and ConfigMaps a pod spec (or a part of it, e.g. its volumes) names. */

@@ -18,9 +18,9 @@ export function podDir(dataDir: string, uid: string): string {
 }
 
 type Item = { key: string; path: string; mode?: number };
-type Files = Map<string, { data: string; mode: number }>;
+type Files = Map<string, { data: Buffer; mode: number }>;
 
-function collect(files: Files, data: Record<string, string>, items: Item[] | undefined, mode: number, what: string, optional?: boolean): void {
+function collect(files: Files, data: Record<string, Buffer>, items: Item[] | undefined, mode: number, what: string, optional?: boolean): void {
   const chosen: Item[] = items ?? Object.keys(data).map((key) => ({ key, path: key }));
   for (const it of chosen) {
     if (!Object.hasOwn(data, it.key)) {
@@ -35,7 +35,7 @@ const written = new Map<string, string>(); // volume dir → content last writte
 
 /** The atomic writer: new files in a fresh `..<stamp>` folder, then `..data` is switched to it. */
 export function writeProjection(dir: string, files: Files): boolean {
-  const fingerprint = JSON.stringify([...files].sort(([a], [b]) => a.localeCompare(b)));
+  const fingerprint = JSON.stringify([...files].sort(([a], [b]) => a.localeCompare(b)).map(([p, f]) => [p, f.mode, f.data.toString('base64')]));
   if (written.get(dir) === fingerprint && existsSync(join(dir, '..data'))) return false;
   mkdirSync(dir, { recursive: true });
   const stamp = `..${Date.now()}_${randomBytes(3).toString('hex')}`;
@@ -62,9 +62,14 @@ export function writeProjection(dir: string, files: Files): boolean {
 /** The files of a secret / configMap / projected volume; undefined for other volume types. */
 function projectedFiles(v: any, src: ConfigSource): Files | undefined {
   const files: Files = new Map();
+  const read = (kind: 'secret' | 'configMap', name: string): Record<string, Buffer> | undefined => {
+    if (src.bytes) return src.bytes(kind, name);
+    const text = kind === 'secret' ? src.secret(name) : src.configMap(name);
+    return text && Object.fromEntries(Object.entries(text).map(([k, t]) => [k, Buffer.from(t)]));
+  };
   if (v.secret || v.configMap) {
     const ref = v.secret ? { name: v.secret.secretName, ...v.secret } : v.configMap;
-    const data = v.secret ? src.secret(ref.name) : src.configMap(ref.name);
+    const data = read(v.secret ? 'secret' : 'configMap', ref.name);
     const what = `${v.secret ? 'secret' : 'configmap'} "${ref.name}"`;
     if (!data && !ref.optional) throw new ContainerConfigError(`${what} not found`);
     collect(files, data ?? {}, ref.items, ref.defaultMode ?? 0o644, what, ref.optional);
@@ -74,7 +79,7 @@ function projectedFiles(v: any, src: ConfigSource): Files | undefined {
     for (const s of v.projected.sources ?? []) {
       const ref = s.secret ?? s.configMap;
       if (!ref) continue; // serviceAccountToken / downwardAPI / clusterTrustBundle sources are not emulated
-      const data = s.secret ? src.secret(ref.name) : src.configMap(ref.name);
+      const data = read(s.secret ? 'secret' : 'configMap', ref.name);
       const what = `${s.secret ? 'secret' : 'configmap'} "${ref.name}"`;
       if (!data && !ref.optional) throw new ContainerConfigError(`${what} not found`);
       collect(files, data ?? {}, ref.items, v.projected.defaultMode ?? 0o644, what, ref.optional);

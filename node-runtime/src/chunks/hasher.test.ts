@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createHash, randomBytes } from 'node:crypto';
-import { allocChunk, hashChunk, hashOwned, knownChunkId, sha256Off } from './hasher.ts';
+import { allocChunk, BodyHasher, hashChunk, hashOwned, knownChunkId, sha256Off } from './hasher.ts';
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
@@ -44,6 +44,29 @@ test('many concurrent hashes all answer correctly', async () => {
     return (await hashOwned(b)).hex;
   }));
   assert.equal(got, inputs.map(sha));
+});
+
+test('BodyHasher: the MD5 of the whole body and the SHA-256 of each chunk, in order, on a worker', async () => {
+  const parts = [randomBytes(256 * 1024), randomBytes(256 * 1024), randomBytes(1000)];   // the last one small and not owned
+  const h = new BodyHasher();
+  const ids: string[] = [];
+  for (const [i, p] of parts.entries()) {
+    let input: Buffer = p;
+    if (i < 2) { input = allocChunk(p.length); p.copy(input); }
+    const { id, chunk } = await h.chunk(input);
+    assert.ok(chunk.equals(p));
+    assert.is(knownChunkId(chunk), id);
+    ids.push(id);
+  }
+  assert.equal(ids, parts.map(sha));
+  assert.is(await h.close(), createHash('md5').update(Buffer.concat(parts)).digest('hex'));
+  assert.is(await h.close(), await h.close(), 'close is idempotent');
+  // Two bodies hashed at once keep their MD5s apart.
+  const [a, b] = [new BodyHasher(), new BodyHasher()];
+  const [x, y] = [randomBytes(100 * 1024), randomBytes(100 * 1024)];
+  await Promise.all([a.chunk(Buffer.from(x)), b.chunk(Buffer.from(y)), a.chunk(Buffer.from(y))]);
+  assert.is(await a.close(), createHash('md5').update(Buffer.concat([x, y])).digest('hex'));
+  assert.is(await b.close(), createHash('md5').update(y).digest('hex'));
 });
 
 // The file ends without closing anything: idle hash workers must not keep the process alive.

@@ -13,7 +13,7 @@ import type {
 import { checkBucketName, checkKey } from './names.ts';
 import { BucketMetadata } from './metadata.ts';
 import { storeBody } from './write-path.ts';
-import { inlineBytes, openBody, resolveRange } from './read-path.ts';
+import { inlineBytes, openBody, resolveRange, streamOf } from './read-path.ts';
 import { commonPrefixOf, compareKeys, mergePages, pastPrefix } from './listing.ts';
 import { assembleParts, MAX_PART_NUMBER } from './multipart.ts';
 
@@ -130,8 +130,9 @@ export class ClusterObjectService implements ObjectService {
   async getObject(bucket: string, key: string, opts: { range?: { start?: number; end?: number; suffix?: number }; signal?: AbortSignal } = {}): Promise<GetResult> {
     const version = await this.headObject(bucket, key);
     const range = resolveRange(version.size, opts.range);
-    const body = await openBody(this.view, version, range, opts.signal);
-    return { version, body, range, bytes: inlineBytes(version, range) };
+    const bytes = inlineBytes(version, range);   // decoded once, for the stream and for direct sending
+    const body = bytes ? streamOf(bytes) : await openBody(this.view, version, range, opts.signal);
+    return { version, body, range, bytes };
   }
 
   async deleteObject(bucket: string, key: string): Promise<void> {

@@ -86,6 +86,11 @@ export function inlineBytes(v: ObjectVersion, range: { start: number; end: numbe
   return end >= start ? data.subarray(start, end + 1) : Buffer.alloc(0);
 }
 
+/** A byte stream of one in-memory buffer. */
+export function streamOf(data: Buffer): Readable {
+  return Readable.from(data.length ? [data] : [], { objectMode: false });
+}
+
 /**
  * A stream of the version's body over [start, end]. The first piece is fetched before this resolves,
  * so "all replicas gone" is an error response rather than a cut-off body.
@@ -93,10 +98,8 @@ export function inlineBytes(v: ObjectVersion, range: { start: number; end: numbe
 export async function openBody(view: ClusterView, v: ObjectVersion, range: { start: number; end: number } | undefined, signal?: AbortSignal): Promise<Readable> {
   const start = range?.start ?? 0;
   const end = range?.end ?? v.size - 1;
-  if (v.inline !== undefined) {
-    const data = inlineBytes(v, range)!;
-    return Readable.from(data.length ? [data] : [], { objectMode: false });
-  }
+  const inline = inlineBytes(v, range);
+  if (inline) return streamOf(inline);
   const pieces = end >= start ? piecesFor(v.chunks, start, end) : [];
   const first = pieces.length ? await fetchPiece(view, pieces[0], signal) : undefined;
   // Later pieces are fetched when the response stream pulls, i.e. from the socket's context: run

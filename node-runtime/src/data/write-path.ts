@@ -9,7 +9,7 @@ import type { Readable } from 'node:stream';
 import type { ClusterView } from '../cluster/types.ts';
 import { replicasFor } from '../cluster/placement.ts';
 import { chunkStream } from '../chunks/chunker.ts';
-import { hashChunk } from '../chunks/hasher.ts';
+import { BodyHasher, hashChunk, OFF_THREAD_MIN } from '../chunks/hasher.ts';
 import { s3Error } from '../util/errors.ts';
 import { logger } from '../util/log.ts';
 import type { ChunkRef } from './types.ts';
@@ -38,7 +38,10 @@ export interface StoredBody {
 
 export async function storeBody(view: ClusterView, body: Readable, plan: BodyPlan): Promise<StoredBody> {
   const expectedMd5 = plan.contentMd5 !== undefined ? decodeContentMd5(plan.contentMd5) : undefined;
-  const md5 = createHash('md5');
+  // A body known to be chunked has its MD5 taken on a hash worker along with each chunk's SHA-256
+  // (BodyHasher), so the event loop does neither; small or unsized bodies get their MD5 here.
+  const hasher = plan.size !== undefined && plan.size > plan.inlineMax && plan.chunkSize >= OFF_THREAD_MIN ? new BodyHasher() : undefined;
+  const md5 = hasher ? undefined : createHash('md5');
   const chunks: ChunkRef[] = [];
   let size = 0;
   let inline: string | undefined;
@@ -49,21 +52,21 @@ export async function storeBody(view: ClusterView, body: Readable, plan: BodyPla
     plan.signal?.throwIfAborted();
     for await (const chunk of chunkStream(body, plan.chunkSize)) {
       plan.signal?.throwIfAborted();
-      md5.update(chunk);
+      md5?.update(chunk);
       size += chunk.length;
       if (plan.size !== undefined && size > plan.size) throw s3Error('InvalidRequest', `The body is longer than the declared ${plan.size} bytes.`);
       // The chunker yields full chunks except the last: a short first chunk is the whole body.
-      if (chunks.length === 0 && chunk.length < plan.chunkSize && chunk.length <= plan.inlineMax) {
+      if (!hasher && chunks.length === 0 && chunk.length < plan.chunkSize && chunk.length <= plan.inlineMax) {
         inline = chunk.toString('base64');
         continue;
       }
       const ref: ChunkRef = { id: '', size: chunk.length };
       chunks.push(ref);
       await uploading;  // the previous chunk is stored before this one starts: memory stays bounded
-      // SHA-256 on a hash worker (the chunk's memory moves there and back: hashChunk), then the
-      // upload, while the loop reads and MD5s the next chunk here. The local chunk store reuses the
-      // hash instead of computing it again.
-      uploading = hashChunk(chunk).then(({ id, chunk: data }) => {
+      // SHA-256 (and MD5) on a hash worker (the chunk's memory moves there and back), then the
+      // upload, while the loop reads the next chunk here. The local chunk store reuses the hash
+      // instead of computing it again.
+      uploading = (hasher ? hasher.chunk(chunk) : hashChunk(chunk)).then(({ id, chunk: data }) => {
         ref.id = id;
         return putChunkQuorum(view, id, data, plan);
       });
@@ -75,9 +78,10 @@ export async function storeBody(view: ClusterView, body: Readable, plan: BodyPla
     throw e;
   } finally {
     plan.signal?.removeEventListener('abort', onAbort);
+    hasher?.close().catch(() => {});   // ends the worker's MD5 session (also after a failure)
   }
   if (plan.size !== undefined && size < plan.size) throw s3Error('IncompleteBody', `Got ${size} of the declared ${plan.size} bytes.`);
-  const digest = md5.digest();
+  const digest = hasher ? Buffer.from(await hasher.close(), 'hex') : md5!.digest();
   if (expectedMd5 && !digest.equals(expectedMd5)) throw s3Error('BadDigest');
   if (inline !== undefined && chunks.length > 0) throw new Error('internal: inline body followed by chunks');
   if (size === 0) inline = '';

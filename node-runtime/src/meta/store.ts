@@ -132,6 +132,22 @@ export class MetaStore {
     return { ...(this.usage.get(bucket) ?? { objects: 0, bytes: 0 }) };
   }
 
+  /**
+   * Remove this member's whole copy of a bucket partition: versions (tombstones included), uploads,
+   * parts and the usage counter. Repair calls it only once every desired holder confirmed the
+   * partition and this member is not one of them.
+   */
+  dropPartition(bucket: string): Promise<void> {
+    const base = bucketPrefix(bucket);
+    const end = prefixEnd(base);
+    return this.durable(this.env.transaction(() => {
+      for (const k of this.versions.getKeys({ start: base, end })) this.versions.removeSync(k);
+      for (const k of this.uploads.getKeys({ start: base, end })) this.uploads.removeSync(k);
+      for (const k of this.parts.getKeys({ start: base, end })) this.parts.removeSync(k);
+      this.usage.removeSync(bucket);
+    })).then(() => {});
+  }
+
   /** Buckets that have any version records here (for repair and purge). */
   async bucketsWithData(): Promise<string[]> {
     return [...this.usage.getKeys()];

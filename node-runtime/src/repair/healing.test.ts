@@ -177,6 +177,10 @@ test('undrain: the member is active again and the cluster converges to exactly R
   await converged(since, 'after undrain');
   await waitFor(async () => [...(await chunkCopies()).values()].every((n) => n === 2), { timeoutMs: 20_000, what: 'exactly R copies' });
   assert.ok(target.node.stores.chunks.chunkCount() > 0, 'the undrained member holds its share again');
+  // Metadata too: the bucket's partition ends up on exactly R members.
+  const holders = async () => (await Promise.all(members.map((m) => m.node.stores.meta.bucketsWithData()))).filter((b) => b.includes('heal')).length;
+  await waitFor(async () => (await holders()) === 2, { timeoutMs: 20_000, what: 'partition on exactly R members' });
+  for (const [key, want] of objects) assert.is(await read(members[1]!, key), want);
 });
 
 test.run();

@@ -1,6 +1,6 @@
 // Metadata partition repair: this member pushes every bucket partition it holds (versions with
 // tombstones, multipart uploads and their parts) to the partition's desired holders that lack it or
-// hold older entries. Pushing is a last-writer-wins merge on the receiver, so it is idempotent and
+// hold older entries, and drops its own copy once it is misplaced and every desired holder has it. Pushing is a last-writer-wins merge on the receiver, so it is idempotent and
 // order-free: two holders pushing the same partition to a newcomer at once cannot conflict, and a
 // member coming back with stale entries never overwrites newer ones (nor resurrects a deleted object:
 // tombstones are versions too, and are kept).
@@ -24,6 +24,7 @@ export interface PartitionReport {
   unconfirmed: number;       // partitions some desired holder could not be brought up to date
   pushed: number;            // entries sent (versions, uploads, parts)
   expiredUploads: number;    // abandoned multipart uploads removed here
+  dropped: number;           // misplaced partitions removed here after every desired holder confirmed them
   /** Buckets whose every desired holder (a full set of R) confirmed the whole partition. */
   confirmed: Set<string>;
 }
@@ -31,7 +32,7 @@ export interface PartitionReport {
 /** Bring every desired holder of each partition held here up to date with this member's entries. */
 export async function repairPartitions(view: ClusterView, store: MetaStore, opts: { signal?: AbortSignal; uploadExpiryMs?: number; now?: number } = {}): Promise<PartitionReport> {
   const { signal } = opts;
-  const report: PartitionReport = { partitions: 0, misplaced: 0, unconfirmed: 0, pushed: 0, expiredUploads: 0, confirmed: new Set() };
+  const report: PartitionReport = { partitions: 0, misplaced: 0, unconfirmed: 0, pushed: 0, expiredUploads: 0, dropped: 0, confirmed: new Set() };
   const members = view.members();
   for (const name of await store.bucketsWithData()) {
     signal?.throwIfAborted();
@@ -53,8 +54,24 @@ export async function repairPartitions(view: ClusterView, store: MetaStore, opts
       }
     }
     if (ok) report.confirmed.add(name); else report.unconfirmed++;
+    if (ok && !desired.includes(view.selfId) && await settled(view, store, name, desired, signal)) {
+      await store.dropPartition(name);
+      report.dropped++;
+      log.info({ bucket: name, desired }, 'misplaced metadata partition dropped: every desired holder has it');
+    }
   }
   return report;
+}
+
+/**
+ * A second push that finds nothing to send to any desired holder: a write that reached this member
+ * through a stale map just before the drop is then on the desired holders too.
+ */
+async function settled(view: ClusterView, store: MetaStore, bucket: string, desired: string[], signal?: AbortSignal): Promise<boolean> {
+  try {
+    for (const d of desired) if (await pushPartition(store, view.metaReplica(d), bucket, signal) > 0) return false;
+    return true;
+  } catch { return false; }
 }
 
 /** Push the entries `to` lacks or holds older; returns how many were sent. */

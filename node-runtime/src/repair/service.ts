@@ -8,7 +8,7 @@ import type { ClusterView, MemberState } from '../cluster/types.ts';
 import type { ChunkStore } from '../chunks/store.ts';
 import type { MetaStore } from '../meta/store.ts';
 import { requireClusterSecret } from '../rpc/auth.ts';
-import { WorkerRunner } from '../util/background.ts';
+import { WorkerRunner, type WorkerStatus } from '../util/background.ts';
 import { collectRepairProgress } from '../observability/collectors.ts';
 import { logger } from '../util/log.ts';
 import { RepairWorker, type RepairSnapshot } from './worker.ts';
@@ -32,7 +32,7 @@ export interface SelfHealingOptions {
 }
 
 /** What `GET /rpc/v1/repair` answers. */
-export interface MemberRepairReport { repair: RepairSnapshot; scrub: ScrubStatus; worker: string }
+export interface MemberRepairReport { repair: RepairSnapshot; scrub: ScrubStatus; workers: WorkerStatus[] }
 
 export interface SelfHealing {
   repair?: RepairWorker;
@@ -79,8 +79,7 @@ export function startSelfHealing(o: SelfHealingOptions): SelfHealing {
   if (!o.secret) return { repair, scrub, router, progressOf: (id) => (id === o.view.selfId ? repair?.snapshot() : undefined), stop };
   router.get('/rpc/v1/repair', requireClusterSecret(o.secret), (_req: Request, res: Response) => {
     if (!repair || !scrub) { res.status(404).json({ error: { code: 'NotADataMember', message: 'this member stores no data' } }); return; }
-    const runner = runners[0]!;
-    const out: MemberRepairReport = { repair: repair.snapshot(), scrub: scrub.status, worker: runner.status.state };
+    const out: MemberRepairReport = { repair: repair.snapshot(), scrub: scrub.status, workers: runners.map((r) => r.status) };
     res.json(out);
   });
   router.post('/rpc/v1/repair/scrub', requireClusterSecret(o.secret), (_req: Request, res: Response) => {

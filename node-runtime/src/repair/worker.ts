@@ -1,6 +1,7 @@
 // The repair worker of one data member: one step is a full, resumable pass (a restart just scans
 // again) over what this member stores:
-//   1. metadata partitions: push entries to desired holders that lack them (partitions.ts);
+//   1. metadata partitions: push entries to desired holders that lack them, drop a misplaced
+//      copy once they all have it (partitions.ts);
 //   2. the reference index: which chunks live versions and uploads point at (refs.ts);
 //   3. chunks: copy the endangered ones first to desired holders that lack them, drop surplus
 //      local copies once every desired holder confirmed (chunks.ts), throttled by the cluster's
