@@ -4,7 +4,7 @@ import YAML from 'yaml';
 import { validateBuiltin } from './builtin-validation.ts';
 import { crdStatus, validateCrd } from './crd.ts';
 import { celRules } from './cel.ts';
-import { ApiError, alreadyExists, badRequest, conflict, invalid, notFound, unsupportedMediaType, type FieldError } from './errors.ts';
+import { ApiError, alreadyExists, badRequest, conflict, gone, invalid, notFound, unsupportedMediaType, type FieldError } from './errors.ts';
 import { builtinShape, schemaShape, type Shape } from './fieldset.ts';
 import { canonicalJson, defaultBuiltin, generatedName, keepAllocated, newUid, normalizeBuiltin, now, specOf, validateMeta } from './objects.ts';
 import { jsonPatch, mergePatch, strategicMerge } from './patch.ts';
@@ -79,8 +79,21 @@ export class Api {
       after = start.after;
     }
     const keyOf = (o: KObject) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
-    // Read-only scan: items are presented (shallow copies) and serialised, never mutated.
-    let items = this.store.scan(t.group, t.resource, t.namespaced ? ns : undefined, (o) => (!after || keyOf(o) > after) && byLabel(o) && byField(o));
+    const match = (o: KObject) => (!after || keyOf(o) > after) && byLabel(o) && byField(o);
+    // Continue tokens and resourceVersionMatch=Exact read a consistent past state from the watch
+    // window; without them a list serves the latest state ("0", "" and NotOlderThan all allow it).
+    const exact = token ? Number(rv) : q.get('resourceVersionMatch') === 'Exact' ? Number(q.get('resourceVersion')) : undefined;
+    if (exact !== undefined && (!Number.isInteger(exact) || exact <= 0)) throw badRequest(`invalid resource version: ${q.get('resourceVersion')}`);
+    if (exact !== undefined && !token) rv = String(exact);
+    // Read-only: items are presented (shallow copies) and serialised, never mutated.
+    const found = exact === undefined ? this.store.scan(t.group, t.resource, t.namespaced ? ns : undefined, match) : this.store.scanAt(t.group, t.resource, t.namespaced ? ns : undefined, exact, match);
+    if (!found) {
+      if (exact! > this.store.rv) throw new ApiError(504, 'Timeout', `Too large resource version: ${exact}, current: ${this.store.rv}`, { causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }], retryAfterSeconds: 1 });
+      throw token
+        ? new ApiError(410, 'Expired', 'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.')
+        : gone(`too old resource version: ${exact} (${this.store.historyStart + 1})`);
+    }
+    let items = found;
     const limit = Number(q.get('limit') ?? 0);
     const metadata: Record<string, unknown> = { resourceVersion: rv };
     if (limit > 0 && items.length > limit) {
@@ -146,6 +159,9 @@ export class Api {
     }
     if (m.name && this.store.get(t.group, t.resource, m.namespace ?? '', m.name)) throw alreadyExists(t.group, t.resource, m.name);
     if (m.resourceVersion && !opts.tracked) throw badRequest('resourceVersion should not be set on objects to be created');
+    if (t.crd && this.store.get('apiextensions.k8s.io', 'customresourcedefinitions', '', t.crd)?.metadata.deletionTimestamp) {
+      throw new ApiError(405, 'MethodNotAllowed', 'create not allowed while custom resource definition is terminating');
+    }
     m.uid = newUid();
     m.creationTimestamp = now();
     for (const k of ['resourceVersion', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'selfLink']) delete m[k];

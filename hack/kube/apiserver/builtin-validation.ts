@@ -79,6 +79,13 @@ export function validateBuiltin(t: ResourceType, obj: KObject, old: KObject | un
       errs.push({ field: 'spec', type: 'FieldValueForbidden', detail: 'spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims' });
     }
   }
+  if ((key === '/configmaps' || key === '/secrets') && prev) {
+    if (prev.immutable === true) {
+      if (!same(o.data, prev.data) || !same(o.binaryData, prev.binaryData)) errs.push({ field: 'data', type: 'FieldValueForbidden', detail: 'field is immutable when `immutable` is set' });
+      if (o.immutable !== true) errs.push({ field: 'immutable', type: 'FieldValueForbidden', detail: 'field is immutable when `immutable` is set' });
+    }
+    if (key === '/secrets' && (o.type ?? 'Opaque') !== (prev.type ?? 'Opaque')) errs.push({ field: 'type', type: 'FieldValueInvalid', badValue: o.type, detail: 'field is immutable' });
+  }
   if (key === '/services') {
     const ports: Any[] = o.spec?.ports ?? [];
     if (!ports.length && o.spec?.clusterIP !== 'None' && o.spec?.type !== 'ExternalName') errs.push({ field: 'spec.ports', type: 'FieldValueRequired', detail: '' });

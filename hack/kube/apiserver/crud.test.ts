@@ -80,6 +80,29 @@ test('label selectors (equality and set-based), field selectors, limit/continue'
   assert.match(unsupported.body?.message, /field label not supported: data.a/);
 });
 
+test('deletecollection removes only what the selector matches', async () => {
+  for (const [n, l] of [['dc-1', 'a'], ['dc-2', 'a'], ['dc-3', 'b']]) await env.core.createNamespacedConfigMap({ namespace: env.ns, body: cm(n, { dc: l }) });
+  await env.core.deleteCollectionNamespacedConfigMap({ namespace: env.ns, labelSelector: 'dc=a' });
+  const left = await env.core.listNamespacedConfigMap({ namespace: env.ns, labelSelector: 'dc' });
+  assert.equal(left.items.map((c) => c.metadata!.name), ['dc-3']);
+});
+
+test('continue tokens page through one consistent snapshot; resourceVersionMatch=Exact lists the past', async () => {
+  for (const n of ['pg-a', 'pg-b', 'pg-c', 'pg-e']) await env.core.createNamespacedConfigMap({ namespace: env.ns, body: cm(n, { pg: 'x' }, { v: '1' }) });
+  const first = await env.core.listNamespacedConfigMap({ namespace: env.ns, labelSelector: 'pg', limit: 2 });
+  assert.equal(first.items.map((c) => c.metadata!.name), ['pg-a', 'pg-b']);
+  await env.core.createNamespacedConfigMap({ namespace: env.ns, body: cm('pg-d', { pg: 'x' }) });
+  await env.core.patchNamespacedConfigMap({ namespace: env.ns, name: 'pg-e', body: { data: { v: '2' } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+  const rest = await env.core.listNamespacedConfigMap({ namespace: env.ns, labelSelector: 'pg', limit: 10, _continue: first.metadata!._continue });
+  assert.equal(rest.items.map((c) => c.metadata!.name), ['pg-c', 'pg-e'], 'objects created after the first page are not in it');
+  assert.is(rest.items[1].data!.v, '1', 'and later changes are not seen');
+  assert.is(rest.metadata!.resourceVersion, first.metadata!.resourceVersion);
+  const past = await env.core.listNamespacedConfigMap({ namespace: env.ns, labelSelector: 'pg', resourceVersion: first.metadata!.resourceVersion, resourceVersionMatch: 'Exact' });
+  assert.equal(past.items.map((c) => `${c.metadata!.name}=${c.data?.v}`), ['pg-a=1', 'pg-b=1', 'pg-c=1', 'pg-e=1']);
+  const now = await env.core.listNamespacedConfigMap({ namespace: env.ns, labelSelector: 'pg' });
+  assert.equal(now.items.map((c) => `${c.metadata!.name}=${c.data?.v}`), ['pg-a=1', 'pg-b=1', 'pg-c=1', 'pg-d=undefined', 'pg-e=2']);
+});
+
 test('merge, JSON (with a failing test op) and strategic merge patches', async () => {
   await env.core.createNamespacedConfigMap({ namespace: env.ns, body: cm('patchme', { x: '1' }, { a: '1', b: '2' }) });
   const merged = await env.core.patchNamespacedConfigMap({ namespace: env.ns, name: 'patchme', body: { data: { b: null, c: '3' } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
@@ -170,6 +193,10 @@ test('secret stringData is stored as base64 data', async () => {
   assert.equal(s.data, { key: Buffer.from('value').toString('base64') });
   assert.is(s.stringData, undefined);
   assert.is(s.type, 'Opaque');
+  await env.core.createNamespacedConfigMap({ namespace: env.ns, body: { metadata: { name: 'frozen' }, data: { a: '1' }, immutable: true } });
+  const frozen = await statusOf(env.core.patchNamespacedConfigMap({ namespace: env.ns, name: 'frozen', body: { data: { a: '2' } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch)));
+  assert.is(frozen.code, 422);
+  assert.match(frozen.body?.message, /data: Forbidden: field is immutable when `immutable` is set/);
 });
 
 test('delete preconditions and objects in missing namespaces', async () => {

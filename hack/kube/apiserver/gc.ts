@@ -71,7 +71,7 @@ export class GarbageCollector {
   sweep(): void {
     if (this.sweeping) return;
     this.sweeping = true;
-    try { this.sweepOnce(); } finally { this.sweeping = false; }
+    try { this.sweepOnce(); } catch (err) { log.error({ err }, 'garbage collector sweep failed'); } finally { this.sweeping = false; }
   }
 
   private sweepOnce(): void {

@@ -96,8 +96,27 @@ export function defaultBuiltin(t: ResourceType, obj: KObject): void {
   if (key === '/secrets' && !obj.type) obj.type = 'Opaque';
 }
 
-/** Write-time conversions of built-in kinds on every write (Secret stringData → base64 data). */
+type Container = { image?: string; ports?: { protocol?: string }[]; imagePullPolicy?: string; terminationMessagePath?: string; terminationMessagePolicy?: string };
+
+/** Container defaults the API server applies on every write (what `kubectl describe` and SSA see). */
+function defaultPodSpec(spec: { containers?: Container[]; initContainers?: Container[] } | undefined): void {
+  for (const c of [...(spec?.containers ?? []), ...(spec?.initContainers ?? [])]) {
+    if (!c || typeof c !== 'object') continue;
+    for (const p of c.ports ?? []) if (p && typeof p === 'object') p.protocol ??= 'TCP';
+    const tag = (c.image ?? '').split('/').pop() ?? '';
+    c.imagePullPolicy ??= !tag.includes(':') || tag.endsWith(':latest') ? 'Always' : 'IfNotPresent';
+    c.terminationMessagePath ??= '/dev/termination-log';
+    c.terminationMessagePolicy ??= 'File';
+  }
+}
+
+const templated = new Set(['apps/statefulsets', 'apps/deployments', 'apps/replicasets', 'apps/daemonsets', 'batch/jobs']);
+
+/** Write-time conversions of built-in kinds on every write (Secret stringData → base64 data, container defaults). */
 export function normalizeBuiltin(t: ResourceType, obj: KObject): void {
+  const spec = obj.spec as { template?: { spec?: Parameters<typeof defaultPodSpec>[0] } } & Parameters<typeof defaultPodSpec>[0] | undefined;
+  if (!t.group && t.resource === 'pods') defaultPodSpec(spec);
+  if (templated.has(`${t.group}/${t.resource}`)) defaultPodSpec(spec?.template?.spec);
   if (!t.group && t.resource === 'namespaces') obj.metadata.labels = { ...obj.metadata.labels, 'kubernetes.io/metadata.name': obj.metadata.name! };
   if (!t.group && t.resource === 'secrets' && obj.stringData && typeof obj.stringData === 'object') {
     const data = { ...((obj.data ?? {}) as Record<string, string>) };

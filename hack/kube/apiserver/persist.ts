@@ -3,10 +3,14 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Store, StoreSnapshot } from './store.ts';
+import { logger } from '../../../node-runtime/src/util/log.ts';
+
+const log = logger('kube-apiserver');
 
 export function loadSnapshot(file: string): StoreSnapshot | undefined {
   if (!existsSync(file)) return undefined;
-  const data = JSON.parse(readFileSync(file, 'utf8')) as StoreSnapshot;
+  let data: StoreSnapshot;
+  try { data = JSON.parse(readFileSync(file, 'utf8')) as StoreSnapshot; } catch (e) { throw new Error(`${file} is not an API server snapshot: ${(e as Error).message}`); }
   if (typeof data.resourceVersion !== 'number' || !Array.isArray(data.objects)) throw new Error(`${file} is not an API server snapshot`);
   return data;
 }
@@ -37,7 +41,11 @@ export class Persister {
   private schedule(): void {
     this.dirty = true;
     if (this.timer) return;
-    this.timer = setTimeout(() => { this.timer = undefined; this.flush(); }, this.delayMs);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      // A failed background write is logged and retried on the next change, never a crash.
+      try { this.flush(); } catch (err) { this.dirty = true; log.error({ err, file: this.file }, 'writing the API server snapshot failed'); }
+    }, this.delayMs);
   }
 
   flush(): void {

@@ -57,6 +57,7 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiSe
   const host = opts.host ?? '127.0.0.1';
   const snapshot = opts.dataFile ? loadSnapshot(opts.dataFile) : undefined;
   const store = new Store({ maxHistory: opts.watchWindow, snapshot });
+  store.onListenerError = (err) => log.error({ err }, 'store listener failed');
   const registry = new Registry();
   for (const e of store.entries()) if (crdKey(e)) registerCrd(registry, e.object, false);
   const unsubscribeCrds = store.subscribe((e: StoreEvent) => { if (crdKey(e)) registerCrd(registry, e.object, e.type === 'DELETED'); });

@@ -33,6 +33,7 @@ export class Store {
   historyStart: number;
   rv: number;
   readonly maxHistory: number;
+  onListenerError?: (err: unknown) => void;
 
   constructor(opts: { maxHistory?: number; snapshot?: StoreSnapshot } = {}) {
     this.maxHistory = opts.maxHistory ?? 5000;
@@ -68,6 +69,26 @@ export class Store {
     const prefix = namespace === undefined ? `${group}/${resource}/` : `${group}/${resource}/${namespace}/`;
     const keys = [...this.objects.keys()].filter((k) => k.startsWith(prefix)).sort();
     return keys.map((k) => this.objects.get(k)!.object).filter(match);
+  }
+
+  /**
+   * The objects of one resource as they were at resourceVersion `rv` (exact lists and consistent
+   * pagination): the current state with the window's later events undone. Undefined when the
+   * window no longer reaches back to `rv`.
+   */
+  scanAt(group: string, resource: string, namespace: string | undefined, rv: number, match: (o: KObject) => boolean = () => true): readonly KObject[] | undefined {
+    if (rv === this.rv) return this.scan(group, resource, namespace, match);
+    if (rv < this.historyStart || rv > this.rv) return undefined;
+    const state = new Map<string, KObject>();
+    for (const o of this.scan(group, resource, namespace)) state.set(`${o.metadata.namespace ?? ''}/${o.metadata.name}`, o);
+    for (let i = this.history.length - 1; i >= 0 && this.history[i].rv > rv; i--) {
+      const e = this.history[i];
+      if (e.group !== group || e.resource !== resource || (namespace !== undefined && e.namespace !== namespace)) continue;
+      const key = `${e.namespace}/${e.name}`;
+      if (e.type === 'ADDED') state.delete(key);
+      else if (e.previous) state.set(key, e.previous);
+    }
+    return [...state.keys()].sort().map((k) => state.get(k)!).filter(match);
   }
 
   /** Every stored object with its group/resource (for GC and namespace cleanup). */
@@ -136,6 +157,9 @@ export class Store {
       const dropped = this.history.splice(0, this.history.length - this.maxHistory);
       this.historyStart = dropped[dropped.length - 1].rv;
     }
-    for (const fn of [...this.listeners]) fn(e);
+    // A failing watcher must not fail the write that has already happened.
+    for (const fn of [...this.listeners]) {
+      try { fn(e); } catch (err) { this.onListenerError?.(err); }
+    }
   }
 }

@@ -2,7 +2,7 @@
 // older than the window, informers across an API server restart (persistence + relist).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { makeInformer, PatchStrategy, setHeaderOptions, Watch, type V1ConfigMap } from '@kubernetes/client-node';
+import { ListWatch, PatchStrategy, setHeaderOptions, Watch, type V1ConfigMap } from '@kubernetes/client-node';
 import { waitFor } from '../../testing/net.ts';
 import { external, kubeTestEnv, type KubeTestEnv } from './testenv.ts';
 
@@ -64,6 +64,26 @@ test('watch without a resourceVersion starts with the current state; bookmarks c
   } finally { w.stop(); }
 });
 
+test('legacy /watch/ path on one object; sendInitialEvents ends with the initial-events-end bookmark', async () => {
+  await env.core.createNamespacedConfigMap({ namespace: env.ns, body: { metadata: { name: 'one' } } });
+  await env.core.createNamespacedConfigMap({ namespace: env.ns, body: { metadata: { name: 'other' } } });
+  const w = await collect(`/api/v1/watch/namespaces/${env.ns}/configmaps/one`, {});
+  try {
+    await waitFor(() => w.events.some((e) => e.name === 'one'), { what: 'initial ADDED of one' });
+    await env.core.patchNamespacedConfigMap({ namespace: env.ns, name: 'other', body: { data: { x: '1' } } }, merge);
+    await env.core.patchNamespacedConfigMap({ namespace: env.ns, name: 'one', body: { data: { x: '1' } } }, merge);
+    await waitFor(() => w.events.some((e) => e.type === 'MODIFIED'), { what: 'MODIFIED of one' });
+    assert.ok(w.events.every((e) => e.name === 'one'), 'only the named object');
+  } finally { w.stop(); }
+  if (external) return;
+  const init = await collect(path(), { sendInitialEvents: true, allowWatchBookmarks: true, resourceVersionMatch: 'NotOlderThan' });
+  try {
+    await waitFor(() => init.events.some((e) => e.type === 'BOOKMARK' && e.obj.metadata?.annotations?.['k8s.io/initial-events-end'] === 'true'), { what: 'initial-events-end bookmark' });
+    const end = init.events.findIndex((e) => e.type === 'BOOKMARK');
+    assert.ok(init.events.slice(0, end).some((e) => e.name === 'one' && e.type === 'ADDED'), 'initial state before the bookmark');
+  } finally { init.stop(); }
+});
+
 test('a resourceVersion older than the watch window gets 410 Gone (ERROR event, reason Expired)', async () => {
   let old = '1';
   if (!external) {
@@ -83,9 +103,13 @@ test('a resourceVersion older than the watch window gets 410 Gone (ERROR event, 
 
 test('informer keeps its cache across an API server restart (objects persist; it relists)', async () => {
   if (external) return;
-  const informer = makeInformer<V1ConfigMap>(env.kc, path(), () => env.core.listNamespacedConfigMap({ namespace: env.ns }));
+  // Reconnect back-off timers are unref'd so that a stopped informer never holds the process.
+  const delayFn = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
+  const informer = new ListWatch<V1ConfigMap>(path(), new Watch(env.kc), () => env.core.listNamespacedConfigMap({ namespace: env.ns }), false, undefined, undefined, { delayFn });
   const names = () => informer.list().map((c) => c.metadata!.name!);
-  informer.on('error', () => setTimeout(() => void informer.start().catch(() => {}), 100));
+  let stopped = false;
+  // client-node informers stop on errors (e.g. the connection reset by the restart): start again.
+  informer.on('error', () => { if (!stopped) setTimeout(() => { if (!stopped) void informer.start().catch(() => {}); }, 100).unref(); });
   await informer.start();
   try {
     await env.core.createNamespacedConfigMap({ namespace: env.ns, body: { metadata: { name: 'before-restart' } } });
@@ -95,7 +119,7 @@ test('informer keeps its cache across an API server restart (objects persist; it
     assert.is(kept.metadata!.name, 'before-restart', 'object survived the restart');
     await env.core.createNamespacedConfigMap({ namespace: env.ns, body: { metadata: { name: 'after-restart' } } });
     await waitFor(() => names().includes('after-restart'), { what: 'informer sees after-restart', timeoutMs: 20_000 });
-  } finally { await informer.stop(); }
+  } finally { stopped = true; await informer.stop(); }
 });
 
 test.run();

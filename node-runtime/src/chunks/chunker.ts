@@ -4,7 +4,7 @@
 // one chunk being filled plus the one the consumer holds, whatever the object size (back pressure:
 // an async iterator pauses the source while we do not read from it).
 import type { Readable } from 'node:stream';
-import { allocChunk, OFF_THREAD_MIN } from './hasher.ts';
+import { OFF_THREAD_MIN, takeChunk } from './hasher.ts';
 
 /**
  * Where a piece of `pieceLength` bytes, arriving when `filled` bytes of the current chunk are
@@ -49,7 +49,7 @@ export async function* chunkStream(body: AsyncIterable<Buffer | Uint8Array | str
 
 function joinPieces(parts: Buffer[], total: number): Buffer {
   if (total < OFF_THREAD_MIN) return Buffer.concat(parts, total);
-  const out = allocChunk(total);
+  const out = takeChunk(total);
   let at = 0;
   for (const p of parts) at += p.copy(out, at);
   return out;

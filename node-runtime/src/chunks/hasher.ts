@@ -111,6 +111,46 @@ export function sha256Hex(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
+// ---- chunk buffer pool -------------------------------------------------------------------------
+// Every chunk read or written would otherwise be a fresh 4 MiB allocation: V8 collects garbage by
+// external-memory pressure (a full collection every few dozen MiB of buffers) and glibc keeps freed
+// blocks of that size in its heap, so RSS climbs far above what requests hold. Buffers of chunk-like
+// sizes (powers of two) are handed back by the code that knows they are no longer referenced (the
+// S3 GET loop once the socket took them; the write path once every replica stored them) and reused.
+
+const POOL_MAX_FREE_BYTES = 64 * 1024 * 1024;
+const freeBySize = new Map<number, Buffer[]>();
+let freeBytes = 0;
+const pooled = new WeakSet<Buffer>();
+const idle = new WeakSet<Buffer>();   // in a free list now
+
+const poolable = (size: number) => size >= OFF_THREAD_MIN && (size & (size - 1)) === 0;
+
+/** A chunk buffer (like allocChunk), from the pool when one of that size is free. Not zero-filled. */
+export function takeChunk(size: number): Buffer {
+  if (!poolable(size)) return allocChunk(size);
+  const b = freeBySize.get(size)?.pop();
+  if (b) { freeBytes -= size; idle.delete(b); return b; }
+  const n = allocChunk(size);
+  pooled.add(n);
+  return n;
+}
+
+/**
+ * Hand back a buffer from takeChunk that nothing references any more (it will be overwritten).
+ * Anything else (other buffers, detached ones, one already handed back) is ignored.
+ */
+export function recycleChunk(b: Buffer): void {
+  if (!pooled.has(b) || idle.has(b) || b.length === 0) return;   // idle: a second hand-back is a no-op
+  known.delete(b);             // its remembered id no longer describes what it will hold
+  if (freeBytes + b.length > POOL_MAX_FREE_BYTES) return;
+  let list = freeBySize.get(b.length);
+  if (!list) freeBySize.set(b.length, (list = []));
+  list.push(b);
+  idle.add(b);
+  freeBytes += b.length;
+}
+
 /** A buffer with memory of its own (not from the shared pool), so it can be hashed by transfer. Not zero-filled. */
 export function allocChunk(size: number): Buffer {
   const b = Buffer.allocUnsafeSlow(size);
@@ -130,6 +170,7 @@ export async function hashOwned(data: Buffer): Promise<{ hex: string; data: Buff
   const { hex, buf } = await pool.hash(data.buffer as ArrayBuffer, byteOffset, length);
   const back = Buffer.from(buf!, byteOffset, length);
   owned.add(back);
+  if (pooled.has(data)) pooled.add(back);
   return { hex, data: back };
 }
 
@@ -178,6 +219,7 @@ export class BodyHasher {
     const { hex, buf } = await pool.send(this.slot, { buf: data.buffer as ArrayBuffer, offset: byteOffset, length, session: this.session });
     const back = Buffer.from(buf!, byteOffset, length);
     owned.add(back);
+    if (pooled.has(data)) pooled.add(back);
     known.set(back, hex);
     return { id: hex, chunk: back };
   }

@@ -8,7 +8,7 @@ import { mkdir, open, readdir, rename, rm, stat, statfs, unlink, utimes } from '
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { ChunkError, assertChunkId } from './errors.ts';
-import { allocChunk, hashOwned, knownChunkId, sha256Off } from './hasher.ts';
+import { hashOwned, knownChunkId, sha256Off, takeChunk } from './hasher.ts';
 import { logger } from '../util/log.ts';
 
 const log = logger('chunks');
@@ -243,7 +243,7 @@ async function readWhole(path: string): Promise<Buffer> {
   const fd = await open(path, 'r');
   try {
     const size = (await fd.stat()).size;
-    const data = allocChunk(size);
+    const data = takeChunk(size);
     let got = 0;
     while (got < size) {
       const { bytesRead } = await fd.read(data, got, size - got, got);

@@ -22,6 +22,9 @@ export interface HeartbeatRequest {
 
 export interface MapsResponse { rootId: string; maps: ClusterMaps }
 
+/** The states-map entry remembering that a member was draining when it was marked down. */
+export const beforeDownKey = (memberId: string) => `${memberId}/before-down`;
+
 // States a silent member leaves for `down`; drained members are expected to go away quietly.
 const watched = new Set<MemberState>(['joining', 'active', 'draining']);
 
@@ -81,7 +84,10 @@ export class RootService {
     const state = get(this.maps.states, m.id);
     let next: MemberState | undefined;
     if (state === undefined) next = req.ready ? 'active' : 'joining';
-    else if (req.ready && (state === 'joining' || state === 'down')) next = 'active';
+    else if (req.ready && state === 'joining') next = 'active';
+    // A member that was draining when it went silent resumes draining: a transient failure must
+    // not cancel a drain the operator asked for (only undrain does).
+    else if (req.ready && state === 'down') next = get(this.maps.states, beforeDownKey(m.id)) === 'draining' ? 'draining' : 'active';
     if (next) {
       write(this.maps.states, m.id, next, this.selfId, now);
       log.info({ member: m.id, name: info.name, from: state ?? 'new', to: next }, 'member state');
@@ -132,6 +138,9 @@ export class RootService {
     const down: string[] = [];
     for (const m of membersOf(this.maps)) {
       if (m.id === this.selfId || !watched.has(m.state) || now - m.lastHeartbeat <= timeout) continue;
+      if (m.state === 'draining' || get(this.maps.states, beforeDownKey(m.id)) !== undefined) {
+        write(this.maps.states, beforeDownKey(m.id), m.state === 'draining' ? 'draining' : null, this.selfId, now);
+      }
       write(this.maps.states, m.id, 'down', this.selfId, now);
       log.warn({ member: m.id, name: m.name, silentMs: now - m.lastHeartbeat }, 'member down');
       down.push(m.id);

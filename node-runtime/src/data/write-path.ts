@@ -9,7 +9,7 @@ import type { Readable } from 'node:stream';
 import type { ClusterView } from '../cluster/types.ts';
 import { replicasFor } from '../cluster/placement.ts';
 import { chunkStream } from '../chunks/chunker.ts';
-import { BodyHasher, hashChunk, OFF_THREAD_MIN } from '../chunks/hasher.ts';
+import { BodyHasher, hashChunk, OFF_THREAD_MIN, recycleChunk } from '../chunks/hasher.ts';
 import { s3Error } from '../util/errors.ts';
 import { logger } from '../util/log.ts';
 import type { ChunkRef } from './types.ts';
@@ -68,7 +68,8 @@ export async function storeBody(view: ClusterView, body: Readable, plan: BodyPla
       // instead of computing it again.
       uploading = (hasher ? hasher.chunk(chunk) : hashChunk(chunk)).then(({ id, chunk: data }) => {
         ref.id = id;
-        return putChunkQuorum(view, id, data, plan);
+        // Once every replica stored it, nothing references the chunk: its buffer is reused.
+        return putChunkQuorum(view, id, data, plan, (allStored) => { if (allStored) recycleChunk(data); });
       });
       uploading.catch(() => {});  // observed at the next await; avoids an unhandled rejection meanwhile
     }
@@ -89,17 +90,25 @@ export async function storeBody(view: ClusterView, body: Readable, plan: BodyPla
 }
 
 /** Store one chunk on its R placement targets; resolves at W acknowledgements. */
-export async function putChunkQuorum(view: ClusterView, id: string, chunk: Buffer, plan: Pick<BodyPlan, 'replicas' | 'pin' | 'signal' | 'timeoutMs'>): Promise<void> {
+/** `settled` (optional) is told, after the quorum, once every replica write finished and whether all
+ *  succeeded: only then is the chunk buffer certainly no longer read by any of them. */
+export async function putChunkQuorum(view: ClusterView, id: string, chunk: Buffer, plan: Pick<BodyPlan, 'replicas' | 'pin' | 'signal' | 'timeoutMs'>, settled?: (allStored: boolean) => void): Promise<void> {
   const targets = replicasFor(id, view.members(), plan.replicas, { pin: plan.pin }).map((m) => m.id);
+  const writes: Promise<void>[] = [];
   // One span per replica write (a no-op unless tracing is on); a remote one continues on that member.
-  const put = (t: string, signal: AbortSignal) => withSpan('chunk.put', { 'cairn.chunk': id, 'cairn.member': view.member(t)?.name ?? t, 'cairn.bytes': chunk.length },
-    () => view.chunkReplica(t).putChunk(id, chunk, chunk.length, signal));
+  const put = (t: string, signal: AbortSignal) => {
+    const w = withSpan('chunk.put', { 'cairn.chunk': id, 'cairn.member': view.member(t)?.name ?? t, 'cairn.bytes': chunk.length },
+      () => view.chunkReplica(t).putChunk(id, chunk, chunk.length, signal));
+    writes.push(w);
+    return w;
+  };
   await quorum(targets, writeQuorum(plan.replicas), put, {
     timeoutMs: plan.timeoutMs,
     what: `chunk ${id.slice(0, 12)} write`,
     signal: plan.signal,
     onLate: (t, error) => log.warn({ chunk: id, member: t, err: String(error) }, 'chunk replica write failed after quorum'),
   });
+  if (settled) void Promise.allSettled(writes).then((r) => settled(r.length === targets.length && r.every((x) => x.status === 'fulfilled')));
 }
 
 function decodeContentMd5(b64: string): Buffer {

@@ -1,6 +1,5 @@
 // Object handlers: PutObject, GetObject, HeadObject, DeleteObject, CopyObject. Bodies stream
 // between the socket and the ObjectService; nothing here buffers an object.
-import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import type { PutOptions } from '../data/types.ts';
 import { isS3Error, s3Error } from '../util/errors.ts';
@@ -8,6 +7,7 @@ import { mayAccess } from './auth.ts';
 import {
   checkConditions, hasConditions, metadataFromHeaders, objectHeaders, parseRange, placementFromHeaders, resolveRange, responseOverrides,
 } from './object-headers.ts';
+import { recycleChunk } from '../chunks/hasher.ts';
 import { requestPayload, type Payload } from './payload.ts';
 import { quoteEtag, sendXml, setHeaders } from './respond.ts';
 import { target, type Handler, type S3Context } from './types.ts';
@@ -95,12 +95,36 @@ export const getObject: Handler = async (req, res, ctx) => {
     return;
   }
   res.flushHeaders();
-  // A failure after the headers went out can only be signalled by cutting the connection.
-  await pipeline(body, res).catch((e) => {
+  try {
+    // Piece by piece (back pressure: the next is taken once the socket took this one), so that
+    // each chunk buffer goes back to the pool (chunks/hasher.ts) exactly when nothing holds it.
+    for await (const piece of body as AsyncIterable<Buffer>) {
+      await written(res, piece, ctx.signal);
+      recycleChunk(piece);
+    }
+    await written(res, undefined, ctx.signal);
+  } catch (e) {
+    // A failure after the headers went out can only be signalled by cutting the connection.
+    body.destroy();
     res.destroy();
     if (!ctx.signal.aborted) throw e;
-  });
+  }
 };
+
+/** Resolves when the socket took `data` (undefined: the end of the response); rejects if the client
+ *  goes away first. */
+function written(res: import('node:http').ServerResponse, data: Buffer | undefined, signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const gone = () => reject(signal.reason instanceof Error ? signal.reason : new Error('client went away'));
+    if (signal.aborted) return gone();
+    signal.addEventListener('abort', gone, { once: true });
+    const done = (e?: Error | null) => {
+      signal.removeEventListener('abort', gone);
+      if (e) reject(e); else resolve();
+    };
+    if (data) res.write(data, done); else res.end(done);
+  });
+}
 
 export const headObject: Handler = async (req, res, ctx) => {
   const { bucket, key } = target(ctx);
