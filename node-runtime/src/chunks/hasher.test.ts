@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createHash, randomBytes } from 'node:crypto';
-import { allocChunk, BodyHasher, hashChunk, hashOwned, knownChunkId, sha256Off } from './hasher.ts';
+import { allocChunk, BodyHasher, hashChunk, hashOwned, knownChunkId, recycleChunk, sha256Off, takeChunk } from './hasher.ts';
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
@@ -67,6 +67,24 @@ test('BodyHasher: the MD5 of the whole body and the SHA-256 of each chunk, in or
   await Promise.all([a.chunk(Buffer.from(x)), b.chunk(Buffer.from(y)), a.chunk(Buffer.from(y))]);
   assert.is(await a.close(), createHash('md5').update(Buffer.concat([x, y])).digest('hex'));
   assert.is(await b.close(), createHash('md5').update(y).digest('hex'));
+});
+
+test('chunk pool: a handed-back buffer is reused once, never twice; foreign buffers are ignored', async () => {
+  const size = 128 * 1024;
+  const a = takeChunk(size);
+  recycleChunk(a);
+  recycleChunk(a);   // a second hand-back must not let two takers share it
+  const b = takeChunk(size), c = takeChunk(size);
+  assert.ok(b === a, 'reused');
+  assert.ok(c !== a, 'not handed out twice');
+  recycleChunk(Buffer.alloc(size));          // never pooled: ignored
+  assert.ok(takeChunk(size) !== b);
+  // Through a worker and back, the returned buffer is the pooled one; the detached original is not.
+  const { data } = await hashOwned(b);
+  recycleChunk(b);
+  recycleChunk(data);
+  assert.ok(takeChunk(size) === data);
+  assert.is(takeChunk(100_000).length, 100_000, 'other sizes are plain allocations');
 });
 
 // The file ends without closing anything: idle hash workers must not keep the process alive.

@@ -118,7 +118,7 @@ export function sha256Hex(data: Uint8Array): string {
 // sizes (powers of two) are handed back by the code that knows they are no longer referenced (the
 // S3 GET loop once the socket took them; the write path once every replica stored them) and reused.
 
-const POOL_MAX_FREE_BYTES = 64 * 1024 * 1024;
+const POOL_MAX_FREE_BYTES = 32 * 1024 * 1024;   // eight 4 MiB chunks: enough to keep a few streams recycling
 const freeBySize = new Map<number, Buffer[]>();
 let freeBytes = 0;
 const pooled = new WeakSet<Buffer>();
