@@ -6,6 +6,7 @@ import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { kubectlBinary } from '../testing/tools.ts';
 import { promisify } from 'node:util';
 import { Client } from 'minio';
 import { test } from 'uvu';
@@ -92,10 +93,9 @@ test('npm start (Kubernetes): operator + examples Ready, S3 through two nodes, k
     assert.is(bucket.name, 'photos');
     assert.is(await readObject(s3(nodes[1]!.api, bucket.accessKey, bucket.secretKey), 'photos', 'hello.txt'), 'hello from npm start');
 
-    // kubectl (where installed) with the printed kubeconfig: its context namespace is the example's.
-    const kubectl = await promisify(execFile)('kubectl', ['--kubeconfig', info.kubeconfig as string, 'get', 'storageclusters'], { encoding: 'utf8', timeout: 30_000 })
-      .catch((err) => { if (err.code === 'ENOENT') return undefined; throw err; });
-    if (kubectl) {
+    // kubectl with the printed kubeconfig: its context namespace is the example's.
+    const kubectl = await promisify(execFile)(await kubectlBinary(), ['--kubeconfig', info.kubeconfig as string, 'get', 'storageclusters'], { encoding: 'utf8', timeout: 30_000 });
+    {
       assert.match(kubectl.stdout, /NAME\s+PHASE\s+READY\s+NODES\s+USED\s+UNDER-REPLICATED\s+AGE/);
       assert.match(kubectl.stdout, /demo\s+Ready\s+2\s+2\s+\S+/);
     }

