@@ -162,7 +162,8 @@ async function measureMemory(t: RunningTarget): Promise<void> {
     if (peak === undefined) throw new Error('no process to sample');
     m.summary = summarise([peak]);
     m.extra = { perProcess: peaks, putMBps: figure('MB/s', put), getMBps: figure('MB/s', get), runs: 1 };
-    log(`${t.spec.name} rss: ${peak.toFixed(0)} MiB (PUT ${figure('MB/s', put).toFixed(0)} MB/s, GET ${figure('MB/s', get).toFixed(0)} MB/s)`);
+    const each = peaks.map((p) => `${p.pid}: ${(Math.max(p.hwmKiB ?? 0, p.rssMaxKiB) / 1024).toFixed(0)}`).join(', ');
+    log(`${t.spec.name} rss: ${peak.toFixed(0)} MiB peak (per pid, MiB: ${each}; PUT ${figure('MB/s', put).toFixed(0)} MB/s, GET ${figure('MB/s', get).toFixed(0)} MB/s)`);
   } catch (e) {
     sampler.stop();
     m.error = `failed: ${(e as Error).message.split('\n')[0]}`;

@@ -54,7 +54,7 @@ export function exampleObjects(flags: SizeFlags): { objects: KObject[]; cluster:
 }
 
 /** One operator replica as a Pod (the same container the chart's Deployment runs). */
-export function operatorPod(name: string, kubeconfig: string): KObject {
+export function operatorPod(name: string, kubeconfig: string, opts: { logLevel?: string; readinessPeriodSeconds?: number } = {}): KObject {
   return {
     apiVersion: 'v1', kind: 'Pod',
     metadata: { name, namespace: OPERATOR_NS, labels: { app: 'cairn-operator' } },
@@ -69,9 +69,10 @@ export function operatorPod(name: string, kubeconfig: string): KObject {
           { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
           // The process kubelet runs pods on this machine: the operator reads the same kubeconfig.
           { name: 'KUBECONFIG', value: kubeconfig },
+          ...(opts.logLevel ? [{ name: 'CAIRN_LOG_LEVEL', value: opts.logLevel }] : []),
         ],
         ports: [{ name: 'metrics', containerPort: 8080 }],
-        readinessProbe: { httpGet: { path: '/readyz', port: 'metrics' }, periodSeconds: 2 },
+        readinessProbe: { httpGet: { path: '/readyz', port: 'metrics' }, periodSeconds: opts.readinessPeriodSeconds ?? 2 },
         // Generous: on a loaded 2-core machine the first start (imports) can take many seconds.
         livenessProbe: { httpGet: { path: '/healthz', port: 'metrics' }, initialDelaySeconds: 30, periodSeconds: 5, failureThreshold: 6 },
       }],

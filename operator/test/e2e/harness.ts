@@ -10,9 +10,11 @@ import { startControlPlane, type ControlPlane } from '../../../hack/kube/control
 import { loopbackAddress, waitFor } from '../../../hack/testing/net.ts';
 import { loadKubeConfig } from '../../src/kube/config.ts';
 import { KubeApiError, KubeRest, PATCH_APPLY } from '../../src/kube/rest.ts';
+import { operatorPod } from '../../../hack/local/manifests.ts';
 
 const repo = new URL('../../..', import.meta.url).pathname;
-export const OPERATOR_NS = 'cairn-system';
+export { OPERATOR_NS } from '../../../hack/local/manifests.ts';
+import { OPERATOR_NS } from '../../../hack/local/manifests.ts';
 
 export interface E2E {
   plane: ControlPlane;
@@ -59,29 +61,7 @@ export async function startE2E(opts: { nodes?: number } = {}): Promise<E2E> {
   return {
     plane, rest, kubeconfig, apply, get,
     async startOperator(name: string) {
-      await apply({
-        apiVersion: 'v1', kind: 'Pod',
-        metadata: { name, namespace: OPERATOR_NS, labels: { app: 'cairn-operator' } },
-        spec: {
-          terminationGracePeriodSeconds: 10,
-          containers: [{
-            name: 'operator', image: 'cairn:dev', command: ['cairn'],
-            args: ['operator', '--metrics-bind-address=$(POD_IP):8080', '--lease-namespace=$(POD_NAMESPACE)'],
-            env: [
-              { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
-              { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
-              { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
-              // The process kubelet runs pods on this machine: the operator reads the same kubeconfig.
-              { name: 'KUBECONFIG', value: kubeconfig },
-              { name: 'CAIRN_LOG_LEVEL', value: process.env.CAIRN_E2E_LOG_LEVEL ?? 'info' },
-            ],
-            ports: [{ name: 'metrics', containerPort: 8080 }],
-            readinessProbe: { httpGet: { path: '/readyz', port: 'metrics' }, periodSeconds: 1 },
-            // Generous: on a loaded 2-core machine the first start (imports) can take many seconds.
-            livenessProbe: { httpGet: { path: '/healthz', port: 'metrics' }, initialDelaySeconds: 30, periodSeconds: 5, failureThreshold: 6 },
-          }],
-        },
-      });
+      await apply(operatorPod(name, kubeconfig, { logLevel: process.env.CAIRN_E2E_LOG_LEVEL ?? 'info', readinessPeriodSeconds: 1 }));
     },
     podLogs(namespace: string, pod: string, bytes = 2000) {
       const root = join(plane.dataDir, 'logs');
