@@ -58,7 +58,7 @@ test('goal rows: one per issue 8 goal, with the figure or "not measured"', () =>
   const rows = goalRows(all);
   assert.equal(rows[0], ['single node', 'put-4k', '≥ 4,000, ≥ 5× s3rver', '5,000', 'obj/s', 'met']);
   assert.equal(rows.find((r) => r[0] === 'cluster, R=2' && r[1] === 'put-4k'), ['cluster, R=2', 'put-4k', '≥ 2,000', '1,500', 'obj/s', 'MISSED']);
-  assert.equal(rows.find((r) => r[1] === 'redundancy'), ['cluster, R=2', 'redundancy', '', '—', '', 'not measured']);
+  assert.equal(rows.find((r) => r[1] === 'redundancy'), ['cluster, R=2', 'redundancy', '≥ 300', '—', '', 'not measured']);
 });
 
 test('S3 error bodies are shown as Code: Message on one line', () => {

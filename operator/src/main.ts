@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
 import { createAdminClient } from '../../node-runtime/src/admin/client.ts';
+import { startTracing, stopTracing } from '../../node-runtime/src/observability/tracing.ts';
 import { logger } from '../../node-runtime/src/util/log.ts';
 import type { AdminClientFactory } from './controller/admin.ts';
 import { createControllers, type Controllers } from './controller/manager.ts';
@@ -146,14 +147,20 @@ export async function runOperator(argv: string[]): Promise<void> {
   const o = cmd.opts<{ kubeconfig?: string; namespace?: string; metricsBindAddress: string; leaderElect: boolean; leaseNamespace?: string; leaseName: string; workers: number }>();
   const m = /^(.*):(\d+)$/.exec(o.metricsBindAddress);
   if (!m) throw new InvalidArgumentError(`--metrics-bind-address must be host:port, got ${o.metricsBindAddress}`);
+  // OTLP trace export (a span per reconcile) only when OTEL_EXPORTER_OTLP_ENDPOINT is set; otherwise
+  // the SDK is never loaded. Process-wide, so here and not in startOperator (tests run several),
+  // and before it, so the first reconciles are traced too.
+  await startTracing({ serviceName: 'cairn-operator', attributes: process.env.POD_NAME ? { 'k8s.pod.name': process.env.POD_NAME } : {} })
+    .catch((e) => logger('operator').error({ err: e instanceof Error ? e.message : String(e) }, 'tracing not started; running without it'));
   const op = await startOperator({
     kubeconfig: o.kubeconfig, namespace: o.namespace, metricsHost: m[1] || '0.0.0.0', metricsPort: Number(m[2]),
     leaderElect: o.leaderElect, leaseNamespace: o.leaseNamespace, leaseName: o.leaseName, workers: o.workers,
-  });
+  }).catch(async (e) => { await stopTracing(); throw e; });
   await new Promise<void>((resolve) => {
     const shutdown = () => { process.off('SIGTERM', shutdown); process.off('SIGINT', shutdown); resolve(); };
     process.on('SIGTERM', shutdown);
     process.on('SIGINT', shutdown);
   });
   await op.stop();
+  await stopTracing();      // flushes the spans of the last reconciles
 }

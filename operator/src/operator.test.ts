@@ -13,6 +13,7 @@ import { parse } from 'yaml';
 import { startApiServer, type ApiServer } from '../../hack/kube/apiserver/server.ts';
 import { loopbackAddress, waitFor } from '../../hack/testing/net.ts';
 import { MemoryAdmin } from '../test/memory-admin.ts';
+import { startOtlpReceiver } from '../../node-runtime/src/observability/otlp-receiver.ts';
 import { loadKubeConfig } from './kube/config.ts';
 import { KubeApiError, KubeRest, PATCH_MERGE } from './kube/rest.ts';
 import { runOperator, startOperator, type Operator } from './main.ts';
@@ -222,18 +223,28 @@ test('metrics, health and readiness are served', async () => {
   assert.is(((await ready.json()) as { leader: boolean }).leader, true);
 });
 
-test('`cairn operator` releases its Lease on SIGTERM', async () => {
+test('`cairn operator` exports a span per reconcile over OTLP and releases its Lease on SIGTERM', async () => {
+  const receiver = await startOtlpReceiver(host);
+  // OTEL_BSP_SCHEDULE_DELAY: export spans within 200 ms instead of the SDK's default 5 s batches.
   const child = spawn(process.execPath, [join(repo, 'node-runtime/bin/cairn.js'), 'operator', '--kubeconfig', kubeconfig, '--lease-namespace', NS, '--lease-name', 'sigterm-test', `--metrics-bind-address=${host}:0`],
-    { env: { ...process.env, POD_NAME: 'sigterm-op', CAIRN_LOG_LEVEL: 'warn' }, stdio: 'ignore' });
+    { env: { ...process.env, POD_NAME: 'sigterm-op', CAIRN_LOG_LEVEL: 'warn', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: '200' }, stdio: 'ignore' });
   try {
     const leasePath = `/apis/coordination.k8s.io/v1/namespaces/${NS}/leases/sigterm-test`;
     await waitFor(async () => (await get(leasePath))?.spec?.holderIdentity?.startsWith('sigterm-op_'), { what: 'child leads', timeoutMs: 20_000 });
+    // The child leads its own Lease, so it reconciles the existing StorageCluster demo.
+    const span = await waitFor(() => receiver.spans.find((s) => s.name === 'reconcile' && s.attributes['cairn.key'] === `${NS}/demo`),
+      { what: 'a reconcile span for storage/demo', timeoutMs: 20_000 });
+    assert.is(span.service, 'cairn-operator');
+    assert.is(span.resource['k8s.pod.name'], 'sigterm-op');
+    assert.equal([span.attributes['cairn.controller'], span.attributes['k8s.namespace.name'], span.attributes['cairn.name']], ['storagecluster', NS, 'demo']);
+    assert.ok(['success', 'requeue', 'error'].includes(String(span.attributes['cairn.result'])), `result attribute: ${span.attributes['cairn.result']}`);
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     child.kill('SIGTERM');
     assert.is(await exited, 0);
     assert.is((await get(leasePath)).spec.holderIdentity, '', 'lease released');
   } finally {
     if (child.exitCode === null) child.kill('SIGKILL');
+    await receiver.close();
   }
 });
 

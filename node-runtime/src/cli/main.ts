@@ -6,6 +6,7 @@ import type { NodeOptions } from '../server.ts';
 import { registerAdminCommands } from './admin-commands.ts';
 import { registerRebalanceCommands } from './rebalance.ts';
 import type { Role } from '../cluster/types.ts';
+import { parseZones, zoneForOrdinal } from '../cluster/zones.ts';
 import { logger, setLogLevel } from '../util/log.ts';
 
 const log = logger('cli');
@@ -38,6 +39,10 @@ function urls(v: string): string[] {
   return list;
 }
 
+function zoneList(v: string): string[] {
+  try { return parseZones(v); } catch (e) { throw new InvalidArgumentError((e as Error).message); }
+}
+
 const opt = (flags: string, description: string, env: string) => new Option(flags, description).env(env);
 
 export function serverCommand(): Command {
@@ -51,6 +56,7 @@ export function serverCommand(): Command {
     .addOption(opt('--advertise <host>', 'address other members and clients use (default: the --api host)', 'CAIRN_ADVERTISE'))
     .addOption(opt('--roots <urls>', 'cluster-port URLs of the roots to join, comma separated', 'CAIRN_ROOTS').argParser(urls))
     .addOption(opt('--zone <zone>', 'failure domain of this member', 'CAIRN_ZONE'))
+    .addOption(opt('--zones <list>', 'zones of a StatefulSet, comma separated: without --zone, member <name>-<i> runs in zone i mod n', 'CAIRN_ZONES').argParser(zoneList))
     .addOption(opt('--weight <w>', 'capacity weight for placement', 'CAIRN_WEIGHT').argParser(positive))
     .addOption(opt('--secret <secret>', 'cluster secret for internal RPC and admin (also CAIRN_CLUSTER_SECRET)', 'CAIRN_SECRET'))
     .addOption(opt('--access-key <id>', 'root S3 access key id (generated and kept in --data when absent)', 'CAIRN_ACCESS_KEY'))
@@ -63,11 +69,17 @@ export function serverCommand(): Command {
     .addOption(opt('--gc-grace-ms <ms>', 'age before an unreferenced chunk is collected; must exceed the longest upload (cluster setting)', 'CAIRN_GC_GRACE_MS').argParser(int('gc-grace-ms', 0, 30 * 86_400_000)))
     .addOption(opt('--repair-bandwidth <bytes/s>', 'per-node repair copy rate, 0 = unlimited (cluster setting)', 'CAIRN_REPAIR_BANDWIDTH').argParser(int('repair-bandwidth', 0, Number.MAX_SAFE_INTEGER)))
     .addOption(opt('--repair-concurrency <n>', 'chunk copies in flight per node (cluster setting)', 'CAIRN_REPAIR_CONCURRENCY').argParser(int('repair-concurrency', 1, 256)))
-    .action(async (o: Record<string, unknown>) => {
+    .action(async (o: Record<string, unknown>, cmd: Command) => {
+      let zone = o.zone as string | undefined;
+      const zones = o.zones as string[] | undefined;
+      if (zone === undefined && zones?.length) {
+        // One pod template for every pod of a StatefulSet: each derives its zone from its ordinal.
+        try { zone = zoneForOrdinal(String(o.name ?? ''), zones); } catch (e) { cmd.error(`error: ${(e as Error).message}`); }
+      }
       const opts: NodeOptions = {
         dataDir: o.data as string, roles: o.role as Role[], name: o.name as string | undefined,
         api: o.api as string, cluster: o.cluster as string, advertise: o.advertise as string | undefined,
-        roots: o.roots as string[] | undefined, zone: o.zone as string | undefined, weight: o.weight as number | undefined,
+        roots: o.roots as string[] | undefined, zone, weight: o.weight as number | undefined,
         secret: (o.secret as string | undefined) ?? process.env.CAIRN_CLUSTER_SECRET,
         accessKey: o.accessKey as string | undefined, secretKey: o.secretKey as string | undefined,
         keysFile: o.keysFile as string | undefined, replicas: o.replicas as number | undefined,

@@ -27,6 +27,10 @@ export const storageClusterSpecSchema = object({
       topologyKey: string({ minLength: 1 }).default('topology.kubernetes.io/zone'),
       maxSkew: integer({ minimum: 1 }).default(1),
     }, { description: 'Spread node pods across this topology key (zones); placement is zone-aware.' }),
+    zones: array(string({ pattern: '^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$' }), {
+      maxItems: 32, listType: 'set',
+      description: 'Failure domains of the nodes: node pod i is in zones[i mod n], so the first replicas of a chunk go to distinct zones. Also spreads the pods over topology.kubernetes.io/zone unless topologySpread says otherwise.',
+    }),
   }).default({ replicas: 3, storage: { size: '10Gi' } }),
   replication: object({
     factor: integer({ minimum: 1, maximum: 7, description: 'Default replication factor R of new buckets.' }).default(2),

@@ -89,4 +89,22 @@ test('a settings change changes the pod template hash (rolls pods)', () => {
   assert.is(hash({}), hash({}));
 });
 
+test('spec.nodes.zones: node pods get CAIRN_ZONES and spread over topology.kubernetes.io/zone; roots do not', () => {
+  const objs = desiredClusterChildren(fixtureInputs(fixtureCluster({ nodes: { replicas: 3, zones: ['a', 'b', 'c'] } })));
+  const nodes = find(objs, 'StatefulSet', 'demo-nodes').spec.template.spec;
+  assert.equal(nodes.containers[0].env.find((e: any) => e.name === 'CAIRN_ZONES'), { name: 'CAIRN_ZONES', value: 'a,b,c' });
+  assert.equal(nodes.topologySpreadConstraints, [{
+    maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway',
+    labelSelector: { matchLabels: { 'storage.cairn.dev/cluster': 'demo', 'storage.cairn.dev/role': 'node' } },
+  }]);
+  const roots = find(objs, 'StatefulSet', 'demo-roots').spec.template.spec;
+  assert.not.ok(roots.containers[0].env.some((e: any) => e.name === 'CAIRN_ZONES'));
+  // An explicit topologySpread wins; without zones nothing changes.
+  const custom = desiredClusterChildren(fixtureInputs(fixtureCluster({ nodes: { zones: ['a', 'b'], topologySpread: { topologyKey: 'rack', maxSkew: 2 } } })));
+  assert.is(find(custom, 'StatefulSet', 'demo-nodes').spec.template.spec.topologySpreadConstraints[0].topologyKey, 'rack');
+  const plain = find(desiredClusterChildren(fixtureInputs()), 'StatefulSet', 'demo-nodes').spec.template.spec;
+  assert.is(plain.topologySpreadConstraints, undefined);
+  assert.not.ok(plain.containers[0].env.some((e: any) => e.name === 'CAIRN_ZONES'));
+});
+
 test.run();

@@ -6,6 +6,8 @@ import type { ClusterInputs } from './chart.ts';
 import { childNames } from './names.ts';
 import { cairnStatefulSet } from './statefulset.ts';
 
+export const ZONE_TOPOLOGY_KEY = 'topology.kubernetes.io/zone';
+
 export function nodeStatefulSet(chart: Chart, inputs: ClusterInputs, service: Service, config: ConfigMap, configHash: string) {
   const c = inputs.cluster;
   return cairnStatefulSet(chart, inputs, {
@@ -15,6 +17,7 @@ export function nodeStatefulSet(chart: Chart, inputs: ClusterInputs, service: Se
     service, config, configHash,
     storageSize: String(c.spec.nodes.storage.size),
     storageClassName: c.spec.nodes.storage.storageClassName,
-    topologySpread: c.spec.nodes.topologySpread,
+    // Zones named in the spec are meant to be real failure domains: ask the scheduler to spread too.
+    topologySpread: c.spec.nodes.topologySpread ?? (c.spec.nodes.zones?.length ? { topologyKey: ZONE_TOPOLOGY_KEY, maxSkew: 1 } : undefined),
   });
 }

@@ -36,6 +36,8 @@ export function cairnContainer(scope: Construct, inputs: ClusterInputs, role: Po
       CAIRN_CLUSTER_SECRET: EnvValue.fromSecretValue({ secret: clusterSecret, key: 'secret' }),
       CAIRN_ACCESS_KEY: EnvValue.fromSecretValue({ secret: adminSecret, key: 'AWS_ACCESS_KEY_ID' }),
       CAIRN_SECRET_KEY: EnvValue.fromSecretValue({ secret: adminSecret, key: 'AWS_SECRET_ACCESS_KEY' }),
+      // One template for all node pods: each derives its zone from its ordinal (zones[i mod n]).
+      ...(role === 'node' && c.spec.nodes.zones?.length ? { CAIRN_ZONES: EnvValue.fromValue(c.spec.nodes.zones.join(',')) } : {}),
     },
     envFrom: [Env.fromConfigMap(config)],
     readiness: Probe.fromHttpGet('/readyz', { port: CLUSTER_PORT, periodSeconds: Duration.seconds(5), failureThreshold: 3 }),

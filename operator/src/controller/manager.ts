@@ -15,6 +15,7 @@ import { ClusterReconciler } from './cluster-reconciler.ts';
 import type { OperatorMetrics } from './metrics.ts';
 import { WorkQueue } from './queue.ts';
 import { sameJson } from './same-json.ts';
+import { tracedReconcile } from './tracing.ts';
 
 export interface ControllerOptions {
   kc: KubeConfig;
@@ -100,8 +101,8 @@ export function createControllers(o: ControllerOptions): Controllers {
     start() {
       for (const w of Object.values(watchers)) w.start();
       running = Promise.all([
-        clusterQueue.run(o.workers ?? 2, (k) => clusters.reconcile(k)),
-        bucketQueue.run(o.workers ?? 2, (k) => bucketsR.reconcile(k)),
+        clusterQueue.run(o.workers ?? 2, tracedReconcile('storagecluster', (k) => clusters.reconcile(k))),
+        bucketQueue.run(o.workers ?? 2, tracedReconcile('bucket', (k) => bucketsR.reconcile(k))),
       ]);
     },
     async stop() {
