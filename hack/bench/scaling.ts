@@ -178,9 +178,9 @@ function check(got: number, want: number, what: string): void {
 }
 
 interface ListRow { keys: number; kind: string; p50Ms: number; p99Ms: number; samples: number }
-interface MemRow { keys: number; rssMiB: number; anonMiB?: number; fileMiB?: number; metaDiskMiB: number; fillPerSec?: number; busyAfterStartS: number }
+interface MemRow { keys: number; rssMiB: number; anonMiB?: number; fileMiB?: number; metaDiskMiB: number; fillPerSec?: number; startS: number; busyAfterStartS: number; idleCpuPct?: number }
 
-async function listAndMemory(dir: string, sizes: number[], reps: number): Promise<{ lists: ListRow[]; memory: MemRow[] }> {
+async function listAndMemory(dir: string, sizes: number[], reps: number, idleMs: number): Promise<{ lists: ListRow[]; memory: MemRow[] }> {
   const dataDir = join(dir, 'list-node');
   mkdirSync(dataDir, { recursive: true });
   const bucket = 'scale';
@@ -194,7 +194,9 @@ async function listAndMemory(dir: string, sizes: number[], reps: number): Promis
       fillPerSec = await fill(dataDir, bucket, have, n);
       have = n;
     }
+    const t0 = performance.now();
     const p: CairnProcess = await startCairnProcess({ roles: ['root', 'node'], name: 'scaling', dataDir, accessKey, secretKey, secret, env: { CAIRN_LOG_LEVEL: 'warn' } });
+    const startS = (performance.now() - t0) / 1000;
     const client = new BenchClient({ name: 'scaling', kind: 's3', endpoints: [p.endpoint], bucket, accessKey, secretKey, region: 'us-east-1' }, 1);
     try {
       if (n === 0) await client.createBucket();
@@ -204,8 +206,15 @@ async function listAndMemory(dir: string, sizes: number[], reps: number): Promis
       for (const k of LISTS) for (let i = 0; i < 3; i++) await list(k.query(Math.max(n, 1)));   // warm-up: maps the pages, JIT
       const mem = rssOf(p.pid);
       const toMiB = (k?: number) => (k === undefined ? undefined : k / 1024);
-      memory.push({ keys: n, rssMiB: mem.rssKiB / 1024, anonMiB: toMiB(mem.anonKiB), fileMiB: toMiB(mem.fileKiB), metaDiskMiB: diskBytes(join(dataDir, 'meta')) / 2 ** 20, fillPerSec, busyAfterStartS: waited / 1000 });
+      memory.push({ keys: n, rssMiB: mem.rssKiB / 1024, anonMiB: toMiB(mem.anonKiB), fileMiB: toMiB(mem.fileKiB), metaDiskMiB: diskBytes(join(dataDir, 'meta')) / 2 ** 20, fillPerSec, startS, busyAfterStartS: waited / 1000 });
       log(`${n.toLocaleString('en-US')} keys: RSS ${fmt(mem.rssKiB / 1024)} MiB (anon ${fmt(toMiB(mem.anonKiB))}, file ${fmt(toMiB(mem.fileKiB))}), metadata on disk ${fmt(memory.at(-1)!.metaDiskMiB)} MiB`);
+      const row = memory.at(-1)!;
+      if (idleMs > 0) {   // background work of an idle node (repair passes scan the metadata)
+        const c0 = cpuSeconds(p.pid);
+        await new Promise((r) => setTimeout(r, idleMs));
+        row.idleCpuPct = ((cpuSeconds(p.pid) - c0) / (idleMs / 1000)) * 100;
+        log(`  idle for ${idleMs / 1000} s: ${fmt(row.idleCpuPct)} % of a core`);
+      }
       if (n === 0) continue;
       for (const k of LISTS) {
         const ms: number[] = [];
@@ -240,8 +249,8 @@ function render(r: { throughput: ThroughputRow[]; lists: ListRow[]; memory: MemR
   };
   const l = formatMarkdown(['LIST (p50 / p99 ms)', ...r.sizes.map((n) => `${n.toLocaleString('en-US')} keys`), 'p50 growth'],
     kinds.map((k) => [k, ...r.sizes.map((n) => cell(n, k)), growthCell(k)]));
-  const m = formatMarkdown(['objects in metadata', 'RSS MiB', 'anon MiB', 'file-backed MiB', 'metadata on disk MiB', 'bytes/key on disk', 'busy after start s', 'fill keys/s'],
-    r.memory.map((x) => [x.keys.toLocaleString('en-US'), fmt(x.rssMiB), fmt(x.anonMiB), fmt(x.fileMiB), fmt(x.metaDiskMiB), x.keys ? fmt((x.metaDiskMiB * 2 ** 20) / x.keys, 0) : '–', fmt(x.busyAfterStartS), x.fillPerSec ? fmt(x.fillPerSec) : '–']));
+  const m = formatMarkdown(['objects in metadata', 'RSS MiB', 'anon MiB', 'file-backed MiB', 'metadata on disk MiB', 'bytes/key on disk', 'start to ready s', 'busy after ready s', 'idle CPU % of a core', 'fill keys/s'],
+    r.memory.map((x) => [x.keys.toLocaleString('en-US'), fmt(x.rssMiB), fmt(x.anonMiB), fmt(x.fileMiB), fmt(x.metaDiskMiB), x.keys ? fmt((x.metaDiskMiB * 2 ** 20) / x.keys, 0) : '–', fmt(x.startS), fmt(x.busyAfterStartS), fmt(x.idleCpuPct), x.fillPerSec ? fmt(x.fillPerSec) : '–']));
   return `${t}\n\n${l}\n\n${m}\n`;
 }
 
@@ -254,6 +263,7 @@ async function main(): Promise<void> {
   const runMs = quick ? 4_000 : 8_000;
   const runs = quick ? 1 : 3;
   const reps = quick ? 20 : 50;
+  const idleMs = quick ? 0 : 40_000;   // longer than the repair interval (30 s), so a pass falls inside
   // The whole run is bounded: every step has its own limit, this catches anything that hangs.
   const watchdog = setTimeout(() => { log('time limit reached, giving up'); process.exit(1); }, (quick ? 5 : 14) * 60_000);
   watchdog.unref();
@@ -263,8 +273,8 @@ async function main(): Promise<void> {
   try {
     const throughput: ThroughputRow[] = [];
     for (const nodes of [1, 3, 6]) throughput.push(...await clusterRuns(dir, nodes, concurrency, runMs, runs));
-    const { lists, memory } = await listAndMemory(dir, sizes, reps);
-    const result = { command: `npx node hack/bench/scaling.ts${quick ? ' --quick' : ''}${concurrency !== 32 ? ` --concurrency ${concurrency}` : ''}`, started, finished: new Date().toISOString(), concurrency, runMs, runs, reps, loadavg: loadavg(), throughput, lists, memory };
+    const { lists, memory } = await listAndMemory(dir, sizes, reps, idleMs);
+    const result = { command: `npx node hack/bench/scaling.ts${quick ? ' --quick' : ''}${concurrency !== 32 ? ` --concurrency ${concurrency}` : ''}`, started, finished: new Date().toISOString(), concurrency, runMs, runs, reps, idleMs, loadavg: loadavg(), throughput, lists, memory };
     const out = join(new URL('../../', import.meta.url).pathname, '.cairn/bench');
     mkdirSync(out, { recursive: true });
     const file = join(out, `scaling-${started.replace(/[:.]/g, '-')}.json`);

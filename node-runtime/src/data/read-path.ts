@@ -7,13 +7,16 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { Readable } from 'node:stream';
 import type { ClusterView } from '../cluster/types.ts';
 import { rankAll } from '../cluster/placement.ts';
-import { sha256Off } from '../chunks/hasher.ts';
+import { hashOwned, takeChunk } from '../chunks/hasher.ts';
 import { s3Error } from '../util/errors.ts';
 import { logger } from '../util/log.ts';
 import type { ChunkRef, ObjectVersion } from './types.ts';
 import { withSpan } from '../observability/tracing.ts';
 
 const log = logger('read-path');
+
+/** Pieces fetched ahead of the one being sent, per GET (memory: about PREFETCH + 2 chunks). */
+const PREFETCH = 2;
 
 export interface Piece { id: string; chunkSize: number; start: number; end: number }  // inclusive, within the chunk
 
@@ -59,13 +62,30 @@ export async function fetchPiece(view: ClusterView, p: Piece, signal?: AbortSign
       // One span per replica tried (a failed one shows as an error span before the next).
       return await withSpan('chunk.get', { 'cairn.chunk': p.id, 'cairn.member': view.member(member)?.name ?? member, 'cairn.bytes': p.end - p.start + 1 }, async () => {
         const stream = await view.chunkReplica(member).getChunk(p.id, whole ? undefined : { start: p.start, end: p.end }, signal);
+        const want = p.end - p.start + 1;
+        if (member !== view.selfId) {
+          // Network pieces are gathered straight into a chunk buffer of the pool (one copy), which
+          // the hash worker then takes by transfer instead of a second copy.
+          let data = takeChunk(want);
+          let at = 0;
+          for await (const b of stream as AsyncIterable<Buffer>) {
+            if (at + b.length > want) throw new Error(`got more than the ${want} bytes wanted`);
+            at += (Buffer.isBuffer(b) ? b : Buffer.from(b)).copy(data, at);
+          }
+          if (at !== want) throw new Error(`got ${at} bytes, wanted ${want}`);
+          // A whole chunk from another member is verified here too (that replica verified it, but
+          // the bytes crossed a network); this member's own store verified what it read a moment ago.
+          if (whole) {
+            const h = await hashOwned(data);
+            data = h.data;
+            if (h.hex !== p.id) throw new Error('hash mismatch in transit');
+          }
+          return data;
+        }
         const parts: Buffer[] = [];
         for await (const b of stream) parts.push(Buffer.isBuffer(b) ? b : Buffer.from(b));
         const data = parts.length === 1 ? parts[0] : Buffer.concat(parts);
-        if (data.length !== p.end - p.start + 1) throw new Error(`got ${data.length} bytes, wanted ${p.end - p.start + 1}`);
-        // A whole chunk from another member is verified here too (that replica verified it, but the
-        // bytes crossed a network); this member's own store verified what it read a moment ago.
-        if (whole && member !== view.selfId && await sha256Off(data) !== p.id) throw new Error('hash mismatch in transit');
+        if (data.length !== want) throw new Error(`got ${data.length} bytes, wanted ${want}`);
         return data;
       });
     } catch (e) {
@@ -112,13 +132,15 @@ export async function openBody(view: ClusterView, v: ObjectVersion, range: { sta
     return f;
   };
   async function* body(): AsyncGenerator<Buffer> {
-    // The next piece is read and verified (off the event loop) while this one goes out on the
-    // socket: the disk, the hash workers and the network overlap, with two pieces per request.
-    let next = fetchAt(1);
+    // The next PREFETCH pieces are read and verified (off the event loop) while this one goes out
+    // on the socket: the disk, the hash workers, the network and (for a remote replica) the peer's
+    // own disk overlap; a remote fetch is a round trip, so one piece ahead left the stream waiting.
+    const ahead: (Promise<Buffer> | undefined)[] = [];
+    for (let j = 1; j <= PREFETCH; j++) ahead.push(fetchAt(j));
     if (first) yield first;
     for (let i = 1; i < pieces.length; i++) {
-      const data = await next!;
-      next = fetchAt(i + 1);
+      const data = await ahead.shift()!;
+      ahead.push(fetchAt(i + PREFETCH));
       yield data;
     }
   }

@@ -1,7 +1,9 @@
 // The write path of an object body: chunker → SHA-256 per chunk → placement → putChunk on the R
 // chosen members in parallel, acknowledged at write quorum W. Pipelined with a bound: the next
-// chunk is read and MD5'd while the previous one is hashed (on a worker) and uploads, and at most
-// one chunk is in that stage at a time, so memory is about two chunks whatever the body size.
+// chunk is read while up to `inflight` earlier ones are hashed (on a worker) and uploaded, so one
+// stream does not wait on each chunk's write + fsync round trip in turn, and memory stays at about
+// inflight + 1 chunks whatever the body size. The first failure stops the body: nothing new starts,
+// the chunks already in flight are waited for, and the error is thrown (no metadata is written).
 // Small bodies are kept inline instead.
 // Nothing here writes metadata: the caller does that only after this resolved (invariant 3).
 import { createHash } from 'node:crypto';
@@ -27,7 +29,11 @@ export interface BodyPlan {
   contentMd5?: string;       // base64
   signal?: AbortSignal;
   timeoutMs: number;
+  inflight?: number;         // chunks hashed/uploaded at once (default DEFAULT_INFLIGHT)
 }
+
+/** Chunks of one body being hashed/uploaded at once: enough to overlap a few fsyncs per stream. */
+export const DEFAULT_INFLIGHT = 3;
 
 export interface StoredBody {
   size: number;
@@ -45,7 +51,12 @@ export async function storeBody(view: ClusterView, body: Readable, plan: BodyPla
   const chunks: ChunkRef[] = [];
   let size = 0;
   let inline: string | undefined;
-  let uploading: Promise<void> | undefined;
+  const depth = Math.max(1, Math.floor(plan.inflight ?? DEFAULT_INFLIGHT));
+  // Chunk uploads in flight; each settles into this set's bookkeeping and never rejects, the first
+  // failure is kept in `failed` and rethrown by the loop (so none goes unobserved meanwhile).
+  const inflight = new Set<Promise<void>>();
+  let failed: { error: unknown } | undefined;
+  const settleAll = async () => { while (inflight.size > 0) await Promise.all(inflight); };
   const onAbort = () => body.destroy(plan.signal?.reason instanceof Error ? plan.signal.reason : new Error('client aborted the upload'));
   plan.signal?.addEventListener('abort', onAbort, { once: true });
   try {
@@ -60,22 +71,28 @@ export async function storeBody(view: ClusterView, body: Readable, plan: BodyPla
         inline = chunk.toString('base64');
         continue;
       }
+      // A free slot before this chunk starts: at most `depth` chunks held by uploads.
+      while (inflight.size >= depth && !failed) await Promise.race(inflight);
+      if (failed) throw failed.error;
       const ref: ChunkRef = { id: '', size: chunk.length };
       chunks.push(ref);
-      await uploading;  // the previous chunk is stored before this one starts: memory stays bounded
       // SHA-256 (and MD5) on a hash worker (the chunk's memory moves there and back), then the
-      // upload, while the loop reads the next chunk here. The local chunk store reuses the hash
-      // instead of computing it again.
-      uploading = (hasher ? hasher.chunk(chunk) : hashChunk(chunk)).then(({ id, chunk: data }) => {
+      // upload, while the loop reads the next chunk here. The hasher sees chunks in body order
+      // (MD5 needs it); the uploads may finish in any order, each fills in its own ref. The local
+      // chunk store reuses the hash instead of computing it again.
+      const upload: Promise<void> = (hasher ? hasher.chunk(chunk) : hashChunk(chunk)).then(({ id, chunk: data }) => {
         ref.id = id;
+        if (failed) return;   // another chunk failed: the body is abandoned, store nothing more
         // Once every replica stored it, nothing references the chunk: its buffer is reused.
         return putChunkQuorum(view, id, data, plan, (allStored) => { if (allStored) recycleChunk(data); });
-      });
-      uploading.catch(() => {});  // observed at the next await; avoids an unhandled rejection meanwhile
+      }).then(() => { inflight.delete(upload); }, (error: unknown) => { inflight.delete(upload); failed ??= { error }; });
+      inflight.add(upload);
     }
-    await uploading;
+    await settleAll();
+    if (failed) throw failed.error;
   } catch (e) {
-    await uploading?.catch(() => {});
+    failed ??= { error: e };   // chunks still hashing do not start their upload
+    await settleAll();         // nothing of this body is still being written when we throw
     throw e;
   } finally {
     plan.signal?.removeEventListener('abort', onAbort);

@@ -20,9 +20,18 @@ setLogContext(() => {
   return requestId || traceId ? { ...(requestId ? { requestId } : {}), ...(traceId ? { traceId } : {}) } : {};
 });
 
+// Random bytes for ids, drawn 4 KiB at a time: one randomBytes call per 512 ids instead of one per
+// request (a call costs about as much as the rest of a small GET's bookkeeping).
+const ID_BYTES = 8;
+let idPool = Buffer.alloc(0);
+let idAt = 0;
+
 /** A new id in the shape S3 uses (16 upper-case hex characters). */
 export function newRequestId(): string {
-  return randomBytes(8).toString('hex').toUpperCase();
+  if (idAt + ID_BYTES > idPool.length) { idPool = randomBytes(4096); idAt = 0; }
+  const id = idPool.toString('hex', idAt, idAt + ID_BYTES).toUpperCase();
+  idAt += ID_BYTES;
+  return id;
 }
 
 /** The id of the request being served in this async context, if any. */
