@@ -83,12 +83,24 @@ async function main() {
     report({ ...o, passed: ok ? 1 : 0, failed: ok ? 0 : 1 });
   }
 
+  // A failed integration file is run once more, alone in its slot: on a loaded 2-core machine a
+  // multi-process suite can miss a deadline. A pass on the second try still counts, but is named
+  // FLAKY in the output so it gets fixed, not forgotten. CAIRN_TEST_RETRIES=0 turns this off.
+  const retries = Number(process.env.CAIRN_TEST_RETRIES ?? 1);
+  const flaky: string[] = [];
   const queue = [...files];
   await Promise.all(Array.from({ length: Math.max(1, jobs) }, async () => {
     for (let f = queue.shift(); f; f = queue.shift()) {
-      report(await run(relative(root, f), process.execPath, [f]));
+      let o = await run(relative(root, f), process.execPath, [f]);
+      for (let i = 0; o.failed && i < retries; i++) {
+        console.log(`retry ${o.name} after ${o.failed} failure(s):\n${o.output.split('\n').map((l) => '    | ' + l).join('\n')}`);
+        o = await run(relative(root, f), process.execPath, [f]);
+        if (!o.failed) flaky.push(o.name);
+      }
+      report(o);
     }
   }));
+  if (flaky.length) console.log(`FLAKY (passed on retry): ${flaky.join(', ')}`);
 
   const passed = outcomes.reduce((a, o) => a + o.passed, 0);
   const failed = outcomes.reduce((a, o) => a + o.failed, 0);
