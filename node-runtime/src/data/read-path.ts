@@ -9,6 +9,7 @@ import type { ClusterView } from '../cluster/types.ts';
 import { rankAll } from '../cluster/placement.ts';
 import { hashOwned, takeChunk } from '../chunks/hasher.ts';
 import { s3Error } from '../util/errors.ts';
+import { isChunkError } from '../chunks/errors.ts';
 import { logger } from '../util/log.ts';
 import type { ChunkRef, ObjectVersion } from './types.ts';
 import { withSpan } from '../observability/tracing.ts';
@@ -93,7 +94,10 @@ export async function fetchPiece(view: ClusterView, p: Piece, signal?: AbortSign
     } catch (e) {
       if (signal?.aborted) throw e;
       errors.push(`${member}: ${e instanceof Error ? e.message : String(e)}`);
-      log.warn({ chunk: p.id, member, err: String(e) }, 'chunk read failed, trying next replica');
+      // Self is always tried first (a local read is cheapest) even when it is not a holder, so a
+      // local miss is routine, not worth a warning; any other failure is.
+      const routine = member === view.selfId && isChunkError(e, 'ChunkNotFound');
+      log[routine ? 'debug' : 'warn']({ chunk: p.id, member, err: String(e) }, 'chunk read failed, trying next replica');
     }
   }
   throw s3Error('ServiceUnavailable', `no replica could serve chunk ${p.id.slice(0, 12)} (${errors.join('; ') || 'no members'})`);
