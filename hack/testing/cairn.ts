@@ -1,11 +1,12 @@
 // Test harness: a real `cairn server` child process on its own loopback address, in its own process
 // group (so a kill reaches everything it started), killed on cleanup and when the test process exits.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort, loopbackAddress, waitFor } from './net.ts';
+import * as Minio from 'minio';
 
 export interface CairnProcessOptions {
   roles?: ('root' | 'node')[]; name?: string; host?: string; dataDir?: string;
@@ -114,4 +115,17 @@ export async function startCairnProcess(opts: CairnProcessOptions = {}): Promise
     throw e;
   }
   return p;
+}
+
+/** A `minio` client for a process's file API, signed with its root key pair (path-style). */
+export function s3Client(p: CairnProcess, opts: Partial<Minio.ClientOptions> = {}): Minio.Client {
+  const u = new URL(p.endpoint);
+  return new Minio.Client({ endPoint: u.hostname, port: Number(u.port), useSSL: false, accessKey: p.accessKey, secretKey: p.secretKey, pathStyle: true, region: 'us-east-1', ...opts });
+}
+
+/** SHA-256 (hex) of an object's body read through `client`: compare with what was written. */
+export async function readSha256(client: Minio.Client, bucket: string, key: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const b of await client.getObject(bucket, key)) hash.update(b as Buffer);
+  return hash.digest('hex');
 }

@@ -5,8 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createHash, randomBytes } from 'node:crypto';
-import * as Minio from 'minio';
-import { startCairnProcess, type CairnProcess } from '../../../hack/testing/cairn.ts';
+import { readSha256, s3Client, startCairnProcess, type CairnProcess } from '../../../hack/testing/cairn.ts';
 import { waitFor } from '../../../hack/testing/net.ts';
 import { createAdminClient } from '../admin/client.ts';
 import type { ClusterStatus } from '../admin/types.ts';
@@ -24,15 +23,8 @@ let nodes: CairnProcess[];
 const objects = new Map<string, string>();   // key → sha256 of the body
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-function s3(p: CairnProcess) {
-  const u = new URL(p.endpoint);
-  return new Minio.Client({ endPoint: u.hostname, port: Number(u.port), useSSL: false, accessKey, secretKey, pathStyle: true, region: 'us-east-1' });
-}
-async function read(p: CairnProcess, key: string): Promise<string> {
-  const parts: Buffer[] = [];
-  for await (const b of await s3(p).getObject(BUCKET, key)) parts.push(b as Buffer);
-  return sha(Buffer.concat(parts));
-}
+const s3 = (p: CairnProcess) => s3Client(p);
+const read = (p: CairnProcess, key: string) => readSha256(s3(p), BUCKET, key);
 async function put(p: CairnProcess, key: string, size: number): Promise<void> {
   const body = randomBytes(size);
   await s3(p).putObject(BUCKET, key, body, body.length);
