@@ -230,7 +230,7 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
     const multi = cluster?.view;
     healing = startSelfHealing({
       view, stores: roles.includes('node') ? { chunks, meta } : undefined, secret: opts.secret,
-      setMemberState: multi ? (memberId, state) => multi.setMemberState(memberId, state) : undefined,
+      markDrained: multi ? (memberId) => multi.markDrained(memberId) : undefined,
     });
     const heal = healing;
     cleanups.push(() => heal.stop());

@@ -3,7 +3,7 @@
 // with every root down the member keeps serving from the last map it saw), and sends registry
 // writes (buckets, keys, member states) to the roots. On a root process it also carries the
 // root-to-root gossip: its heartbeats to the other roots push the local root's maps and merge theirs.
-import { write } from './crdt.ts';
+import { follow, write } from './crdt.ts';
 import { emptyMaps, mergeMaps, type ClusterMaps, type MapName, type MemberInfo } from './maps.ts';
 import { MapStore } from './map-store.ts';
 import type { HeartbeatRequest, MapsResponse, RootService } from './root.ts';
@@ -25,7 +25,8 @@ export interface AgentOptions {
 }
 
 /** One registry write: `set('buckets', name, settings)`; a null value removes the entry. */
-export type Edit = (set: (map: MapName, key: string, value: unknown) => void) => void;
+/** `follows`: the value is a consequence of the entry this member sees now (crdt.ts `follow`). */
+export type Edit = (set: (map: MapName, key: string, value: unknown, follows?: boolean) => void) => void;
 
 export class MembershipAgent {
   readonly selfId: string;
@@ -102,9 +103,10 @@ export class MembershipAgent {
    */
   async propose(edit: Edit, timeoutMs = 5000): Promise<void> {
     const delta = emptyMaps();
-    edit((map, key, value) => {
+    edit((map, key, value, follows) => {
       const cur = this.maps[map][key];
-      (delta[map] as Record<string, unknown>)[key] = write({ ...(cur ? { [key]: cur } : {}) }, key, value, this.selfId);
+      const base = { ...(cur ? { [key]: cur } : {}) };
+      (delta[map] as Record<string, unknown>)[key] = follows ? follow(base, key, value, this.selfId) : write(base, key, value, this.selfId);
     });
     const attempts: Promise<MapsResponse>[] = [];
     if (this.#o.localRoot) attempts.push(this.#o.localRoot.exchange(delta));

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { merge, mergeInto, write, values, get, type LwwMap } from './crdt.ts';
+import { follow, merge, mergeInto, write, values, get, type LwwMap } from './crdt.ts';
 
 // A small deterministic generator of random maps over few keys, writers and timestamps, so that ties
 // on timestamp and on writer really happen.
@@ -54,6 +54,24 @@ test('write is strictly newer than the entry it replaces, even with a clock behi
   const e = write(m, 'k', 2, 'me', 10);
   assert.is(e.ts, 1001);
   assert.is(get(m, 'k'), 2);
+});
+
+test('a consequence (drained of draining) loses to any write made after the entry it followed, even in the same ms', () => {
+  const root: LwwMap<string> = {};
+  write(root, 'n1', 'draining', 'root', 5000);
+  const nodeCopy = structuredClone(root);       // the node saw `draining` and finished
+  write(root, 'n1', 'active', 'root', 5000);    // undrain in the same millisecond, before the node's write lands
+  const drained = follow(nodeCopy, 'n1', 'drained', 'node-zzz');
+  assert.ok(drained.ts > 5000 && drained.ts < root.n1.ts);
+  for (const order of [[root, nodeCopy], [nodeCopy, root]]) assert.is(get(merge(order[0], order[1]), 'n1'), 'active');
+  // With no undrain in between, drained wins over the draining it followed, and later writes still win over it.
+  const fresh: LwwMap<string> = {};
+  write(fresh, 'n1', 'draining', 'root', 7000);
+  const done = merge(fresh, { n1: follow(structuredClone(fresh), 'n1', 'drained', 'node') });
+  assert.is(get(done, 'n1'), 'drained');
+  write(done, 'n1', 'active', 'root', 7000);
+  assert.is(get(done, 'n1'), 'active');
+  assert.ok(Number.isInteger(done.n1.ts), 'write steps back onto whole milliseconds');
 });
 
 test('mergeInto reports changed keys and ignores malformed entries', () => {

@@ -51,8 +51,21 @@ export function mergeInto<T>(target: LwwMap<T>, incoming: LwwMap<T>): string[] {
 /** A new entry for `key` written now by `writer`, strictly newer than what the map holds (clock skew or same-ms writes). */
 export function write<T>(map: LwwMap<T>, key: string, value: T | null, writer: string, now = Date.now()): LwwEntry<T> {
   const cur = map[key];
-  const ts = cur && cur.ts >= now ? cur.ts + 1 : now;
+  const ts = cur && cur.ts >= now ? Math.floor(cur.ts) + 1 : now;
   const e = { value, ts, writer };
+  map[key] = e;
+  return e;
+}
+
+/**
+ * An entry that is a consequence of the current one (e.g. `drained` of a `draining`): ordered just
+ * after it (ts + 0.5) and before any write made later with `write`, which always lands on a whole
+ * step past what it saw. So a decision taken on a stale entry can never override a newer one: a node
+ * that finishes draining a moment after an operator undrained it loses to the undrain everywhere.
+ */
+export function follow<T>(map: LwwMap<T>, key: string, value: T | null, writer: string): LwwEntry<T> {
+  const cur = map[key];
+  const e = { value, ts: cur ? cur.ts + 0.5 : 0, writer };
   map[key] = e;
   return e;
 }

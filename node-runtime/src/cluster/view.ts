@@ -4,7 +4,7 @@
 import type { AccessKey, BucketSettings, ClusterSettings, ClusterView, Member, MemberState } from './types.ts';
 import type { ChunkReplica, MetaReplica } from '../data/replicas.ts';
 import { accessKeyOf, bucketOf, bucketsOf, membersOf, settingsOf } from './maps.ts';
-import { values } from './crdt.ts';
+import { get, values } from './crdt.ts';
 import type { MembershipAgent } from './agent.ts';
 import type { RpcClient } from '../rpc/client.ts';
 import { RemoteChunkReplica, RemoteMetaReplica } from '../rpc/replicas-remote.ts';
@@ -89,6 +89,15 @@ export class MultiClusterView implements ClusterView {
   /** Mark a member draining/active/drained (admin API); recorded by the roots. */
   async setMemberState(memberId: string, state: MemberState): Promise<void> {
     await this.agent.propose((set) => set('states', memberId, state));
+  }
+
+  /**
+   * Record that this member finished draining. Written as a consequence of the `draining` entry it
+   * saw, so an undrain (or a new drain) made meanwhile wins over it on every root.
+   */
+  async markDrained(memberId: string): Promise<void> {
+    if (get(this.agent.maps.states, memberId) !== 'draining') return;
+    await this.agent.propose((set) => set('states', memberId, 'drained', true));
   }
 
   /** Remove a drained or down member from the map (it re-registers if it was still alive). */

@@ -30,7 +30,7 @@ async function start(name: string): Promise<Member> {
   const host = loopbackAddress();
   const node = await startNode({ roles: ['node'], name, dataDir: join(dir, name), api: `${host}:0`, cluster: `${host}:0`, roots: [root.clusterUrl], secret, chunkSize: 64 * 1024 });
   const view = node.view as MultiClusterView;
-  const heal = startSelfHealing({ view, stores: node.stores, secret, setMemberState: (id, s) => view.setMemberState(id, s), repairIntervalMs: 500, gcGraceMs: 1500, scrubIntervalMs: 3_600_000, uploadExpiryMs: 6_000 });
+  const heal = startSelfHealing({ view, stores: node.stores, secret, markDrained: (id) => view.markDrained(id), repairIntervalMs: 500, gcGraceMs: 1500, scrubIntervalMs: 3_600_000, uploadExpiryMs: 6_000 });
   node.clusterApp.use(heal.router);
   const m = { node, heal, name };
   members.push(m);

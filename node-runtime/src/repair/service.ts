@@ -4,7 +4,7 @@
 // tests). The admin status gets each member's progress from its heartbeats (cluster/roles.ts
 // `repairProgress`), so any root shows every member's.
 import express, { type Request, type Response, type Router } from 'express';
-import type { ClusterView, MemberState } from '../cluster/types.ts';
+import type { ClusterView } from '../cluster/types.ts';
 import type { ChunkStore } from '../chunks/store.ts';
 import type { MetaStore } from '../meta/store.ts';
 import { requireClusterSecret } from '../rpc/auth.ts';
@@ -22,7 +22,8 @@ export interface SelfHealingOptions {
   stores?: { chunks: ChunkStore; meta: MetaStore };
   /** Cluster secret for the `/rpc/v1/repair` routes; without one no routes are served. */
   secret?: string;
-  setMemberState?: (memberId: string, state: MemberState) => Promise<void>;
+  /** Record this member as drained through the roots (multi-member clusters only). */
+  markDrained?: (memberId: string) => Promise<void>;
   /** Defaults from env: CAIRN_REPAIR_INTERVAL_MS, CAIRN_SCRUB_INTERVAL_MS, CAIRN_SCRUB_BYTES_PER_SEC, CAIRN_UPLOAD_EXPIRY_MS. */
   repairIntervalMs?: number;
   scrubIntervalMs?: number;
@@ -61,7 +62,7 @@ export function startSelfHealing(o: SelfHealingOptions): SelfHealing {
       view: o.view, chunks: o.stores.chunks, meta: o.stores.meta,
       gcGraceMs: grace !== undefined ? () => grace : undefined,
       uploadExpiryMs: o.uploadExpiryMs ?? envMs('CAIRN_UPLOAD_EXPIRY_MS'),
-      markDrained: o.setMemberState ? () => o.setMemberState!(o.view.selfId, 'drained') : undefined,
+      markDrained: o.markDrained ? () => o.markDrained!(o.view.selfId) : undefined,
     });
     const repairRunner = new WorkerRunner(repair, { idleMs: o.repairIntervalMs ?? envMs('CAIRN_REPAIR_INTERVAL_MS') ?? 30_000 }).start();
     runners.push(repairRunner);
