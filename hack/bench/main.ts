@@ -105,7 +105,8 @@ function summariseProfiles(id: TargetId): void {
 
 async function startTarget(id: TargetId, dir: string): Promise<RunningTarget> {
   mkdirSync(dir, { recursive: true });
-  const env = o.cpuProf ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profDir(id)}` } : undefined;
+  const extra = process.env.CAIRN_BENCH_SERVER_ENV ? JSON.parse(process.env.CAIRN_BENCH_SERVER_ENV) as Record<string, string> : {};
+  const env = { ...extra, ...(o.cpuProf ? { NODE_OPTIONS: `${extra.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${profDir(id)}` } : {}) };
   switch (id) {
     case 'nginx': return startNginx(dir, loopbackAddress(), { workers: positive('nginx-workers', o.nginxWorkers), log });
     case 's3rver': return startS3rver(dir, loopbackAddress());

@@ -2,21 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Readable } from 'node:stream';
 import { createHash, randomBytes } from 'node:crypto';
-import { cutPoints, chunkStream } from './chunker.ts';
-
-test('cutPoints: boundaries inside a piece', () => {
-  assert.equal(cutPoints(0, 10, 4), [4, 8]);
-  assert.equal(cutPoints(3, 10, 4), [1, 5, 9]);
-  assert.equal(cutPoints(0, 3, 4), []);
-  assert.equal(cutPoints(2, 2, 4), [2]);
-  assert.equal(cutPoints(0, 0, 4), []);
-  assert.equal(cutPoints(0, 4, 4), [4]);
-});
-
-test('cutPoints: rejects nonsense', () => {
-  assert.throws(() => cutPoints(0, 1, 0), /chunkSize/);
-  assert.throws(() => cutPoints(4, 1, 4), /filled/);
-});
+import { chunkStream } from './chunker.ts';
 
 async function collect(body: Readable, size: number) {
   const out: Buffer[] = [];
@@ -62,6 +48,26 @@ test('chunkStream: back pressure — a 64 MiB body is pulled lazily, never buffe
   assert.is(consumed, total);
   // The source never ran more than ~2 chunks ahead of the consumer.
   assert.ok(maxAhead <= 2 * chunkSize + 256 * 1024, `source ran ${maxAhead} bytes ahead`);
+});
+
+test('chunkStream: buffers sized to the declared length, each reserved before it is filled; a short body still ends whole', async () => {
+  const data = randomBytes(2500);
+  const reserved: number[] = [];
+  const pieces = [data.subarray(0, 700), data.subarray(700, 2500)];
+  const chunks: Buffer[] = [];
+  for await (const c of chunkStream(Readable.from(pieces), 1024, { size: 2500, reserve: async (n) => { reserved.push(n); } })) chunks.push(c);
+  assert.equal(reserved, [1024, 1024, 452]);
+  assert.equal(chunks.map((c) => c.length), [1024, 1024, 452]);
+  assert.ok(Buffer.concat(chunks).equals(data));
+  // Declared longer than sent: the last chunk is cut to what arrived (the caller reports IncompleteBody).
+  const short: Buffer[] = [];
+  for await (const c of chunkStream(Readable.from([data.subarray(0, 1100)]), 1024, { size: 5000 })) short.push(c);
+  assert.equal(short.map((c) => c.length), [1024, 76]);
+  assert.ok(Buffer.concat(short).equals(data.subarray(0, 1100)));
+  // Nothing reserved for an empty body.
+  const none: number[] = [];
+  for await (const _ of chunkStream(Readable.from([]), 1024, { size: 0, reserve: async (n) => { none.push(n); } })) assert.unreachable();
+  assert.equal(none, []);
 });
 
 test('chunkStream: source error propagates', async () => {

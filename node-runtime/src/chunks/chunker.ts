@@ -1,56 +1,58 @@
 // The chunker: turns an object body (a Readable of arbitrary pieces) into chunk Buffers of exactly
-// `chunkSize` bytes (the last one shorter). The boundary arithmetic is a pure function; the shell
-// pulls from the stream only when the consumer asks for the next chunk, so memory stays at about
-// one chunk being filled plus the one the consumer holds, whatever the object size (back pressure:
-// an async iterator pauses the source while we do not read from it).
+// `chunkSize` bytes (the last one shorter). It pulls from the stream only when the consumer asks for
+// the next chunk, so memory stays at about one chunk being filled plus the ones the consumer holds,
+// whatever the object size (back pressure: an async iterator pauses the source while we do not read
+// from it), and every chunk's memory can be reserved from the node's budget before it is filled.
 import type { Readable } from 'node:stream';
-import { OFF_THREAD_MIN, takeChunk } from './hasher.ts';
+import { OFF_THREAD_MIN, recycleChunk, takeChunk } from './hasher.ts';
 
-/**
- * Where a piece of `pieceLength` bytes, arriving when `filled` bytes of the current chunk are
- * already buffered, completes chunks: the offsets inside the piece just after each chunk's last byte.
- * E.g. cutPoints(3, 10, 4) → [1, 5, 9] (chunk ends after 1 byte, then every 4).
- */
-export function cutPoints(filled: number, pieceLength: number, chunkSize: number): number[] {
-  if (!(chunkSize > 0) || !Number.isInteger(chunkSize)) throw new RangeError(`chunkSize must be a positive integer, got ${chunkSize}`);
-  if (filled < 0 || filled >= chunkSize) throw new RangeError(`filled must be in [0, chunkSize), got ${filled}`);
-  const cuts: number[] = [];
-  for (let at = chunkSize - filled; at <= pieceLength; at += chunkSize) cuts.push(at);
-  return cuts;
+export interface ChunkingOptions {
+  /** The declared body length: chunk buffers are sized to what is left of it (a 4 KiB body gets 4 KiB, not a chunk). */
+  size?: number;
+  /** Called before the first byte of each chunk is taken, with that chunk's buffer size (memory budget, see memory.ts). */
+  reserve?: (bytes: number) => Promise<void>;
 }
 
 /**
  * Yield the body as chunks of `chunkSize` bytes. An empty body yields nothing. Errors of the source
- * (including an abort) propagate to the consumer's `for await`.
+ * (including an abort) propagate to the consumer's `for await`. Each piece is copied into the
+ * chunk's own buffer as it arrives (one copy, no list of pieces held alongside it); large chunks get
+ * memory of their own, so a hash worker can take them by transfer (chunks/hasher.ts).
  */
-export async function* chunkStream(body: AsyncIterable<Buffer | Uint8Array | string> | Readable, chunkSize: number): AsyncGenerator<Buffer> {
-  let parts: Buffer[] = [];
+export async function* chunkStream(body: AsyncIterable<Buffer | Uint8Array | string> | Readable, chunkSize: number, o: ChunkingOptions = {}): AsyncGenerator<Buffer> {
+  if (!(chunkSize > 0) || !Number.isInteger(chunkSize)) throw new RangeError(`chunkSize must be a positive integer, got ${chunkSize}`);
+  let cur: Buffer | undefined;   // the chunk being filled
   let filled = 0;
+  let emitted = 0;               // bytes of the chunks already yielded
   for await (const raw of body as AsyncIterable<Buffer | Uint8Array | string>) {
     const piece = typeof raw === 'string' ? Buffer.from(raw) : Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
     let from = 0;
-    for (const cut of cutPoints(filled, piece.length, chunkSize)) {
-      parts.push(piece.subarray(from, cut));
-      // The copy keeps the chunk from pinning the (possibly larger) source pieces; big chunks get
-      // memory of their own, so a hash worker can take them by transfer (chunks/hasher.ts).
-      yield joinPieces(parts, chunkSize);
-      parts = [];
-      filled = 0;
-      from = cut;
-    }
-    if (from < piece.length) {
-      const rest = piece.subarray(from);
-      parts.push(rest);
-      filled += rest.length;
+    while (from < piece.length) {
+      if (!cur) {
+        const left = o.size !== undefined ? o.size - emitted : 0;
+        const size = left > 0 ? Math.min(chunkSize, left) : chunkSize;
+        await o.reserve?.(size);
+        cur = size >= OFF_THREAD_MIN ? takeChunk(size) : Buffer.allocUnsafe(size);
+      }
+      const n = piece.copy(cur, filled, from);
+      filled += n;
+      from += n;
+      if (filled === cur.length) {
+        const full = cur;
+        cur = undefined;
+        emitted += filled;
+        filled = 0;
+        yield full;
+      }
     }
   }
-  if (filled > 0) yield joinPieces(parts, filled);
+  if (cur && filled > 0) yield shrink(cur, filled);
 }
 
-function joinPieces(parts: Buffer[], total: number): Buffer {
-  if (total < OFF_THREAD_MIN) return Buffer.concat(parts, total);
-  const out = takeChunk(total);
-  let at = 0;
-  for (const p of parts) at += p.copy(out, at);
+/** The first `n` bytes of a chunk buffer in a buffer of their own size (the big one goes back to the pool). */
+function shrink(b: Buffer, n: number): Buffer {
+  const out = n >= OFF_THREAD_MIN ? takeChunk(n) : Buffer.allocUnsafe(n);
+  b.copy(out, 0, 0, n);
+  recycleChunk(b);
   return out;
 }

@@ -7,7 +7,8 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { Readable } from 'node:stream';
 import type { ClusterView } from '../cluster/types.ts';
 import { rankAll } from '../cluster/placement.ts';
-import { hashOwned, takeChunk } from '../chunks/hasher.ts';
+import { hashOwned, recycleChunk, takeChunk } from '../chunks/hasher.ts';
+import { chunkMemory, type Grant } from '../chunks/memory.ts';
 import { s3Error } from '../util/errors.ts';
 import { isChunkError } from '../chunks/errors.ts';
 import { logger } from '../util/log.ts';
@@ -131,8 +132,7 @@ export async function openBody(view: ClusterView, v: ObjectVersion, range: { sta
   // Later pieces are fetched when the response stream pulls, i.e. from the socket's context: run
   // them in the request's (its trace span and request id) so their spans and logs stay with it.
   const inRequest = AsyncLocalStorage.snapshot();
-  const fetchAt = (i: number): Promise<Buffer> | undefined => {
-    if (i >= pieces.length) return undefined;
+  const fetchAt = (i: number): Promise<Buffer> => {
     const f = inRequest(() => fetchPiece(view, pieces[i], signal));
     f.catch(() => {});   // awaited in turn below; a body abandoned early must not leave it unhandled
     return f;
@@ -141,14 +141,29 @@ export async function openBody(view: ClusterView, v: ObjectVersion, range: { sta
     // The next pieces (prefetchDepth) are read and verified (off the event loop) while this one goes out
     // on the socket: the disk, the hash workers, the network and (for a remote replica) the peer's
     // own disk overlap; a remote fetch is a round trip, so one piece ahead left the stream waiting.
+    // Read-ahead memory comes from the node's budget and is only tried for: when the budget is
+    // spent, the stream fetches each piece when it needs it instead (it never waits for memory).
     const depth = prefetchDepth(view);
-    const ahead: (Promise<Buffer> | undefined)[] = [];
-    for (let j = 1; j <= depth; j++) ahead.push(fetchAt(j));
-    if (first) yield first;
-    for (let i = 1; i < pieces.length; i++) {
-      const data = await ahead.shift()!;
-      ahead.push(fetchAt(i + depth));
-      yield data;
+    const ahead = new Map<number, { data: Promise<Buffer>; grant: Grant }>();
+    const prefetch = (i: number) => {
+      if (i >= pieces.length || ahead.has(i)) return;
+      const grant = chunkMemory.tryTake(pieces[i].end - pieces[i].start + 1);
+      if (grant) ahead.set(i, { data: fetchAt(i), grant });
+    };
+    try {
+      for (let j = 1; j <= depth; j++) prefetch(j);
+      if (first) yield first;
+      for (let i = 1; i < pieces.length; i++) {
+        const a = ahead.get(i);
+        ahead.delete(i);
+        const data = await (a ? a.data : fetchAt(i));
+        a?.grant.release();   // now the piece being sent, no longer read-ahead
+        for (let j = i + 1; j <= i + depth; j++) prefetch(j);
+        yield data;
+      }
+    } finally {
+      // An abandoned body: read-ahead still arriving goes back to the pool and the budget.
+      for (const a of ahead.values()) void a.data.then(recycleChunk, () => {}).finally(() => a.grant.release());
     }
   }
   // objectMode off: the high-water mark counts bytes, so only the prefetched piece is read ahead.

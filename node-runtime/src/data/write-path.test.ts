@@ -9,6 +9,7 @@ import { ClusterObjectService } from './objects.ts';
 import { testCluster, type TestCluster } from './testing.ts';
 import { isS3Error } from '../util/errors.ts';
 import { waitFor } from '../../../hack/testing/net.ts';
+import { chunkMemory } from '../chunks/memory.ts';
 
 const KiB = 1024;
 const CHUNK = 64 * KiB;
@@ -98,6 +99,28 @@ test('bounded memory: the source runs at most about inflight + 2 chunks ahead of
   assert.is(stored.chunks.length, 40);
   assert.is(stats.maxActive, DEFAULT_INFLIGHT, 'the pipeline filled up to its bound');
   assert.ok(maxAhead <= (DEFAULT_INFLIGHT + 2) * CHUNK, `source ran ${maxAhead} bytes ahead of storage`);
+});
+
+test('memory budget across streams: concurrent bodies never hold more than the budget, and every grant comes back', async () => {
+  c = await testCluster(1);
+  const before = chunkMemory.limit;
+  chunkMemory.resize(4 * CHUNK);
+  try {
+    let maxUsed = 0;
+    instrument(c, async () => { maxUsed = Math.max(maxUsed, chunkMemory.used); await new Promise((r) => setTimeout(r, 2)); });
+    const bodies = Array.from({ length: 6 }, () => randomBytes(12 * CHUNK + 7));
+    const waitsBefore = chunkMemory.waits;
+    const stored = await Promise.all(bodies.map((d) => storeBody(c!.view, source(d), plan({ size: d.length }))));
+    stored.forEach((s, i) => assert.is(s.md5, createHash('md5').update(bodies[i]).digest('hex')));
+    assert.ok(maxUsed <= 4 * CHUNK, `${maxUsed} bytes held, budget ${4 * CHUNK}`);
+    assert.ok(chunkMemory.waits > waitsBefore, 'six streams had to wait for memory');
+    await waitFor(() => chunkMemory.used === 0, { timeoutMs: 2000, what: 'every grant to come back' });
+    // A failing body gives its memory back too (a leak would stall every later write).
+    c.view.chunkReplica('m0').putChunk = async () => { throw new Error('disk on fire'); };
+    const d = randomBytes(10 * CHUNK);
+    try { await storeBody(c.view, source(d), plan({ size: d.length })); assert.unreachable(); } catch (e) { assert.match(String(e), /disk on fire|quorum/); }
+    await waitFor(() => chunkMemory.used === 0 && chunkMemory.waiters === 0, { timeoutMs: 2000, what: 'grants of the failed body to come back' });
+  } finally { chunkMemory.resize(before); }
 });
 
 test('a chunk failing mid-body: rejects, nothing still writing, no upload starts after it, nothing visible', async () => {

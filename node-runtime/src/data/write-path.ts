@@ -2,7 +2,8 @@
 // chosen members in parallel, acknowledged at write quorum W. Pipelined with a bound: the next
 // chunk is read while up to `inflight` earlier ones are hashed (on a worker) and uploaded, so one
 // stream does not wait on each chunk's write + fsync round trip in turn, and memory stays at about
-// inflight + 1 chunks whatever the body size. The first failure stops the body: nothing new starts,
+// inflight + 1 chunks whatever the body size — and, across all streams, within the node's chunk
+// memory budget (chunks/memory.ts): a stream waits for memory before it reads more of its body. The first failure stops the body: nothing new starts,
 // the chunks already in flight are waited for, and the error is thrown (no metadata is written).
 // Small bodies are kept inline instead.
 // Nothing here writes metadata: the caller does that only after this resolved (invariant 3).
@@ -11,6 +12,7 @@ import type { Readable } from 'node:stream';
 import type { ClusterView } from '../cluster/types.ts';
 import { replicasFor } from '../cluster/placement.ts';
 import { chunkStream } from '../chunks/chunker.ts';
+import { chunkMemory, noGrant, type Grant } from '../chunks/memory.ts';
 import { BodyHasher, hashChunk, OFF_THREAD_MIN, recycleChunk } from '../chunks/hasher.ts';
 import { s3Error } from '../util/errors.ts';
 import { logger } from '../util/log.ts';
@@ -57,23 +59,29 @@ export async function storeBody(view: ClusterView, body: Readable, plan: BodyPla
   const inflight = new Set<Promise<void>>();
   let failed: { error: unknown } | undefined;
   const settleAll = async () => { while (inflight.size > 0) await Promise.all(inflight); };
+  // Each large chunk's memory comes from the node's budget (chunks/memory.ts), reserved before the
+  // chunker fills it and given back once every replica write of it finished (or it was dropped).
+  const grants: Grant[] = [];
+  const reserve = async (bytes: number) => { if (bytes >= OFF_THREAD_MIN) grants.push(await chunkMemory.take(bytes, plan.signal)); else grants.push(noGrant); };
   const onAbort = () => body.destroy(plan.signal?.reason instanceof Error ? plan.signal.reason : new Error('client aborted the upload'));
   plan.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     plan.signal?.throwIfAborted();
-    for await (const chunk of chunkStream(body, plan.chunkSize)) {
-      plan.signal?.throwIfAborted();
+    for await (const chunk of chunkStream(body, plan.chunkSize, { size: plan.size, reserve })) {
+      const grant = grants.shift() ?? noGrant;
+      if (plan.signal?.aborted) { grant.release(); plan.signal.throwIfAborted(); }
       md5?.update(chunk);
       size += chunk.length;
       if (plan.size !== undefined && size > plan.size) throw s3Error('InvalidRequest', `The body is longer than the declared ${plan.size} bytes.`);
       // The chunker yields full chunks except the last: a short first chunk is the whole body.
       if (!hasher && chunks.length === 0 && chunk.length < plan.chunkSize && chunk.length <= plan.inlineMax) {
         inline = chunk.toString('base64');
+        grant.release();
         continue;
       }
       // A free slot before this chunk starts: at most `depth` chunks held by uploads.
       while (inflight.size >= depth && !failed) await Promise.race(inflight);
-      if (failed) throw failed.error;
+      if (failed) { grant.release(); throw failed.error; }
       const ref: ChunkRef = { id: '', size: chunk.length };
       chunks.push(ref);
       // SHA-256 (and MD5) on a hash worker (the chunk's memory moves there and back), then the
@@ -82,10 +90,11 @@ export async function storeBody(view: ClusterView, body: Readable, plan: BodyPla
       // chunk store reuses the hash instead of computing it again.
       const upload: Promise<void> = (hasher ? hasher.chunk(chunk) : hashChunk(chunk)).then(({ id, chunk: data }) => {
         ref.id = id;
-        if (failed) return;   // another chunk failed: the body is abandoned, store nothing more
-        // Once every replica stored it, nothing references the chunk: its buffer is reused.
-        return putChunkQuorum(view, id, data, plan, (allStored) => { if (allStored) recycleChunk(data); });
-      }).then(() => { inflight.delete(upload); }, (error: unknown) => { inflight.delete(upload); failed ??= { error }; });
+        if (failed) { grant.release(); return; }   // another chunk failed: the body is abandoned, store nothing more
+        // Once every replica write finished, nothing references the chunk: its buffer is reused.
+        return putChunkQuorum(view, id, data, plan, (allStored) => { if (allStored) recycleChunk(data); grant.release(); });
+      }, (error: unknown) => { grant.release(); throw error; })
+        .then(() => { inflight.delete(upload); }, (error: unknown) => { inflight.delete(upload); failed ??= { error }; });
       inflight.add(upload);
     }
     await settleAll();
@@ -95,6 +104,7 @@ export async function storeBody(view: ClusterView, body: Readable, plan: BodyPla
     await settleAll();         // nothing of this body is still being written when we throw
     throw e;
   } finally {
+    for (const g of grants.splice(0)) g.release();   // reserved for a chunk the body never completed
     plan.signal?.removeEventListener('abort', onAbort);
     hasher?.close().catch(() => {});   // ends the worker's MD5 session (also after a failure)
   }
@@ -106,12 +116,23 @@ export async function storeBody(view: ClusterView, body: Readable, plan: BodyPla
   return { size, md5: digest.toString('hex'), chunks, inline };
 }
 
-/** Store one chunk on its R placement targets; resolves at W acknowledgements. */
-/** `settled` (optional) is told, after the quorum, once every replica write finished and whether all
- *  succeeded: only then is the chunk buffer certainly no longer read by any of them. */
+/**
+ * Store one chunk on its R placement targets; resolves at W acknowledgements. `settled` (optional)
+ * is told exactly once, whatever happens, when every replica write started has finished, and whether
+ * all R succeeded: only then is the chunk buffer certainly no longer read by any of them.
+ */
 export async function putChunkQuorum(view: ClusterView, id: string, chunk: Buffer, plan: Pick<BodyPlan, 'replicas' | 'pin' | 'signal' | 'timeoutMs'>, settled?: (allStored: boolean) => void): Promise<void> {
-  const targets = replicasFor(id, view.members(), plan.replicas, { pin: plan.pin }).map((m) => m.id);
   const writes: Promise<void>[] = [];
+  let targets: string[] = [];
+  try {
+    targets = replicasFor(id, view.members(), plan.replicas, { pin: plan.pin }).map((m) => m.id);
+    await writeReplicas(view, id, chunk, plan, targets, writes);
+  } finally {
+    if (settled) void Promise.allSettled(writes).then((r) => settled(targets.length > 0 && r.length === targets.length && r.every((x) => x.status === 'fulfilled')));
+  }
+}
+
+async function writeReplicas(view: ClusterView, id: string, chunk: Buffer, plan: Pick<BodyPlan, 'replicas' | 'signal' | 'timeoutMs'>, targets: string[], writes: Promise<void>[]): Promise<void> {
   // One span per replica write (a no-op unless tracing is on); a remote one continues on that member.
   const put = (t: string, signal: AbortSignal) => {
     const w = withSpan('chunk.put', { 'cairn.chunk': id, 'cairn.member': view.member(t)?.name ?? t, 'cairn.bytes': chunk.length },
@@ -125,7 +146,6 @@ export async function putChunkQuorum(view: ClusterView, id: string, chunk: Buffe
     signal: plan.signal,
     onLate: (t, error) => log.warn({ chunk: id, member: t, err: String(error) }, 'chunk replica write failed after quorum'),
   });
-  if (settled) void Promise.allSettled(writes).then((r) => settled(r.length === targets.length && r.every((x) => x.status === 'fulfilled')));
 }
 
 function decodeContentMd5(b64: string): Buffer {

@@ -1,0 +1,50 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { MemoryBudget, budgetMiB } from './memory.ts';
+
+test('grants up to the limit, then writers wait in turn and are woken as memory comes back', async () => {
+  const b = new MemoryBudget(10);
+  const a = b.tryTake(6)!;
+  assert.ok(a);
+  assert.is(b.tryTake(6), undefined, 'would exceed the limit');
+  const order: string[] = [];
+  const w1 = b.take(6).then((g) => { order.push('w1'); return g; });
+  const w2 = b.take(3).then((g) => { order.push('w2'); return g; });
+  assert.is(b.tryTake(1), undefined, 'no jumping the queue while others wait');
+  assert.is(b.waiters, 2);
+  await new Promise((r) => setTimeout(r, 5));
+  assert.equal(order, []);
+  a.release();
+  a.release();   // idempotent: the second release must not hand out memory twice
+  const g1 = await w1, g2 = await w2;
+  assert.equal(order, ['w1', 'w2']);
+  assert.is(b.used, 9);
+  g1.release(); g2.release();
+  assert.is(b.used, 0);
+});
+
+test('a request larger than the budget is granted when nothing else is held; an aborted wait leaves the queue', async () => {
+  const b = new MemoryBudget(4);
+  const big = await b.take(9);
+  assert.is(b.used, 9);
+  const ac = new AbortController();
+  const waiting = b.take(1, ac.signal);
+  const behind = b.take(2);
+  ac.abort(new Error('client went away'));
+  try { await waiting; assert.unreachable(); } catch (e) { assert.match(String(e), /client went away/); }
+  assert.is(b.waiters, 1);
+  big.release();
+  const g = await behind;
+  assert.is(b.used, 2);
+  g.release();
+  assert.ok(b.waits >= 2);
+});
+
+test('budget setting: default, MiB, nonsense refused', () => {
+  assert.is(budgetMiB(undefined), 48);
+  assert.is(budgetMiB('16'), 16);
+  assert.throws(() => budgetMiB('lots'), /CAIRN_BUFFER_MEMORY_MIB/);
+  assert.throws(() => budgetMiB('-1'), /positive/);
+});
+
+test.run();
