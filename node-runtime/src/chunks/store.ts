@@ -3,11 +3,12 @@
 // what it must contain: every write is verified before it becomes visible and every read before
 // a byte leaves. Writes go to `<data>/tmp`, are fsynced, renamed into place and the directory is
 // fsynced, so after a crash a chunk is either whole or absent; leftover temp files are removed at open.
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { randomHex } from '../util/random.ts';
 import { mkdir, open, readdir, rename, rm, stat, statfs, unlink, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { ChunkError, assertChunkId } from './errors.ts';
+import { ChunkError, assertChunkId, isChunkError } from './errors.ts';
 import { hashOwned, knownChunkId, sha256Off, takeChunk } from './hasher.ts';
 import { logger } from '../util/log.ts';
 
@@ -23,6 +24,8 @@ export class ChunkStore {
   private count = 0;
   /** Per-chunk serialisation of put and collect, so a re-put can never race a garbage deletion. */
   private readonly locks = new Map<string, Promise<void>>();
+  /** Prefix directories known to exist (durably): saves a mkdir per chunk write. */
+  private readonly prefixes = new Set<string>();
 
   private constructor(dataDir: string) {
     this.dir = dataDir;
@@ -90,7 +93,8 @@ export class ChunkStore {
   }
 
   private async putBuffer(id: string, body: Buffer, signal?: AbortSignal): Promise<void> {
-    if (await this.intact(id)) {
+    const copy = await this.copyState(id);
+    if (copy === 'intact') {
       // A re-put of a stored chunk renews its modification time: the garbage collector keeps
       // chunks younger than its grace period, and the new reference is not indexed yet.
       const now = new Date();
@@ -101,7 +105,7 @@ export class ChunkStore {
       await fd.write(body, 0, body.length);
       signal?.throwIfAborted();  // the writer gave up: do not make the chunk visible
       return body.length;
-    });
+    }, copy === 'absent');
   }
 
   private async putStream(id: string, body: Readable, size: number, signal?: AbortSignal): Promise<void> {
@@ -209,14 +213,14 @@ export class ChunkStore {
     }
   }
 
-  /** True when a copy exists and verifies; a corrupt copy counts as absent (it will be replaced). */
-  private async intact(id: string): Promise<boolean> {
-    try { await this.get(id); return true; } catch { return false; }
+  /** Whether a copy exists and verifies; a corrupt one will be replaced. */
+  private async copyState(id: string): Promise<'intact' | 'corrupt' | 'absent'> {
+    try { await this.get(id); return 'intact'; } catch (e) { return isChunkError(e, 'ChunkNotFound') ? 'absent' : 'corrupt'; }
   }
 
   /** Write via a temp file, fsync, rename into place, fsync the directory. */
-  private async install(id: string, write: (fd: import('node:fs/promises').FileHandle) => Promise<number>): Promise<void> {
-    const tmp = join(this.tmpDir, `${id}.${randomBytes(6).toString('hex')}`);
+  private async install(id: string, write: (fd: import('node:fs/promises').FileHandle) => Promise<number>, knownAbsent = false): Promise<void> {
+    const tmp = join(this.tmpDir, `${id}.${randomHex(6)}`);
     const fd = await open(tmp, 'w', 0o600);
     let size: number;
     try {
@@ -230,10 +234,14 @@ export class ChunkStore {
     await fd.close();
     const dir = join(this.chunksDir, id.slice(0, 2));
     const final = join(dir, id);
-    const previous = await stat(final).catch(() => undefined);
+    // (Under the chunk's lock: nothing else can create or remove it meanwhile.)
+    const previous = knownAbsent ? undefined : await stat(final).catch(() => undefined);
     try {
       // A new prefix directory must itself be durable in its parent, or a power loss could drop it.
-      if (await mkdir(dir, { recursive: true })) await syncDir(this.chunksDir);
+      if (!this.prefixes.has(dir)) {
+        if (await mkdir(dir, { recursive: true })) await syncDir(this.chunksDir);
+        this.prefixes.add(dir);
+      }
       await rename(tmp, final);
     } catch (e) {
       await unlink(tmp).catch(() => {});

@@ -2,7 +2,7 @@
 // members that hold the data, through placement and the replica interfaces, so the same code serves
 // a one-process cluster and a many-node one. Order of a write: body chunks to W of R chunk
 // replicas, then the version record to W of R metadata replicas; only the latter makes it visible.
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../util/random.ts';
 import type { Readable } from 'node:stream';
 import type { BucketSettings, ClusterView } from '../cluster/types.ts';
 import { s3Error } from '../util/errors.ts';
@@ -73,7 +73,7 @@ export class ClusterObjectService implements ObjectService {
   private stamp(): { timestamp: number; versionId: string } {
     const now = performance.timeOrigin + performance.now();
     this.lastStamp = Math.max(now, this.lastStamp + 0.001);
-    return { timestamp: this.lastStamp, versionId: `${Math.floor(this.lastStamp).toString(36)}${randomBytes(8).toString('hex')}` };
+    return { timestamp: this.lastStamp, versionId: `${Math.floor(this.lastStamp).toString(36)}${randomHex(8)}` };
   }
 
   private live(v: ObjectVersion | undefined): v is ObjectVersion {
@@ -205,7 +205,7 @@ export class ClusterObjectService implements ObjectService {
     const b = this.bucket(bucket);
     checkKey(key);
     const u: MultipartUpload = {
-      bucket, key, uploadId: `${Date.now().toString(36)}${randomBytes(12).toString('hex')}`, initiated: new Date().toISOString(),
+      bucket, key, uploadId: `${Date.now().toString(36)}${randomHex(12)}`, initiated: new Date().toISOString(),
       contentType: opts.contentType, userMeta: opts.userMeta ?? {}, headers: opts.headers,
       replicas: Math.max(b.replicas, opts.replicas ?? 0), pin: opts.pin, owner: opts.owner ?? '',
     };

@@ -3,7 +3,7 @@
 // carries it (and the trace id when tracing is on) without anyone passing it around: the id lives
 // in an AsyncLocalStorage and util/log.ts merges it into each line.
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../util/random.ts';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { setLogContext } from '../util/log.ts';
 import { currentTraceId } from './tracing.ts';
@@ -20,18 +20,9 @@ setLogContext(() => {
   return requestId || traceId ? { ...(requestId ? { requestId } : {}), ...(traceId ? { traceId } : {}) } : {};
 });
 
-// Random bytes for ids, drawn 4 KiB at a time: one randomBytes call per 512 ids instead of one per
-// request (a call costs about as much as the rest of a small GET's bookkeeping).
-const ID_BYTES = 8;
-let idPool = Buffer.alloc(0);
-let idAt = 0;
-
 /** A new id in the shape S3 uses (16 upper-case hex characters). */
 export function newRequestId(): string {
-  if (idAt + ID_BYTES > idPool.length) { idPool = randomBytes(4096); idAt = 0; }
-  const id = idPool.toString('hex', idAt, idAt + ID_BYTES).toUpperCase();
-  idAt += ID_BYTES;
-  return id;
+  return randomHex(8).toUpperCase();
 }
 
 /** The id of the request being served in this async context, if any. */

@@ -5,7 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import type { ChunkReplica, MetaReplica } from '../data/replicas.ts';
 import { s3Error } from '../util/errors.ts';
 import { errorToWire } from './wire.ts';
-import { metaMethods, type MetaMethod } from './replicas-remote.ts';
+import { batchedMeta, MAX_BATCH, metaMethods, type BatchOutcome, type MetaMethod } from './replicas-remote.ts';
 import { logger } from '../util/log.ts';
 
 const log = logger('rpc');
@@ -72,6 +72,29 @@ export function replicaRoutes(local: { chunks: ChunkReplica; meta: MetaReplica }
     try {
       await need(local).chunks.deleteChunk(String(req.params.id));
       res.json({});
+    } catch (e) { sendError(res, e); }
+  });
+
+  // Calls of several requests in one (replicas-remote.ts): each answered on its own, all at once
+  // (so the puts among them share an lmdb commit).
+  r.post('/meta/batch', json, async (req: Request, res: Response) => {
+    try {
+      const calls = (req.body as { calls?: unknown })?.calls;
+      if (!Array.isArray(calls) || calls.length > MAX_BATCH) throw s3Error('InvalidArgument', `calls must be an array of at most ${MAX_BATCH}`);
+      const meta = need(local).meta as unknown as Record<MetaMethod, (...a: unknown[]) => Promise<unknown>>;
+      const results: BatchOutcome[] = await Promise.all(calls.map(async (c: { method?: unknown; args?: unknown }) => {
+        try {
+          const method = String(c?.method) as MetaMethod;
+          if (!batchedMeta.has(method)) throw s3Error('InvalidRequest', `metadata call ${method} cannot be batched`);
+          if (!Array.isArray(c.args)) throw s3Error('InvalidArgument', 'args must be an array');
+          const result = await meta[method].apply(need(local).meta, c.args);
+          return result === undefined ? {} : { result };
+        } catch (e) {
+          const { status, error } = errorToWire(e);
+          return { error, status };
+        }
+      }));
+      res.json({ results });
     } catch (e) { sendError(res, e); }
   });
 

@@ -33,6 +33,7 @@ async function readAll(s: Readable): Promise<Buffer> {
   return Buffer.concat(parts);
 }
 
+const calls: string[] = [];   // paths the member was asked, in order
 let dir: string, chunks: ChunkStore, meta: MetaStore, server: Server, url: string;
 const rpc = new RpcClient({ secret: SECRET, retries: 1 });
 const wrong = new RpcClient({ secret: 'not-the-secret', retries: 0 });
@@ -42,6 +43,7 @@ test.before(async () => {
   chunks = await ChunkStore.open(dir);
   meta = MetaStore.open(dir);
   const app = express();
+  app.use((req, _res, next) => { calls.push(req.path); next(); });
   // The replica routes need no membership; an agent is only used by the map routes.
   app.use('/rpc/v1', rpcRouter({ secret: SECRET, agent: {} as MembershipAgent, local: { chunks: new LocalChunkReplica('m1', chunks), meta: new LocalMetaReplica('m1', meta) } }));
   const host = loopbackAddress();
@@ -99,6 +101,41 @@ test('metadata calls as JSON: versions merge newest-wins, list and usage', async
   assert.is(await remote.getVersion('b', 'zzz'), undefined);
   assert.equal((await remote.listVersions('b', { limit: 10 })).map((x) => x.key), ['a', 'c']);
   assert.equal(await remote.bucketUsage('b'), { objects: 2, bytes: 15 });
+});
+
+test('per-object metadata calls made together travel as one batch, each answered on its own', async () => {
+  const remote = new RemoteMetaReplica('m1', url, rpc);
+  const v = (key: string, timestamp: number): ObjectVersion => ({
+    bucket: 'bt', key, versionId: `v${timestamp}`, timestamp, writer: 'w', deleted: false, size: timestamp, etag: 'e', userMeta: {}, chunks: [], replicas: 1,
+  });
+  await remote.putVersion(v('k0', 5));
+  calls.length = 0;
+  // Twelve calls in one turn of the event loop: puts (one older than what is stored) and gets.
+  const puts = Array.from({ length: 8 }, (_, i) => remote.putVersion(v(`k${i}`, i === 0 ? 1 : 10 + i)));
+  const gets = [remote.getVersion('bt', 'k0'), remote.getVersion('bt', 'nope'), remote.getVersion('bt', 'k7'), remote.getVersion('other', 'k1')];
+  const stored = await Promise.all(puts);
+  const got = await Promise.all(gets);
+  assert.equal(calls, ['/rpc/v1/meta/batch'], 'one request for all of them');
+  assert.is(stored[0].timestamp, 5, 'the older put of k0 lost to the stored version, for that call alone');
+  assert.equal(stored.slice(1).map((x) => x.timestamp), [11, 12, 13, 14, 15, 16, 17]);
+  assert.is(got[0]?.timestamp, 5);
+  assert.is(got[1], undefined);
+  // The get of k7 ran in the same batch as its put: either answer is a correct read; it is one of them.
+  assert.ok(got[2] === undefined || got[2].timestamp === 17);
+  assert.is(got[3], undefined);
+  // A lone call is a plain call.
+  calls.length = 0;
+  assert.is((await remote.getVersion('bt', 'k3'))?.timestamp, 13);
+  assert.equal(calls, ['/rpc/v1/meta/getVersion']);
+  // On the wire: a call that cannot be batched fails alone; an oversized batch is refused whole.
+  const post = (body: unknown) => fetch(`${url}/rpc/v1/meta/batch`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json', authorization: `Bearer ${SECRET}` } });
+  const mixed = await post({ calls: [{ method: 'listVersions', args: ['bt', {}] }, { method: 'getVersion', args: ['bt', 'k3'] }] });
+  assert.is(mixed.status, 200);
+  const out = (await mixed.json()) as { results: { error?: { code: string }; result?: { timestamp: number } }[] };
+  assert.is(out.results[0].error?.code, 'InvalidRequest');
+  assert.is(out.results[1].result?.timestamp, 13);
+  const huge = await post({ calls: Array.from({ length: 65 }, () => ({ method: 'getVersion', args: ['bt', 'k3'] })) });
+  assert.is(huge.status, 400);
 });
 
 test('without the cluster secret: 401 and nothing stored', async () => {

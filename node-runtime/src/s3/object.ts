@@ -28,7 +28,9 @@ export function contentMd5Of(v: string | string[] | undefined): string | undefin
  */
 export async function withPayload<T>(payload: Payload, run: (body: Readable) => Promise<T>): Promise<T> {
   let bodyError: unknown;
-  payload.body.on('error', (e) => { bodyError ??= e; });
+  // An AbortError is the engine itself letting go of the body (it failed first and left its
+  // `for await` early): its own error is the one to report, not a broken body.
+  payload.body.on('error', (e) => { if ((e as Error)?.name !== 'AbortError') bodyError ??= e; });
   try {
     const result = await run(payload.body);
     if (bodyError) throw bodyError;
