@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { loopbackAddress } from '../testing/net.ts';
 import { formatHotSpots, hotSpots, type CpuProfile, type HotSpot } from './cpuprofile.ts';
 import { LoadGenerator } from './driver.ts';
-import { peakMiB, sampleMemory } from './memory.ts';
+import { currentRssMiB, peakMiB, sampleMemory } from './memory.ts';
 import { figure, makeProfile, type Profile, type WorkloadDef } from './profile.ts';
 import { diskSequentialWrite, diskSmallFiles, hashThroughput } from './raw.ts';
 import { timeToRedundancy } from './redundancy.ts';
@@ -148,27 +148,42 @@ async function runWorkload(t: RunningTarget, w: WorkloadDef): Promise<void> {
   }
 }
 
+/**
+ * Peak RSS during one PUT then GET of a 16 MiB and then a 1 GiB object, on a freshly started target:
+ * the memory a transfer costs, apart from what earlier workloads left in the heap (that is reported
+ * separately, as "RSS after the workloads"). Each row keeps the RSS at rest before it.
+ */
 async function measureMemory(t: RunningTarget): Promise<void> {
-  const label = `peak RSS, ${profile.rssBytes >> 20} MiB PUT + GET`;
-  const m: Measurement = { workload: 'rss-1g', label, target: t.spec.name, unit: 'MiB' };
-  measurements.push(m);
-  if (Date.now() > deadline) { m.error = 'skipped: time budget of this target spent'; return; }
-  const sampler = sampleMemory(() => t.pids());
-  try {
-    const put = await lg!.run({ op: 'put', group: 'huge', size: profile.rssBytes, concurrency: 1, maxOps: 1, maxMs: 120_000, hardMs: 120_000 });
-    const get = await lg!.run({ op: 'get', group: 'huge', size: profile.rssBytes, concurrency: 1, maxOps: 1, maxMs: 120_000, hardMs: 120_000 });
-    const peaks = sampler.stop();
-    if (put.ops !== 1 || get.ops !== 1) throw new Error(put.firstError ?? get.firstError ?? 'transfer failed');
-    const peak = peakMiB(peaks);
-    if (peak === undefined) throw new Error('no process to sample');
-    m.summary = summarise([peak]);
-    m.extra = { perProcess: peaks, putMBps: figure('MB/s', put), getMBps: figure('MB/s', get), runs: 1 };
-    const each = peaks.map((p) => `${p.pid}: ${(Math.max(p.hwmKiB ?? 0, p.rssMaxKiB) / 1024).toFixed(0)}`).join(', ');
-    log(`${t.spec.name} rss: ${peak.toFixed(0)} MiB peak (per pid, MiB: ${each}; PUT ${figure('MB/s', put).toFixed(0)} MB/s, GET ${figure('MB/s', get).toFixed(0)} MB/s)`);
-  } catch (e) {
-    sampler.stop();
-    m.error = `failed: ${(e as Error).message.split('\n')[0]}`;
+  const rest = currentRssMiB(t.pids());
+  for (const [id, bytes, group] of [['rss-16m', profile.rssSmallBytes, 'rss16'], ['rss-1g', profile.rssBytes, 'huge']] as const) {
+    const m: Measurement = { workload: id, label: `peak RSS, ${bytes >> 20} MiB PUT + GET`, target: t.spec.name, unit: 'MiB' };
+    measurements.push(m);
+    if (Date.now() > deadline) { m.error = 'skipped: time budget of this target spent'; continue; }
+    const sampler = sampleMemory(() => t.pids());
+    try {
+      const put = await lg!.run({ op: 'put', group, size: bytes, concurrency: 1, maxOps: 1, maxMs: 120_000, hardMs: 120_000 });
+      const get = await lg!.run({ op: 'get', group, size: bytes, concurrency: 1, maxOps: 1, maxMs: 120_000, hardMs: 120_000 });
+      const peaks = sampler.stop();
+      if (put.ops !== 1 || get.ops !== 1) throw new Error(put.firstError ?? get.firstError ?? 'transfer failed');
+      const peak = peakMiB(peaks);
+      if (peak === undefined) throw new Error('no process to sample');
+      m.summary = summarise([peak]);
+      m.extra = { perProcess: peaks, restMiB: rest, putMBps: figure('MB/s', put), getMBps: figure('MB/s', get), runs: 1 };
+      const each = peaks.map((p) => `${p.pid}: ${(Math.max(p.hwmKiB ?? 0, p.rssMaxKiB) / 1024).toFixed(0)}`).join(', ');
+      log(`${t.spec.name} ${id}: ${peak.toFixed(0)} MiB peak, ${rest?.toFixed(0) ?? '?'} MiB at rest before (per pid, MiB: ${each}; PUT ${figure('MB/s', put).toFixed(0)} MB/s, GET ${figure('MB/s', get).toFixed(0)} MB/s)`);
+    } catch (e) {
+      sampler.stop();
+      m.error = `failed: ${(e as Error).message.split('\n')[0]}`;
+    }
   }
+}
+
+/** What the largest server process holds once the workloads are done (heap grown under load, buffers kept). */
+function measureRssAfterWorkloads(t: RunningTarget): void {
+  const rss = currentRssMiB(t.pids());
+  measurements.push(rss === undefined
+    ? { workload: 'rss-after', label: 'RSS after the workloads above', target: t.spec.name, unit: 'MiB', error: 'no process to sample' }
+    : { workload: 'rss-after', label: 'RSS after the workloads above', target: t.spec.name, unit: 'MiB', summary: summarise([rss]), extra: { runs: 1 } });
 }
 
 async function measureRedundancy(t: RunningTarget): Promise<void> {
@@ -215,12 +230,29 @@ async function benchTarget(id: TargetId, targetsLeft: number): Promise<void> {
       return;
     }
     for (const w of profile.workloads) await runWorkload(t, w);
-    await measureMemory(t);
+    measureRssAfterWorkloads(t);
     if (id === 'cluster') await measureRedundancy(t);
+    // The memory of a transfer is measured on a fresh start of the same target (see measureMemory).
+    await lg.close().catch(() => undefined);
+    lg = undefined;
+    await t.stop().catch(() => undefined);
+    running = undefined;
+    let why = 'skipped: time budget of this target spent';
+    if (Date.now() < deadline) {
+      try {
+        rmSync(join(scratch, id), { recursive: true, force: true });
+        running = await startTarget(id, join(scratch, id));
+        lg = LoadGenerator.start();
+        await lg.setup(running.spec, 8);
+        await measureMemory(running);
+        why = '';
+      } catch (e) { why = `failed: fresh start for the memory run: ${(e as Error).message.split('\n')[0]}`; }
+    }
+    if (why) for (const w of ['rss-16m', 'rss-1g']) measurements.push({ workload: w, label: `peak RSS (${w})`, target: t.spec.name, unit: 'MiB', error: why });
   } finally {
     await lg?.close().catch(() => undefined);
     lg = undefined;
-    await t.stop().catch(() => undefined);
+    await running?.stop().catch(() => undefined);
     running = undefined;
     if (id === 'cairn' || id === 'cluster') summariseProfiles(id);
     rmSync(join(scratch, id), { recursive: true, force: true });

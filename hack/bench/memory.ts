@@ -44,6 +44,12 @@ export function sampleMemory(pids: () => number[], intervalMs = 50): { stop(): M
   };
 }
 
+/** The largest current RSS among processes, in MiB (what they hold at rest, before a transfer). */
+export function currentRssMiB(pids: number[]): number | undefined {
+  const now = pids.map((pid) => status(pid).rssKiB).filter((v): v is number => v !== undefined);
+  return now.length ? Math.max(...now) / 1024 : undefined;
+}
+
 /** The largest peak of a set of processes, in MiB. */
 export function peakMiB(peaks: MemoryPeak[]): number | undefined {
   if (peaks.length === 0) return undefined;

@@ -29,6 +29,7 @@ export interface Profile {
   concurrency: number;
   workloads: WorkloadDef[];
   rssBytes: number;            // one object of this size is PUT then GET while RSS is sampled
+  rssSmallBytes: number;       // ... and first one of this size, for "the same as for 16 MiB ones"
   redundancyBytes: number;     // written to the cluster before a node is killed
   redundancyMaxMs: number;
   seqWriteBytes: number;
@@ -61,6 +62,7 @@ export function makeProfile(name: 'full' | 'quick', concurrency = 32): Profile {
       w({ id: 'mix-1m', label: '70/30 GET/PUT 1 MiB', unit: 'MB/s', op: 'mix', group: 'mid', size: MiB, concurrency: 8, maxOps: quick ? 2000 : 20_000, getShare: 0.7, populate: 32 }),
     ],
     rssBytes: quick ? 256 * MiB : GiB,
+    rssSmallBytes: 16 * MiB,
     redundancyBytes: quick ? 384 * MiB : 1.5 * GiB,   // R=2 over 3 nodes: each holds ~2/3 of it
     redundancyMaxMs: quick ? 60_000 : 180_000,
     seqWriteBytes: quick ? 256 * MiB : 512 * MiB,

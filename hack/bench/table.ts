@@ -21,7 +21,7 @@ export const RAW_ANCHOR: Record<string, string | undefined> = {
   'put-4k': 'disk-small-files',
   'put-64m-1': 'disk-seq-write', 'put-64m-8': 'disk-seq-write',
   'get-64m-1': 'sha256', 'get-64m-8': 'sha256',
-  'rss-1g': undefined,
+  'rss-16m': undefined, 'rss-1g': undefined, 'rss-after': undefined,
   'redundancy': 'disk-seq-write',
 };
 

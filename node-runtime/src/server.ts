@@ -3,7 +3,7 @@
 // in the layer that owns it; this file only wires them together and knows the start/stop order.
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename } from 'node:fs/promises';
-import type { Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import express, { type Express } from 'express';
@@ -117,10 +117,11 @@ export async function loadKeysFile(path: string): Promise<AccessKey[]> {
   });
 }
 
-function listen(app: Express, host: string, port: number): Promise<Server> {
+function listen(handler: (req: IncomingMessage, res: ServerResponse) => void, host: string, port: number): Promise<Server> {
   return new Promise((resolve, reject) => {
-    const srv = app.listen(port, host, (err?: Error) => (err ? reject(err) : resolve(srv)));
+    const srv = createServer(handler);
     srv.once('error', reject);
+    srv.listen(port, host, () => resolve(srv));
     // Large uploads may take longer than Node's default 5 minute request limit.
     srv.requestTimeout = 0;
     srv.keepAliveTimeout = 65_000;
@@ -181,10 +182,13 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
     const clusterApp = express();
     clusterApp.disable('x-powered-by');
     const s3Holder: { app?: Express } = {};
-    const apiApp = express();
-    apiApp.disable('x-powered-by');
-    apiApp.use((req, res, next) => (s3Holder.app ? s3Holder.app(req, res, next) : res.status(503).set('retry-after', '1').end()));
-    const apiServer = await listen(apiApp, apiAddr.host, apiAddr.port);
+    // The file API port hands each request straight to the S3 app once it exists (a plain listener,
+    // not an express app of its own: one router per request, not two — it showed in small-GET profiles).
+    const apiHandler = (req: IncomingMessage, res: ServerResponse) => {
+      if (s3Holder.app) { s3Holder.app(req, res); return; }
+      res.writeHead(503, { 'retry-after': '1' }).end();
+    };
+    const apiServer = await listen(apiHandler, apiAddr.host, apiAddr.port);
     servers.push(apiServer);
     const clusterServer = await listen(clusterApp, clusterAddr.host, clusterAddr.port);
     servers.push(clusterServer);

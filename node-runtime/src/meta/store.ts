@@ -71,10 +71,17 @@ export class MetaStore {
     await this.env.close();
   }
 
-  /** Wait for a commit and for it to be on disk (overlappingSync acknowledges before the flush). */
+  /**
+   * Wait for a commit and for it to be on disk (overlappingSync acknowledges before the flush).
+   * The flush is taken at once, while the write is the newest queued: `env.flushed` is the flush
+   * of whatever batch is pending when it is read, so read after the commit it would often be the
+   * *next* batch's under load — a whole extra commit and fsync on every acknowledged write. (Any
+   * later flush also covers this write: waiting for one is never less durable, only slower.)
+   */
   private async durable<T>(commit: Promise<T>): Promise<T> {
+    const flushed = new Promise<unknown>((resolve, reject) => { this.env.flushed.then(resolve, reject); });
     const r = await commit;
-    await this.env.flushed;
+    await flushed;
     return r;
   }
 
