@@ -5,7 +5,7 @@
 // With tracing off the span is the API's no-op span: the middleware costs a few calls.
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { context, trace, SpanKind, SpanStatusCode } from '@opentelemetry/api';
-import { extractTraceContext } from './tracing.ts';
+import { extractTraceContext, tracingActive } from './tracing.ts';
 import { s3OperationOf } from './request-metrics.ts';
 
 export interface RequestSpanOptions {
@@ -18,6 +18,7 @@ export interface RequestSpanOptions {
 export function requestSpans(opts: RequestSpanOptions = {}): RequestHandler {
   const tracer = trace.getTracer('cairn');
   return (req: Request, res: Response, next: NextFunction) => {
+    if (!tracingActive()) { next(); return; }   // no SDK: no span to make (a no-op one still cost a listener per request)
     const parent = opts.continueTrace ? extractTraceContext(req.headers) : context.active();
     const span = tracer.startSpan(`${opts.prefix ?? 'http'} ${req.method}`, {
       kind: SpanKind.SERVER,

@@ -5,7 +5,7 @@
 // The W3C trace context travels on internal RPC (`injectTraceHeaders` / `extractTraceContext`),
 // so one PUT is one trace across the coordinator and every node that stored a chunk.
 import {
-  context, propagation, trace, SpanKind, SpanStatusCode,
+  context, propagation, trace, INVALID_SPAN_CONTEXT, SpanKind, SpanStatusCode,
   type Attributes, type Context, type Span, type TextMapGetter,
 } from '@opentelemetry/api';
 import { logger } from '../util/log.ts';
@@ -86,6 +86,14 @@ async function start(opts: TracingOptions): Promise<Tracing> {
   return active;
 }
 
+/** True while the SDK is started and exporting: without it every span is a no-op, and hot paths skip making them. */
+export function tracingActive(): boolean {
+  return active?.enabled === true;
+}
+
+/** What `fn` gets when tracing is off: a span that records nothing. */
+const noSpan: Span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+
 /** Stop tracing if it was started (flushes spans). */
 export async function stopTracing(): Promise<void> {
   await active?.shutdown();
@@ -98,6 +106,7 @@ export async function stopTracing(): Promise<void> {
  * attributes carry the ids (bucket, key, chunk id, peer): spans, unlike metric labels, may hold them.
  */
 export function withSpan<T>(name: string, attrs: Attributes, fn: (span: Span) => T | Promise<T>, opts: { kind?: SpanKind; parent?: Context } = {}): Promise<T> {
+  if (!tracingActive()) return (async () => fn(noSpan))();
   const tracer = trace.getTracer(tracerName);
   return tracer.startActiveSpan(name, { kind: opts.kind ?? SpanKind.INTERNAL, attributes: attrs }, opts.parent ?? context.active(), async (span) => {
     try {
