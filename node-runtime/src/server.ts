@@ -278,7 +278,7 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
         return { ok: free >= MIN_FREE_BYTES, reason: free >= MIN_FREE_BYTES ? 'ok' : `only ${free} bytes free on the data disk` };
       },
       clusterHealth: () => (cluster ? writeQuorumVerdict(view.members(), view.buckets()) : true),
-      maintenance: () => (cluster ? maintenanceVerdict(id, view.members(), view.buckets()) : { ok: false, reason: 'a single-member cluster cannot lose its only replica' }),
+      maintenance: () => (cluster ? maintenanceVerdict(id, view.members(), view.buckets(), healing?.progressOf(id)) : { ok: false, reason: 'a single-member cluster cannot lose its only replica' }),
     }));
 
     // 5. File API.

@@ -25,4 +25,13 @@ test('maintenance: R=3 may lose one member, R=2 may not; a second member down ma
   assert.ok(maintenanceVerdict('id1', ms, [b('x', 1)]).ok === false, 'R=1: the only copy');
 });
 
+test('maintenance: pending repair of chunks held here forbids stopping, even where R allows it', () => {
+  const ms = [m(1), m(2), m(3)];
+  assert.ok(maintenanceVerdict('id1', ms, [b('x', 3)], { underReplicatedChunks: 0 }).ok);
+  const v = maintenanceVerdict('id1', ms, [b('x', 3)], { underReplicatedChunks: 7 });
+  assert.not.ok(v.ok);
+  assert.match(v.reason, /repair pending: 7 under-replicated/);
+  assert.ok(maintenanceVerdict('id9', [...ms, m(9, { roles: ['root'] })], [b('x', 3)], { underReplicatedChunks: 7 }).ok, 'a root holds nothing');
+});
+
 test.run();

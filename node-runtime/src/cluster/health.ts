@@ -20,11 +20,17 @@ export function writeQuorumVerdict(members: Member[], buckets: BucketSettings[])
  * May `selfId` stop now? Its chunks can be anywhere, so the safe answer is per bucket: the items it
  * holds must keep W live replicas elsewhere, i.e. R - 1 - (holders already not active) ≥ W. With
  * R=2 (W=2) that is never true: stopping a node stops writes to what it holds until it is marked
- * down. Root-only members hold no data and may always stop.
+ * down. Root-only members hold no data and may always stop. A member whose repair worker still
+ * counts under-replicated chunks among what it holds may not stop either, whatever R is.
  */
-export function maintenanceVerdict(selfId: string, members: Member[], buckets: BucketSettings[]): Verdict {
+export function maintenanceVerdict(selfId: string, members: Member[], buckets: BucketSettings[], pending?: { underReplicatedChunks: number }): Verdict {
   const self = members.find((m) => m.id === selfId);
   if (!self || !holdsData(self)) return { ok: true, reason: 'this member holds no data' };
+  // Chunks held here with fewer than R live replicas (this member's repair status counts exactly
+  // those): stopping now could take away the last copies before repair restored them.
+  if (pending && pending.underReplicatedChunks > 0) {
+    return { ok: false, reason: `repair pending: ${pending.underReplicatedChunks} under-replicated chunk(s) held here`, details: { underReplicatedChunks: pending.underReplicatedChunks } };
+  }
   const unavailable = members.filter((m) => holdsData(m) && m.id !== selfId && m.state !== 'active' && m.state !== 'drained').length;
   const unsafe = buckets.filter((b) => b.replicas - 1 - unavailable < writeQuorum(b.replicas)).map((b) => b.name);
   return unsafe.length === 0
