@@ -43,7 +43,7 @@ test('a request larger than the budget is granted when nothing else is held; an 
 test('budget setting: default, MiB, nonsense refused', () => {
   assert.is(budgetMiB(undefined), 48);
   assert.is(budgetMiB('16'), 16);
-  assert.throws(() => budgetMiB('lots'), /CAIRN_BUFFER_MEMORY_MIB/);
+  assert.throws(() => budgetMiB('lots'), /CAIRN_BUFFER_MEMORY/);
   assert.throws(() => budgetMiB('-1'), /positive/);
 });
 

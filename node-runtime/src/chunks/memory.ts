@@ -101,12 +101,12 @@ export class MemoryBudget {
   }
 }
 
-/** Default 48 MiB: a dozen 4 MiB chunks, enough for a few streams to pipeline (env CAIRN_BUFFER_MEMORY_MIB). */
-export const chunkMemory = new MemoryBudget(budgetMiB(process.env.CAIRN_BUFFER_MEMORY_MIB) * 1024 * 1024);
+/** Default 48 MiB: a dozen 4 MiB chunks, enough for a few streams to pipeline (env CAIRN_BUFFER_MEMORY). */
+export const chunkMemory = new MemoryBudget(budgetMiB(process.env.CAIRN_BUFFER_MEMORY) * 1024 * 1024);
 
 export function budgetMiB(v: string | undefined): number {
   if (v === undefined || v === '') return 48;
   const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new RangeError(`CAIRN_BUFFER_MEMORY_MIB must be a positive number of MiB, got ${v}`);
+  if (!Number.isFinite(n) || n <= 0) throw new RangeError(`CAIRN_BUFFER_MEMORY must be a positive number of MiB, got ${v}`);
   return n;
 }
