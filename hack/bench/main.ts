@@ -12,7 +12,7 @@ import { formatHotSpots, hotSpots, type CpuProfile, type HotSpot } from './cpupr
 import { LoadGenerator } from './driver.ts';
 import { currentRssMiB, peakMiB, sampleMemory } from './memory.ts';
 import { figure, makeProfile, type Profile, type WorkloadDef } from './profile.ts';
-import { diskSequentialWrite, diskSmallFiles, hashThroughput } from './raw.ts';
+import { diskNewChunkFiles, diskSequentialWrite, diskSmallFiles, hashThroughput } from './raw.ts';
 import { timeToRedundancy } from './redundancy.ts';
 import { summarise } from './stats.ts';
 import { GOAL_HEADERS, HEADERS, buildRows, goalRows, formatMarkdown, formatTable, isCairn, notes, type Measurement } from './table.ts';
@@ -78,6 +78,8 @@ function measureRaw(): void {
   mkdirSync(dir, { recursive: true });
   const rawRuns: [string, string, 'MB/s' | 'files/s', () => number][] = [
     ['disk-seq-write', `disk: ${profile.seqWriteBytes >> 20} MiB sequential write + fsync`, 'MB/s', () => diskSequentialWrite(dir, profile.seqWriteBytes)],
+    // New files kept until all runs are done (rmSync below): each run grows the page cache, as a store does.
+    ['disk-new-chunks', `disk: ${profile.seqWriteBytes >> 20} MiB as new 4 MiB files, each fsync'd, kept`, 'MB/s', () => diskNewChunkFiles(dir, profile.seqWriteBytes)],
     ['disk-small-files', 'disk: 4 KiB files, each fsync\'d', 'files/s', () => diskSmallFiles(dir, { maxFiles: 20_000, maxMs: profile.smallFilesMs })],
     ['sha256', 'node:crypto SHA-256, 1 core', 'MB/s', () => hashThroughput('sha256', profile.hashBytes)],
     ['md5', 'node:crypto MD5, 1 core', 'MB/s', () => hashThroughput('md5', profile.hashBytes)],
@@ -87,6 +89,7 @@ function measureRaw(): void {
     measurements.push({ workload, label, target: 'raw', unit, summary: summarise(runs) });
     log(`raw ${workload}: ${runs.map((r) => r.toFixed(0)).join(', ')} ${unit}`);
   }
+  rmSync(dir, { recursive: true, force: true });
 }
 
 const profDir = (id: TargetId) => join(outDir, `${stamp}-prof`, id);

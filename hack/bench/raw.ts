@@ -24,6 +24,25 @@ export function diskSequentialWrite(dir: string, bytes: number): number {
   return bytes / s / 1e6;
 }
 
+/**
+ * MB/s writing `bytes` as new 4 MiB files, each written whole, fsync'd and kept (a chunk store's
+ * pattern: its data grows; the caller deletes `dir` after every run). On a VM that backs guest memory
+ * lazily, page cache that grows into memory never touched before costs far more than a rewrite of
+ * freed pages (which is what the sequential-write anchor measures): this is the ceiling for a store.
+ */
+export function diskNewChunkFiles(dir: string, bytes: number): number {
+  const sub = join(dir, `chunks-${process.pid}-${Date.now()}`);
+  mkdirSync(sub, { recursive: true });
+  const buf = Buffer.allocUnsafe(4 * MiB);
+  randomFillSync(buf);
+  const t0 = performance.now();
+  for (let i = 0, left = bytes; left > 0; i++, left -= buf.length) {
+    const fd = openSync(join(sub, String(i)), 'w');
+    try { writeSync(fd, buf, 0, Math.min(buf.length, left)); fsyncSync(fd); } finally { closeSync(fd); }
+  }
+  return bytes / ((performance.now() - t0) / 1000) / 1e6;
+}
+
 /** Files/s writing 4 KiB files one at a time, each fsync'd before the next (and the directory at the end). */
 export function diskSmallFiles(dir: string, opts: { maxFiles: number; maxMs: number }): number {
   const sub = join(dir, `small-${process.pid}-${Date.now()}`);
