@@ -4,10 +4,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createHash, randomBytes } from 'node:crypto';
-import * as Minio from 'minio';
 import { request } from 'undici';
 import { S3Client, PutObjectCommand } from '@aws-sdk/client-s3';
-import { startCairnProcess, type CairnProcess } from '../../../hack/testing/cairn.ts';
+import { s3Client, startCairnProcess, type CairnProcess } from '../../../hack/testing/cairn.ts';
 import { waitFor } from '../../../hack/testing/net.ts';
 import { createAdminClient } from '../admin/client.ts';
 import { RpcClient } from '../rpc/client.ts';
@@ -24,11 +23,8 @@ let root: CairnProcess;
 let nodes: CairnProcess[];
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const admin = () => createAdminClient({ url: root.cluster, secret });
-function s3(p: CairnProcess) {
-  const u = new URL(p.endpoint);
-  // No client retries: the test asserts the server's own answer to a write without quorum.
-  return new Minio.Client({ endPoint: u.hostname, port: Number(u.port), useSSL: false, accessKey, secretKey, pathStyle: true, region: 'us-east-1', retryOptions: { disableRetry: true } });
-}
+// No client retries: the test asserts the server's own answer to a write without quorum.
+const s3 = (p: CairnProcess) => s3Client(p, { retryOptions: { disableRetry: true } });
 // For the 503 check: the minio client turns a 503 into a generic retry error without the S3 code.
 function aws(p: CairnProcess) {
   return new S3Client({ endpoint: p.endpoint, region: 'us-east-1', forcePathStyle: true, maxAttempts: 1, credentials: { accessKeyId: accessKey, secretAccessKey: secretKey } });

@@ -4,8 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createHash, randomBytes } from 'node:crypto';
-import * as Minio from 'minio';
-import { startCairnProcess, type CairnProcess } from '../../../hack/testing/cairn.ts';
+import { s3Client, startCairnProcess, type CairnProcess } from '../../../hack/testing/cairn.ts';
 import { waitFor } from '../../../hack/testing/net.ts';
 import { createAdminClient } from '../admin/client.ts';
 
@@ -16,10 +15,7 @@ const common = { secret, accessKey, secretKey, env, extraArgs: ['--chunk-size', 
 
 const procs: CairnProcess[] = [];
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-function s3(p: CairnProcess) {
-  const u = new URL(p.endpoint);
-  return new Minio.Client({ endPoint: u.hostname, port: Number(u.port), useSSL: false, accessKey, secretKey, pathStyle: true, region: 'us-east-1' });
-}
+const s3 = (p: CairnProcess) => s3Client(p);
 async function read(p: CairnProcess, bucket: string, key: string): Promise<string> {
   const parts: Buffer[] = [];
   for await (const b of await s3(p).getObject(bucket, key)) parts.push(b as Buffer);

@@ -6,16 +6,12 @@ import * as assert from 'uvu/assert';
 import { createHash, randomBytes } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import * as Minio from 'minio';
-import { startCairnProcess, type CairnProcess } from '../../../hack/testing/cairn.ts';
+import { s3Client, startCairnProcess, type CairnProcess } from '../../../hack/testing/cairn.ts';
 import { waitFor } from '../../../hack/testing/net.ts';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
-function client(p: CairnProcess): Minio.Client {
-  const u = new URL(p.endpoint);
-  return new Minio.Client({ endPoint: u.hostname, port: Number(u.port), useSSL: false, accessKey: p.accessKey, secretKey: p.secretKey, pathStyle: true, region: 'us-east-1' });
-}
+const client = (p: CairnProcess) => s3Client(p);
 
 async function readAll(s: NodeJS.ReadableStream): Promise<Buffer> {
   const parts: Buffer[] = [];

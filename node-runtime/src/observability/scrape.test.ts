@@ -6,8 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import * as Minio from 'minio';
-import { startCairnProcess, type CairnProcess } from '../../../hack/testing/cairn.ts';
+import { s3Client, startCairnProcess, type CairnProcess } from '../../../hack/testing/cairn.ts';
 import { waitFor } from '../../../hack/testing/net.ts';
 import { createAdminClient } from '../admin/client.ts';
 
@@ -68,8 +67,7 @@ test.before(async () => {
   await admin.putBucket({ name: BUCKET, replicas: 2 });
 
   // Traffic through nodes-1: PUT, GET, LIST (and a 404 for the status code label).
-  const u = new URL(n1.endpoint);
-  const s3 = new Minio.Client({ endPoint: u.hostname, port: Number(u.port), useSSL: false, accessKey, secretKey, pathStyle: true, region: 'us-east-1' });
+  const s3 = s3Client(n1);
   await s3.putObject(BUCKET, 'dir/object', body, body.length);
   const putAt = Date.now();
   await waitFor(async () => (await admin.status()).members.filter((m) => m.roles.includes('node') && m.usedBytes >= body.length && m.chunks >= 5).length === 2,

@@ -7,8 +7,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { randomBytes } from 'node:crypto';
-import * as Minio from 'minio';
-import { startCairnProcess, type CairnProcess } from '../../../hack/testing/cairn.ts';
+import { s3Client, startCairnProcess, type CairnProcess } from '../../../hack/testing/cairn.ts';
 import { loopbackAddress, waitFor } from '../../../hack/testing/net.ts';
 import { createAdminClient } from '../admin/client.ts';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './otlp-receiver.ts';
@@ -48,8 +47,7 @@ test.after(async () => {
 });
 
 test('one PUT through nodes-1 with R=2 is one trace spanning both data nodes', async () => {
-  const u = new URL(n1.endpoint);
-  const s3 = new Minio.Client({ endPoint: u.hostname, port: Number(u.port), useSSL: false, accessKey, secretKey, pathStyle: true, region: 'us-east-1' });
+  const s3 = s3Client(n1);
   const body = randomBytes(150_000);   // 3 chunks
   await s3.putObject(BUCKET, 'traced/key', body, body.length);
 
@@ -87,8 +85,7 @@ test('one PUT through nodes-1 with R=2 is one trace spanning both data nodes', a
 });
 
 test('a GET is one trace too: a chunk.get span per chunk, also for chunks read while the body streams', async () => {
-  const u = new URL(n1.endpoint);
-  const s3 = new Minio.Client({ endPoint: u.hostname, port: Number(u.port), useSSL: false, accessKey, secretKey, pathStyle: true, region: 'us-east-1' });
+  const s3 = s3Client(n1);
   let size = 0;
   for await (const b of await s3.getObject(BUCKET, 'traced/key')) size += (b as Buffer).length;
   assert.is(size, 150_000);
