@@ -19,6 +19,8 @@ const idempotentMeta = new Set<MetaMethod>(metaMethods);
  * undici request each). On the peer, the puts of one batch land in one lmdb commit.
  */
 export const batchedMeta = new Set<MetaMethod>(['putVersion', 'getVersion']);
+/** How long a peer that did not know batches gets plain calls before it is asked again. */
+const NO_BATCH_MS = 60_000;
 /** Calls in one batch at most (a body of a few hundred KiB at most). */
 export const MAX_BATCH = 64;
 
@@ -77,6 +79,8 @@ export class RemoteMetaReplica implements MetaReplica {
   }
 
   #queue: Queued[] = [];
+  /** Until then, this peer gets plain calls: it answered a batch as an unknown call (an older version, mid rolling update). */
+  #noBatchUntil = 0;
 
   #call<T>(method: MetaMethod, ...args: unknown[]): Promise<T> {
     if (!batchedMeta.has(method)) return this.#single<T>(method, args);
@@ -98,11 +102,8 @@ export class RemoteMetaReplica implements MetaReplica {
   #flush(): void {
     const calls = this.#queue.splice(0);
     if (calls.length === 0) return;
-    if (calls.length === 1) {
-      const [c] = calls;
-      this.#single(c.method, c.args).then(c.resolve, c.reject);
-      return;
-    }
+    const singly = () => { for (const c of calls) this.#single(c.method, c.args).then(c.resolve, c.reject); };
+    if (calls.length === 1 || Date.now() < this.#noBatchUntil) { singly(); return; }
     this.#rpc.json<{ results?: BatchOutcome[] }>(this.#peer, {
       method: 'POST', path: '/rpc/v1/meta/batch', json: { calls: calls.map((c) => ({ method: c.method, args: c.args })) },
       idempotent: true, peerName: this.#name, op: 'meta.batch',
@@ -113,7 +114,17 @@ export class RemoteMetaReplica implements MetaReplica {
         else if ('error' in out) c.reject(errorFromWire(out.error, out.status));
         else c.resolve(out.result);
       });
-    }, (e: unknown) => { for (const c of calls) c.reject(e); });
+    }, (e: unknown) => {
+      // A member from before batches answers 400 "unknown metadata call batch" (or 404): the calls
+      // were not run; send them one by one, and keep doing so with this peer for a while.
+      const err = e as { status?: number; message?: string };
+      if (err?.status === 404 || (err?.status === 400 && /unknown metadata call/.test(String(err.message)))) {
+        this.#noBatchUntil = Date.now() + NO_BATCH_MS;
+        singly();
+        return;
+      }
+      for (const c of calls) c.reject(e);
+    });
   }
 
   putVersion(v: ObjectVersion): Promise<ObjectVersion> { return this.#call('putVersion', v); }

@@ -34,6 +34,7 @@ async function readAll(s: Readable): Promise<Buffer> {
 }
 
 const calls: string[] = [];   // paths the member was asked, in order
+let olderPeer = false;
 let dir: string, chunks: ChunkStore, meta: MetaStore, server: Server, url: string;
 const rpc = new RpcClient({ secret: SECRET, retries: 1 });
 const wrong = new RpcClient({ secret: 'not-the-secret', retries: 0 });
@@ -44,6 +45,10 @@ test.before(async () => {
   meta = MetaStore.open(dir);
   const app = express();
   app.use((req, _res, next) => { calls.push(req.path); next(); });
+  // Plays a member from before batches: its `/meta/:method` route answered a batch as an unknown call.
+  app.use((req, res, next) => (olderPeer && req.path === '/rpc/v1/meta/batch'
+    ? res.status(400).json({ error: { code: 'InvalidRequest', message: 'unknown metadata call batch' } })
+    : next()));
   // The replica routes need no membership; an agent is only used by the map routes.
   app.use('/rpc/v1', rpcRouter({ secret: SECRET, agent: {} as MembershipAgent, local: { chunks: new LocalChunkReplica('m1', chunks), meta: new LocalMetaReplica('m1', meta) } }));
   const host = loopbackAddress();
@@ -136,6 +141,20 @@ test('per-object metadata calls made together travel as one batch, each answered
   assert.is(out.results[1].result?.timestamp, 13);
   const huge = await post({ calls: Array.from({ length: 65 }, () => ({ method: 'getVersion', args: ['bt', 'k3'] })) });
   assert.is(huge.status, 400);
+});
+
+test('a peer from before batches (mid rolling update) gets the same calls one by one', async () => {
+  const remote = new RemoteMetaReplica('m1', url, rpc);
+  olderPeer = true;
+  try {
+    calls.length = 0;
+    const got = await Promise.all([remote.getVersion('bt', 'k3'), remote.getVersion('bt', 'k4'), remote.getVersion('bt', 'nope')]);
+    assert.equal(got.map((v) => v?.timestamp), [13, 14, undefined]);
+    assert.equal(calls, ['/rpc/v1/meta/batch', '/rpc/v1/meta/getVersion', '/rpc/v1/meta/getVersion', '/rpc/v1/meta/getVersion']);
+    calls.length = 0;
+    await Promise.all([remote.getVersion('bt', 'k3'), remote.getVersion('bt', 'k4')]);
+    assert.equal(calls, ['/rpc/v1/meta/getVersion', '/rpc/v1/meta/getVersion'], 'not asked to batch again for a while');
+  } finally { olderPeer = false; }
 });
 
 test('without the cluster secret: 401 and nothing stored', async () => {
