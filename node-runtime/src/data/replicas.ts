@@ -19,6 +19,9 @@ export interface ListVersionsOptions {
   prefix?: string;
   startAfter?: string;     // exclusive, by key
   limit: number;           // maximum number of versions returned (tombstones included)
+  /** Without inline bodies and chunk lists (`chunks: []`): what a listing shows, so a page from
+   *  another member is a few hundred bytes per key instead of carrying every small object's body. */
+  lean?: boolean;
 }
 
 export interface MetaReplica {

@@ -106,6 +106,7 @@ export interface ObjectService {
   getObject(bucket: string, key: string, opts?: { range?: { start?: number; end?: number; suffix?: number }; signal?: AbortSignal }): Promise<GetResult>;
   deleteObject(bucket: string, key: string): Promise<void>;            // idempotent
   copyObject(src: { bucket: string; key: string }, dst: { bucket: string; key: string }, opts: PutOptions & { metadataDirective?: 'COPY' | 'REPLACE' }): Promise<ObjectVersion>;
+  /** Listed versions are lean: no inline body and an empty chunk list (read an object to get those). */
   listObjects(bucket: string, opts: ListOptions): Promise<ListResult>;
 
   createUpload(bucket: string, key: string, opts: PutOptions): Promise<MultipartUpload>;

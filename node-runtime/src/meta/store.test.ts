@@ -56,6 +56,20 @@ test('listVersions: ordered range scan by bucket, prefix, startAfter, limit; buc
   await m.close();
 });
 
+test('listVersions lean: a listing page without inline bodies or chunk lists; the stored version keeps them', async () => {
+  const m = MetaStore.open(dir);
+  await m.putVersion(ver('small', { inline: Buffer.alloc(3000, 7).toString('base64'), size: 3000 }));
+  await m.putVersion(ver('big', { chunks: [{ id: 'ab'.repeat(32), size: 5 }], size: 5 }));
+  const lean = await m.listVersions('b1', { limit: 10, lean: true });
+  assert.equal(lean.map((v) => [v.key, v.size, v.inline, v.chunks.length]), [['big', 5, undefined, 0], ['small', 3000, undefined, 0]]);
+  assert.ok(JSON.stringify(lean).length < 1000, 'a page carries no body');
+  const full = await m.listVersions('b1', { limit: 10 });
+  assert.is(full[0].chunks.length, 1);
+  assert.is(full[1].inline?.length, 4000);
+  assert.is((await m.getVersion('b1', 'small'))?.inline?.length, 4000, 'stored version untouched');
+  await m.close();
+});
+
 test('multipart uploads and parts; delete removes both; survives reopen', async () => {
   let m = MetaStore.open(dir);
   const up = (key: string, uploadId: string) => ({ bucket: 'b1', key, uploadId, initiated: new Date().toISOString(), userMeta: {}, replicas: 1, owner: 'o' });

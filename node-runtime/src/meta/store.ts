@@ -129,7 +129,7 @@ export class MetaStore {
     if (opts.limit <= 0) return out;
     for (const { key, value } of this.versions.getRange({ start, end: prefixEnd(base) })) {
       if (after && Buffer.compare(key, after) <= 0) continue;
-      out.push(value);
+      out.push(opts.lean ? leanVersion(value) : value);
       if (out.length >= opts.limit) break;
     }
     return out;
@@ -220,4 +220,10 @@ export class MetaStore {
   deleteKV(name: string): Promise<void> {
     return this.durable(this.kv.remove(name)).then(() => {});
   }
+}
+
+/** A version as a listing needs it: no inline body, no chunk list. */
+function leanVersion(v: ObjectVersion): ObjectVersion {
+  const { inline: _inline, ...rest } = v;
+  return { ...rest, chunks: [] };
 }
