@@ -179,7 +179,7 @@ export class ClusterObjectService implements ObjectService {
     let lastPrefix: string | undefined;
     let lastReturned: string | undefined;
     for (;;) {
-      const { versions, complete } = mergePages(await this.meta.listPages(b, { prefix, startAfter: cursor, limit: batch, lean: true }), batch);
+      const { versions, complete } = mergePages(await this.meta.listPages(b, { prefix, startAfter: cursor, limit: batch, fields: 'listing' }), batch);
       for (const v of versions) {
         cursor = v.key;
         if (v.deleted) continue;

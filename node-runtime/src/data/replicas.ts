@@ -19,9 +19,13 @@ export interface ListVersionsOptions {
   prefix?: string;
   startAfter?: string;     // exclusive, by key
   limit: number;           // maximum number of versions returned (tombstones included)
-  /** Without inline bodies and chunk lists (`chunks: []`): what a listing shows, so a page from
-   *  another member is a few hundred bytes per key instead of carrying every small object's body. */
-  lean?: boolean;
+  /**
+   * Leave out what the caller does not need, so a page from another member is a few hundred bytes
+   * per key instead of carrying every small object's body: `listing` drops inline bodies and chunk
+   * lists (`chunks: []`, what a listing shows); `references` drops inline bodies only (what the chunk
+   * reference index needs). Absent: whole versions (partition repair copies them).
+   */
+  fields?: 'listing' | 'references';
 }
 
 export interface MetaReplica {

@@ -56,13 +56,15 @@ test('listVersions: ordered range scan by bucket, prefix, startAfter, limit; buc
   await m.close();
 });
 
-test('listVersions lean: a listing page without inline bodies or chunk lists; the stored version keeps them', async () => {
+test('listVersions fields: a listing page without inline bodies or chunk lists, a references page without bodies; the stored version keeps them', async () => {
   const m = MetaStore.open(dir);
   await m.putVersion(ver('small', { inline: Buffer.alloc(3000, 7).toString('base64'), size: 3000 }));
   await m.putVersion(ver('big', { chunks: [{ id: 'ab'.repeat(32), size: 5 }], size: 5 }));
-  const lean = await m.listVersions('b1', { limit: 10, lean: true });
+  const lean = await m.listVersions('b1', { limit: 10, fields: 'listing' });
   assert.equal(lean.map((v) => [v.key, v.size, v.inline, v.chunks.length]), [['big', 5, undefined, 0], ['small', 3000, undefined, 0]]);
   assert.ok(JSON.stringify(lean).length < 1000, 'a page carries no body');
+  const refs = await m.listVersions('b1', { limit: 10, fields: 'references' });
+  assert.equal(refs.map((v) => [v.key, v.inline, v.chunks.length]), [['big', undefined, 1], ['small', undefined, 0]]);
   const full = await m.listVersions('b1', { limit: 10 });
   assert.is(full[0].chunks.length, 1);
   assert.is(full[1].inline?.length, 4000);

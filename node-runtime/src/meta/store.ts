@@ -129,7 +129,7 @@ export class MetaStore {
     if (opts.limit <= 0) return out;
     for (const { key, value } of this.versions.getRange({ start, end: prefixEnd(base) })) {
       if (after && Buffer.compare(key, after) <= 0) continue;
-      out.push(opts.lean ? leanVersion(value) : value);
+      out.push(opts.fields ? leanVersion(value, opts.fields) : value);
       if (out.length >= opts.limit) break;
     }
     return out;
@@ -222,8 +222,8 @@ export class MetaStore {
   }
 }
 
-/** A version as a listing needs it: no inline body, no chunk list. */
-function leanVersion(v: ObjectVersion): ObjectVersion {
+/** A version without its inline body, and for a listing without its chunk list (see ListVersionsOptions.fields). */
+function leanVersion(v: ObjectVersion, fields: 'listing' | 'references'): ObjectVersion {
   const { inline: _inline, ...rest } = v;
-  return { ...rest, chunks: [] };
+  return fields === 'listing' ? { ...rest, chunks: [] } : rest;
 }

@@ -99,7 +99,7 @@ async function indexBucket(view: ClusterView, bucket: string, members: string[],
   let cursor: string | undefined;
   for (let page = 0; page < 10_000_000; page++) {
     signal?.throwIfAborted();
-    const pages = await from('listing', (m) => view.metaReplica(m).listVersions(bucket, { startAfter: cursor, limit: PAGE }));
+    const pages = await from('listing', (m) => view.metaReplica(m).listVersions(bucket, { startAfter: cursor, limit: PAGE, fields: 'references' }));
     const { versions, complete } = mergePages(pages, PAGE);
     for (const v of versions) index.addVersion(v);
     if (complete || versions.length === 0) break;
