@@ -59,7 +59,7 @@ export const defaultSettings: ClusterSettings = {
   defaultReplicas: 1,
   failureTimeoutMs: 30_000,
   repairBandwidthBytes: 0,
-  repairConcurrency: 4,
+  repairConcurrency: 8,   // chunk copies in flight per node; each holds a chunk from the node's buffer memory budget
   gcGraceMs: 10 * 60_000,
   region: 'us-east-1',
 };

@@ -19,6 +19,8 @@ import type { MetaStore } from '../meta/store.ts';
 import type { RepairProgress as RepairStatus } from '../admin/types.ts';
 import type { Worker, WorkerState } from '../util/background.ts';
 import { TokenBucket } from '../util/throttle.ts';
+import { chunkMemory } from '../chunks/memory.ts';
+import { recycleChunk } from '../chunks/hasher.ts';
 import { logger } from '../util/log.ts';
 import { gcBytesRemoved, gcRemovals, repairBytesMoved, repairItems } from '../observability/metrics.ts';
 import { RepairProgress } from './progress.ts';
@@ -172,27 +174,36 @@ export class RepairWorker implements Worker {
     let ok = true;
     if (t.acts && t.copyTo.length > 0) {
       let data: Buffer;
+      // The copy's buffer counts against the node's chunk memory like an upload's (chunks/memory.ts):
+      // repair concurrency cannot take a node past it. Released once every copy of it is done.
+      const grant = await chunkMemory.take(t.plan.size, signal);
       try { data = await chunks.get(t.plan.id); } catch (e) {
+        grant.release();
         // Corrupt or vanished here: scrub replaces it; another holder may act meanwhile.
         log.warn({ chunk: t.plan.id, err: (e as Error).message }, 'cannot read local chunk for repair');
         repairItems.inc({ kind: 'chunk', result: 'error' });
         return false;
       }
-      for (const to of t.copyTo) {
-        this.#bucket.setRate(view.settings().repairBandwidthBytes);
-        await this.#bucket.take(data.length, signal);
-        try {
-          await view.chunkReplica(to).putChunk(t.plan.id, data, data.length, signal);
-          this.#progress.moved(data.length);
-          this.#remaining = Math.max(0, this.#remaining - data.length);
-          repairBytesMoved.inc(data.length);
-          repairItems.inc({ kind: 'chunk', result: 'ok' });
-        } catch (e) {
-          if (signal.aborted) throw e;
-          ok = false;
-          repairItems.inc({ kind: 'chunk', result: 'error' });
-          log.warn({ chunk: t.plan.id, member: to, err: (e as Error).message }, 'chunk copy failed');
+      try {
+        for (const to of t.copyTo) {
+          this.#bucket.setRate(view.settings().repairBandwidthBytes);
+          await this.#bucket.take(data.length, signal);
+          try {
+            await view.chunkReplica(to).putChunk(t.plan.id, data, data.length, signal);
+            this.#progress.moved(data.length);
+            this.#remaining = Math.max(0, this.#remaining - data.length);
+            repairBytesMoved.inc(data.length);
+            repairItems.inc({ kind: 'chunk', result: 'ok' });
+          } catch (e) {
+            if (signal.aborted) throw e;
+            ok = false;
+            repairItems.inc({ kind: 'chunk', result: 'error' });
+            log.warn({ chunk: t.plan.id, member: to, err: (e as Error).message }, 'chunk copy failed');
+          }
         }
+      } finally {
+        grant.release();
+        if (ok && !signal.aborted) recycleChunk(data);   // every copy finished: nothing holds it (after a failure, leave it to the GC)
       }
       // The copies just made confirm the holders that lacked it: the local copy may now be surplus.
       if (ok && t.plan.desired.length >= t.r && !t.plan.desired.includes(view.selfId)) t = { ...t, dropLocal: true, fullyPlaced: true };
