@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { MemoryBudget, budgetMiB } from './memory.ts';
+import { MemoryBudget, budgetMiB, chunkMemory, readAheadMemory, setBufferMemory } from './memory.ts';
 
 test('grants up to the limit, then writers wait in turn and are woken as memory comes back', async () => {
   const b = new MemoryBudget(10);
@@ -38,6 +38,15 @@ test('a request larger than the budget is granted when nothing else is held; an 
   assert.is(b.used, 2);
   g.release();
   assert.ok(b.waits >= 2);
+});
+
+test('the node\'s buffer memory is split: three quarters for writes and repair, a quarter for read-ahead', () => {
+  const [w, r] = [chunkMemory.limit, readAheadMemory.limit];
+  assert.is(w + r, 48 * 1024 * 1024, 'default 48 MiB');
+  setBufferMemory(64 * 1024 * 1024);
+  assert.is(chunkMemory.limit, 48 * 1024 * 1024);
+  assert.is(readAheadMemory.limit, 16 * 1024 * 1024);
+  chunkMemory.resize(w); readAheadMemory.resize(r);
 });
 
 test('budget setting: default, MiB, nonsense refused', () => {

@@ -4,10 +4,11 @@
 // uploads would hold 100 × 16 MiB. The budget turns "more streams" into "streams wait for memory"
 // (back pressure on their sockets) instead of "the node runs out of memory".
 //
-// Writes take a grant per chunk and wait for one (never while holding anything another stream waits
-// on: a grant is given back when its chunk is stored, which needs no further grant, so waiting cannot
-// deadlock). Reads only *try* for their read-ahead and fall back to fetching on demand, so a
-// copy (read + write in one request) can never hold memory while waiting for more.
+// Writes (and repair copies) take a grant per chunk and wait for one: a grant is given back when its
+// chunk is stored, which needs no further grant, so waiting cannot deadlock. Read-ahead has a budget
+// of its own and only *tries* for it, falling back to fetching on demand: a request that reads and
+// writes at once (UploadPartCopy) holds read-ahead while its write side waits, and with one shared
+// budget a few such copies could hold all of it and wait for each other forever.
 
 export interface Grant {
   readonly bytes: number;
@@ -101,8 +102,20 @@ export class MemoryBudget {
   }
 }
 
-/** Default 48 MiB: a dozen 4 MiB chunks, enough for a few streams to pipeline (env CAIRN_BUFFER_MEMORY). */
-export const chunkMemory = new MemoryBudget(budgetMiB(process.env.CAIRN_BUFFER_MEMORY) * 1024 * 1024);
+/** Of the node's buffer memory (default 48 MiB, env CAIRN_BUFFER_MEMORY / --buffer-memory), the share for read-ahead. */
+const READ_AHEAD_SHARE = 0.25;
+const totalBytes = budgetMiB(process.env.CAIRN_BUFFER_MEMORY) * 1024 * 1024;
+
+/** Chunk buffers of uploads and repair copies: 36 MiB of the default 48, nine 4 MiB chunks. */
+export const chunkMemory = new MemoryBudget(totalBytes * (1 - READ_AHEAD_SHARE));
+/** Read-ahead of GETs (only ever tried for): 12 MiB of the default 48. */
+export const readAheadMemory = new MemoryBudget(totalBytes * READ_AHEAD_SHARE);
+
+/** Set the node's buffer memory (both budgets) at run time. */
+export function setBufferMemory(bytes: number): void {
+  chunkMemory.resize(bytes * (1 - READ_AHEAD_SHARE));
+  readAheadMemory.resize(bytes * READ_AHEAD_SHARE);
+}
 
 export function budgetMiB(v: string | undefined): number {
   if (v === undefined || v === '') return 48;

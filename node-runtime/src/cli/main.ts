@@ -69,9 +69,9 @@ export function serverCommand(): Command {
     .addOption(opt('--gc-grace-ms <ms>', 'age before an unreferenced chunk is collected; must exceed the longest upload (cluster setting)', 'CAIRN_GC_GRACE_MS').argParser(int('gc-grace-ms', 0, 30 * 86_400_000)))
     .addOption(opt('--repair-bandwidth <bytes/s>', 'per-node repair copy rate, 0 = unlimited (cluster setting)', 'CAIRN_REPAIR_BANDWIDTH').argParser(int('repair-bandwidth', 0, Number.MAX_SAFE_INTEGER)))
     .addOption(opt('--repair-concurrency <n>', 'chunk copies in flight per node (cluster setting)', 'CAIRN_REPAIR_CONCURRENCY').argParser(int('repair-concurrency', 1, 256)))
-    .addOption(opt('--buffer-memory <MiB>', 'memory for chunk buffers of all uploads and read-ahead together (default 48)', 'CAIRN_BUFFER_MEMORY').argParser(int('buffer-memory', 4, 65_536)))
+    .addOption(opt('--buffer-memory <MiB>', 'memory for chunk buffers: 3/4 for uploads and repair copies, 1/4 for read-ahead (default 48)', 'CAIRN_BUFFER_MEMORY').argParser(int('buffer-memory', 4, 65_536)))
     .action(async (o: Record<string, unknown>, cmd: Command) => {
-      if (o.bufferMemory !== undefined) (await import('../chunks/memory.ts')).chunkMemory.resize((o.bufferMemory as number) * 1024 * 1024);
+      if (o.bufferMemory !== undefined) (await import('../chunks/memory.ts')).setBufferMemory((o.bufferMemory as number) * 1024 * 1024);
       let zone = o.zone as string | undefined;
       const zones = o.zones as string[] | undefined;
       if (zone === undefined && zones?.length) {

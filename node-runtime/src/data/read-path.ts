@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import type { ClusterView } from '../cluster/types.ts';
 import { rankAll } from '../cluster/placement.ts';
 import { hashOwned, recycleChunk, takeChunk } from '../chunks/hasher.ts';
-import { chunkMemory, type Grant } from '../chunks/memory.ts';
+import { readAheadMemory, type Grant } from '../chunks/memory.ts';
 import { s3Error } from '../util/errors.ts';
 import { isChunkError } from '../chunks/errors.ts';
 import { logger } from '../util/log.ts';
@@ -141,13 +141,13 @@ export async function openBody(view: ClusterView, v: ObjectVersion, range: { sta
     // The next pieces (prefetchDepth) are read and verified (off the event loop) while this one goes out
     // on the socket: the disk, the hash workers, the network and (for a remote replica) the peer's
     // own disk overlap; a remote fetch is a round trip, so one piece ahead left the stream waiting.
-    // Read-ahead memory comes from the node's budget and is only tried for: when the budget is
+    // Read-ahead memory comes from the node's read-ahead budget and is only tried for: when it is
     // spent, the stream fetches each piece when it needs it instead (it never waits for memory).
     const depth = prefetchDepth(view);
     const ahead = new Map<number, { data: Promise<Buffer>; grant: Grant }>();
     const prefetch = (i: number) => {
       if (i >= pieces.length || ahead.has(i)) return;
-      const grant = chunkMemory.tryTake(pieces[i].end - pieces[i].start + 1);
+      const grant = readAheadMemory.tryTake(pieces[i].end - pieces[i].start + 1);
       if (grant) ahead.set(i, { data: fetchAt(i), grant });
     };
     try {

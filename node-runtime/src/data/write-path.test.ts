@@ -9,7 +9,7 @@ import { ClusterObjectService } from './objects.ts';
 import { testCluster, type TestCluster } from './testing.ts';
 import { isS3Error } from '../util/errors.ts';
 import { waitFor } from '../../../hack/testing/net.ts';
-import { chunkMemory } from '../chunks/memory.ts';
+import { chunkMemory, readAheadMemory } from '../chunks/memory.ts';
 
 const KiB = 1024;
 const CHUNK = 64 * KiB;
@@ -121,6 +121,30 @@ test('memory budget across streams: concurrent bodies never hold more than the b
     try { await storeBody(c.view, source(d), plan({ size: d.length })); assert.unreachable(); } catch (e) { assert.match(String(e), /disk on fire|quorum/); }
     await waitFor(() => chunkMemory.used === 0 && chunkMemory.waiters === 0, { timeoutMs: 2000, what: 'grants of the failed body to come back' });
   } finally { chunkMemory.resize(before); }
+});
+
+test('copies that read and write at once (UploadPartCopy-like) complete with tiny budgets, and every grant of both budgets comes back', async () => {
+  c = await testCluster(2, { chunkSize: CHUNK, inlineMax: 1 * KiB, defaultReplicas: 1 });
+  const svc = new ClusterObjectService(c.view, { metaTimeoutMs: 2000, chunkTimeoutMs: 2000 });
+  await svc.createBucket('bkt', { owner: 'me' });
+  const data = randomBytes(12 * CHUNK);
+  await svc.putObject('bkt', 'src', source(data), { size: data.length });
+  const [w, r] = [chunkMemory.limit, readAheadMemory.limit];
+  // Two chunks' worth each: every copy's write side waits for memory while its read side holds
+  // read-ahead (kept in a budget of its own, so the two can never wait on each other).
+  chunkMemory.resize(2 * CHUNK);
+  readAheadMemory.resize(2 * CHUNK);
+  try {
+    instrument(c, () => new Promise((res) => setTimeout(res, 3)));
+    const copies = Array.from({ length: 4 }, async (_, i) => {
+      const { body } = await svc.getObject('bkt', 'src');
+      return svc.putObject('bkt', `copy-${i}`, body, { size: data.length });
+    });
+    const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error('copies stalled')), 15_000));
+    const done = await Promise.race([Promise.all(copies), timeout]) as { etag: string }[];
+    for (const v of done) assert.is(v.etag, createHash('md5').update(data).digest('hex'));
+    await waitFor(() => chunkMemory.used === 0 && readAheadMemory.used === 0, { timeoutMs: 2000, what: 'every grant back' });
+  } finally { chunkMemory.resize(w); readAheadMemory.resize(r); }
 });
 
 test('a chunk failing mid-body: rejects, nothing still writing, no upload starts after it, nothing visible', async () => {
