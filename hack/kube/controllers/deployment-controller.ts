@@ -7,7 +7,7 @@ import { planDeployment, planReplicaSet, REVISION_ANNOTATION } from './deploymen
 import { eventRecorder } from './events.ts';
 import type { KubeObject } from './reflector.ts';
 import type { Informers } from './informers.ts';
-import { WorkQueue } from './queue.ts';
+import { resyncLoop, WorkQueue } from './queue.ts';
 import type { Controller } from './statefulset-controller.ts';
 
 const key = (o: KubeObject) => `${o.metadata.namespace ?? 'default'}/${o.metadata.name}`;
@@ -29,8 +29,8 @@ export function deploymentController(c: Clients, informers: Informers, resyncMs 
       if (d) deployments.add(`${o.metadata.namespace}/${d.name}`);
     });
   const pods = informers.informer('pods', (_k, o) => { const r = ownerOf(o, 'ReplicaSet'); if (r) replicaSets.add(`${o.metadata.namespace}/${r.name}`); });
-  let synced = false;
-  let resync: NodeJS.Timeout | undefined;
+  const enqueueAll = () => { for (const d of deploys.list()) deployments.add(key(d)); for (const s of sets.list()) replicaSets.add(key(s)); };
+  const loop = resyncLoop({ caches: [deploys, sets, pods], enqueueAll, resyncMs, stop: () => Promise.all([deployments.stop(), replicaSets.stop()]) });
   // Expectations (as in client-go): pods a ReplicaSet just created or deleted must show up in the
   // cache before it counts again, or a stale cache would make it create or delete twice.
   const expected = new Map<string, { created: string[]; deleted: string[]; until: number }>();
@@ -45,7 +45,7 @@ export function deploymentController(c: Clients, informers: Informers, resyncMs 
 
   async function reconcileDeployment(k: string): Promise<void> {
     const d = deploys.get(k);
-    if (!synced || !d || d.metadata.deletionTimestamp) return;
+    if (!loop.synced() || !d || d.metadata.deletionTimestamp) return;
     const ns = d.metadata.namespace!;
     const plan = planDeployment(d, ownedBy(sets.list(), d));
     const subject = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: d.metadata };
@@ -77,7 +77,7 @@ export function deploymentController(c: Clients, informers: Informers, resyncMs 
 
   async function reconcileReplicaSet(k: string): Promise<void> {
     const rs = sets.get(k);
-    if (!synced || !rs || rs.metadata.deletionTimestamp) return;
+    if (!loop.synced() || !rs || rs.metadata.deletionTimestamp) return;
     if (!settled(k)) { replicaSets.addAfter(k, 200); return; }
     const ns = rs.metadata.namespace!;
     const plan = planReplicaSet(rs, ownedBy(pods.list(), rs));
@@ -99,18 +99,5 @@ export function deploymentController(c: Clients, informers: Informers, resyncMs 
     }
   }
 
-  const enqueueAll = () => { for (const d of deploys.list()) deployments.add(key(d)); for (const s of sets.list()) replicaSets.add(key(s)); };
-  return {
-    async start() {
-      await Promise.all([deploys, sets, pods].map((r) => r.waitSynced()));
-      synced = true;
-      enqueueAll();
-      resync = setInterval(enqueueAll, resyncMs);
-      resync.unref();
-    },
-    async stop() {
-      clearInterval(resync);
-      await Promise.all([deployments.stop(), replicaSets.stop()]);
-    },
-  };
+  return { start: loop.start, stop: loop.stop };
 }

@@ -7,7 +7,7 @@ import type { Clients } from './client.ts';
 import { isAlreadyExists, isNotFound, stableJson } from './client.ts';
 import type { KubeObject } from './reflector.ts';
 import type { Informers } from './informers.ts';
-import { WorkQueue } from './queue.ts';
+import { resyncLoop, WorkQueue } from './queue.ts';
 import { endpointSlicesFor, endpointsFor, selectsPod, SERVICE_NAME_LABEL, SLICE_MANAGER, SLICE_MANAGER_LABEL } from './endpoints.ts';
 import type { Controller } from './statefulset-controller.ts';
 
@@ -24,8 +24,6 @@ export function endpointsController(c: Clients, informers: Informers, resyncMs =
     const svc = o.metadata.labels?.[SERVICE_NAME_LABEL];
     if (svc && ours(o)) queue.add(`${o.metadata.namespace}/${svc}`);
   });
-  let synced = false;
-  let resync: NodeJS.Timeout | undefined;
 
   async function syncSlices(namespace: string, service: string, want: KubeObject[]): Promise<void> {
     const have = slices.list().filter((x) => ours(x) && x.metadata.namespace === namespace && x.metadata.labels?.[SERVICE_NAME_LABEL] === service);
@@ -45,9 +43,10 @@ export function endpointsController(c: Clients, informers: Informers, resyncMs =
   }
 
   const enqueueAll = () => { for (const s of services.list()) queue.add(key(s)); };
+  const loop = resyncLoop({ caches: [services, pods, endpoints, slices], enqueueAll, resyncMs, stop: () => queue.stop() });
 
   async function reconcile(k: string): Promise<void> {
-    if (!synced) return;
+    if (!loop.synced()) return;
     const [namespace, name] = k.split('/');
     const svc = services.get(k);
     const current = endpoints.get(k);
@@ -77,16 +76,9 @@ export function endpointsController(c: Clients, informers: Informers, resyncMs =
 
   return {
     async start() {
-      await Promise.all([services, pods, endpoints, slices].map((r) => r.waitSynced()));
-      synced = true;
-      enqueueAll();
-      for (const e of endpoints.list()) queue.add(key(e));
-      resync = setInterval(enqueueAll, resyncMs);
-      resync.unref();
+      await loop.start();
+      for (const e of endpoints.list()) queue.add(key(e));   // Endpoints left without a Service
     },
-    async stop() {
-      clearInterval(resync);
-      await queue.stop();
-    },
+    stop: loop.stop,
   };
 }

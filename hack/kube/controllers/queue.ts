@@ -67,3 +67,27 @@ export class WorkQueue {
     }
   }
 }
+
+/**
+ * The start and stop every controller here shares: once its caches hold their first lists, enqueue
+ * every object now and again every `resyncMs` (the safety net for missed events). Reconciles ask
+ * `synced()` first: a plan from a half-filled cache would see objects as missing.
+ */
+export function resyncLoop(o: { caches: { waitSynced(): Promise<void> }[]; enqueueAll: () => void; resyncMs: number; stop: () => Promise<unknown> }) {
+  let synced = false;
+  let timer: NodeJS.Timeout | undefined;
+  return {
+    synced: () => synced,
+    async start(): Promise<void> {
+      await Promise.all(o.caches.map((c) => c.waitSynced()));
+      synced = true;
+      o.enqueueAll();
+      timer = setInterval(o.enqueueAll, o.resyncMs);
+      timer.unref();
+    },
+    async stop(): Promise<void> {
+      clearInterval(timer);
+      await o.stop();
+    },
+  };
+}

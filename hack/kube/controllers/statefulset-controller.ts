@@ -7,7 +7,7 @@ import type { Clients } from './client.ts';
 import { isAlreadyExists, isNotFound, matchesSelector, mergePatch, stableJson } from './client.ts';
 import type { KubeObject } from './reflector.ts';
 import type { Informers } from './informers.ts';
-import { WorkQueue } from './queue.ts';
+import { resyncLoop, WorkQueue } from './queue.ts';
 import { ordinalOf, planStatefulSet } from './statefulset.ts';
 import { eventRecorder } from './events.ts';
 import { planRevisions } from './revisions.ts';
@@ -24,11 +24,10 @@ export function statefulSetController(c: Clients, informers: Informers, resyncMs
   const pods = informers.informer('pods', (_k, o, old) => { enqueueOwner(o); if (old) enqueueOwner(old); });
   const claims = informers.informer('persistentvolumeclaims');
   const revisions = informers.informer('controllerrevisions');
-  let resync: NodeJS.Timeout | undefined;
-  let synced = false; // no plan from a half-filled cache: it would see pods as missing
 
   function key(ns: string | undefined, name: string) { return `${ns ?? 'default'}/${name}`; }
   function enqueueAll() { for (const s of sets.list()) queue.add(key(s.metadata.namespace, s.metadata.name)); }
+  const loop = resyncLoop({ caches: [sets, pods, claims, revisions], enqueueAll, resyncMs, stop: () => queue.stop() });
   function enqueueOwner(pod: KubeObject) {
     const ref = pod.metadata.ownerReferences?.find((r) => r.controller && r.kind === 'StatefulSet');
     if (ref) queue.add(key(pod.metadata.namespace, ref.name));
@@ -36,7 +35,7 @@ export function statefulSetController(c: Clients, informers: Informers, resyncMs
 
   async function reconcile(k: string): Promise<void> {
     const sts = sets.get(k);
-    if (!synced) return;
+    if (!loop.synced()) return;
     if (!sts || sts.metadata.deletionTimestamp) return;
     const ns = sts.metadata.namespace ?? 'default';
     const owned = pods.list().filter((p) => p.metadata.namespace === ns
@@ -106,17 +105,5 @@ export function statefulSetController(c: Clients, informers: Informers, resyncMs
     }
   }
 
-  return {
-    async start() {
-      await Promise.all([sets, pods, claims, revisions].map((r) => r.waitSynced()));
-      synced = true;
-      enqueueAll();
-      resync = setInterval(enqueueAll, resyncMs);
-      resync.unref();
-    },
-    async stop() {
-      clearInterval(resync);
-      await queue.stop();
-    },
-  };
+  return { start: loop.start, stop: loop.stop };
 }

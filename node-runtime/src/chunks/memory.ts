@@ -24,7 +24,7 @@ export class MemoryBudget {
   #limit: number;
   #used = 0;
   #waiting: Waiter[] = [];
-  /** Times a writer had to wait for memory (for the metrics). */
+  /** Times a writer had to wait for memory (diagnostics; the budget tests read it). */
   waits = 0;
 
   constructor(limitBytes: number) {

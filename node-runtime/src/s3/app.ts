@@ -1,11 +1,10 @@
 // The S3 file API: an express app, thin over the ObjectService (data/types.ts). One middleware
 // does the whole request: route from the raw URL, authenticate (SigV4), authorise, pick the
 // operation, run it; errors become S3 XML. No body parsers: object bodies stream to the engine.
-import { randomBytes } from 'node:crypto';
 import express, { type Express, type Request, type Response } from 'express';
 import { trace } from '@opentelemetry/api';
 import { s3RequestMetrics, setS3Operation } from '../observability/request-metrics.ts';
-import { requestIdMiddleware } from '../observability/request-id.ts';
+import { newRequestId, requestIdMiddleware } from '../observability/request-id.ts';
 import { requestSpans } from '../observability/http-spans.ts';
 import { s3Error } from '../util/errors.ts';
 import { logger } from '../util/log.ts';
@@ -18,8 +17,6 @@ import type { S3Context, S3Deps } from './types.ts';
 export type { S3Credentials, S3Deps } from './types.ts';
 
 const log = logger('s3');
-
-const newRequestId = (): string => randomBytes(8).toString('hex').toUpperCase();
 
 async function serve(deps: S3Deps, req: Request, res: Response): Promise<void> {
   // The id requestIdMiddleware assigned: the same one is in every log line of the request and is
