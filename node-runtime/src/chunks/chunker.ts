@@ -5,6 +5,7 @@
 // from it), and every chunk's memory can be reserved from the node's budget before it is filled.
 import type { Readable } from 'node:stream';
 import { OFF_THREAD_MIN, recycleChunk, takeChunk } from './hasher.ts';
+import { consumed } from '../util/gc.ts';
 
 export interface ChunkingOptions {
   /** The declared body length: chunk buffers are sized to what is left of it (a 4 KiB body gets 4 KiB, not a chunk). */
@@ -45,6 +46,7 @@ export async function* chunkStream(body: AsyncIterable<Buffer | Uint8Array | str
         yield full;
       }
     }
+    consumed(piece.length);   // its bytes are in `cur` now (see util/gc.ts)
   }
   if (cur && filled > 0) yield shrink(cur, filled);
 }

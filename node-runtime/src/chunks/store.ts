@@ -11,6 +11,7 @@ import type { Readable } from 'node:stream';
 import { ChunkError, assertChunkId, isChunkError } from './errors.ts';
 import { hashOwned, knownChunkId, sha256Off, takeChunk } from './hasher.ts';
 import { logger } from '../util/log.ts';
+import { consumed } from '../util/gc.ts';
 
 const log = logger('chunks');
 /** Bytes of a streamed chunk gathered before one write (see putStream). */
@@ -125,6 +126,7 @@ export class ChunkStore {
         if (n > size) throw new ChunkError('ChunkSizeMismatch', id, `chunk ${id} longer than declared ${size} bytes`);
         batch.push(b);
         batched += b.length;
+        consumed(b.length);   // written out below before the next collection can matter (util/gc.ts)
         if (batched >= WRITE_BATCH) await flush();
       }
       await flush();

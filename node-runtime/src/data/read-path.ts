@@ -12,6 +12,7 @@ import { readAheadMemory, type Grant } from '../chunks/memory.ts';
 import { s3Error } from '../util/errors.ts';
 import { isChunkError } from '../chunks/errors.ts';
 import { logger } from '../util/log.ts';
+import { consumed } from '../util/gc.ts';
 import type { ChunkRef, ObjectVersion } from './types.ts';
 import { withSpan } from '../observability/tracing.ts';
 
@@ -75,6 +76,7 @@ export async function fetchPiece(view: ClusterView, p: Piece, signal?: AbortSign
           for await (const b of stream as AsyncIterable<Buffer>) {
             if (at + b.length > want) throw new Error(`got more than the ${want} bytes wanted`);
             at += (Buffer.isBuffer(b) ? b : Buffer.from(b)).copy(data, at);
+            consumed(b.length);   // copied: the piece is garbage (util/gc.ts)
           }
           if (at !== want) throw new Error(`got ${at} bytes, wanted ${want}`);
           // A whole chunk from another member is verified here too (that replica verified it, but
