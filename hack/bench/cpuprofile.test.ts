@@ -20,6 +20,17 @@ test('self time per function, summed over samples, largest first', () => {
   assert.match(formatHotSpots(spots), /50\.0 %.*hashChunk/);
 });
 
+test('lastMs keeps only the samples of the profile\'s last milliseconds', () => {
+  const p: CpuProfile = {
+    startTime: 0, endTime: 10_000,
+    nodes: [{ id: 1, callFrame: frame('early') }, { id: 2, callFrame: frame('late') }],
+    samples: [1, 1, 2, 2],
+    timeDeltas: [0, 1000, 5000, 1000, 1000],   // samples at 0, 1, 6 and 7 ms
+  };
+  assert.equal(hotSpots(p, 10, 5).map((s) => s.fn), ['late']);
+  assert.equal(hotSpots(p).map((s) => s.fn).sort(), ['early', 'late']);
+});
+
 test('an empty profile has no hot spots', () => {
   assert.equal(hotSpots({ startTime: 0, endTime: 0, nodes: [] }), []);
 });

@@ -38,6 +38,19 @@ async function status(admin: { url: string; secret: string }): Promise<Partial<C
   } catch { return undefined; }
 }
 
+/** The status once every member's usedBytes stayed the same across two polls 1.5 s apart (at most 10 s). */
+async function settledStatus(admin: { url: string; secret: string }): Promise<Partial<ClusterStatus> | undefined> {
+  const usage = (s?: Partial<ClusterStatus>) => JSON.stringify((s?.members ?? []).map((m) => [m.name, m.usedBytes]));
+  let last = await status(admin);
+  for (const deadline = Date.now() + 10_000; Date.now() < deadline;) {
+    await new Promise((r) => setTimeout(r, 1500));
+    const now = await status(admin);
+    if (now && usage(now) === usage(last)) return now;
+    last = now ?? last;
+  }
+  return last;
+}
+
 export async function timeToRedundancy(target: RunningTarget, lg: LoadGenerator, opts: { dataBytes: number; maxMs: number; log: (s: string) => void }): Promise<RedundancyOutcome> {
   if (!target.admin || !target.nodes?.length) return { ok: false, reason: 'target is not a cluster' };
   const before = await status(target.admin);
@@ -49,7 +62,9 @@ export async function timeToRedundancy(target: RunningTarget, lg: LoadGenerator,
   opts.log(`redundancy: writing ${(opts.dataBytes / 2 ** 30).toFixed(2)} GiB`);
   await lg.populate('redundancy', size, Math.ceil(opts.dataBytes / size), 4, opts.maxMs);
   // The node holding the most data: from the status when it reports usage, else from its data dir.
-  const filled = await status(target.admin);
+  // Usage reaches the root on heartbeats, so the last second of writes shows up a beat later: wait
+  // until it stops changing (under-counting what the node held would under-state the rate).
+  const filled = await settledStatus(target.admin);
   const used = (name: string) => filled?.members?.find((m) => m.name === name)?.usedBytes || directoryBytes(target.nodes!.find((n) => n.name === name)!.dataDir);
   const ranked = target.nodes.map((n) => ({ proc: n, bytes: used(n.name) })).sort((a, b) => b.bytes - a.bytes);
   const proc = ranked[0]!.proc;

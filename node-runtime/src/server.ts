@@ -235,6 +235,7 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
     healing = startSelfHealing({
       view, stores: roles.includes('node') ? { chunks, meta } : undefined, secret: opts.secret,
       markDrained: multi ? (memberId) => multi.markDrained(memberId) : undefined,
+      announce: cluster ? () => cluster.agent.beatNow() : undefined,
     });
     const heal = healing;
     cleanups.push(() => heal.stop());

@@ -15,7 +15,12 @@ export interface Child {
 export function spawnChild(name: string, cmd: string, args: string[], env: Record<string, string> = {}): Child {
   const proc = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  const keep = (d: Buffer) => { out = (out + d.toString()).slice(-8000); };
+  // CAIRN_BENCH_ECHO=1 also copies every line to the bench's stderr, prefixed with the name (diagnosis).
+  const echo = process.env.CAIRN_BENCH_ECHO === '1';
+  const keep = (d: Buffer) => {
+    out = (out + d.toString()).slice(-8000);
+    if (echo) process.stderr.write(d.toString().replace(/^(?=.)/gm, `[${name}] `));
+  };
   proc.stdout!.on('data', keep);
   proc.stderr!.on('data', keep);
   let done = false;

@@ -36,6 +36,7 @@ export class MembershipAgent {
   readonly #listeners = new Set<() => void>();
   readonly #selfUrls = new Set<string>();
   readonly #timers = new Map<string, NodeJS.Timeout>();
+  readonly #ticks = new Map<string, () => void>();
   #fingerprint = '';
   #ready = false;
   #stopped = true;
@@ -138,7 +139,21 @@ export class MembershipAgent {
       const delay = !wasReady && this.#ready ? 0 : this.#o.heartbeatMs;
       this.#timers.set(url, setTimeout(tick, delay));
     };
+    this.#ticks.set(url, () => void tick());
     void tick();
+  }
+
+  /**
+   * Heartbeat every root now rather than at the next period, for news the roots should have at once
+   * (this member's repair finished). A beat already in flight is left alone; the next follows the period.
+   */
+  beatNow(): void {
+    if (this.#stopped) return;
+    for (const [url, timer] of this.#timers) {
+      clearTimeout(timer);
+      this.#timers.delete(url);
+      this.#ticks.get(url)?.();
+    }
   }
 
   async #beat(url: string): Promise<void> {

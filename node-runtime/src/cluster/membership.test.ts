@@ -22,7 +22,7 @@ const SECRET = 'test-cluster-secret';
 const tmp: string[] = [];
 const running = new Set<{ roles: ClusterRoles; server: Server }>();
 
-async function member(name: string, roles: Role[], roots: () => string[], opts: { dataDir?: string; host?: string; port?: number; failureTimeoutMs?: number } = {}) {
+async function member(name: string, roles: Role[], roots: () => string[], opts: { dataDir?: string; host?: string; port?: number; failureTimeoutMs?: number; heartbeatMs?: number; liveUsage?: () => { usedBytes: number; chunks: number } } = {}) {
   const dataDir = opts.dataDir ?? await mkdtemp(join(tmpdir(), `cairn-${name}-`));
   if (!opts.dataDir) tmp.push(dataDir);
   const host = opts.host ?? loopbackAddress();
@@ -32,7 +32,7 @@ async function member(name: string, roles: Role[], roots: () => string[], opts: 
   const selfId = await loadOrCreateNodeId(dataDir);
   const r = await startClusterRoles({
     selfId, roles, name, dataDir, api: url.replace(/:\d+$/, ':1'), cluster: url, roots: roots().length ? roots() : [url], secret: SECRET,
-    heartbeatMs: 100, settings: { failureTimeoutMs: opts.failureTimeoutMs ?? 800 },
+    heartbeatMs: opts.heartbeatMs ?? 100, settings: { failureTimeoutMs: opts.failureTimeoutMs ?? 800 }, liveUsage: opts.liveUsage,
   });
   app.use('/rpc/v1', r.rpcRouter);
   const handle = { roles: r, server, url, dataDir, host, name };
@@ -68,6 +68,19 @@ test('nodes register, become active, see each other; a silent node goes down and
   assert.is(b.roles.selfId, bId, 'identity kept in the data dir');
   await waitFor(() => stateOf(a.roles, bId) === 'active', { timeoutMs: 5000, what: 'b active again' });
   assert.is(a.roles.view.members().filter((m) => m.name === 'nodes-1').length, 1, 'no second entry for the same node');
+});
+
+test('beatNow: what a member reports reaches the root at once, not a heartbeat period later', async () => {
+  const root = await member('root-0', ['root'], () => []);
+  let usedBytes = 1;
+  const a = await member('nodes-0', ['node'], () => [root.url], { heartbeatMs: 60_000, failureTimeoutMs: 120_000, liveUsage: () => ({ usedBytes, chunks: 1 }) });
+  const used = () => root.roles.view.member(a.roles.selfId)?.usedBytes;
+  await waitFor(() => used() === 1, { timeoutMs: 5000, what: 'registered with its first report' });
+  usedBytes = 42;
+  await new Promise((r) => setTimeout(r, 300));
+  assert.is(used(), 1, 'the next period is a minute away');
+  a.roles.agent.beatNow();
+  await waitFor(() => used() === 42, { timeoutMs: 2000, what: 'the new figure at the root after beatNow' });
 });
 
 test('registry writes go through the root and reach every node before the call returns; no root → 503', async () => {

@@ -20,7 +20,7 @@ process.env.CAIRN_LOG_LEVEL ??= 'error';
 
 const secret = randomBytes(12).toString('hex');
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-interface Member { node: RunningNode; heal: SelfHealing; name: string }
+interface Member { node: RunningNode; heal: SelfHealing; name: string; announced: number }
 let dir: string;
 let root: RunningNode;
 const members: Member[] = [];
@@ -30,9 +30,9 @@ async function start(name: string): Promise<Member> {
   const host = loopbackAddress();
   const node = await startNode({ roles: ['node'], name, dataDir: join(dir, name), api: `${host}:0`, cluster: `${host}:0`, roots: [root.clusterUrl], secret, chunkSize: 64 * 1024 });
   const view = node.view as MultiClusterView;
-  const heal = startSelfHealing({ view, stores: node.stores, secret, markDrained: (id) => view.markDrained(id), repairIntervalMs: 500, gcGraceMs: 1500, scrubIntervalMs: 3_600_000, uploadExpiryMs: 6_000 });
+  const heal = startSelfHealing({ view, stores: node.stores, secret, markDrained: (id) => view.markDrained(id), repairIntervalMs: 500, gcGraceMs: 1500, scrubIntervalMs: 3_600_000, uploadExpiryMs: 6_000, announce: () => { m.announced++; } });
   node.clusterApp.use(heal.router);
-  const m = { node, heal, name };
+  const m: Member = { node, heal, name, announced: 0 };
   members.push(m);
   return m;
 }
@@ -87,10 +87,15 @@ test('lose a node → back to R copies → lose another → every object intact'
   for (const [id, n] of await chunkCopies()) assert.is(n, 2, `chunk ${id.slice(0, 8)} has 2 copies`);
 
   const first = members[1]!;
+  const announcedBefore = new Map(members.map((m) => [m.name, m.announced]));
   await stop(first);
   await waitFor(() => state(first.name) === 'down', { timeoutMs: 10_000, what: 'first node down' });
   const downAt = Date.now();
   await converged(downAt, 'redundancy restored');
+  // A member that found chunks under-replicated told the roots at once, and again when it had none left.
+  const announced = members.map((m) => m.announced - (announcedBefore.get(m.name) ?? 0));
+  assert.ok(announced.some((n) => n >= 2), `announcements per member: ${announced.join(', ')}`);
+  assert.ok(announced.every((n) => n % 2 === 0), `every "under-replicated" announcement is followed by its "none left": ${announced.join(', ')}`);
   const copies = await chunkCopies();
   for (const [id, n] of copies) assert.ok(n >= 2, `chunk ${id.slice(0, 8)} has ${n} live copies`);
 

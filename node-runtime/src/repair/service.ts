@@ -24,6 +24,8 @@ export interface SelfHealingOptions {
   secret?: string;
   /** Record this member as drained through the roots (multi-member clusters only). */
   markDrained?: (memberId: string) => Promise<void>;
+  /** Tell the roots this member's repair progress now (a heartbeat), when it gains or clears under-replicated chunks. */
+  announce?: () => void;
   /** Defaults from env: CAIRN_REPAIR_INTERVAL_MS, CAIRN_SCRUB_INTERVAL_MS, CAIRN_SCRUB_BYTES_PER_SEC, CAIRN_UPLOAD_EXPIRY_MS. */
   repairIntervalMs?: number;
   scrubIntervalMs?: number;
@@ -63,6 +65,7 @@ export function startSelfHealing(o: SelfHealingOptions): SelfHealing {
       gcGraceMs: grace !== undefined ? () => grace : undefined,
       uploadExpiryMs: o.uploadExpiryMs ?? envMs('CAIRN_UPLOAD_EXPIRY_MS'),
       markDrained: o.markDrained ? () => o.markDrained!(o.view.selfId) : undefined,
+      announce: o.announce,
     });
     const repairRunner = new WorkerRunner(repair, { idleMs: o.repairIntervalMs ?? envMs('CAIRN_REPAIR_INTERVAL_MS') ?? 30_000 }).start();
     runners.push(repairRunner);

@@ -42,6 +42,12 @@ export interface RepairWorkerOptions {
   /** Age after which an unfinished multipart upload is abandoned (default 7 days). */
   uploadExpiryMs?: number;
   now?: () => number;
+  /**
+   * Called when this member starts or stops having under-replicated chunks: the roots should hear
+   * it at once (a heartbeat now), not up to a heartbeat period later — operators and the bench
+   * watch the count to know when redundancy is back.
+   */
+  announce?: () => void;
 }
 
 /** What the admin API and metrics show, plus when the last complete pass started. */
@@ -94,6 +100,7 @@ export class RepairWorker implements Worker {
     const { view, chunks, meta } = this.#o;
     const now = this.#o.now ?? Date.now;
     const grace = this.#o.gcGraceMs?.() ?? view.settings().gcGraceMs;
+    const started = now();
 
     const partitions = await repairPartitions(view, meta, { signal, uploadExpiryMs: this.#o.uploadExpiryMs, now: now() });
     if (partitions.pushed) repairItems.inc({ kind: 'meta', result: 'ok' }, partitions.pushed);
@@ -133,20 +140,24 @@ export class RepairWorker implements Worker {
     const tasks = referenced.map((c) => chunkTask(view.selfId, c, holders.get(c.id) ?? new Set(), members));
     const work = tasks.filter((t) => (t.acts && t.copyTo.length > 0) || t.dropLocal)
       .sort((a, b) => a.plan.liveReplicas - b.plan.liveReplicas || b.copyTo.length - a.copyTo.length);
-    this.#under = tasks.filter((t) => t.acts && t.plan.underReplicated).length;
+    this.#setUnder(tasks.filter((t) => t.acts && t.plan.underReplicated).length);
     this.#misplaced = tasks.filter((t) => !t.plan.desired.includes(view.selfId)).length;
     this.#remaining = work.reduce((n, t) => n + (t.acts ? t.plan.size * t.copyTo.length : 0), 0);
     this.#queue = work.length;
 
+    const planned = now();
     let allPlaced = index.complete && partitions.unconfirmed === 0;
     const placedNow = new Set<string>();
     await runLimited(work, () => Math.max(1, view.settings().repairConcurrency), async (t) => {
       signal.throwIfAborted();
       const ok = await this.#execute(t, signal);
       this.#queue--;
-      if (t.acts && t.plan.underReplicated && ok) this.#under--;
+      if (t.acts && t.plan.underReplicated && ok) this.#setUnder(this.#under - 1);
       if (ok && t.plan.desired.length >= t.r) placedNow.add(t.plan.id);
     });
+    if (work.length > 0) {
+      log.info({ chunks: local.length, tasks: work.length, planMs: planned - started, workMs: now() - planned, under: this.#under }, 'repair pass worked');
+    }
     // Drained needs every local chunk on a full set of R desired holders other than this member.
     for (const t of tasks) if (!t.fullyPlaced && !placedNow.has(t.plan.id)) allPlaced = false;
 
@@ -166,6 +177,12 @@ export class RepairWorker implements Worker {
       log.info({ member: view.selfId, chunks: referenced.length, partitions: partitions.partitions }, 'every item has R replicas elsewhere: drained');
       await this.#o.markDrained();
     }
+  }
+
+  #setUnder(n: number): void {
+    const changed = (this.#under === 0) !== (n === 0);
+    this.#under = n;
+    if (changed) this.#o.announce?.();
   }
 
   /** Copy to the missing desired holders (when acting), then drop the local copy if surplus. */
