@@ -126,6 +126,9 @@ const idle = new WeakSet<Buffer>();   // in a free list now
 
 const poolable = (size: number) => size >= OFF_THREAD_MIN && (size & (size - 1)) === 0;
 
+/** Bytes of free buffers in the pool (diagnostics; the tests read it). */
+export function freeChunkBytes(): number { return freeBytes; }
+
 /** A chunk buffer (like allocChunk), from the pool when one of that size is free. Not zero-filled. */
 export function takeChunk(size: number): Buffer {
   if (!poolable(size)) return allocChunk(size);

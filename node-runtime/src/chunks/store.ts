@@ -153,6 +153,20 @@ export class ChunkStore {
     return data;
   }
 
+  /**
+   * The whole chunk as it is on disk, not verified (ChunkNotFound): only for a caller that hashes
+   * every byte it receives before using any (a remote reader, see ChunkReplica.getChunk).
+   */
+  async getUnverified(id: string): Promise<Buffer> {
+    assertChunkId(id);
+    try {
+      return await readWhole(this.path(id));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new ChunkError('ChunkNotFound', id, `chunk ${id} not found`);
+      throw e;
+    }
+  }
+
   /** [start, end] inclusive of the chunk; the whole chunk is verified before the slice is served. */
   async read(id: string, range?: { start: number; end: number }): Promise<Buffer> {
     const data = await this.get(id);

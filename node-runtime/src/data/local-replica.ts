@@ -5,6 +5,18 @@ import type { ChunkReplica, ListVersionsOptions, MetaReplica } from './replicas.
 import type { MultipartUpload, ObjectVersion, PartRecord } from './types.ts';
 import type { ChunkStore } from '../chunks/store.ts';
 import type { MetaStore } from '../meta/store.ts';
+import { recycleChunk } from '../chunks/hasher.ts';
+
+// The pooled buffer behind a whole-chunk stream, for a sender that knows when the bytes have left
+// (the chunk RPC route hands it back to the pool once the response finished; see chunks/hasher.ts).
+const wholeBuffers = new WeakMap<Readable, Buffer>();
+
+/** Give the buffer behind a stream from LocalChunkReplica.getChunk back to the pool: call only once nothing holds its bytes. */
+export function recycleSent(stream: Readable): void {
+  const b = wholeBuffers.get(stream);
+  wholeBuffers.delete(stream);
+  if (b) recycleChunk(b);
+}
 
 export class LocalChunkReplica implements ChunkReplica {
   readonly memberId: string;
@@ -18,10 +30,13 @@ export class LocalChunkReplica implements ChunkReplica {
     return this.store.put(id, body, size, signal);
   }
 
-  /** The chunk is verified as a whole before the stream starts (ChunkNotFound / ChunkCorrupt). */
-  async getChunk(id: string, range?: { start: number; end: number }, signal?: AbortSignal): Promise<Readable> {
+  /** The chunk is verified as a whole before the stream starts (ChunkNotFound / ChunkCorrupt), unless the caller verifies it. */
+  async getChunk(id: string, range?: { start: number; end: number }, signal?: AbortSignal, callerVerifies = false): Promise<Readable> {
     signal?.throwIfAborted();
-    return Readable.from([await this.store.read(id, range)], { objectMode: false });
+    const data = callerVerifies && !range ? await this.store.getUnverified(id) : await this.store.read(id, range);
+    const stream = Readable.from([data], { objectMode: false });
+    if (!range) wholeBuffers.set(stream, data);
+    return stream;
   }
 
   hasChunks(ids: string[]): Promise<boolean[]> {

@@ -10,6 +10,8 @@ import { isS3Error } from '../util/errors.ts';
 import { MIN_PART_SIZE } from './multipart.ts';
 import { DEFAULT_INFLIGHT } from './write-path.ts';
 import { waitFor } from '../../../hack/testing/net.ts';
+import { rankAll } from '../cluster/placement.ts';
+import { isChunkError } from '../chunks/errors.ts';
 
 const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex');
 const KiB = 1024;
@@ -193,7 +195,14 @@ test('R=3 across 3 members: quorum writes, failover on a corrupt or missing copy
   // Corrupt the local copy (m0 is read first) and remove another: reads fail over and stay correct.
   await writeFile(c.stores[0].chunks.path(v.chunks[0].id), randomBytes(64 * KiB));
   await c.stores[1].chunks.delete(v.chunks[1].id);
+  // Another member sends a whole chunk unhashed and the reader checks it: corrupt the third chunk
+  // here and on the first other member in read order, so only the reader's check keeps it out.
+  const third = v.chunks[2]!;
+  const others = rankAll(third.id, c.view.members()).map((m) => m.id).filter((id) => id !== c.view.selfId);
+  for (const id of ['m0', others[0]!]) await writeFile(c.stores[Number(id.slice(1))]!.chunks.path(third.id), randomBytes(third.size));
   assert.ok((await read((await svc.getObject('bkt', 'k')).body)).equals(body));
+  // The member itself still verifies what it is not told the reader will.
+  try { await c.view.chunkReplica(others[0]!).getChunk(third.id); assert.unreachable(); } catch (e) { assert.ok(isChunkError(e, 'ChunkCorrupt'), String(e)); }
   // One member down: W=2 of 3 still holds, reads still work.
   c.down.add('m2');
   const v2 = await svc.putObject('bkt', 'k2', Readable.from([body]), {});

@@ -66,7 +66,8 @@ export async function fetchPiece(view: ClusterView, p: Piece, signal?: AbortSign
     try {
       // One span per replica tried (a failed one shows as an error span before the next).
       return await withSpan('chunk.get', { 'cairn.chunk': p.id, 'cairn.member': view.member(member)?.name ?? member, 'cairn.bytes': p.end - p.start + 1 }, async () => {
-        const stream = await view.chunkReplica(member).getChunk(p.id, whole ? undefined : { start: p.start, end: p.end }, signal);
+        // A whole chunk from another member is hashed here (below), so that member need not hash it too.
+        const stream = await view.chunkReplica(member).getChunk(p.id, whole ? undefined : { start: p.start, end: p.end }, signal, whole && member !== view.selfId);
         const want = p.end - p.start + 1;
         if (member !== view.selfId) {
           // Network pieces are gathered straight into a chunk buffer of the pool (one copy), which
@@ -79,12 +80,12 @@ export async function fetchPiece(view: ClusterView, p: Piece, signal?: AbortSign
             consumed(b.length);   // copied: the piece is garbage (util/gc.ts)
           }
           if (at !== want) throw new Error(`got ${at} bytes, wanted ${want}`);
-          // A whole chunk from another member is verified here too (that replica verified it, but
-          // the bytes crossed a network); this member's own store verified what it read a moment ago.
+          // The one check of a whole chunk from another member: it was sent unhashed (see above)
+          // and crossed a network. A range was verified by the member, which alone has the rest.
           if (whole) {
             const h = await hashOwned(data);
             data = h.data;
-            if (h.hex !== p.id) throw new Error('hash mismatch in transit');
+            if (h.hex !== p.id) throw new Error('hash mismatch: corrupt on that member or in transit');
           }
           return data;
         }

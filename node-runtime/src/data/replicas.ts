@@ -8,8 +8,15 @@ export interface ChunkReplica {
   readonly memberId: string;
   /** Store a chunk; the receiver verifies sha256(body) === id and makes it durable before resolving. Idempotent. */
   putChunk(id: string, body: Buffer | Readable, size: number, signal?: AbortSignal): Promise<void>;
-  /** A verified stream of the chunk (or of [start, end] inclusive). Rejects with NotFound if absent. */
-  getChunk(id: string, range?: { start: number; end: number }, signal?: AbortSignal): Promise<Readable>;
+  /**
+   * A verified stream of the chunk (or of [start, end] inclusive). Rejects with NotFound if absent.
+   * `callerVerifies`: the caller hashes the whole chunk it receives anyway (every caller across the
+   * network does), so the member may send it without hashing it first — one SHA-256 per chunk
+   * instead of two. A corrupt copy then fails the caller's check (it tries another replica) instead
+   * of the member's; scrub finds and replaces it either way. Ignored for ranges, which only the
+   * member can verify.
+   */
+  getChunk(id: string, range?: { start: number; end: number }, signal?: AbortSignal, callerVerifies?: boolean): Promise<Readable>;
   /** Which of these chunks the member holds. */
   hasChunks(ids: string[]): Promise<boolean[]>;
   deleteChunk(id: string): Promise<void>;

@@ -99,7 +99,7 @@ export class ScrubWorker implements Worker {
       if (m.id === view.selfId || m.state === 'down') continue;
       try {
         const parts: Buffer[] = [];
-        for await (const b of await view.chunkReplica(m.id).getChunk(id, undefined, signal)) parts.push(Buffer.isBuffer(b) ? b : Buffer.from(b));
+        for await (const b of await view.chunkReplica(m.id).getChunk(id, undefined, signal, true)) parts.push(Buffer.isBuffer(b) ? b : Buffer.from(b));   // hashed below
         const data = Buffer.concat(parts);
         if (createHash('sha256').update(data).digest('hex') === id) return data;
       } catch { /* try the next replica */ }

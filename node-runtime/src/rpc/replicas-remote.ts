@@ -50,8 +50,9 @@ export class RemoteChunkReplica implements ChunkReplica {
     await res.body.dump();
   }
 
-  async getChunk(id: string, range?: { start: number; end: number }, signal?: AbortSignal): Promise<Readable> {
-    const q = range ? `?start=${range.start}&end=${range.end}` : '';
+  async getChunk(id: string, range?: { start: number; end: number }, signal?: AbortSignal, callerVerifies = false): Promise<Readable> {
+    // A member from before `verify=caller` ignores it and verifies as it always did.
+    const q = range ? `?start=${range.start}&end=${range.end}` : callerVerifies ? '?verify=caller' : '';
     const res = await this.#rpc.raw(this.#peer, { method: 'GET', path: `/rpc/v1/chunks/${encodeURIComponent(id)}${q}`, idempotent: true, signal, peerName: this.#name, op: 'chunk.get' });
     return res.body;
   }

@@ -7,6 +7,7 @@ import { s3Error } from '../util/errors.ts';
 import { errorToWire } from './wire.ts';
 import { batchedMeta, MAX_BATCH, metaMethods, type BatchOutcome, type MetaMethod } from './replicas-remote.ts';
 import { logger } from '../util/log.ts';
+import { recycleSent } from '../data/local-replica.ts';
 
 const log = logger('rpc');
 
@@ -50,11 +51,13 @@ export function replicaRoutes(local: { chunks: ChunkReplica; meta: MetaReplica }
     try {
       const start = int(req.query.start), end = int(req.query.end);
       const range = start !== undefined && end !== undefined ? { start, end } : undefined;
-      const body = await need(local).chunks.getChunk(String(req.params.id), range, ac.signal);
+      const body = await need(local).chunks.getChunk(String(req.params.id), range, ac.signal, req.query.verify === 'caller');
       res.status(200).setHeader('content-type', 'application/octet-stream');
       // A corrupt chunk errors the stream mid-way: the response is cut, so the caller never takes
       // partial bytes for whole ones and fails over to another replica.
-      await pipeline(body, res).catch((e) => { if (!res.destroyed) res.destroy(e); });
+      // Finished means the OS has every byte: the chunk's buffer goes back to the pool (otherwise each
+      // chunk served is 4 MiB of garbage awaiting a full collection).
+      await pipeline(body, res).then(() => recycleSent(body), (e) => { if (!res.destroyed) res.destroy(e); });
     } catch (e) { sendError(res, e); }
   });
 

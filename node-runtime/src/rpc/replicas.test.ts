@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -20,7 +20,8 @@ import { RpcClient } from './client.ts';
 import { RemoteChunkReplica, RemoteMetaReplica } from './replicas-remote.ts';
 import { rpcRouter } from './router.ts';
 import type { MembershipAgent } from '../cluster/agent.ts';
-import { loopbackAddress } from '../../../hack/testing/net.ts';
+import { loopbackAddress, waitFor } from '../../../hack/testing/net.ts';
+import { freeChunkBytes } from '../chunks/hasher.ts';
 import { setLogLevel } from '../util/log.ts';
 
 setLogLevel(process.env.CAIRN_LOG_LEVEL ?? 'error');
@@ -91,6 +92,31 @@ test('errors cross the wire as the chunk errors a local store throws', async () 
   catch (e) { assert.ok(isChunkError(e, 'ChunkHashMismatch'), String(e)); }
   try { await remote.putChunk(sha(body), Readable.from([body]), body.length); } catch (e) { assert.unreachable(String(e)); }
   try { await remote.getChunk('../../etc/passwd'); assert.unreachable(); } catch (e) { assert.ok(isChunkError(e, 'InvalidChunkId'), String(e)); }
+});
+
+test('a whole chunk served goes back to the buffer pool once the response finished', async () => {
+  const remote = new RemoteChunkReplica('m1', url, rpc);
+  const body = randomBytes(512 * 1024);   // a pooled size no other test here uses: the pool has none free
+  const id = sha(body);
+  await remote.putChunk(id, body, body.length);
+  const before = freeChunkBytes();
+  assert.ok((await readAll(await remote.getChunk(id, undefined, undefined, true))).equals(body));
+  await waitFor(() => freeChunkBytes() === before + body.length, { timeoutMs: 2000, what: 'the served buffer back in the pool' });
+  await remote.deleteChunk(id);
+});
+
+test('a corrupt chunk: refused whole or by range, sent as it is only to a caller that verifies it', async () => {
+  const remote = new RemoteChunkReplica('m1', url, rpc);
+  const body = randomBytes(200_000);
+  const id = sha(body);
+  await remote.putChunk(id, body, body.length);
+  const bad = Buffer.from(body);
+  bad[12345] ^= 0xff;
+  await writeFile(chunks.path(id), bad);
+  try { await readAll(await remote.getChunk(id)); assert.unreachable(); } catch (e) { assert.ok(isChunkError(e, 'ChunkCorrupt'), String(e)); }
+  try { await readAll(await remote.getChunk(id, { start: 0, end: 9 }, undefined, true)); assert.unreachable(); } catch (e) { assert.ok(isChunkError(e, 'ChunkCorrupt'), String(e)); }
+  assert.ok((await readAll(await remote.getChunk(id, undefined, undefined, true))).equals(bad), 'the bytes on disk, for the caller to check');
+  await remote.deleteChunk(id);
 });
 
 test('metadata calls as JSON: versions merge newest-wins, list and usage', async () => {
