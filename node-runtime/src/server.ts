@@ -181,6 +181,8 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
     // 2. Listen first (port 0 resolves to the real port), answer 503 until ready.
     const clusterApp = express();
     clusterApp.disable('x-powered-by');
+    // No peer or admin client sends If-None-Match; an ETag would SHA-1 every RPC answer for nothing.
+    clusterApp.disable('etag');
     const s3Holder: { app?: Express } = {};
     // The file API port hands each request straight to the S3 app once it exists (a plain listener,
     // not an express app of its own: one router per request, not two — it showed in small-GET profiles).
