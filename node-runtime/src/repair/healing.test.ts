@@ -188,4 +188,25 @@ test('undrain: the member is active again and the cluster converges to exactly R
   for (const [key, want] of objects) assert.is(await read(members[1]!, key), want);
 });
 
+test('repair never spreads a corrupt copy: the only holder left with bad bytes copies nothing', async () => {
+  await put('corrupt-src', 100_000);
+  await converged(Date.now(), 'placed');
+  const v = await members[0]!.node.objects.headObject('heal', 'corrupt-src');
+  const c = v.chunks[0]!.id;
+  const holders: Member[] = [];
+  for (const m of live()) if (await m.node.stores.chunks.has(c)) holders.push(m);
+  assert.is(holders.length, 2, 'two copies before');
+  const [bad, lost] = holders as [Member, Member];
+  const others = live().filter((m) => !holders.includes(m));
+  assert.ok(others.length > 0, 'a member to copy to');
+  await writeFile(bad.node.stores.chunks.path(c), randomBytes(64 * 1024));
+  await stop(lost);
+  await waitFor(() => state(lost.name) === 'down', { timeoutMs: 10_000, what: 'holder down' });
+  const downAt = Date.now();
+  // The bad holder's passes find the chunk under-replicated and cannot fix it (it has no good copy).
+  await waitFor(() => { const p = bad.heal.repair!.snapshot(); return p.lastPassAt > downAt + 600 && p.underReplicatedChunks >= 1; }, { timeoutMs: 20_000, what: 'a pass after the loss' });
+  for (const m of others) assert.not.ok(await m.node.stores.chunks.has(c), `${m.name} got no copy of the corrupt chunk`);
+  await members[0]!.node.objects.getObject('heal', 'corrupt-src').then(async (r) => { for await (const _ of r.body) { /* drain */ } assert.unreachable('read returned bytes of a corrupt chunk'); }, () => {});
+});
+
 test.run();

@@ -20,6 +20,7 @@ import type { RepairProgress as RepairStatus } from '../admin/types.ts';
 import type { Worker, WorkerState } from '../util/background.ts';
 import { TokenBucket } from '../util/throttle.ts';
 import { chunkMemory } from '../chunks/memory.ts';
+import { isChunkError } from '../chunks/errors.ts';
 import { recycleChunk } from '../chunks/hasher.ts';
 import { logger } from '../util/log.ts';
 import { gcBytesRemoved, gcRemovals, repairBytesMoved, repairItems } from '../observability/metrics.ts';
@@ -194,7 +195,10 @@ export class RepairWorker implements Worker {
       // The copy's buffer counts against the node's chunk memory like an upload's (chunks/memory.ts):
       // repair concurrency cannot take a node past it. Released once every copy of it is done.
       const grant = await chunkMemory.take(t.plan.size, signal);
-      try { data = await chunks.get(t.plan.id); } catch (e) {
+      // Read as it is on disk: every receiver hashes what it stores (ChunkStore.put refuses bytes
+      // that do not hash to the id), so hashing here too only doubled the CPU a copy costs. A copy
+      // refused for its hash sends this member to check its own copy (#refused).
+      try { data = await chunks.getUnverified(t.plan.id); } catch (e) {
         grant.release();
         // Corrupt or vanished here: scrub replaces it; another holder may act meanwhile.
         log.warn({ chunk: t.plan.id, err: (e as Error).message }, 'cannot read local chunk for repair');
@@ -215,6 +219,7 @@ export class RepairWorker implements Worker {
             if (signal.aborted) throw e;
             ok = false;
             repairItems.inc({ kind: 'chunk', result: 'error' });
+            if (isChunkError(e) && e.code === 'ChunkHashMismatch') { await this.#refused(t.plan.id); break; }
             log.warn({ chunk: t.plan.id, member: to, err: (e as Error).message }, 'chunk copy failed');
           }
         }
@@ -232,6 +237,16 @@ export class RepairWorker implements Worker {
     return ok;
   }
 
+  /** A receiver refused our bytes: the local copy is corrupt (scrub replaces it from a good replica;
+   *  another holder may act meanwhile), unless it verifies now (the bytes were damaged in transit). */
+  async #refused(id: string): Promise<void> {
+    try {
+      await this.#o.chunks.get(id);
+      log.warn({ chunk: id }, 'chunk copy refused by its receiver, but the local copy verifies; retried next pass');
+    } catch (e) {
+      log.error({ chunk: id, err: (e as Error).message }, 'local chunk is corrupt; not copied (scrub replaces it)');
+    }
+  }
 }
 
 /** Run `op` over items with a concurrency limit read before each start. */
