@@ -21,7 +21,7 @@ import type { Worker, WorkerState } from '../util/background.ts';
 import { TokenBucket } from '../util/throttle.ts';
 import { chunkMemory } from '../chunks/memory.ts';
 import { isChunkError } from '../chunks/errors.ts';
-import { recycleChunk } from '../chunks/hasher.ts';
+import { recycleChunk, sha256Off } from '../chunks/hasher.ts';
 import { logger } from '../util/log.ts';
 import { gcBytesRemoved, gcRemovals, repairBytesMoved, repairItems } from '../observability/metrics.ts';
 import { RepairProgress } from './progress.ts';
@@ -219,7 +219,7 @@ export class RepairWorker implements Worker {
             if (signal.aborted) throw e;
             ok = false;
             repairItems.inc({ kind: 'chunk', result: 'error' });
-            if (isChunkError(e) && e.code === 'ChunkHashMismatch') { await this.#refused(t.plan.id); break; }
+            if (isChunkError(e, 'ChunkHashMismatch')) { await this.#refused(t.plan.id, data); break; }
             log.warn({ chunk: t.plan.id, member: to, err: (e as Error).message }, 'chunk copy failed');
           }
         }
@@ -238,14 +238,10 @@ export class RepairWorker implements Worker {
   }
 
   /** A receiver refused our bytes: the local copy is corrupt (scrub replaces it from a good replica;
-   *  another holder may act meanwhile), unless it verifies now (the bytes were damaged in transit). */
-  async #refused(id: string): Promise<void> {
-    try {
-      await this.#o.chunks.get(id);
-      log.warn({ chunk: id }, 'chunk copy refused by its receiver, but the local copy verifies; retried next pass');
-    } catch (e) {
-      log.error({ chunk: id, err: (e as Error).message }, 'local chunk is corrupt; not copied (scrub replaces it)');
-    }
+   *  another holder may act meanwhile), unless the bytes read from disk hash right (damaged in transit). */
+  async #refused(id: string, data: Buffer): Promise<void> {
+    if (await sha256Off(data) === id) log.warn({ chunk: id }, 'chunk copy refused by its receiver, but the local copy verifies; retried next pass');
+    else log.error({ chunk: id }, 'local chunk is corrupt; not copied (scrub replaces it)');
   }
 }
 
