@@ -4,7 +4,11 @@
 // TypeScript types natively, so the sources run as they are, with no build step.
 if (process.argv[2] === 'operator') {
   const { runOperator } = await import('../../operator/src/main.ts');
-  await runOperator(process.argv.slice(3));
+  await runOperator(process.argv.slice(3)).catch((e) => {
+    // Commander has already printed its own errors; anything else gets one line, not a stack.
+    if (!String(e?.code ?? '').startsWith('commander.')) console.error(`cairn operator: ${e instanceof Error ? e.message : e}`);
+    process.exit(typeof e?.exitCode === 'number' && e.exitCode !== 0 ? e.exitCode : 1);
+  });
 } else {
   await import('../src/cli/main.ts');
 }

@@ -3,7 +3,7 @@
 import { createServer, type Server } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { createAdminClient } from '../../node-runtime/src/admin/client.ts';
 import { startTracing, stopTracing } from '../../node-runtime/src/observability/tracing.ts';
 import { logger } from '../../node-runtime/src/util/log.ts';
@@ -25,6 +25,7 @@ export interface OperatorOptions {
   identity?: string;             // default <POD_NAME or hostname>_<random>
   workers?: number;              // concurrent reconciles per controller, default 2
   adminFactory?: AdminClientFactory;
+  /** Leader election timings; tests only (the chart and `cairn operator` use the defaults of kube/lease.ts). */
   leaseDurationMs?: number;
   renewDeadlineMs?: number;
   retryMs?: number;
@@ -44,8 +45,8 @@ export async function startOperator(opts: OperatorOptions = {}): Promise<Operato
   const identity = opts.identity ?? `${process.env.POD_NAME ?? hostname()}_${randomUUID().slice(0, 8)}`;
   const log = logger('operator', { identity });
   const kc = loadKubeConfig(opts.kubeconfig);
-  const rest = new KubeRest(kc);
   const metrics = createOperatorMetrics();
+  const rest = new KubeRest(kc, metrics.kubeRequest);
   const adminFactory = opts.adminFactory ?? createAdminClient;
 
   let controllers: Controllers | undefined;
@@ -72,6 +73,7 @@ export async function startOperator(opts: OperatorOptions = {}): Promise<Operato
     // Losing the lease stops reconciling at once; campaigning goes on (level-triggered, no state to lose).
     onStoppedLeading: () => { void stopControllers(); },
   });
+  if (elector) metrics.trackLeader(elector.name, () => elector.leading);
 
   const server = createServer(async (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
@@ -96,7 +98,7 @@ export async function startOperator(opts: OperatorOptions = {}): Promise<Operato
   await listen(server, opts.metricsHost ?? '0.0.0.0', opts.metricsPort ?? 8080);
   const addr = server.address() as { address: string; port: number };
   const url = `http://${addr.address === '0.0.0.0' ? '127.0.0.1' : addr.address}:${addr.port}`;
-  log.info({ url, leaderElection: !!elector }, 'operator started');
+  log.info({ url, leaderElection: elector ? { lease: `${elector.namespace}/${elector.name}`, ...elector.timings } : false }, 'operator started');
 
   if (elector) elector.start();
   else startControllers();
@@ -111,6 +113,7 @@ export async function startOperator(opts: OperatorOptions = {}): Promise<Operato
         await stopControllers();
         await new Promise<void>((r) => server.close(() => r()));
         server.closeAllConnections();
+        await rest.close();
         log.info('operator stopped');
       })();
       return stopping;
@@ -143,10 +146,15 @@ export async function runOperator(argv: string[]): Promise<void> {
     .option('--lease-name <name>', 'name of the leader election Lease', 'cairn-operator')
     .option('--workers <n>', 'concurrent reconciles per controller', positiveInt, 2)
     .exitOverride();
-  cmd.parse(argv, { from: 'user' });
+  try {
+    cmd.parse(argv, { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError && e.exitCode === 0) return;   // --help: printed, nothing to run
+    throw e;
+  }
   const o = cmd.opts<{ kubeconfig?: string; namespace?: string; metricsBindAddress: string; leaderElect: boolean; leaseNamespace?: string; leaseName: string; workers: number }>();
   const m = /^(.*):(\d+)$/.exec(o.metricsBindAddress);
-  if (!m) throw new InvalidArgumentError(`--metrics-bind-address must be host:port, got ${o.metricsBindAddress}`);
+  if (!m) throw new Error(`--metrics-bind-address must be host:port, got ${o.metricsBindAddress}`);
   // OTLP trace export (a span per reconcile) only when OTEL_EXPORTER_OTLP_ENDPOINT is set; otherwise
   // the SDK is never loaded. Process-wide, so here and not in startOperator (tests run several),
   // and before it, so the first reconciles are traced too.

@@ -212,6 +212,27 @@ test('runOperator refuses bad flags with a clear message', async () => {
   assert.match(String(bad), 'expected a non-negative integer');
 });
 
+test('`cairn operator --help` prints the usage and exits 0; a bad flag is one line and exit 1', async () => {
+  const cairn = (...args: string[]) => new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+    const child = spawn(process.execPath, [join(repo, 'node-runtime/bin/cairn.js'), 'operator', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = ''; let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    child.on('close', (code) => resolve({ code, out, err }));
+  });
+  const help = await cairn('--help');
+  assert.is(help.code, 0);
+  assert.match(help.out, 'Usage: cairn operator [options]');
+  assert.is(help.err, '', 'no stack trace');
+  const bad = await cairn('--metrics-bind-address', 'nowhere');
+  assert.is(bad.code, 1);
+  assert.is(bad.err.trim(), 'cairn operator: --metrics-bind-address must be host:port, got nowhere');
+  const workers = await cairn('--workers', 'many');
+  assert.is(workers.code, 1);
+  assert.not.match(workers.err, 'CommanderError');
+  assert.match(workers.err, 'expected a non-negative integer');
+});
+
 test('metrics, health and readiness are served', async () => {
   const metrics = await (await fetch(`${op.url}/metrics`)).text();
   assert.match(metrics, /cairn_operator_reconcile_total\{controller="storagecluster",result="requeue"\} \d+/);

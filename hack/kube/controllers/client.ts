@@ -1,26 +1,25 @@
 // The API clients every controller and the kubelet use: only @kubernetes/client-node, so the same
 // code runs against the emulator and a real kube-apiserver. Plus the few write helpers they share.
 import { AppsV1Api, CoreV1Api, DiscoveryV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { loadKubeConfig } from '../../../operator/src/kube/config.ts';
 
-export interface Clients { kc: KubeConfig; core: CoreV1Api; apps: AppsV1Api; discovery: DiscoveryV1Api }
-
-/** Load a kubeconfig file. client-node 2.x refuses plain-HTTP servers unless the cluster says
- *  insecure-skip-tls-verify (kubectl does not care), so an http:// cluster gets that flag here. */
-export function loadKubeConfig(path: string): KubeConfig {
-  const kc = new KubeConfig();
-  kc.loadFromFile(path);
-  if (kc.clusters.some((c) => c.server.startsWith('http://') && !c.skipTLSVerify)) {
-    kc.loadFromOptions({
-      clusters: kc.clusters.map((c) => (c.server.startsWith('http://') ? { ...c, skipTLSVerify: true } : c)),
-      users: kc.users, contexts: kc.contexts, currentContext: kc.currentContext,
-    });
-  }
-  return kc;
+export interface Clients {
+  kc: KubeConfig; core: CoreV1Api; apps: AppsV1Api; discovery: DiscoveryV1Api;
+  /** Close the connections of a kubeconfig these clients loaded themselves (a given one is the caller's). */
+  close(): Promise<void>;
 }
 
+/** Load a kubeconfig file with one connection pool per API server (see operator/src/kube/config.ts:
+ *  client-node alone opens a new connection for every request). */
+export { loadKubeConfig };
+
 export function makeClients(kubeconfig: string | KubeConfig): Clients {
-  const kc = typeof kubeconfig === 'string' ? loadKubeConfig(kubeconfig) : kubeconfig;
-  return { kc, core: kc.makeApiClient(CoreV1Api), apps: kc.makeApiClient(AppsV1Api), discovery: kc.makeApiClient(DiscoveryV1Api) };
+  const owned = typeof kubeconfig === 'string' ? loadKubeConfig(kubeconfig) : undefined;
+  const kc = owned ?? (kubeconfig as KubeConfig);
+  return {
+    kc, core: kc.makeApiClient(CoreV1Api), apps: kc.makeApiClient(AppsV1Api), discovery: kc.makeApiClient(DiscoveryV1Api),
+    close: async () => { await owned?.close(); },
+  };
 }
 
 /** The HTTP status of a client-node error (ApiException.code), or undefined for transport errors. */

@@ -35,6 +35,7 @@ export async function startControllers(opts: ControllersOptions): Promise<Contro
     async stop() {
       await Promise.all(all.map((c) => c.stop()));
       await informers.stop();
+      await clients.close();
     },
   };
 }

@@ -207,6 +207,7 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
     // Not registered: leave nothing behind that would keep the process alive.
     await endpoint.close();
     process.off('exit', killAll);
+    await clients.close();
     throw e;
   }
   const beat = setInterval(() => void heartbeat().catch((e) => log.debug({ err: String(e) }, 'heartbeat failed')), options.heartbeatMs ?? 10_000);
@@ -246,6 +247,7 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
       await Promise.all([...workers.values()].map((w) => w.terminate(graceSeconds)));
       workers.clear();
       process.off('exit', killAll);
+      await clients.close();
       log.info('kubelet stopped');
     },
   };

@@ -3,7 +3,7 @@
 // appears later, and the reflector's relist after 410 Gone.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
@@ -89,6 +89,27 @@ test('a missing Secret holds the pod in CreateContainerConfigError until it exis
   assert.is((await get('needs-secret')).status!.phase, 'Pending');
   await k.core.createNamespacedSecret({ namespace: ns, body: { metadata: { name: 'later' }, data: { t: Buffer.from('x').toString('base64') } } });
   await waitFor(async () => isReady(await get('needs-secret')), { timeoutMs: 30_000, what: 'pod starts once the secret exists' });
+});
+
+test('a container that cannot be started (no log file) is reported and retried; the kubelet survives', async () => {
+  // What EMFILE did to the kubelet: opening the container's log file fails. A file where the logs
+  // directory should be makes every open fail the same way, until it is removed.
+  const logs = join(dataDir, 'logs');
+  mkdirSync(logs, { recursive: true });
+  renameSync(logs, `${logs}.away`);
+  writeFileSync(logs, 'not a directory');
+  try {
+    await run('no-logs', { containers: [node('setInterval(()=>{},1000)')] });
+    const waiting = await waitFor(async () => { const w = (await get('no-logs')).status?.containerStatuses?.[0].state?.waiting; return w?.reason === 'RunContainerError' && w; }, { timeoutMs: 30_000, what: 'RunContainerError' });
+    assert.match((waiting as { message?: string }).message ?? '', 'failed to start container "c"');
+    const events = await k.core.listNamespacedEvent({ namespace: ns, fieldSelector: 'involvedObject.name=no-logs' });
+    assert.ok(events.items.some((e) => e.reason === 'Failed' && e.type === 'Warning'), 'a Warning event says why');
+  } finally {
+    rmSync(logs);
+    renameSync(`${logs}.away`, logs);
+  }
+  await waitFor(async () => isReady(await get('no-logs')), { timeoutMs: 30_000, what: 'the pod starts once its log file can be opened' });
+  await k.core.deleteNamespacedPod({ namespace: ns, name: 'no-logs' });
 });
 
 test('two pods may listen on the same port on all interfaces: each gets its pod IP', async () => {

@@ -143,13 +143,16 @@ export class PodWorker {
 
   private startContainer(r: Run): void {
     if (this.terminating || !r.process) return;
-    const file = this.logFile(r.spec.name)!;
-    mkdirSync(dirname(file), { recursive: true });
-    const fd = openSync(file, 'a');
     let proc: ChildProcess;
     try {
-      proc = spawn(r.process.file, r.process.args, { env: r.process.env, cwd: r.process.cwd, detached: true, stdio: ['ignore', fd, fd] });
-    } finally { closeSync(fd); }
+      proc = this.spawnContainer(r);
+    } catch (e) {
+      // Out of file descriptors, a log directory that cannot be made, a spawn refused: the pod
+      // reports it and the start is retried with the crash-loop backoff, as the real kubelet
+      // does with RunContainerError. Never an exception that takes the node down.
+      this.failedStart(r, `failed to start container "${r.spec.name}": ${(e as Error).message}`);
+      return;
+    }
     r.proc = proc;
     r.startedAt = Date.now();
     r.ready = false;
@@ -164,6 +167,38 @@ export class PodWorker {
     });
     if (!r.init) this.startProbes(r);
     this.pushStatus();
+  }
+
+  private spawnContainer(r: Run): ChildProcess {
+    const file = this.logFile(r.spec.name)!;
+    mkdirSync(dirname(file), { recursive: true });
+    const fd = openSync(file, 'a');
+    try {
+      return spawn(r.process!.file, r.process!.args, { env: r.process!.env, cwd: r.process!.cwd, detached: true, stdio: ['ignore', fd, fd] });
+    } finally { closeSync(fd); }
+  }
+
+  private failedStart(r: Run, message: string): void {
+    this.ctx.log.warn({ pod: this.key, container: r.spec.name, err: message }, 'container start failed; retrying with backoff');
+    this.event('Warning', 'Failed', `Error: ${message}`);
+    r.state = { waiting: { reason: 'RunContainerError', message } };
+    this.scheduleStart(r, this.crashLoopDelay(r));
+    this.pushStatus();
+  }
+
+  /** The kubelet's crash-loop backoff: at once the first time, then initial × 2^n up to the max. */
+  private crashLoopDelay(r: Run): number {
+    const delay = r.crashes === 0 ? 0 : Math.min(this.ctx.crashLoop.maxMs, this.ctx.crashLoop.initialMs * 2 ** (r.crashes - 1));
+    r.crashes++;
+    return delay;
+  }
+
+  private scheduleStart(r: Run, delayMs: number, onStart?: () => void): void {
+    r.restartTimer = setTimeout(() => {
+      r.restartTimer = undefined;
+      onStart?.();
+      this.startContainer(r);
+    }, Math.max(delayMs, 100));   // even "at once" yields, so a failing start cannot spin
   }
 
   private startProbes(r: Run): void {
@@ -218,16 +253,11 @@ export class PodWorker {
     const restart = r.init ? exitCode !== 0 && policy !== 'Never' : policy === 'Always' || (policy === 'OnFailure' && exitCode !== 0);
     if (!restart) { this.pushStatus(); if (r.init && exitCode === 0) this.runNext(); return; }
     if (r.startedAt && Date.now() - r.startedAt > LONG_RUN_MS) r.crashes = 0;
-    const delay = r.crashes === 0 ? 0 : Math.min(this.ctx.crashLoop.maxMs, this.ctx.crashLoop.initialMs * 2 ** (r.crashes - 1));
-    r.crashes++;
+    const delay = this.crashLoopDelay(r);
     r.lastState = { terminated };
     if (delay > 0) this.event('Warning', 'BackOff', `Back-off restarting failed container ${r.spec.name} in pod ${this.pod.metadata.name}`);
     if (delay > 0) r.state = { waiting: { reason: 'CrashLoopBackOff', message: `back-off ${Math.round(delay / 1000)}s restarting failed container=${r.spec.name} pod=${this.pod.metadata.name}` } };
-    r.restartTimer = setTimeout(() => {
-      r.restartTimer = undefined;
-      r.restartCount++;
-      this.startContainer(r);
-    }, delay);
+    this.scheduleStart(r, delay, () => { r.restartCount++; });
     this.pushStatus();
   }
 

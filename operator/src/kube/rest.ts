@@ -4,6 +4,7 @@
 // client-node's KubernetesObjectApi with server-side apply (apply.ts).
 import { KubeConfig, RequestContext } from '@kubernetes/client-node';
 import { fetch } from 'undici';
+import { PooledKubeConfig } from './config.ts';
 
 export class KubeApiError extends Error {
   readonly status: number;
@@ -37,9 +38,18 @@ export interface RequestOptions {
   accept?: string;
 }
 
+/** Called once per request with its outcome (status, or 0 when no answer came). */
+export type RequestObserver = (method: string, resource: string, code: number) => void;
+
 export class KubeRest {
   readonly kc: KubeConfig;
-  constructor(kc: KubeConfig) { this.kc = kc; }
+  private readonly observer?: RequestObserver;
+  constructor(kc: KubeConfig, observer?: RequestObserver) { this.kc = kc; this.observer = observer; }
+
+  /** Close the kubeconfig's pooled connections (see config.ts). */
+  async close(): Promise<void> {
+    if (this.kc instanceof PooledKubeConfig) await this.kc.close();
+  }
 
   async request<T = any>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, opts: RequestOptions = {}): Promise<T> {
     const cluster = this.kc.getCurrentCluster();
@@ -51,13 +61,20 @@ export class KubeRest {
     const headers = { ...ctx.getHeaders(), accept: opts.accept ?? 'application/json' } as Record<string, string>;
     if (opts.body !== undefined) headers['content-type'] = opts.contentType ?? 'application/json';
     const signal = opts.signal ?? AbortSignal.timeout(opts.timeoutMs ?? 30_000);
-    const res = await fetch(url, {
-      method,
-      headers,
-      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
-      dispatcher: ctx.getDispatcher() as never,
-      signal,
-    });
+    let res;
+    try {
+      res = await fetch(url, {
+        method,
+        headers,
+        body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+        dispatcher: ctx.getDispatcher() as never,
+        signal,
+      });
+    } catch (e) {
+      this.observer?.(method, resourceOf(path), 0);
+      throw e;
+    }
+    this.observer?.(method, resourceOf(path), res.status);
     const text = await res.text();
     let json: any;
     try { json = text ? JSON.parse(text) : undefined; } catch { json = undefined; }
@@ -66,6 +83,15 @@ export class KubeRest {
     }
     return json as T;
   }
+}
+
+/** The resource a request path names (`leases`, `storageclusters`, ...), for metrics. */
+export function resourceOf(path: string): string {
+  const segs = path.split('?')[0].split('/').filter(Boolean);
+  let rest = segs[0] === 'api' ? segs.slice(2) : segs.slice(3);   // /api/v1/... or /apis/<group>/<version>/...
+  if (rest[0] === 'watch') rest = rest.slice(1);
+  if (rest[0] === 'namespaces' && rest.length > 2) rest = rest.slice(2);
+  return rest[0] ?? '';
 }
 
 /** Where a kind lives in the REST API. */
