@@ -19,6 +19,8 @@ export interface ControlPlaneOptions {
   port?: number;
   /** Keep API objects in <dataDir>/apiserver.json across restarts (default true). */
   persist?: boolean;
+  /** The emulator refuses loopback IPs in Endpoints/EndpointSlices, as a real API server does. */
+  refuseLoopbackEndpoints?: boolean;
   /** Number of process kubelets ("nodes"), default 1; node-1, node-2, ... */
   nodes?: number;
   /** Loopback prefix for pod IPs, default '127.0.'; node i gets 127.<..>.<subnetBase + i>.x. */
@@ -52,7 +54,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   let apiServer: ApiServer | undefined;
   const kubeconfigPath = opts.kubeconfig ?? opts.kubeconfigPath ?? join(opts.dataDir, 'kubeconfig');
   if (!opts.kubeconfig) {
-    apiServer = await startApiServer({ host: opts.host ?? '127.0.0.1', port: opts.port ?? 0, dataFile });
+    apiServer = await startApiServer({ host: opts.host ?? '127.0.0.1', port: opts.port ?? 0, dataFile, refuseLoopbackEndpoints: opts.refuseLoopbackEndpoints });
     apiServer.writeKubeconfig(kubeconfigPath);
   }
   const kubeletOptions = (i: number): KubeletOptions => ({
@@ -80,7 +82,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       if (!apiServer) throw new Error('the control plane uses an external API server; it cannot restart it');
       const { host, port } = apiServer;
       await apiServer.close();
-      apiServer = await startApiServer({ host, port, dataFile });
+      apiServer = await startApiServer({ host, port, dataFile, refuseLoopbackEndpoints: opts.refuseLoopbackEndpoints });
       plane.apiServer = apiServer;
       return apiServer;
     },

@@ -31,12 +31,20 @@ export function apiVersionOf(t: ResourceType): string {
 
 const patchTypes = ['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json', 'application/apply-patch+yaml'];
 
+export interface ApiBehaviour {
+  /** Refuse loopback IPs in Endpoints and EndpointSlices, as a real API server does (default:
+   *  accept them, so that the local control plane's `kubectl get endpoints` shows its pods). */
+  refuseLoopbackEndpoints?: boolean;
+}
+
 export class Api {
   readonly registry: Registry;
   readonly store: Store;
-  constructor(registry: Registry, store: Store) {
+  private readonly behaviour: ApiBehaviour;
+  constructor(registry: Registry, store: Store, behaviour: ApiBehaviour = {}) {
     this.registry = registry;
     this.store = store;
+    this.behaviour = behaviour;
   }
 
   /** An object as served through `t`'s version. */
@@ -129,7 +137,7 @@ export class Api {
       errs.push(...validate(obj, t.schema, '', old, celRules));
     }
     if (t.group === 'apiextensions.k8s.io' && t.resource === 'customresourcedefinitions') errs.push(...validateCrd(obj));
-    if (!t.crd) errs.push(...validateBuiltin(t, obj, old, opts.subresource));
+    if (!t.crd) errs.push(...validateBuiltin(t, obj, old, opts.subresource, this.behaviour));
     if (errs.length) throw invalid(t.kind, t.group, obj.metadata.name ?? '', errs);
   }
 

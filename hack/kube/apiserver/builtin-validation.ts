@@ -50,11 +50,37 @@ function workloadErrors(o: Any): FieldError[] {
 const stsMutable = ['replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy', 'minReadySeconds'];
 
 /** Field errors of a built-in object (create when `old` is undefined, else update). */
-export function validateBuiltin(t: ResourceType, obj: KObject, old: KObject | undefined, subresource?: string): FieldError[] {
+// kube-apiserver's ValidateNonSpecialIP: an endpoint must be reachable from other nodes.
+const LOOPBACK_DETAIL = 'may not be in the loopback range (127.0.0.0/8, ::1/128)';
+const isLoopback = (ip: unknown) => typeof ip === 'string' && (ip.startsWith('127.') || ip === '::1');
+
+function loopbackEndpointErrors(key: string, o: Any): FieldError[] {
+  const errs: FieldError[] = [];
+  if (key === '/endpoints') {
+    (o.subsets ?? []).forEach((s: Any, i: number) => {
+      for (const list of ['addresses', 'notReadyAddresses']) {
+        (s[list] ?? []).forEach((a: Any, j: number) => {
+          if (isLoopback(a.ip)) errs.push({ field: `subsets[${i}].${list}[${j}].ip`, type: 'FieldValueInvalid', badValue: a.ip, detail: LOOPBACK_DETAIL, hasBadValue: true });
+        });
+      }
+    });
+  }
+  if (key === 'discovery.k8s.io/endpointslices') {
+    (o.endpoints ?? []).forEach((e: Any, i: number) => {
+      (e.addresses ?? []).forEach((ip: unknown, j: number) => {
+        if (isLoopback(ip)) errs.push({ field: `endpoints[${i}].addresses[${j}]`, type: 'FieldValueInvalid', badValue: ip, detail: LOOPBACK_DETAIL, hasBadValue: true });
+      });
+    });
+  }
+  return errs;
+}
+
+export function validateBuiltin(t: ResourceType, obj: KObject, old: KObject | undefined, subresource?: string, behaviour: { refuseLoopbackEndpoints?: boolean } = {}): FieldError[] {
   const o = obj as Any;
   const prev = old as Any | undefined;
   const key = `${t.group}/${t.resource}`;
   const errs: FieldError[] = [];
+  if (behaviour.refuseLoopbackEndpoints) errs.push(...loopbackEndpointErrors(key, o));
   if (['apps/statefulsets', 'apps/deployments', 'apps/replicasets', 'apps/daemonsets'].includes(key)) {
     errs.push(...workloadErrors(o));
     if (prev && !same(o.spec?.selector, prev.spec?.selector)) errs.push({ field: 'spec.selector', type: 'FieldValueInvalid', badValue: o.spec?.selector, detail: 'field is immutable', hasBadValue: true });

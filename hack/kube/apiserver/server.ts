@@ -23,6 +23,8 @@ export interface ApiServerOptions {
   watchWindow?: number;
   /** Period of BOOKMARK events on watches that allow them. Default 5 s. */
   bookmarkIntervalMs?: number;
+  /** Refuse loopback IPs in Endpoints and EndpointSlices, as a real API server does. */
+  refuseLoopbackEndpoints?: boolean;
 }
 
 export interface ApiServer {
@@ -61,7 +63,7 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiSe
   const registry = new Registry();
   for (const e of store.entries()) if (crdKey(e)) registerCrd(registry, e.object, false);
   const unsubscribeCrds = store.subscribe((e: StoreEvent) => { if (crdKey(e)) registerCrd(registry, e.object, e.type === 'DELETED'); });
-  const api = new Api(registry, store);
+  const api = new Api(registry, store, { refuseLoopbackEndpoints: opts.refuseLoopbackEndpoints });
   const nsType = registry.find('', 'v1', 'namespaces')!;
   for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
     if (!store.get('', 'namespaces', '', name)) api.create(nsType, '', { metadata: { name } }, { fieldManager: 'kube-apiserver' });

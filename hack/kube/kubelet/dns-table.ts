@@ -1,11 +1,12 @@
-// Cluster DNS without a DNS server (pure): the kubelet turns Services and Endpoints into a table of
-// fully qualified names, written as JSON to a hosts file; the preload in every pod answers
-// dns.lookup from it. The records follow Kubernetes DNS: `<svc>.<ns>.svc.cluster.local` → every
+// Cluster DNS without a DNS server (pure): the kubelet turns Services and their endpoints (derived
+// from the pods, see serviceEndpoints) into a table of fully qualified names, written as JSON to a
+// hosts file; the preload in every pod answers dns.lookup from it. The records follow Kubernetes DNS: `<svc>.<ns>.svc.cluster.local` → every
 // ready endpoint of a headless Service, or the clusterIP of a ClusterIP Service, which the preload's
 // client-side service proxy (service-proxy.ts) turns into a ready endpoint and its target port at
 // connect time (a Service without a clusterIP resolves to one ready endpoint instead);
 // `<hostname>.<svc>.<ns>.svc.cluster.local` → that pod; ExternalName → an alias. Short names
 // are searched like a pod's resolv.conf (`<ns>.svc.cluster.local svc.cluster.local cluster.local`).
+import { endpointsFor } from '../controllers/endpoints.ts';
 import type { KubeObject } from '../controllers/reflector.ts';
 
 export const CLUSTER_DOMAIN = 'cluster.local';
@@ -22,6 +23,21 @@ export interface HostsTable {
 }
 
 const byIp = (a: string, b: string) => a.localeCompare(b, 'en', { numeric: true });
+
+/** The endpoints of every Service as the kubelet sees them: derived from the pods for a Service
+ *  with a selector (what the endpoints controller would write — but a real API server refuses
+ *  loopback pod IPs in Endpoints and EndpointSlices, so on one they never exist), the stored
+ *  Endpoints for a Service without one (user-managed). */
+export function serviceEndpoints(services: KubeObject[], pods: KubeObject[], stored: KubeObject[]): KubeObject[] {
+  const byKey = new Map(stored.map((e) => [`${e.metadata.namespace}/${e.metadata.name}`, e]));
+  const out: KubeObject[] = [];
+  for (const svc of services) {
+    const derived = endpointsFor(svc, pods);
+    const ep = derived ?? byKey.get(`${svc.metadata.namespace}/${svc.metadata.name}`);
+    if (ep) out.push(ep);
+  }
+  return out;
+}
 
 export function buildHostsTable(services: KubeObject[], endpoints: KubeObject[]): HostsTable {
   const table: HostsTable = { names: {}, balanced: [], aliases: {} };

@@ -9,7 +9,7 @@ import { logger } from '../../../node-runtime/src/util/log.ts';
 import { httpStatus, isNotFound, makeClients, mergePatch } from '../controllers/client.ts';
 import { Reflector, type KubeObject } from '../controllers/reflector.ts';
 import { eventRecorder } from '../controllers/events.ts';
-import { buildHostsTable } from './dns-table.ts';
+import { buildHostsTable, serviceEndpoints } from './dns-table.ts';
 import { PodIpAllocator, subnetFor } from './ip.ts';
 import { PodWorker, type WorkerContext } from './pod-worker.ts';
 import { assignNodes, KUBELET_LABEL } from './scheduling.ts';
@@ -82,7 +82,7 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
     hostsQueued = true;
     queueMicrotask(() => {
       hostsQueued = false;
-      const text = JSON.stringify(buildHostsTable(services.list(), endpoints.list()));
+      const text = JSON.stringify(buildHostsTable(services.list(), serviceEndpoints(services.list(), podsR.list(), endpoints.list())));
       if (text === lastHosts) return;
       const tmp = `${hostsFile}.${process.pid}.tmp`;
       writeFileSync(tmp, text);
@@ -105,7 +105,7 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
   const secrets = new Reflector({ kubeConfig: clients.kc, path: '/api/v1/secrets', list: () => clients.core.listSecretForAllNamespaces(), onChange: refresh('secret') });
   const configMaps = new Reflector({ kubeConfig: clients.kc, path: '/api/v1/configmaps', list: () => clients.core.listConfigMapForAllNamespaces(), onChange: refresh('configMap') });
   const podsR: Reflector = new Reflector({ kubeConfig: clients.kc, path: '/api/v1/pods', list: () => clients.core.listPodForAllNamespaces(),
-    onChange: (kind, pod) => onPod(kind, pod) });
+    onChange: (kind, pod) => { onPod(kind, pod); writeHosts(); } });
 
   const binding = new Set<string>();
   async function bind(pod: KubeObject): Promise<void> {
