@@ -4,6 +4,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startApiServer, type ApiServer } from './apiserver/server.ts';
+import { isNotFound, makeClients } from './controllers/client.ts';
 import { startControllers, type Controllers } from './controllers/index.ts';
 import { startKubelet, type Kubelet, type KubeletOptions } from './kubelet/index.ts';
 
@@ -96,8 +97,19 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     async stop() {
       await Promise.all(kubelets.map((k) => k.stop()));
       await running.stop();
+      // A server that outlives us keeps no Node of a kubelet that is gone.
+      if (opts.kubeconfig) await deleteNodes(opts.kubeconfig, kubelets.map((k) => k.nodeName));
       await apiServer?.close();
     },
   };
   return plane;
+}
+
+async function deleteNodes(kubeconfig: string, names: string[]): Promise<void> {
+  const clients = makeClients(kubeconfig);
+  try {
+    for (const name of names) {
+      await clients.core.deleteNode({ name }).catch((e) => { if (!isNotFound(e)) throw e; });
+    }
+  } finally { await clients.close(); }
 }

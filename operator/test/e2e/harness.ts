@@ -40,23 +40,39 @@ export function yamlObjects(file: string): any[] {
   return parseAllDocuments(readFileSync(join(repo, file), 'utf8')).map((d) => d.toJS()).filter(Boolean);
 }
 
-export async function startE2E(opts: { nodes?: number } = {}): Promise<E2E> {
+export async function startE2E(opts: { nodes?: number; kubeconfig?: string } = {}): Promise<E2E> {
   const dataDir = mkdtempSync(join(tmpdir(), 'cairn-e2e-'));
+  const external = opts.kubeconfig ?? process.env.CAIRN_E2E_KUBECONFIG ?? process.env.KUBECONFIG;
   const plane = await startControlPlane({
     dataDir, nodes: opts.nodes ?? 1, persist: false,
-    kubeconfig: process.env.CAIRN_E2E_KUBECONFIG ?? process.env.KUBECONFIG,
-    host: (process.env.CAIRN_E2E_KUBECONFIG ?? process.env.KUBECONFIG) ? undefined : loopbackAddress(),
+    kubeconfig: external,
+    // As on a real server: no Endpoints hold the loopback pod IPs; the kubelet resolves Services itself.
+    refuseLoopbackEndpoints: true,
+    host: external ? undefined : loopbackAddress(),
     podNetwork: `127.${10 + Math.floor(Math.random() * 240)}.`,
     kubelet: { maxProbePeriodMs: 1000, crashLoopBackoff: { initialMs: 500, maxMs: 4000 } },
   });
   const kubeconfig = plane.kubeconfigPath;
   const rest = new KubeRest(loadKubeConfig(kubeconfig));
   const get = (path: string) => rest.request('GET', path).catch((e) => { if (e instanceof KubeApiError && e.status === 404) return undefined; throw e; });
-  const apply = (obj: any) => rest.request('PATCH', pathOf(obj), { contentType: PATCH_APPLY, query: { fieldManager: 'e2e', force: true }, body: obj });
+  // Namespaces this run made: on a server that outlives the run, they (and the pods, Leases and
+  // Secrets in them) are deleted at stop.
+  const made = new Set<string>();
+  const apply = async (obj: any) => {
+    if (obj.kind === 'Namespace' && !made.has(obj.metadata.name)) {
+      // One left terminating by an earlier run must be gone before it can be made again.
+      await waitFor(async () => (await get(`/api/v1/namespaces/${obj.metadata.name}`))?.metadata?.deletionTimestamp === undefined, { what: `namespace ${obj.metadata.name} from an earlier run gone`, timeoutMs: 120_000 });
+      made.add(obj.metadata.name);
+    }
+    return rest.request('PATCH', pathOf(obj), { contentType: PATCH_APPLY, query: { fieldManager: 'e2e', force: true }, body: obj });
+  };
 
   for (const file of ['crds/storagecluster.yaml', 'crds/bucket.yaml']) for (const crd of yamlObjects(file)) await apply(crd);
   await waitFor(() => get('/apis/storage.cairn.dev/v1alpha1/storageclusters'), { what: 'CRDs served', timeoutMs: 10_000 });
   await apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: OPERATOR_NS } });
+  // A Lease left by an earlier run that was killed names a holder that will never renew it: the
+  // new operators would wait it out, and a test that kills "the leader" would read a dead one.
+  await rest.request('DELETE', `/apis/coordination.k8s.io/v1/namespaces/${OPERATOR_NS}/leases/cairn-operator`).catch((e) => { if (!(e instanceof KubeApiError && e.status === 404)) throw e; });
 
   return {
     plane, rest, kubeconfig, apply, get,
@@ -77,7 +93,14 @@ export async function startE2E(opts: { nodes?: number } = {}): Promise<E2E> {
       return out.join('\n');
     },
     async stop() {
-      await plane.stop();
+      if (external) {
+        // While the kubelets still run, so that they end the pods and confirm their deletion.
+        for (const ns of made) await rest.request('DELETE', `/api/v1/namespaces/${ns}`).catch((e) => { if (!(e instanceof KubeApiError && e.status === 404)) throw e; });
+        await waitFor(async () => { for (const ns of made) if (await get(`/api/v1/namespaces/${ns}`)) return false; return true; }, { what: 'namespaces deleted', timeoutMs: 120_000 })
+          .catch((e) => console.error(`e2e cleanup: ${(e as Error).message}`));
+      }
+      await plane.stop();       // on an external server this also removes the kubelets' Nodes
+      await rest.close();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
