@@ -1,0 +1,72 @@
+// What each S3 operation asks for (pure): the policy action it is evaluated as, whether it acts on
+// the bucket or an object, and the ACL permission that grants it. Operations with no ACL
+// permission are the owner's alone (or a policy's to grant), as in S3: an ACL can let others read
+// and write data, never change a bucket's configuration.
+import type { Permission } from './acl.ts';
+
+export interface ActionSpec {
+  action: string;                  // the policy language's name, e.g. s3:GetObject
+  level: 'service' | 'bucket' | 'object';
+  /** The ACL permission that allows it, checked on the bucket (level bucket) or the object. */
+  acl?: Permission;
+  /** Object operations whose ACL permission is checked on the bucket (writes create or remove the object). */
+  aclOnBucket?: boolean;
+}
+
+const spec = (action: string, level: ActionSpec['level'], acl?: Permission, aclOnBucket = false): ActionSpec => ({ action, level, acl, aclOnBucket });
+
+export const OPERATIONS: Record<string, ActionSpec> = {
+  ListBuckets: spec('s3:ListAllMyBuckets', 'service'),
+  CreateBucket: spec('s3:CreateBucket', 'bucket'),
+  DeleteBucket: spec('s3:DeleteBucket', 'bucket'),
+  HeadBucket: spec('s3:ListBucket', 'bucket', 'READ'),
+  GetBucketLocation: spec('s3:GetBucketLocation', 'bucket'),
+  ListObjects: spec('s3:ListBucket', 'bucket', 'READ'),
+  ListObjectsV2: spec('s3:ListBucket', 'bucket', 'READ'),
+  ListObjectVersions: spec('s3:ListBucketVersions', 'bucket', 'READ'),
+  ListMultipartUploads: spec('s3:ListBucketMultipartUploads', 'bucket', 'READ'),
+  GetBucketAcl: spec('s3:GetBucketAcl', 'bucket', 'READ_ACP'),
+  PutBucketAcl: spec('s3:PutBucketAcl', 'bucket', 'WRITE_ACP'),
+  GetBucketPolicy: spec('s3:GetBucketPolicy', 'bucket'),
+  PutBucketPolicy: spec('s3:PutBucketPolicy', 'bucket'),
+  DeleteBucketPolicy: spec('s3:DeleteBucketPolicy', 'bucket'),
+  GetBucketPolicyStatus: spec('s3:GetBucketPolicyStatus', 'bucket'),
+  GetPublicAccessBlock: spec('s3:GetBucketPublicAccessBlock', 'bucket'),
+  PutPublicAccessBlock: spec('s3:PutBucketPublicAccessBlock', 'bucket'),
+  DeletePublicAccessBlock: spec('s3:PutBucketPublicAccessBlock', 'bucket'),
+  GetBucketOwnershipControls: spec('s3:GetBucketOwnershipControls', 'bucket'),
+  PutBucketOwnershipControls: spec('s3:PutBucketOwnershipControls', 'bucket'),
+  DeleteBucketOwnershipControls: spec('s3:PutBucketOwnershipControls', 'bucket'),
+  GetBucketEncryption: spec('s3:GetEncryptionConfiguration', 'bucket'),
+  PutBucketEncryption: spec('s3:PutEncryptionConfiguration', 'bucket'),
+  DeleteBucketEncryption: spec('s3:PutEncryptionConfiguration', 'bucket'),
+  GetBucketVersioning: spec('s3:GetBucketVersioning', 'bucket'),
+  PutBucketVersioning: spec('s3:PutBucketVersioning', 'bucket'),
+  DeleteObjects: spec('s3:DeleteObject', 'bucket', 'WRITE'),
+  GetObject: spec('s3:GetObject', 'object', 'READ'),
+  HeadObject: spec('s3:GetObject', 'object', 'READ'),
+  PutObject: spec('s3:PutObject', 'object', 'WRITE', true),
+  CopyObject: spec('s3:PutObject', 'object', 'WRITE', true),
+  DeleteObject: spec('s3:DeleteObject', 'object', 'WRITE', true),
+  GetObjectAcl: spec('s3:GetObjectAcl', 'object', 'READ_ACP'),
+  PutObjectAcl: spec('s3:PutObjectAcl', 'object', 'WRITE_ACP'),
+  CreateMultipartUpload: spec('s3:PutObject', 'object', 'WRITE', true),
+  UploadPart: spec('s3:PutObject', 'object', 'WRITE', true),
+  UploadPartCopy: spec('s3:PutObject', 'object', 'WRITE', true),
+  CompleteMultipartUpload: spec('s3:PutObject', 'object', 'WRITE', true),
+  AbortMultipartUpload: spec('s3:AbortMultipartUpload', 'object', 'WRITE', true),
+  ListParts: spec('s3:ListMultipartUploadParts', 'object', 'READ', true),
+};
+
+/** The spec of an operation; an operation missing here is a programming error, not a request error. */
+export function actionOf(operation: string): ActionSpec {
+  const s = OPERATIONS[operation];
+  if (!s) throw new Error(`no access rule for S3 operation ${operation}`);
+  return s;
+}
+
+/** The resource ARN a policy sees for a request. */
+export function resourceArn(bucket: string | undefined, key?: string): string {
+  if (bucket === undefined) return 'arn:aws:s3:::*';
+  return key === undefined ? `arn:aws:s3:::${bucket}` : `arn:aws:s3:::${bucket}/${key}`;
+}
