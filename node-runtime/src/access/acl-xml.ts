@@ -2,6 +2,7 @@
 // Acl, and the body of GetBucketAcl / GetObjectAcl. Grantee types travel as an `xsi:type`
 // attribute, so this parser keeps attributes (the S3 layer's general parser drops them).
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { hasDoctype } from '../util/xml-guard.ts';
 import { accessError } from './errors.ts';
 import { PERMISSIONS, resolveGrantee, type Acl, type Grant, type Permission, type UserDirectory } from './acl.ts';
 
@@ -30,7 +31,7 @@ const textOf = (n: Node | undefined, name: string): string | undefined => {
 
 /** Parse an AccessControlPolicy for a resource owned by `owner`. */
 export function parseAclXml(text: string, owner: string, users: UserDirectory): Acl {
-  if (!text.trim() || XMLValidator.validate(text) !== true) throw malformed();
+  if (!text.trim() || hasDoctype(text) || XMLValidator.validate(text) !== true) throw malformed();
   const doc = parser.parse(text) as Node;
   const root = doc.AccessControlPolicy as Node | undefined;
   if (!root || typeof root !== 'object') throw malformed();

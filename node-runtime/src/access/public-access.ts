@@ -4,6 +4,7 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { aclIsPublic, type Acl } from './acl.ts';
 import type { PublicAccessBlock } from './authorize.ts';
+import { hasDoctype } from '../util/xml-guard.ts';
 import { accessError } from './errors.ts';
 import { policyIsPublic, type BucketPolicy } from './policy.ts';
 
@@ -13,7 +14,7 @@ const malformed = () => accessError('InvalidRequest', 'The PublicAccessBlockConf
 
 /** Parse a PublicAccessBlockConfiguration body; fields left out are false, as in S3. */
 export function parsePublicAccessBlock(text: string): PublicAccessBlock {
-  if (!text.trim() || XMLValidator.validate(text) !== true) throw malformed();
+  if (!text.trim() || hasDoctype(text) || XMLValidator.validate(text) !== true) throw malformed();
   const root = (parser.parse(text) as Record<string, unknown>).PublicAccessBlockConfiguration;
   if (root === undefined) throw malformed();
   const doc = (typeof root === 'object' && root !== null ? root : {}) as Record<string, unknown>;

@@ -45,4 +45,14 @@ test('Delete: keys kept verbatim (spaces, digits, entities), quiet flag, limits'
   assert.is(code(() => parseDeleteRequest(many)), 'MalformedXML');
 });
 
+test('a DOCTYPE is refused before parsing: no entity ever expands or reaches out', () => {
+  const internal = '<?xml version="1.0"?><!DOCTYPE Delete [<!ENTITY v "victim">]><Delete><Object><Key>&v;</Key></Object></Delete>';
+  assert.is(code(() => parseDeleteRequest(internal)), 'MalformedXML');
+  const external = '<!DOCTYPE Delete [<!ENTITY x SYSTEM "file:///etc/passwd">]><Delete><Object><Key>&x;</Key></Object></Delete>';
+  assert.is(code(() => parseDeleteRequest(external)), 'MalformedXML');
+  const parameter = '<!DOCTYPE Delete [<!ENTITY % p SYSTEM "http://127.0.0.1:1/x.dtd"> %p;]><Delete><Object><Key>k</Key></Object></Delete>';
+  assert.is(code(() => parseDeleteRequest(parameter)), 'MalformedXML');
+  assert.is(code(() => parseCompleteParts('<!doctype CompleteMultipartUpload><CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>"a"</ETag></Part></CompleteMultipartUpload>')), 'MalformedXML');
+});
+
 test.run();

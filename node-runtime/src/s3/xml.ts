@@ -2,6 +2,7 @@
 // (keys like "0001" or " a " must survive exactly), and invalid documents become MalformedXML.
 import { XMLBuilder, XMLParser, XMLValidator } from 'fast-xml-parser';
 import { s3Error } from '../util/errors.ts';
+import { hasDoctype } from '../util/xml-guard.ts';
 
 export const S3_NS = 'http://s3.amazonaws.com/doc/2006-03-01/';
 
@@ -29,7 +30,7 @@ export function buildXml(root: string, body: XmlObject, opts: { namespace?: bool
 
 /** Parse a request body; returns the document element's content. */
 export function parseXml(text: string, root: string): XmlObject {
-  if (!text.trim() || XMLValidator.validate(text) !== true) throw s3Error('MalformedXML');
+  if (!text.trim() || hasDoctype(text) || XMLValidator.validate(text) !== true) throw s3Error('MalformedXML');
   const doc = parser.parse(text) as XmlObject;
   const top = doc[root];
   if (top === undefined) throw s3Error('MalformedXML');
