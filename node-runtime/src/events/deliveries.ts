@@ -18,6 +18,9 @@ import type { Target } from './targets.ts';
 export type DeliveryState = 'busy' | 'idle' | 'retrying' | 'stopped';
 const STATES: readonly DeliveryState[] = ['busy', 'idle', 'retrying', 'stopped'];
 
+/** The outbox consumer a target's worker reads as. When a target is removed for good, `outbox.removeConsumer(targetConsumer(name))` lets its backlog go. */
+export const targetConsumer = (target: string) => `target:${target}`;
+
 export interface RetryPolicy { baseMs: number; maxMs: number }
 
 /** The wait before retry number `attempt` (0-based): doubling from baseMs, capped at maxMs, the upper half jittered. */
@@ -79,7 +82,7 @@ class DeliveryWorker {
     this.target = target;
     this.opts = opts;
     this.m = m;
-    this.consumer = `target:${target.name}`;
+    this.consumer = targetConsumer(target.name);
     this.cursor = opts.outbox.cursor(this.consumer);
     this.log = logger('events', { target: target.name });
   }
@@ -92,7 +95,7 @@ class DeliveryWorker {
   /** `signal` stops the loop between sends; `sendSignal` abandons a send under way (stop()'s grace ran out). */
   async run(signal: AbortSignal, sendSignal: AbortSignal): Promise<void> {
     const { outbox } = this.opts;
-    while (!signal.aborted) {
+    while (!signal.aborted && !outbox.isClosed) {
       let read;
       try {
         read = await outbox.read(this.cursor, this.opts.readBatch);

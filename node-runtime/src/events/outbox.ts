@@ -129,6 +129,7 @@ export class Outbox<T = OutboxEvent> {
   /** One past the last durable entry: the sequence number the next append gets once durable. */
   get end(): number { return this.durableEnd; }
   get bytes(): number { return this.segments.reduce((n, s) => n + s.bytes, 0); }
+  get isClosed(): boolean { return this.closed; }
 
   /** Write an event; resolves with its sequence number once it is on disk. */
   append(value: T): Promise<number> {
