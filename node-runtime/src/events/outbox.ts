@@ -12,13 +12,13 @@
 // path never blocks on a target, and the loss is explicit: counted in
 // cairn_events_outbox_dropped_total, logged, and seen by every reader as `skipped` entries (a
 // delivery worker counts them per target; the change feed sends a reset).
-import { mkdir, open, readdir, truncate, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { logger } from '../util/log.ts';
 import { CursorStore } from './cursors.ts';
 import type { OutboxEvent } from './record.ts';
-import { encodeRecord, HEADER_BYTES, INDEX_EVERY, readSegment, scanSegment, segmentBase, segmentFile } from './segment.ts';
+import { encodeRecord, HEADER_BYTES, INDEX_EVERY, readSegment, recoverSegments, segmentFile, type Segment } from './segment.ts';
 
 export interface OutboxOptions {
   dir: string;
@@ -35,7 +35,6 @@ export interface OutboxEntry<T> { seq: number; at: number; value: T }
 export interface ReadResult<T> { entries: OutboxEntry<T>[]; next: number; skipped: number }
 export type ParsedCursor = { seq: number } | { error: 'malformed' | 'foreign' };
 
-interface Segment { base: number; count: number; bytes: number; lastAt: number; index: number[] }
 interface Pending { seq: number; at: number; rec: Buffer; resolve: (seq: number) => void; reject: (e: unknown) => void }
 
 const log = logger('outbox');
@@ -97,28 +96,14 @@ export class Outbox<T = OutboxEvent> {
     await mkdir(opts.dir, { recursive: true });
     let outbox: Outbox<T> | undefined;
     const cursors = await CursorStore.open(opts.dir, () => void outbox?.collect());   // saved cursors may free segments
-    const bases = (await readdir(opts.dir)).map(segmentBase).filter((b) => b !== undefined).sort((a, b) => a - b);
-    if (bases.length === 0) {
-      // A lost directory of segments must not send the sequence back under cursors that survived.
-      const base = Math.max(0, ...cursors.names().map((n) => cursors.get(n)!));
-      await (await open(join(opts.dir, segmentFile(base)), 'w')).close();
-      bases.push(base);
-    }
-    const segments: Segment[] = [];
-    for (const [i, base] of bases.entries()) {
-      const scan = await scanSegment(opts.dir, base, opts.maxEntryBytes);
-      if (scan.validBytes < scan.fileBytes) {
-        if (i === bases.length - 1) {
-          log.warn({ segment: segmentFile(base), kept: scan.count, tornBytes: scan.fileBytes - scan.validBytes }, 'outbox: torn tail cut off (an append that never completed)');
-          await truncate(join(opts.dir, segmentFile(base)), scan.validBytes);
-        } else {
-          log.error({ segment: segmentFile(base), kept: scan.count }, 'outbox: corrupt records in a closed segment; the rest of it is skipped');
-        }
-      }
-      segments.push({ base, count: scan.count, bytes: scan.validBytes, lastAt: scan.lastAt, index: scan.index });
-    }
+    // A lost directory of segments must not send the sequence back under cursors that survived.
+    const segments = await recoverSegments(opts.dir, opts.maxEntryBytes, Math.max(0, ...cursors.names().map((n) => cursors.get(n)!)));
     const active = await open(join(opts.dir, segmentFile(segments.at(-1)!.base)), 'r+');
     outbox = new Outbox<T>(opts, segments, cursors, active, registry);
+    for (const n of cursors.names()) {
+      // Only lost data (a corrupt tail) puts a cursor past the end; it would skip the next appends.
+      if (cursors.get(n)! > outbox.end) { log.error({ consumer: n, cursor: cursors.get(n), end: outbox.end }, 'outbox: cursor past the end; moved back'); cursors.set(n, outbox.end); }
+    }
     outbox.dropOverLimit();
     await outbox.collect();
     return outbox;
@@ -281,7 +266,7 @@ export class Outbox<T = OutboxEvent> {
       let j = i, size = 0;
       while (j < batch.length && (j === i || seg.bytes + size + batch[j].rec.length <= this.segmentBytes)) size += batch[j++].rec.length;
       const buf = Buffer.concat(batch.slice(i, j).map((p) => p.rec), size);
-      await this.active.write(buf, 0, buf.length, seg.bytes);
+      for (let done = 0; done < buf.length;) done += (await this.active.write(buf, done, buf.length - done, seg.bytes + done)).bytesWritten;
       await this.active.datasync();
       for (const p of batch.slice(i, j)) {
         if (seg.count % INDEX_EVERY === 0) seg.index.push(seg.bytes);

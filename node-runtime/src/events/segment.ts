@@ -5,7 +5,8 @@
 // The sequence number is stored although it follows from the segment's base, so a scan notices a
 // record that is not where it should be. A file is only ever appended to; a crash mid-append leaves
 // a torn tail (a short record, or one whose CRC does not match), which a scan stops before.
-import { open, readFile } from 'node:fs/promises';
+import { open, readdir, readFile, truncate } from 'node:fs/promises';
+import { logger } from '../util/log.ts';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 
@@ -53,6 +54,9 @@ export function decodeRecords(buf: Buffer, expectSeq: number | undefined, maxPay
 export const segmentFile = (base: number) => `${String(base).padStart(20, '0')}.seg`;
 export const segmentBase = (name: string): number | undefined => (/^\d{20}\.seg$/.test(name) ? Number(name.slice(0, 20)) : undefined);
 
+/** A segment as the outbox tracks it: entries [base, base + count) in its first `bytes` bytes. */
+export interface Segment { base: number; count: number; bytes: number; lastAt: number; index: number[] }
+
 /** What a scan of a segment file found: its valid records' count, bytes, last append time and sparse index. */
 export interface SegmentScan { count: number; validBytes: number; fileBytes: number; lastAt: number; index: number[] }
 
@@ -95,4 +99,32 @@ export async function readSegment(path: string, offset: number, offsetSeq: numbe
     await fh.close();
   }
   return out;
+}
+
+/**
+ * The segments of `dir` after a restart, oldest first, each scanned. A torn tail of the newest one
+ * (an append that never completed) is cut off; a closed one's corrupt tail is skipped (readers see
+ * a gap). An empty directory gets a first, empty segment starting at `floor`.
+ */
+export async function recoverSegments(dir: string, maxPayload: number, floor: number): Promise<Segment[]> {
+  const log = logger('outbox', { dir });
+  const bases = (await readdir(dir)).map(segmentBase).filter((b) => b !== undefined).sort((a, b) => a - b);
+  if (bases.length === 0) {
+    await (await open(join(dir, segmentFile(floor)), 'w')).close();
+    bases.push(floor);
+  }
+  const segments: Segment[] = [];
+  for (const [i, base] of bases.entries()) {
+    const scan = await scanSegment(dir, base, maxPayload);
+    if (scan.validBytes < scan.fileBytes) {
+      if (i === bases.length - 1) {
+        log.warn({ segment: segmentFile(base), kept: scan.count, tornBytes: scan.fileBytes - scan.validBytes }, 'outbox: torn tail cut off (an append that never completed)');
+        await truncate(join(dir, segmentFile(base)), scan.validBytes);
+      } else {
+        log.error({ segment: segmentFile(base), kept: scan.count }, 'outbox: corrupt records in a closed segment; the rest of it is skipped');
+      }
+    }
+    segments.push({ base, count: scan.count, bytes: scan.validBytes, lastAt: scan.lastAt, index: scan.index });
+  }
+  return segments;
 }
