@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { isS3Error } from '../util/errors.ts';
 import { targetArn, parseTargetArn } from './arn.ts';
-import { eventMatches, parseNotificationConfiguration, renderNotificationConfiguration, routesFor, type DeclaredTargets } from './notification-config.ts';
+import { eventMatches, outboxEvent, parseNotificationConfiguration, renderNotificationConfiguration, routesFor, type DeclaredTargets } from './notification-config.ts';
 
 const declared: DeclaredTargets = { targets: new Map([['jobs', 'redis'], ['hooks', 'webhook']]), region: 'us-east-1' };
 const ids = () => { let n = 0; return () => `gen-${++n}`; };
@@ -118,6 +118,12 @@ test('the matcher routes by event name or wildcard, prefix and suffix, each targ
   assert.equal(routesFor(rules, 's3:ObjectRemoved:DeleteMarkerCreated', 'anything'), []);
   assert.equal(routesFor(rules, 's3:LifecycleExpiration:Delete', 'x'), [{ target: 'hooks', configurationId: 'hook' }]);
   assert.equal(routesFor([], 's3:ObjectCreated:Put', 'x'), []);
+  const e = outboxEvent({
+    eventName: 's3:ObjectCreated:Put', bucket: 'b', key: 'img/a b.jpg', time: 1e12, stamp: { timestamp: 1e12, writer: 'n' }, size: 3, eTag: 'x',
+    region: 'r', principalId: 'p', bucketOwner: 'o', sourceIp: '127.0.0.1', requestId: 'q', node: 'n',
+  }, rules);
+  assert.equal(e.routes, [{ target: 'jobs', configurationId: 'jpgs' }, { target: 'hooks', configurationId: 'hook' }], 'routed by the raw key');
+  assert.is(e.record.s3.object.key, 'img/a+b.jpg');
 });
 
 test.run();

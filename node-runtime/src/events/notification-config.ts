@@ -13,7 +13,7 @@ import { XMLBuilder, XMLParser, XMLValidator } from 'fast-xml-parser';
 import { s3Error } from '../util/errors.ts';
 import { hasDoctype } from '../util/xml-guard.ts';
 import { parseTargetArn, type TargetKind } from './arn.ts';
-import { EVENT_NAMES, type EventName, type Route } from './record.ts';
+import { EVENT_NAMES, eventRecord, type EventName, type Mutation, type OutboxEvent, type Route } from './record.ts';
 
 export type DestinationKind = 'Queue' | 'Topic' | 'CloudFunction';
 const DESTINATIONS: readonly DestinationKind[] = ['Queue', 'Topic', 'CloudFunction'];
@@ -176,4 +176,9 @@ export function routesFor(rules: readonly NotificationRule[], eventName: EventNa
     if (!routes.some((x) => x.target === r.target)) routes.push({ target: r.target, configurationId: r.id });
   }
   return routes;
+}
+
+/** What a write's coordinator appends once the write is acknowledged: its record, routed by the bucket's rules (no route: the change feed still sees it). */
+export function outboxEvent(mutation: Mutation, rules: readonly NotificationRule[]): OutboxEvent {
+  return { record: eventRecord(mutation), routes: routesFor(rules, mutation.eventName, mutation.key) };
 }
