@@ -5,7 +5,7 @@ import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { ClusterObjectService } from './objects.ts';
-import { testCluster, type TestCluster } from './testing.ts';
+import { testCluster, type TestCluster } from '../../test/data-cluster.ts';
 import { isS3Error } from '../util/errors.ts';
 import { MIN_PART_SIZE } from './multipart.ts';
 import { DEFAULT_INFLIGHT } from './write-path.ts';

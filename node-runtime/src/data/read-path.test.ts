@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { ClusterObjectService } from './objects.ts';
-import { testCluster, type TestCluster } from './testing.ts';
+import { testCluster, type TestCluster } from '../../test/data-cluster.ts';
 
 const KiB = 1024;
 const CHUNK = 64 * KiB;

@@ -6,7 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { storeBody, DEFAULT_INFLIGHT, type BodyPlan } from './write-path.ts';
 import { ClusterObjectService } from './objects.ts';
-import { testCluster, type TestCluster } from './testing.ts';
+import { testCluster, type TestCluster } from '../../test/data-cluster.ts';
 import { isS3Error } from '../util/errors.ts';
 import { waitFor } from '../../../hack/testing/net.ts';
 import { chunkMemory, readAheadMemory } from '../chunks/memory.ts';

@@ -8,9 +8,9 @@ import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
-import { metricNamesInPromQL, substituteGrafanaVariables } from './promql.ts';
+import { metricNamesInPromQL, substituteGrafanaVariables } from '../../test/promql.ts';
 import { operatorMetrics, registry } from './metrics.ts';
-import { checkDashboardSchema } from './dashboard-schema.ts';
+import { checkDashboardSchema } from '../../test/dashboard-schema.ts';
 import './collectors.ts';
 import './request-metrics.ts';
 

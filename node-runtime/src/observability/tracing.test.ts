@@ -1,5 +1,5 @@
 // Tracing across processes: this process plays the coordinator of a PUT and calls a second process
-// (testdata/trace-peer.ts) over HTTP with injected trace headers; both export over OTLP to an
+// (node-runtime/test/trace-peer.ts) over HTTP with injected trace headers; both export over OTLP to an
 // in-process receiver. The coordinator exports protobuf (the default), the peer JSON, so both
 // encodings are exercised. The test asserts that all spans form one trace with correct parents.
 import { test } from 'uvu';
@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { loopbackAddress, waitFor } from '../../../hack/testing/net.ts';
-import { startOtlpReceiver, type OtlpReceiver } from './otlp-receiver.ts';
+import { startOtlpReceiver, type OtlpReceiver } from '../../test/otlp-receiver.ts';
 import { SpanKind, currentTraceId, extractTraceContext, injectTraceHeaders, startTracing, stopTracing, withRemoteSpan, withSpan } from './tracing.ts';
 import { requestSpans } from './http-spans.ts';
 import { s3RequestMetrics, setS3Operation } from './request-metrics.ts';
@@ -18,7 +18,7 @@ import type { AddressInfo } from 'node:net';
 
 import { trace } from '@opentelemetry/api';
 
-const peerScript = fileURLToPath(new URL('./testdata/trace-peer.ts', import.meta.url));
+const peerScript = fileURLToPath(new URL('../../test/trace-peer.ts', import.meta.url));
 
 test('without OTEL_EXPORTER_OTLP_ENDPOINT tracing is a no-op', async () => {
   delete process.env.OTEL_EXPORTER_OTLP_ENDPOINT;

@@ -10,7 +10,7 @@ import type { ObjectService, PutOptions } from '../data/types.ts';
 import { freePort, loopbackAddress, waitFor } from '../../../hack/testing/net.ts';
 import { registry } from '../observability/metrics.ts';
 import { createS3App } from './app.ts';
-import { errorCode, rawRequest, signHeaders } from './test-client.ts';
+import { errorCode, rawRequest, signHeaders } from '../../test/s3-client.ts';
 
 const creds = { accessKey: 'APPTEST', secretKey: 'app-test-secret' };
 let server: Server;

@@ -4,12 +4,12 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AccessKey, BucketSettings, ClusterSettings, ClusterView, Member } from '../cluster/types.ts';
-import { defaultSettings } from '../cluster/types.ts';
-import type { ChunkReplica, MetaReplica } from './replicas.ts';
-import { LocalChunkReplica, LocalMetaReplica } from './local-replica.ts';
-import { ChunkStore } from '../chunks/store.ts';
-import { MetaStore } from '../meta/store.ts';
+import type { AccessKey, BucketSettings, ClusterSettings, ClusterView, Member } from '../src/cluster/types.ts';
+import { defaultSettings } from '../src/cluster/types.ts';
+import type { ChunkReplica, MetaReplica } from '../src/data/replicas.ts';
+import { LocalChunkReplica, LocalMetaReplica } from '../src/data/local-replica.ts';
+import { ChunkStore } from '../src/chunks/store.ts';
+import { MetaStore } from '../src/meta/store.ts';
 
 export interface TestCluster {
   view: ClusterView;
