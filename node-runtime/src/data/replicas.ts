@@ -2,7 +2,9 @@
 // member implements them directly over its stores; other members through internal RPC with the
 // same signatures, so the coordinators never know whether data is local.
 import type { Readable } from 'node:stream';
-import type { ObjectVersion, MultipartUpload, PartRecord } from './types.ts';
+import type { ListVersionsOptions, MultipartUpload, ObjectVersion, PartRecord } from '../meta/records.ts';
+
+export type { ListVersionsOptions };
 
 export interface ChunkReplica {
   readonly memberId: string;
@@ -20,19 +22,6 @@ export interface ChunkReplica {
   /** Which of these chunks the member holds. */
   hasChunks(ids: string[]): Promise<boolean[]>;
   deleteChunk(id: string): Promise<void>;
-}
-
-export interface ListVersionsOptions {
-  prefix?: string;
-  startAfter?: string;     // exclusive, by key
-  limit: number;           // maximum number of versions returned (tombstones included)
-  /**
-   * Leave out what the caller does not need, so a page from another member is a few hundred bytes
-   * per key instead of carrying every small object's body: `listing` drops inline bodies and chunk
-   * lists (`chunks: []`, what a listing shows); `references` drops inline bodies only (what the chunk
-   * reference index needs). Absent: whole versions (partition repair copies them).
-   */
-  fields?: 'listing' | 'references';
 }
 
 export interface MetaReplica {

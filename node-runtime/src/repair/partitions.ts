@@ -8,7 +8,7 @@ import type { ClusterView } from '../cluster/types.ts';
 import { replicasFor } from '../cluster/placement.ts';
 import type { MetaStore } from '../meta/store.ts';
 import type { MetaReplica } from '../data/replicas.ts';
-import type { ObjectVersion } from '../data/types.ts';
+import type { ObjectVersion } from '../meta/records.ts';
 import { compareVersions } from '../meta/lww.ts';
 import { compareKeys } from '../data/listing.ts';
 import { logger } from '../util/log.ts';

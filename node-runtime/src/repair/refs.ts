@@ -11,7 +11,7 @@
 import type { ClusterView } from '../cluster/types.ts';
 import { holdsData } from '../cluster/placement.ts';
 import { mergePages } from '../data/listing.ts';
-import type { ChunkRef, MultipartUpload, ObjectVersion, PartRecord } from '../data/types.ts';
+import type { ChunkRef, MultipartUpload, ObjectVersion, PartRecord } from '../meta/records.ts';
 
 export interface ChunkRefs {
   size: number;

@@ -9,7 +9,7 @@
 import type { ClusterView } from '../cluster/types.ts';
 import { holdsData, replicasFor } from '../cluster/placement.ts';
 import type { MetaStore } from '../meta/store.ts';
-import type { ObjectVersion } from '../data/types.ts';
+import type { ObjectVersion } from '../meta/records.ts';
 import { compareVersions } from '../meta/lww.ts';
 
 export interface TombstoneOptions { graceMs: number; now: number; limit?: number; signal?: AbortSignal }
