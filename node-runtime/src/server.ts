@@ -14,6 +14,8 @@ import { loadOrCreateNodeId } from './cluster/identity.ts';
 import { startClusterRoles, type ClusterRoles } from './cluster/roles.ts';
 import type { MultiClusterView } from './cluster/view.ts';
 import { LocalChunkReplica, LocalMetaReplica } from './data/local-replica.ts';
+import { MemberReplicas } from './data/replica-directory.ts';
+import type { ReplicaDirectory } from './data/replicas.ts';
 import { adminRouter } from './admin/server.ts';
 import { maintenanceVerdict, writeQuorumVerdict } from './cluster/health.ts';
 import type { AccessKey, ClusterView, Role } from './cluster/types.ts';
@@ -62,6 +64,7 @@ export interface RunningNode {
   accessKey: string;
   secretKey: string;
   view: ClusterView;
+  replicas: ReplicaDirectory;
   objects: ObjectService;
   stores: { chunks: ChunkStore; meta: MetaStore };
   clusterApp: Express;            // the cluster port's express app (admin and RPC routes mount here)
@@ -203,6 +206,7 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
     //    single-process cluster. The rest of this function only needs a ClusterView.
     let cluster: ClusterRoles | undefined;
     let view: StandaloneClusterView | MultiClusterView;
+    let replicas: ReplicaDirectory;
     let healing: SelfHealing | undefined;
     const settings = {
       defaultReplicas: opts.replicas, chunkSize: opts.chunkSize, region: opts.region, failureTimeoutMs: opts.failureTimeoutMs,
@@ -223,19 +227,22 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
       });
       cleanups.push(() => cluster!.stop());
       view = cluster.view;
+      replicas = cluster.replicas;
       cluster.ensureKeys([root, ...extraKeys]);
     } else {
       view = await StandaloneClusterView.open({
         self: { id, name, roles, api: endpoint, cluster: clusterUrl, zone: opts.zone ?? '', weight: opts.weight ?? 1, capacityBytes: await chunks.capacityBytes() },
-        meta, chunks, settings,
+        meta, usedBytes: () => chunks.usedBytes(), settings,
       });
+      const single = view;
+      replicas = new MemberReplicas({ selfId: id, member: (m) => single.member(m), local: { chunks: new LocalChunkReplica(id, chunks), meta: new LocalMetaReplica(id, meta) } });
       for (const k of [root, ...extraKeys]) await view.putAccessKey(k);
     }
-    const objects = new ClusterObjectService(view);
+    const objects = new ClusterObjectService({ view, replicas });
     // Self-healing: repair, rebalancing, drain, scrub and GC on data members (repair/service.ts).
     const multi = cluster?.view;
     healing = startSelfHealing({
-      view, stores: roles.includes('node') ? { chunks, meta } : undefined, secret: opts.secret,
+      view, replicas, stores: roles.includes('node') ? { chunks, meta } : undefined, secret: opts.secret,
       markDrained: multi ? (memberId) => multi.markDrained(memberId) : undefined,
       announce: cluster ? () => cluster.agent.beatNow() : undefined,
     });
@@ -264,7 +271,7 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
       const single = view as StandaloneClusterView;
       const refuse = (code: string, message: string) => async () => { throw Object.assign(new Error(message), { code, status: 409 }); };
       clusterApp.use('/admin/v1', adminRouter(opts.secret, {
-        view: single, objects, clusterId: () => id, putAccessKey: (k) => single.putAccessKey(k), removeAccessKey: (k) => single.removeAccessKey(k),
+        view: single, replicas, objects, clusterId: () => id, putAccessKey: (k) => single.putAccessKey(k), removeAccessKey: (k) => single.removeAccessKey(k),
         setMemberState: refuse('DrainRefused', 'a single-process cluster has no other member to move data to'),
         forgetMember: refuse('InvalidMemberState', 'a single-process cluster cannot forget its only member'),
         putSettings: refuse('NotSupported', 'a single-process cluster takes its settings from flags'),
@@ -300,7 +307,7 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
     let stopping: Promise<void> | undefined;
     return {
       id, name, roles, dataDir: opts.dataDir, endpoint, clusterUrl, region: view.settings().region,
-      accessKey: root.accessKeyId, secretKey: root.secretAccessKey, view, objects, stores: { chunks, meta }, clusterApp,
+      accessKey: root.accessKeyId, secretKey: root.secretAccessKey, view, replicas, objects, stores: { chunks, meta }, clusterApp,
       stop: () => (stopping ??= (async () => {
         ready = false;
         // Heartbeats stop first so the roots see a clean silence, not a member that half answers.

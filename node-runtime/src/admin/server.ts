@@ -6,6 +6,7 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import { randomBytes } from 'node:crypto';
 import { defaultSettings, type AccessKey, type BucketSettings, type ClusterSettings, type ClusterView, type Member, type MemberState } from '../cluster/types.ts';
 import type { ObjectService } from '../data/types.ts';
+import type { ReplicaDirectory } from '../data/replicas.ts';
 import type { AccessKeyRequest, AccessKeyResponse, BucketRequest, BucketStatus, ClusterStatus, MemberStatus, RepairProgress } from './types.ts';
 import { requireClusterSecret } from '../rpc/auth.ts';
 import { rankAll, replicasFor, holdsData } from '../cluster/placement.ts';
@@ -18,6 +19,7 @@ const log = logger('admin');
 /** What the admin API needs from the process: the view plus the registry writes ClusterView lacks. */
 export interface AdminBackend {
   view: ClusterView;
+  replicas: ReplicaDirectory;
   objects: ObjectService;
   clusterId(): string;
   putAccessKey(key: AccessKey): Promise<void>;
@@ -68,7 +70,7 @@ export function adminRouter(secret: string, b: AdminBackend): Router {
     const members = b.view.members();
     const item = `bucket:${s.name}`;
     const targets = [...new Set([...replicasFor(item, members, s.replicas), ...rankAll(item, members).slice(0, s.replicas)])].filter((m) => m.state !== 'down');
-    const usage = await Promise.all(targets.map((m) => withTimeout(b.view.metaReplica(m.id).bucketUsage(s.name), 2000).catch(() => undefined)));
+    const usage = await Promise.all(targets.map((m) => withTimeout(b.replicas.meta(m.id).bucketUsage(s.name), 2000).catch(() => undefined)));
     const objects = Math.max(0, ...usage.map((u) => u?.objects ?? 0));
     const bytes = Math.max(0, ...usage.map((u) => u?.bytes ?? 0));
     return { name: s.name, replicas: s.replicas, access: s.access, quotaBytes: s.quotaBytes, quotaObjects: s.quotaObjects, objects, bytes, createdAt: s.createdAt };

@@ -5,8 +5,7 @@
 // state change (registration, failure detection, drain). Separate registers mean a heartbeat landing
 // on one root can never undo a drain written a moment earlier on another root.
 import { mergeInto, values, get, type LwwMap } from './crdt.ts';
-import type { RepairProgress } from '../admin/types.ts';
-import { defaultSettings, type AccessKey, type BucketSettings, type ClusterSettings, type Member, type MemberState } from './types.ts';
+import { defaultSettings, type AccessKey, type BucketSettings, type ClusterSettings, type Member, type MemberState, type RepairProgress } from './types.ts';
 
 /** What a member reports in its heartbeats; `repair` is its repair worker's progress when it has one. */
 export type MemberInfo = Omit<Member, 'state'> & { repair?: RepairProgress };

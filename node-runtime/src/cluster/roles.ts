@@ -3,6 +3,9 @@
 // stores and the file API; this puts the process into the cluster.
 import type { Router } from 'express';
 import type { ChunkReplica, MetaReplica } from '../data/replicas.ts';
+import { MemberReplicas } from '../data/replica-directory.ts';
+import { replicaRoutes } from '../data/replica-routes.ts';
+import { membershipRoutes } from './routes.ts';
 import type { ObjectService } from '../data/types.ts';
 import type { AccessKey, ClusterSettings, Role } from './types.ts';
 import type { ClusterMaps } from './maps.ts';
@@ -52,6 +55,7 @@ export interface ClusterRoles {
   readonly agent: MembershipAgent;
   readonly root?: RootService;
   readonly rpc: RpcClient;
+  readonly replicas: MemberReplicas;
   /** Mount at `/rpc/v1` on the cluster port. */
   readonly rpcRouter: Router;
   /** Mount at `/admin/v1` on the cluster port (needs the ObjectService for bucket create/delete). */
@@ -93,7 +97,8 @@ export async function startClusterRoles(o: ClusterRolesOptions): Promise<Cluster
       ...(o.repairProgress ? { repair: safely(o.repairProgress) } : {}),
     }),
   });
-  const view = new MultiClusterView({ agent, rpc, local: o.local, overrides: localOverrides(o.settings) });
+  const view = new MultiClusterView({ agent, overrides: localOverrides(o.settings) });
+  const replicas = new MemberReplicas({ selfId: o.selfId, member: (id) => view.member(id), local: o.local, rpc });
   rpc.peerNameOf = (url) => { const at = new URL(url).origin; return view.members().find((m) => m.cluster && new URL(m.cluster).origin === at)?.name; };
 
   let keysRegistered = true;
@@ -114,10 +119,10 @@ export async function startClusterRoles(o: ClusterRolesOptions): Promise<Cluster
   log.info({ member: o.selfId, name: o.name, roles: o.roles, roots: o.roots }, 'cluster roles started');
 
   return {
-    selfId: o.selfId, view, agent, root, rpc,
-    rpcRouter: rpcRouter({ secret: o.secret, agent, root, local: o.local }),
+    selfId: o.selfId, view, agent, root, rpc, replicas,
+    rpcRouter: rpcRouter(o.secret, [membershipRoutes({ agent, root }), replicaRoutes(o.local)]),
     adminRouter: (objects) => adminRouter(o.secret, {
-      view, objects, clusterId: () => view.clusterId(),
+      view, replicas, objects, clusterId: () => view.clusterId(),
       putAccessKey: (k) => view.putAccessKey(k), removeAccessKey: (id) => view.removeAccessKey(id),
       setMemberState: (id, s) => view.setMemberState(id, s), forgetMember: (id) => view.forgetMember(id),
       putSettings: (c) => view.putSettings(c),

@@ -14,13 +14,13 @@ test.after.each(async () => { await c?.close(); c = undefined; });
 
 test('3 members, R=1: remote pieces are prefetched two at a time, bounded, and the body is exact', async () => {
   c = await testCluster(3, { chunkSize: CHUNK, inlineMax: 1 * KiB, defaultReplicas: 1 });
-  const svc = new ClusterObjectService(c.view, { metaTimeoutMs: 2000, chunkTimeoutMs: 2000 });
+  const svc = new ClusterObjectService(c.plane, { metaTimeoutMs: 2000, chunkTimeoutMs: 2000 });
   await svc.createBucket('bkt', { owner: 'me' });
   const data = randomBytes(40 * CHUNK + 999);
   await svc.putObject('bkt', 'obj', Readable.from([data]), { size: data.length });
   let fetched = 0, active = 0, maxActive = 0, remote = 0;
   for (const id of ['m0', 'm1', 'm2']) {
-    const replica = c.view.chunkReplica(id);
+    const replica = c.replicas.chunks(id);
     const get = replica.getChunk.bind(replica);
     replica.getChunk = async (chunk, range, signal) => {
       active++;

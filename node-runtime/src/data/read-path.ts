@@ -14,6 +14,7 @@ import { isChunkError } from '../chunks/errors.ts';
 import { logger } from '../util/log.ts';
 import { consumed } from '../util/gc.ts';
 import type { ChunkRef, ObjectVersion } from './types.ts';
+import type { DataPlane } from './replicas.ts';
 import { withSpan } from '../observability/tracing.ts';
 
 const log = logger('read-path');
@@ -58,7 +59,7 @@ export function chunkSources(view: ClusterView, id: string): string[] {
 }
 
 /** One verified piece, trying each source in turn. */
-export async function fetchPiece(view: ClusterView, p: Piece, signal?: AbortSignal): Promise<Buffer> {
+export async function fetchPiece({ view, replicas }: DataPlane, p: Piece, signal?: AbortSignal): Promise<Buffer> {
   const whole = p.start === 0 && p.end === p.chunkSize - 1;
   const errors: string[] = [];
   for (const member of chunkSources(view, p.id)) {
@@ -67,7 +68,7 @@ export async function fetchPiece(view: ClusterView, p: Piece, signal?: AbortSign
       // One span per replica tried (a failed one shows as an error span before the next).
       return await withSpan('chunk.get', { 'cairn.chunk': p.id, 'cairn.member': view.member(member)?.name ?? member, 'cairn.bytes': p.end - p.start + 1 }, async () => {
         // A whole chunk from another member is hashed here (below), so that member need not hash it too.
-        const stream = await view.chunkReplica(member).getChunk(p.id, whole ? undefined : { start: p.start, end: p.end }, signal, whole && member !== view.selfId);
+        const stream = await replicas.chunks(member).getChunk(p.id, whole ? undefined : { start: p.start, end: p.end }, signal, whole && member !== view.selfId);
         const want = p.end - p.start + 1;
         if (member !== view.selfId) {
           // Network pieces are gathered straight into a chunk buffer of the pool (one copy), which
@@ -125,18 +126,18 @@ export function streamOf(data: Buffer): Readable {
  * A stream of the version's body over [start, end]. The first piece is fetched before this resolves,
  * so "all replicas gone" is an error response rather than a cut-off body.
  */
-export async function openBody(view: ClusterView, v: ObjectVersion, range: { start: number; end: number } | undefined, signal?: AbortSignal): Promise<Readable> {
+export async function openBody(plane: DataPlane, v: ObjectVersion, range: { start: number; end: number } | undefined, signal?: AbortSignal): Promise<Readable> {
   const start = range?.start ?? 0;
   const end = range?.end ?? v.size - 1;
   const inline = inlineBytes(v, range);
   if (inline) return streamOf(inline);
   const pieces = end >= start ? piecesFor(v.chunks, start, end) : [];
-  const first = pieces.length ? await fetchPiece(view, pieces[0], signal) : undefined;
+  const first = pieces.length ? await fetchPiece(plane, pieces[0], signal) : undefined;
   // Later pieces are fetched when the response stream pulls, i.e. from the socket's context: run
   // them in the request's (its trace span and request id) so their spans and logs stay with it.
   const inRequest = AsyncLocalStorage.snapshot();
   const fetchAt = (i: number): Promise<Buffer> => {
-    const f = inRequest(() => fetchPiece(view, pieces[i], signal));
+    const f = inRequest(() => fetchPiece(plane, pieces[i], signal));
     f.catch(() => {});   // awaited in turn below; a body abandoned early must not leave it unhandled
     return f;
   };
@@ -146,7 +147,7 @@ export async function openBody(view: ClusterView, v: ObjectVersion, range: { sta
     // own disk overlap; a remote fetch is a round trip, so one piece ahead left the stream waiting.
     // Read-ahead memory comes from the node's read-ahead budget and is only tried for: when it is
     // spent, the stream fetches each piece when it needs it instead (it never waits for memory).
-    const depth = prefetchDepth(view);
+    const depth = prefetchDepth(plane.view);
     const ahead = new Map<number, { data: Promise<Buffer>; grant: Grant }>();
     const prefetch = (i: number) => {
       if (i >= pieces.length || ahead.has(i)) return;

@@ -1,7 +1,9 @@
 // The internal chunk and metadata interfaces: what one member offers the coordinators. The local
 // member implements them directly over its stores; other members through internal RPC with the
-// same signatures, so the coordinators never know whether data is local.
+// same signatures, so the coordinators never know whether data is local. A ReplicaDirectory hands
+// out the right one per member (replica-directory.ts); the cluster layer knows members, not replicas.
 import type { Readable } from 'node:stream';
+import type { ClusterView } from '../cluster/types.ts';
 import type { ListVersionsOptions, MultipartUpload, ObjectVersion, PartRecord } from '../meta/records.ts';
 
 export type { ListVersionsOptions };
@@ -43,4 +45,16 @@ export interface MetaReplica {
   deleteUpload(bucket: string, uploadId: string): Promise<void>;
   /** Remove the tombstone `versionId` of a key if it is still the stored version (tombstone GC); true when removed. */
   removeTombstone(bucket: string, key: string, versionId: string): Promise<boolean>;
+}
+
+/** The replica of each member a coordinator calls: this member's own stores, the others' over RPC. */
+export interface ReplicaDirectory {
+  chunks(memberId: string): ChunkReplica;
+  meta(memberId: string): MetaReplica;
+}
+
+/** What a coordinator works with: the cluster as this member sees it, and every member's replicas. */
+export interface DataPlane {
+  view: ClusterView;
+  replicas: ReplicaDirectory;
 }

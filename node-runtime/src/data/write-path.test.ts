@@ -37,7 +37,7 @@ function source(data: Buffer, onRead?: () => void): Readable & { produced: numbe
 
 /** Wrap member m0's putChunk: every call waits for `gate()` before storing; counts concurrency. */
 function instrument(cl: TestCluster, gate: (n: number) => Promise<void>) {
-  const replica = cl.view.chunkReplica('m0');
+  const replica = cl.replicas.chunks('m0');
   const put = replica.putChunk.bind(replica);
   const s = { started: 0, active: 0, maxActive: 0, stored: 0, storedBytes: 0 };
   replica.putChunk = async (id, body, size, signal) => {
@@ -64,7 +64,7 @@ test('pipelined: up to `inflight` chunks upload at once, never more; refs stay i
   const stats = instrument(c, (n) => new Promise((r) => setTimeout(r, Math.max(0, 40 - 2 * n))));
   const depth = 4;
   const src = source(data);
-  const stored = await storeBody(c.view, src, plan({ size: data.length, inflight: depth }));
+  const stored = await storeBody(c.plane, src, plan({ size: data.length, inflight: depth }));
   assert.is(stored.size, data.length);
   assert.is(stored.md5, createHash('md5').update(data).digest('hex'));
   assert.is(stored.chunks.length, 21);
@@ -85,7 +85,7 @@ test('bounded memory: the source runs at most about inflight + 2 chunks ahead of
   const stats = instrument(c, () => new Promise<void>((r) => release.push(r)));
   let maxAhead = 0;
   const src = source(data, () => { maxAhead = Math.max(maxAhead, src.produced - stats.storedBytes); });
-  const done = storeBody(c.view, src, plan({ size: data.length }));
+  const done = storeBody(c.plane, src, plan({ size: data.length }));
   // The pipeline fills up to its bound while nothing completes.
   await waitFor(() => release.length === DEFAULT_INFLIGHT, { timeoutMs: 5000, what: 'the pipeline to fill' });
   for (let i = 0; i < 200 && stats.stored < 40; i++) {
@@ -110,22 +110,22 @@ test('memory budget across streams: concurrent bodies never hold more than the b
     instrument(c, async () => { maxUsed = Math.max(maxUsed, chunkMemory.used); await new Promise((r) => setTimeout(r, 2)); });
     const bodies = Array.from({ length: 6 }, () => randomBytes(12 * CHUNK + 7));
     const waitsBefore = chunkMemory.waits;
-    const stored = await Promise.all(bodies.map((d) => storeBody(c!.view, source(d), plan({ size: d.length }))));
+    const stored = await Promise.all(bodies.map((d) => storeBody(c!.plane, source(d), plan({ size: d.length }))));
     stored.forEach((s, i) => assert.is(s.md5, createHash('md5').update(bodies[i]).digest('hex')));
     assert.ok(maxUsed <= 4 * CHUNK, `${maxUsed} bytes held, budget ${4 * CHUNK}`);
     assert.ok(chunkMemory.waits > waitsBefore, 'six streams had to wait for memory');
     await waitFor(() => chunkMemory.used === 0, { timeoutMs: 2000, what: 'every grant to come back' });
     // A failing body gives its memory back too (a leak would stall every later write).
-    c.view.chunkReplica('m0').putChunk = async () => { throw new Error('disk on fire'); };
+    c.replicas.chunks('m0').putChunk = async () => { throw new Error('disk on fire'); };
     const d = randomBytes(10 * CHUNK);
-    try { await storeBody(c.view, source(d), plan({ size: d.length })); assert.unreachable(); } catch (e) { assert.match(String(e), /disk on fire|quorum/); }
+    try { await storeBody(c.plane, source(d), plan({ size: d.length })); assert.unreachable(); } catch (e) { assert.match(String(e), /disk on fire|quorum/); }
     await waitFor(() => chunkMemory.used === 0 && chunkMemory.waiters === 0, { timeoutMs: 2000, what: 'grants of the failed body to come back' });
   } finally { chunkMemory.resize(before); }
 });
 
 test('copies that read and write at once (UploadPartCopy-like) complete with tiny budgets, and every grant of both budgets comes back', async () => {
   c = await testCluster(2, { chunkSize: CHUNK, inlineMax: 1 * KiB, defaultReplicas: 1 });
-  const svc = new ClusterObjectService(c.view, { metaTimeoutMs: 2000, chunkTimeoutMs: 2000 });
+  const svc = new ClusterObjectService(c.plane, { metaTimeoutMs: 2000, chunkTimeoutMs: 2000 });
   await svc.createBucket('bkt', { owner: 'me' });
   const data = randomBytes(12 * CHUNK);
   await svc.putObject('bkt', 'src', source(data), { size: data.length });
@@ -149,7 +149,7 @@ test('copies that read and write at once (UploadPartCopy-like) complete with tin
 
 test('a chunk failing mid-body: rejects, nothing still writing, no upload starts after it, nothing visible', async () => {
   c = await testCluster(1, { chunkSize: CHUNK, inlineMax: 1 * KiB, defaultReplicas: 1 });
-  const svc = new ClusterObjectService(c.view, { metaTimeoutMs: 2000, chunkTimeoutMs: 2000 });
+  const svc = new ClusterObjectService(c.plane, { metaTimeoutMs: 2000, chunkTimeoutMs: 2000 });
   await svc.createBucket('bkt', { owner: 'me' });
   const stats = instrument(c, async (n) => {
     if (n === 5) throw new Error('disk on fire');
@@ -171,7 +171,7 @@ test('a chunk failing mid-body: rejects, nothing still writing, no upload starts
 
 test('abort mid-body with chunks in flight: rejects, nothing visible, a later put of the key works', async () => {
   c = await testCluster(1, { chunkSize: CHUNK, inlineMax: 1 * KiB, defaultReplicas: 1 });
-  const svc = new ClusterObjectService(c.view, { metaTimeoutMs: 2000, chunkTimeoutMs: 2000 });
+  const svc = new ClusterObjectService(c.plane, { metaTimeoutMs: 2000, chunkTimeoutMs: 2000 });
   await svc.createBucket('bkt', { owner: 'me' });
   const ac = new AbortController();
   const stats = instrument(c, (n) => {

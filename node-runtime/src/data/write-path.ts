@@ -9,7 +9,6 @@
 // Nothing here writes metadata: the caller does that only after this resolved (invariant 3).
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import type { ClusterView } from '../cluster/types.ts';
 import { replicasFor } from '../cluster/placement.ts';
 import { chunkStream } from '../chunks/chunker.ts';
 import { chunkMemory, noGrant, type Grant } from '../chunks/memory.ts';
@@ -17,6 +16,7 @@ import { BodyHasher, hashChunk, OFF_THREAD_MIN, recycleChunk } from '../chunks/h
 import { s3Error } from '../util/errors.ts';
 import { logger } from '../util/log.ts';
 import type { ChunkRef } from './types.ts';
+import type { DataPlane } from './replicas.ts';
 import { quorum, writeQuorum } from './quorum.ts';
 import { withSpan } from '../observability/tracing.ts';
 
@@ -44,7 +44,7 @@ export interface StoredBody {
   inline?: string;           // base64
 }
 
-export async function storeBody(view: ClusterView, body: Readable, plan: BodyPlan): Promise<StoredBody> {
+export async function storeBody(plane: DataPlane, body: Readable, plan: BodyPlan): Promise<StoredBody> {
   const expectedMd5 = plan.contentMd5 !== undefined ? decodeContentMd5(plan.contentMd5) : undefined;
   // A body known to be chunked has its MD5 taken on a hash worker along with each chunk's SHA-256
   // (BodyHasher), so the event loop does neither; small or unsized bodies get their MD5 here.
@@ -92,7 +92,7 @@ export async function storeBody(view: ClusterView, body: Readable, plan: BodyPla
         ref.id = id;
         if (failed) { grant.release(); return; }   // another chunk failed: the body is abandoned, store nothing more
         // Once every replica write finished, nothing references the chunk: its buffer is reused.
-        return putChunkQuorum(view, id, data, plan, (allStored) => { if (allStored) recycleChunk(data); grant.release(); });
+        return putChunkQuorum(plane, id, data, plan, (allStored) => { if (allStored) recycleChunk(data); grant.release(); });
       }, (error: unknown) => { grant.release(); throw error; })
         .then(() => { inflight.delete(upload); }, (error: unknown) => { inflight.delete(upload); failed ??= { error }; });
       inflight.add(upload);
@@ -121,22 +121,22 @@ export async function storeBody(view: ClusterView, body: Readable, plan: BodyPla
  * is told exactly once, whatever happens, when every replica write started has finished, and whether
  * all R succeeded: only then is the chunk buffer certainly no longer read by any of them.
  */
-export async function putChunkQuorum(view: ClusterView, id: string, chunk: Buffer, plan: Pick<BodyPlan, 'replicas' | 'pin' | 'signal' | 'timeoutMs'>, settled?: (allStored: boolean) => void): Promise<void> {
+export async function putChunkQuorum(plane: DataPlane, id: string, chunk: Buffer, plan: Pick<BodyPlan, 'replicas' | 'pin' | 'signal' | 'timeoutMs'>, settled?: (allStored: boolean) => void): Promise<void> {
   const writes: Promise<void>[] = [];
   let targets: string[] = [];
   try {
-    targets = replicasFor(id, view.members(), plan.replicas, { pin: plan.pin }).map((m) => m.id);
-    await writeReplicas(view, id, chunk, plan, targets, writes);
+    targets = replicasFor(id, plane.view.members(), plan.replicas, { pin: plan.pin }).map((m) => m.id);
+    await writeReplicas(plane, id, chunk, plan, targets, writes);
   } finally {
     if (settled) void Promise.allSettled(writes).then((r) => settled(targets.length > 0 && r.length === targets.length && r.every((x) => x.status === 'fulfilled')));
   }
 }
 
-async function writeReplicas(view: ClusterView, id: string, chunk: Buffer, plan: Pick<BodyPlan, 'replicas' | 'signal' | 'timeoutMs'>, targets: string[], writes: Promise<void>[]): Promise<void> {
+async function writeReplicas({ view, replicas }: DataPlane, id: string, chunk: Buffer, plan: Pick<BodyPlan, 'replicas' | 'signal' | 'timeoutMs'>, targets: string[], writes: Promise<void>[]): Promise<void> {
   // One span per replica write (a no-op unless tracing is on); a remote one continues on that member.
   const put = (t: string, signal: AbortSignal) => {
     const w = withSpan('chunk.put', { 'cairn.chunk': id, 'cairn.member': view.member(t)?.name ?? t, 'cairn.bytes': chunk.length },
-      () => view.chunkReplica(t).putChunk(id, chunk, chunk.length, signal));
+      () => replicas.chunks(t).putChunk(id, chunk, chunk.length, signal));
     writes.push(w);
     return w;
   };

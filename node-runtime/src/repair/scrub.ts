@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { ClusterView } from '../cluster/types.ts';
 import type { ChunkStore } from '../chunks/store.ts';
+import type { ReplicaDirectory } from '../data/replicas.ts';
 import { isChunkError } from '../chunks/errors.ts';
 import { rankAll } from '../cluster/placement.ts';
 import type { Worker, WorkerState } from '../util/background.ts';
@@ -17,6 +18,7 @@ const log = logger('scrub');
 
 export interface ScrubOptions {
   view: ClusterView;
+  replicas: ReplicaDirectory;
   chunks: ChunkStore;
   bytesPerSec?: number;        // default 64 MiB/s
   intervalMs?: number;         // pause between passes, default 24 h
@@ -94,12 +96,12 @@ export class ScrubWorker implements Worker {
   }
 
   async #fetchGood(id: string, signal?: AbortSignal): Promise<Buffer | undefined> {
-    const { view } = this.#o;
+    const { view, replicas } = this.#o;
     for (const m of rankAll(id, view.members())) {
       if (m.id === view.selfId || m.state === 'down') continue;
       try {
         const parts: Buffer[] = [];
-        for await (const b of await view.chunkReplica(m.id).getChunk(id, undefined, signal, true)) parts.push(Buffer.isBuffer(b) ? b : Buffer.from(b));   // hashed below
+        for await (const b of await replicas.chunks(m.id).getChunk(id, undefined, signal, true)) parts.push(Buffer.isBuffer(b) ? b : Buffer.from(b));   // hashed below
         const data = Buffer.concat(parts);
         if (createHash('sha256').update(data).digest('hex') === id) return data;
       } catch { /* try the next replica */ }

@@ -6,6 +6,7 @@
 import express, { type Request, type Response, type Router } from 'express';
 import type { ClusterView } from '../cluster/types.ts';
 import type { ChunkStore } from '../chunks/store.ts';
+import type { ReplicaDirectory } from '../data/replicas.ts';
 import type { MetaStore } from '../meta/store.ts';
 import { requireClusterSecret } from '../rpc/auth.ts';
 import { WorkerRunner, type WorkerStatus } from '../util/background.ts';
@@ -18,6 +19,7 @@ const log = logger('repair');
 
 export interface SelfHealingOptions {
   view: ClusterView;
+  replicas: ReplicaDirectory;
   /** This member's stores; absent on a root-only process (it only serves the status cache). */
   stores?: { chunks: ChunkStore; meta: MetaStore };
   /** Cluster secret for the `/rpc/v1/repair` routes; without one no routes are served. */
@@ -61,7 +63,7 @@ export function startSelfHealing(o: SelfHealingOptions): SelfHealing {
   if (o.stores) {
     const grace = o.gcGraceMs;   // default: the cluster setting, read at every pass
     repair = new RepairWorker({
-      view: o.view, chunks: o.stores.chunks, meta: o.stores.meta,
+      view: o.view, replicas: o.replicas, chunks: o.stores.chunks, meta: o.stores.meta,
       gcGraceMs: grace !== undefined ? () => grace : undefined,
       uploadExpiryMs: o.uploadExpiryMs ?? envMs('CAIRN_UPLOAD_EXPIRY_MS'),
       markDrained: o.markDrained ? () => o.markDrained!(o.view.selfId) : undefined,
@@ -72,7 +74,7 @@ export function startSelfHealing(o: SelfHealingOptions): SelfHealing {
     const r = repair;
     unsubscribe.push(o.view.onChange(() => { r.requestPass(); repairRunner.poke(); }));
     scrub = new ScrubWorker({
-      view: o.view, chunks: o.stores.chunks,
+      view: o.view, replicas: o.replicas, chunks: o.stores.chunks,
       intervalMs: o.scrubIntervalMs ?? envMs('CAIRN_SCRUB_INTERVAL_MS'), bytesPerSec: o.scrubBytesPerSec ?? envMs('CAIRN_SCRUB_BYTES_PER_SEC'),
     });
     runners.push(new WorkerRunner(scrub, { idleMs: Math.min(60_000, o.scrubIntervalMs ?? envMs('CAIRN_SCRUB_INTERVAL_MS') ?? 60_000) }).start());

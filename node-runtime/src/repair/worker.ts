@@ -15,8 +15,9 @@
 import { stat } from 'node:fs/promises';
 import type { ClusterView } from '../cluster/types.ts';
 import type { ChunkStore } from '../chunks/store.ts';
+import type { ReplicaDirectory } from '../data/replicas.ts';
 import type { MetaStore } from '../meta/store.ts';
-import type { RepairProgress as RepairStatus } from '../admin/types.ts';
+import type { RepairProgress as RepairStatus } from '../cluster/types.ts';
 import type { Worker, WorkerState } from '../util/background.ts';
 import { TokenBucket } from '../util/throttle.ts';
 import { chunkMemory } from '../chunks/memory.ts';
@@ -34,6 +35,7 @@ const log = logger('repair');
 
 export interface RepairWorkerOptions {
   view: ClusterView;
+  replicas: ReplicaDirectory;
   chunks: ChunkStore;
   meta: MetaStore;
   /** Record this member as drained (through the roots). */
@@ -98,15 +100,15 @@ export class RepairWorker implements Worker {
   }
 
   async pass(signal: AbortSignal): Promise<void> {
-    const { view, chunks, meta } = this.#o;
+    const { view, replicas, chunks, meta } = this.#o;
     const now = this.#o.now ?? Date.now;
     const grace = this.#o.gcGraceMs?.() ?? view.settings().gcGraceMs;
     const started = now();
 
-    const partitions = await repairPartitions(view, meta, { signal, uploadExpiryMs: this.#o.uploadExpiryMs, now: now() });
+    const partitions = await repairPartitions({ view, replicas }, meta, { signal, uploadExpiryMs: this.#o.uploadExpiryMs, now: now() });
     if (partitions.pushed) repairItems.inc({ kind: 'meta', result: 'ok' }, partitions.pushed);
     if (partitions.expiredUploads) gcRemovals.inc({ kind: 'upload' }, partitions.expiredUploads);
-    const tombstones = await collectTombstones(view, meta, { graceMs: grace, now: now(), signal });
+    const tombstones = await collectTombstones({ view, replicas }, meta, { graceMs: grace, now: now(), signal });
     if (tombstones) gcRemovals.inc({ kind: 'version' }, tombstones);
 
     // Local chunks with their age, listed before the index is built: a chunk written (or re-put)
@@ -116,7 +118,7 @@ export class RepairWorker implements Worker {
       const st = await stat(chunks.path(id)).catch(() => undefined);
       if (st) local.push({ id, mtime: st.mtimeMs });
     }
-    const index = await buildReferenceIndex(view, { signal, only: new Set(local.map((c) => c.id)) });
+    const index = await buildReferenceIndex({ view, replicas }, { signal, only: new Set(local.map((c) => c.id)) });
     this.#indexComplete = index.complete;
     if (!index.complete) log.debug({ errors: index.errors.slice(0, 3) }, 'reference index incomplete: no garbage collection this pass');
 
@@ -137,7 +139,7 @@ export class RepairWorker implements Worker {
         l.push(c.id);
       }
     }
-    const holders = await confirmHolders(view, asks);
+    const holders = await confirmHolders(replicas, asks);
     const tasks = referenced.map((c) => chunkTask(view.selfId, c, holders.get(c.id) ?? new Set(), members));
     const work = tasks.filter((t) => (t.acts && t.copyTo.length > 0) || t.dropLocal)
       .sort((a, b) => a.plan.liveReplicas - b.plan.liveReplicas || b.copyTo.length - a.copyTo.length);
@@ -188,7 +190,7 @@ export class RepairWorker implements Worker {
 
   /** Copy to the missing desired holders (when acting), then drop the local copy if surplus. */
   async #execute(t: ChunkTask, signal: AbortSignal): Promise<boolean> {
-    const { view, chunks } = this.#o;
+    const { view, replicas, chunks } = this.#o;
     let ok = true;
     if (t.acts && t.copyTo.length > 0) {
       let data: Buffer;
@@ -210,7 +212,7 @@ export class RepairWorker implements Worker {
           this.#bucket.setRate(view.settings().repairBandwidthBytes);
           await this.#bucket.take(data.length, signal);
           try {
-            await view.chunkReplica(to).putChunk(t.plan.id, data, data.length, signal);
+            await replicas.chunks(to).putChunk(t.plan.id, data, data.length, signal);
             this.#progress.moved(data.length);
             this.#remaining = Math.max(0, this.#remaining - data.length);
             repairBytesMoved.inc(data.length);

@@ -7,7 +7,7 @@ import { Pool, type Dispatcher } from 'undici';
 import type { Readable } from 'node:stream';
 import { logger } from '../util/log.ts';
 import { s3Error } from '../util/errors.ts';
-import { errorFromWire, type WireError } from './wire.ts';
+import { errorFromWire, type ErrorFromWire, type WireError } from './wire.ts';
 import { timeRpc } from '../observability/request-metrics.ts';
 import { injectTraceHeaders, SpanKind, withSpan } from '../observability/tracing.ts';
 import { requestIdHeaders } from '../observability/request-id.ts';
@@ -35,6 +35,8 @@ export interface CallOptions {
   peerName?: string;
   op?: string;
   signal?: AbortSignal;
+  /** How an error answer becomes an error here (default: an S3Error); a layer with its own error types passes its decoder. */
+  errorFromWire?: ErrorFromWire;
 }
 
 export interface RawResponse { status: number; headers: Record<string, string | string[] | undefined>; body: Dispatcher.ResponseData['body'] }
@@ -99,7 +101,7 @@ export class RpcClient {
         const text = await res.body.text();
         let wire: WireError | undefined;
         try { wire = (JSON.parse(text) as { error?: WireError }).error; } catch { /* plain text body */ }
-        const err = errorFromWire(wire ?? { code: res.statusCode === 401 ? 'AccessDenied' : 'InternalError', message: text || `HTTP ${res.statusCode}` }, res.statusCode);
+        const err = (o.errorFromWire ?? errorFromWire)(wire ?? { code: res.statusCode === 401 ? 'AccessDenied' : 'InternalError', message: text || `HTTP ${res.statusCode}` }, res.statusCode);
         if (res.statusCode === 503 && i + 1 < attempts) { lastErr = err; continue; }
         throw err;
       } catch (e) {

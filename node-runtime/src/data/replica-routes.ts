@@ -1,22 +1,15 @@
 // The cluster-port side of remote replicas: chunk and metadata calls from other members' coordinators,
-// served from this member's local stores. Mounted behind the cluster-secret check (server.ts).
+// served from this member's local stores (mounted under `/rpc/v1` behind the cluster secret).
 import express, { type Request, type Response, type Router } from 'express';
 import { pipeline } from 'node:stream/promises';
-import type { ChunkReplica, MetaReplica } from '../data/replicas.ts';
+import type { ChunkReplica, MetaReplica } from './replicas.ts';
 import { s3Error } from '../util/errors.ts';
-import { errorToWire } from './wire.ts';
-import { batchedMeta, MAX_BATCH, metaMethods, type BatchOutcome, type MetaMethod } from './replicas-remote.ts';
-import { logger } from '../util/log.ts';
-import { recycleSent } from '../data/local-replica.ts';
+import { sendError as sendAnyError } from '../rpc/wire.ts';
+import { replicaErrorToWire as errorToWire } from './replica-wire.ts';
+import { batchedMeta, MAX_BATCH, metaMethods, type BatchOutcome, type MetaMethod } from './remote-replica.ts';
+import { recycleSent } from './local-replica.ts';
 
-const log = logger('rpc');
-
-export function sendError(res: Response, e: unknown): void {
-  const { status, error } = errorToWire(e);
-  if (status >= 500) log.warn({ err: e }, 'rpc call failed');
-  if (res.headersSent) { res.destroy(); return; }
-  res.status(status).json({ error });
-}
+const sendError = (res: Response, e: unknown) => sendAnyError(res, e, errorToWire);
 
 function int(v: unknown): number | undefined {
   if (v === undefined) return undefined;

@@ -14,12 +14,14 @@ import express from 'express';
 import { ChunkStore } from '../chunks/store.ts';
 import { MetaStore } from '../meta/store.ts';
 import { isChunkError } from '../chunks/errors.ts';
-import { LocalChunkReplica, LocalMetaReplica } from '../data/local-replica.ts';
-import type { ObjectVersion } from '../data/types.ts';
-import { RpcClient } from './client.ts';
-import { RemoteChunkReplica, RemoteMetaReplica } from './replicas-remote.ts';
-import { rpcRouter } from './router.ts';
-import type { MembershipAgent } from '../cluster/agent.ts';
+import { LocalChunkReplica, LocalMetaReplica } from './local-replica.ts';
+import type { ObjectVersion } from './types.ts';
+import { RpcClient } from '../rpc/client.ts';
+import { RemoteChunkReplica, RemoteMetaReplica } from './remote-replica.ts';
+import { rpcRouter } from '../rpc/router.ts';
+import { replicaRoutes } from './replica-routes.ts';
+import { MemberReplicas } from './replica-directory.ts';
+import type { Member } from '../cluster/types.ts';
 import { loopbackAddress, waitFor } from '../../../hack/testing/net.ts';
 import { freeChunkBytes } from '../chunks/hasher.ts';
 import { setLogLevel } from '../util/log.ts';
@@ -50,8 +52,7 @@ test.before(async () => {
   app.use((req, res, next) => (olderPeer && req.path === '/rpc/v1/meta/batch'
     ? res.status(400).json({ error: { code: 'InvalidRequest', message: 'unknown metadata call batch' } })
     : next()));
-  // The replica routes need no membership; an agent is only used by the map routes.
-  app.use('/rpc/v1', rpcRouter({ secret: SECRET, agent: {} as MembershipAgent, local: { chunks: new LocalChunkReplica('m1', chunks), meta: new LocalMetaReplica('m1', meta) } }));
+  app.use('/rpc/v1', rpcRouter(SECRET, [replicaRoutes({ chunks: new LocalChunkReplica('m1', chunks), meta: new LocalMetaReplica('m1', meta) })]));
   const host = loopbackAddress();
   server = await new Promise<Server>((resolve) => { const s = app.listen(0, host, () => resolve(s)); });
   url = `http://${host}:${(server.address() as AddressInfo).port}`;
@@ -208,6 +209,24 @@ test('an unreachable member fails fast with ServiceUnavailable', async () => {
   try { await remote.hasChunks(['x']); assert.unreachable(); }
   catch (e) { assert.is((e as { code?: string }).code, 'ServiceUnavailable'); }
   assert.ok(Date.now() - t0 < 3000);
+});
+
+test('the replica directory: this member\'s own stores, the others over RPC at their current address', async () => {
+  const local = { chunks: new LocalChunkReplica('self', chunks), meta: new LocalMetaReplica('self', meta) };
+  const member = (id: string, cluster: string): Member => ({ id, name: id, roles: ['node'], api: '', cluster, zone: '', weight: 1, state: 'active', capacityBytes: 0, usedBytes: 0, lastHeartbeat: 0 });
+  const map = new Map([['self', member('self', 'http://self.invalid')], ['m1', member('m1', url)]]);
+  const dir = new MemberReplicas({ selfId: 'self', member: (id) => map.get(id), local, rpc });
+  assert.ok(dir.chunks('self') === local.chunks && dir.meta('self') === local.meta, 'no RPC to itself');
+  const remote = dir.chunks('m1');
+  assert.ok(remote instanceof RemoteChunkReplica);
+  assert.ok(dir.chunks('m1') === remote, 'one client object per member');
+  map.set('m1', member('m1', url.replace('http://', 'http://localhost.')));
+  assert.ok(dir.chunks('m1') !== remote, 'a new address gets a new client object');
+  assert.throws(() => dir.meta('nobody'), /not in the cluster map/);
+  const rootOnly = new MemberReplicas({ selfId: 'self', member: (id) => map.get(id), rpc });
+  assert.throws(() => rootOnly.chunks('self'), /stores no data/);
+  const ofOne = new MemberReplicas({ selfId: 'self', member: (id) => map.get(id), local });
+  assert.throws(() => ofOne.chunks('m1'), /cluster of one/);
 });
 
 test.run();

@@ -1,11 +1,12 @@
 // ChunkReplica and MetaReplica of another member, over the cluster port. Chunk bodies travel as raw
 // bytes in both directions (streamed, never JSON or base64); metadata calls are JSON. The routes
-// that answer them are in replicas-routes.ts.
+// that answer them are in replica-routes.ts.
 import type { Readable } from 'node:stream';
-import type { ChunkReplica, MetaReplica, ListVersionsOptions } from '../data/replicas.ts';
-import type { MultipartUpload, ObjectVersion, PartRecord } from '../data/types.ts';
-import type { RpcClient } from './client.ts';
-import { errorFromWire, type WireError } from './wire.ts';
+import type { ChunkReplica, MetaReplica, ListVersionsOptions } from './replicas.ts';
+import type { MultipartUpload, ObjectVersion, PartRecord } from '../meta/records.ts';
+import type { RpcClient } from '../rpc/client.ts';
+import type { WireError } from '../rpc/wire.ts';
+import { replicaErrorFromWire as errorFromWire } from './replica-wire.ts';
 
 export const metaMethods = ['putVersion', 'getVersion', 'listVersions', 'bucketUsage', 'putUpload', 'getUpload',
   'listUploads', 'putPart', 'listParts', 'deleteUpload', 'removeTombstone'] as const;
@@ -45,7 +46,7 @@ export class RemoteChunkReplica implements ChunkReplica {
     const res = await this.#rpc.raw(this.#peer, {
       method: 'PUT', path: `/rpc/v1/chunks/${encodeURIComponent(id)}`, body,
       headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) },
-      idempotent: true, signal, peerName: this.#name, op: 'chunk.put',   // content-addressed: a retried put stores the same bytes (retried only for Buffers)
+      idempotent: true, signal, peerName: this.#name, op: 'chunk.put', errorFromWire,   // content-addressed: a retried put stores the same bytes (retried only for Buffers)
     });
     await res.body.dump();
   }
@@ -53,17 +54,17 @@ export class RemoteChunkReplica implements ChunkReplica {
   async getChunk(id: string, range?: { start: number; end: number }, signal?: AbortSignal, callerVerifies = false): Promise<Readable> {
     // A member from before `verify=caller` ignores it and verifies as it always did.
     const q = range ? `?start=${range.start}&end=${range.end}` : callerVerifies ? '?verify=caller' : '';
-    const res = await this.#rpc.raw(this.#peer, { method: 'GET', path: `/rpc/v1/chunks/${encodeURIComponent(id)}${q}`, idempotent: true, signal, peerName: this.#name, op: 'chunk.get' });
+    const res = await this.#rpc.raw(this.#peer, { method: 'GET', path: `/rpc/v1/chunks/${encodeURIComponent(id)}${q}`, idempotent: true, signal, peerName: this.#name, op: 'chunk.get', errorFromWire });
     return res.body;
   }
 
   async hasChunks(ids: string[]): Promise<boolean[]> {
-    const r = await this.#rpc.json<{ has: boolean[] }>(this.#peer, { method: 'POST', path: '/rpc/v1/chunks/has', json: { ids }, idempotent: true, peerName: this.#name, op: 'chunk.has' });
+    const r = await this.#rpc.json<{ has: boolean[] }>(this.#peer, { method: 'POST', path: '/rpc/v1/chunks/has', json: { ids }, idempotent: true, peerName: this.#name, op: 'chunk.has', errorFromWire });
     return r.has;
   }
 
   async deleteChunk(id: string): Promise<void> {
-    await this.#rpc.json(this.#peer, { method: 'DELETE', path: `/rpc/v1/chunks/${encodeURIComponent(id)}`, idempotent: true, peerName: this.#name, op: 'chunk.delete' });
+    await this.#rpc.json(this.#peer, { method: 'DELETE', path: `/rpc/v1/chunks/${encodeURIComponent(id)}`, idempotent: true, peerName: this.#name, op: 'chunk.delete', errorFromWire });
   }
 }
 
@@ -94,7 +95,7 @@ export class RemoteMetaReplica implements MetaReplica {
 
   async #single<T>(method: MetaMethod, args: unknown[]): Promise<T> {
     const r = await this.#rpc.json<{ result?: T }>(this.#peer, {
-      method: 'POST', path: `/rpc/v1/meta/${method}`, json: { args }, idempotent: idempotentMeta.has(method), peerName: this.#name, op: `meta.${method}`,
+      method: 'POST', path: `/rpc/v1/meta/${method}`, json: { args }, idempotent: idempotentMeta.has(method), peerName: this.#name, op: `meta.${method}`, errorFromWire,
     });
     return r.result as T;
   }
@@ -107,7 +108,7 @@ export class RemoteMetaReplica implements MetaReplica {
     if (calls.length === 1 || Date.now() < this.#noBatchUntil) { singly(); return; }
     this.#rpc.json<{ results?: BatchOutcome[] }>(this.#peer, {
       method: 'POST', path: '/rpc/v1/meta/batch', json: { calls: calls.map((c) => ({ method: c.method, args: c.args })) },
-      idempotent: true, peerName: this.#name, op: 'meta.batch',
+      idempotent: true, peerName: this.#name, op: 'meta.batch', errorFromWire,
     }).then((r) => {
       calls.forEach((c, i) => {
         const out = r?.results?.[i];
