@@ -2,7 +2,7 @@
 // container runs); the admin commands (status, drain, bucket, keys) talk to a running cluster.
 // Every server flag also reads env CAIRN_<FLAG_IN_UPPER_SNAKE>, e.g. --chunk-size ← CAIRN_CHUNK_SIZE.
 import { Command, InvalidArgumentError, Option } from 'commander';
-import type { NodeOptions } from '../server.ts';
+import type { NodeOptions } from '../node/config.ts';
 import { registerAdminCommands } from './admin-commands.ts';
 import { registerRebalanceCommands } from './rebalance.ts';
 import type { Role } from '../cluster/types.ts';
@@ -95,7 +95,7 @@ export function serverCommand(): Command {
 
 async function runServer(opts: NodeOptions): Promise<void> {
   // Imported lazily: admin commands (status, drain) should not pay for loading the whole server.
-  const { startNode } = await import('../server.ts');
+  const { startNode } = await import('../node/start.ts');
   let node: Awaited<ReturnType<typeof startNode>>;
   try {
     node = await startNode(opts);

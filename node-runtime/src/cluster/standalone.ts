@@ -2,9 +2,10 @@
 // Its bucket registry, access keys and settings are LWW maps (cluster/crdt.ts, the same shape the
 // roots gossip) persisted in the local metadata store, so they survive restarts and a later
 // multi-member view can take them over as they are.
-import type { AccessKey, BucketSettings, ClusterSettings, ClusterView, Member, Role } from './types.ts';
+import type { AccessKey, BucketSettings, ClusterControl, ClusterSettings, Member, MemberState, Role } from './types.ts';
 import { defaultSettings } from './types.ts';
 import { get, values, write, type LwwMap } from './crdt.ts';
+import { S3Error } from '../util/errors.ts';
 
 const BUCKETS = 'registry.buckets';
 const KEYS = 'registry.keys';
@@ -30,7 +31,10 @@ export interface StandaloneOptions {
   settings?: Partial<ClusterSettings>;
 }
 
-export class StandaloneClusterView implements ClusterView {
+// What a cluster of one cannot do is refused as a conflict (409) with the admin API's codes.
+const refuse = (code: string, message: string) => Promise.reject(new S3Error(code, 409, message));
+
+export class StandaloneClusterView implements ClusterControl {
   readonly selfId: string;
   private readonly self: Member;
   private readonly meta: RegistryStore;
@@ -114,6 +118,21 @@ export class StandaloneClusterView implements ClusterView {
     write(this.keyMap, accessKeyId, null, this.selfId);
     await this.meta.putKV(KEYS, this.keyMap);
     this.changed();
+  }
+
+  /** A cluster of one is named after its only member. */
+  clusterId(): string { return this.selfId; }
+
+  setMemberState(_memberId: string, _state: MemberState): Promise<void> {
+    return refuse('DrainRefused', 'a single-process cluster has no other member to move data to');
+  }
+
+  forgetMember(_memberId: string): Promise<void> {
+    return refuse('InvalidMemberState', 'a single-process cluster cannot forget its only member');
+  }
+
+  putSettings(_changes: Partial<ClusterSettings>): Promise<void> {
+    return refuse('NotSupported', 'a single-process cluster takes its settings from flags');
   }
 
   onChange(listener: () => void): () => void {

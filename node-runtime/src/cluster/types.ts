@@ -95,3 +95,17 @@ export interface ClusterView {
   /** Called whenever the map or registry changes (repair and caches listen). */
   onChange(listener: () => void): () => void;
 }
+
+/**
+ * The view plus the writes the admin API makes: access keys, member states and settings, recorded
+ * by the roots (a cluster of one records keys itself and refuses what it cannot do).
+ */
+export interface ClusterControl extends ClusterView {
+  clusterId(): string;
+  accessKeys(): AccessKey[];
+  putAccessKey(key: AccessKey): Promise<void>;
+  removeAccessKey(accessKeyId: string): Promise<void>;
+  setMemberState(memberId: string, state: MemberState): Promise<void>;
+  forgetMember(memberId: string): Promise<void>;
+  putSettings(changes: Partial<ClusterSettings>): Promise<void>;
+}

@@ -1,6 +1,6 @@
 // The ClusterView of a multi-member cluster: the maps cached by the membership agent, and registry
 // writes through the roots. The data path (data/) sees only the ClusterView interface.
-import type { AccessKey, BucketSettings, ClusterSettings, ClusterView, Member, MemberState } from './types.ts';
+import type { AccessKey, BucketSettings, ClusterControl, ClusterSettings, Member, MemberState } from './types.ts';
 import { accessKeyOf, bucketOf, bucketsOf, membersOf, settingsOf } from './maps.ts';
 import { get, values } from './crdt.ts';
 import type { MembershipAgent } from './agent.ts';
@@ -11,7 +11,7 @@ export interface MultiViewOptions {
   overrides?: Partial<ClusterSettings>;
 }
 
-export class MultiClusterView implements ClusterView {
+export class MultiClusterView implements ClusterControl {
   readonly selfId: string;
   readonly agent: MembershipAgent;
   readonly #o: MultiViewOptions;

@@ -71,7 +71,7 @@ export function replicaRoutes(local: { chunks: ChunkReplica; meta: MetaReplica }
     } catch (e) { sendError(res, e); }
   });
 
-  // Calls of several requests in one (replicas-remote.ts): each answered on its own, all at once
+  // Calls of several requests in one (remote-replica.ts): each answered on its own, all at once
   // (so the puts among them share an lmdb commit).
   r.post('/meta/batch', json, async (req: Request, res: Response) => {
     try {

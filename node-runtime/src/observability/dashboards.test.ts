@@ -11,7 +11,7 @@ import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { metricNamesInPromQL, substituteGrafanaVariables } from '../../test/promql.ts';
 import { operatorMetrics, registry } from './metrics.ts';
 import { checkDashboardSchema } from '../../test/dashboard-schema.ts';
-import './collectors.ts';
+import '../node/collectors.ts';
 import './request-metrics.ts';
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));

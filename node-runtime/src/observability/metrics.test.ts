@@ -10,7 +10,7 @@ import { loopbackAddress, waitFor } from '../../../hack/testing/net.ts';
 import type { Member } from '../cluster/types.ts';
 import { boundedLabel, metricsHandler, registerCollector, s3Operations, setNodeLabel, registry } from './metrics.ts';
 import { s3RequestMetrics, setS3Operation, timeRpc } from './request-metrics.ts';
-import { collectMembership, collectNodeUsage, collectRepairProgress, membershipSamples } from './collectors.ts';
+import { collectMembership, collectNodeUsage, collectRepairProgress, membershipSamples } from '../node/collectors.ts';
 
 interface Sample { name: string; labels: Record<string, string>; value: number }
 

@@ -9,10 +9,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { startNode, type RunningNode } from '../server.ts';
+import { startNode, type RunningNode } from '../node/start.ts';
 import type { MultiClusterView } from '../cluster/view.ts';
 import { loopbackAddress, waitFor } from '../../../hack/testing/net.ts';
-import { startSelfHealing, type SelfHealing } from './service.ts';
+import { startSelfHealing, type SelfHealing } from '../node/self-healing.ts';
 
 process.env.CAIRN_FAILURE_TIMEOUT_MS ??= '1500';
 process.env.CAIRN_HEARTBEAT_MS ??= '200';

@@ -1,13 +1,13 @@
-// Ready-made collectors that turn the runtime's own state (cluster map, repair progress, store
-// usage) into the state gauges of metrics.ts at scrape time. Each takes a getter, registers itself
-// and returns the unregister function; the mapping from state to samples is a pure function.
-import type { RepairProgress } from '../admin/types.ts';
-import type { Member, MemberState } from '../cluster/types.ts';
+// The collectors that turn the runtime's own state (cluster map, repair progress, store usage) into
+// the state gauges of observability/metrics.ts at scrape time; the node wires them to its parts.
+// Each takes a getter, registers itself and returns the unregister function; the mapping from state
+// to samples is a pure function.
+import type { Member, MemberState, RepairProgress } from '../cluster/types.ts';
 import {
   bucketsRegistered, chunksMisplaced, chunksStored, chunksUnderReplicated, clusterWriteQuorum, forgetLabelValue,
   memberHeartbeatAge, memberState, members, nodeCapacityBytes, nodeUsedBytes, objectsStored, registerCollector,
   repairQueueBytes, repairQueueLength, repairRate,
-} from './metrics.ts';
+} from '../observability/metrics.ts';
 
 export const memberStates: readonly MemberState[] = ['joining', 'active', 'draining', 'drained', 'down'];
 
