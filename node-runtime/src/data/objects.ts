@@ -134,8 +134,8 @@ export class ClusterObjectService implements ObjectService {
     const version = await this.headObject(bucket, key);
     const range = resolveRange(version.size, opts.range);
     const bytes = inlineBytes(version, range);   // decoded once, for the stream and for direct sending
-    const body = bytes ? streamOf(bytes) : await openBody(this.plane, version, range, opts.signal);
-    return { version, body, range, bytes };
+    if (bytes) return { version, body: streamOf(bytes), range, bytes };
+    return { version, range, ...await openBody(this.plane, version, range, opts.signal) };
   }
 
   async deleteObject(bucket: string, key: string): Promise<void> {

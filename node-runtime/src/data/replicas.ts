@@ -3,6 +3,7 @@
 // same signatures, so the coordinators never know whether data is local. A ReplicaDirectory hands
 // out the right one per member (replica-directory.ts); the cluster layer knows members, not replicas.
 import type { Readable } from 'node:stream';
+import type { ChunkBuffer } from '../chunks/buffer.ts';
 import type { ClusterView } from '../cluster/types.ts';
 import type { ListVersionsOptions, MultipartUpload, ObjectVersion, PartRecord } from '../meta/records.ts';
 
@@ -10,17 +11,21 @@ export type { ListVersionsOptions };
 
 export interface ChunkReplica {
   readonly memberId: string;
-  /** Store a chunk; the receiver verifies sha256(body) === id and makes it durable before resolving. Idempotent. */
-  putChunk(id: string, body: Buffer | Readable, size: number, signal?: AbortSignal): Promise<void>;
   /**
-   * A verified stream of the chunk (or of [start, end] inclusive). Rejects with NotFound if absent.
+   * Store a chunk; the receiver verifies sha256(body) === id and makes it durable before resolving.
+   * Idempotent. A ChunkBuffer stays the caller's: it ends it once every replica write finished.
+   */
+  putChunk(id: string, body: ChunkBuffer | Readable, size: number, signal?: AbortSignal): Promise<void>;
+  /**
+   * The chunk's verified bytes (or [start, end] inclusive of them), in a buffer the caller owns and
+   * ends (release once nothing holds the bytes). Rejects with NotFound if absent.
    * `callerVerifies`: the caller hashes the whole chunk it receives anyway (every caller across the
    * network does), so the member may send it without hashing it first — one SHA-256 per chunk
    * instead of two. A corrupt copy then fails the caller's check (it tries another replica) instead
    * of the member's; scrub finds and replaces it either way. Ignored for ranges, which only the
    * member can verify.
    */
-  getChunk(id: string, range?: { start: number; end: number }, signal?: AbortSignal, callerVerifies?: boolean): Promise<Readable>;
+  getChunk(id: string, range?: { start: number; end: number }, signal?: AbortSignal, callerVerifies?: boolean): Promise<ChunkBuffer>;
   /** Which of these chunks the member holds. */
   hasChunks(ids: string[]): Promise<boolean[]>;
   deleteChunk(id: string): Promise<void>;

@@ -3,6 +3,7 @@
 // records themselves belong to the store that keeps them (meta/records.ts) and are re-exported here.
 import type { Readable } from 'node:stream';
 import type { ChunkRef, MultipartUpload, ObjectVersion, PartRecord } from '../meta/records.ts';
+import type { ChunkBuffer } from '../chunks/buffer.ts';
 
 export type { ChunkRef, MultipartUpload, ObjectVersion, PartRecord };
 
@@ -47,6 +48,9 @@ export interface GetResult {
   /** The same bytes as `body`, when they are already in memory (inline objects): a server may send
    *  them directly instead of piping the stream (no stream machinery per small GET). */
   bytes?: Buffer;
+  /** The same body as pieces the reader owns (chunked objects): a reader that knows when its
+   *  socket took a piece ends it then (`release()`), so its memory is reused. Read this or `body`. */
+  pieces?: AsyncIterable<ChunkBuffer>;
 }
 
 export interface CompletedPart { number: number; etag: string }

@@ -3,7 +3,7 @@
 // verifies — read through the same ranked sources as the read path, never from itself — and the
 // finding is counted. Chunks that should be here but are missing are the repair worker's job (its
 // desired-holder check copies them back). Paced by its own byte rate so it never starves clients.
-import { createHash } from 'node:crypto';
+import type { ChunkBuffer } from '../chunks/buffer.ts';
 import type { ClusterView } from '../cluster/types.ts';
 import type { ChunkStore } from '../chunks/store.ts';
 import type { ReplicaDirectory } from '../data/replicas.ts';
@@ -70,6 +70,7 @@ export class ScrubWorker implements Worker {
     try {
       const data = await this.#o.chunks.get(id);
       size = data.length;
+      data.release();
       this.status.checked++;
       scrubChunksChecked.inc();
       await this.#pace.take(size, signal);
@@ -89,22 +90,24 @@ export class ScrubWorker implements Worker {
       log.error({ chunk: id }, 'no good replica found; the bad copy is kept out of reads (reads verify) until one appears');
       return 'unrepaired';
     }
-    await this.#o.chunks.put(id, good, good.length, signal);   // replaces a corrupt copy atomically
+    try {
+      await this.#o.chunks.put(id, good, good.length, signal);   // replaces a corrupt copy atomically
+    } finally { good.release(); }
     this.status.repaired++;
     log.warn({ chunk: id, bytes: good.length }, 'corrupt chunk replaced from a replica');
     return 'repaired';
   }
 
-  async #fetchGood(id: string, signal?: AbortSignal): Promise<Buffer | undefined> {
+  async #fetchGood(id: string, signal?: AbortSignal): Promise<ChunkBuffer | undefined> {
     const { view, replicas } = this.#o;
     for (const m of rankAll(id, view.members())) {
       if (m.id === view.selfId || m.state === 'down') continue;
+      let data: ChunkBuffer | undefined;
       try {
-        const parts: Buffer[] = [];
-        for await (const b of await replicas.chunks(m.id).getChunk(id, undefined, signal, true)) parts.push(Buffer.isBuffer(b) ? b : Buffer.from(b));   // hashed below
-        const data = Buffer.concat(parts);
-        if (createHash('sha256').update(data).digest('hex') === id) return data;
+        data = await replicas.chunks(m.id).getChunk(id, undefined, signal, true);   // hashed here
+        if (await data.hash() === id) return data;
       } catch { /* try the next replica */ }
+      data?.release();
     }
     return undefined;
   }

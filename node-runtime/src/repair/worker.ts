@@ -22,7 +22,8 @@ import type { Worker, WorkerState } from '../util/background.ts';
 import { TokenBucket } from '../util/throttle.ts';
 import { chunkMemory } from '../chunks/memory.ts';
 import { isChunkError } from '../chunks/errors.ts';
-import { recycleChunk, sha256Off } from '../chunks/hasher.ts';
+import { sha256Off } from '../chunks/hasher.ts';
+import type { ChunkBuffer } from '../chunks/buffer.ts';
 import { logger } from '../util/log.ts';
 import { gcBytesRemoved, gcRemovals, repairBytesMoved, repairItems } from '../observability/metrics.ts';
 import { RepairProgress } from './progress.ts';
@@ -193,14 +194,14 @@ export class RepairWorker implements Worker {
     const { view, replicas, chunks } = this.#o;
     let ok = true;
     if (t.acts && t.copyTo.length > 0) {
-      let data: Buffer;
+      let data: ChunkBuffer;
       // The copy's buffer counts against the node's chunk memory like an upload's (chunks/memory.ts):
-      // repair concurrency cannot take a node past it. Released once every copy of it is done.
+      // repair concurrency cannot take a node past it. The buffer holds the grant until every copy of it is done.
       const grant = await chunkMemory.take(t.plan.size, signal);
       // Read as it is on disk: every receiver hashes what it stores (ChunkStore.put refuses bytes
       // that do not hash to the id), so hashing here too only doubled the CPU a copy costs. A copy
       // refused for its hash sends this member to check its own copy (#refused).
-      try { data = await chunks.getUnverified(t.plan.id); } catch (e) {
+      try { data = (await chunks.getUnverified(t.plan.id)).holdUnder(grant); } catch (e) {
         grant.release();
         // Corrupt or vanished here: scrub replaces it; another holder may act meanwhile.
         log.warn({ chunk: t.plan.id, err: (e as Error).message }, 'cannot read local chunk for repair');
@@ -226,8 +227,8 @@ export class RepairWorker implements Worker {
           }
         }
       } finally {
-        grant.release();
-        if (ok && !signal.aborted) recycleChunk(data);   // every copy finished: nothing holds it (after a failure, leave it to the GC)
+        // Every copy finished: nothing holds it. After a failure, leave it to the GC.
+        if (ok && !signal.aborted) data.release(); else data.discard();
       }
       // The copies just made confirm the holders that lacked it: the local copy may now be surplus.
       if (ok && t.plan.desired.length >= t.r && !t.plan.desired.includes(view.selfId)) t = { ...t, dropLocal: true, fullyPlaced: true };
@@ -241,8 +242,8 @@ export class RepairWorker implements Worker {
 
   /** A receiver refused our bytes: the local copy is corrupt (scrub replaces it from a good replica;
    *  another holder may act meanwhile), unless the bytes read from disk hash right (damaged in transit). */
-  async #refused(id: string, data: Buffer): Promise<void> {
-    if (await sha256Off(data) === id) log.warn({ chunk: id }, 'chunk copy refused by its receiver, but the local copy verifies; retried next pass');
+  async #refused(id: string, data: ChunkBuffer): Promise<void> {
+    if (await sha256Off(data.bytes) === id) log.warn({ chunk: id }, 'chunk copy refused by its receiver, but the local copy verifies; retried next pass');
     else log.error({ chunk: id }, 'local chunk is corrupt; not copied (scrub replaces it)');
   }
 }
