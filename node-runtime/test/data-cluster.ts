@@ -10,11 +10,12 @@ import type { ChunkReplica, DataPlane, MetaReplica, ReplicaDirectory } from '../
 import { LocalChunkReplica, LocalMetaReplica } from '../src/data/local-replica.ts';
 import { ChunkStore } from '../src/chunks/store.ts';
 import { MetaStore } from '../src/meta/store.ts';
+import { BufferMemory } from '../src/chunks/memory.ts';
 
 export interface TestCluster {
   view: ClusterView;
   replicas: ReplicaDirectory;
-  /** The view and the replicas together, as the coordinators take them. */
+  /** The view, the replicas and a buffer memory of the default size, as the coordinators take them. */
   plane: DataPlane;
   dir: string;
   stores: { chunks: ChunkStore; meta: MetaStore }[];
@@ -65,7 +66,7 @@ export async function testCluster(n: number, settings: Partial<ClusterSettings> 
   };
   const replicas: ReplicaDirectory = { chunks: (id) => chunkReplicas.get(id)!, meta: (id) => metaReplicas.get(id)! };
   return {
-    view, replicas, plane: { view, replicas }, dir, stores, down,
+    view, replicas, plane: { view, replicas, memory: new BufferMemory(48 * 1024 * 1024) }, dir, stores, down,
     async close() {
       for (const st of stores) await st.meta.close();
       await rm(dir, { recursive: true, force: true, maxRetries: 5 });

@@ -71,7 +71,6 @@ export function serverCommand(): Command {
     .addOption(opt('--repair-concurrency <n>', 'chunk copies in flight per node (cluster setting)', 'CAIRN_REPAIR_CONCURRENCY').argParser(int('repair-concurrency', 1, 256)))
     .addOption(opt('--buffer-memory <MiB>', 'memory for chunk buffers: 3/4 for uploads and repair copies, 1/4 for read-ahead (default 48)', 'CAIRN_BUFFER_MEMORY').argParser(int('buffer-memory', 4, 65_536)))
     .action(async (o: Record<string, unknown>, cmd: Command) => {
-      if (o.bufferMemory !== undefined) (await import('../chunks/memory.ts')).setBufferMemory((o.bufferMemory as number) * 1024 * 1024);
       let zone = o.zone as string | undefined;
       const zones = o.zones as string[] | undefined;
       if (zone === undefined && zones?.length) {
@@ -88,6 +87,7 @@ export function serverCommand(): Command {
         chunkSize: o.chunkSize as number | undefined, region: o.region as string | undefined,
         failureTimeoutMs: o.failureTimeoutMs as number | undefined, gcGraceMs: o.gcGraceMs as number | undefined,
         repairBandwidthBytes: o.repairBandwidth as number | undefined, repairConcurrency: o.repairConcurrency as number | undefined,
+        bufferMemoryBytes: o.bufferMemory !== undefined ? (o.bufferMemory as number) * 1024 * 1024 : undefined,
       };
       await runServer(opts);
     });

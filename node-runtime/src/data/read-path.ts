@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import type { ClusterView } from '../cluster/types.ts';
 import { rankAll } from '../cluster/placement.ts';
 import type { ChunkBuffer } from '../chunks/buffer.ts';
-import { readAheadMemory, type Grant } from '../chunks/memory.ts';
+import type { Grant } from '../chunks/memory.ts';
 import { s3Error } from '../util/errors.ts';
 import { isChunkError } from '../chunks/errors.ts';
 import { logger } from '../util/log.ts';
@@ -136,7 +136,7 @@ export async function openBody(plane: DataPlane, v: ObjectVersion, range: { star
     const ahead = new Map<number, { data: Promise<ChunkBuffer>; grant: Grant }>();
     const prefetch = (i: number) => {
       if (i >= pieces.length || ahead.has(i)) return;
-      const grant = readAheadMemory.tryTake(pieces[i].end - pieces[i].start + 1);
+      const grant = plane.memory.readAhead.tryTake(pieces[i].end - pieces[i].start + 1);
       if (grant) ahead.set(i, { data: fetchAt(i), grant });
     };
     try {

@@ -4,6 +4,7 @@
 // out the right one per member (replica-directory.ts); the cluster layer knows members, not replicas.
 import type { Readable } from 'node:stream';
 import type { ChunkBuffer } from '../chunks/buffer.ts';
+import type { BufferMemory } from '../chunks/memory.ts';
 import type { ClusterView } from '../cluster/types.ts';
 import type { ListVersionsOptions, MultipartUpload, ObjectVersion, PartRecord } from '../meta/records.ts';
 
@@ -58,8 +59,13 @@ export interface ReplicaDirectory {
   meta(memberId: string): MetaReplica;
 }
 
-/** What a coordinator works with: the cluster as this member sees it, and every member's replicas. */
-export interface DataPlane {
+/** The cluster as this member sees it and every member's replicas (what repair walks). */
+export interface ClusterReplicas {
   view: ClusterView;
   replicas: ReplicaDirectory;
+}
+
+/** What a coordinator works with: the cluster, every member's replicas, and this node's buffer memory. */
+export interface DataPlane extends ClusterReplicas {
+  memory: BufferMemory;
 }

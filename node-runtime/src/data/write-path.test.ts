@@ -9,7 +9,6 @@ import { ClusterObjectService } from './objects.ts';
 import { testCluster, type TestCluster } from '../../test/data-cluster.ts';
 import { isS3Error } from '../util/errors.ts';
 import { waitFor } from '../../../hack/testing/net.ts';
-import { chunkMemory, readAheadMemory } from '../chunks/memory.ts';
 
 const KiB = 1024;
 const CHUNK = 64 * KiB;
@@ -103,9 +102,9 @@ test('bounded memory: the source runs at most about inflight + 2 chunks ahead of
 
 test('memory budget across streams: concurrent bodies never hold more than the budget, and every grant comes back', async () => {
   c = await testCluster(1);
-  const before = chunkMemory.limit;
+  const chunkMemory = c.plane.memory.chunks;
   chunkMemory.resize(4 * CHUNK);
-  try {
+  {
     let maxUsed = 0;
     instrument(c, async () => { maxUsed = Math.max(maxUsed, chunkMemory.used); await new Promise((r) => setTimeout(r, 2)); });
     const bodies = Array.from({ length: 6 }, () => randomBytes(12 * CHUNK + 7));
@@ -120,7 +119,7 @@ test('memory budget across streams: concurrent bodies never hold more than the b
     const d = randomBytes(10 * CHUNK);
     try { await storeBody(c.plane, source(d), plan({ size: d.length })); assert.unreachable(); } catch (e) { assert.match(String(e), /disk on fire|quorum/); }
     await waitFor(() => chunkMemory.used === 0 && chunkMemory.waiters === 0, { timeoutMs: 2000, what: 'grants of the failed body to come back' });
-  } finally { chunkMemory.resize(before); }
+  }
 });
 
 test('copies that read and write at once (UploadPartCopy-like) complete with tiny budgets, and every grant of both budgets comes back', async () => {
@@ -129,12 +128,12 @@ test('copies that read and write at once (UploadPartCopy-like) complete with tin
   await svc.createBucket('bkt', { owner: 'me' });
   const data = randomBytes(12 * CHUNK);
   await svc.putObject('bkt', 'src', source(data), { size: data.length });
-  const [w, r] = [chunkMemory.limit, readAheadMemory.limit];
+  const { chunks: chunkMemory, readAhead: readAheadMemory } = c.plane.memory;
   // Two chunks' worth each: every copy's write side waits for memory while its read side holds
   // read-ahead (kept in a budget of its own, so the two can never wait on each other).
   chunkMemory.resize(2 * CHUNK);
   readAheadMemory.resize(2 * CHUNK);
-  try {
+  {
     instrument(c, () => new Promise((res) => setTimeout(res, 3)));
     const copies = Array.from({ length: 4 }, async (_, i) => {
       const { body } = await svc.getObject('bkt', 'src');
@@ -144,7 +143,7 @@ test('copies that read and write at once (UploadPartCopy-like) complete with tin
     const done = await Promise.race([Promise.all(copies), timeout]) as { etag: string }[];
     for (const v of done) assert.is(v.etag, createHash('md5').update(data).digest('hex'));
     await waitFor(() => chunkMemory.used === 0 && readAheadMemory.used === 0, { timeoutMs: 2000, what: 'every grant back' });
-  } finally { chunkMemory.resize(w); readAheadMemory.resize(r); }
+  }
 });
 
 test('a chunk failing mid-body: rejects, nothing still writing, no upload starts after it, nothing visible', async () => {

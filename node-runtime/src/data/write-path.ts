@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { replicasFor } from '../cluster/placement.ts';
 import { chunkStream } from '../chunks/chunker.ts';
-import { chunkMemory, noGrant, type Grant } from '../chunks/memory.ts';
+import { noGrant, type Grant } from '../chunks/memory.ts';
 import { BodyHasher, OFF_THREAD_MIN } from '../chunks/hasher.ts';
 import type { ChunkBuffer } from '../chunks/buffer.ts';
 import { s3Error } from '../util/errors.ts';
@@ -63,7 +63,7 @@ export async function storeBody(plane: DataPlane, body: Readable, plan: BodyPlan
   // Each large chunk's memory comes from the node's budget (chunks/memory.ts), reserved before the
   // chunker fills it; the chunk holds the grant and gives it back once every replica write of it
   // finished (or it was dropped).
-  const reserve = (bytes: number): Promise<Grant> => (bytes >= OFF_THREAD_MIN ? chunkMemory.take(bytes, plan.signal) : Promise.resolve(noGrant));
+  const reserve = (bytes: number): Promise<Grant> => (bytes >= OFF_THREAD_MIN ? plane.memory.chunks.take(bytes, plan.signal) : Promise.resolve(noGrant));
   const onAbort = () => body.destroy(plan.signal?.reason instanceof Error ? plan.signal.reason : new Error('client aborted the upload'));
   plan.signal?.addEventListener('abort', onAbort, { once: true });
   try {

@@ -3,11 +3,7 @@
 // Each takes a getter, registers itself and returns the unregister function; the mapping from state
 // to samples is a pure function.
 import type { Member, MemberState, RepairProgress } from '../cluster/types.ts';
-import {
-  bucketsRegistered, chunksMisplaced, chunksStored, chunksUnderReplicated, clusterWriteQuorum, forgetLabelValue,
-  memberHeartbeatAge, memberState, members, nodeCapacityBytes, nodeUsedBytes, objectsStored, registerCollector,
-  repairQueueBytes, repairQueueLength, repairRate,
-} from '../observability/metrics.ts';
+import type { NodeMetrics } from '../observability/metrics.ts';
 
 export const memberStates: readonly MemberState[] = ['joining', 'active', 'draining', 'drained', 'down'];
 
@@ -35,36 +31,36 @@ export function membershipSamples(list: readonly Member[], now: number): Members
  * Roots: publish the cluster map (members by state, per-member state and heartbeat age) and the
  * write-quorum verdict on every scrape. Members that left the map disappear from the output.
  */
-export function collectMembership(source: {
+export function collectMembership(m: NodeMetrics, source: {
   members(): readonly Member[];
   writeQuorumAvailable?(): boolean | Promise<boolean>;
   bucketCount?(): number;
 }): () => void {
   let previous = new Set<string>();
-  return registerCollector(async () => {
+  return m.registerCollector(async () => {
     const s = membershipSamples(source.members(), Date.now());
-    for (const st of memberStates) members.set({ state: st }, s.byState[st]);
-    memberState.reset();
-    memberHeartbeatAge.reset();
-    for (const x of s.states) memberState.set({ member: x.member, state: x.state }, x.value);
-    for (const x of s.heartbeatAge) memberHeartbeatAge.set({ member: x.member }, x.seconds);
+    for (const st of memberStates) m.members.set({ state: st }, s.byState[st]);
+    m.memberState.reset();
+    m.memberHeartbeatAge.reset();
+    for (const x of s.states) m.memberState.set({ member: x.member, state: x.state }, x.value);
+    for (const x of s.heartbeatAge) m.memberHeartbeatAge.set({ member: x.member }, x.seconds);
     const current = new Set(s.states.map((x) => x.member));
-    for (const gone of previous) if (!current.has(gone)) forgetLabelValue('peer', gone);
+    for (const gone of previous) if (!current.has(gone)) m.forgetLabelValue('peer', gone);
     previous = current;
-    if (source.writeQuorumAvailable) clusterWriteQuorum.set((await source.writeQuorumAvailable()) ? 1 : 0);
-    if (source.bucketCount) bucketsRegistered.set(source.bucketCount());
+    if (source.writeQuorumAvailable) m.clusterWriteQuorum.set((await source.writeQuorumAvailable()) ? 1 : 0);
+    if (source.bucketCount) m.bucketsRegistered.set(source.bucketCount());
   });
 }
 
 /** Repair owners (every data node): publish the repair worker's progress (the admin API's RepairProgress). */
-export function collectRepairProgress(progress: () => RepairProgress & { queueLength?: number } | Promise<RepairProgress & { queueLength?: number }>): () => void {
-  return registerCollector(async () => {
+export function collectRepairProgress(m: NodeMetrics, progress: () => RepairProgress & { queueLength?: number } | Promise<RepairProgress & { queueLength?: number }>): () => void {
+  return m.registerCollector(async () => {
     const p = await progress();
-    chunksUnderReplicated.set(p.underReplicatedChunks);
-    chunksMisplaced.set(p.misplacedChunks);
-    repairQueueBytes.set(p.bytesRemaining);
-    repairRate.set(p.rateBytesPerSec);
-    if (p.queueLength !== undefined) repairQueueLength.set(p.queueLength);
+    m.chunksUnderReplicated.set(p.underReplicatedChunks);
+    m.chunksMisplaced.set(p.misplacedChunks);
+    m.repairQueueBytes.set(p.bytesRemaining);
+    m.repairRate.set(p.rateBytesPerSec);
+    if (p.queueLength !== undefined) m.repairQueueLength.set(p.queueLength);
   });
 }
 
@@ -76,12 +72,12 @@ export interface NodeUsage {
 }
 
 /** Data nodes: publish this node's capacity, usage and stored item counts. */
-export function collectNodeUsage(usage: () => NodeUsage | Promise<NodeUsage>): () => void {
-  return registerCollector(async () => {
+export function collectNodeUsage(m: NodeMetrics, usage: () => NodeUsage | Promise<NodeUsage>): () => void {
+  return m.registerCollector(async () => {
     const u = await usage();
-    nodeCapacityBytes.set(u.capacityBytes);
-    nodeUsedBytes.set(u.usedBytes);
-    chunksStored.set(u.chunks);
-    if (u.objects !== undefined) objectsStored.set(u.objects);
+    m.nodeCapacityBytes.set(u.capacityBytes);
+    m.nodeUsedBytes.set(u.usedBytes);
+    m.chunksStored.set(u.chunks);
+    if (u.objects !== undefined) m.objectsStored.set(u.objects);
   });
 }

@@ -1,7 +1,8 @@
-// The configuration of one node process, read once at the edge. `cairn server` turns flags (and
-// their CAIRN_* environment twins) into NodeOptions; in-process callers (tests, tools) pass them
-// directly. The few tunables that have no flag — timings tests shorten to seconds — come from the
-// environment here and nowhere else: no layer below node/ reads process.env.
+// The configuration of one node, read once at the edge. `cairn server` turns flags (and their
+// CAIRN_* environment twins) into NodeOptions; in-process callers (tests, tools) pass them directly.
+// The few tunables without a flag (timings tests shorten to seconds) come from the environment here
+// and nowhere else, and reach the layers as arguments. Only what is per process by nature reads its
+// own variables: the log level (util/log.ts) and the OpenTelemetry exporter (observability/tracing.ts).
 import type { Role } from '../cluster/types.ts';
 
 export interface NodeOptions {

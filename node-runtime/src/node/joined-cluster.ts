@@ -13,6 +13,7 @@ import { MultiClusterView } from '../cluster/view.ts';
 import { membershipRoutes } from '../cluster/routes.ts';
 import { maintenanceVerdict, writeQuorumVerdict } from '../cluster/health.ts';
 import { RpcClient } from '../rpc/client.ts';
+import type { NodeMetrics } from '../observability/metrics.ts';
 import { logger } from '../util/log.ts';
 import type { Membership } from './membership.ts';
 
@@ -43,6 +44,8 @@ export interface JoinOptions {
   repairProgress?: () => RepairProgress | undefined;
   /** Maps to take over when this root starts without any (e.g. a former single-process registry). */
   seed?: Partial<ClusterMaps>;
+  /** The node's metrics (internal RPC latency and errors). */
+  metrics?: NodeMetrics;
 }
 
 export interface JoinedCluster extends Membership {
@@ -54,7 +57,7 @@ export interface JoinedCluster extends Membership {
 }
 
 export async function joinCluster(o: JoinOptions): Promise<JoinedCluster> {
-  const rpc = new RpcClient({ secret: o.secret });
+  const rpc = new RpcClient({ secret: o.secret, metrics: o.metrics });
   const root = o.roles.includes('root') ? await RootService.open({ selfId: o.selfId, dataDir: o.dataDir, settings: o.settings, seed: o.seed }) : undefined;
 
   let usage = { usedBytes: 0, chunks: 0, capacityBytes: 0 };

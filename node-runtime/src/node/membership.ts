@@ -12,6 +12,7 @@ import type { MetaStore } from '../meta/store.ts';
 import type { ReplicaDirectory } from '../data/replicas.ts';
 import { MemberReplicas } from '../data/replica-directory.ts';
 import { LocalChunkReplica, LocalMetaReplica } from '../data/local-replica.ts';
+import type { NodeMetrics } from '../observability/metrics.ts';
 import { joinCluster } from './joined-cluster.ts';
 
 export interface Membership {
@@ -50,6 +51,8 @@ export interface MembershipOptions {
   settings: Partial<ClusterSettings>;
   heartbeatMs?: number;
   stores: { chunks: ChunkStore; meta: MetaStore };
+  /** The node's metrics (internal RPC latency and errors). */
+  metrics?: NodeMetrics;
   /** This member's repair progress, reported in heartbeats. */
   repairProgress: () => RepairProgress | undefined;
 }
@@ -62,7 +65,7 @@ export async function openMembership(o: MembershipOptions): Promise<Membership> 
   if (!o.secret) throw new Error('a cluster secret is required to form a cluster (--secret or CAIRN_CLUSTER_SECRET)');
   return joinCluster({
     selfId: o.selfId, roles: o.roles, name: o.name, dataDir: o.dataDir, api: o.api, cluster: o.cluster, roots: o.roots,
-    zone: o.zone, weight: o.weight, secret: o.secret, settings: o.settings, heartbeatMs: o.heartbeatMs, local,
+    zone: o.zone, weight: o.weight, secret: o.secret, settings: o.settings, heartbeatMs: o.heartbeatMs, local, metrics: o.metrics,
     repairProgress: o.repairProgress,
     // A data dir that ran as a cluster of one keeps its buckets and keys (same LWW maps).
     seed: standaloneRegistry(meta),

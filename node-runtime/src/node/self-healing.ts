@@ -6,6 +6,8 @@
 import express, { type Request, type Response, type Router } from 'express';
 import type { ClusterView } from '../cluster/types.ts';
 import type { ChunkStore } from '../chunks/store.ts';
+import type { MemoryBudget } from '../chunks/memory.ts';
+import type { NodeMetrics } from '../observability/metrics.ts';
 import type { ReplicaDirectory } from '../data/replicas.ts';
 import type { MetaStore } from '../meta/store.ts';
 import { requireClusterSecret } from '../rpc/auth.ts';
@@ -20,8 +22,10 @@ const log = logger('repair');
 export interface SelfHealingOptions {
   view: ClusterView;
   replicas: ReplicaDirectory;
-  /** This member's stores; absent on a root-only process (it only serves the status cache). */
-  stores?: { chunks: ChunkStore; meta: MetaStore };
+  /** This member's stores and its chunk buffer budget; absent on a root-only process (it only serves the status cache). */
+  stores?: { chunks: ChunkStore; meta: MetaStore; memory: MemoryBudget };
+  /** The node's metrics (repair, GC and scrub progress). */
+  metrics?: NodeMetrics;
   /** Cluster secret for the `/rpc/v1/repair` routes; without one no routes are served. */
   secret?: string;
   /** Record this member as drained through the roots (multi-member clusters only). */
@@ -61,7 +65,7 @@ export function startSelfHealing(o: SelfHealingOptions): SelfHealing {
   if (o.stores) {
     const grace = o.gcGraceMs;   // default: the cluster setting, read at every pass
     repair = new RepairWorker({
-      view: o.view, replicas: o.replicas, chunks: o.stores.chunks, meta: o.stores.meta,
+      view: o.view, replicas: o.replicas, chunks: o.stores.chunks, meta: o.stores.meta, memory: o.stores.memory, metrics: o.metrics,
       gcGraceMs: grace !== undefined ? () => grace : undefined,
       uploadExpiryMs: o.uploadExpiryMs,
       markDrained: o.markDrained ? () => o.markDrained!(o.view.selfId) : undefined,
@@ -72,11 +76,11 @@ export function startSelfHealing(o: SelfHealingOptions): SelfHealing {
     const r = repair;
     unsubscribe.push(o.view.onChange(() => { r.requestPass(); repairRunner.poke(); }));
     scrub = new ScrubWorker({
-      view: o.view, replicas: o.replicas, chunks: o.stores.chunks,
+      view: o.view, replicas: o.replicas, chunks: o.stores.chunks, metrics: o.metrics,
       intervalMs: o.scrubIntervalMs, bytesPerSec: o.scrubBytesPerSec,
     });
     runners.push(new WorkerRunner(scrub, { idleMs: Math.min(60_000, o.scrubIntervalMs ?? 60_000) }).start());
-    unsubscribe.push(collectRepairProgress(() => r.snapshot()));
+    if (o.metrics) unsubscribe.push(collectRepairProgress(o.metrics, () => r.snapshot()));
   }
 
   const router = express.Router();

@@ -7,6 +7,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type Express } from 'express';
 import { ChunkStore } from '../chunks/store.ts';
+import { BufferMemory } from '../chunks/memory.ts';
 import { MetaStore } from '../meta/store.ts';
 import { loadOrCreateNodeId } from '../cluster/identity.ts';
 import { writeQuorumVerdict } from '../cluster/health.ts';
@@ -18,10 +19,10 @@ import { rpcRouter } from '../rpc/router.ts';
 import { adminRouter } from '../admin/server.ts';
 import { createS3App } from '../s3/app.ts';
 import { healthRouter } from '../observability/health.ts';
-import { metricsHandler, setNodeLabel } from '../observability/metrics.ts';
+import { NodeMetrics } from '../observability/metrics.ts';
 import { logger } from '../util/log.ts';
 import { collectMembership, collectNodeUsage } from './collectors.ts';
-import { withEnvironment, type NodeOptions } from './config.ts';
+import { DEFAULT_BUFFER_MEMORY_MIB, withEnvironment, type NodeOptions } from './config.ts';
 import { loadKeysFile, rootKey } from './keys.ts';
 import { close, listen, parseHostPort, urlHost } from './listen.ts';
 import { openMembership } from './membership.ts';
@@ -45,6 +46,9 @@ export interface RunningNode {
   replicas: ReplicaDirectory;
   objects: ObjectService;
   stores: { chunks: ChunkStore; meta: MetaStore };
+  /** This node's metrics (its own registry, labelled with its name) and buffer memory. */
+  metrics: NodeMetrics;
+  memory: BufferMemory;
   clusterApp: Express;            // the cluster port's express app (admin and RPC routes mount here)
   stop(): Promise<void>;
 }
@@ -68,7 +72,9 @@ export async function startNode(given: NodeOptions): Promise<RunningNode> {
   await mkdir(opts.dataDir, { recursive: true });
   const id = await loadOrCreateNodeId(opts.dataDir);
   const name = opts.name ?? id;
-  setNodeLabel(name);
+  // What belongs to this node alone, even with others in the same process (tests).
+  const metrics = new NodeMetrics(name);
+  const memory = new BufferMemory(opts.bufferMemoryBytes ?? DEFAULT_BUFFER_MEMORY_MIB * 1024 * 1024);
 
   // 1. Stores.
   const chunks = await ChunkStore.open(opts.dataDir);
@@ -104,7 +110,7 @@ export async function startNode(given: NodeOptions): Promise<RunningNode> {
     let healing: SelfHealing | undefined;
     const membership = await openMembership({
       selfId: id, roles, name, dataDir: opts.dataDir, api: endpoint, cluster: clusterUrl, roots: opts.roots ?? [],
-      zone: opts.zone, weight: opts.weight, secret: opts.secret, heartbeatMs: opts.heartbeatMs, stores: { chunks, meta },
+      zone: opts.zone, weight: opts.weight, secret: opts.secret, heartbeatMs: opts.heartbeatMs, stores: { chunks, meta }, metrics,
       settings: {
         defaultReplicas: opts.replicas, chunkSize: opts.chunkSize, region: opts.region, failureTimeoutMs: opts.failureTimeoutMs,
         gcGraceMs: opts.gcGraceMs, repairBandwidthBytes: opts.repairBandwidthBytes, repairConcurrency: opts.repairConcurrency,
@@ -114,10 +120,10 @@ export async function startNode(given: NodeOptions): Promise<RunningNode> {
     cleanups.push(() => membership.stop());
     await membership.registerKeys([root, ...extraKeys]);
     const { view, replicas } = membership;
-    const objects = new ClusterObjectService({ view, replicas });
+    const objects = new ClusterObjectService({ view, replicas, memory });
     // Self-healing: repair, rebalancing, drain, scrub and GC on data members (self-healing.ts).
     const heal = healing = startSelfHealing({
-      view, replicas, stores: holdsData ? { chunks, meta } : undefined, secret: opts.secret,
+      view, replicas, stores: holdsData ? { chunks, meta, memory: memory.chunks } : undefined, secret: opts.secret, metrics,
       markDrained: (memberId) => membership.markDrained(memberId), announce: () => membership.announce(),
       repairIntervalMs: opts.repairIntervalMs, scrubIntervalMs: opts.scrubIntervalMs, scrubBytesPerSec: opts.scrubBytesPerSec,
       uploadExpiryMs: opts.uploadExpiryMs,
@@ -125,17 +131,17 @@ export async function startNode(given: NodeOptions): Promise<RunningNode> {
     cleanups.push(() => heal.stop());
 
     // 4. Cluster port: metrics, internal RPC and the admin API (both behind the cluster secret), health.
-    clusterApp.get('/metrics', metricsHandler);
+    clusterApp.get('/metrics', metrics.handler);
     // State gauges set at scrape time: this node's storage (data members), and the cluster map on
     // roots (a cluster of one is its own root).
     const unregister: (() => void)[] = [];
     if (holdsData) {
-      unregister.push(collectNodeUsage(async () => ({
+      unregister.push(collectNodeUsage(metrics, async () => ({
         capacityBytes: await chunks.capacityBytes(), usedBytes: chunks.usedBytes(), chunks: chunks.chunkCount(), objects: await storedObjects(meta),
       })));
     }
     if (roles.includes('root')) {
-      unregister.push(collectMembership({ members: () => view.members(), writeQuorumAvailable: () => writeQuorumVerdict(view.members(), view.buckets()).ok, bucketCount: () => view.buckets().length }));
+      unregister.push(collectMembership(metrics, { members: () => view.members(), writeQuorumAvailable: () => writeQuorumVerdict(view.members(), view.buckets()).ok, bucketCount: () => view.buckets().length }));
     }
     cleanups.push(async () => { for (const u of unregister) u(); });
     clusterApp.use(heal.router);
@@ -163,6 +169,7 @@ export async function startNode(given: NodeOptions): Promise<RunningNode> {
         return k ? { secretAccessKey: k.secretAccessKey, buckets: k.buckets } : undefined;
       },
       isPublicRead: (bucket) => view.bucket(bucket)?.access === 'public-read',
+      metrics,
     });
     ready = true;
     log.info({ id, name, endpoint, cluster: clusterUrl, dataDir: opts.dataDir }, 'node started');
@@ -170,7 +177,7 @@ export async function startNode(given: NodeOptions): Promise<RunningNode> {
     let stopping: Promise<void> | undefined;
     return {
       id, name, roles, dataDir: opts.dataDir, endpoint, clusterUrl, region: view.settings().region,
-      accessKey: root.accessKeyId, secretKey: root.secretAccessKey, view, replicas, objects, stores: { chunks, meta }, clusterApp,
+      accessKey: root.accessKeyId, secretKey: root.secretAccessKey, view, replicas, objects, stores: { chunks, meta }, metrics, memory, clusterApp,
       stop: () => (stopping ??= (async () => {
         ready = false;
         // Heartbeats stop first so the roots see a clean silence, not a member that half answers.

@@ -12,6 +12,7 @@ import { startOtlpReceiver, type OtlpReceiver } from '../../test/otlp-receiver.t
 import { SpanKind, currentTraceId, extractTraceContext, injectTraceHeaders, startTracing, stopTracing, withRemoteSpan, withSpan } from './tracing.ts';
 import { requestSpans } from './http-spans.ts';
 import { s3RequestMetrics, setS3Operation } from './request-metrics.ts';
+import { NodeMetrics } from './metrics.ts';
 import express from 'express';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -58,7 +59,7 @@ test('one PUT is one trace across two processes', async () => {
     let clientSpanId = '';
     const app = express();
     let requestsDone = 0;
-    app.use(s3RequestMetrics(), requestSpans(), (_req, res, next) => { res.once('close', () => requestsDone++); next(); });
+    app.use(s3RequestMetrics(new NodeMetrics()), requestSpans(), (_req, res, next) => { res.once('close', () => requestsDone++); next(); });
     let sentTraceparent = '';
     app.put('/:bucket/:key', (req, res) => {
       setS3Operation(res, 'PutObject');

@@ -30,7 +30,7 @@ async function start(name: string): Promise<Member> {
   const host = loopbackAddress();
   const node = await startNode({ roles: ['node'], name, dataDir: join(dir, name), api: `${host}:0`, cluster: `${host}:0`, roots: [root.clusterUrl], secret, chunkSize: 64 * 1024 });
   const view = node.view as MultiClusterView;
-  const heal = startSelfHealing({ view, replicas: node.replicas, stores: node.stores, secret, markDrained: (id) => view.markDrained(id), repairIntervalMs: 500, gcGraceMs: 1500, scrubIntervalMs: 3_600_000, uploadExpiryMs: 6_000, announce: () => { m.announced++; } });
+  const heal = startSelfHealing({ view, replicas: node.replicas, stores: { ...node.stores, memory: node.memory.chunks }, secret, markDrained: (id) => view.markDrained(id), repairIntervalMs: 500, gcGraceMs: 1500, scrubIntervalMs: 3_600_000, uploadExpiryMs: 6_000, announce: () => { m.announced++; } });
   node.clusterApp.use(heal.router);
   const m: Member = { node, heal, name, announced: 0 };
   members.push(m);

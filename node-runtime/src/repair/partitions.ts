@@ -6,7 +6,7 @@
 // tombstones are versions too, and are kept).
 import { replicasFor } from '../cluster/placement.ts';
 import type { MetaStore } from '../meta/store.ts';
-import type { DataPlane, MetaReplica } from '../data/replicas.ts';
+import type { ClusterReplicas, MetaReplica } from '../data/replicas.ts';
 import type { ObjectVersion } from '../meta/records.ts';
 import { compareVersions } from '../meta/lww.ts';
 import { compareKeys } from '../data/listing.ts';
@@ -29,7 +29,7 @@ export interface PartitionReport {
 }
 
 /** Bring every desired holder of each partition held here up to date with this member's entries. */
-export async function repairPartitions(plane: DataPlane, store: MetaStore, opts: { signal?: AbortSignal; uploadExpiryMs?: number; now?: number } = {}): Promise<PartitionReport> {
+export async function repairPartitions(plane: ClusterReplicas, store: MetaStore, opts: { signal?: AbortSignal; uploadExpiryMs?: number; now?: number } = {}): Promise<PartitionReport> {
   const { signal } = opts;
   const { view, replicas } = plane;
   const report: PartitionReport = { partitions: 0, misplaced: 0, unconfirmed: 0, pushed: 0, expiredUploads: 0, dropped: 0, confirmed: new Set() };
@@ -67,7 +67,7 @@ export async function repairPartitions(plane: DataPlane, store: MetaStore, opts:
  * A second push that finds nothing to send to any desired holder: a write that reached this member
  * through a stale map just before the drop is then on the desired holders too.
  */
-async function settled(replicas: DataPlane['replicas'], store: MetaStore, bucket: string, desired: string[], signal?: AbortSignal): Promise<boolean> {
+async function settled(replicas: ClusterReplicas['replicas'], store: MetaStore, bucket: string, desired: string[], signal?: AbortSignal): Promise<boolean> {
   try {
     for (const d of desired) if (await pushPartition(store, replicas.meta(d), bucket, signal) > 0) return false;
     return true;

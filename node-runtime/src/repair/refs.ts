@@ -8,7 +8,7 @@
 // only after its chunks are stored. Building the index from the listings of every member means
 // garbage collection only deletes what no copy of any metadata partition references, and a member
 // that is down or a listing that fails makes the index incomplete, which disables deletion.
-import type { DataPlane, ReplicaDirectory } from '../data/replicas.ts';
+import type { ClusterReplicas, ReplicaDirectory } from '../data/replicas.ts';
 import { holdsData } from '../cluster/placement.ts';
 import { mergePages } from '../data/listing.ts';
 import type { ChunkRef, MultipartUpload, ObjectVersion, PartRecord } from '../meta/records.ts';
@@ -64,7 +64,7 @@ const PAGE = 1000;
  * only it holds could be missed, so the index is marked incomplete and nothing is collected.
  * Bounded: pages advance strictly by key.
  */
-export async function buildReferenceIndex({ view, replicas }: DataPlane, opts: { signal?: AbortSignal; only?: Set<string> } = {}): Promise<ReferenceIndex> {
+export async function buildReferenceIndex({ view, replicas }: ClusterReplicas, opts: { signal?: AbortSignal; only?: Set<string> } = {}): Promise<ReferenceIndex> {
   const index = new ReferenceIndex(opts.only);
   const sources = view.members().filter((m) => holdsData(m) && m.state !== 'drained');
   const down = sources.filter((m) => m.state === 'down');

@@ -12,7 +12,7 @@ import { rankAll } from '../cluster/placement.ts';
 import type { Worker, WorkerState } from '../util/background.ts';
 import { TokenBucket } from '../util/throttle.ts';
 import { logger } from '../util/log.ts';
-import { scrubChunksChecked, scrubErrors, scrubPasses } from '../observability/metrics.ts';
+import type { NodeMetrics } from '../observability/metrics.ts';
 
 const log = logger('scrub');
 
@@ -23,6 +23,7 @@ export interface ScrubOptions {
   bytesPerSec?: number;        // default 64 MiB/s
   intervalMs?: number;         // pause between passes, default 24 h
   batch?: number;              // chunks per step
+  metrics?: NodeMetrics;       // where findings are counted
 }
 
 export interface ScrubStatus { passes: number; checked: number; corrupt: number; repaired: number; unrepaired: number; lastPassAt: number }
@@ -59,7 +60,7 @@ export class ScrubWorker implements Worker {
     this.#pending = undefined;
     this.status.passes++;
     this.status.lastPassAt = this.#passStarted;
-    scrubPasses.inc();
+    this.#o.metrics?.scrubPasses.inc();
     this.#nextPassAt = Date.now() + (this.#o.intervalMs ?? 24 * 3600_000);
     return 'idle';
   }
@@ -72,7 +73,7 @@ export class ScrubWorker implements Worker {
       size = data.length;
       data.release();
       this.status.checked++;
-      scrubChunksChecked.inc();
+      this.#o.metrics?.scrubChunksChecked.inc();
       await this.#pace.take(size, signal);
       return 'ok';
     } catch (e) {
@@ -80,8 +81,8 @@ export class ScrubWorker implements Worker {
       const reason = isChunkError(e) && e.code === 'ChunkCorrupt' ? 'corrupt' : 'io';
       this.status.checked++;
       this.status.corrupt++;
-      scrubChunksChecked.inc();
-      scrubErrors.inc({ reason });
+      this.#o.metrics?.scrubChunksChecked.inc();
+      this.#o.metrics?.scrubErrors.inc({ reason });
       log.error({ chunk: id, reason, err: (e as Error).message }, 'scrub found a bad chunk copy');
     }
     const good = await this.#fetchGood(id, signal);

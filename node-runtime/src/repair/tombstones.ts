@@ -6,7 +6,7 @@
 // an older version (a former holder of the partition keeps its copy) is sent the tombstone first. Then it is removed from
 // every member that holds it — conditionally (`removeTombstone`), so a newer write that lands
 // meanwhile is kept — the local copy last, so an interrupted collection is retried next pass.
-import type { DataPlane } from '../data/replicas.ts';
+import type { ClusterReplicas } from '../data/replicas.ts';
 import { holdsData, replicasFor } from '../cluster/placement.ts';
 import type { MetaStore } from '../meta/store.ts';
 import type { ObjectVersion } from '../meta/records.ts';
@@ -20,7 +20,7 @@ export function collectable(t: ObjectVersion, held: (ObjectVersion | undefined)[
 }
 
 /** Collect old tombstones of the partitions this member is the first desired holder of; returns how many. */
-export async function collectTombstones({ view, replicas }: DataPlane, store: MetaStore, o: TombstoneOptions): Promise<number> {
+export async function collectTombstones({ view, replicas }: ClusterReplicas, store: MetaStore, o: TombstoneOptions): Promise<number> {
   const members = view.members();
   const data = members.filter(holdsData);
   if (data.some((m) => m.state === 'down')) return 0;   // a down member may hold an older live version   // a down member may hold an older live version

@@ -20,12 +20,12 @@ import type { MetaStore } from '../meta/store.ts';
 import type { RepairProgress as RepairStatus } from '../cluster/types.ts';
 import type { Worker, WorkerState } from '../util/background.ts';
 import { TokenBucket } from '../util/throttle.ts';
-import { chunkMemory } from '../chunks/memory.ts';
+import type { MemoryBudget } from '../chunks/memory.ts';
 import { isChunkError } from '../chunks/errors.ts';
 import { sha256Off } from '../chunks/hasher.ts';
 import type { ChunkBuffer } from '../chunks/buffer.ts';
 import { logger } from '../util/log.ts';
-import { gcBytesRemoved, gcRemovals, repairBytesMoved, repairItems } from '../observability/metrics.ts';
+import type { NodeMetrics } from '../observability/metrics.ts';
 import { RepairProgress } from './progress.ts';
 import { buildReferenceIndex } from './refs.ts';
 import { repairPartitions } from './partitions.ts';
@@ -38,6 +38,8 @@ export interface RepairWorkerOptions {
   view: ClusterView;
   replicas: ReplicaDirectory;
   chunks: ChunkStore;
+  /** The node's chunk buffer budget: a copy holds a grant of it like an upload's chunk. */
+  memory: MemoryBudget;
   meta: MetaStore;
   /** Record this member as drained (through the roots). */
   markDrained?: () => Promise<void>;
@@ -52,6 +54,8 @@ export interface RepairWorkerOptions {
    * watch the count to know when redundancy is back.
    */
   announce?: () => void;
+  /** Where repair and GC progress is counted (the node's metrics). */
+  metrics?: NodeMetrics;
 }
 
 /** What the admin API and metrics show, plus when the last complete pass started. */
@@ -107,10 +111,10 @@ export class RepairWorker implements Worker {
     const started = now();
 
     const partitions = await repairPartitions({ view, replicas }, meta, { signal, uploadExpiryMs: this.#o.uploadExpiryMs, now: now() });
-    if (partitions.pushed) repairItems.inc({ kind: 'meta', result: 'ok' }, partitions.pushed);
-    if (partitions.expiredUploads) gcRemovals.inc({ kind: 'upload' }, partitions.expiredUploads);
+    if (partitions.pushed) this.#o.metrics?.repairItems.inc({ kind: 'meta', result: 'ok' }, partitions.pushed);
+    if (partitions.expiredUploads) this.#o.metrics?.gcRemovals.inc({ kind: 'upload' }, partitions.expiredUploads);
     const tombstones = await collectTombstones({ view, replicas }, meta, { graceMs: grace, now: now(), signal });
-    if (tombstones) gcRemovals.inc({ kind: 'version' }, tombstones);
+    if (tombstones) this.#o.metrics?.gcRemovals.inc({ kind: 'version' }, tombstones);
 
     // Local chunks with their age, listed before the index is built: a chunk written (or re-put)
     // after this point is younger than the grace period and never collected in this pass.
@@ -171,8 +175,8 @@ export class RepairWorker implements Worker {
       const st = await stat(chunks.path(g.id)).catch(() => undefined);
       if (!st || st.mtimeMs !== g.mtime) continue;
       await chunks.delete(g.id);
-      gcRemovals.inc({ kind: 'chunk' });
-      gcBytesRemoved.inc(st.size);
+      this.#o.metrics?.gcRemovals.inc({ kind: 'chunk' });
+      this.#o.metrics?.gcBytesRemoved.inc(st.size);
       log.debug({ chunk: g.id, bytes: st.size }, 'unreferenced chunk collected');
     }
 
@@ -197,7 +201,7 @@ export class RepairWorker implements Worker {
       let data: ChunkBuffer;
       // The copy's buffer counts against the node's chunk memory like an upload's (chunks/memory.ts):
       // repair concurrency cannot take a node past it. The buffer holds the grant until every copy of it is done.
-      const grant = await chunkMemory.take(t.plan.size, signal);
+      const grant = await this.#o.memory.take(t.plan.size, signal);
       // Read as it is on disk: every receiver hashes what it stores (ChunkStore.put refuses bytes
       // that do not hash to the id), so hashing here too only doubled the CPU a copy costs. A copy
       // refused for its hash sends this member to check its own copy (#refused).
@@ -205,7 +209,7 @@ export class RepairWorker implements Worker {
         grant.release();
         // Corrupt or vanished here: scrub replaces it; another holder may act meanwhile.
         log.warn({ chunk: t.plan.id, err: (e as Error).message }, 'cannot read local chunk for repair');
-        repairItems.inc({ kind: 'chunk', result: 'error' });
+        this.#o.metrics?.repairItems.inc({ kind: 'chunk', result: 'error' });
         return false;
       }
       try {
@@ -216,12 +220,12 @@ export class RepairWorker implements Worker {
             await replicas.chunks(to).putChunk(t.plan.id, data, data.length, signal);
             this.#progress.moved(data.length);
             this.#remaining = Math.max(0, this.#remaining - data.length);
-            repairBytesMoved.inc(data.length);
-            repairItems.inc({ kind: 'chunk', result: 'ok' });
+            this.#o.metrics?.repairBytesMoved.inc(data.length);
+            this.#o.metrics?.repairItems.inc({ kind: 'chunk', result: 'ok' });
           } catch (e) {
             if (signal.aborted) throw e;
             ok = false;
-            repairItems.inc({ kind: 'chunk', result: 'error' });
+            this.#o.metrics?.repairItems.inc({ kind: 'chunk', result: 'error' });
             if (isChunkError(e, 'ChunkHashMismatch')) { await this.#refused(t.plan.id, data); break; }
             log.warn({ chunk: t.plan.id, member: to, err: (e as Error).message }, 'chunk copy failed');
           }

@@ -12,7 +12,7 @@ import { timeRpc } from '../observability/request-metrics.ts';
 import { injectTraceHeaders, SpanKind, withSpan } from '../observability/tracing.ts';
 import { requestIdHeaders } from '../observability/request-id.ts';
 import { trace } from '@opentelemetry/api';
-import { boundedLabel, rpcErrors } from '../observability/metrics.ts';
+import type { NodeMetrics } from '../observability/metrics.ts';
 
 const log = logger('rpc');
 
@@ -21,6 +21,8 @@ export interface RpcClientOptions {
   connectionsPerPeer?: number;   // default 32
   timeoutMs?: number;            // headers and body idle timeout, default 10 s
   retries?: number;              // extra attempts for idempotent calls, default 2
+  /** Where calls are timed and failures counted (the node's metrics); none: not reported. */
+  metrics?: NodeMetrics;
 }
 
 export interface CallOptions {
@@ -50,14 +52,17 @@ const unreachableCodes = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH',
 
 export class RpcClient {
   readonly #pools = new Map<string, Pool>();
-  readonly #opts: Required<RpcClientOptions>;
+  readonly #opts: Required<Omit<RpcClientOptions, 'metrics'>>;
+  readonly #metrics: NodeMetrics | undefined;
   #closed = false;
   /** Member name of a peer URL for the metrics' `peer` label when a call names none (heartbeats to
    *  roots given by URL); set by the cluster wiring from its map. Unknown peers keep host:port. */
   peerNameOf: ((url: string) => string | undefined) | undefined;
 
   constructor(opts: RpcClientOptions) {
-    this.#opts = { connectionsPerPeer: 32, timeoutMs: 10_000, retries: 2, ...opts };
+    const { metrics, ...rest } = opts;
+    this.#opts = { connectionsPerPeer: 32, timeoutMs: 10_000, retries: 2, ...rest };
+    this.#metrics = metrics;
   }
 
   #pool(base: string): Pool {
@@ -81,7 +86,7 @@ export class RpcClient {
       if (i > 0) await backoff(i, o.signal);
       try {
         const labels = { peer: o.peerName ?? this.peerNameOf?.(peer) ?? new URL(peer).host, op: o.op ?? `${o.method} ${o.path.split('/').slice(0, 4).join('/')}` };
-        const res = await timeRpc(labels.peer, labels.op, () => traced(labels.op, labels.peer, () => this.#pool(peer).request({
+        const res = await timeRpc(this.#metrics, labels.peer, labels.op, () => traced(labels.op, labels.peer, () => this.#pool(peer).request({
           path: o.path,
           method: o.method,
           // The trace context and the request id travel with the call, so the peer's work nests
@@ -96,7 +101,8 @@ export class RpcClient {
           bodyTimeout: timeout,
           signal: o.signal,
         })));
-        if (res.statusCode >= 500) rpcErrors.inc({ peer: boundedLabel('peer', labels.peer), method: boundedLabel('method', labels.op) });
+        const m = this.#metrics;
+        if (res.statusCode >= 500 && m) m.rpcErrors.inc({ peer: m.boundedLabel('peer', labels.peer), method: m.boundedLabel('method', labels.op) });
         if (res.statusCode < 300) return { status: res.statusCode, headers: res.headers, body: res.body };
         const text = await res.body.text();
         let wire: WireError | undefined;
