@@ -157,7 +157,27 @@ export async function openBody(plane: DataPlane, v: ObjectVersion, range: { star
   }
   const gen = owned();
   // objectMode off: the high-water mark counts bytes, so only the prefetched piece is read ahead.
-  return { body: Readable.from(bytesOf(gen), { objectMode: false }), pieces: gen };
+  return { body: Readable.from(bytesOf(gen), { objectMode: false }), pieces: aheadByOne(gen) };
+}
+
+/**
+ * The pieces, the next one asked for as soon as the reader takes one (as a Readable does), so the
+ * next fetch and the prefetches after it run while the reader sends this piece, not after. A piece
+ * fetched ahead for a reader that stopped is released here.
+ */
+async function* aheadByOne(pieces: AsyncGenerator<ChunkBuffer>): AsyncGenerator<ChunkBuffer> {
+  let next = pieces.next();
+  try {
+    for (;;) {
+      const r = await next;
+      if (r.done) return;
+      next = pieces.next();
+      next.catch(() => {});   // awaited in turn; a reader that stops first must not leave it unhandled
+      yield r.value;
+    }
+  } finally {
+    void next.then((r) => { if (!r.done) r.value.release(); }, () => {}).finally(() => pieces.return(undefined));
+  }
 }
 
 /** The bytes of owned pieces, for a reader that cannot end them: each is left to the GC once passed on. */
