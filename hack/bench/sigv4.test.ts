@@ -1,5 +1,6 @@
-// The bench's SigV4 signer must produce byte-for-byte the Authorization header of the AWS SDK's
-// own signer (@smithy/signature-v4), or every S3 target would answer SignatureDoesNotMatch.
+// The bench's SigV4 signer (built on the runtime's, node-runtime/src/s3/sigv4.ts) must produce
+// byte-for-byte the Authorization header of the AWS SDK's own signer (@smithy/signature-v4), or
+// every S3 target would answer SignatureDoesNotMatch.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createHash, createHmac } from 'node:crypto';

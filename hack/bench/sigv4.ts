@@ -1,10 +1,15 @@
 // AWS Signature V4 for the load generator: header signing with `UNSIGNED-PAYLOAD` (the body is
-// not hashed, so the client spends no CPU on it) and the signing key cached per day, as a real
-// SDK does. Small on purpose: the generator must sign tens of thousands of requests per second
-// on one core, and each costs one SHA-256 of the canonical request and one HMAC.
-import { createHash, createHmac } from 'node:crypto';
+// not hashed, so the client spends no CPU on it). The canonical request, the string to sign, the
+// signing key (cached per day, as a real SDK does) and the HMAC are the runtime's own
+// (node-runtime/src/s3/sigv4.ts), so the bench signs exactly what the server verifies; this file
+// only builds the client's side of a request around them. Small on purpose: the generator must
+// sign tens of thousands of requests per second on one core.
+import {
+  UNSIGNED_PAYLOAD, awsUriEncode, canonicalQuery as canonicalPairs, canonicalRequest, sign, signingKey, stringToSign,
+  type SignatureClaim,
+} from '../../node-runtime/src/s3/sigv4.ts';
 
-export const UNSIGNED_PAYLOAD = 'UNSIGNED-PAYLOAD';
+export { UNSIGNED_PAYLOAD };
 
 export interface SignInput {
   method: string;
@@ -22,8 +27,7 @@ export interface SignedRequest {
 
 /** RFC 3986 encoding as SigV4 wants it: unreserved characters stay, '/' stays only in paths. */
 export function uriEncode(s: string, keepSlash: boolean): string {
-  const e = encodeURIComponent(s).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
-  return keepSlash ? e.replace(/%2F/g, '/') : e;
+  return awsUriEncode(s, keepSlash);
 }
 
 /** `20260102T030405Z` for a date. */
@@ -32,11 +36,7 @@ export function amzDate(d: Date): string {
 }
 
 export function canonicalQuery(query: Record<string, string> = {}): string {
-  return Object.entries(query)
-    .map(([k, v]) => [uriEncode(k, false), uriEncode(v, false)] as const)
-    .sort(([a, av], [b, bv]) => (a < b ? -1 : a > b ? 1 : av < bv ? -1 : av > bv ? 1 : 0))
-    .map(([k, v]) => `${k}=${v}`)
-    .join('&');
+  return canonicalPairs(Object.entries(query));
 }
 
 export class SigV4Signer {
@@ -44,8 +44,6 @@ export class SigV4Signer {
   readonly region: string;
   readonly service: string;
   #secretKey: string;
-  #keyDay = '';
-  #key: Buffer = Buffer.alloc(0);
 
   constructor(opts: { accessKey: string; secretKey: string; region: string; service?: string }) {
     if (!opts.accessKey || !opts.secretKey) throw new Error('SigV4Signer needs an access key and a secret key');
@@ -55,16 +53,9 @@ export class SigV4Signer {
     this.service = opts.service ?? 's3';
   }
 
-  /** The derived signing key for a day (YYYYMMDD); recomputed only when the day changes. */
+  /** The derived signing key for a day (YYYYMMDD), from the runtime's per-day cache. */
   signingKey(day: string): Buffer {
-    if (day !== this.#keyDay) {
-      const kDate = createHmac('sha256', 'AWS4' + this.#secretKey).update(day).digest();
-      const kRegion = createHmac('sha256', kDate).update(this.region).digest();
-      const kService = createHmac('sha256', kRegion).update(this.service).digest();
-      this.#key = createHmac('sha256', kService).update('aws4_request').digest();
-      this.#keyDay = day;
-    }
-    return this.#key;
+    return signingKey(this.#secretKey, day, this.region, this.service);
   }
 
   sign(input: SignInput, now: Date = new Date()): SignedRequest {
@@ -78,19 +69,15 @@ export class SigV4Signer {
     headers['x-amz-content-sha256'] = payloadHash;
     const names = Object.keys(headers).sort();
     const encodedPath = uriEncode(input.path, true);
-    const query = canonicalQuery(input.query);
-    const canonical = [
-      input.method.toUpperCase(),
-      encodedPath,
-      query,
-      names.map((n) => `${n}:${headers[n]}\n`).join(''),
-      names.join(';'),
-      payloadHash,
-    ].join('\n');
-    const scope = `${day}/${this.region}/${this.service}/aws4_request`;
-    const toSign = `AWS4-HMAC-SHA256\n${stamp}\n${scope}\n${createHash('sha256').update(canonical).digest('hex')}`;
-    const signature = createHmac('sha256', this.signingKey(day)).update(toSign).digest('hex');
-    headers['authorization'] = `AWS4-HMAC-SHA256 Credential=${this.accessKey}/${scope}, SignedHeaders=${names.join(';')}, Signature=${signature}`;
+    const pairs = Object.entries(input.query ?? {});
+    const claim: SignatureClaim = {
+      accessKeyId: this.accessKey, date: day, region: this.region, service: this.service,
+      signedHeaders: names, signature: '', amzDate: stamp, presigned: false,
+    };
+    const canonical = canonicalRequest({ method: input.method.toUpperCase(), rawPath: encodedPath, query: pairs, headers }, claim, payloadHash, encodedPath);
+    const signature = sign(this.signingKey(day), stringToSign(claim, canonical));
+    headers['authorization'] = `AWS4-HMAC-SHA256 Credential=${this.accessKey}/${day}/${this.region}/${this.service}/aws4_request, SignedHeaders=${names.join(';')}, Signature=${signature}`;
+    const query = canonicalPairs(pairs);
     return { path: query ? `${encodedPath}?${query}` : encodedPath, headers };
   }
 }

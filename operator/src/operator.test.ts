@@ -13,7 +13,7 @@ import { parse } from 'yaml';
 import { startApiServer, type ApiServer } from '../../hack/kube/apiserver/server.ts';
 import { loopbackAddress, waitFor } from '../../hack/testing/net.ts';
 import { MemoryAdmin } from '../test/memory-admin.ts';
-import { startOtlpReceiver } from '../../node-runtime/src/observability/otlp-receiver.ts';
+import { startOtlpReceiver } from '../../node-runtime/test/otlp-receiver.ts';
 import { loadKubeConfig } from './kube/config.ts';
 import { KubeApiError, KubeRest, PATCH_MERGE } from './kube/rest.ts';
 import { runOperator, startOperator, type Operator } from './main.ts';

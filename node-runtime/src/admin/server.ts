@@ -4,8 +4,9 @@
 // with the same checks as the file API).
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { randomBytes } from 'node:crypto';
-import { defaultSettings, type AccessKey, type BucketSettings, type ClusterSettings, type ClusterView, type Member, type MemberState } from '../cluster/types.ts';
+import { defaultSettings, type AccessKey, type BucketSettings, type ClusterControl, type ClusterSettings, type Member, type MemberState } from '../cluster/types.ts';
 import type { ObjectService } from '../data/types.ts';
+import type { ReplicaDirectory } from '../data/replicas.ts';
 import type { AccessKeyRequest, AccessKeyResponse, BucketRequest, BucketStatus, ClusterStatus, MemberStatus, RepairProgress } from './types.ts';
 import { requireClusterSecret } from '../rpc/auth.ts';
 import { rankAll, replicasFor, holdsData } from '../cluster/placement.ts';
@@ -15,16 +16,11 @@ import { logger } from '../util/log.ts';
 
 const log = logger('admin');
 
-/** What the admin API needs from the process: the view plus the registry writes ClusterView lacks. */
+/** What the admin API works on: the cluster (with its registry writes), the replicas for bucket usage, the ObjectService. */
 export interface AdminBackend {
-  view: ClusterView;
+  view: ClusterControl;
+  replicas: ReplicaDirectory;
   objects: ObjectService;
-  clusterId(): string;
-  putAccessKey(key: AccessKey): Promise<void>;
-  removeAccessKey(accessKeyId: string): Promise<void>;
-  setMemberState(memberId: string, state: MemberState): Promise<void>;
-  forgetMember(memberId: string): Promise<void>;
-  putSettings(changes: Partial<ClusterSettings>): Promise<void>;
   /** Per-member repair progress when a repair worker reports it. */
   repair?(memberId: string): RepairProgress | undefined;
 }
@@ -68,7 +64,7 @@ export function adminRouter(secret: string, b: AdminBackend): Router {
     const members = b.view.members();
     const item = `bucket:${s.name}`;
     const targets = [...new Set([...replicasFor(item, members, s.replicas), ...rankAll(item, members).slice(0, s.replicas)])].filter((m) => m.state !== 'down');
-    const usage = await Promise.all(targets.map((m) => withTimeout(b.view.metaReplica(m.id).bucketUsage(s.name), 2000).catch(() => undefined)));
+    const usage = await Promise.all(targets.map((m) => withTimeout(b.replicas.meta(m.id).bucketUsage(s.name), 2000).catch(() => undefined)));
     const objects = Math.max(0, ...usage.map((u) => u?.objects ?? 0));
     const bytes = Math.max(0, ...usage.map((u) => u?.bytes ?? 0));
     return { name: s.name, replicas: s.replicas, access: s.access, quotaBytes: s.quotaBytes, quotaObjects: s.quotaObjects, objects, bytes, createdAt: s.createdAt };
@@ -94,7 +90,7 @@ export function adminRouter(secret: string, b: AdminBackend): Router {
     const self = members.find((m) => m.id === b.view.selfId);
     const endpoint = (self && holdsData(self) ? self : data.find((m) => m.state === 'active') ?? self)?.api ?? '';
     const out: ClusterStatus = {
-      clusterId: b.clusterId(), endpoint, region: b.view.settings().region, members: statuses, buckets, repair, counts,
+      clusterId: b.view.clusterId(), endpoint, region: b.view.settings().region, members: statuses, buckets, repair, counts,
       capacityBytes: data.reduce((a, m) => a + m.capacityBytes, 0), usedBytes: data.reduce((a, m) => a + m.usedBytes, 0),
       writeQuorumAvailable: writeQuorumVerdict(members, b.view.buckets()).ok,
     };
@@ -143,7 +139,7 @@ export function adminRouter(secret: string, b: AdminBackend): Router {
     const cur = b.view.accessKey(accessKeyId);
     if (cur && cur.secretAccessKey !== secretAccessKey) throw new AdminFailure('KeyAlreadyExists', 409, `access key ${accessKeyId} exists with another secret`);
     const key: AccessKey = { accessKeyId, secretAccessKey, ...(body.name ? { name: body.name } : {}), ...(body.buckets ? { buckets: body.buckets } : {}) };
-    await b.putAccessKey(key);
+    await b.view.putAccessKey(key);
     const out: AccessKeyResponse = { accessKeyId, secretAccessKey, name: key.name, buckets: key.buckets };
     return out;
   }));
@@ -151,7 +147,7 @@ export function adminRouter(secret: string, b: AdminBackend): Router {
   r.delete('/keys/:id', handle(async (req) => {
     const id = String(req.params.id);
     if (!b.view.accessKey(id)) throw new AdminFailure('NoSuchKey', 404, `no access key ${id}`);
-    await b.removeAccessKey(id);
+    await b.view.removeAccessKey(id);
   }));
 
   r.post('/members/:id/drain', handle(async (req) => {
@@ -159,7 +155,7 @@ export function adminRouter(secret: string, b: AdminBackend): Router {
     if (m.state === 'draining' || m.state === 'drained') return memberStatus(m);
     const problem = drainProblem(m, b.view.members(), b.view.buckets(), b.view.settings().defaultReplicas);
     if (problem) throw new AdminFailure('DrainRefused', 409, problem);
-    await b.setMemberState(m.id, 'draining');
+    await b.view.setMemberState(m.id, 'draining');
     return memberStatus({ ...m, state: 'draining' });
   }));
 
@@ -167,14 +163,14 @@ export function adminRouter(secret: string, b: AdminBackend): Router {
     const m = findMember(String(req.params.id));
     if (m.state === 'active') return memberStatus(m);
     if (m.state !== 'draining' && m.state !== 'drained') throw new AdminFailure('InvalidMemberState', 409, `${m.name} is ${m.state}, not draining or drained`);
-    await b.setMemberState(m.id, 'active');
+    await b.view.setMemberState(m.id, 'active');
     return memberStatus({ ...m, state: 'active' });
   }));
 
   r.delete('/members/:id', handle(async (req) => {
     const m = findMember(String(req.params.id));
     if (m.state !== 'drained' && m.state !== 'down') throw new AdminFailure('InvalidMemberState', 409, `${m.name} is ${m.state}; only a drained or down member can be forgotten`);
-    await b.forgetMember(m.id);
+    await b.view.forgetMember(m.id);
   }));
 
   r.get('/settings', handle(async () => b.view.settings()));
@@ -183,7 +179,7 @@ export function adminRouter(secret: string, b: AdminBackend): Router {
   r.put('/settings', handle(async (req) => {
     const changes = settingsProblem(req.body);
     if (typeof changes === 'string') throw new AdminFailure('InvalidArgument', 400, changes);
-    await b.putSettings(changes);
+    await b.view.putSettings(changes);
     return { ...b.view.settings(), ...changes };
   }));
 

@@ -1,7 +1,9 @@
 // The admin API contract (cluster port, JSON under /admin/v1, authenticated with the cluster
 // secret as `Authorization: Bearer <secret>`). The operator and the `cairn` CLI depend on these
 // types and on admin/client.ts, never on the node runtime's internals.
-import type { BucketAccess, ClusterSettings, MemberState } from '../cluster/types.ts';
+import type { BucketAccess, ClusterSettings, MemberState, RepairProgress } from '../cluster/types.ts';
+
+export type { RepairProgress };
 
 export interface MemberStatus {
   id: string;
@@ -17,19 +19,6 @@ export interface MemberStatus {
   chunks: number;
   heartbeatAgeMs: number;
   repair: RepairProgress;
-}
-
-export interface RepairProgress {
-  underReplicatedChunks: number;
-  misplacedChunks: number;
-  bytesRemaining: number;
-  bytesMoved: number;
-  rateBytesPerSec: number;
-  etaSeconds: number | null;   // null when idle or unknown
-  /** Per member: when its last complete repair pass started (ms since epoch; 0 = none yet). A zero
-   *  under-replicated count only speaks for the map of a pass that started after a change. */
-  lastPassAt?: number;
-  passes?: number;
 }
 
 export interface BucketStatus {

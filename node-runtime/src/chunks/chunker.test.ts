@@ -3,10 +3,11 @@ import * as assert from 'uvu/assert';
 import { Readable } from 'node:stream';
 import { createHash, randomBytes } from 'node:crypto';
 import { chunkStream } from './chunker.ts';
+import { MemoryBudget } from './memory.ts';
 
 async function collect(body: Readable, size: number) {
   const out: Buffer[] = [];
-  for await (const c of chunkStream(body, size)) out.push(c);
+  for await (const c of chunkStream(body, size)) { out.push(c.bytes); c.discard(); }
   return out;
 }
 
@@ -43,7 +44,8 @@ test('chunkStream: back pressure — a 64 MiB body is pulled lazily, never buffe
   for await (const c of chunkStream(src, chunkSize)) {
     consumed += c.length;
     maxAhead = Math.max(maxAhead, produced - consumed);
-    h.update(c);
+    h.update(c.bytes);
+    c.release();
   }
   assert.is(consumed, total);
   // The source never ran more than ~2 chunks ahead of the consumer.
@@ -55,24 +57,37 @@ test('chunkStream: buffers sized to the declared length, each reserved before it
   const reserved: number[] = [];
   const pieces = [data.subarray(0, 700), data.subarray(700, 2500)];
   const chunks: Buffer[] = [];
-  for await (const c of chunkStream(Readable.from(pieces), 1024, { size: 2500, reserve: async (n) => { reserved.push(n); } })) chunks.push(c);
+  const budget = new MemoryBudget(1 << 20);
+  const reserve = async (n: number) => { reserved.push(n); return budget.take(n); };
+  for await (const c of chunkStream(Readable.from(pieces), 1024, { size: 2500, reserve })) { assert.is(budget.used, c.length, 'each chunk holds its grant (the next is reserved only when its bytes arrive)'); chunks.push(c.bytes); c.release(); }
+  assert.is(budget.used, 0, 'every grant given back with its chunk');
   assert.equal(reserved, [1024, 1024, 452]);
   assert.equal(chunks.map((c) => c.length), [1024, 1024, 452]);
   assert.ok(Buffer.concat(chunks).equals(data));
   // Declared longer than sent: the last chunk is cut to what arrived (the caller reports IncompleteBody).
   const short: Buffer[] = [];
-  for await (const c of chunkStream(Readable.from([data.subarray(0, 1100)]), 1024, { size: 5000 })) short.push(c);
+  for await (const c of chunkStream(Readable.from([data.subarray(0, 1100)]), 1024, { size: 5000 })) { short.push(c.bytes); c.discard(); }
   assert.equal(short.map((c) => c.length), [1024, 76]);
   assert.ok(Buffer.concat(short).equals(data.subarray(0, 1100)));
   // Nothing reserved for an empty body.
   const none: number[] = [];
-  for await (const _ of chunkStream(Readable.from([]), 1024, { size: 0, reserve: async (n) => { none.push(n); } })) assert.unreachable();
+  for await (const _ of chunkStream(Readable.from([]), 1024, { size: 0, reserve: async (n) => { none.push(n); return budget.take(n); } })) assert.unreachable();
   assert.equal(none, []);
 });
 
 test('chunkStream: source error propagates', async () => {
   const src = new Readable({ read() { this.destroy(new Error('boom')); } });
   try { await collect(src, 4); assert.unreachable(); } catch (e) { assert.match(String(e), /boom/); }
+});
+
+test('chunkStream: a chunk being filled when the body fails gives its grant back', async () => {
+  const budget = new MemoryBudget(1 << 20);
+  let sent = false;
+  const src = new Readable({ read() { if (!sent) { sent = true; this.push(Buffer.alloc(100_000)); } else this.destroy(new Error('cut')); } });
+  try {
+    for await (const c of chunkStream(src, 128 * 1024, { reserve: (n) => budget.take(n) })) { c.release(); assert.unreachable(); }
+  } catch (e) { assert.match(String(e), /cut/); }
+  assert.is(budget.used, 0);
 });
 
 test.run();

@@ -3,58 +3,63 @@
 // the next chunk, so memory stays at about one chunk being filled plus the ones the consumer holds,
 // whatever the object size (back pressure: an async iterator pauses the source while we do not read
 // from it), and every chunk's memory can be reserved from the node's budget before it is filled.
+// Each chunk is a ChunkBuffer holding its grant: the consumer owns it and ends it.
 import type { Readable } from 'node:stream';
-import { OFF_THREAD_MIN, recycleChunk, takeChunk } from './hasher.ts';
+import { OFF_THREAD_MIN } from './hasher.ts';
+import { ChunkBuffer } from './buffer.ts';
+import { noGrant, type Grant } from './memory.ts';
 import { consumed } from '../util/gc.ts';
 
 export interface ChunkingOptions {
   /** The declared body length: chunk buffers are sized to what is left of it (a 4 KiB body gets 4 KiB, not a chunk). */
   size?: number;
-  /** Called before the first byte of each chunk is taken, with that chunk's buffer size (memory budget, see memory.ts). */
-  reserve?: (bytes: number) => Promise<void>;
+  /** Called before the first byte of each chunk is taken, with that chunk's buffer size: the grant
+   *  the chunk is held under (memory budget, see memory.ts). */
+  reserve?: (bytes: number) => Promise<Grant>;
 }
 
 /**
  * Yield the body as chunks of `chunkSize` bytes. An empty body yields nothing. Errors of the source
  * (including an abort) propagate to the consumer's `for await`. Each piece is copied into the
  * chunk's own buffer as it arrives (one copy, no list of pieces held alongside it); large chunks get
- * memory of their own, so a hash worker can take them by transfer (chunks/hasher.ts).
+ * memory of their own, so a hash worker can take them by transfer (chunks/hasher.ts). A chunk being
+ * filled when the body fails or the consumer stops is ended here, its grant given back.
  */
-export async function* chunkStream(body: AsyncIterable<Buffer | Uint8Array | string> | Readable, chunkSize: number, o: ChunkingOptions = {}): AsyncGenerator<Buffer> {
+export async function* chunkStream(body: AsyncIterable<Buffer | Uint8Array | string> | Readable, chunkSize: number, o: ChunkingOptions = {}): AsyncGenerator<ChunkBuffer> {
   if (!(chunkSize > 0) || !Number.isInteger(chunkSize)) throw new RangeError(`chunkSize must be a positive integer, got ${chunkSize}`);
-  let cur: Buffer | undefined;   // the chunk being filled
+  let cur: ChunkBuffer | undefined;   // the chunk being filled
   let filled = 0;
-  let emitted = 0;               // bytes of the chunks already yielded
-  for await (const raw of body as AsyncIterable<Buffer | Uint8Array | string>) {
-    const piece = typeof raw === 'string' ? Buffer.from(raw) : Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
-    let from = 0;
-    while (from < piece.length) {
-      if (!cur) {
-        const left = o.size !== undefined ? o.size - emitted : 0;
-        const size = left > 0 ? Math.min(chunkSize, left) : chunkSize;
-        await o.reserve?.(size);
-        cur = size >= OFF_THREAD_MIN ? takeChunk(size) : Buffer.allocUnsafe(size);
+  let emitted = 0;                    // bytes of the chunks already yielded
+  try {
+    for await (const raw of body as AsyncIterable<Buffer | Uint8Array | string>) {
+      const piece = typeof raw === 'string' ? Buffer.from(raw) : Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+      let from = 0;
+      while (from < piece.length) {
+        if (!cur) {
+          const left = o.size !== undefined ? o.size - emitted : 0;
+          const size = left > 0 ? Math.min(chunkSize, left) : chunkSize;
+          const grant = (await o.reserve?.(size)) ?? noGrant;
+          cur = size >= OFF_THREAD_MIN ? ChunkBuffer.take(size, grant) : ChunkBuffer.of(Buffer.allocUnsafe(size), grant);
+        }
+        const n = piece.copy(cur.bytes, filled, from);
+        filled += n;
+        from += n;
+        if (filled === cur.length) {
+          const full = cur;
+          cur = undefined;
+          emitted += filled;
+          filled = 0;
+          yield full;
+        }
       }
-      const n = piece.copy(cur, filled, from);
-      filled += n;
-      from += n;
-      if (filled === cur.length) {
-        const full = cur;
-        cur = undefined;
-        emitted += filled;
-        filled = 0;
-        yield full;
-      }
+      consumed(piece.length);   // its bytes are in `cur` now (see util/gc.ts)
     }
-    consumed(piece.length);   // its bytes are in `cur` now (see util/gc.ts)
+    if (cur && filled > 0) {
+      const last = cur.shrink(filled);   // the bytes in a buffer of their own size, with the grant
+      cur = undefined;
+      yield last;
+    }
+  } finally {
+    cur?.release();   // never yielded: nothing else saw its bytes
   }
-  if (cur && filled > 0) yield shrink(cur, filled);
-}
-
-/** The first `n` bytes of a chunk buffer in a buffer of their own size (the big one goes back to the pool). */
-function shrink(b: Buffer, n: number): Buffer {
-  const out = n >= OFF_THREAD_MIN ? takeChunk(n) : Buffer.allocUnsafe(n);
-  b.copy(out, 0, 0, n);
-  recycleChunk(b);
-  return out;
 }

@@ -5,13 +5,9 @@
 //
 // Memory stays bounded because no worker ever keeps a chunk: the buffer's memory is *transferred* to
 // the worker and back (no copy, and no reference left behind for a lazy worker GC to pin — a shared
-// or cloned buffer would stay alive until the worker's heap happened to collect). Only buffers from
-// `allocChunk` are transferred (their memory belongs to them alone); any other is copied into such a
-// buffer first, which costs a memcpy, far less than the hash.
-//
-// `hashChunk` also remembers, per Buffer object, the id it hashed to: a chunk the coordinator hashed
-// in this process need not be hashed again by the local chunk store (`knownChunkId`). Chunk buffers
-// are never mutated after they are cut, so the remembered id stays true for the buffer's lifetime.
+// or cloned buffer would stay alive until the worker's heap happened to collect). Only memory that
+// belongs to one buffer alone can be transferred: ChunkBuffer (buffer.ts) knows which does, and is
+// the only caller of the transfer functions here; any other buffer is copied first (sha256Off).
 import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -104,77 +100,9 @@ class HashPool {
 }
 
 const pool = new HashPool(Math.max(1, Math.min(4, availableParallelism())));
-const known = new WeakMap<Buffer, string>();
-const owned = new WeakSet<Buffer>();
 
 export function sha256Hex(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
-}
-
-// ---- chunk buffer pool -------------------------------------------------------------------------
-// Every chunk read or written would otherwise be a fresh 4 MiB allocation: V8 collects garbage by
-// external-memory pressure (a full collection every few dozen MiB of buffers) and glibc keeps freed
-// blocks of that size in its heap, so RSS climbs far above what requests hold. Buffers of chunk-like
-// sizes (powers of two) are handed back by the code that knows they are no longer referenced (the
-// S3 GET loop once the socket took them; the write path once every replica stored them) and reused.
-
-const POOL_MAX_FREE_BYTES = 32 * 1024 * 1024;   // eight 4 MiB chunks: enough to keep a few streams recycling
-const freeBySize = new Map<number, Buffer[]>();
-let freeBytes = 0;
-const pooled = new WeakSet<Buffer>();
-const idle = new WeakSet<Buffer>();   // in a free list now
-
-const poolable = (size: number) => size >= OFF_THREAD_MIN && (size & (size - 1)) === 0;
-
-/** Bytes of free buffers in the pool (diagnostics; the tests read it). */
-export function freeChunkBytes(): number { return freeBytes; }
-
-/** A chunk buffer (like allocChunk), from the pool when one of that size is free. Not zero-filled. */
-export function takeChunk(size: number): Buffer {
-  if (!poolable(size)) return allocChunk(size);
-  const b = freeBySize.get(size)?.pop();
-  if (b) { freeBytes -= size; idle.delete(b); return b; }
-  const n = allocChunk(size);
-  pooled.add(n);
-  return n;
-}
-
-/**
- * Hand back a buffer from takeChunk that nothing references any more (it will be overwritten).
- * Anything else (other buffers, detached ones, one already handed back) is ignored.
- */
-export function recycleChunk(b: Buffer): void {
-  if (!pooled.has(b) || idle.has(b) || b.length === 0) return;   // idle: a second hand-back is a no-op
-  known.delete(b);             // its remembered id no longer describes what it will hold
-  if (freeBytes + b.length > POOL_MAX_FREE_BYTES) return;
-  let list = freeBySize.get(b.length);
-  if (!list) freeBySize.set(b.length, (list = []));
-  list.push(b);
-  idle.add(b);
-  freeBytes += b.length;
-}
-
-/** A buffer with memory of its own (not from the shared pool), so it can be hashed by transfer. Not zero-filled. */
-export function allocChunk(size: number): Buffer {
-  const b = Buffer.allocUnsafeSlow(size);
-  owned.add(b);
-  return b;
-}
-
-/**
- * Hex SHA-256 of a buffer from `allocChunk`, on a worker thread. The buffer's memory moves to the
- * worker while it hashes: `data` is empty (detached) until this resolves, and the bytes come back in
- * the returned buffer, which replaces it. Other buffers are hashed on the spot (small ones) or copied.
- */
-export async function hashOwned(data: Buffer): Promise<{ hex: string; data: Buffer }> {
-  if (data.length < OFF_THREAD_MIN) return { hex: sha256Hex(data), data };
-  if (!owned.has(data)) return { hex: await sha256Off(data), data };
-  const { byteOffset, length } = data;   // read now: `data` is detached while the worker has it
-  const { hex, buf } = await pool.hash(data.buffer as ArrayBuffer, byteOffset, length);
-  const back = Buffer.from(buf!, byteOffset, length);
-  owned.add(back);
-  if (pooled.has(data)) pooled.add(back);
-  return { hex, data: back };
 }
 
 /** Hex SHA-256 of any buffer, which stays usable meanwhile: large ones are copied and hashed on a worker. */
@@ -185,16 +113,15 @@ export async function sha256Off(data: Buffer): Promise<string> {
   return (await pool.hash(copy, 0, data.length)).hex;
 }
 
-/** The chunk id of an `allocChunk` buffer (see hashOwned: use the returned buffer), remembered for `knownChunkId`. */
-export async function hashChunk(chunk: Buffer): Promise<{ id: string; chunk: Buffer }> {
-  const { hex, data } = await hashOwned(chunk);
-  known.set(data, hex);
-  return { id: hex, chunk: data };
-}
-
-/** The id `hashChunk` computed for this very Buffer object, if it did. */
-export function knownChunkId(chunk: Buffer): string | undefined {
-  return known.get(chunk);
+/**
+ * Hex SHA-256 of `data`, whose ArrayBuffer must belong to it alone, on a worker: the memory moves to
+ * the worker while it hashes (`data` is empty meanwhile and stays detached) and comes back in the
+ * returned buffer, over the same bytes. For ChunkBuffer only.
+ */
+export async function hashByTransfer(data: Buffer): Promise<{ hex: string; back: Buffer }> {
+  const { byteOffset, length } = data;   // read now: `data` is detached while the worker has it
+  const { hex, buf } = await pool.hash(data.buffer as ArrayBuffer, byteOffset, length);
+  return { hex, back: Buffer.from(buf!, byteOffset, length) };
 }
 
 let nextSession = 1;
@@ -202,29 +129,21 @@ let nextSession = 1;
 /**
  * The MD5 of a body (its ETag) and the SHA-256 of each of its chunks, both on one hash worker, so
  * the event loop does neither (MD5 runs at ≈ 0.6 GB/s: the largest CPU cost of a large PUT). The
- * worker sees a body's chunks in the order `chunk` is called, which is the order MD5 needs.
- * `close()` must be called once, after the last chunk (it also discards the session on failure).
+ * worker sees a body's chunks in the order they are sent, which is the order MD5 needs. A chunk is
+ * sent with ChunkBuffer.hash(bodyHasher). `close()` must be called once, after the last chunk (it
+ * also discards the session on failure).
  */
 export class BodyHasher {
   private readonly slot = pool.pick();
   private readonly session = nextSession++;
   private ended: Promise<string> | undefined;
 
-  /** Hash `chunk` (consumed like hashOwned's argument: use the returned buffer), remembered for `knownChunkId`. */
-  async chunk(chunk: Buffer): Promise<{ id: string; chunk: Buffer }> {
+  /** Like hashByTransfer, on this body's worker, adding the bytes to the body's MD5. */
+  async transfer(data: Buffer): Promise<{ hex: string; back: Buffer }> {
     if (this.ended) throw new Error('internal: chunk after the body hash was closed');
-    let data = chunk;
-    if (!owned.has(data)) {   // not ours to transfer: a copy (small or foreign buffers) is
-      data = allocChunk(chunk.length);
-      chunk.copy(data);
-    }
     const { byteOffset, length } = data;
     const { hex, buf } = await pool.send(this.slot, { buf: data.buffer as ArrayBuffer, offset: byteOffset, length, session: this.session });
-    const back = Buffer.from(buf!, byteOffset, length);
-    owned.add(back);
-    if (pooled.has(data)) pooled.add(back);
-    known.set(back, hex);
-    return { id: hex, chunk: back };
+    return { hex, back: Buffer.from(buf!, byteOffset, length) };
   }
 
   /** The body's MD5 (hex) over every chunk sent so far. */

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { MemoryBudget, budgetMiB, chunkMemory, readAheadMemory, setBufferMemory } from './memory.ts';
+import { BufferMemory, MemoryBudget } from './memory.ts';
 
 test('grants up to the limit, then writers wait in turn and are woken as memory comes back', async () => {
   const b = new MemoryBudget(10);
@@ -40,20 +40,14 @@ test('a request larger than the budget is granted when nothing else is held; an 
   assert.ok(b.waits >= 2);
 });
 
-test('the node\'s buffer memory is split: three quarters for writes and repair, a quarter for read-ahead', () => {
-  const [w, r] = [chunkMemory.limit, readAheadMemory.limit];
-  assert.is(w + r, 48 * 1024 * 1024, 'default 48 MiB');
-  setBufferMemory(64 * 1024 * 1024);
-  assert.is(chunkMemory.limit, 48 * 1024 * 1024);
-  assert.is(readAheadMemory.limit, 16 * 1024 * 1024);
-  chunkMemory.resize(w); readAheadMemory.resize(r);
-});
-
-test('budget setting: default, MiB, nonsense refused', () => {
-  assert.is(budgetMiB(undefined), 48);
-  assert.is(budgetMiB('16'), 16);
-  assert.throws(() => budgetMiB('lots'), /CAIRN_BUFFER_MEMORY/);
-  assert.throws(() => budgetMiB('-1'), /positive/);
+test('a node\'s buffer memory is split: three quarters for writes and repair, a quarter for read-ahead', () => {
+  const m = new BufferMemory(48 * 1024 * 1024);
+  assert.is(m.chunks.limit, 36 * 1024 * 1024);
+  assert.is(m.readAhead.limit, 12 * 1024 * 1024);
+  m.resize(64 * 1024 * 1024);
+  assert.is(m.chunks.limit, 48 * 1024 * 1024);
+  assert.is(m.readAhead.limit, 16 * 1024 * 1024);
+  assert.is(new BufferMemory(8 * 1024 * 1024).chunks.limit, 6 * 1024 * 1024, 'two nodes, two budgets');
 });
 
 test.run();

@@ -1,4 +1,4 @@
-// A process-wide budget for chunk buffers. Every large write holds a few chunks in memory (the one
+// A node's budget for chunk buffers. Every large write holds a few chunks in memory (the one
 // being filled from the socket and the ones being hashed and stored), every large read a few more
 // (read-ahead). Per stream that is bounded, but not across streams: without a budget, 100 concurrent
 // uploads would hold 100 × 16 MiB. The budget turns "more streams" into "streams wait for memory"
@@ -102,24 +102,24 @@ export class MemoryBudget {
   }
 }
 
-/** Of the node's buffer memory (default 48 MiB, env CAIRN_BUFFER_MEMORY / --buffer-memory), the share for read-ahead. */
+/** Of a node's buffer memory (--buffer-memory, default 48 MiB), the share for read-ahead. */
 const READ_AHEAD_SHARE = 0.25;
-const totalBytes = budgetMiB(process.env.CAIRN_BUFFER_MEMORY) * 1024 * 1024;
 
-/** Chunk buffers of uploads and repair copies: 36 MiB of the default 48, nine 4 MiB chunks. */
-export const chunkMemory = new MemoryBudget(totalBytes * (1 - READ_AHEAD_SHARE));
-/** Read-ahead of GETs (only ever tried for): 12 MiB of the default 48. */
-export const readAheadMemory = new MemoryBudget(totalBytes * READ_AHEAD_SHARE);
+/** The buffer memory of one node, split in its two budgets; the node's composition root makes one. */
+export class BufferMemory {
+  /** Chunk buffers of uploads and repair copies: 36 MiB of the default 48, nine 4 MiB chunks. */
+  readonly chunks: MemoryBudget;
+  /** Read-ahead of GETs (only ever tried for): 12 MiB of the default 48. */
+  readonly readAhead: MemoryBudget;
 
-/** Set the node's buffer memory (both budgets) at run time. */
-export function setBufferMemory(bytes: number): void {
-  chunkMemory.resize(bytes * (1 - READ_AHEAD_SHARE));
-  readAheadMemory.resize(bytes * READ_AHEAD_SHARE);
-}
+  constructor(totalBytes: number) {
+    this.chunks = new MemoryBudget(totalBytes * (1 - READ_AHEAD_SHARE));
+    this.readAhead = new MemoryBudget(totalBytes * READ_AHEAD_SHARE);
+  }
 
-export function budgetMiB(v: string | undefined): number {
-  if (v === undefined || v === '') return 48;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new RangeError(`CAIRN_BUFFER_MEMORY must be a positive number of MiB, got ${v}`);
-  return n;
+  /** Change the node's buffer memory (both budgets) at run time. */
+  resize(totalBytes: number): void {
+    this.chunks.resize(totalBytes * (1 - READ_AHEAD_SHARE));
+    this.readAhead.resize(totalBytes * READ_AHEAD_SHARE);
+  }
 }

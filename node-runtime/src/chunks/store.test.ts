@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { ChunkStore } from './store.ts';
-import { allocChunk, hashChunk } from './hasher.ts';
+import { ChunkBuffer } from './buffer.ts';
 import { isChunkError } from './errors.ts';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -21,8 +21,8 @@ test('put/get round trip, idempotent put, used bytes and ids', async () => {
   await s.put(sha(a), a, a.length);
   await s.put(sha(a), a, a.length);
   await s.put(sha(b), Readable.from([b.subarray(0, 30), b.subarray(30)]), b.length);
-  assert.ok((await s.get(sha(a))).equals(a));
-  assert.ok((await s.get(sha(b))).equals(b));
+  assert.ok((await s.get(sha(a))).bytes.equals(a));
+  assert.ok((await s.get(sha(b))).bytes.equals(b));
   assert.is(s.usedBytes(), 5100);
   assert.is(s.chunkCount(), 2);
   const ids: string[] = [];
@@ -64,7 +64,7 @@ test('missing and corrupt chunks are distinct errors; a put repairs a corrupt co
   await writeFile(s.path(sha(a)), flipped);
   try { await s.read(sha(a), { start: 0, end: 9 }); assert.unreachable(); } catch (e) { assert.ok(isChunkError(e, 'ChunkCorrupt')); }
   await s.put(sha(a), a, a.length);
-  assert.ok((await s.read(sha(a), { start: 10, end: 19 })).equals(a.subarray(10, 20)));
+  assert.ok((await s.read(sha(a), { start: 10, end: 19 })).bytes.equals(a.subarray(10, 20)));
 });
 
 test('delete; stale temp files are removed at open; counts survive reopen', async () => {
@@ -121,12 +121,14 @@ test('collect deletes only an unchanged chunk; a re-put renews it so it is kept'
 test('chunks hashed off the event loop: a buffer hashed by the write path is stored as is, a wrong one rejected, on-disk rot caught on read', async () => {
   const s = await ChunkStore.open(dir);
   const src = randomBytes(1 << 20);   // large enough for the hash workers
-  const owned = allocChunk(src.length);
-  src.copy(owned);
-  const { id, chunk } = await hashChunk(owned);
+  const chunk = ChunkBuffer.take(src.length);
+  src.copy(chunk.bytes);
+  const id = await chunk.hash();
   await s.put(id, chunk, chunk.length);
-  assert.ok((await s.get(id)).equals(src));
-  assert.ok((await s.read(id, { start: 10, end: 19 })).equals(src.subarray(10, 20)));
+  assert.ok(chunk.bytes.equals(src), 'still the caller\'s after the put');
+  chunk.release();
+  assert.ok((await s.get(id)).bytes.equals(src));
+  assert.ok((await s.read(id, { start: 10, end: 19 })).bytes.equals(src.subarray(10, 20)));
   // A large buffer nobody hashed in this process is verified, not trusted.
   const other = randomBytes(1 << 20);
   try { await s.put(id, other, other.length); assert.unreachable(); } catch (e) { assert.ok(isChunkError(e, 'ChunkHashMismatch'), String(e)); }

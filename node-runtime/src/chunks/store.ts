@@ -9,7 +9,8 @@ import { mkdir, open, readdir, rename, rm, stat, statfs, unlink, utimes } from '
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { ChunkError, assertChunkId, isChunkError } from './errors.ts';
-import { hashOwned, knownChunkId, sha256Off, takeChunk } from './hasher.ts';
+import { sha256Off } from './hasher.ts';
+import { ChunkBuffer } from './buffer.ts';
 import { logger } from '../util/log.ts';
 import { consumed } from '../util/gc.ts';
 
@@ -72,15 +73,16 @@ export class ChunkStore {
   /**
    * Store a chunk durably. The bytes must hash to `id` and be `size` long (ChunkHashMismatch /
    * ChunkSizeMismatch otherwise, nothing stored). Idempotent: an existing, intact copy is kept; a
-   * corrupt one is replaced.
+   * corrupt one is replaced. A ChunkBuffer stays its caller's (to release once every replica has it).
    */
-  async put(id: string, body: Buffer | Readable, size: number, signal?: AbortSignal): Promise<void> {
-    if (Buffer.isBuffer(body)) {
+  async put(id: string, body: ChunkBuffer | Buffer | Readable, size: number, signal?: AbortSignal): Promise<void> {
+    if (body instanceof ChunkBuffer || Buffer.isBuffer(body)) {
       assertChunkId(id);
       signal?.throwIfAborted();
-      // A buffer the coordinator hashed in this process is not hashed twice; others off the event loop.
-      checkBytes(id, size, body.length, knownChunkId(body) ?? await sha256Off(body));
-      await this.locked(id, () => this.putBuffer(id, body, signal));
+      // A chunk the coordinator hashed in this process is not hashed twice; others off the event loop.
+      const bytes = body instanceof ChunkBuffer ? body.bytes : body;
+      checkBytes(id, size, bytes.length, (body instanceof ChunkBuffer ? body.id : undefined) ?? await sha256Off(bytes));
+      await this.locked(id, () => this.putBuffer(id, bytes, signal));
       return;
     }
     // The stream's errors are observed from now on (the iterator below rethrows them); it is not
@@ -135,19 +137,16 @@ export class ChunkStore {
     }).catch((e) => { body.destroy(); throw e; });
   }
 
-  /** The whole chunk, verified (ChunkNotFound / ChunkCorrupt). */
-  async get(id: string): Promise<Buffer> {
-    let data: Buffer;
+  /** The whole chunk, verified (ChunkNotFound / ChunkCorrupt), in a buffer the caller owns. */
+  async get(id: string): Promise<ChunkBuffer> {
+    const data = await this.getUnverified(id);
+    let hex: string;
     try {
-      data = await readWhole(this.path(id));
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new ChunkError('ChunkNotFound', id, `chunk ${id} not found`);
-      throw e;
-    }
-    const checked = await hashOwned(data);   // on a hash worker; `data` moves there and back
-    data = checked.data;
-    if (checked.hex !== id) {
+      hex = await data.hash();   // on a hash worker; the memory moves there and back
+    } catch (e) { data.discard(); throw e; }
+    if (hex !== id) {
       log.error({ chunk: id, size: data.length }, 'corrupt chunk on disk');
+      data.release();
       throw new ChunkError('ChunkCorrupt', id, `chunk ${id} is corrupt on disk`);
     }
     return data;
@@ -157,7 +156,7 @@ export class ChunkStore {
    * The whole chunk as it is on disk, not verified (ChunkNotFound): only for a caller that hashes
    * every byte it receives before using any (a remote reader, see ChunkReplica.getChunk).
    */
-  async getUnverified(id: string): Promise<Buffer> {
+  async getUnverified(id: string): Promise<ChunkBuffer> {
     assertChunkId(id);
     try {
       return await readWhole(this.path(id));
@@ -168,11 +167,10 @@ export class ChunkStore {
   }
 
   /** [start, end] inclusive of the chunk; the whole chunk is verified before the slice is served. */
-  async read(id: string, range?: { start: number; end: number }): Promise<Buffer> {
+  async read(id: string, range?: { start: number; end: number }): Promise<ChunkBuffer> {
     const data = await this.get(id);
     if (!range) return data;
-    if (range.start < 0 || range.end < range.start || range.end >= data.length) throw new RangeError(`range ${range.start}-${range.end} outside chunk of ${data.length} bytes`);
-    return data.subarray(range.start, range.end + 1);
+    try { return data.narrow(range.start, range.end); } catch (e) { data.release(); throw e; }
   }
 
   async has(id: string): Promise<boolean> {
@@ -231,7 +229,7 @@ export class ChunkStore {
 
   /** Whether a copy exists and verifies; a corrupt one will be replaced. */
   private async copyState(id: string): Promise<'intact' | 'corrupt' | 'absent'> {
-    try { await this.get(id); return 'intact'; } catch (e) { return isChunkError(e, 'ChunkNotFound') ? 'absent' : 'corrupt'; }
+    try { (await this.get(id)).release(); return 'intact'; } catch (e) { return isChunkError(e, 'ChunkNotFound') ? 'absent' : 'corrupt'; }
   }
 
   /** Write via a temp file, fsync, rename into place, fsync the directory. */
@@ -273,18 +271,26 @@ export class ChunkStore {
  * The whole file in one buffer of its own (so a hash worker can take it by transfer), filled
  * with as few reads as the kernel allows rather than readFile's 512 KiB steps.
  */
-async function readWhole(path: string): Promise<Buffer> {
+async function readWhole(path: string): Promise<ChunkBuffer> {
   const fd = await open(path, 'r');
+  let data: ChunkBuffer | undefined;
   try {
     const size = (await fd.stat()).size;
-    const data = takeChunk(size);
+    data = ChunkBuffer.take(size);
+    const bytes = data.bytes;
     let got = 0;
     while (got < size) {
-      const { bytesRead } = await fd.read(data, got, size - got, got);
+      const { bytesRead } = await fd.read(bytes, got, size - got, got);
       if (bytesRead === 0) break;   // shrank under us: the hash check rejects the short copy
       got += bytesRead;
     }
-    return got === size ? data : data.subarray(0, got);
+    if (got === size) return data;
+    if (got > 0) return data.narrow(0, got - 1);
+    data.release();
+    return ChunkBuffer.of(Buffer.alloc(0));
+  } catch (e) {
+    data?.discard();
+    throw e;
   } finally {
     await fd.close();
   }

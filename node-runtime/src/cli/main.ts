@@ -2,7 +2,7 @@
 // container runs); the admin commands (status, drain, bucket, keys) talk to a running cluster.
 // Every server flag also reads env CAIRN_<FLAG_IN_UPPER_SNAKE>, e.g. --chunk-size ← CAIRN_CHUNK_SIZE.
 import { Command, InvalidArgumentError, Option } from 'commander';
-import type { NodeOptions } from '../server.ts';
+import type { NodeOptions } from '../node/config.ts';
 import { registerAdminCommands } from './admin-commands.ts';
 import { registerRebalanceCommands } from './rebalance.ts';
 import type { Role } from '../cluster/types.ts';
@@ -71,7 +71,6 @@ export function serverCommand(): Command {
     .addOption(opt('--repair-concurrency <n>', 'chunk copies in flight per node (cluster setting)', 'CAIRN_REPAIR_CONCURRENCY').argParser(int('repair-concurrency', 1, 256)))
     .addOption(opt('--buffer-memory <MiB>', 'memory for chunk buffers: 3/4 for uploads and repair copies, 1/4 for read-ahead (default 48)', 'CAIRN_BUFFER_MEMORY').argParser(int('buffer-memory', 4, 65_536)))
     .action(async (o: Record<string, unknown>, cmd: Command) => {
-      if (o.bufferMemory !== undefined) (await import('../chunks/memory.ts')).setBufferMemory((o.bufferMemory as number) * 1024 * 1024);
       let zone = o.zone as string | undefined;
       const zones = o.zones as string[] | undefined;
       if (zone === undefined && zones?.length) {
@@ -88,6 +87,7 @@ export function serverCommand(): Command {
         chunkSize: o.chunkSize as number | undefined, region: o.region as string | undefined,
         failureTimeoutMs: o.failureTimeoutMs as number | undefined, gcGraceMs: o.gcGraceMs as number | undefined,
         repairBandwidthBytes: o.repairBandwidth as number | undefined, repairConcurrency: o.repairConcurrency as number | undefined,
+        bufferMemoryBytes: o.bufferMemory !== undefined ? (o.bufferMemory as number) * 1024 * 1024 : undefined,
       };
       await runServer(opts);
     });
@@ -95,7 +95,7 @@ export function serverCommand(): Command {
 
 async function runServer(opts: NodeOptions): Promise<void> {
   // Imported lazily: admin commands (status, drain) should not pay for loading the whole server.
-  const { startNode } = await import('../server.ts');
+  const { startNode } = await import('../node/start.ts');
   let node: Awaited<ReturnType<typeof startNode>>;
   try {
     node = await startNode(opts);

@@ -4,9 +4,8 @@
 // heartbeat; `states` holds its state (joining/active/draining/drained/down), written only on a
 // state change (registration, failure detection, drain). Separate registers mean a heartbeat landing
 // on one root can never undo a drain written a moment earlier on another root.
-import { merge, mergeInto, values, get, type LwwMap } from './crdt.ts';
-import type { RepairProgress } from '../admin/types.ts';
-import { defaultSettings, type AccessKey, type BucketSettings, type ClusterSettings, type Member, type MemberState } from './types.ts';
+import { mergeInto, values, get, type LwwMap } from './crdt.ts';
+import { defaultSettings, type AccessKey, type BucketSettings, type ClusterSettings, type Member, type MemberState, type RepairProgress } from './types.ts';
 
 /** What a member reports in its heartbeats; `repair` is its repair worker's progress when it has one. */
 export type MemberInfo = Omit<Member, 'state'> & { repair?: RepairProgress };
@@ -35,14 +34,6 @@ export function mergeMaps(target: ClusterMaps, incoming: Partial<ClusterMaps> | 
     if (m && typeof m === 'object') changed = mergeInto(target[name] as LwwMap<unknown>, m as LwwMap<unknown>).length > 0 || changed;
   }
   return changed;
-}
-
-/** A pure merge of two whole states. */
-export function mergedMaps(a: ClusterMaps, b: ClusterMaps): ClusterMaps {
-  return {
-    members: merge(a.members, b.members), states: merge(a.states, b.states), buckets: merge(a.buckets, b.buckets),
-    keys: merge(a.keys, b.keys), settings: merge(a.settings, b.settings),
-  };
 }
 
 /** Members with their state; a member without a state entry yet is `joining`. */

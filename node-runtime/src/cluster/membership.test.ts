@@ -10,7 +10,8 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { request } from 'undici';
-import { startClusterRoles, type ClusterRoles } from './roles.ts';
+import { joinCluster, type JoinedCluster as ClusterRoles } from '../node/joined-cluster.ts';
+import { rpcRouter } from '../rpc/router.ts';
 import { loadOrCreateNodeId } from './identity.ts';
 import type { Role } from './types.ts';
 import { loopbackAddress, waitFor } from '../../../hack/testing/net.ts';
@@ -30,11 +31,11 @@ async function member(name: string, roles: Role[], roots: () => string[], opts: 
   const server = await new Promise<Server>((resolve) => { const s = app.listen(opts.port ?? 0, host, () => resolve(s)); });
   const url = `http://${host}:${(server.address() as AddressInfo).port}`;
   const selfId = await loadOrCreateNodeId(dataDir);
-  const r = await startClusterRoles({
+  const r = await joinCluster({
     selfId, roles, name, dataDir, api: url.replace(/:\d+$/, ':1'), cluster: url, roots: roots().length ? roots() : [url], secret: SECRET,
     heartbeatMs: opts.heartbeatMs ?? 100, settings: { failureTimeoutMs: opts.failureTimeoutMs ?? 800 }, liveUsage: opts.liveUsage,
   });
-  app.use('/rpc/v1', r.rpcRouter);
+  app.use('/rpc/v1', rpcRouter(SECRET, r.rpcRoutes));
   const handle = { roles: r, server, url, dataDir, host, name };
   running.add(handle);
   return {

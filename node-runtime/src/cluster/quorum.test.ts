@@ -10,7 +10,7 @@ import { s3Client, startCairnProcess, type CairnProcess } from '../../../hack/te
 import { waitFor } from '../../../hack/testing/net.ts';
 import { createAdminClient } from '../admin/client.ts';
 import { RpcClient } from '../rpc/client.ts';
-import { RemoteChunkReplica } from '../rpc/replicas-remote.ts';
+import { RemoteChunkReplica } from '../data/remote-replica.ts';
 
 const secret = randomBytes(12).toString('hex');
 const accessKey = 'AKQUORUM', secretKey = 'quorum-secret-key';

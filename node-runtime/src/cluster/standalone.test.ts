@@ -4,7 +4,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StandaloneClusterView } from './standalone.ts';
-import { ChunkStore } from '../chunks/store.ts';
 import { MetaStore } from '../meta/store.ts';
 import { replicasFor } from './placement.ts';
 
@@ -14,8 +13,8 @@ test('registry, keys and settings persist across reopen; one active member holdi
   const dir = await mkdtemp(join(tmpdir(), 'cairn-standalone-'));
   try {
     let meta = MetaStore.open(dir);
-    const chunks = await ChunkStore.open(dir);
-    let view = await StandaloneClusterView.open({ self, meta, chunks, settings: { defaultReplicas: 1, chunkSize: 1 << 20 } });
+    const usedBytes = () => 0;
+    let view = await StandaloneClusterView.open({ self, meta, usedBytes, settings: { defaultReplicas: 1, chunkSize: 1 << 20 } });
     let changes = 0;
     view.onChange(() => changes++);
     await view.putBucket({ name: 'b1', createdAt: 'now', owner: 'k', replicas: 1, access: 'public-read' });
@@ -24,12 +23,10 @@ test('registry, keys and settings persist across reopen; one active member holdi
     await view.putAccessKey({ accessKeyId: 'k1', secretAccessKey: 's1', buckets: ['b1'] });
     assert.is(changes, 4);
     assert.equal(replicasFor('bucket:b1', view.members(), 1).map((m) => m.id), ['n1']);
-    assert.is(view.chunkReplica('n1').memberId, 'n1');
-    assert.throws(() => view.metaReplica('other'), /no member/);
     await meta.close();
 
     meta = MetaStore.open(dir);
-    view = await StandaloneClusterView.open({ self, meta, chunks, settings: { region: 'eu-1' } });
+    view = await StandaloneClusterView.open({ self, meta, usedBytes, settings: { region: 'eu-1' } });
     assert.equal(view.buckets().map((b) => b.name), ['b1']);
     assert.is(view.bucket('b1')?.access, 'public-read');
     assert.is(view.bucket('b2'), undefined);

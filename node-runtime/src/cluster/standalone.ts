@@ -1,39 +1,44 @@
 // The cluster view of a one-member cluster: this process is the only root and the only node.
 // Its bucket registry, access keys and settings are LWW maps (cluster/crdt.ts, the same shape the
 // roots gossip) persisted in the local metadata store, so they survive restarts and a later
-// multi-member view can take them over as they are. Replica handles are the local stores.
-import type { AccessKey, BucketSettings, ClusterSettings, ClusterView, Member, Role } from './types.ts';
+// multi-member view can take them over as they are.
+import type { AccessKey, BucketSettings, ClusterControl, ClusterSettings, Member, MemberState, Role } from './types.ts';
 import { defaultSettings } from './types.ts';
-import type { ChunkReplica, MetaReplica } from '../data/replicas.ts';
-import { LocalChunkReplica, LocalMetaReplica } from '../data/local-replica.ts';
-import type { ChunkStore } from '../chunks/store.ts';
-import type { MetaStore } from '../meta/store.ts';
 import { get, values, write, type LwwMap } from './crdt.ts';
+import { S3Error } from '../util/errors.ts';
 
 const BUCKETS = 'registry.buckets';
 const KEYS = 'registry.keys';
 const SETTINGS = 'settings';
 
+/** Where the registry is kept: the key-value area of the member's metadata store (meta/store.ts). */
+export interface RegistryStore {
+  getKV<T>(name: string): T | undefined;
+  putKV(name: string, value: unknown): Promise<void>;
+}
+
 /** The registry a standalone process kept in `meta`, as LWW maps (to seed a root that takes over). */
-export function standaloneRegistry(meta: MetaStore): { buckets: LwwMap<BucketSettings>; keys: LwwMap<AccessKey> } {
+export function standaloneRegistry(meta: RegistryStore): { buckets: LwwMap<BucketSettings>; keys: LwwMap<AccessKey> } {
   return { buckets: meta.getKV<LwwMap<BucketSettings>>(BUCKETS) ?? {}, keys: meta.getKV<LwwMap<AccessKey>>(KEYS) ?? {} };
 }
 
 export interface StandaloneOptions {
   self: Omit<Member, 'state' | 'usedBytes' | 'lastHeartbeat' | 'roles'> & { roles?: Role[] };
-  meta: MetaStore;
-  chunks: ChunkStore;
+  meta: RegistryStore;
+  /** Bytes of chunks this member stores now (its member entry reports them). */
+  usedBytes: () => number;
   /** Overrides from flags/env; they win over (and replace) the persisted settings. */
   settings?: Partial<ClusterSettings>;
 }
 
-export class StandaloneClusterView implements ClusterView {
+// What a cluster of one cannot do is refused as a conflict (409) with the admin API's codes.
+const refuse = (code: string, message: string) => Promise.reject(new S3Error(code, 409, message));
+
+export class StandaloneClusterView implements ClusterControl {
   readonly selfId: string;
   private readonly self: Member;
-  private readonly meta: MetaStore;
-  private readonly chunks: ChunkStore;
-  private readonly localChunks: LocalChunkReplica;
-  private readonly localMeta: LocalMetaReplica;
+  private readonly meta: RegistryStore;
+  private readonly usedBytes: () => number;
   private bucketMap: LwwMap<BucketSettings>;
   private keyMap: LwwMap<AccessKey>;
   private currentSettings: ClusterSettings;
@@ -43,9 +48,7 @@ export class StandaloneClusterView implements ClusterView {
     this.selfId = opts.self.id;
     this.self = { roles: ['root', 'node'], ...opts.self, state: 'active', usedBytes: 0, lastHeartbeat: Date.now() };
     this.meta = opts.meta;
-    this.chunks = opts.chunks;
-    this.localChunks = new LocalChunkReplica(this.selfId, opts.chunks);
-    this.localMeta = new LocalMetaReplica(this.selfId, opts.meta);
+    this.usedBytes = opts.usedBytes;
     const registry = standaloneRegistry(opts.meta);
     this.bucketMap = registry.buckets;
     this.keyMap = registry.keys;
@@ -63,7 +66,7 @@ export class StandaloneClusterView implements ClusterView {
   settings(): ClusterSettings { return this.currentSettings; }
 
   members(): Member[] {
-    this.self.usedBytes = this.chunks.usedBytes();
+    this.self.usedBytes = this.usedBytes();
     this.self.lastHeartbeat = Date.now();
     return [this.self];
   }
@@ -117,14 +120,19 @@ export class StandaloneClusterView implements ClusterView {
     this.changed();
   }
 
-  chunkReplica(memberId: string): ChunkReplica {
-    if (memberId !== this.selfId) throw new Error(`standalone cluster has no member ${memberId}`);
-    return this.localChunks;
+  /** A cluster of one is named after its only member. */
+  clusterId(): string { return this.selfId; }
+
+  setMemberState(_memberId: string, _state: MemberState): Promise<void> {
+    return refuse('DrainRefused', 'a single-process cluster has no other member to move data to');
   }
 
-  metaReplica(memberId: string): MetaReplica {
-    if (memberId !== this.selfId) throw new Error(`standalone cluster has no member ${memberId}`);
-    return this.localMeta;
+  forgetMember(_memberId: string): Promise<void> {
+    return refuse('InvalidMemberState', 'a single-process cluster cannot forget its only member');
+  }
+
+  putSettings(_changes: Partial<ClusterSettings>): Promise<void> {
+    return refuse('NotSupported', 'a single-process cluster takes its settings from flags');
   }
 
   onChange(listener: () => void): () => void {

@@ -1,7 +1,6 @@
 // The cluster's shared vocabulary: members of the cluster map, bucket settings of the bucket
 // registry, cluster-wide settings, and the ClusterView through which the data path sees them.
 // Roots hold the authoritative (CRDT-merged) copies; every node caches them (see DESIGN.md).
-import type { ChunkReplica, MetaReplica } from '../data/replicas.ts';
 
 export type MemberState = 'joining' | 'active' | 'draining' | 'drained' | 'down';
 export type Role = 'root' | 'node';
@@ -19,6 +18,20 @@ export interface Member {
   usedBytes: number;
   lastHeartbeat: number; // ms since epoch, as seen by the root that wrote the entry
   chunks?: number;       // chunks stored, as last reported in a heartbeat
+}
+
+/** A member's repair progress, as its repair worker reports it in heartbeats (and the admin API shows it). */
+export interface RepairProgress {
+  underReplicatedChunks: number;
+  misplacedChunks: number;
+  bytesRemaining: number;
+  bytesMoved: number;
+  rateBytesPerSec: number;
+  etaSeconds: number | null;   // null when idle or unknown
+  /** Per member: when its last complete repair pass started (ms since epoch; 0 = none yet). A zero
+   *  under-replicated count only speaks for the map of a pass that started after a change. */
+  lastPassAt?: number;
+  passes?: number;
 }
 
 export type BucketAccess = 'private' | 'public-read';
@@ -65,9 +78,9 @@ export const defaultSettings: ClusterSettings = {
 };
 
 /**
- * What the data path (data/) needs from the cluster layer: the cached cluster map and bucket
- * registry, and a replica handle for any member (local calls for self, RPC for others).
- * A single-process cluster is just a view with one member.
+ * What the data path (data/) needs from the cluster layer: the cached cluster map, the bucket
+ * registry and the settings. Where a member's chunks and metadata are reached is the data layer's
+ * business (data/replica-directory.ts). A single-process cluster is just a view with one member.
  */
 export interface ClusterView {
   readonly selfId: string;
@@ -79,8 +92,20 @@ export interface ClusterView {
   putBucket(settings: BucketSettings): Promise<void>;   // create/update in the registry (via roots)
   removeBucket(name: string): Promise<void>;            // tombstone in the registry
   accessKey(accessKeyId: string): AccessKey | undefined;
-  chunkReplica(memberId: string): ChunkReplica;
-  metaReplica(memberId: string): MetaReplica;
   /** Called whenever the map or registry changes (repair and caches listen). */
   onChange(listener: () => void): () => void;
+}
+
+/**
+ * The view plus the writes the admin API makes: access keys, member states and settings, recorded
+ * by the roots (a cluster of one records keys itself and refuses what it cannot do).
+ */
+export interface ClusterControl extends ClusterView {
+  clusterId(): string;
+  accessKeys(): AccessKey[];
+  putAccessKey(key: AccessKey): Promise<void>;
+  removeAccessKey(accessKeyId: string): Promise<void>;
+  setMemberState(memberId: string, state: MemberState): Promise<void>;
+  forgetMember(memberId: string): Promise<void>;
+  putSettings(changes: Partial<ClusterSettings>): Promise<void>;
 }

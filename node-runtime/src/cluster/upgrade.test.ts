@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { startNode } from '../server.ts';
+import { startNode } from '../node/start.ts';
 import { loopbackAddress, waitFor } from '../../../hack/testing/net.ts';
 import { setLogLevel } from '../util/log.ts';
 

@@ -1,31 +1,22 @@
-// The ClusterView of a multi-member cluster: the maps cached by the membership agent, registry
-// writes through the roots, and a replica handle per member — the local stores for this member,
-// internal RPC for the others. The data path (data/) sees only this interface.
-import type { AccessKey, BucketSettings, ClusterSettings, ClusterView, Member, MemberState } from './types.ts';
-import type { ChunkReplica, MetaReplica } from '../data/replicas.ts';
+// The ClusterView of a multi-member cluster: the maps cached by the membership agent, and registry
+// writes through the roots. The data path (data/) sees only the ClusterView interface.
+import type { AccessKey, BucketSettings, ClusterControl, ClusterSettings, Member, MemberState } from './types.ts';
 import { accessKeyOf, bucketOf, bucketsOf, membersOf, settingsOf } from './maps.ts';
 import { get, values } from './crdt.ts';
 import type { MembershipAgent } from './agent.ts';
-import type { RpcClient } from '../rpc/client.ts';
-import { RemoteChunkReplica, RemoteMetaReplica } from '../rpc/replicas-remote.ts';
-import { s3Error } from '../util/errors.ts';
 
 export interface MultiViewOptions {
   agent: MembershipAgent;
-  rpc: RpcClient;
-  /** This member's stores; absent on a root-only process (it holds no data). */
-  local?: { chunks: ChunkReplica; meta: MetaReplica };
   /** Settings from flags that win over the map's (e.g. a region fixed on the command line). */
   overrides?: Partial<ClusterSettings>;
 }
 
-export class MultiClusterView implements ClusterView {
+export class MultiClusterView implements ClusterControl {
   readonly selfId: string;
   readonly agent: MembershipAgent;
   readonly #o: MultiViewOptions;
   #members: { version: number; list: Member[]; byId: Map<string, Member> } | undefined;
   #settings: ClusterSettings | undefined;
-  readonly #remotes = new Map<string, { url: string; chunks: RemoteChunkReplica; meta: RemoteMetaReplica }>();
 
   constructor(o: MultiViewOptions) {
     this.#o = o;
@@ -116,29 +107,7 @@ export class MultiClusterView implements ClusterView {
     return typeof v === 'string' ? v : '';
   }
 
-  chunkReplica(memberId: string): ChunkReplica {
-    if (memberId === this.selfId && this.#o.local) return this.#o.local.chunks;
-    return this.#remote(memberId).chunks;
-  }
-
-  metaReplica(memberId: string): MetaReplica {
-    if (memberId === this.selfId && this.#o.local) return this.#o.local.meta;
-    return this.#remote(memberId).meta;
-  }
-
   onChange(listener: () => void): () => void {
     return this.agent.onChange(listener);
-  }
-
-  #remote(memberId: string) {
-    const m = this.member(memberId);
-    if (!m) throw s3Error('ServiceUnavailable', `member ${memberId} is not in the cluster map`);
-    if (memberId === this.selfId) throw s3Error('ServiceUnavailable', `this member (${m.name}) stores no data`);
-    let r = this.#remotes.get(memberId);
-    if (!r || r.url !== m.cluster) {
-      r = { url: m.cluster, chunks: new RemoteChunkReplica(memberId, m.cluster, this.#o.rpc, m.name), meta: new RemoteMetaReplica(memberId, m.cluster, this.#o.rpc, m.name) };
-      this.#remotes.set(memberId, r);
-    }
-    return r;
   }
 }

@@ -1,22 +1,11 @@
 // The local member's side of the replica interfaces (data/replicas.ts), directly over its stores.
 // Remote members implement the same interfaces over internal RPC.
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { ChunkReplica, ListVersionsOptions, MetaReplica } from './replicas.ts';
 import type { MultipartUpload, ObjectVersion, PartRecord } from './types.ts';
+import type { ChunkBuffer } from '../chunks/buffer.ts';
 import type { ChunkStore } from '../chunks/store.ts';
 import type { MetaStore } from '../meta/store.ts';
-import { recycleChunk } from '../chunks/hasher.ts';
-
-// The pooled buffer behind a whole-chunk stream, for a sender that knows when the bytes have left
-// (the chunk RPC route hands it back to the pool once the response finished; see chunks/hasher.ts).
-const wholeBuffers = new WeakMap<Readable, Buffer>();
-
-/** Give the buffer behind a stream from LocalChunkReplica.getChunk back to the pool: call only once nothing holds its bytes. */
-export function recycleSent(stream: Readable): void {
-  const b = wholeBuffers.get(stream);
-  wholeBuffers.delete(stream);
-  if (b) recycleChunk(b);
-}
 
 export class LocalChunkReplica implements ChunkReplica {
   readonly memberId: string;
@@ -26,17 +15,14 @@ export class LocalChunkReplica implements ChunkReplica {
     this.store = store;
   }
 
-  putChunk(id: string, body: Buffer | Readable, size: number, signal?: AbortSignal): Promise<void> {
+  putChunk(id: string, body: ChunkBuffer | Readable, size: number, signal?: AbortSignal): Promise<void> {
     return this.store.put(id, body, size, signal);
   }
 
-  /** The chunk is verified as a whole before the stream starts (ChunkNotFound / ChunkCorrupt), unless the caller verifies it. */
-  async getChunk(id: string, range?: { start: number; end: number }, signal?: AbortSignal, callerVerifies = false): Promise<Readable> {
+  /** The chunk is verified as a whole before any of it is returned (ChunkNotFound / ChunkCorrupt), unless the caller verifies it. */
+  async getChunk(id: string, range?: { start: number; end: number }, signal?: AbortSignal, callerVerifies = false): Promise<ChunkBuffer> {
     signal?.throwIfAborted();
-    const data = callerVerifies && !range ? await this.store.getUnverified(id) : await this.store.read(id, range);
-    const stream = Readable.from([data], { objectMode: false });
-    if (!range) wholeBuffers.set(stream, data);
-    return stream;
+    return callerVerifies && !range ? this.store.getUnverified(id) : this.store.read(id, range);
   }
 
   hasChunks(ids: string[]): Promise<boolean[]> {

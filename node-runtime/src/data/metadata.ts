@@ -5,7 +5,7 @@
 // membership change the first answer may come from a member that was placed there a moment ago.
 import type { ClusterView, BucketSettings } from '../cluster/types.ts';
 import { rankAll, replicasFor } from '../cluster/placement.ts';
-import type { ListVersionsOptions, MetaReplica } from './replicas.ts';
+import type { DataPlane, ListVersionsOptions, MetaReplica, ReplicaDirectory } from './replicas.ts';
 import type { MultipartUpload, ObjectVersion, PartRecord } from './types.ts';
 import { quorum, readQuorum, writeQuorum } from './quorum.ts';
 import { compareVersions, newest } from '../meta/lww.ts';
@@ -20,9 +20,11 @@ const READ_SETTLE_MS = 1000;
 
 export class BucketMetadata {
   private readonly view: ClusterView;
+  private readonly replicas: ReplicaDirectory;
   private readonly timeoutMs: number;
-  constructor(view: ClusterView, timeoutMs: number) {
-    this.view = view;
+  constructor(plane: DataPlane, timeoutMs: number) {
+    this.view = plane.view;
+    this.replicas = plane.replicas;
     this.timeoutMs = timeoutMs;
   }
 
@@ -44,7 +46,7 @@ export class BucketMetadata {
 
   // Each quorum round is one span (a no-op unless tracing is on); its replica calls nest inside.
   private write<T>(b: BucketSettings, what: string, op: (r: MetaReplica) => Promise<T>) {
-    return withSpan('meta.quorum', { 'cairn.bucket': b.name, 'cairn.op': what, 'cairn.replicas': b.replicas }, () => quorum(this.targets(b), writeQuorum(b.replicas), (t) => op(this.view.metaReplica(t)), {
+    return withSpan('meta.quorum', { 'cairn.bucket': b.name, 'cairn.op': what, 'cairn.replicas': b.replicas }, () => quorum(this.targets(b), writeQuorum(b.replicas), (t) => op(this.replicas.meta(t)), {
       timeoutMs: this.timeoutMs, what: `${what} (bucket ${b.name})`,
       onLate: (t, e) => log.warn({ bucket: b.name, member: t, err: String(e) }, `${what} failed on a replica after quorum`),
     }));
@@ -52,7 +54,7 @@ export class BucketMetadata {
 
   /** R' answers at least; then the other targets get a short while to answer too, and newest wins. */
   private read<T>(b: BucketSettings, what: string, op: (r: MetaReplica) => Promise<T>) {
-    return withSpan('meta.quorum', { 'cairn.bucket': b.name, 'cairn.op': what, 'cairn.replicas': b.replicas }, () => quorum(this.readTargets(b), readQuorum(b.replicas), (t) => op(this.view.metaReplica(t)), {
+    return withSpan('meta.quorum', { 'cairn.bucket': b.name, 'cairn.op': what, 'cairn.replicas': b.replicas }, () => quorum(this.readTargets(b), readQuorum(b.replicas), (t) => op(this.replicas.meta(t)), {
       timeoutMs: this.timeoutMs, settleMs: Math.min(this.timeoutMs, READ_SETTLE_MS), what: `${what} (bucket ${b.name})`,
     }));
   }
@@ -68,7 +70,7 @@ export class BucketMetadata {
     if (best) {
       for (const { target, value } of r.ok) {
         if (!value || compareVersions(best, value) > 0) {
-          this.view.metaReplica(target).putVersion(best).catch((e) => log.warn({ bucket: b.name, key, member: target, err: String(e) }, 'read repair failed'));
+          this.replicas.meta(target).putVersion(best).catch((e) => log.warn({ bucket: b.name, key, member: target, err: String(e) }, 'read repair failed'));
         }
       }
     }

@@ -5,7 +5,7 @@ import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { ClusterObjectService } from './objects.ts';
-import { testCluster, type TestCluster } from './testing.ts';
+import { testCluster, type TestCluster } from '../../test/data-cluster.ts';
 import { isS3Error } from '../util/errors.ts';
 import { MIN_PART_SIZE } from './multipart.ts';
 import { DEFAULT_INFLIGHT } from './write-path.ts';
@@ -35,7 +35,7 @@ let c: TestCluster;
 let svc: ClusterObjectService;
 const setup = async (n: number, r: number) => {
   c = await testCluster(n, { chunkSize: 64 * KiB, inlineMax: 1 * KiB, defaultReplicas: r });
-  svc = new ClusterObjectService(c.view, { metaTimeoutMs: 2000, chunkTimeoutMs: 2000 });
+  svc = new ClusterObjectService(c.plane, { metaTimeoutMs: 2000, chunkTimeoutMs: 2000 });
   await svc.createBucket('bkt', { owner: 'me' });
 };
 test.after.each(async () => { await c?.close(); });
@@ -202,7 +202,7 @@ test('R=3 across 3 members: quorum writes, failover on a corrupt or missing copy
   for (const id of ['m0', others[0]!]) await writeFile(c.stores[Number(id.slice(1))]!.chunks.path(third.id), randomBytes(third.size));
   assert.ok((await read((await svc.getObject('bkt', 'k')).body)).equals(body));
   // The member itself still verifies what it is not told the reader will.
-  try { await c.view.chunkReplica(others[0]!).getChunk(third.id); assert.unreachable(); } catch (e) { assert.ok(isChunkError(e, 'ChunkCorrupt'), String(e)); }
+  try { await c.replicas.chunks(others[0]!).getChunk(third.id); assert.unreachable(); } catch (e) { assert.ok(isChunkError(e, 'ChunkCorrupt'), String(e)); }
   // One member down: W=2 of 3 still holds, reads still work.
   c.down.add('m2');
   const v2 = await svc.putObject('bkt', 'k2', Readable.from([body]), {});
@@ -264,13 +264,13 @@ test('quotas: bytes and objects are enforced on put, copy and overwrite', async 
 
 test('memory stays bounded: a 64 MiB body is written and read with a few chunks in flight', async () => {
   c = await testCluster(1, { chunkSize: 1024 * KiB, inlineMax: 1 * KiB, defaultReplicas: 1 });
-  svc = new ClusterObjectService(c.view);
+  svc = new ClusterObjectService(c.plane);
   await svc.createBucket('bkt', { owner: 'me' });
   const total = 64 * 1024 * KiB;
   let produced = 0;
   let stored = 0;
   let maxAhead = 0;
-  const replica = c.view.chunkReplica('m0');
+  const replica = c.replicas.chunks('m0');
   const put = replica.putChunk.bind(replica);
   replica.putChunk = async (id, body, size, signal) => { await put(id, body, size, signal); stored += size; };
   const src = new Readable({

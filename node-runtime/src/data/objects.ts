@@ -10,6 +10,7 @@ import type {
   BucketInfo, CompletedPart, GetResult, ListOptions, ListResult, MultipartUpload, ObjectService,
   ObjectVersion, PartRecord, PutOptions,
 } from './types.ts';
+import type { DataPlane } from './replicas.ts';
 import { checkBucketName, checkKey } from './names.ts';
 import { BucketMetadata } from './metadata.ts';
 import { storeBody } from './write-path.ts';
@@ -25,14 +26,16 @@ export interface ObjectServiceOptions {
 const toInfo = (b: BucketSettings): BucketInfo => ({ name: b.name, createdAt: b.createdAt, replicas: b.replicas, access: b.access });
 
 export class ClusterObjectService implements ObjectService {
+  private readonly plane: DataPlane;
   private readonly view: ClusterView;
   private readonly meta: BucketMetadata;
   private readonly chunkTimeoutMs: number;
   private lastStamp = 0;
 
-  constructor(view: ClusterView, opts: ObjectServiceOptions = {}) {
-    this.view = view;
-    this.meta = new BucketMetadata(view, opts.metaTimeoutMs ?? 10_000);
+  constructor(plane: DataPlane, opts: ObjectServiceOptions = {}) {
+    this.plane = plane;
+    this.view = plane.view;
+    this.meta = new BucketMetadata(plane, opts.metaTimeoutMs ?? 10_000);
     this.chunkTimeoutMs = opts.chunkTimeoutMs ?? 30_000;
   }
 
@@ -105,7 +108,7 @@ export class ClusterObjectService implements ObjectService {
     await this.checkQuota(b, key, opts.size ?? 0);
     const replicas = Math.max(b.replicas, opts.replicas ?? 0);
     const s = this.view.settings();
-    const stored = await storeBody(this.view, body, {
+    const stored = await storeBody(this.plane, body, {
       replicas, pin: opts.pin, inlineMax: s.inlineMax, chunkSize: s.chunkSize, size: opts.size,
       contentMd5: opts.contentMd5, signal: opts.signal, timeoutMs: this.chunkTimeoutMs,
     });
@@ -131,8 +134,8 @@ export class ClusterObjectService implements ObjectService {
     const version = await this.headObject(bucket, key);
     const range = resolveRange(version.size, opts.range);
     const bytes = inlineBytes(version, range);   // decoded once, for the stream and for direct sending
-    const body = bytes ? streamOf(bytes) : await openBody(this.view, version, range, opts.signal);
-    return { version, body, range, bytes };
+    if (bytes) return { version, body: streamOf(bytes), range, bytes };
+    return { version, range, ...await openBody(this.plane, version, range, opts.signal) };
   }
 
   async deleteObject(bucket: string, key: string): Promise<void> {
@@ -228,7 +231,7 @@ export class ClusterObjectService implements ObjectService {
     const { b, u } = await this.upload(bucket, key, uploadId);
     const s = this.view.settings();
     // Parts are never inlined: they are concatenated into one chunk list on completion.
-    const stored = await storeBody(this.view, body, {
+    const stored = await storeBody(this.plane, body, {
       replicas: u.replicas, pin: u.pin, inlineMax: 0, chunkSize: s.chunkSize, size: opts.size,
       contentMd5: opts.contentMd5, signal: opts.signal, timeoutMs: this.chunkTimeoutMs,
     });

@@ -7,13 +7,13 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { Readable } from 'node:stream';
 import type { ClusterView } from '../cluster/types.ts';
 import { rankAll } from '../cluster/placement.ts';
-import { hashOwned, recycleChunk, takeChunk } from '../chunks/hasher.ts';
-import { readAheadMemory, type Grant } from '../chunks/memory.ts';
+import type { ChunkBuffer } from '../chunks/buffer.ts';
+import type { Grant } from '../chunks/memory.ts';
 import { s3Error } from '../util/errors.ts';
 import { isChunkError } from '../chunks/errors.ts';
 import { logger } from '../util/log.ts';
-import { consumed } from '../util/gc.ts';
 import type { ChunkRef, ObjectVersion } from './types.ts';
+import type { DataPlane } from './replicas.ts';
 import { withSpan } from '../observability/tracing.ts';
 
 const log = logger('read-path');
@@ -57,8 +57,8 @@ export function chunkSources(view: ClusterView, id: string): string[] {
   return ranked.includes(view.selfId) ? [view.selfId, ...ranked.filter((m) => m !== view.selfId)] : ranked;
 }
 
-/** One verified piece, trying each source in turn. */
-export async function fetchPiece(view: ClusterView, p: Piece, signal?: AbortSignal): Promise<Buffer> {
+/** One verified piece, trying each source in turn, in a buffer the caller owns. */
+export async function fetchPiece({ view, replicas }: DataPlane, p: Piece, signal?: AbortSignal): Promise<ChunkBuffer> {
   const whole = p.start === 0 && p.end === p.chunkSize - 1;
   const errors: string[] = [];
   for (const member of chunkSources(view, p.id)) {
@@ -67,33 +67,17 @@ export async function fetchPiece(view: ClusterView, p: Piece, signal?: AbortSign
       // One span per replica tried (a failed one shows as an error span before the next).
       return await withSpan('chunk.get', { 'cairn.chunk': p.id, 'cairn.member': view.member(member)?.name ?? member, 'cairn.bytes': p.end - p.start + 1 }, async () => {
         // A whole chunk from another member is hashed here (below), so that member need not hash it too.
-        const stream = await view.chunkReplica(member).getChunk(p.id, whole ? undefined : { start: p.start, end: p.end }, signal, whole && member !== view.selfId);
-        const want = p.end - p.start + 1;
-        if (member !== view.selfId) {
-          // Network pieces are gathered straight into a chunk buffer of the pool (one copy), which
-          // the hash worker then takes by transfer instead of a second copy.
-          let data = takeChunk(want);
-          let at = 0;
-          for await (const b of stream as AsyncIterable<Buffer>) {
-            if (at + b.length > want) throw new Error(`got more than the ${want} bytes wanted`);
-            at += (Buffer.isBuffer(b) ? b : Buffer.from(b)).copy(data, at);
-            consumed(b.length);   // copied: the piece is garbage (util/gc.ts)
-          }
-          if (at !== want) throw new Error(`got ${at} bytes, wanted ${want}`);
+        const remote = member !== view.selfId;
+        const data = await replicas.chunks(member).getChunk(p.id, whole ? undefined : { start: p.start, end: p.end }, signal, whole && remote);
+        try {
+          const want = p.end - p.start + 1;
+          if (data.length !== want) throw new Error(`got ${data.length} bytes, wanted ${want}`);
           // The one check of a whole chunk from another member: it was sent unhashed (see above)
           // and crossed a network. A range was verified by the member, which alone has the rest.
-          if (whole) {
-            const h = await hashOwned(data);
-            data = h.data;
-            if (h.hex !== p.id) throw new Error('hash mismatch: corrupt on that member or in transit');
-          }
+          // (A network body sits in a pool buffer of its own: the hash worker takes it by transfer.)
+          if (remote && whole && await data.hash() !== p.id) throw new Error('hash mismatch: corrupt on that member or in transit');
           return data;
-        }
-        const parts: Buffer[] = [];
-        for await (const b of stream) parts.push(Buffer.isBuffer(b) ? b : Buffer.from(b));
-        const data = parts.length === 1 ? parts[0] : Buffer.concat(parts);
-        if (data.length !== want) throw new Error(`got ${data.length} bytes, wanted ${want}`);
-        return data;
+        } catch (e) { data.discard(); throw e; }
       });
     } catch (e) {
       if (signal?.aborted) throw e;
@@ -122,35 +106,37 @@ export function streamOf(data: Buffer): Readable {
 }
 
 /**
- * A stream of the version's body over [start, end]. The first piece is fetched before this resolves,
- * so "all replicas gone" is an error response rather than a cut-off body.
+ * The version's body over [start, end], as the pieces a reader owns (`pieces`: it ends each once
+ * nothing holds its bytes, so their memory is reused) or as a byte stream (`body`, for any other
+ * reader; its pieces are left to the GC). Read one or the other. The first piece is fetched before
+ * this resolves, so "all replicas gone" is an error response rather than a cut-off body.
  */
-export async function openBody(view: ClusterView, v: ObjectVersion, range: { start: number; end: number } | undefined, signal?: AbortSignal): Promise<Readable> {
+export async function openBody(plane: DataPlane, v: ObjectVersion, range: { start: number; end: number } | undefined, signal?: AbortSignal): Promise<{ body: Readable; pieces?: AsyncIterable<ChunkBuffer> }> {
   const start = range?.start ?? 0;
   const end = range?.end ?? v.size - 1;
   const inline = inlineBytes(v, range);
-  if (inline) return streamOf(inline);
+  if (inline) return { body: streamOf(inline) };
   const pieces = end >= start ? piecesFor(v.chunks, start, end) : [];
-  const first = pieces.length ? await fetchPiece(view, pieces[0], signal) : undefined;
+  const first = pieces.length ? await fetchPiece(plane, pieces[0], signal) : undefined;
   // Later pieces are fetched when the response stream pulls, i.e. from the socket's context: run
   // them in the request's (its trace span and request id) so their spans and logs stay with it.
   const inRequest = AsyncLocalStorage.snapshot();
-  const fetchAt = (i: number): Promise<Buffer> => {
-    const f = inRequest(() => fetchPiece(view, pieces[i], signal));
+  const fetchAt = (i: number): Promise<ChunkBuffer> => {
+    const f = inRequest(() => fetchPiece(plane, pieces[i], signal));
     f.catch(() => {});   // awaited in turn below; a body abandoned early must not leave it unhandled
     return f;
   };
-  async function* body(): AsyncGenerator<Buffer> {
+  async function* owned(): AsyncGenerator<ChunkBuffer> {
     // The next pieces (prefetchDepth) are read and verified (off the event loop) while this one goes out
     // on the socket: the disk, the hash workers, the network and (for a remote replica) the peer's
     // own disk overlap; a remote fetch is a round trip, so one piece ahead left the stream waiting.
     // Read-ahead memory comes from the node's read-ahead budget and is only tried for: when it is
     // spent, the stream fetches each piece when it needs it instead (it never waits for memory).
-    const depth = prefetchDepth(view);
-    const ahead = new Map<number, { data: Promise<Buffer>; grant: Grant }>();
+    const depth = prefetchDepth(plane.view);
+    const ahead = new Map<number, { data: Promise<ChunkBuffer>; grant: Grant }>();
     const prefetch = (i: number) => {
       if (i >= pieces.length || ahead.has(i)) return;
-      const grant = readAheadMemory.tryTake(pieces[i].end - pieces[i].start + 1);
+      const grant = plane.memory.readAhead.tryTake(pieces[i].end - pieces[i].start + 1);
       if (grant) ahead.set(i, { data: fetchAt(i), grant });
     };
     try {
@@ -166,9 +152,39 @@ export async function openBody(view: ClusterView, v: ObjectVersion, range: { sta
       }
     } finally {
       // An abandoned body: read-ahead still arriving goes back to the pool and the budget.
-      for (const a of ahead.values()) void a.data.then(recycleChunk, () => {}).finally(() => a.grant.release());
+      for (const a of ahead.values()) void a.data.then((d) => d.release(), () => {}).finally(() => a.grant.release());
     }
   }
+  const gen = owned();
   // objectMode off: the high-water mark counts bytes, so only the prefetched piece is read ahead.
-  return Readable.from(body(), { objectMode: false });
+  return { body: Readable.from(bytesOf(gen), { objectMode: false }), pieces: aheadByOne(gen) };
+}
+
+/**
+ * The pieces, the next one asked for as soon as the reader takes one (as a Readable does), so the
+ * next fetch and the prefetches after it run while the reader sends this piece, not after. A piece
+ * fetched ahead for a reader that stopped is released here.
+ */
+async function* aheadByOne(pieces: AsyncGenerator<ChunkBuffer>): AsyncGenerator<ChunkBuffer> {
+  let next = pieces.next();
+  try {
+    for (;;) {
+      const r = await next;
+      if (r.done) return;
+      next = pieces.next();
+      next.catch(() => {});   // awaited in turn; a reader that stops first must not leave it unhandled
+      yield r.value;
+    }
+  } finally {
+    void next.then((r) => { if (!r.done) r.value.release(); }, () => {}).finally(() => pieces.return(undefined));
+  }
+}
+
+/** The bytes of owned pieces, for a reader that cannot end them: each is left to the GC once passed on. */
+async function* bytesOf(pieces: AsyncIterable<ChunkBuffer>): AsyncGenerator<Buffer> {
+  for await (const p of pieces) {
+    const bytes = p.bytes;
+    p.discard();
+    yield bytes;
+  }
 }

@@ -1,54 +1,11 @@
-// Object-level records and the ObjectService the file API (s3/) calls. Metadata of bucket B lives
-// on B's top-R members (placement by bucket name); chunks are placed by their SHA-256 id.
+// The ObjectService the file API (s3/) calls, with its options and results. Metadata of bucket B
+// lives on B's top-R members (placement by bucket name); chunks are placed by their SHA-256 id. The
+// records themselves belong to the store that keeps them (meta/records.ts) and are re-exported here.
 import type { Readable } from 'node:stream';
+import type { ChunkRef, MultipartUpload, ObjectVersion, PartRecord } from '../meta/records.ts';
+import type { ChunkBuffer } from '../chunks/buffer.ts';
 
-export interface ChunkRef {
-  id: string;        // hex sha256 of the chunk bytes
-  size: number;
-}
-
-/** One version of an object as stored in metadata; a tombstone has deleted = true and no body. */
-export interface ObjectVersion {
-  bucket: string;
-  key: string;
-  versionId: string;       // unique per write
-  timestamp: number;       // ms since epoch at the coordinator; newest wins
-  writer: string;          // coordinator member id; tie-break for equal timestamps
-  deleted: boolean;
-  size: number;
-  etag: string;            // quoted-less hex MD5, or "<md5>-<n>" for multipart
-  contentType?: string;
-  userMeta: Record<string, string>;   // x-amz-meta-* without the prefix, lower-case names
-  headers?: Record<string, string>;   // other stored headers: cache-control, content-disposition, content-encoding, content-language, expires
-  inline?: string;         // base64 body when size <= inlineMax
-  chunks: ChunkRef[];      // in order; empty when inline
-  replicas: number;        // R the chunks were written with
-  pin?: string[];          // member ids the chunks are pinned to
-  parts?: { number: number; size: number; etag: string }[]; // multipart layout
-}
-
-export interface MultipartUpload {
-  bucket: string;
-  key: string;
-  uploadId: string;
-  initiated: string;       // ISO time
-  contentType?: string;
-  userMeta: Record<string, string>;
-  headers?: Record<string, string>;
-  replicas: number;
-  pin?: string[];
-  owner: string;
-}
-
-export interface PartRecord {
-  number: number;
-  etag: string;            // hex MD5 of the part body
-  size: number;
-  chunks: ChunkRef[];
-  inline?: string;
-  lastModified: string;
-  timestamp: number;
-}
+export type { ChunkRef, MultipartUpload, ObjectVersion, PartRecord };
 
 export interface BucketInfo {
   name: string;
@@ -91,6 +48,9 @@ export interface GetResult {
   /** The same bytes as `body`, when they are already in memory (inline objects): a server may send
    *  them directly instead of piping the stream (no stream machinery per small GET). */
   bytes?: Buffer;
+  /** The same body as pieces the reader owns (chunked objects): a reader that knows when its
+   *  socket took a piece ends it then (`release()`), so its memory is reused. Read this or `body`. */
+  pieces?: AsyncIterable<ChunkBuffer>;
 }
 
 export interface CompletedPart { number: number; etag: string }

@@ -6,10 +6,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { storeBody, DEFAULT_INFLIGHT, type BodyPlan } from './write-path.ts';
 import { ClusterObjectService } from './objects.ts';
-import { testCluster, type TestCluster } from './testing.ts';
+import { testCluster, type TestCluster } from '../../test/data-cluster.ts';
 import { isS3Error } from '../util/errors.ts';
 import { waitFor } from '../../../hack/testing/net.ts';
-import { chunkMemory, readAheadMemory } from '../chunks/memory.ts';
 
 const KiB = 1024;
 const CHUNK = 64 * KiB;
@@ -37,7 +36,7 @@ function source(data: Buffer, onRead?: () => void): Readable & { produced: numbe
 
 /** Wrap member m0's putChunk: every call waits for `gate()` before storing; counts concurrency. */
 function instrument(cl: TestCluster, gate: (n: number) => Promise<void>) {
-  const replica = cl.view.chunkReplica('m0');
+  const replica = cl.replicas.chunks('m0');
   const put = replica.putChunk.bind(replica);
   const s = { started: 0, active: 0, maxActive: 0, stored: 0, storedBytes: 0 };
   replica.putChunk = async (id, body, size, signal) => {
@@ -64,7 +63,7 @@ test('pipelined: up to `inflight` chunks upload at once, never more; refs stay i
   const stats = instrument(c, (n) => new Promise((r) => setTimeout(r, Math.max(0, 40 - 2 * n))));
   const depth = 4;
   const src = source(data);
-  const stored = await storeBody(c.view, src, plan({ size: data.length, inflight: depth }));
+  const stored = await storeBody(c.plane, src, plan({ size: data.length, inflight: depth }));
   assert.is(stored.size, data.length);
   assert.is(stored.md5, createHash('md5').update(data).digest('hex'));
   assert.is(stored.chunks.length, 21);
@@ -85,7 +84,7 @@ test('bounded memory: the source runs at most about inflight + 2 chunks ahead of
   const stats = instrument(c, () => new Promise<void>((r) => release.push(r)));
   let maxAhead = 0;
   const src = source(data, () => { maxAhead = Math.max(maxAhead, src.produced - stats.storedBytes); });
-  const done = storeBody(c.view, src, plan({ size: data.length }));
+  const done = storeBody(c.plane, src, plan({ size: data.length }));
   // The pipeline fills up to its bound while nothing completes.
   await waitFor(() => release.length === DEFAULT_INFLIGHT, { timeoutMs: 5000, what: 'the pipeline to fill' });
   for (let i = 0; i < 200 && stats.stored < 40; i++) {
@@ -103,38 +102,38 @@ test('bounded memory: the source runs at most about inflight + 2 chunks ahead of
 
 test('memory budget across streams: concurrent bodies never hold more than the budget, and every grant comes back', async () => {
   c = await testCluster(1);
-  const before = chunkMemory.limit;
+  const chunkMemory = c.plane.memory.chunks;
   chunkMemory.resize(4 * CHUNK);
-  try {
+  {
     let maxUsed = 0;
     instrument(c, async () => { maxUsed = Math.max(maxUsed, chunkMemory.used); await new Promise((r) => setTimeout(r, 2)); });
     const bodies = Array.from({ length: 6 }, () => randomBytes(12 * CHUNK + 7));
     const waitsBefore = chunkMemory.waits;
-    const stored = await Promise.all(bodies.map((d) => storeBody(c!.view, source(d), plan({ size: d.length }))));
+    const stored = await Promise.all(bodies.map((d) => storeBody(c!.plane, source(d), plan({ size: d.length }))));
     stored.forEach((s, i) => assert.is(s.md5, createHash('md5').update(bodies[i]).digest('hex')));
     assert.ok(maxUsed <= 4 * CHUNK, `${maxUsed} bytes held, budget ${4 * CHUNK}`);
     assert.ok(chunkMemory.waits > waitsBefore, 'six streams had to wait for memory');
     await waitFor(() => chunkMemory.used === 0, { timeoutMs: 2000, what: 'every grant to come back' });
     // A failing body gives its memory back too (a leak would stall every later write).
-    c.view.chunkReplica('m0').putChunk = async () => { throw new Error('disk on fire'); };
+    c.replicas.chunks('m0').putChunk = async () => { throw new Error('disk on fire'); };
     const d = randomBytes(10 * CHUNK);
-    try { await storeBody(c.view, source(d), plan({ size: d.length })); assert.unreachable(); } catch (e) { assert.match(String(e), /disk on fire|quorum/); }
+    try { await storeBody(c.plane, source(d), plan({ size: d.length })); assert.unreachable(); } catch (e) { assert.match(String(e), /disk on fire|quorum/); }
     await waitFor(() => chunkMemory.used === 0 && chunkMemory.waiters === 0, { timeoutMs: 2000, what: 'grants of the failed body to come back' });
-  } finally { chunkMemory.resize(before); }
+  }
 });
 
 test('copies that read and write at once (UploadPartCopy-like) complete with tiny budgets, and every grant of both budgets comes back', async () => {
   c = await testCluster(2, { chunkSize: CHUNK, inlineMax: 1 * KiB, defaultReplicas: 1 });
-  const svc = new ClusterObjectService(c.view, { metaTimeoutMs: 2000, chunkTimeoutMs: 2000 });
+  const svc = new ClusterObjectService(c.plane, { metaTimeoutMs: 2000, chunkTimeoutMs: 2000 });
   await svc.createBucket('bkt', { owner: 'me' });
   const data = randomBytes(12 * CHUNK);
   await svc.putObject('bkt', 'src', source(data), { size: data.length });
-  const [w, r] = [chunkMemory.limit, readAheadMemory.limit];
+  const { chunks: chunkMemory, readAhead: readAheadMemory } = c.plane.memory;
   // Two chunks' worth each: every copy's write side waits for memory while its read side holds
   // read-ahead (kept in a budget of its own, so the two can never wait on each other).
   chunkMemory.resize(2 * CHUNK);
   readAheadMemory.resize(2 * CHUNK);
-  try {
+  {
     instrument(c, () => new Promise((res) => setTimeout(res, 3)));
     const copies = Array.from({ length: 4 }, async (_, i) => {
       const { body } = await svc.getObject('bkt', 'src');
@@ -144,12 +143,12 @@ test('copies that read and write at once (UploadPartCopy-like) complete with tin
     const done = await Promise.race([Promise.all(copies), timeout]) as { etag: string }[];
     for (const v of done) assert.is(v.etag, createHash('md5').update(data).digest('hex'));
     await waitFor(() => chunkMemory.used === 0 && readAheadMemory.used === 0, { timeoutMs: 2000, what: 'every grant back' });
-  } finally { chunkMemory.resize(w); readAheadMemory.resize(r); }
+  }
 });
 
 test('a chunk failing mid-body: rejects, nothing still writing, no upload starts after it, nothing visible', async () => {
   c = await testCluster(1, { chunkSize: CHUNK, inlineMax: 1 * KiB, defaultReplicas: 1 });
-  const svc = new ClusterObjectService(c.view, { metaTimeoutMs: 2000, chunkTimeoutMs: 2000 });
+  const svc = new ClusterObjectService(c.plane, { metaTimeoutMs: 2000, chunkTimeoutMs: 2000 });
   await svc.createBucket('bkt', { owner: 'me' });
   const stats = instrument(c, async (n) => {
     if (n === 5) throw new Error('disk on fire');
@@ -171,7 +170,7 @@ test('a chunk failing mid-body: rejects, nothing still writing, no upload starts
 
 test('abort mid-body with chunks in flight: rejects, nothing visible, a later put of the key works', async () => {
   c = await testCluster(1, { chunkSize: CHUNK, inlineMax: 1 * KiB, defaultReplicas: 1 });
-  const svc = new ClusterObjectService(c.view, { metaTimeoutMs: 2000, chunkTimeoutMs: 2000 });
+  const svc = new ClusterObjectService(c.plane, { metaTimeoutMs: 2000, chunkTimeoutMs: 2000 });
   await svc.createBucket('bkt', { owner: 'me' });
   const ac = new AbortController();
   const stats = instrument(c, (n) => {

@@ -9,14 +9,15 @@
 // Nothing here writes metadata: the caller does that only after this resolved (invariant 3).
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import type { ClusterView } from '../cluster/types.ts';
 import { replicasFor } from '../cluster/placement.ts';
 import { chunkStream } from '../chunks/chunker.ts';
-import { chunkMemory, noGrant, type Grant } from '../chunks/memory.ts';
-import { BodyHasher, hashChunk, OFF_THREAD_MIN, recycleChunk } from '../chunks/hasher.ts';
+import { noGrant, type Grant } from '../chunks/memory.ts';
+import { BodyHasher, OFF_THREAD_MIN } from '../chunks/hasher.ts';
+import type { ChunkBuffer } from '../chunks/buffer.ts';
 import { s3Error } from '../util/errors.ts';
 import { logger } from '../util/log.ts';
 import type { ChunkRef } from './types.ts';
+import type { DataPlane } from './replicas.ts';
 import { quorum, writeQuorum } from './quorum.ts';
 import { withSpan } from '../observability/tracing.ts';
 
@@ -44,7 +45,7 @@ export interface StoredBody {
   inline?: string;           // base64
 }
 
-export async function storeBody(view: ClusterView, body: Readable, plan: BodyPlan): Promise<StoredBody> {
+export async function storeBody(plane: DataPlane, body: Readable, plan: BodyPlan): Promise<StoredBody> {
   const expectedMd5 = plan.contentMd5 !== undefined ? decodeContentMd5(plan.contentMd5) : undefined;
   // A body known to be chunked has its MD5 taken on a hash worker along with each chunk's SHA-256
   // (BodyHasher), so the event loop does neither; small or unsized bodies get their MD5 here.
@@ -60,40 +61,39 @@ export async function storeBody(view: ClusterView, body: Readable, plan: BodyPla
   let failed: { error: unknown } | undefined;
   const settleAll = async () => { while (inflight.size > 0) await Promise.all(inflight); };
   // Each large chunk's memory comes from the node's budget (chunks/memory.ts), reserved before the
-  // chunker fills it and given back once every replica write of it finished (or it was dropped).
-  const grants: Grant[] = [];
-  const reserve = async (bytes: number) => { if (bytes >= OFF_THREAD_MIN) grants.push(await chunkMemory.take(bytes, plan.signal)); else grants.push(noGrant); };
+  // chunker fills it; the chunk holds the grant and gives it back once every replica write of it
+  // finished (or it was dropped).
+  const reserve = (bytes: number): Promise<Grant> => (bytes >= OFF_THREAD_MIN ? plane.memory.chunks.take(bytes, plan.signal) : Promise.resolve(noGrant));
   const onAbort = () => body.destroy(plan.signal?.reason instanceof Error ? plan.signal.reason : new Error('client aborted the upload'));
   plan.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     plan.signal?.throwIfAborted();
     for await (const chunk of chunkStream(body, plan.chunkSize, { size: plan.size, reserve })) {
-      const grant = grants.shift() ?? noGrant;
-      if (plan.signal?.aborted) { grant.release(); plan.signal.throwIfAborted(); }
-      md5?.update(chunk);
+      if (plan.signal?.aborted) { chunk.release(); plan.signal.throwIfAborted(); }
+      md5?.update(chunk.bytes);
       size += chunk.length;
-      if (plan.size !== undefined && size > plan.size) throw s3Error('InvalidRequest', `The body is longer than the declared ${plan.size} bytes.`);
+      if (plan.size !== undefined && size > plan.size) { chunk.release(); throw s3Error('InvalidRequest', `The body is longer than the declared ${plan.size} bytes.`); }
       // The chunker yields full chunks except the last: a short first chunk is the whole body.
       if (!hasher && chunks.length === 0 && chunk.length < plan.chunkSize && chunk.length <= plan.inlineMax) {
-        inline = chunk.toString('base64');
-        grant.release();
+        inline = chunk.bytes.toString('base64');
+        chunk.release();
         continue;
       }
       // A free slot before this chunk starts: at most `depth` chunks held by uploads.
       while (inflight.size >= depth && !failed) await Promise.race(inflight);
-      if (failed) { grant.release(); throw failed.error; }
+      if (failed) { chunk.release(); throw failed.error; }
       const ref: ChunkRef = { id: '', size: chunk.length };
       chunks.push(ref);
       // SHA-256 (and MD5) on a hash worker (the chunk's memory moves there and back), then the
       // upload, while the loop reads the next chunk here. The hasher sees chunks in body order
       // (MD5 needs it); the uploads may finish in any order, each fills in its own ref. The local
       // chunk store reuses the hash instead of computing it again.
-      const upload: Promise<void> = (hasher ? hasher.chunk(chunk) : hashChunk(chunk)).then(({ id, chunk: data }) => {
+      const upload: Promise<void> = chunk.hash(hasher).then((id) => {
         ref.id = id;
-        if (failed) { grant.release(); return; }   // another chunk failed: the body is abandoned, store nothing more
+        if (failed) { chunk.discard(); return; }   // another chunk failed: the body is abandoned, store nothing more
         // Once every replica write finished, nothing references the chunk: its buffer is reused.
-        return putChunkQuorum(view, id, data, plan, (allStored) => { if (allStored) recycleChunk(data); grant.release(); });
-      }, (error: unknown) => { grant.release(); throw error; })
+        return putChunkQuorum(plane, chunk, plan, (allStored) => { if (allStored) chunk.release(); else chunk.discard(); });
+      }, (error: unknown) => { chunk.discard(); throw error; })
         .then(() => { inflight.delete(upload); }, (error: unknown) => { inflight.delete(upload); failed ??= { error }; });
       inflight.add(upload);
     }
@@ -104,7 +104,6 @@ export async function storeBody(view: ClusterView, body: Readable, plan: BodyPla
     await settleAll();         // nothing of this body is still being written when we throw
     throw e;
   } finally {
-    for (const g of grants.splice(0)) g.release();   // reserved for a chunk the body never completed
     plan.signal?.removeEventListener('abort', onAbort);
     hasher?.close().catch(() => {});   // ends the worker's MD5 session (also after a failure)
   }
@@ -117,26 +116,28 @@ export async function storeBody(view: ClusterView, body: Readable, plan: BodyPla
 }
 
 /**
- * Store one chunk on its R placement targets; resolves at W acknowledgements. `settled` (optional)
- * is told exactly once, whatever happens, when every replica write started has finished, and whether
- * all R succeeded: only then is the chunk buffer certainly no longer read by any of them.
+ * Store one hashed chunk on its R placement targets; resolves at W acknowledgements. `settled`
+ * (optional) is told exactly once, whatever happens, when every replica write started has finished,
+ * and whether all R succeeded: only then is the chunk buffer certainly no longer read by any of them.
  */
-export async function putChunkQuorum(view: ClusterView, id: string, chunk: Buffer, plan: Pick<BodyPlan, 'replicas' | 'pin' | 'signal' | 'timeoutMs'>, settled?: (allStored: boolean) => void): Promise<void> {
+export async function putChunkQuorum(plane: DataPlane, chunk: ChunkBuffer, plan: Pick<BodyPlan, 'replicas' | 'pin' | 'signal' | 'timeoutMs'>, settled?: (allStored: boolean) => void): Promise<void> {
   const writes: Promise<void>[] = [];
   let targets: string[] = [];
   try {
-    targets = replicasFor(id, view.members(), plan.replicas, { pin: plan.pin }).map((m) => m.id);
-    await writeReplicas(view, id, chunk, plan, targets, writes);
+    const id = chunk.id;
+    if (id === undefined) throw new Error('internal: a chunk is placed by its hash, and this one has none yet');
+    targets = replicasFor(id, plane.view.members(), plan.replicas, { pin: plan.pin }).map((m) => m.id);
+    await writeReplicas(plane, id, chunk, plan, targets, writes);
   } finally {
     if (settled) void Promise.allSettled(writes).then((r) => settled(targets.length > 0 && r.length === targets.length && r.every((x) => x.status === 'fulfilled')));
   }
 }
 
-async function writeReplicas(view: ClusterView, id: string, chunk: Buffer, plan: Pick<BodyPlan, 'replicas' | 'signal' | 'timeoutMs'>, targets: string[], writes: Promise<void>[]): Promise<void> {
+async function writeReplicas({ view, replicas }: DataPlane, id: string, chunk: ChunkBuffer, plan: Pick<BodyPlan, 'replicas' | 'signal' | 'timeoutMs'>, targets: string[], writes: Promise<void>[]): Promise<void> {
   // One span per replica write (a no-op unless tracing is on); a remote one continues on that member.
   const put = (t: string, signal: AbortSignal) => {
     const w = withSpan('chunk.put', { 'cairn.chunk': id, 'cairn.member': view.member(t)?.name ?? t, 'cairn.bytes': chunk.length },
-      () => view.chunkReplica(t).putChunk(id, chunk, chunk.length, signal));
+      () => replicas.chunks(t).putChunk(id, chunk, chunk.length, signal));
     writes.push(w);
     return w;
   };

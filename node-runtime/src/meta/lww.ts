@@ -1,7 +1,7 @@
 // Last-writer-wins order of object versions, shared by every metadata replica and the
 // coordinators that merge their answers: newer timestamp wins, then the higher writer id, then
 // the higher version id (so two replicas always agree on the winner, whatever the arrival order).
-import type { ObjectVersion } from '../data/types.ts';
+import type { ObjectVersion } from './records.ts';
 
 type Stamp = Pick<ObjectVersion, 'timestamp' | 'writer' | 'versionId'>;
 

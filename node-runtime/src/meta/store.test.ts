@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MetaStore } from './store.ts';
 import { compareVersions, newest } from './lww.ts';
-import type { ObjectVersion } from '../data/types.ts';
+import type { ObjectVersion } from './records.ts';
 
 let dir = '';
 let seq = 0;

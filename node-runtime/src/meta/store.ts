@@ -11,8 +11,7 @@
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { MultipartUpload, ObjectVersion, PartRecord } from '../data/types.ts';
-import type { ListVersionsOptions } from '../data/replicas.ts';
+import type { ListVersionsOptions, MultipartUpload, ObjectVersion, PartRecord } from './records.ts';
 import { compareVersions } from './lww.ts';
 
 export interface BucketUsage { objects: number; bytes: number }

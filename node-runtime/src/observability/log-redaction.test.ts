@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { loopbackAddress } from '../../../hack/testing/net.ts';
 import { currentRequestId, requestIdHeaders, requestIdMiddleware } from './request-id.ts';
 
-const script = fileURLToPath(new URL('./testdata/log-secrets.ts', import.meta.url));
+const script = fileURLToPath(new URL('../../test/log-secrets.ts', import.meta.url));
 
 test('secrets and signatures are redacted at any depth, in strings and in messages', async () => {
   const { stdout } = await promisify(execFile)(process.execPath, [script], { env: { ...process.env, CAIRN_LOG_LEVEL: 'info' }, timeout: 20_000 });

@@ -8,9 +8,9 @@ import type { AddressInfo } from 'node:net';
 import { request as httpRequest, type Server } from 'node:http';
 import { loopbackAddress, waitFor } from '../../../hack/testing/net.ts';
 import type { Member } from '../cluster/types.ts';
-import { boundedLabel, metricsHandler, registerCollector, s3Operations, setNodeLabel, registry } from './metrics.ts';
+import { NodeMetrics, s3Operations } from './metrics.ts';
 import { s3RequestMetrics, setS3Operation, timeRpc } from './request-metrics.ts';
-import { collectMembership, collectNodeUsage, collectRepairProgress, membershipSamples } from './collectors.ts';
+import { collectMembership, collectNodeUsage, collectRepairProgress, membershipSamples } from '../node/collectors.ts';
 
 interface Sample { name: string; labels: Record<string, string>; value: number }
 
@@ -42,12 +42,13 @@ async function scrape(): Promise<Sample[]> {
   return parseExposition(await res.text());
 }
 
+const metrics = new NodeMetrics('nodes-0');
+
 test.before(async () => {
-  setNodeLabel('nodes-0');
   const app = express();
-  app.get('/metrics', metricsHandler);
+  app.get('/metrics', metrics.handler);
   const s3 = express();
-  s3.use(s3RequestMetrics());
+  s3.use(s3RequestMetrics(metrics));
   s3.put('/:bucket/:key', (req, res) => {
     setS3Operation(res, 'PutObject');
     req.resume();
@@ -106,9 +107,9 @@ test('collectors set state gauges at scrape time and drop members that left', as
   });
   let list = [m('nodes-0', 'active', 1000), m('nodes-1', 'active', 2000), m('nodes-2', 'down', 60_000)];
   let quorum = true;
-  unregister.push(collectMembership({ members: () => list, writeQuorumAvailable: () => quorum, bucketCount: () => 3 }));
-  unregister.push(collectNodeUsage(() => ({ capacityBytes: 1000, usedBytes: 250, chunks: 12, objects: 4 })));
-  unregister.push(collectRepairProgress(() => ({ underReplicatedChunks: 5, misplacedChunks: 2, bytesRemaining: 4096, bytesMoved: 0, rateBytesPerSec: 512, etaSeconds: 8, queueLength: 7 })));
+  unregister.push(collectMembership(metrics, { members: () => list, writeQuorumAvailable: () => quorum, bucketCount: () => 3 }));
+  unregister.push(collectNodeUsage(metrics, () => ({ capacityBytes: 1000, usedBytes: 250, chunks: 12, objects: 4 })));
+  unregister.push(collectRepairProgress(metrics, () => ({ underReplicatedChunks: 5, misplacedChunks: 2, bytesRemaining: 4096, bytesMoved: 0, rateBytesPerSec: 512, etaSeconds: 8, queueLength: 7 })));
   let s = await scrape();
   assert.is(value(s, 'cairn_members', { state: 'active' }), 2);
   assert.is(value(s, 'cairn_members', { state: 'down' }), 1);
@@ -132,8 +133,8 @@ test('collectors set state gauges at scrape time and drop members that left', as
 });
 
 test('a failing or hanging collector does not break the scrape', async () => {
-  const off1 = registerCollector(() => { throw new Error('boom'); });
-  const off2 = registerCollector(() => new Promise<void>(() => { /* never resolves */ }));
+  const off1 = metrics.registerCollector(() => { throw new Error('boom'); });
+  const off2 = metrics.registerCollector(() => new Promise<void>(() => { /* never resolves */ }));
   try {
     const started = Date.now();
     const s = await scrape();
@@ -143,19 +144,28 @@ test('a failing or hanging collector does not break the scrape', async () => {
 });
 
 test('timeRpc records latency and errors by peer and method', async () => {
-  assert.is(await timeRpc('nodes-1', 'chunk.put', async () => 42), 42);
-  await timeRpc('nodes-1', 'chunk.put', async () => { throw new Error('refused'); }).then(() => assert.unreachable(), (e: Error) => assert.is(e.message, 'refused'));
+  assert.is(await timeRpc(metrics, 'nodes-1', 'chunk.put', async () => 42), 42);
+  await timeRpc(metrics, 'nodes-1', 'chunk.put', async () => { throw new Error('refused'); }).then(() => assert.unreachable(), (e: Error) => assert.is(e.message, 'refused'));
   const s = await scrape();
   assert.is(value(s, 'cairn_rpc_request_duration_seconds_count', { peer: 'nodes-1', method: 'chunk.put' }), 2);
   assert.is(value(s, 'cairn_rpc_errors_total', { peer: 'nodes-1', method: 'chunk.put' }), 1);
 });
 
+test('two nodes in one process keep their metrics apart, each labelled with its name', async () => {
+  const a = new NodeMetrics('node-a'), b = new NodeMetrics('node-b');
+  a.s3Requests.inc({ operation: 'GetObject', code: '200' });
+  assert.match(await a.text(), 'cairn_s3_requests_total{operation="GetObject",code="200",node="node-a"} 1');
+  assert.not.match(await b.text(), 'cairn_s3_requests_total{');
+  a.boundedLabel('peer', 'x');
+  assert.is(b.boundedLabel('peer', 'x', 0), 'other', 'label guards are per node too');
+});
+
 test('boundedLabel folds ids and overflow into "other"', () => {
-  assert.is(boundedLabel('t1', 'meta.put'), 'meta.put');
-  assert.is(boundedLabel('t1', 'has spaces and more'), 'other');
-  for (let i = 0; i < 5; i++) boundedLabel('t2', `m${i}`, 3);
-  assert.is(boundedLabel('t2', 'm0', 3), 'm0');
-  assert.is(boundedLabel('t2', 'm9', 3), 'other');
+  assert.is(metrics.boundedLabel('t1', 'meta.put'), 'meta.put');
+  assert.is(metrics.boundedLabel('t1', 'has spaces and more'), 'other');
+  for (let i = 0; i < 5; i++) metrics.boundedLabel('t2', `m${i}`, 3);
+  assert.is(metrics.boundedLabel('t2', 'm0', 3), 'm0');
+  assert.is(metrics.boundedLabel('t2', 'm9', 3), 'other');
 });
 
 test('a scrape exposes every node-runtime metric documented in docs/metrics.md', async () => {
@@ -172,7 +182,7 @@ test('membershipSamples is pure and counts every state', () => {
   const s = membershipSamples([], 0);
   assert.equal(s.byState, { joining: 0, active: 0, draining: 0, drained: 0, down: 0 });
   assert.ok(s3Operations.includes('Unknown'));
-  assert.ok(registry.getSingleMetric('cairn_s3_requests_total'));
+  assert.ok(metrics.registry.getSingleMetric('cairn_s3_requests_total'));
 });
 
 test.run();

@@ -1,8 +1,10 @@
-// Observability: every Prometheus metric of a node-runtime process, defined once on one registry.
+// Observability: every Prometheus metric of a node-runtime process, defined once per node.
 //
-// Callers never create metrics of their own: they import the typed objects below (counters and
-// histograms are updated where the event happens) or register a collector that sets state gauges
-// at scrape time (`registerCollector`), so gauges never go stale between scrapes.
+// A node's composition root creates one NodeMetrics (its own registry, labelled with the node's
+// name) and hands it to the parts that record: the S3 app, the RPC client, the repair and scrub
+// workers and the collectors that set state gauges at scrape time (`registerCollector`), so gauges
+// never go stale between scrapes. Several nodes in one process (tests) keep their metrics apart.
+// Callers never create metrics of their own: they use the typed objects of their NodeMetrics.
 // Label values are bounded (see docs/metrics.md): S3 operations come from a fixed list, members
 // and RPC methods pass through `boundedLabel`, and no key, object or upload id is ever a label.
 import type { Request, Response } from 'express';
@@ -11,10 +13,6 @@ import { readFileSync } from 'node:fs';
 import { logger } from '../util/log.ts';
 
 const log = logger('metrics');
-
-/** The one registry of this process. Exposed for tests and for `metricsText`; do not add metrics to it elsewhere. */
-export const registry = new Registry();
-collectDefaultMetrics({ register: registry });   // process_* and nodejs_* (CPU, memory, fds, event loop, GC)
 
 /** S3 operation names (AWS API names) allowed as the `operation` label; anything else is `Unknown`. */
 export const s3Operations = [
@@ -34,134 +32,164 @@ export function s3Operation(name: string | undefined): S3Operation {
 
 // Which build answers: a constant 1 with the version as a label (join on it in dashboards).
 const { version } = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
-export const buildInfo = new Gauge({ name: 'cairn_build_info', help: 'Always 1; labels carry the Cairn version and the Node.js version.', labelNames: ['version', 'nodejs'] as const, registers: [registry] });
-buildInfo.set({ version, nodejs: process.version }, 1);
 
 const latencyBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 const rpcBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
-const registers = [registry];
-
-// ---- File API (S3) traffic: updated by `s3RequestMetrics()` (request-metrics.ts) ----
-export const s3Requests = new Counter({ name: 'cairn_s3_requests_total', help: 'S3 requests answered, by operation and HTTP status code (499 = client went away).', labelNames: ['operation', 'code'] as const, registers });
-export const s3RequestDuration = new Histogram({ name: 'cairn_s3_request_duration_seconds', help: 'S3 request latency from first request byte to the last response byte, by operation.', labelNames: ['operation'] as const, buckets: latencyBuckets, registers });
-export const s3TimeToFirstByte = new Histogram({ name: 'cairn_s3_time_to_first_byte_seconds', help: 'Time from request arrival to the response headers being sent, by operation.', labelNames: ['operation'] as const, buckets: latencyBuckets, registers });
-export const s3BytesReceived = new Counter({ name: 'cairn_s3_received_bytes_total', help: 'Bytes read from S3 clients (wire bytes: headers and body), by operation.', labelNames: ['operation'] as const, registers });
-export const s3BytesSent = new Counter({ name: 'cairn_s3_sent_bytes_total', help: 'Bytes written to S3 clients (wire bytes: headers and body), by operation.', labelNames: ['operation'] as const, registers });
-
-// ---- This node's storage: set by a collector (`collectNodeUsage`) ----
-export const nodeCapacityBytes = new Gauge({ name: 'cairn_node_capacity_bytes', help: 'Storage capacity of this node (bytes).', registers });
-export const nodeUsedBytes = new Gauge({ name: 'cairn_node_used_bytes', help: 'Bytes used by chunks and metadata on this node.', registers });
-export const chunksStored = new Gauge({ name: 'cairn_chunks_stored', help: 'Chunk replicas stored on this node.', registers });
-export const objectsStored = new Gauge({ name: 'cairn_objects_stored', help: 'Live object versions in the metadata partitions this node holds (each replica counts; divide the sum by R).', registers });
-
-// ---- Durability and repair: set by a collector (`collectRepairProgress`) plus counters ----
-export const chunksUnderReplicated = new Gauge({ name: 'cairn_chunks_under_replicated', help: 'Chunks with fewer than R live replicas, counted by the node that repairs them.', registers });
-export const chunksMisplaced = new Gauge({ name: 'cairn_chunks_misplaced', help: 'Chunk replicas on this node that placement puts elsewhere (waiting to move).', registers });
-export const repairQueueLength = new Gauge({ name: 'cairn_repair_queue_length', help: 'Repair/rebalance work items queued on this node.', registers });
-export const repairQueueBytes = new Gauge({ name: 'cairn_repair_queue_bytes', help: 'Bytes still to copy for queued repair/rebalance work on this node.', registers });
-export const repairRate = new Gauge({ name: 'cairn_repair_rate_bytes_per_second', help: 'Current repair/rebalance copy rate of this node (bytes/s, smoothed by the worker).', registers });
-export const repairBytesMoved = new Counter({ name: 'cairn_repair_bytes_moved_total', help: 'Bytes copied by repair/rebalance on this node.', registers });
-export const repairItems = new Counter({ name: 'cairn_repair_items_total', help: 'Repair work items finished, by kind (chunk|meta) and result (ok|error).', labelNames: ['kind', 'result'] as const, registers });
-
-// ---- Background integrity: scrub and garbage collection ----
-export const scrubPasses = new Counter({ name: 'cairn_scrub_passes_total', help: 'Completed scrub passes over every chunk of this node.', registers });
-export const scrubChunksChecked = new Counter({ name: 'cairn_scrub_chunks_checked_total', help: 'Chunks read and hash-verified by scrub.', registers });
-export const scrubErrors = new Counter({ name: 'cairn_scrub_errors_total', help: 'Scrub findings, by reason (corrupt: hash mismatch | missing: referenced but absent | io: read error).', labelNames: ['reason'] as const, registers });
-export const gcRemovals = new Counter({ name: 'cairn_gc_removals_total', help: 'Items removed by garbage collection, by kind (chunk | version: old versions and tombstones | upload: aborted/expired multipart).', labelNames: ['kind'] as const, registers });
-export const gcBytesRemoved = new Counter({ name: 'cairn_gc_removed_bytes_total', help: 'Chunk bytes freed by garbage collection.', registers });
-
-// ---- Membership: set by a collector on roots (`collectMembership`) ----
-export const members = new Gauge({ name: 'cairn_members', help: 'Members of the cluster map by state (reported by roots; use max by (state) across roots).', labelNames: ['state'] as const, registers });
-export const memberState = new Gauge({ name: 'cairn_member_state', help: '1 for the current state of each member (member = member name), 0 for the other states.', labelNames: ['member', 'state'] as const, registers });
-export const memberHeartbeatAge = new Gauge({ name: 'cairn_member_heartbeat_age_seconds', help: 'Seconds since the last heartbeat of each member, as seen by this root.', labelNames: ['member'] as const, registers });
-export const clusterWriteQuorum = new Gauge({ name: 'cairn_cluster_write_quorum_available', help: '1 when every bucket can reach its write quorum W, else 0 (reported by roots).', registers });
-export const bucketsRegistered = new Gauge({ name: 'cairn_buckets', help: 'Buckets in the registry (reported by roots).', registers });
-
-// ---- Internal RPC (cluster port): updated by `timeRpc` (request-metrics.ts) ----
-export const rpcDuration = new Histogram({ name: 'cairn_rpc_request_duration_seconds', help: 'Internal RPC latency as seen by the caller, by peer (member name) and method.', labelNames: ['peer', 'method'] as const, buckets: rpcBuckets, registers });
-export const rpcErrors = new Counter({ name: 'cairn_rpc_errors_total', help: 'Internal RPC calls that failed (transport error, timeout or 5xx), by peer and method.', labelNames: ['peer', 'method'] as const, registers });
-
-// ---- Collectors: state gauges set just before each scrape ----
-export type Collector = () => void | Promise<void>;
-const collectors = new Set<Collector>();
 const collectorTimeoutMs = 2_000;
-
-/**
- * Run `fn` before every scrape to set state gauges (capacity, membership, queue lengths) from
- * the owner's live state. Returns a function that unregisters it (call it on stop).
- * A collector that throws or takes longer than 2 s is logged and skipped; the scrape still succeeds.
- */
-export function registerCollector(fn: Collector): () => void {
-  collectors.add(fn);
-  return () => { collectors.delete(fn); };
-}
-
-async function runCollectors(): Promise<void> {
-  await Promise.all([...collectors].map(async (fn) => {
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      await Promise.race([
-        Promise.resolve().then(fn),
-        new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`collector took longer than ${collectorTimeoutMs} ms`)), collectorTimeoutMs); }),
-      ]);
-    } catch (e) {
-      log.warn({ err: e }, 'metrics collector failed; its gauges keep their last values');
-    } finally {
-      clearTimeout(timer);
-    }
-  }));
-}
-
-/** The Prometheus text exposition of this process, after running every collector. */
-export async function metricsText(): Promise<string> {
-  await runCollectors();
-  return registry.metrics();
-}
-
-/** Express handler for `GET /metrics` (mount on the cluster port: `app.get('/metrics', metricsHandler)`). */
-export async function metricsHandler(_req: Request, res: Response): Promise<void> {
-  try {
-    const body = await metricsText();
-    res.status(200).type(registry.contentType).send(body);
-  } catch (e) {
-    log.error({ err: e }, 'metrics scrape failed');
-    res.status(500).type('text/plain').send('metrics scrape failed\n');
-  }
-}
-
-/**
- * Label every series of this process with its member name (`node="nodes-2"`), so dashboards can
- * group by node without relabelling. Call once at start-up when the name is known.
- */
-export function setNodeLabel(name: string): void {
-  registry.setDefaultLabels({ node: name });
-}
-
-// ---- Cardinality guard for labels whose values come from outside a fixed list ----
-const labelGuards = new Map<string, Set<string>>();
 const labelValuePattern = /^[A-Za-z0-9][A-Za-z0-9_.:\-/]{0,62}$/;
 
-/**
- * Pass a label value through unchanged while the label has seen fewer than `max` distinct values
- * and the value looks like a name (≤ 63 chars, no spaces); otherwise return `other`, so a bug that
- * feeds ids into a label can never explode the series count. Used for `peer` and `method`.
- */
-export function boundedLabel(label: string, value: string, max = 64): string {
-  let seen = labelGuards.get(label);
-  if (!seen) labelGuards.set(label, (seen = new Set()));
-  if (seen.has(value)) return value;
-  if (!labelValuePattern.test(value) || seen.size >= max) {
-    if (!seen.has('other')) log.warn({ label, value: value.slice(0, 80), max }, 'label value rejected to keep cardinality bounded; using "other"');
-    seen.add('other');
-    return 'other';
-  }
-  seen.add(value);
-  return value;
-}
+/** A state-gauge setter run just before each scrape. */
+export type Collector = () => void | Promise<void>;
 
-/** Forget label values of members that left (call from the membership collector). */
-export function forgetLabelValue(label: string, value: string): void {
-  labelGuards.get(label)?.delete(value);
+export class NodeMetrics {
+  /** This node's registry (process_* and nodejs_* included); do not add metrics to it elsewhere. */
+  readonly registry = new Registry();
+  readonly #collectors = new Set<Collector>();
+  readonly #labelGuards = new Map<string, Set<string>>();
+
+  // ---- File API (S3) traffic: updated by `s3RequestMetrics()` (request-metrics.ts) ----
+  readonly s3Requests: Counter<'operation' | 'code'>;
+  readonly s3RequestDuration: Histogram<'operation'>;
+  readonly s3TimeToFirstByte: Histogram<'operation'>;
+  readonly s3BytesReceived: Counter<'operation'>;
+  readonly s3BytesSent: Counter<'operation'>;
+  // ---- This node's storage: set by a collector (`collectNodeUsage`) ----
+  readonly nodeCapacityBytes: Gauge;
+  readonly nodeUsedBytes: Gauge;
+  readonly chunksStored: Gauge;
+  readonly objectsStored: Gauge;
+  // ---- Durability and repair: set by a collector (`collectRepairProgress`) plus counters ----
+  readonly chunksUnderReplicated: Gauge;
+  readonly chunksMisplaced: Gauge;
+  readonly repairQueueLength: Gauge;
+  readonly repairQueueBytes: Gauge;
+  readonly repairRate: Gauge;
+  readonly repairBytesMoved: Counter;
+  readonly repairItems: Counter<'kind' | 'result'>;
+  // ---- Background integrity: scrub and garbage collection ----
+  readonly scrubPasses: Counter;
+  readonly scrubChunksChecked: Counter;
+  readonly scrubErrors: Counter<'reason'>;
+  readonly gcRemovals: Counter<'kind'>;
+  readonly gcBytesRemoved: Counter;
+  // ---- Membership: set by a collector on roots (`collectMembership`) ----
+  readonly members: Gauge<'state'>;
+  readonly memberState: Gauge<'member' | 'state'>;
+  readonly memberHeartbeatAge: Gauge<'member'>;
+  readonly clusterWriteQuorum: Gauge;
+  readonly bucketsRegistered: Gauge;
+  // ---- Internal RPC (cluster port): updated by `timeRpc` (request-metrics.ts) ----
+  readonly rpcDuration: Histogram<'peer' | 'method'>;
+  readonly rpcErrors: Counter<'peer' | 'method'>;
+
+  /** `node`: the member name every series is labelled with (`node="nodes-2"`), so dashboards can group by node without relabelling. */
+  constructor(node?: string) {
+    const registers = [this.registry];
+    if (node !== undefined) this.registry.setDefaultLabels({ node });
+    collectDefaultMetrics({ register: this.registry });   // process_* and nodejs_* (CPU, memory, fds, event loop, GC)
+    new Gauge({ name: 'cairn_build_info', help: 'Always 1; labels carry the Cairn version and the Node.js version.', labelNames: ['version', 'nodejs'] as const, registers })
+      .set({ version, nodejs: process.version }, 1);
+
+    this.s3Requests = new Counter({ name: 'cairn_s3_requests_total', help: 'S3 requests answered, by operation and HTTP status code (499 = client went away).', labelNames: ['operation', 'code'] as const, registers });
+    this.s3RequestDuration = new Histogram({ name: 'cairn_s3_request_duration_seconds', help: 'S3 request latency from first request byte to the last response byte, by operation.', labelNames: ['operation'] as const, buckets: latencyBuckets, registers });
+    this.s3TimeToFirstByte = new Histogram({ name: 'cairn_s3_time_to_first_byte_seconds', help: 'Time from request arrival to the response headers being sent, by operation.', labelNames: ['operation'] as const, buckets: latencyBuckets, registers });
+    this.s3BytesReceived = new Counter({ name: 'cairn_s3_received_bytes_total', help: 'Bytes read from S3 clients (wire bytes: headers and body), by operation.', labelNames: ['operation'] as const, registers });
+    this.s3BytesSent = new Counter({ name: 'cairn_s3_sent_bytes_total', help: 'Bytes written to S3 clients (wire bytes: headers and body), by operation.', labelNames: ['operation'] as const, registers });
+
+    this.nodeCapacityBytes = new Gauge({ name: 'cairn_node_capacity_bytes', help: 'Storage capacity of this node (bytes).', registers });
+    this.nodeUsedBytes = new Gauge({ name: 'cairn_node_used_bytes', help: 'Bytes used by chunks and metadata on this node.', registers });
+    this.chunksStored = new Gauge({ name: 'cairn_chunks_stored', help: 'Chunk replicas stored on this node.', registers });
+    this.objectsStored = new Gauge({ name: 'cairn_objects_stored', help: 'Live object versions in the metadata partitions this node holds (each replica counts; divide the sum by R).', registers });
+
+    this.chunksUnderReplicated = new Gauge({ name: 'cairn_chunks_under_replicated', help: 'Chunks with fewer than R live replicas, counted by the node that repairs them.', registers });
+    this.chunksMisplaced = new Gauge({ name: 'cairn_chunks_misplaced', help: 'Chunk replicas on this node that placement puts elsewhere (waiting to move).', registers });
+    this.repairQueueLength = new Gauge({ name: 'cairn_repair_queue_length', help: 'Repair/rebalance work items queued on this node.', registers });
+    this.repairQueueBytes = new Gauge({ name: 'cairn_repair_queue_bytes', help: 'Bytes still to copy for queued repair/rebalance work on this node.', registers });
+    this.repairRate = new Gauge({ name: 'cairn_repair_rate_bytes_per_second', help: 'Current repair/rebalance copy rate of this node (bytes/s, smoothed by the worker).', registers });
+    this.repairBytesMoved = new Counter({ name: 'cairn_repair_bytes_moved_total', help: 'Bytes copied by repair/rebalance on this node.', registers });
+    this.repairItems = new Counter({ name: 'cairn_repair_items_total', help: 'Repair work items finished, by kind (chunk|meta) and result (ok|error).', labelNames: ['kind', 'result'] as const, registers });
+
+    this.scrubPasses = new Counter({ name: 'cairn_scrub_passes_total', help: 'Completed scrub passes over every chunk of this node.', registers });
+    this.scrubChunksChecked = new Counter({ name: 'cairn_scrub_chunks_checked_total', help: 'Chunks read and hash-verified by scrub.', registers });
+    this.scrubErrors = new Counter({ name: 'cairn_scrub_errors_total', help: 'Scrub findings, by reason (corrupt: hash mismatch | missing: referenced but absent | io: read error).', labelNames: ['reason'] as const, registers });
+    this.gcRemovals = new Counter({ name: 'cairn_gc_removals_total', help: 'Items removed by garbage collection, by kind (chunk | version: old versions and tombstones | upload: aborted/expired multipart).', labelNames: ['kind'] as const, registers });
+    this.gcBytesRemoved = new Counter({ name: 'cairn_gc_removed_bytes_total', help: 'Chunk bytes freed by garbage collection.', registers });
+
+    this.members = new Gauge({ name: 'cairn_members', help: 'Members of the cluster map by state (reported by roots; use max by (state) across roots).', labelNames: ['state'] as const, registers });
+    this.memberState = new Gauge({ name: 'cairn_member_state', help: '1 for the current state of each member (member = member name), 0 for the other states.', labelNames: ['member', 'state'] as const, registers });
+    this.memberHeartbeatAge = new Gauge({ name: 'cairn_member_heartbeat_age_seconds', help: 'Seconds since the last heartbeat of each member, as seen by this root.', labelNames: ['member'] as const, registers });
+    this.clusterWriteQuorum = new Gauge({ name: 'cairn_cluster_write_quorum_available', help: '1 when every bucket can reach its write quorum W, else 0 (reported by roots).', registers });
+    this.bucketsRegistered = new Gauge({ name: 'cairn_buckets', help: 'Buckets in the registry (reported by roots).', registers });
+
+    this.rpcDuration = new Histogram({ name: 'cairn_rpc_request_duration_seconds', help: 'Internal RPC latency as seen by the caller, by peer (member name) and method.', labelNames: ['peer', 'method'] as const, buckets: rpcBuckets, registers });
+    this.rpcErrors = new Counter({ name: 'cairn_rpc_errors_total', help: 'Internal RPC calls that failed (transport error, timeout or 5xx), by peer and method.', labelNames: ['peer', 'method'] as const, registers });
+  }
+
+  /**
+   * Run `fn` before every scrape to set state gauges (capacity, membership, queue lengths) from
+   * the owner's live state. Returns a function that unregisters it (call it on stop).
+   * A collector that throws or takes longer than 2 s is logged and skipped; the scrape still succeeds.
+   */
+  registerCollector(fn: Collector): () => void {
+    this.#collectors.add(fn);
+    return () => { this.#collectors.delete(fn); };
+  }
+
+  async #runCollectors(): Promise<void> {
+    await Promise.all([...this.#collectors].map(async (fn) => {
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        await Promise.race([
+          Promise.resolve().then(fn),
+          new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`collector took longer than ${collectorTimeoutMs} ms`)), collectorTimeoutMs); }),
+        ]);
+      } catch (e) {
+        log.warn({ err: e }, 'metrics collector failed; its gauges keep their last values');
+      } finally {
+        clearTimeout(timer);
+      }
+    }));
+  }
+
+  /** The Prometheus text exposition of this node, after running every collector. */
+  async text(): Promise<string> {
+    await this.#runCollectors();
+    return this.registry.metrics();
+  }
+
+  /** Express handler for `GET /metrics` (mount on the cluster port: `app.get('/metrics', metrics.handler)`). */
+  readonly handler = async (_req: Request, res: Response): Promise<void> => {
+    try {
+      const body = await this.text();
+      res.status(200).type(this.registry.contentType).send(body);
+    } catch (e) {
+      log.error({ err: e }, 'metrics scrape failed');
+      res.status(500).type('text/plain').send('metrics scrape failed\n');
+    }
+  };
+
+  /**
+   * Pass a label value through unchanged while the label has seen fewer than `max` distinct values
+   * and the value looks like a name (≤ 63 chars, no spaces); otherwise return `other`, so a bug that
+   * feeds ids into a label can never explode the series count. Used for `peer` and `method`.
+   */
+  boundedLabel(label: string, value: string, max = 64): string {
+    let seen = this.#labelGuards.get(label);
+    if (!seen) this.#labelGuards.set(label, (seen = new Set()));
+    if (seen.has(value)) return value;
+    if (!labelValuePattern.test(value) || seen.size >= max) {
+      if (!seen.has('other')) log.warn({ label, value: value.slice(0, 80), max }, 'label value rejected to keep cardinality bounded; using "other"');
+      seen.add('other');
+      return 'other';
+    }
+    seen.add(value);
+    return value;
+  }
+
+  /** Forget label values of members that left (call from the membership collector). */
+  forgetLabelValue(label: string, value: string): void {
+    this.#labelGuards.get(label)?.delete(value);
+  }
 }
 
 /**

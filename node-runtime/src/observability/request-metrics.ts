@@ -3,10 +3,7 @@
 // has to name the operation (`setS3Operation`); everything else is measured here.
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Socket } from 'node:net';
-import {
-  boundedLabel, rpcDuration, rpcErrors, s3BytesReceived, s3BytesSent, s3Operation, s3RequestDuration, s3Requests, s3TimeToFirstByte,
-  type S3Operation,
-} from './metrics.ts';
+import { s3Operation, type NodeMetrics, type S3Operation } from './metrics.ts';
 
 const operationKey = Symbol('cairn.s3Operation');
 // Socket byte counters at the end of the previous request on the same keep-alive connection, so
@@ -34,22 +31,22 @@ export interface S3RequestSample {
   bytesOut: number;
 }
 
-/** Record one finished S3 request (the middleware calls this; exposed for non-express callers and tests). */
-export function recordS3Request(s: S3RequestSample): void {
+/** Record one finished S3 request (the middleware calls this). */
+function recordS3Request(m: NodeMetrics, s: S3RequestSample): void {
   const operation = s3Operation(s.operation);
-  s3Requests.inc({ operation, code: String(s.code) });
-  s3RequestDuration.observe({ operation }, s.seconds);
-  if (s.ttfbSeconds !== undefined) s3TimeToFirstByte.observe({ operation }, s.ttfbSeconds);
-  if (s.bytesIn > 0) s3BytesReceived.inc({ operation }, s.bytesIn);
-  if (s.bytesOut > 0) s3BytesSent.inc({ operation }, s.bytesOut);
+  m.s3Requests.inc({ operation, code: String(s.code) });
+  m.s3RequestDuration.observe({ operation }, s.seconds);
+  if (s.ttfbSeconds !== undefined) m.s3TimeToFirstByte.observe({ operation }, s.ttfbSeconds);
+  if (s.bytesIn > 0) m.s3BytesReceived.inc({ operation }, s.bytesIn);
+  if (s.bytesOut > 0) m.s3BytesSent.inc({ operation }, s.bytesOut);
 }
 
 /**
- * Express middleware recording every request of the S3 app; mount it first
- * (`app.use(s3RequestMetrics())`). A request whose client disconnects before the response
+ * Express middleware recording every request of the S3 app in `metrics`; mount it first
+ * (`app.use(s3RequestMetrics(metrics))`). A request whose client disconnects before the response
  * finished is counted with code 499 (nginx's "client closed request").
  */
-export function s3RequestMetrics(): RequestHandler {
+export function s3RequestMetrics(metrics: NodeMetrics): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
     const started = process.hrtime.bigint();
     let headersAt: bigint | undefined;
@@ -70,7 +67,7 @@ export function s3RequestMetrics(): RequestHandler {
       const written = socket.bytesWritten ?? mark.written;
       socket[socketMark] = { read, written };
       const toSeconds = (t: bigint) => Number(t - started) / 1e9;
-      recordS3Request({
+      recordS3Request(metrics, {
         operation: s3OperationOf(res) ?? 'Unknown',
         code: res.writableFinished ? res.statusCode : 499,
         seconds: toSeconds(process.hrtime.bigint()),
@@ -86,15 +83,17 @@ export function s3RequestMetrics(): RequestHandler {
 /**
  * Time one internal RPC call: records latency by peer (member name) and method, and counts the
  * call as an error when `fn` rejects. `method` is the route name (e.g. `chunk.put`), never a path
- * with ids in it; unexpected values are folded into `other` by `boundedLabel`.
+ * with ids in it; unexpected values are folded into `other` by `boundedLabel`. Without metrics
+ * (a client that reports nowhere) it only runs `fn`.
  */
-export async function timeRpc<T>(peer: string, method: string, fn: () => Promise<T>): Promise<T> {
-  const labels = { peer: boundedLabel('peer', peer), method: boundedLabel('method', method) };
-  const end = rpcDuration.startTimer(labels);
+export async function timeRpc<T>(metrics: NodeMetrics | undefined, peer: string, method: string, fn: () => Promise<T>): Promise<T> {
+  if (!metrics) return fn();
+  const labels = { peer: metrics.boundedLabel('peer', peer), method: metrics.boundedLabel('method', method) };
+  const end = metrics.rpcDuration.startTimer(labels);
   try {
     return await fn();
   } catch (e) {
-    rpcErrors.inc(labels);
+    metrics.rpcErrors.inc(labels);
     throw e;
   } finally {
     end();

@@ -1,5 +1,5 @@
 // End to end: one PUT is one trace across the nodes that stored it. An in-process OTLP/HTTP receiver
-// (otlp-receiver.ts) stands in for the OpenTelemetry Collector; 1 root + 2 data nodes run as real
+// (node-runtime/test/otlp-receiver.ts) stands in for the OpenTelemetry Collector; 1 root + 2 data nodes run as real
 // `cairn server` processes with OTEL_EXPORTER_OTLP_ENDPOINT pointing at it. A PUT through nodes-1
 // into a bucket with R=2 must yield spans from both data nodes under one trace id, the remote
 // node's server spans must be children of the coordinator's client spans, and background traffic
@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { s3Client, startCairnProcess, type CairnProcess } from '../../../hack/testing/cairn.ts';
 import { loopbackAddress, waitFor } from '../../../hack/testing/net.ts';
 import { createAdminClient } from '../admin/client.ts';
-import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './otlp-receiver.ts';
+import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../../test/otlp-receiver.ts';
 
 const secret = randomBytes(12).toString('hex');
 const accessKey = 'AKTRACES', secretKey = 'trace-secret-key';

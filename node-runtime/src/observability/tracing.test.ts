@@ -1,5 +1,5 @@
 // Tracing across processes: this process plays the coordinator of a PUT and calls a second process
-// (testdata/trace-peer.ts) over HTTP with injected trace headers; both export over OTLP to an
+// (node-runtime/test/trace-peer.ts) over HTTP with injected trace headers; both export over OTLP to an
 // in-process receiver. The coordinator exports protobuf (the default), the peer JSON, so both
 // encodings are exercised. The test asserts that all spans form one trace with correct parents.
 import { test } from 'uvu';
@@ -8,17 +8,18 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { loopbackAddress, waitFor } from '../../../hack/testing/net.ts';
-import { startOtlpReceiver, type OtlpReceiver } from './otlp-receiver.ts';
+import { startOtlpReceiver, type OtlpReceiver } from '../../test/otlp-receiver.ts';
 import { SpanKind, currentTraceId, extractTraceContext, injectTraceHeaders, startTracing, stopTracing, withRemoteSpan, withSpan } from './tracing.ts';
 import { requestSpans } from './http-spans.ts';
 import { s3RequestMetrics, setS3Operation } from './request-metrics.ts';
+import { NodeMetrics } from './metrics.ts';
 import express from 'express';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 import { trace } from '@opentelemetry/api';
 
-const peerScript = fileURLToPath(new URL('./testdata/trace-peer.ts', import.meta.url));
+const peerScript = fileURLToPath(new URL('../../test/trace-peer.ts', import.meta.url));
 
 test('without OTEL_EXPORTER_OTLP_ENDPOINT tracing is a no-op', async () => {
   delete process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
@@ -58,7 +59,7 @@ test('one PUT is one trace across two processes', async () => {
     let clientSpanId = '';
     const app = express();
     let requestsDone = 0;
-    app.use(s3RequestMetrics(), requestSpans(), (_req, res, next) => { res.once('close', () => requestsDone++); next(); });
+    app.use(s3RequestMetrics(new NodeMetrics()), requestSpans(), (_req, res, next) => { res.once('close', () => requestsDone++); next(); });
     let sentTraceparent = '';
     app.put('/:bucket/:key', (req, res) => {
       setS3Operation(res, 'PutObject');

@@ -6,7 +6,8 @@
 // a member only asks the members ranked ahead of it whether they hold the chunk: if one does, that
 // one acts. Asking more is never needed, and when a member ahead cannot be reached this one acts
 // too (a duplicate copy is harmless: puts are idempotent and content-addressed).
-import type { ClusterView, Member } from '../cluster/types.ts';
+import type { Member } from '../cluster/types.ts';
+import type { ReplicaDirectory } from '../data/replicas.ts';
 import { rankAll, replicasFor } from '../cluster/placement.ts';
 import { planItem, type RepairPlan } from './plan.ts';
 import type { ChunkRefs } from './refs.ts';
@@ -51,13 +52,13 @@ export function chunkTask(selfId: string, c: LocalChunk, confirmed: Set<string>,
 }
 
 /** Ask members in batches which of the ids they hold; a member that fails confirms nothing. */
-export async function confirmHolders(view: ClusterView, asks: Map<string, string[]>, batch = 1000): Promise<Map<string, Set<string>>> {
+export async function confirmHolders(replicas: ReplicaDirectory, asks: Map<string, string[]>, batch = 1000): Promise<Map<string, Set<string>>> {
   const out = new Map<string, Set<string>>();
   await Promise.all([...asks].map(async ([member, ids]) => {
     for (let i = 0; i < ids.length; i += batch) {
       const slice = ids.slice(i, i + batch);
       let has: boolean[];
-      try { has = await view.chunkReplica(member).hasChunks(slice); } catch { return; }
+      try { has = await replicas.chunks(member).hasChunks(slice); } catch { return; }
       slice.forEach((id, j) => {
         if (!has[j]) return;
         let s = out.get(id);

@@ -9,10 +9,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { startNode, type RunningNode } from '../server.ts';
+import { startNode, type RunningNode } from '../node/start.ts';
 import type { MultiClusterView } from '../cluster/view.ts';
 import { loopbackAddress, waitFor } from '../../../hack/testing/net.ts';
-import { startSelfHealing, type SelfHealing } from './service.ts';
+import { startSelfHealing, type SelfHealing } from '../node/self-healing.ts';
 
 process.env.CAIRN_FAILURE_TIMEOUT_MS ??= '1500';
 process.env.CAIRN_HEARTBEAT_MS ??= '200';
@@ -30,7 +30,7 @@ async function start(name: string): Promise<Member> {
   const host = loopbackAddress();
   const node = await startNode({ roles: ['node'], name, dataDir: join(dir, name), api: `${host}:0`, cluster: `${host}:0`, roots: [root.clusterUrl], secret, chunkSize: 64 * 1024 });
   const view = node.view as MultiClusterView;
-  const heal = startSelfHealing({ view, stores: node.stores, secret, markDrained: (id) => view.markDrained(id), repairIntervalMs: 500, gcGraceMs: 1500, scrubIntervalMs: 3_600_000, uploadExpiryMs: 6_000, announce: () => { m.announced++; } });
+  const heal = startSelfHealing({ view, replicas: node.replicas, stores: { ...node.stores, memory: node.memory.chunks }, secret, markDrained: (id) => view.markDrained(id), repairIntervalMs: 500, gcGraceMs: 1500, scrubIntervalMs: 3_600_000, uploadExpiryMs: 6_000, announce: () => { m.announced++; } });
   node.clusterApp.use(heal.router);
   const m: Member = { node, heal, name, announced: 0 };
   members.push(m);
@@ -155,7 +155,7 @@ test('scrub replaces a corrupted chunk file from a good replica', async () => {
   await writeFile(m.node.stores.chunks.path(victim!), randomBytes(64 * 1024));
   const r = await m.heal.scrub!.check(victim!);
   assert.is(r, 'repaired');
-  assert.is(sha(await m.node.stores.chunks.get(victim!)), victim);
+  assert.is(sha((await m.node.stores.chunks.get(victim!)).bytes), victim);
   assert.ok(m.heal.scrub!.status.corrupt >= 1);
 });
 

@@ -4,11 +4,10 @@
 // order-free: two holders pushing the same partition to a newcomer at once cannot conflict, and a
 // member coming back with stale entries never overwrites newer ones (nor resurrects a deleted object:
 // tombstones are versions too, and are kept).
-import type { ClusterView } from '../cluster/types.ts';
 import { replicasFor } from '../cluster/placement.ts';
 import type { MetaStore } from '../meta/store.ts';
-import type { MetaReplica } from '../data/replicas.ts';
-import type { ObjectVersion } from '../data/types.ts';
+import type { ClusterReplicas, MetaReplica } from '../data/replicas.ts';
+import type { ObjectVersion } from '../meta/records.ts';
 import { compareVersions } from '../meta/lww.ts';
 import { compareKeys } from '../data/listing.ts';
 import { logger } from '../util/log.ts';
@@ -30,8 +29,9 @@ export interface PartitionReport {
 }
 
 /** Bring every desired holder of each partition held here up to date with this member's entries. */
-export async function repairPartitions(view: ClusterView, store: MetaStore, opts: { signal?: AbortSignal; uploadExpiryMs?: number; now?: number } = {}): Promise<PartitionReport> {
+export async function repairPartitions(plane: ClusterReplicas, store: MetaStore, opts: { signal?: AbortSignal; uploadExpiryMs?: number; now?: number } = {}): Promise<PartitionReport> {
   const { signal } = opts;
+  const { view, replicas } = plane;
   const report: PartitionReport = { partitions: 0, misplaced: 0, unconfirmed: 0, pushed: 0, expiredUploads: 0, dropped: 0, confirmed: new Set() };
   const members = view.members();
   for (const name of await store.bucketsWithData()) {
@@ -46,7 +46,7 @@ export async function repairPartitions(view: ClusterView, store: MetaStore, opts
     for (const d of desired) {
       if (d === view.selfId) continue;
       try {
-        report.pushed += await pushPartition(store, view.metaReplica(d), name, signal);
+        report.pushed += await pushPartition(store, replicas.meta(d), name, signal);
       } catch (e) {
         if (signal?.aborted) throw e;
         ok = false;
@@ -54,7 +54,7 @@ export async function repairPartitions(view: ClusterView, store: MetaStore, opts
       }
     }
     if (ok) report.confirmed.add(name); else report.unconfirmed++;
-    if (ok && !desired.includes(view.selfId) && await settled(view, store, name, desired, signal)) {
+    if (ok && !desired.includes(view.selfId) && await settled(replicas, store, name, desired, signal)) {
       await store.dropPartition(name);
       report.dropped++;
       log.info({ bucket: name, desired }, 'misplaced metadata partition dropped: every desired holder has it');
@@ -67,9 +67,9 @@ export async function repairPartitions(view: ClusterView, store: MetaStore, opts
  * A second push that finds nothing to send to any desired holder: a write that reached this member
  * through a stale map just before the drop is then on the desired holders too.
  */
-async function settled(view: ClusterView, store: MetaStore, bucket: string, desired: string[], signal?: AbortSignal): Promise<boolean> {
+async function settled(replicas: ClusterReplicas['replicas'], store: MetaStore, bucket: string, desired: string[], signal?: AbortSignal): Promise<boolean> {
   try {
-    for (const d of desired) if (await pushPartition(store, view.metaReplica(d), bucket, signal) > 0) return false;
+    for (const d of desired) if (await pushPartition(store, replicas.meta(d), bucket, signal) > 0) return false;
     return true;
   } catch { return false; }
 }

@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Member, MemberState } from '../cluster/types.ts';
 import { replicasFor } from '../cluster/placement.ts';
-import { planItem, planAll, summarize } from './plan.ts';
+import { planItem } from './plan.ts';
 
 const member = (i: number, state: MemberState = 'active', zone = ''): Member => ({
   id: `id-${i}`, name: `node-${i}`, roles: ['node'], api: '', cluster: '', zone, weight: 1, state,
@@ -60,20 +60,6 @@ test('an item with no live holder has no source and no copies planned', () => {
   assert.is(p.source, undefined);
   assert.equal(p.copyTo, []);
   assert.ok(p.underReplicated);
-});
-
-test('planAll orders the most endangered first and summarize counts bytes', () => {
-  const members = [1, 2, 3, 4].map((i) => member(i));
-  const d1 = replicasFor('one', members, 3).map((m) => m.id);
-  const d2 = replicasFor('two', members, 3).map((m) => m.id);
-  const plans = planAll([
-    { id: 'two', size: 100, r: 3, holders: d2.slice(0, 2) },
-    { id: 'one', size: 10, r: 3, holders: d1.slice(0, 1) },
-  ], members);
-  assert.equal(plans.map((p) => p.id), ['one', 'two']);
-  const s = summarize(plans);
-  assert.is(s.underReplicated, 2);
-  assert.is(s.bytesRemaining, 10 * 2 + 100 * 1);
 });
 
 test.run();

@@ -53,22 +53,3 @@ export function planItem(item: ItemState, members: Member[]): RepairPlan {
     misplaced: surplus.length > 0,
   };
 }
-
-/** Plans for many items, the most endangered first (fewest live replicas, then largest deficit). */
-export function planAll(items: ItemState[], members: Member[]): RepairPlan[] {
-  return items
-    .map((i) => planItem(i, members))
-    .filter((p) => p.copyTo.length > 0 || p.drop.length > 0 || p.underReplicated)
-    .sort((a, b) => a.liveReplicas - b.liveReplicas || b.copyTo.length - a.copyTo.length || (a.id < b.id ? -1 : 1));
-}
-
-/** Totals for progress reporting: what is left to do under the current map. */
-export function summarize(plans: RepairPlan[]): { underReplicated: number; misplaced: number; bytesRemaining: number } {
-  let underReplicated = 0, misplaced = 0, bytesRemaining = 0;
-  for (const p of plans) {
-    if (p.underReplicated) underReplicated++;
-    if (p.misplaced) misplaced++;
-    bytesRemaining += p.size * p.copyTo.length;
-  }
-  return { underReplicated, misplaced, bytesRemaining };
-}

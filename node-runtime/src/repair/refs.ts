@@ -8,10 +8,10 @@
 // only after its chunks are stored. Building the index from the listings of every member means
 // garbage collection only deletes what no copy of any metadata partition references, and a member
 // that is down or a listing that fails makes the index incomplete, which disables deletion.
-import type { ClusterView } from '../cluster/types.ts';
+import type { ClusterReplicas, ReplicaDirectory } from '../data/replicas.ts';
 import { holdsData } from '../cluster/placement.ts';
 import { mergePages } from '../data/listing.ts';
-import type { ChunkRef, MultipartUpload, ObjectVersion, PartRecord } from '../data/types.ts';
+import type { ChunkRef, MultipartUpload, ObjectVersion, PartRecord } from '../meta/records.ts';
 
 export interface ChunkRefs {
   size: number;
@@ -64,7 +64,7 @@ const PAGE = 1000;
  * only it holds could be missed, so the index is marked incomplete and nothing is collected.
  * Bounded: pages advance strictly by key.
  */
-export async function buildReferenceIndex(view: ClusterView, opts: { signal?: AbortSignal; only?: Set<string> } = {}): Promise<ReferenceIndex> {
+export async function buildReferenceIndex({ view, replicas }: ClusterReplicas, opts: { signal?: AbortSignal; only?: Set<string> } = {}): Promise<ReferenceIndex> {
   const index = new ReferenceIndex(opts.only);
   const sources = view.members().filter((m) => holdsData(m) && m.state !== 'drained');
   const down = sources.filter((m) => m.state === 'down');
@@ -73,7 +73,7 @@ export async function buildReferenceIndex(view: ClusterView, opts: { signal?: Ab
   for (const b of view.buckets()) {
     opts.signal?.throwIfAborted();
     try {
-      await indexBucket(view, b.name, reachable.map((m) => m.id), index, opts.signal);
+      await indexBucket(replicas, b.name, reachable.map((m) => m.id), index, opts.signal);
     } catch (e) {
       index.complete = false;
       index.errors.push(`bucket ${b.name}: ${(e as Error).message}`);
@@ -82,7 +82,7 @@ export async function buildReferenceIndex(view: ClusterView, opts: { signal?: Ab
   return index;
 }
 
-async function indexBucket(view: ClusterView, bucket: string, members: string[], index: ReferenceIndex, signal?: AbortSignal): Promise<void> {
+async function indexBucket(replicas: ReplicaDirectory, bucket: string, members: string[], index: ReferenceIndex, signal?: AbortSignal): Promise<void> {
   // A member that fails is left out (the index is then incomplete: no GC) so that repair still
   // learns the references from the members that answered.
   const from = async <T>(what: string, call: (m: string) => Promise<T>): Promise<T[]> => {
@@ -99,7 +99,7 @@ async function indexBucket(view: ClusterView, bucket: string, members: string[],
   let cursor: string | undefined;
   for (let page = 0; page < 10_000_000; page++) {
     signal?.throwIfAborted();
-    const pages = await from('listing', (m) => view.metaReplica(m).listVersions(bucket, { startAfter: cursor, limit: PAGE, fields: 'references' }));
+    const pages = await from('listing', (m) => replicas.meta(m).listVersions(bucket, { startAfter: cursor, limit: PAGE, fields: 'references' }));
     const { versions, complete } = mergePages(pages, PAGE);
     for (const v of versions) index.addVersion(v);
     if (complete || versions.length === 0) break;
@@ -107,11 +107,11 @@ async function indexBucket(view: ClusterView, bucket: string, members: string[],
   }
   // Uploads: one listing per member; the parts of an upload are the union of what members hold.
   const uploads = new Map<string, MultipartUpload>();
-  for (const list of await from('upload listing', (m) => view.metaReplica(m).listUploads(bucket, { limit: 1_000_000 }))) {
+  for (const list of await from('upload listing', (m) => replicas.meta(m).listUploads(bucket, { limit: 1_000_000 }))) {
     for (const u of list) uploads.set(u.uploadId, u);
   }
   for (const u of uploads.values()) {
-    const parts = (await from('part listing', (m) => view.metaReplica(m).listParts(bucket, u.uploadId))).flat();
+    const parts = (await from('part listing', (m) => replicas.meta(m).listParts(bucket, u.uploadId))).flat();
     index.addUpload(u, parts);
   }
 }

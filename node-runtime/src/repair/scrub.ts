@@ -3,24 +3,27 @@
 // verifies — read through the same ranked sources as the read path, never from itself — and the
 // finding is counted. Chunks that should be here but are missing are the repair worker's job (its
 // desired-holder check copies them back). Paced by its own byte rate so it never starves clients.
-import { createHash } from 'node:crypto';
+import type { ChunkBuffer } from '../chunks/buffer.ts';
 import type { ClusterView } from '../cluster/types.ts';
 import type { ChunkStore } from '../chunks/store.ts';
+import type { ReplicaDirectory } from '../data/replicas.ts';
 import { isChunkError } from '../chunks/errors.ts';
 import { rankAll } from '../cluster/placement.ts';
 import type { Worker, WorkerState } from '../util/background.ts';
 import { TokenBucket } from '../util/throttle.ts';
 import { logger } from '../util/log.ts';
-import { scrubChunksChecked, scrubErrors, scrubPasses } from '../observability/metrics.ts';
+import type { NodeMetrics } from '../observability/metrics.ts';
 
 const log = logger('scrub');
 
 export interface ScrubOptions {
   view: ClusterView;
+  replicas: ReplicaDirectory;
   chunks: ChunkStore;
   bytesPerSec?: number;        // default 64 MiB/s
   intervalMs?: number;         // pause between passes, default 24 h
   batch?: number;              // chunks per step
+  metrics?: NodeMetrics;       // where findings are counted
 }
 
 export interface ScrubStatus { passes: number; checked: number; corrupt: number; repaired: number; unrepaired: number; lastPassAt: number }
@@ -57,7 +60,7 @@ export class ScrubWorker implements Worker {
     this.#pending = undefined;
     this.status.passes++;
     this.status.lastPassAt = this.#passStarted;
-    scrubPasses.inc();
+    this.#o.metrics?.scrubPasses.inc();
     this.#nextPassAt = Date.now() + (this.#o.intervalMs ?? 24 * 3600_000);
     return 'idle';
   }
@@ -68,8 +71,9 @@ export class ScrubWorker implements Worker {
     try {
       const data = await this.#o.chunks.get(id);
       size = data.length;
+      data.release();
       this.status.checked++;
-      scrubChunksChecked.inc();
+      this.#o.metrics?.scrubChunksChecked.inc();
       await this.#pace.take(size, signal);
       return 'ok';
     } catch (e) {
@@ -77,8 +81,8 @@ export class ScrubWorker implements Worker {
       const reason = isChunkError(e) && e.code === 'ChunkCorrupt' ? 'corrupt' : 'io';
       this.status.checked++;
       this.status.corrupt++;
-      scrubChunksChecked.inc();
-      scrubErrors.inc({ reason });
+      this.#o.metrics?.scrubChunksChecked.inc();
+      this.#o.metrics?.scrubErrors.inc({ reason });
       log.error({ chunk: id, reason, err: (e as Error).message }, 'scrub found a bad chunk copy');
     }
     const good = await this.#fetchGood(id, signal);
@@ -87,22 +91,24 @@ export class ScrubWorker implements Worker {
       log.error({ chunk: id }, 'no good replica found; the bad copy is kept out of reads (reads verify) until one appears');
       return 'unrepaired';
     }
-    await this.#o.chunks.put(id, good, good.length, signal);   // replaces a corrupt copy atomically
+    try {
+      await this.#o.chunks.put(id, good, good.length, signal);   // replaces a corrupt copy atomically
+    } finally { good.release(); }
     this.status.repaired++;
     log.warn({ chunk: id, bytes: good.length }, 'corrupt chunk replaced from a replica');
     return 'repaired';
   }
 
-  async #fetchGood(id: string, signal?: AbortSignal): Promise<Buffer | undefined> {
-    const { view } = this.#o;
+  async #fetchGood(id: string, signal?: AbortSignal): Promise<ChunkBuffer | undefined> {
+    const { view, replicas } = this.#o;
     for (const m of rankAll(id, view.members())) {
       if (m.id === view.selfId || m.state === 'down') continue;
+      let data: ChunkBuffer | undefined;
       try {
-        const parts: Buffer[] = [];
-        for await (const b of await view.chunkReplica(m.id).getChunk(id, undefined, signal, true)) parts.push(Buffer.isBuffer(b) ? b : Buffer.from(b));   // hashed below
-        const data = Buffer.concat(parts);
-        if (createHash('sha256').update(data).digest('hex') === id) return data;
+        data = await replicas.chunks(m.id).getChunk(id, undefined, signal, true);   // hashed here
+        if (await data.hash() === id) return data;
       } catch { /* try the next replica */ }
+      data?.release();
     }
     return undefined;
   }

@@ -6,10 +6,10 @@
 // an older version (a former holder of the partition keeps its copy) is sent the tombstone first. Then it is removed from
 // every member that holds it — conditionally (`removeTombstone`), so a newer write that lands
 // meanwhile is kept — the local copy last, so an interrupted collection is retried next pass.
-import type { ClusterView } from '../cluster/types.ts';
+import type { ClusterReplicas } from '../data/replicas.ts';
 import { holdsData, replicasFor } from '../cluster/placement.ts';
 import type { MetaStore } from '../meta/store.ts';
-import type { ObjectVersion } from '../data/types.ts';
+import type { ObjectVersion } from '../meta/records.ts';
 import { compareVersions } from '../meta/lww.ts';
 
 export interface TombstoneOptions { graceMs: number; now: number; limit?: number; signal?: AbortSignal }
@@ -20,7 +20,7 @@ export function collectable(t: ObjectVersion, held: (ObjectVersion | undefined)[
 }
 
 /** Collect old tombstones of the partitions this member is the first desired holder of; returns how many. */
-export async function collectTombstones(view: ClusterView, store: MetaStore, o: TombstoneOptions): Promise<number> {
+export async function collectTombstones({ view, replicas }: ClusterReplicas, store: MetaStore, o: TombstoneOptions): Promise<number> {
   const members = view.members();
   const data = members.filter(holdsData);
   if (data.some((m) => m.state === 'down')) return 0;   // a down member may hold an older live version   // a down member may hold an older live version
@@ -39,17 +39,17 @@ export async function collectTombstones(view: ClusterView, store: MetaStore, o: 
         if (!t.deleted || o.now - t.timestamp <= o.graceMs || collected >= limit) continue;
         let held: { member: string; v: ObjectVersion | undefined }[];
         try {
-          held = await Promise.all(data.map(async (m) => ({ member: m.id, v: await view.metaReplica(m.id).getVersion(name, t.key) })));
+          held = await Promise.all(data.map(async (m) => ({ member: m.id, v: await replicas.meta(m.id).getVersion(name, t.key) })));
         } catch { continue; }   // someone did not answer: not this pass
         if (!collectable(t, held.map((h) => h.v))) {
           // A member still holding an older version (e.g. a former holder of the partition) gets
           // the tombstone now; the next pass can collect it.
           const behind = held.filter((h) => h.v && compareVersions(h.v, t) < 0);
-          await Promise.allSettled(behind.map((h) => view.metaReplica(h.member).putVersion(t)));
+          await Promise.allSettled(behind.map((h) => replicas.meta(h.member).putVersion(t)));
           continue;
         }
         const others = held.filter((h) => h.v && h.member !== view.selfId);
-        const removed = await Promise.allSettled(others.map((h) => view.metaReplica(h.member).removeTombstone(name, t.key, h.v!.versionId)));
+        const removed = await Promise.allSettled(others.map((h) => replicas.meta(h.member).removeTombstone(name, t.key, h.v!.versionId)));
         if (removed.some((r) => r.status === 'rejected')) continue;
         if (await store.removeTombstone(name, t.key, t.versionId)) collected++;
       }

@@ -15,15 +15,17 @@
 import { stat } from 'node:fs/promises';
 import type { ClusterView } from '../cluster/types.ts';
 import type { ChunkStore } from '../chunks/store.ts';
+import type { ReplicaDirectory } from '../data/replicas.ts';
 import type { MetaStore } from '../meta/store.ts';
-import type { RepairProgress as RepairStatus } from '../admin/types.ts';
+import type { RepairProgress as RepairStatus } from '../cluster/types.ts';
 import type { Worker, WorkerState } from '../util/background.ts';
 import { TokenBucket } from '../util/throttle.ts';
-import { chunkMemory } from '../chunks/memory.ts';
+import type { MemoryBudget } from '../chunks/memory.ts';
 import { isChunkError } from '../chunks/errors.ts';
-import { recycleChunk, sha256Off } from '../chunks/hasher.ts';
+import { sha256Off } from '../chunks/hasher.ts';
+import type { ChunkBuffer } from '../chunks/buffer.ts';
 import { logger } from '../util/log.ts';
-import { gcBytesRemoved, gcRemovals, repairBytesMoved, repairItems } from '../observability/metrics.ts';
+import type { NodeMetrics } from '../observability/metrics.ts';
 import { RepairProgress } from './progress.ts';
 import { buildReferenceIndex } from './refs.ts';
 import { repairPartitions } from './partitions.ts';
@@ -34,7 +36,10 @@ const log = logger('repair');
 
 export interface RepairWorkerOptions {
   view: ClusterView;
+  replicas: ReplicaDirectory;
   chunks: ChunkStore;
+  /** The node's chunk buffer budget: a copy holds a grant of it like an upload's chunk. */
+  memory: MemoryBudget;
   meta: MetaStore;
   /** Record this member as drained (through the roots). */
   markDrained?: () => Promise<void>;
@@ -49,6 +54,8 @@ export interface RepairWorkerOptions {
    * watch the count to know when redundancy is back.
    */
   announce?: () => void;
+  /** Where repair and GC progress is counted (the node's metrics). */
+  metrics?: NodeMetrics;
 }
 
 /** What the admin API and metrics show, plus when the last complete pass started. */
@@ -98,16 +105,16 @@ export class RepairWorker implements Worker {
   }
 
   async pass(signal: AbortSignal): Promise<void> {
-    const { view, chunks, meta } = this.#o;
+    const { view, replicas, chunks, meta } = this.#o;
     const now = this.#o.now ?? Date.now;
     const grace = this.#o.gcGraceMs?.() ?? view.settings().gcGraceMs;
     const started = now();
 
-    const partitions = await repairPartitions(view, meta, { signal, uploadExpiryMs: this.#o.uploadExpiryMs, now: now() });
-    if (partitions.pushed) repairItems.inc({ kind: 'meta', result: 'ok' }, partitions.pushed);
-    if (partitions.expiredUploads) gcRemovals.inc({ kind: 'upload' }, partitions.expiredUploads);
-    const tombstones = await collectTombstones(view, meta, { graceMs: grace, now: now(), signal });
-    if (tombstones) gcRemovals.inc({ kind: 'version' }, tombstones);
+    const partitions = await repairPartitions({ view, replicas }, meta, { signal, uploadExpiryMs: this.#o.uploadExpiryMs, now: now() });
+    if (partitions.pushed) this.#o.metrics?.repairItems.inc({ kind: 'meta', result: 'ok' }, partitions.pushed);
+    if (partitions.expiredUploads) this.#o.metrics?.gcRemovals.inc({ kind: 'upload' }, partitions.expiredUploads);
+    const tombstones = await collectTombstones({ view, replicas }, meta, { graceMs: grace, now: now(), signal });
+    if (tombstones) this.#o.metrics?.gcRemovals.inc({ kind: 'version' }, tombstones);
 
     // Local chunks with their age, listed before the index is built: a chunk written (or re-put)
     // after this point is younger than the grace period and never collected in this pass.
@@ -116,7 +123,7 @@ export class RepairWorker implements Worker {
       const st = await stat(chunks.path(id)).catch(() => undefined);
       if (st) local.push({ id, mtime: st.mtimeMs });
     }
-    const index = await buildReferenceIndex(view, { signal, only: new Set(local.map((c) => c.id)) });
+    const index = await buildReferenceIndex({ view, replicas }, { signal, only: new Set(local.map((c) => c.id)) });
     this.#indexComplete = index.complete;
     if (!index.complete) log.debug({ errors: index.errors.slice(0, 3) }, 'reference index incomplete: no garbage collection this pass');
 
@@ -137,7 +144,7 @@ export class RepairWorker implements Worker {
         l.push(c.id);
       }
     }
-    const holders = await confirmHolders(view, asks);
+    const holders = await confirmHolders(replicas, asks);
     const tasks = referenced.map((c) => chunkTask(view.selfId, c, holders.get(c.id) ?? new Set(), members));
     const work = tasks.filter((t) => (t.acts && t.copyTo.length > 0) || t.dropLocal)
       .sort((a, b) => a.plan.liveReplicas - b.plan.liveReplicas || b.copyTo.length - a.copyTo.length);
@@ -168,8 +175,8 @@ export class RepairWorker implements Worker {
       const st = await stat(chunks.path(g.id)).catch(() => undefined);
       if (!st || st.mtimeMs !== g.mtime) continue;
       await chunks.delete(g.id);
-      gcRemovals.inc({ kind: 'chunk' });
-      gcBytesRemoved.inc(st.size);
+      this.#o.metrics?.gcRemovals.inc({ kind: 'chunk' });
+      this.#o.metrics?.gcBytesRemoved.inc(st.size);
       log.debug({ chunk: g.id, bytes: st.size }, 'unreferenced chunk collected');
     }
 
@@ -188,21 +195,21 @@ export class RepairWorker implements Worker {
 
   /** Copy to the missing desired holders (when acting), then drop the local copy if surplus. */
   async #execute(t: ChunkTask, signal: AbortSignal): Promise<boolean> {
-    const { view, chunks } = this.#o;
+    const { view, replicas, chunks } = this.#o;
     let ok = true;
     if (t.acts && t.copyTo.length > 0) {
-      let data: Buffer;
+      let data: ChunkBuffer;
       // The copy's buffer counts against the node's chunk memory like an upload's (chunks/memory.ts):
-      // repair concurrency cannot take a node past it. Released once every copy of it is done.
-      const grant = await chunkMemory.take(t.plan.size, signal);
+      // repair concurrency cannot take a node past it. The buffer holds the grant until every copy of it is done.
+      const grant = await this.#o.memory.take(t.plan.size, signal);
       // Read as it is on disk: every receiver hashes what it stores (ChunkStore.put refuses bytes
       // that do not hash to the id), so hashing here too only doubled the CPU a copy costs. A copy
       // refused for its hash sends this member to check its own copy (#refused).
-      try { data = await chunks.getUnverified(t.plan.id); } catch (e) {
+      try { data = (await chunks.getUnverified(t.plan.id)).holdUnder(grant); } catch (e) {
         grant.release();
         // Corrupt or vanished here: scrub replaces it; another holder may act meanwhile.
         log.warn({ chunk: t.plan.id, err: (e as Error).message }, 'cannot read local chunk for repair');
-        repairItems.inc({ kind: 'chunk', result: 'error' });
+        this.#o.metrics?.repairItems.inc({ kind: 'chunk', result: 'error' });
         return false;
       }
       try {
@@ -210,22 +217,22 @@ export class RepairWorker implements Worker {
           this.#bucket.setRate(view.settings().repairBandwidthBytes);
           await this.#bucket.take(data.length, signal);
           try {
-            await view.chunkReplica(to).putChunk(t.plan.id, data, data.length, signal);
+            await replicas.chunks(to).putChunk(t.plan.id, data, data.length, signal);
             this.#progress.moved(data.length);
             this.#remaining = Math.max(0, this.#remaining - data.length);
-            repairBytesMoved.inc(data.length);
-            repairItems.inc({ kind: 'chunk', result: 'ok' });
+            this.#o.metrics?.repairBytesMoved.inc(data.length);
+            this.#o.metrics?.repairItems.inc({ kind: 'chunk', result: 'ok' });
           } catch (e) {
             if (signal.aborted) throw e;
             ok = false;
-            repairItems.inc({ kind: 'chunk', result: 'error' });
+            this.#o.metrics?.repairItems.inc({ kind: 'chunk', result: 'error' });
             if (isChunkError(e, 'ChunkHashMismatch')) { await this.#refused(t.plan.id, data); break; }
             log.warn({ chunk: t.plan.id, member: to, err: (e as Error).message }, 'chunk copy failed');
           }
         }
       } finally {
-        grant.release();
-        if (ok && !signal.aborted) recycleChunk(data);   // every copy finished: nothing holds it (after a failure, leave it to the GC)
+        // Every copy finished: nothing holds it. After a failure, leave it to the GC.
+        if (ok && !signal.aborted) data.release(); else data.discard();
       }
       // The copies just made confirm the holders that lacked it: the local copy may now be surplus.
       if (ok && t.plan.desired.length >= t.r && !t.plan.desired.includes(view.selfId)) t = { ...t, dropLocal: true, fullyPlaced: true };
@@ -239,8 +246,8 @@ export class RepairWorker implements Worker {
 
   /** A receiver refused our bytes: the local copy is corrupt (scrub replaces it from a good replica;
    *  another holder may act meanwhile), unless the bytes read from disk hash right (damaged in transit). */
-  async #refused(id: string, data: Buffer): Promise<void> {
-    if (await sha256Off(data) === id) log.warn({ chunk: id }, 'chunk copy refused by its receiver, but the local copy verifies; retried next pass');
+  async #refused(id: string, data: ChunkBuffer): Promise<void> {
+    if (await sha256Off(data.bytes) === id) log.warn({ chunk: id }, 'chunk copy refused by its receiver, but the local copy verifies; retried next pass');
     else log.error({ chunk: id }, 'local chunk is corrupt; not copied (scrub replaces it)');
   }
 }

@@ -7,12 +7,12 @@ import { Pool, type Dispatcher } from 'undici';
 import type { Readable } from 'node:stream';
 import { logger } from '../util/log.ts';
 import { s3Error } from '../util/errors.ts';
-import { errorFromWire, type WireError } from './wire.ts';
+import { errorFromWire, type ErrorFromWire, type WireError } from './wire.ts';
 import { timeRpc } from '../observability/request-metrics.ts';
 import { injectTraceHeaders, SpanKind, withSpan } from '../observability/tracing.ts';
 import { requestIdHeaders } from '../observability/request-id.ts';
 import { trace } from '@opentelemetry/api';
-import { boundedLabel, rpcErrors } from '../observability/metrics.ts';
+import type { NodeMetrics } from '../observability/metrics.ts';
 
 const log = logger('rpc');
 
@@ -21,6 +21,8 @@ export interface RpcClientOptions {
   connectionsPerPeer?: number;   // default 32
   timeoutMs?: number;            // headers and body idle timeout, default 10 s
   retries?: number;              // extra attempts for idempotent calls, default 2
+  /** Where calls are timed and failures counted (the node's metrics); none: not reported. */
+  metrics?: NodeMetrics;
 }
 
 export interface CallOptions {
@@ -35,6 +37,8 @@ export interface CallOptions {
   peerName?: string;
   op?: string;
   signal?: AbortSignal;
+  /** How an error answer becomes an error here (default: an S3Error); a layer with its own error types passes its decoder. */
+  errorFromWire?: ErrorFromWire;
 }
 
 export interface RawResponse { status: number; headers: Record<string, string | string[] | undefined>; body: Dispatcher.ResponseData['body'] }
@@ -48,14 +52,17 @@ const unreachableCodes = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH',
 
 export class RpcClient {
   readonly #pools = new Map<string, Pool>();
-  readonly #opts: Required<RpcClientOptions>;
+  readonly #opts: Required<Omit<RpcClientOptions, 'metrics'>>;
+  readonly #metrics: NodeMetrics | undefined;
   #closed = false;
   /** Member name of a peer URL for the metrics' `peer` label when a call names none (heartbeats to
    *  roots given by URL); set by the cluster wiring from its map. Unknown peers keep host:port. */
   peerNameOf: ((url: string) => string | undefined) | undefined;
 
   constructor(opts: RpcClientOptions) {
-    this.#opts = { connectionsPerPeer: 32, timeoutMs: 10_000, retries: 2, ...opts };
+    const { metrics, ...rest } = opts;
+    this.#opts = { connectionsPerPeer: 32, timeoutMs: 10_000, retries: 2, ...rest };
+    this.#metrics = metrics;
   }
 
   #pool(base: string): Pool {
@@ -79,7 +86,7 @@ export class RpcClient {
       if (i > 0) await backoff(i, o.signal);
       try {
         const labels = { peer: o.peerName ?? this.peerNameOf?.(peer) ?? new URL(peer).host, op: o.op ?? `${o.method} ${o.path.split('/').slice(0, 4).join('/')}` };
-        const res = await timeRpc(labels.peer, labels.op, () => traced(labels.op, labels.peer, () => this.#pool(peer).request({
+        const res = await timeRpc(this.#metrics, labels.peer, labels.op, () => traced(labels.op, labels.peer, () => this.#pool(peer).request({
           path: o.path,
           method: o.method,
           // The trace context and the request id travel with the call, so the peer's work nests
@@ -94,12 +101,13 @@ export class RpcClient {
           bodyTimeout: timeout,
           signal: o.signal,
         })));
-        if (res.statusCode >= 500) rpcErrors.inc({ peer: boundedLabel('peer', labels.peer), method: boundedLabel('method', labels.op) });
+        const m = this.#metrics;
+        if (res.statusCode >= 500 && m) m.rpcErrors.inc({ peer: m.boundedLabel('peer', labels.peer), method: m.boundedLabel('method', labels.op) });
         if (res.statusCode < 300) return { status: res.statusCode, headers: res.headers, body: res.body };
         const text = await res.body.text();
         let wire: WireError | undefined;
         try { wire = (JSON.parse(text) as { error?: WireError }).error; } catch { /* plain text body */ }
-        const err = errorFromWire(wire ?? { code: res.statusCode === 401 ? 'AccessDenied' : 'InternalError', message: text || `HTTP ${res.statusCode}` }, res.statusCode);
+        const err = (o.errorFromWire ?? errorFromWire)(wire ?? { code: res.statusCode === 401 ? 'AccessDenied' : 'InternalError', message: text || `HTTP ${res.statusCode}` }, res.statusCode);
         if (res.statusCode === 503 && i + 1 < attempts) { lastErr = err; continue; }
         throw err;
       } catch (e) {

@@ -16,7 +16,7 @@ import {
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { startCairnProcess, type CairnProcess } from '../../../hack/testing/cairn.ts';
 import { waitFor } from '../../../hack/testing/net.ts';
-import { errorCode, rawRequest, signedChunkedBody, signedChunkedLength, signHeaders, type RawCreds } from './test-client.ts';
+import { errorCode, rawRequest, signedChunkedBody, signedChunkedLength, signHeaders, type RawCreds } from '../../test/s3-client.ts';
 
 let proc: CairnProcess;
 let s3: S3Client;

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import * as Minio from 'minio';
 import { startCairnProcess, type CairnProcess } from '../../../hack/testing/cairn.ts';
-import { signHeaders } from './test-client.ts';
+import { signHeaders } from '../../test/s3-client.ts';
 
 const CHUNK = 256 * 1024;   // a power of two: pooled, and large enough for the hash workers
 const B = 'large';

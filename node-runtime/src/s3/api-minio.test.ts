@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import * as Minio from 'minio';
 import { startCairnProcess, type CairnProcess } from '../../../hack/testing/cairn.ts';
-import { rawRequest } from './test-client.ts';
+import { rawRequest } from '../../test/s3-client.ts';
 
 let proc: CairnProcess;
 let mc: Minio.Client;

@@ -8,11 +8,12 @@ import type { AddressInfo } from 'node:net';
 import type { Readable } from 'node:stream';
 import type { ObjectService, PutOptions } from '../data/types.ts';
 import { freePort, loopbackAddress, waitFor } from '../../../hack/testing/net.ts';
-import { registry } from '../observability/metrics.ts';
+import { NodeMetrics } from '../observability/metrics.ts';
 import { createS3App } from './app.ts';
-import { errorCode, rawRequest, signHeaders } from './test-client.ts';
+import { errorCode, rawRequest, signHeaders } from '../../test/s3-client.ts';
 
 const creds = { accessKey: 'APPTEST', secretKey: 'app-test-secret' };
+const metrics = new NodeMetrics('app-test');
 let server: Server;
 let endpoint: string;
 const seen: { aborted: boolean; bytes: number } = { aborted: false, bytes: 0 };
@@ -35,7 +36,7 @@ test.before(async () => {
   const host = loopbackAddress();
   const port = await freePort(host);
   const app = createS3App({
-    objects, region: 'us-east-1', isPublicRead: () => false,
+    objects, region: 'us-east-1', isPublicRead: () => false, metrics,
     credentials: (id) => (id === creds.accessKey ? { secretAccessKey: creds.secretKey } : undefined),
   });
   server = createServer(app);
@@ -55,7 +56,7 @@ test('an unexpected exception is InternalError 500 with the request id, no inter
   assert.not.match(r.body, 'disk on fire');
   assert.match(r.body, `<RequestId>${r.headers['x-amz-request-id']}</RequestId>`);
   // The request is counted under its operation name.
-  await waitFor(async () => (await registry.metrics()).includes('cairn_s3_requests_total{operation="ListBuckets",code="500"} 1'), { timeoutMs: 2000, what: 'metric' });
+  await waitFor(async () => (await metrics.text()).includes('cairn_s3_requests_total{operation="ListBuckets",code="500",node="app-test"} 1'), { timeoutMs: 2000, what: 'metric' });
 });
 
 test('a client disconnect mid-upload aborts the ObjectService call', async () => {

@@ -1,7 +1,7 @@
 // The S3 file API: an express app, thin over the ObjectService (data/types.ts). One middleware
 // does the whole request: route from the raw URL, authenticate (SigV4), authorise, pick the
 // operation, run it; errors become S3 XML. No body parsers: object bodies stream to the engine.
-import express, { type Express, type Request, type Response } from 'express';
+import express, { type Express, type Request, type RequestHandler, type Response } from 'express';
 import { trace } from '@opentelemetry/api';
 import { s3RequestMetrics, setS3Operation } from '../observability/request-metrics.ts';
 import { newRequestId, requestIdMiddleware } from '../observability/request-id.ts';
@@ -68,7 +68,8 @@ export function createS3App(deps: S3Deps): Express {
   app.disable('x-powered-by');
   app.disable('etag');
   app.set('query parser', false);
-  const metrics = s3RequestMetrics();   // counts, latency, bytes per operation (named by setS3Operation)
+  // Counts, latency, bytes per operation (named by setS3Operation), in the node's metrics.
+  const metrics: RequestHandler = deps.metrics ? s3RequestMetrics(deps.metrics) : (_req, _res, next) => next();
   // A request id (x-amz-request-id, in every log line) and one SERVER span per request; clients
   // cannot pick either (no incoming trace or id is trusted on the file API).
   const requestId = requestIdMiddleware();

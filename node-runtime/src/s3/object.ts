@@ -7,7 +7,6 @@ import { mayAccess } from './auth.ts';
 import {
   checkConditions, hasConditions, metadataFromHeaders, objectHeaders, parseRange, placementFromHeaders, resolveRange, responseOverrides,
 } from './object-headers.ts';
-import { recycleChunk } from '../chunks/hasher.ts';
 import { requestPayload, type Payload } from './payload.ts';
 import { quoteEtag, sendXml, setHeaders } from './respond.ts';
 import { target, type Handler, type S3Context } from './types.ts';
@@ -98,11 +97,16 @@ export const getObject: Handler = async (req, res, ctx) => {
   }
   res.flushHeaders();
   try {
-    // Piece by piece (back pressure: the next is taken once the socket took this one), so that
-    // each chunk buffer goes back to the pool (chunks/hasher.ts) exactly when nothing holds it.
-    for await (const piece of body as AsyncIterable<Buffer>) {
-      await written(res, piece, ctx.signal);
-      recycleChunk(piece);
+    // Piece by piece (back pressure: the next is taken once the socket took this one). Owned pieces
+    // are released exactly when the socket took them, so their memory is reused; a write that
+    // failed may still hold its piece, which is then left to the GC.
+    if (result.pieces) {
+      for await (const piece of result.pieces) {
+        try { await written(res, piece.bytes, ctx.signal); } catch (e) { piece.discard(); throw e; }
+        piece.release();
+      }
+    } else {
+      for await (const piece of body as AsyncIterable<Buffer>) await written(res, piece, ctx.signal);
     }
     await written(res, undefined, ctx.signal);
   } catch (e) {

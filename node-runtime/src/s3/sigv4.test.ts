@@ -7,7 +7,7 @@ import { crc32 } from 'node:zlib';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { isS3Error } from '../util/errors.ts';
 import { AwsChunkedDecoder } from './chunked.ts';
-import { Sha256 } from './test-client.ts';
+import { Sha256 } from '../../test/s3-client.ts';
 import { createHash } from 'node:crypto';
 import {
   awsUriEncode, checkTime, chunkStringToSign, EMPTY_SHA256, sign, trailerStringToSign, parseAmzDate, parseAuthorizationHeader, parsePresignedQuery, verifySignature,

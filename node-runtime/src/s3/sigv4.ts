@@ -120,7 +120,8 @@ export function checkTime(claim: SignatureClaim, now: number): void {
   }
 }
 
-function canonicalQuery(query: [string, string][], presigned: boolean): string {
+/** The canonical query string: names and values encoded, sorted; a presigned URL's own signature left out. */
+export function canonicalQuery(query: [string, string][], presigned = false): string {
   return query
     .filter(([k]) => !(presigned && k === 'X-Amz-Signature'))
     .map(([k, v]) => [awsUriEncode(k), awsUriEncode(v)])

@@ -1,6 +1,7 @@
 // Shapes shared by the S3 layer: its dependencies and the per-request context handlers get.
 import type { Request, Response } from 'express';
 import type { ObjectService } from '../data/types.ts';
+import type { NodeMetrics } from '../observability/metrics.ts';
 import type { Caller, S3Credentials } from './auth.ts';
 import type { Route } from './route.ts';
 
@@ -11,6 +12,7 @@ export interface S3Deps {
   region: string;                                           // e.g. 'us-east-1'
   credentials(accessKeyId: string): S3Credentials | undefined;
   isPublicRead(bucket: string): boolean;                    // anonymous GET/HEAD allowed
+  metrics?: NodeMetrics;                                    // the node's; none: requests are not counted
 }
 
 export interface S3Context {

@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loopbackAddress, waitFor } from '../../../hack/testing/net.ts';
-import { startOtlpReceiver } from '../../../node-runtime/src/observability/otlp-receiver.ts';
+import { startOtlpReceiver } from '../../../node-runtime/test/otlp-receiver.ts';
 import { startTracing, stopTracing } from '../../../node-runtime/src/observability/tracing.ts';
 import { TerminalError, WorkQueue, type ReconcileOutcome } from './queue.ts';
 import { reconcileOutcome, tracedReconcile } from './tracing.ts';

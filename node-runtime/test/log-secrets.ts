@@ -1,7 +1,7 @@
 // Child process for log-redaction.test.ts: writes log lines full of secrets to stdout (pino's
 // destination), inside a request context, so the test can read exactly what would reach a log store.
-import { logger } from '../../util/log.ts';
-import { withRequestId } from '../request-id.ts';
+import { logger } from '../src/util/log.ts';
+import { withRequestId } from '../src/observability/request-id.ts';
 
 const log = logger('s3', { node: 'nodes-0' });
 withRequestId('REQ123', () => {

@@ -4,8 +4,8 @@
 import express from 'express';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import { requestSpans } from '../http-spans.ts';
-import { startTracing, stopTracing, withSpan } from '../tracing.ts';
+import { requestSpans } from '../src/observability/http-spans.ts';
+import { startTracing, stopTracing, withSpan } from '../src/observability/tracing.ts';
 
 const host = process.argv[2] ?? '127.0.0.1';
 const tracing = await startTracing({ serviceName: 'cairn-peer', attributes: { 'cairn.node': 'nodes-1' } });

@@ -4,7 +4,7 @@
 import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { request, type ClientRequest, type IncomingMessage } from 'node:http';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { awsUriEncode, chunkStringToSign, EMPTY_SHA256, parseAuthorizationHeader, sign, signingKey } from './sigv4.ts';
+import { awsUriEncode, chunkStringToSign, EMPTY_SHA256, parseAuthorizationHeader, sign, signingKey } from '../src/s3/sigv4.ts';
 
 type SourceData = string | ArrayBuffer | ArrayBufferView;
 const bytes = (d: SourceData): Buffer | string => (typeof d === 'string' ? d : ArrayBuffer.isView(d) ? Buffer.from(d.buffer, d.byteOffset, d.byteLength) : Buffer.from(d));

@@ -1,32 +1,38 @@
 // Self-healing of one process, wired in one place: on a data member the repair worker (re-
 // replication, rebalancing, metadata partitions, GC, drain) and the scrub worker, each under a
 // WorkerRunner, with progress in metrics and on `GET /rpc/v1/repair` (details, for people and
-// tests). The admin status gets each member's progress from its heartbeats (cluster/roles.ts
+// tests). The admin status gets each member's progress from its heartbeats (joined-cluster.ts
 // `repairProgress`), so any root shows every member's.
 import express, { type Request, type Response, type Router } from 'express';
 import type { ClusterView } from '../cluster/types.ts';
 import type { ChunkStore } from '../chunks/store.ts';
+import type { MemoryBudget } from '../chunks/memory.ts';
+import type { NodeMetrics } from '../observability/metrics.ts';
+import type { ReplicaDirectory } from '../data/replicas.ts';
 import type { MetaStore } from '../meta/store.ts';
 import { requireClusterSecret } from '../rpc/auth.ts';
 import { WorkerRunner, type WorkerStatus } from '../util/background.ts';
-import { collectRepairProgress } from '../observability/collectors.ts';
+import { collectRepairProgress } from './collectors.ts';
 import { logger } from '../util/log.ts';
-import { RepairWorker, type RepairSnapshot } from './worker.ts';
-import { ScrubWorker, type ScrubStatus } from './scrub.ts';
+import { RepairWorker, type RepairSnapshot } from '../repair/worker.ts';
+import { ScrubWorker, type ScrubStatus } from '../repair/scrub.ts';
 
 const log = logger('repair');
 
 export interface SelfHealingOptions {
   view: ClusterView;
-  /** This member's stores; absent on a root-only process (it only serves the status cache). */
-  stores?: { chunks: ChunkStore; meta: MetaStore };
+  replicas: ReplicaDirectory;
+  /** This member's stores and its chunk buffer budget; absent on a root-only process (it only serves the status cache). */
+  stores?: { chunks: ChunkStore; meta: MetaStore; memory: MemoryBudget };
+  /** The node's metrics (repair, GC and scrub progress). */
+  metrics?: NodeMetrics;
   /** Cluster secret for the `/rpc/v1/repair` routes; without one no routes are served. */
   secret?: string;
   /** Record this member as drained through the roots (multi-member clusters only). */
   markDrained?: (memberId: string) => Promise<void>;
   /** Tell the roots this member's repair progress now (a heartbeat), when it gains or clears under-replicated chunks. */
   announce?: () => void;
-  /** Defaults from env: CAIRN_REPAIR_INTERVAL_MS, CAIRN_SCRUB_INTERVAL_MS, CAIRN_SCRUB_BYTES_PER_SEC, CAIRN_UPLOAD_EXPIRY_MS. */
+  /** Timings (node/config.ts): repair safety-net period (default 30 s), scrub pause and rate, upload expiry. */
   repairIntervalMs?: number;
   scrubIntervalMs?: number;
   scrubBytesPerSec?: number;
@@ -47,8 +53,6 @@ export interface SelfHealing {
   stop(): Promise<void>;
 }
 
-const envMs = (name: string) => { const n = Number(process.env[name]); return Number.isFinite(n) && n > 0 ? n : undefined; };
-
 export function startSelfHealing(o: SelfHealingOptions): SelfHealing {
   const runners: WorkerRunner[] = [];
   const unsubscribe: (() => void)[] = [];
@@ -61,22 +65,22 @@ export function startSelfHealing(o: SelfHealingOptions): SelfHealing {
   if (o.stores) {
     const grace = o.gcGraceMs;   // default: the cluster setting, read at every pass
     repair = new RepairWorker({
-      view: o.view, chunks: o.stores.chunks, meta: o.stores.meta,
+      view: o.view, replicas: o.replicas, chunks: o.stores.chunks, meta: o.stores.meta, memory: o.stores.memory, metrics: o.metrics,
       gcGraceMs: grace !== undefined ? () => grace : undefined,
-      uploadExpiryMs: o.uploadExpiryMs ?? envMs('CAIRN_UPLOAD_EXPIRY_MS'),
+      uploadExpiryMs: o.uploadExpiryMs,
       markDrained: o.markDrained ? () => o.markDrained!(o.view.selfId) : undefined,
       announce: o.announce,
     });
-    const repairRunner = new WorkerRunner(repair, { idleMs: o.repairIntervalMs ?? envMs('CAIRN_REPAIR_INTERVAL_MS') ?? 30_000 }).start();
+    const repairRunner = new WorkerRunner(repair, { idleMs: o.repairIntervalMs ?? 30_000 }).start();
     runners.push(repairRunner);
     const r = repair;
     unsubscribe.push(o.view.onChange(() => { r.requestPass(); repairRunner.poke(); }));
     scrub = new ScrubWorker({
-      view: o.view, chunks: o.stores.chunks,
-      intervalMs: o.scrubIntervalMs ?? envMs('CAIRN_SCRUB_INTERVAL_MS'), bytesPerSec: o.scrubBytesPerSec ?? envMs('CAIRN_SCRUB_BYTES_PER_SEC'),
+      view: o.view, replicas: o.replicas, chunks: o.stores.chunks, metrics: o.metrics,
+      intervalMs: o.scrubIntervalMs, bytesPerSec: o.scrubBytesPerSec,
     });
-    runners.push(new WorkerRunner(scrub, { idleMs: Math.min(60_000, o.scrubIntervalMs ?? envMs('CAIRN_SCRUB_INTERVAL_MS') ?? 60_000) }).start());
-    unsubscribe.push(collectRepairProgress(() => r.snapshot()));
+    runners.push(new WorkerRunner(scrub, { idleMs: Math.min(60_000, o.scrubIntervalMs ?? 60_000) }).start());
+    if (o.metrics) unsubscribe.push(collectRepairProgress(o.metrics, () => r.snapshot()));
   }
 
   const router = express.Router();

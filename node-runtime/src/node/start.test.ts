@@ -5,8 +5,10 @@ import { mkdtemp, rm, writeFile, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as Minio from 'minio';
-import { startNode, type RunningNode, parseHostPort } from './server.ts';
-import { loopbackAddress } from '../../hack/testing/net.ts';
+import { startNode, type RunningNode } from './start.ts';
+import { parseHostPort } from './listen.ts';
+import { loopbackAddress } from '../../../hack/testing/net.ts';
+import { AdminApiError, createAdminClient } from '../admin/client.ts';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
@@ -73,6 +75,28 @@ test('startNode: a bad keys file is a clear error', async () => {
       assert.unreachable();
     } catch (e) { assert.match(String(e), /keys file .* entry 0/); }
   } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a cluster of one: its admin API names the cluster after its member and refuses what it cannot do', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'cairn-server-'));
+  const host = loopbackAddress();
+  const node = await startNode({ dataDir: join(dir, 'data'), api: `${host}:0`, cluster: `${host}:0`, secret: 'solo-secret' });
+  try {
+    const admin = createAdminClient({ url: node.clusterUrl, secret: 'solo-secret' });
+    const status = await admin.status();
+    assert.is(status.clusterId, node.id);
+    assert.equal(status.members.map((m) => [m.name, m.state]), [[node.name, 'active']]);
+    const refused = async (call: Promise<unknown>, code: string) => {
+      try { await call; assert.unreachable(); } catch (e) { assert.ok(e instanceof AdminApiError, String(e)); assert.is(e.status, 409); assert.is(e.code, code); }
+    };
+    await refused(admin.drain(node.name), 'DrainRefused');
+    await refused(admin.putSettings!({ gcGraceMs: 1 }), 'NotSupported');
+    assert.is((await fetch(`${node.clusterUrl}/maintenance`)).status, 412);
+    assert.is((await fetch(`${node.clusterUrl}/cluster/health`)).status, 200);
+  } finally {
+    await node.stop();
     await rm(dir, { recursive: true, force: true });
   }
 });

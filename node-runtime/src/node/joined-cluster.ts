@@ -1,25 +1,25 @@
-// The cluster side of one `cairn server` process: its identity, the root role (when given), the
-// membership agent, the multi-member ClusterView and the cluster-port routers. server.ts builds the
-// stores and the file API; this puts the process into the cluster.
+// A process in a cluster of many: its root role (when given), the membership agent that heartbeats
+// to every root and caches the maps, the multi-member ClusterView, the replicas of the other members
+// over internal RPC, and the routes peers call. The cluster of one is in membership.ts.
 import type { Router } from 'express';
 import type { ChunkReplica, MetaReplica } from '../data/replicas.ts';
-import type { ObjectService } from '../data/types.ts';
-import type { AccessKey, ClusterSettings, Role } from './types.ts';
-import type { ClusterMaps } from './maps.ts';
-import type { RepairProgress } from '../admin/types.ts';
-import { RootService } from './root.ts';
-import { MembershipAgent } from './agent.ts';
-import { MultiClusterView } from './view.ts';
+import { MemberReplicas } from '../data/replica-directory.ts';
+import { replicaRoutes } from '../data/replica-routes.ts';
+import type { AccessKey, ClusterSettings, RepairProgress, Role } from '../cluster/types.ts';
+import type { ClusterMaps } from '../cluster/maps.ts';
+import { RootService } from '../cluster/root.ts';
+import { MembershipAgent } from '../cluster/agent.ts';
+import { MultiClusterView } from '../cluster/view.ts';
+import { membershipRoutes } from '../cluster/routes.ts';
+import { maintenanceVerdict, writeQuorumVerdict } from '../cluster/health.ts';
 import { RpcClient } from '../rpc/client.ts';
-import { rpcRouter } from '../rpc/router.ts';
-import { adminRouter } from '../admin/server.ts';
+import type { NodeMetrics } from '../observability/metrics.ts';
 import { logger } from '../util/log.ts';
-import { collectMembership } from '../observability/collectors.ts';
-import { writeQuorumVerdict } from './health.ts';
+import type { Membership } from './membership.ts';
 
 const log = logger('cluster');
 
-export interface ClusterRolesOptions {
+export interface JoinOptions {
   selfId: string;                 // loadOrCreateNodeId(dataDir)
   roles: Role[];
   name: string;
@@ -39,41 +39,26 @@ export interface ClusterRolesOptions {
   /** In-memory usage counters read at every heartbeat (`usage` is refreshed only every 2 s), so
    *  `cairn status` shows a write within about a heartbeat instead of up to 4 s later. */
   liveUsage?: () => { usedBytes: number; chunks: number };
-  heartbeatMs?: number;           // default env CAIRN_HEARTBEAT_MS or 1000
+  heartbeatMs?: number;           // default 1000
   /** This member's repair progress, reported in heartbeats so any root's status shows every member's. */
   repairProgress?: () => RepairProgress | undefined;
   /** Maps to take over when this root starts without any (e.g. a former single-process registry). */
   seed?: Partial<ClusterMaps>;
+  /** The node's metrics (internal RPC latency and errors). */
+  metrics?: NodeMetrics;
 }
 
-export interface ClusterRoles {
+export interface JoinedCluster extends Membership {
   readonly selfId: string;
   readonly view: MultiClusterView;
   readonly agent: MembershipAgent;
   readonly root?: RootService;
   readonly rpc: RpcClient;
-  /** Mount at `/rpc/v1` on the cluster port. */
-  readonly rpcRouter: Router;
-  /** Mount at `/admin/v1` on the cluster port (needs the ObjectService for bucket create/delete). */
-  adminRouter(objects: ObjectService): Router;
-  /** Joined (a root answered) or serving from a cached map that knows this member, and the keys given to ensureKeys are registered. */
-  ready(): boolean;
-  /**
-   * Register access keys (the root key, a keys file) with the roots, retrying in the background
-   * until a root answers; ready() waits for it. A key already in the cached map costs nothing, so a
-   * restart with every root down is ready at once.
-   */
-  ensureKeys(keys: AccessKey[]): void;
-  stop(): Promise<void>;
 }
 
-export async function startClusterRoles(o: ClusterRolesOptions): Promise<ClusterRoles> {
-  const rpc = new RpcClient({ secret: o.secret });
-  const isRoot = o.roles.includes('root');
-  // The failure timeout is a cluster setting; env CAIRN_FAILURE_TIMEOUT_MS sets it on a root (tests use seconds).
-  const envTimeout = Number(process.env.CAIRN_FAILURE_TIMEOUT_MS);
-  if (o.settings?.failureTimeoutMs === undefined && envTimeout > 0) o = { ...o, settings: { ...o.settings, failureTimeoutMs: envTimeout } };
-  const root = isRoot ? await RootService.open({ selfId: o.selfId, dataDir: o.dataDir, settings: o.settings, seed: o.seed }) : undefined;
+export async function joinCluster(o: JoinOptions): Promise<JoinedCluster> {
+  const rpc = new RpcClient({ secret: o.secret, metrics: o.metrics });
+  const root = o.roles.includes('root') ? await RootService.open({ selfId: o.selfId, dataDir: o.dataDir, settings: o.settings, seed: o.seed }) : undefined;
 
   let usage = { usedBytes: 0, chunks: 0, capacityBytes: 0 };
   const refreshUsage = async () => {
@@ -85,7 +70,7 @@ export async function startClusterRoles(o: ClusterRolesOptions): Promise<Cluster
 
   const agent = await MembershipAgent.open({
     selfId: o.selfId, dataDir: o.dataDir, rpc, localRoot: root, roots: o.roots,
-    heartbeatMs: o.heartbeatMs ?? (Number(process.env.CAIRN_HEARTBEAT_MS) || 1000),
+    heartbeatMs: o.heartbeatMs ?? 1000,
     self: () => ({
       id: o.selfId, name: o.name, roles: o.roles, api: o.api, cluster: o.cluster, zone: o.zone ?? '', weight: o.weight ?? 1,
       capacityBytes: usage.capacityBytes, usedBytes: usage.usedBytes, chunks: usage.chunks,
@@ -93,11 +78,10 @@ export async function startClusterRoles(o: ClusterRolesOptions): Promise<Cluster
       ...(o.repairProgress ? { repair: safely(o.repairProgress) } : {}),
     }),
   });
-  const view = new MultiClusterView({ agent, rpc, local: o.local, overrides: localOverrides(o.settings) });
+  const view = new MultiClusterView({ agent, overrides: localOverrides(o.settings) });
   rpc.peerNameOf = (url) => { const at = new URL(url).origin; return view.members().find((m) => m.cluster && new URL(m.cluster).origin === at)?.name; };
 
   let keysRegistered = true;
-  const unregister: (() => void)[] = [];
   let stopped = false;
   if (root) {
     // Registry changes reach every member before the writer is answered (bounded; failures ignored:
@@ -107,23 +91,22 @@ export async function startClusterRoles(o: ClusterRolesOptions): Promise<Cluster
       await Promise.allSettled(others.map((m) => rpc.json(m.cluster, { method: 'POST', path: '/rpc/v1/maps', json: { maps }, timeoutMs: 1000, peerName: m.name, op: 'maps.broadcast' })));
     };
     root.start();
-    const quorum = () => writeQuorumVerdict(view.members(), view.buckets()).ok;
-    unregister.push(collectMembership({ members: () => view.members(), writeQuorumAvailable: quorum, bucketCount: () => view.buckets().length }));
   }
   agent.start();
   log.info({ member: o.selfId, name: o.name, roles: o.roles, roots: o.roots }, 'cluster roles started');
 
+  const routes: Router[] = [membershipRoutes({ agent, root }), replicaRoutes(o.local)];
   return {
     selfId: o.selfId, view, agent, root, rpc,
-    rpcRouter: rpcRouter({ secret: o.secret, agent, root, local: o.local }),
-    adminRouter: (objects) => adminRouter(o.secret, {
-      view, objects, clusterId: () => view.clusterId(),
-      putAccessKey: (k) => view.putAccessKey(k), removeAccessKey: (id) => view.removeAccessKey(id),
-      setMemberState: (id, s) => view.setMemberState(id, s), forgetMember: (id) => view.forgetMember(id),
-      putSettings: (c) => view.putSettings(c),
-    }),
+    replicas: new MemberReplicas({ selfId: o.selfId, member: (id) => view.member(id), local: o.local, rpc }),
+    rpcRoutes: routes,
     ready: () => keysRegistered && (agent.ready || view.members().some((m) => m.id === o.selfId)),
-    ensureKeys(keys) {
+    /**
+     * Register access keys with the roots, retrying in the background until a root answers; ready()
+     * waits for it. A key already in the cached map costs nothing, so a restart with every root down
+     * is ready at once.
+     */
+    async registerKeys(keys: AccessKey[]) {
       keysRegistered = false;
       void (async () => {
         for (let attempt = 0; !stopped; attempt++) {
@@ -138,10 +121,14 @@ export async function startClusterRoles(o: ClusterRolesOptions): Promise<Cluster
         }
       })();
     },
+    clusterHealth: () => writeQuorumVerdict(view.members(), view.buckets()),
+    maintenance: (pending) => maintenanceVerdict(o.selfId, view.members(), view.buckets(), pending),
+    markDrained: (memberId) => view.markDrained(memberId),
+    announce: () => agent.beatNow(),
+    leave: () => agent.stop(),
     async stop() {
       stopped = true;
       clearInterval(usageTimer);
-      for (const u of unregister) u();
       await agent.stop();
       await root?.stop();
       await rpc.close();

@@ -1,18 +1,22 @@
 // Test support for the data path: an in-process cluster of N members, each with its own real chunk
-// and metadata stores in a temp dir, behind one ClusterView. Members can be taken "down" (their
+// and metadata stores in a temp dir, behind one ClusterView and one replica directory. Members can be taken "down" (their
 // replicas reject every call) to exercise quorum and failover without a network.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AccessKey, BucketSettings, ClusterSettings, ClusterView, Member } from '../cluster/types.ts';
-import { defaultSettings } from '../cluster/types.ts';
-import type { ChunkReplica, MetaReplica } from './replicas.ts';
-import { LocalChunkReplica, LocalMetaReplica } from './local-replica.ts';
-import { ChunkStore } from '../chunks/store.ts';
-import { MetaStore } from '../meta/store.ts';
+import type { AccessKey, BucketSettings, ClusterSettings, ClusterView, Member } from '../src/cluster/types.ts';
+import { defaultSettings } from '../src/cluster/types.ts';
+import type { ChunkReplica, DataPlane, MetaReplica, ReplicaDirectory } from '../src/data/replicas.ts';
+import { LocalChunkReplica, LocalMetaReplica } from '../src/data/local-replica.ts';
+import { ChunkStore } from '../src/chunks/store.ts';
+import { MetaStore } from '../src/meta/store.ts';
+import { BufferMemory } from '../src/chunks/memory.ts';
 
 export interface TestCluster {
   view: ClusterView;
+  replicas: ReplicaDirectory;
+  /** The view, the replicas and a buffer memory of the default size, as the coordinators take them. */
+  plane: DataPlane;
   dir: string;
   stores: { chunks: ChunkStore; meta: MetaStore }[];
   down: Set<string>;
@@ -58,12 +62,11 @@ export async function testCluster(n: number, settings: Partial<ClusterSettings> 
     putBucket: async (b) => { buckets.set(b.name, b); },
     removeBucket: async (name) => { buckets.delete(name); },
     accessKey: (): AccessKey | undefined => undefined,
-    chunkReplica: (id) => chunkReplicas.get(id)!,
-    metaReplica: (id) => metaReplicas.get(id)!,
     onChange: () => () => {},
   };
+  const replicas: ReplicaDirectory = { chunks: (id) => chunkReplicas.get(id)!, meta: (id) => metaReplicas.get(id)! };
   return {
-    view, dir, stores, down,
+    view, replicas, plane: { view, replicas, memory: new BufferMemory(48 * 1024 * 1024) }, dir, stores, down,
     async close() {
       for (const st of stores) await st.meta.close();
       await rm(dir, { recursive: true, force: true, maxRetries: 5 });

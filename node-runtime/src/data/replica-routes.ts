@@ -1,22 +1,14 @@
 // The cluster-port side of remote replicas: chunk and metadata calls from other members' coordinators,
-// served from this member's local stores. Mounted behind the cluster-secret check (server.ts).
+// served from this member's local stores (mounted under `/rpc/v1` behind the cluster secret).
 import express, { type Request, type Response, type Router } from 'express';
-import { pipeline } from 'node:stream/promises';
-import type { ChunkReplica, MetaReplica } from '../data/replicas.ts';
+import { finished } from 'node:stream/promises';
+import type { ChunkReplica, MetaReplica } from './replicas.ts';
 import { s3Error } from '../util/errors.ts';
-import { errorToWire } from './wire.ts';
-import { batchedMeta, MAX_BATCH, metaMethods, type BatchOutcome, type MetaMethod } from './replicas-remote.ts';
-import { logger } from '../util/log.ts';
-import { recycleSent } from '../data/local-replica.ts';
+import { sendError as sendAnyError } from '../rpc/wire.ts';
+import { replicaErrorToWire as errorToWire } from './replica-wire.ts';
+import { batchedMeta, MAX_BATCH, metaMethods, type BatchOutcome, type MetaMethod } from './remote-replica.ts';
 
-const log = logger('rpc');
-
-export function sendError(res: Response, e: unknown): void {
-  const { status, error } = errorToWire(e);
-  if (status >= 500) log.warn({ err: e }, 'rpc call failed');
-  if (res.headersSent) { res.destroy(); return; }
-  res.status(status).json({ error });
-}
+const sendError = (res: Response, e: unknown) => sendAnyError(res, e, errorToWire);
 
 function int(v: unknown): number | undefined {
   if (v === undefined) return undefined;
@@ -51,13 +43,14 @@ export function replicaRoutes(local: { chunks: ChunkReplica; meta: MetaReplica }
     try {
       const start = int(req.query.start), end = int(req.query.end);
       const range = start !== undefined && end !== undefined ? { start, end } : undefined;
-      const body = await need(local).chunks.getChunk(String(req.params.id), range, ac.signal, req.query.verify === 'caller');
-      res.status(200).setHeader('content-type', 'application/octet-stream');
-      // A corrupt chunk errors the stream mid-way: the response is cut, so the caller never takes
-      // partial bytes for whole ones and fails over to another replica.
+      // Verified before any byte is sent (unless the caller verifies): a corrupt chunk is an error
+      // answer, never partial bytes the caller could take for whole ones.
+      const chunk = await need(local).chunks.getChunk(String(req.params.id), range, ac.signal, req.query.verify === 'caller');
+      res.status(200).setHeader('content-type', 'application/octet-stream').setHeader('content-length', String(chunk.length));
+      res.end(chunk.bytes);
       // Finished means the OS has every byte: the chunk's buffer goes back to the pool (otherwise each
-      // chunk served is 4 MiB of garbage awaiting a full collection).
-      await pipeline(body, res).then(() => recycleSent(body), (e) => { if (!res.destroyed) res.destroy(e); });
+      // chunk served is 4 MiB of garbage awaiting a full collection); a response cut short may still hold it.
+      await finished(res).then(() => chunk.release(), () => chunk.discard());
     } catch (e) { sendError(res, e); }
   });
 
@@ -78,7 +71,7 @@ export function replicaRoutes(local: { chunks: ChunkReplica; meta: MetaReplica }
     } catch (e) { sendError(res, e); }
   });
 
-  // Calls of several requests in one (replicas-remote.ts): each answered on its own, all at once
+  // Calls of several requests in one (remote-replica.ts): each answered on its own, all at once
   // (so the puts among them share an lmdb commit).
   r.post('/meta/batch', json, async (req: Request, res: Response) => {
     try {

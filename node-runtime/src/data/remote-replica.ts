@@ -1,11 +1,14 @@
 // ChunkReplica and MetaReplica of another member, over the cluster port. Chunk bodies travel as raw
 // bytes in both directions (streamed, never JSON or base64); metadata calls are JSON. The routes
-// that answer them are in replicas-routes.ts.
+// that answer them are in replica-routes.ts.
 import type { Readable } from 'node:stream';
-import type { ChunkReplica, MetaReplica, ListVersionsOptions } from '../data/replicas.ts';
-import type { MultipartUpload, ObjectVersion, PartRecord } from '../data/types.ts';
-import type { RpcClient } from './client.ts';
-import { errorFromWire, type WireError } from './wire.ts';
+import { ChunkBuffer } from '../chunks/buffer.ts';
+import { consumed } from '../util/gc.ts';
+import type { ChunkReplica, MetaReplica, ListVersionsOptions } from './replicas.ts';
+import type { MultipartUpload, ObjectVersion, PartRecord } from '../meta/records.ts';
+import type { RpcClient } from '../rpc/client.ts';
+import type { WireError } from '../rpc/wire.ts';
+import { replicaErrorFromWire as errorFromWire } from './replica-wire.ts';
 
 export const metaMethods = ['putVersion', 'getVersion', 'listVersions', 'bucketUsage', 'putUpload', 'getUpload',
   'listUploads', 'putPart', 'listParts', 'deleteUpload', 'removeTombstone'] as const;
@@ -21,6 +24,8 @@ const idempotentMeta = new Set<MetaMethod>(metaMethods);
 export const batchedMeta = new Set<MetaMethod>(['putVersion', 'getVersion']);
 /** How long a peer that did not know batches gets plain calls before it is asked again. */
 const NO_BATCH_MS = 60_000;
+/** No chunk is larger (the chunk size setting's limit): a bigger announced body is refused unread. */
+const MAX_CHUNK_BYTES = 64 * 1024 * 1024;
 /** Calls in one batch at most (a body of a few hundred KiB at most). */
 export const MAX_BATCH = 64;
 
@@ -41,29 +46,29 @@ export class RemoteChunkReplica implements ChunkReplica {
     this.#name = peerName;
   }
 
-  async putChunk(id: string, body: Buffer | Readable, size: number, signal?: AbortSignal): Promise<void> {
+  async putChunk(id: string, body: ChunkBuffer | Readable, size: number, signal?: AbortSignal): Promise<void> {
     const res = await this.#rpc.raw(this.#peer, {
-      method: 'PUT', path: `/rpc/v1/chunks/${encodeURIComponent(id)}`, body,
+      method: 'PUT', path: `/rpc/v1/chunks/${encodeURIComponent(id)}`, body: body instanceof ChunkBuffer ? body.bytes : body,
       headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) },
-      idempotent: true, signal, peerName: this.#name, op: 'chunk.put',   // content-addressed: a retried put stores the same bytes (retried only for Buffers)
+      idempotent: true, signal, peerName: this.#name, op: 'chunk.put', errorFromWire,   // content-addressed: a retried put stores the same bytes (retried only for Buffers)
     });
     await res.body.dump();
   }
 
-  async getChunk(id: string, range?: { start: number; end: number }, signal?: AbortSignal, callerVerifies = false): Promise<Readable> {
+  async getChunk(id: string, range?: { start: number; end: number }, signal?: AbortSignal, callerVerifies = false): Promise<ChunkBuffer> {
     // A member from before `verify=caller` ignores it and verifies as it always did.
     const q = range ? `?start=${range.start}&end=${range.end}` : callerVerifies ? '?verify=caller' : '';
-    const res = await this.#rpc.raw(this.#peer, { method: 'GET', path: `/rpc/v1/chunks/${encodeURIComponent(id)}${q}`, idempotent: true, signal, peerName: this.#name, op: 'chunk.get' });
-    return res.body;
+    const res = await this.#rpc.raw(this.#peer, { method: 'GET', path: `/rpc/v1/chunks/${encodeURIComponent(id)}${q}`, idempotent: true, signal, peerName: this.#name, op: 'chunk.get', errorFromWire });
+    return gather(res.body as AsyncIterable<Buffer>, Number(res.headers['content-length'] ?? NaN));
   }
 
   async hasChunks(ids: string[]): Promise<boolean[]> {
-    const r = await this.#rpc.json<{ has: boolean[] }>(this.#peer, { method: 'POST', path: '/rpc/v1/chunks/has', json: { ids }, idempotent: true, peerName: this.#name, op: 'chunk.has' });
+    const r = await this.#rpc.json<{ has: boolean[] }>(this.#peer, { method: 'POST', path: '/rpc/v1/chunks/has', json: { ids }, idempotent: true, peerName: this.#name, op: 'chunk.has', errorFromWire });
     return r.has;
   }
 
   async deleteChunk(id: string): Promise<void> {
-    await this.#rpc.json(this.#peer, { method: 'DELETE', path: `/rpc/v1/chunks/${encodeURIComponent(id)}`, idempotent: true, peerName: this.#name, op: 'chunk.delete' });
+    await this.#rpc.json(this.#peer, { method: 'DELETE', path: `/rpc/v1/chunks/${encodeURIComponent(id)}`, idempotent: true, peerName: this.#name, op: 'chunk.delete', errorFromWire });
   }
 }
 
@@ -94,7 +99,7 @@ export class RemoteMetaReplica implements MetaReplica {
 
   async #single<T>(method: MetaMethod, args: unknown[]): Promise<T> {
     const r = await this.#rpc.json<{ result?: T }>(this.#peer, {
-      method: 'POST', path: `/rpc/v1/meta/${method}`, json: { args }, idempotent: idempotentMeta.has(method), peerName: this.#name, op: `meta.${method}`,
+      method: 'POST', path: `/rpc/v1/meta/${method}`, json: { args }, idempotent: idempotentMeta.has(method), peerName: this.#name, op: `meta.${method}`, errorFromWire,
     });
     return r.result as T;
   }
@@ -107,7 +112,7 @@ export class RemoteMetaReplica implements MetaReplica {
     if (calls.length === 1 || Date.now() < this.#noBatchUntil) { singly(); return; }
     this.#rpc.json<{ results?: BatchOutcome[] }>(this.#peer, {
       method: 'POST', path: '/rpc/v1/meta/batch', json: { calls: calls.map((c) => ({ method: c.method, args: c.args })) },
-      idempotent: true, peerName: this.#name, op: 'meta.batch',
+      idempotent: true, peerName: this.#name, op: 'meta.batch', errorFromWire,
     }).then((r) => {
       calls.forEach((c, i) => {
         const out = r?.results?.[i];
@@ -141,4 +146,33 @@ export class RemoteMetaReplica implements MetaReplica {
   listParts(bucket: string, uploadId: string): Promise<PartRecord[]> { return this.#call('listParts', bucket, uploadId); }
   deleteUpload(bucket: string, uploadId: string): Promise<void> { return this.#call('deleteUpload', bucket, uploadId); }
   async removeTombstone(bucket: string, key: string, versionId: string): Promise<boolean> { return (await this.#call<boolean>('removeTombstone', bucket, key, versionId)) === true; }
+}
+
+/**
+ * A chunk body from the network in one buffer: with its length known (the routes send it), the
+ * pieces are copied straight into a pool buffer, which a hash worker can then take by transfer;
+ * a member that sent no length (an older one) gets its pieces joined.
+ */
+async function gather(body: AsyncIterable<Buffer>, length: number): Promise<ChunkBuffer> {
+  if (length > MAX_CHUNK_BYTES) throw new Error(`a chunk of ${length} bytes is larger than any chunk can be`);
+  if (!Number.isSafeInteger(length) || length < 0) {
+    const parts: Buffer[] = [];
+    for await (const b of body) parts.push(b);
+    return ChunkBuffer.of(parts.length === 1 ? parts[0]! : Buffer.concat(parts));
+  }
+  const out = ChunkBuffer.take(length);
+  try {
+    const bytes = out.bytes;
+    let at = 0;
+    for await (const b of body) {
+      if (at + b.length > length) throw new Error(`got more than the ${length} bytes announced`);
+      at += b.copy(bytes, at);
+      consumed(b.length);   // copied: the piece is garbage (util/gc.ts)
+    }
+    if (at !== length) throw new Error(`got ${at} of the ${length} bytes announced`);
+    return out;
+  } catch (e) {
+    out.release();   // only this function saw it
+    throw e;
+  }
 }

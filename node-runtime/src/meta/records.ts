@@ -1,0 +1,63 @@
+// The records the metadata store keeps, in the layer that stores them: object versions (with their
+// chunk references), multipart uploads and their parts, and the query options of a version listing.
+// The coordinators (data/) build and merge them; the API (s3/) reads them through data/types.ts.
+export interface ChunkRef {
+  id: string;        // hex sha256 of the chunk bytes
+  size: number;
+}
+
+/** One version of an object as stored in metadata; a tombstone has deleted = true and no body. */
+export interface ObjectVersion {
+  bucket: string;
+  key: string;
+  versionId: string;       // unique per write
+  timestamp: number;       // ms since epoch at the coordinator; newest wins
+  writer: string;          // coordinator member id; tie-break for equal timestamps
+  deleted: boolean;
+  size: number;
+  etag: string;            // quoted-less hex MD5, or "<md5>-<n>" for multipart
+  contentType?: string;
+  userMeta: Record<string, string>;   // x-amz-meta-* without the prefix, lower-case names
+  headers?: Record<string, string>;   // other stored headers: cache-control, content-disposition, content-encoding, content-language, expires
+  inline?: string;         // base64 body when size <= inlineMax
+  chunks: ChunkRef[];      // in order; empty when inline
+  replicas: number;        // R the chunks were written with
+  pin?: string[];          // member ids the chunks are pinned to
+  parts?: { number: number; size: number; etag: string }[]; // multipart layout
+}
+
+export interface MultipartUpload {
+  bucket: string;
+  key: string;
+  uploadId: string;
+  initiated: string;       // ISO time
+  contentType?: string;
+  userMeta: Record<string, string>;
+  headers?: Record<string, string>;
+  replicas: number;
+  pin?: string[];
+  owner: string;
+}
+
+export interface PartRecord {
+  number: number;
+  etag: string;            // hex MD5 of the part body
+  size: number;
+  chunks: ChunkRef[];
+  inline?: string;
+  lastModified: string;
+  timestamp: number;
+}
+
+export interface ListVersionsOptions {
+  prefix?: string;
+  startAfter?: string;     // exclusive, by key
+  limit: number;           // maximum number of versions returned (tombstones included)
+  /**
+   * Leave out what the caller does not need, so a page from another member is a few hundred bytes
+   * per key instead of carrying every small object's body: `listing` drops inline bodies and chunk
+   * lists (`chunks: []`, what a listing shows); `references` drops inline bodies only (what the chunk
+   * reference index needs). Absent: whole versions (partition repair copies them).
+   */
+  fields?: 'listing' | 'references';
+}

@@ -1,0 +1,22 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { bufferMemoryMiB, withEnvironment } from './config.ts';
+
+test('buffer memory setting: default, MiB, nonsense refused', () => {
+  assert.is(bufferMemoryMiB(undefined), 48);
+  assert.is(bufferMemoryMiB('16'), 16);
+  assert.throws(() => bufferMemoryMiB('lots'), /CAIRN_BUFFER_MEMORY/);
+  assert.throws(() => bufferMemoryMiB('-1'), /positive/);
+});
+
+test('the environment fills only what the options leave unset, once, at the edge', () => {
+  const env = { CAIRN_HEARTBEAT_MS: '200', CAIRN_FAILURE_TIMEOUT_MS: '1500', CAIRN_REPAIR_INTERVAL_MS: 'soon', CAIRN_BUFFER_MEMORY: '16' };
+  const o = withEnvironment({ dataDir: '/d', heartbeatMs: 50 }, env);
+  assert.is(o.heartbeatMs, 50, 'an option wins');
+  assert.is(o.failureTimeoutMs, 1500);
+  assert.is(o.repairIntervalMs, undefined, 'a value that is not a positive number is no setting');
+  assert.is(o.bufferMemoryBytes, 16 * 1024 * 1024);
+  assert.is(withEnvironment({ dataDir: '/d' }, {}).bufferMemoryBytes, 48 * 1024 * 1024);
+});
+
+test.run();

@@ -1,0 +1,67 @@
+// The configuration of one node, read once at the edge. `cairn server` turns flags (and their
+// CAIRN_* environment twins) into NodeOptions; in-process callers (tests, tools) pass them directly.
+// The few tunables without a flag (timings tests shorten to seconds) come from the environment here
+// and nowhere else, and reach the layers as arguments. Only what is per process by nature reads its
+// own variables: the log level (util/log.ts) and the OpenTelemetry exporter (observability/tracing.ts).
+import type { Role } from '../cluster/types.ts';
+
+export interface NodeOptions {
+  dataDir: string;
+  roles?: Role[];                 // default ['root', 'node']
+  name?: string;                  // default: the node id
+  api?: string;                   // HOST:PORT of the file API, default 0.0.0.0:9000 (port 0 = any)
+  cluster?: string;               // HOST:PORT of the cluster port, default 0.0.0.0:9100
+  advertise?: string;             // host others use to reach this process; default the api host
+  roots?: string[];               // cluster-port URLs of roots to join
+  zone?: string;
+  weight?: number;
+  secret?: string;                // cluster secret (internal RPC + admin auth)
+  accessKey?: string;             // root S3 key pair; generated and kept in dataDir when absent
+  secretKey?: string;
+  keysFile?: string;              // extra key pairs: JSON [{accessKeyId, secretAccessKey, buckets?}]
+  replicas?: number;              // default R for new buckets
+  chunkSize?: number;
+  region?: string;
+  failureTimeoutMs?: number;      // cluster settings recorded by a root (self-healing); env CAIRN_FAILURE_TIMEOUT_MS
+  gcGraceMs?: number;
+  repairBandwidthBytes?: number;
+  repairConcurrency?: number;
+  /** Memory for chunk buffers of this node (uploads, repair copies, read-ahead); env CAIRN_BUFFER_MEMORY (MiB), default 48 MiB. */
+  bufferMemoryBytes?: number;
+  /** Heartbeat period to the roots; env CAIRN_HEARTBEAT_MS, default 1 s. */
+  heartbeatMs?: number;
+  /** Safety-net period of the repair worker (it also runs on every map change); env CAIRN_REPAIR_INTERVAL_MS, default 30 s. */
+  repairIntervalMs?: number;
+  /** Pause between scrub passes; env CAIRN_SCRUB_INTERVAL_MS, default 24 h. */
+  scrubIntervalMs?: number;
+  /** Scrub read rate; env CAIRN_SCRUB_BYTES_PER_SEC, default 64 MiB/s. */
+  scrubBytesPerSec?: number;
+  /** Age after which an unfinished multipart upload is abandoned; env CAIRN_UPLOAD_EXPIRY_MS, default 7 days. */
+  uploadExpiryMs?: number;
+}
+
+/** The buffer memory of a node unless told otherwise. */
+export const DEFAULT_BUFFER_MEMORY_MIB = 48;
+
+/** `opts` with every unset tunable taken from the environment (once, at start). */
+export function withEnvironment(opts: NodeOptions, env: NodeJS.ProcessEnv = process.env): NodeOptions {
+  const ms = (name: string) => { const n = Number(env[name]); return Number.isFinite(n) && n > 0 ? n : undefined; };
+  return {
+    ...opts,
+    failureTimeoutMs: opts.failureTimeoutMs ?? ms('CAIRN_FAILURE_TIMEOUT_MS'),
+    heartbeatMs: opts.heartbeatMs ?? ms('CAIRN_HEARTBEAT_MS'),
+    repairIntervalMs: opts.repairIntervalMs ?? ms('CAIRN_REPAIR_INTERVAL_MS'),
+    scrubIntervalMs: opts.scrubIntervalMs ?? ms('CAIRN_SCRUB_INTERVAL_MS'),
+    scrubBytesPerSec: opts.scrubBytesPerSec ?? ms('CAIRN_SCRUB_BYTES_PER_SEC'),
+    uploadExpiryMs: opts.uploadExpiryMs ?? ms('CAIRN_UPLOAD_EXPIRY_MS'),
+    bufferMemoryBytes: opts.bufferMemoryBytes ?? bufferMemoryMiB(env.CAIRN_BUFFER_MEMORY) * 1024 * 1024,
+  };
+}
+
+/** CAIRN_BUFFER_MEMORY in MiB (default 48); anything but a positive number is an error, not a silent default. */
+export function bufferMemoryMiB(v: string | undefined): number {
+  if (v === undefined || v === '') return DEFAULT_BUFFER_MEMORY_MIB;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new RangeError(`CAIRN_BUFFER_MEMORY must be a positive number of MiB, got ${v}`);
+  return n;
+}

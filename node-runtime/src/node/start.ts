@@ -1,0 +1,195 @@
+// The composition root of one Cairn process: open the stores, take this process's place in the
+// cluster (membership.ts: a cluster of one or a member of many), build the ObjectService and self-
+// healing over it, and serve the file API (S3) and the cluster port. Keep it thin: every behaviour
+// lives in the layer that owns it; this folder only wires them and knows the start/stop order.
+import { mkdir } from 'node:fs/promises';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express, { type Express } from 'express';
+import { ChunkStore } from '../chunks/store.ts';
+import { BufferMemory } from '../chunks/memory.ts';
+import { MetaStore } from '../meta/store.ts';
+import { loadOrCreateNodeId } from '../cluster/identity.ts';
+import { writeQuorumVerdict } from '../cluster/health.ts';
+import type { ClusterControl, Role } from '../cluster/types.ts';
+import type { ReplicaDirectory } from '../data/replicas.ts';
+import { ClusterObjectService } from '../data/objects.ts';
+import type { ObjectService } from '../data/types.ts';
+import { rpcRouter } from '../rpc/router.ts';
+import { adminRouter } from '../admin/server.ts';
+import { createS3App } from '../s3/app.ts';
+import { healthRouter } from '../observability/health.ts';
+import { NodeMetrics } from '../observability/metrics.ts';
+import { logger } from '../util/log.ts';
+import { collectMembership, collectNodeUsage } from './collectors.ts';
+import { DEFAULT_BUFFER_MEMORY_MIB, withEnvironment, type NodeOptions } from './config.ts';
+import { loadKeysFile, rootKey } from './keys.ts';
+import { close, listen, parseHostPort, urlHost } from './listen.ts';
+import { openMembership } from './membership.ts';
+import { startSelfHealing, type SelfHealing } from './self-healing.ts';
+
+export type { NodeOptions };
+
+const log = logger('server');
+
+export interface RunningNode {
+  id: string;
+  name: string;
+  roles: Role[];
+  dataDir: string;
+  endpoint: string;               // file API base URL
+  clusterUrl: string;             // cluster port base URL
+  region: string;
+  accessKey: string;
+  secretKey: string;
+  view: ClusterControl;
+  replicas: ReplicaDirectory;
+  objects: ObjectService;
+  stores: { chunks: ChunkStore; meta: MetaStore };
+  /** This node's metrics (its own registry, labelled with its name) and buffer memory. */
+  metrics: NodeMetrics;
+  memory: BufferMemory;
+  clusterApp: Express;            // the cluster port's express app (admin and RPC routes mount here)
+  stop(): Promise<void>;
+}
+
+/** Below this much free disk a node stops reporting ready (a chunk and its temp copy must fit). */
+const MIN_FREE_BYTES = 128 * 1024 * 1024;
+
+/** Live object versions in the metadata partitions this member holds (every replica counts). */
+async function storedObjects(meta: MetaStore): Promise<number> {
+  let n = 0;
+  for (const b of await meta.bucketsWithData()) n += (await meta.bucketUsage(b)).objects;
+  return n;
+}
+
+export async function startNode(given: NodeOptions): Promise<RunningNode> {
+  const opts = withEnvironment(given);
+  const roles = opts.roles ?? ['root', 'node'];
+  const holdsData = roles.includes('node');
+  const apiAddr = parseHostPort(opts.api ?? '0.0.0.0:9000', 9000);
+  const clusterAddr = parseHostPort(opts.cluster ?? '0.0.0.0:9100', 9100);
+  await mkdir(opts.dataDir, { recursive: true });
+  const id = await loadOrCreateNodeId(opts.dataDir);
+  const name = opts.name ?? id;
+  // What belongs to this node alone, even with others in the same process (tests).
+  const metrics = new NodeMetrics(name);
+  const memory = new BufferMemory(opts.bufferMemoryBytes ?? DEFAULT_BUFFER_MEMORY_MIB * 1024 * 1024);
+
+  // 1. Stores.
+  const chunks = await ChunkStore.open(opts.dataDir);
+  const meta = MetaStore.open(opts.dataDir);
+  const cleanups: (() => Promise<void>)[] = [() => meta.close()];
+  const servers: Server[] = [];
+  let ready = false;
+  try {
+    const root = await rootKey(opts.dataDir, opts);
+    const extraKeys = opts.keysFile ? await loadKeysFile(opts.keysFile) : [];
+
+    // 2. Listen first (port 0 resolves to the real port), answer 503 until ready.
+    const clusterApp = express();
+    clusterApp.disable('x-powered-by');
+    // No peer or admin client sends If-None-Match; an ETag would SHA-1 every RPC answer for nothing.
+    clusterApp.disable('etag');
+    const s3Holder: { app?: Express } = {};
+    // The file API port hands each request straight to the S3 app once it exists (a plain listener,
+    // not an express app of its own: one router per request, not two — it showed in small-GET profiles).
+    const apiHandler = (req: IncomingMessage, res: ServerResponse) => {
+      if (s3Holder.app) { s3Holder.app(req, res); return; }
+      res.writeHead(503, { 'retry-after': '1' }).end();
+    };
+    const apiServer = await listen(apiHandler, apiAddr.host, apiAddr.port);
+    servers.push(apiServer);
+    const clusterServer = await listen(clusterApp, clusterAddr.host, clusterAddr.port);
+    servers.push(clusterServer);
+    const advertise = opts.advertise ?? (['0.0.0.0', '::', ''].includes(apiAddr.host) ? '127.0.0.1' : apiAddr.host);
+    const endpoint = `http://${urlHost(advertise)}:${(apiServer.address() as AddressInfo).port}`;
+    const clusterUrl = `http://${urlHost(advertise)}:${(clusterServer.address() as AddressInfo).port}`;
+
+    // 3. This process's place in the cluster; the rest of this function is the same for every size.
+    let healing: SelfHealing | undefined;
+    const membership = await openMembership({
+      selfId: id, roles, name, dataDir: opts.dataDir, api: endpoint, cluster: clusterUrl, roots: opts.roots ?? [],
+      zone: opts.zone, weight: opts.weight, secret: opts.secret, heartbeatMs: opts.heartbeatMs, stores: { chunks, meta }, metrics,
+      settings: {
+        defaultReplicas: opts.replicas, chunkSize: opts.chunkSize, region: opts.region, failureTimeoutMs: opts.failureTimeoutMs,
+        gcGraceMs: opts.gcGraceMs, repairBandwidthBytes: opts.repairBandwidthBytes, repairConcurrency: opts.repairConcurrency,
+      },
+      repairProgress: () => healing?.repair?.snapshot(),
+    });
+    cleanups.push(() => membership.stop());
+    await membership.registerKeys([root, ...extraKeys]);
+    const { view, replicas } = membership;
+    const objects = new ClusterObjectService({ view, replicas, memory });
+    // Self-healing: repair, rebalancing, drain, scrub and GC on data members (self-healing.ts).
+    const heal = healing = startSelfHealing({
+      view, replicas, stores: holdsData ? { chunks, meta, memory: memory.chunks } : undefined, secret: opts.secret, metrics,
+      markDrained: (memberId) => membership.markDrained(memberId), announce: () => membership.announce(),
+      repairIntervalMs: opts.repairIntervalMs, scrubIntervalMs: opts.scrubIntervalMs, scrubBytesPerSec: opts.scrubBytesPerSec,
+      uploadExpiryMs: opts.uploadExpiryMs,
+    });
+    cleanups.push(() => heal.stop());
+
+    // 4. Cluster port: metrics, internal RPC and the admin API (both behind the cluster secret), health.
+    clusterApp.get('/metrics', metrics.handler);
+    // State gauges set at scrape time: this node's storage (data members), and the cluster map on
+    // roots (a cluster of one is its own root).
+    const unregister: (() => void)[] = [];
+    if (holdsData) {
+      unregister.push(collectNodeUsage(metrics, async () => ({
+        capacityBytes: await chunks.capacityBytes(), usedBytes: chunks.usedBytes(), chunks: chunks.chunkCount(), objects: await storedObjects(meta),
+      })));
+    }
+    if (roles.includes('root')) {
+      unregister.push(collectMembership(metrics, { members: () => view.members(), writeQuorumAvailable: () => writeQuorumVerdict(view.members(), view.buckets()).ok, bucketCount: () => view.buckets().length }));
+    }
+    cleanups.push(async () => { for (const u of unregister) u(); });
+    clusterApp.use(heal.router);
+    if (opts.secret && membership.rpcRoutes.length) clusterApp.use('/rpc/v1', rpcRouter(opts.secret, membership.rpcRoutes));
+    if (opts.secret) clusterApp.use('/admin/v1', adminRouter(opts.secret, { view, replicas, objects, repair: (memberId) => heal.progressOf(memberId) }));
+    clusterApp.use(healthRouter({
+      joined: () => {
+        const ok = ready && membership.ready();
+        return { ok, reason: ok ? 'ok' : ready ? 'not registered with a root yet' : 'starting' };
+      },
+      storesWritable: async () => {
+        const free = await chunks.freeBytes();
+        return { ok: free >= MIN_FREE_BYTES, reason: free >= MIN_FREE_BYTES ? 'ok' : `only ${free} bytes free on the data disk` };
+      },
+      clusterHealth: () => membership.clusterHealth(),
+      maintenance: () => membership.maintenance(heal.progressOf(id)),
+    }));
+
+    // 5. File API.
+    s3Holder.app = createS3App({
+      objects,
+      region: view.settings().region,
+      credentials: (accessKeyId) => {
+        const k = view.accessKey(accessKeyId);
+        return k ? { secretAccessKey: k.secretAccessKey, buckets: k.buckets } : undefined;
+      },
+      isPublicRead: (bucket) => view.bucket(bucket)?.access === 'public-read',
+      metrics,
+    });
+    ready = true;
+    log.info({ id, name, endpoint, cluster: clusterUrl, dataDir: opts.dataDir }, 'node started');
+
+    let stopping: Promise<void> | undefined;
+    return {
+      id, name, roles, dataDir: opts.dataDir, endpoint, clusterUrl, region: view.settings().region,
+      accessKey: root.accessKeyId, secretKey: root.secretAccessKey, view, replicas, objects, stores: { chunks, meta }, metrics, memory, clusterApp,
+      stop: () => (stopping ??= (async () => {
+        ready = false;
+        // Heartbeats stop first so the roots see a clean silence, not a member that half answers.
+        await membership.leave();
+        await Promise.all(servers.map((s) => close(s, 5_000)));
+        for (const c of cleanups.reverse()) await c();
+        log.info({ id, name }, 'node stopped');
+      })()),
+    };
+  } catch (e) {
+    await Promise.all(servers.map((s) => close(s, 0)));
+    for (const c of cleanups.reverse()) await c().catch(() => {});
+    throw e;
+  }
+}
