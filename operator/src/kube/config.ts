@@ -12,7 +12,18 @@
 // insecure-skip-tls-verify (kubectl does not care); for an http server that flag changes nothing
 // about security (there is no TLS to verify), so it is set here for such clusters only.
 import { KubeConfig, type RequestContext } from '@kubernetes/client-node';
-import type { Dispatcher } from 'undici';
+import { RetryAgent, type Dispatcher } from 'undici';
+
+// A pooled connection can be dead by the time it is reused (the API server restarted or closed
+// it while idle): a request sent on it fails before any answer. As Go's transport (and so
+// client-go) does, such a request is sent again on a new connection — only for methods that are
+// safe to repeat, and never on an HTTP answer (a 409 or 503 is the server's word, not a glitch).
+const RETRY = {
+  maxRetries: 2, minTimeout: 50, maxTimeout: 500, timeoutFactor: 4,
+  methods: ['GET', 'HEAD', 'PUT', 'DELETE'] as Dispatcher.HttpMethod[],
+  statusCodes: [] as number[],
+  errorCodes: ['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'ECONNREFUSED'],
+};
 
 export class PooledKubeConfig extends KubeConfig {
   private readonly pools = new Map<string, Dispatcher>();
@@ -28,7 +39,9 @@ export class PooledKubeConfig extends KubeConfig {
       context.setDispatcher(pooled);
       void fresh.close();  // never connected; closing frees nothing but is the honest end of it
     } else {
-      this.pools.set(key, fresh);
+      const pool = new RetryAgent(fresh, RETRY);
+      this.pools.set(key, pool);
+      context.setDispatcher(pool);
     }
   }
 
