@@ -65,7 +65,7 @@ test.after(async () => {
 });
 
 test('two chart replicas: one leads with the default timings, ≤ 1 Lease request/s each, fds flat; SIGKILL → the other leads', async () => {
-  const both = await waitFor(async () => { const p = (await pods()).filter(ready); return p.length === 2 && p; }, { what: 'both operator pods ready', timeoutMs: 60_000 });
+  const both = await waitFor(async () => { const p = (await pods()).filter(ready); return p.length === 2 ? p : undefined; }, { what: 'both operator pods ready', timeoutMs: 60_000 });
   const leaderName = (await waitFor(holder, { what: 'a leader', timeoutMs: 30_000 })).split('_')[0];
   const leader = both.find((p: any) => p.metadata.name === leaderName);
   const standby = both.find((p: any) => p.metadata.name !== leaderName);
@@ -96,7 +96,7 @@ test('two chart replicas: one leads with the default timings, ≤ 1 Lease reques
   const killedAt = Date.now();
   plane.kubelet.killContainer(NS, leaderName, { signal: 'SIGKILL' });
   const lastRenew = Date.parse((await get(leasePath)).spec.renewTime);
-  const next = await waitFor(async () => { const h = await holder(); return !h.startsWith(`${leaderName}_`) && h; }, { what: 'a new leader', timeoutMs: 40_000 });
+  const next = await waitFor(async () => { const h = await holder(); return h.startsWith(`${leaderName}_`) ? undefined : h; }, { what: 'a new leader', timeoutMs: 40_000 });
   const tookOverAt = Date.now();
   assert.is(next.split('_')[0], standby.metadata.name, 'the standby replica leads');
   // The standby counts the lease duration from when it saw the last renewal, which it reads at
