@@ -107,11 +107,6 @@ export function stringMap(opts: Common = {}): Schema<Record<string, string>> {
   return new Schema({ type: 'object', additionalProperties: { type: 'string' }, ...opts }, false);
 }
 
-/** Free-form object kept as is (for example a pass-through of Kubernetes types). */
-export function anyObject(opts: Common = {}): Schema<Record<string, unknown>> {
-  return new Schema({ type: 'object', 'x-kubernetes-preserve-unknown-fields': true, ...opts }, false);
-}
-
 export function object<P extends Shape>(props: P, opts: Common = {}): Schema<ObjectOf<P>> {
   const properties: Record<string, JsonSchema> = {};
   const required: string[] = [];

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { ClusterStatus, MemberStatus, RepairProgress } from '../../../node-runtime/src/admin/types.ts';
-import { fixtureCluster } from '../builders/fixtures.ts';
+import { fixtureCluster } from '../../test/fixtures.ts';
 import { computeClusterStatus, type ObservedCluster, type ObservedStatefulSet } from './cluster-status.ts';
 import { decideScaling } from './scaling.ts';
 

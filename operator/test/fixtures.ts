@@ -1,7 +1,7 @@
 // A defaulted, stored StorageCluster for builder and controller tests.
-import { applyDefaults } from '../api/schema.ts';
-import { storageClusterSpecSchema, type StorageCluster, type StorageClusterSpec } from '../api/storagecluster.ts';
-import type { ClusterInputs } from './chart.ts';
+import { applyDefaults } from '../src/api/schema.ts';
+import { storageClusterSpecSchema, type StorageCluster, type StorageClusterSpec } from '../src/api/storagecluster.ts';
+import type { ClusterInputs } from '../src/builders/chart.ts';
 
 export function fixtureCluster(spec: Record<string, unknown> = {}, name = 'demo', namespace = 'storage'): StorageCluster {
   return {
