@@ -25,8 +25,8 @@ const dataDir = mkdtempSync(join(tmpdir(), 'cairn-leader-'));
 let plane: ControlPlane;
 let rest: KubeRest;
 
-const get = (path: string) => rest.request('GET', path).catch((e) => { if (e instanceof KubeApiError && e.status === 404) return undefined; throw e; });
-const apply = (obj: any) => rest.request('PATCH', pathOf(obj), { contentType: PATCH_APPLY, query: { fieldManager: 'helm', force: true }, body: obj });
+const get = (path: string) => rest.request<any>('GET', path).catch((e) => { if (e instanceof KubeApiError && e.status === 404) return undefined; throw e; });
+const apply = (obj: any) => rest.request<any>('PATCH', pathOf(obj), { contentType: PATCH_APPLY, query: { fieldManager: 'helm', force: true }, body: obj });
 const pods = async () => ((await get(`/api/v1/namespaces/${NS}/pods`))?.items ?? []) as any[];
 const ready = (p: any) => (p.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True');
 const holder = async (): Promise<string> => (await get(leasePath))?.spec?.holderIdentity ?? '';

@@ -2,6 +2,7 @@
 // converge with an ordered chain of ensureX steps (credentials → children by kind → members →
 // status). Level-triggered: nothing is remembered between calls except the queue's backoff.
 import { randomBytes } from 'node:crypto';
+import type { V1CustomResourceDefinition, V1Secret, V1StatefulSet } from '@kubernetes/client-node';
 import type { Logger } from '../../../node-runtime/src/util/log.ts';
 import { applyDefaults } from '../api/schema.ts';
 import { storageClusterSpecSchema, type StorageCluster, type StorageClusterSpec, type StorageClusterStatus } from '../api/storagecluster.ts';
@@ -9,7 +10,7 @@ import { desiredClusterChildren, type ClusterInputs, type KubeObject } from '../
 import { childNames, fileApiEndpoint } from '../builders/names.ts';
 import type { Applier } from '../kube/apply.ts';
 import type { EventRecorder } from '../kube/events.ts';
-import { isNotFound, objectPath, resources, type KubeRest } from '../kube/rest.ts';
+import { isNotFound, objectPath, resources, type KubeRest, type ResourceRef } from '../kube/rest.ts';
 import { adminErrorOf, connectAdmin, type AdminClientFactory, type AdminConnection } from './admin.ts';
 import { requeueAfter } from './cadence.ts';
 import { computeClusterStatus, observeStatefulSet } from './cluster-status.ts';
@@ -42,7 +43,7 @@ export class ClusterReconciler {
     const log = this.d.log.child({ storagecluster: key });
     let raw: StorageCluster;
     try {
-      raw = await this.d.rest.request('GET', objectPath(resources.storageClusters, namespace, name));
+      raw = await this.d.rest.request<StorageCluster>('GET', objectPath(resources.storageClusters, namespace, name));
     } catch (e) {
       if (isNotFound(e)) return {};        // deleted: owner references garbage-collect the children
       throw e;
@@ -53,7 +54,7 @@ export class ClusterReconciler {
 
     const creds = await this.ensureCredentials(cluster);
     const n = childNames(name);
-    const [rootsSts, nodesSts] = await Promise.all([this.getOptional(resources.statefulSets, namespace, n.roots), this.getOptional(resources.statefulSets, namespace, n.nodes)]);
+    const [rootsSts, nodesSts] = await Promise.all([n.roots, n.nodes].map((sts) => this.getOptional<V1StatefulSet>(resources.statefulSets, namespace, sts)));
     const admin = await connectAdmin(this.d.adminFactory, cluster, creds.clusterSecret);
     if (!admin.client) log.debug({ err: admin.error }, 'admin API unreachable');
 
@@ -75,7 +76,7 @@ export class ClusterReconciler {
       const message = (e as Error).message;
       const conditions = setConditions(raw.status?.conditions, [{ type: 'Ready', status: 'False', reason: 'InvalidSpec', message }], now, raw.metadata.generation);
       await this.ensureStatus(raw, { ...(raw.status ?? {}), observedGeneration: raw.metadata.generation, phase: 'Failed', conditions });
-      await this.d.events.record(raw as never, 'Warning', 'InvalidSpec', message);
+      await this.d.events.record(raw, 'Warning', 'InvalidSpec', message);
       throw new TerminalError('InvalidSpec', message);
     }
     await this.ensureKinds(children, ['ConfigMap']);
@@ -109,8 +110,8 @@ export class ClusterReconciler {
   private async ensureCredentials(c: StorageCluster): Promise<Credentials> {
     const n = childNames(c.metadata.name);
     const ns = c.metadata.namespace;
-    const [cluster, admin] = await Promise.all([this.getOptional(resources.secrets, ns, n.clusterSecret), this.getOptional(resources.secrets, ns, n.adminSecret)]);
-    const dec = (s: any, k: string) => (s?.data?.[k] ? Buffer.from(s.data[k], 'base64').toString('utf8') : undefined);
+    const [cluster, admin] = await Promise.all([n.clusterSecret, n.adminSecret].map((s) => this.getOptional<V1Secret>(resources.secrets, ns, s)));
+    const dec = (s: V1Secret | undefined, k: string) => (s?.data?.[k] ? Buffer.from(s.data[k], 'base64').toString('utf8') : undefined);
     return {
       clusterSecret: dec(cluster, 'secret') ?? randomBytes(32).toString('base64url'),
       adminAccessKeyId: dec(admin, 'AWS_ACCESS_KEY_ID') ?? accessKeyId(),
@@ -118,7 +119,7 @@ export class ClusterReconciler {
     };
   }
 
-  private desiredNodes(c: StorageCluster, nodesSts: any, admin: AdminConnection): number {
+  private desiredNodes(c: StorageCluster, nodesSts: V1StatefulSet | undefined, admin: AdminConnection): number {
     if (!c.spec.autoscaling) return c.spec.nodes.replicas;
     const prefix = childNames(c.metadata.name).nodes;
     const nodes = admin.client ? admin.status.members.filter((m) => ordinalOf(m.name, prefix) !== undefined && m.state === 'active') : [];
@@ -127,7 +128,7 @@ export class ClusterReconciler {
   }
 
   private async ensureKinds(children: KubeObject[], kinds: string[]): Promise<void> {
-    for (const obj of children.filter((o) => kinds.includes(o.kind))) await this.d.applier.apply(obj as never);
+    for (const obj of children.filter((o) => kinds.includes(o.kind))) await this.d.applier.apply(obj);
   }
 
   /** Undrain, drain and forget members as the scaling plan says; a refused drain is reported, not retried hot. */
@@ -141,20 +142,20 @@ export class ClusterReconciler {
       try {
         await admin.client.drain(m);
         log.info({ member: m }, 'draining member before scale-down');
-        await this.d.events.record(c as never, 'Normal', 'Draining', `draining ${m} before removing its pod`);
+        await this.d.events.record(c, 'Normal', 'Draining', `draining ${m} before removing its pod`);
       } catch (e) {
         const err = adminErrorOf(e);
         if (err.status !== 409) throw e;
         blocked = { member: m, message: err.message };
         log.warn({ member: m, reason: err.message }, 'drain refused; scale-down blocked');
-        await this.d.events.record(c as never, 'Warning', 'ScaleDownBlocked', `${m}: ${err.message}`);
+        await this.d.events.record(c, 'Warning', 'ScaleDownBlocked', `${m}: ${err.message}`);
         break;
       }
     }
     for (const m of plan.forget) {
       await admin.client.forget(m);
       log.info({ member: m }, 'forgot removed member');
-      await this.d.events.record(c as never, 'Normal', 'MemberRemoved', `${m} drained and removed from the cluster map`);
+      await this.d.events.record(c, 'Normal', 'MemberRemoved', `${m} drained and removed from the cluster map`);
     }
     return blocked;
   }
@@ -162,15 +163,15 @@ export class ClusterReconciler {
   private recordScaling(c: StorageCluster, plan: ScalingPlan, before: number | undefined): void {
     if (before === undefined || before === plan.statefulSetReplicas) return;
     const reason = plan.statefulSetReplicas > before ? 'ScaledUp' : 'ScaledDown';
-    void this.d.events.record(c as never, 'Normal', reason, `nodes StatefulSet ${before} → ${plan.statefulSetReplicas}`);
+    void this.d.events.record(c, 'Normal', reason, `nodes StatefulSet ${before} → ${plan.statefulSetReplicas}`);
   }
 
   private recordPhase(before: StorageCluster, status: StorageClusterStatus): void {
     const was = before.status?.phase;
     if (was === status.phase) return;
     const ready = status.conditions?.find((x) => x.type === 'Ready');
-    if (status.phase === 'Ready') void this.d.events.record(before as never, 'Normal', 'Ready', `cluster ready at ${fileApiEndpoint(before)}`);
-    else if (status.phase === 'Degraded') void this.d.events.record(before as never, 'Warning', 'Degraded', status.conditions?.find((x) => x.type === 'Degraded')?.message ?? ready?.message ?? '');
+    if (status.phase === 'Ready') void this.d.events.record(before, 'Normal', 'Ready', `cluster ready at ${fileApiEndpoint(before)}`);
+    else if (status.phase === 'Degraded') void this.d.events.record(before, 'Warning', 'Degraded', status.conditions?.find((x) => x.type === 'Degraded')?.message ?? ready?.message ?? '');
   }
 
   private async ensureStatus(raw: StorageCluster, status: StorageClusterStatus): Promise<void> {
@@ -182,14 +183,14 @@ export class ClusterReconciler {
     if (!c.spec.monitoring.serviceMonitor) return false;
     const cached = this.serviceMonitorCrd;
     if (cached && Date.now() - cached.checkedAt < 5 * 60_000) return cached.exists;
-    const exists = !!(await this.getOptional(resources.crds, undefined, SERVICE_MONITOR_CRD));
+    const exists = !!(await this.getOptional<V1CustomResourceDefinition>(resources.crds, undefined, SERVICE_MONITOR_CRD));
     this.serviceMonitorCrd = { exists, checkedAt: Date.now() };
     return exists;
   }
 
-  private async getOptional(r: typeof resources[keyof typeof resources], ns: string | undefined, name: string): Promise<any> {
+  private async getOptional<T>(r: ResourceRef, ns: string | undefined, name: string): Promise<T | undefined> {
     try {
-      return await this.d.rest.request('GET', objectPath(r, ns, name));
+      return await this.d.rest.request<T>('GET', objectPath(r, ns, name));
     } catch (e) {
       if (isNotFound(e)) return undefined;
       throw e;

@@ -1,6 +1,7 @@
 // StorageCluster status as a pure function of (spec, observed StatefulSets, the roots' admin
 // ClusterStatus, the scaling plan). Conditions: Ready, Progressing, Degraded, Rebalancing and
 // ScaleDownBlocked, each with a reason a person can act on.
+import type { V1StatefulSet } from '@kubernetes/client-node';
 import type { ClusterStatus } from '../../../node-runtime/src/admin/types.ts';
 import { formatBytes } from '../api/quantity.ts';
 import type { StorageCluster, StorageClusterStatus } from '../api/storagecluster.ts';
@@ -21,7 +22,7 @@ export interface ObservedCluster {
   autoscaling?: { desiredReplicas: number; lastScaleTime?: string };
 }
 
-export function observeStatefulSet(o: any): ObservedStatefulSet | undefined {
+export function observeStatefulSet(o: V1StatefulSet | undefined): ObservedStatefulSet | undefined {
   if (!o) return undefined;
   return {
     specReplicas: o.spec?.replicas ?? 0,

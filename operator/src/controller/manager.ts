@@ -13,7 +13,7 @@ import type { AdminClientFactory } from './admin.ts';
 import { BucketReconciler } from './bucket-reconciler.ts';
 import { ClusterReconciler } from './cluster-reconciler.ts';
 import type { OperatorMetrics } from './metrics.ts';
-import { WorkQueue } from './queue.ts';
+import { WorkQueue, type ReconcileOutcome } from './queue.ts';
 import { sameJson } from './same-json.ts';
 import { tracedReconcile } from './tracing.ts';
 
@@ -49,8 +49,8 @@ export function createControllers(o: ControllerOptions): Controllers {
   const events = new EventRecorder(o.rest, o.log.child({ part: 'events' }));
   const clusters = new ClusterReconciler({ rest: o.rest, applier, events, adminFactory: o.adminFactory, log: o.log.child({ controller: 'storagecluster' }) });
   const bucketsR = new BucketReconciler({ rest: o.rest, applier, events, adminFactory: o.adminFactory, log: o.log.child({ controller: 'bucket' }) });
-  const done = (controller: string) => (key: string, outcome: string, seconds: number, err?: unknown) => {
-    o.metrics.observe(controller, outcome as never, seconds);
+  const done = (controller: string) => (key: string, outcome: ReconcileOutcome, seconds: number, err?: unknown) => {
+    o.metrics.observe(controller, outcome, seconds);
     if (err) o.log.warn({ controller, key, outcome, err: (err as Error).message }, 'reconcile failed');
     else o.log.debug({ controller, key, outcome, seconds }, 'reconciled');
   };

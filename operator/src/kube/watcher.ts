@@ -76,7 +76,7 @@ export class Watcher {
   }
 
   private async relist(): Promise<void> {
-    const list = await this.opts.rest.request('GET', collectionPath(this.opts.resource, this.opts.namespace), { query: { labelSelector: this.opts.labelSelector } });
+    const list = await this.opts.rest.request<{ items?: KubeObjectLike[]; metadata?: { resourceVersion?: string } }>('GET', collectionPath(this.opts.resource, this.opts.namespace), { query: { labelSelector: this.opts.labelSelector } });
     const seen = new Set<string>();
     for (const item of (list.items ?? []) as KubeObjectLike[]) {
       const key = objectKey(item);
