@@ -193,6 +193,24 @@ test('a Retain bucket keeps its data when the Bucket is deleted', async () => {
   assert.not.ok(admin.calls.some((c) => c.startsWith('deleteBucket keep')));
 });
 
+test('a lost credentials Secret gets a new key, and the key nobody holds any more is revoked', async () => {
+  const path = `/apis/storage.cairn.dev/v1alpha1/namespaces/${NS}/buckets/lost`;
+  const secretPath = `/api/v1/namespaces/${NS}/secrets/lost-credentials`;
+  await rest.request('POST', `/apis/storage.cairn.dev/v1alpha1/namespaces/${NS}/buckets`, {
+    body: { apiVersion: 'storage.cairn.dev/v1alpha1', kind: 'Bucket', metadata: { name: 'lost' }, spec: { clusterRef: { name: 'demo' } } },
+  });
+  const old = (await waitFor(async () => { const o = await get(path); return o?.status?.phase === 'Ready' && o; }, { what: 'lost Ready', timeoutMs: 15_000 })).status.accessKeyId;
+  assert.ok(admin.keys.has(old));
+  await rest.request('DELETE', secretPath);
+  const keyIn = (s: any) => s && Buffer.from(s.data.AWS_ACCESS_KEY_ID, 'base64').toString();
+  const fresh = await waitFor(async () => { const id = keyIn(await get(secretPath)); return id !== old && id; }, { what: 'a new Secret with a new key', timeoutMs: 15_000 });
+  await waitFor(() => !admin.keys.has(old), { what: 'the old key revoked', timeoutMs: 15_000 });
+  assert.ok(admin.keys.has(fresh), 'the new key is live');
+  await waitFor(async () => (await get(path))?.status?.accessKeyId === fresh, { what: 'status names the new key' });
+  await rest.request('DELETE', path);
+  await waitFor(async () => !(await get(path)), { what: 'lost gone', timeoutMs: 15_000 });
+});
+
 test('a spec the builders refuse is reported as Failed/InvalidSpec and not retried hot', async () => {
   await rest.request<any>('POST', `/apis/storage.cairn.dev/v1alpha1/namespaces/${NS}/storageclusters`, {
     body: { apiVersion: 'storage.cairn.dev/v1alpha1', kind: 'StorageCluster', metadata: { name: 'huge' }, spec: { chunkSize: '1Gi' } },
