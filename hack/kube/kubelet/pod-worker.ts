@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url';
 import type { Logger } from 'pino';
 import type { Clients } from '../controllers/client.ts';
 import { isNotFound, mergePatch, stableJson } from '../controllers/client.ts';
-import type { KubeObject } from '../controllers/reflector.ts';
+import type { KubeObject } from '../controllers/informers.ts';
 import { ContainerConfigError, containerEnv, mountTable, processSpec, type ProcessSpec } from './container-env.ts';
 import { fetchPodConfig } from './pod-config.ts';
 import { Prober, type ProbeTarget } from './probes.ts';
