@@ -89,6 +89,15 @@ test('invalid specs are rejected by the API server with the schema/CEL message',
   assert.match(tooMany.message, 'spec.replication.factor must be ≤ spec.nodes.replicas');
   const noRoots = await rejection(create('bad2', { roots: { replicas: 0 } }));
   assert.match(noRoots.message, 'spec.roots.replicas');
+  // Sizes that are not positive: refused by the API server, not discovered by a failing StatefulSet.
+  const negative = await rejection(create('bad3', { nodes: { storage: { size: '-1Gi' } } }));
+  assert.is(negative.status, 422);
+  assert.match(negative.message, 'spec.nodes.storage.size');
+  for (const chunkSize of ['0', 0]) {
+    const zero = await rejection(create('bad4', { chunkSize }));
+    assert.is(zero.status, 422, `chunkSize ${JSON.stringify(chunkSize)}`);
+    assert.match(zero.message, 'spec.chunkSize');
+  }
   const immutable = await rejection(rest.request<any>('PATCH', scPath(), { contentType: PATCH_MERGE, body: { spec: { nodes: { storage: { storageClassName: 'other' } } } } }));
   assert.match(immutable.message, 'storageClassName is immutable');
 });

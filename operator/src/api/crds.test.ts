@@ -87,6 +87,23 @@ test('CEL: storageClassName and clusterRef are immutable', () => {
   assert.equal(failing(bucketSpecSchema.json, bucket('two'), bucket('one')), ['spec.clusterRef is immutable: a bucket cannot move between clusters']);
 });
 
+test('sizes: storage size and chunk size must be positive quantities, other quantities not negative', () => {
+  const spec = storageClusterSpecSchema.json.properties!;
+  const size = spec.nodes!.properties!.storage!.properties!.size!;
+  const chunk = spec.chunkSize!;
+  const bandwidth = spec.rebalance!.properties!.bandwidth!;
+  // As the API server checks an int-or-string: the pattern for strings, minimum for integers.
+  const accepts = (s: JsonSchema, v: string | number) => typeof v === 'number' ? v >= s.minimum! : new RegExp(s.pattern!, 'u').test(v);
+  for (const v of ['10Gi', '1', '+1Gi', '0.5Gi', '.5Mi', '500m', '1e3', '4Mi', 1, 4096]) {
+    assert.ok(accepts(size, v) && accepts(chunk, v), `accepts ${v}`);
+  }
+  for (const v of ['-1Gi', '-1', '0', '0Gi', '0.0', '00', '-0', '+0Mi', '.0', '0e3', 'Gi', '', 0, -1]) {
+    assert.not.ok(accepts(size, v) || accepts(chunk, v), `refuses ${JSON.stringify(v)}`);
+  }
+  assert.ok(accepts(bandwidth, '0') && accepts(bandwidth, 0), '0 = unlimited bandwidth');
+  assert.not.ok(accepts(bandwidth, '-1Mi') || accepts(bandwidth, -1), 'no negative bandwidth');
+});
+
 test('examples/*.yaml validate against the generated CRD schemas and CEL rules', () => {
   const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false, logger: false });
   const schemas: Record<string, JsonSchema> = {};

@@ -16,7 +16,7 @@ export const storageClusterSpecSchema = object({
   nodes: object({
     replicas: integer({ ...replicasRange, description: 'Storage nodes. The scale subresource drives this field (HPA/KEDA compatible); scale-down drains first.' }).default(3),
     storage: object({
-      size: quantity({ description: 'PVC size per node.' }).default('10Gi'),
+      size: quantity({ positive: true, description: 'PVC size per node (a positive quantity, e.g. 10Gi).' }).default('10Gi'),
       storageClassName: string({ maxLength: 253, description: 'StorageClass of the node PVCs; immutable (the claims of a StatefulSet cannot change class).' }),
     }).default({ size: '10Gi' }).rule(
       'has(self.storageClassName) == has(oldSelf.storageClassName) && (!has(self.storageClassName) || self.storageClassName == oldSelf.storageClassName)',
@@ -35,7 +35,7 @@ export const storageClusterSpecSchema = object({
   replication: object({
     factor: integer({ minimum: 1, maximum: 7, description: 'Default replication factor R of new buckets.' }).default(2),
   }).default({ factor: 2 }),
-  chunkSize: quantity({ description: 'Chunk size of object bodies (default 4Mi).' }).default('4Mi'),
+  chunkSize: quantity({ positive: true, description: 'Chunk size of object bodies, 4Ki to 64Mi (default 4Mi).' }).default('4Mi'),
   rebalance: object({
     bandwidth: quantity({ description: 'Per-node repair/rebalance bandwidth in bytes per second; 0 = unlimited.' }).default(0),
     concurrency: integer({ minimum: 1, maximum: 64 }).default(4),
