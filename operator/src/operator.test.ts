@@ -137,6 +137,24 @@ test('the operator never writes spec (an HPA owns spec.nodes.replicas through th
   for (const f of mine) assert.is(f.subresource, 'status', 'cairn-operator manages status only');
 });
 
+test('a child the API server refuses is reported as InvalidSpec with the API\'s message and an Event, until the spec is fixed', async () => {
+  // Until volumes can grow, a new storage size changes the StatefulSet's volumeClaimTemplates, which
+  // the API server refuses (422): the spec is valid but cannot be carried out.
+  const size = (s: string) => rest.request('PATCH', scPath(), { contentType: PATCH_MERGE, body: { spec: { nodes: { storage: { size: s } } } } });
+  await size('20Gi');
+  const sc = await waitFor(async () => { const o = await get(scPath()); return o?.status?.phase === 'Failed' && o.status.observedGeneration === o.metadata.generation && o; }, { what: 'Failed status', timeoutMs: 15_000 });
+  const ready = sc.status.conditions.find((c: any) => c.type === 'Ready');
+  assert.equal([ready.status, ready.reason], ['False', 'InvalidSpec']);
+  assert.match(ready.message, 'the API server refused StatefulSet demo-nodes');
+  assert.match(ready.message, 'Forbidden', 'the API server\'s own message');
+  const event = await waitFor(async () => (await get(`/api/v1/namespaces/${NS}/events`)).items
+    .find((e: any) => e.involvedObject.name === 'demo' && e.involvedObject.kind === 'StorageCluster' && e.reason === 'InvalidSpec'), { what: 'an InvalidSpec Event' });
+  assert.is(event.type, 'Warning');
+  assert.match(event.message, 'the API server refused StatefulSet demo-nodes');
+  await size('10Gi');
+  await waitFor(async () => { const o = await get(scPath()); return o.status.phase !== 'Failed' && o.status.conditions.find((c: any) => c.type === 'Ready').reason !== 'InvalidSpec'; }, { what: 'InvalidSpec cleared', timeoutMs: 15_000 });
+});
+
 test('a ServiceMonitor is created when asked for and its CRD exists', async () => {
   await rest.request<any>('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', { body: {
     apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: 'servicemonitors.monitoring.coreos.com' },

@@ -10,11 +10,10 @@ import { desiredClusterChildren, type ClusterInputs, type KubeObject } from '../
 import { childNames, fileApiEndpoint } from '../builders/names.ts';
 import type { Applier } from '../kube/apply.ts';
 import type { EventRecorder } from '../kube/events.ts';
-import { isNotFound, objectPath, resources, type KubeRest, type ResourceRef } from '../kube/rest.ts';
+import { isInvalid, isNotFound, objectPath, resources, type KubeRest, type ResourceRef } from '../kube/rest.ts';
 import { adminErrorOf, connectAdmin, type AdminClientFactory, type AdminConnection } from './admin.ts';
 import { requeueAfter } from './cadence.ts';
 import { computeClusterStatus, observeStatefulSet } from './cluster-status.ts';
-import { setConditions } from './conditions.ts';
 import { TerminalError, type ReconcileResult } from './queue.ts';
 import { autoscaleReplicas, decideScaling, ordinalOf, type ScalingPlan } from './scaling.ts';
 import { sameJson } from './same-json.ts';
@@ -31,6 +30,7 @@ export interface ReconcilerDeps {
 interface Credentials { clusterSecret: string; adminAccessKeyId: string; adminSecretAccessKey: string }
 
 const SERVICE_MONITOR_CRD = 'servicemonitors.monitoring.coreos.com';
+const CHILD_KINDS = ['ConfigMap', 'Secret', 'Service', 'StatefulSet', 'PodDisruptionBudget', 'ServiceMonitor'];
 
 export class ClusterReconciler {
   private readonly d: ReconcilerDeps;
@@ -68,26 +68,20 @@ export class ClusterReconciler {
       nodePrefix: n.nodes,
     });
 
-    let children: KubeObject[];
+    // A spec the schema let through but the builders cannot use, or a child the API server refuses
+    // (422): the cluster cannot converge until the spec changes, so say why and touch no member.
+    const serviceMonitorAvailable = await this.serviceMonitorAvailable(cluster);
+    let invalidSpec: string | undefined;
+    let children: KubeObject[] = [];
     try {
-      children = desiredClusterChildren({ cluster, nodeReplicas: plan.statefulSetReplicas, ...creds, serviceMonitorAvailable: await this.serviceMonitorAvailable(cluster) } satisfies ClusterInputs);
+      children = desiredClusterChildren({ cluster, nodeReplicas: plan.statefulSetReplicas, ...creds, serviceMonitorAvailable } satisfies ClusterInputs);
     } catch (e) {
-      // A spec the schema let through but the builders cannot use: say so, do not retry hot.
-      const message = (e as Error).message;
-      const conditions = setConditions(raw.status?.conditions, [{ type: 'Ready', status: 'False', reason: 'InvalidSpec', message }], now, raw.metadata.generation);
-      await this.ensureStatus(raw, { ...(raw.status ?? {}), observedGeneration: raw.metadata.generation, phase: 'Failed', conditions });
-      await this.d.events.record(raw, 'Warning', 'InvalidSpec', message);
-      throw new TerminalError('InvalidSpec', message);
+      invalidSpec = (e as Error).message;   // the builders are pure: what they refuse is the spec's doing
     }
-    await this.ensureKinds(children, ['ConfigMap']);
-    await this.ensureKinds(children, ['Secret']);
-    await this.ensureKinds(children, ['Service']);
-    await this.ensureKinds(children, ['StatefulSet']);
-    await this.ensureKinds(children, ['PodDisruptionBudget']);
-    await this.ensureKinds(children, ['ServiceMonitor']);
+    invalidSpec ??= await this.ensureChildren(children);
 
-    const blocked = admin.client ? await this.ensureMembers(cluster, plan, admin, log) : undefined;
-    this.recordScaling(cluster, plan, nodesSts?.spec?.replicas);
+    const blocked = admin.client && !invalidSpec ? await this.ensureMembers(cluster, plan, admin, log) : undefined;
+    if (!invalidSpec) this.recordScaling(cluster, plan, nodesSts?.spec?.replicas);
 
     const status = computeClusterStatus(cluster, {
       roots: observeStatefulSet(rootsSts),
@@ -97,10 +91,16 @@ export class ClusterReconciler {
       plan,
       desiredNodes,
       scaleDownBlocked: blocked,
+      invalidSpec,
       ...(cluster.spec.autoscaling ? { autoscaling: { desiredReplicas: desiredNodes, lastScaleTime: desiredNodes !== (raw.status?.autoscaling?.desiredReplicas ?? desiredNodes) ? now.toISOString() : raw.status?.autoscaling?.lastScaleTime } } : {}),
     }, now);
     await this.ensureStatus(raw, status);
     this.recordPhase(raw, status);
+    if (invalidSpec) {
+      // Not retried hot: the next change of the spec (or of a child) brings the key back.
+      await this.d.events.record(raw, 'Warning', 'InvalidSpec', invalidSpec);
+      throw new TerminalError('InvalidSpec', invalidSpec);
+    }
 
     const ready = status.phase === 'Ready';
     return { requeueAfterMs: requeueAfter({ ready, draining: plan.phase === 'Draining', rebalancing: status.conditions?.find((c) => c.type === 'Rebalancing')?.status === 'True', adminReachable: !!admin.client }) };
@@ -127,8 +127,23 @@ export class ClusterReconciler {
     return autoscaleReplicas(c.spec, nodes.length || (nodesSts?.spec?.replicas ?? c.spec.nodes.replicas), usage);
   }
 
-  private async ensureKinds(children: KubeObject[], kinds: string[]): Promise<void> {
-    for (const obj of children.filter((o) => kinds.includes(o.kind))) await this.d.applier.apply(obj);
+  /**
+   * Apply the children kind by kind (config and secrets before the pods that read them). A child the
+   * API server refuses as invalid stops the chain; what it said is returned for the status.
+   */
+  private async ensureChildren(children: KubeObject[]): Promise<string | undefined> {
+    for (const kind of CHILD_KINDS) {
+      for (const obj of children.filter((o) => o.kind === kind)) {
+        try {
+          await this.d.applier.apply(obj);
+        } catch (e) {
+          if (!isInvalid(e)) throw e;
+          const said = (e.body as { message?: string } | undefined)?.message ?? e.message;
+          return `the API server refused ${obj.kind} ${obj.metadata.name}: ${said}`;
+        }
+      }
+    }
+    return undefined;
   }
 
   /** Undrain, drain and forget members as the scaling plan says; a refused drain is reported, not retried hot. */

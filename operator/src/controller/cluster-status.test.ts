@@ -79,6 +79,14 @@ test('draining and blocked scale-down are visible', () => {
   assert.equal(s.nodes!.drainingMembers, ['demo-nodes-3']);
 });
 
+test('a spec that cannot be carried out is Failed with the reason and message, whatever the pods do', () => {
+  const why = 'the API server refused StatefulSet demo-nodes: spec: Forbidden: updates to statefulset spec for fields other than ...';
+  const s = computeClusterStatus(cluster, observed({ invalidSpec: why }), now);
+  assert.is(s.phase, 'Failed');
+  assert.equal([cond(s, 'Ready').status, cond(s, 'Ready').reason, cond(s, 'Ready').message], ['False', 'InvalidSpec', why]);
+  assert.is(s.nodes!.ready, 3, 'what is running is still reported');
+});
+
 test('lastTransitionTime moves only when a condition flips', () => {
   const first = computeClusterStatus(cluster, observed(), now);
   const later = new Date(now.getTime() + 60_000);

@@ -20,6 +20,8 @@ export interface ObservedCluster {
   desiredNodes: number;                               // spec or autoscaler
   scaleDownBlocked?: { member: string; message: string };
   autoscaling?: { desiredReplicas: number; lastScaleTime?: string };
+  /** Why the spec cannot be carried out: the builders or the API server refused it. */
+  invalidSpec?: string;
 }
 
 export function observeStatefulSet(o: V1StatefulSet | undefined): ObservedStatefulSet | undefined {
@@ -56,7 +58,8 @@ export function computeClusterStatus(c: StorageCluster, o: ObservedCluster, now:
 
   // Ready: every pod ready, the roots answer, no member down, full redundancy, writes possible.
   let ready: ConditionInput;
-  if (!o.roots || !o.nodes) ready = { type: 'Ready', status: 'False', reason: 'Creating', message: 'StatefulSets are being created' };
+  if (o.invalidSpec) ready = { type: 'Ready', status: 'False', reason: 'InvalidSpec', message: o.invalidSpec };
+  else if (!o.roots || !o.nodes) ready = { type: 'Ready', status: 'False', reason: 'Creating', message: 'StatefulSets are being created' };
   else if (!rootsReady) ready = { type: 'Ready', status: 'False', reason: 'RootsNotReady', message: `${o.roots.readyReplicas}/${c.spec.roots.replicas} roots ready` };
   else if (!admin) ready = { type: 'Ready', status: 'False', reason: 'AdminUnreachable', message: `admin API of the roots did not answer: ${o.adminError ?? 'unknown error'}` };
   else if (down.length) ready = { type: 'Ready', status: 'False', reason: 'MembersDown', message: `down: ${down.map((m) => m.name).join(', ')}` };
@@ -89,7 +92,8 @@ export function computeClusterStatus(c: StorageCluster, o: ObservedCluster, now:
     : { type: 'ScaleDownBlocked', status: 'False', reason: 'NotBlocked', message: 'scale-down is not blocked' };
 
   const conditions = setConditions(c.status?.conditions, [ready, progressing, degraded, rebal, blocked], now, c.metadata.generation);
-  const phase: StorageClusterStatus['phase'] = ready.status === 'True' ? 'Ready'
+  const phase: StorageClusterStatus['phase'] = o.invalidSpec ? 'Failed'
+    : ready.status === 'True' ? 'Ready'
     : degradedWhy ? 'Degraded'
     : scaling ? 'Scaling'
     : !o.roots || !o.nodes || (o.roots.readyReplicas === 0 && !admin) ? 'Creating'

@@ -21,11 +21,11 @@ export class KubeApiError extends Error {
   }
 }
 
-export const isNotFound = (e: unknown) => e instanceof KubeApiError && e.status === 404;
-export const isConflict = (e: unknown) => e instanceof KubeApiError && e.status === 409;
-export const isGone = (e: unknown) => e instanceof KubeApiError && e.status === 410;
+export const isNotFound = (e: unknown): e is KubeApiError => e instanceof KubeApiError && e.status === 404;
+export const isConflict = (e: unknown): e is KubeApiError => e instanceof KubeApiError && e.status === 409;
+export const isGone = (e: unknown): e is KubeApiError => e instanceof KubeApiError && e.status === 410;
 /** 422 Invalid: the object (or patch) breaks the schema or a CEL rule; retrying will not help. */
-export const isInvalid = (e: unknown) => e instanceof KubeApiError && (e.status === 422 || e.status === 400);
+export const isInvalid = (e: unknown): e is KubeApiError => e instanceof KubeApiError && (e.status === 422 || e.status === 400);
 
 export const PATCH_JSON = 'application/json-patch+json';
 export const PATCH_MERGE = 'application/merge-patch+json';
