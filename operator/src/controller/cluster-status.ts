@@ -68,10 +68,15 @@ export function computeClusterStatus(c: StorageCluster, o: ObservedCluster, now:
   else if (!admin.writeQuorumAvailable) ready = { type: 'Ready', status: 'False', reason: 'WriteQuorumLost', message: 'some bucket cannot reach its write quorum' };
   else ready = { type: 'Ready', status: 'True', reason: 'ClusterReady', message: `${o.nodes.readyReplicas} nodes and ${o.roots.readyReplicas} roots ready, full redundancy` };
 
+  // Progressing until every pod the StatefulSets want is there, updated and ready (what
+  // `kubectl rollout status` waits for): pods that exist but are still starting are progress too.
   const rollingOut = !rolledOut(o.roots) || !rolledOut(o.nodes);
+  const podsReady = (s?: ObservedStatefulSet) => !!s && s.readyReplicas >= s.specReplicas;
   const progressing: ConditionInput = scaling
     ? { type: 'Progressing', status: 'True', reason: o.plan.phase, message: o.plan.phase === 'Draining' ? `draining ${o.plan.waitingFor.join(', ')} before scale-down to ${o.desiredNodes}` : `nodes ${o.plan.statefulSetReplicas} → ${o.desiredNodes}` }
+    : !o.roots || !o.nodes ? { type: 'Progressing', status: 'True', reason: 'Creating', message: 'StatefulSets are being created' }
     : rollingOut ? { type: 'Progressing', status: 'True', reason: 'RollingOut', message: 'StatefulSets are rolling out' }
+    : !podsReady(o.roots) || !podsReady(o.nodes) ? { type: 'Progressing', status: 'True', reason: 'WaitingForPods', message: `pods ready: roots ${o.roots.readyReplicas}/${o.roots.specReplicas}, nodes ${o.nodes.readyReplicas}/${o.nodes.specReplicas}` }
     : { type: 'Progressing', status: 'False', reason: 'Stable', message: 'no rollout or scaling in progress' };
 
   const degradedWhy = down.length ? { reason: 'MembersDown', message: `${down.length} member(s) down: ${down.map((m) => m.name).join(', ')}; data is being re-replicated` }
