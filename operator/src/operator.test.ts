@@ -238,6 +238,27 @@ test('a lost credentials Secret gets a new key, and the key nobody holds any mor
   await waitFor(async () => !(await get(path)), { what: 'lost gone', timeoutMs: 15_000 });
 });
 
+test('a Bucket\'s credentials Secret goes with its deleted cluster; the Bucket stays, Pending', async () => {
+  await rest.request('POST', `/apis/storage.cairn.dev/v1alpha1/namespaces/${NS}/storageclusters`, {
+    body: { apiVersion: 'storage.cairn.dev/v1alpha1', kind: 'StorageCluster', metadata: { name: 'brief' }, spec: {} },
+  });
+  const path = `/apis/storage.cairn.dev/v1alpha1/namespaces/${NS}/buckets/orphan`;
+  const secretPath = `/api/v1/namespaces/${NS}/secrets/orphan-credentials`;
+  await rest.request('POST', `/apis/storage.cairn.dev/v1alpha1/namespaces/${NS}/buckets`, {
+    body: { apiVersion: 'storage.cairn.dev/v1alpha1', kind: 'Bucket', metadata: { name: 'orphan' }, spec: { clusterRef: { name: 'brief' }, reclaimPolicy: 'Retain' } },
+  });
+  await waitFor(async () => (await get(path))?.status?.phase === 'Ready', { what: 'orphan Ready', timeoutMs: 15_000 });
+  assert.ok(await get(secretPath), 'credentials written');
+  await rest.request('DELETE', scPath('brief'));
+  await waitFor(async () => !(await get(secretPath)), { what: 'the credentials Secret deleted', timeoutMs: 15_000 });
+  const b = await waitFor(async () => { const o = await get(path); return o?.status?.conditions?.[0]?.reason === 'ClusterNotFound' && o; }, { what: 'orphan Pending' });
+  assert.equal([b.status.phase, b.status.accessKeyId, b.status.credentialsSecret], ['Pending', undefined, undefined], 'status names no key or Secret');
+  const event = await waitFor(async () => (await get(`/api/v1/namespaces/${NS}/events`)).items.find((e: any) => e.involvedObject.name === 'orphan' && e.reason === 'CredentialsDeleted'), { what: 'a CredentialsDeleted Event' });
+  assert.match(event.message, 'orphan-credentials');
+  await rest.request('DELETE', path);
+  await waitFor(async () => !(await get(path)), { what: 'orphan released', timeoutMs: 15_000 });
+});
+
 test('a spec the builders refuse is reported as Failed/InvalidSpec and not retried hot', async () => {
   await rest.request<any>('POST', `/apis/storage.cairn.dev/v1alpha1/namespaces/${NS}/storageclusters`, {
     body: { apiVersion: 'storage.cairn.dev/v1alpha1', kind: 'StorageCluster', metadata: { name: 'huge' }, spec: { chunkSize: '1Gi' } },

@@ -1,9 +1,11 @@
 // Bucket reconcile: the finalizer state machine first, then an ordered chain of ensureX steps, as
 // the cluster reconciler does: ensureCluster (the StorageCluster named by clusterRef and its admin
-// API) → ensureBucket (create/update through the admin API) → ensureCredentials (an access key
-// scoped to the bucket, in a Secret owned by the Bucket) → ensureStatus. Deletion: purge the data
-// when reclaimPolicy is Delete, always revoke the bucket's key, then drop the finalizer. Every step
-// is idempotent and every error either fails the reconcile (retried with backoff) or is reported.
+// API; when the cluster is gone, the credentials Secret goes too) → ensureBucket (create/update
+// through the admin API) → ensureCredentials (an access key scoped to the bucket, in a Secret owned
+// by the Bucket) → ensureStatus. Deletion: purge the data when reclaimPolicy is Delete, always
+// revoke the bucket's key, then drop the finalizer. (reclaimPolicy is about the bucket's data; the
+// Secret is derived state and follows the cluster whatever the policy.) Every step is idempotent,
+// and every error either fails the reconcile (retried with backoff) or is reported in status.
 import type { V1Secret } from '@kubernetes/client-node';
 import type { BucketStatus as BucketState } from '../../../node-runtime/src/admin/types.ts';
 import type { Logger } from '../../../node-runtime/src/util/log.ts';
@@ -15,7 +17,7 @@ import { bucketCredentialsSecret, bucketNameOf, credentialsSecretOf, keyInSecret
 import { childNames, fileApiEndpoint } from '../builders/names.ts';
 import type { Applier } from '../kube/apply.ts';
 import type { EventRecorder } from '../kube/events.ts';
-import { isNotFound, objectPath, resources, type KubeRest, type ResourceRef } from '../kube/rest.ts';
+import { isConflict, isNotFound, objectPath, resources, type KubeRest, type ResourceRef } from '../kube/rest.ts';
 import { adminErrorOf, connectAdmin, type AdminClientFactory, type AdminConnection } from './admin.ts';
 import { setConditions, type ConditionInput } from './conditions.ts';
 import { addFinalizerPatch, finalizerAction, removeFinalizerPatch } from './finalizer.ts';
@@ -70,6 +72,7 @@ export class BucketReconciler {
   private async ensureCluster(b: Bucket): Promise<Target | { pending: ReconcileResult }> {
     const found = await this.findCluster(b);
     if ('gone' in found) {
+      await this.ensureNoCredentials(b, found.gone);
       await this.ensureStatus(b, { phase: 'Pending' }, { type: 'Ready', status: 'False', reason: 'ClusterNotFound', message: found.gone });
       return { pending: { requeueAfterMs: 30_000 } };
     }
@@ -121,6 +124,26 @@ export class BucketReconciler {
       log.info({ accessKeyId: stale }, 'revoked the key of a lost credentials Secret');
     }
     return key;
+  }
+
+  /**
+   * The cluster is gone, and the key with it: delete the credentials Secret so no app keeps pointing
+   * at an endpoint that no longer exists (a new key is minted if the cluster comes back). Only a
+   * Secret this Bucket owns is deleted, and only the one that was read (uid precondition).
+   * Not an owner reference to the cluster: the garbage collector deletes a dependent only when every
+   * owner is gone (the Bucket lives on), and owners cannot be in another namespace (clusterRef can).
+   */
+  private async ensureNoCredentials(b: Bucket, why: string): Promise<void> {
+    const name = credentialsSecretOf(b);
+    const secret = await this.getOptional<V1Secret>(resources.secrets, b.metadata.namespace, name);
+    if (!secret?.metadata?.ownerReferences?.some((r) => r.uid === b.metadata.uid)) return;
+    try {
+      await this.d.rest.request('DELETE', objectPath(resources.secrets, b.metadata.namespace, name), { body: { preconditions: { uid: secret.metadata.uid } } });
+    } catch (e) {
+      if (isNotFound(e) || isConflict(e)) return;   // already gone, or replaced by another: not ours to delete
+      throw e;
+    }
+    await this.d.events.record(b, 'Normal', 'CredentialsDeleted', `${why}: deleted Secret ${name}, whose key went with the cluster`);
   }
 
   /** Ready, or Converging while a changed replication factor is being repaired into place. */
