@@ -3,7 +3,7 @@
 // through the status subresource, schema/CEL rejections, drain-gated scaling through the scale
 // subresource, Bucket finalizer + credentials, metrics/health, and leader hand-over on stop.
 // The roots' admin API is the in-memory MemoryAdmin (no node processes here; see operator/test/e2e).
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +12,7 @@ import * as assert from 'uvu/assert';
 import { parse } from 'yaml';
 import { startApiServer, type ApiServer } from '../../hack/kube/apiserver/server.ts';
 import { loopbackAddress, waitFor } from '../../hack/testing/net.ts';
+import { kubectlBinary } from '../../hack/testing/tools.ts';
 import { MemoryAdmin } from '../test/memory-admin.ts';
 import { startOtlpReceiver } from '../../node-runtime/src/observability/otlp-receiver.ts';
 import { loadKubeConfig } from './kube/config.ts';
@@ -80,6 +81,29 @@ test('a StorageCluster becomes owned children and a status written through the s
   assert.is(sc.status.nodes.selector, 'storage.cairn.dev/cluster=demo,storage.cairn.dev/role=node');
   assert.ok(sc.metadata.managedFields.some((f: any) => f.manager === 'cairn-operator' && f.subresource === 'status'), 'status applied through the status subresource');
   assert.ok(admin.urls.has(`http://demo-roots-0.demo-roots.${NS}.svc.cluster.local:9100`), 'admin API reached through the roots');
+});
+
+test('kubectl explain describes every field of both kinds (no <empty>)', async () => {
+  const kubectl = await kubectlBinary();
+  const explain = (path: string) => new Promise<string>((resolve, reject) => execFile(kubectl, ['--kubeconfig', kubeconfig, 'explain', path], (err, out, errOut) => (err ? reject(new Error(`${path}: ${errOut}`)) : resolve(out))));
+  // Every object field of each CRD, as kubectl names it (list items are explained through the list).
+  const objectPaths = (kind: string, file: string) => {
+    const out: string[] = [];
+    const walk = (schema: any, path: string) => {
+      const props = schema.properties ?? schema.items?.properties;
+      if (!props) return;
+      out.push(path);
+      for (const [k, sub] of Object.entries(props)) walk(sub, `${path}.${k}`);
+    };
+    walk(parse(readFileSync(join(repo, 'crds', file), 'utf8')).spec.versions[0].schema.openAPIV3Schema, kind);
+    return out;
+  };
+  const paths = [...objectPaths('storageclusters', 'storagecluster.yaml'), ...objectPaths('buckets', 'bucket.yaml')];
+  assert.ok(paths.length > 20 && paths.includes('storageclusters.spec.nodes.storage') && paths.includes('buckets.status.usage'));
+  for (const [i, out] of (await Promise.all(paths.map(explain))).entries()) {
+    assert.match(out, 'FIELDS:', `${paths[i]} lists its fields`);
+    assert.not.match(out, '<empty>', `${paths[i]}: a field without a description:\n${out}`);
+  }
 });
 
 test('invalid specs are rejected by the API server with the schema/CEL message', async () => {

@@ -36,6 +36,25 @@ test('StorageCluster CRD carries scale + status subresources and printer columns
   check(v.schema.openAPIV3Schema, '');
 });
 
+/** Every field's path in a CRD schema (array items' fields as `a[].b`), with its schema. */
+function fieldsOf(s: JsonSchema, path = ''): [string, JsonSchema][] {
+  const out: [string, JsonSchema][] = [];
+  for (const [k, sub] of Object.entries(s.properties ?? {})) out.push([`${path}.${k}`, sub], ...fieldsOf(sub, `${path}.${k}`));
+  if (s.items) out.push(...fieldsOf(s.items, `${path}[]`));
+  return out;
+}
+
+test('every field of both CRDs has a description (kubectl explain shows none as <empty>)', () => {
+  for (const [file, text] of Object.entries(renderCrds())) {
+    const root = parse(text).spec.versions[0].schema.openAPIV3Schema as JsonSchema;
+    const fields = fieldsOf(root);
+    assert.ok(fields.length > 20, `${file}: the walk sees the fields`);
+    const bare = fields.filter(([, s]) => !s.description?.trim()).map(([p]) => p);
+    assert.equal(bare, [], `${file}: fields without a description`);
+    assert.ok(root.description?.trim(), `${file}: the kind has a description`);
+  }
+});
+
 test('defaults fill nested objects like structural defaulting', () => {
   const spec = applyDefaults<StorageClusterSpec>(storageClusterSpecSchema, { nodes: { replicas: 5 } });
   assert.is(spec.nodes.replicas, 5);
