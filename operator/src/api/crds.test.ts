@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { evaluate } from '@marcbachmann/cel-js';
 import { test } from 'uvu';
@@ -144,6 +144,23 @@ test('examples/*.yaml validate against the generated CRD schemas and CEL rules',
   assert.is(checked, 2);
   assert.not.ok(ajv.validate(schemas.Bucket!, { spec: { clusterRef: {}, access: 'world' } }), 'the schema rejects a bad Bucket');
   assert.match(ajv.errorsText(), 'must have required property \'name\'');
+});
+
+test('examples/autoscaling scale the example StorageCluster (same name and namespace) through its scale subresource', () => {
+  const cluster = parseAllDocuments(readFileSync(join(repo, 'examples', 'storagecluster.yaml'), 'utf8')).map((d) => d.toJS()).find((o) => o?.kind === 'StorageCluster');
+  const crd = parse(renderCrds()['storagecluster.yaml']);
+  let targets = 0;
+  for (const file of readdirSync(join(repo, 'examples', 'autoscaling')).filter((f) => f.endsWith('.yaml'))) {
+    for (const obj of parseAllDocuments(readFileSync(join(repo, 'examples', 'autoscaling', file), 'utf8')).map((d) => d.toJS())) {
+      const ref = obj?.spec?.scaleTargetRef;
+      if (!ref) continue;
+      assert.equal([ref.apiVersion, ref.kind, ref.name], [cluster.apiVersion, 'StorageCluster', cluster.metadata.name], `${file}: ${obj.kind} ${obj.metadata.name} targets the example cluster`);
+      assert.is(obj.metadata.namespace, cluster.metadata.namespace, `${file}: in the example cluster's namespace`);
+      targets++;
+    }
+  }
+  assert.is(targets, 2, 'the HPA and the KEDA ScaledObject');
+  assert.ok(crd.spec.versions[0].subresources.scale, 'what they scale through');
 });
 
 test.run();
