@@ -218,7 +218,10 @@ test('a Deployment comes up through its ReplicaSet and rolls a template change t
 
 test('controllers and kubelet carry on after an API server restart', async () => {
   await restartApiServer(plane);
-  const uid = (await pod('web-1')).metadata!.uid;
+  // The first request may go out on a pooled keep-alive connection the old server closed before
+  // this client saw it go (an HTTP/1.1 client learns of it on the next write): clients retry, and
+  // so does this test's read. What is tested is that the controllers and the kubelet recover.
+  const uid = (await waitFor(() => pod('web-1'), { what: 'the API server answering again' })).metadata!.uid;
   await k.core.deleteNamespacedPod({ namespace: ns, name: 'web-1' });
   await waitFor(async () => { const p = await pod('web-1'); return p.metadata!.uid !== uid && isReady(p); }, { timeoutMs: 30_000, what: 'web-1 recreated after the API server restart' });
   await waitForReadyReplicas(k.core, k.apps, ns, 'web', 2);

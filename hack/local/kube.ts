@@ -69,7 +69,7 @@ export async function runKubernetes(o: KubeOptions): Promise<void> {
   say(`API server ${plane.apiServer!.url}; kubeconfig ${kubeconfigPath}`);
 
   const rest = new KubeRest(loadKubeConfig(kubeconfigPath));
-  const get = (path: string) => rest.request('GET', path).catch((e) => { if (isNotFound(e)) return undefined; throw e; });
+  const get = (path: string) => rest.request<any>('GET', path).catch((e) => { if (isNotFound(e)) return undefined; throw e; });
   const apply = (obj: KObject) => rest.request('PATCH', pathOf(obj), { contentType: PATCH_APPLY, query: { fieldManager: FIELD_MANAGER, force: true }, body: obj });
 
   for (const file of ['crds/storagecluster.yaml', 'crds/bucket.yaml']) for (const crd of yamlObjects(file)) await apply(crd);

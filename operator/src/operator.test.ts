@@ -3,7 +3,7 @@
 // through the status subresource, schema/CEL rejections, drain-gated scaling through the scale
 // subresource, Bucket finalizer + credentials, metrics/health, and leader hand-over on stop.
 // The roots' admin API is the in-memory MemoryAdmin (no node processes here; see operator/test/e2e).
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +12,7 @@ import * as assert from 'uvu/assert';
 import { parse } from 'yaml';
 import { startApiServer, type ApiServer } from '../../hack/kube/apiserver/server.ts';
 import { loopbackAddress, waitFor } from '../../hack/testing/net.ts';
+import { kubectlBinary } from '../../hack/testing/tools.ts';
 import { MemoryAdmin } from '../test/memory-admin.ts';
 import { startOtlpReceiver } from '../../node-runtime/test/otlp-receiver.ts';
 import { loadKubeConfig } from './kube/config.ts';
@@ -28,7 +29,7 @@ const admin = new MemoryAdmin();
 const host = loopbackAddress();
 const NS = 'storage';
 const scPath = (name = 'demo') => `/apis/storage.cairn.dev/v1alpha1/namespaces/${NS}/storageclusters/${name}`;
-const get = (path: string) => rest.request('GET', path).catch((e) => { if (e instanceof KubeApiError && e.status === 404) return undefined; throw e; });
+const get = (path: string) => rest.request<any>('GET', path).catch((e) => { if (e instanceof KubeApiError && e.status === 404) return undefined; throw e; });
 const sts = (name: string) => get(`/apis/apps/v1/namespaces/${NS}/statefulsets/${name}`);
 
 async function rejection(p: Promise<unknown>): Promise<KubeApiError> {
@@ -41,9 +42,9 @@ test.before(async () => {
   api.writeKubeconfig(kubeconfig);
   rest = new KubeRest(loadKubeConfig(kubeconfig));
   for (const file of ['storagecluster.yaml', 'bucket.yaml']) {
-    await rest.request('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', { body: parse(readFileSync(join(repo, 'crds', file), 'utf8')) });
+    await rest.request<any>('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', { body: parse(readFileSync(join(repo, 'crds', file), 'utf8')) });
   }
-  await rest.request('POST', '/api/v1/namespaces', { body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } } });
+  await rest.request<any>('POST', '/api/v1/namespaces', { body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } } });
   await waitFor(() => get(`/apis/storage.cairn.dev/v1alpha1/namespaces/${NS}/storageclusters`), { what: 'CRD served' });
   op = await startOperator({ kubeconfig, metricsHost: host, metricsPort: 0, identity: 'op-a', leaseNamespace: 'default', adminFactory: admin.factory, retryMs: 200, leaseDurationMs: 3000, renewDeadlineMs: 2000 });
 });
@@ -56,7 +57,7 @@ test.after(async () => {
 
 test('a StorageCluster becomes owned children and a status written through the subresource', async () => {
   admin.setMembers(['demo-roots-0', 'demo-roots-1', 'demo-roots-2', 'demo-nodes-0', 'demo-nodes-1', 'demo-nodes-2']);
-  const created = await rest.request('POST', `/apis/storage.cairn.dev/v1alpha1/namespaces/${NS}/storageclusters`, {
+  const created = await rest.request<any>('POST', `/apis/storage.cairn.dev/v1alpha1/namespaces/${NS}/storageclusters`, {
     body: { apiVersion: 'storage.cairn.dev/v1alpha1', kind: 'StorageCluster', metadata: { name: 'demo' }, spec: { nodes: { replicas: 3 } } },
   });
   assert.is(created.spec.replication.factor, 2, 'schema defaults applied by the API server');
@@ -82,19 +83,51 @@ test('a StorageCluster becomes owned children and a status written through the s
   assert.ok(admin.urls.has(`http://demo-roots-0.demo-roots.${NS}.svc.cluster.local:9100`), 'admin API reached through the roots');
 });
 
+test('kubectl explain describes every field of both kinds (no <empty>)', async () => {
+  const kubectl = await kubectlBinary();
+  const explain = (path: string) => new Promise<string>((resolve, reject) => execFile(kubectl, ['--kubeconfig', kubeconfig, 'explain', path], (err, out, errOut) => (err ? reject(new Error(`${path}: ${errOut}`)) : resolve(out))));
+  // Every object field of each CRD, as kubectl names it (list items are explained through the list).
+  const objectPaths = (kind: string, file: string) => {
+    const out: string[] = [];
+    const walk = (schema: any, path: string) => {
+      const props = schema.properties ?? schema.items?.properties;
+      if (!props) return;
+      out.push(path);
+      for (const [k, sub] of Object.entries(props)) walk(sub, `${path}.${k}`);
+    };
+    walk(parse(readFileSync(join(repo, 'crds', file), 'utf8')).spec.versions[0].schema.openAPIV3Schema, kind);
+    return out;
+  };
+  const paths = [...objectPaths('storageclusters', 'storagecluster.yaml'), ...objectPaths('buckets', 'bucket.yaml')];
+  assert.ok(paths.length > 20 && paths.includes('storageclusters.spec.nodes.storage') && paths.includes('buckets.status.usage'));
+  for (const [i, out] of (await Promise.all(paths.map(explain))).entries()) {
+    assert.match(out, 'FIELDS:', `${paths[i]} lists its fields`);
+    assert.not.match(out, '<empty>', `${paths[i]}: a field without a description:\n${out}`);
+  }
+});
+
 test('invalid specs are rejected by the API server with the schema/CEL message', async () => {
-  const create = (name: string, spec: unknown) => rest.request('POST', `/apis/storage.cairn.dev/v1alpha1/namespaces/${NS}/storageclusters`, { body: { apiVersion: 'storage.cairn.dev/v1alpha1', kind: 'StorageCluster', metadata: { name }, spec } });
+  const create = (name: string, spec: unknown) => rest.request<any>('POST', `/apis/storage.cairn.dev/v1alpha1/namespaces/${NS}/storageclusters`, { body: { apiVersion: 'storage.cairn.dev/v1alpha1', kind: 'StorageCluster', metadata: { name }, spec } });
   const tooMany = await rejection(create('bad1', { nodes: { replicas: 1 }, replication: { factor: 3 } }));
   assert.is(tooMany.status, 422);
   assert.match(tooMany.message, 'spec.replication.factor must be ≤ spec.nodes.replicas');
   const noRoots = await rejection(create('bad2', { roots: { replicas: 0 } }));
   assert.match(noRoots.message, 'spec.roots.replicas');
-  const immutable = await rejection(rest.request('PATCH', scPath(), { contentType: PATCH_MERGE, body: { spec: { nodes: { storage: { storageClassName: 'other' } } } } }));
+  // Sizes that are not positive: refused by the API server, not discovered by a failing StatefulSet.
+  const negative = await rejection(create('bad3', { nodes: { storage: { size: '-1Gi' } } }));
+  assert.is(negative.status, 422);
+  assert.match(negative.message, 'spec.nodes.storage.size');
+  for (const chunkSize of ['0', 0]) {
+    const zero = await rejection(create('bad4', { chunkSize }));
+    assert.is(zero.status, 422, `chunkSize ${JSON.stringify(chunkSize)}`);
+    assert.match(zero.message, 'spec.chunkSize');
+  }
+  const immutable = await rejection(rest.request<any>('PATCH', scPath(), { contentType: PATCH_MERGE, body: { spec: { nodes: { storage: { storageClassName: 'other' } } } } }));
   assert.match(immutable.message, 'storageClassName is immutable');
 });
 
 test('scale subresource: up at once, down only after the highest ordinals drained, then forgotten', async () => {
-  const scale = (n: number) => rest.request('PATCH', `${scPath()}/scale`, { contentType: PATCH_MERGE, body: { spec: { replicas: n } } });
+  const scale = (n: number) => rest.request<any>('PATCH', `${scPath()}/scale`, { contentType: PATCH_MERGE, body: { spec: { replicas: n } } });
   await scale(5);
   assert.is((await get(scPath())).spec.nodes.replicas, 5);
   // What an HPA reads: the Scale object built from the scale subresource paths.
@@ -117,7 +150,7 @@ test('scale subresource: up at once, down only after the highest ordinals draine
   admin.setState('demo-nodes-3', 'drained');
   await waitFor(async () => (await sts('demo-nodes'))?.spec.replicas === 3, { what: 'StatefulSet lowered to 3', timeoutMs: 15_000 });
   // No kubelet here: pods "disappear" once the StatefulSet status says so; then members are forgotten.
-  await rest.request('PATCH', `/apis/apps/v1/namespaces/${NS}/statefulsets/demo-nodes/status`, { contentType: PATCH_MERGE, body: { status: { replicas: 3 } } });
+  await rest.request<any>('PATCH', `/apis/apps/v1/namespaces/${NS}/statefulsets/demo-nodes/status`, { contentType: PATCH_MERGE, body: { status: { replicas: 3 } } });
   await waitFor(() => !admin.members.has('demo-nodes-3') && !admin.members.has('demo-nodes-4'), { what: 'forgotten', timeoutMs: 15_000 });
 });
 
@@ -128,39 +161,57 @@ test('the operator never writes spec (an HPA owns spec.nodes.replicas through th
   for (const f of mine) assert.is(f.subresource, 'status', 'cairn-operator manages status only');
 });
 
+test('a child the API server refuses is reported as InvalidSpec with the API\'s message and an Event, until the spec is fixed', async () => {
+  // Until volumes can grow, a new storage size changes the StatefulSet's volumeClaimTemplates, which
+  // the API server refuses (422): the spec is valid but cannot be carried out.
+  const size = (s: string) => rest.request('PATCH', scPath(), { contentType: PATCH_MERGE, body: { spec: { nodes: { storage: { size: s } } } } });
+  await size('20Gi');
+  const sc = await waitFor(async () => { const o = await get(scPath()); return o?.status?.phase === 'Failed' && o.status.observedGeneration === o.metadata.generation && o; }, { what: 'Failed status', timeoutMs: 15_000 });
+  const ready = sc.status.conditions.find((c: any) => c.type === 'Ready');
+  assert.equal([ready.status, ready.reason], ['False', 'InvalidSpec']);
+  assert.match(ready.message, 'the API server refused StatefulSet demo-nodes');
+  assert.match(ready.message, 'Forbidden', 'the API server\'s own message');
+  const event = await waitFor(async () => (await get(`/api/v1/namespaces/${NS}/events`)).items
+    .find((e: any) => e.involvedObject.name === 'demo' && e.involvedObject.kind === 'StorageCluster' && e.reason === 'InvalidSpec'), { what: 'an InvalidSpec Event' });
+  assert.is(event.type, 'Warning');
+  assert.match(event.message, 'the API server refused StatefulSet demo-nodes');
+  await size('10Gi');
+  await waitFor(async () => { const o = await get(scPath()); return o.status.phase !== 'Failed' && o.status.conditions.find((c: any) => c.type === 'Ready').reason !== 'InvalidSpec'; }, { what: 'InvalidSpec cleared', timeoutMs: 15_000 });
+});
+
 test('a ServiceMonitor is created when asked for and its CRD exists', async () => {
-  await rest.request('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', { body: {
+  await rest.request<any>('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', { body: {
     apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: 'servicemonitors.monitoring.coreos.com' },
     spec: { group: 'monitoring.coreos.com', scope: 'Namespaced', names: { kind: 'ServiceMonitor', listKind: 'ServiceMonitorList', plural: 'servicemonitors', singular: 'servicemonitor' },
       versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }] },
   } });
   await waitFor(() => get(`/apis/monitoring.coreos.com/v1/namespaces/${NS}/servicemonitors`), { what: 'ServiceMonitor CRD served' });
-  const created = await rest.request('POST', `/apis/storage.cairn.dev/v1alpha1/namespaces/${NS}/storageclusters`, {
+  const created = await rest.request<any>('POST', `/apis/storage.cairn.dev/v1alpha1/namespaces/${NS}/storageclusters`, {
     body: { apiVersion: 'storage.cairn.dev/v1alpha1', kind: 'StorageCluster', metadata: { name: 'mon' }, spec: { monitoring: { serviceMonitor: true, labels: { release: 'prom' } } } },
   });
   const sm = await waitFor(() => get(`/apis/monitoring.coreos.com/v1/namespaces/${NS}/servicemonitors/mon`), { what: 'ServiceMonitor', timeoutMs: 15_000 });
   assert.is(sm.metadata.ownerReferences[0].uid, created.metadata.uid);
   assert.is(sm.metadata.labels.release, 'prom');
   assert.equal(sm.spec.endpoints, [{ port: 'cluster', path: '/metrics', interval: '30s' }]);
-  await rest.request('DELETE', scPath('mon'));
+  await rest.request<any>('DELETE', scPath('mon'));
 });
 
 test('spec.autoscaling: used capacity above target raises the nodes StatefulSet', async () => {
   admin.setMembers(['auto-nodes-0', 'auto-nodes-1']);
   for (const m of ['auto-nodes-0', 'auto-nodes-1']) admin.members.get(m)!.usedBytes = 9 * 2 ** 30;   // 90% of 10Gi each
-  await rest.request('POST', `/apis/storage.cairn.dev/v1alpha1/namespaces/${NS}/storageclusters`, {
+  await rest.request<any>('POST', `/apis/storage.cairn.dev/v1alpha1/namespaces/${NS}/storageclusters`, {
     body: { apiVersion: 'storage.cairn.dev/v1alpha1', kind: 'StorageCluster', metadata: { name: 'auto' }, spec: { nodes: { replicas: 2 }, replication: { factor: 2 }, autoscaling: { minReplicas: 2, maxReplicas: 6, targetUsedPercent: 60 } } },
   });
   // 18Gi used / (10Gi per node × 0.6) = 3 nodes
   await waitFor(async () => (await sts('auto-nodes'))?.spec.replicas === 3, { what: 'autoscaled to 3' });
   const sc = await waitFor(async () => { const o = await get(scPath('auto')); return o?.status?.autoscaling?.desiredReplicas === 3 && o; }, { what: 'autoscaling status' });
   assert.is(sc.spec.nodes.replicas, 2, 'spec untouched');
-  await rest.request('DELETE', scPath('auto'));
+  await rest.request<any>('DELETE', scPath('auto'));
 });
 
 test('a Bucket gets a finalizer, a scoped key in its own Secret, and is purged on delete with reclaimPolicy Delete', async () => {
   const path = `/apis/storage.cairn.dev/v1alpha1/namespaces/${NS}/buckets/photos`;
-  await rest.request('POST', `/apis/storage.cairn.dev/v1alpha1/namespaces/${NS}/buckets`, {
+  await rest.request<any>('POST', `/apis/storage.cairn.dev/v1alpha1/namespaces/${NS}/buckets`, {
     body: { apiVersion: 'storage.cairn.dev/v1alpha1', kind: 'Bucket', metadata: { name: 'photos' }, spec: { clusterRef: { name: 'demo' }, replication: { factor: 2 }, reclaimPolicy: 'Delete', access: 'public-read' } },
   });
   const b = await waitFor(async () => { const o = await get(path); return o?.status?.phase === 'Ready' && o; }, { what: 'bucket Ready', timeoutMs: 15_000 });
@@ -171,10 +222,10 @@ test('a Bucket gets a finalizer, a scoped key in its own Secret, and is purged o
   assert.equal([data.AWS_ACCESS_KEY_ID, data.BUCKET_NAME, data.S3_ENDPOINT], [b.status.accessKeyId, 'photos', `http://demo.${NS}.svc.cluster.local:9000`]);
   assert.equal(admin.keys.get(b.status.accessKeyId)?.buckets, ['photos']);
   assert.is(secret.metadata.ownerReferences[0].uid, b.metadata.uid);
-  const clusterRef = await rejection(rest.request('PATCH', path, { contentType: PATCH_MERGE, body: { spec: { clusterRef: { name: 'other' } } } }));
+  const clusterRef = await rejection(rest.request<any>('PATCH', path, { contentType: PATCH_MERGE, body: { spec: { clusterRef: { name: 'other' } } } }));
   assert.match(clusterRef.message, 'spec.clusterRef is immutable');
 
-  await rest.request('DELETE', path);
+  await rest.request<any>('DELETE', path);
   await waitFor(async () => !(await get(path)), { what: 'bucket gone', timeoutMs: 15_000 });
   assert.ok(admin.calls.includes('deleteBucket photos purge=true'));
   assert.ok(admin.calls.includes(`deleteKey ${b.status.accessKeyId}`));
@@ -183,18 +234,57 @@ test('a Bucket gets a finalizer, a scoped key in its own Secret, and is purged o
 
 test('a Retain bucket keeps its data when the Bucket is deleted', async () => {
   const path = `/apis/storage.cairn.dev/v1alpha1/namespaces/${NS}/buckets/keep`;
-  await rest.request('POST', `/apis/storage.cairn.dev/v1alpha1/namespaces/${NS}/buckets`, {
+  await rest.request<any>('POST', `/apis/storage.cairn.dev/v1alpha1/namespaces/${NS}/buckets`, {
     body: { apiVersion: 'storage.cairn.dev/v1alpha1', kind: 'Bucket', metadata: { name: 'keep' }, spec: { clusterRef: { name: 'demo' } } },
   });
   await waitFor(async () => (await get(path))?.status?.phase === 'Ready', { what: 'keep Ready', timeoutMs: 15_000 });
-  await rest.request('DELETE', path);
+  await rest.request<any>('DELETE', path);
   await waitFor(async () => !(await get(path)), { what: 'keep gone', timeoutMs: 15_000 });
   assert.ok(admin.buckets.has('keep'));
   assert.not.ok(admin.calls.some((c) => c.startsWith('deleteBucket keep')));
 });
 
-test('a spec the builders refuse is reported as Failed/InvalidSpec and not retried hot', async () => {
+test('a lost credentials Secret gets a new key, and the key nobody holds any more is revoked', async () => {
+  const path = `/apis/storage.cairn.dev/v1alpha1/namespaces/${NS}/buckets/lost`;
+  const secretPath = `/api/v1/namespaces/${NS}/secrets/lost-credentials`;
+  await rest.request('POST', `/apis/storage.cairn.dev/v1alpha1/namespaces/${NS}/buckets`, {
+    body: { apiVersion: 'storage.cairn.dev/v1alpha1', kind: 'Bucket', metadata: { name: 'lost' }, spec: { clusterRef: { name: 'demo' } } },
+  });
+  const old = (await waitFor(async () => { const o = await get(path); return o?.status?.phase === 'Ready' && o; }, { what: 'lost Ready', timeoutMs: 15_000 })).status.accessKeyId;
+  assert.ok(admin.keys.has(old));
+  await rest.request('DELETE', secretPath);
+  const keyIn = (s: any) => s && Buffer.from(s.data.AWS_ACCESS_KEY_ID, 'base64').toString();
+  const fresh = await waitFor(async () => { const id = keyIn(await get(secretPath)); return id !== old && id; }, { what: 'a new Secret with a new key', timeoutMs: 15_000 });
+  await waitFor(() => !admin.keys.has(old), { what: 'the old key revoked', timeoutMs: 15_000 });
+  assert.ok(admin.keys.has(fresh), 'the new key is live');
+  await waitFor(async () => (await get(path))?.status?.accessKeyId === fresh, { what: 'status names the new key' });
+  await rest.request('DELETE', path);
+  await waitFor(async () => !(await get(path)), { what: 'lost gone', timeoutMs: 15_000 });
+});
+
+test('a Bucket\'s credentials Secret goes with its deleted cluster; the Bucket stays, Pending', async () => {
   await rest.request('POST', `/apis/storage.cairn.dev/v1alpha1/namespaces/${NS}/storageclusters`, {
+    body: { apiVersion: 'storage.cairn.dev/v1alpha1', kind: 'StorageCluster', metadata: { name: 'brief' }, spec: {} },
+  });
+  const path = `/apis/storage.cairn.dev/v1alpha1/namespaces/${NS}/buckets/orphan`;
+  const secretPath = `/api/v1/namespaces/${NS}/secrets/orphan-credentials`;
+  await rest.request('POST', `/apis/storage.cairn.dev/v1alpha1/namespaces/${NS}/buckets`, {
+    body: { apiVersion: 'storage.cairn.dev/v1alpha1', kind: 'Bucket', metadata: { name: 'orphan' }, spec: { clusterRef: { name: 'brief' }, reclaimPolicy: 'Retain' } },
+  });
+  await waitFor(async () => (await get(path))?.status?.phase === 'Ready', { what: 'orphan Ready', timeoutMs: 15_000 });
+  assert.ok(await get(secretPath), 'credentials written');
+  await rest.request('DELETE', scPath('brief'));
+  await waitFor(async () => !(await get(secretPath)), { what: 'the credentials Secret deleted', timeoutMs: 15_000 });
+  const b = await waitFor(async () => { const o = await get(path); return o?.status?.conditions?.[0]?.reason === 'ClusterNotFound' && o; }, { what: 'orphan Pending' });
+  assert.equal([b.status.phase, b.status.accessKeyId, b.status.credentialsSecret], ['Pending', undefined, undefined], 'status names no key or Secret');
+  const event = await waitFor(async () => (await get(`/api/v1/namespaces/${NS}/events`)).items.find((e: any) => e.involvedObject.name === 'orphan' && e.reason === 'CredentialsDeleted'), { what: 'a CredentialsDeleted Event' });
+  assert.match(event.message, 'orphan-credentials');
+  await rest.request('DELETE', path);
+  await waitFor(async () => !(await get(path)), { what: 'orphan released', timeoutMs: 15_000 });
+});
+
+test('a spec the builders refuse is reported as Failed/InvalidSpec and not retried hot', async () => {
+  await rest.request<any>('POST', `/apis/storage.cairn.dev/v1alpha1/namespaces/${NS}/storageclusters`, {
     body: { apiVersion: 'storage.cairn.dev/v1alpha1', kind: 'StorageCluster', metadata: { name: 'huge' }, spec: { chunkSize: '1Gi' } },
   });
   const sc = await waitFor(async () => { const o = await get(scPath('huge')); return o?.status?.phase === 'Failed' && o; }, { what: 'Failed status' });
@@ -202,7 +292,7 @@ test('a spec the builders refuse is reported as Failed/InvalidSpec and not retri
   assert.equal([ready.status, ready.reason], ['False', 'InvalidSpec']);
   assert.match(ready.message, 'spec.chunkSize 1Gi is outside 4Ki..64Mi');
   assert.not.ok(await get(`/apis/apps/v1/namespaces/${NS}/statefulsets/huge-nodes`), 'nothing half-built');
-  await rest.request('DELETE', scPath('huge'));
+  await rest.request<any>('DELETE', scPath('huge'));
 });
 
 test('runOperator refuses bad flags with a clear message', async () => {
@@ -285,7 +375,7 @@ test('a second replica waits for the lease and takes over when the leader stops'
     const lease = await get(leasePath);
     assert.is(lease.spec.holderIdentity, 'op-b');
     // the new leader reconciles: a change made now is acted on
-    await rest.request('PATCH', scPath(), { contentType: PATCH_MERGE, body: { spec: { chunkSize: '8Mi' } } });
+    await rest.request<any>('PATCH', scPath(), { contentType: PATCH_MERGE, body: { spec: { chunkSize: '8Mi' } } });
     await waitFor(async () => (await get(`/api/v1/namespaces/${NS}/configmaps/demo-config`))?.data?.CAIRN_CHUNK_SIZE === String(8 * 2 ** 20), { what: 'new leader reconciles' });
   } finally {
     await b.stop();

@@ -5,9 +5,9 @@ import type { Clients } from './client.ts';
 import { isAlreadyExists, isNotFound, mergePatch, stableJson } from './client.ts';
 import { planDeployment, planReplicaSet, REVISION_ANNOTATION } from './deployment.ts';
 import { eventRecorder } from './events.ts';
-import type { KubeObject } from './reflector.ts';
-import type { Informers } from './informers.ts';
-import { resyncLoop, WorkQueue } from './queue.ts';
+import type { Informers, KubeObject } from './informers.ts';
+import { controllerLoop, workQueue } from './controller-loop.ts';
+import type { ReconcileResult } from '../../../operator/src/controller/queue.ts';
 import type { Controller } from './statefulset-controller.ts';
 
 const key = (o: KubeObject) => `${o.metadata.namespace ?? 'default'}/${o.metadata.name}`;
@@ -20,8 +20,8 @@ const statusChanged = (old: Record<string, unknown> | undefined, next: Record<st
 export function deploymentController(c: Clients, informers: Informers, resyncMs = 30_000): Controller {
   const record = eventRecorder(c, 'deployment-controller');
   const recordRs = eventRecorder(c, 'replicaset-controller');
-  const deployments = new WorkQueue('deployment', reconcileDeployment);
-  const replicaSets = new WorkQueue('replicaset', reconcileReplicaSet);
+  const deployments = workQueue('deployment');
+  const replicaSets = workQueue('replicaset');
   const deploys = informers.informer('deployments', (_k, o) => deployments.add(key(o)));
   const sets = informers.informer('replicasets', (_k, o) => {
       replicaSets.add(key(o));
@@ -30,7 +30,7 @@ export function deploymentController(c: Clients, informers: Informers, resyncMs 
     });
   const pods = informers.informer('pods', (_k, o) => { const r = ownerOf(o, 'ReplicaSet'); if (r) replicaSets.add(`${o.metadata.namespace}/${r.name}`); });
   const enqueueAll = () => { for (const d of deploys.list()) deployments.add(key(d)); for (const s of sets.list()) replicaSets.add(key(s)); };
-  const loop = resyncLoop({ caches: [deploys, sets, pods], enqueueAll, resyncMs, stop: () => Promise.all([deployments.stop(), replicaSets.stop()]) });
+  const loop = controllerLoop({ caches: [deploys, sets, pods], queues: [[deployments, reconcileDeployment], [replicaSets, reconcileReplicaSet]], enqueueAll, resyncMs });
   // Expectations (as in client-go): pods a ReplicaSet just created or deleted must show up in the
   // cache before it counts again, or a stale cache would make it create or delete twice.
   const expected = new Map<string, { created: string[]; deleted: string[]; until: number }>();
@@ -45,7 +45,7 @@ export function deploymentController(c: Clients, informers: Informers, resyncMs 
 
   async function reconcileDeployment(k: string): Promise<void> {
     const d = deploys.get(k);
-    if (!loop.synced() || !d || d.metadata.deletionTimestamp) return;
+    if (!d || d.metadata.deletionTimestamp) return;
     const ns = d.metadata.namespace!;
     const plan = planDeployment(d, ownedBy(sets.list(), d));
     const subject = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: d.metadata };
@@ -75,10 +75,10 @@ export function deploymentController(c: Clients, informers: Informers, resyncMs 
     }
   }
 
-  async function reconcileReplicaSet(k: string): Promise<void> {
+  async function reconcileReplicaSet(k: string): Promise<ReconcileResult | void> {
     const rs = sets.get(k);
-    if (!loop.synced() || !rs || rs.metadata.deletionTimestamp) return;
-    if (!settled(k)) { replicaSets.addAfter(k, 200); return; }
+    if (!rs || rs.metadata.deletionTimestamp) return;
+    if (!settled(k)) return { requeueAfterMs: 200 };
     const ns = rs.metadata.namespace!;
     const plan = planReplicaSet(rs, ownedBy(pods.list(), rs));
     if (plan.create.length || plan.delete.length) {

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { HASH_LABEL, planDeployment, planReplicaSet, scaledValue, templateHash } from './deployment.ts';
-import type { KubeObject } from './reflector.ts';
+import type { KubeObject } from './informers.ts';
 
 const deploy = (over: Record<string, unknown> = {}): KubeObject => ({
   metadata: { name: 'op', namespace: 'ns', uid: 'd-1', generation: 2 },

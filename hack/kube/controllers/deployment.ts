@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { createHash } from 'node:crypto';
 import { pruneEmpty, stableJson } from './client.ts';
-import type { KubeObject } from './reflector.ts';
+import type { KubeObject } from './informers.ts';
 import { isRunningAndReady, isTerminating } from './statefulset.ts';
 
 export const HASH_LABEL = 'pod-template-hash';

@@ -5,14 +5,14 @@
 import type { V1EndpointSlice } from '@kubernetes/client-node';
 import type { Clients } from './client.ts';
 import { isAlreadyExists, isNotFound, stableJson } from './client.ts';
-import type { KubeObject } from './reflector.ts';
-import type { Informers } from './informers.ts';
-import { resyncLoop, WorkQueue } from './queue.ts';
+import type { Informers, KubeObject } from './informers.ts';
+import { controllerLoop, workQueue } from './controller-loop.ts';
+import type { ReconcileResult } from '../../../operator/src/controller/queue.ts';
 import { endpointSlicesFor, endpointsFor, selectsPod, SERVICE_NAME_LABEL, SLICE_MANAGER, SLICE_MANAGER_LABEL } from './endpoints.ts';
 import type { Controller } from './statefulset-controller.ts';
 
 export function endpointsController(c: Clients, informers: Informers, resyncMs = 30_000): Controller {
-  const queue = new WorkQueue('endpoints', reconcile);
+  const queue = workQueue('endpoints');
   const key = (o: KubeObject) => `${o.metadata.namespace ?? 'default'}/${o.metadata.name}`;
   const services = informers.informer('services', (_k, o) => queue.add(key(o)));
   const pods = informers.informer('pods', (_k, o, old) => {
@@ -43,10 +43,9 @@ export function endpointsController(c: Clients, informers: Informers, resyncMs =
   }
 
   const enqueueAll = () => { for (const s of services.list()) queue.add(key(s)); };
-  const loop = resyncLoop({ caches: [services, pods, endpoints, slices], enqueueAll, resyncMs, stop: () => queue.stop() });
+  const loop = controllerLoop({ caches: [services, pods, endpoints, slices], queues: [[queue, reconcile]], enqueueAll, resyncMs });
 
-  async function reconcile(k: string): Promise<void> {
-    if (!loop.synced()) return;
+  async function reconcile(k: string): Promise<ReconcileResult | void> {
     const [namespace, name] = k.split('/');
     const svc = services.get(k);
     const current = endpoints.get(k);
@@ -64,7 +63,7 @@ export function endpointsController(c: Clients, informers: Informers, resyncMs =
     desired.metadata.labels = { ...(desired.metadata.labels ?? {}), 'endpoints.cairn.dev/managed-by': 'endpoint-controller' };
     if (!current) {
       try { await c.core.createNamespacedEndpoints({ namespace, body: desired as object }); }
-      catch (e) { if (!isAlreadyExists(e)) throw e; queue.addAfter(k, 200); }
+      catch (e) { if (!isAlreadyExists(e)) throw e; return { requeueAfterMs: 200 }; }
       return;
     }
     if (stableJson(current.subsets ?? []) === stableJson(desired.subsets ?? [])

@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { endpointSlicesFor, endpointsFor } from './endpoints.ts';
 import { matchesSelector } from './client.ts';
-import type { KubeObject } from './reflector.ts';
+import type { KubeObject } from './informers.ts';
 
 const svc = (over: Record<string, unknown> = {}): KubeObject => ({
   metadata: { name: 'hl', namespace: 'ns1', labels: { app: 'x' } },

@@ -5,7 +5,7 @@
 // and the EndpointSlices that mirror it.
 import { createHash } from 'node:crypto';
 import { stableJson } from './client.ts';
-import type { KubeObject } from './reflector.ts';
+import type { KubeObject } from './informers.ts';
 
 interface Address { ip: string; hostname?: string; nodeName?: string; targetRef: { kind: 'Pod'; name: string; namespace?: string; uid?: string } }
 interface Port { name?: string; port: number; protocol: string }

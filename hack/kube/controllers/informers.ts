@@ -1,48 +1,50 @@
 // Shared informers for the controllers of one process (client-go's SharedInformerFactory): one
-// list+watch per resource however many controllers read it, each controller adding its handlers.
+// list+watch cache per resource however many controllers read it, each controller adding its
+// handlers. The cache is the operator's Watcher (operator/src/kube/watcher.ts), so the emulator and
+// the operator run the same list-watch code.
+import type { ResourceRef } from '../../../operator/src/kube/rest.ts';
+import { Watcher, type KubeObject, type WatchHandler } from '../../../operator/src/kube/watcher.ts';
 import type { Clients } from './client.ts';
-import { Reflector, type ChangeHandler, type KubeObject } from './reflector.ts';
 
-type Resource = 'pods' | 'services' | 'endpoints' | 'endpointslices' | 'persistentvolumeclaims' | 'nodes'
-  | 'statefulsets' | 'deployments' | 'replicasets' | 'controllerrevisions';
+/** Where the built-in kinds the local control plane watches live in the REST API. */
+export const kinds = {
+  pods: { group: '', version: 'v1', plural: 'pods', namespaced: true },
+  services: { group: '', version: 'v1', plural: 'services', namespaced: true },
+  endpoints: { group: '', version: 'v1', plural: 'endpoints', namespaced: true },
+  secrets: { group: '', version: 'v1', plural: 'secrets', namespaced: true },
+  configmaps: { group: '', version: 'v1', plural: 'configmaps', namespaced: true },
+  persistentvolumeclaims: { group: '', version: 'v1', plural: 'persistentvolumeclaims', namespaced: true },
+  nodes: { group: '', version: 'v1', plural: 'nodes', namespaced: false },
+  endpointslices: { group: 'discovery.k8s.io', version: 'v1', plural: 'endpointslices', namespaced: true },
+  statefulsets: { group: 'apps', version: 'v1', plural: 'statefulsets', namespaced: true },
+  deployments: { group: 'apps', version: 'v1', plural: 'deployments', namespaced: true },
+  replicasets: { group: 'apps', version: 'v1', plural: 'replicasets', namespaced: true },
+  controllerrevisions: { group: 'apps', version: 'v1', plural: 'controllerrevisions', namespaced: true },
+} satisfies Record<string, ResourceRef>;
+
+type Resource = keyof typeof kinds;
 
 export class Informers {
   private readonly c: Clients;
-  private readonly all = new Map<Resource, Reflector>();
+  private readonly all = new Map<Resource, Watcher>();
   private started = false;
 
   constructor(c: Clients) { this.c = c; }
 
   /** The shared cache of a resource (all namespaces); `onChange` is added as one more handler. */
-  informer(resource: Resource, onChange?: ChangeHandler, onSync?: () => void): Reflector {
-    let r = this.all.get(resource);
-    if (!r) {
-      r = new Reflector({ kubeConfig: this.c.kc, ...this.source(resource) });
-      this.all.set(resource, r);
-      if (this.started) r.start();
+  informer(resource: Resource, onChange?: WatchHandler, onSync?: () => void): Watcher {
+    let w = this.all.get(resource);
+    if (!w) {
+      w = new Watcher({ kc: this.c.kc, resource: kinds[resource] });
+      this.all.set(resource, w);
+      if (this.started) w.start();
     }
-    if (onChange || onSync) r.addHandler(onChange ?? (() => {}), onSync);
-    return r;
+    if (onChange || onSync) w.addHandler(onChange ?? (() => {}), onSync);
+    return w;
   }
 
-  start(): void { this.started = true; for (const r of this.all.values()) r.start(); }
-  async stop(): Promise<void> { await Promise.all([...this.all.values()].map((r) => r.stop())); }
-
-  private source(resource: Resource): { path: string; list: () => Promise<{ items: unknown[]; metadata?: { resourceVersion?: string } }>; labelSelector?: string } {
-    const { core, apps, discovery } = this.c;
-    switch (resource) {
-      case 'pods': return { path: '/api/v1/pods', list: () => core.listPodForAllNamespaces() };
-      case 'services': return { path: '/api/v1/services', list: () => core.listServiceForAllNamespaces() };
-      case 'endpoints': return { path: '/api/v1/endpoints', list: () => core.listEndpointsForAllNamespaces() };
-      case 'persistentvolumeclaims': return { path: '/api/v1/persistentvolumeclaims', list: () => core.listPersistentVolumeClaimForAllNamespaces() };
-      case 'nodes': return { path: '/api/v1/nodes', list: () => core.listNode() };
-      case 'endpointslices': return { path: '/apis/discovery.k8s.io/v1/endpointslices', list: () => discovery.listEndpointSliceForAllNamespaces() };
-      case 'statefulsets': return { path: '/apis/apps/v1/statefulsets', list: () => apps.listStatefulSetForAllNamespaces() };
-      case 'deployments': return { path: '/apis/apps/v1/deployments', list: () => apps.listDeploymentForAllNamespaces() };
-      case 'replicasets': return { path: '/apis/apps/v1/replicasets', list: () => apps.listReplicaSetForAllNamespaces() };
-      case 'controllerrevisions': return { path: '/apis/apps/v1/controllerrevisions', list: () => apps.listControllerRevisionForAllNamespaces() };
-    }
-  }
+  start(): void { this.started = true; for (const w of this.all.values()) w.start(); }
+  async stop(): Promise<void> { await Promise.all([...this.all.values()].map((w) => w.stop())); }
 }
 
 export type { KubeObject };

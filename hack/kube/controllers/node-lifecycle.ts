@@ -4,7 +4,7 @@
 // its taint toleration of 300 s); a StatefulSet pod on a dead node stays until someone deletes it.
 import type { Clients } from './client.ts';
 import { isNotFound, mergePatch } from './client.ts';
-import type { KubeObject } from './reflector.ts';
+import type { KubeObject } from './informers.ts';
 import type { Informers } from './informers.ts';
 import type { Controller } from './statefulset-controller.ts';
 import { logger } from '../../../node-runtime/src/util/log.ts';

@@ -2,7 +2,7 @@
 // controller-revision-hash label (`<sts>-<hash>`), numbered in the order templates were applied (a
 // template that comes back becomes the newest again), at most revisionHistoryLimit old ones kept.
 // They make `kubectl rollout history` and `kubectl rollout undo` work for StatefulSets.
-import type { KubeObject } from './reflector.ts';
+import type { KubeObject } from './informers.ts';
 import { templateRevision } from './statefulset.ts';
 
 export interface RevisionPlan { create?: KubeObject; renumber?: { name: string; revision: number }; delete: string[] }

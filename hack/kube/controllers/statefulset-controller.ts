@@ -5,9 +5,8 @@
 import type { V1ControllerRevision } from '@kubernetes/client-node';
 import type { Clients } from './client.ts';
 import { isAlreadyExists, isNotFound, matchesSelector, mergePatch, stableJson } from './client.ts';
-import type { KubeObject } from './reflector.ts';
-import type { Informers } from './informers.ts';
-import { resyncLoop, WorkQueue } from './queue.ts';
+import type { Informers, KubeObject } from './informers.ts';
+import { controllerLoop, workQueue } from './controller-loop.ts';
 import { ordinalOf, planStatefulSet } from './statefulset.ts';
 import { eventRecorder } from './events.ts';
 import { planRevisions } from './revisions.ts';
@@ -18,7 +17,7 @@ const log = logger('statefulset-controller');
 export interface Controller { start(): Promise<void>; stop(): Promise<void> }
 
 export function statefulSetController(c: Clients, informers: Informers, resyncMs = 30_000): Controller {
-  const queue = new WorkQueue('statefulset', reconcile);
+  const queue = workQueue('statefulset');
   const record = eventRecorder(c, 'statefulset-controller');
   const sets = informers.informer('statefulsets', (_k, o) => queue.add(key(o.metadata.namespace, o.metadata.name)), () => enqueueAll());
   const pods = informers.informer('pods', (_k, o, old) => { enqueueOwner(o); if (old) enqueueOwner(old); });
@@ -27,7 +26,7 @@ export function statefulSetController(c: Clients, informers: Informers, resyncMs
 
   function key(ns: string | undefined, name: string) { return `${ns ?? 'default'}/${name}`; }
   function enqueueAll() { for (const s of sets.list()) queue.add(key(s.metadata.namespace, s.metadata.name)); }
-  const loop = resyncLoop({ caches: [sets, pods, claims, revisions], enqueueAll, resyncMs, stop: () => queue.stop() });
+  const loop = controllerLoop({ caches: [sets, pods, claims, revisions], queues: [[queue, reconcile]], enqueueAll, resyncMs });
   function enqueueOwner(pod: KubeObject) {
     const ref = pod.metadata.ownerReferences?.find((r) => r.controller && r.kind === 'StatefulSet');
     if (ref) queue.add(key(pod.metadata.namespace, ref.name));
@@ -35,7 +34,6 @@ export function statefulSetController(c: Clients, informers: Informers, resyncMs
 
   async function reconcile(k: string): Promise<void> {
     const sts = sets.get(k);
-    if (!loop.synced()) return;
     if (!sts || sts.metadata.deletionTimestamp) return;
     const ns = sts.metadata.namespace ?? 'default';
     const owned = pods.list().filter((p) => p.metadata.namespace === ns

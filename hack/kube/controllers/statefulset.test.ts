@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { claimName, ordinalOf, planStatefulSet, podFor, REVISION_LABEL, templateRevision } from './statefulset.ts';
-import type { KubeObject } from './reflector.ts';
+import type { KubeObject } from './informers.ts';
 import { planRevisions } from './revisions.ts';
 
 function sts(over: Record<string, unknown> = {}): KubeObject {

@@ -5,7 +5,7 @@
 // highest ordinal first, one at a time) or Parallel, rolling update from the highest ordinal, and the status.
 import { createHash } from 'node:crypto';
 import { pruneEmpty, stableJson } from './client.ts';
-import type { KubeObject } from './reflector.ts';
+import type { KubeObject } from './informers.ts';
 
 export interface StatefulSetPlan {
   createClaims: KubeObject[];

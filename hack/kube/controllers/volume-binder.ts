@@ -3,15 +3,14 @@
 // kubelet creates under <dataDir>/pvc/<namespace>/<claim>. No PersistentVolume objects are made.
 import type { Clients } from './client.ts';
 import { isNotFound, mergePatch } from './client.ts';
-import type { KubeObject } from './reflector.ts';
-import type { Informers } from './informers.ts';
-import { WorkQueue } from './queue.ts';
+import type { Informers, KubeObject } from './informers.ts';
+import { controllerLoop, workQueue } from './controller-loop.ts';
 import type { Controller } from './statefulset-controller.ts';
 
 export function volumeBinder(c: Clients, informers: Informers): Controller {
-  const queue = new WorkQueue('volume-binder', reconcile);
+  const queue = workQueue('volume-binder');
   const key = (o: KubeObject) => `${o.metadata.namespace ?? 'default'}/${o.metadata.name}`;
-  const claims = informers.informer('persistentvolumeclaims', (kind, o) => { if (kind !== 'delete' && o.status?.phase !== 'Bound') queue.add(key(o)); });
+  const claims = informers.informer('persistentvolumeclaims', (type, o) => { if (type !== 'DELETED' && o.status?.phase !== 'Bound') queue.add(key(o)); });
 
   async function reconcile(k: string): Promise<void> {
     const pvc = claims.get(k);
@@ -26,8 +25,6 @@ export function volumeBinder(c: Clients, informers: Informers): Controller {
     } catch (e) { if (!isNotFound(e)) throw e; }
   }
 
-  return {
-    async start() { await claims.waitSynced(); },
-    async stop() { await queue.stop(); },
-  };
+  const loop = controllerLoop({ caches: [claims], queues: [[queue, reconcile]] });
+  return { start: loop.start, stop: loop.stop };
 }

@@ -7,7 +7,7 @@
 // `<hostname>.<svc>.<ns>.svc.cluster.local` → that pod; ExternalName → an alias. Short names
 // are searched like a pod's resolv.conf (`<ns>.svc.cluster.local svc.cluster.local cluster.local`).
 import { endpointsFor } from '../controllers/endpoints.ts';
-import type { KubeObject } from '../controllers/reflector.ts';
+import type { KubeObject } from '../controllers/informers.ts';
 
 export const CLUSTER_DOMAIN = 'cluster.local';
 

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import type { KubeConfig, V1Binding } from '@kubernetes/client-node';
 import { logger } from '../../../node-runtime/src/util/log.ts';
 import { httpStatus, isNotFound, makeClients, mergePatch } from '../controllers/client.ts';
-import { Reflector, type KubeObject } from '../controllers/reflector.ts';
+import { kinds, type KubeObject } from '../controllers/informers.ts';
+import { Watcher } from '../../../operator/src/kube/watcher.ts';
 import { eventRecorder } from '../controllers/events.ts';
 import { buildHostsTable, serviceEndpoints } from './dns-table.ts';
 import { PodIpAllocator, subnetFor } from './ip.ts';
@@ -92,20 +93,20 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
   };
   writeFileSync(hostsFile, JSON.stringify({ names: {}, balanced: [], aliases: {} }));
 
-  const nodes = new Reflector({ kubeConfig: clients.kc, path: '/api/v1/nodes', list: () => clients.core.listNode(),
-    onChange: () => { for (const p of podsR.list()) if (!p.spec?.nodeName) onPod('update', p); } });
-  const services = new Reflector({ kubeConfig: clients.kc, path: '/api/v1/services', list: () => clients.core.listServiceForAllNamespaces(), onChange: writeHosts });
-  const endpoints = new Reflector({ kubeConfig: clients.kc, path: '/api/v1/endpoints', list: () => clients.core.listEndpointsForAllNamespaces(), onChange: writeHosts });
+  const nodes = new Watcher({ kc: clients.kc, resource: kinds.nodes,
+    onEvent: () => { for (const p of podsR.list()) if (!p.spec?.nodeName) onPod('MODIFIED', p); } });
+  const services = new Watcher({ kc: clients.kc, resource: kinds.services, onEvent: writeHosts });
+  const endpoints = new Watcher({ kc: clients.kc, resource: kinds.endpoints, onEvent: writeHosts });
   // Secret/ConfigMap volumes follow their objects (the kubelet's sync of projected volumes).
   const refresh = (kind: 'secret' | 'configMap') => (_k: string, o: KubeObject) => {
     for (const w of workers.values()) {
       if (w.pod.metadata.namespace === o.metadata.namespace && referencedConfig(w.pod.spec?.volumes)[kind].has(o.metadata.name)) void w.refreshConfigVolumes();
     }
   };
-  const secrets = new Reflector({ kubeConfig: clients.kc, path: '/api/v1/secrets', list: () => clients.core.listSecretForAllNamespaces(), onChange: refresh('secret') });
-  const configMaps = new Reflector({ kubeConfig: clients.kc, path: '/api/v1/configmaps', list: () => clients.core.listConfigMapForAllNamespaces(), onChange: refresh('configMap') });
-  const podsR: Reflector = new Reflector({ kubeConfig: clients.kc, path: '/api/v1/pods', list: () => clients.core.listPodForAllNamespaces(),
-    onChange: (kind, pod) => { onPod(kind, pod); writeHosts(); } });
+  const secrets = new Watcher({ kc: clients.kc, resource: kinds.secrets, onEvent: refresh('secret') });
+  const configMaps = new Watcher({ kc: clients.kc, resource: kinds.configmaps, onEvent: refresh('configMap') });
+  // Pods also feed the Services' endpoints in the DNS table (a real API server keeps none for loopback IPs).
+  const podsR: Watcher = new Watcher({ kc: clients.kc, resource: kinds.pods, onEvent: (type, pod) => { onPod(type, pod); writeHosts(); } });
 
   const binding = new Set<string>();
   async function bind(pod: KubeObject): Promise<void> {
@@ -149,7 +150,7 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
     if (stopped) return;
     const uid = pod.metadata.uid!;
     const w = workers.get(uid);
-    if (kind === 'delete') {
+    if (kind === 'DELETED') {
       if (w) { w.silence(); void w.terminate(graceOf(pod)).then(() => workers.delete(uid)); }
       return;
     }

@@ -1,6 +1,6 @@
 // Kubelet behaviours on single pods: restart policies and phases, crash-loop backoff, liveness
-// restarts, init containers and emptyDir, a missing Secret (CreateContainerConfigError) that
-// appears later, and the reflector's relist after 410 Gone.
+// restarts, init containers and emptyDir, and a missing Secret (CreateContainerConfigError) that
+// appears later. (The list-watch cache's relist after 410 Gone: operator/src/kube/watcher.test.ts.)
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,8 +9,6 @@ import { join } from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
 import { loopbackAddress, waitFor } from '../../testing/net.ts';
 import { startControlPlane, type ControlPlane } from '../controlplane.ts';
-import { Reflector } from '../controllers/reflector.ts';
-import { startApiServer } from '../apiserver/server.ts';
 import { isReady, kubeClients, randomPodNetwork } from './test-workloads.ts';
 
 const ns = 'default';
@@ -120,29 +118,6 @@ test('two pods may listen on the same port on all interfaces: each gets its pod 
     const ip = (await get(name)).status!.podIP!;
     assert.is(await (await fetch(`http://${ip}:8181/`)).text(), name);
   }
-});
-
-test('the reflector relists after 410 Gone and ends with the full state', async () => {
-  // A server that keeps only two events of history, so an old resourceVersion is Gone.
-  const server = await startApiServer({ host: loopbackAddress(), watchWindow: 2 });
-  const kubeconfig = join(dataDir, 'small-window.kubeconfig');
-  server.writeKubeconfig(kubeconfig);
-  const c = kubeClients(kubeconfig);
-  let lists = 0;
-  const seen = new Set<string>();
-  const r = new Reflector({
-    kubeConfig: c.kc, path: '/api/v1/configmaps',
-    // The first list claims the first resourceVersion it saw, now far behind the window: 410 Gone.
-    list: async () => { const l = await c.core.listConfigMapForAllNamespaces(); lists++; return lists === 1 ? { items: [], metadata: { resourceVersion: first } } : l; },
-    onChange: (kind, o) => { if (kind !== 'delete') seen.add(o.metadata.name); },
-  });
-  const first = (await c.core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'cm-0' } } })).metadata!.resourceVersion!;
-  for (let i = 1; i < 6; i++) await c.core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: `cm-${i}` } } });
-  r.start();
-  try {
-    await waitFor(() => seen.has('cm-5') && lists >= 2, { timeoutMs: 30_000, what: 'relist after 410' });
-    assert.ok(r.get(`${ns}/cm-0`));
-  } finally { await r.stop(); await server.close(); }
 });
 
 test.run();

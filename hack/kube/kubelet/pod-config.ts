@@ -2,7 +2,7 @@
 // its spec (env, envFrom, volumes, projected sources), fetched through the API.
 import type { Clients } from '../controllers/client.ts';
 import { isNotFound } from '../controllers/client.ts';
-import type { KubeObject } from '../controllers/reflector.ts';
+import type { KubeObject } from '../controllers/informers.ts';
 import type { ConfigSource } from './container-env.ts';
 
 /** Secrets and ConfigMaps the pod references, read once at start (as the kubelet resolves env);

@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url';
 import type { Logger } from 'pino';
 import type { Clients } from '../controllers/client.ts';
 import { isNotFound, mergePatch, stableJson } from '../controllers/client.ts';
-import type { KubeObject } from '../controllers/reflector.ts';
+import type { KubeObject } from '../controllers/informers.ts';
 import { ContainerConfigError, containerEnv, mountTable, processSpec, type ProcessSpec } from './container-env.ts';
 import { fetchPodConfig } from './pod-config.ts';
 import { Prober, type ProbeTarget } from './probes.ts';
@@ -18,6 +18,7 @@ import { prepareVolumes, refreshConfigVolumes, removePodDirs } from './volumes.t
 import type { PodIpAllocator } from './ip.ts';
 import { ConditionClock, now, podPhase, podStatus, qosClass, type PodView } from './pod-status.ts';
 import type { RecordEvent } from '../controllers/events.ts';
+import { backoffDelay } from '../../../operator/src/controller/backoff.ts';
 
 export interface WorkerContext {
   nodeName: string; dataDir: string; repoRoot: string; hostsFile: string; kubeconfigPath?: string;
@@ -89,7 +90,7 @@ export class PodWorker {
       this.prepareError = (e as Error).message;
       for (const r of this.runs) r.state = { waiting: { reason: e instanceof ContainerConfigError ? 'CreateContainerConfigError' : 'ContainerCreating', message: this.prepareError } };
       this.pushStatus();
-      this.prepareTimer = setTimeout(() => void this.prepareLoop(attempt + 1), Math.min(5000, 250 * 2 ** attempt));
+      this.prepareTimer = setTimeout(() => void this.prepareLoop(attempt + 1), backoffDelay(attempt + 1, { baseMs: 250, maxMs: 5000, jitter: 0 }));
       return;
     }
     this.prepareError = undefined;
@@ -188,7 +189,7 @@ export class PodWorker {
 
   /** The kubelet's crash-loop backoff: at once the first time, then initial × 2^n up to the max. */
   private crashLoopDelay(r: Run): number {
-    const delay = r.crashes === 0 ? 0 : Math.min(this.ctx.crashLoop.maxMs, this.ctx.crashLoop.initialMs * 2 ** (r.crashes - 1));
+    const delay = r.crashes === 0 ? 0 : backoffDelay(r.crashes, { baseMs: this.ctx.crashLoop.initialMs, maxMs: this.ctx.crashLoop.maxMs, jitter: 0 });
     r.crashes++;
     return delay;
   }

@@ -2,7 +2,7 @@
 // answer from the same Nodes and pods, so only one of them binds: the Ready, schedulable node that
 // matches the pod's nodeSelector with the fewest live pods, ties broken by node name. Affinity, taints,
 // resources and topology spread are not considered.
-import type { KubeObject } from '../controllers/reflector.ts';
+import type { KubeObject } from '../controllers/informers.ts';
 
 export const KUBELET_LABEL = 'cairn.dev/process-kubelet';
 

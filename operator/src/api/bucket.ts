@@ -11,41 +11,41 @@ const bucketNamePattern = '^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$';
 
 export const bucketSpecSchema = object({
   clusterRef: object({
-    name: string({ minLength: 1, maxLength: 253 }).required(),
+    name: string({ minLength: 1, maxLength: 253, description: 'Name of the StorageCluster.' }).required(),
     namespace: string({ maxLength: 63, description: 'Defaults to the Bucket\'s namespace.' }),
-  }).required().rule('self == oldSelf', 'spec.clusterRef is immutable: a bucket cannot move between clusters', { reason: 'FieldValueForbidden' }),
+  }, { description: 'The StorageCluster that holds the bucket. Immutable.' }).required().rule('self == oldSelf', 'spec.clusterRef is immutable: a bucket cannot move between clusters', { reason: 'FieldValueForbidden' }),
   bucketName: string({ pattern: bucketNamePattern, maxLength: 63, description: 'Name in the cluster (S3 bucket name); defaults to metadata.name. Immutable.' })
     .rule('self == oldSelf', 'spec.bucketName is immutable', { reason: 'FieldValueForbidden' }),
   replication: object({
     factor: integer({ minimum: 1, maximum: 7, description: 'Replication factor R; defaults to the cluster\'s. Changing it converges the data.' }),
-  }),
+  }, { description: 'How many copies of every object the cluster keeps.' }),
   quota: object({
     bytes: quantity({ description: 'Maximum stored bytes.' }),
     objects: integer({ minimum: 0, description: 'Maximum object count.' }),
-  }),
-  access: enumOf(['private', 'public-read'] as const).default('private'),
+  }, { description: 'Limits; writes beyond them are refused. Unset: no limit.' }),
+  access: enumOf(['private', 'public-read'] as const, { description: 'private: signed requests only; public-read: anyone may GET objects.' }).default('private'),
   credentials: object({
     secretName: string({ minLength: 1, maxLength: 253, description: 'Secret to write AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, S3_ENDPOINT, BUCKET_NAME into; defaults to <bucket>-credentials.' }),
-  }).default({}),
+  }, { description: 'Where the operator writes the bucket\'s access key.' }).default({}),
   reclaimPolicy: enumOf(['Retain', 'Delete'] as const, { description: 'On deletion of the Bucket: Retain keeps the data, Delete purges it.' }).default('Retain'),
-}).rule('has(self.bucketName) == has(oldSelf.bucketName)', 'spec.bucketName cannot be added or removed after creation', { reason: 'FieldValueForbidden' });
+}, { description: 'Desired state of a bucket in a Cairn cluster.' }).rule('has(self.bucketName) == has(oldSelf.bucketName)', 'spec.bucketName cannot be added or removed after creation', { reason: 'FieldValueForbidden' });
 
 export type BucketSpec = Infer<typeof bucketSpecSchema>;
 
 export const bucketStatusSchema = object({
-  observedGeneration: integer(),
-  phase: enumOf(['Pending', 'Ready', 'Converging', 'Failed', 'Deleting'] as const),
+  observedGeneration: integer({ description: 'The metadata.generation this status describes.' }),
+  phase: enumOf(['Pending', 'Ready', 'Converging', 'Failed', 'Deleting'] as const, { description: 'Summary of the Ready condition, which says why.' }),
   conditions: conditionsSchema,
-  bucketName: string(),
-  endpoint: string(),
-  credentialsSecret: string(),
+  bucketName: string({ description: 'The bucket\'s name in the cluster (S3 bucket name).' }),
+  endpoint: string({ description: 'The in-cluster file API (S3) URL.' }),
+  credentialsSecret: string({ description: 'The Secret holding the bucket\'s access key and endpoint.' }),
   accessKeyId: string({ description: 'The access key id of this bucket (the secret lives in the credentials Secret).' }),
-  replicas: integer(),
+  replicas: integer({ description: 'The replication factor the cluster applies to the bucket.' }),
   usage: object({
-    bytes: integer(),
-    objects: integer(),
-  }),
-});
+    bytes: integer({ description: 'Bytes stored (one copy).' }),
+    objects: integer({ description: 'Objects stored.' }),
+  }, { description: 'What the bucket holds.' }),
+}, { description: 'Observed state of the bucket, written by the operator.' });
 
 export type BucketStatus = Infer<typeof bucketStatusSchema>;
 

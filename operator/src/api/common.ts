@@ -8,12 +8,12 @@ export const API_VERSION = `${GROUP}/${VERSION}`;
 
 /** metav1.Condition, as every Kubernetes API reports conditions. */
 export const conditionSchema = object({
-  type: string({ maxLength: 316 }).required(),
-  status: enumOf(['True', 'False', 'Unknown'] as const).required(),
-  reason: string({ maxLength: 1024 }).required(),
-  message: string({ maxLength: 32768 }).required(),
-  lastTransitionTime: string({ format: 'date-time' }).required(),
-  observedGeneration: integer({ minimum: 0 }),
+  type: string({ maxLength: 316, description: 'Type of condition, e.g. Ready.' }).required(),
+  status: enumOf(['True', 'False', 'Unknown'] as const, { description: 'Status of the condition: True, False or Unknown.' }).required(),
+  reason: string({ maxLength: 1024, description: 'Machine-readable reason for the last transition, in CamelCase.' }).required(),
+  message: string({ maxLength: 32768, description: 'Human-readable details of the condition.' }).required(),
+  lastTransitionTime: string({ format: 'date-time', description: 'When the status last changed.' }).required(),
+  observedGeneration: integer({ minimum: 0, description: 'The metadata.generation the condition was set for.' }),
 });
 export type Condition = Infer<typeof conditionSchema>;
 
@@ -55,9 +55,10 @@ export function customResourceDefinition(def: CrdDefinition): Record<string, unk
     type: 'object',
     description: `${def.kind} (${API_VERSION}).`,
     properties: {
-      apiVersion: { type: 'string' },
-      kind: { type: 'string' },
-      metadata: { type: 'object' },
+      // The descriptions every Kubernetes kind carries (kubectl explain shows them).
+      apiVersion: { type: 'string', description: 'APIVersion defines the versioned schema of this representation of an object.' },
+      kind: { type: 'string', description: 'Kind is a string value representing the REST resource this object represents.' },
+      metadata: { type: 'object', description: 'Standard object metadata.' },
       spec: def.spec.json,
       status: def.status.json,
     },

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { evaluate } from '@marcbachmann/cel-js';
 import { test } from 'uvu';
@@ -34,6 +34,25 @@ test('StorageCluster CRD carries scale + status subresources and printer columns
     if (s.items) check(s.items, `${path}[]`);
   };
   check(v.schema.openAPIV3Schema, '');
+});
+
+/** Every field's path in a CRD schema (array items' fields as `a[].b`), with its schema. */
+function fieldsOf(s: JsonSchema, path = ''): [string, JsonSchema][] {
+  const out: [string, JsonSchema][] = [];
+  for (const [k, sub] of Object.entries(s.properties ?? {})) out.push([`${path}.${k}`, sub], ...fieldsOf(sub, `${path}.${k}`));
+  if (s.items) out.push(...fieldsOf(s.items, `${path}[]`));
+  return out;
+}
+
+test('every field of both CRDs has a description (kubectl explain shows none as <empty>)', () => {
+  for (const [file, text] of Object.entries(renderCrds())) {
+    const root = parse(text).spec.versions[0].schema.openAPIV3Schema as JsonSchema;
+    const fields = fieldsOf(root);
+    assert.ok(fields.length > 20, `${file}: the walk sees the fields`);
+    const bare = fields.filter(([, s]) => !s.description?.trim()).map(([p]) => p);
+    assert.equal(bare, [], `${file}: fields without a description`);
+    assert.ok(root.description?.trim(), `${file}: the kind has a description`);
+  }
 });
 
 test('defaults fill nested objects like structural defaulting', () => {
@@ -87,6 +106,23 @@ test('CEL: storageClassName and clusterRef are immutable', () => {
   assert.equal(failing(bucketSpecSchema.json, bucket('two'), bucket('one')), ['spec.clusterRef is immutable: a bucket cannot move between clusters']);
 });
 
+test('sizes: storage size and chunk size must be positive quantities, other quantities not negative', () => {
+  const spec = storageClusterSpecSchema.json.properties!;
+  const size = spec.nodes!.properties!.storage!.properties!.size!;
+  const chunk = spec.chunkSize!;
+  const bandwidth = spec.rebalance!.properties!.bandwidth!;
+  // As the API server checks an int-or-string: the pattern for strings, minimum for integers.
+  const accepts = (s: JsonSchema, v: string | number) => typeof v === 'number' ? v >= s.minimum! : new RegExp(s.pattern!, 'u').test(v);
+  for (const v of ['10Gi', '1', '+1Gi', '0.5Gi', '.5Mi', '500m', '1e3', '4Mi', 1, 4096]) {
+    assert.ok(accepts(size, v) && accepts(chunk, v), `accepts ${v}`);
+  }
+  for (const v of ['-1Gi', '-1', '0', '0Gi', '0.0', '00', '-0', '+0Mi', '.0', '0e3', 'Gi', '', 0, -1]) {
+    assert.not.ok(accepts(size, v) || accepts(chunk, v), `refuses ${JSON.stringify(v)}`);
+  }
+  assert.ok(accepts(bandwidth, '0') && accepts(bandwidth, 0), '0 = unlimited bandwidth');
+  assert.not.ok(accepts(bandwidth, '-1Mi') || accepts(bandwidth, -1), 'no negative bandwidth');
+});
+
 test('examples/*.yaml validate against the generated CRD schemas and CEL rules', () => {
   const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false, logger: false });
   const schemas: Record<string, JsonSchema> = {};
@@ -108,6 +144,23 @@ test('examples/*.yaml validate against the generated CRD schemas and CEL rules',
   assert.is(checked, 2);
   assert.not.ok(ajv.validate(schemas.Bucket!, { spec: { clusterRef: {}, access: 'world' } }), 'the schema rejects a bad Bucket');
   assert.match(ajv.errorsText(), 'must have required property \'name\'');
+});
+
+test('examples/autoscaling scale the example StorageCluster (same name and namespace) through its scale subresource', () => {
+  const cluster = parseAllDocuments(readFileSync(join(repo, 'examples', 'storagecluster.yaml'), 'utf8')).map((d) => d.toJS()).find((o) => o?.kind === 'StorageCluster');
+  const crd = parse(renderCrds()['storagecluster.yaml']);
+  let targets = 0;
+  for (const file of readdirSync(join(repo, 'examples', 'autoscaling')).filter((f) => f.endsWith('.yaml'))) {
+    for (const obj of parseAllDocuments(readFileSync(join(repo, 'examples', 'autoscaling', file), 'utf8')).map((d) => d.toJS())) {
+      const ref = obj?.spec?.scaleTargetRef;
+      if (!ref) continue;
+      assert.equal([ref.apiVersion, ref.kind, ref.name], [cluster.apiVersion, 'StorageCluster', cluster.metadata.name], `${file}: ${obj.kind} ${obj.metadata.name} targets the example cluster`);
+      assert.is(obj.metadata.namespace, cluster.metadata.namespace, `${file}: in the example cluster's namespace`);
+      targets++;
+    }
+  }
+  assert.is(targets, 2, 'the HPA and the KEDA ScaledObject');
+  assert.ok(crd.spec.versions[0].subresources.scale, 'what they scale through');
 });
 
 test.run();

@@ -88,13 +88,26 @@ export function enumOf<const V extends readonly string[]>(values: V, opts: Commo
   return new Schema({ type: 'string', enum: values, ...opts }, false);
 }
 
-/** A Kubernetes resource quantity ("10Gi", "500M", 1024) as the API accepts it: int or string. */
-export function quantity(opts: Common = {}): Schema<string | number> {
+// Kubernetes quantity grammar (resource.Quantity) without the sign: a number, then a binary or decimal
+// SI suffix or an exponent. RE2 syntax (no lookahead), as the API server's pattern check uses Go's regexp.
+const QUANTITY_SUFFIX = '(([KMGTPE]i)|[numkMGTPE]|([eE](\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))))?$';
+const NON_NEGATIVE_NUMBER = '^\\+?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))';
+// At least one non-zero digit, before or after the point.
+const POSITIVE_NUMBER = '^\\+?(([0-9]*[1-9][0-9]*(\\.[0-9]*)?)|([0-9]*\\.[0-9]*[1-9][0-9]*))';
+
+/**
+ * A Kubernetes resource quantity ("10Gi", "500M", 1024) as the API accepts it: int or string. Never
+ * negative; `positive` refuses zero too (a size), in both forms (the pattern checks strings,
+ * `minimum` integers), so the API server rejects the spec instead of a child failing later.
+ */
+export function quantity(opts: Common & { positive?: boolean } = {}): Schema<string | number> {
+  const { positive, ...rest } = opts;
   return new Schema({
     'x-kubernetes-int-or-string': true,
     anyOf: [{ type: 'integer' }, { type: 'string' }],
-    pattern: '^(\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))))?$',
-    ...opts,
+    pattern: (positive ? POSITIVE_NUMBER : NON_NEGATIVE_NUMBER) + QUANTITY_SUFFIX,
+    minimum: positive ? 1 : 0,
+    ...rest,
   }, false);
 }
 
@@ -105,11 +118,6 @@ export function array<S extends AnySchema>(item: S, opts: Common & { minItems?: 
 
 export function stringMap(opts: Common = {}): Schema<Record<string, string>> {
   return new Schema({ type: 'object', additionalProperties: { type: 'string' }, ...opts }, false);
-}
-
-/** Free-form object kept as is (for example a pass-through of Kubernetes types). */
-export function anyObject(opts: Common = {}): Schema<Record<string, unknown>> {
-  return new Schema({ type: 'object', 'x-kubernetes-preserve-unknown-fields': true, ...opts }, false);
 }
 
 export function object<P extends Shape>(props: P, opts: Common = {}): Schema<ObjectOf<P>> {

@@ -1,14 +1,16 @@
 // The cdk8s scaffolding every builder shares: one Chart per reconcile (namespace, labels, no name
 // hashes), rendered with chart.toJson() (never App.synth in a reconciler), then owner references
 // added and cdk8s' internal selector label removed, so the objects are plain and stable.
+import type { KubernetesObject, V1ObjectMeta } from '@kubernetes/client-node';
 import { App, Chart, JsonPatch } from 'cdk8s';
 import type { StorageCluster } from '../api/storagecluster.ts';
 import { ownerReference } from './names.ts';
 
-export interface KubeObject {
+/** A rendered child: any kind, always with its kind, apiVersion and name. */
+export interface KubeObject extends KubernetesObject {
   apiVersion: string;
   kind: string;
-  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string>; ownerReferences?: unknown[]; [k: string]: unknown };
+  metadata: V1ObjectMeta & { name: string };
   [k: string]: unknown;
 }
 

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { desiredClusterChildren, type KubeObject } from './children.ts';
-import { fixtureCluster, fixtureInputs } from './fixtures.ts';
+import { fixtureCluster, fixtureInputs } from '../../test/fixtures.ts';
 
 // Snapshot: the full rendered children of the fixture cluster. Regenerate deliberately with
 // UPDATE_SNAPSHOTS=1 npx node operator/src/builders/children.test.ts and review the diff.

@@ -1,5 +1,7 @@
-// Exponential backoff with jitter (kube-rs' watcher default: 0.8 s doubling to 30 s), used for
-// per-key reconcile retries and for restarting watches. Pure; `random` is injectable for tests.
+// The one exponential backoff of the operator and of the local control plane in hack/kube: work-queue
+// retries, watch restarts, and (without jitter, as the kubelet does) the process kubelet's crash-loop
+// and volume-setup retries. Default: kube-rs' watcher, 0.8 s doubling to 30 s with ±20 % jitter.
+// Pure; `random` is injectable for tests.
 export interface BackoffOptions { baseMs?: number; maxMs?: number; jitter?: number }
 
 /** Delay before retry number `attempt` (1 = first retry). Jitter spreads ±`jitter` of the delay. */

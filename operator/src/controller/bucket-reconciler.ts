@@ -1,23 +1,28 @@
-// Bucket reconcile: the finalizer state machine first, then ensureBucket (create/update through
-// the admin API) → ensureCredentials (an access key scoped to the bucket, in a Secret owned by the
-// Bucket) → ensureStatus. Deletion: purge the data when reclaimPolicy is Delete, always revoke the
-// bucket's key, then drop the finalizer. Every step is idempotent.
+// Bucket reconcile: the finalizer state machine first, then an ordered chain of ensureX steps, as
+// the cluster reconciler does: ensureCluster (the StorageCluster named by clusterRef and its admin
+// API; when the cluster is gone, the credentials Secret goes too) → ensureBucket (create/update
+// through the admin API) → ensureCredentials (an access key scoped to the bucket, in a Secret owned
+// by the Bucket) → ensureStatus. Deletion: purge the data when reclaimPolicy is Delete, always
+// revoke the bucket's key, then drop the finalizer. (reclaimPolicy is about the bucket's data; the
+// Secret is derived state and follows the cluster whatever the policy.) Every step is idempotent,
+// and every error either fails the reconcile (retried with backoff) or is reported in status.
+import type { V1Secret } from '@kubernetes/client-node';
+import type { BucketStatus as BucketState } from '../../../node-runtime/src/admin/types.ts';
 import type { Logger } from '../../../node-runtime/src/util/log.ts';
 import { BUCKET_FINALIZER, bucketSpecSchema, type Bucket, type BucketSpec, type BucketStatus } from '../api/bucket.ts';
 import { quantityToBytes } from '../api/quantity.ts';
 import { applyDefaults } from '../api/schema.ts';
 import { storageClusterSpecSchema, type StorageCluster, type StorageClusterSpec } from '../api/storagecluster.ts';
-import { childNames, clusterLabels, fileApiEndpoint, ownerReference } from '../builders/names.ts';
+import { bucketCredentialsSecret, bucketNameOf, credentialsSecretOf, keyInSecret, type BucketKey } from '../builders/bucket-secret.ts';
+import { childNames, fileApiEndpoint } from '../builders/names.ts';
 import type { Applier } from '../kube/apply.ts';
 import type { EventRecorder } from '../kube/events.ts';
-import { isNotFound, objectPath, resources, type KubeRest } from '../kube/rest.ts';
-import { adminErrorOf, connectAdmin, type AdminClientFactory } from './admin.ts';
+import { isConflict, isNotFound, objectPath, resources, type KubeRest, type ResourceRef } from '../kube/rest.ts';
+import { adminErrorOf, connectAdmin, type AdminClientFactory, type AdminConnection } from './admin.ts';
 import { setConditions, type ConditionInput } from './conditions.ts';
 import { addFinalizerPatch, finalizerAction, removeFinalizerPatch } from './finalizer.ts';
 import { TerminalError, type ReconcileResult } from './queue.ts';
 import { sameJson } from './same-json.ts';
-
-export const BUCKET_LABEL = 'storage.cairn.dev/bucket';
 
 export interface BucketReconcilerDeps {
   rest: KubeRest;
@@ -27,8 +32,11 @@ export interface BucketReconcilerDeps {
   log: Logger;
 }
 
-export const bucketNameOf = (b: Bucket) => b.spec.bucketName ?? b.metadata.name;
-export const credentialsSecretOf = (b: Bucket) => b.spec.credentials?.secretName ?? `${b.metadata.name}-credentials`;
+type Admin = Extract<AdminConnection, { status: unknown }>;
+interface Target { cluster: StorageCluster; admin: Admin }
+
+/** Where the cluster a Bucket names stands: usable, not there (or going), or not ready for buckets yet. */
+type ClusterLookup = { cluster: StorageCluster; secret: string } | { gone: string } | { notReady: string };
 
 export class BucketReconciler {
   private readonly d: BucketReconcilerDeps;
@@ -37,13 +45,8 @@ export class BucketReconciler {
   async reconcile(key: string): Promise<ReconcileResult> {
     const [namespace, name] = key.split('/') as [string, string];
     const log = this.d.log.child({ bucket: key });
-    let raw: Bucket;
-    try {
-      raw = await this.d.rest.request('GET', objectPath(resources.buckets, namespace, name));
-    } catch (e) {
-      if (isNotFound(e)) return {};
-      throw e;
-    }
+    const raw = await this.getOptional<Bucket>(resources.buckets, namespace, name);
+    if (!raw) return {};
     const bucket: Bucket = { ...raw, spec: applyDefaults<BucketSpec>(bucketSpecSchema, raw.spec ?? {}) };
 
     switch (finalizerAction(raw.metadata, BUCKET_FINALIZER)) {
@@ -55,118 +58,155 @@ export class BucketReconciler {
         await this.cleanup(bucket, log);
         await this.d.applier.jsonPatch(resources.buckets, namespace, name, removeFinalizerPatch(raw.metadata, BUCKET_FINALIZER));
         return {};
-      case 'apply':
-        return this.apply(bucket, log);
+      case 'apply': {
+        const target = await this.ensureCluster(bucket);
+        if ('pending' in target) return target.pending;
+        const state = await this.ensureBucket(bucket, target);
+        const key = await this.ensureCredentials(bucket, target, log);
+        return this.ensureReadyStatus(bucket, target, state, key);
+      }
     }
   }
 
-  private async apply(b: Bucket, log: Logger): Promise<ReconcileResult> {
-    const target = await this.cluster(b);
-    if (!target.cluster) {
-      await this.ensureStatus(b, { phase: 'Pending' }, { type: 'Ready', status: 'False', reason: 'ClusterNotFound', message: target.error });
-      return { requeueAfterMs: 30_000 };
+  /** The cluster and a live admin connection, or a Pending status and when to look again. */
+  private async ensureCluster(b: Bucket): Promise<Target | { pending: ReconcileResult }> {
+    const found = await this.findCluster(b);
+    if ('gone' in found) {
+      await this.ensureNoCredentials(b, found.gone);
+      await this.ensureStatus(b, { phase: 'Pending' }, { type: 'Ready', status: 'False', reason: 'ClusterNotFound', message: found.gone });
+      return { pending: { requeueAfterMs: 30_000 } };
     }
-    const { cluster, secret } = target;
-    const admin = await connectAdmin(this.d.adminFactory, cluster, secret);
+    if ('notReady' in found) {
+      await this.ensureStatus(b, { phase: 'Pending' }, { type: 'Ready', status: 'False', reason: 'ClusterNotReady', message: found.notReady });
+      return { pending: { requeueAfterMs: 10_000 } };
+    }
+    const admin = await connectAdmin(this.d.adminFactory, found.cluster, found.secret);
     if (!admin.client) {
       await this.ensureStatus(b, { phase: 'Pending' }, { type: 'Ready', status: 'False', reason: 'ClusterUnavailable', message: `admin API unreachable: ${admin.error}` });
-      return { requeueAfterMs: 10_000 };
+      return { pending: { requeueAfterMs: 10_000 } };
     }
-    const bucketName = bucketNameOf(b);
-    const replicas = b.spec.replication?.factor ?? cluster.spec.replication.factor;
-    let state;
+    return { cluster: found.cluster, admin };
+  }
+
+  /** Create or update the bucket; a request the cluster refuses (4xx) is reported and not retried. */
+  private async ensureBucket(b: Bucket, { cluster, admin }: Target): Promise<BucketState> {
     try {
-      // ensureBucket
-      state = await admin.client.putBucket({
-        name: bucketName, replicas, access: b.spec.access,
+      return await admin.client.putBucket({
+        name: bucketNameOf(b), replicas: this.replicasOf(b, cluster), access: b.spec.access,
         ...(b.spec.quota?.bytes !== undefined ? { quotaBytes: quantityToBytes(b.spec.quota.bytes) } : {}),
         ...(b.spec.quota?.objects !== undefined ? { quotaObjects: b.spec.quota.objects } : {}),
       });
     } catch (e) {
       const err = adminErrorOf(e);
-      if (err.status >= 400 && err.status < 500) {
-        await this.ensureStatus(b, { phase: 'Failed' }, { type: 'Ready', status: 'False', reason: err.code, message: err.message });
-        await this.d.events.record(b as never, 'Warning', err.code, err.message);
-        throw new TerminalError(err.code, err.message);
-      }
+      if (err.status < 400 || err.status >= 500) throw e;
+      await this.ensureStatus(b, { phase: 'Failed' }, { type: 'Ready', status: 'False', reason: err.code, message: err.message });
+      await this.d.events.record(b, 'Warning', err.code, err.message);
+      throw new TerminalError(err.code, err.message);
+    }
+  }
+
+  /**
+   * Keep the key the Secret holds, or mint one scoped to the bucket; apply the Secret; then revoke a
+   * key status still names that is no longer the Secret's (its Secret was lost). Revoking after the
+   * apply means a failure at any point leaves the live key in the Secret, never a key nobody holds.
+   */
+  private async ensureCredentials(b: Bucket, { cluster, admin }: Target, log: Logger): Promise<BucketKey> {
+    const existing = await this.getOptional<V1Secret>(resources.secrets, b.metadata.namespace, credentialsSecretOf(b));
+    let key = keyInSecret(existing);
+    if (!key) {
+      key = await admin.client.createKey({ name: `bucket:${b.metadata.namespace}/${b.metadata.name}`, buckets: [bucketNameOf(b)] });
+      log.info({ accessKeyId: key.accessKeyId }, 'created bucket access key');
+    }
+    await this.d.applier.apply(bucketCredentialsSecret(b, cluster, key));
+    const stale = b.status?.accessKeyId;
+    if (stale && stale !== key.accessKeyId) {
+      await this.revokeKey(admin, stale);
+      log.info({ accessKeyId: stale }, 'revoked the key of a lost credentials Secret');
+    }
+    return key;
+  }
+
+  /**
+   * The cluster is gone, and the key with it: delete the credentials Secret so no app keeps pointing
+   * at an endpoint that no longer exists (a new key is minted if the cluster comes back). Only a
+   * Secret this Bucket owns is deleted, and only the one that was read (uid precondition).
+   * Not an owner reference to the cluster: the garbage collector deletes a dependent only when every
+   * owner is gone (the Bucket lives on), and owners cannot be in another namespace (clusterRef can).
+   */
+  private async ensureNoCredentials(b: Bucket, why: string): Promise<void> {
+    const name = credentialsSecretOf(b);
+    const secret = await this.getOptional<V1Secret>(resources.secrets, b.metadata.namespace, name);
+    if (!secret?.metadata?.ownerReferences?.some((r) => r.uid === b.metadata.uid)) return;
+    try {
+      await this.d.rest.request('DELETE', objectPath(resources.secrets, b.metadata.namespace, name), { body: { preconditions: { uid: secret.metadata.uid } } });
+    } catch (e) {
+      if (isNotFound(e) || isConflict(e)) return;   // already gone, or replaced by another: not ours to delete
       throw e;
     }
+    await this.d.events.record(b, 'Normal', 'CredentialsDeleted', `${why}: deleted Secret ${name}, whose key went with the cluster`);
+  }
 
-    // ensureCredentials: keep the key in the Secret if there is one; otherwise mint a scoped key.
-    const secretName = credentialsSecretOf(b);
-    const existing = await this.getOptional(resources.secrets, b.metadata.namespace, secretName);
-    const dec = (k: string) => (existing?.data?.[k] ? Buffer.from(existing.data[k], 'base64').toString('utf8') : undefined);
-    let accessKeyId = dec('AWS_ACCESS_KEY_ID');
-    let secretAccessKey = dec('AWS_SECRET_ACCESS_KEY');
-    if (!accessKeyId || !secretAccessKey) {
-      const key = await admin.client.createKey({ name: `bucket:${b.metadata.namespace}/${b.metadata.name}`, buckets: [bucketName] });
-      accessKeyId = key.accessKeyId;
-      secretAccessKey = key.secretAccessKey;
-      // A key whose Secret was lost is revoked, not leaked.
-      if (b.status?.accessKeyId && b.status.accessKeyId !== accessKeyId) await admin.client.deleteKey(b.status.accessKeyId).catch(() => undefined);
-      log.info({ accessKeyId }, 'created bucket access key');
-    }
+  /** Ready, or Converging while a changed replication factor is being repaired into place. */
+  private async ensureReadyStatus(b: Bucket, { cluster, admin }: Target, state: BucketState, key: BucketKey): Promise<ReconcileResult> {
+    const bucketName = bucketNameOf(b);
     const endpoint = fileApiEndpoint(cluster);
-    const b64 = (s: string) => Buffer.from(s).toString('base64');
-    await this.d.applier.apply({
-      apiVersion: 'v1', kind: 'Secret',
-      metadata: {
-        name: secretName, namespace: b.metadata.namespace,
-        labels: { ...clusterLabels(cluster, 'bucket-credentials'), [BUCKET_LABEL]: b.metadata.name },
-        ownerReferences: [ownerReference(b)],
-      },
-      type: 'Opaque',
-      data: { AWS_ACCESS_KEY_ID: b64(accessKeyId), AWS_SECRET_ACCESS_KEY: b64(secretAccessKey), S3_ENDPOINT: b64(endpoint), BUCKET_NAME: b64(bucketName), AWS_REGION: b64(cluster.spec.region) },
-    } as never);
-
-    // Changing R converges in the background; report the cluster's repair progress until it is done.
+    const replicas = this.replicasOf(b, cluster);
     const repair = admin.status.repair;
-    const converging = (b.status?.replicas !== undefined && b.status.replicas !== replicas) || (state.replicas === replicas && (repair.underReplicatedChunks > 0 || repair.misplacedChunks > 0) && b.status?.phase === 'Converging');
+    const converging = (b.status?.replicas !== undefined && b.status.replicas !== replicas)
+      || (state.replicas === replicas && (repair.underReplicatedChunks > 0 || repair.misplacedChunks > 0) && b.status?.phase === 'Converging');
     const ready: ConditionInput = converging
       ? { type: 'Ready', status: 'True', reason: 'Converging', message: `replication ${b.status?.replicas ?? '?'} → ${replicas}: ${repair.underReplicatedChunks} under-replicated, ${repair.misplacedChunks} misplaced chunks in the cluster` }
       : { type: 'Ready', status: 'True', reason: 'BucketReady', message: `bucket ${bucketName} served at ${endpoint}` };
     await this.ensureStatus(b, {
       phase: converging ? 'Converging' : 'Ready',
-      bucketName, endpoint, credentialsSecret: secretName, accessKeyId, replicas: state.replicas,
+      bucketName, endpoint, credentialsSecret: credentialsSecretOf(b), accessKeyId: key.accessKeyId, replicas: state.replicas,
       usage: { bytes: state.bytes, objects: state.objects },
     }, ready);
     return { requeueAfterMs: converging ? 5_000 : 60_000 };
   }
 
   private async cleanup(b: Bucket, log: Logger): Promise<void> {
-    const target = await this.cluster(b);
-    if (!target.cluster) {
+    const found = await this.findCluster(b);
+    if ('gone' in found) {
       // Nothing left to clean: the cluster (and its data) is gone.
-      log.warn({ reason: target.error }, 'cluster gone; releasing bucket without cleanup');
+      log.warn({ reason: found.gone }, 'cluster gone; releasing bucket without cleanup');
       return;
     }
-    const admin = await connectAdmin(this.d.adminFactory, target.cluster, target.secret);
+    if ('notReady' in found) throw new Error(`cannot clean up bucket: ${found.notReady}`);
+    const admin = await connectAdmin(this.d.adminFactory, found.cluster, found.secret);
     if (!admin.client) throw new Error(`cannot clean up bucket: admin API unreachable: ${admin.error}`);
     const name = bucketNameOf(b);
     if (b.spec.reclaimPolicy === 'Delete') {
       try {
         await admin.client.deleteBucket(name, { purge: true });
-        await this.d.events.record(b as never, 'Normal', 'BucketDeleted', `bucket ${name} and its objects deleted (reclaimPolicy Delete)`);
+        await this.d.events.record(b, 'Normal', 'BucketDeleted', `bucket ${name} and its objects deleted (reclaimPolicy Delete)`);
       } catch (e) {
         if (adminErrorOf(e).status !== 404) throw e;
       }
     } else {
-      await this.d.events.record(b as never, 'Normal', 'BucketRetained', `bucket ${name} kept in the cluster (reclaimPolicy Retain)`);
+      await this.d.events.record(b, 'Normal', 'BucketRetained', `bucket ${name} kept in the cluster (reclaimPolicy Retain)`);
     }
-    if (b.status?.accessKeyId) {
-      try { await admin.client.deleteKey(b.status.accessKeyId); } catch (e) { if (adminErrorOf(e).status !== 404) throw e; }
-    }
+    if (b.status?.accessKeyId) await this.revokeKey(admin, b.status.accessKeyId);
     log.info({ reclaimPolicy: b.spec.reclaimPolicy }, 'bucket released');
   }
 
-  private async cluster(b: Bucket): Promise<{ cluster: StorageCluster; secret: string } | { cluster?: undefined; error: string }> {
+  /** Delete an access key; one that is already gone is what we wanted. */
+  private async revokeKey(admin: Admin, accessKeyId: string): Promise<void> {
+    try { await admin.client.deleteKey(accessKeyId); } catch (e) { if (adminErrorOf(e).status !== 404) throw e; }
+  }
+
+  private replicasOf(b: Bucket, cluster: StorageCluster): number {
+    return b.spec.replication?.factor ?? cluster.spec.replication.factor;
+  }
+
+  private async findCluster(b: Bucket): Promise<ClusterLookup> {
     const ns = b.spec.clusterRef.namespace ?? b.metadata.namespace;
-    const raw = await this.getOptional(resources.storageClusters, ns, b.spec.clusterRef.name);
-    if (!raw || raw.metadata.deletionTimestamp) return { error: `StorageCluster ${ns}/${b.spec.clusterRef.name} not found` };
+    const raw = await this.getOptional<StorageCluster>(resources.storageClusters, ns, b.spec.clusterRef.name);
+    if (!raw || raw.metadata.deletionTimestamp) return { gone: `StorageCluster ${ns}/${b.spec.clusterRef.name} not found` };
     const cluster: StorageCluster = { ...raw, spec: applyDefaults<StorageClusterSpec>(storageClusterSpecSchema, raw.spec ?? {}) };
-    const secretObj = await this.getOptional(resources.secrets, ns, childNames(cluster.metadata.name).clusterSecret);
-    if (!secretObj?.data?.secret) return { error: `StorageCluster ${ns}/${cluster.metadata.name} has no cluster secret yet` };
-    return { cluster, secret: Buffer.from(secretObj.data.secret, 'base64').toString('utf8') };
+    const secret = await this.getOptional<V1Secret>(resources.secrets, ns, childNames(cluster.metadata.name).clusterSecret);
+    if (!secret?.data?.secret) return { notReady: `StorageCluster ${ns}/${cluster.metadata.name} has no cluster secret yet` };
+    return { cluster, secret: Buffer.from(secret.data.secret, 'base64').toString('utf8') };
   }
 
   private async ensureStatus(b: Bucket, fields: Partial<BucketStatus>, ready: ConditionInput): Promise<void> {
@@ -179,8 +219,7 @@ export class BucketReconciler {
     await this.d.applier.applyStatus(resources.buckets, b, status);
   }
 
-  private async getOptional(r: typeof resources[keyof typeof resources], ns: string | undefined, name: string): Promise<any> {
-    try { return await this.d.rest.request('GET', objectPath(r, ns, name)); } catch (e) { if (isNotFound(e)) return undefined; throw e; }
+  private async getOptional<T>(r: ResourceRef, ns: string | undefined, name: string): Promise<T | undefined> {
+    try { return await this.d.rest.request<T>('GET', objectPath(r, ns, name)); } catch (e) { if (isNotFound(e)) return undefined; throw e; }
   }
 }
-

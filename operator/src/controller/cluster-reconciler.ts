@@ -2,6 +2,7 @@
 // converge with an ordered chain of ensureX steps (credentials → children by kind → members →
 // status). Level-triggered: nothing is remembered between calls except the queue's backoff.
 import { randomBytes } from 'node:crypto';
+import type { V1CustomResourceDefinition, V1Secret, V1StatefulSet } from '@kubernetes/client-node';
 import type { Logger } from '../../../node-runtime/src/util/log.ts';
 import { applyDefaults } from '../api/schema.ts';
 import { storageClusterSpecSchema, type StorageCluster, type StorageClusterSpec, type StorageClusterStatus } from '../api/storagecluster.ts';
@@ -9,11 +10,10 @@ import { desiredClusterChildren, type ClusterInputs, type KubeObject } from '../
 import { childNames, fileApiEndpoint } from '../builders/names.ts';
 import type { Applier } from '../kube/apply.ts';
 import type { EventRecorder } from '../kube/events.ts';
-import { isNotFound, objectPath, resources, type KubeRest } from '../kube/rest.ts';
+import { isInvalid, isNotFound, objectPath, resources, type KubeRest, type ResourceRef } from '../kube/rest.ts';
 import { adminErrorOf, connectAdmin, type AdminClientFactory, type AdminConnection } from './admin.ts';
 import { requeueAfter } from './cadence.ts';
 import { computeClusterStatus, observeStatefulSet } from './cluster-status.ts';
-import { setConditions } from './conditions.ts';
 import { TerminalError, type ReconcileResult } from './queue.ts';
 import { autoscaleReplicas, decideScaling, ordinalOf, type ScalingPlan } from './scaling.ts';
 import { sameJson } from './same-json.ts';
@@ -30,6 +30,7 @@ export interface ReconcilerDeps {
 interface Credentials { clusterSecret: string; adminAccessKeyId: string; adminSecretAccessKey: string }
 
 const SERVICE_MONITOR_CRD = 'servicemonitors.monitoring.coreos.com';
+const CHILD_KINDS = ['ConfigMap', 'Secret', 'Service', 'StatefulSet', 'PodDisruptionBudget', 'ServiceMonitor'];
 
 export class ClusterReconciler {
   private readonly d: ReconcilerDeps;
@@ -42,7 +43,7 @@ export class ClusterReconciler {
     const log = this.d.log.child({ storagecluster: key });
     let raw: StorageCluster;
     try {
-      raw = await this.d.rest.request('GET', objectPath(resources.storageClusters, namespace, name));
+      raw = await this.d.rest.request<StorageCluster>('GET', objectPath(resources.storageClusters, namespace, name));
     } catch (e) {
       if (isNotFound(e)) return {};        // deleted: owner references garbage-collect the children
       throw e;
@@ -53,7 +54,7 @@ export class ClusterReconciler {
 
     const creds = await this.ensureCredentials(cluster);
     const n = childNames(name);
-    const [rootsSts, nodesSts] = await Promise.all([this.getOptional(resources.statefulSets, namespace, n.roots), this.getOptional(resources.statefulSets, namespace, n.nodes)]);
+    const [rootsSts, nodesSts] = await Promise.all([n.roots, n.nodes].map((sts) => this.getOptional<V1StatefulSet>(resources.statefulSets, namespace, sts)));
     const admin = await connectAdmin(this.d.adminFactory, cluster, creds.clusterSecret);
     if (!admin.client) log.debug({ err: admin.error }, 'admin API unreachable');
 
@@ -67,26 +68,20 @@ export class ClusterReconciler {
       nodePrefix: n.nodes,
     });
 
-    let children: KubeObject[];
+    // A spec the schema let through but the builders cannot use, or a child the API server refuses
+    // (422): the cluster cannot converge until the spec changes, so say why and touch no member.
+    const serviceMonitorAvailable = await this.serviceMonitorAvailable(cluster);
+    let invalidSpec: string | undefined;
+    let children: KubeObject[] = [];
     try {
-      children = desiredClusterChildren({ cluster, nodeReplicas: plan.statefulSetReplicas, ...creds, serviceMonitorAvailable: await this.serviceMonitorAvailable(cluster) } satisfies ClusterInputs);
+      children = desiredClusterChildren({ cluster, nodeReplicas: plan.statefulSetReplicas, ...creds, serviceMonitorAvailable } satisfies ClusterInputs);
     } catch (e) {
-      // A spec the schema let through but the builders cannot use: say so, do not retry hot.
-      const message = (e as Error).message;
-      const conditions = setConditions(raw.status?.conditions, [{ type: 'Ready', status: 'False', reason: 'InvalidSpec', message }], now, raw.metadata.generation);
-      await this.ensureStatus(raw, { ...(raw.status ?? {}), observedGeneration: raw.metadata.generation, phase: 'Failed', conditions });
-      await this.d.events.record(raw as never, 'Warning', 'InvalidSpec', message);
-      throw new TerminalError('InvalidSpec', message);
+      invalidSpec = (e as Error).message;   // the builders are pure: what they refuse is the spec's doing
     }
-    await this.ensureKinds(children, ['ConfigMap']);
-    await this.ensureKinds(children, ['Secret']);
-    await this.ensureKinds(children, ['Service']);
-    await this.ensureKinds(children, ['StatefulSet']);
-    await this.ensureKinds(children, ['PodDisruptionBudget']);
-    await this.ensureKinds(children, ['ServiceMonitor']);
+    invalidSpec ??= await this.ensureChildren(children);
 
-    const blocked = admin.client ? await this.ensureMembers(cluster, plan, admin, log) : undefined;
-    this.recordScaling(cluster, plan, nodesSts?.spec?.replicas);
+    const blocked = admin.client && !invalidSpec ? await this.ensureMembers(cluster, plan, admin, log) : undefined;
+    if (!invalidSpec) this.recordScaling(cluster, plan, nodesSts?.spec?.replicas);
 
     const status = computeClusterStatus(cluster, {
       roots: observeStatefulSet(rootsSts),
@@ -96,10 +91,16 @@ export class ClusterReconciler {
       plan,
       desiredNodes,
       scaleDownBlocked: blocked,
+      invalidSpec,
       ...(cluster.spec.autoscaling ? { autoscaling: { desiredReplicas: desiredNodes, lastScaleTime: desiredNodes !== (raw.status?.autoscaling?.desiredReplicas ?? desiredNodes) ? now.toISOString() : raw.status?.autoscaling?.lastScaleTime } } : {}),
     }, now);
     await this.ensureStatus(raw, status);
     this.recordPhase(raw, status);
+    if (invalidSpec) {
+      // Not retried hot: the next change of the spec (or of a child) brings the key back.
+      await this.d.events.record(raw, 'Warning', 'InvalidSpec', invalidSpec);
+      throw new TerminalError('InvalidSpec', invalidSpec);
+    }
 
     const ready = status.phase === 'Ready';
     return { requeueAfterMs: requeueAfter({ ready, draining: plan.phase === 'Draining', rebalancing: status.conditions?.find((c) => c.type === 'Rebalancing')?.status === 'True', adminReachable: !!admin.client }) };
@@ -109,8 +110,8 @@ export class ClusterReconciler {
   private async ensureCredentials(c: StorageCluster): Promise<Credentials> {
     const n = childNames(c.metadata.name);
     const ns = c.metadata.namespace;
-    const [cluster, admin] = await Promise.all([this.getOptional(resources.secrets, ns, n.clusterSecret), this.getOptional(resources.secrets, ns, n.adminSecret)]);
-    const dec = (s: any, k: string) => (s?.data?.[k] ? Buffer.from(s.data[k], 'base64').toString('utf8') : undefined);
+    const [cluster, admin] = await Promise.all([n.clusterSecret, n.adminSecret].map((s) => this.getOptional<V1Secret>(resources.secrets, ns, s)));
+    const dec = (s: V1Secret | undefined, k: string) => (s?.data?.[k] ? Buffer.from(s.data[k], 'base64').toString('utf8') : undefined);
     return {
       clusterSecret: dec(cluster, 'secret') ?? randomBytes(32).toString('base64url'),
       adminAccessKeyId: dec(admin, 'AWS_ACCESS_KEY_ID') ?? accessKeyId(),
@@ -118,7 +119,7 @@ export class ClusterReconciler {
     };
   }
 
-  private desiredNodes(c: StorageCluster, nodesSts: any, admin: AdminConnection): number {
+  private desiredNodes(c: StorageCluster, nodesSts: V1StatefulSet | undefined, admin: AdminConnection): number {
     if (!c.spec.autoscaling) return c.spec.nodes.replicas;
     const prefix = childNames(c.metadata.name).nodes;
     const nodes = admin.client ? admin.status.members.filter((m) => ordinalOf(m.name, prefix) !== undefined && m.state === 'active') : [];
@@ -126,8 +127,23 @@ export class ClusterReconciler {
     return autoscaleReplicas(c.spec, nodes.length || (nodesSts?.spec?.replicas ?? c.spec.nodes.replicas), usage);
   }
 
-  private async ensureKinds(children: KubeObject[], kinds: string[]): Promise<void> {
-    for (const obj of children.filter((o) => kinds.includes(o.kind))) await this.d.applier.apply(obj as never);
+  /**
+   * Apply the children kind by kind (config and secrets before the pods that read them). A child the
+   * API server refuses as invalid stops the chain; what it said is returned for the status.
+   */
+  private async ensureChildren(children: KubeObject[]): Promise<string | undefined> {
+    for (const kind of CHILD_KINDS) {
+      for (const obj of children.filter((o) => o.kind === kind)) {
+        try {
+          await this.d.applier.apply(obj);
+        } catch (e) {
+          if (!isInvalid(e)) throw e;
+          const said = (e.body as { message?: string } | undefined)?.message ?? e.message;
+          return `the API server refused ${obj.kind} ${obj.metadata.name}: ${said}`;
+        }
+      }
+    }
+    return undefined;
   }
 
   /** Undrain, drain and forget members as the scaling plan says; a refused drain is reported, not retried hot. */
@@ -141,20 +157,20 @@ export class ClusterReconciler {
       try {
         await admin.client.drain(m);
         log.info({ member: m }, 'draining member before scale-down');
-        await this.d.events.record(c as never, 'Normal', 'Draining', `draining ${m} before removing its pod`);
+        await this.d.events.record(c, 'Normal', 'Draining', `draining ${m} before removing its pod`);
       } catch (e) {
         const err = adminErrorOf(e);
         if (err.status !== 409) throw e;
         blocked = { member: m, message: err.message };
         log.warn({ member: m, reason: err.message }, 'drain refused; scale-down blocked');
-        await this.d.events.record(c as never, 'Warning', 'ScaleDownBlocked', `${m}: ${err.message}`);
+        await this.d.events.record(c, 'Warning', 'ScaleDownBlocked', `${m}: ${err.message}`);
         break;
       }
     }
     for (const m of plan.forget) {
       await admin.client.forget(m);
       log.info({ member: m }, 'forgot removed member');
-      await this.d.events.record(c as never, 'Normal', 'MemberRemoved', `${m} drained and removed from the cluster map`);
+      await this.d.events.record(c, 'Normal', 'MemberRemoved', `${m} drained and removed from the cluster map`);
     }
     return blocked;
   }
@@ -162,15 +178,15 @@ export class ClusterReconciler {
   private recordScaling(c: StorageCluster, plan: ScalingPlan, before: number | undefined): void {
     if (before === undefined || before === plan.statefulSetReplicas) return;
     const reason = plan.statefulSetReplicas > before ? 'ScaledUp' : 'ScaledDown';
-    void this.d.events.record(c as never, 'Normal', reason, `nodes StatefulSet ${before} → ${plan.statefulSetReplicas}`);
+    void this.d.events.record(c, 'Normal', reason, `nodes StatefulSet ${before} → ${plan.statefulSetReplicas}`);
   }
 
   private recordPhase(before: StorageCluster, status: StorageClusterStatus): void {
     const was = before.status?.phase;
     if (was === status.phase) return;
     const ready = status.conditions?.find((x) => x.type === 'Ready');
-    if (status.phase === 'Ready') void this.d.events.record(before as never, 'Normal', 'Ready', `cluster ready at ${fileApiEndpoint(before)}`);
-    else if (status.phase === 'Degraded') void this.d.events.record(before as never, 'Warning', 'Degraded', status.conditions?.find((x) => x.type === 'Degraded')?.message ?? ready?.message ?? '');
+    if (status.phase === 'Ready') void this.d.events.record(before, 'Normal', 'Ready', `cluster ready at ${fileApiEndpoint(before)}`);
+    else if (status.phase === 'Degraded') void this.d.events.record(before, 'Warning', 'Degraded', status.conditions?.find((x) => x.type === 'Degraded')?.message ?? ready?.message ?? '');
   }
 
   private async ensureStatus(raw: StorageCluster, status: StorageClusterStatus): Promise<void> {
@@ -182,14 +198,14 @@ export class ClusterReconciler {
     if (!c.spec.monitoring.serviceMonitor) return false;
     const cached = this.serviceMonitorCrd;
     if (cached && Date.now() - cached.checkedAt < 5 * 60_000) return cached.exists;
-    const exists = !!(await this.getOptional(resources.crds, undefined, SERVICE_MONITOR_CRD));
+    const exists = !!(await this.getOptional<V1CustomResourceDefinition>(resources.crds, undefined, SERVICE_MONITOR_CRD));
     this.serviceMonitorCrd = { exists, checkedAt: Date.now() };
     return exists;
   }
 
-  private async getOptional(r: typeof resources[keyof typeof resources], ns: string | undefined, name: string): Promise<any> {
+  private async getOptional<T>(r: ResourceRef, ns: string | undefined, name: string): Promise<T | undefined> {
     try {
-      return await this.d.rest.request('GET', objectPath(r, ns, name));
+      return await this.d.rest.request<T>('GET', objectPath(r, ns, name));
     } catch (e) {
       if (isNotFound(e)) return undefined;
       throw e;

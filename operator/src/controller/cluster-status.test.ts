@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { ClusterStatus, MemberStatus, RepairProgress } from '../../../node-runtime/src/admin/types.ts';
-import { fixtureCluster } from '../builders/fixtures.ts';
+import { fixtureCluster } from '../../test/fixtures.ts';
 import { computeClusterStatus, type ObservedCluster, type ObservedStatefulSet } from './cluster-status.ts';
 import { decideScaling } from './scaling.ts';
 
@@ -77,6 +77,25 @@ test('draining and blocked scale-down are visible', () => {
   assert.equal([cond(s, 'ScaleDownBlocked').status, cond(s, 'ScaleDownBlocked').reason], ['True', 'DrainRefused']);
   assert.match(cond(s, 'ScaleDownBlocked').message, 'remaining capacity');
   assert.equal(s.nodes!.drainingMembers, ['demo-nodes-3']);
+});
+
+test('Progressing stays True while the first pods are created and start, False once all are ready', () => {
+  const fresh = (o: Partial<ObservedCluster>) => cond(computeClusterStatus(cluster, observed({ admin: undefined, adminError: 'not yet', ...o }), now), 'Progressing');
+  assert.equal([fresh({ roots: undefined, nodes: undefined }).status, fresh({ roots: undefined, nodes: undefined }).reason], ['True', 'Creating']);
+  // Every pod exists and runs the current revision, none is ready yet: still progressing.
+  const starting = fresh({ roots: sts(3, 0), nodes: sts(3, 0) });
+  assert.equal([starting.status, starting.reason, starting.message], ['True', 'WaitingForPods', 'pods ready: roots 0/3, nodes 0/3']);
+  assert.equal([fresh({ roots: sts(3), nodes: sts(3, 2) }).status, fresh({ roots: sts(3), nodes: sts(3, 2) }).reason], ['True', 'WaitingForPods']);
+  const done = cond(computeClusterStatus(cluster, observed(), now), 'Progressing');
+  assert.equal([done.status, done.reason], ['False', 'Stable']);
+});
+
+test('a spec that cannot be carried out is Failed with the reason and message, whatever the pods do', () => {
+  const why = 'the API server refused StatefulSet demo-nodes: spec: Forbidden: updates to statefulset spec for fields other than ...';
+  const s = computeClusterStatus(cluster, observed({ invalidSpec: why }), now);
+  assert.is(s.phase, 'Failed');
+  assert.equal([cond(s, 'Ready').status, cond(s, 'Ready').reason, cond(s, 'Ready').message], ['False', 'InvalidSpec', why]);
+  assert.is(s.nodes!.ready, 3, 'what is running is still reported');
 });
 
 test('lastTransitionTime moves only when a condition flips', () => {

@@ -1,6 +1,7 @@
 // StorageCluster status as a pure function of (spec, observed StatefulSets, the roots' admin
 // ClusterStatus, the scaling plan). Conditions: Ready, Progressing, Degraded, Rebalancing and
 // ScaleDownBlocked, each with a reason a person can act on.
+import type { V1StatefulSet } from '@kubernetes/client-node';
 import type { ClusterStatus } from '../../../node-runtime/src/admin/types.ts';
 import { formatBytes } from '../api/quantity.ts';
 import type { StorageCluster, StorageClusterStatus } from '../api/storagecluster.ts';
@@ -19,9 +20,11 @@ export interface ObservedCluster {
   desiredNodes: number;                               // spec or autoscaler
   scaleDownBlocked?: { member: string; message: string };
   autoscaling?: { desiredReplicas: number; lastScaleTime?: string };
+  /** Why the spec cannot be carried out: the builders or the API server refused it. */
+  invalidSpec?: string;
 }
 
-export function observeStatefulSet(o: any): ObservedStatefulSet | undefined {
+export function observeStatefulSet(o: V1StatefulSet | undefined): ObservedStatefulSet | undefined {
   if (!o) return undefined;
   return {
     specReplicas: o.spec?.replicas ?? 0,
@@ -55,7 +58,8 @@ export function computeClusterStatus(c: StorageCluster, o: ObservedCluster, now:
 
   // Ready: every pod ready, the roots answer, no member down, full redundancy, writes possible.
   let ready: ConditionInput;
-  if (!o.roots || !o.nodes) ready = { type: 'Ready', status: 'False', reason: 'Creating', message: 'StatefulSets are being created' };
+  if (o.invalidSpec) ready = { type: 'Ready', status: 'False', reason: 'InvalidSpec', message: o.invalidSpec };
+  else if (!o.roots || !o.nodes) ready = { type: 'Ready', status: 'False', reason: 'Creating', message: 'StatefulSets are being created' };
   else if (!rootsReady) ready = { type: 'Ready', status: 'False', reason: 'RootsNotReady', message: `${o.roots.readyReplicas}/${c.spec.roots.replicas} roots ready` };
   else if (!admin) ready = { type: 'Ready', status: 'False', reason: 'AdminUnreachable', message: `admin API of the roots did not answer: ${o.adminError ?? 'unknown error'}` };
   else if (down.length) ready = { type: 'Ready', status: 'False', reason: 'MembersDown', message: `down: ${down.map((m) => m.name).join(', ')}` };
@@ -64,10 +68,15 @@ export function computeClusterStatus(c: StorageCluster, o: ObservedCluster, now:
   else if (!admin.writeQuorumAvailable) ready = { type: 'Ready', status: 'False', reason: 'WriteQuorumLost', message: 'some bucket cannot reach its write quorum' };
   else ready = { type: 'Ready', status: 'True', reason: 'ClusterReady', message: `${o.nodes.readyReplicas} nodes and ${o.roots.readyReplicas} roots ready, full redundancy` };
 
+  // Progressing until every pod the StatefulSets want is there, updated and ready (what
+  // `kubectl rollout status` waits for): pods that exist but are still starting are progress too.
   const rollingOut = !rolledOut(o.roots) || !rolledOut(o.nodes);
+  const podsReady = (s?: ObservedStatefulSet) => !!s && s.readyReplicas >= s.specReplicas;
   const progressing: ConditionInput = scaling
     ? { type: 'Progressing', status: 'True', reason: o.plan.phase, message: o.plan.phase === 'Draining' ? `draining ${o.plan.waitingFor.join(', ')} before scale-down to ${o.desiredNodes}` : `nodes ${o.plan.statefulSetReplicas} → ${o.desiredNodes}` }
+    : !o.roots || !o.nodes ? { type: 'Progressing', status: 'True', reason: 'Creating', message: 'StatefulSets are being created' }
     : rollingOut ? { type: 'Progressing', status: 'True', reason: 'RollingOut', message: 'StatefulSets are rolling out' }
+    : !podsReady(o.roots) || !podsReady(o.nodes) ? { type: 'Progressing', status: 'True', reason: 'WaitingForPods', message: `pods ready: roots ${o.roots.readyReplicas}/${o.roots.specReplicas}, nodes ${o.nodes.readyReplicas}/${o.nodes.specReplicas}` }
     : { type: 'Progressing', status: 'False', reason: 'Stable', message: 'no rollout or scaling in progress' };
 
   const degradedWhy = down.length ? { reason: 'MembersDown', message: `${down.length} member(s) down: ${down.map((m) => m.name).join(', ')}; data is being re-replicated` }
@@ -88,7 +97,8 @@ export function computeClusterStatus(c: StorageCluster, o: ObservedCluster, now:
     : { type: 'ScaleDownBlocked', status: 'False', reason: 'NotBlocked', message: 'scale-down is not blocked' };
 
   const conditions = setConditions(c.status?.conditions, [ready, progressing, degraded, rebal, blocked], now, c.metadata.generation);
-  const phase: StorageClusterStatus['phase'] = ready.status === 'True' ? 'Ready'
+  const phase: StorageClusterStatus['phase'] = o.invalidSpec ? 'Failed'
+    : ready.status === 'True' ? 'Ready'
     : degradedWhy ? 'Degraded'
     : scaling ? 'Scaling'
     : !o.roots || !o.nodes || (o.roots.readyReplicas === 0 && !admin) ? 'Creating'

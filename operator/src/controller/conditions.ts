@@ -13,11 +13,3 @@ export function setConditions(previous: Condition[] | undefined, next: Condition
     return { ...c, lastTransitionTime, ...(generation !== undefined ? { observedGeneration: generation } : {}) };
   });
 }
-
-export function conditionOf(conditions: Condition[] | undefined, type: string): Condition | undefined {
-  return conditions?.find((c) => c.type === type);
-}
-
-export function isTrue(conditions: Condition[] | undefined, type: string): boolean {
-  return conditionOf(conditions, type)?.status === 'True';
-}

@@ -8,12 +8,12 @@ import { FIELD_MANAGER } from '../builders/names.ts';
 import { Applier } from '../kube/apply.ts';
 import { EventRecorder } from '../kube/events.ts';
 import { resources, type KubeRest } from '../kube/rest.ts';
-import { objectKey, Watcher, type KubeObjectLike, type WatchEventType } from '../kube/watcher.ts';
+import { objectKey, Watcher, type KubeObject, type WatchEventType } from '../kube/watcher.ts';
 import type { AdminClientFactory } from './admin.ts';
 import { BucketReconciler } from './bucket-reconciler.ts';
 import { ClusterReconciler } from './cluster-reconciler.ts';
 import type { OperatorMetrics } from './metrics.ts';
-import { WorkQueue } from './queue.ts';
+import { WorkQueue, type ReconcileOutcome } from './queue.ts';
 import { sameJson } from './same-json.ts';
 import { tracedReconcile } from './tracing.ts';
 
@@ -39,8 +39,8 @@ export interface Controllers {
 
 const managedBy = `app.kubernetes.io/managed-by=${FIELD_MANAGER}`;
 
-function ownerKey(o: KubeObjectLike, kind: string): string | undefined {
-  const ref = (o.metadata.ownerReferences ?? []).find((r: any) => r.kind === kind && r.apiVersion?.startsWith('storage.cairn.dev/'));
+function ownerKey(o: KubeObject, kind: string): string | undefined {
+  const ref = (o.metadata.ownerReferences ?? []).find((r) => r.kind === kind && r.apiVersion?.startsWith('storage.cairn.dev/'));
   return ref ? `${o.metadata.namespace ?? ''}/${ref.name}` : undefined;
 }
 
@@ -49,8 +49,8 @@ export function createControllers(o: ControllerOptions): Controllers {
   const events = new EventRecorder(o.rest, o.log.child({ part: 'events' }));
   const clusters = new ClusterReconciler({ rest: o.rest, applier, events, adminFactory: o.adminFactory, log: o.log.child({ controller: 'storagecluster' }) });
   const bucketsR = new BucketReconciler({ rest: o.rest, applier, events, adminFactory: o.adminFactory, log: o.log.child({ controller: 'bucket' }) });
-  const done = (controller: string) => (key: string, outcome: string, seconds: number, err?: unknown) => {
-    o.metrics.observe(controller, outcome as never, seconds);
+  const done = (controller: string) => (key: string, outcome: ReconcileOutcome, seconds: number, err?: unknown) => {
+    o.metrics.observe(controller, outcome, seconds);
     if (err) o.log.warn({ controller, key, outcome, err: (err as Error).message }, 'reconcile failed');
     else o.log.debug({ controller, key, outcome, seconds }, 'reconciled');
   };
@@ -61,7 +61,7 @@ export function createControllers(o: ControllerOptions): Controllers {
 
   const common = { kc: o.kc, rest: o.rest, namespace: o.namespace, staleAfterMs: o.staleAfterMs, log: o.log.child({ part: 'watch' }) };
   // Enqueue an owner only when something it cares about changed (not on no-op resourceVersion bumps).
-  const changed = (type: WatchEventType, obj: KubeObjectLike, old?: KubeObjectLike) =>
+  const changed = (type: WatchEventType, obj: KubeObject, old?: KubeObject) =>
     type !== 'MODIFIED' || !old || !sameJson(old.spec, obj.spec) || !sameJson(old.status, obj.status) || !sameJson(old.data, obj.data);
 
   let bucketWatcher: Watcher;

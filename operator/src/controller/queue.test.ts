@@ -10,6 +10,9 @@ test('backoff doubles from 0.8 s to a 30 s cap, jitter within ±20%', () => {
   assert.equal([1, 2, 3, 4, 5, 6, 7, 10].map((n) => backoffDelay(n, {}, mid)), [800, 1600, 3200, 6400, 12800, 25600, 30000, 30000]);
   assert.is(backoffDelay(1, {}, () => 0), 640);
   assert.is(backoffDelay(1, {}, () => 1), 960);
+  // The kubelet's crash-loop backoff: 10 s doubling to 5 min, no jitter.
+  const crashLoop = { baseMs: 10_000, maxMs: 300_000, jitter: 0 };
+  assert.equal([1, 2, 3, 5, 6, 9].map((n) => backoffDelay(n, crashLoop)), [10_000, 20_000, 40_000, 160_000, 300_000, 300_000]);
 });
 
 test('cadence: fast while converging or draining, slow when Ready', () => {

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { fixtureCluster } from '../builders/fixtures.ts';
+import { fixtureCluster } from '../../test/fixtures.ts';
 import { autoscaleReplicas, decideScaling, ordinalOf, type NodeMember } from './scaling.ts';
 
 const m = (i: number, state: NodeMember['state']): NodeMember => ({ name: `demo-nodes-${i}`, state, capacityBytes: 100, usedBytes: 10 });

@@ -2,7 +2,7 @@
 // of status through the status subresource. Children go through client-node's
 // KubernetesObjectApi with PatchStrategy.ServerSideApply (its default, strategic merge, is wrong
 // for custom resources); status uses the raw client because KubernetesObjectApi has no subresources.
-import { KubernetesObjectApi, PatchStrategy, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { ApiException, KubernetesObjectApi, PatchStrategy, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { FIELD_MANAGER } from '../builders/names.ts';
 import { KubeApiError, objectPath, PATCH_APPLY, PATCH_JSON, type KubeRest, type ResourceRef } from './rest.ts';
 
@@ -19,10 +19,10 @@ export class Applier {
   async apply(obj: KubernetesObject): Promise<void> {
     try {
       await this.objects.patch(obj, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
-    } catch (e: any) {
+    } catch (e) {
       // Normalise client-node's ApiException into the same error type as the raw client.
-      if (e?.code && typeof e.code === 'number') {
-        const body = typeof e.body === 'string' ? safeJson(e.body) : e.body;
+      if (e instanceof ApiException && typeof e.code === 'number') {
+        const body = statusOf(e.body);
         throw new KubeApiError(e.code, body?.reason ?? String(e.code), `apply ${obj.kind} ${obj.metadata?.name}: ${body?.message ?? e.message}`, body);
       }
       throw e;
@@ -39,11 +39,13 @@ export class Applier {
   }
 
   /** A JSON patch (RFC 6902), e.g. finalizers guarded by a `test` op. */
-  async jsonPatch(r: ResourceRef, namespace: string | undefined, name: string, ops: unknown[]): Promise<any> {
-    return this.rest.request('PATCH', objectPath(r, namespace, name), { contentType: PATCH_JSON, body: ops });
+  async jsonPatch(r: ResourceRef, namespace: string | undefined, name: string, ops: unknown[]): Promise<void> {
+    await this.rest.request('PATCH', objectPath(r, namespace, name), { contentType: PATCH_JSON, body: ops });
   }
 }
 
-function safeJson(s: string): any {
-  try { return JSON.parse(s); } catch { return undefined; }
+/** The metav1.Status in an error body (client-node hands it over as text or parsed). */
+function statusOf(body: unknown): { reason?: string; message?: string } | undefined {
+  if (typeof body !== 'string') return body && typeof body === 'object' ? body : undefined;
+  try { return JSON.parse(body); } catch { return undefined; }
 }

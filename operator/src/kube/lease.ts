@@ -141,7 +141,7 @@ export class LeaderElector {
     } catch (e) {
       if (!isNotFound(e)) throw e;
       try {
-        const created = await this.o.rest.request('POST', collectionPath(resources.leases, this.o.namespace), {
+        const created = await this.o.rest.request<Lease>('POST', collectionPath(resources.leases, this.o.namespace), {
           timeoutMs: this.timeoutMs(),
           body: { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: this.o.name, namespace: this.o.namespace },
             spec: { holderIdentity: this.o.identity, leaseDurationSeconds: durationSeconds, acquireTime: microTime(now), renewTime: microTime(now), leaseTransitions: 0 } },

@@ -1,7 +1,9 @@
 // The operator's thin I/O shell over the Kubernetes API: raw JSON requests authenticated by the
-// kubeconfig (the same way client-node's Watch does), so objects stay plain JSON (no typed model
-// classes whose Date fields would make every comparison lie). Children are applied through
-// client-node's KubernetesObjectApi with server-side apply (apply.ts).
+// kubeconfig (the same way client-node's Watch does), so objects stay plain JSON (no model class
+// instances whose Date fields would make every comparison lie). Call sites name what they expect
+// with client-node's model types (`request<V1StatefulSet>`); those types say `Date` where the wire
+// (and so the object) has an RFC 3339 string, so never read a timestamp field as a Date. Children
+// are applied through client-node's KubernetesObjectApi with server-side apply (apply.ts).
 import { KubeConfig, RequestContext } from '@kubernetes/client-node';
 import { fetch } from 'undici';
 import { PooledKubeConfig } from './config.ts';
@@ -19,11 +21,11 @@ export class KubeApiError extends Error {
   }
 }
 
-export const isNotFound = (e: unknown) => e instanceof KubeApiError && e.status === 404;
-export const isConflict = (e: unknown) => e instanceof KubeApiError && e.status === 409;
-export const isGone = (e: unknown) => e instanceof KubeApiError && e.status === 410;
+export const isNotFound = (e: unknown): e is KubeApiError => e instanceof KubeApiError && e.status === 404;
+export const isConflict = (e: unknown): e is KubeApiError => e instanceof KubeApiError && e.status === 409;
+export const isGone = (e: unknown): e is KubeApiError => e instanceof KubeApiError && e.status === 410;
 /** 422 Invalid: the object (or patch) breaks the schema or a CEL rule; retrying will not help. */
-export const isInvalid = (e: unknown) => e instanceof KubeApiError && (e.status === 422 || e.status === 400);
+export const isInvalid = (e: unknown): e is KubeApiError => e instanceof KubeApiError && (e.status === 422 || e.status === 400);
 
 export const PATCH_JSON = 'application/json-patch+json';
 export const PATCH_MERGE = 'application/merge-patch+json';
@@ -51,12 +53,12 @@ export class KubeRest {
     if (this.kc instanceof PooledKubeConfig) await this.kc.close();
   }
 
-  async request<T = any>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, opts: RequestOptions = {}): Promise<T> {
+  async request<T = unknown>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, opts: RequestOptions = {}): Promise<T> {
     const cluster = this.kc.getCurrentCluster();
     if (!cluster) throw new Error('kubeconfig has no current cluster');
     const url = new URL(cluster.server.replace(/\/+$/, '') + path);
     for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
-    const ctx = new RequestContext(url.toString(), method as never);
+    const ctx = new RequestContext(url.toString(), method);
     await this.kc.applySecurityAuthentication(ctx);
     const headers = { ...ctx.getHeaders(), accept: opts.accept ?? 'application/json' } as Record<string, string>;
     if (opts.body !== undefined) headers['content-type'] = opts.contentType ?? 'application/json';
@@ -67,7 +69,7 @@ export class KubeRest {
         method,
         headers,
         body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
-        dispatcher: ctx.getDispatcher() as never,
+        dispatcher: ctx.getDispatcher(),
         signal,
       });
     } catch (e) {
@@ -76,10 +78,11 @@ export class KubeRest {
     }
     this.observer?.(method, resourceOf(path), res.status);
     const text = await res.text();
-    let json: any;
+    let json: unknown;
     try { json = text ? JSON.parse(text) : undefined; } catch { json = undefined; }
     if (res.status >= 400) {
-      throw new KubeApiError(res.status, json?.reason ?? String(res.status), json?.message ?? (text || `HTTP ${res.status} for ${method} ${path}`), json);
+      const status = json as { reason?: string; message?: string } | undefined;   // a metav1.Status
+      throw new KubeApiError(res.status, status?.reason ?? String(res.status), status?.message ?? (text || `HTTP ${res.status} for ${method} ${path}`), json);
     }
     return json as T;
   }

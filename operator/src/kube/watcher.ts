@@ -1,31 +1,57 @@
-// A watch that survives: list, then watch from the list's resourceVersion (with bookmarks);
-// relist on 410 Gone; restart from the last resourceVersion on errors with backoff; treat a watch
-// that has been silent for `staleAfterMs` as dead (kube-rs' lesson; client-node's informer does not
-// reconnect reliably by itself). resourceVersions are opaque strings, never compared as numbers.
+// The one list-watch cache of the project (client-go's reflector + store), used by the operator and
+// by the local control plane in hack/kube (its controllers and kubelet). It lists, then watches
+// from the list's resourceVersion (with bookmarks); relists on 410 Gone; restarts from the last
+// resourceVersion with backoff on errors (an ERROR event that is not 410 included, as client-go
+// does); and treats a watch silent for `staleAfterMs` as dead (kube-rs' lesson: client-node's
+// informer does not reliably reconnect by itself). resourceVersions are opaque strings, never
+// compared as numbers. Objects are kept as plain JSON, keyed as client-go keys them.
 import { Watch, type KubeConfig } from '@kubernetes/client-node';
-import type { Logger } from '../../../node-runtime/src/util/log.ts';
+import { logger, type Logger } from '../../../node-runtime/src/util/log.ts';
 import { backoffDelay, sleep } from '../controller/backoff.ts';
-import { collectionPath, isGone, KubeApiError, type KubeRest, type ResourceRef } from './rest.ts';
+import { collectionPath, isGone, KubeApiError, KubeRest, type ResourceRef } from './rest.ts';
 
-export interface KubeObjectLike { apiVersion?: string; kind?: string; metadata: { name: string; namespace?: string; resourceVersion?: string; [k: string]: any }; [k: string]: any }
+export interface OwnerReference { apiVersion: string; kind: string; name: string; uid: string; controller?: boolean; blockOwnerDeletion?: boolean }
+
+/** An object as the API delivers it: plain JSON, typed as far as caches and owners need. */
+export interface KubeObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata: { name: string; namespace?: string; uid?: string; resourceVersion?: string; generation?: number; labels?: Record<string, string>;
+    annotations?: Record<string, string>; ownerReferences?: OwnerReference[]; finalizers?: string[]; creationTimestamp?: string;
+    deletionTimestamp?: string; deletionGracePeriodSeconds?: number };
+  // Kind-specific fields (spec, status, data, ...): readers narrow them where they use them.
+  [field: string]: any;
+}
+
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
+/** Called for every change; `old` is the cached object before it (MODIFIED, DELETED). */
+export type WatchHandler = (type: WatchEventType, obj: KubeObject, old?: KubeObject) => void;
 
 export interface WatcherOptions {
   kc: KubeConfig;
-  rest: KubeRest;
+  /** For the lists; default a KubeRest on `kc`. */
+  rest?: KubeRest;
   resource: ResourceRef;
-  namespace?: string;
+  namespace?: string;         // default: all namespaces
   labelSelector?: string;
-  staleAfterMs?: number;     // default 5.5 minutes (longer than the server's watch timeout)
-  log: Logger;
-  onEvent: (type: WatchEventType, obj: KubeObjectLike, old?: KubeObjectLike) => void;
+  staleAfterMs?: number;      // default 5.5 minutes (longer than the server's watch timeout)
+  log?: Logger;
+  onEvent?: WatchHandler;
+  /** Called after every successful (re)list, so consumers can resync from the fresh cache. */
+  onSync?: () => void;
 }
 
-export const objectKey = (o: { metadata: { name: string; namespace?: string } }) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+/** The cache key of an object: namespace/name, or name for cluster-scoped objects. */
+export const objectKey = (o: { metadata: { name: string; namespace?: string } }) => (o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : o.metadata.name);
 
 export class Watcher {
-  private readonly cache = new Map<string, KubeObjectLike>();
+  private readonly cache = new Map<string, KubeObject>();
   private readonly opts: WatcherOptions;
+  private readonly rest: KubeRest;
+  private readonly log: Logger;
+  private readonly handlers: WatchHandler[] = [];
+  private readonly syncHandlers: (() => void)[] = [];
+  private readonly syncWaiters: (() => void)[] = [];
   private readonly abort = new AbortController();
   private current?: AbortController;
   private resourceVersion?: string;
@@ -36,7 +62,19 @@ export class Watcher {
   lastHeardAt = 0;
   relists = 0;
 
-  constructor(opts: WatcherOptions) { this.opts = opts; }
+  constructor(opts: WatcherOptions) {
+    this.opts = opts;
+    this.rest = opts.rest ?? new KubeRest(opts.kc);
+    this.log = opts.log ?? logger('watch', { resource: opts.resource.plural });
+    if (opts.onEvent) this.handlers.push(opts.onEvent);
+    if (opts.onSync) this.syncHandlers.push(opts.onSync);
+  }
+
+  /** One more consumer of this cache (shared informers): told of every change / every relist. */
+  addHandler(onEvent: WatchHandler, onSync?: () => void): void {
+    this.handlers.push(onEvent);
+    if (onSync) this.syncHandlers.push(onSync);
+  }
 
   start(): void { this.loop ??= this.run(); }
 
@@ -46,8 +84,20 @@ export class Watcher {
     await this.loop;
   }
 
-  get(key: string): KubeObjectLike | undefined { return this.cache.get(key); }
-  list(): KubeObjectLike[] { return [...this.cache.values()]; }
+  /** Resolves once the first list has filled the cache. */
+  waitSynced(): Promise<void> {
+    return this.synced ? Promise.resolve() : new Promise((r) => this.syncWaiters.push(r));
+  }
+
+  get(key: string): KubeObject | undefined { return this.cache.get(key); }
+  list(): KubeObject[] { return [...this.cache.values()]; }
+
+  private emit(type: WatchEventType, obj: KubeObject, old?: KubeObject): void {
+    // A consumer's bug must not kill the watch every other consumer depends on.
+    for (const h of this.handlers) {
+      try { h(type, obj, old); } catch (e) { this.log.warn({ err: String(e), resource: this.opts.resource.plural }, 'watch handler failed'); }
+    }
+  }
 
   private async run(): Promise<void> {
     let failures = 0;
@@ -58,7 +108,7 @@ export class Watcher {
         const heard = this.lastHeardAt;
         const end = await this.watchOnce();
         if (end === 'stale') {
-          this.opts.log.info({ resource: this.opts.resource.plural, silentMs: this.opts.staleAfterMs ?? 330_000 }, 'watch silent too long; treating it as dead and reconnecting');
+          this.log.info({ resource: this.opts.resource.plural, silentMs: this.opts.staleAfterMs ?? 330_000 }, 'watch silent too long; treating it as dead and reconnecting');
           continue;
         }
         // A watch the server closes at once, without a word, is a failure (no hot reconnect loop).
@@ -69,30 +119,33 @@ export class Watcher {
         if (isGone(e)) { this.resourceVersion = undefined; continue; }
         failures++;
         const delay = backoffDelay(failures);
-        this.opts.log.warn({ err: String(e), resource: this.opts.resource.plural, retryInMs: delay }, 'watch failed; restarting');
+        this.log.warn({ err: String(e), resource: this.opts.resource.plural, retryInMs: delay }, 'watch failed; restarting');
         await sleep(delay, this.abort.signal);
       }
     }
   }
 
   private async relist(): Promise<void> {
-    const list = await this.opts.rest.request('GET', collectionPath(this.opts.resource, this.opts.namespace), { query: { labelSelector: this.opts.labelSelector } });
-    const seen = new Set<string>();
-    for (const item of (list.items ?? []) as KubeObjectLike[]) {
-      const key = objectKey(item);
-      seen.add(key);
+    const list = await this.rest.request<{ items?: KubeObject[]; metadata?: { resourceVersion?: string } }>('GET',
+      collectionPath(this.opts.resource, this.opts.namespace), { query: { labelSelector: this.opts.labelSelector } });
+    const fresh = new Map((list.items ?? []).map((item) => [objectKey(item), item]));
+    // Deliver the difference, so consumers see what changed (and went) while the watch was down.
+    for (const [key, old] of this.cache) {
+      if (!fresh.has(key)) { this.cache.delete(key); this.emit('DELETED', old, old); }
+    }
+    for (const [key, item] of fresh) {
       const old = this.cache.get(key);
       this.cache.set(key, item);
-      if (!old) this.opts.onEvent('ADDED', item);
-      else if (old.metadata.resourceVersion !== item.metadata.resourceVersion) this.opts.onEvent('MODIFIED', item, old);
-    }
-    for (const [key, old] of this.cache) {
-      if (!seen.has(key)) { this.cache.delete(key); this.opts.onEvent('DELETED', old); }
+      if (!old) this.emit('ADDED', item);
+      else if (old.metadata.resourceVersion !== item.metadata.resourceVersion) this.emit('MODIFIED', item, old);
     }
     this.resourceVersion = list.metadata?.resourceVersion ?? '';
     this.relists++;
-    this.synced = true;
     this.lastHeardAt = Date.now();
+    if (!this.synced) { this.synced = true; for (const w of this.syncWaiters.splice(0)) w(); }
+    for (const h of this.syncHandlers) {
+      try { h(); } catch (e) { this.log.warn({ err: String(e), resource: this.opts.resource.plural }, 'sync handler failed'); }
+    }
   }
 
   private watchOnce(): Promise<'closed' | 'stale'> {
@@ -101,11 +154,14 @@ export class Watcher {
       // client-node aborts a watch after this much silence: that is our "treat as dead" period.
       Reflect.set(w, 'requestTimeoutMs', this.opts.staleAfterMs ?? 330_000);
       let gone = false;
-      const onEvent = (type: string, obj: any) => {
+      let failed: Error | undefined;
+      const onEvent = (type: string, obj: KubeObject & { code?: number; message?: string }) => {
         this.lastHeardAt = Date.now();
         if (type === 'ERROR') {
+          // A metav1.Status: 410 means relist; anything else ends this watch, resumed after backoff.
           if (obj?.code === 410) gone = true;
-          else this.opts.log.warn({ status: obj }, 'watch error event');
+          else failed ??= new Error(`watch error event: ${obj?.code ?? ''} ${obj?.message ?? JSON.stringify(obj)}`);
+          this.current?.abort();
           return;
         }
         if (obj?.metadata?.resourceVersion) this.resourceVersion = obj.metadata.resourceVersion;
@@ -114,12 +170,13 @@ export class Watcher {
         const old = this.cache.get(key);
         if (type === 'DELETED') this.cache.delete(key);
         else this.cache.set(key, obj);
-        this.opts.onEvent(type as WatchEventType, obj, old);
+        this.emit(type === 'ADDED' && old ? 'MODIFIED' : type as WatchEventType, obj, old);
       };
-      const done = (err: any) => {
+      const done = (err: unknown) => {
         this.current = undefined;
-        if (gone || err?.statusCode === 410) return reject(new KubeApiError(410, 'Expired', 'watch resourceVersion expired'));
-        if (err?.name === 'TimeoutError') return resolve('stale');
+        if (gone || (err as { statusCode?: number } | null)?.statusCode === 410) return reject(new KubeApiError(410, 'Expired', 'watch resourceVersion expired'));
+        if (failed) return reject(failed);
+        if ((err as Error | null)?.name === 'TimeoutError') return resolve('stale');
         if (err && !this.abort.signal.aborted) return reject(err);
         this.lastHeardAt = Date.now();
         resolve('closed');
@@ -131,7 +188,7 @@ export class Watcher {
         timeoutSeconds: 240 + Math.floor(Math.random() * 60),
       }, onEvent, done).then((ctl) => {
         this.current = ctl;
-        if (this.abort.signal.aborted) ctl.abort();
+        if (this.abort.signal.aborted || gone || failed) ctl.abort();
       }, reject);
     });
   }

@@ -60,7 +60,7 @@ test('apply → Ready; kubectl shows the printer columns', async () => {
   const events = (await e.get(`/api/v1/namespaces/${NS}/events`)).items;
   assert.ok(events.some((x: any) => x.involvedObject?.kind === 'StorageCluster' && x.reason === 'Ready' && x.type === 'Normal'), 'a Ready Event');
   // The Table the API server renders from the printer columns (what kubectl get prints).
-  const table = await e.rest.request('GET', SC, { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' });
+  const table = await e.rest.request<any>('GET', SC, { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' });
   assert.equal(table.columnDefinitions.map((c: any) => c.name), ['Name', 'Phase', 'Ready', 'Nodes', 'Used', 'Under-Replicated', 'Endpoint', 'Age']);
   assert.equal(table.rows[0].cells.slice(0, 3), ['demo', 'Ready', full ? 3 : 2]);
   // And kubectl itself. Async: the API server emulator runs in this process.
@@ -85,8 +85,8 @@ test('a Bucket Secret works with a real S3 client; invalid specs are refused wit
 test('deleting Buckets: Delete purges, Retain keeps the data', async () => {
   await bucketReady('keep', { reclaimPolicy: 'Retain' });
   const admin = await s3For('demo-admin');
-  await e.rest.request('DELETE', `${BK}/photos`);
-  await e.rest.request('DELETE', `${BK}/keep`);
+  await e.rest.request<any>('DELETE', `${BK}/photos`);
+  await e.rest.request<any>('DELETE', `${BK}/keep`);
   await waitFor(async () => !(await e.get(`${BK}/photos`)) && !(await e.get(`${BK}/keep`)), { what: 'Buckets gone', timeoutMs: 30_000 });
   await admin.send(new HeadBucketCommand({ Bucket: 'keep' }));
   const gone = await admin.send(new HeadBucketCommand({ Bucket: 'photos' })).then(() => undefined, (x) => x);
@@ -110,7 +110,7 @@ if (full) {
     await s3.send(new CreateBucketCommand({ Bucket: 'scale' }));
     const bodies = Array.from({ length: 30 }, (_, i) => `scale object ${i} `.repeat(500 + i));
     for (const [i, b] of bodies.entries()) await s3.send(new PutObjectCommand({ Bucket: 'scale', Key: `k${i}`, Body: b }));
-    const scale = (n: number) => e.rest.request('PATCH', `${SC}/demo/scale`, { contentType: PATCH_MERGE, body: { spec: { replicas: n } } });
+    const scale = (n: number) => e.rest.request<any>('PATCH', `${SC}/demo/scale`, { contentType: PATCH_MERGE, body: { spec: { replicas: n } } });
     await scale(5);
     await waitForCluster(e, NS, 'demo', (s) => s.status?.phase === 'Ready' && s.status.nodes.ready === 5 && s.status.nodes.active === 5, '5 nodes Ready', 120_000);
     await scale(3);
@@ -134,7 +134,7 @@ if (full) {
     await bucketReady('grow', { replication: { factor: 1 } });
     const s3 = await s3For('grow-credentials');
     for (let i = 0; i < 10; i++) await s3.send(new PutObjectCommand({ Bucket: 'grow', Key: `g${i}`, Body: `grow ${i} `.repeat(3000) }));
-    await e.rest.request('PATCH', `${BK}/grow`, { contentType: PATCH_MERGE, body: { spec: { replication: { factor: 2 } } } });
+    await e.rest.request<any>('PATCH', `${BK}/grow`, { contentType: PATCH_MERGE, body: { spec: { replication: { factor: 2 } } } });
     await waitFor(async () => { const b = await e.get(`${BK}/grow`); return b.status.replicas === 2 && b.status.phase === 'Ready' && b.status.observedGeneration === b.metadata.generation; }, { what: 'bucket at R=2', timeoutMs: 60_000 });
     await waitForCluster(e, NS, 'demo', (s) => s.status?.phase === 'Ready' && s.status.replication?.underReplicatedChunks === 0, 'converged', 120_000);
     for (let i = 0; i < 10; i++) assert.is(await (await s3.send(new GetObjectCommand({ Bucket: 'grow', Key: `g${i}` }))).Body!.transformToString(), `grow ${i} `.repeat(3000));
@@ -145,16 +145,16 @@ if (full) {
     const holder: string = (await e.get(leasePath)).spec.holderIdentity;
     const leaderPod = holder.split('_')[0]!;
     // Killed, not stopped: no lease release, the standby must wait the lease out.
-    await e.rest.request('DELETE', `/api/v1/namespaces/${OPERATOR_NS}/pods/${leaderPod}`, { query: { gracePeriodSeconds: 0 } });
+    await e.rest.request<any>('DELETE', `/api/v1/namespaces/${OPERATOR_NS}/pods/${leaderPod}`, { query: { gracePeriodSeconds: 0 } });
     const next = await waitFor(async () => { const h = (await e.get(leasePath))?.spec?.holderIdentity; return h && h !== holder && h; }, { what: 'new leader', timeoutMs: 40_000 });
     assert.is.not(next.split('_')[0], leaderPod);
-    await e.rest.request('PATCH', `${SC}/demo`, { contentType: PATCH_MERGE, body: { spec: { chunkSize: '2Mi' } } });
+    await e.rest.request<any>('PATCH', `${SC}/demo`, { contentType: PATCH_MERGE, body: { spec: { chunkSize: '2Mi' } } });
     await waitFor(async () => (await e.get(`/api/v1/namespaces/${NS}/configmaps/demo-config`))?.data?.CAIRN_CHUNK_SIZE === String(2 * 2 ** 20), { what: 'new leader reconciles', timeoutMs: 30_000 });
   });
 }
 
 test('deleting the StorageCluster garbage-collects its children', async () => {
-  await e.rest.request('DELETE', `${SC}/demo`);
+  await e.rest.request<any>('DELETE', `${SC}/demo`);
   await waitFor(async () => !(await e.get(`/apis/apps/v1/namespaces/${NS}/statefulsets/demo-nodes`)) && !(await e.get(`/api/v1/namespaces/${NS}/services/demo`)) && !(await e.get(`/api/v1/namespaces/${NS}/secrets/demo-admin`)),
     { what: 'children collected', timeoutMs: 60_000 });
 });
