@@ -17,7 +17,7 @@ const kubeconfig = join(dir, 'kubeconfig');
 const leasePath = `/apis/coordination.k8s.io/v1/namespaces/${OPERATOR_NS}/leases/cairn-operator`;
 let server: ApiServer;
 let rest: KubeRest;
-const get = (path: string) => rest.request('GET', path).catch((e) => { if (e instanceof KubeApiError && e.status === 404) return undefined; throw e; });
+const get = (path: string) => rest.request<any>('GET', path).catch((e) => { if (e instanceof KubeApiError && e.status === 404) return undefined; throw e; });
 
 test.before(async () => {
   server = await startApiServer({ host: loopbackAddress() });

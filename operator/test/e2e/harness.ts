@@ -54,7 +54,7 @@ export async function startE2E(opts: { nodes?: number; kubeconfig?: string } = {
   });
   const kubeconfig = plane.kubeconfigPath;
   const rest = new KubeRest(loadKubeConfig(kubeconfig));
-  const get = (path: string) => rest.request('GET', path).catch((e) => { if (e instanceof KubeApiError && e.status === 404) return undefined; throw e; });
+  const get = (path: string) => rest.request<any>('GET', path).catch((e) => { if (e instanceof KubeApiError && e.status === 404) return undefined; throw e; });
   // Namespaces this run made: on a server that outlives the run, they (and the pods, Leases and
   // Secrets in them) are deleted at stop.
   const made = new Set<string>();
