@@ -17,13 +17,13 @@ import ts from 'typescript';
  */
 export const layers: readonly { name: string; folders: readonly string[]; holds: string }[] = [
   { name: 'util', folders: ['util'], holds: 'errors, logging, background workers, small helpers: they know nothing of Cairn' },
+  { name: 'authorization', folders: ['access'], holds: 'who may do what, as pure rules and the records they read: users and keys, ACLs, bucket policies; every layer above may store or ask them' },
   { name: 'observability', folders: ['observability'], holds: 'metrics, tracing, request ids, health endpoints: every layer above reports through them' },
   { name: 'transport', folders: ['rpc'], holds: 'internal RPC: client pools, the cluster secret, the wire error shape, a router for the routes of the layers above' },
   { name: 'membership', folders: ['cluster'], holds: 'the cluster map and bucket registry (CRDT), roots, the membership agent, placement: members, never replicas' },
   { name: 'storage', folders: ['chunks', 'meta'], holds: 'the chunk store and buffers, the metadata store and the records it keeps' },
   { name: 'data paths', folders: ['data'], holds: 'coordinators (write, read, listing, multipart) and the replicas of every member, local or remote' },
   { name: 'background data paths', folders: ['repair', 'events'], holds: 'repair, rebalancing, drain, scrub, GC workers; the change feed and its deliveries: they use the data paths\' pieces' },
-  { name: 'authorization', folders: ['access'], holds: 'who may do what: policies, ACLs, users; the APIs ask it' },
   { name: 'api', folders: ['s3', 'admin'], holds: 'the S3 API and the admin API, thin over the data paths and the cluster' },
   { name: 'composition root', folders: ['node'], holds: 'the wiring of one process: options, membership, self-healing, ports' },
   { name: 'command line', folders: ['cli'], holds: 'the `cairn` command: flags in, a node or an admin call out' },

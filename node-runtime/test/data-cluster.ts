@@ -4,7 +4,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AccessKey, BucketSettings, ClusterSettings, ClusterView, Member } from '../src/cluster/types.ts';
+import type { BucketSettings, ClusterSettings, ClusterView, Member } from '../src/cluster/types.ts';
 import { defaultSettings } from '../src/cluster/types.ts';
 import type { ChunkReplica, DataPlane, MetaReplica, ReplicaDirectory } from '../src/data/replicas.ts';
 import { LocalChunkReplica, LocalMetaReplica } from '../src/data/local-replica.ts';
@@ -61,7 +61,6 @@ export async function testCluster(n: number, settings: Partial<ClusterSettings> 
     buckets: () => [...buckets.values()],
     putBucket: async (b) => { buckets.set(b.name, b); },
     removeBucket: async (name) => { buckets.delete(name); },
-    accessKey: (): AccessKey | undefined => undefined,
     onChange: () => () => {},
   };
   const replicas: ReplicaDirectory = { chunks: (id) => chunkReplicas.get(id)!, meta: (id) => metaReplicas.get(id)! };

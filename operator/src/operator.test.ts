@@ -220,7 +220,8 @@ test('a Bucket gets a finalizer, a scoped key in its own Secret, and is purged o
   const secret = await get(`/api/v1/namespaces/${NS}/secrets/photos-credentials`);
   const data = Object.fromEntries(Object.entries(secret.data).map(([k, v]) => [k, Buffer.from(v as string, 'base64').toString()]));
   assert.equal([data.AWS_ACCESS_KEY_ID, data.BUCKET_NAME, data.S3_ENDPOINT], [b.status.accessKeyId, 'photos', `http://demo.${NS}.svc.cluster.local:9000`]);
-  assert.equal(admin.keys.get(b.status.accessKeyId)?.buckets, ['photos']);
+  assert.is(admin.keys.get(b.status.accessKeyId)?.user, `bucket.${NS}.photos`, 'the key belongs to the Bucket\'s own user');
+  assert.is(admin.buckets.get('photos')?.owner, `bucket.${NS}.photos`, 'which owns the bucket');
   assert.is(secret.metadata.ownerReferences[0].uid, b.metadata.uid);
   const clusterRef = await rejection(rest.request<any>('PATCH', path, { contentType: PATCH_MERGE, body: { spec: { clusterRef: { name: 'other' } } } }));
   assert.match(clusterRef.message, 'spec.clusterRef is immutable');

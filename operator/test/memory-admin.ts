@@ -2,7 +2,7 @@
 // buckets and keys, answers as the admin contract says (including 409 DrainRefused), and lets a
 // test move members between states (e.g. draining → drained) the way real nodes would.
 import { AdminApiError } from '../../node-runtime/src/admin/client.ts';
-import type { AccessKeyRequest, AdminClient, BucketRequest, BucketStatus, ClusterStatus, MemberStatus, RepairProgress } from '../../node-runtime/src/admin/types.ts';
+import type { AccessKeyRequest, AdminClient, BucketRequest, BucketStatus, ClusterStatus, MemberStatus, RepairProgress, UserRequest, UserStatus } from '../../node-runtime/src/admin/types.ts';
 import type { MemberState } from '../../node-runtime/src/cluster/types.ts';
 
 const idle: RepairProgress = { underReplicatedChunks: 0, misplacedChunks: 0, bytesRemaining: 0, bytesMoved: 0, rateBytesPerSec: 0, etaSeconds: null };
@@ -10,7 +10,9 @@ const idle: RepairProgress = { underReplicatedChunks: 0, misplacedChunks: 0, byt
 export class MemoryAdmin {
   members = new Map<string, MemberStatus>();
   buckets = new Map<string, BucketStatus>();
-  keys = new Map<string, { secretAccessKey: string; buckets?: string[] }>();
+  keys = new Map<string, { secretAccessKey: string; user: string }>();
+  users = new Map<string, UserStatus>([['admin', { id: 'admin', displayName: 'admin', disabled: false, superuser: true, createdAt: '', keys: [], buckets: [] }]]);
+  claims = new Map<string, { namespace: string; name: string; uid: string }>();
   calls: string[] = [];
   refuseDrain?: string;          // when set, drain answers 409 with this reason
   reachable = true;
@@ -50,11 +52,23 @@ export class MemoryAdmin {
           capacityBytes: members.reduce((a, m) => a + m.capacityBytes, 0), usedBytes: members.reduce((a, m) => a + m.usedBytes, 0), writeQuorumAvailable: true,
         };
       },
+      putUser: async (req: UserRequest) => {
+        check();
+        const u: UserStatus = { ...(this.users.get(req.id) ?? { id: req.id, disabled: false, superuser: false, createdAt: new Date().toISOString(), keys: [], buckets: [] }), displayName: req.displayName ?? req.id };
+        this.users.set(req.id, u);
+        return u;
+      },
       putBucket: async (req: BucketRequest) => {
         check();
         this.calls.push(`putBucket ${req.name} r=${req.replicas} ${req.access}`);
         const prev = this.buckets.get(req.name);
-        const b: BucketStatus = { name: req.name, replicas: req.replicas ?? 1, access: req.access ?? 'private', quotaBytes: req.quotaBytes, quotaObjects: req.quotaObjects, objects: prev?.objects ?? 0, bytes: prev?.bytes ?? 0, createdAt: prev?.createdAt ?? new Date().toISOString() };
+        const owner = req.owner ?? prev?.owner ?? 'admin';
+        // As the node runtime's admin API (admin/buckets.ts): the owner must exist; a name is its first claim's.
+        if (!this.users.has(owner)) throw new AdminApiError('NoSuchUser', 404, `no user ${owner}`);
+        const held = this.claims.get(req.name);
+        if (req.claim && held && held.uid !== req.claim.uid) throw new AdminApiError('NameTaken', 409, `bucket ${req.name} is claimed by Bucket ${held.namespace}/${held.name}`);
+        if (req.claim) this.claims.set(req.name, req.claim);
+        const b: BucketStatus = { name: req.name, owner, replicas: req.replicas ?? 1, access: req.access ?? 'private', quotaBytes: req.quotaBytes, quotaObjects: req.quotaObjects, objects: prev?.objects ?? 0, bytes: prev?.bytes ?? 0, createdAt: prev?.createdAt ?? new Date().toISOString() };
         this.buckets.set(req.name, b);
         return b;
       },
@@ -67,9 +81,10 @@ export class MemoryAdmin {
         check();
         const accessKeyId = `KEY${this.keys.size + 1}`;
         const secretAccessKey = `secret-${accessKeyId}`;
-        this.keys.set(accessKeyId, { secretAccessKey, buckets: req.buckets });
-        this.calls.push(`createKey ${accessKeyId} ${req.buckets?.join(',')}`);
-        return { accessKeyId, secretAccessKey, name: req.name, buckets: req.buckets };
+        if (!this.users.has(req.user)) throw new AdminApiError('NoSuchUser', 404, `no user ${req.user}`);
+        this.keys.set(accessKeyId, { secretAccessKey, user: req.user });
+        this.calls.push(`createKey ${accessKeyId} ${req.user}`);
+        return { accessKeyId, secretAccessKey, user: req.user };
       },
       deleteKey: async (id: string) => {
         check();

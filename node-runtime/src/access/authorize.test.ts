@@ -74,4 +74,22 @@ test('PublicAccessBlock: public ACL grants ignored, a public policy only serves 
     object: { owner: 'alice', acl: { owner: 'alice', grants: [{ grantee: { type: 'CanonicalUser', id: 'bob' }, permission: 'READ' }] } } }), 'grants to named users still count');
 });
 
+test('shares: a reader reads and lists every object, a writer also writes; neither configures', () => {
+  const b = bucket({ shares: [{ user: 'bob', access: 'read' }, { user: 'carol', access: 'read-write' }] });
+  assert.ok(allowed({ caller: { user: 'bob' }, operation: 'GetObject', bucket: b, key: 'k', object: obj('alice') }));
+  assert.ok(allowed({ caller: { user: 'bob' }, operation: 'ListObjectsV2', bucket: b }));
+  assert.not.ok(allowed({ caller: { user: 'bob' }, operation: 'PutObject', bucket: b, key: 'k' }));
+  assert.ok(allowed({ caller: { user: 'carol' }, operation: 'PutObject', bucket: b, key: 'k' }));
+  assert.ok(allowed({ caller: { user: 'carol' }, operation: 'DeleteObject', bucket: b, key: 'k', object: obj('alice') }));
+  assert.not.ok(allowed({ caller: { user: 'carol' }, operation: 'PutBucketPolicy', bucket: b }));
+  assert.not.ok(allowed({ caller: { user: 'carol' }, operation: 'PutObjectAcl', bucket: b, key: 'k', object: obj('alice') }));
+  assert.not.ok(allowed({ caller: { user: 'dave' }, operation: 'GetObject', bucket: b, key: 'k', object: obj('alice') }));
+  // '*': everyone reads (a public bucket made by the operator), unless the public access block says no.
+  const pub = bucket({ shares: [{ user: '*', access: 'read' }] });
+  assert.ok(allowed({ caller: {}, operation: 'GetObject', bucket: pub, key: 'k', object: obj('alice') }));
+  assert.not.ok(allowed({ caller: {}, operation: 'PutObject', bucket: pub, key: 'k' }));
+  const blocked = { ...pub, publicAccessBlock: { blockPublicAcls: false, ignorePublicAcls: false, blockPublicPolicy: false, restrictPublicBuckets: true } };
+  assert.not.ok(allowed({ caller: {}, operation: 'GetObject', bucket: blocked, key: 'k', object: obj('alice') }));
+});
+
 test.run();

@@ -6,8 +6,9 @@
 //   3. ownership: the bucket owner may do anything to the bucket and write or remove objects in it;
 //      an object's owner may do anything to that object (objects belong to their writer, S3's
 //      ObjectWriter ownership);
-//   4. the ACL of the bucket (or the object) grants the operation's permission;
-//   5. otherwise AccessDenied, anonymous callers included.
+//   4. a share of the bucket with the caller (read, or read-write) grants its data operations;
+//   5. the ACL of the bucket (or the object) grants the operation's permission;
+//   6. otherwise AccessDenied, anonymous callers included.
 // PublicAccessBlock narrows 2 and 4: IgnorePublicAcls drops grants to everyone, RestrictPublicBuckets
 // lets a public policy grant only to the owner. A read of a key that does not exist is allowed (to
 // answer NoSuchKey) only to whoever may list the bucket; anyone else learns nothing (AccessDenied).
@@ -28,7 +29,14 @@ export interface BucketAccess {
   acl: Acl;
   policy?: BucketPolicy;
   publicAccessBlock?: PublicAccessBlock;
+  /** Users the owner shares every object with (Kubernetes Buckets sharing data): read, or read and
+   *  write; user '*' is everyone, anonymous callers included (a bucket the operator made public). */
+  shares?: { user: string; access: 'read' | 'read-write' }[];
 }
+
+// What a share lets its user do, by policy action.
+const SHARE_READ = new Set(['s3:ListBucket', 's3:ListBucketVersions', 's3:ListBucketMultipartUploads', 's3:GetObject', 's3:GetObjectVersion', 's3:ListMultipartUploadParts', 's3:GetBucketLocation']);
+const SHARE_WRITE = new Set([...SHARE_READ, 's3:PutObject', 's3:DeleteObject', 's3:DeleteObjectVersion', 's3:AbortMultipartUpload']);
 
 export interface ObjectAccess { owner: string; acl: Acl }
 
@@ -74,6 +82,9 @@ export function authorize(req: AccessRequest): AccessDecision {
   if (policy === 'allow' && pab?.restrictPublicBuckets && policyIsPublic(bucket.policy) && !isBucketOwner) policy = 'none';
   if (policy === 'deny' && !(isBucketOwner && POLICY_ADMIN.has(action))) return { allowed: false, reason: 'denied by the bucket policy' };
   if (policy === 'allow') return { allowed: true, reason: 'allowed by the bucket policy' };
+  const publicShares = !(pab?.ignorePublicAcls || pab?.restrictPublicBuckets);
+  const share = bucket.shares?.find((s) => (caller.user !== undefined && s.user === caller.user) || (s.user === '*' && publicShares));
+  if (share && (share.access === 'read-write' ? SHARE_WRITE : SHARE_READ).has(action)) return { allowed: true, reason: `shared ${share.access} by the owner` };
 
   if (spec.level === 'bucket' || missingRead) {
     if (isBucketOwner) return { allowed: true, reason: 'bucket owner' };

@@ -17,7 +17,7 @@ test('the suite\'s users and keys are valid; nonsense is refused', () => {
   assert.throws(() => validateUser({ id: '' }), /invalid user id/);
   assert.throws(() => validateUser({ id: 'a b' }), /invalid user id/);
   assert.throws(() => validateUser({ id: 'ok', email: 'not-an-address' }), /e-mail/);
-  assert.throws(() => validateKey('a-b', 'secretsecret'), /access key id/);
+  assert.throws(() => validateKey('a b', 'secretsecret'), /access key id/);
   assert.throws(() => validateKey('GOODKEY', 'short'), /secret key/);
   const pair = generateKeyPair();
   validateKey(pair.accessKeyId, pair.secretAccessKey);

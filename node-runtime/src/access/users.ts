@@ -13,9 +13,17 @@ export interface UserRecord {
   displayName: string;
   email?: string;
   createdAt: string;
+  /** The cluster's admin user: may do anything (only the node's own root keys belong to it). */
+  superuser?: boolean;
   disabled?: boolean;
   deleted?: boolean;      // registry tombstone
 }
+
+/** An access key as stored before users existed (secret in clear, maybe limited to buckets). */
+export interface LegacyKeyRecord { accessKeyId: string; secretAccessKey: string; buckets?: string[]; deleted?: boolean }
+
+/** The user the legacy unrestricted keys belong to. */
+export const LEGACY_ADMIN = 'admin';
 
 export interface KeyRecord {
   accessKeyId: string;
@@ -31,7 +39,7 @@ export interface Principal { userId: string; secretAccessKey: string; superuser:
 
 // Ids as S3 tools and the conformance suite use them: hex canonical ids, names, `tenant$user`.
 const USER_ID = /^[A-Za-z0-9][A-Za-z0-9._@$+=,-]{0,127}$/;
-const KEY_ID = /^[A-Za-z0-9]{3,128}$/;
+const KEY_ID = /^[A-Za-z0-9._-]{3,128}$/;
 const EMAIL = /^[^\s@]+@[^\s@]+$/;
 
 const invalid = (message: string) => accessError('InvalidArgument', message);
@@ -43,7 +51,7 @@ export function validateUser(u: { id: string; displayName?: string; email?: stri
 }
 
 export function validateKey(accessKeyId: string, secretAccessKey: string): void {
-  if (!KEY_ID.test(accessKeyId)) throw invalid(`invalid access key id "${accessKeyId}": 3-128 letters and digits`);
+  if (!KEY_ID.test(accessKeyId)) throw invalid(`invalid access key id "${accessKeyId}": 3-128 letters, digits and ._-`);
   if (secretAccessKey.length < 8 || secretAccessKey.length > 128 || /[\s]/.test(secretAccessKey)) throw invalid('the secret key must have 8-128 characters without spaces');
 }
 
@@ -72,15 +80,24 @@ export class Directory implements UserDirectory {
   private readonly secrets = new Map<string, string>();   // opened once per record version
   private readonly master: Buffer;
 
-  constructor(master: Buffer, users: Iterable<UserRecord>, keys: Iterable<KeyRecord>, previous?: Directory) {
+  constructor(master: Buffer, users: Iterable<UserRecord>, keys: Iterable<KeyRecord | LegacyKeyRecord>, previous?: Directory) {
     this.master = master;
     for (const u of users) {
       if (u.deleted) continue;
       this.users.set(u.id, u);
       if (u.email) this.byEmailMap.set(u.email.toLowerCase(), u.id);
     }
-    for (const k of keys) {
-      if (k.deleted) continue;
+    for (const raw of keys) {
+      if (raw.deleted) continue;
+      let k: KeyRecord;
+      if ('sealedSecret' in raw) k = raw;
+      else {
+        // A key from before users: an unrestricted one was an admin key; a bucket-limited one has no
+        // owner to act as any more (the operator issues a new key for its Bucket).
+        if (raw.buckets) continue;
+        k = { accessKeyId: raw.accessKeyId, userId: LEGACY_ADMIN, sealedSecret: '', createdAt: '' };
+        this.secrets.set(raw.accessKeyId, raw.secretAccessKey);
+      }
       this.keys.set(k.accessKeyId, k);
       const known = previous?.keys.get(k.accessKeyId);
       if (known && known.sealedSecret === k.sealedSecret) this.secrets.set(k.accessKeyId, previous!.secrets.get(k.accessKeyId)!);
@@ -103,7 +120,7 @@ export class Directory implements UserDirectory {
       secret = openSecret(this.master, k);
       this.secrets.set(accessKeyId, secret);
     }
-    return { userId: u.id, secretAccessKey: secret, superuser: false };
+    return { userId: u.id, secretAccessKey: secret, superuser: u.superuser === true };
   }
 
   keysOf(userId: string): KeyRecord[] { return [...this.keys.values()].filter((k) => k.userId === userId); }

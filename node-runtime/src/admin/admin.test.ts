@@ -47,9 +47,10 @@ test('admin: drain refused when the rest cannot hold R replicas; keys and bucket
   const malformed = await fetch(`${root.cluster}/admin/v1/keys`, { method: 'POST', body: '{oops', headers: { 'content-type': 'application/json', authorization: `Bearer ${secret}` } });
   assert.is(malformed.status, 400);
   assert.is(((await malformed.json()) as { error: { code: string } }).error.code, 'InvalidRequest');
-  const key = await admin().createKey({ name: 'app' });
+  await admin().putUser({ id: 'app' });
+  const key = await admin().createKey({ user: 'app' });
   assert.match(key.accessKeyId, /^CK/);
-  await admin().putBucket({ name: 'small', replicas: 1, access: 'public-read' });
+  await admin().putBucket({ name: 'small', owner: 'app', replicas: 1, access: 'public-read' });
   const k = new Minio.Client({ endPoint: new URL(nodes[2].endpoint).hostname, port: Number(new URL(nodes[2].endpoint).port), useSSL: false, accessKey: key.accessKeyId, secretKey: key.secretAccessKey, pathStyle: true, region: 'us-east-1' });
   await k.putObject('small', 'hello.txt', Buffer.from('hi'), 2);
   // Drain and undrain a member when R allows it.
@@ -80,9 +81,12 @@ test('admin: drain refused when the rest cannot hold R replicas; keys and bucket
   assert.match((bad as { stderr: string }).stderr, /Unauthorized/);
 
   const cli = (...args: string[]) => run(process.execPath, [bin, ...args, '--admin', root.cluster, '--secret', secret], { env: { ...process.env, ...env } });
-  assert.match((await cli('bucket', 'create', 'cli-made', '--replicas', '2', '--public')).stdout, /bucket cli-made: 2 replicas, public-read/);
+  assert.match((await cli('user', 'create', 'cli-user', '--display-name', 'CLI user')).stdout, /user cli-user \(CLI user\)/);
+  assert.match((await cli('bucket', 'create', 'cli-made', '--replicas', '2', '--public', '--owner', 'cli-user')).stdout, /bucket cli-made: owner cli-user, 2 replicas, public-read/);
   assert.is((await admin().status()).buckets.find((b) => b.name === 'cli-made')?.access, 'public-read');
-  assert.match((await cli('keys', 'add', '--id', 'AKCLI', '--secret-key', 'cli-secret-123')).stdout, /AKCLI/);
+  assert.match((await cli('keys', 'add', '--user', 'cli-user', '--id', 'AKCLI', '--secret-key', 'cli-secret-123')).stdout, /AKCLI/);
+  const noUser = await cli('keys', 'add', '--id', 'AKNOUSER').catch((e) => e as { code: number; stderr: string });
+  assert.is((noUser as { code: number }).code, 1, 'a key needs a user');
   const viaKey = new Minio.Client({ endPoint: new URL(nodes[1].endpoint).hostname, port: Number(new URL(nodes[1].endpoint).port), useSSL: false, accessKey: 'AKCLI', secretKey: 'cli-secret-123', pathStyle: true, region: 'us-east-1' });
   await viaKey.putObject('cli-made', 'k', Buffer.from('v'), 1);
   assert.match((await cli('drain', nodes[1].name)).stdout, /draining/);

@@ -1,7 +1,7 @@
 // The admin API client (cluster port, /admin/v1) used by the operator and the `cairn` CLI. It
 // depends only on admin/types.ts, so callers never reach into the node runtime's internals.
 import { request } from 'undici';
-import type { AccessKeyRequest, AccessKeyResponse, AdminClient, BucketRequest, BucketStatus, ClusterStatus, MemberStatus } from './types.ts';
+import type { AccessKeyRequest, AccessKeyResponse, AdminClient, BucketRequest, BucketStatus, ClusterStatus, KeyStatus, MemberStatus, UserRequest, UserStatus } from './types.ts';
 import type { ClusterSettings } from '../cluster/types.ts';
 
 /** An admin call that failed: the server's error code (e.g. DrainRefused, NoSuchBucket) and HTTP status. */
@@ -28,7 +28,7 @@ export function createAdminClient(opts: AdminClientOptions): AdminClient {
   const base = opts.url.replace(/\/+$/, '') + '/admin/v1';
   const timeoutMs = opts.timeoutMs ?? 10_000;
 
-  async function call<T>(method: 'GET' | 'PUT' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
+  async function call<T>(method: 'GET' | 'PUT' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<T> {
     let res;
     try {
       res = await request(base + path, {
@@ -59,7 +59,11 @@ export function createAdminClient(opts: AdminClientOptions): AdminClient {
     status: () => call<ClusterStatus>('GET', '/status'),
     putBucket: (req: BucketRequest) => call<BucketStatus>('PUT', `/buckets/${enc(req.name)}`, req),
     deleteBucket: (name: string, o: { purge?: boolean } = {}) => call<void>('DELETE', `/buckets/${enc(name)}${o.purge ? '?purge=true' : ''}`),
+    users: () => call<UserStatus[]>('GET', '/users'),
+    putUser: (req: UserRequest) => call<UserStatus>('PUT', `/users/${enc(req.id)}`, req),
+    deleteUser: (id: string) => call<void>('DELETE', `/users/${enc(id)}`),
     createKey: (req: AccessKeyRequest) => call<AccessKeyResponse>('POST', '/keys', req),
+    setKeyDisabled: (id: string, disabled: boolean) => call<KeyStatus>('PATCH', `/keys/${enc(id)}`, { disabled }),
     deleteKey: (id: string) => call<void>('DELETE', `/keys/${enc(id)}`),
     drain: (member: string) => call<MemberStatus>('POST', `/members/${enc(member)}/drain`),
     undrain: (member: string) => call<MemberStatus>('POST', `/members/${enc(member)}/undrain`),

@@ -3,11 +3,12 @@
 // cluster view (registry writes go through the roots) and the ObjectService (bucket create/delete
 // with the same checks as the file API).
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
-import { randomBytes } from 'node:crypto';
-import { defaultSettings, type AccessKey, type BucketSettings, type ClusterControl, type ClusterSettings, type Member, type MemberState } from '../cluster/types.ts';
+import { defaultSettings, type BucketSettings, type ClusterControl, type ClusterSettings, type Member, type MemberState } from '../cluster/types.ts';
 import type { ObjectService } from '../data/types.ts';
 import type { ReplicaDirectory } from '../data/replicas.ts';
-import type { AccessKeyRequest, AccessKeyResponse, BucketRequest, BucketStatus, ClusterStatus, MemberStatus, RepairProgress } from './types.ts';
+import type { BucketRequest, BucketStatus, ClusterStatus, MemberStatus, RepairProgress } from './types.ts';
+import { AdminFailure, userRoutes } from './users.ts';
+import { bucketChanges } from './buckets.ts';
 import { requireClusterSecret } from '../rpc/auth.ts';
 import { rankAll, replicasFor, holdsData } from '../cluster/placement.ts';
 import { writeQuorumVerdict } from '../cluster/health.ts';
@@ -23,16 +24,11 @@ export interface AdminBackend {
   objects: ObjectService;
   /** Per-member repair progress when a repair worker reports it. */
   repair?(memberId: string): RepairProgress | undefined;
-}
-
-class AdminFailure extends Error {
-  readonly code: string;
-  readonly status: number;
-  constructor(code: string, status: number, message: string) { super(message); this.code = code; this.status = status; }
+  /** Seal a secret key for the registry (under the cluster master key). */
+  seal(accessKeyId: string, secretAccessKey: string): string;
 }
 
 export const idleRepair = (): RepairProgress => ({ underReplicatedChunks: 0, misplacedChunks: 0, bytesRemaining: 0, bytesMoved: 0, rateBytesPerSec: 0, etaSeconds: null });
-const keyIdPattern = /^[A-Za-z0-9._-]{3,128}$/;
 
 export function adminRouter(secret: string, b: AdminBackend): Router {
   const r = express.Router();
@@ -67,7 +63,7 @@ export function adminRouter(secret: string, b: AdminBackend): Router {
     const usage = await Promise.all(targets.map((m) => withTimeout(b.replicas.meta(m.id).bucketUsage(s.name), 2000).catch(() => undefined)));
     const objects = Math.max(0, ...usage.map((u) => u?.objects ?? 0));
     const bytes = Math.max(0, ...usage.map((u) => u?.bytes ?? 0));
-    return { name: s.name, replicas: s.replicas, access: s.access, quotaBytes: s.quotaBytes, quotaObjects: s.quotaObjects, objects, bytes, createdAt: s.createdAt };
+    return { name: s.name, owner: s.owner, replicas: s.replicas, access: s.access, ...(s.claim ? { claim: s.claim } : {}), quotaBytes: s.quotaBytes, quotaObjects: s.quotaObjects, objects, bytes, createdAt: s.createdAt };
   };
 
   const findMember = (idOrName: string): Member => {
@@ -103,20 +99,11 @@ export function adminRouter(secret: string, b: AdminBackend): Router {
     const name = String(req.params.name);
     const body = (req.body ?? {}) as BucketRequest;
     if (body.name !== undefined && body.name !== name) throw new AdminFailure('InvalidArgument', 400, `body name ${body.name} differs from the path ${name}`);
-    if (body.replicas !== undefined && (!Number.isInteger(body.replicas) || body.replicas < 1 || body.replicas > 16)) {
-      throw new AdminFailure('InvalidArgument', 400, `replicas must be an integer from 1 to 16, got ${JSON.stringify(body.replicas)}`);
-    }
-    if (body.access !== undefined && body.access !== 'private' && body.access !== 'public-read') throw new AdminFailure('InvalidArgument', 400, `access must be private or public-read`);
-    for (const q of ['quotaBytes', 'quotaObjects'] as const) {
-      if (body[q] !== undefined && (!Number.isSafeInteger(body[q]) || body[q]! < 0)) throw new AdminFailure('InvalidArgument', 400, `${q} must be a non-negative integer`);
-    }
-    if (!b.view.bucket(name)) await b.objects.createBucket(name, { owner: 'admin', replicas: body.replicas, access: body.access });
+    const existing = b.view.bucket(name);
+    const change = bucketChanges(body, existing, (id) => b.view.user(id));
+    if (!existing) await b.objects.createBucket(name, { owner: change.owner, replicas: body.replicas, access: body.access });
     const cur = b.view.bucket(name)!;
-    const next: BucketSettings = {
-      ...cur, replicas: body.replicas ?? cur.replicas, access: body.access ?? cur.access,
-      ...(body.quotaBytes !== undefined ? { quotaBytes: body.quotaBytes } : {}),
-      ...(body.quotaObjects !== undefined ? { quotaObjects: body.quotaObjects } : {}),
-    };
+    const next: BucketSettings = change.apply(cur);
     if (JSON.stringify(next) !== JSON.stringify(cur)) await b.view.putBucket(next);
     return bucketStatus(next);
   }));
@@ -127,28 +114,7 @@ export function adminRouter(secret: string, b: AdminBackend): Router {
     await b.objects.deleteBucket(name);
   }));
 
-  r.post('/keys', handle(async (req) => {
-    const body = (req.body ?? {}) as AccessKeyRequest;
-    const accessKeyId = body.accessKeyId ?? 'CK' + randomBytes(9).toString('hex').toUpperCase();
-    const secretAccessKey = body.secretAccessKey ?? randomBytes(30).toString('base64url');
-    if (!keyIdPattern.test(accessKeyId)) throw new AdminFailure('InvalidArgument', 400, 'accessKeyId must be 3-128 characters of A-Z a-z 0-9 . _ -');
-    if (secretAccessKey.length < 8) throw new AdminFailure('InvalidArgument', 400, 'secretAccessKey must be at least 8 characters');
-    if (body.buckets !== undefined && (!Array.isArray(body.buckets) || !body.buckets.every((x) => typeof x === 'string'))) {
-      throw new AdminFailure('InvalidArgument', 400, 'buckets must be a list of bucket names');
-    }
-    const cur = b.view.accessKey(accessKeyId);
-    if (cur && cur.secretAccessKey !== secretAccessKey) throw new AdminFailure('KeyAlreadyExists', 409, `access key ${accessKeyId} exists with another secret`);
-    const key: AccessKey = { accessKeyId, secretAccessKey, ...(body.name ? { name: body.name } : {}), ...(body.buckets ? { buckets: body.buckets } : {}) };
-    await b.view.putAccessKey(key);
-    const out: AccessKeyResponse = { accessKeyId, secretAccessKey, name: key.name, buckets: key.buckets };
-    return out;
-  }));
-
-  r.delete('/keys/:id', handle(async (req) => {
-    const id = String(req.params.id);
-    if (!b.view.accessKey(id)) throw new AdminFailure('NoSuchKey', 404, `no access key ${id}`);
-    await b.view.removeAccessKey(id);
-  }));
+  userRoutes(r, handle, { view: b.view, seal: b.seal });
 
   r.post('/members/:id/drain', handle(async (req) => {
     const m = findMember(String(req.params.id));

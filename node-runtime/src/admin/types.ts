@@ -1,7 +1,7 @@
 // The admin API contract (cluster port, JSON under /admin/v1, authenticated with the cluster
 // secret as `Authorization: Bearer <secret>`). The operator and the `cairn` CLI depend on these
 // types and on admin/client.ts, never on the node runtime's internals.
-import type { BucketAccess, ClusterSettings, MemberState, RepairProgress } from '../cluster/types.ts';
+import type { BucketAccess, BucketClaim, ClusterSettings, MemberState, ObjectOwnership, RepairProgress } from '../cluster/types.ts';
 
 export type { RepairProgress };
 
@@ -23,8 +23,10 @@ export interface MemberStatus {
 
 export interface BucketStatus {
   name: string;
+  owner: string;                    // user id
   replicas: number;
   access: BucketAccess;
+  claim?: BucketClaim;
   quotaBytes?: number;
   quotaObjects?: number;
   objects: number;
@@ -47,20 +49,51 @@ export interface ClusterStatus {
 
 export interface BucketRequest {
   name: string;
+  /** The owning user (created with the bucket when unknown is an error: create the user first). Default: admin. */
+  owner?: string;
   replicas?: number;
   access?: BucketAccess;
+  /** Bind the name to a Kubernetes Bucket: a bucket claimed by another (namespace, name, uid) is 409 NameTaken. */
+  claim?: BucketClaim;
+  /** Users (besides the owner) that may read, or read and write, the bucket's objects. */
+  grants?: { user: string; access: 'read' | 'read-write' }[];
+  /** Default encryption of new objects; null turns it off. */
+  encryption?: 'AES256' | null;
+  /** Who owns objects written into it; a bucket made here defaults to BucketOwnerEnforced (every
+   *  object is the bucket owner's, ACLs are off: S3's default for new buckets). */
+  ownership?: ObjectOwnership;
   quotaBytes?: number;
   quotaObjects?: number;
 }
 
-export interface AccessKeyRequest {
-  accessKeyId?: string;             // chosen id, or generated
-  secretAccessKey?: string;         // chosen secret, or generated
-  name?: string;
-  buckets?: string[];               // restrict to these buckets; omitted = all
+export interface UserRequest {
+  id: string;
+  displayName?: string;
+  email?: string;
+  disabled?: boolean;
 }
 
-export interface AccessKeyResponse { accessKeyId: string; secretAccessKey: string; name?: string; buckets?: string[] }
+export interface UserStatus {
+  id: string;
+  displayName: string;
+  email?: string;
+  disabled: boolean;
+  superuser: boolean;
+  createdAt: string;
+  keys: KeyStatus[];
+  buckets: string[];                // buckets the user owns
+}
+
+export interface KeyStatus { accessKeyId: string; user: string; disabled: boolean; createdAt: string }
+
+export interface AccessKeyRequest {
+  user: string;                     // the user the key belongs to (must exist)
+  accessKeyId?: string;             // chosen id, or generated
+  secretAccessKey?: string;         // chosen secret, or generated
+}
+
+/** The only answer that ever carries a secret key: the one that created it. */
+export interface AccessKeyResponse { accessKeyId: string; secretAccessKey: string; user: string }
 
 /** Drain refusal or other admin error body: `{ error: { code, message } }` with a 4xx/5xx status. */
 export interface AdminError { error: { code: string; message: string } }
@@ -71,7 +104,11 @@ export interface AdminError { error: { code: string; message: string } }
  *   GET    /admin/v1/buckets                     → BucketStatus[]
  *   PUT    /admin/v1/buckets/:name   BucketRequest → BucketStatus   (create or update)
  *   DELETE /admin/v1/buckets/:name?purge=true    → 204  (purge deletes the objects; else BucketNotEmpty 409)
+ *   GET    /admin/v1/users                       → UserStatus[]
+ *   PUT    /admin/v1/users/:id      UserRequest  → UserStatus     (create or update; disabled: true stops its keys everywhere)
+ *   DELETE /admin/v1/users/:id                   → 204  (its keys go too; 409 UserOwnsBuckets while it owns buckets)
  *   POST   /admin/v1/keys            AccessKeyRequest → AccessKeyResponse
+ *   PATCH  /admin/v1/keys/:id       { disabled }  → KeyStatus
  *   DELETE /admin/v1/keys/:id                    → 204
  *   POST   /admin/v1/members/:idOrName/drain     → MemberStatus (409 DrainRefused with the reason)
  *   POST   /admin/v1/members/:idOrName/undrain   → MemberStatus
@@ -83,7 +120,11 @@ export interface AdminClient {
   status(): Promise<ClusterStatus>;
   putBucket(req: BucketRequest): Promise<BucketStatus>;
   deleteBucket(name: string, opts?: { purge?: boolean }): Promise<void>;
+  users?(): Promise<UserStatus[]>;
+  putUser(req: UserRequest): Promise<UserStatus>;
+  deleteUser?(id: string): Promise<void>;
   createKey(req: AccessKeyRequest): Promise<AccessKeyResponse>;
+  setKeyDisabled?(accessKeyId: string, disabled: boolean): Promise<KeyStatus>;
   deleteKey(accessKeyId: string): Promise<void>;
   drain(member: string): Promise<MemberStatus>;
   undrain(member: string): Promise<MemberStatus>;

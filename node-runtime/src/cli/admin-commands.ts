@@ -116,20 +116,58 @@ export function registerAdminCommands(program: Command): void {
       if (!Number.isInteger(n) || n < 1) throw new Error(`--replicas must be a positive integer, got ${v}`);
       return n;
     })
+    .option('--owner <user>', 'the user who owns it (default: admin)')
     .option('--public', 'allow anonymous reads (public-read)'))
-    .action(action(async (name: string, o: ConnOpts & { replicas?: number; public?: boolean }) => {
-      const b = await client(o).putBucket({ name, replicas: o.replicas, access: o.public ? 'public-read' : undefined });
-      out(o, b, `bucket ${b.name}: ${b.replicas} replicas, ${b.access}`);
+    .action(action(async (name: string, o: ConnOpts & { replicas?: number; public?: boolean; owner?: string }) => {
+      const b = await client(o).putBucket({ name, owner: o.owner, replicas: o.replicas, access: o.public ? 'public-read' : undefined });
+      out(o, b, `bucket ${b.name}: owner ${b.owner}, ${b.replicas} replicas, ${b.access}`);
     }));
 
-  const keys = program.command('keys').description('manage access keys');
-  withConn(keys.command('add').description('create an access key pair (printed once)')
+  const user = program.command('user').description('manage users (each owns its buckets and objects)');
+  withConn(user.command('create').argument('<id>').description('create (or update) a user')
+    .option('--display-name <name>', 'the name S3 shows for it (default: the id)')
+    .option('--email <address>', 'for grants by e-mail'))
+    .action(action(async (id: string, o: ConnOpts & { displayName?: string; email?: string }) => {
+      const u = await client(o).putUser({ id, displayName: o.displayName, email: o.email });
+      out(o, u, `user ${u.id} (${u.displayName})`);
+    }));
+  withConn(user.command('list').description('users with their keys and buckets'))
+    .action(action(async (o: ConnOpts) => {
+      const us = await client(o).users!();
+      out(o, us, us.map((u) => `${u.id.padEnd(24)} ${u.disabled ? 'disabled' : 'enabled '} keys: ${u.keys.map((k) => k.accessKeyId + (k.disabled ? ' (disabled)' : '')).join(', ') || '-'}  buckets: ${u.buckets.join(', ') || '-'}`).join('\n'));
+    }));
+  for (const [verb, disabled] of [['disable', true], ['enable', false]] as const) {
+    withConn(user.command(verb).argument('<id>').description(`${verb} a user: ${disabled ? 'its keys stop working on every node within seconds' : 'its keys work again'}`))
+      .action(action(async (id: string, o: ConnOpts) => {
+        const u = await client(o).putUser({ id, disabled });
+        out(o, u, `user ${u.id} ${u.disabled ? 'disabled' : 'enabled'}`);
+      }));
+  }
+  withConn(user.command('delete').argument('<id>').description('delete a user and its keys (it must own no buckets)'))
+    .action(action(async (id: string, o: ConnOpts) => {
+      await client(o).deleteUser!(id);
+      out(o, { deleted: id }, `user ${id} deleted`);
+    }));
+
+  const keys = program.command('keys').description('manage access keys (each belongs to one user)');
+  withConn(keys.command('add').description('create an access key pair for a user (the secret is printed once)')
+    .requiredOption('--user <id>', 'the user the key belongs to')
     .option('--id <id>', 'access key id (generated when omitted)')
-    .option('--secret-key <secret>', 'secret access key (generated when omitted)')
-    .option('--name <name>', 'a label for people')
-    .option('--bucket <bucket...>', 'restrict the key to these buckets'))
-    .action(action(async (o: ConnOpts & { id?: string; secretKey?: string; name?: string; bucket?: string[] }) => {
-      const k = await client(o).createKey({ accessKeyId: o.id, secretAccessKey: o.secretKey, name: o.name, buckets: o.bucket });
-      out(o, k, `access key id:     ${k.accessKeyId}\nsecret access key: ${k.secretAccessKey}`);
+    .option('--secret-key <secret>', 'secret access key (generated when omitted)'))
+    .action(action(async (o: ConnOpts & { id?: string; secretKey?: string; user: string }) => {
+      const k = await client(o).createKey({ user: o.user, accessKeyId: o.id, secretAccessKey: o.secretKey });
+      out(o, k, `user:              ${k.user}\naccess key id:     ${k.accessKeyId}\nsecret access key: ${k.secretAccessKey}`);
+    }));
+  for (const [verb, disabled] of [['disable', true], ['enable', false]] as const) {
+    withConn(keys.command(verb).argument('<accessKeyId>').description(`${verb} an access key`))
+      .action(action(async (id: string, o: ConnOpts) => {
+        const k = await client(o).setKeyDisabled!(id, disabled);
+        out(o, k, `access key ${k.accessKeyId} ${k.disabled ? 'disabled' : 'enabled'}`);
+      }));
+  }
+  withConn(keys.command('delete').argument('<accessKeyId>').description('delete an access key'))
+    .action(action(async (id: string, o: ConnOpts) => {
+      await client(o).deleteKey(id);
+      out(o, { deleted: id }, `access key ${id} deleted`);
     }));
 }

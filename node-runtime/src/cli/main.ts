@@ -61,7 +61,8 @@ export function serverCommand(): Command {
     .addOption(opt('--secret <secret>', 'cluster secret for internal RPC and admin (also CAIRN_CLUSTER_SECRET)', 'CAIRN_SECRET'))
     .addOption(opt('--access-key <id>', 'root S3 access key id (generated and kept in --data when absent)', 'CAIRN_ACCESS_KEY'))
     .addOption(opt('--secret-key <secret>', 'root S3 secret key', 'CAIRN_SECRET_KEY'))
-    .addOption(opt('--keys-file <file>', 'extra key pairs: JSON [{accessKeyId, secretAccessKey, buckets?}]', 'CAIRN_KEYS_FILE'))
+    .addOption(opt('--keys-file <file>', 'users\' key pairs: JSON [{user, accessKeyId, secretAccessKey, displayName?, email?}]', 'CAIRN_KEYS_FILE'))
+    .addOption(opt('--master-key <key>', '32-byte cluster master key, hex or base64: seals secret keys and SSE-S3 data keys (default: derived from --secret, else made once and kept in --data); back it up', 'CAIRN_MASTER_KEY'))
     .addOption(opt('--replicas <n>', 'default replication factor R for new buckets', 'CAIRN_REPLICAS').argParser(int('replicas', 1, 16)))
     .addOption(opt('--chunk-size <bytes>', 'chunk size in bytes', 'CAIRN_CHUNK_SIZE').argParser(int('chunk-size', 4096, 64 * 1024 * 1024)))
     .addOption(opt('--region <region>', 'S3 region name', 'CAIRN_REGION'))
@@ -82,7 +83,7 @@ export function serverCommand(): Command {
         api: o.api as string, cluster: o.cluster as string, advertise: o.advertise as string | undefined,
         roots: o.roots as string[] | undefined, zone, weight: o.weight as number | undefined,
         secret: (o.secret as string | undefined) ?? process.env.CAIRN_CLUSTER_SECRET,
-        accessKey: o.accessKey as string | undefined, secretKey: o.secretKey as string | undefined,
+        accessKey: o.accessKey as string | undefined, secretKey: o.secretKey as string | undefined, masterKey: o.masterKey as string | undefined,
         keysFile: o.keysFile as string | undefined, replicas: o.replicas as number | undefined,
         chunkSize: o.chunkSize as number | undefined, region: o.region as string | undefined,
         failureTimeoutMs: o.failureTimeoutMs as number | undefined, gcGraceMs: o.gcGraceMs as number | undefined,

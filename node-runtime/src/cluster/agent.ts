@@ -204,5 +204,5 @@ function fingerprint(maps: ClusterMaps): string {
     return [k, stable];
   });
   const plain = (m: Record<string, { value: unknown }>) => Object.entries(m).map(([k, e]) => [k, e.value]);
-  return JSON.stringify([members, plain(maps.states), plain(maps.buckets), plain(maps.keys), plain(maps.settings)]);
+  return JSON.stringify([members, plain(maps.states), plain(maps.buckets), plain(maps.users), plain(maps.keys), plain(maps.settings)]);
 }

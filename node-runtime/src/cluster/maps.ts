@@ -1,11 +1,11 @@
 // The replicated state of the cluster as LWW maps (crdt.ts): the cluster map (members), the bucket
-// registry, access keys and cluster settings. A member is kept as two maps: `members` holds what the
+// registry, users and their access keys, and cluster settings. A member is kept as two maps: `members` holds what the
 // member reports about itself (address, zone, weight, usage, last heartbeat), rewritten on every
 // heartbeat; `states` holds its state (joining/active/draining/drained/down), written only on a
 // state change (registration, failure detection, drain). Separate registers mean a heartbeat landing
 // on one root can never undo a drain written a moment earlier on another root.
 import { mergeInto, values, get, type LwwMap } from './crdt.ts';
-import { defaultSettings, type AccessKey, type BucketSettings, type ClusterSettings, type Member, type MemberState, type RepairProgress } from './types.ts';
+import { defaultSettings, type BucketSettings, type ClusterSettings, type Member, type MemberState, type RepairProgress, type StoredKey, type UserRecord } from './types.ts';
 
 /** What a member reports in its heartbeats; `repair` is its repair worker's progress when it has one. */
 export type MemberInfo = Omit<Member, 'state'> & { repair?: RepairProgress };
@@ -14,15 +14,17 @@ export interface ClusterMaps {
   members: LwwMap<MemberInfo>;
   states: LwwMap<MemberState>;
   buckets: LwwMap<BucketSettings>;
-  keys: LwwMap<AccessKey>;
+  users: LwwMap<UserRecord>;
+  keys: LwwMap<StoredKey>;
   settings: LwwMap<unknown>;        // one entry per ClusterSettings field
 }
 
-export const mapNames = ['members', 'states', 'buckets', 'keys', 'settings'] as const;
+// A member of an older version ignores a map it does not know (mergeMaps skips unknown names).
+export const mapNames = ['members', 'states', 'buckets', 'users', 'keys', 'settings'] as const;
 export type MapName = (typeof mapNames)[number];
 
 export function emptyMaps(): ClusterMaps {
-  return { members: {}, states: {}, buckets: {}, keys: {}, settings: {} };
+  return { members: {}, states: {}, buckets: {}, users: {}, keys: {}, settings: {} };
 }
 
 /** Merge `incoming` into `target` in place; true when anything changed. Unknown or missing maps are ignored. */
@@ -60,9 +62,14 @@ export function bucketOf(maps: ClusterMaps, name: string): BucketSettings | unde
   return b && !b.deleted ? b : undefined;
 }
 
-export function accessKeyOf(maps: ClusterMaps, id: string): AccessKey | undefined {
+export function keyOf(maps: ClusterMaps, id: string): StoredKey | undefined {
   const k = get(maps.keys, id);
   return k && !k.deleted ? k : undefined;
+}
+
+export function userOf(maps: ClusterMaps, id: string): UserRecord | undefined {
+  const u = get(maps.users, id);
+  return u && !u.deleted ? u : undefined;
 }
 
 /** Find a member by id, then by name. */

@@ -91,8 +91,10 @@ test('registry writes go through the root and reach every node before the call r
   await waitFor(() => a.roles.view.members().length === 3 && b.roles.ready());
   await a.roles.view.putBucket({ name: 'photos', createdAt: new Date().toISOString(), owner: 'me', replicas: 2, access: 'private' });
   assert.is(b.roles.view.bucket('photos')?.replicas, 2, 'visible on another node at once');
-  await b.roles.view.putAccessKey({ accessKeyId: 'AKEXAMPLE', secretAccessKey: 'secret-123' });
-  assert.is(a.roles.view.accessKey('AKEXAMPLE')?.secretAccessKey, 'secret-123');
+  await b.roles.view.putUser({ id: 'alice', displayName: 'Alice', createdAt: 'now' });
+  await b.roles.view.putKey({ accessKeyId: 'AKEXAMPLE', userId: 'alice', sealedSecret: 'sealed-123', createdAt: 'now' });
+  assert.is(a.roles.view.user('alice')?.displayName, 'Alice');
+  assert.is((a.roles.view.key('AKEXAMPLE') as { sealedSecret?: string })?.sealedSecret, 'sealed-123');
   await a.roles.view.removeBucket('photos');
   assert.is(b.roles.view.bucket('photos'), undefined);
 
@@ -114,7 +116,7 @@ test('registry writes go through the root and reach every node before the call r
   const again = await member('nodes-0', ['node'], () => [root.url], { dataDir: a.dataDir, host: a.host });
   assert.is(again.roles.view.members().length, 3, 'restarted node serves from its cached map');
   assert.ok(again.roles.ready(), 'ready from the cache');
-  assert.is(again.roles.view.accessKey('AKEXAMPLE')?.secretAccessKey, 'secret-123');
+  assert.is((again.roles.view.key('AKEXAMPLE') as { sealedSecret?: string })?.sealedSecret, 'sealed-123');
 });
 
 test('two roots gossip: a node known to one root is known to the other; the map survives a root restart', async () => {

@@ -20,8 +20,9 @@ test('registry, keys and settings persist across reopen; one active member holdi
     await view.putBucket({ name: 'b1', createdAt: 'now', owner: 'k', replicas: 1, access: 'public-read' });
     await view.putBucket({ name: 'b2', createdAt: 'now', owner: 'k', replicas: 1, access: 'private' });
     await view.removeBucket('b2');
-    await view.putAccessKey({ accessKeyId: 'k1', secretAccessKey: 's1', buckets: ['b1'] });
-    assert.is(changes, 4);
+    await view.putUser({ id: 'u1', displayName: 'U1', createdAt: 'now' });
+    await view.putKey({ accessKeyId: 'k1', userId: 'u1', sealedSecret: 'sealed', createdAt: 'now' });
+    assert.is(changes, 5);
     assert.equal(replicasFor('bucket:b1', view.members(), 1).map((m) => m.id), ['n1']);
     await meta.close();
 
@@ -30,11 +31,12 @@ test('registry, keys and settings persist across reopen; one active member holdi
     assert.equal(view.buckets().map((b) => b.name), ['b1']);
     assert.is(view.bucket('b1')?.access, 'public-read');
     assert.is(view.bucket('b2'), undefined);
-    assert.equal(view.accessKey('k1')?.buckets, ['b1']);
+    assert.equal(view.key('k1'), { accessKeyId: 'k1', userId: 'u1', sealedSecret: 'sealed', createdAt: 'now' });
+    assert.is(view.user('u1')?.displayName, 'U1');
     assert.is(view.settings().chunkSize, 1 << 20, 'earlier setting kept');
     assert.is(view.settings().region, 'eu-1', 'new override applied');
-    await view.removeAccessKey('k1');
-    assert.is(view.accessKey('k1'), undefined);
+    await view.removeKey('k1');
+    assert.is(view.key('k1'), undefined);
     await meta.close();
   } finally {
     await rm(dir, { recursive: true, force: true });

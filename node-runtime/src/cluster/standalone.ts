@@ -1,14 +1,15 @@
 // The cluster view of a one-member cluster: this process is the only root and the only node.
-// Its bucket registry, access keys and settings are LWW maps (cluster/crdt.ts, the same shape the
+// Its bucket registry, users, access keys and settings are LWW maps (cluster/crdt.ts, the same shape the
 // roots gossip) persisted in the local metadata store, so they survive restarts and a later
 // multi-member view can take them over as they are.
-import type { AccessKey, BucketSettings, ClusterControl, ClusterSettings, Member, MemberState, Role } from './types.ts';
+import type { BucketSettings, ClusterControl, ClusterSettings, KeyRecord, Member, MemberState, Role, StoredKey, UserRecord } from './types.ts';
 import { defaultSettings } from './types.ts';
 import { get, values, write, type LwwMap } from './crdt.ts';
 import { S3Error } from '../util/errors.ts';
 
 const BUCKETS = 'registry.buckets';
 const KEYS = 'registry.keys';
+const USERS = 'registry.users';
 const SETTINGS = 'settings';
 
 /** Where the registry is kept: the key-value area of the member's metadata store (meta/store.ts). */
@@ -18,8 +19,12 @@ export interface RegistryStore {
 }
 
 /** The registry a standalone process kept in `meta`, as LWW maps (to seed a root that takes over). */
-export function standaloneRegistry(meta: RegistryStore): { buckets: LwwMap<BucketSettings>; keys: LwwMap<AccessKey> } {
-  return { buckets: meta.getKV<LwwMap<BucketSettings>>(BUCKETS) ?? {}, keys: meta.getKV<LwwMap<AccessKey>>(KEYS) ?? {} };
+export function standaloneRegistry(meta: RegistryStore): { buckets: LwwMap<BucketSettings>; users: LwwMap<UserRecord>; keys: LwwMap<StoredKey> } {
+  return {
+    buckets: meta.getKV<LwwMap<BucketSettings>>(BUCKETS) ?? {},
+    users: meta.getKV<LwwMap<UserRecord>>(USERS) ?? {},
+    keys: meta.getKV<LwwMap<StoredKey>>(KEYS) ?? {},
+  };
 }
 
 export interface StandaloneOptions {
@@ -40,7 +45,8 @@ export class StandaloneClusterView implements ClusterControl {
   private readonly meta: RegistryStore;
   private readonly usedBytes: () => number;
   private bucketMap: LwwMap<BucketSettings>;
-  private keyMap: LwwMap<AccessKey>;
+  private keyMap: LwwMap<StoredKey>;
+  private userMap: LwwMap<UserRecord>;
   private currentSettings: ClusterSettings;
   private readonly listeners = new Set<() => void>();
 
@@ -52,6 +58,7 @@ export class StandaloneClusterView implements ClusterControl {
     const registry = standaloneRegistry(opts.meta);
     this.bucketMap = registry.buckets;
     this.keyMap = registry.keys;
+    this.userMap = registry.users;
     this.currentSettings = settings;
   }
 
@@ -96,17 +103,30 @@ export class StandaloneClusterView implements ClusterControl {
     this.changed();
   }
 
-  accessKey(accessKeyId: string): AccessKey | undefined {
+  users(): UserRecord[] { return values(this.userMap).filter((u) => !u.deleted); }
+
+  user(id: string): UserRecord | undefined {
+    const u = get(this.userMap, id);
+    return u && !u.deleted ? u : undefined;
+  }
+
+  async putUser(user: UserRecord): Promise<void> {
+    const cur = get(this.userMap, user.id);
+    if (cur && JSON.stringify(cur) === JSON.stringify(user)) return;
+    write(this.userMap, user.id, user, this.selfId);
+    await this.meta.putKV(USERS, this.userMap);
+    this.changed();
+  }
+
+  keys(): StoredKey[] { return values(this.keyMap).filter((k) => !k.deleted); }
+
+  key(accessKeyId: string): StoredKey | undefined {
     const k = get(this.keyMap, accessKeyId);
     return k && !k.deleted ? k : undefined;
   }
 
-  accessKeys(): AccessKey[] {
-    return values(this.keyMap).filter((k) => !k.deleted);
-  }
-
   /** Create or replace an access key (root key, keys file, admin API). */
-  async putAccessKey(key: AccessKey): Promise<void> {
+  async putKey(key: KeyRecord): Promise<void> {
     const cur = get(this.keyMap, key.accessKeyId);
     if (cur && JSON.stringify(cur) === JSON.stringify(key)) return;
     write(this.keyMap, key.accessKeyId, key, this.selfId);
@@ -114,7 +134,7 @@ export class StandaloneClusterView implements ClusterControl {
     this.changed();
   }
 
-  async removeAccessKey(accessKeyId: string): Promise<void> {
+  async removeKey(accessKeyId: string): Promise<void> {
     write(this.keyMap, accessKeyId, null, this.selfId);
     await this.meta.putKV(KEYS, this.keyMap);
     this.changed();

@@ -1,6 +1,11 @@
 // The cluster's shared vocabulary: members of the cluster map, bucket settings of the bucket
 // registry, cluster-wide settings, and the ClusterView through which the data path sees them.
 // Roots hold the authoritative (CRDT-merged) copies; every node caches them (see DESIGN.md).
+import type { Acl } from '../access/acl.ts';
+import type { PublicAccessBlock } from '../access/authorize.ts';
+import type { KeyRecord, UserRecord } from '../access/users.ts';
+
+export type { KeyRecord, UserRecord };
 
 export type MemberState = 'joining' | 'active' | 'draining' | 'drained' | 'down';
 export type Role = 'root' | 'node';
@@ -36,24 +41,45 @@ export interface RepairProgress {
 
 export type BucketAccess = 'private' | 'public-read';
 
+/** Who owns the objects written into a bucket (S3's Object Ownership). */
+export type ObjectOwnership = 'ObjectWriter' | 'BucketOwnerPreferred' | 'BucketOwnerEnforced';
+
+/** The Kubernetes Bucket that claimed a bucket name first (a later claim elsewhere is refused). */
+export interface BucketClaim { namespace: string; name: string; uid: string }
+
+export interface BucketShare { user: string; access: 'read' | 'read-write' }
+
 export interface BucketSettings {
   name: string;
   createdAt: string;     // ISO time
-  owner: string;         // access key id of the creator
+  owner: string;         // user id of the owner (access/users.ts)
   replicas: number;      // R for this bucket
+  /** What anonymous callers may do, as the operator and the admin API speak of it; the ACL is the truth. */
   access: BucketAccess;
+  acl?: Acl;             // absent: the canned ACL `access` names, for the owner
+  policy?: string;       // the bucket policy document, exactly as put (access/policy.ts parses it)
+  publicAccessBlock?: PublicAccessBlock;
+  encryption?: 'AES256'; // default encryption of new objects (SSE-S3)
+  ownership?: ObjectOwnership;
+  claim?: BucketClaim;
+  /** Other users who may read (or read and write) every object, as Kubernetes Buckets share data. */
+  shares?: BucketShare[];
   quotaBytes?: number;
   quotaObjects?: number;
   deleted?: boolean;     // tombstone in the registry (LWW map entries are never physically removed at once)
 }
 
-export interface AccessKey {
+/** An access key as stored before users existed: the secret in clear, optionally limited to some
+ *  buckets. Still read (an unrestricted one is a key of the admin user), never written again. */
+export interface LegacyAccessKey {
   accessKeyId: string;
   secretAccessKey: string;
   name?: string;
-  buckets?: string[];    // undefined = all buckets (admin key)
+  buckets?: string[];
   deleted?: boolean;
 }
+
+export type StoredKey = KeyRecord | LegacyAccessKey;
 
 export interface ClusterSettings {
   chunkSize: number;           // bytes, default 4 MiB
@@ -91,20 +117,23 @@ export interface ClusterView {
   buckets(): BucketSettings[];
   putBucket(settings: BucketSettings): Promise<void>;   // create/update in the registry (via roots)
   removeBucket(name: string): Promise<void>;            // tombstone in the registry
-  accessKey(accessKeyId: string): AccessKey | undefined;
   /** Called whenever the map or registry changes (repair and caches listen). */
   onChange(listener: () => void): () => void;
 }
 
 /**
- * The view plus the writes the admin API makes: access keys, member states and settings, recorded
- * by the roots (a cluster of one records keys itself and refuses what it cannot do).
+ * The view plus the writes the admin API makes: users and their keys, member states and settings,
+ * recorded by the roots (a cluster of one records them itself and refuses what it cannot do).
  */
 export interface ClusterControl extends ClusterView {
   clusterId(): string;
-  accessKeys(): AccessKey[];
-  putAccessKey(key: AccessKey): Promise<void>;
-  removeAccessKey(accessKeyId: string): Promise<void>;
+  users(): UserRecord[];
+  user(id: string): UserRecord | undefined;
+  putUser(user: UserRecord): Promise<void>;
+  keys(): StoredKey[];
+  key(accessKeyId: string): StoredKey | undefined;
+  putKey(key: KeyRecord): Promise<void>;
+  removeKey(accessKeyId: string): Promise<void>;
   setMemberState(memberId: string, state: MemberState): Promise<void>;
   forgetMember(memberId: string): Promise<void>;
   putSettings(changes: Partial<ClusterSettings>): Promise<void>;

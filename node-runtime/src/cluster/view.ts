@@ -1,7 +1,7 @@
 // The ClusterView of a multi-member cluster: the maps cached by the membership agent, and registry
 // writes through the roots. The data path (data/) sees only the ClusterView interface.
-import type { AccessKey, BucketSettings, ClusterControl, ClusterSettings, Member, MemberState } from './types.ts';
-import { accessKeyOf, bucketOf, bucketsOf, membersOf, settingsOf } from './maps.ts';
+import type { BucketSettings, ClusterControl, ClusterSettings, KeyRecord, Member, MemberState, StoredKey, UserRecord } from './types.ts';
+import { bucketOf, bucketsOf, keyOf, membersOf, settingsOf, userOf } from './maps.ts';
 import { get, values } from './crdt.ts';
 import type { MembershipAgent } from './agent.ts';
 
@@ -63,17 +63,27 @@ export class MultiClusterView implements ClusterControl {
     await this.agent.propose((set) => set('buckets', name, cur ? { ...cur, deleted: true } : null));
   }
 
-  accessKey(accessKeyId: string): AccessKey | undefined { return accessKeyOf(this.agent.maps, accessKeyId); }
-  accessKeys(): AccessKey[] { return values(this.agent.maps.keys).filter((k) => !k.deleted); }
+  users(): UserRecord[] { return values(this.agent.maps.users).filter((u) => !u.deleted); }
+  user(id: string): UserRecord | undefined { return userOf(this.agent.maps, id); }
+
+  /** Create or replace a user (admin API); no write when unchanged. */
+  async putUser(user: UserRecord): Promise<void> {
+    const cur = get(this.agent.maps.users, user.id);
+    if (cur && JSON.stringify(cur) === JSON.stringify(user)) return;
+    await this.agent.propose((set) => set('users', user.id, user));
+  }
+
+  keys(): StoredKey[] { return values(this.agent.maps.keys).filter((k) => !k.deleted); }
+  key(accessKeyId: string): StoredKey | undefined { return keyOf(this.agent.maps, accessKeyId); }
 
   /** Create or replace an access key (root key, keys file, admin API); no write when unchanged. */
-  async putAccessKey(key: AccessKey): Promise<void> {
-    const cur = accessKeyOf(this.agent.maps, key.accessKeyId);
+  async putKey(key: KeyRecord): Promise<void> {
+    const cur = get(this.agent.maps.keys, key.accessKeyId);
     if (cur && JSON.stringify(cur) === JSON.stringify(key)) return;
     await this.agent.propose((set) => set('keys', key.accessKeyId, key));
   }
 
-  async removeAccessKey(accessKeyId: string): Promise<void> {
+  async removeKey(accessKeyId: string): Promise<void> {
     await this.agent.propose((set) => set('keys', accessKeyId, null));
   }
 

@@ -5,6 +5,7 @@
 import { randomHex } from '../util/random.ts';
 import type { Readable } from 'node:stream';
 import type { BucketSettings, ClusterView } from '../cluster/types.ts';
+import type { Acl } from '../access/acl.ts';
 import { s3Error } from '../util/errors.ts';
 import type {
   BucketInfo, CompletedPart, GetResult, ListOptions, ListResult, MultipartUpload, ObjectService,
@@ -22,6 +23,9 @@ export interface ObjectServiceOptions {
   metaTimeoutMs?: number;    // a metadata quorum that does not answer in time → 503
   chunkTimeoutMs?: number;   // per chunk write quorum
 }
+
+/** The owner and ACL fields of a new version (left out when not given: older readers see no change). */
+const ownership = (o: { owner?: string; acl?: Acl }) => ({ ...(o.owner ? { owner: o.owner } : {}), ...(o.acl ? { acl: o.acl } : {}) });
 
 const toInfo = (b: BucketSettings): BucketInfo => ({ name: b.name, createdAt: b.createdAt, replicas: b.replicas, access: b.access });
 
@@ -45,13 +49,13 @@ export class ClusterObjectService implements ObjectService {
     return this.view.buckets().map(toInfo);
   }
 
-  async createBucket(name: string, opts: { owner: string; replicas?: number; access?: 'private' | 'public-read' }): Promise<BucketInfo> {
+  async createBucket(name: string, opts: { owner: string; replicas?: number; access?: 'private' | 'public-read'; acl?: Acl }): Promise<BucketInfo> {
     checkBucketName(name);
     const existing = this.view.bucket(name);
     if (existing) throw s3Error(existing.owner === opts.owner ? 'BucketAlreadyOwnedByYou' : 'BucketAlreadyExists', undefined, { resource: name });
     const replicas = opts.replicas ?? this.view.settings().defaultReplicas;
     if (!Number.isInteger(replicas) || replicas < 1 || replicas > 16) throw s3Error('InvalidArgument', `replicas must be an integer from 1 to 16, got ${replicas}`);
-    const b: BucketSettings = { name, createdAt: new Date().toISOString(), owner: opts.owner, replicas, access: opts.access ?? 'private' };
+    const b: BucketSettings = { name, createdAt: new Date().toISOString(), owner: opts.owner, replicas, access: opts.access ?? 'private', ...(opts.acl ? { acl: opts.acl } : {}) };
     await this.view.putBucket(b);
     return toInfo(b);
   }
@@ -117,7 +121,7 @@ export class ClusterObjectService implements ObjectService {
     const v: ObjectVersion = {
       bucket, key, ...this.stamp(), writer: this.view.selfId, deleted: false, size: stored.size, etag: stored.md5,
       contentType: opts.contentType, userMeta: opts.userMeta ?? {}, headers: opts.headers, inline: stored.inline,
-      chunks: stored.chunks, replicas, pin: opts.pin,
+      chunks: stored.chunks, replicas, pin: opts.pin, ...ownership(opts),
     };
     return this.meta.putVersion(b, v);
   }
@@ -136,6 +140,15 @@ export class ClusterObjectService implements ObjectService {
     const bytes = inlineBytes(version, range);   // decoded once, for the stream and for direct sending
     if (bytes) return { version, body: streamOf(bytes), range, bytes };
     return { version, range, ...await openBody(this.plane, version, range, opts.signal) };
+  }
+
+  async putObjectAcl(bucket: string, key: string, acl: Acl): Promise<ObjectVersion> {
+    const b = this.bucket(bucket);
+    const current = await this.headObject(bucket, key);
+    // The same write with a higher revision: it replaces the current version's metadata on every
+    // replica, and loses to any later write of the key (whose own ACL is the one that counts).
+    const rev = Math.max(Date.now(), (current.rev ?? 0) + 1);
+    return this.meta.putVersion(b, { ...current, acl, rev, revBy: this.view.selfId, lastModified: current.lastModified ?? current.timestamp });
   }
 
   async deleteObject(bucket: string, key: string): Promise<void> {
@@ -158,13 +171,17 @@ export class ClusterObjectService implements ObjectService {
     if (opts.ifNoneMatch === '*' && this.live(await this.meta.getVersion(b, dst.key))) throw s3Error('PreconditionFailed', undefined, { resource: dst.key });
     await this.checkQuota(b, dst.key, source.size);
     // Server side: the chunks are immutable and content-addressed, so the copy reuses their ids.
+    // A copy is a new write: the copier's object with its own ACL, never the source's revision. The
+    // chunks (and so their encryption, if any) are shared.
+    const { owner: _o, acl: _a, rev: _r, revBy: _rb, lastModified: _lm, ...content } = source;
     const v: ObjectVersion = {
-      ...source, bucket: dst.bucket, key: dst.key, ...this.stamp(), writer: this.view.selfId,
+      ...content, bucket: dst.bucket, key: dst.key, ...this.stamp(), writer: this.view.selfId,
       // The destination's R applies from now on; repair raises the shared chunks to it.
       replicas: Math.max(b.replicas, source.replicas, opts.replicas ?? 0), pin: opts.pin ?? source.pin,
       contentType: replace ? opts.contentType : source.contentType,
       userMeta: replace ? opts.userMeta ?? {} : source.userMeta,
       headers: replace ? opts.headers : source.headers,
+      ...ownership(opts),
     };
     return this.meta.putVersion(b, v);
   }
@@ -210,7 +227,7 @@ export class ClusterObjectService implements ObjectService {
     const u: MultipartUpload = {
       bucket, key, uploadId: `${Date.now().toString(36)}${randomHex(12)}`, initiated: new Date().toISOString(),
       contentType: opts.contentType, userMeta: opts.userMeta ?? {}, headers: opts.headers,
-      replicas: Math.max(b.replicas, opts.replicas ?? 0), pin: opts.pin, owner: opts.owner ?? '',
+      replicas: Math.max(b.replicas, opts.replicas ?? 0), pin: opts.pin, owner: opts.owner ?? '', ...(opts.acl ? { acl: opts.acl } : {}),
     };
     await this.meta.putUpload(b, u);
     return u;
@@ -249,7 +266,7 @@ export class ClusterObjectService implements ObjectService {
     const v: ObjectVersion = {
       bucket, key, ...this.stamp(), writer: this.view.selfId, deleted: false, size: a.size, etag: a.etag,
       contentType: u.contentType, userMeta: u.userMeta, headers: u.headers, chunks: a.chunks,
-      replicas: u.replicas, pin: u.pin, parts: a.parts,
+      replicas: u.replicas, pin: u.pin, parts: a.parts, ...ownership({ owner: u.owner || undefined, acl: u.acl }),
     };
     const winner = await this.meta.putVersion(b, v);
     await this.meta.deleteUpload(b, uploadId);

@@ -11,13 +11,12 @@
 import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { S3Error } from '../util/errors.ts';
 import { deriveKey, open, seal, SealError } from '../util/seal.ts';
+import type { StoredEncryption } from '../meta/records.ts';
 
 export const TAG_BYTES = 16;
 
 /** How an object is (to be) encrypted, as stored with its version. */
-export type Encryption =
-  | { kind: 'SSE-S3'; wrappedKey: string }
-  | { kind: 'SSE-C'; wrappedKey: string; keyMd5: string; keyHmac: string; salt: string };
+export type Encryption = StoredEncryption;
 
 /** What a request asks for, from its headers (undefined: no encryption asked). */
 export type EncryptionRequest = { kind: 'SSE-S3' } | { kind: 'SSE-C'; key: Buffer; keyMd5: string };

@@ -3,6 +3,7 @@
 // records themselves belong to the store that keeps them (meta/records.ts) and are re-exported here.
 import type { Readable } from 'node:stream';
 import type { ChunkRef, MultipartUpload, ObjectVersion, PartRecord } from '../meta/records.ts';
+import type { Acl } from '../access/acl.ts';
 import type { ChunkBuffer } from '../chunks/buffer.ts';
 
 export type { ChunkRef, MultipartUpload, ObjectVersion, PartRecord };
@@ -22,7 +23,8 @@ export interface PutOptions {
   contentMd5?: string;           // base64, checked when present → BadDigest
   replicas?: number;             // x-cairn-replicas (only raises R)
   pin?: string[];                // x-cairn-pin (member ids or names)
-  owner?: string;
+  owner?: string;                // user id the new version belongs to
+  acl?: Acl;                     // its ACL (absent: private to its owner)
   ifNoneMatch?: string;          // conditional write ('*')
   signal?: AbortSignal;          // aborted when the client disconnects
 }
@@ -57,7 +59,7 @@ export interface CompletedPart { number: number; etag: string }
 
 export interface ObjectService {
   listBuckets(): Promise<BucketInfo[]>;
-  createBucket(name: string, opts: { owner: string; replicas?: number; access?: 'private' | 'public-read' }): Promise<BucketInfo>;
+  createBucket(name: string, opts: { owner: string; replicas?: number; access?: 'private' | 'public-read'; acl?: Acl }): Promise<BucketInfo>;
   headBucket(name: string): Promise<BucketInfo>;                       // NoSuchBucket
   deleteBucket(name: string): Promise<void>;                           // NoSuchBucket, BucketNotEmpty
 
@@ -65,6 +67,8 @@ export interface ObjectService {
   headObject(bucket: string, key: string): Promise<ObjectVersion>;     // NoSuchKey
   getObject(bucket: string, key: string, opts?: { range?: { start?: number; end?: number; suffix?: number }; signal?: AbortSignal }): Promise<GetResult>;
   deleteObject(bucket: string, key: string): Promise<void>;            // idempotent
+  /** Replace the ACL of the current version (a metadata revision: never newer than a later write). */
+  putObjectAcl(bucket: string, key: string, acl: Acl): Promise<ObjectVersion>;
   copyObject(src: { bucket: string; key: string }, dst: { bucket: string; key: string }, opts: PutOptions & { metadataDirective?: 'COPY' | 'REPLACE' }): Promise<ObjectVersion>;
   /** Listed versions are lean: no inline body and an empty chunk list (read an object to get those). */
   listObjects(bucket: string, opts: ListOptions): Promise<ListResult>;

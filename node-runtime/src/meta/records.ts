@@ -1,6 +1,7 @@
 // The records the metadata store keeps, in the layer that stores them: object versions (with their
 // chunk references), multipart uploads and their parts, and the query options of a version listing.
 // The coordinators (data/) build and merge them; the API (s3/) reads them through data/types.ts.
+import type { Acl } from '../access/acl.ts';
 export interface ChunkRef {
   id: string;        // hex sha256 of the chunk bytes
   size: number;
@@ -24,7 +25,22 @@ export interface ObjectVersion {
   replicas: number;        // R the chunks were written with
   pin?: string[];          // member ids the chunks are pinned to
   parts?: { number: number; size: number; etag: string }[]; // multipart layout
+  owner?: string;          // user id of the writer (or the bucket's owner); absent: written before users
+  acl?: Acl;               // absent: private to its owner
+  /** Encryption at rest (data/sse.ts): the wrapped data key; absent = stored in the clear. */
+  encryption?: StoredEncryption;
+  /** A change of this same write's metadata (ACL, ...): a higher rev replaces it without making it
+   *  newer than a later write of the key (meta/lww.ts orders by timestamp first). */
+  rev?: number;
+  revBy?: string;          // the member that made the rev, the tie-break between equal revs
+  /** When the content was last written, if not `timestamp` (a rev keeps the content's time). */
+  lastModified?: number;
 }
+
+/** How an object is encrypted at rest, as its record keeps it (data/sse.ts makes and reads it). */
+export type StoredEncryption =
+  | { kind: 'SSE-S3'; wrappedKey: string }
+  | { kind: 'SSE-C'; wrappedKey: string; keyMd5: string; keyHmac: string; salt: string };
 
 export interface MultipartUpload {
   bucket: string;
@@ -37,6 +53,8 @@ export interface MultipartUpload {
   replicas: number;
   pin?: string[];
   owner: string;
+  acl?: Acl;               // the ACL the object gets when the upload completes
+  encryption?: StoredEncryption;
 }
 
 export interface PartRecord {

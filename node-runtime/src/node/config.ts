@@ -16,9 +16,10 @@ export interface NodeOptions {
   zone?: string;
   weight?: number;
   secret?: string;                // cluster secret (internal RPC + admin auth)
+  masterKey?: string;             // 32 bytes, hex or base64; default: derived from the secret, else kept in dataDir
   accessKey?: string;             // root S3 key pair; generated and kept in dataDir when absent
   secretKey?: string;
-  keysFile?: string;              // extra key pairs: JSON [{accessKeyId, secretAccessKey, buckets?}]
+  keysFile?: string;              // users' key pairs: JSON [{user, accessKeyId, secretAccessKey, displayName?, email?}]
   replicas?: number;              // default R for new buckets
   chunkSize?: number;
   region?: string;

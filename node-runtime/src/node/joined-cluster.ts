@@ -5,7 +5,7 @@ import type { Router } from 'express';
 import type { ChunkReplica, MetaReplica } from '../data/replicas.ts';
 import { MemberReplicas } from '../data/replica-directory.ts';
 import { replicaRoutes } from '../data/replica-routes.ts';
-import type { AccessKey, ClusterSettings, RepairProgress, Role } from '../cluster/types.ts';
+import type { ClusterSettings, RepairProgress, Role } from '../cluster/types.ts';
 import type { ClusterMaps } from '../cluster/maps.ts';
 import { RootService } from '../cluster/root.ts';
 import { MembershipAgent } from '../cluster/agent.ts';
@@ -16,6 +16,7 @@ import { RpcClient } from '../rpc/client.ts';
 import type { NodeMetrics } from '../observability/metrics.ts';
 import { logger } from '../util/log.ts';
 import type { Membership } from './membership.ts';
+import { writeRecords, type RegistryRecords } from './registry-records.ts';
 
 const log = logger('cluster');
 
@@ -106,12 +107,12 @@ export async function joinCluster(o: JoinOptions): Promise<JoinedCluster> {
      * waits for it. A key already in the cached map costs nothing, so a restart with every root down
      * is ready at once.
      */
-    async registerKeys(keys: AccessKey[]) {
+    async registerKeys(records: RegistryRecords) {
       keysRegistered = false;
       void (async () => {
         for (let attempt = 0; !stopped; attempt++) {
           try {
-            for (const k of keys) await view.putAccessKey(k);
+            await writeRecords(view, records);
             keysRegistered = true;
             return;
           } catch (e) {

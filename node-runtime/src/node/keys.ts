@@ -1,46 +1,106 @@
-// The access keys a node starts with: the root key pair (given by flags, or generated once and kept
-// in the data dir so a restart serves the same one) and extra pairs from a keys file.
-import { randomBytes } from 'node:crypto';
-import { open, readFile, rename } from 'node:fs/promises';
+// What a node starts with to know its callers: the cluster master key (seals secret keys and
+// SSE-S3 data keys), the root key pair (the admin user's, a superuser), and extra users' key pairs
+// from a keys file. Each is given, or made once and kept in the data dir so a restart serves the same.
+import { hkdfSync, randomBytes } from 'node:crypto';
+import { open as openFile, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { AccessKey } from '../cluster/types.ts';
+import { openSecret, sealSecret, validateKey, validateUser, type KeyRecord, type UserRecord } from '../access/users.ts';
+import type { StoredKey } from '../cluster/types.ts';
+
+/** The cluster's superuser: the root key pairs belong to it; it may do anything. */
+export const ADMIN_USER = 'admin';
+
+export interface PlainKey { accessKeyId: string; secretAccessKey: string }
+export interface KeysFileEntry extends PlainKey { user: string; displayName?: string; email?: string }
 
 async function writeFileDurably(path: string, data: string): Promise<void> {
   const tmp = `${path}.tmp`;
-  const fd = await open(tmp, 'w', 0o600);
+  const fd = await openFile(tmp, 'w', 0o600);
   try { await fd.writeFile(data); await fd.sync(); } finally { await fd.close(); }
   await rename(tmp, path);
 }
 
 /** The root key pair: given, or the one kept in `<dataDir>/root-key.json`, or a new one saved there. */
-export async function rootKey(dataDir: string, given: { accessKey?: string; secretKey?: string }): Promise<AccessKey> {
+export async function rootKey(dataDir: string, given: { accessKey?: string; secretKey?: string }): Promise<PlainKey> {
   if (given.accessKey || given.secretKey) {
     if (!given.accessKey || !given.secretKey) throw new Error('--access-key and --secret-key must be given together');
-    return { accessKeyId: given.accessKey, secretAccessKey: given.secretKey, name: 'root' };
+    return { accessKeyId: given.accessKey, secretAccessKey: given.secretKey };
   }
   const path = join(dataDir, 'root-key.json');
   try {
-    const k = JSON.parse(await readFile(path, 'utf8')) as AccessKey;
+    const k = JSON.parse(await readFile(path, 'utf8')) as PlainKey;
     if (typeof k.accessKeyId !== 'string' || typeof k.secretAccessKey !== 'string') throw new Error(`${path} is not a key pair`);
-    return { accessKeyId: k.accessKeyId, secretAccessKey: k.secretAccessKey, name: 'root' };
+    return { accessKeyId: k.accessKeyId, secretAccessKey: k.secretAccessKey };
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }
-  const k: AccessKey = { accessKeyId: 'CAIRN' + randomBytes(8).toString('hex').toUpperCase(), secretAccessKey: randomBytes(30).toString('base64url'), name: 'root' };
-  await writeFileDurably(path, JSON.stringify(k, null, 2) + '\n');
+  const k: PlainKey = { accessKeyId: 'CAIRN' + randomBytes(8).toString('hex').toUpperCase(), secretAccessKey: randomBytes(30).toString('base64url') };
+  await writeFileDurably(path, JSON.stringify({ ...k, name: 'root' }, null, 2) + '\n');
   return k;
 }
 
-/** Extra key pairs from a keys file: JSON [{accessKeyId, secretAccessKey, buckets?, name?}]. */
-export async function loadKeysFile(path: string): Promise<AccessKey[]> {
+/**
+ * The cluster master key, 32 bytes: given (`--master-key`, base64 or hex); else the one kept in
+ * `<dataDir>/master.key`; else derived from the cluster secret (every member has it, so all derive
+ * the same key) or, for a cluster of one without a secret, made at random — and kept there from then
+ * on, so a later change of the secret never changes it. Every member of a cluster must hold the same
+ * key (the operator gives every pod the one in the cluster Secret). Losing it loses every encrypted
+ * object and every stored secret key: back it up with the data.
+ */
+export async function masterKey(dataDir: string, given: { masterKey?: string; secret?: string }): Promise<Buffer> {
+  if (given.masterKey) {
+    const raw = /^[0-9a-fA-F]{64}$/.test(given.masterKey) ? Buffer.from(given.masterKey, 'hex') : Buffer.from(given.masterKey, 'base64');
+    if (raw.length !== 32) throw new Error('--master-key must be 32 bytes, as 64 hex digits or base64');
+    return raw;
+  }
+  const path = join(dataDir, 'master.key');
+  try {
+    const raw = Buffer.from((await readFile(path, 'utf8')).trim(), 'base64');
+    if (raw.length !== 32) throw new Error(`${path} does not hold a 32-byte key`);
+    return raw;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  const raw = given.secret
+    ? Buffer.from(hkdfSync('sha256', Buffer.from(given.secret, 'utf8'), Buffer.alloc(0), 'cairn/master-key-from-cluster-secret', 32))
+    : randomBytes(32);
+  await writeFileDurably(path, raw.toString('base64') + '\n');
+  return raw;
+}
+
+/** Users and their key pairs from a keys file: JSON [{user, accessKeyId, secretAccessKey, displayName?, email?}]. */
+export async function loadKeysFile(path: string): Promise<KeysFileEntry[]> {
   let data: unknown;
   try { data = JSON.parse(await readFile(path, 'utf8')); } catch (e) { throw new Error(`keys file ${path}: ${(e as Error).message}`); }
-  if (!Array.isArray(data)) throw new Error(`keys file ${path}: expected a JSON array of {accessKeyId, secretAccessKey, buckets?}`);
+  if (!Array.isArray(data)) throw new Error(`keys file ${path}: expected a JSON array of {user, accessKeyId, secretAccessKey}`);
   return data.map((k, i) => {
-    const ok = k && typeof k.accessKeyId === 'string' && /^[A-Za-z0-9._-]{3,128}$/.test(k.accessKeyId)
-      && typeof k.secretAccessKey === 'string' && k.secretAccessKey.length >= 8
-      && (k.buckets === undefined || (Array.isArray(k.buckets) && k.buckets.every((b: unknown) => typeof b === 'string')));
-    if (!ok) throw new Error(`keys file ${path}: entry ${i} needs accessKeyId (3-128 of [A-Za-z0-9._-]), secretAccessKey (8+ chars) and optional buckets (string array)`);
-    return { accessKeyId: k.accessKeyId, secretAccessKey: k.secretAccessKey, buckets: k.buckets, name: typeof k.name === 'string' ? k.name : undefined };
+    if (!k || typeof k.accessKeyId !== 'string' || typeof k.secretAccessKey !== 'string' || typeof k.user !== 'string') {
+      throw new Error(`keys file ${path}: entry ${i} needs user, accessKeyId and secretAccessKey${k && Array.isArray(k.buckets) ? ' (keys limited to buckets are gone: give the key a user that owns those buckets)' : ''}`);
+    }
+    try {
+      validateUser({ id: k.user, displayName: k.displayName, email: k.email });
+      validateKey(k.accessKeyId, k.secretAccessKey);
+    } catch (e) { throw new Error(`keys file ${path}: entry ${i}: ${(e as Error).message}`); }
+    return { user: k.user, accessKeyId: k.accessKeyId, secretAccessKey: k.secretAccessKey, displayName: k.displayName, email: k.email };
   });
+}
+
+/** The registry records for the keys a node starts with. A key already stored with the same user
+ *  and secret is kept as it is (sealing draws a fresh nonce: resealing would rewrite it every start). */
+export function startupRecords(master: Buffer, admin: PlainKey[], extra: KeysFileEntry[],
+  current: { key(id: string): StoredKey | undefined; user(id: string): UserRecord | undefined }): { users: UserRecord[]; keys: KeyRecord[] } {
+  const now = new Date().toISOString();
+  const existing = (id: string, make: () => UserRecord) => { const u = current.user(id); return u && !u.disabled ? u : make(); };
+  const users = new Map<string, UserRecord>([[ADMIN_USER, existing(ADMIN_USER, () => ({ id: ADMIN_USER, displayName: 'Cluster administrator', createdAt: now, superuser: true }))]]);
+  for (const e of extra) {
+    if (!users.has(e.user)) users.set(e.user, existing(e.user, () => ({ id: e.user, displayName: e.displayName ?? e.user, ...(e.email ? { email: e.email } : {}), createdAt: now })));
+  }
+  const keys = [...admin.map((k) => ({ ...k, user: ADMIN_USER })), ...extra].map((k): KeyRecord => {
+    const stored = current.key(k.accessKeyId);
+    if (stored && 'sealedSecret' in stored && stored.userId === k.user && !stored.disabled) {
+      try { if (openSecret(master, stored) === k.secretAccessKey) return stored; } catch { /* sealed under another master key: replace */ }
+    }
+    return { accessKeyId: k.accessKeyId, userId: k.user, sealedSecret: sealSecret(master, k.accessKeyId, k.secretAccessKey), createdAt: now };
+  });
+  return { users: [...users.values()], keys };
 }

@@ -4,7 +4,8 @@
 // keeps its registry in its metadata store (cluster/standalone.ts) and calls nobody. Any other
 // process joins roots (joined-cluster.ts). Everything else in startNode is the same for both.
 import type { Router } from 'express';
-import type { AccessKey, ClusterControl, ClusterSettings, RepairProgress, Role } from '../cluster/types.ts';
+import type { ClusterControl, ClusterSettings, RepairProgress, Role } from '../cluster/types.ts';
+import { writeRecords, type RegistryRecords } from './registry-records.ts';
 import type { Verdict } from '../cluster/health.ts';
 import { StandaloneClusterView, standaloneRegistry } from '../cluster/standalone.ts';
 import type { ChunkStore } from '../chunks/store.ts';
@@ -22,8 +23,9 @@ export interface Membership {
   readonly rpcRoutes: Router[];
   /** Registered with a root (or serving from a cached map that knows this member) and its keys recorded. */
   ready(): boolean;
-  /** Record the access keys this process was started with (root key, keys file). */
-  registerKeys(keys: AccessKey[]): Promise<void>;
+  /** Record the users and keys this process was started with (root key, keys file), built from
+   *  what the registry holds when the roots answer (a key stored as it is is not rewritten). */
+  registerKeys(records: RegistryRecords): Promise<void>;
   /** `/cluster/health`: can every bucket reach its write quorum. */
   clusterHealth(): Verdict | boolean;
   /** `/maintenance`: may this member stop now. */
@@ -86,7 +88,7 @@ async function clusterOfOne(o: MembershipOptions, local: { chunks: LocalChunkRep
     replicas: new MemberReplicas({ selfId: o.selfId, member: (id) => view.member(id), local }),
     rpcRoutes: [],
     ready: () => true,
-    async registerKeys(keys) { for (const k of keys) await view.putAccessKey(k); },
+    registerKeys: (records) => writeRecords(view, records),
     // Its buckets live on their only possible holder: writes work while the process does.
     clusterHealth: () => true,
     maintenance: () => ({ ok: false, reason: 'a single-member cluster cannot lose its only replica' }),

@@ -35,7 +35,7 @@ test('startNode: serves S3 with the persisted root key and keys-file keys, survi
   const dir = await mkdtemp(join(tmpdir(), 'cairn-server-'));
   const host = loopbackAddress();
   const keysFile = join(dir, 'keys.json');
-  await writeFile(keysFile, JSON.stringify([{ accessKeyId: 'migrated-key', secretAccessKey: 'migrated-secret-123' }]));
+  await writeFile(keysFile, JSON.stringify([{ user: 'carol', accessKeyId: 'carol-key', secretAccessKey: 'carol-secret-123' }]));
   let node: RunningNode | undefined;
   try {
     node = await startNode({ dataDir: join(dir, 'data'), api: `${host}:0`, cluster: `${host}:0`, keysFile, chunkSize: 256 * 1024 });
@@ -47,9 +47,13 @@ test('startNode: serves S3 with the persisted root key and keys-file keys, survi
     const body = randomBytes(1024 * 1024 + 5);
     await mc.putObject('photos', 'a/b.bin', body, body.length);
     assert.is(sha(await readAll(await mc.getObject('photos', 'a/b.bin'))), sha(body));
-    // The keys-file pair works too.
-    const other = client(node, 'migrated-key', 'migrated-secret-123');
-    assert.ok(await other.bucketExists('photos'));
+    // The keys-file pair is its user's: it works, and only for what that user may touch.
+    const other = client(node, 'carol-key', 'carol-secret-123');
+    await other.makeBucket('carols');
+    await other.putObject('carols', 'x', Buffer.from('carol'), 5);
+    const denied = await other.getObject('photos', 'a/b.bin').then(() => 'read', (e: { code?: string }) => e.code);
+    assert.is(denied, 'AccessDenied', 'another user\'s private object');
+    assert.is(sha(await readAll(await mc.getObject('carols', 'x'))), sha(Buffer.from('carol')), 'the admin user reads everything');
     const { accessKey, secretKey } = node;
     await node.stop();
     const saved = JSON.parse(await readFile(join(dir, 'data', 'root-key.json'), 'utf8'));

@@ -23,7 +23,9 @@ import { NodeMetrics } from '../observability/metrics.ts';
 import { logger } from '../util/log.ts';
 import { collectMembership, collectNodeUsage } from './collectors.ts';
 import { DEFAULT_BUFFER_MEMORY_MIB, withEnvironment, type NodeOptions } from './config.ts';
-import { loadKeysFile, rootKey } from './keys.ts';
+import { loadKeysFile, masterKey as loadMasterKey, rootKey, startupRecords } from './keys.ts';
+import { directoryOf } from './directory.ts';
+import { sealSecret } from '../access/users.ts';
 import { close, listen, parseHostPort, urlHost } from './listen.ts';
 import { openMembership } from './membership.ts';
 import { startSelfHealing, type SelfHealing } from './self-healing.ts';
@@ -85,6 +87,7 @@ export async function startNode(given: NodeOptions): Promise<RunningNode> {
   try {
     const root = await rootKey(opts.dataDir, opts);
     const extraKeys = opts.keysFile ? await loadKeysFile(opts.keysFile) : [];
+    const master = await loadMasterKey(opts.dataDir, opts);
 
     // 2. Listen first (port 0 resolves to the real port), answer 503 until ready.
     const clusterApp = express();
@@ -118,8 +121,9 @@ export async function startNode(given: NodeOptions): Promise<RunningNode> {
       repairProgress: () => healing?.repair?.snapshot(),
     });
     cleanups.push(() => membership.stop());
-    await membership.registerKeys([root, ...extraKeys]);
+    await membership.registerKeys((current) => startupRecords(master, [root], extraKeys, current));
     const { view, replicas } = membership;
+    const directory = directoryOf(view, master);
     const objects = new ClusterObjectService({ view, replicas, memory });
     // Self-healing: repair, rebalancing, drain, scrub and GC on data members (self-healing.ts).
     const heal = healing = startSelfHealing({
@@ -146,7 +150,11 @@ export async function startNode(given: NodeOptions): Promise<RunningNode> {
     cleanups.push(async () => { for (const u of unregister) u(); });
     clusterApp.use(heal.router);
     if (opts.secret && membership.rpcRoutes.length) clusterApp.use('/rpc/v1', rpcRouter(opts.secret, membership.rpcRoutes));
-    if (opts.secret) clusterApp.use('/admin/v1', adminRouter(opts.secret, { view, replicas, objects, repair: (memberId) => heal.progressOf(memberId) }));
+    if (opts.secret) {
+      clusterApp.use('/admin/v1', adminRouter(opts.secret, {
+        view, replicas, objects, repair: (memberId) => heal.progressOf(memberId), seal: (id, secretKey) => sealSecret(master, id, secretKey),
+      }));
+    }
     clusterApp.use(healthRouter({
       joined: () => {
         const ok = ready && membership.ready();
@@ -164,11 +172,11 @@ export async function startNode(given: NodeOptions): Promise<RunningNode> {
     s3Holder.app = createS3App({
       objects,
       region: view.settings().region,
-      credentials: (accessKeyId) => {
-        const k = view.accessKey(accessKeyId);
-        return k ? { secretAccessKey: k.secretAccessKey, buckets: k.buckets } : undefined;
-      },
-      isPublicRead: (bucket) => view.bucket(bucket)?.access === 'public-read',
+      principal: (accessKeyId) => directory().principal(accessKeyId),
+      users: () => directory(),
+      bucket: (name) => view.bucket(name),
+      putBucket: (settings) => view.putBucket(settings),
+      masterKey: master,
       metrics,
     });
     ready = true;

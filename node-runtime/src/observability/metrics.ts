@@ -20,6 +20,8 @@ export const s3Operations = [
   'ListObjects', 'ListObjectsV2', 'ListObjectVersions', 'ListMultipartUploads',
   'PutObject', 'CopyObject', 'GetObject', 'HeadObject', 'DeleteObject', 'DeleteObjects',
   'CreateMultipartUpload', 'UploadPart', 'UploadPartCopy', 'CompleteMultipartUpload', 'AbortMultipartUpload', 'ListParts',
+  'GetBucketAcl', 'PutBucketAcl', 'GetObjectAcl', 'PutObjectAcl', 'GetBucketPolicy', 'PutBucketPolicy', 'DeleteBucketPolicy', 'GetBucketPolicyStatus', 'GetPublicAccessBlock',
+  'PutPublicAccessBlock', 'DeletePublicAccessBlock', 'GetBucketOwnershipControls', 'PutBucketOwnershipControls', 'DeleteBucketOwnershipControls', 'GetBucketEncryption', 'PutBucketEncryption', 'DeleteBucketEncryption',
   'Unknown',
 ] as const;
 export type S3Operation = (typeof s3Operations)[number];

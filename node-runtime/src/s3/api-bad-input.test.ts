@@ -25,7 +25,7 @@ let keysDir: string;
 const B = 'bad-input';
 const PUBLIC = 'public-stuff';
 const OTHER = 'restricted-other';
-const LIMITED = { accessKeyId: 'LIMITEDKEY', secretAccessKey: 'limited-secret-key-123', buckets: [B] };
+const LIMITED = { user: 'limited', accessKeyId: 'LIMITEDKEY', secretAccessKey: 'limited-secret-key-123' };
 
 const client = (accessKeyId: string, secretAccessKey: string, extra: Record<string, unknown> = {}) => new S3Client({
   endpoint: proc.endpoint, region: 'us-east-1', forcePathStyle: true, maxAttempts: 1, credentials: { accessKeyId, secretAccessKey }, ...extra,
@@ -69,8 +69,9 @@ test.before(async () => {
   s3 = client(proc.accessKey, proc.secretKey);
   await s3.send(new CreateBucketCommand({ Bucket: B }));
   await s3.send(new CreateBucketCommand({ Bucket: OTHER }));
+  // Public as S3 makes things public: the bucket lists for anyone, the object reads for anyone.
   await s3.send(new CreateBucketCommand({ Bucket: PUBLIC, ACL: 'public-read' }));
-  await s3.send(new PutObjectCommand({ Bucket: PUBLIC, Key: 'hello.txt', Body: 'public hello' }));
+  await s3.send(new PutObjectCommand({ Bucket: PUBLIC, Key: 'hello.txt', Body: 'public hello', ACL: 'public-read' }));
   await s3.send(new PutObjectCommand({ Bucket: B, Key: 'private.txt', Body: 'private hello' }));
 });
 
@@ -254,21 +255,24 @@ test('anonymous: public-read buckets allow GET/HEAD/list only; private buckets d
   assert.is(errorCode((await anon('GET')).body), 'AccessDenied');
 });
 
-test('a key restricted to some buckets is denied elsewhere and sees only its buckets', async () => {
+test('another user is denied what it does not own and lists only its own buckets', async () => {
   const limited = client(LIMITED.accessKeyId, LIMITED.secretAccessKey);
+  const mine = 'limited-own';
+  await limited.send(new CreateBucketCommand({ Bucket: mine }));
   const list = await limited.send(new ListBucketsCommand({}));
-  assert.equal(list.Buckets?.map((b) => b.Name), [B]);
-  await limited.send(new PutObjectCommand({ Bucket: B, Key: 'by-limited', Body: 'ok' }));
+  assert.equal(list.Buckets?.map((b) => b.Name), [mine]);
+  await limited.send(new PutObjectCommand({ Bucket: mine, Key: 'by-limited', Body: 'ok' }));
   assert.equal(await failure(limited.send(new PutObjectCommand({ Bucket: OTHER, Key: 'x', Body: 'no' }))), { code: 'AccessDenied', status: 403 });
-  assert.equal((await failure(limited.send(new GetObjectCommand({ Bucket: PUBLIC, Key: 'hello.txt' })))).code, 'AccessDenied');
+  assert.equal((await failure(limited.send(new GetObjectCommand({ Bucket: B, Key: 'private.txt' })))).code, 'AccessDenied');
+  assert.is(await (await limited.send(new GetObjectCommand({ Bucket: PUBLIC, Key: 'hello.txt' }))).Body!.transformToString(), 'public hello', 'a public-read object reads for everyone');
   await s3.send(new PutObjectCommand({ Bucket: OTHER, Key: 'secret', Body: 'other' }));
-  assert.equal((await failure(limited.send(new CopyObjectCommand({ Bucket: B, Key: 'stolen', CopySource: `${OTHER}/secret` })))).code, 'AccessDenied');
-  assert.not.ok(await exists('stolen'));
+  assert.equal((await failure(limited.send(new CopyObjectCommand({ Bucket: mine, Key: 'stolen', CopySource: `${OTHER}/secret` })))).code, 'AccessDenied');
+  assert.not.ok(await exists('stolen', mine));
   limited.destroy();
 });
 
 test('unsupported operations → NotImplemented 501; errors carry Resource and the request id', async () => {
-  for (const [method, query] of [['GET', { acl: '' }], ['PUT', { tagging: '' }], ['GET', { policy: '' }]] as const) {
+  for (const [method, query] of [['GET', { cors: '' }], ['PUT', { tagging: '' }], ['GET', { lifecycle: '' }]] as const) {
     const r = await rawRequest(proc.endpoint, { method, bucket: B, query: { ...query }, headers: method === 'PUT' ? { 'content-length': '0' } : {} }, creds, '');
     assert.is(r.status, 501, `${method} ${Object.keys(query)}`);
     assert.is(errorCode(r.body), 'NotImplemented');

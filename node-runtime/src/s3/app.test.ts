@@ -35,9 +35,12 @@ const objects = new Proxy({} as ObjectService, {
 test.before(async () => {
   const host = loopbackAddress();
   const port = await freePort(host);
+  // The caller is the admin user (a superuser), so every request reaches the engine.
   const app = createS3App({
-    objects, region: 'us-east-1', isPublicRead: () => false, metrics,
-    credentials: (id) => (id === creds.accessKey ? { secretAccessKey: creds.secretKey } : undefined),
+    objects, region: 'us-east-1', metrics, masterKey: Buffer.alloc(32),
+    principal: (id) => (id === creds.accessKey ? { userId: 'admin', secretAccessKey: creds.secretKey, superuser: true } : undefined),
+    users: () => ({ exists: () => true, byEmail: () => undefined, displayName: (id) => id }),
+    bucket: () => undefined, putBucket: async () => {},
   });
   server = createServer(app);
   await new Promise<void>((r) => server.listen(port, host, () => r()));

@@ -6,15 +6,15 @@ import { trace } from '@opentelemetry/api';
 import { s3RequestMetrics, setS3Operation } from '../observability/request-metrics.ts';
 import { newRequestId, requestIdMiddleware } from '../observability/request-id.ts';
 import { requestSpans } from '../observability/http-spans.ts';
-import { s3Error } from '../util/errors.ts';
 import { logger } from '../util/log.ts';
-import { authenticate, mayAccess } from './auth.ts';
+import { authenticate } from './auth.ts';
+import { decidedByHandler, policyContext, requireAccess } from './authz.ts';
 import { selectOperation, type Operation } from './operations.ts';
 import { sendError, toS3Error } from './respond.ts';
 import { parseRoute, type Route } from './route.ts';
 import type { S3Context, S3Deps } from './types.ts';
 
-export type { S3Credentials, S3Deps } from './types.ts';
+export type { S3Deps } from './types.ts';
 
 const log = logger('s3');
 
@@ -42,10 +42,11 @@ async function serve(deps: S3Deps, req: Request, res: Response): Promise<void> {
       operation = op.name;
       setS3Operation(res, op.name);
     } catch (e) { opError = e; }
-    const caller = authenticate(req, route, (id) => deps.credentials(id));
-    if (!mayAccess(caller, route.bucket, req.method, (b) => deps.isPublicRead(b))) throw s3Error('AccessDenied');
+    const caller = authenticate(req, route, (id) => deps.principal(id));
     if (!op) throw opError;
-    const ctx: S3Context = { requestId, route, caller, signal: aborter.signal, deps };
+    const ctx: S3Context = { requestId, route, caller, signal: aborter.signal, deps, policyContext: policyContext(req, route.query, caller.user, caller.presigned === true) };
+    // Operations on an existing object are decided by their handler, which knows the object's owner and ACL.
+    if (!decidedByHandler.has(op.name)) requireAccess(ctx, op.name);
     await op.handler(req, res, ctx);
   } catch (e) {
     const err = toS3Error(e);

@@ -1,6 +1,5 @@
-// Who is calling, and may they? Verifies SigV4 (header or presigned) against the configured
-// key pairs, then applies the two access rules: anonymous callers may only GET/HEAD public-read
-// buckets, and a key restricted to some buckets is denied everywhere else.
+// Who is calling? Verifies SigV4 (header or presigned) against the key's user; what that user may
+// do is authz.ts's question.
 import type { IncomingMessage } from 'node:http';
 import { s3Error } from '../util/errors.ts';
 import type { Route } from './route.ts';
@@ -9,11 +8,13 @@ import {
   STREAMING_UNSIGNED_TRAILER, UNSIGNED_PAYLOAD, verifySignature, type SignableRequest, type SignatureClaim,
 } from './sigv4.ts';
 
-export interface S3Credentials { secretAccessKey: string; buckets?: string[] }   // buckets: undefined = all
+export interface S3Credentials { userId: string; secretAccessKey: string; superuser: boolean }
 
 export interface Caller {
   accessKeyId?: string;          // undefined: anonymous
-  buckets?: string[];            // restriction of the key, if any
+  user?: string;                 // the key's user id
+  superuser: boolean;            // the admin user
+  presigned?: boolean;
   claim?: SignatureClaim;
   signingKey?: Buffer;
   payloadHash: string;           // hex sha256, UNSIGNED-PAYLOAD or a STREAMING-* marker
@@ -36,7 +37,7 @@ export function authenticate(req: IncomingMessage, route: Route, lookup: (id: st
   const headers = signableHeaders(req);
   const authorization = headers.authorization;
   const presigned = route.params.has('X-Amz-Signature') || route.params.has('X-Amz-Credential');
-  if (!authorization && !presigned) return { payloadHash: UNSIGNED_PAYLOAD };
+  if (!authorization && !presigned) return { superuser: false, payloadHash: UNSIGNED_PAYLOAD };
   if (authorization && presigned) throw s3Error('InvalidArgument', 'Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter or the Authorization header should be specified');
 
   let claim: SignatureClaim;
@@ -58,14 +59,6 @@ export function authenticate(req: IncomingMessage, route: Route, lookup: (id: st
   checkTime(claim, now);
   const signable: SignableRequest = { method: req.method ?? 'GET', rawPath: route.rawPath, query: route.query, headers };
   const signingKey = verifySignature(signable, claim, creds.secretAccessKey, payloadHash);
-  return { accessKeyId: claim.accessKeyId, buckets: creds.buckets, claim, signingKey, payloadHash };
+  return { accessKeyId: claim.accessKeyId, user: creds.userId, superuser: creds.superuser, presigned, claim, signingKey, payloadHash };
 }
 
-/** May this caller touch `bucket`? (undefined bucket: service-level request.) */
-export function mayAccess(caller: Caller, bucket: string | undefined, method: string, isPublicRead: (bucket: string) => boolean): boolean {
-  if (!caller.accessKeyId) {
-    return bucket !== undefined && (method === 'GET' || method === 'HEAD') && isPublicRead(bucket);
-  }
-  if (bucket === undefined || !caller.buckets) return true;
-  return caller.buckets.includes(bucket);
-}

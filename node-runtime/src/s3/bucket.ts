@@ -1,12 +1,15 @@
 // Service and bucket handlers: ListBuckets, CreateBucket, HeadBucket, DeleteBucket,
 // GetBucketLocation, GetBucketVersioning, DeleteObjects.
-import { isS3Error, s3Error } from '../util/errors.ts';
-import { OWNER } from './multipart.ts';
+import { aclFromHeaders } from '../access/acl.ts';
+import type { BucketSettings } from '../cluster/types.ts';
+import { isS3Error, s3Error, S3Error } from '../util/errors.ts';
 import { placementFromHeaders } from './object-headers.ts';
 import { readSmallBody } from './payload.ts';
 import { sendXml, setHeaders } from './respond.ts';
 import type { Handler } from './types.ts';
 import { buildXml, list, parseXml, text } from './xml.ts';
+
+const header = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
 
 /** S3's bucket naming rules (3-63 chars, lower-case letters, digits, dots, hyphens). */
 export function validBucketName(name: string): boolean {
@@ -14,14 +17,25 @@ export function validBucketName(name: string): boolean {
     && !name.includes('..') && !/^\d+\.\d+\.\d+\.\d+$/.test(name) && !name.startsWith('xn--') && !name.endsWith('-s3alias');
 }
 
+/** ListBuckets: the caller's own buckets (the admin user sees all), paged by MaxBuckets and ContinuationToken. */
 export const listBuckets: Handler = async (_req, res, ctx) => {
-  const allowed = ctx.caller.buckets;
-  const buckets = (await ctx.deps.objects.listBuckets())
-    .filter((b) => !allowed || allowed.includes(b.name))
+  const { user, superuser } = ctx.caller;
+  const p = ctx.route.params;
+  const max = p.has('max-buckets') ? Number(p.get('max-buckets')) : 10_000;
+  if (!Number.isInteger(max) || max < 1 || max > 10_000) throw s3Error('InvalidArgument', 'max-buckets must be an integer from 1 to 10000');
+  const after = p.get('continuation-token') ?? undefined;
+  const prefix = p.get('prefix') ?? '';
+  const mine = (await ctx.deps.objects.listBuckets())
+    .filter((b) => superuser || ctx.deps.bucket(b.name)?.owner === user)
+    .filter((b) => b.name.startsWith(prefix) && (after === undefined || b.name > after))
     .sort((a, b) => (a.name < b.name ? -1 : 1));
+  const page = mine.slice(0, max);
+  const owner = user ?? '';
   sendXml(res, 200, 'ListAllMyBucketsResult', {
-    Owner: OWNER,
-    Buckets: { Bucket: buckets.map((b) => ({ Name: b.name, CreationDate: b.createdAt })) },
+    Owner: { ID: owner, DisplayName: ctx.deps.users().displayName(owner) },
+    Buckets: { Bucket: page.map((b) => ({ Name: b.name, CreationDate: b.createdAt, BucketRegion: ctx.deps.region })) },
+    ...(mine.length > page.length ? { ContinuationToken: page[page.length - 1].name } : {}),
+    ...(prefix ? { Prefix: prefix } : {}),
   });
 };
 
@@ -30,10 +44,23 @@ export const createBucket: Handler = async (req, res, ctx) => {
   if (!validBucketName(bucket)) throw s3Error('InvalidBucketName');
   const body = await readSmallBody(req, ctx.caller, 64 * 1024);
   if (body.trim()) parseXml(body, 'CreateBucketConfiguration');   // LocationConstraint is accepted as given
-  const acl = String(req.headers['x-amz-acl'] ?? 'private');
-  if (acl !== 'private' && acl !== 'public-read') throw s3Error('NotImplemented', `The canned ACL ${acl} is not supported; use private or public-read.`);
+  const owner = ctx.caller.user!;   // authorize() lets only authenticated callers create buckets
+  const existing = ctx.deps.bucket(bucket);
+  if (existing) {
+    // Your own bucket again is BucketAlreadyOwnedByYou, unless the request asks for another ACL
+    // (S3 then answers BucketAlreadyExists: nothing about the existing bucket changes).
+    const asksAcl = req.headers['x-amz-acl'] !== undefined || Object.keys(req.headers).some((h) => h.startsWith('x-amz-grant-'));
+    throw s3Error(existing.owner === owner && !asksAcl ? 'BucketAlreadyOwnedByYou' : 'BucketAlreadyExists', undefined, { resource: bucket });
+  }
+  const acl = aclFromHeaders(req.headers, owner, ctx.deps.users());
+  const ownership = header(req.headers['x-amz-object-ownership']);
+  if (ownership !== undefined && !['ObjectWriter', 'BucketOwnerPreferred', 'BucketOwnerEnforced'].includes(ownership)) throw s3Error('InvalidArgument', `Invalid x-amz-object-ownership: ${ownership}`);
+  if (ownership === 'BucketOwnerEnforced' && acl && acl.grants.some((g) => g.grantee.type !== 'CanonicalUser' || g.grantee.id !== owner)) {
+    throw new S3Error('InvalidBucketAclWithObjectOwnership', 400, 'Bucket cannot have ACLs set with ObjectOwnership\'s BucketOwnerEnforced setting');
+  }
   const { replicas } = placementFromHeaders(req.headers);
-  await ctx.deps.objects.createBucket(bucket, { owner: ctx.caller.accessKeyId ?? 'anonymous', replicas, access: acl });
+  await ctx.deps.objects.createBucket(bucket, { owner, replicas, access: 'private', acl });
+  if (ownership) await ctx.deps.putBucket({ ...ctx.deps.bucket(bucket)!, ownership: ownership as BucketSettings['ownership'] });
   res.status(200).set('Location', `/${bucket}`).end();
 };
 

@@ -3,7 +3,7 @@
 // engine's resume key, opaque to clients.
 import type { ListResult, ObjectVersion } from '../data/types.ts';
 import { s3Error } from '../util/errors.ts';
-import { OWNER } from './multipart.ts';
+import { ownerXml, versionOwnerXml } from './authz.ts';
 import { quoteEtag, sendXml } from './respond.ts';
 import type { Handler, S3Context } from './types.ts';
 import type { XmlObject } from './xml.ts';
@@ -58,14 +58,14 @@ function resumeKey(r: ListResult): string | undefined {
   return last;
 }
 
-function contents(lp: ListParams, objects: ObjectVersion[], owner: boolean): XmlObject[] {
+function contents(ctx: S3Context, lp: ListParams, objects: ObjectVersion[], owner: boolean): XmlObject[] {
   return objects.map((o) => ({
     Key: lp.encode(o.key),
     LastModified: new Date(o.timestamp).toISOString(),
     ETag: quoteEtag(o.etag),
     Size: o.size,
     StorageClass: 'STANDARD',
-    Owner: owner ? OWNER : undefined,
+    Owner: owner ? versionOwnerXml(ctx, o) : undefined,
   }));
 }
 
@@ -90,7 +90,7 @@ export const listObjectsV2: Handler = async (_req, res, ctx) => {
     NextContinuationToken: next !== undefined ? encodeToken(next) : undefined,
     StartAfter: startAfter !== undefined ? lp.encode(startAfter) : undefined,
     EncodingType: lp.encodingType,
-    Contents: contents(lp, r.objects, p.get('fetch-owner') === 'true'),
+    Contents: contents(ctx, lp, r.objects, p.get('fetch-owner') === 'true'),
     CommonPrefixes: prefixes(lp, r.commonPrefixes),
   });
 };
@@ -110,7 +110,7 @@ export const listObjectsV1: Handler = async (_req, res, ctx) => {
     Delimiter: lp.delimiter !== undefined ? lp.encode(lp.delimiter) : undefined,
     IsTruncated: r.isTruncated,
     EncodingType: lp.encodingType,
-    Contents: contents(lp, r.objects, true),
+    Contents: contents(ctx, lp, r.objects, true),
     CommonPrefixes: prefixes(lp, r.commonPrefixes),
   });
 };
@@ -140,7 +140,7 @@ export const listObjectVersions: Handler = async (_req, res, ctx) => {
       ETag: quoteEtag(o.etag),
       Size: o.size,
       StorageClass: 'STANDARD',
-      Owner: OWNER,
+      Owner: versionOwnerXml(ctx, o),
     })),
     CommonPrefixes: prefixes(lp, r.commonPrefixes),
   });
@@ -166,6 +166,6 @@ export const listUploads: Handler = async (_req, res, ctx) => {
     MaxUploads: lp.maxKeys,
     IsTruncated: truncated,
     EncodingType: lp.encodingType,
-    Upload: shown.map((u) => ({ Key: lp.encode(u.key), UploadId: u.uploadId, Initiator: OWNER, Owner: OWNER, StorageClass: 'STANDARD', Initiated: u.initiated })),
+    Upload: shown.map((u) => ({ Key: lp.encode(u.key), UploadId: u.uploadId, Initiator: ownerXml(ctx, u.owner), Owner: ownerXml(ctx, u.owner), StorageClass: 'STANDARD', Initiated: u.initiated })),
   });
 };

@@ -1,6 +1,7 @@
 // Multipart upload handlers: Create, UploadPart (and UploadPartCopy), Complete, Abort, ListParts.
 import type { CompletedPart } from '../data/types.ts';
 import { s3Error } from '../util/errors.ts';
+import { ownerXml } from './authz.ts';
 import { copySource, withPayload, writeOptions } from './object.ts';
 import { parseRange, resolveRange } from './object-headers.ts';
 import { MAX_PUT_SIZE, readSmallBody, requestPayload } from './payload.ts';
@@ -8,7 +9,6 @@ import { quoteEtag, sendXml, unquoteEtag } from './respond.ts';
 import { target, type Handler, type S3Context } from './types.ts';
 import { list, parseXml, text } from './xml.ts';
 
-export const OWNER = { ID: 'cairn', DisplayName: 'cairn' };
 
 function uploadIdOf(ctx: S3Context): string {
   const id = ctx.route.params.get('uploadId');
@@ -112,7 +112,7 @@ export const listParts: Handler = async (_req, res, ctx) => {
   const truncated = all.length > page.length;
   sendXml(res, 200, 'ListPartsResult', {
     Bucket: bucket, Key: key, UploadId: uploadId,
-    Initiator: OWNER, Owner: OWNER, StorageClass: 'STANDARD',
+    Initiator: ownerXml(ctx, ctx.caller.user ?? ''), Owner: ownerXml(ctx, ctx.deps.bucket(bucket)?.owner ?? ''), StorageClass: 'STANDARD',
     PartNumberMarker: marker,
     NextPartNumberMarker: page.length ? page[page.length - 1].number : marker,
     MaxParts: maxParts,

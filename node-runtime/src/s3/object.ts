@@ -3,7 +3,7 @@
 import type { Readable } from 'node:stream';
 import type { PutOptions } from '../data/types.ts';
 import { isS3Error, s3Error } from '../util/errors.ts';
-import { mayAccess } from './auth.ts';
+import { authorizedRead, newObjectOwnership } from './object-access.ts';
 import {
   checkConditions, hasConditions, metadataFromHeaders, objectHeaders, parseRange, placementFromHeaders, resolveRange, responseOverrides,
 } from './object-headers.ts';
@@ -40,13 +40,13 @@ export async function withPayload<T>(payload: Payload, run: (body: Readable) => 
   }
 }
 
-export function writeOptions(ctx: S3Context, h: Record<string, string | string[] | undefined>, size?: number): PutOptions {
+export function writeOptions(ctx: S3Context, h: Record<string, string | string[] | undefined>, size?: number, bucket = ctx.route.bucket!): PutOptions {
   return {
     size,
     ...metadataFromHeaders(h),
     ...placementFromHeaders(h),
     contentMd5: contentMd5Of(h['content-md5']),
-    owner: ctx.caller.accessKeyId,
+    ...newObjectOwnership(ctx, bucket, h),
     signal: ctx.signal,
   };
 }
@@ -66,14 +66,15 @@ export const getObject: Handler = async (req, res, ctx) => {
   const { bucket, key } = target(ctx);
   const objects = ctx.deps.objects;
   if (hasConditions(req.headers)) {
-    const current = await objects.headObject(bucket, key);
+    const current = await authorizedRead(ctx, 'GetObject', { bucket, key }, () => objects.headObject(bucket, key), (v) => v);
     if (checkConditions(req.headers, current) === 'not-modified') {
       res.status(304).set({ 'ETag': quoteEtag(current.etag), 'Last-Modified': new Date(current.timestamp).toUTCString() }).end();
       return;
     }
   }
   const range = parseRange(header(req.headers.range));
-  const result = await objects.getObject(bucket, key, { range, signal: ctx.signal });
+  const result = await authorizedRead(ctx, 'GetObject', { bucket, key }, () => objects.getObject(bucket, key, { range, signal: ctx.signal }),
+    (r) => r.version, (r) => r.body.destroy());
   const { version, body } = result;
   let served: { start: number; end: number } | undefined;
   try {
@@ -134,7 +135,7 @@ function written(res: import('node:http').ServerResponse, data: Buffer | undefin
 
 export const headObject: Handler = async (req, res, ctx) => {
   const { bucket, key } = target(ctx);
-  const version = await ctx.deps.objects.headObject(bucket, key);
+  const version = await authorizedRead(ctx, 'HeadObject', { bucket, key }, () => ctx.deps.objects.headObject(bucket, key), (v) => v);
   if (checkConditions(req.headers, version) === 'not-modified') {
     res.status(304).set({ 'ETag': quoteEtag(version.etag), 'Last-Modified': new Date(version.timestamp).toUTCString() }).end();
     return;
@@ -179,9 +180,9 @@ export function parseCopySource(value: string | string[] | undefined): { bucket:
 export async function copySource(req: { headers: Record<string, string | string[] | undefined> }, ctx: S3Context): Promise<{ bucket: string; key: string }> {
   const src = parseCopySource(req.headers['x-amz-copy-source']);
   if (Buffer.byteLength(src.key) > 1024) throw s3Error('KeyTooLongError');
-  if (!mayAccess(ctx.caller, src.bucket, 'GET', (b) => ctx.deps.isPublicRead(b))) throw s3Error('AccessDenied');
+  // The caller must be able to read the source (a GetObject of it), whoever owns the destination.
+  const current = await authorizedRead(ctx, 'GetObject', src, () => ctx.deps.objects.headObject(src.bucket, src.key), (v) => v);
   if (hasConditions(req.headers, 'x-amz-copy-source-')) {
-    const current = await ctx.deps.objects.headObject(src.bucket, src.key);
     if (checkConditions(req.headers, current, 'x-amz-copy-source-') === 'not-modified') throw s3Error('PreconditionFailed');
   }
   return src;

@@ -6,19 +6,35 @@ import { listObjectsV1, listObjectsV2, listObjectVersions, listUploads } from '.
 import { abortUpload, completeUpload, createUpload, listParts, uploadPart, uploadPartCopy } from './multipart.ts';
 import { copyObject, deleteObject, getObject, headObject, putObject } from './object.ts';
 import type { Route } from './route.ts';
+import {
+  deleteBucketEncryption, deleteBucketPolicy, deleteOwnershipControls, deletePublicAccessBlock, getBucketAcl, getBucketEncryption,
+  getBucketPolicy, getBucketPolicyStatus, getObjectAcl, getOwnershipControls, getPublicAccessBlock, putBucketAcl, putBucketEncryption,
+  putBucketPolicy, putObjectAcl, putOwnershipControls, putPublicAccessBlock,
+} from './access-handlers.ts';
 import type { Handler } from './types.ts';
 
 export interface Operation { name: string; handler: Handler }
 
+function op(name: string, handler: Handler): Operation { return { name, handler }; }
+
 // Subresources that name operations we do not implement (bucket or object level).
 const UNSUPPORTED = [
-  'accelerate', 'acl', 'analytics', 'attributes', 'cors', 'encryption', 'intelligent-tiering', 'inventory', 'legal-hold',
-  'lifecycle', 'logging', 'metadata-table', 'metrics', 'notification', 'object-lock', 'ownershipControls', 'policy',
-  'policyStatus', 'publicAccessBlock', 'replication', 'requestPayment', 'restore', 'retention', 'select', 'tagging',
+  'accelerate', 'analytics', 'attributes', 'cors', 'intelligent-tiering', 'inventory', 'legal-hold',
+  'lifecycle', 'logging', 'metadata-table', 'metrics', 'notification', 'object-lock',
+  'replication', 'requestPayment', 'restore', 'retention', 'select', 'tagging',
   'torrent', 'website', 'renameObject', 'session',
 ];
 
-const op = (name: string, handler: Handler): Operation => ({ name, handler });
+// Bucket configuration subresources: GET, PUT and DELETE of one document each.
+const BUCKET_CONFIG: Record<string, Partial<Record<string, Operation>>> = {
+  acl: { GET: op('GetBucketAcl', getBucketAcl), PUT: op('PutBucketAcl', putBucketAcl) },
+  policy: { GET: op('GetBucketPolicy', getBucketPolicy), PUT: op('PutBucketPolicy', putBucketPolicy), DELETE: op('DeleteBucketPolicy', deleteBucketPolicy) },
+  policyStatus: { GET: op('GetBucketPolicyStatus', getBucketPolicyStatus) },
+  publicAccessBlock: { GET: op('GetPublicAccessBlock', getPublicAccessBlock), PUT: op('PutPublicAccessBlock', putPublicAccessBlock), DELETE: op('DeletePublicAccessBlock', deletePublicAccessBlock) },
+  ownershipControls: { GET: op('GetBucketOwnershipControls', getOwnershipControls), PUT: op('PutBucketOwnershipControls', putOwnershipControls), DELETE: op('DeleteBucketOwnershipControls', deleteOwnershipControls) },
+  encryption: { GET: op('GetBucketEncryption', getBucketEncryption), PUT: op('PutBucketEncryption', putBucketEncryption), DELETE: op('DeleteBucketEncryption', deleteBucketEncryption) },
+};
+
 
 function notImplemented(what: string): never {
   throw s3Error('NotImplemented', `${what} is not implemented.`);
@@ -35,6 +51,12 @@ export function selectOperation(method: string, route: Route, headers: Record<st
   }
 
   if (route.key === undefined) {
+    for (const [sub, byMethod] of Object.entries(BUCKET_CONFIG)) {
+      if (!p.has(sub)) continue;
+      const found = byMethod[method];
+      if (found) return found;
+      throw s3Error('MethodNotAllowed', `The specified method is not allowed against the ${sub} subresource.`);
+    }
     switch (method) {
       case 'GET':
         if (p.has('location')) return op('GetBucketLocation', getBucketLocation);
@@ -61,6 +83,11 @@ export function selectOperation(method: string, route: Route, headers: Record<st
   if (Buffer.byteLength(route.key) > 1024) throw s3Error('KeyTooLongError');
   const versionId = p.get('versionId');
   if (versionId !== undefined && versionId !== 'null') throw s3Error('InvalidArgument', 'Invalid version id specified');
+  if (p.has('acl')) {
+    if (method === 'GET') return op('GetObjectAcl', getObjectAcl);
+    if (method === 'PUT') return op('PutObjectAcl', putObjectAcl);
+    throw s3Error('MethodNotAllowed', 'The specified method is not allowed against the acl subresource.');
+  }
   switch (method) {
     case 'GET':
       if (p.has('uploadId')) return op('ListParts', listParts);

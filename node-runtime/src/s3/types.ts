@@ -2,16 +2,28 @@
 import type { Request, Response } from 'express';
 import type { ObjectService } from '../data/types.ts';
 import type { NodeMetrics } from '../observability/metrics.ts';
-import type { Caller, S3Credentials } from './auth.ts';
+import type { UserDirectory } from '../access/acl.ts';
+import type { Principal } from '../access/users.ts';
+import type { BucketSettings } from '../cluster/types.ts';
+import type { Caller } from './auth.ts';
 import type { Route } from './route.ts';
 
-export type { S3Credentials };
+/** The users a request may name (grants, owners) and how they are shown. */
+export interface Users extends UserDirectory {
+  displayName(id: string): string;
+}
 
 export interface S3Deps {
   objects: ObjectService;                                   // from node-runtime/src/data/types.ts
   region: string;                                           // e.g. 'us-east-1'
-  credentials(accessKeyId: string): S3Credentials | undefined;
-  isPublicRead(bucket: string): boolean;                    // anonymous GET/HEAD allowed
+  /** Who an access key is; undefined when it, or its user, is unknown or disabled. */
+  principal(accessKeyId: string): Principal | undefined;
+  users(): Users;
+  /** The bucket registry's entry (owner, ACL, policy, ...) and its writes. */
+  bucket(name: string): BucketSettings | undefined;
+  putBucket(settings: BucketSettings): Promise<void>;
+  /** The cluster master key (SSE-S3 data keys are wrapped under a key derived from it). */
+  masterKey: Buffer;
   metrics?: NodeMetrics;                                    // the node's; none: requests are not counted
 }
 
@@ -21,6 +33,8 @@ export interface S3Context {
   caller: Caller;
   signal: AbortSignal;          // aborted when the client goes away before the response ends
   deps: S3Deps;
+  /** The request's policy condition keys (s3/authz.ts). */
+  policyContext: Record<string, string[] | undefined>;
 }
 
 /** One S3 operation; it writes the whole response or throws (S3Error or anything else). */

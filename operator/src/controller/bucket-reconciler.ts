@@ -91,8 +91,12 @@ export class BucketReconciler {
   /** Create or update the bucket; a request the cluster refuses (4xx) is reported and not retried. */
   private async ensureBucket(b: Bucket, { cluster, admin }: Target): Promise<BucketState> {
     try {
+      // The Bucket's own user owns the bucket; the name is bound to this Bucket (a claim by any
+      // other, in any namespace, is NameTaken).
+      await admin.client.putUser({ id: bucketUserOf(b), displayName: `Bucket ${b.metadata.namespace}/${b.metadata.name}` });
       return await admin.client.putBucket({
-        name: bucketNameOf(b), replicas: this.replicasOf(b, cluster), access: b.spec.access,
+        name: bucketNameOf(b), owner: bucketUserOf(b), claim: { namespace: b.metadata.namespace!, name: b.metadata.name!, uid: b.metadata.uid! },
+        replicas: this.replicasOf(b, cluster), access: b.spec.access,
         ...(b.spec.quota?.bytes !== undefined ? { quotaBytes: quantityToBytes(b.spec.quota.bytes) } : {}),
         ...(b.spec.quota?.objects !== undefined ? { quotaObjects: b.spec.quota.objects } : {}),
       });
@@ -114,7 +118,7 @@ export class BucketReconciler {
     const existing = await this.getOptional<V1Secret>(resources.secrets, b.metadata.namespace, credentialsSecretOf(b));
     let key = keyInSecret(existing);
     if (!key) {
-      key = await admin.client.createKey({ name: `bucket:${b.metadata.namespace}/${b.metadata.name}`, buckets: [bucketNameOf(b)] });
+      key = await admin.client.createKey({ user: bucketUserOf(b) });
       log.info({ accessKeyId: key.accessKeyId }, 'created bucket access key');
     }
     await this.d.applier.apply(bucketCredentialsSecret(b, cluster, key));
@@ -222,4 +226,9 @@ export class BucketReconciler {
   private async getOptional<T>(r: ResourceRef, ns: string | undefined, name: string): Promise<T | undefined> {
     try { return await this.d.rest.request<T>('GET', objectPath(r, ns, name)); } catch (e) { if (isNotFound(e)) return undefined; throw e; }
   }
+}
+
+/** The user a Bucket's Secret acts as: it owns the bucket and nothing else. */
+export function bucketUserOf(b: Bucket): string {
+  return `bucket.${b.metadata.namespace}.${b.metadata.name}`;
 }
