@@ -72,6 +72,8 @@ export class UserFiles {
       // The folder marker itself (`photos/` inside `photos/`) is the folder we are in, not an entry.
       else if (o.name !== prefix || !prefix.endsWith('/')) entries.push({ key: o.name, folder: false, size: Number(o.size), lastModified: o.lastModified.toISOString(), etag: o.etag });
     }
+    // S3 interleaves keys and common prefixes in one order; the XML lists them apart.
+    entries.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     return { prefix, entries, nextToken: res.isTruncated && res.nextContinuationToken ? res.nextContinuationToken : undefined };
   }
 

@@ -50,6 +50,7 @@ export function passthrough(req: IncomingMessage, res: ServerResponse, session: 
       const type = String(up.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
       res.setHeader('content-security-policy', type === 'application/pdf' ? PDF : SANDBOX);
       res.setHeader('x-content-type-options', 'nosniff');
+      res.setHeader('x-frame-options', 'SAMEORIGIN');   // the preview frames PDFs; nothing else may
       res.setHeader('cross-origin-resource-policy', 'same-origin');
       res.setHeader('cache-control', 'private, no-store');
       pipeline(up, res, () => resolve());
