@@ -6,14 +6,17 @@ import { nameOf } from './paths.ts';
 export type SortKey = 'name' | 'size' | 'modified';
 export interface SortOrder { key: SortKey; descending: boolean }
 
-const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: 'base' });
+// Names compare as S3 lists them (by code unit), not with a locale's collation: pages arrive in
+// that order, so rows already shown never move when the next page lands, and sorting what is
+// already in order costs one pass.
+const byKey = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 export function compareEntries(a: ObjectEntry, b: ObjectEntry, order: SortOrder): number {
   if (a.folder !== b.folder) return a.folder ? -1 : 1;
   let c = 0;
   if (order.key === 'size') c = a.size - b.size;
-  else if (order.key === 'modified') c = (a.lastModified ?? '').localeCompare(b.lastModified ?? '');
-  if (c === 0) c = collator.compare(nameOf(a.key), nameOf(b.key));
+  else if (order.key === 'modified') c = byKey(a.lastModified ?? '', b.lastModified ?? '');
+  if (c === 0) c = byKey(a.key, b.key);
   return order.descending ? -c : c;
 }
 

@@ -5,7 +5,7 @@ import type { SessionInfo } from '../../../node-runtime/src/console/api.ts';
 import { api, session as apiSession, uploadApi } from '../api.ts';
 import { formatDateTime } from '../format.ts';
 import { parseFolderPath } from '../paths.ts';
-import { linkClick, navigate, useLocation } from '../router.ts';
+import { linkClick, useLocation } from '../router.ts';
 import { Uploader, type UploadItem } from '../uploads/uploader.ts';
 import { xhrTransport } from '../uploads/xhr.ts';
 import { BucketsPage } from './buckets.tsx';
@@ -44,15 +44,15 @@ export function App() {
   const adopt = (s: SessionInfo) => { apiSession.csrfToken = s.csrfToken; setSession(s); };
 
   useEffect(() => {
-    api.session().then(adopt, () => setSession(null));
+    // The sign-in page has no session to ask about (and a 401 would only be noise there).
+    if (location.pathname === '/signin') setSession(null);
+    else api.session().then(adopt, () => setSession(null));
     apiSession.renew = () => new Promise<void>((resolve, reject) => setRenewal({ resolve, reject }));
   }, []);
 
   if (path === '/signin') {
     const next = query.get('next');
     const target = next && next.startsWith('/') && !next.startsWith('//') ? next : '/buckets';
-    if (session) { navigate(target, { replace: true }); return null; }
-    if (session === undefined) return null;
     // A full load: the page behind the sign-in starts from a clean state.
     return <SignInPage onSignedIn={() => location.assign(target)} />;
   }
