@@ -16,11 +16,11 @@ function usageTone(used: number, capacity: number): 'ok' | 'warn' | 'danger' {
   return f > 0.9 ? 'danger' : f > 0.75 ? 'warn' : 'ok';
 }
 
-function Card({ title, value, detail, children, tone }: { title: string; value: string; detail?: string; children?: ComponentChildren; tone?: string }) {
+function Card({ title, value, unit, detail, children, tone }: { title: string; value: string; unit?: string; detail?: string; children?: ComponentChildren; tone?: string }) {
   return (
     <div class={`card ${tone ?? ''}`}>
       <h2 class="card-title">{title}</h2>
-      <p class="card-value">{value}</p>
+      <p class="card-value">{value}{unit && <span class="card-unit"> {unit}</span>}</p>
       {children}
       {detail && <p class="card-detail">{detail}</p>}
     </div>
@@ -96,14 +96,14 @@ export function ClusterPage() {
       </div>
       {error && <ErrorBanner message={`Showing the last known state: ${error}`} onRetry={poll} />}
       <div class="cards">
-        <Card title="Members" value={`${status.counts.active ?? 0} active`} tone={down ? 'danger' : 'ok'}
+        <Card title="Members" value={String(status.counts.active ?? 0)} unit="active" tone={down ? 'danger' : 'ok'}
           detail={`${status.members.length} in all${down ? ` · ${down} down` : ''}${status.counts.draining ? ` · ${status.counts.draining} draining` : ''}`} />
         <Card title="Capacity" value={formatPercent(status.usedBytes, status.capacityBytes)} detail={`${formatBytes(status.usedBytes)} of ${formatBytes(status.capacityBytes)}`}>
           <ProgressBar value={status.usedBytes} max={status.capacityBytes} label="Cluster capacity used" tone={usageTone(status.usedBytes, status.capacityBytes)} />
         </Card>
-        <Card title="Redundancy" value={healthy ? 'Full' : `${formatCount(r.underReplicatedChunks)} under-replicated`} tone={healthy ? 'ok' : 'warn'}
+        <Card title="Redundancy" value={healthy ? 'Full' : formatCount(r.underReplicatedChunks)} unit={healthy ? undefined : 'under-replicated'} tone={healthy ? 'ok' : 'warn'}
           detail={`${formatCount(r.misplacedChunks)} misplaced chunks · writes ${status.writeQuorumAvailable ? 'available' : 'blocked'}`} />
-        <Card title="Repair" value={r.bytesRemaining > 0 ? `${formatBytes(r.bytesRemaining)} left` : 'Idle'}
+        <Card title="Repair" value={r.bytesRemaining > 0 ? formatBytes(r.bytesRemaining) : 'Idle'} unit={r.bytesRemaining > 0 ? 'left' : undefined}
           detail={r.bytesRemaining > 0 ? `${formatRate(r.rateBytesPerSec)} · ETA ${r.etaSeconds === null ? 'unknown' : formatDuration(r.etaSeconds)}` : `${formatBytes(r.bytesMoved)} moved`}>
           <ProgressBar value={r.bytesMoved} max={repairTotal || 1} label="Repair progress" />
         </Card>

@@ -46,7 +46,10 @@ export function UploadsPanel({ uploads }: { uploads: Uploads }) {
   const items = uploads.queue.items().filter((i) => i.state !== 'cancelled');
   if (items.length === 0) return null;
   const t = uploads.queue.totals();
-  const title = t.active > 0 ? `Uploading ${t.files - t.done - t.failed} of ${t.files}` : t.failed ? `${t.failed} upload${t.failed > 1 ? 's' : ''} failed` : `${t.done} upload${t.done > 1 ? 's' : ''} done`;
+  const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+  const title = t.active > 0 ? `Uploading ${t.active} of ${plural(t.files, 'file')}`
+    : t.paused || t.failed ? [t.paused && `${t.paused} paused`, t.failed && `${t.failed} failed`, t.done && `${t.done} done`].filter(Boolean).join(', ')
+      : `${plural(t.done, 'upload')} done`;
   return (
     <aside class="uploads" aria-label="Uploads">
       <div class="uploads-head">

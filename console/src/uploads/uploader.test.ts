@@ -66,7 +66,7 @@ test('a small file is one PUT; progress shows; done calls back', async () => {
   await until(() => f.puts.length === 1);
   assert.is(f.puts[0].url, '/s3/a.txt');
   f.puts[0].progress(400);
-  assert.equal(u.totals(), { files: 1, done: 0, failed: 0, active: 1, size: 1000, loaded: 400 });
+  assert.equal(u.totals(), { files: 1, done: 0, failed: 0, paused: 0, active: 1, size: 1000, loaded: 400 });
   f.puts[0].resolve();
   await until(() => done.length === 1);
   assert.is(u.items()[0].state, 'done');

@@ -20,7 +20,7 @@ export interface UploadItem {
   error?: string;
 }
 
-export interface UploadTotals { files: number; done: number; failed: number; active: number; size: number; loaded: number }
+export interface UploadTotals { files: number; done: number; failed: number; paused: number; active: number; size: number; loaded: number }
 
 interface Part { n: number; start: number; end: number; etag?: string; loaded: number; url?: string; urlAt?: number }
 
@@ -74,7 +74,7 @@ export class Uploader {
   items(): UploadItem[] { return this.jobs.map((j) => ({ ...j.item })); }
 
   totals(): UploadTotals {
-    const t: UploadTotals = { files: 0, done: 0, failed: 0, active: 0, size: 0, loaded: 0 };
+    const t: UploadTotals = { files: 0, done: 0, failed: 0, paused: 0, active: 0, size: 0, loaded: 0 };
     for (const { item } of this.jobs) {
       if (item.state === 'cancelled') continue;
       t.files++;
@@ -82,6 +82,7 @@ export class Uploader {
       t.loaded += item.loaded;
       if (item.state === 'done') t.done++;
       else if (item.state === 'failed') t.failed++;
+      else if (item.state === 'paused') t.paused++;
       else if (item.state === 'uploading' || item.state === 'queued') t.active++;
     }
     return t;

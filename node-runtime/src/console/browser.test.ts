@@ -1,8 +1,8 @@
 // The console in a real browser (Debian's Chromium through playwright-core) against a real
 // `cairn server`: sign in, create a bucket and a folder, upload three files (one of 40 MiB, in
-// parts, with progress that is seen to move) and one more by drag and drop, preview text and an
-// image, share a link and fetch it with plain HTTP, delete with the keyboard, sign out. The page
-// must log no error (a CSP violation would show up there).
+// parts, with progress that is seen to move) and one more by drag and drop, preview text, an image
+// and a PDF, share a link and fetch it with plain HTTP, delete with the keyboard, sign out. The
+// page must log no error (a CSP violation would show up there).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createHash, randomBytes } from 'node:crypto';
@@ -14,7 +14,7 @@ import { buildConsole } from '../../../console/build.ts';
 import { launchBrowser, type TestBrowser } from '../../../hack/testing/browser.ts';
 import { readSha256, s3Client, startCairnProcess, type CairnProcess } from '../../../hack/testing/cairn.ts';
 import { startConsoleOn, type ConsoleOnCairn } from '../../../hack/testing/console.ts';
-import { landscapePng } from '../../../hack/testing/images.ts';
+import { landscapePng, samplePdf } from '../../../hack/testing/samples.ts';
 import { waitFor } from '../../../hack/testing/net.ts';
 
 let dir: string;
@@ -115,6 +115,18 @@ test('preview text and an image', async () => {
   // (waitForFunction would eval a string in the page, which the console's CSP rightly refuses.)
   await waitFor(() => page.locator('.preview img').evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth === 320), { what: 'the image shown' });
   await page.getByRole('button', { name: 'Close' }).click();
+
+  // A PDF shows in a frame of the console's origin (its response may be framed, nothing else is).
+  await s3Client(proc).putObject('photos', 'holiday/itinerary.pdf', samplePdf(), undefined, { 'Content-Type': 'application/pdf' });
+  await page.getByRole('button', { name: 'Refresh' }).click();
+  const pdf = page.waitForResponse((r) => r.url().includes('/s3/photos/holiday/itinerary.pdf'));
+  await row('itinerary.pdf').locator('.row-name').click();
+  const res = await pdf;
+  assert.is(res.status(), 200);
+  assert.is(res.headers()['content-type'], 'application/pdf');
+  assert.is(res.headers()['x-frame-options'], 'SAMEORIGIN');
+  await page.locator('.preview iframe').waitFor();
+  await page.getByRole('button', { name: 'Close' }).click();
 });
 
 test('share a link, see when it expires, fetch it with plain HTTP', async () => {
@@ -137,14 +149,14 @@ test('share a link, see when it expires, fetch it with plain HTTP', async () => 
 test('delete with the keyboard, confirmed', async () => {
   await page.locator('.list-body').focus();
   await page.keyboard.press('Home');
-  await page.keyboard.press('ArrowDown');        // beach.png, big.bin, dropped.txt, notes.txt
+  await page.keyboard.press('ArrowDown');        // beach.png, big.bin, dropped.txt, itinerary.pdf, notes.txt
   await page.keyboard.press('Delete');
   await page.getByRole('heading', { name: 'Delete “big.bin”?' }).waitFor();
   await page.keyboard.press('Tab');               // from Cancel to Delete
   await page.keyboard.press('Enter');
   await row('big.bin').waitFor({ state: 'detached' });
   const left = (await s3Client(proc).listObjectsV2Query('photos', 'holiday/', '', '', 100, '')).objects.map((o) => o.name);
-  assert.equal(left, ['holiday/', 'holiday/beach.png', 'holiday/dropped.txt', 'holiday/notes.txt']);
+  assert.equal(left, ['holiday/', 'holiday/beach.png', 'holiday/dropped.txt', 'holiday/itinerary.pdf', 'holiday/notes.txt']);
 });
 
 test('sign out: the session is gone', async () => {
