@@ -23,13 +23,15 @@ let c: ConsoleOnCairn;
 let browser: TestBrowser;
 let page: Page;
 const problems: string[] = [];
+const clock = { skew: 0 };
 const big = randomBytes(40 * 1024 * 1024);
 
 test.before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'console-browser-'));
   const [{ outDir }, p] = await Promise.all([buildConsole({ outDir: join(dir, 'dist') }), startCairnProcess({ env: { CAIRN_LOG_LEVEL: 'warn' } })]);
   proc = p;
-  c = await startConsoleOn(proc, { assetsDir: outDir });
+  // The console's clock runs `skew` ahead of the browser's, so a test can end a session.
+  c = await startConsoleOn(proc, { assetsDir: outDir, overrides: { now: () => Date.now() + clock.skew } });
   await writeFile(join(dir, 'notes.txt'), 'Packing list:\n- tent\n- stove\n');
   await writeFile(join(dir, 'beach.png'), landscapePng());
   await writeFile(join(dir, 'big.bin'), big);
@@ -157,6 +159,20 @@ test('delete with the keyboard, confirmed', async () => {
   await row('big.bin').waitFor({ state: 'detached' });
   const left = (await s3Client(proc).listObjectsV2Query('photos', 'holiday/', '', '', 100, '')).objects.map((o) => o.name);
   assert.equal(left, ['holiday/', 'holiday/beach.png', 'holiday/dropped.txt', 'holiday/itinerary.pdf', 'holiday/notes.txt']);
+});
+
+test('an ended session asks for the secret again, and the page carries on', async () => {
+  clock.skew = 2 * 3600_000;
+  await page.getByRole('button', { name: 'Refresh' }).click();
+  await page.getByRole('heading', { name: 'Your session ended' }).waitFor();
+  assert.is(await page.getByLabel('Access key ID').inputValue(), proc.accessKey);
+  await page.getByLabel('Secret access key').fill(proc.secretKey);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.locator('dialog[open]').waitFor({ state: 'detached' });
+  await row('notes.txt').waitFor();
+  assert.match(page.url(), /\/b\/photos\/holiday\/$/);
+  // The refused call's 401 is the one expected error.
+  problems.splice(0, problems.length, ...problems.filter((p) => !p.includes('401')));
 });
 
 test('sign out: the session is gone', async () => {

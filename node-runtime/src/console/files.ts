@@ -2,6 +2,7 @@
 // that user's key (the `minio` client), so S3's authorization decides every one of them — the
 // console holds no power of its own. Presigned URLs are that user's too: the browser's uploads,
 // previews and downloads are S3 requests of the user, passed through at /s3/ (passthrough.ts).
+import type { Agent } from 'node:http';
 import * as Minio from 'minio';
 import type {
   BucketEntry, CompleteRequest, DeleteResult, ObjectEntry, ObjectPage, ShareLink, UploadPlan,
@@ -9,7 +10,8 @@ import type {
 import { MULTIPART_THRESHOLD, PART_URL_BATCH, SHARE_MAX_SECONDS } from './api.ts';
 import { ConsoleError, badRequest, fromS3 } from './errors.ts';
 
-export interface S3Target { endpoint: URL; region: string }
+/** The file API the console calls, and the console's own keep-alive connections to it. */
+export interface S3Target { endpoint: URL; region: string; agent: Agent }
 
 /** The prefix under which presigned S3 requests reach the console's passthrough. */
 export const PASSTHROUGH_PREFIX = '/s3';
@@ -24,7 +26,7 @@ function client(target: S3Target, accessKey: string, secretKey: string): Minio.C
   const u = target.endpoint;
   return new Minio.Client({
     endPoint: u.hostname, port: Number(u.port) || (u.protocol === 'https:' ? 443 : 80), useSSL: u.protocol === 'https:',
-    accessKey, secretKey, region: target.region, pathStyle: true,
+    accessKey, secretKey, region: target.region, pathStyle: true, transportAgent: target.agent,
   });
 }
 

@@ -8,7 +8,7 @@ import { request as httpRequest, type IncomingMessage, type ServerResponse } fro
 import { request as httpsRequest } from 'node:https';
 import { pipeline } from 'node:stream';
 import type { SessionClaims } from './session.ts';
-import { PASSTHROUGH_PREFIX } from './files.ts';
+import { PASSTHROUGH_PREFIX, type S3Target } from './files.ts';
 import { ConsoleError, forbidden } from './errors.ts';
 
 const REQUEST_HEADERS = ['content-type', 'content-length', 'content-md5', 'range', 'if-match', 'if-none-match', 'if-modified-since', 'if-unmodified-since'];
@@ -27,7 +27,8 @@ export function presignedKeyId(search: string): string | undefined {
   return credential ? credential.split('/')[0] : undefined;
 }
 
-export function passthrough(req: IncomingMessage, res: ServerResponse, session: SessionClaims, s3Endpoint: URL): Promise<void> {
+export function passthrough(req: IncomingMessage, res: ServerResponse, session: SessionClaims, target: S3Target): Promise<void> {
+  const s3Endpoint = target.endpoint;
   const url = new URL(req.url ?? '/', 'http://console');
   if (!['GET', 'HEAD', 'PUT'].includes(req.method ?? '')) throw new ConsoleError('MethodNotAllowed', 405, 'Only GET, HEAD and PUT pass through.');
   if (req.headers.authorization) throw forbidden('Only presigned requests pass through.');
@@ -41,7 +42,7 @@ export function passthrough(req: IncomingMessage, res: ServerResponse, session: 
   const path = url.pathname.slice(PASSTHROUGH_PREFIX.length) + url.search;
   const send = s3Endpoint.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve) => {
-    const upstream = send({ hostname: s3Endpoint.hostname, port: s3Endpoint.port || undefined, method: req.method, path, headers }, (up) => {
+    const upstream = send({ hostname: s3Endpoint.hostname, port: s3Endpoint.port || undefined, method: req.method, path, headers, agent: target.agent }, (up) => {
       res.statusCode = up.statusCode ?? 502;
       for (const name of RESPONSE_HEADERS) {
         const v = up.headers[name];

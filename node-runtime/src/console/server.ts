@@ -2,7 +2,8 @@
 // is the gate: which paths answer without a session (sign-in and static assets), the session and
 // CSRF checks for everything else, and the dispatch to the API (routes.ts) and the S3 passthrough.
 // A node starts it with startConsole(); every input is an argument (types.ts).
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { Agent as HttpAgent, createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { CSRF_HEADER } from './api.ts';
@@ -30,8 +31,12 @@ export async function startConsole(opts: ConsoleOptions): Promise<RunningConsole
   const secureCookie = opts.secureCookie ?? false;
   const assets = await Assets.load(opts.assetsDir ?? DEFAULT_ASSETS);
   if (assets.missing) opts.log.warn({ assetsDir: opts.assetsDir ?? DEFAULT_ASSETS }, 'console assets are not built; pages answer 503');
-  const target: S3Target = { endpoint: new URL(opts.s3Endpoint), region: opts.region };
-  const shareTarget: S3Target = opts.publicS3Endpoint ? { endpoint: new URL(opts.publicS3Endpoint), region: opts.region } : target;
+  // Connections of this console only (closed with it), kept alive between the users' requests.
+  const endpoint = new URL(opts.s3Endpoint);
+  const agent = endpoint.protocol === 'https:' ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
+  const target: S3Target = { endpoint, region: opts.region, agent };
+  // Share links are only signed for the public host, never sent from here.
+  const shareTarget: S3Target = opts.publicS3Endpoint ? { ...target, endpoint: new URL(opts.publicS3Endpoint) } : target;
   const sessions = new Sessions({ key: opts.sessionKey, ttlMs: opts.sessionTtlMs, now });
   const deps: SignInDeps = {
     directory: opts.directory, isAdmin: (id) => opts.isAdmin(id), sessions, secureCookie, now, log: opts.log,
@@ -83,7 +88,7 @@ export async function startConsole(opts: ConsoleOptions): Promise<RunningConsole
       if (method === 'DELETE') return signOut(deps, claims, res);
     }
     const files = new UserFiles(target, shareTarget, claims.accessKeyId, principal.secretAccessKey);
-    if (path.startsWith(PASSTHROUGH_PREFIX + '/')) return passthrough(req, res, claims, target.endpoint);
+    if (path.startsWith(PASSTHROUGH_PREFIX + '/')) return passthrough(req, res, claims, target);
     const route = findRoute(method, path);
     if (!route) throw routeExists(path) ? new ConsoleError('MethodNotAllowed', 405, `${method} is not allowed here.`) : notFound();
     await route.handler({ req, res, url, claims, files, bucket: route.bucket, isAdmin: deps.isAdmin, clusterStatus: opts.clusterStatus });
@@ -117,6 +122,7 @@ export async function startConsole(opts: ConsoleOptions): Promise<RunningConsole
     close: () => new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeAllConnections();
+      agent.destroy();
     }),
   };
 }
