@@ -49,7 +49,7 @@ export function SignInForm({ onSignedIn, accessKeyId: initialKey = '' }: { onSig
           value={secret} onInput={(e) => setSecret(e.currentTarget.value)} autofocus={!!initialKey} />
       </label>
       <p class="form-error" role="alert" aria-live="assertive">
-        {error && <><Icon name="alert" size={16} /> {error}{waitSeconds > 0 && error && ` (${waitSeconds} s)`}</>}
+        {error && <><Icon name="alert" size={16} /> {waitSeconds > 0 ? `Too many attempts: try again in ${waitSeconds} s.` : error}</>}
       </p>
       <button type="submit" class="button primary wide" disabled={busy || !accessKeyId || !secret || waitSeconds > 0}>
         {busy ? 'Signing in…' : 'Sign in'}

@@ -56,8 +56,9 @@ const handlers: [method: string, path: RegExp, handler: Handler][] = [
 
   ['POST', new RegExp(`^/api/buckets/${BUCKET}/delete$`), async ({ req, res, files, bucket }) => {
     const body = await readJson<DeleteRequest>(req);
-    if (!Array.isArray(body?.keys) || body.keys.length === 0 || body.keys.length > 1000) throw badRequest('"keys" holds 1-1000 keys.');
-    const keys = body.keys.map((_, i) => objectKey(body.keys, String(i)));
+    const keys = body?.keys;
+    if (!Array.isArray(keys) || keys.length === 0 || keys.length > 1000) throw badRequest('"keys" holds 1-1000 keys.');
+    if (!keys.every((k) => typeof k === 'string' && k.length > 0 && Buffer.byteLength(k) <= 1024)) throw badRequest('Every key is a string of 1-1024 bytes.');
     sendJson(res, 200, await files.delete(bucket, keys));
   }],
 
