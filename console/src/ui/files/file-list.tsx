@@ -127,10 +127,11 @@ export function FileList(p: FileListProps) {
 
   const sortButton = (key: SortKey, label: string, cls: string) => {
     const on = p.order.key === key;
+    // Plain buttons (the rows are a listbox, not a grid): the state is part of the button's name.
     return (
-      <div role="columnheader" class={`col ${cls}`} aria-sort={on ? (p.order.descending ? 'descending' : 'ascending') : 'none'}>
+      <div class={`col ${cls}`}>
         <button type="button" class="sort-button" onClick={() => p.onOrder(nextOrder(p.order, key))}>
-          {label}{on && <Icon name={p.order.descending ? 'down' : 'up'} size={14} />}
+          {label}{on && <><Icon name={p.order.descending ? 'down' : 'up'} size={14} /><span class="visually-hidden">, sorted {p.order.descending ? 'descending' : 'ascending'}</span></>}
         </button>
       </div>
     );
@@ -154,7 +155,7 @@ export function FileList(p: FileListProps) {
 
   return (
     <div class="file-list">
-      <div class="list-head" role="row">
+      <div class="list-head">
         <div class="row-check" aria-hidden="true" />
         {sortButton('name', 'Name', 'name')}
         {sortButton('size', 'Size', 'size')}
