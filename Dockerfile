@@ -10,6 +10,15 @@ COPY package.json package-lock.json ./
 # The `node` devDependency (the toolchain for development) is not needed: the base image is Node 24.
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
+# ---- the web console's static assets (esbuild is a devDependency) ---------------------------
+FROM node:24-bookworm-slim AS console
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund --ignore-scripts
+COPY console ./console
+COPY node-runtime/src ./node-runtime/src
+RUN node console/build.ts
+
 # ---- runtime --------------------------------------------------------------------------------
 FROM node:24-bookworm-slim
 ENV NODE_ENV=production
@@ -20,12 +29,13 @@ COPY node-runtime/bin ./node-runtime/bin
 COPY node-runtime/src ./node-runtime/src
 COPY operator/src ./operator/src
 COPY crds ./crds
+COPY --from=console /app/console/dist ./console/dist
 RUN chmod 0755 node-runtime/bin/cairn.js \
  && ln -s /app/node-runtime/bin/cairn.js /usr/local/bin/cairn \
  && mkdir -p /data && chown 1000:1000 /data
 # uid/gid 1000 is the image's unprivileged `node` user; the pod specs set the same ids (runAsNonRoot).
 USER 1000:1000
 VOLUME ["/data"]
-EXPOSE 9000 9100 8080
+EXPOSE 9000 9001 9100 8080
 ENTRYPOINT ["cairn"]
 CMD ["--help"]

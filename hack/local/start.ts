@@ -47,6 +47,12 @@ function int(name: string, value: string | undefined, min: number, max: number):
   if (!Number.isInteger(n) || n < min || n > max) { console.error(`--${name} must be an integer from ${min} to ${max}, got "${value}"`); process.exit(2); }
   return n;
 }
+// The web console's static assets, built from console/src (half a second) so every node serves them.
+{
+  const { buildConsole } = await import('../../console/build.ts');
+  await buildConsole().catch((e) => console.error(`the console's assets could not be built (${(e as Error).message}); its pages will answer 503`));
+}
+
 const roots = int('roots', flags.roots, 1, 9);
 const nodes = int('nodes', flags.nodes, flags.direct ? 0 : 1, 50);
 const replicas = int('replicas', flags.replicas, 1, 10);

@@ -6,7 +6,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 const root = new URL('../..', import.meta.url).pathname;
-const roots = ['node-runtime', 'operator', 'hack'];
+const roots = ['node-runtime', 'operator', 'hack', 'console'];
 const filter = process.argv.slice(2);
 const jobs = Number(process.env.CAIRN_TEST_JOBS ?? 2);
 const fileTimeoutMs = Number(process.env.CAIRN_TEST_FILE_TIMEOUT_MS ?? 300_000);
@@ -77,10 +77,13 @@ async function main() {
 
   if (filter.length === 0 || filter.includes('typecheck')) {
     const tsc = join(root, 'node_modules/typescript/bin/tsc');
-    const o = await run('typecheck (tsc --noEmit)', process.execPath, [tsc, '--noEmit', '-p', 'tsconfig.json']);
-    // tsc prints no uvu summary: its exit code is the verdict.
-    const ok = !/error TS\d+/.test(o.output) && o.output.trim() === '';
-    report({ ...o, passed: ok ? 1 : 0, failed: ok ? 0 : 1 });
+    // The runtime and the console's browser code (DOM, preact JSX) have a tsconfig each.
+    for (const project of ['tsconfig.json', 'console/tsconfig.json']) {
+      const o = await run(`typecheck (tsc --noEmit -p ${project})`, process.execPath, [tsc, '--noEmit', '-p', project]);
+      // tsc prints no uvu summary: its exit code is the verdict.
+      const ok = !/error TS\d+/.test(o.output) && o.output.trim() === '';
+      report({ ...o, passed: ok ? 1 : 0, failed: ok ? 0 : 1 });
+    }
   }
 
   // A failed integration file is run once more, alone in its slot: on a loaded 2-core machine a

@@ -25,6 +25,7 @@ export const layers: readonly { name: string; folders: readonly string[]; holds:
   { name: 'data paths', folders: ['data'], holds: 'coordinators (write, read, listing, multipart) and the replicas of every member, local or remote' },
   { name: 'background data paths', folders: ['repair', 'events'], holds: 'repair, rebalancing, drain, scrub, GC workers; the change feed and its deliveries: they use the data paths\' pieces' },
   { name: 'api', folders: ['s3', 'admin'], holds: 'the S3 API and the admin API, thin over the data paths and the cluster' },
+  { name: 'console', folders: ['console'], holds: 'the web console: sessions, its JSON API and static assets; it acts only through S3 as the signed-in user' },
   { name: 'composition root', folders: ['node'], holds: 'the wiring of one process: options, membership, self-healing, ports' },
   { name: 'command line', folders: ['cli'], holds: 'the `cairn` command: flags in, a node or an admin call out' },
 ];

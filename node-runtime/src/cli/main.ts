@@ -53,6 +53,7 @@ export function serverCommand(): Command {
     .addOption(opt('--data <dir>', 'data directory (chunks, metadata, identity)', 'CAIRN_DATA').makeOptionMandatory())
     .addOption(opt('--api <host:port>', 'file API (S3) listen address', 'CAIRN_API').default('0.0.0.0:9000'))
     .addOption(opt('--cluster <host:port>', 'cluster port listen address (RPC, admin, metrics, health)', 'CAIRN_CLUSTER').default('0.0.0.0:9100'))
+    .addOption(opt('--console <host:port>', 'web console listen address (default: the --api host, port 9001); off = no console', 'CAIRN_CONSOLE'))
     .addOption(opt('--advertise <host>', 'address other members and clients use (default: the --api host)', 'CAIRN_ADVERTISE'))
     .addOption(opt('--roots <urls>', 'cluster-port URLs of the roots to join, comma separated', 'CAIRN_ROOTS').argParser(urls))
     .addOption(opt('--zone <zone>', 'failure domain of this member', 'CAIRN_ZONE'))
@@ -80,7 +81,7 @@ export function serverCommand(): Command {
       }
       const opts: NodeOptions = {
         dataDir: o.data as string, roles: o.role as Role[], name: o.name as string | undefined,
-        api: o.api as string, cluster: o.cluster as string, advertise: o.advertise as string | undefined,
+        api: o.api as string, cluster: o.cluster as string, advertise: o.advertise as string | undefined, console: o.console as string | undefined,
         roots: o.roots as string[] | undefined, zone, weight: o.weight as number | undefined,
         secret: (o.secret as string | undefined) ?? process.env.CAIRN_CLUSTER_SECRET,
         accessKey: o.accessKey as string | undefined, secretKey: o.secretKey as string | undefined, masterKey: o.masterKey as string | undefined,

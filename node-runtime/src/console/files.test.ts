@@ -8,7 +8,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { startCairnProcess, readSha256, s3Client, type CairnProcess } from '../../../hack/testing/cairn.ts';
 import { startConsoleOn, type ConsoleOnCairn } from '../../../hack/testing/console.ts';
 import type { ObjectPage, UploadPlan } from './api.ts';
-import { ConsoleClient, jsonOf } from './testing.ts';
+import { ConsoleClient, jsonOf } from '../../test/console-testing.ts';
 
 let proc: CairnProcess;
 let c: ConsoleOnCairn;

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startCairnProcess, type CairnProcess } from '../../../hack/testing/cairn.ts';
 import { startConsoleOn, type ConsoleOnCairn } from '../../../hack/testing/console.ts';
-import { ConsoleClient, jsonOf } from './testing.ts';
+import { ConsoleClient, jsonOf } from '../../test/console-testing.ts';
 
 let proc: CairnProcess;
 let assets: string;

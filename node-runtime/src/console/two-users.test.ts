@@ -1,7 +1,7 @@
 // Two users through one console: everything bob does goes to S3 signed with bob's key, so S3 says
 // no where bob has no rights; bob's cookie cannot borrow the admin's presigned URLs or become the
-// admin; the cluster page is for admins. Until the tenancy work lands the S3 side knows keys, not
-// users: bob is a key restricted to his bucket (--keys-file), the admin is the root key.
+// admin; the cluster page is for admins. bob is a user of the cluster (--keys-file), the admin is the
+// root key's user.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { randomBytes } from 'node:crypto';
@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startCairnProcess, s3Client, type CairnProcess } from '../../../hack/testing/cairn.ts';
 import { startConsoleOn, type ConsoleOnCairn } from '../../../hack/testing/console.ts';
-import { ConsoleClient, jsonOf } from './testing.ts';
+import { ConsoleClient, jsonOf } from '../../test/console-testing.ts';
 
 const bob = { userId: 'bob', accessKeyId: 'AKBOB', secretAccessKey: 'bob-secret-key', displayName: 'Bob' };
 const secret = randomBytes(12).toString('hex');
@@ -22,7 +22,7 @@ const asBob = () => new ConsoleClient(c.console.url);
 
 test.before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'console-users-'));
-  await writeFile(join(dir, 'keys.json'), JSON.stringify([{ ...bob, buckets: ['bob-files'] }]));
+  await writeFile(join(dir, 'keys.json'), JSON.stringify([{ user: bob.userId, accessKeyId: bob.accessKeyId, secretAccessKey: bob.secretAccessKey, displayName: bob.displayName }]));
   proc = await startCairnProcess({ secret, extraArgs: ['--keys-file', join(dir, 'keys.json')], env: { CAIRN_LOG_LEVEL: 'warn' } });
   c = await startConsoleOn(proc, { users: [bob], clusterSecret: secret });
   const s3 = s3Client(proc);

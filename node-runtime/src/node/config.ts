@@ -12,6 +12,7 @@ export interface NodeOptions {
   api?: string;                   // HOST:PORT of the file API, default 0.0.0.0:9000 (port 0 = any)
   cluster?: string;               // HOST:PORT of the cluster port, default 0.0.0.0:9100
   advertise?: string;             // host others use to reach this process; default the api host
+  console?: string;               // HOST:PORT of the web console, default <api host>:9001; 'off' = none (needs a cluster secret)
   roots?: string[];               // cluster-port URLs of roots to join
   zone?: string;
   weight?: number;

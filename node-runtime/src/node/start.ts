@@ -21,6 +21,9 @@ import { createS3App } from '../s3/app.ts';
 import { healthRouter } from '../observability/health.ts';
 import { NodeMetrics } from '../observability/metrics.ts';
 import { logger } from '../util/log.ts';
+import { createAdminClient } from '../admin/client.ts';
+import { startConsole } from '../console/server.ts';
+import { hkdfSync } from 'node:crypto';
 import { collectMembership, collectNodeUsage } from './collectors.ts';
 import { DEFAULT_BUFFER_MEMORY_MIB, withEnvironment, type NodeOptions } from './config.ts';
 import { loadKeysFile, masterKey as loadMasterKey, rootKey, startupRecords } from './keys.ts';
@@ -52,6 +55,7 @@ export interface RunningNode {
   metrics: NodeMetrics;
   memory: BufferMemory;
   clusterApp: Express;            // the cluster port's express app (admin and RPC routes mount here)
+  consoleUrl?: string;            // the web console, when this node serves one
   stop(): Promise<void>;
 }
 
@@ -179,13 +183,30 @@ export async function startNode(given: NodeOptions): Promise<RunningNode> {
       masterKey: master,
       metrics,
     });
+    // 6. The web console (its own port): every action it takes is an S3 request signed as the user.
+    let consoleUrl: string | undefined;
+    if (opts.console !== 'off' && opts.secret) {
+      // Beside the file API: port 9001, or any free port when the file API took any (tests run many nodes).
+      const at = parseHostPort(opts.console ?? `${apiAddr.host}:${apiAddr.port === 0 ? 0 : 9001}`, 9001);
+      const running = await startConsole({
+        host: at.host, port: at.port, s3Endpoint: endpoint, region: view.settings().region,
+        directory: { principal: (k) => directory().principal(k), displayName: (u) => directory().displayName(u) },
+        isAdmin: (userId) => directory().user(userId)?.superuser === true,
+        clusterStatus: () => createAdminClient({ url: clusterUrl, secret: opts.secret! }).status(),
+        // The same on every member (all derive it from the cluster secret): a session works on any node.
+        sessionKey: Buffer.from(hkdfSync('sha256', Buffer.from(opts.secret, 'utf8'), Buffer.alloc(0), 'cairn/console-session', 32)),
+        log: logger('console'),
+      });
+      consoleUrl = running.url.replace(/\/\/(0\.0\.0\.0|\[::\])(?=:)/, `//${urlHost(advertise)}`);
+      cleanups.push(() => running.close());
+    }
     ready = true;
-    log.info({ id, name, endpoint, cluster: clusterUrl, dataDir: opts.dataDir }, 'node started');
+    log.info({ id, name, endpoint, cluster: clusterUrl, console: consoleUrl, dataDir: opts.dataDir }, 'node started');
 
     let stopping: Promise<void> | undefined;
     return {
       id, name, roles, dataDir: opts.dataDir, endpoint, clusterUrl, region: view.settings().region,
-      accessKey: root.accessKeyId, secretKey: root.secretAccessKey, view, replicas, objects, stores: { chunks, meta }, metrics, memory, clusterApp,
+      accessKey: root.accessKeyId, secretKey: root.secretAccessKey, view, replicas, objects, stores: { chunks, meta }, metrics, memory, clusterApp, consoleUrl,
       stop: () => (stopping ??= (async () => {
         ready = false;
         // Heartbeats stop first so the roots see a clean silence, not a member that half answers.

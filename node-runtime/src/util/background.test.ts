@@ -31,4 +31,19 @@ test('stop interrupts an idle sleep', async () => {
   assert.is(runner.status.state, 'stopped');
 });
 
+test('a stop that lands mid-step ends the runner when the step returns, without its idle sleep', async () => {
+  let release!: () => void;
+  let entered = false;
+  const runner = new WorkerRunner({
+    name: 'slow-step',
+    async step() { entered = true; await new Promise<void>((r) => { release = r; }); return 'idle' as const; },
+  }, { idleMs: 60_000 }).start();
+  await waitFor(() => entered);
+  const t0 = Date.now();
+  const stopped = runner.stop();
+  release();
+  await stopped;
+  assert.ok(Date.now() - t0 < 1000, `stopped in ${Date.now() - t0} ms`);
+});
+
 test.run();

@@ -45,7 +45,10 @@ export class WorkerRunner {
     this.status.state = 'stopped';
   }
 
+  // A stop that lands while a step runs finds no sleep to cut short: the sleep after that step
+  // must not begin (it was a full idle period — a minute for the scrub — added to every stop).
   private sleep(ms: number): Promise<void> {
+    if (this.controller.signal.aborted) return Promise.resolve();
     return new Promise((res) => {
       const t = setTimeout(done, ms);
       function done() { clearTimeout(t); res(); }

@@ -1,6 +1,6 @@
 // A plain HTTP client of the console for tests: keeps the session cookie and the CSRF token the
 // way a browser app would, and nothing else (no redirects followed, no Origin unless asked).
-import type { SessionInfo } from './api.ts';
+import type { SessionInfo } from '../src/console/api.ts';
 
 export class ConsoleClient {
   readonly base: string;
