@@ -31,18 +31,20 @@ const group = (uri: string, permission: Permission): Grant => ({ grantee: { type
 
 /** The ACL a canned name stands for. `bucketOwner` matters for the bucket-owner-* names on objects. */
 export function cannedAcl(name: string, owner: string, bucketOwner = owner): Acl {
-  const grants: Grant[] = [user(owner, 'FULL_CONTROL')];
+  // In the order S3 lists them: grants to groups, then the owner's FULL_CONTROL, then the bucket owner's.
+  const groups: Grant[] = [];
+  const after: Grant[] = [];
   switch (name as CannedAcl) {
     case 'private': case 'aws-exec-read': break;
-    case 'public-read': grants.push(group(ALL_USERS, 'READ')); break;
-    case 'public-read-write': grants.push(group(ALL_USERS, 'READ'), group(ALL_USERS, 'WRITE')); break;
-    case 'authenticated-read': grants.push(group(AUTHENTICATED_USERS, 'READ')); break;
-    case 'bucket-owner-read': if (bucketOwner !== owner) grants.push(user(bucketOwner, 'READ')); break;
-    case 'bucket-owner-full-control': if (bucketOwner !== owner) grants.push(user(bucketOwner, 'FULL_CONTROL')); break;
-    case 'log-delivery-write': grants.push(group(LOG_DELIVERY, 'WRITE'), group(LOG_DELIVERY, 'READ_ACP')); break;
+    case 'public-read': groups.push(group(ALL_USERS, 'READ')); break;
+    case 'public-read-write': groups.push(group(ALL_USERS, 'READ'), group(ALL_USERS, 'WRITE')); break;
+    case 'authenticated-read': groups.push(group(AUTHENTICATED_USERS, 'READ')); break;
+    case 'bucket-owner-read': if (bucketOwner !== owner) after.push(user(bucketOwner, 'READ')); break;
+    case 'bucket-owner-full-control': if (bucketOwner !== owner) after.push(user(bucketOwner, 'FULL_CONTROL')); break;
+    case 'log-delivery-write': groups.push(group(LOG_DELIVERY, 'WRITE'), group(LOG_DELIVERY, 'READ_ACP')); break;
     default: throw accessError('InvalidArgument', `Invalid canned ACL: ${name}`);
   }
-  return { owner, grants };
+  return { owner, grants: [...groups, user(owner, 'FULL_CONTROL'), ...after] };
 }
 
 /** One grantee the way requests name it; checked and resolved to a stored grantee. */

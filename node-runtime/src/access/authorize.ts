@@ -78,7 +78,9 @@ export function authorize(req: AccessRequest): AccessDecision {
   const action = missingRead ? 's3:ListBucket' : spec.action;
   const resource = missingRead ? resourceArn(bucket.name) : resourceArn(bucket.name, spec.level === 'object' ? req.key : undefined);
 
-  let policy = evaluatePolicy(bucket.policy, { principal: caller.user, action, resource, context: req.context ?? {} });
+  // A missing key is looked at as a listing of exactly that name (what s3:prefix conditions see).
+  const context = missingRead && req.key !== undefined ? { ...req.context, 's3:prefix': [req.key] } : req.context ?? {};
+  let policy = evaluatePolicy(bucket.policy, { principal: caller.user, action, resource, context });
   if (policy === 'allow' && pab?.restrictPublicBuckets && policyIsPublic(bucket.policy) && !isBucketOwner) policy = 'none';
   if (policy === 'deny' && !(isBucketOwner && POLICY_ADMIN.has(action))) return { allowed: false, reason: 'denied by the bucket policy' };
   if (policy === 'allow') return { allowed: true, reason: 'allowed by the bucket policy' };

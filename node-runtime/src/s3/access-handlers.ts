@@ -1,7 +1,7 @@
 // Access configuration handlers: bucket and object ACLs, bucket policies and their status,
 // PublicAccessBlock, Object Ownership and default encryption. Each checks the whole document
 // before anything is written (a bad one changes nothing) and writes the bucket's registry entry.
-import { aclFromHeaders, type Acl } from '../access/acl.ts';
+import { aclFromHeaders, aclIsPublic, type Acl } from '../access/acl.ts';
 import { aclXmlBody, parseAclXml } from '../access/acl-xml.ts';
 import { parsePolicy, policyIsPublic } from '../access/policy.ts';
 import { checkAclAllowed, checkPolicyAllowed, parsePublicAccessBlock, publicAccessBlockXmlBody } from '../access/public-access.ts';
@@ -94,7 +94,8 @@ export const deleteBucketPolicy: Handler = async (_req, res, ctx) => {
 
 export const getBucketPolicyStatus: Handler = async (_req, res, ctx) => {
   const b = bucketOrThrow(ctx, ctx.route.bucket!);
-  sendXml(res, 200, 'PolicyStatus', { IsPublic: policyIsPublic(bucketAccess(b).policy) });
+  // Public when the policy or the bucket's ACL lets everyone in (S3 counts both).
+  sendXml(res, 200, 'PolicyStatus', { IsPublic: policyIsPublic(bucketAccess(b).policy) || aclIsPublic(bucketAcl(b)) || b.access === 'public-read' });
 };
 
 export const getPublicAccessBlock: Handler = async (_req, res, ctx) => {

@@ -8,7 +8,7 @@ import { newRequestId, requestIdMiddleware } from '../observability/request-id.t
 import { requestSpans } from '../observability/http-spans.ts';
 import { logger } from '../util/log.ts';
 import { authenticate } from './auth.ts';
-import { decidedByHandler, policyContext, requireAccess } from './authz.ts';
+import { decidedByHandler, policyContext, requireAccess, requireExpectedOwner } from './authz.ts';
 import { selectOperation, type Operation } from './operations.ts';
 import { sendError, toS3Error } from './respond.ts';
 import { parseRoute, type Route } from './route.ts';
@@ -47,6 +47,7 @@ async function serve(deps: S3Deps, req: Request, res: Response): Promise<void> {
     const ctx: S3Context = { requestId, route, caller, signal: aborter.signal, deps, policyContext: policyContext(req, route.query, caller.user, caller.presigned === true) };
     // Operations on an existing object are decided by their handler, which knows the object's owner and ACL.
     if (!decidedByHandler.has(op.name)) requireAccess(ctx, op.name);
+    requireExpectedOwner(ctx, req.headers['x-amz-expected-bucket-owner']);
     await op.handler(req, res, ctx);
   } catch (e) {
     const err = toS3Error(e);

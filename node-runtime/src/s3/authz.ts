@@ -73,6 +73,13 @@ export function requireAccess(ctx: S3Context, operation: string, target: { bucke
   if (!decision.allowed) throw s3Error('AccessDenied', undefined, { resource: name });
 }
 
+/** x-amz-expected-bucket-owner: a caller that names another owner than the bucket's is refused. */
+export function requireExpectedOwner(ctx: S3Context, expected: string | string[] | undefined): void {
+  if (expected === undefined || ctx.route.bucket === undefined) return;
+  const b = ctx.deps.bucket(ctx.route.bucket);
+  if (b && b.owner !== (Array.isArray(expected) ? expected[0] : expected)) throw s3Error('AccessDenied', undefined, { resource: b.name });
+}
+
 /** The policy condition keys of a request (lower case), as far as Cairn knows them. */
 export function policyContext(req: IncomingMessage, query: [string, string][], user: string | undefined, presigned: boolean): Record<string, string[] | undefined> {
   const h = req.headers;

@@ -49,7 +49,9 @@ export const createBucket: Handler = async (req, res, ctx) => {
   if (existing) {
     // Your own bucket again is BucketAlreadyOwnedByYou, unless the request asks for another ACL
     // (S3 then answers BucketAlreadyExists: nothing about the existing bucket changes).
+    // In us-east-1, S3 answers 200 to a repeat of your own create (and changes nothing).
     const asksAcl = req.headers['x-amz-acl'] !== undefined || Object.keys(req.headers).some((h) => h.startsWith('x-amz-grant-'));
+    if (existing.owner === owner && !asksAcl && ctx.deps.region === 'us-east-1') { res.status(200).set('Location', `/${bucket}`).end(); return; }
     throw s3Error(existing.owner === owner && !asksAcl ? 'BucketAlreadyOwnedByYou' : 'BucketAlreadyExists', undefined, { resource: bucket });
   }
   const acl = aclFromHeaders(req.headers, owner, ctx.deps.users());

@@ -199,7 +199,7 @@ export const copyObject: Handler = async (req, res, ctx) => {
   const base = writeOptions(ctx, req.headers);
   const opts = directive === 'REPLACE'
     ? { ...base, metadataDirective: 'REPLACE' as const }
-    : { owner: base.owner, replicas: base.replicas, pin: base.pin, signal: ctx.signal, metadataDirective: 'COPY' as const };
+    : { owner: base.owner, acl: base.acl, replicas: base.replicas, pin: base.pin, signal: ctx.signal, metadataDirective: 'COPY' as const };
   const version = await ctx.deps.objects.copyObject(src, dst, opts);
   sendXml(res, 200, 'CopyObjectResult', { LastModified: new Date(version.timestamp).toISOString(), ETag: quoteEtag(version.etag) });
 };
