@@ -57,7 +57,8 @@ export function aclXmlBody(acl: Acl, displayName: (id: string) => string): Recor
   return {
     Owner: { ID: acl.owner, DisplayName: displayName(acl.owner) },
     AccessControlList: {
-      Grant: acl.grants.map((g) => ({
+      // Grants to groups first, then to users (the order S3 and RGW answer in, whatever was put).
+      Grant: [...acl.grants.filter((g) => g.grantee.type === 'Group'), ...acl.grants.filter((g) => g.grantee.type !== 'Group')].map((g) => ({
         Grantee: g.grantee.type === 'CanonicalUser'
           ? { '@_xmlns:xsi': XSI, '@_xsi:type': 'CanonicalUser', ID: g.grantee.id, DisplayName: displayName(g.grantee.id) }
           : { '@_xmlns:xsi': XSI, '@_xsi:type': 'Group', URI: g.grantee.uri },

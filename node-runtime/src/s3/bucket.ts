@@ -1,6 +1,7 @@
 // Service and bucket handlers: ListBuckets, CreateBucket, HeadBucket, DeleteBucket,
 // GetBucketLocation, GetBucketVersioning, DeleteObjects.
-import { aclFromHeaders } from '../access/acl.ts';
+import { aclFromHeaders, cannedAcl } from '../access/acl.ts';
+import { bucketAcl } from './authz.ts';
 import type { BucketSettings } from '../cluster/types.ts';
 import { isS3Error, s3Error, S3Error } from '../util/errors.ts';
 import { placementFromHeaders } from './object-headers.ts';
@@ -47,12 +48,12 @@ export const createBucket: Handler = async (req, res, ctx) => {
   const owner = ctx.caller.user!;   // authorize() lets only authenticated callers create buckets
   const existing = ctx.deps.bucket(bucket);
   if (existing) {
-    // Your own bucket again is BucketAlreadyOwnedByYou, unless the request asks for another ACL
-    // (S3 then answers BucketAlreadyExists: nothing about the existing bucket changes).
-    // In us-east-1, S3 answers 200 to a repeat of your own create (and changes nothing).
-    const asksAcl = req.headers['x-amz-acl'] !== undefined || Object.keys(req.headers).some((h) => h.startsWith('x-amz-grant-'));
-    if (existing.owner === owner && !asksAcl && ctx.deps.region === 'us-east-1') { res.status(200).set('Location', `/${bucket}`).end(); return; }
-    throw s3Error(existing.owner === owner && !asksAcl ? 'BucketAlreadyOwnedByYou' : 'BucketAlreadyExists', undefined, { resource: bucket });
+    // In us-east-1 a repeat of your own create is 200 and changes nothing, as long as it asks for the
+    // ACL the bucket has; one that would change it is BucketAlreadyExists (RGW and the suite agree).
+    const asked = aclFromHeaders(req.headers, owner, ctx.deps.users()) ?? cannedAcl('private', owner);
+    const same = JSON.stringify(asked.grants) === JSON.stringify(bucketAcl(existing).grants);
+    if (existing.owner === owner && same && ctx.deps.region === 'us-east-1') { res.status(200).set('Location', `/${bucket}`).end(); return; }
+    throw s3Error(existing.owner === owner && same ? 'BucketAlreadyOwnedByYou' : 'BucketAlreadyExists', undefined, { resource: bucket });
   }
   const acl = aclFromHeaders(req.headers, owner, ctx.deps.users());
   const ownership = header(req.headers['x-amz-object-ownership']);
