@@ -18,8 +18,12 @@ import { storeBody } from './write-path.ts';
 import { inlineBytes, openBody, resolveRange, streamOf } from './read-path.ts';
 import { commonPrefixOf, compareKeys, mergePages, pastPrefix } from './listing.ts';
 import { assembleParts, MAX_PART_NUMBER } from './multipart.ts';
+import { openSealedBody } from './sealed-body.ts';
+import { DATA_KEY_CONTEXT, newDataKey, openDataKey, rewrapDataKey, type Encryption, type EncryptionRequest } from './sse.ts';
 
 export interface ObjectServiceOptions {
+  /** The cluster master key: SSE-S3 data keys are wrapped under a key derived from it. */
+  masterKey?: Buffer;
   metaTimeoutMs?: number;    // a metadata quorum that does not answer in time → 503
   chunkTimeoutMs?: number;   // per chunk write quorum
 }
@@ -34,6 +38,7 @@ export class ClusterObjectService implements ObjectService {
   private readonly view: ClusterView;
   private readonly meta: BucketMetadata;
   private readonly chunkTimeoutMs: number;
+  private readonly master?: Buffer;
   private lastStamp = 0;
 
   constructor(plane: DataPlane, opts: ObjectServiceOptions = {}) {
@@ -41,6 +46,24 @@ export class ClusterObjectService implements ObjectService {
     this.view = plane.view;
     this.meta = new BucketMetadata(plane, opts.metaTimeoutMs ?? 10_000);
     this.chunkTimeoutMs = opts.chunkTimeoutMs ?? 30_000;
+    this.master = opts.masterKey;
+  }
+
+  private masterKey(): Buffer {
+    if (!this.master) throw s3Error('NotImplemented', 'encryption at rest needs the cluster master key, and this node has none');
+    return this.master;
+  }
+
+  /** A new data key for a write that asks for encryption (and how its record keeps it). */
+  private seal(sse: PutOptions['sse']): { seal?: { dataKey: Buffer; encryption: Encryption } } {
+    if (!sse) return {};
+    const { dataKey, encryption } = newDataKey(sse, this.masterKey(), DATA_KEY_CONTEXT);
+    return { seal: { dataKey, encryption } };
+  }
+
+  /** The data key of an encrypted record, given the key the reader sent (refused when missing or wrong). */
+  dataKeyOf(encryption: Encryption, sse: EncryptionRequest | undefined): Buffer {
+    return openDataKey(encryption, sse, this.masterKey(), DATA_KEY_CONTEXT);
   }
 
   // ---- buckets ------------------------------------------------------------------------------
@@ -112,16 +135,18 @@ export class ClusterObjectService implements ObjectService {
     await this.checkQuota(b, key, opts.size ?? 0);
     const replicas = Math.max(b.replicas, opts.replicas ?? 0);
     const s = this.view.settings();
+    const { seal } = this.seal(opts.sse);
     const stored = await storeBody(this.plane, body, {
       replicas, pin: opts.pin, inlineMax: s.inlineMax, chunkSize: s.chunkSize, size: opts.size,
       contentMd5: opts.contentMd5, signal: opts.signal, timeoutMs: this.chunkTimeoutMs,
+      ...(seal ? { seal: { dataKey: seal.dataKey, part: 0 } } : {}),
     });
     opts.signal?.throwIfAborted();
     if (opts.size === undefined) await this.checkQuota(b, key, stored.size);
     const v: ObjectVersion = {
       bucket, key, ...this.stamp(), writer: this.view.selfId, deleted: false, size: stored.size, etag: stored.md5,
       contentType: opts.contentType, userMeta: opts.userMeta ?? {}, headers: opts.headers, inline: stored.inline,
-      chunks: stored.chunks, replicas, pin: opts.pin, ...ownership(opts),
+      chunks: stored.chunks, replicas, pin: opts.pin, ...ownership(opts), ...(seal ? { encryption: seal.encryption } : {}),
     };
     return this.meta.putVersion(b, v);
   }
@@ -134,9 +159,13 @@ export class ClusterObjectService implements ObjectService {
     return v;
   }
 
-  async getObject(bucket: string, key: string, opts: { range?: { start?: number; end?: number; suffix?: number }; signal?: AbortSignal } = {}): Promise<GetResult> {
+  async getObject(bucket: string, key: string, opts: { range?: { start?: number; end?: number; suffix?: number }; signal?: AbortSignal; sse?: EncryptionRequest } = {}): Promise<GetResult> {
     const version = await this.headObject(bucket, key);
     const range = resolveRange(version.size, opts.range);
+    if (version.encryption) {
+      const dataKey = this.dataKeyOf(version.encryption, opts.sse);
+      return { version, range, ...await openSealedBody(this.plane, version, range, dataKey, opts.signal) };
+    }
     const bytes = inlineBytes(version, range);   // decoded once, for the stream and for direct sending
     if (bytes) return { version, body: streamOf(bytes), range, bytes };
     return { version, range, ...await openBody(this.plane, version, range, opts.signal) };
@@ -165,25 +194,45 @@ export class ClusterObjectService implements ObjectService {
     const b = this.bucket(dst.bucket);
     checkKey(dst.key);
     const replace = opts.metadataDirective === 'REPLACE';
-    if (src.bucket === dst.bucket && src.key === dst.key && !replace) {
+    if (src.bucket === dst.bucket && src.key === dst.key && !replace && !opts.sse && !source.encryption) {
       throw s3Error('InvalidRequest', 'This copy request is illegal because it is trying to copy an object to itself without changing the object\'s metadata, storage class, website redirect location or encryption attributes.');
     }
     if (opts.ifNoneMatch === '*' && this.live(await this.meta.getVersion(b, dst.key))) throw s3Error('PreconditionFailed', undefined, { resource: dst.key });
+    const metadata = {
+      contentType: replace ? opts.contentType : source.contentType,
+      userMeta: replace ? opts.userMeta ?? {} : source.userMeta,
+      headers: replace ? opts.headers : source.headers,
+    };
+    // Encryption decides what a copy costs: the same data key wrapped for the destination shares the
+    // source's chunks; from plaintext to ciphertext or back, every byte is read and written again.
+    let encryption: Encryption | undefined;
+    if (source.encryption) {
+      const dataKey = this.dataKeyOf(source.encryption, opts.sourceSse);
+      if (!opts.sse) return this.copyByStream(src, dst, source, opts, metadata);
+      encryption = rewrapDataKey(dataKey, opts.sse, this.masterKey());
+    } else if (opts.sse) {
+      return this.copyByStream(src, dst, source, opts, metadata);
+    }
     await this.checkQuota(b, dst.key, source.size);
     // Server side: the chunks are immutable and content-addressed, so the copy reuses their ids.
-    // A copy is a new write: the copier's object with its own ACL, never the source's revision. The
-    // chunks (and so their encryption, if any) are shared.
-    const { owner: _o, acl: _a, rev: _r, revBy: _rb, lastModified: _lm, ...content } = source;
+    // A copy is a new write: the copier's object with its own ACL, never the source's revision.
+    const { owner: _o, acl: _a, rev: _r, revBy: _rb, lastModified: _lm, encryption: _e, ...content } = source;
     const v: ObjectVersion = {
       ...content, bucket: dst.bucket, key: dst.key, ...this.stamp(), writer: this.view.selfId,
       // The destination's R applies from now on; repair raises the shared chunks to it.
       replicas: Math.max(b.replicas, source.replicas, opts.replicas ?? 0), pin: opts.pin ?? source.pin,
-      contentType: replace ? opts.contentType : source.contentType,
-      userMeta: replace ? opts.userMeta ?? {} : source.userMeta,
-      headers: replace ? opts.headers : source.headers,
-      ...ownership(opts),
+      ...metadata, ...ownership(opts), ...(encryption ? { encryption } : {}),
     };
     return this.meta.putVersion(b, v);
+  }
+
+  /** A copy that re-encrypts (or decrypts): the source's plaintext streamed into a new write. */
+  private async copyByStream(src: { bucket: string; key: string }, dst: { bucket: string; key: string }, source: ObjectVersion,
+    opts: PutOptions, metadata: Pick<PutOptions, 'contentType' | 'userMeta' | 'headers'>): Promise<ObjectVersion> {
+    const got = await this.getObject(src.bucket, src.key, { sse: opts.sourceSse, signal: opts.signal });
+    try {
+      return await this.putObject(dst.bucket, dst.key, got.body, { ...opts, ...metadata, size: source.size, contentMd5: undefined, pin: opts.pin ?? source.pin });
+    } finally { got.body.destroy(); }
   }
 
   async listObjects(bucket: string, opts: ListOptions): Promise<ListResult> {
@@ -224,10 +273,12 @@ export class ClusterObjectService implements ObjectService {
   async createUpload(bucket: string, key: string, opts: PutOptions): Promise<MultipartUpload> {
     const b = this.bucket(bucket);
     checkKey(key);
+    const { seal } = this.seal(opts.sse);
     const u: MultipartUpload = {
       bucket, key, uploadId: `${Date.now().toString(36)}${randomHex(12)}`, initiated: new Date().toISOString(),
       contentType: opts.contentType, userMeta: opts.userMeta ?? {}, headers: opts.headers,
       replicas: Math.max(b.replicas, opts.replicas ?? 0), pin: opts.pin, owner: opts.owner ?? '', ...(opts.acl ? { acl: opts.acl } : {}),
+      ...(seal ? { encryption: seal.encryption } : {}),
     };
     await this.meta.putUpload(b, u);
     return u;
@@ -247,10 +298,15 @@ export class ClusterObjectService implements ObjectService {
     }
     const { b, u } = await this.upload(bucket, key, uploadId);
     const s = this.view.settings();
+    // An encrypted upload's parts use its data key (SSE-C: each part brings the customer key again).
+    if (!u.encryption && opts.sse?.kind === 'SSE-C') { body.resume(); throw s3Error('InvalidRequest', 'The upload was not started with a customer-provided encryption key.'); }
+    let dataKey: Buffer | undefined;
+    try { dataKey = u.encryption ? this.dataKeyOf(u.encryption, opts.sse) : undefined; } catch (e) { body.resume(); throw e; }
     // Parts are never inlined: they are concatenated into one chunk list on completion.
     const stored = await storeBody(this.plane, body, {
       replicas: u.replicas, pin: u.pin, inlineMax: 0, chunkSize: s.chunkSize, size: opts.size,
       contentMd5: opts.contentMd5, signal: opts.signal, timeoutMs: this.chunkTimeoutMs,
+      ...(dataKey ? { seal: { dataKey, part: partNumber } } : {}),
     });
     opts.signal?.throwIfAborted();
     const now = this.stamp().timestamp;
@@ -267,6 +323,7 @@ export class ClusterObjectService implements ObjectService {
       bucket, key, ...this.stamp(), writer: this.view.selfId, deleted: false, size: a.size, etag: a.etag,
       contentType: u.contentType, userMeta: u.userMeta, headers: u.headers, chunks: a.chunks,
       replicas: u.replicas, pin: u.pin, parts: a.parts, ...ownership({ owner: u.owner || undefined, acl: u.acl }),
+      ...(u.encryption ? { encryption: u.encryption } : {}),
     };
     const winner = await this.meta.putVersion(b, v);
     await this.meta.deleteUpload(b, uploadId);

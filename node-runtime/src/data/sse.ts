@@ -77,6 +77,21 @@ export function openDataKey(enc: Encryption, req: EncryptionRequest | undefined,
   }
 }
 
+/** A chunk's place in its object, kept on its ChunkRef (`seq`): the nonce of its encryption. */
+export const chunkSeq = (part: number, index: number) => part * 2 ** 32 + index;
+export const seqParts = (seq: number) => ({ part: Math.floor(seq / 2 ** 32), index: seq % 2 ** 32 });
+
+/** The context every wrapped data key is bound to: constant, so a copy can share a wrapped key
+ *  with its source (the data key only ever decrypts this object's own chunks). */
+export const DATA_KEY_CONTEXT = 'cairn/object-data-key';
+
+/** Wrap an existing data key for another object record (a copy that shares the source's chunks). */
+export function rewrapDataKey(dataKey: Buffer, req: EncryptionRequest, master: Buffer): Encryption {
+  if (req.kind === 'SSE-S3') return { kind: 'SSE-S3', wrappedKey: seal(deriveKey(master, 'sse-s3'), dataKey, DATA_KEY_CONTEXT) };
+  const salt = randomBytes(16);
+  return { kind: 'SSE-C', wrappedKey: seal(req.key, dataKey, DATA_KEY_CONTEXT), keyMd5: req.keyMd5, keyHmac: createHmac('sha256', salt).update(req.key).digest('base64'), salt: salt.toString('base64') };
+}
+
 function nonce(part: number, index: number): Buffer {
   const n = Buffer.alloc(12);
   n.writeUInt32BE(part, 0);

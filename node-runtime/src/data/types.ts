@@ -4,6 +4,7 @@
 import type { Readable } from 'node:stream';
 import type { ChunkRef, MultipartUpload, ObjectVersion, PartRecord } from '../meta/records.ts';
 import type { Acl } from '../access/acl.ts';
+import type { EncryptionRequest } from './sse.ts';
 import type { ChunkBuffer } from '../chunks/buffer.ts';
 
 export type { ChunkRef, MultipartUpload, ObjectVersion, PartRecord };
@@ -25,6 +26,8 @@ export interface PutOptions {
   pin?: string[];                // x-cairn-pin (member ids or names)
   owner?: string;                // user id the new version belongs to
   acl?: Acl;                     // its ACL (absent: private to its owner)
+  sse?: EncryptionRequest;       // encrypt at rest (SSE-S3 or SSE-C; data/sse.ts); for an upload part, the key it was started with
+  sourceSse?: EncryptionRequest; // CopyObject: the key that opens an SSE-C source
   ifNoneMatch?: string;          // conditional write ('*')
   signal?: AbortSignal;          // aborted when the client disconnects
 }
@@ -65,7 +68,7 @@ export interface ObjectService {
 
   putObject(bucket: string, key: string, body: Readable, opts: PutOptions): Promise<ObjectVersion>;
   headObject(bucket: string, key: string): Promise<ObjectVersion>;     // NoSuchKey
-  getObject(bucket: string, key: string, opts?: { range?: { start?: number; end?: number; suffix?: number }; signal?: AbortSignal }): Promise<GetResult>;
+  getObject(bucket: string, key: string, opts?: { range?: { start?: number; end?: number; suffix?: number }; signal?: AbortSignal; sse?: EncryptionRequest }): Promise<GetResult>;
   deleteObject(bucket: string, key: string): Promise<void>;            // idempotent
   /** Replace the ACL of the current version (a metadata revision: never newer than a later write). */
   putObjectAcl(bucket: string, key: string, acl: Acl): Promise<ObjectVersion>;

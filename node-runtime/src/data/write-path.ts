@@ -13,8 +13,9 @@ import { replicasFor } from '../cluster/placement.ts';
 import { chunkStream } from '../chunks/chunker.ts';
 import { noGrant, type Grant } from '../chunks/memory.ts';
 import { BodyHasher, OFF_THREAD_MIN } from '../chunks/hasher.ts';
-import type { ChunkBuffer } from '../chunks/buffer.ts';
+import { ChunkBuffer } from '../chunks/buffer.ts';
 import { s3Error } from '../util/errors.ts';
+import { chunkSeq, encryptChunk } from './sse.ts';
 import { logger } from '../util/log.ts';
 import type { ChunkRef } from './types.ts';
 import type { DataPlane } from './replicas.ts';
@@ -33,6 +34,9 @@ export interface BodyPlan {
   signal?: AbortSignal;
   timeoutMs: number;
   inflight?: number;         // chunks hashed/uploaded at once (default DEFAULT_INFLIGHT)
+  /** Encrypt every chunk (data/sse.ts) under this data key before it is hashed and stored; `part` is
+   *  the multipart part number (0 for a plain PUT), half of each chunk's nonce. */
+  seal?: { dataKey: Buffer; part: number };
 }
 
 /** Chunks of one body being hashed/uploaded at once: enough to overlap a few fsyncs per stream. */
@@ -49,7 +53,8 @@ export async function storeBody(plane: DataPlane, body: Readable, plan: BodyPlan
   const expectedMd5 = plan.contentMd5 !== undefined ? decodeContentMd5(plan.contentMd5) : undefined;
   // A body known to be chunked has its MD5 taken on a hash worker along with each chunk's SHA-256
   // (BodyHasher), so the event loop does neither; small or unsized bodies get their MD5 here.
-  const hasher = plan.size !== undefined && plan.size > plan.inlineMax && plan.chunkSize >= OFF_THREAD_MIN ? new BodyHasher() : undefined;
+  // (An encrypted body hashes ciphertext, while its MD5 is of the plaintext: the MD5 stays here.)
+  const hasher = !plan.seal && plan.size !== undefined && plan.size > plan.inlineMax && plan.chunkSize >= OFF_THREAD_MIN ? new BodyHasher() : undefined;
   const md5 = hasher ? undefined : createHash('md5');
   const chunks: ChunkRef[] = [];
   let size = 0;
@@ -68,13 +73,17 @@ export async function storeBody(plane: DataPlane, body: Readable, plan: BodyPlan
   plan.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     plan.signal?.throwIfAborted();
-    for await (const chunk of chunkStream(body, plan.chunkSize, { size: plan.size, reserve })) {
-      if (plan.signal?.aborted) { chunk.release(); plan.signal.throwIfAborted(); }
-      md5?.update(chunk.bytes);
-      size += chunk.length;
-      if (plan.size !== undefined && size > plan.size) { chunk.release(); throw s3Error('InvalidRequest', `The body is longer than the declared ${plan.size} bytes.`); }
+    let index = 0;
+    for await (const plain of chunkStream(body, plan.chunkSize, { size: plan.size, reserve })) {
+      if (plan.signal?.aborted) { plain.release(); plan.signal.throwIfAborted(); }
+      md5?.update(plain.bytes);
+      size += plain.length;
+      const plainLength = plain.length;
+      if (plan.size !== undefined && size > plan.size) { plain.release(); throw s3Error('InvalidRequest', `The body is longer than the declared ${plan.size} bytes.`); }
+      const seq = index++;
+      const chunk = plan.seal ? sealed(plain, plan.seal, seq) : plain;
       // The chunker yields full chunks except the last: a short first chunk is the whole body.
-      if (!hasher && chunks.length === 0 && chunk.length < plan.chunkSize && chunk.length <= plan.inlineMax) {
+      if (!hasher && chunks.length === 0 && plainLength < plan.chunkSize && plainLength <= plan.inlineMax) {
         inline = chunk.bytes.toString('base64');
         chunk.release();
         continue;
@@ -82,7 +91,7 @@ export async function storeBody(plane: DataPlane, body: Readable, plan: BodyPlan
       // A free slot before this chunk starts: at most `depth` chunks held by uploads.
       while (inflight.size >= depth && !failed) await Promise.race(inflight);
       if (failed) { chunk.release(); throw failed.error; }
-      const ref: ChunkRef = { id: '', size: chunk.length };
+      const ref: ChunkRef = { id: '', size: chunk.length, ...(plan.seal ? { seq: chunkSeq(plan.seal.part, seq) } : {}) };
       chunks.push(ref);
       // SHA-256 (and MD5) on a hash worker (the chunk's memory moves there and back), then the
       // upload, while the loop reads the next chunk here. The hasher sees chunks in body order
@@ -113,6 +122,11 @@ export async function storeBody(plane: DataPlane, body: Readable, plan: BodyPlan
   if (inline !== undefined && chunks.length > 0) throw new Error('internal: inline body followed by chunks');
   if (size === 0) inline = '';
   return { size, md5: digest.toString('hex'), chunks, inline };
+}
+
+/** The chunk's ciphertext in a buffer of its own (the plaintext's memory goes back at once). */
+function sealed(plain: ChunkBuffer, seal: { dataKey: Buffer; part: number }, index: number): ChunkBuffer {
+  try { return ChunkBuffer.of(encryptChunk(seal.dataKey, seal.part, index, plain.bytes)); } finally { plain.release(); }
 }
 
 /**

@@ -5,6 +5,8 @@ import type { Acl } from '../access/acl.ts';
 export interface ChunkRef {
   id: string;        // hex sha256 of the chunk bytes
   size: number;
+  /** Encrypted chunks only: their place in the object (part × 2^32 + index), the nonce of their cipher. */
+  seq?: number;
 }
 
 /** One version of an object as stored in metadata; a tombstone has deleted = true and no body. */

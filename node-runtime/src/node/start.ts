@@ -128,7 +128,7 @@ export async function startNode(given: NodeOptions): Promise<RunningNode> {
     await membership.registerKeys((current) => startupRecords(master, [root], extraKeys, current));
     const { view, replicas } = membership;
     const directory = directoryOf(view, master);
-    const objects = new ClusterObjectService({ view, replicas, memory });
+    const objects = new ClusterObjectService({ view, replicas, memory }, { masterKey: master });
     // Self-healing: repair, rebalancing, drain, scrub and GC on data members (self-healing.ts).
     const heal = healing = startSelfHealing({
       view, replicas, stores: holdsData ? { chunks, meta, memory: memory.chunks } : undefined, secret: opts.secret, metrics,

@@ -59,7 +59,7 @@ test('buckets: make, exists, list, versioning', async () => {
   assert.ok(buckets.some((b) => b.name === B));
   const versioning = await mc.getBucketVersioning(B);
   assert.not.ok((versioning as { Status?: string } | undefined)?.Status);
-  assert.is(await errorCode(mc.makeBucket(B)), 'BucketAlreadyOwnedByYou');
+  await mc.makeBucket(B);   // us-east-1: a repeat of your own create is 200 and changes nothing
 });
 
 test('objects: put buffer and stream with metadata, stat, get, partial get', async () => {

@@ -58,13 +58,13 @@ test.after(async () => {
   if (keysDir) await rm(keysDir, { recursive: true, force: true });
 });
 
-test('buckets: each lists its own; a taken name is BucketAlreadyExists, your own BucketAlreadyOwnedByYou', async () => {
+test('buckets: each lists its own; a taken name is BucketAlreadyExists, your own again is 200 (us-east-1)', async () => {
   assert.equal((await alice.send(new ListBucketsCommand({}))).Buckets?.map((b) => b.Name), ['alice-data']);
   const bobs = await bob.send(new ListBucketsCommand({}));
   assert.equal(bobs.Buckets?.map((b) => b.Name), ['bob-data']);
   assert.is(bobs.Owner?.ID, 'bob');
   assert.is(await code(bob.send(new CreateBucketCommand({ Bucket: 'alice-data' }))), 'BucketAlreadyExists');
-  assert.is(await code(alice.send(new CreateBucketCommand({ Bucket: 'alice-data' }))), 'BucketAlreadyOwnedByYou');
+  assert.is(await code(alice.send(new CreateBucketCommand({ Bucket: 'alice-data' }))), 'ok');
 });
 
 test('objects, listing, multipart and copy: nothing of alice\'s without a grant', async () => {

@@ -5,7 +5,8 @@ import { ownerXml } from './authz.ts';
 import { copySource, withPayload, writeOptions } from './object.ts';
 import { parseRange, resolveRange } from './object-headers.ts';
 import { MAX_PUT_SIZE, readSmallBody, requestPayload } from './payload.ts';
-import { quoteEtag, sendXml, unquoteEtag } from './respond.ts';
+import { quoteEtag, sendXml, setHeaders, unquoteEtag } from './respond.ts';
+import { encryptionFromHeaders, encryptionHeaders } from '../data/sse.ts';
 import { target, type Handler, type S3Context } from './types.ts';
 import { list, parseXml, text } from './xml.ts';
 
@@ -42,6 +43,7 @@ export function parseCompleteParts(xml: string): CompletedPart[] {
 export const createUpload: Handler = async (req, res, ctx) => {
   const { bucket, key } = target(ctx);
   const upload = await ctx.deps.objects.createUpload(bucket, key, writeOptions(ctx, req.headers));
+  setHeaders(res, encryptionHeaders(upload.encryption));
   sendXml(res, 200, 'InitiateMultipartUploadResult', { Bucket: bucket, Key: key, UploadId: upload.uploadId });
 };
 
@@ -50,7 +52,7 @@ export const uploadPart: Handler = async (req, res, ctx) => {
   const uploadId = uploadIdOf(ctx);
   const partNumber = partNumberOf(ctx);
   const payload = requestPayload(req, ctx.caller, MAX_PUT_SIZE);
-  const opts = { ...writeOptions(ctx, req.headers, payload.size) };
+  const opts = { ...writeOptions(ctx, req.headers, payload.size, bucket, { bucketDefault: false }) };
   const part = await withPayload(payload, (body) => ctx.deps.objects.uploadPart(bucket, key, uploadId, partNumber, body, opts));
   res.status(200).set('ETag', quoteEtag(part.etag)).end();
 };
@@ -63,7 +65,7 @@ export const uploadPartCopy: Handler = async (req, res, ctx) => {
   const rangeHeader = req.headers['x-amz-copy-source-range'];
   const range = typeof rangeHeader === 'string' ? parseRange(rangeHeader) : undefined;
   if (typeof rangeHeader === 'string' && (!range || range.suffix !== undefined)) throw s3Error('InvalidArgument', 'The x-amz-copy-source-range value must be of the form bytes=first-last');
-  const source = await ctx.deps.objects.getObject(src.bucket, src.key, { range, signal: ctx.signal });
+  const source = await ctx.deps.objects.getObject(src.bucket, src.key, { range, signal: ctx.signal, sse: encryptionFromHeaders(req.headers, { copySource: true }) });
   let size = source.version.size;
   try {
     if (range) {
@@ -75,7 +77,7 @@ export const uploadPartCopy: Handler = async (req, res, ctx) => {
     source.body.destroy();
     throw e;
   }
-  const opts = { size, owner: ctx.caller.accessKeyId, signal: ctx.signal };
+  const opts = { size, sse: encryptionFromHeaders(req.headers), signal: ctx.signal };
   const part = await withPayload({ body: source.body, size }, (body) => ctx.deps.objects.uploadPart(bucket, key, uploadId, partNumber, body, opts));
   sendXml(res, 200, 'CopyPartResult', { LastModified: new Date(part.timestamp).toISOString(), ETag: quoteEtag(part.etag) });
 };
@@ -86,6 +88,7 @@ export const completeUpload: Handler = async (req, res, ctx) => {
   const parts = parseCompleteParts(await readSmallBody(req, ctx.caller));
   const version = await ctx.deps.objects.completeUpload(bucket, key, uploadId, parts);
   const location = `http://${req.headers.host ?? 'localhost'}/${encodeURIComponent(bucket)}/${key.split('/').map(encodeURIComponent).join('/')}`;
+  setHeaders(res, encryptionHeaders(version.encryption));
   sendXml(res, 200, 'CompleteMultipartUploadResult', { Location: location, Bucket: bucket, Key: key, ETag: quoteEtag(version.etag) });
 };
 

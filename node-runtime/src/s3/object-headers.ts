@@ -1,6 +1,7 @@
 // HTTP headers <-> object records: what a write stores (content type, x-amz-meta-*, cache
 // headers, Cairn's replica headers), what a read answers with, ranges and conditional requests.
 // Pure functions over header maps, so the rules are unit-testable without a server.
+import { encryptionHeaders } from '../data/sse.ts';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ObjectVersion, PutOptions } from '../data/types.ts';
 import { s3Error } from '../util/errors.ts';
@@ -63,6 +64,7 @@ export function objectHeaders(v: ObjectVersion): Record<string, string> {
   for (const [name, value] of Object.entries(v.headers ?? {})) out[name] = value;
   for (const [name, value] of Object.entries(v.userMeta)) out[`x-amz-meta-${name}`] = value;
   if (v.parts) out['x-amz-mp-parts-count'] = String(v.parts.length);
+  Object.assign(out, encryptionHeaders(v.encryption));
   return out;
 }
 

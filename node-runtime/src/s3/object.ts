@@ -1,7 +1,8 @@
 // Object handlers: PutObject, GetObject, HeadObject, DeleteObject, CopyObject. Bodies stream
 // between the socket and the ObjectService; nothing here buffers an object.
 import type { Readable } from 'node:stream';
-import type { PutOptions } from '../data/types.ts';
+import type { ObjectVersion, PutOptions } from '../data/types.ts';
+import { DATA_KEY_CONTEXT, encryptionFromHeaders, encryptionHeaders, openDataKey } from '../data/sse.ts';
 import { isS3Error, s3Error } from '../util/errors.ts';
 import { authorizedRead, newObjectOwnership } from './object-access.ts';
 import {
@@ -40,13 +41,16 @@ export async function withPayload<T>(payload: Payload, run: (body: Readable) => 
   }
 }
 
-export function writeOptions(ctx: S3Context, h: Record<string, string | string[] | undefined>, size?: number, bucket = ctx.route.bucket!): PutOptions {
+export function writeOptions(ctx: S3Context, h: Record<string, string | string[] | undefined>, size?: number, bucket = ctx.route.bucket!, opts: { bucketDefault?: boolean } = {}): PutOptions {
+  // Encryption asked for by the request, else the bucket's default (not for a part: it follows its upload).
+  const sse = encryptionFromHeaders(h) ?? (opts.bucketDefault !== false && ctx.deps.bucket(bucket)?.encryption ? { kind: 'SSE-S3' as const } : undefined);
   return {
     size,
     ...metadataFromHeaders(h),
     ...placementFromHeaders(h),
     contentMd5: contentMd5Of(h['content-md5']),
     ...newObjectOwnership(ctx, bucket, h),
+    ...(sse ? { sse } : {}),
     signal: ctx.signal,
   };
 }
@@ -59,7 +63,7 @@ export const putObject: Handler = async (req, res, ctx) => {
   const payload = requestPayload(req, ctx.caller);
   const opts = { ...writeOptions(ctx, req.headers, payload.size), ifNoneMatch: ifNoneMatch?.trim() };
   const version = await withPayload(payload, (body) => ctx.deps.objects.putObject(bucket, key, body, opts));
-  res.status(200).set('ETag', quoteEtag(version.etag)).end();
+  setHeaders(res.status(200).set('ETag', quoteEtag(version.etag)), encryptionHeaders(version.encryption)).end();
 };
 
 export const getObject: Handler = async (req, res, ctx) => {
@@ -73,7 +77,7 @@ export const getObject: Handler = async (req, res, ctx) => {
     }
   }
   const range = parseRange(header(req.headers.range));
-  const result = await authorizedRead(ctx, 'GetObject', { bucket, key }, () => objects.getObject(bucket, key, { range, signal: ctx.signal }),
+  const result = await authorizedRead(ctx, 'GetObject', { bucket, key }, () => objects.getObject(bucket, key, { range, signal: ctx.signal, sse: encryptionFromHeaders(req.headers) }),
     (r) => r.version, (r) => r.body.destroy());
   const { version, body } = result;
   let served: { start: number; end: number } | undefined;
@@ -118,6 +122,11 @@ export const getObject: Handler = async (req, res, ctx) => {
   }
 };
 
+/** An SSE-C object answers even a HEAD only to the holder of its key (S3: 400 without it). */
+export function requireCustomerKey(ctx: S3Context, v: ObjectVersion, h: Record<string, string | string[] | undefined>): void {
+  if (v.encryption?.kind === 'SSE-C') openDataKey(v.encryption, encryptionFromHeaders(h), ctx.deps.masterKey, DATA_KEY_CONTEXT);
+}
+
 /** Resolves when the socket took `data` (undefined: the end of the response); rejects if the client
  *  goes away first. */
 function written(res: import('node:http').ServerResponse, data: Buffer | undefined, signal: AbortSignal): Promise<void> {
@@ -136,6 +145,7 @@ function written(res: import('node:http').ServerResponse, data: Buffer | undefin
 export const headObject: Handler = async (req, res, ctx) => {
   const { bucket, key } = target(ctx);
   const version = await authorizedRead(ctx, 'HeadObject', { bucket, key }, () => ctx.deps.objects.headObject(bucket, key), (v) => v);
+  requireCustomerKey(ctx, version, req.headers);
   if (checkConditions(req.headers, version) === 'not-modified') {
     res.status(304).set({ 'ETag': quoteEtag(version.etag), 'Last-Modified': new Date(version.timestamp).toUTCString() }).end();
     return;
@@ -197,9 +207,11 @@ export const copyObject: Handler = async (req, res, ctx) => {
     throw s3Error('InvalidRequest', 'This copy request is illegal because it is trying to copy an object to itself without changing the object\'s metadata, storage class, website redirect location or encryption attributes.');
   }
   const base = writeOptions(ctx, req.headers);
+  const sourceSse = encryptionFromHeaders(req.headers, { copySource: true });
   const opts = directive === 'REPLACE'
-    ? { ...base, metadataDirective: 'REPLACE' as const }
-    : { owner: base.owner, acl: base.acl, replicas: base.replicas, pin: base.pin, signal: ctx.signal, metadataDirective: 'COPY' as const };
+    ? { ...base, sourceSse, metadataDirective: 'REPLACE' as const }
+    : { owner: base.owner, acl: base.acl, replicas: base.replicas, pin: base.pin, sse: base.sse, sourceSse, signal: ctx.signal, metadataDirective: 'COPY' as const };
   const version = await ctx.deps.objects.copyObject(src, dst, opts);
+  setHeaders(res, encryptionHeaders(version.encryption));
   sendXml(res, 200, 'CopyObjectResult', { LastModified: new Date(version.timestamp).toISOString(), ETag: quoteEtag(version.etag) });
 };
