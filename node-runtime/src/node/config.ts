@@ -14,6 +14,10 @@ export interface NodeOptions {
   advertise?: string;             // host others use to reach this process; default the api host
   roots?: string[];               // cluster-port URLs of roots to join
   zone?: string;
+  /** A file holding this node's zone (e.g. the zone of its Kubernetes node, kept by the operator); read at start, waited for. `zone` wins. */
+  zoneFile?: string;
+  /** A file holding the size of the data volume in bytes (a PVC's capacity, kept current by the operator); capacity is the smaller of it and the file system's. */
+  volumeSizeFile?: string;
   weight?: number;
   secret?: string;                // cluster secret (internal RPC + admin auth)
   accessKey?: string;             // root S3 key pair; generated and kept in dataDir when absent
