@@ -109,6 +109,7 @@ test('RBAC: what the operator calls is allowed, nothing is a wildcard, leases ar
     ['storage.cairn.dev', 'storageclusters/status', ['patch']], ['storage.cairn.dev', 'buckets/status', ['patch']],
     ['apps', 'statefulsets', ['get', 'list', 'watch', 'create', 'patch']], ['', 'secrets', ['get', 'list', 'watch', 'create', 'patch', 'delete']],
     ['', 'services', ['create', 'patch']], ['', 'configmaps', ['create', 'patch']], ['policy', 'poddisruptionbudgets', ['create', 'patch']],
+    ['', 'persistentvolumeclaims', ['get', 'list', 'watch', 'patch']], ['storage.k8s.io', 'storageclasses', ['get']], ['', 'nodes', ['get', 'list', 'watch']],
     ['', 'events', ['create', 'patch']], ['monitoring.coreos.com', 'servicemonitors', ['create', 'patch']], ['apiextensions.k8s.io', 'customresourcedefinitions', ['get']],
   ];
   for (const [g, r, verbs] of needed) for (const v of verbs) assert.ok(allows(g, r, v), `ClusterRole allows ${v} ${g}/${r}`);

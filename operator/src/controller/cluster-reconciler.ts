@@ -7,10 +7,12 @@ import type { Logger } from '../../../node-runtime/src/util/log.ts';
 import { applyDefaults } from '../api/schema.ts';
 import { storageClusterSpecSchema, type StorageCluster, type StorageClusterSpec, type StorageClusterStatus } from '../api/storagecluster.ts';
 import { desiredClusterChildren, type ClusterInputs, type KubeObject } from '../builders/children.ts';
-import { childNames, fileApiEndpoint } from '../builders/names.ts';
+import { CLUSTER_LABEL, COMPONENT_LABEL, childNames, clusterLabels, fileApiEndpoint, selectorString } from '../builders/names.ts';
+import { nodeFacts, type NodeFacts } from '../builders/node-facts.ts';
 import type { Applier } from '../kube/apply.ts';
 import type { EventRecorder } from '../kube/events.ts';
-import { isInvalid, isNotFound, objectPath, resources, type KubeRest, type ResourceRef } from '../kube/rest.ts';
+import { collectionPath, isInvalid, isNotFound, objectPath, resources, type KubeRest, type ResourceRef } from '../kube/rest.ts';
+import type { KubeObject as CachedObject } from '../kube/watcher.ts';
 import { adminErrorOf, connectAdmin, type AdminClientFactory, type AdminConnection } from './admin.ts';
 import { requeueAfter } from './cadence.ts';
 import { computeClusterStatus, observeStatefulSet } from './cluster-status.ts';
@@ -25,6 +27,8 @@ export interface ReconcilerDeps {
   adminFactory: AdminClientFactory;
   log: Logger;
   now?: () => Date;
+  /** The Kubernetes Nodes (a watch cache); without it, or before it synced, the reconciler lists them. */
+  nodes?: () => CachedObject[] | undefined;
 }
 
 interface Credentials { clusterSecret: string; adminAccessKeyId: string; adminSecretAccessKey: string }
@@ -74,7 +78,8 @@ export class ClusterReconciler {
     let invalidSpec: string | undefined;
     let children: KubeObject[] = [];
     try {
-      children = desiredClusterChildren({ cluster, nodeReplicas: plan.statefulSetReplicas, ...creds, serviceMonitorAvailable } satisfies ClusterInputs);
+      const facts = await this.observeNodeFacts(cluster);
+      children = desiredClusterChildren({ cluster, nodeReplicas: plan.statefulSetReplicas, ...creds, serviceMonitorAvailable, nodeFacts: facts } satisfies ClusterInputs);
     } catch (e) {
       invalidSpec = (e as Error).message;   // the builders are pure: what they refuse is the spec's doing
     }
@@ -117,6 +122,14 @@ export class ClusterReconciler {
       adminAccessKeyId: dec(admin, 'AWS_ACCESS_KEY_ID') ?? accessKeyId(),
       adminSecretAccessKey: dec(admin, 'AWS_SECRET_ACCESS_KEY') ?? randomBytes(30).toString('base64url'),
     };
+  }
+
+  /** Zones of the Kubernetes nodes and capacities of the node PVCs, for the node facts ConfigMap. */
+  private async observeNodeFacts(c: StorageCluster): Promise<NodeFacts> {
+    const nodes = this.d.nodes?.() ?? (await this.d.rest.request<{ items: CachedObject[] }>('GET', collectionPath(resources.nodes))).items;
+    const selector = selectorString({ [CLUSTER_LABEL]: c.metadata.name, [COMPONENT_LABEL]: clusterLabels(c, 'nodes')[COMPONENT_LABEL]! });
+    const claims = (await this.d.rest.request<{ items: CachedObject[] }>('GET', collectionPath(resources.persistentVolumeClaims, c.metadata.namespace), { query: { labelSelector: selector } })).items;
+    return nodeFacts(c, nodes, claims);
   }
 
   private desiredNodes(c: StorageCluster, nodesSts: V1StatefulSet | undefined, admin: AdminConnection): number {

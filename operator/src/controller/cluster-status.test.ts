@@ -37,6 +37,16 @@ test('all ready, full redundancy → Ready with printer-column fields filled', (
   assert.is(s.endpoint, 'http://demo.storage.svc.cluster.local:9000');
 });
 
+test('zones: the node members\' zones as placement sees them, named zones only, drained members left out', () => {
+  const zoned = (name: string, zone: string, state: MemberStatus['state'] = 'active') => ({ ...member(name, state), zone });
+  const s = computeClusterStatus(cluster, observed({ admin: admin([
+    zoned('demo-nodes-0', 'b'), zoned('demo-nodes-1', 'a'), zoned('demo-nodes-2', 'b'), zoned('demo-nodes-3', 'c', 'drained'), zoned('demo-nodes-4', ''),
+    zoned('demo-roots-0', 'a'),
+  ]) }), now);
+  assert.equal(s.zones, [{ name: 'a', members: ['demo-nodes-1'] }, { name: 'b', members: ['demo-nodes-0', 'demo-nodes-2'] }]);
+  assert.equal(computeClusterStatus({ ...cluster, status: s }, observed({ admin: undefined, adminError: 'down' }), now).zones, s.zones, 'kept while the roots do not answer');
+});
+
 test('a crashed node: Degraded + Rebalancing until under-replicated is 0', () => {
   const repairing = { ...idle, underReplicatedChunks: 42, bytesRemaining: 5 * 2 ** 20, etaSeconds: 12.2 };
   const s = computeClusterStatus(cluster, observed({ nodes: sts(3, 2), admin: admin([...healthy.slice(0, 2), member('demo-nodes-2', 'down')], repairing) }), now);

@@ -129,7 +129,18 @@ export function computeClusterStatus(c: StorageCluster, o: ObservedCluster, now:
       rebalance: { bytesRemaining: repair.bytesRemaining, bytesMoved: repair.bytesMoved, rateBytesPerSec: Math.round(repair.rateBytesPerSec), ...(repair.etaSeconds != null ? { etaSeconds: Math.ceil(repair.etaSeconds) } : {}) },
     } : c.status?.replication ? { replication: c.status.replication } : {}),
     ...(o.autoscaling ? { autoscaling: o.autoscaling } : {}),
+    ...(admin ? { zones: zonesOf(nodeMembers) } : c.status?.zones ? { zones: c.status.zones } : {}),
     endpoint: fileApiEndpoint(c),
     adminSecretName: n.adminSecret,
   };
+}
+
+/** The named zones of the node members, sorted, each with its members (as placement sees them). */
+export function zonesOf(members: { name: string; zone: string; state: string }[]): { name: string; members: string[] }[] {
+  const byZone = new Map<string, string[]>();
+  for (const m of members) {
+    if (!m.zone || m.state === 'drained') continue;
+    byZone.set(m.zone, [...(byZone.get(m.zone) ?? []), m.name]);
+  }
+  return [...byZone].sort(([a], [b]) => a.localeCompare(b)).map(([name, ms]) => ({ name, members: ms.sort() }));
 }
