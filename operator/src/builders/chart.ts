@@ -24,6 +24,7 @@ export interface ClusterInputs {
   adminSecretAccessKey: string;
   serviceMonitorAvailable: boolean;        // the monitoring.coreos.com CRD exists
   nodeFacts: NodeFacts;                    // zones of the Kubernetes nodes, sizes of the node volumes
+  claimTemplateSize?: string;              // the existing nodes StatefulSet's claim template size (immutable)
 }
 
 export function newChart(c: StorageCluster): Chart {

@@ -72,6 +72,13 @@ test('replicas come from the scaling decision; storage class and ServiceMonitor 
   assert.not.ok(desiredClusterChildren(fixtureInputs(cluster, { serviceMonitorAvailable: false })).some((o) => o.kind === 'ServiceMonitor'));
 });
 
+test('the nodes\' claim template keeps the size the StatefulSet was made with (immutable); new StatefulSets take the spec\'s', () => {
+  const cluster = fixtureCluster({ nodes: { storage: { size: '50Gi' } } });
+  const size = (o: KubeObject[]) => find(o, 'StatefulSet', 'demo-nodes').spec.volumeClaimTemplates[0].spec.resources.requests.storage;
+  assert.is(size(desiredClusterChildren(fixtureInputs(cluster))), '50Gi');
+  assert.is(size(desiredClusterChildren(fixtureInputs(cluster, { claimTemplateSize: '10Gi' }))), '10Gi');
+});
+
 test('headless Services publish not-ready addresses; the file API selects every pod', () => {
   const objs = desiredClusterChildren(fixtureInputs());
   assert.is(find(objs, 'Service', 'demo-roots').spec.publishNotReadyAddresses, true);

@@ -14,7 +14,8 @@ export function nodeStatefulSet(chart: Chart, inputs: ClusterInputs, service: Se
     role: 'node',
     replicas: inputs.nodeReplicas,
     service, config, configHash, facts,
-    storageSize: String(c.spec.nodes.storage.size),
+    // Immutable once the StatefulSet exists: a larger spec.nodes.storage.size grows the PVCs instead.
+    storageSize: inputs.claimTemplateSize ?? String(c.spec.nodes.storage.size),
     storageClassName: c.spec.nodes.storage.storageClassName,
     // Placement puts the replicas of a chunk in distinct zones when it can: spread the node pods over
     // the zones so that it can (a soft constraint: a cluster in one zone schedules as before).

@@ -11,7 +11,7 @@ import { CLUSTER_LABEL, COMPONENT_LABEL, childNames, clusterLabels, fileApiEndpo
 import { nodeFacts, type NodeFacts } from '../builders/node-facts.ts';
 import type { Applier } from '../kube/apply.ts';
 import type { EventRecorder } from '../kube/events.ts';
-import { collectionPath, isInvalid, isNotFound, objectPath, resources, type KubeRest, type ResourceRef } from '../kube/rest.ts';
+import { collectionPath, isInvalid, isNotFound, KubeApiError, objectPath, PATCH_MERGE, resources, type KubeRest, type ResourceRef } from '../kube/rest.ts';
 import type { KubeObject as CachedObject } from '../kube/watcher.ts';
 import { adminErrorOf, connectAdmin, type AdminClientFactory, type AdminConnection } from './admin.ts';
 import { requeueAfter } from './cadence.ts';
@@ -19,6 +19,7 @@ import { computeClusterStatus, observeStatefulSet } from './cluster-status.ts';
 import { TerminalError, type ReconcileResult } from './queue.ts';
 import { autoscaleReplicas, decideScaling, ordinalOf, type ScalingPlan } from './scaling.ts';
 import { sameJson } from './same-json.ts';
+import { claimView, planVolumes, type VolumePlan } from './volumes.ts';
 
 export interface ReconcilerDeps {
   rest: KubeRest;
@@ -77,13 +78,17 @@ export class ClusterReconciler {
     const serviceMonitorAvailable = await this.serviceMonitorAvailable(cluster);
     let invalidSpec: string | undefined;
     let children: KubeObject[] = [];
+    const claims = await this.nodeClaims(cluster);
     try {
-      const facts = await this.observeNodeFacts(cluster);
-      children = desiredClusterChildren({ cluster, nodeReplicas: plan.statefulSetReplicas, ...creds, serviceMonitorAvailable, nodeFacts: facts } satisfies ClusterInputs);
+      const nodeFacts = await this.observeNodeFacts(cluster, claims);
+      // The claim template of an existing StatefulSet is immutable: it keeps its size, the PVCs grow (ensureVolumes).
+      const claimTemplateSize = nodesSts?.spec?.volumeClaimTemplates?.[0]?.spec?.resources?.requests?.storage as string | undefined;
+      children = desiredClusterChildren({ cluster, nodeReplicas: plan.statefulSetReplicas, ...creds, serviceMonitorAvailable, nodeFacts, claimTemplateSize } satisfies ClusterInputs);
     } catch (e) {
       invalidSpec = (e as Error).message;   // the builders are pure: what they refuse is the spec's doing
     }
     invalidSpec ??= await this.ensureChildren(children);
+    const volumes = invalidSpec ? undefined : await this.ensureVolumes(cluster, claims, raw, log);
 
     const blocked = admin.client && !invalidSpec ? await this.ensureMembers(cluster, plan, admin, log) : undefined;
     if (!invalidSpec) this.recordScaling(cluster, plan, nodesSts?.spec?.replicas);
@@ -96,6 +101,7 @@ export class ClusterReconciler {
       plan,
       desiredNodes,
       scaleDownBlocked: blocked,
+      volumes: volumes?.condition,
       invalidSpec,
       ...(cluster.spec.autoscaling ? { autoscaling: { desiredReplicas: desiredNodes, lastScaleTime: desiredNodes !== (raw.status?.autoscaling?.desiredReplicas ?? desiredNodes) ? now.toISOString() : raw.status?.autoscaling?.lastScaleTime } } : {}),
     }, now);
@@ -124,12 +130,47 @@ export class ClusterReconciler {
     };
   }
 
-  /** Zones of the Kubernetes nodes and capacities of the node PVCs, for the node facts ConfigMap. */
-  private async observeNodeFacts(c: StorageCluster): Promise<NodeFacts> {
-    const nodes = this.d.nodes?.() ?? (await this.d.rest.request<{ items: CachedObject[] }>('GET', collectionPath(resources.nodes))).items;
+  /** The node pods' PVCs (made by the StatefulSet controller from our claim template, with its labels). */
+  private async nodeClaims(c: StorageCluster): Promise<CachedObject[]> {
     const selector = selectorString({ [CLUSTER_LABEL]: c.metadata.name, [COMPONENT_LABEL]: clusterLabels(c, 'nodes')[COMPONENT_LABEL]! });
-    const claims = (await this.d.rest.request<{ items: CachedObject[] }>('GET', collectionPath(resources.persistentVolumeClaims, c.metadata.namespace), { query: { labelSelector: selector } })).items;
+    return (await this.d.rest.request<{ items: CachedObject[] }>('GET', collectionPath(resources.persistentVolumeClaims, c.metadata.namespace), { query: { labelSelector: selector } })).items;
+  }
+
+  /** Zones of the Kubernetes nodes and capacities of the node PVCs, for the node facts ConfigMap. */
+  private async observeNodeFacts(c: StorageCluster, claims: CachedObject[]): Promise<NodeFacts> {
+    const nodes = this.d.nodes?.() ?? (await this.d.rest.request<{ items: CachedObject[] }>('GET', collectionPath(resources.nodes))).items;
     return nodeFacts(c, nodes, claims);
+  }
+
+  /**
+   * Grow the node PVCs to spec.nodes.storage.size where their StorageClass allows it (volumes.ts);
+   * what cannot grow is a Warning Event and the VolumesResized condition. A merge patch, not an
+   * apply: the claims are the StatefulSet controller's objects, the operator changes one field.
+   */
+  private async ensureVolumes(c: StorageCluster, claims: CachedObject[], raw: StorageCluster, log: Logger): Promise<VolumePlan> {
+    const classes = new Map<string, boolean | undefined>();
+    for (const name of new Set(claims.map((x) => x.spec?.storageClassName).filter((x): x is string => !!x))) {
+      const sc = await this.getOptional<{ allowVolumeExpansion?: boolean }>(resources.storageClasses, undefined, name);
+      classes.set(name, sc ? sc.allowVolumeExpansion === true : undefined);
+    }
+    const size = c.spec.nodes.storage.size;
+    const plan = planVolumes(size, claims.map(claimView), (name) => classes.get(name));
+    for (const name of plan.grow) {
+      try {
+        await this.d.rest.request('PATCH', objectPath(resources.persistentVolumeClaims, c.metadata.namespace, name), { contentType: PATCH_MERGE, body: { spec: { resources: { requests: { storage: String(size) } } } } });
+        log.info({ claim: name, size }, 'growing node volume');
+        await this.d.events.record(raw, 'Normal', 'ResizingVolume', `growing ${name} to ${size}`);
+      } catch (e) {
+        if (isNotFound(e)) continue;
+        if (!(e instanceof KubeApiError) || (e.status !== 403 && e.status !== 422)) throw e;
+        plan.notAllowed.push({ claim: name, why: `the API server refused: ${e.message}` });
+        plan.condition = { type: 'VolumesResized', status: 'False', reason: 'ExpansionNotAllowed', message: `cannot grow to ${size}: ${plan.notAllowed.map((n) => `${n.claim}: ${n.why}`).join('; ')}` };
+      }
+    }
+    if (plan.condition.reason === 'ExpansionNotAllowed' || plan.condition.reason === 'ShrinkNotSupported') await this.d.events.record(raw, 'Warning', plan.condition.reason, plan.condition.message);
+    const was = raw.status?.conditions?.find((x) => x.type === 'VolumesResized');
+    if (plan.condition.status === 'True' && was && was.status !== 'True') await this.d.events.record(raw, 'Normal', 'VolumesResized', plan.condition.message);
+    return plan;
   }
 
   private desiredNodes(c: StorageCluster, nodesSts: V1StatefulSet | undefined, admin: AdminConnection): number {

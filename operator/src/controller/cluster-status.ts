@@ -22,6 +22,8 @@ export interface ObservedCluster {
   autoscaling?: { desiredReplicas: number; lastScaleTime?: string };
   /** Why the spec cannot be carried out: the builders or the API server refused it. */
   invalidSpec?: string;
+  /** The node volumes against spec.nodes.storage.size (controller/volumes.ts); kept as it was when unknown. */
+  volumes?: ConditionInput;
 }
 
 export function observeStatefulSet(o: V1StatefulSet | undefined): ObservedStatefulSet | undefined {
@@ -96,7 +98,9 @@ export function computeClusterStatus(c: StorageCluster, o: ObservedCluster, now:
     ? { type: 'ScaleDownBlocked', status: 'True', reason: 'DrainRefused', message: `${o.scaleDownBlocked.member}: ${o.scaleDownBlocked.message}` }
     : { type: 'ScaleDownBlocked', status: 'False', reason: 'NotBlocked', message: 'scale-down is not blocked' };
 
-  const conditions = setConditions(c.status?.conditions, [ready, progressing, degraded, rebal, blocked], now, c.metadata.generation);
+  const prevVolumes = c.status?.conditions?.find((x) => x.type === 'VolumesResized');
+  const volumes: ConditionInput | undefined = o.volumes ?? (prevVolumes && { type: 'VolumesResized', status: prevVolumes.status, reason: prevVolumes.reason, message: prevVolumes.message });
+  const conditions = setConditions(c.status?.conditions, [ready, progressing, degraded, rebal, blocked, ...(volumes ? [volumes] : [])], now, c.metadata.generation);
   const phase: StorageClusterStatus['phase'] = o.invalidSpec ? 'Failed'
     : ready.status === 'True' ? 'Ready'
     : degradedWhy ? 'Degraded'
