@@ -117,7 +117,7 @@ export class ClusterObjectService implements ObjectService {
     const v: ObjectVersion = {
       bucket, key, ...this.stamp(), writer: this.view.selfId, deleted: false, size: stored.size, etag: stored.md5,
       contentType: opts.contentType, userMeta: opts.userMeta ?? {}, headers: opts.headers, inline: stored.inline,
-      chunks: stored.chunks, replicas, pin: opts.pin,
+      chunks: stored.chunks, replicas, requestedReplicas: opts.replicas ?? 0, pin: opts.pin,
     };
     return this.meta.putVersion(b, v);
   }
@@ -162,6 +162,7 @@ export class ClusterObjectService implements ObjectService {
       ...source, bucket: dst.bucket, key: dst.key, ...this.stamp(), writer: this.view.selfId,
       // The destination's R applies from now on; repair raises the shared chunks to it.
       replicas: Math.max(b.replicas, source.replicas, opts.replicas ?? 0), pin: opts.pin ?? source.pin,
+      requestedReplicas: Math.max(opts.replicas ?? 0, source.requestedReplicas ?? 0),
       contentType: replace ? opts.contentType : source.contentType,
       userMeta: replace ? opts.userMeta ?? {} : source.userMeta,
       headers: replace ? opts.headers : source.headers,
@@ -210,7 +211,7 @@ export class ClusterObjectService implements ObjectService {
     const u: MultipartUpload = {
       bucket, key, uploadId: `${Date.now().toString(36)}${randomHex(12)}`, initiated: new Date().toISOString(),
       contentType: opts.contentType, userMeta: opts.userMeta ?? {}, headers: opts.headers,
-      replicas: Math.max(b.replicas, opts.replicas ?? 0), pin: opts.pin, owner: opts.owner ?? '',
+      replicas: Math.max(b.replicas, opts.replicas ?? 0), requestedReplicas: opts.replicas ?? 0, pin: opts.pin, owner: opts.owner ?? '',
     };
     await this.meta.putUpload(b, u);
     return u;
@@ -249,7 +250,7 @@ export class ClusterObjectService implements ObjectService {
     const v: ObjectVersion = {
       bucket, key, ...this.stamp(), writer: this.view.selfId, deleted: false, size: a.size, etag: a.etag,
       contentType: u.contentType, userMeta: u.userMeta, headers: u.headers, chunks: a.chunks,
-      replicas: u.replicas, pin: u.pin, parts: a.parts,
+      replicas: u.replicas, requestedReplicas: u.requestedReplicas, pin: u.pin, parts: a.parts,
     };
     const winner = await this.meta.putVersion(b, v);
     await this.meta.deleteUpload(b, uploadId);
