@@ -270,6 +270,28 @@ test('a Bucket gets a finalizer, a scoped key in its own Secret, and is purged o
   assert.not.ok(admin.buckets.has('photos'));
 });
 
+test('a changed replication factor: Converging with progress, status.replicas moves only when every object has it', async () => {
+  const path = `/apis/storage.cairn.dev/v1alpha1/namespaces/${NS}/buckets/factor`;
+  admin.replication.set('factor', { underReplicatedChunks: 0, surplusChunks: 0, converged: true, waitingFor: [] });
+  await rest.request<any>('POST', `/apis/storage.cairn.dev/v1alpha1/namespaces/${NS}/buckets`, {
+    body: { apiVersion: 'storage.cairn.dev/v1alpha1', kind: 'Bucket', metadata: { name: 'factor' }, spec: { clusterRef: { name: 'demo' }, replication: { factor: 2 } } },
+  });
+  await waitFor(async () => { const b = await get(path); return b?.status?.phase === 'Ready' && b.status.replicas === 2; }, { what: 'factor Ready at 2', timeoutMs: 15_000 });
+  // The cluster is repairing: 7 chunks below 3 copies, one node still planning with the old factor.
+  admin.replication.set('factor', { underReplicatedChunks: 7, surplusChunks: 0, converged: false, waitingFor: ['demo-nodes-1'] });
+  await rest.request<any>('PATCH', path, { contentType: PATCH_MERGE, body: { spec: { replication: { factor: 3 } } } });
+  const converging = await waitFor(async () => { const b = await get(path); return b?.status?.phase === 'Converging' && b.status.observedGeneration === b.metadata.generation && b; }, { what: 'Converging', timeoutMs: 15_000 });
+  assert.is(converging.status.replicas, 2, 'not called 3 before every object has 3 copies');
+  assert.equal(converging.status.replication, { factor: 3, underReplicatedChunks: 7, surplusChunks: 0, membersPending: 1 });
+  assert.match(converging.status.conditions[0].message, 'replication 2 → 3: 7 chunks below 3 copies, 0 surplus copies, 1 node(s) not planned with 3 yet');
+  admin.replication.set('factor', { underReplicatedChunks: 0, surplusChunks: 0, converged: true, waitingFor: [] });
+  const done = await waitFor(async () => { const b = await get(path); return b?.status?.phase === 'Ready' && b; }, { what: 'Ready at 3', timeoutMs: 20_000 });
+  assert.is(done.status.replicas, 3);
+  await waitFor(async () => (await get(`/api/v1/namespaces/${NS}/events`)).items.find((e: any) => e.involvedObject.name === 'factor' && e.reason === 'ReplicationConverged'), { what: 'a ReplicationConverged Event' });
+  await rest.request<any>('DELETE', path);
+  await waitFor(async () => !(await get(path)), { what: 'factor gone', timeoutMs: 15_000 });
+});
+
 test('a Retain bucket keeps its data when the Bucket is deleted', async () => {
   const path = `/apis/storage.cairn.dev/v1alpha1/namespaces/${NS}/buckets/keep`;
   await rest.request<any>('POST', `/apis/storage.cairn.dev/v1alpha1/namespaces/${NS}/buckets`, {

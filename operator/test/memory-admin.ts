@@ -13,6 +13,8 @@ export class MemoryAdmin {
   keys = new Map<string, { secretAccessKey: string; buckets?: string[] }>();
   calls: string[] = [];
   refuseDrain?: string;          // when set, drain answers 409 with this reason
+  /** Per bucket, what the cluster says about its convergence to its factor (absent: an older cluster). */
+  replication = new Map<string, NonNullable<BucketStatus['replication']>>();
   reachable = true;
   urls = new Set<string>();
 
@@ -54,7 +56,8 @@ export class MemoryAdmin {
         check();
         this.calls.push(`putBucket ${req.name} r=${req.replicas} ${req.access}`);
         const prev = this.buckets.get(req.name);
-        const b: BucketStatus = { name: req.name, replicas: req.replicas ?? 1, access: req.access ?? 'private', quotaBytes: req.quotaBytes, quotaObjects: req.quotaObjects, objects: prev?.objects ?? 0, bytes: prev?.bytes ?? 0, createdAt: prev?.createdAt ?? new Date().toISOString() };
+        const replication = this.replication.get(req.name);
+        const b: BucketStatus = { name: req.name, replicas: req.replicas ?? 1, access: req.access ?? 'private', quotaBytes: req.quotaBytes, quotaObjects: req.quotaObjects, objects: prev?.objects ?? 0, bytes: prev?.bytes ?? 0, createdAt: prev?.createdAt ?? new Date().toISOString(), ...(replication ? { replication } : {}) };
         this.buckets.set(req.name, b);
         return b;
       },
