@@ -76,7 +76,7 @@ test('a StorageCluster becomes owned children and a status written through the s
   }
   assert.is((await sts('demo-nodes')).spec.replicas, 3);
   const sc = await waitFor(async () => { const o = await get(scPath()); return o?.status?.observedGeneration === 1 && o; }, { what: 'status' });
-  assert.equal(sc.status.conditions.map((c: any) => c.type), ['Ready', 'Progressing', 'Degraded', 'Rebalancing', 'ScaleDownBlocked', 'VolumesResized']);
+  assert.equal(sc.status.conditions.map((c: any) => c.type), ['Ready', 'Progressing', 'Degraded', 'Rebalancing', 'ScaleDownBlocked', 'RolloutPaused', 'VolumesResized']);
   assert.is(sc.status.endpoint, `http://demo.${NS}.svc.cluster.local:9000`);
   assert.is(sc.status.nodes.selector, 'storage.cairn.dev/cluster=demo,storage.cairn.dev/role=node');
   assert.ok(sc.metadata.managedFields.some((f: any) => f.manager === 'cairn-operator' && f.subresource === 'status'), 'status applied through the status subresource');

@@ -118,7 +118,8 @@ test('RBAC: what the operator calls is allowed, nothing is a wildcard, leases ar
     // Owner references delete children; the one exception is a Bucket's Secret after its cluster went.
     if (!r.resources.includes('secrets')) assert.not.ok(r.verbs.includes('delete'), `the operator deletes no ${r.resources.join(', ')} itself (owner references do)`);
   }
-  assert.not.ok(allows('', 'pods', 'get'));
+  assert.ok(allows('', 'pods', 'list'), 'rollouts read pod revisions');
+  assert.not.ok(allows('', 'pods', 'delete'), 'the StatefulSet controller replaces pods, not the operator');
   assert.not.ok(allows('coordination.k8s.io', 'leases', 'update'), 'leases are not cluster-wide');
   const role = find(objs, 'Role')[0];
   assert.is(role.metadata.namespace, 'cairn-system');

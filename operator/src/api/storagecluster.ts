@@ -47,6 +47,9 @@ export const storageClusterSpecSchema = object({
     targetUsedPercent: integer({ minimum: 10, maximum: 95, description: 'Scale nodes so that used capacity stays near this percentage.' }).default(70),
   }, { description: 'Operator-driven scaling on used capacity; scale-down drains first.' })
     .rule('self.minReplicas <= self.maxReplicas', 'spec.autoscaling.minReplicas must be ≤ maxReplicas'),
+  rollout: object({
+    podReadyTimeoutSeconds: integer({ minimum: 30, maximum: 86_400, description: 'A pod replaced by a rolling update that is not ready after this long pauses the rollout (RolloutPaused condition, Warning Event) until it is.' }).default(600),
+  }, { description: 'Rolling updates (image or settings): one pod at a time, the next only once the last is ready and the cluster is back to full redundancy.' }).default({ podReadyTimeoutSeconds: 600 }),
   service: object({
     type: enumOf(['ClusterIP', 'NodePort', 'LoadBalancer'] as const, { description: 'Kubernetes Service type of the file API.' }).default('ClusterIP'),
     port: integer({ minimum: 1, maximum: 65535, description: 'Port of the file API (S3) Service.' }).default(9000),

@@ -5,6 +5,7 @@ import { newChart, render } from './chart.ts';
 import { clusterConfigMap, clusterSettings, settingsHash } from './configmap.ts';
 import { nodeStatefulSet } from './nodes.ts';
 import { nodeFactsConfigMap } from './node-facts.ts';
+import { markTemplates } from './rollout.ts';
 import { podDisruptionBudget } from './pdb.ts';
 import { rootStatefulSet } from './roots.ts';
 import { adminSecret, clusterSecret } from './secrets.ts';
@@ -33,5 +34,6 @@ export function desiredClusterChildren(inputs: ClusterInputs): KubeObject[] {
   podDisruptionBudget(chart, c, 'node');
   const objects = render(chart, c);
   if (c.spec.monitoring.serviceMonitor && inputs.serviceMonitorAvailable) objects.push(serviceMonitor(c));
+  markTemplates(objects);
   return objects.sort((a, b) => order.indexOf(a.kind) - order.indexOf(b.kind));
 }

@@ -20,6 +20,7 @@ import { TerminalError, type ReconcileResult } from './queue.ts';
 import { autoscaleReplicas, decideScaling, ordinalOf, type ScalingPlan } from './scaling.ts';
 import { sameJson } from './same-json.ts';
 import { claimView, planVolumes, type VolumePlan } from './volumes.ts';
+import { ensureRollouts, probeMaintenance, type MaintenanceProbe, type RolloutOutcome } from './rollouts.ts';
 
 export interface ReconcilerDeps {
   rest: KubeRest;
@@ -28,6 +29,8 @@ export interface ReconcilerDeps {
   adminFactory: AdminClientFactory;
   log: Logger;
   now?: () => Date;
+  /** A node's /maintenance probe (default: over HTTP with the cluster secret). */
+  maintenance?: MaintenanceProbe;
   /** The Kubernetes Nodes (a watch cache); without it, or before it synced, the reconciler lists them. */
   nodes?: () => CachedObject[] | undefined;
 }
@@ -87,7 +90,13 @@ export class ClusterReconciler {
     } catch (e) {
       invalidSpec = (e as Error).message;   // the builders are pure: what they refuse is the spec's doing
     }
+    // Gated rolling updates: the partitions each StatefulSet is applied with.
+    const rollouts = invalidSpec ? [] : await ensureRollouts({
+      rest: this.d.rest, probe: this.d.maintenance ?? probeMaintenance, cluster, children, observed: { root: rootsSts, node: nodesSts },
+      admin, secret: creds.clusterSecret, now,
+    });
     invalidSpec ??= await this.ensureChildren(children);
+    if (!invalidSpec) await this.recordRollouts(raw, rollouts, log);
     const volumes = invalidSpec ? undefined : await this.ensureVolumes(cluster, claims, raw, log);
 
     const blocked = admin.client && !invalidSpec ? await this.ensureMembers(cluster, plan, admin, log) : undefined;
@@ -102,6 +111,7 @@ export class ClusterReconciler {
       desiredNodes,
       scaleDownBlocked: blocked,
       volumes: volumes?.condition,
+      rollouts,
       invalidSpec,
       ...(cluster.spec.autoscaling ? { autoscaling: { desiredReplicas: desiredNodes, lastScaleTime: desiredNodes !== (raw.status?.autoscaling?.desiredReplicas ?? desiredNodes) ? now.toISOString() : raw.status?.autoscaling?.lastScaleTime } } : {}),
     }, now);
@@ -113,7 +123,8 @@ export class ClusterReconciler {
       throw new TerminalError('InvalidSpec', invalidSpec);
     }
 
-    const ready = status.phase === 'Ready';
+    // A rollout waits on things no watch reports (repair passes, probes): look again soon.
+    const ready = status.phase === 'Ready' && rollouts.every((r) => r.phase === 'Steady');
     return { requeueAfterMs: requeueAfter({ ready, draining: plan.phase === 'Draining', rebalancing: status.conditions?.find((c) => c.type === 'Rebalancing')?.status === 'True', adminReachable: !!admin.client }) };
   }
 
@@ -227,6 +238,16 @@ export class ClusterReconciler {
       await this.d.events.record(c, 'Normal', 'MemberRemoved', `${m} drained and removed from the cluster map`);
     }
     return blocked;
+  }
+
+  private async recordRollouts(c: StorageCluster, rollouts: RolloutOutcome[], log: Logger): Promise<void> {
+    for (const r of rollouts) {
+      if (r.advanced !== undefined) {
+        log.info({ role: r.role, ordinal: r.advanced }, 'rolling update: next pod');
+        await this.d.events.record(c, 'Normal', 'RollingUpdate', r.message);
+      }
+      if (r.phase === 'Paused') await this.d.events.record(c, 'Warning', 'RolloutPaused', `${r.role === 'root' ? 'roots' : 'nodes'}: ${r.message}`);
+    }
   }
 
   private recordScaling(c: StorageCluster, plan: ScalingPlan, before: number | undefined): void {
