@@ -45,9 +45,14 @@ export class VolumeCapacity {
     return undefined;
   }
 
+  /**
+   * 0 while a size file is given but not there yet: "unknown", not the file system's size, which for
+   * an unenforced claim is the host's disk and would tell an autoscaler the cluster is nearly empty.
+   */
   async capacityBytes(): Promise<number> {
     const [fs, volume] = await Promise.all([this.#store.capacityBytes(), this.volumeBytes()]);
-    return volume === undefined ? fs : Math.min(fs, volume);
+    if (volume === undefined) return this.#sizeFile ? 0 : fs;
+    return Math.min(fs, volume);
   }
 
   /** Free space: the file system's, or what is left of the volume's size, whichever is smaller. */

@@ -40,7 +40,8 @@ export const storageClusterSpecSchema = object({
     bandwidth: quantity({ description: 'Per-node repair/rebalance bandwidth in bytes per second; 0 = unlimited.' }).default(0),
     concurrency: integer({ minimum: 1, maximum: 64, description: 'Chunks each node repairs or moves at the same time.' }).default(4),
     failureTimeoutSeconds: integer({ minimum: 5, maximum: 3600, description: 'Heartbeat silence before a member is down and its data is re-replicated.' }).default(30),
-  }, { description: 'Self-healing: how fast data is re-replicated and moved, and when a silent member counts as down.' }).default({ bandwidth: 0, concurrency: 4, failureTimeoutSeconds: 30 }),
+    passIntervalSeconds: integer({ minimum: 1, maximum: 3600, description: 'Each node re-checks everything it holds at least this often (it also does on every membership change); a rolling update waits for such a pass between pods.' }).default(30),
+  }, { description: 'Self-healing: how fast data is re-replicated and moved, and when a silent member counts as down.' }).default({ bandwidth: 0, concurrency: 4, failureTimeoutSeconds: 30, passIntervalSeconds: 30 }),
   autoscaling: object({
     minReplicas: integer({ minimum: 1, description: 'Fewest node pods; at least the replication factor.' }).required(),
     maxReplicas: integer({ minimum: 1, maximum: 1000, description: 'Most node pods.' }).required(),

@@ -125,7 +125,7 @@ export class ClusterReconciler {
 
     // A rollout waits on things no watch reports (repair passes, probes): look again soon.
     const ready = status.phase === 'Ready' && rollouts.every((r) => r.phase === 'Steady');
-    return { requeueAfterMs: requeueAfter({ ready, draining: plan.phase === 'Draining', rebalancing: status.conditions?.find((c) => c.type === 'Rebalancing')?.status === 'True', adminReachable: !!admin.client }) };
+    return { requeueAfterMs: requeueAfter({ ready, draining: plan.phase === 'Draining', rebalancing: status.conditions?.find((c) => c.type === 'Rebalancing')?.status === 'True', adminReachable: !!admin.client, autoscaling: !!cluster.spec.autoscaling }) };
   }
 
   /** The cluster and admin Secrets' values: read back if they exist, generated once otherwise. */
@@ -188,7 +188,8 @@ export class ClusterReconciler {
     if (!c.spec.autoscaling) return c.spec.nodes.replicas;
     const prefix = childNames(c.metadata.name).nodes;
     const nodes = admin.client ? admin.status.members.filter((m) => ordinalOf(m.name, prefix) !== undefined && m.state === 'active') : [];
-    const usage = nodes.length ? { usedBytes: nodes.reduce((a, m) => a + m.usedBytes, 0), capacityBytes: nodes.reduce((a, m) => a + m.capacityBytes, 0) } : undefined;
+    // A node that does not know its volume's size yet (reports 0) would skew the ratio: decide later.
+    const usage = nodes.length && nodes.every((m) => m.capacityBytes > 0) ? { usedBytes: nodes.reduce((a, m) => a + m.usedBytes, 0), capacityBytes: nodes.reduce((a, m) => a + m.capacityBytes, 0) } : undefined;
     return autoscaleReplicas(c.spec, nodes.length || (nodesSts?.spec?.replicas ?? c.spec.nodes.replicas), usage);
   }
 
