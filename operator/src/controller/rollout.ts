@@ -94,7 +94,10 @@ export function redundancyProblem(v: RedundancyView): string | undefined {
  * the PodDisruptionBudget already allows; refusing would leave such clusters unable to upgrade, and
  * durability is guarded by the redundancy checks. Anything else (unreachable, unknown): wait.
  */
-export function maintenanceGate(status: number | undefined, body: { reason?: string; details?: { underReplicatedChunks?: number; buckets?: string[]; otherMembersUnavailable?: number } } | undefined): { ok: boolean; reason: string } {
+/** What /maintenance answers (observability/health.ts), details only to callers with the cluster secret. */
+export interface MaintenanceBody { reason?: string; details?: { underReplicatedChunks?: number; buckets?: string[]; otherMembersUnavailable?: number } }
+
+export function maintenanceGate(status: number | undefined, body: MaintenanceBody | undefined): { ok: boolean; reason: string } {
   if (status === 200) return { ok: true, reason: body?.reason ?? 'safe' };
   const d = body?.details;
   if (status === 412 && d && !d.underReplicatedChunks && Array.isArray(d.buckets) && d.otherMembersUnavailable === 0) {

@@ -10,18 +10,18 @@ import { childNames, podSelector, selectorString, type PodRole } from '../builde
 import { setPartition, TEMPLATE_HASH } from '../builders/rollout.ts';
 import { collectionPath, resources, type KubeRest } from '../kube/rest.ts';
 import type { AdminConnection } from './admin.ts';
-import { maintenanceGate, planRollout, redundancyProblem, type RolloutPhase, type RolloutPod, type RolloutStep } from './rollout.ts';
+import { maintenanceGate, planRollout, redundancyProblem, type MaintenanceBody, type RolloutPhase, type RolloutPod, type RolloutStep } from './rollout.ts';
 import { ordinalOf } from './scaling.ts';
 
 /** GET /maintenance of a member (cluster-port URL) with the cluster secret: its status and JSON body. */
-export type MaintenanceProbe = (clusterUrl: string, secret: string) => Promise<{ status?: number; body?: any }>;
+export type MaintenanceProbe = (clusterUrl: string, secret: string) => Promise<{ status?: number; body?: MaintenanceBody }>;
 
 export const probeMaintenance: MaintenanceProbe = async (url, secret) => {
   try {
     const res = await request(`${url.replace(/\/+$/, '')}/maintenance`, { headers: { authorization: `Bearer ${secret}` }, headersTimeout: 3_000, bodyTimeout: 3_000 });
     const text = await res.body.text();
-    let body: unknown;
-    try { body = JSON.parse(text); } catch { body = { reason: text.slice(0, 200) }; }
+    let body: MaintenanceBody;
+    try { body = JSON.parse(text) as MaintenanceBody; } catch { body = { reason: text.slice(0, 200) }; }
     return { status: res.statusCode, body };
   } catch (e) {
     return { body: { reason: `unreachable: ${(e as Error).message}` } };
