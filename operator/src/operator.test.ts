@@ -76,7 +76,7 @@ test('a StorageCluster becomes owned children and a status written through the s
   }
   assert.is((await sts('demo-nodes')).spec.replicas, 3);
   const sc = await waitFor(async () => { const o = await get(scPath()); return o?.status?.observedGeneration === 1 && o; }, { what: 'status' });
-  assert.equal(sc.status.conditions.map((c: any) => c.type), ['Ready', 'Progressing', 'Degraded', 'Rebalancing', 'ScaleDownBlocked']);
+  assert.equal(sc.status.conditions.map((c: any) => c.type), ['Ready', 'Progressing', 'Degraded', 'Rebalancing', 'ScaleDownBlocked', 'RolloutPaused', 'VolumesResized']);
   assert.is(sc.status.endpoint, `http://demo.${NS}.svc.cluster.local:9000`);
   assert.is(sc.status.nodes.selector, 'storage.cairn.dev/cluster=demo,storage.cairn.dev/role=node');
   assert.ok(sc.metadata.managedFields.some((f: any) => f.manager === 'cairn-operator' && f.subresource === 'status'), 'status applied through the status subresource');
@@ -162,21 +162,59 @@ test('the operator never writes spec (an HPA owns spec.nodes.replicas through th
 });
 
 test('a child the API server refuses is reported as InvalidSpec with the API\'s message and an Event, until the spec is fixed', async () => {
-  // Until volumes can grow, a new storage size changes the StatefulSet's volumeClaimTemplates, which
-  // the API server refuses (422): the spec is valid but cannot be carried out.
-  const size = (s: string) => rest.request('PATCH', scPath(), { contentType: PATCH_MERGE, body: { spec: { nodes: { storage: { size: s } } } } });
-  await size('20Gi');
+  // A topology key the schema lets through but that is no label key: the API server refuses the
+  // StatefulSet's pod template (422). The spec is valid but cannot be carried out.
+  const spread = (topologyKey: string | null) => rest.request('PATCH', scPath(), { contentType: PATCH_MERGE, body: { spec: { nodes: { topologySpread: topologyKey ? { topologyKey } : null } } } });
+  await spread('not a label key!');
   const sc = await waitFor(async () => { const o = await get(scPath()); return o?.status?.phase === 'Failed' && o.status.observedGeneration === o.metadata.generation && o; }, { what: 'Failed status', timeoutMs: 15_000 });
   const ready = sc.status.conditions.find((c: any) => c.type === 'Ready');
   assert.equal([ready.status, ready.reason], ['False', 'InvalidSpec']);
   assert.match(ready.message, 'the API server refused StatefulSet demo-nodes');
-  assert.match(ready.message, 'Forbidden', 'the API server\'s own message');
+  assert.match(ready.message, 'topologySpreadConstraints[0].topologyKey: Invalid value', 'the API server\'s own message');
   const event = await waitFor(async () => (await get(`/api/v1/namespaces/${NS}/events`)).items
     .find((e: any) => e.involvedObject.name === 'demo' && e.involvedObject.kind === 'StorageCluster' && e.reason === 'InvalidSpec'), { what: 'an InvalidSpec Event' });
   assert.is(event.type, 'Warning');
   assert.match(event.message, 'the API server refused StatefulSet demo-nodes');
-  await size('10Gi');
+  await spread(null);
   await waitFor(async () => { const o = await get(scPath()); return o.status.phase !== 'Failed' && o.status.conditions.find((c: any) => c.type === 'Ready').reason !== 'InvalidSpec'; }, { what: 'InvalidSpec cleared', timeoutMs: 15_000 });
+});
+
+test('a larger storage size grows the node PVCs whose StorageClass allows it, and says so when it does not', async () => {
+  // The PVCs and their binding are what the StatefulSet controller and a provisioner would make.
+  const sc = (name: string, allowVolumeExpansion: boolean) => rest.request('POST', '/apis/storage.k8s.io/v1/storageclasses', { body: { apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', metadata: { name }, provisioner: 'example.com/disk', allowVolumeExpansion } });
+  await sc('grows', true);
+  await sc('fixed', false);
+  const claimPath = (n: number) => `/api/v1/namespaces/${NS}/persistentvolumeclaims/data-vol-nodes-${n}`;
+  for (const [n, cls] of [[0, 'grows'], [1, 'grows'], [2, 'fixed']] as const) {
+    await rest.request('POST', `/api/v1/namespaces/${NS}/persistentvolumeclaims`, { body: { apiVersion: 'v1', kind: 'PersistentVolumeClaim',
+      metadata: { name: `data-vol-nodes-${n}`, labels: { 'storage.cairn.dev/cluster': 'vol', 'app.kubernetes.io/component': 'nodes', 'app.kubernetes.io/managed-by': 'cairn-operator' } },
+      spec: { accessModes: ['ReadWriteOnce'], storageClassName: cls, resources: { requests: { storage: '1Gi' } } } } });
+    await rest.request('PATCH', `${claimPath(n)}/status`, { contentType: PATCH_MERGE, body: { status: { phase: 'Bound', capacity: { storage: '1Gi' } } } });
+  }
+  admin.setMembers(['vol-nodes-0', 'vol-nodes-1', 'vol-nodes-2']);
+  await rest.request('POST', `/apis/storage.cairn.dev/v1alpha1/namespaces/${NS}/storageclusters`, {
+    body: { apiVersion: 'storage.cairn.dev/v1alpha1', kind: 'StorageCluster', metadata: { name: 'vol' }, spec: { nodes: { replicas: 3, storage: { size: '1Gi' } } } },
+  });
+  const facts = await waitFor(async () => (await get(`/api/v1/namespaces/${NS}/configmaps/vol-node-facts`))?.data, { what: 'node facts', timeoutMs: 15_000 });
+  assert.is(facts['volume.vol-nodes-0'], String(2 ** 30), 'each pod learns its volume\'s size');
+  await rest.request('PATCH', scPath('vol'), { contentType: PATCH_MERGE, body: { spec: { nodes: { storage: { size: '2Gi' } } } } });
+  await waitFor(async () => (await get(claimPath(0))).spec.resources.requests.storage === '2Gi' && (await get(claimPath(1))).spec.resources.requests.storage === '2Gi', { what: 'claims 0 and 1 asked to grow', timeoutMs: 15_000 });
+  assert.is((await get(claimPath(2))).spec.resources.requests.storage, '1Gi', 'a class without expansion is left alone');
+  assert.is((await sts('vol-nodes')).spec.volumeClaimTemplates[0].spec.resources.requests.storage, '1Gi', 'the claim template is immutable and kept');
+  const cond = (o: any) => o?.status?.conditions?.find((c: any) => c.type === 'VolumesResized');
+  const refused = await waitFor(async () => { const c = cond(await get(scPath('vol'))); return c?.reason === 'ExpansionNotAllowed' && c; }, { what: 'ExpansionNotAllowed', timeoutMs: 15_000 });
+  assert.is(refused.status, 'False');
+  assert.match(refused.message, 'data-vol-nodes-2: its StorageClass fixed does not allow volume expansion');
+  await waitFor(async () => (await get(`/api/v1/namespaces/${NS}/events`)).items.find((e: any) => e.involvedObject.name === 'vol' && e.reason === 'ExpansionNotAllowed' && e.type === 'Warning'), { what: 'a Warning Event' });
+  // The third claim goes away (say its class was wrong and it was replaced by hand with an expandable one);
+  // the resize of the others completes: capacity follows, in the facts too, and the condition turns True.
+  await rest.request('DELETE', claimPath(2));
+  await waitFor(async () => cond(await get(scPath('vol')))?.reason === 'Resizing', { what: 'Resizing', timeoutMs: 15_000 });
+  for (const n of [0, 1]) await rest.request('PATCH', `${claimPath(n)}/status`, { contentType: PATCH_MERGE, body: { status: { capacity: { storage: '2Gi' } } } });
+  const done = await waitFor(async () => { const c = cond(await get(scPath('vol'))); return c?.status === 'True' && c; }, { what: 'VolumesResized', timeoutMs: 15_000 });
+  assert.is(done.message, 'every node volume has 2Gi');
+  await waitFor(async () => (await get(`/api/v1/namespaces/${NS}/configmaps/vol-node-facts`)).data['volume.vol-nodes-1'] === String(2 * 2 ** 30), { what: 'facts follow', timeoutMs: 15_000 });
+  await rest.request('DELETE', scPath('vol'));
 });
 
 test('a ServiceMonitor is created when asked for and its CRD exists', async () => {
@@ -231,6 +269,28 @@ test('a Bucket gets a finalizer, a scoped key in its own Secret, and is purged o
   assert.ok(admin.calls.includes('deleteBucket photos purge=true'));
   assert.ok(admin.calls.includes(`deleteKey ${b.status.accessKeyId}`));
   assert.not.ok(admin.buckets.has('photos'));
+});
+
+test('a changed replication factor: Converging with progress, status.replicas moves only when every object has it', async () => {
+  const path = `/apis/storage.cairn.dev/v1alpha1/namespaces/${NS}/buckets/factor`;
+  admin.replication.set('factor', { underReplicatedChunks: 0, surplusChunks: 0, converged: true, waitingFor: [] });
+  await rest.request<any>('POST', `/apis/storage.cairn.dev/v1alpha1/namespaces/${NS}/buckets`, {
+    body: { apiVersion: 'storage.cairn.dev/v1alpha1', kind: 'Bucket', metadata: { name: 'factor' }, spec: { clusterRef: { name: 'demo' }, replication: { factor: 2 } } },
+  });
+  await waitFor(async () => { const b = await get(path); return b?.status?.phase === 'Ready' && b.status.replicas === 2; }, { what: 'factor Ready at 2', timeoutMs: 15_000 });
+  // The cluster is repairing: 7 chunks below 3 copies, one node still planning with the old factor.
+  admin.replication.set('factor', { underReplicatedChunks: 7, surplusChunks: 0, converged: false, waitingFor: ['demo-nodes-1'] });
+  await rest.request<any>('PATCH', path, { contentType: PATCH_MERGE, body: { spec: { replication: { factor: 3 } } } });
+  const converging = await waitFor(async () => { const b = await get(path); return b?.status?.phase === 'Converging' && b.status.observedGeneration === b.metadata.generation && b; }, { what: 'Converging', timeoutMs: 15_000 });
+  assert.is(converging.status.replicas, 2, 'not called 3 before every object has 3 copies');
+  assert.equal(converging.status.replication, { factor: 3, underReplicatedChunks: 7, surplusChunks: 0, membersPending: 1 });
+  assert.match(converging.status.conditions[0].message, 'replication 2 → 3: 7 chunks below 3 copies, 0 surplus copies, 1 node(s) not planned with 3 yet');
+  admin.replication.set('factor', { underReplicatedChunks: 0, surplusChunks: 0, converged: true, waitingFor: [] });
+  const done = await waitFor(async () => { const b = await get(path); return b?.status?.phase === 'Ready' && b; }, { what: 'Ready at 3', timeoutMs: 20_000 });
+  assert.is(done.status.replicas, 3);
+  await waitFor(async () => (await get(`/api/v1/namespaces/${NS}/events`)).items.find((e: any) => e.involvedObject.name === 'factor' && e.reason === 'ReplicationConverged'), { what: 'a ReplicationConverged Event' });
+  await rest.request<any>('DELETE', path);
+  await waitFor(async () => !(await get(path)), { what: 'factor gone', timeoutMs: 15_000 });
 });
 
 test('a Retain bucket keeps its data when the Bucket is deleted', async () => {

@@ -109,6 +109,7 @@ test('RBAC: what the operator calls is allowed, nothing is a wildcard, leases ar
     ['storage.cairn.dev', 'storageclusters/status', ['patch']], ['storage.cairn.dev', 'buckets/status', ['patch']],
     ['apps', 'statefulsets', ['get', 'list', 'watch', 'create', 'patch']], ['', 'secrets', ['get', 'list', 'watch', 'create', 'patch', 'delete']],
     ['', 'services', ['create', 'patch']], ['', 'configmaps', ['create', 'patch']], ['policy', 'poddisruptionbudgets', ['create', 'patch']],
+    ['', 'persistentvolumeclaims', ['get', 'list', 'watch', 'patch']], ['storage.k8s.io', 'storageclasses', ['get']], ['', 'nodes', ['get', 'list', 'watch']],
     ['', 'events', ['create', 'patch']], ['monitoring.coreos.com', 'servicemonitors', ['create', 'patch']], ['apiextensions.k8s.io', 'customresourcedefinitions', ['get']],
   ];
   for (const [g, r, verbs] of needed) for (const v of verbs) assert.ok(allows(g, r, v), `ClusterRole allows ${v} ${g}/${r}`);
@@ -117,7 +118,8 @@ test('RBAC: what the operator calls is allowed, nothing is a wildcard, leases ar
     // Owner references delete children; the one exception is a Bucket's Secret after its cluster went.
     if (!r.resources.includes('secrets')) assert.not.ok(r.verbs.includes('delete'), `the operator deletes no ${r.resources.join(', ')} itself (owner references do)`);
   }
-  assert.not.ok(allows('', 'pods', 'get'));
+  assert.ok(allows('', 'pods', 'list'), 'rollouts read pod revisions');
+  assert.not.ok(allows('', 'pods', 'delete'), 'the StatefulSet controller replaces pods, not the operator');
   assert.not.ok(allows('coordination.k8s.io', 'leases', 'update'), 'leases are not cluster-wide');
   const role = find(objs, 'Role')[0];
   assert.is(role.metadata.namespace, 'cairn-system');

@@ -21,6 +21,7 @@ export function fixtureInputs(cluster = fixtureCluster(), over: Partial<ClusterI
     adminAccessKeyId: 'CAIRNADMINKEY0000000',
     adminSecretAccessKey: 'admin-secret-access-key',
     serviceMonitorAvailable: false,
+    nodeFacts: { zones: {}, volumes: {} },
     ...over,
   };
 }

@@ -15,6 +15,8 @@ export class MemoryAdmin {
   claims = new Map<string, { namespace: string; name: string; uid: string }>();
   calls: string[] = [];
   refuseDrain?: string;          // when set, drain answers 409 with this reason
+  /** Per bucket, what the cluster says about its convergence to its factor (absent: an older cluster). */
+  replication = new Map<string, NonNullable<BucketStatus['replication']>>();
   reachable = true;
   urls = new Set<string>();
 
@@ -68,7 +70,8 @@ export class MemoryAdmin {
         const held = this.claims.get(req.name);
         if (req.claim && held && held.uid !== req.claim.uid) throw new AdminApiError('NameTaken', 409, `bucket ${req.name} is claimed by Bucket ${held.namespace}/${held.name}`);
         if (req.claim) this.claims.set(req.name, req.claim);
-        const b: BucketStatus = { name: req.name, owner, replicas: req.replicas ?? 1, access: req.access ?? 'private', quotaBytes: req.quotaBytes, quotaObjects: req.quotaObjects, objects: prev?.objects ?? 0, bytes: prev?.bytes ?? 0, createdAt: prev?.createdAt ?? new Date().toISOString() };
+        const replication = this.replication.get(req.name);
+        const b: BucketStatus = { name: req.name, owner, replicas: req.replicas ?? 1, access: req.access ?? 'private', quotaBytes: req.quotaBytes, quotaObjects: req.quotaObjects, objects: prev?.objects ?? 0, bytes: prev?.bytes ?? 0, createdAt: prev?.createdAt ?? new Date().toISOString(), ...(replication ? { replication } : {}) };
         this.buckets.set(req.name, b);
         return b;
       },

@@ -2,6 +2,7 @@
 // Kubernetes' write rules. HTTP-free: the router maps requests onto these methods.
 import YAML from 'yaml';
 import { validateBuiltin } from './builtin-validation.ts';
+import { admitBuiltin } from './admission.ts';
 import { crdStatus, validateCrd } from './crd.ts';
 import { celRules } from './cel.ts';
 import { ApiError, alreadyExists, badRequest, conflict, gone, invalid, notFound, unsupportedMediaType, type FieldError } from './errors.ts';
@@ -139,6 +140,7 @@ export class Api {
     if (t.group === 'apiextensions.k8s.io' && t.resource === 'customresourcedefinitions') errs.push(...validateCrd(obj));
     if (!t.crd) errs.push(...validateBuiltin(t, obj, old, opts.subresource, this.behaviour));
     if (errs.length) throw invalid(t.kind, t.group, obj.metadata.name ?? '', errs);
+    if (!t.crd) admitBuiltin(t, obj, old, this.store, opts.subresource);
   }
 
   private checkBody(t: ResourceType, body: unknown, ns: string): KObject {

@@ -4,6 +4,7 @@
 import type { FieldError } from './errors.ts';
 import type { ResourceType } from './registry.ts';
 import { labelSelectorString, parseLabelSelector } from './selectors.ts';
+import { storageBytes } from './admission.ts';
 import type { KObject } from './store.ts';
 
 type Any = Record<string, any>;
@@ -27,7 +28,25 @@ function podSpecErrors(spec: Any | undefined, path: string): FieldError[] {
       }
     });
   });
+  (spec?.topologySpreadConstraints ?? []).forEach((c: Any, i: number) => {
+    const why = qualifiedNameProblem(c.topologyKey ?? '');
+    if (why) errs.push({ field: `${path}.topologySpreadConstraints[${i}].topologyKey`, type: 'FieldValueInvalid', badValue: c.topologyKey ?? '', detail: why, hasBadValue: true });
+  });
   return errs;
+}
+
+// apimachinery's IsQualifiedName: an optional DNS-subdomain prefix and a name of at most 63 characters.
+const NAME_PART = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
+const PREFIX = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+function qualifiedNameProblem(v: string): string | undefined {
+  const parts = v.split('/');
+  const name = parts.length === 2 ? parts[1]! : parts[0]!;
+  if (parts.length > 2) return "a qualified name must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]') with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')";
+  if (parts.length === 2 && (!PREFIX.test(parts[0]!) || parts[0]!.length > 253)) return 'prefix part a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, \'-\' or \'.\', and must start and end with an alphanumeric character';
+  if (name === '') return 'name part must be non-empty';
+  if (name.length > 63) return 'name part must be no more than 63 characters';
+  if (!NAME_PART.test(name)) return "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')";
+  return undefined;
 }
 
 function workloadErrors(o: Any): FieldError[] {
@@ -103,6 +122,13 @@ export function validateBuiltin(t: ResourceType, obj: KObject, old: KObject | un
     const strip = (s: Any | undefined) => ({ ...s, resources: { ...s?.resources, requests: undefined }, volumeName: undefined, volumeAttributesClassName: undefined });
     if (!same(strip(o.spec), strip(prev.spec))) {
       errs.push({ field: 'spec', type: 'FieldValueForbidden', detail: 'spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims' });
+    }
+    // A claim never shrinks below what it has (RecoverVolumeExpansionFailure lets a failed growth be
+    // taken back, down to status.capacity).
+    const size = storageBytes(o.spec?.resources?.requests?.storage);
+    const floor = storageBytes(prev.status?.capacity?.storage) ?? storageBytes(prev.spec?.resources?.requests?.storage);
+    if (subresource !== 'status' && size !== undefined && floor !== undefined && size < floor) {
+      errs.push({ field: 'spec.resources.requests.storage', type: 'FieldValueForbidden', detail: prev.status?.capacity?.storage !== undefined ? 'field can not be less than status.capacity' : 'field can not be less than previous value' });
     }
   }
   if ((key === '/configmaps' || key === '/secrets') && prev) {

@@ -1,5 +1,5 @@
 // The controller manager of the local control plane: StatefulSet, Deployment/ReplicaSet, Endpoints,
-// node lifecycle and a PVC binder, all talking to the API server only through @kubernetes/client-node (so they work
+// node lifecycle, a PVC binder and a PVC resizer, all talking to the API server only through @kubernetes/client-node (so they work
 // against a real kube-apiserver too).
 import type { KubeConfig } from '@kubernetes/client-node';
 import { makeClients } from './client.ts';
@@ -7,6 +7,7 @@ import { Informers } from './informers.ts';
 import { statefulSetController } from './statefulset-controller.ts';
 import { endpointsController } from './endpoints-controller.ts';
 import { volumeBinder } from './volume-binder.ts';
+import { volumeResizer } from './volume-resizer.ts';
 import { deploymentController } from './deployment-controller.ts';
 import { nodeLifecycleController } from './node-lifecycle.ts';
 
@@ -26,7 +27,7 @@ export async function startControllers(opts: ControllersOptions): Promise<Contro
   const informers = new Informers(clients);
   const all = [
     statefulSetController(clients, informers, opts.resyncMs), deploymentController(clients, informers, opts.resyncMs),
-    endpointsController(clients, informers, opts.resyncMs), volumeBinder(clients, informers),
+    endpointsController(clients, informers, opts.resyncMs), volumeBinder(clients, informers), volumeResizer(clients, informers),
     nodeLifecycleController(clients, informers, opts.nodeMonitorGracePeriodMs),
   ];
   informers.start();

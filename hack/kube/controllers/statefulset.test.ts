@@ -111,6 +111,17 @@ test('a template change rolls pods from the highest ordinal, one at a time', () 
   assert.is(pods[2].metadata.labels![REVISION_LABEL], templateRevision(s));
 });
 
+test('Parallel rolls one pod at a time too: a replaced pod still starting stops the walk; the partition bounds it', () => {
+  const s = sts({ podManagementPolicy: 'Parallel' });
+  const old = 'web-old';
+  const starting = [pod(s, 0, { revision: old }), pod(s, 1, { revision: old }), pod(s, 2, { ready: false })];
+  assert.equal(planStatefulSet(s, starting, allClaims(3)).deletePods, [], 'web-2 is not ready yet: web-1 waits');
+  const ready = [pod(s, 0, { revision: old }), pod(s, 1, { revision: old }), pod(s, 2)];
+  assert.equal(planStatefulSet(s, ready, allClaims(3)).deletePods, ['web-1']);
+  const held = sts({ podManagementPolicy: 'Parallel', updateStrategy: { type: 'RollingUpdate', rollingUpdate: { partition: 2 } } });
+  assert.equal(planStatefulSet(held, ready.map((p, i) => (i === 2 ? pod(held, 2) : pod(held, i, { revision: old }))), allClaims(3)).deletePods, [], 'below the partition nothing goes');
+});
+
 test('OnDelete never replaces pods', () => {
   const s = sts({ updateStrategy: { type: 'OnDelete' } });
   const plan = planStatefulSet(s, [pod(s, 0, { revision: 'x' }), pod(s, 1, { revision: 'x' }), pod(s, 2, { revision: 'x' })], allClaims(3));

@@ -151,9 +151,14 @@ export function planStatefulSet(sts: KubeObject, ownedPods: KubeObject[], existi
     const partition: number = sts.spec?.updateStrategy?.rollingUpdate?.partition ?? 0;
     const allHealthy = [...Array(replicas).keys()].every((i) => byOrdinal.has(i) && isRunningAndReady(byOrdinal.get(i)!));
     if (allHealthy || !ordered) {
+      // As kube-controller-manager: the highest pod at or above the partition that runs another
+      // revision goes; an unhealthy pod on the way down (one just replaced, still starting) stops the
+      // walk, with any pod management policy.
       for (let i = replicas - 1; i >= partition; i--) {
         const pod = byOrdinal.get(i);
-        if (pod && !isTerminating(pod) && pod.metadata.labels?.[REVISION_LABEL] !== updateRevision) { plan.deletePods.push(pod.metadata.name); break; }
+        if (!pod) break;
+        if (!isTerminating(pod) && pod.metadata.labels?.[REVISION_LABEL] !== updateRevision) { plan.deletePods.push(pod.metadata.name); break; }
+        if (!isRunningAndReady(pod)) break;
       }
     }
   }

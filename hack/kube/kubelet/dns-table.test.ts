@@ -88,4 +88,26 @@ test('scheduling: least loaded Ready process node matching the nodeSelector, pod
   assert.is(assignNodes([bound, pod('x', { nodeSelector: { zone: 'z1' } })], [node('a', true, { zone: 'z1' }), node('b')]).get('x'), 'a');
 });
 
+test('scheduling: required node affinity filters; topology spread puts pods of one selector in the emptiest zone', () => {
+  const node = (name: string, zone?: string) => ({ metadata: { name, labels: { 'cairn.dev/process-kubelet': 'true', ...(zone ? { 'topology.kubernetes.io/zone': zone } : {}) } }, status: { conditions: [{ type: 'Ready', status: 'True' }] } });
+  const spread = (when = 'ScheduleAnyway') => ({ topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: when, labelSelector: { matchLabels: { app: 'db' } } }] });
+  const pod = (name: string, spec: Record<string, unknown> = {}, labels: Record<string, string> = { app: 'db' }, nodeName?: string) =>
+    ({ metadata: { name, uid: name, namespace: 'ns', labels, creationTimestamp: `2026-01-01T00:00:0${name.slice(-1)}Z` }, spec: { ...spec, ...(nodeName ? { nodeName } : {}) }, status: { phase: nodeName ? 'Running' : 'Pending' } });
+  // Two nodes in zone a, one in b: three pods of the set land a, b, a — not a, a, b as load alone would have it.
+  const nodes = [node('n1', 'a'), node('n2', 'a'), node('n3', 'b')];
+  const others = [pod('o1', {}, { app: 'other' }, 'n3'), pod('o2', {}, { app: 'other' }, 'n3')];
+  const got = assignNodes([...others, pod('db-0', spread()), pod('db-1', spread()), pod('db-2', spread())], nodes);
+  assert.equal(['db-0', 'db-1', 'db-2'].map((p) => nodes.find((n) => n.metadata.name === got.get(p))!.metadata.labels['topology.kubernetes.io/zone']), ['a', 'b', 'a']);
+  // DoNotSchedule: a third pod may not go to a zone already one ahead.
+  const strict = assignNodes([pod('db-0', spread('DoNotSchedule'), { app: 'db' }, 'n1'), pod('db-1', spread('DoNotSchedule'))], [node('n1', 'a'), node('n2', 'a')]);
+  assert.is(strict.get('db-1'), 'n2', 'one zone only: skew 1 is allowed');
+  const full = assignNodes([pod('db-0', spread('DoNotSchedule'), { app: 'db' }, 'n1'), pod('db-1', spread('DoNotSchedule'), { app: 'db' }, 'n3'), pod('db-2', spread('DoNotSchedule'))], [node('n1', 'a'), node('n2', 'a'), node('n3', 'b')]);
+  assert.ok(['n1', 'n2', 'n3'].includes(full.get('db-2')!));
+  // Nodes without the key come last; required affinity filters.
+  assert.is(assignNodes([pod('db-0', spread())], [node('n0'), node('n9', 'z')]).get('db-0'), 'n9');
+  const affinity = { affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'topology.kubernetes.io/zone', operator: 'In', values: ['b'] }] }] } } } };
+  assert.is(assignNodes([pod('db-0', affinity)], nodes).get('db-0'), 'n3');
+  assert.is(assignNodes([pod('db-0', affinity)], [node('n1', 'a')]).get('db-0'), undefined, 'no node fits: the pod stays pending');
+});
+
 test.run();

@@ -16,6 +16,7 @@ import { PodWorker, type WorkerContext } from './pod-worker.ts';
 import { assignNodes, KUBELET_LABEL } from './scheduling.ts';
 import { startKubeletServer } from './server.ts';
 import { referencedConfig } from './pod-config.ts';
+import { NodeVolumeExpansion } from './volume-expansion.ts';
 
 export interface KubeletOptions {
   /** Path of a kubeconfig (also handed to pods as KUBECONFIG), or a loaded KubeConfig. */
@@ -105,6 +106,17 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
   };
   const secrets = new Watcher({ kc: clients.kc, resource: kinds.secrets, onEvent: refresh('secret') });
   const configMaps = new Watcher({ kc: clients.kc, resource: kinds.configmaps, onEvent: refresh('configMap') });
+  // Volumes grown by the resizer: the node finishes the file system part for the claims its pods mount.
+  const expansion = new NodeVolumeExpansion(clients, nodeName, ctx.record);
+  const expandMounted = () => {
+    const mounted = new Map<string, KubeObject>();
+    for (const w of workers.values()) {
+      if (w.isTerminating()) continue;
+      for (const v of w.pod.spec?.volumes ?? []) if (v.persistentVolumeClaim) mounted.set(`${w.pod.metadata.namespace}/${v.persistentVolumeClaim.claimName}`, w.pod);
+    }
+    expansion.expand(claims.list(), mounted);
+  };
+  const claims = new Watcher({ kc: clients.kc, resource: kinds.persistentvolumeclaims, onEvent: expandMounted });
   // Pods also feed the Services' endpoints in the DNS table (a real API server keeps none for loopback IPs).
   const podsR: Watcher = new Watcher({ kc: clients.kc, resource: kinds.pods, onEvent: (type, pod) => { onPod(type, pod); writeHosts(); } });
 
@@ -173,6 +185,7 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
     const worker = new PodWorker(pod, ctx);
     workers.set(uid, worker);
     worker.start();
+    expandMounted();
   }
 
   const find = (ns: string, name: string) => [...workers.values()].find((w) => w.pod.metadata.namespace === ns && w.pod.metadata.name === name && !w.isTerminating());
@@ -214,8 +227,8 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
   const beat = setInterval(() => void heartbeat().catch((e) => log.debug({ err: String(e) }, 'heartbeat failed')), options.heartbeatMs ?? 10_000);
   beat.unref();
 
-  for (const r of [nodes, services, endpoints, secrets, configMaps]) r.start();
-  await Promise.all([nodes, services, endpoints, secrets, configMaps].map((r) => r.waitSynced()));
+  for (const r of [nodes, services, endpoints, secrets, configMaps, claims]) r.start();
+  await Promise.all([nodes, services, endpoints, secrets, configMaps, claims].map((r) => r.waitSynced()));
   podsR.start();
   await podsR.waitSynced();
   log.info({ hostsFile }, 'kubelet running');
@@ -242,7 +255,7 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
       if (stopped) return;
       stopped = true;
       clearInterval(beat);
-      await Promise.all([nodes, services, endpoints, secrets, configMaps, podsR].map((r) => r.stop()));
+      await Promise.all([nodes, services, endpoints, secrets, configMaps, claims, podsR].map((r) => r.stop()));
       await endpoint.close();
       for (const w of workers.values()) w.silence();
       await Promise.all([...workers.values()].map((w) => w.terminate(graceSeconds)));

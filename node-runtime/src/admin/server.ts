@@ -13,6 +13,7 @@ import { requireClusterSecret } from '../rpc/auth.ts';
 import { rankAll, replicasFor, holdsData } from '../cluster/placement.ts';
 import { writeQuorumVerdict } from '../cluster/health.ts';
 import { drainProblem } from './drain.ts';
+import { bucketConvergence } from './convergence.ts';
 import { logger } from '../util/log.ts';
 
 const log = logger('admin');
@@ -63,7 +64,8 @@ export function adminRouter(secret: string, b: AdminBackend): Router {
     const usage = await Promise.all(targets.map((m) => withTimeout(b.replicas.meta(m.id).bucketUsage(s.name), 2000).catch(() => undefined)));
     const objects = Math.max(0, ...usage.map((u) => u?.objects ?? 0));
     const bytes = Math.max(0, ...usage.map((u) => u?.bytes ?? 0));
-    return { name: s.name, owner: s.owner, replicas: s.replicas, access: s.access, ...(s.claim ? { claim: s.claim } : {}), quotaBytes: s.quotaBytes, quotaObjects: s.quotaObjects, objects, bytes, createdAt: s.createdAt };
+    const replication = bucketConvergence(s, members.map((m: Member & { repair?: RepairProgress }) => ({ ...m, repair: m.repair ?? b.repair?.(m.id) })));
+    return { name: s.name, owner: s.owner, replicas: s.replicas, access: s.access, ...(s.claim ? { claim: s.claim } : {}), quotaBytes: s.quotaBytes, quotaObjects: s.quotaObjects, objects, bytes, createdAt: s.createdAt, replication };
   };
 
   const findMember = (idOrName: string): Member => {

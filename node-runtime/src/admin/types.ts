@@ -32,6 +32,8 @@ export interface BucketStatus {
   objects: number;
   bytes: number;
   createdAt: string;
+  /** Whether every object holds `replicas` (admin/convergence.ts); absent from older servers. */
+  replication?: { underReplicatedChunks: number; surplusChunks: number; converged: boolean; waitingFor: string[] };
 }
 
 export interface ClusterStatus {

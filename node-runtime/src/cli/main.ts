@@ -58,6 +58,8 @@ export function serverCommand(): Command {
     .addOption(opt('--roots <urls>', 'cluster-port URLs of the roots to join, comma separated', 'CAIRN_ROOTS').argParser(urls))
     .addOption(opt('--zone <zone>', 'failure domain of this member', 'CAIRN_ZONE'))
     .addOption(opt('--zones <list>', 'zones of a StatefulSet, comma separated: without --zone, member <name>-<i> runs in zone i mod n', 'CAIRN_ZONES').argParser(zoneList))
+    .addOption(opt('--zone-file <path>', 'a file holding this member\'s zone (kept by the operator: the zone of the Kubernetes node); waited for at start', 'CAIRN_ZONE_FILE'))
+    .addOption(opt('--volume-size-file <path>', 'a file holding the data volume\'s size in bytes (kept by the operator: the PVC\'s capacity); capacity is the smaller of it and the file system\'s', 'CAIRN_VOLUME_SIZE_FILE'))
     .addOption(opt('--weight <w>', 'capacity weight for placement', 'CAIRN_WEIGHT').argParser(positive))
     .addOption(opt('--secret <secret>', 'cluster secret for internal RPC and admin (also CAIRN_CLUSTER_SECRET)', 'CAIRN_SECRET'))
     .addOption(opt('--access-key <id>', 'root S3 access key id (generated and kept in --data when absent)', 'CAIRN_ACCESS_KEY'))
@@ -82,7 +84,8 @@ export function serverCommand(): Command {
       const opts: NodeOptions = {
         dataDir: o.data as string, roles: o.role as Role[], name: o.name as string | undefined,
         api: o.api as string, cluster: o.cluster as string, advertise: o.advertise as string | undefined, console: o.console as string | undefined,
-        roots: o.roots as string[] | undefined, zone, weight: o.weight as number | undefined,
+        roots: o.roots as string[] | undefined, zone, zoneFile: o.zoneFile as string | undefined,
+        volumeSizeFile: o.volumeSizeFile as string | undefined, weight: o.weight as number | undefined,
         secret: (o.secret as string | undefined) ?? process.env.CAIRN_CLUSTER_SECRET,
         accessKey: o.accessKey as string | undefined, secretKey: o.secretKey as string | undefined, masterKey: o.masterKey as string | undefined,
         keysFile: o.keysFile as string | undefined, replicas: o.replicas as number | undefined,

@@ -37,7 +37,13 @@ export interface RepairProgress {
    *  under-replicated count only speaks for the map of a pass that started after a change. */
   lastPassAt?: number;
   passes?: number;
+  /** Every bucket of the registry as this member's current pass planned it (counts left out when 0). */
+  buckets?: Record<string, BucketRepair>;
 }
+
+/** One bucket in a member's repair pass: the R it planned with, the bucket's items below their R that
+ *  this member repairs, and surplus copies held here that wait to be dropped (an R lowered, a move). */
+export interface BucketRepair { r: number; under?: number; surplus?: number }
 
 export type BucketAccess = 'private' | 'public-read';
 

@@ -146,7 +146,7 @@ export class ClusterObjectService implements ObjectService {
     const v: ObjectVersion = {
       bucket, key, ...this.stamp(), writer: this.view.selfId, deleted: false, size: stored.size, etag: stored.md5,
       contentType: opts.contentType, userMeta: opts.userMeta ?? {}, headers: opts.headers, inline: stored.inline,
-      chunks: stored.chunks, replicas, pin: opts.pin, ...ownership(opts), ...(seal ? { encryption: seal.encryption } : {}),
+      chunks: stored.chunks, replicas, requestedReplicas: opts.replicas ?? 0, pin: opts.pin, ...ownership(opts), ...(seal ? { encryption: seal.encryption } : {}),
     };
     return this.meta.putVersion(b, v);
   }
@@ -221,6 +221,7 @@ export class ClusterObjectService implements ObjectService {
       ...content, bucket: dst.bucket, key: dst.key, ...this.stamp(), writer: this.view.selfId,
       // The destination's R applies from now on; repair raises the shared chunks to it.
       replicas: Math.max(b.replicas, source.replicas, opts.replicas ?? 0), pin: opts.pin ?? source.pin,
+      requestedReplicas: Math.max(opts.replicas ?? 0, source.requestedReplicas ?? 0),
       ...metadata, ...ownership(opts), ...(encryption ? { encryption } : {}),
     };
     return this.meta.putVersion(b, v);
@@ -277,7 +278,7 @@ export class ClusterObjectService implements ObjectService {
     const u: MultipartUpload = {
       bucket, key, uploadId: `${Date.now().toString(36)}${randomHex(12)}`, initiated: new Date().toISOString(),
       contentType: opts.contentType, userMeta: opts.userMeta ?? {}, headers: opts.headers,
-      replicas: Math.max(b.replicas, opts.replicas ?? 0), pin: opts.pin, owner: opts.owner ?? '', ...(opts.acl ? { acl: opts.acl } : {}),
+      replicas: Math.max(b.replicas, opts.replicas ?? 0), requestedReplicas: opts.replicas ?? 0, pin: opts.pin, owner: opts.owner ?? '', ...(opts.acl ? { acl: opts.acl } : {}),
       ...(seal ? { encryption: seal.encryption } : {}),
     };
     await this.meta.putUpload(b, u);
@@ -322,7 +323,7 @@ export class ClusterObjectService implements ObjectService {
     const v: ObjectVersion = {
       bucket, key, ...this.stamp(), writer: this.view.selfId, deleted: false, size: a.size, etag: a.etag,
       contentType: u.contentType, userMeta: u.userMeta, headers: u.headers, chunks: a.chunks,
-      replicas: u.replicas, pin: u.pin, parts: a.parts, ...ownership({ owner: u.owner || undefined, acl: u.acl }),
+      replicas: u.replicas, requestedReplicas: u.requestedReplicas, pin: u.pin, parts: a.parts, ...ownership({ owner: u.owner || undefined, acl: u.acl }),
       ...(u.encryption ? { encryption: u.encryption } : {}),
     };
     const winner = await this.meta.putVersion(b, v);

@@ -25,6 +25,9 @@ export interface ObjectVersion {
   inline?: string;         // base64 body when size <= inlineMax
   chunks: ChunkRef[];      // in order; empty when inline
   replicas: number;        // R the chunks were written with
+  /** R the write asked for with x-cairn-replicas, 0 when it asked for none; absent on versions written
+   *  before it was recorded. Repair keeps max(bucket's current R, this) (repair/refs.ts). */
+  requestedReplicas?: number;
   pin?: string[];          // member ids the chunks are pinned to
   parts?: { number: number; size: number; etag: string }[]; // multipart layout
   owner?: string;          // user id of the writer (or the bucket's owner); absent: written before users
@@ -53,6 +56,7 @@ export interface MultipartUpload {
   userMeta: Record<string, string>;
   headers?: Record<string, string>;
   replicas: number;
+  requestedReplicas?: number;   // as ObjectVersion's
   pin?: string[];
   owner: string;
   acl?: Acl;               // the ACL the object gets when the upload completes

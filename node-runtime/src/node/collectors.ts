@@ -58,6 +58,12 @@ export function collectRepairProgress(m: NodeMetrics, progress: () => RepairProg
     const p = await progress();
     m.chunksUnderReplicated.set(p.underReplicatedChunks);
     m.chunksMisplaced.set(p.misplacedChunks);
+    // Only buckets with work left have series: a cluster of many buckets at rest exports none.
+    m.repairBucketItems.reset();
+    for (const [bucket, b] of Object.entries(p.buckets ?? {})) {
+      if (b.under) m.repairBucketItems.set({ bucket, state: 'under_replicated' }, b.under);
+      if (b.surplus) m.repairBucketItems.set({ bucket, state: 'surplus' }, b.surplus);
+    }
     m.repairQueueBytes.set(p.bytesRemaining);
     m.repairRate.set(p.rateBytesPerSec);
     if (p.queueLength !== undefined) m.repairQueueLength.set(p.queueLength);

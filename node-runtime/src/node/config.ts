@@ -15,6 +15,10 @@ export interface NodeOptions {
   console?: string;               // HOST:PORT of the web console, default <api host>:9001; 'off' = none (needs a cluster secret)
   roots?: string[];               // cluster-port URLs of roots to join
   zone?: string;
+  /** A file holding this node's zone (e.g. the zone of its Kubernetes node, kept by the operator); read at start, waited for. `zone` wins. */
+  zoneFile?: string;
+  /** A file holding the size of the data volume in bytes (a PVC's capacity, kept current by the operator); capacity is the smaller of it and the file system's. */
+  volumeSizeFile?: string;
   weight?: number;
   secret?: string;                // cluster secret (internal RPC + admin auth)
   masterKey?: string;             // 32 bytes, hex or base64; default: derived from the secret, else kept in dataDir

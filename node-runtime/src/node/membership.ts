@@ -53,6 +53,8 @@ export interface MembershipOptions {
   settings: Partial<ClusterSettings>;
   heartbeatMs?: number;
   stores: { chunks: ChunkStore; meta: MetaStore };
+  /** This member's capacity (its volume's, node/facts.ts); default the file system's. */
+  capacityBytes?: () => Promise<number>;
   /** The node's metrics (internal RPC latency and errors). */
   metrics?: NodeMetrics;
   /** This member's repair progress, reported in heartbeats. */
@@ -61,9 +63,10 @@ export interface MembershipOptions {
 
 export async function openMembership(o: MembershipOptions): Promise<Membership> {
   const { chunks, meta } = o.stores;
+  const capacityBytes = o.capacityBytes ?? (() => chunks.capacityBytes());
   const holdsData = o.roles.includes('node');
   const local = holdsData ? { chunks: new LocalChunkReplica(o.selfId, chunks), meta: new LocalMetaReplica(o.selfId, meta) } : undefined;
-  if (!o.roots.length && o.roles.includes('root') && holdsData) return clusterOfOne(o, local!);
+  if (!o.roots.length && o.roles.includes('root') && holdsData) return clusterOfOne(o, local!, capacityBytes);
   if (!o.secret) throw new Error('a cluster secret is required to form a cluster (--secret or CAIRN_CLUSTER_SECRET)');
   return joinCluster({
     selfId: o.selfId, roles: o.roles, name: o.name, dataDir: o.dataDir, api: o.api, cluster: o.cluster, roots: o.roots,
@@ -72,15 +75,15 @@ export async function openMembership(o: MembershipOptions): Promise<Membership> 
     // A data dir that ran as a cluster of one keeps its buckets and keys (same LWW maps).
     seed: standaloneRegistry(meta),
     // A root-only process stores nothing: it reports no capacity so status sums only data members.
-    usage: async () => (holdsData ? { usedBytes: chunks.usedBytes(), chunks: chunks.chunkCount(), capacityBytes: await chunks.capacityBytes() } : { usedBytes: 0, chunks: 0, capacityBytes: 0 }),
+    usage: async () => (holdsData ? { usedBytes: chunks.usedBytes(), chunks: chunks.chunkCount(), capacityBytes: await capacityBytes() } : { usedBytes: 0, chunks: 0, capacityBytes: 0 }),
     liveUsage: holdsData ? () => ({ usedBytes: chunks.usedBytes(), chunks: chunks.chunkCount() }) : undefined,
   });
 }
 
-async function clusterOfOne(o: MembershipOptions, local: { chunks: LocalChunkReplica; meta: LocalMetaReplica }): Promise<Membership> {
+async function clusterOfOne(o: MembershipOptions, local: { chunks: LocalChunkReplica; meta: LocalMetaReplica }, capacityBytes: () => Promise<number>): Promise<Membership> {
   const { chunks, meta } = o.stores;
   const view = await StandaloneClusterView.open({
-    self: { id: o.selfId, name: o.name, roles: o.roles, api: o.api, cluster: o.cluster, zone: o.zone ?? '', weight: o.weight ?? 1, capacityBytes: await chunks.capacityBytes() },
+    self: { id: o.selfId, name: o.name, roles: o.roles, api: o.api, cluster: o.cluster, zone: o.zone ?? '', weight: o.weight ?? 1, capacityBytes: await capacityBytes() },
     meta, usedBytes: () => chunks.usedBytes(), settings: o.settings,
   });
   return {

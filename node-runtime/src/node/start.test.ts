@@ -105,4 +105,30 @@ test('a cluster of one: its admin API names the cluster after its member and ref
   }
 });
 
+test('startNode: capacity and free space are the volume\'s (a file the operator keeps), zone from a zone file', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'cairn-server-'));
+  const host = loopbackAddress();
+  const sizeFile = join(dir, 'volume-size');
+  const zoneFile = join(dir, 'zone');
+  await writeFile(sizeFile, String(100 * 1024 * 1024));
+  await writeFile(zoneFile, 'zone-b\n');
+  const node = await startNode({ dataDir: join(dir, 'data'), api: `${host}:0`, cluster: `${host}:0`, secret: 's3cret', volumeSizeFile: sizeFile, zoneFile });
+  const capacity = async () => Number(/^cairn_node_capacity_bytes\{[^}]*\} (\d+)/m.exec(await (await fetch(`${node.clusterUrl}/metrics`)).text())?.[1]);
+  try {
+    assert.is((await createAdminClient({ url: node.clusterUrl, secret: 's3cret' }).status()).members[0]!.zone, 'zone-b');
+    assert.is(await capacity(), 100 * 1024 * 1024);
+    // 100 MiB leaves less than the 128 MiB a node needs free to take writes: not ready, and it says why.
+    const unready = await fetch(`${node.clusterUrl}/readyz`);
+    assert.is(unready.status, 503);
+    assert.match(await unready.text(), 'bytes free on the data volume');
+    // The volume grew (the operator rewrote the file): capacity follows, and the node is ready, without a restart.
+    await writeFile(sizeFile, String(1024 * 1024 * 1024));
+    assert.is(await capacity(), 1024 * 1024 * 1024);
+    assert.is((await fetch(`${node.clusterUrl}/readyz`)).status, 200);
+  } finally {
+    await node.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 test.run();

@@ -25,6 +25,7 @@ import { createAdminClient } from '../admin/client.ts';
 import { startConsole } from '../console/server.ts';
 import { hkdfSync } from 'node:crypto';
 import { collectMembership, collectNodeUsage } from './collectors.ts';
+import { readZoneFile, VolumeCapacity } from './facts.ts';
 import { DEFAULT_BUFFER_MEMORY_MIB, withEnvironment, type NodeOptions } from './config.ts';
 import { loadKeysFile, masterKey as loadMasterKey, rootKey, startupRecords } from './keys.ts';
 import { directoryOf } from './directory.ts';
@@ -85,11 +86,13 @@ export async function startNode(given: NodeOptions): Promise<RunningNode> {
   // 1. Stores.
   const chunks = await ChunkStore.open(opts.dataDir);
   const meta = MetaStore.open(opts.dataDir);
+  const volume = new VolumeCapacity(chunks, opts.volumeSizeFile);
   const cleanups: (() => Promise<void>)[] = [() => meta.close()];
   const servers: Server[] = [];
   let ready = false;
   try {
     const root = await rootKey(opts.dataDir, opts);
+    const zone = opts.zone ?? (opts.zoneFile !== undefined ? await readZoneFile(opts.zoneFile) : undefined);
     const extraKeys = opts.keysFile ? await loadKeysFile(opts.keysFile) : [];
     const master = await loadMasterKey(opts.dataDir, opts);
 
@@ -117,7 +120,8 @@ export async function startNode(given: NodeOptions): Promise<RunningNode> {
     let healing: SelfHealing | undefined;
     const membership = await openMembership({
       selfId: id, roles, name, dataDir: opts.dataDir, api: endpoint, cluster: clusterUrl, roots: opts.roots ?? [],
-      zone: opts.zone, weight: opts.weight, secret: opts.secret, heartbeatMs: opts.heartbeatMs, stores: { chunks, meta }, metrics,
+      zone, weight: opts.weight, secret: opts.secret, heartbeatMs: opts.heartbeatMs, stores: { chunks, meta }, metrics,
+      capacityBytes: () => volume.capacityBytes(),
       settings: {
         defaultReplicas: opts.replicas, chunkSize: opts.chunkSize, region: opts.region, failureTimeoutMs: opts.failureTimeoutMs,
         gcGraceMs: opts.gcGraceMs, repairBandwidthBytes: opts.repairBandwidthBytes, repairConcurrency: opts.repairConcurrency,
@@ -145,7 +149,7 @@ export async function startNode(given: NodeOptions): Promise<RunningNode> {
     const unregister: (() => void)[] = [];
     if (holdsData) {
       unregister.push(collectNodeUsage(metrics, async () => ({
-        capacityBytes: await chunks.capacityBytes(), usedBytes: chunks.usedBytes(), chunks: chunks.chunkCount(), objects: await storedObjects(meta),
+        capacityBytes: await volume.capacityBytes(), usedBytes: chunks.usedBytes(), chunks: chunks.chunkCount(), objects: await storedObjects(meta),
       })));
     }
     if (roles.includes('root')) {
@@ -165,8 +169,8 @@ export async function startNode(given: NodeOptions): Promise<RunningNode> {
         return { ok, reason: ok ? 'ok' : ready ? 'not registered with a root yet' : 'starting' };
       },
       storesWritable: async () => {
-        const free = await chunks.freeBytes();
-        return { ok: free >= MIN_FREE_BYTES, reason: free >= MIN_FREE_BYTES ? 'ok' : `only ${free} bytes free on the data disk` };
+        const free = await volume.freeBytes();
+        return { ok: free >= MIN_FREE_BYTES, reason: free >= MIN_FREE_BYTES ? 'ok' : `only ${free} bytes free on the data volume` };
       },
       clusterHealth: () => membership.clusterHealth(),
       maintenance: () => membership.maintenance(heal.progressOf(id)),

@@ -109,7 +109,8 @@ test('collectors set state gauges at scrape time and drop members that left', as
   let quorum = true;
   unregister.push(collectMembership(metrics, { members: () => list, writeQuorumAvailable: () => quorum, bucketCount: () => 3 }));
   unregister.push(collectNodeUsage(metrics, () => ({ capacityBytes: 1000, usedBytes: 250, chunks: 12, objects: 4 })));
-  unregister.push(collectRepairProgress(metrics, () => ({ underReplicatedChunks: 5, misplacedChunks: 2, bytesRemaining: 4096, bytesMoved: 0, rateBytesPerSec: 512, etaSeconds: 8, queueLength: 7 })));
+  let buckets: Record<string, { r: number; under?: number; surplus?: number }> = { photos: { r: 3, under: 4 }, logs: { r: 1, surplus: 6 }, idle: { r: 2 } };
+  unregister.push(collectRepairProgress(metrics, () => ({ underReplicatedChunks: 5, misplacedChunks: 2, bytesRemaining: 4096, bytesMoved: 0, rateBytesPerSec: 512, etaSeconds: 8, queueLength: 7, buckets })));
   let s = await scrape();
   assert.is(value(s, 'cairn_members', { state: 'active' }), 2);
   assert.is(value(s, 'cairn_members', { state: 'down' }), 1);
@@ -123,13 +124,18 @@ test('collectors set state gauges at scrape time and drop members that left', as
   assert.is(value(s, 'cairn_chunks_under_replicated'), 5);
   assert.is(value(s, 'cairn_repair_queue_length'), 7);
   assert.is(value(s, 'cairn_repair_rate_bytes_per_second'), 512);
+  assert.is(value(s, 'cairn_repair_bucket_items', { bucket: 'photos', state: 'under_replicated' }), 4);
+  assert.is(value(s, 'cairn_repair_bucket_items', { bucket: 'logs', state: 'surplus' }), 6);
+  assert.is(value(s, 'cairn_repair_bucket_items', { bucket: 'idle' }), undefined, 'a bucket with nothing left has no series');
 
   list = list.filter((x) => x.name !== 'nodes-2');
+  buckets = { photos: { r: 3 } };
   quorum = false;
   s = await scrape();
   assert.is(value(s, 'cairn_member_state', { member: 'nodes-2' }), undefined, 'a forgotten member has no series left');
   assert.is(value(s, 'cairn_members', { state: 'down' }), 0);
   assert.is(value(s, 'cairn_cluster_write_quorum_available'), 0);
+  assert.is(value(s, 'cairn_repair_bucket_items', { bucket: 'photos' }), undefined, 'converged: the series goes');
 });
 
 test('a failing or hanging collector does not break the scrape', async () => {

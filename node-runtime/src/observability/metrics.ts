@@ -63,6 +63,7 @@ export class NodeMetrics {
   // ---- Durability and repair: set by a collector (`collectRepairProgress`) plus counters ----
   readonly chunksUnderReplicated: Gauge;
   readonly chunksMisplaced: Gauge;
+  readonly repairBucketItems: Gauge<'bucket' | 'state'>;
   readonly repairQueueLength: Gauge;
   readonly repairQueueBytes: Gauge;
   readonly repairRate: Gauge;
@@ -105,6 +106,7 @@ export class NodeMetrics {
 
     this.chunksUnderReplicated = new Gauge({ name: 'cairn_chunks_under_replicated', help: 'Chunks with fewer than R live replicas, counted by the node that repairs them.', registers });
     this.chunksMisplaced = new Gauge({ name: 'cairn_chunks_misplaced', help: 'Chunk replicas on this node that placement puts elsewhere (waiting to move).', registers });
+    this.repairBucketItems = new Gauge({ name: 'cairn_repair_bucket_items', help: 'Per bucket, the items this node repairs that are below their R (state=under_replicated) and the surplus copies it holds waiting to be dropped (state=surplus), as its current repair pass planned them.', labelNames: ['bucket', 'state'] as const, registers });
     this.repairQueueLength = new Gauge({ name: 'cairn_repair_queue_length', help: 'Repair/rebalance work items queued on this node.', registers });
     this.repairQueueBytes = new Gauge({ name: 'cairn_repair_queue_bytes', help: 'Bytes still to copy for queued repair/rebalance work on this node.', registers });
     this.repairRate = new Gauge({ name: 'cairn_repair_rate_bytes_per_second', help: 'Current repair/rebalance copy rate of this node (bytes/s, smoothed by the worker).', registers });

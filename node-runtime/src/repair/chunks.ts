@@ -21,6 +21,7 @@ export interface ChunkTask {
   copyTo: string[];            // desired members that lack it (whoever copies)
   dropLocal: boolean;          // the local copy is surplus and every desired holder has it
   fullyPlaced: boolean;        // a full set of R desired holders all confirmed (drain check)
+  buckets: string[];           // the buckets that reference it (progress per bucket)
 }
 
 const isLive = (m: Member | undefined) => !!m && (m.state === 'active' || m.state === 'draining');
@@ -48,7 +49,7 @@ export function chunkTask(selfId: string, c: LocalChunk, confirmed: Set<string>,
   }
   const fullyPlaced = plan.desired.length >= c.r && copyTo.length === 0;
   const dropLocal = fullyPlaced && !plan.desired.includes(selfId);
-  return { plan, r: c.r, acts, copyTo, dropLocal, fullyPlaced };
+  return { plan, r: c.r, acts, copyTo, dropLocal, fullyPlaced, buckets: c.buckets };
 }
 
 /** Ask members in batches which of the ids they hold; a member that fails confirms nothing. */

@@ -26,13 +26,17 @@ export interface PartitionReport {
   dropped: number;           // misplaced partitions removed here after every desired holder confirmed them
   /** Buckets whose every desired holder (a full set of R) confirmed the whole partition. */
   confirmed: Set<string>;
+  /** Buckets whose partition is held here while placement wants it elsewhere, and was not dropped yet. */
+  surplus: Set<string>;
+  /** Buckets whose partition some desired holder could not be brought up to date (or that lack holders). */
+  pending: Set<string>;
 }
 
 /** Bring every desired holder of each partition held here up to date with this member's entries. */
 export async function repairPartitions(plane: ClusterReplicas, store: MetaStore, opts: { signal?: AbortSignal; uploadExpiryMs?: number; now?: number } = {}): Promise<PartitionReport> {
   const { signal } = opts;
   const { view, replicas } = plane;
-  const report: PartitionReport = { partitions: 0, misplaced: 0, unconfirmed: 0, pushed: 0, expiredUploads: 0, dropped: 0, confirmed: new Set() };
+  const report: PartitionReport = { partitions: 0, misplaced: 0, unconfirmed: 0, pushed: 0, expiredUploads: 0, dropped: 0, confirmed: new Set(), surplus: new Set(), pending: new Set() };
   const members = view.members();
   for (const name of await store.bucketsWithData()) {
     signal?.throwIfAborted();
@@ -41,7 +45,7 @@ export async function repairPartitions(plane: ClusterReplicas, store: MetaStore,
     report.expiredUploads += await expireUploads(store, name, (opts.now ?? Date.now()) - (opts.uploadExpiryMs ?? DEFAULT_UPLOAD_EXPIRY_MS));
     report.partitions++;
     const desired = replicasFor(`bucket:${name}`, members, b.replicas).map((m) => m.id);
-    if (!desired.includes(view.selfId)) report.misplaced++;
+    if (!desired.includes(view.selfId)) { report.misplaced++; report.surplus.add(name); }
     let ok = desired.length >= b.replicas;
     for (const d of desired) {
       if (d === view.selfId) continue;
@@ -53,10 +57,11 @@ export async function repairPartitions(plane: ClusterReplicas, store: MetaStore,
         log.warn({ bucket: name, member: d, err: (e as Error).message }, 'metadata partition push failed');
       }
     }
-    if (ok) report.confirmed.add(name); else report.unconfirmed++;
+    if (ok) report.confirmed.add(name); else { report.unconfirmed++; report.pending.add(name); }
     if (ok && !desired.includes(view.selfId) && await settled(replicas, store, name, desired, signal)) {
       await store.dropPartition(name);
       report.dropped++;
+      report.surplus.delete(name);
       log.info({ bucket: name, desired }, 'misplaced metadata partition dropped: every desired holder has it');
     }
   }

@@ -1,5 +1,6 @@
 // Chunk references, derived from the metadata itself: which chunks the live object versions and the
-// in-progress multipart uploads of every bucket point at, with the R and pins they were written with.
+// in-progress multipart uploads of every bucket point at, with the R they want now (effectiveReplicas:
+// their bucket's current R, or more when the write asked for more) and the pins they were written with.
 //
 // Why derived rather than a refs table kept beside each chunk (Garage's block refcount table): the
 // metadata partitions are already replicated with quorum reads, and they are the one source of
@@ -15,9 +16,22 @@ import type { ChunkRef, MultipartUpload, ObjectVersion, PartRecord } from '../me
 
 export interface ChunkRefs {
   size: number;
-  r: number;             // the largest R any referencing version or upload asks for
+  r: number;             // the largest effective R of the versions and uploads that reference it
   pin?: string[];        // pins of the first reference that has any
   refs: number;          // how many versions/parts reference it
+  buckets: string[];     // the buckets whose versions or uploads reference it (progress per bucket)
+}
+
+/**
+ * The R a stored version (or upload) wants now: its bucket's current R, or more when the write asked
+ * for more with x-cairn-replicas (recorded as `requestedReplicas`), so a bucket's changed factor
+ * converges every existing object, up and down, while a per-write raise is kept. A version written
+ * before the raise was recorded apart has only `replicas`, the R it was written with: whether that
+ * came from the bucket or a header cannot be told, so it stays a floor (never lowered below it;
+ * raised with its bucket like any other).
+ */
+export function effectiveReplicas(v: { replicas: number; requestedReplicas?: number }, bucketReplicas: number): number {
+  return Math.max(bucketReplicas, v.requestedReplicas ?? v.replicas);
 }
 
 export class ReferenceIndex {
@@ -29,23 +43,27 @@ export class ReferenceIndex {
   complete = true;
   readonly errors: string[] = [];
 
-  add(c: ChunkRef, r: number, pin?: string[]): void {
+  /** The R of each bucket as this index saw it (the R its chunks were planned with). */
+  readonly bucketReplicas = new Map<string, number>();
+
+  add(c: ChunkRef, r: number, pin?: string[], bucket?: string): void {
     if (this.only && !this.only.has(c.id)) return;
     const cur = this.chunks.get(c.id);
-    if (!cur) { this.chunks.set(c.id, { size: c.size, r, pin: pin?.length ? pin : undefined, refs: 1 }); return; }
+    if (!cur) { this.chunks.set(c.id, { size: c.size, r, pin: pin?.length ? pin : undefined, refs: 1, buckets: bucket ? [bucket] : [] }); return; }
     cur.refs++;
     cur.r = Math.max(cur.r, r);
     if (!cur.pin && pin?.length) cur.pin = pin;
+    if (bucket && !cur.buckets.includes(bucket)) cur.buckets.push(bucket);
   }
 
   /** A live version references its chunks; a tombstone or an inline body references none. */
-  addVersion(v: ObjectVersion): void {
+  addVersion(v: ObjectVersion, bucket?: { name: string; replicas: number }): void {
     if (v.deleted) return;
-    for (const c of v.chunks) this.add(c, v.replicas, v.pin);
+    for (const c of v.chunks) this.add(c, effectiveReplicas(v, bucket?.replicas ?? 0), v.pin, bucket?.name ?? v.bucket);
   }
 
-  addUpload(u: MultipartUpload, parts: PartRecord[]): void {
-    for (const p of parts) for (const c of p.chunks) this.add(c, u.replicas, u.pin);
+  addUpload(u: MultipartUpload, parts: PartRecord[], bucket?: { name: string; replicas: number }): void {
+    for (const p of parts) for (const c of p.chunks) this.add(c, effectiveReplicas(u, bucket?.replicas ?? 0), u.pin, bucket?.name ?? u.bucket);
   }
 
   get(id: string): ChunkRefs | undefined { return this.chunks.get(id); }
@@ -72,8 +90,9 @@ export async function buildReferenceIndex({ view, replicas }: ClusterReplicas, o
   const reachable = sources.filter((m) => m.state !== 'down');
   for (const b of view.buckets()) {
     opts.signal?.throwIfAborted();
+    index.bucketReplicas.set(b.name, b.replicas);
     try {
-      await indexBucket(replicas, b.name, reachable.map((m) => m.id), index, opts.signal);
+      await indexBucket(replicas, b, reachable.map((m) => m.id), index, opts.signal);
     } catch (e) {
       index.complete = false;
       index.errors.push(`bucket ${b.name}: ${(e as Error).message}`);
@@ -82,7 +101,8 @@ export async function buildReferenceIndex({ view, replicas }: ClusterReplicas, o
   return index;
 }
 
-async function indexBucket(replicas: ReplicaDirectory, bucket: string, members: string[], index: ReferenceIndex, signal?: AbortSignal): Promise<void> {
+async function indexBucket(replicas: ReplicaDirectory, settings: { name: string; replicas: number }, members: string[], index: ReferenceIndex, signal?: AbortSignal): Promise<void> {
+  const bucket = settings.name;
   // A member that fails is left out (the index is then incomplete: no GC) so that repair still
   // learns the references from the members that answered.
   const from = async <T>(what: string, call: (m: string) => Promise<T>): Promise<T[]> => {
@@ -101,7 +121,7 @@ async function indexBucket(replicas: ReplicaDirectory, bucket: string, members: 
     signal?.throwIfAborted();
     const pages = await from('listing', (m) => replicas.meta(m).listVersions(bucket, { startAfter: cursor, limit: PAGE, fields: 'references' }));
     const { versions, complete } = mergePages(pages, PAGE);
-    for (const v of versions) index.addVersion(v);
+    for (const v of versions) index.addVersion(v, settings);
     if (complete || versions.length === 0) break;
     cursor = versions[versions.length - 1]!.key;
   }
@@ -112,6 +132,6 @@ async function indexBucket(replicas: ReplicaDirectory, bucket: string, members: 
   }
   for (const u of uploads.values()) {
     const parts = (await from('part listing', (m) => replicas.meta(m).listParts(bucket, u.uploadId))).flat();
-    index.addUpload(u, parts);
+    index.addUpload(u, parts, settings);
   }
 }

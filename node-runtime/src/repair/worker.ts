@@ -17,7 +17,7 @@ import type { ClusterView } from '../cluster/types.ts';
 import type { ChunkStore } from '../chunks/store.ts';
 import type { ReplicaDirectory } from '../data/replicas.ts';
 import type { MetaStore } from '../meta/store.ts';
-import type { RepairProgress as RepairStatus } from '../cluster/types.ts';
+import type { BucketRepair, RepairProgress as RepairStatus } from '../cluster/types.ts';
 import type { Worker, WorkerState } from '../util/background.ts';
 import { TokenBucket } from '../util/throttle.ts';
 import type { MemoryBudget } from '../chunks/memory.ts';
@@ -64,6 +64,7 @@ export interface RepairSnapshot extends RepairStatus {
   lastPassAt: number;          // ms since epoch when the last complete pass started; 0 = none yet
   passes: number;
   indexComplete: boolean;
+  buckets: Record<string, BucketRepair>;
 }
 
 export class RepairWorker implements Worker {
@@ -79,6 +80,8 @@ export class RepairWorker implements Worker {
   #lastPassAt = 0;
   #passes = 0;
   #indexComplete = false;
+  /** Per bucket, as the current pass planned it (and counted down as its work is done). */
+  #buckets = new Map<string, Required<BucketRepair>>();
 
   constructor(o: RepairWorkerOptions) { this.#o = o; }
 
@@ -91,6 +94,8 @@ export class RepairWorker implements Worker {
       bytesMoved: this.#progress.bytesMoved, rateBytesPerSec: this.#progress.rateBytesPerSec(),
       etaSeconds: this.#remaining > 0 ? this.#progress.etaSeconds(this.#remaining) : null,
       queueLength: this.#queue, lastPassAt: this.#lastPassAt, passes: this.#passes, indexComplete: this.#indexComplete,
+      // Every bucket, so a reader can tell "planned with this R, nothing to do here" from "not planned yet".
+      buckets: Object.fromEntries([...this.#buckets].map(([b, x]) => [b, { r: x.r, ...(x.under ? { under: x.under } : {}), ...(x.surplus ? { surplus: x.surplus } : {}) }])),
     };
   }
 
@@ -152,6 +157,7 @@ export class RepairWorker implements Worker {
     this.#misplaced = tasks.filter((t) => !t.plan.desired.includes(view.selfId)).length;
     this.#remaining = work.reduce((n, t) => n + (t.acts ? t.plan.size * t.copyTo.length : 0), 0);
     this.#queue = work.length;
+    this.#buckets = bucketRepairs(tasks, index.bucketReplicas, partitions, view.selfId);
 
     const planned = now();
     let allPlaced = index.complete && partitions.unconfirmed === 0;
@@ -160,7 +166,10 @@ export class RepairWorker implements Worker {
       signal.throwIfAborted();
       const ok = await this.#execute(t, signal);
       this.#queue--;
-      if (t.acts && t.plan.underReplicated && ok) this.#setUnder(this.#under - 1);
+      if (t.acts && t.plan.underReplicated && ok) {
+        this.#setUnder(this.#under - 1);
+        for (const b of t.buckets) { const x = this.#buckets.get(b); if (x) x.under = Math.max(0, x.under - 1); }
+      }
       if (ok && t.plan.desired.length >= t.r) placedNow.add(t.plan.id);
     });
     if (work.length > 0) {
@@ -240,6 +249,7 @@ export class RepairWorker implements Worker {
     if (t.dropLocal && ok) {
       await chunks.delete(t.plan.id);
       log.debug({ chunk: t.plan.id }, 'surplus local copy dropped');
+      for (const b of t.buckets) { const x = this.#buckets.get(b); if (x) x.surplus = Math.max(0, x.surplus - 1); }
     }
     return ok;
   }
@@ -250,6 +260,32 @@ export class RepairWorker implements Worker {
     if (await sha256Off(data.bytes) === id) log.warn({ chunk: id }, 'chunk copy refused by its receiver, but the local copy verifies; retried next pass');
     else log.error({ chunk: id }, 'local chunk is corrupt; not copied (scrub replaces it)');
   }
+}
+
+/**
+ * Pure: for every bucket of the registry, what this pass found — the bucket's R as the index saw it, the chunks this
+ * member repairs that are below their R (and the metadata partition when a desired holder could not
+ * be brought up to date), and the copies held here that placement wants elsewhere (a lowered R, a
+ * move), partition included until dropped. A chunk shared by buckets counts for each.
+ */
+export function bucketRepairs(tasks: ChunkTask[], bucketR: Map<string, number>, partitions: { pending: Set<string>; surplus: Set<string> }, selfId: string): Map<string, Required<BucketRepair>> {
+  const out = new Map<string, Required<BucketRepair>>();
+  for (const [b, r] of bucketR) out.set(b, { r, under: 0, surplus: 0 });
+  const entry = (b: string) => {
+    let x = out.get(b);
+    if (!x) out.set(b, (x = { r: 0, under: 0, surplus: 0 }));
+    return x;
+  };
+  for (const t of tasks) {
+    for (const b of t.buckets) {
+      const x = entry(b);
+      if (t.acts && t.plan.underReplicated) x.under++;
+      if (!t.plan.desired.includes(selfId)) x.surplus++;
+    }
+  }
+  for (const b of partitions.pending) if (bucketR.has(b)) entry(b).under++;
+  for (const b of partitions.surplus) if (bucketR.has(b)) entry(b).surplus++;
+  return out;
 }
 
 /** Run `op` over items with a concurrency limit read before each start. */

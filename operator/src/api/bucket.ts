@@ -40,7 +40,13 @@ export const bucketStatusSchema = object({
   endpoint: string({ description: 'The in-cluster file API (S3) URL.' }),
   credentialsSecret: string({ description: 'The Secret holding the bucket\'s access key and endpoint.' }),
   accessKeyId: string({ description: 'The access key id of this bucket (the secret lives in the credentials Secret).' }),
-  replicas: integer({ description: 'The replication factor the cluster applies to the bucket.' }),
+  replicas: integer({ description: 'The replication factor every object of the bucket holds; after a change, the new one only once every existing object has it.' }),
+  replication: object({
+    factor: integer({ description: 'The replication factor asked for (spec, or the cluster\'s default).' }),
+    underReplicatedChunks: integer({ description: 'Chunks (and metadata) of the bucket still below the factor.' }),
+    surplusChunks: integer({ description: 'Copies beyond the factor still to be dropped (after the factor was lowered).' }),
+    membersPending: integer({ description: 'Storage nodes that have not planned their repair with the current factor yet.' }),
+  }, { description: 'Convergence of the bucket\'s objects to its replication factor.' }),
   usage: object({
     bytes: integer({ description: 'Bytes stored (one copy).' }),
     objects: integer({ description: 'Objects stored.' }),

@@ -26,7 +26,7 @@ test('StorageCluster CRD carries scale + status subresources and printer columns
   const v = crd.spec.versions[0];
   assert.equal(v.subresources.scale, { specReplicasPath: '.spec.nodes.replicas', statusReplicasPath: '.status.nodes.replicas', labelSelectorPath: '.status.nodes.selector' });
   assert.equal(v.subresources.status, {});
-  assert.equal(v.additionalPrinterColumns.map((c: { name: string }) => c.name), ['Phase', 'Ready', 'Nodes', 'Used', 'Under-Replicated', 'Endpoint', 'Age']);
+  assert.equal(v.additionalPrinterColumns.map((c: { name: string }) => c.name), ['Phase', 'Ready', 'Nodes', 'Used', 'Under-Replicated', 'Zones', 'Endpoint', 'Age']);
   // structural: every property schema has a type (or is int-or-string)
   const check = (s: JsonSchema, path: string) => {
     assert.ok(s.type || s['x-kubernetes-int-or-string'], `no type at ${path}`);

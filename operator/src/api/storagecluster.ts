@@ -24,12 +24,12 @@ export const storageClusterSpecSchema = object({
       { reason: 'FieldValueForbidden' },
     ),
     topologySpread: object({
-      topologyKey: string({ minLength: 1, description: 'Node label whose values are the failure domains to spread over.' }).default('topology.kubernetes.io/zone'),
+      topologyKey: string({ minLength: 1, description: 'Node label whose values are the zones (failure domains): a node pod\'s zone is this label of the Kubernetes node it runs on, and the pods spread over its values.' }).default('topology.kubernetes.io/zone'),
       maxSkew: integer({ minimum: 1, description: 'Largest allowed difference in node pods between two domains.' }).default(1),
-    }, { description: 'Spread node pods across this topology key (zones); placement is zone-aware.' }),
+    }, { description: 'How node pods spread over zones (default: topology.kubernetes.io/zone, maxSkew 1, soft). Placement is zone-aware: the replicas of a chunk go to distinct zones while there are zones left.' }),
     zones: array(string({ pattern: '^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$' }), {
       maxItems: 32, listType: 'set',
-      description: 'Failure domains of the nodes: node pod i is in zones[i mod n], so the first replicas of a chunk go to distinct zones. Also spreads the pods over topology.kubernetes.io/zone unless topologySpread says otherwise.',
+      description: 'Zones node pods may run in (a required node affinity on the topology key); unset: any. Whatever the list, a node pod\'s zone is the zone label of the Kubernetes node it runs on.',
     }),
   }, { description: 'The storage nodes: chunks and object metadata on their volumes (a StatefulSet <name>-nodes).' }).default({ replicas: 3, storage: { size: '10Gi' } }),
   replication: object({
@@ -40,13 +40,17 @@ export const storageClusterSpecSchema = object({
     bandwidth: quantity({ description: 'Per-node repair/rebalance bandwidth in bytes per second; 0 = unlimited.' }).default(0),
     concurrency: integer({ minimum: 1, maximum: 64, description: 'Chunks each node repairs or moves at the same time.' }).default(4),
     failureTimeoutSeconds: integer({ minimum: 5, maximum: 3600, description: 'Heartbeat silence before a member is down and its data is re-replicated.' }).default(30),
-  }, { description: 'Self-healing: how fast data is re-replicated and moved, and when a silent member counts as down.' }).default({ bandwidth: 0, concurrency: 4, failureTimeoutSeconds: 30 }),
+    passIntervalSeconds: integer({ minimum: 1, maximum: 3600, description: 'Each node re-checks everything it holds at least this often (it also does on every membership change); a rolling update waits for such a pass between pods.' }).default(30),
+  }, { description: 'Self-healing: how fast data is re-replicated and moved, and when a silent member counts as down.' }).default({ bandwidth: 0, concurrency: 4, failureTimeoutSeconds: 30, passIntervalSeconds: 30 }),
   autoscaling: object({
     minReplicas: integer({ minimum: 1, description: 'Fewest node pods; at least the replication factor.' }).required(),
     maxReplicas: integer({ minimum: 1, maximum: 1000, description: 'Most node pods.' }).required(),
     targetUsedPercent: integer({ minimum: 10, maximum: 95, description: 'Scale nodes so that used capacity stays near this percentage.' }).default(70),
   }, { description: 'Operator-driven scaling on used capacity; scale-down drains first.' })
     .rule('self.minReplicas <= self.maxReplicas', 'spec.autoscaling.minReplicas must be ≤ maxReplicas'),
+  rollout: object({
+    podReadyTimeoutSeconds: integer({ minimum: 30, maximum: 86_400, description: 'A pod replaced by a rolling update that is not ready after this long pauses the rollout (RolloutPaused condition, Warning Event) until it is.' }).default(600),
+  }, { description: 'Rolling updates (image or settings): one pod at a time, the next only once the last is ready and the cluster is back to full redundancy.' }).default({ podReadyTimeoutSeconds: 600 }),
   service: object({
     type: enumOf(['ClusterIP', 'NodePort', 'LoadBalancer'] as const, { description: 'Kubernetes Service type of the file API.' }).default('ClusterIP'),
     port: integer({ minimum: 1, maximum: 65535, description: 'Port of the file API (S3) Service.' }).default(9000),
@@ -106,6 +110,10 @@ export const storageClusterStatusSchema = object({
     desiredReplicas: integer({ description: 'Node pods the operator\'s autoscaler wants.' }),
     lastScaleTime: string({ format: 'date-time', description: 'When the autoscaler last changed desiredReplicas.' }),
   }, { description: 'The operator\'s capacity autoscaler (spec.autoscaling).' }),
+  zones: array(object({
+    name: string({ description: 'The zone (the Kubernetes nodes\' topology label).' }).required(),
+    members: array(string(), { listType: 'atomic', description: 'Node members in this zone.' }),
+  }), { listType: 'atomic', description: 'Zones of the node members, as placement sees them (members without a zone are not listed).' }),
   endpoint: string({ description: 'The in-cluster file API (S3) URL.' }),
   adminSecretName: string({ description: 'Secret with the admin access key (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY).' }),
 }).describe('Observed state of the cluster, written by the operator.');
@@ -135,6 +143,7 @@ export const storageClusterDefinition: CrdDefinition = {
     { name: 'Nodes', type: 'integer', jsonPath: '.spec.nodes.replicas', description: 'Desired node pods' },
     { name: 'Used', type: 'string', jsonPath: '.status.capacity.summary', description: 'Capacity used' },
     { name: 'Under-Replicated', type: 'integer', jsonPath: '.status.replication.underReplicatedChunks' },
+    { name: 'Zones', type: 'string', jsonPath: '.status.zones[*].name', priority: 1 },
     { name: 'Endpoint', type: 'string', jsonPath: '.status.endpoint', priority: 1 },
     { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
   ],

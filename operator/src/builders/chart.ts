@@ -5,6 +5,7 @@ import type { KubernetesObject, V1ObjectMeta } from '@kubernetes/client-node';
 import { App, Chart, JsonPatch } from 'cdk8s';
 import type { StorageCluster } from '../api/storagecluster.ts';
 import { ownerReference } from './names.ts';
+import type { NodeFacts } from './node-facts.ts';
 
 /** A rendered child: any kind, always with its kind, apiVersion and name. */
 export interface KubeObject extends KubernetesObject {
@@ -22,6 +23,8 @@ export interface ClusterInputs {
   adminAccessKeyId: string;
   adminSecretAccessKey: string;
   serviceMonitorAvailable: boolean;        // the monitoring.coreos.com CRD exists
+  nodeFacts: NodeFacts;                    // zones of the Kubernetes nodes, sizes of the node volumes
+  claimTemplateSize?: string;              // the existing nodes StatefulSet's claim template size (immutable)
 }
 
 export function newChart(c: StorageCluster): Chart {

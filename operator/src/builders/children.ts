@@ -4,6 +4,8 @@ import type { ClusterInputs, KubeObject } from './chart.ts';
 import { newChart, render } from './chart.ts';
 import { clusterConfigMap, clusterSettings, settingsHash } from './configmap.ts';
 import { nodeStatefulSet } from './nodes.ts';
+import { nodeFactsConfigMap } from './node-facts.ts';
+import { markTemplates } from './rollout.ts';
 import { podDisruptionBudget } from './pdb.ts';
 import { rootStatefulSet } from './roots.ts';
 import { adminSecret, clusterSecret } from './secrets.ts';
@@ -20,16 +22,18 @@ export function desiredClusterChildren(inputs: ClusterInputs): KubeObject[] {
   const settings = clusterSettings(c);
   const hash = settingsHash(settings);
   const config = clusterConfigMap(chart, c, settings);
+  const facts = nodeFactsConfigMap(chart, c, inputs.nodeFacts);
   clusterSecret(chart, inputs);
   adminSecret(chart, inputs);
   const rootsSvc = headlessService(chart, inputs, 'root');
   const nodesSvc = headlessService(chart, inputs, 'node');
   fileApiService(chart, inputs);
   rootStatefulSet(chart, inputs, rootsSvc, config, hash);
-  nodeStatefulSet(chart, inputs, nodesSvc, config, hash);
+  nodeStatefulSet(chart, inputs, nodesSvc, config, hash, facts);
   podDisruptionBudget(chart, c, 'root');
   podDisruptionBudget(chart, c, 'node');
   const objects = render(chart, c);
   if (c.spec.monitoring.serviceMonitor && inputs.serviceMonitorAvailable) objects.push(serviceMonitor(c));
+  markTemplates(objects);
   return objects.sort((a, b) => order.indexOf(a.kind) - order.indexOf(b.kind));
 }

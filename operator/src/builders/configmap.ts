@@ -22,6 +22,7 @@ export function clusterSettings(c: StorageCluster): Record<string, string> {
     CAIRN_FAILURE_TIMEOUT_MS: String(c.spec.rebalance.failureTimeoutSeconds * 1000),
     CAIRN_REPAIR_BANDWIDTH: String(quantityToBytes(c.spec.rebalance.bandwidth)),
     CAIRN_REPAIR_CONCURRENCY: String(c.spec.rebalance.concurrency),
+    CAIRN_REPAIR_INTERVAL_MS: String(c.spec.rebalance.passIntervalSeconds * 1000),
   };
 }
 

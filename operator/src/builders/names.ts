@@ -7,6 +7,7 @@ export const CLUSTER_PORT = 9100;
 export const FIELD_MANAGER = 'cairn-operator';
 export const CLUSTER_LABEL = 'storage.cairn.dev/cluster';
 export const ROLE_LABEL = 'storage.cairn.dev/role';
+export const COMPONENT_LABEL = 'app.kubernetes.io/component';
 
 export type PodRole = 'root' | 'node';
 
@@ -16,6 +17,7 @@ export function childNames(clusterName: string) {
     nodes: `${clusterName}-nodes`,        // StatefulSet, headless Service, PDB
     fileApi: clusterName,                 // the file-API (S3) Service
     config: `${clusterName}-config`,
+    nodeFacts: `${clusterName}-node-facts`,
     clusterSecret: `${clusterName}-cluster-secret`,
     adminSecret: `${clusterName}-admin`,
     serviceMonitor: clusterName,
@@ -27,7 +29,7 @@ export function clusterLabels(c: StorageCluster, component: string): Record<stri
   return {
     'app.kubernetes.io/name': 'cairn',
     'app.kubernetes.io/instance': c.metadata.name,
-    'app.kubernetes.io/component': component,
+    [COMPONENT_LABEL]: component,
     'app.kubernetes.io/managed-by': FIELD_MANAGER,
     [CLUSTER_LABEL]: c.metadata.name,
   };

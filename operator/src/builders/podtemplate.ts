@@ -5,11 +5,13 @@ import { Cpu, Env, EnvFieldPaths, EnvValue, ImagePullPolicy, Probe, Secret, Volu
 import type { Construct } from 'constructs';
 import type { ClusterInputs } from './chart.ts';
 import { API_PORT, CLUSTER_PORT, childNames, rootUrls, type PodRole } from './names.ts';
+import { FACTS_DIR, volumeKey, zoneKey } from './node-facts.ts';
 
 export const DATA_DIR = '/data';
 export const RUN_AS = 1000;
 
-export function cairnContainer(scope: Construct, inputs: ClusterInputs, role: PodRole, config: ConfigMap): ContainerProps {
+/** `facts` (node pods): the node facts ConfigMap, mounted so the node reads its zone and volume size. */
+export function cairnContainer(scope: Construct, inputs: ClusterInputs, role: PodRole, config: ConfigMap, facts?: ConfigMap): ContainerProps {
   const c = inputs.cluster;
   const n = childNames(c.metadata.name);
   const clusterSecret = Secret.fromSecretName(scope, `${role}-cluster-secret-ref`, n.clusterSecret);
@@ -27,24 +29,27 @@ export function cairnContainer(scope: Construct, inputs: ClusterInputs, role: Po
       '--advertise', '$(POD_IP)',
       '--data', DATA_DIR,
       '--roots', rootUrls(c).join(','),
+      ...(facts ? ['--zone-file', `${FACTS_DIR}/${zoneKey('$(NODE_NAME)')}`, '--volume-size-file', `${FACTS_DIR}/${volumeKey('$(POD_NAME)')}`] : []),
     ],
     ports: [{ number: API_PORT, name: 'api' }, { number: CLUSTER_PORT, name: 'cluster' }],
     envVariables: {
       POD_NAME: EnvValue.fromFieldRef(EnvFieldPaths.POD_NAME),
       POD_NAMESPACE: EnvValue.fromFieldRef(EnvFieldPaths.POD_NAMESPACE),
       POD_IP: EnvValue.fromFieldRef(EnvFieldPaths.POD_IP),
+      ...(facts ? { NODE_NAME: EnvValue.fromFieldRef(EnvFieldPaths.NODE_NAME) } : {}),
       CAIRN_CLUSTER_SECRET: EnvValue.fromSecretValue({ secret: clusterSecret, key: 'secret' }),
       CAIRN_ACCESS_KEY: EnvValue.fromSecretValue({ secret: adminSecret, key: 'AWS_ACCESS_KEY_ID' }),
       CAIRN_SECRET_KEY: EnvValue.fromSecretValue({ secret: adminSecret, key: 'AWS_SECRET_ACCESS_KEY' }),
-      // One template for all node pods: each derives its zone from its ordinal (zones[i mod n]).
-      ...(role === 'node' && c.spec.nodes.zones?.length ? { CAIRN_ZONES: EnvValue.fromValue(c.spec.nodes.zones.join(',')) } : {}),
     },
     envFrom: [Env.fromConfigMap(config)],
     readiness: Probe.fromHttpGet('/readyz', { port: CLUSTER_PORT, periodSeconds: Duration.seconds(5), failureThreshold: 3 }),
     liveness: Probe.fromHttpGet('/healthz', { port: CLUSTER_PORT, initialDelaySeconds: Duration.seconds(10), periodSeconds: Duration.seconds(10), failureThreshold: 6 }),
     resources: { cpu: { request: Cpu.millis(100) }, memory: { request: Size.mebibytes(256), limit: Size.gibibytes(2) } },
     // The root filesystem is read-only; scratch space is an emptyDir, data the PVC at /data.
-    volumeMounts: [{ path: '/tmp', volume: Volume.fromEmptyDir(scope, `${role}-tmp`, 'tmp') }],
+    volumeMounts: [
+      { path: '/tmp', volume: Volume.fromEmptyDir(scope, `${role}-tmp`, 'tmp') },
+      ...(facts ? [{ path: FACTS_DIR, readOnly: true, volume: Volume.fromConfigMap(scope, `${role}-facts`, facts, { name: 'node-facts' }) }] : []),
+    ],
     securityContext: { ensureNonRoot: true, user: RUN_AS, group: RUN_AS, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false },
   };
 }

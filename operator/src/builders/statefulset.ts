@@ -17,6 +17,10 @@ export interface StatefulSetParams {
   storageSize: string;
   storageClassName?: string;
   topologySpread?: { topologyKey: string; maxSkew: number };
+  /** The node facts ConfigMap (node pods only). */
+  facts?: ConfigMap;
+  /** Zones the pods may run in: a required node affinity on the topology key. */
+  zones?: string[];
 }
 
 export function cairnStatefulSet(chart: Chart, inputs: ClusterInputs, p: StatefulSetParams): StatefulSet {
@@ -33,7 +37,7 @@ export function cairnStatefulSet(chart: Chart, inputs: ClusterInputs, p: Statefu
     automountServiceAccountToken: false,
     podMetadata: { labels: { ...labels, ...selector }, annotations: { 'storage.cairn.dev/config-hash': p.configHash } },
     securityContext: { ensureNonRoot: true, user: RUN_AS, group: RUN_AS, fsGroup: RUN_AS },
-    containers: [cairnContainer(chart, inputs, p.role, p.config)],
+    containers: [cairnContainer(chart, inputs, p.role, p.config, p.facts)],
   });
   ss.select(LabelSelector.of({ labels: selector }));
   patchRendered(chart, 'StatefulSet', p.name,
@@ -47,6 +51,11 @@ export function cairnStatefulSet(chart: Chart, inputs: ClusterInputs, p: Statefu
       whenUnsatisfiable: 'ScheduleAnyway',
       labelSelector: { matchLabels: selector },
     }]));
+  }
+  if (p.zones?.length && p.topologySpread) {
+    patchRendered(chart, 'StatefulSet', p.name, JsonPatch.add('/spec/template/spec/affinity', {
+      nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: p.topologySpread.topologyKey, operator: 'In', values: p.zones }] }] } },
+    }));
   }
   return ss;
 }

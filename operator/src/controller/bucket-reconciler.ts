@@ -150,23 +150,38 @@ export class BucketReconciler {
     await this.d.events.record(b, 'Normal', 'CredentialsDeleted', `${why}: deleted Secret ${name}, whose key went with the cluster`);
   }
 
-  /** Ready, or Converging while a changed replication factor is being repaired into place. */
+  /**
+   * Ready, or Converging while the bucket's objects are repaired to its factor: the cluster says a
+   * bucket holds its factor only when every storage node planned with it and none has copies left to
+   * make or drop (admin BucketStatus.replication), so status.replicas moves to a new factor only then.
+   */
   private async ensureReadyStatus(b: Bucket, { cluster, admin }: Target, state: BucketState, key: BucketKey): Promise<ReconcileResult> {
     const bucketName = bucketNameOf(b);
     const endpoint = fileApiEndpoint(cluster);
-    const replicas = this.replicasOf(b, cluster);
+    const factor = this.replicasOf(b, cluster);
+    const r = state.replication;
+    // A cluster too old to say per bucket: the cluster-wide counts, as before.
     const repair = admin.status.repair;
-    const converging = (b.status?.replicas !== undefined && b.status.replicas !== replicas)
-      || (state.replicas === replicas && (repair.underReplicatedChunks > 0 || repair.misplacedChunks > 0) && b.status?.phase === 'Converging');
-    const ready: ConditionInput = converging
-      ? { type: 'Ready', status: 'True', reason: 'Converging', message: `replication ${b.status?.replicas ?? '?'} → ${replicas}: ${repair.underReplicatedChunks} under-replicated, ${repair.misplacedChunks} misplaced chunks in the cluster` }
-      : { type: 'Ready', status: 'True', reason: 'BucketReady', message: `bucket ${bucketName} served at ${endpoint}` };
+    const converged = state.replicas === factor && (r ? r.converged : repair.underReplicatedChunks === 0 && repair.misplacedChunks === 0);
+    const holds = converged ? factor : b.status?.replicas;
+    const progress = r
+      ? `${r.underReplicatedChunks} chunks below ${factor} copies, ${r.surplusChunks} surplus copies${r.waitingFor.length ? `, ${r.waitingFor.length} node(s) not planned with ${factor} yet` : ''}`
+      : `${repair.underReplicatedChunks} under-replicated, ${repair.misplacedChunks} misplaced chunks in the cluster`;
+    const ready: ConditionInput = converged
+      ? { type: 'Ready', status: 'True', reason: 'BucketReady', message: `bucket ${bucketName} served at ${endpoint}; every object has ${factor} copies` }
+      : { type: 'Ready', status: 'True', reason: 'Converging', message: `replication ${holds ?? '?'} → ${factor}: ${progress}` };
+    if (converged && b.status?.phase === 'Converging') await this.d.events.record(b, 'Normal', 'ReplicationConverged', `every object of ${bucketName} has ${factor} copies`);
+    if (!converged && b.status?.replication?.factor !== undefined && b.status.replication.factor !== factor) {
+      await this.d.events.record(b, 'Normal', 'ReplicationChanging', `replication factor ${b.status.replication.factor} → ${factor}: repairing every object`);
+    }
     await this.ensureStatus(b, {
-      phase: converging ? 'Converging' : 'Ready',
-      bucketName, endpoint, credentialsSecret: credentialsSecretOf(b), accessKeyId: key.accessKeyId, replicas: state.replicas,
+      phase: converged ? 'Ready' : 'Converging',
+      bucketName, endpoint, credentialsSecret: credentialsSecretOf(b), accessKeyId: key.accessKeyId,
+      ...(holds !== undefined ? { replicas: holds } : {}),
+      replication: { factor, underReplicatedChunks: r?.underReplicatedChunks ?? repair.underReplicatedChunks, surplusChunks: r?.surplusChunks ?? repair.misplacedChunks, membersPending: r?.waitingFor.length ?? 0 },
       usage: { bytes: state.bytes, objects: state.objects },
     }, ready);
-    return { requeueAfterMs: converging ? 5_000 : 60_000 };
+    return { requeueAfterMs: converged ? 60_000 : 5_000 };
   }
 
   private async cleanup(b: Bucket, log: Logger): Promise<void> {

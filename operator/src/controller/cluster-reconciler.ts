@@ -7,16 +7,20 @@ import type { Logger } from '../../../node-runtime/src/util/log.ts';
 import { applyDefaults } from '../api/schema.ts';
 import { storageClusterSpecSchema, type StorageCluster, type StorageClusterSpec, type StorageClusterStatus } from '../api/storagecluster.ts';
 import { desiredClusterChildren, type ClusterInputs, type KubeObject } from '../builders/children.ts';
-import { childNames, fileApiEndpoint } from '../builders/names.ts';
+import { CLUSTER_LABEL, COMPONENT_LABEL, childNames, clusterLabels, fileApiEndpoint, selectorString } from '../builders/names.ts';
+import { nodeFacts, type NodeFacts } from '../builders/node-facts.ts';
 import type { Applier } from '../kube/apply.ts';
 import type { EventRecorder } from '../kube/events.ts';
-import { isInvalid, isNotFound, objectPath, resources, type KubeRest, type ResourceRef } from '../kube/rest.ts';
+import { collectionPath, isInvalid, isNotFound, KubeApiError, objectPath, PATCH_MERGE, resources, type KubeRest, type ResourceRef } from '../kube/rest.ts';
+import type { KubeObject as CachedObject } from '../kube/watcher.ts';
 import { adminErrorOf, connectAdmin, type AdminClientFactory, type AdminConnection } from './admin.ts';
 import { requeueAfter } from './cadence.ts';
 import { computeClusterStatus, observeStatefulSet } from './cluster-status.ts';
 import { TerminalError, type ReconcileResult } from './queue.ts';
 import { autoscaleReplicas, decideScaling, ordinalOf, type ScalingPlan } from './scaling.ts';
 import { sameJson } from './same-json.ts';
+import { claimView, planVolumes, type VolumePlan } from './volumes.ts';
+import { ensureRollouts, probeMaintenance, type MaintenanceProbe, type RolloutOutcome } from './rollouts.ts';
 
 export interface ReconcilerDeps {
   rest: KubeRest;
@@ -25,6 +29,10 @@ export interface ReconcilerDeps {
   adminFactory: AdminClientFactory;
   log: Logger;
   now?: () => Date;
+  /** A node's /maintenance probe (default: over HTTP with the cluster secret). */
+  maintenance?: MaintenanceProbe;
+  /** The Kubernetes Nodes (a watch cache); without it, or before it synced, the reconciler lists them. */
+  nodes?: () => CachedObject[] | undefined;
 }
 
 interface Credentials { clusterSecret: string; adminAccessKeyId: string; adminSecretAccessKey: string }
@@ -73,12 +81,23 @@ export class ClusterReconciler {
     const serviceMonitorAvailable = await this.serviceMonitorAvailable(cluster);
     let invalidSpec: string | undefined;
     let children: KubeObject[] = [];
+    const claims = await this.nodeClaims(cluster);
     try {
-      children = desiredClusterChildren({ cluster, nodeReplicas: plan.statefulSetReplicas, ...creds, serviceMonitorAvailable } satisfies ClusterInputs);
+      const nodeFacts = await this.observeNodeFacts(cluster, claims);
+      // The claim template of an existing StatefulSet is immutable: it keeps its size, the PVCs grow (ensureVolumes).
+      const claimTemplateSize = nodesSts?.spec?.volumeClaimTemplates?.[0]?.spec?.resources?.requests?.storage as string | undefined;
+      children = desiredClusterChildren({ cluster, nodeReplicas: plan.statefulSetReplicas, ...creds, serviceMonitorAvailable, nodeFacts, claimTemplateSize } satisfies ClusterInputs);
     } catch (e) {
       invalidSpec = (e as Error).message;   // the builders are pure: what they refuse is the spec's doing
     }
+    // Gated rolling updates: the partitions each StatefulSet is applied with.
+    const rollouts = invalidSpec ? [] : await ensureRollouts({
+      rest: this.d.rest, probe: this.d.maintenance ?? probeMaintenance, cluster, children, observed: { root: rootsSts, node: nodesSts },
+      admin, secret: creds.clusterSecret, now,
+    });
     invalidSpec ??= await this.ensureChildren(children);
+    if (!invalidSpec) await this.recordRollouts(raw, rollouts, log);
+    const volumes = invalidSpec ? undefined : await this.ensureVolumes(cluster, claims, raw, log);
 
     const blocked = admin.client && !invalidSpec ? await this.ensureMembers(cluster, plan, admin, log) : undefined;
     if (!invalidSpec) this.recordScaling(cluster, plan, nodesSts?.spec?.replicas);
@@ -91,6 +110,8 @@ export class ClusterReconciler {
       plan,
       desiredNodes,
       scaleDownBlocked: blocked,
+      volumes: volumes?.condition,
+      rollouts,
       invalidSpec,
       ...(cluster.spec.autoscaling ? { autoscaling: { desiredReplicas: desiredNodes, lastScaleTime: desiredNodes !== (raw.status?.autoscaling?.desiredReplicas ?? desiredNodes) ? now.toISOString() : raw.status?.autoscaling?.lastScaleTime } } : {}),
     }, now);
@@ -102,8 +123,9 @@ export class ClusterReconciler {
       throw new TerminalError('InvalidSpec', invalidSpec);
     }
 
-    const ready = status.phase === 'Ready';
-    return { requeueAfterMs: requeueAfter({ ready, draining: plan.phase === 'Draining', rebalancing: status.conditions?.find((c) => c.type === 'Rebalancing')?.status === 'True', adminReachable: !!admin.client }) };
+    // A rollout waits on things no watch reports (repair passes, probes): look again soon.
+    const ready = status.phase === 'Ready' && rollouts.every((r) => r.phase === 'Steady');
+    return { requeueAfterMs: requeueAfter({ ready, draining: plan.phase === 'Draining', rebalancing: status.conditions?.find((c) => c.type === 'Rebalancing')?.status === 'True', adminReachable: !!admin.client, autoscaling: !!cluster.spec.autoscaling }) };
   }
 
   /** The cluster and admin Secrets' values: read back if they exist, generated once otherwise. */
@@ -119,11 +141,55 @@ export class ClusterReconciler {
     };
   }
 
+  /** The node pods' PVCs (made by the StatefulSet controller from our claim template, with its labels). */
+  private async nodeClaims(c: StorageCluster): Promise<CachedObject[]> {
+    const selector = selectorString({ [CLUSTER_LABEL]: c.metadata.name, [COMPONENT_LABEL]: clusterLabels(c, 'nodes')[COMPONENT_LABEL]! });
+    return (await this.d.rest.request<{ items: CachedObject[] }>('GET', collectionPath(resources.persistentVolumeClaims, c.metadata.namespace), { query: { labelSelector: selector } })).items;
+  }
+
+  /** Zones of the Kubernetes nodes and capacities of the node PVCs, for the node facts ConfigMap. */
+  private async observeNodeFacts(c: StorageCluster, claims: CachedObject[]): Promise<NodeFacts> {
+    const nodes = this.d.nodes?.() ?? (await this.d.rest.request<{ items: CachedObject[] }>('GET', collectionPath(resources.nodes))).items;
+    return nodeFacts(c, nodes, claims);
+  }
+
+  /**
+   * Grow the node PVCs to spec.nodes.storage.size where their StorageClass allows it (volumes.ts);
+   * what cannot grow is a Warning Event and the VolumesResized condition. A merge patch, not an
+   * apply: the claims are the StatefulSet controller's objects, the operator changes one field.
+   */
+  private async ensureVolumes(c: StorageCluster, claims: CachedObject[], raw: StorageCluster, log: Logger): Promise<VolumePlan> {
+    const classes = new Map<string, boolean | undefined>();
+    for (const name of new Set(claims.map((x) => x.spec?.storageClassName).filter((x): x is string => !!x))) {
+      const sc = await this.getOptional<{ allowVolumeExpansion?: boolean }>(resources.storageClasses, undefined, name);
+      classes.set(name, sc ? sc.allowVolumeExpansion === true : undefined);
+    }
+    const size = c.spec.nodes.storage.size;
+    const plan = planVolumes(size, claims.map(claimView), (name) => classes.get(name));
+    for (const name of plan.grow) {
+      try {
+        await this.d.rest.request('PATCH', objectPath(resources.persistentVolumeClaims, c.metadata.namespace, name), { contentType: PATCH_MERGE, body: { spec: { resources: { requests: { storage: String(size) } } } } });
+        log.info({ claim: name, size }, 'growing node volume');
+        await this.d.events.record(raw, 'Normal', 'ResizingVolume', `growing ${name} to ${size}`);
+      } catch (e) {
+        if (isNotFound(e)) continue;
+        if (!(e instanceof KubeApiError) || (e.status !== 403 && e.status !== 422)) throw e;
+        plan.notAllowed.push({ claim: name, why: `the API server refused: ${e.message}` });
+        plan.condition = { type: 'VolumesResized', status: 'False', reason: 'ExpansionNotAllowed', message: `cannot grow to ${size}: ${plan.notAllowed.map((n) => `${n.claim}: ${n.why}`).join('; ')}` };
+      }
+    }
+    if (plan.condition.reason === 'ExpansionNotAllowed' || plan.condition.reason === 'ShrinkNotSupported') await this.d.events.record(raw, 'Warning', plan.condition.reason, plan.condition.message);
+    const was = raw.status?.conditions?.find((x) => x.type === 'VolumesResized');
+    if (plan.condition.status === 'True' && was && was.status !== 'True') await this.d.events.record(raw, 'Normal', 'VolumesResized', plan.condition.message);
+    return plan;
+  }
+
   private desiredNodes(c: StorageCluster, nodesSts: V1StatefulSet | undefined, admin: AdminConnection): number {
     if (!c.spec.autoscaling) return c.spec.nodes.replicas;
     const prefix = childNames(c.metadata.name).nodes;
     const nodes = admin.client ? admin.status.members.filter((m) => ordinalOf(m.name, prefix) !== undefined && m.state === 'active') : [];
-    const usage = nodes.length ? { usedBytes: nodes.reduce((a, m) => a + m.usedBytes, 0), capacityBytes: nodes.reduce((a, m) => a + m.capacityBytes, 0) } : undefined;
+    // A node that does not know its volume's size yet (reports 0) would skew the ratio: decide later.
+    const usage = nodes.length && nodes.every((m) => m.capacityBytes > 0) ? { usedBytes: nodes.reduce((a, m) => a + m.usedBytes, 0), capacityBytes: nodes.reduce((a, m) => a + m.capacityBytes, 0) } : undefined;
     return autoscaleReplicas(c.spec, nodes.length || (nodesSts?.spec?.replicas ?? c.spec.nodes.replicas), usage);
   }
 
@@ -173,6 +239,16 @@ export class ClusterReconciler {
       await this.d.events.record(c, 'Normal', 'MemberRemoved', `${m} drained and removed from the cluster map`);
     }
     return blocked;
+  }
+
+  private async recordRollouts(c: StorageCluster, rollouts: RolloutOutcome[], log: Logger): Promise<void> {
+    for (const r of rollouts) {
+      if (r.advanced !== undefined) {
+        log.info({ role: r.role, ordinal: r.advanced }, 'rolling update: next pod');
+        await this.d.events.record(c, 'Normal', 'RollingUpdate', r.message);
+      }
+      if (r.phase === 'Paused') await this.d.events.record(c, 'Warning', 'RolloutPaused', `${r.role === 'root' ? 'roots' : 'nodes'}: ${r.message}`);
+    }
   }
 
   private recordScaling(c: StorageCluster, plan: ScalingPlan, before: number | undefined): void {

@@ -37,6 +37,29 @@ test('all ready, full redundancy → Ready with printer-column fields filled', (
   assert.is(s.endpoint, 'http://demo.storage.svc.cluster.local:9000');
 });
 
+test('zones: the node members\' zones as placement sees them, named zones only, drained members left out', () => {
+  const zoned = (name: string, zone: string, state: MemberStatus['state'] = 'active') => ({ ...member(name, state), zone });
+  const s = computeClusterStatus(cluster, observed({ admin: admin([
+    zoned('demo-nodes-0', 'b'), zoned('demo-nodes-1', 'a'), zoned('demo-nodes-2', 'b'), zoned('demo-nodes-3', 'c', 'drained'), zoned('demo-nodes-4', ''),
+    zoned('demo-roots-0', 'a'),
+  ]) }), now);
+  assert.equal(s.zones, [{ name: 'a', members: ['demo-nodes-1'] }, { name: 'b', members: ['demo-nodes-0', 'demo-nodes-2'] }]);
+  assert.equal(computeClusterStatus({ ...cluster, status: s }, observed({ admin: undefined, adminError: 'down' }), now).zones, s.zones, 'kept while the roots do not answer');
+});
+
+test('a gated rollout: Progressing says what it waits for; a pod that does not come back sets RolloutPaused', () => {
+  const waiting = computeClusterStatus(cluster, observed({ rollouts: [
+    { role: 'root', phase: 'Steady', partition: 3, message: 'every pod runs the current revision' },
+    { role: 'node', phase: 'WaitingForPod', partition: 2, message: 'before replacing demo-nodes-1: 3 chunks under-replicated' },
+  ] }), now);
+  assert.equal([cond(waiting, 'Progressing').status, cond(waiting, 'Progressing').reason], ['True', 'RollingOut']);
+  assert.is(cond(waiting, 'Progressing').message, 'nodes: before replacing demo-nodes-1: 3 chunks under-replicated');
+  assert.is(cond(waiting, 'RolloutPaused').status, 'False');
+  const paused = computeClusterStatus(cluster, observed({ rollouts: [{ role: 'node', phase: 'Paused', partition: 1, message: 'pod 1 runs the new revision but has not been ready for 600 s; the rollout waits for it' }] }), now);
+  assert.equal([cond(paused, 'RolloutPaused').status, cond(paused, 'RolloutPaused').reason], ['True', 'PodNotReady']);
+  assert.match(cond(paused, 'RolloutPaused').message, 'nodes: pod 1 runs the new revision');
+});
+
 test('a crashed node: Degraded + Rebalancing until under-replicated is 0', () => {
   const repairing = { ...idle, underReplicatedChunks: 42, bytesRemaining: 5 * 2 ** 20, etaSeconds: 12.2 };
   const s = computeClusterStatus(cluster, observed({ nodes: sts(3, 2), admin: admin([...healthy.slice(0, 2), member('demo-nodes-2', 'down')], repairing) }), now);

@@ -8,6 +8,7 @@ import type { StorageCluster, StorageClusterStatus } from '../api/storagecluster
 import { childNames, fileApiEndpoint, podSelector, selectorString } from '../builders/names.ts';
 import { setConditions, type ConditionInput } from './conditions.ts';
 import { ordinalOf, type ScalingPlan } from './scaling.ts';
+import type { RolloutOutcome } from './rollouts.ts';
 
 export interface ObservedStatefulSet { replicas: number; readyReplicas: number; updatedReplicas: number; specReplicas: number; currentRevision?: string; updateRevision?: string; observedGeneration?: number; generation?: number }
 
@@ -22,6 +23,10 @@ export interface ObservedCluster {
   autoscaling?: { desiredReplicas: number; lastScaleTime?: string };
   /** Why the spec cannot be carried out: the builders or the API server refused it. */
   invalidSpec?: string;
+  /** The node volumes against spec.nodes.storage.size (controller/volumes.ts); kept as it was when unknown. */
+  volumes?: ConditionInput;
+  /** What the gated rollouts of both StatefulSets are doing (controller/rollouts.ts). */
+  rollouts?: RolloutOutcome[];
 }
 
 export function observeStatefulSet(o: V1StatefulSet | undefined): ObservedStatefulSet | undefined {
@@ -72,9 +77,12 @@ export function computeClusterStatus(c: StorageCluster, o: ObservedCluster, now:
   // `kubectl rollout status` waits for): pods that exist but are still starting are progress too.
   const rollingOut = !rolledOut(o.roots) || !rolledOut(o.nodes);
   const podsReady = (s?: ObservedStatefulSet) => !!s && s.readyReplicas >= s.specReplicas;
+  const rolling = (o.rollouts ?? []).filter((r) => r.phase !== 'Steady' && r.phase !== 'Holding');
+  const rollingMessage = rolling.map((r) => `${r.role === 'root' ? 'roots' : 'nodes'}: ${r.message}`).join('; ');
   const progressing: ConditionInput = scaling
     ? { type: 'Progressing', status: 'True', reason: o.plan.phase, message: o.plan.phase === 'Draining' ? `draining ${o.plan.waitingFor.join(', ')} before scale-down to ${o.desiredNodes}` : `nodes ${o.plan.statefulSetReplicas} → ${o.desiredNodes}` }
     : !o.roots || !o.nodes ? { type: 'Progressing', status: 'True', reason: 'Creating', message: 'StatefulSets are being created' }
+    : rolling.length ? { type: 'Progressing', status: 'True', reason: 'RollingOut', message: rollingMessage }
     : rollingOut ? { type: 'Progressing', status: 'True', reason: 'RollingOut', message: 'StatefulSets are rolling out' }
     : !podsReady(o.roots) || !podsReady(o.nodes) ? { type: 'Progressing', status: 'True', reason: 'WaitingForPods', message: `pods ready: roots ${o.roots.readyReplicas}/${o.roots.specReplicas}, nodes ${o.nodes.readyReplicas}/${o.nodes.specReplicas}` }
     : { type: 'Progressing', status: 'False', reason: 'Stable', message: 'no rollout or scaling in progress' };
@@ -96,7 +104,13 @@ export function computeClusterStatus(c: StorageCluster, o: ObservedCluster, now:
     ? { type: 'ScaleDownBlocked', status: 'True', reason: 'DrainRefused', message: `${o.scaleDownBlocked.member}: ${o.scaleDownBlocked.message}` }
     : { type: 'ScaleDownBlocked', status: 'False', reason: 'NotBlocked', message: 'scale-down is not blocked' };
 
-  const conditions = setConditions(c.status?.conditions, [ready, progressing, degraded, rebal, blocked], now, c.metadata.generation);
+  const paused = (o.rollouts ?? []).filter((r) => r.phase === 'Paused');
+  const rolloutPaused: ConditionInput = paused.length
+    ? { type: 'RolloutPaused', status: 'True', reason: 'PodNotReady', message: paused.map((r) => `${r.role === 'root' ? 'roots' : 'nodes'}: ${r.message}`).join('; ') }
+    : { type: 'RolloutPaused', status: 'False', reason: 'NotPaused', message: 'no rollout is waiting on a pod that does not come back' };
+  const prevVolumes = c.status?.conditions?.find((x) => x.type === 'VolumesResized');
+  const volumes: ConditionInput | undefined = o.volumes ?? (prevVolumes && { type: 'VolumesResized', status: prevVolumes.status, reason: prevVolumes.reason, message: prevVolumes.message });
+  const conditions = setConditions(c.status?.conditions, [ready, progressing, degraded, rebal, blocked, ...(o.rollouts ? [rolloutPaused] : []), ...(volumes ? [volumes] : [])], now, c.metadata.generation);
   const phase: StorageClusterStatus['phase'] = o.invalidSpec ? 'Failed'
     : ready.status === 'True' ? 'Ready'
     : degradedWhy ? 'Degraded'
@@ -129,7 +143,18 @@ export function computeClusterStatus(c: StorageCluster, o: ObservedCluster, now:
       rebalance: { bytesRemaining: repair.bytesRemaining, bytesMoved: repair.bytesMoved, rateBytesPerSec: Math.round(repair.rateBytesPerSec), ...(repair.etaSeconds != null ? { etaSeconds: Math.ceil(repair.etaSeconds) } : {}) },
     } : c.status?.replication ? { replication: c.status.replication } : {}),
     ...(o.autoscaling ? { autoscaling: o.autoscaling } : {}),
+    ...(admin ? { zones: zonesOf(nodeMembers) } : c.status?.zones ? { zones: c.status.zones } : {}),
     endpoint: fileApiEndpoint(c),
     adminSecretName: n.adminSecret,
   };
+}
+
+/** The named zones of the node members, sorted, each with its members (as placement sees them). */
+export function zonesOf(members: { name: string; zone: string; state: string }[]): { name: string; members: string[] }[] {
+  const byZone = new Map<string, string[]>();
+  for (const m of members) {
+    if (!m.zone || m.state === 'drained') continue;
+    byZone.set(m.zone, [...(byZone.get(m.zone) ?? []), m.name]);
+  }
+  return [...byZone].sort(([a], [b]) => a.localeCompare(b)).map(([name, ms]) => ({ name, members: ms.sort() }));
 }

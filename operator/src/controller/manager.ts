@@ -4,7 +4,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from '../../../node-runtime/src/util/log.ts';
 import { BUCKET_PLURAL } from '../api/bucket.ts';
-import { FIELD_MANAGER } from '../builders/names.ts';
+import { CLUSTER_LABEL, FIELD_MANAGER } from '../builders/names.ts';
 import { Applier } from '../kube/apply.ts';
 import { EventRecorder } from '../kube/events.ts';
 import { resources, type KubeRest } from '../kube/rest.ts';
@@ -47,7 +47,11 @@ function ownerKey(o: KubeObject, kind: string): string | undefined {
 export function createControllers(o: ControllerOptions): Controllers {
   const applier = new Applier(o.kc, o.rest);
   const events = new EventRecorder(o.rest, o.log.child({ part: 'events' }));
-  const clusters = new ClusterReconciler({ rest: o.rest, applier, events, adminFactory: o.adminFactory, log: o.log.child({ controller: 'storagecluster' }) });
+  let nodeWatcher: Watcher | undefined;
+  const clusters = new ClusterReconciler({
+    rest: o.rest, applier, events, adminFactory: o.adminFactory, log: o.log.child({ controller: 'storagecluster' }),
+    nodes: () => (nodeWatcher?.synced ? nodeWatcher.list() : undefined),
+  });
   const bucketsR = new BucketReconciler({ rest: o.rest, applier, events, adminFactory: o.adminFactory, log: o.log.child({ controller: 'bucket' }) });
   const done = (controller: string) => (key: string, outcome: ReconcileOutcome, seconds: number, err?: unknown) => {
     o.metrics.observe(controller, outcome, seconds);
@@ -91,7 +95,24 @@ export function createControllers(o: ControllerOptions): Controllers {
       if (b) bucketQueue.add(b);
     },
   });
-  const watchers = { storageclusters: clusterWatcher, buckets: bucketWatcher, statefulsets: stsWatcher, secrets: secretWatcher };
+  // Kubernetes Nodes (cluster-scoped): a new node or a changed zone label is a new fact for every cluster.
+  nodeWatcher = new Watcher({
+    ...common, namespace: undefined, resource: resources.nodes,
+    onEvent: (t, obj, old) => {
+      if (t === 'MODIFIED' && old && sameJson(old.metadata.labels, obj.metadata.labels)) return;
+      for (const c of clusterWatcher.list()) clusterQueue.add(objectKey(c));
+    },
+  });
+  // Node PVCs (created by the StatefulSet controller from our claim template, so labelled as ours):
+  // a bound or resized claim changes the node facts and the volume expansion status.
+  const claimWatcher = new Watcher({
+    ...common, resource: resources.persistentVolumeClaims, labelSelector: managedBy,
+    onEvent: (t, obj, old) => {
+      const cluster = obj.metadata.labels?.[CLUSTER_LABEL];
+      if (cluster && changed(t, obj, old)) clusterQueue.add(`${obj.metadata.namespace ?? ''}/${cluster}`);
+    },
+  });
+  const watchers = { storageclusters: clusterWatcher, buckets: bucketWatcher, statefulsets: stsWatcher, secrets: secretWatcher, nodes: nodeWatcher, persistentvolumeclaims: claimWatcher };
   const staleMs = 2 * (o.staleAfterMs ?? 330_000);
   let running: Promise<unknown> | undefined;
 

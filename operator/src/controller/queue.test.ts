@@ -21,6 +21,7 @@ test('cadence: fast while converging or draining, slow when Ready', () => {
   assert.is(requeueAfter({ ...base, ready: false }), CADENCE.convergingMs);
   assert.is(requeueAfter({ ...base, ready: false, draining: true }), CADENCE.drainingMs);
   assert.is(requeueAfter({ ...base, rebalancing: true }), CADENCE.rebalancingMs);
+  assert.is(requeueAfter({ ...base, autoscaling: true }), CADENCE.autoscalingMs, 'usage is watched by looking: no event says it grew');
   assert.is(requeueAfter({ ...base, adminReachable: false, ready: false }), CADENCE.unreachableMs);
   assert.ok(CADENCE.convergingMs < CADENCE.readyMs);
 });

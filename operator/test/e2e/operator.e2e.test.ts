@@ -61,7 +61,7 @@ test('apply → Ready; kubectl shows the printer columns', async () => {
   assert.ok(events.some((x: any) => x.involvedObject?.kind === 'StorageCluster' && x.reason === 'Ready' && x.type === 'Normal'), 'a Ready Event');
   // The Table the API server renders from the printer columns (what kubectl get prints).
   const table = await e.rest.request<any>('GET', SC, { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' });
-  assert.equal(table.columnDefinitions.map((c: any) => c.name), ['Name', 'Phase', 'Ready', 'Nodes', 'Used', 'Under-Replicated', 'Endpoint', 'Age']);
+  assert.equal(table.columnDefinitions.map((c: any) => c.name), ['Name', 'Phase', 'Ready', 'Nodes', 'Used', 'Under-Replicated', 'Zones', 'Endpoint', 'Age']);
   assert.equal(table.rows[0].cells.slice(0, 3), ['demo', 'Ready', full ? 3 : 2]);
   // And kubectl itself. Async: the API server emulator runs in this process.
   const kubectl = await promisify(execFile)(await kubectlBinary(), ['--kubeconfig', e.kubeconfig, 'get', 'storageclusters', '-n', NS], { encoding: 'utf8', timeout: 30_000 });
