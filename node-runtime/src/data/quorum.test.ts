@@ -51,6 +51,25 @@ test('settleMs: after the quorum, slower answers are still collected for a while
   assert.ok(Date.now() - started < 1000, 'no settle wait once every target answered');
 });
 
+test('a write that never reached quorum reports no replica as failing "after quorum"', async () => {
+  // a answers, b fails, c hangs: quorum (3 of 3) became impossible; c is then cancelled by us.
+  const late: string[] = [];
+  try {
+    await quorum(['a', 'b', 'c'], 3, (t, signal) => (t === 'a' ? Promise.resolve(t) : t === 'b' ? Promise.reject(new Error('b down')) : never(t, signal)), {
+      timeoutMs: 5000, what: 'w', onLate: (t) => { late.push(t); },
+    });
+    assert.unreachable();
+  } catch (e) { assert.match(String((e as Error).message), /b down/); }
+  // A replica still answering after a failed quorum (here: c, cancelled by the failure) is no late failure.
+  await new Promise((r) => setImmediate(r));
+  assert.equal(late, []);
+  // Timeout without quorum: the replica cancelled by the timeout is not reported either.
+  const late2: string[] = [];
+  try { await quorum(['a', 'b'], 2, (t, signal) => (t === 'a' ? Promise.resolve(t) : never(t, signal)), { timeoutMs: 20, what: 'w', onLate: (t) => { late2.push(t); } }); assert.unreachable(); } catch { /* 503 */ }
+  await new Promise((r) => setImmediate(r));
+  assert.equal(late2, []);
+});
+
 test('client abort rejects at once', async () => {
   const ac = new AbortController();
   const p = quorum(['a'], 1, never, { timeoutMs: 5000, what: 'x', signal: ac.signal });

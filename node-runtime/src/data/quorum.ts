@@ -33,9 +33,13 @@ export function quorum<T>(targets: string[], need: number, op: (target: string, 
     }
     const ac = new AbortController();
     let settled = false;
+    // Only a quorum that was met has replicas failing "after quorum"; once a quorum failed, the
+    // replicas still running are cancelled by that failure and have nothing late to report.
+    let met = false;
     const finish = (err?: unknown) => {
       if (settled) return;
       settled = true;
+      met = !err;
       clearTimeout(timer);
       opts.signal?.removeEventListener('abort', onAbort);
       if (err) { ac.abort(err); reject(err); return; }
@@ -51,7 +55,7 @@ export function quorum<T>(targets: string[], need: number, op: (target: string, 
     let timer = setTimeout(() => finish(s3Error('ServiceUnavailable', `${opts.what}: ${out.ok.length} of ${need} replicas answered within ${opts.timeoutMs} ms`)), opts.timeoutMs);
     if (opts.signal?.aborted) return onAbort();   // after `timer` exists: finish() clears it
     let settling = false;
-    const met = () => {
+    const reached = () => {
       const all = out.ok.length + out.failed.length === targets.length;
       if (all || !opts.settleMs) return finish();
       if (settling) return;
@@ -65,11 +69,11 @@ export function quorum<T>(targets: string[], need: number, op: (target: string, 
       p.then((value) => {
         if (settled) return;
         out.ok.push({ target: t, value });
-        if (out.ok.length >= need) met();
+        if (out.ok.length >= need) reached();
       }, (error) => {
-        if (settled) { opts.onLate?.(t, error); return; }
+        if (settled) { if (met) opts.onLate?.(t, error); return; }
         out.failed.push({ target: t, error });
-        if (out.ok.length >= need) met();
+        if (out.ok.length >= need) reached();
         else if (targets.length - out.failed.length < need) {
           const reasons = out.failed.map((f) => `${f.target}: ${f.error instanceof Error ? f.error.message : String(f.error)}`).join('; ');
           finish(s3Error('ServiceUnavailable', `${opts.what}: ${out.failed.length} of ${targets.length} replicas failed, ${need} needed (${reasons})`, { cause: out.failed[0]?.error }));
