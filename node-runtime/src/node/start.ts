@@ -16,6 +16,7 @@ import type { ReplicaDirectory } from '../data/replicas.ts';
 import { ClusterObjectService } from '../data/objects.ts';
 import type { ObjectService } from '../data/types.ts';
 import { rpcRouter } from '../rpc/router.ts';
+import { secretMatches } from '../rpc/auth.ts';
 import { adminRouter } from '../admin/server.ts';
 import { createS3App } from '../s3/app.ts';
 import { healthRouter } from '../observability/health.ts';
@@ -158,6 +159,8 @@ export async function startNode(given: NodeOptions): Promise<RunningNode> {
       },
       clusterHealth: () => membership.clusterHealth(),
       maintenance: () => membership.maintenance(heal.progressOf(id)),
+      // Probes come without the secret: they get the verdict, not which buckets it is about.
+      authorized: (req) => !!opts.secret && secretMatches(req.headers.authorization, opts.secret),
     }));
 
     // 5. File API.
