@@ -63,7 +63,10 @@ export async function storeBody(plane: DataPlane, body: Readable, plan: BodyPlan
   // Each large chunk's memory comes from the node's budget (chunks/memory.ts), reserved before the
   // chunker fills it; the chunk holds the grant and gives it back once every replica write of it
   // finished (or it was dropped).
-  const reserve = (bytes: number): Promise<Grant> => (bytes >= OFF_THREAD_MIN ? plane.memory.chunks.take(bytes, plan.signal) : Promise.resolve(noGrant));
+  // A chunk's grant is a fill while the client sends it: if the client stops sending while other
+  // writers wait for memory, the body fails (RequestTimeout) and the memory goes to them.
+  const stalled = () => body.destroy(s3Error('RequestTimeout', 'The body stopped arriving while other uploads waited for memory.'));
+  const reserve = (bytes: number): Promise<Grant> => (bytes >= OFF_THREAD_MIN ? plane.memory.chunks.take(bytes, plan.signal, { onStall: stalled }) : Promise.resolve(noGrant));
   const onAbort = () => body.destroy(plan.signal?.reason instanceof Error ? plan.signal.reason : new Error('client aborted the upload'));
   plan.signal?.addEventListener('abort', onAbort, { once: true });
   try {

@@ -4,6 +4,7 @@
 // and nowhere else, and reach the layers as arguments. Only what is per process by nature reads its
 // own variables: the log level (util/log.ts) and the OpenTelemetry exporter (observability/tracing.ts).
 import type { Role } from '../cluster/types.ts';
+import type { ServerTimeouts } from './listen.ts';
 
 export interface NodeOptions {
   dataDir: string;
@@ -38,6 +39,9 @@ export interface NodeOptions {
   scrubBytesPerSec?: number;
   /** Age after which an unfinished multipart upload is abandoned; env CAIRN_UPLOAD_EXPIRY_MS, default 7 days. */
   uploadExpiryMs?: number;
+  /** Limits on slow clients, both ports (listen.ts); env CAIRN_IDLE_TIMEOUT_MS (default 30 s),
+   *  CAIRN_HEADERS_TIMEOUT_MS (20 s), CAIRN_REQUEST_TIMEOUT_MS (1 h). */
+  timeouts?: Partial<ServerTimeouts>;
 }
 
 /** The buffer memory of a node unless told otherwise. */
@@ -55,7 +59,15 @@ export function withEnvironment(opts: NodeOptions, env: NodeJS.ProcessEnv = proc
     scrubBytesPerSec: opts.scrubBytesPerSec ?? ms('CAIRN_SCRUB_BYTES_PER_SEC'),
     uploadExpiryMs: opts.uploadExpiryMs ?? ms('CAIRN_UPLOAD_EXPIRY_MS'),
     bufferMemoryBytes: opts.bufferMemoryBytes ?? bufferMemoryMiB(env.CAIRN_BUFFER_MEMORY) * 1024 * 1024,
+    timeouts: definedOnly({
+      idleMs: ms('CAIRN_IDLE_TIMEOUT_MS'), headersMs: ms('CAIRN_HEADERS_TIMEOUT_MS'), requestMs: ms('CAIRN_REQUEST_TIMEOUT_MS'),
+      ...definedOnly(opts.timeouts ?? {}),
+    }),
   };
+}
+
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 /** CAIRN_BUFFER_MEMORY in MiB (default 48); anything but a positive number is an error, not a silent default. */

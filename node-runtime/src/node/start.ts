@@ -99,9 +99,9 @@ export async function startNode(given: NodeOptions): Promise<RunningNode> {
       if (s3Holder.app) { s3Holder.app(req, res); return; }
       res.writeHead(503, { 'retry-after': '1' }).end();
     };
-    const apiServer = await listen(apiHandler, apiAddr.host, apiAddr.port);
+    const apiServer = await listen(apiHandler, apiAddr.host, apiAddr.port, opts.timeouts);
     servers.push(apiServer);
-    const clusterServer = await listen(clusterApp, clusterAddr.host, clusterAddr.port);
+    const clusterServer = await listen(clusterApp, clusterAddr.host, clusterAddr.port, opts.timeouts);
     servers.push(clusterServer);
     const advertise = opts.advertise ?? (['0.0.0.0', '::', ''].includes(apiAddr.host) ? '127.0.0.1' : apiAddr.host);
     const endpoint = `http://${urlHost(advertise)}:${(apiServer.address() as AddressInfo).port}`;
