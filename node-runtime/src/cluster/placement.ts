@@ -38,6 +38,22 @@ export function replicasFor(itemId: string, members: Member[], r: number, opts: 
   return zoneOrder(rank(itemId, active), r, chosen);
 }
 
+/**
+ * Where a write of an item goes when some members may not answer: every active data member in
+ * placement order (as `replicasFor`, pins first), with the members the caller suspects (they failed
+ * to answer it lately) moved behind all others. The first R are the write's targets; the rest stand
+ * in, in order, for a target that fails or does not answer in time. A copy that lands on a stand-in
+ * is moved to where `replicasFor` wants it by repair once that member answers again (hinted handoff:
+ * the stand-in holds a misplaced copy, repair copies it to the desired holders and drops its own).
+ */
+export function writeOrder(itemId: string, members: Member[], opts: { pin?: string[]; suspected?: (id: string) => boolean } = {}): Member[] {
+  const suspected = opts.suspected ?? (() => false);
+  const answering = members.filter((m) => !suspected(m.id));
+  const first = replicasFor(itemId, answering, answering.length, { pin: opts.pin });
+  const rest = replicasFor(itemId, members, members.length, { pin: opts.pin }).filter((m) => suspected(m.id));
+  return [...first, ...rest];
+}
+
 /** Same ranking over all members with any state, for reads/repair (where might the item be?). */
 export function rankAll(itemId: string, members: Member[]): Member[] {
   const holders = members.filter(holdsData);

@@ -10,6 +10,7 @@ import type { ClusterMaps } from '../cluster/maps.ts';
 import { RootService } from '../cluster/root.ts';
 import { MembershipAgent } from '../cluster/agent.ts';
 import { MultiClusterView } from '../cluster/view.ts';
+import { PeerHealth } from '../cluster/peer-health.ts';
 import { membershipRoutes } from '../cluster/routes.ts';
 import { maintenanceVerdict, writeQuorumVerdict } from '../cluster/health.ts';
 import { RpcClient } from '../rpc/client.ts';
@@ -54,6 +55,7 @@ export interface JoinedCluster extends Membership {
   readonly agent: MembershipAgent;
   readonly root?: RootService;
   readonly rpc: RpcClient;
+  readonly health: PeerHealth;
 }
 
 export async function joinCluster(o: JoinOptions): Promise<JoinedCluster> {
@@ -68,9 +70,11 @@ export async function joinCluster(o: JoinOptions): Promise<JoinedCluster> {
   const usageTimer = setInterval(() => void refreshUsage(), 2000);
   usageTimer.unref();
 
+  // Which members answer: every call's outcome is evidence, told to the roots with each heartbeat.
+  const health = new PeerHealth();
   const agent = await MembershipAgent.open({
     selfId: o.selfId, dataDir: o.dataDir, rpc, localRoot: root, roots: o.roots,
-    heartbeatMs: o.heartbeatMs ?? 1000,
+    heartbeatMs: o.heartbeatMs ?? 1000, suspects: () => health.suspects(),
     self: () => ({
       id: o.selfId, name: o.name, roles: o.roles, api: o.api, cluster: o.cluster, zone: o.zone ?? '', weight: o.weight ?? 1,
       capacityBytes: usage.capacityBytes, usedBytes: usage.usedBytes, chunks: usage.chunks,
@@ -79,7 +83,12 @@ export async function joinCluster(o: JoinOptions): Promise<JoinedCluster> {
     }),
   });
   const view = new MultiClusterView({ agent, overrides: localOverrides(o.settings) });
-  rpc.peerNameOf = (url) => { const at = new URL(url).origin; return view.members().find((m) => m.cluster && new URL(m.cluster).origin === at)?.name; };
+  const memberAt = (url: string) => { const at = new URL(url).origin; return view.members().find((m) => m.cluster && new URL(m.cluster).origin === at); };
+  rpc.peerNameOf = (url) => memberAt(url)?.name;
+  rpc.onPeerOutcome = (url, reached) => {
+    const m = memberAt(url);
+    if (m) { if (reached) health.answered(m.id); else health.unreachable(m.id); }
+  };
 
   let keysRegistered = true;
   let stopped = false;
@@ -97,7 +106,7 @@ export async function joinCluster(o: JoinOptions): Promise<JoinedCluster> {
 
   const routes: Router[] = [membershipRoutes({ agent, root }), replicaRoutes(o.local)];
   return {
-    selfId: o.selfId, view, agent, root, rpc,
+    selfId: o.selfId, view, agent, root, rpc, health,
     replicas: new MemberReplicas({ selfId: o.selfId, member: (id) => view.member(id), local: o.local, rpc }),
     rpcRoutes: routes,
     ready: () => keysRegistered && (agent.ready || view.members().some((m) => m.id === o.selfId)),

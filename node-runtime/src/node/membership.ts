@@ -6,6 +6,7 @@
 import type { Router } from 'express';
 import type { AccessKey, ClusterControl, ClusterSettings, RepairProgress, Role } from '../cluster/types.ts';
 import type { Verdict } from '../cluster/health.ts';
+import type { PeerHealth } from '../cluster/peer-health.ts';
 import { StandaloneClusterView, standaloneRegistry } from '../cluster/standalone.ts';
 import type { ChunkStore } from '../chunks/store.ts';
 import type { MetaStore } from '../meta/store.ts';
@@ -20,6 +21,8 @@ export interface Membership {
   readonly replicas: ReplicaDirectory;
   /** What peers call under `/rpc/v1` (membership and replica routes); none in a cluster of one. */
   readonly rpcRoutes: Router[];
+  /** Which members answered lately (write fallbacks, read order); none in a cluster of one. */
+  readonly health?: PeerHealth;
   /** Registered with a root (or serving from a cached map that knows this member) and its keys recorded. */
   ready(): boolean;
   /** Record the access keys this process was started with (root key, keys file). */
