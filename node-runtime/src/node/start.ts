@@ -121,7 +121,7 @@ export async function startNode(given: NodeOptions): Promise<RunningNode> {
     cleanups.push(() => membership.stop());
     await membership.registerKeys([root, ...extraKeys]);
     const { view, replicas } = membership;
-    const objects = new ClusterObjectService({ view, replicas, memory });
+    const objects = new ClusterObjectService({ view, replicas, memory, health: membership.health });
     // Self-healing: repair, rebalancing, drain, scrub and GC on data members (self-healing.ts).
     const heal = healing = startSelfHealing({
       view, replicas, stores: holdsData ? { chunks, meta, memory: memory.chunks } : undefined, secret: opts.secret, metrics,
