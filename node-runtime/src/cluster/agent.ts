@@ -202,7 +202,7 @@ function origin(url: string): string {
 function fingerprint(maps: ClusterMaps): string {
   const members = Object.entries(maps.members).map(([k, e]) => {
     if (!e.value) return [k, null];
-    const { lastHeartbeat: _h, usedBytes: _u, capacityBytes: _c, chunks: _n, repair: _r, ...stable } = e.value;
+    const { lastHeartbeat: _h, usedBytes: _u, capacityBytes: _c, chunks: _n, repair: _r, freeBytes: _f, ...stable } = e.value;
     return [k, stable];
   });
   const plain = (m: Record<string, { value: unknown }>) => Object.entries(m).map(([k, e]) => [k, e.value]);

@@ -83,18 +83,29 @@ export class RootService {
       weight: typeof m.weight === 'number' && m.weight > 0 ? m.weight : 1,
       capacityBytes: Number(m.capacityBytes) || 0, usedBytes: Number(m.usedBytes) || 0,
       ...(typeof m.chunks === 'number' ? { chunks: m.chunks } : {}),
+      ...(m.disk === 'ok' || m.disk === 'full' || m.disk === 'failed' ? { disk: m.disk } : {}),
+      ...(typeof m.freeBytes === 'number' ? { freeBytes: m.freeBytes } : {}),
       ...(m.repair && typeof m.repair === 'object' && typeof m.repair.underReplicatedChunks === 'number' ? { repair: m.repair } : {}),
       lastHeartbeat: now,
     };
     write(this.maps.members, m.id, info, this.selfId, now);
     this.#detector.heartbeat(m.id, now, Array.isArray(req.suspects) ? req.suspects.filter((x): x is string => typeof x === 'string') : []);
     const state = get(this.maps.states, m.id);
+    // A member whose data disk failed holds nothing usable: down (its data is rebuilt elsewhere)
+    // for as long as it says so, however regularly it beats.
+    const diskFailed = info.disk === 'failed';
+    const ready = req.ready && !diskFailed;
     let next: MemberState | undefined;
-    if (state === undefined) next = req.ready ? 'active' : 'joining';
-    else if (req.ready && state === 'joining') next = 'active';
+    if (state === undefined) next = ready ? 'active' : 'joining';
+    else if (ready && state === 'joining') next = 'active';
     // A member that was draining when it went silent resumes draining: a transient failure must
     // not cancel a drain the operator asked for (only undrain does).
-    else if (req.ready && state === 'down') next = get(this.maps.states, beforeDownKey(m.id)) === 'draining' ? 'draining' : 'active';
+    else if (ready && state === 'down') next = get(this.maps.states, beforeDownKey(m.id)) === 'draining' ? 'draining' : 'active';
+    else if (diskFailed && watched.has(state)) {
+      next = 'down';
+      if (state === 'draining') write(this.maps.states, beforeDownKey(m.id), 'draining', this.selfId, now);
+      log.warn({ member: m.id, name: info.name }, 'member down: its data disk failed');
+    }
     if (next) {
       write(this.maps.states, m.id, next, this.selfId, now);
       log.info({ member: m.id, name: info.name, from: state ?? 'new', to: next }, 'member state');

@@ -142,12 +142,18 @@ export async function putChunkQuorum(plane: DataPlane, chunk: ChunkBuffer, plan:
     const id = chunk.id;
     if (id === undefined) throw new Error('internal: a chunk is placed by its hash, and this one has none yet');
     const { view, replicas, health } = plane;
-    const order = writeOrder(id, view.members(), { pin: plan.pin, suspected: health && ((m) => health.suspected(m)) }).map((m) => m.id);
+    const members = view.members();
+    const order = writeOrder(id, members, { pin: plan.pin, suspected: health && ((m) => health.suspected(m)), chunk: true }).map((m) => m.id);
+    const need = writeQuorum(plan.replicas);
+    // Not enough members can take a chunk because their disks are full: the cluster is out of room.
+    if (order.length < need && writeOrder(id, members, { pin: plan.pin }).length >= need) {
+      throw s3Error('InsufficientStorage', `chunk ${id.slice(0, 12)}: only ${order.length} member(s) have room for new chunks, ${need} needed`);
+    }
     // One span per replica write (a no-op unless tracing is on); a remote one continues on that member.
     const put = (t: string, signal: AbortSignal) => withSpan('chunk.put', { 'cairn.chunk': id, 'cairn.member': view.member(t)?.name ?? t, 'cairn.bytes': chunk.length },
       () => replicas.chunks(t).putChunk(id, chunk, chunk.length, signal));
     handedOver = true;
-    await handoffQuorum(order, plan.replicas, writeQuorum(plan.replicas), put, {
+    await handoffQuorum(order, plan.replicas, need, put, {
       timeoutMs: plan.timeoutMs,
       hedgeMs: plan.hedgeMs ?? DEFAULT_HEDGE_MS,
       what: `chunk ${id.slice(0, 12)} write`,

@@ -39,6 +39,9 @@ export interface NodeOptions {
   scrubBytesPerSec?: number;
   /** Age after which an unfinished multipart upload is abandoned; env CAIRN_UPLOAD_EXPIRY_MS, default 7 days. */
   uploadExpiryMs?: number;
+  /** Free bytes on the data disk below which no new chunk is stored here (chunks/disk.ts); env
+   *  CAIRN_DISK_RESERVE_BYTES, default 1 % of the disk within 256 MiB – 8 GiB. */
+  diskReserveBytes?: number;
   /** Limits on slow clients, both ports (listen.ts); env CAIRN_IDLE_TIMEOUT_MS (default 30 s),
    *  CAIRN_HEADERS_TIMEOUT_MS (20 s), CAIRN_REQUEST_TIMEOUT_MS (1 h). */
   timeouts?: Partial<ServerTimeouts>;
@@ -58,6 +61,7 @@ export function withEnvironment(opts: NodeOptions, env: NodeJS.ProcessEnv = proc
     scrubIntervalMs: opts.scrubIntervalMs ?? ms('CAIRN_SCRUB_INTERVAL_MS'),
     scrubBytesPerSec: opts.scrubBytesPerSec ?? ms('CAIRN_SCRUB_BYTES_PER_SEC'),
     uploadExpiryMs: opts.uploadExpiryMs ?? ms('CAIRN_UPLOAD_EXPIRY_MS'),
+    diskReserveBytes: opts.diskReserveBytes ?? ms('CAIRN_DISK_RESERVE_BYTES'),
     bufferMemoryBytes: opts.bufferMemoryBytes ?? bufferMemoryMiB(env.CAIRN_BUFFER_MEMORY) * 1024 * 1024,
     timeouts: definedOnly({
       idleMs: ms('CAIRN_IDLE_TIMEOUT_MS'), headersMs: ms('CAIRN_HEADERS_TIMEOUT_MS'), requestMs: ms('CAIRN_REQUEST_TIMEOUT_MS'),

@@ -11,6 +11,7 @@ import { RootService } from '../cluster/root.ts';
 import { MembershipAgent } from '../cluster/agent.ts';
 import { MultiClusterView } from '../cluster/view.ts';
 import { PeerHealth } from '../cluster/peer-health.ts';
+import type { DiskMonitor } from '../chunks/disk.ts';
 import { membershipRoutes } from '../cluster/routes.ts';
 import { maintenanceVerdict, writeQuorumVerdict } from '../cluster/health.ts';
 import { RpcClient } from '../rpc/client.ts';
@@ -47,6 +48,8 @@ export interface JoinOptions {
   seed?: Partial<ClusterMaps>;
   /** The node's metrics (internal RPC latency and errors). */
   metrics?: NodeMetrics;
+  /** This member's data disk, reported in heartbeats (a full one takes no new chunks, a failed one is down). */
+  disk?: DiskMonitor;
 }
 
 export interface JoinedCluster extends Membership {
@@ -80,8 +83,11 @@ export async function joinCluster(o: JoinOptions): Promise<JoinedCluster> {
       capacityBytes: usage.capacityBytes, usedBytes: usage.usedBytes, chunks: usage.chunks,
       ...(o.liveUsage ? o.liveUsage() : {}),
       ...(o.repairProgress ? { repair: safely(o.repairProgress) } : {}),
+      ...(o.disk ? { disk: o.disk.status.state, freeBytes: o.disk.status.freeBytes } : {}),
     }),
   });
+  // The roots hear of a full or failed disk at once, not a heartbeat later.
+  const unwatchDisk = o.disk?.onChange(() => agent.beatNow());
   const view = new MultiClusterView({ agent, overrides: localOverrides(o.settings) });
   const memberAt = (url: string) => { const at = new URL(url).origin; return view.members().find((m) => m.cluster && new URL(m.cluster).origin === at); };
   rpc.peerNameOf = (url) => memberAt(url)?.name;
@@ -138,6 +144,7 @@ export async function joinCluster(o: JoinOptions): Promise<JoinedCluster> {
     async stop() {
       stopped = true;
       clearInterval(usageTimer);
+      unwatchDisk?.();
       await agent.stop();
       await root?.stop();
       await rpc.close();

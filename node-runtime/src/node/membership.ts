@@ -9,6 +9,7 @@ import type { Verdict } from '../cluster/health.ts';
 import type { PeerHealth } from '../cluster/peer-health.ts';
 import { StandaloneClusterView, standaloneRegistry } from '../cluster/standalone.ts';
 import type { ChunkStore } from '../chunks/store.ts';
+import type { DiskMonitor } from '../chunks/disk.ts';
 import type { MetaStore } from '../meta/store.ts';
 import type { ReplicaDirectory } from '../data/replicas.ts';
 import { MemberReplicas } from '../data/replica-directory.ts';
@@ -54,6 +55,8 @@ export interface MembershipOptions {
   settings: Partial<ClusterSettings>;
   heartbeatMs?: number;
   stores: { chunks: ChunkStore; meta: MetaStore };
+  /** The data disk of a data member: reported to the roots, and chunk writes refused while it is full or failed. */
+  disk?: DiskMonitor;
   /** The node's metrics (internal RPC latency and errors). */
   metrics?: NodeMetrics;
   /** This member's repair progress, reported in heartbeats. */
@@ -63,13 +66,13 @@ export interface MembershipOptions {
 export async function openMembership(o: MembershipOptions): Promise<Membership> {
   const { chunks, meta } = o.stores;
   const holdsData = o.roles.includes('node');
-  const local = holdsData ? { chunks: new LocalChunkReplica(o.selfId, chunks), meta: new LocalMetaReplica(o.selfId, meta) } : undefined;
+  const local = holdsData ? { chunks: new LocalChunkReplica(o.selfId, chunks, o.disk), meta: new LocalMetaReplica(o.selfId, meta) } : undefined;
   if (!o.roots.length && o.roles.includes('root') && holdsData) return clusterOfOne(o, local!);
   if (!o.secret) throw new Error('a cluster secret is required to form a cluster (--secret or CAIRN_CLUSTER_SECRET)');
   return joinCluster({
     selfId: o.selfId, roles: o.roles, name: o.name, dataDir: o.dataDir, api: o.api, cluster: o.cluster, roots: o.roots,
     zone: o.zone, weight: o.weight, secret: o.secret, settings: o.settings, heartbeatMs: o.heartbeatMs, local, metrics: o.metrics,
-    repairProgress: o.repairProgress,
+    repairProgress: o.repairProgress, disk: o.disk,
     // A data dir that ran as a cluster of one keeps its buckets and keys (same LWW maps).
     seed: standaloneRegistry(meta),
     // A root-only process stores nothing: it reports no capacity so status sums only data members.
@@ -82,7 +85,7 @@ async function clusterOfOne(o: MembershipOptions, local: { chunks: LocalChunkRep
   const { chunks, meta } = o.stores;
   const view = await StandaloneClusterView.open({
     self: { id: o.selfId, name: o.name, roles: o.roles, api: o.api, cluster: o.cluster, zone: o.zone ?? '', weight: o.weight ?? 1, capacityBytes: await chunks.capacityBytes() },
-    meta, usedBytes: () => chunks.usedBytes(), settings: o.settings,
+    meta, usedBytes: () => chunks.usedBytes(), settings: o.settings, disk: o.disk && (() => o.disk!.status),
   });
   return {
     view,

@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import express, { type Express } from 'express';
 import { ChunkStore } from '../chunks/store.ts';
 import { BufferMemory } from '../chunks/memory.ts';
+import { DiskMonitor } from '../chunks/disk.ts';
 import { MetaStore } from '../meta/store.ts';
 import { loadOrCreateNodeId } from '../cluster/identity.ts';
 import { writeQuorumVerdict } from '../cluster/health.ts';
@@ -54,9 +55,6 @@ export interface RunningNode {
   stop(): Promise<void>;
 }
 
-/** Below this much free disk a node stops reporting ready (a chunk and its temp copy must fit). */
-const MIN_FREE_BYTES = 128 * 1024 * 1024;
-
 /** Live object versions in the metadata partitions this member holds (every replica counts). */
 async function storedObjects(meta: MetaStore): Promise<number> {
   let n = 0;
@@ -81,9 +79,13 @@ export async function startNode(given: NodeOptions): Promise<RunningNode> {
   const chunks = await ChunkStore.open(opts.dataDir);
   const meta = MetaStore.open(opts.dataDir);
   const cleanups: (() => Promise<void>)[] = [() => meta.close()];
+  // The data disk, watched while the node runs: full takes no new chunks, failed takes the node out.
+  const disk = new DiskMonitor({ dir: opts.dataDir, reserveBytes: opts.diskReserveBytes });
+  cleanups.push(async () => disk.stop());
   const servers: Server[] = [];
   let ready = false;
   try {
+    await disk.start();
     const root = await rootKey(opts.dataDir, opts);
     const extraKeys = opts.keysFile ? await loadKeysFile(opts.keysFile) : [];
 
@@ -111,7 +113,7 @@ export async function startNode(given: NodeOptions): Promise<RunningNode> {
     let healing: SelfHealing | undefined;
     const membership = await openMembership({
       selfId: id, roles, name, dataDir: opts.dataDir, api: endpoint, cluster: clusterUrl, roots: opts.roots ?? [],
-      zone: opts.zone, weight: opts.weight, secret: opts.secret, heartbeatMs: opts.heartbeatMs, stores: { chunks, meta }, metrics,
+      zone: opts.zone, weight: opts.weight, secret: opts.secret, heartbeatMs: opts.heartbeatMs, stores: { chunks, meta }, disk: holdsData ? disk : undefined, metrics,
       settings: {
         defaultReplicas: opts.replicas, chunkSize: opts.chunkSize, region: opts.region, failureTimeoutMs: opts.failureTimeoutMs,
         gcGraceMs: opts.gcGraceMs, repairBandwidthBytes: opts.repairBandwidthBytes, repairConcurrency: opts.repairConcurrency,
@@ -124,7 +126,7 @@ export async function startNode(given: NodeOptions): Promise<RunningNode> {
     const objects = new ClusterObjectService({ view, replicas, memory, health: membership.health });
     // Self-healing: repair, rebalancing, drain, scrub and GC on data members (self-healing.ts).
     const heal = healing = startSelfHealing({
-      view, replicas, stores: holdsData ? { chunks, meta, memory: memory.chunks } : undefined, secret: opts.secret, metrics,
+      view, replicas, stores: holdsData ? { chunks, meta, memory: memory.chunks, diskUsable: () => disk.status.state !== 'failed' } : undefined, secret: opts.secret, metrics,
       markDrained: (memberId) => membership.markDrained(memberId), announce: () => membership.announce(),
       repairIntervalMs: opts.repairIntervalMs, scrubIntervalMs: opts.scrubIntervalMs, scrubBytesPerSec: opts.scrubBytesPerSec,
       uploadExpiryMs: opts.uploadExpiryMs,
@@ -138,7 +140,8 @@ export async function startNode(given: NodeOptions): Promise<RunningNode> {
     const unregister: (() => void)[] = [];
     if (holdsData) {
       unregister.push(collectNodeUsage(metrics, async () => ({
-        capacityBytes: await chunks.capacityBytes(), usedBytes: chunks.usedBytes(), chunks: chunks.chunkCount(), objects: await storedObjects(meta),
+        capacityBytes: disk.status.capacityBytes, usedBytes: chunks.usedBytes(), chunks: chunks.chunkCount(), objects: await storedObjects(meta),
+        disk: disk.status,
       })));
     }
     if (roles.includes('root')) {
@@ -153,9 +156,10 @@ export async function startNode(given: NodeOptions): Promise<RunningNode> {
         const ok = ready && membership.ready();
         return { ok, reason: ok ? 'ok' : ready ? 'not registered with a root yet' : 'starting' };
       },
+      // A full disk still serves reads and coordinates requests: ready. A failed one holds nothing usable.
       storesWritable: async () => {
-        const free = await chunks.freeBytes();
-        return { ok: free >= MIN_FREE_BYTES, reason: free >= MIN_FREE_BYTES ? 'ok' : `only ${free} bytes free on the data disk` };
+        const d = await disk.check();
+        return { ok: d.state !== 'failed', reason: d.reason };
       },
       clusterHealth: () => membership.clusterHealth(),
       maintenance: () => membership.maintenance(heal.progressOf(id)),

@@ -58,6 +58,8 @@ export class NodeMetrics {
   readonly nodeUsedBytes: Gauge;
   readonly chunksStored: Gauge;
   readonly objectsStored: Gauge;
+  readonly nodeDiskFreeBytes: Gauge;
+  readonly nodeDiskState: Gauge<'state'>;
   // ---- Durability and repair: set by a collector (`collectRepairProgress`) plus counters ----
   readonly chunksUnderReplicated: Gauge;
   readonly chunksMisplaced: Gauge;
@@ -99,6 +101,8 @@ export class NodeMetrics {
     this.nodeCapacityBytes = new Gauge({ name: 'cairn_node_capacity_bytes', help: 'Storage capacity of this node (bytes).', registers });
     this.nodeUsedBytes = new Gauge({ name: 'cairn_node_used_bytes', help: 'Bytes used by chunks and metadata on this node.', registers });
     this.chunksStored = new Gauge({ name: 'cairn_chunks_stored', help: 'Chunk replicas stored on this node.', registers });
+    this.nodeDiskFreeBytes = new Gauge({ name: 'cairn_node_disk_free_bytes', help: 'Bytes free on this node\'s data disk (below its reserve it takes no new chunks).', registers });
+    this.nodeDiskState = new Gauge({ name: 'cairn_node_disk_state', help: '1 for the state of this node\'s data disk (ok | full: no new chunks, serves reads | failed: out of placement and readiness), 0 for the others.', labelNames: ['state'] as const, registers });
     this.objectsStored = new Gauge({ name: 'cairn_objects_stored', help: 'Live object versions in the metadata partitions this node holds (each replica counts; divide the sum by R).', registers });
 
     this.chunksUnderReplicated = new Gauge({ name: 'cairn_chunks_under_replicated', help: 'Chunks with fewer than R live replicas, counted by the node that repairs them.', registers });
