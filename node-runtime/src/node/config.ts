@@ -5,6 +5,7 @@
 // own variables: the log level (util/log.ts) and the OpenTelemetry exporter (observability/tracing.ts).
 import type { Role } from '../cluster/types.ts';
 import type { ServerTimeouts } from './listen.ts';
+import type { AdmissionLimits } from './admission.ts';
 
 export interface NodeOptions {
   dataDir: string;
@@ -45,6 +46,9 @@ export interface NodeOptions {
   /** Limits on slow clients, both ports (listen.ts); env CAIRN_IDLE_TIMEOUT_MS (default 30 s),
    *  CAIRN_HEADERS_TIMEOUT_MS (20 s), CAIRN_REQUEST_TIMEOUT_MS (1 h). */
   timeouts?: Partial<ServerTimeouts>;
+  /** What the file API takes at once before answering 503 SlowDown (admission.ts); env
+   *  CAIRN_MAX_CONNECTIONS (default 4096), CAIRN_MAX_REQUESTS (256), CAIRN_MAX_MEMORY_WAITERS (32). */
+  admission?: Partial<AdmissionLimits>;
 }
 
 /** The buffer memory of a node unless told otherwise. */
@@ -63,6 +67,10 @@ export function withEnvironment(opts: NodeOptions, env: NodeJS.ProcessEnv = proc
     uploadExpiryMs: opts.uploadExpiryMs ?? ms('CAIRN_UPLOAD_EXPIRY_MS'),
     diskReserveBytes: opts.diskReserveBytes ?? ms('CAIRN_DISK_RESERVE_BYTES'),
     bufferMemoryBytes: opts.bufferMemoryBytes ?? bufferMemoryMiB(env.CAIRN_BUFFER_MEMORY) * 1024 * 1024,
+    admission: definedOnly({
+      maxConnections: ms('CAIRN_MAX_CONNECTIONS'), maxRequests: ms('CAIRN_MAX_REQUESTS'), maxMemoryWaiters: ms('CAIRN_MAX_MEMORY_WAITERS'),
+      ...definedOnly(opts.admission ?? {}),
+    }),
     timeouts: definedOnly({
       idleMs: ms('CAIRN_IDLE_TIMEOUT_MS'), headersMs: ms('CAIRN_HEADERS_TIMEOUT_MS'), requestMs: ms('CAIRN_REQUEST_TIMEOUT_MS'),
       ...definedOnly(opts.timeouts ?? {}),

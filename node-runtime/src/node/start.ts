@@ -27,6 +27,7 @@ import { collectMembership, collectNodeUsage } from './collectors.ts';
 import { DEFAULT_BUFFER_MEMORY_MIB, withEnvironment, type NodeOptions } from './config.ts';
 import { loadKeysFile, rootKey } from './keys.ts';
 import { close, listen, parseHostPort, urlHost } from './listen.ts';
+import { Admission } from './admission.ts';
 import { openMembership } from './membership.ts';
 import { startSelfHealing, type SelfHealing } from './self-healing.ts';
 
@@ -52,6 +53,7 @@ export interface RunningNode {
   metrics: NodeMetrics;
   memory: BufferMemory;
   clusterApp: Express;            // the cluster port's express app (admin and RPC routes mount here)
+  admission: Admission;           // the file API's limits past capacity
   stop(): Promise<void>;
 }
 
@@ -97,11 +99,14 @@ export async function startNode(given: NodeOptions): Promise<RunningNode> {
     const s3Holder: { app?: Express } = {};
     // The file API port hands each request straight to the S3 app once it exists (a plain listener,
     // not an express app of its own: one router per request, not two — it showed in small-GET profiles).
-    const apiHandler = (req: IncomingMessage, res: ServerResponse) => {
+    // Past its capacity the node refuses early with 503 SlowDown (admission.ts).
+    const admission = new Admission({ limits: opts.admission, memory: memory.chunks, metrics });
+    const apiHandler = admission.wrap((req: IncomingMessage, res: ServerResponse) => {
       if (s3Holder.app) { s3Holder.app(req, res); return; }
       res.writeHead(503, { 'retry-after': '1' }).end();
-    };
+    });
     const apiServer = await listen(apiHandler, apiAddr.host, apiAddr.port, opts.timeouts);
+    admission.watch(apiServer);
     servers.push(apiServer);
     const clusterServer = await listen(clusterApp, clusterAddr.host, clusterAddr.port, opts.timeouts);
     servers.push(clusterServer);
@@ -184,7 +189,7 @@ export async function startNode(given: NodeOptions): Promise<RunningNode> {
     let stopping: Promise<void> | undefined;
     return {
       id, name, roles, dataDir: opts.dataDir, endpoint, clusterUrl, region: view.settings().region,
-      accessKey: root.accessKeyId, secretKey: root.secretAccessKey, view, replicas, objects, stores: { chunks, meta }, metrics, memory, clusterApp,
+      accessKey: root.accessKeyId, secretKey: root.secretAccessKey, view, replicas, objects, stores: { chunks, meta }, metrics, memory, clusterApp, admission,
       stop: () => (stopping ??= (async () => {
         ready = false;
         // Heartbeats stop first so the roots see a clean silence, not a member that half answers.

@@ -53,6 +53,8 @@ export class NodeMetrics {
   readonly s3TimeToFirstByte: Histogram<'operation'>;
   readonly s3BytesReceived: Counter<'operation'>;
   readonly s3BytesSent: Counter<'operation'>;
+  readonly s3InFlight: Gauge;
+  readonly s3Rejected: Counter<'reason'>;
   // ---- This node's storage: set by a collector (`collectNodeUsage`) ----
   readonly nodeCapacityBytes: Gauge;
   readonly nodeUsedBytes: Gauge;
@@ -97,6 +99,9 @@ export class NodeMetrics {
     this.s3TimeToFirstByte = new Histogram({ name: 'cairn_s3_time_to_first_byte_seconds', help: 'Time from request arrival to the response headers being sent, by operation.', labelNames: ['operation'] as const, buckets: latencyBuckets, registers });
     this.s3BytesReceived = new Counter({ name: 'cairn_s3_received_bytes_total', help: 'Bytes read from S3 clients (wire bytes: headers and body), by operation.', labelNames: ['operation'] as const, registers });
     this.s3BytesSent = new Counter({ name: 'cairn_s3_sent_bytes_total', help: 'Bytes written to S3 clients (wire bytes: headers and body), by operation.', labelNames: ['operation'] as const, registers });
+
+    this.s3InFlight = new Gauge({ name: 'cairn_s3_requests_in_flight', help: 'S3 requests in progress on this node (admitted, not yet answered).', registers });
+    this.s3Rejected = new Counter({ name: 'cairn_s3_rejected_total', help: 'S3 requests and connections refused with 503 SlowDown because the node was at capacity, by reason (connections | requests | memory). Not counted in cairn_s3_requests_total.', labelNames: ['reason'] as const, registers });
 
     this.nodeCapacityBytes = new Gauge({ name: 'cairn_node_capacity_bytes', help: 'Storage capacity of this node (bytes).', registers });
     this.nodeUsedBytes = new Gauge({ name: 'cairn_node_used_bytes', help: 'Bytes used by chunks and metadata on this node.', registers });
