@@ -27,6 +27,8 @@ export const DEFAULT_ADMISSION: AdmissionLimits = { maxConnections: 4096, maxReq
 export type RejectReason = 'connections' | 'requests' | 'memory';
 
 const RETRY_AFTER_S = 1;
+/** Bodies of refused requests up to this size are read and dropped, larger ones close the connection. */
+const DROP_BODY_MAX = 64 * 1024;
 const slowDownXml = '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>';
 // The whole answer to a connection refused at accept time: written as is, nothing is parsed.
 const slowDownRaw = `HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/xml\r\nRetry-After: ${RETRY_AFTER_S}\r\nConnection: close\r\nContent-Length: ${Buffer.byteLength(slowDownXml)}\r\n\r\n${slowDownXml}`;
@@ -71,9 +73,11 @@ export class Admission {
       const reason = this.#refusal(req);
       if (reason) {
         this.#rejected(reason);
-        // A body we are not going to read: close rather than read and drop it.
-        const hasBody = req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0' || req.headers['transfer-encoding'] !== undefined;
-        res.writeHead(503, { 'content-type': 'application/xml', 'retry-after': String(RETRY_AFTER_S), 'content-length': Buffer.byteLength(slowDownXml), ...(hasBody ? { connection: 'close' } : {}) });
+        // A large body we are not going to read: close rather than read and drop it. A small one is
+        // dropped as it arrives (Node does), which costs less than the client's new connection.
+        const length = Number(req.headers['content-length'] ?? 0);
+        const bulky = length > DROP_BODY_MAX || req.headers['transfer-encoding'] !== undefined;
+        res.writeHead(503, { 'content-type': 'application/xml', 'retry-after': String(RETRY_AFTER_S), 'content-length': Buffer.byteLength(slowDownXml), ...(bulky ? { connection: 'close' } : {}) });
         res.end(slowDownXml);
         return;
       }
