@@ -41,7 +41,7 @@ export interface TakeOptions {
 
 interface Fill { last: number; onStall: () => void; stalled: boolean }
 
-interface Waiter { bytes: number; resolve: (g: Grant) => void; reject: (e: unknown) => void; signal?: AbortSignal; onAbort?: () => void }
+interface Waiter { bytes: number; since: number; resolve: (g: Grant) => void; reject: (e: unknown) => void; signal?: AbortSignal; onAbort?: () => void }
 
 export class MemoryBudget {
   #limit: number;
@@ -72,6 +72,8 @@ export class MemoryBudget {
 
   get used(): number { return this.#used; }
   get waiters(): number { return this.#waiting.length; }
+  /** How long the writer first in line has waited, ms (0 when nobody waits): the queue's delay. */
+  get oldestWaitMs(): number { return this.#waiting.length ? Date.now() - this.#waiting[0]!.since : 0; }
 
   /** A grant of `bytes` now, or undefined when it would exceed the budget (or others wait first). */
   tryTake(bytes: number): Grant | undefined {
@@ -91,7 +93,7 @@ export class MemoryBudget {
     signal?.throwIfAborted();
     this.waits++;
     return new Promise<Grant>((resolve, reject) => {
-      const w: Waiter = { bytes, resolve: (g) => resolve(fill(g)), reject, signal };
+      const w: Waiter = { bytes, since: Date.now(), resolve: (g) => resolve(fill(g)), reject, signal };
       if (signal) {
         w.onAbort = () => {
           const i = this.#waiting.indexOf(w);

@@ -5,8 +5,10 @@
 // cannot start now, with 503 SlowDown and `Retry-After` (S3 clients back off and retry):
 // - connections beyond `maxConnections`: answered and closed as they are accepted, nothing parsed;
 // - requests beyond `maxRequests` in progress: answered before any of their body is read;
-// - uploads while `maxMemoryWaiters` writers already wait for chunk memory (chunks/memory.ts):
-//   an upload's memory is bounded by the budget, the queue waiting for it is bounded here.
+// - uploads while `maxMemoryWaiters` writers already wait for chunk memory (chunks/memory.ts), or
+//   the first of them has waited longer than `maxMemoryWaitMs`: an upload's memory is bounded by the
+//   budget; the queue waiting for it is bounded here, in length and in delay (as CoDel bounds a
+//   queue by the time its head has waited, not only by its length).
 // Requests it accepts therefore run with bounded memory and latency whatever the offered load.
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
@@ -20,9 +22,11 @@ export interface AdmissionLimits {
   maxRequests: number;
   /** Writers waiting for chunk memory before a new upload is refused. */
   maxMemoryWaiters: number;
+  /** How long the first writer in line may have waited for chunk memory before a new upload is refused. */
+  maxMemoryWaitMs: number;
 }
 
-export const DEFAULT_ADMISSION: AdmissionLimits = { maxConnections: 4096, maxRequests: 256, maxMemoryWaiters: 32 };
+export const DEFAULT_ADMISSION: AdmissionLimits = { maxConnections: 4096, maxRequests: 256, maxMemoryWaiters: 32, maxMemoryWaitMs: 250 };
 
 export type RejectReason = 'connections' | 'requests' | 'memory';
 
@@ -93,7 +97,8 @@ export class Admission {
     if (this.#requests >= this.limits.maxRequests) return 'requests';
     // Only uploads need chunk memory; a small body is kept inline and takes none.
     const length = Number(req.headers['content-length'] ?? req.headers['x-amz-decoded-content-length'] ?? 0);
-    if (this.#memory && (req.method === 'PUT' || req.method === 'POST') && length > 64 * 1024 && this.#memory.waiters >= this.limits.maxMemoryWaiters) return 'memory';
+    if (this.#memory && (req.method === 'PUT' || req.method === 'POST') && length > 64 * 1024
+      && (this.#memory.waiters >= this.limits.maxMemoryWaiters || this.#memory.oldestWaitMs > this.limits.maxMemoryWaitMs)) return 'memory';
     return undefined;
   }
 

@@ -47,7 +47,8 @@ export interface NodeOptions {
    *  CAIRN_HEADERS_TIMEOUT_MS (20 s), CAIRN_REQUEST_TIMEOUT_MS (1 h). */
   timeouts?: Partial<ServerTimeouts>;
   /** What the file API takes at once before answering 503 SlowDown (admission.ts); env
-   *  CAIRN_MAX_CONNECTIONS (default 4096), CAIRN_MAX_REQUESTS (256), CAIRN_MAX_MEMORY_WAITERS (32). */
+   *  CAIRN_MAX_CONNECTIONS (default 4096), CAIRN_MAX_REQUESTS (256), CAIRN_MAX_MEMORY_WAITERS (32),
+   *  CAIRN_MAX_MEMORY_WAIT_MS (250). */
   admission?: Partial<AdmissionLimits>;
 }
 
@@ -68,7 +69,7 @@ export function withEnvironment(opts: NodeOptions, env: NodeJS.ProcessEnv = proc
     diskReserveBytes: opts.diskReserveBytes ?? ms('CAIRN_DISK_RESERVE_BYTES'),
     bufferMemoryBytes: opts.bufferMemoryBytes ?? bufferMemoryMiB(env.CAIRN_BUFFER_MEMORY) * 1024 * 1024,
     admission: definedOnly({
-      maxConnections: ms('CAIRN_MAX_CONNECTIONS'), maxRequests: ms('CAIRN_MAX_REQUESTS'), maxMemoryWaiters: ms('CAIRN_MAX_MEMORY_WAITERS'),
+      maxConnections: ms('CAIRN_MAX_CONNECTIONS'), maxRequests: ms('CAIRN_MAX_REQUESTS'), maxMemoryWaiters: ms('CAIRN_MAX_MEMORY_WAITERS'), maxMemoryWaitMs: ms('CAIRN_MAX_MEMORY_WAIT_MS'),
       ...definedOnly(opts.admission ?? {}),
     }),
     timeouts: definedOnly({
