@@ -1,6 +1,7 @@
 // The chaos suite: concurrent writers, overwriters, deleters and readers against a local cluster
 // of real `cairn` processes while faults happen — SIGKILL and restart of random nodes, a node
-// added, another drained. At the end every acknowledged object must read back with the right
+// added, another drained, a node whose disk is full for a while, and clients that start uploads and
+// go silent (their sockets must be closed by the idle timeout). At the end every acknowledged object must read back with the right
 // SHA-256, every acknowledged delete must stay deleted, under-replicated must reach 0, and after
 // the GC grace period no orphan chunk may remain. Bounded in time and operations; stops by itself.
 import { Client } from 'minio';
@@ -13,6 +14,7 @@ import { loopbackAddress, waitFor } from '../testing/net.ts';
 import { createAdminClient } from '../../node-runtime/src/admin/client.ts';
 import type { ClusterStatus } from '../../node-runtime/src/admin/types.ts';
 import { Ledger, body, sha256 } from './workload.ts';
+import { stalledUpload, type StalledUpload } from './stalled.ts';
 
 export interface ChaosOptions {
   durationMs: number;        // how long the workload and faults run
@@ -31,7 +33,16 @@ export interface ChaosOptions {
 export interface ChaosSummary {
   operations: number; acknowledged: number; lost: number; corrupted: number; badReads: number;
   orphanChunks: number; fullRedundancyMs: number; kills: number; joined: number; drained: number;
+  /** Nodes made full (their disk below its reserve) for a few fault periods. */
+  diskFull: number;
+  /** Uploads started and left silent; those whose socket the node had not closed within the idle timeout (+ 5 s). */
+  stalledClients: number; stalledOpen: number;
 }
+
+/** The idle timeout the chaos nodes run with: a silent upload's socket is closed after it. */
+const IDLE_TIMEOUT_MS = 3_000;
+/** A disk reserve no disk has free (the node is full), and an ordinary one to come back with. */
+const NO_ROOM = '1000000000000000', ROOM = String(256 * 1024 * 1024);
 
 const sizes = [1024, 40 * 1024, 300 * 1024, 1_200 * 1024];
 
@@ -51,11 +62,12 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosSummary> {
   const secretKey = randomBytes(20).toString('hex');
   const env = {
     CAIRN_FAILURE_TIMEOUT_MS: String(o.failureTimeoutMs), CAIRN_GC_GRACE_MS: String(o.gcGraceMs),
-    CAIRN_REPAIR_INTERVAL_MS: '1000', CAIRN_HEARTBEAT_MS: '250', CAIRN_LOG_LEVEL: 'error',
+    CAIRN_REPAIR_INTERVAL_MS: '1000', CAIRN_HEARTBEAT_MS: '250', CAIRN_LOG_LEVEL: 'error', CAIRN_IDLE_TIMEOUT_MS: String(IDLE_TIMEOUT_MS),
   };
   const common = { secret, accessKey, secretKey, env, extraArgs: ['--chunk-size', String(o.chunkSize)] };
   const procs: CairnProcess[] = [];
-  const summary: ChaosSummary = { operations: 0, acknowledged: 0, lost: 0, corrupted: 0, badReads: 0, orphanChunks: 0, fullRedundancyMs: 0, kills: 0, joined: 0, drained: 0 };
+  const summary: ChaosSummary = { operations: 0, acknowledged: 0, lost: 0, corrupted: 0, badReads: 0, orphanChunks: 0, fullRedundancyMs: 0, kills: 0, joined: 0, drained: 0, diskFull: 0, stalledClients: 0, stalledOpen: 0 };
+  const stalled: StalledUpload[] = [];
   try {
     const root = await startCairnProcess({ ...common, roles: ['root'], name: 'root-0', host: loopbackAddress(), dataDir: join(base, 'root-0') });
     procs.push(root);
@@ -102,19 +114,46 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosSummary> {
       }
     };
 
-    // Faults: kill a random node and restart it after a while; one join and one drain mid-run.
+    // Faults: kill a random node and restart it after a while; one join, one drain and one full
+    // disk mid-run; silent uploads all along.
+    let full: CairnProcess | undefined;
+    const refill = async () => {
+      const f = full;
+      if (!f) return;
+      full = undefined;
+      down.add(f);
+      await f.restart({ CAIRN_DISK_RESERVE_BYTES: ROOM }).finally(() => down.delete(f));
+      log(`chaos: ${f.name} has room again`);
+    };
     const faults = (async () => {
       let round = 0;
       while (Date.now() < deadline - o.faultEveryMs) {
         await new Promise((r) => setTimeout(r, o.faultEveryMs));
         round++;
+        // Two uploads that announce 2 MiB, send 64 KiB and go silent, on random live nodes.
+        for (let i = 0; i < 2; i++) {
+          const live = nodeProcs().filter((p) => !down.has(p));
+          const at = live[Math.floor(Math.random() * live.length)];
+          if (at) stalled.push(stalledUpload(at.endpoint, { accessKey, secretKey }, `chaos/stalled-${round}-${i}`, 2 * 1024 * 1024, 64 * 1024));
+        }
         if (round === 2) { await startNode(o.nodes); summary.joined++; log('chaos: node joined'); continue; }
         if (round === 3 && !drainedName) {
           const victim = nodeProcs().find((p) => !down.has(p));
           if (victim) { try { await admin.drain(victim.name); drainedName = victim.name; summary.drained++; log(`chaos: draining ${victim.name}`); } catch (e) { log(`chaos: drain refused: ${(e as Error).message}`); } }
           continue;
         }
-        const candidates = nodeProcs().filter((p) => !down.has(p) && p.name !== drainedName);
+        if (round === 4 && !full) {
+          // A disk below its reserve: the node takes no new chunks, serves what it holds.
+          const victim = nodeProcs().find((p) => !down.has(p) && p.name !== drainedName);
+          if (victim) {
+            down.add(victim);
+            await victim.restart({ CAIRN_DISK_RESERVE_BYTES: NO_ROOM }).finally(() => down.delete(victim));
+            full = victim; summary.diskFull++; log(`chaos: ${victim.name} disk full`);
+          }
+          continue;
+        }
+        if (round === 6) { await refill(); continue; }
+        const candidates = nodeProcs().filter((p) => !down.has(p) && p.name !== drainedName && p !== full);
         if (candidates.length <= o.replicas) continue;
         const victim = candidates[Math.floor(Math.random() * candidates.length)]!;
         down.add(victim); summary.kills++;
@@ -125,7 +164,12 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosSummary> {
     })();
 
     await Promise.all([faults, ...Array.from({ length: o.workers }, (_, w) => worker(w))]);
+    await refill();
     await waitFor(() => down.size === 0, { timeoutMs: 60_000, what: 'killed nodes restarted' });
+    // Every silent upload's socket closed by its node within the idle timeout (a node killed
+    // meanwhile closes it too).
+    summary.stalledClients = stalled.length;
+    summary.stalledOpen = (await Promise.all(stalled.map((x) => x.closedWithin(IDLE_TIMEOUT_MS + 5_000)))).filter((closed) => !closed).length;
 
     // Convergence: full redundancy with every node back, judged only from repair passes that
     // started after the last fault (an older pass's zero says nothing about the current map).
@@ -134,7 +178,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosSummary> {
     await waitFor(async () => {
       last = await admin.status();
       const data = last.members.filter((m) => m.roles.includes('node') && (m.state === 'active' || m.state === 'draining'));
-      return last.repair.underReplicatedChunks === 0 && last.members.every((m) => m.state !== 'down' && m.state !== 'joining')
+      return last.repair.underReplicatedChunks === 0 && last.members.every((m) => m.state !== 'down' && m.state !== 'joining' && m.disk !== 'full')
         && data.every((m) => (m.repair.lastPassAt ?? 0) > t0 && m.repair.underReplicatedChunks === 0)
         && (drainedName === undefined || last.members.find((m) => m.name === drainedName)?.state === 'drained');
     }, { timeoutMs: 180_000, intervalMs: 500, what: 'under-replicated = 0 and the drain finished' }).catch((e) => {
@@ -160,6 +204,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosSummary> {
     summary.orphanChunks = await orphanChunks(admin, o, ledger, reader);
     return summary;
   } finally {
+    for (const x of stalled) x.destroy();
     await Promise.allSettled(procs.map((p) => p.cleanup()));
     rmSync(base, { recursive: true, force: true });
   }
@@ -194,5 +239,5 @@ async function orphanChunks(admin: ReturnType<typeof createAdminClient>, o: Chao
 }
 
 export function formatSummary(s: ChaosSummary): string {
-  return `chaos: operations=${s.operations} acknowledged=${s.acknowledged} lost=${s.lost} corrupted=${s.corrupted} bad-reads=${s.badReads} orphan-chunks=${s.orphanChunks} kills=${s.kills} joined=${s.joined} drained=${s.drained} time-to-full-redundancy=${(s.fullRedundancyMs / 1000).toFixed(1)}s`;
+  return `chaos: operations=${s.operations} acknowledged=${s.acknowledged} lost=${s.lost} corrupted=${s.corrupted} bad-reads=${s.badReads} orphan-chunks=${s.orphanChunks} kills=${s.kills} joined=${s.joined} drained=${s.drained} disk-full=${s.diskFull} stalled-clients=${s.stalledClients} stalled-left-open=${s.stalledOpen} time-to-full-redundancy=${(s.fullRedundancyMs / 1000).toFixed(1)}s`;
 }

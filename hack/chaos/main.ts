@@ -8,4 +8,4 @@ const opts = { ...profile, log: (l: string) => console.error(l) };
 if (values.minutes) opts.durationMs = Number(values.minutes) * 60_000;
 const s = await runChaos(opts);
 console.log(formatSummary(s));
-process.exitCode = s.lost || s.corrupted || s.badReads || s.orphanChunks ? 1 : 0;
+process.exitCode = s.lost || s.corrupted || s.badReads || s.orphanChunks || s.stalledOpen ? 1 : 0;

@@ -3,7 +3,8 @@
 // nothing it started is left. The Kubernetes path also restarts on the same CAIRN_HOME and reads
 // the object back (API objects and PVC dirs persist).
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, existsSync } from 'node:fs';
+import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { kubectlBinary } from '../testing/tools.ts';
@@ -130,10 +131,55 @@ test('npm start -- --direct: 1 root + 2 nodes, S3 through two nodes, Ctrl-C leav
     await first.makeBucket('direct', 'us-east-1');
     await first.putObject('direct', 'k', Buffer.from('direct path'));
     assert.is(await readObject(s3(b!.api, info.accessKey, info.secretKey), 'direct', 'k'), 'direct path');
+    // The terminal gets a summary, not every process's JSON log lines: those are in the log files.
+    assert.not.match(run.output(), /^\{"level"/m, 'no JSON log lines on the terminal');
+    const logs = join(home, 'local', 'logs');
+    assert.equal(readdirSync(logs).sort(), ['node-0.log', 'node-1.log', 'root-0.log']);
+    assert.match(readFileSync(join(logs, 'node-0.log'), 'utf8'), /node started/);
+    // A process that dies is restarted, and cluster.json names the one running now.
+    const old = a!.pid!;
+    process.kill(old, 'SIGKILL');
+    info = await waitFor(() => {
+      const now = JSON.parse(readFileSync(join(home, 'local', 'cluster.json'), 'utf8')) as ClusterInfo;
+      const pid = now.processes.find((p) => p.name === a!.name)?.pid;
+      return pid && pid !== old && alive(pid) ? now : undefined;
+    }, { what: 'cluster.json with the restarted pid', timeoutMs: 20_000, intervalMs: 200 });
+    assert.match(run.output(), /node-0 exited \(SIGKILL\); restarting/);
     await interruptAndCheck(run, info);
+    // Ctrl-C reached each process once, as the launcher's one SIGTERM (not also the terminal's SIGINT).
+    for (const f of readdirSync(logs)) assert.not.match(readFileSync(join(logs, f), 'utf8'), /second signal/, f);
   } finally {
     killHard(run);
     for (const p of info?.processes ?? []) if (p.pid && alive(p.pid)) try { process.kill(p.pid, 'SIGKILL'); } catch { /* gone */ }
+    rmSync(home, { recursive: true, force: true });
+  }
+});
+
+test('npm start -- --direct that fails stops what it started and says why', async () => {
+  const home = mkdtempSync(join(tmpdir(), 'cairn-start-fail-'));
+  const prefix = loopbackAddress().replace(/\d+$/, '');
+  const [rootHost, node0Host, node1Host] = [30, 31, 32].map((i) => `${prefix}${i}`);
+  // Something else holds node-1's cluster port: it exits at every start (EADDRINUSE).
+  const squatter = createServer();
+  await new Promise<void>((r) => squatter.listen(19_100, node1Host, () => r()));
+  let run: Run | undefined;
+  try {
+    run = startScript(home, ['--direct', '--roots', '1', '--nodes', '2', '--replicas', '2', '--host-prefix', prefix, '--first-host', '30', '--cluster-port', '19100', '--api-port', '19000', '--timeout', '6']);
+    let timer: NodeJS.Timeout | undefined;
+    const code = await Promise.race([run.exited, new Promise<'timeout'>((r) => { timer = setTimeout(() => r('timeout'), 60_000); })]);
+    clearTimeout(timer);
+    assert.is(code, 1, run.output().slice(-2000));
+    assert.match(run.output(), /node-1 did not become ready on .* within 6 s \(it exited \d+ times?\)/);
+    assert.match(run.output(), /node-1: FATAL .*EADDRINUSE/, 'the reason is on the terminal');
+    assert.not.match(run.output(), /^\s+at /m, 'no stack trace of the launcher');
+    // Nothing it started is left listening.
+    for (const host of [rootHost, node0Host]) {
+      const refused = await new Promise<boolean>((r) => { const c = connect(19_100, host!); c.once('connect', () => { c.destroy(); r(false); }); c.once('error', () => r(true)); });
+      assert.ok(refused, `${host}:19100 is closed`);
+    }
+  } finally {
+    killHard(run);
+    squatter.close();
     rmSync(home, { recursive: true, force: true });
   }
 });

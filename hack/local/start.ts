@@ -13,8 +13,8 @@ const usage = `usage: npm start -- [options]
     --kube-port P      API server port (default $CAIRN_KUBE_PORT or 16443; busy = a free one; 0 = any)
     --pod-network PFX  loopback prefix of pod IPs (default 127.0. → pods on 127.0.100.x)
     --timeout S        seconds to wait for Ready (default 600)
-  --direct: plain processes, no Kubernetes
-    --roots N (1)  --nodes N (3; 0 = combined root+node processes)  --replicas R (2)
+  --direct: plain processes, no Kubernetes; their logs go to $CAIRN_HOME/local/logs, errors to the terminal
+    --roots N (1)  --nodes N (3; 0 = combined root+node processes)  --replicas R (2)  --timeout S (60)
     --api-port P (9000)  --cluster-port P (9100)
     --host-prefix PFX (127.0.0.)  --first-host N (2: the first process is 127.0.0.2)`;
 
@@ -29,7 +29,7 @@ try {
       'kube-host': { type: 'string', default: '127.0.0.1' },
       'kube-port': { type: 'string', default: process.env.CAIRN_KUBE_PORT ?? '16443' },
       'pod-network': { type: 'string', default: '127.0.' },
-      timeout: { type: 'string', default: '600' },
+      timeout: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -61,7 +61,8 @@ if (flags.direct) {
   const { runDirect } = await import('./direct.ts');
   const o = { roots: roots ?? 1, nodes: nodes ?? 3, replicas: replicas ?? 2,
     apiPort: int('api-port', flags['api-port'], 1, 65535)!, clusterPort: int('cluster-port', flags['cluster-port'], 1, 65535)!,
-    firstHost: int('first-host', flags['first-host'], 1, 250)!, hostPrefix: flags['host-prefix'] };
+    firstHost: int('first-host', flags['first-host'], 1, 250)!, hostPrefix: flags['host-prefix'],
+    readyTimeoutMs: (int('timeout', flags.timeout, 1, 86_400) ?? 60) * 1000 };
   if (!/^127\.\d{1,3}\.\d{1,3}\.$/.test(o.hostPrefix)) { console.error(`--host-prefix must be a loopback prefix like 127.0.0., got "${o.hostPrefix}"`); process.exit(2); }
   if (o.replicas > Math.max(1, o.nodes)) { console.error(`--replicas ${o.replicas} needs at least as many nodes (--nodes ${o.nodes})`); process.exit(2); }
   await runDirect(o);
@@ -75,7 +76,7 @@ if (flags.direct) {
   const { runKubernetes } = await import('./kube.ts');
   try {
     await runKubernetes({ roots, nodes, replicas, kubeHost: flags['kube-host'], kubePort: int('kube-port', flags['kube-port'], 0, 65535)!,
-      podNetwork: flags['pod-network'], timeoutMs: int('timeout', flags.timeout, 1, 86_400)! * 1000 });
+      podNetwork: flags['pod-network'], timeoutMs: (int('timeout', flags.timeout, 1, 86_400) ?? 600) * 1000 });
   } catch (e) {
     console.error(`npm start failed: ${(e as Error).message}`);
     process.exit(1); // the kubelet's exit hook kills any pod it started

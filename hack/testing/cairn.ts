@@ -18,7 +18,10 @@ export interface CairnProcess {
   name: string; host: string; endpoint: string /* file API URL */; cluster: string /* cluster port URL */;
   accessKey: string; secretKey: string; dataDir: string; pid: number;
   waitReady(timeoutMs?: number): Promise<void>; kill(signal?: NodeJS.Signals): Promise<void>;
-  stop(): Promise<void>; restart(): Promise<void>; cleanup(): Promise<void>;
+  stop(): Promise<void>;
+  /** Stop and start again; `env` (optional) is added to the environment from now on. */
+  restart(env?: Record<string, string>): Promise<void>;
+  cleanup(): Promise<void>;
   /** The last ~64 KiB of the process's stdout and stderr (for failure messages). */
   output(): string;
 }
@@ -55,7 +58,7 @@ export async function startCairnProcess(opts: CairnProcessOptions = {}): Promise
   args.push(...(opts.extraArgs ?? []));
   // CAIRN_EXIT_ON_STDIN_CLOSE: the child exits when our end of its stdin closes, so even a test
   // process killed with SIGKILL (e.g. by the runner's time limit) leaves no server behind.
-  const env = { ...process.env, CAIRN_CLUSTER_SECRET: secret, CAIRN_ACCESS_KEY: accessKey, CAIRN_SECRET_KEY: secretKey, CAIRN_EXIT_ON_STDIN_CLOSE: '1', ...opts.env };
+  let env: Record<string, string | undefined> = { ...process.env, CAIRN_CLUSTER_SECRET: secret, CAIRN_ACCESS_KEY: accessKey, CAIRN_SECRET_KEY: secretKey, CAIRN_EXIT_ON_STDIN_CLOSE: '1', ...opts.env };
 
   let child!: ChildProcess;
   let out = '';
@@ -97,8 +100,9 @@ export async function startCairnProcess(opts: CairnProcessOptions = {}): Promise
       await exited(c);
       clearTimeout(timer);
     },
-    async restart() {
+    async restart(more?: Record<string, string>) {
       await p.stop();
+      if (more) env = { ...env, ...more };
       launch();
       await p.waitReady();
     },

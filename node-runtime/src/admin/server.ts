@@ -53,6 +53,7 @@ export function adminRouter(secret: string, b: AdminBackend): Router {
     id: m.id, name: m.name, roles: m.roles, state: m.state, zone: m.zone, weight: m.weight, api: m.api, cluster: m.cluster,
     capacityBytes: m.capacityBytes, usedBytes: m.usedBytes, chunks: m.chunks ?? 0, heartbeatAgeMs: Math.max(0, Date.now() - m.lastHeartbeat),
     repair: m.repair ?? b.repair?.(m.id) ?? idleRepair(),
+    ...(m.disk ? { disk: m.disk } : {}), ...(m.freeBytes !== undefined ? { freeBytes: m.freeBytes } : {}),
   });
 
   const bucketStatus = async (s: BucketSettings): Promise<BucketStatus> => {

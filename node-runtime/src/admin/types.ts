@@ -1,7 +1,7 @@
 // The admin API contract (cluster port, JSON under /admin/v1, authenticated with the cluster
 // secret as `Authorization: Bearer <secret>`). The operator and the `cairn` CLI depend on these
 // types and on admin/client.ts, never on the node runtime's internals.
-import type { BucketAccess, BucketClaim, ClusterSettings, MemberState, ObjectOwnership, RepairProgress } from '../cluster/types.ts';
+import type { BucketAccess, BucketClaim, ClusterSettings, DiskState, MemberState, ObjectOwnership, RepairProgress } from '../cluster/types.ts';
 
 export type { RepairProgress };
 
@@ -19,6 +19,10 @@ export interface MemberStatus {
   chunks: number;
   heartbeatAgeMs: number;
   repair: RepairProgress;
+  /** Its data disk as last reported: `full` takes no new chunks (serves reads), `failed` is out of placement and readiness. Absent from members that hold no data or predate it. */
+  disk?: DiskState;
+  /** Bytes free on its data disk, as last reported. */
+  freeBytes?: number;
 }
 
 export interface BucketStatus {

@@ -14,7 +14,8 @@ export interface ChunkingOptions {
   /** The declared body length: chunk buffers are sized to what is left of it (a 4 KiB body gets 4 KiB, not a chunk). */
   size?: number;
   /** Called before the first byte of each chunk is taken, with that chunk's buffer size: the grant
-   *  the chunk is held under (memory budget, see memory.ts). */
+   *  the chunk is held under (memory budget, see memory.ts). A fill's grant is told of every piece
+   *  copied into it (`progress`), so a body that stops sending can be told apart from one that sends. */
   reserve?: (bytes: number) => Promise<Grant>;
 }
 
@@ -28,6 +29,7 @@ export interface ChunkingOptions {
 export async function* chunkStream(body: AsyncIterable<Buffer | Uint8Array | string> | Readable, chunkSize: number, o: ChunkingOptions = {}): AsyncGenerator<ChunkBuffer> {
   if (!(chunkSize > 0) || !Number.isInteger(chunkSize)) throw new RangeError(`chunkSize must be a positive integer, got ${chunkSize}`);
   let cur: ChunkBuffer | undefined;   // the chunk being filled
+  let grant: Grant = noGrant;         // its grant
   let filled = 0;
   let emitted = 0;                    // bytes of the chunks already yielded
   try {
@@ -38,13 +40,15 @@ export async function* chunkStream(body: AsyncIterable<Buffer | Uint8Array | str
         if (!cur) {
           const left = o.size !== undefined ? o.size - emitted : 0;
           const size = left > 0 ? Math.min(chunkSize, left) : chunkSize;
-          const grant = (await o.reserve?.(size)) ?? noGrant;
+          grant = (await o.reserve?.(size)) ?? noGrant;
           cur = size >= OFF_THREAD_MIN ? ChunkBuffer.take(size, grant) : ChunkBuffer.of(Buffer.allocUnsafe(size), grant);
         }
         const n = piece.copy(cur.bytes, filled, from);
+        grant.progress?.();
         filled += n;
         from += n;
         if (filled === cur.length) {
+          grant.filled?.();
           const full = cur;
           cur = undefined;
           emitted += filled;
@@ -55,6 +59,7 @@ export async function* chunkStream(body: AsyncIterable<Buffer | Uint8Array | str
       consumed(piece.length);   // its bytes are in `cur` now (see util/gc.ts)
     }
     if (cur && filled > 0) {
+      grant.filled?.();
       const last = cur.shrink(filled);   // the bytes in a buffer of their own size, with the grant
       cur = undefined;
       yield last;

@@ -50,4 +50,27 @@ test('a node\'s buffer memory is split: three quarters for writes and repair, a 
   assert.is(new BufferMemory(8 * 1024 * 1024).chunks.limit, 6 * 1024 * 1024, 'two nodes, two budgets');
 });
 
+test('a fill whose sender stalls is told to give up only while others wait; one that makes progress or has finished filling is left alone', async () => {
+  const b = new MemoryBudget(10, { stallMs: 60 });
+  const stalls: string[] = [];
+  const quiet = await b.take(4, undefined, { onStall: () => { stalls.push('quiet'); quiet.release(); } });
+  const busy = await b.take(3, undefined, { onStall: () => stalls.push('busy') });
+  const full = await b.take(3, undefined, { onStall: () => stalls.push('full') });
+  full.filled?.();   // its chunk is complete: now an upload in flight, never reclaimed
+  // Nobody waits: a quiet sender keeps its memory however long it is quiet.
+  await new Promise((r) => setTimeout(r, 150));
+  assert.equal(stalls, []);
+  busy.progress?.();
+  const keepBusy = setInterval(() => busy.progress?.(), 10);
+  try {
+    const waiter = b.take(4);
+    const g = await waiter;   // granted once the quiet fill gave its memory back
+    assert.equal(stalls, ['quiet']);
+    assert.is(b.reclaimed, 1);
+    g.release();
+  } finally { clearInterval(keepBusy); }
+  busy.release(); full.release();
+  assert.is(b.used, 0);
+});
+
 test.run();

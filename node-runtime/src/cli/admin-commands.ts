@@ -59,6 +59,16 @@ export function table(rows: string[][]): string {
   return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]))).join('  ')).join('\n');
 }
 
+/** A line per disk state other than ok: the cluster is not healthy while any disk is full or failed. */
+function diskWarnings(s: ClusterStatus): string[] {
+  const named = (d: string) => s.members.filter((m) => m.disk === d).map((m) => m.name);
+  const full = named('full'), failed = named('failed');
+  return [
+    ...(full.length ? [`disks FULL (no new chunks, reads served): ${full.join(', ')}`] : []),
+    ...(failed.length ? [`disks FAILED (out of placement, data rebuilt elsewhere): ${failed.join(', ')}`] : []),
+  ];
+}
+
 /** The status for people: a summary line, then members and buckets as tables. */
 export function formatStatus(s: ClusterStatus): string {
   const counts = Object.entries(s.counts).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`).join(', ');
@@ -66,10 +76,11 @@ export function formatStatus(s: ClusterStatus): string {
     `cluster ${s.clusterId}  endpoint ${s.endpoint}  region ${s.region}`,
     `members: ${counts || 'none'}  used ${bytes(s.usedBytes)} of ${bytes(s.capacityBytes)}  write quorum ${s.writeQuorumAvailable ? 'available' : 'NOT available'}`,
     `repair: ${s.repair.underReplicatedChunks} under-replicated, ${s.repair.misplacedChunks} misplaced chunks`,
+    ...diskWarnings(s),
     '',
     table([
-      ['NAME', 'ID', 'ROLES', 'STATE', 'ZONE', 'WEIGHT', 'USED', 'CHUNKS', 'HEARTBEAT', 'API'],
-      ...s.members.map((m) => [m.name, m.id.slice(0, 8), m.roles.join(','), m.state, m.zone || '-', String(m.weight),
+      ['NAME', 'ID', 'ROLES', 'STATE', 'DISK', 'ZONE', 'WEIGHT', 'USED', 'CHUNKS', 'HEARTBEAT', 'API'],
+      ...s.members.map((m) => [m.name, m.id.slice(0, 8), m.roles.join(','), m.state, m.disk ?? '-', m.zone || '-', String(m.weight),
         bytes(m.usedBytes), String(m.chunks), `${(m.heartbeatAgeMs / 1000).toFixed(1)}s ago`, m.api]),
     ]),
     '',

@@ -73,6 +73,7 @@ export function serverCommand(): Command {
     .addOption(opt('--gc-grace-ms <ms>', 'age before an unreferenced chunk is collected; must exceed the longest upload (cluster setting)', 'CAIRN_GC_GRACE_MS').argParser(int('gc-grace-ms', 0, 30 * 86_400_000)))
     .addOption(opt('--repair-bandwidth <bytes/s>', 'per-node repair copy rate, 0 = unlimited (cluster setting)', 'CAIRN_REPAIR_BANDWIDTH').argParser(int('repair-bandwidth', 0, Number.MAX_SAFE_INTEGER)))
     .addOption(opt('--repair-concurrency <n>', 'chunk copies in flight per node (cluster setting)', 'CAIRN_REPAIR_CONCURRENCY').argParser(int('repair-concurrency', 1, 256)))
+    .addOption(opt('--disk-reserve <bytes>', 'free space on the data disk below which no new chunks are stored here (default 1 % of the disk, 256 MiB to 8 GiB)', 'CAIRN_DISK_RESERVE_BYTES').argParser(int('disk-reserve', 0, Number.MAX_SAFE_INTEGER)))
     .addOption(opt('--buffer-memory <MiB>', 'memory for chunk buffers: 3/4 for uploads and repair copies, 1/4 for read-ahead (default 48)', 'CAIRN_BUFFER_MEMORY').argParser(int('buffer-memory', 4, 65_536)))
     .action(async (o: Record<string, unknown>, cmd: Command) => {
       let zone = o.zone as string | undefined;
@@ -93,6 +94,7 @@ export function serverCommand(): Command {
         failureTimeoutMs: o.failureTimeoutMs as number | undefined, gcGraceMs: o.gcGraceMs as number | undefined,
         repairBandwidthBytes: o.repairBandwidth as number | undefined, repairConcurrency: o.repairConcurrency as number | undefined,
         bufferMemoryBytes: o.bufferMemory !== undefined ? (o.bufferMemory as number) * 1024 * 1024 : undefined,
+        diskReserveBytes: o.diskReserve as number | undefined,
       };
       await runServer(opts);
     });

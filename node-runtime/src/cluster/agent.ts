@@ -22,6 +22,8 @@ export interface AgentOptions {
   dataDir: string;
   localRoot?: RootService;
   heartbeatMs?: number;          // default 1000
+  /** Members this member's calls failed to reach lately, told to the roots with every heartbeat. */
+  suspects?: () => string[];
 }
 
 /** One registry write: `set('buckets', name, settings)`; a null value removes the entry. */
@@ -158,7 +160,7 @@ export class MembershipAgent {
 
   async #beat(url: string): Promise<void> {
     const root = this.#o.localRoot;
-    const req: HeartbeatRequest = { member: { ...this.#o.self(), lastHeartbeat: 0 }, ready: this.#ready };
+    const req: HeartbeatRequest = { member: { ...this.#o.self(), lastHeartbeat: 0 }, ready: this.#ready, suspects: this.#o.suspects?.() };
     if (url === 'local') {
       this.merge(root!.heartbeat(req).maps);
       this.#contact();
@@ -200,7 +202,7 @@ function origin(url: string): string {
 function fingerprint(maps: ClusterMaps): string {
   const members = Object.entries(maps.members).map(([k, e]) => {
     if (!e.value) return [k, null];
-    const { lastHeartbeat: _h, usedBytes: _u, capacityBytes: _c, chunks: _n, repair: _r, ...stable } = e.value;
+    const { lastHeartbeat: _h, usedBytes: _u, capacityBytes: _c, chunks: _n, repair: _r, freeBytes: _f, ...stable } = e.value;
     return [k, stable];
   });
   const plain = (m: Record<string, { value: unknown }>) => Object.entries(m).map(([k, e]) => [k, e.value]);

@@ -13,7 +13,18 @@ test('write quorum: every bucket needs W active members', () => {
   assert.ok(writeQuorumVerdict(ms, [b('a', 3)]).ok, 'R=3 needs 2');
   const v = writeQuorumVerdict([m(1), m(2, { state: 'down' }), m(3, { state: 'down' })], [b('a', 3), b('c', 1)]);
   assert.not.ok(v.ok);
-  assert.match(v.reason, /a/);
+  assert.equal(v.details, { buckets: ['a'] });
+});
+
+test('reasons name no bucket (probes read them without the cluster secret); details do', () => {
+  const ms = [m(1), m(2), m(3, { state: 'down' })];
+  const q = writeQuorumVerdict([m(1), m(2, { state: 'down' }), m(3, { state: 'down' })], [b('tenant-photos', 3)]);
+  assert.not.match(q.reason, /tenant-photos/);
+  assert.match(q.reason, /1 bucket/);
+  const v = maintenanceVerdict('id1', ms, [b('tenant-photos', 2)]);
+  assert.not.ok(v.ok);
+  assert.not.match(v.reason, /tenant-photos/);
+  assert.equal((v.details as { buckets: string[] }).buckets, ['tenant-photos']);
 });
 
 test('maintenance: R=3 may lose one member, R=2 may not; a second member down makes R=3 unsafe; roots may always stop', () => {

@@ -1,6 +1,8 @@
 // Cluster verdicts for the health endpoints (observability/health.ts), pure over the cluster map:
 // can every bucket still reach its write quorum, and may this member stop now (the question the
 // operator asks before a rolling restart or scale-down) without any bucket losing its write quorum.
+// A verdict's `reason` is what any unauthenticated probe may read: counts, never names; the names
+// (bucket names are tenants' data) go in `details`, which only callers with the cluster secret see.
 import type { BucketSettings, Member } from './types.ts';
 import { holdsData, replicasFor } from './placement.ts';
 
@@ -13,7 +15,7 @@ export function writeQuorumVerdict(members: Member[], buckets: BucketSettings[])
   const short = buckets.filter((b) => replicasFor(`bucket:${b.name}`, members, b.replicas).length < writeQuorum(b.replicas)).map((b) => b.name);
   return short.length === 0
     ? { ok: true, reason: 'every bucket can reach its write quorum' }
-    : { ok: false, reason: `write quorum unreachable for ${short.length} bucket(s): ${short.slice(0, 5).join(', ')}`, details: { buckets: short } };
+    : { ok: false, reason: `write quorum unreachable for ${short.length} bucket(s)`, details: { buckets: short } };
 }
 
 /**
@@ -35,5 +37,5 @@ export function maintenanceVerdict(selfId: string, members: Member[], buckets: B
   const unsafe = buckets.filter((b) => b.replicas - 1 - unavailable < writeQuorum(b.replicas)).map((b) => b.name);
   return unsafe.length === 0
     ? { ok: true, reason: 'every bucket keeps its write quorum without this member' }
-    : { ok: false, reason: `stopping would drop ${unsafe.length} bucket(s) below write quorum: ${unsafe.slice(0, 5).join(', ')}`, details: { buckets: unsafe, otherMembersUnavailable: unavailable } };
+    : { ok: false, reason: `stopping would drop ${unsafe.length} bucket(s) below write quorum`, details: { buckets: unsafe, otherMembersUnavailable: unavailable } };
 }

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createHash } from 'node:crypto';
-import { replicasFor, rankAll } from './placement.ts';
+import { replicasFor, rankAll, writeOrder } from './placement.ts';
 import type { Member, MemberState } from './types.ts';
 
 function member(i: number, o: Partial<Member> = {}): Member {
@@ -93,6 +93,18 @@ test('deterministic from the member list alone (order of the list does not matte
   const shuffled = [...ms].reverse();
   for (const id of ITEMS.slice(0, 2000)) {
     assert.equal(replicasFor(id, ms, 3).map((m) => m.id), replicasFor(id, shuffled, 3).map((m) => m.id));
+  }
+});
+
+test('write order: the placement order with suspected members last; without suspicion its first R are replicasFor', () => {
+  const ms = [...Array.from({ length: 5 }, (_, i) => member(i)), member(9, { state: 'down' })];
+  for (const id of ITEMS.slice(0, 500)) {
+    const order = writeOrder(id, ms).map((m) => m.id);
+    assert.is(order.length, 5, 'active data members only');
+    assert.equal(order.slice(0, 3), replicasFor(id, ms, 3).map((m) => m.id));
+    const sick = order[0];
+    const around = writeOrder(id, ms, { suspected: (x) => x === sick }).map((m) => m.id);
+    assert.equal(around, [...order.filter((x) => x !== sick), sick], 'the next member of the order stands in, the suspect comes last');
   }
 });
 

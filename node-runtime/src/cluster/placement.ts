@@ -38,6 +38,42 @@ export function replicasFor(itemId: string, members: Member[], r: number, opts: 
   return zoneOrder(rank(itemId, active), r, chosen);
 }
 
+/**
+ * Where a write of an item goes when some members may not answer: every active data member in
+ * placement order (as `replicasFor`, pins first), with the members the caller suspects (they failed
+ * to answer it lately) moved behind all others. The first R are the write's targets; the rest stand
+ * in, in order, for a target that fails or does not answer in time. A copy that lands on a stand-in
+ * is moved to where `replicasFor` wants it by repair once that member answers again (hinted handoff:
+ * the stand-in holds a misplaced copy, repair copies it to the desired holders and drops its own).
+ */
+export function writeOrder(itemId: string, members: Member[], opts: { pin?: string[]; suspected?: (id: string) => boolean; chunk?: boolean } = {}): Member[] {
+  const suspected = opts.suspected ?? (() => false);
+  // A chunk never goes to a member whose disk takes none (metadata still does: it is small and the
+  // disk's reserve is there for it).
+  if (opts.chunk) members = members.filter(takesChunks);
+  const answering = members.filter((m) => !suspected(m.id));
+  const first = replicasFor(itemId, answering, answering.length, { pin: opts.pin });
+  const rest = replicasFor(itemId, members, members.length, { pin: opts.pin }).filter((m) => suspected(m.id));
+  return [...first, ...rest];
+}
+
+/** A member's data disk takes new chunks: not full, not failed (chunks/disk.ts). */
+export function takesChunks(m: Member): boolean {
+  return m.disk !== 'full' && m.disk !== 'failed';
+}
+
+/**
+ * The desired holders of a chunk, for repair: `replicasFor` over the members that may keep it —
+ * those whose disk takes new chunks, and those that hold it already. A full member keeps and serves
+ * what it has (moving it away would only fill the others), and is never asked to take more; a chunk
+ * written while it was full went to the next member of the order, which is then a desired holder
+ * until the full one has room again (then repair moves the chunk to it).
+ */
+export function chunkHolders(chunkId: string, members: Member[], r: number, opts: { pin?: string[]; holds?: (id: string) => boolean } = {}): Member[] {
+  const holds = opts.holds ?? (() => false);
+  return replicasFor(chunkId, members.filter((m) => takesChunks(m) || holds(m.id)), r, { pin: opts.pin });
+}
+
 /** Same ranking over all members with any state, for reads/repair (where might the item be?). */
 export function rankAll(itemId: string, members: Member[]): Member[] {
   const holders = members.filter(holdsData);

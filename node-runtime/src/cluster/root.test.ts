@@ -55,6 +55,24 @@ test('silence past the failure timeout → down (not drained, never self); a ret
   await root.stop();
 });
 
+test('a member whose regular heartbeats stop is down within seconds, long before the failure timeout', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'cairn-root-'));
+  dirs.push(dir);
+  const root = await RootService.open({ selfId: 'root-self', dataDir: dir, settings: { failureTimeoutMs: 30_000 } });
+  let t = Date.now();
+  for (let i = 0; i < 20; i++, t += 1000) for (const id of ['a', 'b']) root.heartbeat({ member: info(id), ready: true }, t);
+  const last = t - 1000;
+  // b keeps beating, a stops; b reports that a does not answer its calls.
+  let downAt: number | undefined;
+  for (let now = last; now < last + 30_000 && downAt === undefined; now += 250) {
+    if ((now - last) % 1000 === 0) root.heartbeat({ member: info('b'), ready: true, suspects: now - last >= 2000 ? ['a'] : [] }, now);
+    if (root.detectFailures(now).includes('a')) downAt = now;
+  }
+  assert.ok(downAt !== undefined && downAt - last <= 5_000, `a down after ${downAt! - last} ms`);
+  assert.is(state(root, 'b'), 'active');
+  await root.stop();
+});
+
 test('settings from flags, a cluster id and the maps survive a restart', async () => {
   const { dir, root } = await open();
   root.heartbeat({ member: info('a'), ready: true });

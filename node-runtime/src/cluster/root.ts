@@ -1,13 +1,16 @@
 // The root role: the membership authority. It keeps the authoritative cluster maps (maps.ts) on its
 // disk, takes heartbeats (which register a member on first contact), merges maps pushed by members
 // and by other roots (push-pull gossip rides on the roots' own heartbeats, see agent.ts), and marks a
-// member `down` when it has been silent for the cluster's failureTimeoutMs. Several roots need no
-// coordination: every write is an LWW entry, so they converge whatever order updates arrive in.
+// member `down` when its silence is no longer plausible (failure-detector.ts: phi accrual on its
+// heartbeats, sooner when other members report that it does not answer them; never later than the
+// cluster's failureTimeoutMs). Several roots need no coordination: every write is an LWW entry, so
+// they converge whatever order updates arrive in.
 import { randomUUID } from 'node:crypto';
 import { get, write } from './crdt.ts';
 import { emptyMaps, mergeMaps, membersOf, settingsOf, type ClusterMaps, type MemberInfo, type MapName } from './maps.ts';
 import { MapStore } from './map-store.ts';
 import type { ClusterSettings, MemberState } from './types.ts';
+import { FailureDetector } from './failure-detector.ts';
 import { logger } from '../util/log.ts';
 
 const log = logger('root');
@@ -18,6 +21,8 @@ export interface HeartbeatRequest {
   ready: boolean;
   /** The sender's maps (roots always send theirs: that is the gossip; nodes now and then, to refill a root that lost its disk). */
   maps?: Partial<ClusterMaps>;
+  /** Members the sender's calls failed to reach lately (cluster/peer-health.ts): evidence for the failure detector. */
+  suspects?: string[];
 }
 
 export interface MapsResponse { rootId: string; maps: ClusterMaps }
@@ -34,6 +39,7 @@ export class RootService {
   readonly #store: MapStore;
   readonly #startedAt: number;
   readonly #listeners = new Set<() => void>();
+  readonly #detector = new FailureDetector();
   #timer: NodeJS.Timeout | undefined;
 
   private constructor(selfId: string, maps: ClusterMaps, store: MapStore) {
@@ -77,17 +83,29 @@ export class RootService {
       weight: typeof m.weight === 'number' && m.weight > 0 ? m.weight : 1,
       capacityBytes: Number(m.capacityBytes) || 0, usedBytes: Number(m.usedBytes) || 0,
       ...(typeof m.chunks === 'number' ? { chunks: m.chunks } : {}),
+      ...(m.disk === 'ok' || m.disk === 'full' || m.disk === 'failed' ? { disk: m.disk } : {}),
+      ...(typeof m.freeBytes === 'number' ? { freeBytes: m.freeBytes } : {}),
       ...(m.repair && typeof m.repair === 'object' && typeof m.repair.underReplicatedChunks === 'number' ? { repair: m.repair } : {}),
       lastHeartbeat: now,
     };
     write(this.maps.members, m.id, info, this.selfId, now);
+    this.#detector.heartbeat(m.id, now, Array.isArray(req.suspects) ? req.suspects.filter((x): x is string => typeof x === 'string') : []);
     const state = get(this.maps.states, m.id);
+    // A member whose data disk failed holds nothing usable: down (its data is rebuilt elsewhere)
+    // for as long as it says so, however regularly it beats.
+    const diskFailed = info.disk === 'failed';
+    const ready = req.ready && !diskFailed;
     let next: MemberState | undefined;
-    if (state === undefined) next = req.ready ? 'active' : 'joining';
-    else if (req.ready && state === 'joining') next = 'active';
+    if (state === undefined) next = ready ? 'active' : 'joining';
+    else if (ready && state === 'joining') next = 'active';
     // A member that was draining when it went silent resumes draining: a transient failure must
     // not cancel a drain the operator asked for (only undrain does).
-    else if (req.ready && state === 'down') next = get(this.maps.states, beforeDownKey(m.id)) === 'draining' ? 'draining' : 'active';
+    else if (ready && state === 'down') next = get(this.maps.states, beforeDownKey(m.id)) === 'draining' ? 'draining' : 'active';
+    else if (diskFailed && watched.has(state)) {
+      next = 'down';
+      if (state === 'draining') write(this.maps.states, beforeDownKey(m.id), 'draining', this.selfId, now);
+      log.warn({ member: m.id, name: info.name }, 'member down: its data disk failed');
+    }
     if (next) {
       write(this.maps.states, m.id, next, this.selfId, now);
       log.info({ member: m.id, name: info.name, from: state ?? 'new', to: next }, 'member state');
@@ -128,21 +146,26 @@ export class RootService {
   }
 
   /**
-   * Mark members silent for longer than the failure timeout `down`. Not during the first timeout
-   * after this root started: its stored heartbeat times are old and members have not had a chance
-   * to reach it yet. Returns the ids marked down.
+   * Mark `down` the members the failure detector gives up on (seconds after their heartbeats stop)
+   * and any silent for longer than the failure timeout. The timeout rule waits out the first timeout
+   * after this root started: its stored heartbeat times are old and members have not had a chance to
+   * reach it yet (the detector only judges members it has heard from). Returns the ids marked down.
    */
   detectFailures(now = Date.now()): string[] {
     const timeout = this.settings().failureTimeoutMs;
-    if (now - this.#startedAt < timeout) return [];
+    const timeoutApplies = now - this.#startedAt >= timeout;
     const down: string[] = [];
     for (const m of membersOf(this.maps)) {
-      if (m.id === this.selfId || !watched.has(m.state) || now - m.lastHeartbeat <= timeout) continue;
+      if (m.id === this.selfId || !watched.has(m.state)) continue;
+      const silent = timeoutApplies && now - m.lastHeartbeat > timeout;
+      const verdict = silent ? undefined : this.#detector.verdict(m.id, now, m.lastHeartbeat);
+      if (!silent && !verdict) continue;
       if (m.state === 'draining' || get(this.maps.states, beforeDownKey(m.id)) !== undefined) {
         write(this.maps.states, beforeDownKey(m.id), m.state === 'draining' ? 'draining' : null, this.selfId, now);
       }
       write(this.maps.states, m.id, 'down', this.selfId, now);
-      log.warn({ member: m.id, name: m.name, silentMs: now - m.lastHeartbeat }, 'member down');
+      this.#detector.forget(m.id);
+      log.warn({ member: m.id, name: m.name, silentMs: now - m.lastHeartbeat, ...(verdict ?? { reason: 'failure timeout' }) }, 'member down');
       down.push(m.id);
     }
     if (down.length) { this.#store.schedule(this.maps, 0); this.#changed(); void this.#broadcast(); }

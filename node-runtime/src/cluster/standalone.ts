@@ -2,7 +2,7 @@
 // Its bucket registry, users, access keys and settings are LWW maps (cluster/crdt.ts, the same shape the
 // roots gossip) persisted in the local metadata store, so they survive restarts and a later
 // multi-member view can take them over as they are.
-import type { BucketSettings, ClusterControl, ClusterSettings, KeyRecord, Member, MemberState, Role, StoredKey, UserRecord } from './types.ts';
+import type { BucketSettings, ClusterControl, ClusterSettings, DiskState, KeyRecord, Member, MemberState, Role, StoredKey, UserRecord } from './types.ts';
 import { defaultSettings } from './types.ts';
 import { get, values, write, type LwwMap } from './crdt.ts';
 import { S3Error } from '../util/errors.ts';
@@ -32,6 +32,8 @@ export interface StandaloneOptions {
   meta: RegistryStore;
   /** Bytes of chunks this member stores now (its member entry reports them). */
   usedBytes: () => number;
+  /** Its data disk now (its member entry reports it: a full disk takes no new chunks). */
+  disk?: () => { state: DiskState; freeBytes: number };
   /** Overrides from flags/env; they win over (and replace) the persisted settings. */
   settings?: Partial<ClusterSettings>;
 }
@@ -44,6 +46,7 @@ export class StandaloneClusterView implements ClusterControl {
   private readonly self: Member;
   private readonly meta: RegistryStore;
   private readonly usedBytes: () => number;
+  private readonly disk: StandaloneOptions['disk'];
   private bucketMap: LwwMap<BucketSettings>;
   private keyMap: LwwMap<StoredKey>;
   private userMap: LwwMap<UserRecord>;
@@ -55,6 +58,7 @@ export class StandaloneClusterView implements ClusterControl {
     this.self = { roles: ['root', 'node'], ...opts.self, state: 'active', usedBytes: 0, lastHeartbeat: Date.now() };
     this.meta = opts.meta;
     this.usedBytes = opts.usedBytes;
+    this.disk = opts.disk;
     const registry = standaloneRegistry(opts.meta);
     this.bucketMap = registry.buckets;
     this.keyMap = registry.keys;
@@ -75,6 +79,7 @@ export class StandaloneClusterView implements ClusterControl {
   members(): Member[] {
     this.self.usedBytes = this.usedBytes();
     this.self.lastHeartbeat = Date.now();
+    if (this.disk) { const d = this.disk(); this.self.disk = d.state; this.self.freeBytes = d.freeBytes; }
     return [this.self];
   }
 

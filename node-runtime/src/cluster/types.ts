@@ -8,6 +8,8 @@ import type { KeyRecord, UserRecord } from '../access/users.ts';
 export type { KeyRecord, UserRecord };
 
 export type MemberState = 'joining' | 'active' | 'draining' | 'drained' | 'down';
+/** A member's data disk (chunks/disk.ts): `full` takes no new chunks but serves reads; `failed` holds nothing usable. */
+export type DiskState = 'ok' | 'full' | 'failed';
 export type Role = 'root' | 'node';
 
 export interface Member {
@@ -23,6 +25,8 @@ export interface Member {
   usedBytes: number;
   lastHeartbeat: number; // ms since epoch, as seen by the root that wrote the entry
   chunks?: number;       // chunks stored, as last reported in a heartbeat
+  disk?: DiskState;      // its data disk, as last reported (absent: ok)
+  freeBytes?: number;    // free on its data disk, as last reported
 }
 
 /** A member's repair progress, as its repair worker reports it in heartbeats (and the admin API shows it). */

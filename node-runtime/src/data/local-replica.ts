@@ -5,18 +5,36 @@ import type { ChunkReplica, ListVersionsOptions, MetaReplica } from './replicas.
 import type { MultipartUpload, ObjectVersion, PartRecord } from './types.ts';
 import type { ChunkBuffer } from '../chunks/buffer.ts';
 import type { ChunkStore } from '../chunks/store.ts';
+import type { DiskMonitor } from '../chunks/disk.ts';
+import { s3Error } from '../util/errors.ts';
 import type { MetaStore } from '../meta/store.ts';
 
 export class LocalChunkReplica implements ChunkReplica {
   readonly memberId: string;
   private readonly store: ChunkStore;
-  constructor(memberId: string, store: ChunkStore) {
+  private readonly disk: DiskMonitor | undefined;
+  constructor(memberId: string, store: ChunkStore, disk?: DiskMonitor) {
     this.memberId = memberId;
     this.store = store;
+    this.disk = disk;
   }
 
-  putChunk(id: string, body: ChunkBuffer | Readable, size: number, signal?: AbortSignal): Promise<void> {
-    return this.store.put(id, body, size, signal);
+  /**
+   * Refused while the data disk is full or failed (a coordinator with an older map then writes the
+   * next member of the placement order); an error of the disk itself is reported to its monitor.
+   */
+  async putChunk(id: string, body: ChunkBuffer | Readable, size: number, signal?: AbortSignal): Promise<void> {
+    const disk = this.disk?.status;
+    if (disk && disk.state !== 'ok') {
+      throw s3Error(disk.state === 'full' ? 'InsufficientStorage' : 'ServiceUnavailable', `this member takes no new chunks: ${disk.reason}`);
+    }
+    try {
+      await this.store.put(id, body, size, signal);
+    } catch (e) {
+      this.disk?.sawError(e);
+      if ((e as NodeJS.ErrnoException).code === 'ENOSPC') throw s3Error('InsufficientStorage', `no space left on this member's data disk (chunk ${id.slice(0, 12)})`, { cause: e });
+      throw e;
+    }
   }
 
   /** The chunk is verified as a whole before any of it is returned (ChunkNotFound / ChunkCorrupt), unless the caller verifies it. */

@@ -3,11 +3,15 @@
 // newest version wins, and replicas that answered with an older version are repaired in the background.
 // Reads also ask the partition's previous holders and wait briefly for every target, because after a
 // membership change the first answer may come from a member that was placed there a moment ago.
+// Writes go on while R members answer: a holder that fails or does not answer in time is stood in for
+// by the next member of the partition's placement order (hinted handoff, quorum.ts); partition repair
+// pushes the stand-in's entries to the holders placement wants and then drops its copy.
 import type { ClusterView, BucketSettings } from '../cluster/types.ts';
-import { rankAll, replicasFor } from '../cluster/placement.ts';
+import { rankAll, replicasFor, writeOrder } from '../cluster/placement.ts';
+import type { PeerHealth } from '../cluster/peer-health.ts';
 import type { DataPlane, ListVersionsOptions, MetaReplica, ReplicaDirectory } from './replicas.ts';
 import type { MultipartUpload, ObjectVersion, PartRecord } from './types.ts';
-import { quorum, readQuorum, writeQuorum } from './quorum.ts';
+import { handoffQuorum, quorum, readQuorum, writeQuorum } from './quorum.ts';
 import { compareVersions, newest } from '../meta/lww.ts';
 import { logger } from '../util/log.ts';
 import { withSpan } from '../observability/tracing.ts';
@@ -17,16 +21,22 @@ const log = logger('metadata');
 /** How long a read waits for the slower metadata replicas once its quorum answered (a down member
  *  fails at once; this bounds the cost of a hung one). */
 const READ_SETTLE_MS = 1000;
+/** A metadata write unanswered this long gets a stand-in (a healthy one takes milliseconds). */
+const HEDGE_MS = 2000;
 
 export class BucketMetadata {
   private readonly view: ClusterView;
   private readonly replicas: ReplicaDirectory;
   private readonly timeoutMs: number;
+  private readonly health: PeerHealth | undefined;
   constructor(plane: DataPlane, timeoutMs: number) {
     this.view = plane.view;
     this.replicas = plane.replicas;
     this.timeoutMs = timeoutMs;
+    this.health = plane.health;
   }
+
+  private suspected = (id: string) => this.health?.suspected(id) ?? false;
 
   /** Where bucket `b`'s metadata partition is written: its top-R active members. */
   targets(b: BucketSettings): string[] {
@@ -41,13 +51,23 @@ export class BucketMetadata {
   readTargets(b: BucketSettings): string[] {
     const members = this.view.members();
     const ids = [...this.targets(b), ...rankAll(`bucket:${b.name}`, members).slice(0, b.replicas).map((m) => m.id)];
-    return [...new Set(ids)];
+    // The first R members that answer (stand-ins included) hold every write made while a holder was suspected.
+    const answering = writeOrder(`bucket:${b.name}`, members, { suspected: this.suspected }).slice(0, b.replicas).map((m) => m.id);
+    const all = [...new Set([...ids, ...answering])];
+    // A member that failed to answer lately is not waited for, unless too few others are left.
+    const likely = all.filter((t) => !this.suspected(t));
+    return likely.length >= readQuorum(b.replicas) ? likely : all;
   }
 
   // Each quorum round is one span (a no-op unless tracing is on); its replica calls nest inside.
   private write<T>(b: BucketSettings, what: string, op: (r: MetaReplica) => Promise<T>) {
-    return withSpan('meta.quorum', { 'cairn.bucket': b.name, 'cairn.op': what, 'cairn.replicas': b.replicas }, () => quorum(this.targets(b), writeQuorum(b.replicas), (t) => op(this.replicas.meta(t)), {
-      timeoutMs: this.timeoutMs, what: `${what} (bucket ${b.name})`,
+    const order = writeOrder(`bucket:${b.name}`, this.view.members(), { suspected: this.suspected }).map((m) => m.id);
+    return withSpan('meta.quorum', { 'cairn.bucket': b.name, 'cairn.op': what, 'cairn.replicas': b.replicas }, () => handoffQuorum(order, b.replicas, writeQuorum(b.replicas), (t) => op(this.replicas.meta(t)), {
+      timeoutMs: this.timeoutMs, hedgeMs: Math.min(HEDGE_MS, this.timeoutMs), what: `${what} (bucket ${b.name})`,
+      onSilent: (t) => {
+        this.health?.unreachable(t);
+        log.warn({ bucket: b.name, member: this.view.member(t)?.name ?? t }, `${what} unanswered: writing the next member of the placement order`);
+      },
       onLate: (t, e) => log.warn({ bucket: b.name, member: t, err: String(e) }, `${what} failed on a replica after quorum`),
     }));
   }

@@ -51,17 +51,19 @@ export function piecesFor(chunks: ChunkRef[], start: number, end: number): Piece
   return out;
 }
 
-/** Members to try for a chunk: self first when it stores data, then every member in placement rank. */
-export function chunkSources(view: ClusterView, id: string): string[] {
+/** Members to try for a chunk: self first when it stores data, then every member in placement rank,
+ *  those that failed to answer lately last (a stopped member would hold each read for a timeout). */
+export function chunkSources(view: ClusterView, id: string, suspected: (id: string) => boolean = () => false): string[] {
   const ranked = rankAll(id, view.members()).map((m) => m.id);
-  return ranked.includes(view.selfId) ? [view.selfId, ...ranked.filter((m) => m !== view.selfId)] : ranked;
+  const order = ranked.includes(view.selfId) ? [view.selfId, ...ranked.filter((m) => m !== view.selfId)] : ranked;
+  return [...order.filter((m) => !suspected(m)), ...order.filter((m) => suspected(m))];
 }
 
 /** One verified piece, trying each source in turn, in a buffer the caller owns. */
-export async function fetchPiece({ view, replicas }: DataPlane, p: Piece, signal?: AbortSignal): Promise<ChunkBuffer> {
+export async function fetchPiece({ view, replicas, health }: DataPlane, p: Piece, signal?: AbortSignal): Promise<ChunkBuffer> {
   const whole = p.start === 0 && p.end === p.chunkSize - 1;
   const errors: string[] = [];
-  for (const member of chunkSources(view, p.id)) {
+  for (const member of chunkSources(view, p.id, health && ((m) => health.suspected(m)))) {
     signal?.throwIfAborted();
     try {
       // One span per replica tried (a failed one shows as an error span before the next).

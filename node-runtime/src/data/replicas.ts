@@ -6,6 +6,7 @@ import type { Readable } from 'node:stream';
 import type { ChunkBuffer } from '../chunks/buffer.ts';
 import type { BufferMemory } from '../chunks/memory.ts';
 import type { ClusterView } from '../cluster/types.ts';
+import type { PeerHealth } from '../cluster/peer-health.ts';
 import type { ListVersionsOptions, MultipartUpload, ObjectVersion, PartRecord } from '../meta/records.ts';
 
 export type { ListVersionsOptions };
@@ -68,4 +69,6 @@ export interface ClusterReplicas {
 /** What a coordinator works with: the cluster, every member's replicas, and this node's buffer memory. */
 export interface DataPlane extends ClusterReplicas {
   memory: BufferMemory;
+  /** Members that failed to answer lately: writes go around them, reads ask them last (none: trust the map). */
+  health?: PeerHealth;
 }

@@ -1,5 +1,7 @@
 // The write path of an object body: chunker → SHA-256 per chunk → placement → putChunk on the R
-// chosen members in parallel, acknowledged at write quorum W. Pipelined with a bound: the next
+// chosen members in parallel, acknowledged at write quorum W; a member that fails or does not answer
+// in time is stood in for by the next member of the placement order (hinted handoff, quorum.ts), so
+// writes go on while R members answer, even before the roots have marked a dead one down. Pipelined with a bound: the next
 // chunk is read while up to `inflight` earlier ones are hashed (on a worker) and uploaded, so one
 // stream does not wait on each chunk's write + fsync round trip in turn, and memory stays at about
 // inflight + 1 chunks whatever the body size — and, across all streams, within the node's chunk
@@ -9,7 +11,7 @@
 // Nothing here writes metadata: the caller does that only after this resolved (invariant 3).
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { replicasFor } from '../cluster/placement.ts';
+import { writeOrder } from '../cluster/placement.ts';
 import { chunkStream } from '../chunks/chunker.ts';
 import { noGrant, type Grant } from '../chunks/memory.ts';
 import { BodyHasher, OFF_THREAD_MIN } from '../chunks/hasher.ts';
@@ -19,7 +21,7 @@ import { chunkSeq, encryptChunk } from './sse.ts';
 import { logger } from '../util/log.ts';
 import type { ChunkRef } from './types.ts';
 import type { DataPlane } from './replicas.ts';
-import { quorum, writeQuorum } from './quorum.ts';
+import { handoffQuorum, writeQuorum } from './quorum.ts';
 import { withSpan } from '../observability/tracing.ts';
 
 const log = logger('write-path');
@@ -33,11 +35,21 @@ export interface BodyPlan {
   contentMd5?: string;       // base64
   signal?: AbortSignal;
   timeoutMs: number;
+  /** A replica write unanswered this long gets a stand-in (default DEFAULT_HEDGE_MS). */
+  hedgeMs?: number;
   inflight?: number;         // chunks hashed/uploaded at once (default DEFAULT_INFLIGHT)
   /** Encrypt every chunk (data/sse.ts) under this data key before it is hashed and stored; `part` is
    *  the multipart part number (0 for a plain PUT), half of each chunk's nonce. */
   seal?: { dataKey: Buffer; part: number };
 }
+
+/**
+ * How long a chunk replica write may go unanswered before the next member of the placement order
+ * is written too. Far above a healthy write (tens of ms on a LAN, a few hundred under load), far
+ * below the roots' failure verdict (seconds): a stopped member costs a write this much once, after
+ * which this member suspects it (peer-health.ts) and writes around it at once.
+ */
+export const DEFAULT_HEDGE_MS = 2_000;
 
 /** Chunks of one body being hashed/uploaded at once: enough to overlap a few fsyncs per stream. */
 export const DEFAULT_INFLIGHT = 3;
@@ -68,7 +80,10 @@ export async function storeBody(plane: DataPlane, body: Readable, plan: BodyPlan
   // Each large chunk's memory comes from the node's budget (chunks/memory.ts), reserved before the
   // chunker fills it; the chunk holds the grant and gives it back once every replica write of it
   // finished (or it was dropped).
-  const reserve = (bytes: number): Promise<Grant> => (bytes >= OFF_THREAD_MIN ? plane.memory.chunks.take(bytes, plan.signal) : Promise.resolve(noGrant));
+  // A chunk's grant is a fill while the client sends it: if the client stops sending while other
+  // writers wait for memory, the body fails (RequestTimeout) and the memory goes to them.
+  const stalled = () => body.destroy(s3Error('RequestTimeout', 'The body stopped arriving while other uploads waited for memory.'));
+  const reserve = (bytes: number): Promise<Grant> => (bytes >= OFF_THREAD_MIN ? plane.memory.chunks.take(bytes, plan.signal, { onStall: stalled }) : Promise.resolve(noGrant));
   const onAbort = () => body.destroy(plan.signal?.reason instanceof Error ? plan.signal.reason : new Error('client aborted the upload'));
   plan.signal?.addEventListener('abort', onAbort, { once: true });
   try {
@@ -130,37 +145,43 @@ function sealed(plain: ChunkBuffer, seal: { dataKey: Buffer; part: number }, ind
 }
 
 /**
- * Store one hashed chunk on its R placement targets; resolves at W acknowledgements. `settled`
- * (optional) is told exactly once, whatever happens, when every replica write started has finished,
- * and whether all R succeeded: only then is the chunk buffer certainly no longer read by any of them.
+ * Store one hashed chunk on R members, the first R of its placement order that answer; resolves at W
+ * acknowledgements. `settled` (optional) is told exactly once, whatever happens, when every replica
+ * write started has finished, and whether all of them succeeded: only then is the chunk buffer
+ * certainly no longer read by any of them.
  */
-export async function putChunkQuorum(plane: DataPlane, chunk: ChunkBuffer, plan: Pick<BodyPlan, 'replicas' | 'pin' | 'signal' | 'timeoutMs'>, settled?: (allStored: boolean) => void): Promise<void> {
-  const writes: Promise<void>[] = [];
-  let targets: string[] = [];
+export async function putChunkQuorum(plane: DataPlane, chunk: ChunkBuffer, plan: Pick<BodyPlan, 'replicas' | 'pin' | 'signal' | 'timeoutMs' | 'hedgeMs'>, settled?: (allStored: boolean) => void): Promise<void> {
+  let handedOver = false;
   try {
     const id = chunk.id;
     if (id === undefined) throw new Error('internal: a chunk is placed by its hash, and this one has none yet');
-    targets = replicasFor(id, plane.view.members(), plan.replicas, { pin: plan.pin }).map((m) => m.id);
-    await writeReplicas(plane, id, chunk, plan, targets, writes);
-  } finally {
-    if (settled) void Promise.allSettled(writes).then((r) => settled(targets.length > 0 && r.length === targets.length && r.every((x) => x.status === 'fulfilled')));
-  }
-}
-
-async function writeReplicas({ view, replicas }: DataPlane, id: string, chunk: ChunkBuffer, plan: Pick<BodyPlan, 'replicas' | 'signal' | 'timeoutMs'>, targets: string[], writes: Promise<void>[]): Promise<void> {
-  // One span per replica write (a no-op unless tracing is on); a remote one continues on that member.
-  const put = (t: string, signal: AbortSignal) => {
-    const w = withSpan('chunk.put', { 'cairn.chunk': id, 'cairn.member': view.member(t)?.name ?? t, 'cairn.bytes': chunk.length },
+    const { view, replicas, health } = plane;
+    const members = view.members();
+    const order = writeOrder(id, members, { pin: plan.pin, suspected: health && ((m) => health.suspected(m)), chunk: true }).map((m) => m.id);
+    const need = writeQuorum(plan.replicas);
+    // Not enough members can take a chunk because their disks are full: the cluster is out of room.
+    if (order.length < need && writeOrder(id, members, { pin: plan.pin }).length >= need) {
+      throw s3Error('InsufficientStorage', `chunk ${id.slice(0, 12)}: only ${order.length} member(s) have room for new chunks, ${need} needed`);
+    }
+    // One span per replica write (a no-op unless tracing is on); a remote one continues on that member.
+    const put = (t: string, signal: AbortSignal) => withSpan('chunk.put', { 'cairn.chunk': id, 'cairn.member': view.member(t)?.name ?? t, 'cairn.bytes': chunk.length },
       () => replicas.chunks(t).putChunk(id, chunk, chunk.length, signal));
-    writes.push(w);
-    return w;
-  };
-  await quorum(targets, writeQuorum(plan.replicas), put, {
-    timeoutMs: plan.timeoutMs,
-    what: `chunk ${id.slice(0, 12)} write`,
-    signal: plan.signal,
-    onLate: (t, error) => log.warn({ chunk: id, member: t, err: String(error) }, 'chunk replica write failed after quorum'),
-  });
+    handedOver = true;
+    await handoffQuorum(order, plan.replicas, need, put, {
+      timeoutMs: plan.timeoutMs,
+      hedgeMs: plan.hedgeMs ?? DEFAULT_HEDGE_MS,
+      what: `chunk ${id.slice(0, 12)} write`,
+      signal: plan.signal,
+      onSilent: (t) => {
+        health?.unreachable(t);
+        log.warn({ chunk: id, member: view.member(t)?.name ?? t, hedgeMs: plan.hedgeMs ?? DEFAULT_HEDGE_MS }, 'chunk replica write unanswered: writing the next member of the placement order');
+      },
+      onLate: (t, error) => log.warn({ chunk: id, member: view.member(t)?.name ?? t, err: String(error) }, 'chunk replica write failed after quorum'),
+      onSettled: ({ started, stored }) => settled?.(started > 0 && stored === started),
+    });
+  } finally {
+    if (!handedOver) settled?.(false);
+  }
 }
 
 function decodeContentMd5(b64: string): Buffer {

@@ -2,7 +2,7 @@
 // the state gauges of observability/metrics.ts at scrape time; the node wires them to its parts.
 // Each takes a getter, registers itself and returns the unregister function; the mapping from state
 // to samples is a pure function.
-import type { Member, MemberState, RepairProgress } from '../cluster/types.ts';
+import type { DiskState, Member, MemberState, RepairProgress } from '../cluster/types.ts';
 import type { NodeMetrics } from '../observability/metrics.ts';
 
 export const memberStates: readonly MemberState[] = ['joining', 'active', 'draining', 'drained', 'down'];
@@ -75,7 +75,10 @@ export interface NodeUsage {
   usedBytes: number;
   chunks: number;
   objects?: number;
+  disk?: { state: DiskState; freeBytes: number };
 }
+
+const diskStates: readonly DiskState[] = ['ok', 'full', 'failed'];
 
 /** Data nodes: publish this node's capacity, usage and stored item counts. */
 export function collectNodeUsage(m: NodeMetrics, usage: () => NodeUsage | Promise<NodeUsage>): () => void {
@@ -85,5 +88,9 @@ export function collectNodeUsage(m: NodeMetrics, usage: () => NodeUsage | Promis
     m.nodeUsedBytes.set(u.usedBytes);
     m.chunksStored.set(u.chunks);
     if (u.objects !== undefined) m.objectsStored.set(u.objects);
+    if (u.disk) {
+      m.nodeDiskFreeBytes.set(u.disk.freeBytes);
+      for (const s of diskStates) m.nodeDiskState.set({ state: s }, s === u.disk.state ? 1 : 0);
+    }
   });
 }

@@ -4,6 +4,8 @@
 // and nowhere else, and reach the layers as arguments. Only what is per process by nature reads its
 // own variables: the log level (util/log.ts) and the OpenTelemetry exporter (observability/tracing.ts).
 import type { Role } from '../cluster/types.ts';
+import type { ServerTimeouts } from './listen.ts';
+import type { AdmissionLimits } from './admission.ts';
 
 export interface NodeOptions {
   dataDir: string;
@@ -44,6 +46,16 @@ export interface NodeOptions {
   scrubBytesPerSec?: number;
   /** Age after which an unfinished multipart upload is abandoned; env CAIRN_UPLOAD_EXPIRY_MS, default 7 days. */
   uploadExpiryMs?: number;
+  /** Free bytes on the data disk below which no new chunk is stored here (chunks/disk.ts); env
+   *  CAIRN_DISK_RESERVE_BYTES, default 1 % of the disk within 256 MiB – 8 GiB. */
+  diskReserveBytes?: number;
+  /** Limits on slow clients, both ports (listen.ts); env CAIRN_IDLE_TIMEOUT_MS (default 30 s),
+   *  CAIRN_HEADERS_TIMEOUT_MS (20 s), CAIRN_REQUEST_TIMEOUT_MS (1 h). */
+  timeouts?: Partial<ServerTimeouts>;
+  /** What the file API takes at once before answering 503 SlowDown (admission.ts); env
+   *  CAIRN_MAX_CONNECTIONS (default 4096), CAIRN_MAX_REQUESTS (256), CAIRN_MAX_MEMORY_WAITERS (32),
+   *  CAIRN_MAX_MEMORY_WAIT_MS (250). */
+  admission?: Partial<AdmissionLimits>;
 }
 
 /** The buffer memory of a node unless told otherwise. */
@@ -60,8 +72,21 @@ export function withEnvironment(opts: NodeOptions, env: NodeJS.ProcessEnv = proc
     scrubIntervalMs: opts.scrubIntervalMs ?? ms('CAIRN_SCRUB_INTERVAL_MS'),
     scrubBytesPerSec: opts.scrubBytesPerSec ?? ms('CAIRN_SCRUB_BYTES_PER_SEC'),
     uploadExpiryMs: opts.uploadExpiryMs ?? ms('CAIRN_UPLOAD_EXPIRY_MS'),
+    diskReserveBytes: opts.diskReserveBytes ?? ms('CAIRN_DISK_RESERVE_BYTES'),
     bufferMemoryBytes: opts.bufferMemoryBytes ?? bufferMemoryMiB(env.CAIRN_BUFFER_MEMORY) * 1024 * 1024,
+    admission: definedOnly({
+      maxConnections: ms('CAIRN_MAX_CONNECTIONS'), maxRequests: ms('CAIRN_MAX_REQUESTS'), maxMemoryWaiters: ms('CAIRN_MAX_MEMORY_WAITERS'), maxMemoryWaitMs: ms('CAIRN_MAX_MEMORY_WAIT_MS'),
+      ...definedOnly(opts.admission ?? {}),
+    }),
+    timeouts: definedOnly({
+      idleMs: ms('CAIRN_IDLE_TIMEOUT_MS'), headersMs: ms('CAIRN_HEADERS_TIMEOUT_MS'), requestMs: ms('CAIRN_REQUEST_TIMEOUT_MS'),
+      ...definedOnly(opts.timeouts ?? {}),
+    }),
   };
+}
+
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 /** CAIRN_BUFFER_MEMORY in MiB (default 48); anything but a positive number is an error, not a silent default. */

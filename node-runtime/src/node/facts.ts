@@ -55,6 +55,12 @@ export class VolumeCapacity {
     return Math.min(fs, volume);
   }
 
+  /** The volume's size and what is left of it, when a size is given (the disk monitor narrows the file system's to them). */
+  async limits(): Promise<{ capacityBytes: number; freeBytes: number } | undefined> {
+    const volume = await this.volumeBytes();
+    return volume === undefined ? undefined : { capacityBytes: volume, freeBytes: Math.max(0, volume - this.#store.usedBytes()) };
+  }
+
   /** Free space: the file system's, or what is left of the volume's size, whichever is smaller. */
   async freeBytes(): Promise<number> {
     const [fs, volume] = await Promise.all([this.#store.freeBytes(), this.volumeBytes()]);

@@ -10,6 +10,8 @@ import type { ClusterMaps } from '../cluster/maps.ts';
 import { RootService } from '../cluster/root.ts';
 import { MembershipAgent } from '../cluster/agent.ts';
 import { MultiClusterView } from '../cluster/view.ts';
+import { PeerHealth } from '../cluster/peer-health.ts';
+import type { DiskMonitor } from '../chunks/disk.ts';
 import { membershipRoutes } from '../cluster/routes.ts';
 import { maintenanceVerdict, writeQuorumVerdict } from '../cluster/health.ts';
 import { RpcClient } from '../rpc/client.ts';
@@ -47,6 +49,8 @@ export interface JoinOptions {
   seed?: Partial<ClusterMaps>;
   /** The node's metrics (internal RPC latency and errors). */
   metrics?: NodeMetrics;
+  /** This member's data disk, reported in heartbeats (a full one takes no new chunks, a failed one is down). */
+  disk?: DiskMonitor;
 }
 
 export interface JoinedCluster extends Membership {
@@ -55,6 +59,7 @@ export interface JoinedCluster extends Membership {
   readonly agent: MembershipAgent;
   readonly root?: RootService;
   readonly rpc: RpcClient;
+  readonly health: PeerHealth;
 }
 
 export async function joinCluster(o: JoinOptions): Promise<JoinedCluster> {
@@ -69,18 +74,28 @@ export async function joinCluster(o: JoinOptions): Promise<JoinedCluster> {
   const usageTimer = setInterval(() => void refreshUsage(), 2000);
   usageTimer.unref();
 
+  // Which members answer: every call's outcome is evidence, told to the roots with each heartbeat.
+  const health = new PeerHealth();
   const agent = await MembershipAgent.open({
     selfId: o.selfId, dataDir: o.dataDir, rpc, localRoot: root, roots: o.roots,
-    heartbeatMs: o.heartbeatMs ?? 1000,
+    heartbeatMs: o.heartbeatMs ?? 1000, suspects: () => health.suspects(),
     self: () => ({
       id: o.selfId, name: o.name, roles: o.roles, api: o.api, cluster: o.cluster, zone: o.zone ?? '', weight: o.weight ?? 1,
       capacityBytes: usage.capacityBytes, usedBytes: usage.usedBytes, chunks: usage.chunks,
       ...(o.liveUsage ? o.liveUsage() : {}),
       ...(o.repairProgress ? { repair: safely(o.repairProgress) } : {}),
+      ...(o.disk ? { disk: o.disk.status.state, freeBytes: o.disk.status.freeBytes } : {}),
     }),
   });
+  // The roots hear of a full or failed disk at once, not a heartbeat later.
+  const unwatchDisk = o.disk?.onChange(() => agent.beatNow());
   const view = new MultiClusterView({ agent, overrides: localOverrides(o.settings) });
-  rpc.peerNameOf = (url) => { const at = new URL(url).origin; return view.members().find((m) => m.cluster && new URL(m.cluster).origin === at)?.name; };
+  const memberAt = (url: string) => { const at = new URL(url).origin; return view.members().find((m) => m.cluster && new URL(m.cluster).origin === at); };
+  rpc.peerNameOf = (url) => memberAt(url)?.name;
+  rpc.onPeerOutcome = (url, reached) => {
+    const m = memberAt(url);
+    if (m) { if (reached) health.answered(m.id); else health.unreachable(m.id); }
+  };
 
   let keysRegistered = true;
   let stopped = false;
@@ -98,7 +113,7 @@ export async function joinCluster(o: JoinOptions): Promise<JoinedCluster> {
 
   const routes: Router[] = [membershipRoutes({ agent, root }), replicaRoutes(o.local)];
   return {
-    selfId: o.selfId, view, agent, root, rpc,
+    selfId: o.selfId, view, agent, root, rpc, health,
     replicas: new MemberReplicas({ selfId: o.selfId, member: (id) => view.member(id), local: o.local, rpc }),
     rpcRoutes: routes,
     ready: () => keysRegistered && (agent.ready || view.members().some((m) => m.id === o.selfId)),
@@ -130,6 +145,7 @@ export async function joinCluster(o: JoinOptions): Promise<JoinedCluster> {
     async stop() {
       stopped = true;
       clearInterval(usageTimer);
+      unwatchDisk?.();
       await agent.stop();
       await root?.stop();
       await rpc.close();

@@ -1,8 +1,28 @@
 // The two listening ports of a node: plain node:http servers (the file API hands each request
-// straight to the S3 app; the cluster port serves an express app), with the timeouts large uploads
-// need and a clean close that lets requests in flight finish for a grace period.
+// straight to the S3 app; the cluster port serves an express app), with timeouts that let large
+// uploads take their time but never let a silent client hold a connection (and what its request
+// holds) forever, and a clean close that lets requests in flight finish for a grace period.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+
+/**
+ * How long a client may keep the server waiting. `idleMs` is the one a stalled client meets: a
+ * connection on which nothing moves for that long is closed while the client owes the server bytes
+ * (headers, the rest of a body) or does not read the answer; a request the server itself is still
+ * working on (a quorum write, a long poll) is never cut by it.
+ */
+export interface ServerTimeouts {
+  /** The request line and headers must arrive within this (slowloris). */
+  headersMs: number;
+  /** A whole request, headers and body, must arrive within this (a 5 GiB PUT at 2 MB/s fits). */
+  requestMs: number;
+  /** Nothing received or sent for this long while the client owes bytes or does not read: closed. */
+  idleMs: number;
+  /** An idle kept-alive connection between requests is closed after this (longer than clients' own). */
+  keepAliveMs: number;
+}
+
+export const DEFAULT_TIMEOUTS: ServerTimeouts = { headersMs: 20_000, requestMs: 3_600_000, idleMs: 30_000, keepAliveMs: 65_000 };
 
 export function parseHostPort(s: string, defaultPort: number): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]*))(?::(\d+))?$/.exec(s.trim());
@@ -16,14 +36,18 @@ export function parseHostPort(s: string, defaultPort: number): { host: string; p
 /** `host` as it appears in a URL (IPv6 literals in brackets). */
 export const urlHost = (h: string) => (h.includes(':') ? `[${h}]` : h);
 
-export function listen(handler: (req: IncomingMessage, res: ServerResponse) => void, host: string, port: number): Promise<Server> {
+export function listen(handler: (req: IncomingMessage, res: ServerResponse) => void, host: string, port: number, timeouts: Partial<ServerTimeouts> = {}): Promise<Server> {
+  const t = { ...DEFAULT_TIMEOUTS, ...timeouts };
   return new Promise((resolve, reject) => {
-    const srv = createServer(handler);
+    // Node checks the header and request limits every `connectionsCheckingInterval` (30 s by default,
+    // which would let a slowloris client live up to 50 s with a 20 s limit).
+    const srv = createServer({ connectionsCheckingInterval: Math.min(1_000, t.headersMs / 2) }, handler);
     srv.once('error', reject);
     srv.listen(port, host, () => resolve(srv));
-    // Large uploads may take longer than Node's default 5 minute request limit.
-    srv.requestTimeout = 0;
-    srv.keepAliveTimeout = 65_000;
+    srv.headersTimeout = t.headersMs;
+    srv.requestTimeout = t.requestMs;
+    srv.keepAliveTimeout = t.keepAliveMs;
+    closeStalledConnections(srv, t.idleMs);
     srv.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
       // A client that half-closes its side in the middle of a body: the request in flight sees the
       // short body and answers IncompleteBody itself, so leave the socket to it (Node's default
@@ -35,6 +59,31 @@ export function listen(handler: (req: IncomingMessage, res: ServerResponse) => v
       if (socket.writable && err.code !== 'ECONNRESET') socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
       socket.destroy();
     });
+  });
+}
+
+/**
+ * The idle rule of ServerTimeouts. Node's socket timeout fires after `idleMs` without traffic; with a
+ * listener of our own, what happens then is decided here: a request whose body has fully arrived and
+ * whose answer is not stuck in the socket is the server's own work, and waits; anything else (a body
+ * that stopped coming, an answer the client does not read, a kept-alive connection with no request)
+ * is closed.
+ */
+function closeStalledConnections(srv: Server, idleMs: number): void {
+  const serving = new WeakMap<Socket, IncomingMessage>();
+  srv.timeout = idleMs;
+  srv.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    serving.set(req.socket, req);
+    res.once('close', () => { if (serving.get(req.socket) === req) serving.delete(req.socket); });
+    // Answered before the body arrived (an error, a reclaimed upload): Node reads and drops the rest
+    // of the body and would then wait the keep-alive time; a client that sends nothing more is
+    // closed after the idle time instead. (Node's own 'finish' handler ran first.)
+    res.once('finish', () => { if (!req.complete) req.socket.setTimeout(idleMs); });
+  });
+  srv.on('timeout', (socket: Socket) => {
+    const req = serving.get(socket);
+    if (req && req.complete && socket.writableLength === 0) { socket.setTimeout(idleMs); return; }
+    socket.destroy();
   });
 }
 

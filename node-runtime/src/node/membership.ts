@@ -7,8 +7,10 @@ import type { Router } from 'express';
 import type { ClusterControl, ClusterSettings, RepairProgress, Role } from '../cluster/types.ts';
 import { writeRecords, type RegistryRecords } from './registry-records.ts';
 import type { Verdict } from '../cluster/health.ts';
+import type { PeerHealth } from '../cluster/peer-health.ts';
 import { StandaloneClusterView, standaloneRegistry } from '../cluster/standalone.ts';
 import type { ChunkStore } from '../chunks/store.ts';
+import type { DiskMonitor } from '../chunks/disk.ts';
 import type { MetaStore } from '../meta/store.ts';
 import type { ReplicaDirectory } from '../data/replicas.ts';
 import { MemberReplicas } from '../data/replica-directory.ts';
@@ -21,6 +23,8 @@ export interface Membership {
   readonly replicas: ReplicaDirectory;
   /** What peers call under `/rpc/v1` (membership and replica routes); none in a cluster of one. */
   readonly rpcRoutes: Router[];
+  /** Which members answered lately (write fallbacks, read order); none in a cluster of one. */
+  readonly health?: PeerHealth;
   /** Registered with a root (or serving from a cached map that knows this member) and its keys recorded. */
   ready(): boolean;
   /** Record the users and keys this process was started with (root key, keys file), built from
@@ -55,6 +59,8 @@ export interface MembershipOptions {
   stores: { chunks: ChunkStore; meta: MetaStore };
   /** This member's capacity (its volume's, node/facts.ts); default the file system's. */
   capacityBytes?: () => Promise<number>;
+  /** The data disk of a data member: reported to the roots, and chunk writes refused while it is full or failed. */
+  disk?: DiskMonitor;
   /** The node's metrics (internal RPC latency and errors). */
   metrics?: NodeMetrics;
   /** This member's repair progress, reported in heartbeats. */
@@ -65,13 +71,13 @@ export async function openMembership(o: MembershipOptions): Promise<Membership> 
   const { chunks, meta } = o.stores;
   const capacityBytes = o.capacityBytes ?? (() => chunks.capacityBytes());
   const holdsData = o.roles.includes('node');
-  const local = holdsData ? { chunks: new LocalChunkReplica(o.selfId, chunks), meta: new LocalMetaReplica(o.selfId, meta) } : undefined;
+  const local = holdsData ? { chunks: new LocalChunkReplica(o.selfId, chunks, o.disk), meta: new LocalMetaReplica(o.selfId, meta) } : undefined;
   if (!o.roots.length && o.roles.includes('root') && holdsData) return clusterOfOne(o, local!, capacityBytes);
   if (!o.secret) throw new Error('a cluster secret is required to form a cluster (--secret or CAIRN_CLUSTER_SECRET)');
   return joinCluster({
     selfId: o.selfId, roles: o.roles, name: o.name, dataDir: o.dataDir, api: o.api, cluster: o.cluster, roots: o.roots,
     zone: o.zone, weight: o.weight, secret: o.secret, settings: o.settings, heartbeatMs: o.heartbeatMs, local, metrics: o.metrics,
-    repairProgress: o.repairProgress,
+    repairProgress: o.repairProgress, disk: o.disk,
     // A data dir that ran as a cluster of one keeps its buckets and keys (same LWW maps).
     seed: standaloneRegistry(meta),
     // A root-only process stores nothing: it reports no capacity so status sums only data members.
@@ -84,7 +90,7 @@ async function clusterOfOne(o: MembershipOptions, local: { chunks: LocalChunkRep
   const { chunks, meta } = o.stores;
   const view = await StandaloneClusterView.open({
     self: { id: o.selfId, name: o.name, roles: o.roles, api: o.api, cluster: o.cluster, zone: o.zone ?? '', weight: o.weight ?? 1, capacityBytes: await capacityBytes() },
-    meta, usedBytes: () => chunks.usedBytes(), settings: o.settings,
+    meta, usedBytes: () => chunks.usedBytes(), settings: o.settings, disk: o.disk && (() => o.disk!.status),
   });
   return {
     view,

@@ -23,7 +23,7 @@ export interface SelfHealingOptions {
   view: ClusterView;
   replicas: ReplicaDirectory;
   /** This member's stores and its chunk buffer budget; absent on a root-only process (it only serves the status cache). */
-  stores?: { chunks: ChunkStore; meta: MetaStore; memory: MemoryBudget };
+  stores?: { chunks: ChunkStore; meta: MetaStore; memory: MemoryBudget; diskUsable?: () => boolean };
   /** The node's metrics (repair, GC and scrub progress). */
   metrics?: NodeMetrics;
   /** Cluster secret for the `/rpc/v1/repair` routes; without one no routes are served. */
@@ -69,7 +69,7 @@ export function startSelfHealing(o: SelfHealingOptions): SelfHealing {
       gcGraceMs: grace !== undefined ? () => grace : undefined,
       uploadExpiryMs: o.uploadExpiryMs,
       markDrained: o.markDrained ? () => o.markDrained!(o.view.selfId) : undefined,
-      announce: o.announce,
+      announce: o.announce, diskUsable: o.stores.diskUsable,
     });
     const repairRunner = new WorkerRunner(repair, { idleMs: o.repairIntervalMs ?? 30_000 }).start();
     runners.push(repairRunner);
@@ -77,7 +77,7 @@ export function startSelfHealing(o: SelfHealingOptions): SelfHealing {
     unsubscribe.push(o.view.onChange(() => { r.requestPass(); repairRunner.poke(); }));
     scrub = new ScrubWorker({
       view: o.view, replicas: o.replicas, chunks: o.stores.chunks, metrics: o.metrics,
-      intervalMs: o.scrubIntervalMs, bytesPerSec: o.scrubBytesPerSec,
+      intervalMs: o.scrubIntervalMs, bytesPerSec: o.scrubBytesPerSec, diskUsable: o.stores.diskUsable,
     });
     runners.push(new WorkerRunner(scrub, { idleMs: Math.min(60_000, o.scrubIntervalMs ?? 60_000) }).start());
     if (o.metrics) unsubscribe.push(collectRepairProgress(o.metrics, () => r.snapshot()));

@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import express, { type Express } from 'express';
 import { ChunkStore } from '../chunks/store.ts';
 import { BufferMemory } from '../chunks/memory.ts';
+import { DiskMonitor } from '../chunks/disk.ts';
 import { MetaStore } from '../meta/store.ts';
 import { loadOrCreateNodeId } from '../cluster/identity.ts';
 import { writeQuorumVerdict } from '../cluster/health.ts';
@@ -16,6 +17,7 @@ import type { ReplicaDirectory } from '../data/replicas.ts';
 import { ClusterObjectService } from '../data/objects.ts';
 import type { ObjectService } from '../data/types.ts';
 import { rpcRouter } from '../rpc/router.ts';
+import { secretMatches } from '../rpc/auth.ts';
 import { adminRouter } from '../admin/server.ts';
 import { createS3App } from '../s3/app.ts';
 import { healthRouter } from '../observability/health.ts';
@@ -31,6 +33,7 @@ import { loadKeysFile, masterKey as loadMasterKey, rootKey, startupRecords } fro
 import { directoryOf } from './directory.ts';
 import { sealSecret } from '../access/users.ts';
 import { close, listen, parseHostPort, urlHost } from './listen.ts';
+import { Admission } from './admission.ts';
 import { openMembership } from './membership.ts';
 import { startSelfHealing, type SelfHealing } from './self-healing.ts';
 
@@ -57,11 +60,9 @@ export interface RunningNode {
   memory: BufferMemory;
   clusterApp: Express;            // the cluster port's express app (admin and RPC routes mount here)
   consoleUrl?: string;            // the web console, when this node serves one
+  admission: Admission;           // the file API's limits past capacity
   stop(): Promise<void>;
 }
-
-/** Below this much free disk a node stops reporting ready (a chunk and its temp copy must fit). */
-const MIN_FREE_BYTES = 128 * 1024 * 1024;
 
 /** Live object versions in the metadata partitions this member holds (every replica counts). */
 async function storedObjects(meta: MetaStore): Promise<number> {
@@ -88,9 +89,14 @@ export async function startNode(given: NodeOptions): Promise<RunningNode> {
   const meta = MetaStore.open(opts.dataDir);
   const volume = new VolumeCapacity(chunks, opts.volumeSizeFile);
   const cleanups: (() => Promise<void>)[] = [() => meta.close()];
+  // The data disk, watched while the node runs: full takes no new chunks, failed takes the node out.
+  // Its size is the volume's (node/facts.ts): the smaller of the file system and the volume's given size.
+  const disk = new DiskMonitor({ dir: opts.dataDir, reserveBytes: opts.diskReserveBytes, volume: () => volume.limits() });
+  cleanups.push(async () => disk.stop());
   const servers: Server[] = [];
   let ready = false;
   try {
+    await disk.start();
     const root = await rootKey(opts.dataDir, opts);
     const zone = opts.zone ?? (opts.zoneFile !== undefined ? await readZoneFile(opts.zoneFile) : undefined);
     const extraKeys = opts.keysFile ? await loadKeysFile(opts.keysFile) : [];
@@ -104,13 +110,16 @@ export async function startNode(given: NodeOptions): Promise<RunningNode> {
     const s3Holder: { app?: Express } = {};
     // The file API port hands each request straight to the S3 app once it exists (a plain listener,
     // not an express app of its own: one router per request, not two — it showed in small-GET profiles).
-    const apiHandler = (req: IncomingMessage, res: ServerResponse) => {
+    // Past its capacity the node refuses early with 503 SlowDown (admission.ts).
+    const admission = new Admission({ limits: opts.admission, memory: memory.chunks, metrics });
+    const apiHandler = admission.wrap((req: IncomingMessage, res: ServerResponse) => {
       if (s3Holder.app) { s3Holder.app(req, res); return; }
       res.writeHead(503, { 'retry-after': '1' }).end();
-    };
-    const apiServer = await listen(apiHandler, apiAddr.host, apiAddr.port);
+    });
+    const apiServer = await listen(apiHandler, apiAddr.host, apiAddr.port, opts.timeouts);
+    admission.watch(apiServer);
     servers.push(apiServer);
-    const clusterServer = await listen(clusterApp, clusterAddr.host, clusterAddr.port);
+    const clusterServer = await listen(clusterApp, clusterAddr.host, clusterAddr.port, opts.timeouts);
     servers.push(clusterServer);
     const advertise = opts.advertise ?? (['0.0.0.0', '::', ''].includes(apiAddr.host) ? '127.0.0.1' : apiAddr.host);
     const endpoint = `http://${urlHost(advertise)}:${(apiServer.address() as AddressInfo).port}`;
@@ -120,7 +129,7 @@ export async function startNode(given: NodeOptions): Promise<RunningNode> {
     let healing: SelfHealing | undefined;
     const membership = await openMembership({
       selfId: id, roles, name, dataDir: opts.dataDir, api: endpoint, cluster: clusterUrl, roots: opts.roots ?? [],
-      zone, weight: opts.weight, secret: opts.secret, heartbeatMs: opts.heartbeatMs, stores: { chunks, meta }, metrics,
+      zone, weight: opts.weight, secret: opts.secret, heartbeatMs: opts.heartbeatMs, stores: { chunks, meta }, disk: holdsData ? disk : undefined, metrics,
       capacityBytes: () => volume.capacityBytes(),
       settings: {
         defaultReplicas: opts.replicas, chunkSize: opts.chunkSize, region: opts.region, failureTimeoutMs: opts.failureTimeoutMs,
@@ -132,10 +141,10 @@ export async function startNode(given: NodeOptions): Promise<RunningNode> {
     await membership.registerKeys((current) => startupRecords(master, [root], extraKeys, current));
     const { view, replicas } = membership;
     const directory = directoryOf(view, master);
-    const objects = new ClusterObjectService({ view, replicas, memory }, { masterKey: master });
+    const objects = new ClusterObjectService({ view, replicas, memory, health: membership.health }, { masterKey: master });
     // Self-healing: repair, rebalancing, drain, scrub and GC on data members (self-healing.ts).
     const heal = healing = startSelfHealing({
-      view, replicas, stores: holdsData ? { chunks, meta, memory: memory.chunks } : undefined, secret: opts.secret, metrics,
+      view, replicas, stores: holdsData ? { chunks, meta, memory: memory.chunks, diskUsable: () => disk.status.state !== 'failed' } : undefined, secret: opts.secret, metrics,
       markDrained: (memberId) => membership.markDrained(memberId), announce: () => membership.announce(),
       repairIntervalMs: opts.repairIntervalMs, scrubIntervalMs: opts.scrubIntervalMs, scrubBytesPerSec: opts.scrubBytesPerSec,
       uploadExpiryMs: opts.uploadExpiryMs,
@@ -150,6 +159,7 @@ export async function startNode(given: NodeOptions): Promise<RunningNode> {
     if (holdsData) {
       unregister.push(collectNodeUsage(metrics, async () => ({
         capacityBytes: await volume.capacityBytes(), usedBytes: chunks.usedBytes(), chunks: chunks.chunkCount(), objects: await storedObjects(meta),
+        disk: disk.status,
       })));
     }
     if (roles.includes('root')) {
@@ -168,12 +178,15 @@ export async function startNode(given: NodeOptions): Promise<RunningNode> {
         const ok = ready && membership.ready();
         return { ok, reason: ok ? 'ok' : ready ? 'not registered with a root yet' : 'starting' };
       },
+      // A full disk still serves reads and coordinates requests: ready. A failed one holds nothing usable.
       storesWritable: async () => {
-        const free = await volume.freeBytes();
-        return { ok: free >= MIN_FREE_BYTES, reason: free >= MIN_FREE_BYTES ? 'ok' : `only ${free} bytes free on the data volume` };
+        const d = await disk.check();
+        return { ok: d.state !== 'failed', reason: d.reason };
       },
       clusterHealth: () => membership.clusterHealth(),
       maintenance: () => membership.maintenance(heal.progressOf(id)),
+      // Probes come without the secret: they get the verdict, not which buckets it is about.
+      authorized: (req) => !!opts.secret && secretMatches(req.headers.authorization, opts.secret),
     }));
 
     // 5. File API.
@@ -210,7 +223,7 @@ export async function startNode(given: NodeOptions): Promise<RunningNode> {
     let stopping: Promise<void> | undefined;
     return {
       id, name, roles, dataDir: opts.dataDir, endpoint, clusterUrl, region: view.settings().region,
-      accessKey: root.accessKeyId, secretKey: root.secretAccessKey, view, replicas, objects, stores: { chunks, meta }, metrics, memory, clusterApp, consoleUrl,
+      accessKey: root.accessKeyId, secretKey: root.secretAccessKey, view, replicas, objects, stores: { chunks, meta }, metrics, memory, clusterApp, consoleUrl, admission,
       stop: () => (stopping ??= (async () => {
         ready = false;
         // Heartbeats stop first so the roots see a clean silence, not a member that half answers.

@@ -26,6 +26,7 @@ test.before(async () => {
     clusterHealth: () => state.quorum,
     maintenance: () => (state.maintenance === 'hang' ? new Promise<CheckResult>(() => {}) : state.maintenance),
     timeoutMs: 300,
+    authorized: (req) => req.headers.authorization === 'Bearer s3cret',
   }));
   const host = loopbackAddress();
   server = app.listen(0, host);
@@ -38,8 +39,8 @@ test.after(async () => {
   await new Promise((r) => server.close(r));
 });
 
-async function get(path: string): Promise<{ status: number; body: Record<string, any> }> {
-  const res = await fetch(base + path);
+async function get(path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: Record<string, any> }> {
+  const res = await fetch(base + path, { headers });
   assert.match(res.headers.get('content-type') ?? '', /application\/json/);
   return { status: res.status, body: await res.json() as Record<string, any> };
 }
@@ -79,10 +80,24 @@ test('/cluster/health follows the write-quorum callback', async () => {
   assert.is(r.status, 200);
   assert.is(r.body.reason, 'all 3 buckets reach W');
   state.quorum = { ok: false, reason: 'bucket photos: 1 of 3 replicas reachable, W=2', details: { buckets: ['photos'] } };
-  r = await get('/cluster/health');
+  r = await get('/cluster/health', { authorization: 'Bearer s3cret' });
   assert.is(r.status, 503);
   assert.is(r.body.status, 'unhealthy');
   assert.equal(r.body.details, { buckets: ['photos'] });
+});
+
+test('without the cluster secret a probe gets the status and the reason, never the details (bucket names)', async () => {
+  state.quorum = { ok: false, reason: 'write quorum unreachable for 1 bucket(s)', details: { buckets: ['tenant-photos'] } };
+  state.maintenance = { ok: false, reason: 'stopping would drop 1 bucket(s) below write quorum', details: { buckets: ['tenant-photos'] } };
+  for (const path of ['/cluster/health', '/maintenance']) {
+    const anonymous = await get(path);
+    assert.not.ok('details' in anonymous.body, path);
+    assert.not.match(JSON.stringify(anonymous.body), /tenant-photos/, path);
+    assert.is((await get(path, { authorization: 'Bearer wrong' })).body.details, undefined, path);
+    assert.equal((await get(path, { authorization: 'Bearer s3cret' })).body.details, { buckets: ['tenant-photos'] }, path);
+  }
+  state.quorum = { ok: true, reason: 'all 3 buckets reach W' };
+  state.maintenance = { ok: false, reason: 'chunk abc has only 1 other replica (W=2)' };
 });
 
 test('/maintenance is 412 with the reason, 200 when safe, 412 when the check hangs', async () => {

@@ -24,6 +24,12 @@ export interface HealthDeps {
   maintenance: Check;
   /** Time limit for one check (default 2000 ms); a check that takes longer fails with reason "timed out". */
   timeoutMs?: number;
+  /**
+   * Whether a request carries the cluster secret. Probes (kubelet, load balancers) come without it
+   * and get the status and a reason (counts, no names); `details` (bucket names, members) only go to
+   * callers that have it. Without this function nobody gets details.
+   */
+  authorized?: (req: Request) => boolean;
 }
 
 /** Run a check with a time limit; exceptions and timeouts become a failed result with the reason. */
@@ -55,6 +61,7 @@ function answer(res: Response, status: number, body: Record<string, unknown>): v
  *   /readyz          200 | 503 { status: 'ready' | 'not ready', reason, checks: { name: { ok, reason } } }
  *   /cluster/health  200 | 503 { status: 'healthy' | 'unhealthy', reason, details? }
  *   /maintenance     200 | 412 { status: 'safe' | 'unsafe', reason, details? }  (a check error is 412 too: unknown is unsafe)
+ * `details` only with the cluster secret (`authorized`).
  */
 export function healthRouter(deps: HealthDeps): Router {
   const timeoutMs = deps.timeoutMs ?? 2000;
@@ -77,14 +84,16 @@ export function healthRouter(deps: HealthDeps): Router {
     });
   });
 
-  router.get('/cluster/health', async (_req: Request, res: Response) => {
+  const details = (req: Request, r: CheckResult) => (r.details && deps.authorized?.(req) ? { details: r.details } : {});
+
+  router.get('/cluster/health', async (req: Request, res: Response) => {
     const r = await runCheck(deps.clusterHealth, timeoutMs);
-    answer(res, r.ok ? 200 : 503, { status: r.ok ? 'healthy' : 'unhealthy', reason: r.reason, ...(r.details ? { details: r.details } : {}) });
+    answer(res, r.ok ? 200 : 503, { status: r.ok ? 'healthy' : 'unhealthy', reason: r.reason, ...details(req, r) });
   });
 
-  router.get('/maintenance', async (_req: Request, res: Response) => {
+  router.get('/maintenance', async (req: Request, res: Response) => {
     const r = await runCheck(deps.maintenance, timeoutMs);
-    answer(res, r.ok ? 200 : 412, { status: r.ok ? 'safe' : 'unsafe', reason: r.reason, ...(r.details ? { details: r.details } : {}) });
+    answer(res, r.ok ? 200 : 412, { status: r.ok ? 'safe' : 'unsafe', reason: r.reason, ...details(req, r) });
   });
 
   return router;

@@ -55,11 +55,15 @@ export class NodeMetrics {
   readonly s3TimeToFirstByte: Histogram<'operation'>;
   readonly s3BytesReceived: Counter<'operation'>;
   readonly s3BytesSent: Counter<'operation'>;
+  readonly s3InFlight: Gauge;
+  readonly s3Rejected: Counter<'reason'>;
   // ---- This node's storage: set by a collector (`collectNodeUsage`) ----
   readonly nodeCapacityBytes: Gauge;
   readonly nodeUsedBytes: Gauge;
   readonly chunksStored: Gauge;
   readonly objectsStored: Gauge;
+  readonly nodeDiskFreeBytes: Gauge;
+  readonly nodeDiskState: Gauge<'state'>;
   // ---- Durability and repair: set by a collector (`collectRepairProgress`) plus counters ----
   readonly chunksUnderReplicated: Gauge;
   readonly chunksMisplaced: Gauge;
@@ -99,9 +103,14 @@ export class NodeMetrics {
     this.s3BytesReceived = new Counter({ name: 'cairn_s3_received_bytes_total', help: 'Bytes read from S3 clients (wire bytes: headers and body), by operation.', labelNames: ['operation'] as const, registers });
     this.s3BytesSent = new Counter({ name: 'cairn_s3_sent_bytes_total', help: 'Bytes written to S3 clients (wire bytes: headers and body), by operation.', labelNames: ['operation'] as const, registers });
 
+    this.s3InFlight = new Gauge({ name: 'cairn_s3_requests_in_flight', help: 'S3 requests in progress on this node (admitted, not yet answered).', registers });
+    this.s3Rejected = new Counter({ name: 'cairn_s3_rejected_total', help: 'S3 requests and connections refused with 503 SlowDown because the node was at capacity, by reason (connections | requests | memory). Not counted in cairn_s3_requests_total.', labelNames: ['reason'] as const, registers });
+
     this.nodeCapacityBytes = new Gauge({ name: 'cairn_node_capacity_bytes', help: 'Storage capacity of this node (bytes).', registers });
     this.nodeUsedBytes = new Gauge({ name: 'cairn_node_used_bytes', help: 'Bytes used by chunks and metadata on this node.', registers });
     this.chunksStored = new Gauge({ name: 'cairn_chunks_stored', help: 'Chunk replicas stored on this node.', registers });
+    this.nodeDiskFreeBytes = new Gauge({ name: 'cairn_node_disk_free_bytes', help: 'Bytes free on this node\'s data disk (below its reserve it takes no new chunks).', registers });
+    this.nodeDiskState = new Gauge({ name: 'cairn_node_disk_state', help: '1 for the state of this node\'s data disk (ok | full: no new chunks, serves reads | failed: out of placement and readiness), 0 for the others.', labelNames: ['state'] as const, registers });
     this.objectsStored = new Gauge({ name: 'cairn_objects_stored', help: 'Live object versions in the metadata partitions this node holds (each replica counts; divide the sum by R).', registers });
 
     this.chunksUnderReplicated = new Gauge({ name: 'cairn_chunks_under_replicated', help: 'Chunks with fewer than R live replicas, counted by the node that repairs them.', registers });

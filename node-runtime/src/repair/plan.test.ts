@@ -62,4 +62,20 @@ test('an item with no live holder has no source and no copies planned', () => {
   assert.ok(p.underReplicated);
 });
 
+test('a full member keeps and serves what it holds but is never asked to take a copy', () => {
+  const members = [1, 2, 3, 4].map((i) => member(i));
+  const [a, b] = replicasFor('chunk-f', members, 2);
+  members.find((m) => m.id === a!.id)!.disk = 'full';
+  // Held by the full member: it stays a desired holder, nothing moves.
+  const held = planItem({ id: 'chunk-f', size: 1, r: 2, holders: [a!.id, b!.id] }, members);
+  assert.equal(held.desired.sort(), [a!.id, b!.id].sort());
+  assert.equal(held.copyTo, []);
+  assert.is(held.underReplicated, false);
+  // Not held there (written while it was full): the next member of the order is desired instead.
+  const notHeld = planItem({ id: 'chunk-f', size: 1, r: 2, holders: [b!.id] }, members);
+  assert.not.ok(notHeld.desired.includes(a!.id));
+  assert.is(notHeld.copyTo.length, 1);
+  assert.is.not(notHeld.copyTo[0], a!.id);
+});
+
 test.run();

@@ -3,14 +3,15 @@
 // and says what to copy and what may be dropped. The repair worker only executes these plans.
 //
 // Rules (DESIGN.md invariants 1, 4, 5):
-// - Desired holders are `replicasFor(item, members, r, pin)`: active members only, so a draining
-//   or down holder is never counted as desired and its copy is made elsewhere.
+// - Desired holders are `chunkHolders(item, members, r, pin)`: active members only, so a draining
+//   or down holder is never counted as desired and its copy is made elsewhere; a member with a full
+//   disk only for the items it already holds.
 // - A surplus copy is dropped only once *every* desired holder has confirmed the item: until then
 //   the extra copy may be the one that keeps the item at R.
 // - Copies are made from a live holder (active or draining: a draining node still serves reads).
 // - Work is ordered by fewest live replicas first, so the items closest to loss are healed first.
 import type { Member } from '../cluster/types.ts';
-import { replicasFor } from '../cluster/placement.ts';
+import { chunkHolders } from '../cluster/placement.ts';
 
 export interface ItemState {
   id: string;              // chunk id or `bucket:<name>`
@@ -36,8 +37,8 @@ const live = (m: Member | undefined) => !!m && (m.state === 'active' || m.state 
 
 export function planItem(item: ItemState, members: Member[]): RepairPlan {
   const byId = new Map(members.map((m) => [m.id, m]));
-  const desired = replicasFor(item.id, members, item.r, { pin: item.pin }).map((m) => m.id);
   const holders = [...new Set(item.holders)];
+  const desired = chunkHolders(item.id, members, item.r, { pin: item.pin, holds: (id) => holders.includes(id) }).map((m) => m.id);
   const liveHolders = holders.filter((h) => live(byId.get(h)));
   const copyTo = desired.filter((d) => !holders.includes(d));
   // Prefer an active holder as the source, a draining one otherwise.

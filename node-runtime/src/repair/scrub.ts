@@ -24,6 +24,8 @@ export interface ScrubOptions {
   intervalMs?: number;         // pause between passes, default 24 h
   batch?: number;              // chunks per step
   metrics?: NodeMetrics;       // where findings are counted
+  /** False while the data disk has failed: nothing to scrub, and every read would be an error. */
+  diskUsable?: () => boolean;
 }
 
 export interface ScrubStatus { passes: number; checked: number; corrupt: number; repaired: number; unrepaired: number; lastPassAt: number }
@@ -46,6 +48,7 @@ export class ScrubWorker implements Worker {
   scrubNow(): void { this.#nextPassAt = 0; }
 
   async step(signal: AbortSignal): Promise<WorkerState> {
+    if (this.#o.diskUsable?.() === false) { this.#pending = undefined; return 'idle'; }
     if (!this.#pending) {
       if (Date.now() < this.#nextPassAt) return 'idle';
       this.#pending = [];

@@ -56,6 +56,8 @@ export interface RepairWorkerOptions {
   announce?: () => void;
   /** Where repair and GC progress is counted (the node's metrics). */
   metrics?: NodeMetrics;
+  /** False while the data disk has failed: this member is down, the others rebuild its copies. */
+  diskUsable?: () => boolean;
 }
 
 /** What the admin API and metrics show, plus when the last complete pass started. */
@@ -101,6 +103,7 @@ export class RepairWorker implements Worker {
 
   async step(signal: AbortSignal): Promise<WorkerState> {
     this.#again = false;
+    if (this.#o.diskUsable?.() === false) return 'idle';
     const now = this.#o.now ?? Date.now;
     const started = now();
     await this.pass(signal);

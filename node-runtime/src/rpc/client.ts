@@ -58,6 +58,9 @@ export class RpcClient {
   /** Member name of a peer URL for the metrics' `peer` label when a call names none (heartbeats to
    *  roots given by URL); set by the cluster wiring from its map. Unknown peers keep host:port. */
   peerNameOf: ((url: string) => string | undefined) | undefined;
+  /** Told whether each call reached its peer (any HTTP answer) or not (refused, timed out; not a
+   *  call the caller cancelled): the cluster wiring's evidence of which members are gone. */
+  onPeerOutcome: ((url: string, reached: boolean) => void) | undefined;
 
   constructor(opts: RpcClientOptions) {
     const { metrics, ...rest } = opts;
@@ -101,6 +104,7 @@ export class RpcClient {
           bodyTimeout: timeout,
           signal: o.signal,
         })));
+        this.onPeerOutcome?.(peer, true);
         const m = this.#metrics;
         if (res.statusCode >= 500 && m) m.rpcErrors.inc({ peer: m.boundedLabel('peer', labels.peer), method: m.boundedLabel('method', labels.op) });
         if (res.statusCode < 300) return { status: res.statusCode, headers: res.headers, body: res.body };
@@ -113,7 +117,7 @@ export class RpcClient {
       } catch (e) {
         if (o.signal?.aborted) throw e;
         const code = (e as { code?: string }).code ?? '';
-        if (unreachableCodes.has(code)) throw unreachable(peer, e);
+        if (unreachableCodes.has(code)) { this.onPeerOutcome?.(peer, false); throw unreachable(peer, e); }
         if (!transientCodes.has(code)) throw e;
         lastErr = e;
         log.debug({ peer, path: o.path, code, attempt: i + 1 }, 'rpc attempt failed');
