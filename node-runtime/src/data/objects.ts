@@ -336,6 +336,10 @@ export class ClusterObjectService implements ObjectService {
     await this.meta.deleteUpload(b, uploadId);
   }
 
+  async headUpload(bucket: string, key: string, uploadId: string): Promise<MultipartUpload> {
+    return (await this.upload(bucket, key, uploadId)).u;
+  }
+
   async listParts(bucket: string, key: string, uploadId: string): Promise<PartRecord[]> {
     const { b } = await this.upload(bucket, key, uploadId);
     return this.meta.listParts(b, uploadId);

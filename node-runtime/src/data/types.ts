@@ -81,5 +81,7 @@ export interface ObjectService {
   completeUpload(bucket: string, key: string, uploadId: string, parts: CompletedPart[]): Promise<ObjectVersion>;
   abortUpload(bucket: string, key: string, uploadId: string): Promise<void>;
   listParts(bucket: string, key: string, uploadId: string): Promise<PartRecord[]>;
+  /** The upload record (owner, encryption, ...): NoSuchUpload when it is not there. */
+  headUpload(bucket: string, key: string, uploadId: string): Promise<MultipartUpload>;
   listUploads(bucket: string, opts: { prefix?: string; keyMarker?: string; uploadIdMarker?: string; maxUploads: number }): Promise<MultipartUpload[]>;
 }

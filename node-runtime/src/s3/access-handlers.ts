@@ -33,8 +33,9 @@ async function requestedAcl(req: Parameters<Handler>[0], ctx: S3Context, owner: 
   return fromHeaders;
 }
 
-function refuseAclsWhenEnforced(b: BucketSettings, acl: Acl): void {
-  if (b.ownership === 'BucketOwnerEnforced' && acl.grants.some((g) => g.grantee.type !== 'CanonicalUser' || g.grantee.id !== b.owner)) {
+/** BucketOwnerEnforced turns ACLs off: setting one is refused, whatever it says. */
+function refuseAclsWhenEnforced(b: BucketSettings, req: Parameters<Handler>[0]): void {
+  if (b.ownership === 'BucketOwnerEnforced' && req.headers['x-amz-acl'] !== 'bucket-owner-full-control') {
     throw new S3Error('AccessControlListNotSupported', 400, 'The bucket does not allow ACLs');
   }
 }
@@ -47,8 +48,8 @@ export const getBucketAcl: Handler = async (_req, res, ctx) => {
 
 export const putBucketAcl: Handler = async (req, res, ctx) => {
   const b = bucketOrThrow(ctx, ctx.route.bucket!);
+  refuseAclsWhenEnforced(b, req);
   const acl = await requestedAcl(req, ctx, b.owner, b.owner);
-  refuseAclsWhenEnforced(b, acl);
   checkAclAllowed(b.publicAccessBlock, acl);
   await update(ctx, b, { acl });
   res.status(200).end();
@@ -64,8 +65,8 @@ export const putObjectAcl: Handler = async (req, res, ctx) => {
   const { bucket, key } = target(ctx);
   const v = await authorizedRead(ctx, 'PutObjectAcl', { bucket, key }, () => ctx.deps.objects.headObject(bucket, key), (x) => x);
   const b = bucketOrThrow(ctx, bucket);
+  refuseAclsWhenEnforced(b, req);
   const acl = await requestedAcl(req, ctx, objectOwner(v, b), b.owner);
-  refuseAclsWhenEnforced(b, acl);
   checkAclAllowed(b.publicAccessBlock, acl);
   await ctx.deps.objects.putObjectAcl(bucket, key, acl);
   res.status(200).end();
@@ -132,7 +133,10 @@ export const putOwnershipControls: Handler = async (req, res, ctx) => {
   const value = rule && typeof rule === 'object' && !Array.isArray(rule) ? text(rule as XmlObject, 'ObjectOwnership') : undefined;
   if (!value || !OWNERSHIPS.includes(value as ObjectOwnership)) throw s3Error('MalformedXML');
   const ownership = value as ObjectOwnership;
-  if (ownership === 'BucketOwnerEnforced') refuseAclsWhenEnforced({ ...b, ownership }, bucketAcl(b));
+  // Turning ACLs off while the bucket's own ACL grants others something would silently revoke it.
+  if (ownership === 'BucketOwnerEnforced' && bucketAcl(b).grants.some((g) => g.grantee.type !== 'CanonicalUser' || g.grantee.id !== b.owner)) {
+    throw new S3Error('InvalidBucketAclWithObjectOwnership', 400, 'Bucket cannot have ACLs set with ObjectOwnership\'s BucketOwnerEnforced setting');
+  }
   await update(ctx, b, { ownership });
   res.status(200).end();
 };

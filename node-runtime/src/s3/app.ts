@@ -56,6 +56,9 @@ async function serve(deps: S3Deps, req: Request, res: Response): Promise<void> {
     if (aborter.signal.aborted) return;              // nobody is listening any more
     if (res.headersSent) { res.destroy(); return; }  // mid-body failure: cut the stream
     const resource = route ? route.rawPath : req.originalUrl;
+    // A body the handler never read (refused before it started) is read and dropped, so a client
+    // still sending it gets the answer instead of blocking on a socket nobody reads.
+    if (!req.complete) { res.setHeader('Connection', 'close'); req.resume(); }
     try {
       sendError(res, err, { requestId, resource, head: req.method === 'HEAD' });
     } catch (e2) {

@@ -54,7 +54,8 @@ export const uploadPart: Handler = async (req, res, ctx) => {
   const payload = requestPayload(req, ctx.caller, MAX_PUT_SIZE);
   const opts = { ...writeOptions(ctx, req.headers, payload.size, bucket, { bucketDefault: false }) };
   const part = await withPayload(payload, (body) => ctx.deps.objects.uploadPart(bucket, key, uploadId, partNumber, body, opts));
-  res.status(200).set('ETag', quoteEtag(part.etag)).end();
+  const upload = await ctx.deps.objects.headUpload(bucket, key, uploadId);
+  setHeaders(res.status(200).set('ETag', quoteEtag(part.etag)), encryptionHeaders(upload.encryption)).end();
 };
 
 export const uploadPartCopy: Handler = async (req, res, ctx) => {
@@ -79,6 +80,7 @@ export const uploadPartCopy: Handler = async (req, res, ctx) => {
   }
   const opts = { size, sse: encryptionFromHeaders(req.headers), signal: ctx.signal };
   const part = await withPayload({ body: source.body, size }, (body) => ctx.deps.objects.uploadPart(bucket, key, uploadId, partNumber, body, opts));
+  setHeaders(res, encryptionHeaders((await ctx.deps.objects.headUpload(bucket, key, uploadId)).encryption));
   sendXml(res, 200, 'CopyPartResult', { LastModified: new Date(part.timestamp).toISOString(), ETag: quoteEtag(part.etag) });
 };
 
@@ -110,12 +112,13 @@ export const listParts: Handler = async (_req, res, ctx) => {
   const uploadId = uploadIdOf(ctx);
   const maxParts = boundedInt(ctx.route.params, 'max-parts', 1000, 1000);
   const marker = boundedInt(ctx.route.params, 'part-number-marker', 0, 10000);
+  const upload = await ctx.deps.objects.headUpload(bucket, key, uploadId);
   const all = (await ctx.deps.objects.listParts(bucket, key, uploadId)).filter((p) => p.number > marker).sort((a, b) => a.number - b.number);
   const page = all.slice(0, maxParts);
   const truncated = all.length > page.length;
   sendXml(res, 200, 'ListPartsResult', {
     Bucket: bucket, Key: key, UploadId: uploadId,
-    Initiator: ownerXml(ctx, ctx.caller.user ?? ''), Owner: ownerXml(ctx, ctx.deps.bucket(bucket)?.owner ?? ''), StorageClass: 'STANDARD',
+    Initiator: ownerXml(ctx, upload.owner), Owner: ownerXml(ctx, upload.owner), StorageClass: 'STANDARD',
     PartNumberMarker: marker,
     NextPartNumberMarker: page.length ? page[page.length - 1].number : marker,
     MaxParts: maxParts,

@@ -20,7 +20,8 @@ export function newObjectOwnership(ctx: S3Context, bucket: string, h: Headers): 
   if (b.ownership === 'BucketOwnerEnforced') {
     const canned = h['x-amz-acl'];
     const grants = Object.keys(h).some((k) => k.startsWith('x-amz-grant-'));
-    if (grants || (canned !== undefined && canned !== 'bucket-owner-full-control' && canned !== 'private')) {
+    // Only the one ACL that says what is true anyway may be sent.
+    if (grants || (canned !== undefined && canned !== 'bucket-owner-full-control')) {
       throw new S3Error('AccessControlListNotSupported', 400, 'The bucket does not allow ACLs');
     }
     return { owner: b.owner };

@@ -77,6 +77,7 @@ export const getObject: Handler = async (req, res, ctx) => {
     }
   }
   const range = parseRange(header(req.headers.range));
+  refuseSseOnRead(req.headers);
   const result = await authorizedRead(ctx, 'GetObject', { bucket, key }, () => objects.getObject(bucket, key, { range, signal: ctx.signal, sse: encryptionFromHeaders(req.headers) }),
     (r) => r.version, (r) => r.body.destroy());
   const { version, body } = result;
@@ -124,7 +125,13 @@ export const getObject: Handler = async (req, res, ctx) => {
 
 /** An SSE-C object answers even a HEAD only to the holder of its key (S3: 400 without it). */
 export function requireCustomerKey(ctx: S3Context, v: ObjectVersion, h: Record<string, string | string[] | undefined>): void {
+  refuseSseOnRead(h);
   if (v.encryption?.kind === 'SSE-C') openDataKey(v.encryption, encryptionFromHeaders(h), ctx.deps.masterKey, DATA_KEY_CONTEXT);
+}
+
+/** A read names a customer key, never an encryption method: S3 refuses x-amz-server-side-encryption on GET and HEAD. */
+export function refuseSseOnRead(h: Record<string, string | string[] | undefined>): void {
+  if (h['x-amz-server-side-encryption'] !== undefined) throw s3Error('InvalidArgument', 'x-amz-server-side-encryption is not allowed on a read');
 }
 
 /** Resolves when the socket took `data` (undefined: the end of the response); rejects if the client
