@@ -42,6 +42,9 @@ test('bob sees and works in his bucket only; S3 refuses the rest', async () => {
   assert.is(info.userId, 'bob');
   assert.is(info.isAdmin, false);
   assert.is((await b.raw('POST', '/api/buckets', { name: 'bob-files' })).status, 201);
+  const taken = await b.raw('POST', '/api/buckets', { name: 'alice-private' });
+  assert.is(taken.status, 409, 'a name another user owns: S3\'s BucketAlreadyExists reaches bob');
+  assert.is((await jsonOf(taken)).error.code, 'BucketAlreadyExists');
   assert.equal((await b.json('GET', '/api/buckets')).map((x: { name: string }) => x.name), ['bob-files']);
   assert.ok((await admin().signIn(proc.accessKey, proc.secretKey)).isAdmin);
 
