@@ -22,4 +22,6 @@ export function checkBucketName(name: string): void {
 export function checkKey(key: string): void {
   if (typeof key !== 'string' || key.length === 0) throw s3Error('InvalidArgument', 'Object key must not be empty.');
   if (Buffer.byteLength(key, 'utf8') > MAX_KEY_BYTES) throw s3Error('KeyTooLongError', undefined, { resource: key.slice(0, 64) + '…' });
+  // NUL separates a key from its version in the metadata store's order (meta/store.ts).
+  if (key.includes('\u0000')) throw s3Error('InvalidArgument', 'Object key must not contain NUL.');
 }

@@ -9,14 +9,26 @@ export interface ChunkRef {
   seq?: number;
 }
 
-/** One version of an object as stored in metadata; a tombstone has deleted = true and no body. */
+/**
+ * One version of an object as stored in metadata. A key holds one record per *slot*: the null
+ * version (every write of a bucket that is not versioning, S3's version id `null`) and one slot per
+ * version a versioning bucket made (`versioned`, its S3 version id is `versionId`). Within a slot the
+ * newest record wins (meta/lww.ts); the key's current version is its newest slot that is not removed
+ * (meta/slots.ts). A tombstone has deleted = true and no body: a *delete marker* (an S3 version of its
+ * own) when `deleteMarker`, else the removal of its slot (a delete in a bucket that never versioned,
+ * or of one version by id), kept so that no replica can bring the slot back.
+ */
 export interface ObjectVersion {
   bucket: string;
   key: string;
-  versionId: string;       // unique per write
+  versionId: string;       // unique per write; the S3 version id of a versioned slot
   timestamp: number;       // ms since epoch at the coordinator; newest wins
   writer: string;          // coordinator member id; tie-break for equal timestamps
   deleted: boolean;
+  /** Its own version (slot `versionId`), written while the bucket's versioning was Enabled; absent: the null version. */
+  versioned?: boolean;
+  /** A tombstone that is an S3 delete marker (listed, current while newest), not a removal. */
+  deleteMarker?: boolean;
   size: number;
   etag: string;            // quoted-less hex MD5, or "<md5>-<n>" for multipart
   contentType?: string;
@@ -40,6 +52,11 @@ export interface ObjectVersion {
   revBy?: string;          // the member that made the rev, the tie-break between equal revs
   /** When the content was last written, if not `timestamp` (a rev keeps the content's time). */
   lastModified?: number;
+  /** Object tags (x-amz-tagging, PutObjectTagging): at most 10, in the order given. */
+  tags?: { key: string; value: string }[];
+  /** Object lock: this version may not be removed before `until` (ms) — GOVERNANCE lets a permitted caller bypass it. */
+  retention?: { mode: 'GOVERNANCE' | 'COMPLIANCE'; until: number };
+  legalHold?: boolean;     // object lock: may not be removed while on, whatever its retention
 }
 
 /** How an object is encrypted at rest, as its record keeps it (data/sse.ts makes and reads it). */
@@ -61,6 +78,9 @@ export interface MultipartUpload {
   owner: string;
   acl?: Acl;               // the ACL the object gets when the upload completes
   encryption?: StoredEncryption;
+  tags?: { key: string; value: string }[];               // the tags the object gets
+  retention?: ObjectVersion['retention'];                // and its object lock
+  legalHold?: boolean;
 }
 
 export interface PartRecord {
@@ -75,8 +95,10 @@ export interface PartRecord {
 
 export interface ListVersionsOptions {
   prefix?: string;
-  startAfter?: string;     // exclusive, by key
-  limit: number;           // maximum number of versions returned (tombstones included)
+  startAfter?: string;     // exclusive, by key: after every slot of that key
+  /** With startAfter: resume inside that key, after this slot (meta/slots.ts slotOf) instead. */
+  startAfterSlot?: string;
+  limit: number;           // maximum number of records returned (tombstones included)
   /**
    * Leave out what the caller does not need, so a page from another member is a few hundred bytes
    * per key instead of carrying every small object's body: `listing` drops inline bodies and chunk
@@ -85,3 +107,30 @@ export interface ListVersionsOptions {
    */
   fields?: 'listing' | 'references';
 }
+
+/** Which checks a coordinator's write passes on each metadata replica (meta/store.ts writeVersion). */
+export interface WriteOptions {
+  /** 'write': a new version, refused when the key has a change stamped at or after it; 'revision':
+   *  a metadata change of an existing version (it keeps its stamp). */
+  fence: 'write' | 'revision';
+  /** The reservation this write commits (a conditional write's second phase). */
+  release?: string;
+}
+
+/** What a replica did with a coordinator's write: stored (the slot's winner), or refused without a trace. */
+export type WriteOutcome =
+  | { stored: ObjectVersion }
+  | { staleAt: number }      // the key changed at this stamp or later: stamp the write again, later
+  | { held: true };          // a conditional write holds the key
+
+/** The first phase of a conditional write (data/conditional.ts). */
+export interface KeyReservation {
+  id: string;
+  timestamp: number;         // the stamp the write will carry
+  /** What the coordinator read: the key's last change (or the record of `slot`), null when nothing. */
+  expected: Pick<ObjectVersion, 'timestamp' | 'writer' | 'versionId' | 'rev' | 'revBy'> | null;
+  slot?: string;
+  until: number;             // ms: the lease
+}
+
+export type ReserveOutcome = { reserved: true } | { held: true } | { changed: true } | { staleAt: number };

@@ -33,9 +33,9 @@ test('putVersion merges LWW in any arrival order and keeps usage right', async (
   const tieWin = ver('k', { timestamp: 2000, writer: 'n2', size: 9 });
   await m.putVersion(tieWin);
   assert.is((await m.getVersion('b1', 'k'))?.versionId, tieWin.versionId);
-  assert.equal(await m.bucketUsage('b1'), { objects: 1, bytes: 9 });
+  assert.equal(await m.bucketUsage('b1'), { objects: 1, bytes: 9, versions: 1, versionBytes: 9 });
   await m.putVersion(ver('k', { timestamp: 3000, deleted: true, size: 0 }));
-  assert.equal(await m.bucketUsage('b1'), { objects: 0, bytes: 0 });
+  assert.equal(await m.bucketUsage('b1'), { objects: 0, bytes: 0, versions: 0, versionBytes: 0 });
   assert.ok((await m.getVersion('b1', 'k'))?.deleted, 'tombstone kept');
   await m.close();
 });
@@ -95,6 +95,88 @@ test('multipart uploads and parts; delete removes both; survives reopen', async 
   assert.equal((await m.listParts('b1', 'u2')).length, 1);
   await m.putKV('registry', { a: 1 });
   assert.equal(m.getKV('registry'), { a: 1 });
+  await m.close();
+});
+
+test('versions: one record per slot, the current one is the newest not removed, usage counts every version', async () => {
+  const m = MetaStore.open(dir);
+  const v1 = ver('k', { versionId: 'v-old', versioned: true, timestamp: 1000, size: 3 });
+  const v2 = ver('k', { versionId: 'v-new', versioned: true, timestamp: 2000, size: 5 });
+  const nul = ver('k', { versionId: 'n1', timestamp: 1500, size: 7 });
+  await Promise.all([m.putVersion(v2), m.putVersion(nul), m.putVersion(v1)]);
+  assert.equal((await m.getVersions('b1', 'k')).map((v) => v.versionId), ['n1', 'v-new', 'v-old'], 'null slot first, then version ids');
+  assert.is((await m.getVersion('b1', 'k', 'null'))?.versionId, 'n1');
+  assert.is((await m.getVersion('b1', 'k', 'v-old'))?.size, 3);
+  assert.equal(await m.bucketUsage('b1'), { objects: 1, bytes: 5, versions: 3, versionBytes: 15 });
+  // A delete marker becomes current; removing the newest version by id leaves the marker current.
+  await m.putVersion(ver('k', { versionId: 'm1', versioned: true, deleteMarker: true, deleted: true, size: 0, timestamp: 3000 }));
+  assert.equal(await m.bucketUsage('b1'), { objects: 0, bytes: 0, versions: 4, versionBytes: 15 });
+  await m.putVersion(ver('k', { versionId: 'm1', versioned: true, deleted: true, size: 0, timestamp: 4000 }));
+  assert.equal(await m.bucketUsage('b1'), { objects: 1, bytes: 5, versions: 3, versionBytes: 15 }, 'the marker removed: v-new is current again');
+  // A re-put of the null version replaces only the null slot.
+  await m.putVersion(ver('k', { versionId: 'n2', timestamp: 5000, size: 11 }));
+  assert.equal((await m.getVersions('b1', 'k')).map((v) => v.versionId), ['n2', 'm1', 'v-new', 'v-old']);
+  assert.equal(await m.bucketUsage('b1'), { objects: 1, bytes: 11, versions: 3, versionBytes: 19 });
+  // Listing pages are (key, slot) ordered and resume inside a key.
+  await m.putVersion(ver('j'));
+  const page = await m.listVersions('b1', { limit: 3 });
+  assert.equal(page.map((v) => `${v.key}:${v.versionId}`), [`j:${page[0]!.versionId}`, 'k:n2', 'k:m1']);
+  assert.equal((await m.listVersions('b1', { startAfter: 'k', startAfterSlot: 'm1', limit: 9 })).map((v) => v.versionId), ['v-new', 'v-old']);
+  assert.equal((await m.listVersions('b1', { startAfter: 'j', limit: 1 })).map((v) => v.versionId), ['n2']);
+  assert.equal((await m.listVersions('b1', { startAfter: 'k', limit: 9 })), []);
+  // The key's records: the current one whole, the others lean.
+  const withBody = ver('b', { versionId: 'x1', versioned: true, inline: 'AAAA', size: 3, timestamp: 10 });
+  await m.putVersion(withBody);
+  await m.putVersion(ver('b', { versionId: 'x2', versioned: true, inline: 'BBBB', size: 3, timestamp: 20 }));
+  assert.equal((await m.getVersions('b1', 'b')).map((v) => v.inline), [undefined, 'BBBB']);
+  // A removal tombstone is collected only when it is still its slot's record.
+  assert.is(await m.removeTombstone('b1', 'k', 'm1'), true);
+  assert.is(await m.removeTombstone('b1', 'k', 'v-new'), false, 'a live version is no tombstone');
+  await m.close();
+});
+
+test('writeVersion fences: a stale write is refused untouched; a reservation holds the key until committed or released', async () => {
+  const m = MetaStore.open(dir);
+  assert.ok('stored' in await m.writeVersion(ver('k', { timestamp: 2000 }), { fence: 'write' }));
+  assert.equal(await m.writeVersion(ver('k', { timestamp: 1500 }), { fence: 'write' }), { staleAt: 2000 });
+  const again = ver('k', { timestamp: 2500 });
+  assert.ok('stored' in await m.writeVersion(again, { fence: 'write' }));
+  assert.ok('stored' in await m.writeVersion(again, { fence: 'write' }), 'a retried call of the same write is no conflict');
+  const cur = (await m.getVersion('b1', 'k'))!;
+  // Reservation: the expected record must be what the replica holds (or older).
+  assert.equal(await m.reserveKey('b1', 'k', { id: 'r0', timestamp: 3000, expected: null, until: Date.now() + 5000 }), { changed: true });
+  assert.equal(await m.reserveKey('b1', 'k', { id: 'r0', timestamp: 2400, expected: cur, until: Date.now() + 5000 }), { staleAt: 2500 });
+  assert.equal(await m.reserveKey('b1', 'k', { id: 'r1', timestamp: 3000, expected: cur, until: Date.now() + 5000 }), { reserved: true });
+  assert.equal(await m.reserveKey('b1', 'k', { id: 'r2', timestamp: 3100, expected: cur, until: Date.now() + 5000 }), { held: true });
+  assert.equal(await m.writeVersion(ver('k', { timestamp: 2900 }), { fence: 'write' }), { staleAt: 3000 }, 'an earlier stamp cannot slip under the reservation');
+  assert.equal(await m.writeVersion({ ...cur, rev: 9 }, { fence: 'revision' }), { held: true });
+  const committed = await m.writeVersion(ver('k', { timestamp: 3000 }), { fence: 'write', release: 'r1' });
+  assert.ok('stored' in committed);
+  assert.equal(await m.reserveKey('b1', 'k', { id: 'r3', timestamp: 3200, expected: (committed as { stored: ObjectVersion }).stored, until: Date.now() + 5000 }), { reserved: true });
+  await m.releaseKey('b1', 'k', 'r3');
+  assert.ok('stored' in await m.writeVersion(ver('k', { timestamp: 3300 }), { fence: 'write' }), 'released');
+  // A lapsed lease frees the key.
+  const last = (await m.getVersion('b1', 'k'))!;
+  assert.equal(await m.reserveKey('b1', 'k', { id: 'r4', timestamp: 4000, expected: last, until: Date.now() - 1 }), { reserved: true });
+  assert.ok('stored' in await m.writeVersion(ver('k', { timestamp: 3900 }), { fence: 'write' }));
+  await m.close();
+});
+
+test('a store of the layout before versions opens in the new one, usage counted again', async () => {
+  const { open } = await import('lmdb');
+  const raw = open({ path: join(dir, 'meta'), compression: false });
+  const old = raw.openDB<ObjectVersion, Buffer>({ name: 'versions', keyEncoding: 'binary' });
+  const k = (key: string) => Buffer.concat([Buffer.from('b1\u0000'), Buffer.from(key)]);
+  await old.put(k('a'), ver('a', { size: 4 }));
+  await old.put(k('b'), ver('b', { deleted: true, size: 0 }));
+  await raw.openDB({ name: 'usage' }).put('b1', { objects: 1, bytes: 4 });
+  await raw.close();
+  const m = MetaStore.open(dir);
+  assert.equal((await m.listVersions('b1', { limit: 9 })).map((v) => v.key), ['a', 'b']);
+  assert.is((await m.getVersion('b1', 'a', 'null'))?.size, 4);
+  assert.equal(await m.bucketUsage('b1'), { objects: 1, bytes: 4, versions: 1, versionBytes: 4 });
+  await m.putVersion(ver('a', { timestamp: 9000, size: 6 }));
+  assert.equal((await m.getVersions('b1', 'a')).length, 1, 'the null slot is the one the old record moved to');
   await m.close();
 });
 

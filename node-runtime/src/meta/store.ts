@@ -11,20 +11,35 @@
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ListVersionsOptions, MultipartUpload, ObjectVersion, PartRecord } from './records.ts';
+import type { KeyReservation, ListVersionsOptions, MultipartUpload, ObjectVersion, PartRecord, ReserveOutcome, WriteOptions, WriteOutcome } from './records.ts';
 import { compareVersions } from './lww.ts';
+import { currentOf, isRemoved, lastChangeOf, slotOf, slotOfVersionId } from './slots.ts';
 
-export interface BucketUsage { objects: number; bytes: number }
+/** A partition's counters: current live objects and their bytes (what a listing shows), and every
+ *  stored version (noncurrent ones and delete markers included) with the bytes they hold. */
+export interface BucketUsage { objects: number; bytes: number; versions: number; versionBytes: number }
 
-const SEP = 0x00;        // bucket names never contain NUL, so `bucket \0` is an exact partition prefix
+const SEP = 0x00;        // bucket names and keys never contain NUL (data/names.ts), so `bucket \0` is an exact partition prefix
+/** The layout of the versions table: 2 = one record per slot (`bucket \0 key \0 slot`). */
+const LAYOUT = 2;
 
 function bucketPrefix(bucket: string): Buffer {
   return Buffer.concat([Buffer.from(bucket, 'utf8'), Buffer.from([SEP])]);
 }
 
-/** `bucket \0 key` — byte order of the key, as S3 lists (UTF-8 binary order). */
-export function versionKey(bucket: string, key: string): Buffer {
-  return Buffer.concat([bucketPrefix(bucket), Buffer.from(key, 'utf8')]);
+/** `bucket \0 key \0`: every slot of a key, and nothing else (keys hold no NUL). */
+function keyPrefix(bucket: string, key: string): Buffer {
+  return Buffer.concat([bucketPrefix(bucket), Buffer.from(key, 'utf8'), Buffer.from([SEP])]);
+}
+
+/** `bucket \0 key \0 slot` — byte order of (key, slot), as S3 lists keys (UTF-8 binary order). */
+export function versionKey(bucket: string, key: string, slot = ''): Buffer {
+  return Buffer.concat([keyPrefix(bucket, key), Buffer.from(slot, 'utf8')]);
+}
+
+/** The key of an upload record (a key of its own table: `bucket \0 uploadId`). */
+function uploadKey(bucket: string, uploadId: string): Buffer {
+  return Buffer.concat([bucketPrefix(bucket), Buffer.from(uploadId, 'utf8')]);
 }
 
 function partKey(bucket: string, uploadId: string, number: number): Buffer {
@@ -42,12 +57,19 @@ function prefixEnd(prefix: Buffer): Buffer | undefined {
   return undefined;
 }
 
+const emptyUsage = (): BucketUsage => ({ objects: 0, bytes: 0, versions: 0, versionBytes: 0 });
+
+/** How long a reservation holds when its conditional write neither commits nor releases it. */
+export const RESERVATION_LEASE_MS = 10_000;
+interface StoredReservation { id: string; timestamp: number; until: number }
+
 export class MetaStore {
   private readonly env: RootDatabase;
   private readonly versions: Database<ObjectVersion, Buffer>;
   private readonly uploads: Database<MultipartUpload, Buffer>;
   private readonly parts: Database<PartRecord, Buffer>;
   private readonly usage: Database<BucketUsage, string>;
+  private readonly reservations: Database<StoredReservation, Buffer>;
   private readonly kv: Database<unknown, string>;
 
   private constructor(dir: string) {
@@ -57,7 +79,40 @@ export class MetaStore {
     this.uploads = this.env.openDB({ name: 'uploads', keyEncoding: 'binary' });
     this.parts = this.env.openDB({ name: 'parts', keyEncoding: 'binary' });
     this.usage = this.env.openDB({ name: 'usage' });
+    this.reservations = this.env.openDB({ name: 'reservations', keyEncoding: 'binary' });
     this.kv = this.env.openDB({ name: 'kv' });
+    if (this.kv.get('layout') !== LAYOUT) this.migrate();
+  }
+
+  /**
+   * From the layout of one record per key (`bucket \0 key`, before versioning) to one per slot: every
+   * record moves to its slot's key and the usage counters are counted again. Once, at open.
+   */
+  private migrate(): void {
+    this.env.transactionSync(() => {
+      const byBucket = new Map<string, BucketUsage>();
+      const moves = [...this.versions.getRange({})].filter(({ key, value }) => !versionKey(value.bucket, value.key, slotOf(value)).equals(key));
+      for (const { key, value } of moves) {
+        this.versions.removeSync(key);
+        this.versions.putSync(versionKey(value.bucket, value.key, slotOf(value)), value);
+      }
+      let records: ObjectVersion[] = [];
+      const flush = () => {
+        if (records.length === 0) return;
+        const u = byBucket.get(records[0]!.bucket) ?? emptyUsage();
+        countKey(u, records, 1);
+        byBucket.set(records[0]!.bucket, u);
+        records = [];
+      };
+      for (const { value } of this.versions.getRange({})) {
+        if (records.length && (records[0]!.bucket !== value.bucket || records[0]!.key !== value.key)) flush();
+        records.push(value);
+      }
+      flush();
+      for (const b of [...this.usage.getKeys()]) if (!byBucket.has(b)) this.usage.removeSync(b);
+      for (const [b, u] of byBucket) this.usage.putSync(b, u);
+      this.kv.putSync('layout', LAYOUT);
+    });
   }
 
   /** Open (creating) the store in `<dataDir>/meta`. */
@@ -86,48 +141,140 @@ export class MetaStore {
 
   // ---- object versions ----------------------------------------------------------------------
 
-  /** LWW merge: `v` is stored only if newer than the stored version; returns the winner. */
+  /** Every record of a key (one per slot), in slot order; read inside a transaction for its writes. */
+  private recordsOf(bucket: string, key: string): ObjectVersion[] {
+    const base = keyPrefix(bucket, key);
+    return [...this.versions.getRange({ start: base, end: prefixEnd(base) }).map(({ value }) => value)];
+  }
+
+  /**
+   * Store `v` in its slot if newer than the slot's record (LWW), and keep the usage counters with
+   * it in the same transaction. Returns the slot's winner. Called inside a write transaction.
+   */
+  private mergeSync(v: ObjectVersion, records: ObjectVersion[]): ObjectVersion {
+    const slot = slotOf(v);
+    const old = records.find((r) => slotOf(r) === slot);
+    if (old && compareVersions(v, old) <= 0) return old;
+    this.versions.putSync(versionKey(v.bucket, v.key, slot), v);
+    const after = old ? records.map((r) => (r === old ? v : r)) : [...records, v];
+    const u = { ...emptyUsage(), ...this.usage.get(v.bucket) };
+    countKey(u, records, -1);
+    countKey(u, after, 1);
+    this.usage.putSync(v.bucket, u);
+    return v;
+  }
+
+  /** LWW merge of `v` into its slot (repair pushes, read repair); returns the slot's winner. */
   putVersion(v: ObjectVersion): Promise<ObjectVersion> {
-    const k = versionKey(v.bucket, v.key);
-    return this.durable(this.versions.transaction(() => {
-      const old = this.versions.get(k);
-      if (old && compareVersions(v, old) <= 0) return old;
-      this.versions.putSync(k, v);
-      const u = this.usage.get(v.bucket) ?? { objects: 0, bytes: 0 };
-      if (old && !old.deleted) { u.objects--; u.bytes -= old.size; }
-      if (!v.deleted) { u.objects++; u.bytes += v.size; }
-      this.usage.putSync(v.bucket, u);
-      return v;
+    return this.durable(this.versions.transaction(() => this.mergeSync(v, this.recordsOf(v.bucket, v.key))));
+  }
+
+  /**
+   * A coordinator's write of `v` (data/conditional.ts explains the ordering it keeps). Refused —
+   * nothing stored — while another conditional write holds the key (`held`), and, for a new write
+   * (`fence: 'write'`), when the key already has a change stamped at or after it (`staleAt`: the
+   * coordinator stamps it again, later); a metadata revision (`fence: 'revision'`) keeps its stamp.
+   * `release` names the reservation this write commits: it is freed with the write.
+   */
+  writeVersion(v: ObjectVersion, opts: WriteOptions): Promise<WriteOutcome> {
+    return this.durable(this.versions.transaction((): WriteOutcome => {
+      const name = keyPrefix(v.bucket, v.key);
+      const held = this.activeReservation(name);
+      if (held && held.id !== opts.release) return opts.fence === 'write' ? { staleAt: held.timestamp } : { held: true };
+      const records = this.recordsOf(v.bucket, v.key);
+      if (opts.fence === 'write') {
+        const last = lastChangeOf(records);
+        if (last && last.timestamp >= v.timestamp && !(slotOf(last) === slotOf(v) && last.versionId === v.versionId && last.timestamp === v.timestamp)) {
+          return { staleAt: last.timestamp };
+        }
+      }
+      const stored = this.mergeSync(v, records);
+      if (held) this.reservations.removeSync(name);
+      return { stored };
     }));
   }
 
   /**
-   * Remove a tombstone, only if the stored version of the key is exactly that tombstone (a newer
+   * The first phase of a conditional write: hold the key for reservation `r` if no other holds it,
+   * nothing changed it since the coordinator read it (`expected`: the key's last change it saw, or
+   * that slot's record when `slot` is given; null = nothing), and nothing is stamped at or after
+   * `r.timestamp`. Durable, so a restart cannot forget a reservation it granted.
+   */
+  reserveKey(bucket: string, key: string, r: KeyReservation): Promise<ReserveOutcome> {
+    return this.durable(this.versions.transaction((): ReserveOutcome => {
+      const name = keyPrefix(bucket, key);
+      const held = this.activeReservation(name);
+      if (held && held.id !== r.id) return { held: true };
+      const records = this.recordsOf(bucket, key);
+      const seen = r.slot !== undefined ? records.find((x) => slotOf(x) === r.slot) : lastChangeOf(records);
+      if (seen && (!r.expected || compareVersions(seen, r.expected) > 0)) return { changed: true };
+      const last = lastChangeOf(records);
+      if (last && last.timestamp >= r.timestamp) return { staleAt: last.timestamp };
+      this.reservations.putSync(name, { id: r.id, timestamp: r.timestamp, until: Math.min(r.until, Date.now() + RESERVATION_LEASE_MS) });
+      return { reserved: true };
+    }));
+  }
+
+  /** Free a key reserved by `id` (a conditional write that will not commit here). */
+  releaseKey(bucket: string, key: string, id: string): Promise<void> {
+    return this.durable(this.versions.transaction(() => {
+      const name = keyPrefix(bucket, key);
+      if (this.reservations.get(name)?.id === id) this.reservations.removeSync(name);
+    })).then(() => {});
+  }
+
+  private activeReservation(name: Buffer): StoredReservation | undefined {
+    const r = this.reservations.get(name);
+    return r && r.until > Date.now() ? r : undefined;
+  }
+
+  /**
+   * Remove a tombstone, only if the stored record of its slot is exactly that tombstone (a newer
    * write that landed meanwhile is kept). Used by tombstone collection once every member has it.
    */
   removeTombstone(bucket: string, key: string, versionId: string): Promise<boolean> {
-    const k = versionKey(bucket, key);
     return this.durable(this.versions.transaction(() => {
-      const cur = this.versions.get(k);
-      if (!cur || !cur.deleted || cur.versionId !== versionId) return false;
-      this.versions.removeSync(k);
+      const records = this.recordsOf(bucket, key);
+      const cur = records.find((r) => r.versionId === versionId);
+      if (!cur || !cur.deleted) return false;
+      this.versions.removeSync(versionKey(bucket, key, slotOf(cur)));
+      const u = { ...emptyUsage(), ...this.usage.get(bucket) };
+      countKey(u, records, -1);
+      countKey(u, records.filter((r) => r !== cur), 1);
+      this.usage.putSync(bucket, u);
       return true;
     }));
   }
 
-  async getVersion(bucket: string, key: string): Promise<ObjectVersion | undefined> {
-    return this.versions.get(versionKey(bucket, key));
+  /** The record of one slot (`versionId` an S3 version id, 'null' for the null version); without
+   *  one, the key's newest record of any kind. */
+  async getVersion(bucket: string, key: string, versionId?: string): Promise<ObjectVersion | undefined> {
+    if (versionId !== undefined) return this.versions.get(versionKey(bucket, key, slotOfVersionId(versionId)));
+    return lastChangeOf(this.recordsOf(bucket, key));
   }
 
-  /** Latest version per key in key order (tombstones included), from max(prefix, after startAfter). */
+  /** Every record of a key, in slot order: its current record whole, the others without body (a
+   *  reader that wants one of them reads it by version id). */
+  async getVersions(bucket: string, key: string): Promise<ObjectVersion[]> {
+    const records = this.recordsOf(bucket, key);
+    if (records.length <= 1) return records;
+    const current = currentOf(records);
+    return records.map((r) => (r === current ? r : leanVersion(r, 'listing')));
+  }
+
+  /** Records in (key, slot) order (tombstones included), from max(prefix, after the start position). */
   async listVersions(bucket: string, opts: ListVersionsOptions): Promise<ObjectVersion[]> {
-    const base = versionKey(bucket, opts.prefix ?? '');
-    const after = opts.startAfter !== undefined ? versionKey(bucket, opts.startAfter) : undefined;
+    const base = Buffer.concat([bucketPrefix(bucket), Buffer.from(opts.prefix ?? '', 'utf8')]);
+    // After every slot of startAfter: the first key past `startAfter \0` (keys hold no NUL).
+    const after = opts.startAfter === undefined ? undefined
+      : opts.startAfterSlot !== undefined ? versionKey(bucket, opts.startAfter, opts.startAfterSlot)
+        : prefixEnd(keyPrefix(bucket, opts.startAfter));
+    const inclusive = opts.startAfter !== undefined && opts.startAfterSlot === undefined;
     const start = after && Buffer.compare(after, base) > 0 ? after : base;
     const out: ObjectVersion[] = [];
     if (opts.limit <= 0) return out;
     for (const { key, value } of this.versions.getRange({ start, end: prefixEnd(base) })) {
-      if (after && Buffer.compare(key, after) <= 0) continue;
+      if (after && !inclusive && Buffer.compare(key, after) <= 0) continue;
       out.push(opts.fields ? leanVersion(value, opts.fields) : value);
       if (out.length >= opts.limit) break;
     }
@@ -135,7 +282,7 @@ export class MetaStore {
   }
 
   async bucketUsage(bucket: string): Promise<BucketUsage> {
-    return { ...(this.usage.get(bucket) ?? { objects: 0, bytes: 0 }) };
+    return { ...emptyUsage(), ...this.usage.get(bucket) };
   }
 
   /**
@@ -150,6 +297,7 @@ export class MetaStore {
       for (const k of this.versions.getKeys({ start: base, end })) this.versions.removeSync(k);
       for (const k of this.uploads.getKeys({ start: base, end })) this.uploads.removeSync(k);
       for (const k of this.parts.getKeys({ start: base, end })) this.parts.removeSync(k);
+      for (const k of this.reservations.getKeys({ start: base, end })) this.reservations.removeSync(k);
       this.usage.removeSync(bucket);
     })).then(() => {});
   }
@@ -162,11 +310,11 @@ export class MetaStore {
   // ---- multipart uploads ---------------------------------------------------------------------
 
   putUpload(u: MultipartUpload): Promise<void> {
-    return this.durable(this.uploads.put(versionKey(u.bucket, u.uploadId), u)).then(() => {});
+    return this.durable(this.uploads.put(uploadKey(u.bucket, u.uploadId), u)).then(() => {});
   }
 
   async getUpload(bucket: string, uploadId: string): Promise<MultipartUpload | undefined> {
-    return this.uploads.get(versionKey(bucket, uploadId));
+    return this.uploads.get(uploadKey(bucket, uploadId));
   }
 
   /** Uploads in (key, uploadId) order after the markers, filtered by prefix. A bucket's in-progress
@@ -202,7 +350,7 @@ export class MetaStore {
     const base = Buffer.concat([bucketPrefix(bucket), Buffer.from(uploadId, 'utf8'), Buffer.from([SEP])]);
     return this.durable(this.env.transaction(() => {
       for (const k of this.parts.getKeys({ start: base, end: prefixEnd(base) })) this.parts.removeSync(k);
-      this.uploads.removeSync(versionKey(bucket, uploadId));
+      this.uploads.removeSync(uploadKey(bucket, uploadId));
     })).then(() => {});
   }
 
@@ -225,4 +373,16 @@ export class MetaStore {
 function leanVersion(v: ObjectVersion, fields: 'listing' | 'references'): ObjectVersion {
   const { inline: _inline, ...rest } = v;
   return fields === 'listing' ? { ...rest, chunks: [] } : rest;
+}
+
+/** Add (sign 1) or take away (-1) what a key's records count for: its current live version, and
+ *  every stored version and delete marker. */
+function countKey(u: BucketUsage, records: readonly ObjectVersion[], sign: 1 | -1): void {
+  const current = currentOf(records);
+  if (current && !current.deleted) { u.objects += sign; u.bytes += sign * current.size; }
+  for (const r of records) {
+    if (isRemoved(r)) continue;
+    u.versions += sign;
+    u.versionBytes += sign * (r.deleted ? 0 : r.size);
+  }
 }
