@@ -59,6 +59,11 @@ export interface BucketClaim { namespace: string; name: string; uid: string }
 
 export interface BucketShare { user: string; access: 'read' | 'read-write' }
 
+export type RetentionMode = 'GOVERNANCE' | 'COMPLIANCE';
+
+/** A bucket's object lock: enabled at creation, with the retention new versions get by default. */
+export interface ObjectLockSettings { enabled: true; defaultRetention?: { mode: RetentionMode; days?: number; years?: number } }
+
 export interface BucketSettings {
   name: string;
   createdAt: string;     // ISO time
@@ -76,6 +81,12 @@ export interface BucketSettings {
   shares?: BucketShare[];
   quotaBytes?: number;
   quotaObjects?: number;
+  /** S3 versioning: absent = never enabled (only null versions); once Enabled it can only be Suspended. */
+  versioning?: 'Enabled' | 'Suspended';
+  /** Object lock (WORM), chosen at creation only; needs versioning Enabled. */
+  objectLock?: ObjectLockSettings;
+  /** The lifecycle configuration, as its rules were normalised when put (s3/semantics/lifecycle.ts renders and parses it). */
+  lifecycle?: string;
   deleted?: boolean;     // tombstone in the registry (LWW map entries are never physically removed at once)
 }
 

@@ -1,7 +1,7 @@
 // The local member's side of the replica interfaces (data/replicas.ts), directly over its stores.
 // Remote members implement the same interfaces over internal RPC.
 import type { Readable } from 'node:stream';
-import type { ChunkReplica, ListVersionsOptions, MetaReplica } from './replicas.ts';
+import type { BucketUsage, ChunkReplica, KeyReservation, ListVersionsOptions, MetaReplica, ReserveOutcome, WriteOptions, WriteOutcome } from './replicas.ts';
 import type { MultipartUpload, ObjectVersion, PartRecord } from './types.ts';
 import type { ChunkBuffer } from '../chunks/buffer.ts';
 import type { ChunkStore } from '../chunks/store.ts';
@@ -61,9 +61,13 @@ export class LocalMetaReplica implements MetaReplica {
   }
 
   putVersion(v: ObjectVersion): Promise<ObjectVersion> { return this.store.putVersion(v); }
-  getVersion(bucket: string, key: string): Promise<ObjectVersion | undefined> { return this.store.getVersion(bucket, key); }
+  writeVersion(v: ObjectVersion, opts: WriteOptions): Promise<WriteOutcome> { return this.store.writeVersion(v, opts); }
+  getVersion(bucket: string, key: string, versionId?: string): Promise<ObjectVersion | undefined> { return this.store.getVersion(bucket, key, versionId); }
+  getVersions(bucket: string, key: string): Promise<ObjectVersion[]> { return this.store.getVersions(bucket, key); }
   listVersions(bucket: string, opts: ListVersionsOptions): Promise<ObjectVersion[]> { return this.store.listVersions(bucket, opts); }
-  bucketUsage(bucket: string): Promise<{ objects: number; bytes: number }> { return this.store.bucketUsage(bucket); }
+  bucketUsage(bucket: string): Promise<BucketUsage> { return this.store.bucketUsage(bucket); }
+  reserveKey(bucket: string, key: string, r: KeyReservation): Promise<ReserveOutcome> { return this.store.reserveKey(bucket, key, r); }
+  releaseKey(bucket: string, key: string, id: string): Promise<void> { return this.store.releaseKey(bucket, key, id); }
   putUpload(u: MultipartUpload): Promise<void> { return this.store.putUpload(u); }
   getUpload(bucket: string, uploadId: string): Promise<MultipartUpload | undefined> { return this.store.getUpload(bucket, uploadId); }
   listUploads(bucket: string, opts: { prefix?: string; keyMarker?: string; uploadIdMarker?: string; limit: number }): Promise<MultipartUpload[]> { return this.store.listUploads(bucket, opts); }

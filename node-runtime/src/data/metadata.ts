@@ -9,12 +9,15 @@
 import type { ClusterView, BucketSettings } from '../cluster/types.ts';
 import { rankAll, replicasFor, writeOrder } from '../cluster/placement.ts';
 import type { PeerHealth } from '../cluster/peer-health.ts';
-import type { DataPlane, ListVersionsOptions, MetaReplica, ReplicaDirectory } from './replicas.ts';
+import type { BucketUsage, DataPlane, ListVersionsOptions, MetaReplica, ReplicaDirectory, WriteOptions } from './replicas.ts';
 import type { MultipartUpload, ObjectVersion, PartRecord } from './types.ts';
 import { handoffQuorum, quorum, readQuorum, writeQuorum } from './quorum.ts';
 import { compareVersions, newest } from '../meta/lww.ts';
+import { currentOf, mergeSlots, s3VersionId, slotOf } from '../meta/slots.ts';
+import { s3Error } from '../util/errors.ts';
 import { logger } from '../util/log.ts';
 import { withSpan } from '../observability/tracing.ts';
+import { WriteStamps } from './stamps.ts';
 
 const log = logger('metadata');
 
@@ -23,18 +26,37 @@ const log = logger('metadata');
 const READ_SETTLE_MS = 1000;
 /** A metadata write unanswered this long gets a stand-in (a healthy one takes milliseconds). */
 const HEDGE_MS = 2000;
+/** A write refused as stale is stamped again and retried at most this often (each retry is past
+ *  the change that refused it, so more than one means writers of the key keep racing). */
+const WRITE_ATTEMPTS = 5;
+
+/** A key as its metadata replicas hold it: every slot's newest record (the ones not current may be
+ *  without body) and the current version whole (undefined: the key is absent). */
+export interface KeyVersions { records: ObjectVersion[]; current?: ObjectVersion }
+
+/** Whether a record carries its body (inline bytes or chunk list), as a read of it needs. */
+export function hasBody(v: ObjectVersion): boolean {
+  return v.deleted || v.inline !== undefined || v.chunks.length > 0 || v.size === 0;
+}
 
 export class BucketMetadata {
   private readonly view: ClusterView;
   private readonly replicas: ReplicaDirectory;
   private readonly timeoutMs: number;
   private readonly health: PeerHealth | undefined;
-  constructor(plane: DataPlane, timeoutMs: number) {
+  /** This coordinator's write stamps (shared with the ObjectService that makes the records). */
+  readonly stamps: WriteStamps;
+  constructor(plane: DataPlane, timeoutMs: number, stamps = new WriteStamps()) {
     this.view = plane.view;
     this.replicas = plane.replicas;
     this.timeoutMs = timeoutMs;
     this.health = plane.health;
+    this.stamps = stamps;
   }
+
+  /** One member's metadata replica (conditional writes call the placed holders themselves). */
+  replica(id: string): MetaReplica { return this.replicas.meta(id); }
+  get metaTimeoutMs(): number { return this.timeoutMs; }
 
   private suspected = (id: string) => this.health?.suspected(id) ?? false;
 
@@ -79,13 +101,66 @@ export class BucketMetadata {
     }));
   }
 
+  /** A repair's merge of a whole record at write quorum (no fences: it restores what was written). */
   async putVersion(b: BucketSettings, v: ObjectVersion): Promise<ObjectVersion> {
     const r = await this.write(b, 'metadata write', (m) => m.putVersion(v));
     return newest(r.ok.map((x) => x.value)) ?? v;
   }
 
-  async getVersion(b: BucketSettings, key: string): Promise<ObjectVersion | undefined> {
-    const r = await this.read(b, 'metadata read', (m) => m.getVersion(b.name, key));
+  /**
+   * A coordinator's write at write quorum. A new version (`fence: 'write'`) that a replica refuses as
+   * stale — the key changed at or after its stamp there, or a conditional write holds it — is
+   * stamped again past that change and written again (the same version id: its slot's earlier copies
+   * lose to it); a metadata revision that meets a held key waits a moment and tries again.
+   */
+  async writeVersion(b: BucketSettings, v: ObjectVersion, opts: WriteOptions): Promise<ObjectVersion> {
+    for (let attempt = 1; ; attempt++) {
+      const r = await this.write(b, 'metadata write', (m) => m.writeVersion(v, opts));
+      let staleAt: number | undefined;
+      let held = false;
+      const stored: ObjectVersion[] = [];
+      for (const { value } of r.ok) {
+        if ('stored' in value) stored.push(value.stored);
+        else if ('staleAt' in value) staleAt = Math.max(staleAt ?? 0, value.staleAt);
+        else held = true;
+      }
+      if (staleAt === undefined && !held) return newest(stored) ?? v;
+      if (attempt >= WRITE_ATTEMPTS) throw s3Error('OperationAborted', undefined, { resource: v.key });
+      if (opts.fence === 'write' && staleAt !== undefined) v = { ...v, timestamp: this.stamps.next(staleAt) };
+      if (held || attempt > 1) await new Promise((res) => setTimeout(res, 10 * 2 ** attempt));
+    }
+  }
+
+  /**
+   * Every version of a key, merged slot by slot from a read quorum (meta/slots.ts says why whole keys),
+   * and its current version whole: a replica answers with its own current record whole, so the merged
+   * one is usually among the answers; else it is read by its version id. Replicas that answered with
+   * an older current record are repaired in the background.
+   */
+  async getKey(b: BucketSettings, key: string): Promise<KeyVersions> {
+    const r = await this.read(b, 'metadata read', (m) => m.getVersions(b.name, key));
+    const records = mergeSlots(r.ok.map((x) => x.value));
+    let current = currentOf(records);
+    if (current && !hasBody(current)) {
+      const merged = current;
+      current = r.ok.flatMap((x) => x.value).find((v) => compareVersions(v, merged) === 0 && hasBody(v))
+        ?? await this.getSlot(b, key, s3VersionId(merged));
+    }
+    if (current) {
+      const best = current;
+      for (const { target, value } of r.ok) {
+        const theirs = value.find((v) => slotOf(v) === slotOf(best));
+        if (!theirs || compareVersions(best, theirs) > 0) {
+          this.replicas.meta(target).putVersion(best).catch((e) => log.warn({ bucket: b.name, key, member: target, err: String(e) }, 'read repair failed'));
+        }
+      }
+    }
+    return { records, current };
+  }
+
+  /** One slot's newest record (`versionId` an S3 version id) from a read quorum, repaired where older. */
+  async getSlot(b: BucketSettings, key: string, versionId: string): Promise<ObjectVersion | undefined> {
+    const r = await this.read(b, 'metadata read', (m) => m.getVersion(b.name, key, versionId));
     const best = newest(r.ok.map((x) => x.value));
     if (best) {
       for (const { target, value } of r.ok) {
@@ -102,10 +177,14 @@ export class BucketMetadata {
     return r.ok.map((x) => x.value);
   }
 
-  /** Live objects and bytes: the largest count any replica reports (a lagging replica under-counts). */
-  async usage(b: BucketSettings): Promise<{ objects: number; bytes: number }> {
+  /** Live objects, versions and bytes: the largest count any replica reports (a lagging replica under-counts). */
+  async usage(b: BucketSettings): Promise<BucketUsage> {
     const r = await this.read(b, 'usage', (m) => m.bucketUsage(b.name));
-    return r.ok.reduce((acc, { value }) => ({ objects: Math.max(acc.objects, value.objects), bytes: Math.max(acc.bytes, value.bytes) }), { objects: 0, bytes: 0 });
+    return r.ok.reduce((acc, { value }) => ({
+      objects: Math.max(acc.objects, value.objects), bytes: Math.max(acc.bytes, value.bytes),
+      // A member from before versions counts only current objects: as many versions as objects.
+      versions: Math.max(acc.versions, value.versions ?? value.objects), versionBytes: Math.max(acc.versionBytes, value.versionBytes ?? value.bytes),
+    }), { objects: 0, bytes: 0, versions: 0, versionBytes: 0 });
   }
 
   async putUpload(b: BucketSettings, u: MultipartUpload): Promise<void> {

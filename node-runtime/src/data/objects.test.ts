@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { ClusterObjectService } from './objects.ts';
 import { testCluster, type TestCluster } from '../../test/data-cluster.ts';
-import { isS3Error } from '../util/errors.ts';
+import { isS3Error, s3Error } from '../util/errors.ts';
 import { MIN_PART_SIZE } from './multipart.ts';
 import { DEFAULT_INFLIGHT } from './write-path.ts';
 import { waitFor } from '../../../hack/testing/net.ts';
@@ -79,7 +79,8 @@ test('bad input: digest, short body, long key, bucket names, missing things', as
   await rejects(svc.createBucket('bkt', { owner: 'me' }), 'BucketAlreadyOwnedByYou');
   const ok = await svc.putObject('bkt', 'k', Readable.from([body]), { contentMd5: createHash('md5').update(body).digest('base64') });
   assert.is(ok.size, body.length);
-  await rejects(svc.putObject('bkt', 'k', Readable.from([body]), { ifNoneMatch: '*' }), 'PreconditionFailed');
+  const ifNoneMatch = (cur: unknown) => { if (cur) throw s3Error('PreconditionFailed'); };
+  await rejects(svc.putObject('bkt', 'k', Readable.from([body]), { precondition: ifNoneMatch }), 'PreconditionFailed');
 });
 
 test('aborted upload: rejects and nothing becomes visible', async () => {

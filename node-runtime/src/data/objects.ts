@@ -8,16 +8,21 @@ import type { BucketSettings, ClusterView } from '../cluster/types.ts';
 import type { Acl } from '../access/acl.ts';
 import { s3Error } from '../util/errors.ts';
 import type {
-  BucketInfo, CompletedPart, GetResult, ListOptions, ListResult, MultipartUpload, ObjectService,
-  ObjectVersion, PartRecord, PutOptions,
+  BucketInfo, CompletedPart, DeleteOptions, DeleteResult, GetResult, ListOptions, ListResult, MultipartUpload, ObjectService,
+  ObjectVersion, PartRecord, PutOptions, VersionBatch, VersionChange, VersionSelector,
 } from './types.ts';
 import type { DataPlane } from './replicas.ts';
 import { checkBucketName, checkKey } from './names.ts';
-import { BucketMetadata } from './metadata.ts';
+import { BucketMetadata, type KeyVersions } from './metadata.ts';
+import { writeConditionally } from './conditional.ts';
 import { storeBody } from './write-path.ts';
 import { inlineBytes, openBody, resolveRange, streamOf } from './read-path.ts';
-import { commonPrefixOf, compareKeys, mergePages, pastPrefix } from './listing.ts';
+import { compareKeys } from './listing.ts';
+import { listCurrent, versionBatch } from './object-listing.ts';
 import { assembleParts, MAX_PART_NUMBER } from './multipart.ts';
+import { checkRemovable, checkRetentionChange, defaultRetention } from './object-lock.ts';
+import { newVersionId } from '../meta/version-ids.ts';
+import { isLive, isRemoved, s3VersionId, slotOf } from '../meta/slots.ts';
 import { openSealedBody } from './sealed-body.ts';
 import { DATA_KEY_CONTEXT, newDataKey, openDataKey, rewrapDataKey, type Encryption, type EncryptionRequest } from './sse.ts';
 
@@ -89,7 +94,9 @@ export class ClusterObjectService implements ObjectService {
 
   async deleteBucket(name: string): Promise<void> {
     const b = this.bucket(name);
-    if ((await this.meta.usage(b)).objects > 0) throw s3Error('BucketNotEmpty', undefined, { resource: name });
+    // Noncurrent versions and delete markers keep a bucket from being empty, as in S3.
+    const usage = await this.meta.usage(b);
+    if (usage.objects > 0 || usage.versions > 0) throw s3Error('BucketNotEmpty', undefined, { resource: name });
     await this.view.removeBucket(name);
   }
 
@@ -99,31 +106,45 @@ export class ClusterObjectService implements ObjectService {
     return b;
   }
 
-  /** A (timestamp, versionId) strictly newer than any this coordinator issued before. */
-  private stamp(): { timestamp: number; versionId: string } {
-    const now = performance.timeOrigin + performance.now();
-    this.lastStamp = Math.max(now, this.lastStamp + 0.001);
-    return { timestamp: this.lastStamp, versionId: `${Math.floor(this.lastStamp).toString(36)}${randomHex(8)}` };
-  }
-
-  private live(v: ObjectVersion | undefined): v is ObjectVersion {
-    return v !== undefined && !v.deleted;
+  /**
+   * Stamp and id of a new record of `b`: while versioning is Enabled it is a version of its own (its
+   * id names it); otherwise it fills the null version. The id is a version id either way (unique).
+   */
+  private newRecord(b: BucketSettings): Pick<ObjectVersion, 'timestamp' | 'versionId' | 'versioned' | 'writer'> {
+    const timestamp = this.meta.stamps.next();
+    return { timestamp, versionId: newVersionId(timestamp), writer: this.view.selfId, ...(b.versioning === 'Enabled' ? { versioned: true } : {}) };
   }
 
   /**
    * QuotaExceeded when writing `size` bytes at `key` would take the bucket over its quota. Checked
    * from the metadata replicas' usage counters before the body is taken (with the declared size) and
    * again before the version is committed (with the real size); concurrent writers may overshoot by
-   * what is in flight, as with other stores' quotas.
+   * what is in flight, as with other stores' quotas. Bytes count every stored version (they hold the
+   * space); objects count the current ones. A write replaces the null version unless versioning is on.
    */
   private async checkQuota(b: BucketSettings, key: string, size: number): Promise<void> {
     if (b.quotaBytes === undefined && b.quotaObjects === undefined) return;
-    const [usage, current] = await Promise.all([this.meta.usage(b), this.meta.getVersion(b, key)]);
-    const replaced = this.live(current) ? current : undefined;
-    const bytes = usage.bytes - (replaced?.size ?? 0) + size;
-    const objects = usage.objects + (replaced ? 0 : 1);
+    const [usage, { records, current }] = await Promise.all([this.meta.usage(b), this.meta.getKey(b, key)]);
+    const nullVersion = records.find((r) => slotOf(r) === '' && isLive(r));
+    const replaced = b.versioning === 'Enabled' ? undefined : nullVersion;
+    const bytes = usage.versionBytes - (replaced?.size ?? 0) + size;
+    const objects = usage.objects + (isLive(current) ? 0 : 1);
     if (b.quotaBytes !== undefined && bytes > b.quotaBytes) throw s3Error('QuotaExceeded', `Bucket ${b.name} would hold ${bytes} bytes; its quota is ${b.quotaBytes}.`, { resource: key });
     if (b.quotaObjects !== undefined && objects > b.quotaObjects) throw s3Error('QuotaExceeded', `Bucket ${b.name} would hold ${objects} objects; its quota is ${b.quotaObjects}.`, { resource: key });
+  }
+
+  /** The lock fields of a new version: asked for, else the bucket's default retention. */
+  private lockOf(b: BucketSettings, opts: Pick<PutOptions, 'retention' | 'legalHold'>, now: number): Pick<ObjectVersion, 'retention' | 'legalHold'> {
+    if ((opts.retention || opts.legalHold !== undefined) && !b.objectLock) throw s3Error('InvalidRequest', 'Bucket is missing Object Lock Configuration');
+    const retention = opts.retention ?? defaultRetention(b, now);
+    return { ...(retention ? { retention } : {}), ...(opts.legalHold ? { legalHold: true } : {}) };
+  }
+
+  /** Commit a new record: conditionally when the request has a condition, else fenced as every write. */
+  private async commit(b: BucketSettings, v: ObjectVersion, precondition: PutOptions['precondition']): Promise<ObjectVersion> {
+    if (!precondition) return this.meta.writeVersion(b, v, { fence: 'write' });
+    const stored = await writeConditionally(this.meta, b, v.key, { decide: (state) => { precondition(state.current); return v; } });
+    return stored!;
   }
 
   // ---- objects ------------------------------------------------------------------------------
@@ -131,7 +152,8 @@ export class ClusterObjectService implements ObjectService {
   async putObject(bucket: string, key: string, body: Readable, opts: PutOptions): Promise<ObjectVersion> {
     const b = this.bucket(bucket);
     checkKey(key);
-    if (opts.ifNoneMatch === '*' && this.live(await this.meta.getVersion(b, key))) throw s3Error('PreconditionFailed', undefined, { resource: key });
+    // Checked before the body is taken too (the usual refusal costs no upload); again as it commits.
+    if (opts.precondition) opts.precondition((await this.meta.getKey(b, key)).current);
     await this.checkQuota(b, key, opts.size ?? 0);
     const replicas = Math.max(b.replicas, opts.replicas ?? 0);
     const s = this.view.settings();
@@ -143,24 +165,37 @@ export class ClusterObjectService implements ObjectService {
     });
     opts.signal?.throwIfAborted();
     if (opts.size === undefined) await this.checkQuota(b, key, stored.size);
+    const head = this.newRecord(b);
     const v: ObjectVersion = {
-      bucket, key, ...this.stamp(), writer: this.view.selfId, deleted: false, size: stored.size, etag: stored.md5,
+      bucket, key, ...head, deleted: false, size: stored.size, etag: stored.md5,
       contentType: opts.contentType, userMeta: opts.userMeta ?? {}, headers: opts.headers, inline: stored.inline,
       chunks: stored.chunks, replicas, requestedReplicas: opts.replicas ?? 0, pin: opts.pin, ...ownership(opts), ...(seal ? { encryption: seal.encryption } : {}),
+      ...(opts.tags?.length ? { tags: opts.tags } : {}), ...this.lockOf(b, opts, head.timestamp),
     };
-    return this.meta.putVersion(b, v);
+    return this.commit(b, v, opts.precondition);
   }
 
-  async headObject(bucket: string, key: string): Promise<ObjectVersion> {
+  /**
+   * The version a read names: the current one (NoSuchKey when absent; a current delete marker is
+   * NoSuchKey with its headers), or one by id (NoSuchVersion; a delete marker is MethodNotAllowed).
+   */
+  async headObject(bucket: string, key: string, opts: VersionSelector = {}): Promise<ObjectVersion> {
     const b = this.bucket(bucket);
     checkKey(key);
-    const v = await this.meta.getVersion(b, key);
-    if (!this.live(v)) throw s3Error('NoSuchKey', undefined, { resource: key, extra: { Key: key } });
-    return v;
+    if (opts.versionId !== undefined) {
+      const v = await this.meta.getSlot(b, key, opts.versionId);
+      if (!v || isRemoved(v)) throw s3Error('NoSuchVersion', undefined, { resource: key, extra: { Key: key, VersionId: opts.versionId } });
+      if (v.deleted) throw s3Error('MethodNotAllowed', 'The specified method is not allowed against this resource.', { resource: key, headers: markerHeaders(v) });
+      return v;
+    }
+    const { current } = await this.meta.getKey(b, key);
+    if (!current) throw s3Error('NoSuchKey', undefined, { resource: key, extra: { Key: key } });
+    if (current.deleted) throw s3Error('NoSuchKey', undefined, { resource: key, extra: { Key: key }, headers: markerHeaders(current) });
+    return current;
   }
 
-  async getObject(bucket: string, key: string, opts: { range?: { start?: number; end?: number; suffix?: number }; signal?: AbortSignal; sse?: EncryptionRequest } = {}): Promise<GetResult> {
-    const version = await this.headObject(bucket, key);
+  async getObject(bucket: string, key: string, opts: VersionSelector & { range?: { start?: number; end?: number; suffix?: number }; partNumber?: number; signal?: AbortSignal; sse?: EncryptionRequest } = {}): Promise<GetResult> {
+    const version = await this.headObject(bucket, key, opts);
     const range = resolveRange(version.size, opts.range);
     if (version.encryption) {
       const dataKey = this.dataKeyOf(version.encryption, opts.sse);
@@ -171,33 +206,88 @@ export class ClusterObjectService implements ObjectService {
     return { version, range, ...await openBody(this.plane, version, range, opts.signal) };
   }
 
-  async putObjectAcl(bucket: string, key: string, acl: Acl): Promise<ObjectVersion> {
-    const b = this.bucket(bucket);
-    const current = await this.headObject(bucket, key);
-    // The same write with a higher revision: it replaces the current version's metadata on every
-    // replica, and loses to any later write of the key (whose own ACL is the one that counts).
-    const rev = Math.max(Date.now(), (current.rev ?? 0) + 1);
-    return this.meta.putVersion(b, { ...current, acl, rev, revBy: this.view.selfId, lastModified: current.lastModified ?? current.timestamp });
+  async putObjectAcl(bucket: string, key: string, acl: Acl, opts: VersionSelector = {}): Promise<ObjectVersion> {
+    return this.reviseVersion(bucket, key, opts, () => ({ acl }));
   }
 
-  async deleteObject(bucket: string, key: string): Promise<void> {
+  /**
+   * A metadata change of one version: the same write with a higher revision, so it replaces that
+   * version's record on every replica and never becomes newer than a later write of the key (meta/lww.ts).
+   * Retention and legal hold changes are conditional on the version as read (a removal racing them
+   * cannot miss them, data/conditional.ts); ACL and tag changes are last-revision-wins.
+   */
+  async reviseVersion(bucket: string, key: string, opts: VersionSelector, change: VersionChange): Promise<ObjectVersion> {
+    const b = this.bucket(bucket);
+    const revise = (v: ObjectVersion): ObjectVersion => {
+      const rev = Math.max(Date.now(), (v.rev ?? 0) + 1);
+      return { ...v, ...change(v), rev, revBy: this.view.selfId, lastModified: v.lastModified ?? v.timestamp };
+    };
+    const current = await this.headObject(bucket, key, opts);
+    if (!b.objectLock) return this.meta.writeVersion(b, revise(current), { fence: 'revision' });
+    const slot = slotOf(current);
+    const stored = await writeConditionally(this.meta, b, key, {
+      kind: 'revision',
+      decide: (state) => {
+        const v = state.records.find((r) => slotOf(r) === slot);
+        if (!v || v.deleted) throw s3Error('NoSuchVersion', undefined, { resource: key, extra: { Key: key, VersionId: s3VersionId(current) } });
+        // Records beside the current one are read without body, which a version never changes.
+        return revise({ ...v, inline: current.inline, chunks: current.chunks });
+      },
+    });
+    return stored!;
+  }
+
+  /**
+   * DeleteObject. Without a version id: a bucket that never versioned loses the key (its null version
+   * is removed); a versioning one gets a delete marker (Enabled: a version of its own; Suspended: in
+   * the null version's place). With one: that version is removed for good — unless object lock keeps it.
+   */
+  async deleteObject(bucket: string, key: string, opts: DeleteOptions = {}): Promise<DeleteResult> {
     const b = this.bucket(bucket);
     checkKey(key);
-    if (!this.live(await this.meta.getVersion(b, key))) return;
-    await this.meta.putVersion(b, {
-      bucket, key, ...this.stamp(), writer: this.view.selfId, deleted: true, size: 0, etag: '', userMeta: {}, chunks: [], replicas: b.replicas,
+    const tombstone = (base: Pick<ObjectVersion, 'timestamp' | 'versionId' | 'versioned' | 'writer'>, marker: boolean): ObjectVersion => ({
+      bucket, key, ...base, deleted: true, ...(marker ? { deleteMarker: true } : {}), size: 0, etag: '', userMeta: {}, chunks: [], replicas: b.replicas,
     });
+    if (opts.versionId !== undefined) {
+      const id = opts.versionId;
+      let wasMarker = false;
+      const plan = (state: KeyVersions): ObjectVersion | undefined => {
+        const target = state.records.find((r) => s3VersionId(r) === id && !isRemoved(r));
+        wasMarker = target?.deleteMarker === true;
+        if (opts.precondition?.(target) === 'noop' || !target) return undefined;
+        if (!target.deleted) checkRemovable(target, Date.now(), opts.bypassGovernance === true);
+        return tombstone({ timestamp: this.meta.stamps.next(target.timestamp), versionId: target.versionId, writer: this.view.selfId, ...(target.versioned ? { versioned: true } : {}) }, false);
+      };
+      await this.writeDecided(b, key, plan, opts.precondition !== undefined || b.objectLock !== undefined);
+      return { versionId: id, deleteMarker: wasMarker };
+    }
+    const plan = (state: KeyVersions): ObjectVersion | undefined => {
+      if (opts.precondition?.(state.current) === 'noop') return undefined;
+      if (b.versioning === undefined) return isLive(state.current) ? tombstone(this.newRecord(b), false) : undefined;
+      return tombstone(this.newRecord(b), true);
+    };
+    const made = await this.writeDecided(b, key, plan, opts.precondition !== undefined);
+    if (!made || b.versioning === undefined) return { deleteMarker: false };
+    return { versionId: s3VersionId(made), deleteMarker: true };
   }
 
-  async copyObject(src: { bucket: string; key: string }, dst: { bucket: string; key: string }, opts: PutOptions & { metadataDirective?: 'COPY' | 'REPLACE' }): Promise<ObjectVersion> {
-    const source = await this.headObject(src.bucket, src.key);
+  /** Write what `plan` decides from the key: as one conditional write, or from a plain read then fenced. */
+  private async writeDecided(b: BucketSettings, key: string, plan: (state: KeyVersions) => ObjectVersion | undefined, conditional: boolean): Promise<ObjectVersion | undefined> {
+    if (conditional) return writeConditionally(this.meta, b, key, { decide: plan });
+    const v = plan(await this.meta.getKey(b, key));
+    return v && this.meta.writeVersion(b, v, { fence: 'write' });
+  }
+
+  async copyObject(src: { bucket: string; key: string } & VersionSelector, dst: { bucket: string; key: string }, opts: PutOptions & { metadataDirective?: 'COPY' | 'REPLACE'; taggingDirective?: 'COPY' | 'REPLACE' }): Promise<ObjectVersion> {
+    const source = await this.headObject(src.bucket, src.key, src);
     const b = this.bucket(dst.bucket);
     checkKey(dst.key);
     const replace = opts.metadataDirective === 'REPLACE';
-    if (src.bucket === dst.bucket && src.key === dst.key && !replace && !opts.sse && !source.encryption) {
+    if (src.bucket === dst.bucket && src.key === dst.key && src.versionId === undefined && !replace && !opts.sse && !source.encryption) {
       throw s3Error('InvalidRequest', 'This copy request is illegal because it is trying to copy an object to itself without changing the object\'s metadata, storage class, website redirect location or encryption attributes.');
     }
-    if (opts.ifNoneMatch === '*' && this.live(await this.meta.getVersion(b, dst.key))) throw s3Error('PreconditionFailed', undefined, { resource: dst.key });
+    if (opts.precondition) opts.precondition((await this.meta.getKey(b, dst.key)).current);
+    const tags = opts.taggingDirective === 'REPLACE' ? opts.tags : source.tags;
     const metadata = {
       contentType: replace ? opts.contentType : source.contentType,
       userMeta: replace ? opts.userMeta ?? {} : source.userMeta,
@@ -208,65 +298,41 @@ export class ClusterObjectService implements ObjectService {
     let encryption: Encryption | undefined;
     if (source.encryption) {
       const dataKey = this.dataKeyOf(source.encryption, opts.sourceSse);
-      if (!opts.sse) return this.copyByStream(src, dst, source, opts, metadata);
+      if (!opts.sse) return this.copyByStream(src, dst, source, { ...opts, tags }, metadata);
       encryption = rewrapDataKey(dataKey, opts.sse, this.masterKey());
     } else if (opts.sse) {
-      return this.copyByStream(src, dst, source, opts, metadata);
+      return this.copyByStream(src, dst, source, { ...opts, tags }, metadata);
     }
     await this.checkQuota(b, dst.key, source.size);
     // Server side: the chunks are immutable and content-addressed, so the copy reuses their ids.
-    // A copy is a new write: the copier's object with its own ACL, never the source's revision.
-    const { owner: _o, acl: _a, rev: _r, revBy: _rb, lastModified: _lm, encryption: _e, ...content } = source;
+    // A copy is a new write: the copier's object with its own ACL, lock and revision, never the source's.
+    const { owner: _o, acl: _a, rev: _r, revBy: _rb, lastModified: _lm, encryption: _e, tags: _t, retention: _rt, legalHold: _lh, versioned: _vd, deleteMarker: _dm, ...content } = source;
+    const head = this.newRecord(b);
     const v: ObjectVersion = {
-      ...content, bucket: dst.bucket, key: dst.key, ...this.stamp(), writer: this.view.selfId,
+      ...content, bucket: dst.bucket, key: dst.key, ...head,
       // The destination's R applies from now on; repair raises the shared chunks to it.
       replicas: Math.max(b.replicas, source.replicas, opts.replicas ?? 0), pin: opts.pin ?? source.pin,
       requestedReplicas: Math.max(opts.replicas ?? 0, source.requestedReplicas ?? 0),
-      ...metadata, ...ownership(opts), ...(encryption ? { encryption } : {}),
+      ...metadata, ...ownership(opts), ...(encryption ? { encryption } : {}), ...(tags?.length ? { tags } : {}), ...this.lockOf(b, opts, head.timestamp),
     };
-    return this.meta.putVersion(b, v);
+    return this.commit(b, v, opts.precondition);
   }
 
   /** A copy that re-encrypts (or decrypts): the source's plaintext streamed into a new write. */
-  private async copyByStream(src: { bucket: string; key: string }, dst: { bucket: string; key: string }, source: ObjectVersion,
+  private async copyByStream(src: { bucket: string; key: string } & VersionSelector, dst: { bucket: string; key: string }, source: ObjectVersion,
     opts: PutOptions, metadata: Pick<PutOptions, 'contentType' | 'userMeta' | 'headers'>): Promise<ObjectVersion> {
-    const got = await this.getObject(src.bucket, src.key, { sse: opts.sourceSse, signal: opts.signal });
+    const got = await this.getObject(src.bucket, src.key, { versionId: src.versionId, sse: opts.sourceSse, signal: opts.signal });
     try {
       return await this.putObject(dst.bucket, dst.key, got.body, { ...opts, ...metadata, size: source.size, contentMd5: undefined, pin: opts.pin ?? source.pin });
     } finally { got.body.destroy(); }
   }
 
   async listObjects(bucket: string, opts: ListOptions): Promise<ListResult> {
-    const b = this.bucket(bucket);
-    const prefix = opts.prefix ?? '';
-    const result: ListResult = { objects: [], commonPrefixes: [], isTruncated: false };
-    if (opts.maxKeys <= 0) return result;
-    const batch = Math.min(1000, Math.max(100, opts.maxKeys + 1));
-    let cursor = opts.startAfter;
-    // A startAfter that is itself a rolled-up prefix ("photos/") was returned already: skip inside it.
-    const startPrefix = cursor !== undefined && cursor.startsWith(prefix) ? commonPrefixOf(cursor, prefix, opts.delimiter) : undefined;
-    if (startPrefix !== undefined && startPrefix === cursor) cursor = pastPrefix(startPrefix);
-    let lastPrefix: string | undefined;
-    let lastReturned: string | undefined;
-    for (;;) {
-      const { versions, complete } = mergePages(await this.meta.listPages(b, { prefix, startAfter: cursor, limit: batch, fields: 'listing' }), batch);
-      for (const v of versions) {
-        cursor = v.key;
-        if (v.deleted) continue;
-        const p = commonPrefixOf(v.key, prefix, opts.delimiter);
-        if (p !== undefined && (p === lastPrefix || (opts.startAfter !== undefined && compareKeys(p, opts.startAfter) <= 0))) continue;
-        if (result.objects.length + result.commonPrefixes.length >= opts.maxKeys) {
-          result.isTruncated = true;
-          result.nextStartAfter = lastReturned;
-          return result;
-        }
-        if (p !== undefined) { result.commonPrefixes.push(p); lastPrefix = p; lastReturned = p; }
-        else { result.objects.push(v); lastReturned = v.key; }
-      }
-      if (complete) return result;
-      // Skip the rest of a rolled-up prefix instead of paging through all its keys.
-      if (lastPrefix !== undefined && cursor !== undefined && cursor.startsWith(lastPrefix)) cursor = pastPrefix(lastPrefix);
-    }
+    return listCurrent(this.meta, this.bucket(bucket), opts);
+  }
+
+  async listVersionBatch(bucket: string, opts: { prefix?: string; from?: string; after?: string; limit: number }): Promise<VersionBatch> {
+    return versionBatch(this.meta, this.bucket(bucket), opts);
   }
 
   // ---- multipart ----------------------------------------------------------------------------
@@ -279,8 +345,10 @@ export class ClusterObjectService implements ObjectService {
       bucket, key, uploadId: `${Date.now().toString(36)}${randomHex(12)}`, initiated: new Date().toISOString(),
       contentType: opts.contentType, userMeta: opts.userMeta ?? {}, headers: opts.headers,
       replicas: Math.max(b.replicas, opts.replicas ?? 0), requestedReplicas: opts.replicas ?? 0, pin: opts.pin, owner: opts.owner ?? '', ...(opts.acl ? { acl: opts.acl } : {}),
-      ...(seal ? { encryption: seal.encryption } : {}),
+      ...(seal ? { encryption: seal.encryption } : {}), ...(opts.tags?.length ? { tags: opts.tags } : {}),
+      ...(opts.retention ? { retention: opts.retention } : {}), ...(opts.legalHold ? { legalHold: true } : {}),
     };
+    if ((opts.retention || opts.legalHold) && !b.objectLock) throw s3Error('InvalidRequest', 'Bucket is missing Object Lock Configuration');
     await this.meta.putUpload(b, u);
     return u;
   }
@@ -310,23 +378,25 @@ export class ClusterObjectService implements ObjectService {
       ...(dataKey ? { seal: { dataKey, part: partNumber } } : {}),
     });
     opts.signal?.throwIfAborted();
-    const now = this.stamp().timestamp;
+    const now = this.meta.stamps.next();
     const part: PartRecord = { number: partNumber, etag: stored.md5, size: stored.size, chunks: stored.chunks, lastModified: new Date(now).toISOString(), timestamp: now };
     await this.meta.putPart(b, uploadId, part);
     return part;
   }
 
-  async completeUpload(bucket: string, key: string, uploadId: string, parts: CompletedPart[]): Promise<ObjectVersion> {
+  async completeUpload(bucket: string, key: string, uploadId: string, parts: CompletedPart[], opts: Pick<PutOptions, 'precondition'> = {}): Promise<ObjectVersion> {
     const { b, u } = await this.upload(bucket, key, uploadId);
     const a = assembleParts(parts, await this.meta.listParts(b, uploadId));
     await this.checkQuota(b, key, a.size);
+    const head = this.newRecord(b);
     const v: ObjectVersion = {
-      bucket, key, ...this.stamp(), writer: this.view.selfId, deleted: false, size: a.size, etag: a.etag,
+      bucket, key, ...head, deleted: false, size: a.size, etag: a.etag,
       contentType: u.contentType, userMeta: u.userMeta, headers: u.headers, chunks: a.chunks,
       replicas: u.replicas, requestedReplicas: u.requestedReplicas, pin: u.pin, parts: a.parts, ...ownership({ owner: u.owner || undefined, acl: u.acl }),
-      ...(u.encryption ? { encryption: u.encryption } : {}),
+      ...(u.encryption ? { encryption: u.encryption } : {}), ...(u.tags?.length ? { tags: u.tags } : {}),
+      ...this.lockOf(b, { retention: u.retention, legalHold: u.legalHold }, head.timestamp),
     };
-    const winner = await this.meta.putVersion(b, v);
+    const winner = await this.commit(b, v, opts.precondition);
     await this.meta.deleteUpload(b, uploadId);
     return winner;
   }
@@ -354,4 +424,9 @@ export class ClusterObjectService implements ObjectService {
       .sort((x, y) => compareKeys(x.key, y.key) || compareKeys(x.uploadId, y.uploadId))
       .slice(0, Math.max(0, opts.maxUploads));
   }
+}
+
+/** The headers a delete marker answers with when a read meets it. */
+function markerHeaders(v: ObjectVersion): Record<string, string> {
+  return { 'x-amz-delete-marker': 'true', 'x-amz-version-id': s3VersionId(v), 'Last-Modified': new Date(v.timestamp).toUTCString() };
 }

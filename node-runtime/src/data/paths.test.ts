@@ -38,6 +38,15 @@ test('mergePages: newest per key, cut at the shortest full page', () => {
   assert.ok(mergePages([[v('a', 1)], []], 2).complete);
 });
 
+test('mergePages: versions of a key merge slot by slot; a full page cut inside a key names where to resume', () => {
+  const s = (key: string, versionId: string, timestamp: number, deleted = false) => ({ key, versionId, versioned: true, timestamp, deleted, writer: 'w' }) as ObjectVersion;
+  const a = [s('k', 'v1', 1), s('k', 'v2', 2)];                       // full at limit 2, inside k
+  const b = [s('k', 'v1', 9, true), s('k', 'v2', 2), s('k', 'v3', 3)];
+  const r = mergePages([a, b], 2);
+  assert.equal(r.versions.map((x) => [x.versionId, x.deleted]), [['v1', true], ['v2', false]], 'v3 is past where a stopped');
+  assert.equal(r.bound, { key: 'k', slot: 'v2' });
+});
+
 test('keys order as UTF-8 bytes; common prefixes', () => {
   assert.ok(compareKeys('\uffff', '\u{10000}') < 0, 'BMP max sorts before astral in UTF-8 (not in UTF-16)');
   assert.is(commonPrefixOf('a/b/c', 'a/', '/'), 'a/b/');

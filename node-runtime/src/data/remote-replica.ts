@@ -4,16 +4,17 @@
 import type { Readable } from 'node:stream';
 import { ChunkBuffer } from '../chunks/buffer.ts';
 import { consumed } from '../util/gc.ts';
-import type { ChunkReplica, MetaReplica, ListVersionsOptions } from './replicas.ts';
+import type { BucketUsage, ChunkReplica, KeyReservation, MetaReplica, ListVersionsOptions, ReserveOutcome, WriteOptions, WriteOutcome } from './replicas.ts';
 import type { MultipartUpload, ObjectVersion, PartRecord } from '../meta/records.ts';
 import type { RpcClient } from '../rpc/client.ts';
 import type { WireError } from '../rpc/wire.ts';
 import { replicaErrorFromWire as errorFromWire } from './replica-wire.ts';
 
 export const metaMethods = ['putVersion', 'getVersion', 'listVersions', 'bucketUsage', 'putUpload', 'getUpload',
-  'listUploads', 'putPart', 'listParts', 'deleteUpload', 'removeTombstone'] as const;
+  'listUploads', 'putPart', 'listParts', 'deleteUpload', 'removeTombstone', 'writeVersion', 'getVersions', 'reserveKey', 'releaseKey'] as const;
 export type MetaMethod = (typeof metaMethods)[number];
-/** Metadata calls that may be retried: all of them are merges, reads or removals keyed by id. */
+/** Metadata calls that may be retried: all of them are merges, reads or removals keyed by id (a
+ *  coordinator's write or reservation retried finds itself already there, and answers as the first did). */
 const idempotentMeta = new Set<MetaMethod>(metaMethods);
 /**
  * The per-object calls of the small-object path. Those made to one peer in the same event-loop turn
@@ -21,7 +22,7 @@ const idempotentMeta = new Set<MetaMethod>(metaMethods);
  * PUTs or GETs, one HTTP exchange per call was most of a node's CPU (an express request and an
  * undici request each). On the peer, the puts of one batch land in one lmdb commit.
  */
-export const batchedMeta = new Set<MetaMethod>(['putVersion', 'getVersion']);
+export const batchedMeta = new Set<MetaMethod>(['putVersion', 'getVersion', 'writeVersion', 'getVersions']);
 /** How long a peer that did not know batches gets plain calls before it is asked again. */
 const NO_BATCH_MS = 60_000;
 /** No chunk is larger (the chunk size setting's limit): a bigger announced body is refused unread. */
@@ -134,9 +135,15 @@ export class RemoteMetaReplica implements MetaReplica {
   }
 
   putVersion(v: ObjectVersion): Promise<ObjectVersion> { return this.#call('putVersion', v); }
-  getVersion(bucket: string, key: string): Promise<ObjectVersion | undefined> { return this.#call('getVersion', bucket, key); }
+  writeVersion(v: ObjectVersion, opts: WriteOptions): Promise<WriteOutcome> { return this.#call('writeVersion', v, opts); }
+  getVersion(bucket: string, key: string, versionId?: string): Promise<ObjectVersion | undefined> {
+    return versionId === undefined ? this.#call('getVersion', bucket, key) : this.#call('getVersion', bucket, key, versionId);
+  }
+  getVersions(bucket: string, key: string): Promise<ObjectVersion[]> { return this.#call('getVersions', bucket, key); }
   listVersions(bucket: string, opts: ListVersionsOptions): Promise<ObjectVersion[]> { return this.#call('listVersions', bucket, opts); }
-  bucketUsage(bucket: string): Promise<{ objects: number; bytes: number }> { return this.#call('bucketUsage', bucket); }
+  bucketUsage(bucket: string): Promise<Partial<BucketUsage> & { objects: number; bytes: number }> { return this.#call('bucketUsage', bucket); }
+  reserveKey(bucket: string, key: string, r: KeyReservation): Promise<ReserveOutcome> { return this.#call('reserveKey', bucket, key, r); }
+  async releaseKey(bucket: string, key: string, id: string): Promise<void> { await this.#call('releaseKey', bucket, key, id); }
   putUpload(u: MultipartUpload): Promise<void> { return this.#call('putUpload', u); }
   getUpload(bucket: string, uploadId: string): Promise<MultipartUpload | undefined> { return this.#call('getUpload', bucket, uploadId); }
   listUploads(bucket: string, opts: { prefix?: string; keyMarker?: string; uploadIdMarker?: string; limit: number }): Promise<MultipartUpload[]> {

@@ -137,7 +137,17 @@ test('metadata calls as JSON: versions merge newest-wins, list and usage', async
   assert.is((await remote.getVersion('b', 'a'))?.size, 10);
   assert.is(await remote.getVersion('b', 'zzz'), undefined);
   assert.equal((await remote.listVersions('b', { limit: 10 })).map((x) => x.key), ['a', 'c']);
-  assert.equal(await remote.bucketUsage('b'), { objects: 2, bytes: 15 });
+  assert.equal(await remote.bucketUsage('b'), { objects: 2, bytes: 15, versions: 2, versionBytes: 15 });
+  // Versions of a key, by slot; a coordinator's write refused as stale; a reservation over the wire.
+  await remote.putVersion({ ...v('a', 3, 4), versioned: true, versionId: 'x3' });
+  assert.equal((await remote.getVersions('b', 'a')).map((x) => x.versionId), ['v2', 'x3']);
+  assert.is((await remote.getVersion('b', 'a', 'null'))?.versionId, 'v2');
+  assert.equal(await remote.writeVersion(v('a', 3, 1), { fence: 'write' }), { staleAt: 3 });
+  const cur = (await remote.getVersion('b', 'a'))!;
+  assert.equal(await remote.reserveKey('b', 'a', { id: 'r', timestamp: 9, expected: cur, until: Date.now() + 5000 }), { reserved: true });
+  assert.equal(await remote.writeVersion({ ...v('a', 10, 1) }, { fence: 'revision' }), { held: true });
+  await remote.releaseKey('b', 'a', 'r');
+  assert.ok('stored' in await remote.writeVersion(v('a', 10, 1), { fence: 'write' }));
 });
 
 test('per-object metadata calls made together travel as one batch, each answered on its own', async () => {

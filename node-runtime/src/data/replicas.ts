@@ -7,9 +7,10 @@ import type { ChunkBuffer } from '../chunks/buffer.ts';
 import type { BufferMemory } from '../chunks/memory.ts';
 import type { ClusterView } from '../cluster/types.ts';
 import type { PeerHealth } from '../cluster/peer-health.ts';
-import type { ListVersionsOptions, MultipartUpload, ObjectVersion, PartRecord } from '../meta/records.ts';
+import type { KeyReservation, ListVersionsOptions, MultipartUpload, ObjectVersion, PartRecord, ReserveOutcome, WriteOptions, WriteOutcome } from '../meta/records.ts';
+import type { BucketUsage } from '../meta/store.ts';
 
-export type { ListVersionsOptions };
+export type { BucketUsage, KeyReservation, ListVersionsOptions, ReserveOutcome, WriteOptions, WriteOutcome };
 
 export interface ChunkReplica {
   readonly memberId: string;
@@ -35,13 +36,21 @@ export interface ChunkReplica {
 
 export interface MetaReplica {
   readonly memberId: string;
-  /** Merge a version: kept only if newer than what is stored (timestamp, then writer id). Returns the winner. */
+  /** Merge a record into its slot: kept only if newer than the slot's (meta/lww.ts). Returns the slot's winner. */
   putVersion(v: ObjectVersion): Promise<ObjectVersion>;
-  getVersion(bucket: string, key: string): Promise<ObjectVersion | undefined>;
-  /** Latest version per key in key order, tombstones included (the coordinator merges replicas). */
+  /** A coordinator's write: merged as putVersion, unless refused by its fences (meta/store.ts writeVersion). */
+  writeVersion(v: ObjectVersion, opts: WriteOptions): Promise<WriteOutcome>;
+  /** One slot's record (`versionId` an S3 version id, 'null' included); without one, the key's newest record. */
+  getVersion(bucket: string, key: string, versionId?: string): Promise<ObjectVersion | undefined>;
+  /** Every record of a key (the current one whole, the others without body). */
+  getVersions(bucket: string, key: string): Promise<ObjectVersion[]>;
+  /** Records in (key, slot) order, tombstones included (the coordinator merges replicas slot by slot). */
   listVersions(bucket: string, opts: ListVersionsOptions): Promise<ObjectVersion[]>;
-  /** Number of live objects and bytes in a bucket partition (for quotas, status and BucketNotEmpty). */
-  bucketUsage(bucket: string): Promise<{ objects: number; bytes: number }>;
+  /** Live objects, versions and bytes in a bucket partition (for quotas, status and BucketNotEmpty). */
+  bucketUsage(bucket: string): Promise<Partial<BucketUsage> & { objects: number; bytes: number }>;
+  /** The first phase of a conditional write: hold a key (data/conditional.ts). */
+  reserveKey(bucket: string, key: string, r: KeyReservation): Promise<ReserveOutcome>;
+  releaseKey(bucket: string, key: string, id: string): Promise<void>;
 
   putUpload(u: MultipartUpload): Promise<void>;
   getUpload(bucket: string, uploadId: string): Promise<MultipartUpload | undefined>;
@@ -50,7 +59,7 @@ export interface MetaReplica {
   listParts(bucket: string, uploadId: string): Promise<PartRecord[]>;
   /** Remove an upload and its part records (after completion or abort). */
   deleteUpload(bucket: string, uploadId: string): Promise<void>;
-  /** Remove the tombstone `versionId` of a key if it is still the stored version (tombstone GC); true when removed. */
+  /** Remove the tombstone `versionId` of a key if it is still its slot's record (tombstone GC); true when removed. */
   removeTombstone(bucket: string, key: string, versionId: string): Promise<boolean>;
 }
 

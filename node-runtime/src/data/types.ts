@@ -28,9 +28,39 @@ export interface PutOptions {
   acl?: Acl;                     // its ACL (absent: private to its owner)
   sse?: EncryptionRequest;       // encrypt at rest (SSE-S3 or SSE-C; data/sse.ts); for an upload part, the key it was started with
   sourceSse?: EncryptionRequest; // CopyObject: the key that opens an SSE-C source
-  ifNoneMatch?: string;          // conditional write ('*')
+  tags?: Tag[];                  // x-amz-tagging (CopyObject: with the REPLACE tagging directive)
+  retention?: ObjectVersion['retention'];   // object lock of the new version (else the bucket's default)
+  legalHold?: boolean;
+  /**
+   * A condition on the key's current version (undefined: absent; it may be a delete marker), checked
+   * as the write commits, atomically with respect to every other writer of the key
+   * (data/conditional.ts): throw to refuse (PreconditionFailed, NoSuchKey, ...).
+   */
+  precondition?: (current: ObjectVersion | undefined) => void;
   signal?: AbortSignal;          // aborted when the client disconnects
 }
+
+export interface Tag { key: string; value: string }
+
+/** Which version a request names: `versionId` an S3 version id ('null' for the null version); absent: the current one. */
+export interface VersionSelector { versionId?: string }
+
+export interface DeleteOptions extends VersionSelector {
+  /** x-amz-bypass-governance-retention from a caller allowed to (s3/ decides who). */
+  bypassGovernance?: boolean;
+  /** A condition on what the delete removes (the current version, or the named one); 'noop' answers
+   *  success without writing (s3/semantics/conditional.ts evaluateDelete). Checked atomically. */
+  precondition?: (target: ObjectVersion | undefined) => 'delete' | 'noop';
+}
+
+/** What a delete did: the version it made (a delete marker) or removed, as S3 reports it. */
+export interface DeleteResult { versionId?: string; deleteMarker: boolean }
+
+/** A change of one version's metadata (a revision: it keeps its place among the key's versions). */
+export type VersionChange = (v: ObjectVersion) => Partial<Pick<ObjectVersion, 'acl' | 'tags' | 'retention' | 'legalHold'>>;
+
+/** Every version of some keys, in ListObjectVersions order (key, then newest first), delete markers included. */
+export interface VersionBatch { versions: ObjectVersion[]; next?: string }
 
 export interface ListOptions {
   prefix?: string;
@@ -67,18 +97,25 @@ export interface ObjectService {
   deleteBucket(name: string): Promise<void>;                           // NoSuchBucket, BucketNotEmpty
 
   putObject(bucket: string, key: string, body: Readable, opts: PutOptions): Promise<ObjectVersion>;
-  headObject(bucket: string, key: string): Promise<ObjectVersion>;     // NoSuchKey
-  getObject(bucket: string, key: string, opts?: { range?: { start?: number; end?: number; suffix?: number }; signal?: AbortSignal; sse?: EncryptionRequest }): Promise<GetResult>;
-  deleteObject(bucket: string, key: string): Promise<void>;            // idempotent
-  /** Replace the ACL of the current version (a metadata revision: never newer than a later write). */
-  putObjectAcl(bucket: string, key: string, acl: Acl): Promise<ObjectVersion>;
-  copyObject(src: { bucket: string; key: string }, dst: { bucket: string; key: string }, opts: PutOptions & { metadataDirective?: 'COPY' | 'REPLACE' }): Promise<ObjectVersion>;
+  /** NoSuchKey (a current delete marker: with its headers), NoSuchVersion, or a delete marker named by id: MethodNotAllowed. */
+  headObject(bucket: string, key: string, opts?: VersionSelector): Promise<ObjectVersion>;
+  getObject(bucket: string, key: string, opts?: VersionSelector & { range?: { start?: number; end?: number; suffix?: number }; partNumber?: number; signal?: AbortSignal; sse?: EncryptionRequest }): Promise<GetResult>;
+  /** Idempotent: a delete of what is not there succeeds (in a versioning bucket it still adds a delete marker). */
+  deleteObject(bucket: string, key: string, opts?: DeleteOptions): Promise<DeleteResult>;
+  /** Replace the ACL of a version (a metadata revision: never newer than a later write). */
+  putObjectAcl(bucket: string, key: string, acl: Acl, opts?: VersionSelector): Promise<ObjectVersion>;
+  /** Change a version's tags, retention, legal hold or ACL (a revision, as putObjectAcl); `change` may throw to refuse. */
+  reviseVersion(bucket: string, key: string, opts: VersionSelector, change: VersionChange): Promise<ObjectVersion>;
+  copyObject(src: { bucket: string; key: string } & VersionSelector, dst: { bucket: string; key: string }, opts: PutOptions & { metadataDirective?: 'COPY' | 'REPLACE'; taggingDirective?: 'COPY' | 'REPLACE' }): Promise<ObjectVersion>;
   /** Listed versions are lean: no inline body and an empty chunk list (read an object to get those). */
   listObjects(bucket: string, opts: ListOptions): Promise<ListResult>;
+  /** Every version of the keys from `keyMarker` on (that key included), at least `limit` of them when
+   *  there are (whole keys; lean records); `next`: the last key read, to go on after it. */
+  listVersionBatch(bucket: string, opts: { prefix?: string; from?: string; after?: string; limit: number }): Promise<VersionBatch>;
 
   createUpload(bucket: string, key: string, opts: PutOptions): Promise<MultipartUpload>;
   uploadPart(bucket: string, key: string, uploadId: string, partNumber: number, body: Readable, opts: PutOptions): Promise<PartRecord>;
-  completeUpload(bucket: string, key: string, uploadId: string, parts: CompletedPart[]): Promise<ObjectVersion>;
+  completeUpload(bucket: string, key: string, uploadId: string, parts: CompletedPart[], opts?: Pick<PutOptions, 'precondition'>): Promise<ObjectVersion>;
   abortUpload(bucket: string, key: string, uploadId: string): Promise<void>;
   listParts(bucket: string, key: string, uploadId: string): Promise<PartRecord[]>;
   /** The upload record (owner, encryption, ...): NoSuchUpload when it is not there. */

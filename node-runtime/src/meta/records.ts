@@ -98,6 +98,7 @@ export interface ListVersionsOptions {
   startAfter?: string;     // exclusive, by key: after every slot of that key
   /** With startAfter: resume inside that key, after this slot (meta/slots.ts slotOf) instead. */
   startAfterSlot?: string;
+  startAt?: string;        // inclusive, by key (instead of startAfter): from its first slot on
   limit: number;           // maximum number of records returned (tombstones included)
   /**
    * Leave out what the caller does not need, so a page from another member is a few hundred bytes
@@ -111,8 +112,9 @@ export interface ListVersionsOptions {
 /** Which checks a coordinator's write passes on each metadata replica (meta/store.ts writeVersion). */
 export interface WriteOptions {
   /** 'write': a new version, refused when the key has a change stamped at or after it; 'revision':
-   *  a metadata change of an existing version (it keeps its stamp). */
-  fence: 'write' | 'revision';
+   *  a metadata change of an existing version (it keeps its stamp); 'commit': the second phase of a
+   *  conditional write (its reservation checked the stamp; a replica that has none merges it). */
+  fence: 'write' | 'revision' | 'commit';
   /** The reservation this write commits (a conditional write's second phase). */
   release?: string;
 }

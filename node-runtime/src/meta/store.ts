@@ -179,8 +179,14 @@ export class MetaStore {
   writeVersion(v: ObjectVersion, opts: WriteOptions): Promise<WriteOutcome> {
     return this.durable(this.versions.transaction((): WriteOutcome => {
       const name = keyPrefix(v.bucket, v.key);
+      // A new write stamped after a reservation comes after that conditional write and may go on; one
+      // stamped before it would slip under its condition. A commit's stamp was checked when the key
+      // was reserved (a holder that did not reserve it merges it).
       const held = this.activeReservation(name);
-      if (held && held.id !== opts.release) return opts.fence === 'write' ? { staleAt: held.timestamp } : { held: true };
+      if (held && held.id !== opts.release) {
+        if (opts.fence !== 'write') return { held: true };
+        if (v.timestamp <= held.timestamp) return { staleAt: held.timestamp };
+      }
       const records = this.recordsOf(v.bucket, v.key);
       if (opts.fence === 'write') {
         const last = lastChangeOf(records);
@@ -189,7 +195,7 @@ export class MetaStore {
         }
       }
       const stored = this.mergeSync(v, records);
-      if (held) this.reservations.removeSync(name);
+      if (held && held.id === opts.release) this.reservations.removeSync(name);
       return { stored };
     }));
   }
@@ -197,8 +203,9 @@ export class MetaStore {
   /**
    * The first phase of a conditional write: hold the key for reservation `r` if no other holds it,
    * nothing changed it since the coordinator read it (`expected`: the key's last change it saw, or
-   * that slot's record when `slot` is given; null = nothing), and nothing is stamped at or after
-   * `r.timestamp`. Durable, so a restart cannot forget a reservation it granted.
+   * that slot's record when `slot` is given; null = nothing), and — for a new record, not a revision
+   * of the slot's — nothing is stamped at or after `r.timestamp`. Durable, so a restart cannot forget
+   * a reservation it granted.
    */
   reserveKey(bucket: string, key: string, r: KeyReservation): Promise<ReserveOutcome> {
     return this.durable(this.versions.transaction((): ReserveOutcome => {
@@ -209,7 +216,7 @@ export class MetaStore {
       const seen = r.slot !== undefined ? records.find((x) => slotOf(x) === r.slot) : lastChangeOf(records);
       if (seen && (!r.expected || compareVersions(seen, r.expected) > 0)) return { changed: true };
       const last = lastChangeOf(records);
-      if (last && last.timestamp >= r.timestamp) return { staleAt: last.timestamp };
+      if (r.slot === undefined && last && last.timestamp >= r.timestamp) return { staleAt: last.timestamp };
       this.reservations.putSync(name, { id: r.id, timestamp: r.timestamp, until: Math.min(r.until, Date.now() + RESERVATION_LEASE_MS) });
       return { reserved: true };
     }));
@@ -236,7 +243,7 @@ export class MetaStore {
     return this.durable(this.versions.transaction(() => {
       const records = this.recordsOf(bucket, key);
       const cur = records.find((r) => r.versionId === versionId);
-      if (!cur || !cur.deleted) return false;
+      if (!cur || !isRemoved(cur)) return false;
       this.versions.removeSync(versionKey(bucket, key, slotOf(cur)));
       const u = { ...emptyUsage(), ...this.usage.get(bucket) };
       countKey(u, records, -1);
@@ -266,10 +273,11 @@ export class MetaStore {
   async listVersions(bucket: string, opts: ListVersionsOptions): Promise<ObjectVersion[]> {
     const base = Buffer.concat([bucketPrefix(bucket), Buffer.from(opts.prefix ?? '', 'utf8')]);
     // After every slot of startAfter: the first key past `startAfter \0` (keys hold no NUL).
-    const after = opts.startAfter === undefined ? undefined
-      : opts.startAfterSlot !== undefined ? versionKey(bucket, opts.startAfter, opts.startAfterSlot)
-        : prefixEnd(keyPrefix(bucket, opts.startAfter));
-    const inclusive = opts.startAfter !== undefined && opts.startAfterSlot === undefined;
+    const after = opts.startAt !== undefined ? keyPrefix(bucket, opts.startAt)
+      : opts.startAfter === undefined ? undefined
+        : opts.startAfterSlot !== undefined ? versionKey(bucket, opts.startAfter, opts.startAfterSlot)
+          : prefixEnd(keyPrefix(bucket, opts.startAfter));
+    const inclusive = opts.startAt !== undefined || (opts.startAfter !== undefined && opts.startAfterSlot === undefined);
     const start = after && Buffer.compare(after, base) > 0 ? after : base;
     const out: ObjectVersion[] = [];
     if (opts.limit <= 0) return out;

@@ -1,5 +1,5 @@
-// Metadata partition repair: this member pushes every bucket partition it holds (versions with
-// tombstones, multipart uploads and their parts) to the partition's desired holders that lack it or
+// Metadata partition repair: this member pushes every bucket partition it holds (every version of
+// every key, one record per version slot, tombstones included; multipart uploads and their parts) to the partition's desired holders that lack it or
 // hold older entries, and drops its own copy once it is misplaced and every desired holder has it. Pushing is a last-writer-wins merge on the receiver, so it is idempotent and
 // order-free: two holders pushing the same partition to a newcomer at once cannot conflict, and a
 // member coming back with stale entries never overwrites newer ones (nor resurrects a deleted object:
@@ -9,7 +9,7 @@ import type { MetaStore } from '../meta/store.ts';
 import type { ClusterReplicas, MetaReplica } from '../data/replicas.ts';
 import type { ObjectVersion } from '../meta/records.ts';
 import { compareVersions } from '../meta/lww.ts';
-import { compareKeys } from '../data/listing.ts';
+import { comparePositions, positionOf, slotOf, type Position } from '../meta/slots.ts';
 import { logger } from '../util/log.ts';
 
 const log = logger('repair');
@@ -82,30 +82,33 @@ async function settled(replicas: ClusterReplicas['replicas'], store: MetaStore, 
 /** Push the entries `to` lacks or holds older; returns how many were sent. */
 export async function pushPartition(store: MetaStore, to: MetaReplica, bucket: string, signal?: AbortSignal): Promise<number> {
   let sent = 0;
-  // Versions: a merge join of the two key-ordered listings, a page at a time.
-  let cursor: string | undefined;
+  // Records (one per version slot of each key): a merge join of the two (key, slot)-ordered
+  // listings, a page at a time.
+  const after = (p: Position | undefined) => (p ? { startAfter: p.key, startAfterSlot: p.slot } : {});
+  let cursor: Position | undefined;
   let remote: ObjectVersion[] = [];
-  let remoteCursor: string | undefined;
+  let remoteCursor: Position | undefined;
   let remoteDone = false;
   for (let page = 0; page < 10_000_000; page++) {
     signal?.throwIfAborted();
-    const local = await store.listVersions(bucket, { startAfter: cursor, limit: PAGE });
+    const local = await store.listVersions(bucket, { ...after(cursor), limit: PAGE });
     if (local.length === 0) break;
-    const last = local[local.length - 1]!.key;
-    // Fetch remote pages until they cover every local key of this page.
-    while (!remoteDone && (remote.length === 0 || compareKeys(remote[remote.length - 1]!.key, last) < 0)) {
-      const more = await to.listVersions(bucket, { startAfter: remoteCursor ?? cursor, limit: PAGE });
+    const last = positionOf(local[local.length - 1]!);
+    // Fetch remote pages until they cover every local record of this page.
+    while (!remoteDone && (remote.length === 0 || comparePositions(positionOf(remote[remote.length - 1]!), last) < 0)) {
+      const more = await to.listVersions(bucket, { ...after(remoteCursor ?? cursor), limit: PAGE });
       if (more.length < PAGE) remoteDone = true;
       if (more.length === 0) break;
       remote = remote.concat(more);
-      remoteCursor = more[more.length - 1]!.key;
+      remoteCursor = positionOf(more[more.length - 1]!);
     }
-    const theirs = new Map(remote.map((v) => [v.key, v]));
-    const stale = local.filter((v) => { const r = theirs.get(v.key); return !r || compareVersions(v, r) > 0; });
+    const id = (v: ObjectVersion) => `${v.key}\u0000${slotOf(v)}`;
+    const theirs = new Map(remote.map((v) => [id(v), v]));
+    const stale = local.filter((v) => { const r = theirs.get(id(v)); return !r || compareVersions(v, r) > 0; });
     await inBatches(stale, 16, (v) => to.putVersion(v));
     sent += stale.length;
     // Keep only the remote entries past this page for the next round.
-    remote = remote.filter((v) => compareKeys(v.key, last) > 0);
+    remote = remote.filter((v) => comparePositions(positionOf(v), last) > 0);
     cursor = last;
     if (local.length < PAGE) break;
   }

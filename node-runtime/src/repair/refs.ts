@@ -56,7 +56,7 @@ export class ReferenceIndex {
     if (bucket && !cur.buckets.includes(bucket)) cur.buckets.push(bucket);
   }
 
-  /** A live version references its chunks; a tombstone or an inline body references none. */
+  /** A live version (current or not) references its chunks; a tombstone or an inline body references none. */
   addVersion(v: ObjectVersion, bucket?: { name: string; replicas: number }): void {
     if (v.deleted) return;
     for (const c of v.chunks) this.add(c, effectiveReplicas(v, bucket?.replicas ?? 0), v.pin, bucket?.name ?? v.bucket);
@@ -72,8 +72,9 @@ export class ReferenceIndex {
 const PAGE = 1000;
 
 /**
- * Read every bucket's latest versions and in-progress uploads from *every* data member that is not
- * drained, merging the newest version per key, and index the chunks they reference.
+ * Read every bucket's versions (every slot of every key) and in-progress uploads from *every* data
+ * member that is not drained, merging the newest record per slot, and index the chunks the live
+ * versions reference — noncurrent ones included: a chunk goes only when no version keeps it.
  *
  * Why every member rather than a read quorum of the bucket's desired holders: right after a map
  * change the desired holders may be new members that have not received the partition yet (metadata
@@ -116,14 +117,15 @@ async function indexBucket(replicas: ReplicaDirectory, settings: { name: string;
     if (ok.length === 0 && members.length > 0) throw new Error(`no member answered the ${what} of bucket ${bucket}`);
     return ok;
   };
-  let cursor: string | undefined;
+  // Every version slot of every key (noncurrent versions reference chunks too), merged slot by slot.
+  let after: { key: string; slot: string } | undefined;
   for (let page = 0; page < 10_000_000; page++) {
     signal?.throwIfAborted();
-    const pages = await from('listing', (m) => replicas.meta(m).listVersions(bucket, { startAfter: cursor, limit: PAGE, fields: 'references' }));
-    const { versions, complete } = mergePages(pages, PAGE);
+    const pages = await from('listing', (m) => replicas.meta(m).listVersions(bucket, { startAfter: after?.key, startAfterSlot: after?.slot, limit: PAGE, fields: 'references' }));
+    const { versions, complete, bound } = mergePages(pages, PAGE);
     for (const v of versions) index.addVersion(v, settings);
-    if (complete || versions.length === 0) break;
-    cursor = versions[versions.length - 1]!.key;
+    if (complete || !bound) break;
+    after = bound;
   }
   // Uploads: one listing per member; the parts of an upload are the union of what members hold.
   const uploads = new Map<string, MultipartUpload>();

@@ -1,6 +1,8 @@
-// Tombstone collection. A delete is a version (a tombstone) so that a member holding an older live
-// version cannot bring the object back when it pushes its partition (LWW keeps the tombstone). A
-// tombstone may therefore go only once no member anywhere holds an older live version of its key:
+// Tombstone collection. A removal is a record of its slot (a tombstone: the delete of a key in a
+// bucket that never versioned, or of one version by id) so that a member holding an older live record
+// cannot bring the slot back when it pushes its partition (LWW keeps the tombstone). Delete markers are
+// S3 versions, never collected here. A tombstone may go only once no member anywhere holds an older
+// live record of its slot:
 // every data member in the map (drained ones too: they can be undrained) must answer, and each must
 // hold either nothing for the key, or this tombstone, or an older tombstone. A member still holding
 // an older version (a former holder of the partition keeps its copy) is sent the tombstone first. Then it is removed from
@@ -11,12 +13,13 @@ import { holdsData, replicasFor } from '../cluster/placement.ts';
 import type { MetaStore } from '../meta/store.ts';
 import type { ObjectVersion } from '../meta/records.ts';
 import { compareVersions } from '../meta/lww.ts';
+import { isRemoved, positionOf, s3VersionId } from '../meta/slots.ts';
 
 export interface TombstoneOptions { graceMs: number; now: number; limit?: number; signal?: AbortSignal }
 
 /** Is `t` safe to collect given what every member holds for its key? (undefined = nothing) */
 export function collectable(t: ObjectVersion, held: (ObjectVersion | undefined)[]): boolean {
-  return held.every((v) => v === undefined || (v.deleted && compareVersions(v, t) <= 0));
+  return held.every((v) => v === undefined || (isRemoved(v) && compareVersions(v, t) <= 0));
 }
 
 /** Collect old tombstones of the partitions this member is the first desired holder of; returns how many. */
@@ -29,21 +32,22 @@ export async function collectTombstones({ view, replicas }: ClusterReplicas, sto
   for (const name of await store.bucketsWithData()) {
     const b = view.bucket(name);
     if (!b || replicasFor(`bucket:${name}`, members, b.replicas)[0]?.id !== view.selfId) continue;
-    let cursor: string | undefined;
+    let after: { key: string; slot: string } | undefined;
     for (let page = 0; page < 10_000_000 && collected < limit; page++) {
       o.signal?.throwIfAborted();
-      const versions = await store.listVersions(name, { startAfter: cursor, limit: 1000 });
+      const versions = await store.listVersions(name, { startAfter: after?.key, startAfterSlot: after?.slot, limit: 1000 });
       if (versions.length === 0) break;
-      cursor = versions[versions.length - 1]!.key;
+      after = positionOf(versions[versions.length - 1]!);
       for (const t of versions) {
-        if (!t.deleted || o.now - t.timestamp <= o.graceMs || collected >= limit) continue;
+        if (!isRemoved(t) || o.now - t.timestamp <= o.graceMs || collected >= limit) continue;
+        const slot = s3VersionId(t);
         let held: { member: string; v: ObjectVersion | undefined }[];
         try {
-          held = await Promise.all(data.map(async (m) => ({ member: m.id, v: await replicas.meta(m.id).getVersion(name, t.key) })));
+          held = await Promise.all(data.map(async (m) => ({ member: m.id, v: await replicas.meta(m.id).getVersion(name, t.key, slot) })));
         } catch { continue; }   // someone did not answer: not this pass
         if (!collectable(t, held.map((h) => h.v))) {
-          // A member still holding an older version (e.g. a former holder of the partition) gets
-          // the tombstone now; the next pass can collect it.
+          // A member still holding an older record of the slot (e.g. a former holder of the
+          // partition) gets the tombstone now; the next pass can collect it.
           const behind = held.filter((h) => h.v && compareVersions(h.v, t) < 0);
           await Promise.allSettled(behind.map((h) => replicas.meta(h.member).putVersion(t)));
           continue;

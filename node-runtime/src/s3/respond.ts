@@ -23,6 +23,7 @@ export function toS3Error(err: unknown): S3Error {
 /** The error document; HEAD responses carry the status and headers only. */
 export function sendError(res: Response, err: S3Error, opts: { requestId: string; resource: string; head: boolean }): void {
   res.status(err.status);
+  if (err.headers) setHeaders(res, err.headers);
   if (err.code === 'MethodNotAllowed') res.set('Allow', 'GET, PUT, POST, DELETE, HEAD');
   if (opts.head) {
     res.set('x-amz-error-code', err.code).end();

@@ -5,14 +5,17 @@ export class S3Error extends Error {
   readonly status: number;
   readonly resource?: string;
   readonly extra?: Record<string, string>;
+  /** Response headers the error answers with (a delete marker's x-amz-delete-marker, ...). */
+  readonly headers?: Record<string, string>;
 
-  constructor(code: string, status: number, message: string, opts: { resource?: string; extra?: Record<string, string>; cause?: unknown } = {}) {
+  constructor(code: string, status: number, message: string, opts: { resource?: string; extra?: Record<string, string>; headers?: Record<string, string>; cause?: unknown } = {}) {
     super(message, { cause: opts.cause });
     this.name = 'S3Error';
     this.code = code;
     this.status = status;
     this.resource = opts.resource;
     this.extra = opts.extra;
+    this.headers = opts.headers;
   }
 }
 
@@ -43,6 +46,9 @@ const known: Record<string, [number, string]> = {
   NoSuchBucket: [404, 'The specified bucket does not exist'],
   NoSuchKey: [404, 'The specified key does not exist.'],
   NoSuchUpload: [404, 'The specified multipart upload does not exist.'],
+  NoSuchVersion: [404, 'The specified version does not exist.'],
+  ConditionalRequestConflict: [409, 'A conflicting operation occurred. If using PutObject you can retry the request. If using multipart upload you should initiate another CreateMultipartUpload request and re-upload each part.'],
+  OperationAborted: [409, 'A conflicting conditional operation is currently in progress against this resource. Please try again.'],
   NotImplemented: [501, 'A header you provided implies functionality that is not implemented.'],
   PreconditionFailed: [412, 'At least one of the pre-conditions you specified did not hold'],
   QuotaExceeded: [403, 'The bucket quota has been exceeded.'],
@@ -55,7 +61,7 @@ const known: Record<string, [number, string]> = {
 };
 
 /** Build an S3Error for a well-known code; `message` overrides the default text. */
-export function s3Error(code: keyof typeof known | string, message?: string, opts: { resource?: string; extra?: Record<string, string>; cause?: unknown } = {}): S3Error {
+export function s3Error(code: keyof typeof known | string, message?: string, opts: { resource?: string; extra?: Record<string, string>; headers?: Record<string, string>; cause?: unknown } = {}): S3Error {
   const [status, text] = known[code] ?? [500, code];
   return new S3Error(code, status, message ?? text, opts);
 }

@@ -7,41 +7,14 @@
 // suspended) takes its place by its timestamp like any other. Version ids Cairn issues sort
 // newest first as strings too (an inverted microsecond time, then randomness), which lets a
 // version-id marker whose version has since been deleted still say where the page resumes.
-import { randomBytes } from 'node:crypto';
 import { compareVersions } from '../../meta/lww.ts';
+import { versionIdTime } from '../../meta/version-ids.ts';
 import { s3Error } from '../../util/errors.ts';
+
+export { newVersionId, versionIdTime } from '../../meta/version-ids.ts';
 
 export const NULL_VERSION_ID = 'null';
 export const MAX_VERSION_ID_BYTES = 1024;
-
-// base32hex keeps the numeric order in string order; lower case so ids survive case-folding tools.
-const DIGITS = '0123456789abcdefghijklmnopqrstuv';
-const TIME_CHARS = 11;                     // 55 bits of microseconds: until the year 3111
-const TIME_MAX = (1n << 55n) - 1n;
-
-function base32(value: bigint, chars: number): string {
-  let out = '';
-  for (let i = 0; i < chars; i++) {
-    out = DIGITS[Number(value & 31n)] + out;
-    value >>= 5n;
-  }
-  return out;
-}
-
-/** A new version id for a write stamped `timestampMs`: 24 characters, newer ids sort first. */
-export function newVersionId(timestampMs: number, random: Uint8Array = randomBytes(8)): string {
-  const micros = BigInt(Math.floor(timestampMs * 1000));
-  if (micros < 0n || micros > TIME_MAX) throw new RangeError('timestamp out of range for a version id');
-  return base32(TIME_MAX - micros, TIME_CHARS) + base32(BigInt('0x' + Buffer.from(random).toString('hex').padStart(16, '0')), 13);
-}
-
-/** The write time (ms) inside a version id Cairn issued; undefined for `null` and foreign ids. */
-export function versionIdTime(id: string): number | undefined {
-  if (!/^[0-9a-v]{24}$/.test(id)) return undefined;
-  let v = 0n;
-  for (const c of id.slice(0, TIME_CHARS)) v = (v << 5n) | BigInt(DIGITS.indexOf(c));
-  return Number(TIME_MAX - v) / 1000;
-}
 
 /** A `versionId` / `version-id-marker` parameter: opaque, 1..1024 bytes, no control characters. */
 export function parseVersionIdParam(value: string): string {
