@@ -56,6 +56,21 @@ export const OPERATIONS: Record<string, ActionSpec> = {
   CompleteMultipartUpload: spec('s3:PutObject', 'object', 'WRITE', true),
   AbortMultipartUpload: spec('s3:AbortMultipartUpload', 'object', 'WRITE', true),
   ListParts: spec('s3:ListMultipartUploadParts', 'object', 'READ', true),
+  // Versions' metadata: the object owner's (or a policy's to grant), never an ACL's.
+  GetObjectTagging: spec('s3:GetObjectTagging', 'object'),
+  PutObjectTagging: spec('s3:PutObjectTagging', 'object'),
+  DeleteObjectTagging: spec('s3:DeleteObjectTagging', 'object'),
+  GetObjectRetention: spec('s3:GetObjectRetention', 'object'),
+  PutObjectRetention: spec('s3:PutObjectRetention', 'object'),
+  GetObjectLegalHold: spec('s3:GetObjectLegalHold', 'object'),
+  PutObjectLegalHold: spec('s3:PutObjectLegalHold', 'object'),
+  /** Not an operation of its own: asked of a request that sends x-amz-bypass-governance-retention. */
+  BypassGovernanceRetention: spec('s3:BypassGovernanceRetention', 'object'),
+  GetObjectLockConfiguration: spec('s3:GetBucketObjectLockConfiguration', 'bucket'),
+  PutObjectLockConfiguration: spec('s3:PutBucketObjectLockConfiguration', 'bucket'),
+  GetBucketLifecycleConfiguration: spec('s3:GetLifecycleConfiguration', 'bucket'),
+  PutBucketLifecycleConfiguration: spec('s3:PutLifecycleConfiguration', 'bucket'),
+  DeleteBucketLifecycle: spec('s3:PutLifecycleConfiguration', 'bucket'),
 };
 
 /** The spec of an operation; an operation missing here is a programming error, not a request error. */

@@ -2,6 +2,7 @@
 // and `cairn status`, bucket and key management, drain/undrain/forget of members. Thin over the
 // cluster view (registry writes go through the roots) and the ObjectService (bucket create/delete
 // with the same checks as the file API).
+import { s3VersionId } from '../meta/slots.ts';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { defaultSettings, type BucketSettings, type ClusterControl, type ClusterSettings, type Member, type MemberState } from '../cluster/types.ts';
 import type { ObjectService } from '../data/types.ts';
@@ -184,11 +185,12 @@ export function settingsProblem(body: unknown): Partial<ClusterSettings> | strin
 }
 
 async function purge(objects: ObjectService, bucket: string): Promise<void> {
-  // Bounded: each page removes what it lists, so the loop ends when a page comes back empty.
+  // Bounded: each page removes what it lists (every version and delete marker, by id), so the loop
+  // ends when a page comes back empty. A version object lock keeps stops the purge (AccessDenied).
   for (let page = 0; page < 1_000_000; page++) {
-    const res = await objects.listObjects(bucket, { maxKeys: 1000 });
-    if (res.objects.length === 0) return;
-    await Promise.all(res.objects.map((o) => objects.deleteObject(bucket, o.key)));
+    const res = await objects.listVersionBatch(bucket, { limit: 1000 });
+    if (res.versions.length === 0) return;
+    await Promise.all(res.versions.map((v) => objects.deleteObject(bucket, v.key, { versionId: s3VersionId(v) })));
   }
 }
 

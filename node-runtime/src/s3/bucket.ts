@@ -1,5 +1,5 @@
 // Service and bucket handlers: ListBuckets, CreateBucket, HeadBucket, DeleteBucket,
-// GetBucketLocation, GetBucketVersioning, DeleteObjects.
+// GetBucketLocation, DeleteObjects.
 import { aclFromHeaders, cannedAcl } from '../access/acl.ts';
 import { bucketAcl } from './authz.ts';
 import type { BucketSettings } from '../cluster/types.ts';
@@ -8,7 +8,10 @@ import { placementFromHeaders } from './object-headers.ts';
 import { readSmallBody } from './payload.ts';
 import { sendXml, setHeaders } from './respond.ts';
 import type { Handler } from './types.ts';
-import { buildXml, list, parseXml, text } from './xml.ts';
+import { buildXml, list, parseXml, text, type XmlObject } from './xml.ts';
+import { bypassGovernance } from './object.ts';
+import { parseVersionIdParam } from './semantics/versioning.ts';
+import { deletePrecondition } from './write-conditions.ts';
 
 const header = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
 
@@ -85,37 +88,47 @@ export const getBucketLocation: Handler = async (_req, res, ctx) => {
   setHeaders(res.status(200), { 'Content-Type': 'application/xml' }).end(xml);
 };
 
-export const getBucketVersioning: Handler = async (_req, res, ctx) => {
-  await ctx.deps.objects.headBucket(ctx.route.bucket!);
-  sendXml(res, 200, 'VersioningConfiguration', {});
-};
+/** One object of a Delete document: its key, version and the conditions S3 lets each carry. */
+export interface DeleteEntry { key: string; versionId?: string; etag?: string; lastModifiedTime?: string; size?: string }
 
-/** Parse a Delete document: the keys (at most 1000) and the quiet flag. */
-export function parseDeleteRequest(xml: string): { quiet: boolean; keys: string[] } {
+/** Parse a Delete document: the objects (at most 1000) and the quiet flag. */
+export function parseDeleteRequest(xml: string): { quiet: boolean; keys: string[]; entries: DeleteEntry[] } {
   const doc = parseXml(xml, 'Delete');
-  const keys = list(doc, 'Object').map((o) => {
+  const entries = list(doc, 'Object').map((o): DeleteEntry => {
     const key = text(o, 'Key');
     if (key === undefined) throw s3Error('MalformedXML');
-    return key;
+    const versionId = text(o, 'VersionId');
+    const etag = text(o, 'ETag');
+    const lastModifiedTime = text(o, 'LastModifiedTime');
+    const size = text(o, 'Size');
+    return { key, ...(versionId !== undefined ? { versionId } : {}), ...(etag !== undefined ? { etag } : {}), ...(lastModifiedTime !== undefined ? { lastModifiedTime } : {}), ...(size !== undefined ? { size } : {}) };
   });
-  if (keys.length === 0 || keys.length > 1000) throw s3Error('MalformedXML');
-  return { quiet: (text(doc, 'Quiet') ?? 'false').trim() === 'true', keys };
+  if (entries.length === 0 || entries.length > 1000) throw s3Error('MalformedXML');
+  return { quiet: (text(doc, 'Quiet') ?? 'false').trim() === 'true', keys: entries.map((e) => e.key), entries };
 }
 
 export const deleteObjects: Handler = async (req, res, ctx) => {
   const bucket = ctx.route.bucket!;
-  const { quiet, keys } = parseDeleteRequest(await readSmallBody(req, ctx.caller));
+  const { quiet, entries } = parseDeleteRequest(await readSmallBody(req, ctx.caller));
   await ctx.deps.objects.headBucket(bucket);
-  const deleted: { Key: string }[] = [];
-  const errors: { Key: string; Code: string; Message: string }[] = [];
-  for (const key of keys) {
+  const bypass = bypassGovernance(req.headers, ctx);
+  const deleted: XmlObject[] = [];
+  const errors: { Key: string; VersionId?: string; Code: string; Message: string }[] = [];
+  for (const e of entries) {
     try {
-      if (Buffer.byteLength(key) > 1024) throw s3Error('KeyTooLongError');
-      await ctx.deps.objects.deleteObject(bucket, key);
-      deleted.push({ Key: key });
-    } catch (e) {
-      if (!isS3Error(e) || e.status >= 500) throw e;   // a broken store fails the request, not one key
-      errors.push({ Key: key, Code: e.code, Message: e.message });
+      if (Buffer.byteLength(e.key) > 1024) throw s3Error('KeyTooLongError');
+      const versionId = e.versionId !== undefined ? parseVersionIdParam(e.versionId) : undefined;
+      // Each object's ETag, LastModifiedTime and Size are its If-Match and x-amz-if-match-* (per object, atomic).
+      const precondition = deletePrecondition({ 'if-match': e.etag, 'x-amz-if-match-last-modified-time': e.lastModifiedTime, 'x-amz-if-match-size': e.size });
+      const r = await ctx.deps.objects.deleteObject(bucket, e.key, { versionId, bypassGovernance: bypass, precondition });
+      deleted.push({
+        Key: e.key,
+        VersionId: versionId,
+        ...(r.deleteMarker ? { DeleteMarker: true, DeleteMarkerVersionId: r.versionId } : {}),
+      });
+    } catch (err) {
+      if (!isS3Error(err) || err.status >= 500) throw err;   // a broken store fails the request, not one key
+      errors.push({ Key: e.key, ...(e.versionId !== undefined ? { VersionId: e.versionId } : {}), Code: err.code, Message: err.message });
     }
   }
   sendXml(res, 200, 'DeleteResult', { Deleted: quiet ? [] : deleted, Error: errors });

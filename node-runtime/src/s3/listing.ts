@@ -1,4 +1,4 @@
-// Listing handlers: ListObjectsV2, ListObjects (V1), ListObjectVersions, ListMultipartUploads.
+// Listing handlers: ListObjectsV2, ListObjects (V1), ListMultipartUploads (ListObjectVersions: versions.ts).
 // All pages come from ObjectService.listObjects; the continuation token is the base64url of the
 // engine's resume key, opaque to clients.
 import type { ListResult, ObjectVersion } from '../data/types.ts';
@@ -111,37 +111,6 @@ export const listObjectsV1: Handler = async (_req, res, ctx) => {
     IsTruncated: r.isTruncated,
     EncodingType: lp.encodingType,
     Contents: contents(ctx, lp, r.objects, true),
-    CommonPrefixes: prefixes(lp, r.commonPrefixes),
-  });
-};
-
-// Versioning is never enabled yet, so every live object is its only version, id "null".
-export const listObjectVersions: Handler = async (_req, res, ctx) => {
-  const lp = listParams(ctx);
-  const keyMarker = ctx.route.params.get('key-marker') ?? '';
-  const r = await page(ctx, lp, keyMarker);
-  const next = resumeKey(r);
-  sendXml(res, 200, 'ListVersionsResult', {
-    Name: ctx.route.bucket!,
-    Prefix: lp.encode(lp.prefix),
-    KeyMarker: lp.encode(keyMarker),
-    VersionIdMarker: ctx.route.params.get('version-id-marker') ?? '',
-    NextKeyMarker: next !== undefined ? lp.encode(next) : undefined,
-    NextVersionIdMarker: next !== undefined ? 'null' : undefined,
-    MaxKeys: lp.maxKeys,
-    Delimiter: lp.delimiter !== undefined ? lp.encode(lp.delimiter) : undefined,
-    IsTruncated: r.isTruncated,
-    EncodingType: lp.encodingType,
-    Version: r.objects.map((o) => ({
-      Key: lp.encode(o.key),
-      VersionId: 'null',
-      IsLatest: true,
-      LastModified: new Date(o.timestamp).toISOString(),
-      ETag: quoteEtag(o.etag),
-      Size: o.size,
-      StorageClass: 'STANDARD',
-      Owner: versionOwnerXml(ctx, o),
-    })),
     CommonPrefixes: prefixes(lp, r.commonPrefixes),
   });
 };

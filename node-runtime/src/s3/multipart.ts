@@ -9,6 +9,8 @@ import { quoteEtag, sendXml, setHeaders, unquoteEtag } from './respond.ts';
 import { encryptionFromHeaders, encryptionHeaders } from '../data/sse.ts';
 import { target, type Handler, type S3Context } from './types.ts';
 import { list, parseXml, text } from './xml.ts';
+import { putPrecondition } from './write-conditions.ts';
+import { versionHeaders } from './versions.ts';
 
 
 function uploadIdOf(ctx: S3Context): string {
@@ -66,7 +68,7 @@ export const uploadPartCopy: Handler = async (req, res, ctx) => {
   const rangeHeader = req.headers['x-amz-copy-source-range'];
   const range = typeof rangeHeader === 'string' ? parseRange(rangeHeader) : undefined;
   if (typeof rangeHeader === 'string' && (!range || range.suffix !== undefined)) throw s3Error('InvalidArgument', 'The x-amz-copy-source-range value must be of the form bytes=first-last');
-  const source = await ctx.deps.objects.getObject(src.bucket, src.key, { range, signal: ctx.signal, sse: encryptionFromHeaders(req.headers, { copySource: true }) });
+  const source = await ctx.deps.objects.getObject(src.bucket, src.key, { versionId: src.versionId, range, signal: ctx.signal, sse: encryptionFromHeaders(req.headers, { copySource: true }) });
   let size = source.version.size;
   try {
     if (range) {
@@ -87,10 +89,11 @@ export const uploadPartCopy: Handler = async (req, res, ctx) => {
 export const completeUpload: Handler = async (req, res, ctx) => {
   const { bucket, key } = target(ctx);
   const uploadId = uploadIdOf(ctx);
+  const precondition = putPrecondition(req.headers);
   const parts = parseCompleteParts(await readSmallBody(req, ctx.caller));
-  const version = await ctx.deps.objects.completeUpload(bucket, key, uploadId, parts);
+  const version = await ctx.deps.objects.completeUpload(bucket, key, uploadId, parts, { precondition });
   const location = `http://${req.headers.host ?? 'localhost'}/${encodeURIComponent(bucket)}/${key.split('/').map(encodeURIComponent).join('/')}`;
-  setHeaders(res, encryptionHeaders(version.encryption));
+  setHeaders(res, { ...encryptionHeaders(version.encryption), ...versionHeaders(ctx.deps.bucket(bucket), version) });
   sendXml(res, 200, 'CompleteMultipartUploadResult', { Location: location, Bucket: bucket, Key: key, ETag: quoteEtag(version.etag) });
 };
 

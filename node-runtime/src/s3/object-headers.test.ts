@@ -79,9 +79,10 @@ test('routing keeps keys verbatim: decoded once, never normalised', () => {
 test('copy source: URL-decoded once, with or without a leading slash', () => {
   assert.equal(parseCopySource('/src/a%2F%2Fb%20c'), { bucket: 'src', key: 'a//b c' });
   assert.equal(parseCopySource('src/%252e%252e/y'), { bucket: 'src', key: '%2e%2e/y' });
-  assert.equal(parseCopySource('src/k?versionId=null'), { bucket: 'src', key: 'k' });
+  assert.equal(parseCopySource('src/k?versionId=null'), { bucket: 'src', key: 'k', versionId: 'null' });
+  assert.equal(parseCopySource('src/k?versionId=abc'), { bucket: 'src', key: 'k', versionId: 'abc' });
   assert.is(code(() => parseCopySource('src')), 'InvalidArgument');
-  assert.is(code(() => parseCopySource('src/k?versionId=abc')), 'InvalidArgument');
+  assert.is(code(() => parseCopySource('src/k?versionId=')), 'InvalidArgument');
 });
 
 test.run();

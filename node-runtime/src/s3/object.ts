@@ -5,12 +5,16 @@ import type { ObjectVersion, PutOptions } from '../data/types.ts';
 import { DATA_KEY_CONTEXT, encryptionFromHeaders, encryptionHeaders, openDataKey } from '../data/sse.ts';
 import { isS3Error, s3Error } from '../util/errors.ts';
 import { authorizedRead, newObjectOwnership } from './object-access.ts';
-import {
-  checkConditions, hasConditions, metadataFromHeaders, objectHeaders, parseRange, placementFromHeaders, resolveRange, responseOverrides,
-} from './object-headers.ts';
+import { requireAccess } from './authz.ts';
+import { metadataFromHeaders, objectHeaders, parseRange, placementFromHeaders, resolveRange, responseOverrides } from './object-headers.ts';
 import { requestPayload, type Payload } from './payload.ts';
 import { quoteEtag, sendXml, setHeaders } from './respond.ts';
 import { target, type Handler, type S3Context } from './types.ts';
+import { evaluateCopySource, evaluateRead, hasPreconditions, readPreconditions } from './semantics/conditional.ts';
+import { parseVersionIdParam } from './semantics/versioning.ts';
+import { deletePrecondition, putPrecondition } from './write-conditions.ts';
+import { versionHeaders, versionIdOf } from './versions.ts';
+import { s3VersionId } from '../meta/slots.ts';
 
 const header = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);
 
@@ -57,28 +61,31 @@ export function writeOptions(ctx: S3Context, h: Record<string, string | string[]
 
 export const putObject: Handler = async (req, res, ctx) => {
   const { bucket, key } = target(ctx);
-  const ifNoneMatch = header(req.headers['if-none-match']);
-  if (ifNoneMatch !== undefined && ifNoneMatch.trim() !== '*') throw s3Error('NotImplemented', 'Only If-None-Match: * is supported on writes.');
-  if (req.headers['if-match'] !== undefined) throw s3Error('NotImplemented', 'If-Match is not supported on writes.');
+  const precondition = putPrecondition(req.headers);
   const payload = requestPayload(req, ctx.caller);
-  const opts = { ...writeOptions(ctx, req.headers, payload.size), ifNoneMatch: ifNoneMatch?.trim() };
+  const opts = { ...writeOptions(ctx, req.headers, payload.size), precondition };
   const version = await withPayload(payload, (body) => ctx.deps.objects.putObject(bucket, key, body, opts));
-  setHeaders(res.status(200).set('ETag', quoteEtag(version.etag)), encryptionHeaders(version.encryption)).end();
+  setHeaders(res.status(200).set('ETag', quoteEtag(version.etag)), { ...encryptionHeaders(version.encryption), ...versionHeaders(ctx.deps.bucket(bucket), version) }).end();
 };
+
+/** 304 for a read whose If-None-Match / If-Modified-Since says the client has it (412s are thrown). */
+function notModified(req: { headers: Record<string, string | string[] | undefined> }, res: Parameters<Handler>[1], ctx: S3Context, v: ObjectVersion): boolean {
+  if (evaluateRead(readPreconditions(req.headers), { etag: v.etag, lastModified: v.timestamp }, Date.now()) !== 'not-modified') return false;
+  setHeaders(res.status(304), { 'ETag': quoteEtag(v.etag), 'Last-Modified': new Date(v.timestamp).toUTCString(), ...versionHeaders(ctx.deps.bucket(v.bucket), v) }).end();
+  return true;
+}
 
 export const getObject: Handler = async (req, res, ctx) => {
   const { bucket, key } = target(ctx);
   const objects = ctx.deps.objects;
-  if (hasConditions(req.headers)) {
-    const current = await authorizedRead(ctx, 'GetObject', { bucket, key }, () => objects.headObject(bucket, key), (v) => v);
-    if (checkConditions(req.headers, current) === 'not-modified') {
-      res.status(304).set({ 'ETag': quoteEtag(current.etag), 'Last-Modified': new Date(current.timestamp).toUTCString() }).end();
-      return;
-    }
+  const versionId = versionIdOf(ctx);
+  if (hasPreconditions(readPreconditions(req.headers))) {
+    const current = await authorizedRead(ctx, 'GetObject', { bucket, key }, () => objects.headObject(bucket, key, { versionId }), (v) => v);
+    if (notModified(req, res, ctx, current)) return;
   }
   const range = parseRange(header(req.headers.range));
   refuseSseOnRead(req.headers);
-  const result = await authorizedRead(ctx, 'GetObject', { bucket, key }, () => objects.getObject(bucket, key, { range, signal: ctx.signal, sse: encryptionFromHeaders(req.headers) }),
+  const result = await authorizedRead(ctx, 'GetObject', { bucket, key }, () => objects.getObject(bucket, key, { versionId, range, signal: ctx.signal, sse: encryptionFromHeaders(req.headers) }),
     (r) => r.version, (r) => r.body.destroy());
   const { version, body } = result;
   let served: { start: number; end: number } | undefined;
@@ -89,7 +96,7 @@ export const getObject: Handler = async (req, res, ctx) => {
     body.destroy();
     throw e;
   }
-  setHeaders(setHeaders(res, objectHeaders(version)), responseOverrides(ctx.route.params));
+  setHeaders(setHeaders(res, { ...objectHeaders(version), ...versionHeaders(ctx.deps.bucket(bucket), version) }), responseOverrides(ctx.route.params));
   if (served) {
     res.status(206).set('Content-Range', `bytes ${served.start}-${served.end}/${version.size}`).set('Content-Length', String(served.end - served.start + 1));
   } else {
@@ -151,13 +158,11 @@ function written(res: import('node:http').ServerResponse, data: Buffer | undefin
 
 export const headObject: Handler = async (req, res, ctx) => {
   const { bucket, key } = target(ctx);
-  const version = await authorizedRead(ctx, 'HeadObject', { bucket, key }, () => ctx.deps.objects.headObject(bucket, key), (v) => v);
+  const versionId = versionIdOf(ctx);
+  const version = await authorizedRead(ctx, 'HeadObject', { bucket, key }, () => ctx.deps.objects.headObject(bucket, key, { versionId }), (v) => v);
   requireCustomerKey(ctx, version, req.headers);
-  if (checkConditions(req.headers, version) === 'not-modified') {
-    res.status(304).set({ 'ETag': quoteEtag(version.etag), 'Last-Modified': new Date(version.timestamp).toUTCString() }).end();
-    return;
-  }
-  setHeaders(setHeaders(res, objectHeaders(version)), responseOverrides(ctx.route.params));
+  if (notModified(req, res, ctx, version)) return;
+  setHeaders(setHeaders(res, { ...objectHeaders(version), ...versionHeaders(ctx.deps.bucket(bucket), version) }), responseOverrides(ctx.route.params));
   const range = parseRange(header(req.headers.range));
   if (range) {
     const r = resolveRange(range, version.size);
@@ -168,21 +173,38 @@ export const headObject: Handler = async (req, res, ctx) => {
   res.end();
 };
 
-export const deleteObject: Handler = async (_req, res, ctx) => {
+export const deleteObject: Handler = async (req, res, ctx) => {
   const { bucket, key } = target(ctx);
-  await ctx.deps.objects.deleteObject(bucket, key);
-  res.status(204).end();
+  const versionId = versionIdOf(ctx);
+  const result = await ctx.deps.objects.deleteObject(bucket, key, { versionId, bypassGovernance: bypassGovernance(req.headers, ctx), precondition: deletePrecondition(req.headers) });
+  const headers: Record<string, string> = {};
+  if (result.versionId !== undefined) headers['x-amz-version-id'] = result.versionId;
+  if (result.deleteMarker) headers['x-amz-delete-marker'] = 'true';
+  setHeaders(res.status(204), headers).end();
 };
 
+/**
+ * x-amz-bypass-governance-retention: true — honoured for a caller the access rules allow
+ * s3:BypassGovernanceRetention (the admin user, the bucket owner, whom a bucket policy grants it);
+ * anyone else sending it is refused (docs/s3-semantics.md).
+ */
+export function bypassGovernance(h: Record<string, string | string[] | undefined>, ctx: S3Context): boolean {
+  const v = header(h['x-amz-bypass-governance-retention']);
+  if (v === undefined || v.toLowerCase() !== 'true') return false;
+  requireAccess(ctx, 'BypassGovernanceRetention');
+  return true;
+}
+
 /** `x-amz-copy-source`: `[/]bucket/key[?versionId=null]`, URL-encoded once. */
-export function parseCopySource(value: string | string[] | undefined): { bucket: string; key: string } {
+export function parseCopySource(value: string | string[] | undefined): { bucket: string; key: string; versionId?: string } {
   const raw = header(value);
   if (!raw) throw s3Error('InvalidArgument', 'Copy Source must mention the source bucket and key: sourcebucket/sourcekey');
   let path = raw;
+  let versionId: string | undefined;
   const q = raw.indexOf('?');
   if (q >= 0) {
     const version = new URLSearchParams(raw.slice(q + 1)).get('versionId');
-    if (version !== null && version !== 'null') throw s3Error('InvalidArgument', 'Invalid version id specified');
+    if (version !== null) versionId = parseVersionIdParam(version);
     path = raw.slice(0, q);
   }
   let decoded: string;
@@ -190,35 +212,35 @@ export function parseCopySource(value: string | string[] | undefined): { bucket:
   if (decoded.startsWith('/')) decoded = decoded.slice(1);
   const slash = decoded.indexOf('/');
   if (slash <= 0 || slash === decoded.length - 1) throw s3Error('InvalidArgument', 'Copy Source must mention the source bucket and key: sourcebucket/sourcekey');
-  return { bucket: decoded.slice(0, slash), key: decoded.slice(slash + 1) };
+  return { bucket: decoded.slice(0, slash), key: decoded.slice(slash + 1), ...(versionId !== undefined ? { versionId } : {}) };
 }
 
 /** The copy source, with the caller's read access and x-amz-copy-source-if-* checked. */
-export async function copySource(req: { headers: Record<string, string | string[] | undefined> }, ctx: S3Context): Promise<{ bucket: string; key: string }> {
+export async function copySource(req: { headers: Record<string, string | string[] | undefined> }, ctx: S3Context): Promise<{ bucket: string; key: string; versionId?: string; version: ObjectVersion }> {
   const src = parseCopySource(req.headers['x-amz-copy-source']);
   if (Buffer.byteLength(src.key) > 1024) throw s3Error('KeyTooLongError');
   // The caller must be able to read the source (a GetObject of it), whoever owns the destination.
-  const current = await authorizedRead(ctx, 'GetObject', src, () => ctx.deps.objects.headObject(src.bucket, src.key), (v) => v);
-  if (hasConditions(req.headers, 'x-amz-copy-source-')) {
-    if (checkConditions(req.headers, current, 'x-amz-copy-source-') === 'not-modified') throw s3Error('PreconditionFailed');
-  }
-  return src;
+  const version = await authorizedRead(ctx, 'GetObject', src, () => ctx.deps.objects.headObject(src.bucket, src.key, src), (v) => v);
+  evaluateCopySource(readPreconditions(req.headers, 'x-amz-copy-source-'), { etag: version.etag, lastModified: version.timestamp }, Date.now());
+  return { ...src, version };
 }
 
 export const copyObject: Handler = async (req, res, ctx) => {
   const dst = target(ctx);
-  const src = await copySource(req, ctx);
+  const { version: source, ...src } = await copySource(req, ctx);
   const directive = (header(req.headers['x-amz-metadata-directive']) ?? 'COPY').toUpperCase();
   if (directive !== 'COPY' && directive !== 'REPLACE') throw s3Error('InvalidArgument', 'Unknown metadata directive.');
-  if (directive === 'COPY' && src.bucket === dst.bucket && src.key === dst.key) {
+  if (directive === 'COPY' && src.bucket === dst.bucket && src.key === dst.key && src.versionId === undefined) {
     throw s3Error('InvalidRequest', 'This copy request is illegal because it is trying to copy an object to itself without changing the object\'s metadata, storage class, website redirect location or encryption attributes.');
   }
   const base = writeOptions(ctx, req.headers);
   const sourceSse = encryptionFromHeaders(req.headers, { copySource: true });
+  const precondition = putPrecondition(req.headers);
   const opts = directive === 'REPLACE'
-    ? { ...base, sourceSse, metadataDirective: 'REPLACE' as const }
-    : { owner: base.owner, acl: base.acl, replicas: base.replicas, pin: base.pin, sse: base.sse, sourceSse, signal: ctx.signal, metadataDirective: 'COPY' as const };
+    ? { ...base, sourceSse, metadataDirective: 'REPLACE' as const, precondition }
+    : { owner: base.owner, acl: base.acl, replicas: base.replicas, pin: base.pin, sse: base.sse, sourceSse, signal: ctx.signal, metadataDirective: 'COPY' as const, precondition };
   const version = await ctx.deps.objects.copyObject(src, dst, opts);
-  setHeaders(res, encryptionHeaders(version.encryption));
+  setHeaders(res, { ...encryptionHeaders(version.encryption), ...versionHeaders(ctx.deps.bucket(dst.bucket), version) });
+  if (src.versionId !== undefined || ctx.deps.bucket(src.bucket)?.versioning !== undefined) res.setHeader('x-amz-copy-source-version-id', s3VersionId(source));
   sendXml(res, 200, 'CopyObjectResult', { LastModified: new Date(version.timestamp).toISOString(), ETag: quoteEtag(version.etag) });
 };

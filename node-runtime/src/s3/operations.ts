@@ -1,8 +1,9 @@
 // Which S3 operation a request is: method + path shape (service, bucket, object) + the query
 // subresource. Anything we do not serve is NotImplemented, never a guess.
 import { s3Error } from '../util/errors.ts';
-import { createBucket, deleteBucket, deleteObjects, getBucketLocation, getBucketVersioning, headBucket, listBuckets } from './bucket.ts';
-import { listObjectsV1, listObjectsV2, listObjectVersions, listUploads } from './listing.ts';
+import { createBucket, deleteBucket, deleteObjects, getBucketLocation, headBucket, listBuckets } from './bucket.ts';
+import { listObjectsV1, listObjectsV2, listUploads } from './listing.ts';
+import { getBucketVersioning, listObjectVersions, putBucketVersioning } from './versions.ts';
 import { abortUpload, completeUpload, createUpload, listParts, uploadPart, uploadPartCopy } from './multipart.ts';
 import { copyObject, deleteObject, getObject, headObject, putObject } from './object.ts';
 import type { Route } from './route.ts';
@@ -70,7 +71,7 @@ export function selectOperation(method: string, route: Route, headers: Record<st
         return op('ListObjects', listObjectsV1);
       case 'HEAD': return op('HeadBucket', headBucket);
       case 'PUT':
-        if (p.has('versioning')) notImplemented('PutBucketVersioning');
+        if (p.has('versioning')) return op('PutBucketVersioning', putBucketVersioning);
         return op('CreateBucket', createBucket);
       case 'DELETE': return op('DeleteBucket', deleteBucket);
       case 'POST':
@@ -81,8 +82,6 @@ export function selectOperation(method: string, route: Route, headers: Record<st
   }
 
   if (Buffer.byteLength(route.key) > 1024) throw s3Error('KeyTooLongError');
-  const versionId = p.get('versionId');
-  if (versionId !== undefined && versionId !== 'null') throw s3Error('InvalidArgument', 'Invalid version id specified');
   if (p.has('acl')) {
     if (method === 'GET') return op('GetObjectAcl', getObjectAcl);
     if (method === 'PUT') return op('PutObjectAcl', putObjectAcl);

@@ -37,7 +37,8 @@ test('CompleteMultipartUpload: parts parsed with quotes stripped; bad documents 
 
 test('Delete: keys kept verbatim (spaces, digits, entities), quiet flag, limits', () => {
   const doc = '<Delete><Quiet>true</Quiet><Object><Key> a&amp;b </Key></Object><Object><Key>0001</Key></Object><Object><Key>../x</Key></Object></Delete>';
-  assert.equal(parseDeleteRequest(doc), { quiet: true, keys: [' a&b ', '0001', '../x'] });
+  const parsed = parseDeleteRequest(doc);
+  assert.equal([parsed.quiet, parsed.keys], [true, [' a&b ', '0001', '../x']]);
   assert.equal(parseDeleteRequest('<Delete><Object><Key>k</Key></Object></Delete>').quiet, false);
   assert.is(code(() => parseDeleteRequest('<Delete></Delete>')), 'MalformedXML');
   assert.is(code(() => parseDeleteRequest('<Delete><Object><VersionId>1</VersionId></Object></Delete>')), 'MalformedXML');
