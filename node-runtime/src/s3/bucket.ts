@@ -64,9 +64,19 @@ export const createBucket: Handler = async (req, res, ctx) => {
   if (ownership === 'BucketOwnerEnforced' && acl && acl.grants.some((g) => g.grantee.type !== 'CanonicalUser' || g.grantee.id !== owner)) {
     throw new S3Error('InvalidBucketAclWithObjectOwnership', 400, 'Bucket cannot have ACLs set with ObjectOwnership\'s BucketOwnerEnforced setting');
   }
+  const lock = header(req.headers['x-amz-bucket-object-lock-enabled']);
+  if (lock !== undefined && !['true', 'false'].includes(lock.toLowerCase())) throw s3Error('InvalidArgument', `Invalid x-amz-bucket-object-lock-enabled: ${lock}`);
+  const locked = lock?.toLowerCase() === 'true';
   const { replicas } = placementFromHeaders(req.headers);
   await ctx.deps.objects.createBucket(bucket, { owner, replicas, access: 'private', acl });
-  if (ownership) await ctx.deps.putBucket({ ...ctx.deps.bucket(bucket)!, ownership: ownership as BucketSettings['ownership'] });
+  // Object lock is chosen at creation and needs versioning on for good (a locked version must stay a version).
+  if (ownership || locked) {
+    await ctx.deps.putBucket({
+      ...ctx.deps.bucket(bucket)!,
+      ...(ownership ? { ownership: ownership as BucketSettings['ownership'] } : {}),
+      ...(locked ? { objectLock: { enabled: true }, versioning: 'Enabled' as const } : {}),
+    });
+  }
   res.status(200).set('Location', `/${bucket}`).end();
 };
 

@@ -15,6 +15,8 @@ import { parseVersionIdParam } from './semantics/versioning.ts';
 import { deletePrecondition, putPrecondition } from './write-conditions.ts';
 import { versionHeaders, versionIdOf } from './versions.ts';
 import { s3VersionId } from '../meta/slots.ts';
+import { lockFromHeaders, lockHeaders } from './object-lock.ts';
+import { copyTagging, taggingCountHeader, tagsFromHeaders } from './object-tagging.ts';
 
 const header = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);
 
@@ -55,6 +57,8 @@ export function writeOptions(ctx: S3Context, h: Record<string, string | string[]
     contentMd5: contentMd5Of(h['content-md5']),
     ...newObjectOwnership(ctx, bucket, h),
     ...(sse ? { sse } : {}),
+    ...tagsFromHeaders(h),
+    ...lockFromHeaders(h),
     signal: ctx.signal,
   };
 }
@@ -67,6 +71,12 @@ export const putObject: Handler = async (req, res, ctx) => {
   const version = await withPayload(payload, (body) => ctx.deps.objects.putObject(bucket, key, body, opts));
   setHeaders(res.status(200).set('ETag', quoteEtag(version.etag)), { ...encryptionHeaders(version.encryption), ...versionHeaders(ctx.deps.bucket(bucket), version) }).end();
 };
+
+/** The headers of a GET/HEAD answer: the object's own, its version, tag count and lock. */
+function readHeaders(ctx: S3Context, v: ObjectVersion): Record<string, string> {
+  const b = ctx.deps.bucket(v.bucket);
+  return { ...objectHeaders(v), ...versionHeaders(b, v), ...taggingCountHeader(v.tags), ...lockHeaders(v, b) };
+}
 
 /** 304 for a read whose If-None-Match / If-Modified-Since says the client has it (412s are thrown). */
 function notModified(req: { headers: Record<string, string | string[] | undefined> }, res: Parameters<Handler>[1], ctx: S3Context, v: ObjectVersion): boolean {
@@ -96,7 +106,7 @@ export const getObject: Handler = async (req, res, ctx) => {
     body.destroy();
     throw e;
   }
-  setHeaders(setHeaders(res, { ...objectHeaders(version), ...versionHeaders(ctx.deps.bucket(bucket), version) }), responseOverrides(ctx.route.params));
+  setHeaders(setHeaders(res, readHeaders(ctx, version)), responseOverrides(ctx.route.params));
   if (served) {
     res.status(206).set('Content-Range', `bytes ${served.start}-${served.end}/${version.size}`).set('Content-Length', String(served.end - served.start + 1));
   } else {
@@ -162,7 +172,7 @@ export const headObject: Handler = async (req, res, ctx) => {
   const version = await authorizedRead(ctx, 'HeadObject', { bucket, key }, () => ctx.deps.objects.headObject(bucket, key, { versionId }), (v) => v);
   requireCustomerKey(ctx, version, req.headers);
   if (notModified(req, res, ctx, version)) return;
-  setHeaders(setHeaders(res, { ...objectHeaders(version), ...versionHeaders(ctx.deps.bucket(bucket), version) }), responseOverrides(ctx.route.params));
+  setHeaders(setHeaders(res, readHeaders(ctx, version)), responseOverrides(ctx.route.params));
   const range = parseRange(header(req.headers.range));
   if (range) {
     const r = resolveRange(range, version.size);
@@ -236,9 +246,11 @@ export const copyObject: Handler = async (req, res, ctx) => {
   const base = writeOptions(ctx, req.headers);
   const sourceSse = encryptionFromHeaders(req.headers, { copySource: true });
   const precondition = putPrecondition(req.headers);
+  // The copy is a new version: its tags follow x-amz-tagging-directive, its lock this request (or the bucket default).
+  const extras = { ...copyTagging(req.headers), retention: base.retention, legalHold: base.legalHold, precondition };
   const opts = directive === 'REPLACE'
-    ? { ...base, sourceSse, metadataDirective: 'REPLACE' as const, precondition }
-    : { owner: base.owner, acl: base.acl, replicas: base.replicas, pin: base.pin, sse: base.sse, sourceSse, signal: ctx.signal, metadataDirective: 'COPY' as const, precondition };
+    ? { ...base, sourceSse, metadataDirective: 'REPLACE' as const, ...extras }
+    : { owner: base.owner, acl: base.acl, replicas: base.replicas, pin: base.pin, sse: base.sse, sourceSse, signal: ctx.signal, metadataDirective: 'COPY' as const, ...extras };
   const version = await ctx.deps.objects.copyObject(src, dst, opts);
   setHeaders(res, { ...encryptionHeaders(version.encryption), ...versionHeaders(ctx.deps.bucket(dst.bucket), version) });
   if (src.versionId !== undefined || ctx.deps.bucket(src.bucket)?.versioning !== undefined) res.setHeader('x-amz-copy-source-version-id', s3VersionId(source));

@@ -7,6 +7,8 @@ import { getBucketVersioning, listObjectVersions, putBucketVersioning } from './
 import { abortUpload, completeUpload, createUpload, listParts, uploadPart, uploadPartCopy } from './multipart.ts';
 import { copyObject, deleteObject, getObject, headObject, putObject } from './object.ts';
 import type { Route } from './route.ts';
+import { getObjectLegalHold, getObjectLockConfiguration, getObjectRetention, putObjectLegalHold, putObjectLockConfiguration, putObjectRetention } from './object-lock.ts';
+import { deleteObjectTagging, getObjectTagging, putObjectTagging } from './object-tagging.ts';
 import {
   deleteBucketEncryption, deleteBucketPolicy, deleteOwnershipControls, deletePublicAccessBlock, getBucketAcl, getBucketEncryption,
   getBucketPolicy, getBucketPolicyStatus, getObjectAcl, getOwnershipControls, getPublicAccessBlock, putBucketAcl, putBucketEncryption,
@@ -20,11 +22,18 @@ function op(name: string, handler: Handler): Operation { return { name, handler 
 
 // Subresources that name operations we do not implement (bucket or object level).
 const UNSUPPORTED = [
-  'accelerate', 'analytics', 'attributes', 'cors', 'intelligent-tiering', 'inventory', 'legal-hold',
-  'lifecycle', 'logging', 'metadata-table', 'metrics', 'notification', 'object-lock',
-  'replication', 'requestPayment', 'restore', 'retention', 'select', 'tagging',
+  'accelerate', 'analytics', 'attributes', 'cors', 'intelligent-tiering', 'inventory',
+  'lifecycle', 'logging', 'metadata-table', 'metrics', 'notification',
+  'replication', 'requestPayment', 'restore', 'select',
   'torrent', 'website', 'renameObject', 'session',
 ];
+
+// Object subresources: GET, PUT and DELETE of one document of a version each.
+const OBJECT_CONFIG: Record<string, Partial<Record<string, Operation>>> = {
+  tagging: { GET: op('GetObjectTagging', getObjectTagging), PUT: op('PutObjectTagging', putObjectTagging), DELETE: op('DeleteObjectTagging', deleteObjectTagging) },
+  retention: { GET: op('GetObjectRetention', getObjectRetention), PUT: op('PutObjectRetention', putObjectRetention) },
+  'legal-hold': { GET: op('GetObjectLegalHold', getObjectLegalHold), PUT: op('PutObjectLegalHold', putObjectLegalHold) },
+};
 
 // Bucket configuration subresources: GET, PUT and DELETE of one document each.
 const BUCKET_CONFIG: Record<string, Partial<Record<string, Operation>>> = {
@@ -34,7 +43,11 @@ const BUCKET_CONFIG: Record<string, Partial<Record<string, Operation>>> = {
   publicAccessBlock: { GET: op('GetPublicAccessBlock', getPublicAccessBlock), PUT: op('PutPublicAccessBlock', putPublicAccessBlock), DELETE: op('DeletePublicAccessBlock', deletePublicAccessBlock) },
   ownershipControls: { GET: op('GetBucketOwnershipControls', getOwnershipControls), PUT: op('PutBucketOwnershipControls', putOwnershipControls), DELETE: op('DeleteBucketOwnershipControls', deleteOwnershipControls) },
   encryption: { GET: op('GetBucketEncryption', getBucketEncryption), PUT: op('PutBucketEncryption', putBucketEncryption), DELETE: op('DeleteBucketEncryption', deleteBucketEncryption) },
+  'object-lock': { GET: op('GetObjectLockConfiguration', getObjectLockConfiguration), PUT: op('PutObjectLockConfiguration', putObjectLockConfiguration) },
 };
+
+// Bucket subresources served elsewhere or not at all (bucket tagging, a retention of a bucket).
+const BUCKET_UNSUPPORTED = ['tagging', 'retention', 'legal-hold'];
 
 
 function notImplemented(what: string): never {
@@ -52,6 +65,8 @@ export function selectOperation(method: string, route: Route, headers: Record<st
   }
 
   if (route.key === undefined) {
+    const bucketUnsupported = BUCKET_UNSUPPORTED.find((name) => p.has(name));
+    if (bucketUnsupported) notImplemented(`The bucket ${bucketUnsupported} subresource`);
     for (const [sub, byMethod] of Object.entries(BUCKET_CONFIG)) {
       if (!p.has(sub)) continue;
       const found = byMethod[method];
@@ -82,6 +97,13 @@ export function selectOperation(method: string, route: Route, headers: Record<st
   }
 
   if (Buffer.byteLength(route.key) > 1024) throw s3Error('KeyTooLongError');
+  if (p.has('object-lock')) notImplemented('The object-lock subresource of an object');
+  for (const [sub, byMethod] of Object.entries(OBJECT_CONFIG)) {
+    if (!p.has(sub)) continue;
+    const found = byMethod[method];
+    if (found) return found;
+    throw s3Error('MethodNotAllowed', `The specified method is not allowed against the ${sub} subresource.`);
+  }
   if (p.has('acl')) {
     if (method === 'GET') return op('GetObjectAcl', getObjectAcl);
     if (method === 'PUT') return op('PutObjectAcl', putObjectAcl);
