@@ -46,6 +46,10 @@ export interface NodeOptions {
   scrubBytesPerSec?: number;
   /** Age after which an unfinished multipart upload is abandoned; env CAIRN_UPLOAD_EXPIRY_MS, default 7 days. */
   uploadExpiryMs?: number;
+  /** Pause between lifecycle passes (s3/lifecycle-worker.ts); env CAIRN_LIFECYCLE_INTERVAL_MS, default 1 h. */
+  lifecycleIntervalMs?: number;
+  /** Length of a lifecycle "day", for tests only (as RGW's rgw_lc_debug_interval); env CAIRN_LIFECYCLE_DAY_MS. */
+  lifecycleDayMs?: number;
   /** Free bytes on the data disk below which no new chunk is stored here (chunks/disk.ts); env
    *  CAIRN_DISK_RESERVE_BYTES, default 1 % of the disk within 256 MiB – 8 GiB. */
   diskReserveBytes?: number;
@@ -72,6 +76,8 @@ export function withEnvironment(opts: NodeOptions, env: NodeJS.ProcessEnv = proc
     scrubIntervalMs: opts.scrubIntervalMs ?? ms('CAIRN_SCRUB_INTERVAL_MS'),
     scrubBytesPerSec: opts.scrubBytesPerSec ?? ms('CAIRN_SCRUB_BYTES_PER_SEC'),
     uploadExpiryMs: opts.uploadExpiryMs ?? ms('CAIRN_UPLOAD_EXPIRY_MS'),
+    lifecycleIntervalMs: opts.lifecycleIntervalMs ?? ms('CAIRN_LIFECYCLE_INTERVAL_MS'),
+    lifecycleDayMs: opts.lifecycleDayMs ?? ms('CAIRN_LIFECYCLE_DAY_MS'),
     diskReserveBytes: opts.diskReserveBytes ?? ms('CAIRN_DISK_RESERVE_BYTES'),
     bufferMemoryBytes: opts.bufferMemoryBytes ?? bufferMemoryMiB(env.CAIRN_BUFFER_MEMORY) * 1024 * 1024,
     admission: definedOnly({

@@ -36,6 +36,8 @@ import { close, listen, parseHostPort, urlHost } from './listen.ts';
 import { Admission } from './admission.ts';
 import { openMembership } from './membership.ts';
 import { startSelfHealing, type SelfHealing } from './self-healing.ts';
+import { LifecycleWorker } from '../s3/lifecycle-worker.ts';
+import { WorkerRunner } from '../util/background.ts';
 
 export type { NodeOptions };
 
@@ -150,6 +152,11 @@ export async function startNode(given: NodeOptions): Promise<RunningNode> {
       uploadExpiryMs: opts.uploadExpiryMs,
     });
     cleanups.push(() => heal.stop());
+    // Lifecycle rules, on data members (each runs the buckets whose first metadata holder it is).
+    if (holdsData) {
+      const lifecycle = new WorkerRunner(new LifecycleWorker({ view, objects, metrics, dayMs: opts.lifecycleDayMs }), { idleMs: opts.lifecycleIntervalMs ?? 3_600_000 }).start();
+      cleanups.push(() => lifecycle.stop());
+    }
 
     // 4. Cluster port: metrics, internal RPC and the admin API (both behind the cluster secret), health.
     clusterApp.get('/metrics', metrics.handler);

@@ -80,6 +80,10 @@ export class NodeMetrics {
   readonly scrubErrors: Counter<'reason'>;
   readonly gcRemovals: Counter<'kind'>;
   readonly gcBytesRemoved: Counter;
+  // ---- Lifecycle (s3/lifecycle-worker.ts) ----
+  readonly lifecyclePasses: Counter;
+  readonly lifecycleVersionsScanned: Counter;
+  readonly lifecycleActions: Counter<'action' | 'result'>;
   // ---- Membership: set by a collector on roots (`collectMembership`) ----
   readonly members: Gauge<'state'>;
   readonly memberState: Gauge<'member' | 'state'>;
@@ -128,6 +132,9 @@ export class NodeMetrics {
     this.scrubErrors = new Counter({ name: 'cairn_scrub_errors_total', help: 'Scrub findings, by reason (corrupt: hash mismatch | missing: referenced but absent | io: read error).', labelNames: ['reason'] as const, registers });
     this.gcRemovals = new Counter({ name: 'cairn_gc_removals_total', help: 'Items removed by garbage collection, by kind (chunk | version: old versions and tombstones | upload: aborted/expired multipart).', labelNames: ['kind'] as const, registers });
     this.gcBytesRemoved = new Counter({ name: 'cairn_gc_removed_bytes_total', help: 'Chunk bytes freed by garbage collection.', registers });
+    this.lifecyclePasses = new Counter({ name: 'cairn_lifecycle_passes_total', help: 'Lifecycle passes started over the buckets whose rules this member runs.', registers });
+    this.lifecycleVersionsScanned = new Counter({ name: 'cairn_lifecycle_scanned_versions_total', help: 'Versions and delete markers the lifecycle worker read and decided on.', registers });
+    this.lifecycleActions = new Counter({ name: 'cairn_lifecycle_actions_total', help: 'Lifecycle actions, by action (expire-current | delete-noncurrent | remove-delete-marker | abort-upload) and result (done | noop: already done | locked: kept by object lock | failed: retried next pass).', labelNames: ['action', 'result'] as const, registers });
 
     this.members = new Gauge({ name: 'cairn_members', help: 'Members of the cluster map by state (reported by roots; use max by (state) across roots).', labelNames: ['state'] as const, registers });
     this.memberState = new Gauge({ name: 'cairn_member_state', help: '1 for the current state of each member (member = member name), 0 for the other states.', labelNames: ['member', 'state'] as const, registers });

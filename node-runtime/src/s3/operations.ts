@@ -8,6 +8,7 @@ import { abortUpload, completeUpload, createUpload, listParts, uploadPart, uploa
 import { copyObject, deleteObject, getObject, headObject, putObject } from './object.ts';
 import type { Route } from './route.ts';
 import { getObjectLegalHold, getObjectLockConfiguration, getObjectRetention, putObjectLegalHold, putObjectLockConfiguration, putObjectRetention } from './object-lock.ts';
+import { deleteBucketLifecycle, getBucketLifecycle, putBucketLifecycle } from './lifecycle.ts';
 import { deleteObjectTagging, getObjectTagging, putObjectTagging } from './object-tagging.ts';
 import {
   deleteBucketEncryption, deleteBucketPolicy, deleteOwnershipControls, deletePublicAccessBlock, getBucketAcl, getBucketEncryption,
@@ -23,7 +24,7 @@ function op(name: string, handler: Handler): Operation { return { name, handler 
 // Subresources that name operations we do not implement (bucket or object level).
 const UNSUPPORTED = [
   'accelerate', 'analytics', 'attributes', 'cors', 'intelligent-tiering', 'inventory',
-  'lifecycle', 'logging', 'metadata-table', 'metrics', 'notification',
+  'logging', 'metadata-table', 'metrics', 'notification',
   'replication', 'requestPayment', 'restore', 'select',
   'torrent', 'website', 'renameObject', 'session',
 ];
@@ -43,11 +44,14 @@ const BUCKET_CONFIG: Record<string, Partial<Record<string, Operation>>> = {
   publicAccessBlock: { GET: op('GetPublicAccessBlock', getPublicAccessBlock), PUT: op('PutPublicAccessBlock', putPublicAccessBlock), DELETE: op('DeletePublicAccessBlock', deletePublicAccessBlock) },
   ownershipControls: { GET: op('GetBucketOwnershipControls', getOwnershipControls), PUT: op('PutBucketOwnershipControls', putOwnershipControls), DELETE: op('DeleteBucketOwnershipControls', deleteOwnershipControls) },
   encryption: { GET: op('GetBucketEncryption', getBucketEncryption), PUT: op('PutBucketEncryption', putBucketEncryption), DELETE: op('DeleteBucketEncryption', deleteBucketEncryption) },
+  lifecycle: { GET: op('GetBucketLifecycleConfiguration', getBucketLifecycle), PUT: op('PutBucketLifecycleConfiguration', putBucketLifecycle), DELETE: op('DeleteBucketLifecycle', deleteBucketLifecycle) },
   'object-lock': { GET: op('GetObjectLockConfiguration', getObjectLockConfiguration), PUT: op('PutObjectLockConfiguration', putObjectLockConfiguration) },
 };
 
 // Bucket subresources served elsewhere or not at all (bucket tagging, a retention of a bucket).
 const BUCKET_UNSUPPORTED = ['tagging', 'retention', 'legal-hold'];
+// Bucket subresources that name nothing on an object.
+const OBJECT_UNSUPPORTED = ['object-lock', 'lifecycle', 'versioning', 'versions'];
 
 
 function notImplemented(what: string): never {
@@ -97,7 +101,8 @@ export function selectOperation(method: string, route: Route, headers: Record<st
   }
 
   if (Buffer.byteLength(route.key) > 1024) throw s3Error('KeyTooLongError');
-  if (p.has('object-lock')) notImplemented('The object-lock subresource of an object');
+  const objectUnsupported = OBJECT_UNSUPPORTED.find((name) => p.has(name));
+  if (objectUnsupported) notImplemented(`The ${objectUnsupported} subresource of an object`);
   for (const [sub, byMethod] of Object.entries(OBJECT_CONFIG)) {
     if (!p.has(sub)) continue;
     const found = byMethod[method];
