@@ -1,13 +1,14 @@
 // Versions and conditional writes in a real cluster (1 root + 3 nodes on loopback, AWS SDK v3 clients,
 // a bucket with R=3): versions written through different coordinators list and read the same through
 // every member; two coordinators racing a conditional write of one key — exactly one wins, and the
-// loser leaves no version behind; every version survives the loss of a node.
+// loser leaves no version behind; a lifecycle rule expires every object exactly once, cluster-wide;
+// every version survives the loss of a node.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { randomBytes } from 'node:crypto';
 import {
   CreateBucketCommand, DeleteObjectCommand, GetBucketVersioningCommand, GetObjectCommand, ListObjectVersionsCommand, PutBucketVersioningCommand,
-  PutObjectCommand, S3Client, S3ServiceException,
+  PutObjectCommand, S3Client, S3ServiceException, PutBucketLifecycleConfigurationCommand, ListObjectsV2Command,
 } from '@aws-sdk/client-s3';
 import { startCairnProcess, type CairnProcess } from '../../../hack/testing/cairn.ts';
 import { waitFor } from '../../../hack/testing/net.ts';
@@ -15,7 +16,8 @@ import { createAdminClient } from '../admin/client.ts';
 
 const secret = randomBytes(12).toString('hex');
 const accessKey = 'AKVERSIONS', secretKey = 'versions-secret-key';
-const common = { secret, accessKey, secretKey, env: { CAIRN_HEARTBEAT_MS: '250', CAIRN_LOG_LEVEL: 'error' } };
+// A lifecycle "day" of one second, passes every 300 ms (the lifecycle test's bucket only).
+const common = { secret, accessKey, secretKey, env: { CAIRN_HEARTBEAT_MS: '250', CAIRN_LOG_LEVEL: 'error', CAIRN_LIFECYCLE_DAY_MS: '1000', CAIRN_LIFECYCLE_INTERVAL_MS: '300' } };
 const B = 'vcluster';
 const ROUNDS = 20;
 
@@ -114,6 +116,44 @@ test('two coordinators racing If-Match on the same current ETag: exactly one rep
     assert.is(results.filter((r) => r.startsWith('ok')).length, 1, `round ${round}: ${results.join(', ')}`);
     assert.is((await versionIds(a, key)).length, 2);
   }
+});
+
+/** The sum of a metric's samples (whose labels include `labels`) on one member. */
+async function metric(p: CairnProcess, name: string, labels = ''): Promise<number> {
+  const text = await (await fetch(`${p.cluster}/metrics`)).text();
+  let sum = 0;
+  for (const m of text.matchAll(new RegExp(`^${name}(?:\\{([^}]*)\\})? (\\d+)`, 'gm'))) if ((m[1] ?? '').includes(labels)) sum += Number(m[2]);
+  return sum;
+}
+
+test('a lifecycle rule expires 30 objects written through three coordinators: each exactly once, by one member', async () => {
+  const LC = 'lc-cluster';
+  const s3 = via(nodes[0]!);
+  await s3.send(new CreateBucketCommand({ Bucket: LC }));
+  await admin().putBucket({ name: LC, replicas: 3 });
+  await s3.send(new PutBucketVersioningCommand({ Bucket: LC, VersioningConfiguration: { Status: 'Enabled' } }));
+  await waitFor(async () => (await Promise.all(nodes.map((p) => via(p).send(new GetBucketVersioningCommand({ Bucket: LC })).then((r) => r.Status)))).every((st) => st === 'Enabled'),
+    { timeoutMs: 15_000, what: 'versioning Enabled on every node' });
+  for (let i = 0; i < 30; i++) await via(nodes[i % 3]!).send(new PutObjectCommand({ Bucket: LC, Key: `exp/${i}`, Body: `o${i}` }));
+  await s3.send(new PutObjectCommand({ Bucket: LC, Key: 'keep', Body: 'k' }));
+  const done = () => Promise.all(procs.map((p) => metric(p, 'cairn_lifecycle_actions_total', 'action="expire-current",result="done"')));
+  const before = await done();
+  await s3.send(new PutBucketLifecycleConfigurationCommand({ Bucket: LC, LifecycleConfiguration: { Rules: [{ ID: 'exp', Status: 'Enabled', Filter: { Prefix: 'exp/' }, Expiration: { Days: 1 } }] } }));
+  const live = async () => ((await via(nodes[1]!).send(new ListObjectsV2Command({ Bucket: LC }))).Contents ?? []).map((o) => o.Key);
+  await waitFor(async () => (await live()).length === 1, { timeoutMs: 30_000, intervalMs: 250, what: 'the 30 objects expired' });
+  assert.equal(await live(), ['keep']);
+  // Two more passes of the runner change nothing: one delete marker per key, 30 actions in all, on one member.
+  const passes = () => Promise.all(procs.map((p) => metric(p, 'cairn_lifecycle_passes_total')));
+  const p0 = (await passes()).reduce((a, b) => a + b, 0);
+  await waitFor(async () => (await passes()).reduce((a, b) => a + b, 0) >= p0 + 2, { timeoutMs: 10_000, what: 'two more lifecycle passes' });
+  const after = await done();
+  const delta = after.map((n, i) => n - before[i]!);
+  assert.is(delta.reduce((a, b) => a + b, 0), 30, `expire-current actions per member: ${delta.join(', ')}`);
+  assert.is(delta.filter((n) => n > 0).length, 1, `runs on one member: ${delta.join(', ')}`);
+  const listed = await via(nodes[2]!).send(new ListObjectVersionsCommand({ Bucket: LC, Prefix: 'exp/' }));
+  assert.is(listed.DeleteMarkers?.length, 30);
+  assert.is(new Set(listed.DeleteMarkers!.map((m) => m.Key)).size, 30);
+  assert.is(listed.Versions?.length, 30);
 });
 
 test('a versioned bucket loses a node: every version still lists and reads through the others', async () => {
