@@ -6,7 +6,7 @@ import { DATA_KEY_CONTEXT, encryptionFromHeaders, encryptionHeaders, openDataKey
 import { isS3Error, s3Error } from '../util/errors.ts';
 import { authorizedRead, newObjectOwnership } from './object-access.ts';
 import { requireAccess } from './authz.ts';
-import { metadataFromHeaders, objectHeaders, parseRange, placementFromHeaders, resolveRange, responseOverrides } from './object-headers.ts';
+import { metadataFromHeaders, objectHeaders, parseRange, placementFromHeaders, resolveRange, responseOverrides, type RangeSpec } from './object-headers.ts';
 import { requestPayload, type Payload } from './payload.ts';
 import { quoteEtag, sendXml, setHeaders } from './respond.ts';
 import { target, type Handler, type S3Context } from './types.ts';
@@ -17,6 +17,7 @@ import { versionHeaders, versionIdOf } from './versions.ts';
 import { s3VersionId } from '../meta/slots.ts';
 import { lockFromHeaders, lockHeaders } from './object-lock.ts';
 import { copyTagging, taggingCountHeader, tagsFromHeaders } from './object-tagging.ts';
+import { partNumberParam, partRange, refuseRangeWithPart } from './part-number.ts';
 
 const header = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);
 
@@ -93,9 +94,18 @@ export const getObject: Handler = async (req, res, ctx) => {
     const current = await authorizedRead(ctx, 'GetObject', { bucket, key }, () => objects.headObject(bucket, key, { versionId }), (v) => v);
     if (notModified(req, res, ctx, current)) return;
   }
-  const range = parseRange(header(req.headers.range));
+  let range: RangeSpec | undefined = parseRange(header(req.headers.range));
   refuseSseOnRead(req.headers);
-  const result = await authorizedRead(ctx, 'GetObject', { bucket, key }, () => objects.getObject(bucket, key, { versionId, range, signal: ctx.signal, sse: encryptionFromHeaders(req.headers) }),
+  let pinned = versionId;
+  const partNumber = partNumberParam(ctx.route.params);
+  if (partNumber !== undefined) {
+    // The part's bytes are known from the version's layout; the read is pinned to that version.
+    refuseRangeWithPart(req.headers.range);
+    const v = await authorizedRead(ctx, 'GetObject', { bucket, key }, () => objects.headObject(bucket, key, { versionId }), (x) => x);
+    range = partRange(v, partNumber);
+    pinned = s3VersionId(v);
+  }
+  const result = await authorizedRead(ctx, 'GetObject', { bucket, key }, () => objects.getObject(bucket, key, { versionId: pinned, range, signal: ctx.signal, sse: encryptionFromHeaders(req.headers) }),
     (r) => r.version, (r) => r.body.destroy());
   const { version, body } = result;
   let served: { start: number; end: number } | undefined;
@@ -172,10 +182,12 @@ export const headObject: Handler = async (req, res, ctx) => {
   const version = await authorizedRead(ctx, 'HeadObject', { bucket, key }, () => ctx.deps.objects.headObject(bucket, key, { versionId }), (v) => v);
   requireCustomerKey(ctx, version, req.headers);
   if (notModified(req, res, ctx, version)) return;
+  const partNumber = partNumberParam(ctx.route.params);
+  if (partNumber !== undefined) refuseRangeWithPart(req.headers.range);
+  const range = partNumber !== undefined ? partRange(version, partNumber) : parseRange(header(req.headers.range));
+  const r = range && resolveRange(range, version.size);
   setHeaders(setHeaders(res, readHeaders(ctx, version)), responseOverrides(ctx.route.params));
-  const range = parseRange(header(req.headers.range));
-  if (range) {
-    const r = resolveRange(range, version.size);
+  if (r) {
     res.status(206).set('Content-Range', `bytes ${r.start}-${r.end}/${version.size}`).set('Content-Length', String(r.end - r.start + 1));
   } else {
     res.status(200).set('Content-Length', String(version.size));
