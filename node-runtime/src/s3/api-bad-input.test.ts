@@ -272,7 +272,7 @@ test('another user is denied what it does not own and lists only its own buckets
 });
 
 test('unsupported operations → NotImplemented 501; errors carry Resource and the request id', async () => {
-  for (const [method, query] of [['GET', { cors: '' }], ['PUT', { tagging: '' }], ['GET', { lifecycle: '' }]] as const) {
+  for (const [method, query] of [['GET', { cors: '' }], ['PUT', { tagging: '' }], ['GET', { website: '' }]] as const) {
     const r = await rawRequest(proc.endpoint, { method, bucket: B, query: { ...query }, headers: method === 'PUT' ? { 'content-length': '0' } : {} }, creds, '');
     assert.is(r.status, 501, `${method} ${Object.keys(query)}`);
     assert.is(errorCode(r.body), 'NotImplemented');
