@@ -59,6 +59,10 @@ test('bucket versioning: unset, Enabled, Suspended; bad documents and MFA delete
   const mfa = await rawRequest(proc.endpoint, { method: 'PUT', bucket: 'vconf', query: { versioning: '' } }, creds, '<VersioningConfiguration><Status>Enabled</Status><MfaDelete>Enabled</MfaDelete></VersioningConfiguration>');
   assert.is(mfa.status, 501);
   assert.match(mfa.body, '<Code>NotImplemented</Code>');
+  await s3.send(new PutObjectCommand({ Bucket: 'vconf', Key: 'mfa', Body: 'x' }));
+  const mfaDelete = await rawRequest(proc.endpoint, { method: 'DELETE', bucket: 'vconf', key: 'mfa', headers: { 'x-amz-mfa': '123456 654321' } }, creds);
+  assert.is(mfaDelete.status, 501);
+  assert.is(await text('vconf', 'mfa'), 'x');
   assert.equal((await failure(s3.send(new GetBucketVersioningCommand({ Bucket: 'no-such-vbucket' })))).code, 'NoSuchBucket');
 });
 

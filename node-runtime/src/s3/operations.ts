@@ -62,6 +62,8 @@ export function selectOperation(method: string, route: Route, headers: Record<st
   const p = route.params;
   const unsupported = UNSUPPORTED.find((name) => p.has(name));
   if (unsupported) notImplemented(`The ${unsupported} subresource`);
+  // MFA delete is not implemented: a request that sends a device code must not be obeyed without it.
+  if (headers['x-amz-mfa'] !== undefined) notImplemented('MFA delete (x-amz-mfa)');
 
   if (route.bucket === undefined) {
     if (method === 'GET') return op('ListBuckets', listBuckets);
