@@ -30,12 +30,13 @@ export function checkRemovable(v: ObjectVersion, now: number, bypassGovernance: 
 
 /**
  * Refuses a retention change that weakens a COMPLIANCE retention (shorter, or to GOVERNANCE) or, without
- * `bypassGovernance`, a GOVERNANCE one; lengthening is always allowed.
+ * `bypassGovernance`, changes a GOVERNANCE one other than by lengthening it in the same mode (even to
+ * COMPLIANCE, as S3 and the conformance suite have it: the mode of a governed version is the bypasser's to change).
  */
 export function checkRetentionChange(v: ObjectVersion, next: ObjectVersion['retention'] | undefined, now: number, bypassGovernance: boolean): void {
   const cur = v.retention;
   if (!cur || cur.until <= now) return;
-  const weaker = !next || next.until < cur.until || (cur.mode === 'COMPLIANCE' && next.mode !== 'COMPLIANCE');
+  const weaker = !next || next.until < cur.until || next.mode !== cur.mode;
   if (!weaker) return;
   if (cur.mode === 'GOVERNANCE' && bypassGovernance) return;
   throw s3Error('AccessDenied', `The version's ${cur.mode} retention until ${new Date(cur.until).toISOString()} cannot be shortened or weakened.`, { resource: v.key });

@@ -49,6 +49,13 @@ test('a bucket created with lock: versioning on for good; configuration and defa
   await s3.send(new CreateBucketCommand({ Bucket: 'unlocked' }));
   assert.equal(await failure(s3.send(new GetObjectLockConfigurationCommand({ Bucket: 'unlocked' }))), { code: 'ObjectLockConfigurationNotFoundError', status: 404 });
   assert.equal(await failure(s3.send(new PutObjectLockConfigurationCommand({ Bucket: 'unlocked', ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled' } }))), { code: 'InvalidBucketState', status: 409 });
+  await s3.send(new PutBucketVersioningCommand({ Bucket: 'unlocked', VersioningConfiguration: { Status: 'Suspended' } }));
+  assert.equal(await failure(s3.send(new PutObjectLockConfigurationCommand({ Bucket: 'unlocked', ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled' } }))), { code: 'InvalidBucketState', status: 409 });
+  // A bucket whose versioning is Enabled may turn lock on later; then versioning stays on.
+  await s3.send(new CreateBucketCommand({ Bucket: 'locked-later' }));
+  await s3.send(new PutBucketVersioningCommand({ Bucket: 'locked-later', VersioningConfiguration: { Status: 'Enabled' } }));
+  await s3.send(new PutObjectLockConfigurationCommand({ Bucket: 'locked-later', ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled' } }));
+  assert.equal(await failure(s3.send(new PutBucketVersioningCommand({ Bucket: 'locked-later', VersioningConfiguration: { Status: 'Suspended' } }))), { code: 'InvalidBucketState', status: 409 });
   assert.equal(await failure(s3.send(new PutObjectCommand({ Bucket: 'unlocked', Key: 'k', Body: 'x', ObjectLockLegalHoldStatus: 'ON' }))), { code: 'InvalidRequest', status: 400 });
   assert.equal(await failure(s3.send(new PutObjectLockConfigurationCommand({ Bucket: L, ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 0 } } } }))), { code: 'InvalidRetentionPeriod', status: 400 });
   assert.equal(await failure(s3.send(new PutObjectLockConfigurationCommand({ Bucket: L, ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 1, Years: 1 } } } }))), { code: 'MalformedXML', status: 400 });
@@ -95,6 +102,9 @@ test('GOVERNANCE: bypass removes or shortens; a past retain-until date and half 
   const until = new Date(Date.now() + DAY);
   const v = await put('governed', { ObjectLockMode: 'GOVERNANCE', ObjectLockRetainUntilDate: until });
   assert.equal(await failure(s3.send(new PutObjectRetentionCommand({ Bucket: L, Key: 'governed', VersionId: v, Retention: { Mode: 'GOVERNANCE', RetainUntilDate: new Date(Date.now() + 60_000) } }))), { code: 'AccessDenied', status: 403 });
+  // Even to COMPLIANCE: a governed version's mode changes only with the bypass.
+  assert.equal(await failure(s3.send(new PutObjectRetentionCommand({ Bucket: L, Key: 'governed', VersionId: v, Retention: { Mode: 'COMPLIANCE', RetainUntilDate: until } }))), { code: 'AccessDenied', status: 403 });
+  await s3.send(new PutObjectRetentionCommand({ Bucket: L, Key: 'governed', VersionId: v, Retention: { Mode: 'GOVERNANCE', RetainUntilDate: new Date(until.getTime() + DAY) } }));
   await s3.send(new PutObjectRetentionCommand({ Bucket: L, Key: 'governed', VersionId: v, BypassGovernanceRetention: true, Retention: { Mode: 'GOVERNANCE', RetainUntilDate: new Date(Date.now() + 60_000) } }));
   assert.equal(await remove('governed', v), { code: 'AccessDenied', status: 403 });
   assert.equal(await remove('governed', v, true), { code: 'no error' });

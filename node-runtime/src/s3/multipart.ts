@@ -10,7 +10,7 @@ import { encryptionFromHeaders, encryptionHeaders } from '../data/sse.ts';
 import { target, type Handler, type S3Context } from './types.ts';
 import { list, parseXml, text } from './xml.ts';
 import { putPrecondition } from './write-conditions.ts';
-import { versionHeaders } from './versions.ts';
+import { writtenVersionHeaders } from './versions.ts';
 
 
 function uploadIdOf(ctx: S3Context): string {
@@ -93,7 +93,7 @@ export const completeUpload: Handler = async (req, res, ctx) => {
   const parts = parseCompleteParts(await readSmallBody(req, ctx.caller));
   const version = await ctx.deps.objects.completeUpload(bucket, key, uploadId, parts, { precondition });
   const location = `http://${req.headers.host ?? 'localhost'}/${encodeURIComponent(bucket)}/${key.split('/').map(encodeURIComponent).join('/')}`;
-  setHeaders(res, { ...encryptionHeaders(version.encryption), ...versionHeaders(ctx.deps.bucket(bucket), version) });
+  setHeaders(res, { ...encryptionHeaders(version.encryption), ...writtenVersionHeaders(version) });
   sendXml(res, 200, 'CompleteMultipartUploadResult', { Location: location, Bucket: bucket, Key: key, ETag: quoteEtag(version.etag) });
 };
 

@@ -99,8 +99,8 @@ export const getObjectLockConfiguration: Handler = async (_req, res, ctx) => {
 export const putObjectLockConfiguration: Handler = async (req, res, ctx) => {
   const b = bucketOrThrow(ctx, ctx.route.bucket!);
   const config = parseLockConfiguration(await readSmallBody(req, ctx.caller, 64 * 1024));
-  // Lock is chosen when the bucket is made (its versions written before could not be locked).
-  if (!b.objectLock) throw new S3Error('InvalidBucketState', 409, 'Object Lock configuration cannot be enabled on existing buckets');
+  // Lock may be turned on later only while versioning is Enabled (and then keeps it on for good).
+  if (!b.objectLock && b.versioning !== 'Enabled') throw new S3Error('InvalidBucketState', 409, 'Versioning must be Enabled on the bucket to enable Object Lock');
   await ctx.deps.putBucket({ ...b, objectLock: config });
   res.status(200).end();
 };

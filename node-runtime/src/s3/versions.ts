@@ -18,9 +18,14 @@ export function versionIdOf(ctx: S3Context): string | undefined {
   return v === undefined ? undefined : parseVersionIdParam(v);
 }
 
-/** x-amz-version-id of a version, once its bucket has versioning configured (or the version is one of its own). */
+/** x-amz-version-id of a version read, once its bucket has versioning configured (or the version is one of its own). */
 export function versionHeaders(b: BucketSettings | undefined, v: Pick<ObjectVersion, 'versioned' | 'versionId'>): Record<string, string> {
   return b?.versioning !== undefined || v.versioned ? { 'x-amz-version-id': s3VersionId(v) } : {};
+}
+
+/** x-amz-version-id of a version just written: only a version of its own (a suspended bucket's write, the null version, has none). */
+export function writtenVersionHeaders(v: Pick<ObjectVersion, 'versioned' | 'versionId'>): Record<string, string> {
+  return v.versioned ? { 'x-amz-version-id': s3VersionId(v) } : {};
 }
 
 export const getBucketVersioning: Handler = async (_req, res, ctx) => {
