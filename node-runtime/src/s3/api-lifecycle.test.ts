@@ -95,6 +95,12 @@ test('expiration by days selects by prefix, tag and size; the rest stays', async
     { ID: 'big', Status: 'Enabled', Filter: { And: { Prefix: 'big/', ObjectSizeGreaterThan: 10 } }, Expiration: { Days: 1 } },
     { ID: 'off', Status: 'Disabled', Filter: { Prefix: 'keep/' }, Expiration: { Days: 1 } },
   ]);
+  // x-amz-expiration names the rule and S3's calendar day (midnight UTC after creation + 1 day), never a disabled rule.
+  const put = await s3.send(new PutObjectCommand({ Bucket: B, Key: 'tmp/late', Body: 'l' }));
+  const midnight = (Math.floor(Date.now() / 86_400_000) + 2) * 86_400_000;
+  const header = new RegExp(`expiry-date="${new Date(midnight).toUTCString()}", rule-id="tmp"`);
+  assert.match(put.Expiration ?? '', header);
+  assert.is((await s3.send(new HeadObjectCommand({ Bucket: B, Key: 'keep/b' }))).Expiration, undefined);
   await waitFor(async () => (await keys(B)).length === 3, { timeoutMs: 15_000, intervalMs: 100, what: 'three objects expired' });
   assert.equal(await keys(B), ['big/small', 'keep/b', 'tagged-no']);
 });

@@ -7,6 +7,9 @@ import { bucketOrThrow } from './object-access.ts';
 import { readSmallBody } from './payload.ts';
 import { setHeaders } from './respond.ts';
 import { parseLifecycleConfiguration, renderLifecycleConfiguration, type LifecycleRule } from './semantics/lifecycle.ts';
+import { expirationHeader } from './semantics/lifecycle-due.ts';
+import type { BucketSettings } from '../cluster/types.ts';
+import type { ObjectVersion } from '../data/types.ts';
 import type { Handler } from './types.ts';
 
 let cached: { xml: string; rules: LifecycleRule[] } | undefined;
@@ -16,6 +19,13 @@ export function lifecycleRules(xml: string | undefined): LifecycleRule[] {
   if (!xml) return [];
   if (cached?.xml !== xml) cached = { xml, rules: parseLifecycleConfiguration(xml) };
   return cached.rules;
+}
+
+/** x-amz-expiration of a current version (PUT, GET, HEAD): when and by which rule it expires, if any. */
+export function expirationHeaders(b: BucketSettings | undefined, v: ObjectVersion): Record<string, string> {
+  if (!b?.lifecycle || v.deleted) return {};
+  const header = expirationHeader(lifecycleRules(b.lifecycle), { key: v.key, size: v.size, tags: v.tags ?? [], lastModified: v.timestamp });
+  return header ? { 'x-amz-expiration': header } : {};
 }
 
 export const putBucketLifecycle: Handler = async (req, res, ctx) => {

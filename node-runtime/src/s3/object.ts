@@ -17,6 +17,7 @@ import { versionHeaders, versionIdOf, writtenVersionHeaders } from './versions.t
 import { s3VersionId } from '../meta/slots.ts';
 import { lockFromHeaders, lockHeaders } from './object-lock.ts';
 import { copyTagging, taggingCountHeader, tagsFromHeaders } from './object-tagging.ts';
+import { expirationHeaders } from './lifecycle.ts';
 import { partNumberParam, partRange, refuseRangeWithPart } from './part-number.ts';
 
 const header = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);
@@ -70,13 +71,13 @@ export const putObject: Handler = async (req, res, ctx) => {
   const payload = requestPayload(req, ctx.caller);
   const opts = { ...writeOptions(ctx, req.headers, payload.size), precondition };
   const version = await withPayload(payload, (body) => ctx.deps.objects.putObject(bucket, key, body, opts));
-  setHeaders(res.status(200).set('ETag', quoteEtag(version.etag)), { ...encryptionHeaders(version.encryption), ...writtenVersionHeaders(version) }).end();
+  setHeaders(res.status(200).set('ETag', quoteEtag(version.etag)), { ...encryptionHeaders(version.encryption), ...writtenVersionHeaders(version), ...expirationHeaders(ctx.deps.bucket(bucket), version) }).end();
 };
 
 /** The headers of a GET/HEAD answer: the object's own, its version, tag count and lock. */
-function readHeaders(ctx: S3Context, v: ObjectVersion): Record<string, string> {
+function readHeaders(ctx: S3Context, v: ObjectVersion, current: boolean): Record<string, string> {
   const b = ctx.deps.bucket(v.bucket);
-  return { ...objectHeaders(v), ...versionHeaders(b, v), ...taggingCountHeader(v.tags), ...lockHeaders(v, b) };
+  return { ...objectHeaders(v), ...versionHeaders(b, v), ...taggingCountHeader(v.tags), ...lockHeaders(v, b), ...(current ? expirationHeaders(b, v) : {}) };
 }
 
 /**
@@ -127,7 +128,7 @@ export const getObject: Handler = async (req, res, ctx) => {
     body.destroy();
     throw e;
   }
-  setHeaders(setHeaders(res, readHeaders(ctx, version)), responseOverrides(ctx.route.params));
+  setHeaders(setHeaders(res, readHeaders(ctx, version, versionId === undefined)), responseOverrides(ctx.route.params));
   if (served) {
     res.status(206).set('Content-Range', `bytes ${served.start}-${served.end}/${version.size}`).set('Content-Length', String(served.end - served.start + 1));
   } else {
@@ -197,7 +198,7 @@ export const headObject: Handler = async (req, res, ctx) => {
   if (partNumber !== undefined) refuseRangeWithPart(req.headers.range);
   const range = partNumber !== undefined ? partRange(version, partNumber) : parseRange(header(req.headers.range));
   const r = range && resolveRange(range, version.size);
-  setHeaders(setHeaders(res, readHeaders(ctx, version)), responseOverrides(ctx.route.params));
+  setHeaders(setHeaders(res, readHeaders(ctx, version, versionId === undefined)), responseOverrides(ctx.route.params));
   if (r) {
     res.status(206).set('Content-Range', `bytes ${r.start}-${r.end}/${version.size}`).set('Content-Length', String(r.end - r.start + 1));
   } else {
