@@ -67,11 +67,17 @@ export class MemoryAdmin {
         const owner = req.owner ?? prev?.owner ?? 'admin';
         // As the node runtime's admin API (admin/buckets.ts): the owner must exist; a name is its first claim's.
         if (!this.users.has(owner)) throw new AdminApiError('NoSuchUser', 404, `no user ${owner}`);
+        for (const g of req.grants ?? []) if (!this.users.has(g.user)) throw new AdminApiError('NoSuchUser', 404, `no user ${g.user} to grant ${g.access} to`);
         const held = this.claims.get(req.name);
         if (req.claim && held && held.uid !== req.claim.uid) throw new AdminApiError('NameTaken', 409, `bucket ${req.name} is claimed by Bucket ${held.namespace}/${held.name}`);
+        if (req.claim && prev && !held && prev.owner !== owner) throw new AdminApiError('NameTaken', 409, `bucket ${req.name} already exists and belongs to user ${prev.owner}`);
         if (req.claim) this.claims.set(req.name, req.claim);
         const replication = this.replication.get(req.name);
-        const b: BucketStatus = { name: req.name, owner, replicas: req.replicas ?? 1, access: req.access ?? 'private', quotaBytes: req.quotaBytes, quotaObjects: req.quotaObjects, objects: prev?.objects ?? 0, bytes: prev?.bytes ?? 0, createdAt: prev?.createdAt ?? new Date().toISOString(), ...(replication ? { replication } : {}) };
+        const shares = req.grants === undefined ? prev?.shares : req.grants.length ? req.grants.map((g) => ({ ...g })) : undefined;
+        const encryption = req.encryption === undefined ? prev?.encryption : req.encryption ?? undefined;
+        const claim = this.claims.get(req.name);
+        const b: BucketStatus = { name: req.name, owner, replicas: req.replicas ?? 1, access: req.access ?? 'private', ...(claim ? { claim } : {}), ...(shares ? { shares } : {}), ...(encryption ? { encryption } : {}),
+          quotaBytes: req.quotaBytes, quotaObjects: req.quotaObjects, objects: prev?.objects ?? 0, bytes: prev?.bytes ?? 0, createdAt: prev?.createdAt ?? new Date().toISOString(), ...(replication ? { replication } : {}) };
         this.buckets.set(req.name, b);
         return b;
       },
@@ -79,6 +85,7 @@ export class MemoryAdmin {
         check();
         this.calls.push(`deleteBucket ${name} purge=${!!o.purge}`);
         if (!this.buckets.delete(name)) throw new AdminApiError('NoSuchBucket', 404, `no bucket ${name}`);
+        this.claims.delete(name);   // the claim is part of the bucket's settings: it goes with them
       },
       createKey: async (req: AccessKeyRequest) => {
         check();

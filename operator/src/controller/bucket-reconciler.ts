@@ -62,6 +62,7 @@ export class BucketReconciler {
         const target = await this.ensureCluster(bucket);
         if ('pending' in target) return target.pending;
         const state = await this.ensureBucket(bucket, target);
+        if ('nameTaken' in state) return this.ensureNameTaken(bucket, target, state.nameTaken, log);
         const key = await this.ensureCredentials(bucket, target, log);
         return this.ensureReadyStatus(bucket, target, state, key);
       }
@@ -72,7 +73,7 @@ export class BucketReconciler {
   private async ensureCluster(b: Bucket): Promise<Target | { pending: ReconcileResult }> {
     const found = await this.findCluster(b);
     if ('gone' in found) {
-      await this.ensureNoCredentials(b, found.gone);
+      await this.ensureNoCredentials(b, `${found.gone}; its key went with the cluster`);
       await this.ensureStatus(b, { phase: 'Pending' }, { type: 'Ready', status: 'False', reason: 'ClusterNotFound', message: found.gone });
       return { pending: { requeueAfterMs: 30_000 } };
     }
@@ -88,8 +89,11 @@ export class BucketReconciler {
     return { cluster: found.cluster, admin };
   }
 
-  /** Create or update the bucket; a request the cluster refuses (4xx) is reported and not retried. */
-  private async ensureBucket(b: Bucket, { cluster, admin }: Target): Promise<BucketState> {
+  /**
+   * Create or update the bucket; its name claimed by another Bucket is NameTaken (handled by the
+   * caller); any other request the cluster refuses (4xx) is reported and not retried.
+   */
+  private async ensureBucket(b: Bucket, { cluster, admin }: Target): Promise<BucketState | { nameTaken: string }> {
     try {
       // The Bucket's own user owns the bucket; the name is bound to this Bucket (a claim by any
       // other, in any namespace, is NameTaken).
@@ -103,6 +107,7 @@ export class BucketReconciler {
     } catch (e) {
       const err = adminErrorOf(e);
       if (err.status < 400 || err.status >= 500) throw e;
+      if (err.code === 'NameTaken') return { nameTaken: err.message };
       await this.ensureStatus(b, { phase: 'Failed' }, { type: 'Ready', status: 'False', reason: err.code, message: err.message });
       await this.d.events.record(b, 'Warning', err.code, err.message);
       throw new TerminalError(err.code, err.message);
@@ -131,9 +136,31 @@ export class BucketReconciler {
   }
 
   /**
-   * The cluster is gone, and the key with it: delete the credentials Secret so no app keeps pointing
-   * at an endpoint that no longer exists (a new key is minted if the cluster comes back). Only a
-   * Secret this Bucket owns is deleted, and only the one that was read (uid precondition).
+   * The bucket name belongs to another Bucket: this one gets no credentials. A Secret it holds from
+   * before (a race it lost, a registry restored from a backup) is deleted and its keys revoked, so
+   * it can reach nothing; its user stays (it owns nothing, and other Buckets may name it in their
+   * grants). Not terminal: looked at again when a Bucket of the same name goes (the name may be
+   * free then: controller/bucket-relations.ts) and, as a safety net, every few minutes.
+   */
+  private async ensureNameTaken(b: Bucket, { admin }: Target, why: string, log: Logger): Promise<ReconcileResult> {
+    // Only a Secret this Bucket owns says which key is its own: never revoke a key named elsewhere.
+    const secret = await this.getOptional<V1Secret>(resources.secrets, b.metadata.namespace, credentialsSecretOf(b));
+    const held = secret?.metadata?.ownerReferences?.some((r) => r.uid === b.metadata.uid) ? keyInSecret(secret) : undefined;
+    await this.ensureNoCredentials(b, why);
+    for (const id of new Set([held?.accessKeyId, b.status?.accessKeyId].filter((x): x is string => !!x))) {
+      await this.revokeKey(admin, id);
+      log.info({ accessKeyId: id }, 'revoked the key of a Bucket whose name another Bucket holds');
+    }
+    if (b.status?.phase !== 'Failed' || b.status.conditions?.[0]?.reason !== 'NameTaken') log.warn({ reason: why }, 'bucket name taken');
+    await this.ensureStatus(b, { phase: 'Failed', bucketName: bucketNameOf(b) }, { type: 'Ready', status: 'False', reason: 'NameTaken', message: why });
+    await this.d.events.record(b, 'Warning', 'NameTaken', why);
+    return { requeueAfterMs: 5 * 60_000 };
+  }
+
+  /**
+   * No credentials for this Bucket (its cluster is gone, or its name is another's): delete the
+   * credentials Secret so no app keeps a key that leads nowhere. Only a Secret this Bucket owns is
+   * deleted, and only the one that was read (uid precondition).
    * Not an owner reference to the cluster: the garbage collector deletes a dependent only when every
    * owner is gone (the Bucket lives on), and owners cannot be in another namespace (clusterRef can).
    */
@@ -147,7 +174,7 @@ export class BucketReconciler {
       if (isNotFound(e) || isConflict(e)) return;   // already gone, or replaced by another: not ours to delete
       throw e;
     }
-    await this.d.events.record(b, 'Normal', 'CredentialsDeleted', `${why}: deleted Secret ${name}, whose key went with the cluster`);
+    await this.d.events.record(b, 'Normal', 'CredentialsDeleted', `${why}: deleted Secret ${name}`);
   }
 
   /**

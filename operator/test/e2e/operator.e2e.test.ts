@@ -1,8 +1,8 @@
 // End to end: the operator (as Pods running `cairn operator`) turns a StorageCluster and Buckets
 // into running `cairn server` processes on the local control plane, and keeps them healthy.
 // Short profile (in `npm test`): apply → Ready, printer columns, write/read with the bucket Secret,
-// invalid spec rejected, Bucket deletion with both reclaim policies, cluster deletion → children
-// garbage-collected. CAIRN_E2E=full adds: kill a node pod → Degraded → Ready with nothing
+// invalid spec rejected, Bucket deletion with both reclaim policies, a bucket name claimed from two
+// namespaces (NameTaken), cluster deletion → children garbage-collected. CAIRN_E2E=full adds: kill a node pod → Degraded → Ready with nothing
 // under-replicated; scale 3→5→3 with every object intact; operator leader killed → the other takes
 // over. Point CAIRN_E2E_KUBECONFIG at another API server to run the same suite there.
 import { execFile } from 'node:child_process';
@@ -20,7 +20,9 @@ import { OPERATOR_NS, startE2E, waitForCluster, type E2E } from './harness.ts';
 const full = process.env.CAIRN_E2E === 'full' || process.env.npm_lifecycle_event === 'e2e';
 const NS = 'e2e';
 const SC = `/apis/storage.cairn.dev/v1alpha1/namespaces/${NS}/storageclusters`;
-const BK = `/apis/storage.cairn.dev/v1alpha1/namespaces/${NS}/buckets`;
+const OTHER = 'e2e-other';
+const bucketsIn = (ns: string) => `/apis/storage.cairn.dev/v1alpha1/namespaces/${ns}/buckets`;
+const BK = bucketsIn(NS);
 let e: E2E;
 
 const cond = (sc: any, type: string) => sc.status?.conditions?.find((c: any) => c.type === type);
@@ -92,6 +94,22 @@ test('deleting Buckets: Delete purges, Retain keeps the data', async () => {
   const gone = await admin.send(new HeadBucketCommand({ Bucket: 'photos' })).then(() => undefined, (x) => x);
   assert.ok(gone, 'photos was purged');
   assert.is(gone.$metadata?.httpStatusCode, 404);
+});
+
+test('a bucket name is its first Bucket\'s: the same name from another namespace is NameTaken, without credentials', async () => {
+  const first = await bucketReady('claimed', {});
+  await e.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: OTHER } });
+  await e.apply({ apiVersion: 'storage.cairn.dev/v1alpha1', kind: 'Bucket', metadata: { name: 'claimed', namespace: OTHER }, spec: { clusterRef: { name: 'demo', namespace: NS } } });
+  const taken = await waitFor(async () => { const b = await e.get(`${bucketsIn(OTHER)}/claimed`); return cond(b, 'Ready')?.reason === 'NameTaken' && b; }, { what: 'NameTaken', timeoutMs: 30_000 });
+  assert.equal([taken.status.phase, cond(taken, 'Ready').status], ['Failed', 'False']);
+  assert.match(cond(taken, 'Ready').message, `claimed by Bucket ${NS}/claimed`);
+  assert.not.ok(await e.get(`/api/v1/namespaces/${OTHER}/secrets/claimed-credentials`), 'no credentials Secret');
+  const event = await waitFor(async () => (await e.get(`/api/v1/namespaces/${OTHER}/events`)).items.find((x: any) => x.involvedObject.name === 'claimed' && x.reason === 'NameTaken'), { what: 'a NameTaken Event' });
+  assert.is(event.type, 'Warning');
+  // The first Bucket keeps its name and its data to itself.
+  const s3 = await s3For('claimed-credentials');
+  await s3.send(new PutObjectCommand({ Bucket: 'claimed', Key: 'k', Body: 'first' }));
+  assert.is((await e.get(`${BK}/claimed`)).metadata.uid, first.metadata.uid);
 });
 
 if (full) {

@@ -1,0 +1,111 @@
+// Tenancy in the operator, against the API server emulator (real HTTP, watches, CEL) with the
+// in-memory admin API (operator/test/memory-admin.ts): a bucket name is bound to the first Bucket
+// that claims it (NameTaken for any other, in any namespace).
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { parse } from 'yaml';
+import { startApiServer, type ApiServer } from '../../hack/kube/apiserver/server.ts';
+import { loopbackAddress, waitFor } from '../../hack/testing/net.ts';
+import { MemoryAdmin } from '../test/memory-admin.ts';
+import { loadKubeConfig } from './kube/config.ts';
+import { KubeApiError, KubeRest, PATCH_MERGE } from './kube/rest.ts';
+import { startOperator, type Operator } from './main.ts';
+
+const repo = new URL('../..', import.meta.url).pathname;
+const dir = mkdtempSync(join(tmpdir(), 'cairn-tenancy-test-'));
+const kubeconfig = join(dir, 'kubeconfig');
+const host = loopbackAddress();
+const admin = new MemoryAdmin();
+const NS = 'storage';
+let api: ApiServer;
+let rest: KubeRest;
+let op: Operator;
+
+const get = (path: string) => rest.request<any>('GET', path).catch((e) => { if (e instanceof KubeApiError && e.status === 404) return undefined; throw e; });
+const bucketPath = (ns: string, name: string) => `/apis/storage.cairn.dev/v1alpha1/namespaces/${ns}/buckets/${name}`;
+const secretPath = (ns: string, name: string) => `/api/v1/namespaces/${ns}/secrets/${name}`;
+const ready = (o: any) => o?.status?.conditions?.find((c: any) => c.type === 'Ready');
+const events = async (ns: string, name: string) => (await get(`/api/v1/namespaces/${ns}/events`)).items.filter((e: any) => e.involvedObject.name === name);
+
+async function namespace(name: string): Promise<void> {
+  await rest.request('POST', '/api/v1/namespaces', { body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name } } });
+}
+
+async function createBucket(ns: string, name: string, spec: Record<string, unknown> = {}): Promise<any> {
+  return rest.request<any>('POST', `/apis/storage.cairn.dev/v1alpha1/namespaces/${ns}/buckets`, {
+    body: { apiVersion: 'storage.cairn.dev/v1alpha1', kind: 'Bucket', metadata: { name }, spec: { clusterRef: { name: 'demo', namespace: NS }, ...spec } },
+  });
+}
+
+async function deleteBucket(ns: string, name: string): Promise<void> {
+  await rest.request('DELETE', bucketPath(ns, name));
+  await waitFor(async () => !(await get(bucketPath(ns, name))), { what: `${ns}/${name} gone`, timeoutMs: 15_000 });
+}
+
+const phase = (ns: string, name: string, want: string) =>
+  waitFor(async () => { const o = await get(bucketPath(ns, name)); return o?.status?.phase === want && o.status.observedGeneration === o.metadata.generation && o; }, { what: `${ns}/${name} ${want}`, timeoutMs: 15_000 });
+
+test.before(async () => {
+  api = await startApiServer({ host });
+  api.writeKubeconfig(kubeconfig);
+  rest = new KubeRest(loadKubeConfig(kubeconfig));
+  for (const file of ['storagecluster.yaml', 'bucket.yaml']) {
+    await rest.request('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', { body: parse(readFileSync(join(repo, 'crds', file), 'utf8')) });
+  }
+  for (const ns of [NS, 'team-a', 'team-b']) await namespace(ns);
+  await waitFor(() => get(`/apis/storage.cairn.dev/v1alpha1/namespaces/${NS}/storageclusters`), { what: 'CRD served' });
+  op = await startOperator({ kubeconfig, metricsHost: host, metricsPort: 0, identity: 'op-a', leaseNamespace: 'default', adminFactory: admin.factory, retryMs: 200, leaseDurationMs: 3000, renewDeadlineMs: 2000 });
+  admin.setMembers(['demo-roots-0', 'demo-nodes-0', 'demo-nodes-1']);
+  await rest.request('POST', `/apis/storage.cairn.dev/v1alpha1/namespaces/${NS}/storageclusters`, {
+    body: { apiVersion: 'storage.cairn.dev/v1alpha1', kind: 'StorageCluster', metadata: { name: 'demo' }, spec: { roots: { replicas: 1 }, nodes: { replicas: 2 } } },
+  });
+  await waitFor(() => get(secretPath(NS, 'demo-cluster-secret')), { what: 'cluster secret', timeoutMs: 15_000 });
+});
+
+test.after(async () => {
+  await op?.stop();
+  await api?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('a bucket name is its first Bucket\'s: a claim from another namespace is NameTaken, with no Secret and an Event, until the name is free', async () => {
+  const first = await createBucket('team-a', 'photos', { reclaimPolicy: 'Delete' });
+  await phase('team-a', 'photos', 'Ready');
+  await createBucket('team-b', 'photos');
+  const taken = await phase('team-b', 'photos', 'Failed');
+  assert.equal([ready(taken).status, ready(taken).reason], ['False', 'NameTaken']);
+  assert.match(ready(taken).message, 'claimed by Bucket team-a/photos');
+  assert.equal([taken.status.accessKeyId, taken.status.credentialsSecret], [undefined, undefined], 'status names no key');
+  assert.not.ok(await get(secretPath('team-b', 'photos-credentials')), 'no credentials Secret');
+  assert.not.ok([...admin.keys.values()].some((k) => k.user === 'bucket.team-b.photos'), 'no key for its user');
+  const event = await waitFor(async () => (await events('team-b', 'photos')).find((e: any) => e.reason === 'NameTaken'), { what: 'a NameTaken Event' });
+  assert.is(event.type, 'Warning');
+  assert.is(admin.claims.get('photos')?.uid, first.metadata.uid, 'the name stays the first Bucket\'s');
+
+  // The first goes (and its data with it): the name is free, and the waiting Bucket takes it at once.
+  await deleteBucket('team-a', 'photos');
+  const now = await phase('team-b', 'photos', 'Ready');
+  assert.is(admin.buckets.get('photos')?.owner, 'bucket.team-b.photos');
+  assert.is(admin.keys.get(now.status.accessKeyId)?.user, 'bucket.team-b.photos');
+  await deleteBucket('team-b', 'photos');
+});
+
+test('a Bucket that finds its name claimed by another (a race it lost) gives up its Secret and its key', async () => {
+  await createBucket('team-a', 'raced');
+  const b = await phase('team-a', 'raced', 'Ready');
+  assert.ok(await get(secretPath('team-a', 'raced-credentials')));
+  // Another Bucket's claim won in the cluster (two operators' writes, a restored registry...).
+  admin.claims.set('raced', { namespace: 'team-b', name: 'raced', uid: 'someone-else' });
+  await rest.request('PATCH', bucketPath('team-a', 'raced'), { contentType: PATCH_MERGE, body: { spec: { quota: { objects: 10 } } } });
+  const taken = await phase('team-a', 'raced', 'Failed');
+  assert.is(ready(taken).reason, 'NameTaken');
+  await waitFor(async () => !(await get(secretPath('team-a', 'raced-credentials'))), { what: 'the Secret deleted', timeoutMs: 15_000 });
+  await waitFor(() => !admin.keys.has(b.status.accessKeyId), { what: 'its key revoked', timeoutMs: 15_000 });
+  admin.claims.delete('raced');
+  await deleteBucket('team-a', 'raced');
+});
+
+test.run();
