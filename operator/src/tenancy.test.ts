@@ -108,4 +108,21 @@ test('a Bucket that finds its name claimed by another (a race it lost) gives up 
   await deleteBucket('team-a', 'raced');
 });
 
+test('spec.sharedWith and spec.encryption are checked by the API server', async () => {
+  const refused = async (spec: Record<string, unknown>) => {
+    const err = await createBucket('team-a', 'checked', spec).then(() => undefined, (e) => e);
+    assert.instance(err, KubeApiError, `refused: ${JSON.stringify(spec)}`);
+    assert.is(err.status, 422);
+    return err.message as string;
+  };
+  assert.match(await refused({ sharedWith: [{ bucketRef: { name: 'x' }, access: 'read' }, { bucketRef: { name: 'x' }, access: 'read-write' }] }), 'spec.sharedWith names a Bucket more than once');
+  assert.match(await refused({ sharedWith: [{ bucketRef: { name: 'checked' }, access: 'read' }] }), 'spec.sharedWith names this Bucket itself');
+  assert.match(await refused({ sharedWith: [{ bucketRef: { name: 'x' }, access: 'write' }] }), 'spec.sharedWith[0].access');
+  assert.match(await refused({ sharedWith: [{ access: 'read' }] }), 'spec.sharedWith[0].bucketRef');
+  assert.match(await refused({ encryption: { default: 'aws:kms' } }), 'spec.encryption.default');
+  // The same name in two namespaces is two Buckets; itself in another namespace is another Bucket.
+  await createBucket('team-a', 'checked', { sharedWith: [{ bucketRef: { name: 'x' }, access: 'read' }, { bucketRef: { name: 'x', namespace: 'team-b' }, access: 'read' }, { bucketRef: { name: 'checked', namespace: 'team-b' }, access: 'read' }], encryption: { default: 'None' } });
+  await deleteBucket('team-a', 'checked');
+});
+
 test.run();
