@@ -1,6 +1,7 @@
 // Tenancy in the operator, against the API server emulator (real HTTP, watches, CEL) with the
 // in-memory admin API (operator/test/memory-admin.ts): a bucket name is bound to the first Bucket
-// that claims it (NameTaken for any other, in any namespace).
+// that claims it (NameTaken for any other, in any namespace); Buckets share their objects with
+// other Buckets' users (spec.sharedWith); spec.encryption sets the default encryption.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -123,6 +124,56 @@ test('spec.sharedWith and spec.encryption are checked by the API server', async 
   // The same name in two namespaces is two Buckets; itself in another namespace is another Bucket.
   await createBucket('team-a', 'checked', { sharedWith: [{ bucketRef: { name: 'x' }, access: 'read' }, { bucketRef: { name: 'x', namespace: 'team-b' }, access: 'read' }, { bucketRef: { name: 'checked', namespace: 'team-b' }, access: 'read' }], encryption: { default: 'None' } });
   await deleteBucket('team-a', 'checked');
+});
+
+test('spec.sharedWith grants other Buckets\' users access; a grant waits for its Bucket; status shows both sides', async () => {
+  const cond = (o: any) => o?.status?.conditions?.find((c: any) => c.type === 'GrantsApplied');
+  const bucket = (ns: string, name: string) => get(bucketPath(ns, name));
+  await createBucket('team-a', 'etl');
+  await phase('team-a', 'etl', 'Ready');
+  await createBucket('team-b', 'reports', { sharedWith: [{ bucketRef: { name: 'etl', namespace: 'team-a' }, access: 'read' }, { bucketRef: { name: 'later', namespace: 'team-a' }, access: 'read-write' }] });
+  const reports = await phase('team-b', 'reports', 'Ready');
+  assert.equal([cond(reports).status, cond(reports).reason], ['False', 'BucketNotFound']);
+  assert.match(cond(reports).message, 'Bucket team-a/later not found: granted read-write once it exists');
+  assert.equal(admin.buckets.get('reports')?.shares, [{ user: 'bucket.team-a.etl', access: 'read' }], 'the grant whose Bucket exists is in effect');
+  assert.is(reports.status.owner, 'bucket.team-b.reports');
+  assert.equal(reports.status.sharedWith, [{ bucketRef: { namespace: 'team-a', name: 'etl' }, user: 'bucket.team-a.etl', access: 'read' }]);
+  await waitFor(async () => (await events('team-b', 'reports')).find((e: any) => e.reason === 'GrantPending' && e.type === 'Warning'), { what: 'a GrantPending Event' });
+  // The other side: etl's key may read reports.
+  const etl = await waitFor(async () => { const o = await bucket('team-a', 'etl'); return o?.status?.sharedBy && o; }, { what: 'etl sharedBy', timeoutMs: 15_000 });
+  assert.equal(etl.status.sharedBy, [{ bucketName: 'reports', bucketRef: { namespace: 'team-b', name: 'reports' }, access: 'read' }]);
+
+  // The Bucket it waits for appears: the grant applies, without touching reports.
+  await createBucket('team-a', 'later');
+  await waitFor(async () => cond(await bucket('team-b', 'reports'))?.status === 'True', { what: 'GrantsApplied', timeoutMs: 15_000 });
+  assert.equal(admin.buckets.get('reports')?.shares, [{ user: 'bucket.team-a.etl', access: 'read' }, { user: 'bucket.team-a.later', access: 'read-write' }]);
+  const later = await waitFor(async () => { const o = await bucket('team-a', 'later'); return o?.status?.sharedBy && o; }, { what: 'later sharedBy', timeoutMs: 15_000 });
+  assert.equal(later.status.sharedBy, [{ bucketName: 'reports', bucketRef: { namespace: 'team-b', name: 'reports' }, access: 'read-write' }]);
+
+  // A grant taken out of the spec is withdrawn, and the Bucket that had it hears of it.
+  await rest.request('PATCH', bucketPath('team-b', 'reports'), { contentType: PATCH_MERGE, body: { spec: { sharedWith: [{ bucketRef: { name: 'later', namespace: 'team-a' }, access: 'read-write' }] } } });
+  await waitFor(() => admin.buckets.get('reports')?.shares?.length === 1, { what: 'etl\'s grant withdrawn', timeoutMs: 15_000 });
+  await waitFor(async () => (await bucket('team-a', 'etl'))?.status?.sharedBy === undefined, { what: 'etl no longer shared with', timeoutMs: 15_000 });
+  // The Bucket granted to goes: the grant goes with it, and waits again.
+  await deleteBucket('team-a', 'later');
+  const waiting = await waitFor(async () => { const o = await bucket('team-b', 'reports'); return cond(o)?.status === 'False' && o; }, { what: 'waiting again', timeoutMs: 15_000 });
+  assert.is(waiting.status.sharedWith, undefined);
+  assert.is(admin.buckets.get('reports')?.shares, undefined);
+  for (const [ns, name] of [['team-b', 'reports'], ['team-a', 'etl']] as const) await deleteBucket(ns, name);
+});
+
+test('spec.encryption sets the bucket\'s default encryption; unset, it is left as the owner set it over S3', async () => {
+  await createBucket('team-a', 'sealed', { encryption: { default: 'AES256' } });
+  let b = await phase('team-a', 'sealed', 'Ready');
+  assert.equal([admin.requests.get('sealed')?.encryption, b.status.encryption], ['AES256', 'AES256']);
+  await rest.request('PATCH', bucketPath('team-a', 'sealed'), { contentType: PATCH_MERGE, body: { spec: { encryption: { default: 'None' } } } });
+  b = await waitFor(async () => { const o = await get(bucketPath('team-a', 'sealed')); return o.status.encryption === 'None' && o; }, { what: 'encryption off', timeoutMs: 15_000 });
+  assert.is(admin.requests.get('sealed')?.encryption, null);
+  admin.buckets.get('sealed')!.encryption = 'AES256';     // the owner turns it on over S3 (PutBucketEncryption)
+  await rest.request('PATCH', bucketPath('team-a', 'sealed'), { contentType: PATCH_MERGE, body: { spec: { encryption: null } } });
+  b = await waitFor(async () => { const o = await get(bucketPath('team-a', 'sealed')); return o.status.observedGeneration === o.metadata.generation && o.status.encryption === 'AES256' && o; }, { what: 'left as it is', timeoutMs: 15_000 });
+  assert.not.ok('encryption' in admin.requests.get('sealed')!, 'unset: not sent');
+  await deleteBucket('team-a', 'sealed');
 });
 
 test.run();

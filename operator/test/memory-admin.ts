@@ -14,6 +14,8 @@ export class MemoryAdmin {
   users = new Map<string, UserStatus>([['admin', { id: 'admin', displayName: 'admin', disabled: false, superuser: true, createdAt: '', keys: [], buckets: [] }]]);
   claims = new Map<string, { namespace: string; name: string; uid: string }>();
   calls: string[] = [];
+  /** The last request for each bucket, as the operator sent it. */
+  requests = new Map<string, BucketRequest>();
   refuseDrain?: string;          // when set, drain answers 409 with this reason
   /** Per bucket, what the cluster says about its convergence to its factor (absent: an older cluster). */
   replication = new Map<string, NonNullable<BucketStatus['replication']>>();
@@ -54,8 +56,13 @@ export class MemoryAdmin {
           capacityBytes: members.reduce((a, m) => a + m.capacityBytes, 0), usedBytes: members.reduce((a, m) => a + m.usedBytes, 0), writeQuorumAvailable: true,
         };
       },
+      users: async () => {
+        check();
+        return [...this.users.values()].map((u) => ({ ...u }));
+      },
       putUser: async (req: UserRequest) => {
         check();
+        this.calls.push(`putUser ${req.id}`);
         const u: UserStatus = { ...(this.users.get(req.id) ?? { id: req.id, disabled: false, superuser: false, createdAt: new Date().toISOString(), keys: [], buckets: [] }), displayName: req.displayName ?? req.id };
         this.users.set(req.id, u);
         return u;
@@ -63,6 +70,7 @@ export class MemoryAdmin {
       putBucket: async (req: BucketRequest) => {
         check();
         this.calls.push(`putBucket ${req.name} r=${req.replicas} ${req.access}`);
+        this.requests.set(req.name, req);
         const prev = this.buckets.get(req.name);
         const owner = req.owner ?? prev?.owner ?? 'admin';
         // As the node runtime's admin API (admin/buckets.ts): the owner must exist; a name is its first claim's.

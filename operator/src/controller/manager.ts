@@ -12,7 +12,7 @@ import { resources, type KubeRest } from '../kube/rest.ts';
 import { objectKey, Watcher, type KubeObject, type WatchEventType } from '../kube/watcher.ts';
 import type { AdminClientFactory } from './admin.ts';
 import { BucketReconciler } from './bucket-reconciler.ts';
-import { relatedBuckets } from './bucket-relations.ts';
+import { concernsOthers, relatedBuckets } from './bucket-relations.ts';
 import { ClusterReconciler } from './cluster-reconciler.ts';
 import type { OperatorMetrics } from './metrics.ts';
 import { WorkQueue, type ReconcileOutcome } from './queue.ts';
@@ -86,10 +86,8 @@ export function createControllers(o: ControllerOptions): Controllers {
     ...common, resource: { ...resources.buckets, plural: BUCKET_PLURAL },
     onEvent: (t, obj, old) => {
       bucketQueue.add(objectKey(obj));
-      // A Bucket that goes frees its name for another that waits on it (NameTaken).
-      if (t !== 'MODIFIED' || !sameJson(old?.spec, obj.spec) || old?.metadata.deletionTimestamp !== obj.metadata.deletionTimestamp) {
-        for (const k of relatedBuckets(obj, old, bucketWatcher.list())) bucketQueue.add(k);
-      }
+      // A Bucket that goes frees its name for another (NameTaken); grants wait for Buckets and change what others may access.
+      if (concernsOthers(t, obj, old)) for (const k of relatedBuckets(obj, old, bucketWatcher.list())) bucketQueue.add(k);
     },
   });
   const stsWatcher = new Watcher({
