@@ -1,7 +1,8 @@
 // Tenancy in the operator, against the API server emulator (real HTTP, watches, CEL) with the
 // in-memory admin API (operator/test/memory-admin.ts): a bucket name is bound to the first Bucket
 // that claims it (NameTaken for any other, in any namespace); Buckets share their objects with
-// other Buckets' users (spec.sharedWith); spec.encryption sets the default encryption.
+// other Buckets' users (spec.sharedWith); spec.encryption sets the default encryption; the cluster
+// Secret keeps the master key and is never made again while the cluster exists.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +15,7 @@ import { MemoryAdmin } from '../test/memory-admin.ts';
 import { loadKubeConfig } from './kube/config.ts';
 import { KubeApiError, KubeRest, PATCH_MERGE } from './kube/rest.ts';
 import { startOperator, type Operator } from './main.ts';
+import { masterKeyFromSecret } from '../../node-runtime/src/node/keys.ts';
 
 const repo = new URL('../..', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'cairn-tenancy-test-'));
@@ -174,6 +176,54 @@ test('spec.encryption sets the bucket\'s default encryption; unset, it is left a
   b = await waitFor(async () => { const o = await get(bucketPath('team-a', 'sealed')); return o.status.observedGeneration === o.metadata.generation && o.status.encryption === 'AES256' && o; }, { what: 'left as it is', timeoutMs: 15_000 });
   assert.not.ok('encryption' in admin.requests.get('sealed')!, 'unset: not sent');
   await deleteBucket('team-a', 'sealed');
+});
+
+test('the cluster Secret holds the master key every pod gets; lost, it is never made again: Degraded, with how to restore it', async () => {
+  const scPath = `/apis/storage.cairn.dev/v1alpha1/namespaces/${NS}/storageclusters/demo`;
+  const secret = await get(secretPath(NS, 'demo-cluster-secret'));
+  assert.is(Buffer.from(Buffer.from(secret.data.masterKey, 'base64').toString(), 'base64').length, 32, 'a 32-byte master key');
+  for (const role of ['roots', 'nodes']) {
+    const env = (await get(`/apis/apps/v1/namespaces/${NS}/statefulsets/demo-${role}`)).spec.template.spec.containers[0].env;
+    assert.equal(env.find((v: any) => v.name === 'CAIRN_MASTER_KEY')?.valueFrom, { secretKeyRef: { name: 'demo-cluster-secret', key: 'masterKey' } }, `${role} get it`);
+  }
+  const backup = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'demo-cluster-secret', labels: secret.metadata.labels }, type: 'Opaque', data: secret.data };
+
+  await rest.request('DELETE', secretPath(NS, 'demo-cluster-secret'));
+  const sc = await waitFor(async () => { const o = await get(scPath); return o?.status?.conditions?.find((c: any) => c.type === 'Degraded')?.reason === 'ClusterSecretMissing' && o; }, { what: 'Degraded', timeoutMs: 15_000 });
+  const degraded = sc.status.conditions.find((c: any) => c.type === 'Degraded');
+  assert.equal([sc.status.phase, degraded.status, ready(sc).reason], ['Degraded', 'True', 'ClusterSecretMissing']);
+  assert.match(degraded.message, `Restore it from your backup`);
+  assert.match(degraded.message, `kubectl exec -n ${NS} demo-roots-0 -- printenv CAIRN_CLUSTER_SECRET CAIRN_MASTER_KEY`);
+  await waitFor(async () => (await events(NS, 'demo')).find((e: any) => e.reason === 'Degraded' && e.type === 'Warning' && e.message.includes('demo-cluster-secret')), { what: 'a Degraded Event' });
+  // A spec change is reconciled (observedGeneration) but changes nothing while the Secret is gone.
+  await rest.request('PATCH', scPath, { contentType: PATCH_MERGE, body: { spec: { rebalance: { failureTimeoutSeconds: 45 } } } });
+  await waitFor(async () => { const o = await get(scPath); return o.status.observedGeneration === o.metadata.generation; }, { what: 'the change seen', timeoutMs: 15_000 });
+  assert.not.ok(await get(secretPath(NS, 'demo-cluster-secret')), 'no new cluster Secret');
+  assert.is.not((await get(`/api/v1/namespaces/${NS}/configmaps/demo-config`)).data.CAIRN_FAILURE_TIMEOUT_MS, '45000', 'no child changed');
+  const bucket = await createBucket('team-a', 'meanwhile');
+  const pending = await waitFor(async () => { const o = await get(bucketPath('team-a', 'meanwhile')); return ready(o)?.reason === 'ClusterNotReady' && o; }, { what: 'a Bucket waits', timeoutMs: 15_000 });
+  assert.match(ready(pending).message, 'no cluster Secret');
+
+  // Restored from the backup: the operator carries on with the same values.
+  await rest.request('POST', `/api/v1/namespaces/${NS}/secrets`, { body: backup });
+  await waitFor(async () => (await get(`/api/v1/namespaces/${NS}/configmaps/demo-config`)).data.CAIRN_FAILURE_TIMEOUT_MS === '45000', { what: 'the change applied', timeoutMs: 30_000 });
+  await waitFor(async () => { const o = await get(scPath); return o.status.conditions.every((c: any) => c.reason !== 'ClusterSecretMissing'); }, { what: 'no longer missing', timeoutMs: 15_000 });
+  assert.equal((await get(secretPath(NS, 'demo-cluster-secret'))).data, secret.data, 'the same values');
+  await phase('team-a', 'meanwhile', 'Ready');
+  assert.ok(bucket.metadata.uid);
+  await deleteBucket('team-a', 'meanwhile');
+});
+
+test('a cluster from before the master key was kept gets the one its pods derived from the cluster secret', async () => {
+  // What an older operator left: a cluster Secret with the cluster secret alone.
+  await rest.request('POST', `/api/v1/namespaces/${NS}/secrets`, { body: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'legacy-cluster-secret' }, type: 'Opaque', data: { secret: Buffer.from('legacy-secret').toString('base64') } } });
+  await rest.request('POST', `/apis/storage.cairn.dev/v1alpha1/namespaces/${NS}/storageclusters`, {
+    body: { apiVersion: 'storage.cairn.dev/v1alpha1', kind: 'StorageCluster', metadata: { name: 'legacy' }, spec: { roots: { replicas: 1 }, nodes: { replicas: 1 }, replication: { factor: 1 } } },
+  });
+  const s = await waitFor(async () => (await get(secretPath(NS, 'legacy-cluster-secret')))?.data?.masterKey && (await get(secretPath(NS, 'legacy-cluster-secret'))), { what: 'master key kept', timeoutMs: 15_000 });
+  assert.is(Buffer.from(s.data.secret, 'base64').toString(), 'legacy-secret', 'the cluster secret unchanged');
+  assert.is(Buffer.from(s.data.masterKey, 'base64').toString(), masterKeyFromSecret('legacy-secret').toString('base64'));
+  await rest.request('DELETE', `/apis/storage.cairn.dev/v1alpha1/namespaces/${NS}/storageclusters/legacy`);
 });
 
 test.run();

@@ -293,7 +293,7 @@ export class BucketReconciler {
     if (!raw || raw.metadata.deletionTimestamp) return { gone: `StorageCluster ${ns}/${b.spec.clusterRef.name} not found` };
     const cluster: StorageCluster = { ...raw, spec: applyDefaults<StorageClusterSpec>(storageClusterSpecSchema, raw.spec ?? {}) };
     const secret = await this.getOptional<V1Secret>(resources.secrets, ns, childNames(cluster.metadata.name).clusterSecret);
-    if (!secret?.data?.secret) return { notReady: `StorageCluster ${ns}/${cluster.metadata.name} has no cluster secret yet` };
+    if (!secret?.data?.secret) return { notReady: `StorageCluster ${ns}/${cluster.metadata.name} has no cluster Secret${cluster.status?.phase ? ' (see its status)' : ' yet'}` };
     return { cluster, secret: Buffer.from(secret.data.secret, 'base64').toString('utf8') };
   }
 
