@@ -109,7 +109,9 @@ export async function runKubernetes(o: KubeOptions): Promise<void> {
     const ready = sc?.status?.conditions?.find((c: any) => c.type === 'Ready');
     const fresh = sc?.status?.observedGeneration === sc?.metadata.generation;
     const live = pods.filter((p) => !p.metadata.deletionTimestamp && podReady(p) && alive(podPid(p)));
-    note(`cluster ${sc?.status?.phase ?? 'Pending'} (${ready?.reason ?? 'no status yet'}), ${live.length}/${expected} storage pods up, bucket ${bk?.status?.phase ?? 'Pending'}`);
+    // After a restart the stored status is the last run's until the operator writes a new one.
+    const stale = live.length < expected && sc?.status?.phase === 'Ready' ? ' as last recorded' : '';
+    note(`cluster ${sc?.status?.phase ?? 'Pending'}${stale} (${ready?.reason ?? 'no status yet'}), ${live.length}/${expected} storage pods up, bucket ${bk?.status?.phase ?? 'Pending'}`);
     if (fresh && ready?.status === 'True' && bk?.status?.phase === 'Ready' && live.length === expected && await answering(podProcesses(live, kubeDir))) break;
     if (Date.now() > deadline) {
       const msg = `the cluster did not become Ready in ${Math.round(o.timeoutMs / 1000)} s: ${ready?.message ?? 'no status'}; bucket: ${bk?.status?.conditions?.[0]?.message ?? 'no status'}. Pod logs: ${join(kubeDir, 'logs')}`;
