@@ -135,7 +135,8 @@ export async function runKubernetes(o: KubeOptions): Promise<void> {
   const info = (procs: LocalProcess[], operators: any[]): ClusterInfo => {
     const front = procs.find((p) => p.role === 'node') ?? procs[0]!;
     return {
-      mode: 'kubernetes', endpoint: front.api, accessKey: root.AWS_ACCESS_KEY_ID!, secretKey: root.AWS_SECRET_ACCESS_KEY!,
+      // Every storage pod serves the web console beside its file API (port 9001).
+      mode: 'kubernetes', endpoint: front.api, console: `http://${new URL(front.api).hostname}:9001`, accessKey: root.AWS_ACCESS_KEY_ID!, secretKey: root.AWS_SECRET_ACCESS_KEY!,
       region: creds.AWS_REGION ?? 'us-east-1',
       credentials: `root (Secret ${ns}/${adminName}); the bucket's own keys are under "bucket"`,
       admin: procs.find((p) => p.role.includes('root'))?.cluster ?? front.cluster, clusterSecretFile,
@@ -153,6 +154,7 @@ export async function runKubernetes(o: KubeOptions): Promise<void> {
   console.log(`
 Cairn is serving on the local Kubernetes control plane: StorageCluster ${ns}/${cluster.metadata.name} (${current.processes.length} pods), Bucket ${bucketName}.
   endpoint     ${current.endpoint}   (every storage pod's :9000 answers; see processes in cluster.json)
+  console      ${current.console}   (sign in with an access key and its secret, e.g. the bucket's)
   bucket       ${bucketName}
   access key   ${creds.AWS_ACCESS_KEY_ID}        (the bucket's keys, Secret ${ns}/${bucket.spec.credentials?.secretName})
   secret key   ${creds.AWS_SECRET_ACCESS_KEY}
