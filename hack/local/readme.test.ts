@@ -75,7 +75,7 @@ test('every sh and ts block of the README runs against the cluster `npm start` b
 
   // kubectl (a devDependency's binary when the machine has none) and Node 24 first on PATH, as npm scripts have them.
   const kubectlDir = join(await kubectlBinary(), '..');
-  const env = { ...process.env, CAIRN_HOME: home, PATH: `${join(process.execPath, '..')}:${kubectlDir}:${process.env.PATH}` };
+  const env: NodeJS.ProcessEnv = { ...process.env, CAIRN_HOME: home, PATH: `${join(process.execPath, '..')}:${kubectlDir}:${process.env.PATH}` };
   for (const k of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_PROFILE', 'KUBECONFIG', 'CAIRN_ADMIN_URL', 'CAIRN_CLUSTER_SECRET']) delete env[k];
 
   start = spawn('npm', ['start'], { cwd: repo, env, stdio: ['ignore', 'pipe', 'pipe'], detached: false });

@@ -135,6 +135,8 @@ export interface AdminClient {
   deleteUser?(id: string): Promise<void>;
   createKey(req: AccessKeyRequest): Promise<AccessKeyResponse>;
   setKeyDisabled?(accessKeyId: string, disabled: boolean): Promise<KeyStatus>;
+  /** Console sessions of the key issued at or before notBefore (ms) end on every node. */
+  endSessions?(accessKeyId: string, notBefore: number): Promise<KeyStatus>;
   deleteKey(accessKeyId: string): Promise<void>;
   drain(member: string): Promise<MemberStatus>;
   undrain(member: string): Promise<MemberStatus>;

@@ -14,7 +14,7 @@ const bin = resolve(new URL('../../bin/cairn.js', import.meta.url).pathname);
 const run = promisify(execFile);
 
 async function cairn(home: string, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const env = { ...process.env, CAIRN_HOME: home };
+  const env: NodeJS.ProcessEnv = { ...process.env, CAIRN_HOME: home };
   delete env.CAIRN_ADMIN_URL; delete env.CAIRN_CLUSTER_SECRET;
   try {
     const r = await run(process.execPath, [bin, ...args], { env });
