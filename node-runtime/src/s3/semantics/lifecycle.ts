@@ -85,7 +85,7 @@ function parseFilter(node: XmlObject): LifecycleFilter {
   if (tag) filter.tag = parseTagElement(tag);
   const and = child(node, 'And');
   if (and) {
-    if (Object.keys(filter).length) throw malformed('And cannot be combined with other filter elements.');
+    // Beside other predicates, And is one more of them: all must hold (RGW; s3-tests' tags2 rules).
     onlyChildren(and, ['Prefix', 'Tag', 'ObjectSizeGreaterThan', 'ObjectSizeLessThan']);
     const tags = children(and, 'Tag').map(parseTagElement);
     if (new Set(tags.map((t) => t.key)).size !== tags.length) throw invalid('Duplicate Tag Keys are not allowed.');
@@ -174,10 +174,9 @@ export function parseLifecycleConfiguration(body: string, newId: () => string = 
 const tagXml = (t: Tag) => ({ Key: t.key, Value: t.value });
 
 function filterXml(f: LifecycleFilter): XmlObject {
-  if (f.and) {
-    return { And: { Prefix: f.and.prefix, Tag: f.and.tags.map(tagXml), ObjectSizeGreaterThan: f.and.sizeGreaterThan, ObjectSizeLessThan: f.and.sizeLessThan } };
-  }
-  return { Prefix: f.prefix, Tag: f.tag ? tagXml(f.tag) : undefined, ObjectSizeGreaterThan: f.sizeGreaterThan, ObjectSizeLessThan: f.sizeLessThan };
+  const outer: XmlObject = { Prefix: f.prefix, Tag: f.tag ? tagXml(f.tag) : undefined, ObjectSizeGreaterThan: f.sizeGreaterThan, ObjectSizeLessThan: f.sizeLessThan };
+  if (!f.and) return outer;
+  return { ...outer, And: { Prefix: f.and.prefix, Tag: f.and.tags.map(tagXml), ObjectSizeGreaterThan: f.and.sizeGreaterThan, ObjectSizeLessThan: f.and.sizeLessThan } };
 }
 
 /** GetBucketLifecycleConfiguration answer. */
