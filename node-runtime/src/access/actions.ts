@@ -64,8 +64,9 @@ export const OPERATIONS: Record<string, ActionSpec> = {
   PutObjectRetention: spec('s3:PutObjectRetention', 'object'),
   GetObjectLegalHold: spec('s3:GetObjectLegalHold', 'object'),
   PutObjectLegalHold: spec('s3:PutObjectLegalHold', 'object'),
-  /** Not an operation of its own: asked of a request that sends x-amz-bypass-governance-retention. */
-  BypassGovernanceRetention: spec('s3:BypassGovernanceRetention', 'object'),
+  /** Not an operation of its own: asked of a request that sends x-amz-bypass-governance-retention.
+   *  Judged as a change to the bucket (its owner, or a policy), never as a read of a missing key. */
+  BypassGovernanceRetention: spec('s3:BypassGovernanceRetention', 'object', undefined, true),
   GetObjectLockConfiguration: spec('s3:GetBucketObjectLockConfiguration', 'bucket'),
   PutObjectLockConfiguration: spec('s3:PutBucketObjectLockConfiguration', 'bucket'),
   GetBucketLifecycleConfiguration: spec('s3:GetLifecycleConfiguration', 'bucket'),

@@ -5,13 +5,19 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
   CompleteMultipartUploadCommand, CopyObjectCommand, CreateBucketCommand, CreateMultipartUploadCommand, DeleteObjectTaggingCommand, GetObjectCommand,
-  GetObjectTaggingCommand, HeadObjectCommand, PutBucketVersioningCommand, PutObjectCommand, PutObjectTaggingCommand, S3Client, S3ServiceException, UploadPartCommand,
+  GetObjectTaggingCommand, HeadObjectCommand, DeleteObjectCommand, PutBucketPolicyCommand, PutObjectLegalHoldCommand, PutObjectRetentionCommand, PutBucketVersioningCommand, PutObjectCommand, PutObjectTaggingCommand, S3Client, S3ServiceException, UploadPartCommand,
 } from '@aws-sdk/client-s3';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startCairnProcess, type CairnProcess } from '../../../hack/testing/cairn.ts';
 import { rawRequest } from '../../test/s3-client.ts';
 
 let proc: CairnProcess;
 let s3: S3Client;
+let bob: S3Client;
+let keysDir: string;
+const BOB = { user: 'bob', accessKeyId: 'BOBKEY0001', secretAccessKey: 'bob-secret-key-01' };
 const B = 'tags';
 
 async function failure(p: Promise<unknown>): Promise<{ code: string; status?: number }> {
@@ -21,21 +27,31 @@ async function failure(p: Promise<unknown>): Promise<{ code: string; status?: nu
   }
   return { code: 'no error' };
 }
+const tagsOfIn = async (bucket: string, key: string) =>
+  (await s3.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: key }))).TagSet!.map((t) => `${t.Key}=${t.Value}`);
 const tagsOf = async (key: string, versionId?: string) =>
   (await s3.send(new GetObjectTaggingCommand({ Bucket: B, Key: key, VersionId: versionId }))).TagSet!.map((t) => `${t.Key}=${t.Value}`);
 
 test.before(async () => {
-  proc = await startCairnProcess({ env: { CAIRN_LOG_LEVEL: 'error' } });
+  keysDir = await mkdtemp(join(tmpdir(), 'cairn-tagging-'));
+  await writeFile(join(keysDir, 'keys.json'), JSON.stringify([BOB]));
+  proc = await startCairnProcess({ env: { CAIRN_LOG_LEVEL: 'error' }, extraArgs: ['--keys-file', join(keysDir, 'keys.json')] });
   s3 = new S3Client({
     endpoint: proc.endpoint, region: 'us-east-1', forcePathStyle: true, maxAttempts: 1,
     credentials: { accessKeyId: proc.accessKey, secretAccessKey: proc.secretKey },
+  });
+  bob = new S3Client({
+    endpoint: proc.endpoint, region: 'us-east-1', forcePathStyle: true, maxAttempts: 1,
+    credentials: { accessKeyId: BOB.accessKeyId, secretAccessKey: BOB.secretAccessKey },
   });
   await s3.send(new CreateBucketCommand({ Bucket: B }));
 });
 
 test.after(async () => {
   s3?.destroy();
+  bob?.destroy();
   await proc?.cleanup();
+  if (keysDir) await rm(keysDir, { recursive: true, force: true });
 });
 
 test('x-amz-tagging on PutObject; tags answered in key order; x-amz-tagging-count on GET and HEAD', async () => {
@@ -100,6 +116,23 @@ test('versioned: tags belong to a version; by versionId; x-amz-version-id answer
   // A tag change is not a new version: the current one stays v2.
   assert.is((await s3.send(new HeadObjectCommand({ Bucket: V, Key: 'k' }))).VersionId, v2);
   assert.equal(await failure(s3.send(new GetObjectTaggingCommand({ Bucket: V, Key: 'k', VersionId: 'unknown' }))), { code: 'NoSuchVersion', status: 404 });
+});
+
+test('who may: a version\'s tags, retention and hold are its owner\'s (or a policy\'s), not every lister\'s', async () => {
+  const P = 'tags-public';
+  await s3.send(new CreateBucketCommand({ Bucket: P, ACL: 'public-read-write', ObjectLockEnabledForBucket: true }));
+  const v = (await s3.send(new PutObjectCommand({ Bucket: P, Key: 'o', Body: 'x', Tagging: 'owner=admin', ObjectLockMode: 'GOVERNANCE', ObjectLockRetainUntilDate: new Date(Date.now() + 86_400_000) }))).VersionId!;
+  // Bob may list and write the bucket (its ACL), but not read or change this version's metadata.
+  assert.equal(await failure(bob.send(new GetObjectTaggingCommand({ Bucket: P, Key: 'o' }))), { code: 'AccessDenied', status: 403 });
+  assert.equal(await failure(bob.send(new PutObjectTaggingCommand({ Bucket: P, Key: 'o', Tagging: { TagSet: [{ Key: 'owner', Value: 'bob' }] } }))), { code: 'AccessDenied', status: 403 });
+  assert.equal(await failure(bob.send(new PutObjectLegalHoldCommand({ Bucket: P, Key: 'o', LegalHold: { Status: 'ON' } }))), { code: 'AccessDenied', status: 403 });
+  assert.equal(await failure(bob.send(new PutObjectRetentionCommand({ Bucket: P, Key: 'o', BypassGovernanceRetention: true, Retention: { Mode: 'GOVERNANCE', RetainUntilDate: new Date(Date.now() + 1000) } }))), { code: 'AccessDenied', status: 403 });
+  // Nor bypass governance to remove it.
+  assert.equal(await failure(bob.send(new DeleteObjectCommand({ Bucket: P, Key: 'o', VersionId: v, BypassGovernanceRetention: true }))), { code: 'AccessDenied', status: 403 });
+  assert.equal(await tagsOfIn(P, 'o'), ['owner=admin']);
+  // A bucket policy can grant reading tags.
+  await s3.send(new PutBucketPolicyCommand({ Bucket: P, Policy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: '*', Action: 's3:GetObjectTagging', Resource: `arn:aws:s3:::${P}/o` }] }) }));
+  assert.equal((await bob.send(new GetObjectTaggingCommand({ Bucket: P, Key: 'o' }))).TagSet!.map((t) => t.Value), ['admin']);
 });
 
 test.run();

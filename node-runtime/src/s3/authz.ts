@@ -56,7 +56,10 @@ export function bucketAccess(b: BucketSettings): BucketAccess {
 }
 
 /** Operations whose handler authorizes them, once it has the object they act on. */
-export const decidedByHandler = new Set(['GetObject', 'HeadObject', 'GetObjectAcl', 'PutObjectAcl']);
+export const decidedByHandler = new Set([
+  'GetObject', 'HeadObject', 'GetObjectAcl', 'PutObjectAcl',
+  'GetObjectTagging', 'PutObjectTagging', 'DeleteObjectTagging', 'GetObjectRetention', 'PutObjectRetention', 'GetObjectLegalHold', 'PutObjectLegalHold',
+]);
 
 /** Throws AccessDenied unless the caller may do `operation` (on `bucket`, and the object when given). */
 export function requireAccess(ctx: S3Context, operation: string, target: { bucket?: string; key?: string; object?: ObjectVersion } = {}): void {

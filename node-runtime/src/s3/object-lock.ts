@@ -11,7 +11,7 @@ import { sendXml, setHeaders } from './respond.ts';
 import { child, onlyChildren, parseDocument, textOf } from './semantics/document.ts';
 import { target, type Handler, type S3Context } from './types.ts';
 import { bypassGovernance } from './object.ts';
-import { versionHeaders, versionIdOf } from './versions.ts';
+import { authorizedVersion, versionHeaders } from './versions.ts';
 
 type Headers = Record<string, string | string[] | undefined>;
 const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
@@ -108,7 +108,7 @@ export const putObjectLockConfiguration: Handler = async (req, res, ctx) => {
 export const getObjectRetention: Handler = async (_req, res, ctx) => {
   const { bucket, key } = target(ctx);
   lockedBucket(ctx);
-  const v = await ctx.deps.objects.headObject(bucket, key, { versionId: versionIdOf(ctx) });
+  const { version: v } = await authorizedVersion(ctx, 'GetObjectRetention');
   if (!v.retention) throw new S3Error('NoSuchObjectLockConfiguration', 404, 'The specified object does not have a ObjectLock configuration');
   sendXml(res, 200, 'Retention', { Mode: v.retention.mode, RetainUntilDate: new Date(v.retention.until).toISOString() });
 };
@@ -127,11 +127,12 @@ export function parseRetention(xml: string, now: number): ObjectVersion['retenti
 export const putObjectRetention: Handler = async (req, res, ctx) => {
   const { bucket, key } = target(ctx);
   const b = lockedBucket(ctx);
+  const { pinned } = await authorizedVersion(ctx, 'PutObjectRetention');
   const now = Date.now();
   const next = parseRetention(await readSmallBody(req, ctx.caller, 64 * 1024), now);
   const bypass = bypassGovernance(req.headers, ctx);
   // Checked against the version as the revision commits (a conditional write), never a stale read.
-  const v = await ctx.deps.objects.reviseVersion(bucket, key, { versionId: versionIdOf(ctx) }, (cur) => {
+  const v = await ctx.deps.objects.reviseVersion(bucket, key, pinned, (cur) => {
     checkRetentionChange(cur, next, now, bypass);
     return { retention: next };
   });
@@ -141,17 +142,18 @@ export const putObjectRetention: Handler = async (req, res, ctx) => {
 export const getObjectLegalHold: Handler = async (_req, res, ctx) => {
   const { bucket, key } = target(ctx);
   lockedBucket(ctx);
-  const v = await ctx.deps.objects.headObject(bucket, key, { versionId: versionIdOf(ctx) });
+  const { version: v } = await authorizedVersion(ctx, 'GetObjectLegalHold');
   sendXml(res, 200, 'LegalHold', { Status: v.legalHold ? 'ON' : 'OFF' });
 };
 
 export const putObjectLegalHold: Handler = async (req, res, ctx) => {
   const { bucket, key } = target(ctx);
   const b = lockedBucket(ctx);
+  const { pinned } = await authorizedVersion(ctx, 'PutObjectLegalHold');
   const doc = parseDocument(await readSmallBody(req, ctx.caller, 64 * 1024), 'LegalHold', []);
   onlyChildren(doc, ['Status']);
   const status = textOf(doc, 'Status');
   if (status !== 'ON' && status !== 'OFF') throw s3Error('MalformedXML');
-  const v = await ctx.deps.objects.reviseVersion(bucket, key, { versionId: versionIdOf(ctx) }, () => ({ legalHold: status === 'ON' }));
+  const v = await ctx.deps.objects.reviseVersion(bucket, key, pinned, () => ({ legalHold: status === 'ON' }));
   setHeaders(res.status(200), versionHeaders(b, v)).end();
 };

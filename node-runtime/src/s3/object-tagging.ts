@@ -7,7 +7,7 @@ import { readSmallBody } from './payload.ts';
 import { setHeaders } from './respond.ts';
 import { parseTaggingDirective, parseTaggingHeader, parseTaggingXml, renderTagging, type Tag } from './semantics/tagging.ts';
 import { target, type Handler } from './types.ts';
-import { versionHeaders, versionIdOf } from './versions.ts';
+import { authorizedVersion, versionHeaders } from './versions.ts';
 
 type Headers = Record<string, string | string[] | undefined>;
 const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
@@ -30,21 +30,23 @@ export function taggingCountHeader(tags: readonly Tag[] | undefined): Record<str
 }
 
 export const getObjectTagging: Handler = async (_req, res, ctx) => {
-  const { bucket, key } = target(ctx);
-  const v = await ctx.deps.objects.headObject(bucket, key, { versionId: versionIdOf(ctx) });
+  const { bucket } = target(ctx);
+  const { version: v } = await authorizedVersion(ctx, 'GetObjectTagging');
   const xml = renderTagging(v.tags ?? []);
   setHeaders(res.status(200), { 'Content-Type': 'application/xml', ...versionHeaders(ctx.deps.bucket(bucket), v) }).end(xml);
 };
 
 export const putObjectTagging: Handler = async (req, res, ctx) => {
   const { bucket, key } = target(ctx);
+  const { pinned } = await authorizedVersion(ctx, 'PutObjectTagging');
   const tags = parseTaggingXml(await readSmallBody(req, ctx.caller, 64 * 1024), 'object');
-  const v = await ctx.deps.objects.reviseVersion(bucket, key, { versionId: versionIdOf(ctx) }, () => ({ tags }));
+  const v = await ctx.deps.objects.reviseVersion(bucket, key, pinned, () => ({ tags }));
   setHeaders(res.status(200), versionHeaders(ctx.deps.bucket(bucket), v)).end();
 };
 
 export const deleteObjectTagging: Handler = async (_req, res, ctx) => {
   const { bucket, key } = target(ctx);
-  const v = await ctx.deps.objects.reviseVersion(bucket, key, { versionId: versionIdOf(ctx) }, () => ({ tags: [] }));
+  const { pinned } = await authorizedVersion(ctx, 'DeleteObjectTagging');
+  const v = await ctx.deps.objects.reviseVersion(bucket, key, pinned, () => ({ tags: [] }));
   setHeaders(res.status(204), versionHeaders(ctx.deps.bucket(bucket), v)).end();
 };

@@ -5,7 +5,7 @@ import type { ObjectVersion } from '../data/types.ts';
 import { s3VersionId } from '../meta/slots.ts';
 import { s3Error, S3Error } from '../util/errors.ts';
 import { versionOwnerXml } from './authz.ts';
-import { bucketOrThrow } from './object-access.ts';
+import { authorizedRead, bucketOrThrow } from './object-access.ts';
 import { readSmallBody } from './payload.ts';
 import { quoteEtag, sendXml } from './respond.ts';
 import { listVersionsPage, parseVersionIdParam } from './semantics/versioning.ts';
@@ -16,6 +16,17 @@ import type { Handler, S3Context } from './types.ts';
 export function versionIdOf(ctx: S3Context): string | undefined {
   const v = ctx.route.params.get('versionId');
   return v === undefined ? undefined : parseVersionIdParam(v);
+}
+
+/**
+ * The version an operation on a version's metadata (tagging, retention, legal hold) acts on, read and
+ * authorized against its owner and ACL; `pinned` names it exactly, so a change lands on the version
+ * that was authorized even if another becomes current meanwhile.
+ */
+export async function authorizedVersion(ctx: S3Context, operation: string): Promise<{ version: ObjectVersion; pinned: { versionId: string } }> {
+  const bucket = ctx.route.bucket!, key = ctx.route.key!;
+  const version = await authorizedRead(ctx, operation, { bucket, key }, () => ctx.deps.objects.headObject(bucket, key, { versionId: versionIdOf(ctx) }), (v) => v);
+  return { version, pinned: { versionId: s3VersionId(version) } };
 }
 
 /** x-amz-version-id of a version read, once its bucket has versioning configured (or the version is one of its own). */
