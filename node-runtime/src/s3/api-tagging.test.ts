@@ -133,6 +133,13 @@ test('who may: a version\'s tags, retention and hold are its owner\'s (or a poli
   // A bucket policy can grant reading tags.
   await s3.send(new PutBucketPolicyCommand({ Bucket: P, Policy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: '*', Action: 's3:GetObjectTagging', Resource: `arn:aws:s3:::${P}/o` }] }) }));
   assert.equal((await bob.send(new GetObjectTaggingCommand({ Bucket: P, Key: 'o' }))).TagSet!.map((t) => t.Value), ['admin']);
+  // s3:ExistingObjectTag: a policy may grant reads of the objects a tag marks, and only those.
+  await s3.send(new PutObjectCommand({ Bucket: P, Key: 'other', Body: 'y', Tagging: 'owner=someone' }));
+  await s3.send(new PutBucketPolicyCommand({ Bucket: P, Policy: JSON.stringify({ Version: '2012-10-17', Statement: [
+    { Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${P}/*`, Condition: { StringEquals: { 's3:ExistingObjectTag/owner': 'admin' } } },
+  ] }) }));
+  assert.is(await (await bob.send(new GetObjectCommand({ Bucket: P, Key: 'o' }))).Body!.transformToString(), 'x');
+  assert.equal(await failure(bob.send(new GetObjectCommand({ Bucket: P, Key: 'other' }))), { code: 'AccessDenied', status: 403 });
 });
 
 test.run();

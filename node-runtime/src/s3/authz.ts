@@ -55,6 +55,11 @@ export function bucketAccess(b: BucketSettings): BucketAccess {
   return { name: b.name, owner: b.owner, acl: bucketAcl(b), policy: policyOf(b.name, b.policy), publicAccessBlock: b.publicAccessBlock, shares };
 }
 
+/** s3:ExistingObjectTag/<key> of the version a request acts on (keys lower case, as every condition key here). */
+function existingTagContext(tags: { key: string; value: string }[]): Record<string, string[]> {
+  return Object.fromEntries(tags.map((t) => [`s3:existingobjecttag/${t.key.toLowerCase()}`, [t.value]]));
+}
+
 /** Operations whose handler authorizes them, once it has the object they act on. */
 export const decidedByHandler = new Set([
   'GetObject', 'HeadObject', 'GetObjectAcl', 'PutObjectAcl',
@@ -71,7 +76,7 @@ export function requireAccess(ctx: S3Context, operation: string, target: { bucke
     bucket: settings ? bucketAccess(settings) : undefined,
     key: target.key ?? ctx.route.key,
     object: target.object && settings ? { owner: objectOwner(target.object, settings), acl: objectAcl(target.object, settings) } : undefined,
-    context: ctx.policyContext,
+    context: target.object?.tags?.length ? { ...ctx.policyContext, ...existingTagContext(target.object.tags) } : ctx.policyContext,
   });
   if (!decision.allowed) throw s3Error('AccessDenied', undefined, { resource: name });
 }
