@@ -7,10 +7,11 @@ import { s3RequestMetrics, setS3Operation } from '../observability/request-metri
 import { newRequestId, requestIdMiddleware } from '../observability/request-id.ts';
 import { requestSpans } from '../observability/http-spans.ts';
 import { logger } from '../util/log.ts';
-import { authenticate } from './auth.ts';
-import { decidedByHandler, policyContext, requireAccess, requireExpectedOwner } from './authz.ts';
+import { anonymousCaller, authenticate } from './auth.ts';
+import { decidedByHandler, policyContext, requireAccess, requireExpectedOwner, unauthenticated } from './authz.ts';
+import { corsHeadersOf } from './bucket-cors.ts';
 import { selectOperation, type Operation } from './operations.ts';
-import { sendError, toS3Error } from './respond.ts';
+import { sendError, setHeaders, toS3Error } from './respond.ts';
 import { parseRoute, type Route } from './route.ts';
 import type { S3Context, S3Deps } from './types.ts';
 
@@ -42,17 +43,22 @@ async function serve(deps: S3Deps, req: Request, res: Response): Promise<void> {
       operation = op.name;
       setS3Operation(res, op.name);
     } catch (e) { opError = e; }
-    const caller = authenticate(req, route, (id) => deps.principal(id));
+    // A bucket's CORS headers go on every answer, errors included (a browser hides any answer without
+    // them from the page); set first, so the handler's and the error path's headers add to them.
+    if (req.method !== 'OPTIONS') setHeaders(res, corsHeadersOf(deps, route.bucket, req));
+    const open = op !== undefined && unauthenticated.has(op.name);
+    const caller = open ? anonymousCaller() : authenticate(req, route, (id) => deps.principal(id));
     if (!op) throw opError;
     const ctx: S3Context = { requestId, route, caller, signal: aborter.signal, deps, policyContext: policyContext(req, route.query, caller.user, caller.presigned === true) };
     // Operations on an existing object are decided by their handler, which knows the object's owner and ACL.
-    if (!decidedByHandler.has(op.name)) requireAccess(ctx, op.name);
+    if (!decidedByHandler.has(op.name) && !open) requireAccess(ctx, op.name);
     requireExpectedOwner(ctx, req.headers['x-amz-expected-bucket-owner']);
     await op.handler(req, res, ctx);
   } catch (e) {
     const err = toS3Error(e);
     const where = { requestId, op: operation, bucket: route?.bucket, key: route?.key, method: req.method };
-    if (err.code === 'InternalError') log.error({ ...where, err: e instanceof Error ? { message: e.message, stack: e.stack } : String(e) }, 'request failed');
+    // A client that went away mid-request is not a server failure (its AbortError says so).
+    if (err.code === 'InternalError' && !aborter.signal.aborted) log.error({ ...where, err: e instanceof Error ? { message: e.message, stack: e.stack } : String(e) }, 'request failed');
     if (aborter.signal.aborted) return;              // nobody is listening any more
     if (res.headersSent) { res.destroy(); return; }  // mid-body failure: cut the stream
     const resource = route ? route.rawPath : req.originalUrl;

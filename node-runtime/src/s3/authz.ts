@@ -58,6 +58,10 @@ export function bucketAccess(b: BucketSettings): BucketAccess {
 /** Operations whose handler authorizes them, once it has the object they act on. */
 export const decidedByHandler = new Set(['GetObject', 'HeadObject', 'GetObjectAcl', 'PutObjectAcl']);
 
+/** Operations answered without credentials: browsers send preflights without them, and the
+ *  bucket's CORS rules (not a caller) decide them. */
+export const unauthenticated = new Set(['CorsPreflight']);
+
 /** Throws AccessDenied unless the caller may do `operation` (on `bucket`, and the object when given). */
 export function requireAccess(ctx: S3Context, operation: string, target: { bucket?: string; key?: string; object?: ObjectVersion } = {}): void {
   const name = target.bucket ?? ctx.route.bucket;
