@@ -53,6 +53,7 @@ export const OPERATIONS: Record<string, ActionSpec> = {
   HeadObject: spec('s3:GetObject', 'object', 'READ'),
   PutObject: spec('s3:PutObject', 'object', 'WRITE', true),
   CopyObject: spec('s3:PutObject', 'object', 'WRITE', true),
+  PostObject: spec('s3:PutObject', 'object', 'WRITE', true),
   DeleteObject: spec('s3:DeleteObject', 'object', 'WRITE', true),
   GetObjectAcl: spec('s3:GetObjectAcl', 'object', 'READ_ACP'),
   PutObjectAcl: spec('s3:PutObjectAcl', 'object', 'WRITE_ACP'),

@@ -7,6 +7,7 @@ import { s3RequestMetrics, setS3Operation } from '../observability/request-metri
 import { newRequestId, requestIdMiddleware } from '../observability/request-id.ts';
 import { requestSpans } from '../observability/http-spans.ts';
 import { logger } from '../util/log.ts';
+import { awaitingContinue, sendContinue } from '../util/continue.ts';
 import { anonymousCaller, authenticate } from './auth.ts';
 import { decidedByHandler, policyContext, requireAccess, requireExpectedOwner, unauthenticated } from './authz.ts';
 import { corsHeadersOf } from './bucket-cors.ts';
@@ -18,6 +19,9 @@ import type { S3Context, S3Deps } from './types.ts';
 export type { S3Deps } from './types.ts';
 
 const log = logger('s3');
+
+/** A refused request's unread body up to this size is read to its end rather than ending the connection. */
+const SMALL_UNREAD_BODY = 1024 * 1024;
 
 async function serve(deps: S3Deps, req: Request, res: Response): Promise<void> {
   // The id requestIdMiddleware assigned: the same one is in every log line of the request and is
@@ -53,6 +57,7 @@ async function serve(deps: S3Deps, req: Request, res: Response): Promise<void> {
     // Operations on an existing object are decided by their handler, which knows the object's owner and ACL.
     if (!decidedByHandler.has(op.name) && !open) requireAccess(ctx, op.name);
     requireExpectedOwner(ctx, req.headers['x-amz-expected-bucket-owner']);
+    sendContinue(res);   // let through: a client that waits for it sends its body now
     await op.handler(req, res, ctx);
   } catch (e) {
     const err = toS3Error(e);
@@ -63,8 +68,13 @@ async function serve(deps: S3Deps, req: Request, res: Response): Promise<void> {
     if (res.headersSent) { res.destroy(); return; }  // mid-body failure: cut the stream
     const resource = route ? route.rawPath : req.originalUrl;
     // A body the handler never read (refused before it started) is read and dropped, so a client
-    // still sending it gets the answer instead of blocking on a socket nobody reads.
-    if (!req.complete) { res.setHeader('Connection', 'close'); req.resume(); }
+    // still sending it gets the answer instead of blocking on a socket nobody reads; after a small
+    // one the connection stays usable (and a client still writing is not cut off), a large one ends
+    // it. A client still waiting for 100 Continue sent none (Node then ends the connection itself).
+    if (!req.complete && !awaitingContinue(res)) {
+      if (!(Number(req.headers['content-length']) <= SMALL_UNREAD_BODY)) res.setHeader('Connection', 'close');
+      req.resume();
+    }
     try {
       sendError(res, err, { requestId, resource, head: req.method === 'HEAD' });
     } catch (e2) {

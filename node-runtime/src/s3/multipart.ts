@@ -79,7 +79,7 @@ export const uploadPartCopy: Handler = async (req, res, ctx) => {
     throw e;
   }
   const opts = { size, sse: encryptionFromHeaders(req.headers), signal: ctx.signal };
-  const part = await withPayload({ body: source.body, size }, (body) => ctx.deps.objects.uploadPart(bucket, key, uploadId, partNumber, body, opts));
+  const part = await withPayload({ body: source.body }, (body) => ctx.deps.objects.uploadPart(bucket, key, uploadId, partNumber, body, opts));
   setHeaders(res, encryptionHeaders((await ctx.deps.objects.headUpload(bucket, key, uploadId)).encryption));
   sendXml(res, 200, 'CopyPartResult', { LastModified: new Date(part.timestamp).toISOString(), ETag: quoteEtag(part.etag) });
 };

@@ -26,7 +26,7 @@ export function contentMd5Of(v: string | string[] | undefined): string | undefin
  * Run a write that consumes `payload`. When the body itself failed (bad signature, checksum, or the
  * client went away) that is the error to report, whatever the engine made of the broken stream.
  */
-export async function withPayload<T>(payload: Payload, run: (body: Readable) => Promise<T>): Promise<T> {
+export async function withPayload<T>(payload: Pick<Payload, 'body'>, run: (body: Readable) => Promise<T>): Promise<T> {
   let bodyError: unknown;
   // An AbortError is the engine itself letting go of the body (it failed first and left its
   // `for await` early): its own error is the one to report, not a broken body.

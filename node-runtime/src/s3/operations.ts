@@ -7,6 +7,7 @@ import { abortUpload, completeUpload, createUpload, listParts, uploadPart, uploa
 import { copyObject, deleteObject, getObject, headObject, putObject } from './object.ts';
 import type { Route } from './route.ts';
 import { corsPreflight, deleteBucketCors, getBucketCors, putBucketCors } from './bucket-cors.ts';
+import { postObject } from './post-object.ts';
 import { deleteBucketTagging, getBucketTagging, putBucketTagging } from './bucket-tagging.ts';
 import {
   deleteBucketEncryption, deleteBucketPolicy, deleteOwnershipControls, deletePublicAccessBlock, getBucketAcl, getBucketEncryption,
@@ -81,7 +82,7 @@ export function selectOperation(method: string, route: Route, headers: Record<st
       case 'DELETE': return op('DeleteBucket', deleteBucket);
       case 'POST':
         if (p.has('delete')) return op('DeleteObjects', deleteObjects);
-        notImplemented('POST on a bucket (browser uploads)');
+        return op('PostObject', postObject);
     }
     notImplemented(`${method} on a bucket`);
   }
