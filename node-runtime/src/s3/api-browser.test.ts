@@ -10,7 +10,7 @@ import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutBucketCors
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { Page } from 'playwright-core';
 import { launchBrowser, type TestBrowser } from '../../../hack/testing/browser.ts';
-import { startCairnProcess, type CairnProcess } from '../../../hack/testing/cairn.ts';
+import { s3Client, startCairnProcess, type CairnProcess } from '../../../hack/testing/cairn.ts';
 import { freePort, loopbackAddress } from '../../../hack/testing/net.ts';
 
 let proc: CairnProcess;
@@ -91,6 +91,35 @@ test('a page on another origin PUTs and GETs through presigned URLs when the buc
   await s3.send(new PutObjectCommand({ Bucket: 'browser-closed', Key: 'there.txt', Body: 'secret' }));
   const hidden = await pageFetch(await presign(new GetObjectCommand({ Bucket: 'browser-closed', Key: 'there.txt' })), { method: 'GET' });
   assert.is(hidden.ok, false);
+});
+
+const escapeHtml = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
+
+test('an HTML form on another origin posts a file into the bucket (V4 policy) and lands on its success_action_redirect', async () => {
+  await s3.send(new CreateBucketCommand({ Bucket: 'browser-forms' }));
+  const minio = s3Client(proc);
+  const policy = minio.newPostPolicy();
+  policy.setBucket('browser-forms');
+  policy.setKeyStartsWith('uploads/');
+  policy.setExpires(new Date(Date.now() + 10 * 60_000));
+  policy.setContentLengthRange(1, 1024 * 1024);
+  const done = `${origin}/done`;
+  // The redirect is a field like any other: the signed policy must allow it.
+  policy.policy.conditions.push(['eq', '$success_action_redirect', done]);
+  policy.formData.success_action_redirect = done;
+  const { formData } = await minio.presignedPostPolicy(policy);
+  const fields = Object.entries({ ...formData, key: 'uploads/${filename}' })
+    .map(([k, v]) => `<input type="hidden" name="${escapeHtml(k)}" value="${escapeHtml(String(v))}">`).join('');
+  pages.set('/form', `<!doctype html><title>upload</title><form method="post" enctype="multipart/form-data" action="${proc.endpoint}/browser-forms">
+    ${fields}<input type="file" name="file"><button type="submit">Upload</button></form>`);
+  await page.goto(`${origin}/form`);
+  await page.locator('input[type=file]').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('posted by a browser form') });
+  await Promise.all([page.waitForURL((u) => u.pathname === '/done'), page.getByRole('button', { name: 'Upload' }).click()]);
+  const landed = new URL(page.url());
+  const stored = await s3.send(new GetObjectCommand({ Bucket: 'browser-forms', Key: 'uploads/notes.txt' }));
+  assert.is(await stored.Body!.transformToString(), 'posted by a browser form');
+  assert.equal([landed.origin, landed.searchParams.get('bucket'), landed.searchParams.get('key'), landed.searchParams.get('etag')],
+    [origin, 'browser-forms', 'uploads/notes.txt', stored.ETag]);
 });
 
 test.run();
