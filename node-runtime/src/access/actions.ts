@@ -51,6 +51,7 @@ export const OPERATIONS: Record<string, ActionSpec> = {
   DeleteObjects: spec('s3:DeleteObject', 'bucket', 'WRITE'),
   GetObject: spec('s3:GetObject', 'object', 'READ'),
   HeadObject: spec('s3:GetObject', 'object', 'READ'),
+  GetObjectAttributes: spec('s3:GetObjectAttributes', 'object', 'READ'),
   PutObject: spec('s3:PutObject', 'object', 'WRITE', true),
   CopyObject: spec('s3:PutObject', 'object', 'WRITE', true),
   PostObject: spec('s3:PutObject', 'object', 'WRITE', true),

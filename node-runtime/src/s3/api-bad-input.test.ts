@@ -184,10 +184,23 @@ test('signed payload hash and signed aws-chunked bodies are verified while strea
   assert.not.ok(await exists('chunked-bad'));
 });
 
-test('missing Content-Length, oversized PUT, bad Content-MD5, 1025-byte keys', async () => {
-  const r1 = await rawRequest(proc.endpoint, { method: 'PUT', bucket: B, key: 'no-length', headers: { 'transfer-encoding': 'chunked' } }, creds, 'abc');
+test('missing Content-Length, a chunked PUT, oversized PUT, bad Content-MD5, 1025-byte keys', async () => {
+  // Neither Content-Length nor Transfer-Encoding: the body's length is unknowable.
+  const r1 = await rawRequest(proc.endpoint, { method: 'PUT', bucket: B, key: 'no-length' }, creds, undefined, (r) => {
+    (r as unknown as { useChunkedEncodingByDefault: boolean }).useChunkedEncodingByDefault = false;
+    r.end();
+  });
   assert.is(r1.status, 411);
   assert.is(errorCode(r1.body), 'MissingContentLength');
+  assert.not.ok(await exists('no-length'));
+  // Transfer-Encoding: chunked is a length too: the object is what arrives (s3-tests test_object_write_with_chunked_transfer_encoding).
+  const chunked = await rawRequest(proc.endpoint, { method: 'PUT', bucket: B, key: 'chunked-te', headers: { 'transfer-encoding': 'chunked' } }, creds, undefined, (r) => {
+    r.write('ab');
+    r.end('c');
+  });
+  assert.is(chunked.status, 200, chunked.body);
+  const back = await s3.send(new GetObjectCommand({ Bucket: B, Key: 'chunked-te' }));
+  assert.is(await back.Body!.transformToString(), 'abc');
   const huge = await rawRequest(proc.endpoint, { method: 'PUT', bucket: B, key: 'huge', headers: { 'content-length': String(6 * 1024 ** 3) } }, creds, undefined, (r) => r.flushHeaders());
   assert.is(huge.status, 400);
   assert.is(errorCode(huge.body), 'EntityTooLarge');

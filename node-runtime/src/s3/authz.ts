@@ -57,7 +57,7 @@ export function bucketAccess(b: BucketSettings): BucketAccess {
 
 /** Operations whose handler authorizes them, once it has the object they act on (a form upload: once
  *  it has read the form's signer and key). */
-export const decidedByHandler = new Set(['GetObject', 'HeadObject', 'GetObjectAcl', 'PutObjectAcl', 'PostObject']);
+export const decidedByHandler = new Set(['GetObject', 'HeadObject', 'GetObjectAcl', 'PutObjectAcl', 'PostObject', 'GetObjectAttributes']);
 
 /** Operations answered without credentials: browsers send preflights without them, and the
  *  bucket's CORS rules (not a caller) decide them. */

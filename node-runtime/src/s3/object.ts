@@ -9,6 +9,8 @@ import {
   checkConditions, hasConditions, metadataFromHeaders, objectHeaders, parseRange, placementFromHeaders, resolveRange, responseOverrides,
 } from './object-headers.ts';
 import { requestPayload, type Payload } from './payload.ts';
+import { storedChecksumHeaders } from './object-checksums.ts';
+import { checksumResponseHeaders } from './semantics/checksums.ts';
 import { quoteEtag, sendXml, setHeaders } from './respond.ts';
 import { target, type Handler, type S3Context } from './types.ts';
 
@@ -61,9 +63,9 @@ export const putObject: Handler = async (req, res, ctx) => {
   if (ifNoneMatch !== undefined && ifNoneMatch.trim() !== '*') throw s3Error('NotImplemented', 'Only If-None-Match: * is supported on writes.');
   if (req.headers['if-match'] !== undefined) throw s3Error('NotImplemented', 'If-Match is not supported on writes.');
   const payload = requestPayload(req, ctx.caller);
-  const opts = { ...writeOptions(ctx, req.headers, payload.size), ifNoneMatch: ifNoneMatch?.trim() };
+  const opts = { ...writeOptions(ctx, req.headers, payload.size), ifNoneMatch: ifNoneMatch?.trim(), checksum: () => payload.checksum?.stored() };
   const version = await withPayload(payload, (body) => ctx.deps.objects.putObject(bucket, key, body, opts));
-  setHeaders(res.status(200).set('ETag', quoteEtag(version.etag)), encryptionHeaders(version.encryption)).end();
+  setHeaders(res.status(200).set('ETag', quoteEtag(version.etag)), { ...encryptionHeaders(version.encryption), ...writtenChecksumHeaders(version) }).end();
 };
 
 export const getObject: Handler = async (req, res, ctx) => {
@@ -89,7 +91,7 @@ export const getObject: Handler = async (req, res, ctx) => {
     body.destroy();
     throw e;
   }
-  setHeaders(setHeaders(res, objectHeaders(version)), responseOverrides(ctx.route.params));
+  setHeaders(setHeaders(res, { ...objectHeaders(version), ...storedChecksumHeaders(req.headers, version, !served) }), responseOverrides(ctx.route.params));
   if (served) {
     res.status(206).set('Content-Range', `bytes ${served.start}-${served.end}/${version.size}`).set('Content-Length', String(served.end - served.start + 1));
   } else {
@@ -122,6 +124,9 @@ export const getObject: Handler = async (req, res, ctx) => {
     if (!ctx.signal.aborted) throw e;
   }
 };
+
+/** A write's answer names the checksum it stored. */
+const writtenChecksumHeaders = (v: ObjectVersion): Record<string, string> => (v.checksum ? checksumResponseHeaders(v.checksum) : {});
 
 /** An SSE-C object answers even a HEAD only to the holder of its key (S3: 400 without it). */
 export function requireCustomerKey(ctx: S3Context, v: ObjectVersion, h: Record<string, string | string[] | undefined>): void {
@@ -157,8 +162,8 @@ export const headObject: Handler = async (req, res, ctx) => {
     res.status(304).set({ 'ETag': quoteEtag(version.etag), 'Last-Modified': new Date(version.timestamp).toUTCString() }).end();
     return;
   }
-  setHeaders(setHeaders(res, objectHeaders(version)), responseOverrides(ctx.route.params));
   const range = parseRange(header(req.headers.range));
+  setHeaders(setHeaders(res, { ...objectHeaders(version), ...storedChecksumHeaders(req.headers, version, !range) }), responseOverrides(ctx.route.params));
   if (range) {
     const r = resolveRange(range, version.size);
     res.status(206).set('Content-Range', `bytes ${r.start}-${r.end}/${version.size}`).set('Content-Length', String(r.end - r.start + 1));

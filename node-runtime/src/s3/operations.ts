@@ -8,6 +8,7 @@ import { copyObject, deleteObject, getObject, headObject, putObject } from './ob
 import type { Route } from './route.ts';
 import { corsPreflight, deleteBucketCors, getBucketCors, putBucketCors } from './bucket-cors.ts';
 import { postObject } from './post-object.ts';
+import { getObjectAttributes } from './object-attributes.ts';
 import { deleteBucketTagging, getBucketTagging, putBucketTagging } from './bucket-tagging.ts';
 import {
   deleteBucketEncryption, deleteBucketPolicy, deleteOwnershipControls, deletePublicAccessBlock, getBucketAcl, getBucketEncryption,
@@ -22,7 +23,7 @@ function op(name: string, handler: Handler): Operation { return { name, handler 
 
 // Subresources that name operations we do not implement (bucket or object level).
 const UNSUPPORTED = [
-  'accelerate', 'analytics', 'attributes', 'intelligent-tiering', 'inventory', 'legal-hold',
+  'accelerate', 'analytics', 'intelligent-tiering', 'inventory', 'legal-hold',
   'lifecycle', 'logging', 'metadata-table', 'metrics', 'notification', 'object-lock',
   'replication', 'requestPayment', 'restore', 'retention', 'select', 'tagging',
   'torrent', 'website', 'renameObject', 'session',
@@ -98,6 +99,7 @@ export function selectOperation(method: string, route: Route, headers: Record<st
   switch (method) {
     case 'GET':
       if (p.has('uploadId')) return op('ListParts', listParts);
+      if (p.has('attributes')) return op('GetObjectAttributes', getObjectAttributes);
       return op('GetObject', getObject);
     case 'HEAD': return op('HeadObject', headObject);
     case 'PUT':

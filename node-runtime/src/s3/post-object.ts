@@ -6,6 +6,8 @@
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { s3Error } from '../util/errors.ts';
 import { anonymousCaller, type Caller } from './auth.ts';
+import { BodyChecksum } from './body-checksum.ts';
+import { requestChecksum } from './semantics/checksums.ts';
 import { policyContext, requireAccess } from './authz.ts';
 import { boundaryOf, readFormUntilFile, type FormUntilFile } from './form-data.ts';
 import { bucketOrThrow } from './object-access.ts';
@@ -46,14 +48,19 @@ function signerOf(ctx: S3Context, auth: PostAuth): Caller {
   return { accessKeyId: auth.accessKeyId, user: principal.userId, superuser: principal.superuser, payloadHash: UNSIGNED_PAYLOAD };
 }
 
-/** Counts the file's bytes against the policy's content-length-range (and S3's largest PUT) as they pass. */
-class SizedFile extends Transform {
+/**
+ * Counts the file's bytes against the policy's content-length-range (and S3's largest PUT) as they
+ * pass, and checks a checksum field (x-amz-checksum-*) against them at the end.
+ */
+class CheckedFile extends Transform {
   private seen = 0;
   private readonly plan: Pick<PostUploadPlan, 'size'>;
+  private readonly checksum: BodyChecksum | undefined;
 
-  constructor(plan: Pick<PostUploadPlan, 'size'>) {
+  constructor(plan: Pick<PostUploadPlan, 'size'>, checksum: BodyChecksum | undefined) {
     super();
     this.plan = plan;
+    this.checksum = checksum;
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
@@ -61,18 +68,22 @@ class SizedFile extends Transform {
     try {
       checkPostSize(this.plan, this.seen, false);
       if (this.seen > MAX_PUT_SIZE) throw s3Error('EntityTooLarge');
+      this.checksum?.update(chunk);
     } catch (e) { return cb(e as Error); }
     cb(null, chunk);
   }
 
   override _flush(cb: TransformCallback): void {
-    try { checkPostSize(this.plan, this.seen, true); } catch (e) { return cb(e as Error); }
+    try {
+      checkPostSize(this.plan, this.seen, true);
+      this.checksum?.finish();
+    } catch (e) { return cb(e as Error); }
     cb();
   }
 }
 
-function sized(file: Readable, plan: Pick<PostUploadPlan, 'size'>): Readable {
-  const out = new SizedFile(plan);
+function checked(file: Readable, plan: Pick<PostUploadPlan, 'size'>, checksum: BodyChecksum | undefined): Readable {
+  const out = new CheckedFile(plan, checksum);
   file.on('error', (e) => out.destroy(e));
   return file.pipe(out);
 }
@@ -103,8 +114,10 @@ async function store(req: Parameters<Handler>[0], res: Parameters<Handler>[1], c
     policyContext: policyContext({ headers, socket: req.socket }, ctx.route.query, caller.user, false),
   };
   requireAccess(signed, 'PostObject', { bucket, key: plan.key });
-  const opts = writeOptions(signed, headers, undefined, bucket);
-  const version = await withPayload({ body: sized(form.file.body, plan) }, (body) => ctx.deps.objects.putObject(bucket, plan.key, body, opts));
+  const sent = requestChecksum(headers);
+  const checksum = sent ? new BodyChecksum(sent) : undefined;
+  const opts = { ...writeOptions(signed, headers, undefined, bucket), checksum: () => checksum?.stored() };
+  const version = await withPayload({ body: checked(form.file.body, plan, checksum) }, (body) => ctx.deps.objects.putObject(bucket, plan.key, body, opts));
   if (!await form.drain()) res.setHeader('Connection', 'close');
   const location = `http://${req.headers.host ?? 'localhost'}/${encodeURIComponent(bucket)}/${plan.key.split('/').map(encodeURIComponent).join('/')}`;
   const answer = postSuccessResponse(plan, { bucket, etag: version.etag, location });

@@ -1,0 +1,56 @@
+// Stored flexible checksums on the way out: the headers of GET/HEAD with x-amz-checksum-mode:
+// ENABLED, the Checksum<ALGO> elements of XML answers, and a completed multipart upload's checksum
+// from its parts' (COMPOSITE or FULL_OBJECT, semantics/checksums.ts), checked against what the
+// CompleteMultipartUpload request says the parts' and the object's checksums are.
+import type { CompletedPart, MultipartUpload, ObjectVersion, PartRecord, StoredChecksum } from '../data/types.ts';
+import { s3Error } from '../util/errors.ts';
+import { checksumHeader, checksumModeEnabled, checksumResponseHeaders, multipartChecksum, type ChecksumAlgorithm } from './semantics/checksums.ts';
+
+type HeaderBag = Record<string, string | string[] | undefined>;
+
+/** The XML element of an algorithm's value: ChecksumCRC32, ChecksumSHA256, ... */
+export const checksumElement = (a: ChecksumAlgorithm) => `Checksum${a}`;
+
+/** The stored checksum as XML elements (value and type), or nothing. */
+export function checksumXml(c: StoredChecksum | undefined): Record<string, string> {
+  return c ? { [checksumElement(c.algorithm)]: c.value, ChecksumType: c.type } : {};
+}
+
+/** GET/HEAD: the stored checksum when the client asked for it and gets the whole object. */
+export function storedChecksumHeaders(h: HeaderBag, v: ObjectVersion, wholeObject: boolean): Record<string, string> {
+  if (!checksumModeEnabled(h) || !v.checksum || !wholeObject) return {};
+  return checksumResponseHeaders(v.checksum);
+}
+
+/** A part in a CompleteMultipartUpload document, with the checksum it names (if any). */
+export interface CompletedPartWithChecksum extends CompletedPart {
+  checksum?: { algorithm: ChecksumAlgorithm; value: string };
+}
+
+const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v.join(',') : v);
+
+/**
+ * The object's checksum at CompleteMultipartUpload: from the stored parts the request names, when
+ * the upload was created with an algorithm. A part checksum the request names must be the stored
+ * one (InvalidPart), and an object checksum it sends (x-amz-checksum-<algo>) must be the result
+ * (BadDigest).
+ */
+export function completedChecksum(upload: MultipartUpload, requested: CompletedPartWithChecksum[], stored: PartRecord[], h: HeaderBag): StoredChecksum | undefined {
+  const spec = upload.checksum;
+  if (!spec) return undefined;
+  const byNumber = new Map(stored.map((p) => [p.number, p]));
+  const parts = requested.map((r) => {
+    const p = byNumber.get(r.number);
+    // A part that is missing or has another ETag fails the completion itself (data/multipart.ts).
+    if (!p || p.checksum === undefined) return undefined;
+    if (r.checksum && (r.checksum.algorithm !== spec.algorithm || r.checksum.value !== p.checksum)) {
+      throw s3Error('InvalidPart', `The ${r.checksum.algorithm.toLowerCase()} checksum of part ${r.number} does not match the uploaded part's.`, { extra: { PartNumber: String(r.number) } });
+    }
+    return { checksum: p.checksum, size: p.size };
+  });
+  if (parts.some((p) => p === undefined)) return undefined;
+  const value = multipartChecksum(spec.algorithm, spec.type, parts as { checksum: string; size: number }[]);
+  const sent = one(h[checksumHeader(spec.algorithm)]);
+  if (sent !== undefined && sent !== value) throw s3Error('BadDigest', `The ${spec.algorithm} you specified did not match the calculated checksum.`);
+  return { algorithm: spec.algorithm, type: spec.type, value };
+}
