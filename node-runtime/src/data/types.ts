@@ -82,7 +82,7 @@ export interface ObjectService {
 
   createUpload(bucket: string, key: string, opts: PutOptions): Promise<MultipartUpload>;
   uploadPart(bucket: string, key: string, uploadId: string, partNumber: number, body: Readable, opts: PutOptions): Promise<PartRecord>;
-  /** `checksum`: the object's, from its parts' (the API computes it, s3/multipart-checksum.ts). */
+  /** `checksum`: the object's, from its parts' (the API computes it, s3/object-checksums.ts). */
   completeUpload(bucket: string, key: string, uploadId: string, parts: CompletedPart[], opts?: { checksum?: StoredChecksum }): Promise<ObjectVersion>;
   abortUpload(bucket: string, key: string, uploadId: string): Promise<void>;
   listParts(bucket: string, key: string, uploadId: string): Promise<PartRecord[]>;
