@@ -1,6 +1,6 @@
 // Corners the public conformance suite (../shared/s3-tests) found, each against a real `cairn`
 // process with the AWS SDK v3 (or a hand-made request where no SDK sends it): multipart retries,
-// repeated part numbers, copy ranges past the source's end.
+// repeated part numbers, copy ranges past the source's end, listing parameters.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { randomBytes } from 'node:crypto';
@@ -9,11 +9,13 @@ import {
   S3ServiceException, UploadPartCommand, UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import { startCairnProcess, type CairnProcess } from '../../../hack/testing/cairn.ts';
+import { errorCode, rawRequest } from '../../test/s3-client.ts';
 
 let proc: CairnProcess;
 let s3: S3Client;
 const B = 'findings';
 const MiB = 1024 * 1024;
+const creds = () => ({ accessKey: proc.accessKey, secretKey: proc.secretKey });
 
 async function failure(p: Promise<unknown>): Promise<{ code: string; status?: number }> {
   try { await p; } catch (e) {
@@ -74,6 +76,16 @@ test('UploadPartCopy: a range past the source\'s end is InvalidRange and makes n
   const ok = await s3.send(new UploadPartCopyCommand({ Bucket: B, Key: 'copy/target', UploadId, PartNumber: 1, CopySource: `${B}/copy/source`, CopySourceRange: 'bytes=50-99' }));
   await s3.send(new CompleteMultipartUploadCommand({ Bucket: B, Key: 'copy/target', UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: ok.CopyPartResult?.ETag }] } }));
   assert.is((await s3.send(new HeadObjectCommand({ Bucket: B, Key: 'copy/target' }))).ContentLength, 50);
+});
+
+test('ListObjectsV2 with an empty continuation token lists from the start and echoes it', async () => {
+  for (const key of ['list/a', 'list/b']) await s3.send(new PutObjectCommand({ Bucket: B, Key: key, Body: key }));
+  const r = await rawRequest(proc.endpoint, { method: 'GET', bucket: B, query: { 'list-type': '2', 'continuation-token': '', prefix: 'list/' } }, creds());
+  assert.is(r.status, 200, r.body);
+  assert.match(r.body, '<ContinuationToken></ContinuationToken>');
+  assert.equal([...r.body.matchAll(/<Key>([^<]*)<\/Key>/g)].map((m) => m[1]), ['list/a', 'list/b']);
+  const bad = await rawRequest(proc.endpoint, { method: 'GET', bucket: B, query: { 'list-type': '2', 'continuation-token': 'not a token!' } }, creds());
+  assert.equal([bad.status, errorCode(bad.body)], [400, 'InvalidArgument']);
 });
 
 test.run();

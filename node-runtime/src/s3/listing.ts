@@ -76,7 +76,8 @@ export const listObjectsV2: Handler = async (_req, res, ctx) => {
   const lp = listParams(ctx);
   const token = p.get('continuation-token');
   const startAfter = p.get('start-after');
-  const from = token !== undefined ? decodeToken(token) : startAfter;
+  // An empty token is no token (s3-tests test_bucket_listv2_continuationtoken_empty); it is echoed all the same.
+  const from = token ? decodeToken(token) : startAfter;
   const r = await page(ctx, lp, from);
   const next = resumeKey(r);
   sendXml(res, 200, 'ListBucketResult', {
