@@ -95,7 +95,7 @@ test('wrong secret → SignatureDoesNotMatch, unknown key → InvalidAccessKeyId
   assert.is(errorCode(malformed.body), 'AuthorizationHeaderMalformed');
 });
 
-test('presigned URLs: expired → AccessDenied "Request has expired"; tampered → SignatureDoesNotMatch', async () => {
+test('presigned URLs: expired or out of range → AccessDenied; tampered → SignatureDoesNotMatch', async () => {
   const expired = await getSignedUrl(s3, new GetObjectCommand({ Bucket: B, Key: 'private.txt' }), { expiresIn: 60, signingDate: new Date(Date.now() - 120_000) });
   const r1 = await fetch(expired);
   assert.is(r1.status, 403);
@@ -108,6 +108,13 @@ test('presigned URLs: expired → AccessDenied "Request has expired"; tampered �
     const r = await fetch(tampered);
     assert.is(r.status, 403, tampered);
     assert.is(errorCode(await r.text()), 'SignatureDoesNotMatch');
+  }
+  // Lifetimes out of range (more than a week, or negative) are refused as expired ones are (s3-tests test_object_raw_get_x_amz_expires_out_*).
+  for (const [expires, message] of [['609901', 'less than a week'], ['-7', 'Request has expired']]) {
+    const r = await fetch(good.replace('X-Amz-Expires=60', `X-Amz-Expires=${expires}`));
+    const text = await r.text();
+    assert.equal([r.status, errorCode(text)], [403, 'AccessDenied'], expires);
+    assert.match(text, message);
   }
   const putUrl = await getSignedUrl(s3, new PutObjectCommand({ Bucket: B, Key: 'presigned-put' }), { expiresIn: 60 });
   const r2 = await fetch(putUrl.replace('presigned-put', 'other-key'), { method: 'PUT', body: 'x' });
