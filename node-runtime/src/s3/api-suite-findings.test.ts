@@ -88,4 +88,12 @@ test('ListObjectsV2 with an empty continuation token lists from the start and ec
   assert.equal([bad.status, errorCode(bad.body)], [400, 'InvalidArgument']);
 });
 
+test('user metadata over 2 KB is MetadataTooLarge and stores nothing; Content-Encoding lists keep their spelling', async () => {
+  assert.equal(await failure(s3.send(new PutObjectCommand({ Bucket: B, Key: 'meta/big', Body: 'x', Metadata: { a: 'v'.repeat(1500), b: 'v'.repeat(600) } }))),
+    { code: 'MetadataTooLarge', status: 400 });
+  assert.is((await failure(s3.send(new HeadObjectCommand({ Bucket: B, Key: 'meta/big' })))).status, 404);
+  await s3.send(new PutObjectCommand({ Bucket: B, Key: 'meta/enc', Body: 'x', ContentEncoding: 'deflate, gzip' }));
+  assert.is((await s3.send(new HeadObjectCommand({ Bucket: B, Key: 'meta/enc' }))).ContentEncoding, 'deflate, gzip');
+});
+
 test.run();
