@@ -5,7 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { randomBytes } from 'node:crypto';
 import {
-  CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client,
+  CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client,
   S3ServiceException, UploadPartCommand, UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import { startCairnProcess, type CairnProcess } from '../../../hack/testing/cairn.ts';
@@ -94,6 +94,21 @@ test('user metadata over 2 KB is MetadataTooLarge and stores nothing; Content-En
   assert.is((await failure(s3.send(new HeadObjectCommand({ Bucket: B, Key: 'meta/big' })))).status, 404);
   await s3.send(new PutObjectCommand({ Bucket: B, Key: 'meta/enc', Body: 'x', ContentEncoding: 'deflate, gzip' }));
   assert.is((await s3.send(new HeadObjectCommand({ Bucket: B, Key: 'meta/enc' }))).ContentEncoding, 'deflate, gzip');
+});
+
+test('listings: a V1 Prefix comes back as sent; keys with control characters are escaped, or URL-encoded when asked', async () => {
+  const key = 'ctl/a\x01b\rc';
+  await s3.send(new PutObjectCommand({ Bucket: B, Key: key, Body: 'x' }));
+  const raw = await rawRequest(proc.endpoint, { method: 'GET', bucket: B, query: { 'list-type': '2', prefix: 'ctl/' } }, creds());
+  assert.match(raw.body, '<Key>ctl/a&#x1;b&#xD;c</Key>');
+  assert.not.match(raw.body, /[\x00-\x08\x0B-\x1F]/);
+  const encoded = await s3.send(new ListObjectsV2Command({ Bucket: B, Prefix: 'ctl/', EncodingType: 'url' }));
+  assert.equal(encoded.Contents?.map((c) => decodeURIComponent(c.Key!)), [key]);
+  // What botocore does for every ListObjects: encoding-type=url, then it decodes all but the Prefix.
+  const v1 = await rawRequest(proc.endpoint, { method: 'GET', bucket: B, query: { prefix: '\n', 'encoding-type': 'url' } }, creds());
+  assert.match(v1.body, '<Prefix>\n</Prefix>');
+  const v2 = await rawRequest(proc.endpoint, { method: 'GET', bucket: B, query: { 'list-type': '2', prefix: '\n', 'encoding-type': 'url' } }, creds());
+  assert.match(v2.body, '<Prefix>%0A</Prefix>');
 });
 
 test.run();

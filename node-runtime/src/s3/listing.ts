@@ -103,7 +103,9 @@ export const listObjectsV1: Handler = async (_req, res, ctx) => {
   const next = resumeKey(r);
   sendXml(res, 200, 'ListBucketResult', {
     Name: ctx.route.bucket!,
-    Prefix: lp.encode(lp.prefix),
+    // V1 never URL-encodes its Prefix (clients decode Marker, NextMarker, Delimiter, Key and the
+    // common prefixes only: s3-tests test_bucket_list_prefix_unreadable).
+    Prefix: lp.prefix,
     Marker: lp.encode(marker),
     // S3 sends NextMarker only with a delimiter; without one, clients resume from the last key.
     NextMarker: next !== undefined && lp.delimiter !== undefined ? lp.encode(next) : undefined,
