@@ -5,7 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { randomBytes } from 'node:crypto';
 import {
-  CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client,
+  CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, GetObjectCommand, HeadObjectCommand, ListBucketsCommand, ListObjectsV2Command, PutObjectCommand, S3Client,
   S3ServiceException, UploadPartCommand, UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import { startCairnProcess, type CairnProcess } from '../../../hack/testing/cairn.ts';
@@ -109,6 +109,15 @@ test('listings: a V1 Prefix comes back as sent; keys with control characters are
   assert.match(v1.body, '<Prefix>\n</Prefix>');
   const v2 = await rawRequest(proc.endpoint, { method: 'GET', bucket: B, query: { 'list-type': '2', prefix: '\n', 'encoding-type': 'url' } }, creds());
   assert.match(v2.body, '<Prefix>%0A</Prefix>');
+});
+
+test('ListBuckets pages with max-buckets and a continuation token', async () => {
+  for (const b of ['page-b', 'page-a']) await s3.send(new CreateBucketCommand({ Bucket: b }));
+  const first = await s3.send(new ListBucketsCommand({ MaxBuckets: 1, Prefix: 'page-' }));
+  assert.equal(first.Buckets?.map((b) => b.Name), ['page-a']);
+  assert.ok(first.ContinuationToken);
+  const second = await s3.send(new ListBucketsCommand({ MaxBuckets: 1, Prefix: 'page-', ContinuationToken: first.ContinuationToken }));
+  assert.equal([second.Buckets?.map((b) => b.Name), second.ContinuationToken], [['page-b'], undefined]);
 });
 
 test.run();
