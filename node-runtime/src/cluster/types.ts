@@ -78,6 +78,8 @@ export interface BucketSettings {
   quotaObjects?: number;
   /** CORS rules (PutBucketCors); absent: browsers on other origins are refused. */
   cors?: BucketCorsRule[];
+  /** The LocationConstraint it was created with, answered by GetBucketLocation. */
+  location?: string;
   /** The bucket's own tags (PutBucketTagging), not its objects'. */
   tags?: { key: string; value: string }[];
   deleted?: boolean;     // tombstone in the registry (LWW map entries are never physically removed at once)

@@ -5,7 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { randomBytes } from 'node:crypto';
 import {
-  CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, GetObjectCommand, HeadObjectCommand, ListBucketsCommand, ListObjectsV2Command, PutObjectCommand, S3Client,
+  type BucketLocationConstraint, CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, GetBucketLocationCommand, GetObjectCommand, HeadObjectCommand, ListBucketsCommand, ListObjectsV2Command, PutObjectCommand, S3Client,
   S3ServiceException, UploadPartCommand, UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import { startCairnProcess, type CairnProcess } from '../../../hack/testing/cairn.ts';
@@ -118,6 +118,12 @@ test('ListBuckets pages with max-buckets and a continuation token', async () => 
   assert.ok(first.ContinuationToken);
   const second = await s3.send(new ListBucketsCommand({ MaxBuckets: 1, Prefix: 'page-', ContinuationToken: first.ContinuationToken }));
   assert.equal([second.Buckets?.map((b) => b.Name), second.ContinuationToken], [['page-b'], undefined]);
+});
+
+test('GetBucketLocation answers the LocationConstraint the bucket was created with, else the region', async () => {
+  await s3.send(new CreateBucketCommand({ Bucket: 'located', CreateBucketConfiguration: { LocationConstraint: 'default' as BucketLocationConstraint } }));
+  assert.is((await s3.send(new GetBucketLocationCommand({ Bucket: 'located' }))).LocationConstraint, 'default');
+  assert.is((await s3.send(new GetBucketLocationCommand({ Bucket: B }))).LocationConstraint, undefined);
 });
 
 test.run();

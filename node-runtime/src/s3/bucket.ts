@@ -44,7 +44,8 @@ export const createBucket: Handler = async (req, res, ctx) => {
   const bucket = ctx.route.bucket!;
   if (!validBucketName(bucket)) throw s3Error('InvalidBucketName');
   const body = await readSmallBody(req, ctx.caller, 64 * 1024);
-  if (body.trim()) parseXml(body, 'CreateBucketConfiguration');   // LocationConstraint is accepted as given
+  // LocationConstraint is accepted as given and kept for GetBucketLocation (s3-tests names its own, `default`).
+  const location = body.trim() ? text(parseXml(body, 'CreateBucketConfiguration'), 'LocationConstraint')?.trim() || undefined : undefined;
   const owner = ctx.caller.user!;   // authorize() lets only authenticated callers create buckets
   const existing = ctx.deps.bucket(bucket);
   if (existing) {
@@ -63,7 +64,9 @@ export const createBucket: Handler = async (req, res, ctx) => {
   }
   const { replicas } = placementFromHeaders(req.headers);
   await ctx.deps.objects.createBucket(bucket, { owner, replicas, access: 'private', acl });
-  if (ownership) await ctx.deps.putBucket({ ...ctx.deps.bucket(bucket)!, ownership: ownership as BucketSettings['ownership'] });
+  if (ownership || location) {
+    await ctx.deps.putBucket({ ...ctx.deps.bucket(bucket)!, ...(ownership ? { ownership: ownership as BucketSettings['ownership'] } : {}), ...(location ? { location } : {}) });
+  }
   res.status(200).set('Location', `/${bucket}`).end();
 };
 
@@ -79,8 +82,8 @@ export const deleteBucket: Handler = async (_req, res, ctx) => {
 
 export const getBucketLocation: Handler = async (_req, res, ctx) => {
   await ctx.deps.objects.headBucket(ctx.route.bucket!);
-  // us-east-1 is spelled as an empty constraint, as S3 does.
-  const region = ctx.deps.region === 'us-east-1' ? '' : ctx.deps.region;
+  // The constraint the bucket was created with; else the region, us-east-1 spelled as an empty constraint, as S3 does.
+  const region = ctx.deps.bucket(ctx.route.bucket!)?.location ?? (ctx.deps.region === 'us-east-1' ? '' : ctx.deps.region);
   const xml = buildXml('LocationConstraint', { '#text': region });
   setHeaders(res.status(200), { 'Content-Type': 'application/xml' }).end(xml);
 };
