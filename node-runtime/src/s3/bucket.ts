@@ -4,6 +4,7 @@ import { aclFromHeaders, cannedAcl } from '../access/acl.ts';
 import { bucketAcl } from './authz.ts';
 import type { BucketSettings } from '../cluster/types.ts';
 import { isS3Error, s3Error, S3Error } from '../util/errors.ts';
+import { bucketNameProblem } from '../data/names.ts';
 import { placementFromHeaders } from './object-headers.ts';
 import { readSmallBody } from './payload.ts';
 import { sendXml, setHeaders } from './respond.ts';
@@ -12,11 +13,8 @@ import { buildXml, list, parseXml, text } from './xml.ts';
 
 const header = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
 
-/** S3's bucket naming rules (3-63 chars, lower-case letters, digits, dots, hyphens). */
-export function validBucketName(name: string): boolean {
-  return /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(name)
-    && !name.includes('..') && !/^\d+\.\d+\.\d+\.\d+$/.test(name) && !name.startsWith('xn--') && !name.endsWith('-s3alias');
-}
+/** S3's bucket naming rules (data/names.ts). */
+export const validBucketName = (name: string): boolean => bucketNameProblem(name) === undefined;
 
 /** ListBuckets: the caller's own buckets (the admin user sees all), paged by MaxBuckets and ContinuationToken. */
 export const listBuckets: Handler = async (_req, res, ctx) => {
