@@ -291,12 +291,18 @@ test('another user is denied what it does not own and lists only its own buckets
   limited.destroy();
 });
 
-test('unsupported operations → NotImplemented 501; errors carry Resource and the request id', async () => {
+test('unsupported operations and write headers → NotImplemented 501; errors carry Resource and the request id', async () => {
   for (const [method, query] of [['GET', { accelerate: '' }], ['PUT', { website: '' }], ['GET', { logging: '' }]] as const) {
     const r = await rawRequest(proc.endpoint, { method, bucket: B, query: { ...query }, headers: method === 'PUT' ? { 'content-length': '0' } : {} }, creds, '');
     assert.is(r.status, 501, `${method} ${Object.keys(query)}`);
     assert.is(errorCode(r.body), 'NotImplemented');
   }
+  // Headers asking a write for what Cairn does not do are refused, and nothing is written.
+  assert.equal(await failure(s3.send(new PutObjectCommand({ Bucket: B, Key: 'glacier', Body: 'x', StorageClass: 'GLACIER' }))), { code: 'NotImplemented', status: 501 });
+  assert.equal(await failure(s3.send(new PutObjectCommand({ Bucket: B, Key: 'redirect', Body: 'x', WebsiteRedirectLocation: '/elsewhere' }))), { code: 'NotImplemented', status: 501 });
+  assert.not.ok(await exists('glacier'));
+  assert.not.ok(await exists('redirect'));
+  await s3.send(new PutObjectCommand({ Bucket: B, Key: 'standard', Body: 'x', StorageClass: 'STANDARD' }));
   // OPTIONS is a CORS preflight (api-cors.test.ts); without Origin it is not one.
   const opt = await rawRequest(proc.endpoint, { method: 'OPTIONS', bucket: B, key: 'x' }, creds);
   assert.is(opt.status, 400);

@@ -12,6 +12,7 @@ import { anonymousCaller, authenticate } from './auth.ts';
 import { decidedByHandler, policyContext, requireAccess, requireExpectedOwner, unauthenticated } from './authz.ts';
 import { corsHeadersOf } from './bucket-cors.ts';
 import { selectOperation, type Operation } from './operations.ts';
+import { refuseUnsupportedHeaders } from './unsupported-headers.ts';
 import { sendError, setHeaders, toS3Error } from './respond.ts';
 import { parseRoute, type Route } from './route.ts';
 import type { S3Context, S3Deps } from './types.ts';
@@ -57,6 +58,7 @@ async function serve(deps: S3Deps, req: Request, res: Response): Promise<void> {
     // Operations on an existing object are decided by their handler, which knows the object's owner and ACL.
     if (!decidedByHandler.has(op.name) && !open) requireAccess(ctx, op.name);
     requireExpectedOwner(ctx, req.headers['x-amz-expected-bucket-owner']);
+    refuseUnsupportedHeaders(op.name, req.headers);
     sendContinue(res);   // let through: a client that waits for it sends its body now
     await op.handler(req, res, ctx);
   } catch (e) {

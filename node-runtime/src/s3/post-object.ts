@@ -8,6 +8,7 @@ import { s3Error } from '../util/errors.ts';
 import { anonymousCaller, type Caller } from './auth.ts';
 import { BodyChecksum } from './body-checksum.ts';
 import { requestChecksum } from './semantics/checksums.ts';
+import { refuseUnsupportedHeaders } from './unsupported-headers.ts';
 import { policyContext, requireAccess } from './authz.ts';
 import { boundaryOf, readFormUntilFile, type FormUntilFile } from './form-data.ts';
 import { bucketOrThrow } from './object-access.ts';
@@ -114,6 +115,7 @@ async function store(req: Parameters<Handler>[0], res: Parameters<Handler>[1], c
     policyContext: policyContext({ headers, socket: req.socket }, ctx.route.query, caller.user, false),
   };
   requireAccess(signed, 'PostObject', { bucket, key: plan.key });
+  refuseUnsupportedHeaders('PostObject', headers);
   const sent = requestChecksum(headers);
   const checksum = sent ? new BodyChecksum(sent) : undefined;
   const opts = { ...writeOptions(signed, headers, undefined, bucket), checksum: () => checksum?.stored() };
