@@ -234,7 +234,9 @@ export class ClusterObjectService implements ObjectService {
     opts: PutOptions, metadata: Pick<PutOptions, 'contentType' | 'userMeta' | 'headers'>): Promise<ObjectVersion> {
     const got = await this.getObject(src.bucket, src.key, { sse: opts.sourceSse, signal: opts.signal });
     try {
-      return await this.putObject(dst.bucket, dst.key, got.body, { ...opts, ...metadata, size: source.size, contentMd5: undefined, pin: opts.pin ?? source.pin });
+      // The same plaintext: a whole-object checksum still holds (a composite one described parts this copy does not have).
+      const checksum = source.checksum?.type === 'FULL_OBJECT' ? source.checksum : undefined;
+      return await this.putObject(dst.bucket, dst.key, got.body, { ...opts, ...metadata, size: source.size, contentMd5: undefined, pin: opts.pin ?? source.pin, checksum: () => checksum });
     } finally { got.body.destroy(); }
   }
 

@@ -8,7 +8,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { crc32 } from 'node:zlib';
 import {
-  ChecksumAlgorithm, CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, GetObjectAttributesCommand,
+  ChecksumAlgorithm, CompleteMultipartUploadCommand, CopyObjectCommand, CreateBucketCommand, CreateMultipartUploadCommand, GetObjectAttributesCommand,
   GetObjectCommand, HeadObjectCommand, ListPartsCommand, PutObjectCommand, S3Client, S3ServiceException, UploadPartCommand, UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import { startCairnProcess, type CairnProcess } from '../../../hack/testing/cairn.ts';
@@ -96,6 +96,21 @@ test('a stream body goes as aws-chunked with the checksum in a trailer: verified
   } finally {
     spy.destroy();
   }
+});
+
+test('a copy keeps its source\'s checksum (server-side or re-encrypted); asking a copy for another algorithm is NotImplemented', async () => {
+  const body = randomBytes(100_000);
+  const put = await s3.send(new PutObjectCommand({ Bucket: B, Key: 'copy/src', Body: body, ChecksumAlgorithm: 'SHA256' }));
+  for (const [key, extra] of [['copy/same', {}], ['copy/encrypted', { ServerSideEncryption: 'AES256' as const }]] as const) {
+    const copied = await s3.send(new CopyObjectCommand({ Bucket: B, Key: key, CopySource: `${B}/copy/src`, ...extra }));
+    assert.is(copied.CopyObjectResult?.ChecksumSHA256, put.ChecksumSHA256, key);
+    const got = await s3.send(new GetObjectCommand({ Bucket: B, Key: key, ChecksumMode: 'ENABLED' }));
+    assert.ok(Buffer.from(await got.Body!.transformToByteArray()).equals(body));
+    assert.is(got.ChecksumSHA256, put.ChecksumSHA256, key);
+  }
+  await s3.send(new CopyObjectCommand({ Bucket: B, Key: 'copy/asked', CopySource: `${B}/copy/src`, ChecksumAlgorithm: 'SHA256' }));
+  assert.equal(await failure(s3.send(new CopyObjectCommand({ Bucket: B, Key: 'copy/other', CopySource: `${B}/copy/src`, ChecksumAlgorithm: 'CRC32' }))), { code: 'NotImplemented', status: 501 });
+  assert.is((await failure(s3.send(new HeadObjectCommand({ Bucket: B, Key: 'copy/other' })))).status, 404);
 });
 
 test('a wrong checksum, as a header or as an aws-chunked trailer, is BadDigest and stores nothing', async () => {

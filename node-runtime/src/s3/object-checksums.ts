@@ -4,7 +4,7 @@
 // CompleteMultipartUpload request says the parts' and the object's checksums are.
 import type { CompletedPart, MultipartUpload, ObjectVersion, PartRecord, StoredChecksum } from '../data/types.ts';
 import { s3Error } from '../util/errors.ts';
-import { checksumHeader, checksumModeEnabled, checksumResponseHeaders, multipartChecksum, type ChecksumAlgorithm } from './semantics/checksums.ts';
+import { checksumHeader, checksumModeEnabled, checksumResponseHeaders, multipartChecksum, parseChecksumAlgorithm, type ChecksumAlgorithm } from './semantics/checksums.ts';
 
 type HeaderBag = Record<string, string | string[] | undefined>;
 
@@ -53,4 +53,18 @@ export function completedChecksum(upload: MultipartUpload, requested: CompletedP
   const sent = one(h[checksumHeader(spec.algorithm)]);
   if (sent !== undefined && sent !== value) throw s3Error('BadDigest', `The ${spec.algorithm} you specified did not match the calculated checksum.`);
   return { algorithm: spec.algorithm, type: spec.type, value };
+}
+
+/**
+ * CopyObject with x-amz-checksum-algorithm: the copy keeps the source's bytes and so its whole-object
+ * checksum; one of another algorithm would need every byte read again, which a server-side copy does
+ * not do — refused rather than answered without it.
+ */
+export function checkCopyChecksum(wanted: string | string[] | undefined, source: StoredChecksum | undefined): void {
+  const w = one(wanted);
+  if (w === undefined) return;
+  const algorithm = parseChecksumAlgorithm(w, 'x-amz-checksum-algorithm');
+  if (source?.algorithm !== algorithm || source.type !== 'FULL_OBJECT') {
+    throw s3Error('NotImplemented', `A copy keeps its source's checksum; computing a new ${algorithm} checksum on copy is not implemented.`);
+  }
 }

@@ -9,7 +9,7 @@ import {
   checkConditions, hasConditions, metadataFromHeaders, objectHeaders, parseRange, placementFromHeaders, resolveRange, responseOverrides,
 } from './object-headers.ts';
 import { requestPayload, type Payload } from './payload.ts';
-import { storedChecksumHeaders } from './object-checksums.ts';
+import { checkCopyChecksum, checksumXml, storedChecksumHeaders } from './object-checksums.ts';
 import { checksumResponseHeaders } from './semantics/checksums.ts';
 import { quoteEtag, sendXml, setHeaders } from './respond.ts';
 import { target, type Handler, type S3Context } from './types.ts';
@@ -218,6 +218,7 @@ export const copyObject: Handler = async (req, res, ctx) => {
   if (directive === 'COPY' && src.bucket === dst.bucket && src.key === dst.key) {
     throw s3Error('InvalidRequest', 'This copy request is illegal because it is trying to copy an object to itself without changing the object\'s metadata, storage class, website redirect location or encryption attributes.');
   }
+  if (req.headers['x-amz-checksum-algorithm'] !== undefined) checkCopyChecksum(req.headers['x-amz-checksum-algorithm'], (await ctx.deps.objects.headObject(src.bucket, src.key)).checksum);
   const base = writeOptions(ctx, req.headers);
   const sourceSse = encryptionFromHeaders(req.headers, { copySource: true });
   const opts = directive === 'REPLACE'
@@ -225,5 +226,5 @@ export const copyObject: Handler = async (req, res, ctx) => {
     : { owner: base.owner, acl: base.acl, replicas: base.replicas, pin: base.pin, sse: base.sse, sourceSse, signal: ctx.signal, metadataDirective: 'COPY' as const };
   const version = await ctx.deps.objects.copyObject(src, dst, opts);
   setHeaders(res, encryptionHeaders(version.encryption));
-  sendXml(res, 200, 'CopyObjectResult', { LastModified: new Date(version.timestamp).toISOString(), ETag: quoteEtag(version.etag) });
+  sendXml(res, 200, 'CopyObjectResult', { LastModified: new Date(version.timestamp).toISOString(), ETag: quoteEtag(version.etag), ...checksumXml(version.checksum) });
 };
