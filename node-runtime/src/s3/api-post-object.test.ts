@@ -1,7 +1,7 @@
 // Browser form uploads (POST Object) against a real `cairn` process: a V4 form made by the minio
 // client's presignedPostPolicy, V2 forms signed as s3-tests signs them, anonymous forms, success
 // answers (204, 201 with a document, 303 to a redirect), the policy's conditions and size range,
-// and fields that act as a PutObject's headers (metadata, ACL, encryption, tags).
+// and fields that act as a PutObject's headers (metadata, ACL, encryption, tags, checksums).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createHash, createHmac, randomBytes } from 'node:crypto';
@@ -101,6 +101,15 @@ test('V2 forms as s3-tests sends them: ${filename}, success_action_status 201 an
   assert.equal((await post(B, fields(v2(base)), 'z'.repeat(1025))).code, 'EntityTooLarge');
   assert.equal((await post(B, fields(v2([{ bucket: 'elsewhere' }, ...base.slice(1)])), 'z')).status, 403, 'another bucket\'s policy');
   assert.ok(await missing(B, 'foo-no.txt'), 'no refused form wrote anything');
+
+  // A checksum field is checked against the file and kept; a wrong one is BadDigest and stores nothing.
+  const sha256 = (d: string) => createHash('sha256').update(d).digest('base64');
+  const summed = await post(B, fields(v2(base), 'foo-sum.txt', [['x-amz-checksum-sha256', sha256('summed')]]), 'summed');
+  assert.is(summed.status, 204, summed.body);
+  const head = await s3.send(new HeadObjectCommand({ Bucket: B, Key: 'foo-sum.txt', ChecksumMode: 'ENABLED' }));
+  assert.is(head.ChecksumSHA256, sha256('summed'));
+  assert.equal((await post(B, fields(v2(base), 'foo-badsum.txt', [['x-amz-checksum-sha256', sha256('other')]]), 'summed')).code, 'BadDigest');
+  assert.ok(await missing(B, 'foo-badsum.txt'));
 });
 
 test('anonymous forms write only where anonymous PutObject may (a public-read-write bucket); ACL, encryption and tags fields apply', async () => {
