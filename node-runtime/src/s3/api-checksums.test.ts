@@ -9,7 +9,7 @@ import { Readable } from 'node:stream';
 import { crc32 } from 'node:zlib';
 import {
   ChecksumAlgorithm, CompleteMultipartUploadCommand, CopyObjectCommand, CreateBucketCommand, CreateMultipartUploadCommand, GetObjectAttributesCommand,
-  GetObjectCommand, HeadObjectCommand, ListPartsCommand, PutObjectCommand, S3Client, S3ServiceException, UploadPartCommand, UploadPartCopyCommand,
+  GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, ListPartsCommand, PutObjectCommand, S3Client, S3ServiceException, UploadPartCommand, UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import { startCairnProcess, type CairnProcess } from '../../../hack/testing/cairn.ts';
 import { rawRequest } from '../../test/s3-client.ts';
@@ -62,6 +62,8 @@ test('every algorithm the SDK sends is verified, stored and returned with checks
     const attrs = await s3.send(new GetObjectAttributesCommand({ Bucket: B, Key: key, ObjectAttributes: ['Checksum'] }));
     assert.equal(attrs.Checksum, { [field]: sent, ChecksumType: 'FULL_OBJECT' });
   }
+  const listed = await s3.send(new ListObjectsV2Command({ Bucket: B, Prefix: 'one/' }));
+  assert.equal(listed.Contents?.map((c) => [c.Key, c.ChecksumAlgorithm, c.ChecksumType]), ['CRC32', 'CRC32C', 'CRC64NVME', 'SHA1', 'SHA256'].map((a) => [`one/${a}`, [a], 'FULL_OBJECT']));
   // A range is not the object: no checksum comes with it.
   const ranged = await s3.send(new GetObjectCommand({ Bucket: B, Key: 'one/SHA256', ChecksumMode: 'ENABLED', Range: 'bytes=0-9' }));
   assert.is(ranged.ChecksumSHA256, undefined);

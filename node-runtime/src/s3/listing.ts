@@ -66,6 +66,9 @@ function contents(ctx: S3Context, lp: ListParams, objects: ObjectVersion[], owne
     Size: o.size,
     StorageClass: 'STANDARD',
     Owner: owner ? versionOwnerXml(ctx, o) : undefined,
+    // Which checksum the object keeps (its value comes with GET/HEAD in checksum mode).
+    ChecksumAlgorithm: o.checksum?.algorithm,
+    ChecksumType: o.checksum?.type,
   }));
 }
 
