@@ -8,8 +8,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { crc32 } from 'node:zlib';
 import {
-  ChecksumAlgorithm, CompleteMultipartUploadCommand, CopyObjectCommand, CreateBucketCommand, CreateMultipartUploadCommand, GetObjectAttributesCommand,
-  GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, ListPartsCommand, PutObjectCommand, S3Client, S3ServiceException, UploadPartCommand, UploadPartCopyCommand,
+  ChecksumAlgorithm, CompleteMultipartUploadCommand, CopyObjectCommand, CreateBucketCommand, CreateMultipartUploadCommand, DeleteObjectsCommand, GetObjectAttributesCommand,
+  GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, ListPartsCommand, PutBucketTaggingCommand, PutObjectCommand, S3Client, S3ServiceException, UploadPartCommand, UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import { startCairnProcess, type CairnProcess } from '../../../hack/testing/cairn.ts';
 import { rawRequest } from '../../test/s3-client.ts';
@@ -133,6 +133,24 @@ test('a wrong checksum, as a header or as an aws-chunked trailer, is BadDigest a
   const two = await rawRequest(proc.endpoint, { method: 'PUT', bucket: B, key: 'bad/two', headers: { 'x-amz-checksum-crc32': crc32b64(body), 'x-amz-checksum-sha1': 'x', 'content-length': String(body.length) } },
     { accessKey: proc.accessKey, secretKey: proc.secretKey }, body);
   assert.equal([two.status, /<Code>(\w+)/.exec(two.body)?.[1]], [400, 'InvalidRequest']);
+});
+
+test('documents (DeleteObjects, PutBucketTagging) are checked against their Content-MD5 or checksum header; a mismatch changes nothing', async () => {
+  await s3.send(new PutObjectCommand({ Bucket: B, Key: 'doc/keep', Body: 'x' }));
+  const del = '<Delete><Object><Key>doc/keep</Key></Object></Delete>';
+  const signed = { accessKey: proc.accessKey, secretKey: proc.secretKey };
+  const md5 = (t: string) => createHash('md5').update(t).digest('base64');
+  for (const headers of [{ 'content-md5': md5('other') }, { 'x-amz-checksum-crc32': crc32b64(Buffer.from('other')) }]) {
+    const r = await rawRequest(proc.endpoint, { method: 'POST', bucket: B, query: { delete: '' }, headers: { ...headers, 'content-length': String(del.length) } }, signed, del);
+    assert.equal([r.status, /<Code>(\w+)/.exec(r.body)?.[1]], [400, 'BadDigest'], JSON.stringify(headers));
+  }
+  const malformed = await rawRequest(proc.endpoint, { method: 'POST', bucket: B, query: { delete: '' }, headers: { 'content-md5': 'nope', 'content-length': String(del.length) } }, signed, del);
+  assert.equal([malformed.status, /<Code>(\w+)/.exec(malformed.body)?.[1]], [400, 'InvalidDigest']);
+  assert.is((await s3.send(new HeadObjectCommand({ Bucket: B, Key: 'doc/keep' }))).ContentLength, 1);
+  // The SDK sends a CRC32 of every document; right ones pass.
+  await s3.send(new PutBucketTaggingCommand({ Bucket: B, Tagging: { TagSet: [{ Key: 'k', Value: 'v' }] } }));
+  await s3.send(new DeleteObjectsCommand({ Bucket: B, Delete: { Objects: [{ Key: 'doc/keep' }] } }));
+  assert.is((await failure(s3.send(new HeadObjectCommand({ Bucket: B, Key: 'doc/keep' })))).status, 404);
 });
 
 async function multipart(key: string, algorithm: ChecksumAlgorithm, type: 'COMPOSITE' | 'FULL_OBJECT', parts: Buffer[]) {

@@ -133,7 +133,8 @@ export const uploadPartCopy: Handler = async (req, res, ctx) => {
 export const completeUpload: Handler = async (req, res, ctx) => {
   const { bucket, key } = target(ctx);
   const uploadId = uploadIdOf(ctx);
-  const parts = parseCompleteParts(await readSmallBody(req, ctx.caller));
+  // Its x-amz-checksum-* headers are the object's checksum, not the document's.
+  const parts = parseCompleteParts(await readSmallBody(req, ctx.caller, undefined, { objectChecksum: true }));
   let version: ObjectVersion;
   try {
     const upload = await ctx.deps.objects.headUpload(bucket, key, uploadId);

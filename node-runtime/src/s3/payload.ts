@@ -131,7 +131,7 @@ class AtMost extends Transform {
 }
 
 /** Read a small request body (XML documents) fully, bounded; verifies a signed payload hash. */
-export async function readSmallBody(req: IncomingMessage, caller: Caller, limit = 2 * 1024 * 1024): Promise<string> {
+export async function readSmallBody(req: IncomingMessage, caller: Caller, limit = 2 * 1024 * 1024, opts: { objectChecksum?: boolean } = {}): Promise<string> {
   const tooBig = () => new S3Error('MaxMessageLengthExceeded', 400, 'Your request was too big.');
   if (Number(req.headers['content-length'] ?? 0) > limit) throw tooBig();
   const parts: Buffer[] = [];
@@ -149,5 +149,25 @@ export async function readSmallBody(req: IncomingMessage, caller: Caller, limit 
   const buf = Buffer.concat(parts);
   const hash = caller.payloadHash;
   if (/^[0-9a-f]{64}$/.test(hash) && createHash('sha256').update(buf).digest('hex') !== hash) throw s3Error('XAmzContentSHA256Mismatch');
+  checkDocumentDigests(req, buf, !caller.payloadHash.startsWith('STREAMING-') && !opts.objectChecksum);
   return buf.toString('utf8');
+}
+
+/**
+ * A document's Content-MD5, and the flexible checksum header the SDKs send in its place
+ * (`flexible`: false when an aws-chunked decoder already checked it, or when the request's
+ * x-amz-checksum-* headers describe an object instead, as CompleteMultipartUpload's do).
+ */
+function checkDocumentDigests(req: IncomingMessage, buf: Buffer, flexible: boolean): void {
+  const md5 = req.headers['content-md5'];
+  if (md5 !== undefined) {
+    if (typeof md5 !== 'string' || !/^[A-Za-z0-9+/]{22}==$/.test(md5.trim())) throw s3Error('InvalidDigest');
+    if (createHash('md5').update(buf).digest('base64') !== md5.trim()) throw s3Error('BadDigest');
+  }
+  const sent = flexible ? requestChecksum(req.headers) : undefined;
+  if (sent?.source === 'header') {
+    const checksum = new BodyChecksum(sent);
+    checksum.update(buf);
+    checksum.finish();
+  }
 }
