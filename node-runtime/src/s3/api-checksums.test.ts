@@ -140,7 +140,7 @@ test('documents (DeleteObjects, PutBucketTagging) are checked against their Cont
   const del = '<Delete><Object><Key>doc/keep</Key></Object></Delete>';
   const signed = { accessKey: proc.accessKey, secretKey: proc.secretKey };
   const md5 = (t: string) => createHash('md5').update(t).digest('base64');
-  for (const headers of [{ 'content-md5': md5('other') }, { 'x-amz-checksum-crc32': crc32b64(Buffer.from('other')) }]) {
+  for (const headers of [{ 'content-md5': md5('other') }, { 'x-amz-checksum-crc32': crc32b64(Buffer.from('other')) }] as Record<string, string>[]) {
     const r = await rawRequest(proc.endpoint, { method: 'POST', bucket: B, query: { delete: '' }, headers: { ...headers, 'content-length': String(del.length) } }, signed, del);
     assert.equal([r.status, /<Code>(\w+)/.exec(r.body)?.[1]], [400, 'BadDigest'], JSON.stringify(headers));
   }
