@@ -204,6 +204,24 @@ test('multipart: a part checksum that is not the uploaded part\'s is InvalidPart
   assert.is(ok.ChecksumSHA256, `${sha256(Buffer.concat(parts.map(sha256))).toString('base64')}-2`);
 });
 
+test('CompleteMultipartUpload: a checksum type, algorithm or object size other than the upload\'s is InvalidRequest and completes nothing', async () => {
+  const parts = [randomBytes(5 * MiB), randomBytes(10)];
+  const up = await multipart('mp/headers', 'SHA256', 'COMPOSITE', parts);
+  const complete = (extra: Record<string, unknown>) => s3.send(new CompleteMultipartUploadCommand({ Bucket: B, Key: 'mp/headers', UploadId: up.UploadId, MultipartUpload: { Parts: up.done }, ...extra }));
+  for (const extra of [{ ChecksumType: 'FULL_OBJECT' }, { ChecksumCRC32: crc32b64(Buffer.concat(parts)) }, { MpuObjectSize: 5 * MiB }]) {
+    assert.equal(await failure(complete(extra)), { code: 'InvalidRequest', status: 400 }, JSON.stringify(extra));
+  }
+  assert.is((await failure(s3.send(new HeadObjectCommand({ Bucket: B, Key: 'mp/headers' })))).status, 404);
+  const done = await complete({ ChecksumType: 'COMPOSITE', MpuObjectSize: 5 * MiB + 10 });
+  assert.ok(done.ChecksumSHA256);
+  // An upload made without a checksum cannot be completed with one: its parts' checksums do not combine.
+  const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: B, Key: 'mp/plain' }));
+  const p1 = await s3.send(new UploadPartCommand({ Bucket: B, Key: 'mp/plain', UploadId, PartNumber: 1, Body: 'one part' }));
+  const plain = { Bucket: B, Key: 'mp/plain', UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: p1.ETag }] } };
+  assert.equal(await failure(s3.send(new CompleteMultipartUploadCommand({ ...plain, ChecksumCRC32: crc32b64(Buffer.from('one part')), ChecksumType: 'FULL_OBJECT' }))), { code: 'InvalidRequest', status: 400 });
+  await s3.send(new CompleteMultipartUploadCommand(plain));
+});
+
 test('GetObjectAttributes: a plain object has no parts; a multipart one pages them; asking for nothing is InvalidArgument', async () => {
   const put = await s3.send(new PutObjectCommand({ Bucket: B, Key: 'attrs/plain', Body: 'foo' }));
   const plain = await s3.send(new GetObjectAttributesCommand({ Bucket: B, Key: 'attrs/plain', ObjectAttributes: ['ETag', 'ObjectParts', 'StorageClass', 'ObjectSize'] }));

@@ -1,10 +1,10 @@
 // Multipart upload handlers: Create, UploadPart (and UploadPartCopy), Complete, Abort, ListParts.
 import { Transform, type TransformCallback } from 'node:stream';
 import { multipartEtag } from '../data/multipart.ts';
-import type { ObjectVersion } from '../data/types.ts';
+import type { ObjectVersion, PartRecord } from '../data/types.ts';
 import { isS3Error, s3Error } from '../util/errors.ts';
 import { BodyChecksum } from './body-checksum.ts';
-import { checksumElement, checksumXml, completedChecksum, type CompletedPartWithChecksum } from './object-checksums.ts';
+import { checkCompletionChecksumHeaders, checksumElement, checksumXml, completedChecksum, type CompletedPartWithChecksum } from './object-checksums.ts';
 import { CHECKSUM_ALGORITHMS, checksumHeader, multipartChecksumOf, type ChecksumAlgorithm } from './semantics/checksums.ts';
 import { ownerXml } from './authz.ts';
 import { copySource, withPayload, writeOptions } from './object.ts';
@@ -138,7 +138,11 @@ export const completeUpload: Handler = async (req, res, ctx) => {
   let version: ObjectVersion;
   try {
     const upload = await ctx.deps.objects.headUpload(bucket, key, uploadId);
-    const checksum = upload.checksum ? completedChecksum(upload, parts, await ctx.deps.objects.listParts(bucket, key, uploadId), req.headers) : undefined;
+    checkCompletionChecksumHeaders(upload, req.headers);
+    const objectSize = req.headers['x-amz-mp-object-size'];
+    const stored = upload.checksum || objectSize !== undefined ? await ctx.deps.objects.listParts(bucket, key, uploadId) : [];
+    if (objectSize !== undefined) checkObjectSize(objectSize, parts, stored);
+    const checksum = upload.checksum ? completedChecksum(upload, parts, stored, req.headers) : undefined;
     version = await ctx.deps.objects.completeUpload(bucket, key, uploadId, parts, { checksum });
   } catch (e) {
     // Completing an upload again (a retry whose first answer was lost) answers as the first did.
@@ -150,6 +154,17 @@ export const completeUpload: Handler = async (req, res, ctx) => {
   setHeaders(res, encryptionHeaders(version.encryption));
   sendXml(res, 200, 'CompleteMultipartUploadResult', { Location: location, Bucket: bucket, Key: key, ETag: quoteEtag(version.etag), ...checksumXml(version.checksum) });
 };
+
+/** x-amz-mp-object-size: the size the client says the object has must be the named parts' sum. */
+function checkObjectSize(value: string | string[], parts: CompletedPartWithChecksum[], stored: PartRecord[]): void {
+  const v = Array.isArray(value) ? value[0] : value;
+  if (!/^\d+$/.test(v.trim())) throw s3Error('InvalidArgument', 'x-amz-mp-object-size must be a whole number of bytes.', { extra: { ArgumentName: 'x-amz-mp-object-size', ArgumentValue: v } });
+  const sizes = new Map(stored.map((p) => [p.number, p.size]));
+  // A part that is not there fails the completion itself (InvalidPart), with its own message.
+  if (parts.some((p) => !sizes.has(p.number))) return;
+  const total = parts.reduce((n, p) => n + sizes.get(p.number)!, 0);
+  if (total !== Number(v)) throw s3Error('InvalidRequest', `The provided x-amz-mp-object-size (${v}) does not match the size of the parts (${total}).`);
+}
 
 /**
  * The object an upload already made, if the key's current version is exactly these parts: its ETag

@@ -4,7 +4,7 @@
 // CompleteMultipartUpload request says the parts' and the object's checksums are.
 import type { CompletedPart, MultipartUpload, ObjectVersion, PartRecord, StoredChecksum } from '../data/types.ts';
 import { s3Error } from '../util/errors.ts';
-import { checksumHeader, checksumModeEnabled, checksumResponseHeaders, multipartChecksum, parseChecksumAlgorithm, type ChecksumAlgorithm } from './semantics/checksums.ts';
+import { CHECKSUM_ALGORITHMS, checksumHeader, checksumModeEnabled, checksumResponseHeaders, multipartChecksum, parseChecksumAlgorithm, type ChecksumAlgorithm } from './semantics/checksums.ts';
 
 type HeaderBag = Record<string, string | string[] | undefined>;
 
@@ -28,6 +28,24 @@ export interface CompletedPartWithChecksum extends CompletedPart {
 }
 
 const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v.join(',') : v);
+
+/**
+ * CompleteMultipartUpload's checksum headers must describe the upload's checksum: a type or an
+ * algorithm other than the one it was created with (or any, for an upload created without one,
+ * whose parts' checksums cannot be combined) is InvalidRequest rather than left unchecked.
+ */
+export function checkCompletionChecksumHeaders(upload: MultipartUpload, h: HeaderBag): void {
+  const spec = upload.checksum;
+  const type = one(h['x-amz-checksum-type']);
+  const sent = CHECKSUM_ALGORITHMS.filter((a) => h[checksumHeader(a)] !== undefined);
+  if (!spec) {
+    if (type !== undefined || sent.length) throw s3Error('InvalidRequest', 'The upload was created without a checksum algorithm; CompleteMultipartUpload cannot name one.');
+    return;
+  }
+  if (type !== undefined && type !== spec.type) throw s3Error('InvalidRequest', `The upload was created with the ${spec.type} checksum type, not ${type}.`);
+  const other = sent.find((a) => a !== spec.algorithm);
+  if (other) throw s3Error('InvalidRequest', `The upload was created with the ${spec.algorithm} checksum algorithm, not ${other}.`);
+}
 
 /**
  * The object's checksum at CompleteMultipartUpload: from the stored parts the request names, when
