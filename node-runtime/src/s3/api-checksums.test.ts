@@ -128,7 +128,14 @@ test('a wrong checksum, as a header or as an aws-chunked trailer, is BadDigest a
   }, { accessKey: proc.accessKey, secretKey: proc.secretKey }, chunked);
   assert.is(r.status, 400, r.body);
   assert.match(r.body, '<Code>BadDigest</Code>');
-  for (const key of ['bad/header', 'bad/malformed', 'bad/trailer']) assert.is((await failure(s3.send(new HeadObjectCommand({ Bucket: B, Key: key })))).status, 404);
+  // ...or a trailer that was announced and never came.
+  const untrailed = `${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n`;
+  const r2 = await rawRequest(proc.endpoint, {
+    method: 'PUT', bucket: B, key: 'bad/untrailed', payloadHash: 'STREAMING-UNSIGNED-PAYLOAD-TRAILER',
+    headers: { 'content-encoding': 'aws-chunked', 'x-amz-decoded-content-length': String(body.length), 'x-amz-trailer': 'x-amz-checksum-crc32c', 'content-length': String(Buffer.byteLength(untrailed)) },
+  }, { accessKey: proc.accessKey, secretKey: proc.secretKey }, untrailed);
+  assert.equal([r2.status, /<Code>(\w+)/.exec(r2.body)?.[1]], [400, 'MalformedTrailerError']);
+  for (const key of ['bad/header', 'bad/malformed', 'bad/trailer', 'bad/untrailed']) assert.is((await failure(s3.send(new HeadObjectCommand({ Bucket: B, Key: key })))).status, 404);
   // Two algorithms at once, or an unknown one, are refused before the body.
   const two = await rawRequest(proc.endpoint, { method: 'PUT', bucket: B, key: 'bad/two', headers: { 'x-amz-checksum-crc32': crc32b64(body), 'x-amz-checksum-sha1': 'x', 'content-length': String(body.length) } },
     { accessKey: proc.accessKey, secretKey: proc.secretKey }, body);

@@ -35,6 +35,8 @@ export class BodyChecksum {
     if (this.result !== undefined) return;
     const computed = this.hasher.digest();
     this.result = computed;
+    // A checksum announced in x-amz-trailer must arrive: an upload that says it is checked is.
+    if (this.source === 'trailer' && trailer === undefined) throw s3Error('MalformedTrailerError', `The ${this.algorithm} trailer the request announced in x-amz-trailer was not sent.`);
     const sent = this.source === 'trailer' ? trailer : this.sent;
     if (sent !== undefined) verifyChecksum(this.algorithm, sent, computed);
   }
