@@ -1,15 +1,17 @@
 // Corners the public conformance suite (../shared/s3-tests) found, each against a real `cairn`
 // process with the AWS SDK v3 (or a hand-made request where no SDK sends it): multipart retries,
-// repeated part numbers, copy ranges past the source's end, listing parameters.
+// repeated part numbers, copy ranges past the source's end, listing parameters, metadata and
+// bucket-name limits, GetBucketLocation, Expect: 100-continue.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { randomBytes } from 'node:crypto';
+import { request } from 'node:http';
 import {
   type BucketLocationConstraint, CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, GetBucketLocationCommand, GetObjectCommand, HeadObjectCommand, ListBucketsCommand, ListObjectsV2Command, PutObjectCommand, S3Client,
   S3ServiceException, UploadPartCommand, UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import { startCairnProcess, type CairnProcess } from '../../../hack/testing/cairn.ts';
-import { errorCode, rawRequest } from '../../test/s3-client.ts';
+import { errorCode, rawRequest, signHeaders } from '../../test/s3-client.ts';
 
 let proc: CairnProcess;
 let s3: S3Client;
@@ -131,6 +133,32 @@ test('bucket names S3 reserves are InvalidBucketName', async () => {
   for (const name of ['xn--abc', 'sthree-abc', 'amzn-s3-demo-abc', 'abc-s3alias', 'abc--ol-s3', 'abc.mrap', 'abc--table-s3']) {
     assert.equal(await failure(s3.send(new CreateBucketCommand({ Bucket: name }))), { code: 'InvalidBucketName', status: 400 }, name);
   }
+});
+
+/** A PUT that waits for 100 Continue before its body, as boto3 and the aws CLI send large ones. */
+async function putWithContinue(key: string, body: string, secretKey: string): Promise<{ continued: boolean; status: number; code: string }> {
+  const { path, headers } = await signHeaders(proc.endpoint, { method: 'PUT', bucket: B, key, headers: { 'content-length': String(body.length), expect: '100-continue' } }, { accessKey: proc.accessKey, secretKey });
+  const url = new URL(proc.endpoint);
+  return new Promise((resolve, reject) => {
+    let continued = false;
+    const req = request({ host: url.hostname, port: url.port, method: 'PUT', path, headers, agent: false }, (res) => {
+      let text = '';
+      res.on('data', (d) => (text += d));
+      res.on('end', () => resolve({ continued, status: res.statusCode ?? 0, code: errorCode(text) }));
+    });
+    req.on('continue', () => { continued = true; req.end(body); });
+    req.on('error', (e) => { if (!continued) reject(e); });
+    req.flushHeaders();
+  });
+}
+
+test('Expect: 100-continue is answered only once the request is authenticated: a refused one gets its error and sends no body', async () => {
+  const refused = await putWithContinue('continue/refused', 'body', 'wrong-secret');
+  assert.equal(refused, { continued: false, status: 403, code: 'SignatureDoesNotMatch' });
+  assert.is((await failure(s3.send(new HeadObjectCommand({ Bucket: B, Key: 'continue/refused' })))).status, 404);
+  const ok = await putWithContinue('continue/ok', 'body', proc.secretKey);
+  assert.equal(ok, { continued: true, status: 200, code: '' });
+  assert.is(await (await s3.send(new GetObjectCommand({ Bucket: B, Key: 'continue/ok' }))).Body!.transformToString(), 'body');
 });
 
 test.run();
