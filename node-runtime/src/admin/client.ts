@@ -64,6 +64,7 @@ export function createAdminClient(opts: AdminClientOptions): AdminClient {
     deleteUser: (id: string) => call<void>('DELETE', `/users/${enc(id)}`),
     createKey: (req: AccessKeyRequest) => call<AccessKeyResponse>('POST', '/keys', req),
     setKeyDisabled: (id: string, disabled: boolean) => call<KeyStatus>('PATCH', `/keys/${enc(id)}`, { disabled }),
+    endSessions: (id: string, notBefore: number) => call<KeyStatus>('PATCH', `/keys/${enc(id)}`, { sessionsNotBefore: notBefore }),
     deleteKey: (id: string) => call<void>('DELETE', `/keys/${enc(id)}`),
     drain: (member: string) => call<MemberStatus>('POST', `/members/${enc(member)}/drain`),
     undrain: (member: string) => call<MemberStatus>('POST', `/members/${enc(member)}/undrain`),

@@ -66,7 +66,7 @@ export function adminRouter(secret: string, b: AdminBackend): Router {
     const objects = Math.max(0, ...usage.map((u) => u?.objects ?? 0));
     const bytes = Math.max(0, ...usage.map((u) => u?.bytes ?? 0));
     const replication = bucketConvergence(s, members.map((m: Member & { repair?: RepairProgress }) => ({ ...m, repair: m.repair ?? b.repair?.(m.id) })));
-    return { name: s.name, owner: s.owner, replicas: s.replicas, access: s.access, ...(s.claim ? { claim: s.claim } : {}), quotaBytes: s.quotaBytes, quotaObjects: s.quotaObjects, objects, bytes, createdAt: s.createdAt, replication };
+    return { name: s.name, owner: s.owner, replicas: s.replicas, access: s.access, ...(s.claim ? { claim: s.claim } : {}), ...(s.shares?.length ? { shares: s.shares } : {}), ...(s.encryption ? { encryption: s.encryption } : {}), quotaBytes: s.quotaBytes, quotaObjects: s.quotaObjects, objects, bytes, createdAt: s.createdAt, replication };
   };
 
   const findMember = (idOrName: string): Member => {

@@ -1,7 +1,7 @@
 // The admin API contract (cluster port, JSON under /admin/v1, authenticated with the cluster
 // secret as `Authorization: Bearer <secret>`). The operator and the `cairn` CLI depend on these
 // types and on admin/client.ts, never on the node runtime's internals.
-import type { BucketAccess, BucketClaim, ClusterSettings, DiskState, MemberState, ObjectOwnership, RepairProgress } from '../cluster/types.ts';
+import type { BucketAccess, BucketClaim, BucketShare, ClusterSettings, DiskState, MemberState, ObjectOwnership, RepairProgress } from '../cluster/types.ts';
 
 export type { RepairProgress };
 
@@ -31,6 +31,10 @@ export interface BucketStatus {
   replicas: number;
   access: BucketAccess;
   claim?: BucketClaim;
+  /** Users besides the owner who may read, or read and write, every object (BucketRequest.grants). */
+  shares?: BucketShare[];
+  /** Default encryption of new objects; absent: none. */
+  encryption?: 'AES256';
   quotaBytes?: number;
   quotaObjects?: number;
   objects: number;
@@ -131,6 +135,8 @@ export interface AdminClient {
   deleteUser?(id: string): Promise<void>;
   createKey(req: AccessKeyRequest): Promise<AccessKeyResponse>;
   setKeyDisabled?(accessKeyId: string, disabled: boolean): Promise<KeyStatus>;
+  /** Console sessions of the key issued at or before notBefore (ms) end on every node. */
+  endSessions?(accessKeyId: string, notBefore: number): Promise<KeyStatus>;
   deleteKey(accessKeyId: string): Promise<void>;
   drain(member: string): Promise<MemberStatus>;
   undrain(member: string): Promise<MemberStatus>;
