@@ -77,7 +77,23 @@ export interface BucketSettings {
   shares?: BucketShare[];
   quotaBytes?: number;
   quotaObjects?: number;
+  /** CORS rules (PutBucketCors); absent: browsers on other origins are refused. */
+  cors?: BucketCorsRule[];
+  /** The LocationConstraint it was created with, answered by GetBucketLocation. */
+  location?: string;
+  /** The bucket's own tags (PutBucketTagging), not its objects'. */
+  tags?: { key: string; value: string }[];
   deleted?: boolean;     // tombstone in the registry (LWW map entries are never physically removed at once)
+}
+
+/** One CORS rule, as s3/semantics/cors.ts parses and matches it. */
+export interface BucketCorsRule {
+  id?: string;
+  allowedOrigins: string[];
+  allowedMethods: ('GET' | 'PUT' | 'POST' | 'DELETE' | 'HEAD')[];
+  allowedHeaders: string[];
+  exposeHeaders: string[];
+  maxAgeSeconds?: number;
 }
 
 /** An access key as stored before users existed: the secret in clear, optionally limited to some
