@@ -27,6 +27,7 @@ export interface Member {
   chunks?: number;       // chunks stored, as last reported in a heartbeat
   disk?: DiskState;      // its data disk, as last reported (absent: ok)
   freeBytes?: number;    // free on its data disk, as last reported
+  stateSince?: number;   // ms since epoch: when a root recorded its current state (the state's LWW time)
 }
 
 /** A member's repair progress, as its repair worker reports it in heartbeats (and the admin API shows it). */
