@@ -292,6 +292,24 @@ test('figures nothing watches (objects, bytes, used capacity) reach status withi
   await waitFor(async () => !(await get(path)), { what: 'bucket gone', timeoutMs: 15_000 });
 });
 
+test('spec.console: every pod serves the console behind its own Service; turned off, the Service goes and the pods are told', async () => {
+  const svcPath = `/api/v1/namespaces/${NS}/services/demo-console`;
+  const svc = await waitFor(() => get(svcPath), { what: 'the console Service', timeoutMs: 15_000 });
+  assert.equal(svc.spec.ports.map((p: any) => [p.name, p.port, p.targetPort]), [['console', 9001, 9001]]);
+  assert.equal(svc.spec.selector, { 'storage.cairn.dev/cluster': 'demo' });
+  const container = async () => (await sts('demo-nodes')).spec.template.spec.containers[0];
+  let c = await container();
+  assert.is(c.args[c.args.indexOf('--console') + 1], '$(POD_IP):9001');
+  assert.ok(c.ports.some((p: any) => p.name === 'console' && p.containerPort === 9001));
+
+  await rest.request('PATCH', scPath(), { contentType: PATCH_MERGE, body: { spec: { console: { enabled: false } } } });
+  await waitFor(async () => !(await get(svcPath)), { what: 'the console Service gone', timeoutMs: 15_000 });
+  c = await waitFor(async () => { const x = await container(); return x.args.includes('off') && x; }, { what: '--console off', timeoutMs: 15_000 });
+  assert.not.ok(c.ports.some((p: any) => p.name === 'console'));
+  await rest.request('PATCH', scPath(), { contentType: PATCH_MERGE, body: { spec: { console: { enabled: true } } } });
+  await waitFor(() => get(svcPath), { what: 'the console Service back', timeoutMs: 15_000 });
+});
+
 test('a changed replication factor: Converging with progress, status.replicas moves only when every object has it', async () => {
   const path = `/apis/storage.cairn.dev/v1alpha1/namespaces/${NS}/buckets/factor`;
   admin.replication.set('factor', { underReplicatedChunks: 0, surplusChunks: 0, converged: true, waitingFor: [] });

@@ -23,6 +23,8 @@ export interface MemberStatus {
   disk?: DiskState;
   /** Bytes free on its data disk, as last reported. */
   freeBytes?: number;
+  /** When the roots recorded its current state (joined, went down, came back, began draining): the cluster's recent events. */
+  stateChangedAt?: string;
 }
 
 export interface BucketStatus {

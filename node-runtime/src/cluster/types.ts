@@ -27,6 +27,7 @@ export interface Member {
   chunks?: number;       // chunks stored, as last reported in a heartbeat
   disk?: DiskState;      // its data disk, as last reported (absent: ok)
   freeBytes?: number;    // free on its data disk, as last reported
+  stateSince?: number;   // ms since epoch: when a root recorded its current state (the state's LWW time)
 }
 
 /** A member's repair progress, as its repair worker reports it in heartbeats (and the admin API shows it). */
@@ -87,7 +88,23 @@ export interface BucketSettings {
   objectLock?: ObjectLockSettings;
   /** The lifecycle configuration, as its rules were normalised when put (s3/semantics/lifecycle.ts renders and parses it). */
   lifecycle?: string;
+  /** CORS rules (PutBucketCors); absent: browsers on other origins are refused. */
+  cors?: BucketCorsRule[];
+  /** The LocationConstraint it was created with, answered by GetBucketLocation. */
+  location?: string;
+  /** The bucket's own tags (PutBucketTagging), not its objects'. */
+  tags?: { key: string; value: string }[];
   deleted?: boolean;     // tombstone in the registry (LWW map entries are never physically removed at once)
+}
+
+/** One CORS rule, as s3/semantics/cors.ts parses and matches it. */
+export interface BucketCorsRule {
+  id?: string;
+  allowedOrigins: string[];
+  allowedMethods: ('GET' | 'PUT' | 'POST' | 'DELETE' | 'HEAD')[];
+  allowedHeaders: string[];
+  exposeHeaders: string[];
+  maxAgeSeconds?: number;
 }
 
 /** An access key as stored before users existed: the secret in clear, optionally limited to some

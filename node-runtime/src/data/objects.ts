@@ -9,7 +9,7 @@ import type { Acl } from '../access/acl.ts';
 import { s3Error } from '../util/errors.ts';
 import type {
   BucketInfo, CompletedPart, DeleteOptions, DeleteResult, GetResult, ListOptions, ListResult, MultipartUpload, ObjectService,
-  ObjectVersion, PartRecord, PutOptions, VersionBatch, VersionChange, VersionSelector,
+  ObjectVersion, PartRecord, PutOptions, StoredChecksum, VersionBatch, VersionChange, VersionSelector,
 } from './types.ts';
 import type { DataPlane } from './replicas.ts';
 import { checkBucketName, checkKey } from './names.ts';
@@ -166,11 +166,13 @@ export class ClusterObjectService implements ObjectService {
     opts.signal?.throwIfAborted();
     if (opts.size === undefined) await this.checkQuota(b, key, stored.size);
     const head = this.newRecord(b);
+    const checksum = opts.checksum?.();
     const v: ObjectVersion = {
       bucket, key, ...head, deleted: false, size: stored.size, etag: stored.md5,
       contentType: opts.contentType, userMeta: opts.userMeta ?? {}, headers: opts.headers, inline: stored.inline,
       chunks: stored.chunks, replicas, requestedReplicas: opts.replicas ?? 0, pin: opts.pin, ...ownership(opts), ...(seal ? { encryption: seal.encryption } : {}),
       ...(opts.tags?.length ? { tags: opts.tags } : {}), ...this.lockOf(b, opts, head.timestamp),
+      ...(checksum ? { checksum } : {}),
     };
     return this.commit(b, v, opts.precondition);
   }
@@ -323,7 +325,9 @@ export class ClusterObjectService implements ObjectService {
     opts: PutOptions, metadata: Pick<PutOptions, 'contentType' | 'userMeta' | 'headers'>): Promise<ObjectVersion> {
     const got = await this.getObject(src.bucket, src.key, { versionId: src.versionId, sse: opts.sourceSse, signal: opts.signal });
     try {
-      return await this.putObject(dst.bucket, dst.key, got.body, { ...opts, ...metadata, size: source.size, contentMd5: undefined, pin: opts.pin ?? source.pin });
+      // The same plaintext: a whole-object checksum still holds (a composite one described parts this copy does not have).
+      const checksum = source.checksum?.type === 'FULL_OBJECT' ? source.checksum : undefined;
+      return await this.putObject(dst.bucket, dst.key, got.body, { ...opts, ...metadata, size: source.size, contentMd5: undefined, pin: opts.pin ?? source.pin, checksum: () => checksum });
     } finally { got.body.destroy(); }
   }
 
@@ -347,6 +351,7 @@ export class ClusterObjectService implements ObjectService {
       replicas: Math.max(b.replicas, opts.replicas ?? 0), requestedReplicas: opts.replicas ?? 0, pin: opts.pin, owner: opts.owner ?? '', ...(opts.acl ? { acl: opts.acl } : {}),
       ...(seal ? { encryption: seal.encryption } : {}), ...(opts.tags?.length ? { tags: opts.tags } : {}),
       ...(opts.retention ? { retention: opts.retention } : {}), ...(opts.legalHold ? { legalHold: true } : {}),
+      ...(opts.uploadChecksum ? { checksum: opts.uploadChecksum } : {}),
     };
     if ((opts.retention || opts.legalHold) && !b.objectLock) throw s3Error('InvalidRequest', 'Bucket is missing Object Lock Configuration');
     await this.meta.putUpload(b, u);
@@ -379,12 +384,13 @@ export class ClusterObjectService implements ObjectService {
     });
     opts.signal?.throwIfAborted();
     const now = this.meta.stamps.next();
-    const part: PartRecord = { number: partNumber, etag: stored.md5, size: stored.size, chunks: stored.chunks, lastModified: new Date(now).toISOString(), timestamp: now };
+    const checksum = opts.checksum?.()?.value;
+    const part: PartRecord = { number: partNumber, etag: stored.md5, size: stored.size, chunks: stored.chunks, lastModified: new Date(now).toISOString(), timestamp: now, ...(checksum ? { checksum } : {}) };
     await this.meta.putPart(b, uploadId, part);
     return part;
   }
 
-  async completeUpload(bucket: string, key: string, uploadId: string, parts: CompletedPart[], opts: Pick<PutOptions, 'precondition'> = {}): Promise<ObjectVersion> {
+  async completeUpload(bucket: string, key: string, uploadId: string, parts: CompletedPart[], opts: Pick<PutOptions, 'precondition'> & { checksum?: StoredChecksum } = {}): Promise<ObjectVersion> {
     const { b, u } = await this.upload(bucket, key, uploadId);
     const a = assembleParts(parts, await this.meta.listParts(b, uploadId));
     await this.checkQuota(b, key, a.size);
@@ -394,7 +400,7 @@ export class ClusterObjectService implements ObjectService {
       contentType: u.contentType, userMeta: u.userMeta, headers: u.headers, chunks: a.chunks,
       replicas: u.replicas, requestedReplicas: u.requestedReplicas, pin: u.pin, parts: a.parts, ...ownership({ owner: u.owner || undefined, acl: u.acl }),
       ...(u.encryption ? { encryption: u.encryption } : {}), ...(u.tags?.length ? { tags: u.tags } : {}),
-      ...this.lockOf(b, { retention: u.retention, legalHold: u.legalHold }, head.timestamp),
+      ...this.lockOf(b, { retention: u.retention, legalHold: u.legalHold }, head.timestamp), ...(opts.checksum ? { checksum: opts.checksum } : {}),
     };
     const winner = await this.commit(b, v, opts.precondition);
     await this.meta.deleteUpload(b, uploadId);

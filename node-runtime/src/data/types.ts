@@ -2,12 +2,12 @@
 // lives on B's top-R members (placement by bucket name); chunks are placed by their SHA-256 id. The
 // records themselves belong to the store that keeps them (meta/records.ts) and are re-exported here.
 import type { Readable } from 'node:stream';
-import type { ChunkRef, MultipartUpload, ObjectVersion, PartRecord } from '../meta/records.ts';
+import type { ChunkRef, MultipartUpload, ObjectVersion, PartRecord, StoredChecksum } from '../meta/records.ts';
 import type { Acl } from '../access/acl.ts';
 import type { EncryptionRequest } from './sse.ts';
 import type { ChunkBuffer } from '../chunks/buffer.ts';
 
-export type { ChunkRef, MultipartUpload, ObjectVersion, PartRecord };
+export type { ChunkRef, MultipartUpload, ObjectVersion, PartRecord, StoredChecksum };
 
 export interface BucketInfo {
   name: string;
@@ -37,6 +37,10 @@ export interface PutOptions {
    * (data/conditional.ts): throw to refuse (PreconditionFailed, NoSuchKey, ...).
    */
   precondition?: (current: ObjectVersion | undefined) => void;
+  /** The body's flexible checksum (s3/body-checksum.ts), known once the body has ended: a trailer comes last. */
+  checksum?: () => StoredChecksum | undefined;
+  /** CreateMultipartUpload: the checksum every part carries and the completed object gets. */
+  uploadChecksum?: Pick<StoredChecksum, 'algorithm' | 'type'>;
   signal?: AbortSignal;          // aborted when the client disconnects
 }
 
@@ -115,7 +119,8 @@ export interface ObjectService {
 
   createUpload(bucket: string, key: string, opts: PutOptions): Promise<MultipartUpload>;
   uploadPart(bucket: string, key: string, uploadId: string, partNumber: number, body: Readable, opts: PutOptions): Promise<PartRecord>;
-  completeUpload(bucket: string, key: string, uploadId: string, parts: CompletedPart[], opts?: Pick<PutOptions, 'precondition'>): Promise<ObjectVersion>;
+  /** `checksum`: the object's, from its parts' (the API computes it, s3/object-checksums.ts); `precondition` as PutOptions'. */
+  completeUpload(bucket: string, key: string, uploadId: string, parts: CompletedPart[], opts?: Pick<PutOptions, 'precondition'> & { checksum?: StoredChecksum }): Promise<ObjectVersion>;
   abortUpload(bucket: string, key: string, uploadId: string): Promise<void>;
   listParts(bucket: string, key: string, uploadId: string): Promise<PartRecord[]>;
   /** The upload record (owner, encryption, ...): NoSuchUpload when it is not there. */

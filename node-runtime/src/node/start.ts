@@ -118,7 +118,7 @@ export async function startNode(given: NodeOptions): Promise<RunningNode> {
       if (s3Holder.app) { s3Holder.app(req, res); return; }
       res.writeHead(503, { 'retry-after': '1' }).end();
     });
-    const apiServer = await listen(apiHandler, apiAddr.host, apiAddr.port, opts.timeouts);
+    const apiServer = await listen(apiHandler, apiAddr.host, apiAddr.port, opts.timeouts, { deferContinue: true });
     admission.watch(apiServer);
     servers.push(apiServer);
     const clusterServer = await listen(clusterApp, clusterAddr.host, clusterAddr.port, opts.timeouts);

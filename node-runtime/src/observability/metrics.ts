@@ -23,6 +23,7 @@ export const s3Operations = [
   'GetBucketAcl', 'PutBucketAcl', 'GetObjectAcl', 'PutObjectAcl', 'GetBucketPolicy', 'PutBucketPolicy', 'DeleteBucketPolicy', 'GetBucketPolicyStatus', 'GetPublicAccessBlock',
   'PutPublicAccessBlock', 'DeletePublicAccessBlock', 'GetBucketOwnershipControls', 'PutBucketOwnershipControls', 'DeleteBucketOwnershipControls', 'GetBucketEncryption', 'PutBucketEncryption', 'DeleteBucketEncryption',
   'PutBucketVersioning', 'GetObjectTagging', 'PutObjectTagging', 'DeleteObjectTagging', 'GetObjectRetention', 'PutObjectRetention', 'GetObjectLegalHold', 'PutObjectLegalHold', 'GetObjectLockConfiguration', 'PutObjectLockConfiguration', 'GetBucketLifecycleConfiguration', 'PutBucketLifecycleConfiguration', 'DeleteBucketLifecycle',
+  'GetBucketCors', 'PutBucketCors', 'DeleteBucketCors', 'CorsPreflight', 'GetBucketTagging', 'PutBucketTagging', 'DeleteBucketTagging', 'PostObject', 'GetObjectAttributes',
   'Unknown',
 ] as const;
 export type S3Operation = (typeof s3Operations)[number];

@@ -83,8 +83,6 @@ test('PutObjectTagging replaces the set, DeleteObjectTagging clears it; limits a
   assert.is(malformed.status, 400);
   assert.match(malformed.body, '<Code>MalformedXML</Code>');
   assert.equal(await tagsOf('k'), []);
-  // Bucket tagging is another change's: refused, not ignored.
-  assert.is((await rawRequest(proc.endpoint, { method: 'GET', bucket: B, query: { tagging: '' } }, creds)).status, 501);
 });
 
 test('CopyObject keeps the source tags (COPY) or takes x-amz-tagging (REPLACE); multipart uploads carry theirs', async () => {

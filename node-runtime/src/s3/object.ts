@@ -8,6 +8,8 @@ import { authorizedRead, newObjectOwnership } from './object-access.ts';
 import { requireAccess } from './authz.ts';
 import { metadataFromHeaders, objectHeaders, parseRange, placementFromHeaders, resolveRange, responseOverrides, type RangeSpec } from './object-headers.ts';
 import { requestPayload, type Payload } from './payload.ts';
+import { checkCopyChecksum, checksumXml, storedChecksumHeaders } from './object-checksums.ts';
+import { checksumResponseHeaders } from './semantics/checksums.ts';
 import { quoteEtag, sendXml, setHeaders } from './respond.ts';
 import { target, type Handler, type S3Context } from './types.ts';
 import { evaluateCopySource, evaluateRead, hasPreconditions, readPreconditions } from './semantics/conditional.ts';
@@ -34,7 +36,7 @@ export function contentMd5Of(v: string | string[] | undefined): string | undefin
  * Run a write that consumes `payload`. When the body itself failed (bad signature, checksum, or the
  * client went away) that is the error to report, whatever the engine made of the broken stream.
  */
-export async function withPayload<T>(payload: Payload, run: (body: Readable) => Promise<T>): Promise<T> {
+export async function withPayload<T>(payload: Pick<Payload, 'body'>, run: (body: Readable) => Promise<T>): Promise<T> {
   let bodyError: unknown;
   // An AbortError is the engine itself letting go of the body (it failed first and left its
   // `for await` early): its own error is the one to report, not a broken body.
@@ -69,9 +71,11 @@ export const putObject: Handler = async (req, res, ctx) => {
   const { bucket, key } = target(ctx);
   const precondition = putPrecondition(req.headers);
   const payload = requestPayload(req, ctx.caller);
-  const opts = { ...writeOptions(ctx, req.headers, payload.size), precondition };
+  const opts = { ...writeOptions(ctx, req.headers, payload.size), precondition, checksum: () => payload.checksum?.stored() };
   const version = await withPayload(payload, (body) => ctx.deps.objects.putObject(bucket, key, body, opts));
-  setHeaders(res.status(200).set('ETag', quoteEtag(version.etag)), { ...encryptionHeaders(version.encryption), ...writtenVersionHeaders(version), ...expirationHeaders(ctx.deps.bucket(bucket), version) }).end();
+  setHeaders(res.status(200).set('ETag', quoteEtag(version.etag)), {
+    ...encryptionHeaders(version.encryption), ...writtenChecksumHeaders(version), ...writtenVersionHeaders(version), ...expirationHeaders(ctx.deps.bucket(bucket), version),
+  }).end();
 };
 
 /** The headers of a GET/HEAD answer: the object's own, its version, tag count and lock. */
@@ -128,7 +132,7 @@ export const getObject: Handler = async (req, res, ctx) => {
     body.destroy();
     throw e;
   }
-  setHeaders(setHeaders(res, readHeaders(ctx, version, versionId === undefined)), responseOverrides(ctx.route.params));
+  setHeaders(setHeaders(res, { ...readHeaders(ctx, version, versionId === undefined), ...storedChecksumHeaders(req.headers, version, !served) }), responseOverrides(ctx.route.params));
   if (served) {
     res.status(206).set('Content-Range', `bytes ${served.start}-${served.end}/${version.size}`).set('Content-Length', String(served.end - served.start + 1));
   } else {
@@ -161,6 +165,9 @@ export const getObject: Handler = async (req, res, ctx) => {
     if (!ctx.signal.aborted) throw e;
   }
 };
+
+/** A write's answer names the checksum it stored. */
+const writtenChecksumHeaders = (v: ObjectVersion): Record<string, string> => (v.checksum ? checksumResponseHeaders(v.checksum) : {});
 
 /** An SSE-C object answers even a HEAD only to the holder of its key (S3: 400 without it). */
 export function requireCustomerKey(ctx: S3Context, v: ObjectVersion, h: Record<string, string | string[] | undefined>): void {
@@ -198,7 +205,7 @@ export const headObject: Handler = async (req, res, ctx) => {
   if (partNumber !== undefined) refuseRangeWithPart(req.headers.range);
   const range = partNumber !== undefined ? partRange(version, partNumber) : parseRange(header(req.headers.range));
   const r = range && resolveRange(range, version.size);
-  setHeaders(setHeaders(res, readHeaders(ctx, version, versionId === undefined)), responseOverrides(ctx.route.params));
+  setHeaders(setHeaders(res, { ...readHeaders(ctx, version, versionId === undefined), ...storedChecksumHeaders(req.headers, version, !r) }), responseOverrides(ctx.route.params));
   if (r) {
     res.status(206).set('Content-Range', `bytes ${r.start}-${r.end}/${version.size}`).set('Content-Length', String(r.end - r.start + 1));
   } else {
@@ -267,6 +274,7 @@ export const copyObject: Handler = async (req, res, ctx) => {
   if (directive === 'COPY' && src.bucket === dst.bucket && src.key === dst.key && src.versionId === undefined) {
     throw s3Error('InvalidRequest', 'This copy request is illegal because it is trying to copy an object to itself without changing the object\'s metadata, storage class, website redirect location or encryption attributes.');
   }
+  if (req.headers['x-amz-checksum-algorithm'] !== undefined) checkCopyChecksum(req.headers['x-amz-checksum-algorithm'], (await ctx.deps.objects.headObject(src.bucket, src.key)).checksum);
   const base = writeOptions(ctx, req.headers);
   const sourceSse = encryptionFromHeaders(req.headers, { copySource: true });
   const precondition = putPrecondition(req.headers);
@@ -278,5 +286,5 @@ export const copyObject: Handler = async (req, res, ctx) => {
   const version = await ctx.deps.objects.copyObject(src, dst, opts);
   setHeaders(res, { ...encryptionHeaders(version.encryption), ...writtenVersionHeaders(version) });
   if (src.versionId !== undefined || ctx.deps.bucket(src.bucket)?.versioning !== undefined) res.setHeader('x-amz-copy-source-version-id', s3VersionId(source));
-  sendXml(res, 200, 'CopyObjectResult', { LastModified: new Date(version.timestamp).toISOString(), ETag: quoteEtag(version.etag) });
+  sendXml(res, 200, 'CopyObjectResult', { LastModified: new Date(version.timestamp).toISOString(), ETag: quoteEtag(version.etag), ...checksumXml(version.checksum) });
 };

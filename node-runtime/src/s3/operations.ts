@@ -10,6 +10,10 @@ import type { Route } from './route.ts';
 import { getObjectLegalHold, getObjectLockConfiguration, getObjectRetention, putObjectLegalHold, putObjectLockConfiguration, putObjectRetention } from './object-lock.ts';
 import { deleteBucketLifecycle, getBucketLifecycle, putBucketLifecycle } from './lifecycle.ts';
 import { deleteObjectTagging, getObjectTagging, putObjectTagging } from './object-tagging.ts';
+import { corsPreflight, deleteBucketCors, getBucketCors, putBucketCors } from './bucket-cors.ts';
+import { postObject } from './post-object.ts';
+import { getObjectAttributes } from './object-attributes.ts';
+import { deleteBucketTagging, getBucketTagging, putBucketTagging } from './bucket-tagging.ts';
 import {
   deleteBucketEncryption, deleteBucketPolicy, deleteOwnershipControls, deletePublicAccessBlock, getBucketAcl, getBucketEncryption,
   getBucketPolicy, getBucketPolicyStatus, getObjectAcl, getOwnershipControls, getPublicAccessBlock, putBucketAcl, putBucketEncryption,
@@ -23,7 +27,7 @@ function op(name: string, handler: Handler): Operation { return { name, handler 
 
 // Subresources that name operations we do not implement (bucket or object level).
 const UNSUPPORTED = [
-  'accelerate', 'analytics', 'attributes', 'cors', 'intelligent-tiering', 'inventory',
+  'accelerate', 'analytics', 'intelligent-tiering', 'inventory',
   'logging', 'metadata-table', 'metrics', 'notification',
   'replication', 'requestPayment', 'restore', 'select',
   'torrent', 'website', 'renameObject', 'session',
@@ -46,12 +50,14 @@ const BUCKET_CONFIG: Record<string, Partial<Record<string, Operation>>> = {
   encryption: { GET: op('GetBucketEncryption', getBucketEncryption), PUT: op('PutBucketEncryption', putBucketEncryption), DELETE: op('DeleteBucketEncryption', deleteBucketEncryption) },
   lifecycle: { GET: op('GetBucketLifecycleConfiguration', getBucketLifecycle), PUT: op('PutBucketLifecycleConfiguration', putBucketLifecycle), DELETE: op('DeleteBucketLifecycle', deleteBucketLifecycle) },
   'object-lock': { GET: op('GetObjectLockConfiguration', getObjectLockConfiguration), PUT: op('PutObjectLockConfiguration', putObjectLockConfiguration) },
+  cors: { GET: op('GetBucketCors', getBucketCors), PUT: op('PutBucketCors', putBucketCors), DELETE: op('DeleteBucketCors', deleteBucketCors) },
+  tagging: { GET: op('GetBucketTagging', getBucketTagging), PUT: op('PutBucketTagging', putBucketTagging), DELETE: op('DeleteBucketTagging', deleteBucketTagging) },
 };
 
-// Bucket subresources served elsewhere or not at all (bucket tagging, a retention of a bucket).
-const BUCKET_UNSUPPORTED = ['tagging', 'retention', 'legal-hold'];
+// Object subresources that name nothing on a bucket.
+const BUCKET_UNSUPPORTED = ['retention', 'legal-hold'];
 // Bucket subresources that name nothing on an object.
-const OBJECT_UNSUPPORTED = ['object-lock', 'lifecycle', 'versioning', 'versions'];
+const OBJECT_UNSUPPORTED = ['object-lock', 'lifecycle', 'versioning', 'versions', 'cors'];
 
 
 function notImplemented(what: string): never {
@@ -60,7 +66,9 @@ function notImplemented(what: string): never {
 
 export function selectOperation(method: string, route: Route, headers: Record<string, string | string[] | undefined>): Operation {
   const p = route.params;
-  const unsupported = UNSUPPORTED.find((name) => p.has(name));
+  // A browser's preflight, on a bucket or an object, whatever else its URL says (a presigned one).
+  if (method === 'OPTIONS') return op('CorsPreflight', corsPreflight);
+  const unsupported = UNSUPPORTED.find((name) => p.has(name) && !(route.key === undefined && name in BUCKET_CONFIG));
   if (unsupported) notImplemented(`The ${unsupported} subresource`);
   // MFA delete is not implemented: a request that sends a device code must not be obeyed without it.
   if (headers['x-amz-mfa'] !== undefined) notImplemented('MFA delete (x-amz-mfa)');
@@ -97,7 +105,7 @@ export function selectOperation(method: string, route: Route, headers: Record<st
       case 'DELETE': return op('DeleteBucket', deleteBucket);
       case 'POST':
         if (p.has('delete')) return op('DeleteObjects', deleteObjects);
-        notImplemented('POST on a bucket (browser uploads)');
+        return op('PostObject', postObject);
     }
     notImplemented(`${method} on a bucket`);
   }
@@ -119,6 +127,7 @@ export function selectOperation(method: string, route: Route, headers: Record<st
   switch (method) {
     case 'GET':
       if (p.has('uploadId')) return op('ListParts', listParts);
+      if (p.has('attributes')) return op('GetObjectAttributes', getObjectAttributes);
       return op('GetObject', getObject);
     case 'HEAD': return op('HeadObject', headObject);
     case 'PUT':

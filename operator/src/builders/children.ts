@@ -10,7 +10,7 @@ import { podDisruptionBudget } from './pdb.ts';
 import { rootStatefulSet } from './roots.ts';
 import { adminSecret, clusterSecret } from './secrets.ts';
 import { serviceMonitor } from './servicemonitor.ts';
-import { fileApiService, headlessService } from './services.ts';
+import { consoleService, fileApiService, headlessService } from './services.ts';
 
 export type { ClusterInputs, KubeObject } from './chart.ts';
 
@@ -28,6 +28,7 @@ export function desiredClusterChildren(inputs: ClusterInputs): KubeObject[] {
   const rootsSvc = headlessService(chart, inputs, 'root');
   const nodesSvc = headlessService(chart, inputs, 'node');
   fileApiService(chart, inputs);
+  consoleService(chart, inputs);
   rootStatefulSet(chart, inputs, rootsSvc, config, hash);
   nodeStatefulSet(chart, inputs, nodesSvc, config, hash, facts);
   podDisruptionBudget(chart, c, 'root');
