@@ -152,7 +152,8 @@ test('internal RPC latency by peer (member names) and method, as seen by the cal
   const s = await scrape(n1);
   assert.ok((s.value('cairn_rpc_request_duration_seconds_count', { peer: 'nodes-2', method: 'chunk.put' }) ?? 0) >= Math.ceil(body.length / 65536), 'one chunk.put per chunk to nodes-2');
   assert.ok(s.value('cairn_rpc_request_duration_seconds_sum', { peer: 'nodes-2', method: 'chunk.put' })! > 0);
-  assert.ok((s.value('cairn_rpc_request_duration_seconds_count', { peer: 'nodes-2', method: 'meta.putVersion' }) ?? 0) >= 1, 'metadata write to nodes-2');
+  // Versions are written fenced (meta.writeVersion), no longer as a plain putVersion.
+  assert.ok((s.value('cairn_rpc_request_duration_seconds_count', { peer: 'nodes-2', method: 'meta.writeVersion' }) ?? 0) >= 1, 'metadata write to nodes-2');
   assert.ok((s.value('cairn_rpc_request_duration_seconds_count', { peer: 'root-0', method: 'heartbeat' }) ?? 0) >= 1, 'heartbeats to the root, labelled with its member name');
   assert.ok(!s.samples.some((x) => x.name.startsWith('cairn_rpc_') && /^\d+\.\d+\.\d+\.\d+:\d+$/.test(x.labels.peer ?? '') && x.labels.method === 'chunk.put'), 'no address as a data peer label');
 });
