@@ -10,11 +10,12 @@ import type { BucketRequest, BucketStatus, ClusterStatus, MemberStatus, RepairPr
 import { AdminFailure, userRoutes } from './users.ts';
 import { bucketChanges } from './buckets.ts';
 import { requireClusterSecret } from '../rpc/auth.ts';
-import { rankAll, replicasFor, holdsData } from '../cluster/placement.ts';
+import { holdsData } from '../cluster/placement.ts';
 import { writeQuorumVerdict } from '../cluster/health.ts';
 import { drainProblem } from './drain.ts';
 import { bucketConvergence } from './convergence.ts';
 import { logger } from '../util/log.ts';
+import { bucketUsage, usageByBucket, userUsage } from './usage.ts';
 
 const log = logger('admin');
 
@@ -57,14 +58,9 @@ export function adminRouter(secret: string, b: AdminBackend): Router {
   });
 
   const bucketStatus = async (s: BucketSettings): Promise<BucketStatus> => {
-    // Usage is best effort: the largest count any reachable metadata replica reports, in bounded time.
-    // Asked: the current holders and the ones placement chose before a membership change.
+    // Usage is best effort: the largest count any reachable metadata replica reports, in bounded time (usage.ts).
     const members = b.view.members();
-    const item = `bucket:${s.name}`;
-    const targets = [...new Set([...replicasFor(item, members, s.replicas), ...rankAll(item, members).slice(0, s.replicas)])].filter((m) => m.state !== 'down');
-    const usage = await Promise.all(targets.map((m) => withTimeout(b.replicas.meta(m.id).bucketUsage(s.name), 2000).catch(() => undefined)));
-    const objects = Math.max(0, ...usage.map((u) => u?.objects ?? 0));
-    const bytes = Math.max(0, ...usage.map((u) => u?.bytes ?? 0));
+    const { objects, bytes } = await bucketUsage(b.view, b.replicas, s);
     const replication = bucketConvergence(s, members.map((m: Member & { repair?: RepairProgress }) => ({ ...m, repair: m.repair ?? b.repair?.(m.id) })));
     return { name: s.name, owner: s.owner, replicas: s.replicas, access: s.access, ...(s.claim ? { claim: s.claim } : {}), quotaBytes: s.quotaBytes, quotaObjects: s.quotaObjects, objects, bytes, createdAt: s.createdAt, replication };
   };
@@ -82,6 +78,8 @@ export function adminRouter(secret: string, b: AdminBackend): Router {
     const members = b.view.members();
     const statuses = members.map(memberStatus);
     const buckets = await Promise.all(b.view.buckets().map(bucketStatus));
+    const byName = new Map(buckets.map((x) => [x.name, x]));
+    const users = b.view.users().filter((u) => u.quota).map((u) => userUsage(u, b.view.buckets(), byName));
     const counts: Record<MemberState, number> = { joining: 0, active: 0, draining: 0, drained: 0, down: 0 };
     for (const m of members) counts[m.state]++;
     const repair = statuses.reduce((acc, s) => sumRepair(acc, s.repair), idleRepair());
@@ -91,7 +89,7 @@ export function adminRouter(secret: string, b: AdminBackend): Router {
     const out: ClusterStatus = {
       clusterId: b.view.clusterId(), endpoint, region: b.view.settings().region, members: statuses, buckets, repair, counts,
       capacityBytes: data.reduce((a, m) => a + m.capacityBytes, 0), usedBytes: data.reduce((a, m) => a + m.usedBytes, 0),
-      writeQuorumAvailable: writeQuorumVerdict(members, b.view.buckets()).ok,
+      writeQuorumAvailable: writeQuorumVerdict(members, b.view.buckets()).ok, users,
     };
     return out;
   }));
@@ -117,7 +115,7 @@ export function adminRouter(secret: string, b: AdminBackend): Router {
     await b.objects.deleteBucket(name);
   }));
 
-  userRoutes(r, handle, { view: b.view, seal: b.seal });
+  userRoutes(r, handle, { view: b.view, seal: b.seal, usage: () => usageByBucket(b.view, b.replicas) });
 
   r.post('/members/:id/drain', handle(async (req) => {
     const m = findMember(String(req.params.id));
@@ -200,9 +198,4 @@ function sumRepair(a: RepairProgress, b: RepairProgress): RepairProgress {
     bytesRemaining: remaining, bytesMoved: a.bytesMoved + b.bytesMoved, rateBytesPerSec: rate,
     etaSeconds: remaining > 0 && rate > 0 ? Math.ceil(remaining / rate) : null,
   };
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let t: NodeJS.Timeout;
-  return Promise.race([p, new Promise<T>((_, reject) => { t = setTimeout(() => reject(new Error('timeout')), ms); })]).finally(() => clearTimeout(t));
 }

@@ -2,8 +2,9 @@
 // secret as `Authorization: Bearer <secret>`). The operator and the `cairn` CLI depend on these
 // types and on admin/client.ts, never on the node runtime's internals.
 import type { BucketAccess, BucketClaim, ClusterSettings, DiskState, MemberState, ObjectOwnership, RepairProgress } from '../cluster/types.ts';
+import type { UserQuota } from '../access/users.ts';
 
-export type { RepairProgress };
+export type { RepairProgress, UserQuota };
 
 export interface MemberStatus {
   id: string;
@@ -51,7 +52,12 @@ export interface ClusterStatus {
   capacityBytes: number;
   usedBytes: number;
   writeQuorumAvailable: boolean;    // every bucket can reach W of its replicas
+  /** Users with a quota: their plan and what they hold (absent from older servers). */
+  users?: UserUsage[];
 }
+
+/** What a user holds across the buckets it owns, beside its plan. */
+export interface UserUsage { id: string; quota?: UserQuota; buckets: number; objects: number; bytes: number }
 
 export interface BucketRequest {
   name: string;
@@ -88,6 +94,9 @@ export interface UserStatus {
   createdAt: string;
   keys: KeyStatus[];
   buckets: string[];                // buckets the user owns
+  /** Its plan (absent: no limits) and what it holds now. */
+  quota?: UserQuota;
+  usage?: { buckets: number; objects: number; bytes: number };
 }
 
 export interface KeyStatus { accessKeyId: string; user: string; disabled: boolean; createdAt: string }
@@ -113,6 +122,7 @@ export interface AdminError { error: { code: string; message: string } }
  *   GET    /admin/v1/users                       → UserStatus[]
  *   PUT    /admin/v1/users/:id      UserRequest  → UserStatus     (create or update; disabled: true stops its keys everywhere)
  *   DELETE /admin/v1/users/:id                   → 204  (its keys go too; 409 UserOwnsBuckets while it owns buckets)
+ *   PUT    /admin/v1/users/:id/quota  UserQuota  → UserStatus     (limits over its buckets; {} removes them; seen everywhere within a heartbeat)
  *   POST   /admin/v1/keys            AccessKeyRequest → AccessKeyResponse
  *   PATCH  /admin/v1/keys/:id       { disabled }  → KeyStatus
  *   DELETE /admin/v1/keys/:id                    → 204
@@ -129,6 +139,7 @@ export interface AdminClient {
   users?(): Promise<UserStatus[]>;
   putUser(req: UserRequest): Promise<UserStatus>;
   deleteUser?(id: string): Promise<void>;
+  putUserQuota?(id: string, quota: UserQuota): Promise<UserStatus>;
   createKey(req: AccessKeyRequest): Promise<AccessKeyResponse>;
   setKeyDisabled?(accessKeyId: string, disabled: boolean): Promise<KeyStatus>;
   deleteKey(accessKeyId: string): Promise<void>;

@@ -20,12 +20,20 @@ import { commonPrefixOf, compareKeys, mergePages, pastPrefix } from './listing.t
 import { assembleParts, MAX_PART_NUMBER } from './multipart.ts';
 import { openSealedBody } from './sealed-body.ts';
 import { DATA_KEY_CONTEXT, newDataKey, openDataKey, rewrapDataKey, type Encryption, type EncryptionRequest } from './sse.ts';
+import { QuotaGuard, type UserQuota } from './quota.ts';
+import type { MutationKind, MutationListener } from './mutations.ts';
+import type { NodeMetrics } from '../observability/metrics.ts';
 
 export interface ObjectServiceOptions {
   /** The cluster master key: SSE-S3 data keys are wrapped under a key derived from it. */
   masterKey?: Buffer;
   metaTimeoutMs?: number;    // a metadata quorum that does not answer in time → 503
   chunkTimeoutMs?: number;   // per chunk write quorum
+  /** The plan of a bucket owner (the registry's user record), checked with the bucket's own quota. */
+  userQuota?: (user: string) => UserQuota | undefined;
+  /** Told of every acknowledged write and delete before the client is answered (events/). */
+  onMutation?: MutationListener;
+  metrics?: NodeMetrics;
 }
 
 /** The owner and ACL fields of a new version (left out when not given: older readers see no change). */
@@ -39,6 +47,8 @@ export class ClusterObjectService implements ObjectService {
   private readonly meta: BucketMetadata;
   private readonly chunkTimeoutMs: number;
   private readonly master?: Buffer;
+  private readonly quota: QuotaGuard;
+  private readonly mutated?: MutationListener;
   private lastStamp = 0;
 
   constructor(plane: DataPlane, opts: ObjectServiceOptions = {}) {
@@ -47,6 +57,11 @@ export class ClusterObjectService implements ObjectService {
     this.meta = new BucketMetadata(plane, opts.metaTimeoutMs ?? 10_000);
     this.chunkTimeoutMs = opts.chunkTimeoutMs ?? 30_000;
     this.master = opts.masterKey;
+    this.mutated = opts.onMutation;
+    this.quota = new QuotaGuard({
+      view: this.view, usage: (b) => this.meta.usage(b), current: (b, key) => this.meta.getVersion(b, key),
+      userQuota: opts.userQuota ?? (() => undefined), metrics: opts.metrics,
+    });
   }
 
   private masterKey(): Buffer {
@@ -76,6 +91,7 @@ export class ClusterObjectService implements ObjectService {
     checkBucketName(name);
     const existing = this.view.bucket(name);
     if (existing) throw s3Error(existing.owner === opts.owner ? 'BucketAlreadyOwnedByYou' : 'BucketAlreadyExists', undefined, { resource: name });
+    this.quota.checkNewBucket(opts.owner);
     const replicas = opts.replicas ?? this.view.settings().defaultReplicas;
     if (!Number.isInteger(replicas) || replicas < 1 || replicas > 16) throw s3Error('InvalidArgument', `replicas must be an integer from 1 to 16, got ${replicas}`);
     const b: BucketSettings = { name, createdAt: new Date().toISOString(), owner: opts.owner, replicas, access: opts.access ?? 'private', ...(opts.acl ? { acl: opts.acl } : {}) };
@@ -111,19 +127,23 @@ export class ClusterObjectService implements ObjectService {
   }
 
   /**
-   * QuotaExceeded when writing `size` bytes at `key` would take the bucket over its quota. Checked
-   * from the metadata replicas' usage counters before the body is taken (with the declared size) and
-   * again before the version is committed (with the real size); concurrent writers may overshoot by
-   * what is in flight, as with other stores' quotas.
+   * QuotaExceeded when writing `size` bytes at `key` would take the bucket or its owner over a quota
+   * (data/quota.ts), checked before the body is taken; commit() checks again with the real size.
    */
   private async checkQuota(b: BucketSettings, key: string, size: number): Promise<void> {
-    if (b.quotaBytes === undefined && b.quotaObjects === undefined) return;
-    const [usage, current] = await Promise.all([this.meta.usage(b), this.meta.getVersion(b, key)]);
-    const replaced = this.live(current) ? current : undefined;
-    const bytes = usage.bytes - (replaced?.size ?? 0) + size;
-    const objects = usage.objects + (replaced ? 0 : 1);
-    if (b.quotaBytes !== undefined && bytes > b.quotaBytes) throw s3Error('QuotaExceeded', `Bucket ${b.name} would hold ${bytes} bytes; its quota is ${b.quotaBytes}.`, { resource: key });
-    if (b.quotaObjects !== undefined && objects > b.quotaObjects) throw s3Error('QuotaExceeded', `Bucket ${b.name} would hold ${objects} objects; its quota is ${b.quotaObjects}.`, { resource: key });
+    await this.quota.check(b, key, size);
+  }
+
+  /**
+   * Commit a version at write quorum: the quotas' last word first (a reservation while it is written),
+   * then the write, then its listener (the event outbox), all before the client hears of it.
+   */
+  private async commit(b: BucketSettings, v: ObjectVersion, kind: MutationKind): Promise<ObjectVersion> {
+    const release = await this.quota.reserve(b, v);
+    let winner: ObjectVersion;
+    try { winner = await this.meta.putVersion(b, v); } finally { release(); }
+    await this.mutated?.({ kind, bucket: b, version: v });
+    return winner;
   }
 
   // ---- objects ------------------------------------------------------------------------------
@@ -148,7 +168,7 @@ export class ClusterObjectService implements ObjectService {
       contentType: opts.contentType, userMeta: opts.userMeta ?? {}, headers: opts.headers, inline: stored.inline,
       chunks: stored.chunks, replicas, requestedReplicas: opts.replicas ?? 0, pin: opts.pin, ...ownership(opts), ...(seal ? { encryption: seal.encryption } : {}),
     };
-    return this.meta.putVersion(b, v);
+    return this.commit(b, v, 'Put');
   }
 
   async headObject(bucket: string, key: string): Promise<ObjectVersion> {
@@ -184,9 +204,9 @@ export class ClusterObjectService implements ObjectService {
     const b = this.bucket(bucket);
     checkKey(key);
     if (!this.live(await this.meta.getVersion(b, key))) return;
-    await this.meta.putVersion(b, {
+    await this.commit(b, {
       bucket, key, ...this.stamp(), writer: this.view.selfId, deleted: true, size: 0, etag: '', userMeta: {}, chunks: [], replicas: b.replicas,
-    });
+    }, 'Delete');
   }
 
   async copyObject(src: { bucket: string; key: string }, dst: { bucket: string; key: string }, opts: PutOptions & { metadataDirective?: 'COPY' | 'REPLACE' }): Promise<ObjectVersion> {
@@ -224,7 +244,7 @@ export class ClusterObjectService implements ObjectService {
       requestedReplicas: Math.max(opts.replicas ?? 0, source.requestedReplicas ?? 0),
       ...metadata, ...ownership(opts), ...(encryption ? { encryption } : {}),
     };
-    return this.meta.putVersion(b, v);
+    return this.commit(b, v, 'Copy');
   }
 
   /** A copy that re-encrypts (or decrypts): the source's plaintext streamed into a new write. */
@@ -326,7 +346,7 @@ export class ClusterObjectService implements ObjectService {
       replicas: u.replicas, requestedReplicas: u.requestedReplicas, pin: u.pin, parts: a.parts, ...ownership({ owner: u.owner || undefined, acl: u.acl }),
       ...(u.encryption ? { encryption: u.encryption } : {}),
     };
-    const winner = await this.meta.putVersion(b, v);
+    const winner = await this.commit(b, v, 'CompleteMultipartUpload');
     await this.meta.deleteUpload(b, uploadId);
     return winner;
   }

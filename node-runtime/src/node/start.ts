@@ -26,7 +26,8 @@ import { logger } from '../util/log.ts';
 import { createAdminClient } from '../admin/client.ts';
 import { startConsole } from '../console/server.ts';
 import { hkdfSync } from 'node:crypto';
-import { collectMembership, collectNodeUsage } from './collectors.ts';
+import { collectMembership, collectNodeUsage, collectQuotas } from './collectors.ts';
+import { usageByBucket, userUsage } from '../admin/usage.ts';
 import { readZoneFile, VolumeCapacity } from './facts.ts';
 import { DEFAULT_BUFFER_MEMORY_MIB, withEnvironment, type NodeOptions } from './config.ts';
 import { loadKeysFile, masterKey as loadMasterKey, rootKey, startupRecords } from './keys.ts';
@@ -141,7 +142,9 @@ export async function startNode(given: NodeOptions): Promise<RunningNode> {
     await membership.registerKeys((current) => startupRecords(master, [root], extraKeys, current));
     const { view, replicas } = membership;
     const directory = directoryOf(view, master);
-    const objects = new ClusterObjectService({ view, replicas, memory, health: membership.health }, { masterKey: master });
+    const objects = new ClusterObjectService({ view, replicas, memory, health: membership.health }, {
+      masterKey: master, metrics, userQuota: (user) => view.user(user)?.quota,
+    });
     // Self-healing: repair, rebalancing, drain, scrub and GC on data members (self-healing.ts).
     const heal = healing = startSelfHealing({
       view, replicas, stores: holdsData ? { chunks, meta, memory: memory.chunks, diskUsable: () => disk.status.state !== 'failed' } : undefined, secret: opts.secret, metrics,
@@ -164,6 +167,13 @@ export async function startNode(given: NodeOptions): Promise<RunningNode> {
     }
     if (roles.includes('root')) {
       unregister.push(collectMembership(metrics, { members: () => view.members(), writeQuorumAvailable: () => writeQuorumVerdict(view.members(), view.buckets()).ok, bucketCount: () => view.buckets().length }));
+      unregister.push(collectQuotas(metrics, async () => {
+        const usage = await usageByBucket(view, replicas, 1500);   // within the collectors' 2 s
+        return {
+          buckets: view.buckets().map((b) => ({ bucket: b.name, ...usage.get(b.name)!, quotaBytes: b.quotaBytes, quotaObjects: b.quotaObjects })),
+          users: view.users().filter((u) => u.quota).map((u) => { const x = userUsage(u, view.buckets(), usage); return { user: u.id, bytes: x.bytes, objects: x.objects, buckets: x.buckets, quota: u.quota! }; }),
+        };
+      }));
     }
     cleanups.push(async () => { for (const u of unregister) u(); });
     clusterApp.use(heal.router);

@@ -85,6 +85,18 @@ export class NodeMetrics {
   readonly memberHeartbeatAge: Gauge<'member'>;
   readonly clusterWriteQuorum: Gauge;
   readonly bucketsRegistered: Gauge;
+  // ---- Quotas: refusals counted where they happen; usage and limits set by a collector on roots (`collectQuotas`) ----
+  readonly quotaRefusals: Counter<'scope' | 'limit'>;
+  readonly bucketUsedBytes: Gauge<'bucket'>;
+  readonly bucketObjects: Gauge<'bucket'>;
+  readonly bucketQuotaBytes: Gauge<'bucket'>;
+  readonly bucketQuotaObjects: Gauge<'bucket'>;
+  readonly userUsedBytes: Gauge<'user'>;
+  readonly userObjects: Gauge<'user'>;
+  readonly userBuckets: Gauge<'user'>;
+  readonly userQuotaBytes: Gauge<'user'>;
+  readonly userQuotaObjects: Gauge<'user'>;
+  readonly userQuotaBuckets: Gauge<'user'>;
   // ---- Internal RPC (cluster port): updated by `timeRpc` (request-metrics.ts) ----
   readonly rpcDuration: Histogram<'peer' | 'method'>;
   readonly rpcErrors: Counter<'peer' | 'method'>;
@@ -133,6 +145,18 @@ export class NodeMetrics {
     this.memberHeartbeatAge = new Gauge({ name: 'cairn_member_heartbeat_age_seconds', help: 'Seconds since the last heartbeat of each member, as seen by this root.', labelNames: ['member'] as const, registers });
     this.clusterWriteQuorum = new Gauge({ name: 'cairn_cluster_write_quorum_available', help: '1 when every bucket can reach its write quorum W, else 0 (reported by roots).', registers });
     this.bucketsRegistered = new Gauge({ name: 'cairn_buckets', help: 'Buckets in the registry (reported by roots).', registers });
+
+    this.quotaRefusals = new Counter({ name: 'cairn_quota_refusals_total', help: 'Writes and bucket creations refused with QuotaExceeded or TooManyBuckets by this coordinator, by scope (bucket | user) and limit (bytes | objects | buckets).', labelNames: ['scope', 'limit'] as const, registers });
+    this.bucketUsedBytes = new Gauge({ name: 'cairn_bucket_used_bytes', help: 'Bytes of the live objects of each bucket, one copy (reported by roots; use max by (bucket)).', labelNames: ['bucket'] as const, registers });
+    this.bucketObjects = new Gauge({ name: 'cairn_bucket_objects', help: 'Live objects of each bucket (reported by roots).', labelNames: ['bucket'] as const, registers });
+    this.bucketQuotaBytes = new Gauge({ name: 'cairn_bucket_quota_bytes', help: 'The byte quota of each bucket that has one (reported by roots).', labelNames: ['bucket'] as const, registers });
+    this.bucketQuotaObjects = new Gauge({ name: 'cairn_bucket_quota_objects', help: 'The object quota of each bucket that has one (reported by roots).', labelNames: ['bucket'] as const, registers });
+    this.userUsedBytes = new Gauge({ name: 'cairn_user_used_bytes', help: 'Bytes in the buckets of each user that has a quota (reported by roots).', labelNames: ['user'] as const, registers });
+    this.userObjects = new Gauge({ name: 'cairn_user_objects', help: 'Objects in the buckets of each user that has a quota (reported by roots).', labelNames: ['user'] as const, registers });
+    this.userBuckets = new Gauge({ name: 'cairn_user_buckets', help: 'Buckets owned by each user that has a quota (reported by roots).', labelNames: ['user'] as const, registers });
+    this.userQuotaBytes = new Gauge({ name: 'cairn_user_quota_bytes', help: 'The byte quota of each user that has one (reported by roots).', labelNames: ['user'] as const, registers });
+    this.userQuotaObjects = new Gauge({ name: 'cairn_user_quota_objects', help: 'The object quota of each user that has one (reported by roots).', labelNames: ['user'] as const, registers });
+    this.userQuotaBuckets = new Gauge({ name: 'cairn_user_quota_buckets', help: 'The bucket quota of each user that has one (reported by roots).', labelNames: ['user'] as const, registers });
 
     this.rpcDuration = new Histogram({ name: 'cairn_rpc_request_duration_seconds', help: 'Internal RPC latency as seen by the caller, by peer (member name) and method.', labelNames: ['peer', 'method'] as const, buckets: rpcBuckets, registers });
     this.rpcErrors = new Counter({ name: 'cairn_rpc_errors_total', help: 'Internal RPC calls that failed (transport error, timeout or 5xx), by peer and method.', labelNames: ['peer', 'method'] as const, registers });
