@@ -40,6 +40,8 @@ export const OPERATIONS: Record<string, ActionSpec> = {
   GetBucketEncryption: spec('s3:GetEncryptionConfiguration', 'bucket'),
   PutBucketEncryption: spec('s3:PutEncryptionConfiguration', 'bucket'),
   DeleteBucketEncryption: spec('s3:PutEncryptionConfiguration', 'bucket'),
+  GetBucketNotificationConfiguration: spec('s3:GetBucketNotification', 'bucket'),
+  PutBucketNotificationConfiguration: spec('s3:PutBucketNotification', 'bucket'),
   GetBucketVersioning: spec('s3:GetBucketVersioning', 'bucket'),
   PutBucketVersioning: spec('s3:PutBucketVersioning', 'bucket'),
   DeleteObjects: spec('s3:DeleteObject', 'bucket', 'WRITE'),

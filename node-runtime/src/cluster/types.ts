@@ -59,6 +59,17 @@ export interface BucketClaim { namespace: string; name: string; uid: string }
 
 export interface BucketShare { user: string; access: 'read' | 'read-write' }
 
+/** One rule of a bucket's notification configuration: which events go to which declared target (events/notification-config.ts). */
+export interface BucketNotificationRule {
+  id: string;
+  destination: 'Queue' | 'Topic' | 'CloudFunction';
+  arn: string;
+  target: string;
+  events: string[];
+  prefix?: string;
+  suffix?: string;
+}
+
 export interface BucketSettings {
   name: string;
   createdAt: string;     // ISO time
@@ -76,6 +87,8 @@ export interface BucketSettings {
   shares?: BucketShare[];
   quotaBytes?: number;
   quotaObjects?: number;
+  /** Where its events go (PutBucketNotificationConfiguration, Bucket.spec.notifications); absent: the change feed only. */
+  notifications?: BucketNotificationRule[];
   deleted?: boolean;     // tombstone in the registry (LWW map entries are never physically removed at once)
 }
 

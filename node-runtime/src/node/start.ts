@@ -3,6 +3,7 @@
 // healing over it, and serve the file API (S3) and the cluster port. Keep it thin: every behaviour
 // lives in the layer that owns it; this folder only wires them and knows the start/stop order.
 import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type Express } from 'express';
@@ -37,6 +38,7 @@ import { close, listen, parseHostPort, urlHost } from './listen.ts';
 import { Admission } from './admission.ts';
 import { openMembership } from './membership.ts';
 import { startSelfHealing, type SelfHealing } from './self-healing.ts';
+import { startEvents, type NodeEvents } from './events.ts';
 
 export type { NodeOptions };
 
@@ -62,6 +64,7 @@ export interface RunningNode {
   clusterApp: Express;            // the cluster port's express app (admin and RPC routes mount here)
   consoleUrl?: string;            // the web console, when this node serves one
   admission: Admission;           // the file API's limits past capacity
+  events: NodeEvents;             // the event outbox and the delivery workers of this member
   stop(): Promise<void>;
 }
 
@@ -102,6 +105,10 @@ export async function startNode(given: NodeOptions): Promise<RunningNode> {
     const zone = opts.zone ?? (opts.zoneFile !== undefined ? await readZoneFile(opts.zoneFile) : undefined);
     const extraKeys = opts.keysFile ? await loadKeysFile(opts.keysFile) : [];
     const master = await loadMasterKey(opts.dataDir, opts);
+    // Every member records the mutations it coordinates (roots answer file requests too).
+    const events = await startEvents({ dir: join(opts.dataDir, 'events'), node: name, metrics, targetsFile: opts.notificationTargets,
+      retainMs: opts.eventsRetainMs, maxBytes: opts.eventsMaxBytes, retryMaxMs: opts.eventsRetryMaxMs });
+    cleanups.push(() => events.stop());
 
     // 2. Listen first (port 0 resolves to the real port), answer 503 until ready.
     const clusterApp = express();
@@ -144,6 +151,7 @@ export async function startNode(given: NodeOptions): Promise<RunningNode> {
     const directory = directoryOf(view, master);
     const objects = new ClusterObjectService({ view, replicas, memory, health: membership.health }, {
       masterKey: master, metrics, userQuota: (user) => view.user(user)?.quota,
+      onMutation: events.recorder(() => view.settings().region),
     });
     // Self-healing: repair, rebalancing, drain, scrub and GC on data members (self-healing.ts).
     const heal = healing = startSelfHealing({
@@ -209,6 +217,7 @@ export async function startNode(given: NodeOptions): Promise<RunningNode> {
       putBucket: (settings) => view.putBucket(settings),
       masterKey: master,
       metrics,
+      notificationTargets: { targets: events.declared, region: view.settings().region },
     });
     // 6. The web console (its own port): every action it takes is an S3 request signed as the user.
     let consoleUrl: string | undefined;
@@ -233,7 +242,7 @@ export async function startNode(given: NodeOptions): Promise<RunningNode> {
     let stopping: Promise<void> | undefined;
     return {
       id, name, roles, dataDir: opts.dataDir, endpoint, clusterUrl, region: view.settings().region,
-      accessKey: root.accessKeyId, secretKey: root.secretAccessKey, view, replicas, objects, stores: { chunks, meta }, metrics, memory, clusterApp, consoleUrl, admission,
+      accessKey: root.accessKeyId, secretKey: root.secretAccessKey, view, replicas, objects, stores: { chunks, meta }, metrics, memory, clusterApp, consoleUrl, admission, events,
       stop: () => (stopping ??= (async () => {
         ready = false;
         // Heartbeats stop first so the roots see a clean silence, not a member that half answers.

@@ -22,6 +22,7 @@ export const s3Operations = [
   'CreateMultipartUpload', 'UploadPart', 'UploadPartCopy', 'CompleteMultipartUpload', 'AbortMultipartUpload', 'ListParts',
   'GetBucketAcl', 'PutBucketAcl', 'GetObjectAcl', 'PutObjectAcl', 'GetBucketPolicy', 'PutBucketPolicy', 'DeleteBucketPolicy', 'GetBucketPolicyStatus', 'GetPublicAccessBlock',
   'PutPublicAccessBlock', 'DeletePublicAccessBlock', 'GetBucketOwnershipControls', 'PutBucketOwnershipControls', 'DeleteBucketOwnershipControls', 'GetBucketEncryption', 'PutBucketEncryption', 'DeleteBucketEncryption',
+  'GetBucketNotificationConfiguration', 'PutBucketNotificationConfiguration',
   'Unknown',
 ] as const;
 export type S3Operation = (typeof s3Operations)[number];
@@ -97,6 +98,19 @@ export class NodeMetrics {
   readonly userQuotaBytes: Gauge<'user'>;
   readonly userQuotaObjects: Gauge<'user'>;
   readonly userQuotaBuckets: Gauge<'user'>;
+  // ---- Events: the outbox (events/outbox.ts) and the delivery workers (events/deliveries.ts), gauges set at scrape time ----
+  readonly eventsOutboxBytes: Gauge;
+  readonly eventsOutboxLimitBytes: Gauge;
+  readonly eventsOutboxEntries: Gauge;
+  readonly eventsOutboxAppended: Counter;
+  readonly eventsOutboxDropped: Counter;
+  readonly eventsOutboxAppendErrors: Counter;
+  readonly eventsBacklog: Gauge<'target'>;
+  readonly eventsOldestUndeliveredAge: Gauge<'target'>;
+  readonly eventsDeliveryState: Gauge<'target' | 'state'>;
+  readonly eventsDelivered: Counter<'target'>;
+  readonly eventsDeliveryFailures: Counter<'target'>;
+  readonly eventsDropped: Counter<'target'>;
   // ---- Internal RPC (cluster port): updated by `timeRpc` (request-metrics.ts) ----
   readonly rpcDuration: Histogram<'peer' | 'method'>;
   readonly rpcErrors: Counter<'peer' | 'method'>;
@@ -157,6 +171,19 @@ export class NodeMetrics {
     this.userQuotaBytes = new Gauge({ name: 'cairn_user_quota_bytes', help: 'The byte quota of each user that has one (reported by roots).', labelNames: ['user'] as const, registers });
     this.userQuotaObjects = new Gauge({ name: 'cairn_user_quota_objects', help: 'The object quota of each user that has one (reported by roots).', labelNames: ['user'] as const, registers });
     this.userQuotaBuckets = new Gauge({ name: 'cairn_user_quota_buckets', help: 'The bucket quota of each user that has one (reported by roots).', labelNames: ['user'] as const, registers });
+
+    this.eventsOutboxBytes = new Gauge({ name: 'cairn_events_outbox_bytes', help: 'Bytes of the event outbox on disk.', registers });
+    this.eventsOutboxLimitBytes = new Gauge({ name: 'cairn_events_outbox_limit_bytes', help: 'The outbox bound: past it the oldest events are dropped.', registers });
+    this.eventsOutboxEntries = new Gauge({ name: 'cairn_events_outbox_entries', help: 'Entries retained in the outbox (delivered ones included, for the change feed).', registers });
+    this.eventsOutboxAppended = new Counter({ name: 'cairn_events_outbox_appended_total', help: 'Events written to the outbox.', registers });
+    this.eventsOutboxDropped = new Counter({ name: 'cairn_events_outbox_dropped_total', help: 'Events dropped because the outbox was full before every consumer had read them.', registers });
+    this.eventsOutboxAppendErrors = new Counter({ name: 'cairn_events_outbox_append_errors_total', help: 'Events that could not be written to the outbox (disk errors): lost.', registers });
+    this.eventsBacklog = new Gauge({ name: 'cairn_events_backlog', help: 'Outbox entries a target\'s worker has not passed yet (entries for other targets included).', labelNames: ['target'] as const, registers });
+    this.eventsOldestUndeliveredAge = new Gauge({ name: 'cairn_events_oldest_undelivered_age_seconds', help: 'Age of the oldest event a target has not acknowledged yet (0 when caught up).', labelNames: ['target'] as const, registers });
+    this.eventsDeliveryState = new Gauge({ name: 'cairn_events_delivery_state', help: 'A target worker\'s state: 1 for the state it is in.', labelNames: ['target', 'state'] as const, registers });
+    this.eventsDelivered = new Counter({ name: 'cairn_events_delivered_total', help: 'Events a target acknowledged.', labelNames: ['target'] as const, registers });
+    this.eventsDeliveryFailures = new Counter({ name: 'cairn_events_delivery_failures_total', help: 'Failed delivery attempts (each is retried).', labelNames: ['target'] as const, registers });
+    this.eventsDropped = new Counter({ name: 'cairn_events_dropped_total', help: 'Outbox entries dropped (outbox full) before this target\'s worker read them; not all were routed to it.', labelNames: ['target'] as const, registers });
 
     this.rpcDuration = new Histogram({ name: 'cairn_rpc_request_duration_seconds', help: 'Internal RPC latency as seen by the caller, by peer (member name) and method.', labelNames: ['peer', 'method'] as const, buckets: rpcBuckets, registers });
     this.rpcErrors = new Counter({ name: 'cairn_rpc_errors_total', help: 'Internal RPC calls that failed (transport error, timeout or 5xx), by peer and method.', labelNames: ['peer', 'method'] as const, registers });

@@ -12,6 +12,7 @@ import {
   putBucketPolicy, putObjectAcl, putOwnershipControls, putPublicAccessBlock,
 } from './access-handlers.ts';
 import type { Handler } from './types.ts';
+import { getBucketNotification, putBucketNotification } from './notification.ts';
 
 export interface Operation { name: string; handler: Handler }
 
@@ -20,7 +21,7 @@ function op(name: string, handler: Handler): Operation { return { name, handler 
 // Subresources that name operations we do not implement (bucket or object level).
 const UNSUPPORTED = [
   'accelerate', 'analytics', 'attributes', 'cors', 'intelligent-tiering', 'inventory', 'legal-hold',
-  'lifecycle', 'logging', 'metadata-table', 'metrics', 'notification', 'object-lock',
+  'lifecycle', 'logging', 'metadata-table', 'metrics', 'object-lock',
   'replication', 'requestPayment', 'restore', 'retention', 'select', 'tagging',
   'torrent', 'website', 'renameObject', 'session',
 ];
@@ -33,6 +34,7 @@ const BUCKET_CONFIG: Record<string, Partial<Record<string, Operation>>> = {
   publicAccessBlock: { GET: op('GetPublicAccessBlock', getPublicAccessBlock), PUT: op('PutPublicAccessBlock', putPublicAccessBlock), DELETE: op('DeletePublicAccessBlock', deletePublicAccessBlock) },
   ownershipControls: { GET: op('GetBucketOwnershipControls', getOwnershipControls), PUT: op('PutBucketOwnershipControls', putOwnershipControls), DELETE: op('DeleteBucketOwnershipControls', deleteOwnershipControls) },
   encryption: { GET: op('GetBucketEncryption', getBucketEncryption), PUT: op('PutBucketEncryption', putBucketEncryption), DELETE: op('DeleteBucketEncryption', deleteBucketEncryption) },
+  notification: { GET: op('GetBucketNotificationConfiguration', getBucketNotification), PUT: op('PutBucketNotificationConfiguration', putBucketNotification) },
 };
 
 

@@ -7,6 +7,7 @@ import type { Principal } from '../access/users.ts';
 import type { BucketSettings } from '../cluster/types.ts';
 import type { Caller } from './auth.ts';
 import type { Route } from './route.ts';
+import type { DeclaredTargets } from '../events/notification-config.ts';
 
 /** The users a request may name (grants, owners) and how they are shown. */
 export interface Users extends UserDirectory {
@@ -25,6 +26,8 @@ export interface S3Deps {
   /** The cluster master key (SSE-S3 data keys are wrapped under a key derived from it). */
   masterKey: Buffer;
   metrics?: NodeMetrics;                                    // the node's; none: requests are not counted
+  /** The notification targets declared on the cluster (PutBucketNotificationConfiguration checks ARNs against them). */
+  notificationTargets?: DeclaredTargets;
 }
 
 export interface S3Context {
