@@ -8,7 +8,8 @@ import type { ObjectService } from '../data/types.ts';
 import type { ReplicaDirectory } from '../data/replicas.ts';
 import type { BucketRequest, BucketStatus, ClusterStatus, MemberStatus, RepairProgress } from './types.ts';
 import { AdminFailure, userRoutes } from './users.ts';
-import { bucketChanges } from './buckets.ts';
+import { bucketChanges, notificationList } from './buckets.ts';
+import type { DeclaredTargets } from '../events/notification-config.ts';
 import { requireClusterSecret } from '../rpc/auth.ts';
 import { holdsData } from '../cluster/placement.ts';
 import { writeQuorumVerdict } from '../cluster/health.ts';
@@ -28,6 +29,8 @@ export interface AdminBackend {
   repair?(memberId: string): RepairProgress | undefined;
   /** Seal a secret key for the registry (under the cluster master key). */
   seal(accessKeyId: string, secretAccessKey: string): string;
+  /** The notification targets declared on the cluster (bucket notification rules are checked against them). */
+  notificationTargets?: DeclaredTargets;
 }
 
 export const idleRepair = (): RepairProgress => ({ underReplicatedChunks: 0, misplacedChunks: 0, bytesRemaining: 0, bytesMoved: 0, rateBytesPerSec: 0, etaSeconds: null });
@@ -62,7 +65,8 @@ export function adminRouter(secret: string, b: AdminBackend): Router {
     const members = b.view.members();
     const { objects, bytes } = await bucketUsage(b.view, b.replicas, s);
     const replication = bucketConvergence(s, members.map((m: Member & { repair?: RepairProgress }) => ({ ...m, repair: m.repair ?? b.repair?.(m.id) })));
-    return { name: s.name, owner: s.owner, replicas: s.replicas, access: s.access, ...(s.claim ? { claim: s.claim } : {}), quotaBytes: s.quotaBytes, quotaObjects: s.quotaObjects, objects, bytes, createdAt: s.createdAt, replication };
+    return { name: s.name, owner: s.owner, replicas: s.replicas, access: s.access, ...(s.claim ? { claim: s.claim } : {}), quotaBytes: s.quotaBytes, quotaObjects: s.quotaObjects, objects, bytes, createdAt: s.createdAt, replication,
+      ...(s.notifications ? { notifications: notificationList(s.notifications) } : {}) };
   };
 
   const findMember = (idOrName: string): Member => {
@@ -101,7 +105,7 @@ export function adminRouter(secret: string, b: AdminBackend): Router {
     const body = (req.body ?? {}) as BucketRequest;
     if (body.name !== undefined && body.name !== name) throw new AdminFailure('InvalidArgument', 400, `body name ${body.name} differs from the path ${name}`);
     const existing = b.view.bucket(name);
-    const change = bucketChanges(body, existing, (id) => b.view.user(id));
+    const change = bucketChanges(body, existing, (id) => b.view.user(id), b.notificationTargets);
     if (!existing) await b.objects.createBucket(name, { owner: change.owner, replicas: body.replicas, access: body.access });
     const cur = b.view.bucket(name)!;
     const next: BucketSettings = change.apply(cur);

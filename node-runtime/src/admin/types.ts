@@ -37,6 +37,8 @@ export interface BucketStatus {
   objects: number;
   bytes: number;
   createdAt: string;
+  /** Its notification rules, when it has any. */
+  notifications?: BucketNotification[];
   /** Whether every object holds `replicas` (admin/convergence.ts); absent from older servers. */
   replication?: { underReplicatedChunks: number; surplusChunks: number; converged: boolean; waitingFor: string[] };
 }
@@ -76,6 +78,18 @@ export interface BucketRequest {
   ownership?: ObjectOwnership;
   quotaBytes?: number;
   quotaObjects?: number;
+  /** Where the bucket's events go (replaces the whole configuration, as PutBucketNotificationConfiguration
+   *  does; [] turns notifications off; absent leaves them as they are). Targets are the cluster's declared ones. */
+  notifications?: BucketNotification[];
+}
+
+/** One notification rule, as Bucket.spec.notifications and the admin API give it. */
+export interface BucketNotification {
+  id?: string;                      // default: generated
+  target: string;                   // a target declared on the cluster
+  events: string[];                 // s3:ObjectCreated:*, s3:ObjectRemoved:Delete, ...
+  prefix?: string;
+  suffix?: string;
 }
 
 export interface UserRequest {

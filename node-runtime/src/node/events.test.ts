@@ -23,7 +23,7 @@ import { startCairnProcess, type CairnProcess } from '../../../hack/testing/cair
 import { waitFor } from '../../../hack/testing/net.ts';
 import { startRedis, type RedisServer } from '../../../hack/testing/redis.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../../../hack/testing/webhook.ts';
-import { createAdminClient } from '../admin/client.ts';
+import { AdminApiError, createAdminClient } from '../admin/client.ts';
 import type { EventMessage } from '../events/record.ts';
 import { MIN_PART_SIZE } from '../data/multipart.ts';
 
@@ -226,6 +226,25 @@ test('a clean restart of the node holding undelivered events: they arrive after,
   await caughtUp();
   const got = counts(hook.received.slice(before));
   assert.equal(got, new Map(keys.map((k) => [`s3:ObjectCreated:Put ${BUCKET}/${k}`, 1])));
+});
+
+test('notifications through the admin API (as Bucket.spec.notifications sets them): checked like S3\'s, stored the same, routed', async () => {
+  const adminCode = (p: Promise<unknown>) => p.then(() => 'ok', (e: AdminApiError) => `${e.status} ${e.code} ${e.message}`);
+  assert.match(await adminCode(admin().putBucket({ name: 'inbox', owner: 'app', notifications: [{ target: 'nosuch', events: ['s3:ObjectCreated:*'] }] })),
+    /^400 InvalidArgument notifications: rule 1: no target nosuch is declared on the cluster \(declared: jobs, thumbs\)/);
+  assert.match(await adminCode(admin().putBucket({ name: 'inbox', owner: 'app', notifications: [{ target: 'thumbs', events: ['s3:ObjectMoved:*'] }] })), /^400 InvalidArgument notifications: /);
+  const st = await admin().putBucket({ name: 'inbox', owner: 'app', notifications: [{ id: 'inbox-hook', target: 'thumbs', events: ['s3:ObjectCreated:*'], suffix: '.pdf' }] });
+  assert.equal(st.notifications, [{ id: 'inbox-hook', target: 'thumbs', events: ['s3:ObjectCreated:*'], suffix: '.pdf' }]);
+  await waitFor(async () => (await s3(nodes[1]).send(new GetBucketNotificationConfigurationCommand({ Bucket: 'inbox' }))).QueueConfigurations?.[0]?.QueueArn === 'arn:cairn:sqs::thumbs:webhook', { what: 'the rule seen over S3 on nodes-1' });
+  const before = hook.received.length;
+  await s3(nodes[1]).send(new PutObjectCommand({ Bucket: 'inbox', Key: 'a.pdf', Body: 'pdf' }));
+  await s3(nodes[1]).send(new PutObjectCommand({ Bucket: 'inbox', Key: 'a.txt', Body: 'txt' }));
+  await waitFor(() => hook.received.length > before, { timeoutMs: 15_000, what: 'the inbox event on the webhook' });
+  await caughtUp();
+  assert.equal(hook.received.slice(before).map((m) => [m.Key, m.Records[0].s3.configurationId]), [['inbox/a.pdf', 'inbox-hook']]);
+  // An empty list turns them off; a PUT without the field leaves them as they are.
+  assert.equal((await admin().putBucket({ name: 'inbox', owner: 'app' })).notifications?.length, 1);
+  assert.is((await admin().putBucket({ name: 'inbox', owner: 'app', notifications: [] })).notifications, undefined);
 });
 
 test.run();

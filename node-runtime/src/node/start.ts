@@ -189,6 +189,7 @@ export async function startNode(given: NodeOptions): Promise<RunningNode> {
     if (opts.secret) {
       clusterApp.use('/admin/v1', adminRouter(opts.secret, {
         view, replicas, objects, repair: (memberId) => heal.progressOf(memberId), seal: (id, secretKey) => sealSecret(master, id, secretKey),
+        notificationTargets: { targets: events.declared, region: view.settings().region },
       }));
     }
     clusterApp.use(healthRouter({
