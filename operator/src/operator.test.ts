@@ -323,6 +323,47 @@ test('a lost credentials Secret gets a new key, and the key nobody holds any mor
   await waitFor(async () => !(await get(path)), { what: 'lost gone', timeoutMs: 15_000 });
 });
 
+test('notifications: targets on the StorageCluster become a mounted targets file (CEL refuses a bad one); Bucket.spec.notifications goes through the admin API', async () => {
+  const target = (t: unknown) => rest.request<any>('PATCH', scPath(), { contentType: PATCH_MERGE, body: { spec: { notifications: { targets: [t] } } } });
+  const both = await rejection(target({ name: 'jobs', redis: { address: 'redis:6379', list: 'q' }, webhook: { url: 'http://h/' } }));
+  assert.match(both.message, 'a target is exactly one of redis and webhook');
+  const listAndStream = await rejection(target({ name: 'jobs', redis: { address: 'redis:6379', list: 'q', stream: 's' } }));
+  assert.match(listAndStream.message, 'a redis target has exactly one of list and stream');
+  const badName = await rejection(target({ name: 'Jobs!', webhook: { url: 'http://h/' } }));
+  assert.match(badName.message, 'spec.notifications.targets[0].name');
+  await target({ name: 'jobs', redis: { address: 'redis.apps:6379', list: 'cairn-events', passwordSecretRef: { name: 'redis', key: 'password' } } });
+  const cm = await waitFor(() => get(`/api/v1/namespaces/${NS}/configmaps/demo-notifications`), { what: 'the targets ConfigMap', timeoutMs: 15_000 });
+  assert.equal(JSON.parse(cm.data['targets.json']).targets, [{ name: 'jobs', kind: 'redis', address: 'redis.apps:6379', list: 'cairn-events', passwordFile: '/etc/cairn/notification-secrets/jobs/password' }]);
+  for (const name of ['demo-roots', 'demo-nodes']) {
+    const pod = await waitFor(async () => { const s = await sts(name); return s?.spec.template.spec.containers[0].args.includes('--notification-targets') && s.spec.template.spec; }, { what: `${name} pointed at the targets`, timeoutMs: 15_000 });
+    assert.equal(pod.volumes.find((v: any) => v.name === 'notification-secrets').projected.sources, [{ secret: { name: 'redis', items: [{ key: 'password', path: 'jobs/password' }] } }]);
+  }
+
+  admin.notificationTargets = new Set(['jobs']);
+  const path = `/apis/storage.cairn.dev/v1alpha1/namespaces/${NS}/buckets/inbox`;
+  const rule = { id: 'new-files', target: 'jobs', events: ['s3:ObjectCreated:*'], prefix: 'in/' };
+  await rest.request<any>('POST', `/apis/storage.cairn.dev/v1alpha1/namespaces/${NS}/buckets`, {
+    body: { apiVersion: 'storage.cairn.dev/v1alpha1', kind: 'Bucket', metadata: { name: 'inbox' }, spec: { clusterRef: { name: 'demo' }, reclaimPolicy: 'Delete', notifications: [rule] } },
+  });
+  await waitFor(async () => (await get(path))?.status?.notificationRules === 1, { what: 'inbox with its rule', timeoutMs: 15_000 });
+  assert.equal(admin.buckets.get('inbox')?.notifications, [rule]);
+  // A target the cluster does not declare: Failed with the cluster's message; the rule in effect stays.
+  await rest.request<any>('PATCH', path, { contentType: PATCH_MERGE, body: { spec: { notifications: [{ ...rule, target: 'nosuch' }] } } });
+  const failed = await waitFor(async () => { const b = await get(path); return b?.status?.phase === 'Failed' && b; }, { what: 'inbox Failed', timeoutMs: 15_000 });
+  assert.equal([failed.status.conditions[0].reason, failed.status.notificationRules], ['InvalidArgument', 1]);
+  assert.match(failed.status.conditions[0].message, 'no target nosuch is declared');
+  assert.equal(admin.buckets.get('inbox')?.notifications, [rule]);
+  // The field removed: the operator takes back what it set.
+  await rest.request<any>('PATCH', path, { contentType: PATCH_MERGE, body: { spec: { notifications: null } } });
+  await waitFor(async () => { const b = await get(path); return b?.status?.phase === 'Ready' && b.status.notificationRules === undefined; }, { what: 'inbox Ready without rules', timeoutMs: 15_000 });
+  assert.is(admin.buckets.get('inbox')?.notifications, undefined);
+  await rest.request('DELETE', path);
+  await waitFor(async () => !(await get(path)), { what: 'inbox gone', timeoutMs: 15_000 });
+  await rest.request<any>('PATCH', scPath(), { contentType: PATCH_MERGE, body: { spec: { notifications: null } } });
+  // Targets removed: the pods run without them (the ConfigMap, unmounted, goes with the cluster).
+  await waitFor(async () => !(await sts('demo-nodes')).spec.template.spec.containers[0].args.includes('--notification-targets'), { what: 'nodes without targets', timeoutMs: 15_000 });
+});
+
 test('a Bucket\'s credentials Secret goes with its deleted cluster; the Bucket stays, Pending', async () => {
   await rest.request('POST', `/apis/storage.cairn.dev/v1alpha1/namespaces/${NS}/storageclusters`, {
     body: { apiVersion: 'storage.cairn.dev/v1alpha1', kind: 'StorageCluster', metadata: { name: 'brief' }, spec: {} },

@@ -18,6 +18,8 @@ export class MemoryAdmin {
   /** Per bucket, what the cluster says about its convergence to its factor (absent: an older cluster). */
   replication = new Map<string, NonNullable<BucketStatus['replication']>>();
   reachable = true;
+  /** The notification targets the cluster declares (bucket rules must name one). */
+  notificationTargets = new Set<string>();
   urls = new Set<string>();
 
   setMembers(names: string[], state: MemberState = 'active'): void {
@@ -72,6 +74,11 @@ export class MemoryAdmin {
         if (req.claim) this.claims.set(req.name, req.claim);
         const replication = this.replication.get(req.name);
         const b: BucketStatus = { name: req.name, owner, replicas: req.replicas ?? 1, access: req.access ?? 'private', quotaBytes: req.quotaBytes, quotaObjects: req.quotaObjects, objects: prev?.objects ?? 0, bytes: prev?.bytes ?? 0, createdAt: prev?.createdAt ?? new Date().toISOString(), ...(replication ? { replication } : {}) };
+        // As the node runtime: absent leaves the rules, [] clears them; targets must be declared.
+        const undeclared = req.notifications?.find((n) => !this.notificationTargets.has(n.target));
+        if (undeclared) throw new AdminApiError('InvalidArgument', 400, `notifications: no target ${undeclared.target} is declared on the cluster`);
+        const notifications = req.notifications ?? prev?.notifications;
+        if (notifications?.length) b.notifications = notifications;
         this.buckets.set(req.name, b);
         return b;
       },

@@ -1,6 +1,7 @@
 // Bucket: one bucket in a StorageCluster, with its own access key written to a Secret in the
 // Bucket's namespace. Source of crds/bucket.yaml and of the operator's Bucket types.
 import { conditionsSchema, customResourceDefinition, type CrdDefinition, type ObjectMeta } from './common.ts';
+import { bucketNotificationsSchema } from './notifications.ts';
 import { enumOf, integer, object, quantity, string, type Infer } from './schema.ts';
 
 export const BUCKET_PLURAL = 'buckets';
@@ -27,6 +28,7 @@ export const bucketSpecSchema = object({
   credentials: object({
     secretName: string({ minLength: 1, maxLength: 253, description: 'Secret to write AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, S3_ENDPOINT, BUCKET_NAME into; defaults to <bucket>-credentials.' }),
   }, { description: 'Where the operator writes the bucket\'s access key.' }).default({}),
+  notifications: bucketNotificationsSchema,
   reclaimPolicy: enumOf(['Retain', 'Delete'] as const, { description: 'On deletion of the Bucket: Retain keeps the data, Delete purges it.' }).default('Retain'),
 }, { description: 'Desired state of a bucket in a Cairn cluster.' }).rule('has(self.bucketName) == has(oldSelf.bucketName)', 'spec.bucketName cannot be added or removed after creation', { reason: 'FieldValueForbidden' });
 
@@ -51,6 +53,7 @@ export const bucketStatusSchema = object({
     bytes: integer({ description: 'Bytes stored (one copy).' }),
     objects: integer({ description: 'Objects stored.' }),
   }, { description: 'What the bucket holds.' }),
+  notificationRules: integer({ description: 'Notification rules in effect that the operator set from spec.notifications (absent: it set none).' }),
 }, { description: 'Observed state of the bucket, written by the operator.' });
 
 export type BucketStatus = Infer<typeof bucketStatusSchema>;

@@ -18,6 +18,7 @@ export function childNames(clusterName: string) {
     fileApi: clusterName,                 // the file-API (S3) Service
     config: `${clusterName}-config`,
     nodeFacts: `${clusterName}-node-facts`,
+    notifications: `${clusterName}-notifications`,   // ConfigMap: the notification targets file
     clusterSecret: `${clusterName}-cluster-secret`,
     adminSecret: `${clusterName}-admin`,
     serviceMonitor: clusterName,

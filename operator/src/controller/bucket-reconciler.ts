@@ -18,6 +18,7 @@ import { childNames, fileApiEndpoint } from '../builders/names.ts';
 import type { Applier } from '../kube/apply.ts';
 import type { EventRecorder } from '../kube/events.ts';
 import { isConflict, isNotFound, objectPath, resources, type KubeRest, type ResourceRef } from '../kube/rest.ts';
+import { notificationRulesStatus, notificationsRequest } from './bucket-notifications.ts';
 import { adminErrorOf, connectAdmin, type AdminClientFactory, type AdminConnection } from './admin.ts';
 import { setConditions, type ConditionInput } from './conditions.ts';
 import { addFinalizerPatch, finalizerAction, removeFinalizerPatch } from './finalizer.ts';
@@ -99,11 +100,14 @@ export class BucketReconciler {
         replicas: this.replicasOf(b, cluster), access: b.spec.access,
         ...(b.spec.quota?.bytes !== undefined ? { quotaBytes: quantityToBytes(b.spec.quota.bytes) } : {}),
         ...(b.spec.quota?.objects !== undefined ? { quotaObjects: b.spec.quota.objects } : {}),
+        ...notificationsRequest(b),
       });
     } catch (e) {
       const err = adminErrorOf(e);
       if (err.status < 400 || err.status >= 500) throw e;
-      await this.ensureStatus(b, { phase: 'Failed' }, { type: 'Ready', status: 'False', reason: err.code, message: err.message });
+      // A refused change left the rules the operator had set in place: status keeps saying so.
+      await this.ensureStatus(b, { phase: 'Failed', ...(b.status?.notificationRules !== undefined ? { notificationRules: b.status.notificationRules } : {}) },
+        { type: 'Ready', status: 'False', reason: err.code, message: err.message });
       await this.d.events.record(b, 'Warning', err.code, err.message);
       throw new TerminalError(err.code, err.message);
     }
@@ -180,6 +184,7 @@ export class BucketReconciler {
       ...(holds !== undefined ? { replicas: holds } : {}),
       replication: { factor, underReplicatedChunks: r?.underReplicatedChunks ?? repair.underReplicatedChunks, surplusChunks: r?.surplusChunks ?? repair.misplacedChunks, membersPending: r?.waitingFor.length ?? 0 },
       usage: { bytes: state.bytes, objects: state.objects },
+      ...notificationRulesStatus(b, state),
     }, ready);
     return { requeueAfterMs: converged ? 60_000 : 5_000 };
   }
