@@ -41,6 +41,8 @@ export const OPERATIONS: Record<string, ActionSpec> = {
   PutBucketEncryption: spec('s3:PutEncryptionConfiguration', 'bucket'),
   DeleteBucketEncryption: spec('s3:PutEncryptionConfiguration', 'bucket'),
   GetBucketNotificationConfiguration: spec('s3:GetBucketNotification', 'bucket'),
+  // The change feed names every key written or deleted: whoever may list the bucket may follow it.
+  GetBucketChanges: spec('s3:ListBucket', 'bucket', 'READ'),
   PutBucketNotificationConfiguration: spec('s3:PutBucketNotification', 'bucket'),
   GetBucketVersioning: spec('s3:GetBucketVersioning', 'bucket'),
   PutBucketVersioning: spec('s3:PutBucketVersioning', 'bucket'),

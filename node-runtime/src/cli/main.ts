@@ -4,6 +4,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { NodeOptions } from '../node/config.ts';
 import { registerAdminCommands } from './admin-commands.ts';
+import { registerWatchCommand } from './watch.ts';
 import { registerRebalanceCommands } from './rebalance.ts';
 import type { Role } from '../cluster/types.ts';
 import { parseZones, zoneForOrdinal } from '../cluster/zones.ts';
@@ -144,6 +145,7 @@ export function buildProgram(): Command {
   const program = new Command('cairn').description('Cairn: self-healing, S3-compatible distributed file store').showHelpAfterError();
   program.addCommand(serverCommand());
   registerAdminCommands(program);
+  registerWatchCommand(program);
   registerRebalanceCommands(program);
   return program;
 }

@@ -108,6 +108,8 @@ export class Outbox<T = OutboxEvent> {
   get first(): number { return this.segments[0].base; }
   /** One past the last durable entry: the sequence number the next append gets once durable. */
   get end(): number { return this.durableEnd; }
+  /** How long entries every consumer passed are kept (the change feed's window). */
+  get retentionMs(): number { return this.retainMs; }
   get bytes(): number { return this.segments.reduce((n, s) => n + s.bytes, 0); }
   get isClosed(): boolean { return this.closed; }
 

@@ -39,6 +39,7 @@ import { Admission } from './admission.ts';
 import { openMembership } from './membership.ts';
 import { startSelfHealing, type SelfHealing } from './self-healing.ts';
 import { startEvents, type NodeEvents } from './events.ts';
+import { wireChangeFeed } from './change-feed.ts';
 
 export type { NodeOptions };
 
@@ -185,6 +186,8 @@ export async function startNode(given: NodeOptions): Promise<RunningNode> {
     }
     cleanups.push(async () => { for (const u of unregister) u(); });
     clusterApp.use(heal.router);
+    const feed = wireChangeFeed({ selfId: id, view, outbox: events.outbox, secret: opts.secret, clusterApp });
+    cleanups.push(async () => feed.stop());
     if (opts.secret && membership.rpcRoutes.length) clusterApp.use('/rpc/v1', rpcRouter(opts.secret, membership.rpcRoutes));
     if (opts.secret) {
       clusterApp.use('/admin/v1', adminRouter(opts.secret, {
@@ -219,6 +222,7 @@ export async function startNode(given: NodeOptions): Promise<RunningNode> {
       masterKey: master,
       metrics,
       notificationTargets: { targets: events.declared, region: view.settings().region },
+      changeFeed: feed.changeFeed,
     });
     // 6. The web console (its own port): every action it takes is an S3 request signed as the user.
     let consoleUrl: string | undefined;
@@ -248,6 +252,7 @@ export async function startNode(given: NodeOptions): Promise<RunningNode> {
         ready = false;
         // Heartbeats stop first so the roots see a clean silence, not a member that half answers.
         await membership.leave();
+        feed.stop();   // change feed streams end now: the servers' grace is for requests that finish
         await Promise.all(servers.map((s) => close(s, 5_000)));
         for (const c of cleanups.reverse()) await c();
         log.info({ id, name }, 'node stopped');

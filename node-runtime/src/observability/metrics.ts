@@ -22,7 +22,7 @@ export const s3Operations = [
   'CreateMultipartUpload', 'UploadPart', 'UploadPartCopy', 'CompleteMultipartUpload', 'AbortMultipartUpload', 'ListParts',
   'GetBucketAcl', 'PutBucketAcl', 'GetObjectAcl', 'PutObjectAcl', 'GetBucketPolicy', 'PutBucketPolicy', 'DeleteBucketPolicy', 'GetBucketPolicyStatus', 'GetPublicAccessBlock',
   'PutPublicAccessBlock', 'DeletePublicAccessBlock', 'GetBucketOwnershipControls', 'PutBucketOwnershipControls', 'DeleteBucketOwnershipControls', 'GetBucketEncryption', 'PutBucketEncryption', 'DeleteBucketEncryption',
-  'GetBucketNotificationConfiguration', 'PutBucketNotificationConfiguration',
+  'GetBucketNotificationConfiguration', 'PutBucketNotificationConfiguration', 'GetBucketChanges',
   'Unknown',
 ] as const;
 export type S3Operation = (typeof s3Operations)[number];

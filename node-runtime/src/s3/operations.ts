@@ -13,6 +13,7 @@ import {
 } from './access-handlers.ts';
 import type { Handler } from './types.ts';
 import { getBucketNotification, putBucketNotification } from './notification.ts';
+import { getBucketChanges } from './changes.ts';
 
 export interface Operation { name: string; handler: Handler }
 
@@ -62,6 +63,7 @@ export function selectOperation(method: string, route: Route, headers: Record<st
     switch (method) {
       case 'GET':
         if (p.has('location')) return op('GetBucketLocation', getBucketLocation);
+        if (p.has('changes')) return op('GetBucketChanges', getBucketChanges);
         if (p.has('versioning')) return op('GetBucketVersioning', getBucketVersioning);
         if (p.has('versions')) return op('ListObjectVersions', listObjectVersions);
         if (p.has('uploads')) return op('ListMultipartUploads', listUploads);

@@ -1,4 +1,5 @@
 // Shapes shared by the S3 layer: its dependencies and the per-request context handlers get.
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Request, Response } from 'express';
 import type { ObjectService } from '../data/types.ts';
 import type { NodeMetrics } from '../observability/metrics.ts';
@@ -28,6 +29,8 @@ export interface S3Deps {
   metrics?: NodeMetrics;                                    // the node's; none: requests are not counted
   /** The notification targets declared on the cluster (PutBucketNotificationConfiguration checks ARNs against them). */
   notificationTargets?: DeclaredTargets;
+  /** The bucket's change feed, merged over every member (events/cluster-feed.ts); absent: not served. */
+  changeFeed?: (req: IncomingMessage, res: ServerResponse, bucket: string, q: { prefix: string; cursor?: string }) => Promise<void>;
 }
 
 export interface S3Context {
