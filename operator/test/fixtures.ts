@@ -18,6 +18,7 @@ export function fixtureInputs(cluster = fixtureCluster(), over: Partial<ClusterI
     cluster,
     nodeReplicas: cluster.spec.nodes.replicas,
     clusterSecret: 'cluster-secret-value',
+    masterKey: Buffer.alloc(32, 7).toString('base64'),
     adminAccessKeyId: 'CAIRNADMINKEY0000000',
     adminSecretAccessKey: 'admin-secret-access-key',
     serviceMonitorAvailable: false,

@@ -14,6 +14,8 @@ export class MemoryAdmin {
   users = new Map<string, UserStatus>([['admin', { id: 'admin', displayName: 'admin', disabled: false, superuser: true, createdAt: '', keys: [], buckets: [] }]]);
   claims = new Map<string, { namespace: string; name: string; uid: string }>();
   calls: string[] = [];
+  /** The last request for each bucket, as the operator sent it. */
+  requests = new Map<string, BucketRequest>();
   refuseDrain?: string;          // when set, drain answers 409 with this reason
   /** Per bucket, what the cluster says about its convergence to its factor (absent: an older cluster). */
   replication = new Map<string, NonNullable<BucketStatus['replication']>>();
@@ -56,8 +58,13 @@ export class MemoryAdmin {
           capacityBytes: members.reduce((a, m) => a + m.capacityBytes, 0), usedBytes: members.reduce((a, m) => a + m.usedBytes, 0), writeQuorumAvailable: true,
         };
       },
+      users: async () => {
+        check();
+        return [...this.users.values()].map((u) => ({ ...u }));
+      },
       putUser: async (req: UserRequest) => {
         check();
+        this.calls.push(`putUser ${req.id}`);
         const u: UserStatus = { ...(this.users.get(req.id) ?? { id: req.id, disabled: false, superuser: false, createdAt: new Date().toISOString(), keys: [], buckets: [] }), displayName: req.displayName ?? req.id };
         this.users.set(req.id, u);
         return u;
@@ -65,15 +72,22 @@ export class MemoryAdmin {
       putBucket: async (req: BucketRequest) => {
         check();
         this.calls.push(`putBucket ${req.name} r=${req.replicas} ${req.access}`);
+        this.requests.set(req.name, req);
         const prev = this.buckets.get(req.name);
         const owner = req.owner ?? prev?.owner ?? 'admin';
         // As the node runtime's admin API (admin/buckets.ts): the owner must exist; a name is its first claim's.
         if (!this.users.has(owner)) throw new AdminApiError('NoSuchUser', 404, `no user ${owner}`);
+        for (const g of req.grants ?? []) if (!this.users.has(g.user)) throw new AdminApiError('NoSuchUser', 404, `no user ${g.user} to grant ${g.access} to`);
         const held = this.claims.get(req.name);
         if (req.claim && held && held.uid !== req.claim.uid) throw new AdminApiError('NameTaken', 409, `bucket ${req.name} is claimed by Bucket ${held.namespace}/${held.name}`);
+        if (req.claim && prev && !held && prev.owner !== owner) throw new AdminApiError('NameTaken', 409, `bucket ${req.name} already exists and belongs to user ${prev.owner}`);
         if (req.claim) this.claims.set(req.name, req.claim);
         const replication = this.replication.get(req.name);
-        const b: BucketStatus = { name: req.name, owner, replicas: req.replicas ?? 1, access: req.access ?? 'private', quotaBytes: req.quotaBytes, quotaObjects: req.quotaObjects, objects: prev?.objects ?? 0, bytes: prev?.bytes ?? 0, createdAt: prev?.createdAt ?? new Date().toISOString(), ...(replication ? { replication } : {}) };
+        const shares = req.grants === undefined ? prev?.shares : req.grants.length ? req.grants.map((g) => ({ ...g })) : undefined;
+        const encryption = req.encryption === undefined ? prev?.encryption : req.encryption ?? undefined;
+        const claim = this.claims.get(req.name);
+        const b: BucketStatus = { name: req.name, owner, replicas: req.replicas ?? 1, access: req.access ?? 'private', ...(claim ? { claim } : {}), ...(shares ? { shares } : {}), ...(encryption ? { encryption } : {}),
+          quotaBytes: req.quotaBytes, quotaObjects: req.quotaObjects, objects: prev?.objects ?? 0, bytes: prev?.bytes ?? 0, createdAt: prev?.createdAt ?? new Date().toISOString(), ...(replication ? { replication } : {}) };
         // As the node runtime: absent leaves the rules, [] clears them; targets must be declared.
         const undeclared = req.notifications?.find((n) => !this.notificationTargets.has(n.target));
         if (undeclared) throw new AdminApiError('InvalidArgument', 400, `notifications: no target ${undeclared.target} is declared on the cluster`);
@@ -86,6 +100,7 @@ export class MemoryAdmin {
         check();
         this.calls.push(`deleteBucket ${name} purge=${!!o.purge}`);
         if (!this.buckets.delete(name)) throw new AdminApiError('NoSuchBucket', 404, `no bucket ${name}`);
+        this.claims.delete(name);   // the claim is part of the bucket's settings: it goes with them
       },
       createKey: async (req: AccessKeyRequest) => {
         check();

@@ -68,6 +68,16 @@ test('apply merges list items by key (containers by name) and replicas with a De
   assert.equal(moved.spec!.template.spec!.containers.map((c) => `${c.name}=${c.image}`).sort(), ['main=a:2', 'sidecar=s:1']);
 });
 
+test('a list item (by key) a manager stops applying goes whole, its key fields with it', async () => {
+  const dep = (containers: { name: string; image: string }[]): V1Deployment => ({
+    apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'ssa-drop', namespace: env.ns },
+    spec: { selector: { matchLabels: { app: 'd' } }, template: { metadata: { labels: { app: 'd' } }, spec: { containers } } },
+  });
+  await apply(dep([{ name: 'main', image: 'a:1' }, { name: 'extra', image: 'e:1' }]), 'operator');
+  const after = await apply(dep([{ name: 'main', image: 'a:1' }]), 'operator');
+  assert.equal(after.spec!.template.spec!.containers.map((c) => `${c.name}=${c.image}`), ['main=a:1']);
+});
+
 test('apply without fieldManager is rejected', async () => {
   const r = await statusOf(env.core.patchNamespacedConfigMap({ namespace: env.ns, name: 'ssa1', body: cm('ssa1', { a: '1' }) }, setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply)));
   assert.is(r.code, 422);

@@ -98,8 +98,9 @@ export function serverSideApply(live: KObject | undefined, applied: KObject, sha
   const result = structuredClone(live ?? { metadata: {} }) as KObject;
   // Fields this manager applied before and no longer applies go away unless someone else owns them.
   const dropped = [...previously].filter((p) => !appliedSet.has(p) && !othersOwn.has(p) && ![...othersOwn].some((o) => o.startsWith(p.slice(0, -1) + ',')));
-  dropped.sort((a, b) => decPath(b).length - decPath(a).length);
-  for (const p of dropped) removeAt(result, decPath(p));
+  // Only the outermost: a list item goes whole, found by its key fields before anything inside it goes.
+  const outermost = dropped.filter((p) => !dropped.some((a) => a !== p && p.startsWith(a.slice(0, -1) + ',')));
+  for (const p of outermost) removeAt(result, decPath(p));
   mergeApplied(result, applied, shape);
   const others = entries.filter((e) => e !== mine);
   const next: ManagedFieldsEntry = { manager: ctx.manager, operation: 'Apply', apiVersion: ctx.apiVersion, time: ctx.now, fieldsType: 'FieldsV1', fieldsV1: encodeFields(appliedSet), ...(ctx.subresource ? { subresource: ctx.subresource } : {}) };

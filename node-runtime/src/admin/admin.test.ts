@@ -53,6 +53,14 @@ test('admin: drain refused when the rest cannot hold R replicas; keys and bucket
   await admin().putBucket({ name: 'small', owner: 'app', replicas: 1, access: 'public-read' });
   const k = new Minio.Client({ endPoint: new URL(nodes[2].endpoint).hostname, port: Number(new URL(nodes[2].endpoint).port), useSSL: false, accessKey: key.accessKeyId, secretKey: key.secretAccessKey, pathStyle: true, region: 'us-east-1' });
   await k.putObject('small', 'hello.txt', Buffer.from('hi'), 2);
+  // Grants (how Kubernetes Buckets share) and the default encryption: the status says what the cluster holds.
+  await admin().putUser({ id: 'reader' });
+  const shared = await admin().putBucket({ name: 'small', grants: [{ user: 'reader', access: 'read' }], encryption: 'AES256' });
+  assert.equal([shared.shares, shared.encryption], [[{ user: 'reader', access: 'read' }], 'AES256']);
+  const listed = (await admin().status()).buckets.find((b) => b.name === 'small');
+  assert.equal([listed?.shares, listed?.encryption, listed?.owner], [[{ user: 'reader', access: 'read' }], 'AES256', 'app']);
+  const cleared = await admin().putBucket({ name: 'small', grants: [], encryption: null });
+  assert.equal([cleared.shares, cleared.encryption], [undefined, undefined]);
   // Drain and undrain a member when R allows it.
   await admin().deleteBucket('small', { purge: true });
   await admin().putBucket({ name: BUCKET, replicas: 2 });

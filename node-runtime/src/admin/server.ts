@@ -65,7 +65,7 @@ export function adminRouter(secret: string, b: AdminBackend): Router {
     const members = b.view.members();
     const { objects, bytes } = await bucketUsage(b.view, b.replicas, s);
     const replication = bucketConvergence(s, members.map((m: Member & { repair?: RepairProgress }) => ({ ...m, repair: m.repair ?? b.repair?.(m.id) })));
-    return { name: s.name, owner: s.owner, replicas: s.replicas, access: s.access, ...(s.claim ? { claim: s.claim } : {}), quotaBytes: s.quotaBytes, quotaObjects: s.quotaObjects, objects, bytes, createdAt: s.createdAt, replication,
+    return { name: s.name, owner: s.owner, replicas: s.replicas, access: s.access, ...(s.claim ? { claim: s.claim } : {}), ...(s.shares?.length ? { shares: s.shares } : {}), ...(s.encryption ? { encryption: s.encryption } : {}), quotaBytes: s.quotaBytes, quotaObjects: s.quotaObjects, objects, bytes, createdAt: s.createdAt, replication,
       ...(s.notifications ? { notifications: notificationList(s.notifications) } : {}) };
   };
 

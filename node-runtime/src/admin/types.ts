@@ -1,7 +1,7 @@
 // The admin API contract (cluster port, JSON under /admin/v1, authenticated with the cluster
 // secret as `Authorization: Bearer <secret>`). The operator and the `cairn` CLI depend on these
 // types and on admin/client.ts, never on the node runtime's internals.
-import type { BucketAccess, BucketClaim, ClusterSettings, DiskState, MemberState, ObjectOwnership, RepairProgress } from '../cluster/types.ts';
+import type { BucketAccess, BucketClaim, BucketShare, ClusterSettings, DiskState, MemberState, ObjectOwnership, RepairProgress } from '../cluster/types.ts';
 import type { UserQuota } from '../access/users.ts';
 
 export type { RepairProgress, UserQuota };
@@ -32,6 +32,10 @@ export interface BucketStatus {
   replicas: number;
   access: BucketAccess;
   claim?: BucketClaim;
+  /** Users besides the owner who may read, or read and write, every object (BucketRequest.grants). */
+  shares?: BucketShare[];
+  /** Default encryption of new objects; absent: none. */
+  encryption?: 'AES256';
   quotaBytes?: number;
   quotaObjects?: number;
   objects: number;

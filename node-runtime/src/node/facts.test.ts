@@ -41,7 +41,9 @@ test('free space is what is left of the volume when that is less than the file s
   await writeFile(sizeFile, '1');
   assert.is(await volume.freeBytes(), 0, 'never negative');
   await rm(sizeFile);
-  assert.is(await volume.freeBytes(), await store.freeBytes());
+  // The file system's free space moves while other processes write: the same, give or take that.
+  const [volumeFree, fsFree] = [await volume.freeBytes(), await store.freeBytes()];
+  assert.ok(Math.abs(volumeFree - fsFree) < 256 * MiB && volumeFree > MiB, `no file: the file system's free space (${volumeFree} vs ${fsFree})`);
 });
 
 test('the zone file: its trimmed content, empty for no zone; waited for until it appears', async () => {

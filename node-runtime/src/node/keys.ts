@@ -1,7 +1,7 @@
 // What a node starts with to know its callers: the cluster master key (seals secret keys and
 // SSE-S3 data keys), the root key pair (the admin user's, a superuser), and extra users' key pairs
 // from a keys file. Each is given, or made once and kept in the data dir so a restart serves the same.
-import { hkdfSync, randomBytes } from 'node:crypto';
+import { createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import { open as openFile, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openSecret, sealSecret, validateKey, validateUser, type KeyRecord, type UserRecord } from '../access/users.ts';
@@ -46,26 +46,51 @@ export async function rootKey(dataDir: string, given: { accessKey?: string; secr
  * on, so a later change of the secret never changes it. Every member of a cluster must hold the same
  * key (the operator gives every pod the one in the cluster Secret). Losing it loses every encrypted
  * object and every stored secret key: back it up with the data.
+ *
+ * A given key must be the one this data dir was used with: the kept key, or the one whose
+ * fingerprint `<dataDir>/master.key.check` holds (written the first time a key is given; only a
+ * fingerprint, so the key itself is not on the data disk). A different key is refused at start: it
+ * could open nothing stored here, and a node that starts with it would replace the keys it cannot open.
  */
 export async function masterKey(dataDir: string, given: { masterKey?: string; secret?: string }): Promise<Buffer> {
+  const path = join(dataDir, 'master.key');
+  const kept = await readKept(path);
   if (given.masterKey) {
     const raw = /^[0-9a-fA-F]{64}$/.test(given.masterKey) ? Buffer.from(given.masterKey, 'hex') : Buffer.from(given.masterKey, 'base64');
     if (raw.length !== 32) throw new Error('--master-key must be 32 bytes, as 64 hex digits or base64');
+    const check = join(dataDir, 'master.key.check');
+    const recorded = kept ? masterKeyFingerprint(kept) : await readFile(check, 'utf8').then((t) => t.trim(), (e) => { if (e.code === 'ENOENT') return undefined; throw e; });
+    if (recorded !== undefined && recorded !== masterKeyFingerprint(raw)) {
+      throw new Error(`--master-key (CAIRN_MASTER_KEY) is not the master key ${dataDir} was used with (${kept ? path : check}): nothing stored here could be opened with it. Give the cluster's own master key (the operator keeps it in the cluster Secret as masterKey)`);
+    }
+    if (recorded === undefined) await writeFileDurably(check, masterKeyFingerprint(raw) + '\n');
     return raw;
   }
-  const path = join(dataDir, 'master.key');
+  if (kept) return kept;
+  const raw = given.secret ? masterKeyFromSecret(given.secret) : randomBytes(32);
+  await writeFileDurably(path, raw.toString('base64') + '\n');
+  return raw;
+}
+
+/** The master key every member of a cluster derives from its cluster secret when none is given (a frozen format). */
+export function masterKeyFromSecret(secret: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', Buffer.from(secret, 'utf8'), Buffer.alloc(0), 'cairn/master-key-from-cluster-secret', 32));
+}
+
+/** What tells two master keys apart without revealing either. */
+function masterKeyFingerprint(key: Buffer): string {
+  return createHmac('sha256', key).update('cairn/master-key-check').digest('hex');
+}
+
+async function readKept(path: string): Promise<Buffer | undefined> {
   try {
     const raw = Buffer.from((await readFile(path, 'utf8')).trim(), 'base64');
     if (raw.length !== 32) throw new Error(`${path} does not hold a 32-byte key`);
     return raw;
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
   }
-  const raw = given.secret
-    ? Buffer.from(hkdfSync('sha256', Buffer.from(given.secret, 'utf8'), Buffer.alloc(0), 'cairn/master-key-from-cluster-secret', 32))
-    : randomBytes(32);
-  await writeFileDurably(path, raw.toString('base64') + '\n');
-  return raw;
 }
 
 /** Users and their key pairs from a keys file: JSON [{user, accessKeyId, secretAccessKey, displayName?, email?}]. */

@@ -2,13 +2,24 @@
 // Bucket's namespace. Source of crds/bucket.yaml and of the operator's Bucket types.
 import { conditionsSchema, customResourceDefinition, type CrdDefinition, type ObjectMeta } from './common.ts';
 import { bucketNotificationsSchema } from './notifications.ts';
-import { enumOf, integer, object, quantity, string, type Infer } from './schema.ts';
+import { array, enumOf, integer, object, quantity, string, type Infer } from './schema.ts';
 
 export const BUCKET_PLURAL = 'buckets';
 export const BUCKET_FINALIZER = 'storage.cairn.dev/bucket';
 
 // S3 bucket naming: 3-63 characters, lowercase letters, digits, dots and hyphens.
 const bucketNamePattern = '^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$';
+
+/** A Bucket named from another: namespace/name; the namespace defaults to the naming Bucket's. */
+const bucketRefSchema = object({
+  name: string({ minLength: 1, maxLength: 253, description: 'Name of the Bucket.' }).required(),
+  namespace: string({ minLength: 1, maxLength: 63, description: 'Namespace of the Bucket; defaults to this Bucket\'s namespace.' }),
+}, { description: 'The Bucket whose user (the key in its credentials Secret) is granted access. It must use the same StorageCluster; one that does not exist yet is granted access once it does.' });
+
+// The namespace as written, '' when left to default: two entries naming one Bucket the same way are duplicates.
+const refNamespace = (v: string) => `(has(${v}.bucketRef.namespace) ? ${v}.bucketRef.namespace : '')`;
+
+export const MAX_SHARES = 32;
 
 export const bucketSpecSchema = object({
   clusterRef: object({
@@ -25,6 +36,17 @@ export const bucketSpecSchema = object({
     objects: integer({ minimum: 0, description: 'Maximum object count.' }),
   }, { description: 'Limits; writes beyond them are refused. Unset: no limit.' }),
   access: enumOf(['private', 'public-read'] as const, { description: 'private: signed requests only; public-read: anyone may GET objects.' }).default('private'),
+  sharedWith: array(object({
+    bucketRef: bucketRefSchema.required(),
+    access: enumOf(['read', 'read-write'] as const, { description: 'read: get and list every object; read-write: also put and delete objects. Neither may change the bucket\'s settings, ACLs or policy.' }).required(),
+  }, { description: 'A grant of access to this bucket\'s objects to another Bucket\'s user.' }), {
+    maxItems: MAX_SHARES,
+    description: 'Other Buckets whose users may read, or read and write, every object of this bucket: how teams share data. An app holding the other Bucket\'s credentials Secret uses this bucket by its name. status.sharedWith lists the grants in effect; the GrantsApplied condition says which wait for their Bucket.',
+  }).rule(`self.all(x, self.exists_one(y, y.bucketRef.name == x.bucketRef.name && ${refNamespace('y')} == ${refNamespace('x')}))`,
+    'spec.sharedWith names a Bucket more than once', { reason: 'FieldValueDuplicate' }),
+  encryption: object({
+    default: enumOf(['AES256', 'None'] as const, { description: 'AES256: every new object is encrypted at rest (SSE-S3; a request may still bring its own key, SSE-C); None: only objects whose request asks for it.' }).required(),
+  }, { description: 'Default encryption of new objects. Unset: left as the bucket\'s owner sets it over S3 (PutBucketEncryption).' }),
   credentials: object({
     secretName: string({ minLength: 1, maxLength: 253, description: 'Secret to write AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, S3_ENDPOINT, BUCKET_NAME into; defaults to <bucket>-credentials.' }),
   }, { description: 'Where the operator writes the bucket\'s access key.' }).default({}),
@@ -53,6 +75,24 @@ export const bucketStatusSchema = object({
     bytes: integer({ description: 'Bytes stored (one copy).' }),
     objects: integer({ description: 'Objects stored.' }),
   }, { description: 'What the bucket holds.' }),
+  owner: string({ description: 'The cluster user that owns the bucket: this Bucket\'s own (bucket.<namespace>.<name>), whose key the credentials Secret holds.' }),
+  encryption: enumOf(['AES256', 'None'] as const, { description: 'The bucket\'s default encryption of new objects, as the cluster holds it.' }),
+  sharedWith: array(object({
+    bucketRef: object({
+      namespace: string({ description: 'Namespace of the Bucket.' }),
+      name: string({ description: 'Name of the Bucket.' }),
+    }, { description: 'The Bucket granted access.' }),
+    user: string({ description: 'Its user in the cluster.' }),
+    access: enumOf(['read', 'read-write'] as const, { description: 'What its user may do with this bucket\'s objects.' }),
+  }, { description: 'A grant in effect.' }), { description: 'Grants in effect on this bucket (spec.sharedWith, as the cluster holds them).' }),
+  sharedBy: array(object({
+    bucketName: string({ description: 'The shared bucket\'s name in the cluster (S3 bucket name).' }),
+    bucketRef: object({
+      namespace: string({ description: 'Namespace of the Bucket.' }),
+      name: string({ description: 'Name of the Bucket.' }),
+    }, { description: 'The Bucket that shares it.' }),
+    access: enumOf(['read', 'read-write'] as const, { description: 'What this Bucket\'s key may do with its objects.' }),
+  }, { description: 'A bucket shared with this Bucket.' }), { description: 'Other buckets this Bucket\'s key may read, or read and write, because their Buckets share them with it.' }),
   notificationRules: integer({ description: 'Notification rules in effect that the operator set from spec.notifications (absent: it set none).' }),
 }, { description: 'Observed state of the bucket, written by the operator.' });
 
@@ -77,6 +117,10 @@ export const bucketDefinition: CrdDefinition = {
   rules: [{
     rule: `has(self.spec.bucketName) || self.metadata.name.matches('${bucketNamePattern}')`,
     message: 'metadata.name is not a valid S3 bucket name (3-63 lowercase letters, digits, dots, hyphens); set spec.bucketName',
+  }, {
+    // Only metadata.name is visible to CEL: sharing with itself through an explicit namespace is left to the operator.
+    rule: '!has(self.spec.sharedWith) || self.spec.sharedWith.all(s, has(s.bucketRef.namespace) || s.bucketRef.name != self.metadata.name)',
+    message: 'spec.sharedWith names this Bucket itself: its owner may do anything already',
   }],
   printerColumns: [
     { name: 'Cluster', type: 'string', jsonPath: '.spec.clusterRef.name' },
@@ -85,6 +129,8 @@ export const bucketDefinition: CrdDefinition = {
     { name: 'Objects', type: 'integer', jsonPath: '.status.usage.objects' },
     { name: 'Bytes', type: 'integer', jsonPath: '.status.usage.bytes' },
     { name: 'Secret', type: 'string', jsonPath: '.status.credentialsSecret', priority: 1 },
+    { name: 'Owner', type: 'string', jsonPath: '.status.owner', priority: 1 },
+    { name: 'Encryption', type: 'string', jsonPath: '.status.encryption', priority: 1 },
     { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
   ],
 };

@@ -20,6 +20,7 @@ export interface ClusterInputs {
   cluster: StorageCluster;                 // defaulted spec, stored object (has uid)
   nodeReplicas: number;                    // decided by the scaling decision (drain-gated)
   clusterSecret: string;                   // generated once, kept in the cluster Secret
+  masterKey: string;                       // base64, 32 bytes: generated once (or derived, for a cluster from before), kept beside it
   adminAccessKeyId: string;
   adminSecretAccessKey: string;
   serviceMonitorAvailable: boolean;        // the monitoring.coreos.com CRD exists

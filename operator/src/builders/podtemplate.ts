@@ -1,5 +1,6 @@
 // The one Cairn container both StatefulSets run: `cairn server --role <role>` with its identity
-// from the downward API, secrets from the cluster and admin Secrets, settings from the ConfigMap.
+// from the downward API, secrets from the cluster and admin Secrets (the cluster secret, the master
+// key, the root key pair), settings from the ConfigMap.
 import { Duration, Size } from 'cdk8s';
 import { Cpu, Env, EnvFieldPaths, EnvValue, ImagePullPolicy, Probe, Secret, Volume, type ConfigMap, type ContainerProps } from 'cdk8s-plus-27';
 import type { Construct } from 'constructs';
@@ -38,6 +39,7 @@ export function cairnContainer(scope: Construct, inputs: ClusterInputs, role: Po
       POD_IP: EnvValue.fromFieldRef(EnvFieldPaths.POD_IP),
       ...(facts ? { NODE_NAME: EnvValue.fromFieldRef(EnvFieldPaths.NODE_NAME) } : {}),
       CAIRN_CLUSTER_SECRET: EnvValue.fromSecretValue({ secret: clusterSecret, key: 'secret' }),
+      CAIRN_MASTER_KEY: EnvValue.fromSecretValue({ secret: clusterSecret, key: 'masterKey' }),
       CAIRN_ACCESS_KEY: EnvValue.fromSecretValue({ secret: adminSecret, key: 'AWS_ACCESS_KEY_ID' }),
       CAIRN_SECRET_KEY: EnvValue.fromSecretValue({ secret: adminSecret, key: 'AWS_SECRET_ACCESS_KEY' }),
     },

@@ -1,5 +1,6 @@
-// The cluster Secret (internal RPC secret) and the admin credentials Secret. Their values are
-// generated once by the reconciler and read back every time: the builders only place them.
+// The cluster Secret (internal RPC secret and the master key) and the admin credentials Secret.
+// Their values are generated once by the reconciler and read back every time (controller/credentials.ts):
+// the builders only place them.
 import type { Chart } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import type { ClusterInputs } from './chart.ts';
@@ -12,7 +13,7 @@ export function clusterSecret(chart: Chart, inputs: ClusterInputs): k8s.KubeSecr
   return new k8s.KubeSecret(chart, 'cluster-secret', {
     metadata: { name: childNames(c.metadata.name).clusterSecret, labels: clusterLabels(c, 'cluster-secret') },
     type: 'Opaque',
-    data: { secret: b64(inputs.clusterSecret) },
+    data: { secret: b64(inputs.clusterSecret), masterKey: b64(inputs.masterKey) },
   });
 }
 

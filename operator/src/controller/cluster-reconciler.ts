@@ -1,7 +1,7 @@
 // StorageCluster reconcile: read the object and what exists, compute the whole desired state, and
 // converge with an ordered chain of ensureX steps (credentials → children by kind → members →
-// status). Level-triggered: nothing is remembered between calls except the queue's backoff.
-import { randomBytes } from 'node:crypto';
+// status). Level-triggered: nothing is remembered between calls except the queue's backoff. A
+// cluster whose cluster Secret is lost is held as it runs and reported Degraded (credentials.ts).
 import type { V1CustomResourceDefinition, V1Secret, V1StatefulSet } from '@kubernetes/client-node';
 import type { Logger } from '../../../node-runtime/src/util/log.ts';
 import { applyDefaults } from '../api/schema.ts';
@@ -16,6 +16,7 @@ import type { KubeObject as CachedObject } from '../kube/watcher.ts';
 import { adminErrorOf, connectAdmin, type AdminClientFactory, type AdminConnection } from './admin.ts';
 import { requeueAfter } from './cadence.ts';
 import { computeClusterStatus, observeStatefulSet } from './cluster-status.ts';
+import { clusterCredentials, type Credentials } from './credentials.ts';
 import { TerminalError, type ReconcileResult } from './queue.ts';
 import { autoscaleReplicas, decideScaling, ordinalOf, type ScalingPlan } from './scaling.ts';
 import { sameJson } from './same-json.ts';
@@ -34,8 +35,6 @@ export interface ReconcilerDeps {
   /** The Kubernetes Nodes (a watch cache); without it, or before it synced, the reconciler lists them. */
   nodes?: () => CachedObject[] | undefined;
 }
-
-interface Credentials { clusterSecret: string; adminAccessKeyId: string; adminSecretAccessKey: string }
 
 const SERVICE_MONITOR_CRD = 'servicemonitors.monitoring.coreos.com';
 const CHILD_KINDS = ['ConfigMap', 'Secret', 'Service', 'StatefulSet', 'PodDisruptionBudget', 'ServiceMonitor'];
@@ -60,9 +59,11 @@ export class ClusterReconciler {
     const cluster: StorageCluster = { ...raw, spec: applyDefaults<StorageClusterSpec>(storageClusterSpecSchema, raw.spec ?? {}) };
     const now = this.d.now?.() ?? new Date();
 
-    const creds = await this.ensureCredentials(cluster);
     const n = childNames(name);
     const [rootsSts, nodesSts] = await Promise.all([n.roots, n.nodes].map((sts) => this.getOptional<V1StatefulSet>(resources.statefulSets, namespace, sts)));
+    // The StatefulSets (owned by this StorageCluster) exist only once its Secret was applied before them.
+    const creds = await this.ensureCredentials(cluster, !!(rootsSts || nodesSts));
+    if ('lost' in creds) return this.holdWithoutCredentials(raw, cluster, { rootsSts, nodesSts }, creds.lost, log, now);
     const admin = await connectAdmin(this.d.adminFactory, cluster, creds.clusterSecret);
     if (!admin.client) log.debug({ err: admin.error }, 'admin API unreachable');
 
@@ -128,17 +129,33 @@ export class ClusterReconciler {
     return { requeueAfterMs: requeueAfter({ ready, draining: plan.phase === 'Draining', rebalancing: status.conditions?.find((c) => c.type === 'Rebalancing')?.status === 'True', adminReachable: !!admin.client, autoscaling: !!cluster.spec.autoscaling }) };
   }
 
-  /** The cluster and admin Secrets' values: read back if they exist, generated once otherwise. */
-  private async ensureCredentials(c: StorageCluster): Promise<Credentials> {
+  /**
+   * The cluster and admin Secrets' values: read back if they exist, generated once otherwise; a
+   * cluster Secret lost while the cluster exists (`initialized`) is never made again (credentials.ts).
+   */
+  private async ensureCredentials(c: StorageCluster, initialized: boolean): Promise<Credentials | { lost: string }> {
     const n = childNames(c.metadata.name);
-    const ns = c.metadata.namespace;
-    const [cluster, admin] = await Promise.all([n.clusterSecret, n.adminSecret].map((s) => this.getOptional<V1Secret>(resources.secrets, ns, s)));
-    const dec = (s: V1Secret | undefined, k: string) => (s?.data?.[k] ? Buffer.from(s.data[k], 'base64').toString('utf8') : undefined);
-    return {
-      clusterSecret: dec(cluster, 'secret') ?? randomBytes(32).toString('base64url'),
-      adminAccessKeyId: dec(admin, 'AWS_ACCESS_KEY_ID') ?? accessKeyId(),
-      adminSecretAccessKey: dec(admin, 'AWS_SECRET_ACCESS_KEY') ?? randomBytes(30).toString('base64url'),
-    };
+    const ns = c.metadata.namespace ?? 'default';
+    const [clusterSecret, adminSecret] = await Promise.all([n.clusterSecret, n.adminSecret].map((s) => this.getOptional<V1Secret>(resources.secrets, ns, s)));
+    return clusterCredentials({ namespace: ns, clusterName: c.metadata.name, clusterSecretName: n.clusterSecret, clusterSecret, adminSecret, initialized });
+  }
+
+  /**
+   * Without its cluster Secret the cluster is left as it runs: no child applied (the pods' template
+   * names the Secret), no member drained, no admin call (it needs the secret). The status says
+   * Degraded with how to restore the Secret; a restored one is seen through the watch or the requeue.
+   */
+  private async holdWithoutCredentials(raw: StorageCluster, cluster: StorageCluster, sts: { rootsSts?: V1StatefulSet; nodesSts?: V1StatefulSet }, lost: string, log: Logger, now: Date): Promise<ReconcileResult> {
+    if (raw.status?.phase !== 'Degraded' || !raw.status.conditions?.some((c) => c.reason === 'ClusterSecretMissing')) log.error({ reason: lost }, 'cluster Secret lost: holding the cluster as it runs');
+    const replicas = sts.nodesSts?.spec?.replicas ?? cluster.spec.nodes.replicas;
+    const status = computeClusterStatus(cluster, {
+      roots: observeStatefulSet(sts.rootsSts), nodes: observeStatefulSet(sts.nodesSts),
+      adminError: 'the cluster Secret is gone', credentialsLost: lost, desiredNodes: replicas,
+      plan: { phase: 'Stable', statefulSetReplicas: replicas, drain: [], undrain: [], forget: [], waitingFor: [] },
+    }, now);
+    await this.ensureStatus(raw, status);
+    this.recordPhase(raw, status);
+    return { requeueAfterMs: 15_000 };
   }
 
   /** The node pods' PVCs (made by the StatefulSet controller from our claim template, with its labels). */
@@ -287,10 +304,4 @@ export class ClusterReconciler {
       throw e;
     }
   }
-}
-
-/** 20 upper-case letters and digits, like an AWS access key id. */
-function accessKeyId(): string {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  return 'CK' + [...randomBytes(18)].map((b) => alphabet[b % 32]).join('');
 }

@@ -37,6 +37,13 @@ test('all ready, full redundancy → Ready with printer-column fields filled', (
   assert.is(s.endpoint, 'http://demo.storage.svc.cluster.local:9000');
 });
 
+test('a lost cluster Secret: Degraded and not Ready, saying how to restore it, whatever the pods do', () => {
+  const s = computeClusterStatus(cluster, observed({ admin: undefined, adminError: 'the cluster Secret is gone', credentialsLost: 'restore it from your backup' }), now);
+  assert.is(s.phase, 'Degraded');
+  assert.equal([cond(s, 'Ready').status, cond(s, 'Ready').reason], ['False', 'ClusterSecretMissing']);
+  assert.equal([cond(s, 'Degraded').status, cond(s, 'Degraded').reason, cond(s, 'Degraded').message], ['True', 'ClusterSecretMissing', 'restore it from your backup']);
+});
+
 test('zones: the node members\' zones as placement sees them, named zones only, drained members left out', () => {
   const zoned = (name: string, zone: string, state: MemberStatus['state'] = 'active') => ({ ...member(name, state), zone });
   const s = computeClusterStatus(cluster, observed({ admin: admin([

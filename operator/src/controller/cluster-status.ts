@@ -1,6 +1,6 @@
 // StorageCluster status as a pure function of (spec, observed StatefulSets, the roots' admin
 // ClusterStatus, the scaling plan). Conditions: Ready, Progressing, Degraded, Rebalancing and
-// ScaleDownBlocked, each with a reason a person can act on.
+// ScaleDownBlocked, each with a reason a person can act on (a lost cluster Secret: how to restore it).
 import type { V1StatefulSet } from '@kubernetes/client-node';
 import type { ClusterStatus } from '../../../node-runtime/src/admin/types.ts';
 import { formatBytes } from '../api/quantity.ts';
@@ -23,6 +23,8 @@ export interface ObservedCluster {
   autoscaling?: { desiredReplicas: number; lastScaleTime?: string };
   /** Why the spec cannot be carried out: the builders or the API server refused it. */
   invalidSpec?: string;
+  /** The cluster Secret is gone while the pods run with its values: how to restore it (credentials.ts). */
+  credentialsLost?: string;
   /** The node volumes against spec.nodes.storage.size (controller/volumes.ts); kept as it was when unknown. */
   volumes?: ConditionInput;
   /** What the gated rollouts of both StatefulSets are doing (controller/rollouts.ts). */
@@ -64,6 +66,7 @@ export function computeClusterStatus(c: StorageCluster, o: ObservedCluster, now:
   // Ready: every pod ready, the roots answer, no member down, full redundancy, writes possible.
   let ready: ConditionInput;
   if (o.invalidSpec) ready = { type: 'Ready', status: 'False', reason: 'InvalidSpec', message: o.invalidSpec };
+  else if (o.credentialsLost) ready = { type: 'Ready', status: 'False', reason: 'ClusterSecretMissing', message: o.credentialsLost };
   else if (!o.roots || !o.nodes) ready = { type: 'Ready', status: 'False', reason: 'Creating', message: 'StatefulSets are being created' };
   else if (!rootsReady) ready = { type: 'Ready', status: 'False', reason: 'RootsNotReady', message: `${o.roots.readyReplicas}/${c.spec.roots.replicas} roots ready` };
   else if (!admin) ready = { type: 'Ready', status: 'False', reason: 'AdminUnreachable', message: `admin API of the roots did not answer: ${o.adminError ?? 'unknown error'}` };
@@ -87,7 +90,8 @@ export function computeClusterStatus(c: StorageCluster, o: ObservedCluster, now:
     : !podsReady(o.roots) || !podsReady(o.nodes) ? { type: 'Progressing', status: 'True', reason: 'WaitingForPods', message: `pods ready: roots ${o.roots.readyReplicas}/${o.roots.specReplicas}, nodes ${o.nodes.readyReplicas}/${o.nodes.specReplicas}` }
     : { type: 'Progressing', status: 'False', reason: 'Stable', message: 'no rollout or scaling in progress' };
 
-  const degradedWhy = down.length ? { reason: 'MembersDown', message: `${down.length} member(s) down: ${down.map((m) => m.name).join(', ')}; data is being re-replicated` }
+  const degradedWhy = o.credentialsLost ? { reason: 'ClusterSecretMissing', message: o.credentialsLost }
+    : down.length ? { reason: 'MembersDown', message: `${down.length} member(s) down: ${down.map((m) => m.name).join(', ')}; data is being re-replicated` }
     : admin && !admin.writeQuorumAvailable ? { reason: 'WriteQuorumLost', message: 'some bucket cannot reach its write quorum' }
     : admin && under > 0 ? { reason: 'UnderReplicated', message: `${under} chunks below their replication factor` }
     : o.roots && o.roots.readyReplicas < c.spec.roots.replicas && o.roots.readyReplicas > 0 ? { reason: 'RootsUnavailable', message: `${o.roots.readyReplicas}/${c.spec.roots.replicas} roots ready` }
@@ -112,6 +116,7 @@ export function computeClusterStatus(c: StorageCluster, o: ObservedCluster, now:
   const volumes: ConditionInput | undefined = o.volumes ?? (prevVolumes && { type: 'VolumesResized', status: prevVolumes.status, reason: prevVolumes.reason, message: prevVolumes.message });
   const conditions = setConditions(c.status?.conditions, [ready, progressing, degraded, rebal, blocked, ...(o.rollouts ? [rolloutPaused] : []), ...(volumes ? [volumes] : [])], now, c.metadata.generation);
   const phase: StorageClusterStatus['phase'] = o.invalidSpec ? 'Failed'
+    : o.credentialsLost ? 'Degraded'
     : ready.status === 'True' ? 'Ready'
     : degradedWhy ? 'Degraded'
     : scaling ? 'Scaling'

@@ -1,6 +1,7 @@
 // Wires watches to work queues to reconcilers: StorageClusters and the StatefulSets and Secrets
-// they own feed the cluster queue; Buckets, their Secrets and changes of their cluster feed the
-// bucket queue. Events only enqueue keys; reconcilers read current state themselves.
+// they own feed the cluster queue; Buckets, their Secrets, changes of their cluster and of the
+// Buckets they relate to (bucket-relations.ts) feed the bucket queue. Events only enqueue keys;
+// reconcilers read current state themselves.
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from '../../../node-runtime/src/util/log.ts';
 import { BUCKET_PLURAL } from '../api/bucket.ts';
@@ -11,6 +12,7 @@ import { resources, type KubeRest } from '../kube/rest.ts';
 import { objectKey, Watcher, type KubeObject, type WatchEventType } from '../kube/watcher.ts';
 import type { AdminClientFactory } from './admin.ts';
 import { BucketReconciler } from './bucket-reconciler.ts';
+import { concernsOthers, relatedBuckets } from './bucket-relations.ts';
 import { ClusterReconciler } from './cluster-reconciler.ts';
 import type { OperatorMetrics } from './metrics.ts';
 import { WorkQueue, type ReconcileOutcome } from './queue.ts';
@@ -80,7 +82,14 @@ export function createControllers(o: ControllerOptions): Controllers {
       }
     },
   });
-  bucketWatcher = new Watcher({ ...common, resource: { ...resources.buckets, plural: BUCKET_PLURAL }, onEvent: (_t, obj) => bucketQueue.add(objectKey(obj)) });
+  bucketWatcher = new Watcher({
+    ...common, resource: { ...resources.buckets, plural: BUCKET_PLURAL },
+    onEvent: (t, obj, old) => {
+      bucketQueue.add(objectKey(obj));
+      // A Bucket that goes frees its name for another (NameTaken); grants wait for Buckets and change what others may access.
+      if (concernsOthers(t, obj, old)) for (const k of relatedBuckets(obj, old, bucketWatcher.list())) bucketQueue.add(k);
+    },
+  });
   const stsWatcher = new Watcher({
     ...common, resource: resources.statefulSets, labelSelector: managedBy,
     onEvent: (t, obj, old) => { const k = ownerKey(obj, 'StorageCluster'); if (k && changed(t, obj, old)) clusterQueue.add(k); },

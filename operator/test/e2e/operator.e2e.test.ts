@@ -1,14 +1,15 @@
 // End to end: the operator (as Pods running `cairn operator`) turns a StorageCluster and Buckets
 // into running `cairn server` processes on the local control plane, and keeps them healthy.
 // Short profile (in `npm test`): apply → Ready, printer columns, write/read with the bucket Secret,
-// invalid spec rejected, Bucket deletion with both reclaim policies, cluster deletion → children
-// garbage-collected. CAIRN_E2E=full adds: kill a node pod → Degraded → Ready with nothing
+// invalid spec rejected, Bucket deletion with both reclaim policies, a bucket name claimed from two
+// namespaces (NameTaken), sharing between Buckets of two namespaces with real S3 clients (read, read-write,
+// default encryption, withdrawal), cluster deletion → children garbage-collected. CAIRN_E2E=full adds: kill a node pod → Degraded → Ready with nothing
 // under-replicated; scale 3→5→3 with every object intact; operator leader killed → the other takes
 // over. Point CAIRN_E2E_KUBECONFIG at another API server to run the same suite there.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { kubectlBinary } from '../../../hack/testing/tools.ts';
-import { CreateBucketCommand, GetObjectCommand, HeadBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, HeadBucketCommand, ListObjectsV2Command, PutBucketPolicyCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { waitFor } from '../../../hack/testing/net.ts';
@@ -20,25 +21,36 @@ import { OPERATOR_NS, startE2E, waitForCluster, type E2E } from './harness.ts';
 const full = process.env.CAIRN_E2E === 'full' || process.env.npm_lifecycle_event === 'e2e';
 const NS = 'e2e';
 const SC = `/apis/storage.cairn.dev/v1alpha1/namespaces/${NS}/storageclusters`;
-const BK = `/apis/storage.cairn.dev/v1alpha1/namespaces/${NS}/buckets`;
+const OTHER = 'e2e-other';
+const bucketsIn = (ns: string) => `/apis/storage.cairn.dev/v1alpha1/namespaces/${ns}/buckets`;
+const BK = bucketsIn(NS);
 let e: E2E;
 
 const cond = (sc: any, type: string) => sc.status?.conditions?.find((c: any) => c.type === type);
 const decode = (s: any) => Object.fromEntries(Object.entries(s.data ?? {}).map(([k, v]) => [k, Buffer.from(v as string, 'base64').toString()]));
 
 /** The file API through a ready pod's IP (the test process has no cluster DNS; pods do). */
-async function s3For(secretName: string): Promise<S3Client> {
-  const creds = decode(await e.get(`/api/v1/namespaces/${NS}/secrets/${secretName}`));
+async function s3For(secretName: string, ns = NS): Promise<S3Client> {
+  const creds = decode(await e.get(`/api/v1/namespaces/${ns}/secrets/${secretName}`));
   const pods = (await e.get(`/api/v1/namespaces/${NS}/pods?labelSelector=storage.cairn.dev/cluster=demo`)).items;
   const ready = pods.find((p: any) => p.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True'));
   assert.ok(ready, 'a ready pod serves the file API');
   return new S3Client({ endpoint: `http://${ready.status.podIP}:9000`, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: creds.AWS_ACCESS_KEY_ID!, secretAccessKey: creds.AWS_SECRET_ACCESS_KEY! } });
 }
 
-async function bucketReady(name: string, spec: Record<string, unknown>): Promise<any> {
-  await e.apply({ apiVersion: 'storage.cairn.dev/v1alpha1', kind: 'Bucket', metadata: { name, namespace: NS }, spec: { clusterRef: { name: 'demo' }, ...spec } });
-  return waitFor(async () => { const b = await e.get(`${BK}/${name}`); return b?.status?.phase === 'Ready' && b; }, { what: `bucket ${name} Ready`, timeoutMs: 60_000 });
+async function bucketReady(name: string, spec: Record<string, unknown>, ns = NS): Promise<any> {
+  await e.apply({ apiVersion: 'storage.cairn.dev/v1alpha1', kind: 'Bucket', metadata: { name, namespace: ns }, spec: { clusterRef: { name: 'demo', namespace: NS }, ...spec } });
+  return waitFor(async () => { const b = await e.get(`${bucketsIn(ns)}/${name}`); return b?.status?.phase === 'Ready' && b; }, { what: `bucket ${ns}/${name} Ready`, timeoutMs: 60_000 });
 }
+
+/** A Bucket that serves (Ready=True), whether or not the nodes' repair pass has counted it yet (phase Converging). */
+async function bucketServing(name: string, spec: Record<string, unknown>, ns = NS): Promise<any> {
+  await e.apply({ apiVersion: 'storage.cairn.dev/v1alpha1', kind: 'Bucket', metadata: { name, namespace: ns }, spec: { clusterRef: { name: 'demo', namespace: NS }, ...spec } });
+  return waitFor(async () => { const b = await e.get(`${bucketsIn(ns)}/${name}`); return cond(b, 'Ready')?.status === 'True' && b.status.observedGeneration === b.metadata.generation && b; }, { what: `bucket ${ns}/${name} serving`, timeoutMs: 60_000 });
+}
+
+/** What an S3 call comes to: 'ok', or the error's name (AccessDenied, NoSuchKey...). */
+const outcome = (p: Promise<unknown>) => p.then(() => 'ok', (x) => x.name as string);
 
 test.before(async () => {
   e = await startE2E();
@@ -92,6 +104,61 @@ test('deleting Buckets: Delete purges, Retain keeps the data', async () => {
   const gone = await admin.send(new HeadBucketCommand({ Bucket: 'photos' })).then(() => undefined, (x) => x);
   assert.ok(gone, 'photos was purged');
   assert.is(gone.$metadata?.httpStatusCode, 404);
+});
+
+test('a bucket name is its first Bucket\'s: the same name from another namespace is NameTaken, without credentials', async () => {
+  const first = await bucketServing('claimed', {});
+  await e.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: OTHER } });
+  await e.apply({ apiVersion: 'storage.cairn.dev/v1alpha1', kind: 'Bucket', metadata: { name: 'claimed', namespace: OTHER }, spec: { clusterRef: { name: 'demo', namespace: NS } } });
+  const taken = await waitFor(async () => { const b = await e.get(`${bucketsIn(OTHER)}/claimed`); return cond(b, 'Ready')?.reason === 'NameTaken' && b; }, { what: 'NameTaken', timeoutMs: 30_000 });
+  assert.equal([taken.status.phase, cond(taken, 'Ready').status], ['Failed', 'False']);
+  assert.match(cond(taken, 'Ready').message, `claimed by Bucket ${NS}/claimed`);
+  assert.not.ok(await e.get(`/api/v1/namespaces/${OTHER}/secrets/claimed-credentials`), 'no credentials Secret');
+  const event = await waitFor(async () => (await e.get(`/api/v1/namespaces/${OTHER}/events`)).items.find((x: any) => x.involvedObject.name === 'claimed' && x.reason === 'NameTaken'), { what: 'a NameTaken Event' });
+  assert.is(event.type, 'Warning');
+  // The first Bucket keeps its name and its data to itself.
+  const s3 = await s3For('claimed-credentials');
+  await s3.send(new PutObjectCommand({ Bucket: 'claimed', Key: 'k', Body: 'first' }));
+  assert.is((await e.get(`${BK}/claimed`)).metadata.uid, first.metadata.uid);
+});
+
+test('sharing between Buckets: team A\'s app reads team B\'s reports and writes its inbox, as granted and no more', async () => {
+  // Team B (namespace e2e) shares before team A's Bucket exists: the grants wait for it.
+  const grants = (access: string) => ({ sharedWith: [{ bucketRef: { name: 'team-a', namespace: OTHER }, access }] });
+  await Promise.all([bucketServing('reports', grants('read')), bucketServing('inbox', { ...grants('read-write'), encryption: { default: 'AES256' } })]);
+  const waiting = await e.get(`${BK}/reports`);
+  assert.equal([cond(waiting, 'GrantsApplied').status, cond(waiting, 'GrantsApplied').reason], ['False', 'BucketNotFound']);
+  const b = await s3For('reports-credentials');
+  await b.send(new PutObjectCommand({ Bucket: 'reports', Key: 'q1.csv', Body: 'revenue,1' }));
+
+  const mine = await bucketServing('team-a', {}, OTHER);
+  for (const name of ['reports', 'inbox']) {
+    await waitFor(async () => cond(await e.get(`${BK}/${name}`), 'GrantsApplied')?.status === 'True', { what: `${name}: grant applied`, timeoutMs: 30_000 });
+  }
+  const a = await s3For('team-a-credentials', OTHER);
+  assert.is(await (await a.send(new GetObjectCommand({ Bucket: 'reports', Key: 'q1.csv' }))).Body!.transformToString(), 'revenue,1');
+  assert.is((await a.send(new ListObjectsV2Command({ Bucket: 'reports' }))).KeyCount, 1);
+  assert.is(await outcome(a.send(new PutObjectCommand({ Bucket: 'reports', Key: 'forged.csv', Body: 'x' }))), 'AccessDenied', 'read only');
+  const put = await a.send(new PutObjectCommand({ Bucket: 'inbox', Key: 'from-a.csv', Body: 'hello b' }));
+  assert.is(put.ServerSideEncryption, 'AES256', 'inbox encrypts by default (spec.encryption)');
+  assert.is(await (await b.send(new GetObjectCommand({ Bucket: 'reports', Key: 'q1.csv' }))).Body!.transformToString(), 'revenue,1');
+  assert.is(await outcome(a.send(new GetObjectCommand({ Bucket: 'claimed', Key: 'k' }))), 'AccessDenied', 'a bucket nobody shared');
+  assert.is(await outcome(b.send(new GetObjectCommand({ Bucket: 'team-a', Key: 'k' }))), 'AccessDenied', 'sharing goes one way');
+  assert.is(await outcome(a.send(new PutBucketPolicyCommand({ Bucket: 'inbox', Policy: JSON.stringify({ Version: '2012-10-17', Statement: [] }) }))), 'AccessDenied', 'objects only, not the bucket');
+
+  // Status on both sides; kubectl get buckets stays one line each.
+  const reports = await e.get(`${BK}/reports`);
+  assert.equal([reports.status.owner, reports.status.sharedWith], [`bucket.${NS}.reports`, [{ bucketRef: { namespace: OTHER, name: 'team-a' }, user: `bucket.${OTHER}.team-a`, access: 'read' }]]);
+  const seen = await waitFor(async () => { const x = await e.get(`${bucketsIn(OTHER)}/team-a`); return x.status.sharedBy?.length === 2 && x; }, { what: 'team-a sharedBy', timeoutMs: 30_000 });
+  assert.equal(seen.status.sharedBy.map((s: any) => `${s.bucketName}:${s.access}`), ['inbox:read-write', 'reports:read']);
+  assert.is(mine.status.owner, `bucket.${OTHER}.team-a`);
+  const kubectl = await promisify(execFile)(await kubectlBinary(), ['--kubeconfig', e.kubeconfig, 'get', 'buckets', '-n', NS, '-o', 'wide'], { encoding: 'utf8', timeout: 30_000 });
+  assert.match(kubectl.stdout, /NAME\s+CLUSTER\s+PHASE\s+REPLICAS\s+OBJECTS\s+BYTES\s+SECRET\s+OWNER\s+ENCRYPTION\s+AGE/);
+  assert.match(kubectl.stdout, new RegExp(`inbox\\s+demo\\s+(Ready|Converging)\\s+2?\\s+\\d+\\s+\\d+\\s+inbox-credentials\\s+bucket\\.${NS}\\.inbox\\s+AES256`));
+
+  // The grant withdrawn: team A's key reads no more.
+  await e.rest.request('PATCH', `${BK}/reports`, { contentType: PATCH_MERGE, body: { spec: { sharedWith: null } } });
+  await waitFor(async () => (await outcome(a.send(new GetObjectCommand({ Bucket: 'reports', Key: 'q1.csv' })))) === 'AccessDenied', { what: 'read withdrawn', timeoutMs: 30_000 });
 });
 
 if (full) {
