@@ -138,7 +138,11 @@ test('a member down while the client reads: its changes come when it is back, no
   for (const k of before) await put(victim, k);
   // SIGKILL: whatever the client had not received yet is in the member's outbox, on disk.
   await victim.kill('SIGKILL');
-  await put(nodes[0], 'crash/elsewhere');
+  // Until the roots see it down, a write placed on it may be refused (503, nothing kept): try again.
+  await waitFor(() => put(nodes[0], 'crash/elsewhere').then(() => true, (e: { $metadata?: { httpStatusCode?: number } }) => {
+    if (e.$metadata?.httpStatusCode !== 503) throw e;
+    return false;
+  }), { timeoutMs: 15_000, what: 'a write while the member is down' });
   await waitFor(() => d.changes.includes('s3:ObjectCreated:Put crash/elsewhere'), { what: 'changes of the live members go on' });
   await victim.restart();
   await put(victim, 'crash/after');
