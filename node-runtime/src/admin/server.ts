@@ -9,6 +9,7 @@ import type { ReplicaDirectory } from '../data/replicas.ts';
 import type { BucketRequest, BucketStatus, ClusterStatus, MemberStatus, RepairProgress } from './types.ts';
 import { AdminFailure, userRoutes } from './users.ts';
 import { bucketChanges, notificationList } from './buckets.ts';
+import { replicationRule, replicationStatus } from './replication.ts';
 import type { DeclaredTargets } from '../events/notification-config.ts';
 import { requireClusterSecret } from '../rpc/auth.ts';
 import { holdsData } from '../cluster/placement.ts';
@@ -29,6 +30,8 @@ export interface AdminBackend {
   repair?(memberId: string): RepairProgress | undefined;
   /** Seal a secret key for the registry (under the cluster master key). */
   seal(accessKeyId: string, secretAccessKey: string): string;
+  /** Open a secret sealed by `seal` (a replication target's, to tell the same target given again). */
+  openSealed?(accessKeyId: string, sealed: string): string;
   /** The notification targets declared on the cluster (bucket notification rules are checked against them). */
   notificationTargets?: DeclaredTargets;
 }
@@ -66,7 +69,7 @@ export function adminRouter(secret: string, b: AdminBackend): Router {
     const { objects, bytes } = await bucketUsage(b.view, b.replicas, s);
     const replication = bucketConvergence(s, members.map((m: Member & { repair?: RepairProgress }) => ({ ...m, repair: m.repair ?? b.repair?.(m.id) })));
     return { name: s.name, owner: s.owner, replicas: s.replicas, access: s.access, ...(s.claim ? { claim: s.claim } : {}), ...(s.shares?.length ? { shares: s.shares } : {}), ...(s.encryption ? { encryption: s.encryption } : {}), quotaBytes: s.quotaBytes, quotaObjects: s.quotaObjects, objects, bytes, createdAt: s.createdAt, replication,
-      ...(s.notifications ? { notifications: notificationList(s.notifications) } : {}) };
+      ...(s.notifications ? { notifications: notificationList(s.notifications) } : {}), ...(s.replicateTo ? { replicateTo: replicationStatus(s.replicateTo) } : {}) };
   };
 
   const findMember = (idOrName: string): Member => {
@@ -106,9 +109,12 @@ export function adminRouter(secret: string, b: AdminBackend): Router {
     if (body.name !== undefined && body.name !== name) throw new AdminFailure('InvalidArgument', 400, `body name ${body.name} differs from the path ${name}`);
     const existing = b.view.bucket(name);
     const change = bucketChanges(body, existing, (id) => b.view.user(id), b.notificationTargets);
+    const replicateTo = body.replicateTo === undefined ? existing?.replicateTo
+      : replicationRule(body.replicateTo, existing?.replicateTo, name, b.seal, (r) => b.openSealed?.(r.accessKeyId, r.sealedSecret) ?? '');
     if (!existing) await b.objects.createBucket(name, { owner: change.owner, replicas: body.replicas, access: body.access });
     const cur = b.view.bucket(name)!;
     const next: BucketSettings = change.apply(cur);
+    if (replicateTo) next.replicateTo = replicateTo; else delete next.replicateTo;
     if (JSON.stringify(next) !== JSON.stringify(cur)) await b.view.putBucket(next);
     return bucketStatus(next);
   }));

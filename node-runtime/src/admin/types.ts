@@ -43,6 +43,8 @@ export interface BucketStatus {
   createdAt: string;
   /** Its notification rules, when it has any. */
   notifications?: BucketNotification[];
+  /** Where its objects are copied to (no secret), when they are. */
+  replicateTo?: { id: string; endpoint: string; bucket: string; region: string; prefix?: string; deletes: boolean; accessKeyId: string };
   /** Whether every object holds `replicas` (admin/convergence.ts); absent from older servers. */
   replication?: { underReplicatedChunks: number; surplusChunks: number; converged: boolean; waitingFor: string[] };
 }
@@ -85,6 +87,18 @@ export interface BucketRequest {
   /** Where the bucket's events go (replaces the whole configuration, as PutBucketNotificationConfiguration
    *  does; [] turns notifications off; absent leaves them as they are). Targets are the cluster's declared ones. */
   notifications?: BucketNotification[];
+  /** Copy the bucket's objects to another S3 store (null: stop). The same target again changes nothing. */
+  replicateTo?: ReplicationRequest | null;
+}
+
+export interface ReplicationRequest {
+  endpoint: string;                 // http(s)://host[:port]
+  bucket: string;
+  region?: string;                  // default us-east-1
+  accessKeyId: string;
+  secretAccessKey: string;
+  prefix?: string;
+  deletes?: boolean;                // default false
 }
 
 /** One notification rule, as Bucket.spec.notifications and the admin API give it. */

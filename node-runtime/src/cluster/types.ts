@@ -89,7 +89,22 @@ export interface BucketSettings {
   quotaObjects?: number;
   /** Where its events go (PutBucketNotificationConfiguration, Bucket.spec.notifications); absent: the change feed only. */
   notifications?: BucketNotificationRule[];
+  /** Copy its objects to another S3 store (Bucket.spec.replication.to, the admin API); events/replication.ts. */
+  replicateTo?: ReplicationRule;
   deleted?: boolean;     // tombstone in the registry (LWW map entries are never physically removed at once)
+}
+
+/** Where a bucket's objects are copied to. A new `id` (a changed target) copies every object again. */
+export interface ReplicationRule {
+  id: string;
+  endpoint: string;      // http(s)://host[:port] of the other store's S3 API
+  bucket: string;
+  region: string;
+  accessKeyId: string;
+  sealedSecret: string;  // the secret key, sealed under the master key (access/users.ts sealSecret)
+  prefix?: string;       // only keys under it
+  deletes: boolean;      // replicate deletions too
+  createdAt: number;     // ms: changes recorded from then on are copied as they come; older ones by the backfill
 }
 
 /** An access key as stored before users existed: the secret in clear, optionally limited to some

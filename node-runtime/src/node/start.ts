@@ -33,13 +33,14 @@ import { readZoneFile, VolumeCapacity } from './facts.ts';
 import { DEFAULT_BUFFER_MEMORY_MIB, withEnvironment, type NodeOptions } from './config.ts';
 import { loadKeysFile, masterKey as loadMasterKey, rootKey, startupRecords } from './keys.ts';
 import { directoryOf } from './directory.ts';
-import { sealSecret } from '../access/users.ts';
+import { openSecret, sealSecret, type KeyRecord } from '../access/users.ts';
 import { close, listen, parseHostPort, urlHost } from './listen.ts';
 import { Admission } from './admission.ts';
 import { openMembership } from './membership.ts';
 import { startSelfHealing, type SelfHealing } from './self-healing.ts';
 import { startEvents, type NodeEvents } from './events.ts';
 import { wireChangeFeed } from './change-feed.ts';
+import { startReplication } from './replication.ts';
 
 export type { NodeOptions };
 
@@ -154,6 +155,13 @@ export async function startNode(given: NodeOptions): Promise<RunningNode> {
       masterKey: master, metrics, userQuota: (user) => view.user(user)?.quota,
       onMutation: events.recorder(() => view.settings().region),
     });
+    // Replication to other S3 stores: what this member coordinated, and backfills (node/replication.ts).
+    const replication = await startReplication({
+      selfId: id, dir: join(opts.dataDir, 'events', 'replication'), outbox: events.outbox, objects, metrics, view,
+      secret: (rule) => openSecret(master, { accessKeyId: rule.accessKeyId, sealedSecret: rule.sealedSecret } as KeyRecord),
+      ...(opts.eventsRetryMaxMs ? { retry: { minMs: Math.min(500, opts.eventsRetryMaxMs), maxMs: opts.eventsRetryMaxMs } } : {}),
+    });
+    cleanups.push(() => replication.stop());
     // Self-healing: repair, rebalancing, drain, scrub and GC on data members (self-healing.ts).
     const heal = healing = startSelfHealing({
       view, replicas, stores: holdsData ? { chunks, meta, memory: memory.chunks, diskUsable: () => disk.status.state !== 'failed' } : undefined, secret: opts.secret, metrics,
@@ -192,6 +200,7 @@ export async function startNode(given: NodeOptions): Promise<RunningNode> {
     if (opts.secret) {
       clusterApp.use('/admin/v1', adminRouter(opts.secret, {
         view, replicas, objects, repair: (memberId) => heal.progressOf(memberId), seal: (id, secretKey) => sealSecret(master, id, secretKey),
+        openSealed: (id, sealed) => openSecret(master, { accessKeyId: id, sealedSecret: sealed } as KeyRecord),
         notificationTargets: { targets: events.declared, region: view.settings().region },
       }));
     }

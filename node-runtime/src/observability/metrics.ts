@@ -111,6 +111,11 @@ export class NodeMetrics {
   readonly eventsDelivered: Counter<'target'>;
   readonly eventsDeliveryFailures: Counter<'target'>;
   readonly eventsDropped: Counter<'target'>;
+  // ---- Replication to another S3 store (events/replication.ts): gauges set at scrape time ----
+  readonly replicationBacklog: Gauge<'bucket'>;
+  readonly replicationLag: Gauge<'bucket'>;
+  readonly replicationBackfillRunning: Gauge<'bucket'>;
+  readonly replicationObjects: Counter<'bucket' | 'result'>;
   // ---- Internal RPC (cluster port): updated by `timeRpc` (request-metrics.ts) ----
   readonly rpcDuration: Histogram<'peer' | 'method'>;
   readonly rpcErrors: Counter<'peer' | 'method'>;
@@ -183,6 +188,10 @@ export class NodeMetrics {
     this.eventsDeliveryState = new Gauge({ name: 'cairn_events_delivery_state', help: 'A target worker\'s state: 1 for the state it is in.', labelNames: ['target', 'state'] as const, registers });
     this.eventsDelivered = new Counter({ name: 'cairn_events_delivered_total', help: 'Events a target acknowledged.', labelNames: ['target'] as const, registers });
     this.eventsDeliveryFailures = new Counter({ name: 'cairn_events_delivery_failures_total', help: 'Failed delivery attempts (each is retried).', labelNames: ['target'] as const, registers });
+    this.replicationBacklog = new Gauge({ name: 'cairn_replication_backlog', help: 'Outbox entries this member has not replicated yet (changes of other buckets included).', labelNames: ['bucket'] as const, registers });
+    this.replicationLag = new Gauge({ name: 'cairn_replication_lag_seconds', help: 'Age of the oldest change of the bucket this member has not copied yet (0 when caught up).', labelNames: ['bucket'] as const, registers });
+    this.replicationBackfillRunning = new Gauge({ name: 'cairn_replication_backfill_running', help: '1 while this member copies what the bucket held before its replication rule.', labelNames: ['bucket'] as const, registers });
+    this.replicationObjects = new Counter({ name: 'cairn_replication_objects_total', help: 'Keys replicated: copied, deleted, skipped (not replicated: SSE-C, or a delete with deletes off), failed (attempts, retried).', labelNames: ['bucket', 'result'] as const, registers });
     this.eventsDropped = new Counter({ name: 'cairn_events_dropped_total', help: 'Outbox entries dropped (outbox full) before this target\'s worker read them; not all were routed to it.', labelNames: ['target'] as const, registers });
 
     this.rpcDuration = new Histogram({ name: 'cairn_rpc_request_duration_seconds', help: 'Internal RPC latency as seen by the caller, by peer (member name) and method.', labelNames: ['peer', 'method'] as const, buckets: rpcBuckets, registers });
