@@ -6,7 +6,7 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import { defaultSettings, type BucketSettings, type ClusterControl, type ClusterSettings, type Member, type MemberState } from '../cluster/types.ts';
 import type { ObjectService } from '../data/types.ts';
 import type { ReplicaDirectory } from '../data/replicas.ts';
-import type { BucketRequest, BucketStatus, ClusterStatus, MemberStatus, RepairProgress } from './types.ts';
+import type { BucketRequest, BucketStatus, ClusterStatus, MemberStatus, RepairProgress, ReplicationProgress } from './types.ts';
 import { AdminFailure, userRoutes } from './users.ts';
 import { bucketChanges, notificationList } from './buckets.ts';
 import { replicationRule, replicationStatus } from './replication.ts';
@@ -32,6 +32,8 @@ export interface AdminBackend {
   seal(accessKeyId: string, secretAccessKey: string): string;
   /** Open a secret sealed by `seal` (a replication target's, to tell the same target given again). */
   openSealed?(accessKeyId: string, sealed: string): string;
+  /** How far the members got with a bucket's replication. */
+  replicationProgress?(bucket: string, ruleId: string): Promise<ReplicationProgress>;
   /** The notification targets declared on the cluster (bucket notification rules are checked against them). */
   notificationTargets?: DeclaredTargets;
 }
@@ -69,7 +71,7 @@ export function adminRouter(secret: string, b: AdminBackend): Router {
     const { objects, bytes } = await bucketUsage(b.view, b.replicas, s);
     const replication = bucketConvergence(s, members.map((m: Member & { repair?: RepairProgress }) => ({ ...m, repair: m.repair ?? b.repair?.(m.id) })));
     return { name: s.name, owner: s.owner, replicas: s.replicas, access: s.access, ...(s.claim ? { claim: s.claim } : {}), ...(s.shares?.length ? { shares: s.shares } : {}), ...(s.encryption ? { encryption: s.encryption } : {}), quotaBytes: s.quotaBytes, quotaObjects: s.quotaObjects, objects, bytes, createdAt: s.createdAt, replication,
-      ...(s.notifications ? { notifications: notificationList(s.notifications) } : {}), ...(s.replicateTo ? { replicateTo: replicationStatus(s.replicateTo) } : {}) };
+      ...(s.notifications ? { notifications: notificationList(s.notifications) } : {}), ...(s.replicateTo ? { replicateTo: { ...replicationStatus(s.replicateTo), ...(b.replicationProgress ? { progress: await b.replicationProgress(s.name, s.replicateTo.id) } : {}) } } : {}) };
   };
 
   const findMember = (idOrName: string): Member => {

@@ -44,7 +44,7 @@ export interface BucketStatus {
   /** Its notification rules, when it has any. */
   notifications?: BucketNotification[];
   /** Where its objects are copied to (no secret), when they are. */
-  replicateTo?: { id: string; endpoint: string; bucket: string; region: string; prefix?: string; deletes: boolean; accessKeyId: string };
+  replicateTo?: { id: string; endpoint: string; bucket: string; region: string; prefix?: string; deletes: boolean; accessKeyId: string; progress?: ReplicationProgress };
   /** Whether every object holds `replicas` (admin/convergence.ts); absent from older servers. */
   replication?: { underReplicatedChunks: number; surplusChunks: number; converged: boolean; waitingFor: string[] };
 }
@@ -89,6 +89,15 @@ export interface BucketRequest {
   notifications?: BucketNotification[];
   /** Copy the bucket's objects to another S3 store (null: stop). The same target again changes nothing. */
   replicateTo?: ReplicationRequest | null;
+}
+
+/** Replication of a bucket over every member that answered (best effort, bounded in time). */
+export interface ReplicationProgress {
+  backlog: number;                  // outbox entries not yet replicated, summed over members
+  lagSeconds: number;               // age of the oldest change not copied yet, the largest over members
+  backfill: 'done' | 'running' | 'unknown';
+  membersAnswered: number;
+  membersAsked: number;
 }
 
 export interface ReplicationRequest {

@@ -106,8 +106,12 @@ test('the target down for a while: copies wait and all land when it is back; lag
   await Promise.all(keys.map((k, i) => put(source()[i % 3], k)));
   await src(root).removeObject(SRC, 'new/0.jpg');
   await waitFor(async () => (await Promise.all(source().map((p) => metric(p, /^cairn_replication_lag_seconds\{bucket="photos"[^}]*\} (\S+)$/gm)))).flat().some((v) => v >= 1), { timeoutMs: 10_000, what: 'lag while the target is down' });
+  const during = await admin().putBucket({ name: SRC });   // a PUT without changes answers with the status
+  assert.ok(during.replicateTo!.progress!.lagSeconds >= 1 && during.replicateTo!.progress!.backlog > 0, `backlog and lag in the bucket's status: ${JSON.stringify(during.replicateTo?.progress)}`);
+  assert.is(during.replicateTo!.progress!.membersAnswered, 3);
   await target.restart();
   console.log(`after a target outage: identical ${await identical('after the outage')} ms after it was back`);
+  await waitFor(async () => { const p = (await admin().putBucket({ name: SRC })).replicateTo!.progress!; return p.lagSeconds === 0 && p.backfill === 'done'; }, { what: 'status caught up' });
 });
 
 test('a source node restarted with copies pending: they resume from its cursor', async () => {

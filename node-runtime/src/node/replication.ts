@@ -12,6 +12,7 @@ import type { OutboxEvent } from '../events/record.ts';
 import { BucketReplicator } from '../events/replication.ts';
 import type { NodeMetrics } from '../observability/metrics.ts';
 import { logger } from '../util/log.ts';
+import type { ReplicationProgress } from '../admin/types.ts';
 
 const log = logger('replication');
 const CHECK_MS = 1_000;
@@ -75,5 +76,28 @@ export async function startReplication(o: {
       await Promise.all([...workers.values()].map((w) => w.stop()));
       workers.clear();
     },
+  };
+}
+
+export const REPLICATION_PROGRESS_PATH = '/rpc/v1/replication';
+export interface MemberReplication { ruleId: string; backlog: number; oldestPendingAt?: number; backfill: 'done' | 'running' | 'elsewhere' }
+
+/** This member's part of a bucket's replication (served behind the cluster secret; undefined: no worker). */
+export function memberReplication(w: ReplicationWiring, bucket: string): MemberReplication | undefined {
+  const worker = w.workers().find((x) => x.bucket === bucket);
+  if (!worker) return undefined;
+  const s = worker.status();
+  return { ruleId: worker.rule.id, backlog: s.backlog, ...(s.oldestPendingAt !== undefined ? { oldestPendingAt: s.oldestPendingAt } : {}), backfill: s.backfill };
+}
+
+/** The members' parts summed up (pure): backlog summed, lag the largest, backfill done only once the member running it says so. */
+export function replicationProgress(parts: (MemberReplication | undefined)[], ruleId: string, asked: number, now: number): ReplicationProgress {
+  const mine = parts.filter((p): p is MemberReplication => p !== undefined && p.ruleId === ruleId);
+  const oldest = Math.min(...mine.map((p) => p.oldestPendingAt ?? Infinity));
+  return {
+    backlog: mine.reduce((a, p) => a + p.backlog, 0),
+    lagSeconds: Number.isFinite(oldest) ? Math.max(0, Math.round((now - oldest) / 1000)) : 0,
+    backfill: mine.some((p) => p.backfill === 'running') ? 'running' : mine.some((p) => p.backfill === 'done') ? 'done' : 'unknown',
+    membersAnswered: mine.length, membersAsked: asked,
   };
 }

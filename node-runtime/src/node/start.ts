@@ -40,7 +40,8 @@ import { openMembership } from './membership.ts';
 import { startSelfHealing, type SelfHealing } from './self-healing.ts';
 import { startEvents, type NodeEvents } from './events.ts';
 import { wireChangeFeed } from './change-feed.ts';
-import { startReplication } from './replication.ts';
+import { requireClusterSecret } from '../rpc/auth.ts';
+import { memberReplication, REPLICATION_PROGRESS_PATH, replicationProgress, startReplication, type MemberReplication } from './replication.ts';
 
 export type { NodeOptions };
 
@@ -162,6 +163,18 @@ export async function startNode(given: NodeOptions): Promise<RunningNode> {
       ...(opts.eventsRetryMaxMs ? { retry: { minMs: Math.min(500, opts.eventsRetryMaxMs), maxMs: opts.eventsRetryMaxMs } } : {}),
     });
     cleanups.push(() => replication.stop());
+    if (opts.secret) {
+      clusterApp.get(`${REPLICATION_PROGRESS_PATH}/:bucket`, requireClusterSecret(opts.secret), (req, res) => { res.json(memberReplication(replication, String(req.params.bucket)) ?? null); });
+    }
+    const replicationOf = async (bucket: string, ruleId: string) => {
+      const members = view.members().filter((m) => m.state !== 'down');
+      const parts = await Promise.all(members.map(async (m) => {
+        if (m.id === id) return memberReplication(replication, bucket);
+        const res = await fetch(`${m.cluster}${REPLICATION_PROGRESS_PATH}/${encodeURIComponent(bucket)}`, { headers: { authorization: `Bearer ${opts.secret}` }, signal: AbortSignal.timeout(1500) }).catch(() => undefined);
+        return res?.ok ? ((await res.json().catch(() => null)) as MemberReplication | null) ?? undefined : undefined;
+      }));
+      return replicationProgress(parts, ruleId, members.length, Date.now());
+    };
     // Self-healing: repair, rebalancing, drain, scrub and GC on data members (self-healing.ts).
     const heal = healing = startSelfHealing({
       view, replicas, stores: holdsData ? { chunks, meta, memory: memory.chunks, diskUsable: () => disk.status.state !== 'failed' } : undefined, secret: opts.secret, metrics,
@@ -200,6 +213,7 @@ export async function startNode(given: NodeOptions): Promise<RunningNode> {
     if (opts.secret) {
       clusterApp.use('/admin/v1', adminRouter(opts.secret, {
         view, replicas, objects, repair: (memberId) => heal.progressOf(memberId), seal: (id, secretKey) => sealSecret(master, id, secretKey),
+        replicationProgress: replicationOf,
         openSealed: (id, sealed) => openSecret(master, { accessKeyId: id, sealedSecret: sealed } as KeyRecord),
         notificationTargets: { targets: events.declared, region: view.settings().region },
       }));
