@@ -22,6 +22,9 @@ export class MemoryAdmin {
   reachable = true;
   /** The notification targets the cluster declares (bucket rules must name one). */
   notificationTargets = new Set<string>();
+  /** The secret each bucket's replication rule was given, and the progress every bucket reports. */
+  replicationSecrets = new Map<string, string>();
+  replicationProgress = { backlog: 0, lagSeconds: 0, backfill: 'done' as const, membersAnswered: 3, membersAsked: 3 };
   urls = new Set<string>();
 
   setMembers(names: string[], state: MemberState = 'active'): void {
@@ -93,6 +96,11 @@ export class MemoryAdmin {
         if (undeclared) throw new AdminApiError('InvalidArgument', 400, `notifications: no target ${undeclared.target} is declared on the cluster`);
         const notifications = req.notifications ?? prev?.notifications;
         if (notifications?.length) b.notifications = notifications;
+        // Replication: the rule as the node runtime shows it (no secret); progress as a test sets it.
+        const to = req.replicateTo === undefined ? prev?.replicateTo : req.replicateTo === null ? undefined
+          : { id: 'r1', endpoint: req.replicateTo.endpoint, bucket: req.replicateTo.bucket, region: req.replicateTo.region ?? 'us-east-1', deletes: req.replicateTo.deletes ?? false, accessKeyId: req.replicateTo.accessKeyId };
+        if (req.replicateTo) this.replicationSecrets.set(req.name, req.replicateTo.secretAccessKey);
+        if (to) b.replicateTo = { ...to, progress: this.replicationProgress };
         this.buckets.set(req.name, b);
         return b;
       },
