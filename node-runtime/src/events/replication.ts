@@ -55,6 +55,7 @@ export class BucketReplicator {
   private backfill: ReplicatorStatus['backfill'] = 'elsewhere';
   private lastError?: string;
   private running: Promise<unknown>[] = [];
+  private crashed = false;
 
   constructor(bucket: string, rule: ReplicationRule, d: ReplicatorDeps) {
     this.bucket = bucket;
@@ -76,8 +77,8 @@ export class BucketReplicator {
       outbox.commit(this.consumer, await this.firstAtOrAfter(this.rule.createdAt));
     }
     this.cursor = outbox.cursor(this.consumer);
-    this.running.push(this.follow());
-    if (this.d.backfills(this.bucket)) this.running.push(this.runBackfill());
+    this.running.push(this.guard(this.follow(), 'following the outbox'));
+    if (this.d.backfills(this.bucket)) this.running.push(this.guard(this.runBackfill(), 'backfilling'));
     return this;
   }
 
@@ -86,6 +87,17 @@ export class BucketReplicator {
     await Promise.allSettled(this.running);
     this.state = 'stopped';
   }
+
+  /** A worker task that failed outside its retries (the outbox or the disk): logged once, the worker stops; the manager's next check starts it again. */
+  private guard(p: Promise<void>, what: string): Promise<void> {
+    return p.catch((e) => {
+      this.lastError = String((e as Error)?.message ?? e);
+      this.crashed = true;
+      this.log.error({ err: this.lastError }, `replication stopped while ${what}`);
+    });
+  }
+
+  get failed(): boolean { return this.crashed && !this.stop$.signal.aborted; }
 
   status(): ReplicatorStatus {
     const backlog = Math.max(0, this.d.outbox.end - Math.max(this.cursor, this.d.outbox.first));
@@ -113,7 +125,7 @@ export class BucketReplicator {
       if (r.skipped > 0) {
         // The outbox was full and let changes go before we copied them: copy everything again.
         this.log.warn({ skipped: r.skipped }, 'changes dropped before replication: running a full resync');
-        this.running.push(this.runBackfill(true));
+        this.running.push(this.guard(this.runBackfill(true), 'resyncing'));
       }
       if (r.entries.length === 0) {
         this.advance(r.next);

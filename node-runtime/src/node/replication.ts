@@ -32,7 +32,7 @@ export async function startReplication(o: {
     const rules = new Map(o.view.buckets().filter((b) => b.replicateTo && !b.deleted).map((b) => [b.name, b.replicateTo!]));
     for (const [bucket, w] of workers) {
       const rule = rules.get(bucket);
-      if (rule?.id === w.rule.id && rule.deletes === w.rule.deletes) continue;
+      if (rule?.id === w.rule.id && rule.deletes === w.rule.deletes && !w.failed) continue;
       workers.delete(bucket);
       await w.stop();
       if (rule?.id !== w.rule.id) o.outbox.removeConsumer(`replication:${bucket}:${w.rule.id}`);
