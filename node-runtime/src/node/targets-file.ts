@@ -6,6 +6,7 @@
 //   - { name: jobs, kind: redis, address: 10.0.0.5:6379, list: cairn-events, passwordFile: /etc/…/password }
 //   - { name: hook, kind: webhook, url: https://example.com/hook, bearerTokenFile: /etc/…/token }
 import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { checkTargetSpec, type TargetSpec } from '../events/targets.ts';
 
@@ -50,7 +51,8 @@ export async function parseTargets(text: string, secret: (path: string) => Promi
 
 export async function loadTargets(path: string): Promise<TargetSpec[]> {
   try {
-    return await parseTargets(await readFile(path, 'utf8'), (p) => readFile(p, 'utf8'));
+    // A relative secret file is relative to the targets file (Kubernetes mounts both in one volume).
+    return await parseTargets(await readFile(path, 'utf8'), (p) => readFile(resolve(dirname(path), p), 'utf8'));
   } catch (e) {
     throw new Error(`notification targets ${path}: ${(e as Error).message}`, { cause: e });
   }

@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert';
 import { parseTargets } from '../../../node-runtime/src/node/targets-file.ts';
 import { fixtureCluster, fixtureInputs } from '../../test/fixtures.ts';
 import { desiredClusterChildren, type KubeObject } from './children.ts';
-import { NOTIFICATION_SECRETS_DIR, notificationTargetsFile } from './notifications.ts';
+import { notificationTargetsFile } from './notifications.ts';
 
 const cluster = () => fixtureCluster({ notifications: { targets: [
   { name: 'jobs', redis: { address: 'redis.apps:6379', stream: 'cairn', streamMaxLen: 1000, passwordSecretRef: { name: 'redis', key: 'password' } }, timeoutSeconds: 2 },
@@ -15,14 +15,14 @@ const cluster = () => fixtureCluster({ notifications: { targets: [
 
 test('the targets file is what the node runtime parses, secrets read from the mounted files', async () => {
   const f = notificationTargetsFile(cluster())!;
-  const files: Record<string, string> = { [`${NOTIFICATION_SECRETS_DIR}/jobs/password`]: 'pw\n', [`${NOTIFICATION_SECRETS_DIR}/thumbs/token`]: 'tok' };
+  const files: Record<string, string> = { 'secrets/jobs/password': 'pw\n', 'secrets/thumbs/token': 'tok' };   // relative to the targets file
   const specs = await parseTargets(f.text, async (p) => { if (!(p in files)) throw new Error(`no file ${p}`); return files[p]; });
   assert.equal(specs, [
     { name: 'jobs', kind: 'redis', address: 'redis.apps:6379', stream: 'cairn', streamMaxLen: 1000, password: 'pw', connectTimeoutMs: 2000, commandTimeoutMs: 2000 },
     { name: 'thumbs', kind: 'webhook', url: 'https://thumbs.apps/hook', bearerToken: 'tok' },
     { name: 'audit', kind: 'webhook', url: 'http://audit.apps/in' },
   ]);
-  assert.equal(f.secrets, [{ secret: 'redis', key: 'password', path: 'jobs/password' }, { secret: 'hooks', key: 'thumbs', path: 'thumbs/token' }]);
+  assert.equal(f.secrets, [{ secret: 'redis', key: 'password', path: 'secrets/jobs/password' }, { secret: 'hooks', key: 'thumbs', path: 'secrets/thumbs/token' }]);
   assert.is(notificationTargetsFile(fixtureCluster()), undefined);
 });
 
@@ -35,12 +35,12 @@ test('every pod mounts the targets file and its Secret keys and runs with --noti
     const pod = (objs.find((o) => o.kind === 'StatefulSet' && o.metadata.name === name) as any).spec.template.spec;
     const args: string[] = pod.containers[0].args;
     assert.equal(args.slice(args.indexOf('--notification-targets'), args.indexOf('--notification-targets') + 2), ['--notification-targets', '/etc/cairn/notifications/targets.json']);
-    assert.equal(pod.volumes.find((v: any) => v.name === 'notifications').configMap, { name: 'demo-notifications' });
-    assert.equal(pod.volumes.find((v: any) => v.name === 'notification-secrets').projected.sources, [
-      { secret: { name: 'redis', items: [{ key: 'password', path: 'jobs/password' }] } },
-      { secret: { name: 'hooks', items: [{ key: 'thumbs', path: 'thumbs/token' }] } },
+    assert.equal(pod.volumes.find((v: any) => v.name === 'notifications').projected.sources, [
+      { configMap: { name: 'demo-notifications', items: [{ key: 'targets.json', path: 'targets.json' }] } },
+      { secret: { name: 'redis', items: [{ key: 'password', path: 'secrets/jobs/password' }] } },
+      { secret: { name: 'hooks', items: [{ key: 'thumbs', path: 'secrets/thumbs/token' }] } },
     ]);
-    assert.equal(pod.containers[0].volumeMounts.filter((m: any) => m.name.startsWith('notification')).map((m: any) => m.mountPath), ['/etc/cairn/notifications', NOTIFICATION_SECRETS_DIR]);
+    assert.equal(pod.containers[0].volumeMounts.filter((m: any) => m.name === 'notifications').map((m: any) => m.mountPath), ['/etc/cairn/notifications']);
   }
   const hash = (objs: KubeObject[]) => (objs.find((o) => o.kind === 'StatefulSet') as any).spec.template.metadata.annotations['storage.cairn.dev/config-hash'];
   const plain = desiredClusterChildren(fixtureInputs());

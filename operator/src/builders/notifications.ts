@@ -1,7 +1,7 @@
 // The cluster's notification targets (spec.notifications.targets) as the node runtime reads them:
 // a targets file (`cairn server --notification-targets FILE`) in a ConfigMap, and the Secret keys it
-// names mounted as files beside it (passwordFile, bearerTokenFile), so no secret value passes
-// through the operator or a ConfigMap. Every pod (roots answer file requests too) gets the same
+// names as files beside it (passwordFile, bearerTokenFile, relative to the targets file), all in one
+// projected volume, so no secret value passes through the operator or a ConfigMap. Every pod (roots answer file requests too) gets the same
 // file: each delivers the events of the writes it coordinated. Pure.
 import { JsonPatch, type Chart } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
@@ -10,7 +10,6 @@ import { patchRendered } from './chart.ts';
 import { childNames, clusterLabels } from './names.ts';
 
 export const NOTIFICATIONS_DIR = '/etc/cairn/notifications';
-export const NOTIFICATION_SECRETS_DIR = '/etc/cairn/notification-secrets';
 const FILE = 'targets.json';
 
 type Targets = NonNullable<NonNullable<StorageCluster['spec']['notifications']>['targets']>;
@@ -23,9 +22,9 @@ export function notificationTargetsFile(c: StorageCluster): { text: string; secr
   const secrets: SecretFile[] = [];
   const file = (ref: { name: string; key: string } | undefined, target: string, what: string) => {
     if (!ref) return undefined;
-    const path = `${target}/${what}`;
+    const path = `secrets/${target}/${what}`;
     secrets.push({ secret: ref.name, key: ref.key, path });
-    return `${NOTIFICATION_SECRETS_DIR}/${path}`;
+    return path;
   };
   const ms = (s: number | undefined) => (s === undefined ? undefined : s * 1000);
   const out = targets.map((t) => t.redis
@@ -45,20 +44,18 @@ export function notificationsConfigMap(chart: Chart, c: StorageCluster, text: st
   });
 }
 
-/** Mount the targets file (and its Secret keys) into a StatefulSet's pods and point the server at it. */
+/** Mount the targets file and its Secret keys (one projected volume) into a StatefulSet's pods and point the server at it. */
 export function mountNotifications(chart: Chart, c: StorageCluster, statefulSet: string, secrets: readonly SecretFile[]): void {
-  const volumes: unknown[] = [{ name: 'notifications', configMap: { name: childNames(c.metadata.name).notifications } }];
-  const mounts: unknown[] = [{ name: 'notifications', mountPath: NOTIFICATIONS_DIR, readOnly: true }];
-  if (secrets.length) {
-    // One projected volume for every Secret key; 0400 for the pod's user (fsGroup owns it).
-    const bySecret = new Map<string, { key: string; path: string }[]>();
-    for (const s of secrets) bySecret.set(s.secret, [...(bySecret.get(s.secret) ?? []), { key: s.key, path: s.path }]);
-    volumes.push({ name: 'notification-secrets', projected: { defaultMode: 0o440, sources: [...bySecret].map(([name, items]) => ({ secret: { name, items } })) } });
-    mounts.push({ name: 'notification-secrets', mountPath: NOTIFICATION_SECRETS_DIR, readOnly: true });
-  }
+  const bySecret = new Map<string, { key: string; path: string }[]>();
+  for (const s of secrets) bySecret.set(s.secret, [...(bySecret.get(s.secret) ?? []), { key: s.key, path: s.path }]);
+  const sources = [
+    { configMap: { name: childNames(c.metadata.name).notifications, items: [{ key: FILE, path: FILE }] } },
+    ...[...bySecret].map(([name, items]) => ({ secret: { name, items } })),
+  ];
   patchRendered(chart, 'StatefulSet', statefulSet,
-    ...volumes.map((v) => JsonPatch.add('/spec/template/spec/volumes/-', v)),
-    ...mounts.map((m) => JsonPatch.add('/spec/template/spec/containers/0/volumeMounts/-', m)),
+    // 0440: the pod's user and group (fsGroup) read it, nobody else.
+    JsonPatch.add('/spec/template/spec/volumes/-', { name: 'notifications', projected: { defaultMode: 0o440, sources } }),
+    JsonPatch.add('/spec/template/spec/containers/0/volumeMounts/-', { name: 'notifications', mountPath: NOTIFICATIONS_DIR, readOnly: true }),
     JsonPatch.add('/spec/template/spec/containers/0/args/-', '--notification-targets'),
     JsonPatch.add('/spec/template/spec/containers/0/args/-', `${NOTIFICATIONS_DIR}/${FILE}`),
   );
