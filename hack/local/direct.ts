@@ -141,14 +141,17 @@ export async function runDirect(o: DirectOptions): Promise<void> {
 
   const front = procs.find((p) => p.roles.includes('node')) ?? procs[0]!;
   const endpoint = `http://${front.host}:${o.apiPort}`;
+  // Every process serves the web console beside its file API (the --api host, port 9001).
+  const consoleUrl = `http://${front.host}:9001`;
   info = {
-    mode: 'direct', endpoint, accessKey, secretKey, region: 'us-east-1', credentials: 'root',
+    mode: 'direct', endpoint, console: consoleUrl, accessKey, secretKey, region: 'us-east-1', credentials: 'root',
     admin: clusterUrl(procs[0]!), clusterSecretFile: join(dir, 'cluster-secret'), logs, processes: [],
   };
   const file = writeInfo();
   console.log(`
 Cairn is serving (${o.roots} root${o.roots > 1 ? 's' : ''}, ${o.nodes} node${o.nodes === 1 ? '' : 's'}; direct processes, no Kubernetes).
   endpoint     ${endpoint}   (every process's :${o.apiPort} answers)
+  console      ${consoleUrl}   (sign in with an access key and its secret, e.g. these)
   access key   ${accessKey}
   secret key   ${secretKey}
   region       us-east-1

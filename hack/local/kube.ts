@@ -109,7 +109,9 @@ export async function runKubernetes(o: KubeOptions): Promise<void> {
     const ready = sc?.status?.conditions?.find((c: any) => c.type === 'Ready');
     const fresh = sc?.status?.observedGeneration === sc?.metadata.generation;
     const live = pods.filter((p) => !p.metadata.deletionTimestamp && podReady(p) && alive(podPid(p)));
-    note(`cluster ${sc?.status?.phase ?? 'Pending'} (${ready?.reason ?? 'no status yet'}), ${live.length}/${expected} storage pods up, bucket ${bk?.status?.phase ?? 'Pending'}`);
+    // After a restart the stored status is the last run's until the operator writes a new one.
+    const stale = live.length < expected && sc?.status?.phase === 'Ready' ? ' as last recorded' : '';
+    note(`cluster ${sc?.status?.phase ?? 'Pending'}${stale} (${ready?.reason ?? 'no status yet'}), ${live.length}/${expected} storage pods up, bucket ${bk?.status?.phase ?? 'Pending'}`);
     if (fresh && ready?.status === 'True' && bk?.status?.phase === 'Ready' && live.length === expected && await answering(podProcesses(live, kubeDir))) break;
     if (Date.now() > deadline) {
       const msg = `the cluster did not become Ready in ${Math.round(o.timeoutMs / 1000)} s: ${ready?.message ?? 'no status'}; bucket: ${bk?.status?.conditions?.[0]?.message ?? 'no status'}. Pod logs: ${join(kubeDir, 'logs')}`;
@@ -133,7 +135,8 @@ export async function runKubernetes(o: KubeOptions): Promise<void> {
   const info = (procs: LocalProcess[], operators: any[]): ClusterInfo => {
     const front = procs.find((p) => p.role === 'node') ?? procs[0]!;
     return {
-      mode: 'kubernetes', endpoint: front.api, accessKey: root.AWS_ACCESS_KEY_ID!, secretKey: root.AWS_SECRET_ACCESS_KEY!,
+      // Every storage pod serves the web console beside its file API (port 9001).
+      mode: 'kubernetes', endpoint: front.api, console: `http://${new URL(front.api).hostname}:9001`, accessKey: root.AWS_ACCESS_KEY_ID!, secretKey: root.AWS_SECRET_ACCESS_KEY!,
       region: creds.AWS_REGION ?? 'us-east-1',
       credentials: `root (Secret ${ns}/${adminName}); the bucket's own keys are under "bucket"`,
       admin: procs.find((p) => p.role.includes('root'))?.cluster ?? front.cluster, clusterSecretFile,
@@ -151,6 +154,7 @@ export async function runKubernetes(o: KubeOptions): Promise<void> {
   console.log(`
 Cairn is serving on the local Kubernetes control plane: StorageCluster ${ns}/${cluster.metadata.name} (${current.processes.length} pods), Bucket ${bucketName}.
   endpoint     ${current.endpoint}   (every storage pod's :9000 answers; see processes in cluster.json)
+  console      ${current.console}   (sign in with an access key and its secret, e.g. the bucket's)
   bucket       ${bucketName}
   access key   ${creds.AWS_ACCESS_KEY_ID}        (the bucket's keys, Secret ${ns}/${bucket.spec.credentials?.secretName})
   secret key   ${creds.AWS_SECRET_ACCESS_KEY}

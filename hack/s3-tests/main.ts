@@ -1,7 +1,8 @@
 // `npm run s3-tests`: the public S3 conformance suite (../shared/s3-tests, ceph/s3-tests) against a
 // fresh `npm start -- --direct` cluster (1 root + 3 nodes, R=2) in a CAIRN_HOME of its own. The six
 // users of the suite's users.conf are registered with the real CLI first (each its own user, with
-// exactly those key pairs). Not part of `npm test`: it takes ~15 minutes.
+// exactly those key pairs). Not part of `npm test`: it takes ~15 minutes. CAIRN_S3_TESTS_HOSTS picks the
+// loopback prefix of the cluster (default 127.0.77.), so two runs on one machine do not meet.
 //
 //   npm run s3-tests [-- --all] [-- -- -k versioning]       (arguments after the first -- go to ../shared/s3-tests/run)
 import { execFile, spawn } from 'node:child_process';
@@ -43,7 +44,7 @@ async function main(): Promise<number> {
   const args = process.argv.slice(2);
   const home = mkdtempSync(join(tmpdir(), 'cairn-s3-tests-'));
   const env = { ...process.env, CAIRN_HOME: home };
-  const cluster = spawn(process.execPath, [join(repo, 'hack/local/start.ts'), '--direct', '--host-prefix', '127.0.77.'], { cwd: repo, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const cluster = spawn(process.execPath, [join(repo, 'hack/local/start.ts'), '--direct', '--host-prefix', process.env.CAIRN_S3_TESTS_HOSTS ?? '127.0.77.'], { cwd: repo, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   cluster.stdout.on('data', (d) => (output += d));
   cluster.stderr.on('data', (d) => (output += d));

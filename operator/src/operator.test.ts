@@ -18,6 +18,7 @@ import { startOtlpReceiver } from '../../node-runtime/test/otlp-receiver.ts';
 import { loadKubeConfig } from './kube/config.ts';
 import { KubeApiError, KubeRest, PATCH_MERGE } from './kube/rest.ts';
 import { runOperator, startOperator, type Operator } from './main.ts';
+import { STATUS_FRESHNESS_MS } from './controller/cadence.ts';
 
 const repo = new URL('../..', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'cairn-operator-test-'));
@@ -269,6 +270,44 @@ test('a Bucket gets a finalizer, a scoped key in its own Secret, and is purged o
   assert.ok(admin.calls.includes('deleteBucket photos purge=true'));
   assert.ok(admin.calls.includes(`deleteKey ${b.status.accessKeyId}`));
   assert.not.ok(admin.buckets.has('photos'));
+});
+
+test('figures nothing watches (objects, bytes, used capacity) reach status within STATUS_FRESHNESS_MS, with no event', async () => {
+  const path = `/apis/storage.cairn.dev/v1alpha1/namespaces/${NS}/buckets/fresh`;
+  await rest.request<any>('POST', `/apis/storage.cairn.dev/v1alpha1/namespaces/${NS}/buckets`, {
+    body: { apiVersion: 'storage.cairn.dev/v1alpha1', kind: 'Bucket', metadata: { name: 'fresh' }, spec: { clusterRef: { name: 'demo' } } },
+  });
+  await waitFor(async () => (await get(path))?.status?.phase === 'Ready', { what: 'bucket Ready', timeoutMs: 15_000 });
+  // Uploads through S3 change nothing the operator watches: only its own cadence brings them.
+  const bucket = admin.buckets.get('fresh')!;
+  bucket.objects = 31; bucket.bytes = 31 * 2 ** 20;
+  for (const m of admin.members.values()) m.usedBytes += 2 ** 30;
+  const used = [...admin.members.values()].reduce((a, m) => a + m.usedBytes, 0);
+  const limit = { timeoutMs: STATUS_FRESHNESS_MS + 5_000, intervalMs: 250 };
+  await waitFor(async () => (await get(path)).status.usage?.objects === 31, { what: 'the Bucket\'s objects', ...limit });
+  assert.equal((await get(path)).status.usage, { objects: 31, bytes: 31 * 2 ** 20 });
+  await waitFor(async () => (await get(scPath())).status.capacity.usedBytes === used, { what: 'the cluster\'s used bytes', ...limit });
+  for (const m of admin.members.values()) m.usedBytes -= 2 ** 30;
+  await rest.request<any>('DELETE', path);
+  await waitFor(async () => !(await get(path)), { what: 'bucket gone', timeoutMs: 15_000 });
+});
+
+test('spec.console: every pod serves the console behind its own Service; turned off, the Service goes and the pods are told', async () => {
+  const svcPath = `/api/v1/namespaces/${NS}/services/demo-console`;
+  const svc = await waitFor(() => get(svcPath), { what: 'the console Service', timeoutMs: 15_000 });
+  assert.equal(svc.spec.ports.map((p: any) => [p.name, p.port, p.targetPort]), [['console', 9001, 9001]]);
+  assert.equal(svc.spec.selector, { 'storage.cairn.dev/cluster': 'demo' });
+  const container = async () => (await sts('demo-nodes')).spec.template.spec.containers[0];
+  let c = await container();
+  assert.is(c.args[c.args.indexOf('--console') + 1], '$(POD_IP):9001');
+  assert.ok(c.ports.some((p: any) => p.name === 'console' && p.containerPort === 9001));
+
+  await rest.request('PATCH', scPath(), { contentType: PATCH_MERGE, body: { spec: { console: { enabled: false } } } });
+  await waitFor(async () => !(await get(svcPath)), { what: 'the console Service gone', timeoutMs: 15_000 });
+  c = await waitFor(async () => { const x = await container(); return x.args.includes('off') && x; }, { what: '--console off', timeoutMs: 15_000 });
+  assert.not.ok(c.ports.some((p: any) => p.name === 'console'));
+  await rest.request('PATCH', scPath(), { contentType: PATCH_MERGE, body: { spec: { console: { enabled: true } } } });
+  await waitFor(() => get(svcPath), { what: 'the console Service back', timeoutMs: 15_000 });
 });
 
 test('a changed replication factor: Converging with progress, status.replicas moves only when every object has it', async () => {

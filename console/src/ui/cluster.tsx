@@ -1,5 +1,6 @@
 // The cluster at a glance (administrators): members with state, zone, usage and heartbeat;
-// capacity; redundancy and repair progress with its ETA; buckets with usage against quota.
+// capacity; redundancy and repair progress with its ETA; recent events (members' changes of state);
+// buckets with usage against quota.
 // Polled every two seconds while the tab is visible; a failed poll keeps the last picture and
 // says so, with a retry.
 import type { ComponentChildren } from 'preact';
@@ -60,6 +61,33 @@ function BucketRow({ b }: { b: BucketStatus }) {
   );
 }
 
+const STATE_WORDS: Record<string, string> = { active: 'is active', joining: 'is joining', down: 'went down', draining: 'began draining', drained: 'is drained' };
+
+/**
+ * Recent events: each member's last change of state (when the roots recorded it; the cluster map
+ * keeps it, so every node shows the same list and it survives restarts), newest first.
+ */
+function RecentEvents({ members }: { members: MemberStatus[] }) {
+  const events = members.filter((m) => m.stateChangedAt).sort((a, b) => (a.stateChangedAt! < b.stateChangedAt! ? 1 : -1)).slice(0, 10);
+  if (!events.length) return null;
+  return (
+    <>
+      <h2 class="section-title">Recent events</h2>
+      <ol class="events" aria-label="Recent events">
+        {events.map((m) => {
+          const at = new Date(m.stateChangedAt!);
+          return (
+            <li key={m.id} data-event={m.name} class={`event state-${m.state}`}>
+              <span class="member-name">{m.name}</span> {STATE_WORDS[m.state] ?? m.state}
+              <time class="muted small" dateTime={m.stateChangedAt} title={at.toLocaleString()}> · {formatDuration(Math.max(0, Date.now() - at.getTime()) / 1000)} ago</time>
+            </li>
+          );
+        })}
+      </ol>
+    </>
+  );
+}
+
 export function ClusterPage() {
   const [status, setStatus] = useState<ClusterStatus | undefined>();
   const [error, setError] = useState('');
@@ -116,6 +144,8 @@ export function ClusterPage() {
           <tbody>{status.members.map((m) => <MemberRow key={m.id} m={m} />)}</tbody>
         </table>
       </div>
+
+      <RecentEvents members={status.members} />
 
       <h2 class="section-title">Buckets</h2>
       <div class="table-wrap">

@@ -3,7 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createServer } from 'node:http';
 import { loopbackAddress } from '../../testing/net.ts';
-import { external, kubeTestEnv, statusOf, type KubeTestEnv } from './testenv.ts';
+import { emulatorOnly, kubeTestEnv, statusOf, type KubeTestEnv } from './testenv.ts';
 
 let env: KubeTestEnv;
 const kubeletHost = loopbackAddress();
@@ -15,8 +15,7 @@ test.before(async () => {
 });
 test.after(async () => { kubelet.close(); await env?.close(); });
 
-test('kubectl logs reaches the node kubelet through pods/log', async () => {
-  if (external) return;
+emulatorOnly(test, 'it makes a Node whose kubelet is this test\'s HTTP server, which a real cluster would not reach')('kubectl logs reaches the node kubelet through pods/log', async () => {
   const port = (kubelet.address() as { port: number }).port;
   const node = `logs-node-${env.ns}`;
   await env.core.createNode({ body: { metadata: { name: node } } });

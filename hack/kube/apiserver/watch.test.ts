@@ -4,7 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ListWatch, PatchStrategy, setHeaderOptions, Watch, type V1ConfigMap } from '@kubernetes/client-node';
 import { waitFor } from '../../testing/net.ts';
-import { external, kubeTestEnv, type KubeTestEnv } from './testenv.ts';
+import { emulatorOnly, external, kubeTestEnv, type KubeTestEnv } from './testenv.ts';
 
 let env: KubeTestEnv;
 test.before(async () => { env = await kubeTestEnv('watch'); });
@@ -64,7 +64,7 @@ test('watch without a resourceVersion starts with the current state; bookmarks c
   } finally { w.stop(); }
 });
 
-test('legacy /watch/ path on one object; sendInitialEvents ends with the initial-events-end bookmark', async () => {
+test('legacy /watch/ path on one object', async () => {
   await env.core.createNamespacedConfigMap({ namespace: env.ns, body: { metadata: { name: 'one' } } });
   await env.core.createNamespacedConfigMap({ namespace: env.ns, body: { metadata: { name: 'other' } } });
   const w = await collect(`/api/v1/watch/namespaces/${env.ns}/configmaps/one`, {});
@@ -75,7 +75,9 @@ test('legacy /watch/ path on one object; sendInitialEvents ends with the initial
     await waitFor(() => w.events.some((e) => e.type === 'MODIFIED'), { what: 'MODIFIED of one' });
     assert.ok(w.events.every((e) => e.name === 'one'), 'only the named object');
   } finally { w.stop(); }
-  if (external) return;
+});
+
+emulatorOnly(test, 'sendInitialEvents needs the WatchList feature, not on by default in every real API server')('sendInitialEvents ends with the initial-events-end bookmark', async () => {
   const init = await collect(path(), { sendInitialEvents: true, allowWatchBookmarks: true, resourceVersionMatch: 'NotOlderThan' });
   try {
     await waitFor(() => init.events.some((e) => e.type === 'BOOKMARK' && e.obj.metadata?.annotations?.['k8s.io/initial-events-end'] === 'true'), { what: 'initial-events-end bookmark' });
@@ -101,8 +103,7 @@ test('a resourceVersion older than the watch window gets 410 Gone (ERROR event, 
   assert.match(err!.obj.message, /too old resource version/);
 });
 
-test('informer keeps its cache across an API server restart (objects persist; it relists)', async () => {
-  if (external) return;
+emulatorOnly(test, 'it restarts the API server, which only the emulator lets a test do')('informer keeps its cache across an API server restart (objects persist; it relists)', async () => {
   // Reconnect back-off timers are unref'd so that a stopped informer never holds the process.
   const delayFn = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
   const informer = new ListWatch<V1ConfigMap>(path(), new Watch(env.kc), () => env.core.listNamespacedConfigMap({ namespace: env.ns }), false, undefined, undefined, { delayFn });

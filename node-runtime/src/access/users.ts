@@ -37,10 +37,12 @@ export interface KeyRecord {
   createdAt: string;
   disabled?: boolean;
   deleted?: boolean;
+  /** Console sessions of this key issued at or before this instant (ms) are over: a sign-out on one node ends them on every node. */
+  sessionsNotBefore?: number;
 }
 
 /** A caller resolved from its access key. */
-export interface Principal { userId: string; secretAccessKey: string; superuser: boolean }
+export interface Principal { userId: string; secretAccessKey: string; superuser: boolean; sessionsNotBefore?: number }
 
 // Ids as S3 tools and the conformance suite use them: hex canonical ids, names, `tenant$user`.
 const USER_ID = /^[A-Za-z0-9][A-Za-z0-9._@$+=,-]{0,127}$/;
@@ -138,7 +140,7 @@ export class Directory implements UserDirectory {
       secret = openSecret(this.master, k);
       this.secrets.set(accessKeyId, secret);
     }
-    return { userId: u.id, secretAccessKey: secret, superuser: u.superuser === true };
+    return { userId: u.id, secretAccessKey: secret, superuser: u.superuser === true, ...(k.sessionsNotBefore ? { sessionsNotBefore: k.sessionsNotBefore } : {}) };
   }
 
   keysOf(userId: string): KeyRecord[] { return [...this.keys.values()].filter((k) => k.userId === userId); }

@@ -65,6 +65,7 @@ export function createAdminClient(opts: AdminClientOptions): AdminClient {
     putUserQuota: (id: string, quota: UserQuota) => call<UserStatus>('PUT', `/users/${enc(id)}/quota`, quota),
     createKey: (req: AccessKeyRequest) => call<AccessKeyResponse>('POST', '/keys', req),
     setKeyDisabled: (id: string, disabled: boolean) => call<KeyStatus>('PATCH', `/keys/${enc(id)}`, { disabled }),
+    endSessions: (id: string, notBefore: number) => call<KeyStatus>('PATCH', `/keys/${enc(id)}`, { sessionsNotBefore: notBefore }),
     deleteKey: (id: string) => call<void>('DELETE', `/keys/${enc(id)}`),
     drain: (member: string) => call<MemberStatus>('POST', `/members/${enc(member)}/drain`),
     undrain: (member: string) => call<MemberStatus>('POST', `/members/${enc(member)}/undrain`),

@@ -63,6 +63,7 @@ export function adminRouter(secret: string, b: AdminBackend): Router {
     capacityBytes: m.capacityBytes, usedBytes: m.usedBytes, chunks: m.chunks ?? 0, heartbeatAgeMs: Math.max(0, Date.now() - m.lastHeartbeat),
     repair: m.repair ?? b.repair?.(m.id) ?? idleRepair(),
     ...(m.disk ? { disk: m.disk } : {}), ...(m.freeBytes !== undefined ? { freeBytes: m.freeBytes } : {}),
+    ...(m.stateSince ? { stateChangedAt: new Date(m.stateSince).toISOString() } : {}),
   });
 
   const bucketStatus = async (s: BucketSettings): Promise<BucketStatus> => {

@@ -24,6 +24,8 @@ export interface MemberStatus {
   disk?: DiskState;
   /** Bytes free on its data disk, as last reported. */
   freeBytes?: number;
+  /** When the roots recorded its current state (joined, went down, came back, began draining): the cluster's recent events. */
+  stateChangedAt?: string;
 }
 
 export interface BucketStatus {
@@ -183,6 +185,8 @@ export interface AdminClient {
   putUserQuota?(id: string, quota: UserQuota): Promise<UserStatus>;
   createKey(req: AccessKeyRequest): Promise<AccessKeyResponse>;
   setKeyDisabled?(accessKeyId: string, disabled: boolean): Promise<KeyStatus>;
+  /** Console sessions of the key issued at or before notBefore (ms) end on every node. */
+  endSessions?(accessKeyId: string, notBefore: number): Promise<KeyStatus>;
   deleteKey(accessKeyId: string): Promise<void>;
   drain(member: string): Promise<MemberStatus>;
   undrain(member: string): Promise<MemberStatus>;

@@ -115,11 +115,16 @@ export function userRoutes(r: Router, handle: Handle, a: UserAdmin): void {
   r.patch('/keys/:id', handle(async (req) => {
     const k = a.view.key(String(req.params.id));
     if (!k) throw new AdminFailure('NoSuchKey', 404, `no access key ${String(req.params.id)}`);
-    const disabled = (req.body ?? {}).disabled;
-    if (typeof disabled !== 'boolean') throw new AdminFailure('InvalidArgument', 400, 'disabled must be true or false');
-    if (!('sealedSecret' in k)) throw new AdminFailure('InvalidArgument', 400, 'a key from before users cannot be disabled: delete it');
-    const next: KeyRecord = { ...k, ...(disabled ? { disabled: true } : {}) };
-    if (!disabled) delete next.disabled;
+    const { disabled, sessionsNotBefore } = (req.body ?? {}) as { disabled?: unknown; sessionsNotBefore?: unknown };
+    if (disabled === undefined && sessionsNotBefore === undefined) throw new AdminFailure('InvalidArgument', 400, 'give disabled (true or false) or sessionsNotBefore (ms since the epoch)');
+    if (disabled !== undefined && typeof disabled !== 'boolean') throw new AdminFailure('InvalidArgument', 400, 'disabled must be true or false');
+    if (sessionsNotBefore !== undefined && (!Number.isSafeInteger(sessionsNotBefore) || (sessionsNotBefore as number) < 0)) throw new AdminFailure('InvalidArgument', 400, 'sessionsNotBefore must be ms since the epoch');
+    if (!('sealedSecret' in k)) throw new AdminFailure('InvalidArgument', 400, 'a key from before users cannot be changed: delete it');
+    const next: KeyRecord = { ...k };
+    if (disabled === true) next.disabled = true;
+    else if (disabled === false) delete next.disabled;
+    // Only ever later: a slow sign-out must not bring back sessions a later one ended.
+    if (typeof sessionsNotBefore === 'number') next.sessionsNotBefore = Math.max(k.sessionsNotBefore ?? 0, sessionsNotBefore);
     await a.view.putKey(next);
     return keyStatus(next);
   }));

@@ -1,37 +1,18 @@
 // `cairn status|drain|undrain|bucket create|keys add`: the admin API for people (tables) and scripts
 // (--json). Every command talks to one cluster port through admin/client.ts.
 import { InvalidArgumentError, type Command } from 'commander';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { createAdminClient, AdminApiError } from '../admin/client.ts';
+import { adminClient, ADMIN_URL_ENV, SECRET_ENV, type ConnOpts as Conn } from './connect.ts';
 import type { AdminClient, ClusterStatus } from '../admin/types.ts';
 import { watchDrain } from './rebalance.ts';
 
-interface ConnOpts { admin?: string; secret?: string; json?: boolean }
+interface ConnOpts extends Conn { json?: boolean }
 
-function client(o: ConnOpts): AdminClient {
-  const local = localCluster();
-  const url = o.admin ?? process.env.CAIRN_ADMIN_URL ?? local.admin ?? 'http://127.0.0.1:9100';
-  const secret = o.secret ?? process.env.CAIRN_CLUSTER_SECRET ?? local.secret;
-  if (!secret) throw new AdminApiError('MissingSecret', 0, 'the cluster secret is required: --secret S or env CAIRN_CLUSTER_SECRET');
-  return createAdminClient({ url, secret });
-}
-
-// The cluster `npm start` runs ($CAIRN_HOME/local/cluster.json): the default when nothing else is given.
-function localCluster(): { admin?: string; secret?: string } {
-  try {
-    const home = process.env.CAIRN_HOME ?? join(process.cwd(), '.cairn');
-    const info = JSON.parse(readFileSync(join(home, 'local', 'cluster.json'), 'utf8')) as { admin?: string; clusterSecretFile?: string };
-    return { admin: info.admin, secret: info.clusterSecretFile ? readFileSync(info.clusterSecretFile, 'utf8').trim() : undefined };
-  } catch {
-    return {};
-  }
-}
+const client = (o: ConnOpts): AdminClient => adminClient(o);
 
 function withConn(cmd: Command): Command {
   return cmd
-    .option('--admin <url>', 'cluster port URL of any root or node (env CAIRN_ADMIN_URL; default: the `npm start` cluster)')
-    .option('--secret <secret>', 'cluster secret (env CAIRN_CLUSTER_SECRET)')
+    .option('--admin <url>', `cluster port URL of any root or node (env ${ADMIN_URL_ENV}; default: the \`npm start\` cluster of $CAIRN_HOME, ./.cairn)`)
+    .option('--secret <secret>', `cluster secret (env ${SECRET_ENV})`)
     .option('--json', 'print JSON for scripts');
 }
 

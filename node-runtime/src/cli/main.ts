@@ -6,6 +6,7 @@ import type { NodeOptions } from '../node/config.ts';
 import { registerAdminCommands } from './admin-commands.ts';
 import { registerWatchCommand } from './watch.ts';
 import { registerRebalanceCommands } from './rebalance.ts';
+import { ADMIN_URL_ENV, SECRET_ENV } from './connect.ts';
 import type { Role } from '../cluster/types.ts';
 import { parseZones, zoneForOrdinal } from '../cluster/zones.ts';
 import { logger, setLogLevel } from '../util/log.ts';
@@ -62,7 +63,7 @@ export function serverCommand(): Command {
     .addOption(opt('--zone-file <path>', 'a file holding this member\'s zone (kept by the operator: the zone of the Kubernetes node); waited for at start', 'CAIRN_ZONE_FILE'))
     .addOption(opt('--volume-size-file <path>', 'a file holding the data volume\'s size in bytes (kept by the operator: the PVC\'s capacity); capacity is the smaller of it and the file system\'s', 'CAIRN_VOLUME_SIZE_FILE'))
     .addOption(opt('--weight <w>', 'capacity weight for placement', 'CAIRN_WEIGHT').argParser(positive))
-    .addOption(opt('--secret <secret>', 'cluster secret for internal RPC and admin (also CAIRN_CLUSTER_SECRET)', 'CAIRN_SECRET'))
+    .addOption(opt('--secret <secret>', 'cluster secret for internal RPC and admin', SECRET_ENV))
     .addOption(opt('--access-key <id>', 'root S3 access key id (generated and kept in --data when absent)', 'CAIRN_ACCESS_KEY'))
     .addOption(opt('--secret-key <secret>', 'root S3 secret key', 'CAIRN_SECRET_KEY'))
     .addOption(opt('--keys-file <file>', 'users\' key pairs: JSON [{user, accessKeyId, secretAccessKey, displayName?, email?}]', 'CAIRN_KEYS_FILE'))
@@ -91,7 +92,7 @@ export function serverCommand(): Command {
         api: o.api as string, cluster: o.cluster as string, advertise: o.advertise as string | undefined, console: o.console as string | undefined,
         roots: o.roots as string[] | undefined, zone, zoneFile: o.zoneFile as string | undefined,
         volumeSizeFile: o.volumeSizeFile as string | undefined, weight: o.weight as number | undefined,
-        secret: (o.secret as string | undefined) ?? process.env.CAIRN_CLUSTER_SECRET,
+        secret: o.secret as string | undefined,
         accessKey: o.accessKey as string | undefined, secretKey: o.secretKey as string | undefined, masterKey: o.masterKey as string | undefined,
         keysFile: o.keysFile as string | undefined, replicas: o.replicas as number | undefined,
         chunkSize: o.chunkSize as number | undefined, region: o.region as string | undefined,
@@ -147,6 +148,13 @@ export function buildProgram(): Command {
   registerAdminCommands(program);
   registerWatchCommand(program);
   registerRebalanceCommands(program);
+  program.addHelpText('after', `
+Environment:
+  CAIRN_HOME            where \`npm start\` keeps its cluster (default ./.cairn); admin commands talk to
+                        the cluster in $CAIRN_HOME/local/cluster.json unless --admin is given
+  ${ADMIN_URL_ENV}       cluster port URL for admin commands (like --admin)
+  ${SECRET_ENV}  the cluster secret (like --secret, for admin commands and \`cairn server\`)
+  CAIRN_<FLAG>          every \`cairn server\` flag, e.g. CAIRN_DATA, CAIRN_ROOTS (see cairn server --help)`);
   return program;
 }
 

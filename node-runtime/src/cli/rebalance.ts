@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { SingleBar } from 'cli-progress';
 import type { AdminClient, ClusterStatus, RepairProgress } from '../admin/types.ts';
-import { AdminApiError, createAdminClient } from '../admin/client.ts';
+import { adminClient, ADMIN_URL_ENV, SECRET_ENV, type ConnOpts } from './connect.ts';
 
 export interface WatchOptions {
   /** Stop when this holds (default: nothing under-replicated or left to move). */
@@ -80,20 +80,13 @@ export function watchDrain(admin: AdminClient, member: string, o: WatchOptions =
   });
 }
 
-/** The admin client from --admin/--secret or env CAIRN_ADMIN_URL / CAIRN_CLUSTER_SECRET. */
-export function adminFrom(o: { admin?: string; secret?: string }): AdminClient {
-  const secret = o.secret ?? process.env.CAIRN_CLUSTER_SECRET;
-  if (!secret) throw new AdminApiError('MissingSecret', 0, 'the cluster secret is required: --secret S or env CAIRN_CLUSTER_SECRET');
-  return createAdminClient({ url: o.admin ?? process.env.CAIRN_ADMIN_URL ?? 'http://127.0.0.1:9100', secret });
-}
-
 /** Register `cairn rebalance status [--no-watch]` on a program. */
-export function registerRebalanceCommands(program: Command, client: (o: { admin?: string; secret?: string }) => AdminClient = adminFrom): void {
+export function registerRebalanceCommands(program: Command, client: (o: ConnOpts) => AdminClient = adminClient): void {
   const rebalance = program.command('rebalance').description('repair and rebalancing progress');
   rebalance.command('status')
     .description('show repair/rebalance progress; in a terminal, a progress bar until the cluster has converged')
-    .option('--admin <url>', 'cluster port URL of any root or node (env CAIRN_ADMIN_URL)')
-    .option('--secret <secret>', 'cluster secret (env CAIRN_CLUSTER_SECRET)')
+    .option('--admin <url>', `cluster port URL of any root or node (env ${ADMIN_URL_ENV}; default: the \`npm start\` cluster of $CAIRN_HOME, ./.cairn)`)
+    .option('--secret <secret>', `cluster secret (env ${SECRET_ENV})`)
     .option('--json', 'print JSON for scripts')
     .option('--no-watch', 'print once and exit, even in a terminal')
     .action(async (o: { admin?: string; secret?: string; json?: boolean; watch: boolean }) => {

@@ -41,7 +41,7 @@ export function mergeMaps(target: ClusterMaps, incoming: Partial<ClusterMaps> | 
 /** Members with their state; a member without a state entry yet is `joining`. */
 export function membersOf(maps: ClusterMaps): (Member & { repair?: RepairProgress })[] {
   return values(maps.members)
-    .map((info) => ({ ...info, state: get(maps.states, info.id) ?? ('joining' as MemberState) }))
+    .map((info) => ({ ...info, state: get(maps.states, info.id) ?? ('joining' as MemberState), ...(maps.states[info.id] ? { stateSince: Math.floor(maps.states[info.id]!.ts) } : {}) }))
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.id < b.id ? -1 : 1));
 }
 

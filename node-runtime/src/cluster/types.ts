@@ -27,6 +27,7 @@ export interface Member {
   chunks?: number;       // chunks stored, as last reported in a heartbeat
   disk?: DiskState;      // its data disk, as last reported (absent: ok)
   freeBytes?: number;    // free on its data disk, as last reported
+  stateSince?: number;   // ms since epoch: when a root recorded its current state (the state's LWW time)
 }
 
 /** A member's repair progress, as its repair worker reports it in heartbeats (and the admin API shows it). */
@@ -87,6 +88,12 @@ export interface BucketSettings {
   shares?: BucketShare[];
   quotaBytes?: number;
   quotaObjects?: number;
+  /** CORS rules (PutBucketCors); absent: browsers on other origins are refused. */
+  cors?: BucketCorsRule[];
+  /** The LocationConstraint it was created with, answered by GetBucketLocation. */
+  location?: string;
+  /** The bucket's own tags (PutBucketTagging), not its objects'. */
+  tags?: { key: string; value: string }[];
   /** Where its events go (PutBucketNotificationConfiguration, Bucket.spec.notifications); absent: the change feed only. */
   notifications?: BucketNotificationRule[];
   /** Copy its objects to another S3 store (Bucket.spec.replication.to, the admin API); events/replication.ts. */
@@ -105,6 +112,16 @@ export interface ReplicationRule {
   prefix?: string;       // only keys under it
   deletes: boolean;      // replicate deletions too
   createdAt: number;     // ms: changes recorded from then on are copied as they come; older ones by the backfill
+}
+
+/** One CORS rule, as s3/semantics/cors.ts parses and matches it. */
+export interface BucketCorsRule {
+  id?: string;
+  allowedOrigins: string[];
+  allowedMethods: ('GET' | 'PUT' | 'POST' | 'DELETE' | 'HEAD')[];
+  allowedHeaders: string[];
+  exposeHeaders: string[];
+  maxAgeSeconds?: number;
 }
 
 /** An access key as stored before users existed: the secret in clear, optionally limited to some

@@ -95,6 +95,11 @@ test('an admin sees a node go down and the repair bring redundancy back', async 
   await state('node-2').filter({ hasText: 'down' }).waitFor({ timeout: 20_000 });
   await card('Members').filter({ hasText: '3 active' }).waitFor();
   await page.locator('.card', { hasText: 'Members' }).locator('.card-detail', { hasText: '1 down' }).waitFor();
+  // Recent events: the newest change first, from the cluster map (the same on every node).
+  const first = page.locator('ol.events li').first();
+  await first.filter({ hasText: 'node-2 went down' }).waitFor();
+  assert.match(await first.locator('time').getAttribute('datetime') ?? '', /^\d{4}-\d\d-\d\dT/);
+  assert.ok(await page.locator('ol.events li[data-event="node-0"]', { hasText: 'is active' }).count() === 1);
   await waitFor(async () => (await page.evaluate<string[]>('redundancy')).some((v) => /under-replicated/.test(v)), { timeoutMs: 30_000, what: 'under-replicated chunks shown' });
   await card('Redundancy').filter({ hasText: 'Full' }).waitFor({ timeout: 60_000 });
   await card('Repair').filter({ hasText: 'Idle' }).waitFor();

@@ -42,6 +42,7 @@ export async function startConsole(opts: ConsoleOptions): Promise<RunningConsole
     directory: opts.directory, isAdmin: (id) => opts.isAdmin(id), sessions, secureCookie, now, log: opts.log,
     limiter: new SignInLimiter(opts.signInLimits ?? DEFAULT_SIGN_IN_LIMITS),
     clientAddress: opts.clientAddress ?? ((req) => req.socket.remoteAddress ?? 'unknown'),
+    ...(opts.endSessions ? { endSessions: (id: string, at: number) => opts.endSessions!(id, at) } : {}),
   };
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -48,11 +48,13 @@ export class Sessions {
   }
 
   async issue(userId: string, accessKeyId: string): Promise<{ token: string; claims: SessionClaims }> {
-    // JWT times are whole seconds; keep ms claims consistent with what verify() will read back.
-    const iat = Math.floor(this.now() / 1000);
+    // JWT times are whole seconds; the issue time is also kept to the ms (iatms) so that a sign-out
+    // ends exactly the sessions issued up to it, never one signed in the same second after it.
+    const now = this.now();
+    const iat = Math.floor(now / 1000);
     const exp = iat + Math.ceil(this.ttlMs / 1000);
-    const claims: SessionClaims = { jti: randomBytes(16).toString('base64url'), userId, accessKeyId, issuedAt: iat * 1000, expiresAt: exp * 1000 };
-    const token = await new SignJWT({ akid: accessKeyId })
+    const claims: SessionClaims = { jti: randomBytes(16).toString('base64url'), userId, accessKeyId, issuedAt: now, expiresAt: exp * 1000 };
+    const token = await new SignJWT({ akid: accessKeyId, iatms: now })
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setIssuer(ISSUER).setAudience(ISSUER)
       .setSubject(userId).setJti(claims.jti)
@@ -70,7 +72,8 @@ export class Sessions {
         requiredClaims: ['jti', 'sub', 'iat', 'exp'],
       });
       if (typeof payload.akid !== 'string') return undefined;
-      const claims: SessionClaims = { jti: payload.jti!, userId: payload.sub!, accessKeyId: payload.akid, issuedAt: payload.iat! * 1000, expiresAt: payload.exp! * 1000 };
+      const iatms = typeof payload.iatms === 'number' && Math.floor(payload.iatms / 1000) === payload.iat ? payload.iatms : payload.iat! * 1000;
+      const claims: SessionClaims = { jti: payload.jti!, userId: payload.sub!, accessKeyId: payload.akid, issuedAt: iatms, expiresAt: payload.exp! * 1000 };
       if (claims.issuedAt < this.revokedBefore || this.revoked.has(claims.jti)) return undefined;
       return claims;
     } catch {

@@ -19,6 +19,7 @@ export interface SignInDeps {
   clientAddress(req: IncomingMessage): string;
   now(): number;
   log: ConsoleLog;
+  endSessions?(accessKeyId: string, notBefore: number): Promise<void>;
 }
 
 const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
@@ -44,7 +45,7 @@ export function sessionInfo(deps: SignInDeps, claims: SessionClaims): SessionInf
 /** The session's principal, looked up again: a key disabled or moved to another user ends the session. */
 export function principalOf(deps: Pick<SignInDeps, 'directory'>, claims: SessionClaims): ConsolePrincipal | undefined {
   const p = deps.directory.principal(claims.accessKeyId);
-  return p && p.userId === claims.userId ? p : undefined;
+  return p && p.userId === claims.userId && claims.issuedAt > (p.sessionsNotBefore ?? -1) ? p : undefined;
 }
 
 export async function signIn(deps: SignInDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -69,8 +70,12 @@ export async function signIn(deps: SignInDeps, req: IncomingMessage, res: Server
   sendJson(res, 200, sessionInfo(deps, claims));
 }
 
-export function signOut(deps: SignInDeps, claims: SessionClaims, res: ServerResponse): void {
+export async function signOut(deps: SignInDeps, claims: SessionClaims, res: ServerResponse): Promise<void> {
   deps.sessions.revoke(claims);
+  // Here at once; on every other node when the key record reaches it: this session and any older
+  // one of the key end there (a sign-out means "sign me out", not "this tab only").
+  await deps.endSessions?.(claims.accessKeyId, claims.issuedAt).catch((e: Error) =>
+    deps.log.warn({ accessKeyId: claims.accessKeyId, err: e.message }, 'console sign-out not recorded for the other nodes; revoked on this one'));
   res.setHeader('set-cookie', clearedSessionCookie(deps.secureCookie));
   deps.log.info({ userId: claims.userId, accessKeyId: claims.accessKeyId }, 'console sign-out');
   res.statusCode = 204;

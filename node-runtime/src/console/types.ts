@@ -4,7 +4,7 @@ import type { ClusterStatus } from '../admin/types.ts';
 import type { SignInLimits } from './rate-limit.ts';
 
 /** A caller resolved from its access key (the shape of access/users.ts's Principal). */
-export interface ConsolePrincipal { userId: string; secretAccessKey: string; superuser: boolean }
+export interface ConsolePrincipal { userId: string; secretAccessKey: string; superuser: boolean; sessionsNotBefore?: number }
 
 /** Who may sign in: access/users.ts's Directory satisfies it as it is. */
 export interface ConsoleDirectory {
@@ -30,6 +30,12 @@ export interface ConsoleOptions {
   directory: ConsoleDirectory;
   isAdmin(userId: string): boolean;
   clusterStatus(): Promise<ClusterStatus>;
+  /**
+   * Record on the key, for every node, that its console sessions issued at or before `notBefore` (ms)
+   * are over (the admin API; the key record reaches every member within seconds). Without it a
+   * sign-out is revoked on this node only.
+   */
+  endSessions?(accessKeyId: string, notBefore: number): Promise<void>;
   /** ≥ 32 bytes, the same on every node (derive it from the cluster secret): sessions sign with it. */
   sessionKey: Buffer;
   log: ConsoleLog;

@@ -11,10 +11,17 @@ export interface Assembled {
   size: number;
   etag: string;                       // md5(concat(part md5 bytes))-N
   chunks: ChunkRef[];
-  parts: { number: number; size: number; etag: string }[];
+  parts: { number: number; size: number; etag: string; checksum?: string }[];
 }
 
 const unquote = (e: string) => e.trim().replace(/^"+|"+$/g, '').toLowerCase();
+
+/** A multipart object's ETag from its parts' (in order): the MD5 of their MD5s, dash, their count. */
+export function multipartEtag(partEtags: string[]): string {
+  const md5 = createHash('md5');
+  for (const e of partEtags) md5.update(Buffer.from(unquote(e), 'hex'));
+  return `${md5.digest('hex')}-${partEtags.length}`;
+}
 
 export function assembleParts(requested: CompletedPart[], stored: PartRecord[]): Assembled {
   if (requested.length === 0) throw s3Error('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema: at least one part is required.');
@@ -32,12 +39,10 @@ export function assembleParts(requested: CompletedPart[], stored: PartRecord[]):
       throw s3Error('EntityTooSmall', `Part ${p.number} is ${p.size} bytes; every part except the last must be at least ${MIN_PART_SIZE} bytes.`, { extra: { PartNumber: String(p.number), ProposedSize: String(p.size), MinSizeAllowed: String(MIN_PART_SIZE) } });
     }
   });
-  const md5 = createHash('md5');
-  for (const p of chosen) md5.update(Buffer.from(unquote(p.etag), 'hex'));
   return {
     size: chosen.reduce((n, p) => n + p.size, 0),
-    etag: `${md5.digest('hex')}-${chosen.length}`,
+    etag: multipartEtag(chosen.map((p) => p.etag)),
     chunks: chosen.flatMap((p) => p.chunks),
-    parts: chosen.map((p) => ({ number: p.number, size: p.size, etag: unquote(p.etag) })),
+    parts: chosen.map((p) => ({ number: p.number, size: p.size, etag: unquote(p.etag), ...(p.checksum ? { checksum: p.checksum } : {}) })),
   };
 }

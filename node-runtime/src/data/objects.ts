@@ -9,7 +9,7 @@ import type { Acl } from '../access/acl.ts';
 import { s3Error } from '../util/errors.ts';
 import type {
   BucketInfo, CompletedPart, GetResult, ListOptions, ListResult, MultipartUpload, ObjectService,
-  ObjectVersion, PartRecord, PutOptions,
+  ObjectVersion, PartRecord, PutOptions, StoredChecksum,
 } from './types.ts';
 import type { DataPlane } from './replicas.ts';
 import { checkBucketName, checkKey } from './names.ts';
@@ -163,10 +163,12 @@ export class ClusterObjectService implements ObjectService {
     });
     opts.signal?.throwIfAborted();
     if (opts.size === undefined) await this.checkQuota(b, key, stored.size);
+    const checksum = opts.checksum?.();
     const v: ObjectVersion = {
       bucket, key, ...this.stamp(), writer: this.view.selfId, deleted: false, size: stored.size, etag: stored.md5,
       contentType: opts.contentType, userMeta: opts.userMeta ?? {}, headers: opts.headers, inline: stored.inline,
       chunks: stored.chunks, replicas, requestedReplicas: opts.replicas ?? 0, pin: opts.pin, ...ownership(opts), ...(seal ? { encryption: seal.encryption } : {}),
+      ...(checksum ? { checksum } : {}),
     };
     return this.commit(b, v, 'Put');
   }
@@ -252,7 +254,9 @@ export class ClusterObjectService implements ObjectService {
     opts: PutOptions, metadata: Pick<PutOptions, 'contentType' | 'userMeta' | 'headers'>): Promise<ObjectVersion> {
     const got = await this.getObject(src.bucket, src.key, { sse: opts.sourceSse, signal: opts.signal });
     try {
-      return await this.putObject(dst.bucket, dst.key, got.body, { ...opts, ...metadata, size: source.size, contentMd5: undefined, pin: opts.pin ?? source.pin });
+      // The same plaintext: a whole-object checksum still holds (a composite one described parts this copy does not have).
+      const checksum = source.checksum?.type === 'FULL_OBJECT' ? source.checksum : undefined;
+      return await this.putObject(dst.bucket, dst.key, got.body, { ...opts, ...metadata, size: source.size, contentMd5: undefined, pin: opts.pin ?? source.pin, checksum: () => checksum });
     } finally { got.body.destroy(); }
   }
 
@@ -299,7 +303,7 @@ export class ClusterObjectService implements ObjectService {
       bucket, key, uploadId: `${Date.now().toString(36)}${randomHex(12)}`, initiated: new Date().toISOString(),
       contentType: opts.contentType, userMeta: opts.userMeta ?? {}, headers: opts.headers,
       replicas: Math.max(b.replicas, opts.replicas ?? 0), requestedReplicas: opts.replicas ?? 0, pin: opts.pin, owner: opts.owner ?? '', ...(opts.acl ? { acl: opts.acl } : {}),
-      ...(seal ? { encryption: seal.encryption } : {}),
+      ...(seal ? { encryption: seal.encryption } : {}), ...(opts.uploadChecksum ? { checksum: opts.uploadChecksum } : {}),
     };
     await this.meta.putUpload(b, u);
     return u;
@@ -331,12 +335,13 @@ export class ClusterObjectService implements ObjectService {
     });
     opts.signal?.throwIfAborted();
     const now = this.stamp().timestamp;
-    const part: PartRecord = { number: partNumber, etag: stored.md5, size: stored.size, chunks: stored.chunks, lastModified: new Date(now).toISOString(), timestamp: now };
+    const checksum = opts.checksum?.()?.value;
+    const part: PartRecord = { number: partNumber, etag: stored.md5, size: stored.size, chunks: stored.chunks, lastModified: new Date(now).toISOString(), timestamp: now, ...(checksum ? { checksum } : {}) };
     await this.meta.putPart(b, uploadId, part);
     return part;
   }
 
-  async completeUpload(bucket: string, key: string, uploadId: string, parts: CompletedPart[]): Promise<ObjectVersion> {
+  async completeUpload(bucket: string, key: string, uploadId: string, parts: CompletedPart[], opts: { checksum?: StoredChecksum } = {}): Promise<ObjectVersion> {
     const { b, u } = await this.upload(bucket, key, uploadId);
     const a = assembleParts(parts, await this.meta.listParts(b, uploadId));
     await this.checkQuota(b, key, a.size);
@@ -344,7 +349,7 @@ export class ClusterObjectService implements ObjectService {
       bucket, key, ...this.stamp(), writer: this.view.selfId, deleted: false, size: a.size, etag: a.etag,
       contentType: u.contentType, userMeta: u.userMeta, headers: u.headers, chunks: a.chunks,
       replicas: u.replicas, requestedReplicas: u.requestedReplicas, pin: u.pin, parts: a.parts, ...ownership({ owner: u.owner || undefined, acl: u.acl }),
-      ...(u.encryption ? { encryption: u.encryption } : {}),
+      ...(u.encryption ? { encryption: u.encryption } : {}), ...(opts.checksum ? { checksum: opts.checksum } : {}),
     };
     const winner = await this.commit(b, v, 'CompleteMultipartUpload');
     await this.meta.deleteUpload(b, uploadId);

@@ -2,12 +2,12 @@
 // lives on B's top-R members (placement by bucket name); chunks are placed by their SHA-256 id. The
 // records themselves belong to the store that keeps them (meta/records.ts) and are re-exported here.
 import type { Readable } from 'node:stream';
-import type { ChunkRef, MultipartUpload, ObjectVersion, PartRecord } from '../meta/records.ts';
+import type { ChunkRef, MultipartUpload, ObjectVersion, PartRecord, StoredChecksum } from '../meta/records.ts';
 import type { Acl } from '../access/acl.ts';
 import type { EncryptionRequest } from './sse.ts';
 import type { ChunkBuffer } from '../chunks/buffer.ts';
 
-export type { ChunkRef, MultipartUpload, ObjectVersion, PartRecord };
+export type { ChunkRef, MultipartUpload, ObjectVersion, PartRecord, StoredChecksum };
 
 export interface BucketInfo {
   name: string;
@@ -29,6 +29,10 @@ export interface PutOptions {
   sse?: EncryptionRequest;       // encrypt at rest (SSE-S3 or SSE-C; data/sse.ts); for an upload part, the key it was started with
   sourceSse?: EncryptionRequest; // CopyObject: the key that opens an SSE-C source
   ifNoneMatch?: string;          // conditional write ('*')
+  /** The body's flexible checksum (s3/body-checksum.ts), known once the body has ended: a trailer comes last. */
+  checksum?: () => StoredChecksum | undefined;
+  /** CreateMultipartUpload: the checksum every part carries and the completed object gets. */
+  uploadChecksum?: Pick<StoredChecksum, 'algorithm' | 'type'>;
   signal?: AbortSignal;          // aborted when the client disconnects
 }
 
@@ -78,7 +82,8 @@ export interface ObjectService {
 
   createUpload(bucket: string, key: string, opts: PutOptions): Promise<MultipartUpload>;
   uploadPart(bucket: string, key: string, uploadId: string, partNumber: number, body: Readable, opts: PutOptions): Promise<PartRecord>;
-  completeUpload(bucket: string, key: string, uploadId: string, parts: CompletedPart[]): Promise<ObjectVersion>;
+  /** `checksum`: the object's, from its parts' (the API computes it, s3/object-checksums.ts). */
+  completeUpload(bucket: string, key: string, uploadId: string, parts: CompletedPart[], opts?: { checksum?: StoredChecksum }): Promise<ObjectVersion>;
   abortUpload(bucket: string, key: string, uploadId: string): Promise<void>;
   listParts(bucket: string, key: string, uploadId: string): Promise<PartRecord[]>;
   /** The upload record (owner, encryption, ...): NoSuchUpload when it is not there. */

@@ -29,7 +29,8 @@ export interface ObjectVersion {
    *  before it was recorded. Repair keeps max(bucket's current R, this) (repair/refs.ts). */
   requestedReplicas?: number;
   pin?: string[];          // member ids the chunks are pinned to
-  parts?: { number: number; size: number; etag: string }[]; // multipart layout
+  /** multipart layout; a part's checksum (base64, the upload's algorithm) when the upload had one */
+  parts?: { number: number; size: number; etag: string; checksum?: string }[];
   owner?: string;          // user id of the writer (or the bucket's owner); absent: written before users
   acl?: Acl;               // absent: private to its owner
   /** Encryption at rest (data/sse.ts): the wrapped data key; absent = stored in the clear. */
@@ -40,6 +41,16 @@ export interface ObjectVersion {
   revBy?: string;          // the member that made the rev, the tie-break between equal revs
   /** When the content was last written, if not `timestamp` (a rev keeps the content's time). */
   lastModified?: number;
+  /** The flexible checksum of the content (x-amz-checksum-*), when the write sent or asked for one. */
+  checksum?: StoredChecksum;
+}
+
+/** A flexible checksum as stored: the algorithm, whole-object or per-part, and its base64 value
+ *  ("<base64>-<parts>" for a COMPOSITE multipart checksum), as s3/semantics/checksums.ts makes it. */
+export interface StoredChecksum {
+  algorithm: 'CRC32' | 'CRC32C' | 'CRC64NVME' | 'SHA1' | 'SHA256';
+  type: 'COMPOSITE' | 'FULL_OBJECT';
+  value: string;
 }
 
 /** How an object is encrypted at rest, as its record keeps it (data/sse.ts makes and reads it). */
@@ -61,6 +72,8 @@ export interface MultipartUpload {
   owner: string;
   acl?: Acl;               // the ACL the object gets when the upload completes
   encryption?: StoredEncryption;
+  /** The checksum CreateMultipartUpload asked for: every part must carry one, the object gets one of this type. */
+  checksum?: Pick<StoredChecksum, 'algorithm' | 'type'>;
 }
 
 export interface PartRecord {
@@ -69,6 +82,7 @@ export interface PartRecord {
   size: number;
   chunks: ChunkRef[];
   inline?: string;
+  checksum?: string;       // base64 flexible checksum of the part body (its upload's algorithm)
   lastModified: string;
   timestamp: number;
 }

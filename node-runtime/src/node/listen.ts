@@ -4,6 +4,7 @@
 // holds) forever, and a clean close that lets requests in flight finish for a grace period.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { deferContinue } from '../util/continue.ts';
 
 /**
  * How long a client may keep the server waiting. `idleMs` is the one a stalled client meets: a
@@ -36,7 +37,9 @@ export function parseHostPort(s: string, defaultPort: number): { host: string; p
 /** `host` as it appears in a URL (IPv6 literals in brackets). */
 export const urlHost = (h: string) => (h.includes(':') ? `[${h}]` : h);
 
-export function listen(handler: (req: IncomingMessage, res: ServerResponse) => void, host: string, port: number, timeouts: Partial<ServerTimeouts> = {}): Promise<Server> {
+/** `deferContinue`: the handler sends `100 Continue` itself (util/continue.ts), once it has let the request through. */
+export function listen(handler: (req: IncomingMessage, res: ServerResponse) => void, host: string, port: number, timeouts: Partial<ServerTimeouts> = {},
+  opts: { deferContinue?: boolean } = {}): Promise<Server> {
   const t = { ...DEFAULT_TIMEOUTS, ...timeouts };
   return new Promise((resolve, reject) => {
     // Node checks the header and request limits every `connectionsCheckingInterval` (30 s by default,
@@ -48,6 +51,9 @@ export function listen(handler: (req: IncomingMessage, res: ServerResponse) => v
     srv.requestTimeout = t.requestMs;
     srv.keepAliveTimeout = t.keepAliveMs;
     closeStalledConnections(srv, t.idleMs);
+    // With a checkContinue listener Node sends no 100 by itself (and ends the connection after a
+    // final answer sent without one, so a body the client then sends is never taken as a request).
+    if (opts.deferContinue) srv.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => { deferContinue(res); srv.emit('request', req, res); });
     srv.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
       // A client that half-closes its side in the middle of a body: the request in flight sees the
       // short body and answers IncompleteBody itself, so leave the socket to it (Node's default

@@ -127,7 +127,7 @@ export async function startNode(given: NodeOptions): Promise<RunningNode> {
       if (s3Holder.app) { s3Holder.app(req, res); return; }
       res.writeHead(503, { 'retry-after': '1' }).end();
     });
-    const apiServer = await listen(apiHandler, apiAddr.host, apiAddr.port, opts.timeouts);
+    const apiServer = await listen(apiHandler, apiAddr.host, apiAddr.port, opts.timeouts, { deferContinue: true });
     admission.watch(apiServer);
     servers.push(apiServer);
     const clusterServer = await listen(clusterApp, clusterAddr.host, clusterAddr.port, opts.timeouts);
@@ -257,6 +257,7 @@ export async function startNode(given: NodeOptions): Promise<RunningNode> {
         directory: { principal: (k) => directory().principal(k), displayName: (u) => directory().displayName(u) },
         isAdmin: (userId) => directory().user(userId)?.superuser === true,
         clusterStatus: () => createAdminClient({ url: clusterUrl, secret: opts.secret! }).status(),
+        endSessions: async (accessKeyId, notBefore) => { await createAdminClient({ url: clusterUrl, secret: opts.secret! }).endSessions!(accessKeyId, notBefore); },
         // The same on every member (all derive it from the cluster secret): a session works on any node.
         sessionKey: Buffer.from(hkdfSync('sha256', Buffer.from(opts.secret, 'utf8'), Buffer.alloc(0), 'cairn/console-session', 32)),
         log: logger('console'),

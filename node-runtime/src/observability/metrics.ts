@@ -22,6 +22,7 @@ export const s3Operations = [
   'CreateMultipartUpload', 'UploadPart', 'UploadPartCopy', 'CompleteMultipartUpload', 'AbortMultipartUpload', 'ListParts',
   'GetBucketAcl', 'PutBucketAcl', 'GetObjectAcl', 'PutObjectAcl', 'GetBucketPolicy', 'PutBucketPolicy', 'DeleteBucketPolicy', 'GetBucketPolicyStatus', 'GetPublicAccessBlock',
   'PutPublicAccessBlock', 'DeletePublicAccessBlock', 'GetBucketOwnershipControls', 'PutBucketOwnershipControls', 'DeleteBucketOwnershipControls', 'GetBucketEncryption', 'PutBucketEncryption', 'DeleteBucketEncryption',
+  'GetBucketCors', 'PutBucketCors', 'DeleteBucketCors', 'CorsPreflight', 'GetBucketTagging', 'PutBucketTagging', 'DeleteBucketTagging', 'PostObject', 'GetObjectAttributes',
   'GetBucketNotificationConfiguration', 'PutBucketNotificationConfiguration', 'GetBucketChanges',
   'Unknown',
 ] as const;

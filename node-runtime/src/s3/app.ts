@@ -7,16 +7,22 @@ import { s3RequestMetrics, setS3Operation } from '../observability/request-metri
 import { describeRequest, newRequestId, requestIdMiddleware } from '../observability/request-id.ts';
 import { requestSpans } from '../observability/http-spans.ts';
 import { logger } from '../util/log.ts';
-import { authenticate } from './auth.ts';
-import { decidedByHandler, policyContext, requireAccess, requireExpectedOwner } from './authz.ts';
+import { awaitingContinue, sendContinue } from '../util/continue.ts';
+import { anonymousCaller, authenticate } from './auth.ts';
+import { decidedByHandler, policyContext, requireAccess, requireExpectedOwner, unauthenticated } from './authz.ts';
+import { corsHeadersOf } from './bucket-cors.ts';
 import { selectOperation, type Operation } from './operations.ts';
-import { sendError, toS3Error } from './respond.ts';
+import { refuseUnsupportedHeaders } from './unsupported-headers.ts';
+import { sendError, setHeaders, toS3Error } from './respond.ts';
 import { parseRoute, type Route } from './route.ts';
 import type { S3Context, S3Deps } from './types.ts';
 
 export type { S3Deps } from './types.ts';
 
 const log = logger('s3');
+
+/** A refused request's unread body up to this size is read to its end rather than ending the connection. */
+const SMALL_UNREAD_BODY = 1024 * 1024;
 
 async function serve(deps: S3Deps, req: Request, res: Response): Promise<void> {
   // The id requestIdMiddleware assigned: the same one is in every log line of the request and is
@@ -42,24 +48,36 @@ async function serve(deps: S3Deps, req: Request, res: Response): Promise<void> {
       operation = op.name;
       setS3Operation(res, op.name);
     } catch (e) { opError = e; }
-    const caller = authenticate(req, route, (id) => deps.principal(id));
+    // A bucket's CORS headers go on every answer, errors included (a browser hides any answer without
+    // them from the page); set first, so the handler's and the error path's headers add to them.
+    if (req.method !== 'OPTIONS') setHeaders(res, corsHeadersOf(deps, route.bucket, req));
+    const open = op !== undefined && unauthenticated.has(op.name);
+    const caller = open ? anonymousCaller() : authenticate(req, route, (id) => deps.principal(id));
     describeRequest({ operation, principal: caller.accessKeyId, sourceIp: req.socket.remoteAddress });
     if (!op) throw opError;
     const ctx: S3Context = { requestId, route, caller, signal: aborter.signal, deps, policyContext: policyContext(req, route.query, caller.user, caller.presigned === true) };
     // Operations on an existing object are decided by their handler, which knows the object's owner and ACL.
-    if (!decidedByHandler.has(op.name)) requireAccess(ctx, op.name);
+    if (!decidedByHandler.has(op.name) && !open) requireAccess(ctx, op.name);
     requireExpectedOwner(ctx, req.headers['x-amz-expected-bucket-owner']);
+    refuseUnsupportedHeaders(op.name, req.headers);
+    sendContinue(res);   // let through: a client that waits for it sends its body now
     await op.handler(req, res, ctx);
   } catch (e) {
     const err = toS3Error(e);
     const where = { requestId, op: operation, bucket: route?.bucket, key: route?.key, method: req.method };
-    if (err.code === 'InternalError') log.error({ ...where, err: e instanceof Error ? { message: e.message, stack: e.stack } : String(e) }, 'request failed');
+    // A client that went away mid-request is not a server failure (its AbortError says so).
+    if (err.code === 'InternalError' && !aborter.signal.aborted) log.error({ ...where, err: e instanceof Error ? { message: e.message, stack: e.stack } : String(e) }, 'request failed');
     if (aborter.signal.aborted) return;              // nobody is listening any more
     if (res.headersSent) { res.destroy(); return; }  // mid-body failure: cut the stream
     const resource = route ? route.rawPath : req.originalUrl;
     // A body the handler never read (refused before it started) is read and dropped, so a client
-    // still sending it gets the answer instead of blocking on a socket nobody reads.
-    if (!req.complete) { res.setHeader('Connection', 'close'); req.resume(); }
+    // still sending it gets the answer instead of blocking on a socket nobody reads; after a small
+    // one the connection stays usable (and a client still writing is not cut off), a large one ends
+    // it. A client still waiting for 100 Continue sent none (Node then ends the connection itself).
+    if (!req.complete && !awaitingContinue(res)) {
+      if (!(Number(req.headers['content-length']) <= SMALL_UNREAD_BODY)) res.setHeader('Connection', 'close');
+      req.resume();
+    }
     try {
       sendError(res, err, { requestId, resource, head: req.method === 'HEAD' });
     } catch (e2) {

@@ -31,13 +31,16 @@ export function signableHeaders(req: IncomingMessage): Record<string, string> {
   return out;
 }
 
+/** Who a request without credentials is. */
+export const anonymousCaller = (): Caller => ({ superuser: false, payloadHash: UNSIGNED_PAYLOAD });
+
 const PAYLOAD_MARKERS = new Set([UNSIGNED_PAYLOAD, STREAMING_SIGNED, STREAMING_SIGNED_TRAILER, STREAMING_UNSIGNED_TRAILER]);
 
 export function authenticate(req: IncomingMessage, route: Route, lookup: (id: string) => S3Credentials | undefined, now = Date.now()): Caller {
   const headers = signableHeaders(req);
   const authorization = headers.authorization;
   const presigned = route.params.has('X-Amz-Signature') || route.params.has('X-Amz-Credential');
-  if (!authorization && !presigned) return { superuser: false, payloadHash: UNSIGNED_PAYLOAD };
+  if (!authorization && !presigned) return anonymousCaller();
   if (authorization && presigned) throw s3Error('InvalidArgument', 'Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter or the Authorization header should be specified');
 
   let claim: SignatureClaim;

@@ -55,8 +55,13 @@ export function bucketAccess(b: BucketSettings): BucketAccess {
   return { name: b.name, owner: b.owner, acl: bucketAcl(b), policy: policyOf(b.name, b.policy), publicAccessBlock: b.publicAccessBlock, shares };
 }
 
-/** Operations whose handler authorizes them, once it has the object they act on. */
-export const decidedByHandler = new Set(['GetObject', 'HeadObject', 'GetObjectAcl', 'PutObjectAcl']);
+/** Operations whose handler authorizes them, once it has the object they act on (a form upload: once
+ *  it has read the form's signer and key). */
+export const decidedByHandler = new Set(['GetObject', 'HeadObject', 'GetObjectAcl', 'PutObjectAcl', 'PostObject', 'GetObjectAttributes']);
+
+/** Operations answered without credentials: browsers send preflights without them, and the
+ *  bucket's CORS rules (not a caller) decide them. */
+export const unauthenticated = new Set(['CorsPreflight']);
 
 /** Throws AccessDenied unless the caller may do `operation` (on `bucket`, and the object when given). */
 export function requireAccess(ctx: S3Context, operation: string, target: { bucket?: string; key?: string; object?: ObjectVersion } = {}): void {
@@ -81,7 +86,7 @@ export function requireExpectedOwner(ctx: S3Context, expected: string | string[]
 }
 
 /** The policy condition keys of a request (lower case), as far as Cairn knows them. */
-export function policyContext(req: IncomingMessage, query: [string, string][], user: string | undefined, presigned: boolean): Record<string, string[] | undefined> {
+export function policyContext(req: Pick<IncomingMessage, 'headers' | 'socket'>, query: [string, string][], user: string | undefined, presigned: boolean): Record<string, string[] | undefined> {
   const h = req.headers;
   const one = (v: string | string[] | undefined) => (v === undefined ? undefined : [Array.isArray(v) ? v.join(',') : v]);
   const q = (name: string) => { const hit = query.find(([k]) => k === name); return hit ? [hit[1]] : undefined; };

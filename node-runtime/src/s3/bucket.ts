@@ -4,6 +4,7 @@ import { aclFromHeaders, cannedAcl } from '../access/acl.ts';
 import { bucketAcl } from './authz.ts';
 import type { BucketSettings } from '../cluster/types.ts';
 import { isS3Error, s3Error, S3Error } from '../util/errors.ts';
+import { bucketNameProblem } from '../data/names.ts';
 import { placementFromHeaders } from './object-headers.ts';
 import { readSmallBody } from './payload.ts';
 import { sendXml, setHeaders } from './respond.ts';
@@ -12,11 +13,8 @@ import { buildXml, list, parseXml, text } from './xml.ts';
 
 const header = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
 
-/** S3's bucket naming rules (3-63 chars, lower-case letters, digits, dots, hyphens). */
-export function validBucketName(name: string): boolean {
-  return /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(name)
-    && !name.includes('..') && !/^\d+\.\d+\.\d+\.\d+$/.test(name) && !name.startsWith('xn--') && !name.endsWith('-s3alias');
-}
+/** S3's bucket naming rules (data/names.ts). */
+export const validBucketName = (name: string): boolean => bucketNameProblem(name) === undefined;
 
 /** ListBuckets: the caller's own buckets (the admin user sees all), paged by MaxBuckets and ContinuationToken. */
 export const listBuckets: Handler = async (_req, res, ctx) => {
@@ -44,7 +42,8 @@ export const createBucket: Handler = async (req, res, ctx) => {
   const bucket = ctx.route.bucket!;
   if (!validBucketName(bucket)) throw s3Error('InvalidBucketName');
   const body = await readSmallBody(req, ctx.caller, 64 * 1024);
-  if (body.trim()) parseXml(body, 'CreateBucketConfiguration');   // LocationConstraint is accepted as given
+  // LocationConstraint is accepted as given and kept for GetBucketLocation (s3-tests names its own, `default`).
+  const location = body.trim() ? text(parseXml(body, 'CreateBucketConfiguration'), 'LocationConstraint')?.trim() || undefined : undefined;
   const owner = ctx.caller.user!;   // authorize() lets only authenticated callers create buckets
   const existing = ctx.deps.bucket(bucket);
   if (existing) {
@@ -63,7 +62,9 @@ export const createBucket: Handler = async (req, res, ctx) => {
   }
   const { replicas } = placementFromHeaders(req.headers);
   await ctx.deps.objects.createBucket(bucket, { owner, replicas, access: 'private', acl });
-  if (ownership) await ctx.deps.putBucket({ ...ctx.deps.bucket(bucket)!, ownership: ownership as BucketSettings['ownership'] });
+  if (ownership || location) {
+    await ctx.deps.putBucket({ ...ctx.deps.bucket(bucket)!, ...(ownership ? { ownership: ownership as BucketSettings['ownership'] } : {}), ...(location ? { location } : {}) });
+  }
   res.status(200).set('Location', `/${bucket}`).end();
 };
 
@@ -79,8 +80,8 @@ export const deleteBucket: Handler = async (_req, res, ctx) => {
 
 export const getBucketLocation: Handler = async (_req, res, ctx) => {
   await ctx.deps.objects.headBucket(ctx.route.bucket!);
-  // us-east-1 is spelled as an empty constraint, as S3 does.
-  const region = ctx.deps.region === 'us-east-1' ? '' : ctx.deps.region;
+  // The constraint the bucket was created with; else the region, us-east-1 spelled as an empty constraint, as S3 does.
+  const region = ctx.deps.bucket(ctx.route.bucket!)?.location ?? (ctx.deps.region === 'us-east-1' ? '' : ctx.deps.region);
   const xml = buildXml('LocationConstraint', { '#text': region });
   setHeaders(res.status(200), { 'Content-Type': 'application/xml' }).end(xml);
 };

@@ -7,7 +7,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { S3Error, s3Error } from '../util/errors.ts';
 import { type SignatureClaim, chunkStringToSign, EMPTY_SHA256, sign, signaturesEqual, trailerStringToSign } from './sigv4.ts';
-import { createChecksum, type Checksum } from './checksum.ts';
+import type { BodyChecksum } from './body-checksum.ts';
 
 export interface ChunkSigning {
   claim: SignatureClaim;
@@ -19,6 +19,7 @@ export interface ChunkedOptions {
   decodedLength: number;          // x-amz-decoded-content-length
   signing?: ChunkSigning;         // absent for STREAMING-UNSIGNED-PAYLOAD-TRAILER
   trailer?: string;               // x-amz-trailer: the checksum header announced for the trailer
+  checksum?: BodyChecksum;        // computed over the decoded data; checked against the header or the trailer
 }
 
 const MAX_LINE = 4096;
@@ -36,13 +37,13 @@ export class AwsChunkedDecoder extends Transform {
   private decoded = 0;
   private readonly opts: ChunkedOptions;
   private readonly trailerLines: string[] = [];
-  private readonly checksum: Checksum | undefined;
+  private readonly checksum: BodyChecksum | undefined;
 
   constructor(opts: ChunkedOptions) {
     super();
     this.opts = opts;
     this.previousSig = opts.signing?.seedSignature ?? '';
-    this.checksum = opts.trailer ? createChecksum(opts.trailer) : undefined;  // unknown algorithms: not checked
+    this.checksum = opts.checksum;
   }
 
   override _transform(buf: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
@@ -141,10 +142,7 @@ export class AwsChunkedDecoder extends Transform {
       const expected = sign(signing.key, trailerStringToSign(signing.claim, this.previousSig, signedText.join('')));
       if (!trailerSig || !signaturesEqual(expected, trailerSig)) throw s3Error('SignatureDoesNotMatch', 'The trailer signature does not match.');
     }
-    if (this.checksum && this.opts.trailer) {
-      const sent = headers.get(this.opts.trailer.toLowerCase());
-      if (sent !== undefined) this.checksum.verify(sent);
-    }
+    this.checksum?.finish(this.opts.trailer ? headers.get(this.opts.trailer.toLowerCase()) : undefined);
     this.state = 'done';
   }
 

@@ -66,6 +66,9 @@ function contents(ctx: S3Context, lp: ListParams, objects: ObjectVersion[], owne
     Size: o.size,
     StorageClass: 'STANDARD',
     Owner: owner ? versionOwnerXml(ctx, o) : undefined,
+    // Which checksum the object keeps (its value comes with GET/HEAD in checksum mode).
+    ChecksumAlgorithm: o.checksum?.algorithm,
+    ChecksumType: o.checksum?.type,
   }));
 }
 
@@ -76,7 +79,8 @@ export const listObjectsV2: Handler = async (_req, res, ctx) => {
   const lp = listParams(ctx);
   const token = p.get('continuation-token');
   const startAfter = p.get('start-after');
-  const from = token !== undefined ? decodeToken(token) : startAfter;
+  // An empty token is no token (s3-tests test_bucket_listv2_continuationtoken_empty); it is echoed all the same.
+  const from = token ? decodeToken(token) : startAfter;
   const r = await page(ctx, lp, from);
   const next = resumeKey(r);
   sendXml(res, 200, 'ListBucketResult', {
@@ -102,7 +106,9 @@ export const listObjectsV1: Handler = async (_req, res, ctx) => {
   const next = resumeKey(r);
   sendXml(res, 200, 'ListBucketResult', {
     Name: ctx.route.bucket!,
-    Prefix: lp.encode(lp.prefix),
+    // V1 never URL-encodes its Prefix (clients decode Marker, NextMarker, Delimiter, Key and the
+    // common prefixes only: s3-tests test_bucket_list_prefix_unreadable).
+    Prefix: lp.prefix,
     Marker: lp.encode(marker),
     // S3 sends NextMarker only with a delimiter; without one, clients resume from the last key.
     NextMarker: next !== undefined && lp.delimiter !== undefined ? lp.encode(next) : undefined,

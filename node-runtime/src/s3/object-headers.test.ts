@@ -55,6 +55,14 @@ test('write metadata: user meta, stored headers without aws-chunked, Cairn place
   const m = metadataFromHeaders({ 'content-type': 'text/plain', 'x-amz-meta-color': 'blue', 'content-encoding': 'gzip,aws-chunked', 'cache-control': 'no-cache', 'x-other': 'x' });
   assert.equal(m, { contentType: 'text/plain', userMeta: { color: 'blue' }, headers: { 'content-encoding': 'gzip', 'cache-control': 'no-cache' } });
   assert.equal(metadataFromHeaders({ 'content-encoding': 'aws-chunked' }).headers, {});
+  // A list keeps S3's spelling (s3-tests test_object_content_encoding_aws_chunked).
+  assert.equal(metadataFromHeaders({ 'content-encoding': 'deflate, gzip' }).headers, { 'content-encoding': 'deflate, gzip' });
+  assert.equal(metadataFromHeaders({ 'content-encoding': 'aws-chunked, deflate,gzip' }).headers, { 'content-encoding': 'deflate, gzip' });
+  assert.equal(metadataFromHeaders({ 'content-encoding': 'aws-chunked, aws-chunked' }).headers, {});
+  // User metadata is bounded at 2 KB of names and values.
+  const at = { 'x-amz-meta-k': 'v'.repeat(2047) };
+  assert.is(metadataFromHeaders(at).userMeta?.k.length, 2047);
+  assert.throws(() => metadataFromHeaders({ ...at, 'x-amz-meta-x': '' }), (e: Error) => isS3Error(e) && e.code === 'MetadataTooLarge' && e.status === 400);
   assert.equal(placementFromHeaders({ 'x-cairn-replicas': '3', 'x-cairn-pin': 'node-a, node-b' }), { replicas: 3, pin: ['node-a', 'node-b'] });
   assert.is(code(() => placementFromHeaders({ 'x-cairn-replicas': 'two' })), 'InvalidArgument');
   assert.is(code(() => placementFromHeaders({ 'x-cairn-replicas': '0' })), 'InvalidArgument');

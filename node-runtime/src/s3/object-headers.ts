@@ -19,6 +19,17 @@ const OVERRIDES: Record<string, string> = {
 
 const one = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v.join(',') : v);
 
+/** S3's bound on user metadata: the UTF-8 bytes of every name (without x-amz-meta-) and value. */
+export const MAX_USER_META_BYTES = 2048;
+
+function checkUserMetaSize(meta: Record<string, string>): void {
+  let bytes = 0;
+  for (const [k, v] of Object.entries(meta)) bytes += Buffer.byteLength(k) + Buffer.byteLength(v);
+  if (bytes > MAX_USER_META_BYTES) {
+    throw s3Error('MetadataTooLarge', undefined, { extra: { Size: String(bytes), MaxSizeAllowed: String(MAX_USER_META_BYTES) } });
+  }
+}
+
 /** Metadata of a write (PUT, CreateMultipartUpload, CopyObject with REPLACE). */
 export function metadataFromHeaders(h: IncomingHttpHeaders): Pick<PutOptions, 'contentType' | 'userMeta' | 'headers'> {
   const userMeta: Record<string, string> = {};
@@ -29,9 +40,10 @@ export function metadataFromHeaders(h: IncomingHttpHeaders): Pick<PutOptions, 'c
   for (const name of STORED_HEADERS) {
     let v = one(h[name]);
     // aws-chunked is a transfer detail of this request, not the object's encoding.
-    if (name === 'content-encoding' && v) v = v.split(',').map((s) => s.trim()).filter((s) => s && s !== 'aws-chunked').join(',');
+    if (name === 'content-encoding' && v) v = v.split(',').map((s) => s.trim()).filter((s) => s && s !== 'aws-chunked').join(', ');
     if (v) headers[name] = v;
   }
+  checkUserMetaSize(userMeta);
   const contentType = one(h['content-type']);
   return { contentType: contentType || undefined, userMeta, headers };
 }

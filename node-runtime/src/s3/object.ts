@@ -9,6 +9,8 @@ import {
   checkConditions, hasConditions, metadataFromHeaders, objectHeaders, parseRange, placementFromHeaders, resolveRange, responseOverrides,
 } from './object-headers.ts';
 import { requestPayload, type Payload } from './payload.ts';
+import { checkCopyChecksum, checksumXml, storedChecksumHeaders } from './object-checksums.ts';
+import { checksumResponseHeaders } from './semantics/checksums.ts';
 import { quoteEtag, sendXml, setHeaders } from './respond.ts';
 import { target, type Handler, type S3Context } from './types.ts';
 
@@ -26,7 +28,7 @@ export function contentMd5Of(v: string | string[] | undefined): string | undefin
  * Run a write that consumes `payload`. When the body itself failed (bad signature, checksum, or the
  * client went away) that is the error to report, whatever the engine made of the broken stream.
  */
-export async function withPayload<T>(payload: Payload, run: (body: Readable) => Promise<T>): Promise<T> {
+export async function withPayload<T>(payload: Pick<Payload, 'body'>, run: (body: Readable) => Promise<T>): Promise<T> {
   let bodyError: unknown;
   // An AbortError is the engine itself letting go of the body (it failed first and left its
   // `for await` early): its own error is the one to report, not a broken body.
@@ -61,9 +63,9 @@ export const putObject: Handler = async (req, res, ctx) => {
   if (ifNoneMatch !== undefined && ifNoneMatch.trim() !== '*') throw s3Error('NotImplemented', 'Only If-None-Match: * is supported on writes.');
   if (req.headers['if-match'] !== undefined) throw s3Error('NotImplemented', 'If-Match is not supported on writes.');
   const payload = requestPayload(req, ctx.caller);
-  const opts = { ...writeOptions(ctx, req.headers, payload.size), ifNoneMatch: ifNoneMatch?.trim() };
+  const opts = { ...writeOptions(ctx, req.headers, payload.size), ifNoneMatch: ifNoneMatch?.trim(), checksum: () => payload.checksum?.stored() };
   const version = await withPayload(payload, (body) => ctx.deps.objects.putObject(bucket, key, body, opts));
-  setHeaders(res.status(200).set('ETag', quoteEtag(version.etag)), encryptionHeaders(version.encryption)).end();
+  setHeaders(res.status(200).set('ETag', quoteEtag(version.etag)), { ...encryptionHeaders(version.encryption), ...writtenChecksumHeaders(version) }).end();
 };
 
 export const getObject: Handler = async (req, res, ctx) => {
@@ -89,7 +91,7 @@ export const getObject: Handler = async (req, res, ctx) => {
     body.destroy();
     throw e;
   }
-  setHeaders(setHeaders(res, objectHeaders(version)), responseOverrides(ctx.route.params));
+  setHeaders(setHeaders(res, { ...objectHeaders(version), ...storedChecksumHeaders(req.headers, version, !served) }), responseOverrides(ctx.route.params));
   if (served) {
     res.status(206).set('Content-Range', `bytes ${served.start}-${served.end}/${version.size}`).set('Content-Length', String(served.end - served.start + 1));
   } else {
@@ -122,6 +124,9 @@ export const getObject: Handler = async (req, res, ctx) => {
     if (!ctx.signal.aborted) throw e;
   }
 };
+
+/** A write's answer names the checksum it stored. */
+const writtenChecksumHeaders = (v: ObjectVersion): Record<string, string> => (v.checksum ? checksumResponseHeaders(v.checksum) : {});
 
 /** An SSE-C object answers even a HEAD only to the holder of its key (S3: 400 without it). */
 export function requireCustomerKey(ctx: S3Context, v: ObjectVersion, h: Record<string, string | string[] | undefined>): void {
@@ -157,8 +162,8 @@ export const headObject: Handler = async (req, res, ctx) => {
     res.status(304).set({ 'ETag': quoteEtag(version.etag), 'Last-Modified': new Date(version.timestamp).toUTCString() }).end();
     return;
   }
-  setHeaders(setHeaders(res, objectHeaders(version)), responseOverrides(ctx.route.params));
   const range = parseRange(header(req.headers.range));
+  setHeaders(setHeaders(res, { ...objectHeaders(version), ...storedChecksumHeaders(req.headers, version, !range) }), responseOverrides(ctx.route.params));
   if (range) {
     const r = resolveRange(range, version.size);
     res.status(206).set('Content-Range', `bytes ${r.start}-${r.end}/${version.size}`).set('Content-Length', String(r.end - r.start + 1));
@@ -213,6 +218,7 @@ export const copyObject: Handler = async (req, res, ctx) => {
   if (directive === 'COPY' && src.bucket === dst.bucket && src.key === dst.key) {
     throw s3Error('InvalidRequest', 'This copy request is illegal because it is trying to copy an object to itself without changing the object\'s metadata, storage class, website redirect location or encryption attributes.');
   }
+  if (req.headers['x-amz-checksum-algorithm'] !== undefined) checkCopyChecksum(req.headers['x-amz-checksum-algorithm'], (await ctx.deps.objects.headObject(src.bucket, src.key)).checksum);
   const base = writeOptions(ctx, req.headers);
   const sourceSse = encryptionFromHeaders(req.headers, { copySource: true });
   const opts = directive === 'REPLACE'
@@ -220,5 +226,5 @@ export const copyObject: Handler = async (req, res, ctx) => {
     : { owner: base.owner, acl: base.acl, replicas: base.replicas, pin: base.pin, sse: base.sse, sourceSse, signal: ctx.signal, metadataDirective: 'COPY' as const };
   const version = await ctx.deps.objects.copyObject(src, dst, opts);
   setHeaders(res, encryptionHeaders(version.encryption));
-  sendXml(res, 200, 'CopyObjectResult', { LastModified: new Date(version.timestamp).toISOString(), ETag: quoteEtag(version.etag) });
+  sendXml(res, 200, 'CopyObjectResult', { LastModified: new Date(version.timestamp).toISOString(), ETag: quoteEtag(version.etag), ...checksumXml(version.checksum) });
 };

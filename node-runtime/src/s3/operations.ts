@@ -6,6 +6,10 @@ import { listObjectsV1, listObjectsV2, listObjectVersions, listUploads } from '.
 import { abortUpload, completeUpload, createUpload, listParts, uploadPart, uploadPartCopy } from './multipart.ts';
 import { copyObject, deleteObject, getObject, headObject, putObject } from './object.ts';
 import type { Route } from './route.ts';
+import { corsPreflight, deleteBucketCors, getBucketCors, putBucketCors } from './bucket-cors.ts';
+import { postObject } from './post-object.ts';
+import { getObjectAttributes } from './object-attributes.ts';
+import { deleteBucketTagging, getBucketTagging, putBucketTagging } from './bucket-tagging.ts';
 import {
   deleteBucketEncryption, deleteBucketPolicy, deleteOwnershipControls, deletePublicAccessBlock, getBucketAcl, getBucketEncryption,
   getBucketPolicy, getBucketPolicyStatus, getObjectAcl, getOwnershipControls, getPublicAccessBlock, putBucketAcl, putBucketEncryption,
@@ -21,7 +25,7 @@ function op(name: string, handler: Handler): Operation { return { name, handler 
 
 // Subresources that name operations we do not implement (bucket or object level).
 const UNSUPPORTED = [
-  'accelerate', 'analytics', 'attributes', 'cors', 'intelligent-tiering', 'inventory', 'legal-hold',
+  'accelerate', 'analytics', 'intelligent-tiering', 'inventory', 'legal-hold',
   'lifecycle', 'logging', 'metadata-table', 'metrics', 'object-lock',
   'replication', 'requestPayment', 'restore', 'retention', 'select', 'tagging',
   'torrent', 'website', 'renameObject', 'session',
@@ -36,6 +40,8 @@ const BUCKET_CONFIG: Record<string, Partial<Record<string, Operation>>> = {
   ownershipControls: { GET: op('GetBucketOwnershipControls', getOwnershipControls), PUT: op('PutBucketOwnershipControls', putOwnershipControls), DELETE: op('DeleteBucketOwnershipControls', deleteOwnershipControls) },
   encryption: { GET: op('GetBucketEncryption', getBucketEncryption), PUT: op('PutBucketEncryption', putBucketEncryption), DELETE: op('DeleteBucketEncryption', deleteBucketEncryption) },
   notification: { GET: op('GetBucketNotificationConfiguration', getBucketNotification), PUT: op('PutBucketNotificationConfiguration', putBucketNotification) },
+  cors: { GET: op('GetBucketCors', getBucketCors), PUT: op('PutBucketCors', putBucketCors), DELETE: op('DeleteBucketCors', deleteBucketCors) },
+  tagging: { GET: op('GetBucketTagging', getBucketTagging), PUT: op('PutBucketTagging', putBucketTagging), DELETE: op('DeleteBucketTagging', deleteBucketTagging) },
 };
 
 
@@ -45,7 +51,9 @@ function notImplemented(what: string): never {
 
 export function selectOperation(method: string, route: Route, headers: Record<string, string | string[] | undefined>): Operation {
   const p = route.params;
-  const unsupported = UNSUPPORTED.find((name) => p.has(name));
+  // A browser's preflight, on a bucket or an object, whatever else its URL says (a presigned one).
+  if (method === 'OPTIONS') return op('CorsPreflight', corsPreflight);
+  const unsupported = UNSUPPORTED.find((name) => p.has(name) && !(route.key === undefined && name in BUCKET_CONFIG));
   if (unsupported) notImplemented(`The ${unsupported} subresource`);
 
   if (route.bucket === undefined) {
@@ -79,7 +87,7 @@ export function selectOperation(method: string, route: Route, headers: Record<st
       case 'DELETE': return op('DeleteBucket', deleteBucket);
       case 'POST':
         if (p.has('delete')) return op('DeleteObjects', deleteObjects);
-        notImplemented('POST on a bucket (browser uploads)');
+        return op('PostObject', postObject);
     }
     notImplemented(`${method} on a bucket`);
   }
@@ -95,6 +103,7 @@ export function selectOperation(method: string, route: Route, headers: Record<st
   switch (method) {
     case 'GET':
       if (p.has('uploadId')) return op('ListParts', listParts);
+      if (p.has('attributes')) return op('GetObjectAttributes', getObjectAttributes);
       return op('GetObject', getObject);
     case 'HEAD': return op('HeadObject', headObject);
     case 'PUT':

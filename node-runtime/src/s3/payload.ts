@@ -7,25 +7,26 @@ import { PassThrough, type Readable, Transform, type TransformCallback } from 'n
 import { isS3Error, S3Error, s3Error } from '../util/errors.ts';
 import type { Caller } from './auth.ts';
 import { AwsChunkedDecoder } from './chunked.ts';
-import { createChecksum, type Checksum } from './checksum.ts';
+import { BodyChecksum, checkPartAlgorithm } from './body-checksum.ts';
+import { requestChecksum, type ChecksumAlgorithm } from './semantics/checksums.ts';
 import { STREAMING_SIGNED, STREAMING_SIGNED_TRAILER, STREAMING_UNSIGNED_TRAILER, UNSIGNED_PAYLOAD } from './sigv4.ts';
 
 export const MAX_PUT_SIZE = 5 * 1024 ** 3;
 
-export interface Payload { body: Readable; size: number }
+/** A request body as the ObjectService takes it: `size` undefined when the client did not say
+ *  (Transfer-Encoding: chunked); `checksum` has its value once `body` has ended. */
+export interface Payload { body: Readable; size: number | undefined; checksum?: BodyChecksum }
 
 class VerifyingStream extends Transform {
   private readonly hash: Hash | undefined;
   private readonly expectedHash: string | undefined;
-  private readonly checksum: Checksum | undefined;
-  private readonly checksumValue: string | undefined;
+  private readonly checksum: BodyChecksum | undefined;
 
-  constructor(expectedSha256: string | undefined, checksum?: { header: string; value: string }) {
+  constructor(expectedSha256: string | undefined, checksum: BodyChecksum | undefined) {
     super();
     this.expectedHash = expectedSha256;
     this.hash = expectedSha256 ? createHash('sha256') : undefined;
-    this.checksum = checksum ? createChecksum(checksum.header) : undefined;
-    this.checksumValue = checksum?.value;
+    this.checksum = checksum;
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
@@ -36,20 +37,21 @@ class VerifyingStream extends Transform {
 
   override _flush(cb: TransformCallback): void {
     if (this.hash && this.hash.digest('hex') !== this.expectedHash) return cb(s3Error('XAmzContentSHA256Mismatch'));
-    try {
-      if (this.checksum && this.checksumValue !== undefined) this.checksum.verify(this.checksumValue);
-    } catch (e) { return cb(e as Error); }
+    try { this.checksum?.finish(); } catch (e) { return cb(e as Error); }
     cb();
   }
 }
 
-function headerChecksum(req: IncomingMessage): { header: string; value: string } | undefined {
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (name.startsWith('x-amz-checksum-') && name !== 'x-amz-checksum-type' && name !== 'x-amz-checksum-algorithm' && typeof value === 'string') {
-      return { header: name, value };
-    }
-  }
-  return undefined;
+/**
+ * The body's flexible checksum: the one the client sent (a header, or a trailer it announced), else
+ * `wanted`'s (a part of an upload that has an algorithm), else none. Refused when both are given
+ * and differ.
+ */
+function bodyChecksum(req: IncomingMessage, wanted: ChecksumAlgorithm | undefined): BodyChecksum | undefined {
+  const sent = requestChecksum(req.headers);
+  checkPartAlgorithm(wanted, sent?.algorithm);
+  if (sent) return new BodyChecksum(sent);
+  return wanted ? new BodyChecksum({ algorithm: wanted, source: 'computed' }) : undefined;
 }
 
 /**
@@ -73,9 +75,14 @@ function chain(req: IncomingMessage, stage: Transform): Readable {
   return stage;
 }
 
-/** Wrap the request body for a write; throws MissingContentLength / EntityTooLarge up front. */
-export function requestPayload(req: IncomingMessage, caller: Caller, maxSize = MAX_PUT_SIZE): Payload {
+/**
+ * Wrap the request body for a write; throws MissingContentLength / EntityTooLarge up front. A body
+ * without a Content-Length is taken when it comes with Transfer-Encoding: chunked (its size is what
+ * arrives). `checksum`: the algorithm the write needs a checksum of even if the client sent none.
+ */
+export function requestPayload(req: IncomingMessage, caller: Caller, maxSize = MAX_PUT_SIZE, opts: { checksum?: ChecksumAlgorithm } = {}): Payload {
   const mode = caller.payloadHash;
+  const checksum = bodyChecksum(req, opts.checksum);
   if (mode === STREAMING_SIGNED || mode === STREAMING_SIGNED_TRAILER || mode === STREAMING_UNSIGNED_TRAILER) {
     const decodedText = req.headers['x-amz-decoded-content-length'];
     if (typeof decodedText !== 'string' || !/^\d+$/.test(decodedText)) throw s3Error('MissingContentLength', 'You must provide the x-amz-decoded-content-length header with aws-chunked bodies.');
@@ -88,21 +95,43 @@ export function requestPayload(req: IncomingMessage, caller: Caller, maxSize = M
       decodedLength: size,
       signing: signed ? { claim: caller.claim!, key: caller.signingKey!, seedSignature: caller.claim!.signature } : undefined,
       trailer: typeof trailer === 'string' ? trailer.trim() : undefined,
+      checksum,
     });
-    return { body: chain(req, decoder), size };
+    return { body: chain(req, decoder), size, checksum };
   }
-  const lengthText = req.headers['content-length'];
-  if (typeof lengthText !== 'string' || !/^\d+$/.test(lengthText)) throw s3Error('MissingContentLength');
-  const size = Number(lengthText);
-  if (size > maxSize) throw s3Error('EntityTooLarge');
+  const size = declaredLength(req);
+  if (size !== undefined && size > maxSize) throw s3Error('EntityTooLarge');
   const signedHash = mode === UNSIGNED_PAYLOAD ? undefined : mode;
-  const checksum = headerChecksum(req);
-  const stage = signedHash || checksum ? new VerifyingStream(signedHash, checksum) : new PassThrough();
-  return { body: chain(req, stage), size };
+  const verified = signedHash || checksum ? new VerifyingStream(signedHash, checksum) : new PassThrough();
+  const body = chain(req, verified);
+  if (size !== undefined) return { body, size, checksum };
+  const limited = new AtMost(maxSize);
+  body.on('error', (e) => limited.destroy(e));
+  return { body: body.pipe(limited), size, checksum };
+}
+
+/** Content-Length, or undefined for a chunked body (Transfer-Encoding: chunked); MissingContentLength otherwise. */
+function declaredLength(req: IncomingMessage): number | undefined {
+  const lengthText = req.headers['content-length'];
+  if (typeof lengthText === 'string' && /^\d+$/.test(lengthText)) return Number(lengthText);
+  if (lengthText === undefined && /(^|,)\s*chunked\s*$/i.test(req.headers['transfer-encoding'] ?? '')) return undefined;
+  throw s3Error('MissingContentLength');
+}
+
+/** A body of unknown length stops with EntityTooLarge once it passes `max`. */
+class AtMost extends Transform {
+  private seen = 0;
+  private readonly max: number;
+  constructor(max: number) { super(); this.max = max; }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.seen += chunk.length;
+    if (this.seen > this.max) return cb(s3Error('EntityTooLarge'));
+    cb(null, chunk);
+  }
 }
 
 /** Read a small request body (XML documents) fully, bounded; verifies a signed payload hash. */
-export async function readSmallBody(req: IncomingMessage, caller: Caller, limit = 2 * 1024 * 1024): Promise<string> {
+export async function readSmallBody(req: IncomingMessage, caller: Caller, limit = 2 * 1024 * 1024, opts: { objectChecksum?: boolean } = {}): Promise<string> {
   const tooBig = () => new S3Error('MaxMessageLengthExceeded', 400, 'Your request was too big.');
   if (Number(req.headers['content-length'] ?? 0) > limit) throw tooBig();
   const parts: Buffer[] = [];
@@ -120,5 +149,25 @@ export async function readSmallBody(req: IncomingMessage, caller: Caller, limit 
   const buf = Buffer.concat(parts);
   const hash = caller.payloadHash;
   if (/^[0-9a-f]{64}$/.test(hash) && createHash('sha256').update(buf).digest('hex') !== hash) throw s3Error('XAmzContentSHA256Mismatch');
+  checkDocumentDigests(req, buf, !caller.payloadHash.startsWith('STREAMING-') && !opts.objectChecksum);
   return buf.toString('utf8');
+}
+
+/**
+ * A document's Content-MD5, and the flexible checksum header the SDKs send in its place
+ * (`flexible`: false when an aws-chunked decoder already checked it, or when the request's
+ * x-amz-checksum-* headers describe an object instead, as CompleteMultipartUpload's do).
+ */
+function checkDocumentDigests(req: IncomingMessage, buf: Buffer, flexible: boolean): void {
+  const md5 = req.headers['content-md5'];
+  if (md5 !== undefined) {
+    if (typeof md5 !== 'string' || !/^[A-Za-z0-9+/]{22}==$/.test(md5.trim())) throw s3Error('InvalidDigest');
+    if (createHash('md5').update(buf).digest('base64') !== md5.trim()) throw s3Error('BadDigest');
+  }
+  const sent = flexible ? requestChecksum(req.headers) : undefined;
+  if (sent?.source === 'header') {
+    const checksum = new BodyChecksum(sent);
+    checksum.update(buf);
+    checksum.finish();
+  }
 }

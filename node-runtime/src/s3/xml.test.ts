@@ -22,6 +22,12 @@ test('buildXml escapes text, repeats arrays, omits undefined and adds the S3 nam
   assert.equal(parseXml(xml, 'ListBucketResult').Prefix, 'a<&>"');
 });
 
+test('buildXml never sends control characters raw: character references, CR included (a parser would make it LF)', () => {
+  const xml = buildXml('ListBucketResult', { Key: 'a\x01b\rc\nd\te' });
+  assert.match(xml, '<Key>a&#x1;b&#xD;c\nd\te</Key>');
+  assert.not.match(xml, /[\x00-\x08\x0B-\x1F]/);
+});
+
 test('CompleteMultipartUpload: parts parsed with quotes stripped; bad documents are MalformedXML', () => {
   const doc = '<?xml version="1.0"?>\n<CompleteMultipartUpload xmlns="http://s3.amazonaws.com/doc/2006-03-01/">\n'
     + '  <Part><ETag>"aa"</ETag><PartNumber>1</PartNumber></Part>\n  <Part><PartNumber>3</PartNumber><ETag>bb</ETag></Part>\n</CompleteMultipartUpload>';

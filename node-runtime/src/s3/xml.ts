@@ -25,8 +25,15 @@ export interface XmlObject { [name: string]: XmlValue }
 /** `<?xml ...?><root xmlns="S3 ns">...</root>`; arrays repeat their element, undefined is omitted. */
 export function buildXml(root: string, body: XmlObject, opts: { namespace?: boolean } = {}): string {
   const rootBody = opts.namespace === false ? body : { '@_xmlns': S3_NS, ...body };
-  return '<?xml version="1.0" encoding="UTF-8"?>\n' + builder.build({ [root]: rootBody });
+  return '<?xml version="1.0" encoding="UTF-8"?>\n' + escapeControls(builder.build({ [root]: rootBody }));
 }
+
+/**
+ * Keys may hold characters XML 1.0 cannot carry (controls) or that a parser rewrites (CR becomes
+ * LF): they go out as character references, as S3 sends them, never raw. Clients that want plain
+ * text ask for encoding-type=url.
+ */
+const escapeControls = (xml: string) => xml.replace(/[\x00-\x08\x0B\x0C\x0D\x0E-\x1F]/g, (c) => `&#x${c.charCodeAt(0).toString(16).toUpperCase()};`);
 
 /** Parse a request body; returns the document element's content. */
 export function parseXml(text: string, root: string): XmlObject {

@@ -56,6 +56,13 @@ export const storageClusterSpecSchema = object({
     type: enumOf(['ClusterIP', 'NodePort', 'LoadBalancer'] as const, { description: 'Kubernetes Service type of the file API.' }).default('ClusterIP'),
     port: integer({ minimum: 1, maximum: 65535, description: 'Port of the file API (S3) Service.' }).default(9000),
   }, { description: 'The Service <name> that serves the file API (S3) to clients.' }).default({ type: 'ClusterIP', port: 9000 }),
+  console: object({
+    enabled: boolean({ description: 'Serve the web console on port 9001 of every pod (sign-in with a user\'s access key; every action is that user\'s S3 request).' }).default(true),
+    service: object({
+      type: enumOf(['ClusterIP', 'NodePort', 'LoadBalancer'] as const, { description: 'Kubernetes Service type of the console.' }).default('ClusterIP'),
+      port: integer({ minimum: 1, maximum: 65535, description: 'Port of the console Service.' }).default(9001),
+    }, { description: 'The Service <name>-console in front of every pod\'s console.' }).default({ type: 'ClusterIP', port: 9001 }),
+  }, { description: 'The web console (files, sharing, and the cluster\'s health for admin users).' }).default({ enabled: true, service: { type: 'ClusterIP', port: 9001 } }),
   monitoring: object({
     serviceMonitor: boolean({ description: 'Create a ServiceMonitor (only when the CRD exists in the cluster).' }).default(false),
     interval: string({ pattern: '^[0-9]+(ms|s|m|h)$', description: 'Scrape interval of the ServiceMonitor, e.g. 30s.' }).default('30s'),

@@ -28,7 +28,7 @@ test('every child has an explicit name, the namespace and a controller owner ref
   const objs = desiredClusterChildren(fixtureInputs());
   assert.equal(objs.map((o) => `${o.kind}/${o.metadata.name}`), [
     'ConfigMap/demo-config', 'ConfigMap/demo-node-facts', 'Secret/demo-cluster-secret', 'Secret/demo-admin',
-    'Service/demo', 'Service/demo-roots', 'Service/demo-nodes',
+    'Service/demo', 'Service/demo-console', 'Service/demo-roots', 'Service/demo-nodes',
     'StatefulSet/demo-roots', 'StatefulSet/demo-nodes',
     'PodDisruptionBudget/demo-roots', 'PodDisruptionBudget/demo-nodes',
   ]);
@@ -44,7 +44,7 @@ test('node pods run cairn server with downward-API identity, secrets and the roo
   const ctr = ss.spec.template.spec.containers[0];
   assert.equal(ctr.command, ['cairn']);
   assert.equal(ctr.args, ['server', '--role', 'node', '--name', '$(POD_NAME)', '--api', '$(POD_IP):9000', '--cluster', '$(POD_IP):9100',
-    '--advertise', '$(POD_IP)', '--data', '/data', '--roots',
+    '--advertise', '$(POD_IP)', '--console', '$(POD_IP):9001', '--data', '/data', '--roots',
     'http://demo-roots-0.demo-roots.storage.svc.cluster.local:9100,http://demo-roots-1.demo-roots.storage.svc.cluster.local:9100,http://demo-roots-2.demo-roots.storage.svc.cluster.local:9100',
     '--zone-file', '/etc/cairn/facts/zone.$(NODE_NAME)', '--volume-size-file', '/etc/cairn/facts/volume.$(POD_NAME)']);
   const env = Object.fromEntries(ctr.env.map((e: any) => [e.name, e.valueFrom]));

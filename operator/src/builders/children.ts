@@ -12,7 +12,7 @@ import { rootStatefulSet } from './roots.ts';
 import { childNames } from './names.ts';
 import { adminSecret, clusterSecret } from './secrets.ts';
 import { serviceMonitor } from './servicemonitor.ts';
-import { fileApiService, headlessService } from './services.ts';
+import { consoleService, fileApiService, headlessService } from './services.ts';
 
 export type { ClusterInputs, KubeObject } from './chart.ts';
 
@@ -33,6 +33,7 @@ export function desiredClusterChildren(inputs: ClusterInputs): KubeObject[] {
   const rootsSvc = headlessService(chart, inputs, 'root');
   const nodesSvc = headlessService(chart, inputs, 'node');
   fileApiService(chart, inputs);
+  consoleService(chart, inputs);
   rootStatefulSet(chart, inputs, rootsSvc, config, hash);
   nodeStatefulSet(chart, inputs, nodesSvc, config, hash, facts);
   if (targets) for (const ss of [childNames(c.metadata.name).roots, childNames(c.metadata.name).nodes]) mountNotifications(chart, c, ss, targets.secrets);

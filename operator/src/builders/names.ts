@@ -4,6 +4,7 @@ import type { StorageCluster } from '../api/storagecluster.ts';
 
 export const API_PORT = 9000;
 export const CLUSTER_PORT = 9100;
+export const CONSOLE_PORT = 9001;
 export const FIELD_MANAGER = 'cairn-operator';
 export const CLUSTER_LABEL = 'storage.cairn.dev/cluster';
 export const ROLE_LABEL = 'storage.cairn.dev/role';
@@ -16,6 +17,7 @@ export function childNames(clusterName: string) {
     roots: `${clusterName}-roots`,        // StatefulSet, headless Service, PDB
     nodes: `${clusterName}-nodes`,        // StatefulSet, headless Service, PDB
     fileApi: clusterName,                 // the file-API (S3) Service
+    console: `${clusterName}-console`,    // the web console's Service
     config: `${clusterName}-config`,
     nodeFacts: `${clusterName}-node-facts`,
     notifications: `${clusterName}-notifications`,   // ConfigMap: the notification targets file

@@ -5,7 +5,7 @@ import { Duration, Size } from 'cdk8s';
 import { Cpu, Env, EnvFieldPaths, EnvValue, ImagePullPolicy, Probe, Secret, Volume, type ConfigMap, type ContainerProps } from 'cdk8s-plus-27';
 import type { Construct } from 'constructs';
 import type { ClusterInputs } from './chart.ts';
-import { API_PORT, CLUSTER_PORT, childNames, rootUrls, type PodRole } from './names.ts';
+import { API_PORT, CLUSTER_PORT, CONSOLE_PORT, childNames, rootUrls, type PodRole } from './names.ts';
 import { FACTS_DIR, volumeKey, zoneKey } from './node-facts.ts';
 
 export const DATA_DIR = '/data';
@@ -28,11 +28,12 @@ export function cairnContainer(scope: Construct, inputs: ClusterInputs, role: Po
       '--api', `$(POD_IP):${API_PORT}`,
       '--cluster', `$(POD_IP):${CLUSTER_PORT}`,
       '--advertise', '$(POD_IP)',
+      '--console', c.spec.console.enabled ? `$(POD_IP):${CONSOLE_PORT}` : 'off',
       '--data', DATA_DIR,
       '--roots', rootUrls(c).join(','),
       ...(facts ? ['--zone-file', `${FACTS_DIR}/${zoneKey('$(NODE_NAME)')}`, '--volume-size-file', `${FACTS_DIR}/${volumeKey('$(POD_NAME)')}`] : []),
     ],
-    ports: [{ number: API_PORT, name: 'api' }, { number: CLUSTER_PORT, name: 'cluster' }],
+    ports: [{ number: API_PORT, name: 'api' }, { number: CLUSTER_PORT, name: 'cluster' }, ...(c.spec.console.enabled ? [{ number: CONSOLE_PORT, name: 'console' }] : [])],
     envVariables: {
       POD_NAME: EnvValue.fromFieldRef(EnvFieldPaths.POD_NAME),
       POD_NAMESPACE: EnvValue.fromFieldRef(EnvFieldPaths.POD_NAMESPACE),

@@ -1,9 +1,10 @@
 // Services: one headless Service per StatefulSet (stable pod DNS; not-ready addresses published so
-// roots and joining nodes find each other before they are ready) and the file-API Service.
+// roots and joining nodes find each other before they are ready), the file-API Service and the
+// console's.
 import { JsonPatch, type Chart } from 'cdk8s';
 import { Service, ServiceType } from 'cdk8s-plus-27';
 import { patchRendered, type ClusterInputs } from './chart.ts';
-import { API_PORT, CLUSTER_PORT, CLUSTER_LABEL, childNames, clusterLabels, podSelector, type PodRole } from './names.ts';
+import { API_PORT, CLUSTER_PORT, CLUSTER_LABEL, CONSOLE_PORT, childNames, clusterLabels, podSelector, type PodRole } from './names.ts';
 
 export const HEADLESS_LABEL = 'storage.cairn.dev/headless';
 
@@ -29,6 +30,19 @@ export function fileApiService(chart: Chart, inputs: ClusterInputs): Service {
     metadata: { name: childNames(c.metadata.name).fileApi, labels: clusterLabels(c, 'file-api') },
     type: c.spec.service.type as ServiceType,
     ports: [{ name: 'api', port: c.spec.service.port, targetPort: API_PORT }],
+  });
+  svc.selectLabel(CLUSTER_LABEL, c.metadata.name);
+  return svc;
+}
+
+/** The web console: every pod serves it, so any pod answers (sessions work on all of them). */
+export function consoleService(chart: Chart, inputs: ClusterInputs): Service | undefined {
+  const c = inputs.cluster;
+  if (!c.spec.console.enabled) return undefined;
+  const svc = new Service(chart, 'console', {
+    metadata: { name: childNames(c.metadata.name).console, labels: clusterLabels(c, 'console') },
+    type: c.spec.console.service.type as ServiceType,
+    ports: [{ name: 'console', port: c.spec.console.service.port, targetPort: CONSOLE_PORT }],
   });
   svc.selectLabel(CLUSTER_LABEL, c.metadata.name);
   return svc;

@@ -28,6 +28,7 @@ import { setConditions, type ConditionInput } from './conditions.ts';
 import { addFinalizerPatch, finalizerAction, removeFinalizerPatch } from './finalizer.ts';
 import { TerminalError, type ReconcileResult } from './queue.ts';
 import { sameJson } from './same-json.ts';
+import { CADENCE, STATUS_FRESHNESS_MS } from './cadence.ts';
 import { grantsCondition, grantsInEffect, grantsReceived, planGrants, type Grant, type GrantPlan } from './sharing.ts';
 
 export interface BucketReconcilerDeps {
@@ -269,7 +270,7 @@ export class BucketReconciler {
       ...notificationRulesStatus(b, state),
       ...replicationToStatus(b, state),
     }, ready, grantsCondition(sharing));
-    return { requeueAfterMs: converged ? 60_000 : 5_000 };
+    return { requeueAfterMs: converged ? STATUS_FRESHNESS_MS : CADENCE.convergingMs };
   }
 
   private async cleanup(b: Bucket, log: Logger): Promise<void> {

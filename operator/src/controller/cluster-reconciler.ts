@@ -97,6 +97,7 @@ export class ClusterReconciler {
       admin, secret: creds.clusterSecret, now,
     });
     invalidSpec ??= await this.ensureChildren(children);
+    if (!invalidSpec && !cluster.spec.console.enabled) await this.ensureGone(resources.services, namespace, childNames(name).console);
     if (!invalidSpec) await this.recordRollouts(raw, rollouts, log);
     const volumes = invalidSpec ? undefined : await this.ensureVolumes(cluster, claims, raw, log);
 
@@ -227,6 +228,15 @@ export class ClusterReconciler {
       }
     }
     return undefined;
+  }
+
+  /** A child the spec no longer asks for (e.g. the console's Service once the console is off). */
+  private async ensureGone(r: ResourceRef, ns: string, name: string): Promise<void> {
+    try {
+      await this.d.rest.request('DELETE', objectPath(r, ns, name));
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+    }
   }
 
   /** Undrain, drain and forget members as the scaling plan says; a refused drain is reported, not retried hot. */
