@@ -146,9 +146,9 @@ export const bucketDefinition: CrdDefinition = {
     { name: 'Objects', type: 'integer', jsonPath: '.status.usage.objects' },
     { name: 'Bytes', type: 'integer', jsonPath: '.status.usage.bytes' },
     { name: 'Secret', type: 'string', jsonPath: '.status.credentialsSecret', priority: 1 },
-    { name: 'Repl-Lag', type: 'integer', jsonPath: '.status.replicationTo.lagSeconds', priority: 1, description: 'Seconds the copy to spec.replication.to is behind' },
     { name: 'Owner', type: 'string', jsonPath: '.status.owner', priority: 1 },
     { name: 'Encryption', type: 'string', jsonPath: '.status.encryption', priority: 1 },
+    { name: 'Repl-Lag', type: 'integer', jsonPath: '.status.replicationTo.lagSeconds', priority: 1, description: 'Seconds the copy to spec.replication.to is behind' },
     { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
   ],
 };
