@@ -44,6 +44,10 @@ export function encryptionFromHeaders(h: Record<string, string | string[] | unde
     if (createHash('md5').update(raw).digest('base64') !== md5.trim()) throw bad('The calculated MD5 hash of the key did not match the hash that was provided.');
     return { kind: 'SSE-C', key: raw, keyMd5: md5.trim() };
   }
+  // A KMS key named without asking for aws:kms is a contradiction, not a KMS request (400, as S3).
+  if (header(h, 'x-amz-server-side-encryption-aws-kms-key-id') !== undefined && sse !== 'aws:kms' && sse !== 'aws:kms:dsse') {
+    throw bad('Server Side Encryption with AWS KMS managed key requires HTTP header x-amz-server-side-encryption : aws:kms');
+  }
   if (sse === undefined) return undefined;
   if (sse === 'AES256') return { kind: 'SSE-S3' };
   if (sse === 'aws:kms' || sse === 'aws:kms:dsse') throw new S3Error('NotImplemented', 501, 'SSE-KMS needs a key management service; none is configured in this cluster. Use AES256 (SSE-S3) or customer keys (SSE-C).');
@@ -62,15 +66,20 @@ export function newDataKey(req: EncryptionRequest, master: Buffer, objectContext
   };
 }
 
+/** A request on an SSE-C object or upload must bring that customer key: missing or another is refused (400). */
+export function checkCustomerKey(enc: Extract<Encryption, { kind: 'SSE-C' }>, req: EncryptionRequest | undefined): asserts req is Extract<EncryptionRequest, { kind: 'SSE-C' }> {
+  if (req?.kind !== 'SSE-C') throw new S3Error('InvalidRequest', 400, 'The object was stored using a form of Server Side Encryption. The correct parameters must be provided to retrieve the object.');
+  const hmac = createHmac('sha256', Buffer.from(enc.salt, 'base64')).update(req.key).digest();
+  if (!timingSafeEqual(hmac, Buffer.from(enc.keyHmac, 'base64'))) throw bad('The provided customer key does not match the key the object was stored with.');
+}
+
 /** The data key of a stored object, given what the reader sent. Refuses a missing or wrong customer key. */
 export function openDataKey(enc: Encryption, req: EncryptionRequest | undefined, master: Buffer, objectContext: string): Buffer {
   if (enc.kind === 'SSE-S3') {
     if (req?.kind === 'SSE-C') throw bad('The object was stored using a form of Server Side Encryption. The correct parameters must be provided to retrieve the object.');
     return open(deriveKey(master, 'sse-s3'), enc.wrappedKey, objectContext);
   }
-  if (req?.kind !== 'SSE-C') throw new S3Error('InvalidRequest', 400, 'The object was stored using a form of Server Side Encryption. The correct parameters must be provided to retrieve the object.');
-  const hmac = createHmac('sha256', Buffer.from(enc.salt, 'base64')).update(req.key).digest();
-  if (!timingSafeEqual(hmac, Buffer.from(enc.keyHmac, 'base64'))) throw bad('The provided customer key does not match the key the object was stored with.');
+  checkCustomerKey(enc, req);
   try { return open(req.key, enc.wrappedKey, objectContext); } catch (e) {
     if (e instanceof SealError) throw new S3Error('InternalError', 500, 'the object\'s data key does not open with a matching customer key: its metadata is damaged');
     throw e;

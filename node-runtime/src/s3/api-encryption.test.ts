@@ -94,6 +94,7 @@ test('SSE-C: the key is needed for GET and HEAD; a wrong or missing key is refus
   assert.equal(await filesWith(KEY), [], 'the customer key is on no disk');
   // (A wrong key MD5 cannot be sent through the SDK, which computes it: sse.test.ts covers it.)
   assert.is(await code(s3.send(new PutObjectCommand({ Bucket: B, Key: 'kms', Body: 'x', ServerSideEncryption: 'aws:kms' }))), '501', 'SSE-KMS without a KMS is refused, never ignored');
+  assert.is(await code(s3.send(new PutObjectCommand({ Bucket: B, Key: 'kms', Body: 'x', ServerSideEncryption: 'AES256', SSEKMSKeyId: 'some-key' }))), '400', 'a KMS key without aws:kms is a contradiction (InvalidArgument)');
 });
 
 test('SSE-C multipart: every part brings the key; ranged reads across parts', async () => {
@@ -102,7 +103,10 @@ test('SSE-C multipart: every part brings the key; ranged reads across parts', as
   const etags: string[] = [];
   assert.is(await code(s3.send(new UploadPartCommand({ Bucket: B, Key: 'mp', UploadId: up.UploadId, PartNumber: 1, Body: parts[0] }))), '400', 'a part without the key');
   for (const [i, p] of parts.entries()) etags.push((await s3.send(new UploadPartCommand({ Bucket: B, Key: 'mp', UploadId: up.UploadId, PartNumber: i + 1, Body: p, ...ssec(KEY) }))).ETag!);
-  await s3.send(new CompleteMultipartUploadCommand({ Bucket: B, Key: 'mp', UploadId: up.UploadId, MultipartUpload: { Parts: etags.map((ETag, i) => ({ ETag, PartNumber: i + 1 })) } }));
+  const complete = (extra: object) => s3.send(new CompleteMultipartUploadCommand({ Bucket: B, Key: 'mp', UploadId: up.UploadId, MultipartUpload: { Parts: etags.map((ETag, i) => ({ ETag, PartNumber: i + 1 })) }, ...extra }));
+  assert.is(await code(complete({})), '400', 'completing without the key');
+  assert.is(await code(complete(ssec(randomBytes(32)))), '400', 'completing with another key');
+  await complete(ssec(KEY));
   const all = Buffer.concat(parts);
   assert.ok((await read(new GetObjectCommand({ Bucket: B, Key: 'mp', ...ssec(KEY) }))).equals(all));
   const r = await read(new GetObjectCommand({ Bucket: B, Key: 'mp', Range: `bytes=${5 * 1024 * 1024 - 10}-${5 * 1024 * 1024 + 10}`, ...ssec(KEY) }));

@@ -11,7 +11,7 @@ import { copySource, withPayload, writeOptions } from './object.ts';
 import { parseRange, resolveRange } from './object-headers.ts';
 import { MAX_PUT_SIZE, readSmallBody, requestPayload } from './payload.ts';
 import { quoteEtag, sendXml, setHeaders, unquoteEtag } from './respond.ts';
-import { encryptionFromHeaders, encryptionHeaders } from '../data/sse.ts';
+import { checkCustomerKey, encryptionFromHeaders, encryptionHeaders } from '../data/sse.ts';
 import { target, type Handler, type S3Context } from './types.ts';
 import { list, parseXml, text } from './xml.ts';
 
@@ -138,6 +138,8 @@ export const completeUpload: Handler = async (req, res, ctx) => {
   let version: ObjectVersion;
   try {
     const upload = await ctx.deps.objects.headUpload(bucket, key, uploadId);
+    // An SSE-C upload is completed by whoever holds its key, as each part was uploaded.
+    if (upload.encryption?.kind === 'SSE-C') checkCustomerKey(upload.encryption, encryptionFromHeaders(req.headers));
     checkCompletionChecksumHeaders(upload, req.headers);
     const objectSize = req.headers['x-amz-mp-object-size'];
     const stored = upload.checksum || objectSize !== undefined ? await ctx.deps.objects.listParts(bucket, key, uploadId) : [];
