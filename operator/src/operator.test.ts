@@ -373,6 +373,8 @@ test('notifications: targets on the StorageCluster become a mounted targets file
   await target({ name: 'jobs', redis: { address: 'redis.apps:6379', list: 'cairn-events', passwordSecretRef: { name: 'redis', key: 'password' } } });
   const cm = await waitFor(() => get(`/api/v1/namespaces/${NS}/configmaps/demo-notifications`), { what: 'the targets ConfigMap', timeoutMs: 15_000 });
   assert.equal(JSON.parse(cm.data['targets.json']).targets, [{ name: 'jobs', kind: 'redis', address: 'redis.apps:6379', list: 'cairn-events', passwordFile: 'secrets/jobs/password' }]);
+  const missing = await waitFor(async () => (await get(`/api/v1/namespaces/${NS}/events`)).items.find((e: any) => e.involvedObject.name === 'demo' && e.reason === 'NotificationSecretMissing'), { what: 'a NotificationSecretMissing Event' });
+  assert.match(missing.message, `key password of Secret ${NS}/redis, which does not exist`);
   for (const name of ['demo-roots', 'demo-nodes']) {
     const pod = await waitFor(async () => { const s = await sts(name); return s?.spec.template.spec.containers[0].args.includes('--notification-targets') && s.spec.template.spec; }, { what: `${name} pointed at the targets`, timeoutMs: 15_000 });
     assert.equal(pod.volumes.find((v: any) => v.name === 'notifications').projected.sources[1], { secret: { name: 'redis', items: [{ key: 'password', path: 'secrets/jobs/password' }] } });
