@@ -140,6 +140,9 @@ test('a wrong checksum, as a header or as an aws-chunked trailer, is BadDigest a
   const two = await rawRequest(proc.endpoint, { method: 'PUT', bucket: B, key: 'bad/two', headers: { 'x-amz-checksum-crc32': crc32b64(body), 'x-amz-checksum-sha1': 'x', 'content-length': String(body.length) } },
     { accessKey: proc.accessKey, secretKey: proc.secretKey }, body);
   assert.equal([two.status, /<Code>(\w+)/.exec(two.body)?.[1]], [400, 'InvalidRequest']);
+  const composite = await rawRequest(proc.endpoint, { method: 'PUT', bucket: B, key: 'bad/composite', headers: { 'x-amz-checksum-crc32': crc32b64(body), 'x-amz-checksum-type': 'COMPOSITE', 'content-length': String(body.length) } },
+    { accessKey: proc.accessKey, secretKey: proc.secretKey }, body);
+  assert.equal([composite.status, /<Code>(\w+)/.exec(composite.body)?.[1]], [400, 'InvalidRequest']);
 });
 
 test('documents (DeleteObjects, PutBucketTagging) are checked against their Content-MD5 or checksum header; a mismatch changes nothing', async () => {

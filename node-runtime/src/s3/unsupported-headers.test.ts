@@ -17,11 +17,14 @@ test('storage classes: STANDARD is what every object is; other S3 classes are No
   assert.is(outcome('PostObject', { 'x-amz-storage-class': 'ONEZONE_IA' }), '501 NotImplemented');
 });
 
-test('website redirects and appends are NotImplemented on writes; other operations are not this table\'s business', () => {
+test('website redirects and appends are NotImplemented on writes; a PUT\'s checksum is FULL_OBJECT; other operations are not this table\'s business', () => {
   assert.is(outcome('PutObject', { 'x-amz-website-redirect-location': '/other' }), '501 NotImplemented');
   assert.is(outcome('PutObject', { 'x-amz-write-offset-bytes': '10' }), '501 NotImplemented');
   assert.is(outcome('GetObject', { 'x-amz-storage-class': 'GLACIER' }), 'ok');
   assert.is(outcome('PutObject', {}), 'ok');
+  assert.is(outcome('PutObject', { 'x-amz-checksum-type': 'FULL_OBJECT' }), 'ok');
+  assert.is(outcome('PutObject', { 'x-amz-checksum-type': 'COMPOSITE' }), '400 InvalidRequest');
+  assert.is(outcome('CreateMultipartUpload', { 'x-amz-checksum-type': 'COMPOSITE' }), 'ok');
 });
 
 test.run();

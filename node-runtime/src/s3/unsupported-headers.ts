@@ -1,5 +1,5 @@
-// Request headers that ask a write for something Cairn does not do. Each is refused
-// (NotImplemented, 501) rather than ignored: a client that asked for a storage class, a website
+// Request headers that ask a write for something Cairn does not do (or cannot mean). Each is refused
+// (NotImplemented, 501; InvalidRequest for a value that cannot apply) rather than ignored: a client that asked for a storage class, a website
 // redirect or an append must not believe it got one. Pure, so the table is unit-tested.
 import { s3Error } from '../util/errors.ts';
 
@@ -26,6 +26,11 @@ export function refuseUnsupportedHeaders(operation: string, h: HeaderBag): void 
   if (!WRITES.has(operation)) return;
   for (const [name, what] of Object.entries(NEVER)) {
     if (h[name] !== undefined) throw s3Error('NotImplemented', `${what} (${name}) is not implemented.`);
+  }
+  // One body's checksum is of the whole body: a PUT cannot ask for a COMPOSITE one (that is multipart's).
+  const checksumType = one(h['x-amz-checksum-type']);
+  if (operation === 'PutObject' && checksumType !== undefined && checksumType !== 'FULL_OBJECT') {
+    throw s3Error('InvalidRequest', `The ${checksumType} checksum type is not valid for PutObject.`);
   }
   const storageClass = one(h['x-amz-storage-class']);
   if (storageClass !== undefined) {
