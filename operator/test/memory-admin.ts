@@ -20,6 +20,11 @@ export class MemoryAdmin {
   /** Per bucket, what the cluster says about its convergence to its factor (absent: an older cluster). */
   replication = new Map<string, NonNullable<BucketStatus['replication']>>();
   reachable = true;
+  /** The notification targets the cluster declares (bucket rules must name one). */
+  notificationTargets = new Set<string>();
+  /** The secret each bucket's replication rule was given, and the progress every bucket reports. */
+  replicationSecrets = new Map<string, string>();
+  replicationProgress = { backlog: 0, lagSeconds: 0, backfill: 'done' as const, membersAnswered: 3, membersAsked: 3 };
   urls = new Set<string>();
 
   setMembers(names: string[], state: MemberState = 'active'): void {
@@ -86,6 +91,16 @@ export class MemoryAdmin {
         const claim = this.claims.get(req.name);
         const b: BucketStatus = { name: req.name, owner, replicas: req.replicas ?? 1, access: req.access ?? 'private', ...(claim ? { claim } : {}), ...(shares ? { shares } : {}), ...(encryption ? { encryption } : {}),
           quotaBytes: req.quotaBytes, quotaObjects: req.quotaObjects, objects: prev?.objects ?? 0, bytes: prev?.bytes ?? 0, createdAt: prev?.createdAt ?? new Date().toISOString(), ...(replication ? { replication } : {}) };
+        // As the node runtime: absent leaves the rules, [] clears them; targets must be declared.
+        const undeclared = req.notifications?.find((n) => !this.notificationTargets.has(n.target));
+        if (undeclared) throw new AdminApiError('InvalidArgument', 400, `notifications: no target ${undeclared.target} is declared on the cluster`);
+        const notifications = req.notifications ?? prev?.notifications;
+        if (notifications?.length) b.notifications = notifications;
+        // Replication: the rule as the node runtime shows it (no secret); progress as a test sets it.
+        const to = req.replicateTo === undefined ? prev?.replicateTo : req.replicateTo === null ? undefined
+          : { id: 'r1', endpoint: req.replicateTo.endpoint, bucket: req.replicateTo.bucket, region: req.replicateTo.region ?? 'us-east-1', deletes: req.replicateTo.deletes ?? false, accessKeyId: req.replicateTo.accessKeyId };
+        if (req.replicateTo) this.replicationSecrets.set(req.name, req.replicateTo.secretAccessKey);
+        if (to) b.replicateTo = { ...to, progress: this.replicationProgress };
         this.buckets.set(req.name, b);
         return b;
       },

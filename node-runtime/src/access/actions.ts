@@ -40,6 +40,10 @@ export const OPERATIONS: Record<string, ActionSpec> = {
   GetBucketEncryption: spec('s3:GetEncryptionConfiguration', 'bucket'),
   PutBucketEncryption: spec('s3:PutEncryptionConfiguration', 'bucket'),
   DeleteBucketEncryption: spec('s3:PutEncryptionConfiguration', 'bucket'),
+  GetBucketNotificationConfiguration: spec('s3:GetBucketNotification', 'bucket'),
+  // The change feed names every key written or deleted: whoever may list the bucket may follow it.
+  GetBucketChanges: spec('s3:ListBucket', 'bucket', 'READ'),
+  PutBucketNotificationConfiguration: spec('s3:PutBucketNotification', 'bucket'),
   GetBucketVersioning: spec('s3:GetBucketVersioning', 'bucket'),
   PutBucketVersioning: spec('s3:PutBucketVersioning', 'bucket'),
   GetBucketCors: spec('s3:GetBucketCORS', 'bucket'),

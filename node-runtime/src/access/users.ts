@@ -16,8 +16,13 @@ export interface UserRecord {
   /** The cluster's admin user: may do anything (only the node's own root keys belong to it). */
   superuser?: boolean;
   disabled?: boolean;
+  /** The user's plan: limits over every bucket it owns (data/quota.ts). */
+  quota?: UserQuota;
   deleted?: boolean;      // registry tombstone
 }
+
+/** Limits of a user across its buckets; an absent limit is no limit. */
+export interface UserQuota { bytes?: number; objects?: number; buckets?: number }
 
 /** An access key as stored before users existed (secret in clear, maybe limited to buckets). */
 export interface LegacyKeyRecord { accessKeyId: string; secretAccessKey: string; buckets?: string[]; deleted?: boolean }
@@ -50,6 +55,19 @@ export function validateUser(u: { id: string; displayName?: string; email?: stri
   if (!USER_ID.test(u.id)) throw invalid(`invalid user id "${u.id}": 1-128 characters of letters, digits and ._@$+=,- starting with a letter or digit`);
   if (u.displayName !== undefined && (u.displayName.length === 0 || u.displayName.length > 256)) throw invalid('the display name must have 1-256 characters');
   if (u.email !== undefined && !EMAIL.test(u.email)) throw invalid(`invalid e-mail address "${u.email}"`);
+}
+
+/** A plan as the admin API takes it: non-negative safe integers, at least one limit. */
+export function validateQuota(q: unknown): UserQuota {
+  if (!q || typeof q !== 'object' || Array.isArray(q)) throw invalid('a quota is an object of bytes, objects and buckets');
+  const out: UserQuota = {};
+  for (const [k, v] of Object.entries(q)) {
+    if (k !== 'bytes' && k !== 'objects' && k !== 'buckets') throw invalid(`unknown quota limit ${k}: bytes, objects or buckets`);
+    if (v === null || v === undefined) continue;
+    if (!Number.isSafeInteger(v) || (v as number) < 0) throw invalid(`quota ${k} must be a non-negative integer, got ${JSON.stringify(v)}`);
+    out[k] = v as number;
+  }
+  return out;
 }
 
 export function validateKey(accessKeyId: string, secretAccessKey: string): void {

@@ -1,7 +1,7 @@
 // The admin API client (cluster port, /admin/v1) used by the operator and the `cairn` CLI. It
 // depends only on admin/types.ts, so callers never reach into the node runtime's internals.
 import { request } from 'undici';
-import type { AccessKeyRequest, AccessKeyResponse, AdminClient, BucketRequest, BucketStatus, ClusterStatus, KeyStatus, MemberStatus, UserRequest, UserStatus } from './types.ts';
+import type { AccessKeyRequest, AccessKeyResponse, AdminClient, BucketRequest, BucketStatus, ClusterStatus, KeyStatus, MemberStatus, UserQuota, UserRequest, UserStatus } from './types.ts';
 import type { ClusterSettings } from '../cluster/types.ts';
 
 /** An admin call that failed: the server's error code (e.g. DrainRefused, NoSuchBucket) and HTTP status. */
@@ -62,6 +62,7 @@ export function createAdminClient(opts: AdminClientOptions): AdminClient {
     users: () => call<UserStatus[]>('GET', '/users'),
     putUser: (req: UserRequest) => call<UserStatus>('PUT', `/users/${enc(req.id)}`, req),
     deleteUser: (id: string) => call<void>('DELETE', `/users/${enc(id)}`),
+    putUserQuota: (id: string, quota: UserQuota) => call<UserStatus>('PUT', `/users/${enc(id)}/quota`, quota),
     createKey: (req: AccessKeyRequest) => call<AccessKeyResponse>('POST', '/keys', req),
     setKeyDisabled: (id: string, disabled: boolean) => call<KeyStatus>('PATCH', `/keys/${enc(id)}`, { disabled }),
     endSessions: (id: string, notBefore: number) => call<KeyStatus>('PATCH', `/keys/${enc(id)}`, { sessionsNotBefore: notBefore }),

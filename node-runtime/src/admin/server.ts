@@ -7,15 +7,18 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import { defaultSettings, type BucketSettings, type ClusterControl, type ClusterSettings, type Member, type MemberState } from '../cluster/types.ts';
 import type { ObjectService } from '../data/types.ts';
 import type { ReplicaDirectory } from '../data/replicas.ts';
-import type { BucketRequest, BucketStatus, ClusterStatus, MemberStatus, RepairProgress } from './types.ts';
+import type { BucketRequest, BucketStatus, ClusterStatus, MemberStatus, RepairProgress, ReplicationProgress } from './types.ts';
 import { AdminFailure, userRoutes } from './users.ts';
-import { bucketChanges } from './buckets.ts';
+import { bucketChanges, notificationList } from './buckets.ts';
+import { replicationRule, replicationStatus } from './replication.ts';
+import type { DeclaredTargets } from '../events/notification-config.ts';
 import { requireClusterSecret } from '../rpc/auth.ts';
-import { rankAll, replicasFor, holdsData } from '../cluster/placement.ts';
+import { holdsData } from '../cluster/placement.ts';
 import { writeQuorumVerdict } from '../cluster/health.ts';
 import { drainProblem } from './drain.ts';
 import { bucketConvergence } from './convergence.ts';
 import { logger } from '../util/log.ts';
+import { bucketUsage, usageByBucket, userUsage } from './usage.ts';
 
 const log = logger('admin');
 
@@ -28,6 +31,12 @@ export interface AdminBackend {
   repair?(memberId: string): RepairProgress | undefined;
   /** Seal a secret key for the registry (under the cluster master key). */
   seal(accessKeyId: string, secretAccessKey: string): string;
+  /** Open a secret sealed by `seal` (a replication target's, to tell the same target given again). */
+  openSealed?(accessKeyId: string, sealed: string): string;
+  /** How far the members got with a bucket's replication. */
+  replicationProgress?(bucket: string, ruleId: string): Promise<ReplicationProgress>;
+  /** The notification targets declared on the cluster (bucket notification rules are checked against them). */
+  notificationTargets?: DeclaredTargets;
 }
 
 export const idleRepair = (): RepairProgress => ({ underReplicatedChunks: 0, misplacedChunks: 0, bytesRemaining: 0, bytesMoved: 0, rateBytesPerSec: 0, etaSeconds: null });
@@ -59,16 +68,12 @@ export function adminRouter(secret: string, b: AdminBackend): Router {
   });
 
   const bucketStatus = async (s: BucketSettings): Promise<BucketStatus> => {
-    // Usage is best effort: the largest count any reachable metadata replica reports, in bounded time.
-    // Asked: the current holders and the ones placement chose before a membership change.
+    // Usage is best effort: the largest count any reachable metadata replica reports, in bounded time (usage.ts).
     const members = b.view.members();
-    const item = `bucket:${s.name}`;
-    const targets = [...new Set([...replicasFor(item, members, s.replicas), ...rankAll(item, members).slice(0, s.replicas)])].filter((m) => m.state !== 'down');
-    const usage = await Promise.all(targets.map((m) => withTimeout(b.replicas.meta(m.id).bucketUsage(s.name), 2000).catch(() => undefined)));
-    const objects = Math.max(0, ...usage.map((u) => u?.objects ?? 0));
-    const bytes = Math.max(0, ...usage.map((u) => u?.bytes ?? 0));
+    const { objects, bytes } = await bucketUsage(b.view, b.replicas, s);
     const replication = bucketConvergence(s, members.map((m: Member & { repair?: RepairProgress }) => ({ ...m, repair: m.repair ?? b.repair?.(m.id) })));
-    return { name: s.name, owner: s.owner, replicas: s.replicas, access: s.access, ...(s.claim ? { claim: s.claim } : {}), ...(s.shares?.length ? { shares: s.shares } : {}), ...(s.encryption ? { encryption: s.encryption } : {}), quotaBytes: s.quotaBytes, quotaObjects: s.quotaObjects, objects, bytes, createdAt: s.createdAt, replication };
+    return { name: s.name, owner: s.owner, replicas: s.replicas, access: s.access, ...(s.claim ? { claim: s.claim } : {}), ...(s.shares?.length ? { shares: s.shares } : {}), ...(s.encryption ? { encryption: s.encryption } : {}), quotaBytes: s.quotaBytes, quotaObjects: s.quotaObjects, objects, bytes, createdAt: s.createdAt, replication,
+      ...(s.notifications ? { notifications: notificationList(s.notifications) } : {}), ...(s.replicateTo ? { replicateTo: { ...replicationStatus(s.replicateTo), ...(b.replicationProgress ? { progress: await b.replicationProgress(s.name, s.replicateTo.id) } : {}) } } : {}) };
   };
 
   const findMember = (idOrName: string): Member => {
@@ -84,6 +89,8 @@ export function adminRouter(secret: string, b: AdminBackend): Router {
     const members = b.view.members();
     const statuses = members.map(memberStatus);
     const buckets = await Promise.all(b.view.buckets().map(bucketStatus));
+    const byName = new Map(buckets.map((x) => [x.name, x]));
+    const users = b.view.users().filter((u) => u.quota).map((u) => userUsage(u, b.view.buckets(), byName));
     const counts: Record<MemberState, number> = { joining: 0, active: 0, draining: 0, drained: 0, down: 0 };
     for (const m of members) counts[m.state]++;
     const repair = statuses.reduce((acc, s) => sumRepair(acc, s.repair), idleRepair());
@@ -93,7 +100,7 @@ export function adminRouter(secret: string, b: AdminBackend): Router {
     const out: ClusterStatus = {
       clusterId: b.view.clusterId(), endpoint, region: b.view.settings().region, members: statuses, buckets, repair, counts,
       capacityBytes: data.reduce((a, m) => a + m.capacityBytes, 0), usedBytes: data.reduce((a, m) => a + m.usedBytes, 0),
-      writeQuorumAvailable: writeQuorumVerdict(members, b.view.buckets()).ok,
+      writeQuorumAvailable: writeQuorumVerdict(members, b.view.buckets()).ok, users,
     };
     return out;
   }));
@@ -105,10 +112,13 @@ export function adminRouter(secret: string, b: AdminBackend): Router {
     const body = (req.body ?? {}) as BucketRequest;
     if (body.name !== undefined && body.name !== name) throw new AdminFailure('InvalidArgument', 400, `body name ${body.name} differs from the path ${name}`);
     const existing = b.view.bucket(name);
-    const change = bucketChanges(body, existing, (id) => b.view.user(id));
+    const change = bucketChanges(body, existing, (id) => b.view.user(id), b.notificationTargets);
+    const replicateTo = body.replicateTo === undefined ? existing?.replicateTo
+      : replicationRule(body.replicateTo, existing?.replicateTo, name, b.seal, (r) => b.openSealed?.(r.accessKeyId, r.sealedSecret) ?? '');
     if (!existing) await b.objects.createBucket(name, { owner: change.owner, replicas: body.replicas, access: body.access });
     const cur = b.view.bucket(name)!;
     const next: BucketSettings = change.apply(cur);
+    if (replicateTo) next.replicateTo = replicateTo; else delete next.replicateTo;
     if (JSON.stringify(next) !== JSON.stringify(cur)) await b.view.putBucket(next);
     return bucketStatus(next);
   }));
@@ -119,7 +129,7 @@ export function adminRouter(secret: string, b: AdminBackend): Router {
     await b.objects.deleteBucket(name);
   }));
 
-  userRoutes(r, handle, { view: b.view, seal: b.seal });
+  userRoutes(r, handle, { view: b.view, seal: b.seal, usage: () => usageByBucket(b.view, b.replicas) });
 
   r.post('/members/:id/drain', handle(async (req) => {
     const m = findMember(String(req.params.id));
@@ -203,9 +213,4 @@ function sumRepair(a: RepairProgress, b: RepairProgress): RepairProgress {
     bytesRemaining: remaining, bytesMoved: a.bytesMoved + b.bytesMoved, rateBytesPerSec: rate,
     etaSeconds: remaining > 0 && rate > 0 ? Math.ceil(remaining / rate) : null,
   };
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let t: NodeJS.Timeout;
-  return Promise.race([p, new Promise<T>((_, reject) => { t = setTimeout(() => reject(new Error('timeout')), ms); })]).finally(() => clearTimeout(t));
 }

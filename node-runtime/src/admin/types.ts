@@ -2,8 +2,9 @@
 // secret as `Authorization: Bearer <secret>`). The operator and the `cairn` CLI depend on these
 // types and on admin/client.ts, never on the node runtime's internals.
 import type { BucketAccess, BucketClaim, BucketShare, ClusterSettings, DiskState, MemberState, ObjectOwnership, RepairProgress } from '../cluster/types.ts';
+import type { UserQuota } from '../access/users.ts';
 
-export type { RepairProgress };
+export type { RepairProgress, UserQuota };
 
 export interface MemberStatus {
   id: string;
@@ -42,6 +43,10 @@ export interface BucketStatus {
   objects: number;
   bytes: number;
   createdAt: string;
+  /** Its notification rules, when it has any. */
+  notifications?: BucketNotification[];
+  /** Where its objects are copied to (no secret), when they are. */
+  replicateTo?: { id: string; endpoint: string; bucket: string; region: string; prefix?: string; deletes: boolean; accessKeyId: string; progress?: ReplicationProgress };
   /** Whether every object holds `replicas` (admin/convergence.ts); absent from older servers. */
   replication?: { underReplicatedChunks: number; surplusChunks: number; converged: boolean; waitingFor: string[] };
 }
@@ -57,7 +62,12 @@ export interface ClusterStatus {
   capacityBytes: number;
   usedBytes: number;
   writeQuorumAvailable: boolean;    // every bucket can reach W of its replicas
+  /** Users with a quota: their plan and what they hold (absent from older servers). */
+  users?: UserUsage[];
 }
+
+/** What a user holds across the buckets it owns, beside its plan. */
+export interface UserUsage { id: string; quota?: UserQuota; buckets: number; objects: number; bytes: number }
 
 export interface BucketRequest {
   name: string;
@@ -76,6 +86,39 @@ export interface BucketRequest {
   ownership?: ObjectOwnership;
   quotaBytes?: number;
   quotaObjects?: number;
+  /** Where the bucket's events go (replaces the whole configuration, as PutBucketNotificationConfiguration
+   *  does; [] turns notifications off; absent leaves them as they are). Targets are the cluster's declared ones. */
+  notifications?: BucketNotification[];
+  /** Copy the bucket's objects to another S3 store (null: stop). The same target again changes nothing. */
+  replicateTo?: ReplicationRequest | null;
+}
+
+/** Replication of a bucket over every member that answered (best effort, bounded in time). */
+export interface ReplicationProgress {
+  backlog: number;                  // outbox entries not yet replicated, summed over members
+  lagSeconds: number;               // age of the oldest change not copied yet, the largest over members
+  backfill: 'done' | 'running' | 'unknown';
+  membersAnswered: number;
+  membersAsked: number;
+}
+
+export interface ReplicationRequest {
+  endpoint: string;                 // http(s)://host[:port]
+  bucket: string;
+  region?: string;                  // default us-east-1
+  accessKeyId: string;
+  secretAccessKey: string;
+  prefix?: string;
+  deletes?: boolean;                // default false
+}
+
+/** One notification rule, as Bucket.spec.notifications and the admin API give it. */
+export interface BucketNotification {
+  id?: string;                      // default: generated
+  target: string;                   // a target declared on the cluster
+  events: string[];                 // s3:ObjectCreated:*, s3:ObjectRemoved:Delete, ...
+  prefix?: string;
+  suffix?: string;
 }
 
 export interface UserRequest {
@@ -94,6 +137,9 @@ export interface UserStatus {
   createdAt: string;
   keys: KeyStatus[];
   buckets: string[];                // buckets the user owns
+  /** Its plan (absent: no limits) and what it holds now. */
+  quota?: UserQuota;
+  usage?: { buckets: number; objects: number; bytes: number };
 }
 
 export interface KeyStatus { accessKeyId: string; user: string; disabled: boolean; createdAt: string }
@@ -119,6 +165,7 @@ export interface AdminError { error: { code: string; message: string } }
  *   GET    /admin/v1/users                       → UserStatus[]
  *   PUT    /admin/v1/users/:id      UserRequest  → UserStatus     (create or update; disabled: true stops its keys everywhere)
  *   DELETE /admin/v1/users/:id                   → 204  (its keys go too; 409 UserOwnsBuckets while it owns buckets)
+ *   PUT    /admin/v1/users/:id/quota  UserQuota  → UserStatus     (limits over its buckets; {} removes them; seen everywhere within a heartbeat)
  *   POST   /admin/v1/keys            AccessKeyRequest → AccessKeyResponse
  *   PATCH  /admin/v1/keys/:id       { disabled }  → KeyStatus
  *   DELETE /admin/v1/keys/:id                    → 204
@@ -135,6 +182,7 @@ export interface AdminClient {
   users?(): Promise<UserStatus[]>;
   putUser(req: UserRequest): Promise<UserStatus>;
   deleteUser?(id: string): Promise<void>;
+  putUserQuota?(id: string, quota: UserQuota): Promise<UserStatus>;
   createKey(req: AccessKeyRequest): Promise<AccessKeyResponse>;
   setKeyDisabled?(accessKeyId: string, disabled: boolean): Promise<KeyStatus>;
   /** Console sessions of the key issued at or before notBefore (ms) end on every node. */

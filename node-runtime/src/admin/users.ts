@@ -3,9 +3,10 @@
 // the answer that created it. Disabling a user or a key is a registry write every node sees within
 // a heartbeat or two; requests signed with it fail from then on.
 import type { Router } from 'express';
-import { generateKeyPair, validateKey, validateUser, type KeyRecord, type UserRecord } from '../access/users.ts';
+import { generateKeyPair, validateKey, validateQuota, validateUser, type KeyRecord, type UserRecord } from '../access/users.ts';
 import type { ClusterControl, StoredKey } from '../cluster/types.ts';
 import type { AccessKeyRequest, AccessKeyResponse, KeyStatus, UserRequest, UserStatus } from './types.ts';
+import { userUsage, type Usage } from './usage.ts';
 
 export class AdminFailure extends Error {
   readonly code: string;
@@ -17,6 +18,8 @@ export interface UserAdmin {
   view: ClusterControl;
   /** Seal a secret key for the registry (util/seal.ts under the master key). */
   seal(accessKeyId: string, secretAccessKey: string): string;
+  /** Every bucket's usage, by name (admin/usage.ts). */
+  usage(): Promise<Map<string, Usage>>;
 }
 
 type Handle = (fn: (req: import('express').Request) => Promise<unknown>) => import('express').RequestHandler;
@@ -25,11 +28,15 @@ const keyUser = (k: StoredKey) => ('userId' in k ? k.userId : 'admin');
 const keyStatus = (k: StoredKey): KeyStatus => ({ accessKeyId: k.accessKeyId, user: keyUser(k), disabled: 'disabled' in k && k.disabled === true, createdAt: 'createdAt' in k ? k.createdAt : '' });
 
 export function userRoutes(r: Router, handle: Handle, a: UserAdmin): void {
-  const status = (u: UserRecord): UserStatus => ({
-    id: u.id, displayName: u.displayName, ...(u.email ? { email: u.email } : {}), disabled: u.disabled === true, superuser: u.superuser === true,
-    createdAt: u.createdAt, keys: a.view.keys().filter((k) => keyUser(k) === u.id).map(keyStatus),
-    buckets: a.view.buckets().filter((b) => b.owner === u.id).map((b) => b.name),
-  });
+  const status = (u: UserRecord, usage?: Map<string, Usage>): UserStatus => {
+    const held = usage ? userUsage(u, a.view.buckets(), usage) : undefined;
+    return {
+      id: u.id, displayName: u.displayName, ...(u.email ? { email: u.email } : {}), disabled: u.disabled === true, superuser: u.superuser === true,
+      createdAt: u.createdAt, keys: a.view.keys().filter((k) => keyUser(k) === u.id).map(keyStatus),
+      buckets: a.view.buckets().filter((b) => b.owner === u.id).map((b) => b.name),
+      ...(u.quota ? { quota: u.quota } : {}), ...(held ? { usage: { buckets: held.buckets, objects: held.objects, bytes: held.bytes } } : {}),
+    };
+  };
   const userOr404 = (id: string) => {
     const u = a.view.user(id);
     if (!u) throw new AdminFailure('NoSuchUser', 404, `no user ${id}`);
@@ -37,9 +44,24 @@ export function userRoutes(r: Router, handle: Handle, a: UserAdmin): void {
   };
   const invalid = (e: unknown) => new AdminFailure('InvalidArgument', 400, (e as Error).message);
 
-  r.get('/users', handle(async () => a.view.users().map(status)));
+  r.get('/users', handle(async () => {
+    const usage = await a.usage();
+    return a.view.users().map((u) => status(u, usage));
+  }));
 
-  r.get('/users/:id', handle(async (req) => status(userOr404(String(req.params.id)))));
+  r.get('/users/:id', handle(async (req) => status(userOr404(String(req.params.id)), await a.usage())));
+
+  // A plan replaces the previous one whole; {} (or every limit null) removes it. Every coordinator
+  // reads the registry's record on each write, so it applies within a heartbeat everywhere.
+  r.put('/users/:id/quota', handle(async (req) => {
+    const u = userOr404(String(req.params.id));
+    let quota;
+    try { quota = validateQuota(req.body ?? {}); } catch (e) { throw invalid(e); }
+    const next: UserRecord = { ...u, quota };
+    if (Object.keys(quota).length === 0) delete next.quota;
+    await a.view.putUser(next);
+    return status(next, await a.usage());
+  }));
 
   r.put('/users/:id', handle(async (req) => {
     const id = String(req.params.id);

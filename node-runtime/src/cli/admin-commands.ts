@@ -1,6 +1,6 @@
 // `cairn status|drain|undrain|bucket create|keys add`: the admin API for people (tables) and scripts
 // (--json). Every command talks to one cluster port through admin/client.ts.
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { adminClient, ADMIN_URL_ENV, SECRET_ENV, type ConnOpts as Conn } from './connect.ts';
 import type { AdminClient, ClusterStatus } from '../admin/types.ts';
 import { watchDrain } from './rebalance.ts';
@@ -28,6 +28,22 @@ function action<A extends unknown[]>(fn: (...args: A) => Promise<void>): (...arg
   };
 }
 
+const UNITS: Record<string, number> = { '': 1, k: 1e3, m: 1e6, g: 1e9, t: 1e12, p: 1e15, ki: 2 ** 10, mi: 2 ** 20, gi: 2 ** 30, ti: 2 ** 40, pi: 2 ** 50 };
+
+/** A size as people write it: 1048576, 500M, 10Gi, 10GiB, 1.5TB (decimal and binary suffixes). */
+export function parseSize(v: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([kmgtp]i?)?b?$/i.exec(v.trim());
+  const n = m ? Number(m[1]) * UNITS[(m[2] ?? '').toLowerCase()] : NaN;
+  if (!Number.isSafeInteger(Math.round(n)) || !m) throw new InvalidArgumentError(`not a size: ${v} (e.g. 10GiB, 500M, 1048576)`);
+  return Math.round(n);
+}
+
+const count = (name: string) => (v: string): number => {
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a non-negative integer, got ${v}`);
+  return n;
+};
+
 export function bytes(n: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
   let i = 0;
@@ -50,6 +66,10 @@ function diskWarnings(s: ClusterStatus): string[] {
   ];
 }
 
+/** `used/limit`, or just `used` without a limit. */
+const ofQuota = (used: string, limit: string | undefined) => (limit === undefined ? used : `${used}/${limit}`);
+const maybe = <T>(v: T | undefined, f: (x: T) => string) => (v === undefined ? undefined : f(v));
+
 /** The status for people: a summary line, then members and buckets as tables. */
 export function formatStatus(s: ClusterStatus): string {
   const counts = Object.entries(s.counts).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`).join(', ');
@@ -67,8 +87,14 @@ export function formatStatus(s: ClusterStatus): string {
     '',
     s.buckets.length === 0 ? 'no buckets' : table([
       ['BUCKET', 'REPLICAS', 'ACCESS', 'OBJECTS', 'BYTES', 'CREATED'],
-      ...s.buckets.map((b) => [b.name, String(b.replicas), b.access, String(b.objects), bytes(b.bytes), b.createdAt]),
+      ...s.buckets.map((b) => [b.name, String(b.replicas), b.access, ofQuota(String(b.objects), maybe(b.quotaObjects, String)),
+        ofQuota(bytes(b.bytes), maybe(b.quotaBytes, bytes)), b.createdAt]),
     ]),
+    ...(s.users?.length ? ['', table([
+      ['USER', 'BUCKETS', 'OBJECTS', 'BYTES'],
+      ...s.users.map((u) => [u.id, ofQuota(String(u.buckets), maybe(u.quota?.buckets, String)), ofQuota(String(u.objects), maybe(u.quota?.objects, String)),
+        ofQuota(bytes(u.bytes), maybe(u.quota?.bytes, bytes))]),
+    ])] : []),
   ];
   return lines.join('\n') + '\n';
 }
@@ -139,6 +165,20 @@ export function registerAdminCommands(program: Command): void {
     .action(action(async (id: string, o: ConnOpts) => {
       await client(o).deleteUser!(id);
       out(o, { deleted: id }, `user ${id} deleted`);
+    }));
+
+  withConn(user.command('quota').argument('<id>').description('set a user\'s plan: limits over every bucket it owns (omitted limits are removed)')
+    .option('--bytes <size>', 'most bytes, e.g. 10GiB, 500M, 1048576', parseSize)
+    .option('--objects <n>', 'most objects', count('--objects'))
+    .option('--buckets <n>', 'most buckets', count('--buckets'))
+    .option('--clear', 'remove every limit'))
+    .action(action(async (id: string, o: ConnOpts & { bytes?: number; objects?: number; buckets?: number; clear?: boolean }) => {
+      const quota = o.clear ? {} : { ...(o.bytes !== undefined ? { bytes: o.bytes } : {}), ...(o.objects !== undefined ? { objects: o.objects } : {}), ...(o.buckets !== undefined ? { buckets: o.buckets } : {}) };
+      if (!o.clear && Object.keys(quota).length === 0) throw new Error('give --bytes, --objects, --buckets or --clear');
+      const u = await client(o).putUserQuota!(id, quota);
+      const q = u.quota ?? {};
+      const held = u.usage ?? { buckets: 0, objects: 0, bytes: 0 };
+      out(o, u, `user ${u.id}: buckets ${ofQuota(String(held.buckets), maybe(q.buckets, String))}, objects ${ofQuota(String(held.objects), maybe(q.objects, String))}, bytes ${ofQuota(bytes(held.bytes), maybe(q.bytes, bytes))}`);
     }));
 
   const keys = program.command('keys').description('manage access keys (each belongs to one user)');

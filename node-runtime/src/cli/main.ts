@@ -4,6 +4,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { NodeOptions } from '../node/config.ts';
 import { registerAdminCommands } from './admin-commands.ts';
+import { registerWatchCommand } from './watch.ts';
 import { registerRebalanceCommands } from './rebalance.ts';
 import { ADMIN_URL_ENV, SECRET_ENV } from './connect.ts';
 import type { Role } from '../cluster/types.ts';
@@ -76,6 +77,9 @@ export function serverCommand(): Command {
     .addOption(opt('--repair-concurrency <n>', 'chunk copies in flight per node (cluster setting)', 'CAIRN_REPAIR_CONCURRENCY').argParser(int('repair-concurrency', 1, 256)))
     .addOption(opt('--disk-reserve <bytes>', 'free space on the data disk below which no new chunks are stored here (default 1 % of the disk, 256 MiB to 8 GiB)', 'CAIRN_DISK_RESERVE_BYTES').argParser(int('disk-reserve', 0, Number.MAX_SAFE_INTEGER)))
     .addOption(opt('--buffer-memory <MiB>', 'memory for chunk buffers: 3/4 for uploads and repair copies, 1/4 for read-ahead (default 48)', 'CAIRN_BUFFER_MEMORY').argParser(int('buffer-memory', 4, 65_536)))
+    .addOption(opt('--notification-targets <file>', 'the cluster\'s notification targets (JSON or YAML: redis and webhook targets; the same file on every member)', 'CAIRN_NOTIFICATION_TARGETS'))
+    .addOption(opt('--events-retain-ms <ms>', 'how long delivered events stay in the outbox for the change feed (default 24 h)', 'CAIRN_EVENTS_RETAIN_MS').argParser(int('events-retain-ms', 1000, 365 * 86_400_000)))
+    .addOption(opt('--events-max-bytes <bytes>', 'bound of the event outbox on disk; past it the oldest events are dropped and counted (default 256 MiB)', 'CAIRN_EVENTS_MAX_BYTES').argParser(int('events-max-bytes', 8 << 20, Number.MAX_SAFE_INTEGER)))
     .action(async (o: Record<string, unknown>, cmd: Command) => {
       let zone = o.zone as string | undefined;
       const zones = o.zones as string[] | undefined;
@@ -96,6 +100,8 @@ export function serverCommand(): Command {
         repairBandwidthBytes: o.repairBandwidth as number | undefined, repairConcurrency: o.repairConcurrency as number | undefined,
         bufferMemoryBytes: o.bufferMemory !== undefined ? (o.bufferMemory as number) * 1024 * 1024 : undefined,
         diskReserveBytes: o.diskReserve as number | undefined,
+        notificationTargets: o.notificationTargets as string | undefined,
+        eventsRetainMs: o.eventsRetainMs as number | undefined, eventsMaxBytes: o.eventsMaxBytes as number | undefined,
       };
       await runServer(opts);
     });
@@ -140,6 +146,7 @@ export function buildProgram(): Command {
   const program = new Command('cairn').description('Cairn: self-healing, S3-compatible distributed file store').showHelpAfterError();
   program.addCommand(serverCommand());
   registerAdminCommands(program);
+  registerWatchCommand(program);
   registerRebalanceCommands(program);
   program.addHelpText('after', `
 Environment:

@@ -64,6 +64,16 @@ export type RetentionMode = 'GOVERNANCE' | 'COMPLIANCE';
 
 /** A bucket's object lock: enabled at creation, with the retention new versions get by default. */
 export interface ObjectLockSettings { enabled: true; defaultRetention?: { mode: RetentionMode; days?: number; years?: number } }
+/** One rule of a bucket's notification configuration: which events go to which declared target (events/notification-config.ts). */
+export interface BucketNotificationRule {
+  id: string;
+  destination: 'Queue' | 'Topic' | 'CloudFunction';
+  arn: string;
+  target: string;
+  events: string[];
+  prefix?: string;
+  suffix?: string;
+}
 
 export interface BucketSettings {
   name: string;
@@ -94,7 +104,24 @@ export interface BucketSettings {
   location?: string;
   /** The bucket's own tags (PutBucketTagging), not its objects'. */
   tags?: { key: string; value: string }[];
+  /** Where its events go (PutBucketNotificationConfiguration, Bucket.spec.notifications); absent: the change feed only. */
+  notifications?: BucketNotificationRule[];
+  /** Copy its objects to another S3 store (Bucket.spec.replication.to, the admin API); events/replication.ts. */
+  replicateTo?: ReplicationRule;
   deleted?: boolean;     // tombstone in the registry (LWW map entries are never physically removed at once)
+}
+
+/** Where a bucket's objects are copied to. A new `id` (a changed target) copies every object again. */
+export interface ReplicationRule {
+  id: string;
+  endpoint: string;      // http(s)://host[:port] of the other store's S3 API
+  bucket: string;
+  region: string;
+  accessKeyId: string;
+  sealedSecret: string;  // the secret key, sealed under the master key (access/users.ts sealSecret)
+  prefix?: string;       // only keys under it
+  deletes: boolean;      // replicate deletions too
+  createdAt: number;     // ms: changes recorded from then on are copied as they come; older ones by the backfill
 }
 
 /** One CORS rule, as s3/semantics/cors.ts parses and matches it. */

@@ -25,12 +25,20 @@ import { newVersionId } from '../meta/version-ids.ts';
 import { isLive, isRemoved, s3VersionId, slotOf } from '../meta/slots.ts';
 import { openSealedBody } from './sealed-body.ts';
 import { DATA_KEY_CONTEXT, newDataKey, openDataKey, rewrapDataKey, type Encryption, type EncryptionRequest } from './sse.ts';
+import { QuotaGuard, type UserQuota } from './quota.ts';
+import type { MutationKind, MutationListener } from './mutations.ts';
+import type { NodeMetrics } from '../observability/metrics.ts';
 
 export interface ObjectServiceOptions {
   /** The cluster master key: SSE-S3 data keys are wrapped under a key derived from it. */
   masterKey?: Buffer;
   metaTimeoutMs?: number;    // a metadata quorum that does not answer in time → 503
   chunkTimeoutMs?: number;   // per chunk write quorum
+  /** The plan of a bucket owner (the registry's user record), checked with the bucket's own quota. */
+  userQuota?: (user: string) => UserQuota | undefined;
+  /** Told of every acknowledged write and delete before the client is answered (events/). */
+  onMutation?: MutationListener;
+  metrics?: NodeMetrics;
 }
 
 /** The owner and ACL fields of a new version (left out when not given: older readers see no change). */
@@ -44,6 +52,8 @@ export class ClusterObjectService implements ObjectService {
   private readonly meta: BucketMetadata;
   private readonly chunkTimeoutMs: number;
   private readonly master?: Buffer;
+  private readonly quota: QuotaGuard;
+  private readonly mutated?: MutationListener;
   private lastStamp = 0;
 
   constructor(plane: DataPlane, opts: ObjectServiceOptions = {}) {
@@ -52,6 +62,12 @@ export class ClusterObjectService implements ObjectService {
     this.meta = new BucketMetadata(plane, opts.metaTimeoutMs ?? 10_000);
     this.chunkTimeoutMs = opts.chunkTimeoutMs ?? 30_000;
     this.master = opts.masterKey;
+    this.mutated = opts.onMutation;
+    this.quota = new QuotaGuard({
+      view: this.view, usage: (b) => this.meta.usage(b), // What a write replaces: the live null version, unless versioning is on (then every write adds one).
+      current: async (b, key) => (b.versioning === 'Enabled' ? undefined : (await this.meta.getKey(b, key)).records.find((r) => slotOf(r) === '' && isLive(r))),
+      userQuota: opts.userQuota ?? (() => undefined), metrics: opts.metrics,
+    });
   }
 
   private masterKey(): Buffer {
@@ -81,6 +97,7 @@ export class ClusterObjectService implements ObjectService {
     checkBucketName(name);
     const existing = this.view.bucket(name);
     if (existing) throw s3Error(existing.owner === opts.owner ? 'BucketAlreadyOwnedByYou' : 'BucketAlreadyExists', undefined, { resource: name });
+    this.quota.checkNewBucket(opts.owner);
     const replicas = opts.replicas ?? this.view.settings().defaultReplicas;
     if (!Number.isInteger(replicas) || replicas < 1 || replicas > 16) throw s3Error('InvalidArgument', `replicas must be an integer from 1 to 16, got ${replicas}`);
     const b: BucketSettings = { name, createdAt: new Date().toISOString(), owner: opts.owner, replicas, access: opts.access ?? 'private', ...(opts.acl ? { acl: opts.acl } : {}) };
@@ -116,21 +133,28 @@ export class ClusterObjectService implements ObjectService {
   }
 
   /**
-   * QuotaExceeded when writing `size` bytes at `key` would take the bucket over its quota. Checked
-   * from the metadata replicas' usage counters before the body is taken (with the declared size) and
-   * again before the version is committed (with the real size); concurrent writers may overshoot by
-   * what is in flight, as with other stores' quotas. Bytes count every stored version (they hold the
-   * space); objects count the current ones. A write replaces the null version unless versioning is on.
+   * QuotaExceeded when writing `size` bytes at `key` would take the bucket or its owner over a quota
+   * (data/quota.ts), checked before the body is taken; commit() checks again with the real size.
    */
   private async checkQuota(b: BucketSettings, key: string, size: number): Promise<void> {
-    if (b.quotaBytes === undefined && b.quotaObjects === undefined) return;
-    const [usage, { records, current }] = await Promise.all([this.meta.usage(b), this.meta.getKey(b, key)]);
-    const nullVersion = records.find((r) => slotOf(r) === '' && isLive(r));
-    const replaced = b.versioning === 'Enabled' ? undefined : nullVersion;
-    const bytes = usage.versionBytes - (replaced?.size ?? 0) + size;
-    const objects = usage.objects + (isLive(current) ? 0 : 1);
-    if (b.quotaBytes !== undefined && bytes > b.quotaBytes) throw s3Error('QuotaExceeded', `Bucket ${b.name} would hold ${bytes} bytes; its quota is ${b.quotaBytes}.`, { resource: key });
-    if (b.quotaObjects !== undefined && objects > b.quotaObjects) throw s3Error('QuotaExceeded', `Bucket ${b.name} would hold ${objects} objects; its quota is ${b.quotaObjects}.`, { resource: key });
+    await this.quota.check(b, key, size);
+  }
+
+  /**
+   * Commit a new version: the quotas' last word first (a reservation while it is written), then the
+   * write — conditionally when the request has a condition (data/conditional.ts), else fenced as
+   * every write — then its listener (the event outbox), all before the client hears of it.
+   */
+  private async commit(b: BucketSettings, v: ObjectVersion, kind: MutationKind, precondition?: PutOptions['precondition']): Promise<ObjectVersion> {
+    const release = await this.quota.reserve(b, v);
+    let stored: ObjectVersion;
+    try {
+      stored = precondition
+        ? (await writeConditionally(this.meta, b, v.key, { decide: (state) => { precondition(state.current); return v; } }))!
+        : await this.meta.writeVersion(b, v, { fence: 'write' });
+    } finally { release(); }
+    await this.mutated?.({ kind, bucket: b, version: stored });
+    return stored;
   }
 
   /** The lock fields of a new version: asked for, else the bucket's default retention. */
@@ -138,13 +162,6 @@ export class ClusterObjectService implements ObjectService {
     if ((opts.retention || opts.legalHold !== undefined) && !b.objectLock) throw s3Error('InvalidRequest', 'Bucket is missing Object Lock Configuration');
     const retention = opts.retention ?? defaultRetention(b, now);
     return { ...(retention ? { retention } : {}), ...(opts.legalHold ? { legalHold: true } : {}) };
-  }
-
-  /** Commit a new record: conditionally when the request has a condition, else fenced as every write. */
-  private async commit(b: BucketSettings, v: ObjectVersion, precondition: PutOptions['precondition']): Promise<ObjectVersion> {
-    if (!precondition) return this.meta.writeVersion(b, v, { fence: 'write' });
-    const stored = await writeConditionally(this.meta, b, v.key, { decide: (state) => { precondition(state.current); return v; } });
-    return stored!;
   }
 
   // ---- objects ------------------------------------------------------------------------------
@@ -174,7 +191,7 @@ export class ClusterObjectService implements ObjectService {
       ...(opts.tags?.length ? { tags: opts.tags } : {}), ...this.lockOf(b, opts, head.timestamp),
       ...(checksum ? { checksum } : {}),
     };
-    return this.commit(b, v, opts.precondition);
+    return this.commit(b, v, 'Put', opts.precondition);
   }
 
   /**
@@ -275,9 +292,15 @@ export class ClusterObjectService implements ObjectService {
 
   /** Write what `plan` decides from the key: as one conditional write, or from a plain read then fenced. */
   private async writeDecided(b: BucketSettings, key: string, plan: (state: KeyVersions) => ObjectVersion | undefined, conditional: boolean): Promise<ObjectVersion | undefined> {
-    if (conditional) return writeConditionally(this.meta, b, key, { decide: plan });
-    const v = plan(await this.meta.getKey(b, key));
-    return v && this.meta.writeVersion(b, v, { fence: 'write' });
+    let made: ObjectVersion | undefined;
+    if (conditional) made = await writeConditionally(this.meta, b, key, { decide: plan });
+    else {
+      const v = plan(await this.meta.getKey(b, key));
+      made = v && await this.meta.writeVersion(b, v, { fence: 'write' });
+    }
+    // A delete marker, or the removal of a version: an event as any delete (the outbox's listener).
+    if (made) await this.mutated?.({ kind: 'Delete', bucket: b, version: made });
+    return made;
   }
 
   async copyObject(src: { bucket: string; key: string } & VersionSelector, dst: { bucket: string; key: string }, opts: PutOptions & { metadataDirective?: 'COPY' | 'REPLACE'; taggingDirective?: 'COPY' | 'REPLACE' }): Promise<ObjectVersion> {
@@ -317,7 +340,7 @@ export class ClusterObjectService implements ObjectService {
       requestedReplicas: Math.max(opts.replicas ?? 0, source.requestedReplicas ?? 0),
       ...metadata, ...ownership(opts), ...(encryption ? { encryption } : {}), ...(tags?.length ? { tags } : {}), ...this.lockOf(b, opts, head.timestamp),
     };
-    return this.commit(b, v, opts.precondition);
+    return this.commit(b, v, 'Copy', opts.precondition);
   }
 
   /** A copy that re-encrypts (or decrypts): the source's plaintext streamed into a new write. */
@@ -402,7 +425,7 @@ export class ClusterObjectService implements ObjectService {
       ...(u.encryption ? { encryption: u.encryption } : {}), ...(u.tags?.length ? { tags: u.tags } : {}),
       ...this.lockOf(b, { retention: u.retention, legalHold: u.legalHold }, head.timestamp), ...(opts.checksum ? { checksum: opts.checksum } : {}),
     };
-    const winner = await this.commit(b, v, opts.precondition);
+    const winner = await this.commit(b, v, 'CompleteMultipartUpload', opts.precondition);
     await this.meta.deleteUpload(b, uploadId);
     return winner;
   }

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loopbackAddress, waitFor } from '../../../hack/testing/net.ts';
 import { s3Error } from '../util/errors.ts';
-import { changeFeed, type ChangeFeedOptions } from './change-feed.ts';
+import { changeFeed, feedStart, type ChangeFeedOptions } from './change-feed.ts';
 import { Outbox, type OutboxOptions } from './outbox.ts';
 import { eventRecord, type EventMessage, type OutboxEvent } from './record.ts';
 
@@ -169,6 +169,17 @@ test('heartbeats carry a cursor past other buckets\' changes; a server shutdown 
 test.after(async () => {
   for (const c of cleanups.reverse()) await c();
   for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
+
+test('since: the first change recorded at or after that time (the merged feed starts a member it has no cursor for there)', async () => {
+  let clock = 1_000_000;
+  const outbox = await openOutbox({ now: () => clock });
+  for (const k of ['x', 'y', 'z']) { await outbox.append(change('b', k)); clock += 1000; }
+  assert.equal(await feedStart(outbox, { since: 1_001_000 }), { pos: 1 });
+  assert.equal(await feedStart(outbox, { since: 0 }), { pos: 0 });
+  assert.equal(await feedStart(outbox, { since: clock }), { pos: 3 }, 'later than everything: the end');
+  assert.equal(await feedStart(outbox, { cursor: 'nonsense' }), { error: 'malformed' });
+  assert.equal(await feedStart(outbox, {}), { pos: 3 });
 });
 
 test.run();

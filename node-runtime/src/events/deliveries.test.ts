@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Registry } from 'prom-client';
+import { NodeMetrics } from '../observability/metrics.ts';
 import { loopbackAddress, waitFor } from '../../../hack/testing/net.ts';
 import { Deliveries, retryDelay } from './deliveries.ts';
 import { Outbox } from './outbox.ts';
@@ -55,10 +55,13 @@ async function outboxIn(dir?: string, opts: { segmentBytes?: number; maxBytes?: 
   return { dir, outbox: await Outbox.open<OutboxEvent>({ dir, ...opts }) };
 }
 
-function start(outbox: Outbox<OutboxEvent>, hooks: Record<string, string>, registry = new Registry()) {
+function start(outbox: Outbox<OutboxEvent>, hooks: Record<string, string>, metrics = new NodeMetrics()) {
   const targets = Object.entries(hooks).map(([name, url]) => createTarget({ kind: 'webhook', name, url, bearerToken: TOKEN, timeoutMs: 300 }));
-  const deliveries = new Deliveries({ outbox, targets, registry, retry: { baseMs: 10, maxMs: 100 } }).start();
-  const value = async (metric: string, target: string) => (await registry.getSingleMetric(metric)!.get()).values.find((v) => v.labels.target === target)?.value ?? 0;
+  const deliveries = new Deliveries({ outbox, targets, metrics, retry: { baseMs: 10, maxMs: 100 } }).start();
+  const value = async (metric: string, target: string) => {
+    await metrics.text();   // runs the collectors that set the gauges
+    return (await metrics.registry.getSingleMetric(metric)!.get()).values.find((v) => v.labels.target === target)?.value ?? 0;
+  };
   return { deliveries, value };
 }
 

@@ -9,7 +9,7 @@
 //
 // States, as Garage's background workers show theirs: busy (sending), idle (caught up, waiting
 // for an append), retrying (the target failed; waiting out the backoff), stopped.
-import { Counter, Gauge, type Registry } from 'prom-client';
+import type { NodeMetrics } from '../observability/metrics.ts';
 import { logger } from '../util/log.ts';
 import type { Outbox, OutboxEntry } from './outbox.ts';
 import { eventMessage, type OutboxEvent } from './record.ts';
@@ -32,7 +32,7 @@ export function retryDelay(attempt: number, policy: RetryPolicy, random: () => n
 export interface DeliveryOptions {
   outbox: Outbox<OutboxEvent>;
   targets: readonly Target[];    // owned from now on: stop() closes them
-  registry: Registry;
+  metrics: NodeMetrics;          // cairn_events_* per target (gauges set at scrape time)
   retry?: Partial<RetryPolicy>;  // default 500 ms doubling to 60 s
   readBatch?: number;            // outbox entries read at a time (default 256)
   now?: () => number;
@@ -49,21 +49,19 @@ export interface DeliveryStatus {
   lastError?: string;
 }
 
-interface Metrics { delivered: Counter<'target'>; failures: Counter<'target'>; dropped: Counter<'target'> }
+interface Metrics { delivered: NodeMetrics['eventsDelivered']; failures: NodeMetrics['eventsDeliveryFailures']; dropped: NodeMetrics['eventsDropped'] }
 
-function metrics(registry: Registry, workers: readonly DeliveryWorker[], now: () => number): Metrics {
-  const registers = [registry];
-  new Gauge({ name: 'cairn_events_backlog', help: 'Outbox entries a target\'s worker has not passed yet (entries for other targets included).', labelNames: ['target'] as const, registers,
-    collect() { for (const w of workers) this.set({ target: w.target.name }, w.status().backlog); } });
-  new Gauge({ name: 'cairn_events_oldest_undelivered_age_seconds', help: 'Age of the oldest event a target has not acknowledged yet (0 when caught up).', labelNames: ['target'] as const, registers,
-    collect() { for (const w of workers) { const at = w.status().oldestUndeliveredAt; this.set({ target: w.target.name }, at === undefined ? 0 : Math.max(0, (now() - at) / 1000)); } } });
-  new Gauge({ name: 'cairn_events_delivery_state', help: 'A target worker\'s state: 1 for the state it is in.', labelNames: ['target', 'state'] as const, registers,
-    collect() { for (const w of workers) for (const s of STATES) this.set({ target: w.target.name, state: s }, w.status().state === s ? 1 : 0); } });
-  return {
-    delivered: new Counter({ name: 'cairn_events_delivered_total', help: 'Events a target acknowledged.', labelNames: ['target'] as const, registers }),
-    failures: new Counter({ name: 'cairn_events_delivery_failures_total', help: 'Failed delivery attempts (each is retried).', labelNames: ['target'] as const, registers }),
-    dropped: new Counter({ name: 'cairn_events_dropped_total', help: 'Outbox entries dropped (outbox full) before this target\'s worker read them; not all were routed to it.', labelNames: ['target'] as const, registers }),
-  };
+/** The per-target gauges, read from the workers at scrape time; returns the counters and the unregister function. */
+function metrics(m: NodeMetrics, workers: readonly DeliveryWorker[], now: () => number): Metrics & { unregister: () => void } {
+  const unregister = m.registerCollector(() => {
+    for (const w of workers) {
+      const s = w.status(), target = w.target.name;
+      m.eventsBacklog.set({ target }, s.backlog);
+      m.eventsOldestUndeliveredAge.set({ target }, s.oldestUndeliveredAt === undefined ? 0 : Math.max(0, (now() - s.oldestUndeliveredAt) / 1000));
+      for (const state of STATES) m.eventsDeliveryState.set({ target, state }, s.state === state ? 1 : 0);
+    }
+  });
+  return { delivered: m.eventsDelivered, failures: m.eventsDeliveryFailures, dropped: m.eventsDropped, unregister };
 }
 
 class DeliveryWorker {
@@ -176,6 +174,7 @@ export class Deliveries {
   private readonly sends = new AbortController();
   private readonly outbox: Outbox<OutboxEvent>;
   private loops?: Promise<void>[];
+  private readonly unregister: () => void;
 
   constructor(options: DeliveryOptions) {
     const opts = {
@@ -184,7 +183,8 @@ export class Deliveries {
     };
     this.outbox = options.outbox;
     this.workers = [];
-    const m = metrics(options.registry, this.workers, opts.now);   // its gauges read the workers at scrape time
+    const m = metrics(options.metrics, this.workers, opts.now);   // its gauges read the workers at scrape time
+    this.unregister = m.unregister;
     for (const t of options.targets) this.workers.push(new DeliveryWorker(t, opts, m));
   }
 
@@ -207,6 +207,7 @@ export class Deliveries {
     await Promise.all(this.loops ?? []);
     clearTimeout(grace);
     await Promise.all(this.workers.map((w) => w.target.close()));
+    this.unregister();
     await this.outbox.flush();
   }
 }

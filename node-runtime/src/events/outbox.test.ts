@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { appendFile, mkdtemp, open, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Registry } from 'prom-client';
+import { NodeMetrics } from '../observability/metrics.ts';
 import { waitFor } from '../../../hack/testing/net.ts';
 import { Outbox } from './outbox.ts';
 import { encodeRecord, segmentFile } from './segment.ts';
@@ -17,7 +17,10 @@ async function tempDir(): Promise<string> {
   dirs.push(d);
   return d;
 }
-const metric = async (r: Registry, name: string) => (await r.getSingleMetric(name)!.get()).values[0]?.value ?? 0;
+const metric = async (m: NodeMetrics, name: string) => {
+  await m.text();   // runs the collectors that set the gauges
+  return (await m.registry.getSingleMetric(name)!.get()).values[0]?.value ?? 0;
+};
 const segments = async (dir: string) => (await readdir(dir)).filter((n) => n.endsWith('.seg')).sort();
 
 // The crash test's child: appends as fast as it can, printing each sequence number once append() resolved.
@@ -139,23 +142,23 @@ test('segments go once every consumer passed them and the retention window allow
 
 test('when full, the oldest entries are dropped, counted and reported to readers; appends never fail', async () => {
   const dir = await tempDir();
-  const registry = new Registry();
-  const outbox = await Outbox.open<Item>({ dir, segmentBytes: 4096, maxBytes: 16384, registry });
+  const metrics = new NodeMetrics();
+  const outbox = await Outbox.open<Item>({ dir, segmentBytes: 4096, maxBytes: 16384, metrics });
   outbox.cursor('target:down');                  // a target that never acknowledges
   for (let n = 0; n < 400; n++) await outbox.append({ n, pad: 'p'.repeat(60) });
   let bytes = 0;
   for (const s of await segments(dir)) bytes += (await stat(join(dir, s))).size;
   assert.ok(bytes <= 16384, `${bytes} bytes on disk`);
-  const dropped = await metric(registry, 'cairn_events_outbox_dropped_total');
+  const dropped = await metric(metrics, 'cairn_events_outbox_dropped_total');
   assert.is(dropped, outbox.first, 'every entry before the first retained one was dropped unread and counted');
   assert.ok(outbox.first > 0);
   const r = await outbox.read(outbox.cursor('target:down'), 5);
   assert.is(r.skipped, outbox.first);
   assert.is(r.entries[0].seq, outbox.first);
-  assert.is(await metric(registry, 'cairn_events_outbox_appended_total'), 400);
-  assert.is(await metric(registry, 'cairn_events_outbox_bytes'), outbox.bytes);
-  assert.is(await metric(registry, 'cairn_events_outbox_limit_bytes'), 16384);
-  assert.is(await metric(registry, 'cairn_events_outbox_entries'), 400 - outbox.first);
+  assert.is(await metric(metrics, 'cairn_events_outbox_appended_total'), 400);
+  assert.is(await metric(metrics, 'cairn_events_outbox_bytes'), outbox.bytes);
+  assert.is(await metric(metrics, 'cairn_events_outbox_limit_bytes'), 16384);
+  assert.is(await metric(metrics, 'cairn_events_outbox_entries'), 400 - outbox.first);
   await outbox.close();
   const refused = await outbox.append({ n: 0 }).then(() => 'accepted', (e: Error) => e.message);
   assert.match(refused, /closed/);

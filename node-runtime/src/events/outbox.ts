@@ -14,7 +14,7 @@
 // delivery worker counts them per target; the change feed sends a reset).
 import { mkdir, open, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Counter, Gauge, type Registry } from 'prom-client';
+import type { NodeMetrics } from '../observability/metrics.ts';
 import { logger } from '../util/log.ts';
 import { CursorStore } from './cursors.ts';
 import type { OutboxEvent } from './record.ts';
@@ -26,7 +26,7 @@ export interface OutboxOptions {
   maxBytes?: number;           // the bound on all segments; at least 2 segments (default 256 MiB)
   retainMs?: number;           // entries every consumer passed stay this long for the change feed (default 24 h)
   maxEntryBytes?: number;      // the largest entry accepted (default 256 KiB)
-  registry?: Registry;         // cairn_events_outbox_* go here
+  metrics?: NodeMetrics;       // cairn_events_outbox_* (gauges set at scrape time)
   now?: () => number;
 }
 
@@ -59,9 +59,10 @@ export class Outbox<T = OutboxEvent> {
   private deletions: Promise<void> = Promise.resolve();
   private readonly waiters = new Set<() => void>();
   private readonly timer: NodeJS.Timeout;
-  private readonly metrics?: { appended: Counter; dropped: Counter; appendErrors: Counter };
+  private readonly metrics?: NodeMetrics;
+  private readonly unregister: () => void;
 
-  private constructor(opts: Required<Omit<OutboxOptions, 'registry'>>, segments: Segment[], cursors: CursorStore, active: FileHandle, registry?: Registry) {
+  private constructor(opts: Required<Omit<OutboxOptions, 'metrics'>>, segments: Segment[], cursors: CursorStore, active: FileHandle, metrics?: NodeMetrics) {
     this.dir = opts.dir;
     this.segmentBytes = opts.segmentBytes;
     this.maxBytes = opts.maxBytes;
@@ -73,22 +74,16 @@ export class Outbox<T = OutboxEvent> {
     this.active = active;
     this.nextSeq = this.durableEnd = end(segments.at(-1)!);
     this.timer = setInterval(() => void this.collect(), Math.min(this.retainMs, 60_000)).unref();
-    if (registry) {
-      const registers = [registry];
-      const outbox = this;
-      new Gauge({ name: 'cairn_events_outbox_bytes', help: 'Bytes of the event outbox on disk.', registers, collect() { this.set(outbox.bytes); } });
-      new Gauge({ name: 'cairn_events_outbox_limit_bytes', help: 'The outbox bound: past it the oldest events are dropped.', registers }).set(this.maxBytes);
-      new Gauge({ name: 'cairn_events_outbox_entries', help: 'Entries retained in the outbox (delivered ones included, for the change feed).', registers, collect() { this.set(outbox.end - outbox.first); } });
-      this.metrics = {
-        appended: new Counter({ name: 'cairn_events_outbox_appended_total', help: 'Events written to the outbox.', registers }),
-        dropped: new Counter({ name: 'cairn_events_outbox_dropped_total', help: 'Events dropped because the outbox was full before every consumer had read them.', registers }),
-        appendErrors: new Counter({ name: 'cairn_events_outbox_append_errors_total', help: 'Events that could not be written to the outbox (disk errors): lost.', registers }),
-      };
-    }
+    this.metrics = metrics;
+    this.unregister = metrics?.registerCollector(() => {
+      metrics.eventsOutboxBytes.set(this.bytes);
+      metrics.eventsOutboxLimitBytes.set(this.maxBytes);
+      metrics.eventsOutboxEntries.set(this.end - this.first);
+    }) ?? (() => {});
   }
 
   static async open<T = OutboxEvent>(options: OutboxOptions): Promise<Outbox<T>> {
-    const { registry, ...given } = options;
+    const { metrics, ...given } = options;
     const segmentBytes = given.segmentBytes ?? 4 << 20;
     const opts = { segmentBytes, maxBytes: 256 << 20, retainMs: 86_400_000, maxEntryBytes: Math.min(256 << 10, segmentBytes - HEADER_BYTES), now: Date.now, ...given };
     if (opts.maxBytes < 2 * opts.segmentBytes) throw new RangeError('outbox: maxBytes must hold at least two segments');
@@ -99,7 +94,7 @@ export class Outbox<T = OutboxEvent> {
     // A lost directory of segments must not send the sequence back under cursors that survived.
     const segments = await recoverSegments(opts.dir, opts.maxEntryBytes, Math.max(0, ...cursors.names().map((n) => cursors.get(n)!)));
     const active = await open(join(opts.dir, segmentFile(segments.at(-1)!.base)), 'r+');
-    outbox = new Outbox<T>(opts, segments, cursors, active, registry);
+    outbox = new Outbox<T>(opts, segments, cursors, active, metrics);
     for (const n of cursors.names()) {
       // Only lost data (a corrupt tail) puts a cursor past the end; it would skip the next appends.
       if (cursors.get(n)! > outbox.end) { log.error({ consumer: n, cursor: cursors.get(n), end: outbox.end }, 'outbox: cursor past the end; moved back'); cursors.set(n, outbox.end); }
@@ -113,18 +108,20 @@ export class Outbox<T = OutboxEvent> {
   get first(): number { return this.segments[0].base; }
   /** One past the last durable entry: the sequence number the next append gets once durable. */
   get end(): number { return this.durableEnd; }
+  /** How long entries every consumer passed are kept (the change feed's window). */
+  get retentionMs(): number { return this.retainMs; }
   get bytes(): number { return this.segments.reduce((n, s) => n + s.bytes, 0); }
   get isClosed(): boolean { return this.closed; }
 
   /** Write an event; resolves with its sequence number once it is on disk. */
   append(value: T): Promise<number> {
     if (this.closed || this.broken) {
-      this.metrics?.appendErrors.inc();
+      this.metrics?.eventsOutboxAppendErrors.inc();
       return Promise.reject(this.broken ?? new Error('outbox is closed'));
     }
     const payload = Buffer.from(JSON.stringify(value));
     if (payload.length > this.maxEntryBytes) {
-      this.metrics?.appendErrors.inc();
+      this.metrics?.eventsOutboxAppendErrors.inc();
       return Promise.reject(new RangeError(`outbox entry of ${payload.length} bytes is over the ${this.maxEntryBytes}-byte limit`));
     }
     const seq = this.nextSeq++, at = this.now();
@@ -219,6 +216,7 @@ export class Outbox<T = OutboxEvent> {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.timer);
+    this.unregister();
     await this.flushing;
     for (const w of [...this.waiters]) w();
     await this.cursors.flush();
@@ -242,13 +240,13 @@ export class Outbox<T = OutboxEvent> {
       this.pending = [];
       try {
         await this.write(batch);
-        this.metrics?.appended.inc(batch.length);
+        this.metrics?.eventsOutboxAppended.inc(batch.length);
         for (const p of batch) p.resolve(p.seq);
       } catch (e) {
         // The file's state is unknown after a failed write: refuse further appends until reopened.
         this.broken = new Error('outbox write failed; reopen the outbox', { cause: e });
         log.error({ err: String(e), lost: batch.length + this.pending.length }, 'outbox: write failed; events lost, outbox closed for appends');
-        this.metrics?.appendErrors.inc(batch.length + this.pending.length);
+        this.metrics?.eventsOutboxAppendErrors.inc(batch.length + this.pending.length);
         for (const p of [...batch, ...this.pending.splice(0)]) p.reject(this.broken);
       }
       for (const w of [...this.waiters]) w();
@@ -301,7 +299,7 @@ export class Outbox<T = OutboxEvent> {
       const behind = this.cursors.names().map((n) => [n, this.cursors.get(n)!] as const).filter(([, c]) => c < end(s));
       if (behind.length === 0) continue;
       const lost = end(s) - Math.max(s.base, Math.min(...behind.map(([, c]) => c)));
-      this.metrics?.dropped.inc(lost);
+      this.metrics?.eventsOutboxDropped.inc(lost);
       log.warn({ segment: segmentFile(s.base), dropped: lost, consumers: behind.map(([n]) => n), maxBytes: this.maxBytes }, 'outbox full: oldest undelivered events dropped');
     }
     void this.removing(() => doomed);

@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { Registry } from 'prom-client';
+import { NodeMetrics } from '../observability/metrics.ts';
 import { waitFor } from '../../../hack/testing/net.ts';
 import { startRedis } from '../../../hack/testing/redis.ts';
 import { Deliveries } from './deliveries.ts';
@@ -32,10 +32,10 @@ async function setup(spec: { list?: string; stream?: string; password?: string }
   const dir = await mkdtemp(join(tmpdir(), 'cairn-redis-target-'));
   dirs.push(dir);
   const outbox = await Outbox.open<OutboxEvent>({ dir });
-  const registry = new Registry();
+  const metrics = new NodeMetrics();
   const target = createTarget({ kind: 'redis', name: 'jobs', address: redis.address, password: spec.password ?? PASSWORD, list: spec.list, stream: spec.stream, connectTimeoutMs: 1000, commandTimeoutMs: 1000 });
-  const deliveries = new Deliveries({ outbox, targets: [target], registry, retry: { baseMs: 20, maxMs: 300 } }).start();
-  const metric = async (name: string) => (await registry.getSingleMetric(name)!.get()).values.find((v) => v.labels.target === 'jobs' && (v.labels.state ?? 'retrying') === 'retrying')?.value ?? 0;
+  const deliveries = new Deliveries({ outbox, targets: [target], metrics, retry: { baseMs: 20, maxMs: 300 } }).start();
+  const metric = async (name: string) => (await metrics.text(), await metrics.registry.getSingleMetric(name)!.get()).values.find((v) => v.labels.target === 'jobs' && (v.labels.state ?? 'retrying') === 'retrying')?.value ?? 0;
   const close = async () => { await deliveries.stop(); await outbox.close(); };
   return { outbox, deliveries, metric, close };
 }

@@ -23,7 +23,8 @@ export interface RedisTargetSpec {
   commandTimeoutMs?: number;   // default 5 s
 }
 
-function checked(spec: RedisTargetSpec): { host: string; port: number } {
+/** The spec's host and port; a RangeError naming the field when the spec cannot be used. */
+export function checkRedisTarget(spec: RedisTargetSpec): { host: string; port: number } {
   if (!TARGET_NAME.test(spec.name)) throw new RangeError(`redis target: name ${JSON.stringify(spec.name)} is not a DNS label`);
   if ((spec.list === undefined) === (spec.stream === undefined)) throw new RangeError(`redis target ${spec.name}: set exactly one of list and stream`);
   if ((spec.list ?? spec.stream) === '') throw new RangeError(`redis target ${spec.name}: the key is empty`);
@@ -43,7 +44,7 @@ export class RedisTarget implements Target {
   lastError?: Error;
 
   constructor(spec: RedisTargetSpec) {
-    const { host, port } = checked(spec);
+    const { host, port } = checkRedisTarget(spec);
     this.name = spec.name;
     this.spec = spec;
     this.client = new Redis({

@@ -4,8 +4,8 @@
 // resolved by the caller: nothing here reads the environment or a Secret.
 import type { TargetKind } from './arn.ts';
 import type { EventMessage } from './record.ts';
-import { RedisTarget, type RedisTargetSpec } from './redis-target.ts';
-import { WebhookTarget, type WebhookTargetSpec } from './webhook-target.ts';
+import { checkRedisTarget, RedisTarget, type RedisTargetSpec } from './redis-target.ts';
+import { checkWebhookTarget, WebhookTarget, type WebhookTargetSpec } from './webhook-target.ts';
 
 export interface Target {
   readonly name: string;
@@ -26,6 +26,13 @@ export type { RedisTargetSpec, WebhookTargetSpec };
 /** A target for a declared spec; throws a RangeError naming the field for a spec it cannot use. */
 export function createTarget(spec: TargetSpec): Target {
   return spec.kind === 'redis' ? new RedisTarget(spec) : new WebhookTarget(spec);
+}
+
+/** Throws a RangeError naming the field of a spec no target can be made of (nothing is connected). */
+export function checkTargetSpec(spec: TargetSpec): void {
+  if (spec.kind === 'redis') checkRedisTarget(spec);
+  else if (spec.kind === 'webhook') checkWebhookTarget(spec);
+  else throw new RangeError(`target ${JSON.stringify((spec as { name?: string }).name)}: kind must be redis or webhook`);
 }
 
 /** The names and kinds of declared targets, as notification configurations are checked against them. */

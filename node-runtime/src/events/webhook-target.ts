@@ -16,6 +16,15 @@ export interface WebhookTargetSpec {
   timeoutMs?: number;          // per request, default 10 s
 }
 
+/** The spec's URL; a RangeError naming the field when the spec cannot be used. */
+export function checkWebhookTarget(spec: WebhookTargetSpec): URL {
+  if (!TARGET_NAME.test(spec.name)) throw new RangeError(`webhook target: name ${JSON.stringify(spec.name)} is not a DNS label`);
+  let url: URL;
+  try { url = new URL(spec.url); } catch { throw new RangeError(`webhook target ${spec.name}: ${JSON.stringify(spec.url)} is not a URL`); }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new RangeError(`webhook target ${spec.name}: the URL must be http or https`);
+  return url;
+}
+
 export class WebhookTarget implements Target {
   readonly name: string;
   readonly kind = 'webhook' as const;
@@ -26,12 +35,8 @@ export class WebhookTarget implements Target {
   private readonly agent: Agent;
 
   constructor(spec: WebhookTargetSpec) {
-    if (!TARGET_NAME.test(spec.name)) throw new RangeError(`webhook target: name ${JSON.stringify(spec.name)} is not a DNS label`);
-    let url: URL;
-    try { url = new URL(spec.url); } catch { throw new RangeError(`webhook target ${spec.name}: ${JSON.stringify(spec.url)} is not a URL`); }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new RangeError(`webhook target ${spec.name}: the URL must be http or https`);
     this.name = spec.name;
-    this.url = url;
+    this.url = checkWebhookTarget(spec);
     this.timeoutMs = spec.timeoutMs ?? 10_000;
     this.headers = { 'content-type': 'application/json', ...(spec.bearerToken ? { authorization: `Bearer ${spec.bearerToken}` } : {}) };
     this.agent = new Agent({ connect: { timeout: this.timeoutMs }, headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs, connections: 2 });

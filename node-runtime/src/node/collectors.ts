@@ -94,3 +94,32 @@ export function collectNodeUsage(m: NodeMetrics, usage: () => NodeUsage | Promis
     }
   });
 }
+
+export interface QuotaSamples {
+  buckets: { bucket: string; bytes: number; objects: number; quotaBytes?: number; quotaObjects?: number }[];
+  users: { user: string; bytes: number; objects: number; buckets: number; quota: { bytes?: number; objects?: number; buckets?: number } }[];
+}
+
+/** Roots: publish every bucket's usage and quota, and the usage and plan of every user with a quota. */
+export function collectQuotas(m: NodeMetrics, samples: () => Promise<QuotaSamples>): () => void {
+  const gauges = [m.bucketUsedBytes, m.bucketObjects, m.bucketQuotaBytes, m.bucketQuotaObjects, m.userUsedBytes, m.userObjects, m.userBuckets, m.userQuotaBytes, m.userQuotaObjects, m.userQuotaBuckets];
+  return m.registerCollector(async () => {
+    const s = await samples();
+    // Reset first: a deleted bucket or a plan removed takes its series with it.
+    for (const g of gauges) g.reset();
+    for (const b of s.buckets) {
+      m.bucketUsedBytes.set({ bucket: b.bucket }, b.bytes);
+      m.bucketObjects.set({ bucket: b.bucket }, b.objects);
+      if (b.quotaBytes !== undefined) m.bucketQuotaBytes.set({ bucket: b.bucket }, b.quotaBytes);
+      if (b.quotaObjects !== undefined) m.bucketQuotaObjects.set({ bucket: b.bucket }, b.quotaObjects);
+    }
+    for (const u of s.users) {
+      m.userUsedBytes.set({ user: u.user }, u.bytes);
+      m.userObjects.set({ user: u.user }, u.objects);
+      m.userBuckets.set({ user: u.user }, u.buckets);
+      if (u.quota.bytes !== undefined) m.userQuotaBytes.set({ user: u.user }, u.quota.bytes);
+      if (u.quota.objects !== undefined) m.userQuotaObjects.set({ user: u.user }, u.quota.objects);
+      if (u.quota.buckets !== undefined) m.userQuotaBuckets.set({ user: u.user }, u.quota.buckets);
+    }
+  });
+}

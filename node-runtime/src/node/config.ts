@@ -60,6 +60,14 @@ export interface NodeOptions {
    *  CAIRN_MAX_CONNECTIONS (default 4096), CAIRN_MAX_REQUESTS (256), CAIRN_MAX_MEMORY_WAITERS (32),
    *  CAIRN_MAX_MEMORY_WAIT_MS (250). */
   admission?: Partial<AdmissionLimits>;
+  /** A file declaring the cluster's notification targets (JSON or YAML, node/targets-file.ts); every member gets the same. */
+  notificationTargets?: string;
+  /** How long the event outbox keeps delivered events for the change feed; env CAIRN_EVENTS_RETAIN_MS, default 24 h. */
+  eventsRetainMs?: number;
+  /** The event outbox's bound on disk: past it the oldest events are dropped (and counted); env CAIRN_EVENTS_MAX_BYTES, default 256 MiB. */
+  eventsMaxBytes?: number;
+  /** Longest wait between delivery attempts to a failing target; env CAIRN_EVENTS_RETRY_MAX_MS, default 60 s. */
+  eventsRetryMaxMs?: number;
 }
 
 /** The buffer memory of a node unless told otherwise. */
@@ -79,6 +87,9 @@ export function withEnvironment(opts: NodeOptions, env: NodeJS.ProcessEnv = proc
     lifecycleIntervalMs: opts.lifecycleIntervalMs ?? ms('CAIRN_LIFECYCLE_INTERVAL_MS'),
     lifecycleDayMs: opts.lifecycleDayMs ?? ms('CAIRN_LIFECYCLE_DAY_MS'),
     diskReserveBytes: opts.diskReserveBytes ?? ms('CAIRN_DISK_RESERVE_BYTES'),
+    eventsRetainMs: opts.eventsRetainMs ?? ms('CAIRN_EVENTS_RETAIN_MS'),
+    eventsMaxBytes: opts.eventsMaxBytes ?? ms('CAIRN_EVENTS_MAX_BYTES'),
+    eventsRetryMaxMs: opts.eventsRetryMaxMs ?? ms('CAIRN_EVENTS_RETRY_MAX_MS'),
     bufferMemoryBytes: opts.bufferMemoryBytes ?? bufferMemoryMiB(env.CAIRN_BUFFER_MEMORY) * 1024 * 1024,
     admission: definedOnly({
       maxConnections: ms('CAIRN_MAX_CONNECTIONS'), maxRequests: ms('CAIRN_MAX_REQUESTS'), maxMemoryWaiters: ms('CAIRN_MAX_MEMORY_WAITERS'), maxMemoryWaitMs: ms('CAIRN_MAX_MEMORY_WAIT_MS'),

@@ -3,6 +3,7 @@
 // healing over it, and serve the file API (S3) and the cluster port. Keep it thin: every behaviour
 // lives in the layer that owns it; this folder only wires them and knows the start/stop order.
 import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type Express } from 'express';
@@ -26,18 +27,23 @@ import { logger } from '../util/log.ts';
 import { createAdminClient } from '../admin/client.ts';
 import { startConsole } from '../console/server.ts';
 import { hkdfSync } from 'node:crypto';
-import { collectMembership, collectNodeUsage } from './collectors.ts';
+import { collectMembership, collectNodeUsage, collectQuotas } from './collectors.ts';
+import { usageByBucket, userUsage } from '../admin/usage.ts';
 import { readZoneFile, VolumeCapacity } from './facts.ts';
 import { DEFAULT_BUFFER_MEMORY_MIB, withEnvironment, type NodeOptions } from './config.ts';
 import { loadKeysFile, masterKey as loadMasterKey, rootKey, startupRecords } from './keys.ts';
 import { directoryOf } from './directory.ts';
-import { sealSecret } from '../access/users.ts';
+import { openSecret, sealSecret, type KeyRecord } from '../access/users.ts';
 import { close, listen, parseHostPort, urlHost } from './listen.ts';
 import { Admission } from './admission.ts';
 import { openMembership } from './membership.ts';
 import { startSelfHealing, type SelfHealing } from './self-healing.ts';
 import { LifecycleWorker } from '../s3/lifecycle-worker.ts';
 import { WorkerRunner } from '../util/background.ts';
+import { startEvents, type NodeEvents } from './events.ts';
+import { wireChangeFeed } from './change-feed.ts';
+import { requireClusterSecret } from '../rpc/auth.ts';
+import { memberReplication, REPLICATION_PROGRESS_PATH, replicationProgress, startReplication, type MemberReplication } from './replication.ts';
 
 export type { NodeOptions };
 
@@ -63,6 +69,7 @@ export interface RunningNode {
   clusterApp: Express;            // the cluster port's express app (admin and RPC routes mount here)
   consoleUrl?: string;            // the web console, when this node serves one
   admission: Admission;           // the file API's limits past capacity
+  events: NodeEvents;             // the event outbox and the delivery workers of this member
   stop(): Promise<void>;
 }
 
@@ -103,6 +110,10 @@ export async function startNode(given: NodeOptions): Promise<RunningNode> {
     const zone = opts.zone ?? (opts.zoneFile !== undefined ? await readZoneFile(opts.zoneFile) : undefined);
     const extraKeys = opts.keysFile ? await loadKeysFile(opts.keysFile) : [];
     const master = await loadMasterKey(opts.dataDir, opts);
+    // Every member records the mutations it coordinates (roots answer file requests too).
+    const events = await startEvents({ dir: join(opts.dataDir, 'events'), node: name, metrics, targetsFile: opts.notificationTargets,
+      retainMs: opts.eventsRetainMs, maxBytes: opts.eventsMaxBytes, retryMaxMs: opts.eventsRetryMaxMs });
+    cleanups.push(() => events.stop());
 
     // 2. Listen first (port 0 resolves to the real port), answer 503 until ready.
     const clusterApp = express();
@@ -143,7 +154,29 @@ export async function startNode(given: NodeOptions): Promise<RunningNode> {
     await membership.registerKeys((current) => startupRecords(master, [root], extraKeys, current));
     const { view, replicas } = membership;
     const directory = directoryOf(view, master);
-    const objects = new ClusterObjectService({ view, replicas, memory, health: membership.health }, { masterKey: master });
+    const objects = new ClusterObjectService({ view, replicas, memory, health: membership.health }, {
+      masterKey: master, metrics, userQuota: (user) => view.user(user)?.quota,
+      onMutation: events.recorder(() => view.settings().region),
+    });
+    // Replication to other S3 stores: what this member coordinated, and backfills (node/replication.ts).
+    const replication = await startReplication({
+      selfId: id, dir: join(opts.dataDir, 'events', 'replication'), outbox: events.outbox, objects, metrics, view,
+      secret: (rule) => openSecret(master, { accessKeyId: rule.accessKeyId, sealedSecret: rule.sealedSecret } as KeyRecord),
+      ...(opts.eventsRetryMaxMs ? { retry: { minMs: Math.min(500, opts.eventsRetryMaxMs), maxMs: opts.eventsRetryMaxMs } } : {}),
+    });
+    cleanups.push(() => replication.stop());
+    if (opts.secret) {
+      clusterApp.get(`${REPLICATION_PROGRESS_PATH}/:bucket`, requireClusterSecret(opts.secret), (req, res) => { res.json(memberReplication(replication, String(req.params.bucket)) ?? null); });
+    }
+    const replicationOf = async (bucket: string, ruleId: string) => {
+      const members = view.members().filter((m) => m.state !== 'down');
+      const parts = await Promise.all(members.map(async (m) => {
+        if (m.id === id) return memberReplication(replication, bucket);
+        const res = await fetch(`${m.cluster}${REPLICATION_PROGRESS_PATH}/${encodeURIComponent(bucket)}`, { headers: { authorization: `Bearer ${opts.secret}` }, signal: AbortSignal.timeout(1500) }).catch(() => undefined);
+        return res?.ok ? ((await res.json().catch(() => null)) as MemberReplication | null) ?? undefined : undefined;
+      }));
+      return replicationProgress(parts, ruleId, members.length, Date.now());
+    };
     // Self-healing: repair, rebalancing, drain, scrub and GC on data members (self-healing.ts).
     const heal = healing = startSelfHealing({
       view, replicas, stores: holdsData ? { chunks, meta, memory: memory.chunks, diskUsable: () => disk.status.state !== 'failed' } : undefined, secret: opts.secret, metrics,
@@ -171,13 +204,25 @@ export async function startNode(given: NodeOptions): Promise<RunningNode> {
     }
     if (roles.includes('root')) {
       unregister.push(collectMembership(metrics, { members: () => view.members(), writeQuorumAvailable: () => writeQuorumVerdict(view.members(), view.buckets()).ok, bucketCount: () => view.buckets().length }));
+      unregister.push(collectQuotas(metrics, async () => {
+        const usage = await usageByBucket(view, replicas, 1500);   // within the collectors' 2 s
+        return {
+          buckets: view.buckets().map((b) => ({ bucket: b.name, ...usage.get(b.name)!, quotaBytes: b.quotaBytes, quotaObjects: b.quotaObjects })),
+          users: view.users().filter((u) => u.quota).map((u) => { const x = userUsage(u, view.buckets(), usage); return { user: u.id, bytes: x.bytes, objects: x.objects, buckets: x.buckets, quota: u.quota! }; }),
+        };
+      }));
     }
     cleanups.push(async () => { for (const u of unregister) u(); });
     clusterApp.use(heal.router);
+    const feed = wireChangeFeed({ selfId: id, view, outbox: events.outbox, secret: opts.secret, clusterApp });
+    cleanups.push(async () => feed.stop());
     if (opts.secret && membership.rpcRoutes.length) clusterApp.use('/rpc/v1', rpcRouter(opts.secret, membership.rpcRoutes));
     if (opts.secret) {
       clusterApp.use('/admin/v1', adminRouter(opts.secret, {
         view, replicas, objects, repair: (memberId) => heal.progressOf(memberId), seal: (id, secretKey) => sealSecret(master, id, secretKey),
+        replicationProgress: replicationOf,
+        openSealed: (id, sealed) => openSecret(master, { accessKeyId: id, sealedSecret: sealed } as KeyRecord),
+        notificationTargets: { targets: events.declared, region: view.settings().region },
       }));
     }
     clusterApp.use(healthRouter({
@@ -206,6 +251,8 @@ export async function startNode(given: NodeOptions): Promise<RunningNode> {
       putBucket: (settings) => view.putBucket(settings),
       masterKey: master,
       metrics,
+      notificationTargets: { targets: events.declared, region: view.settings().region },
+      changeFeed: feed.changeFeed,
     });
     // 6. The web console (its own port): every action it takes is an S3 request signed as the user.
     let consoleUrl: string | undefined;
@@ -231,11 +278,12 @@ export async function startNode(given: NodeOptions): Promise<RunningNode> {
     let stopping: Promise<void> | undefined;
     return {
       id, name, roles, dataDir: opts.dataDir, endpoint, clusterUrl, region: view.settings().region,
-      accessKey: root.accessKeyId, secretKey: root.secretAccessKey, view, replicas, objects, stores: { chunks, meta }, metrics, memory, clusterApp, consoleUrl, admission,
+      accessKey: root.accessKeyId, secretKey: root.secretAccessKey, view, replicas, objects, stores: { chunks, meta }, metrics, memory, clusterApp, consoleUrl, admission, events,
       stop: () => (stopping ??= (async () => {
         ready = false;
         // Heartbeats stop first so the roots see a clean silence, not a member that half answers.
         await membership.leave();
+        feed.stop();   // change feed streams end now: the servers' grace is for requests that finish
         await Promise.all(servers.map((s) => close(s, 5_000)));
         for (const c of cleanups.reverse()) await c();
         log.info({ id, name }, 'node stopped');

@@ -24,6 +24,7 @@ export const s3Operations = [
   'PutPublicAccessBlock', 'DeletePublicAccessBlock', 'GetBucketOwnershipControls', 'PutBucketOwnershipControls', 'DeleteBucketOwnershipControls', 'GetBucketEncryption', 'PutBucketEncryption', 'DeleteBucketEncryption',
   'PutBucketVersioning', 'GetObjectTagging', 'PutObjectTagging', 'DeleteObjectTagging', 'GetObjectRetention', 'PutObjectRetention', 'GetObjectLegalHold', 'PutObjectLegalHold', 'GetObjectLockConfiguration', 'PutObjectLockConfiguration', 'GetBucketLifecycleConfiguration', 'PutBucketLifecycleConfiguration', 'DeleteBucketLifecycle',
   'GetBucketCors', 'PutBucketCors', 'DeleteBucketCors', 'CorsPreflight', 'GetBucketTagging', 'PutBucketTagging', 'DeleteBucketTagging', 'PostObject', 'GetObjectAttributes',
+  'GetBucketNotificationConfiguration', 'PutBucketNotificationConfiguration', 'GetBucketChanges',
   'Unknown',
 ] as const;
 export type S3Operation = (typeof s3Operations)[number];
@@ -91,6 +92,36 @@ export class NodeMetrics {
   readonly memberHeartbeatAge: Gauge<'member'>;
   readonly clusterWriteQuorum: Gauge;
   readonly bucketsRegistered: Gauge;
+  // ---- Quotas: refusals counted where they happen; usage and limits set by a collector on roots (`collectQuotas`) ----
+  readonly quotaRefusals: Counter<'scope' | 'limit'>;
+  readonly bucketUsedBytes: Gauge<'bucket'>;
+  readonly bucketObjects: Gauge<'bucket'>;
+  readonly bucketQuotaBytes: Gauge<'bucket'>;
+  readonly bucketQuotaObjects: Gauge<'bucket'>;
+  readonly userUsedBytes: Gauge<'user'>;
+  readonly userObjects: Gauge<'user'>;
+  readonly userBuckets: Gauge<'user'>;
+  readonly userQuotaBytes: Gauge<'user'>;
+  readonly userQuotaObjects: Gauge<'user'>;
+  readonly userQuotaBuckets: Gauge<'user'>;
+  // ---- Events: the outbox (events/outbox.ts) and the delivery workers (events/deliveries.ts), gauges set at scrape time ----
+  readonly eventsOutboxBytes: Gauge;
+  readonly eventsOutboxLimitBytes: Gauge;
+  readonly eventsOutboxEntries: Gauge;
+  readonly eventsOutboxAppended: Counter;
+  readonly eventsOutboxDropped: Counter;
+  readonly eventsOutboxAppendErrors: Counter;
+  readonly eventsBacklog: Gauge<'target'>;
+  readonly eventsOldestUndeliveredAge: Gauge<'target'>;
+  readonly eventsDeliveryState: Gauge<'target' | 'state'>;
+  readonly eventsDelivered: Counter<'target'>;
+  readonly eventsDeliveryFailures: Counter<'target'>;
+  readonly eventsDropped: Counter<'target'>;
+  // ---- Replication to another S3 store (events/replication.ts): gauges set at scrape time ----
+  readonly replicationBacklog: Gauge<'bucket'>;
+  readonly replicationLag: Gauge<'bucket'>;
+  readonly replicationBackfillRunning: Gauge<'bucket'>;
+  readonly replicationObjects: Counter<'bucket' | 'result'>;
   // ---- Internal RPC (cluster port): updated by `timeRpc` (request-metrics.ts) ----
   readonly rpcDuration: Histogram<'peer' | 'method'>;
   readonly rpcErrors: Counter<'peer' | 'method'>;
@@ -142,6 +173,35 @@ export class NodeMetrics {
     this.memberHeartbeatAge = new Gauge({ name: 'cairn_member_heartbeat_age_seconds', help: 'Seconds since the last heartbeat of each member, as seen by this root.', labelNames: ['member'] as const, registers });
     this.clusterWriteQuorum = new Gauge({ name: 'cairn_cluster_write_quorum_available', help: '1 when every bucket can reach its write quorum W, else 0 (reported by roots).', registers });
     this.bucketsRegistered = new Gauge({ name: 'cairn_buckets', help: 'Buckets in the registry (reported by roots).', registers });
+
+    this.quotaRefusals = new Counter({ name: 'cairn_quota_refusals_total', help: 'Writes and bucket creations refused with QuotaExceeded or TooManyBuckets by this coordinator, by scope (bucket | user) and limit (bytes | objects | buckets).', labelNames: ['scope', 'limit'] as const, registers });
+    this.bucketUsedBytes = new Gauge({ name: 'cairn_bucket_used_bytes', help: 'Bytes of the live objects of each bucket, one copy (reported by roots; use max by (bucket)).', labelNames: ['bucket'] as const, registers });
+    this.bucketObjects = new Gauge({ name: 'cairn_bucket_objects', help: 'Live objects of each bucket (reported by roots).', labelNames: ['bucket'] as const, registers });
+    this.bucketQuotaBytes = new Gauge({ name: 'cairn_bucket_quota_bytes', help: 'The byte quota of each bucket that has one (reported by roots).', labelNames: ['bucket'] as const, registers });
+    this.bucketQuotaObjects = new Gauge({ name: 'cairn_bucket_quota_objects', help: 'The object quota of each bucket that has one (reported by roots).', labelNames: ['bucket'] as const, registers });
+    this.userUsedBytes = new Gauge({ name: 'cairn_user_used_bytes', help: 'Bytes in the buckets of each user that has a quota (reported by roots).', labelNames: ['user'] as const, registers });
+    this.userObjects = new Gauge({ name: 'cairn_user_objects', help: 'Objects in the buckets of each user that has a quota (reported by roots).', labelNames: ['user'] as const, registers });
+    this.userBuckets = new Gauge({ name: 'cairn_user_buckets', help: 'Buckets owned by each user that has a quota (reported by roots).', labelNames: ['user'] as const, registers });
+    this.userQuotaBytes = new Gauge({ name: 'cairn_user_quota_bytes', help: 'The byte quota of each user that has one (reported by roots).', labelNames: ['user'] as const, registers });
+    this.userQuotaObjects = new Gauge({ name: 'cairn_user_quota_objects', help: 'The object quota of each user that has one (reported by roots).', labelNames: ['user'] as const, registers });
+    this.userQuotaBuckets = new Gauge({ name: 'cairn_user_quota_buckets', help: 'The bucket quota of each user that has one (reported by roots).', labelNames: ['user'] as const, registers });
+
+    this.eventsOutboxBytes = new Gauge({ name: 'cairn_events_outbox_bytes', help: 'Bytes of the event outbox on disk.', registers });
+    this.eventsOutboxLimitBytes = new Gauge({ name: 'cairn_events_outbox_limit_bytes', help: 'The outbox bound: past it the oldest events are dropped.', registers });
+    this.eventsOutboxEntries = new Gauge({ name: 'cairn_events_outbox_entries', help: 'Entries retained in the outbox (delivered ones included, for the change feed).', registers });
+    this.eventsOutboxAppended = new Counter({ name: 'cairn_events_outbox_appended_total', help: 'Events written to the outbox.', registers });
+    this.eventsOutboxDropped = new Counter({ name: 'cairn_events_outbox_dropped_total', help: 'Events dropped because the outbox was full before every consumer had read them.', registers });
+    this.eventsOutboxAppendErrors = new Counter({ name: 'cairn_events_outbox_append_errors_total', help: 'Events that could not be written to the outbox (disk errors): lost.', registers });
+    this.eventsBacklog = new Gauge({ name: 'cairn_events_backlog', help: 'Outbox entries a target\'s worker has not passed yet (entries for other targets included).', labelNames: ['target'] as const, registers });
+    this.eventsOldestUndeliveredAge = new Gauge({ name: 'cairn_events_oldest_undelivered_age_seconds', help: 'Age of the oldest event a target has not acknowledged yet (0 when caught up).', labelNames: ['target'] as const, registers });
+    this.eventsDeliveryState = new Gauge({ name: 'cairn_events_delivery_state', help: 'A target worker\'s state: 1 for the state it is in.', labelNames: ['target', 'state'] as const, registers });
+    this.eventsDelivered = new Counter({ name: 'cairn_events_delivered_total', help: 'Events a target acknowledged.', labelNames: ['target'] as const, registers });
+    this.eventsDeliveryFailures = new Counter({ name: 'cairn_events_delivery_failures_total', help: 'Failed delivery attempts (each is retried).', labelNames: ['target'] as const, registers });
+    this.replicationBacklog = new Gauge({ name: 'cairn_replication_backlog', help: 'Outbox entries this member has not replicated yet (changes of other buckets included).', labelNames: ['bucket'] as const, registers });
+    this.replicationLag = new Gauge({ name: 'cairn_replication_lag_seconds', help: 'Age of the oldest change of the bucket this member has not copied yet (0 when caught up).', labelNames: ['bucket'] as const, registers });
+    this.replicationBackfillRunning = new Gauge({ name: 'cairn_replication_backfill_running', help: '1 while this member copies what the bucket held before its replication rule.', labelNames: ['bucket'] as const, registers });
+    this.replicationObjects = new Counter({ name: 'cairn_replication_objects_total', help: 'Keys replicated: copied, deleted, skipped (not replicated: SSE-C, or a delete with deletes off), failed (attempts, retried).', labelNames: ['bucket', 'result'] as const, registers });
+    this.eventsDropped = new Counter({ name: 'cairn_events_dropped_total', help: 'Outbox entries dropped (outbox full) before this target\'s worker read them; not all were routed to it.', labelNames: ['target'] as const, registers });
 
     this.rpcDuration = new Histogram({ name: 'cairn_rpc_request_duration_seconds', help: 'Internal RPC latency as seen by the caller, by peer (member name) and method.', labelNames: ['peer', 'method'] as const, buckets: rpcBuckets, registers });
     this.rpcErrors = new Counter({ name: 'cairn_rpc_errors_total', help: 'Internal RPC calls that failed (transport error, timeout or 5xx), by peer and method.', labelNames: ['peer', 'method'] as const, registers });

@@ -11,7 +11,15 @@ import { currentTraceId } from './tracing.ts';
 /** Header carrying the request id on internal RPC. */
 export const requestIdHeader = 'x-cairn-request-id';
 
-const store = new AsyncLocalStorage<{ requestId: string }>();
+/** Who made the request being served, for whatever records it (event records: events/recorder.ts). */
+export interface RequestFacts {
+  requestId: string;
+  operation?: string;          // the S3 operation name
+  principal?: string;          // the access key that signed it
+  sourceIp?: string;
+}
+
+const store = new AsyncLocalStorage<RequestFacts>();
 const validId = /^[A-Za-z0-9._-]{1,64}$/;
 
 setLogContext(() => {
@@ -28,6 +36,17 @@ export function newRequestId(): string {
 /** The id of the request being served in this async context, if any. */
 export function currentRequestId(): string | undefined {
   return store.getStore()?.requestId;
+}
+
+/** The facts of the request being served in this async context, if any. */
+export function currentRequest(): Readonly<RequestFacts> | undefined {
+  return store.getStore();
+}
+
+/** Add what the S3 layer learnt about the current request (its operation, who signed it). */
+export function describeRequest(facts: Omit<RequestFacts, 'requestId'>): void {
+  const s = store.getStore();
+  if (s) Object.assign(s, facts);
 }
 
 /** Run `fn` with `id` as the current request id (logs inside `fn` carry it). */

@@ -4,7 +4,7 @@
 import express, { type Express, type Request, type RequestHandler, type Response } from 'express';
 import { trace } from '@opentelemetry/api';
 import { s3RequestMetrics, setS3Operation } from '../observability/request-metrics.ts';
-import { newRequestId, requestIdMiddleware } from '../observability/request-id.ts';
+import { describeRequest, newRequestId, requestIdMiddleware } from '../observability/request-id.ts';
 import { requestSpans } from '../observability/http-spans.ts';
 import { logger } from '../util/log.ts';
 import { awaitingContinue, sendContinue } from '../util/continue.ts';
@@ -53,6 +53,7 @@ async function serve(deps: S3Deps, req: Request, res: Response): Promise<void> {
     if (req.method !== 'OPTIONS') setHeaders(res, corsHeadersOf(deps, route.bucket, req));
     const open = op !== undefined && unauthenticated.has(op.name);
     const caller = open ? anonymousCaller() : authenticate(req, route, (id) => deps.principal(id));
+    describeRequest({ operation, principal: caller.accessKeyId, sourceIp: req.socket.remoteAddress });
     if (!op) throw opError;
     const ctx: S3Context = { requestId, route, caller, signal: aborter.signal, deps, policyContext: policyContext(req, route.query, caller.user, caller.presigned === true) };
     // Operations on an existing object are decided by their handler, which knows the object's owner and ACL.

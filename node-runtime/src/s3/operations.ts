@@ -20,6 +20,8 @@ import {
   putBucketPolicy, putObjectAcl, putOwnershipControls, putPublicAccessBlock,
 } from './access-handlers.ts';
 import type { Handler } from './types.ts';
+import { getBucketNotification, putBucketNotification } from './notification.ts';
+import { getBucketChanges } from './changes.ts';
 
 export interface Operation { name: string; handler: Handler }
 
@@ -28,7 +30,7 @@ function op(name: string, handler: Handler): Operation { return { name, handler 
 // Subresources that name operations we do not implement (bucket or object level).
 const UNSUPPORTED = [
   'accelerate', 'analytics', 'intelligent-tiering', 'inventory',
-  'logging', 'metadata-table', 'metrics', 'notification',
+  'logging', 'metadata-table', 'metrics',
   'replication', 'requestPayment', 'restore', 'select',
   'torrent', 'website', 'renameObject', 'session',
 ];
@@ -50,6 +52,7 @@ const BUCKET_CONFIG: Record<string, Partial<Record<string, Operation>>> = {
   encryption: { GET: op('GetBucketEncryption', getBucketEncryption), PUT: op('PutBucketEncryption', putBucketEncryption), DELETE: op('DeleteBucketEncryption', deleteBucketEncryption) },
   lifecycle: { GET: op('GetBucketLifecycleConfiguration', getBucketLifecycle), PUT: op('PutBucketLifecycleConfiguration', putBucketLifecycle), DELETE: op('DeleteBucketLifecycle', deleteBucketLifecycle) },
   'object-lock': { GET: op('GetObjectLockConfiguration', getObjectLockConfiguration), PUT: op('PutObjectLockConfiguration', putObjectLockConfiguration) },
+  notification: { GET: op('GetBucketNotificationConfiguration', getBucketNotification), PUT: op('PutBucketNotificationConfiguration', putBucketNotification) },
   cors: { GET: op('GetBucketCors', getBucketCors), PUT: op('PutBucketCors', putBucketCors), DELETE: op('DeleteBucketCors', deleteBucketCors) },
   tagging: { GET: op('GetBucketTagging', getBucketTagging), PUT: op('PutBucketTagging', putBucketTagging), DELETE: op('DeleteBucketTagging', deleteBucketTagging) },
 };
@@ -90,6 +93,7 @@ export function selectOperation(method: string, route: Route, headers: Record<st
     switch (method) {
       case 'GET':
         if (p.has('location')) return op('GetBucketLocation', getBucketLocation);
+        if (p.has('changes')) return op('GetBucketChanges', getBucketChanges);
         if (p.has('versioning')) return op('GetBucketVersioning', getBucketVersioning);
         if (p.has('versions')) return op('ListObjectVersions', listObjectVersions);
         if (p.has('uploads')) return op('ListMultipartUploads', listUploads);

@@ -5,6 +5,7 @@
 // policy), and its fields say what a PutObject's headers would: ACL, metadata, encryption, tags.
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { s3Error } from '../util/errors.ts';
+import { describeRequest } from '../observability/request-id.ts';
 import { anonymousCaller, type Caller } from './auth.ts';
 import { BodyChecksum } from './body-checksum.ts';
 import { requestChecksum } from './semantics/checksums.ts';
@@ -108,6 +109,8 @@ async function store(req: Parameters<Handler>[0], res: Parameters<Handler>[1], c
   const plan = planPostUpload(form.fields, { bucket, filename: form.file.filename, now: Date.now() });
   if (Buffer.byteLength(plan.key) > 1024) throw s3Error('KeyTooLongError');
   const caller = signerOf(ctx, plan.auth);
+  // The form's signer is the request's principal (its event record names it, not "anonymous").
+  describeRequest({ operation: 'PostObject', principal: caller.accessKeyId, sourceIp: req.socket.remoteAddress });
   const headers = writeHeadersOf(plan.fields);
   // From here the request is the signer's PutObject of the form's key.
   const signed: S3Context = {

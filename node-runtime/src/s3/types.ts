@@ -1,4 +1,5 @@
 // Shapes shared by the S3 layer: its dependencies and the per-request context handlers get.
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Request, Response } from 'express';
 import type { ObjectService } from '../data/types.ts';
 import type { NodeMetrics } from '../observability/metrics.ts';
@@ -7,6 +8,7 @@ import type { Principal } from '../access/users.ts';
 import type { BucketSettings } from '../cluster/types.ts';
 import type { Caller } from './auth.ts';
 import type { Route } from './route.ts';
+import type { DeclaredTargets } from '../events/notification-config.ts';
 
 /** The users a request may name (grants, owners) and how they are shown. */
 export interface Users extends UserDirectory {
@@ -25,6 +27,10 @@ export interface S3Deps {
   /** The cluster master key (SSE-S3 data keys are wrapped under a key derived from it). */
   masterKey: Buffer;
   metrics?: NodeMetrics;                                    // the node's; none: requests are not counted
+  /** The notification targets declared on the cluster (PutBucketNotificationConfiguration checks ARNs against them). */
+  notificationTargets?: DeclaredTargets;
+  /** The bucket's change feed, merged over every member (events/cluster-feed.ts); absent: not served. */
+  changeFeed?: (req: IncomingMessage, res: ServerResponse, bucket: string, q: { prefix: string; cursor?: string }) => Promise<void>;
 }
 
 export interface S3Context {

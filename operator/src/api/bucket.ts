@@ -1,7 +1,8 @@
 // Bucket: one bucket in a StorageCluster, with its own access key written to a Secret in the
 // Bucket's namespace. Source of crds/bucket.yaml and of the operator's Bucket types.
 import { conditionsSchema, customResourceDefinition, type CrdDefinition, type ObjectMeta } from './common.ts';
-import { array, enumOf, integer, object, quantity, string, type Infer } from './schema.ts';
+import { bucketNotificationsSchema } from './notifications.ts';
+import { array, boolean, enumOf, integer, object, quantity, string, type Infer } from './schema.ts';
 
 export const BUCKET_PLURAL = 'buckets';
 export const BUCKET_FINALIZER = 'storage.cairn.dev/bucket';
@@ -29,7 +30,17 @@ export const bucketSpecSchema = object({
     .rule('self == oldSelf', 'spec.bucketName is immutable', { reason: 'FieldValueForbidden' }),
   replication: object({
     factor: integer({ minimum: 1, maximum: 7, description: 'Replication factor R; defaults to the cluster\'s. Changing it converges the data.' }),
-  }, { description: 'How many copies of every object the cluster keeps.' }),
+    to: object({
+      endpoint: string({ pattern: '^https?://[^/?#@]+/?$', maxLength: 2048, description: 'http(s)://host[:port] of the other store\'s S3 API.' }).required(),
+      bucket: string({ pattern: bucketNamePattern, maxLength: 63, description: 'The bucket there (it must exist).' }).required(),
+      region: string({ minLength: 1, description: 'Region to sign for there.' }).default('us-east-1'),
+      credentialsSecret: object({
+        name: string({ minLength: 1, maxLength: 253, description: 'Name of a Secret in the Bucket\'s namespace.' }).required(),
+      }, { description: 'Secret with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY for the other store (another Cairn Bucket\'s credentials Secret has this shape). Read at every reconcile: a rotated key is used within a minute.' }).required(),
+      prefix: string({ maxLength: 1024, description: 'Only keys that start with this.' }),
+      deletes: boolean({ description: 'Delete there what is deleted here; default false (the copy keeps what was deleted).' }).default(false),
+    }, { description: 'Copy every object, asynchronously, to a bucket of another S3-compatible store (docs/events.md): new and changed objects as they come, existing ones when the rule is added. status.replicationTo shows backlog and lag.' }),
+  }, { description: 'How many copies of every object the cluster keeps, and where else they are copied to.' }),
   quota: object({
     bytes: quantity({ description: 'Maximum stored bytes.' }),
     objects: integer({ minimum: 0, description: 'Maximum object count.' }),
@@ -49,6 +60,7 @@ export const bucketSpecSchema = object({
   credentials: object({
     secretName: string({ minLength: 1, maxLength: 253, description: 'Secret to write AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, S3_ENDPOINT, BUCKET_NAME into; defaults to <bucket>-credentials.' }),
   }, { description: 'Where the operator writes the bucket\'s access key.' }).default({}),
+  notifications: bucketNotificationsSchema,
   reclaimPolicy: enumOf(['Retain', 'Delete'] as const, { description: 'On deletion of the Bucket: Retain keeps the data, Delete purges it.' }).default('Retain'),
 }, { description: 'Desired state of a bucket in a Cairn cluster.' }).rule('has(self.bucketName) == has(oldSelf.bucketName)', 'spec.bucketName cannot be added or removed after creation', { reason: 'FieldValueForbidden' });
 
@@ -91,6 +103,14 @@ export const bucketStatusSchema = object({
     }, { description: 'The Bucket that shares it.' }),
     access: enumOf(['read', 'read-write'] as const, { description: 'What this Bucket\'s key may do with its objects.' }),
   }, { description: 'A bucket shared with this Bucket.' }), { description: 'Other buckets this Bucket\'s key may read, or read and write, because their Buckets share them with it.' }),
+  replicationTo: object({
+    endpoint: string({ description: 'The other store.' }),
+    bucket: string({ description: 'The bucket there.' }),
+    backlog: integer({ description: 'Changes recorded by the members and not copied yet (summed over members; other buckets\' changes may be counted).' }),
+    lagSeconds: integer({ description: 'Age of the oldest change not copied yet (0: caught up).' }),
+    backfill: enumOf(['done', 'running', 'unknown'] as const, { description: 'Copy of what the bucket held before the rule: running, done, or unknown (the member running it did not answer).' }),
+  }, { description: 'Replication to another store (spec.replication.to), as the cluster reports it.' }),
+  notificationRules: integer({ description: 'Notification rules in effect that the operator set from spec.notifications (absent: it set none).' }),
 }, { description: 'Observed state of the bucket, written by the operator.' });
 
 export type BucketStatus = Infer<typeof bucketStatusSchema>;
@@ -128,6 +148,7 @@ export const bucketDefinition: CrdDefinition = {
     { name: 'Secret', type: 'string', jsonPath: '.status.credentialsSecret', priority: 1 },
     { name: 'Owner', type: 'string', jsonPath: '.status.owner', priority: 1 },
     { name: 'Encryption', type: 'string', jsonPath: '.status.encryption', priority: 1 },
+    { name: 'Repl-Lag', type: 'integer', jsonPath: '.status.replicationTo.lagSeconds', priority: 1, description: 'Seconds the copy to spec.replication.to is behind' },
     { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
   ],
 };

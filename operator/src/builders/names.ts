@@ -20,6 +20,7 @@ export function childNames(clusterName: string) {
     console: `${clusterName}-console`,    // the web console's Service
     config: `${clusterName}-config`,
     nodeFacts: `${clusterName}-node-facts`,
+    notifications: `${clusterName}-notifications`,   // ConfigMap: the notification targets file
     clusterSecret: `${clusterName}-cluster-secret`,
     adminSecret: `${clusterName}-admin`,
     serviceMonitor: clusterName,

@@ -20,6 +20,8 @@ import { childNames, fileApiEndpoint } from '../builders/names.ts';
 import type { Applier } from '../kube/apply.ts';
 import type { EventRecorder } from '../kube/events.ts';
 import { isConflict, isNotFound, objectPath, resources, type KubeRest, type ResourceRef } from '../kube/rest.ts';
+import { notificationRulesStatus, notificationsRequest } from './bucket-notifications.ts';
+import { replicationPlan, replicationToStatus, type ReplicationPlan } from './bucket-replication.ts';
 import { adminErrorOf, connectAdmin, type AdminClientFactory, type AdminConnection } from './admin.ts';
 import { bucketUserOf as userOf, refOf, sharedWithRefs, type BucketRef } from './bucket-relations.ts';
 import { setConditions, type ConditionInput } from './conditions.ts';
@@ -67,7 +69,12 @@ export class BucketReconciler {
         const target = await this.ensureCluster(bucket);
         if ('pending' in target) return target.pending;
         const sharing = await this.planSharing(bucket);
-        const state = await this.ensureBucket(bucket, target, sharing);
+        const replication = await this.planReplication(bucket);
+        if ('missing' in replication) {
+          await this.ensureStatus(bucket, { phase: 'Pending', ...keptByOperator(bucket) }, { type: 'Ready', status: 'False', reason: 'ReplicationSecretMissing', message: replication.missing });
+          return { requeueAfterMs: 10_000 };
+        }
+        const state = await this.ensureBucket(bucket, target, sharing, replication);
         if ('nameTaken' in state) return this.ensureNameTaken(bucket, target, state.nameTaken, log);
         const key = await this.ensureCredentials(bucket, target, log);
         await this.recordSharing(bucket, sharing);
@@ -100,7 +107,13 @@ export class BucketReconciler {
    * Create or update the bucket; its name claimed by another Bucket is NameTaken (handled by the
    * caller); any other request the cluster refuses (4xx) is reported and not retried.
    */
-  private async ensureBucket(b: Bucket, { cluster, admin }: Target, sharing: GrantPlan): Promise<BucketState | { nameTaken: string }> {
+  /** spec.replication.to with its credentials Secret read now. */
+  private async planReplication(b: Bucket): Promise<ReplicationPlan> {
+    const name = b.spec.replication?.to?.credentialsSecret.name;
+    return replicationPlan(b, name ? await this.getOptional<V1Secret>(resources.secrets, b.metadata.namespace, name) : undefined);
+  }
+
+  private async ensureBucket(b: Bucket, { cluster, admin }: Target, sharing: GrantPlan, replication: Exclude<ReplicationPlan, { missing: string }>): Promise<BucketState | { nameTaken: string }> {
     try {
       // The Bucket's own user owns the bucket; the name is bound to this Bucket (a claim by any
       // other, in any namespace, is NameTaken). The users it grants to are made here too when their
@@ -115,13 +128,17 @@ export class BucketReconciler {
         ...(b.spec.encryption ? { encryption: b.spec.encryption.default === 'AES256' ? 'AES256' : null } : {}),
         ...(b.spec.quota?.bytes !== undefined ? { quotaBytes: quantityToBytes(b.spec.quota.bytes) } : {}),
         ...(b.spec.quota?.objects !== undefined ? { quotaObjects: b.spec.quota.objects } : {}),
+        ...notificationsRequest(b),
+        ...replication,
       });
     } catch (e) {
       const err = adminErrorOf(e);
       if (err.status < 400 || err.status >= 500) throw e;
       if (err.code === 'NameTaken') return { nameTaken: err.message };
       if (err.code === 'NoSuchUser') throw e;   // a grantee's user deleted meanwhile: the retry makes it again
-      await this.ensureStatus(b, { phase: 'Failed' }, { type: 'Ready', status: 'False', reason: err.code, message: err.message });
+      // A refused change left the rules the operator had set in place: status keeps saying so.
+      await this.ensureStatus(b, { phase: 'Failed', ...keptByOperator(b) },
+        { type: 'Ready', status: 'False', reason: err.code, message: err.message });
       await this.d.events.record(b, 'Warning', err.code, err.message);
       throw new TerminalError(err.code, err.message);
     }
@@ -250,6 +267,8 @@ export class BucketReconciler {
       ...(holds !== undefined ? { replicas: holds } : {}),
       replication: { factor, underReplicatedChunks: r?.underReplicatedChunks ?? repair.underReplicatedChunks, surplusChunks: r?.surplusChunks ?? repair.misplacedChunks, membersPending: r?.waitingFor.length ?? 0 },
       usage: { bytes: state.bytes, objects: state.objects },
+      ...notificationRulesStatus(b, state),
+      ...replicationToStatus(b, state),
     }, ready, grantsCondition(sharing));
     return { requeueAfterMs: converged ? STATUS_FRESHNESS_MS : CADENCE.convergingMs };
   }
@@ -318,3 +337,11 @@ const bucketUserOf = (b: Bucket) => userOf(refOf(b));
 
 /** How a Bucket's user is made, by its own reconcile or by one that grants to it: the same either way. */
 const userRequestOf = (ref: BucketRef): UserRequest => ({ id: userOf(ref), displayName: `Bucket ${ref.namespace}/${ref.name}` });
+
+/** What the operator set on the cluster and must take back if the spec drops it: kept in status while it cannot reconcile. */
+function keptByOperator(b: Bucket): Partial<BucketStatus> {
+  return {
+    ...(b.status?.notificationRules !== undefined ? { notificationRules: b.status.notificationRules } : {}),
+    ...(b.status?.replicationTo?.endpoint ? { replicationTo: b.status.replicationTo } : {}),
+  };
+}

@@ -9,6 +9,7 @@ import { storageClusterSpecSchema, type StorageCluster, type StorageClusterSpec,
 import { desiredClusterChildren, type ClusterInputs, type KubeObject } from '../builders/children.ts';
 import { CLUSTER_LABEL, COMPONENT_LABEL, childNames, clusterLabels, fileApiEndpoint, selectorString } from '../builders/names.ts';
 import { nodeFacts, type NodeFacts } from '../builders/node-facts.ts';
+import { notificationTargetsFile } from '../builders/notifications.ts';
 import type { Applier } from '../kube/apply.ts';
 import type { EventRecorder } from '../kube/events.ts';
 import { collectionPath, isInvalid, isNotFound, KubeApiError, objectPath, PATCH_MERGE, resources, type KubeRest, type ResourceRef } from '../kube/rest.ts';
@@ -99,6 +100,7 @@ export class ClusterReconciler {
     invalidSpec ??= await this.ensureChildren(children);
     if (!invalidSpec && !cluster.spec.console.enabled) await this.ensureGone(resources.services, namespace, childNames(name).console);
     if (!invalidSpec) await this.recordRollouts(raw, rollouts, log);
+    if (!invalidSpec) await this.checkNotificationSecrets(raw, cluster);
     const volumes = invalidSpec ? undefined : await this.ensureVolumes(cluster, claims, raw, log);
 
     const blocked = admin.client && !invalidSpec ? await this.ensureMembers(cluster, plan, admin, log) : undefined;
@@ -304,6 +306,17 @@ export class ClusterReconciler {
     const exists = !!(await this.getOptional<V1CustomResourceDefinition>(resources.crds, undefined, SERVICE_MONITOR_CRD));
     this.serviceMonitorCrd = { exists, checkedAt: Date.now() };
     return exists;
+  }
+
+  /** A Secret key a notification target names that is not there keeps the pods from starting: say which. */
+  private async checkNotificationSecrets(raw: StorageCluster, c: StorageCluster): Promise<void> {
+    const ns = c.metadata.namespace;
+    for (const s of notificationTargetsFile(c)?.secrets ?? []) {
+      const secret = await this.getOptional<V1Secret>(resources.secrets, ns, s.secret);
+      if (secret?.data?.[s.key] !== undefined || secret?.stringData?.[s.key] !== undefined) continue;
+      await this.d.events.record(raw, 'Warning', 'NotificationSecretMissing',
+        `spec.notifications.targets names key ${s.key} of Secret ${ns}/${s.secret}, which ${secret ? 'lacks it' : 'does not exist'}: pods cannot start until it does`);
+    }
   }
 
   private async getOptional<T>(r: ResourceRef, ns: string | undefined, name: string): Promise<T | undefined> {

@@ -153,7 +153,7 @@ test('sharing between Buckets: team A\'s app reads team B\'s reports and writes 
   assert.equal(seen.status.sharedBy.map((s: any) => `${s.bucketName}:${s.access}`), ['inbox:read-write', 'reports:read']);
   assert.is(mine.status.owner, `bucket.${OTHER}.team-a`);
   const kubectl = await promisify(execFile)(await kubectlBinary(), ['--kubeconfig', e.kubeconfig, 'get', 'buckets', '-n', NS, '-o', 'wide'], { encoding: 'utf8', timeout: 30_000 });
-  assert.match(kubectl.stdout, /NAME\s+CLUSTER\s+PHASE\s+REPLICAS\s+OBJECTS\s+BYTES\s+SECRET\s+OWNER\s+ENCRYPTION\s+AGE/);
+  assert.match(kubectl.stdout, /NAME\s+CLUSTER\s+PHASE\s+REPLICAS\s+OBJECTS\s+BYTES\s+SECRET\s+OWNER\s+ENCRYPTION\s+REPL-LAG\s+AGE/);
   assert.match(kubectl.stdout, new RegExp(`inbox\\s+demo\\s+(Ready|Converging)\\s+2?\\s+\\d+\\s+\\d+\\s+inbox-credentials\\s+bucket\\.${NS}\\.inbox\\s+AES256`));
 
   // The grant withdrawn: team A's key reads no more.
