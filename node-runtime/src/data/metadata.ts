@@ -94,11 +94,27 @@ export class BucketMetadata {
     }));
   }
 
-  /** R' answers at least; then the other targets get a short while to answer too, and newest wins. */
-  private read<T>(b: BucketSettings, what: string, op: (r: MetaReplica) => Promise<T>) {
-    return withSpan('meta.quorum', { 'cairn.bucket': b.name, 'cairn.op': what, 'cairn.replicas': b.replicas }, () => quorum(this.readTargets(b), readQuorum(b.replicas), (t) => op(this.replicas.meta(t)), {
-      timeoutMs: this.timeoutMs, settleMs: Math.min(this.timeoutMs, READ_SETTLE_MS), what: `${what} (bucket ${b.name})`,
-    }));
+  /**
+   * R' answers at least; then the other targets get a short while to answer too, and newest wins.
+   * Only an answer of a member that holds the partition (placed now, or by the ranking over every
+   * member) can say a key is absent: a stand-in holds just what was written while it stood in. So
+   * when fewer than R' holders answered — the others dead or left out as suspected (a member that
+   * came back stays suspected for a few seconds) — the members left out are asked as well.
+   */
+  private async read<T>(b: BucketSettings, what: string, op: (r: MetaReplica) => Promise<T>) {
+    return withSpan('meta.quorum', { 'cairn.bucket': b.name, 'cairn.op': what, 'cairn.replicas': b.replicas }, async () => {
+      const need = readQuorum(b.replicas);
+      const opts = { timeoutMs: this.timeoutMs, settleMs: Math.min(this.timeoutMs, READ_SETTLE_MS), what: `${what} (bucket ${b.name})` };
+      const asked = this.readTargets(b);
+      const holders = new Set([...this.targets(b), ...rankAll(`bucket:${b.name}`, this.view.members()).slice(0, b.replicas).map((m) => m.id)]);
+      const first = await quorum(asked, need, (t) => op(this.replicas.meta(t)), opts).catch((e) => ({ error: e }));
+      const answered = 'error' in first ? 0 : first.ok.filter((x) => holders.has(x.target)).length;
+      if (answered >= need && !('error' in first)) return first;
+      const left = [...holders].filter((t) => !asked.includes(t));
+      if (!left.length) { if ('error' in first) throw first.error; return first; }
+      const more = await quorum(left, Math.min(left.length, need - answered), (t) => op(this.replicas.meta(t)), opts).catch((e) => { if ('error' in first) throw first.error; throw e; });
+      return 'error' in first ? more : { ok: [...first.ok, ...more.ok], failed: [...first.failed, ...more.failed] };
+    });
   }
 
   /** A repair's merge of a whole record at write quorum (no fences: it restores what was written). */
