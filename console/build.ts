@@ -11,7 +11,10 @@ import { parseArgs } from 'node:util';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 
-export interface BuildOptions { outDir?: string; minify?: boolean }
+export interface BuildOptions {
+  outDir?: string;
+  minify?: boolean;
+}
 
 export async function buildConsole(opts: BuildOptions = {}): Promise<{ outDir: string; files: string[] }> {
   const outDir = opts.outDir ?? join(here, 'dist');

@@ -20,7 +20,12 @@ import { landscapePng, samplePdf } from './testing/samples.ts';
 const { values } = parseArgs({ options: { out: { type: 'string', default: 'docs/console' } } });
 const out = resolve(values.out!);
 const secret = randomBytes(12).toString('hex');
-const common = { secret, accessKey: 'AKADMIN', secretKey: 'admin-secret-key', env: { CAIRN_FAILURE_TIMEOUT_MS: '1500', CAIRN_HEARTBEAT_MS: '200', CAIRN_LOG_LEVEL: 'warn' } };
+const common = {
+  secret,
+  accessKey: 'AKADMIN',
+  secretKey: 'admin-secret-key',
+  env: { CAIRN_FAILURE_TIMEOUT_MS: '1500', CAIRN_HEARTBEAT_MS: '200', CAIRN_LOG_LEVEL: 'warn' },
+};
 const procs: CairnProcess[] = [];
 const work = await mkdtemp(join(tmpdir(), 'console-shots-'));
 
@@ -29,7 +34,11 @@ try {
   const { outDir } = await buildConsole({ outDir: join(work, 'dist') });
   const root = await startCairnProcess({ ...common, roles: ['root'], name: 'root-0', zone: 'zone-a' });
   procs.push(root);
-  procs.push(...await Promise.all(['a', 'b', 'c'].map((z, i) => startCairnProcess({ ...common, roles: ['node'], name: `node-${i}`, zone: `zone-${z}`, roots: [root.cluster] }))));
+  procs.push(
+    ...(await Promise.all(
+      ['a', 'b', 'c'].map((z, i) => startCairnProcess({ ...common, roles: ['node'], name: `node-${i}`, zone: `zone-${z}`, roots: [root.cluster] })),
+    )),
+  );
   const admin = createAdminClient({ url: root.cluster, secret });
   await waitFor(async () => (await admin.status()).counts.active === 4, { timeoutMs: 15_000, what: 'members active' });
   await admin.putBucket({ name: 'photos', replicas: 2 });
@@ -57,7 +66,9 @@ try {
       const page = await b.context.newPage();
       page.setDefaultTimeout(20_000);
       await screens(page, (s) => join(out, `${s}-${phone ? 'phone-' : ''}${theme}.png`));
-    } finally { await b.close(); }
+    } finally {
+      await b.close();
+    }
   };
 
   const signIn = async (page: Page, shot?: string) => {
@@ -85,7 +96,7 @@ try {
       await waitFor(async () => Number(await bar.getAttribute('aria-valuenow')) >= 70, { timeoutMs: 30_000, intervalMs: 10, what: 'upload under way' });
       await page.getByRole('button', { name: 'Pause video.mp4' }).click();
       await page.locator('.upload-row.paused').waitFor();
-      await page.waitForTimeout(400);   // the progress bar's width transition, for the picture
+      await page.waitForTimeout(400); // the progress bar's width transition, for the picture
       await page.locator('.list-body').focus();
       await page.screenshot({ path: name('files') });
       await page.getByRole('button', { name: 'Cancel video.mp4' }).click();
@@ -103,7 +114,13 @@ try {
 
   // The cluster page: a node down and the repair under way.
   await procs[3].kill();
-  await waitFor(async () => { const s = await admin.status(); return s.counts.down === 1 && s.repair.underReplicatedChunks > 0; }, { timeoutMs: 30_000, what: 'repair under way' });
+  await waitFor(
+    async () => {
+      const s = await admin.status();
+      return s.counts.down === 1 && s.repair.underReplicatedChunks > 0;
+    },
+    { timeoutMs: 30_000, what: 'repair under way' },
+  );
   for (const theme of ['light', 'dark'] as const) {
     await shoot(theme, false, async (page, name) => {
       await signIn(page);

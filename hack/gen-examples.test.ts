@@ -26,26 +26,60 @@ test('the PrometheusRule carries exactly the groups of the plain rules file', ()
 
 // The parts of the Prometheus Operator's PrometheusRule schema a rule file has to fit.
 const prometheusRuleCrd = {
-  apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition',
+  apiVersion: 'apiextensions.k8s.io/v1',
+  kind: 'CustomResourceDefinition',
   metadata: { name: 'prometheusrules.monitoring.coreos.com' },
   spec: {
-    group: 'monitoring.coreos.com', scope: 'Namespaced',
+    group: 'monitoring.coreos.com',
+    scope: 'Namespaced',
     names: { plural: 'prometheusrules', singular: 'prometheusrule', kind: 'PrometheusRule', listKind: 'PrometheusRuleList' },
-    versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: {
-      type: 'object', required: ['spec'],
-      properties: { spec: { type: 'object', properties: { groups: { type: 'array', items: {
-        type: 'object', required: ['name'],
-        properties: { name: { type: 'string', minLength: 1 }, interval: { type: 'string' }, rules: { type: 'array', items: {
-          type: 'object', required: ['expr'],
-          properties: {
-            alert: { type: 'string' }, record: { type: 'string' }, expr: { 'x-kubernetes-int-or-string': true, anyOf: [{ type: 'integer' }, { type: 'string' }] },
-            for: { type: 'string', pattern: '^(0|(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?)$' },
-            keep_firing_for: { type: 'string' },
-            labels: { type: 'object', additionalProperties: { type: 'string' } }, annotations: { type: 'object', additionalProperties: { type: 'string' } },
+    versions: [
+      {
+        name: 'v1',
+        served: true,
+        storage: true,
+        schema: {
+          openAPIV3Schema: {
+            type: 'object',
+            required: ['spec'],
+            properties: {
+              spec: {
+                type: 'object',
+                properties: {
+                  groups: {
+                    type: 'array',
+                    items: {
+                      type: 'object',
+                      required: ['name'],
+                      properties: {
+                        name: { type: 'string', minLength: 1 },
+                        interval: { type: 'string' },
+                        rules: {
+                          type: 'array',
+                          items: {
+                            type: 'object',
+                            required: ['expr'],
+                            properties: {
+                              alert: { type: 'string' },
+                              record: { type: 'string' },
+                              expr: { 'x-kubernetes-int-or-string': true, anyOf: [{ type: 'integer' }, { type: 'string' }] },
+                              for: { type: 'string', pattern: '^(0|(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?)$' },
+                              keep_firing_for: { type: 'string' },
+                              labels: { type: 'object', additionalProperties: { type: 'string' } },
+                              annotations: { type: 'object', additionalProperties: { type: 'string' } },
+                            },
+                          },
+                        },
+                      },
+                    },
+                  },
+                },
+              },
+            },
           },
-        } } },
-      } } } } },
-    } } }],
+        },
+      },
+    ],
   },
 };
 

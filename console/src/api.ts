@@ -2,7 +2,15 @@
 // 401 means the session ended: the app asks the user to sign in again (a dialog, nothing lost)
 // and the call is repeated once; every other failure is an ApiError with the server's message.
 import type {
-  ApiErrorBody, BucketEntry, ClusterStatus, DeleteResult, MoveResult, ObjectPage, SessionInfo, ShareLink, UploadPlan,
+  ApiErrorBody,
+  BucketEntry,
+  ClusterStatus,
+  DeleteResult,
+  MoveResult,
+  ObjectPage,
+  SessionInfo,
+  ShareLink,
+  UploadPlan,
 } from '../../node-runtime/src/console/api.ts';
 import { CSRF_HEADER } from '../../node-runtime/src/console/api.ts';
 import type { UploadApi } from './uploads/transport.ts';
@@ -45,13 +53,19 @@ async function call<T>(method: string, path: string, body?: unknown, opts: { sig
   }
   if (res.status === 401 && opts.renew !== false && session.renew) {
     // Calls that fail together wait for the same sign-in.
-    renewing ??= session.renew().finally(() => { renewing = undefined; });
+    renewing ??= session.renew().finally(() => {
+      renewing = undefined;
+    });
     await renewing;
     return call(method, path, body, { ...opts, renew: false });
   }
   if (!res.ok) {
     let err: ApiErrorBody['error'] = { code: `Http${res.status}`, message: `The request failed (HTTP ${res.status}).` };
-    try { err = ((await res.json()) as ApiErrorBody).error ?? err; } catch { /* not JSON */ }
+    try {
+      err = ((await res.json()) as ApiErrorBody).error ?? err;
+    } catch {
+      /* not JSON */
+    }
     throw new ApiError(res.status, err.code, err.message, err.retryAfterSeconds);
   }
   if (res.status === 204 || res.status === 201) return undefined as T;
@@ -76,18 +90,20 @@ export const api = {
   remove: (bucket: string, keys: string[]) => call<DeleteResult>('POST', `${b(bucket)}/delete`, { keys }),
   share: (bucket: string, key: string, expiresInSeconds: number) => call<ShareLink>('POST', `${b(bucket)}/share`, { key, expiresInSeconds }),
   /** The address of a file's bytes (the server answers with a presigned URL of the user). */
-  contentUrl: (bucket: string, key: string, disposition: 'inline' | 'attachment') =>
-    `${b(bucket)}/content?${new URLSearchParams({ key, disposition })}`,
+  contentUrl: (bucket: string, key: string, disposition: 'inline' | 'attachment') => `${b(bucket)}/content?${new URLSearchParams({ key, disposition })}`,
   cluster: (signal?: AbortSignal) => call<ClusterStatus>('GET', '/api/cluster', undefined, { signal }),
 };
 
 export const uploadApi: UploadApi = {
   start: (bucket, key, size, contentType) => call<UploadPlan>('POST', `${b(bucket)}/uploads`, { key, size, contentType }),
-  partUrls: async (bucket, key, uploadId, partNumbers) => (await call<{ urls: string[] }>('POST', `${b(bucket)}/uploads/parts`, { key, uploadId, partNumbers })).urls,
-  complete: async (bucket, key, uploadId, parts) => { await call('POST', `${b(bucket)}/uploads/complete`, { key, uploadId, parts }); },
+  partUrls: async (bucket, key, uploadId, partNumbers) =>
+    (await call<{ urls: string[] }>('POST', `${b(bucket)}/uploads/parts`, { key, uploadId, partNumbers })).urls,
+  complete: async (bucket, key, uploadId, parts) => {
+    await call('POST', `${b(bucket)}/uploads/complete`, { key, uploadId, parts });
+  },
   abort: (bucket, key, uploadId) => call<void>('POST', `${b(bucket)}/uploads/abort`, { key, uploadId }),
 };
 
 export function errorText(e: unknown): string {
-  return e instanceof ApiError ? e.message : (e as Error)?.message ?? String(e);
+  return e instanceof ApiError ? e.message : ((e as Error)?.message ?? String(e));
 }

@@ -4,7 +4,10 @@ const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
 export function formatBytes(n: number): string {
   if (!Number.isFinite(n) || n < 0) return '–';
   let i = 0;
-  while (n >= 1024 && i < UNITS.length - 1) { n /= 1024; i++; }
+  while (n >= 1024 && i < UNITS.length - 1) {
+    n /= 1024;
+    i++;
+  }
   return i === 0 ? `${n} B` : `${n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2)} ${UNITS[i]}`;
 }
 

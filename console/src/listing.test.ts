@@ -11,7 +11,14 @@ const d = (key: string): ObjectEntry => ({ key, folder: true, size: 0 });
 const keys = (es: ObjectEntry[]) => es.map((e) => e.key);
 
 test('folders first, then names in S3 order; sizes and dates both ways', () => {
-  const es = [f('p/b.txt', 5, '2024-03-01T00:00:00Z'), d('p/z/'), f('p/B.txt', 50, '2024-01-01T00:00:00Z'), f('p/a10', 1), d('p/a/'), f('p/a9', 9, '2024-02-01T00:00:00Z')];
+  const es = [
+    f('p/b.txt', 5, '2024-03-01T00:00:00Z'),
+    d('p/z/'),
+    f('p/B.txt', 50, '2024-01-01T00:00:00Z'),
+    f('p/a10', 1),
+    d('p/a/'),
+    f('p/a9', 9, '2024-02-01T00:00:00Z'),
+  ];
   assert.equal(keys(visibleEntries(es, { key: 'name', descending: false }, '')), ['p/a/', 'p/z/', 'p/B.txt', 'p/a10', 'p/a9', 'p/b.txt']);
   assert.equal(keys(visibleEntries(es, { key: 'size', descending: true }, '')), ['p/z/', 'p/a/', 'p/B.txt', 'p/a9', 'p/b.txt', 'p/a10']);
   assert.equal(keys(visibleEntries(es, { key: 'modified', descending: false }, '')).slice(2), ['p/B.txt', 'p/a10', 'p/a9', 'p/b.txt']);

@@ -4,7 +4,10 @@ import type { ObjectEntry } from '../../node-runtime/src/console/api.ts';
 import { nameOf } from './paths.ts';
 
 export type SortKey = 'name' | 'size' | 'modified';
-export interface SortOrder { key: SortKey; descending: boolean }
+export interface SortOrder {
+  key: SortKey;
+  descending: boolean;
+}
 
 // Names compare as S3 lists them (by code unit), not with a locale's collation: pages arrive in
 // that order, so rows already shown never move when the next page lands, and sorting what is

@@ -11,7 +11,10 @@ test('names and parents of keys and folders', () => {
   assert.is(parentOf('a/b/c.txt'), 'a/b/');
   assert.is(parentOf('a/b/'), 'a/');
   assert.is(parentOf('a/'), '');
-  assert.equal(crumbs('a/b/'), [{ name: 'a', prefix: 'a/' }, { name: 'b', prefix: 'a/b/' }]);
+  assert.equal(crumbs('a/b/'), [
+    { name: 'a', prefix: 'a/' },
+    { name: 'b', prefix: 'a/b/' },
+  ]);
   assert.equal(crumbs(''), []);
 });
 

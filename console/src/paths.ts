@@ -13,7 +13,10 @@ export function parentOf(key: string): string {
   return i < 0 ? '' : trimmed.slice(0, i + 1);
 }
 
-export interface Crumb { name: string; prefix: string }
+export interface Crumb {
+  name: string;
+  prefix: string;
+}
 
 /** Breadcrumbs of a folder: 'a/b/' → [{a, 'a/'}, {b, 'a/b/'}]. */
 export function crumbs(prefix: string): Crumb[] {
@@ -40,7 +43,35 @@ export function nameProblem(name: string): string | undefined {
 export type PreviewKind = 'image' | 'text' | 'pdf';
 
 const IMAGE = new Set(['png', 'jpg', 'jpeg', 'gif', 'webp', 'avif', 'bmp', 'ico']);
-const TEXT = new Set(['txt', 'md', 'csv', 'tsv', 'json', 'yaml', 'yml', 'log', 'xml', 'toml', 'ini', 'conf', 'ts', 'tsx', 'js', 'mjs', 'css', 'html', 'sh', 'py', 'go', 'rs', 'java', 'c', 'h', 'sql', 'env']);
+const TEXT = new Set([
+  'txt',
+  'md',
+  'csv',
+  'tsv',
+  'json',
+  'yaml',
+  'yml',
+  'log',
+  'xml',
+  'toml',
+  'ini',
+  'conf',
+  'ts',
+  'tsx',
+  'js',
+  'mjs',
+  'css',
+  'html',
+  'sh',
+  'py',
+  'go',
+  'rs',
+  'java',
+  'c',
+  'h',
+  'sql',
+  'env',
+]);
 
 /** What the preview can show for a key (by its extension; SVG is shown as text, never run). */
 export function previewKind(key: string): PreviewKind | undefined {
@@ -55,7 +86,9 @@ export function previewKind(key: string): PreviewKind | undefined {
 
 /** The app's address of a folder: /b/<bucket>/<segments...>/ with each segment escaped. */
 export function folderPath(bucket: string, prefix: string): string {
-  return `/b/${encodeURIComponent(bucket)}/${crumbs(prefix).map((c) => encodeURIComponent(c.name) + '/').join('')}`;
+  return `/b/${encodeURIComponent(bucket)}/${crumbs(prefix)
+    .map((c) => encodeURIComponent(c.name) + '/')
+    .join('')}`;
 }
 
 /** The bucket and folder of an app path; undefined when it is not a folder address. */

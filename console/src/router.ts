@@ -10,7 +10,9 @@ export function navigate(to: string, opts: { replace?: boolean } = {}): void {
   for (const l of listeners) l();
 }
 
-addEventListener('popstate', () => { for (const l of listeners) l(); });
+addEventListener('popstate', () => {
+  for (const l of listeners) l();
+});
 
 /** The current path and query; re-renders on navigation. */
 export function useLocation(): { path: string; query: URLSearchParams } {
@@ -18,7 +20,9 @@ export function useLocation(): { path: string; query: URLSearchParams } {
   useEffect(() => {
     const l = () => setTick((t) => t + 1);
     listeners.add(l);
-    return () => { listeners.delete(l); };
+    return () => {
+      listeners.delete(l);
+    };
   }, []);
   return { path: location.pathname, query: new URLSearchParams(location.search) };
 }

@@ -9,7 +9,7 @@ import { SigV4Signer } from './sigv4.ts';
 export interface TargetSpec {
   name: string;
   kind: 's3' | 'http';
-  endpoints: string[];              // http://host:port, requests are spread round-robin
+  endpoints: string[]; // http://host:port, requests are spread round-robin
   bucket: string;
   accessKey?: string;
   secretKey?: string;
@@ -21,7 +21,10 @@ export type Body = Buffer | AsyncIterable<Buffer>;
 
 export class RequestError extends Error {
   readonly status: number;
-  constructor(status: number, message: string) { super(message); this.status = status; }
+  constructor(status: number, message: string) {
+    super(message);
+    this.status = status;
+  }
 }
 
 export class BenchClient {
@@ -34,9 +37,16 @@ export class BenchClient {
   constructor(target: TargetSpec, connections: number) {
     if (target.endpoints.length === 0) throw new Error(`target ${target.name} has no endpoints`);
     this.target = target;
-    this.#pools = target.endpoints.map((e) => new Pool(e, {
-      connections, pipelining: 1, keepAliveTimeout: 30_000, headersTimeout: 120_000, bodyTimeout: 120_000,
-    }));
+    this.#pools = target.endpoints.map(
+      (e) =>
+        new Pool(e, {
+          connections,
+          pipelining: 1,
+          keepAliveTimeout: 30_000,
+          headersTimeout: 120_000,
+          bodyTimeout: 120_000,
+        }),
+    );
     this.#hosts = target.endpoints.map((e) => new URL(e).host);
     if (target.kind === 's3') {
       if (!target.accessKey || !target.secretKey) throw new Error(`S3 target ${target.name} needs an access key and a secret key`);
@@ -49,8 +59,18 @@ export class BenchClient {
   }
 
   /** Send one request; returns the status, headers and the number of body bytes read (body discarded). */
-  async request(method: string, path: string, opts: { query?: Record<string, string>; headers?: Record<string, string>; body?: Body; keepText?: boolean; signal?: AbortSignal; progress?: (n: number) => void } = {}):
-    Promise<{ status: number; headers: Record<string, string | string[] | undefined>; bytes: number; text?: string }> {
+  async request(
+    method: string,
+    path: string,
+    opts: {
+      query?: Record<string, string>;
+      headers?: Record<string, string>;
+      body?: Body;
+      keepText?: boolean;
+      signal?: AbortSignal;
+      progress?: (n: number) => void;
+    } = {},
+  ): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; bytes: number; text?: string }> {
     const i = this.#next++ % this.#pools.length;
     let wirePath: string;
     let headers: Record<string, string>;
@@ -64,7 +84,7 @@ export class BenchClient {
       headers = { ...opts.headers };
     }
     const body = opts.body === undefined || Buffer.isBuffer(opts.body) ? opts.body : Readable.from(opts.body, { objectMode: false });
-    const res = await this.#pools[i]!.request({ method, path: wirePath, headers, body, reset: false, signal: opts.signal });   // reset: false keeps HEAD on keep-alive (undici closes after HEAD by default)
+    const res = await this.#pools[i]!.request({ method, path: wirePath, headers, body, reset: false, signal: opts.signal }); // reset: false keeps HEAD on keep-alive (undici closes after HEAD by default)
     let bytes = 0;
     const parts: Buffer[] = [];
     const keep = opts.keepText || res.statusCode >= 300;
@@ -78,7 +98,9 @@ export class BenchClient {
     return { status: res.statusCode, headers: res.headers, bytes, text };
   }
 
-  path(key: string): string { return `/${this.target.bucket}/${key}`; }
+  path(key: string): string {
+    return `/${this.target.bucket}/${key}`;
+  }
 
   async put(key: string, body: Body, length: number, signal?: AbortSignal): Promise<number> {
     await this.request('PUT', this.path(key), { body, signal, headers: { 'content-length': String(length), 'content-type': 'application/octet-stream' } });
@@ -114,7 +136,7 @@ export class BenchClient {
     try {
       await this.request('PUT', `/${this.target.bucket}`, { headers: this.target.headers });
     } catch (e) {
-      if (!(e instanceof RequestError && e.status === 409)) throw e;   // already ours
+      if (!(e instanceof RequestError && e.status === 409)) throw e; // already ours
     }
   }
 }
@@ -129,5 +151,6 @@ export function describeError(body: string): string {
 
 function decodeXml(s: string): string {
   return s.replace(/&(lt|gt|amp|quot|apos|#\d+);/g, (_m, n: string) =>
-    n === 'lt' ? '<' : n === 'gt' ? '>' : n === 'amp' ? '&' : n === 'quot' ? '"' : n === 'apos' ? "'" : String.fromCharCode(Number(n.slice(1))));
+    n === 'lt' ? '<' : n === 'gt' ? '>' : n === 'amp' ? '&' : n === 'quot' ? '"' : n === 'apos' ? "'" : String.fromCharCode(Number(n.slice(1))),
+  );
 }

@@ -3,9 +3,24 @@
 //   npx node hack/bench/cpuprofile.ts FILE.cpuprofile [--top N]
 import { readFileSync } from 'node:fs';
 
-interface ProfileNode { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }
-export interface CpuProfile { nodes: ProfileNode[]; samples?: number[]; timeDeltas?: number[]; startTime: number; endTime: number }
-export interface HotSpot { fn: string; where: string; selfMs: number; share: number }
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
+}
+export interface CpuProfile {
+  nodes: ProfileNode[];
+  samples?: number[];
+  timeDeltas?: number[];
+  startTime: number;
+  endTime: number;
+}
+export interface HotSpot {
+  fn: string;
+  where: string;
+  selfMs: number;
+  share: number;
+}
 
 /**
  * Self time per function (summed over call sites), largest first. `lastMs`: only the samples of the
@@ -34,7 +49,9 @@ export function hotSpots(p: CpuProfile, top = 20, lastMs?: number): HotSpot[] {
     e.us += us;
     self.set(key, e);
   }
-  return [...self.values()].sort((a, b) => b.us - a.us).slice(0, top)
+  return [...self.values()]
+    .sort((a, b) => b.us - a.us)
+    .slice(0, top)
     .map((e) => ({ fn: e.fn, where: e.where, selfMs: e.us / 1000, share: total ? e.us / total : 0 }));
 }
 
@@ -44,7 +61,13 @@ export function formatHotSpots(spots: HotSpot[]): string {
 
 if (import.meta.main) {
   const [file, ...rest] = process.argv.slice(2);
-  if (!file) { console.error('usage: cpuprofile.ts FILE.cpuprofile [--top N] [--last-ms MS]'); process.exit(2); }
-  const flag = (name: string) => { const i = rest.indexOf(name); return i >= 0 ? Number(rest[i + 1]) : undefined; };
+  if (!file) {
+    console.error('usage: cpuprofile.ts FILE.cpuprofile [--top N] [--last-ms MS]');
+    process.exit(2);
+  }
+  const flag = (name: string) => {
+    const i = rest.indexOf(name);
+    return i >= 0 ? Number(rest[i + 1]) : undefined;
+  };
   console.log(formatHotSpots(hotSpots(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile, flag('--top') ?? 25, flag('--last-ms'))));
 }

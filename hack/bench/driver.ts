@@ -17,7 +17,8 @@ export class LoadGenerator {
       const p = this.#pending.get(m.id);
       if (!p) return;
       this.#pending.delete(m.id);
-      if (m.error !== undefined) p.reject(new Error(m.error)); else p.resolve(m.result);
+      if (m.error !== undefined) p.reject(new Error(m.error));
+      else p.resolve(m.result);
     });
     child.on('exit', (code, signal) => {
       this.#exited = true;
@@ -31,7 +32,9 @@ export class LoadGenerator {
     return new LoadGenerator(child);
   }
 
-  get pid(): number | undefined { return this.#child.pid; }
+  get pid(): number | undefined {
+    return this.#child.pid;
+  }
 
   #send<T>(job: Job, timeoutMs: number): Promise<T> {
     if (this.#exited) return Promise.reject(new Error('load generator is not running'));
@@ -43,8 +46,14 @@ export class LoadGenerator {
         reject(new Error(`load generator job ${job.kind} took longer than ${timeoutMs} ms; killed`));
       }, timeoutMs);
       this.#pending.set(id, {
-        resolve: (v) => { clearTimeout(timer); resolve(v as T); },
-        reject: (e) => { clearTimeout(timer); reject(e); },
+        resolve: (v) => {
+          clearTimeout(timer);
+          resolve(v as T);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
       });
       this.#child.send({ id, ...job });
     });

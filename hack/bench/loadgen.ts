@@ -46,7 +46,8 @@ function pick(group: string): string {
 async function run(job: RunJob): Promise<RunResult> {
   const c = need();
   switch (job.op) {
-    case 'put': return runLoop(job, (_i, ctx) => put(job.group, job.size, ctx));
+    case 'put':
+      return runLoop(job, (_i, ctx) => put(job.group, job.size, ctx));
     case 'get': {
       const keys = [...keysOf(job.group)];
       return runLoop(job, (i, ctx) => c.get(keys[i % keys.length] ?? pick(job.group), ctx));
@@ -62,7 +63,8 @@ async function run(job: RunJob): Promise<RunResult> {
     case 'list': {
       // Each worker walks the listing page by page and starts over at the end; an op is a page.
       const tokens: (string | undefined)[] = Array.from({ length: job.concurrency }, () => undefined);
-      let listed = 0, w = 0;
+      let listed = 0,
+        w = 0;
       const res = await runLoop(job, async (_i, ctx) => {
         const slot = w++ % job.concurrency;
         const page = await c.listPage(`${job.group}/`, job.pageSize ?? 1000, tokens[slot], ctx.signal);
@@ -86,11 +88,14 @@ async function handle(job: Job): Promise<unknown> {
     case 'populate': {
       const missing = job.count - keysOf(job.group).length;
       if (missing <= 0) return { ops: 0 };
-      const r = await runLoop({ concurrency: job.concurrency, maxOps: missing, maxMs: job.maxMs, hardMs: job.maxMs }, (_i, ctx) => put(job.group, job.size, ctx));
+      const r = await runLoop({ concurrency: job.concurrency, maxOps: missing, maxMs: job.maxMs, hardMs: job.maxMs }, (_i, ctx) =>
+        put(job.group, job.size, ctx),
+      );
       if (keysOf(job.group).length === 0) throw new Error(`populate ${job.group} wrote nothing: ${r.firstError ?? 'no error reported'}`);
       return r;
     }
-    case 'run': return run(job);
+    case 'run':
+      return run(job);
     case 'close':
       await client?.close();
       client = undefined;

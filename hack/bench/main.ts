@@ -37,16 +37,36 @@ const program = new Command('bench')
   .option('--no-redundancy', 'skip the time-to-full-redundancy run')
   .parse();
 
-const o = program.opts<{ quick?: boolean; targets: string; nodes: string; replicas: string; concurrency: string; nginxWorkers: string; harness: boolean; cpuProf?: boolean; redundancy: boolean }>();
+const o = program.opts<{
+  quick?: boolean;
+  targets: string;
+  nodes: string;
+  replicas: string;
+  concurrency: string;
+  nginxWorkers: string;
+  harness: boolean;
+  cpuProf?: boolean;
+  redundancy: boolean;
+}>();
 
 function positive(name: string, v: string): number {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) { console.error(`--${name} must be a positive integer, got ${v}`); process.exit(2); }
+  if (!Number.isInteger(n) || n < 1) {
+    console.error(`--${name} must be a positive integer, got ${v}`);
+    process.exit(2);
+  }
   return n;
 }
 
-const targets = o.targets.split(',').map((s) => s.trim()).filter(Boolean) as TargetId[];
-for (const t of targets) if (!ALL_TARGETS.includes(t)) { console.error(`unknown target ${t}; choose from ${ALL_TARGETS.join(', ')}`); process.exit(2); }
+const targets = o.targets
+  .split(',')
+  .map((s) => s.trim())
+  .filter(Boolean) as TargetId[];
+for (const t of targets)
+  if (!ALL_TARGETS.includes(t)) {
+    console.error(`unknown target ${t}; choose from ${ALL_TARGETS.join(', ')}`);
+    process.exit(2);
+  }
 const profile: Profile = makeProfile(o.quick ? 'quick' : 'full', positive('concurrency', o.concurrency));
 const nodes = positive('nodes', o.nodes);
 const replicas = positive('replicas', o.replicas);
@@ -54,7 +74,7 @@ const started = new Date();
 const stamp = started.toISOString().replace(/[:.]/g, '-');
 const outDir = resolve(process.env.CAIRN_HOME ?? '.cairn', 'bench');
 const benchDeadline = Date.now() + profile.budgetMs;
-let deadline = benchDeadline;   // of the target being measured: its share of what is left
+let deadline = benchDeadline; // of the target being measured: its share of what is left
 const log = (s: string) => console.error(`[bench ${((Date.now() - started.getTime()) / 1000).toFixed(0).padStart(4)} s] ${s}`);
 
 const measurements: Measurement[] = [];
@@ -70,7 +90,10 @@ async function cleanup(): Promise<void> {
   rmSync(scratch, { recursive: true, force: true });
 }
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(sig, () => { log(`${sig}: stopping`); void cleanup().finally(() => process.exit(130)); });
+  process.once(sig, () => {
+    log(`${sig}: stopping`);
+    void cleanup().finally(() => process.exit(130));
+  });
 }
 
 function measureRaw(): void {
@@ -79,8 +102,13 @@ function measureRaw(): void {
   const rawRuns: [string, string, 'MB/s' | 'files/s', () => number][] = [
     ['disk-seq-write', `disk: ${profile.seqWriteBytes >> 20} MiB sequential write + fsync`, 'MB/s', () => diskSequentialWrite(dir, profile.seqWriteBytes)],
     // New files kept until all runs are done (rmSync below): each run grows the page cache, as a store does.
-    ['disk-new-chunks', `disk: ${profile.seqWriteBytes >> 20} MiB as new 4 MiB files, each fsync'd, kept`, 'MB/s', () => diskNewChunkFiles(dir, profile.seqWriteBytes)],
-    ['disk-small-files', 'disk: 4 KiB files, each fsync\'d', 'files/s', () => diskSmallFiles(dir, { maxFiles: 20_000, maxMs: profile.smallFilesMs })],
+    [
+      'disk-new-chunks',
+      `disk: ${profile.seqWriteBytes >> 20} MiB as new 4 MiB files, each fsync'd, kept`,
+      'MB/s',
+      () => diskNewChunkFiles(dir, profile.seqWriteBytes),
+    ],
+    ['disk-small-files', "disk: 4 KiB files, each fsync'd", 'files/s', () => diskSmallFiles(dir, { maxFiles: 20_000, maxMs: profile.smallFilesMs })],
     ['sha256', 'node:crypto SHA-256, 1 core', 'MB/s', () => hashThroughput('sha256', profile.hashBytes)],
     ['md5', 'node:crypto MD5, 1 core', 'MB/s', () => hashThroughput('md5', profile.hashBytes)],
   ];
@@ -108,30 +136,50 @@ function summariseProfiles(id: TargetId): void {
 
 async function startTarget(id: TargetId, dir: string): Promise<RunningTarget> {
   mkdirSync(dir, { recursive: true });
-  const extra = process.env.CAIRN_BENCH_SERVER_ENV ? JSON.parse(process.env.CAIRN_BENCH_SERVER_ENV) as Record<string, string> : {};
+  const extra = process.env.CAIRN_BENCH_SERVER_ENV ? (JSON.parse(process.env.CAIRN_BENCH_SERVER_ENV) as Record<string, string>) : {};
   const env = { ...extra, ...(o.cpuProf ? { NODE_OPTIONS: `${extra.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${profDir(id)}` } : {}) };
   switch (id) {
-    case 'nginx': return startNginx(dir, loopbackAddress(), { workers: positive('nginx-workers', o.nginxWorkers), log });
-    case 's3rver': return startS3rver(dir, loopbackAddress());
-    case 'cairn': return startCairn(dir, { nodes: 0, replicas: 1, harness: o.harness, env });
-    case 'cluster': return startCairn(dir, { nodes, replicas, harness: o.harness, env, startMs: 60_000 });
+    case 'nginx':
+      return startNginx(dir, loopbackAddress(), { workers: positive('nginx-workers', o.nginxWorkers), log });
+    case 's3rver':
+      return startS3rver(dir, loopbackAddress());
+    case 'cairn':
+      return startCairn(dir, { nodes: 0, replicas: 1, harness: o.harness, env });
+    case 'cluster':
+      return startCairn(dir, { nodes, replicas, harness: o.harness, env, startMs: 60_000 });
   }
 }
 
 async function runWorkload(t: RunningTarget, w: WorkloadDef): Promise<void> {
   const m: Measurement = { workload: w.id, label: w.label, target: t.spec.name, unit: w.unit };
   measurements.push(m);
-  if (w.s3Only && t.spec.kind !== 's3') { m.error = 'n/a (no S3 listing)'; return; }
-  if (Date.now() > deadline) { m.error = 'skipped: time budget of this target spent'; return; }
+  if (w.s3Only && t.spec.kind !== 's3') {
+    m.error = 'n/a (no S3 listing)';
+    return;
+  }
+  if (Date.now() > deadline) {
+    m.error = 'skipped: time budget of this target spent';
+    return;
+  }
   try {
     if (w.populate) await lg!.populate(w.group, w.size, w.populate, Math.min(w.concurrency, 8), 60_000);
-    const job = { op: w.op, group: w.group, size: w.size, concurrency: w.concurrency, maxOps: w.maxOps, maxMs: w.maxMs, hardMs: w.hardMs, getShare: w.getShare };
+    const job = {
+      op: w.op,
+      group: w.group,
+      size: w.size,
+      concurrency: w.concurrency,
+      maxOps: w.maxOps,
+      maxMs: w.maxMs,
+      hardMs: w.hardMs,
+      getShare: w.getShare,
+    };
     // An untimed warm-up as long as one run for the small-object workloads (JIT, connection setup,
     // heap growth): on a 2-core VM a Node server's CPU per 4 KiB GET still falls by half over its
     // first ~3 s under load (270 -> 140 us measured), so a shorter warm-up measured the warming.
     if (w.size <= 1 << 20) await lg!.run(job);
     const runs: number[] = [];
-    let errors = 0, cut = 0;
+    let errors = 0,
+      cut = 0;
     const detail: unknown[] = [];
     for (let i = 0; i < profile.runs; i++) {
       const r = await lg!.run(job);
@@ -160,10 +208,16 @@ async function runWorkload(t: RunningTarget, w: WorkloadDef): Promise<void> {
  */
 async function measureMemory(t: RunningTarget): Promise<void> {
   const rest = currentRssMiB(t.pids());
-  for (const [id, bytes, group] of [['rss-16m', profile.rssSmallBytes, 'rss16'], ['rss-1g', profile.rssBytes, 'huge']] as const) {
+  for (const [id, bytes, group] of [
+    ['rss-16m', profile.rssSmallBytes, 'rss16'],
+    ['rss-1g', profile.rssBytes, 'huge'],
+  ] as const) {
     const m: Measurement = { workload: id, label: `peak RSS, ${bytes >> 20} MiB PUT + GET`, target: t.spec.name, unit: 'MiB' };
     measurements.push(m);
-    if (Date.now() > deadline) { m.error = 'skipped: time budget of this target spent'; continue; }
+    if (Date.now() > deadline) {
+      m.error = 'skipped: time budget of this target spent';
+      continue;
+    }
     const sampler = sampleMemory(() => t.pids());
     try {
       const put = await lg!.run({ op: 'put', group, size: bytes, concurrency: 1, maxOps: 1, maxMs: 120_000, hardMs: 120_000 });
@@ -175,7 +229,9 @@ async function measureMemory(t: RunningTarget): Promise<void> {
       m.summary = summarise([peak]);
       m.extra = { perProcess: peaks, restMiB: rest, putMBps: figure('MB/s', put), getMBps: figure('MB/s', get), runs: 1 };
       const each = peaks.map((p) => `${p.pid}: ${(Math.max(p.hwmKiB ?? 0, p.rssMaxKiB) / 1024).toFixed(0)}`).join(', ');
-      log(`${t.spec.name} ${id}: ${peak.toFixed(0)} MiB peak, ${rest?.toFixed(0) ?? '?'} MiB at rest before (per pid, MiB: ${each}; PUT ${figure('MB/s', put).toFixed(0)} MB/s, GET ${figure('MB/s', get).toFixed(0)} MB/s)`);
+      log(
+        `${t.spec.name} ${id}: ${peak.toFixed(0)} MiB peak, ${rest?.toFixed(0) ?? '?'} MiB at rest before (per pid, MiB: ${each}; PUT ${figure('MB/s', put).toFixed(0)} MB/s, GET ${figure('MB/s', get).toFixed(0)} MB/s)`,
+      );
     } catch (e) {
       sampler.stop();
       m.error = `failed: ${(e as Error).message.split('\n')[0]}`;
@@ -186,22 +242,36 @@ async function measureMemory(t: RunningTarget): Promise<void> {
 /** What the largest server process holds once the workloads are done (heap grown under load, buffers kept). */
 function measureRssAfterWorkloads(t: RunningTarget): void {
   const rss = currentRssMiB(t.pids());
-  measurements.push(rss === undefined
-    ? { workload: 'rss-after', label: 'RSS after the workloads above', target: t.spec.name, unit: 'MiB', error: 'no process to sample' }
-    : { workload: 'rss-after', label: 'RSS after the workloads above', target: t.spec.name, unit: 'MiB', summary: summarise([rss]), extra: { runs: 1 } });
+  measurements.push(
+    rss === undefined
+      ? { workload: 'rss-after', label: 'RSS after the workloads above', target: t.spec.name, unit: 'MiB', error: 'no process to sample' }
+      : { workload: 'rss-after', label: 'RSS after the workloads above', target: t.spec.name, unit: 'MiB', summary: summarise([rss]), extra: { runs: 1 } },
+  );
 }
 
 async function measureRedundancy(t: RunningTarget): Promise<void> {
   const m: Measurement = { workload: 'redundancy', label: 'time to full redundancy (re-replication rate)', target: t.spec.name, unit: 'MB/s' };
   measurements.push(m);
-  if (!o.redundancy) { m.error = 'skipped: --no-redundancy'; return; }
-  if (Date.now() > deadline) { m.error = 'skipped: time budget of this target spent'; return; }
+  if (!o.redundancy) {
+    m.error = 'skipped: --no-redundancy';
+    return;
+  }
+  if (Date.now() > deadline) {
+    m.error = 'skipped: time budget of this target spent';
+    return;
+  }
   try {
     const r = await timeToRedundancy(t, lg!, { dataBytes: profile.redundancyBytes, maxMs: profile.redundancyMaxMs, log });
-    if (!r.ok) { m.error = `skipped: ${r.reason}`; log(`redundancy ${m.error}`); return; }
+    if (!r.ok) {
+      m.error = `skipped: ${r.reason}`;
+      log(`redundancy ${m.error}`);
+      return;
+    }
     m.summary = summarise([r.rateMBps]);
     m.extra = { ...r, runs: 1 };
-    log(`redundancy: ${r.killed} (${(r.heldBytes / 2 ** 20).toFixed(0)} MiB) detected after ${(r.detectMs / 1000).toFixed(1)} s, repaired in ${(r.repairMs / 1000).toFixed(1)} s`);
+    log(
+      `redundancy: ${r.killed} (${(r.heldBytes / 2 ** 20).toFixed(0)} MiB) detected after ${(r.detectMs / 1000).toFixed(1)} s, repaired in ${(r.repairMs / 1000).toFixed(1)} s`,
+    );
   } catch (e) {
     m.error = `failed: ${(e as Error).message.split('\n')[0]}`;
   }
@@ -209,7 +279,10 @@ async function measureRedundancy(t: RunningTarget): Promise<void> {
 
 async function benchTarget(id: TargetId, targetsLeft: number): Promise<void> {
   deadline = Date.now() + (benchDeadline - Date.now()) / targetsLeft;
-  if (Date.now() > benchDeadline) { unreachable.push({ target: id, reason: 'time budget spent before it started' }); return; }
+  if (Date.now() > benchDeadline) {
+    unreachable.push({ target: id, reason: 'time budget spent before it started' });
+    return;
+  }
   const load = loadavg()[0]!;
   loads.push({ target: id, loadavg1m: load });
   log(`starting ${id} (load average ${load.toFixed(1)} on ${cpus().length} cores)`);
@@ -218,7 +291,13 @@ async function benchTarget(id: TargetId, targetsLeft: number): Promise<void> {
   } catch (e) {
     const reason = (e as Error).message;
     unreachable.push({ target: id, reason });
-    measurements.push({ workload: 'start', label: '(server start)', target: id === 'cairn' ? 'cairn-1' : id === 'cluster' ? `cairn-1r${nodes}n-R${replicas}` : id, unit: 'obj/s', error: `unreachable: ${reason}` });
+    measurements.push({
+      workload: 'start',
+      label: '(server start)',
+      target: id === 'cairn' ? 'cairn-1' : id === 'cluster' ? `cairn-1r${nodes}n-R${replicas}` : id,
+      unit: 'obj/s',
+      error: `unreachable: ${reason}`,
+    });
     log(`${id} unreachable: ${reason}`);
     return;
   }
@@ -251,7 +330,9 @@ async function benchTarget(id: TargetId, targetsLeft: number): Promise<void> {
         await lg.setup(running.spec, 8);
         await measureMemory(running);
         why = '';
-      } catch (e) { why = `failed: fresh start for the memory run: ${(e as Error).message.split('\n')[0]}`; }
+      } catch (e) {
+        why = `failed: fresh start for the memory run: ${(e as Error).message.split('\n')[0]}`;
+      }
     }
     if (why) for (const w of ['rss-16m', 'rss-1g']) measurements.push({ workload: w, label: `peak RSS (${w})`, target: t.spec.name, unit: 'MiB', error: why });
   } finally {
@@ -266,7 +347,8 @@ async function benchTarget(id: TargetId, targetsLeft: number): Promise<void> {
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2).join(' ');
-  const command = process.env.npm_lifecycle_event === 'bench' ? `npm run bench${args ? ' -- ' + args : ''}` : `npx node hack/bench/main.ts${args ? ' ' + args : ''}`;
+  const command =
+    process.env.npm_lifecycle_event === 'bench' ? `npm run bench${args ? ' -- ' + args : ''}` : `npx node hack/bench/main.ts${args ? ' ' + args : ''}`;
   log(`profile ${profile.name}, targets ${targets.join(', ')}, scratch ${scratch}`);
   measureRaw();
   const order = ALL_TARGETS.filter((id) => targets.includes(id));
@@ -278,27 +360,44 @@ async function main(): Promise<void> {
   console.log(table);
   const why = notes(measurements);
   if (why.length) console.log(`\nNotes:\n${why.map((n) => `  ${n}`).join('\n')}`);
-  console.log(`\n1-minute load average when each target started: ${loads.map((l) => `${l.target} ${l.loadavg1m.toFixed(1)}`).join(', ')} (${cpus().length} cores; sampled just before each target started)`);
+  console.log(
+    `\n1-minute load average when each target started: ${loads.map((l) => `${l.target} ${l.loadavg1m.toFixed(1)}`).join(', ')} (${cpus().length} cores; sampled just before each target started)`,
+  );
   const cairnDown = unreachable.filter((u) => isCairn(u.target) || u.target === 'cairn' || u.target === 'cluster');
   if (cairnDown.length) {
     console.log(`\nCAIRN TARGETS UNREACHABLE — only the anchors were measured for them:`);
     for (const u of cairnDown) console.log(`  ${u.target}: ${u.reason.split('\n').slice(0, 4).join(' | ')}`);
   }
   const json = {
-    started: started.toISOString(), finished: new Date().toISOString(), command, profile,
+    started: started.toISOString(),
+    finished: new Date().toISOString(),
+    command,
+    profile,
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryBytes: totalmem(), kernel: release(), node: process.version },
-    targets, unreachable, loads, measurements, profiles,
+    targets,
+    unreachable,
+    loads,
+    measurements,
+    profiles,
   };
   mkdirSync(outDir, { recursive: true });
   const file = join(outDir, `${stamp}.json`);
   writeFileSync(file, JSON.stringify(json, null, 2) + '\n');
-  writeFileSync(join(outDir, `${stamp}.md`), [
-    `Command: \`${command}\` (${profile.name} profile), ${started.toISOString()}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'};`,
-    `1-minute load average when each target started: ${loads.map((l) => `${l.target} ${l.loadavg1m.toFixed(1)}`).join(', ')}.`,
-    '', formatMarkdown(HEADERS, rows), '',
-    ...(why.length ? ['Notes:', '', ...why.map((n) => `- ${n}`), ''] : []),
-    'Issue 8 targets:', '', formatMarkdown(GOAL_HEADERS, goalRows(measurements)), '',
-  ].join('\n'));
+  writeFileSync(
+    join(outDir, `${stamp}.md`),
+    [
+      `Command: \`${command}\` (${profile.name} profile), ${started.toISOString()}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'};`,
+      `1-minute load average when each target started: ${loads.map((l) => `${l.target} ${l.loadavg1m.toFixed(1)}`).join(', ')}.`,
+      '',
+      formatMarkdown(HEADERS, rows),
+      '',
+      ...(why.length ? ['Notes:', '', ...why.map((n) => `- ${n}`), ''] : []),
+      'Issue 8 targets:',
+      '',
+      formatMarkdown(GOAL_HEADERS, goalRows(measurements)),
+      '',
+    ].join('\n'),
+  );
   console.log(`\nJSON: ${file}`);
 }
 

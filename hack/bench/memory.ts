@@ -3,7 +3,11 @@
 // to the transfer only. VmRSS is also sampled, in case clear_refs is not allowed.
 import { readFileSync, writeFileSync } from 'node:fs';
 
-export interface MemoryPeak { pid: number; hwmKiB?: number; rssMaxKiB: number }
+export interface MemoryPeak {
+  pid: number;
+  hwmKiB?: number;
+  rssMaxKiB: number;
+}
 
 /** VmHWM and VmRSS (KiB) from a /proc/<pid>/status text. */
 export function parseStatus(text: string): { hwmKiB?: number; rssKiB?: number } {
@@ -13,7 +17,11 @@ export function parseStatus(text: string): { hwmKiB?: number; rssKiB?: number } 
 }
 
 function status(pid: number): { hwmKiB?: number; rssKiB?: number } {
-  try { return parseStatus(readFileSync(`/proc/${pid}/status`, 'utf8')); } catch { return {}; }
+  try {
+    return parseStatus(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  } catch {
+    return {};
+  }
 }
 
 /** Sample the given processes every `intervalMs` until `stop()`; returns the peak per process. */
@@ -24,7 +32,12 @@ export function sampleMemory(pids: () => number[], intervalMs = 50): { stop(): M
     for (const pid of pids()) {
       let p = peaks.get(pid);
       if (!p) {
-        try { writeFileSync(`/proc/${pid}/clear_refs`, '5'); hwmReset.add(pid); } catch { /* not ours to reset */ }
+        try {
+          writeFileSync(`/proc/${pid}/clear_refs`, '5');
+          hwmReset.add(pid);
+        } catch {
+          /* not ours to reset */
+        }
         p = { pid, rssMaxKiB: 0 };
         peaks.set(pid, p);
       }

@@ -20,15 +20,36 @@ import { SigV4Signer } from './sigv4.ts';
 import { percentile } from './stats.ts';
 import { readFileSync } from 'node:fs';
 
-const { values } = parseArgs({ options: {
-  size: { type: 'string', default: '4096' }, seconds: { type: 'string', default: '10' }, factor: { type: 'string', default: '4' },
-  'no-limits': { type: 'boolean', default: false }, connections: { type: 'string', default: '1024' },
-} });
-const size = Number(values.size), seconds = Number(values.seconds), factor = Number(values.factor);
-const env: Record<string, string> = { CAIRN_LOG_LEVEL: 'error', ...(values['no-limits'] ? { CAIRN_MAX_REQUESTS: '1000000', CAIRN_MAX_CONNECTIONS: '1000000', CAIRN_MAX_MEMORY_WAITERS: '1000000', CAIRN_MAX_MEMORY_WAIT_MS: '1000000000' } : {}) };
+const { values } = parseArgs({
+  options: {
+    size: { type: 'string', default: '4096' },
+    seconds: { type: 'string', default: '10' },
+    factor: { type: 'string', default: '4' },
+    'no-limits': { type: 'boolean', default: false },
+    connections: { type: 'string', default: '1024' },
+  },
+});
+const size = Number(values.size),
+  seconds = Number(values.seconds),
+  factor = Number(values.factor);
+const env: Record<string, string> = {
+  CAIRN_LOG_LEVEL: 'error',
+  ...(values['no-limits']
+    ? { CAIRN_MAX_REQUESTS: '1000000', CAIRN_MAX_CONNECTIONS: '1000000', CAIRN_MAX_MEMORY_WAITERS: '1000000', CAIRN_MAX_MEMORY_WAIT_MS: '1000000000' }
+    : {}),
+};
 
 /** `seconds`: from the first request sent to the last answer (an open loop's backlog drains after the clock stops). */
-interface Phase { name: string; offered: number; sent: number; ok: number[]; refused: number[]; failed: number; seconds: number; rssMiB?: number }
+interface Phase {
+  name: string;
+  offered: number;
+  sent: number;
+  ok: number[];
+  refused: number[];
+  failed: number;
+  seconds: number;
+  rssMiB?: number;
+}
 
 const node = await startCairnProcess({ env });
 const u = new URL(node.endpoint);
@@ -46,11 +67,15 @@ async function put(signal: AbortSignal): Promise<{ status: number; ms: number }>
     const res = await pool.request({ method: 'PUT', path: r.path, headers: r.headers, body, signal });
     await res.body.dump();
     return { status: res.statusCode, ms: performance.now() - t0 };
-  } catch { return { status: 0, ms: performance.now() - t0 }; }
+  } catch {
+    return { status: 0, ms: performance.now() - t0 };
+  }
 }
 
 function record(p: Phase, o: { status: number; ms: number }): void {
-  if (o.status === 200) p.ok.push(o.ms); else if (o.status === 503) p.refused.push(o.ms); else p.failed++;
+  if (o.status === 200) p.ok.push(o.ms);
+  else if (o.status === 503) p.refused.push(o.ms);
+  else p.failed++;
 }
 
 async function closedLoop(name: string, connections: number): Promise<Phase> {
@@ -58,7 +83,14 @@ async function closedLoop(name: string, connections: number): Promise<Phase> {
   const end = Date.now() + seconds * 1000;
   const ac = new AbortController();
   const mem = sampleAnon(node.pid);
-  await Promise.all(Array.from({ length: connections }, async () => { while (Date.now() < end) { p.sent++; record(p, await put(ac.signal)); } }));
+  await Promise.all(
+    Array.from({ length: connections }, async () => {
+      while (Date.now() < end) {
+        p.sent++;
+        record(p, await put(ac.signal));
+      }
+    }),
+  );
   p.rssMiB = mem.stop();
   return p;
 }
@@ -74,7 +106,10 @@ async function openLoop(name: string, rate: number): Promise<Phase> {
     const due = Math.floor(((performance.now() - start) / 1000) * rate);
     while (p.sent < due) {
       p.sent++;
-      const q: Promise<void> = put(ac.signal).then((o) => { record(p, o); inflight.delete(q); });
+      const q: Promise<void> = put(ac.signal).then((o) => {
+        record(p, o);
+        inflight.delete(q);
+      });
       inflight.add(q);
     }
     await new Promise((r) => setTimeout(r, 5));
@@ -90,20 +125,42 @@ async function openLoop(name: string, rate: number): Promise<Phase> {
 /** The peak RssAnon (MiB) of `pid`, sampled every `ms` until stopped. */
 function sampleAnon(pid: number, ms = 100): { stop(): number } {
   let peak = 0;
-  const tick = () => { try { const m = /^RssAnon:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8')); if (m) peak = Math.max(peak, Number(m[1]) / 1024); } catch { /* gone */ } };
+  const tick = () => {
+    try {
+      const m = /^RssAnon:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      if (m) peak = Math.max(peak, Number(m[1]) / 1024);
+    } catch {
+      /* gone */
+    }
+  };
   tick();
   const t = setInterval(tick, ms);
-  return { stop() { clearInterval(t); tick(); return peak; } };
+  return {
+    stop() {
+      clearInterval(t);
+      tick();
+      return peak;
+    },
+  };
 }
 
 const f = (n: number | undefined, d = 1) => (n === undefined ? '-' : n.toFixed(d));
 function line(p: Phase): string {
-  return [p.name.padEnd(10), f(p.offered || undefined, 0).padStart(8), f(p.ok.length / p.seconds, 0).padStart(9), `${f((100 * p.refused.length) / Math.max(1, p.sent))} %`.padStart(8),
-    String(p.failed).padStart(6), f(percentile(p.ok, 50)).padStart(9), f(percentile(p.ok, 99)).padStart(9), f(percentile(p.refused, 99)).padStart(11), f(p.rssMiB, 0).padStart(8)].join(' ');
+  return [
+    p.name.padEnd(10),
+    f(p.offered || undefined, 0).padStart(8),
+    f(p.ok.length / p.seconds, 0).padStart(9),
+    `${f((100 * p.refused.length) / Math.max(1, p.sent))} %`.padStart(8),
+    String(p.failed).padStart(6),
+    f(percentile(p.ok, 50)).padStart(9),
+    f(percentile(p.ok, 99)).padStart(9),
+    f(percentile(p.refused, 99)).padStart(11),
+    f(p.rssMiB, 0).padStart(8),
+  ].join(' ');
 }
 
 try {
-  await put(new AbortController().signal).catch(() => {});   // the bucket (PUT /overload creates it)
+  await put(new AbortController().signal).catch(() => {}); // the bucket (PUT /overload creates it)
   const r = signer.sign({ method: 'PUT', host: u.host, path: '/overload' });
   await (await pool.request({ method: 'PUT', path: r.path, headers: r.headers })).body.dump();
   await closedLoop('warm-up', 32);
@@ -115,7 +172,9 @@ try {
   console.log('phase        offered  accepted  refused  failed  p50 ms    p99 ms   refusal p99  anon RSS MiB');
   for (const p of [sustained, base, over]) console.log(line(p));
   const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined && b ? (a / b).toFixed(2) : '-');
-  console.log(`ratios ${factor}x / 0.8x: accepted throughput ${ratio(over.ok.length / over.seconds, base.ok.length / base.seconds)}, p50 ${ratio(percentile(over.ok, 50), percentile(base.ok, 50))}, p99 ${ratio(percentile(over.ok, 99), percentile(base.ok, 99))}, peak anon RSS ${ratio(over.rssMiB, base.rssMiB)}; refusal p99 / accepted p99 at ${factor}x ${ratio(percentile(over.refused, 99), percentile(over.ok, 99))}`);
+  console.log(
+    `ratios ${factor}x / 0.8x: accepted throughput ${ratio(over.ok.length / over.seconds, base.ok.length / base.seconds)}, p50 ${ratio(percentile(over.ok, 50), percentile(base.ok, 50))}, p99 ${ratio(percentile(over.ok, 99), percentile(base.ok, 99))}, peak anon RSS ${ratio(over.rssMiB, base.rssMiB)}; refusal p99 / accepted p99 at ${factor}x ${ratio(percentile(over.refused, 99), percentile(over.ok, 99))}`,
+  );
 } finally {
   await pool.close();
   await node.cleanup();

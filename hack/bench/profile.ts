@@ -3,7 +3,9 @@
 // time; pure data, so the plan can be read (and tested) without running anything.
 import type { Op } from './workload.ts';
 
-const KiB = 1024, MiB = 1024 * KiB, GiB = 1024 * MiB;
+const KiB = 1024,
+  MiB = 1024 * KiB,
+  GiB = 1024 * MiB;
 
 export type Unit = 'obj/s' | 'MB/s' | 'pages/s' | 'MiB' | 'files/s' | 's';
 
@@ -17,9 +19,9 @@ export interface WorkloadDef {
   concurrency: number;
   maxOps: number;
   maxMs: number;
-  hardMs?: number;        // in-flight operations are aborted then (see workload.ts hardLimitMs)
-  s3Only?: boolean;       // LIST has no nginx counterpart
-  populate?: number;      // objects that must exist in the group before the runs (untimed)
+  hardMs?: number; // in-flight operations are aborted then (see workload.ts hardLimitMs)
+  s3Only?: boolean; // LIST has no nginx counterpart
+  populate?: number; // objects that must exist in the group before the runs (untimed)
   getShare?: number;
 }
 
@@ -28,14 +30,14 @@ export interface Profile {
   runs: number;
   concurrency: number;
   workloads: WorkloadDef[];
-  rssBytes: number;            // one object of this size is PUT then GET while RSS is sampled
-  rssSmallBytes: number;       // ... and first one of this size, for "the same as for 16 MiB ones"
-  redundancyBytes: number;     // written to the cluster before a node is killed
+  rssBytes: number; // one object of this size is PUT then GET while RSS is sampled
+  rssSmallBytes: number; // ... and first one of this size, for "the same as for 16 MiB ones"
+  redundancyBytes: number; // written to the cluster before a node is killed
   redundancyMaxMs: number;
   seqWriteBytes: number;
   smallFilesMs: number;
   hashBytes: number;
-  budgetMs: number;            // whole bench, shared out among the targets still to run
+  budgetMs: number; // whole bench, shared out among the targets still to run
 }
 
 export function makeProfile(name: 'full' | 'quick', concurrency = 32): Profile {
@@ -43,9 +45,13 @@ export function makeProfile(name: 'full' | 'quick', concurrency = 32): Profile {
   const smallMs = quick ? 700 : 3000;
   const smallOps = quick ? 20_000 : 200_000;
   const bigMs = quick ? 3000 : 8000;
-  const bigHardMs = quick ? 6000 : 20_000;   // in-flight 64 MiB transfers are cut here (partial bytes count)
-  const w = (d: Omit<WorkloadDef, 'concurrency' | 'maxMs' | 'maxOps'> & Partial<WorkloadDef>): WorkloadDef =>
-    ({ concurrency, maxMs: smallMs, maxOps: smallOps, ...d });
+  const bigHardMs = quick ? 6000 : 20_000; // in-flight 64 MiB transfers are cut here (partial bytes count)
+  const w = (d: Omit<WorkloadDef, 'concurrency' | 'maxMs' | 'maxOps'> & Partial<WorkloadDef>): WorkloadDef => ({
+    concurrency,
+    maxMs: smallMs,
+    maxOps: smallOps,
+    ...d,
+  });
   return {
     name,
     runs: 3,
@@ -54,16 +60,84 @@ export function makeProfile(name: 'full' | 'quick', concurrency = 32): Profile {
       w({ id: 'put-4k', label: 'PUT 4 KiB', unit: 'obj/s', op: 'put', group: 'small', size: 4 * KiB }),
       w({ id: 'get-4k', label: 'GET 4 KiB', unit: 'obj/s', op: 'get', group: 'small', size: 4 * KiB, populate: 2000 }),
       w({ id: 'head-4k', label: 'HEAD 4 KiB', unit: 'obj/s', op: 'head', group: 'small', size: 4 * KiB, populate: 2000 }),
-      w({ id: 'list-1000', label: 'LIST pages of 1000', unit: 'pages/s', op: 'list', group: 'small', size: 4 * KiB, concurrency: 4, maxOps: 10_000, s3Only: true, populate: 3000 }),
-      w({ id: 'put-64m-1', label: 'PUT 64 MiB, 1 stream', unit: 'MB/s', op: 'put', group: 'big', size: 64 * MiB, concurrency: 1, maxOps: quick ? 2 : 4, maxMs: bigMs, hardMs: bigHardMs }),
-      w({ id: 'put-64m-8', label: 'PUT 64 MiB, 8 streams', unit: 'MB/s', op: 'put', group: 'big', size: 64 * MiB, concurrency: 8, maxOps: 8, maxMs: bigMs, hardMs: bigHardMs }),
-      w({ id: 'get-64m-1', label: 'GET 64 MiB, 1 stream', unit: 'MB/s', op: 'get', group: 'big', size: 64 * MiB, concurrency: 1, maxOps: quick ? 2 : 4, maxMs: bigMs, hardMs: bigHardMs, populate: 8 }),
-      w({ id: 'get-64m-8', label: 'GET 64 MiB, 8 streams', unit: 'MB/s', op: 'get', group: 'big', size: 64 * MiB, concurrency: 8, maxOps: 8, maxMs: bigMs, hardMs: bigHardMs, populate: 8 }),
-      w({ id: 'mix-1m', label: '70/30 GET/PUT 1 MiB', unit: 'MB/s', op: 'mix', group: 'mid', size: MiB, concurrency: 8, maxOps: quick ? 2000 : 20_000, getShare: 0.7, populate: 32 }),
+      w({
+        id: 'list-1000',
+        label: 'LIST pages of 1000',
+        unit: 'pages/s',
+        op: 'list',
+        group: 'small',
+        size: 4 * KiB,
+        concurrency: 4,
+        maxOps: 10_000,
+        s3Only: true,
+        populate: 3000,
+      }),
+      w({
+        id: 'put-64m-1',
+        label: 'PUT 64 MiB, 1 stream',
+        unit: 'MB/s',
+        op: 'put',
+        group: 'big',
+        size: 64 * MiB,
+        concurrency: 1,
+        maxOps: quick ? 2 : 4,
+        maxMs: bigMs,
+        hardMs: bigHardMs,
+      }),
+      w({
+        id: 'put-64m-8',
+        label: 'PUT 64 MiB, 8 streams',
+        unit: 'MB/s',
+        op: 'put',
+        group: 'big',
+        size: 64 * MiB,
+        concurrency: 8,
+        maxOps: 8,
+        maxMs: bigMs,
+        hardMs: bigHardMs,
+      }),
+      w({
+        id: 'get-64m-1',
+        label: 'GET 64 MiB, 1 stream',
+        unit: 'MB/s',
+        op: 'get',
+        group: 'big',
+        size: 64 * MiB,
+        concurrency: 1,
+        maxOps: quick ? 2 : 4,
+        maxMs: bigMs,
+        hardMs: bigHardMs,
+        populate: 8,
+      }),
+      w({
+        id: 'get-64m-8',
+        label: 'GET 64 MiB, 8 streams',
+        unit: 'MB/s',
+        op: 'get',
+        group: 'big',
+        size: 64 * MiB,
+        concurrency: 8,
+        maxOps: 8,
+        maxMs: bigMs,
+        hardMs: bigHardMs,
+        populate: 8,
+      }),
+      w({
+        id: 'mix-1m',
+        label: '70/30 GET/PUT 1 MiB',
+        unit: 'MB/s',
+        op: 'mix',
+        group: 'mid',
+        size: MiB,
+        concurrency: 8,
+        maxOps: quick ? 2000 : 20_000,
+        getShare: 0.7,
+        populate: 32,
+      }),
     ],
     rssBytes: quick ? 256 * MiB : GiB,
     rssSmallBytes: 16 * MiB,
-    redundancyBytes: quick ? 384 * MiB : 1.5 * GiB,   // R=2 over 3 nodes: each holds ~2/3 of it
+    redundancyBytes: quick ? 384 * MiB : 1.5 * GiB, // R=2 over 3 nodes: each holds ~2/3 of it
     redundancyMaxMs: quick ? 60_000 : 180_000,
     seqWriteBytes: quick ? 256 * MiB : 512 * MiB,
     smallFilesMs: quick ? 700 : 2000,

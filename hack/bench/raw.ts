@@ -18,7 +18,9 @@ export function diskSequentialWrite(dir: string, bytes: number): number {
   try {
     for (let left = bytes; left > 0; left -= MiB) writeSync(fd, buf, 0, Math.min(MiB, left));
     fsyncSync(fd);
-  } finally { closeSync(fd); }
+  } finally {
+    closeSync(fd);
+  }
   const s = (performance.now() - t0) / 1000;
   rmSync(path, { force: true });
   return bytes / s / 1e6;
@@ -38,7 +40,12 @@ export function diskNewChunkFiles(dir: string, bytes: number): number {
   const t0 = performance.now();
   for (let i = 0, left = bytes; left > 0; i++, left -= buf.length) {
     const fd = openSync(join(sub, String(i)), 'w');
-    try { writeSync(fd, buf, 0, Math.min(buf.length, left)); fsyncSync(fd); } finally { closeSync(fd); }
+    try {
+      writeSync(fd, buf, 0, Math.min(buf.length, left));
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
   }
   return bytes / ((performance.now() - t0) / 1000) / 1e6;
 }
@@ -53,11 +60,20 @@ export function diskSmallFiles(dir: string, opts: { maxFiles: number; maxMs: num
   let n = 0;
   while (n < opts.maxFiles && performance.now() - t0 < opts.maxMs) {
     const fd = openSync(join(sub, String(n)), 'w');
-    try { writeSync(fd, buf); fsyncSync(fd); } finally { closeSync(fd); }
+    try {
+      writeSync(fd, buf);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
     n++;
   }
   const dfd = openSync(sub, 'r');
-  try { fsyncSync(dfd); } finally { closeSync(dfd); }
+  try {
+    fsyncSync(dfd);
+  } finally {
+    closeSync(dfd);
+  }
   const s = (performance.now() - t0) / 1000;
   rmSync(sub, { recursive: true, force: true });
   return n / s;

@@ -30,12 +30,23 @@ test('parseRss reads VmRSS and the anon/file split, and rejects a text without V
 });
 
 test('growth compares latency growth with log2(n) and n, from the smallest to the largest count', () => {
-  const g = growth([{ n: 1_000_000, ms: 3 }, { n: 10_000, ms: 2 }, { n: 100_000, ms: 2.5 }]);
+  const g = growth([
+    { n: 1_000_000, ms: 3 },
+    { n: 10_000, ms: 2 },
+    { n: 100_000, ms: 2.5 },
+  ]);
   assert.is(g.latency, 1.5);
-  assert.ok(Math.abs(g.log2 - 1.5) < 1e-9);   // log2(1e6) / log2(1e4) = 6 / 4
+  assert.ok(Math.abs(g.log2 - 1.5) < 1e-9); // log2(1e6) / log2(1e4) = 6 / 4
   assert.is(g.linear, 100);
   assert.throws(() => growth([{ n: 10, ms: 1 }]), /two points/);
-  assert.throws(() => growth([{ n: 10, ms: 0 }, { n: 100, ms: 1 }]), /positive/);
+  assert.throws(
+    () =>
+      growth([
+        { n: 10, ms: 0 },
+        { n: 100, ms: 1 },
+      ]),
+    /positive/,
+  );
 });
 
 test.run();

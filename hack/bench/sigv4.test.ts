@@ -11,13 +11,23 @@ import { SigV4Signer, canonicalQuery, uriEncode } from './sigv4.ts';
 class NodeSha256 {
   #h: ReturnType<typeof createHash> | ReturnType<typeof createHmac>;
   constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-    const key = secret === undefined || typeof secret === 'string' ? secret
-      : ArrayBuffer.isView(secret) ? Buffer.from(secret.buffer, secret.byteOffset, secret.byteLength) : Buffer.from(secret);
+    const key =
+      secret === undefined || typeof secret === 'string'
+        ? secret
+        : ArrayBuffer.isView(secret)
+          ? Buffer.from(secret.buffer, secret.byteOffset, secret.byteLength)
+          : Buffer.from(secret);
     this.#h = key ? createHmac('sha256', key) : createHash('sha256');
   }
-  update(data: Uint8Array): void { this.#h.update(data); }
-  async digest(): Promise<Uint8Array> { return new Uint8Array(this.#h.digest()); }
-  reset(): void { /* not used by the signer */ }
+  update(data: Uint8Array): void {
+    this.#h.update(data);
+  }
+  async digest(): Promise<Uint8Array> {
+    return new Uint8Array(this.#h.digest());
+  }
+  reset(): void {
+    /* not used by the signer */
+  }
 }
 
 const creds = { accessKeyId: 'AKIDBENCH', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' };
@@ -26,10 +36,18 @@ const when = new Date('2026-11-21T23:45:06.789Z');
 async function sdkAuthorization(method: string, host: string, path: string, query: Record<string, string>, headers: Record<string, string>): Promise<string> {
   const signer = new SignatureV4({ service: 's3', region: 'us-east-1', credentials: creds, sha256: NodeSha256, uriEscapePath: false, applyChecksum: false });
   const [hostname, port] = host.split(':');
-  const signed = await signer.sign({
-    method, protocol: 'http:', hostname: hostname!, port: port ? Number(port) : undefined, path: uriEncode(path, true), query,
-    headers: { host, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD', ...headers },
-  }, { signingDate: when });
+  const signed = await signer.sign(
+    {
+      method,
+      protocol: 'http:',
+      hostname: hostname!,
+      port: port ? Number(port) : undefined,
+      path: uriEncode(path, true),
+      query,
+      headers: { host, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD', ...headers },
+    },
+    { signingDate: when },
+  );
   return signed.headers['authorization']!;
 }
 

@@ -5,7 +5,13 @@
 // only builds the client's side of a request around them. Small on purpose: the generator must
 // sign tens of thousands of requests per second on one core.
 import {
-  UNSIGNED_PAYLOAD, awsUriEncode, canonicalQuery as canonicalPairs, canonicalRequest, sign, signingKey, stringToSign,
+  UNSIGNED_PAYLOAD,
+  awsUriEncode,
+  canonicalQuery as canonicalPairs,
+  canonicalRequest,
+  sign,
+  signingKey,
+  stringToSign,
   type SignatureClaim,
 } from '../../node-runtime/src/s3/sigv4.ts';
 
@@ -13,16 +19,16 @@ export { UNSIGNED_PAYLOAD };
 
 export interface SignInput {
   method: string;
-  host: string;                        // host[:port] exactly as sent in the Host header
-  path: string;                        // raw (not yet encoded) path, e.g. /bucket/a b.txt
+  host: string; // host[:port] exactly as sent in the Host header
+  path: string; // raw (not yet encoded) path, e.g. /bucket/a b.txt
   query?: Record<string, string>;
-  headers?: Record<string, string>;    // extra headers to send and sign (names any case)
-  payloadHash?: string;                // hex SHA-256 of the body, default UNSIGNED-PAYLOAD
+  headers?: Record<string, string>; // extra headers to send and sign (names any case)
+  payloadHash?: string; // hex SHA-256 of the body, default UNSIGNED-PAYLOAD
 }
 
 export interface SignedRequest {
-  path: string;                        // encoded path with the query string, ready for the wire
-  headers: Record<string, string>;     // every header to send, names lower-case
+  path: string; // encoded path with the query string, ready for the wire
+  headers: Record<string, string>; // every header to send, names lower-case
 }
 
 /** RFC 3986 encoding as SigV4 wants it: unreserved characters stay, '/' stays only in paths. */
@@ -32,7 +38,10 @@ export function uriEncode(s: string, keepSlash: boolean): string {
 
 /** `20260102T030405Z` for a date. */
 export function amzDate(d: Date): string {
-  return d.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  return d
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
 }
 
 export function canonicalQuery(query: Record<string, string> = {}): string {
@@ -71,12 +80,19 @@ export class SigV4Signer {
     const encodedPath = uriEncode(input.path, true);
     const pairs = Object.entries(input.query ?? {});
     const claim: SignatureClaim = {
-      accessKeyId: this.accessKey, date: day, region: this.region, service: this.service,
-      signedHeaders: names, signature: '', amzDate: stamp, presigned: false,
+      accessKeyId: this.accessKey,
+      date: day,
+      region: this.region,
+      service: this.service,
+      signedHeaders: names,
+      signature: '',
+      amzDate: stamp,
+      presigned: false,
     };
     const canonical = canonicalRequest({ method: input.method.toUpperCase(), rawPath: encodedPath, query: pairs, headers }, claim, payloadHash, encodedPath);
     const signature = sign(this.signingKey(day), stringToSign(claim, canonical));
-    headers['authorization'] = `AWS4-HMAC-SHA256 Credential=${this.accessKey}/${day}/${this.region}/${this.service}/aws4_request, SignedHeaders=${names.join(';')}, Signature=${signature}`;
+    headers['authorization'] =
+      `AWS4-HMAC-SHA256 Credential=${this.accessKey}/${day}/${this.region}/${this.service}/aws4_request, SignedHeaders=${names.join(';')}, Signature=${signature}`;
     const query = canonicalPairs(pairs);
     return { path: query ? `${encodedPath}?${query}` : encodedPath, headers };
   }

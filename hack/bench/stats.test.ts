@@ -36,28 +36,41 @@ test('figure: MB/s from bytes, obj/s from ops', () => {
 });
 
 test('runLoop counts every byte under concurrency and stops at maxOps', async () => {
-  const r = await runLoop({ concurrency: 8, maxOps: 100, maxMs: 5000 }, async () => { await new Promise((res) => setImmediate(res)); return 4096; });
+  const r = await runLoop({ concurrency: 8, maxOps: 100, maxMs: 5000 }, async () => {
+    await new Promise((res) => setImmediate(res));
+    return 4096;
+  });
   assert.is(r.ops, 100);
   assert.is(r.bytes, 100 * 4096);
   assert.is(r.errors, 0);
 });
 
 test('runLoop gives up when errors dominate, keeping the first error', async () => {
-  const r = await runLoop({ concurrency: 2, maxOps: 10_000, maxMs: 5000 }, async () => { throw new Error('503 SlowDown'); });
+  const r = await runLoop({ concurrency: 2, maxOps: 10_000, maxMs: 5000 }, async () => {
+    throw new Error('503 SlowDown');
+  });
   assert.is(r.ops, 0);
   assert.ok(r.errors > 0 && r.errors < 20, `stopped early after ${r.errors} errors`);
   assert.is(r.firstError, '503 SlowDown');
   let threw = false;
-  try { await runLoop({ concurrency: 0, maxOps: 1, maxMs: 1 }, async () => 0); } catch { threw = true; }
+  try {
+    await runLoop({ concurrency: 0, maxOps: 1, maxMs: 1 }, async () => 0);
+  } catch {
+    threw = true;
+  }
   assert.ok(threw, 'zero concurrency is rejected');
 });
 
 test('runLoop aborts what is in flight at the hard limit and counts its partial bytes', async () => {
   const t0 = Date.now();
-  const r = await runLoop({ concurrency: 2, maxOps: 2, maxMs: 10, hardMs: 80 }, (_i, ctx) => new Promise((_res, rej) => {
-    ctx.progress(100);
-    ctx.signal.addEventListener('abort', () => rej(new Error('aborted')));
-  }));
+  const r = await runLoop(
+    { concurrency: 2, maxOps: 2, maxMs: 10, hardMs: 80 },
+    (_i, ctx) =>
+      new Promise((_res, rej) => {
+        ctx.progress(100);
+        ctx.signal.addEventListener('abort', () => rej(new Error('aborted')));
+      }),
+  );
   assert.ok(Date.now() - t0 < 2000, 'bounded in time');
   assert.is(r.ops, 0);
   assert.is(r.cut, 2);
@@ -67,7 +80,8 @@ test('runLoop aborts what is in flight at the hard limit and counts its partial 
 });
 
 test('profiles are bounded: quick is shorter than full, every loop has a count and a time limit', () => {
-  const quick = makeProfile('quick'), full = makeProfile('full');
+  const quick = makeProfile('quick'),
+    full = makeProfile('full');
   assert.ok(quick.budgetMs < full.budgetMs);
   for (const p of [quick, full]) {
     assert.ok(p.runs >= 3);
@@ -78,7 +92,13 @@ test('profiles are bounded: quick is shorter than full, every loop has a count a
 test('/proc status parsing and the peak in MiB', () => {
   const text = 'Name:\tnode\nVmPeak:\t 999 kB\nVmHWM:\t  204800 kB\nVmRSS:\t  102400 kB\n';
   assert.equal(parseStatus(text), { hwmKiB: 204800, rssKiB: 102400 });
-  assert.is(peakMiB([{ pid: 1, hwmKiB: 204800, rssMaxKiB: 1000 }, { pid: 2, rssMaxKiB: 307200 }]), 300);
+  assert.is(
+    peakMiB([
+      { pid: 1, hwmKiB: 204800, rssMaxKiB: 1000 },
+      { pid: 2, rssMaxKiB: 307200 },
+    ]),
+    300,
+  );
   assert.is(peakMiB([]), undefined);
 });
 

@@ -1,7 +1,12 @@
 // Summaries of repeated benchmark runs: the median is the figure we report, min and max show the
 // spread. Pure functions, no I/O.
 
-export interface Summary { median: number; min: number; max: number; runs: number[] }
+export interface Summary {
+  median: number;
+  min: number;
+  max: number;
+  runs: number[];
+}
 
 /** Median of a non-empty list (mean of the two middle values for an even count). */
 export function median(values: readonly number[]): number {

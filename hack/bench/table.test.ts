@@ -4,8 +4,13 @@ import { HEADERS, buildRows, formatMarkdown, formatNumber, formatRatio, formatTa
 import { summarise } from './stats.ts';
 import { describeError } from './client.ts';
 
-const m = (workload: string, target: string, runs: number[], unit: Measurement['unit'] = 'obj/s'): Measurement =>
-  ({ workload, label: workload, target, unit, summary: summarise(runs) });
+const m = (workload: string, target: string, runs: number[], unit: Measurement['unit'] = 'obj/s'): Measurement => ({
+  workload,
+  label: workload,
+  target,
+  unit,
+  summary: summarise(runs),
+});
 
 const all: Measurement[] = [
   m('disk-small-files', 'raw', [500, 550, 600], 'files/s'),
@@ -43,11 +48,23 @@ test('issue 8 goals: met, missed, and not set for anchors', () => {
   assert.is(goalText(all[1]!, all), '');
   assert.is(goalText(all[5]!, all), '≥ 10,000, ≥ 8 % nginx: not measured');
   // a goal relative to an anchor that was not measured cannot be met
-  assert.is(goalText(all[3]!, all.filter((x) => x.target !== 's3rver')), '≥ 4,000, ≥ 5× s3rver: MISSED');
+  assert.is(
+    goalText(
+      all[3]!,
+      all.filter((x) => x.target !== 's3rver'),
+    ),
+    '≥ 4,000, ≥ 5× s3rver: MISSED',
+  );
 });
 
 test('text table pads columns and right-aligns numeric ones; markdown escapes pipes', () => {
-  const t = formatTable(['name', 'n'], [['a', '1'], ['long name', '1,000']]).split('\n');
+  const t = formatTable(
+    ['name', 'n'],
+    [
+      ['a', '1'],
+      ['long name', '1,000'],
+    ],
+  ).split('\n');
   assert.equal(t, ['name           n', '---------  -----', 'a              1', 'long name  1,000']);
   const md = formatMarkdown(['a', 'b'], [['x|y', '2']]);
   assert.is(md, '| a | b |\n|---|---|\n| x\\|y | 2 |');
@@ -57,12 +74,21 @@ test('text table pads columns and right-aligns numeric ones; markdown escapes pi
 test('goal rows: one per issue 8 goal, with the figure or "not measured"', () => {
   const rows = goalRows(all);
   assert.equal(rows[0], ['single node', 'put-4k', '≥ 4,000, ≥ 5× s3rver', '5,000', 'obj/s', 'met']);
-  assert.equal(rows.find((r) => r[0] === 'cluster, R=2' && r[1] === 'put-4k'), ['cluster, R=2', 'put-4k', '≥ 2,000', '1,500', 'obj/s', 'MISSED']);
-  assert.equal(rows.find((r) => r[1] === 'redundancy'), ['cluster, R=2', 'redundancy', '≥ 300', '—', '', 'not measured']);
+  assert.equal(
+    rows.find((r) => r[0] === 'cluster, R=2' && r[1] === 'put-4k'),
+    ['cluster, R=2', 'put-4k', '≥ 2,000', '1,500', 'obj/s', 'MISSED'],
+  );
+  assert.equal(
+    rows.find((r) => r[1] === 'redundancy'),
+    ['cluster, R=2', 'redundancy', '≥ 300', '—', '', 'not measured'],
+  );
 });
 
 test('S3 error bodies are shown as Code: Message on one line', () => {
-  assert.is(describeError('<?xml version="1.0"?>\n<Error><Code>ServiceUnavailable</Code><Message>2 of 3 replicas &amp; more</Message></Error>'), 'ServiceUnavailable: 2 of 3 replicas & more');
+  assert.is(
+    describeError('<?xml version="1.0"?>\n<Error><Code>ServiceUnavailable</Code><Message>2 of 3 replicas &amp; more</Message></Error>'),
+    'ServiceUnavailable: 2 of 3 replicas & more',
+  );
   assert.is(describeError('<html>\n  bad gateway </html>'), '<html> bad gateway </html>');
 });
 
@@ -70,7 +96,13 @@ test('notes give the full reason of rows without a figure, n/a rows left out', (
   const ms: Measurement[] = [
     ...all,
     { workload: 'list-1000', label: 'LIST', target: 'nginx', unit: 'pages/s', error: 'n/a (no S3 listing)' },
-    { workload: 'start', label: '(server start)', target: 'cairn-1r3n-R2', unit: 'obj/s', error: 'unreachable: node-0 exited (1):\n\nerror: bad flag\n--- output ---\nmore' },
+    {
+      workload: 'start',
+      label: '(server start)',
+      target: 'cairn-1r3n-R2',
+      unit: 'obj/s',
+      error: 'unreachable: node-0 exited (1):\n\nerror: bad flag\n--- output ---\nmore',
+    },
   ];
   assert.equal(notes(ms), [
     'cairn-1 · get-4k: unreachable: cairn-1 did not start',

@@ -5,27 +5,37 @@ import { ratio, type Summary } from './stats.ts';
 import type { Unit } from './profile.ts';
 
 export interface Measurement {
-  workload: string;        // id, e.g. put-4k
+  workload: string; // id, e.g. put-4k
   label: string;
-  target: string;          // nginx | s3rver | cairn-1 | cairn-1r3n-R2 | raw
+  target: string; // nginx | s3rver | cairn-1 | cairn-1r3n-R2 | raw
   unit: Unit;
   summary?: Summary;
-  errors?: number;         // failed requests across the runs
-  cut?: number;            // operations aborted at a run's hard time limit (partial bytes counted)
-  error?: string;          // why there is no figure
+  errors?: number; // failed requests across the runs
+  cut?: number; // operations aborted at a run's hard time limit (partial bytes counted)
+  error?: string; // why there is no figure
   extra?: Record<string, unknown>;
 }
 
 /** Which raw limit a workload is compared with. */
 export const RAW_ANCHOR: Record<string, string | undefined> = {
   'put-4k': 'disk-small-files',
-  'put-64m-1': 'disk-seq-write', 'put-64m-8': 'disk-seq-write',
-  'get-64m-1': 'sha256', 'get-64m-8': 'sha256',
-  'rss-16m': undefined, 'rss-1g': undefined, 'rss-after': undefined,
-  'redundancy': 'disk-seq-write',
+  'put-64m-1': 'disk-seq-write',
+  'put-64m-8': 'disk-seq-write',
+  'get-64m-1': 'sha256',
+  'get-64m-8': 'sha256',
+  'rss-16m': undefined,
+  'rss-1g': undefined,
+  'rss-after': undefined,
+  redundancy: 'disk-seq-write',
 };
 
-export interface Goal { workload: string; cluster: boolean; atLeast?: number; atMost?: number; vs?: { anchor: 'nginx' | 's3rver' | 'raw'; factor: number } }
+export interface Goal {
+  workload: string;
+  cluster: boolean;
+  atLeast?: number;
+  atMost?: number;
+  vs?: { anchor: 'nginx' | 's3rver' | 'raw'; factor: number };
+}
 
 /** Issue 8's targets for this machine. `cluster` picks the 1 root + 3 nodes target. */
 export const GOALS: Goal[] = [
@@ -42,8 +52,12 @@ export const GOALS: Goal[] = [
   { workload: 'rss-1g', cluster: true, atMost: 200 },
 ];
 
-export function isCairn(target: string): boolean { return target.startsWith('cairn'); }
-export function isCluster(target: string): boolean { return isCairn(target) && target !== 'cairn-1'; }
+export function isCairn(target: string): boolean {
+  return target.startsWith('cairn');
+}
+export function isCluster(target: string): boolean {
+  return isCairn(target) && target !== 'cairn-1';
+}
 
 /** Thousands separators from 100 up, three significant digits below. */
 export function formatNumber(v: number): string {
@@ -70,8 +84,14 @@ export function goalText(m: Measurement, all: Measurement[]): string {
   const parts: string[] = [];
   let met = v !== undefined;
   for (const g of goals) {
-    if (g.atLeast !== undefined) { parts.push(`≥ ${formatNumber(g.atLeast)}`); if (v !== undefined && v < g.atLeast) met = false; }
-    if (g.atMost !== undefined) { parts.push(`≤ ${formatNumber(g.atMost)}`); if (v !== undefined && v > g.atMost) met = false; }
+    if (g.atLeast !== undefined) {
+      parts.push(`≥ ${formatNumber(g.atLeast)}`);
+      if (v !== undefined && v < g.atLeast) met = false;
+    }
+    if (g.atMost !== undefined) {
+      parts.push(`≤ ${formatNumber(g.atMost)}`);
+      if (v !== undefined && v > g.atMost) met = false;
+    }
     if (g.vs) {
       const anchorValue = g.vs.anchor === 'raw' ? lookup(all, RAW_ANCHOR[m.workload] ?? '', 'raw') : lookup(all, m.workload, g.vs.anchor);
       const r = ratio(v, anchorValue);
@@ -93,8 +113,12 @@ export function goalRows(ms: Measurement[]): string[][] {
     if (seen.has(key)) continue;
     seen.add(key);
     // Without a measurement, a stand-in with no figure still names the goal ("not measured").
-    const m = ms.find((x) => x.workload === g.workload && isCairn(x.target) && isCluster(x.target) === g.cluster)
-      ?? { workload: g.workload, label: g.workload, target: g.cluster ? 'cairn-cluster' : 'cairn-1', unit: '' as Unit };
+    const m = ms.find((x) => x.workload === g.workload && isCairn(x.target) && isCluster(x.target) === g.cluster) ?? {
+      workload: g.workload,
+      label: g.workload,
+      target: g.cluster ? 'cairn-cluster' : 'cairn-1',
+      unit: '' as Unit,
+    };
     const scope = g.cluster ? 'cluster, R=2' : 'single node';
     const text = goalText(m, ms);
     const cut = text.lastIndexOf(': ');
@@ -114,9 +138,13 @@ export function buildRows(ms: Measurement[]): string[][] {
     const raw = m.target === 'raw' ? undefined : RAW_ANCHOR[m.workload];
     const rawRatio = raw ? ratio(s.median, lookup(ms, raw, 'raw')) : undefined;
     return [
-      m.label + (m.errors ? ` (${m.errors} errors)` : '') + (m.cut ? ` (${m.cut} cut)` : ''), m.target, formatNumber(s.median), m.unit,
+      m.label + (m.errors ? ` (${m.errors} errors)` : '') + (m.cut ? ` (${m.cut} cut)` : ''),
+      m.target,
+      formatNumber(s.median),
+      m.unit,
       `${formatNumber(s.min)} – ${formatNumber(s.max)}`,
-      anchorRatio('nginx'), anchorRatio('s3rver'),
+      anchorRatio('nginx'),
+      anchorRatio('s3rver'),
       rawRatio === undefined ? '' : `${formatRatio(rawRatio)} ${raw}`,
       goalText(m, ms),
     ];
@@ -130,14 +158,28 @@ function shorten(s: string, n: number): string {
 
 /** Full reasons for the rows without a figure (the table cell holds only their start). */
 export function notes(ms: Measurement[]): string[] {
-  return ms.filter((m) => !m.summary && m.error && !m.error.startsWith('n/a')).map((m) => `${m.target} · ${m.label}: ${m.error!.split('\n').map((l) => l.trim()).filter((l) => l && !/^-+ output -+$/.test(l)).slice(0, 4).join(' | ')}`);
+  return ms
+    .filter((m) => !m.summary && m.error && !m.error.startsWith('n/a'))
+    .map(
+      (m) =>
+        `${m.target} · ${m.label}: ${m
+          .error!.split('\n')
+          .map((l) => l.trim())
+          .filter((l) => l && !/^-+ output -+$/.test(l))
+          .slice(0, 4)
+          .join(' | ')}`,
+    );
 }
 
 /** Plain-text table, columns padded to their widest cell; numbers right-aligned. */
 export function formatTable(headers: string[], rows: string[][]): string {
   const width = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const numeric = headers.map((_, i) => rows.length > 0 && rows.every((r) => /^[-—\d.,]*$/.test(r[i] ?? '')));
-  const line = (cells: string[]) => cells.map((c, i) => (numeric[i] ? c.padStart(width[i]!) : c.padEnd(width[i]!))).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (numeric[i] ? c.padStart(width[i]!) : c.padEnd(width[i]!)))
+      .join('  ')
+      .trimEnd();
   return [line(headers), width.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 

@@ -11,26 +11,26 @@ export type Op = 'put' | 'get' | 'head' | 'list' | 'mix';
 
 export interface RunJob {
   op: Op;
-  group: string;          // key prefix; GET/HEAD read keys PUT earlier in the same group
-  size: number;           // object size in bytes (PUT/GET/mix)
+  group: string; // key prefix; GET/HEAD read keys PUT earlier in the same group
+  size: number; // object size in bytes (PUT/GET/mix)
   concurrency: number;
   maxOps: number;
   maxMs: number;
-  getShare?: number;      // mix: fraction of GETs (0.7)
-  pageSize?: number;      // list: keys per page (1000)
-  hardMs?: number;        // in-flight operations are aborted then (default hardLimitMs)
+  getShare?: number; // mix: fraction of GETs (0.7)
+  pageSize?: number; // list: keys per page (1000)
+  hardMs?: number; // in-flight operations are aborted then (default hardLimitMs)
 }
 
 export interface RunResult {
   ops: number;
-  bytes: number;          // body bytes moved (sent or received)
-  ms: number;             // wall time from the first request to the last answer
+  bytes: number; // body bytes moved (sent or received)
+  ms: number; // wall time from the first request to the last answer
   errors: number;
-  cut?: number;           // operations aborted at the hard deadline (their partial bytes count)
+  cut?: number; // operations aborted at the hard deadline (their partial bytes count)
   firstError?: string;
   p50Ms?: number;
   p99Ms?: number;
-  keys?: number;          // list: keys returned
+  keys?: number; // list: keys returned
 }
 
 const MiB = 1024 * 1024;
@@ -60,13 +60,13 @@ export class BodySource {
 
   async *#stream(size: number, progress?: (n: number) => void): AsyncGenerator<Buffer> {
     const pool = this.pool;
-    for (let left = size; left > 0;) {
+    for (let left = size; left > 0; ) {
       const seg = Math.min(SEGMENT, left);
       const base = randomInt(0, SLACK);
       for (let at = 0; at < seg; at += MiB) {
         const piece = pool.subarray(base + at, base + Math.min(at + MiB, seg));
         yield piece;
-        progress?.(piece.length);   // resumed: the client wants the next piece, this one is written
+        progress?.(piece.length); // resumed: the client wants the next piece, this one is written
       }
       left -= seg;
     }
@@ -80,7 +80,10 @@ export function hardLimitMs(job: Pick<RunJob, 'maxMs' | 'hardMs'>): number {
 
 /** What an operation gets: a signal that fires at the run's hard deadline, and a progress
  *  callback for body bytes moved so far (counted only if the operation is cut off). */
-export interface OpContext { signal: AbortSignal; progress(bytes: number): void }
+export interface OpContext {
+  signal: AbortSignal;
+  progress(bytes: number): void;
+}
 
 /**
  * Run `op(i)` on `concurrency` workers until `maxOps` were issued or `maxMs` passed (no new
@@ -89,7 +92,10 @@ export interface OpContext { signal: AbortSignal; progress(bytes: number): void 
  * bytes they had moved count toward the throughput, so a slow server still yields a figure within
  * the time bound. Stops early once errors clearly dominate (a broken target fails fast).
  */
-export async function runLoop(job: Pick<RunJob, 'concurrency' | 'maxOps' | 'maxMs' | 'hardMs'>, op: (i: number, ctx: OpContext) => Promise<number>): Promise<RunResult> {
+export async function runLoop(
+  job: Pick<RunJob, 'concurrency' | 'maxOps' | 'maxMs' | 'hardMs'>,
+  op: (i: number, ctx: OpContext) => Promise<number>,
+): Promise<RunResult> {
   if (!(job.concurrency >= 1 && job.maxOps >= 1 && job.maxMs > 0)) throw new RangeError(`bad run bounds ${JSON.stringify(job)}`);
   const started = performance.now();
   const deadline = started + job.maxMs;
@@ -97,7 +103,12 @@ export async function runLoop(job: Pick<RunJob, 'concurrency' | 'maxOps' | 'maxM
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(new Error('run time limit')), hardMs);
   const latencies: number[] = [];
-  let issued = 0, ops = 0, bytes = 0, errors = 0, cut = 0, last = started;
+  let issued = 0,
+    ops = 0,
+    bytes = 0,
+    errors = 0,
+    cut = 0,
+    last = started;
   let firstError: string | undefined;
   const worker = async () => {
     while (issued < job.maxOps && performance.now() < deadline && errors <= Math.max(10, ops) && !abort.signal.aborted) {
@@ -105,8 +116,13 @@ export async function runLoop(job: Pick<RunJob, 'concurrency' | 'maxOps' | 'maxM
       const t0 = performance.now();
       let partial = 0;
       try {
-        const moved = await op(i, { signal: abort.signal, progress: (n) => { partial += n; } });
-        bytes += moved;   // not `bytes += await …`: that reads `bytes` before the await
+        const moved = await op(i, {
+          signal: abort.signal,
+          progress: (n) => {
+            partial += n;
+          },
+        });
+        bytes += moved; // not `bytes += await …`: that reads `bytes` before the await
         ops++;
         last = performance.now();
         latencies.push(last - t0);
@@ -127,5 +143,14 @@ export async function runLoop(job: Pick<RunJob, 'concurrency' | 'maxOps' | 'maxM
   } finally {
     clearTimeout(timer);
   }
-  return { ops, bytes, ms: Math.max(0.001, last - started), errors, cut: cut || undefined, firstError, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99) };
+  return {
+    ops,
+    bytes,
+    ms: Math.max(0.001, last - started),
+    errors,
+    cut: cut || undefined,
+    firstError,
+    p50Ms: percentile(latencies, 50),
+    p99Ms: percentile(latencies, 99),
+  };
 }

@@ -10,13 +10,16 @@ test('bodies are deterministic per (key, version) and differ across versions', (
 
 test('final state: the last acknowledged op, or a later unacknowledged one', () => {
   const l = new Ledger();
-  l.attempt('a', { kind: 'put', sha: 'x' }); l.ack('a', { kind: 'put', sha: 'x' });
+  l.attempt('a', { kind: 'put', sha: 'x' });
+  l.ack('a', { kind: 'put', sha: 'x' });
   assert.ok(l.allowedFinal('a', 'x'));
   assert.not.ok(l.allowedFinal('a', null));
-  l.attempt('a', { kind: 'delete' }); l.fail('a', { kind: 'delete' });
+  l.attempt('a', { kind: 'delete' });
+  l.fail('a', { kind: 'delete' });
   assert.ok(l.allowedFinal('a', null), 'a failed delete may still have landed');
   assert.ok(l.allowedFinal('a', 'x'));
-  l.attempt('a', { kind: 'put', sha: 'y' }); l.ack('a', { kind: 'put', sha: 'y' });
+  l.attempt('a', { kind: 'put', sha: 'y' });
+  l.ack('a', { kind: 'put', sha: 'y' });
   assert.not.ok(l.allowedFinal('a', 'x'), 'an acknowledged overwrite supersedes everything before it');
   assert.ok(l.plausibleRead('a', 'x'));
   assert.not.ok(l.plausibleRead('a', 'zzz'));

@@ -7,8 +7,8 @@ import { createHash } from 'node:crypto';
 export type Outcome = { kind: 'put'; sha: string } | { kind: 'delete' };
 
 export interface KeyHistory {
-  acked?: Outcome;          // last acknowledged operation
-  pending: Outcome[];       // operations after it that failed or were cut off (may or may not have landed)
+  acked?: Outcome; // last acknowledged operation
+  pending: Outcome[]; // operations after it that failed or were cut off (may or may not have landed)
   everWritten: Set<string>; // sha256 of every body ever sent for this key (a read must match one of them)
 }
 

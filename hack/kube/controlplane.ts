@@ -59,8 +59,12 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     apiServer.writeKubeconfig(kubeconfigPath);
   }
   const kubeletOptions = (i: number): KubeletOptions => ({
-    ...opts.kubelet, kubeconfig: kubeconfigPath, dataDir: opts.dataDir, nodeName: `node-${i + 1}`,
-    podNetwork: opts.podNetwork ?? '127.0.', podSubnet: (opts.subnetBase ?? 100) + i,
+    ...opts.kubelet,
+    kubeconfig: kubeconfigPath,
+    dataDir: opts.dataDir,
+    nodeName: `node-${i + 1}`,
+    podNetwork: opts.podNetwork ?? '127.0.',
+    podSubnet: (opts.subnetBase ?? 100) + i,
   });
   const kubelets: Kubelet[] = [];
   let controllers: Controllers | undefined;
@@ -77,8 +81,13 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   const running = controllers;
 
   const plane: ControlPlane = {
-    kubeconfigPath, apiServer, kubelets, dataDir: opts.dataDir,
-    get kubelet() { return kubelets[0]; },
+    kubeconfigPath,
+    apiServer,
+    kubelets,
+    dataDir: opts.dataDir,
+    get kubelet() {
+      return kubelets[0];
+    },
     async restartApiServer() {
       if (!apiServer) throw new Error('the control plane uses an external API server; it cannot restart it');
       const { host, port } = apiServer;
@@ -98,7 +107,11 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       await Promise.all(kubelets.map((k) => k.stop()));
       await running.stop();
       // A server that outlives us keeps no Node of a kubelet that is gone.
-      if (opts.kubeconfig) await deleteNodes(opts.kubeconfig, kubelets.map((k) => k.nodeName));
+      if (opts.kubeconfig)
+        await deleteNodes(
+          opts.kubeconfig,
+          kubelets.map((k) => k.nodeName),
+        );
       await apiServer?.close();
     },
   };
@@ -109,7 +122,11 @@ async function deleteNodes(kubeconfig: string, names: string[]): Promise<void> {
   const clients = makeClients(kubeconfig);
   try {
     for (const name of names) {
-      await clients.core.deleteNode({ name }).catch((e) => { if (!isNotFound(e)) throw e; });
+      await clients.core.deleteNode({ name }).catch((e) => {
+        if (!isNotFound(e)) throw e;
+      });
     }
-  } finally { await clients.close(); }
+  } finally {
+    await clients.close();
+  }
 }

@@ -26,8 +26,14 @@ if (values.help) {
 
 const nodes = Number(values.nodes);
 const port = Number(values.port);
-if (!Number.isInteger(nodes) || nodes < 1 || nodes > 20) { console.error('--nodes must be an integer from 1 to 20'); process.exit(2); }
-if (!Number.isInteger(port) || port < 0 || port > 65535) { console.error('--port must be a TCP port (0 = any free port)'); process.exit(2); }
+if (!Number.isInteger(nodes) || nodes < 1 || nodes > 20) {
+  console.error('--nodes must be an integer from 1 to 20');
+  process.exit(2);
+}
+if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  console.error('--port must be a TCP port (0 = any free port)');
+  process.exit(2);
+}
 
 const home = resolve(process.env.CAIRN_HOME ?? '.cairn');
 const dataDir = join(home, 'local', 'kube');
@@ -35,7 +41,14 @@ const kubeconfigPath = join(home, 'local', 'kubeconfig');
 
 let plane: ControlPlane;
 try {
-  plane = await startControlPlane({ dataDir, kubeconfigPath, kubeconfig: values.kubeconfig ? resolve(values.kubeconfig) : undefined, host: values.host, port, nodes });
+  plane = await startControlPlane({
+    dataDir,
+    kubeconfigPath,
+    kubeconfig: values.kubeconfig ? resolve(values.kubeconfig) : undefined,
+    host: values.host,
+    port,
+    nodes,
+  });
 } catch (e) {
   if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE' || port === 0) throw e;
   console.error(`port ${port} is in use; taking a free port instead`);
@@ -55,7 +68,10 @@ Ctrl-C stops the control plane and every pod process; API objects persist in ${j
 
 let stopping = false;
 const shutdown = async (signal: string) => {
-  if (stopping) { console.error('forced exit'); process.exit(1); }
+  if (stopping) {
+    console.error('forced exit');
+    process.exit(1);
+  }
   stopping = true;
   console.log(`\n${signal}: stopping pods and the control plane...`);
   await plane.stop();

@@ -37,8 +37,9 @@ export async function nodeDown(plane: ControlPlane, nodeName: string): Promise<v
   const pods = await core.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${nodeName}` });
   for (const pod of pods.items) {
     if (pod.spec?.nodeName !== nodeName) continue; // in case a server ignores the field selector
-    const conditions = (pod.status?.conditions ?? []).map((c) => (c.type === 'Ready' || c.type === 'ContainersReady'
-      ? { type: c.type, status: 'False', reason: 'NodeNotReady', lastTransitionTime: at } : c));
+    const conditions = (pod.status?.conditions ?? []).map((c) =>
+      c.type === 'Ready' || c.type === 'ContainersReady' ? { type: c.type, status: 'False', reason: 'NodeNotReady', lastTransitionTime: at } : c,
+    );
     await core.patchNamespacedPodStatus({ namespace: pod.metadata!.namespace!, name: pod.metadata!.name!, body: { status: { conditions } } }, mergePatch);
   }
 }

@@ -16,8 +16,11 @@ import { keptSecret, localDir, repoRoot, writeClusterInfo, type ClusterInfo } fr
 import { errorLine } from './logs.ts';
 
 export interface DirectOptions {
-  roots: number; nodes: number; replicas: number;
-  apiPort: number; clusterPort: number;
+  roots: number;
+  nodes: number;
+  replicas: number;
+  apiPort: number;
+  clusterPort: number;
   /** Processes get <hostPrefix><firstHost>, <hostPrefix><firstHost + 1>, ... (default 127.0.0.2, .3, ...). */
   hostPrefix: string;
   firstHost: number;
@@ -25,7 +28,15 @@ export interface DirectOptions {
   readyTimeoutMs?: number;
 }
 
-interface Proc { name: string; roles: string; host: string; dataDir: string; log: WriteStream; child?: ChildProcess; restarts: number }
+interface Proc {
+  name: string;
+  roles: string;
+  host: string;
+  dataDir: string;
+  log: WriteStream;
+  child?: ChildProcess;
+  restarts: number;
+}
 
 export async function runDirect(o: DirectOptions): Promise<void> {
   const dir = localDir();
@@ -38,7 +49,11 @@ export async function runDirect(o: DirectOptions): Promise<void> {
   let hostIndex = o.firstHost;
   const procs: Proc[] = [];
   const proc = (name: string, roles: string): Proc => ({
-    name, roles, host: `${o.hostPrefix}${hostIndex++}`, dataDir: join(dir, name), restarts: 0,
+    name,
+    roles,
+    host: `${o.hostPrefix}${hostIndex++}`,
+    dataDir: join(dir, name),
+    restarts: 0,
     log: createWriteStream(join(logs, `${name}.log`), { flags: 'a' }),
   });
   for (let i = 0; i < o.roots; i++) procs.push(proc(`root-${i}`, o.nodes === 0 ? 'root,node' : 'root'));
@@ -50,21 +65,43 @@ export async function runDirect(o: DirectOptions): Promise<void> {
   let stopping = false;
   let info: ClusterInfo | undefined;
   // Whatever happens to the launcher, its processes go with it (the stdin rule covers SIGKILL too).
-  process.on('exit', () => { for (const p of procs) killGroup(p.child, 'SIGKILL'); });
+  process.on('exit', () => {
+    for (const p of procs) killGroup(p.child, 'SIGKILL');
+  });
 
   function launch(p: Proc): void {
-    const args = [join(repoRoot, 'node-runtime/bin/cairn.js'), 'server',
-      '--role', p.roles, '--name', p.name, '--data', p.dataDir,
-      '--api', `${p.host}:${o.apiPort}`, '--cluster', `${p.host}:${o.clusterPort}`, '--advertise', p.host,
-      '--roots', rootUrls.join(','), '--replicas', String(o.replicas)];
+    const args = [
+      join(repoRoot, 'node-runtime/bin/cairn.js'),
+      'server',
+      '--role',
+      p.roles,
+      '--name',
+      p.name,
+      '--data',
+      p.dataDir,
+      '--api',
+      `${p.host}:${o.apiPort}`,
+      '--cluster',
+      `${p.host}:${o.clusterPort}`,
+      '--advertise',
+      p.host,
+      '--roots',
+      rootUrls.join(','),
+      '--replicas',
+      String(o.replicas),
+    ];
     const child = spawn(process.execPath, args, {
       env: { ...process.env, CAIRN_CLUSTER_SECRET: secret, CAIRN_ACCESS_KEY: accessKey, CAIRN_SECRET_KEY: secretKey, CAIRN_EXIT_ON_STDIN_CLOSE: '1' },
-      stdio: ['pipe', 'pipe', 'pipe'], detached: true,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      detached: true,
     });
     p.child = child;
     for (const stream of [child.stdout!, child.stderr!]) {
       stream.pipe(p.log, { end: false });
-      lines(stream, (line) => { const e = errorLine(line); if (e) console.error(`${p.name}: ${e}`); });
+      lines(stream, (line) => {
+        const e = errorLine(line);
+        if (e) console.error(`${p.name}: ${e}`);
+      });
     }
     child.on('exit', (code, signal) => {
       if (stopping) return;
@@ -74,7 +111,7 @@ export async function runDirect(o: DirectOptions): Promise<void> {
       setTimeout(() => {
         if (stopping) return;
         launch(p);
-        if (info) writeInfo();   // cluster.json names the process running now
+        if (info) writeInfo(); // cluster.json names the process running now
       }, delay);
     });
   }
@@ -89,10 +126,14 @@ export async function runDirect(o: DirectOptions): Promise<void> {
         const res = await fetch(`${clusterUrl(p)}/readyz`, { signal: AbortSignal.timeout(2_000) });
         if (res.ok) return;
         why = ((await res.json()) as { reason?: string }).reason ?? `readyz answered ${res.status}`;
-      } catch { /* not listening yet */ }
+      } catch {
+        /* not listening yet */
+      }
       if (Date.now() > deadline) {
         const restarts = p.restarts ? ` (it exited ${p.restarts} time${p.restarts > 1 ? 's' : ''})` : '';
-        throw new Error(`${p.name} did not become ready on ${p.host} within ${(o.readyTimeoutMs ?? 60_000) / 1000} s${restarts}: ${why}. Its log: ${join(logs, `${p.name}.log`)}`);
+        throw new Error(
+          `${p.name} did not become ready on ${p.host} within ${(o.readyTimeoutMs ?? 60_000) / 1000} s${restarts}: ${why}. Its log: ${join(logs, `${p.name}.log`)}`,
+        );
       }
       await new Promise((r) => setTimeout(r, 200));
     }
@@ -100,13 +141,21 @@ export async function runDirect(o: DirectOptions): Promise<void> {
 
   async function stopAll(): Promise<void> {
     stopping = true;
-    await Promise.all(procs.map((p) => new Promise<void>((res) => {
-      const c = p.child;
-      if (!c || c.exitCode !== null || c.signalCode !== null) return res();
-      const t = setTimeout(() => killGroup(c, 'SIGKILL'), 10_000);
-      c.once('exit', () => { clearTimeout(t); res(); });
-      killGroup(c, 'SIGTERM');   // once: the terminal's Ctrl-C did not reach the process
-    })));
+    await Promise.all(
+      procs.map(
+        (p) =>
+          new Promise<void>((res) => {
+            const c = p.child;
+            if (!c || c.exitCode !== null || c.signalCode !== null) return res();
+            const t = setTimeout(() => killGroup(c, 'SIGKILL'), 10_000);
+            c.once('exit', () => {
+              clearTimeout(t);
+              res();
+            });
+            killGroup(c, 'SIGTERM'); // once: the terminal's Ctrl-C did not reach the process
+          }),
+      ),
+    );
     for (const p of procs) p.log.end();
   }
 
@@ -120,7 +169,14 @@ export async function runDirect(o: DirectOptions): Promise<void> {
   process.on('SIGTERM', () => void stop('SIGTERM'));
 
   function writeInfo(): string {
-    info!.processes = procs.map((p) => ({ name: p.name, role: p.roles, pid: p.child?.pid, api: `http://${p.host}:${o.apiPort}`, cluster: clusterUrl(p), dataDir: p.dataDir }));
+    info!.processes = procs.map((p) => ({
+      name: p.name,
+      role: p.roles,
+      pid: p.child?.pid,
+      api: `http://${p.host}:${o.apiPort}`,
+      cluster: clusterUrl(p),
+      dataDir: p.dataDir,
+    }));
     return writeClusterInfo(dir, info!);
   }
 
@@ -144,8 +200,17 @@ export async function runDirect(o: DirectOptions): Promise<void> {
   // Every process serves the web console beside its file API (the --api host, port 9001).
   const consoleUrl = `http://${front.host}:9001`;
   info = {
-    mode: 'direct', endpoint, console: consoleUrl, accessKey, secretKey, region: 'us-east-1', credentials: 'root',
-    admin: clusterUrl(procs[0]!), clusterSecretFile: join(dir, 'cluster-secret'), logs, processes: [],
+    mode: 'direct',
+    endpoint,
+    console: consoleUrl,
+    accessKey,
+    secretKey,
+    region: 'us-east-1',
+    credentials: 'root',
+    admin: clusterUrl(procs[0]!),
+    clusterSecretFile: join(dir, 'cluster-secret'),
+    logs,
+    processes: [],
   };
   const file = writeInfo();
   console.log(`
@@ -165,7 +230,11 @@ Ctrl-C stops the cluster; data stays in ${dir}.
 
 function killGroup(c: ChildProcess | undefined, signal: NodeJS.Signals): void {
   if (!c?.pid || c.exitCode !== null || c.signalCode !== null) return;
-  try { process.kill(-c.pid, signal); } catch { /* already gone */ }
+  try {
+    process.kill(-c.pid, signal);
+  } catch {
+    /* already gone */
+  }
 }
 
 /** Call `each` with every complete line of a stream. */

@@ -8,11 +8,11 @@ export const repoRoot = resolve(new URL('../..', import.meta.url).pathname);
 /** One storage process of the local cluster: a `cairn server` process or a pod running one. */
 export interface LocalProcess {
   name: string;
-  role: string;            // 'root', 'node' or 'root,node'
+  role: string; // 'root', 'node' or 'root,node'
   pid?: number;
-  api: string;             // file (S3) API URL
-  cluster: string;         // cluster-port URL (admin, metrics, readyz)
-  dataDir: string;         // its data directory (a PVC directory on the Kubernetes path)
+  api: string; // file (S3) API URL
+  cluster: string; // cluster-port URL (admin, metrics, readyz)
+  dataDir: string; // its data directory (a PVC directory on the Kubernetes path)
 }
 
 export interface ClusterInfo {

@@ -14,8 +14,19 @@ import { loadKubeConfig } from '../../operator/src/kube/config.ts';
 import { isInvalid, isNotFound, KubeRest, PATCH_APPLY } from '../../operator/src/kube/rest.ts';
 import { localDir, writeClusterInfo, type ClusterInfo, type LocalProcess } from './home.ts';
 import {
-  clusterSelector, decodeSecret, exampleObjects, FIELD_MANAGER, OPERATOR_NS, operatorPod, pathOf, podPid, podProcesses, podReady, yamlObjects,
-  type KObject, type SizeFlags,
+  clusterSelector,
+  decodeSecret,
+  exampleObjects,
+  FIELD_MANAGER,
+  OPERATOR_NS,
+  operatorPod,
+  pathOf,
+  podPid,
+  podProcesses,
+  podReady,
+  yamlObjects,
+  type KObject,
+  type SizeFlags,
 } from './manifests.ts';
 
 export interface KubeOptions extends SizeFlags {
@@ -43,20 +54,29 @@ export async function runKubernetes(o: KubeOptions): Promise<void> {
   let stopping = false;
   let starting: Promise<ControlPlane> | undefined;
   const shutdown = async (signal: string) => {
-    if (stopping) { console.error('forced exit'); process.exit(1); } // the kubelet's exit hook still SIGKILLs every pod
+    if (stopping) {
+      console.error('forced exit');
+      process.exit(1);
+    } // the kubelet's exit hook still SIGKILLs every pod
     stopping = true;
     say(`${signal}: stopping the operator, the storage pods and the control plane...`);
-    const p = plane ?? await starting?.catch(() => undefined);
+    const p = plane ?? (await starting?.catch(() => undefined));
     await p?.stop();
     process.exit(0);
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
 
-  const start = (port: number) => startControlPlane({
-    dataDir: kubeDir, kubeconfigPath, host: o.kubeHost, port, nodes: 1, podNetwork: o.podNetwork,
-    kubelet: { maxProbePeriodMs: 1000, crashLoopBackoff: { initialMs: 1000, maxMs: 30_000 } },
-  });
+  const start = (port: number) =>
+    startControlPlane({
+      dataDir: kubeDir,
+      kubeconfigPath,
+      host: o.kubeHost,
+      port,
+      nodes: 1,
+      podNetwork: o.podNetwork,
+      kubelet: { maxProbePeriodMs: 1000, crashLoopBackoff: { initialMs: 1000, maxMs: 30_000 } },
+    });
   starting = start(o.kubePort).catch((e) => {
     if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE' || o.kubePort === 0) throw e;
     say(`port ${o.kubePort} is in use; the API server takes a free port instead`);
@@ -69,8 +89,13 @@ export async function runKubernetes(o: KubeOptions): Promise<void> {
   say(`API server ${plane.apiServer!.url}; kubeconfig ${kubeconfigPath}`);
 
   const rest = new KubeRest(loadKubeConfig(kubeconfigPath));
-  const get = (path: string) => rest.request<any>('GET', path).catch((e) => { if (isNotFound(e)) return undefined; throw e; });
-  const apply = (obj: KObject) => rest.request('PATCH', pathOf(obj), { contentType: PATCH_APPLY, query: { fieldManager: FIELD_MANAGER, force: true }, body: obj });
+  const get = (path: string) =>
+    rest.request<any>('GET', path).catch((e) => {
+      if (isNotFound(e)) return undefined;
+      throw e;
+    });
+  const apply = (obj: KObject) =>
+    rest.request('PATCH', pathOf(obj), { contentType: PATCH_APPLY, query: { fieldManager: FIELD_MANAGER, force: true }, body: obj });
 
   for (const file of ['crds/storagecluster.yaml', 'crds/bucket.yaml']) for (const crd of yamlObjects(file)) await apply(crd);
   await waitFor(() => get('/apis/storage.cairn.dev/v1alpha1/storageclusters'), { what: 'the CRDs to be served', timeoutMs: 30_000 });
@@ -80,7 +105,9 @@ export async function runKubernetes(o: KubeOptions): Promise<void> {
     // A Pod's spec is immutable: one kept from an older run with another spec is replaced.
     await apply(pod).catch(async (e) => {
       if (!isInvalid(e)) throw e;
-      await rest.request('DELETE', pathOf(pod), { query: { gracePeriodSeconds: 0 } }).catch((x) => { if (!isNotFound(x)) throw x; });
+      await rest.request('DELETE', pathOf(pod), { query: { gracePeriodSeconds: 0 } }).catch((x) => {
+        if (!isNotFound(x)) throw x;
+      });
       await waitFor(async () => !(await get(pathOf(pod))), { what: `old pod ${name} to go`, timeoutMs: 30_000 });
       await apply(pod);
     });
@@ -97,7 +124,10 @@ export async function runKubernetes(o: KubeOptions): Promise<void> {
   // and every storage pod alive *now* (after a restart the stored status still says Ready).
   const expected = (cluster.spec.roots?.replicas ?? 3) + (cluster.spec.nodes?.replicas ?? 3);
   let lastNote = '';
-  const note = (s: string) => { if (s !== lastNote && !stopping) say(s); lastNote = s; };
+  const note = (s: string) => {
+    if (s !== lastNote && !stopping) say(s);
+    lastNote = s;
+  };
   const deadline = Date.now() + o.timeoutMs;
   let pods: any[] = [];
   let bk: any;
@@ -105,14 +135,18 @@ export async function runKubernetes(o: KubeOptions): Promise<void> {
     if (stopping) return;
     const sc = await get(scPath).catch(() => undefined);
     bk = await get(pathOf(bucket)).catch(() => undefined);
-    pods = (await get(`/api/v1/namespaces/${ns}/pods?labelSelector=${encodeURIComponent(clusterSelector(cluster.metadata.name))}`).catch(() => undefined))?.items ?? [];
+    pods =
+      (await get(`/api/v1/namespaces/${ns}/pods?labelSelector=${encodeURIComponent(clusterSelector(cluster.metadata.name))}`).catch(() => undefined))?.items ??
+      [];
     const ready = sc?.status?.conditions?.find((c: any) => c.type === 'Ready');
     const fresh = sc?.status?.observedGeneration === sc?.metadata.generation;
     const live = pods.filter((p) => !p.metadata.deletionTimestamp && podReady(p) && alive(podPid(p)));
     // After a restart the stored status is the last run's until the operator writes a new one.
     const stale = live.length < expected && sc?.status?.phase === 'Ready' ? ' as last recorded' : '';
-    note(`cluster ${sc?.status?.phase ?? 'Pending'}${stale} (${ready?.reason ?? 'no status yet'}), ${live.length}/${expected} storage pods up, bucket ${bk?.status?.phase ?? 'Pending'}`);
-    if (fresh && ready?.status === 'True' && bk?.status?.phase === 'Ready' && live.length === expected && await answering(podProcesses(live, kubeDir))) break;
+    note(
+      `cluster ${sc?.status?.phase ?? 'Pending'}${stale} (${ready?.reason ?? 'no status yet'}), ${live.length}/${expected} storage pods up, bucket ${bk?.status?.phase ?? 'Pending'}`,
+    );
+    if (fresh && ready?.status === 'True' && bk?.status?.phase === 'Ready' && live.length === expected && (await answering(podProcesses(live, kubeDir)))) break;
     if (Date.now() > deadline) {
       const msg = `the cluster did not become Ready in ${Math.round(o.timeoutMs / 1000)} s: ${ready?.message ?? 'no status'}; bucket: ${bk?.status?.conditions?.[0]?.message ?? 'no status'}. Pod logs: ${join(kubeDir, 'logs')}`;
       console.error(msg);
@@ -136,14 +170,33 @@ export async function runKubernetes(o: KubeOptions): Promise<void> {
     const front = procs.find((p) => p.role === 'node') ?? procs[0]!;
     return {
       // Every storage pod serves the web console beside its file API (port 9001).
-      mode: 'kubernetes', endpoint: front.api, console: `http://${new URL(front.api).hostname}:9001`, accessKey: root.AWS_ACCESS_KEY_ID!, secretKey: root.AWS_SECRET_ACCESS_KEY!,
+      mode: 'kubernetes',
+      endpoint: front.api,
+      console: `http://${new URL(front.api).hostname}:9001`,
+      accessKey: root.AWS_ACCESS_KEY_ID!,
+      secretKey: root.AWS_SECRET_ACCESS_KEY!,
       region: creds.AWS_REGION ?? 'us-east-1',
       credentials: `root (Secret ${ns}/${adminName}); the bucket's own keys are under "bucket"`,
-      admin: procs.find((p) => p.role.includes('root'))?.cluster ?? front.cluster, clusterSecretFile,
-      bucket: { name: bucketName, accessKey: creds.AWS_ACCESS_KEY_ID, secretKey: creds.AWS_SECRET_ACCESS_KEY, secret: `${ns}/${bucket.spec.credentials?.secretName}`, inClusterEndpoint: creds.S3_ENDPOINT },
-      kubeconfig: kubeconfigPath, apiServer: plane!.apiServer!.url, namespace: ns, storageCluster: cluster.metadata.name,
+      admin: procs.find((p) => p.role.includes('root'))?.cluster ?? front.cluster,
+      clusterSecretFile,
+      bucket: {
+        name: bucketName,
+        accessKey: creds.AWS_ACCESS_KEY_ID,
+        secretKey: creds.AWS_SECRET_ACCESS_KEY,
+        secret: `${ns}/${bucket.spec.credentials?.secretName}`,
+        inClusterEndpoint: creds.S3_ENDPOINT,
+      },
+      kubeconfig: kubeconfigPath,
+      apiServer: plane!.apiServer!.url,
+      namespace: ns,
+      storageCluster: cluster.metadata.name,
       processes: procs,
-      operators: operators.map((p) => ({ name: p.metadata.name, role: 'operator', pid: podPid(p), metrics: p.status?.podIP ? `http://${p.status.podIP}:8080` : undefined })),
+      operators: operators.map((p) => ({
+        name: p.metadata.name,
+        role: 'operator',
+        pid: podPid(p),
+        metrics: p.status?.podIP ? `http://${p.status.podIP}:8080` : undefined,
+      })),
       podLogs: join(kubeDir, 'logs'),
     };
   };
@@ -168,31 +221,49 @@ Pod logs in ${join(kubeDir, 'logs')}. Ctrl-C stops everything; objects and data 
 `);
 
   // Pods restart and get scaled: keep cluster.json's pids and endpoints current.
-  const refresh = setInterval(() => void (async () => {
-    if (stopping) return;
-    const now = (await get(`/api/v1/namespaces/${ns}/pods?labelSelector=${encodeURIComponent(clusterSelector(cluster.metadata.name))}`))?.items ?? [];
-    const procs = podProcesses(now.filter(podReady), kubeDir);
-    if (procs.length === 0 || stopping) return;
-    const next = info(procs, await operatorPods());
-    if (JSON.stringify(next) !== JSON.stringify(current)) { current = next; writeClusterInfo(dir, next); }
-  })().catch(() => { /* the next round tries again */ }), 5000);
+  const refresh = setInterval(
+    () =>
+      void (async () => {
+        if (stopping) return;
+        const now = (await get(`/api/v1/namespaces/${ns}/pods?labelSelector=${encodeURIComponent(clusterSelector(cluster.metadata.name))}`))?.items ?? [];
+        const procs = podProcesses(now.filter(podReady), kubeDir);
+        if (procs.length === 0 || stopping) return;
+        const next = info(procs, await operatorPods());
+        if (JSON.stringify(next) !== JSON.stringify(current)) {
+          current = next;
+          writeClusterInfo(dir, next);
+        }
+      })().catch(() => {
+        /* the next round tries again */
+      }),
+    5000,
+  );
   refresh.unref();
 }
 
 function alive(pid: number | undefined): boolean {
   if (!pid) return false;
-  try { process.kill(pid, 0); return true; } catch { return false; }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Every pod's cluster port says ready and its file API port takes HTTP (any status is an answer). */
 async function answering(procs: LocalProcess[]): Promise<boolean> {
-  const ok = await Promise.all(procs.map(async (p) => {
-    try {
-      const r = await fetch(`${p.cluster}/readyz`, { signal: AbortSignal.timeout(3000) });
-      if (!r.ok) return false;
-      await (await fetch(`${p.api}/`, { signal: AbortSignal.timeout(3000) })).arrayBuffer();
-      return true;
-    } catch { return false; }
-  }));
+  const ok = await Promise.all(
+    procs.map(async (p) => {
+      try {
+        const r = await fetch(`${p.cluster}/readyz`, { signal: AbortSignal.timeout(3000) });
+        if (!r.ok) return false;
+        await (await fetch(`${p.api}/`, { signal: AbortSignal.timeout(3000) })).arrayBuffer();
+        return true;
+      } catch {
+        return false;
+      }
+    }),
+  );
   return ok.every(Boolean);
 }

@@ -7,11 +7,16 @@
 export function errorLine(line: string): string | undefined {
   if (!line.trim()) return undefined;
   let rec: { level?: number | string; msg?: string; err?: unknown; component?: string; [k: string]: unknown };
-  try { rec = JSON.parse(line); } catch { return line; }
+  try {
+    rec = JSON.parse(line);
+  } catch {
+    return line;
+  }
   if (typeof rec !== 'object' || rec === null) return line;
-  const level = typeof rec.level === 'number' ? rec.level : levels[String(rec.level)] ?? 0;
+  const level = typeof rec.level === 'number' ? rec.level : (levels[String(rec.level)] ?? 0);
   if (level < 50) return undefined;
-  const err = rec.err === undefined ? '' : `: ${typeof rec.err === 'string' ? rec.err : (rec.err as { message?: string })?.message ?? JSON.stringify(rec.err)}`;
+  const err =
+    rec.err === undefined ? '' : `: ${typeof rec.err === 'string' ? rec.err : ((rec.err as { message?: string })?.message ?? JSON.stringify(rec.err))}`;
   const reason = typeof rec.reason === 'string' ? ` (${rec.reason})` : '';
   return `${level >= 60 ? 'FATAL' : 'error'} [${rec.component ?? '?'}] ${rec.msg ?? ''}${err}${reason}`;
 }

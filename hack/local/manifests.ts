@@ -31,7 +31,11 @@ export function pathOf(obj: KObject): string {
   return obj.metadata.namespace ? `${base}/namespaces/${obj.metadata.namespace}/${plural}/${obj.metadata.name}` : `${base}/${plural}/${obj.metadata.name}`;
 }
 
-export interface SizeFlags { roots?: number; nodes?: number; replicas?: number }
+export interface SizeFlags {
+  roots?: number;
+  nodes?: number;
+  replicas?: number;
+}
 
 /** examples/storagecluster.yaml and examples/bucket.yaml with the sizing flags laid over them. */
 export function exampleObjects(flags: SizeFlags): { objects: KObject[]; cluster: KObject; bucket: KObject } {
@@ -56,26 +60,31 @@ export function exampleObjects(flags: SizeFlags): { objects: KObject[]; cluster:
 /** One operator replica as a Pod (the same container the chart's Deployment runs). */
 export function operatorPod(name: string, kubeconfig: string, opts: { logLevel?: string; readinessPeriodSeconds?: number } = {}): KObject {
   return {
-    apiVersion: 'v1', kind: 'Pod',
+    apiVersion: 'v1',
+    kind: 'Pod',
     metadata: { name, namespace: OPERATOR_NS, labels: { app: 'cairn-operator' } },
     spec: {
       terminationGracePeriodSeconds: 10,
-      containers: [{
-        name: 'operator', image: 'cairn:dev', command: ['cairn'],
-        args: ['operator', '--metrics-bind-address=$(POD_IP):8080', '--lease-namespace=$(POD_NAMESPACE)'],
-        env: [
-          { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
-          { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
-          { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
-          // The process kubelet runs pods on this machine: the operator reads the same kubeconfig.
-          { name: 'KUBECONFIG', value: kubeconfig },
-          ...(opts.logLevel ? [{ name: 'CAIRN_LOG_LEVEL', value: opts.logLevel }] : []),
-        ],
-        ports: [{ name: 'metrics', containerPort: 8080 }],
-        readinessProbe: { httpGet: { path: '/readyz', port: 'metrics' }, periodSeconds: opts.readinessPeriodSeconds ?? 2 },
-        // Generous: on a loaded 2-core machine the first start (imports) can take many seconds.
-        livenessProbe: { httpGet: { path: '/healthz', port: 'metrics' }, initialDelaySeconds: 30, periodSeconds: 5, failureThreshold: 6 },
-      }],
+      containers: [
+        {
+          name: 'operator',
+          image: 'cairn:dev',
+          command: ['cairn'],
+          args: ['operator', '--metrics-bind-address=$(POD_IP):8080', '--lease-namespace=$(POD_NAMESPACE)'],
+          env: [
+            { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+            { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+            { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
+            // The process kubelet runs pods on this machine: the operator reads the same kubeconfig.
+            { name: 'KUBECONFIG', value: kubeconfig },
+            ...(opts.logLevel ? [{ name: 'CAIRN_LOG_LEVEL', value: opts.logLevel }] : []),
+          ],
+          ports: [{ name: 'metrics', containerPort: 8080 }],
+          readinessProbe: { httpGet: { path: '/readyz', port: 'metrics' }, periodSeconds: opts.readinessPeriodSeconds ?? 2 },
+          // Generous: on a loaded 2-core machine the first start (imports) can take many seconds.
+          livenessProbe: { httpGet: { path: '/healthz', port: 'metrics' }, initialDelaySeconds: 30, periodSeconds: 5, failureThreshold: 6 },
+        },
+      ],
     },
   };
 }
@@ -103,8 +112,11 @@ export function podProcesses(pods: any[], kubeDir: string): LocalProcess[] {
     .map((p) => {
       const claim = (p.spec.volumes ?? []).find((v: any) => v.name === 'data' && v.persistentVolumeClaim)?.persistentVolumeClaim.claimName;
       return {
-        name: p.metadata.name, role: roleOf(p), pid: podPid(p),
-        api: `http://${p.status.podIP}:${API_PORT}`, cluster: `http://${p.status.podIP}:${CLUSTER_PORT}`,
+        name: p.metadata.name,
+        role: roleOf(p),
+        pid: podPid(p),
+        api: `http://${p.status.podIP}:${API_PORT}`,
+        cluster: `http://${p.status.podIP}:${CLUSTER_PORT}`,
         dataDir: claim ? claimDir(kubeDir, p.metadata.namespace, claim) : '',
       };
     });

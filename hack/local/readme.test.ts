@@ -17,7 +17,11 @@ import type { ClusterInfo } from './home.ts';
 const repo = new URL('../..', import.meta.url).pathname;
 const readme = readFileSync(join(repo, 'README.md'), 'utf8');
 
-interface Block { lang: string; code: string; line: number }
+interface Block {
+  lang: string;
+  code: string;
+  line: number;
+}
 
 /** The fenced code blocks, with their language and first line number. */
 export function fencedBlocks(md: string): Block[] {
@@ -35,7 +39,11 @@ export function fencedBlocks(md: string): Block[] {
 }
 
 /** The indented (4-space) one-line code blocks: the set-up commands. */
-const indentedCommands = (md: string) => md.split('\n').filter((l) => /^ {4}\S/.test(l)).map((l) => l.trim());
+const indentedCommands = (md: string) =>
+  md
+    .split('\n')
+    .filter((l) => /^ {4}\S/.test(l))
+    .map((l) => l.trim());
 
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
@@ -44,7 +52,10 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: num
     child.stdout.on('data', (d) => (output += d));
     child.stderr.on('data', (d) => (output += d));
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('exit', (code) => { clearTimeout(timer); resolve({ code, output }); });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    });
   });
 }
 
@@ -55,7 +66,16 @@ let startOutput = '';
 test.after(async () => {
   if (start && start.exitCode === null) {
     start.kill('SIGINT');
-    await new Promise<void>((r) => { const t = setTimeout(() => { start!.kill('SIGKILL'); r(); }, 40_000); start!.once('exit', () => { clearTimeout(t); r(); }); });
+    await new Promise<void>((r) => {
+      const t = setTimeout(() => {
+        start!.kill('SIGKILL');
+        r();
+      }, 40_000);
+      start!.once('exit', () => {
+        clearTimeout(t);
+        r();
+      });
+    });
   }
   rmSync(home, { recursive: true, force: true });
 });
@@ -71,7 +91,11 @@ test('every sh and ts block of the README runs against the cluster `npm start` b
   const blocks = fencedBlocks(readme).filter((b) => b.lang === 'sh' || b.lang === 'ts');
   assert.ok(blocks.length >= 4, `the README's runnable blocks (found ${blocks.length})`);
   const others = fencedBlocks(readme).filter((b) => b.lang !== 'sh' && b.lang !== 'ts' && b.lang !== '');
-  assert.equal(others.map((b) => `${b.lang}@${b.line}`), [], 'every block with a language is run');
+  assert.equal(
+    others.map((b) => `${b.lang}@${b.line}`),
+    [],
+    'every block with a language is run',
+  );
 
   // kubectl (a devDependency's binary when the machine has none) and Node 24 first on PATH, as npm scripts have them.
   const kubectlDir = join(await kubectlBinary(), '..');
@@ -82,10 +106,13 @@ test('every sh and ts block of the README runs against the cluster `npm start` b
   start.stdout!.on('data', (d) => (startOutput += d));
   start.stderr!.on('data', (d) => (startOutput += d));
   const infoFile = join(home, 'local', 'cluster.json');
-  await waitFor(() => {
-    if (start!.exitCode !== null) throw new Error(`npm start exited ${start!.exitCode}:\n${startOutput.slice(-3000)}`);
-    return existsSync(infoFile) && startOutput.includes('Cairn is serving');
-  }, { what: 'npm start serving', timeoutMs: 240_000, intervalMs: 500 });
+  await waitFor(
+    () => {
+      if (start!.exitCode !== null) throw new Error(`npm start exited ${start!.exitCode}:\n${startOutput.slice(-3000)}`);
+      return existsSync(infoFile) && startOutput.includes('Cairn is serving');
+    },
+    { what: 'npm start serving', timeoutMs: 240_000, intervalMs: 500 },
+  );
   const info = JSON.parse(readFileSync(infoFile, 'utf8')) as ClusterInfo;
   assert.match(startOutput, `console      ${info.console}`, 'npm start prints the console URL');
   const page = await fetch(info.console as string);
@@ -95,9 +122,10 @@ test('every sh and ts block of the README runs against the cluster `npm start` b
   mkdirSync(scratch);
   symlinkSync(join(repo, 'node_modules'), join(scratch, 'node_modules'));
   for (const [i, b] of blocks.entries()) {
-    const r = b.lang === 'sh'
-      ? await run('bash', ['-euo', 'pipefail', '-c', b.code], env, 120_000)
-      : (writeFileSync(join(scratch, `block-${i}.ts`), b.code), await run(process.execPath, [join(scratch, `block-${i}.ts`)], env, 60_000));
+    const r =
+      b.lang === 'sh'
+        ? await run('bash', ['-euo', 'pipefail', '-c', b.code], env, 120_000)
+        : (writeFileSync(join(scratch, `block-${i}.ts`), b.code), await run(process.execPath, [join(scratch, `block-${i}.ts`)], env, 60_000));
     assert.is(r.code, 0, `README.md:${b.line} (${b.lang}) failed:\n${b.code}\n--- output:\n${r.output.slice(-4000)}`);
     if (b.code.includes('head-object --bucket albums')) assert.match(r.output, `"ContentLength": ${Buffer.byteLength(readme)}`, 'the README stored whole');
     if (b.lang === 'ts') assert.match(r.output, /^4 bytes in photos$/m);

@@ -17,11 +17,17 @@ import type { ClusterInfo } from './home.ts';
 
 const repo = new URL('../..', import.meta.url).pathname;
 
-interface Run { child: ChildProcess; output: () => string; exited: Promise<number | null> }
+interface Run {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
 
 function startScript(home: string, args: string[]): Run {
   const child = spawn(process.execPath, [join(repo, 'hack/local/start.ts'), ...args], {
-    cwd: repo, env: { ...process.env, CAIRN_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: repo,
+    env: { ...process.env, CAIRN_HOME: home },
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
@@ -33,10 +39,20 @@ function startScript(home: string, args: string[]): Run {
 /** cluster.json once written, failing fast (with the script's output) if the script dies first. */
 async function clusterInfo(home: string, run: Run, timeoutMs: number): Promise<ClusterInfo> {
   const file = join(home, 'local', 'cluster.json');
-  const written = waitFor(() => (existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) as ClusterInfo : undefined), { what: 'cluster.json', timeoutMs, intervalMs: 250 });
-  const died = run.exited.then((code) => { throw new Error(`npm start exited ${code} before writing cluster.json`); });
-  died.catch(() => { /* it exits later, on SIGINT */ });
-  return Promise.race([written, died]).catch((e) => { throw new Error(`${(e as Error).message}\n${run.output().slice(-3000)}`); });
+  const written = waitFor(() => (existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as ClusterInfo) : undefined), {
+    what: 'cluster.json',
+    timeoutMs,
+    intervalMs: 250,
+  });
+  const died = run.exited.then((code) => {
+    throw new Error(`npm start exited ${code} before writing cluster.json`);
+  });
+  died.catch(() => {
+    /* it exits later, on SIGINT */
+  });
+  return Promise.race([written, died]).catch((e) => {
+    throw new Error(`${(e as Error).message}\n${run.output().slice(-3000)}`);
+  });
 }
 
 function s3(api: string, accessKey: string, secretKey: string): Client {
@@ -50,13 +66,25 @@ async function readObject(c: Client, bucket: string, key: string): Promise<strin
   return Buffer.concat(chunks).toString('utf8');
 }
 
-const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 /** Ctrl-C: the script exits 0 and every process it listed is gone. */
 async function interruptAndCheck(run: Run, info: ClusterInfo): Promise<void> {
   run.child.kill('SIGINT');
   let timer: NodeJS.Timeout | undefined;
-  const code = await Promise.race([run.exited, new Promise<'timeout'>((r) => { timer = setTimeout(() => r('timeout'), 30_000); })]);
+  const code = await Promise.race([
+    run.exited,
+    new Promise<'timeout'>((r) => {
+      timer = setTimeout(() => r('timeout'), 30_000);
+    }),
+  ]);
   clearTimeout(timer);
   assert.is(code, 0, `npm start exits 0 on SIGINT:\n${run.output().slice(-2000)}`);
   const pids = [...info.processes, ...((info.operators as { pid?: number }[] | undefined) ?? [])].map((p) => p.pid!);
@@ -95,11 +123,12 @@ test('npm start (Kubernetes): operator + examples Ready, S3 through two nodes, k
     assert.is(await readObject(s3(nodes[1]!.api, bucket.accessKey, bucket.secretKey), 'photos', 'hello.txt'), 'hello from npm start');
 
     // kubectl with the printed kubeconfig: its context namespace is the example's.
-    const kubectl = await promisify(execFile)(await kubectlBinary(), ['--kubeconfig', info.kubeconfig as string, 'get', 'storageclusters'], { encoding: 'utf8', timeout: 30_000 });
-    {
-      assert.match(kubectl.stdout, /NAME\s+PHASE\s+READY\s+NODES\s+USED\s+UNDER-REPLICATED\s+AGE/);
-      assert.match(kubectl.stdout, /demo\s+Ready\s+2\s+2\s+\S+/);
-    }
+    const kubectl = await promisify(execFile)(await kubectlBinary(), ['--kubeconfig', info.kubeconfig as string, 'get', 'storageclusters'], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    assert.match(kubectl.stdout, /NAME\s+PHASE\s+READY\s+NODES\s+USED\s+UNDER-REPLICATED\s+AGE/);
+    assert.match(kubectl.stdout, /demo\s+Ready\s+2\s+2\s+\S+/);
     await interruptAndCheck(run, info);
 
     // Restart on the same CAIRN_HOME: the same cluster comes back with the object.
@@ -107,11 +136,21 @@ test('npm start (Kubernetes): operator + examples Ready, S3 through two nodes, k
     run = startScript(home, args);
     info = await clusterInfo(home, run, 90_000);
     const again = info.processes.filter((p) => p.role === 'node');
-    assert.is(await readObject(s3(again[1]!.api, info.accessKey, info.secretKey), 'photos', 'hello.txt'), 'hello from npm start', 'the object survives a restart');
+    assert.is(
+      await readObject(s3(again[1]!.api, info.accessKey, info.secretKey), 'photos', 'hello.txt'),
+      'hello from npm start',
+      'the object survives a restart',
+    );
     await interruptAndCheck(run, info);
   } finally {
     killHard(run);
-    for (const p of [...(info?.processes ?? []), ...((info?.operators as { pid?: number }[] | undefined) ?? [])]) if (p.pid && alive(p.pid)) try { process.kill(-p.pid, 'SIGKILL'); } catch { /* gone */ }
+    for (const p of [...(info?.processes ?? []), ...((info?.operators as { pid?: number }[] | undefined) ?? [])])
+      if (p.pid && alive(p.pid))
+        try {
+          process.kill(-p.pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
     rmSync(home, { recursive: true, force: true });
   }
 });
@@ -125,7 +164,10 @@ test('npm start -- --direct: 1 root + 2 nodes, S3 through two nodes, Ctrl-C leav
     run = startScript(home, ['--direct', '--roots', '1', '--nodes', '2', '--replicas', '2', '--host-prefix', prefix, '--first-host', '20']);
     info = await clusterInfo(home, run, 60_000);
     assert.is(info.mode, 'direct');
-    assert.equal(info.processes.map((p) => p.role), ['root', 'node', 'node']);
+    assert.equal(
+      info.processes.map((p) => p.role),
+      ['root', 'node', 'node'],
+    );
     const [a, b] = info.processes.filter((p) => p.role === 'node');
     const first = s3(a!.api, info.accessKey, info.secretKey);
     await first.makeBucket('direct', 'us-east-1');
@@ -139,18 +181,27 @@ test('npm start -- --direct: 1 root + 2 nodes, S3 through two nodes, Ctrl-C leav
     // A process that dies is restarted, and cluster.json names the one running now.
     const old = a!.pid!;
     process.kill(old, 'SIGKILL');
-    info = await waitFor(() => {
-      const now = JSON.parse(readFileSync(join(home, 'local', 'cluster.json'), 'utf8')) as ClusterInfo;
-      const pid = now.processes.find((p) => p.name === a!.name)?.pid;
-      return pid && pid !== old && alive(pid) ? now : undefined;
-    }, { what: 'cluster.json with the restarted pid', timeoutMs: 20_000, intervalMs: 200 });
+    info = await waitFor(
+      () => {
+        const now = JSON.parse(readFileSync(join(home, 'local', 'cluster.json'), 'utf8')) as ClusterInfo;
+        const pid = now.processes.find((p) => p.name === a!.name)?.pid;
+        return pid && pid !== old && alive(pid) ? now : undefined;
+      },
+      { what: 'cluster.json with the restarted pid', timeoutMs: 20_000, intervalMs: 200 },
+    );
     assert.match(run.output(), /node-0 exited \(SIGKILL\); restarting/);
     await interruptAndCheck(run, info);
     // Ctrl-C reached each process once, as the launcher's one SIGTERM (not also the terminal's SIGINT).
     for (const f of readdirSync(logs)) assert.not.match(readFileSync(join(logs, f), 'utf8'), /second signal/, f);
   } finally {
     killHard(run);
-    for (const p of info?.processes ?? []) if (p.pid && alive(p.pid)) try { process.kill(p.pid, 'SIGKILL'); } catch { /* gone */ }
+    for (const p of info?.processes ?? [])
+      if (p.pid && alive(p.pid))
+        try {
+          process.kill(p.pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
     rmSync(home, { recursive: true, force: true });
   }
 });
@@ -164,9 +215,32 @@ test('npm start -- --direct that fails stops what it started and says why', asyn
   await new Promise<void>((r) => squatter.listen(19_100, node1Host, () => r()));
   let run: Run | undefined;
   try {
-    run = startScript(home, ['--direct', '--roots', '1', '--nodes', '2', '--replicas', '2', '--host-prefix', prefix, '--first-host', '30', '--cluster-port', '19100', '--api-port', '19000', '--timeout', '6']);
+    run = startScript(home, [
+      '--direct',
+      '--roots',
+      '1',
+      '--nodes',
+      '2',
+      '--replicas',
+      '2',
+      '--host-prefix',
+      prefix,
+      '--first-host',
+      '30',
+      '--cluster-port',
+      '19100',
+      '--api-port',
+      '19000',
+      '--timeout',
+      '6',
+    ]);
     let timer: NodeJS.Timeout | undefined;
-    const code = await Promise.race([run.exited, new Promise<'timeout'>((r) => { timer = setTimeout(() => r('timeout'), 60_000); })]);
+    const code = await Promise.race([
+      run.exited,
+      new Promise<'timeout'>((r) => {
+        timer = setTimeout(() => r('timeout'), 60_000);
+      }),
+    ]);
     clearTimeout(timer);
     assert.is(code, 1, run.output().slice(-2000));
     assert.match(run.output(), /node-1 did not become ready on .* within 6 s \(it exited \d+ times?\)/);
@@ -174,7 +248,14 @@ test('npm start -- --direct that fails stops what it started and says why', asyn
     assert.not.match(run.output(), /^\s+at /m, 'no stack trace of the launcher');
     // Nothing it started is left listening.
     for (const host of [rootHost, node0Host]) {
-      const refused = await new Promise<boolean>((r) => { const c = connect(19_100, host!); c.once('connect', () => { c.destroy(); r(false); }); c.once('error', () => r(true)); });
+      const refused = await new Promise<boolean>((r) => {
+        const c = connect(19_100, host!);
+        c.once('connect', () => {
+          c.destroy();
+          r(false);
+        });
+        c.once('error', () => r(true));
+      });
       assert.ok(refused, `${host}:19100 is closed`);
     }
   } finally {
@@ -187,12 +268,18 @@ test('npm start -- --direct that fails stops what it started and says why', asyn
 test('bad flags are refused with a clear message', async () => {
   const home = mkdtempSync(join(tmpdir(), 'cairn-start-flags-'));
   try {
-    for (const [args, msg] of [[['--nodes', 'x'], /--nodes must be an integer/], [['--nodes', '1', '--replicas', '2'], /--replicas 2 needs at least as many nodes/], [['--kube-host', '10.0.0.1'], /loopback/]] as const) {
+    for (const [args, msg] of [
+      [['--nodes', 'x'], /--nodes must be an integer/],
+      [['--nodes', '1', '--replicas', '2'], /--replicas 2 needs at least as many nodes/],
+      [['--kube-host', '10.0.0.1'], /loopback/],
+    ] as const) {
       const run = startScript(home, [...args]);
       assert.is(await run.exited, 2, `exit 2 for ${args.join(' ')}`);
       assert.match(run.output(), msg);
     }
-  } finally { rmSync(home, { recursive: true, force: true }); }
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
 });
 
 test.run();

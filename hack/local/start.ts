@@ -23,9 +23,13 @@ try {
   parsed = parseArgs({
     options: {
       direct: { type: 'boolean', default: false },
-      roots: { type: 'string' }, nodes: { type: 'string' }, replicas: { type: 'string' },
-      'api-port': { type: 'string', default: '9000' }, 'cluster-port': { type: 'string', default: '9100' },
-      'first-host': { type: 'string', default: '2' }, 'host-prefix': { type: 'string', default: '127.0.0.' },
+      roots: { type: 'string' },
+      nodes: { type: 'string' },
+      replicas: { type: 'string' },
+      'api-port': { type: 'string', default: '9000' },
+      'cluster-port': { type: 'string', default: '9100' },
+      'first-host': { type: 'string', default: '2' },
+      'host-prefix': { type: 'string', default: '127.0.0.' },
       'kube-host': { type: 'string', default: '127.0.0.1' },
       'kube-port': { type: 'string', default: process.env.CAIRN_KUBE_PORT ?? '16443' },
       'pod-network': { type: 'string', default: '127.0.' },
@@ -38,13 +42,19 @@ try {
   process.exit(2);
 }
 const flags = parsed.values;
-if (flags.help) { console.log(usage); process.exit(0); }
+if (flags.help) {
+  console.log(usage);
+  process.exit(0);
+}
 
 /** An integer flag in [min, max], or a clear error and exit 2. */
 function int(name: string, value: string | undefined, min: number, max: number): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) { console.error(`--${name} must be an integer from ${min} to ${max}, got "${value}"`); process.exit(2); }
+  if (!Number.isInteger(n) || n < min || n > max) {
+    console.error(`--${name} must be an integer from ${min} to ${max}, got "${value}"`);
+    process.exit(2);
+  }
   return n;
 }
 // The web console's static assets, built from console/src (half a second) so every node serves them.
@@ -59,24 +69,52 @@ const replicas = int('replicas', flags.replicas, 1, 10);
 
 if (flags.direct) {
   const { runDirect } = await import('./direct.ts');
-  const o = { roots: roots ?? 1, nodes: nodes ?? 3, replicas: replicas ?? 2,
-    apiPort: int('api-port', flags['api-port'], 1, 65535)!, clusterPort: int('cluster-port', flags['cluster-port'], 1, 65535)!,
-    firstHost: int('first-host', flags['first-host'], 1, 250)!, hostPrefix: flags['host-prefix'],
-    readyTimeoutMs: (int('timeout', flags.timeout, 1, 86_400) ?? 60) * 1000 };
-  if (!/^127\.\d{1,3}\.\d{1,3}\.$/.test(o.hostPrefix)) { console.error(`--host-prefix must be a loopback prefix like 127.0.0., got "${o.hostPrefix}"`); process.exit(2); }
-  if (o.replicas > Math.max(1, o.nodes)) { console.error(`--replicas ${o.replicas} needs at least as many nodes (--nodes ${o.nodes})`); process.exit(2); }
+  const o = {
+    roots: roots ?? 1,
+    nodes: nodes ?? 3,
+    replicas: replicas ?? 2,
+    apiPort: int('api-port', flags['api-port'], 1, 65535)!,
+    clusterPort: int('cluster-port', flags['cluster-port'], 1, 65535)!,
+    firstHost: int('first-host', flags['first-host'], 1, 250)!,
+    hostPrefix: flags['host-prefix'],
+    readyTimeoutMs: (int('timeout', flags.timeout, 1, 86_400) ?? 60) * 1000,
+  };
+  if (!/^127\.\d{1,3}\.\d{1,3}\.$/.test(o.hostPrefix)) {
+    console.error(`--host-prefix must be a loopback prefix like 127.0.0., got "${o.hostPrefix}"`);
+    process.exit(2);
+  }
+  if (o.replicas > Math.max(1, o.nodes)) {
+    console.error(`--replicas ${o.replicas} needs at least as many nodes (--nodes ${o.nodes})`);
+    process.exit(2);
+  }
   await runDirect(o);
 } else {
-  if (!/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(flags['kube-host'])) { console.error(`--kube-host must be a loopback IPv4 address (127.x.y.z), got "${flags['kube-host']}"`); process.exit(2); }
-  if (!/^127\.\d{1,3}\.$/.test(flags['pod-network'])) { console.error(`--pod-network must be a two-octet loopback prefix like 127.0., got "${flags['pod-network']}"`); process.exit(2); }
-  if (replicas !== undefined && nodes !== undefined && replicas > nodes) { console.error(`--replicas ${replicas} needs at least as many nodes (--nodes ${nodes})`); process.exit(2); }
+  if (!/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(flags['kube-host'])) {
+    console.error(`--kube-host must be a loopback IPv4 address (127.x.y.z), got "${flags['kube-host']}"`);
+    process.exit(2);
+  }
+  if (!/^127\.\d{1,3}\.$/.test(flags['pod-network'])) {
+    console.error(`--pod-network must be a two-octet loopback prefix like 127.0., got "${flags['pod-network']}"`);
+    process.exit(2);
+  }
+  if (replicas !== undefined && nodes !== undefined && replicas > nodes) {
+    console.error(`--replicas ${replicas} needs at least as many nodes (--nodes ${nodes})`);
+    process.exit(2);
+  }
   // The control plane runs in this process: keep its JSON logs to warnings so the summary stays
   // readable (pods log to files; CAIRN_LOG_LEVEL=info shows everything). Set before log.ts loads.
   process.env.CAIRN_LOG_LEVEL ??= 'warn';
   const { runKubernetes } = await import('./kube.ts');
   try {
-    await runKubernetes({ roots, nodes, replicas, kubeHost: flags['kube-host'], kubePort: int('kube-port', flags['kube-port'], 0, 65535)!,
-      podNetwork: flags['pod-network'], timeoutMs: (int('timeout', flags.timeout, 1, 86_400) ?? 600) * 1000 });
+    await runKubernetes({
+      roots,
+      nodes,
+      replicas,
+      kubeHost: flags['kube-host'],
+      kubePort: int('kube-port', flags['kube-port'], 0, 65535)!,
+      podNetwork: flags['pod-network'],
+      timeoutMs: (int('timeout', flags.timeout, 1, 86_400) ?? 600) * 1000,
+    });
   } catch (e) {
     console.error(`npm start failed: ${(e as Error).message}`);
     process.exit(1); // the kubelet's exit hook kills any pod it started

@@ -25,11 +25,14 @@ access_key = AAAAAAAAAAAAAAAAAAaa
 secret_key = aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa
 user_id = RGW11111111111111111
 `;
-  assert.equal(suiteUsers(conf).map((u) => [u.section, u.userId, u.accessKey, u.displayName]), [
-    ['s3 main', 'testid', '0555b35654ad1656d804', 'M. Tester'],
-    ['s3 tenant', 'testx$9876543210abcdef', 'HIJKLMNOPQRSTUVWXYZA', 'testx$tenanteduser'],
-    ['iam root', 'RGW11111111111111111', 'AAAAAAAAAAAAAAAAAAaa', undefined],
-  ]);
+  assert.equal(
+    suiteUsers(conf).map((u) => [u.section, u.userId, u.accessKey, u.displayName]),
+    [
+      ['s3 main', 'testid', '0555b35654ad1656d804', 'M. Tester'],
+      ['s3 tenant', 'testx$9876543210abcdef', 'HIJKLMNOPQRSTUVWXYZA', 'testx$tenanteduser'],
+      ['iam root', 'RGW11111111111111111', 'AAAAAAAAAAAAAAAAAAaa', undefined],
+    ],
+  );
   assert.is(suiteUsers(conf)[0].secretKey, 'h7GhxuBLTrlhVUyxSPUKUV8r/2EI4ngqJxD7iBdBYLhwluN30JaT3Q==', 'values keep their = signs');
 });
 

@@ -15,7 +15,14 @@ import { sleep } from '../../operator/src/controller/backoff.ts';
 const repo = new URL('../..', import.meta.url).pathname;
 const suite = resolve(process.env.CAIRN_S3_TESTS ?? join(repo, '..', 'shared', 's3-tests'));
 
-export interface SuiteUser { section: string; userId: string; displayName?: string; email?: string; accessKey: string; secretKey: string }
+export interface SuiteUser {
+  section: string;
+  userId: string;
+  displayName?: string;
+  email?: string;
+  accessKey: string;
+  secretKey: string;
+}
 
 /** The users of the suite's users.conf (an INI file): every section with a key pair. */
 export function suiteUsers(conf: string): SuiteUser[] {
@@ -31,7 +38,12 @@ export function suiteUsers(conf: string): SuiteUser[] {
     const t = line.trim();
     if (!t || t.startsWith('#')) continue;
     const head = /^\[(.+)\]$/.exec(t);
-    if (head) { flush(); section = head[1]; cur = {}; continue; }
+    if (head) {
+      flush();
+      section = head[1];
+      cur = {};
+      continue;
+    }
     const kv = /^([^=]+?)\s*=\s*(.*)$/.exec(t);
     if (kv) cur[kv[1]] = kv[2];
   }
@@ -40,18 +52,28 @@ export function suiteUsers(conf: string): SuiteUser[] {
 }
 
 async function main(): Promise<number> {
-  if (!existsSync(join(suite, 'run'))) { console.error(`no s3-tests at ${suite} (set CAIRN_S3_TESTS)`); return 2; }
+  if (!existsSync(join(suite, 'run'))) {
+    console.error(`no s3-tests at ${suite} (set CAIRN_S3_TESTS)`);
+    return 2;
+  }
   const args = process.argv.slice(2);
   const home = mkdtempSync(join(tmpdir(), 'cairn-s3-tests-'));
   const env = { ...process.env, CAIRN_HOME: home };
-  const cluster = spawn(process.execPath, [join(repo, 'hack/local/start.ts'), '--direct', '--host-prefix', process.env.CAIRN_S3_TESTS_HOSTS ?? '127.0.77.'], { cwd: repo, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const cluster = spawn(process.execPath, [join(repo, 'hack/local/start.ts'), '--direct', '--host-prefix', process.env.CAIRN_S3_TESTS_HOSTS ?? '127.0.77.'], {
+    cwd: repo,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   cluster.stdout.on('data', (d) => (output += d));
   cluster.stderr.on('data', (d) => (output += d));
   try {
     const info = join(home, 'local', 'cluster.json');
     for (let i = 0; !existsSync(info); i++) {
-      if (cluster.exitCode !== null || i > 1200) { console.error(`the cluster did not come up:\n${output.slice(-3000)}`); return 1; }
+      if (cluster.exitCode !== null || i > 1200) {
+        console.error(`the cluster did not come up:\n${output.slice(-3000)}`);
+        return 1;
+      }
       await sleep(250);
     }
     const { endpoint } = JSON.parse(readFileSync(info, 'utf8')) as { endpoint: string };

@@ -15,7 +15,12 @@ import { sleep } from '../../operator/src/controller/backoff.ts';
 
 const repo = new URL('../..', import.meta.url).pathname;
 
-export interface Sample { atS: number; processes: number; fds: number; sockets: number }
+export interface Sample {
+  atS: number;
+  processes: number;
+  fds: number;
+  sockets: number;
+}
 
 /** Every descendant of `root` (and root), from /proc. */
 export function processTree(root: number): number[] {
@@ -26,24 +31,39 @@ export function processTree(root: number): number[] {
       const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
       const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
       children.set(ppid, [...(children.get(ppid) ?? []), Number(d)]);
-    } catch { /* exited meanwhile */ }
+    } catch {
+      /* exited meanwhile */
+    }
   }
   const out: number[] = [];
-  const walk = (pid: number) => { out.push(pid); for (const c of children.get(pid) ?? []) walk(c); };
+  const walk = (pid: number) => {
+    out.push(pid);
+    for (const c of children.get(pid) ?? []) walk(c);
+  };
   walk(root);
   return out;
 }
 
 /** Open fds and sockets of these processes (a process that exits meanwhile counts nothing). */
 export function sample(pids: number[], atS: number): Sample {
-  let fds = 0, sockets = 0, processes = 0;
+  let fds = 0,
+    sockets = 0,
+    processes = 0;
   for (const pid of pids) {
     let entries: string[];
-    try { entries = readdirSync(`/proc/${pid}/fd`); } catch { continue; }
+    try {
+      entries = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue;
+    }
     processes++;
     for (const fd of entries) {
       fds++;
-      try { if (readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith('socket:')) sockets++; } catch { /* closed meanwhile */ }
+      try {
+        if (readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith('socket:')) sockets++;
+      } catch {
+        /* closed meanwhile */
+      }
     }
   }
   return { atS, processes, fds, sockets };
@@ -67,11 +87,18 @@ async function main(): Promise<number> {
     allowPositionals: true,
     options: { minutes: { type: 'string', default: '15' }, settle: { type: 'string', default: '60' }, every: { type: 'string', default: '30' } },
   });
-  const minutes = Number(values.minutes), settleS = Number(values.settle), everyS = Number(values.every);
-  if (![minutes, settleS, everyS].every((n) => Number.isFinite(n) && n > 0)) { console.error('--minutes, --settle and --every must be positive numbers'); return 2; }
+  const minutes = Number(values.minutes),
+    settleS = Number(values.settle),
+    everyS = Number(values.every);
+  if (![minutes, settleS, everyS].every((n) => Number.isFinite(n) && n > 0)) {
+    console.error('--minutes, --settle and --every must be positive numbers');
+    return 2;
+  }
   const home = mkdtempSync(join(tmpdir(), 'cairn-soak-'));
   const child = spawn(process.execPath, [join(repo, 'hack/local/start.ts'), ...positionals], {
-    cwd: repo, env: { ...process.env, CAIRN_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: repo,
+    env: { ...process.env, CAIRN_HOME: home },
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
   child.stdout.on('data', (d) => (output += d));
@@ -81,8 +108,14 @@ async function main(): Promise<number> {
     const info = join(home, 'local', 'cluster.json');
     const deadline = Date.now() + 600_000;
     while (!existsSync(info)) {
-      if (child.exitCode !== null) { console.error(`npm start exited ${child.exitCode} before the cluster was up:\n${output.slice(-3000)}`); return 1; }
-      if (Date.now() > deadline) { console.error('npm start did not bring the cluster up in 10 minutes'); return 1; }
+      if (child.exitCode !== null) {
+        console.error(`npm start exited ${child.exitCode} before the cluster was up:\n${output.slice(-3000)}`);
+        return 1;
+      }
+      if (Date.now() > deadline) {
+        console.error('npm start did not bring the cluster up in 10 minutes');
+        return 1;
+      }
       await sleep(500);
     }
     console.log(`cluster up; settling ${settleS} s, then sampling every ${everyS} s for ${minutes} min`);
@@ -92,7 +125,10 @@ async function main(): Promise<number> {
     const end = started + minutes * 60_000;
     console.log('   t (s)  processes      fds  sockets');
     for (;;) {
-      if (child.exitCode !== null) { console.error(`npm start exited ${child.exitCode} during the soak:\n${output.slice(-3000)}`); return 1; }
+      if (child.exitCode !== null) {
+        console.error(`npm start exited ${child.exitCode} during the soak:\n${output.slice(-3000)}`);
+        return 1;
+      }
       const s = sample(processTree(child.pid!), Math.round((Date.now() - started) / 1000));
       samples.push(s);
       console.log(`${String(s.atS).padStart(8)}  ${String(s.processes).padStart(9)}  ${String(s.fds).padStart(7)}  ${String(s.sockets).padStart(7)}`);
@@ -105,7 +141,10 @@ async function main(): Promise<number> {
   } finally {
     child.kill('SIGINT');
     const code = await Promise.race([exited, sleep(30_000).then(() => 'timeout' as const)]);
-    if (code === 'timeout') { child.kill('SIGKILL'); console.error('npm start did not stop within 30 s of Ctrl-C'); }
+    if (code === 'timeout') {
+      child.kill('SIGKILL');
+      console.error('npm start did not stop within 30 s of Ctrl-C');
+    }
     rmSync(home, { recursive: true, force: true });
   }
 }

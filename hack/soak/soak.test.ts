@@ -17,15 +17,34 @@ test('verdict: a steady count is flat, a climbing one is not', () => {
   assert.match(leak.why, 'fds 400 → 2900');
 });
 
-test('sample counts this process\'s own fds and sockets', () => {
+test("sample counts this process's own fds and sockets", () => {
   const me = sample(processTree(process.pid), 0);
   assert.ok(me.processes >= 1 && me.fds >= 3, `${JSON.stringify(me)}`);
 });
 
 test('npm run soak over npm start: a short run stays flat', async () => {
   const podNetwork = `127.${250 + Math.floor(Math.random() * 5)}.`;
-  const args = ['--minutes', '1', '--settle', '15', '--every', '10', '--',
-    '--roots', '1', '--nodes', '2', '--kube-host', loopbackAddress(), '--kube-port', '0', '--pod-network', podNetwork, '--timeout', '150'];
+  const args = [
+    '--minutes',
+    '1',
+    '--settle',
+    '15',
+    '--every',
+    '10',
+    '--',
+    '--roots',
+    '1',
+    '--nodes',
+    '2',
+    '--kube-host',
+    loopbackAddress(),
+    '--kube-port',
+    '0',
+    '--pod-network',
+    podNetwork,
+    '--timeout',
+    '150',
+  ];
   const child = spawn(process.execPath, [join(repo, 'hack/soak/main.ts'), ...args], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
@@ -35,7 +54,10 @@ test('npm run soak over npm start: a short run stays flat', async () => {
   assert.match(out, /^flat: /m);
   const rows = out.split('\n').filter((l) => /^\s+\d+\s+\d+\s+\d+\s+\d+$/.test(l));
   assert.ok(rows.length >= 6, `sampled every 10 s for a minute:\n${out}`);
-  assert.ok(rows.every((r) => Number(r.trim().split(/\s+/)[1]) >= 5), 'the control plane, two operators and three storage pods are all counted');
+  assert.ok(
+    rows.every((r) => Number(r.trim().split(/\s+/)[1]) >= 5),
+    'the control plane, two operators and three storage pods are all counted',
+  );
 });
 
 test.run();

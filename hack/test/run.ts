@@ -21,7 +21,13 @@ function findTests(dir: string, out: string[] = []): string[] {
   return out;
 }
 
-interface Outcome { name: string; passed: number; failed: number; output: string; ms: number }
+interface Outcome {
+  name: string;
+  passed: number;
+  failed: number;
+  output: string;
+  ms: number;
+}
 
 const strip = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, '');
 
@@ -39,11 +45,19 @@ function run(name: string, cmd: string, args: string[]): Promise<Outcome> {
     child.stderr.on('data', (d) => (output += d));
     const timer = setTimeout(() => {
       output += `\n[test runner] ${name} exceeded ${fileTimeoutMs} ms; killed\n`;
-      try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* already gone */ }
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
     }, fileTimeoutMs);
     child.on('close', (code) => {
       clearTimeout(timer);
-      try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* group already gone */ }
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        /* group already gone */
+      }
       resolve({ name, ms: Date.now() - started, output, ...count(strip(output), code ?? 1) });
     });
   });
@@ -65,14 +79,22 @@ function count(output: string, code: number): { passed: number; failed: number }
 }
 
 async function main() {
-  const files = roots.flatMap((r) => findTests(join(root, r))).sort()
+  const files = roots
+    .flatMap((r) => findTests(join(root, r)))
+    .sort()
     .filter((f) => filter.length === 0 || filter.some((p) => f.includes(p)));
   const outcomes: Outcome[] = [];
   const report = (o: Outcome) => {
     outcomes.push(o);
     const mark = o.failed ? 'FAIL' : 'ok  ';
     console.log(`${mark} ${o.name}  (${o.passed} passed, ${o.failed} failed, ${(o.ms / 1000).toFixed(1)} s)`);
-    if (o.failed) console.log(o.output.split('\n').map((l) => '    | ' + l).join('\n'));
+    if (o.failed)
+      console.log(
+        o.output
+          .split('\n')
+          .map((l) => '    | ' + l)
+          .join('\n'),
+      );
   };
 
   if (filter.length === 0 || filter.includes('typecheck')) {
@@ -86,23 +108,38 @@ async function main() {
     }
   }
 
+  // House rules a machine checks (biome.json): the formatter's layout (160 columns) and the linter.
+  // `npm run format` applies both where it safely can.
+  if (filter.length === 0 || filter.includes('lint')) {
+    const o = await run('lint (biome ci)', process.execPath, [join(root, 'node_modules/@biomejs/biome/bin/biome'), 'ci', '--colors=off', '.']);
+    const ok = /Checked \d+ files?/.test(o.output) && !/error|×/i.test(o.output.replace(/Found \d+ info\./, ''));
+    report({ ...o, passed: ok ? 1 : 0, failed: ok ? 0 : 1 });
+  }
+
   // A failed integration file is run once more, alone in its slot: on a loaded 2-core machine a
   // multi-process suite can miss a deadline. A pass on the second try still counts, but is named
   // FLAKY in the output so it gets fixed, not forgotten. CAIRN_TEST_RETRIES=0 turns this off.
   const retries = Number(process.env.CAIRN_TEST_RETRIES ?? 1);
   const flaky: string[] = [];
   const queue = [...files];
-  await Promise.all(Array.from({ length: Math.max(1, jobs) }, async () => {
-    for (let f = queue.shift(); f; f = queue.shift()) {
-      let o = await run(relative(root, f), process.execPath, [f]);
-      for (let i = 0; o.failed && i < retries; i++) {
-        console.log(`retry ${o.name} after ${o.failed} failure(s):\n${o.output.split('\n').map((l) => '    | ' + l).join('\n')}`);
-        o = await run(relative(root, f), process.execPath, [f]);
-        if (!o.failed) flaky.push(o.name);
+  await Promise.all(
+    Array.from({ length: Math.max(1, jobs) }, async () => {
+      for (let f = queue.shift(); f; f = queue.shift()) {
+        let o = await run(relative(root, f), process.execPath, [f]);
+        for (let i = 0; o.failed && i < retries; i++) {
+          console.log(
+            `retry ${o.name} after ${o.failed} failure(s):\n${o.output
+              .split('\n')
+              .map((l) => '    | ' + l)
+              .join('\n')}`,
+          );
+          o = await run(relative(root, f), process.execPath, [f]);
+          if (!o.failed) flaky.push(o.name);
+        }
+        report(o);
       }
-      report(o);
-    }
-  }));
+    }),
+  );
   if (flaky.length) console.log(`FLAKY (passed on retry): ${flaky.join(', ')}`);
 
   const passed = outcomes.reduce((a, o) => a + o.passed, 0);

@@ -9,15 +9,31 @@ import { freePort, loopbackAddress, waitFor } from './net.ts';
 import * as Minio from 'minio';
 
 export interface CairnProcessOptions {
-  roles?: ('root' | 'node')[]; name?: string; host?: string; dataDir?: string;
-  roots?: string[] /* cluster URLs of roots */; zone?: string; secret?: string; replicas?: number;
-  accessKey?: string; secretKey?: string; env?: Record<string, string>; extraArgs?: string[];
+  roles?: ('root' | 'node')[];
+  name?: string;
+  host?: string;
+  dataDir?: string;
+  roots?: string[] /* cluster URLs of roots */;
+  zone?: string;
+  secret?: string;
+  replicas?: number;
+  accessKey?: string;
+  secretKey?: string;
+  env?: Record<string, string>;
+  extraArgs?: string[];
 }
 
 export interface CairnProcess {
-  name: string; host: string; endpoint: string /* file API URL */; cluster: string /* cluster port URL */;
-  accessKey: string; secretKey: string; dataDir: string; pid: number;
-  waitReady(timeoutMs?: number): Promise<void>; kill(signal?: NodeJS.Signals): Promise<void>;
+  name: string;
+  host: string;
+  endpoint: string /* file API URL */;
+  cluster: string /* cluster port URL */;
+  accessKey: string;
+  secretKey: string;
+  dataDir: string;
+  pid: number;
+  waitReady(timeoutMs?: number): Promise<void>;
+  kill(signal?: NodeJS.Signals): Promise<void>;
   stop(): Promise<void>;
   /** Stop and start again; `env` (optional) is added to the environment from now on. */
   restart(env?: Record<string, string>): Promise<void>;
@@ -29,10 +45,16 @@ export interface CairnProcess {
 const repo = resolve(new URL('../..', import.meta.url).pathname);
 const bin = join(repo, 'node-runtime/bin/cairn.js');
 const live = new Set<ChildProcess>();
-process.on('exit', () => { for (const c of live) killGroup(c, 'SIGKILL'); });
+process.on('exit', () => {
+  for (const c of live) killGroup(c, 'SIGKILL');
+});
 
 function killGroup(c: ChildProcess, signal: NodeJS.Signals): void {
-  try { process.kill(-c.pid!, signal); } catch { /* already gone */ }
+  try {
+    process.kill(-c.pid!, signal);
+  } catch {
+    /* already gone */
+  }
 }
 
 function exited(c: ChildProcess): Promise<void> {
@@ -45,7 +67,7 @@ export async function startCairnProcess(opts: CairnProcessOptions = {}): Promise
   const host = opts.host ?? loopbackAddress();
   const [apiPort, clusterPort] = [await freePort(host), await freePort(host)];
   const ownDir = opts.dataDir === undefined;
-  const dataDir = opts.dataDir ?? await mkdtemp(join(tmpdir(), 'cairn-proc-'));
+  const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'cairn-proc-')));
   const name = opts.name ?? `cairn-${host}`;
   const accessKey = opts.accessKey ?? 'TEST' + randomBytes(8).toString('hex').toUpperCase();
   const secretKey = opts.secretKey ?? randomBytes(24).toString('base64url');
@@ -58,7 +80,14 @@ export async function startCairnProcess(opts: CairnProcessOptions = {}): Promise
   args.push(...(opts.extraArgs ?? []));
   // CAIRN_EXIT_ON_STDIN_CLOSE: the child exits when our end of its stdin closes, so even a test
   // process killed with SIGKILL (e.g. by the runner's time limit) leaves no server behind.
-  let env: Record<string, string | undefined> = { ...process.env, CAIRN_CLUSTER_SECRET: secret, CAIRN_ACCESS_KEY: accessKey, CAIRN_SECRET_KEY: secretKey, CAIRN_EXIT_ON_STDIN_CLOSE: '1', ...opts.env };
+  let env: Record<string, string | undefined> = {
+    ...process.env,
+    CAIRN_CLUSTER_SECRET: secret,
+    CAIRN_ACCESS_KEY: accessKey,
+    CAIRN_SECRET_KEY: secretKey,
+    CAIRN_EXIT_ON_STDIN_CLOSE: '1',
+    ...opts.env,
+  };
 
   let child!: ChildProcess;
   let out = '';
@@ -67,25 +96,36 @@ export async function startCairnProcess(opts: CairnProcessOptions = {}): Promise
     live.add(child);
     const c = child;
     c.once('exit', () => live.delete(c));
-    const keep = (d: Buffer) => { out = (out + d.toString()).slice(-65536); };
+    const keep = (d: Buffer) => {
+      out = (out + d.toString()).slice(-65536);
+    };
     c.stdout!.on('data', keep);
     c.stderr!.on('data', keep);
   };
 
   const p: CairnProcess = {
-    name, host, dataDir, accessKey, secretKey,
+    name,
+    host,
+    dataDir,
+    accessKey,
+    secretKey,
     endpoint: `http://${host}:${apiPort}`,
     cluster: `http://${host}:${clusterPort}`,
-    get pid() { return child.pid!; },
+    get pid() {
+      return child.pid!;
+    },
     output: () => out,
     async waitReady(timeoutMs = 20_000) {
       const c = child;
-      await waitFor(async () => {
-        if (c.exitCode !== null || c.signalCode !== null) throw new Error(`cairn ${name} exited (${c.exitCode ?? c.signalCode}):\n${out.slice(-4000)}`);
-        const res = await fetch(`${p.cluster}/readyz`).catch(() => undefined);
-        await res?.body?.cancel();
-        return res?.status === 200;
-      }, { timeoutMs, intervalMs: 50, what: `cairn ${name} ready` }).catch((e) => {
+      await waitFor(
+        async () => {
+          if (c.exitCode !== null || c.signalCode !== null) throw new Error(`cairn ${name} exited (${c.exitCode ?? c.signalCode}):\n${out.slice(-4000)}`);
+          const res = await fetch(`${p.cluster}/readyz`).catch(() => undefined);
+          await res?.body?.cancel();
+          return res?.status === 200;
+        },
+        { timeoutMs, intervalMs: 50, what: `cairn ${name} ready` },
+      ).catch((e) => {
         throw new Error(`${(e as Error).message}\n--- output ---\n${out.slice(-4000)}`);
       });
     },
@@ -124,7 +164,16 @@ export async function startCairnProcess(opts: CairnProcessOptions = {}): Promise
 /** A `minio` client for a process's file API, signed with its root key pair (path-style). */
 export function s3Client(p: CairnProcess, opts: Partial<Minio.ClientOptions> = {}): Minio.Client {
   const u = new URL(p.endpoint);
-  return new Minio.Client({ endPoint: u.hostname, port: Number(u.port), useSSL: false, accessKey: p.accessKey, secretKey: p.secretKey, pathStyle: true, region: 'us-east-1', ...opts });
+  return new Minio.Client({
+    endPoint: u.hostname,
+    port: Number(u.port),
+    useSSL: false,
+    accessKey: p.accessKey,
+    secretKey: p.secretKey,
+    pathStyle: true,
+    region: 'us-east-1',
+    ...opts,
+  });
 }
 
 /** SHA-256 (hex) of an object's body read through `client`: compare with what was written. */

@@ -8,7 +8,13 @@ import type { ClusterStatus } from '../../node-runtime/src/admin/types.ts';
 import { startConsole, type ConsoleDirectory, type ConsoleOptions, type RunningConsole } from '../../node-runtime/src/console/server.ts';
 import type { CairnProcess } from './cairn.ts';
 
-export interface ConsoleUser { userId: string; accessKeyId: string; secretAccessKey: string; displayName?: string; admin?: boolean }
+export interface ConsoleUser {
+  userId: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  displayName?: string;
+  admin?: boolean;
+}
 
 export function userDirectory(users: ConsoleUser[]): ConsoleDirectory {
   // Looked up live: a test may add or remove users while the console runs.
@@ -31,22 +37,43 @@ export function memoryLog(): ConsoleOptions['log'] & { lines: { level: string; m
   return { lines, info: at('info'), warn: at('warn'), error: at('error') };
 }
 
-export interface ConsoleOnCairn { console: RunningConsole; users: ConsoleUser[]; log: ReturnType<typeof memoryLog> }
+export interface ConsoleOnCairn {
+  console: RunningConsole;
+  users: ConsoleUser[];
+  log: ReturnType<typeof memoryLog>;
+}
 
 /** The console for `proc`: the root key pair is the admin user `admin`, plus `users`. */
-export async function startConsoleOn(proc: CairnProcess, opts: {
-  users?: ConsoleUser[]; clusterSecret?: string; clusterStatus?: () => Promise<ClusterStatus>; assetsDir?: string;
-  overrides?: Partial<ConsoleOptions>;
-} = {}): Promise<ConsoleOnCairn> {
+export async function startConsoleOn(
+  proc: CairnProcess,
+  opts: {
+    users?: ConsoleUser[];
+    clusterSecret?: string;
+    clusterStatus?: () => Promise<ClusterStatus>;
+    assetsDir?: string;
+    overrides?: Partial<ConsoleOptions>;
+  } = {},
+): Promise<ConsoleOnCairn> {
   const admin: ConsoleUser = { userId: 'admin', accessKeyId: proc.accessKey, secretAccessKey: proc.secretKey, displayName: 'Administrator', admin: true };
   const users = [admin, ...(opts.users ?? [])];
   const log = memoryLog();
-  const clusterStatus = opts.clusterStatus
-    ?? (opts.clusterSecret ? (() => createAdminClient({ url: proc.cluster, secret: opts.clusterSecret! }).status()) : (() => Promise.reject(new Error('no cluster secret given'))));
+  const clusterStatus =
+    opts.clusterStatus ??
+    (opts.clusterSecret
+      ? () => createAdminClient({ url: proc.cluster, secret: opts.clusterSecret! }).status()
+      : () => Promise.reject(new Error('no cluster secret given')));
   const running = await startConsole({
-    host: proc.host, port: 0, s3Endpoint: proc.endpoint, region: 'us-east-1',
-    directory: userDirectory(users), isAdmin: (id) => users.some((u) => u.userId === id && u.admin),
-    clusterStatus, sessionKey: randomBytes(32), log, assetsDir: opts.assetsDir, ...opts.overrides,
+    host: proc.host,
+    port: 0,
+    s3Endpoint: proc.endpoint,
+    region: 'us-east-1',
+    directory: userDirectory(users),
+    isAdmin: (id) => users.some((u) => u.userId === id && u.admin),
+    clusterStatus,
+    sessionKey: randomBytes(32),
+    log,
+    assetsDir: opts.assetsDir,
+    ...opts.overrides,
   });
   return { console: running, users, log };
 }

@@ -32,7 +32,9 @@ export async function waitFor<T>(check: () => T | Promise<T>, opts: { timeoutMs?
     try {
       const v = await check();
       if (v) return v as NonNullable<T>;
-    } catch (e) { last = e; }
+    } catch (e) {
+      last = e;
+    }
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${opts.what ?? 'condition'}${last ? `: ${String(last)}` : ''}`);
     await new Promise((r) => setTimeout(r, opts.intervalMs ?? 50));
   }

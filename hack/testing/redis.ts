@@ -10,7 +10,7 @@ export const REDIS_SERVER = '/usr/bin/redis-server';
 export interface RedisServer {
   host: string;
   port: number;
-  address: string;              // host:port
+  address: string; // host:port
   /** Kill it (SIGKILL: an outage, not a shutdown) and wait until it is gone. */
   stop(): Promise<void>;
   /** Start it again on the same address; resolves once it answers PING. */
@@ -21,11 +21,18 @@ function pingOnce(host: string, port: number, password?: string): Promise<boolea
   return new Promise((resolve) => {
     const s = connect({ host, port });
     let out = '';
-    const finish = (ok: boolean) => { s.destroy(); resolve(ok); };
+    const finish = (ok: boolean) => {
+      s.destroy();
+      resolve(ok);
+    };
     s.setTimeout(500, () => finish(false));
     s.on('error', () => finish(false));
     s.on('connect', () => s.write((password ? `AUTH ${password}\r\n` : '') + 'PING\r\n'));
-    s.on('data', (d) => { out += d; if (out.includes('+PONG')) finish(true); else if (out.includes('-')) finish(false); });
+    s.on('data', (d) => {
+      out += d;
+      if (out.includes('+PONG')) finish(true);
+      else if (out.includes('-')) finish(false);
+    });
   });
 }
 
@@ -33,16 +40,33 @@ export async function startRedis(opts: { password?: string } = {}): Promise<Redi
   const host = loopbackAddress();
   const port = await freePort(host);
   // Bound to loopback only, so protected mode (which admits 127.0.0.1 alone) can go.
-  const args = ['--bind', host, '--port', String(port), '--save', '', '--appendonly', 'no', '--protected-mode', 'no', '--loglevel', 'warning',
-    ...(opts.password ? ['--requirepass', opts.password] : [])];
+  const args = [
+    '--bind',
+    host,
+    '--port',
+    String(port),
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--protected-mode',
+    'no',
+    '--loglevel',
+    'warning',
+    ...(opts.password ? ['--requirepass', opts.password] : []),
+  ];
   let proc: ChildProcess | undefined;
   const server: RedisServer = {
-    host, port, address: `${host}:${port}`,
+    host,
+    port,
+    address: `${host}:${port}`,
     async start() {
       if (proc) return;
       const p = spawn(REDIS_SERVER, args, { stdio: ['ignore', 'ignore', 'inherit'] });
       proc = p;
-      p.once('exit', () => { if (proc === p) proc = undefined; });
+      p.once('exit', () => {
+        if (proc === p) proc = undefined;
+      });
       await waitFor(() => pingOnce(host, port, opts.password), { timeoutMs: 10_000, what: `redis-server on ${host}:${port}` });
     },
     async stop() {

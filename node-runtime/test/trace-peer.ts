@@ -17,7 +17,9 @@ app.post('/chunk/:id', async (req, res) => {
   // `await` keeps the request's trace context; a plain req.on('end', cb) callback would not.
   req.resume();
   await once(req, 'end');
-  await withSpan('chunk.fsync', { 'cairn.chunk': req.params.id }, async () => { /* the durable write would happen here */ });
+  await withSpan('chunk.fsync', { 'cairn.chunk': req.params.id }, async () => {
+    /* the durable write would happen here */
+  });
   res.status(204).end();
 });
 const server = app.listen(0, host, () => {

@@ -15,15 +15,15 @@ import { LeaderElector } from './kube/lease.ts';
 import { KubeRest } from './kube/rest.ts';
 
 export interface OperatorOptions {
-  kubeconfig?: string;           // default: KUBECONFIG, ~/.kube/config, or in-cluster
-  namespace?: string;            // watch one namespace; default all
-  metricsHost?: string;          // default 0.0.0.0
-  metricsPort?: number;          // default 8080; 0 = any free port
-  leaderElect?: boolean;         // default true
-  leaseNamespace?: string;       // default POD_NAMESPACE or "default"
-  leaseName?: string;            // default cairn-operator
-  identity?: string;             // default <POD_NAME or hostname>_<random>
-  workers?: number;              // concurrent reconciles per controller, default 2
+  kubeconfig?: string; // default: KUBECONFIG, ~/.kube/config, or in-cluster
+  namespace?: string; // watch one namespace; default all
+  metricsHost?: string; // default 0.0.0.0
+  metricsPort?: number; // default 8080; 0 = any free port
+  leaderElect?: boolean; // default true
+  leaseNamespace?: string; // default POD_NAMESPACE or "default"
+  leaseName?: string; // default cairn-operator
+  identity?: string; // default <POD_NAME or hostname>_<random>
+  workers?: number; // concurrent reconciles per controller, default 2
   adminFactory?: AdminClientFactory;
   /** Leader election timings; tests only (the chart and `cairn operator` use the defaults of kube/lease.ts). */
   leaseDurationMs?: number;
@@ -64,15 +64,24 @@ export async function startOperator(opts: OperatorOptions = {}): Promise<Operato
     return controllersStopped;
   };
 
-  const elector = opts.leaderElect === false ? undefined : new LeaderElector({
-    rest, log, identity,
-    namespace: opts.leaseNamespace ?? process.env.POD_NAMESPACE ?? 'default',
-    name: opts.leaseName ?? 'cairn-operator',
-    leaseDurationMs: opts.leaseDurationMs, renewDeadlineMs: opts.renewDeadlineMs, retryMs: opts.retryMs,
-    onStartedLeading: startControllers,
-    // Losing the lease stops reconciling at once; campaigning goes on (level-triggered, no state to lose).
-    onStoppedLeading: () => { void stopControllers(); },
-  });
+  const elector =
+    opts.leaderElect === false
+      ? undefined
+      : new LeaderElector({
+          rest,
+          log,
+          identity,
+          namespace: opts.leaseNamespace ?? process.env.POD_NAMESPACE ?? 'default',
+          name: opts.leaseName ?? 'cairn-operator',
+          leaseDurationMs: opts.leaseDurationMs,
+          renewDeadlineMs: opts.renewDeadlineMs,
+          retryMs: opts.retryMs,
+          onStartedLeading: startControllers,
+          // Losing the lease stops reconciling at once; campaigning goes on (level-triggered, no state to lose).
+          onStoppedLeading: () => {
+            void stopControllers();
+          },
+        });
   if (elector) metrics.trackLeader(elector.name, () => elector.leading);
 
   const server = createServer(async (req, res) => {
@@ -109,7 +118,7 @@ export async function startOperator(opts: OperatorOptions = {}): Promise<Operato
     controllers: () => controllers,
     stop() {
       stopping ??= (async () => {
-        await elector?.stop();      // releases the lease: the standby takes over at once
+        await elector?.stop(); // releases the lease: the standby takes over at once
         await stopControllers();
         await new Promise<void>((r) => server.close(() => r()));
         server.closeAllConnections();
@@ -124,7 +133,10 @@ export async function startOperator(opts: OperatorOptions = {}): Promise<Operato
 function listen(server: Server, host: string, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => { server.off('error', reject); resolve(); });
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
   });
 }
 
@@ -149,26 +161,48 @@ export async function runOperator(argv: string[]): Promise<void> {
   try {
     cmd.parse(argv, { from: 'user' });
   } catch (e) {
-    if (e instanceof CommanderError && e.exitCode === 0) return;   // --help: printed, nothing to run
+    if (e instanceof CommanderError && e.exitCode === 0) return; // --help: printed, nothing to run
     throw e;
   }
-  const o = cmd.opts<{ kubeconfig?: string; namespace?: string; metricsBindAddress: string; leaderElect: boolean; leaseNamespace?: string; leaseName: string; workers: number }>();
+  const o = cmd.opts<{
+    kubeconfig?: string;
+    namespace?: string;
+    metricsBindAddress: string;
+    leaderElect: boolean;
+    leaseNamespace?: string;
+    leaseName: string;
+    workers: number;
+  }>();
   const m = /^(.*):(\d+)$/.exec(o.metricsBindAddress);
   if (!m) throw new Error(`--metrics-bind-address must be host:port, got ${o.metricsBindAddress}`);
   // OTLP trace export (a span per reconcile) only when OTEL_EXPORTER_OTLP_ENDPOINT is set; otherwise
   // the SDK is never loaded. Process-wide, so here and not in startOperator (tests run several),
   // and before it, so the first reconciles are traced too.
-  await startTracing({ serviceName: 'cairn-operator', attributes: process.env.POD_NAME ? { 'k8s.pod.name': process.env.POD_NAME } : {} })
-    .catch((e) => logger('operator').error({ err: e instanceof Error ? e.message : String(e) }, 'tracing not started; running without it'));
+  await startTracing({ serviceName: 'cairn-operator', attributes: process.env.POD_NAME ? { 'k8s.pod.name': process.env.POD_NAME } : {} }).catch((e) =>
+    logger('operator').error({ err: e instanceof Error ? e.message : String(e) }, 'tracing not started; running without it'),
+  );
   const op = await startOperator({
-    kubeconfig: o.kubeconfig, namespace: o.namespace, metricsHost: m[1] || '0.0.0.0', metricsPort: Number(m[2]),
-    leaderElect: o.leaderElect, leaseNamespace: o.leaseNamespace, leaseName: o.leaseName, workers: o.workers,
-  }).catch(async (e) => { await stopTracing(); throw e; });
+    kubeconfig: o.kubeconfig,
+    namespace: o.namespace,
+    metricsHost: m[1] || '0.0.0.0',
+    metricsPort: Number(m[2]),
+    leaderElect: o.leaderElect,
+    leaseNamespace: o.leaseNamespace,
+    leaseName: o.leaseName,
+    workers: o.workers,
+  }).catch(async (e) => {
+    await stopTracing();
+    throw e;
+  });
   await new Promise<void>((resolve) => {
-    const shutdown = () => { process.off('SIGTERM', shutdown); process.off('SIGINT', shutdown); resolve(); };
+    const shutdown = () => {
+      process.off('SIGTERM', shutdown);
+      process.off('SIGINT', shutdown);
+      resolve();
+    };
     process.on('SIGTERM', shutdown);
     process.on('SIGINT', shutdown);
   });
   await op.stop();
-  await stopTracing();      // flushes the spans of the last reconciles
+  await stopTracing(); // flushes the spans of the last reconciles
 }

@@ -14,10 +14,15 @@ const release = ['cairn', chartDir, '--namespace', 'cairn-system'];
 
 // Every optional feature of values.yaml switched on or away from its default.
 const optionValues = {
-  watchNamespace: 'storage', leaderElection: { enabled: false }, replicaCount: 1, image: { tag: 'dev' },
+  watchNamespace: 'storage',
+  leaderElection: { enabled: false },
+  replicaCount: 1,
+  image: { tag: 'dev' },
   metrics: { service: { enabled: false }, serviceMonitor: { enabled: true, interval: '15s', labels: { release: 'prom' } } },
-  serviceAccount: { create: false, name: 'ops' }, podAnnotations: { 'example.com/team': 'storage' },
-  nodeSelector: { 'kubernetes.io/os': 'linux' }, tolerations: [{ key: 'storage', operator: 'Exists', effect: 'NoSchedule' }],
+  serviceAccount: { create: false, name: 'ops' },
+  podAnnotations: { 'example.com/team': 'storage' },
+  nodeSelector: { 'kubernetes.io/os': 'linux' },
+  tolerations: [{ key: 'storage', operator: 'Exists', effect: 'NoSchedule' }],
 };
 
 async function helmOk(args: string[], values?: object): Promise<string> {
@@ -59,7 +64,10 @@ test('default values render the operator install', async () => {
   assert.is(c.image, 'cairn:0.1.0');
   assert.equal(c.command, ['cairn']);
   assert.equal(c.args, ['operator', '--metrics-bind-address=0.0.0.0:8080', '--workers=2', '--lease-namespace=$(POD_NAMESPACE)', '--lease-name=cairn-operator']);
-  assert.equal(c.env.find((e: any) => e.name === 'CAIRN_LOG_LEVEL'), { name: 'CAIRN_LOG_LEVEL', value: 'info' });
+  assert.equal(
+    c.env.find((e: any) => e.name === 'CAIRN_LOG_LEVEL'),
+    { name: 'CAIRN_LOG_LEVEL', value: 'info' },
+  );
   assert.is(c.readinessProbe.httpGet.path, '/readyz');
   assert.is(c.livenessProbe.httpGet.path, '/healthz');
   assert.is(pod.securityContext.runAsNonRoot, true);
@@ -103,20 +111,31 @@ test('options: namespace watch, no leader election, ServiceMonitor, own ServiceA
 test('RBAC: what the operator calls is allowed, nothing is a wildcard, leases are namespaced', async () => {
   const objs = await objects();
   const rules = find(objs, 'ClusterRole')[0].rules as { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] }[];
-  const allows = (group: string, resource: string, verb: string) => rules.some((r) => r.apiGroups.includes(group) && r.resources.includes(resource) && r.verbs.includes(verb));
+  const allows = (group: string, resource: string, verb: string) =>
+    rules.some((r) => r.apiGroups.includes(group) && r.resources.includes(resource) && r.verbs.includes(verb));
   const needed: [string, string, string[]][] = [
-    ['storage.cairn.dev', 'storageclusters', ['get', 'list', 'watch']], ['storage.cairn.dev', 'buckets', ['get', 'list', 'watch', 'patch']],
-    ['storage.cairn.dev', 'storageclusters/status', ['patch']], ['storage.cairn.dev', 'buckets/status', ['patch']],
-    ['apps', 'statefulsets', ['get', 'list', 'watch', 'create', 'patch']], ['', 'secrets', ['get', 'list', 'watch', 'create', 'patch', 'delete']],
-    ['', 'services', ['create', 'patch']], ['', 'configmaps', ['create', 'patch']], ['policy', 'poddisruptionbudgets', ['create', 'patch']],
-    ['', 'persistentvolumeclaims', ['get', 'list', 'watch', 'patch']], ['storage.k8s.io', 'storageclasses', ['get']], ['', 'nodes', ['get', 'list', 'watch']],
-    ['', 'events', ['create', 'patch']], ['monitoring.coreos.com', 'servicemonitors', ['create', 'patch']], ['apiextensions.k8s.io', 'customresourcedefinitions', ['get']],
+    ['storage.cairn.dev', 'storageclusters', ['get', 'list', 'watch']],
+    ['storage.cairn.dev', 'buckets', ['get', 'list', 'watch', 'patch']],
+    ['storage.cairn.dev', 'storageclusters/status', ['patch']],
+    ['storage.cairn.dev', 'buckets/status', ['patch']],
+    ['apps', 'statefulsets', ['get', 'list', 'watch', 'create', 'patch']],
+    ['', 'secrets', ['get', 'list', 'watch', 'create', 'patch', 'delete']],
+    ['', 'services', ['create', 'patch']],
+    ['', 'configmaps', ['create', 'patch']],
+    ['policy', 'poddisruptionbudgets', ['create', 'patch']],
+    ['', 'persistentvolumeclaims', ['get', 'list', 'watch', 'patch']],
+    ['storage.k8s.io', 'storageclasses', ['get']],
+    ['', 'nodes', ['get', 'list', 'watch']],
+    ['', 'events', ['create', 'patch']],
+    ['monitoring.coreos.com', 'servicemonitors', ['create', 'patch']],
+    ['apiextensions.k8s.io', 'customresourcedefinitions', ['get']],
   ];
   for (const [g, r, verbs] of needed) for (const v of verbs) assert.ok(allows(g, r, v), `ClusterRole allows ${v} ${g}/${r}`);
   for (const r of rules) {
     assert.not.ok([...r.apiGroups, ...r.resources, ...r.verbs].includes('*'), 'no wildcards');
     // Owner references delete children; the one exception is a Bucket's Secret after its cluster went.
-    if (!r.resources.includes('secrets')) assert.not.ok(r.verbs.includes('delete'), `the operator deletes no ${r.resources.join(', ')} itself (owner references do)`);
+    if (!r.resources.includes('secrets'))
+      assert.not.ok(r.verbs.includes('delete'), `the operator deletes no ${r.resources.join(', ')} itself (owner references do)`);
   }
   assert.ok(allows('', 'pods', 'list'), 'rollouts read pod revisions');
   assert.not.ok(allows('', 'pods', 'delete'), 'the StatefulSet controller replaces pods, not the operator');

@@ -11,7 +11,11 @@ export function helmBinary(): Promise<string> {
   return layerBinary('helm');
 }
 
-export interface HelmResult { code: number; stdout: string; stderr: string }
+export interface HelmResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
 
 /**
  * Runs `helm <args>` with its cache, config and data homes in a fresh temp dir, so it reads no

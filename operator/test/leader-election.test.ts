@@ -25,7 +25,11 @@ const dataDir = mkdtempSync(join(tmpdir(), 'cairn-leader-'));
 let plane: ControlPlane;
 let rest: KubeRest;
 
-const get = (path: string) => rest.request<any>('GET', path).catch((e) => { if (e instanceof KubeApiError && e.status === 404) return undefined; throw e; });
+const get = (path: string) =>
+  rest.request<any>('GET', path).catch((e) => {
+    if (e instanceof KubeApiError && e.status === 404) return undefined;
+    throw e;
+  });
 const apply = (obj: any) => rest.request<any>('PATCH', pathOf(obj), { contentType: PATCH_APPLY, query: { fieldManager: 'helm', force: true }, body: obj });
 const pods = async () => ((await get(`/api/v1/namespaces/${NS}/pods`))?.items ?? []) as any[];
 const ready = (p: any) => (p.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True');
@@ -44,8 +48,7 @@ async function metric(pod: any, name: string, match = ''): Promise<number> {
 }
 
 test.before(async () => {
-  plane = await startControlPlane({ dataDir, host: loopbackAddress(), persist: false, ...randomPodNetwork(),
-    kubelet: { maxProbePeriodMs: 1000 } });
+  plane = await startControlPlane({ dataDir, host: loopbackAddress(), persist: false, ...randomPodNetwork(), kubelet: { maxProbePeriodMs: 1000 } });
   rest = new KubeRest(loadKubeConfig(plane.kubeconfigPath));
   for (const crd of [...yamlObjects('crds/storagecluster.yaml'), ...yamlObjects('crds/bucket.yaml')]) await apply(crd);
   await apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
@@ -65,7 +68,13 @@ test.after(async () => {
 });
 
 test('two chart replicas: one leads with the default timings, ≤ 1 Lease request/s each, fds flat; SIGKILL → a live replica leads', async () => {
-  const both = await waitFor(async () => { const p = (await pods()).filter(ready); return p.length === 2 ? p : undefined; }, { what: 'both operator pods ready', timeoutMs: 60_000 });
+  const both = await waitFor(
+    async () => {
+      const p = (await pods()).filter(ready);
+      return p.length === 2 ? p : undefined;
+    },
+    { what: 'both operator pods ready', timeoutMs: 60_000 },
+  );
   const leaderName = (await waitFor(holder, { what: 'a leader', timeoutMs: 30_000 })).split('_')[0];
   const leader = both.find((p: any) => p.metadata.name === leaderName);
   const standby = both.find((p: any) => p.metadata.name !== leaderName);
@@ -82,13 +91,16 @@ test('two chart replicas: one leads with the default timings, ≤ 1 Lease reques
   const before = await Promise.all([leader, standby].map(async (p) => ({ requests: await leaseRequests(p), fds: await fds(p) })));
   const started = Date.now();
   // A poll with a deadline, not a sleep: the window is over when the Lease was renewed `windowMs` later.
-  await waitFor(async () => Date.now() - started >= windowMs && Date.parse((await get(leasePath)).spec.renewTime) > started, { what: 'the window', timeoutMs: windowMs + 10_000 });
+  await waitFor(async () => Date.now() - started >= windowMs && Date.parse((await get(leasePath)).spec.renewTime) > started, {
+    what: 'the window',
+    timeoutMs: windowMs + 10_000,
+  });
   const seconds = (Date.now() - started) / 1000;
   for (const [i, p] of [leader, standby].entries()) {
-    const rate = (await leaseRequests(p) - before[i].requests) / seconds;
+    const rate = ((await leaseRequests(p)) - before[i].requests) / seconds;
     assert.ok(rate <= 1, `${p.metadata.name}: ${rate.toFixed(2)} Lease requests/s (≤ 1)`);
     assert.ok(rate > 0, `${p.metadata.name} talks to the Lease at all`);
-    const grown = await fds(p) - before[i].fds;
+    const grown = (await fds(p)) - before[i].fds;
     assert.ok(grown <= 3, `${p.metadata.name}: open fds ${before[i].fds} → ${before[i].fds + grown} over ${seconds.toFixed(0)} s`);
   }
 
@@ -100,7 +112,13 @@ test('two chart replicas: one leads with the default timings, ≤ 1 Lease reques
   const killedAt = Date.now();
   plane.kubelet.killContainer(NS, leaderName, { signal: 'SIGKILL' });
   const lastRenew = Date.parse((await get(leasePath)).spec.renewTime);
-  const next = await waitFor(async () => { const h = await holder(); return h && h !== killed ? h : undefined; }, { what: 'a new leader', timeoutMs: 40_000 });
+  const next = await waitFor(
+    async () => {
+      const h = await holder();
+      return h && h !== killed ? h : undefined;
+    },
+    { what: 'a new leader', timeoutMs: 40_000 },
+  );
   const tookOverAt = Date.now();
   const successor = [standby, leader].find((p) => p.metadata.name === next.split('_')[0]);
   assert.ok(successor, `${next} is the standby or the restarted leader pod`);
@@ -108,9 +126,12 @@ test('two chart replicas: one leads with the default timings, ≤ 1 Lease reques
   // counts the duration from when it saw the last renewal, which it reads at most one jittered retry
   // period after it was written; then it wakes at expiry.
   const bound = DEFAULT_LEASE_TIMINGS.leaseDurationMs + DEFAULT_LEASE_TIMINGS.retryMs * (1 + JITTER) + 1_000;
-  assert.ok(tookOverAt - lastRenew <= bound, `took over ${tookOverAt - lastRenew} ms after the last renewal (bound ${bound} ms; ${tookOverAt - killedAt} ms after the kill)`);
+  assert.ok(
+    tookOverAt - lastRenew <= bound,
+    `took over ${tookOverAt - lastRenew} ms after the last renewal (bound ${bound} ms; ${tookOverAt - killedAt} ms after the kill)`,
+  );
   assert.ok(tookOverAt - lastRenew >= DEFAULT_LEASE_TIMINGS.leaseDurationMs - 1_000, 'not before the Lease expired');
-  await waitFor(async () => await metric(successor, 'cairn_operator_leader_election_master_status') === 1, { what: 'the new leader says so in its metrics' });
+  await waitFor(async () => (await metric(successor, 'cairn_operator_leader_election_master_status')) === 1, { what: 'the new leader says so in its metrics' });
 });
 
 test.run();

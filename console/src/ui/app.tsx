@@ -27,11 +27,23 @@ function createUploads(): Uploads {
   const onChange = new Set<() => void>();
   const onFileDone = new Set<(item: UploadItem) => void>();
   let frame = 0;
-  const queue = new Uploader(uploadApi, xhrTransport(() => apiSession.csrfToken), {
-    // Progress events come per XHR chunk; one render per frame is plenty.
-    onChange: () => { if (!frame) frame = requestAnimationFrame(() => { frame = 0; for (const l of onChange) l(); }); },
-    onFileDone: (item) => { for (const l of onFileDone) l(item); },
-  });
+  const queue = new Uploader(
+    uploadApi,
+    xhrTransport(() => apiSession.csrfToken),
+    {
+      // Progress events come per XHR chunk; one render per frame is plenty.
+      onChange: () => {
+        if (!frame)
+          frame = requestAnimationFrame(() => {
+            frame = 0;
+            for (const l of onChange) l();
+          });
+      },
+      onFileDone: (item) => {
+        for (const l of onFileDone) l(item);
+      },
+    },
+  );
   return { queue, onChange, onFileDone };
 }
 
@@ -41,7 +53,10 @@ export function App() {
   const [renewal, setRenewal] = useState<{ resolve(): void; reject(e: Error): void } | null>(null);
   const uploads = useMemo(createUploads, []);
 
-  const adopt = (s: SessionInfo) => { apiSession.csrfToken = s.csrfToken; setSession(s); };
+  const adopt = (s: SessionInfo) => {
+    apiSession.csrfToken = s.csrfToken;
+    setSession(s);
+  };
 
   useEffect(() => {
     // The sign-in page has no session to ask about (and a 401 would only be noise there).
@@ -52,7 +67,7 @@ export function App() {
 
   if (path === '/signin') {
     const next = query.get('next');
-    const target = next && next.startsWith('/') && !next.startsWith('//') ? next : '/buckets';
+    const target = next?.startsWith('/') && !next.startsWith('//') ? next : '/buckets';
     // A full load: the page behind the sign-in starts from a clean state.
     return <SignInPage onSignedIn={() => location.assign(target)} />;
   }
@@ -64,7 +79,11 @@ export function App() {
 
   async function signOut() {
     if (uploads.queue.totals().active > 0 && !confirm('Uploads in progress will stop. Sign out?')) return;
-    try { await api.signOut(); } finally { location.assign('/signin'); }
+    try {
+      await api.signOut();
+    } finally {
+      location.assign('/signin');
+    }
   }
 
   const folder = parseFolderPath(path);
@@ -75,32 +94,57 @@ export function App() {
 
   const nav = (to: string, label: string, icon: Parameters<typeof Icon>[0]['name'], active: boolean) => (
     <a href={to} onClick={linkClick(to)} class={active ? 'nav-link active' : 'nav-link'} aria-current={active ? 'page' : undefined}>
-      <Icon name={icon} />{label}
+      <Icon name={icon} />
+      {label}
     </a>
   );
 
   return (
     <div class="shell">
-      <a class="skip-link" href="#main">Skip to content</a>
+      <a class="skip-link" href="#main">
+        Skip to content
+      </a>
       <header class="topbar">
-        <a class="brand" href="/buckets" onClick={linkClick('/buckets')}><img src="/assets/icon.svg" alt="" width={28} height={28} /><span>Cairn</span></a>
+        <a class="brand" href="/buckets" onClick={linkClick('/buckets')}>
+          <img src="/assets/icon.svg" alt="" width={28} height={28} />
+          <span>Cairn</span>
+        </a>
         <nav class="nav" aria-label="Main">
           {nav('/buckets', 'Files', 'bucket', path !== '/cluster')}
           {session.isAdmin && nav('/cluster', 'Cluster', 'server', path === '/cluster')}
         </nav>
         <div class="account">
           <span class="account-name" title={`Access key ${session.accessKeyId} · session until ${formatDateTime(session.expiresAt)}`}>
-            <Icon name="user" /><span class="account-text">{session.displayName}</span>
+            <Icon name="user" />
+            <span class="account-text">{session.displayName}</span>
           </span>
-          <button type="button" class="button ghost" onClick={signOut}><Icon name="logout" /><span class="hide-narrow">Sign out</span></button>
+          <button type="button" class="button ghost" onClick={signOut}>
+            <Icon name="logout" />
+            <span class="hide-narrow">Sign out</span>
+          </button>
         </div>
       </header>
-      <main id="main" class="content">{screen}</main>
+      <main id="main" class="content">
+        {screen}
+      </main>
       <UploadsPanel uploads={uploads} />
       {renewal && (
-        <Modal title="Your session ended" onClose={() => { renewal.reject(new Error('Sign in to continue.')); setRenewal(null); }}>
+        <Modal
+          title="Your session ended"
+          onClose={() => {
+            renewal.reject(new Error('Sign in to continue.'));
+            setRenewal(null);
+          }}
+        >
           <p class="muted">Sign in again to go on where you were; nothing is lost.</p>
-          <SignInForm accessKeyId={session.accessKeyId} onSignedIn={(s) => { adopt(s); renewal.resolve(); setRenewal(null); }} />
+          <SignInForm
+            accessKeyId={session.accessKeyId}
+            onSignedIn={(s) => {
+              adopt(s);
+              renewal.resolve();
+              setRenewal(null);
+            }}
+          />
         </Modal>
       )}
     </div>

@@ -27,14 +27,25 @@ export function BucketsPage() {
       <div class="page-head">
         <h1 id="buckets-title">Buckets</h1>
         <div class="page-actions">
-          <button type="button" class="button" onClick={load} aria-label="Refresh"><Icon name="refresh" /></button>
-          <button type="button" class="button primary" onClick={() => setCreating(true)}><Icon name="plus" />New bucket</button>
+          <button type="button" class="button" onClick={load} aria-label="Refresh">
+            <Icon name="refresh" />
+          </button>
+          <button type="button" class="button primary" onClick={() => setCreating(true)}>
+            <Icon name="plus" />
+            New bucket
+          </button>
         </div>
       </div>
       {error && <ErrorBanner message={error} onRetry={load} />}
-      {!buckets && !error && <div class="centered"><Spinner /></div>}
+      {!buckets && !error && (
+        <div class="centered">
+          <Spinner />
+        </div>
+      )}
       {buckets && buckets.length === 0 && (
-        <EmptyState icon="bucket" title="No buckets yet">Create one to keep files in it.</EmptyState>
+        <EmptyState icon="bucket" title="No buckets yet">
+          Create one to keep files in it.
+        </EmptyState>
       )}
       {buckets && buckets.length > 0 && (
         <ul class="bucket-grid" aria-label="Buckets">
@@ -52,7 +63,15 @@ export function BucketsPage() {
           })}
         </ul>
       )}
-      {creating && <NewBucketDialog onClose={() => setCreating(false)} onCreated={() => { setCreating(false); load(); }} />}
+      {creating && (
+        <NewBucketDialog
+          onClose={() => setCreating(false)}
+          onCreated={() => {
+            setCreating(false);
+            load();
+          }}
+        />
+      )}
     </section>
   );
 }
@@ -65,20 +84,40 @@ function NewBucketDialog({ onClose, onCreated }: { onClose(): void; onCreated():
   async function submit(e: Event) {
     e.preventDefault();
     setBusy(true);
-    try { await api.createBucket(name); onCreated(); } catch (err) { setError(errorText(err)); setBusy(false); }
+    try {
+      await api.createBucket(name);
+      onCreated();
+    } catch (err) {
+      setError(errorText(err));
+      setBusy(false);
+    }
   }
   return (
     <Modal title="New bucket" onClose={onClose}>
       <form onSubmit={submit} class="stack">
         <label class="field">
           <span>Name</span>
-          <input value={name} onInput={(e) => setName(e.currentTarget.value.toLowerCase())} autofocus spellcheck={false} autocapitalize="off" aria-invalid={!!problem} aria-describedby="bucket-hint" />
+          <input
+            value={name}
+            onInput={(e) => setName(e.currentTarget.value.toLowerCase())}
+            autofocus
+            spellcheck={false}
+            autocapitalize="off"
+            aria-invalid={!!problem}
+            aria-describedby="bucket-hint"
+          />
         </label>
-        <p id="bucket-hint" class={problem ? 'form-error' : 'muted small'}>{problem || 'Bucket names are shared by the whole cluster.'}</p>
+        <p id="bucket-hint" class={problem ? 'form-error' : 'muted small'}>
+          {problem || 'Bucket names are shared by the whole cluster.'}
+        </p>
         {error && <ErrorBanner message={error} />}
         <div class="actions">
-          <button type="button" class="button" onClick={onClose}>Cancel</button>
-          <button type="submit" class="button primary" disabled={!name || !!problem || busy}>Create</button>
+          <button type="button" class="button" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="submit" class="button primary" disabled={!name || !!problem || busy}>
+            Create
+          </button>
         </div>
       </form>
     </Modal>

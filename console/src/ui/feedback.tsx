@@ -7,8 +7,17 @@ export function ErrorBanner({ message, onRetry, onDismiss }: { message: string; 
     <div class="banner error" role="alert">
       <Icon name="alert" />
       <span class="banner-text">{message}</span>
-      {onRetry && <button type="button" class="button small" onClick={onRetry}><Icon name="retry" size={16} />Retry</button>}
-      {onDismiss && <button type="button" class="icon-button" onClick={onDismiss} aria-label="Dismiss"><Icon name="close" size={16} /></button>}
+      {onRetry && (
+        <button type="button" class="button small" onClick={onRetry}>
+          <Icon name="retry" size={16} />
+          Retry
+        </button>
+      )}
+      {onDismiss && (
+        <button type="button" class="icon-button" onClick={onDismiss} aria-label="Dismiss">
+          <Icon name="close" size={16} />
+        </button>
+      )}
     </div>
   );
 }

@@ -40,16 +40,35 @@ export function SignInForm({ onSignedIn, accessKeyId: initialKey = '' }: { onSig
     <form class="sign-in-form" onSubmit={submit} noValidate>
       <label class="field">
         <span>Access key ID</span>
-        <input name="accessKeyId" autocomplete="username" spellcheck={false} autocapitalize="off" required
-          value={accessKeyId} onInput={(e) => setKey(e.currentTarget.value)} autofocus={!initialKey} />
+        <input
+          name="accessKeyId"
+          autocomplete="username"
+          spellcheck={false}
+          autocapitalize="off"
+          required
+          value={accessKeyId}
+          onInput={(e) => setKey(e.currentTarget.value)}
+          autofocus={!initialKey}
+        />
       </label>
       <label class="field">
         <span>Secret access key</span>
-        <input name="secretAccessKey" type="password" autocomplete="current-password" required
-          value={secret} onInput={(e) => setSecret(e.currentTarget.value)} autofocus={!!initialKey} />
+        <input
+          name="secretAccessKey"
+          type="password"
+          autocomplete="current-password"
+          required
+          value={secret}
+          onInput={(e) => setSecret(e.currentTarget.value)}
+          autofocus={!!initialKey}
+        />
       </label>
       <p class="form-error" role="alert" aria-live="assertive">
-        {error && <><Icon name="alert" size={16} /> {waitSeconds > 0 ? `Too many attempts: try again in ${waitSeconds} s.` : error}</>}
+        {error && (
+          <>
+            <Icon name="alert" size={16} /> {waitSeconds > 0 ? `Too many attempts: try again in ${waitSeconds} s.` : error}
+          </>
+        )}
       </p>
       <button type="submit" class="button primary wide" disabled={busy || !accessKeyId || !secret || waitSeconds > 0}>
         {busy ? 'Signing in…' : 'Sign in'}
@@ -62,7 +81,10 @@ export function SignInPage({ onSignedIn }: { onSignedIn(s: SessionInfo): void })
   return (
     <main class="sign-in-page">
       <div class="sign-in-card">
-        <div class="brand large"><img src="/assets/icon.svg" alt="" width={40} height={40} /><span>Cairn</span></div>
+        <div class="brand large">
+          <img src="/assets/icon.svg" alt="" width={40} height={40} />
+          <span>Cairn</span>
+        </div>
         <h1>Sign in</h1>
         <p class="muted">Use an access key of your Cairn user. The console acts only with that key's rights.</p>
         <SignInForm onSignedIn={onSignedIn} />

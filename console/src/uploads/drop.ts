@@ -1,6 +1,9 @@
 // What was dropped: files and whole folders (walked through the File System Entry API), each with
 // its path relative to the drop, so a dropped folder keeps its tree under the current folder.
-export interface PickedFile { path: string; file: File }
+export interface PickedFile {
+  path: string;
+  file: File;
+}
 
 export async function droppedFiles(data: DataTransfer): Promise<PickedFile[]> {
   const entries = [...data.items].map((i) => (i.kind === 'file' ? i.webkitGetAsEntry?.() : null));

@@ -39,14 +39,21 @@ export class Semaphore {
   private readonly waiters: { resolve: () => void; reject: (e: Error) => void; signal: AbortSignal; onAbort: () => void }[] = [];
   private readonly limit: number;
 
-  constructor(limit: number) { this.limit = limit; }
+  constructor(limit: number) {
+    this.limit = limit;
+  }
 
   acquire(signal: AbortSignal): Promise<void> {
     if (signal.aborted) return Promise.reject(new Error('aborted'));
-    if (this.held < this.limit) { this.held++; return Promise.resolve(); }
+    if (this.held < this.limit) {
+      this.held++;
+      return Promise.resolve();
+    }
     return new Promise((resolve, reject) => {
       const w = {
-        resolve, reject, signal,
+        resolve,
+        reject,
+        signal,
         onAbort: () => {
           const i = this.waiters.indexOf(w);
           if (i >= 0) this.waiters.splice(i, 1);
@@ -62,11 +69,13 @@ export class Semaphore {
     const w = this.waiters.shift();
     if (w) {
       w.signal.removeEventListener('abort', w.onAbort);
-      w.resolve();   // the slot passes straight to the waiter
+      w.resolve(); // the slot passes straight to the waiter
     } else {
       this.held--;
     }
   }
 
-  inUse(): number { return this.held; }
+  inUse(): number {
+    return this.held;
+  }
 }

@@ -14,37 +14,81 @@ class FakeBlob implements Blobish {
   readonly size: number;
   readonly type: string;
   readonly start: number;
-  constructor(size: number, type = 'application/octet-stream', start = 0) { this.size = size; this.type = type; this.start = start; }
-  slice(start: number, end: number): FakeBlob { return new FakeBlob(end - start, '', this.start + start); }
+  constructor(size: number, type = 'application/octet-stream', start = 0) {
+    this.size = size;
+    this.type = type;
+    this.start = start;
+  }
+  slice(start: number, end: number): FakeBlob {
+    return new FakeBlob(end - start, '', this.start + start);
+  }
 }
 
-interface Put { url: string; body: FakeBlob; progress(n: number): void; resolve(etag?: string): void; reject(e: Error): void; signal: AbortSignal }
+interface Put {
+  url: string;
+  body: FakeBlob;
+  progress(n: number): void;
+  resolve(etag?: string): void;
+  reject(e: Error): void;
+  signal: AbortSignal;
+}
 
 function fakes(partSize = 8 * MiB) {
   const puts: Put[] = [];
   const log: string[] = [];
-  let inFlight = 0, maxInFlight = 0;
+  let inFlight = 0,
+    maxInFlight = 0;
   const api: UploadApi = {
     async start(_b, key, size): Promise<UploadPlan> {
       log.push(`start ${key}`);
-      return size <= 16 * MiB ? { kind: 'single', url: `/s3/${key}` } : { kind: 'multipart', uploadId: `u-${key}`, partSize, partCount: Math.ceil(size / partSize) };
+      return size <= 16 * MiB
+        ? { kind: 'single', url: `/s3/${key}` }
+        : { kind: 'multipart', uploadId: `u-${key}`, partSize, partCount: Math.ceil(size / partSize) };
     },
-    async partUrls(_b, key, _u, ns) { log.push(`urls ${key} ${ns.join(',')}`); return ns.map((n) => `/s3/${key}?partNumber=${n}`); },
-    async complete(_b, key, _u, parts) { log.push(`complete ${key} ${parts.map((p) => `${p.partNumber}:${p.etag}`).join(',')}`); },
-    async abort(_b, key) { log.push(`abort ${key}`); },
+    async partUrls(_b, key, _u, ns) {
+      log.push(`urls ${key} ${ns.join(',')}`);
+      return ns.map((n) => `/s3/${key}?partNumber=${n}`);
+    },
+    async complete(_b, key, _u, parts) {
+      log.push(`complete ${key} ${parts.map((p) => `${p.partNumber}:${p.etag}`).join(',')}`);
+    },
+    async abort(_b, key) {
+      log.push(`abort ${key}`);
+    },
   };
   const transport: Transport = {
     put(url, body, _type, onProgress, signal) {
       inFlight++;
       maxInFlight = Math.max(maxInFlight, inFlight);
       return new Promise((resolve, reject) => {
-        const done = () => { inFlight--; puts.splice(puts.indexOf(p), 1); };
-        const p: Put = {
-          url, body: body as FakeBlob, signal, progress: onProgress,
-          resolve: (etag = `e${(body as FakeBlob).start}`) => { done(); resolve({ etag }); },
-          reject: (e) => { done(); reject(e); },
+        const done = () => {
+          inFlight--;
+          puts.splice(puts.indexOf(p), 1);
         };
-        signal.addEventListener('abort', () => { if (puts.includes(p)) { done(); reject(new Error('aborted')); } }, { once: true });
+        const p: Put = {
+          url,
+          body: body as FakeBlob,
+          signal,
+          progress: onProgress,
+          resolve: (etag = `e${(body as FakeBlob).start}`) => {
+            done();
+            resolve({ etag });
+          },
+          reject: (e) => {
+            done();
+            reject(e);
+          },
+        };
+        signal.addEventListener(
+          'abort',
+          () => {
+            if (puts.includes(p)) {
+              done();
+              reject(new Error('aborted'));
+            }
+          },
+          { once: true },
+        );
         puts.push(p);
       });
     },
@@ -97,7 +141,7 @@ test('pause keeps finished parts; resume sends only the rest; cancel aborts the 
   const u = new Uploader(f.api, f.transport, { maxRequests: 1 });
   const [item] = u.add('b', [{ key: 'big', file: new FakeBlob(24 * MiB) }]);
   await until(() => f.puts.length === 1);
-  f.puts[0].resolve();                         // part 1 done
+  f.puts[0].resolve(); // part 1 done
   await until(() => f.puts.length === 1 && f.puts[0].url.endsWith('=2'));
   f.puts[0].progress(MiB);
   u.pause(item.id);
@@ -121,9 +165,9 @@ test('a 5xx is retried; a 4xx fails the file with the reason; retry after NoSuch
   await until(() => f.puts.length === 1);
   f.puts[0].reject(new TransferError(503, 'ServiceUnavailable', 'busy'));
   await until(() => f.puts.length === 1);
-  f.puts[0].reject(new TransferError(403, 'QuotaExceeded', 'The bucket\'s quota is used up.'));
+  f.puts[0].reject(new TransferError(403, 'QuotaExceeded', "The bucket's quota is used up."));
   await until(() => u.items()[0].state === 'failed');
-  assert.is(u.items()[0].error, 'The bucket\'s quota is used up.');
+  assert.is(u.items()[0].error, "The bucket's quota is used up.");
 
   const [big] = u.add('b', [{ key: 'big', file: new FakeBlob(20 * MiB) }]);
   await until(() => f.puts.length >= 1);
@@ -141,11 +185,17 @@ test('a 5xx is retried; a 4xx fails the file with the reason; retry after NoSuch
 test('only a few files run at once; the rest wait their turn', async () => {
   const f = fakes();
   const u = new Uploader(f.api, f.transport, { maxFiles: 2, maxRequests: 8 });
-  u.add('b', Array.from({ length: 5 }, (_, i) => ({ key: `f${i}`, file: new FakeBlob(5) })));
+  u.add(
+    'b',
+    Array.from({ length: 5 }, (_, i) => ({ key: `f${i}`, file: new FakeBlob(5) })),
+  );
   await until(() => f.puts.length === 2);
   await settle();
   assert.is(f.puts.length, 2);
-  assert.equal(u.items().map((i) => i.state), ['uploading', 'uploading', 'queued', 'queued', 'queued']);
+  assert.equal(
+    u.items().map((i) => i.state),
+    ['uploading', 'uploading', 'queued', 'queued', 'queued'],
+  );
   f.puts[0].resolve();
   await until(() => u.items()[2].state === 'uploading');
 });

@@ -20,9 +20,25 @@ export interface UploadItem {
   error?: string;
 }
 
-export interface UploadTotals { files: number; done: number; failed: number; paused: number; active: number; size: number; loaded: number }
+export interface UploadTotals {
+  files: number;
+  done: number;
+  failed: number;
+  paused: number;
+  active: number;
+  size: number;
+  loaded: number;
+}
 
-interface Part { n: number; start: number; end: number; etag?: string; loaded: number; url?: string; urlAt?: number }
+interface Part {
+  n: number;
+  start: number;
+  end: number;
+  etag?: string;
+  loaded: number;
+  url?: string;
+  urlAt?: number;
+}
 
 interface Job {
   item: UploadItem;
@@ -34,8 +50,8 @@ interface Job {
 }
 
 export interface UploaderOptions {
-  maxFiles?: number;          // files in progress at once
-  maxRequests?: number;       // PUTs in flight across all files
+  maxFiles?: number; // files in progress at once
+  maxRequests?: number; // PUTs in flight across all files
   partRetries?: number;
   retryDelayMs?: (attempt: number) => number;
   now?: () => number;
@@ -43,7 +59,7 @@ export interface UploaderOptions {
   onFileDone?: (item: UploadItem) => void;
 }
 
-const URL_MAX_AGE_MS = 45 * 60_000;     // part URLs live an hour; refresh well before
+const URL_MAX_AGE_MS = 45 * 60_000; // part URLs live an hour; refresh well before
 
 export class Uploader {
   private readonly jobs: Job[] = [];
@@ -71,7 +87,9 @@ export class Uploader {
     return items;
   }
 
-  items(): UploadItem[] { return this.jobs.map((j) => ({ ...j.item })); }
+  items(): UploadItem[] {
+    return this.jobs.map((j) => ({ ...j.item }));
+  }
 
   totals(): UploadTotals {
     const t: UploadTotals = { files: 0, done: 0, failed: 0, paused: 0, active: 0, size: 0, loaded: 0 };
@@ -122,7 +140,9 @@ export class Uploader {
     this.changed();
   }
 
-  private find(id: number): Job | undefined { return this.jobs.find((j) => j.item.id === id); }
+  private find(id: number): Job | undefined {
+    return this.jobs.find((j) => j.item.id === id);
+  }
 
   private stop(job: Job, state: 'paused' | 'cancelled'): void {
     job.run?.ctrl.abort();
@@ -135,7 +155,9 @@ export class Uploader {
     this.pump();
   }
 
-  private changed(): void { this.opts.onChange?.(); }
+  private changed(): void {
+    this.opts.onChange?.();
+  }
 
   private pump(): void {
     let running = this.jobs.filter((j) => j.run).length;
@@ -157,22 +179,32 @@ export class Uploader {
       if (run.ctrl.signal.aborted) return;
       if (job.plan.kind === 'single') {
         const url = job.plan.url;
-        await this.put(job, url, job.file, run.ctrl.signal, (loaded) => { job.item.loaded = loaded; });
+        await this.put(job, url, job.file, run.ctrl.signal, (loaded) => {
+          job.item.loaded = loaded;
+        });
       } else {
         await this.sendParts(job, job.plan, run.ctrl.signal);
         if (run.ctrl.signal.aborted) return;
-        await this.api.complete(job.item.bucket, job.item.key, job.plan.uploadId, job.parts.map((p) => ({ partNumber: p.n, etag: p.etag! })));
+        await this.api.complete(
+          job.item.bucket,
+          job.item.key,
+          job.plan.uploadId,
+          job.parts.map((p) => ({ partNumber: p.n, etag: p.etag! })),
+        );
       }
       if (run.ctrl.signal.aborted) return;
       job.item.loaded = job.item.size;
       job.item.state = 'done';
       this.opts.onFileDone?.({ ...job.item });
     } catch (e) {
-      if (run.ctrl.signal.aborted) return;   // paused or cancelled: not a failure
+      if (run.ctrl.signal.aborted) return; // paused or cancelled: not a failure
       // TransferError from a PUT, ApiError from the console API: both carry S3's code and reason.
       const err = e as { code?: string; message?: string };
       // The upload is gone (aborted elsewhere, or expired): the retry starts it again.
-      if (err.code === 'NoSuchUpload') { job.plan = undefined; job.parts = []; }
+      if (err.code === 'NoSuchUpload') {
+        job.plan = undefined;
+        job.parts = [];
+      }
       job.item.state = 'failed';
       job.item.error = err.message ?? String(e);
     } finally {
@@ -191,12 +223,24 @@ export class Uploader {
     }
     const pending = job.parts.filter((p) => !p.etag);
     let next = 0;
-    const progress = () => { job.item.loaded = job.parts.reduce((s, p) => s + (p.etag ? p.end - p.start : p.loaded), 0); };
+    const progress = () => {
+      job.item.loaded = job.parts.reduce((s, p) => s + (p.etag ? p.end - p.start : p.loaded), 0);
+    };
     const worker = async () => {
       while (next < pending.length && !signal.aborted) {
         const part = pending[next++];
         await this.ensureUrls(job, plan.uploadId, part, signal);
-        const { etag } = await this.put(job, part.url!, job.file.slice(part.start, part.end), signal, (loaded) => { part.loaded = loaded; progress(); }, part);
+        const { etag } = await this.put(
+          job,
+          part.url!,
+          job.file.slice(part.start, part.end),
+          signal,
+          (loaded) => {
+            part.loaded = loaded;
+            progress();
+          },
+          part,
+        );
         part.etag = etag;
         progress();
       }
@@ -210,9 +254,17 @@ export class Uploader {
     const now = this.opts.now();
     if (part.url && now - (part.urlAt ?? 0) < URL_MAX_AGE_MS) return;
     const wanted = job.parts.filter((p) => p.n >= part.n && !p.etag && (!p.url || now - (p.urlAt ?? 0) >= URL_MAX_AGE_MS)).slice(0, PART_URL_BATCH);
-    const urls = await this.api.partUrls(job.item.bucket, job.item.key, uploadId, wanted.map((p) => p.n));
+    const urls = await this.api.partUrls(
+      job.item.bucket,
+      job.item.key,
+      uploadId,
+      wanted.map((p) => p.n),
+    );
     if (signal.aborted) return;
-    wanted.forEach((p, i) => { p.url = urls[i]; p.urlAt = now; });
+    wanted.forEach((p, i) => {
+      p.url = urls[i];
+      p.urlAt = now;
+    });
   }
 
   /** One PUT with retries for what retrying can fix (network, 5xx, an expired URL). */
@@ -221,7 +273,16 @@ export class Uploader {
       await this.requests.acquire(signal);
       let err: TransferError;
       try {
-        return await this.transport.put(url, body, job.plan?.kind === 'single' ? job.contentType : undefined, (loaded) => { onProgress(loaded); this.changed(); }, signal);
+        return await this.transport.put(
+          url,
+          body,
+          job.plan?.kind === 'single' ? job.contentType : undefined,
+          (loaded) => {
+            onProgress(loaded);
+            this.changed();
+          },
+          signal,
+        );
       } catch (e) {
         if (signal.aborted) throw e;
         err = e instanceof TransferError ? e : new TransferError(0, 'NetworkError', String(e));
@@ -245,6 +306,13 @@ export class Uploader {
 function delay(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => { clearTimeout(t); reject(new Error('aborted')); }, { once: true });
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(t);
+        reject(new Error('aborted'));
+      },
+      { once: true },
+    );
   });
 }

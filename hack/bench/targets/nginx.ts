@@ -12,7 +12,9 @@ function hasDav(): boolean {
   try {
     // nginx -V prints its build options on stderr.
     return /http_dav_module/.test(execFileSync('sh', ['-c', 'nginx -V 2>&1'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
-  } catch { return false; }
+  } catch {
+    return false;
+  }
 }
 
 /** Make sure an nginx with the DAV module is on PATH, installing nginx-light with apt if needed. */
@@ -21,8 +23,11 @@ export function ensureNginx(log: (s: string) => void): void {
   log('nginx with the DAV module not found: installing nginx-light with apt-get');
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   const asRoot = process.getuid?.() === 0;
-  const run = (args: string[]) => execFileSync(asRoot ? 'apt-get' : 'sudo', asRoot ? args : ['-n', 'apt-get', ...args], { env, stdio: ['ignore', 'ignore', 'pipe'], timeout: 300_000 });
-  try { run(['install', '-y', '-q', 'nginx-light']); } catch {
+  const run = (args: string[]) =>
+    execFileSync(asRoot ? 'apt-get' : 'sudo', asRoot ? args : ['-n', 'apt-get', ...args], { env, stdio: ['ignore', 'ignore', 'pipe'], timeout: 300_000 });
+  try {
+    run(['install', '-y', '-q', 'nginx-light']);
+  } catch {
     run(['update', '-q']);
     run(['install', '-y', '-q', 'nginx-light']);
   }
@@ -82,7 +87,13 @@ export async function startNginx(dir: string, host: string, opts: { workers?: nu
       // Graceful quit; workers that outlive a killed master are ours to end too.
       const workers = childPids(child.pid);
       await child.stop('SIGQUIT');
-      for (const pid of workers) { try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ } }
+      for (const pid of workers) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          /* already gone */
+        }
+      }
     },
   };
 }

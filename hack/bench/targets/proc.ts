@@ -24,11 +24,21 @@ export function spawnChild(name: string, cmd: string, args: string[], env: Recor
   proc.stdout!.on('data', keep);
   proc.stderr!.on('data', keep);
   let done = false;
-  const exit = new Promise<void>((r) => proc.once('exit', () => { done = true; r(); }));
-  proc.once('error', (e) => { out += `\nspawn error: ${e.message}`; done = true; });
+  const exit = new Promise<void>((r) =>
+    proc.once('exit', () => {
+      done = true;
+      r();
+    }),
+  );
+  proc.once('error', (e) => {
+    out += `\nspawn error: ${e.message}`;
+    done = true;
+  });
   if (proc.pid === undefined) done = true;
   return {
-    name, proc, pid: proc.pid ?? -1,
+    name,
+    proc,
+    pid: proc.pid ?? -1,
     output: () => out,
     exited: () => done,
     async stop(signal = 'SIGTERM', graceMs = 5000) {
@@ -61,12 +71,16 @@ export async function answers(url: string, okOnly = false): Promise<boolean> {
     const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
     await res.arrayBuffer();
     return okOnly ? res.ok : true;
-  } catch { return false; }
+  } catch {
+    return false;
+  }
 }
 
 /** Children of a process (Linux), for servers with worker processes such as nginx. */
 export function childPids(pid: number): number[] {
   try {
     return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-  } catch { return []; }
+  } catch {
+    return [];
+  }
 }

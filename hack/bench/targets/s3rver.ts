@@ -11,7 +11,18 @@ export async function startS3rver(dir: string, host: string): Promise<RunningTar
   const bin = join(dirname(pkg), 'bin/s3rver.js');
   const port = await freePort(host);
   // Its ListObjectsV2 continuation tokens are DES-encrypted; OpenSSL 3 has DES only in the legacy provider.
-  const child = spawnChild('s3rver', process.execPath, ['--openssl-legacy-provider', bin, '-d', dir, '-a', host, '-p', String(port), '--silent', '--no-vhost-buckets']);
+  const child = spawnChild('s3rver', process.execPath, [
+    '--openssl-legacy-provider',
+    bin,
+    '-d',
+    dir,
+    '-a',
+    host,
+    '-p',
+    String(port),
+    '--silent',
+    '--no-vhost-buckets',
+  ]);
   const endpoint = `http://${host}:${port}`;
   await waitServing(child, () => answers(endpoint + '/'), 20_000);
   return {

@@ -16,15 +16,20 @@ import { serverSideApply, trackUpdate } from './ssa.ts';
 import type { KObject, Store } from './store.ts';
 
 export interface WriteOpts {
-  fieldManager?: string; userAgent?: string; dryRun?: boolean; force?: boolean;
+  fieldManager?: string;
+  userAgent?: string;
+  dryRun?: boolean;
+  force?: boolean;
   /** Strict: unknown fields are a 400; Warn (the default): they are pruned and reported in `warnings`. */
   fieldValidation?: string;
   warnings?: string[];
 }
-interface CommitOpts extends WriteOpts { subresource?: string; tracked?: boolean }
+interface CommitOpts extends WriteOpts {
+  subresource?: string;
+  tracked?: boolean;
+}
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
 
 export function apiVersionOf(t: ResourceType): string {
   return t.group ? `${t.group}/${t.version}` : t.version;
@@ -51,7 +56,8 @@ export class Api {
   /** An object as served through `t`'s version. */
   present(t: ResourceType, obj: KObject): KObject {
     const { apiVersion: _a, kind: _k, ...rest } = obj;
-    void _a; void _k;
+    void _a;
+    void _k;
     return { apiVersion: apiVersionOf(t), kind: t.kind, ...rest } as KObject;
   }
 
@@ -83,7 +89,11 @@ export class Api {
     let after = '';
     if (token) {
       let start: { rv: string; after: string };
-      try { start = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')); } catch { throw badRequest('invalid continue token'); }
+      try {
+        start = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
+      } catch {
+        throw badRequest('invalid continue token');
+      }
       rv = start.rv;
       after = start.after;
     }
@@ -95,11 +105,22 @@ export class Api {
     if (exact !== undefined && (!Number.isInteger(exact) || exact <= 0)) throw badRequest(`invalid resource version: ${q.get('resourceVersion')}`);
     if (exact !== undefined && !token) rv = String(exact);
     // Read-only: items are presented (shallow copies) and serialised, never mutated.
-    const found = exact === undefined ? this.store.scan(t.group, t.resource, t.namespaced ? ns : undefined, match) : this.store.scanAt(t.group, t.resource, t.namespaced ? ns : undefined, exact, match);
+    const found =
+      exact === undefined
+        ? this.store.scan(t.group, t.resource, t.namespaced ? ns : undefined, match)
+        : this.store.scanAt(t.group, t.resource, t.namespaced ? ns : undefined, exact, match);
     if (!found) {
-      if (exact! > this.store.rv) throw new ApiError(504, 'Timeout', `Too large resource version: ${exact}, current: ${this.store.rv}`, { causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }], retryAfterSeconds: 1 });
+      if (exact! > this.store.rv)
+        throw new ApiError(504, 'Timeout', `Too large resource version: ${exact}, current: ${this.store.rv}`, {
+          causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }],
+          retryAfterSeconds: 1,
+        });
       throw token
-        ? new ApiError(410, 'Expired', 'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.')
+        ? new ApiError(
+            410,
+            'Expired',
+            'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.',
+          )
         : gone(`too old resource version: ${exact} (${this.store.historyStart + 1})`);
     }
     let items = found;
@@ -119,7 +140,16 @@ export class Api {
     const nsObj = this.store.get('', 'namespaces', '', ns);
     if (!nsObj) throw notFound('', 'namespaces', ns);
     if (nsObj.metadata.deletionTimestamp) {
-      throw new ApiError(403, 'Forbidden', `${t.resource}${t.group ? '.' + t.group : ''} "${name}" is forbidden: unable to create new content in namespace ${ns} because it is being terminated`, { kind: t.resource, group: t.group || undefined, causes: [{ reason: 'NamespaceTerminating', message: `namespace ${ns} is being terminated`, field: 'metadata.namespace' }] });
+      throw new ApiError(
+        403,
+        'Forbidden',
+        `${t.resource}${t.group ? '.' + t.group : ''} "${name}" is forbidden: unable to create new content in namespace ${ns} because it is being terminated`,
+        {
+          kind: t.resource,
+          group: t.group || undefined,
+          causes: [{ reason: 'NamespaceTerminating', message: `namespace ${ns} is being terminated`, field: 'metadata.namespace' }],
+        },
+      );
     }
   }
 
@@ -152,7 +182,8 @@ export class Api {
     }
     if (obj.kind && obj.kind !== t.kind) throw badRequest(`the kind in the data (${obj.kind}) does not match the expected kind (${t.kind})`);
     if (t.namespaced) {
-      if (obj.metadata.namespace && obj.metadata.namespace !== ns) throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+      if (obj.metadata.namespace && obj.metadata.namespace !== ns)
+        throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
       obj.metadata.namespace = ns;
     } else delete obj.metadata.namespace;
     obj.apiVersion = apiVersionOf(t);
@@ -175,9 +206,13 @@ export class Api {
     m.uid = newUid();
     m.creationTimestamp = now();
     for (const k of ['resourceVersion', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'selfLink']) delete m[k];
-    if (t.generation) m.generation = 1; else delete m.generation;
+    if (t.generation) m.generation = 1;
+    else delete m.generation;
     if (t.status) delete obj.status;
-    if (!t.crd) { defaultBuiltin(t, obj); normalizeBuiltin(t, obj); }
+    if (!t.crd) {
+      defaultBuiltin(t, obj);
+      normalizeBuiltin(t, obj);
+    }
     this.validateObject(t, obj, undefined, opts);
     if (t.group === 'apiextensions.k8s.io' && t.resource === 'customresourcedefinitions') obj.status = crdStatus(obj, now());
     if (!opts.tracked) trackUpdate(undefined, obj, this.shape(t), { manager: this.manager(opts), apiVersion: apiVersionOf(t), now: now() });
@@ -188,32 +223,57 @@ export class Api {
   /** The write path of update, patch and status/scale writes once the new object is known. */
   commit(t: ResourceType, old: KObject, body: unknown, opts: CommitOpts): KObject {
     let next = this.checkBody(t, body, old.metadata.namespace ?? '');
-    if (next.metadata.name !== old.metadata.name) throw badRequest(`the name of the object (${next.metadata.name}) does not match the name on the URL (${old.metadata.name})`);
-    if (next.metadata.resourceVersion && next.metadata.resourceVersion !== old.metadata.resourceVersion) throw conflict(t.group, t.resource, old.metadata.name!);
+    if (next.metadata.name !== old.metadata.name)
+      throw badRequest(`the name of the object (${next.metadata.name}) does not match the name on the URL (${old.metadata.name})`);
+    if (next.metadata.resourceVersion && next.metadata.resourceVersion !== old.metadata.resourceVersion)
+      throw conflict(t.group, t.resource, old.metadata.name!);
     if (opts.subresource === 'status') {
-      next = { ...structuredClone(old), status: next.status, metadata: { ...structuredClone(old.metadata), managedFields: next.metadata.managedFields ?? old.metadata.managedFields } };
+      next = {
+        ...structuredClone(old),
+        status: next.status,
+        metadata: { ...structuredClone(old.metadata), managedFields: next.metadata.managedFields ?? old.metadata.managedFields },
+      };
       if (next.status === undefined) delete next.status;
     } else if (t.status) {
-      if (old.status === undefined) delete next.status; else next.status = structuredClone(old.status);
+      if (old.status === undefined) delete next.status;
+      else next.status = structuredClone(old.status);
     }
     const m = next.metadata;
     for (const k of ['uid', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'generation'] as const) {
-      if (old.metadata[k] === undefined) delete m[k]; else (m as Record<string, unknown>)[k] = old.metadata[k];
+      if (old.metadata[k] === undefined) delete m[k];
+      else (m as Record<string, unknown>)[k] = old.metadata[k];
     }
     m.resourceVersion = old.metadata.resourceVersion;
     if (old.metadata.deletionTimestamp) {
       const added = (m.finalizers ?? []).filter((f) => !(old.metadata.finalizers ?? []).includes(f));
-      if (added.length) throw invalid(t.kind, t.group, old.metadata.name!, [{ field: 'metadata.finalizers', type: 'FieldValueForbidden', detail: `no new finalizers can be added if the object is being deleted, found new finalizers []string{${added.map((f) => JSON.stringify(f)).join(', ')}}` }]);
+      if (added.length)
+        throw invalid(t.kind, t.group, old.metadata.name!, [
+          {
+            field: 'metadata.finalizers',
+            type: 'FieldValueForbidden',
+            detail: `no new finalizers can be added if the object is being deleted, found new finalizers []string{${added.map((f) => JSON.stringify(f)).join(', ')}}`,
+          },
+        ]);
     }
-    if (!t.crd) { normalizeBuiltin(t, next); keepAllocated(t, old, next); }
+    if (!t.crd) {
+      normalizeBuiltin(t, next);
+      keepAllocated(t, old, next);
+    }
     this.validateObject(t, next, old, opts);
     if (t.generation && specOf(t, next) !== specOf(t, old)) m.generation = (old.metadata.generation ?? 0) + 1;
     if (t.group === 'apiextensions.k8s.io' && t.resource === 'customresourcedefinitions') next.status = crdStatus(next, now());
-    if (!opts.tracked) trackUpdate(old, next, this.shape(t), { manager: this.manager(opts), apiVersion: apiVersionOf(t), subresource: opts.subresource, now: now() });
+    if (!opts.tracked)
+      trackUpdate(old, next, this.shape(t), { manager: this.manager(opts), apiVersion: apiVersionOf(t), subresource: opts.subresource, now: now() });
     else if (opts.subresource !== 'status' && t.status) next.status = structuredClone(old.status);
     // A write that changes nothing is not a write: no new resourceVersion, no watch event
     // (compared with sorted keys, since clients serialise fields in their own order).
-    const strip = (o: KObject) => canonicalJson({ ...o, apiVersion: undefined, kind: undefined, metadata: { ...o.metadata, managedFields: (o.metadata.managedFields ?? []).map((e) => ({ ...e, time: undefined })) } });
+    const strip = (o: KObject) =>
+      canonicalJson({
+        ...o,
+        apiVersion: undefined,
+        kind: undefined,
+        metadata: { ...o.metadata, managedFields: (o.metadata.managedFields ?? []).map((e) => ({ ...e, time: undefined })) },
+      });
     if (strip(next) === strip({ ...old, apiVersion: apiVersionOf(t), kind: t.kind })) return this.present(t, old);
     if (opts.dryRun) return this.present(t, next);
     if (m.deletionTimestamp && (m.finalizers ?? []).length === 0 && !this.blocksRemoval(t, next)) {
@@ -232,7 +292,9 @@ export class Api {
     if (isObj(body) && isObj(body.metadata) && body.metadata.name === undefined) body.metadata.name = name;
     // Custom resources (unlike most built-ins) refuse unconditional updates.
     if (t.crd && isObj(body) && !(isObj(body.metadata) && body.metadata.resourceVersion)) {
-      throw invalid(t.kind, t.group, name, [{ field: 'metadata.resourceVersion', type: 'FieldValueInvalid', rawBadValue: '0x0', detail: 'must be specified for an update' }]);
+      throw invalid(t.kind, t.group, name, [
+        { field: 'metadata.resourceVersion', type: 'FieldValueInvalid', rawBadValue: '0x0', detail: 'must be specified for an update' },
+      ]);
     }
     return this.commit(t, old, body, opts);
   }
@@ -244,10 +306,19 @@ export class Api {
     }
     if (ct === 'application/apply-patch+yaml') return this.apply(t, ns, name, raw, opts);
     let patch: unknown;
-    try { patch = JSON.parse(raw); } catch (e) { throw badRequest(`error decoding patch: ${(e as Error).message}`); }
+    try {
+      patch = JSON.parse(raw);
+    } catch (e) {
+      throw badRequest(`error decoding patch: ${(e as Error).message}`);
+    }
     const old = this.existing(t, ns, name);
     const base = this.present(t, old);
-    const next = ct === 'application/json-patch+json' ? jsonPatch(base, patch) : ct === 'application/merge-patch+json' ? mergePatch(base, patch) : strategicMerge(base, patch);
+    const next =
+      ct === 'application/json-patch+json'
+        ? jsonPatch(base, patch)
+        : ct === 'application/merge-patch+json'
+          ? mergePatch(base, patch)
+          : strategicMerge(base, patch);
     return this.commit(t, old, next, opts);
   }
 
@@ -256,18 +327,29 @@ export class Api {
       throw invalid('PatchOptions', 'meta.k8s.io', '', [{ field: 'fieldManager', type: 'FieldValueRequired', detail: 'is required for apply patch' }]);
     }
     let applied: unknown;
-    try { applied = YAML.parse(raw); } catch (e) { throw badRequest(`error decoding YAML: ${(e as Error).message}`); }
+    try {
+      applied = YAML.parse(raw);
+    } catch (e) {
+      throw badRequest(`error decoding YAML: ${(e as Error).message}`);
+    }
     if (!isObj(applied)) throw badRequest('apply patch must be an object');
     const cfg = applied as KObject;
     cfg.metadata = isObj(cfg.metadata) ? cfg.metadata : {};
     if (!cfg.apiVersion || !cfg.kind) throw badRequest('invalid object type: apiVersion and kind must be set in an apply patch');
-    if (cfg.metadata.name && cfg.metadata.name !== name) throw badRequest(`the name of the object (${cfg.metadata.name}) does not match the name on the URL (${name})`);
+    if (cfg.metadata.name && cfg.metadata.name !== name)
+      throw badRequest(`the name of the object (${cfg.metadata.name}) does not match the name on the URL (${name})`);
     cfg.metadata.name = name;
     if (t.namespaced) cfg.metadata.namespace ??= ns;
     for (const k of ['resourceVersion', 'uid', 'creationTimestamp', 'managedFields', 'generation']) delete cfg.metadata[k];
-    const stripped: KObject = opts.subresource === 'status'
-      ? { apiVersion: cfg.apiVersion, kind: cfg.kind, metadata: { name, ...(t.namespaced ? { namespace: ns } : {}) }, ...(cfg.status !== undefined ? { status: cfg.status } : {}) }
-      : { ...cfg };
+    const stripped: KObject =
+      opts.subresource === 'status'
+        ? {
+            apiVersion: cfg.apiVersion,
+            kind: cfg.kind,
+            metadata: { name, ...(t.namespaced ? { namespace: ns } : {}) },
+            ...(cfg.status !== undefined ? { status: cfg.status } : {}),
+          }
+        : { ...cfg };
     if (opts.subresource !== 'status' && t.status) delete stripped.status;
     const ctx = { manager: opts.fieldManager, apiVersion: apiVersionOf(t), subresource: opts.subresource, now: now() };
     const live = this.store.get(t.group, t.resource, t.namespaced ? ns : '', name);

@@ -9,7 +9,10 @@ const compiled = new Map<string, Program>();
 
 function program(expr: string): Program {
   let p = compiled.get(expr);
-  if (!p) { p = parse(expr); compiled.set(expr, p); }
+  if (!p) {
+    p = parse(expr);
+    compiled.set(expr, p);
+  }
   return p;
 }
 
@@ -18,9 +21,21 @@ export function compileErrors(s: JSONSchema | undefined, path = 'openAPIV3Schema
   if (!s) return [];
   const out: string[] = [];
   (s['x-kubernetes-validations'] ?? []).forEach((r, i) => {
-    try { program(r.rule); } catch (e) { out.push(`${path}.x-kubernetes-validations[${i}].rule: Invalid value: ${JSON.stringify(r.rule)}: compilation failed: ${(e as Error).message.split('\n')[0]}`); }
+    try {
+      program(r.rule);
+    } catch (e) {
+      out.push(
+        `${path}.x-kubernetes-validations[${i}].rule: Invalid value: ${JSON.stringify(r.rule)}: compilation failed: ${(e as Error).message.split('\n')[0]}`,
+      );
+    }
     if (r.messageExpression) {
-      try { program(r.messageExpression); } catch (e) { out.push(`${path}.x-kubernetes-validations[${i}].messageExpression: Invalid value: ${JSON.stringify(r.messageExpression)}: compilation failed: ${(e as Error).message.split('\n')[0]}`); }
+      try {
+        program(r.messageExpression);
+      } catch (e) {
+        out.push(
+          `${path}.x-kubernetes-validations[${i}].messageExpression: Invalid value: ${JSON.stringify(r.messageExpression)}: compilation failed: ${(e as Error).message.split('\n')[0]}`,
+        );
+      }
     }
   });
   for (const [k, c] of Object.entries(s.properties ?? {})) out.push(...compileErrors(c, `${path}.properties[${k}]`));
@@ -45,7 +60,10 @@ function toCel(v: unknown, s: JSONSchema | undefined): unknown {
 }
 
 const reasonType: Record<string, FieldError['type']> = {
-  FieldValueInvalid: 'FieldValueInvalid', FieldValueForbidden: 'FieldValueForbidden', FieldValueRequired: 'FieldValueRequired', FieldValueDuplicate: 'FieldValueDuplicate',
+  FieldValueInvalid: 'FieldValueInvalid',
+  FieldValueForbidden: 'FieldValueForbidden',
+  FieldValueRequired: 'FieldValueRequired',
+  FieldValueDuplicate: 'FieldValueDuplicate',
 };
 
 function failure(s: JSONSchema, r: ValidationRule, path: string, message: string): FieldError {
@@ -76,7 +94,9 @@ export const celRules: RuleHook = (s, value, old, path) => {
       try {
         const m = program(r.messageExpression)({ self, oldSelf });
         if (typeof m === 'string' && m.trim() !== '') message = m;
-      } catch { /* Kubernetes falls back to message on a failing messageExpression */ }
+      } catch {
+        /* Kubernetes falls back to message on a failing messageExpression */
+      }
     }
     errs.push(failure(s, r, path, message));
   }

@@ -9,16 +9,27 @@ import { installWidgets, kubeTestEnv, removeWidgets, statusOf, widgetCrd, type K
 
 let env: KubeTestEnv;
 const group = `g${Math.random().toString(36).slice(2, 7)}.conformance.cairn.dev`;
-test.before(async () => { env = await kubeTestEnv('crd'); await installWidgets(env, group); });
-test.after(async () => { if (env) { await removeWidgets(env, group); await env.close(); } });
+test.before(async () => {
+  env = await kubeTestEnv('crd');
+  await installWidgets(env, group);
+});
+test.after(async () => {
+  if (env) {
+    await removeWidgets(env, group);
+    await env.close();
+  }
+});
 
 type W = Record<string, any>;
 const widget = (name: string, spec: W): W => ({ apiVersion: `${group}/v1`, kind: 'Widget', metadata: { name }, spec });
-const create = (w: W, query: { fieldValidation?: string } = {}) => env.custom.createNamespacedCustomObject({ group, version: 'v1', namespace: env.ns, plural: 'widgets', body: w, ...query }) as Promise<W>;
+const create = (w: W, query: { fieldValidation?: string } = {}) =>
+  env.custom.createNamespacedCustomObject({ group, version: 'v1', namespace: env.ns, plural: 'widgets', body: w, ...query }) as Promise<W>;
 const get = (name: string) => env.custom.getNamespacedCustomObject({ group, version: 'v1', namespace: env.ns, plural: 'widgets', name }) as Promise<W>;
 const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
-const patch = (name: string, body: W) => env.custom.patchNamespacedCustomObject({ group, version: 'v1', namespace: env.ns, plural: 'widgets', name, body }, merge) as Promise<W>;
-const patchStatus = (name: string, body: W) => env.custom.patchNamespacedCustomObjectStatus({ group, version: 'v1', namespace: env.ns, plural: 'widgets', name, body }, merge) as Promise<W>;
+const patch = (name: string, body: W) =>
+  env.custom.patchNamespacedCustomObject({ group, version: 'v1', namespace: env.ns, plural: 'widgets', name, body }, merge) as Promise<W>;
+const patchStatus = (name: string, body: W) =>
+  env.custom.patchNamespacedCustomObjectStatus({ group, version: 'v1', namespace: env.ns, plural: 'widgets', name, body }, merge) as Promise<W>;
 
 test('the CRD is established and its resource is in discovery with subresources', async () => {
   const res = await env.kc.makeApiClient((await import('@kubernetes/client-node')).CustomObjectsApi).getAPIResources({ group, version: 'v1' });
@@ -55,7 +66,8 @@ test('schema violations are a 422 listing every field error as Kubernetes words 
     'spec.mode: Unsupported value: "turbo": supported values: "fast", "safe"',
     'spec.tags: Too many: 4: must have at most 3 items',
     'spec.limits.size: Invalid value: "number": spec.limits.size in body must be of type integer,string: "number"',
-  ]) assert.ok(msg.includes(part), `missing "${part}" in ${msg}`);
+  ])
+    assert.ok(msg.includes(part), `missing "${part}" in ${msg}`);
   const fields = (r.body?.details?.causes as { field: string }[]).map((c) => c.field);
   assert.ok(fields.includes('spec.image') && fields.includes('spec.replicas'));
   const typed = await statusOf(create(widget('typed', { image: 'UPPER', replicas: 'three' })));
@@ -89,7 +101,9 @@ test('status subresource and generation for a custom resource', async () => {
   assert.is(l.metadata.generation, 2, 'metadata-only change keeps generation');
   const { resourceVersion: _rv, ...metaNoRv } = l.metadata;
   void _rv;
-  const blind = await statusOf(env.custom.replaceNamespacedCustomObject({ group, version: 'v1', namespace: env.ns, plural: 'widgets', name: 'st', body: { ...l, metadata: metaNoRv } }));
+  const blind = await statusOf(
+    env.custom.replaceNamespacedCustomObject({ group, version: 'v1', namespace: env.ns, plural: 'widgets', name: 'st', body: { ...l, metadata: metaNoRv } }),
+  );
   assert.is(blind.code, 422, 'custom resources refuse unconditional updates');
   assert.match(blind.body?.message, /metadata.resourceVersion: Invalid value: 0x0: must be specified for an update/);
 });
@@ -97,23 +111,44 @@ test('status subresource and generation for a custom resource', async () => {
 test('scale subresource maps onto spec/status paths; strategic merge is refused for custom resources', async () => {
   await create(widget('sc', { image: 'cairn:1', replicas: 3 }));
   await patchStatus('sc', { status: { replicas: 3, selector: 'app=sc' } });
-  const scale = await env.custom.getNamespacedCustomObjectScale({ group, version: 'v1', namespace: env.ns, plural: 'widgets', name: 'sc' }) as W;
-  assert.equal({ kind: scale.kind, spec: scale.spec, status: scale.status }, { kind: 'Scale', spec: { replicas: 3 }, status: { replicas: 3, selector: 'app=sc' } });
-  await env.custom.patchNamespacedCustomObjectScale({ group, version: 'v1', namespace: env.ns, plural: 'widgets', name: 'sc', body: { spec: { replicas: 5 } } }, merge);
+  const scale = (await env.custom.getNamespacedCustomObjectScale({ group, version: 'v1', namespace: env.ns, plural: 'widgets', name: 'sc' })) as W;
+  assert.equal(
+    { kind: scale.kind, spec: scale.spec, status: scale.status },
+    { kind: 'Scale', spec: { replicas: 3 }, status: { replicas: 3, selector: 'app=sc' } },
+  );
+  await env.custom.patchNamespacedCustomObjectScale(
+    { group, version: 'v1', namespace: env.ns, plural: 'widgets', name: 'sc', body: { spec: { replicas: 5 } } },
+    merge,
+  );
   assert.is((await get('sc')).spec.replicas, 5);
-  const even = await statusOf(env.custom.patchNamespacedCustomObjectScale({ group, version: 'v1', namespace: env.ns, plural: 'widgets', name: 'sc', body: { spec: { replicas: 4 } } }, merge));
+  const even = await statusOf(
+    env.custom.patchNamespacedCustomObjectScale(
+      { group, version: 'v1', namespace: env.ns, plural: 'widgets', name: 'sc', body: { spec: { replicas: 4 } } },
+      merge,
+    ),
+  );
   assert.is(even.code, 422, 'scale writes go through the CR validation');
-  const smp = await statusOf(env.custom.patchNamespacedCustomObject({ group, version: 'v1', namespace: env.ns, plural: 'widgets', name: 'sc', body: { spec: { replicas: 7 } } }, setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch)));
+  const smp = await statusOf(
+    env.custom.patchNamespacedCustomObject(
+      { group, version: 'v1', namespace: env.ns, plural: 'widgets', name: 'sc', body: { spec: { replicas: 7 } } },
+      setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
+    ),
+  );
   assert.is(smp.code, 415);
 });
 
 test('Table output carries the printer columns', async () => {
   await create(widget('tbl', { image: 'cairn:1', replicas: 3 }));
   await patchStatus('tbl', { status: { phase: 'Ready', conditions: [{ type: 'Ready', status: 'True' }] } });
-  const res = await fetch(`${env.kc.getCurrentCluster()!.server}/apis/${group}/v1/namespaces/${env.ns}/widgets`, { headers: { Accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' } });
-  const table = await res.json() as W;
+  const res = await fetch(`${env.kc.getCurrentCluster()!.server}/apis/${group}/v1/namespaces/${env.ns}/widgets`, {
+    headers: { Accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' },
+  });
+  const table = (await res.json()) as W;
   assert.is(table.kind, 'Table');
-  assert.equal(table.columnDefinitions.map((c: W) => c.name), ['Name', 'Replicas', 'Phase', 'Ready']);
+  assert.equal(
+    table.columnDefinitions.map((c: W) => c.name),
+    ['Name', 'Replicas', 'Phase', 'Ready'],
+  );
   const row = table.rows.find((r: W) => r.cells[0] === 'tbl');
   assert.equal(row.cells, ['tbl', 3, 'Ready', 'True']);
   assert.is(row.object.kind, 'PartialObjectMetadata');
@@ -126,16 +161,28 @@ test('a non-structural CRD schema is rejected as Kubernetes does', async () => {
   schema.properties.spec.properties.tags = { type: 'array' };
   const r = await env.kubectl(['create', '-f', '-'], JSON.stringify(bad));
   assert.is.not(r.code, 0);
-  assert.match(r.stderr, /spec.versions\[0\].schema.openAPIV3Schema.properties\[spec\].properties\[image\].type: Required value: must not be empty for specified object fields/);
+  assert.match(
+    r.stderr,
+    /spec.versions\[0\].schema.openAPIV3Schema.properties\[spec\].properties\[image\].type: Required value: must not be empty for specified object fields/,
+  );
   assert.match(r.stderr, /spec.versions\[0\].schema.openAPIV3Schema.properties\[spec\].properties\[tags\].items: Required value/);
 });
 
 test('deleting the CRD deletes its custom resources and unregisters the resource', async () => {
   const g2 = `h${Math.random().toString(36).slice(2, 7)}.conformance.cairn.dev`;
   await installWidgets(env, g2);
-  await env.custom.createNamespacedCustomObject({ group: g2, version: 'v1', namespace: env.ns, plural: 'widgets', body: { apiVersion: `${g2}/v1`, kind: 'Widget', metadata: { name: 'doomed' }, spec: { image: 'x' } } });
+  await env.custom.createNamespacedCustomObject({
+    group: g2,
+    version: 'v1',
+    namespace: env.ns,
+    plural: 'widgets',
+    body: { apiVersion: `${g2}/v1`, kind: 'Widget', metadata: { name: 'doomed' }, spec: { image: 'x' } },
+  });
   await removeWidgets(env, g2);
-  await waitFor(async () => (await statusOf(env.ext.readCustomResourceDefinition({ name: `widgets.${g2}` }))).code === 404, { what: 'CRD gone', timeoutMs: 30_000 });
+  await waitFor(async () => (await statusOf(env.ext.readCustomResourceDefinition({ name: `widgets.${g2}` }))).code === 404, {
+    what: 'CRD gone',
+    timeoutMs: 30_000,
+  });
   const r = await statusOf(env.custom.listNamespacedCustomObject({ group: g2, version: 'v1', namespace: env.ns, plural: 'widgets' }));
   assert.is(r.code, 404);
 });

@@ -8,7 +8,9 @@ import type { JSONSchema } from './schema.ts';
 import type { KObject } from './store.ts';
 
 export interface CrdVersion {
-  name: string; served: boolean; storage: boolean;
+  name: string;
+  served: boolean;
+  storage: boolean;
   schema?: { openAPIV3Schema?: JSONSchema };
   subresources?: { status?: object; scale?: { specReplicasPath: string; statusReplicasPath: string; labelSelectorPath?: string } };
   additionalPrinterColumns?: PrinterColumn[];
@@ -16,7 +18,8 @@ export interface CrdVersion {
 }
 
 export interface CrdSpec {
-  group: string; scope: 'Namespaced' | 'Cluster';
+  group: string;
+  scope: 'Namespaced' | 'Cluster';
   names: { plural: string; singular?: string; kind: string; listKind?: string; shortNames?: string[]; categories?: string[] };
   versions: CrdVersion[];
 }
@@ -34,11 +37,26 @@ export function validateCrd(crd: KObject): FieldError[] {
   if (spec.names?.plural && spec.group && crd.metadata.name !== `${spec.names.plural}.${spec.group}`) {
     errs.push({ field: 'metadata.name', type: 'FieldValueInvalid', badValue: crd.metadata.name, detail: 'must be spec.names.plural+"."+spec.group' });
   }
-  if (spec.names?.plural && !dns1123Label.test(spec.names.plural)) errs.push({ field: 'spec.names.plural', type: 'FieldValueInvalid', badValue: spec.names.plural, detail: 'a lowercase RFC 1123 label must consist of lower case alphanumeric characters or \'-\'' });
-  if (spec.scope !== 'Namespaced' && spec.scope !== 'Cluster') errs.push({ field: 'spec.scope', type: 'FieldValueNotSupported', badValue: spec.scope, detail: 'supported values: "Cluster", "Namespaced"' });
+  if (spec.names?.plural && !dns1123Label.test(spec.names.plural))
+    errs.push({
+      field: 'spec.names.plural',
+      type: 'FieldValueInvalid',
+      badValue: spec.names.plural,
+      detail: "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-'",
+    });
+  if (spec.scope !== 'Namespaced' && spec.scope !== 'Cluster')
+    errs.push({ field: 'spec.scope', type: 'FieldValueNotSupported', badValue: spec.scope, detail: 'supported values: "Cluster", "Namespaced"' });
   const versions = spec.versions ?? [];
-  if (versions.length === 0) errs.push({ field: 'spec.versions', type: 'FieldValueInvalid', badValue: [], detail: 'must have exactly one version marked as storage version' });
-  else if (versions.filter((v) => v.storage).length !== 1) errs.push({ field: 'spec.versions', type: 'FieldValueInvalid', badValue: versions, hasBadValue: true, detail: 'must have exactly one version marked as storage version' });
+  if (versions.length === 0)
+    errs.push({ field: 'spec.versions', type: 'FieldValueInvalid', badValue: [], detail: 'must have exactly one version marked as storage version' });
+  else if (versions.filter((v) => v.storage).length !== 1)
+    errs.push({
+      field: 'spec.versions',
+      type: 'FieldValueInvalid',
+      badValue: versions,
+      hasBadValue: true,
+      detail: 'must have exactly one version marked as storage version',
+    });
   versions.forEach((v, i) => {
     const schema = v.schema?.openAPIV3Schema;
     if (!schema) errs.push({ field: `spec.versions[${i}].schema.openAPIV3Schema`, type: 'FieldValueRequired', detail: 'schemas are required' });
@@ -55,14 +73,27 @@ export function validateCrd(crd: KObject): FieldError[] {
 export function crdTypes(crd: KObject): ResourceType[] {
   const spec = crd.spec as CrdSpec;
   const storage = spec.versions.find((v) => v.storage)?.name;
-  return spec.versions.filter((v) => v.served).map((v) => ({
-    group: spec.group, version: v.name, resource: spec.names.plural, kind: spec.names.kind,
-    singular: spec.names.singular ?? spec.names.kind.toLowerCase(), namespaced: spec.scope === 'Namespaced',
-    shortNames: spec.names.shortNames ?? [], categories: spec.names.categories ?? [],
-    verbs: ['delete', 'deletecollection', 'get', 'list', 'patch', 'create', 'update', 'watch'],
-    status: !!v.subresources?.status, scale: v.subresources?.scale, generation: true,
-    printerColumns: v.additionalPrinterColumns, selectableFields: (v.selectableFields ?? []).map((f) => f.jsonPath.replace(/^\./, '')), schema: v.schema?.openAPIV3Schema, crd: crd.metadata.name!, storageVersion: storage,
-  }));
+  return spec.versions
+    .filter((v) => v.served)
+    .map((v) => ({
+      group: spec.group,
+      version: v.name,
+      resource: spec.names.plural,
+      kind: spec.names.kind,
+      singular: spec.names.singular ?? spec.names.kind.toLowerCase(),
+      namespaced: spec.scope === 'Namespaced',
+      shortNames: spec.names.shortNames ?? [],
+      categories: spec.names.categories ?? [],
+      verbs: ['delete', 'deletecollection', 'get', 'list', 'patch', 'create', 'update', 'watch'],
+      status: !!v.subresources?.status,
+      scale: v.subresources?.scale,
+      generation: true,
+      printerColumns: v.additionalPrinterColumns,
+      selectableFields: (v.selectableFields ?? []).map((f) => f.jsonPath.replace(/^\./, '')),
+      schema: v.schema?.openAPIV3Schema,
+      crd: crd.metadata.name!,
+      storageVersion: storage,
+    }));
 }
 
 /** The status the apiextensions controllers converge a CRD to. */
@@ -73,10 +104,23 @@ export function crdStatus(crd: KObject, now: string): Record<string, unknown> {
   const storage = spec.versions.find((v) => v.storage)?.name;
   const stored = [...new Set([...(old.storedVersions ?? []), ...(storage ? [storage] : [])])];
   return {
-    acceptedNames: { plural: spec.names.plural, singular: spec.names.singular ?? spec.names.kind.toLowerCase(), kind: spec.names.kind, listKind: spec.names.listKind ?? `${spec.names.kind}List`, ...(spec.names.shortNames ? { shortNames: spec.names.shortNames } : {}), ...(spec.names.categories ? { categories: spec.names.categories } : {}) },
+    acceptedNames: {
+      plural: spec.names.plural,
+      singular: spec.names.singular ?? spec.names.kind.toLowerCase(),
+      kind: spec.names.kind,
+      listKind: spec.names.listKind ?? `${spec.names.kind}List`,
+      ...(spec.names.shortNames ? { shortNames: spec.names.shortNames } : {}),
+      ...(spec.names.categories ? { categories: spec.names.categories } : {}),
+    },
     conditions: [
       { type: 'NamesAccepted', status: 'True', reason: 'NoConflicts', message: 'no conflicts found', lastTransitionTime: since('NamesAccepted') },
-      { type: 'Established', status: 'True', reason: 'InitialNamesAccepted', message: 'the initial names have been accepted', lastTransitionTime: since('Established') },
+      {
+        type: 'Established',
+        status: 'True',
+        reason: 'InitialNamesAccepted',
+        message: 'the initial names have been accepted',
+        lastTransitionTime: since('Established'),
+      },
     ],
     storedVersions: stored,
   };

@@ -6,10 +6,17 @@ import { PatchStrategy, setHeaderOptions, type V1ConfigMap, type V1StatefulSet }
 import { kubeTestEnv, statusOf, type KubeTestEnv } from './testenv.ts';
 
 let env: KubeTestEnv;
-test.before(async () => { env = await kubeTestEnv('crud'); });
-test.after(async () => { await env?.close(); });
+test.before(async () => {
+  env = await kubeTestEnv('crud');
+});
+test.after(async () => {
+  await env?.close();
+});
 
-const cm = (name: string, labels: Record<string, string> = {}, data: Record<string, string> = { a: '1' }): V1ConfigMap => ({ metadata: { name, labels }, data });
+const cm = (name: string, labels: Record<string, string> = {}, data: Record<string, string> = { a: '1' }): V1ConfigMap => ({
+  metadata: { name, labels },
+  data,
+});
 
 test('create, get, AlreadyExists and NotFound are Kubernetes-shaped', async () => {
   const made = await env.core.createNamespacedConfigMap({ namespace: env.ns, body: cm('one') });
@@ -44,7 +51,10 @@ test('update with a stale resourceVersion is a 409 Conflict', async () => {
   const stale = await statusOf(env.core.replaceNamespacedConfigMap({ namespace: env.ns, name: 'occ', body: { ...v1, data: { a: '3' } } }));
   assert.is(stale.code, 409);
   assert.is(stale.body?.reason, 'Conflict');
-  assert.is(stale.body?.message, 'Operation cannot be fulfilled on configmaps "occ": the object has been modified; please apply your changes to the latest version and try again');
+  assert.is(
+    stale.body?.message,
+    'Operation cannot be fulfilled on configmaps "occ": the object has been modified; please apply your changes to the latest version and try again',
+  );
   const noop = await env.core.replaceNamespacedConfigMap({ namespace: env.ns, name: 'occ', body: v2 });
   assert.is(noop.metadata!.resourceVersion, v2.metadata!.resourceVersion, 'a write that changes nothing keeps the resourceVersion');
   const two = await env.core.replaceNamespacedConfigMap({ namespace: env.ns, name: 'occ', body: { ...v2, data: { a: '2', b: '1' } } });
@@ -53,14 +63,23 @@ test('update with a stale resourceVersion is a 409 Conflict', async () => {
 });
 
 test('label selectors (equality and set-based), field selectors, limit/continue', async () => {
-  for (let i = 0; i < 5; i++) await env.core.createNamespacedConfigMap({ namespace: env.ns, body: cm(`sel-${i}`, { app: 'sel', tier: i % 2 ? 'odd' : 'even', ...(i === 4 ? { canary: 'yes' } : {}) }) });
+  for (let i = 0; i < 5; i++)
+    await env.core.createNamespacedConfigMap({
+      namespace: env.ns,
+      body: cm(`sel-${i}`, { app: 'sel', tier: i % 2 ? 'odd' : 'even', ...(i === 4 ? { canary: 'yes' } : {}) }),
+    });
   const names = (l: { items: V1ConfigMap[] }) => l.items.map((c) => c.metadata!.name).sort();
   assert.equal(names(await env.core.listNamespacedConfigMap({ namespace: env.ns, labelSelector: 'app=sel,tier=odd' })), ['sel-1', 'sel-3']);
   assert.equal(names(await env.core.listNamespacedConfigMap({ namespace: env.ns, labelSelector: 'app=sel,tier in (even),!canary' })), ['sel-0', 'sel-2']);
   assert.equal(names(await env.core.listNamespacedConfigMap({ namespace: env.ns, labelSelector: 'tier notin (even),app' })), ['sel-1', 'sel-3']);
   assert.equal(names(await env.core.listNamespacedConfigMap({ namespace: env.ns, labelSelector: 'canary' })), ['sel-4']);
   assert.equal(names(await env.core.listNamespacedConfigMap({ namespace: env.ns, fieldSelector: 'metadata.name=sel-2' })), ['sel-2']);
-  assert.equal(names(await env.core.listNamespacedConfigMap({ namespace: env.ns, labelSelector: 'app=sel', fieldSelector: 'metadata.name!=sel-2' })), ['sel-0', 'sel-1', 'sel-3', 'sel-4']);
+  assert.equal(names(await env.core.listNamespacedConfigMap({ namespace: env.ns, labelSelector: 'app=sel', fieldSelector: 'metadata.name!=sel-2' })), [
+    'sel-0',
+    'sel-1',
+    'sel-3',
+    'sel-4',
+  ]);
   const seen: string[] = [];
   let token: string | undefined;
   let pages = 0;
@@ -81,63 +100,174 @@ test('label selectors (equality and set-based), field selectors, limit/continue'
 });
 
 test('deletecollection removes only what the selector matches', async () => {
-  for (const [n, l] of [['dc-1', 'a'], ['dc-2', 'a'], ['dc-3', 'b']]) await env.core.createNamespacedConfigMap({ namespace: env.ns, body: cm(n, { dc: l }) });
+  for (const [n, l] of [
+    ['dc-1', 'a'],
+    ['dc-2', 'a'],
+    ['dc-3', 'b'],
+  ])
+    await env.core.createNamespacedConfigMap({ namespace: env.ns, body: cm(n, { dc: l }) });
   await env.core.deleteCollectionNamespacedConfigMap({ namespace: env.ns, labelSelector: 'dc=a' });
   const left = await env.core.listNamespacedConfigMap({ namespace: env.ns, labelSelector: 'dc' });
-  assert.equal(left.items.map((c) => c.metadata!.name), ['dc-3']);
+  assert.equal(
+    left.items.map((c) => c.metadata!.name),
+    ['dc-3'],
+  );
 });
 
 test('continue tokens page through one consistent snapshot; resourceVersionMatch=Exact lists the past', async () => {
   for (const n of ['pg-a', 'pg-b', 'pg-c', 'pg-e']) await env.core.createNamespacedConfigMap({ namespace: env.ns, body: cm(n, { pg: 'x' }, { v: '1' }) });
   const first = await env.core.listNamespacedConfigMap({ namespace: env.ns, labelSelector: 'pg', limit: 2 });
-  assert.equal(first.items.map((c) => c.metadata!.name), ['pg-a', 'pg-b']);
+  assert.equal(
+    first.items.map((c) => c.metadata!.name),
+    ['pg-a', 'pg-b'],
+  );
   await env.core.createNamespacedConfigMap({ namespace: env.ns, body: cm('pg-d', { pg: 'x' }) });
-  await env.core.patchNamespacedConfigMap({ namespace: env.ns, name: 'pg-e', body: { data: { v: '2' } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+  await env.core.patchNamespacedConfigMap(
+    { namespace: env.ns, name: 'pg-e', body: { data: { v: '2' } } },
+    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+  );
   const rest = await env.core.listNamespacedConfigMap({ namespace: env.ns, labelSelector: 'pg', limit: 10, _continue: first.metadata!._continue });
-  assert.equal(rest.items.map((c) => c.metadata!.name), ['pg-c', 'pg-e'], 'objects created after the first page are not in it');
+  assert.equal(
+    rest.items.map((c) => c.metadata!.name),
+    ['pg-c', 'pg-e'],
+    'objects created after the first page are not in it',
+  );
   assert.is(rest.items[1].data!.v, '1', 'and later changes are not seen');
   assert.is(rest.metadata!.resourceVersion, first.metadata!.resourceVersion);
-  const past = await env.core.listNamespacedConfigMap({ namespace: env.ns, labelSelector: 'pg', resourceVersion: first.metadata!.resourceVersion, resourceVersionMatch: 'Exact' });
-  assert.equal(past.items.map((c) => `${c.metadata!.name}=${c.data?.v}`), ['pg-a=1', 'pg-b=1', 'pg-c=1', 'pg-e=1']);
+  const past = await env.core.listNamespacedConfigMap({
+    namespace: env.ns,
+    labelSelector: 'pg',
+    resourceVersion: first.metadata!.resourceVersion,
+    resourceVersionMatch: 'Exact',
+  });
+  assert.equal(
+    past.items.map((c) => `${c.metadata!.name}=${c.data?.v}`),
+    ['pg-a=1', 'pg-b=1', 'pg-c=1', 'pg-e=1'],
+  );
   const now = await env.core.listNamespacedConfigMap({ namespace: env.ns, labelSelector: 'pg' });
-  assert.equal(now.items.map((c) => `${c.metadata!.name}=${c.data?.v}`), ['pg-a=1', 'pg-b=1', 'pg-c=1', 'pg-d=undefined', 'pg-e=2']);
+  assert.equal(
+    now.items.map((c) => `${c.metadata!.name}=${c.data?.v}`),
+    ['pg-a=1', 'pg-b=1', 'pg-c=1', 'pg-d=undefined', 'pg-e=2'],
+  );
 });
 
 test('merge, JSON (with a failing test op) and strategic merge patches', async () => {
   await env.core.createNamespacedConfigMap({ namespace: env.ns, body: cm('patchme', { x: '1' }, { a: '1', b: '2' }) });
-  const merged = await env.core.patchNamespacedConfigMap({ namespace: env.ns, name: 'patchme', body: { data: { b: null, c: '3' } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+  const merged = await env.core.patchNamespacedConfigMap(
+    { namespace: env.ns, name: 'patchme', body: { data: { b: null, c: '3' } } },
+    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+  );
   assert.equal(merged.data, { a: '1', c: '3' });
-  const jp = await env.core.patchNamespacedConfigMap({ namespace: env.ns, name: 'patchme', body: [{ op: 'test', path: '/data/a', value: '1' }, { op: 'replace', path: '/data/a', value: '9' }] }, setHeaderOptions('Content-Type', PatchStrategy.JsonPatch));
+  const jp = await env.core.patchNamespacedConfigMap(
+    {
+      namespace: env.ns,
+      name: 'patchme',
+      body: [
+        { op: 'test', path: '/data/a', value: '1' },
+        { op: 'replace', path: '/data/a', value: '9' },
+      ],
+    },
+    setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
+  );
   assert.is(jp.data!.a, '9');
-  const failed = await statusOf(env.core.patchNamespacedConfigMap({ namespace: env.ns, name: 'patchme', body: [{ op: 'test', path: '/data/a', value: '1' }, { op: 'remove', path: '/data/a' }] }, setHeaderOptions('Content-Type', PatchStrategy.JsonPatch)));
+  const failed = await statusOf(
+    env.core.patchNamespacedConfigMap(
+      {
+        namespace: env.ns,
+        name: 'patchme',
+        body: [
+          { op: 'test', path: '/data/a', value: '1' },
+          { op: 'remove', path: '/data/a' },
+        ],
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
+    ),
+  );
   assert.is(failed.code, 422);
   const sts: V1StatefulSet = {
     metadata: { name: 'smp' },
-    spec: { serviceName: 'smp', selector: { matchLabels: { app: 'smp' } }, template: { metadata: { labels: { app: 'smp' } }, spec: { containers: [{ name: 'a', image: 'one', env: [{ name: 'X', value: '1' }] }, { name: 'b', image: 'two' }] } } },
+    spec: {
+      serviceName: 'smp',
+      selector: { matchLabels: { app: 'smp' } },
+      template: {
+        metadata: { labels: { app: 'smp' } },
+        spec: {
+          containers: [
+            { name: 'a', image: 'one', env: [{ name: 'X', value: '1' }] },
+            { name: 'b', image: 'two' },
+          ],
+        },
+      },
+    },
   };
   await env.apps.createNamespacedStatefulSet({ namespace: env.ns, body: sts });
-  const patched = await env.apps.patchNamespacedStatefulSet({ namespace: env.ns, name: 'smp', body: { spec: { template: { spec: { containers: [{ name: 'b', image: 'three' }, { name: 'a', env: [{ name: 'Y', value: '2' }] }] } } } } }, setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch));
+  const patched = await env.apps.patchNamespacedStatefulSet(
+    {
+      namespace: env.ns,
+      name: 'smp',
+      body: {
+        spec: {
+          template: {
+            spec: {
+              containers: [
+                { name: 'b', image: 'three' },
+                { name: 'a', env: [{ name: 'Y', value: '2' }] },
+              ],
+            },
+          },
+        },
+      },
+    },
+    setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
+  );
   const cs = patched.spec!.template.spec!.containers;
   assert.equal(cs.map((c) => `${c.name}=${c.image}`).sort(), ['a=one', 'b=three'], 'containers merge by name');
-  assert.equal(cs.find((c) => c.name === 'a')!.env!.map((e) => e.name).sort(), ['X', 'Y'], 'env merges by name');
+  assert.equal(
+    cs
+      .find((c) => c.name === 'a')!
+      .env!.map((e) => e.name)
+      .sort(),
+    ['X', 'Y'],
+    'env merges by name',
+  );
 });
 
 test('status subresource: main writes ignore status, status writes ignore spec; generation follows spec', async () => {
-  const sts = await env.apps.createNamespacedStatefulSet({ namespace: env.ns, body: {
-    metadata: { name: 'gen' }, spec: { replicas: 1, serviceName: 'gen', selector: { matchLabels: { app: 'gen' } }, template: { metadata: { labels: { app: 'gen' } }, spec: { containers: [{ name: 'c', image: 'i' }] } } },
-    status: { replicas: 42 } as never,
-  } });
+  const sts = await env.apps.createNamespacedStatefulSet({
+    namespace: env.ns,
+    body: {
+      metadata: { name: 'gen' },
+      spec: {
+        replicas: 1,
+        serviceName: 'gen',
+        selector: { matchLabels: { app: 'gen' } },
+        template: { metadata: { labels: { app: 'gen' } }, spec: { containers: [{ name: 'c', image: 'i' }] } },
+      },
+      status: { replicas: 42 } as never,
+    },
+  });
   assert.is(sts.metadata!.generation, 1);
   assert.is.not(sts.status?.replicas, 42, 'create ignores status');
-  const st = await env.apps.replaceNamespacedStatefulSetStatus({ namespace: env.ns, name: 'gen', body: { ...sts, spec: { ...sts.spec!, replicas: 7 }, status: { replicas: 1, observedGeneration: 1 } } });
+  const st = await env.apps.replaceNamespacedStatefulSetStatus({
+    namespace: env.ns,
+    name: 'gen',
+    body: { ...sts, spec: { ...sts.spec!, replicas: 7 }, status: { replicas: 1, observedGeneration: 1 } },
+  });
   assert.is(st.status!.replicas, 1);
   assert.is(st.spec!.replicas, 1, 'status write ignores spec');
   assert.is(st.metadata!.generation, 1, 'status write does not bump generation');
-  const main = await env.apps.replaceNamespacedStatefulSet({ namespace: env.ns, name: 'gen', body: { ...st, spec: { ...st.spec!, replicas: 3 }, status: { replicas: 99 } } });
+  const main = await env.apps.replaceNamespacedStatefulSet({
+    namespace: env.ns,
+    name: 'gen',
+    body: { ...st, spec: { ...st.spec!, replicas: 3 }, status: { replicas: 99 } },
+  });
   assert.is(main.spec!.replicas, 3);
   assert.is(main.status!.replicas, 1, 'main write ignores status');
   assert.is(main.metadata!.generation, 2, 'spec change bumps generation');
-  const labelled = await env.apps.patchNamespacedStatefulSet({ namespace: env.ns, name: 'gen', body: { metadata: { labels: { l: 'v' } } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+  const labelled = await env.apps.patchNamespacedStatefulSet(
+    { namespace: env.ns, name: 'gen', body: { metadata: { labels: { l: 'v' } } } },
+    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+  );
   assert.is(labelled.metadata!.generation, 2, 'metadata change keeps generation');
   const scale = await env.apps.readNamespacedStatefulSetScale({ namespace: env.ns, name: 'gen' });
   assert.is(scale.spec!.replicas, 3);
@@ -153,9 +283,24 @@ test('finalizers keep a deleted object until they are removed', async () => {
   await env.core.deleteNamespacedConfigMap({ namespace: env.ns, name: 'fin' });
   const held = await env.core.readNamespacedConfigMap({ namespace: env.ns, name: 'fin' });
   assert.ok(held.metadata!.deletionTimestamp, 'deletionTimestamp set');
-  const more = await statusOf(env.core.patchNamespacedConfigMap({ namespace: env.ns, name: 'fin', body: [{ op: 'add', path: '/metadata/finalizers/-', value: 'cairn.dev/other' }] }, setHeaderOptions('Content-Type', PatchStrategy.JsonPatch)));
+  const more = await statusOf(
+    env.core.patchNamespacedConfigMap(
+      { namespace: env.ns, name: 'fin', body: [{ op: 'add', path: '/metadata/finalizers/-', value: 'cairn.dev/other' }] },
+      setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
+    ),
+  );
   assert.is(more.code, 422, 'no new finalizers on a deleting object');
-  await env.core.patchNamespacedConfigMap({ namespace: env.ns, name: 'fin', body: [{ op: 'test', path: '/metadata/finalizers/0', value: 'cairn.dev/test' }, { op: 'remove', path: '/metadata/finalizers/0' }] }, setHeaderOptions('Content-Type', PatchStrategy.JsonPatch));
+  await env.core.patchNamespacedConfigMap(
+    {
+      namespace: env.ns,
+      name: 'fin',
+      body: [
+        { op: 'test', path: '/metadata/finalizers/0', value: 'cairn.dev/test' },
+        { op: 'remove', path: '/metadata/finalizers/0' },
+      ],
+    },
+    setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
+  );
   const gone = await statusOf(env.core.readNamespacedConfigMap({ namespace: env.ns, name: 'fin' }));
   assert.is(gone.code, 404);
 });
@@ -163,28 +308,50 @@ test('finalizers keep a deleted object until they are removed', async () => {
 test('built-in validation: selector must match template labels; StatefulSet spec is mostly immutable', async () => {
   const sts = (labels: Record<string, string>, claim = 'data'): V1StatefulSet => ({
     metadata: { name: 'immut' },
-    spec: { serviceName: 'immut', selector: { matchLabels: { app: 'immut' } }, template: { metadata: { labels }, spec: { containers: [{ name: 'c', image: 'i' }] } },
-      volumeClaimTemplates: [{ metadata: { name: claim }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } }] },
+    spec: {
+      serviceName: 'immut',
+      selector: { matchLabels: { app: 'immut' } },
+      template: { metadata: { labels }, spec: { containers: [{ name: 'c', image: 'i' }] } },
+      volumeClaimTemplates: [{ metadata: { name: claim }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } }],
+    },
   });
   const mismatch = await statusOf(env.apps.createNamespacedStatefulSet({ namespace: env.ns, body: sts({ app: 'other' }) }));
   assert.is(mismatch.code, 422);
   assert.match(mismatch.body?.message, /spec.template.metadata.labels: Invalid value: .*`selector` does not match template `labels`/);
   const made = await env.apps.createNamespacedStatefulSet({ namespace: env.ns, body: sts({ app: 'immut' }) });
-  const changed = await statusOf(env.apps.replaceNamespacedStatefulSet({ namespace: env.ns, name: 'immut', body: { ...made, spec: { ...made.spec!, volumeClaimTemplates: sts({}, 'other').spec!.volumeClaimTemplates } } }));
+  const changed = await statusOf(
+    env.apps.replaceNamespacedStatefulSet({
+      namespace: env.ns,
+      name: 'immut',
+      body: { ...made, spec: { ...made.spec!, volumeClaimTemplates: sts({}, 'other').spec!.volumeClaimTemplates } },
+    }),
+  );
   assert.is(changed.code, 422);
   assert.match(changed.body?.message, /spec: Forbidden: updates to statefulset spec for fields other than 'replicas'/);
-  const noImage = await statusOf(env.core.createNamespacedPod({ namespace: env.ns, body: { metadata: { name: 'noimg' }, spec: { containers: [{ name: 'c' } as never] } } }));
+  const noImage = await statusOf(
+    env.core.createNamespacedPod({ namespace: env.ns, body: { metadata: { name: 'noimg' }, spec: { containers: [{ name: 'c' } as never] } } }),
+  );
   assert.is(noImage.code, 422);
   assert.match(noImage.body?.message, /spec.containers\[0\].image: Required value/);
 });
 
 test('pods/binding assigns a node once; spec.nodeName cannot be patched', async () => {
   await env.core.createNamespacedPod({ namespace: env.ns, body: { metadata: { name: 'bindme' }, spec: { containers: [{ name: 'c', image: 'i' }] } } });
-  await env.core.createNamespacedBinding({ namespace: env.ns, body: { metadata: { name: 'bindme' }, target: { apiVersion: 'v1', kind: 'Node', name: 'node-a' } } });
+  await env.core.createNamespacedBinding({
+    namespace: env.ns,
+    body: { metadata: { name: 'bindme' }, target: { apiVersion: 'v1', kind: 'Node', name: 'node-a' } },
+  });
   assert.is((await env.core.readNamespacedPod({ namespace: env.ns, name: 'bindme' })).spec!.nodeName, 'node-a');
-  const again = await statusOf(env.core.createNamespacedBinding({ namespace: env.ns, body: { metadata: { name: 'bindme' }, target: { apiVersion: 'v1', kind: 'Node', name: 'node-b' } } }));
+  const again = await statusOf(
+    env.core.createNamespacedBinding({ namespace: env.ns, body: { metadata: { name: 'bindme' }, target: { apiVersion: 'v1', kind: 'Node', name: 'node-b' } } }),
+  );
   assert.is(again.code, 409);
-  const patched = await statusOf(env.core.patchNamespacedPod({ namespace: env.ns, name: 'bindme', body: { spec: { nodeName: 'node-b' } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch)));
+  const patched = await statusOf(
+    env.core.patchNamespacedPod(
+      { namespace: env.ns, name: 'bindme', body: { spec: { nodeName: 'node-b' } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    ),
+  );
   assert.is(patched.code, 422);
 });
 
@@ -194,7 +361,12 @@ test('secret stringData is stored as base64 data', async () => {
   assert.is(s.stringData, undefined);
   assert.is(s.type, 'Opaque');
   await env.core.createNamespacedConfigMap({ namespace: env.ns, body: { metadata: { name: 'frozen' }, data: { a: '1' }, immutable: true } });
-  const frozen = await statusOf(env.core.patchNamespacedConfigMap({ namespace: env.ns, name: 'frozen', body: { data: { a: '2' } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch)));
+  const frozen = await statusOf(
+    env.core.patchNamespacedConfigMap(
+      { namespace: env.ns, name: 'frozen', body: { data: { a: '2' } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    ),
+  );
   assert.is(frozen.code, 422);
   assert.match(frozen.body?.message, /data: Forbidden: field is immutable when `immutable` is set/);
 });

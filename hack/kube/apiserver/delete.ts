@@ -1,7 +1,7 @@
 // Deletion: preconditions, finalizers (the object stays with deletionTimestamp until they are gone),
 // propagationPolicy (Foreground/Orphan become finalizers the garbage collector acts on), graceful
 // deletion of scheduled pods, and namespace/CRD termination.
-import { type Api, type WriteOpts } from './api.ts';
+import type { Api, WriteOpts } from './api.ts';
 import { ApiError, conflict } from './errors.ts';
 import { now } from './objects.ts';
 import type { ResourceType } from './registry.ts';
@@ -18,7 +18,13 @@ export interface DeleteOpts extends WriteOpts {
 export const crdCleanupFinalizer = 'customresourcecleanup.apiextensions.k8s.io';
 
 function successStatus(t: ResourceType, obj: KObject): Record<string, unknown> {
-  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name: obj.metadata.name, group: t.group, kind: t.resource, uid: obj.metadata.uid } };
+  return {
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Success',
+    details: { name: obj.metadata.name, group: t.group, kind: t.resource, uid: obj.metadata.uid },
+  };
 }
 
 /** Whether a successful delete answers with the object (pods, custom resources) or a Status. */
@@ -36,23 +42,34 @@ export function deleteObject(api: Api, t: ResourceType, ns: string, name: string
     throw conflict(t.group, t.resource, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${old.metadata.uid}`);
   }
   if (pre.resourceVersion && pre.resourceVersion !== old.metadata.resourceVersion) {
-    throw conflict(t.group, t.resource, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${old.metadata.resourceVersion}`);
+    throw conflict(
+      t.group,
+      t.resource,
+      name,
+      `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${old.metadata.resourceVersion}`,
+    );
   }
   const policy = opts.propagationPolicy ?? (opts.orphanDependents ? 'Orphan' : undefined);
   if (policy && !['Foreground', 'Background', 'Orphan'].includes(policy)) {
-    throw new ApiError(422, 'Invalid', `DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: "${policy}": supported values: "Foreground", "Background", "Orphan", "nil"`);
+    throw new ApiError(
+      422,
+      'Invalid',
+      `DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: "${policy}": supported values: "Foreground", "Background", "Orphan", "nil"`,
+    );
   }
   const next = structuredClone(old);
   const m = next.metadata;
   const finalizers = [...(m.finalizers ?? [])];
   if (policy === 'Foreground' && !finalizers.includes('foregroundDeletion')) finalizers.push('foregroundDeletion');
   if (policy === 'Orphan' && !finalizers.includes('orphan')) finalizers.push('orphan');
-  if (t.group === 'apiextensions.k8s.io' && t.resource === 'customresourcedefinitions' && !finalizers.includes(crdCleanupFinalizer)) finalizers.push(crdCleanupFinalizer);
+  if (t.group === 'apiextensions.k8s.io' && t.resource === 'customresourcedefinitions' && !finalizers.includes(crdCleanupFinalizer))
+    finalizers.push(crdCleanupFinalizer);
   const isNamespace = !t.group && t.resource === 'namespaces';
   const spec = next.spec as { nodeName?: string; terminationGracePeriodSeconds?: number } | undefined;
   const grace = opts.gracePeriodSeconds ?? spec?.terminationGracePeriodSeconds ?? 30;
   // A scheduled pod is deleted gracefully: the kubelet stops it and then deletes it with grace 0.
-  const graceful = !t.group && t.resource === 'pods' && !!spec?.nodeName && grace > 0 && !(old.status as { phase?: string } | undefined)?.phase?.match(/^(Succeeded|Failed)$/);
+  const graceful =
+    !t.group && t.resource === 'pods' && !!spec?.nodeName && grace > 0 && !(old.status as { phase?: string } | undefined)?.phase?.match(/^(Succeeded|Failed)$/);
   if (finalizers.length === 0 && !isNamespace && !graceful) {
     if (opts.dryRun) return { code: 200, body: returnsObject(t) ? api.present(t, old) : successStatus(t, old) };
     const gone = api.store.remove(t.group, t.resource, t.namespaced ? ns : '', name)!;
@@ -79,9 +96,17 @@ export function deleteCollection(api: Api, t: ResourceType, ns: string | undefin
   const items = api.store.list(t.group, t.resource, t.namespaced ? ns : undefined, (o) => byLabel(o) && byField(o));
   const out: KObject[] = [];
   for (const o of items) {
-    try { deleteObject(api, t, o.metadata.namespace ?? '', o.metadata.name!, opts); out.push(api.present(t, o)); } catch (e) {
+    try {
+      deleteObject(api, t, o.metadata.namespace ?? '', o.metadata.name!, opts);
+      out.push(api.present(t, o));
+    } catch (e) {
       if (!(e instanceof ApiError && e.code === 404)) throw e;
     }
   }
-  return { kind: `${t.kind}List`, apiVersion: t.group ? `${t.group}/${t.version}` : t.version, metadata: { resourceVersion: String(api.store.rv) }, items: out };
+  return {
+    kind: `${t.kind}List`,
+    apiVersion: t.group ? `${t.group}/${t.version}` : t.version,
+    metadata: { resourceVersion: String(api.store.rv) },
+    items: out,
+  };
 }

@@ -15,8 +15,15 @@ export function compareVersions(a: string, b: string): number {
 
 export function versionInfo(): Record<string, string> {
   return {
-    major: '1', minor: '32', gitVersion: 'v1.32.0-cairn-emulator', gitCommit: '0000000000000000000000000000000000000000', gitTreeState: 'clean',
-    buildDate: '2026-01-01T00:00:00Z', goVersion: 'go1.23.0', compiler: 'gc', platform: 'linux/amd64',
+    major: '1',
+    minor: '32',
+    gitVersion: 'v1.32.0-cairn-emulator',
+    gitCommit: '0000000000000000000000000000000000000000',
+    gitTreeState: 'clean',
+    buildDate: '2026-01-01T00:00:00Z',
+    goVersion: 'go1.23.0',
+    compiler: 'gc',
+    platform: 'linux/amd64',
   };
 }
 
@@ -44,17 +51,34 @@ export function group(registry: Registry, name: string): Record<string, unknown>
 }
 
 function resourceEntries(t: ResourceType): Record<string, unknown>[] {
-  const out: Record<string, unknown>[] = [{
-    name: t.resource, singularName: t.singular, namespaced: t.namespaced, kind: t.kind, verbs: t.verbs,
-    ...(t.shortNames.length ? { shortNames: t.shortNames } : {}), ...(t.categories.length ? { categories: t.categories } : {}),
-  }];
+  const out: Record<string, unknown>[] = [
+    {
+      name: t.resource,
+      singularName: t.singular,
+      namespaced: t.namespaced,
+      kind: t.kind,
+      verbs: t.verbs,
+      ...(t.shortNames.length ? { shortNames: t.shortNames } : {}),
+      ...(t.categories.length ? { categories: t.categories } : {}),
+    },
+  ];
   if (t.status) out.push({ name: `${t.resource}/status`, singularName: '', namespaced: t.namespaced, kind: t.kind, verbs: ['get', 'patch', 'update'] });
-  if (t.scale) out.push({ name: `${t.resource}/scale`, singularName: '', namespaced: t.namespaced, group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: ['get', 'patch', 'update'] });
+  if (t.scale)
+    out.push({
+      name: `${t.resource}/scale`,
+      singularName: '',
+      namespaced: t.namespaced,
+      group: 'autoscaling',
+      version: 'v1',
+      kind: 'Scale',
+      verbs: ['get', 'patch', 'update'],
+    });
   if (!t.group && t.resource === 'pods') {
     out.push({ name: 'pods/binding', singularName: '', namespaced: true, kind: 'Binding', verbs: ['create'] });
     out.push({ name: 'pods/log', singularName: '', namespaced: true, kind: 'Pod', verbs: ['get'] });
   }
-  if (!t.group && t.resource === 'namespaces') out.push({ name: 'namespaces/finalize', singularName: '', namespaced: false, kind: 'Namespace', verbs: ['update'] });
+  if (!t.group && t.resource === 'namespaces')
+    out.push({ name: 'namespaces/finalize', singularName: '', namespaced: false, kind: 'Namespace', verbs: ['update'] });
   return out;
 }
 

@@ -1,9 +1,20 @@
 // Kubernetes-shaped API errors: every failure leaves the server as a metav1.Status with the reason,
 // code and details that client-go, client-node and kubectl branch on.
 
-export interface StatusCause { reason: string; message: string; field?: string }
+export interface StatusCause {
+  reason: string;
+  message: string;
+  field?: string;
+}
 
-export interface StatusDetails { name?: string; group?: string; kind?: string; uid?: string; causes?: StatusCause[]; retryAfterSeconds?: number }
+export interface StatusDetails {
+  name?: string;
+  group?: string;
+  kind?: string;
+  uid?: string;
+  causes?: StatusCause[];
+  retryAfterSeconds?: number;
+}
 
 export class ApiError extends Error {
   readonly code: number;
@@ -40,11 +51,24 @@ export function notFound(group: string, resource: string, name: string): ApiErro
 }
 
 export function alreadyExists(group: string, resource: string, name: string): ApiError {
-  return new ApiError(409, 'AlreadyExists', `${qualifiedResource(group, resource)} "${name}" already exists`, { name, group: group || undefined, kind: resource });
+  return new ApiError(409, 'AlreadyExists', `${qualifiedResource(group, resource)} "${name}" already exists`, {
+    name,
+    group: group || undefined,
+    kind: resource,
+  });
 }
 
-export function conflict(group: string, resource: string, name: string, why = 'the object has been modified; please apply your changes to the latest version and try again'): ApiError {
-  return new ApiError(409, 'Conflict', `Operation cannot be fulfilled on ${qualifiedResource(group, resource)} "${name}": ${why}`, { name, group: group || undefined, kind: resource });
+export function conflict(
+  group: string,
+  resource: string,
+  name: string,
+  why = 'the object has been modified; please apply your changes to the latest version and try again',
+): ApiError {
+  return new ApiError(409, 'Conflict', `Operation cannot be fulfilled on ${qualifiedResource(group, resource)} "${name}": ${why}`, {
+    name,
+    group: group || undefined,
+    kind: resource,
+  });
 }
 
 export function badRequest(message: string): ApiError {
@@ -60,15 +84,40 @@ export function gone(message: string): ApiError {
 }
 
 export function unsupportedMediaType(accepted: string[]): ApiError {
-  return new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${accepted.join(', ')}`, {});
+  return new ApiError(
+    415,
+    'UnsupportedMediaType',
+    `the body of the request was in an unknown format - accepted media types include: ${accepted.join(', ')}`,
+    {},
+  );
 }
 
 /** One field error as Kubernetes' field.Error renders it. */
-export interface FieldError { field: string; type: 'FieldValueInvalid' | 'FieldValueRequired' | 'FieldValueNotSupported' | 'FieldValueTooMany' | 'FieldValueTooLong' | 'FieldValueForbidden' | 'FieldValueDuplicate' | 'FieldValueTypeInvalid'; detail: string; badValue?: unknown; hasBadValue?: boolean; /** Printed verbatim (Go's %#v of a value, e.g. 0x0). */ rawBadValue?: string }
+export interface FieldError {
+  field: string;
+  type:
+    | 'FieldValueInvalid'
+    | 'FieldValueRequired'
+    | 'FieldValueNotSupported'
+    | 'FieldValueTooMany'
+    | 'FieldValueTooLong'
+    | 'FieldValueForbidden'
+    | 'FieldValueDuplicate'
+    | 'FieldValueTypeInvalid';
+  detail: string;
+  badValue?: unknown;
+  hasBadValue?: boolean /** Printed verbatim (Go's %#v of a value, e.g. 0x0). */;
+  rawBadValue?: string;
+}
 
 const typeWords: Record<FieldError['type'], string> = {
-  FieldValueInvalid: 'Invalid value', FieldValueRequired: 'Required value', FieldValueNotSupported: 'Unsupported value',
-  FieldValueTooMany: 'Too many', FieldValueTooLong: 'Too long', FieldValueForbidden: 'Forbidden', FieldValueDuplicate: 'Duplicate value',
+  FieldValueInvalid: 'Invalid value',
+  FieldValueRequired: 'Required value',
+  FieldValueNotSupported: 'Unsupported value',
+  FieldValueTooMany: 'Too many',
+  FieldValueTooLong: 'Too long',
+  FieldValueForbidden: 'Forbidden',
+  FieldValueDuplicate: 'Duplicate value',
   FieldValueTypeInvalid: 'Invalid value',
 };
 
@@ -92,7 +141,9 @@ export function invalid(kind: string, group: string, name: string, errors: Field
   const list = rendered.length === 1 ? rendered[0] : `[${rendered.join(', ')}]`;
   const qualified = group ? `${kind}.${group}` : kind;
   return new ApiError(422, 'Invalid', `${qualified} "${name}" is invalid: ${list}`, {
-    name, group: group || undefined, kind,
+    name,
+    group: group || undefined,
+    kind,
     causes: errors.map((e, i) => ({ reason: e.type, message: rendered[i].slice(e.field.length + 2), field: e.field })),
   });
 }

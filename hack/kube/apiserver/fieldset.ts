@@ -66,7 +66,10 @@ export function fieldSet(obj: unknown, shape: Shape, opts: { root?: boolean } = 
   const walk = (v: unknown, path: string[], sh: Shape, depth: number) => {
     if (isObj(v) && !sh.atomicMap()) {
       const keys = Object.keys(v);
-      if (keys.length === 0 && path.length) { out.add(enc(path)); return; }
+      if (keys.length === 0 && path.length) {
+        out.add(enc(path));
+        return;
+      }
       for (const k of keys) {
         if (depth === 0 && opts.root !== false && (k === 'apiVersion' || k === 'kind')) continue;
         if (depth === 1 && path[0] === 'f:metadata' && !ownedMetadata.has(k)) continue;
@@ -84,7 +87,10 @@ export function fieldSet(obj: unknown, shape: Shape, opts: { root?: boolean } = 
         }
         return;
       }
-      if (l.type === 'set') { for (const item of v) out.add(enc([...path, `v:${JSON.stringify(item)}`])); return; }
+      if (l.type === 'set') {
+        for (const item of v) out.add(enc([...path, `v:${JSON.stringify(item)}`]));
+        return;
+      }
     }
     if (path.length) out.add(enc(path));
   };
@@ -96,7 +102,10 @@ export function fieldSet(obj: unknown, shape: Shape, opts: { root?: boolean } = 
 export function valueAt(obj: unknown, path: string[]): unknown {
   let cur: unknown = obj;
   for (const el of path) {
-    if (el.startsWith('f:')) { cur = isObj(cur) ? cur[el.slice(2)] : undefined; continue; }
+    if (el.startsWith('f:')) {
+      cur = isObj(cur) ? cur[el.slice(2)] : undefined;
+      continue;
+    }
     if (!Array.isArray(cur)) return undefined;
     if (el.startsWith('k:')) {
       const want = JSON.parse(el.slice(2)) as Obj;
@@ -114,7 +123,10 @@ export function removeAt(obj: unknown, path: string[]): void {
   if (!path.length) return;
   const parent = valueAt(obj, path.slice(0, -1));
   const last = path[path.length - 1];
-  if (last.startsWith('f:')) { if (isObj(parent)) delete parent[last.slice(2)]; return; }
+  if (last.startsWith('f:')) {
+    if (isObj(parent)) delete parent[last.slice(2)];
+    return;
+  }
   if (!Array.isArray(parent)) return;
   const idx = last.startsWith('k:')
     ? parent.findIndex((i) => isObj(i) && Object.entries(JSON.parse(last.slice(2)) as Obj).every(([k, x]) => JSON.stringify(i[k]) === JSON.stringify(x)))
@@ -140,9 +152,15 @@ export function decodeFields(trie: unknown): Set<string> {
   const walk = (node: unknown, path: string[]) => {
     if (!isObj(node)) return;
     const keys = Object.keys(node);
-    if (keys.length === 0) { if (path.length) out.add(enc(path)); return; }
+    if (keys.length === 0) {
+      if (path.length) out.add(enc(path));
+      return;
+    }
     for (const k of keys) {
-      if (k === '.') { out.add(enc(path)); continue; }
+      if (k === '.') {
+        out.add(enc(path));
+        continue;
+      }
       walk(node[k], [...path, k]);
     }
   };

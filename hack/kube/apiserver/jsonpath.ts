@@ -3,7 +3,10 @@
 type Step = { field: string } | { index: number } | { all: true } | { filter: { path: string[]; value: string } };
 
 export function parseJsonPath(expr: string): Step[] {
-  const s = expr.trim().replace(/^\{|\}$/g, '').replace(/^\$/, '');
+  const s = expr
+    .trim()
+    .replace(/^\{|\}$/g, '')
+    .replace(/^\$/, '');
   const steps: Step[] = [];
   let i = 0;
   while (i < s.length) {
@@ -43,7 +46,10 @@ export function evalJsonPath(obj: unknown, expr: string): unknown[] {
       if ('field' in step) {
         if (v && typeof v === 'object' && !Array.isArray(v) && step.field in v) next.push((v as Record<string, unknown>)[step.field]);
       } else if ('index' in step) {
-        if (Array.isArray(v)) { const x = v[step.index < 0 ? v.length + step.index : step.index]; if (x !== undefined) next.push(x); }
+        if (Array.isArray(v)) {
+          const x = v[step.index < 0 ? v.length + step.index : step.index];
+          if (x !== undefined) next.push(x);
+        }
       } else if ('all' in step) {
         if (Array.isArray(v)) next.push(...v);
         else if (v && typeof v === 'object') next.push(...Object.values(v));

@@ -7,8 +7,15 @@ import { kubeTestEnv, widgetCrd, type KubeTestEnv } from './testenv.ts';
 
 let env: KubeTestEnv;
 const group = `k${Math.random().toString(36).slice(2, 7)}.conformance.cairn.dev`;
-test.before(async () => { env = await kubeTestEnv('kubectl'); });
-test.after(async () => { if (env) { await env.kubectl(['delete', 'crd', `widgets.${group}`, '--wait=false']); await env.close(); } });
+test.before(async () => {
+  env = await kubeTestEnv('kubectl');
+});
+test.after(async () => {
+  if (env) {
+    await env.kubectl(['delete', 'crd', `widgets.${group}`, '--wait=false']);
+    await env.close();
+  }
+});
 
 async function ok(args: string[], input?: string): Promise<string> {
   const r = await env.kubectl(args, input);
@@ -16,7 +23,8 @@ async function ok(args: string[], input?: string): Promise<string> {
   return r.stdout;
 }
 
-const widgetYaml = (replicas: number) => YAML.stringify({ apiVersion: `${group}/v1`, kind: 'Widget', metadata: { name: 'w1', namespace: env.ns }, spec: { image: 'cairn:dev', replicas } });
+const widgetYaml = (replicas: number) =>
+  YAML.stringify({ apiVersion: `${group}/v1`, kind: 'Widget', metadata: { name: 'w1', namespace: env.ns }, spec: { image: 'cairn:dev', replicas } });
 
 test('apply -f a CRD, wait for Established, apply -f a custom resource (create, then update)', async () => {
   assert.match(await ok(['apply', '-f', '-'], YAML.stringify(widgetCrd(group))), /customresourcedefinition.apiextensions.k8s.io\/widgets\.\S+ created/);
@@ -39,7 +47,23 @@ test('get -o yaml shows the stored object with defaults and last-applied annotat
 });
 
 test('get prints the printer columns; short names resolve', async () => {
-  await ok(['patch', `widgets.${group}`, 'w1', '-n', env.ns, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { phase: 'Running', replicas: 5, conditions: [{ type: 'Ready', status: 'True', reason: 'AllGood', message: 'ok', lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z') }] } })]);
+  await ok([
+    'patch',
+    `widgets.${group}`,
+    'w1',
+    '-n',
+    env.ns,
+    '--subresource=status',
+    '--type=merge',
+    '-p',
+    JSON.stringify({
+      status: {
+        phase: 'Running',
+        replicas: 5,
+        conditions: [{ type: 'Ready', status: 'True', reason: 'AllGood', message: 'ok', lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z') }],
+      },
+    }),
+  ]);
   const out = await ok(['get', `widgets.${group}`, '-n', env.ns]);
   const [head, row] = out.trim().split('\n');
   assert.equal(head.split(/\s+/), ['NAME', 'REPLICAS', 'PHASE', 'READY']);
@@ -83,7 +107,17 @@ test('apply --server-side: conflicts are reported, --force-conflicts wins', asyn
 });
 
 test('apply -f of a built-in (client-side, strategic merge) and get of built-ins as tables', async () => {
-  const dep = (image: string) => YAML.stringify({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: env.ns }, spec: { replicas: 2, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image, ports: [{ containerPort: 80 }] }] } } } });
+  const dep = (image: string) =>
+    YAML.stringify({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'web', namespace: env.ns },
+      spec: {
+        replicas: 2,
+        selector: { matchLabels: { app: 'web' } },
+        template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image, ports: [{ containerPort: 80 }] }] } },
+      },
+    });
   assert.match(await ok(['apply', '-f', '-'], dep('nginx:1')), /deployment.apps\/web created/);
   assert.match(await ok(['apply', '-f', '-'], dep('nginx:2')), /deployment.apps\/web configured/);
   assert.is((await ok(['get', 'deploy', 'web', '-n', env.ns, '-o', 'jsonpath={.spec.template.spec.containers[0].image}'])).trim(), 'nginx:2');
@@ -103,7 +137,9 @@ test('imperative create of namespaces, configmaps and secrets (protobuf bodies)'
     assert.is((await ok(['get', 'configmap', 'cfg', '-n', ns, '-o', 'jsonpath={.data.a}'])).trim(), 'b');
     assert.is(Buffer.from((await ok(['get', 'secret', 'sec', '-n', ns, '-o', 'jsonpath={.data.pw}'])).trim(), 'base64').toString(), 'hunter2');
     assert.match(await ok(['get', 'ns', ns, '--show-labels']), new RegExp(`kubernetes.io/metadata.name=${ns}`));
-  } finally { await env.kubectl(['delete', 'namespace', ns, '--wait=false']); }
+  } finally {
+    await env.kubectl(['delete', 'namespace', ns, '--wait=false']);
+  }
 });
 
 test('delete removes the custom resource', async () => {

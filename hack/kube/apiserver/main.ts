@@ -16,6 +16,8 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) cmd.error(`--port must 
 const server = await startApiServer({ host: o.host, port, dataFile: o.dataFile });
 if (o.kubeconfig) server.writeKubeconfig(o.kubeconfig);
 process.stdout.write(`API server at ${server.url}${o.kubeconfig ? `\n  kubectl --kubeconfig ${o.kubeconfig} get ns` : ''}\n`);
-const stop = () => { void server.close().then(() => process.exit(0)); };
+const stop = () => {
+  void server.close().then(() => process.exit(0));
+};
 process.once('SIGINT', stop);
 process.once('SIGTERM', stop);

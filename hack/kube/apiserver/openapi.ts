@@ -19,10 +19,19 @@ export function gvDocument(registry: Registry, group: string, version: string): 
     { name: 'fieldManager', in: 'query', schema: { type: 'string', uniqueItems: true } },
     { name: 'dryRun', in: 'query', schema: { type: 'string', uniqueItems: true } },
   ];
-  const body = { content: { 'application/json-patch+json': { schema: { type: 'object' } }, 'application/merge-patch+json': { schema: { type: 'object' } }, 'application/apply-patch+yaml': { schema: { type: 'object' } } } };
+  const body = {
+    content: {
+      'application/json-patch+json': { schema: { type: 'object' } },
+      'application/merge-patch+json': { schema: { type: 'object' } },
+      'application/apply-patch+yaml': { schema: { type: 'object' } },
+    },
+  };
   for (const t of types) {
     const base = `/${gvPath(group, version)}/${t.namespaced ? 'namespaces/{namespace}/' : ''}${t.resource}`;
-    paths[base] = { post: { ...gvk(t), parameters: params, responses: { '201': { description: 'Created' } } }, get: { ...gvk(t), responses: { '200': { description: 'OK' } } } };
+    paths[base] = {
+      post: { ...gvk(t), parameters: params, responses: { '201': { description: 'Created' } } },
+      get: { ...gvk(t), responses: { '200': { description: 'OK' } } },
+    };
     paths[`${base}/{name}`] = {
       get: { ...gvk(t), responses: { '200': { description: 'OK' } } },
       put: { ...gvk(t), parameters: params, responses: { '200': { description: 'OK' } } },
@@ -43,7 +52,11 @@ export function v3Index(registry: Registry): Record<string, unknown> {
   const paths: Record<string, unknown> = {};
   for (const [group, versions] of registry.groupVersions()) {
     for (const v of versions) {
-      const hash = createHash('sha256').update(JSON.stringify(gvDocument(registry, group, v))).digest('hex').slice(0, 32).toUpperCase();
+      const hash = createHash('sha256')
+        .update(JSON.stringify(gvDocument(registry, group, v)))
+        .digest('hex')
+        .slice(0, 32)
+        .toUpperCase();
       paths[gvPath(group, v)] = { serverRelativeURL: `/openapi/v3/${gvPath(group, v)}?hash=${hash}` };
     }
   }

@@ -23,16 +23,30 @@ export function jsonPatch(target: unknown, ops: unknown): unknown {
   } catch (e) {
     const err = e as { name?: string; message: string };
     const message = err.name === 'TEST_OPERATION_FAILED' ? 'testing value failed' : err.message.split('\n')[0];
-    throw new ApiError(422, 'Invalid', `the server rejected our request due to an error in our request`, { causes: [{ reason: 'UnexpectedServerResponse', message }] });
+    throw new ApiError(422, 'Invalid', `the server rejected our request due to an error in our request`, {
+      causes: [{ reason: 'UnexpectedServerResponse', message }],
+    });
   }
 }
 
 // patchMergeKey of list fields in the built-in API types (by field name; `ports` depends on context).
 export const mergeKeys: Record<string, string> = {
-  containers: 'name', initContainers: 'name', ephemeralContainers: 'name', env: 'name', volumes: 'name',
-  volumeMounts: 'mountPath', volumeDevices: 'devicePath', imagePullSecrets: 'name', conditions: 'type',
-  ownerReferences: 'uid', hostAliases: 'ip', readinessGates: 'conditionType', secrets: 'name',
-  topologySpreadConstraints: 'topologyKey', resourceClaims: 'name', schedulingGates: 'name',
+  containers: 'name',
+  initContainers: 'name',
+  ephemeralContainers: 'name',
+  env: 'name',
+  volumes: 'name',
+  volumeMounts: 'mountPath',
+  volumeDevices: 'devicePath',
+  imagePullSecrets: 'name',
+  conditions: 'type',
+  ownerReferences: 'uid',
+  hostAliases: 'ip',
+  readinessGates: 'conditionType',
+  secrets: 'name',
+  topologySpreadConstraints: 'topologyKey',
+  resourceClaims: 'name',
+  schedulingGates: 'name',
 };
 // Primitive lists with patchStrategy=merge: union instead of replace.
 export const mergedPrimitiveLists = new Set(['finalizers']);
@@ -62,7 +76,10 @@ function mergeList(field: string, orig: unknown, patch: unknown[]): unknown[] {
   let out = base as unknown[];
   for (const item of patch as Obj[]) {
     const idx = out.findIndex((o) => isObj(o) && o[key] === item[key]);
-    if (item.$patch === 'delete') { if (idx >= 0) out = out.filter((_, i) => i !== idx); continue; }
+    if (item.$patch === 'delete') {
+      if (idx >= 0) out = out.filter((_, i) => i !== idx);
+      continue;
+    }
     if (idx >= 0) out[idx] = strategicMerge(out[idx], item);
     else out.push(stripDirectives(item));
   }
@@ -82,11 +99,18 @@ export function strategicMerge(target: unknown, patch: unknown): unknown {
       continue;
     }
     if (k.startsWith('$')) continue; // $setElementOrder/<list>, $patch, $retainKeys: ordering and handled directives
-    if (v === null) { delete out[k]; continue; }
-    if (Array.isArray(v)) { out[k] = mergeList(k, out[k], v); continue; }
+    if (v === null) {
+      delete out[k];
+      continue;
+    }
+    if (Array.isArray(v)) {
+      out[k] = mergeList(k, out[k], v);
+      continue;
+    }
     if (isObj(v)) {
       const merged = strategicMerge(out[k], v);
-      if (merged === undefined) delete out[k]; else out[k] = merged;
+      if (merged === undefined) delete out[k];
+      else out[k] = merged;
       continue;
     }
     out[k] = v;

@@ -23,16 +23,29 @@ async function clients(): Promise<{ core: CoreV1Api; custom: CustomObjectsApi; k
   return { kc, core: kc.makeApiClient(CoreV1Api), custom: kc.makeApiClient(CustomObjectsApi) };
 }
 
-test.after(async () => { await server?.close(); rmSync(dir, { recursive: true, force: true }); });
+test.after(async () => {
+  await server?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
 
 test('objects, CRDs and resourceVersions survive a restart; old watches get 410', async () => {
   server = await startApiServer({ host, dataFile });
   server.writeKubeconfig(kubeconfig);
   const { core, custom } = await clients();
   await core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'kept', labels: { a: 'b' } }, data: { x: '1' } } });
-  const res = await fetch(`${server.url}/apis/apiextensions.k8s.io/v1/customresourcedefinitions`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(widgetCrd('persist.cairn.dev')) });
+  const res = await fetch(`${server.url}/apis/apiextensions.k8s.io/v1/customresourcedefinitions`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(widgetCrd('persist.cairn.dev')),
+  });
   assert.is(res.status, 201);
-  await custom.createNamespacedCustomObject({ group: 'persist.cairn.dev', version: 'v1', namespace: 'default', plural: 'widgets', body: { apiVersion: 'persist.cairn.dev/v1', kind: 'Widget', metadata: { name: 'w' }, spec: { image: 'x', replicas: 3 } } });
+  await custom.createNamespacedCustomObject({
+    group: 'persist.cairn.dev',
+    version: 'v1',
+    namespace: 'default',
+    plural: 'widgets',
+    body: { apiVersion: 'persist.cairn.dev/v1', kind: 'Widget', metadata: { name: 'w' }, spec: { image: 'x', replicas: 3 } },
+  });
   const before = await core.listNamespacedConfigMap({ namespace: 'default' });
   const oldRv = Number(before.metadata!.resourceVersion) - 1;
   const { port } = server;
@@ -43,13 +56,26 @@ test('objects, CRDs and resourceVersions survive a restart; old watches get 410'
   const again = await clients();
   const kept = await again.core.readNamespacedConfigMap({ namespace: 'default', name: 'kept' });
   assert.equal(kept.data, { x: '1' });
-  const w = await again.custom.getNamespacedCustomObject({ group: 'persist.cairn.dev', version: 'v1', namespace: 'default', plural: 'widgets', name: 'w' }) as { spec: { replicas: number; mode: string } };
+  const w = (await again.custom.getNamespacedCustomObject({
+    group: 'persist.cairn.dev',
+    version: 'v1',
+    namespace: 'default',
+    plural: 'widgets',
+    name: 'w',
+  })) as { spec: { replicas: number; mode: string } };
   assert.equal(w.spec, { image: 'x', replicas: 3, mode: 'safe' }, 'custom resource served again after restart');
   const next = await again.core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'after' } } });
   assert.ok(Number(next.metadata!.resourceVersion) > Number(before.metadata!.resourceVersion), 'resourceVersion keeps increasing');
   const events: { type: string; code?: number }[] = [];
   let done = false;
-  await new Watch(again.kc).watch('/api/v1/namespaces/default/configmaps', { resourceVersion: String(oldRv) }, (type, obj) => events.push({ type, code: obj?.code }), () => { done = true; });
+  await new Watch(again.kc).watch(
+    '/api/v1/namespaces/default/configmaps',
+    { resourceVersion: String(oldRv) },
+    (type, obj) => events.push({ type, code: obj?.code }),
+    () => {
+      done = true;
+    },
+  );
   await waitFor(() => done || events.length > 0, { what: 'watch answer' });
   assert.equal(events[0], { type: 'ERROR', code: 410 });
 });
@@ -69,10 +95,19 @@ test('without a data file, a restarted server answers versions from the earlier 
   try {
     const events: { type: string; code?: number }[] = [];
     let done = false;
-    await new Watch(kc).watch('/api/v1/namespaces/default/configmaps', { resourceVersion: rv }, (type, obj) => events.push({ type, code: obj?.code }), () => { done = true; });
+    await new Watch(kc).watch(
+      '/api/v1/namespaces/default/configmaps',
+      { resourceVersion: rv },
+      (type, obj) => events.push({ type, code: obj?.code }),
+      () => {
+        done = true;
+      },
+    );
     await waitFor(() => done || events.length > 0, { what: 'watch answer' });
     assert.equal(events[0], { type: 'ERROR', code: 410 });
-  } finally { await again.close(); }
+  } finally {
+    await again.close();
+  }
 });
 
 test('an unreadable data file is a clear error, not an empty cluster', async () => {
@@ -80,7 +115,11 @@ test('an unreadable data file is a clear error, not an empty cluster', async () 
   const { writeFileSync } = await import('node:fs');
   writeFileSync(bad, '{"not":"a snapshot"}');
   let err: unknown;
-  try { await startApiServer({ host, dataFile: bad }); } catch (e) { err = e; }
+  try {
+    await startApiServer({ host, dataFile: bad });
+  } catch (e) {
+    err = e;
+  }
   assert.match(String(err), /not an API server snapshot/);
 });
 

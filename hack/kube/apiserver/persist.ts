@@ -10,7 +10,11 @@ const log = logger('kube-apiserver');
 export function loadSnapshot(file: string): StoreSnapshot | undefined {
   if (!existsSync(file)) return undefined;
   let data: StoreSnapshot;
-  try { data = JSON.parse(readFileSync(file, 'utf8')) as StoreSnapshot; } catch (e) { throw new Error(`${file} is not an API server snapshot: ${(e as Error).message}`); }
+  try {
+    data = JSON.parse(readFileSync(file, 'utf8')) as StoreSnapshot;
+  } catch (e) {
+    throw new Error(`${file} is not an API server snapshot: ${(e as Error).message}`);
+  }
   if (typeof data.resourceVersion !== 'number' || !Array.isArray(data.objects)) throw new Error(`${file} is not an API server snapshot`);
   return data;
 }
@@ -44,7 +48,12 @@ export class Persister {
     this.timer = setTimeout(() => {
       this.timer = undefined;
       // A failed background write is logged and retried on the next change, never a crash.
-      try { this.flush(); } catch (err) { this.dirty = true; log.error({ err, file: this.file }, 'writing the API server snapshot failed'); }
+      try {
+        this.flush();
+      } catch (err) {
+        this.dirty = true;
+        log.error({ err, file: this.file }, 'writing the API server snapshot failed');
+      }
     }, this.delayMs);
   }
 

@@ -6,18 +6,33 @@ import { unsupportedMediaType } from './errors.ts';
 type Fields = Record<number, [string, 'string' | 'bytes' | 'bool' | 'varint' | 'strmap' | 'bytesmap' | 'strlist' | Fields | [Fields]]>;
 
 const objectMeta: Fields = {
-  1: ['name', 'string'], 2: ['generateName', 'string'], 3: ['namespace', 'string'], 5: ['uid', 'string'], 6: ['resourceVersion', 'string'],
-  11: ['labels', 'strmap'], 12: ['annotations', 'strmap'], 14: ['finalizers', 'strlist'],
+  1: ['name', 'string'],
+  2: ['generateName', 'string'],
+  3: ['namespace', 'string'],
+  5: ['uid', 'string'],
+  6: ['resourceVersion', 'string'],
+  11: ['labels', 'strmap'],
+  12: ['annotations', 'strmap'],
+  14: ['finalizers', 'strlist'],
 };
 const localRef: Fields = { 1: ['name', 'string'] };
 const kinds: Record<string, Fields> = {
   Namespace: { 1: ['metadata', objectMeta], 2: ['spec', { 1: ['finalizers', 'strlist'] }] },
   ConfigMap: { 1: ['metadata', objectMeta], 2: ['data', 'strmap'], 3: ['binaryData', 'bytesmap'], 4: ['immutable', 'bool'] },
   Secret: { 1: ['metadata', objectMeta], 2: ['data', 'bytesmap'], 3: ['type', 'string'], 4: ['stringData', 'strmap'], 5: ['immutable', 'bool'] },
-  ServiceAccount: { 1: ['metadata', objectMeta], 2: ['secrets', [{ 1: ['kind', 'string'], 2: ['namespace', 'string'], 3: ['name', 'string'] }]], 3: ['imagePullSecrets', [localRef]], 4: ['automountServiceAccountToken', 'bool'] },
+  ServiceAccount: {
+    1: ['metadata', objectMeta],
+    2: ['secrets', [{ 1: ['kind', 'string'], 2: ['namespace', 'string'], 3: ['name', 'string'] }]],
+    3: ['imagePullSecrets', [localRef]],
+    4: ['automountServiceAccountToken', 'bool'],
+  },
 };
 
-interface Field { no: number; wire: number; value: bigint | Buffer }
+interface Field {
+  no: number;
+  wire: number;
+  value: bigint | Buffer;
+}
 
 function fields(buf: Buffer): Field[] {
   const out: Field[] = [];
@@ -36,8 +51,11 @@ function fields(buf: Buffer): Field[] {
     const key = Number(varint());
     const wire = key & 7;
     if (wire === 0) out.push({ no: key >> 3, wire, value: varint() });
-    else if (wire === 2) { const len = Number(varint()); out.push({ no: key >> 3, wire, value: buf.subarray(i, i + len) }); i += len; }
-    else if (wire === 1) i += 8;
+    else if (wire === 2) {
+      const len = Number(varint());
+      out.push({ no: key >> 3, wire, value: buf.subarray(i, i + len) });
+      i += len;
+    } else if (wire === 1) i += 8;
     else if (wire === 5) i += 4;
     else throw new Error(`unsupported protobuf wire type ${wire}`);
   }
@@ -55,7 +73,7 @@ function decode(buf: Buffer, map: Fields): Record<string, unknown> {
     else if (type === 'bytes') out[name] = bytes.toString('base64');
     else if (type === 'bool') out[name] = f.value !== 0n;
     else if (type === 'varint') out[name] = Number(f.value);
-    else if (type === 'strlist') (out[name] = (out[name] as string[] | undefined) ?? [] as string[], (out[name] as string[]).push(bytes.toString('utf8')));
+    else if (type === 'strlist') (out[name] = (out[name] as string[] | undefined) ?? ([] as string[])), (out[name] as string[]).push(bytes.toString('utf8'));
     else if (type === 'strmap' || type === 'bytesmap') {
       const entry = fields(bytes);
       const k = (entry.find((e) => e.no === 1)?.value as Buffer | undefined)?.toString('utf8') ?? '';
@@ -72,7 +90,10 @@ export function decodeProtobufObject(body: Buffer): Record<string, unknown> {
   const refuse = () => unsupportedMediaType(['application/json', 'application/yaml']);
   if (body.length < 4 || body.subarray(0, 4).toString('latin1') !== 'k8s\0') throw refuse();
   const unknown = fields(body.subarray(4));
-  const typeMeta = decode((unknown.find((f) => f.no === 1)?.value as Buffer) ?? Buffer.alloc(0), { 1: ['apiVersion', 'string'], 2: ['kind', 'string'] }) as { apiVersion?: string; kind?: string };
+  const typeMeta = decode((unknown.find((f) => f.no === 1)?.value as Buffer) ?? Buffer.alloc(0), { 1: ['apiVersion', 'string'], 2: ['kind', 'string'] }) as {
+    apiVersion?: string;
+    kind?: string;
+  };
   const raw = unknown.find((f) => f.no === 2)?.value as Buffer | undefined;
   const map = typeMeta.kind ? kinds[typeMeta.kind] : undefined;
   if (!map || !raw || (typeMeta.apiVersion ?? 'v1') !== 'v1') throw refuse();

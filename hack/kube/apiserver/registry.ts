@@ -2,9 +2,20 @@
 // kinds are a fixed table; CustomResourceDefinitions add and remove entries at run time.
 import type { JSONSchema } from './schema.ts';
 
-export interface PrinterColumn { name: string; type: string; jsonPath: string; description?: string; priority?: number; format?: string }
+export interface PrinterColumn {
+  name: string;
+  type: string;
+  jsonPath: string;
+  description?: string;
+  priority?: number;
+  format?: string;
+}
 
-export interface ScaleSpec { specReplicasPath: string; statusReplicasPath: string; labelSelectorPath?: string }
+export interface ScaleSpec {
+  specReplicasPath: string;
+  statusReplicasPath: string;
+  labelSelectorPath?: string;
+}
 
 export interface ResourceType {
   group: string;
@@ -37,17 +48,37 @@ const allVerbs = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch'
 function builtin(gv: string, resource: string, kind: string, opts: Partial<ResourceType> = {}): ResourceType {
   const [group, version] = gv.includes('/') ? gv.split('/') : ['', gv];
   return {
-    group, version, resource, kind, singular: kind.toLowerCase(), namespaced: true, shortNames: [], categories: [],
-    verbs: allVerbs, status: false, generation: false, ...opts,
+    group,
+    version,
+    resource,
+    kind,
+    singular: kind.toLowerCase(),
+    namespaced: true,
+    shortNames: [],
+    categories: [],
+    verbs: allVerbs,
+    status: false,
+    generation: false,
+    ...opts,
   };
 }
 
 const replicasScale: ScaleSpec = { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas', labelSelectorPath: '.status.selector' };
 
 export const builtinTypes: ResourceType[] = [
-  builtin('v1', 'namespaces', 'Namespace', { namespaced: false, shortNames: ['ns'], status: true, verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'] }),
+  builtin('v1', 'namespaces', 'Namespace', {
+    namespaced: false,
+    shortNames: ['ns'],
+    status: true,
+    verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
+  }),
   builtin('v1', 'pods', 'Pod', { shortNames: ['po'], categories: ['all'], status: true, generation: true }),
-  builtin('v1', 'services', 'Service', { shortNames: ['svc'], categories: ['all'], status: true, verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'] }),
+  builtin('v1', 'services', 'Service', {
+    shortNames: ['svc'],
+    categories: ['all'],
+    status: true,
+    verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'],
+  }),
   builtin('v1', 'endpoints', 'Endpoints', { shortNames: ['ep'], singular: 'endpoints' }),
   builtin('v1', 'configmaps', 'ConfigMap', { shortNames: ['cm'] }),
   builtin('v1', 'secrets', 'Secret'),
@@ -67,13 +98,29 @@ export const builtinTypes: ResourceType[] = [
   builtin('policy/v1', 'poddisruptionbudgets', 'PodDisruptionBudget', { shortNames: ['pdb'], status: true, generation: true }),
   builtin('coordination.k8s.io/v1', 'leases', 'Lease'),
   builtin('discovery.k8s.io/v1', 'endpointslices', 'EndpointSlice'),
-  builtin('apiextensions.k8s.io/v1', 'customresourcedefinitions', 'CustomResourceDefinition', { namespaced: false, shortNames: ['crd', 'crds'], categories: ['api-extensions'], status: true, generation: true }),
+  builtin('apiextensions.k8s.io/v1', 'customresourcedefinitions', 'CustomResourceDefinition', {
+    namespaced: false,
+    shortNames: ['crd', 'crds'],
+    categories: ['api-extensions'],
+    status: true,
+    generation: true,
+  }),
   builtin('rbac.authorization.k8s.io/v1', 'roles', 'Role'),
   builtin('rbac.authorization.k8s.io/v1', 'rolebindings', 'RoleBinding'),
   builtin('rbac.authorization.k8s.io/v1', 'clusterroles', 'ClusterRole', { namespaced: false }),
   builtin('rbac.authorization.k8s.io/v1', 'clusterrolebindings', 'ClusterRoleBinding', { namespaced: false }),
-  builtin('autoscaling/v2', 'horizontalpodautoscalers', 'HorizontalPodAutoscaler', { shortNames: ['hpa'], categories: ['all'], status: true, generation: true }),
-  builtin('autoscaling/v1', 'horizontalpodautoscalers', 'HorizontalPodAutoscaler', { shortNames: ['hpa'], categories: ['all'], status: true, generation: true }),
+  builtin('autoscaling/v2', 'horizontalpodautoscalers', 'HorizontalPodAutoscaler', {
+    shortNames: ['hpa'],
+    categories: ['all'],
+    status: true,
+    generation: true,
+  }),
+  builtin('autoscaling/v1', 'horizontalpodautoscalers', 'HorizontalPodAutoscaler', {
+    shortNames: ['hpa'],
+    categories: ['all'],
+    status: true,
+    generation: true,
+  }),
   builtin('storage.k8s.io/v1', 'storageclasses', 'StorageClass', { namespaced: false, shortNames: ['sc'] }),
 ];
 
@@ -81,7 +128,9 @@ export const builtinTypes: ResourceType[] = [
 export class Registry {
   private types: ResourceType[] = [...builtinTypes];
 
-  all(): readonly ResourceType[] { return this.types; }
+  all(): readonly ResourceType[] {
+    return this.types;
+  }
 
   find(group: string, version: string, resource: string): ResourceType | undefined {
     return this.types.find((t) => t.group === group && t.version === version && t.resource === resource);
@@ -89,13 +138,17 @@ export class Registry {
 
   /** Any served version of group/resource (for GC and namespace cleanup, which are version-blind). */
   anyVersion(group: string, resource: string): ResourceType | undefined {
-    return this.types.find((t) => t.group === group && t.resource === resource && (!t.crd || t.storageVersion === t.version))
-      ?? this.types.find((t) => t.group === group && t.resource === resource);
+    return (
+      this.types.find((t) => t.group === group && t.resource === resource && (!t.crd || t.storageVersion === t.version)) ??
+      this.types.find((t) => t.group === group && t.resource === resource)
+    );
   }
 
   byKind(group: string, kind: string): ResourceType | undefined {
-    return this.types.find((t) => t.group === group && t.kind === kind && (!t.crd || t.storageVersion === t.version))
-      ?? this.types.find((t) => t.group === group && t.kind === kind);
+    return (
+      this.types.find((t) => t.group === group && t.kind === kind && (!t.crd || t.storageVersion === t.version)) ??
+      this.types.find((t) => t.group === group && t.kind === kind)
+    );
   }
 
   groupVersions(): Map<string, string[]> {

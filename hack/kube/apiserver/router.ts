@@ -2,7 +2,7 @@
 // negotiation (JSON or Table), and metav1.Status for every error.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import YAML from 'yaml';
-import { type Api, type WriteOpts } from './api.ts';
+import type { Api, WriteOpts } from './api.ts';
 import { deleteCollection, deleteObject, type DeleteOpts } from './delete.ts';
 import { coreVersions, group, groupList, resourceList, versionInfo } from './discovery.ts';
 import { ApiError, badRequest, methodNotAllowed, unsupportedMediaType } from './errors.ts';
@@ -17,9 +17,19 @@ import { logger } from '../../../node-runtime/src/util/log.ts';
 
 const log = logger('kube-apiserver');
 
-export interface RouteCtx { api: Api; serverAddress: string; watch: WatchOptions }
+export interface RouteCtx {
+  api: Api;
+  serverAddress: string;
+  watch: WatchOptions;
+}
 
-interface ResourcePath { t: ResourceType; namespace?: string; name?: string; subresource?: string; watch: boolean }
+interface ResourcePath {
+  t: ResourceType;
+  namespace?: string;
+  name?: string;
+  subresource?: string;
+  watch: boolean;
+}
 
 function send(res: ServerResponse, code: number, body: unknown, warnings: string[] = []): void {
   const text = JSON.stringify(body);
@@ -60,7 +70,10 @@ function parseBody(body: Body, contentType: string | undefined): unknown {
 /** Resource paths after the group-version prefix: [watch/][namespaces/<ns>/]<resource>[/<name>[/<sub>]]. */
 function resolve(api: Api, groupName: string, version: string, segs: string[]): ResourcePath {
   let watch = false;
-  if (segs[0] === 'watch') { watch = true; segs = segs.slice(1); }
+  if (segs[0] === 'watch') {
+    watch = true;
+    segs = segs.slice(1);
+  }
   let namespace: string | undefined;
   if (segs[0] === 'namespaces' && segs.length >= 3 && !(segs.length === 3 && ['status', 'finalize'].includes(segs[2]) && !groupName)) {
     namespace = segs[1];
@@ -77,8 +90,12 @@ function resolve(api: Api, groupName: string, version: string, segs: string[]): 
 function writeOpts(req: IncomingMessage, q: URLSearchParams): WriteOpts {
   const dryRun = q.getAll('dryRun');
   return {
-    fieldManager: q.get('fieldManager') ?? undefined, userAgent: req.headers['user-agent'], dryRun: dryRun.includes('All'), force: q.get('force') === 'true',
-    fieldValidation: q.get('fieldValidation') ?? 'Warn', warnings: [],
+    fieldManager: q.get('fieldManager') ?? undefined,
+    userAgent: req.headers['user-agent'],
+    dryRun: dryRun.includes('All'),
+    force: q.get('force') === 'true',
+    fieldValidation: q.get('fieldValidation') ?? 'Warn',
+    warnings: [],
   };
 }
 
@@ -90,7 +107,11 @@ export async function route(ctx: RouteCtx, req: IncomingMessage, res: ServerResp
   const { api } = ctx;
   try {
     if (url.pathname === '/version' || url.pathname === '/version/') return send(res, 200, versionInfo());
-    if (['/healthz', '/livez', '/readyz'].includes(url.pathname)) { res.writeHead(200, { 'Content-Type': 'text/plain' }); res.end('ok'); return; }
+    if (['/healthz', '/livez', '/readyz'].includes(url.pathname)) {
+      res.writeHead(200, { 'Content-Type': 'text/plain' });
+      res.end('ok');
+      return;
+    }
     if (segs[0] === 'openapi' && segs[1] === 'v3') {
       if (segs.length === 2) return send(res, 200, v3Index(api.registry));
       const doc = segs[2] === 'api' ? gvDocument(api.registry, '', segs[3]) : gvDocument(api.registry, segs[3], segs[4]);
@@ -105,7 +126,11 @@ export async function route(ctx: RouteCtx, req: IncomingMessage, res: ServerResp
       [groupName, version, rest] = ['', segs[1], segs.slice(2)];
     } else if (segs[0] === 'apis') {
       if (segs.length === 1) return send(res, 200, groupList(api.registry));
-      if (segs.length === 2) { const g = group(api.registry, segs[1]); if (!g) throw notFoundPage(); return send(res, 200, g); }
+      if (segs.length === 2) {
+        const g = group(api.registry, segs[1]);
+        if (!g) throw notFoundPage();
+        return send(res, 200, g);
+      }
       [groupName, version, rest] = [segs[1], segs[2], segs.slice(3)];
     } else throw notFoundPage();
     if (rest.length === 0) {
@@ -140,7 +165,10 @@ async function serveResource(ctx: RouteCtx, req: IncomingMessage, res: ServerRes
   if (subresource === 'binding' && !(t.resource === 'pods' && !t.group)) throw notFoundPage();
   if (subresource === 'status' && !t.status) throw notFoundPage();
   if (subresource === 'finalize' && !(t.resource === 'namespaces' && !t.group)) throw notFoundPage();
-  const needNs = () => { if (t.namespaced && ns === undefined) throw notFoundPage(); return ns ?? ''; };
+  const needNs = () => {
+    if (t.namespaced && ns === undefined) throw notFoundPage();
+    return ns ?? '';
+  };
 
   if (!t.group && t.resource === 'bindings') {
     // The scheduler's other spelling of pods/binding: POST .../bindings with the pod's name.
@@ -159,8 +187,12 @@ async function serveResource(ctx: RouteCtx, req: IncomingMessage, res: ServerRes
       return send(res, 200, list);
     }
     const raw = await readBody(req);
-    if (method === 'POST') { const o = writeOpts(req, q); return send(res, 201, api.create(t, needNs(), parseBody(raw, req.headers['content-type']), o), o.warnings); }
-    if (method === 'DELETE') return send(res, 200, deleteCollection(api, t, ns || undefined, q, deleteOpts(req, q, parseBody(raw, req.headers['content-type']))));
+    if (method === 'POST') {
+      const o = writeOpts(req, q);
+      return send(res, 201, api.create(t, needNs(), parseBody(raw, req.headers['content-type']), o), o.warnings);
+    }
+    if (method === 'DELETE')
+      return send(res, 200, deleteCollection(api, t, ns || undefined, q, deleteOpts(req, q, parseBody(raw, req.headers['content-type']))));
     throw methodNotAllowed();
   }
   const nsName = needNs();
@@ -176,10 +208,12 @@ async function serveResource(ctx: RouteCtx, req: IncomingMessage, res: ServerRes
   switch (method) {
     case 'GET': {
       const obj = api.get(t, nsName, name);
-      if (table && !subresource) return send(res, 200, toTable(t, [obj], { resourceVersion: obj.metadata.resourceVersion }, q.get('includeObject') ?? 'Metadata'));
+      if (table && !subresource)
+        return send(res, 200, toTable(t, [obj], { resourceVersion: obj.metadata.resourceVersion }, q.get('includeObject') ?? 'Metadata'));
       return send(res, 200, obj);
     }
-    case 'PUT': return send(res, 200, api.update(t, nsName, name, parseBody(raw, req.headers['content-type']), { ...opts, subresource: sub }), opts.warnings);
+    case 'PUT':
+      return send(res, 200, api.update(t, nsName, name, parseBody(raw, req.headers['content-type']), { ...opts, subresource: sub }), opts.warnings);
     case 'POST': {
       if (subresource !== 'binding') throw methodNotAllowed();
       return send(res, 201, bindPod(api, t, nsName, name, parseBody(raw, req.headers['content-type'])));
@@ -194,7 +228,8 @@ async function serveResource(ctx: RouteCtx, req: IncomingMessage, res: ServerRes
       const r = deleteObject(api, t, nsName, name, deleteOpts(req, q, parseBody(raw, req.headers['content-type'])));
       return send(res, r.code, r.body);
     }
-    default: throw methodNotAllowed();
+    default:
+      throw methodNotAllowed();
   }
 }
 
@@ -204,14 +239,28 @@ function bindPod(api: Api, t: ResourceType, ns: string, name: string, body: unkn
   if (!target) throw new ApiError(422, 'Invalid', `Binding "${name}" is invalid: target.name: Required value`);
   const pod = api.existing(t, ns, name);
   const spec = (pod.spec ?? {}) as { nodeName?: string };
-  if (spec.nodeName) throw new ApiError(409, 'Conflict', `Operation cannot be fulfilled on pods/binding "${name}": pod ${name} is already assigned to node "${spec.nodeName}"`, { name, kind: 'pods/binding' });
-  if (pod.metadata.deletionTimestamp) throw new ApiError(409, 'Conflict', `Operation cannot be fulfilled on pods/binding "${name}": pod ${name} is being deleted, cannot be assigned to a host`, { name, kind: 'pods/binding' });
+  if (spec.nodeName)
+    throw new ApiError(409, 'Conflict', `Operation cannot be fulfilled on pods/binding "${name}": pod ${name} is already assigned to node "${spec.nodeName}"`, {
+      name,
+      kind: 'pods/binding',
+    });
+  if (pod.metadata.deletionTimestamp)
+    throw new ApiError(409, 'Conflict', `Operation cannot be fulfilled on pods/binding "${name}": pod ${name} is being deleted, cannot be assigned to a host`, {
+      name,
+      kind: 'pods/binding',
+    });
   api.commit(t, pod, api.present(t, { ...pod, spec: { ...spec, nodeName: target } }), { fieldManager: 'kube-scheduler', subresource: 'binding' });
   return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 };
 }
 
 function deleteOpts(req: IncomingMessage, q: URLSearchParams, body: unknown): DeleteOpts {
-  const b = (body && typeof body === 'object' ? body : {}) as { propagationPolicy?: string; gracePeriodSeconds?: number; orphanDependents?: boolean; preconditions?: DeleteOpts['preconditions']; dryRun?: string[] };
+  const b = (body && typeof body === 'object' ? body : {}) as {
+    propagationPolicy?: string;
+    gracePeriodSeconds?: number;
+    orphanDependents?: boolean;
+    preconditions?: DeleteOpts['preconditions'];
+    dryRun?: string[];
+  };
   const grace = q.get('gracePeriodSeconds') ?? b.gracePeriodSeconds;
   return {
     ...writeOpts(req, q),

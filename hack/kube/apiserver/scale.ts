@@ -17,7 +17,8 @@ export function toScale(t: ResourceType, obj: KObject): Record<string, unknown> 
   if (!t.crd) selector = labelSelectorString((obj.spec as { selector?: Parameters<typeof labelSelectorString>[0] } | undefined)?.selector);
   const m = obj.metadata;
   return {
-    kind: 'Scale', apiVersion: 'autoscaling/v1',
+    kind: 'Scale',
+    apiVersion: 'autoscaling/v1',
     metadata: { name: m.name, namespace: m.namespace, uid: m.uid, resourceVersion: m.resourceVersion, creationTimestamp: m.creationTimestamp },
     spec: { replicas: typeof spec === 'number' ? spec : 0 },
     status: { replicas: typeof status === 'number' ? status : 0, ...(selector ? { selector } : {}) },
@@ -39,11 +40,24 @@ export function updateScale(api: Api, t: ResourceType, ns: string, name: string,
   const old = api.existing(t, ns, name);
   const scale = body as { metadata?: { resourceVersion?: string; name?: string }; spec?: { replicas?: unknown } };
   if (!scale || typeof scale !== 'object') throw badRequest('Scale body required');
-  if (scale.metadata?.name && scale.metadata.name !== name) throw badRequest(`the name of the object (${scale.metadata.name}) does not match the name on the URL (${name})`);
+  if (scale.metadata?.name && scale.metadata.name !== name)
+    throw badRequest(`the name of the object (${scale.metadata.name}) does not match the name on the URL (${name})`);
   if (scale.metadata?.resourceVersion && scale.metadata.resourceVersion !== old.metadata.resourceVersion) throw conflict(t.group, t.resource, name);
   const replicas = scale.spec?.replicas ?? 0;
   if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
-    throw new ApiError(422, 'Invalid', `Scale.autoscaling "${name}" is invalid: spec.replicas: Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`, { name, group: 'autoscaling', kind: 'Scale', causes: [{ reason: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`, field: 'spec.replicas' }] });
+    throw new ApiError(
+      422,
+      'Invalid',
+      `Scale.autoscaling "${name}" is invalid: spec.replicas: Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`,
+      {
+        name,
+        group: 'autoscaling',
+        kind: 'Scale',
+        causes: [
+          { reason: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`, field: 'spec.replicas' },
+        ],
+      },
+    );
   }
   const next = api.present(t, structuredClone(old));
   setJsonPath(next, t.scale!.specReplicasPath, replicas);
@@ -59,8 +73,17 @@ export function patchScale(api: Api, t: ResourceType, ns: string, name: string, 
   if (ct === 'application/apply-patch+yaml') next = mergePatch(current, YAML.parse(raw));
   else {
     let patch: unknown;
-    try { patch = JSON.parse(raw); } catch (e) { throw badRequest(`error decoding patch: ${(e as Error).message}`); }
-    next = ct === 'application/json-patch+json' ? jsonPatch(current, patch) : ct === 'application/strategic-merge-patch+json' ? strategicMerge(current, patch) : mergePatch(current, patch);
+    try {
+      patch = JSON.parse(raw);
+    } catch (e) {
+      throw badRequest(`error decoding patch: ${(e as Error).message}`);
+    }
+    next =
+      ct === 'application/json-patch+json'
+        ? jsonPatch(current, patch)
+        : ct === 'application/strategic-merge-patch+json'
+          ? strategicMerge(current, patch)
+          : mergePatch(current, patch);
   }
   return updateScale(api, t, ns, name, next, opts);
 }

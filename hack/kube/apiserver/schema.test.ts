@@ -10,7 +10,10 @@ const schema: JSONSchema = {
   properties: {
     spec: {
       type: 'object',
-      'x-kubernetes-validations': [{ rule: 'self.max >= self.min', message: 'max must be at least min' }, { rule: 'self.min >= oldSelf.min', message: 'min may not shrink' }],
+      'x-kubernetes-validations': [
+        { rule: 'self.max >= self.min', message: 'max must be at least min' },
+        { rule: 'self.min >= oldSelf.min', message: 'min may not shrink' },
+      ],
       properties: {
         min: { type: 'integer', default: 1 },
         max: { type: 'integer', default: 3 },
@@ -44,10 +47,19 @@ test('CEL rules with self, and oldSelf only on updates', () => {
 });
 
 test('CEL messageExpression, reason and fieldPath shape the error', () => {
-  const s: JSONSchema = { type: 'object', properties: { spec: { type: 'object', properties: { n: { type: 'integer' } }, 'x-kubernetes-validations': [
-    { rule: 'self.n < 10', messageExpression: '"n is " + string(self.n) + ", must be below 10"', reason: 'FieldValueForbidden', fieldPath: '.n' },
-    { rule: 'self.n.missing > 1' },
-  ] } } };
+  const s: JSONSchema = {
+    type: 'object',
+    properties: {
+      spec: {
+        type: 'object',
+        properties: { n: { type: 'integer' } },
+        'x-kubernetes-validations': [
+          { rule: 'self.n < 10', messageExpression: '"n is " + string(self.n) + ", must be below 10"', reason: 'FieldValueForbidden', fieldPath: '.n' },
+          { rule: 'self.n.missing > 1' },
+        ],
+      },
+    },
+  };
   const errs = validate({ spec: { n: 12 } }, s, '', undefined, celRules).map(renderFieldError);
   assert.is(errs[0], 'spec.n: Forbidden: n is 12, must be below 10');
   assert.match(errs[1], /^spec: Invalid value: "object": .* evaluating rule: self.n.missing > 1$/);
@@ -56,7 +68,9 @@ test('CEL messageExpression, reason and fieldPath shape the error', () => {
 test('types, nullable and format', () => {
   assert.equal(run({ spec: { min: 1.5, max: 3 } }), ['spec.min: Invalid value: "number": spec.min in body must be of type integer: "number"']);
   assert.equal(run({ spec: { min: 1, max: 3, name: null } }), []);
-  assert.equal(run({ spec: { min: 1, max: 3, name: 'not a host!' } }), ['spec.name: Invalid value: "not a host!": spec.name in body must be of type hostname: "not a host!"']);
+  assert.equal(run({ spec: { min: 1, max: 3, name: 'not a host!' } }), [
+    'spec.name: Invalid value: "not a host!": spec.name in body must be of type hostname: "not a host!"',
+  ]);
 });
 
 test.run();

@@ -2,17 +2,49 @@
 // validation with Kubernetes' field paths and messages (apiextensions-apiserver's behaviour).
 import type { FieldError } from './errors.ts';
 
-export interface ValidationRule { rule: string; message?: string; messageExpression?: string; reason?: string; fieldPath?: string; optionalOldSelf?: boolean }
+export interface ValidationRule {
+  rule: string;
+  message?: string;
+  messageExpression?: string;
+  reason?: string;
+  fieldPath?: string;
+  optionalOldSelf?: boolean;
+}
 
 export interface JSONSchema {
-  type?: string; format?: string; description?: string; nullable?: boolean; default?: unknown; enum?: unknown[];
-  properties?: Record<string, JSONSchema>; required?: string[]; additionalProperties?: boolean | JSONSchema; items?: JSONSchema;
-  minimum?: number; maximum?: number; exclusiveMinimum?: boolean; exclusiveMaximum?: boolean; multipleOf?: number;
-  minLength?: number; maxLength?: number; pattern?: string; minItems?: number; maxItems?: number; uniqueItems?: boolean;
-  minProperties?: number; maxProperties?: number;
-  allOf?: JSONSchema[]; anyOf?: JSONSchema[]; oneOf?: JSONSchema[]; not?: JSONSchema;
-  'x-kubernetes-preserve-unknown-fields'?: boolean; 'x-kubernetes-int-or-string'?: boolean; 'x-kubernetes-embedded-resource'?: boolean;
-  'x-kubernetes-list-type'?: 'atomic' | 'set' | 'map'; 'x-kubernetes-list-map-keys'?: string[]; 'x-kubernetes-map-type'?: 'atomic' | 'granular';
+  type?: string;
+  format?: string;
+  description?: string;
+  nullable?: boolean;
+  default?: unknown;
+  enum?: unknown[];
+  properties?: Record<string, JSONSchema>;
+  required?: string[];
+  additionalProperties?: boolean | JSONSchema;
+  items?: JSONSchema;
+  minimum?: number;
+  maximum?: number;
+  exclusiveMinimum?: boolean;
+  exclusiveMaximum?: boolean;
+  multipleOf?: number;
+  minLength?: number;
+  maxLength?: number;
+  pattern?: string;
+  minItems?: number;
+  maxItems?: number;
+  uniqueItems?: boolean;
+  minProperties?: number;
+  maxProperties?: number;
+  allOf?: JSONSchema[];
+  anyOf?: JSONSchema[];
+  oneOf?: JSONSchema[];
+  not?: JSONSchema;
+  'x-kubernetes-preserve-unknown-fields'?: boolean;
+  'x-kubernetes-int-or-string'?: boolean;
+  'x-kubernetes-embedded-resource'?: boolean;
+  'x-kubernetes-list-type'?: 'atomic' | 'set' | 'map';
+  'x-kubernetes-list-map-keys'?: string[];
+  'x-kubernetes-map-type'?: 'atomic' | 'granular';
   'x-kubernetes-validations'?: ValidationRule[];
 }
 
@@ -47,7 +79,10 @@ export function prune(value: unknown, s: JSONSchema | undefined, root = false): 
       if (root && (k === 'apiVersion' || k === 'kind' || k === 'metadata')) continue;
       if (s['x-kubernetes-embedded-resource'] && (k === 'apiVersion' || k === 'kind' || k === 'metadata')) continue;
       const cs = childSchema(s, k);
-      if (!cs && !preserve && s.additionalProperties !== true) { delete value[k]; continue; }
+      if (!cs && !preserve && s.additionalProperties !== true) {
+        delete value[k];
+        continue;
+      }
       prune(value[k], cs);
     }
   } else if (Array.isArray(value) && s.items) {
@@ -81,14 +116,30 @@ function joinPath(path: string, key: string): string {
 
 function formatErrors(v: string, format: string | undefined): string | undefined {
   switch (format) {
-    case 'int32': case 'int64': case undefined: case '': return undefined;
-    case 'date-time': return Number.isNaN(Date.parse(v)) ? 'date-time' : undefined;
-    case 'date': return /^\d{4}-\d{2}-\d{2}$/.test(v) ? undefined : 'date';
-    case 'uri': try { new URL(v); return undefined; } catch { return 'uri'; }
-    case 'hostname': return /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/i.test(v) ? undefined : 'hostname';
-    case 'ipv4': return /^(\d{1,3}\.){3}\d{1,3}$/.test(v) ? undefined : 'ipv4';
-    case 'uuid': return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v) ? undefined : 'uuid';
-    default: return undefined;
+    case 'int32':
+    case 'int64':
+    case undefined:
+    case '':
+      return undefined;
+    case 'date-time':
+      return Number.isNaN(Date.parse(v)) ? 'date-time' : undefined;
+    case 'date':
+      return /^\d{4}-\d{2}-\d{2}$/.test(v) ? undefined : 'date';
+    case 'uri':
+      try {
+        new URL(v);
+        return undefined;
+      } catch {
+        return 'uri';
+      }
+    case 'hostname':
+      return /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/i.test(v) ? undefined : 'hostname';
+    case 'ipv4':
+      return /^(\d{1,3}\.){3}\d{1,3}$/.test(v) ? undefined : 'ipv4';
+    case 'uuid':
+      return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v) ? undefined : 'uuid';
+    default:
+      return undefined;
   }
 }
 
@@ -99,13 +150,23 @@ export function validate(value: unknown, s: JSONSchema | undefined, path: string
   const inBody = `${path} in body`;
   if (value === null) {
     if (!s.nullable && (s.type || s['x-kubernetes-int-or-string'])) {
-      errs.push({ field: path, type: 'FieldValueTypeInvalid', badValue: 'null', detail: `${inBody} must be of type ${s['x-kubernetes-int-or-string'] ? 'integer,string' : s.type}: "null"` });
+      errs.push({
+        field: path,
+        type: 'FieldValueTypeInvalid',
+        badValue: 'null',
+        detail: `${inBody} must be of type ${s['x-kubernetes-int-or-string'] ? 'integer,string' : s.type}: "null"`,
+      });
     }
     return errs;
   }
   if (!typeMatches(value, s)) {
     const t = typeOf(value);
-    errs.push({ field: path, type: 'FieldValueTypeInvalid', badValue: t, detail: `${inBody} must be of type ${s['x-kubernetes-int-or-string'] ? 'integer,string' : s.type}: "${t}"` });
+    errs.push({
+      field: path,
+      type: 'FieldValueTypeInvalid',
+      badValue: t,
+      detail: `${inBody} must be of type ${s['x-kubernetes-int-or-string'] ? 'integer,string' : s.type}: "${t}"`,
+    });
     return errs;
   }
   if (s.enum && !s.enum.some((e) => JSON.stringify(e) === JSON.stringify(value))) {
@@ -113,10 +174,20 @@ export function validate(value: unknown, s: JSONSchema | undefined, path: string
   }
   if (typeof value === 'number') {
     if (s.minimum !== undefined && (s.exclusiveMinimum ? value <= s.minimum : value < s.minimum)) {
-      errs.push({ field: path, type: 'FieldValueInvalid', badValue: value, detail: `${inBody} should be greater than ${s.exclusiveMinimum ? '' : 'or equal to '}${fmtNum(s.minimum)}` });
+      errs.push({
+        field: path,
+        type: 'FieldValueInvalid',
+        badValue: value,
+        detail: `${inBody} should be greater than ${s.exclusiveMinimum ? '' : 'or equal to '}${fmtNum(s.minimum)}`,
+      });
     }
     if (s.maximum !== undefined && (s.exclusiveMaximum ? value >= s.maximum : value > s.maximum)) {
-      errs.push({ field: path, type: 'FieldValueInvalid', badValue: value, detail: `${inBody} should be less than ${s.exclusiveMaximum ? '' : 'or equal to '}${fmtNum(s.maximum)}` });
+      errs.push({
+        field: path,
+        type: 'FieldValueInvalid',
+        badValue: value,
+        detail: `${inBody} should be less than ${s.exclusiveMaximum ? '' : 'or equal to '}${fmtNum(s.maximum)}`,
+      });
     }
     if (s.multipleOf && value % s.multipleOf !== 0) {
       errs.push({ field: path, type: 'FieldValueInvalid', badValue: value, detail: `${inBody} should be a multiple of ${s.multipleOf}` });
@@ -149,7 +220,13 @@ export function validate(value: unknown, s: JSONSchema | undefined, path: string
     value.forEach((item, i) => {
       const id = listType === 'map' && isObj(item) ? JSON.stringify(keys.map((k) => item[k])) : listType === 'set' ? JSON.stringify(item) : undefined;
       if (id !== undefined) {
-        if (seen.has(id)) errs.push({ field: `${path}[${i}]`, type: 'FieldValueDuplicate', badValue: listType === 'map' ? Object.fromEntries(keys.map((k) => [k, (item as Obj)[k]])) : item, detail: '' });
+        if (seen.has(id))
+          errs.push({
+            field: `${path}[${i}]`,
+            type: 'FieldValueDuplicate',
+            badValue: listType === 'map' ? Object.fromEntries(keys.map((k) => [k, (item as Obj)[k]])) : item,
+            detail: '',
+          });
         seen.set(id, i);
       }
       let oldItem: unknown;
@@ -164,8 +241,10 @@ export function validate(value: unknown, s: JSONSchema | undefined, path: string
       if (value[r] === undefined) errs.push({ field: joinPath(path, r), type: 'FieldValueRequired', detail: '' });
     }
     const n = Object.keys(value).length;
-    if (s.maxProperties !== undefined && n > s.maxProperties) errs.push({ field: path, type: 'FieldValueTooMany', badValue: n, detail: `must have at most ${s.maxProperties} items` });
-    if (s.minProperties !== undefined && n < s.minProperties) errs.push({ field: path, type: 'FieldValueInvalid', badValue: n, detail: `${inBody} should have at least ${s.minProperties} properties` });
+    if (s.maxProperties !== undefined && n > s.maxProperties)
+      errs.push({ field: path, type: 'FieldValueTooMany', badValue: n, detail: `must have at most ${s.maxProperties} items` });
+    if (s.minProperties !== undefined && n < s.minProperties)
+      errs.push({ field: path, type: 'FieldValueInvalid', badValue: n, detail: `${inBody} should have at least ${s.minProperties} properties` });
     const oldObj = isObj(old) ? old : undefined;
     for (const [k, v] of Object.entries(value)) {
       if (path === '' && (k === 'metadata' || k === 'apiVersion' || k === 'kind')) continue;
@@ -200,7 +279,10 @@ export function unknownFields(value: unknown, s: JSONSchema | undefined, path = 
       if ((root || s['x-kubernetes-embedded-resource']) && (k === 'apiVersion' || k === 'kind' || k === 'metadata')) continue;
       const cs = childSchema(s, k);
       const p = path ? `${path}.${k}` : k;
-      if (!cs) { if (!preserve && s.additionalProperties !== true) out.push(p); continue; }
+      if (!cs) {
+        if (!preserve && s.additionalProperties !== true) out.push(p);
+        continue;
+      }
       out.push(...unknownFields(v, cs, p, false));
     }
   } else if (Array.isArray(value) && s.items) {

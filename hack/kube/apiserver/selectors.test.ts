@@ -32,7 +32,16 @@ test('field selectors compare dotted paths as strings', () => {
 });
 
 test('LabelSelector objects render to the string form', () => {
-  assert.is(labelSelectorString({ matchLabels: { a: 'b' }, matchExpressions: [{ key: 'c', operator: 'In', values: ['d', 'e'] }, { key: 'f', operator: 'DoesNotExist' }] }), 'a=b,c in (d,e),!f');
+  assert.is(
+    labelSelectorString({
+      matchLabels: { a: 'b' },
+      matchExpressions: [
+        { key: 'c', operator: 'In', values: ['d', 'e'] },
+        { key: 'f', operator: 'DoesNotExist' },
+      ],
+    }),
+    'a=b,c in (d,e),!f',
+  );
 });
 
 test.run();

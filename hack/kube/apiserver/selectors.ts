@@ -3,7 +3,11 @@ import { badRequest } from './errors.ts';
 import type { KObject } from './store.ts';
 
 type Op = 'exists' | 'notexists' | '=' | '!=' | 'in' | 'notin' | 'gt' | 'lt';
-interface Requirement { key: string; op: Op; values: string[] }
+interface Requirement {
+  key: string;
+  op: Op;
+  values: string[];
+}
 
 export type Matcher = (obj: KObject) => boolean;
 
@@ -14,7 +18,11 @@ function splitTop(s: string): string[] {
   for (const ch of s) {
     if (ch === '(') depth++;
     if (ch === ')') depth--;
-    if (ch === ',' && depth === 0) { parts.push(cur); cur = ''; continue; }
+    if (ch === ',' && depth === 0) {
+      parts.push(cur);
+      cur = '';
+      continue;
+    }
     cur += ch;
   }
   if (cur.trim() !== '') parts.push(cur);
@@ -26,7 +34,14 @@ const keyRe = /^([a-z0-9A-Z]([-a-z0-9A-Z_.]*[a-z0-9A-Z])?\/)?[a-z0-9A-Z]([-a-z0-
 function parseRequirement(raw: string): Requirement {
   let m: RegExpMatchArray | null;
   if ((m = raw.match(/^(\S+)\s+(in|notin)\s*\((.*)\)$/))) {
-    return { key: m[1], op: m[2] as Op, values: m[3].split(',').map((v) => v.trim()).filter((v) => v !== '') };
+    return {
+      key: m[1],
+      op: m[2] as Op,
+      values: m[3]
+        .split(',')
+        .map((v) => v.trim())
+        .filter((v) => v !== ''),
+    };
   }
   if ((m = raw.match(/^([^=!<>\s]+)\s*(==|!=|=|<|>)\s*(.*)$/))) {
     const op: Op = m[2] === '!=' ? '!=' : m[2] === '<' ? 'lt' : m[2] === '>' ? 'gt' : '=';
@@ -39,14 +54,22 @@ function parseRequirement(raw: string): Requirement {
 
 function matches(req: Requirement, value: string | undefined): boolean {
   switch (req.op) {
-    case 'exists': return value !== undefined;
-    case 'notexists': return value === undefined;
-    case '=': return value === req.values[0];
-    case '!=': return value !== req.values[0];
-    case 'in': return value !== undefined && req.values.includes(value);
-    case 'notin': return value === undefined || !req.values.includes(value);
-    case 'gt': return value !== undefined && Number(value) > Number(req.values[0]);
-    case 'lt': return value !== undefined && Number(value) < Number(req.values[0]);
+    case 'exists':
+      return value !== undefined;
+    case 'notexists':
+      return value === undefined;
+    case '=':
+      return value === req.values[0];
+    case '!=':
+      return value !== req.values[0];
+    case 'in':
+      return value !== undefined && req.values.includes(value);
+    case 'notin':
+      return value === undefined || !req.values.includes(value);
+    case 'gt':
+      return value !== undefined && Number(value) > Number(req.values[0]);
+    case 'lt':
+      return value !== undefined && Number(value) < Number(req.values[0]);
   }
 }
 
@@ -71,9 +94,42 @@ function fieldValue(obj: KObject, path: string): string | undefined {
 // The fields each built-in kind can be selected by (field label conversion funcs); every kind
 // supports metadata.name and metadata.namespace. Custom resources add their selectableFields.
 const selectable: Record<string, string[]> = {
-  '/pods': ['spec.nodeName', 'spec.restartPolicy', 'spec.schedulerName', 'spec.serviceAccountName', 'spec.hostNetwork', 'status.phase', 'status.podIP', 'status.podIPs', 'status.nominatedNodeName'],
-  '/events': ['involvedObject.kind', 'involvedObject.namespace', 'involvedObject.name', 'involvedObject.uid', 'involvedObject.apiVersion', 'involvedObject.resourceVersion', 'involvedObject.fieldPath', 'reason', 'reportingComponent', 'source', 'type'],
-  'events.k8s.io/events': ['regarding.kind', 'regarding.namespace', 'regarding.name', 'regarding.uid', 'regarding.apiVersion', 'regarding.resourceVersion', 'regarding.fieldPath', 'reason', 'reportingController', 'type'],
+  '/pods': [
+    'spec.nodeName',
+    'spec.restartPolicy',
+    'spec.schedulerName',
+    'spec.serviceAccountName',
+    'spec.hostNetwork',
+    'status.phase',
+    'status.podIP',
+    'status.podIPs',
+    'status.nominatedNodeName',
+  ],
+  '/events': [
+    'involvedObject.kind',
+    'involvedObject.namespace',
+    'involvedObject.name',
+    'involvedObject.uid',
+    'involvedObject.apiVersion',
+    'involvedObject.resourceVersion',
+    'involvedObject.fieldPath',
+    'reason',
+    'reportingComponent',
+    'source',
+    'type',
+  ],
+  'events.k8s.io/events': [
+    'regarding.kind',
+    'regarding.namespace',
+    'regarding.name',
+    'regarding.uid',
+    'regarding.apiVersion',
+    'regarding.resourceVersion',
+    'regarding.fieldPath',
+    'reason',
+    'reportingController',
+    'type',
+  ],
   '/secrets': ['type'],
   '/namespaces': ['status.phase'],
   '/nodes': ['spec.unschedulable'],
@@ -105,7 +161,9 @@ export function parseFieldSelector(s: string | null | undefined, allowed?: strin
 }
 
 /** metav1.LabelSelector (matchLabels + matchExpressions) → its string form (Scale status.selector). */
-export function labelSelectorString(sel: { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values?: string[] }[] } | undefined): string {
+export function labelSelectorString(
+  sel: { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values?: string[] }[] } | undefined,
+): string {
   if (!sel) return '';
   const parts = Object.entries(sel.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`);
   for (const e of sel.matchExpressions ?? []) {

@@ -39,19 +39,36 @@ const crdKey = (e: { group: string; resource: string }) => e.group === 'apiexten
 
 /** Keep the registry in step with stored CRDs (what the apiextensions controllers do). */
 function registerCrd(registry: Registry, crd: KObject, deleted: boolean): void {
-  if (deleted) { registry.removeCustom(crd.metadata.name!); return; }
+  if (deleted) {
+    registry.removeCustom(crd.metadata.name!);
+    return;
+  }
   if (validateCrd(crd).length) return;
   registry.setCustom(crd.metadata.name!, crdTypes(crd));
 }
 
 export function kubeconfigYaml(url: string, namespace = 'default'): string {
   return [
-    'apiVersion: v1', 'kind: Config', 'clusters:', '- name: cairn-local', '  cluster:', `    server: ${url}`,
+    'apiVersion: v1',
+    'kind: Config',
+    'clusters:',
+    '- name: cairn-local',
+    '  cluster:',
+    `    server: ${url}`,
     // client-node refuses plain http unless TLS verification is off (there is no TLS to verify).
     '    insecure-skip-tls-verify: true',
-    'users:', '- name: cairn-local', '  user:', '    token: cairn-local',
-    'contexts:', '- name: cairn-local', '  context:', '    cluster: cairn-local', '    user: cairn-local', `    namespace: ${namespace}`,
-    'current-context: cairn-local', '',
+    'users:',
+    '- name: cairn-local',
+    '  user:',
+    '    token: cairn-local',
+    'contexts:',
+    '- name: cairn-local',
+    '  context:',
+    '    cluster: cairn-local',
+    '    user: cairn-local',
+    `    namespace: ${namespace}`,
+    'current-context: cairn-local',
+    '',
   ].join('\n');
 }
 
@@ -62,7 +79,9 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiSe
   store.onListenerError = (err) => log.error({ err }, 'store listener failed');
   const registry = new Registry();
   for (const e of store.entries()) if (crdKey(e)) registerCrd(registry, e.object, false);
-  const unsubscribeCrds = store.subscribe((e: StoreEvent) => { if (crdKey(e)) registerCrd(registry, e.object, e.type === 'DELETED'); });
+  const unsubscribeCrds = store.subscribe((e: StoreEvent) => {
+    if (crdKey(e)) registerCrd(registry, e.object, e.type === 'DELETED');
+  });
   const api = new Api(registry, store, { refuseLoopbackEndpoints: opts.refuseLoopbackEndpoints });
   const nsType = registry.find('', 'v1', 'namespaces')!;
   for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
@@ -74,7 +93,9 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiSe
 
   let serverAddress = '';
   const openWatches = new Set<import('node:http').ServerResponse>();
-  const server: Server = createServer((req, res) => { void route({ api, serverAddress, watch: { bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 5000, open: openWatches } }, req, res); });
+  const server: Server = createServer((req, res) => {
+    void route({ api, serverAddress, watch: { bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 5000, open: openWatches } }, req, res);
+  });
   server.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -86,7 +107,9 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiSe
   log.info({ url, dataFile: opts.dataFile, objects: store.entries().length }, 'API server listening');
 
   return {
-    url, host, port,
+    url,
+    host,
+    port,
     writeKubeconfig(path, o = {}) {
       mkdirSync(dirname(path), { recursive: true });
       writeFileSync(path, kubeconfigYaml(url, o.namespace), { mode: 0o600 });

@@ -7,11 +7,21 @@ import { PatchStrategy, setHeaderOptions, type KubernetesObject, type V1ConfigMa
 import { kubeTestEnv, statusOf, type KubeTestEnv } from './testenv.ts';
 
 let env: KubeTestEnv;
-test.before(async () => { env = await kubeTestEnv('ssa'); });
-test.after(async () => { await env?.close(); });
+test.before(async () => {
+  env = await kubeTestEnv('ssa');
+});
+test.after(async () => {
+  await env?.close();
+});
 
-const apply = <T extends KubernetesObject>(obj: T, manager: string, force = false) => env.objects.patch(obj, undefined, undefined, manager, force, PatchStrategy.ServerSideApply) as Promise<T>;
-const cm = (name: string, data: Record<string, string>, labels?: Record<string, string>): V1ConfigMap => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: env.ns, ...(labels ? { labels } : {}) }, data });
+const apply = <T extends KubernetesObject>(obj: T, manager: string, force = false) =>
+  env.objects.patch(obj, undefined, undefined, manager, force, PatchStrategy.ServerSideApply) as Promise<T>;
+const cm = (name: string, data: Record<string, string>, labels?: Record<string, string>): V1ConfigMap => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name, namespace: env.ns, ...(labels ? { labels } : {}) },
+  data,
+});
 
 test('apply creates the object and records an Apply managedFields entry', async () => {
   const made = await apply(cm('ssa1', { a: '1', b: '2' }), 'alice');
@@ -46,7 +56,10 @@ test('fields a manager no longer applies are removed unless another manager owns
 
 test('an Update by another manager transfers ownership; the applier then conflicts', async () => {
   await apply(cm('ssa3', { a: '1' }), 'alice');
-  await env.core.patchNamespacedConfigMap({ namespace: env.ns, name: 'ssa3', body: { data: { a: 'edited' } }, fieldManager: 'editor' }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+  await env.core.patchNamespacedConfigMap(
+    { namespace: env.ns, name: 'ssa3', body: { data: { a: 'edited' } }, fieldManager: 'editor' },
+    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+  );
   const clash = await statusOf(apply(cm('ssa3', { a: '1' }), 'alice'));
   assert.is(clash.code, 409);
   assert.match(clash.body?.message, /conflict with "editor" using v1: .data.a/);
@@ -54,11 +67,25 @@ test('an Update by another manager transfers ownership; the applier then conflic
 
 test('apply merges list items by key (containers by name) and replicas with a Deployment', async () => {
   const dep = (containers: { name: string; image: string }[], replicas?: number): V1Deployment => ({
-    apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'ssa-dep', namespace: env.ns },
-    spec: { ...(replicas ? { replicas } : {}), selector: { matchLabels: { app: 'd' } }, template: { metadata: { labels: { app: 'd' } }, spec: { containers } } },
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'ssa-dep', namespace: env.ns },
+    spec: {
+      ...(replicas ? { replicas } : {}),
+      selector: { matchLabels: { app: 'd' } },
+      template: { metadata: { labels: { app: 'd' } }, spec: { containers } },
+    },
   });
   await apply(dep([{ name: 'main', image: 'a:1' }], 2), 'operator');
-  await apply({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'ssa-dep', namespace: env.ns }, spec: { template: { spec: { containers: [{ name: 'sidecar', image: 's:1' }] } } } } as V1Deployment, 'injector');
+  await apply(
+    {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'ssa-dep', namespace: env.ns },
+      spec: { template: { spec: { containers: [{ name: 'sidecar', image: 's:1' }] } } },
+    } as V1Deployment,
+    'injector',
+  );
   const both = await env.apps.readNamespacedDeployment({ namespace: env.ns, name: 'ssa-dep' });
   assert.equal(both.spec!.template.spec!.containers.map((c) => c.name).sort(), ['main', 'sidecar']);
   const scaled = await statusOf(apply(dep([{ name: 'main', image: 'a:1' }], 5), 'autoscaler'));
@@ -70,16 +97,32 @@ test('apply merges list items by key (containers by name) and replicas with a De
 
 test('a list item (by key) a manager stops applying goes whole, its key fields with it', async () => {
   const dep = (containers: { name: string; image: string }[]): V1Deployment => ({
-    apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'ssa-drop', namespace: env.ns },
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'ssa-drop', namespace: env.ns },
     spec: { selector: { matchLabels: { app: 'd' } }, template: { metadata: { labels: { app: 'd' } }, spec: { containers } } },
   });
-  await apply(dep([{ name: 'main', image: 'a:1' }, { name: 'extra', image: 'e:1' }]), 'operator');
+  await apply(
+    dep([
+      { name: 'main', image: 'a:1' },
+      { name: 'extra', image: 'e:1' },
+    ]),
+    'operator',
+  );
   const after = await apply(dep([{ name: 'main', image: 'a:1' }]), 'operator');
-  assert.equal(after.spec!.template.spec!.containers.map((c) => `${c.name}=${c.image}`), ['main=a:1']);
+  assert.equal(
+    after.spec!.template.spec!.containers.map((c) => `${c.name}=${c.image}`),
+    ['main=a:1'],
+  );
 });
 
 test('apply without fieldManager is rejected', async () => {
-  const r = await statusOf(env.core.patchNamespacedConfigMap({ namespace: env.ns, name: 'ssa1', body: cm('ssa1', { a: '1' }) }, setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply)));
+  const r = await statusOf(
+    env.core.patchNamespacedConfigMap(
+      { namespace: env.ns, name: 'ssa1', body: cm('ssa1', { a: '1' }) },
+      setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply),
+    ),
+  );
   assert.is(r.code, 422);
   assert.match(r.body?.message, /fieldManager: Required value/);
 });

@@ -9,7 +9,12 @@ type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const same = (a: unknown, b: unknown) => canonicalJson(a) === canonicalJson(b);
 
-export interface ManagerCtx { manager: string; apiVersion: string; subresource?: string; now: string }
+export interface ManagerCtx {
+  manager: string;
+  apiVersion: string;
+  subresource?: string;
+  now: string;
+}
 
 function entryId(e: { manager: string; operation: string; subresource?: string }): string {
   return `${e.manager}\u0000${e.operation}\u0000${e.subresource ?? ''}`;
@@ -20,7 +25,10 @@ function mergeApplied(live: unknown, applied: unknown, shape: Shape): unknown {
   if (isObj(applied) && !shape.atomicMap()) {
     const out: Obj = isObj(live) ? live : {};
     for (const [k, v] of Object.entries(applied)) {
-      if (v === null) { delete out[k]; continue; }
+      if (v === null) {
+        delete out[k];
+        continue;
+      }
       out[k] = mergeApplied(out[k], v, shape.child(k));
     }
     return out;
@@ -45,10 +53,29 @@ function mergeApplied(live: unknown, applied: unknown, shape: Shape): unknown {
   return structuredClone(applied);
 }
 
-interface Conflict { manager: string; operation: string; apiVersion: string; path: string[] }
+interface Conflict {
+  manager: string;
+  operation: string;
+  apiVersion: string;
+  path: string[];
+}
 
 function conflictError(conflicts: Conflict[]): ApiError {
-  const fmt = (p: string[]) => p.map((el) => (el.startsWith('f:') ? `.${el.slice(2)}` : `[${el.startsWith('k:') ? el.slice(2).replace(/^\{|\}$/g, '').replace(/"([^"]+)":/g, '$1=') : el.slice(2)}]`)).join('');
+  const fmt = (p: string[]) =>
+    p
+      .map((el) =>
+        el.startsWith('f:')
+          ? `.${el.slice(2)}`
+          : `[${
+              el.startsWith('k:')
+                ? el
+                    .slice(2)
+                    .replace(/^\{|\}$/g, '')
+                    .replace(/"([^"]+)":/g, '$1=')
+                : el.slice(2)
+            }]`,
+      )
+      .join('');
   const byManager = new Map<string, string[]>();
   for (const c of conflicts) {
     // Appliers are named alone; updaters with the API version they wrote through (as Kubernetes prints).
@@ -56,9 +83,15 @@ function conflictError(conflicts: Conflict[]): ApiError {
     byManager.set(key, [...(byManager.get(key) ?? []), fmt(c.path)]);
   }
   const n = conflicts.length;
-  const parts = [...byManager.entries()].map(([who, fields]) => (n === 1 ? `conflict with ${who}: ${fields[0]}` : `conflicts with ${who}:\n${fields.map((f) => `- ${f}`).join('\n')}`));
+  const parts = [...byManager.entries()].map(([who, fields]) =>
+    n === 1 ? `conflict with ${who}: ${fields[0]}` : `conflicts with ${who}:\n${fields.map((f) => `- ${f}`).join('\n')}`,
+  );
   return new ApiError(409, 'Conflict', `Apply failed with ${n} conflict${n === 1 ? '' : 's'}: ${parts.join('\n')}`, {
-    causes: conflicts.map((c) => ({ reason: 'FieldManagerConflict', message: `conflict with "${c.manager}"${c.operation === 'Apply' ? '' : ` using ${c.apiVersion}`}`, field: fmt(c.path) })),
+    causes: conflicts.map((c) => ({
+      reason: 'FieldManagerConflict',
+      message: `conflict with "${c.manager}"${c.operation === 'Apply' ? '' : ` using ${c.apiVersion}`}`,
+      field: fmt(c.path),
+    })),
   });
 }
 
@@ -103,7 +136,15 @@ export function serverSideApply(live: KObject | undefined, applied: KObject, sha
   for (const p of outermost) removeAt(result, decPath(p));
   mergeApplied(result, applied, shape);
   const others = entries.filter((e) => e !== mine);
-  const next: ManagedFieldsEntry = { manager: ctx.manager, operation: 'Apply', apiVersion: ctx.apiVersion, time: ctx.now, fieldsType: 'FieldsV1', fieldsV1: encodeFields(appliedSet), ...(ctx.subresource ? { subresource: ctx.subresource } : {}) };
+  const next: ManagedFieldsEntry = {
+    manager: ctx.manager,
+    operation: 'Apply',
+    apiVersion: ctx.apiVersion,
+    time: ctx.now,
+    fieldsType: 'FieldsV1',
+    fieldsV1: encodeFields(appliedSet),
+    ...(ctx.subresource ? { subresource: ctx.subresource } : {}),
+  };
   result.metadata.managedFields = [...others.filter((e) => Object.keys(e.fieldsV1).length > 0), next];
   return result;
 }
@@ -127,7 +168,15 @@ export function trackUpdate(old: KObject | undefined, next: KObject, shape: Shap
   }
   if (changed.size) {
     if (!mine) {
-      mine = { manager: ctx.manager, operation: 'Update', apiVersion: ctx.apiVersion, time: ctx.now, fieldsType: 'FieldsV1', fieldsV1: {}, ...(ctx.subresource ? { subresource: ctx.subresource } : {}) };
+      mine = {
+        manager: ctx.manager,
+        operation: 'Update',
+        apiVersion: ctx.apiVersion,
+        time: ctx.now,
+        fieldsType: 'FieldsV1',
+        fieldsV1: {},
+        ...(ctx.subresource ? { subresource: ctx.subresource } : {}),
+      };
       entries.push(mine);
     }
     const owned = decodeFields(mine.fieldsV1);
@@ -137,5 +186,6 @@ export function trackUpdate(old: KObject | undefined, next: KObject, shape: Shap
     mine.apiVersion = ctx.apiVersion;
   }
   const kept = entries.filter((e) => Object.keys(e.fieldsV1).length > 0);
-  if (kept.length) next.metadata.managedFields = kept; else delete next.metadata.managedFields;
+  if (kept.length) next.metadata.managedFields = kept;
+  else delete next.metadata.managedFields;
 }

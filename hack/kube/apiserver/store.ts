@@ -2,27 +2,64 @@
 // counter (etcd's revision), and a bounded window of change events that watches replay from.
 export type KObject = { apiVersion?: string; kind?: string; metadata: ObjectMeta; [key: string]: unknown };
 
-export interface OwnerReference { apiVersion: string; kind: string; name: string; uid: string; controller?: boolean; blockOwnerDeletion?: boolean }
+export interface OwnerReference {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+  controller?: boolean;
+  blockOwnerDeletion?: boolean;
+}
 
 export interface ObjectMeta {
-  name?: string; generateName?: string; namespace?: string; uid?: string; resourceVersion?: string; generation?: number;
-  creationTimestamp?: string; deletionTimestamp?: string; deletionGracePeriodSeconds?: number;
-  labels?: Record<string, string>; annotations?: Record<string, string>; finalizers?: string[];
-  ownerReferences?: OwnerReference[]; managedFields?: ManagedFieldsEntry[];
+  name?: string;
+  generateName?: string;
+  namespace?: string;
+  uid?: string;
+  resourceVersion?: string;
+  generation?: number;
+  creationTimestamp?: string;
+  deletionTimestamp?: string;
+  deletionGracePeriodSeconds?: number;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  finalizers?: string[];
+  ownerReferences?: OwnerReference[];
+  managedFields?: ManagedFieldsEntry[];
   [key: string]: unknown;
 }
 
-export interface ManagedFieldsEntry { manager: string; operation: 'Apply' | 'Update'; apiVersion: string; time?: string; fieldsType: 'FieldsV1'; fieldsV1: Record<string, unknown>; subresource?: string }
+export interface ManagedFieldsEntry {
+  manager: string;
+  operation: 'Apply' | 'Update';
+  apiVersion: string;
+  time?: string;
+  fieldsType: 'FieldsV1';
+  fieldsV1: Record<string, unknown>;
+  subresource?: string;
+}
 
 export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
-export interface StoreEvent { type: EventType; rv: number; group: string; resource: string; namespace: string; name: string; object: KObject; previous?: KObject }
+export interface StoreEvent {
+  type: EventType;
+  rv: number;
+  group: string;
+  resource: string;
+  namespace: string;
+  name: string;
+  object: KObject;
+  previous?: KObject;
+}
 
 export function storeKey(group: string, resource: string, namespace: string, name: string): string {
   return `${group}/${resource}/${namespace}/${name}`;
 }
 
-export interface StoreSnapshot { resourceVersion: number; objects: { group: string; resource: string; object: KObject }[] }
+export interface StoreSnapshot {
+  resourceVersion: number;
+  objects: { group: string; resource: string; object: KObject }[];
+}
 
 export class Store {
   private objects = new Map<string, { group: string; resource: string; object: KObject }>();
@@ -76,7 +113,13 @@ export class Store {
    * pagination): the current state with the window's later events undone. Undefined when the
    * window no longer reaches back to `rv`.
    */
-  scanAt(group: string, resource: string, namespace: string | undefined, rv: number, match: (o: KObject) => boolean = () => true): readonly KObject[] | undefined {
+  scanAt(
+    group: string,
+    resource: string,
+    namespace: string | undefined,
+    rv: number,
+    match: (o: KObject) => boolean = () => true,
+  ): readonly KObject[] | undefined {
     if (rv === this.rv) return this.scan(group, resource, namespace, match);
     if (rv < this.historyStart || rv > this.rv) return undefined;
     const state = new Map<string, KObject>();
@@ -88,7 +131,10 @@ export class Store {
       if (e.type === 'ADDED') state.delete(key);
       else if (e.previous) state.set(key, e.previous);
     }
-    return [...state.keys()].sort().map((k) => state.get(k)!).filter(match);
+    return [...state.keys()]
+      .sort()
+      .map((k) => state.get(k)!)
+      .filter(match);
   }
 
   /** Every stored object with its group/resource (for GC and namespace cleanup). */
@@ -159,7 +205,11 @@ export class Store {
     }
     // A failing watcher must not fail the write that has already happened.
     for (const fn of [...this.listeners]) {
-      try { fn(e); } catch (err) { this.onListenerError?.(err); }
+      try {
+        fn(e);
+      } catch (err) {
+        this.onListenerError?.(err);
+      }
     }
   }
 }

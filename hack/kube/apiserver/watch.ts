@@ -10,16 +10,25 @@ import { parseFieldSelector, parseLabelSelector, selectableFields } from './sele
 import type { KObject, StoreEvent } from './store.ts';
 import { toTable } from './table.ts';
 
-export interface WatchOptions { bookmarkIntervalMs: number; /** Open watches of this server, so that close() can end them. */ open: Set<ServerResponse> }
+export interface WatchOptions {
+  bookmarkIntervalMs: number /** Open watches of this server, so that close() can end them. */;
+  open: Set<ServerResponse>;
+}
 
-export interface WatchRequest { t: ResourceType; namespace?: string; name?: string; query: URLSearchParams; table: boolean }
-
+export interface WatchRequest {
+  t: ResourceType;
+  namespace?: string;
+  name?: string;
+  query: URLSearchParams;
+  table: boolean;
+}
 
 export function serveWatch(api: Api, req: IncomingMessage, res: ServerResponse, w: WatchRequest, opts: WatchOptions): void {
   const { t, query } = w;
   const byLabel = parseLabelSelector(query.get('labelSelector'));
   const byField = parseFieldSelector(query.get('fieldSelector'), selectableFields(t.group, t.resource, t.selectableFields));
-  const inScope = (o: KObject) => (!t.namespaced || w.namespace === undefined || o.metadata.namespace === w.namespace) && (!w.name || o.metadata.name === w.name);
+  const inScope = (o: KObject) =>
+    (!t.namespaced || w.namespace === undefined || o.metadata.namespace === w.namespace) && (!w.name || o.metadata.name === w.name);
   const match = (o: KObject | undefined) => !!o && inScope(o) && byLabel(o) && byField(o);
   const bookmarks = query.get('allowWatchBookmarks') === 'true' || query.get('allowWatchBookmarks') === '1';
   const rvParam = query.get('resourceVersion') ?? '';
@@ -28,7 +37,9 @@ export function serveWatch(api: Api, req: IncomingMessage, res: ServerResponse, 
   res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked', 'Cache-Control': 'no-cache, private' });
   res.flushHeaders();
   opts.open.add(res);
-  const write = (type: string, object: unknown) => { if (!res.writableEnded) res.write(`${JSON.stringify({ type, object })}\n`); };
+  const write = (type: string, object: unknown) => {
+    if (!res.writableEnded) res.write(`${JSON.stringify({ type, object })}\n`);
+  };
   const emitObject = (type: string, o: KObject) => {
     const presented = api.present(t, o);
     write(type, w.table ? toTable(t, [presented], { resourceVersion: o.metadata.resourceVersion }, query.get('includeObject') ?? 'Metadata') : presented);
@@ -41,8 +52,14 @@ export function serveWatch(api: Api, req: IncomingMessage, res: ServerResponse, 
     if (!relevant(e)) return;
     const now = match(e.object);
     const before = match(e.previous);
-    if (e.type === 'DELETED') { if (before || now) emitObject('DELETED', e.object); return; }
-    if (e.type === 'ADDED') { if (now) emitObject('ADDED', e.object); return; }
+    if (e.type === 'DELETED') {
+      if (before || now) emitObject('DELETED', e.object);
+      return;
+    }
+    if (e.type === 'ADDED') {
+      if (now) emitObject('ADDED', e.object);
+      return;
+    }
     // A modification moves an object into or out of the selector: ADDED / DELETED, as the cacher does.
     if (now && before) emitObject('MODIFIED', e.object);
     else if (now) emitObject('ADDED', e.object);
@@ -53,7 +70,10 @@ export function serveWatch(api: Api, req: IncomingMessage, res: ServerResponse, 
   const timers: NodeJS.Timeout[] = [];
   const end = () => {
     unsubscribe();
-    for (const tm of timers) { clearTimeout(tm); clearInterval(tm); }
+    for (const tm of timers) {
+      clearTimeout(tm);
+      clearInterval(tm);
+    }
     opts.open.delete(res);
     if (!res.writableEnded) res.end();
   };
@@ -67,12 +87,23 @@ export function serveWatch(api: Api, req: IncomingMessage, res: ServerResponse, 
   } else {
     const from = Number(rvParam);
     if (!Number.isInteger(from) || from < 0) {
-      write('ERROR', { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: `invalid resource version: ${rvParam}`, reason: 'BadRequest', code: 400 });
+      write('ERROR', {
+        kind: 'Status',
+        apiVersion: 'v1',
+        metadata: {},
+        status: 'Failure',
+        message: `invalid resource version: ${rvParam}`,
+        reason: 'BadRequest',
+        code: 400,
+      });
       return end();
     }
     const events = api.store.since(from);
     if (!events) {
-      const why = from > api.store.rv ? `too large resource version: ${from}, current: ${api.store.rv} (the server restarted without its data)` : `too old resource version: ${from} (${api.store.historyStart + 1})`;
+      const why =
+        from > api.store.rv
+          ? `too large resource version: ${from}, current: ${api.store.rv} (the server restarted without its data)`
+          : `too old resource version: ${from} (${api.store.historyStart + 1})`;
       write('ERROR', gone(why).toStatus());
       return end();
     }
@@ -85,5 +116,9 @@ export function serveWatch(api: Api, req: IncomingMessage, res: ServerResponse, 
     timers.push(iv);
   }
   const timeout = Number(query.get('timeoutSeconds') ?? 0);
-  if (timeout > 0) { const tm = setTimeout(end, timeout * 1000); tm.unref(); timers.push(tm); }
+  if (timeout > 0) {
+    const tm = setTimeout(end, timeout * 1000);
+    tm.unref();
+    timers.push(tm);
+  }
 }

@@ -1,10 +1,13 @@
 // The API clients every controller and the kubelet use: only @kubernetes/client-node, so the same
 // code runs against the emulator and a real kube-apiserver. Plus the few write helpers they share.
-import { AppsV1Api, CoreV1Api, DiscoveryV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, DiscoveryV1Api, type KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { loadKubeConfig } from '../../../operator/src/kube/config.ts';
 
 export interface Clients {
-  kc: KubeConfig; core: CoreV1Api; apps: AppsV1Api; discovery: DiscoveryV1Api;
+  kc: KubeConfig;
+  core: CoreV1Api;
+  apps: AppsV1Api;
+  discovery: DiscoveryV1Api;
   /** Close the connections of a kubeconfig these clients loaded themselves (a given one is the caller's). */
   close(): Promise<void>;
 }
@@ -17,8 +20,13 @@ export function makeClients(kubeconfig: string | KubeConfig): Clients {
   const owned = typeof kubeconfig === 'string' ? loadKubeConfig(kubeconfig) : undefined;
   const kc = owned ?? (kubeconfig as KubeConfig);
   return {
-    kc, core: kc.makeApiClient(CoreV1Api), apps: kc.makeApiClient(AppsV1Api), discovery: kc.makeApiClient(DiscoveryV1Api),
-    close: async () => { await owned?.close(); },
+    kc,
+    core: kc.makeApiClient(CoreV1Api),
+    apps: kc.makeApiClient(AppsV1Api),
+    discovery: kc.makeApiClient(DiscoveryV1Api),
+    close: async () => {
+      await owned?.close();
+    },
   };
 }
 
@@ -41,8 +49,11 @@ export const jsonPatch = setHeaderOptions('Content-Type', PatchStrategy.JsonPatc
 export function stableJson(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
   if (v && typeof v === 'object') {
-    return `{${Object.keys(v).sort().filter((k) => (v as Record<string, unknown>)[k] !== undefined)
-      .map((k) => `${JSON.stringify(k)}:${stableJson((v as Record<string, unknown>)[k])}`).join(',')}}`;
+    return `{${Object.keys(v)
+      .sort()
+      .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
+      .map((k) => `${JSON.stringify(k)}:${stableJson((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
   }
   return JSON.stringify(v);
 }
@@ -66,19 +77,35 @@ export function pruneEmpty(v: unknown): unknown {
 }
 
 /** Does `labels` match a Kubernetes label selector (matchLabels and matchExpressions)? */
-export function matchesSelector(labels: Record<string, string> | undefined, selector: {
-  matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values?: string[] }[] } | undefined): boolean {
+export function matchesSelector(
+  labels: Record<string, string> | undefined,
+  selector:
+    | {
+        matchLabels?: Record<string, string>;
+        matchExpressions?: { key: string; operator: string; values?: string[] }[];
+      }
+    | undefined,
+): boolean {
   if (!selector) return false;
   const l = labels ?? {};
   for (const [k, v] of Object.entries(selector.matchLabels ?? {})) if (l[k] !== v) return false;
   for (const e of selector.matchExpressions ?? []) {
     const has = Object.hasOwn(l, e.key);
     switch (e.operator) {
-      case 'In': if (!has || !(e.values ?? []).includes(l[e.key])) return false; break;
-      case 'NotIn': if (has && (e.values ?? []).includes(l[e.key])) return false; break;
-      case 'Exists': if (!has) return false; break;
-      case 'DoesNotExist': if (has) return false; break;
-      default: return false;
+      case 'In':
+        if (!has || !(e.values ?? []).includes(l[e.key])) return false;
+        break;
+      case 'NotIn':
+        if (has && (e.values ?? []).includes(l[e.key])) return false;
+        break;
+      case 'Exists':
+        if (!has) return false;
+        break;
+      case 'DoesNotExist':
+        if (has) return false;
+        break;
+      default:
+        return false;
     }
   }
   return true;

@@ -17,7 +17,9 @@ export function workQueue(name: string): WorkQueue {
   const log = logger('controller', { controller: name });
   return new WorkQueue({
     backoff: { baseMs: 200 },
-    onDone: (key, outcome, _s, err) => { if (err) log.debug({ key, outcome, err: String((err as Error)?.message ?? err) }, 'reconcile failed; retrying'); },
+    onDone: (key, outcome, _s, err) => {
+      if (err) log.debug({ key, outcome, err: String((err as Error)?.message ?? err) }, 'reconcile failed; retrying');
+    },
   });
 }
 
@@ -35,7 +37,10 @@ export function controllerLoop(o: { caches: { waitSynced(): Promise<void> }[]; q
       running = Promise.all(o.queues.map(([queue, reconcile]) => queue.run(WORKERS, reconcile)));
       if (!o.enqueueAll) return;
       o.enqueueAll();
-      if (o.resyncMs) { timer = setInterval(o.enqueueAll, o.resyncMs); timer.unref(); }
+      if (o.resyncMs) {
+        timer = setInterval(o.enqueueAll, o.resyncMs);
+        timer.unref();
+      }
     },
     async stop(): Promise<void> {
       clearInterval(timer);

@@ -5,9 +5,18 @@ import type { KubeObject } from './informers.ts';
 
 const deploy = (over: Record<string, unknown> = {}): KubeObject => ({
   metadata: { name: 'op', namespace: 'ns', uid: 'd-1', generation: 2 },
-  spec: { replicas: 4, selector: { matchLabels: { app: 'op' } }, template: { metadata: { labels: { app: 'op' } }, spec: { containers: [{ name: 'c' }] } }, ...over },
+  spec: {
+    replicas: 4,
+    selector: { matchLabels: { app: 'op' } },
+    template: { metadata: { labels: { app: 'op' } }, spec: { containers: [{ name: 'c' }] } },
+    ...over,
+  },
 });
-const rs = (name: string, replicas: number, ready: number): KubeObject => ({ metadata: { name, namespace: 'ns', uid: name }, spec: { replicas }, status: { replicas, readyReplicas: ready } });
+const rs = (name: string, replicas: number, ready: number): KubeObject => ({
+  metadata: { name, namespace: 'ns', uid: name },
+  spec: { replicas },
+  status: { replicas, readyReplicas: ready },
+});
 
 test('percentages round up for surge and down for unavailability', () => {
   assert.is(scaledValue(undefined, 4, '25%', true), 1);
@@ -23,7 +32,14 @@ test('a new Deployment creates its ReplicaSet with every replica, labelled by th
   assert.is(plan.create!.spec.replicas, 4);
   assert.is(plan.create!.spec.selector.matchLabels[HASH_LABEL], hash);
   assert.is(plan.create!.spec.template.metadata.labels[HASH_LABEL], hash);
-  assert.equal(plan.create!.metadata.ownerReferences![0], { apiVersion: 'apps/v1', kind: 'Deployment', name: 'op', uid: 'd-1', controller: true, blockOwnerDeletion: true });
+  assert.equal(plan.create!.metadata.ownerReferences![0], {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    name: 'op',
+    uid: 'd-1',
+    controller: true,
+    blockOwnerDeletion: true,
+  });
 });
 
 test('a rolling update surges the new set and scales the old one down only as new pods become ready', () => {
@@ -58,7 +74,9 @@ test('revisions: a new template is the next revision, a template that comes back
 
 test('the template hash ignores unset-as-null fields and a leftover pod-template-hash label', () => {
   const d = deploy();
-  const undone = deploy({ template: { metadata: { creationTimestamp: null, labels: { app: 'op', [HASH_LABEL]: 'x' } }, spec: { containers: [{ name: 'c', resources: {} }] } } });
+  const undone = deploy({
+    template: { metadata: { creationTimestamp: null, labels: { app: 'op', [HASH_LABEL]: 'x' } }, spec: { containers: [{ name: 'c', resources: {} }] } },
+  });
   assert.is(templateHash(undone), templateHash(d));
 });
 
@@ -73,8 +91,14 @@ test('Recreate empties the old sets before the new one gets replicas', () => {
 });
 
 test('a ReplicaSet creates missing pods and removes unready, then newest pods first', () => {
-  const set: KubeObject = { metadata: { name: 'op-abc', namespace: 'ns', uid: 'r' }, spec: { replicas: 1, template: { metadata: { labels: { app: 'op' } }, spec: {} } } };
-  const pod = (name: string, ready: boolean, t: string): KubeObject => ({ metadata: { name, creationTimestamp: t }, status: { phase: 'Running', conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }] } });
+  const set: KubeObject = {
+    metadata: { name: 'op-abc', namespace: 'ns', uid: 'r' },
+    spec: { replicas: 1, template: { metadata: { labels: { app: 'op' } }, spec: {} } },
+  };
+  const pod = (name: string, ready: boolean, t: string): KubeObject => ({
+    metadata: { name, creationTimestamp: t },
+    status: { phase: 'Running', conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }] },
+  });
   let plan = planReplicaSet({ ...set, spec: { ...set.spec, replicas: 2 } }, []);
   assert.is(plan.create.length, 2);
   assert.match(plan.create[0].metadata.name, /^op-abc-[0-9a-f]{5}$/);

@@ -16,7 +16,10 @@ const revisionOf = (rs: KubeObject) => Number(rs.metadata.annotations?.[REVISION
 export function templateHash(deploy: KubeObject): string {
   const tmpl = structuredClone(deploy.spec?.template ?? {});
   delete tmpl.metadata?.labels?.[HASH_LABEL]; // a rolled-back template may still carry it
-  return createHash('sha256').update(stableJson(pruneEmpty(tmpl))).digest('hex').slice(0, 10);
+  return createHash('sha256')
+    .update(stableJson(pruneEmpty(tmpl)))
+    .digest('hex')
+    .slice(0, 10);
 }
 
 /** An intOrString (e.g. "25%") of `total`, rounded up for surge and down for unavailability. */
@@ -29,7 +32,14 @@ export function scaledValue(v: number | string | undefined, total: number, fallb
   return roundUp ? Math.ceil(x) : Math.floor(x);
 }
 
-const ownerRef = (o: KubeObject, kind: string) => ({ apiVersion: 'apps/v1', kind, name: o.metadata.name, uid: o.metadata.uid!, controller: true, blockOwnerDeletion: true });
+const ownerRef = (o: KubeObject, kind: string) => ({
+  apiVersion: 'apps/v1',
+  kind,
+  name: o.metadata.name,
+  uid: o.metadata.uid!,
+  controller: true,
+  blockOwnerDeletion: true,
+});
 const replicasOf = (rs: KubeObject): number => rs.spec?.replicas ?? 0;
 const readyOf = (rs: KubeObject): number => rs.status?.readyReplicas ?? 0;
 
@@ -38,11 +48,19 @@ export function newReplicaSet(deploy: KubeObject, replicas: number, revision = 1
   const tmpl = structuredClone(deploy.spec?.template ?? {});
   tmpl.metadata = { ...(tmpl.metadata ?? {}), labels: { ...(tmpl.metadata?.labels ?? {}), [HASH_LABEL]: hash } };
   return {
-    apiVersion: 'apps/v1', kind: 'ReplicaSet',
-    metadata: { name: `${deploy.metadata.name}-${hash}`, namespace: deploy.metadata.namespace, labels: { ...tmpl.metadata.labels },
-      annotations: { [REVISION_ANNOTATION]: String(revision) }, ownerReferences: [ownerRef(deploy, 'Deployment')] },
+    apiVersion: 'apps/v1',
+    kind: 'ReplicaSet',
+    metadata: {
+      name: `${deploy.metadata.name}-${hash}`,
+      namespace: deploy.metadata.namespace,
+      labels: { ...tmpl.metadata.labels },
+      annotations: { [REVISION_ANNOTATION]: String(revision) },
+      ownerReferences: [ownerRef(deploy, 'Deployment')],
+    },
     spec: {
-      replicas, minReadySeconds: deploy.spec?.minReadySeconds ?? 0, template: tmpl,
+      replicas,
+      minReadySeconds: deploy.spec?.minReadySeconds ?? 0,
+      template: tmpl,
       selector: { ...(deploy.spec?.selector ?? {}), matchLabels: { ...(deploy.spec?.selector?.matchLabels ?? {}), [HASH_LABEL]: hash } },
     },
   };
@@ -69,7 +87,10 @@ export function planDeployment(deploy: KubeObject, owned: KubeObject[]): Deploym
   const plan: DeploymentPlan = { scale: [], delete: [], status: {} };
   const maxRevision = owned.reduce((m, rs) => Math.max(m, revisionOf(rs)), 0);
   let revision = current ? revisionOf(current) : maxRevision + 1;
-  if (current && revision < maxRevision) { revision = maxRevision + 1; plan.revise = { name, revision }; }
+  if (current && revision < maxRevision) {
+    revision = maxRevision + 1;
+    plan.revise = { name, revision };
+  }
   if (deploy.metadata.annotations?.[REVISION_ANNOTATION] !== String(revision)) plan.deploymentRevision = String(revision);
   const limit: number = deploy.spec?.revisionHistoryLimit ?? 10;
   const empty = old.filter((rs) => replicasOf(rs) === 0 && (rs.status?.replicas ?? 0) === 0).sort((a, b) => revisionOf(a) - revisionOf(b));
@@ -89,7 +110,7 @@ export function planDeployment(deploy: KubeObject, owned: KubeObject[]): Deploym
     const room = desired + surge - oldTotal - newReplicas;
     if (newReplicas < desired) newReplicas = Math.min(desired, newReplicas + Math.max(0, room));
     else if (newReplicas > desired) newReplicas = desired;
-    const available = readyOf(current ?? {} as KubeObject) + old.reduce((n, rs) => n + readyOf(rs), 0);
+    const available = readyOf(current ?? ({} as KubeObject)) + old.reduce((n, rs) => n + readyOf(rs), 0);
     let removable = Math.max(0, available - (desired - unavailable));
     // Old pods that are not ready cost no availability: they go first.
     for (const rs of old) {
@@ -111,25 +132,41 @@ export function planDeployment(deploy: KubeObject, owned: KubeObject[]): Deploym
   const complete = updated === desired && (current?.status?.readyReplicas ?? 0) === desired && sum((rs) => rs.status?.replicas ?? 0) === desired;
   plan.status = {
     observedGeneration: deploy.metadata.generation ?? 0,
-    replicas: sum((rs) => rs.status?.replicas ?? 0), updatedReplicas: updated, readyReplicas: ready, availableReplicas: ready,
+    replicas: sum((rs) => rs.status?.replicas ?? 0),
+    updatedReplicas: updated,
+    readyReplicas: ready,
+    availableReplicas: ready,
     unavailableReplicas: Math.max(0, desired - ready),
     conditions: [
-      { type: 'Available', status: ready >= desired - unavailable ? 'True' : 'False', reason: ready >= desired - unavailable ? 'MinimumReplicasAvailable' : 'MinimumReplicasUnavailable' },
+      {
+        type: 'Available',
+        status: ready >= desired - unavailable ? 'True' : 'False',
+        reason: ready >= desired - unavailable ? 'MinimumReplicasAvailable' : 'MinimumReplicasUnavailable',
+      },
       { type: 'Progressing', status: 'True', reason: complete ? 'NewReplicaSetAvailable' : 'ReplicaSetUpdated' },
     ],
   };
   return plan;
 }
 
-export interface ReplicaSetPlan { create: KubeObject[]; delete: string[]; status: Record<string, unknown> }
+export interface ReplicaSetPlan {
+  create: KubeObject[];
+  delete: string[];
+  status: Record<string, unknown>;
+}
 
 export function podForReplicaSet(rs: KubeObject): KubeObject {
   const tmpl = rs.spec?.template ?? {};
   return {
-    apiVersion: 'v1', kind: 'Pod',
-    metadata: { name: `${rs.metadata.name}-${randomBytes(3).toString('hex').slice(0, 5)}`, namespace: rs.metadata.namespace,
-      labels: { ...(tmpl.metadata?.labels ?? {}) }, ...(tmpl.metadata?.annotations ? { annotations: { ...tmpl.metadata.annotations } } : {}),
-      ownerReferences: [ownerRef(rs, 'ReplicaSet')] },
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name: `${rs.metadata.name}-${randomBytes(3).toString('hex').slice(0, 5)}`,
+      namespace: rs.metadata.namespace,
+      labels: { ...(tmpl.metadata?.labels ?? {}) },
+      ...(tmpl.metadata?.annotations ? { annotations: { ...tmpl.metadata.annotations } } : {}),
+      ownerReferences: [ownerRef(rs, 'ReplicaSet')],
+    },
     spec: structuredClone(tmpl.spec ?? {}),
   };
 }
@@ -141,11 +178,20 @@ export function planReplicaSet(rs: KubeObject, owned: KubeObject[]): ReplicaSetP
   for (let i = live.length; i < want; i++) plan.create.push(podForReplicaSet(rs));
   if (live.length > want) {
     // Unready before ready, then the newest first (as the ReplicaSet controller ranks them).
-    const ranked = [...live].sort((a, b) => Number(isRunningAndReady(a)) - Number(isRunningAndReady(b))
-      || String(b.metadata.creationTimestamp ?? '').localeCompare(String(a.metadata.creationTimestamp ?? '')));
+    const ranked = [...live].sort(
+      (a, b) =>
+        Number(isRunningAndReady(a)) - Number(isRunningAndReady(b)) ||
+        String(b.metadata.creationTimestamp ?? '').localeCompare(String(a.metadata.creationTimestamp ?? '')),
+    );
     plan.delete.push(...ranked.slice(0, live.length - want).map((p) => p.metadata.name));
   }
   const ready = live.filter(isRunningAndReady).length;
-  plan.status = { replicas: live.length, fullyLabeledReplicas: live.length, readyReplicas: ready, availableReplicas: ready, observedGeneration: rs.metadata.generation ?? 0 };
+  plan.status = {
+    replicas: live.length,
+    fullyLabeledReplicas: live.length,
+    readyReplicas: ready,
+    availableReplicas: ready,
+    observedGeneration: rs.metadata.generation ?? 0,
+  };
   return plan;
 }

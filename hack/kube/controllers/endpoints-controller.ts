@@ -30,19 +30,32 @@ export function endpointsController(c: Clients, informers: Informers, resyncMs =
     for (const w of want) {
       const h = have.find((x) => x.metadata.name === w.metadata.name);
       if (!h) {
-        try { await c.discovery.createNamespacedEndpointSlice({ namespace, body: w as unknown as V1EndpointSlice }); } catch (e) { if (!isAlreadyExists(e)) throw e; }
+        try {
+          await c.discovery.createNamespacedEndpointSlice({ namespace, body: w as unknown as V1EndpointSlice });
+        } catch (e) {
+          if (!isAlreadyExists(e)) throw e;
+        }
       } else if (stableJson([h.endpoints ?? [], h.ports ?? [], h.metadata.labels]) !== stableJson([w.endpoints, w.ports, w.metadata.labels])) {
-        await c.discovery.replaceNamespacedEndpointSlice({ namespace, name: h.metadata.name,
-          body: { ...w, metadata: { ...h.metadata, labels: w.metadata.labels } } as unknown as V1EndpointSlice });
+        await c.discovery.replaceNamespacedEndpointSlice({
+          namespace,
+          name: h.metadata.name,
+          body: { ...w, metadata: { ...h.metadata, labels: w.metadata.labels } } as unknown as V1EndpointSlice,
+        });
       }
     }
     for (const h of have) {
       if (want.some((w) => w.metadata.name === h.metadata.name)) continue;
-      try { await c.discovery.deleteNamespacedEndpointSlice({ namespace, name: h.metadata.name }); } catch (e) { if (!isNotFound(e)) throw e; }
+      try {
+        await c.discovery.deleteNamespacedEndpointSlice({ namespace, name: h.metadata.name });
+      } catch (e) {
+        if (!isNotFound(e)) throw e;
+      }
     }
   }
 
-  const enqueueAll = () => { for (const s of services.list()) queue.add(key(s)); };
+  const enqueueAll = () => {
+    for (const s of services.list()) queue.add(key(s));
+  };
   const loop = controllerLoop({ caches: [services, pods, endpoints, slices], queues: [[queue, reconcile]], enqueueAll, resyncMs });
 
   async function reconcile(k: string): Promise<ReconcileResult | void> {
@@ -52,22 +65,36 @@ export function endpointsController(c: Clients, informers: Informers, resyncMs =
     if (!svc) {
       // Only Endpoints we derived (the Service had a selector) are ours to remove; we mark them.
       if (current?.metadata.labels?.['endpoints.cairn.dev/managed-by'] === 'endpoint-controller') {
-        try { await c.core.deleteNamespacedEndpoints({ namespace, name }); } catch (e) { if (!isNotFound(e)) throw e; }
+        try {
+          await c.core.deleteNamespacedEndpoints({ namespace, name });
+        } catch (e) {
+          if (!isNotFound(e)) throw e;
+        }
       }
       await syncSlices(namespace, name, []);
       return;
     }
-    const desired = endpointsFor(svc, pods.list().filter((p) => p.metadata.namespace === namespace));
+    const desired = endpointsFor(
+      svc,
+      pods.list().filter((p) => p.metadata.namespace === namespace),
+    );
     if (!desired) return;
     await syncSlices(namespace, name, endpointSlicesFor(svc, desired));
     desired.metadata.labels = { ...(desired.metadata.labels ?? {}), 'endpoints.cairn.dev/managed-by': 'endpoint-controller' };
     if (!current) {
-      try { await c.core.createNamespacedEndpoints({ namespace, body: desired as object }); }
-      catch (e) { if (!isAlreadyExists(e)) throw e; return { requeueAfterMs: 200 }; }
+      try {
+        await c.core.createNamespacedEndpoints({ namespace, body: desired as object });
+      } catch (e) {
+        if (!isAlreadyExists(e)) throw e;
+        return { requeueAfterMs: 200 };
+      }
       return;
     }
-    if (stableJson(current.subsets ?? []) === stableJson(desired.subsets ?? [])
-      && stableJson(current.metadata.labels ?? {}) === stableJson(desired.metadata.labels)) return;
+    if (
+      stableJson(current.subsets ?? []) === stableJson(desired.subsets ?? []) &&
+      stableJson(current.metadata.labels ?? {}) === stableJson(desired.metadata.labels)
+    )
+      return;
     const body = { ...current, subsets: desired.subsets ?? [], metadata: { ...current.metadata, labels: desired.metadata.labels } };
     if (!desired.subsets) delete body.subsets;
     await c.core.replaceNamespacedEndpoints({ namespace, name, body: body as object }); // 409 → retried with backoff on a fresher cache
@@ -76,7 +103,7 @@ export function endpointsController(c: Clients, informers: Informers, resyncMs =
   return {
     async start() {
       await loop.start();
-      for (const e of endpoints.list()) queue.add(key(e));   // Endpoints left without a Service
+      for (const e of endpoints.list()) queue.add(key(e)); // Endpoints left without a Service
     },
     stop: loop.stop,
   };

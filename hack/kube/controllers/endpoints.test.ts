@@ -16,20 +16,29 @@ const pod = (name: string, ip: string | undefined, ready: boolean, over: Record<
 });
 
 test('ready pods are addresses, unready ones notReadyAddresses, with hostnames and resolved named ports', () => {
-  const ep = endpointsFor(svc(), [pod('a-1', '127.0.1.3', true), pod('a-0', '127.0.1.2', false), pod('other', '127.0.1.9', true, { metadata: { name: 'other', namespace: 'ns1', labels: { app: 'y' } } })])!;
+  const ep = endpointsFor(svc(), [
+    pod('a-1', '127.0.1.3', true),
+    pod('a-0', '127.0.1.2', false),
+    pod('other', '127.0.1.9', true, { metadata: { name: 'other', namespace: 'ns1', labels: { app: 'y' } } }),
+  ])!;
   assert.is(ep.metadata.name, 'hl');
-  assert.equal(ep.subsets, [{
-    addresses: [{ ip: '127.0.1.3', targetRef: { kind: 'Pod', name: 'a-1', namespace: 'ns1', uid: 'u-a-1' }, hostname: 'a-1', nodeName: 'n1' }],
-    notReadyAddresses: [{ ip: '127.0.1.2', targetRef: { kind: 'Pod', name: 'a-0', namespace: 'ns1', uid: 'u-a-0' }, hostname: 'a-0', nodeName: 'n1' }],
-    ports: [{ name: 'api', port: 9000, protocol: 'TCP' }],
-  }]);
+  assert.equal(ep.subsets, [
+    {
+      addresses: [{ ip: '127.0.1.3', targetRef: { kind: 'Pod', name: 'a-1', namespace: 'ns1', uid: 'u-a-1' }, hostname: 'a-1', nodeName: 'n1' }],
+      notReadyAddresses: [{ ip: '127.0.1.2', targetRef: { kind: 'Pod', name: 'a-0', namespace: 'ns1', uid: 'u-a-0' }, hostname: 'a-0', nodeName: 'n1' }],
+      ports: [{ name: 'api', port: 9000, protocol: 'TCP' }],
+    },
+  ]);
 });
 
 test('publishNotReadyAddresses lists every pod as an address; pods without IP or terminating are left out', () => {
   const terminating = pod('t', '127.0.1.7', true);
   terminating.metadata.deletionTimestamp = '2026-01-01T00:00:00Z';
   const ep = endpointsFor(svc({ publishNotReadyAddresses: true }), [pod('a-0', '127.0.1.2', false), pod('b', undefined, true), terminating])!;
-  assert.equal(ep.subsets.map((s: any) => s.addresses.map((a: any) => a.ip)), [['127.0.1.2']]);
+  assert.equal(
+    ep.subsets.map((s: any) => s.addresses.map((a: any) => a.ip)),
+    [['127.0.1.2']],
+  );
   assert.is(ep.subsets[0].notReadyAddresses, undefined);
 });
 
@@ -48,13 +57,30 @@ test('EndpointSlices mirror the Endpoints: ready conditions, hostnames, ports, s
   assert.is(slice.metadata.labels!['kubernetes.io/service-name'], 'hl');
   assert.is(slice.metadata.ownerReferences![0].uid, 'svc-uid');
   assert.is(slice.addressType, 'IPv4');
-  assert.equal(slice.endpoints.map((e: any) => [e.addresses[0], e.hostname, e.conditions.ready]), [['127.0.1.3', 'a-1', true], ['127.0.1.2', 'a-0', false]]);
+  assert.equal(
+    slice.endpoints.map((e: any) => [e.addresses[0], e.hostname, e.conditions.ready]),
+    [
+      ['127.0.1.3', 'a-1', true],
+      ['127.0.1.2', 'a-0', false],
+    ],
+  );
   assert.equal(slice.ports, [{ name: 'api', port: 9000, protocol: 'TCP' }]);
   assert.equal(endpointSlicesFor(service, endpointsFor(service, [])!)[0].endpoints, [], 'an empty slice when nothing matches');
 });
 
 test('label selectors with expressions', () => {
-  assert.ok(matchesSelector({ a: '1', b: '2' }, { matchLabels: { a: '1' }, matchExpressions: [{ key: 'b', operator: 'In', values: ['2', '3'] }, { key: 'c', operator: 'DoesNotExist' }] }));
+  assert.ok(
+    matchesSelector(
+      { a: '1', b: '2' },
+      {
+        matchLabels: { a: '1' },
+        matchExpressions: [
+          { key: 'b', operator: 'In', values: ['2', '3'] },
+          { key: 'c', operator: 'DoesNotExist' },
+        ],
+      },
+    ),
+  );
   assert.not.ok(matchesSelector({ a: '1' }, { matchExpressions: [{ key: 'a', operator: 'NotIn', values: ['1'] }] }));
   assert.not.ok(matchesSelector({ a: '1' }, undefined));
 });

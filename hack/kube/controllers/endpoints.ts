@@ -7,8 +7,17 @@ import { createHash } from 'node:crypto';
 import { stableJson } from './client.ts';
 import type { KubeObject } from './informers.ts';
 
-interface Address { ip: string; hostname?: string; nodeName?: string; targetRef: { kind: 'Pod'; name: string; namespace?: string; uid?: string } }
-interface Port { name?: string; port: number; protocol: string }
+interface Address {
+  ip: string;
+  hostname?: string;
+  nodeName?: string;
+  targetRef: { kind: 'Pod'; name: string; namespace?: string; uid?: string };
+}
+interface Port {
+  name?: string;
+  port: number;
+  protocol: string;
+}
 
 export function selectsPod(svc: KubeObject, pod: KubeObject): boolean {
   const sel: Record<string, string> | undefined = svc.spec?.selector;
@@ -44,11 +53,17 @@ export function endpointsFor(svc: KubeObject, pods: KubeObject[]): KubeObject | 
     let resolvable = true;
     for (const sp of svc.spec.ports ?? []) {
       const port = resolveTargetPort(pod, sp.targetPort, sp.port);
-      if (port === undefined) { resolvable = false; break; }
+      if (port === undefined) {
+        resolvable = false;
+        break;
+      }
       ports.push({ ...(sp.name ? { name: sp.name } : {}), port, protocol: sp.protocol ?? 'TCP' });
     }
     if (!resolvable) continue;
-    const addr: Address = { ip: pod.status.podIP, targetRef: { kind: 'Pod', name: pod.metadata.name, namespace: pod.metadata.namespace, uid: pod.metadata.uid } };
+    const addr: Address = {
+      ip: pod.status.podIP,
+      targetRef: { kind: 'Pod', name: pod.metadata.name, namespace: pod.metadata.namespace, uid: pod.metadata.uid },
+    };
     if (pod.spec?.hostname && pod.spec?.subdomain === svc.metadata.name) addr.hostname = pod.spec.hostname;
     if (pod.spec?.nodeName) addr.nodeName = pod.spec.nodeName;
     const k = stableJson(ports);
@@ -63,7 +78,8 @@ export function endpointsFor(svc: KubeObject, pods: KubeObject[]): KubeObject | 
     ...(s.ports.length ? { ports: s.ports } : {}),
   }));
   return {
-    apiVersion: 'v1', kind: 'Endpoints',
+    apiVersion: 'v1',
+    kind: 'Endpoints',
     metadata: { name: svc.metadata.name, namespace: svc.metadata.namespace, ...(svc.metadata.labels ? { labels: { ...svc.metadata.labels } } : {}) },
     ...(out.length ? { subsets: out } : {}),
   };
@@ -79,13 +95,18 @@ export function endpointSlicesFor(svc: KubeObject, ep: KubeObject): KubeObject[]
   const subsets: any[] = ep.subsets?.length ? ep.subsets : [{}];
   return subsets.map((s, i) => {
     const endpoint = (a: Address, ready: boolean) => ({
-      addresses: [a.ip], conditions: { ready, serving: ready, terminating: false },
-      ...(a.hostname ? { hostname: a.hostname } : {}), ...(a.nodeName ? { nodeName: a.nodeName } : {}), targetRef: a.targetRef,
+      addresses: [a.ip],
+      conditions: { ready, serving: ready, terminating: false },
+      ...(a.hostname ? { hostname: a.hostname } : {}),
+      ...(a.nodeName ? { nodeName: a.nodeName } : {}),
+      targetRef: a.targetRef,
     });
     return {
-      apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice',
+      apiVersion: 'discovery.k8s.io/v1',
+      kind: 'EndpointSlice',
       metadata: {
-        name: `${svc.metadata.name}-${base}${i ? `-${i}` : ''}`, namespace: svc.metadata.namespace,
+        name: `${svc.metadata.name}-${base}${i ? `-${i}` : ''}`,
+        namespace: svc.metadata.namespace,
         labels: { ...(svc.metadata.labels ?? {}), [SERVICE_NAME_LABEL]: svc.metadata.name, [SLICE_MANAGER_LABEL]: SLICE_MANAGER },
         ownerReferences: [{ apiVersion: 'v1', kind: 'Service', name: svc.metadata.name, uid: svc.metadata.uid!, controller: true, blockOwnerDeletion: true }],
       },

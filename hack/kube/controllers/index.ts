@@ -20,14 +20,19 @@ export interface ControllersOptions {
   nodeMonitorGracePeriodMs?: number;
 }
 
-export interface Controllers { stop(): Promise<void> }
+export interface Controllers {
+  stop(): Promise<void>;
+}
 
 export async function startControllers(opts: ControllersOptions): Promise<Controllers> {
   const clients = makeClients(opts.kubeconfig);
   const informers = new Informers(clients);
   const all = [
-    statefulSetController(clients, informers, opts.resyncMs), deploymentController(clients, informers, opts.resyncMs),
-    endpointsController(clients, informers, opts.resyncMs), volumeBinder(clients, informers), volumeResizer(clients, informers),
+    statefulSetController(clients, informers, opts.resyncMs),
+    deploymentController(clients, informers, opts.resyncMs),
+    endpointsController(clients, informers, opts.resyncMs),
+    volumeBinder(clients, informers),
+    volumeResizer(clients, informers),
     nodeLifecycleController(clients, informers, opts.nodeMonitorGracePeriodMs),
   ];
   informers.start();

@@ -29,7 +29,9 @@ export class Informers {
   private readonly all = new Map<Resource, Watcher>();
   private started = false;
 
-  constructor(c: Clients) { this.c = c; }
+  constructor(c: Clients) {
+    this.c = c;
+  }
 
   /** The shared cache of a resource (all namespaces); `onChange` is added as one more handler. */
   informer(resource: Resource, onChange?: WatchHandler, onSync?: () => void): Watcher {
@@ -43,8 +45,13 @@ export class Informers {
     return w;
   }
 
-  start(): void { this.started = true; for (const w of this.all.values()) w.start(); }
-  async stop(): Promise<void> { await Promise.all([...this.all.values()].map((w) => w.stop())); }
+  start(): void {
+    this.started = true;
+    for (const w of this.all.values()) w.start();
+  }
+  async stop(): Promise<void> {
+    await Promise.all([...this.all.values()].map((w) => w.stop()));
+  }
 }
 
 export type { KubeObject };

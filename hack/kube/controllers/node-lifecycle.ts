@@ -31,22 +31,34 @@ export function nodeLifecycleController(c: Clients, informers: Informers, graceM
       for (const node of nodes.list()) {
         if (!staleNode(node, Date.now(), graceMs)) continue;
         const at = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-        const conditions = (node.status?.conditions ?? []).map((x: { type: string }) => (x.type === 'Ready'
-          ? { ...x, status: 'Unknown', reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.', lastTransitionTime: at } : x));
+        const conditions = (node.status?.conditions ?? []).map((x: { type: string }) =>
+          x.type === 'Ready'
+            ? { ...x, status: 'Unknown', reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.', lastTransitionTime: at }
+            : x,
+        );
         await c.core.patchNodeStatus({ name: node.metadata.name, body: { status: { conditions } } }, mergePatch);
         log.info({ node: node.metadata.name }, 'node stopped posting status; marked Unknown');
         const pods = await c.core.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${node.metadata.name}` });
         for (const pod of pods.items) {
           if (pod.spec?.nodeName !== node.metadata.name) continue;
-          const podConditions = (pod.status?.conditions ?? []).map((x) => (x.type === 'Ready' || x.type === 'ContainersReady'
-            ? { type: x.type, status: 'False', reason: 'NodeNotReady', lastTransitionTime: at } : x));
-          try { await c.core.patchNamespacedPodStatus({ namespace: pod.metadata!.namespace!, name: pod.metadata!.name!, body: { status: { conditions: podConditions } } }, mergePatch); }
-          catch (e) { if (!isNotFound(e)) throw e; }
+          const podConditions = (pod.status?.conditions ?? []).map((x) =>
+            x.type === 'Ready' || x.type === 'ContainersReady' ? { type: x.type, status: 'False', reason: 'NodeNotReady', lastTransitionTime: at } : x,
+          );
+          try {
+            await c.core.patchNamespacedPodStatus(
+              { namespace: pod.metadata!.namespace!, name: pod.metadata!.name!, body: { status: { conditions: podConditions } } },
+              mergePatch,
+            );
+          } catch (e) {
+            if (!isNotFound(e)) throw e;
+          }
         }
       }
     } catch (e) {
       log.debug({ err: String(e) }, 'node check failed; next tick retries');
-    } finally { busy = false; }
+    } finally {
+      busy = false;
+    }
   }
 
   return {
@@ -55,6 +67,8 @@ export function nodeLifecycleController(c: Clients, informers: Informers, graceM
       timer = setInterval(() => void check(), Math.min(1000, graceMs / 4));
       timer.unref();
     },
-    async stop() { clearInterval(timer); },
+    async stop() {
+      clearInterval(timer);
+    },
   };
 }

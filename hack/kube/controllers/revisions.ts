@@ -5,7 +5,11 @@
 import type { KubeObject } from './informers.ts';
 import { templateRevision } from './statefulset.ts';
 
-export interface RevisionPlan { create?: KubeObject; renumber?: { name: string; revision: number }; delete: string[] }
+export interface RevisionPlan {
+  create?: KubeObject;
+  renumber?: { name: string; revision: number };
+  delete: string[];
+}
 
 export function planRevisions(sts: KubeObject, owned: KubeObject[]): RevisionPlan {
   const name = templateRevision(sts);
@@ -15,11 +19,15 @@ export function planRevisions(sts: KubeObject, owned: KubeObject[]): RevisionPla
   if (!existing) {
     const tmpl = sts.spec?.template ?? {};
     plan.create = {
-      apiVersion: 'apps/v1', kind: 'ControllerRevision',
+      apiVersion: 'apps/v1',
+      kind: 'ControllerRevision',
       metadata: {
-        name, namespace: sts.metadata.namespace,
+        name,
+        namespace: sts.metadata.namespace,
         labels: { ...(tmpl.metadata?.labels ?? {}), 'controller.kubernetes.io/hash': name.slice(sts.metadata.name.length + 1) },
-        ownerReferences: [{ apiVersion: 'apps/v1', kind: 'StatefulSet', name: sts.metadata.name, uid: sts.metadata.uid!, controller: true, blockOwnerDeletion: true }],
+        ownerReferences: [
+          { apiVersion: 'apps/v1', kind: 'StatefulSet', name: sts.metadata.name, uid: sts.metadata.uid!, controller: true, blockOwnerDeletion: true },
+        ],
       },
       // The form the StatefulSet controller stores and kubectl rollout undo applies.
       data: { spec: { template: { ...structuredClone(tmpl), $patch: 'replace' } } },

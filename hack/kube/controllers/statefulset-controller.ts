@@ -14,18 +14,32 @@ import { logger } from '../../../node-runtime/src/util/log.ts';
 
 const log = logger('statefulset-controller');
 
-export interface Controller { start(): Promise<void>; stop(): Promise<void> }
+export interface Controller {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
 
 export function statefulSetController(c: Clients, informers: Informers, resyncMs = 30_000): Controller {
   const queue = workQueue('statefulset');
   const record = eventRecorder(c, 'statefulset-controller');
-  const sets = informers.informer('statefulsets', (_k, o) => queue.add(key(o.metadata.namespace, o.metadata.name)), () => enqueueAll());
-  const pods = informers.informer('pods', (_k, o, old) => { enqueueOwner(o); if (old) enqueueOwner(old); });
+  const sets = informers.informer(
+    'statefulsets',
+    (_k, o) => queue.add(key(o.metadata.namespace, o.metadata.name)),
+    () => enqueueAll(),
+  );
+  const pods = informers.informer('pods', (_k, o, old) => {
+    enqueueOwner(o);
+    if (old) enqueueOwner(old);
+  });
   const claims = informers.informer('persistentvolumeclaims');
   const revisions = informers.informer('controllerrevisions');
 
-  function key(ns: string | undefined, name: string) { return `${ns ?? 'default'}/${name}`; }
-  function enqueueAll() { for (const s of sets.list()) queue.add(key(s.metadata.namespace, s.metadata.name)); }
+  function key(ns: string | undefined, name: string) {
+    return `${ns ?? 'default'}/${name}`;
+  }
+  function enqueueAll() {
+    for (const s of sets.list()) queue.add(key(s.metadata.namespace, s.metadata.name));
+  }
   const loop = controllerLoop({ caches: [sets, pods, claims, revisions], queues: [[queue, reconcile]], enqueueAll, resyncMs });
   function enqueueOwner(pod: KubeObject) {
     const ref = pod.metadata.ownerReferences?.find((r) => r.controller && r.kind === 'StatefulSet');
@@ -36,19 +50,29 @@ export function statefulSetController(c: Clients, informers: Informers, resyncMs
     const sts = sets.get(k);
     if (!sts || sts.metadata.deletionTimestamp) return;
     const ns = sts.metadata.namespace ?? 'default';
-    const owned = pods.list().filter((p) => p.metadata.namespace === ns
-      && p.metadata.ownerReferences?.some((r) => r.controller && r.uid === sts.metadata.uid));
+    const owned = pods.list().filter((p) => p.metadata.namespace === ns && p.metadata.ownerReferences?.some((r) => r.controller && r.uid === sts.metadata.uid));
     // Orphans (no controller) that match the selector and an ordinal name are adopted, as in
     // Kubernetes; otherwise creating that ordinal would fail on the name forever.
     for (const p of pods.list()) {
       if (p.metadata.namespace !== ns || p.metadata.deletionTimestamp || p.metadata.ownerReferences?.some((r) => r.controller)) continue;
       if (ordinalOf(sts.metadata.name, p.metadata.name) === undefined || !matchesSelector(p.metadata.labels, sts.spec?.selector)) continue;
-      const ownerReferences = [...(p.metadata.ownerReferences ?? []), { apiVersion: 'apps/v1', kind: 'StatefulSet', name: sts.metadata.name, uid: sts.metadata.uid!, controller: true, blockOwnerDeletion: true }];
-      await c.core.patchNamespacedPod({ namespace: ns, name: p.metadata.name, body: { metadata: { ownerReferences, resourceVersion: p.metadata.resourceVersion } } }, mergePatch);
+      const ownerReferences = [
+        ...(p.metadata.ownerReferences ?? []),
+        { apiVersion: 'apps/v1', kind: 'StatefulSet', name: sts.metadata.name, uid: sts.metadata.uid!, controller: true, blockOwnerDeletion: true },
+      ];
+      await c.core.patchNamespacedPod(
+        { namespace: ns, name: p.metadata.name, body: { metadata: { ownerReferences, resourceVersion: p.metadata.resourceVersion } } },
+        mergePatch,
+      );
       owned.push({ ...p, metadata: { ...p.metadata, ownerReferences } });
       log.info({ pod: p.metadata.name }, 'adopted pod');
     }
-    const existing = new Set(claims.list().filter((p) => p.metadata.namespace === ns).map((p) => p.metadata.name));
+    const existing = new Set(
+      claims
+        .list()
+        .filter((p) => p.metadata.namespace === ns)
+        .map((p) => p.metadata.name),
+    );
     const plan = planStatefulSet(sts, owned, existing);
     const subject = { apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: sts.metadata };
     for (const body of plan.createClaims) {
@@ -56,28 +80,34 @@ export function statefulSetController(c: Clients, informers: Informers, resyncMs
         await c.core.createNamespacedPersistentVolumeClaim({ namespace: ns, body: body as object });
         log.info({ claim: body.metadata.name }, 'created claim');
         record(subject, 'Normal', 'SuccessfulCreate', `create Claim ${body.metadata.name} in StatefulSet ${sts.metadata.name} success`);
+      } catch (e) {
+        if (!isAlreadyExists(e)) throw e;
       }
-      catch (e) { if (!isAlreadyExists(e)) throw e; }
     }
     for (const body of plan.createPods) {
       try {
         await c.core.createNamespacedPod({ namespace: ns, body: body as object });
         log.info({ pod: body.metadata.name }, 'created pod');
         record(subject, 'Normal', 'SuccessfulCreate', `create Pod ${body.metadata.name} in StatefulSet ${sts.metadata.name} successful`);
+      } catch (e) {
+        if (!isAlreadyExists(e)) throw e;
       }
-      catch (e) { if (!isAlreadyExists(e)) throw e; }
     }
     for (const name of plan.deletePods) {
       try {
         await c.core.deleteNamespacedPod({ namespace: ns, name });
         log.info({ pod: name }, 'deleted pod');
         record(subject, 'Normal', 'SuccessfulDelete', `delete Pod ${name} in StatefulSet ${sts.metadata.name} successful`);
+      } catch (e) {
+        if (!isNotFound(e)) throw e;
       }
-      catch (e) { if (!isNotFound(e)) throw e; }
     }
     for (const name of plan.deleteClaims) {
-      try { await c.core.deleteNamespacedPersistentVolumeClaim({ namespace: ns, name }); }
-      catch (e) { if (!isNotFound(e)) throw e; }
+      try {
+        await c.core.deleteNamespacedPersistentVolumeClaim({ namespace: ns, name });
+      } catch (e) {
+        if (!isNotFound(e)) throw e;
+      }
     }
     await syncRevisions(sts);
     const old = sts.status ?? {};
@@ -85,21 +115,33 @@ export function statefulSetController(c: Clients, informers: Informers, resyncMs
     if (changed) {
       try {
         await c.apps.patchNamespacedStatefulSetStatus({ namespace: ns, name: sts.metadata.name, body: { status: plan.status } }, mergePatch);
-      } catch (e) { if (!isNotFound(e)) throw e; }
+      } catch (e) {
+        if (!isNotFound(e)) throw e;
+      }
     }
   }
 
   async function syncRevisions(sts: KubeObject): Promise<void> {
     const ns = sts.metadata.namespace!;
-    const owned = revisions.list().filter((r) => r.metadata.namespace === ns && r.metadata.ownerReferences?.some((o) => o.controller && o.uid === sts.metadata.uid));
+    const owned = revisions
+      .list()
+      .filter((r) => r.metadata.namespace === ns && r.metadata.ownerReferences?.some((o) => o.controller && o.uid === sts.metadata.uid));
     const plan = planRevisions(sts, owned);
     if (plan.create) {
-      try { await c.apps.createNamespacedControllerRevision({ namespace: ns, body: plan.create as unknown as V1ControllerRevision }); }
-      catch (e) { if (!isAlreadyExists(e)) throw e; }
+      try {
+        await c.apps.createNamespacedControllerRevision({ namespace: ns, body: plan.create as unknown as V1ControllerRevision });
+      } catch (e) {
+        if (!isAlreadyExists(e)) throw e;
+      }
     }
-    if (plan.renumber) await c.apps.patchNamespacedControllerRevision({ namespace: ns, name: plan.renumber.name, body: { revision: plan.renumber.revision } }, mergePatch);
+    if (plan.renumber)
+      await c.apps.patchNamespacedControllerRevision({ namespace: ns, name: plan.renumber.name, body: { revision: plan.renumber.revision } }, mergePatch);
     for (const name of plan.delete) {
-      try { await c.apps.deleteNamespacedControllerRevision({ namespace: ns, name }); } catch (e) { if (!isNotFound(e)) throw e; }
+      try {
+        await c.apps.deleteNamespacedControllerRevision({ namespace: ns, name });
+      } catch (e) {
+        if (!isNotFound(e)) throw e;
+      }
     }
   }
 

@@ -6,11 +6,17 @@ import { planRevisions } from './revisions.ts';
 
 function sts(over: Record<string, unknown> = {}): KubeObject {
   return {
-    apiVersion: 'apps/v1', kind: 'StatefulSet',
+    apiVersion: 'apps/v1',
+    kind: 'StatefulSet',
     metadata: { name: 'web', namespace: 'ns1', uid: 'u-1', generation: 3 },
     spec: {
-      replicas: 3, serviceName: 'web-hl', selector: { matchLabels: { app: 'web' } },
-      template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'c', image: 'cairn', volumeMounts: [{ name: 'data', mountPath: '/data' }] }] } },
+      replicas: 3,
+      serviceName: 'web-hl',
+      selector: { matchLabels: { app: 'web' } },
+      template: {
+        metadata: { labels: { app: 'web' } },
+        spec: { containers: [{ name: 'c', image: 'cairn', volumeMounts: [{ name: 'data', mountPath: '/data' }] }] },
+      },
       volumeClaimTemplates: [{ metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } }],
       ...over,
     },
@@ -37,8 +43,15 @@ test('ordinals and claim names follow the Kubernetes scheme', () => {
 test('a pod gets identity labels, hostname/subdomain, its claim as a volume and a controller owner', () => {
   const p = podFor(sts(), 1, 'web-abc');
   assert.is(p.metadata.name, 'web-1');
-  assert.equal(p.metadata.labels, { app: 'web', 'statefulset.kubernetes.io/pod-name': 'web-1', 'controller-revision-hash': 'web-abc', 'apps.kubernetes.io/pod-index': '1' });
-  assert.equal(p.metadata.ownerReferences, [{ apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'web', uid: 'u-1', controller: true, blockOwnerDeletion: true }]);
+  assert.equal(p.metadata.labels, {
+    app: 'web',
+    'statefulset.kubernetes.io/pod-name': 'web-1',
+    'controller-revision-hash': 'web-abc',
+    'apps.kubernetes.io/pod-index': '1',
+  });
+  assert.equal(p.metadata.ownerReferences, [
+    { apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'web', uid: 'u-1', controller: true, blockOwnerDeletion: true },
+  ]);
   assert.is(p.spec.hostname, 'web-1');
   assert.is(p.spec.subdomain, 'web-hl');
   assert.equal(p.spec.volumes, [{ name: 'data', persistentVolumeClaim: { claimName: 'data-web-1' } }]);
@@ -47,13 +60,22 @@ test('a pod gets identity labels, hostname/subdomain, its claim as a volume and 
 test('OrderedReady creates one pod at a time, claim first, and waits for Running+Ready', () => {
   const s = sts();
   let plan = planStatefulSet(s, [], new Set());
-  assert.equal(plan.createPods.map((p) => p.metadata.name), ['web-0']);
-  assert.equal(plan.createClaims.map((c) => c.metadata.name), ['data-web-0']);
+  assert.equal(
+    plan.createPods.map((p) => p.metadata.name),
+    ['web-0'],
+  );
+  assert.equal(
+    plan.createClaims.map((c) => c.metadata.name),
+    ['data-web-0'],
+  );
   assert.equal(plan.createClaims[0].metadata.labels, { app: 'web' });
   plan = planStatefulSet(s, [pod(s, 0, { ready: false })], allClaims(1));
   assert.equal(plan.createPods, [], 'waits while web-0 is not ready');
   plan = planStatefulSet(s, [pod(s, 0)], allClaims(1));
-  assert.equal(plan.createPods.map((p) => p.metadata.name), ['web-1']);
+  assert.equal(
+    plan.createPods.map((p) => p.metadata.name),
+    ['web-1'],
+  );
   assert.equal(plan.status.replicas, 1);
   assert.equal(plan.status.readyReplicas, 1);
   assert.equal(plan.status.observedGeneration, 3);
@@ -62,14 +84,20 @@ test('OrderedReady creates one pod at a time, claim first, and waits for Running
 test('Parallel creates every missing pod at once', () => {
   const s = sts({ podManagementPolicy: 'Parallel' });
   const plan = planStatefulSet(s, [], new Set());
-  assert.equal(plan.createPods.map((p) => p.metadata.name), ['web-0', 'web-1', 'web-2']);
+  assert.equal(
+    plan.createPods.map((p) => p.metadata.name),
+    ['web-0', 'web-1', 'web-2'],
+  );
   assert.equal(plan.createClaims.length, 3);
 });
 
 test('a deleted pod is recreated with the same name; a failed one is deleted first', () => {
   const s = sts();
   let plan = planStatefulSet(s, [pod(s, 0), pod(s, 2)], allClaims(3));
-  assert.equal(plan.createPods.map((p) => p.metadata.name), ['web-1']);
+  assert.equal(
+    plan.createPods.map((p) => p.metadata.name),
+    ['web-1'],
+  );
   plan = planStatefulSet(s, [pod(s, 0), pod(s, 1, { phase: 'Failed' }), pod(s, 2)], allClaims(3));
   assert.equal(plan.deletePods, ['web-1']);
 });
@@ -119,7 +147,15 @@ test('Parallel rolls one pod at a time too: a replaced pod still starting stops 
   const ready = [pod(s, 0, { revision: old }), pod(s, 1, { revision: old }), pod(s, 2)];
   assert.equal(planStatefulSet(s, ready, allClaims(3)).deletePods, ['web-1']);
   const held = sts({ podManagementPolicy: 'Parallel', updateStrategy: { type: 'RollingUpdate', rollingUpdate: { partition: 2 } } });
-  assert.equal(planStatefulSet(held, ready.map((p, i) => (i === 2 ? pod(held, 2) : pod(held, i, { revision: old }))), allClaims(3)).deletePods, [], 'below the partition nothing goes');
+  assert.equal(
+    planStatefulSet(
+      held,
+      ready.map((_p, i) => (i === 2 ? pod(held, 2) : pod(held, i, { revision: old }))),
+      allClaims(3),
+    ).deletePods,
+    [],
+    'below the partition nothing goes',
+  );
 });
 
 test('OnDelete never replaces pods', () => {

@@ -21,7 +21,10 @@ export const POD_INDEX_LABEL = 'apps.kubernetes.io/pod-index';
 
 /** `<sts>-<hash>` of the pod template: pods carrying another revision are out of date. */
 export function templateRevision(sts: KubeObject): string {
-  const hash = createHash('sha256').update(stableJson(pruneEmpty(sts.spec?.template ?? {}))).digest('hex').slice(0, 10);
+  const hash = createHash('sha256')
+    .update(stableJson(pruneEmpty(sts.spec?.template ?? {})))
+    .digest('hex')
+    .slice(0, 10);
   return `${sts.metadata.name}-${hash}`;
 }
 
@@ -38,8 +41,11 @@ export function claimName(claimTemplate: string, stsName: string, ordinal: numbe
 export const isTerminating = (pod: KubeObject) => Boolean(pod.metadata.deletionTimestamp);
 export const isFailed = (pod: KubeObject) => pod.status?.phase === 'Failed' || pod.status?.phase === 'Succeeded';
 export function isRunningAndReady(pod: KubeObject): boolean {
-  return pod.status?.phase === 'Running' && !isTerminating(pod)
-    && (pod.status?.conditions ?? []).some((c: { type: string; status: string }) => c.type === 'Ready' && c.status === 'True');
+  return (
+    pod.status?.phase === 'Running' &&
+    !isTerminating(pod) &&
+    (pod.status?.conditions ?? []).some((c: { type: string; status: string }) => c.type === 'Ready' && c.status === 'True')
+  );
 }
 
 function ownerRef(sts: KubeObject) {
@@ -51,9 +57,11 @@ export function claimsFor(sts: KubeObject, ordinal: number): KubeObject[] {
   const selectorLabels = sts.spec?.selector?.matchLabels ?? {};
   const deleteWithSet = sts.spec?.persistentVolumeClaimRetentionPolicy?.whenDeleted === 'Delete';
   return (sts.spec?.volumeClaimTemplates ?? []).map((t: KubeObject) => ({
-    apiVersion: 'v1', kind: 'PersistentVolumeClaim',
+    apiVersion: 'v1',
+    kind: 'PersistentVolumeClaim',
     metadata: {
-      name: claimName(t.metadata.name, sts.metadata.name, ordinal), namespace: sts.metadata.namespace,
+      name: claimName(t.metadata.name, sts.metadata.name, ordinal),
+      namespace: sts.metadata.namespace,
       labels: { ...(t.metadata.labels ?? {}), ...selectorLabels },
       ...(t.metadata.annotations ? { annotations: t.metadata.annotations } : {}),
       // Retention whenDeleted=Delete is implemented as Kubernetes does: the set owns the claim, GC deletes it.
@@ -69,7 +77,8 @@ export function podFor(sts: KubeObject, ordinal: number, revision: string): Kube
   const tmpl = sts.spec?.template ?? {};
   const spec = structuredClone(tmpl.spec ?? {});
   const claimVolumes = (sts.spec?.volumeClaimTemplates ?? []).map((t: KubeObject) => ({
-    name: t.metadata.name, persistentVolumeClaim: { claimName: claimName(t.metadata.name, sts.metadata.name, ordinal) },
+    name: t.metadata.name,
+    persistentVolumeClaim: { claimName: claimName(t.metadata.name, sts.metadata.name, ordinal) },
   }));
   // A claim template replaces a template volume of the same name, as in Kubernetes.
   const claimNames = new Set(claimVolumes.map((v: { name: string }) => v.name));
@@ -78,9 +87,11 @@ export function podFor(sts: KubeObject, ordinal: number, revision: string): Kube
   spec.hostname = name;
   if (sts.spec?.serviceName) spec.subdomain = sts.spec.serviceName;
   return {
-    apiVersion: 'v1', kind: 'Pod',
+    apiVersion: 'v1',
+    kind: 'Pod',
     metadata: {
-      name, namespace: sts.metadata.namespace,
+      name,
+      namespace: sts.metadata.namespace,
       labels: { ...(tmpl.metadata?.labels ?? {}), [POD_NAME_LABEL]: name, [REVISION_LABEL]: revision, [POD_INDEX_LABEL]: String(ordinal) },
       ...(tmpl.metadata?.annotations ? { annotations: { ...tmpl.metadata.annotations } } : {}),
       ownerReferences: [ownerRef(sts)],
@@ -129,9 +140,18 @@ export function planStatefulSet(sts: KubeObject, ownedPods: KubeObject[], existi
   if (!blocked) {
     for (const o of condemned) {
       const pod = byOrdinal.get(o)!;
-      if (isTerminating(pod)) { if (ordered) { blocked = true; break; } continue; }
+      if (isTerminating(pod)) {
+        if (ordered) {
+          blocked = true;
+          break;
+        }
+        continue;
+      }
       plan.deletePods.push(pod.metadata.name);
-      if (ordered) { blocked = true; break; }
+      if (ordered) {
+        blocked = true;
+        break;
+      }
     }
   }
   if (sts.spec?.persistentVolumeClaimRetentionPolicy?.whenScaled === 'Delete') {
@@ -157,7 +177,10 @@ export function planStatefulSet(sts: KubeObject, ownedPods: KubeObject[], existi
       for (let i = replicas - 1; i >= partition; i--) {
         const pod = byOrdinal.get(i);
         if (!pod) break;
-        if (!isTerminating(pod) && pod.metadata.labels?.[REVISION_LABEL] !== updateRevision) { plan.deletePods.push(pod.metadata.name); break; }
+        if (!isTerminating(pod) && pod.metadata.labels?.[REVISION_LABEL] !== updateRevision) {
+          plan.deletePods.push(pod.metadata.name);
+          break;
+        }
         if (!isRunningAndReady(pod)) break;
       }
     }

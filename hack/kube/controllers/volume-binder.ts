@@ -10,7 +10,9 @@ import type { Controller } from './statefulset-controller.ts';
 export function volumeBinder(c: Clients, informers: Informers): Controller {
   const queue = workQueue('volume-binder');
   const key = (o: KubeObject) => `${o.metadata.namespace ?? 'default'}/${o.metadata.name}`;
-  const claims = informers.informer('persistentvolumeclaims', (type, o) => { if (type !== 'DELETED' && o.status?.phase !== 'Bound') queue.add(key(o)); });
+  const claims = informers.informer('persistentvolumeclaims', (type, o) => {
+    if (type !== 'DELETED' && o.status?.phase !== 'Bound') queue.add(key(o));
+  });
 
   async function reconcile(k: string): Promise<void> {
     const pvc = claims.get(k);
@@ -22,7 +24,9 @@ export function volumeBinder(c: Clients, informers: Informers): Controller {
     };
     try {
       await c.core.patchNamespacedPersistentVolumeClaimStatus({ namespace: pvc.metadata.namespace!, name: pvc.metadata.name, body: { status } }, mergePatch);
-    } catch (e) { if (!isNotFound(e)) throw e; }
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+    }
   }
 
   const loop = controllerLoop({ caches: [claims], queues: [[queue, reconcile]] });

@@ -31,22 +31,36 @@ export function volumeResizer(c: Clients, informers: Informers): Controller {
   const queue = workQueue('volume-resizer');
   const record = eventRecorder(c, 'external-resizer cairn.dev/process-kubelet');
   const key = (o: KubeObject) => `${o.metadata.namespace ?? 'default'}/${o.metadata.name}`;
-  const claims = informers.informer('persistentvolumeclaims', (type, o) => { if (type !== 'DELETED' && pendingGrowth(o)) queue.add(key(o)); });
+  const claims = informers.informer('persistentvolumeclaims', (type, o) => {
+    if (type !== 'DELETED' && pendingGrowth(o)) queue.add(key(o));
+  });
 
   async function reconcile(k: string): Promise<void> {
     const pvc = claims.get(k);
     const size = pvc && pendingGrowth(pvc);
     if (!pvc || !size) return;
-    const patch = (status: Record<string, unknown>) => c.core.patchNamespacedPersistentVolumeClaimStatus({ namespace: pvc.metadata.namespace!, name: pvc.metadata.name, body: { status } }, mergePatch);
+    const patch = (status: Record<string, unknown>) =>
+      c.core.patchNamespacedPersistentVolumeClaimStatus({ namespace: pvc.metadata.namespace!, name: pvc.metadata.name, body: { status } }, mergePatch);
     try {
-      record({ kind: 'PersistentVolumeClaim', metadata: pvc.metadata }, 'Normal', 'Resizing', `External resizer is resizing volume ${pvc.spec?.volumeName ?? pvc.metadata.name}`);
-      await patch({ allocatedResourceStatuses: { storage: 'ControllerResizeInProgress' }, conditions: [{ type: 'Resizing', status: 'True', lastProbeTime: null, lastTransitionTime: stamp() }] });
+      record(
+        { kind: 'PersistentVolumeClaim', metadata: pvc.metadata },
+        'Normal',
+        'Resizing',
+        `External resizer is resizing volume ${pvc.spec?.volumeName ?? pvc.metadata.name}`,
+      );
       await patch({
-        allocatedResources: { storage: size }, allocatedResourceStatuses: { storage: 'NodeResizePending' },
+        allocatedResourceStatuses: { storage: 'ControllerResizeInProgress' },
+        conditions: [{ type: 'Resizing', status: 'True', lastProbeTime: null, lastTransitionTime: stamp() }],
+      });
+      await patch({
+        allocatedResources: { storage: size },
+        allocatedResourceStatuses: { storage: 'NodeResizePending' },
         conditions: [{ type: 'FileSystemResizePending', status: 'True', lastProbeTime: null, lastTransitionTime: stamp(), message: FS_RESIZE_PENDING_MESSAGE }],
       });
       record({ kind: 'PersistentVolumeClaim', metadata: pvc.metadata }, 'Normal', 'FileSystemResizeRequired', 'Require file system resize of volume on node');
-    } catch (e) { if (!isNotFound(e)) throw e; }
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+    }
   }
 
   const loop = controllerLoop({ caches: [claims], queues: [[queue, reconcile]] });

@@ -26,7 +26,10 @@ const empty: HostsTable = { names: {}, balanced: [], aliases: {} };
 
 function notFound(host: string): NodeJS.ErrnoException {
   const e: NodeJS.ErrnoException = new Error(`getaddrinfo ENOTFOUND ${host}`);
-  e.code = 'ENOTFOUND'; e.errno = -3008; e.syscall = 'getaddrinfo'; (e as { hostname?: string }).hostname = host;
+  e.code = 'ENOTFOUND';
+  e.errno = -3008;
+  e.syscall = 'getaddrinfo';
+  (e as { hostname?: string }).hostname = host;
   return e;
 }
 
@@ -51,7 +54,10 @@ function table(): HostsTable {
 }
 
 /** The answer for a cluster name, shaped like dns.lookup's; undefined = not ours. */
-function answer(host: string, options: LookupOptions): { alias: string } | { error: NodeJS.ErrnoException } | { all: { address: string; family: number }[] } | undefined {
+function answer(
+  host: string,
+  options: LookupOptions,
+): { alias: string } | { error: NodeJS.ErrnoException } | { all: { address: string; family: number }[] } | undefined {
   if (!installed || typeof host !== 'string') return undefined;
   const hit: KubeLookup = resolveKubeName(host, table(), installed.namespace ?? 'default');
   if (!hit) return undefined;
@@ -61,7 +67,10 @@ function answer(host: string, options: LookupOptions): { alias: string } | { err
 }
 
 function lookup(host: string, options: any, callback?: any): void {
-  if (typeof options === 'function') { callback = options; options = undefined; }
+  if (typeof options === 'function') {
+    callback = options;
+    options = undefined;
+  }
   const a = answer(host, options);
   if (!a) return void (options === undefined ? realLookup(host, callback) : realLookup(host, options, callback));
   if ('alias' in a) return void lookup(a.alias, options, callback);
@@ -85,7 +94,13 @@ let proxied = false;
 export function installClusterDns(opts: ClusterDnsOptions): void {
   installed = opts;
   cached = undefined;
-  if (!proxied) { installServiceProxy(() => (installed ? table() : undefined), () => installed?.namespace ?? 'default'); proxied = true; }
+  if (!proxied) {
+    installServiceProxy(
+      () => (installed ? table() : undefined),
+      () => installed?.namespace ?? 'default',
+    );
+    proxied = true;
+  }
   (dns as { lookup: unknown }).lookup = lookup;
   (dns.promises as { lookup: unknown }).lookup = promisesLookup;
   // Named ESM imports of node:dns (`import { lookup } from 'node:dns'`) see the wrapped functions too.

@@ -15,7 +15,10 @@ export interface ConfigSource {
 }
 
 export class ContainerConfigError extends Error {
-  constructor(message: string) { super(message); this.name = 'CreateContainerConfigError'; }
+  constructor(message: string) {
+    super(message);
+    this.name = 'CreateContainerConfigError';
+  }
 }
 
 /** Kubernetes `$(VAR)` expansion: defined names are replaced, `$$` escapes, unknown refs stay literal. */
@@ -23,9 +26,16 @@ export function expandVars(input: string, env: Record<string, string>): string {
   let out = '';
   for (let i = 0; i < input.length; i++) {
     const ch = input[i];
-    if (ch !== '$' || i === input.length - 1) { out += ch; continue; }
+    if (ch !== '$' || i === input.length - 1) {
+      out += ch;
+      continue;
+    }
     const next = input[i + 1];
-    if (next === '$') { out += '$'; i++; continue; }
+    if (next === '$') {
+      out += '$';
+      i++;
+      continue;
+    }
     if (next === '(') {
       const close = input.indexOf(')', i + 2);
       if (close !== -1) {
@@ -45,15 +55,25 @@ export function fieldRefValue(pod: any, fieldPath: string): string {
   const m = /^metadata\.(labels|annotations)\['(.+)'\]$/.exec(fieldPath);
   if (m) return pod.metadata?.[m[1]]?.[m[2]] ?? '';
   switch (fieldPath) {
-    case 'metadata.name': return pod.metadata?.name ?? '';
-    case 'metadata.namespace': return pod.metadata?.namespace ?? '';
-    case 'metadata.uid': return pod.metadata?.uid ?? '';
-    case 'spec.nodeName': return pod.spec?.nodeName ?? '';
-    case 'spec.serviceAccountName': return pod.spec?.serviceAccountName ?? 'default';
-    case 'status.podIP': return pod.status?.podIP ?? '';
-    case 'status.podIPs': return (pod.status?.podIPs ?? []).map((p: { ip: string }) => p.ip).join(',');
-    case 'status.hostIP': case 'status.hostIPs': return pod.status?.hostIP ?? '127.0.0.1';
-    default: throw new ContainerConfigError(`unsupported fieldRef fieldPath "${fieldPath}"`);
+    case 'metadata.name':
+      return pod.metadata?.name ?? '';
+    case 'metadata.namespace':
+      return pod.metadata?.namespace ?? '';
+    case 'metadata.uid':
+      return pod.metadata?.uid ?? '';
+    case 'spec.nodeName':
+      return pod.spec?.nodeName ?? '';
+    case 'spec.serviceAccountName':
+      return pod.spec?.serviceAccountName ?? 'default';
+    case 'status.podIP':
+      return pod.status?.podIP ?? '';
+    case 'status.podIPs':
+      return (pod.status?.podIPs ?? []).map((p: { ip: string }) => p.ip).join(',');
+    case 'status.hostIP':
+    case 'status.hostIPs':
+      return pod.status?.hostIP ?? '127.0.0.1';
+    default:
+      throw new ContainerConfigError(`unsupported fieldRef fieldPath "${fieldPath}"`);
   }
 }
 
@@ -88,7 +108,10 @@ export function containerEnv(pod: any, container: any, src: ConfigSource): Recor
     for (const [k, v] of Object.entries(data)) env[(from.prefix ?? '') + k] = v;
   }
   for (const e of container.env ?? []) {
-    if (e.valueFrom === undefined) { env[e.name] = expandVars(e.value ?? '', env); continue; }
+    if (e.valueFrom === undefined) {
+      env[e.name] = expandVars(e.value ?? '', env);
+      continue;
+    }
     const vf = e.valueFrom;
     if (vf.fieldRef) env[e.name] = fieldRefValue(pod, vf.fieldRef.fieldPath);
     else if (vf.resourceFieldRef) env[e.name] = resourceFieldValue(container, vf.resourceFieldRef);
@@ -96,15 +119,25 @@ export function containerEnv(pod: any, container: any, src: ConfigSource): Recor
       const ref = vf.secretKeyRef ?? vf.configMapKeyRef;
       const kind = vf.secretKeyRef ? 'secret' : 'configmap';
       const data = vf.secretKeyRef ? src.secret(ref.name) : src.configMap(ref.name);
-      if (!data) { if (ref.optional) continue; throw new ContainerConfigError(`${kind} "${ref.name}" not found`); }
-      if (!Object.hasOwn(data, ref.key)) { if (ref.optional) continue; throw new ContainerConfigError(`couldn't find key ${ref.key} in ${kind} ${pod.metadata?.namespace}/${ref.name}`); }
+      if (!data) {
+        if (ref.optional) continue;
+        throw new ContainerConfigError(`${kind} "${ref.name}" not found`);
+      }
+      if (!Object.hasOwn(data, ref.key)) {
+        if (ref.optional) continue;
+        throw new ContainerConfigError(`couldn't find key ${ref.key} in ${kind} ${pod.metadata?.namespace}/${ref.name}`);
+      }
       env[e.name] = data[ref.key];
     } else throw new ContainerConfigError(`env ${e.name}: unsupported valueFrom`);
   }
   return env;
 }
 
-export interface Mount { mountPath: string; hostPath: string; readOnly?: boolean }
+export interface Mount {
+  mountPath: string;
+  hostPath: string;
+  readOnly?: boolean;
+}
 
 /** Container volumeMounts → host directories, given the pod's volumes prepared on disk. */
 export function mountTable(container: any, volumeDirs: Record<string, string>): Mount[] {
@@ -126,7 +159,12 @@ export function rewriteMountPaths(value: string, mounts: Mount[]): string {
   return value.replace(re, (_all, pre: string, path: string) => pre + sorted.find((m) => m.mountPath === path)!.hostPath);
 }
 
-export interface ProcessSpec { file: string; args: string[]; env: Record<string, string>; cwd?: string }
+export interface ProcessSpec {
+  file: string;
+  args: string[];
+  env: Record<string, string>;
+  cwd?: string;
+}
 
 /** The local command line: `cairn` (or an image without a command) → this repo's CLI under the
  *  running Node; `node` → the running Node (the machine's may be older); anything else as given. */
@@ -134,14 +172,17 @@ export function processSpec(container: any, env: Record<string, string>, mounts:
   const fix = (s: string) => rewriteMountPaths(expandVars(s, env), mounts);
   let command: string[] = container.command ?? [];
   if (command.length === 0) {
-    if (!/cairn/.test(container.image ?? '')) throw new ContainerConfigError(`container "${container.name}" has no command and image "${container.image}" is not the Cairn image`);
+    if (!/cairn/.test(container.image ?? ''))
+      throw new ContainerConfigError(`container "${container.name}" has no command and image "${container.image}" is not the Cairn image`);
     command = ['cairn'];
   }
   const argv = [...command, ...(container.args ?? [])].map(fix);
   let file = argv[0];
   let args = argv.slice(1);
-  if (file === 'cairn') { file = execPath; args = [join(repoRoot, 'node-runtime/bin/cairn.js'), ...args]; }
-  else if (file === 'node') file = execPath;
+  if (file === 'cairn') {
+    file = execPath;
+    args = [join(repoRoot, 'node-runtime/bin/cairn.js'), ...args];
+  } else if (file === 'node') file = execPath;
   const outEnv: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) outEnv[k] = rewriteMountPaths(v, mounts);
   // A volume at /tmp is the container's temp dir: os.tmpdir() and most tools follow TMPDIR.

@@ -24,5 +24,7 @@ if (process.env.CAIRN_KUBE_HOSTS) {
 // direct child checks, so a pod's own child processes are left to their parent.
 const kubeletPid = Number(process.env.CAIRN_KUBE_KUBELET_PID);
 if (kubeletPid && process.ppid === kubeletPid) {
-  setInterval(() => { if (process.ppid !== kubeletPid) process.kill(process.pid, 'SIGKILL'); }, 1000).unref();
+  setInterval(() => {
+    if (process.ppid !== kubeletPid) process.kill(process.pid, 'SIGKILL');
+  }, 1000).unref();
 }

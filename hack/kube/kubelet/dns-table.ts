@@ -45,7 +45,10 @@ export function buildHostsTable(services: KubeObject[], endpoints: KubeObject[])
   for (const svc of services) {
     const ns = svc.metadata.namespace ?? 'default';
     const fqdn = `${svc.metadata.name}.${ns}.svc.${CLUSTER_DOMAIN}`.toLowerCase();
-    if (svc.spec?.type === 'ExternalName' && svc.spec.externalName) { table.aliases[fqdn] = svc.spec.externalName; continue; }
+    if (svc.spec?.type === 'ExternalName' && svc.spec.externalName) {
+      table.aliases[fqdn] = svc.spec.externalName;
+      continue;
+    }
     const ep = eps.get(`${ns}/${svc.metadata.name}`);
     const ips = new Set<string>();
     for (const subset of ep?.subsets ?? []) {
@@ -61,7 +64,9 @@ export function buildHostsTable(services: KubeObject[], endpoints: KubeObject[])
       for (const sp of svc.spec?.ports ?? []) {
         const list: [string, number][] = [];
         for (const subset of ep?.subsets ?? []) {
-          const target = (subset.ports ?? []).find((p: { name?: string }) => (p.name ?? '') === (sp.name ?? '')) ?? (subset.ports?.length === 1 ? subset.ports[0] : undefined);
+          const target =
+            (subset.ports ?? []).find((p: { name?: string }) => (p.name ?? '') === (sp.name ?? '')) ??
+            (subset.ports?.length === 1 ? subset.ports[0] : undefined);
           if (target) for (const a of subset.addresses ?? []) list.push([a.ip, target.port]);
         }
         ports[String(sp.port)] = list;
@@ -90,7 +95,12 @@ export type KubeLookup = { addresses: string[] } | { alias: string } | undefined
 
 /** Resolve a host name against the table; undefined = not a cluster name (use the real resolver).
  *  `pick` chooses the address of a balanced name (random by default, like kube-proxy). */
-export function resolveKubeName(host: string, table: HostsTable, namespace: string, pick: (n: number) => number = (n) => Math.floor(Math.random() * n)): KubeLookup {
+export function resolveKubeName(
+  host: string,
+  table: HostsTable,
+  namespace: string,
+  pick: (n: number) => number = (n) => Math.floor(Math.random() * n),
+): KubeLookup {
   if (!host || host === 'localhost' || /^[\d.]+$/.test(host) || host.includes(':')) return undefined;
   for (const name of candidateNames(host, namespace)) {
     if (Object.hasOwn(table.aliases, name)) return { alias: table.aliases[name] };

@@ -23,16 +23,22 @@ export interface KubeletOptions {
   kubeconfig: string | KubeConfig;
   /** PVC directories, pod logs, scratch: <dataDir>/pvc/<ns>/<claim>, <dataDir>/logs/..., <dataDir>/pods/<uid>. */
   dataDir: string;
-  nodeName?: string;                 // default 'node-1'
-  podNetwork?: string;               // loopback prefix, default '127.0.' (pods get 127.0.<subnet>.2..254)
-  podSubnet?: number;                // third octet for a two-octet podNetwork; default derived from nodeName
-  schedule?: boolean;                // bind unassigned pods (default true)
-  maxProbePeriodMs?: number;         // probe at least this often (fast tests); liveness/startup keep their failure window
+  nodeName?: string; // default 'node-1'
+  podNetwork?: string; // loopback prefix, default '127.0.' (pods get 127.0.<subnet>.2..254)
+  podSubnet?: number; // third octet for a two-octet podNetwork; default derived from nodeName
+  schedule?: boolean; // bind unassigned pods (default true)
+  maxProbePeriodMs?: number; // probe at least this often (fast tests); liveness/startup keep their failure window
   crashLoopBackoff?: { initialMs?: number; maxMs?: number }; // default 10 s doubling to 300 s
-  heartbeatMs?: number;              // Node status heartbeat, default 10 s
+  heartbeatMs?: number; // Node status heartbeat, default 10 s
 }
 
-export interface KubeletPodInfo { namespace: string; name: string; uid: string; ip?: string; phase: string }
+export interface KubeletPodInfo {
+  namespace: string;
+  name: string;
+  uid: string;
+  ip?: string;
+  phase: string;
+}
 
 export interface Kubelet {
   readonly nodeName: string;
@@ -62,11 +68,18 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
   mkdirSync(nodeDir, { recursive: true });
   const hostsFile = join(nodeDir, 'hosts.json');
   const ctx: WorkerContext = {
-    nodeName, dataDir: options.dataDir, repoRoot, hostsFile, clients, log,
+    nodeName,
+    dataDir: options.dataDir,
+    repoRoot,
+    hostsFile,
+    clients,
+    log,
     kubeconfigPath: typeof options.kubeconfig === 'string' ? options.kubeconfig : undefined,
     ips: new PodIpAllocator(options.podNetwork ?? '127.0.', options.podSubnet ?? subnetFor(nodeName)),
     crashLoop: { initialMs: options.crashLoopBackoff?.initialMs ?? 10_000, maxMs: options.crashLoopBackoff?.maxMs ?? 300_000 },
-    maxProbePeriodMs: options.maxProbePeriodMs, claims: new Map(), groups: new Set(),
+    maxProbePeriodMs: options.maxProbePeriodMs,
+    claims: new Map(),
+    groups: new Set(),
     record: eventRecorder(clients, 'kubelet', nodeName),
   };
   const recordScheduled = eventRecorder(clients, 'default-scheduler');
@@ -74,7 +87,15 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
   let stopped = false;
 
   // Whatever happens to this process, its pods' process groups must not outlive it.
-  const killAll = () => { for (const pid of ctx.groups) { try { process.kill(-pid, 'SIGKILL'); } catch { /* gone */ } } };
+  const killAll = () => {
+    for (const pid of ctx.groups) {
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+  };
   process.on('exit', killAll);
 
   let lastHosts = '';
@@ -94,8 +115,13 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
   };
   writeFileSync(hostsFile, JSON.stringify({ names: {}, balanced: [], aliases: {} }));
 
-  const nodes = new Watcher({ kc: clients.kc, resource: kinds.nodes,
-    onEvent: () => { for (const p of podsR.list()) if (!p.spec?.nodeName) onPod('MODIFIED', p); } });
+  const nodes = new Watcher({
+    kc: clients.kc,
+    resource: kinds.nodes,
+    onEvent: () => {
+      for (const p of podsR.list()) if (!p.spec?.nodeName) onPod('MODIFIED', p);
+    },
+  });
   const services = new Watcher({ kc: clients.kc, resource: kinds.services, onEvent: writeHosts });
   const endpoints = new Watcher({ kc: clients.kc, resource: kinds.endpoints, onEvent: writeHosts });
   // Secret/ConfigMap volumes follow their objects (the kubelet's sync of projected volumes).
@@ -112,13 +138,21 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
     const mounted = new Map<string, KubeObject>();
     for (const w of workers.values()) {
       if (w.isTerminating()) continue;
-      for (const v of w.pod.spec?.volumes ?? []) if (v.persistentVolumeClaim) mounted.set(`${w.pod.metadata.namespace}/${v.persistentVolumeClaim.claimName}`, w.pod);
+      for (const v of w.pod.spec?.volumes ?? [])
+        if (v.persistentVolumeClaim) mounted.set(`${w.pod.metadata.namespace}/${v.persistentVolumeClaim.claimName}`, w.pod);
     }
     expansion.expand(claims.list(), mounted);
   };
   const claims = new Watcher({ kc: clients.kc, resource: kinds.persistentvolumeclaims, onEvent: expandMounted });
   // Pods also feed the Services' endpoints in the DNS table (a real API server keeps none for loopback IPs).
-  const podsR: Watcher = new Watcher({ kc: clients.kc, resource: kinds.pods, onEvent: (type, pod) => { onPod(type, pod); writeHosts(); } });
+  const podsR: Watcher = new Watcher({
+    kc: clients.kc,
+    resource: kinds.pods,
+    onEvent: (type, pod) => {
+      onPod(type, pod);
+      writeHosts();
+    },
+  });
 
   const binding = new Set<string>();
   async function bind(pod: KubeObject): Promise<void> {
@@ -126,20 +160,30 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
     if (binding.has(uid!)) return;
     binding.add(uid!);
     try {
-      const body: V1Binding = { apiVersion: 'v1', kind: 'Binding', metadata: { name, namespace, uid }, target: { apiVersion: 'v1', kind: 'Node', name: nodeName } };
+      const body: V1Binding = {
+        apiVersion: 'v1',
+        kind: 'Binding',
+        metadata: { name, namespace, uid },
+        target: { apiVersion: 'v1', kind: 'Node', name: nodeName },
+      };
       try {
         await clients.core.createNamespacedPodBinding({ name, namespace: namespace!, body });
       } catch (e) {
         const s = httpStatus(e);
         if (s !== 404 && s !== 405 && s !== 415) throw e;
         // No binding subresource (some emulators): set spec.nodeName, conditional on the version we saw.
-        await clients.core.patchNamespacedPod({ name, namespace: namespace!, body: { metadata: { resourceVersion: pod.metadata.resourceVersion }, spec: { nodeName } } }, mergePatch);
+        await clients.core.patchNamespacedPod(
+          { name, namespace: namespace!, body: { metadata: { resourceVersion: pod.metadata.resourceVersion }, spec: { nodeName } } },
+          mergePatch,
+        );
       }
       log.info({ pod: `${namespace}/${name}` }, 'bound pod to this node');
       recordScheduled({ kind: 'Pod', metadata: pod.metadata }, 'Normal', 'Scheduled', `Successfully assigned ${namespace}/${name} to ${nodeName}`);
     } catch (e) {
       log.debug({ pod: `${namespace}/${name}`, err: String(e) }, 'binding failed (another node may have won)');
-    } finally { binding.delete(uid!); }
+    } finally {
+      binding.delete(uid!);
+    }
   }
 
   const finishing = new Set<string>();
@@ -147,15 +191,22 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
     if (finishing.has(pod.metadata.uid!)) return;
     finishing.add(pod.metadata.uid!);
     try {
-      await clients.core.deleteNamespacedPod({ name: pod.metadata.name, namespace: pod.metadata.namespace!, gracePeriodSeconds: 0, body: { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata.uid } } });
+      await clients.core.deleteNamespacedPod({
+        name: pod.metadata.name,
+        namespace: pod.metadata.namespace!,
+        gracePeriodSeconds: 0,
+        body: { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata.uid } },
+      });
     } catch (e) {
       // Left with its deletionTimestamp, the pod comes back on the next (re)list and is deleted then.
       if (!isNotFound(e) && httpStatus(e) !== 409) log.warn({ pod: pod.metadata.name, err: String(e) }, 'final pod delete failed');
-    } finally { finishing.delete(pod.metadata.uid!); }
+    } finally {
+      finishing.delete(pod.metadata.uid!);
+    }
   }
 
   function graceOf(pod: KubeObject): number {
-    return pod.metadata.deletionGracePeriodSeconds as number | undefined ?? pod.spec?.terminationGracePeriodSeconds ?? 30;
+    return (pod.metadata.deletionGracePeriodSeconds as number | undefined) ?? pod.spec?.terminationGracePeriodSeconds ?? 30;
   }
 
   function onPod(kind: string, pod: KubeObject): void {
@@ -163,7 +214,10 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
     const uid = pod.metadata.uid!;
     const w = workers.get(uid);
     if (kind === 'DELETED') {
-      if (w) { w.silence(); void w.terminate(graceOf(pod)).then(() => workers.delete(uid)); }
+      if (w) {
+        w.silence();
+        void w.terminate(graceOf(pod)).then(() => workers.delete(uid));
+      }
       return;
     }
     if (!pod.spec?.nodeName) {
@@ -171,16 +225,29 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
       return;
     }
     if (pod.spec.nodeName !== nodeName) {
-      if (w) { w.silence(); void w.terminate(0).then(() => workers.delete(uid)); }
+      if (w) {
+        w.silence();
+        void w.terminate(0).then(() => workers.delete(uid));
+      }
       return;
     }
     if (pod.metadata.deletionTimestamp) {
-      if (!w) { void finishDeletion(pod); return; }
+      if (!w) {
+        void finishDeletion(pod);
+        return;
+      }
       w.pod = pod;
-      if (!w.isTerminating()) void w.terminate(graceOf(pod)).then(() => { workers.delete(uid); return finishDeletion(w.pod); });
+      if (!w.isTerminating())
+        void w.terminate(graceOf(pod)).then(() => {
+          workers.delete(uid);
+          return finishDeletion(w.pod);
+        });
       return;
     }
-    if (w) { w.pod = pod; return; }
+    if (w) {
+      w.pod = pod;
+      return;
+    }
     if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') return;
     const worker = new PodWorker(pod, ctx);
     workers.set(uid, worker);
@@ -188,7 +255,8 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
     expandMounted();
   }
 
-  const find = (ns: string, name: string) => [...workers.values()].find((w) => w.pod.metadata.namespace === ns && w.pod.metadata.name === name && !w.isTerminating());
+  const find = (ns: string, name: string) =>
+    [...workers.values()].find((w) => w.pod.metadata.namespace === ns && w.pod.metadata.name === name && !w.isTerminating());
   const endpoint = await startKubeletServer({
     logFile: (ns, pod, container, previous) => find(ns, pod)?.logFile(container, previous),
     isRunning: (ns, pod, container) => find(ns, pod)?.isRunning(container) ?? false,
@@ -196,13 +264,35 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
 
   // The Node object: registered once, Ready heartbeat on a period.
   const nodeStatus = () => ({
-    conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'process kubelet is posting ready status',
-      lastHeartbeatTime: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'), lastTransitionTime: startedAt }],
-    addresses: [{ type: 'InternalIP', address: '127.0.0.1' }, { type: 'Hostname', address: nodeName }],
+    conditions: [
+      {
+        type: 'Ready',
+        status: 'True',
+        reason: 'KubeletReady',
+        message: 'process kubelet is posting ready status',
+        lastHeartbeatTime: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        lastTransitionTime: startedAt,
+      },
+    ],
+    addresses: [
+      { type: 'InternalIP', address: '127.0.0.1' },
+      { type: 'Hostname', address: nodeName },
+    ],
     daemonEndpoints: { kubeletEndpoint: { Port: endpoint.port } },
-    capacity: { cpu: '4', memory: '8Gi', pods: '250' }, allocatable: { cpu: '4', memory: '8Gi', pods: '250' },
-    nodeInfo: { kubeletVersion: 'v1.32.0-cairn-process', containerRuntimeVersion: 'process://local', operatingSystem: 'linux', architecture: process.arch,
-      osImage: 'local processes', kernelVersion: '', kubeProxyVersion: '', machineID: '', systemUUID: '', bootID: '' },
+    capacity: { cpu: '4', memory: '8Gi', pods: '250' },
+    allocatable: { cpu: '4', memory: '8Gi', pods: '250' },
+    nodeInfo: {
+      kubeletVersion: 'v1.32.0-cairn-process',
+      containerRuntimeVersion: 'process://local',
+      operatingSystem: 'linux',
+      architecture: process.arch,
+      osImage: 'local processes',
+      kernelVersion: '',
+      kubeProxyVersion: '',
+      machineID: '',
+      systemUUID: '',
+      bootID: '',
+    },
   });
   const startedAt = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
   async function heartbeat(): Promise<void> {
@@ -210,8 +300,13 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
       await clients.core.patchNodeStatus({ name: nodeName, body: { status: nodeStatus() } }, mergePatch);
     } catch (e) {
       if (!isNotFound(e)) throw e;
-      await clients.core.createNode({ body: { apiVersion: 'v1', kind: 'Node',
-        metadata: { name: nodeName, labels: { 'kubernetes.io/hostname': nodeName, 'kubernetes.io/os': 'linux', [KUBELET_LABEL]: 'true' } } } });
+      await clients.core.createNode({
+        body: {
+          apiVersion: 'v1',
+          kind: 'Node',
+          metadata: { name: nodeName, labels: { 'kubernetes.io/hostname': nodeName, 'kubernetes.io/os': 'linux', [KUBELET_LABEL]: 'true' } },
+        },
+      });
       await clients.core.patchNodeStatus({ name: nodeName, body: { status: nodeStatus() } }, mergePatch);
     }
   }
@@ -234,8 +329,12 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
   log.info({ hostsFile }, 'kubelet running');
 
   return {
-    nodeName, options, hostsFile, port: endpoint.port,
-    pods: () => [...workers.values()].map((w) => ({ namespace: w.pod.metadata.namespace!, name: w.pod.metadata.name, uid: w.uid, ip: w.podIP, phase: w.phase() })),
+    nodeName,
+    options,
+    hostsFile,
+    port: endpoint.port,
+    pods: () =>
+      [...workers.values()].map((w) => ({ namespace: w.pod.metadata.namespace!, name: w.pod.metadata.name, uid: w.uid, ip: w.podIP, phase: w.phase() })),
     podIP: (ns, name) => find(ns, name)?.podIP,
     logPath(ns, name, container) {
       const w = find(ns, name);
@@ -266,4 +365,3 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
     },
   };
 }
-

@@ -23,8 +23,12 @@ async function run(name: string, spec: Record<string, unknown>) {
 const get = (name: string): Promise<V1Pod> => k.core.readNamespacedPod({ namespace: ns, name });
 
 test.before(async () => {
-  plane = await startControlPlane({ dataDir, host: loopbackAddress(), ...randomPodNetwork(),
-    kubelet: { maxProbePeriodMs: 200, crashLoopBackoff: { initialMs: 1500, maxMs: 3000 } } });
+  plane = await startControlPlane({
+    dataDir,
+    host: loopbackAddress(),
+    ...randomPodNetwork(),
+    kubelet: { maxProbePeriodMs: 200, crashLoopBackoff: { initialMs: 1500, maxMs: 3000 } },
+  });
   k = kubeClients(plane.kubeconfigPath);
 });
 
@@ -46,7 +50,10 @@ test('restartPolicy Never: exit 0 → Succeeded, exit 3 → Failed with the exit
 
 test('a crashing container is restarted at once, then backs off (CrashLoopBackOff)', async () => {
   await run('crasher', { containers: [node('process.exit(1)')] });
-  await waitFor(async () => (await get('crasher')).status?.containerStatuses?.[0].state?.waiting?.reason === 'CrashLoopBackOff', { timeoutMs: 30_000, what: 'CrashLoopBackOff' });
+  await waitFor(async () => (await get('crasher')).status?.containerStatuses?.[0].state?.waiting?.reason === 'CrashLoopBackOff', {
+    timeoutMs: 30_000,
+    what: 'CrashLoopBackOff',
+  });
   const s = (await get('crasher')).status!;
   assert.is(s.phase, 'Running');
   assert.ok(s.containerStatuses![0].restartCount! >= 1);
@@ -57,14 +64,20 @@ test('a crashing container is restarted at once, then backs off (CrashLoopBackOf
 test('OnFailure: a failed run is retried until it succeeds', async () => {
   // Fails on the first run, succeeds on the second: the emptyDir survives container restarts.
   const script = "const f=process.argv[1]+'/ran';const fs=require('fs');if(fs.existsSync(f))process.exit(0);fs.writeFileSync(f,'1');process.exit(2)";
-  await run('retry', { restartPolicy: 'OnFailure', volumes: [{ name: 'scratch', emptyDir: {} }],
-    containers: [{ ...node(script), command: ['node', '-e', script, '/scratch'], volumeMounts: [{ name: 'scratch', mountPath: '/scratch' }] }] });
+  await run('retry', {
+    restartPolicy: 'OnFailure',
+    volumes: [{ name: 'scratch', emptyDir: {} }],
+    containers: [{ ...node(script), command: ['node', '-e', script, '/scratch'], volumeMounts: [{ name: 'scratch', mountPath: '/scratch' }] }],
+  });
   await waitFor(async () => (await get('retry')).status?.phase === 'Succeeded', { timeoutMs: 30_000, what: 'retry Succeeded' });
   assert.is((await get('retry')).status!.containerStatuses![0].restartCount, 1);
 });
 
 test('a failing liveness probe restarts the container', async () => {
-  await run('unlive', { terminationGracePeriodSeconds: 1, containers: [node('setInterval(()=>{},1000)', { livenessProbe: { tcpSocket: { port: 9 }, periodSeconds: 1, failureThreshold: 2 } })] });
+  await run('unlive', {
+    terminationGracePeriodSeconds: 1,
+    containers: [node('setInterval(()=>{},1000)', { livenessProbe: { tcpSocket: { port: 9 }, periodSeconds: 1, failureThreshold: 2 } })],
+  });
   await waitFor(async () => ((await get('unlive')).status?.containerStatuses?.[0].restartCount ?? 0) >= 1, { timeoutMs: 30_000, what: 'liveness restart' });
   await k.core.deleteNamespacedPod({ namespace: ns, name: 'unlive' });
 });
@@ -72,18 +85,40 @@ test('a failing liveness probe restarts the container', async () => {
 test('init containers run to completion first and share volumes with the containers', async () => {
   await run('init', {
     volumes: [{ name: 'work', emptyDir: {} }],
-    initContainers: [{ name: 'prep', image: 'node', command: ['node', '-e', "require('fs').writeFileSync(process.argv[1]+'/x','from-init')", '/work'], volumeMounts: [{ name: 'work', mountPath: '/work' }] }],
-    containers: [{ name: 'c', image: 'node', command: ['node', '-e', "console.log('READ', require('fs').readFileSync(process.argv[1]+'/x','utf8'));setInterval(()=>{},1000)", '/work'], volumeMounts: [{ name: 'work', mountPath: '/work' }] }],
+    initContainers: [
+      {
+        name: 'prep',
+        image: 'node',
+        command: ['node', '-e', "require('fs').writeFileSync(process.argv[1]+'/x','from-init')", '/work'],
+        volumeMounts: [{ name: 'work', mountPath: '/work' }],
+      },
+    ],
+    containers: [
+      {
+        name: 'c',
+        image: 'node',
+        command: ['node', '-e', "console.log('READ', require('fs').readFileSync(process.argv[1]+'/x','utf8'));setInterval(()=>{},1000)", '/work'],
+        volumeMounts: [{ name: 'work', mountPath: '/work' }],
+      },
+    ],
   });
   await waitFor(async () => isReady(await get('init')), { timeoutMs: 30_000, what: 'init pod ready' });
   const s = (await get('init')).status!;
   assert.is(s.initContainerStatuses![0].state?.terminated?.exitCode, 0);
-  await waitFor(() => readFileSync(plane.kubelet.logPath(ns, 'init')!, 'utf8').includes('READ from-init'), { timeoutMs: 30_000, what: 'container read the init output' });
+  await waitFor(() => readFileSync(plane.kubelet.logPath(ns, 'init')!, 'utf8').includes('READ from-init'), {
+    timeoutMs: 30_000,
+    what: 'container read the init output',
+  });
 });
 
 test('a missing Secret holds the pod in CreateContainerConfigError until it exists', async () => {
-  await run('needs-secret', { containers: [node('setInterval(()=>{},1000)', { env: [{ name: 'T', valueFrom: { secretKeyRef: { name: 'later', key: 't' } } }] })] });
-  await waitFor(async () => (await get('needs-secret')).status?.containerStatuses?.[0].state?.waiting?.reason === 'CreateContainerConfigError', { timeoutMs: 30_000, what: 'CreateContainerConfigError' });
+  await run('needs-secret', {
+    containers: [node('setInterval(()=>{},1000)', { env: [{ name: 'T', valueFrom: { secretKeyRef: { name: 'later', key: 't' } } }] })],
+  });
+  await waitFor(async () => (await get('needs-secret')).status?.containerStatuses?.[0].state?.waiting?.reason === 'CreateContainerConfigError', {
+    timeoutMs: 30_000,
+    what: 'CreateContainerConfigError',
+  });
   assert.is((await get('needs-secret')).status!.phase, 'Pending');
   await k.core.createNamespacedSecret({ namespace: ns, body: { metadata: { name: 'later' }, data: { t: Buffer.from('x').toString('base64') } } });
   await waitFor(async () => isReady(await get('needs-secret')), { timeoutMs: 30_000, what: 'pod starts once the secret exists' });
@@ -98,10 +133,19 @@ test('a container that cannot be started (no log file) is reported and retried; 
   writeFileSync(logs, 'not a directory');
   try {
     await run('no-logs', { containers: [node('setInterval(()=>{},1000)')] });
-    const waiting = await waitFor(async () => { const w = (await get('no-logs')).status?.containerStatuses?.[0].state?.waiting; return w?.reason === 'RunContainerError' && w; }, { timeoutMs: 30_000, what: 'RunContainerError' });
+    const waiting = await waitFor(
+      async () => {
+        const w = (await get('no-logs')).status?.containerStatuses?.[0].state?.waiting;
+        return w?.reason === 'RunContainerError' && w;
+      },
+      { timeoutMs: 30_000, what: 'RunContainerError' },
+    );
     assert.match((waiting as { message?: string }).message ?? '', 'failed to start container "c"');
     const events = await k.core.listNamespacedEvent({ namespace: ns, fieldSelector: 'involvedObject.name=no-logs' });
-    assert.ok(events.items.some((e) => e.reason === 'Failed' && e.type === 'Warning'), 'a Warning event says why');
+    assert.ok(
+      events.items.some((e) => e.reason === 'Failed' && e.type === 'Warning'),
+      'a Warning event says why',
+    );
   } finally {
     rmSync(logs);
     renameSync(`${logs}.away`, logs);

@@ -13,7 +13,14 @@ export async function fetchPodConfig(clients: Clients, pod: KubeObject): Promise
   const names = referencedConfig(pod.spec);
   const secrets = new Map<string, Record<string, Buffer>>();
   const configMaps = new Map<string, Record<string, Buffer>>();
-  const read = async (fn: () => Promise<any>) => { try { return await fn(); } catch (e) { if (isNotFound(e)) return undefined; throw e; } };
+  const read = async (fn: () => Promise<any>) => {
+    try {
+      return await fn();
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw e;
+    }
+  };
   for (const name of names.secret) {
     const s = await read(() => clients.core.readNamespacedSecret({ namespace: ns, name }));
     if (s) secrets.set(name, Object.fromEntries(Object.entries(s.data ?? {}).map(([k, v]) => [k, Buffer.from(String(v), 'base64')])));
@@ -40,7 +47,10 @@ export function referencedConfig(spec: unknown): { secret: Set<string>; configMa
   const names = { secret: new Set<string>(), configMap: new Set<string>() };
   const visit = (o: any): void => {
     if (!o || typeof o !== 'object') return;
-    if (Array.isArray(o)) { o.forEach(visit); return; }
+    if (Array.isArray(o)) {
+      o.forEach(visit);
+      return;
+    }
     if (o.secretKeyRef?.name) names.secret.add(o.secretKeyRef.name);
     if (o.configMapKeyRef?.name) names.configMap.add(o.configMapKeyRef.name);
     if (o.secretRef?.name) names.secret.add(o.secretRef.name);

@@ -12,7 +12,7 @@ export function bindToPod(args: unknown[], ip: string): unknown[] {
   const [first] = args;
   if (args.length === 0 || (first === undefined && args.length === 1)) return [0, ip];
   if (typeof first === 'function') return [0, ip, ...args];
-  if (isPort(first) || (first === undefined || first === null)) {
+  if (isPort(first) || first === undefined || first === null) {
     const rest = args.slice(1);
     if (typeof rest[0] === 'string') return wildcard(rest[0]) ? [first ?? 0, ip, ...rest.slice(1)] : args;
     return [first ?? 0, ip, ...rest];

@@ -2,9 +2,29 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ConditionClock, podPhase, podStatus, qosClass, type ContainerView, type PodView } from './pod-status.ts';
 
-const c = (over: Partial<ContainerView> = {}): ContainerView => ({ name: 'c', image: 'i', init: false, restartPending: false, restartCount: 0,
-  ready: false, started: true, forcedUnready: false, state: {}, lastState: {}, ...over });
-const view = (containers: ContainerView[], over: Partial<PodView> = {}): PodView => ({ nodeName: 'n', prepared: true, initDone: true, restartPolicy: 'Always', ip: '127.0.1.2', startTime: 't', containers, ...over });
+const c = (over: Partial<ContainerView> = {}): ContainerView => ({
+  name: 'c',
+  image: 'i',
+  init: false,
+  restartPending: false,
+  restartCount: 0,
+  ready: false,
+  started: true,
+  forcedUnready: false,
+  state: {},
+  lastState: {},
+  ...over,
+});
+const view = (containers: ContainerView[], over: Partial<PodView> = {}): PodView => ({
+  nodeName: 'n',
+  prepared: true,
+  initDone: true,
+  restartPolicy: 'Always',
+  ip: '127.0.1.2',
+  startTime: 't',
+  containers,
+  ...over,
+});
 const exited = (exitCode: number) => ({ terminated: { exitCode } });
 
 test('phase: Pending before start, Running while running or restarting, Succeeded/Failed at the end', () => {
@@ -26,7 +46,10 @@ test('Ready needs every container ready and not forced unready; transition times
   assert.is(ready(s1).reason, 'ContainersNotReady');
   const s2 = podStatus(view([c({ ...running, ready: true }), c({ ...running, ready: true })]), clock);
   assert.is(ready(s2).status, 'True');
-  assert.equal((s2.containerStatuses as { containerID: string }[]).map((x) => x.containerID), ['process://n/5', 'process://n/5']);
+  assert.equal(
+    (s2.containerStatuses as { containerID: string }[]).map((x) => x.containerID),
+    ['process://n/5', 'process://n/5'],
+  );
   const s3 = podStatus(view([c({ ...running, ready: true, forcedUnready: true })]), clock);
   assert.is(ready(s3).status, 'False');
   assert.is(s2.podIP, '127.0.1.2');

@@ -1,13 +1,28 @@
 // The Pod status a kubelet reports (pure): phase from the containers' states and the restart
 // policy, the standard conditions with their transition times, and the container statuses.
 export interface ContainerView {
-  name: string; image: string; init: boolean; pid?: number; restartPending: boolean; restartCount: number;
-  ready: boolean; started: boolean; forcedUnready: boolean; state: Record<string, any>; lastState: Record<string, any>;
+  name: string;
+  image: string;
+  init: boolean;
+  pid?: number;
+  restartPending: boolean;
+  restartCount: number;
+  ready: boolean;
+  started: boolean;
+  forcedUnready: boolean;
+  state: Record<string, any>;
+  lastState: Record<string, any>;
 }
 
 export interface PodView {
   qosClass?: string;
-  nodeName: string; prepared: boolean; initDone: boolean; restartPolicy: string; ip?: string; startTime: string; containers: ContainerView[];
+  nodeName: string;
+  prepared: boolean;
+  initDone: boolean;
+  restartPolicy: string;
+  ip?: string;
+  startTime: string;
+  containers: ContainerView[];
 }
 
 export const now = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -41,14 +56,24 @@ export function podStatus(v: PodView, clock: ConditionClock): Record<string, unk
   const phase = podPhase(v);
   const ready = v.initDone && phase === 'Running' && main.every((c) => c.ready && !c.forcedUnready);
   const toStatus = (c: ContainerView) => ({
-    name: c.name, image: c.image, imageID: '', ...(c.pid ? { containerID: `process://${v.nodeName}/${c.pid}` } : {}),
-    ready: c.ready && !c.forcedUnready, started: !c.init && Boolean(c.pid) && c.started, restartCount: c.restartCount, state: c.state, lastState: c.lastState,
+    name: c.name,
+    image: c.image,
+    imageID: '',
+    ...(c.pid ? { containerID: `process://${v.nodeName}/${c.pid}` } : {}),
+    ready: c.ready && !c.forcedUnready,
+    started: !c.init && Boolean(c.pid) && c.started,
+    restartCount: c.restartCount,
+    state: c.state,
+    lastState: c.lastState,
   });
   const init = v.containers.filter((c) => c.init);
   return {
     phase,
     ...(v.ip ? { podIP: v.ip, podIPs: [{ ip: v.ip }] } : {}),
-    hostIP: '127.0.0.1', hostIPs: [{ ip: '127.0.0.1' }], startTime: v.startTime, qosClass: v.qosClass ?? 'BestEffort',
+    hostIP: '127.0.0.1',
+    hostIPs: [{ ip: '127.0.0.1' }],
+    startTime: v.startTime,
+    qosClass: v.qosClass ?? 'BestEffort',
     conditions: [
       clock.condition('PodReadyToStartContainers', v.prepared),
       clock.condition('Initialized', v.initDone, 'ContainersNotInitialized'),

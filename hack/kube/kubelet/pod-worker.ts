@@ -21,9 +21,16 @@ import type { RecordEvent } from '../controllers/events.ts';
 import { backoffDelay } from '../../../operator/src/controller/backoff.ts';
 
 export interface WorkerContext {
-  nodeName: string; dataDir: string; repoRoot: string; hostsFile: string; kubeconfigPath?: string;
-  clients: Clients; ips: PodIpAllocator; log: Logger;
-  crashLoop: { initialMs: number; maxMs: number }; maxProbePeriodMs?: number;
+  nodeName: string;
+  dataDir: string;
+  repoRoot: string;
+  hostsFile: string;
+  kubeconfigPath?: string;
+  clients: Clients;
+  ips: PodIpAllocator;
+  log: Logger;
+  crashLoop: { initialMs: number; maxMs: number };
+  maxProbePeriodMs?: number;
   /** Claim directories held by live pods (ReadWriteOnce: a replacement pod waits for the old one). */
   claims: Map<string, string>;
   /** Every running process group, so the kubelet can kill them all when its process exits. */
@@ -33,9 +40,21 @@ export interface WorkerContext {
 
 type State = Record<string, any>;
 interface Run {
-  spec: any; init: boolean; proc?: ChildProcess; process?: ProcessSpec;
-  restartCount: number; crashes: number; startedAt?: number; ready: boolean; started: boolean; forcedUnready: boolean;
-  state: State; lastState: State; probers: Prober[]; restartTimer?: NodeJS.Timeout; exited?: Promise<void>;
+  spec: any;
+  init: boolean;
+  proc?: ChildProcess;
+  process?: ProcessSpec;
+  restartCount: number;
+  crashes: number;
+  startedAt?: number;
+  ready: boolean;
+  started: boolean;
+  forcedUnready: boolean;
+  state: State;
+  lastState: State;
+  probers: Prober[];
+  restartTimer?: NodeJS.Timeout;
+  exited?: Promise<void>;
 }
 
 const LONG_RUN_MS = 10 * 60_000; // a container up this long has its crash-loop backoff reset
@@ -61,34 +80,59 @@ export class PodWorker {
     this.ctx = ctx;
     this.startTime = pod.status?.startTime ?? now();
     const previous = new Map<string, any>([...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])].map((s) => [s.name, s]));
-    for (const [init, list] of [[true, pod.spec.initContainers ?? []], [false, pod.spec.containers ?? []]] as const) {
+    for (const [init, list] of [
+      [true, pod.spec.initContainers ?? []],
+      [false, pod.spec.containers ?? []],
+    ] as const) {
       for (const spec of list) {
         // A pod picked up again (kubelet restart) counts its containers' earlier lives.
         const prev = previous.get(spec.name);
-        this.runs.push({ spec, init, restartCount: prev ? prev.restartCount + (prev.state?.running ? 1 : 0) : 0, crashes: 0,
-          ready: false, started: false, forcedUnready: false, state: { waiting: { reason: 'ContainerCreating' } }, lastState: prev?.lastState ?? {}, probers: [] });
+        this.runs.push({
+          spec,
+          init,
+          restartCount: prev ? prev.restartCount + (prev.state?.running ? 1 : 0) : 0,
+          crashes: 0,
+          ready: false,
+          started: false,
+          forcedUnready: false,
+          state: { waiting: { reason: 'ContainerCreating' } },
+          lastState: prev?.lastState ?? {},
+          probers: [],
+        });
       }
     }
   }
 
-  get uid(): string { return this.pod.metadata.uid!; }
+  get uid(): string {
+    return this.pod.metadata.uid!;
+  }
   private event(type: 'Normal' | 'Warning', reason: string, message: string): void {
     if (!this.deleted) this.ctx.record({ kind: 'Pod', metadata: this.pod.metadata }, type, reason, message);
   }
-  get key(): string { return `${this.pod.metadata.namespace}/${this.pod.metadata.name}`; }
-  get podIP(): string | undefined { return this.ip; }
-  isTerminating(): boolean { return this.terminating !== undefined; }
+  get key(): string {
+    return `${this.pod.metadata.namespace}/${this.pod.metadata.name}`;
+  }
+  get podIP(): string | undefined {
+    return this.ip;
+  }
+  isTerminating(): boolean {
+    return this.terminating !== undefined;
+  }
 
-  start(): void { void this.prepareLoop(0); }
+  start(): void {
+    void this.prepareLoop(0);
+  }
 
   private async prepareLoop(attempt: number): Promise<void> {
     if (this.terminating) return;
     try {
       await this.prepare();
     } catch (e) {
-      if (this.prepareError !== (e as Error).message) this.event('Warning', e instanceof ContainerConfigError ? 'Failed' : 'FailedMount', `Error: ${(e as Error).message}`);
+      if (this.prepareError !== (e as Error).message)
+        this.event('Warning', e instanceof ContainerConfigError ? 'Failed' : 'FailedMount', `Error: ${(e as Error).message}`);
       this.prepareError = (e as Error).message;
-      for (const r of this.runs) r.state = { waiting: { reason: e instanceof ContainerConfigError ? 'CreateContainerConfigError' : 'ContainerCreating', message: this.prepareError } };
+      for (const r of this.runs)
+        r.state = { waiting: { reason: e instanceof ContainerConfigError ? 'CreateContainerConfigError' : 'ContainerCreating', message: this.prepareError } };
       this.pushStatus();
       this.prepareTimer = setTimeout(() => void this.prepareLoop(attempt + 1), backoffDelay(attempt + 1, { baseMs: 250, maxMs: 5000, jitter: 0 }));
       return;
@@ -103,8 +147,12 @@ export class PodWorker {
     const ns = pod.metadata.namespace!;
     for (const v of pod.spec.volumes ?? []) {
       if (!v.persistentVolumeClaim) continue;
-      try { await this.ctx.clients.core.readNamespacedPersistentVolumeClaim({ namespace: ns, name: v.persistentVolumeClaim.claimName }); }
-      catch (e) { if (isNotFound(e)) throw new Error(`persistentvolumeclaim "${v.persistentVolumeClaim.claimName}" not found`); throw e; }
+      try {
+        await this.ctx.clients.core.readNamespacedPersistentVolumeClaim({ namespace: ns, name: v.persistentVolumeClaim.claimName });
+      } catch (e) {
+        if (isNotFound(e)) throw new Error(`persistentvolumeclaim "${v.persistentVolumeClaim.claimName}" not found`);
+        throw e;
+      }
       const holder = this.ctx.claims.get(`${ns}/${v.persistentVolumeClaim.claimName}`);
       if (holder && holder !== this.uid) throw new Error(`volume "${v.name}" is still in use by a terminating pod`);
     }
@@ -120,13 +168,17 @@ export class PodWorker {
       const spec = processSpec(r.spec, env, mountTable(r.spec, dirs), this.ctx.repoRoot, process.execPath);
       // What a container gets from its runtime rather than its spec: PATH, HOSTNAME, cluster DNS.
       spec.env = {
-        PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', HOSTNAME: hostname,
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        HOME: process.env.HOME ?? '/tmp',
+        HOSTNAME: hostname,
         ...(this.ctx.kubeconfigPath ? { KUBECONFIG: this.ctx.kubeconfigPath } : {}),
         ...spec.env,
         NODE_OPTIONS: `--import=${preload}${spec.env.NODE_OPTIONS ? ' ' + spec.env.NODE_OPTIONS : ''}`,
-        CAIRN_KUBE_HOSTS: this.ctx.hostsFile, CAIRN_KUBE_NAMESPACE: ns,
+        CAIRN_KUBE_HOSTS: this.ctx.hostsFile,
+        CAIRN_KUBE_NAMESPACE: ns,
         CAIRN_KUBE_SELF: JSON.stringify({ hostname, subdomain: pod.spec.subdomain, namespace: ns, ip: this.ip }),
-        CAIRN_KUBE_POD_IP: this.ip!, CAIRN_KUBE_KUBELET_PID: String(process.pid),
+        CAIRN_KUBE_POD_IP: this.ip!,
+        CAIRN_KUBE_KUBELET_PID: String(process.pid),
       };
       r.process = spec;
     }
@@ -136,7 +188,10 @@ export class PodWorker {
   private runNext(): void {
     if (this.terminating) return;
     const pendingInit = this.runs.find((r) => r.init && !(r.state.terminated?.exitCode === 0));
-    if (pendingInit) { if (!pendingInit.proc && !pendingInit.restartTimer) this.startContainer(pendingInit); return; }
+    if (pendingInit) {
+      if (!pendingInit.proc && !pendingInit.restartTimer) this.startContainer(pendingInit);
+      return;
+    }
     this.initDone = true;
     for (const r of this.runs) if (!r.init && !r.proc && !r.restartTimer && !r.state.terminated) this.startContainer(r);
     this.pushStatus();
@@ -163,8 +218,14 @@ export class PodWorker {
     this.ctx.log.info({ pod: this.key, container: r.spec.name, pid: proc.pid, ip: this.ip }, 'container started');
     this.event('Normal', 'Started', `Started container ${r.spec.name}`);
     r.exited = new Promise((resolve) => {
-      proc.on('error', (e) => { this.onExit(r, proc, 127, null, e.message); resolve(); });
-      proc.on('exit', (code, signal) => { this.onExit(r, proc, code, signal); resolve(); });
+      proc.on('error', (e) => {
+        this.onExit(r, proc, 127, null, e.message);
+        resolve();
+      });
+      proc.on('exit', (code, signal) => {
+        this.onExit(r, proc, code, signal);
+        resolve();
+      });
     });
     if (!r.init) this.startProbes(r);
     this.pushStatus();
@@ -176,7 +237,9 @@ export class PodWorker {
     const fd = openSync(file, 'a');
     try {
       return spawn(r.process!.file, r.process!.args, { env: r.process!.env, cwd: r.process!.cwd, detached: true, stdio: ['ignore', fd, fd] });
-    } finally { closeSync(fd); }
+    } finally {
+      closeSync(fd);
+    }
   }
 
   private failedStart(r: Run, message: string): void {
@@ -195,45 +258,83 @@ export class PodWorker {
   }
 
   private scheduleStart(r: Run, delayMs: number, onStart?: () => void): void {
-    r.restartTimer = setTimeout(() => {
-      r.restartTimer = undefined;
-      onStart?.();
-      this.startContainer(r);
-    }, Math.max(delayMs, 100));   // even "at once" yields, so a failing start cannot spin
+    r.restartTimer = setTimeout(
+      () => {
+        r.restartTimer = undefined;
+        onStart?.();
+        this.startContainer(r);
+      },
+      Math.max(delayMs, 100),
+    ); // even "at once" yields, so a failing start cannot spin
   }
 
   private startProbes(r: Run): void {
     // exec probes run with the container's environment; `node` means this Node, as for containers.
     const execTarget = (probe: any) => (): ProbeTarget => ({
-      podIP: this.ip!, containerPorts: r.spec.ports ?? [],
-      exec: probe.exec ? { file: probe.exec.command[0] === 'node' ? process.execPath : probe.exec.command[0], args: probe.exec.command.slice(1), env: r.process!.env, cwd: r.process!.cwd } : undefined,
+      podIP: this.ip!,
+      containerPorts: r.spec.ports ?? [],
+      exec: probe.exec
+        ? {
+            file: probe.exec.command[0] === 'node' ? process.execPath : probe.exec.command[0],
+            args: probe.exec.command.slice(1),
+            env: r.process!.env,
+            cwd: r.process!.cwd,
+          }
+        : undefined,
     });
     const max = this.ctx.maxProbePeriodMs;
     const afterStartup = () => {
       if (r.spec.readinessProbe) {
-        r.probers.push(new Prober(r.spec.readinessProbe, execTarget(r.spec.readinessProbe), (res) => {
-          if (r.ready !== (res === 'success')) {
-            r.ready = res === 'success';
-            if (!r.ready) this.event('Warning', 'Unhealthy', `Readiness probe failed for container ${r.spec.name}`);
-            this.pushStatus();
-          }
-        }, max));
-      } else { r.ready = true; this.pushStatus(); }
+        r.probers.push(
+          new Prober(
+            r.spec.readinessProbe,
+            execTarget(r.spec.readinessProbe),
+            (res) => {
+              if (r.ready !== (res === 'success')) {
+                r.ready = res === 'success';
+                if (!r.ready) this.event('Warning', 'Unhealthy', `Readiness probe failed for container ${r.spec.name}`);
+                this.pushStatus();
+              }
+            },
+            max,
+          ),
+        );
+      } else {
+        r.ready = true;
+        this.pushStatus();
+      }
       if (r.spec.livenessProbe) {
-        r.probers.push(new Prober(r.spec.livenessProbe, execTarget(r.spec.livenessProbe), (res) => {
-          if (res === 'failure') {
-            this.ctx.log.info({ pod: this.key, container: r.spec.name }, 'liveness probe failed; killing');
-            this.event('Warning', 'Unhealthy', `Liveness probe failed: container ${r.spec.name} will be restarted`);
-            void this.stopContainer(r, r.spec.livenessProbe.terminationGracePeriodSeconds ?? this.pod.spec.terminationGracePeriodSeconds ?? 30);
-          }
-        }, max, true));
+        r.probers.push(
+          new Prober(
+            r.spec.livenessProbe,
+            execTarget(r.spec.livenessProbe),
+            (res) => {
+              if (res === 'failure') {
+                this.ctx.log.info({ pod: this.key, container: r.spec.name }, 'liveness probe failed; killing');
+                this.event('Warning', 'Unhealthy', `Liveness probe failed: container ${r.spec.name} will be restarted`);
+                void this.stopContainer(r, r.spec.livenessProbe.terminationGracePeriodSeconds ?? this.pod.spec.terminationGracePeriodSeconds ?? 30);
+              }
+            },
+            max,
+            true,
+          ),
+        );
       }
     };
     if (r.spec.startupProbe) {
-      const p: Prober = new Prober(r.spec.startupProbe, execTarget(r.spec.startupProbe), (res) => {
-        p.stop();
-        if (res === 'success') { r.started = true; afterStartup(); } else void this.stopContainer(r, this.pod.spec.terminationGracePeriodSeconds ?? 30);
-      }, max, true);
+      const p: Prober = new Prober(
+        r.spec.startupProbe,
+        execTarget(r.spec.startupProbe),
+        (res) => {
+          p.stop();
+          if (res === 'success') {
+            r.started = true;
+            afterStartup();
+          } else void this.stopContainer(r, this.pod.spec.terminationGracePeriodSeconds ?? 30);
+        },
+        max,
+        true,
+      );
       r.probers.push(p);
     } else afterStartup();
   }
@@ -245,20 +346,41 @@ export class PodWorker {
     for (const p of r.probers.splice(0)) p.stop();
     r.ready = false;
     const exitCode = code ?? (signal ? 128 + (({ SIGKILL: 9, SIGTERM: 15, SIGINT: 2 } as Record<string, number>)[signal] ?? 1) : 1);
-    const terminated = { exitCode, ...(signal ? { signal: 0 } : {}), reason: exitCode === 0 ? 'Completed' : 'Error',
-      ...(message ? { message } : {}), startedAt: r.state.running?.startedAt ?? now(), finishedAt: now() };
+    const terminated = {
+      exitCode,
+      ...(signal ? { signal: 0 } : {}),
+      reason: exitCode === 0 ? 'Completed' : 'Error',
+      ...(message ? { message } : {}),
+      startedAt: r.state.running?.startedAt ?? now(),
+      finishedAt: now(),
+    };
     this.ctx.log.info({ pod: this.key, container: r.spec.name, exitCode, signal }, 'container exited');
     r.state = { terminated };
-    if (this.terminating) { this.pushStatus(); return; }
+    if (this.terminating) {
+      this.pushStatus();
+      return;
+    }
     const policy = this.pod.spec.restartPolicy ?? 'Always';
     const restart = r.init ? exitCode !== 0 && policy !== 'Never' : policy === 'Always' || (policy === 'OnFailure' && exitCode !== 0);
-    if (!restart) { this.pushStatus(); if (r.init && exitCode === 0) this.runNext(); return; }
+    if (!restart) {
+      this.pushStatus();
+      if (r.init && exitCode === 0) this.runNext();
+      return;
+    }
     if (r.startedAt && Date.now() - r.startedAt > LONG_RUN_MS) r.crashes = 0;
     const delay = this.crashLoopDelay(r);
     r.lastState = { terminated };
     if (delay > 0) this.event('Warning', 'BackOff', `Back-off restarting failed container ${r.spec.name} in pod ${this.pod.metadata.name}`);
-    if (delay > 0) r.state = { waiting: { reason: 'CrashLoopBackOff', message: `back-off ${Math.round(delay / 1000)}s restarting failed container=${r.spec.name} pod=${this.pod.metadata.name}` } };
-    this.scheduleStart(r, delay, () => { r.restartCount++; });
+    if (delay > 0)
+      r.state = {
+        waiting: {
+          reason: 'CrashLoopBackOff',
+          message: `back-off ${Math.round(delay / 1000)}s restarting failed container=${r.spec.name} pod=${this.pod.metadata.name}`,
+        },
+      };
+    this.scheduleStart(r, delay, () => {
+      r.restartCount++;
+    });
     this.pushStatus();
   }
 
@@ -266,8 +388,18 @@ export class PodWorker {
   async stopContainer(r: Run, graceSeconds: number): Promise<void> {
     const proc = r.proc;
     if (!proc?.pid) return;
-    try { process.kill(-proc.pid, 'SIGTERM'); } catch { /* already gone */ }
-    const killer = setTimeout(() => { try { process.kill(-proc.pid!, 'SIGKILL'); } catch { /* gone */ } }, graceSeconds * 1000);
+    try {
+      process.kill(-proc.pid, 'SIGTERM');
+    } catch {
+      /* already gone */
+    }
+    const killer = setTimeout(() => {
+      try {
+        process.kill(-proc.pid!, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }, graceSeconds * 1000);
     await r.exited;
     clearTimeout(killer);
   }
@@ -298,7 +430,9 @@ export class PodWorker {
     return Boolean(this.runs.find((x) => x.spec.name === container)?.proc);
   }
 
-  containerNames(): string[] { return this.runs.map((r) => r.spec.name); }
+  containerNames(): string[] {
+    return this.runs.map((r) => r.spec.name);
+  }
 
   /** Fault injection: signal a container's process group as a crash would (default: the first container). */
   kill(container?: string, signal: NodeJS.Signals = 'SIGKILL'): number {
@@ -319,7 +453,11 @@ export class PodWorker {
     this.terminating ??= (async () => {
       for (const r of this.runs) if (r.proc) this.event('Normal', 'Killing', `Stopping container ${r.spec.name}`);
       clearTimeout(this.prepareTimer);
-      for (const r of this.runs) { clearTimeout(r.restartTimer); r.restartTimer = undefined; for (const p of r.probers.splice(0)) p.stop(); }
+      for (const r of this.runs) {
+        clearTimeout(r.restartTimer);
+        r.restartTimer = undefined;
+        for (const p of r.probers.splice(0)) p.stop();
+      }
       await Promise.all(this.runs.map((r) => this.stopContainer(r, graceSeconds)));
       if (this.ip) this.ctx.ips.release(this.uid);
       for (const [k, uid] of this.ctx.claims) if (uid === this.uid) this.ctx.claims.delete(k);
@@ -331,17 +469,37 @@ export class PodWorker {
 
   private view(): PodView {
     return {
-      qosClass: qosClass(this.pod.spec), nodeName: this.ctx.nodeName, prepared: this.prepared, initDone: this.initDone, restartPolicy: this.pod.spec.restartPolicy ?? 'Always',
-      ip: this.ip, startTime: this.startTime,
-      containers: this.runs.map((r) => ({ name: r.spec.name, image: r.spec.image ?? '', init: r.init, pid: r.proc?.pid, restartPending: Boolean(r.restartTimer),
-        restartCount: r.restartCount, ready: r.ready, started: r.started, forcedUnready: r.forcedUnready, state: r.state, lastState: r.lastState })),
+      qosClass: qosClass(this.pod.spec),
+      nodeName: this.ctx.nodeName,
+      prepared: this.prepared,
+      initDone: this.initDone,
+      restartPolicy: this.pod.spec.restartPolicy ?? 'Always',
+      ip: this.ip,
+      startTime: this.startTime,
+      containers: this.runs.map((r) => ({
+        name: r.spec.name,
+        image: r.spec.image ?? '',
+        init: r.init,
+        pid: r.proc?.pid,
+        restartPending: Boolean(r.restartTimer),
+        restartCount: r.restartCount,
+        ready: r.ready,
+        started: r.started,
+        forcedUnready: r.forcedUnready,
+        state: r.state,
+        lastState: r.lastState,
+      })),
     };
   }
 
-  phase(): string { return podPhase(this.view()); }
+  phase(): string {
+    return podPhase(this.view());
+  }
 
   /** Stop reporting: the API object was deleted (its name may soon be a new pod's) or the node is going down. */
-  silence(): void { this.deleted = true; }
+  silence(): void {
+    this.deleted = true;
+  }
 
   /** Write the status when it changed; writes are serialized and coalesced. */
   pushStatus(): void {
@@ -351,7 +509,10 @@ export class PodWorker {
       const text = stableJson(status);
       if (text === this.lastPushed) return;
       try {
-        await this.ctx.clients.core.patchNamespacedPodStatus({ namespace: this.pod.metadata.namespace!, name: this.pod.metadata.name, body: { status } }, mergePatch);
+        await this.ctx.clients.core.patchNamespacedPodStatus(
+          { namespace: this.pod.metadata.namespace!, name: this.pod.metadata.name, body: { status } },
+          mergePatch,
+        );
         this.lastPushed = text;
       } catch (e) {
         if (isNotFound(e)) return;

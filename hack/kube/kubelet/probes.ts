@@ -5,7 +5,11 @@ import { request } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:net';
 
-export interface ProbeTarget { podIP: string; containerPorts: { name?: string; containerPort: number }[]; exec?: { file: string; args: string[]; env: Record<string, string>; cwd?: string } }
+export interface ProbeTarget {
+  podIP: string;
+  containerPorts: { name?: string; containerPort: number }[];
+  exec?: { file: string; args: string[]; env: Record<string, string>; cwd?: string };
+}
 
 export function probePort(port: number | string, target: ProbeTarget): number {
   if (typeof port === 'number') return port;
@@ -26,11 +30,17 @@ export async function probeOnce(probe: any, target: ProbeTarget): Promise<boolea
       for (const h of g.httpHeaders ?? []) headers[h.name] = h.value;
       const fn = g.scheme === 'HTTPS' ? httpsRequest : request;
       return await new Promise<boolean>((resolve) => {
-        const req = fn({ host: g.host ?? target.podIP, port, path: g.path ?? '/', method: 'GET', headers, timeout: timeoutMs, rejectUnauthorized: false }, (res) => {
-          res.resume();
-          resolve((res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 400);
+        const req = fn(
+          { host: g.host ?? target.podIP, port, path: g.path ?? '/', method: 'GET', headers, timeout: timeoutMs, rejectUnauthorized: false },
+          (res) => {
+            res.resume();
+            resolve((res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 400);
+          },
+        );
+        req.on('timeout', () => {
+          req.destroy();
+          resolve(false);
         });
-        req.on('timeout', () => { req.destroy(); resolve(false); });
         req.on('error', () => resolve(false));
         req.end();
       });
@@ -39,8 +49,14 @@ export async function probeOnce(probe: any, target: ProbeTarget): Promise<boolea
       const port = probePort(probe.tcpSocket.port, target);
       return await new Promise<boolean>((resolve) => {
         const s = connect({ host: probe.tcpSocket.host ?? target.podIP, port, timeout: timeoutMs });
-        s.once('connect', () => { s.destroy(); resolve(true); });
-        s.once('timeout', () => { s.destroy(); resolve(false); });
+        s.once('connect', () => {
+          s.destroy();
+          resolve(true);
+        });
+        s.once('timeout', () => {
+          s.destroy();
+          resolve(false);
+        });
         s.once('error', () => resolve(false));
       });
     }
@@ -48,9 +64,18 @@ export async function probeOnce(probe: any, target: ProbeTarget): Promise<boolea
       const { file, args, env, cwd } = target.exec;
       return await new Promise<boolean>((resolve) => {
         const child = spawn(file, args, { env, cwd, stdio: 'ignore' });
-        const t = setTimeout(() => { child.kill('SIGKILL'); resolve(false); }, timeoutMs);
-        child.on('error', () => { clearTimeout(t); resolve(false); });
-        child.on('exit', (code) => { clearTimeout(t); resolve(code === 0); });
+        const t = setTimeout(() => {
+          child.kill('SIGKILL');
+          resolve(false);
+        }, timeoutMs);
+        child.on('error', () => {
+          clearTimeout(t);
+          resolve(false);
+        });
+        child.on('exit', (code) => {
+          clearTimeout(t);
+          resolve(code === 0);
+        });
       });
     }
     return false; // grpc probes are not emulated
@@ -82,12 +107,15 @@ export class Prober {
     const period = (probe.periodSeconds ?? 10) * 1000;
     this.periodMs = maxPeriodMs ? Math.min(period, maxPeriodMs) : period;
     const threshold = probe.failureThreshold ?? 3;
-    this.failureThreshold = keepFailureWindow ? Math.ceil(threshold * period / this.periodMs) : threshold;
+    this.failureThreshold = keepFailureWindow ? Math.ceil((threshold * period) / this.periodMs) : threshold;
     const delay = (probe.initialDelaySeconds ?? 0) * 1000;
     this.schedule(maxPeriodMs && !keepFailureWindow ? Math.min(delay, maxPeriodMs) : delay);
   }
 
-  stop(): void { this.stopped = true; clearTimeout(this.timer); }
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+  }
 
   private schedule(ms: number): void {
     if (this.stopped) return;

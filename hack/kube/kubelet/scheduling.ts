@@ -15,18 +15,29 @@ export function nodeIsReady(node: KubeObject): boolean {
   return (node.status?.conditions ?? []).some((c: { type: string; status: string }) => c.type === 'Ready' && c.status === 'True');
 }
 
-interface Requirement { key: string; operator: string; values?: string[] }
+interface Requirement {
+  key: string;
+  operator: string;
+  values?: string[];
+}
 
 function meets(labels: Record<string, string>, r: Requirement): boolean {
   const v = labels[r.key];
   switch (r.operator) {
-    case 'In': return v !== undefined && (r.values ?? []).includes(v);
-    case 'NotIn': return v === undefined || !(r.values ?? []).includes(v);
-    case 'Exists': return v !== undefined;
-    case 'DoesNotExist': return v === undefined;
-    case 'Gt': return v !== undefined && Number(v) > Number(r.values?.[0]);
-    case 'Lt': return v !== undefined && Number(v) < Number(r.values?.[0]);
-    default: return false;
+    case 'In':
+      return v !== undefined && (r.values ?? []).includes(v);
+    case 'NotIn':
+      return v === undefined || !(r.values ?? []).includes(v);
+    case 'Exists':
+      return v !== undefined;
+    case 'DoesNotExist':
+      return v === undefined;
+    case 'Gt':
+      return v !== undefined && Number(v) > Number(r.values?.[0]);
+    case 'Lt':
+      return v !== undefined && Number(v) < Number(r.values?.[0]);
+    default:
+      return false;
   }
 }
 
@@ -34,19 +45,31 @@ function meets(labels: Record<string, string>, r: Requirement): boolean {
 export function nodeFits(pod: KubeObject, node: KubeObject): boolean {
   const labels: Record<string, string> = node.metadata.labels ?? {};
   if (!Object.entries(pod.spec?.nodeSelector ?? {}).every(([k, v]) => labels[k] === v)) return false;
-  const terms: { matchExpressions?: Requirement[] }[] | undefined = pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms;
+  const terms: { matchExpressions?: Requirement[] }[] | undefined =
+    pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms;
   if (!terms?.length) return true;
   return terms.some((t) => (t.matchExpressions ?? []).every((r) => meets(labels, r)));
 }
 
-interface Spread { topologyKey: string; maxSkew: number; whenUnsatisfiable: string; matches: (p: KubeObject) => boolean }
+interface Spread {
+  topologyKey: string;
+  maxSkew: number;
+  whenUnsatisfiable: string;
+  matches: (p: KubeObject) => boolean;
+}
 
 function spreadsOf(pod: KubeObject): Spread[] {
   return (pod.spec?.topologySpreadConstraints ?? []).map((c: { topologyKey: string; maxSkew?: number; whenUnsatisfiable?: string; labelSelector?: any }) => {
     let selector: (o: any) => boolean;
-    try { selector = parseLabelSelector(labelSelectorString(c.labelSelector ?? {})); } catch { selector = () => false; }   // the API server refuses such pods
+    try {
+      selector = parseLabelSelector(labelSelectorString(c.labelSelector ?? {}));
+    } catch {
+      selector = () => false;
+    } // the API server refuses such pods
     return {
-      topologyKey: c.topologyKey, maxSkew: c.maxSkew ?? 1, whenUnsatisfiable: c.whenUnsatisfiable ?? 'DoNotSchedule',
+      topologyKey: c.topologyKey,
+      maxSkew: c.maxSkew ?? 1,
+      whenUnsatisfiable: c.whenUnsatisfiable ?? 'DoNotSchedule',
       // Only pods of the same namespace count, and only when the constraint has a selector.
       matches: (p: KubeObject) => !!c.labelSelector && p.metadata.namespace === pod.metadata.namespace && selector(p as any),
     };
@@ -64,11 +87,16 @@ export function assignNodes(pods: KubeObject[], nodes: KubeObject[]): Map<string
     placed.push({ pod: p, node: p.spec.nodeName });
   }
   const nodeByName = new Map(nodes.map((n) => [n.metadata.name, n]));
-  const ready = nodes.filter((n) => n.metadata.labels?.[KUBELET_LABEL] === 'true' && nodeIsReady(n) && !n.spec?.unschedulable)
+  const ready = nodes
+    .filter((n) => n.metadata.labels?.[KUBELET_LABEL] === 'true' && nodeIsReady(n) && !n.spec?.unschedulable)
     .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
-  const unassigned = pods.filter((p) => !p.spec?.nodeName && !p.metadata.deletionTimestamp)
-    .sort((a, b) => String(a.metadata.creationTimestamp ?? '').localeCompare(String(b.metadata.creationTimestamp ?? ''))
-      || `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace}/${b.metadata.name}`));
+  const unassigned = pods
+    .filter((p) => !p.spec?.nodeName && !p.metadata.deletionTimestamp)
+    .sort(
+      (a, b) =>
+        String(a.metadata.creationTimestamp ?? '').localeCompare(String(b.metadata.creationTimestamp ?? '')) ||
+        `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace}/${b.metadata.name}`),
+    );
   const out = new Map<string, string>();
   for (const pod of unassigned) {
     const spreads = spreadsOf(pod);
@@ -91,14 +119,19 @@ export function assignNodes(pods: KubeObject[], nodes: KubeObject[]): Map<string
         return d !== undefined && (counts[i]!.get(d) ?? 0) + 1 - min <= s.maxSkew;
       });
     });
-    const skew = (n: KubeObject) => spreads.reduce((sum, s, i) => {
-      const d = n.metadata.labels?.[s.topologyKey];
-      return sum + (d === undefined ? 1e6 : counts[i]!.get(d) ?? 0);
-    }, 0);
+    const skew = (n: KubeObject) =>
+      spreads.reduce((sum, s, i) => {
+        const d = n.metadata.labels?.[s.topologyKey];
+        return sum + (d === undefined ? 1e6 : (counts[i]!.get(d) ?? 0));
+      }, 0);
     let best: KubeObject | undefined;
     for (const n of candidates) {
-      if (!best) { best = n; continue; }
-      const a = skew(n), b = skew(best);
+      if (!best) {
+        best = n;
+        continue;
+      }
+      const a = skew(n),
+        b = skew(best);
       if (a < b || (a === b && (load.get(n.metadata.name) ?? 0) < (load.get(best.metadata.name) ?? 0))) best = n;
     }
     if (!best) continue;

@@ -21,16 +21,24 @@ export function tailLines(text: string, n: number): string {
 export async function startKubeletServer(src: LogSource, host = '127.0.0.1'): Promise<{ server: Server; port: number; close(): Promise<void> }> {
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://kubelet');
-    if (url.pathname === '/healthz') { res.end('ok'); return; }
+    if (url.pathname === '/healthz') {
+      res.end('ok');
+      return;
+    }
     const m = /^\/containerLogs\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(url.pathname);
-    if (!m || req.method !== 'GET') { res.writeHead(404).end('404 page not found\n'); return; }
+    if (!m || req.method !== 'GET') {
+      res.writeHead(404).end('404 page not found\n');
+      return;
+    }
     const [ns, pod, container] = m.slice(1).map(decodeURIComponent);
     const q = url.searchParams;
     const previous = q.get('previous') === 'true';
     const file = src.logFile(ns, pod, container, previous);
     if (!file) {
       res.writeHead(previous ? 400 : 404, { 'content-type': 'text/plain' });
-      res.end(previous ? `previous terminated container "${container}" in pod "${pod}" not found\n` : `container "${container}" in pod "${pod}" is not available\n`);
+      res.end(
+        previous ? `previous terminated container "${container}" in pod "${pod}" not found\n` : `container "${container}" in pod "${pod}" is not available\n`,
+      );
       return;
     }
     let text = existsSync(file) ? readFileSync(file, 'utf8') : '';
@@ -39,7 +47,10 @@ export async function startKubeletServer(src: LogSource, host = '127.0.0.1'): Pr
     const head = Buffer.from(text).subarray(0, limit);
     res.writeHead(200, { 'content-type': 'text/plain' });
     res.write(head);
-    if (q.get('follow') !== 'true' || previous || head.length >= limit) { res.end(); return; }
+    if (q.get('follow') !== 'true' || previous || head.length >= limit) {
+      res.end();
+      return;
+    }
     // Follow: send what is appended until the client goes or the container run ends.
     let offset = existsSync(file) ? statSync(file).size : 0;
     const timer = setInterval(() => {
@@ -52,14 +63,25 @@ export async function startKubeletServer(src: LogSource, host = '127.0.0.1'): Pr
         offset = size;
         res.write(buf);
       }
-      if (!src.isRunning(ns, pod, container) || src.logFile(ns, pod, container, false) !== file) { clearInterval(timer); res.end(); }
+      if (!src.isRunning(ns, pod, container) || src.logFile(ns, pod, container, false) !== file) {
+        clearInterval(timer);
+        res.end();
+      }
     }, 200);
     req.on('close', () => clearInterval(timer));
   });
-  await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(0, host, resolve); });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, host, resolve);
+  });
   const port = (server.address() as { port: number }).port;
   return {
-    server, port,
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    server,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

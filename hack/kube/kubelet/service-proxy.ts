@@ -5,10 +5,19 @@
 import net from 'node:net';
 import { resolveKubeName, type HostsTable } from './dns-table.ts';
 
-export interface Destination { host: string; port: number }
+export interface Destination {
+  host: string;
+  port: number;
+}
 
 /** Where a connection to host:port really goes; undefined = not a Service address (pure). */
-export function proxyTarget(host: string, port: number | string, table: HostsTable, namespace: string, pick: (n: number) => number = (n) => Math.floor(Math.random() * n)): Destination | undefined {
+export function proxyTarget(
+  host: string,
+  port: number | string,
+  table: HostsTable,
+  namespace: string,
+  pick: (n: number) => number = (n) => Math.floor(Math.random() * n),
+): Destination | undefined {
   if (!table.virtual || !host) return undefined;
   let vip = host;
   if (!net.isIP(host)) {
@@ -36,10 +45,16 @@ export function installServiceProxy(table: () => HostsTable | undefined, namespa
       const opts = Array.isArray(first) ? first[0] : first && typeof first === 'object' ? first : undefined;
       if (opts && typeof opts.host === 'string' && opts.port !== undefined && !opts.path) {
         const to = proxyTarget(opts.host, opts.port, t, namespace());
-        if (to) { opts.host = to.host; opts.port = to.port; }
+        if (to) {
+          opts.host = to.host;
+          opts.port = to.port;
+        }
       } else if ((typeof first === 'number' || typeof first === 'string') && typeof args[1] === 'string') {
         const to = proxyTarget(args[1], first, t, namespace());
-        if (to) { args[0] = to.port; args[1] = to.host; }
+        if (to) {
+          args[0] = to.port;
+          args[1] = to.host;
+        }
       }
     }
     return (connect as (...a: unknown[]) => net.Socket).apply(this, args);

@@ -19,21 +19,28 @@ export const idServerScript = [
 
 export function idServerStatefulSet(name: string, replicas: number, extra: Record<string, unknown> = {}) {
   return {
-    apiVersion: 'apps/v1', kind: 'StatefulSet',
+    apiVersion: 'apps/v1',
+    kind: 'StatefulSet',
     metadata: { name },
     spec: {
-      replicas, serviceName: name, selector: { matchLabels: { app: name } },
+      replicas,
+      serviceName: name,
+      selector: { matchLabels: { app: name } },
       template: {
         metadata: { labels: { app: name } },
         spec: {
           terminationGracePeriodSeconds: 2,
-          containers: [{
-            name: 'server', image: 'node', command: ['node', '-e', idServerScript, '/data'],
-            env: [{ name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }],
-            ports: [{ name: 'http', containerPort: 8080 }],
-            readinessProbe: { httpGet: { path: '/', port: 'http' }, periodSeconds: 1 },
-            volumeMounts: [{ name: 'data', mountPath: '/data' }],
-          }],
+          containers: [
+            {
+              name: 'server',
+              image: 'node',
+              command: ['node', '-e', idServerScript, '/data'],
+              env: [{ name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }],
+              ports: [{ name: 'http', containerPort: 8080 }],
+              readinessProbe: { httpGet: { path: '/', port: 'http' }, periodSeconds: 1 },
+              volumeMounts: [{ name: 'data', mountPath: '/data' }],
+            },
+          ],
         },
       },
       volumeClaimTemplates: [{ metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } }],
@@ -42,16 +49,21 @@ export function idServerStatefulSet(name: string, replicas: number, extra: Recor
   };
 }
 
-export const isReady = (p: V1Pod | undefined) => p?.status?.phase === 'Running' && !!p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+export const isReady = (p: V1Pod | undefined) =>
+  p?.status?.phase === 'Running' && !!p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
 
 /** Wait until the StatefulSet reports `ready` ready replicas and exactly `ready` pods exist. */
 export async function waitForReadyReplicas(core: CoreV1Api, apps: AppsV1Api, ns: string, name: string, ready: number, timeoutMs = 30_000): Promise<void> {
-  await waitFor(async () => {
-    const s = await apps.readNamespacedStatefulSet({ namespace: ns, name });
-    const pods = await core.listNamespacedPod({ namespace: ns, labelSelector: `app=${name}` });
-    return s.status?.readyReplicas === ready && s.status?.observedGeneration === s.metadata?.generation
-      && pods.items.length === ready && pods.items.every(isReady);
-  }, { timeoutMs, intervalMs: 200, what: `${ns}/${name} to have ${ready} ready replicas` });
+  await waitFor(
+    async () => {
+      const s = await apps.readNamespacedStatefulSet({ namespace: ns, name });
+      const pods = await core.listNamespacedPod({ namespace: ns, labelSelector: `app=${name}` });
+      return (
+        s.status?.readyReplicas === ready && s.status?.observedGeneration === s.metadata?.generation && pods.items.length === ready && pods.items.every(isReady)
+      );
+    },
+    { timeoutMs, intervalMs: 200, what: `${ns}/${name} to have ${ready} ready replicas` },
+  );
 }
 
 /** GET http://<ip>:8080/ of an id server. */

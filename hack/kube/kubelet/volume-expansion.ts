@@ -6,7 +6,8 @@ import { isNotFound, mergePatch, type Clients } from '../controllers/client.ts';
 import type { KubeObject } from '../controllers/informers.ts';
 import type { RecordEvent } from '../controllers/events.ts';
 
-export const resizePending = (pvc: KubeObject) => (pvc.status?.conditions ?? []).some((c: { type: string; status: string }) => c.type === 'FileSystemResizePending' && c.status === 'True');
+export const resizePending = (pvc: KubeObject) =>
+  (pvc.status?.conditions ?? []).some((c: { type: string; status: string }) => c.type === 'FileSystemResizePending' && c.status === 'True');
 
 export class NodeVolumeExpansion {
   readonly #c: Clients;
@@ -34,14 +35,28 @@ export class NodeVolumeExpansion {
   async #finish(pvc: KubeObject, pod: KubeObject): Promise<void> {
     const size = pvc.status?.allocatedResources?.storage ?? pvc.spec?.resources?.requests?.storage;
     try {
-      await this.#c.core.patchNamespacedPersistentVolumeClaimStatus({
-        namespace: pvc.metadata.namespace!, name: pvc.metadata.name,
-        body: { status: { capacity: { ...(pvc.status?.capacity ?? {}), storage: size }, conditions: null, allocatedResourceStatuses: null } },
-      }, mergePatch);
-      this.#record({ kind: 'Pod', metadata: pod.metadata }, 'Normal', 'FileSystemResizeSuccessful',
-        `MountVolume.NodeExpandVolume succeeded for volume "${pvc.spec?.volumeName ?? pvc.metadata.name}" ${this.#nodeName}`);
+      await this.#c.core.patchNamespacedPersistentVolumeClaimStatus(
+        {
+          namespace: pvc.metadata.namespace!,
+          name: pvc.metadata.name,
+          body: { status: { capacity: { ...(pvc.status?.capacity ?? {}), storage: size }, conditions: null, allocatedResourceStatuses: null } },
+        },
+        mergePatch,
+      );
+      this.#record(
+        { kind: 'Pod', metadata: pod.metadata },
+        'Normal',
+        'FileSystemResizeSuccessful',
+        `MountVolume.NodeExpandVolume succeeded for volume "${pvc.spec?.volumeName ?? pvc.metadata.name}" ${this.#nodeName}`,
+      );
     } catch (e) {
-      if (!isNotFound(e)) this.#record({ kind: 'Pod', metadata: pod.metadata }, 'Warning', 'FileSystemResizeFailed', `MountVolume.NodeExpandVolume failed for volume "${pvc.metadata.name}": ${String(e)}`);
+      if (!isNotFound(e))
+        this.#record(
+          { kind: 'Pod', metadata: pod.metadata },
+          'Warning',
+          'FileSystemResizeFailed',
+          `MountVolume.NodeExpandVolume failed for volume "${pvc.metadata.name}": ${String(e)}`,
+        );
     }
   }
 }

@@ -51,7 +51,10 @@ export function writeProjection(dir: string, files: Files): boolean {
   renameSync(join(dir, '..data_tmp'), join(dir, '..data'));
   const tops = new Set([...files.keys()].map((p) => p.split('/')[0]));
   for (const name of readdirSync(dir)) {
-    if (name.startsWith('..')) { if (name !== stamp && name !== '..data') rmSync(join(dir, name), { recursive: true, force: true }); continue; }
+    if (name.startsWith('..')) {
+      if (name !== stamp && name !== '..data') rmSync(join(dir, name), { recursive: true, force: true });
+      continue;
+    }
     if (!tops.has(name) && lstatSync(join(dir, name)).isSymbolicLink()) unlinkSync(join(dir, name));
   }
   for (const top of tops) if (!existsSync(join(dir, top))) symlinkSync(join('..data', top), join(dir, top));

@@ -41,13 +41,16 @@ export function parseAclXml(text: string, owner: string, users: UserDirectory): 
   const list = root.AccessControlList;
   if (list !== undefined && (typeof list !== 'object' || list === null) && list !== '') throw malformed();
   const grants: Grant[] = [];
-  for (const g of ((list as Node | '' | undefined) || {}).Grant as Node[] | undefined ?? []) {
+  for (const g of ((list && typeof list === 'object' ? (list as Node).Grant : undefined) as Node[] | undefined) ?? []) {
     const grantee = g.Grantee as Node | undefined;
     const permission = textOf(g, 'Permission') as Permission | undefined;
     if (!grantee || typeof grantee !== 'object' || !permission) throw malformed();
     if (!PERMISSIONS.includes(permission)) throw malformed();
     const type = grantee['@_type'] as string | undefined;
-    grants.push({ permission, grantee: resolveGrantee({ type, id: textOf(grantee, 'ID'), uri: textOf(grantee, 'URI'), email: textOf(grantee, 'EmailAddress') }, users) });
+    grants.push({
+      permission,
+      grantee: resolveGrantee({ type, id: textOf(grantee, 'ID'), uri: textOf(grantee, 'URI'), email: textOf(grantee, 'EmailAddress') }, users),
+    });
   }
   return { owner, grants };
 }
@@ -59,9 +62,10 @@ export function aclXmlBody(acl: Acl, displayName: (id: string) => string): Recor
     AccessControlList: {
       // Grants to groups first, then to users (the order S3 and RGW answer in, whatever was put).
       Grant: [...acl.grants.filter((g) => g.grantee.type === 'Group'), ...acl.grants.filter((g) => g.grantee.type !== 'Group')].map((g) => ({
-        Grantee: g.grantee.type === 'CanonicalUser'
-          ? { '@_xmlns:xsi': XSI, '@_xsi:type': 'CanonicalUser', ID: g.grantee.id, DisplayName: displayName(g.grantee.id) }
-          : { '@_xmlns:xsi': XSI, '@_xsi:type': 'Group', URI: g.grantee.uri },
+        Grantee:
+          g.grantee.type === 'CanonicalUser'
+            ? { '@_xmlns:xsi': XSI, '@_xsi:type': 'CanonicalUser', ID: g.grantee.id, DisplayName: displayName(g.grantee.id) }
+            : { '@_xmlns:xsi': XSI, '@_xsi:type': 'Group', URI: g.grantee.uri },
         Permission: g.permission,
       })),
     },

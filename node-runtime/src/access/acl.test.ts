@@ -9,11 +9,13 @@ import { aclXmlBody, parseAclXml } from './acl-xml.ts';
 
 const users: UserDirectory = {
   exists: (id) => ['alice', 'bob', 'carol'].includes(id),
-  byEmail: (e) => ({ 'bob@example.com': 'bob' } as Record<string, string>)[e],
+  byEmail: (e) => (({ 'bob@example.com': 'bob' }) as Record<string, string>)[e],
 };
 
 function refused(f: () => unknown, code: string, status = 400): void {
-  try { f(); } catch (e) {
+  try {
+    f();
+  } catch (e) {
     assert.ok(isS3Error(e), String(e));
     assert.is(e.code, code);
     assert.is(e.status, status);
@@ -23,7 +25,10 @@ function refused(f: () => unknown, code: string, status = 400): void {
 }
 
 test('canned ACLs expand to the grants S3 documents', () => {
-  assert.equal(cannedAcl('private', 'alice').grants.map((g) => g.permission), ['FULL_CONTROL']);
+  assert.equal(
+    cannedAcl('private', 'alice').grants.map((g) => g.permission),
+    ['FULL_CONTROL'],
+  );
   const pr = cannedAcl('public-read', 'alice');
   assert.ok(aclAllows(pr, {}, 'READ'), 'anyone reads');
   assert.not.ok(aclAllows(pr, {}, 'WRITE'));
@@ -40,7 +45,11 @@ test('canned ACLs expand to the grants S3 documents', () => {
 });
 
 test('grant headers: ids, groups, e-mail resolved; mixing with a canned ACL is refused', () => {
-  const acl = aclFromHeaders({ 'x-amz-grant-read': 'id="bob", uri="' + AUTHENTICATED_USERS + '"', 'x-amz-grant-write-acp': 'emailAddress="bob@example.com"' }, 'alice', users)!;
+  const acl = aclFromHeaders(
+    { 'x-amz-grant-read': 'id="bob", uri="' + AUTHENTICATED_USERS + '"', 'x-amz-grant-write-acp': 'emailAddress="bob@example.com"' },
+    'alice',
+    users,
+  )!;
   assert.equal(acl.grants, [
     { grantee: { type: 'CanonicalUser', id: 'bob' }, permission: 'READ' },
     { grantee: { type: 'Group', uri: AUTHENTICATED_USERS }, permission: 'READ' },
@@ -59,14 +68,27 @@ test('grant headers: ids, groups, e-mail resolved; mixing with a canned ACL is r
 const xsi = 'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"';
 const policyXml = (grants: string, owner = 'alice') =>
   `<AccessControlPolicy xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Owner><ID>${owner}</ID></Owner><AccessControlList>${grants}</AccessControlList></AccessControlPolicy>`;
-const grantXml = (grantee: string, permission: string, type = 'CanonicalUser') => `<Grant><Grantee ${xsi} xsi:type="${type}">${grantee}</Grantee><Permission>${permission}</Permission></Grant>`;
+const grantXml = (grantee: string, permission: string, type = 'CanonicalUser') =>
+  `<Grant><Grantee ${xsi} xsi:type="${type}">${grantee}</Grantee><Permission>${permission}</Permission></Grant>`;
 
 test('AccessControlPolicy documents: parsed, rendered, and refused when wrong', () => {
-  const acl = parseAclXml(policyXml(grantXml('<ID>alice</ID>', 'FULL_CONTROL') + grantXml(`<URI>${ALL_USERS}</URI>`, 'READ', 'Group')
-    + grantXml('<EmailAddress>bob@example.com</EmailAddress>', 'WRITE', 'AmazonCustomerByEmail')), 'alice', users);
-  assert.equal(acl.grants.map((g) => [g.grantee, g.permission]), [
-    [{ type: 'CanonicalUser', id: 'alice' }, 'FULL_CONTROL'], [{ type: 'Group', uri: ALL_USERS }, 'READ'], [{ type: 'CanonicalUser', id: 'bob' }, 'WRITE'],
-  ]);
+  const acl = parseAclXml(
+    policyXml(
+      grantXml('<ID>alice</ID>', 'FULL_CONTROL') +
+        grantXml(`<URI>${ALL_USERS}</URI>`, 'READ', 'Group') +
+        grantXml('<EmailAddress>bob@example.com</EmailAddress>', 'WRITE', 'AmazonCustomerByEmail'),
+    ),
+    'alice',
+    users,
+  );
+  assert.equal(
+    acl.grants.map((g) => [g.grantee, g.permission]),
+    [
+      [{ type: 'CanonicalUser', id: 'alice' }, 'FULL_CONTROL'],
+      [{ type: 'Group', uri: ALL_USERS }, 'READ'],
+      [{ type: 'CanonicalUser', id: 'bob' }, 'WRITE'],
+    ],
+  );
   // Rendered and parsed again: the same ACL.
   const body = new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: '@_' }).build({ AccessControlPolicy: aclXmlBody(acl, (id) => id.toUpperCase()) });
   assert.match(body, '<DisplayName>BOB</DisplayName>');
@@ -80,7 +102,10 @@ test('AccessControlPolicy documents: parsed, rendered, and refused when wrong', 
   refused(() => parseAclXml('<Other/>', 'alice', users), 'MalformedACLError');
   refused(() => parseAclXml(policyXml(grantXml('<ID>bob</ID>', 'EVERYTHING')), 'alice', users), 'MalformedACLError');
   refused(() => parseAclXml(policyXml(grantXml('<ID>_foo</ID>', 'FULL_CONTROL')), 'alice', users), 'InvalidArgument');
-  refused(() => parseAclXml(policyXml(grantXml('<EmailAddress>doesnotexist@x.invalid</EmailAddress>', 'READ', 'AmazonCustomerByEmail')), 'alice', users), 'UnresolvableGrantByEmailAddress');
+  refused(
+    () => parseAclXml(policyXml(grantXml('<EmailAddress>doesnotexist@x.invalid</EmailAddress>', 'READ', 'AmazonCustomerByEmail')), 'alice', users),
+    'UnresolvableGrantByEmailAddress',
+  );
   refused(() => parseAclXml(policyXml('', 'bob'), 'alice', users), 'AccessDenied', 403);
 });
 

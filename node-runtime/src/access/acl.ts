@@ -14,8 +14,14 @@ export const LOG_DELIVERY = 'http://acs.amazonaws.com/groups/s3/LogDelivery';
 const GROUPS = new Set([ALL_USERS, AUTHENTICATED_USERS, LOG_DELIVERY]);
 
 export type Grantee = { type: 'CanonicalUser'; id: string } | { type: 'Group'; uri: string };
-export interface Grant { grantee: Grantee; permission: Permission }
-export interface Acl { owner: string; grants: Grant[] }
+export interface Grant {
+  grantee: Grantee;
+  permission: Permission;
+}
+export interface Acl {
+  owner: string;
+  grants: Grant[];
+}
 
 /** What the access layer needs to know of users to check grants. */
 export interface UserDirectory {
@@ -23,7 +29,16 @@ export interface UserDirectory {
   byEmail(email: string): string | undefined;
 }
 
-export const CANNED_ACLS = ['private', 'public-read', 'public-read-write', 'authenticated-read', 'bucket-owner-read', 'bucket-owner-full-control', 'log-delivery-write', 'aws-exec-read'] as const;
+export const CANNED_ACLS = [
+  'private',
+  'public-read',
+  'public-read-write',
+  'authenticated-read',
+  'bucket-owner-read',
+  'bucket-owner-full-control',
+  'log-delivery-write',
+  'aws-exec-read',
+] as const;
 export type CannedAcl = (typeof CANNED_ACLS)[number];
 
 const user = (id: string, permission: Permission): Grant => ({ grantee: { type: 'CanonicalUser', id }, permission });
@@ -35,14 +50,29 @@ export function cannedAcl(name: string, owner: string, bucketOwner = owner): Acl
   const groups: Grant[] = [];
   const after: Grant[] = [];
   switch (name as CannedAcl) {
-    case 'private': case 'aws-exec-read': break;
-    case 'public-read': groups.push(group(ALL_USERS, 'READ')); break;
-    case 'public-read-write': groups.push(group(ALL_USERS, 'READ'), group(ALL_USERS, 'WRITE')); break;
-    case 'authenticated-read': groups.push(group(AUTHENTICATED_USERS, 'READ')); break;
-    case 'bucket-owner-read': if (bucketOwner !== owner) after.push(user(bucketOwner, 'READ')); break;
-    case 'bucket-owner-full-control': if (bucketOwner !== owner) after.push(user(bucketOwner, 'FULL_CONTROL')); break;
-    case 'log-delivery-write': groups.push(group(LOG_DELIVERY, 'WRITE'), group(LOG_DELIVERY, 'READ_ACP')); break;
-    default: throw accessError('InvalidArgument', `Invalid canned ACL: ${name}`);
+    case 'private':
+    case 'aws-exec-read':
+      break;
+    case 'public-read':
+      groups.push(group(ALL_USERS, 'READ'));
+      break;
+    case 'public-read-write':
+      groups.push(group(ALL_USERS, 'READ'), group(ALL_USERS, 'WRITE'));
+      break;
+    case 'authenticated-read':
+      groups.push(group(AUTHENTICATED_USERS, 'READ'));
+      break;
+    case 'bucket-owner-read':
+      if (bucketOwner !== owner) after.push(user(bucketOwner, 'READ'));
+      break;
+    case 'bucket-owner-full-control':
+      if (bucketOwner !== owner) after.push(user(bucketOwner, 'FULL_CONTROL'));
+      break;
+    case 'log-delivery-write':
+      groups.push(group(LOG_DELIVERY, 'WRITE'), group(LOG_DELIVERY, 'READ_ACP'));
+      break;
+    default:
+      throw accessError('InvalidArgument', `Invalid canned ACL: ${name}`);
   }
   return { owner, grants: [...groups, user(owner, 'FULL_CONTROL'), ...after] };
 }
@@ -66,8 +96,11 @@ export function resolveGrantee(g: { type?: string; id?: string; uri?: string; em
 }
 
 const GRANT_HEADERS: Record<string, Permission> = {
-  'x-amz-grant-read': 'READ', 'x-amz-grant-write': 'WRITE', 'x-amz-grant-read-acp': 'READ_ACP',
-  'x-amz-grant-write-acp': 'WRITE_ACP', 'x-amz-grant-full-control': 'FULL_CONTROL',
+  'x-amz-grant-read': 'READ',
+  'x-amz-grant-write': 'WRITE',
+  'x-amz-grant-read-acp': 'READ_ACP',
+  'x-amz-grant-write-acp': 'WRITE_ACP',
+  'x-amz-grant-full-control': 'FULL_CONTROL',
 };
 
 /** `id="..."`, `uri="..."`, `emailAddress="..."` pairs, comma-separated (quotes optional). */
@@ -83,7 +116,12 @@ function parseGrantHeader(value: string, users: UserDirectory): Grantee[] {
 }
 
 /** The ACL a request's headers ask for, or undefined when they ask for none (keep the default). */
-export function aclFromHeaders(headers: Record<string, string | string[] | undefined>, owner: string, users: UserDirectory, bucketOwner = owner): Acl | undefined {
+export function aclFromHeaders(
+  headers: Record<string, string | string[] | undefined>,
+  owner: string,
+  users: UserDirectory,
+  bucketOwner = owner,
+): Acl | undefined {
   const canned = headers['x-amz-acl'];
   const grantNames = Object.keys(GRANT_HEADERS).filter((h) => headers[h] !== undefined);
   if (canned !== undefined && grantNames.length) throw accessError('InvalidRequest', 'Specifying both Canned ACLs and Header Grants is not allowed');
@@ -101,8 +139,8 @@ export interface Caller {
 }
 
 const grantsTo = (g: Grantee, caller: Caller) =>
-  (g.type === 'CanonicalUser' && g.id === caller.user)
-  || (g.type === 'Group' && (g.uri === ALL_USERS || (g.uri === AUTHENTICATED_USERS && caller.user !== undefined)));
+  (g.type === 'CanonicalUser' && g.id === caller.user) ||
+  (g.type === 'Group' && (g.uri === ALL_USERS || (g.uri === AUTHENTICATED_USERS && caller.user !== undefined)));
 
 /** Does the ACL grant `permission` to the caller? FULL_CONTROL implies every permission. The
  *  owner's implicit READ_ACP/WRITE_ACP (S3 never lets an owner lock itself out of its ACL) is

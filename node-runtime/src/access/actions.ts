@@ -5,7 +5,7 @@
 import type { Permission } from './acl.ts';
 
 export interface ActionSpec {
-  action: string;                  // the policy language's name, e.g. s3:GetObject
+  action: string; // the policy language's name, e.g. s3:GetObject
   level: 'service' | 'bucket' | 'object';
   /** The ACL permission that allows it, checked on the bucket (level bucket) or the object. */
   acl?: Permission;

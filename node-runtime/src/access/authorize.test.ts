@@ -41,8 +41,17 @@ test('ACL grants: bucket READ lists, object READ reads; ACP permissions are sepa
   assert.not.ok(allowed({ caller: {}, operation: 'GetObject', bucket: readable, key: 'k', object: obj() }), 'a public bucket does not make its objects public');
   assert.ok(allowed({ caller: {}, operation: 'GetObject', bucket: bucket(), key: 'k', object: obj('alice', 'public-read') }));
   assert.not.ok(allowed({ caller: {}, operation: 'GetObjectAcl', bucket: bucket(), key: 'k', object: obj('alice', 'public-read') }));
-  assert.ok(allowed({ caller: { user: 'bob' }, operation: 'GetBucketAcl', bucket: bucket({ acl: { owner: 'alice', grants: [{ grantee: { type: 'CanonicalUser', id: 'bob' }, permission: 'READ_ACP' }] } }) }));
-  assert.not.ok(allowed({ caller: { user: 'bob' }, operation: 'PutBucketPolicy', bucket: bucket({ acl: cannedAcl('public-read-write', 'alice') }) }), 'an ACL never grants configuration');
+  assert.ok(
+    allowed({
+      caller: { user: 'bob' },
+      operation: 'GetBucketAcl',
+      bucket: bucket({ acl: { owner: 'alice', grants: [{ grantee: { type: 'CanonicalUser', id: 'bob' }, permission: 'READ_ACP' }] } }),
+    }),
+  );
+  assert.not.ok(
+    allowed({ caller: { user: 'bob' }, operation: 'PutBucketPolicy', bucket: bucket({ acl: cannedAcl('public-read-write', 'alice') }) }),
+    'an ACL never grants configuration',
+  );
 });
 
 test('a missing key: NoSuchKey for whoever may list, AccessDenied for the rest', () => {
@@ -55,27 +64,55 @@ test('bucket policy: allow grants, deny beats ownership and ACLs, but never lock
   const open = bucket({ policy: policy({ Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::b/pub/*' }) });
   assert.ok(allowed({ caller: {}, operation: 'GetObject', bucket: open, key: 'pub/x', object: obj() }));
   assert.not.ok(allowed({ caller: {}, operation: 'GetObject', bucket: open, key: 'priv/x', object: obj() }));
-  const closed = bucket({ acl: cannedAcl('public-read-write', 'alice'), policy: policy({ Effect: 'Deny', Principal: '*', Action: ['s3:*'], Resource: ['arn:aws:s3:::b', 'arn:aws:s3:::b/*'] }) });
+  const closed = bucket({
+    acl: cannedAcl('public-read-write', 'alice'),
+    policy: policy({ Effect: 'Deny', Principal: '*', Action: ['s3:*'], Resource: ['arn:aws:s3:::b', 'arn:aws:s3:::b/*'] }),
+  });
   assert.not.ok(allowed({ caller: { user: 'alice' }, operation: 'PutObject', bucket: closed, key: 'k' }), 'deny wins over ownership');
   assert.not.ok(allowed({ caller: { user: 'bob' }, operation: 'ListObjects', bucket: closed }), 'deny wins over the ACL');
   assert.ok(allowed({ caller: { user: 'alice' }, operation: 'DeleteBucketPolicy', bucket: closed }), 'the owner can always remove the policy');
   assert.not.ok(allowed({ caller: { user: 'bob' }, operation: 'DeleteBucketPolicy', bucket: closed }));
-  const prefixOnly = bucket({ policy: policy({ Effect: 'Allow', Principal: { AWS: 'bob' }, Action: 's3:ListBucket', Resource: 'arn:aws:s3:::b', Condition: { StringEquals: { 's3:prefix': 'bob/' } } }) });
+  const prefixOnly = bucket({
+    policy: policy({
+      Effect: 'Allow',
+      Principal: { AWS: 'bob' },
+      Action: 's3:ListBucket',
+      Resource: 'arn:aws:s3:::b',
+      Condition: { StringEquals: { 's3:prefix': 'bob/' } },
+    }),
+  });
   assert.ok(allowed({ caller: { user: 'bob' }, operation: 'ListObjects', bucket: prefixOnly, context: { 's3:prefix': ['bob/'] } }));
   assert.not.ok(allowed({ caller: { user: 'bob' }, operation: 'ListObjects', bucket: prefixOnly, context: { 's3:prefix': ['alice/'] } }));
 });
 
 test('PublicAccessBlock: public ACL grants ignored, a public policy only serves the owner', () => {
   const pab = { blockPublicAcls: false, ignorePublicAcls: true, blockPublicPolicy: false, restrictPublicBuckets: true };
-  const b = bucket({ acl: cannedAcl('public-read', 'alice'), publicAccessBlock: pab, policy: policy({ Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::b/*' }) });
+  const b = bucket({
+    acl: cannedAcl('public-read', 'alice'),
+    publicAccessBlock: pab,
+    policy: policy({ Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::b/*' }),
+  });
   assert.not.ok(allowed({ caller: {}, operation: 'ListObjects', bucket: b }));
   assert.not.ok(allowed({ caller: { user: 'bob' }, operation: 'GetObject', bucket: b, key: 'k', object: obj('alice', 'public-read') }));
-  assert.ok(allowed({ caller: { user: 'bob' }, operation: 'GetObject', bucket: { ...b, acl: { owner: 'alice', grants: [{ grantee: { type: 'CanonicalUser', id: 'bob' }, permission: 'READ' }] } }, key: 'k',
-    object: { owner: 'alice', acl: { owner: 'alice', grants: [{ grantee: { type: 'CanonicalUser', id: 'bob' }, permission: 'READ' }] } } }), 'grants to named users still count');
+  assert.ok(
+    allowed({
+      caller: { user: 'bob' },
+      operation: 'GetObject',
+      bucket: { ...b, acl: { owner: 'alice', grants: [{ grantee: { type: 'CanonicalUser', id: 'bob' }, permission: 'READ' }] } },
+      key: 'k',
+      object: { owner: 'alice', acl: { owner: 'alice', grants: [{ grantee: { type: 'CanonicalUser', id: 'bob' }, permission: 'READ' }] } },
+    }),
+    'grants to named users still count',
+  );
 });
 
 test('shares: a reader reads and lists every object, a writer also writes; neither configures', () => {
-  const b = bucket({ shares: [{ user: 'bob', access: 'read' }, { user: 'carol', access: 'read-write' }] });
+  const b = bucket({
+    shares: [
+      { user: 'bob', access: 'read' },
+      { user: 'carol', access: 'read-write' },
+    ],
+  });
   assert.ok(allowed({ caller: { user: 'bob' }, operation: 'GetObject', bucket: b, key: 'k', object: obj('alice') }));
   assert.ok(allowed({ caller: { user: 'bob' }, operation: 'ListObjectsV2', bucket: b }));
   assert.not.ok(allowed({ caller: { user: 'bob' }, operation: 'PutObject', bucket: b, key: 'k' }));

@@ -35,10 +35,21 @@ export interface BucketAccess {
 }
 
 // What a share lets its user do, by policy action.
-const SHARE_READ = new Set(['s3:ListBucket', 's3:ListBucketVersions', 's3:ListBucketMultipartUploads', 's3:GetObject', 's3:GetObjectVersion', 's3:ListMultipartUploadParts', 's3:GetBucketLocation']);
+const SHARE_READ = new Set([
+  's3:ListBucket',
+  's3:ListBucketVersions',
+  's3:ListBucketMultipartUploads',
+  's3:GetObject',
+  's3:GetObjectVersion',
+  's3:ListMultipartUploadParts',
+  's3:GetBucketLocation',
+]);
 const SHARE_WRITE = new Set([...SHARE_READ, 's3:PutObject', 's3:DeleteObject', 's3:DeleteObjectVersion', 's3:AbortMultipartUpload']);
 
-export interface ObjectAccess { owner: string; acl: Acl }
+export interface ObjectAccess {
+  owner: string;
+  acl: Acl;
+}
 
 export interface AccessRequest {
   caller: { user?: string; superuser?: boolean };
@@ -53,7 +64,10 @@ export interface AccessRequest {
   context?: Record<string, string[] | undefined>;
 }
 
-export interface AccessDecision { allowed: boolean; reason: string }
+export interface AccessDecision {
+  allowed: boolean;
+  reason: string;
+}
 
 const POLICY_ADMIN = new Set(['s3:GetBucketPolicy', 's3:PutBucketPolicy', 's3:DeleteBucketPolicy']);
 
@@ -79,7 +93,7 @@ export function authorize(req: AccessRequest): AccessDecision {
   const resource = missingRead ? resourceArn(bucket.name) : resourceArn(bucket.name, spec.level === 'object' ? req.key : undefined);
 
   // A missing key is looked at as a listing of exactly that name (what s3:prefix conditions see).
-  const context = missingRead && req.key !== undefined ? { ...req.context, 's3:prefix': [req.key] } : req.context ?? {};
+  const context = missingRead && req.key !== undefined ? { ...req.context, 's3:prefix': [req.key] } : (req.context ?? {});
   let policy = evaluatePolicy(bucket.policy, { principal: caller.user, action, resource, context });
   if (policy === 'allow' && pab?.restrictPublicBuckets && policyIsPublic(bucket.policy) && !isBucketOwner) policy = 'none';
   if (policy === 'deny' && !(isBucketOwner && POLICY_ADMIN.has(action))) return { allowed: false, reason: 'denied by the bucket policy' };

@@ -9,7 +9,11 @@ import { accessError } from './errors.ts';
 import { wildcardMatch } from './wildcard.ts';
 
 type Compare = (have: string, want: string) => boolean;
-interface OperatorDef { compare: Compare; negated: boolean; checkValue?: (v: string) => boolean }
+interface OperatorDef {
+  compare: Compare;
+  negated: boolean;
+  checkValue?: (v: string) => boolean;
+}
 
 const num = (s: string) => (s.trim() === '' ? Number.NaN : Number(s));
 const date = (s: string) => (/^\d+$/.test(s) ? Number(s) * 1000 : Date.parse(s));
@@ -61,11 +65,11 @@ const operators: Record<string, OperatorDef> = {
 };
 
 export interface ConditionBlock {
-  operator: string;          // as written, for messages
+  operator: string; // as written, for messages
   kind: 'plain' | 'null' | 'anyValue' | 'allValues';
   ifExists: boolean;
-  def?: OperatorDef;         // undefined for Null
-  key: string;               // lower case
+  def?: OperatorDef; // undefined for Null
+  key: string; // lower case
   values: string[];
 }
 
@@ -79,8 +83,13 @@ export function parseConditions(raw: unknown): ConditionBlock[] {
   for (const [operator, body] of Object.entries(raw as Record<string, unknown>)) {
     let name = operator;
     let kind: ConditionBlock['kind'] = 'plain';
-    if (name.startsWith('ForAnyValue:')) { kind = 'anyValue'; name = name.slice(12); }
-    else if (name.startsWith('ForAllValues:')) { kind = 'allValues'; name = name.slice(13); }
+    if (name.startsWith('ForAnyValue:')) {
+      kind = 'anyValue';
+      name = name.slice(12);
+    } else if (name.startsWith('ForAllValues:')) {
+      kind = 'allValues';
+      name = name.slice(13);
+    }
     const ifExists = name.endsWith('IfExists') && name !== 'IfExists';
     if (ifExists) name = name.slice(0, -8);
     const isNull = name === 'Null';
@@ -117,10 +126,20 @@ export function matchesConditions(blocks: ConditionBlock[], context: Record<stri
 }
 
 // Keys that pin a statement to known callers (for GetBucketPolicyStatus).
-const narrowing = new Set(['aws:sourceip', 'aws:sourcearn', 'aws:sourceaccount', 'aws:sourcevpc', 'aws:sourcevpce', 'aws:principalarn', 'aws:principalaccount', 'aws:principalorgid', 'aws:userid', 'aws:username']);
+const narrowing = new Set([
+  'aws:sourceip',
+  'aws:sourcearn',
+  'aws:sourceaccount',
+  'aws:sourcevpc',
+  'aws:sourcevpce',
+  'aws:principalarn',
+  'aws:principalaccount',
+  'aws:principalorgid',
+  'aws:userid',
+  'aws:username',
+]);
 
 /** A statement's conditions still let anyone in (nothing pins it to known callers). */
 export function conditionsArePublic(blocks: ConditionBlock[]): boolean {
-  return !blocks.some((b) => b.def && !b.def.negated && narrowing.has(b.key)
-    && !(b.key === 'aws:sourceip' && b.values.some((v) => /\/0$/.test(v))));
+  return !blocks.some((b) => b.def && !b.def.negated && narrowing.has(b.key) && !(b.key === 'aws:sourceip' && b.values.some((v) => /\/0$/.test(v))));
 }

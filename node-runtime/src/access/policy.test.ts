@@ -8,10 +8,18 @@ import { evaluatePolicy, parsePolicy, policyIsPublic, principalMatches, type Pol
 const B = 'photos';
 const doc = (statements: object[]) => JSON.stringify({ Version: '2012-10-17', Statement: statements });
 const allow = (extra: object = {}) => ({ Effect: 'Allow', Principal: { AWS: '*' }, Action: 's3:GetObject', Resource: `arn:aws:s3:::${B}/*`, ...extra });
-const req = (over: Partial<PolicyRequest> = {}): PolicyRequest => ({ principal: 'alice', action: 's3:GetObject', resource: `arn:aws:s3:::${B}/cat.jpg`, context: {}, ...over });
+const req = (over: Partial<PolicyRequest> = {}): PolicyRequest => ({
+  principal: 'alice',
+  action: 's3:GetObject',
+  resource: `arn:aws:s3:::${B}/cat.jpg`,
+  context: {},
+  ...over,
+});
 
 function malformed(text: string, message: RegExp | string): void {
-  try { parsePolicy(text, B); } catch (e) {
+  try {
+    parsePolicy(text, B);
+  } catch (e) {
     assert.ok(isS3Error(e), String(e));
     assert.is(e.code, 'MalformedPolicy');
     assert.is(e.status, 400);
@@ -49,10 +57,13 @@ test('principals: user ids and ARNs, NotPrincipal with Deny', () => {
   assert.ok(principalMatches('alice', 'alice'));
   assert.not.ok(principalMatches('arn:aws:iam::alice:root', 'bob'));
   assert.not.ok(principalMatches('alice', undefined));
-  const p = parsePolicy(doc([
-    allow({ Principal: { AWS: ['arn:aws:iam::alice:root'] } }),
-    { Effect: 'Deny', NotPrincipal: { AWS: 'alice' }, Action: 's3:*', Resource: `arn:aws:s3:::${B}/private/*` },
-  ]), B);
+  const p = parsePolicy(
+    doc([
+      allow({ Principal: { AWS: ['arn:aws:iam::alice:root'] } }),
+      { Effect: 'Deny', NotPrincipal: { AWS: 'alice' }, Action: 's3:*', Resource: `arn:aws:s3:::${B}/private/*` },
+    ]),
+    B,
+  );
   assert.is(evaluatePolicy(p, req()), 'allow');
   assert.is(evaluatePolicy(p, req({ principal: 'bob' })), 'none');
   assert.is(evaluatePolicy(p, req({ principal: 'bob', resource: `arn:aws:s3:::${B}/private/x` })), 'deny');

@@ -89,7 +89,11 @@ function resources(v: unknown, bucket: string): string[] {
 /** Parse and check a policy document for `bucket`; throws MalformedPolicy with the reason. */
 export function parsePolicy(text: string, bucket: string): BucketPolicy {
   let doc: unknown;
-  try { doc = JSON.parse(text); } catch { throw malformed('This policy contains invalid Json'); }
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    throw malformed('This policy contains invalid Json');
+  }
   if (!doc || typeof doc !== 'object' || Array.isArray(doc)) throw malformed('This policy contains invalid Json');
   const d = doc as Record<string, unknown>;
   for (const k of Object.keys(d)) if (!['Version', 'Id', 'Statement'].includes(k)) throw malformed(`Unknown field ${k}`);
@@ -101,7 +105,8 @@ export function parsePolicy(text: string, bucket: string): BucketPolicy {
     if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw malformed('Statement must be an object');
     const s = raw as Record<string, unknown>;
     for (const k of Object.keys(s)) {
-      if (!['Sid', 'Effect', 'Principal', 'NotPrincipal', 'Action', 'NotAction', 'Resource', 'NotResource', 'Condition'].includes(k)) throw malformed(`Unknown field ${k}`);
+      if (!['Sid', 'Effect', 'Principal', 'NotPrincipal', 'Action', 'NotAction', 'Resource', 'NotResource', 'Condition'].includes(k))
+        throw malformed(`Unknown field ${k}`);
     }
     if (s.Effect !== 'Allow' && s.Effect !== 'Deny') throw malformed('Invalid effect: must be Allow or Deny');
     const st: Statement = { effect: s.Effect, conditions: parseConditions(s.Condition) };

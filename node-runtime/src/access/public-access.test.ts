@@ -11,23 +11,46 @@ const doc = (inner: string) => `<PublicAccessBlockConfiguration xmlns="http://s3
 test('parsed with absent fields false; rendered back; nonsense refused', () => {
   const pab = parsePublicAccessBlock(doc('<BlockPublicAcls>true</BlockPublicAcls><BlockPublicPolicy>true</BlockPublicPolicy>'));
   assert.equal(pab, { blockPublicAcls: true, ignorePublicAcls: false, blockPublicPolicy: true, restrictPublicBuckets: false });
-  assert.equal(publicAccessBlockXmlBody(pab), { BlockPublicAcls: 'true', IgnorePublicAcls: 'false', BlockPublicPolicy: 'true', RestrictPublicBuckets: 'false' });
+  assert.equal(publicAccessBlockXmlBody(pab), {
+    BlockPublicAcls: 'true',
+    IgnorePublicAcls: 'false',
+    BlockPublicPolicy: 'true',
+    RestrictPublicBuckets: 'false',
+  });
   assert.equal(parsePublicAccessBlock(doc('')), { blockPublicAcls: false, ignorePublicAcls: false, blockPublicPolicy: false, restrictPublicBuckets: false });
   for (const bad of [doc('<BlockPublicAcls>yes</BlockPublicAcls>'), '<Other/>', '<PublicAccessBlockConfiguration>']) {
-    try { parsePublicAccessBlock(bad); assert.unreachable(bad); } catch (e) { assert.ok(isS3Error(e) && e.status === 400, String(e)); }
+    try {
+      parsePublicAccessBlock(bad);
+      assert.unreachable(bad);
+    } catch (e) {
+      assert.ok(isS3Error(e) && e.status === 400, String(e));
+    }
   }
 });
 
 test('blocked writes are AccessDenied; private ones pass', () => {
   const pab = { blockPublicAcls: true, ignorePublicAcls: false, blockPublicPolicy: true, restrictPublicBuckets: false };
   for (const canned of ['public-read', 'public-read-write', 'authenticated-read']) {
-    try { checkAclAllowed(pab, cannedAcl(canned, 'alice')); assert.unreachable(canned); } catch (e) { assert.ok(isS3Error(e) && e.code === 'AccessDenied' && e.status === 403); }
+    try {
+      checkAclAllowed(pab, cannedAcl(canned, 'alice'));
+      assert.unreachable(canned);
+    } catch (e) {
+      assert.ok(isS3Error(e) && e.code === 'AccessDenied' && e.status === 403);
+    }
   }
   checkAclAllowed(pab, cannedAcl('private', 'alice'));
   checkAclAllowed(undefined, cannedAcl('public-read', 'alice'));
   const pub = parsePolicy(JSON.stringify({ Statement: [{ Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::b/*' }] }), 'b');
-  try { checkPolicyAllowed(pab, pub); assert.unreachable('public policy'); } catch (e) { assert.ok(isS3Error(e) && e.code === 'AccessDenied'); }
-  checkPolicyAllowed(pab, parsePolicy(JSON.stringify({ Statement: [{ Effect: 'Allow', Principal: { AWS: 'bob' }, Action: 's3:GetObject', Resource: 'arn:aws:s3:::b/*' }] }), 'b'));
+  try {
+    checkPolicyAllowed(pab, pub);
+    assert.unreachable('public policy');
+  } catch (e) {
+    assert.ok(isS3Error(e) && e.code === 'AccessDenied');
+  }
+  checkPolicyAllowed(
+    pab,
+    parsePolicy(JSON.stringify({ Statement: [{ Effect: 'Allow', Principal: { AWS: 'bob' }, Action: 's3:GetObject', Resource: 'arn:aws:s3:::b/*' }] }), 'b'),
+  );
 });
 
 test.run();

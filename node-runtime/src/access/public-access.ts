@@ -8,7 +8,12 @@ import { hasDoctype } from '../util/xml-guard.ts';
 import { accessError } from './errors.ts';
 import { policyIsPublic, type BucketPolicy } from './policy.ts';
 
-const FIELDS = [['BlockPublicAcls', 'blockPublicAcls'], ['IgnorePublicAcls', 'ignorePublicAcls'], ['BlockPublicPolicy', 'blockPublicPolicy'], ['RestrictPublicBuckets', 'restrictPublicBuckets']] as const;
+const FIELDS = [
+  ['BlockPublicAcls', 'blockPublicAcls'],
+  ['IgnorePublicAcls', 'ignorePublicAcls'],
+  ['BlockPublicPolicy', 'blockPublicPolicy'],
+  ['RestrictPublicBuckets', 'restrictPublicBuckets'],
+] as const;
 const parser = new XMLParser({ ignoreAttributes: true, parseTagValue: false, removeNSPrefix: true, ignoreDeclaration: true });
 const malformed = () => accessError('InvalidRequest', 'The PublicAccessBlockConfiguration is not well-formed: each field is true or false.');
 
@@ -35,10 +40,11 @@ export function publicAccessBlockXmlBody(pab: PublicAccessBlock): Record<string,
 
 /** BlockPublicAcls: setting an ACL that grants to everyone is AccessDenied. */
 export function checkAclAllowed(pab: PublicAccessBlock | undefined, acl: Acl | undefined): void {
-  if (pab?.blockPublicAcls && aclIsPublic(acl)) throw accessError('AccessDenied', 'Access Denied: the bucket\'s PublicAccessBlock blocks public ACLs');
+  if (pab?.blockPublicAcls && aclIsPublic(acl)) throw accessError('AccessDenied', "Access Denied: the bucket's PublicAccessBlock blocks public ACLs");
 }
 
 /** BlockPublicPolicy: putting a policy that grants to everyone is AccessDenied. */
 export function checkPolicyAllowed(pab: PublicAccessBlock | undefined, policy: BucketPolicy): void {
-  if (pab?.blockPublicPolicy && policyIsPublic(policy)) throw accessError('AccessDenied', 'Access Denied: the bucket\'s PublicAccessBlock blocks public policies');
+  if (pab?.blockPublicPolicy && policyIsPublic(policy))
+    throw accessError('AccessDenied', "Access Denied: the bucket's PublicAccessBlock blocks public policies");
 }

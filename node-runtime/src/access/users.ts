@@ -18,14 +18,23 @@ export interface UserRecord {
   disabled?: boolean;
   /** The user's plan: limits over every bucket it owns (data/quota.ts). */
   quota?: UserQuota;
-  deleted?: boolean;      // registry tombstone
+  deleted?: boolean; // registry tombstone
 }
 
 /** Limits of a user across its buckets; an absent limit is no limit. */
-export interface UserQuota { bytes?: number; objects?: number; buckets?: number }
+export interface UserQuota {
+  bytes?: number;
+  objects?: number;
+  buckets?: number;
+}
 
 /** An access key as stored before users existed (secret in clear, maybe limited to buckets). */
-export interface LegacyKeyRecord { accessKeyId: string; secretAccessKey: string; buckets?: string[]; deleted?: boolean }
+export interface LegacyKeyRecord {
+  accessKeyId: string;
+  secretAccessKey: string;
+  buckets?: string[];
+  deleted?: boolean;
+}
 
 /** The user the legacy unrestricted keys belong to. */
 export const LEGACY_ADMIN = 'admin';
@@ -33,7 +42,7 @@ export const LEGACY_ADMIN = 'admin';
 export interface KeyRecord {
   accessKeyId: string;
   userId: string;
-  sealedSecret: string;   // util/seal.ts, context = the access key id
+  sealedSecret: string; // util/seal.ts, context = the access key id
   createdAt: string;
   disabled?: boolean;
   deleted?: boolean;
@@ -42,7 +51,12 @@ export interface KeyRecord {
 }
 
 /** A caller resolved from its access key. */
-export interface Principal { userId: string; secretAccessKey: string; superuser: boolean; sessionsNotBefore?: number }
+export interface Principal {
+  userId: string;
+  secretAccessKey: string;
+  superuser: boolean;
+  sessionsNotBefore?: number;
+}
 
 // Ids as S3 tools and the conformance suite use them: hex canonical ids, names, `tenant$user`.
 const USER_ID = /^[A-Za-z0-9][A-Za-z0-9._@$+=,-]{0,127}$/;
@@ -72,14 +86,20 @@ export function validateQuota(q: unknown): UserQuota {
 
 export function validateKey(accessKeyId: string, secretAccessKey: string): void {
   if (!KEY_ID.test(accessKeyId)) throw invalid(`invalid access key id "${accessKeyId}": 3-128 letters, digits and ._-`);
-  if (secretAccessKey.length < 8 || secretAccessKey.length > 128 || /[\s]/.test(secretAccessKey)) throw invalid('the secret key must have 8-128 characters without spaces');
+  if (secretAccessKey.length < 8 || secretAccessKey.length > 128 || /[\s]/.test(secretAccessKey))
+    throw invalid('the secret key must have 8-128 characters without spaces');
 }
 
 /** A new key pair in AWS's shapes (20-character id, 40-character secret). */
 export function generateKeyPair(): { accessKeyId: string; secretAccessKey: string } {
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
   const id = [...randomBytes(20)].map((b) => alphabet[b % alphabet.length]).join('');
-  return { accessKeyId: `CK${id.slice(2)}`, secretAccessKey: randomBytes(30).toString('base64').replace(/[+/]/g, (c) => (c === '+' ? 'x' : 'y')) };
+  return {
+    accessKeyId: `CK${id.slice(2)}`,
+    secretAccessKey: randomBytes(30)
+      .toString('base64')
+      .replace(/[+/]/g, (c) => (c === '+' ? 'x' : 'y')),
+  };
 }
 
 const sealingKey = (master: Buffer) => deriveKey(master, 'access-keys');
@@ -97,7 +117,7 @@ export class Directory implements UserDirectory {
   private readonly users = new Map<string, UserRecord>();
   private readonly byEmailMap = new Map<string, string>();
   private readonly keys = new Map<string, KeyRecord>();
-  private readonly secrets = new Map<string, string>();   // opened once per record version
+  private readonly secrets = new Map<string, string>(); // opened once per record version
   private readonly master: Buffer;
 
   constructor(master: Buffer, users: Iterable<UserRecord>, keys: Iterable<KeyRecord | LegacyKeyRecord>, previous?: Directory) {
@@ -124,10 +144,18 @@ export class Directory implements UserDirectory {
     }
   }
 
-  exists(id: string): boolean { return this.users.has(id); }
-  user(id: string): UserRecord | undefined { return this.users.get(id); }
-  byEmail(email: string): string | undefined { return this.byEmailMap.get(email.toLowerCase()); }
-  displayName(id: string): string { return this.users.get(id)?.displayName ?? id; }
+  exists(id: string): boolean {
+    return this.users.has(id);
+  }
+  user(id: string): UserRecord | undefined {
+    return this.users.get(id);
+  }
+  byEmail(email: string): string | undefined {
+    return this.byEmailMap.get(email.toLowerCase());
+  }
+  displayName(id: string): string {
+    return this.users.get(id)?.displayName ?? id;
+  }
 
   /** The principal of an access key; undefined when the key or its user is unknown, disabled or deleted. */
   principal(accessKeyId: string): Principal | undefined {
@@ -140,9 +168,18 @@ export class Directory implements UserDirectory {
       secret = openSecret(this.master, k);
       this.secrets.set(accessKeyId, secret);
     }
-    return { userId: u.id, secretAccessKey: secret, superuser: u.superuser === true, ...(k.sessionsNotBefore ? { sessionsNotBefore: k.sessionsNotBefore } : {}) };
+    return {
+      userId: u.id,
+      secretAccessKey: secret,
+      superuser: u.superuser === true,
+      ...(k.sessionsNotBefore ? { sessionsNotBefore: k.sessionsNotBefore } : {}),
+    };
   }
 
-  keysOf(userId: string): KeyRecord[] { return [...this.keys.values()].filter((k) => k.userId === userId); }
-  listUsers(): UserRecord[] { return [...this.users.values()]; }
+  keysOf(userId: string): KeyRecord[] {
+    return [...this.keys.values()].filter((k) => k.userId === userId);
+  }
+  listUsers(): UserRecord[] {
+    return [...this.users.values()];
+  }
 }

@@ -7,9 +7,12 @@ export function wildcardMatch(pattern: string, value: string): boolean {
   if (!pattern.includes('*') && !pattern.includes('?')) return pattern === value;
   let re = cache.get(pattern);
   if (!re) {
-    const body = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[\\s\\S]*').replace(/\?/g, '[\\s\\S]');
+    const body = pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '[\\s\\S]*')
+      .replace(/\?/g, '[\\s\\S]');
     re = new RegExp(`^${body}$`);
-    if (cache.size > 10_000) cache.clear();   // patterns come from stored policies: few, but bounded anyway
+    if (cache.size > 10_000) cache.clear(); // patterns come from stored policies: few, but bounded anyway
     cache.set(pattern, re);
   }
   return re.test(value);

@@ -1,7 +1,19 @@
 // The admin API client (cluster port, /admin/v1) used by the operator and the `cairn` CLI. It
 // depends only on admin/types.ts, so callers never reach into the node runtime's internals.
 import { request } from 'undici';
-import type { AccessKeyRequest, AccessKeyResponse, AdminClient, BucketRequest, BucketStatus, ClusterStatus, KeyStatus, MemberStatus, UserQuota, UserRequest, UserStatus } from './types.ts';
+import type {
+  AccessKeyRequest,
+  AccessKeyResponse,
+  AdminClient,
+  BucketRequest,
+  BucketStatus,
+  ClusterStatus,
+  KeyStatus,
+  MemberStatus,
+  UserQuota,
+  UserRequest,
+  UserStatus,
+} from './types.ts';
 import type { ClusterSettings } from '../cluster/types.ts';
 
 /** An admin call that failed: the server's error code (e.g. DrainRefused, NoSuchBucket) and HTTP status. */
@@ -43,12 +55,15 @@ export function createAdminClient(opts: AdminClientOptions): AdminClient {
     }
     const text = await res.body.text();
     if (res.statusCode >= 400) {
-      let code = `Http${res.statusCode}`, message = text || `HTTP ${res.statusCode}`;
+      let code = `Http${res.statusCode}`,
+        message = text || `HTTP ${res.statusCode}`;
       try {
         const j = JSON.parse(text) as { error?: { code?: string; message?: string } };
         if (j.error?.code) code = j.error.code;
         if (j.error?.message) message = j.error.message;
-      } catch { /* not JSON: keep the raw text */ }
+      } catch {
+        /* not JSON: keep the raw text */
+      }
       throw new AdminApiError(code, res.statusCode, message);
     }
     return (text ? JSON.parse(text) : undefined) as T;

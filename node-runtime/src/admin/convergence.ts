@@ -9,10 +9,10 @@ import type { BucketSettings, Member, RepairProgress } from '../cluster/types.ts
 import { holdsData } from '../cluster/placement.ts';
 
 export interface BucketConvergence {
-  underReplicatedChunks: number;   // the bucket's items below their R (chunks, and its metadata partition)
-  surplusChunks: number;           // copies beyond R still to drop (after a lowered R or a move)
-  converged: boolean;              // every object of the bucket has exactly its R (or more, when a write asked)
-  waitingFor: string[];            // members whose last plan does not know the current R yet
+  underReplicatedChunks: number; // the bucket's items below their R (chunks, and its metadata partition)
+  surplusChunks: number; // copies beyond R still to drop (after a lowered R or a move)
+  converged: boolean; // every object of the bucket has exactly its R (or more, when a write asked)
+  waitingFor: string[]; // members whose last plan does not know the current R yet
 }
 
 export function bucketConvergence(bucket: Pick<BucketSettings, 'name' | 'replicas'>, members: (Member & { repair?: RepairProgress })[]): BucketConvergence {
@@ -21,11 +21,17 @@ export function bucketConvergence(bucket: Pick<BucketSettings, 'name' | 'replica
     if (!holdsData(m) || (m.state !== 'active' && m.state !== 'draining')) continue;
     const report = m.repair;
     // No pass finished yet, or a node too old to report per bucket: unknown, so not converged.
-    if (!report?.buckets || !report.passes) { out.waitingFor.push(m.name); continue; }
+    if (!report?.buckets || !report.passes) {
+      out.waitingFor.push(m.name);
+      continue;
+    }
     // Every bucket is in every report once a pass planned with it: absent means not planned yet
     // (a new bucket, or a report from before the change), not "nothing here".
     const mine = report.buckets[bucket.name];
-    if (!mine || mine.r !== bucket.replicas) { out.waitingFor.push(m.name); continue; }
+    if (!mine || mine.r !== bucket.replicas) {
+      out.waitingFor.push(m.name);
+      continue;
+    }
     out.underReplicatedChunks += mine.under ?? 0;
     out.surplusChunks += mine.surplus ?? 0;
   }

@@ -4,8 +4,18 @@ import { drainProblem } from './drain.ts';
 import type { BucketSettings, Member } from '../cluster/types.ts';
 
 const m = (i: number, o: Partial<Member> = {}): Member => ({
-  id: `id${i}`, name: `nodes-${i}`, roles: ['node'], api: '', cluster: '', zone: '', weight: 1, state: 'active',
-  capacityBytes: 1000, usedBytes: 100, lastHeartbeat: 0, ...o,
+  id: `id${i}`,
+  name: `nodes-${i}`,
+  roles: ['node'],
+  api: '',
+  cluster: '',
+  zone: '',
+  weight: 1,
+  state: 'active',
+  capacityBytes: 1000,
+  usedBytes: 100,
+  lastHeartbeat: 0,
+  ...o,
 });
 const bucket = (name: string, replicas: number): BucketSettings => ({ name, replicas, createdAt: '', owner: 'x', access: 'private' });
 

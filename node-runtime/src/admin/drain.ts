@@ -7,7 +7,7 @@ import { holdsData } from '../cluster/placement.ts';
 
 /** The reason draining `m` is refused, or undefined when it may drain. */
 export function drainProblem(m: Member, members: Member[], buckets: BucketSettings[], defaultReplicas: number): string | undefined {
-  if (!holdsData(m)) return undefined;   // a root-only member holds no data; nothing to move
+  if (!holdsData(m)) return undefined; // a root-only member holds no data; nothing to move
   const active = members.filter((x) => holdsData(x) && x.state === 'active');
   const remaining = active.filter((x) => x.id !== m.id);
   const widest = buckets.reduce<{ r: number; name?: string }>((acc, b) => (b.replicas > acc.r ? { r: b.replicas, name: b.name } : acc), { r: defaultReplicas });

@@ -39,7 +39,14 @@ export interface AdminBackend {
   notificationTargets?: DeclaredTargets;
 }
 
-export const idleRepair = (): RepairProgress => ({ underReplicatedChunks: 0, misplacedChunks: 0, bytesRemaining: 0, bytesMoved: 0, rateBytesPerSec: 0, etaSeconds: null });
+export const idleRepair = (): RepairProgress => ({
+  underReplicatedChunks: 0,
+  misplacedChunks: 0,
+  bytesRemaining: 0,
+  bytesMoved: 0,
+  rateBytesPerSec: 0,
+  etaSeconds: null,
+});
 
 export function adminRouter(secret: string, b: AdminBackend): Router {
   const r = express.Router();
@@ -60,10 +67,21 @@ export function adminRouter(secret: string, b: AdminBackend): Router {
 
   // Repair progress: what the member reported in its last heartbeat, else the local worker's, else idle.
   const memberStatus = (m: Member & { repair?: RepairProgress }): MemberStatus => ({
-    id: m.id, name: m.name, roles: m.roles, state: m.state, zone: m.zone, weight: m.weight, api: m.api, cluster: m.cluster,
-    capacityBytes: m.capacityBytes, usedBytes: m.usedBytes, chunks: m.chunks ?? 0, heartbeatAgeMs: Math.max(0, Date.now() - m.lastHeartbeat),
+    id: m.id,
+    name: m.name,
+    roles: m.roles,
+    state: m.state,
+    zone: m.zone,
+    weight: m.weight,
+    api: m.api,
+    cluster: m.cluster,
+    capacityBytes: m.capacityBytes,
+    usedBytes: m.usedBytes,
+    chunks: m.chunks ?? 0,
+    heartbeatAgeMs: Math.max(0, Date.now() - m.lastHeartbeat),
     repair: m.repair ?? b.repair?.(m.id) ?? idleRepair(),
-    ...(m.disk ? { disk: m.disk } : {}), ...(m.freeBytes !== undefined ? { freeBytes: m.freeBytes } : {}),
+    ...(m.disk ? { disk: m.disk } : {}),
+    ...(m.freeBytes !== undefined ? { freeBytes: m.freeBytes } : {}),
     ...(m.stateSince ? { stateChangedAt: new Date(m.stateSince).toISOString() } : {}),
   });
 
@@ -71,9 +89,34 @@ export function adminRouter(secret: string, b: AdminBackend): Router {
     // Usage is best effort: the largest count any reachable metadata replica reports, in bounded time (usage.ts).
     const members = b.view.members();
     const { objects, bytes } = await bucketUsage(b.view, b.replicas, s);
-    const replication = bucketConvergence(s, members.map((m: Member & { repair?: RepairProgress }) => ({ ...m, repair: m.repair ?? b.repair?.(m.id) })));
-    return { name: s.name, owner: s.owner, replicas: s.replicas, access: s.access, ...(s.claim ? { claim: s.claim } : {}), ...(s.shares?.length ? { shares: s.shares } : {}), ...(s.encryption ? { encryption: s.encryption } : {}), quotaBytes: s.quotaBytes, quotaObjects: s.quotaObjects, objects, bytes, createdAt: s.createdAt, replication,
-      ...(s.notifications ? { notifications: notificationList(s.notifications) } : {}), ...(s.replicateTo ? { replicateTo: { ...replicationStatus(s.replicateTo), ...(b.replicationProgress ? { progress: await b.replicationProgress(s.name, s.replicateTo.id) } : {}) } } : {}) };
+    const replication = bucketConvergence(
+      s,
+      members.map((m: Member & { repair?: RepairProgress }) => ({ ...m, repair: m.repair ?? b.repair?.(m.id) })),
+    );
+    return {
+      name: s.name,
+      owner: s.owner,
+      replicas: s.replicas,
+      access: s.access,
+      ...(s.claim ? { claim: s.claim } : {}),
+      ...(s.shares?.length ? { shares: s.shares } : {}),
+      ...(s.encryption ? { encryption: s.encryption } : {}),
+      quotaBytes: s.quotaBytes,
+      quotaObjects: s.quotaObjects,
+      objects,
+      bytes,
+      createdAt: s.createdAt,
+      replication,
+      ...(s.notifications ? { notifications: notificationList(s.notifications) } : {}),
+      ...(s.replicateTo
+        ? {
+            replicateTo: {
+              ...replicationStatus(s.replicateTo),
+              ...(b.replicationProgress ? { progress: await b.replicationProgress(s.name, s.replicateTo.id) } : {}),
+            },
+          }
+        : {}),
+    };
   };
 
   const findMember = (idOrName: string): Member => {
@@ -85,84 +128,126 @@ export function adminRouter(secret: string, b: AdminBackend): Router {
     return m;
   };
 
-  r.get('/status', handle(async () => {
-    const members = b.view.members();
-    const statuses = members.map(memberStatus);
-    const buckets = await Promise.all(b.view.buckets().map(bucketStatus));
-    const byName = new Map(buckets.map((x) => [x.name, x]));
-    const users = b.view.users().filter((u) => u.quota).map((u) => userUsage(u, b.view.buckets(), byName));
-    const counts: Record<MemberState, number> = { joining: 0, active: 0, draining: 0, drained: 0, down: 0 };
-    for (const m of members) counts[m.state]++;
-    const repair = statuses.reduce((acc, s) => sumRepair(acc, s.repair), idleRepair());
-    const data = members.filter(holdsData);
-    const self = members.find((m) => m.id === b.view.selfId);
-    const endpoint = (self && holdsData(self) ? self : data.find((m) => m.state === 'active') ?? self)?.api ?? '';
-    const out: ClusterStatus = {
-      clusterId: b.view.clusterId(), endpoint, region: b.view.settings().region, members: statuses, buckets, repair, counts,
-      capacityBytes: data.reduce((a, m) => a + m.capacityBytes, 0), usedBytes: data.reduce((a, m) => a + m.usedBytes, 0),
-      writeQuorumAvailable: writeQuorumVerdict(members, b.view.buckets()).ok, users,
-    };
-    return out;
-  }));
+  r.get(
+    '/status',
+    handle(async () => {
+      const members = b.view.members();
+      const statuses = members.map(memberStatus);
+      const buckets = await Promise.all(b.view.buckets().map(bucketStatus));
+      const byName = new Map(buckets.map((x) => [x.name, x]));
+      const users = b.view
+        .users()
+        .filter((u) => u.quota)
+        .map((u) => userUsage(u, b.view.buckets(), byName));
+      const counts: Record<MemberState, number> = { joining: 0, active: 0, draining: 0, drained: 0, down: 0 };
+      for (const m of members) counts[m.state]++;
+      const repair = statuses.reduce((acc, s) => sumRepair(acc, s.repair), idleRepair());
+      const data = members.filter(holdsData);
+      const self = members.find((m) => m.id === b.view.selfId);
+      const endpoint = (self && holdsData(self) ? self : (data.find((m) => m.state === 'active') ?? self))?.api ?? '';
+      const out: ClusterStatus = {
+        clusterId: b.view.clusterId(),
+        endpoint,
+        region: b.view.settings().region,
+        members: statuses,
+        buckets,
+        repair,
+        counts,
+        capacityBytes: data.reduce((a, m) => a + m.capacityBytes, 0),
+        usedBytes: data.reduce((a, m) => a + m.usedBytes, 0),
+        writeQuorumAvailable: writeQuorumVerdict(members, b.view.buckets()).ok,
+        users,
+      };
+      return out;
+    }),
+  );
 
-  r.get('/buckets', handle(async () => Promise.all(b.view.buckets().map(bucketStatus))));
+  r.get(
+    '/buckets',
+    handle(async () => Promise.all(b.view.buckets().map(bucketStatus))),
+  );
 
-  r.put('/buckets/:name', handle(async (req) => {
-    const name = String(req.params.name);
-    const body = (req.body ?? {}) as BucketRequest;
-    if (body.name !== undefined && body.name !== name) throw new AdminFailure('InvalidArgument', 400, `body name ${body.name} differs from the path ${name}`);
-    const existing = b.view.bucket(name);
-    const change = bucketChanges(body, existing, (id) => b.view.user(id), b.notificationTargets);
-    const replicateTo = body.replicateTo === undefined ? existing?.replicateTo
-      : replicationRule(body.replicateTo, existing?.replicateTo, name, b.seal, (r) => b.openSealed?.(r.accessKeyId, r.sealedSecret) ?? '');
-    if (!existing) await b.objects.createBucket(name, { owner: change.owner, replicas: body.replicas, access: body.access });
-    const cur = b.view.bucket(name)!;
-    const next: BucketSettings = change.apply(cur);
-    if (replicateTo) next.replicateTo = replicateTo; else delete next.replicateTo;
-    if (JSON.stringify(next) !== JSON.stringify(cur)) await b.view.putBucket(next);
-    return bucketStatus(next);
-  }));
+  r.put(
+    '/buckets/:name',
+    handle(async (req) => {
+      const name = String(req.params.name);
+      const body = (req.body ?? {}) as BucketRequest;
+      if (body.name !== undefined && body.name !== name) throw new AdminFailure('InvalidArgument', 400, `body name ${body.name} differs from the path ${name}`);
+      const existing = b.view.bucket(name);
+      const change = bucketChanges(body, existing, (id) => b.view.user(id), b.notificationTargets);
+      const replicateTo =
+        body.replicateTo === undefined
+          ? existing?.replicateTo
+          : replicationRule(body.replicateTo, existing?.replicateTo, name, b.seal, (r) => b.openSealed?.(r.accessKeyId, r.sealedSecret) ?? '');
+      if (!existing) await b.objects.createBucket(name, { owner: change.owner, replicas: body.replicas, access: body.access });
+      const cur = b.view.bucket(name)!;
+      const next: BucketSettings = change.apply(cur);
+      if (replicateTo) next.replicateTo = replicateTo;
+      else delete next.replicateTo;
+      if (JSON.stringify(next) !== JSON.stringify(cur)) await b.view.putBucket(next);
+      return bucketStatus(next);
+    }),
+  );
 
-  r.delete('/buckets/:name', handle(async (req) => {
-    const name = String(req.params.name);
-    if (req.query.purge === 'true') await purge(b.objects, name);
-    await b.objects.deleteBucket(name);
-  }));
+  r.delete(
+    '/buckets/:name',
+    handle(async (req) => {
+      const name = String(req.params.name);
+      if (req.query.purge === 'true') await purge(b.objects, name);
+      await b.objects.deleteBucket(name);
+    }),
+  );
 
   userRoutes(r, handle, { view: b.view, seal: b.seal, usage: () => usageByBucket(b.view, b.replicas) });
 
-  r.post('/members/:id/drain', handle(async (req) => {
-    const m = findMember(String(req.params.id));
-    if (m.state === 'draining' || m.state === 'drained') return memberStatus(m);
-    const problem = drainProblem(m, b.view.members(), b.view.buckets(), b.view.settings().defaultReplicas);
-    if (problem) throw new AdminFailure('DrainRefused', 409, problem);
-    await b.view.setMemberState(m.id, 'draining');
-    return memberStatus({ ...m, state: 'draining' });
-  }));
+  r.post(
+    '/members/:id/drain',
+    handle(async (req) => {
+      const m = findMember(String(req.params.id));
+      if (m.state === 'draining' || m.state === 'drained') return memberStatus(m);
+      const problem = drainProblem(m, b.view.members(), b.view.buckets(), b.view.settings().defaultReplicas);
+      if (problem) throw new AdminFailure('DrainRefused', 409, problem);
+      await b.view.setMemberState(m.id, 'draining');
+      return memberStatus({ ...m, state: 'draining' });
+    }),
+  );
 
-  r.post('/members/:id/undrain', handle(async (req) => {
-    const m = findMember(String(req.params.id));
-    if (m.state === 'active') return memberStatus(m);
-    if (m.state !== 'draining' && m.state !== 'drained') throw new AdminFailure('InvalidMemberState', 409, `${m.name} is ${m.state}, not draining or drained`);
-    await b.view.setMemberState(m.id, 'active');
-    return memberStatus({ ...m, state: 'active' });
-  }));
+  r.post(
+    '/members/:id/undrain',
+    handle(async (req) => {
+      const m = findMember(String(req.params.id));
+      if (m.state === 'active') return memberStatus(m);
+      if (m.state !== 'draining' && m.state !== 'drained')
+        throw new AdminFailure('InvalidMemberState', 409, `${m.name} is ${m.state}, not draining or drained`);
+      await b.view.setMemberState(m.id, 'active');
+      return memberStatus({ ...m, state: 'active' });
+    }),
+  );
 
-  r.delete('/members/:id', handle(async (req) => {
-    const m = findMember(String(req.params.id));
-    if (m.state !== 'drained' && m.state !== 'down') throw new AdminFailure('InvalidMemberState', 409, `${m.name} is ${m.state}; only a drained or down member can be forgotten`);
-    await b.view.forgetMember(m.id);
-  }));
+  r.delete(
+    '/members/:id',
+    handle(async (req) => {
+      const m = findMember(String(req.params.id));
+      if (m.state !== 'drained' && m.state !== 'down')
+        throw new AdminFailure('InvalidMemberState', 409, `${m.name} is ${m.state}; only a drained or down member can be forgotten`);
+      await b.view.forgetMember(m.id);
+    }),
+  );
 
-  r.get('/settings', handle(async () => b.view.settings()));
+  r.get(
+    '/settings',
+    handle(async () => b.view.settings()),
+  );
 
-
-  r.put('/settings', handle(async (req) => {
-    const changes = settingsProblem(req.body);
-    if (typeof changes === 'string') throw new AdminFailure('InvalidArgument', 400, changes);
-    await b.view.putSettings(changes);
-    return { ...b.view.settings(), ...changes };
-  }));
+  r.put(
+    '/settings',
+    handle(async (req) => {
+      const changes = settingsProblem(req.body);
+      if (typeof changes === 'string') throw new AdminFailure('InvalidArgument', 400, changes);
+      await b.view.putSettings(changes);
+      return { ...b.view.settings(), ...changes };
+    }),
+  );
 
   // Malformed JSON and other body errors: the same JSON error shape as every other answer.
   r.use((e: unknown, _req: Request, res: Response, _next: NextFunction) => {
@@ -209,8 +294,11 @@ function sumRepair(a: RepairProgress, b: RepairProgress): RepairProgress {
   const rate = a.rateBytesPerSec + b.rateBytesPerSec;
   const remaining = a.bytesRemaining + b.bytesRemaining;
   return {
-    underReplicatedChunks: a.underReplicatedChunks + b.underReplicatedChunks, misplacedChunks: a.misplacedChunks + b.misplacedChunks,
-    bytesRemaining: remaining, bytesMoved: a.bytesMoved + b.bytesMoved, rateBytesPerSec: rate,
+    underReplicatedChunks: a.underReplicatedChunks + b.underReplicatedChunks,
+    misplacedChunks: a.misplacedChunks + b.misplacedChunks,
+    bytesRemaining: remaining,
+    bytesMoved: a.bytesMoved + b.bytesMoved,
+    rateBytesPerSec: rate,
     etaSeconds: remaining > 0 && rate > 0 ? Math.ceil(remaining / rate) : null,
   };
 }

@@ -30,7 +30,7 @@ export interface MemberStatus {
 
 export interface BucketStatus {
   name: string;
-  owner: string;                    // user id
+  owner: string; // user id
   replicas: number;
   access: BucketAccess;
   claim?: BucketClaim;
@@ -46,28 +46,43 @@ export interface BucketStatus {
   /** Its notification rules, when it has any. */
   notifications?: BucketNotification[];
   /** Where its objects are copied to (no secret), when they are. */
-  replicateTo?: { id: string; endpoint: string; bucket: string; region: string; prefix?: string; deletes: boolean; accessKeyId: string; progress?: ReplicationProgress };
+  replicateTo?: {
+    id: string;
+    endpoint: string;
+    bucket: string;
+    region: string;
+    prefix?: string;
+    deletes: boolean;
+    accessKeyId: string;
+    progress?: ReplicationProgress;
+  };
   /** Whether every object holds `replicas` (admin/convergence.ts); absent from older servers. */
   replication?: { underReplicatedChunks: number; surplusChunks: number; converged: boolean; waitingFor: string[] };
 }
 
 export interface ClusterStatus {
   clusterId: string;
-  endpoint: string;                 // a file API URL
+  endpoint: string; // a file API URL
   region: string;
   members: MemberStatus[];
   buckets: BucketStatus[];
-  repair: RepairProgress;           // cluster-wide sum
+  repair: RepairProgress; // cluster-wide sum
   counts: Record<MemberState, number>;
   capacityBytes: number;
   usedBytes: number;
-  writeQuorumAvailable: boolean;    // every bucket can reach W of its replicas
+  writeQuorumAvailable: boolean; // every bucket can reach W of its replicas
   /** Users with a quota: their plan and what they hold (absent from older servers). */
   users?: UserUsage[];
 }
 
 /** What a user holds across the buckets it owns, beside its plan. */
-export interface UserUsage { id: string; quota?: UserQuota; buckets: number; objects: number; bytes: number }
+export interface UserUsage {
+  id: string;
+  quota?: UserQuota;
+  buckets: number;
+  objects: number;
+  bytes: number;
+}
 
 export interface BucketRequest {
   name: string;
@@ -95,28 +110,28 @@ export interface BucketRequest {
 
 /** Replication of a bucket over every member that answered (best effort, bounded in time). */
 export interface ReplicationProgress {
-  backlog: number;                  // outbox entries not yet replicated, summed over members
-  lagSeconds: number;               // age of the oldest change not copied yet, the largest over members
+  backlog: number; // outbox entries not yet replicated, summed over members
+  lagSeconds: number; // age of the oldest change not copied yet, the largest over members
   backfill: 'done' | 'running' | 'unknown';
   membersAnswered: number;
   membersAsked: number;
 }
 
 export interface ReplicationRequest {
-  endpoint: string;                 // http(s)://host[:port]
+  endpoint: string; // http(s)://host[:port]
   bucket: string;
-  region?: string;                  // default us-east-1
+  region?: string; // default us-east-1
   accessKeyId: string;
   secretAccessKey: string;
   prefix?: string;
-  deletes?: boolean;                // default false
+  deletes?: boolean; // default false
 }
 
 /** One notification rule, as Bucket.spec.notifications and the admin API give it. */
 export interface BucketNotification {
-  id?: string;                      // default: generated
-  target: string;                   // a target declared on the cluster
-  events: string[];                 // s3:ObjectCreated:*, s3:ObjectRemoved:Delete, ...
+  id?: string; // default: generated
+  target: string; // a target declared on the cluster
+  events: string[]; // s3:ObjectCreated:*, s3:ObjectRemoved:Delete, ...
   prefix?: string;
   suffix?: string;
 }
@@ -136,25 +151,36 @@ export interface UserStatus {
   superuser: boolean;
   createdAt: string;
   keys: KeyStatus[];
-  buckets: string[];                // buckets the user owns
+  buckets: string[]; // buckets the user owns
   /** Its plan (absent: no limits) and what it holds now. */
   quota?: UserQuota;
   usage?: { buckets: number; objects: number; bytes: number };
 }
 
-export interface KeyStatus { accessKeyId: string; user: string; disabled: boolean; createdAt: string }
+export interface KeyStatus {
+  accessKeyId: string;
+  user: string;
+  disabled: boolean;
+  createdAt: string;
+}
 
 export interface AccessKeyRequest {
-  user: string;                     // the user the key belongs to (must exist)
-  accessKeyId?: string;             // chosen id, or generated
-  secretAccessKey?: string;         // chosen secret, or generated
+  user: string; // the user the key belongs to (must exist)
+  accessKeyId?: string; // chosen id, or generated
+  secretAccessKey?: string; // chosen secret, or generated
 }
 
 /** The only answer that ever carries a secret key: the one that created it. */
-export interface AccessKeyResponse { accessKeyId: string; secretAccessKey: string; user: string }
+export interface AccessKeyResponse {
+  accessKeyId: string;
+  secretAccessKey: string;
+  user: string;
+}
 
 /** Drain refusal or other admin error body: `{ error: { code, message } }` with a 4xx/5xx status. */
-export interface AdminError { error: { code: string; message: string } }
+export interface AdminError {
+  error: { code: string; message: string };
+}
 
 /**
  * Routes (all JSON):

@@ -9,7 +9,10 @@ import type { ReplicaDirectory } from '../data/replicas.ts';
 import { rankAll, replicasFor } from '../cluster/placement.ts';
 import type { UserUsage } from './types.ts';
 
-export interface Usage { bytes: number; objects: number }
+export interface Usage {
+  bytes: number;
+  objects: number;
+}
 
 export async function bucketUsage(view: ClusterView, replicas: ReplicaDirectory, s: BucketSettings, timeoutMs = 2000): Promise<Usage> {
   const members = view.members();
@@ -22,7 +25,10 @@ export async function bucketUsage(view: ClusterView, replicas: ReplicaDirectory,
 /** A user's usage over the buckets it owns, from the buckets' usage (by name) and the registry. */
 export function userUsage(u: UserRecord, buckets: readonly BucketSettings[], usage: ReadonlyMap<string, Usage>): UserUsage {
   const owned = buckets.filter((b) => b.owner === u.id);
-  const sum = owned.reduce((a, b) => ({ bytes: a.bytes + (usage.get(b.name)?.bytes ?? 0), objects: a.objects + (usage.get(b.name)?.objects ?? 0) }), { bytes: 0, objects: 0 });
+  const sum = owned.reduce((a, b) => ({ bytes: a.bytes + (usage.get(b.name)?.bytes ?? 0), objects: a.objects + (usage.get(b.name)?.objects ?? 0) }), {
+    bytes: 0,
+    objects: 0,
+  });
   return { id: u.id, ...(u.quota ? { quota: u.quota } : {}), buckets: owned.length, ...sum };
 }
 
@@ -35,5 +41,10 @@ export async function usageByBucket(view: ClusterView, replicas: ReplicaDirector
 
 export function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   let t: NodeJS.Timeout;
-  return Promise.race([p, new Promise<T>((_, reject) => { t = setTimeout(() => reject(new Error('timeout')), ms); })]).finally(() => clearTimeout(t));
+  return Promise.race([
+    p,
+    new Promise<T>((_, reject) => {
+      t = setTimeout(() => reject(new Error('timeout')), ms);
+    }),
+  ]).finally(() => clearTimeout(t));
 }

@@ -8,7 +8,7 @@ import { ChunkBuffer, freeChunkBytes } from './buffer.ts';
 import { MemoryBudget } from './memory.ts';
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
-let size = 128 * 1024;   // each test its own pooled size, so the pool starts empty for it
+let size = 128 * 1024; // each test its own pooled size, so the pool starts empty for it
 const nextSize = () => (size *= 2);
 
 test('a released buffer is reused once, never twice: a double release is a no-op', () => {
@@ -20,10 +20,12 @@ test('a released buffer is reused once, never twice: a double release is a no-op
   a.release();
   a.discard();
   assert.is(freeChunkBytes(), free + n, 'pooled once');
-  const b = ChunkBuffer.take(n), c = ChunkBuffer.take(n);
+  const b = ChunkBuffer.take(n),
+    c = ChunkBuffer.take(n);
   assert.ok(b.bytes === mem, 'reused');
   assert.ok(c.bytes !== mem, 'not handed out twice');
-  b.release(); c.release();
+  b.release();
+  c.release();
 });
 
 test('using the bytes after the end throws, whether released or discarded', () => {

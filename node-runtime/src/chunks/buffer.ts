@@ -14,14 +14,16 @@
 import { OFF_THREAD_MIN, hashByTransfer, sha256Hex, sha256Off, type BodyHasher } from './hasher.ts';
 import { noGrant, type Grant } from './memory.ts';
 
-const POOL_MAX_FREE_BYTES = 32 * 1024 * 1024;   // eight 4 MiB chunks: enough to keep a few streams recycling
+const POOL_MAX_FREE_BYTES = 32 * 1024 * 1024; // eight 4 MiB chunks: enough to keep a few streams recycling
 const freeBySize = new Map<number, Buffer[]>();
 let freeBytes = 0;
 
 const poolable = (size: number) => size >= OFF_THREAD_MIN && (size & (size - 1)) === 0;
 
 /** Bytes of free buffers in the pool (diagnostics; the tests read it). */
-export function freeChunkBytes(): number { return freeBytes; }
+export function freeChunkBytes(): number {
+  return freeBytes;
+}
 
 // Where a buffer's memory comes from, which says what may be done with it: `pooled` memory is its
 // own and goes back to the pool; `own` memory is its own (a hash worker may take it by transfer) but
@@ -30,15 +32,15 @@ export function freeChunkBytes(): number { return freeBytes; }
 type Memory = 'pooled' | 'own' | 'foreign';
 
 export class ChunkBuffer {
-  #mem: Buffer | undefined;      // the whole allocation; undefined once ended
+  #mem: Buffer | undefined; // the whole allocation; undefined once ended
   #memory: Memory;
-  #start = 0;                    // the bytes exposed: #mem[#start, #end)
+  #start = 0; // the bytes exposed: #mem[#start, #end)
   #end: number;
   #view: Buffer | undefined;
   #grant: Grant;
   #id: string | undefined;
-  #hashing = false;              // the memory is on a hash worker
-  #lost = false;                 // the memory went to a hash worker that failed
+  #hashing = false; // the memory is on a hash worker
+  #lost = false; // the memory went to a hash worker that failed
   #ended: 'released' | 'discarded' | undefined;
 
   private constructor(mem: Buffer, memory: Memory, grant: Grant) {
@@ -69,13 +71,19 @@ export class ChunkBuffer {
     return (this.#view ??= this.#start === 0 && this.#end === this.#mem!.length ? this.#mem! : this.#mem!.subarray(this.#start, this.#end));
   }
 
-  get length(): number { return this.#end - this.#start; }
+  get length(): number {
+    return this.#end - this.#start;
+  }
 
   /** The SHA-256 (hex) of the bytes, once `hash()` computed it. */
-  get id(): string | undefined { return this.#id; }
+  get id(): string | undefined {
+    return this.#id;
+  }
 
   /** True once released or discarded. */
-  get ended(): boolean { return this.#ended !== undefined; }
+  get ended(): boolean {
+    return this.#ended !== undefined;
+  }
 
   /**
    * The SHA-256 of the bytes, remembered as `id` (a chunk hashed by the coordinator is not hashed
@@ -105,13 +113,16 @@ export class ChunkBuffer {
       this.#hashing = false;
     }
     this.#id = hashed.hex;
-    if (!this.#ended) this.#set(hashed.back, this.#memory);   // ended meanwhile: the memory is left to the GC
+    if (!this.#ended) this.#set(hashed.back, this.#memory); // ended meanwhile: the memory is left to the GC
     return hashed.hex;
   }
 
   /** Hold these bytes under `grant` from now on (memory reserved before they were read); given back when the buffer ends. */
   holdUnder(grant: Grant): this {
-    if (this.#ended) { grant.release(); return this; }
+    if (this.#ended) {
+      grant.release();
+      return this;
+    }
     if (this.#grant !== noGrant) throw new Error('internal: a chunk buffer holds one grant');
     this.#grant = grant;
     return this;
@@ -121,7 +132,7 @@ export class ChunkBuffer {
   narrow(start: number, end: number): this {
     const length = this.length;
     if (start < 0 || end < start || end >= length) throw new RangeError(`range ${start}-${end} outside chunk of ${length} bytes`);
-    this.bytes;   // throws when ended
+    this.bytes; // throws when ended
     this.#end = this.#start + end + 1;
     this.#start += start;
     this.#view = undefined;
@@ -141,10 +152,14 @@ export class ChunkBuffer {
   }
 
   /** Nothing references the bytes any more: the memory goes back to the pool, the grant to its budget. */
-  release(): void { this.#finish('released'); }
+  release(): void {
+    this.#finish('released');
+  }
 
   /** Something may still reference the bytes: the memory is left to the GC, the grant goes back. */
-  discard(): void { this.#finish('discarded'); }
+  discard(): void {
+    this.#finish('discarded');
+  }
 
   #finish(how: 'released' | 'discarded'): void {
     if (this.#ended) return;

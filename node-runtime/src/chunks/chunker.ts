@@ -26,12 +26,16 @@ export interface ChunkingOptions {
  * memory of their own, so a hash worker can take them by transfer (chunks/hasher.ts). A chunk being
  * filled when the body fails or the consumer stops is ended here, its grant given back.
  */
-export async function* chunkStream(body: AsyncIterable<Buffer | Uint8Array | string> | Readable, chunkSize: number, o: ChunkingOptions = {}): AsyncGenerator<ChunkBuffer> {
+export async function* chunkStream(
+  body: AsyncIterable<Buffer | Uint8Array | string> | Readable,
+  chunkSize: number,
+  o: ChunkingOptions = {},
+): AsyncGenerator<ChunkBuffer> {
   if (!(chunkSize > 0) || !Number.isInteger(chunkSize)) throw new RangeError(`chunkSize must be a positive integer, got ${chunkSize}`);
-  let cur: ChunkBuffer | undefined;   // the chunk being filled
-  let grant: Grant = noGrant;         // its grant
+  let cur: ChunkBuffer | undefined; // the chunk being filled
+  let grant: Grant = noGrant; // its grant
   let filled = 0;
-  let emitted = 0;                    // bytes of the chunks already yielded
+  let emitted = 0; // bytes of the chunks already yielded
   try {
     for await (const raw of body as AsyncIterable<Buffer | Uint8Array | string>) {
       const piece = typeof raw === 'string' ? Buffer.from(raw) : Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
@@ -56,15 +60,15 @@ export async function* chunkStream(body: AsyncIterable<Buffer | Uint8Array | str
           yield full;
         }
       }
-      consumed(piece.length);   // its bytes are in `cur` now (see util/gc.ts)
+      consumed(piece.length); // its bytes are in `cur` now (see util/gc.ts)
     }
     if (cur && filled > 0) {
       grant.filled?.();
-      const last = cur.shrink(filled);   // the bytes in a buffer of their own size, with the grant
+      const last = cur.shrink(filled); // the bytes in a buffer of their own size, with the grant
       cur = undefined;
       yield last;
     }
   } finally {
-    cur?.release();   // never yielded: nothing else saw its bytes
+    cur?.release(); // never yielded: nothing else saw its bytes
   }
 }

@@ -10,9 +10,14 @@ const MiB = 1024 * 1024;
 function fakeDisk() {
   const fs = { free: 1000 * MiB, dir: { dev: 1, ino: 7 } as { dev: number; ino: number } | undefined };
   const monitor = new DiskMonitor({
-    dir: '/data', reserveBytes: 100 * MiB, intervalMs: 60_000,
-    statfs: async () => ({ bavail: fs.free / 4096, bsize: 4096, blocks: 10_000 * MiB / 4096 }),
-    stat: async () => { if (!fs.dir) throw Object.assign(new Error('ENOENT: no such file or directory'), { code: 'ENOENT' }); return fs.dir; },
+    dir: '/data',
+    reserveBytes: 100 * MiB,
+    intervalMs: 60_000,
+    statfs: async () => ({ bavail: fs.free / 4096, bsize: 4096, blocks: (10_000 * MiB) / 4096 }),
+    stat: async () => {
+      if (!fs.dir) throw Object.assign(new Error('ENOENT: no such file or directory'), { code: 'ENOENT' });
+      return fs.dir;
+    },
   });
   return { fs, monitor };
 }

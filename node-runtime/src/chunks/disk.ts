@@ -52,7 +52,9 @@ export class DiskMonitor {
   #checking: Promise<DiskStatus> | undefined;
   readonly #listeners = new Set<(s: DiskStatus) => void>();
 
-  constructor(o: DiskMonitorOptions) { this.#o = o; }
+  constructor(o: DiskMonitorOptions) {
+    this.#o = o;
+  }
 
   /** Remember which directory is the data directory, check once and keep checking. */
   async start(): Promise<DiskStatus> {
@@ -63,10 +65,14 @@ export class DiskMonitor {
     return s;
   }
 
-  stop(): void { clearInterval(this.#timer); }
+  stop(): void {
+    clearInterval(this.#timer);
+  }
 
   /** The last verdict. */
-  get status(): DiskStatus { return this.#status; }
+  get status(): DiskStatus {
+    return this.#status;
+  }
 
   /** Told of every change of state. */
   onChange(listener: (s: DiskStatus) => void): () => void {
@@ -86,7 +92,9 @@ export class DiskMonitor {
 
   /** Look now (one look at a time). */
   check(): Promise<DiskStatus> {
-    this.#checking ??= this.#look().finally(() => { this.#checking = undefined; });
+    this.#checking ??= this.#look().finally(() => {
+      this.#checking = undefined;
+    });
     return this.#checking;
   }
 
@@ -108,16 +116,29 @@ export class DiskMonitor {
       next = this.#failed
         ? { state: 'failed', freeBytes, capacityBytes, reserveBytes, reason: this.#failed }
         : full
-          ? { state: 'full', freeBytes, capacityBytes, reserveBytes, reason: `only ${mib(freeBytes)} free on the data disk, below its reserve of ${mib(reserveBytes)}: no new chunks are stored here` }
+          ? {
+              state: 'full',
+              freeBytes,
+              capacityBytes,
+              reserveBytes,
+              reason: `only ${mib(freeBytes)} free on the data disk, below its reserve of ${mib(reserveBytes)}: no new chunks are stored here`,
+            }
           : { state: 'ok', freeBytes, capacityBytes, reserveBytes, reason: 'ok' };
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      this.#fail(code === 'ENOENT' ? `the data directory ${this.#o.dir} is gone (renamed, deleted or unmounted under the running node)` : `the data disk cannot be read: ${(e as Error).message}`);
+      this.#fail(
+        code === 'ENOENT'
+          ? `the data directory ${this.#o.dir} is gone (renamed, deleted or unmounted under the running node)`
+          : `the data disk cannot be read: ${(e as Error).message}`,
+      );
       next = { ...prev, state: 'failed', reason: this.#failed! };
     }
     this.#status = next;
     if (next.state !== prev.state) {
-      log[next.state === 'ok' ? 'info' : 'error']({ dir: this.#o.dir, state: next.state, was: prev.state, freeBytes: next.freeBytes, reason: next.reason }, 'data disk state');
+      log[next.state === 'ok' ? 'info' : 'error'](
+        { dir: this.#o.dir, state: next.state, was: prev.state, freeBytes: next.freeBytes, reason: next.reason },
+        'data disk state',
+      );
       for (const l of this.#listeners) l(next);
     }
     return next;

@@ -22,5 +22,6 @@ const idPattern = /^[0-9a-f]{64}$/;
 
 /** Chunk ids are lowercase hex SHA-256; anything else never reaches the file system. */
 export function assertChunkId(id: string): void {
-  if (typeof id !== 'string' || !idPattern.test(id)) throw new ChunkError('InvalidChunkId', String(id).slice(0, 80), `invalid chunk id ${JSON.stringify(String(id).slice(0, 80))}`);
+  if (typeof id !== 'string' || !idPattern.test(id))
+    throw new ChunkError('InvalidChunkId', String(id).slice(0, 80), `invalid chunk id ${JSON.stringify(String(id).slice(0, 80))}`);
 }

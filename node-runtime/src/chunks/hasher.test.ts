@@ -18,7 +18,7 @@ test('memory of its own is hashed by transfer and comes back with the same bytes
 
 test('other buffers stay usable: copied to a worker, or hashed on the spot when small', async () => {
   const big = randomBytes(300 * 1024);
-  const view = Buffer.concat([randomBytes(10), big]).subarray(10);   // a view into a larger buffer
+  const view = Buffer.concat([randomBytes(10), big]).subarray(10); // a view into a larger buffer
   assert.is(await sha256Off(view), sha(big));
   assert.ok(view.equals(big), 'still readable');
   assert.is(await sha256Off(Buffer.alloc(0)), sha(Buffer.alloc(0)));
@@ -26,16 +26,18 @@ test('other buffers stay usable: copied to a worker, or hashed on the spot when 
 
 test('many concurrent hashes all answer correctly', async () => {
   const inputs = Array.from({ length: 24 }, (_, i) => randomBytes(64 * 1024 + i * 4096));
-  const got = await Promise.all(inputs.map(async (src) => {
-    const b = Buffer.allocUnsafeSlow(src.length);
-    src.copy(b);
-    return (await hashByTransfer(b)).hex;
-  }));
+  const got = await Promise.all(
+    inputs.map(async (src) => {
+      const b = Buffer.allocUnsafeSlow(src.length);
+      src.copy(b);
+      return (await hashByTransfer(b)).hex;
+    }),
+  );
   assert.equal(got, inputs.map(sha));
 });
 
 test('BodyHasher: the MD5 of the whole body and the SHA-256 of each chunk, in order, on a worker', async () => {
-  const parts = [randomBytes(256 * 1024), randomBytes(256 * 1024), randomBytes(1000)];   // the last one small and foreign
+  const parts = [randomBytes(256 * 1024), randomBytes(256 * 1024), randomBytes(1000)]; // the last one small and foreign
   const h = new BodyHasher();
   const ids: string[] = [];
   for (const [i, p] of parts.entries()) {
@@ -54,7 +56,12 @@ test('BodyHasher: the MD5 of the whole body and the SHA-256 of each chunk, in or
   const [a, b] = [new BodyHasher(), new BodyHasher()];
   const [x, y] = [randomBytes(100 * 1024), randomBytes(100 * 1024)];
   await Promise.all([ChunkBuffer.of(Buffer.from(x)).hash(a), ChunkBuffer.of(Buffer.from(y)).hash(b), ChunkBuffer.of(Buffer.from(y)).hash(a)]);
-  assert.is(await a.close(), createHash('md5').update(Buffer.concat([x, y])).digest('hex'));
+  assert.is(
+    await a.close(),
+    createHash('md5')
+      .update(Buffer.concat([x, y]))
+      .digest('hex'),
+  );
   assert.is(await b.close(), createHash('md5').update(y).digest('hex'));
 });
 

@@ -41,9 +41,19 @@ parentPort.on('message', ({ id, buf, offset, length, session, end }) => {
 /** Below this size the message round trip costs more than hashing on the spot. */
 export const OFF_THREAD_MIN = 64 * 1024;
 
-interface Hashed { hex: string; buf?: ArrayBuffer }
-interface Pending { resolve: (h: Hashed) => void; reject: (e: Error) => void }
-interface Slot { worker: Worker; pending: Map<number, Pending>; dead?: Error }
+interface Hashed {
+  hex: string;
+  buf?: ArrayBuffer;
+}
+interface Pending {
+  resolve: (h: Hashed) => void;
+  reject: (e: Error) => void;
+}
+interface Slot {
+  worker: Worker;
+  pending: Map<number, Pending>;
+  dead?: Error;
+}
 type Job = { buf: ArrayBuffer; offset: number; length: number; session?: number } | { session: number; end: true };
 
 class HashPool {
@@ -51,7 +61,9 @@ class HashPool {
   private nextId = 1;
   private readonly size: number;
 
-  constructor(size: number) { this.size = size; }
+  constructor(size: number) {
+    this.size = size;
+  }
 
   /** Hash `length` bytes at `offset` of `buf`, which is transferred there and back. */
   hash(buf: ArrayBuffer, offset: number, length: number): Promise<Hashed> {
@@ -119,7 +131,7 @@ export async function sha256Off(data: Buffer): Promise<string> {
  * returned buffer, over the same bytes. For ChunkBuffer only.
  */
 export async function hashByTransfer(data: Buffer): Promise<{ hex: string; back: Buffer }> {
-  const { byteOffset, length } = data;   // read now: `data` is detached while the worker has it
+  const { byteOffset, length } = data; // read now: `data` is detached while the worker has it
   const { hex, buf } = await pool.hash(data.buffer as ArrayBuffer, byteOffset, length);
   return { hex, back: Buffer.from(buf!, byteOffset, length) };
 }

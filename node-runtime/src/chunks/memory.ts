@@ -39,9 +39,20 @@ export interface TakeOptions {
   onStall?: () => void;
 }
 
-interface Fill { last: number; onStall: () => void; stalled: boolean }
+interface Fill {
+  last: number;
+  onStall: () => void;
+  stalled: boolean;
+}
 
-interface Waiter { bytes: number; since: number; resolve: (g: Grant) => void; reject: (e: unknown) => void; signal?: AbortSignal; onAbort?: () => void }
+interface Waiter {
+  bytes: number;
+  since: number;
+  resolve: (g: Grant) => void;
+  reject: (e: unknown) => void;
+  signal?: AbortSignal;
+  onAbort?: () => void;
+}
 
 export class MemoryBudget {
   #limit: number;
@@ -61,7 +72,9 @@ export class MemoryBudget {
     this.#stallMs = opts.stallMs ?? DEFAULT_STALL_MS;
   }
 
-  get limit(): number { return this.#limit; }
+  get limit(): number {
+    return this.#limit;
+  }
 
   /** Change the limit at run time; writers waiting for memory get it at once if it now fits. */
   resize(limitBytes: number): void {
@@ -70,10 +83,16 @@ export class MemoryBudget {
     this.#wake();
   }
 
-  get used(): number { return this.#used; }
-  get waiters(): number { return this.#waiting.length; }
+  get used(): number {
+    return this.#used;
+  }
+  get waiters(): number {
+    return this.#waiting.length;
+  }
   /** How long the writer first in line has waited, ms (0 when nobody waits): the queue's delay. */
-  get oldestWaitMs(): number { return this.#waiting.length ? Date.now() - this.#waiting[0]!.since : 0; }
+  get oldestWaitMs(): number {
+    return this.#waiting.length ? Date.now() - this.#waiting[0]!.since : 0;
+  }
 
   /** A grant of `bytes` now, or undefined when it would exceed the budget (or others wait first). */
   tryTake(bytes: number): Grant | undefined {
@@ -99,7 +118,7 @@ export class MemoryBudget {
           const i = this.#waiting.indexOf(w);
           if (i >= 0) this.#waiting.splice(i, 1);
           reject(signal.reason);
-          this.#wake();   // the head may have been the one blocking smaller requests behind it
+          this.#wake(); // the head may have been the one blocking smaller requests behind it
         };
         signal.addEventListener('abort', w.onAbort, { once: true });
       }
@@ -115,9 +134,16 @@ export class MemoryBudget {
       this.#fills.add(f);
       return {
         bytes: g.bytes,
-        progress: () => { f.last = Date.now(); },
-        filled: () => { this.#fills.delete(f); },
-        release: () => { this.#fills.delete(f); g.release(); },
+        progress: () => {
+          f.last = Date.now();
+        },
+        filled: () => {
+          this.#fills.delete(f);
+        },
+        release: () => {
+          this.#fills.delete(f);
+          g.release();
+        },
       };
     };
   }
@@ -126,10 +152,17 @@ export class MemoryBudget {
   #watchStalls(): void {
     this.#reclaimStalled();
     if (this.#stallTimer || this.#waiting.length === 0) return;
-    this.#stallTimer = setInterval(() => {
-      if (this.#waiting.length === 0) { clearInterval(this.#stallTimer); this.#stallTimer = undefined; return; }
-      this.#reclaimStalled();
-    }, Math.max(50, this.#stallMs / 4));
+    this.#stallTimer = setInterval(
+      () => {
+        if (this.#waiting.length === 0) {
+          clearInterval(this.#stallTimer);
+          this.#stallTimer = undefined;
+          return;
+        }
+        this.#reclaimStalled();
+      },
+      Math.max(50, this.#stallMs / 4),
+    );
     this.#stallTimer.unref();
   }
 

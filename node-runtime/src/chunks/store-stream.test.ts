@@ -12,8 +12,12 @@ import { isChunkError } from './errors.ts';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 let dir = '';
-test.before.each(async () => { dir = await mkdtemp(join(tmpdir(), 'cairn-chunks-')); });
-test.after.each(async () => { await rm(dir, { recursive: true, force: true }); });
+test.before.each(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'cairn-chunks-'));
+});
+test.after.each(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
 
 /** `data` cut into pieces of uneven sizes (1 byte to ~9 KiB), as a network delivers them. */
 function pieces(data: Buffer): Buffer[] {
@@ -38,8 +42,18 @@ test('a chunk streamed in hundreds of small pieces (several write batches) is st
 test('a streamed chunk longer than declared is rejected mid-stream, nothing stored or left in tmp', async () => {
   const s = await ChunkStore.open(dir);
   const a = randomBytes(1536 * 1024);
-  try { await s.put(sha(a), Readable.from(pieces(a)), a.length - 1); assert.unreachable(); } catch (e) { assert.ok(isChunkError(e, 'ChunkSizeMismatch'), String(e)); }
-  try { await s.put(sha(a), Readable.from(pieces(a)), a.length + 1); assert.unreachable(); } catch (e) { assert.ok(isChunkError(e, 'ChunkSizeMismatch'), String(e)); }
+  try {
+    await s.put(sha(a), Readable.from(pieces(a)), a.length - 1);
+    assert.unreachable();
+  } catch (e) {
+    assert.ok(isChunkError(e, 'ChunkSizeMismatch'), String(e));
+  }
+  try {
+    await s.put(sha(a), Readable.from(pieces(a)), a.length + 1);
+    assert.unreachable();
+  } catch (e) {
+    assert.ok(isChunkError(e, 'ChunkSizeMismatch'), String(e));
+  }
   assert.not.ok(await s.has(sha(a)));
   assert.equal(await readdir(join(dir, 'tmp')), []);
 });

@@ -12,12 +12,17 @@ import { isChunkError } from './errors.ts';
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 let dir = '';
 
-test.before.each(async () => { dir = await mkdtemp(join(tmpdir(), 'cairn-chunks-')); });
-test.after.each(async () => { await rm(dir, { recursive: true, force: true }); });
+test.before.each(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'cairn-chunks-'));
+});
+test.after.each(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
 
 test('put/get round trip, idempotent put, used bytes and ids', async () => {
   const s = await ChunkStore.open(dir);
-  const a = randomBytes(5000), b = randomBytes(100);
+  const a = randomBytes(5000),
+    b = randomBytes(100);
   await s.put(sha(a), a, a.length);
   await s.put(sha(a), a, a.length);
   await s.put(sha(b), Readable.from([b.subarray(0, 30), b.subarray(30)]), b.length);
@@ -39,9 +44,19 @@ test('wrong hash or size is rejected and nothing is stored', async () => {
   const a = randomBytes(100);
   const wrong = sha(Buffer.from('other'));
   for (const body of [a, Readable.from([a])]) {
-    try { await s.put(wrong, body, a.length); assert.unreachable(); } catch (e) { assert.ok(isChunkError(e, 'ChunkHashMismatch'), String(e)); }
+    try {
+      await s.put(wrong, body, a.length);
+      assert.unreachable();
+    } catch (e) {
+      assert.ok(isChunkError(e, 'ChunkHashMismatch'), String(e));
+    }
   }
-  try { await s.put(sha(a), Readable.from([a]), 50); assert.unreachable(); } catch (e) { assert.ok(isChunkError(e, 'ChunkSizeMismatch'), String(e)); }
+  try {
+    await s.put(sha(a), Readable.from([a]), 50);
+    assert.unreachable();
+  } catch (e) {
+    assert.ok(isChunkError(e, 'ChunkSizeMismatch'), String(e));
+  }
   assert.not.ok(await s.has(wrong));
   assert.not.ok(await s.has(sha(a)));
   assert.equal(await readdir(join(dir, 'tmp')), []);
@@ -51,25 +66,42 @@ test('wrong hash or size is rejected and nothing is stored', async () => {
 test('invalid ids never reach the file system', async () => {
   const s = await ChunkStore.open(dir);
   for (const id of ['../../etc/passwd', 'AB'.repeat(32), '']) {
-    try { await s.get(id); assert.unreachable(); } catch (e) { assert.ok(isChunkError(e, 'InvalidChunkId'), String(e)); }
+    try {
+      await s.get(id);
+      assert.unreachable();
+    } catch (e) {
+      assert.ok(isChunkError(e, 'InvalidChunkId'), String(e));
+    }
   }
 });
 
 test('missing and corrupt chunks are distinct errors; a put repairs a corrupt copy', async () => {
   const s = await ChunkStore.open(dir);
   const a = randomBytes(1000);
-  try { await s.get(sha(a)); assert.unreachable(); } catch (e) { assert.ok(isChunkError(e, 'ChunkNotFound')); }
+  try {
+    await s.get(sha(a));
+    assert.unreachable();
+  } catch (e) {
+    assert.ok(isChunkError(e, 'ChunkNotFound'));
+  }
   await s.put(sha(a), a, a.length);
-  const flipped = Buffer.from(a); flipped[500] ^= 1;
+  const flipped = Buffer.from(a);
+  flipped[500] ^= 1;
   await writeFile(s.path(sha(a)), flipped);
-  try { await s.read(sha(a), { start: 0, end: 9 }); assert.unreachable(); } catch (e) { assert.ok(isChunkError(e, 'ChunkCorrupt')); }
+  try {
+    await s.read(sha(a), { start: 0, end: 9 });
+    assert.unreachable();
+  } catch (e) {
+    assert.ok(isChunkError(e, 'ChunkCorrupt'));
+  }
   await s.put(sha(a), a, a.length);
   assert.ok((await s.read(sha(a), { start: 10, end: 19 })).bytes.equals(a.subarray(10, 20)));
 });
 
 test('delete; stale temp files are removed at open; counts survive reopen', async () => {
   let s = await ChunkStore.open(dir);
-  const a = randomBytes(10), b = randomBytes(20);
+  const a = randomBytes(10),
+    b = randomBytes(20);
   await s.put(sha(a), a, 10);
   await s.put(sha(b), b, 20);
   await s.delete(sha(a));
@@ -93,14 +125,20 @@ test('aborted streaming put leaves nothing', async () => {
   body.push(a.subarray(0, 50));
   await new Promise((r) => setImmediate(r));
   body.destroy(new Error('client went away'));
-  try { await p; assert.unreachable(); } catch (e) { assert.match(String(e), /went away/); }
+  try {
+    await p;
+    assert.unreachable();
+  } catch (e) {
+    assert.match(String(e), /went away/);
+  }
   assert.not.ok(await s.has(sha(a)));
   assert.equal(await readdir(join(dir, 'tmp')), []);
 });
 
 test('collect deletes only an unchanged chunk; a re-put renews it so it is kept', async () => {
   const s = await ChunkStore.open(dir);
-  const a = randomBytes(300), b = randomBytes(200);
+  const a = randomBytes(300),
+    b = randomBytes(200);
   await s.put(sha(a), a, a.length);
   await s.put(sha(b), b, b.length);
   const { stat, utimes } = await import('node:fs/promises');
@@ -108,7 +146,12 @@ test('collect deletes only an unchanged chunk; a re-put renews it so it is kept'
   await utimes(s.path(sha(a)), old, old);
   const seen = (await stat(s.path(sha(a)))).mtimeMs;
   // Garbage collection races a new write of the same bytes: both are serialised, the put wins.
-  const [freed] = await Promise.all([(async () => { await s.put(sha(a), a, a.length); return s.collect(sha(a), seen); })()]);
+  const [freed] = await Promise.all([
+    (async () => {
+      await s.put(sha(a), a, a.length);
+      return s.collect(sha(a), seen);
+    })(),
+  ]);
   assert.is(freed, 0);
   assert.ok(await s.has(sha(a)), 're-put chunk kept');
   assert.ok((await stat(s.path(sha(a)))).mtimeMs > seen, 'mtime renewed');
@@ -120,24 +163,39 @@ test('collect deletes only an unchanged chunk; a re-put renews it so it is kept'
 
 test('chunks hashed off the event loop: a buffer hashed by the write path is stored as is, a wrong one rejected, on-disk rot caught on read', async () => {
   const s = await ChunkStore.open(dir);
-  const src = randomBytes(1 << 20);   // large enough for the hash workers
+  const src = randomBytes(1 << 20); // large enough for the hash workers
   const chunk = ChunkBuffer.take(src.length);
   src.copy(chunk.bytes);
   const id = await chunk.hash();
   await s.put(id, chunk, chunk.length);
-  assert.ok(chunk.bytes.equals(src), 'still the caller\'s after the put');
+  assert.ok(chunk.bytes.equals(src), "still the caller's after the put");
   chunk.release();
   assert.ok((await s.get(id)).bytes.equals(src));
   assert.ok((await s.read(id, { start: 10, end: 19 })).bytes.equals(src.subarray(10, 20)));
   // A large buffer nobody hashed in this process is verified, not trusted.
   const other = randomBytes(1 << 20);
-  try { await s.put(id, other, other.length); assert.unreachable(); } catch (e) { assert.ok(isChunkError(e, 'ChunkHashMismatch'), String(e)); }
+  try {
+    await s.put(id, other, other.length);
+    assert.unreachable();
+  } catch (e) {
+    assert.ok(isChunkError(e, 'ChunkHashMismatch'), String(e));
+  }
   // A flipped byte on disk is caught before any byte is returned.
   const rotten = Buffer.from(src);
   rotten[12345] ^= 0xff;
   await writeFile(join(dir, 'chunks', id.slice(0, 2), id), rotten);
-  try { await s.get(id); assert.unreachable(); } catch (e) { assert.ok(isChunkError(e, 'ChunkCorrupt'), String(e)); }
-  try { await s.read(id, { start: 0, end: 9 }); assert.unreachable(); } catch (e) { assert.ok(isChunkError(e, 'ChunkCorrupt'), String(e)); }
+  try {
+    await s.get(id);
+    assert.unreachable();
+  } catch (e) {
+    assert.ok(isChunkError(e, 'ChunkCorrupt'), String(e));
+  }
+  try {
+    await s.read(id, { start: 0, end: 9 });
+    assert.unreachable();
+  } catch (e) {
+    assert.ok(isChunkError(e, 'ChunkCorrupt'), String(e));
+  }
 });
 
 test.run();

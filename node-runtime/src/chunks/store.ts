@@ -43,7 +43,10 @@ export class ChunkStore {
     await mkdir(s.tmpDir, { recursive: true });
     for await (const id of s.ids()) {
       const st = await stat(s.path(id)).catch(() => undefined);
-      if (st) { s.used += st.size; s.count++; }
+      if (st) {
+        s.used += st.size;
+        s.count++;
+      }
     }
     log.debug({ dir: dataDir, chunks: s.count, bytes: s.used }, 'chunk store open');
     return s;
@@ -55,8 +58,12 @@ export class ChunkStore {
   }
 
   /** Bytes of chunk data stored (tracked since open). */
-  usedBytes(): number { return this.used; }
-  chunkCount(): number { return this.count; }
+  usedBytes(): number {
+    return this.used;
+  }
+  chunkCount(): number {
+    return this.count;
+  }
 
   /** Bytes still available to this process on the file system holding the store. */
   async freeBytes(): Promise<number> {
@@ -81,7 +88,7 @@ export class ChunkStore {
       signal?.throwIfAborted();
       // A chunk the coordinator hashed in this process is not hashed twice; others off the event loop.
       const bytes = body instanceof ChunkBuffer ? body.bytes : body;
-      checkBytes(id, size, bytes.length, (body instanceof ChunkBuffer ? body.id : undefined) ?? await sha256Off(bytes));
+      checkBytes(id, size, bytes.length, (body instanceof ChunkBuffer ? body.id : undefined) ?? (await sha256Off(bytes)));
       await this.locked(id, () => this.putBuffer(id, bytes, signal));
       return;
     }
@@ -91,7 +98,10 @@ export class ChunkStore {
     try {
       assertChunkId(id);
       signal?.throwIfAborted();
-    } catch (e) { body.destroy(); throw e; }
+    } catch (e) {
+      body.destroy();
+      throw e;
+    }
     await this.locked(id, () => this.putStream(id, body, size, signal));
   }
 
@@ -104,11 +114,15 @@ export class ChunkStore {
       await utimes(this.path(id), now, now);
       return;
     }
-    await this.install(id, async (fd) => {
-      await fd.write(body, 0, body.length);
-      signal?.throwIfAborted();  // the writer gave up: do not make the chunk visible
-      return body.length;
-    }, copy === 'absent');
+    await this.install(
+      id,
+      async (fd) => {
+        await fd.write(body, 0, body.length);
+        signal?.throwIfAborted(); // the writer gave up: do not make the chunk visible
+        return body.length;
+      },
+      copy === 'absent',
+    );
   }
 
   private async putStream(id: string, body: Readable, size: number, signal?: AbortSignal): Promise<void> {
@@ -119,7 +133,13 @@ export class ChunkStore {
       // with one writev, instead of one thread-pool round trip per piece.
       let batch: Buffer[] = [];
       let batched = 0;
-      const flush = async () => { if (batched > 0) { await fd.writev(batch); batch = []; batched = 0; } };
+      const flush = async () => {
+        if (batched > 0) {
+          await fd.writev(batch);
+          batch = [];
+          batched = 0;
+        }
+      };
       for await (const piece of body) {
         signal?.throwIfAborted();
         const b = Buffer.isBuffer(piece) ? piece : Buffer.from(piece);
@@ -128,13 +148,16 @@ export class ChunkStore {
         if (n > size) throw new ChunkError('ChunkSizeMismatch', id, `chunk ${id} longer than declared ${size} bytes`);
         batch.push(b);
         batched += b.length;
-        consumed(b.length);   // written out below before the next collection can matter (util/gc.ts)
+        consumed(b.length); // written out below before the next collection can matter (util/gc.ts)
         if (batched >= WRITE_BATCH) await flush();
       }
       await flush();
       checkBytes(id, size, n, h.digest('hex'));
       return n;
-    }).catch((e) => { body.destroy(); throw e; });
+    }).catch((e) => {
+      body.destroy();
+      throw e;
+    });
   }
 
   /** The whole chunk, verified (ChunkNotFound / ChunkCorrupt), in a buffer the caller owns. */
@@ -142,8 +165,11 @@ export class ChunkStore {
     const data = await this.getUnverified(id);
     let hex: string;
     try {
-      hex = await data.hash();   // on a hash worker; the memory moves there and back
-    } catch (e) { data.discard(); throw e; }
+      hex = await data.hash(); // on a hash worker; the memory moves there and back
+    } catch (e) {
+      data.discard();
+      throw e;
+    }
     if (hex !== id) {
       log.error({ chunk: id, size: data.length }, 'corrupt chunk on disk');
       data.release();
@@ -170,7 +196,12 @@ export class ChunkStore {
   async read(id: string, range?: { start: number; end: number }): Promise<ChunkBuffer> {
     const data = await this.get(id);
     if (!range) return data;
-    try { return data.narrow(range.start, range.end); } catch (e) { data.release(); throw e; }
+    try {
+      return data.narrow(range.start, range.end);
+    } catch (e) {
+      data.release();
+      throw e;
+    }
   }
 
   async has(id: string): Promise<boolean> {
@@ -208,7 +239,10 @@ export class ChunkStore {
   private async locked<T>(id: string, fn: () => Promise<T>): Promise<T> {
     const prev = this.locks.get(id) ?? Promise.resolve();
     const run = prev.then(fn, fn);
-    const tail = run.then(() => {}, () => {});
+    const tail = run.then(
+      () => {},
+      () => {},
+    );
     this.locks.set(id, tail);
     try {
       return await run;
@@ -229,7 +263,12 @@ export class ChunkStore {
 
   /** Whether a copy exists and verifies; a corrupt one will be replaced. */
   private async copyState(id: string): Promise<'intact' | 'corrupt' | 'absent'> {
-    try { (await this.get(id)).release(); return 'intact'; } catch (e) { return isChunkError(e, 'ChunkNotFound') ? 'absent' : 'corrupt'; }
+    try {
+      (await this.get(id)).release();
+      return 'intact';
+    } catch (e) {
+      return isChunkError(e, 'ChunkNotFound') ? 'absent' : 'corrupt';
+    }
   }
 
   /** Write via a temp file, fsync, rename into place, fsync the directory. */
@@ -262,7 +301,8 @@ export class ChunkStore {
       throw e;
     }
     await syncDir(dir);
-    if (previous) this.used -= previous.size; else this.count++;
+    if (previous) this.used -= previous.size;
+    else this.count++;
     this.used += size;
   }
 }
@@ -281,7 +321,7 @@ async function readWhole(path: string): Promise<ChunkBuffer> {
     let got = 0;
     while (got < size) {
       const { bytesRead } = await fd.read(bytes, got, size - got, got);
-      if (bytesRead === 0) break;   // shrank under us: the hash check rejects the short copy
+      if (bytesRead === 0) break; // shrank under us: the hash check rejects the short copy
       got += bytesRead;
     }
     if (got === size) return data;
@@ -303,5 +343,9 @@ function checkBytes(id: string, want: number, got: number, hash: string): void {
 
 async function syncDir(dir: string): Promise<void> {
   const fd = await open(dir, 'r');
-  try { await fd.sync(); } finally { await fd.close(); }
+  try {
+    await fd.sync();
+  } finally {
+    await fd.close();
+  }
 }

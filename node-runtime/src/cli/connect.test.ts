@@ -15,7 +15,8 @@ const run = promisify(execFile);
 
 async function cairn(home: string, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
   const env: NodeJS.ProcessEnv = { ...process.env, CAIRN_HOME: home };
-  delete env.CAIRN_ADMIN_URL; delete env.CAIRN_CLUSTER_SECRET;
+  delete env.CAIRN_ADMIN_URL;
+  delete env.CAIRN_CLUSTER_SECRET;
   try {
     const r = await run(process.execPath, [bin, ...args], { env });
     return { code: 0, out: r.stdout, err: r.stderr };
@@ -26,14 +27,19 @@ async function cairn(home: string, ...args: string[]): Promise<{ code: number; o
 }
 
 let node: CairnProcess | undefined;
-test.after(async () => { await node?.cleanup(); });
+test.after(async () => {
+  await node?.cleanup();
+});
 
 test('no cluster at CAIRN_HOME: every admin command says so and how to start one', async () => {
   const home = await mkdtemp(join(tmpdir(), 'cairn-home-'));
   for (const args of [['status'], ['rebalance', 'status', '--no-watch'], ['bucket', 'create', 'x']]) {
     const r = await cairn(home, ...args);
     assert.is(r.code, 1, args.join(' '));
-    assert.is(r.err.trim(), `cairn: NoCluster: no cluster found at CAIRN_HOME=${home} (no ${home}/local/cluster.json): start one with \`npm start\`, or name one with --admin URL --secret S (env CAIRN_ADMIN_URL, CAIRN_CLUSTER_SECRET)`);
+    assert.is(
+      r.err.trim(),
+      `cairn: NoCluster: no cluster found at CAIRN_HOME=${home} (no ${home}/local/cluster.json): start one with \`npm start\`, or name one with --admin URL --secret S (env CAIRN_ADMIN_URL, CAIRN_CLUSTER_SECRET)`,
+    );
   }
 });
 

@@ -8,7 +8,15 @@ import { sseMessages } from '../events/sse.ts';
 import type { EventMessage } from '../events/record.ts';
 import { presignUrl } from '../s3/presign.ts';
 
-interface WatchOpts { endpoint?: string; accessKey?: string; secretKey?: string; region: string; prefix?: string; cursor?: string; json?: boolean }
+interface WatchOpts {
+  endpoint?: string;
+  accessKey?: string;
+  secretKey?: string;
+  region: string;
+  prefix?: string;
+  cursor?: string;
+  json?: boolean;
+}
 
 const RETRY_MS = { min: 250, max: 5_000 };
 
@@ -26,7 +34,14 @@ export async function watchBucket(bucket: string, o: WatchOpts, print: (line: st
   let backoff = RETRY_MS.min;
   while (!signal.aborted) {
     try {
-      const url = presignUrl({ endpoint, bucket, query: [['changes', ''], ...(o.prefix ? [['prefix', o.prefix] as [string, string]] : [])], accessKeyId, secretAccessKey, region: o.region });
+      const url = presignUrl({
+        endpoint,
+        bucket,
+        query: [['changes', ''], ...(o.prefix ? [['prefix', o.prefix] as [string, string]] : [])],
+        accessKeyId,
+        secretAccessKey,
+        region: o.region,
+      });
       const res = await fetch(url, { headers: { accept: 'text/event-stream', ...(cursor ? { 'last-event-id': cursor } : {}) }, signal });
       if (res.status !== 200 || !res.body) {
         const text = await res.text();
@@ -36,21 +51,40 @@ export async function watchBucket(bucket: string, o: WatchOpts, print: (line: st
       for await (const m of sseMessages(res.body)) {
         backoff = RETRY_MS.min;
         if (m.id !== undefined) cursor = m.id;
-        if (m.event === 'reset') print(o.json ? JSON.stringify({ reset: JSON.parse(m.data ?? '{}') }) : `# reset (${(JSON.parse(m.data ?? '{}') as { reason?: string }).reason}): changes before this point may be missing; re-list the bucket`);
-        else if (m.event === undefined && m.data !== undefined) print(o.json ? JSON.stringify({ cursor: m.id, ...(JSON.parse(m.data) as EventMessage) }) : formatChange(JSON.parse(m.data) as EventMessage));
+        if (m.event === 'reset')
+          print(
+            o.json
+              ? JSON.stringify({ reset: JSON.parse(m.data ?? '{}') })
+              : `# reset (${(JSON.parse(m.data ?? '{}') as { reason?: string }).reason}): changes before this point may be missing; re-list the bucket`,
+          );
+        else if (m.event === undefined && m.data !== undefined)
+          print(o.json ? JSON.stringify({ cursor: m.id, ...(JSON.parse(m.data) as EventMessage) }) : formatChange(JSON.parse(m.data) as EventMessage));
       }
     } catch (e) {
       if (signal.aborted) return;
       const status = (e as { status?: number }).status;
-      if (status !== undefined && status >= 400 && status < 500) throw e;   // refused: retrying will not help
+      if (status !== undefined && status >= 400 && status < 500) throw e; // refused: retrying will not help
     }
-    await new Promise<void>((r) => { const t = setTimeout(r, backoff); signal.addEventListener('abort', () => { clearTimeout(t); r(); }, { once: true }); });
+    await new Promise<void>((r) => {
+      const t = setTimeout(r, backoff);
+      signal.addEventListener(
+        'abort',
+        () => {
+          clearTimeout(t);
+          r();
+        },
+        { once: true },
+      );
+    });
     backoff = Math.min(RETRY_MS.max, backoff * 2);
   }
 }
 
 export function registerWatchCommand(program: Command): void {
-  program.command('watch').argument('<bucket>', 'the bucket to follow').description('print a bucket\'s changes as they happen (the change feed), resuming after a dropped connection')
+  program
+    .command('watch')
+    .argument('<bucket>', 'the bucket to follow')
+    .description("print a bucket's changes as they happen (the change feed), resuming after a dropped connection")
     .option('--prefix <prefix>', 'only keys that start with this')
     .option('--endpoint <url>', 'file API (S3) URL (env S3_ENDPOINT; default http://127.0.0.1:9000)')
     .option('--access-key <id>', 'access key id (env AWS_ACCESS_KEY_ID)')
@@ -62,7 +96,11 @@ export function registerWatchCommand(program: Command): void {
       const stop = new AbortController();
       process.once('SIGINT', () => stop.abort());
       process.once('SIGTERM', () => stop.abort());
-      try { await watchBucket(bucket, o, (line) => process.stdout.write(line + '\n'), stop.signal); }
-      catch (e) { process.stderr.write(`cairn watch: ${(e as Error).message}\n`); process.exitCode = 1; }
+      try {
+        await watchBucket(bucket, o, (line) => process.stdout.write(line + '\n'), stop.signal);
+      } catch (e) {
+        process.stderr.write(`cairn watch: ${(e as Error).message}\n`);
+        process.exitCode = 1;
+      }
     });
 }

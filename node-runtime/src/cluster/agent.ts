@@ -17,11 +17,11 @@ export interface AgentOptions {
   selfId: string;
   /** What this member reports about itself; called on every heartbeat (usage changes). */
   self: () => Omit<MemberInfo, 'lastHeartbeat'>;
-  roots: string[];               // cluster-port URLs of the roots (may include this process)
+  roots: string[]; // cluster-port URLs of the roots (may include this process)
   rpc: RpcClient;
   dataDir: string;
   localRoot?: RootService;
-  heartbeatMs?: number;          // default 1000
+  heartbeatMs?: number; // default 1000
   /** Members this member's calls failed to reach lately, told to the roots with every heartbeat. */
   suspects?: () => string[];
 }
@@ -42,8 +42,8 @@ export class MembershipAgent {
   #fingerprint = '';
   #ready = false;
   #stopped = true;
-  readonly #beats = new Map<string, number>();   // per root: every 30th heartbeat carries our maps
-  readonly #needsPush = new Set<string>();        // roots that failed or changed since we last pushed our maps
+  readonly #beats = new Map<string, number>(); // per root: every 30th heartbeat carries our maps
+  readonly #needsPush = new Set<string>(); // roots that failed or changed since we last pushed our maps
   readonly #rootIds = new Map<string, string>();
   lastRootContact = 0;
   /** Bumped on every change of the maps, usage included (views cache derived lists by it). */
@@ -67,7 +67,9 @@ export class MembershipAgent {
   }
 
   /** True once a root has answered: the member has a current map. */
-  get ready(): boolean { return this.#ready; }
+  get ready(): boolean {
+    return this.#ready;
+  }
 
   start(): void {
     this.#stopped = false;
@@ -115,7 +117,9 @@ export class MembershipAgent {
     if (this.#o.localRoot) attempts.push(this.#o.localRoot.exchange(delta));
     for (const url of new Set(this.#o.roots.map(origin))) {
       if (this.#selfUrls.has(url)) continue;
-      attempts.push(this.#o.rpc.json<MapsResponse>(url, { method: 'POST', path: '/rpc/v1/maps', json: { maps: delta }, idempotent: true, timeoutMs, op: 'maps.push' }));
+      attempts.push(
+        this.#o.rpc.json<MapsResponse>(url, { method: 'POST', path: '/rpc/v1/maps', json: { maps: delta }, idempotent: true, timeoutMs, op: 'maps.push' }),
+      );
     }
     const results = await Promise.allSettled(attempts);
     const ok = results.filter((r): r is PromiseFulfilledResult<MapsResponse> => r.status === 'fulfilled' && !!r.value?.rootId);
@@ -132,10 +136,15 @@ export class MembershipAgent {
       if (this.#stopped) return;
       const wasReady = this.#ready;
       const pushed = this.#needsPush.has(url);
-      await this.#beat(url).then(() => { if (pushed) this.#needsPush.delete(url); }, (e) => {
-        this.#needsPush.add(url);
-        log.debug({ root: url, err: (e as Error).message }, 'heartbeat failed');
-      });
+      await this.#beat(url).then(
+        () => {
+          if (pushed) this.#needsPush.delete(url);
+        },
+        (e) => {
+          this.#needsPush.add(url);
+          log.debug({ root: url, err: (e as Error).message }, 'heartbeat failed');
+        },
+      );
       if (this.#stopped || this.#selfUrls.has(url)) return;
       // Registered just now: say so at once so the member becomes active without waiting a period.
       const delay = !wasReady && this.#ready ? 0 : this.#o.heartbeatMs;
@@ -176,9 +185,16 @@ export class MembershipAgent {
       if (n % 30 === 0 || this.#needsPush.has(url)) req.maps = this.maps;
     }
     const res = await this.#o.rpc.json<MapsResponse>(url, {
-      method: 'POST', path: '/rpc/v1/heartbeat', json: req, timeoutMs: Math.max(2000, 2 * this.#o.heartbeatMs), op: 'heartbeat',
+      method: 'POST',
+      path: '/rpc/v1/heartbeat',
+      json: req,
+      timeoutMs: Math.max(2000, 2 * this.#o.heartbeatMs),
+      op: 'heartbeat',
     });
-    if (res.rootId === this.selfId) { this.#selfUrls.add(url); return; }   // our own root, handled locally
+    if (res.rootId === this.selfId) {
+      this.#selfUrls.add(url);
+      return;
+    } // our own root, handled locally
     // A different root at this address (a new pod, a lost disk): push our maps on the next beat.
     if (this.#rootIds.has(url) && this.#rootIds.get(url) !== res.rootId) this.#needsPush.add(url);
     this.#rootIds.set(url, res.rootId);

@@ -5,7 +5,7 @@ import { follow, merge, mergeInto, write, values, get, type LwwMap } from './crd
 // A small deterministic generator of random maps over few keys, writers and timestamps, so that ties
 // on timestamp and on writer really happen.
 function rng(seed: number) {
-  return () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  return () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32;
 }
 function randomMap(r: () => number): LwwMap<number> {
   const m: LwwMap<number> = {};
@@ -16,12 +16,19 @@ function randomMap(r: () => number): LwwMap<number> {
   }
   return m;
 }
-const canon = (m: LwwMap<number>) => JSON.stringify(Object.keys(m).sort().map((k) => [k, m[k]]));
+const canon = (m: LwwMap<number>) =>
+  JSON.stringify(
+    Object.keys(m)
+      .sort()
+      .map((k) => [k, m[k]]),
+  );
 
 test('merge is commutative, associative and idempotent (1000 random triples)', () => {
   const r = rng(42);
   for (let i = 0; i < 1000; i++) {
-    const a = randomMap(r), b = randomMap(r), c = randomMap(r);
+    const a = randomMap(r),
+      b = randomMap(r),
+      c = randomMap(r);
     assert.is(canon(merge(a, b)), canon(merge(b, a)), 'commutative');
     assert.is(canon(merge(merge(a, b), c)), canon(merge(a, merge(b, c))), 'associative');
     assert.is(canon(merge(a, a)), canon(a), 'idempotent');
@@ -59,11 +66,15 @@ test('write is strictly newer than the entry it replaces, even with a clock behi
 test('a consequence (drained of draining) loses to any write made after the entry it followed, even in the same ms', () => {
   const root: LwwMap<string> = {};
   write(root, 'n1', 'draining', 'root', 5000);
-  const nodeCopy = structuredClone(root);       // the node saw `draining` and finished
-  write(root, 'n1', 'active', 'root', 5000);    // undrain in the same millisecond, before the node's write lands
+  const nodeCopy = structuredClone(root); // the node saw `draining` and finished
+  write(root, 'n1', 'active', 'root', 5000); // undrain in the same millisecond, before the node's write lands
   const drained = follow(nodeCopy, 'n1', 'drained', 'node-zzz');
   assert.ok(drained.ts > 5000 && drained.ts < root.n1.ts);
-  for (const order of [[root, nodeCopy], [nodeCopy, root]]) assert.is(get(merge(order[0], order[1]), 'n1'), 'active');
+  for (const order of [
+    [root, nodeCopy],
+    [nodeCopy, root],
+  ])
+    assert.is(get(merge(order[0], order[1]), 'n1'), 'active');
   // With no undrain in between, drained wins over the draining it followed, and later writes still win over it.
   const fresh: LwwMap<string> = {};
   write(fresh, 'n1', 'draining', 'root', 7000);

@@ -6,9 +6,9 @@
 // A removal is an entry whose value is null (a tombstone), so it wins over older writes everywhere.
 
 export interface LwwEntry<T> {
-  value: T | null;   // null = removed
-  ts: number;        // ms since epoch at the writer (kept monotonic per key, see `write`)
-  writer: string;    // member id of the writer; tie-break for equal timestamps
+  value: T | null; // null = removed
+  ts: number; // ms since epoch at the writer (kept monotonic per key, see `write`)
+  writer: string; // member id of the writer; tie-break for equal timestamps
 }
 
 /** A whole LWW map as plain JSON (what is persisted and sent over the wire). */
@@ -43,7 +43,10 @@ export function mergeInto<T>(target: LwwMap<T>, incoming: LwwMap<T>): string[] {
   for (const [k, e] of Object.entries(incoming ?? {})) {
     if (!isEntry(e)) continue;
     const cur = target[k];
-    if (!cur || newer(e, cur)) { target[k] = e; changed.push(k); }
+    if (!cur || newer(e, cur)) {
+      target[k] = e;
+      changed.push(k);
+    }
   }
   return changed;
 }
@@ -84,6 +87,11 @@ export function get<T>(map: LwwMap<T>, key: string): T | undefined {
 
 // Maps arrive over the network and from disk: ignore anything that is not an entry rather than crash.
 function isEntry(e: unknown): e is LwwEntry<unknown> {
-  return typeof e === 'object' && e !== null && typeof (e as LwwEntry<unknown>).ts === 'number'
-    && typeof (e as LwwEntry<unknown>).writer === 'string' && 'value' in e;
+  return (
+    typeof e === 'object' &&
+    e !== null &&
+    typeof (e as LwwEntry<unknown>).ts === 'number' &&
+    typeof (e as LwwEntry<unknown>).writer === 'string' &&
+    'value' in e
+  );
 }

@@ -12,7 +12,8 @@ import type { ClusterStatus } from '../admin/types.ts';
 import { replicasFor } from './placement.ts';
 
 const secret = randomBytes(12).toString('hex');
-const accessKey = 'AKFAILOVER', secretKey = 'failover-secret-key';
+const accessKey = 'AKFAILOVER',
+  secretKey = 'failover-secret-key';
 const env = { CAIRN_FAILURE_TIMEOUT_MS: '3000', CAIRN_HEARTBEAT_MS: '250', CAIRN_LOG_LEVEL: 'warn' };
 const common = { secret, accessKey, secretKey, env, extraArgs: ['--chunk-size', '65536'] };
 const BUCKET = 'failover';
@@ -20,7 +21,7 @@ const BUCKET = 'failover';
 const procs: CairnProcess[] = [];
 let root: CairnProcess;
 let nodes: CairnProcess[];
-const objects = new Map<string, string>();   // key → sha256 of the body
+const objects = new Map<string, string>(); // key → sha256 of the body
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const s3 = (p: CairnProcess) => s3Client(p);
@@ -35,7 +36,11 @@ async function readsIntactThrough(survivors: CairnProcess[], only?: (key: string
     for (const [key, want] of objects) {
       if (only && !only(key)) continue;
       let got: string;
-      try { got = await read(p, key); } catch (e) { throw new Error(`${key} through ${p.name}: ${(e as Error).message}`); }
+      try {
+        got = await read(p, key);
+      } catch (e) {
+        throw new Error(`${key} through ${p.name}: ${(e as Error).message}`);
+      }
       assert.is(got, want, `${key} through ${p.name}`);
     }
   }
@@ -63,8 +68,11 @@ test.after(async () => {
 test('SIGKILL of any one node: every object reads back intact through every surviving member', async () => {
   for (const victim of nodes) {
     await victim.kill('SIGKILL');
-    try { await readsIntactThrough([root, ...nodes.filter((n) => n !== victim)]); }
-    finally { await victim.restart(); }
+    try {
+      await readsIntactThrough([root, ...nodes.filter((n) => n !== victim)]);
+    } finally {
+      await victim.restart();
+    }
     await waitFor(async () => stateIn(await admin().status(), victim.name) === 'active', { timeoutMs: 10_000, what: `${victim.name} active again` });
   }
 });
@@ -72,7 +80,11 @@ test('SIGKILL of any one node: every object reads back intact through every surv
 test('after a node is marked down writes succeed again, and old and new objects read back everywhere', async () => {
   // The hard case: a holder of the bucket's metadata partition.
   const st = await admin().status();
-  const holder = replicasFor(`bucket:${BUCKET}`, st.members.map((m) => ({ ...m, lastHeartbeat: 0 })), 2)[0];
+  const holder = replicasFor(
+    `bucket:${BUCKET}`,
+    st.members.map((m) => ({ ...m, lastHeartbeat: 0 })),
+    2,
+  )[0];
   const victim = nodes.find((n) => n.name === holder.name)!;
   const before = st.members.find((m) => m.name === victim.name)!;
   await victim.kill('SIGKILL');
@@ -85,11 +97,20 @@ test('after a node is marked down writes succeed again, and old and new objects 
     // The node comes back with the same id and the chunks it held.
     await victim.restart();
   }
-  const s: ClusterStatus = await waitFor(async () => { const st = await admin().status(); return stateIn(st, victim.name) === 'active' ? st : undefined; }, { timeoutMs: 10_000, what: 'victim active again' });
+  const s: ClusterStatus = await waitFor(
+    async () => {
+      const st = await admin().status();
+      return stateIn(st, victim.name) === 'active' ? st : undefined;
+    },
+    { timeoutMs: 10_000, what: 'victim active again' },
+  );
   const back = s.members.filter((m) => m.name === victim.name);
   assert.is(back.length, 1, 'one entry: the same member, not a new one');
   assert.is(back[0].id, before.id);
-  await waitFor(async () => ((await admin().status()).members.find((m) => m.name === victim.name)?.chunks ?? 0) >= before.chunks, { timeoutMs: 5000, what: 'chunks kept' });
+  await waitFor(async () => ((await admin().status()).members.find((m) => m.name === victim.name)?.chunks ?? 0) >= before.chunks, {
+    timeoutMs: 5000,
+    what: 'chunks kept',
+  });
   // Objects written while it was down, and the older ones, read back through every member now it is back.
   await readsIntactThrough([root, ...nodes]);
 });

@@ -8,7 +8,10 @@ import { FailureDetector, REPORT_TTL_MS } from './failure-detector.ts';
 /** Heartbeats every `period` ms (± jitter) for `beats` beats; returns the time of the last one. */
 function beat(d: FailureDetector, id: string, beats: number, period: number, jitter = 0, suspectsOf?: (i: number) => string[]): number {
   let t = 1_000_000;
-  for (let i = 0; i < beats; i++) { d.heartbeat(id, t, suspectsOf?.(i) ?? []); if (i < beats - 1) t += period + ((i * 37) % (2 * jitter + 1)) - jitter; }
+  for (let i = 0; i < beats; i++) {
+    d.heartbeat(id, t, suspectsOf?.(i) ?? []);
+    if (i < beats - 1) t += period + ((i * 37) % (2 * jitter + 1)) - jitter;
+  }
   return t;
 }
 const downAfter = (d: FailureDetector, id: string, last: number, heardAnywhere = 0) => {
@@ -43,7 +46,11 @@ test('a jittery member gets the slack its history asks for: no flapping on pause
   const d = new FailureDetector();
   let t = 0;
   let last = 0;
-  for (let i = 0; i < 80; i++) { d.heartbeat('n1', t); last = t; t += i % 10 === 9 ? 4_000 : 1_000; }
+  for (let i = 0; i < 80; i++) {
+    d.heartbeat('n1', t);
+    last = t;
+    t += i % 10 === 9 ? 4_000 : 1_000;
+  }
   assert.is(d.verdict('n1', last + 4_000), undefined);
   assert.ok(downAfter(d, 'n1', last) < 20_000);
 });

@@ -14,11 +14,15 @@ export const PHI_DOWN_REPORTED = 3;
 /** How long a report that a member could not be reached counts. */
 export const REPORT_TTL_MS = 10_000;
 
-export interface FailureVerdict { reason: string; phi: number; reportedBy?: string[] }
+export interface FailureVerdict {
+  reason: string;
+  phi: number;
+  reportedBy?: string[];
+}
 
 export class FailureDetector {
   readonly #phi = new PhiAccrual();
-  readonly #reports = new Map<string, Map<string, number>>();   // suspect → reporter → when
+  readonly #reports = new Map<string, Map<string, number>>(); // suspect → reporter → when
 
   /** A heartbeat from `id` at `now`, naming the members it failed to reach lately. */
   heartbeat(id: string, now: number, suspects: readonly string[] = []): void {

@@ -4,7 +4,18 @@ import { maintenanceVerdict, writeQuorumVerdict } from './health.ts';
 import type { BucketSettings, Member } from './types.ts';
 
 const m = (i: number, o: Partial<Member> = {}): Member => ({
-  id: `id${i}`, name: `n${i}`, roles: ['node'], api: '', cluster: '', zone: '', weight: 1, state: 'active', capacityBytes: 0, usedBytes: 0, lastHeartbeat: 0, ...o,
+  id: `id${i}`,
+  name: `n${i}`,
+  roles: ['node'],
+  api: '',
+  cluster: '',
+  zone: '',
+  weight: 1,
+  state: 'active',
+  capacityBytes: 0,
+  usedBytes: 0,
+  lastHeartbeat: 0,
+  ...o,
 });
 const b = (name: string, replicas: number): BucketSettings => ({ name, replicas, createdAt: '', owner: '', access: 'private' });
 

@@ -6,7 +6,11 @@
 import type { BucketSettings, Member } from './types.ts';
 import { holdsData, replicasFor } from './placement.ts';
 
-export interface Verdict { ok: boolean; reason: string; details?: Record<string, unknown> }
+export interface Verdict {
+  ok: boolean;
+  reason: string;
+  details?: Record<string, unknown>;
+}
 
 const writeQuorum = (r: number) => Math.floor(r / 2) + 1;
 
@@ -31,11 +35,19 @@ export function maintenanceVerdict(selfId: string, members: Member[], buckets: B
   // Chunks held here with fewer than R live replicas (this member's repair status counts exactly
   // those): stopping now could take away the last copies before repair restored them.
   if (pending && pending.underReplicatedChunks > 0) {
-    return { ok: false, reason: `repair pending: ${pending.underReplicatedChunks} under-replicated chunk(s) held here`, details: { underReplicatedChunks: pending.underReplicatedChunks } };
+    return {
+      ok: false,
+      reason: `repair pending: ${pending.underReplicatedChunks} under-replicated chunk(s) held here`,
+      details: { underReplicatedChunks: pending.underReplicatedChunks },
+    };
   }
   const unavailable = members.filter((m) => holdsData(m) && m.id !== selfId && m.state !== 'active' && m.state !== 'drained').length;
   const unsafe = buckets.filter((b) => b.replicas - 1 - unavailable < writeQuorum(b.replicas)).map((b) => b.name);
   return unsafe.length === 0
     ? { ok: true, reason: 'every bucket keeps its write quorum without this member' }
-    : { ok: false, reason: `stopping would drop ${unsafe.length} bucket(s) below write quorum`, details: { buckets: unsafe, otherMembersUnavailable: unavailable } };
+    : {
+        ok: false,
+        reason: `stopping would drop ${unsafe.length} bucket(s) below write quorum`,
+        details: { buckets: unsafe, otherMembersUnavailable: unavailable },
+      };
 }

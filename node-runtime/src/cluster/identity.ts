@@ -20,7 +20,12 @@ export async function loadOrCreateNodeId(dataDir: string): Promise<string> {
   await mkdir(dataDir, { recursive: true });
   const tmp = `${path}.tmp`;
   const fd = await open(tmp, 'w');
-  try { await fd.writeFile(id + '\n'); await fd.sync(); } finally { await fd.close(); }
+  try {
+    await fd.writeFile(id + '\n');
+    await fd.sync();
+  } finally {
+    await fd.close();
+  }
   await rename(tmp, path);
   return id;
 }

@@ -30,10 +30,17 @@ export class MapStore {
   async load(): Promise<ClusterMaps> {
     const maps = emptyMaps();
     let text: string;
-    try { text = await readFile(this.path, 'utf8'); }
-    catch (e) { if ((e as NodeJS.ErrnoException).code === 'ENOENT') return maps; throw e; }
-    try { mergeMaps(maps, JSON.parse(text) as Partial<ClusterMaps>); }
-    catch (e) { log.error({ err: e, path: this.path }, 'cluster map file unreadable; starting empty'); }
+    try {
+      text = await readFile(this.path, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return maps;
+      throw e;
+    }
+    try {
+      mergeMaps(maps, JSON.parse(text) as Partial<ClusterMaps>);
+    } catch (e) {
+      log.error({ err: e, path: this.path }, 'cluster map file unreadable; starting empty');
+    }
     return maps;
   }
 
@@ -43,7 +50,11 @@ export class MapStore {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     const text = JSON.stringify(maps);
-    this.#writing = this.#writing.then(() => this.#write(text)).catch((e) => { log.error({ err: e, path: this.path }, 'cluster map write failed'); });
+    this.#writing = this.#writing
+      .then(() => this.#write(text))
+      .catch((e) => {
+        log.error({ err: e, path: this.path }, 'cluster map write failed');
+      });
     return this.#writing;
   }
 
@@ -51,7 +62,10 @@ export class MapStore {
   schedule(maps: ClusterMaps, delayMs = 500): void {
     if (this.#closed) return;
     this.#pending = maps;
-    this.#timer ??= setTimeout(() => { this.#timer = undefined; if (this.#pending) void this.save(this.#pending); }, delayMs);
+    this.#timer ??= setTimeout(() => {
+      this.#timer = undefined;
+      if (this.#pending) void this.save(this.#pending);
+    }, delayMs);
     this.#timer.unref();
   }
 
@@ -72,9 +86,18 @@ export class MapStore {
     await mkdir(dir, { recursive: true });
     const tmp = `${this.path}.${process.pid}.tmp`;
     const fd = await open(tmp, 'w');
-    try { await fd.writeFile(text); await fd.sync(); } finally { await fd.close(); }
+    try {
+      await fd.writeFile(text);
+      await fd.sync();
+    } finally {
+      await fd.close();
+    }
     await rename(tmp, this.path);
     const d = await open(dir, 'r');
-    try { await d.sync(); } finally { await d.close(); }
+    try {
+      await d.sync();
+    } finally {
+      await d.close();
+    }
   }
 }

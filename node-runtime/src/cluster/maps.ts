@@ -5,7 +5,16 @@
 // state change (registration, failure detection, drain). Separate registers mean a heartbeat landing
 // on one root can never undo a drain written a moment earlier on another root.
 import { mergeInto, values, get, type LwwMap } from './crdt.ts';
-import { defaultSettings, type BucketSettings, type ClusterSettings, type Member, type MemberState, type RepairProgress, type StoredKey, type UserRecord } from './types.ts';
+import {
+  defaultSettings,
+  type BucketSettings,
+  type ClusterSettings,
+  type Member,
+  type MemberState,
+  type RepairProgress,
+  type StoredKey,
+  type UserRecord,
+} from './types.ts';
 
 /** What a member reports in its heartbeats; `repair` is its repair worker's progress when it has one. */
 export type MemberInfo = Omit<Member, 'state'> & { repair?: RepairProgress };
@@ -16,7 +25,7 @@ export interface ClusterMaps {
   buckets: LwwMap<BucketSettings>;
   users: LwwMap<UserRecord>;
   keys: LwwMap<StoredKey>;
-  settings: LwwMap<unknown>;        // one entry per ClusterSettings field
+  settings: LwwMap<unknown>; // one entry per ClusterSettings field
 }
 
 // A member of an older version ignores a map it does not know (mergeMaps skips unknown names).
@@ -41,7 +50,11 @@ export function mergeMaps(target: ClusterMaps, incoming: Partial<ClusterMaps> | 
 /** Members with their state; a member without a state entry yet is `joining`. */
 export function membersOf(maps: ClusterMaps): (Member & { repair?: RepairProgress })[] {
   return values(maps.members)
-    .map((info) => ({ ...info, state: get(maps.states, info.id) ?? ('joining' as MemberState), ...(maps.states[info.id] ? { stateSince: Math.floor(maps.states[info.id]!.ts) } : {}) }))
+    .map((info) => ({
+      ...info,
+      state: get(maps.states, info.id) ?? ('joining' as MemberState),
+      ...(maps.states[info.id] ? { stateSince: Math.floor(maps.states[info.id]!.ts) } : {}),
+    }))
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.id < b.id ? -1 : 1));
 }
 
@@ -54,7 +67,9 @@ export function settingsOf(maps: ClusterMaps): ClusterSettings {
 }
 
 export function bucketsOf(maps: ClusterMaps): BucketSettings[] {
-  return values(maps.buckets).filter((b) => !b.deleted).sort((a, b) => (a.name < b.name ? -1 : 1));
+  return values(maps.buckets)
+    .filter((b) => !b.deleted)
+    .sort((a, b) => (a.name < b.name ? -1 : 1));
 }
 
 export function bucketOf(maps: ClusterMaps, name: string): BucketSettings | undefined {

@@ -23,17 +23,40 @@ const SECRET = 'test-cluster-secret';
 const tmp: string[] = [];
 const running = new Set<{ roles: ClusterRoles; server: Server }>();
 
-async function member(name: string, roles: Role[], roots: () => string[], opts: { dataDir?: string; host?: string; port?: number; failureTimeoutMs?: number; heartbeatMs?: number; liveUsage?: () => { usedBytes: number; chunks: number } } = {}) {
-  const dataDir = opts.dataDir ?? await mkdtemp(join(tmpdir(), `cairn-${name}-`));
+async function member(
+  name: string,
+  roles: Role[],
+  roots: () => string[],
+  opts: {
+    dataDir?: string;
+    host?: string;
+    port?: number;
+    failureTimeoutMs?: number;
+    heartbeatMs?: number;
+    liveUsage?: () => { usedBytes: number; chunks: number };
+  } = {},
+) {
+  const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), `cairn-${name}-`)));
   if (!opts.dataDir) tmp.push(dataDir);
   const host = opts.host ?? loopbackAddress();
   const app = express();
-  const server = await new Promise<Server>((resolve) => { const s = app.listen(opts.port ?? 0, host, () => resolve(s)); });
+  const server = await new Promise<Server>((resolve) => {
+    const s = app.listen(opts.port ?? 0, host, () => resolve(s));
+  });
   const url = `http://${host}:${(server.address() as AddressInfo).port}`;
   const selfId = await loadOrCreateNodeId(dataDir);
   const r = await joinCluster({
-    selfId, roles, name, dataDir, api: url.replace(/:\d+$/, ':1'), cluster: url, roots: roots().length ? roots() : [url], secret: SECRET,
-    heartbeatMs: opts.heartbeatMs ?? 100, settings: { failureTimeoutMs: opts.failureTimeoutMs ?? 800 }, liveUsage: opts.liveUsage,
+    selfId,
+    roles,
+    name,
+    dataDir,
+    api: url.replace(/:\d+$/, ':1'),
+    cluster: url,
+    roots: roots().length ? roots() : [url],
+    secret: SECRET,
+    heartbeatMs: opts.heartbeatMs ?? 100,
+    settings: { failureTimeoutMs: opts.failureTimeoutMs ?? 800 },
+    liveUsage: opts.liveUsage,
   });
   app.use('/rpc/v1', rpcRouter(SECRET, r.rpcRoutes));
   const handle = { roles: r, server, url, dataDir, host, name };
@@ -62,7 +85,7 @@ test('nodes register, become active, see each other; a silent node goes down and
 
   await b.stop();
   await waitFor(() => stateOf(root.roles, bId) === 'down', { timeoutMs: 5000, what: 'b down at the root' });
-  await waitFor(() => stateOf(a.roles, bId) === 'down', { timeoutMs: 2000, what: 'b down in a\'s cache' });
+  await waitFor(() => stateOf(a.roles, bId) === 'down', { timeoutMs: 2000, what: "b down in a's cache" });
   assert.is(stateOf(a.roles, a.roles.selfId), 'active', 'a keeps heartbeating and stays active');
 
   b = await member('nodes-1', ['node'], () => [root.url], { dataDir: b.dataDir, host: b.host });
@@ -74,7 +97,11 @@ test('nodes register, become active, see each other; a silent node goes down and
 test('beatNow: what a member reports reaches the root at once, not a heartbeat period later', async () => {
   const root = await member('root-0', ['root'], () => []);
   let usedBytes = 1;
-  const a = await member('nodes-0', ['node'], () => [root.url], { heartbeatMs: 60_000, failureTimeoutMs: 120_000, liveUsage: () => ({ usedBytes, chunks: 1 }) });
+  const a = await member('nodes-0', ['node'], () => [root.url], {
+    heartbeatMs: 60_000,
+    failureTimeoutMs: 120_000,
+    liveUsage: () => ({ usedBytes, chunks: 1 }),
+  });
   const used = () => root.roles.view.member(a.roles.selfId)?.usedBytes;
   await waitFor(() => used() === 1, { timeoutMs: 5000, what: 'registered with its first report' });
   usedBytes = 42;
@@ -129,7 +156,7 @@ test('two roots gossip: a node known to one root is known to the other; the map 
   // r0 was started before r1's URL was known: give it the full list now by restarting its agent loop.
   await r0.stop();
   const r0b = await member('root-0', ['root'], () => urls, { host: hosts[0], dataDir: r0.dataDir });
-  const n = await member('nodes-0', ['node'], () => [r0b.url]);   // talks to root-0 only
+  const n = await member('nodes-0', ['node'], () => [r0b.url]); // talks to root-0 only
   await waitFor(() => stateOf(r1.roles, n.roles.selfId) === 'active', { timeoutMs: 5000, what: 'root-1 learns the node through gossip' });
   await n.roles.view.putBucket({ name: 'logs', createdAt: '', owner: 'me', replicas: 1, access: 'private' });
   await waitFor(() => r1.roles.view.bucket('logs'), { timeoutMs: 3000, what: 'bucket gossiped to root-1' });
@@ -140,7 +167,7 @@ test('two roots gossip: a node known to one root is known to the other; the map 
   assert.ok(r1.roles.view.member(n.roles.selfId), 'and the members');
 });
 
-test('a root that lost its disk is refilled from the nodes\' caches', async () => {
+test("a root that lost its disk is refilled from the nodes' caches", async () => {
   const root = await member('root-0', ['root'], () => []);
   const n = await member('nodes-0', ['node'], () => [root.url]);
   await waitFor(() => n.roles.ready());
@@ -158,11 +185,19 @@ test('internal RPC without the cluster secret gets 401 and changes nothing', asy
   const root = await member('root-0', ['root'], () => []);
   const body = JSON.stringify({ maps: { buckets: { evil: { value: { name: 'evil' }, ts: Date.now() + 1e9, writer: 'x' } } } });
   for (const authorization of [undefined, 'Bearer wrong', `Basic ${SECRET}`]) {
-    const res = await request(`${root.url}/rpc/v1/maps`, { method: 'POST', body, headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) } });
+    const res = await request(`${root.url}/rpc/v1/maps`, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
+    });
     assert.is(res.statusCode, 401);
     await res.body.dump();
   }
-  const hb = await request(`${root.url}/rpc/v1/heartbeat`, { method: 'POST', body: JSON.stringify({ member: { id: 'intruder', roles: ['node'], cluster: 'http://x' }, ready: true }), headers: { 'content-type': 'application/json' } });
+  const hb = await request(`${root.url}/rpc/v1/heartbeat`, {
+    method: 'POST',
+    body: JSON.stringify({ member: { id: 'intruder', roles: ['node'], cluster: 'http://x' }, ready: true }),
+    headers: { 'content-type': 'application/json' },
+  });
   assert.is(hb.statusCode, 401);
   await hb.body.dump();
   assert.is(root.roles.view.bucket('evil'), undefined);

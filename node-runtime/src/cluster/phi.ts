@@ -19,7 +19,12 @@ export interface PhiOptions {
 
 export const DEFAULT_PHI: PhiOptions = { windowSize: 100, minStdDevMs: 500, acceptablePauseMs: 1_000, firstIntervalMs: 1_000 };
 
-interface History { last: number; intervals: number[]; sum: number; sumSq: number }
+interface History {
+  last: number;
+  intervals: number[];
+  sum: number;
+  sumSq: number;
+}
 
 export class PhiAccrual {
   private readonly o: PhiOptions;
@@ -63,9 +68,13 @@ export class PhiAccrual {
   }
 
   /** When `id` was last heard from. */
-  lastHeartbeat(id: string): number | undefined { return this.members.get(id)?.last; }
+  lastHeartbeat(id: string): number | undefined {
+    return this.members.get(id)?.last;
+  }
 
-  forget(id: string): void { this.members.delete(id); }
+  forget(id: string): void {
+    this.members.delete(id);
+  }
 }
 
 /** -log10 of the normal tail beyond `elapsed`, with the logistic approximation of the CDF (Akka's). */

@@ -6,8 +6,18 @@ import type { Member, MemberState } from './types.ts';
 
 function member(i: number, o: Partial<Member> = {}): Member {
   return {
-    id: `node-id-${i}`, name: `nodes-${i}`, roles: ['node'], api: `http://127.0.0.${i}:9000`, cluster: `http://127.0.0.${i}:9100`,
-    zone: '', weight: 1, state: 'active' as MemberState, capacityBytes: 0, usedBytes: 0, lastHeartbeat: 0, ...o,
+    id: `node-id-${i}`,
+    name: `nodes-${i}`,
+    roles: ['node'],
+    api: `http://127.0.0.${i}:9000`,
+    cluster: `http://127.0.0.${i}:9100`,
+    zone: '',
+    weight: 1,
+    state: 'active' as MemberState,
+    capacityBytes: 0,
+    usedBytes: 0,
+    lastHeartbeat: 0,
+    ...o,
   };
 }
 const ids = (n: number) => Array.from({ length: n }, (_, i) => createHash('sha256').update(String(i)).digest('hex'));
@@ -36,10 +46,10 @@ test('adding an 11th node moves at most 1.2 × 1/11 of the items', () => {
     const before = new Set(replicasFor(id, ten, 3).map((m) => m.id));
     movedReplicas += replicasFor(id, eleven, 3).filter((m) => !before.has(m.id)).length;
   }
-  assert.ok(moved <= 1.2 * ITEMS.length / 11, `moved ${moved}`);
-  assert.ok(moved >= 0.8 * ITEMS.length / 11, `the new node should get its share, moved ${moved}`);
+  assert.ok(moved <= (1.2 * ITEMS.length) / 11, `moved ${moved}`);
+  assert.ok(moved >= (0.8 * ITEMS.length) / 11, `the new node should get its share, moved ${moved}`);
   // With R=3, the replica moves are also bounded by the new node's share of replicas.
-  assert.ok(movedReplicas <= 1.2 * 3 * ITEMS.length / 11, `moved replicas ${movedReplicas}`);
+  assert.ok(movedReplicas <= (1.2 * 3 * ITEMS.length) / 11, `moved replicas ${movedReplicas}`);
 });
 
 test('3 zones with R=3: every item has one replica per zone', () => {
@@ -60,12 +70,15 @@ test('3 zones with R=3: every item has one replica per zone', () => {
 test('weights are respected: a weight-3 node gets about 3× the items of a weight-1 node', () => {
   const ms = [member(0, { weight: 3 }), member(1), member(2), member(3)];
   const counts = new Map<string, number>();
-  for (const id of ITEMS) { const m = replicasFor(id, ms, 1)[0]; counts.set(m.id, (counts.get(m.id) ?? 0) + 1); }
+  for (const id of ITEMS) {
+    const m = replicasFor(id, ms, 1)[0];
+    counts.set(m.id, (counts.get(m.id) ?? 0) + 1);
+  }
   const heavy = counts.get(ms[0].id)!;
-  assert.ok(Math.abs(heavy - ITEMS.length / 2) <= 0.05 * ITEMS.length / 2, `heavy got ${heavy}`);
+  assert.ok(Math.abs(heavy - ITEMS.length / 2) <= (0.05 * ITEMS.length) / 2, `heavy got ${heavy}`);
   for (const m of ms.slice(1)) {
     const c = counts.get(m.id)!;
-    assert.ok(Math.abs(c - ITEMS.length / 6) <= 0.1 * ITEMS.length / 6, `${m.name} got ${c}`);
+    assert.ok(Math.abs(c - ITEMS.length / 6) <= (0.1 * ITEMS.length) / 6, `${m.name} got ${c}`);
   }
 });
 
@@ -92,7 +105,10 @@ test('deterministic from the member list alone (order of the list does not matte
   const ms = Array.from({ length: 7 }, (_, i) => member(i, { zone: `z${i % 2}` }));
   const shuffled = [...ms].reverse();
   for (const id of ITEMS.slice(0, 2000)) {
-    assert.equal(replicasFor(id, ms, 3).map((m) => m.id), replicasFor(id, shuffled, 3).map((m) => m.id));
+    assert.equal(
+      replicasFor(id, ms, 3).map((m) => m.id),
+      replicasFor(id, shuffled, 3).map((m) => m.id),
+    );
   }
 });
 
@@ -101,7 +117,10 @@ test('write order: the placement order with suspected members last; without susp
   for (const id of ITEMS.slice(0, 500)) {
     const order = writeOrder(id, ms).map((m) => m.id);
     assert.is(order.length, 5, 'active data members only');
-    assert.equal(order.slice(0, 3), replicasFor(id, ms, 3).map((m) => m.id));
+    assert.equal(
+      order.slice(0, 3),
+      replicasFor(id, ms, 3).map((m) => m.id),
+    );
     const sick = order[0];
     const around = writeOrder(id, ms, { suspected: (x) => x === sick }).map((m) => m.id);
     assert.equal(around, [...order.filter((x) => x !== sick), sick], 'the next member of the order stands in, the suspect comes last');
@@ -111,7 +130,10 @@ test('write order: the placement order with suspected members last; without susp
 test('pins come first (by id or name), then the ranking fills up to R', () => {
   const ms = Array.from({ length: 5 }, (_, i) => member(i));
   const got = replicasFor('bucket:photos', ms, 3, { pin: ['nodes-4', ms[2].id] });
-  assert.equal(got.slice(0, 2).map((m) => m.id), [ms[4].id, ms[2].id]);
+  assert.equal(
+    got.slice(0, 2).map((m) => m.id),
+    [ms[4].id, ms[2].id],
+  );
   assert.is(new Set(got.map((m) => m.id)).size, 3);
   assert.is(replicasFor('x', ms, 1, { pin: ['nodes-3'] })[0].id, ms[3].id);
 });
@@ -123,7 +145,10 @@ test('rankAll ranks every member and starts with the placement made while all we
     const withDown = ms.map((m) => (m.id === placed[0] ? { ...m, state: 'down' as const } : m));
     const ranked = rankAll(id, withDown);
     assert.is(ranked.length, 6);
-    assert.equal(ranked.slice(0, 3).map((m) => m.id), placed);
+    assert.equal(
+      ranked.slice(0, 3).map((m) => m.id),
+      placed,
+    );
   }
 });
 

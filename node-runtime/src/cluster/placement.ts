@@ -71,7 +71,12 @@ export function takesChunks(m: Member): boolean {
  */
 export function chunkHolders(chunkId: string, members: Member[], r: number, opts: { pin?: string[]; holds?: (id: string) => boolean } = {}): Member[] {
   const holds = opts.holds ?? (() => false);
-  return replicasFor(chunkId, members.filter((m) => takesChunks(m) || holds(m.id)), r, { pin: opts.pin });
+  return replicasFor(
+    chunkId,
+    members.filter((m) => takesChunks(m) || holds(m.id)),
+    r,
+    { pin: opts.pin },
+  );
 }
 
 /** Same ranking over all members with any state, for reads/repair (where might the item be?). */
@@ -106,7 +111,10 @@ function zoneOrder(ranked: Member[], r: number, chosen: Member[]): Member[] {
   const zones = new Set(out.map((m) => m.zone));
   for (const m of ranked) {
     if (out.length >= r) return out;
-    if (!zones.has(m.zone) && !out.includes(m)) { out.push(m); zones.add(m.zone); }
+    if (!zones.has(m.zone) && !out.includes(m)) {
+      out.push(m);
+      zones.add(m.zone);
+    }
   }
   for (const m of ranked) {
     if (out.length >= r) return out;

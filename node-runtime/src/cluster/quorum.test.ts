@@ -13,7 +13,8 @@ import { RpcClient } from '../rpc/client.ts';
 import { RemoteChunkReplica } from '../data/remote-replica.ts';
 
 const secret = randomBytes(12).toString('hex');
-const accessKey = 'AKQUORUM', secretKey = 'quorum-secret-key';
+const accessKey = 'AKQUORUM',
+  secretKey = 'quorum-secret-key';
 const env = { CAIRN_FAILURE_TIMEOUT_MS: '2500', CAIRN_HEARTBEAT_MS: '250', CAIRN_LOG_LEVEL: 'warn' };
 const common = { secret, accessKey, secretKey, env, extraArgs: ['--chunk-size', '65536'] };
 const BUCKET = 'quorum';
@@ -27,7 +28,13 @@ const admin = () => createAdminClient({ url: root.cluster, secret });
 const s3 = (p: CairnProcess) => s3Client(p, { retryOptions: { disableRetry: true } });
 // For the 503 check: the minio client turns a 503 into a generic retry error without the S3 code.
 function aws(p: CairnProcess) {
-  return new S3Client({ endpoint: p.endpoint, region: 'us-east-1', forcePathStyle: true, maxAttempts: 1, credentials: { accessKeyId: accessKey, secretAccessKey: secretKey } });
+  return new S3Client({
+    endpoint: p.endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    maxAttempts: 1,
+    credentials: { accessKeyId: accessKey, secretAccessKey: secretKey },
+  });
 }
 async function read(p: CairnProcess, key: string): Promise<Buffer> {
   const parts: Buffer[] = [];
@@ -52,7 +59,11 @@ test.after(async () => {
 test('R=3 with two nodes killed: PUT fails with 503 in bounded time, no object appears, and succeeds once one node returns', async () => {
   const before = randomBytes(150_000);
   await s3(nodes[0]).putObject(BUCKET, 'before', before, before.length);
-  const probe = async (p: CairnProcess, path: string) => { const r = await fetch(`${p.cluster}${path}`); await r.body?.cancel(); return r.status; };
+  const probe = async (p: CairnProcess, path: string) => {
+    const r = await fetch(`${p.cluster}${path}`);
+    await r.body?.cancel();
+    return r.status;
+  };
   assert.is(await probe(nodes[0], '/maintenance'), 200, 'with R=3 one node may stop');
   assert.is(await probe(root, '/cluster/health'), 200);
 
@@ -79,8 +90,12 @@ test('R=3 with two nodes killed: PUT fails with 503 in bounded time, no object a
   }
   await waitFor(async () => (await activeCount()) === 2, { timeoutMs: 10_000, what: 'one node back' });
   // The failed write left nothing visible.
-  try { await s3(nodes[0]).statObject(BUCKET, 'during'); assert.unreachable('no object after a failed write'); }
-  catch (e) { assert.is((e as { code?: string }).code, 'NotFound'); }
+  try {
+    await s3(nodes[0]).statObject(BUCKET, 'during');
+    assert.unreachable('no object after a failed write');
+  } catch (e) {
+    assert.is((e as { code?: string }).code, 'NotFound');
+  }
   const listed: string[] = [];
   for await (const o of s3(nodes[1]).listObjectsV2(BUCKET, '', true)) listed.push((o as { name: string }).name);
   assert.equal(listed, ['before']);
@@ -92,17 +107,32 @@ test('R=3 with two nodes killed: PUT fails with 503 in bounded time, no object a
 
 test.after.each(async () => {
   // Every test starts with all members up, whatever the previous one left behind.
-  for (const p of procs) if (!(await fetch(`${p.cluster}/healthz`).then((r) => r.ok, () => false))) await p.restart();
+  for (const p of procs)
+    if (
+      !(await fetch(`${p.cluster}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      ))
+    )
+      await p.restart();
 });
 
 test('the cluster port refuses internal RPC and admin calls without the cluster secret (401, no effect)', async () => {
   const body = Buffer.from('not allowed in');
   const id = sha(body);
   for (const auth of [undefined, 'Bearer wrong-secret']) {
-    const res = await request(`${nodes[0].cluster}/rpc/v1/chunks/${id}`, { method: 'PUT', body, headers: { 'content-length': String(body.length), ...(auth ? { authorization: auth } : {}) } });
+    const res = await request(`${nodes[0].cluster}/rpc/v1/chunks/${id}`, {
+      method: 'PUT',
+      body,
+      headers: { 'content-length': String(body.length), ...(auth ? { authorization: auth } : {}) },
+    });
     assert.is(res.statusCode, 401);
     await res.body.dump();
-    const adm = await request(`${root.cluster}/admin/v1/buckets/sneaky`, { method: 'PUT', body: '{}', headers: { 'content-type': 'application/json', ...(auth ? { authorization: auth } : {}) } });
+    const adm = await request(`${root.cluster}/admin/v1/buckets/sneaky`, {
+      method: 'PUT',
+      body: '{}',
+      headers: { 'content-type': 'application/json', ...(auth ? { authorization: auth } : {}) },
+    });
     assert.is(adm.statusCode, 401);
     await adm.body.dump();
   }
@@ -110,7 +140,9 @@ test('the cluster port refuses internal RPC and admin calls without the cluster 
   try {
     const id0 = (await admin().status()).members.find((m) => m.name === nodes[0].name)!.id;
     assert.equal(await new RemoteChunkReplica(id0, nodes[0].cluster, rpc).hasChunks([id]), [false], 'nothing stored');
-  } finally { await rpc.close(); }
+  } finally {
+    await rpc.close();
+  }
   assert.ok(!(await admin().status()).buckets.some((b) => b.name === 'sneaky'));
 });
 

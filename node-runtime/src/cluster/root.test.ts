@@ -10,12 +10,20 @@ import { setLogLevel } from '../util/log.ts';
 setLogLevel(process.env.CAIRN_LOG_LEVEL ?? 'error');
 
 const info = (id: string): MemberInfo => ({
-  id, name: `n-${id}`, roles: ['node'], api: `http://${id}:9000`, cluster: `http://${id}:9100`, zone: '', weight: 1,
-  capacityBytes: 100, usedBytes: 1, lastHeartbeat: 0,
+  id,
+  name: `n-${id}`,
+  roles: ['node'],
+  api: `http://${id}:9000`,
+  cluster: `http://${id}:9100`,
+  zone: '',
+  weight: 1,
+  capacityBytes: 100,
+  usedBytes: 1,
+  lastHeartbeat: 0,
 });
 const dirs: string[] = [];
 async function open(dataDir?: string) {
-  const dir = dataDir ?? await mkdtemp(join(tmpdir(), 'cairn-root-'));
+  const dir = dataDir ?? (await mkdtemp(join(tmpdir(), 'cairn-root-')));
   if (!dataDir) dirs.push(dir);
   return { dir, root: await RootService.open({ selfId: 'root-self', dataDir: dir, settings: { failureTimeoutMs: 1000, defaultReplicas: 2 } }) };
 }
@@ -38,7 +46,9 @@ test('a member registers as joining, becomes active when ready; a heartbeat neve
 test('silence past the failure timeout → down (not drained, never self); a returning member is active again', async () => {
   const { root } = await open();
   const t0 = Date.now();
-  for (const id of ['a', 'b', 'c']) { root.heartbeat({ member: info(id), ready: true }, t0); }
+  for (const id of ['a', 'b', 'c']) {
+    root.heartbeat({ member: info(id), ready: true }, t0);
+  }
   root.heartbeat({ member: { ...info('root-self'), roles: ['root'] }, ready: true }, t0);
   await root.set('states', 'c', 'drained');
   assert.equal(root.detectFailures(t0 + 500), [], 'no verdict within the grace after start');
@@ -89,6 +99,8 @@ test('settings from flags, a cluster id and the maps survive a restart', async (
   await again.stop();
 });
 
-test.after(async () => { for (const d of dirs) await rm(d, { recursive: true, force: true }); });
+test.after(async () => {
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
 
 test.run();

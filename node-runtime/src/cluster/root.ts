@@ -25,7 +25,10 @@ export interface HeartbeatRequest {
   suspects?: string[];
 }
 
-export interface MapsResponse { rootId: string; maps: ClusterMaps }
+export interface MapsResponse {
+  rootId: string;
+  maps: ClusterMaps;
+}
 
 /** The states-map entry remembering that a member was draining when it was marked down. */
 export const beforeDownKey = (memberId: string) => `${memberId}/before-down`;
@@ -62,12 +65,17 @@ export class RootService {
       changed = true;
     }
     // The cluster's id: the first root picks one; if two fresh roots both do, LWW keeps one everywhere.
-    if (!root.maps.settings.clusterId) { write(root.maps.settings, 'clusterId', randomUUID(), opts.selfId); changed = true; }
+    if (!root.maps.settings.clusterId) {
+      write(root.maps.settings, 'clusterId', randomUUID(), opts.selfId);
+      changed = true;
+    }
     if (changed) await store.save(root.maps);
     return root;
   }
 
-  settings(): ClusterSettings { return settingsOf(this.maps); }
+  settings(): ClusterSettings {
+    return settingsOf(this.maps);
+  }
 
   /** Register or refresh a member; answers with the merged maps. */
   heartbeat(req: HeartbeatRequest, now = Date.now()): MapsResponse {
@@ -78,10 +86,15 @@ export class RootService {
     // Gossip from another root rides on its heartbeat; tell this process's listeners at once.
     if (mergeMaps(this.maps, req.maps)) this.#changed();
     const info: MemberInfo = {
-      id: m.id, name: String(m.name ?? m.id), roles: m.roles.filter((r) => r === 'root' || r === 'node'),
-      api: String(m.api ?? ''), cluster: m.cluster, zone: String(m.zone ?? ''),
+      id: m.id,
+      name: String(m.name ?? m.id),
+      roles: m.roles.filter((r) => r === 'root' || r === 'node'),
+      api: String(m.api ?? ''),
+      cluster: m.cluster,
+      zone: String(m.zone ?? ''),
       weight: typeof m.weight === 'number' && m.weight > 0 ? m.weight : 1,
-      capacityBytes: Number(m.capacityBytes) || 0, usedBytes: Number(m.usedBytes) || 0,
+      capacityBytes: Number(m.capacityBytes) || 0,
+      usedBytes: Number(m.usedBytes) || 0,
       ...(typeof m.chunks === 'number' ? { chunks: m.chunks } : {}),
       ...(m.disk === 'ok' || m.disk === 'full' || m.disk === 'failed' ? { disk: m.disk } : {}),
       ...(typeof m.freeBytes === 'number' ? { freeBytes: m.freeBytes } : {}),
@@ -134,7 +147,11 @@ export class RootService {
   broadcast: ((maps: ClusterMaps) => Promise<void>) | undefined;
 
   #broadcast(): Promise<void> {
-    return this.broadcast ? this.broadcast(this.maps).catch((e) => { log.debug({ err: e }, 'broadcast failed'); }) : Promise.resolve();
+    return this.broadcast
+      ? this.broadcast(this.maps).catch((e) => {
+          log.debug({ err: e }, 'broadcast failed');
+        })
+      : Promise.resolve();
   }
 
   /** Write one entry as this root (admin writes made on a root process). */
@@ -168,7 +185,11 @@ export class RootService {
       log.warn({ member: m.id, name: m.name, silentMs: now - m.lastHeartbeat, ...(verdict ?? { reason: 'failure timeout' }) }, 'member down');
       down.push(m.id);
     }
-    if (down.length) { this.#store.schedule(this.maps, 0); this.#changed(); void this.#broadcast(); }
+    if (down.length) {
+      this.#store.schedule(this.maps, 0);
+      this.#changed();
+      void this.#broadcast();
+    }
     return down;
   }
 

@@ -9,7 +9,8 @@ import { waitFor } from '../../../hack/testing/net.ts';
 import { createAdminClient } from '../admin/client.ts';
 
 const secret = randomBytes(12).toString('hex');
-const accessKey = 'AKROOTS', secretKey = 'roots-secret-key';
+const accessKey = 'AKROOTS',
+  secretKey = 'roots-secret-key';
 const env = { CAIRN_FAILURE_TIMEOUT_MS: '2500', CAIRN_HEARTBEAT_MS: '250', CAIRN_LOG_LEVEL: 'warn' };
 const common = { secret, accessKey, secretKey, env, extraArgs: ['--chunk-size', '65536'] };
 
@@ -45,7 +46,10 @@ test('two roots: gossip, one root killed, the other carries on, the first catche
   await s3(nodes[0]).putObject('shared', 'a', body, body.length);
 
   await r0.kill('SIGKILL');
-  await waitFor(async () => (await admin(rootUrls[1]).status()).members.find((m) => m.name === 'root-0')?.state === 'down', { timeoutMs: 10_000, what: 'root-0 down at root-1' });
+  await waitFor(async () => (await admin(rootUrls[1]).status()).members.find((m) => m.name === 'root-0')?.state === 'down', {
+    timeoutMs: 10_000,
+    what: 'root-0 down at root-1',
+  });
   await admin(rootUrls[1]).putBucket({ name: 'while-down', replicas: 2 });
   await s3(nodes[1]).putObject('while-down', 'b', body, body.length);
   for (const n of nodes) {
@@ -54,10 +58,13 @@ test('two roots: gossip, one root killed, the other carries on, the first catche
   }
 
   await r0.restart();
-  await waitFor(async () => {
-    const s = await admin(rootUrls[0]).status();
-    return s.buckets.some((b) => b.name === 'while-down') && s.members.find((m) => m.name === 'root-0')?.state === 'active';
-  }, { timeoutMs: 10_000, what: 'root-0 caught up and active' });
+  await waitFor(
+    async () => {
+      const s = await admin(rootUrls[0]).status();
+      return s.buckets.some((b) => b.name === 'while-down') && s.members.find((m) => m.name === 'root-0')?.state === 'active';
+    },
+    { timeoutMs: 10_000, what: 'root-0 caught up and active' },
+  );
   assert.is(await read(r0, 'while-down', 'b'), sha(body));
 });
 

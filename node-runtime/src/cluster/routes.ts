@@ -17,7 +17,9 @@ export function membershipRoutes(d: { agent: MembershipAgent; root?: RootService
     try {
       if (!d.root) throw s3Error('InvalidRequest', 'this member is not a root');
       res.json(d.root.heartbeat(req.body));
-    } catch (e) { sendError(res, e); }
+    } catch (e) {
+      sendError(res, e);
+    }
   });
 
   r.post('/maps', json, async (req: Request, res: Response) => {
@@ -32,7 +34,9 @@ export function membershipRoutes(d: { agent: MembershipAgent; root?: RootService
         d.agent.merge(incoming);
         res.json({ maps: d.agent.maps });
       }
-    } catch (e) { sendError(res, e); }
+    } catch (e) {
+      sendError(res, e);
+    }
   });
 
   r.get('/maps', (_req: Request, res: Response) => {

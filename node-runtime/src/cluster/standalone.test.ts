@@ -23,12 +23,18 @@ test('registry, keys and settings persist across reopen; one active member holdi
     await view.putUser({ id: 'u1', displayName: 'U1', createdAt: 'now' });
     await view.putKey({ accessKeyId: 'k1', userId: 'u1', sealedSecret: 'sealed', createdAt: 'now' });
     assert.is(changes, 5);
-    assert.equal(replicasFor('bucket:b1', view.members(), 1).map((m) => m.id), ['n1']);
+    assert.equal(
+      replicasFor('bucket:b1', view.members(), 1).map((m) => m.id),
+      ['n1'],
+    );
     await meta.close();
 
     meta = MetaStore.open(dir);
     view = await StandaloneClusterView.open({ self, meta, usedBytes, settings: { region: 'eu-1' } });
-    assert.equal(view.buckets().map((b) => b.name), ['b1']);
+    assert.equal(
+      view.buckets().map((b) => b.name),
+      ['b1'],
+    );
     assert.is(view.bucket('b1')?.access, 'public-read');
     assert.is(view.bucket('b2'), undefined);
     assert.equal(view.key('k1'), { accessKeyId: 'k1', userId: 'u1', sealedSecret: 'sealed', createdAt: 'now' });

@@ -74,12 +74,18 @@ export class StandaloneClusterView implements ClusterControl {
     return new StandaloneClusterView(opts, settings);
   }
 
-  settings(): ClusterSettings { return this.currentSettings; }
+  settings(): ClusterSettings {
+    return this.currentSettings;
+  }
 
   members(): Member[] {
     this.self.usedBytes = this.usedBytes();
     this.self.lastHeartbeat = Date.now();
-    if (this.disk) { const d = this.disk(); this.self.disk = d.state; this.self.freeBytes = d.freeBytes; }
+    if (this.disk) {
+      const d = this.disk();
+      this.self.disk = d.state;
+      this.self.freeBytes = d.freeBytes;
+    }
     return [this.self];
   }
 
@@ -93,7 +99,9 @@ export class StandaloneClusterView implements ClusterControl {
   }
 
   buckets(): BucketSettings[] {
-    return values(this.bucketMap).filter((b) => !b.deleted).sort((a, b) => (a.name < b.name ? -1 : 1));
+    return values(this.bucketMap)
+      .filter((b) => !b.deleted)
+      .sort((a, b) => (a.name < b.name ? -1 : 1));
   }
 
   async putBucket(settings: BucketSettings): Promise<void> {
@@ -108,7 +116,9 @@ export class StandaloneClusterView implements ClusterControl {
     this.changed();
   }
 
-  users(): UserRecord[] { return values(this.userMap).filter((u) => !u.deleted); }
+  users(): UserRecord[] {
+    return values(this.userMap).filter((u) => !u.deleted);
+  }
 
   user(id: string): UserRecord | undefined {
     const u = get(this.userMap, id);
@@ -123,7 +133,9 @@ export class StandaloneClusterView implements ClusterControl {
     this.changed();
   }
 
-  keys(): StoredKey[] { return values(this.keyMap).filter((k) => !k.deleted); }
+  keys(): StoredKey[] {
+    return values(this.keyMap).filter((k) => !k.deleted);
+  }
 
   key(accessKeyId: string): StoredKey | undefined {
     const k = get(this.keyMap, accessKeyId);
@@ -146,7 +158,9 @@ export class StandaloneClusterView implements ClusterControl {
   }
 
   /** A cluster of one is named after its only member. */
-  clusterId(): string { return this.selfId; }
+  clusterId(): string {
+    return this.selfId;
+  }
 
   setMemberState(_memberId: string, _state: MemberState): Promise<void> {
     return refuse('DrainRefused', 'a single-process cluster has no other member to move data to');

@@ -13,21 +13,21 @@ export type DiskState = 'ok' | 'full' | 'failed';
 export type Role = 'root' | 'node';
 
 export interface Member {
-  id: string;            // stable node id, kept in the data dir
-  name: string;          // human name, e.g. the pod name "nodes-2"
-  roles: Role[];         // a process may be both (single-process clusters)
-  api: string;           // file API base URL, e.g. http://127.0.0.2:9000
-  cluster: string;       // cluster port base URL, e.g. http://127.0.0.2:9100
-  zone: string;          // failure domain; '' when unset
-  weight: number;        // capacity weight for placement (> 0)
+  id: string; // stable node id, kept in the data dir
+  name: string; // human name, e.g. the pod name "nodes-2"
+  roles: Role[]; // a process may be both (single-process clusters)
+  api: string; // file API base URL, e.g. http://127.0.0.2:9000
+  cluster: string; // cluster port base URL, e.g. http://127.0.0.2:9100
+  zone: string; // failure domain; '' when unset
+  weight: number; // capacity weight for placement (> 0)
   state: MemberState;
   capacityBytes: number;
   usedBytes: number;
   lastHeartbeat: number; // ms since epoch, as seen by the root that wrote the entry
-  chunks?: number;       // chunks stored, as last reported in a heartbeat
-  disk?: DiskState;      // its data disk, as last reported (absent: ok)
-  freeBytes?: number;    // free on its data disk, as last reported
-  stateSince?: number;   // ms since epoch: when a root recorded its current state (the state's LWW time)
+  chunks?: number; // chunks stored, as last reported in a heartbeat
+  disk?: DiskState; // its data disk, as last reported (absent: ok)
+  freeBytes?: number; // free on its data disk, as last reported
+  stateSince?: number; // ms since epoch: when a root recorded its current state (the state's LWW time)
 }
 
 /** A member's repair progress, as its repair worker reports it in heartbeats (and the admin API shows it). */
@@ -37,7 +37,7 @@ export interface RepairProgress {
   bytesRemaining: number;
   bytesMoved: number;
   rateBytesPerSec: number;
-  etaSeconds: number | null;   // null when idle or unknown
+  etaSeconds: number | null; // null when idle or unknown
   /** Per member: when its last complete repair pass started (ms since epoch; 0 = none yet). A zero
    *  under-replicated count only speaks for the map of a pass that started after a change. */
   lastPassAt?: number;
@@ -48,7 +48,11 @@ export interface RepairProgress {
 
 /** One bucket in a member's repair pass: the R it planned with, the bucket's items below their R that
  *  this member repairs, and surplus copies held here that wait to be dropped (an R lowered, a move). */
-export interface BucketRepair { r: number; under?: number; surplus?: number }
+export interface BucketRepair {
+  r: number;
+  under?: number;
+  surplus?: number;
+}
 
 export type BucketAccess = 'private' | 'public-read';
 
@@ -56,14 +60,24 @@ export type BucketAccess = 'private' | 'public-read';
 export type ObjectOwnership = 'ObjectWriter' | 'BucketOwnerPreferred' | 'BucketOwnerEnforced';
 
 /** The Kubernetes Bucket that claimed a bucket name first (a later claim elsewhere is refused). */
-export interface BucketClaim { namespace: string; name: string; uid: string }
+export interface BucketClaim {
+  namespace: string;
+  name: string;
+  uid: string;
+}
 
-export interface BucketShare { user: string; access: 'read' | 'read-write' }
+export interface BucketShare {
+  user: string;
+  access: 'read' | 'read-write';
+}
 
 export type RetentionMode = 'GOVERNANCE' | 'COMPLIANCE';
 
 /** A bucket's object lock: enabled at creation, with the retention new versions get by default. */
-export interface ObjectLockSettings { enabled: true; defaultRetention?: { mode: RetentionMode; days?: number; years?: number } }
+export interface ObjectLockSettings {
+  enabled: true;
+  defaultRetention?: { mode: RetentionMode; days?: number; years?: number };
+}
 /** One rule of a bucket's notification configuration: which events go to which declared target (events/notification-config.ts). */
 export interface BucketNotificationRule {
   id: string;
@@ -77,13 +91,13 @@ export interface BucketNotificationRule {
 
 export interface BucketSettings {
   name: string;
-  createdAt: string;     // ISO time
-  owner: string;         // user id of the owner (access/users.ts)
-  replicas: number;      // R for this bucket
+  createdAt: string; // ISO time
+  owner: string; // user id of the owner (access/users.ts)
+  replicas: number; // R for this bucket
   /** What anonymous callers may do, as the operator and the admin API speak of it; the ACL is the truth. */
   access: BucketAccess;
-  acl?: Acl;             // absent: the canned ACL `access` names, for the owner
-  policy?: string;       // the bucket policy document, exactly as put (access/policy.ts parses it)
+  acl?: Acl; // absent: the canned ACL `access` names, for the owner
+  policy?: string; // the bucket policy document, exactly as put (access/policy.ts parses it)
   publicAccessBlock?: PublicAccessBlock;
   encryption?: 'AES256'; // default encryption of new objects (SSE-S3)
   ownership?: ObjectOwnership;
@@ -108,20 +122,20 @@ export interface BucketSettings {
   notifications?: BucketNotificationRule[];
   /** Copy its objects to another S3 store (Bucket.spec.replication.to, the admin API); events/replication.ts. */
   replicateTo?: ReplicationRule;
-  deleted?: boolean;     // tombstone in the registry (LWW map entries are never physically removed at once)
+  deleted?: boolean; // tombstone in the registry (LWW map entries are never physically removed at once)
 }
 
 /** Where a bucket's objects are copied to. A new `id` (a changed target) copies every object again. */
 export interface ReplicationRule {
   id: string;
-  endpoint: string;      // http(s)://host[:port] of the other store's S3 API
+  endpoint: string; // http(s)://host[:port] of the other store's S3 API
   bucket: string;
   region: string;
   accessKeyId: string;
-  sealedSecret: string;  // the secret key, sealed under the master key (access/users.ts sealSecret)
-  prefix?: string;       // only keys under it
-  deletes: boolean;      // replicate deletions too
-  createdAt: number;     // ms: changes recorded from then on are copied as they come; older ones by the backfill
+  sealedSecret: string; // the secret key, sealed under the master key (access/users.ts sealSecret)
+  prefix?: string; // only keys under it
+  deletes: boolean; // replicate deletions too
+  createdAt: number; // ms: changes recorded from then on are copied as they come; older ones by the backfill
 }
 
 /** One CORS rule, as s3/semantics/cors.ts parses and matches it. */
@@ -147,13 +161,13 @@ export interface LegacyAccessKey {
 export type StoredKey = KeyRecord | LegacyAccessKey;
 
 export interface ClusterSettings {
-  chunkSize: number;           // bytes, default 4 MiB
-  inlineMax: number;           // bodies up to this size are stored inline in metadata, default 64 KiB
-  defaultReplicas: number;     // R for new buckets
-  failureTimeoutMs: number;    // heartbeat silence before a member is `down`
+  chunkSize: number; // bytes, default 4 MiB
+  inlineMax: number; // bodies up to this size are stored inline in metadata, default 64 KiB
+  defaultReplicas: number; // R for new buckets
+  failureTimeoutMs: number; // heartbeat silence before a member is `down`
   repairBandwidthBytes: number; // per-node repair bandwidth limit (bytes/s), 0 = unlimited
   repairConcurrency: number;
-  gcGraceMs: number;           // grace before unreferenced chunks are deleted
+  gcGraceMs: number; // grace before unreferenced chunks are deleted
   region: string;
 }
 
@@ -163,7 +177,7 @@ export const defaultSettings: ClusterSettings = {
   defaultReplicas: 1,
   failureTimeoutMs: 30_000,
   repairBandwidthBytes: 0,
-  repairConcurrency: 8,   // chunk copies in flight per node; each holds a chunk from the node's buffer memory budget
+  repairConcurrency: 8, // chunk copies in flight per node; each holds a chunk from the node's buffer memory budget
   gcGraceMs: 10 * 60_000,
   region: 'us-east-1',
 };
@@ -180,8 +194,8 @@ export interface ClusterView {
   member(id: string): Member | undefined;
   bucket(name: string): BucketSettings | undefined;
   buckets(): BucketSettings[];
-  putBucket(settings: BucketSettings): Promise<void>;   // create/update in the registry (via roots)
-  removeBucket(name: string): Promise<void>;            // tombstone in the registry
+  putBucket(settings: BucketSettings): Promise<void>; // create/update in the registry (via roots)
+  removeBucket(name: string): Promise<void>; // tombstone in the registry
   /** Called whenever the map or registry changes (repair and caches listen). */
   onChange(listener: () => void): () => void;
 }

@@ -25,7 +25,7 @@ test('single-process registry is taken over by the root of a multi-member cluste
     const multi = await startNode({ dataDir, api: `${host}:0`, cluster: `${host}:0`, roots: [`http://${loopbackAddress()}:9`], secret: 'cluster-secret' });
     try {
       assert.ok(multi.view.bucket('kept'), 'bucket kept');
-      assert.is((multi.view.key('AKUPGRADE') as { userId?: string })?.userId, 'admin', 'the root key kept, as the admin user\'s');
+      assert.is((multi.view.key('AKUPGRADE') as { userId?: string })?.userId, 'admin', "the root key kept, as the admin user's");
       await waitFor(() => multi.view.members().some((m) => m.id === multi.id && m.state === 'active'), { what: 'self active' });
       const got = await multi.objects.getObject('kept', 'k');
       const parts: Buffer[] = [];

@@ -22,7 +22,9 @@ export class MultiClusterView implements ClusterControl {
     this.#o = o;
     this.agent = o.agent;
     this.selfId = o.agent.selfId;
-    o.agent.onChange(() => { this.#settings = undefined; });
+    o.agent.onChange(() => {
+      this.#settings = undefined;
+    });
   }
 
   settings(): ClusterSettings {
@@ -50,8 +52,12 @@ export class MultiClusterView implements ClusterControl {
     return this.#members;
   }
 
-  bucket(name: string): BucketSettings | undefined { return bucketOf(this.agent.maps, name); }
-  buckets(): BucketSettings[] { return bucketsOf(this.agent.maps); }
+  bucket(name: string): BucketSettings | undefined {
+    return bucketOf(this.agent.maps, name);
+  }
+  buckets(): BucketSettings[] {
+    return bucketsOf(this.agent.maps);
+  }
 
   async putBucket(settings: BucketSettings): Promise<void> {
     await this.agent.propose((set) => set('buckets', settings.name, settings));
@@ -63,8 +69,12 @@ export class MultiClusterView implements ClusterControl {
     await this.agent.propose((set) => set('buckets', name, cur ? { ...cur, deleted: true } : null));
   }
 
-  users(): UserRecord[] { return values(this.agent.maps.users).filter((u) => !u.deleted); }
-  user(id: string): UserRecord | undefined { return userOf(this.agent.maps, id); }
+  users(): UserRecord[] {
+    return values(this.agent.maps.users).filter((u) => !u.deleted);
+  }
+  user(id: string): UserRecord | undefined {
+    return userOf(this.agent.maps, id);
+  }
 
   /** Create or replace a user (admin API); no write when unchanged. */
   async putUser(user: UserRecord): Promise<void> {
@@ -73,8 +83,12 @@ export class MultiClusterView implements ClusterControl {
     await this.agent.propose((set) => set('users', user.id, user));
   }
 
-  keys(): StoredKey[] { return values(this.agent.maps.keys).filter((k) => !k.deleted); }
-  key(accessKeyId: string): StoredKey | undefined { return keyOf(this.agent.maps, accessKeyId); }
+  keys(): StoredKey[] {
+    return values(this.agent.maps.keys).filter((k) => !k.deleted);
+  }
+  key(accessKeyId: string): StoredKey | undefined {
+    return keyOf(this.agent.maps, accessKeyId);
+  }
 
   /** Create or replace an access key (root key, keys file, admin API); no write when unchanged. */
   async putKey(key: KeyRecord): Promise<void> {
@@ -103,12 +117,17 @@ export class MultiClusterView implements ClusterControl {
 
   /** Remove a drained or down member from the map (it re-registers if it was still alive). */
   async forgetMember(memberId: string): Promise<void> {
-    await this.agent.propose((set) => { set('members', memberId, null); set('states', memberId, null); });
+    await this.agent.propose((set) => {
+      set('members', memberId, null);
+      set('states', memberId, null);
+    });
   }
 
   /** Change cluster settings at run time (admin API); recorded by the roots, seen by every member. */
   async putSettings(changes: Partial<ClusterSettings>): Promise<void> {
-    await this.agent.propose((set) => { for (const [k, v] of Object.entries(changes)) if (v !== undefined) set('settings', k, v); });
+    await this.agent.propose((set) => {
+      for (const [k, v] of Object.entries(changes)) if (v !== undefined) set('settings', k, v);
+    });
   }
 
   /** The cluster's id, chosen by the first root. */

@@ -30,9 +30,19 @@ test('three node pods with CAIRN_ZONES report three distinct zones in the admin 
   const pinned = await startCairnProcess({ ...common, roles: ['node'], name: 'z-nodes-3', roots: [root.cluster], zone: 'zone-x' });
   procs.push(pinned);
   const admin = createAdminClient({ url: root.cluster, secret });
-  const status = await waitFor(async () => { const s = await admin.status(); return s.members.filter((m) => m.roles.includes('node')).length === 4 ? s : undefined; }, { timeoutMs: 15_000, what: '4 node members' });
+  const status = await waitFor(
+    async () => {
+      const s = await admin.status();
+      return s.members.filter((m) => m.roles.includes('node')).length === 4 ? s : undefined;
+    },
+    { timeoutMs: 15_000, what: '4 node members' },
+  );
   const zoneOf = Object.fromEntries(status.members.map((m) => [m.name, m.zone]));
-  assert.equal([0, 1, 2].map((i) => zoneOf[`z-nodes-${i}`]), ['zone-a', 'zone-b', 'zone-c'], 'node i is in zones[i mod 3]');
+  assert.equal(
+    [0, 1, 2].map((i) => zoneOf[`z-nodes-${i}`]),
+    ['zone-a', 'zone-b', 'zone-c'],
+    'node i is in zones[i mod 3]',
+  );
   assert.is(new Set([0, 1, 2].map((i) => zoneOf[`z-nodes-${i}`])).size, 3);
   assert.is(zoneOf['z-nodes-3'], 'zone-x');
 });
@@ -40,14 +50,19 @@ test('three node pods with CAIRN_ZONES report three distinct zones in the admin 
 test('with zones set, a name without an ordinal is refused at start with a clear message', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'cairn-zones-'));
   try {
-    const child = spawn(process.execPath, [new URL('../../bin/cairn.js', import.meta.url).pathname, 'server', '--name', 'standalone', '--data', dir, '--zones', zones],
-      { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [new URL('../../bin/cairn.js', import.meta.url).pathname, 'server', '--name', 'standalone', '--data', dir, '--zones', zones],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
     let err = '';
     child.stderr.on('data', (d) => (err += d));
     const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
     assert.is(code, 1);
     assert.match(err, 'cannot derive a zone from member name "standalone"');
-    const bad = spawn(process.execPath, [new URL('../../bin/cairn.js', import.meta.url).pathname, 'server', '--name', 'n-0', '--data', dir, '--zones', 'a,a'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const bad = spawn(process.execPath, [new URL('../../bin/cairn.js', import.meta.url).pathname, 'server', '--name', 'n-0', '--data', dir, '--zones', 'a,a'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let err2 = '';
     bad.stderr.on('data', (d) => (err2 += d));
     assert.is(await new Promise<number | null>((r) => bad.once('exit', (c) => r(c))), 1);

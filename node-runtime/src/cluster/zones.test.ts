@@ -4,7 +4,10 @@ import { parseZones, zoneForOrdinal } from './zones.ts';
 
 test('pod i runs in zones[i % n]: consecutive ordinals cover every zone', () => {
   const zones = ['a', 'b', 'c'];
-  assert.equal([0, 1, 2, 3, 4, 5, 6].map((i) => zoneForOrdinal(`demo-nodes-${i}`, zones)), ['a', 'b', 'c', 'a', 'b', 'c', 'a']);
+  assert.equal(
+    [0, 1, 2, 3, 4, 5, 6].map((i) => zoneForOrdinal(`demo-nodes-${i}`, zones)),
+    ['a', 'b', 'c', 'a', 'b', 'c', 'a'],
+  );
   assert.is(zoneForOrdinal('demo-nodes-10', zones), 'b', 'multi-digit ordinals');
   assert.is(zoneForOrdinal('cairn-2-nodes-0', zones), 'a', 'only the last -<n> is the ordinal');
   assert.is(zoneForOrdinal('demo-nodes-7', ['only']), 'only');

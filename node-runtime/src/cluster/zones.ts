@@ -8,7 +8,10 @@ const zonePattern = /^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/;
 
 /** Pure: the zone names of a comma-separated list (`a, b,c` → ['a','b','c']); throws on a bad name or a duplicate. */
 export function parseZones(list: string): string[] {
-  const zones = list.split(',').map((s) => s.trim()).filter(Boolean);
+  const zones = list
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const z of zones) {
     if (!zonePattern.test(z)) throw new Error(`zone ${JSON.stringify(z)} is not a valid zone name (letters, digits, '.', '_', '-'; at most 63)`);
   }
@@ -25,6 +28,9 @@ export function parseZones(list: string): string[] {
 export function zoneForOrdinal(name: string, zones: readonly string[]): string {
   if (zones.length === 0) return '';
   const m = /-(\d+)$/.exec(name);
-  if (!m) throw new Error(`cannot derive a zone from member name ${JSON.stringify(name)}: with zones set (CAIRN_ZONES) the name must end in -<ordinal>, as StatefulSet pod names do; or give --zone`);
+  if (!m)
+    throw new Error(
+      `cannot derive a zone from member name ${JSON.stringify(name)}: with zones set (CAIRN_ZONES) the name must end in -<ordinal>, as StatefulSet pod names do; or give --zone`,
+    );
   return zones[Number(m[1]) % zones.length];
 }

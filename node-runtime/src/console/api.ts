@@ -26,7 +26,10 @@ export type { BucketStatus, MemberStatus, RepairProgress } from '../admin/types.
 
 export const CSRF_HEADER = 'x-csrf-token';
 
-export interface SignInRequest { accessKeyId: string; secretAccessKey: string }
+export interface SignInRequest {
+  accessKeyId: string;
+  secretAccessKey: string;
+}
 
 export interface SessionInfo {
   userId: string;
@@ -34,41 +37,76 @@ export interface SessionInfo {
   accessKeyId: string;
   isAdmin: boolean;
   csrfToken: string;
-  expiresAt: string;          // ISO time; the session is not extended (sign in again after it)
+  expiresAt: string; // ISO time; the session is not extended (sign in again after it)
 }
 
-export interface BucketEntry { name: string; createdAt: string }
+export interface BucketEntry {
+  name: string;
+  createdAt: string;
+}
 
 export interface ObjectEntry {
-  key: string;                // full key; for folders it ends with the delimiter
+  key: string; // full key; for folders it ends with the delimiter
   folder: boolean;
   size: number;
   lastModified?: string;
   etag?: string;
 }
 
-export interface ObjectPage { prefix: string; entries: ObjectEntry[]; nextToken?: string }
+export interface ObjectPage {
+  prefix: string;
+  entries: ObjectEntry[];
+  nextToken?: string;
+}
 
-export interface MoveRequest { from: string; to: string }   // a key, or a folder prefix ending in '/'
-export interface MoveResult { moved: number }
+export interface MoveRequest {
+  from: string;
+  to: string;
+} // a key, or a folder prefix ending in '/'
+export interface MoveResult {
+  moved: number;
+}
 
-export interface DeleteRequest { keys: string[] }           // keys, or folder prefixes ending in '/'
-export interface DeleteResult { deleted: number; errors: { key: string; message: string }[] }
+export interface DeleteRequest {
+  keys: string[];
+} // keys, or folder prefixes ending in '/'
+export interface DeleteResult {
+  deleted: number;
+  errors: { key: string; message: string }[];
+}
 
-export interface ShareRequest { key: string; expiresInSeconds: number }
-export interface ShareLink { url: string; expiresAt: string }
+export interface ShareRequest {
+  key: string;
+  expiresInSeconds: number;
+}
+export interface ShareLink {
+  url: string;
+  expiresAt: string;
+}
 
-export interface UploadRequest { key: string; size: number; contentType?: string }
-export type UploadPlan =
-  | { kind: 'single'; url: string }
-  | { kind: 'multipart'; uploadId: string; partSize: number; partCount: number };
+export interface UploadRequest {
+  key: string;
+  size: number;
+  contentType?: string;
+}
+export type UploadPlan = { kind: 'single'; url: string } | { kind: 'multipart'; uploadId: string; partSize: number; partCount: number };
 
-export interface PartUrlsRequest { key: string; uploadId: string; partNumbers: number[] }
-export interface CompleteRequest { key: string; uploadId: string; parts: { partNumber: number; etag: string }[] }
+export interface PartUrlsRequest {
+  key: string;
+  uploadId: string;
+  partNumbers: number[];
+}
+export interface CompleteRequest {
+  key: string;
+  uploadId: string;
+  parts: { partNumber: number; etag: string }[];
+}
 
-export interface ApiErrorBody { error: { code: string; message: string; retryAfterSeconds?: number } }
+export interface ApiErrorBody {
+  error: { code: string; message: string; retryAfterSeconds?: number };
+}
 
 /** Limits both sides agree on. */
-export const SHARE_MAX_SECONDS = 7 * 24 * 3600;              // SigV4's own ceiling
+export const SHARE_MAX_SECONDS = 7 * 24 * 3600; // SigV4's own ceiling
 export const MULTIPART_THRESHOLD = 16 * 1024 * 1024;
 export const PART_URL_BATCH = 100;

@@ -38,7 +38,9 @@ test.before(async () => {
   browser = await launchBrowser();
   browser.context.setDefaultTimeout(20_000);
   page = await browser.context.newPage();
-  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+  });
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
 });
 
@@ -58,7 +60,7 @@ test('sign in, then a bucket and a folder', async () => {
   await page.getByLabel('Secret access key').fill('wrong-secret');
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.locator('.form-error', { hasText: 'wrong' }).waitFor();
-  problems.length = 0;   // the refused sign-in's 401 is expected
+  problems.length = 0; // the refused sign-in's 401 is expected
   await page.getByLabel('Secret access key').fill(proc.secretKey);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForURL(/\/buckets$/);
@@ -89,11 +91,22 @@ test('upload three files, one of 40 MiB in parts, with progress seen to move; on
     }).observe(document.body, { subtree: true, attributes: true, childList: true, attributeFilter: ['aria-valuenow'] });
   `);
   await page.locator('[data-testid=upload-files]').setInputFiles(['notes.txt', 'beach.png', 'big.bin'].map((f) => join(dir, f)));
-  await page.locator('.uploads-title', { hasText: '3 uploads done' }).waitFor({ timeout: 60_000 }).catch(async (e) => {
-    throw new Error(`${e.message}\nupload panel: ${await page.locator('.uploads').innerText().catch(() => '(none)')}\n${c.log.lines.map((l) => JSON.stringify(l)).join('\n')}\n${proc.output().slice(-3000)}`);
-  });
+  await page
+    .locator('.uploads-title', { hasText: '3 uploads done' })
+    .waitFor({ timeout: 60_000 })
+    .catch(async (e) => {
+      throw new Error(
+        `${e.message}\nupload panel: ${await page
+          .locator('.uploads')
+          .innerText()
+          .catch(() => '(none)')}\n${c.log.lines.map((l) => JSON.stringify(l)).join('\n')}\n${proc.output().slice(-3000)}`,
+      );
+    });
   const seen = await page.evaluate<number[]>('window.progress');
-  assert.ok(seen.some((v) => v > 0 && v < 100), `progress between 0 and 100 was shown: ${seen.join(',')}`);
+  assert.ok(
+    seen.some((v) => v > 0 && v < 100),
+    `progress between 0 and 100 was shown: ${seen.join(',')}`,
+  );
   for (const name of ['notes.txt', 'beach.png', 'big.bin']) await row(name).waitFor();
   assert.is(await readSha256(s3Client(proc), 'photos', 'holiday/big.bin'), createHash('sha256').update(big).digest('hex'));
 
@@ -115,7 +128,9 @@ test('preview text and an image', async () => {
   await page.locator('dialog[open]').waitFor({ state: 'detached' });
   await row('beach.png').locator('.row-name').click();
   // (waitForFunction would eval a string in the page, which the console's CSP rightly refuses.)
-  await waitFor(() => page.locator('.preview img').evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth === 320), { what: 'the image shown' });
+  await waitFor(() => page.locator('.preview img').evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth === 320), {
+    what: 'the image shown',
+  });
   await page.getByRole('button', { name: 'Close' }).click();
 
   // A PDF shows in a frame of the console's origin (its response may be framed, nothing else is).
@@ -151,10 +166,10 @@ test('share a link, see when it expires, fetch it with plain HTTP', async () => 
 test('delete with the keyboard, confirmed', async () => {
   await page.locator('.list-body').focus();
   await page.keyboard.press('Home');
-  await page.keyboard.press('ArrowDown');        // beach.png, big.bin, dropped.txt, itinerary.pdf, notes.txt
+  await page.keyboard.press('ArrowDown'); // beach.png, big.bin, dropped.txt, itinerary.pdf, notes.txt
   await page.keyboard.press('Delete');
   await page.getByRole('heading', { name: 'Delete “big.bin”?' }).waitFor();
-  await page.keyboard.press('Tab');               // from Cancel to Delete
+  await page.keyboard.press('Tab'); // from Cancel to Delete
   await page.keyboard.press('Enter');
   await row('big.bin').waitFor({ state: 'detached' });
   const left = (await s3Client(proc).listObjectsV2Query('photos', 'holiday/', '', '', 100, '')).objects.map((o) => o.name);

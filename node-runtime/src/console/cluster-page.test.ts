@@ -17,7 +17,12 @@ import { startConsoleOn, type ConsoleOnCairn } from '../../../hack/testing/conso
 import { waitFor } from '../../../hack/testing/net.ts';
 
 const secret = randomBytes(12).toString('hex');
-const common = { secret, accessKey: 'AKADMIN', secretKey: 'admin-secret-key', env: { CAIRN_FAILURE_TIMEOUT_MS: '1500', CAIRN_HEARTBEAT_MS: '200', CAIRN_LOG_LEVEL: 'warn' } };
+const common = {
+  secret,
+  accessKey: 'AKADMIN',
+  secretKey: 'admin-secret-key',
+  env: { CAIRN_FAILURE_TIMEOUT_MS: '1500', CAIRN_HEARTBEAT_MS: '200', CAIRN_LOG_LEVEL: 'warn' },
+};
 const viewer = { userId: 'viewer', accessKeyId: 'AKVIEWER', secretAccessKey: 'viewer-secret-key' };
 let dir: string;
 let root: CairnProcess;
@@ -30,7 +35,9 @@ test.before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'console-cluster-'));
   const built = buildConsole({ outDir: join(dir, 'dist') });
   root = await startCairnProcess({ ...common, roles: ['root'], name: 'root-0' });
-  nodes = await Promise.all(['a', 'b', 'c'].map((z, i) => startCairnProcess({ ...common, roles: ['node'], name: `node-${i}`, zone: `zone-${z}`, roots: [root.cluster] })));
+  nodes = await Promise.all(
+    ['a', 'b', 'c'].map((z, i) => startCairnProcess({ ...common, roles: ['node'], name: `node-${i}`, zone: `zone-${z}`, roots: [root.cluster] })),
+  );
   const admin = createAdminClient({ url: root.cluster, secret });
   await waitFor(async () => (await admin.status()).counts.active === 4, { timeoutMs: 15_000, what: 'members active' });
   await admin.putBucket({ name: 'media', replicas: 2 });
@@ -80,7 +87,7 @@ test('an admin sees a node go down and the repair bring redundancy back', async 
   await card('Redundancy').filter({ hasText: 'Full' }).waitFor();
   for (const n of ['root-0', 'node-0', 'node-1', 'node-2']) assert.is(await state(n).innerText(), 'active');
   assert.is(await page.locator('tr[data-member="node-1"] td').nth(1).innerText(), 'zone-b');
-  assert.ok(await page.locator('tr[data-bucket="media"]').count() === 1);
+  assert.ok((await page.locator('tr[data-bucket="media"]').count()) === 1);
 
   // Watch the redundancy card from here on: every value it shows is kept.
   await page.locator('.cards').evaluate((cards) => {
@@ -98,13 +105,19 @@ test('an admin sees a node go down and the repair bring redundancy back', async 
   // Recent events: the newest change first, from the cluster map (the same on every node).
   const first = page.locator('ol.events li').first();
   await first.filter({ hasText: 'node-2 went down' }).waitFor();
-  assert.match(await first.locator('time').getAttribute('datetime') ?? '', /^\d{4}-\d\d-\d\dT/);
-  assert.ok(await page.locator('ol.events li[data-event="node-0"]', { hasText: 'is active' }).count() === 1);
-  await waitFor(async () => (await page.evaluate<string[]>('redundancy')).some((v) => /under-replicated/.test(v)), { timeoutMs: 30_000, what: 'under-replicated chunks shown' });
+  assert.match((await first.locator('time').getAttribute('datetime')) ?? '', /^\d{4}-\d\d-\d\dT/);
+  assert.ok((await page.locator('ol.events li[data-event="node-0"]', { hasText: 'is active' }).count()) === 1);
+  await waitFor(async () => (await page.evaluate<string[]>('redundancy')).some((v) => /under-replicated/.test(v)), {
+    timeoutMs: 30_000,
+    what: 'under-replicated chunks shown',
+  });
   await card('Redundancy').filter({ hasText: 'Full' }).waitFor({ timeout: 60_000 });
   await card('Repair').filter({ hasText: 'Idle' }).waitFor();
   const seen = await page.evaluate<string[]>('redundancy');
-  assert.ok(seen.some((v) => /^[1-9][\d,]* under-replicated$/.test(v)), seen.join(' → '));
+  assert.ok(
+    seen.some((v) => /^[1-9][\d,]* under-replicated$/.test(v)),
+    seen.join(' → '),
+  );
 });
 
 test.run();

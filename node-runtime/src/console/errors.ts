@@ -21,12 +21,31 @@ export const notFound = (message = 'Not found.') => new ConsoleError('NotFound',
 
 // Status of the S3 codes a user meets; anything else from S3 is a bad gateway (S3 failed, not us).
 const S3_STATUS: Record<string, number> = {
-  AccessDenied: 403, InvalidAccessKeyId: 403, SignatureDoesNotMatch: 403, QuotaExceeded: 403, RequestTimeTooSkewed: 403,
-  NoSuchBucket: 404, NoSuchKey: 404, NoSuchUpload: 404, NotFound: 404,
-  BucketAlreadyExists: 409, BucketAlreadyOwnedByYou: 409, BucketNotEmpty: 409, PreconditionFailed: 412,
-  InvalidBucketName: 400, InvalidArgument: 400, InvalidRequest: 400, KeyTooLongError: 400, InvalidPart: 400,
-  InvalidPartOrder: 400, EntityTooSmall: 400, EntityTooLarge: 400, MalformedXML: 400, NotImplemented: 501,
-  ServiceUnavailable: 503, SlowDown: 503,
+  AccessDenied: 403,
+  InvalidAccessKeyId: 403,
+  SignatureDoesNotMatch: 403,
+  QuotaExceeded: 403,
+  RequestTimeTooSkewed: 403,
+  NoSuchBucket: 404,
+  NoSuchKey: 404,
+  NoSuchUpload: 404,
+  NotFound: 404,
+  BucketAlreadyExists: 409,
+  BucketAlreadyOwnedByYou: 409,
+  BucketNotEmpty: 409,
+  PreconditionFailed: 412,
+  InvalidBucketName: 400,
+  InvalidArgument: 400,
+  InvalidRequest: 400,
+  KeyTooLongError: 400,
+  InvalidPart: 400,
+  InvalidPartOrder: 400,
+  EntityTooSmall: 400,
+  EntityTooLarge: 400,
+  MalformedXML: 400,
+  NotImplemented: 501,
+  ServiceUnavailable: 503,
+  SlowDown: 503,
 };
 
 const FRIENDLY: Record<string, string> = {
@@ -36,7 +55,7 @@ const FRIENDLY: Record<string, string> = {
   NotFound: 'The file does not exist (any more).',
   BucketAlreadyExists: 'A bucket with that name exists already.',
   BucketAlreadyOwnedByYou: 'You have a bucket with that name already.',
-  QuotaExceeded: 'The bucket\'s quota is used up.',
+  QuotaExceeded: "The bucket's quota is used up.",
 };
 
 /** An error from the S3 client (or the network under it) as a ConsoleError. */

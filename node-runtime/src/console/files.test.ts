@@ -63,7 +63,7 @@ test('folders, a one-PUT upload through the passthrough, listing, preview with a
   assert.is(await ranged.text(), 'el');
 });
 
-test('the passthrough takes only presigned requests of the session\'s own key', async () => {
+test("the passthrough takes only presigned requests of the session's own key", async () => {
   const plan = await u.json<{ url: string }>('POST', `${B}/uploads`, { key: 'x.txt', size: 1 });
   const foreign = plan.url.replace(/X-Amz-Credential=[^%&]+/, 'X-Amz-Credential=OTHERKEY');
   assert.is((await putVia(foreign, Buffer.from('x'))).status, 403);
@@ -141,7 +141,7 @@ test('rename and move: files and whole folders (copy, then delete); no silent ov
 
 test('delete files and folders with everything in them', async () => {
   const res = await u.json('POST', `${B}/delete`, { keys: ['docs/', '2024/hello.txt'] });
-  assert.equal(res, { deleted: 4, errors: [] });   // docs/b.md, renamed.md, f.md and hello.txt
+  assert.equal(res, { deleted: 4, errors: [] }); // docs/b.md, renamed.md, f.md and hello.txt
   assert.equal(keys(await u.json('GET', `${B}/objects?prefix=docs/`)), []);
   assert.equal(keys(await u.json('GET', `${B}/objects?prefix=2024/`)), []);
 });

@@ -4,14 +4,16 @@
 // previews and downloads are S3 requests of the user, passed through at /s3/ (passthrough.ts).
 import type { Agent } from 'node:http';
 import * as Minio from 'minio';
-import type {
-  BucketEntry, CompleteRequest, DeleteResult, ObjectEntry, ObjectPage, ShareLink, UploadPlan,
-} from './api.ts';
+import type { BucketEntry, CompleteRequest, DeleteResult, ObjectEntry, ObjectPage, ShareLink, UploadPlan } from './api.ts';
 import { MULTIPART_THRESHOLD, PART_URL_BATCH, SHARE_MAX_SECONDS } from './api.ts';
 import { ConsoleError, badRequest, fromS3 } from './errors.ts';
 
 /** The file API the console calls, and the console's own keep-alive connections to it. */
-export interface S3Target { endpoint: URL; region: string; agent: Agent }
+export interface S3Target {
+  endpoint: URL;
+  region: string;
+  agent: Agent;
+}
 
 /** The prefix under which presigned S3 requests reach the console's passthrough. */
 export const PASSTHROUGH_PREFIX = '/s3';
@@ -25,13 +27,23 @@ const MAX_PARTS = 10_000;
 function client(target: S3Target, accessKey: string, secretKey: string): Minio.Client {
   const u = target.endpoint;
   return new Minio.Client({
-    endPoint: u.hostname, port: Number(u.port) || (u.protocol === 'https:' ? 443 : 80), useSSL: u.protocol === 'https:',
-    accessKey, secretKey, region: target.region, pathStyle: true, transportAgent: target.agent,
+    endPoint: u.hostname,
+    port: Number(u.port) || (u.protocol === 'https:' ? 443 : 80),
+    useSSL: u.protocol === 'https:',
+    accessKey,
+    secretKey,
+    region: target.region,
+    pathStyle: true,
+    transportAgent: target.agent,
   });
 }
 
 const s3 = async <T>(p: Promise<T>): Promise<T> => {
-  try { return await p; } catch (e) { throw fromS3(e); }
+  try {
+    return await p;
+  } catch (e) {
+    throw fromS3(e);
+  }
 };
 
 /** Part size of a multipart upload: at least 8 MiB and at most 10,000 parts (whole MiBs). */
@@ -72,7 +84,8 @@ export class UserFiles {
     for (const o of res.objects) {
       if (o.prefix !== undefined) entries.push({ key: o.prefix, folder: true, size: 0 });
       // The folder marker itself (`photos/` inside `photos/`) is the folder we are in, not an entry.
-      else if (o.name !== prefix || !prefix.endsWith('/')) entries.push({ key: o.name, folder: false, size: Number(o.size), lastModified: o.lastModified.toISOString(), etag: o.etag });
+      else if (o.name !== prefix || !prefix.endsWith('/'))
+        entries.push({ key: o.name, folder: false, size: Number(o.size), lastModified: o.lastModified.toISOString(), etag: o.etag });
     }
     // S3 interleaves keys and common prefixes in one order; the XML lists them apart.
     entries.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
@@ -119,14 +132,17 @@ export class UserFiles {
     if (folder !== to.endsWith('/')) throw badRequest('A folder moves to a folder and a file to a file.');
     if (folder && to.startsWith(from)) throw badRequest('A folder cannot move into itself.');
     const sources = folder ? await this.keysUnder(bucket, from, MAX_FOLDER_OBJECTS) : [from];
-    if (!folder && await this.exists(bucket, to)) throw new ConsoleError('TargetExists', 409, `"${to}" exists already.`);
+    if (!folder && (await this.exists(bucket, to))) throw new ConsoleError('TargetExists', 409, `"${to}" exists already.`);
     await inBatches(sources, 8, async (key) => {
       const dest = to + key.slice(from.length);
-      await s3(this.c.copyObject(new Minio.CopySourceOptions({ Bucket: bucket, Object: key }), new Minio.CopyDestinationOptions({ Bucket: bucket, Object: dest })));
+      await s3(
+        this.c.copyObject(new Minio.CopySourceOptions({ Bucket: bucket, Object: key }), new Minio.CopyDestinationOptions({ Bucket: bucket, Object: dest })),
+      );
     });
     // Only once every copy is there: a failed move leaves the source whole.
     const result = await this.remove(bucket, sources);
-    if (result.errors.length) throw new ConsoleError('MovePartial', 502, `Copied, but ${result.errors.length} source object(s) could not be removed: ${result.errors[0].message}`);
+    if (result.errors.length)
+      throw new ConsoleError('MovePartial', 502, `Copied, but ${result.errors.length} source object(s) could not be removed: ${result.errors[0].message}`);
     return sources.length;
   }
 
@@ -153,7 +169,8 @@ export class UserFiles {
 
   /** A presigned GET on the public endpoint: anyone with the link reads the file until it expires. */
   async shareLink(bucket: string, key: string, seconds: number, now = Date.now()): Promise<ShareLink> {
-    if (!Number.isInteger(seconds) || seconds < 60 || seconds > SHARE_MAX_SECONDS) throw badRequest(`A link lives between one minute and ${SHARE_MAX_SECONDS / 86400} days.`);
+    if (!Number.isInteger(seconds) || seconds < 60 || seconds > SHARE_MAX_SECONDS)
+      throw badRequest(`A link lives between one minute and ${SHARE_MAX_SECONDS / 86400} days.`);
     // Presigning is local arithmetic: ask S3 first whether this user may read the file at all.
     await s3(this.c.statObject(bucket, key));
     const date = new Date(now);
@@ -183,7 +200,11 @@ export class UserFiles {
     if (partNumbers.length === 0 || partNumbers.length > PART_URL_BATCH) throw badRequest(`Ask for 1-${PART_URL_BATCH} part URLs at a time.`);
     if (!partNumbers.every((n) => Number.isInteger(n) && n >= 1 && n <= MAX_PARTS)) throw badRequest('Part numbers are 1-10000.');
     const date = new Date();
-    return Promise.all(partNumbers.map(async (n) => viaPassthrough(await s3(this.c.presignedUrl('PUT', bucket, key, APP_URL_SECONDS, { partNumber: String(n), uploadId }, date)))));
+    return Promise.all(
+      partNumbers.map(async (n) =>
+        viaPassthrough(await s3(this.c.presignedUrl('PUT', bucket, key, APP_URL_SECONDS, { partNumber: String(n), uploadId }, date))),
+      ),
+    );
   }
 
   async completeUpload(bucket: string, req: CompleteRequest): Promise<void> {
@@ -204,6 +225,8 @@ export function viaPassthrough(presigned: string): string {
 
 async function inBatches<T>(items: T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
-  const worker = async () => { while (next < items.length) await work(items[next++]); };
+  const worker = async () => {
+    while (next < items.length) await work(items[next++]);
+  };
   await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
 }

@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApiErrorBody } from './api.ts';
 import { ConsoleError, badRequest } from './errors.ts';
 
-const MAX_JSON = 256 * 1024;   // a delete of 1,000 long keys fits
+const MAX_JSON = 256 * 1024; // a delete of 1,000 long keys fits
 
 export async function readJson<T>(req: IncomingMessage): Promise<T> {
   const type = String(req.headers['content-type'] ?? '');
@@ -34,7 +34,9 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
 
 export function sendError(res: ServerResponse, e: ConsoleError): void {
   if (e.retryAfterSeconds !== undefined) res.setHeader('retry-after', String(e.retryAfterSeconds));
-  const body: ApiErrorBody = { error: { code: e.code, message: e.message, ...(e.retryAfterSeconds !== undefined ? { retryAfterSeconds: e.retryAfterSeconds } : {}) } };
+  const body: ApiErrorBody = {
+    error: { code: e.code, message: e.message, ...(e.retryAfterSeconds !== undefined ? { retryAfterSeconds: e.retryAfterSeconds } : {}) },
+  };
   sendJson(res, e.status, body);
 }
 

@@ -25,16 +25,28 @@ let page: Page;
 let pagesServed = 0;
 
 function entry(i: number): ObjectEntry {
-  return { key: `big/file-${String(i).padStart(6, '0')}.dat`, folder: false, size: (i * 7919) % 1_000_003, lastModified: new Date(1.7e12 + i * 1000).toISOString() };
+  return {
+    key: `big/file-${String(i).padStart(6, '0')}.dat`,
+    folder: false,
+    size: (i * 7919) % 1_000_003,
+    lastModified: new Date(1.7e12 + i * 1000).toISOString(),
+  };
 }
 
 test.before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'console-scale-'));
   const { outDir } = await buildConsole({ outDir: join(dir, 'dist') });
   running = await startConsole({
-    host: loopbackAddress(), port: 0, s3Endpoint: 'http://127.0.0.1:9', region: 'us-east-1',
-    directory: userDirectory([user]), isAdmin: () => false, clusterStatus: () => Promise.reject(new Error('none')),
-    sessionKey: randomBytes(32), log: memoryLog(), assetsDir: outDir,
+    host: loopbackAddress(),
+    port: 0,
+    s3Endpoint: 'http://127.0.0.1:9',
+    region: 'us-east-1',
+    directory: userDirectory([user]),
+    isAdmin: () => false,
+    clusterStatus: () => Promise.reject(new Error('none')),
+    sessionKey: randomBytes(32),
+    log: memoryLog(),
+    assetsDir: outDir,
   });
   browser = await launchBrowser();
   browser.context.setDefaultTimeout(20_000);
@@ -43,7 +55,11 @@ test.before(async () => {
     const q = new URL(route.request().url()).searchParams;
     const start = Number(q.get('token') ?? 0);
     const end = Math.min(TOTAL, start + 1000);
-    const body: ObjectPage = { prefix: 'big/', entries: Array.from({ length: end - start }, (_, k) => entry(start + k)), nextToken: end < TOTAL ? String(end) : undefined };
+    const body: ObjectPage = {
+      prefix: 'big/',
+      entries: Array.from({ length: end - start }, (_, k) => entry(start + k)),
+      nextToken: end < TOTAL ? String(end) : undefined,
+    };
     pagesServed++;
     await route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(body) });
   });
@@ -80,8 +96,10 @@ test('pages load as the list scrolls; only the rows in view are in the DOM', asy
   });
   assert.ok(ms < 30_000, `all pages within 30 s (${ms} ms)`);
   assert.match(await footer(), /^100,000 items$/);
-  await page.locator('.list-body').evaluate((el) => { el.scrollTop = el.scrollHeight; });
-  assert.ok(await rowsInDom() < 80, `rows in the DOM: ${await rowsInDom()}`);
+  await page.locator('.list-body').evaluate((el) => {
+    el.scrollTop = el.scrollHeight;
+  });
+  assert.ok((await rowsInDom()) < 80, `rows in the DOM: ${await rowsInDom()}`);
   await page.locator('.row-name', { hasText: 'file-099999.dat' }).waitFor();
 });
 
@@ -94,13 +112,18 @@ test('a scroll to the middle renders at once', async () => {
     return performance.now() - t;
   });
   assert.ok(ms < 250, `${ms} ms`);
-  await page.locator('.row-name', { hasText: /file-0(49|50)\d{3}\.dat/ }).first().waitFor();
+  await page
+    .locator('.row-name', { hasText: /file-0(49|50)\d{3}\.dat/ })
+    .first()
+    .waitFor();
 });
 
 test('sort by size over all 100,000; filter; the keyboard reaches the last row', async () => {
   const t = Date.now();
   await page.getByRole('button', { name: 'Size', exact: true }).click();
-  await page.locator('.list-body').evaluate((el) => { el.scrollTop = 0; });
+  await page.locator('.list-body').evaluate((el) => {
+    el.scrollTop = 0;
+  });
   await page.locator('.list-foot', { hasText: /^100,000 items$/ }).waitFor();
   await page.locator('#row-0 .col.size', { hasText: /^0 B$/ }).waitFor();
   assert.ok(Date.now() - t < 5000, `sorted in ${Date.now() - t} ms`);

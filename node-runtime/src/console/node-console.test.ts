@@ -17,7 +17,13 @@ test.before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'cairn-node-console-'));
   await writeFile(join(dir, 'keys.json'), JSON.stringify([carol]));
   const host = loopbackAddress();
-  node = await startNode({ dataDir: join(dir, 'data'), api: `${host}:0`, cluster: `${host}:0`, secret: 'node-console-secret', keysFile: join(dir, 'keys.json') });
+  node = await startNode({
+    dataDir: join(dir, 'data'),
+    api: `${host}:0`,
+    cluster: `${host}:0`,
+    secret: 'node-console-secret',
+    keysFile: join(dir, 'keys.json'),
+  });
 });
 
 test.after(async () => {
@@ -41,7 +47,11 @@ test('a node serves the console: users sign in with their keys; the admin user i
 test('no cluster secret, no console (its sessions would have no key)', async () => {
   const host = loopbackAddress();
   const bare = await startNode({ dataDir: join(dir, 'bare'), api: `${host}:0`, cluster: `${host}:0` });
-  try { assert.is(bare.consoleUrl, undefined); } finally { await bare.stop(); }
+  try {
+    assert.is(bare.consoleUrl, undefined);
+  } finally {
+    await bare.stop();
+  }
 });
 
 test.run();

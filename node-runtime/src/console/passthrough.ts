@@ -12,7 +12,16 @@ import { PASSTHROUGH_PREFIX, type S3Target } from './files.ts';
 import { ConsoleError, forbidden } from './errors.ts';
 
 const REQUEST_HEADERS = ['content-type', 'content-length', 'content-md5', 'range', 'if-match', 'if-none-match', 'if-modified-since', 'if-unmodified-since'];
-const RESPONSE_HEADERS = ['content-type', 'content-length', 'content-range', 'accept-ranges', 'etag', 'last-modified', 'content-disposition', 'x-amz-request-id'];
+const RESPONSE_HEADERS = [
+  'content-type',
+  'content-length',
+  'content-range',
+  'accept-ranges',
+  'etag',
+  'last-modified',
+  'content-disposition',
+  'x-amz-request-id',
+];
 
 // User content is served from the console's origin: a sandbox CSP makes an HTML or SVG file an
 // opaque origin without scripts, so it can never call the console's API with the user's cookie.
@@ -42,20 +51,26 @@ export function passthrough(req: IncomingMessage, res: ServerResponse, session: 
   const path = url.pathname.slice(PASSTHROUGH_PREFIX.length) + url.search;
   const send = s3Endpoint.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve) => {
-    const upstream = send({ hostname: s3Endpoint.hostname, port: s3Endpoint.port || undefined, method: req.method, path, headers, agent: target.agent }, (up) => {
-      res.statusCode = up.statusCode ?? 502;
-      for (const name of RESPONSE_HEADERS) {
-        const v = up.headers[name];
-        if (v !== undefined) res.setHeader(name, v);
-      }
-      const type = String(up.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-      res.setHeader('content-security-policy', type === 'application/pdf' ? PDF : SANDBOX);
-      res.setHeader('x-content-type-options', 'nosniff');
-      res.setHeader('x-frame-options', 'SAMEORIGIN');   // the preview frames PDFs; nothing else may
-      res.setHeader('cross-origin-resource-policy', 'same-origin');
-      res.setHeader('cache-control', 'private, no-store');
-      pipeline(up, res, () => resolve());
-    });
+    const upstream = send(
+      { hostname: s3Endpoint.hostname, port: s3Endpoint.port || undefined, method: req.method, path, headers, agent: target.agent },
+      (up) => {
+        res.statusCode = up.statusCode ?? 502;
+        for (const name of RESPONSE_HEADERS) {
+          const v = up.headers[name];
+          if (v !== undefined) res.setHeader(name, v);
+        }
+        const type = String(up.headers['content-type'] ?? '')
+          .split(';')[0]
+          .trim()
+          .toLowerCase();
+        res.setHeader('content-security-policy', type === 'application/pdf' ? PDF : SANDBOX);
+        res.setHeader('x-content-type-options', 'nosniff');
+        res.setHeader('x-frame-options', 'SAMEORIGIN'); // the preview frames PDFs; nothing else may
+        res.setHeader('cross-origin-resource-policy', 'same-origin');
+        res.setHeader('cache-control', 'private, no-store');
+        pipeline(up, res, () => resolve());
+      },
+    );
     upstream.on('error', () => {
       if (!res.headersSent) {
         res.statusCode = 502;
@@ -65,7 +80,9 @@ export function passthrough(req: IncomingMessage, res: ServerResponse, session: 
       resolve();
     });
     // The browser went away (cancelled upload, closed preview): stop the upstream request too.
-    res.on('close', () => { if (!res.writableFinished) upstream.destroy(); });
+    res.on('close', () => {
+      if (!res.writableFinished) upstream.destroy();
+    });
     pipeline(req, upstream, () => {});
   });
 }

@@ -2,16 +2,25 @@
 // guesser is slowed per address; a distributed guesser of one key is slowed per key. Every
 // attempt costs a token (success included: the limit is on attempts, not on failures, so a
 // burst of valid sign-ins from a script is slowed too, which is harmless for people).
-export interface BucketLimit { burst: number; perMinute: number }
+export interface BucketLimit {
+  burst: number;
+  perMinute: number;
+}
 
-export interface SignInLimits { perAddress: BucketLimit; perKey: BucketLimit }
+export interface SignInLimits {
+  perAddress: BucketLimit;
+  perKey: BucketLimit;
+}
 
 export const DEFAULT_SIGN_IN_LIMITS: SignInLimits = {
   perAddress: { burst: 10, perMinute: 10 },
   perKey: { burst: 5, perMinute: 5 },
 };
 
-interface Bucket { tokens: number; at: number }
+interface Bucket {
+  tokens: number;
+  at: number;
+}
 
 /** Token buckets for one kind of key; bounded: a full bucket is the same as no bucket, so those go first. */
 export class TokenBuckets {
@@ -31,16 +40,18 @@ export class TokenBuckets {
       b.tokens -= 1;
       return 0;
     }
-    return Math.ceil((1 - b.tokens) * 60_000 / this.limit.perMinute);
+    return Math.ceil(((1 - b.tokens) * 60_000) / this.limit.perMinute);
   }
 
   /** The wait without taking a token. */
   peek(key: string, now: number): number {
     const b = this.refill(key, now);
-    return b.tokens >= 1 ? 0 : Math.ceil((1 - b.tokens) * 60_000 / this.limit.perMinute);
+    return b.tokens >= 1 ? 0 : Math.ceil(((1 - b.tokens) * 60_000) / this.limit.perMinute);
   }
 
-  size(): number { return this.buckets.size; }
+  size(): number {
+    return this.buckets.size;
+  }
 
   private refill(key: string, now: number): Bucket {
     let b = this.buckets.get(key);
@@ -49,19 +60,22 @@ export class TokenBuckets {
       b = { tokens: this.limit.burst, at: now };
       this.buckets.set(key, b);
     }
-    b.tokens = Math.min(this.limit.burst, b.tokens + (now - b.at) * this.limit.perMinute / 60_000);
+    b.tokens = Math.min(this.limit.burst, b.tokens + ((now - b.at) * this.limit.perMinute) / 60_000);
     b.at = now;
     return b;
   }
 
   private evict(now: number): void {
     for (const [k, b] of this.buckets) {
-      if (b.tokens + (now - b.at) * this.limit.perMinute / 60_000 >= this.limit.burst) this.buckets.delete(k);
+      if (b.tokens + ((now - b.at) * this.limit.perMinute) / 60_000 >= this.limit.burst) this.buckets.delete(k);
     }
     // Still full (an attack from very many addresses): drop the oldest half rather than grow.
     if (this.buckets.size >= this.maxKeys) {
       let n = Math.floor(this.maxKeys / 2);
-      for (const k of this.buckets.keys()) { if (n-- <= 0) break; this.buckets.delete(k); }
+      for (const k of this.buckets.keys()) {
+        if (n-- <= 0) break;
+        this.buckets.delete(k);
+      }
     }
   }
 }

@@ -20,7 +20,10 @@ test.before(async () => {
   await writeFile(join(assets, 'index.html'), '<!doctype html><title>Cairn</title>');
   await writeFile(join(assets, 'app.js'), 'export {}');
   proc = await startCairnProcess({ env: { CAIRN_LOG_LEVEL: 'warn' } });
-  c = await startConsoleOn(proc, { assetsDir: assets, overrides: { signInLimits: { perAddress: { burst: 100, perMinute: 60 }, perKey: { burst: 100, perMinute: 60 } } } });
+  c = await startConsoleOn(proc, {
+    assetsDir: assets,
+    overrides: { signInLimits: { perAddress: { burst: 100, perMinute: 60 }, perKey: { burst: 100, perMinute: 60 } } },
+  });
 });
 
 test.after(async () => {
@@ -34,10 +37,20 @@ const admin = () => new ConsoleClient(c.console.url);
 test('no page or API answers without a session; sign-in and assets do', async () => {
   const anon = new ConsoleClient(c.console.url);
   for (const [method, path] of [
-    ['GET', '/api/session'], ['DELETE', '/api/session'], ['GET', '/api/buckets'], ['POST', '/api/buckets'],
-    ['GET', '/api/buckets/photos/objects'], ['POST', '/api/buckets/photos/delete'], ['POST', '/api/buckets/photos/share'],
-    ['GET', '/api/buckets/photos/content?key=a'], ['POST', '/api/buckets/photos/uploads'], ['GET', '/api/cluster'],
-    ['GET', '/s3/photos/a?X-Amz-Credential=x'], ['PUT', '/s3/photos/a'], ['GET', '/api/nothing-here'], ['GET', '/index.html'],
+    ['GET', '/api/session'],
+    ['DELETE', '/api/session'],
+    ['GET', '/api/buckets'],
+    ['POST', '/api/buckets'],
+    ['GET', '/api/buckets/photos/objects'],
+    ['POST', '/api/buckets/photos/delete'],
+    ['POST', '/api/buckets/photos/share'],
+    ['GET', '/api/buckets/photos/content?key=a'],
+    ['POST', '/api/buckets/photos/uploads'],
+    ['GET', '/api/cluster'],
+    ['GET', '/s3/photos/a?X-Amz-Credential=x'],
+    ['PUT', '/s3/photos/a'],
+    ['GET', '/api/nothing-here'],
+    ['GET', '/index.html'],
   ]) {
     const res = await anon.raw(method, path, method === 'GET' ? undefined : {});
     assert.is(res.status, 401, `${method} ${path}`);
@@ -87,7 +100,7 @@ test('sign-in: wrong secret and unknown key are refused alike; the cookie is Htt
   assert.not.ok(JSON.stringify(c.log.lines).includes(proc.secretKey), 'no secret in the log');
 });
 
-test('CSRF: mutating calls need the session\'s token, JSON, and a same-origin Origin', async () => {
+test("CSRF: mutating calls need the session's token, JSON, and a same-origin Origin", async () => {
   const u = admin();
   await u.signIn(proc.accessKey, proc.secretKey);
   const body = { name: 'csrf-check' };
@@ -98,7 +111,7 @@ test('CSRF: mutating calls need the session\'s token, JSON, and a same-origin Or
   assert.is(form.status, 415);
   const other = admin();
   await other.signIn(proc.accessKey, proc.secretKey);
-  assert.is((await u.raw('POST', '/api/buckets', body, { headers: { 'x-csrf-token': other.csrf } })).status, 403, 'another session\'s token');
+  assert.is((await u.raw('POST', '/api/buckets', body, { headers: { 'x-csrf-token': other.csrf } })).status, 403, "another session's token");
   assert.is((await u.raw('POST', '/api/buckets', body, { headers: { origin: c.console.url } })).status, 201);
   assert.ok((await u.json('GET', '/api/buckets')).some((b: { name: string }) => b.name === 'csrf-check'));
 });
@@ -135,12 +148,16 @@ test('sign-in is rate limited per client address and per key, with 429 and Retry
       clientAddress: (req) => String(req.headers['x-test-client'] ?? req.socket.remoteAddress),
     },
   });
-  try { await rateLimits(limited); } finally { await limited.console.close(); }
+  try {
+    await rateLimits(limited);
+  } finally {
+    await limited.console.close();
+  }
 });
 
 async function rateLimits(c: ConsoleOnCairn) {
-  const attempt = (client: string, key: string) => new ConsoleClient(c.console.url, { 'x-test-client': client })
-    .raw('POST', '/api/session', { accessKeyId: key, secretAccessKey: 'wrong-secret' });
+  const attempt = (client: string, key: string) =>
+    new ConsoleClient(c.console.url, { 'x-test-client': client }).raw('POST', '/api/session', { accessKeyId: key, secretAccessKey: 'wrong-secret' });
   for (let i = 0; i < 4; i++) assert.is((await attempt('guesser', `KEY${i}`)).status, 401);
   const refused = await attempt('guesser', 'KEY9');
   assert.is(refused.status, 429);
@@ -150,7 +167,10 @@ async function rateLimits(c: ConsoleOnCairn) {
   for (let i = 0; i < 3; i++) assert.is((await attempt(`botnet-${i}`, 'VICTIM')).status, 401);
   assert.is((await attempt('botnet-9', 'VICTIM')).status, 429);
   // Even the right secret waits: the limit is on attempts.
-  const right = await new ConsoleClient(c.console.url, { 'x-test-client': 'guesser' }).raw('POST', '/api/session', { accessKeyId: proc.accessKey, secretAccessKey: proc.secretKey });
+  const right = await new ConsoleClient(c.console.url, { 'x-test-client': 'guesser' }).raw('POST', '/api/session', {
+    accessKeyId: proc.accessKey,
+    secretAccessKey: proc.secretKey,
+  });
   assert.is(right.status, 429);
   assert.ok(c.log.lines.some((l) => l.msg === 'console sign-in rate limited'));
 }

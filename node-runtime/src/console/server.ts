@@ -39,7 +39,12 @@ export async function startConsole(opts: ConsoleOptions): Promise<RunningConsole
   const shareTarget: S3Target = opts.publicS3Endpoint ? { ...target, endpoint: new URL(opts.publicS3Endpoint) } : target;
   const sessions = new Sessions({ key: opts.sessionKey, ttlMs: opts.sessionTtlMs, now });
   const deps: SignInDeps = {
-    directory: opts.directory, isAdmin: (id) => opts.isAdmin(id), sessions, secureCookie, now, log: opts.log,
+    directory: opts.directory,
+    isAdmin: (id) => opts.isAdmin(id),
+    sessions,
+    secureCookie,
+    now,
+    log: opts.log,
     limiter: new SignInLimiter(opts.signInLimits ?? DEFAULT_SIGN_IN_LIMITS),
     clientAddress: opts.clientAddress ?? ((req) => req.socket.remoteAddress ?? 'unknown'),
     ...(opts.endSessions ? { endSessions: (id: string, at: number) => opts.endSessions!(id, at) } : {}),
@@ -77,11 +82,17 @@ export async function startConsole(opts: ConsoleOptions): Promise<RunningConsole
     if (MUTATING.has(method)) {
       checkOrigin(req);
       const sent = req.headers[CSRF_HEADER];
-      if (!sessions.csrfMatches(claims, typeof sent === 'string' ? sent : undefined)) throw new ConsoleError('CsrfTokenMissing', 403, 'The request lacks this session\'s CSRF token; reload the page.');
+      if (!sessions.csrfMatches(claims, typeof sent === 'string' ? sent : undefined))
+        throw new ConsoleError('CsrfTokenMissing', 403, "The request lacks this session's CSRF token; reload the page.");
     }
 
     if (method === 'GET' && PAGE.test(path)) {
-      if (path === '/') { res.statusCode = 303; res.setHeader('location', '/buckets'); res.end(); return; }
+      if (path === '/') {
+        res.statusCode = 303;
+        res.setHeader('location', '/buckets');
+        res.end();
+        return;
+      }
       return assets.page(res);
     }
     if (path === '/api/session') {
@@ -104,8 +115,15 @@ export async function startConsole(opts: ConsoleOptions): Promise<RunningConsole
 
   function fail(req: IncomingMessage, res: ServerResponse, e: unknown): void {
     const err = e instanceof ConsoleError ? e : new ConsoleError('InternalError', 500, 'The console failed; try again.', { cause: e });
-    if (err.status >= 500) opts.log.error({ method: req.method, path: (req.url ?? '').split('?')[0], code: err.code, err: String((e as Error)?.stack ?? e) }, 'console request failed');
-    if (res.headersSent) { res.destroy(); return; }
+    if (err.status >= 500)
+      opts.log.error(
+        { method: req.method, path: (req.url ?? '').split('?')[0], code: err.code, err: String((e as Error)?.stack ?? e) },
+        'console request failed',
+      );
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
     // Drain what the client is still sending so it reads the answer instead of a reset.
     req.resume();
     sendError(res, err);
@@ -113,27 +131,34 @@ export async function startConsole(opts: ConsoleOptions): Promise<RunningConsole
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(opts.port, opts.host, () => { server.off('error', reject); resolve(); });
+    server.listen(opts.port, opts.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
   });
   const { port } = server.address() as AddressInfo;
   const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
   opts.log.info({ url: `http://${host}:${port}` }, 'console listening');
   return {
     url: `http://${host}:${port}`,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-      agent.destroy();
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+        agent.destroy();
+      }),
   };
 }
 
 /** A mutating request from another origin is refused even before the CSRF token is looked at. */
 function checkOrigin(req: IncomingMessage): void {
   const origin = req.headers.origin;
-  if (origin === undefined) return;   // same-origin fetches of old browsers and non-browser clients
+  if (origin === undefined) return; // same-origin fetches of old browsers and non-browser clients
   let host: string;
-  try { host = new URL(origin).host; } catch { throw forbidden('Bad Origin header.'); }
+  try {
+    host = new URL(origin).host;
+  } catch {
+    throw forbidden('Bad Origin header.');
+  }
   if (host !== req.headers.host) throw forbidden('Cross-origin requests are refused.');
 }
-

@@ -7,7 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { Sessions, sessionCookie, sessionToken } from './session.ts';
 
 const clock = { t: 1_700_000_000_000 };
-const sessions = (opts: { maxRevoked?: number; key?: Buffer } = {}) => new Sessions({ key: opts.key ?? randomBytes(32), ttlMs: 3600_000, now: () => clock.t, maxRevoked: opts.maxRevoked });
+const sessions = (opts: { maxRevoked?: number; key?: Buffer } = {}) =>
+  new Sessions({ key: opts.key ?? randomBytes(32), ttlMs: 3600_000, now: () => clock.t, maxRevoked: opts.maxRevoked });
 
 test('a token verifies with its claims until it expires', async () => {
   const s = sessions();
@@ -44,14 +45,14 @@ test('revoked tokens stay revoked; a full revocation set refuses everything olde
   assert.ok(await s.verify(b.token));
   s.revoke(b.claims);
   assert.is(s.revokedCount(), 2);
-  s.revoke(c.claims);                       // full: everyone issued so far must sign in again
+  s.revoke(c.claims); // full: everyone issued so far must sign in again
   assert.is(s.revokedCount(), 0);
   for (const t of [a, b, c]) assert.is(await s.verify(t.token), undefined);
   clock.t += 1000;
   const d = await s.issue('d', 'D1');
   assert.ok(await s.verify(d.token), 'new sessions work');
   clock.t += 3601_000;
-  s.revoke(d.claims);                       // expired entries are pruned first
+  s.revoke(d.claims); // expired entries are pruned first
   assert.is(s.revokedCount(), 1);
 });
 

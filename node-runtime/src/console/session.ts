@@ -13,14 +13,14 @@ export interface SessionClaims {
   jti: string;
   userId: string;
   accessKeyId: string;
-  issuedAt: number;      // ms since epoch
-  expiresAt: number;     // ms since epoch
+  issuedAt: number; // ms since epoch
+  expiresAt: number; // ms since epoch
 }
 
 export interface SessionOptions {
-  key: Buffer;           // ≥ 32 bytes; the same on every process that serves the console
-  ttlMs?: number;        // default one hour
-  maxRevoked?: number;   // bound of the revocation set, default 100,000
+  key: Buffer; // ≥ 32 bytes; the same on every process that serves the console
+  ttlMs?: number; // default one hour
+  maxRevoked?: number; // bound of the revocation set, default 100,000
   now?: () => number;
 }
 
@@ -56,9 +56,12 @@ export class Sessions {
     const claims: SessionClaims = { jti: randomBytes(16).toString('base64url'), userId, accessKeyId, issuedAt: now, expiresAt: exp * 1000 };
     const token = await new SignJWT({ akid: accessKeyId, iatms: now })
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-      .setIssuer(ISSUER).setAudience(ISSUER)
-      .setSubject(userId).setJti(claims.jti)
-      .setIssuedAt(iat).setExpirationTime(exp)
+      .setIssuer(ISSUER)
+      .setAudience(ISSUER)
+      .setSubject(userId)
+      .setJti(claims.jti)
+      .setIssuedAt(iat)
+      .setExpirationTime(exp)
       .sign(this.jwtKey);
     return { token, claims };
   }
@@ -68,7 +71,10 @@ export class Sessions {
     if (!token || token.length > 4096) return undefined;
     try {
       const { payload } = await jwtVerify(token, this.jwtKey, {
-        algorithms: ['HS256'], issuer: ISSUER, audience: ISSUER, currentDate: new Date(this.now()),
+        algorithms: ['HS256'],
+        issuer: ISSUER,
+        audience: ISSUER,
+        currentDate: new Date(this.now()),
         requiredClaims: ['jti', 'sub', 'iat', 'exp'],
       });
       if (typeof payload.akid !== 'string') return undefined;
@@ -92,7 +98,9 @@ export class Sessions {
     this.revoked.set(claims.jti, claims.expiresAt);
   }
 
-  revokedCount(): number { return this.revoked.size; }
+  revokedCount(): number {
+    return this.revoked.size;
+  }
 
   /** The CSRF token of a session: bound to its jti, so it dies with the session. */
   csrfToken(claims: SessionClaims): string {

@@ -74,8 +74,11 @@ export async function signOut(deps: SignInDeps, claims: SessionClaims, res: Serv
   deps.sessions.revoke(claims);
   // Here at once; on every other node when the key record reaches it: this session and any older
   // one of the key end there (a sign-out means "sign me out", not "this tab only").
-  await deps.endSessions?.(claims.accessKeyId, claims.issuedAt).catch((e: Error) =>
-    deps.log.warn({ accessKeyId: claims.accessKeyId, err: e.message }, 'console sign-out not recorded for the other nodes; revoked on this one'));
+  await deps
+    .endSessions?.(claims.accessKeyId, claims.issuedAt)
+    .catch((e: Error) =>
+      deps.log.warn({ accessKeyId: claims.accessKeyId, err: e.message }, 'console sign-out not recorded for the other nodes; revoked on this one'),
+    );
   res.setHeader('set-cookie', clearedSessionCookie(deps.secureCookie));
   deps.log.info({ userId: claims.userId, accessKeyId: claims.accessKeyId }, 'console sign-out');
   res.statusCode = 204;

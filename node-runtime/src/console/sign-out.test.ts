@@ -16,19 +16,21 @@ const consoleOf = (p: CairnProcess) => `http://${p.host}:9001`;
 test.before(async () => {
   const root = await startCairnProcess({ secret, roles: ['root'], name: 'root-0' });
   procs.push(root);
-  procs.push(...await Promise.all(['a', 'b'].map((n) => startCairnProcess({ secret, roles: ['node'], name: `node-${n}`, roots: [root.cluster] }))));
+  procs.push(...(await Promise.all(['a', 'b'].map((n) => startCairnProcess({ secret, roles: ['node'], name: `node-${n}`, roots: [root.cluster] })))));
   const admin = createAdminClient({ url: root.cluster, secret });
   await waitFor(async () => (await admin.status()).counts.active === 3, { what: 'members active', timeoutMs: 15_000 });
   await admin.putUser!({ id: 'carol' });
   await admin.createKey({ user: 'carol', ...carol });
 });
 
-test.after(async () => { await Promise.all(procs.map((p) => p.cleanup().catch(() => {}))); });
+test.after(async () => {
+  await Promise.all(procs.map((p) => p.cleanup().catch(() => {})));
+});
 
 test('a sign-out on one node ends the session (and older ones of the key) on every node; a new sign-in works at once', async () => {
   const [, a, b] = procs as [CairnProcess, CairnProcess, CairnProcess];
   const older = new ConsoleClient(consoleOf(b));
-  await waitFor(async () => (await older.raw('POST', '/api/session', carol)).status === 200, { what: 'node b knows carol\'s key', timeoutMs: 15_000 });
+  await waitFor(async () => (await older.raw('POST', '/api/session', carol)).status === 200, { what: "node b knows carol's key", timeoutMs: 15_000 });
   const onA = new ConsoleClient(consoleOf(a));
   await onA.signIn(carol.accessKeyId, carol.secretAccessKey);
   // The same cookie on node b, as a browser behind a Service sends it: every node derives the session key.

@@ -22,7 +22,10 @@ const asBob = () => new ConsoleClient(c.console.url);
 
 test.before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'console-users-'));
-  await writeFile(join(dir, 'keys.json'), JSON.stringify([{ user: bob.userId, accessKeyId: bob.accessKeyId, secretAccessKey: bob.secretAccessKey, displayName: bob.displayName }]));
+  await writeFile(
+    join(dir, 'keys.json'),
+    JSON.stringify([{ user: bob.userId, accessKeyId: bob.accessKeyId, secretAccessKey: bob.secretAccessKey, displayName: bob.displayName }]),
+  );
   proc = await startCairnProcess({ secret, extraArgs: ['--keys-file', join(dir, 'keys.json')], env: { CAIRN_LOG_LEVEL: 'warn' } });
   c = await startConsoleOn(proc, { users: [bob], clusterSecret: secret });
   const s3 = s3Client(proc);
@@ -43,9 +46,12 @@ test('bob sees and works in his bucket only; S3 refuses the rest', async () => {
   assert.is(info.isAdmin, false);
   assert.is((await b.raw('POST', '/api/buckets', { name: 'bob-files' })).status, 201);
   const taken = await b.raw('POST', '/api/buckets', { name: 'alice-private' });
-  assert.is(taken.status, 409, 'a name another user owns: S3\'s BucketAlreadyExists reaches bob');
+  assert.is(taken.status, 409, "a name another user owns: S3's BucketAlreadyExists reaches bob");
   assert.is((await jsonOf(taken)).error.code, 'BucketAlreadyExists');
-  assert.equal((await b.json('GET', '/api/buckets')).map((x: { name: string }) => x.name), ['bob-files']);
+  assert.equal(
+    (await b.json('GET', '/api/buckets')).map((x: { name: string }) => x.name),
+    ['bob-files'],
+  );
   assert.ok((await admin().signIn(proc.accessKey, proc.secretKey)).isAdmin);
 
   const list = await b.raw('GET', '/api/buckets/alice-private/objects?prefix=');
@@ -65,14 +71,14 @@ test('bob sees and works in his bucket only; S3 refuses the rest', async () => {
   assert.is((await s3Client(proc).listObjectsV2Query('alice-private', '', '', '', 10, '')).objects.length, 1);
 });
 
-test('bob\'s cookie cannot carry the admin\'s presigned requests or be turned into the admin', async () => {
+test("bob's cookie cannot carry the admin's presigned requests or be turned into the admin", async () => {
   const a = admin();
   await a.signIn(proc.accessKey, proc.secretKey);
   const adminUrl = (await a.raw('GET', '/api/buckets/alice-private/content?key=plans.txt')).headers.get('location')!;
   assert.is((await a.raw('GET', adminUrl)).status, 200, 'the admin reads it');
   const b = asBob();
   await b.signIn(bob.accessKeyId, bob.secretAccessKey);
-  assert.is((await b.raw('GET', adminUrl)).status, 403, 'bob\'s session does not pass the admin\'s URL on');
+  assert.is((await b.raw('GET', adminUrl)).status, 403, "bob's session does not pass the admin's URL on");
 
   const [h, payload, sig] = b.cookie.split('=')[1].split('.');
   const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());

@@ -4,7 +4,12 @@ import type { ClusterStatus } from '../admin/types.ts';
 import type { SignInLimits } from './rate-limit.ts';
 
 /** A caller resolved from its access key (the shape of access/users.ts's Principal). */
-export interface ConsolePrincipal { userId: string; secretAccessKey: string; superuser: boolean; sessionsNotBefore?: number }
+export interface ConsolePrincipal {
+  userId: string;
+  secretAccessKey: string;
+  superuser: boolean;
+  sessionsNotBefore?: number;
+}
 
 /** Who may sign in: access/users.ts's Directory satisfies it as it is. */
 export interface ConsoleDirectory {
@@ -20,8 +25,8 @@ export interface ConsoleLog {
 }
 
 export interface ConsoleOptions {
-  host: string;                       // listen address, e.g. the node's API host
-  port: number;                       // 0 = any free port
+  host: string; // listen address, e.g. the node's API host
+  port: number; // 0 = any free port
   /** The node's own file API, e.g. http://127.0.0.5:9000: every file action is an S3 request here. */
   s3Endpoint: string;
   /** Where people reach the file API (shared links are signed for this host); default s3Endpoint. */
@@ -51,4 +56,7 @@ export interface ConsoleOptions {
   now?(): number;
 }
 
-export interface RunningConsole { url: string; close(): Promise<void> }
+export interface RunningConsole {
+  url: string;
+  close(): Promise<void>;
+}

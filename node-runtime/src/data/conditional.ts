@@ -53,14 +53,25 @@ export async function writeConditionally(meta: BucketMetadata, b: BucketSettings
     const revision = w.kind === 'revision';
     const last = lastChangeOf(state.records);
     const slot = revision ? slotOf(decided) : undefined;
-    const expected = revision ? state.records.find((r) => slotOf(r) === slot) ?? null : last ?? null;
+    const expected = revision ? (state.records.find((r) => slotOf(r) === slot) ?? null) : (last ?? null);
     const v = revision ? decided : { ...decided, timestamp: meta.stamps.next(last?.timestamp) };
     const id = randomHex(12);
     const targets = meta.targets(b);
     const need = writeQuorum(b.replicas);
     if (targets.length < need) throw s3Error('ServiceUnavailable', `conditional write of ${key}: ${targets.length} metadata holders placed, ${need} needed`);
-    const reservation = { id, timestamp: v.timestamp, expected: expected && pickStamp(expected), ...(slot !== undefined ? { slot } : {}), until: Date.now() + RESERVATION_LEASE_MS };
-    const answers = await Promise.all(targets.map(async (t) => ({ t, out: await within(meta.metaTimeoutMs, meta.replica(t).reserveKey(b.name, key, reservation)).catch((e: unknown) => ({ failed: e } as const)) })));
+    const reservation = {
+      id,
+      timestamp: v.timestamp,
+      expected: expected && pickStamp(expected),
+      ...(slot !== undefined ? { slot } : {}),
+      until: Date.now() + RESERVATION_LEASE_MS,
+    };
+    const answers = await Promise.all(
+      targets.map(async (t) => ({
+        t,
+        out: await within(meta.metaTimeoutMs, meta.replica(t).reserveKey(b.name, key, reservation)).catch((e: unknown) => ({ failed: e }) as const),
+      })),
+    );
     const reserved = answers.filter((a) => 'reserved' in a.out).map((a) => a.t);
     const release = (ts: string[]) => Promise.allSettled(ts.map((t) => meta.replica(t).releaseKey(b.name, key, id)));
     if (reserved.length >= need) return commit(meta, b, v, id, reserved, targets);
@@ -74,7 +85,10 @@ export async function writeConditionally(meta: BucketMetadata, b: BucketSettings
     }
     if (held || changed) throw s3Error('ConditionalRequestConflict', undefined, { resource: key });
     const reasons = answers.filter((a) => 'failed' in a.out).map((a) => `${a.t}: ${String((a.out as { failed: unknown }).failed)}`);
-    throw s3Error('ServiceUnavailable', `conditional write of ${key}: ${reserved.length} of ${targets.length} metadata holders reserved it, ${need} needed (${reasons.join('; ')})`);
+    throw s3Error(
+      'ServiceUnavailable',
+      `conditional write of ${key}: ${reserved.length} of ${targets.length} metadata holders reserved it, ${need} needed (${reasons.join('; ')})`,
+    );
   }
 }
 
@@ -85,11 +99,12 @@ export async function writeConditionally(meta: BucketMetadata, b: BucketSettings
  */
 async function commit(meta: BucketMetadata, b: BucketSettings, v: ObjectVersion, id: string, reserved: string[], targets: string[]): Promise<ObjectVersion> {
   const write = (t: string) => within(meta.metaTimeoutMs, meta.replica(t).writeVersion(v, { fence: 'commit', release: id }));
-  for (const t of targets) if (!reserved.includes(t)) write(t).catch(() => {});   // repair brings the rest
+  for (const t of targets) if (!reserved.includes(t)) write(t).catch(() => {}); // repair brings the rest
   const outs = await Promise.allSettled(reserved.map(write));
   const stored = outs.flatMap((o) => (o.status === 'fulfilled' && 'stored' in o.value ? [o.value.stored] : []));
-  void Promise.allSettled(reserved.map((t) => meta.replica(t).releaseKey(b.name, v.key, id)));   // no-ops where it was stored
-  if (stored.length < writeQuorum(b.replicas)) throw s3Error('ServiceUnavailable', `conditional write of ${v.key}: stored on ${stored.length} of the ${reserved.length} holders that reserved it`);
+  void Promise.allSettled(reserved.map((t) => meta.replica(t).releaseKey(b.name, v.key, id))); // no-ops where it was stored
+  if (stored.length < writeQuorum(b.replicas))
+    throw s3Error('ServiceUnavailable', `conditional write of ${v.key}: stored on ${stored.length} of the ${reserved.length} holders that reserved it`);
   return stored.reduce((a, x) => (compareVersions(x, a) > 0 ? x : a));
 }
 
@@ -98,6 +113,15 @@ const pickStamp = (v: ObjectVersion) => ({ timestamp: v.timestamp, writer: v.wri
 function within<T>(ms: number, p: Promise<T>): Promise<T> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-    p.then((x) => { clearTimeout(timer); resolve(x); }, (e) => { clearTimeout(timer); reject(e); });
+    p.then(
+      (x) => {
+        clearTimeout(timer);
+        resolve(x);
+      },
+      (e) => {
+        clearTimeout(timer);
+        reject(e);
+      },
+    );
   });
 }

@@ -24,14 +24,14 @@ test('SIGKILL during concurrent PUTs: acknowledged writes survive intact, nothin
   try {
     let mc = client(p);
     await mc.makeBucket('crash');
-    const attempted = new Map<string, string>();   // key → sha256 of the body sent
+    const attempted = new Map<string, string>(); // key → sha256 of the body sent
     const acked = new Map<string, string>();
     let killed = false;
     let n = 0;
     const worker = async (w: number) => {
       for (let i = 0; !killed && i < 1000; i++) {
         // Mix inline (≤ 64 KiB) and multi-chunk bodies.
-        const size = (n++ % 3 === 0) ? 1 + Math.floor(Math.random() * 4000) : 100_000 + Math.floor(Math.random() * 300_000);
+        const size = n++ % 3 === 0 ? 1 + Math.floor(Math.random() * 4000) : 100_000 + Math.floor(Math.random() * 300_000);
         const body = randomBytes(size);
         const key = `w${w}/obj-${i}`;
         attempted.set(key, sha(body));
@@ -68,7 +68,12 @@ test('SIGKILL during concurrent PUTs: acknowledged writes survive intact, nothin
     }
     for (const key of attempted.keys()) {
       if (listedKeys.has(key)) continue;
-      try { await mc.statObject('crash', key); assert.unreachable(`${key} is not listed but exists`); } catch (e) { assert.match(String((e as { code?: string }).code), /NotFound|NoSuchKey/); }
+      try {
+        await mc.statObject('crash', key);
+        assert.unreachable(`${key} is not listed but exists`);
+      } catch (e) {
+        assert.match(String((e as { code?: string }).code), /NotFound|NoSuchKey/);
+      }
     }
   } finally {
     await p.cleanup();

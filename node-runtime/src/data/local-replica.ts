@@ -32,7 +32,8 @@ export class LocalChunkReplica implements ChunkReplica {
       await this.store.put(id, body, size, signal);
     } catch (e) {
       this.disk?.sawError(e);
-      if ((e as NodeJS.ErrnoException).code === 'ENOSPC') throw s3Error('InsufficientStorage', `no space left on this member's data disk (chunk ${id.slice(0, 12)})`, { cause: e });
+      if ((e as NodeJS.ErrnoException).code === 'ENOSPC')
+        throw s3Error('InsufficientStorage', `no space left on this member's data disk (chunk ${id.slice(0, 12)})`, { cause: e });
       throw e;
     }
   }
@@ -60,19 +61,49 @@ export class LocalMetaReplica implements MetaReplica {
     this.store = store;
   }
 
-  putVersion(v: ObjectVersion): Promise<ObjectVersion> { return this.store.putVersion(v); }
-  writeVersion(v: ObjectVersion, opts: WriteOptions): Promise<WriteOutcome> { return this.store.writeVersion(v, opts); }
-  getVersion(bucket: string, key: string, versionId?: string): Promise<ObjectVersion | undefined> { return this.store.getVersion(bucket, key, versionId); }
-  getVersions(bucket: string, key: string): Promise<ObjectVersion[]> { return this.store.getVersions(bucket, key); }
-  listVersions(bucket: string, opts: ListVersionsOptions): Promise<ObjectVersion[]> { return this.store.listVersions(bucket, opts); }
-  bucketUsage(bucket: string): Promise<BucketUsage> { return this.store.bucketUsage(bucket); }
-  reserveKey(bucket: string, key: string, r: KeyReservation): Promise<ReserveOutcome> { return this.store.reserveKey(bucket, key, r); }
-  releaseKey(bucket: string, key: string, id: string): Promise<void> { return this.store.releaseKey(bucket, key, id); }
-  putUpload(u: MultipartUpload): Promise<void> { return this.store.putUpload(u); }
-  getUpload(bucket: string, uploadId: string): Promise<MultipartUpload | undefined> { return this.store.getUpload(bucket, uploadId); }
-  listUploads(bucket: string, opts: { prefix?: string; keyMarker?: string; uploadIdMarker?: string; limit: number }): Promise<MultipartUpload[]> { return this.store.listUploads(bucket, opts); }
-  putPart(bucket: string, uploadId: string, part: PartRecord): Promise<void> { return this.store.putPart(bucket, uploadId, part); }
-  listParts(bucket: string, uploadId: string): Promise<PartRecord[]> { return this.store.listParts(bucket, uploadId); }
-  deleteUpload(bucket: string, uploadId: string): Promise<void> { return this.store.deleteUpload(bucket, uploadId); }
-  removeTombstone(bucket: string, key: string, versionId: string): Promise<boolean> { return this.store.removeTombstone(bucket, key, versionId); }
+  putVersion(v: ObjectVersion): Promise<ObjectVersion> {
+    return this.store.putVersion(v);
+  }
+  writeVersion(v: ObjectVersion, opts: WriteOptions): Promise<WriteOutcome> {
+    return this.store.writeVersion(v, opts);
+  }
+  getVersion(bucket: string, key: string, versionId?: string): Promise<ObjectVersion | undefined> {
+    return this.store.getVersion(bucket, key, versionId);
+  }
+  getVersions(bucket: string, key: string): Promise<ObjectVersion[]> {
+    return this.store.getVersions(bucket, key);
+  }
+  listVersions(bucket: string, opts: ListVersionsOptions): Promise<ObjectVersion[]> {
+    return this.store.listVersions(bucket, opts);
+  }
+  bucketUsage(bucket: string): Promise<BucketUsage> {
+    return this.store.bucketUsage(bucket);
+  }
+  reserveKey(bucket: string, key: string, r: KeyReservation): Promise<ReserveOutcome> {
+    return this.store.reserveKey(bucket, key, r);
+  }
+  releaseKey(bucket: string, key: string, id: string): Promise<void> {
+    return this.store.releaseKey(bucket, key, id);
+  }
+  putUpload(u: MultipartUpload): Promise<void> {
+    return this.store.putUpload(u);
+  }
+  getUpload(bucket: string, uploadId: string): Promise<MultipartUpload | undefined> {
+    return this.store.getUpload(bucket, uploadId);
+  }
+  listUploads(bucket: string, opts: { prefix?: string; keyMarker?: string; uploadIdMarker?: string; limit: number }): Promise<MultipartUpload[]> {
+    return this.store.listUploads(bucket, opts);
+  }
+  putPart(bucket: string, uploadId: string, part: PartRecord): Promise<void> {
+    return this.store.putPart(bucket, uploadId, part);
+  }
+  listParts(bucket: string, uploadId: string): Promise<PartRecord[]> {
+    return this.store.listParts(bucket, uploadId);
+  }
+  deleteUpload(bucket: string, uploadId: string): Promise<void> {
+    return this.store.deleteUpload(bucket, uploadId);
+  }
+  removeTombstone(bucket: string, key: string, versionId: string): Promise<boolean> {
+    return this.store.removeTombstone(bucket, key, versionId);
+  }
 }

@@ -32,7 +32,10 @@ const WRITE_ATTEMPTS = 5;
 
 /** A key as its metadata replicas hold it: every slot's newest record (the ones not current may be
  *  without body) and the current version whole (undefined: the key is absent). */
-export interface KeyVersions { records: ObjectVersion[]; current?: ObjectVersion }
+export interface KeyVersions {
+  records: ObjectVersion[];
+  current?: ObjectVersion;
+}
 
 /** Whether a record carries its body (inline bytes or chunk list), as a read of it needs. */
 export function hasBody(v: ObjectVersion): boolean {
@@ -55,8 +58,12 @@ export class BucketMetadata {
   }
 
   /** One member's metadata replica (conditional writes call the placed holders themselves). */
-  replica(id: string): MetaReplica { return this.replicas.meta(id); }
-  get metaTimeoutMs(): number { return this.timeoutMs; }
+  replica(id: string): MetaReplica {
+    return this.replicas.meta(id);
+  }
+  get metaTimeoutMs(): number {
+    return this.timeoutMs;
+  }
 
   private suspected = (id: string) => this.health?.suspected(id) ?? false;
 
@@ -72,9 +79,16 @@ export class BucketMetadata {
    */
   readTargets(b: BucketSettings): string[] {
     const members = this.view.members();
-    const ids = [...this.targets(b), ...rankAll(`bucket:${b.name}`, members).slice(0, b.replicas).map((m) => m.id)];
+    const ids = [
+      ...this.targets(b),
+      ...rankAll(`bucket:${b.name}`, members)
+        .slice(0, b.replicas)
+        .map((m) => m.id),
+    ];
     // The first R members that answer (stand-ins included) hold every write made while a holder was suspected.
-    const answering = writeOrder(`bucket:${b.name}`, members, { suspected: this.suspected }).slice(0, b.replicas).map((m) => m.id);
+    const answering = writeOrder(`bucket:${b.name}`, members, { suspected: this.suspected })
+      .slice(0, b.replicas)
+      .map((m) => m.id);
     const all = [...new Set([...ids, ...answering])];
     // A member that failed to answer lately is not waited for, unless too few others are left.
     const likely = all.filter((t) => !this.suspected(t));
@@ -84,14 +98,18 @@ export class BucketMetadata {
   // Each quorum round is one span (a no-op unless tracing is on); its replica calls nest inside.
   private write<T>(b: BucketSettings, what: string, op: (r: MetaReplica) => Promise<T>) {
     const order = writeOrder(`bucket:${b.name}`, this.view.members(), { suspected: this.suspected }).map((m) => m.id);
-    return withSpan('meta.quorum', { 'cairn.bucket': b.name, 'cairn.op': what, 'cairn.replicas': b.replicas }, () => handoffQuorum(order, b.replicas, writeQuorum(b.replicas), (t) => op(this.replicas.meta(t)), {
-      timeoutMs: this.timeoutMs, hedgeMs: Math.min(HEDGE_MS, this.timeoutMs), what: `${what} (bucket ${b.name})`,
-      onSilent: (t) => {
-        this.health?.unreachable(t);
-        log.warn({ bucket: b.name, member: this.view.member(t)?.name ?? t }, `${what} unanswered: writing the next member of the placement order`);
-      },
-      onLate: (t, e) => log.warn({ bucket: b.name, member: t, err: String(e) }, `${what} failed on a replica after quorum`),
-    }));
+    return withSpan('meta.quorum', { 'cairn.bucket': b.name, 'cairn.op': what, 'cairn.replicas': b.replicas }, () =>
+      handoffQuorum(order, b.replicas, writeQuorum(b.replicas), (t) => op(this.replicas.meta(t)), {
+        timeoutMs: this.timeoutMs,
+        hedgeMs: Math.min(HEDGE_MS, this.timeoutMs),
+        what: `${what} (bucket ${b.name})`,
+        onSilent: (t) => {
+          this.health?.unreachable(t);
+          log.warn({ bucket: b.name, member: this.view.member(t)?.name ?? t }, `${what} unanswered: writing the next member of the placement order`);
+        },
+        onLate: (t, e) => log.warn({ bucket: b.name, member: t, err: String(e) }, `${what} failed on a replica after quorum`),
+      }),
+    );
   }
 
   /**
@@ -106,13 +124,24 @@ export class BucketMetadata {
       const need = readQuorum(b.replicas);
       const opts = { timeoutMs: this.timeoutMs, settleMs: Math.min(this.timeoutMs, READ_SETTLE_MS), what: `${what} (bucket ${b.name})` };
       const asked = this.readTargets(b);
-      const holders = new Set([...this.targets(b), ...rankAll(`bucket:${b.name}`, this.view.members()).slice(0, b.replicas).map((m) => m.id)]);
+      const holders = new Set([
+        ...this.targets(b),
+        ...rankAll(`bucket:${b.name}`, this.view.members())
+          .slice(0, b.replicas)
+          .map((m) => m.id),
+      ]);
       const first = await quorum(asked, need, (t) => op(this.replicas.meta(t)), opts).catch((e) => ({ error: e }));
       const answered = 'error' in first ? 0 : first.ok.filter((x) => holders.has(x.target)).length;
       if (answered >= need && !('error' in first)) return first;
       const left = [...holders].filter((t) => !asked.includes(t));
-      if (!left.length) { if ('error' in first) throw first.error; return first; }
-      const more = await quorum(left, Math.min(left.length, need - answered), (t) => op(this.replicas.meta(t)), opts).catch((e) => { if ('error' in first) throw first.error; throw e; });
+      if (!left.length) {
+        if ('error' in first) throw first.error;
+        return first;
+      }
+      const more = await quorum(left, Math.min(left.length, need - answered), (t) => op(this.replicas.meta(t)), opts).catch((e) => {
+        if ('error' in first) throw first.error;
+        throw e;
+      });
       return 'error' in first ? more : { ok: [...first.ok, ...more.ok], failed: [...first.failed, ...more.failed] };
     });
   }
@@ -159,15 +188,17 @@ export class BucketMetadata {
     let current = currentOf(records);
     if (current && !hasBody(current)) {
       const merged = current;
-      current = r.ok.flatMap((x) => x.value).find((v) => compareVersions(v, merged) === 0 && hasBody(v))
-        ?? await this.getSlot(b, key, s3VersionId(merged));
+      current = r.ok.flatMap((x) => x.value).find((v) => compareVersions(v, merged) === 0 && hasBody(v)) ?? (await this.getSlot(b, key, s3VersionId(merged)));
     }
     if (current) {
       const best = current;
       for (const { target, value } of r.ok) {
         const theirs = value.find((v) => slotOf(v) === slotOf(best));
         if (!theirs || compareVersions(best, theirs) > 0) {
-          this.replicas.meta(target).putVersion(best).catch((e) => log.warn({ bucket: b.name, key, member: target, err: String(e) }, 'read repair failed'));
+          this.replicas
+            .meta(target)
+            .putVersion(best)
+            .catch((e) => log.warn({ bucket: b.name, key, member: target, err: String(e) }, 'read repair failed'));
         }
       }
     }
@@ -181,7 +212,10 @@ export class BucketMetadata {
     if (best) {
       for (const { target, value } of r.ok) {
         if (!value || compareVersions(best, value) > 0) {
-          this.replicas.meta(target).putVersion(best).catch((e) => log.warn({ bucket: b.name, key, member: target, err: String(e) }, 'read repair failed'));
+          this.replicas
+            .meta(target)
+            .putVersion(best)
+            .catch((e) => log.warn({ bucket: b.name, key, member: target, err: String(e) }, 'read repair failed'));
         }
       }
     }
@@ -196,11 +230,16 @@ export class BucketMetadata {
   /** Live objects, versions and bytes: the largest count any replica reports (a lagging replica under-counts). */
   async usage(b: BucketSettings): Promise<BucketUsage> {
     const r = await this.read(b, 'usage', (m) => m.bucketUsage(b.name));
-    return r.ok.reduce((acc, { value }) => ({
-      objects: Math.max(acc.objects, value.objects), bytes: Math.max(acc.bytes, value.bytes),
-      // A member from before versions counts only current objects: as many versions as objects.
-      versions: Math.max(acc.versions, value.versions ?? value.objects), versionBytes: Math.max(acc.versionBytes, value.versionBytes ?? value.bytes),
-    }), { objects: 0, bytes: 0, versions: 0, versionBytes: 0 });
+    return r.ok.reduce(
+      (acc, { value }) => ({
+        objects: Math.max(acc.objects, value.objects),
+        bytes: Math.max(acc.bytes, value.bytes),
+        // A member from before versions counts only current objects: as many versions as objects.
+        versions: Math.max(acc.versions, value.versions ?? value.objects),
+        versionBytes: Math.max(acc.versionBytes, value.versionBytes ?? value.bytes),
+      }),
+      { objects: 0, bytes: 0, versions: 0, versionBytes: 0 },
+    );
   }
 
   async putUpload(b: BucketSettings, u: MultipartUpload): Promise<void> {
@@ -225,10 +264,11 @@ export class BucketMetadata {
   async listParts(b: BucketSettings, uploadId: string): Promise<PartRecord[]> {
     const r = await this.read(b, 'part listing', (m) => m.listParts(b.name, uploadId));
     const byNumber = new Map<number, PartRecord>();
-    for (const { value } of r.ok) for (const p of value) {
-      const cur = byNumber.get(p.number);
-      if (!cur || p.timestamp > cur.timestamp) byNumber.set(p.number, p);
-    }
+    for (const { value } of r.ok)
+      for (const p of value) {
+        const cur = byNumber.get(p.number);
+        if (!cur || p.timestamp > cur.timestamp) byNumber.set(p.number, p);
+      }
     return [...byNumber.values()].sort((x, y) => x.number - y.number);
   }
 

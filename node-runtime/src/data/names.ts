@@ -12,7 +12,8 @@ const RESERVED_SUFFIXES = ['-s3alias', '--ol-s3', '.mrap', '--x-s3', '--table-s3
 /** S3 bucket naming rules (the DNS-compatible subset every client accepts). */
 export function bucketNameProblem(name: string): string | undefined {
   if (typeof name !== 'string' || name.length < 3 || name.length > 63) return 'must be 3 to 63 characters long';
-  if (!/^[a-z0-9][a-z0-9.-]*[a-z0-9]$/.test(name)) return 'may contain only lowercase letters, digits, dots and hyphens, and must start and end with a letter or digit';
+  if (!/^[a-z0-9][a-z0-9.-]*[a-z0-9]$/.test(name))
+    return 'may contain only lowercase letters, digits, dots and hyphens, and must start and end with a letter or digit';
   if (name.includes('..') || name.includes('.-') || name.includes('-.')) return 'must not contain "..", ".-" or "-."';
   if (/^\d+\.\d+\.\d+\.\d+$/.test(name)) return 'must not be formatted as an IP address';
   if (RESERVED_PREFIXES.some((p) => name.startsWith(p)) || RESERVED_SUFFIXES.some((x) => name.endsWith(x))) return 'uses a reserved prefix or suffix';

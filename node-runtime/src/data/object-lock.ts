@@ -39,5 +39,7 @@ export function checkRetentionChange(v: ObjectVersion, next: ObjectVersion['rete
   const weaker = !next || next.until < cur.until || next.mode !== cur.mode;
   if (!weaker) return;
   if (cur.mode === 'GOVERNANCE' && bypassGovernance) return;
-  throw s3Error('AccessDenied', `The version's ${cur.mode} retention until ${new Date(cur.until).toISOString()} cannot be shortened or weakened.`, { resource: v.key });
+  throw s3Error('AccessDenied', `The version's ${cur.mode} retention until ${new Date(cur.until).toISOString()} cannot be shortened or weakened.`, {
+    resource: v.key,
+  });
 }

@@ -23,7 +23,9 @@ async function read(r: Readable): Promise<Buffer> {
 }
 
 async function rejects(p: Promise<unknown>, code: string): Promise<void> {
-  try { await p; } catch (e) {
+  try {
+    await p;
+  } catch (e) {
     assert.ok(isS3Error(e), `expected S3Error ${code}, got ${String(e)}`);
     assert.is(e.code, code, String(e.message));
     return;
@@ -38,11 +40,14 @@ const setup = async (n: number, r: number) => {
   svc = new ClusterObjectService(c.plane, { metaTimeoutMs: 2000, chunkTimeoutMs: 2000 });
   await svc.createBucket('bkt', { owner: 'me' });
 };
-test.after.each(async () => { await c?.close(); });
+test.after.each(async () => {
+  await c?.close();
+});
 
 test('put/get: inline and chunked bodies, etag, ranges', async () => {
   await setup(1, 1);
-  const small = randomBytes(500), big = randomBytes(200 * KiB + 7);
+  const small = randomBytes(500),
+    big = randomBytes(200 * KiB + 7);
   const vs = await svc.putObject('bkt', 'small', Readable.from([small]), { size: small.length });
   assert.is(vs.etag, md5(small));
   assert.ok(vs.inline !== undefined && vs.chunks.length === 0);
@@ -79,7 +84,9 @@ test('bad input: digest, short body, long key, bucket names, missing things', as
   await rejects(svc.createBucket('bkt', { owner: 'me' }), 'BucketAlreadyOwnedByYou');
   const ok = await svc.putObject('bkt', 'k', Readable.from([body]), { contentMd5: createHash('md5').update(body).digest('base64') });
   assert.is(ok.size, body.length);
-  const ifNoneMatch = (cur: unknown) => { if (cur) throw s3Error('PreconditionFailed'); };
+  const ifNoneMatch = (cur: unknown) => {
+    if (cur) throw s3Error('PreconditionFailed');
+  };
   await rejects(svc.putObject('bkt', 'k', Readable.from([body]), { precondition: ifNoneMatch }), 'PreconditionFailed');
 });
 
@@ -87,8 +94,19 @@ test('aborted upload: rejects and nothing becomes visible', async () => {
   await setup(1, 1);
   const ac = new AbortController();
   let sent = 0;
-  const src = new Readable({ read() { sent++; if (sent === 5) ac.abort(new Error('client disconnected')); this.push(randomBytes(32 * KiB)); } });
-  try { await svc.putObject('bkt', 'half', src, { signal: ac.signal, size: 10 * 1024 * KiB }); assert.unreachable(); } catch (e) { assert.match(String(e), /disconnected|abort/i); }
+  const src = new Readable({
+    read() {
+      sent++;
+      if (sent === 5) ac.abort(new Error('client disconnected'));
+      this.push(randomBytes(32 * KiB));
+    },
+  });
+  try {
+    await svc.putObject('bkt', 'half', src, { signal: ac.signal, size: 10 * 1024 * KiB });
+    assert.unreachable();
+  } catch (e) {
+    assert.match(String(e), /disconnected|abort/i);
+  }
   await rejects(svc.headObject('bkt', 'half'), 'NoSuchKey');
   // A chunk write that was under way at the abort finishes or is cancelled, and leaves no temp file.
   await waitFor(async () => (await readdir(join(c.dir, 'm0', 'tmp'))).length === 0, { timeoutMs: 5000, what: 'tmp empty' });
@@ -114,10 +132,16 @@ test('listing: prefix, delimiter, startAfter, paging, tombstones skipped', async
   await svc.deleteObject('bkt', 'd');
   await rejects(svc.headObject('bkt', 'd'), 'NoSuchKey');
   let r = await svc.listObjects('bkt', { delimiter: '/', maxKeys: 1000 });
-  assert.equal(r.objects.map((o) => o.key), ['a', 'e']);
+  assert.equal(
+    r.objects.map((o) => o.key),
+    ['a', 'e'],
+  );
   assert.equal(r.commonPrefixes, ['b/', 'c/', 'm/']);
   r = await svc.listObjects('bkt', { prefix: 'b/', delimiter: '/', maxKeys: 1000 });
-  assert.equal(r.objects.map((o) => o.key), ['b/1', 'b/2']);
+  assert.equal(
+    r.objects.map((o) => o.key),
+    ['b/1', 'b/2'],
+  );
   assert.equal(r.commonPrefixes, ['b/3/']);
   // Pages of 2 with a delimiter: a prefix is returned once, never again on later pages.
   const seen: string[] = [];
@@ -164,19 +188,53 @@ test('copy reuses chunks; delete bucket rules', async () => {
 test('multipart: complete, etag, validation errors, abort', async () => {
   await setup(1, 1);
   const u = await svc.createUpload('bkt', 'mp', { contentType: 'video/x' });
-  const p1 = randomBytes(MIN_PART_SIZE), p2 = randomBytes(1000);
+  const p1 = randomBytes(MIN_PART_SIZE),
+    p2 = randomBytes(1000);
   const r1 = await svc.uploadPart('bkt', 'mp', u.uploadId, 1, Readable.from([p1]), {});
   const r2 = await svc.uploadPart('bkt', 'mp', u.uploadId, 2, Readable.from([p2]), {});
   const small = await svc.uploadPart('bkt', 'mp', u.uploadId, 3, Readable.from([p2]), {});
-  assert.equal((await svc.listParts('bkt', 'mp', u.uploadId)).map((p) => p.number), [1, 2, 3]);
+  assert.equal(
+    (await svc.listParts('bkt', 'mp', u.uploadId)).map((p) => p.number),
+    [1, 2, 3],
+  );
   assert.is((await svc.listUploads('bkt', { maxUploads: 10 }))[0].uploadId, u.uploadId);
-  await rejects(svc.completeUpload('bkt', 'mp', u.uploadId, [{ number: 2, etag: r2.etag }, { number: 1, etag: r1.etag }]), 'InvalidPartOrder');
-  await rejects(svc.completeUpload('bkt', 'mp', u.uploadId, [{ number: 1, etag: r1.etag }, { number: 2, etag: 'deadbeef' }]), 'InvalidPart');
-  await rejects(svc.completeUpload('bkt', 'mp', u.uploadId, [{ number: 1, etag: r1.etag }, { number: 9, etag: r1.etag }]), 'InvalidPart');
-  await rejects(svc.completeUpload('bkt', 'mp', u.uploadId, [{ number: 2, etag: r2.etag }, { number: 3, etag: small.etag }]), 'EntityTooSmall');
+  await rejects(
+    svc.completeUpload('bkt', 'mp', u.uploadId, [
+      { number: 2, etag: r2.etag },
+      { number: 1, etag: r1.etag },
+    ]),
+    'InvalidPartOrder',
+  );
+  await rejects(
+    svc.completeUpload('bkt', 'mp', u.uploadId, [
+      { number: 1, etag: r1.etag },
+      { number: 2, etag: 'deadbeef' },
+    ]),
+    'InvalidPart',
+  );
+  await rejects(
+    svc.completeUpload('bkt', 'mp', u.uploadId, [
+      { number: 1, etag: r1.etag },
+      { number: 9, etag: r1.etag },
+    ]),
+    'InvalidPart',
+  );
+  await rejects(
+    svc.completeUpload('bkt', 'mp', u.uploadId, [
+      { number: 2, etag: r2.etag },
+      { number: 3, etag: small.etag },
+    ]),
+    'EntityTooSmall',
+  );
   await rejects(svc.uploadPart('bkt', 'mp', u.uploadId, 0, Readable.from([p2]), {}), 'InvalidArgument');
-  const v = await svc.completeUpload('bkt', 'mp', u.uploadId, [{ number: 1, etag: `"${r1.etag}"` }, { number: 2, etag: r2.etag }]);
-  const expect = createHash('md5').update(Buffer.concat([Buffer.from(r1.etag, 'hex'), Buffer.from(r2.etag, 'hex')])).digest('hex') + '-2';
+  const v = await svc.completeUpload('bkt', 'mp', u.uploadId, [
+    { number: 1, etag: `"${r1.etag}"` },
+    { number: 2, etag: r2.etag },
+  ]);
+  const expect =
+    createHash('md5')
+      .update(Buffer.concat([Buffer.from(r1.etag, 'hex'), Buffer.from(r2.etag, 'hex')]))
+      .digest('hex') + '-2';
   assert.is(v.etag, expect);
   assert.is(v.contentType, 'video/x');
   assert.ok((await read((await svc.getObject('bkt', 'mp')).body)).equals(Buffer.concat([p1, p2])));
@@ -199,11 +257,18 @@ test('R=3 across 3 members: quorum writes, failover on a corrupt or missing copy
   // Another member sends a whole chunk unhashed and the reader checks it: corrupt the third chunk
   // here and on the first other member in read order, so only the reader's check keeps it out.
   const third = v.chunks[2]!;
-  const others = rankAll(third.id, c.view.members()).map((m) => m.id).filter((id) => id !== c.view.selfId);
+  const others = rankAll(third.id, c.view.members())
+    .map((m) => m.id)
+    .filter((id) => id !== c.view.selfId);
   for (const id of ['m0', others[0]!]) await writeFile(c.stores[Number(id.slice(1))]!.chunks.path(third.id), randomBytes(third.size));
   assert.ok((await read((await svc.getObject('bkt', 'k')).body)).equals(body));
   // The member itself still verifies what it is not told the reader will.
-  try { await c.replicas.chunks(others[0]!).getChunk(third.id); assert.unreachable(); } catch (e) { assert.ok(isChunkError(e, 'ChunkCorrupt'), String(e)); }
+  try {
+    await c.replicas.chunks(others[0]!).getChunk(third.id);
+    assert.unreachable();
+  } catch (e) {
+    assert.ok(isChunkError(e, 'ChunkCorrupt'), String(e));
+  }
   // One member down: W=2 of 3 still holds, reads still work.
   c.down.add('m2');
   const v2 = await svc.putObject('bkt', 'k2', Readable.from([body]), {});
@@ -255,11 +320,11 @@ test('quotas: bytes and objects are enforced on put, copy and overwrite', async 
   await c.view.putBucket({ ...c.view.bucket('bkt')!, quotaBytes: 3000, quotaObjects: 2 });
   await svc.putObject('bkt', 'a', Readable.from([Buffer.alloc(1000)]), { size: 1000 });
   await rejects(svc.putObject('bkt', 'b', Readable.from([Buffer.alloc(2500)]), { size: 2500 }), 'QuotaExceeded');
-  await rejects(svc.putObject('bkt', 'b', Readable.from([Buffer.alloc(2500)]), {}), 'QuotaExceeded');  // size learnt from the body
+  await rejects(svc.putObject('bkt', 'b', Readable.from([Buffer.alloc(2500)]), {}), 'QuotaExceeded'); // size learnt from the body
   await rejects(svc.headObject('bkt', 'b'), 'NoSuchKey');
-  await svc.putObject('bkt', 'a', Readable.from([Buffer.alloc(2900)]), { size: 2900 });  // overwrite counts the difference
+  await svc.putObject('bkt', 'a', Readable.from([Buffer.alloc(2900)]), { size: 2900 }); // overwrite counts the difference
   await svc.putObject('bkt', 'b', Readable.from([Buffer.alloc(100)]), { size: 100 });
-  await rejects(svc.putObject('bkt', 'c', Readable.from([Buffer.alloc(0)]), { size: 0 }), 'QuotaExceeded');  // object count
+  await rejects(svc.putObject('bkt', 'c', Readable.from([Buffer.alloc(0)]), { size: 0 }), 'QuotaExceeded'); // object count
   await rejects(svc.copyObject({ bucket: 'bkt', key: 'b' }, { bucket: 'bkt', key: 'c' }, {}), 'QuotaExceeded');
 });
 
@@ -273,7 +338,10 @@ test('memory stays bounded: a 64 MiB body is written and read with a few chunks 
   let maxAhead = 0;
   const replica = c.replicas.chunks('m0');
   const put = replica.putChunk.bind(replica);
-  replica.putChunk = async (id, body, size, signal) => { await put(id, body, size, signal); stored += size; };
+  replica.putChunk = async (id, body, size, signal) => {
+    await put(id, body, size, signal);
+    stored += size;
+  };
   const src = new Readable({
     highWaterMark: 64 * KiB,
     read() {
@@ -290,7 +358,10 @@ test('memory stays bounded: a 64 MiB body is written and read with a few chunks 
   // Read side: the stream fetches at most about one chunk ahead of a slow consumer.
   let fetched = 0;
   const get = replica.getChunk.bind(replica);
-  replica.getChunk = async (id, range, signal) => { fetched += range ? range.end - range.start + 1 : 1024 * KiB; return get(id, range, signal); };
+  replica.getChunk = async (id, range, signal) => {
+    fetched += range ? range.end - range.start + 1 : 1024 * KiB;
+    return get(id, range, signal);
+  };
   const { body } = await svc.getObject('bkt', 'big');
   let consumed = 0;
   let maxFetchedAhead = 0;

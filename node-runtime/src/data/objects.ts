@@ -8,8 +8,22 @@ import type { BucketSettings, ClusterView } from '../cluster/types.ts';
 import type { Acl } from '../access/acl.ts';
 import { s3Error } from '../util/errors.ts';
 import type {
-  BucketInfo, CompletedPart, DeleteOptions, DeleteResult, GetResult, ListOptions, ListResult, MultipartUpload, ObjectService,
-  ObjectVersion, PartRecord, PutOptions, StoredChecksum, VersionBatch, VersionChange, VersionSelector,
+  BucketInfo,
+  CompletedPart,
+  DeleteOptions,
+  DeleteResult,
+  GetResult,
+  ListOptions,
+  ListResult,
+  MultipartUpload,
+  ObjectService,
+  ObjectVersion,
+  PartRecord,
+  PutOptions,
+  StoredChecksum,
+  VersionBatch,
+  VersionChange,
+  VersionSelector,
 } from './types.ts';
 import type { DataPlane } from './replicas.ts';
 import { checkBucketName, checkKey } from './names.ts';
@@ -20,7 +34,7 @@ import { inlineBytes, openBody, resolveRange, streamOf } from './read-path.ts';
 import { compareKeys } from './listing.ts';
 import { listCurrent, versionBatch } from './object-listing.ts';
 import { assembleParts, MAX_PART_NUMBER } from './multipart.ts';
-import { checkRemovable, checkRetentionChange, defaultRetention } from './object-lock.ts';
+import { checkRemovable, defaultRetention } from './object-lock.ts';
 import { newVersionId } from '../meta/version-ids.ts';
 import { isLive, isRemoved, s3VersionId, slotOf } from '../meta/slots.ts';
 import { openSealedBody } from './sealed-body.ts';
@@ -32,8 +46,8 @@ import type { NodeMetrics } from '../observability/metrics.ts';
 export interface ObjectServiceOptions {
   /** The cluster master key: SSE-S3 data keys are wrapped under a key derived from it. */
   masterKey?: Buffer;
-  metaTimeoutMs?: number;    // a metadata quorum that does not answer in time → 503
-  chunkTimeoutMs?: number;   // per chunk write quorum
+  metaTimeoutMs?: number; // a metadata quorum that does not answer in time → 503
+  chunkTimeoutMs?: number; // per chunk write quorum
   /** The plan of a bucket owner (the registry's user record), checked with the bucket's own quota. */
   userQuota?: (user: string) => UserQuota | undefined;
   /** Told of every acknowledged write and delete before the client is answered (events/). */
@@ -54,7 +68,6 @@ export class ClusterObjectService implements ObjectService {
   private readonly master?: Buffer;
   private readonly quota: QuotaGuard;
   private readonly mutated?: MutationListener;
-  private lastStamp = 0;
 
   constructor(plane: DataPlane, opts: ObjectServiceOptions = {}) {
     this.plane = plane;
@@ -64,9 +77,11 @@ export class ClusterObjectService implements ObjectService {
     this.master = opts.masterKey;
     this.mutated = opts.onMutation;
     this.quota = new QuotaGuard({
-      view: this.view, usage: (b) => this.meta.usage(b), // What a write replaces: the live null version, unless versioning is on (then every write adds one).
+      view: this.view,
+      usage: (b) => this.meta.usage(b), // What a write replaces: the live null version, unless versioning is on (then every write adds one).
       current: async (b, key) => (b.versioning === 'Enabled' ? undefined : (await this.meta.getKey(b, key)).records.find((r) => slotOf(r) === '' && isLive(r))),
-      userQuota: opts.userQuota ?? (() => undefined), metrics: opts.metrics,
+      userQuota: opts.userQuota ?? (() => undefined),
+      metrics: opts.metrics,
     });
   }
 
@@ -99,8 +114,16 @@ export class ClusterObjectService implements ObjectService {
     if (existing) throw s3Error(existing.owner === opts.owner ? 'BucketAlreadyOwnedByYou' : 'BucketAlreadyExists', undefined, { resource: name });
     this.quota.checkNewBucket(opts.owner);
     const replicas = opts.replicas ?? this.view.settings().defaultReplicas;
-    if (!Number.isInteger(replicas) || replicas < 1 || replicas > 16) throw s3Error('InvalidArgument', `replicas must be an integer from 1 to 16, got ${replicas}`);
-    const b: BucketSettings = { name, createdAt: new Date().toISOString(), owner: opts.owner, replicas, access: opts.access ?? 'private', ...(opts.acl ? { acl: opts.acl } : {}) };
+    if (!Number.isInteger(replicas) || replicas < 1 || replicas > 16)
+      throw s3Error('InvalidArgument', `replicas must be an integer from 1 to 16, got ${replicas}`);
+    const b: BucketSettings = {
+      name,
+      createdAt: new Date().toISOString(),
+      owner: opts.owner,
+      replicas,
+      access: opts.access ?? 'private',
+      ...(opts.acl ? { acl: opts.acl } : {}),
+    };
     await this.view.putBucket(b);
     return toInfo(b);
   }
@@ -150,9 +173,16 @@ export class ClusterObjectService implements ObjectService {
     let stored: ObjectVersion;
     try {
       stored = precondition
-        ? (await writeConditionally(this.meta, b, v.key, { decide: (state) => { precondition(state.current); return v; } }))!
+        ? (await writeConditionally(this.meta, b, v.key, {
+            decide: (state) => {
+              precondition(state.current);
+              return v;
+            },
+          }))!
         : await this.meta.writeVersion(b, v, { fence: 'write' });
-    } finally { release(); }
+    } finally {
+      release();
+    }
     await this.mutated?.({ kind, bucket: b, version: stored });
     return stored;
   }
@@ -176,8 +206,14 @@ export class ClusterObjectService implements ObjectService {
     const s = this.view.settings();
     const { seal } = this.seal(opts.sse);
     const stored = await storeBody(this.plane, body, {
-      replicas, pin: opts.pin, inlineMax: s.inlineMax, chunkSize: s.chunkSize, size: opts.size,
-      contentMd5: opts.contentMd5, signal: opts.signal, timeoutMs: this.chunkTimeoutMs,
+      replicas,
+      pin: opts.pin,
+      inlineMax: s.inlineMax,
+      chunkSize: s.chunkSize,
+      size: opts.size,
+      contentMd5: opts.contentMd5,
+      signal: opts.signal,
+      timeoutMs: this.chunkTimeoutMs,
       ...(seal ? { seal: { dataKey: seal.dataKey, part: 0 } } : {}),
     });
     opts.signal?.throwIfAborted();
@@ -185,10 +221,24 @@ export class ClusterObjectService implements ObjectService {
     const head = this.newRecord(b);
     const checksum = opts.checksum?.();
     const v: ObjectVersion = {
-      bucket, key, ...head, deleted: false, size: stored.size, etag: stored.md5,
-      contentType: opts.contentType, userMeta: opts.userMeta ?? {}, headers: opts.headers, inline: stored.inline,
-      chunks: stored.chunks, replicas, requestedReplicas: opts.replicas ?? 0, pin: opts.pin, ...ownership(opts), ...(seal ? { encryption: seal.encryption } : {}),
-      ...(opts.tags?.length ? { tags: opts.tags } : {}), ...this.lockOf(b, opts, head.timestamp),
+      bucket,
+      key,
+      ...head,
+      deleted: false,
+      size: stored.size,
+      etag: stored.md5,
+      contentType: opts.contentType,
+      userMeta: opts.userMeta ?? {},
+      headers: opts.headers,
+      inline: stored.inline,
+      chunks: stored.chunks,
+      replicas,
+      requestedReplicas: opts.replicas ?? 0,
+      pin: opts.pin,
+      ...ownership(opts),
+      ...(seal ? { encryption: seal.encryption } : {}),
+      ...(opts.tags?.length ? { tags: opts.tags } : {}),
+      ...this.lockOf(b, opts, head.timestamp),
       ...(checksum ? { checksum } : {}),
     };
     return this.commit(b, v, 'Put', opts.precondition);
@@ -204,7 +254,8 @@ export class ClusterObjectService implements ObjectService {
     if (opts.versionId !== undefined) {
       const v = await this.meta.getSlot(b, key, opts.versionId);
       if (!v || isRemoved(v)) throw s3Error('NoSuchVersion', undefined, { resource: key, extra: { Key: key, VersionId: opts.versionId } });
-      if (v.deleted) throw s3Error('MethodNotAllowed', 'The specified method is not allowed against this resource.', { resource: key, headers: markerHeaders(v) });
+      if (v.deleted)
+        throw s3Error('MethodNotAllowed', 'The specified method is not allowed against this resource.', { resource: key, headers: markerHeaders(v) });
       return v;
     }
     const { current } = await this.meta.getKey(b, key);
@@ -213,16 +264,25 @@ export class ClusterObjectService implements ObjectService {
     return current;
   }
 
-  async getObject(bucket: string, key: string, opts: VersionSelector & { range?: { start?: number; end?: number; suffix?: number }; partNumber?: number; signal?: AbortSignal; sse?: EncryptionRequest } = {}): Promise<GetResult> {
+  async getObject(
+    bucket: string,
+    key: string,
+    opts: VersionSelector & {
+      range?: { start?: number; end?: number; suffix?: number };
+      partNumber?: number;
+      signal?: AbortSignal;
+      sse?: EncryptionRequest;
+    } = {},
+  ): Promise<GetResult> {
     const version = await this.headObject(bucket, key, opts);
     const range = resolveRange(version.size, opts.range);
     if (version.encryption) {
       const dataKey = this.dataKeyOf(version.encryption, opts.sse);
-      return { version, range, ...await openSealedBody(this.plane, version, range, dataKey, opts.signal) };
+      return { version, range, ...(await openSealedBody(this.plane, version, range, dataKey, opts.signal)) };
     }
-    const bytes = inlineBytes(version, range);   // decoded once, for the stream and for direct sending
+    const bytes = inlineBytes(version, range); // decoded once, for the stream and for direct sending
     if (bytes) return { version, body: streamOf(bytes), range, bytes };
-    return { version, range, ...await openBody(this.plane, version, range, opts.signal) };
+    return { version, range, ...(await openBody(this.plane, version, range, opts.signal)) };
   }
 
   async putObjectAcl(bucket: string, key: string, acl: Acl, opts: VersionSelector = {}): Promise<ObjectVersion> {
@@ -265,7 +325,16 @@ export class ClusterObjectService implements ObjectService {
     const b = this.bucket(bucket);
     checkKey(key);
     const tombstone = (base: Pick<ObjectVersion, 'timestamp' | 'versionId' | 'versioned' | 'writer'>, marker: boolean): ObjectVersion => ({
-      bucket, key, ...base, deleted: true, ...(marker ? { deleteMarker: true } : {}), size: 0, etag: '', userMeta: {}, chunks: [], replicas: b.replicas,
+      bucket,
+      key,
+      ...base,
+      deleted: true,
+      ...(marker ? { deleteMarker: true } : {}),
+      size: 0,
+      etag: '',
+      userMeta: {},
+      chunks: [],
+      replicas: b.replicas,
     });
     if (opts.versionId !== undefined) {
       const id = opts.versionId;
@@ -275,7 +344,15 @@ export class ClusterObjectService implements ObjectService {
         wasMarker = target?.deleteMarker === true;
         if (opts.precondition?.(target) === 'noop' || !target) return undefined;
         if (!target.deleted) checkRemovable(target, Date.now(), opts.bypassGovernance === true);
-        return tombstone({ timestamp: this.meta.stamps.next(target.timestamp), versionId: target.versionId, writer: this.view.selfId, ...(target.versioned ? { versioned: true } : {}) }, false);
+        return tombstone(
+          {
+            timestamp: this.meta.stamps.next(target.timestamp),
+            versionId: target.versionId,
+            writer: this.view.selfId,
+            ...(target.versioned ? { versioned: true } : {}),
+          },
+          false,
+        );
       };
       await this.writeDecided(b, key, plan, opts.precondition !== undefined || b.objectLock !== undefined);
       return { versionId: id, deleteMarker: wasMarker };
@@ -291,31 +368,43 @@ export class ClusterObjectService implements ObjectService {
   }
 
   /** Write what `plan` decides from the key: as one conditional write, or from a plain read then fenced. */
-  private async writeDecided(b: BucketSettings, key: string, plan: (state: KeyVersions) => ObjectVersion | undefined, conditional: boolean): Promise<ObjectVersion | undefined> {
+  private async writeDecided(
+    b: BucketSettings,
+    key: string,
+    plan: (state: KeyVersions) => ObjectVersion | undefined,
+    conditional: boolean,
+  ): Promise<ObjectVersion | undefined> {
     let made: ObjectVersion | undefined;
     if (conditional) made = await writeConditionally(this.meta, b, key, { decide: plan });
     else {
       const v = plan(await this.meta.getKey(b, key));
-      made = v && await this.meta.writeVersion(b, v, { fence: 'write' });
+      made = v && (await this.meta.writeVersion(b, v, { fence: 'write' }));
     }
     // A delete marker, or the removal of a version: an event as any delete (the outbox's listener).
     if (made) await this.mutated?.({ kind: 'Delete', bucket: b, version: made });
     return made;
   }
 
-  async copyObject(src: { bucket: string; key: string } & VersionSelector, dst: { bucket: string; key: string }, opts: PutOptions & { metadataDirective?: 'COPY' | 'REPLACE'; taggingDirective?: 'COPY' | 'REPLACE' }): Promise<ObjectVersion> {
+  async copyObject(
+    src: { bucket: string; key: string } & VersionSelector,
+    dst: { bucket: string; key: string },
+    opts: PutOptions & { metadataDirective?: 'COPY' | 'REPLACE'; taggingDirective?: 'COPY' | 'REPLACE' },
+  ): Promise<ObjectVersion> {
     const source = await this.headObject(src.bucket, src.key, src);
     const b = this.bucket(dst.bucket);
     checkKey(dst.key);
     const replace = opts.metadataDirective === 'REPLACE';
     if (src.bucket === dst.bucket && src.key === dst.key && src.versionId === undefined && !replace && !opts.sse && !source.encryption) {
-      throw s3Error('InvalidRequest', 'This copy request is illegal because it is trying to copy an object to itself without changing the object\'s metadata, storage class, website redirect location or encryption attributes.');
+      throw s3Error(
+        'InvalidRequest',
+        "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
+      );
     }
     if (opts.precondition) opts.precondition((await this.meta.getKey(b, dst.key)).current);
     const tags = opts.taggingDirective === 'REPLACE' ? opts.tags : source.tags;
     const metadata = {
       contentType: replace ? opts.contentType : source.contentType,
-      userMeta: replace ? opts.userMeta ?? {} : source.userMeta,
+      userMeta: replace ? (opts.userMeta ?? {}) : source.userMeta,
       headers: replace ? opts.headers : source.headers,
     };
     // Encryption decides what a copy costs: the same data key wrapped for the destination shares the
@@ -331,27 +420,62 @@ export class ClusterObjectService implements ObjectService {
     await this.checkQuota(b, dst.key, source.size);
     // Server side: the chunks are immutable and content-addressed, so the copy reuses their ids.
     // A copy is a new write: the copier's object with its own ACL, lock and revision, never the source's.
-    const { owner: _o, acl: _a, rev: _r, revBy: _rb, lastModified: _lm, encryption: _e, tags: _t, retention: _rt, legalHold: _lh, versioned: _vd, deleteMarker: _dm, ...content } = source;
+    const {
+      owner: _o,
+      acl: _a,
+      rev: _r,
+      revBy: _rb,
+      lastModified: _lm,
+      encryption: _e,
+      tags: _t,
+      retention: _rt,
+      legalHold: _lh,
+      versioned: _vd,
+      deleteMarker: _dm,
+      ...content
+    } = source;
     const head = this.newRecord(b);
     const v: ObjectVersion = {
-      ...content, bucket: dst.bucket, key: dst.key, ...head,
+      ...content,
+      bucket: dst.bucket,
+      key: dst.key,
+      ...head,
       // The destination's R applies from now on; repair raises the shared chunks to it.
-      replicas: Math.max(b.replicas, source.replicas, opts.replicas ?? 0), pin: opts.pin ?? source.pin,
+      replicas: Math.max(b.replicas, source.replicas, opts.replicas ?? 0),
+      pin: opts.pin ?? source.pin,
       requestedReplicas: Math.max(opts.replicas ?? 0, source.requestedReplicas ?? 0),
-      ...metadata, ...ownership(opts), ...(encryption ? { encryption } : {}), ...(tags?.length ? { tags } : {}), ...this.lockOf(b, opts, head.timestamp),
+      ...metadata,
+      ...ownership(opts),
+      ...(encryption ? { encryption } : {}),
+      ...(tags?.length ? { tags } : {}),
+      ...this.lockOf(b, opts, head.timestamp),
     };
     return this.commit(b, v, 'Copy', opts.precondition);
   }
 
   /** A copy that re-encrypts (or decrypts): the source's plaintext streamed into a new write. */
-  private async copyByStream(src: { bucket: string; key: string } & VersionSelector, dst: { bucket: string; key: string }, source: ObjectVersion,
-    opts: PutOptions, metadata: Pick<PutOptions, 'contentType' | 'userMeta' | 'headers'>): Promise<ObjectVersion> {
+  private async copyByStream(
+    src: { bucket: string; key: string } & VersionSelector,
+    dst: { bucket: string; key: string },
+    source: ObjectVersion,
+    opts: PutOptions,
+    metadata: Pick<PutOptions, 'contentType' | 'userMeta' | 'headers'>,
+  ): Promise<ObjectVersion> {
     const got = await this.getObject(src.bucket, src.key, { versionId: src.versionId, sse: opts.sourceSse, signal: opts.signal });
     try {
       // The same plaintext: a whole-object checksum still holds (a composite one described parts this copy does not have).
       const checksum = source.checksum?.type === 'FULL_OBJECT' ? source.checksum : undefined;
-      return await this.putObject(dst.bucket, dst.key, got.body, { ...opts, ...metadata, size: source.size, contentMd5: undefined, pin: opts.pin ?? source.pin, checksum: () => checksum });
-    } finally { got.body.destroy(); }
+      return await this.putObject(dst.bucket, dst.key, got.body, {
+        ...opts,
+        ...metadata,
+        size: source.size,
+        contentMd5: undefined,
+        pin: opts.pin ?? source.pin,
+        checksum: () => checksum,
+      });
+    } finally {
+      got.body.destroy();
+    }
   }
 
   async listObjects(bucket: string, opts: ListOptions): Promise<ListResult> {
@@ -369,11 +493,22 @@ export class ClusterObjectService implements ObjectService {
     checkKey(key);
     const { seal } = this.seal(opts.sse);
     const u: MultipartUpload = {
-      bucket, key, uploadId: `${Date.now().toString(36)}${randomHex(12)}`, initiated: new Date().toISOString(),
-      contentType: opts.contentType, userMeta: opts.userMeta ?? {}, headers: opts.headers,
-      replicas: Math.max(b.replicas, opts.replicas ?? 0), requestedReplicas: opts.replicas ?? 0, pin: opts.pin, owner: opts.owner ?? '', ...(opts.acl ? { acl: opts.acl } : {}),
-      ...(seal ? { encryption: seal.encryption } : {}), ...(opts.tags?.length ? { tags: opts.tags } : {}),
-      ...(opts.retention ? { retention: opts.retention } : {}), ...(opts.legalHold ? { legalHold: true } : {}),
+      bucket,
+      key,
+      uploadId: `${Date.now().toString(36)}${randomHex(12)}`,
+      initiated: new Date().toISOString(),
+      contentType: opts.contentType,
+      userMeta: opts.userMeta ?? {},
+      headers: opts.headers,
+      replicas: Math.max(b.replicas, opts.replicas ?? 0),
+      requestedReplicas: opts.replicas ?? 0,
+      pin: opts.pin,
+      owner: opts.owner ?? '',
+      ...(opts.acl ? { acl: opts.acl } : {}),
+      ...(seal ? { encryption: seal.encryption } : {}),
+      ...(opts.tags?.length ? { tags: opts.tags } : {}),
+      ...(opts.retention ? { retention: opts.retention } : {}),
+      ...(opts.legalHold ? { legalHold: true } : {}),
       ...(opts.uploadChecksum ? { checksum: opts.uploadChecksum } : {}),
     };
     if ((opts.retention || opts.legalHold) && !b.objectLock) throw s3Error('InvalidRequest', 'Bucket is missing Object Lock Configuration');
@@ -396,34 +531,76 @@ export class ClusterObjectService implements ObjectService {
     const { b, u } = await this.upload(bucket, key, uploadId);
     const s = this.view.settings();
     // An encrypted upload's parts use its data key (SSE-C: each part brings the customer key again).
-    if (!u.encryption && opts.sse?.kind === 'SSE-C') { body.resume(); throw s3Error('InvalidRequest', 'The upload was not started with a customer-provided encryption key.'); }
+    if (!u.encryption && opts.sse?.kind === 'SSE-C') {
+      body.resume();
+      throw s3Error('InvalidRequest', 'The upload was not started with a customer-provided encryption key.');
+    }
     let dataKey: Buffer | undefined;
-    try { dataKey = u.encryption ? this.dataKeyOf(u.encryption, opts.sse) : undefined; } catch (e) { body.resume(); throw e; }
+    try {
+      dataKey = u.encryption ? this.dataKeyOf(u.encryption, opts.sse) : undefined;
+    } catch (e) {
+      body.resume();
+      throw e;
+    }
     // Parts are never inlined: they are concatenated into one chunk list on completion.
     const stored = await storeBody(this.plane, body, {
-      replicas: u.replicas, pin: u.pin, inlineMax: 0, chunkSize: s.chunkSize, size: opts.size,
-      contentMd5: opts.contentMd5, signal: opts.signal, timeoutMs: this.chunkTimeoutMs,
+      replicas: u.replicas,
+      pin: u.pin,
+      inlineMax: 0,
+      chunkSize: s.chunkSize,
+      size: opts.size,
+      contentMd5: opts.contentMd5,
+      signal: opts.signal,
+      timeoutMs: this.chunkTimeoutMs,
       ...(dataKey ? { seal: { dataKey, part: partNumber } } : {}),
     });
     opts.signal?.throwIfAborted();
     const now = this.meta.stamps.next();
     const checksum = opts.checksum?.()?.value;
-    const part: PartRecord = { number: partNumber, etag: stored.md5, size: stored.size, chunks: stored.chunks, lastModified: new Date(now).toISOString(), timestamp: now, ...(checksum ? { checksum } : {}) };
+    const part: PartRecord = {
+      number: partNumber,
+      etag: stored.md5,
+      size: stored.size,
+      chunks: stored.chunks,
+      lastModified: new Date(now).toISOString(),
+      timestamp: now,
+      ...(checksum ? { checksum } : {}),
+    };
     await this.meta.putPart(b, uploadId, part);
     return part;
   }
 
-  async completeUpload(bucket: string, key: string, uploadId: string, parts: CompletedPart[], opts: Pick<PutOptions, 'precondition'> & { checksum?: StoredChecksum } = {}): Promise<ObjectVersion> {
+  async completeUpload(
+    bucket: string,
+    key: string,
+    uploadId: string,
+    parts: CompletedPart[],
+    opts: Pick<PutOptions, 'precondition'> & { checksum?: StoredChecksum } = {},
+  ): Promise<ObjectVersion> {
     const { b, u } = await this.upload(bucket, key, uploadId);
     const a = assembleParts(parts, await this.meta.listParts(b, uploadId));
     await this.checkQuota(b, key, a.size);
     const head = this.newRecord(b);
     const v: ObjectVersion = {
-      bucket, key, ...head, deleted: false, size: a.size, etag: a.etag,
-      contentType: u.contentType, userMeta: u.userMeta, headers: u.headers, chunks: a.chunks,
-      replicas: u.replicas, requestedReplicas: u.requestedReplicas, pin: u.pin, parts: a.parts, ...ownership({ owner: u.owner || undefined, acl: u.acl }),
-      ...(u.encryption ? { encryption: u.encryption } : {}), ...(u.tags?.length ? { tags: u.tags } : {}),
-      ...this.lockOf(b, { retention: u.retention, legalHold: u.legalHold }, head.timestamp), ...(opts.checksum ? { checksum: opts.checksum } : {}),
+      bucket,
+      key,
+      ...head,
+      deleted: false,
+      size: a.size,
+      etag: a.etag,
+      contentType: u.contentType,
+      userMeta: u.userMeta,
+      headers: u.headers,
+      chunks: a.chunks,
+      replicas: u.replicas,
+      requestedReplicas: u.requestedReplicas,
+      pin: u.pin,
+      parts: a.parts,
+      ...ownership({ owner: u.owner || undefined, acl: u.acl }),
+      ...(u.encryption ? { encryption: u.encryption } : {}),
+      ...(u.tags?.length ? { tags: u.tags } : {}),
+      ...this.lockOf(b, { retention: u.retention, legalHold: u.legalHold }, head.timestamp),
+      ...(opts.checksum ? { checksum: opts.checksum } : {}),
     };
     const winner = await this.commit(b, v, 'CompleteMultipartUpload', opts.precondition);
     await this.meta.deleteUpload(b, uploadId);
@@ -446,12 +623,15 @@ export class ClusterObjectService implements ObjectService {
 
   async listUploads(bucket: string, opts: { prefix?: string; keyMarker?: string; uploadIdMarker?: string; maxUploads: number }): Promise<MultipartUpload[]> {
     const b = this.bucket(bucket);
-    const pages = await this.meta.listUploads(b, { prefix: opts.prefix, keyMarker: opts.keyMarker, uploadIdMarker: opts.uploadIdMarker, limit: opts.maxUploads });
+    const pages = await this.meta.listUploads(b, {
+      prefix: opts.prefix,
+      keyMarker: opts.keyMarker,
+      uploadIdMarker: opts.uploadIdMarker,
+      limit: opts.maxUploads,
+    });
     const byId = new Map<string, MultipartUpload>();
     for (const page of pages) for (const u of page) byId.set(u.uploadId, u);
-    return [...byId.values()]
-      .sort((x, y) => compareKeys(x.key, y.key) || compareKeys(x.uploadId, y.uploadId))
-      .slice(0, Math.max(0, opts.maxUploads));
+    return [...byId.values()].sort((x, y) => compareKeys(x.key, y.key) || compareKeys(x.uploadId, y.uploadId)).slice(0, Math.max(0, opts.maxUploads));
   }
 }
 

@@ -7,8 +7,8 @@ import { s3Error } from '../util/errors.ts';
 
 export interface QuorumOptions {
   timeoutMs: number;
-  what: string;                         // e.g. "chunk 3fa1… write", for the error message
-  signal?: AbortSignal;                 // the client went away: fail at once
+  what: string; // e.g. "chunk 3fa1… write", for the error message
+  signal?: AbortSignal; // the client went away: fail at once
   onLate?: (target: string, error: unknown) => void;
   /** After the quorum is met, keep collecting answers from the other targets for up to this long
    *  (reads: a replica that is new to the placement may answer "absent" first). Default 0. */
@@ -21,10 +21,19 @@ export interface QuorumOutcome<T> {
 }
 
 /** W = ⌊R/2⌋+1; with R' = R - W + 1 reads, W + R' > R so every read quorum meets every write quorum. */
-export function writeQuorum(r: number): number { return Math.floor(r / 2) + 1; }
-export function readQuorum(r: number): number { return r - writeQuorum(r) + 1; }
+export function writeQuorum(r: number): number {
+  return Math.floor(r / 2) + 1;
+}
+export function readQuorum(r: number): number {
+  return r - writeQuorum(r) + 1;
+}
 
-export function quorum<T>(targets: string[], need: number, op: (target: string, signal: AbortSignal) => Promise<T>, opts: QuorumOptions): Promise<QuorumOutcome<T>> {
+export function quorum<T>(
+  targets: string[],
+  need: number,
+  op: (target: string, signal: AbortSignal) => Promise<T>,
+  opts: QuorumOptions,
+): Promise<QuorumOutcome<T>> {
   return new Promise((resolve, reject) => {
     const out: QuorumOutcome<T> = { ok: [], failed: [] };
     if (targets.length < need) {
@@ -42,7 +51,11 @@ export function quorum<T>(targets: string[], need: number, op: (target: string, 
       met = !err;
       clearTimeout(timer);
       opts.signal?.removeEventListener('abort', onAbort);
-      if (err) { ac.abort(err); reject(err); return; }
+      if (err) {
+        ac.abort(err);
+        reject(err);
+        return;
+      }
       resolve(out);
       // Replicas still working get the same time limit again, then are cancelled, so a slow member
       // cannot pin chunk buffers indefinitely (repair brings it up to date later).
@@ -52,8 +65,11 @@ export function quorum<T>(targets: string[], need: number, op: (target: string, 
     };
     const onAbort = () => finish(opts.signal?.reason ?? new Error('aborted'));
     opts.signal?.addEventListener('abort', onAbort, { once: true });
-    let timer = setTimeout(() => finish(s3Error('ServiceUnavailable', `${opts.what}: ${out.ok.length} of ${need} replicas answered within ${opts.timeoutMs} ms`)), opts.timeoutMs);
-    if (opts.signal?.aborted) return onAbort();   // after `timer` exists: finish() clears it
+    let timer = setTimeout(
+      () => finish(s3Error('ServiceUnavailable', `${opts.what}: ${out.ok.length} of ${need} replicas answered within ${opts.timeoutMs} ms`)),
+      opts.timeoutMs,
+    );
+    if (opts.signal?.aborted) return onAbort(); // after `timer` exists: finish() clears it
     let settling = false;
     const reached = () => {
       const all = out.ok.length + out.failed.length === targets.length;
@@ -65,20 +81,34 @@ export function quorum<T>(targets: string[], need: number, op: (target: string, 
     };
     for (const t of targets) {
       let p: Promise<T>;
-      try { p = op(t, ac.signal); } catch (e) { p = Promise.reject(e); }
-      p.then((value) => {
-        if (settled) return;
-        out.ok.push({ target: t, value });
-        if (out.ok.length >= need) reached();
-      }, (error) => {
-        if (settled) { if (met) opts.onLate?.(t, error); return; }
-        out.failed.push({ target: t, error });
-        if (out.ok.length >= need) reached();
-        else if (targets.length - out.failed.length < need) {
-          const reasons = out.failed.map((f) => `${f.target}: ${f.error instanceof Error ? f.error.message : String(f.error)}`).join('; ');
-          finish(s3Error('ServiceUnavailable', `${opts.what}: ${out.failed.length} of ${targets.length} replicas failed, ${need} needed (${reasons})`, { cause: out.failed[0]?.error }));
-        }
-      });
+      try {
+        p = op(t, ac.signal);
+      } catch (e) {
+        p = Promise.reject(e);
+      }
+      p.then(
+        (value) => {
+          if (settled) return;
+          out.ok.push({ target: t, value });
+          if (out.ok.length >= need) reached();
+        },
+        (error) => {
+          if (settled) {
+            if (met) opts.onLate?.(t, error);
+            return;
+          }
+          out.failed.push({ target: t, error });
+          if (out.ok.length >= need) reached();
+          else if (targets.length - out.failed.length < need) {
+            const reasons = out.failed.map((f) => `${f.target}: ${f.error instanceof Error ? f.error.message : String(f.error)}`).join('; ');
+            finish(
+              s3Error('ServiceUnavailable', `${opts.what}: ${out.failed.length} of ${targets.length} replicas failed, ${need} needed (${reasons})`, {
+                cause: out.failed[0]?.error,
+              }),
+            );
+          }
+        },
+      );
     }
   });
 }
@@ -103,7 +133,13 @@ export interface HandoffOptions extends QuorumOptions {
  * and whatever still runs `timeoutMs` after the quorum is cancelled too. Copies on stand-ins are
  * misplaced by design: repair moves them to the members placement wants once those answer.
  */
-export function handoffQuorum<T>(order: string[], want: number, need: number, op: (target: string, signal: AbortSignal) => Promise<T>, opts: HandoffOptions): Promise<QuorumOutcome<T>> {
+export function handoffQuorum<T>(
+  order: string[],
+  want: number,
+  need: number,
+  op: (target: string, signal: AbortSignal) => Promise<T>,
+  opts: HandoffOptions,
+): Promise<QuorumOutcome<T>> {
   return new Promise((resolve, reject) => {
     const out: QuorumOutcome<T> = { ok: [], failed: [] };
     if (order.length < need) {
@@ -116,15 +152,18 @@ export function handoffQuorum<T>(order: string[], want: number, need: number, op
     const cancelled = new Set<string>();
     let next = 0;
     let started = 0;
-    let stored = 0;   // writes that succeeded, also after the quorum failed
+    let stored = 0; // writes that succeeded, also after the quorum failed
     let state: 'pending' | 'met' | 'failed' = 'pending';
-    let closed = false;   // no write starts any more
+    let closed = false; // no write starts any more
     let lateTimer: NodeJS.Timeout | undefined;
     const cancel = (t: string, reason: unknown, quiet: boolean) => {
       if (quiet) cancelled.add(t);
       running.get(t)?.abort(reason);
     };
-    const cancelAll = (reason: unknown, quiet: boolean) => { closed = true; for (const t of [...running.keys()]) cancel(t, reason, quiet); };
+    const cancelAll = (reason: unknown, quiet: boolean) => {
+      closed = true;
+      for (const t of [...running.keys()]) cancel(t, reason, quiet);
+    };
     const settleIfDone = () => {
       if (running.size > 0 || (!closed && next < order.length && state !== 'failed' && out.ok.length < want)) return;
       closed = true;
@@ -148,7 +187,10 @@ export function handoffQuorum<T>(order: string[], want: number, need: number, op
       clearTimeout(timer);
       opts.signal?.removeEventListener('abort', onAbort);
       resolve(out);
-      lateTimer = setTimeout(() => cancelAll(new Error(`${opts.what}: replica did not answer within ${opts.timeoutMs} ms after quorum`), false), opts.timeoutMs);
+      lateTimer = setTimeout(
+        () => cancelAll(new Error(`${opts.what}: replica did not answer within ${opts.timeoutMs} ms after quorum`), false),
+        opts.timeoutMs,
+      );
       lateTimer.unref?.();
     };
     // Keep `want` writes that may still succeed: stored ones plus running ones not known to be silent.
@@ -156,7 +198,13 @@ export function handoffQuorum<T>(order: string[], want: number, need: number, op
       while (!closed && state !== 'failed' && next < order.length && out.ok.length + running.size - silent.size < want) start(order[next++]!);
       if (state === 'pending' && out.ok.length + running.size + (order.length - next) < need) {
         const reasons = out.failed.map((f) => `${f.target}: ${f.error instanceof Error ? f.error.message : String(f.error)}`).join('; ');
-        fail(s3Error('ServiceUnavailable', `${opts.what}: ${out.failed.length} of ${started} replicas failed and no member is left to stand in, ${need} needed (${reasons})`, { cause: out.failed[0]?.error }));
+        fail(
+          s3Error(
+            'ServiceUnavailable',
+            `${opts.what}: ${out.failed.length} of ${started} replicas failed and no member is left to stand in, ${need} needed (${reasons})`,
+            { cause: out.failed[0]?.error },
+          ),
+        );
       }
     };
     const start = (t: string) => {
@@ -171,32 +219,45 @@ export function handoffQuorum<T>(order: string[], want: number, need: number, op
       }, opts.hedgeMs);
       hedge.unref?.();
       let p: Promise<T>;
-      try { p = op(t, ac.signal); } catch (e) { p = Promise.reject(e); }
-      p.then((value) => {
-        clearTimeout(hedge);
-        running.delete(t);
-        silent.delete(t);
-        stored++;
-        if (state === 'failed') return settleIfDone();
-        out.ok.push({ target: t, value });
-        if (out.ok.length >= need) succeed();
-        if (out.ok.length >= want) cancelAll(new Error(`${opts.what}: stored on ${want} other replicas`), true);
-        settleIfDone();
-      }, (error: unknown) => {
-        clearTimeout(hedge);
-        running.delete(t);
-        silent.delete(t);
-        if (!cancelled.has(t)) {
-          out.failed.push({ target: t, error });
-          if (state === 'met') opts.onLate?.(t, error);
-        }
-        fill();
-        settleIfDone();
-      });
+      try {
+        p = op(t, ac.signal);
+      } catch (e) {
+        p = Promise.reject(e);
+      }
+      p.then(
+        (value) => {
+          clearTimeout(hedge);
+          running.delete(t);
+          silent.delete(t);
+          stored++;
+          if (state === 'failed') return settleIfDone();
+          out.ok.push({ target: t, value });
+          if (out.ok.length >= need) succeed();
+          if (out.ok.length >= want) cancelAll(new Error(`${opts.what}: stored on ${want} other replicas`), true);
+          settleIfDone();
+        },
+        (error: unknown) => {
+          clearTimeout(hedge);
+          running.delete(t);
+          silent.delete(t);
+          if (!cancelled.has(t)) {
+            out.failed.push({ target: t, error });
+            if (state === 'met') opts.onLate?.(t, error);
+          }
+          fill();
+          settleIfDone();
+        },
+      );
     };
     const onAbort = () => fail(opts.signal?.reason ?? new Error('aborted'));
-    const timer = setTimeout(() => fail(s3Error('ServiceUnavailable', `${opts.what}: ${out.ok.length} of ${need} replicas answered within ${opts.timeoutMs} ms`)), opts.timeoutMs);
-    if (opts.signal?.aborted) { onAbort(); return; }
+    const timer = setTimeout(
+      () => fail(s3Error('ServiceUnavailable', `${opts.what}: ${out.ok.length} of ${need} replicas answered within ${opts.timeoutMs} ms`)),
+      opts.timeoutMs,
+    );
+    if (opts.signal?.aborted) {
+      onAbort();
+      return;
+    }
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     fill();
   });

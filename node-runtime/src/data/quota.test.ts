@@ -15,7 +15,9 @@ const KiB = 1024;
 const body = (n: number) => Readable.from([Buffer.alloc(n, 1)]);
 
 async function rejects(p: Promise<unknown>, code: string, message?: RegExp): Promise<void> {
-  try { await p; } catch (e) {
+  try {
+    await p;
+  } catch (e) {
     assert.ok(isS3Error(e), `expected S3Error ${code}, got ${String(e)}`);
     assert.is(e.code, code, String(e.message));
     if (message) assert.match(e.message, message);
@@ -26,15 +28,18 @@ async function rejects(p: Promise<unknown>, code: string, message?: RegExp): Pro
 
 let c: TestCluster;
 const plans = new Map<string, UserQuota>();
-const service = (metrics?: NodeMetrics) => new ClusterObjectService(c.plane, { metaTimeoutMs: 2000, chunkTimeoutMs: 2000, userQuota: (u) => plans.get(u), metrics });
+const service = (metrics?: NodeMetrics) =>
+  new ClusterObjectService(c.plane, { metaTimeoutMs: 2000, chunkTimeoutMs: 2000, userQuota: (u) => plans.get(u), metrics });
 
 test.before.each(async () => {
   c = await testCluster(3, { chunkSize: 64 * KiB, inlineMax: 1 * KiB, defaultReplicas: 2 });
   plans.clear();
 });
-test.after.each(async () => { await c.close(); });
+test.after.each(async () => {
+  await c.close();
+});
 
-test('a user\'s plan limits bytes, objects and buckets across every bucket it owns; other users are not limited', async () => {
+test("a user's plan limits bytes, objects and buckets across every bucket it owns; other users are not limited", async () => {
   const metrics = new NodeMetrics();
   const svc = service(metrics);
   plans.set('alice', { bytes: 5000, objects: 3, buckets: 2 });
@@ -43,11 +48,15 @@ test('a user\'s plan limits bytes, objects and buckets across every bucket it ow
   await rejects(svc.createBucket('al-3', { owner: 'alice' }), 'TooManyBuckets', /alice owns 2 buckets; their quota is 2/);
   await svc.createBucket('bob-1', { owner: 'bob' });
   await svc.putObject('al-1', 'x', body(3000), { size: 3000 });
-  await rejects(svc.putObject('al-2', 'y', body(2500), { size: 2500 }), 'QuotaExceeded', /User alice would hold 5500 bytes in their buckets; their quota is 5000/);
-  await rejects(svc.putObject('al-2', 'y', body(2500), {}), 'QuotaExceeded');   // size learnt from the body, refused before the commit
+  await rejects(
+    svc.putObject('al-2', 'y', body(2500), { size: 2500 }),
+    'QuotaExceeded',
+    /User alice would hold 5500 bytes in their buckets; their quota is 5000/,
+  );
+  await rejects(svc.putObject('al-2', 'y', body(2500), {}), 'QuotaExceeded'); // size learnt from the body, refused before the commit
   await rejects(svc.headObject('al-2', 'y'), 'NoSuchKey');
   await svc.putObject('al-2', 'y', body(2000), { size: 2000 });
-  await svc.putObject('bob-1', 'big', body(50_000), { size: 50_000 });   // bob has no plan
+  await svc.putObject('bob-1', 'big', body(50_000), { size: 50_000 }); // bob has no plan
   // Objects: two held, one more fits, then none.
   await svc.putObject('al-2', 'z', body(0), { size: 0 });
   await rejects(svc.putObject('al-1', 'w', body(0), { size: 0 }), 'QuotaExceeded', /would hold 4 objects/);
@@ -71,7 +80,7 @@ test('writes that add nothing pass a full bucket: a smaller overwrite, a delete'
   const svc = service();
   await svc.createBucket('bkt', { owner: 'me' });
   await svc.putObject('bkt', 'a', body(3000), { size: 3000 });
-  await c.view.putBucket({ ...c.view.bucket('bkt')!, quotaBytes: 1000, quotaObjects: 1 });   // lowered under the usage
+  await c.view.putBucket({ ...c.view.bucket('bkt')!, quotaBytes: 1000, quotaObjects: 1 }); // lowered under the usage
   await rejects(svc.putObject('bkt', 'a', body(3500), { size: 3500 }), 'QuotaExceeded');
   await svc.putObject('bkt', 'a', body(2000), { size: 2000 });
   await svc.deleteObject('bkt', 'a');
@@ -94,10 +103,11 @@ test('one coordinator: concurrent writers never take a bucket or a user over its
 });
 
 test('two coordinators at once: the overshoot stays within (coordinators - 1) x the room that was left', async () => {
-  const a = service(), b = service();
+  const a = service(),
+    b = service();
   await a.createBucket('bkt', { owner: 'me' });
   await c.view.putBucket({ ...c.view.bucket('bkt')!, quotaObjects: 6 });
-  await a.putObject('bkt', 'first', body(10), { size: 10 });   // room left: 5
+  await a.putObject('bkt', 'first', body(10), { size: 10 }); // room left: 5
   const writes = Array.from({ length: 24 }, (_, i) => (i % 2 ? a : b).putObject('bkt', `k${i}`, body(10), {}));
   const ok = (await Promise.allSettled(writes)).filter((r) => r.status === 'fulfilled').length;
   assert.ok(ok >= 5 && ok <= 2 * 5, `${ok} writes admitted with room for 5`);

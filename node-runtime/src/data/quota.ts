@@ -21,7 +21,10 @@ import type { ObjectVersion } from './types.ts';
 
 export type { UserQuota };
 
-export interface Usage { bytes: number; objects: number }
+export interface Usage {
+  bytes: number;
+  objects: number;
+}
 
 export interface QuotaSources {
   view: ClusterView;
@@ -35,7 +38,12 @@ export interface QuotaSources {
 }
 
 type Limit = 'bytes' | 'objects';
-interface Subject { id: string; scope: 'bucket' | 'user'; limits: Partial<Record<Limit, number>>; describe(n: number, limit: Limit, q: number): string }
+interface Subject {
+  id: string;
+  scope: 'bucket' | 'user';
+  limits: Partial<Record<Limit, number>>;
+  describe(n: number, limit: Limit, q: number): string;
+}
 
 /** A write's change of usage: what it adds, and what the version it replaces took. */
 function delta(size: number, replaced: ObjectVersion | undefined): Usage {
@@ -47,7 +55,9 @@ export class QuotaGuard {
   /** Admitted writes of this coordinator not committed yet, per subject (`bucket:B`, `user:U`). */
   private readonly pending = new Map<string, Usage>();
 
-  constructor(sources: QuotaSources) { this.s = sources; }
+  constructor(sources: QuotaSources) {
+    this.s = sources;
+  }
 
   /** Before the body: refuse a write that cannot fit (size as declared; 0 when unknown). */
   async check(b: BucketSettings, key: string, size: number): Promise<void> {
@@ -86,13 +96,21 @@ export class QuotaGuard {
   private subjects(b: BucketSettings): Subject[] {
     const out: Subject[] = [];
     if (b.quotaBytes !== undefined || b.quotaObjects !== undefined) {
-      out.push({ id: `bucket:${b.name}`, scope: 'bucket', limits: { bytes: b.quotaBytes, objects: b.quotaObjects },
-        describe: (n, limit, q) => `Bucket ${b.name} would hold ${n} ${limit}; its quota is ${q}.` });
+      out.push({
+        id: `bucket:${b.name}`,
+        scope: 'bucket',
+        limits: { bytes: b.quotaBytes, objects: b.quotaObjects },
+        describe: (n, limit, q) => `Bucket ${b.name} would hold ${n} ${limit}; its quota is ${q}.`,
+      });
     }
     const plan = this.s.userQuota(b.owner);
     if (plan && (plan.bytes !== undefined || plan.objects !== undefined)) {
-      out.push({ id: `user:${b.owner}`, scope: 'user', limits: { bytes: plan.bytes, objects: plan.objects },
-        describe: (n, limit, q) => `User ${b.owner} would hold ${n} ${limit} in their buckets; their quota is ${q}.` });
+      out.push({
+        id: `user:${b.owner}`,
+        scope: 'user',
+        limits: { bytes: plan.bytes, objects: plan.objects },
+        describe: (n, limit, q) => `User ${b.owner} would hold ${n} ${limit} in their buckets; their quota is ${q}.`,
+      });
     }
     return out;
   }
@@ -135,6 +153,7 @@ export class QuotaGuard {
   private add(id: string, u: Usage, sign: 1 | -1): void {
     const cur = this.pending.get(id) ?? { bytes: 0, objects: 0 };
     const next = { bytes: cur.bytes + sign * u.bytes, objects: cur.objects + sign * u.objects };
-    if (next.bytes <= 0 && next.objects <= 0) this.pending.delete(id); else this.pending.set(id, next);
+    if (next.bytes <= 0 && next.objects <= 0) this.pending.delete(id);
+    else this.pending.set(id, next);
   }
 }

@@ -10,7 +10,10 @@ import { testCluster, type TestCluster } from '../../test/data-cluster.ts';
 const KiB = 1024;
 const CHUNK = 64 * KiB;
 let c: TestCluster | undefined;
-test.after.each(async () => { await c?.close(); c = undefined; });
+test.after.each(async () => {
+  await c?.close();
+  c = undefined;
+});
 
 test('3 members, R=1: remote pieces are prefetched two at a time, bounded, and the body is exact', async () => {
   c = await testCluster(3, { chunkSize: CHUNK, inlineMax: 1 * KiB, defaultReplicas: 1 });
@@ -18,7 +21,10 @@ test('3 members, R=1: remote pieces are prefetched two at a time, bounded, and t
   await svc.createBucket('bkt', { owner: 'me' });
   const data = randomBytes(40 * CHUNK + 999);
   await svc.putObject('bkt', 'obj', Readable.from([data]), { size: data.length });
-  let fetched = 0, active = 0, maxActive = 0, remote = 0;
+  let fetched = 0,
+    active = 0,
+    maxActive = 0,
+    remote = 0;
   for (const id of ['m0', 'm1', 'm2']) {
     const replica = c.replicas.chunks(id);
     const get = replica.getChunk.bind(replica);
@@ -26,23 +32,26 @@ test('3 members, R=1: remote pieces are prefetched two at a time, bounded, and t
       active++;
       maxActive = Math.max(maxActive, active);
       try {
-        await new Promise((r) => setTimeout(r, 2));   // a round trip: lets the prefetches overlap
+        await new Promise((r) => setTimeout(r, 2)); // a round trip: lets the prefetches overlap
         const stream = await get(chunk, range, signal);
         // Counted once a replica has it (self is tried first and misses the chunks it lacks).
         fetched += range ? range.end - range.start + 1 : CHUNK;
         if (id !== 'm0') remote++;
         return stream;
-      } finally { active--; }
+      } finally {
+        active--;
+      }
     };
   }
   const { body } = await svc.getObject('bkt', 'obj');
   const parts: Buffer[] = [];
-  let consumed = 0, maxAhead = 0;
+  let consumed = 0,
+    maxAhead = 0;
   for await (const b of body) {
     parts.push(b as Buffer);
     consumed += (b as Buffer).length;
     maxAhead = Math.max(maxAhead, fetched - consumed);
-    await new Promise((r) => setImmediate(r));   // a slow consumer
+    await new Promise((r) => setImmediate(r)); // a slow consumer
   }
   assert.ok(Buffer.concat(parts).equals(data), 'body differs');
   assert.ok(remote > 0, 'no piece came from another member');
@@ -60,13 +69,17 @@ test('owned pieces: the next is fetched while the reader holds one; a reader tha
   for (const id of ['m0', 'm1', 'm2']) {
     const replica = c.replicas.chunks(id);
     const get = replica.getChunk.bind(replica);
-    replica.getChunk = async (...a) => { const piece = await get(...a); fetched++; return piece; };
+    replica.getChunk = async (...a) => {
+      const piece = await get(...a);
+      fetched++;
+      return piece;
+    };
   }
   const { pieces } = await svc.getObject('bkt', 'obj');
   assert.ok(pieces, 'a chunked object offers owned pieces');
   const got: Buffer[] = [];
   for await (const p of pieces!) {
-    await new Promise((r) => setTimeout(r, 20));   // the reader sends this piece meanwhile
+    await new Promise((r) => setTimeout(r, 20)); // the reader sends this piece meanwhile
     // As with a Readable: while piece k goes out, piece k+1 is ready and the two after it (the
     // prefetch depth with several members) are fetched too.
     assert.ok(fetched >= got.length + 4, `${fetched} pieces fetched while the reader holds piece ${got.length}`);

@@ -23,7 +23,12 @@ const log = logger('read-path');
  *  round trips, where a second one in flight measurably helped (issue 8 figures). */
 const prefetchDepth = (view: ClusterView) => (view.members().length > 1 ? 2 : 1);
 
-export interface Piece { id: string; chunkSize: number; start: number; end: number }  // inclusive, within the chunk
+export interface Piece {
+  id: string;
+  chunkSize: number;
+  start: number;
+  end: number;
+} // inclusive, within the chunk
 
 /** Resolve an HTTP range against a size (S3 rules); undefined range = the whole body. InvalidRange when unsatisfiable. */
 export function resolveRange(size: number, range?: { start?: number; end?: number; suffix?: number }): { start: number; end: number } | undefined {
@@ -42,7 +47,8 @@ export function piecesFor(chunks: ChunkRef[], start: number, end: number): Piece
   const out: Piece[] = [];
   let offset = 0;
   for (const c of chunks) {
-    const cStart = offset, cEnd = offset + c.size - 1;
+    const cStart = offset,
+      cEnd = offset + c.size - 1;
     offset += c.size;
     if (c.size === 0 || cEnd < start) continue;
     if (cStart > end) break;
@@ -67,20 +73,27 @@ export async function fetchPiece({ view, replicas, health }: DataPlane, p: Piece
     signal?.throwIfAborted();
     try {
       // One span per replica tried (a failed one shows as an error span before the next).
-      return await withSpan('chunk.get', { 'cairn.chunk': p.id, 'cairn.member': view.member(member)?.name ?? member, 'cairn.bytes': p.end - p.start + 1 }, async () => {
-        // A whole chunk from another member is hashed here (below), so that member need not hash it too.
-        const remote = member !== view.selfId;
-        const data = await replicas.chunks(member).getChunk(p.id, whole ? undefined : { start: p.start, end: p.end }, signal, whole && remote);
-        try {
-          const want = p.end - p.start + 1;
-          if (data.length !== want) throw new Error(`got ${data.length} bytes, wanted ${want}`);
-          // The one check of a whole chunk from another member: it was sent unhashed (see above)
-          // and crossed a network. A range was verified by the member, which alone has the rest.
-          // (A network body sits in a pool buffer of its own: the hash worker takes it by transfer.)
-          if (remote && whole && await data.hash() !== p.id) throw new Error('hash mismatch: corrupt on that member or in transit');
-          return data;
-        } catch (e) { data.discard(); throw e; }
-      });
+      return await withSpan(
+        'chunk.get',
+        { 'cairn.chunk': p.id, 'cairn.member': view.member(member)?.name ?? member, 'cairn.bytes': p.end - p.start + 1 },
+        async () => {
+          // A whole chunk from another member is hashed here (below), so that member need not hash it too.
+          const remote = member !== view.selfId;
+          const data = await replicas.chunks(member).getChunk(p.id, whole ? undefined : { start: p.start, end: p.end }, signal, whole && remote);
+          try {
+            const want = p.end - p.start + 1;
+            if (data.length !== want) throw new Error(`got ${data.length} bytes, wanted ${want}`);
+            // The one check of a whole chunk from another member: it was sent unhashed (see above)
+            // and crossed a network. A range was verified by the member, which alone has the rest.
+            // (A network body sits in a pool buffer of its own: the hash worker takes it by transfer.)
+            if (remote && whole && (await data.hash()) !== p.id) throw new Error('hash mismatch: corrupt on that member or in transit');
+            return data;
+          } catch (e) {
+            data.discard();
+            throw e;
+          }
+        },
+      );
     } catch (e) {
       if (signal?.aborted) throw e;
       errors.push(`${member}: ${e instanceof Error ? e.message : String(e)}`);
@@ -113,7 +126,12 @@ export function streamOf(data: Buffer): Readable {
  * reader; its pieces are left to the GC). Read one or the other. The first piece is fetched before
  * this resolves, so "all replicas gone" is an error response rather than a cut-off body.
  */
-export async function openBody(plane: DataPlane, v: ObjectVersion, range: { start: number; end: number } | undefined, signal?: AbortSignal): Promise<{ body: Readable; pieces?: AsyncIterable<ChunkBuffer> }> {
+export async function openBody(
+  plane: DataPlane,
+  v: ObjectVersion,
+  range: { start: number; end: number } | undefined,
+  signal?: AbortSignal,
+): Promise<{ body: Readable; pieces?: AsyncIterable<ChunkBuffer> }> {
   const start = range?.start ?? 0;
   const end = range?.end ?? v.size - 1;
   const inline = inlineBytes(v, range);
@@ -125,7 +143,7 @@ export async function openBody(plane: DataPlane, v: ObjectVersion, range: { star
   const inRequest = AsyncLocalStorage.snapshot();
   const fetchAt = (i: number): Promise<ChunkBuffer> => {
     const f = inRequest(() => fetchPiece(plane, pieces[i], signal));
-    f.catch(() => {});   // awaited in turn below; a body abandoned early must not leave it unhandled
+    f.catch(() => {}); // awaited in turn below; a body abandoned early must not leave it unhandled
     return f;
   };
   async function* owned(): AsyncGenerator<ChunkBuffer> {
@@ -148,13 +166,19 @@ export async function openBody(plane: DataPlane, v: ObjectVersion, range: { star
         const a = ahead.get(i);
         ahead.delete(i);
         const data = await (a ? a.data : fetchAt(i));
-        a?.grant.release();   // now the piece being sent, no longer read-ahead
+        a?.grant.release(); // now the piece being sent, no longer read-ahead
         for (let j = i + 1; j <= i + depth; j++) prefetch(j);
         yield data;
       }
     } finally {
       // An abandoned body: read-ahead still arriving goes back to the pool and the budget.
-      for (const a of ahead.values()) void a.data.then((d) => d.release(), () => {}).finally(() => a.grant.release());
+      for (const a of ahead.values())
+        void a.data
+          .then(
+            (d) => d.release(),
+            () => {},
+          )
+          .finally(() => a.grant.release());
     }
   }
   const gen = owned();
@@ -174,11 +198,18 @@ async function* aheadByOne(pieces: AsyncGenerator<ChunkBuffer>): AsyncGenerator<
       const r = await next;
       if (r.done) return;
       next = pieces.next();
-      next.catch(() => {});   // awaited in turn; a reader that stops first must not leave it unhandled
+      next.catch(() => {}); // awaited in turn; a reader that stops first must not leave it unhandled
       yield r.value;
     }
   } finally {
-    void next.then((r) => { if (!r.done) r.value.release(); }, () => {}).finally(() => pieces.return(undefined));
+    void next
+      .then(
+        (r) => {
+          if (!r.done) r.value.release();
+        },
+        () => {},
+      )
+      .finally(() => pieces.return(undefined));
   }
 }
 

@@ -22,7 +22,9 @@ export class MemberReplicas implements ReplicaDirectory {
   readonly #o: MemberReplicasOptions;
   readonly #remotes = new Map<string, { url: string; chunks: RemoteChunkReplica; meta: RemoteMetaReplica }>();
 
-  constructor(o: MemberReplicasOptions) { this.#o = o; }
+  constructor(o: MemberReplicasOptions) {
+    this.#o = o;
+  }
 
   chunks(memberId: string): ChunkReplica {
     if (memberId === this.#o.selfId && this.#o.local) return this.#o.local.chunks;

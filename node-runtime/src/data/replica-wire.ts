@@ -4,10 +4,16 @@
 import { ChunkError, isChunkError, type ChunkErrorCode } from '../chunks/errors.ts';
 import { errorFromWire, errorToWire, type ErrorFromWire, type ErrorToWire, type WireError } from '../rpc/wire.ts';
 
-interface ChunkWireError extends WireError { chunkId?: string }
+interface ChunkWireError extends WireError {
+  chunkId?: string;
+}
 
 const chunkStatus: Record<ChunkErrorCode, number> = {
-  ChunkNotFound: 404, ChunkCorrupt: 500, ChunkHashMismatch: 400, ChunkSizeMismatch: 400, InvalidChunkId: 400,
+  ChunkNotFound: 404,
+  ChunkCorrupt: 500,
+  ChunkHashMismatch: 400,
+  ChunkSizeMismatch: 400,
+  InvalidChunkId: 400,
 };
 
 export const replicaErrorToWire: ErrorToWire = (e) => {

@@ -38,7 +38,7 @@ function readAll(c: ChunkBuffer): Buffer {
 }
 const own = (b: Buffer) => ChunkBuffer.of(b);
 
-const calls: string[] = [];   // paths the member was asked, in order
+const calls: string[] = []; // paths the member was asked, in order
 let olderPeer = false;
 let dir: string, chunks: ChunkStore, meta: MetaStore, server: Server, url: string;
 const rpc = new RpcClient({ secret: SECRET, retries: 1 });
@@ -49,14 +49,21 @@ test.before(async () => {
   chunks = await ChunkStore.open(dir);
   meta = MetaStore.open(dir);
   const app = express();
-  app.use((req, _res, next) => { calls.push(req.path); next(); });
+  app.use((req, _res, next) => {
+    calls.push(req.path);
+    next();
+  });
   // Plays a member from before batches: its `/meta/:method` route answered a batch as an unknown call.
-  app.use((req, res, next) => (olderPeer && req.path === '/rpc/v1/meta/batch'
-    ? res.status(400).json({ error: { code: 'InvalidRequest', message: 'unknown metadata call batch' } })
-    : next()));
+  app.use((req, res, next) =>
+    olderPeer && req.path === '/rpc/v1/meta/batch'
+      ? res.status(400).json({ error: { code: 'InvalidRequest', message: 'unknown metadata call batch' } })
+      : next(),
+  );
   app.use('/rpc/v1', rpcRouter(SECRET, [replicaRoutes({ chunks: new LocalChunkReplica('m1', chunks), meta: new LocalMetaReplica('m1', meta) })]));
   const host = loopbackAddress();
-  server = await new Promise<Server>((resolve) => { const s = app.listen(0, host, () => resolve(s)); });
+  server = await new Promise<Server>((resolve) => {
+    const s = app.listen(0, host, () => resolve(s));
+  });
   url = `http://${host}:${(server.address() as AddressInfo).port}`;
 });
 
@@ -89,17 +96,35 @@ test('a streamed chunk is stored, read back whole and by range, listed and delet
 test('errors cross the wire as the chunk errors a local store throws', async () => {
   const remote = new RemoteChunkReplica('m1', url, rpc);
   const missing = sha(Buffer.from('never stored'));
-  try { await remote.getChunk(missing); assert.unreachable(); } catch (e) { assert.ok(isChunkError(e, 'ChunkNotFound'), String(e)); }
+  try {
+    await remote.getChunk(missing);
+    assert.unreachable();
+  } catch (e) {
+    assert.ok(isChunkError(e, 'ChunkNotFound'), String(e));
+  }
   const body = Buffer.from('some bytes');
-  try { await remote.putChunk(sha(Buffer.from('other bytes')), own(body), body.length); assert.unreachable(); }
-  catch (e) { assert.ok(isChunkError(e, 'ChunkHashMismatch'), String(e)); }
-  try { await remote.putChunk(sha(body), Readable.from([body]), body.length); } catch (e) { assert.unreachable(String(e)); }
-  try { await remote.getChunk('../../etc/passwd'); assert.unreachable(); } catch (e) { assert.ok(isChunkError(e, 'InvalidChunkId'), String(e)); }
+  try {
+    await remote.putChunk(sha(Buffer.from('other bytes')), own(body), body.length);
+    assert.unreachable();
+  } catch (e) {
+    assert.ok(isChunkError(e, 'ChunkHashMismatch'), String(e));
+  }
+  try {
+    await remote.putChunk(sha(body), Readable.from([body]), body.length);
+  } catch (e) {
+    assert.unreachable(String(e));
+  }
+  try {
+    await remote.getChunk('../../etc/passwd');
+    assert.unreachable();
+  } catch (e) {
+    assert.ok(isChunkError(e, 'InvalidChunkId'), String(e));
+  }
 });
 
 test('a whole chunk served goes back to the buffer pool once the response finished', async () => {
   const remote = new RemoteChunkReplica('m1', url, rpc);
-  const body = randomBytes(512 * 1024);   // a pooled size no other test here uses: the pool has none free
+  const body = randomBytes(512 * 1024); // a pooled size no other test here uses: the pool has none free
   const id = sha(body);
   await remote.putChunk(id, own(body), body.length);
   const before = freeChunkBytes();
@@ -119,8 +144,18 @@ test('a corrupt chunk: refused whole or by range, sent as it is only to a caller
   const bad = Buffer.from(body);
   bad[12345] ^= 0xff;
   await writeFile(chunks.path(id), bad);
-  try { await readAll(await remote.getChunk(id)); assert.unreachable(); } catch (e) { assert.ok(isChunkError(e, 'ChunkCorrupt'), String(e)); }
-  try { await readAll(await remote.getChunk(id, { start: 0, end: 9 }, undefined, true)); assert.unreachable(); } catch (e) { assert.ok(isChunkError(e, 'ChunkCorrupt'), String(e)); }
+  try {
+    await readAll(await remote.getChunk(id));
+    assert.unreachable();
+  } catch (e) {
+    assert.ok(isChunkError(e, 'ChunkCorrupt'), String(e));
+  }
+  try {
+    await readAll(await remote.getChunk(id, { start: 0, end: 9 }, undefined, true));
+    assert.unreachable();
+  } catch (e) {
+    assert.ok(isChunkError(e, 'ChunkCorrupt'), String(e));
+  }
   assert.ok((await readAll(await remote.getChunk(id, undefined, undefined, true))).equals(bad), 'the bytes on disk, for the caller to check');
   await remote.deleteChunk(id);
 });
@@ -128,7 +163,17 @@ test('a corrupt chunk: refused whole or by range, sent as it is only to a caller
 test('metadata calls as JSON: versions merge newest-wins, list and usage', async () => {
   const remote = new RemoteMetaReplica('m1', url, rpc);
   const v = (key: string, timestamp: number, size: number): ObjectVersion => ({
-    bucket: 'b', key, versionId: `v${timestamp}`, timestamp, writer: 'w', deleted: false, size, etag: 'e', userMeta: {}, chunks: [], replicas: 1,
+    bucket: 'b',
+    key,
+    versionId: `v${timestamp}`,
+    timestamp,
+    writer: 'w',
+    deleted: false,
+    size,
+    etag: 'e',
+    userMeta: {},
+    chunks: [],
+    replicas: 1,
   });
   await remote.putVersion(v('a', 2, 10));
   const winner = await remote.putVersion(v('a', 1, 99));
@@ -136,24 +181,40 @@ test('metadata calls as JSON: versions merge newest-wins, list and usage', async
   await remote.putVersion(v('c', 1, 5));
   assert.is((await remote.getVersion('b', 'a'))?.size, 10);
   assert.is(await remote.getVersion('b', 'zzz'), undefined);
-  assert.equal((await remote.listVersions('b', { limit: 10 })).map((x) => x.key), ['a', 'c']);
+  assert.equal(
+    (await remote.listVersions('b', { limit: 10 })).map((x) => x.key),
+    ['a', 'c'],
+  );
   assert.equal(await remote.bucketUsage('b'), { objects: 2, bytes: 15, versions: 2, versionBytes: 15 });
   // Versions of a key, by slot; a coordinator's write refused as stale; a reservation over the wire.
   await remote.putVersion({ ...v('a', 3, 4), versioned: true, versionId: 'x3' });
-  assert.equal((await remote.getVersions('b', 'a')).map((x) => x.versionId), ['v2', 'x3']);
+  assert.equal(
+    (await remote.getVersions('b', 'a')).map((x) => x.versionId),
+    ['v2', 'x3'],
+  );
   assert.is((await remote.getVersion('b', 'a', 'null'))?.versionId, 'v2');
   assert.equal(await remote.writeVersion(v('a', 3, 1), { fence: 'write' }), { staleAt: 3 });
   const cur = (await remote.getVersion('b', 'a'))!;
   assert.equal(await remote.reserveKey('b', 'a', { id: 'r', timestamp: 9, expected: cur, until: Date.now() + 5000 }), { reserved: true });
   assert.equal(await remote.writeVersion({ ...v('a', 10, 1) }, { fence: 'revision' }), { held: true });
   await remote.releaseKey('b', 'a', 'r');
-  assert.ok('stored' in await remote.writeVersion(v('a', 10, 1), { fence: 'write' }));
+  assert.ok('stored' in (await remote.writeVersion(v('a', 10, 1), { fence: 'write' })));
 });
 
 test('per-object metadata calls made together travel as one batch, each answered on its own', async () => {
   const remote = new RemoteMetaReplica('m1', url, rpc);
   const v = (key: string, timestamp: number): ObjectVersion => ({
-    bucket: 'bt', key, versionId: `v${timestamp}`, timestamp, writer: 'w', deleted: false, size: timestamp, etag: 'e', userMeta: {}, chunks: [], replicas: 1,
+    bucket: 'bt',
+    key,
+    versionId: `v${timestamp}`,
+    timestamp,
+    writer: 'w',
+    deleted: false,
+    size: timestamp,
+    etag: 'e',
+    userMeta: {},
+    chunks: [],
+    replicas: 1,
   });
   await remote.putVersion(v('k0', 5));
   calls.length = 0;
@@ -164,7 +225,10 @@ test('per-object metadata calls made together travel as one batch, each answered
   const got = await Promise.all(gets);
   assert.equal(calls, ['/rpc/v1/meta/batch'], 'one request for all of them');
   assert.is(stored[0].timestamp, 5, 'the older put of k0 lost to the stored version, for that call alone');
-  assert.equal(stored.slice(1).map((x) => x.timestamp), [11, 12, 13, 14, 15, 16, 17]);
+  assert.equal(
+    stored.slice(1).map((x) => x.timestamp),
+    [11, 12, 13, 14, 15, 16, 17],
+  );
   assert.is(got[0]?.timestamp, 5);
   assert.is(got[1], undefined);
   // The get of k7 ran in the same batch as its put: either answer is a correct read; it is one of them.
@@ -175,8 +239,18 @@ test('per-object metadata calls made together travel as one batch, each answered
   assert.is((await remote.getVersion('bt', 'k3'))?.timestamp, 13);
   assert.equal(calls, ['/rpc/v1/meta/getVersion']);
   // On the wire: a call that cannot be batched fails alone; an oversized batch is refused whole.
-  const post = (body: unknown) => fetch(`${url}/rpc/v1/meta/batch`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json', authorization: `Bearer ${SECRET}` } });
-  const mixed = await post({ calls: [{ method: 'listVersions', args: ['bt', {}] }, { method: 'getVersion', args: ['bt', 'k3'] }] });
+  const post = (body: unknown) =>
+    fetch(`${url}/rpc/v1/meta/batch`, {
+      method: 'POST',
+      body: JSON.stringify(body),
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${SECRET}` },
+    });
+  const mixed = await post({
+    calls: [
+      { method: 'listVersions', args: ['bt', {}] },
+      { method: 'getVersion', args: ['bt', 'k3'] },
+    ],
+  });
   assert.is(mixed.status, 200);
   const out = (await mixed.json()) as { results: { error?: { code: string }; result?: { timestamp: number } }[] };
   assert.is(out.results[0].error?.code, 'InvalidRequest');
@@ -191,29 +265,50 @@ test('a peer from before batches (mid rolling update) gets the same calls one by
   try {
     calls.length = 0;
     const got = await Promise.all([remote.getVersion('bt', 'k3'), remote.getVersion('bt', 'k4'), remote.getVersion('bt', 'nope')]);
-    assert.equal(got.map((v) => v?.timestamp), [13, 14, undefined]);
+    assert.equal(
+      got.map((v) => v?.timestamp),
+      [13, 14, undefined],
+    );
     assert.equal(calls, ['/rpc/v1/meta/batch', '/rpc/v1/meta/getVersion', '/rpc/v1/meta/getVersion', '/rpc/v1/meta/getVersion']);
     calls.length = 0;
     await Promise.all([remote.getVersion('bt', 'k3'), remote.getVersion('bt', 'k4')]);
     assert.equal(calls, ['/rpc/v1/meta/getVersion', '/rpc/v1/meta/getVersion'], 'not asked to batch again for a while');
-  } finally { olderPeer = false; }
+  } finally {
+    olderPeer = false;
+  }
 });
 
 test('without the cluster secret: 401 and nothing stored', async () => {
   const remote = new RemoteChunkReplica('m1', url, wrong);
   const body = Buffer.from('intruder');
-  try { await remote.putChunk(sha(body), own(body), body.length); assert.unreachable(); }
-  catch (e) { assert.is((e as { status?: number }).status, 401); }
+  try {
+    await remote.putChunk(sha(body), own(body), body.length);
+    assert.unreachable();
+  } catch (e) {
+    assert.is((e as { status?: number }).status, 401);
+  }
   assert.is(await chunks.has(sha(body)), false);
-  try { await new RemoteMetaReplica('m1', url, wrong).putVersion({} as ObjectVersion); assert.unreachable(); }
-  catch (e) { assert.is((e as { status?: number }).status, 401); }
+  try {
+    await new RemoteMetaReplica('m1', url, wrong).putVersion({} as ObjectVersion);
+    assert.unreachable();
+  } catch (e) {
+    assert.is((e as { status?: number }).status, 401);
+  }
 });
 
 test('bad input gets a clear JSON error, not a crash', async () => {
-  const res = await fetch(`${url}/rpc/v1/meta/getVersion`, { method: 'POST', body: '{"args": [', headers: { 'content-type': 'application/json', authorization: `Bearer ${SECRET}` } });
+  const res = await fetch(`${url}/rpc/v1/meta/getVersion`, {
+    method: 'POST',
+    body: '{"args": [',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${SECRET}` },
+  });
   assert.is(res.status, 400);
   assert.is(((await res.json()) as { error: { code: string } }).error.code, 'InvalidRequest');
-  const unknown = await fetch(`${url}/rpc/v1/meta/dropEverything`, { method: 'POST', body: '{"args":[]}', headers: { 'content-type': 'application/json', authorization: `Bearer ${SECRET}` } });
+  const unknown = await fetch(`${url}/rpc/v1/meta/dropEverything`, {
+    method: 'POST',
+    body: '{"args":[]}',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${SECRET}` },
+  });
   assert.is(unknown.status, 400);
   assert.match(((await unknown.json()) as { error: { message: string } }).error.message, /unknown metadata call/);
 });
@@ -221,15 +316,34 @@ test('bad input gets a clear JSON error, not a crash', async () => {
 test('an unreachable member fails fast with ServiceUnavailable', async () => {
   const remote = new RemoteChunkReplica('gone', `http://${loopbackAddress()}:9`, rpc);
   const t0 = Date.now();
-  try { await remote.hasChunks(['x']); assert.unreachable(); }
-  catch (e) { assert.is((e as { code?: string }).code, 'ServiceUnavailable'); }
+  try {
+    await remote.hasChunks(['x']);
+    assert.unreachable();
+  } catch (e) {
+    assert.is((e as { code?: string }).code, 'ServiceUnavailable');
+  }
   assert.ok(Date.now() - t0 < 3000);
 });
 
-test('the replica directory: this member\'s own stores, the others over RPC at their current address', async () => {
+test("the replica directory: this member's own stores, the others over RPC at their current address", async () => {
   const local = { chunks: new LocalChunkReplica('self', chunks), meta: new LocalMetaReplica('self', meta) };
-  const member = (id: string, cluster: string): Member => ({ id, name: id, roles: ['node'], api: '', cluster, zone: '', weight: 1, state: 'active', capacityBytes: 0, usedBytes: 0, lastHeartbeat: 0 });
-  const map = new Map([['self', member('self', 'http://self.invalid')], ['m1', member('m1', url)]]);
+  const member = (id: string, cluster: string): Member => ({
+    id,
+    name: id,
+    roles: ['node'],
+    api: '',
+    cluster,
+    zone: '',
+    weight: 1,
+    state: 'active',
+    capacityBytes: 0,
+    usedBytes: 0,
+    lastHeartbeat: 0,
+  });
+  const map = new Map([
+    ['self', member('self', 'http://self.invalid')],
+    ['m1', member('m1', url)],
+  ]);
   const dir = new MemberReplicas({ selfId: 'self', member: (id) => map.get(id), local, rpc });
   assert.ok(dir.chunks('self') === local.chunks && dir.meta('self') === local.meta, 'no RPC to itself');
   const remote = dir.chunks('m1');

@@ -7,7 +7,16 @@ import type { ChunkBuffer } from '../chunks/buffer.ts';
 import type { BufferMemory } from '../chunks/memory.ts';
 import type { ClusterView } from '../cluster/types.ts';
 import type { PeerHealth } from '../cluster/peer-health.ts';
-import type { KeyReservation, ListVersionsOptions, MultipartUpload, ObjectVersion, PartRecord, ReserveOutcome, WriteOptions, WriteOutcome } from '../meta/records.ts';
+import type {
+  KeyReservation,
+  ListVersionsOptions,
+  MultipartUpload,
+  ObjectVersion,
+  PartRecord,
+  ReserveOutcome,
+  WriteOptions,
+  WriteOutcome,
+} from '../meta/records.ts';
 import type { BucketUsage } from '../meta/store.ts';
 
 export type { BucketUsage, KeyReservation, ListVersionsOptions, ReserveOutcome, WriteOptions, WriteOutcome };

@@ -9,14 +9,19 @@ import type { DataPlane } from './replicas.ts';
 import { decryptChunk, seqParts, TAG_BYTES } from './sse.ts';
 import type { ChunkRef, ObjectVersion } from './types.ts';
 
-interface Slice { ref: ChunkRef; from: number; to: number }   // plaintext offsets within the chunk, inclusive
+interface Slice {
+  ref: ChunkRef;
+  from: number;
+  to: number;
+} // plaintext offsets within the chunk, inclusive
 
 function slicesFor(chunks: ChunkRef[], start: number, end: number): Slice[] {
   const out: Slice[] = [];
   let offset = 0;
   for (const ref of chunks) {
     const plain = ref.size - TAG_BYTES;
-    const cStart = offset, cEnd = offset + plain - 1;
+    const cStart = offset,
+      cEnd = offset + plain - 1;
     offset += plain;
     if (plain <= 0 || cEnd < start) continue;
     if (cStart > end) break;
@@ -31,11 +36,19 @@ async function plaintextOf(plane: DataPlane, s: Slice, dataKey: Buffer, signal?:
   try {
     const { part, index } = seqParts(s.ref.seq);
     return decryptChunk(dataKey, part, index, data.bytes).subarray(s.from, s.to + 1);
-  } finally { data.release(); }
+  } finally {
+    data.release();
+  }
 }
 
 /** The plaintext of an encrypted version over [start, end]; the first chunk is read before this resolves. */
-export async function openSealedBody(plane: DataPlane, v: ObjectVersion, range: { start: number; end: number } | undefined, dataKey: Buffer, signal?: AbortSignal): Promise<{ body: Readable; bytes?: Buffer }> {
+export async function openSealedBody(
+  plane: DataPlane,
+  v: ObjectVersion,
+  range: { start: number; end: number } | undefined,
+  dataKey: Buffer,
+  signal?: AbortSignal,
+): Promise<{ body: Readable; bytes?: Buffer }> {
   const start = range?.start ?? 0;
   const end = range?.end ?? v.size - 1;
   if (v.inline !== undefined) {

@@ -11,11 +11,20 @@ const KEY = 'pO3upElrwuEXSoFwCfnZPdSsmt/xWeFa0N9KgDijwVs=';
 const KEY_MD5 = 'DWygnHRtgiJ77HCm+1rvHw==';
 const OTHER = '6b+WOZ1T3cqZMxgThRcXAQBrS5mXKdDUphvpxptl9/4=';
 const ssec = (key = KEY, md5: string | null = createHash('md5').update(Buffer.from(key, 'base64')).digest('base64')) => ({
-  'x-amz-server-side-encryption-customer-algorithm': 'AES256', 'x-amz-server-side-encryption-customer-key': key,
-  ...(md5 === null ? {} : { 'x-amz-server-side-encryption-customer-key-md5': md5 }) });
+  'x-amz-server-side-encryption-customer-algorithm': 'AES256',
+  'x-amz-server-side-encryption-customer-key': key,
+  ...(md5 === null ? {} : { 'x-amz-server-side-encryption-customer-key-md5': md5 }),
+});
 
 function refused(f: () => unknown, code: string, status: number): void {
-  try { f(); } catch (e) { assert.ok(isS3Error(e), String(e)); assert.is(e.code, code); assert.is(e.status, status); return; }
+  try {
+    f();
+  } catch (e) {
+    assert.ok(isS3Error(e), String(e));
+    assert.is(e.code, code);
+    assert.is(e.status, status);
+    return;
+  }
   assert.unreachable(`expected ${code}`);
 }
 
@@ -28,13 +37,26 @@ test('headers: SSE-S3, SSE-C, and every malformed combination refused', () => {
   refused(() => encryptionFromHeaders(ssec(KEY, 'AAAAAAAAAAAAAAAAAAAAAA==')), 'InvalidArgument', 400);
   refused(() => encryptionFromHeaders(ssec(KEY, null)), 'InvalidArgument', 400);
   refused(() => encryptionFromHeaders({ 'x-amz-server-side-encryption-customer-algorithm': 'AES256' }), 'InvalidArgument', 400);
-  refused(() => encryptionFromHeaders({ 'x-amz-server-side-encryption-customer-key': KEY, 'x-amz-server-side-encryption-customer-key-md5': KEY_MD5 }), 'InvalidArgument', 400);
+  refused(
+    () => encryptionFromHeaders({ 'x-amz-server-side-encryption-customer-key': KEY, 'x-amz-server-side-encryption-customer-key-md5': KEY_MD5 }),
+    'InvalidArgument',
+    400,
+  );
   refused(() => encryptionFromHeaders(ssec(Buffer.alloc(16).toString('base64'))), 'InvalidArgument', 400);
   refused(() => encryptionFromHeaders({ ...ssec(), 'x-amz-server-side-encryption': 'AES256' }), 'InvalidArgument', 400);
   refused(() => encryptionFromHeaders({ 'x-amz-server-side-encryption': 'aws:kms' }), 'NotImplemented', 501);
   refused(() => encryptionFromHeaders({ 'x-amz-server-side-encryption': 'rot13' }), 'InvalidArgument', 400);
-  assert.is(encryptionFromHeaders({ 'x-amz-copy-source-server-side-encryption-customer-algorithm': 'AES256', 'x-amz-copy-source-server-side-encryption-customer-key': KEY,
-    'x-amz-copy-source-server-side-encryption-customer-key-md5': KEY_MD5 }, { copySource: true })?.kind, 'SSE-C');
+  assert.is(
+    encryptionFromHeaders(
+      {
+        'x-amz-copy-source-server-side-encryption-customer-algorithm': 'AES256',
+        'x-amz-copy-source-server-side-encryption-customer-key': KEY,
+        'x-amz-copy-source-server-side-encryption-customer-key-md5': KEY_MD5,
+      },
+      { copySource: true },
+    )?.kind,
+    'SSE-C',
+  );
 });
 
 test('SSE-S3: the data key opens under the master key and its own object only', () => {
@@ -54,7 +76,10 @@ test('SSE-C: the key is never stored; missing or wrong keys are refused', () => 
   assert.equal(openDataKey(encryption, req, master, 'b/k#v1'), dataKey);
   refused(() => openDataKey(encryption, undefined, master, 'b/k#v1'), 'InvalidRequest', 400);
   refused(() => openDataKey(encryption, encryptionFromHeaders(ssec(OTHER))!, master, 'b/k#v1'), 'InvalidArgument', 400);
-  assert.equal(encryptionHeaders(encryption), { 'x-amz-server-side-encryption-customer-algorithm': 'AES256', 'x-amz-server-side-encryption-customer-key-md5': KEY_MD5 });
+  assert.equal(encryptionHeaders(encryption), {
+    'x-amz-server-side-encryption-customer-algorithm': 'AES256',
+    'x-amz-server-side-encryption-customer-key-md5': KEY_MD5,
+  });
 });
 
 test('chunks: round trip, bound to key and place, and the same plaintext never looks the same twice', () => {
@@ -69,7 +94,8 @@ test('chunks: round trip, bound to key and place, and the same plaintext never l
   refused(() => decryptChunk(b, 0, 3, ca), 'InternalError', 500);
   refused(() => decryptChunk(a, 0, 4, ca), 'InternalError', 500);
   refused(() => decryptChunk(a, 1, 3, ca), 'InternalError', 500);
-  const tampered = Buffer.from(ca); tampered[10] ^= 1;
+  const tampered = Buffer.from(ca);
+  tampered[10] ^= 1;
   refused(() => decryptChunk(a, 0, 3, tampered), 'InternalError', 500);
 });
 

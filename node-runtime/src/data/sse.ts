@@ -40,8 +40,10 @@ export function encryptionFromHeaders(h: Record<string, string | string[] | unde
     if (key === undefined) throw bad('Requests specifying Server Side Encryption with Customer provided keys must provide an appropriate secret key.');
     const raw = Buffer.from(key, 'base64');
     if (raw.length !== 32 || raw.toString('base64') !== key.trim()) throw bad('The secret key was invalid for the specified algorithm.');
-    if (md5 === undefined) throw bad('Requests specifying Server Side Encryption with Customer provided keys must provide the client calculated MD5 of the secret key.');
-    if (createHash('md5').update(raw).digest('base64') !== md5.trim()) throw bad('The calculated MD5 hash of the key did not match the hash that was provided.');
+    if (md5 === undefined)
+      throw bad('Requests specifying Server Side Encryption with Customer provided keys must provide the client calculated MD5 of the secret key.');
+    if (createHash('md5').update(raw).digest('base64') !== md5.trim())
+      throw bad('The calculated MD5 hash of the key did not match the hash that was provided.');
     return { kind: 'SSE-C', key: raw, keyMd5: md5.trim() };
   }
   // A KMS key named without asking for aws:kms is a contradiction, not a KMS request (400, as S3).
@@ -50,7 +52,12 @@ export function encryptionFromHeaders(h: Record<string, string | string[] | unde
   }
   if (sse === undefined) return undefined;
   if (sse === 'AES256') return { kind: 'SSE-S3' };
-  if (sse === 'aws:kms' || sse === 'aws:kms:dsse') throw new S3Error('NotImplemented', 501, 'SSE-KMS needs a key management service; none is configured in this cluster. Use AES256 (SSE-S3) or customer keys (SSE-C).');
+  if (sse === 'aws:kms' || sse === 'aws:kms:dsse')
+    throw new S3Error(
+      'NotImplemented',
+      501,
+      'SSE-KMS needs a key management service; none is configured in this cluster. Use AES256 (SSE-S3) or customer keys (SSE-C).',
+    );
   throw bad(`The encryption method specified is not supported: ${sse}`);
 }
 
@@ -61,14 +68,27 @@ export function newDataKey(req: EncryptionRequest, master: Buffer, objectContext
   const salt = randomBytes(16);
   return {
     dataKey,
-    encryption: { kind: 'SSE-C', wrappedKey: seal(req.key, dataKey, objectContext), keyMd5: req.keyMd5,
-      keyHmac: createHmac('sha256', salt).update(req.key).digest('base64'), salt: salt.toString('base64') },
+    encryption: {
+      kind: 'SSE-C',
+      wrappedKey: seal(req.key, dataKey, objectContext),
+      keyMd5: req.keyMd5,
+      keyHmac: createHmac('sha256', salt).update(req.key).digest('base64'),
+      salt: salt.toString('base64'),
+    },
   };
 }
 
 /** A request on an SSE-C object or upload must bring that customer key: missing or another is refused (400). */
-export function checkCustomerKey(enc: Extract<Encryption, { kind: 'SSE-C' }>, req: EncryptionRequest | undefined): asserts req is Extract<EncryptionRequest, { kind: 'SSE-C' }> {
-  if (req?.kind !== 'SSE-C') throw new S3Error('InvalidRequest', 400, 'The object was stored using a form of Server Side Encryption. The correct parameters must be provided to retrieve the object.');
+export function checkCustomerKey(
+  enc: Extract<Encryption, { kind: 'SSE-C' }>,
+  req: EncryptionRequest | undefined,
+): asserts req is Extract<EncryptionRequest, { kind: 'SSE-C' }> {
+  if (req?.kind !== 'SSE-C')
+    throw new S3Error(
+      'InvalidRequest',
+      400,
+      'The object was stored using a form of Server Side Encryption. The correct parameters must be provided to retrieve the object.',
+    );
   const hmac = createHmac('sha256', Buffer.from(enc.salt, 'base64')).update(req.key).digest();
   if (!timingSafeEqual(hmac, Buffer.from(enc.keyHmac, 'base64'))) throw bad('The provided customer key does not match the key the object was stored with.');
 }
@@ -76,12 +96,16 @@ export function checkCustomerKey(enc: Extract<Encryption, { kind: 'SSE-C' }>, re
 /** The data key of a stored object, given what the reader sent. Refuses a missing or wrong customer key. */
 export function openDataKey(enc: Encryption, req: EncryptionRequest | undefined, master: Buffer, objectContext: string): Buffer {
   if (enc.kind === 'SSE-S3') {
-    if (req?.kind === 'SSE-C') throw bad('The object was stored using a form of Server Side Encryption. The correct parameters must be provided to retrieve the object.');
+    if (req?.kind === 'SSE-C')
+      throw bad('The object was stored using a form of Server Side Encryption. The correct parameters must be provided to retrieve the object.');
     return open(deriveKey(master, 'sse-s3'), enc.wrappedKey, objectContext);
   }
   checkCustomerKey(enc, req);
-  try { return open(req.key, enc.wrappedKey, objectContext); } catch (e) {
-    if (e instanceof SealError) throw new S3Error('InternalError', 500, 'the object\'s data key does not open with a matching customer key: its metadata is damaged');
+  try {
+    return open(req.key, enc.wrappedKey, objectContext);
+  } catch (e) {
+    if (e instanceof SealError)
+      throw new S3Error('InternalError', 500, "the object's data key does not open with a matching customer key: its metadata is damaged");
     throw e;
   }
 }
@@ -98,7 +122,13 @@ export const DATA_KEY_CONTEXT = 'cairn/object-data-key';
 export function rewrapDataKey(dataKey: Buffer, req: EncryptionRequest, master: Buffer): Encryption {
   if (req.kind === 'SSE-S3') return { kind: 'SSE-S3', wrappedKey: seal(deriveKey(master, 'sse-s3'), dataKey, DATA_KEY_CONTEXT) };
   const salt = randomBytes(16);
-  return { kind: 'SSE-C', wrappedKey: seal(req.key, dataKey, DATA_KEY_CONTEXT), keyMd5: req.keyMd5, keyHmac: createHmac('sha256', salt).update(req.key).digest('base64'), salt: salt.toString('base64') };
+  return {
+    kind: 'SSE-C',
+    wrappedKey: seal(req.key, dataKey, DATA_KEY_CONTEXT),
+    keyMd5: req.keyMd5,
+    keyHmac: createHmac('sha256', salt).update(req.key).digest('base64'),
+    salt: salt.toString('base64'),
+  };
 }
 
 function nonce(part: number, index: number): Buffer {
@@ -122,7 +152,7 @@ export function decryptChunk(dataKey: Buffer, part: number, index: number, seale
   try {
     return Buffer.concat([d.update(sealed.subarray(0, sealed.length - TAG_BYTES)), d.final()]);
   } catch {
-    throw new S3Error('InternalError', 500, 'an encrypted chunk does not authenticate under its object\'s key');
+    throw new S3Error('InternalError', 500, "an encrypted chunk does not authenticate under its object's key");
   }
 }
 

@@ -17,19 +17,19 @@ export interface BucketInfo {
 }
 
 export interface PutOptions {
-  size?: number;                 // declared length when known (Content-Length / decoded length)
+  size?: number; // declared length when known (Content-Length / decoded length)
   contentType?: string;
   userMeta?: Record<string, string>;
   headers?: Record<string, string>;
-  contentMd5?: string;           // base64, checked when present → BadDigest
-  replicas?: number;             // x-cairn-replicas (only raises R)
-  pin?: string[];                // x-cairn-pin (member ids or names)
-  owner?: string;                // user id the new version belongs to
-  acl?: Acl;                     // its ACL (absent: private to its owner)
-  sse?: EncryptionRequest;       // encrypt at rest (SSE-S3 or SSE-C; data/sse.ts); for an upload part, the key it was started with
+  contentMd5?: string; // base64, checked when present → BadDigest
+  replicas?: number; // x-cairn-replicas (only raises R)
+  pin?: string[]; // x-cairn-pin (member ids or names)
+  owner?: string; // user id the new version belongs to
+  acl?: Acl; // its ACL (absent: private to its owner)
+  sse?: EncryptionRequest; // encrypt at rest (SSE-S3 or SSE-C; data/sse.ts); for an upload part, the key it was started with
   sourceSse?: EncryptionRequest; // CopyObject: the key that opens an SSE-C source
-  tags?: Tag[];                  // x-amz-tagging (CopyObject: with the REPLACE tagging directive)
-  retention?: ObjectVersion['retention'];   // object lock of the new version (else the bucket's default)
+  tags?: Tag[]; // x-amz-tagging (CopyObject: with the REPLACE tagging directive)
+  retention?: ObjectVersion['retention']; // object lock of the new version (else the bucket's default)
   legalHold?: boolean;
   /**
    * A condition on the key's current version (undefined: absent; it may be a delete marker), checked
@@ -41,13 +41,18 @@ export interface PutOptions {
   checksum?: () => StoredChecksum | undefined;
   /** CreateMultipartUpload: the checksum every part carries and the completed object gets. */
   uploadChecksum?: Pick<StoredChecksum, 'algorithm' | 'type'>;
-  signal?: AbortSignal;          // aborted when the client disconnects
+  signal?: AbortSignal; // aborted when the client disconnects
 }
 
-export interface Tag { key: string; value: string }
+export interface Tag {
+  key: string;
+  value: string;
+}
 
 /** Which version a request names: `versionId` an S3 version id ('null' for the null version); absent: the current one. */
-export interface VersionSelector { versionId?: string }
+export interface VersionSelector {
+  versionId?: string;
+}
 
 export interface DeleteOptions extends VersionSelector {
   /** x-amz-bypass-governance-retention from a caller allowed to (s3/ decides who). */
@@ -58,32 +63,38 @@ export interface DeleteOptions extends VersionSelector {
 }
 
 /** What a delete did: the version it made (a delete marker) or removed, as S3 reports it. */
-export interface DeleteResult { versionId?: string; deleteMarker: boolean }
+export interface DeleteResult {
+  versionId?: string;
+  deleteMarker: boolean;
+}
 
 /** A change of one version's metadata (a revision: it keeps its place among the key's versions). */
 export type VersionChange = (v: ObjectVersion) => Partial<Pick<ObjectVersion, 'acl' | 'tags' | 'retention' | 'legalHold'>>;
 
 /** Every version of some keys, in ListObjectVersions order (key, then newest first), delete markers included. */
-export interface VersionBatch { versions: ObjectVersion[]; next?: string }
+export interface VersionBatch {
+  versions: ObjectVersion[];
+  next?: string;
+}
 
 export interface ListOptions {
   prefix?: string;
   delimiter?: string;
-  startAfter?: string;           // exclusive
+  startAfter?: string; // exclusive
   maxKeys: number;
 }
 
 export interface ListResult {
-  objects: ObjectVersion[];      // live versions only
+  objects: ObjectVersion[]; // live versions only
   commonPrefixes: string[];
   isTruncated: boolean;
-  nextStartAfter?: string;       // pass back as startAfter for the next page
+  nextStartAfter?: string; // pass back as startAfter for the next page
 }
 
 export interface GetResult {
   version: ObjectVersion;
   body: Readable;
-  range?: { start: number; end: number };   // inclusive, when a range was served
+  range?: { start: number; end: number }; // inclusive, when a range was served
   /** The same bytes as `body`, when they are already in memory (inline objects): a server may send
    *  them directly instead of piping the stream (no stream machinery per small GET). */
   bytes?: Buffer;
@@ -92,25 +103,36 @@ export interface GetResult {
   pieces?: AsyncIterable<ChunkBuffer>;
 }
 
-export interface CompletedPart { number: number; etag: string }
+export interface CompletedPart {
+  number: number;
+  etag: string;
+}
 
 export interface ObjectService {
   listBuckets(): Promise<BucketInfo[]>;
   createBucket(name: string, opts: { owner: string; replicas?: number; access?: 'private' | 'public-read'; acl?: Acl }): Promise<BucketInfo>;
-  headBucket(name: string): Promise<BucketInfo>;                       // NoSuchBucket
-  deleteBucket(name: string): Promise<void>;                           // NoSuchBucket, BucketNotEmpty
+  headBucket(name: string): Promise<BucketInfo>; // NoSuchBucket
+  deleteBucket(name: string): Promise<void>; // NoSuchBucket, BucketNotEmpty
 
   putObject(bucket: string, key: string, body: Readable, opts: PutOptions): Promise<ObjectVersion>;
   /** NoSuchKey (a current delete marker: with its headers), NoSuchVersion, or a delete marker named by id: MethodNotAllowed. */
   headObject(bucket: string, key: string, opts?: VersionSelector): Promise<ObjectVersion>;
-  getObject(bucket: string, key: string, opts?: VersionSelector & { range?: { start?: number; end?: number; suffix?: number }; partNumber?: number; signal?: AbortSignal; sse?: EncryptionRequest }): Promise<GetResult>;
+  getObject(
+    bucket: string,
+    key: string,
+    opts?: VersionSelector & { range?: { start?: number; end?: number; suffix?: number }; partNumber?: number; signal?: AbortSignal; sse?: EncryptionRequest },
+  ): Promise<GetResult>;
   /** Idempotent: a delete of what is not there succeeds (in a versioning bucket it still adds a delete marker). */
   deleteObject(bucket: string, key: string, opts?: DeleteOptions): Promise<DeleteResult>;
   /** Replace the ACL of a version (a metadata revision: never newer than a later write). */
   putObjectAcl(bucket: string, key: string, acl: Acl, opts?: VersionSelector): Promise<ObjectVersion>;
   /** Change a version's tags, retention, legal hold or ACL (a revision, as putObjectAcl); `change` may throw to refuse. */
   reviseVersion(bucket: string, key: string, opts: VersionSelector, change: VersionChange): Promise<ObjectVersion>;
-  copyObject(src: { bucket: string; key: string } & VersionSelector, dst: { bucket: string; key: string }, opts: PutOptions & { metadataDirective?: 'COPY' | 'REPLACE'; taggingDirective?: 'COPY' | 'REPLACE' }): Promise<ObjectVersion>;
+  copyObject(
+    src: { bucket: string; key: string } & VersionSelector,
+    dst: { bucket: string; key: string },
+    opts: PutOptions & { metadataDirective?: 'COPY' | 'REPLACE'; taggingDirective?: 'COPY' | 'REPLACE' },
+  ): Promise<ObjectVersion>;
   /** Listed versions are lean: no inline body and an empty chunk list (read an object to get those). */
   listObjects(bucket: string, opts: ListOptions): Promise<ListResult>;
   /** Every version of the keys from `keyMarker` on (that key included), at least `limit` of them when
@@ -120,7 +142,13 @@ export interface ObjectService {
   createUpload(bucket: string, key: string, opts: PutOptions): Promise<MultipartUpload>;
   uploadPart(bucket: string, key: string, uploadId: string, partNumber: number, body: Readable, opts: PutOptions): Promise<PartRecord>;
   /** `checksum`: the object's, from its parts' (the API computes it, s3/object-checksums.ts); `precondition` as PutOptions'. */
-  completeUpload(bucket: string, key: string, uploadId: string, parts: CompletedPart[], opts?: Pick<PutOptions, 'precondition'> & { checksum?: StoredChecksum }): Promise<ObjectVersion>;
+  completeUpload(
+    bucket: string,
+    key: string,
+    uploadId: string,
+    parts: CompletedPart[],
+    opts?: Pick<PutOptions, 'precondition'> & { checksum?: StoredChecksum },
+  ): Promise<ObjectVersion>;
   abortUpload(bucket: string, key: string, uploadId: string): Promise<void>;
   listParts(bucket: string, key: string, uploadId: string): Promise<PartRecord[]>;
   /** The upload record (owner, encryption, ...): NoSuchUpload when it is not there. */

@@ -16,7 +16,8 @@ import { replicasFor } from '../cluster/placement.ts';
 const WRITES = 1_000;
 const WRITERS = 8;
 const secret = randomBytes(12).toString('hex');
-const accessKey = 'AKAVAILABLE', secretKey = 'availability-secret-key';
+const accessKey = 'AKAVAILABLE',
+  secretKey = 'availability-secret-key';
 // The default failure timeout (30 s): the detector has to beat it by itself.
 const env = { CAIRN_HEARTBEAT_MS: '250', CAIRN_LOG_LEVEL: 'error', CAIRN_REPAIR_INTERVAL_MS: '2000' };
 const common = { secret, accessKey, secretKey, env, extraArgs: ['--chunk-size', '65536'] };
@@ -26,7 +27,7 @@ const sizes = [700, 20_000, 100_000, 200_000];
 const procs: CairnProcess[] = [];
 let root: CairnProcess;
 let nodes: CairnProcess[];
-const acked = new Map<string, string>();   // key → sha256 of the body the client was told is stored
+const acked = new Map<string, string>(); // key → sha256 of the body the client was told is stored
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const admin = () => createAdminClient({ url: root.cluster, secret });
 const stateOf = async (name: string) => (await admin().status()).members.find((m) => m.name === name)?.state;
@@ -52,7 +53,13 @@ test.before(async () => {
 });
 
 test.after(async () => {
-  for (const p of procs) { try { process.kill(-p.pid, 'SIGCONT'); } catch { /* gone */ } }
+  for (const p of procs) {
+    try {
+      process.kill(-p.pid, 'SIGCONT');
+    } catch {
+      /* gone */
+    }
+  }
   await Promise.all(procs.map((p) => p.cleanup().catch(() => {})));
 });
 
@@ -60,7 +67,11 @@ let victim: CairnProcess;
 
 test('with one of four nodes stopped, at least 99.9 % of 1,000 R=2 writes succeed; the node is down in seconds', async () => {
   const st = await admin().status();
-  const holder = replicasFor(`bucket:${BUCKET}`, st.members.map((m) => ({ ...m, lastHeartbeat: 0 })), 2)[0]!;
+  const holder = replicasFor(
+    `bucket:${BUCKET}`,
+    st.members.map((m) => ({ ...m, lastHeartbeat: 0 })),
+    2,
+  )[0]!;
   victim = nodes.find((n) => n.name === holder.name)!;
   const live = [root, ...nodes.filter((n) => n !== victim)];
   process.kill(-victim.pid, 'SIGSTOP');
@@ -71,7 +82,8 @@ test('with one of four nodes stopped, at least 99.9 % of 1,000 R=2 writes succee
     downAfterMs = Date.now() - stoppedAt;
   })();
 
-  let next = 0, failed = 0;
+  let next = 0,
+    failed = 0;
   const errors: string[] = [];
   const writer = async (w: number) => {
     for (let n = next++; n < WRITES; n = next++) {
@@ -80,14 +92,19 @@ test('with one of four nodes stopped, at least 99.9 % of 1,000 R=2 writes succee
       try {
         await s3Client(live[(n + w) % live.length]!).putObject(BUCKET, key, body, body.length);
         acked.set(key, sha(body));
-      } catch (e) { failed++; if (errors.length < 5) errors.push(`${key}: ${(e as Error).message}`); }
+      } catch (e) {
+        failed++;
+        if (errors.length < 5) errors.push(`${key}: ${(e as Error).message}`);
+      }
     }
   };
   const started = Date.now();
   await Promise.all(Array.from({ length: WRITERS }, (_, w) => writer(w)));
   const ms = Date.now() - started;
   await watchDown;
-  console.log(`write availability: ${WRITES - failed}/${WRITES} writes succeeded in ${(ms / 1000).toFixed(1)} s with ${victim.name} stopped; down after ${downAfterMs} ms`);
+  console.log(
+    `write availability: ${WRITES - failed}/${WRITES} writes succeeded in ${(ms / 1000).toFixed(1)} s with ${victim.name} stopped; down after ${downAfterMs} ms`,
+  );
   assert.ok((WRITES - failed) / WRITES >= 0.999, `${failed} of ${WRITES} writes failed: ${errors.join('; ')}`);
   assert.ok(downAfterMs! < 15_000, `the roots marked the stopped node down after ${downAfterMs} ms`);
 });
@@ -98,10 +115,13 @@ test('every acknowledged write reads back after the stopped node returns, and th
   assert.equal(await readsBack([root, ...nodes]), []);
   // Hinted handoff: copies written to stand-ins reach the members placement wants, then leave the stand-ins.
   const t0 = Date.now();
-  await waitFor(async () => {
-    const data = (await admin().status()).members.filter((m) => m.roles.includes('node'));
-    return data.every((m) => (m.repair.lastPassAt ?? 0) > t0 && m.repair.misplacedChunks === 0 && m.repair.underReplicatedChunks === 0);
-  }, { timeoutMs: 60_000, intervalMs: 500, what: 'no misplaced or under-replicated chunk left' });
+  await waitFor(
+    async () => {
+      const data = (await admin().status()).members.filter((m) => m.roles.includes('node'));
+      return data.every((m) => (m.repair.lastPassAt ?? 0) > t0 && m.repair.misplacedChunks === 0 && m.repair.underReplicatedChunks === 0);
+    },
+    { timeoutMs: 60_000, intervalMs: 500, what: 'no misplaced or under-replicated chunk left' },
+  );
 });
 
 test('and after it is replaced by a new node', async () => {
@@ -111,11 +131,14 @@ test('and after it is replaced by a new node', async () => {
   const replacement = await startCairnProcess({ ...common, roles: ['node'], name: 'nodes-4', roots: [root.cluster] });
   procs.push(replacement);
   const t0 = Date.now();
-  await waitFor(async () => {
-    const s = await admin().status();
-    const data = s.members.filter((m) => m.roles.includes('node'));
-    return data.length === 4 && data.every((m) => m.state === 'active' && (m.repair.lastPassAt ?? 0) > t0) && s.repair.underReplicatedChunks === 0;
-  }, { timeoutMs: 60_000, intervalMs: 500, what: 'full redundancy without the old node' });
+  await waitFor(
+    async () => {
+      const s = await admin().status();
+      const data = s.members.filter((m) => m.roles.includes('node'));
+      return data.length === 4 && data.every((m) => m.state === 'active' && (m.repair.lastPassAt ?? 0) > t0) && s.repair.underReplicatedChunks === 0;
+    },
+    { timeoutMs: 60_000, intervalMs: 500, what: 'full redundancy without the old node' },
+  );
   assert.equal(await readsBack([replacement, ...nodes.filter((n) => n !== victim)]), []);
 });
 

@@ -14,7 +14,10 @@ const KiB = 1024;
 const CHUNK = 64 * KiB;
 
 let c: TestCluster | undefined;
-test.after.each(async () => { await c?.close(); c = undefined; });
+test.after.each(async () => {
+  await c?.close();
+  c = undefined;
+});
 
 /** A body of `total` bytes pushed 16 KiB at a time; `produced` counts what left the source. */
 function source(data: Buffer, onRead?: () => void): Readable & { produced: number } {
@@ -48,7 +51,9 @@ function instrument(cl: TestCluster, gate: (n: number) => Promise<void>) {
       await put(id, body, size, signal);
       s.stored++;
       s.storedBytes += size;
-    } finally { s.active--; }
+    } finally {
+      s.active--;
+    }
   };
   return s;
 }
@@ -83,14 +88,17 @@ test('bounded memory: the source runs at most about inflight + 2 chunks ahead of
   // Uploads wait until released; the reader is measured while they are held.
   const stats = instrument(c, () => new Promise<void>((r) => release.push(r)));
   let maxAhead = 0;
-  const src = source(data, () => { maxAhead = Math.max(maxAhead, src.produced - stats.storedBytes); });
+  const src = source(data, () => {
+    maxAhead = Math.max(maxAhead, src.produced - stats.storedBytes);
+  });
   const done = storeBody(c.plane, src, plan({ size: data.length }));
   // The pipeline fills up to its bound while nothing completes.
   await waitFor(() => release.length === DEFAULT_INFLIGHT, { timeoutMs: 5000, what: 'the pipeline to fill' });
   for (let i = 0; i < 200 && stats.stored < 40; i++) {
     await waitFor(() => release.length > 0 || stats.stored >= 40, { timeoutMs: 5000, what: 'an upload to wait' });
     assert.ok(stats.active <= DEFAULT_INFLIGHT, `${stats.active} uploads at once`);
-    const r = release; release = [];
+    const r = release;
+    release = [];
     for (const f of r) f();
     await new Promise((res) => setImmediate(res));
   }
@@ -106,7 +114,10 @@ test('memory budget across streams: concurrent bodies never hold more than the b
   chunkMemory.resize(4 * CHUNK);
   {
     let maxUsed = 0;
-    instrument(c, async () => { maxUsed = Math.max(maxUsed, chunkMemory.used); await new Promise((r) => setTimeout(r, 2)); });
+    instrument(c, async () => {
+      maxUsed = Math.max(maxUsed, chunkMemory.used);
+      await new Promise((r) => setTimeout(r, 2));
+    });
     const bodies = Array.from({ length: 6 }, () => randomBytes(12 * CHUNK + 7));
     const waitsBefore = chunkMemory.waits;
     const stored = await Promise.all(bodies.map((d) => storeBody(c!.plane, source(d), plan({ size: d.length }))));
@@ -115,9 +126,16 @@ test('memory budget across streams: concurrent bodies never hold more than the b
     assert.ok(chunkMemory.waits > waitsBefore, 'six streams had to wait for memory');
     await waitFor(() => chunkMemory.used === 0, { timeoutMs: 2000, what: 'every grant to come back' });
     // A failing body gives its memory back too (a leak would stall every later write).
-    c.replicas.chunks('m0').putChunk = async () => { throw new Error('disk on fire'); };
+    c.replicas.chunks('m0').putChunk = async () => {
+      throw new Error('disk on fire');
+    };
     const d = randomBytes(10 * CHUNK);
-    try { await storeBody(c.plane, source(d), plan({ size: d.length })); assert.unreachable(); } catch (e) { assert.match(String(e), /disk on fire|quorum/); }
+    try {
+      await storeBody(c.plane, source(d), plan({ size: d.length }));
+      assert.unreachable();
+    } catch (e) {
+      assert.match(String(e), /disk on fire|quorum/);
+    }
     await waitFor(() => chunkMemory.used === 0 && chunkMemory.waiters === 0, { timeoutMs: 2000, what: 'grants of the failed body to come back' });
   }
 });
@@ -140,7 +158,7 @@ test('copies that read and write at once (UploadPartCopy-like) complete with tin
       return svc.putObject('bkt', `copy-${i}`, body, { size: data.length });
     });
     const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error('copies stalled')), 15_000));
-    const done = await Promise.race([Promise.all(copies), timeout]) as { etag: string }[];
+    const done = (await Promise.race([Promise.all(copies), timeout])) as { etag: string }[];
     for (const v of done) assert.is(v.etag, createHash('md5').update(data).digest('hex'));
     await waitFor(() => chunkMemory.used === 0 && readAheadMemory.used === 0, { timeoutMs: 2000, what: 'every grant back' });
   }
@@ -156,12 +174,21 @@ test('a chunk failing mid-body: rejects, nothing still writing, no upload starts
   });
   const data = randomBytes(30 * CHUNK);
   let err: unknown;
-  try { await svc.putObject('bkt', 'broken', source(data), { size: data.length }); } catch (e) { err = e; }
+  try {
+    await svc.putObject('bkt', 'broken', source(data), { size: data.length });
+  } catch (e) {
+    err = e;
+  }
   assert.ok(err, 'the put must fail');
   assert.is(stats.active, 0, 'no chunk write is still running when the put rejects');
   const startedAtFailure = stats.started;
   assert.ok(startedAtFailure <= 5 + DEFAULT_INFLIGHT, `${startedAtFailure} uploads started: the failure did not stop the body`);
-  try { await svc.headObject('bkt', 'broken'); assert.unreachable('object visible'); } catch (e) { assert.ok(isS3Error(e) && e.code === 'NoSuchKey', String(e)); }
+  try {
+    await svc.headObject('bkt', 'broken');
+    assert.unreachable('object visible');
+  } catch (e) {
+    assert.ok(isS3Error(e) && e.code === 'NoSuchKey', String(e));
+  }
   const listed = await svc.listObjects('bkt', { maxKeys: 1000 });
   assert.is(listed.objects.length, 0);
   await new Promise((r) => setTimeout(r, 20));
@@ -178,12 +205,22 @@ test('abort mid-body with chunks in flight: rejects, nothing visible, a later pu
     return new Promise((r) => setTimeout(r, 10));
   });
   const data = randomBytes(30 * CHUNK);
-  try { await svc.putObject('bkt', 'half', source(data), { size: data.length, signal: ac.signal }); assert.unreachable('put succeeded'); } catch (e) { assert.match(String(e), /disconnected|abort/i); }
+  try {
+    await svc.putObject('bkt', 'half', source(data), { size: data.length, signal: ac.signal });
+    assert.unreachable('put succeeded');
+  } catch (e) {
+    assert.match(String(e), /disconnected|abort/i);
+  }
   // The abort cancels the quorum at once; replica writes under way finish or fail by themselves.
   await waitFor(() => stats.active === 0, { timeoutMs: 5000, what: 'chunk writes to settle' });
   const startedAtAbort = stats.started;
   assert.ok(startedAtAbort <= 3 + DEFAULT_INFLIGHT + 1, `${startedAtAbort} uploads started: the abort did not stop the body`);
-  try { await svc.headObject('bkt', 'half'); assert.unreachable('object visible'); } catch (e) { assert.ok(isS3Error(e) && e.code === 'NoSuchKey', String(e)); }
+  try {
+    await svc.headObject('bkt', 'half');
+    assert.unreachable('object visible');
+  } catch (e) {
+    assert.ok(isS3Error(e) && e.code === 'NoSuchKey', String(e));
+  }
   const small = randomBytes(3 * CHUNK);
   const v = await svc.putObject('bkt', 'half', source(small), { size: small.length });
   assert.is(v.size, small.length);

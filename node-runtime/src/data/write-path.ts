@@ -27,17 +27,17 @@ import { withSpan } from '../observability/tracing.ts';
 const log = logger('write-path');
 
 export interface BodyPlan {
-  replicas: number;          // R for the chunks
+  replicas: number; // R for the chunks
   pin?: string[];
-  inlineMax: number;         // 0 = never inline
+  inlineMax: number; // 0 = never inline
   chunkSize: number;
-  size?: number;             // declared length
-  contentMd5?: string;       // base64
+  size?: number; // declared length
+  contentMd5?: string; // base64
   signal?: AbortSignal;
   timeoutMs: number;
   /** A replica write unanswered this long gets a stand-in (default DEFAULT_HEDGE_MS). */
   hedgeMs?: number;
-  inflight?: number;         // chunks hashed/uploaded at once (default DEFAULT_INFLIGHT)
+  inflight?: number; // chunks hashed/uploaded at once (default DEFAULT_INFLIGHT)
   /** Encrypt every chunk (data/sse.ts) under this data key before it is hashed and stored; `part` is
    *  the multipart part number (0 for a plain PUT), half of each chunk's nonce. */
   seal?: { dataKey: Buffer; part: number };
@@ -56,9 +56,9 @@ export const DEFAULT_INFLIGHT = 3;
 
 export interface StoredBody {
   size: number;
-  md5: string;               // hex
+  md5: string; // hex
   chunks: ChunkRef[];
-  inline?: string;           // base64
+  inline?: string; // base64
 }
 
 export async function storeBody(plane: DataPlane, body: Readable, plan: BodyPlan): Promise<StoredBody> {
@@ -76,25 +76,34 @@ export async function storeBody(plane: DataPlane, body: Readable, plan: BodyPlan
   // failure is kept in `failed` and rethrown by the loop (so none goes unobserved meanwhile).
   const inflight = new Set<Promise<void>>();
   let failed: { error: unknown } | undefined;
-  const settleAll = async () => { while (inflight.size > 0) await Promise.all(inflight); };
+  const settleAll = async () => {
+    while (inflight.size > 0) await Promise.all(inflight);
+  };
   // Each large chunk's memory comes from the node's budget (chunks/memory.ts), reserved before the
   // chunker fills it; the chunk holds the grant and gives it back once every replica write of it
   // finished (or it was dropped).
   // A chunk's grant is a fill while the client sends it: if the client stops sending while other
   // writers wait for memory, the body fails (RequestTimeout) and the memory goes to them.
   const stalled = () => body.destroy(s3Error('RequestTimeout', 'The body stopped arriving while other uploads waited for memory.'));
-  const reserve = (bytes: number): Promise<Grant> => (bytes >= OFF_THREAD_MIN ? plane.memory.chunks.take(bytes, plan.signal, { onStall: stalled }) : Promise.resolve(noGrant));
+  const reserve = (bytes: number): Promise<Grant> =>
+    bytes >= OFF_THREAD_MIN ? plane.memory.chunks.take(bytes, plan.signal, { onStall: stalled }) : Promise.resolve(noGrant);
   const onAbort = () => body.destroy(plan.signal?.reason instanceof Error ? plan.signal.reason : new Error('client aborted the upload'));
   plan.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     plan.signal?.throwIfAborted();
     let index = 0;
     for await (const plain of chunkStream(body, plan.chunkSize, { size: plan.size, reserve })) {
-      if (plan.signal?.aborted) { plain.release(); plan.signal.throwIfAborted(); }
+      if (plan.signal?.aborted) {
+        plain.release();
+        plan.signal.throwIfAborted();
+      }
       md5?.update(plain.bytes);
       size += plain.length;
       const plainLength = plain.length;
-      if (plan.size !== undefined && size > plan.size) { plain.release(); throw s3Error('InvalidRequest', `The body is longer than the declared ${plan.size} bytes.`); }
+      if (plan.size !== undefined && size > plan.size) {
+        plain.release();
+        throw s3Error('InvalidRequest', `The body is longer than the declared ${plan.size} bytes.`);
+      }
       const seq = index++;
       const chunk = plan.seal ? sealed(plain, plan.seal, seq) : plain;
       // The chunker yields full chunks except the last: a short first chunk is the whole body.
@@ -105,31 +114,56 @@ export async function storeBody(plane: DataPlane, body: Readable, plan: BodyPlan
       }
       // A free slot before this chunk starts: at most `depth` chunks held by uploads.
       while (inflight.size >= depth && !failed) await Promise.race(inflight);
-      if (failed) { chunk.release(); throw failed.error; }
+      if (failed) {
+        chunk.release();
+        throw failed.error;
+      }
       const ref: ChunkRef = { id: '', size: chunk.length, ...(plan.seal ? { seq: chunkSeq(plan.seal.part, seq) } : {}) };
       chunks.push(ref);
       // SHA-256 (and MD5) on a hash worker (the chunk's memory moves there and back), then the
       // upload, while the loop reads the next chunk here. The hasher sees chunks in body order
       // (MD5 needs it); the uploads may finish in any order, each fills in its own ref. The local
       // chunk store reuses the hash instead of computing it again.
-      const upload: Promise<void> = chunk.hash(hasher).then((id) => {
-        ref.id = id;
-        if (failed) { chunk.discard(); return; }   // another chunk failed: the body is abandoned, store nothing more
-        // Once every replica write finished, nothing references the chunk: its buffer is reused.
-        return putChunkQuorum(plane, chunk, plan, (allStored) => { if (allStored) chunk.release(); else chunk.discard(); });
-      }, (error: unknown) => { chunk.discard(); throw error; })
-        .then(() => { inflight.delete(upload); }, (error: unknown) => { inflight.delete(upload); failed ??= { error }; });
+      const upload: Promise<void> = chunk
+        .hash(hasher)
+        .then(
+          (id) => {
+            ref.id = id;
+            if (failed) {
+              chunk.discard();
+              return;
+            } // another chunk failed: the body is abandoned, store nothing more
+            // Once every replica write finished, nothing references the chunk: its buffer is reused.
+            return putChunkQuorum(plane, chunk, plan, (allStored) => {
+              if (allStored) chunk.release();
+              else chunk.discard();
+            });
+          },
+          (error: unknown) => {
+            chunk.discard();
+            throw error;
+          },
+        )
+        .then(
+          () => {
+            inflight.delete(upload);
+          },
+          (error: unknown) => {
+            inflight.delete(upload);
+            failed ??= { error };
+          },
+        );
       inflight.add(upload);
     }
     await settleAll();
     if (failed) throw failed.error;
   } catch (e) {
-    failed ??= { error: e };   // chunks still hashing do not start their upload
-    await settleAll();         // nothing of this body is still being written when we throw
+    failed ??= { error: e }; // chunks still hashing do not start their upload
+    await settleAll(); // nothing of this body is still being written when we throw
     throw e;
   } finally {
     plan.signal?.removeEventListener('abort', onAbort);
-    hasher?.close().catch(() => {});   // ends the worker's MD5 session (also after a failure)
+    hasher?.close().catch(() => {}); // ends the worker's MD5 session (also after a failure)
   }
   if (plan.size !== undefined && size < plan.size) throw s3Error('IncompleteBody', `Got ${size} of the declared ${plan.size} bytes.`);
   const digest = hasher ? Buffer.from(await hasher.close(), 'hex') : md5!.digest();
@@ -141,7 +175,11 @@ export async function storeBody(plane: DataPlane, body: Readable, plan: BodyPlan
 
 /** The chunk's ciphertext in a buffer of its own (the plaintext's memory goes back at once). */
 function sealed(plain: ChunkBuffer, seal: { dataKey: Buffer; part: number }, index: number): ChunkBuffer {
-  try { return ChunkBuffer.of(encryptChunk(seal.dataKey, seal.part, index, plain.bytes)); } finally { plain.release(); }
+  try {
+    return ChunkBuffer.of(encryptChunk(seal.dataKey, seal.part, index, plain.bytes));
+  } finally {
+    plain.release();
+  }
 }
 
 /**
@@ -150,7 +188,12 @@ function sealed(plain: ChunkBuffer, seal: { dataKey: Buffer; part: number }, ind
  * write started has finished, and whether all of them succeeded: only then is the chunk buffer
  * certainly no longer read by any of them.
  */
-export async function putChunkQuorum(plane: DataPlane, chunk: ChunkBuffer, plan: Pick<BodyPlan, 'replicas' | 'pin' | 'signal' | 'timeoutMs' | 'hedgeMs'>, settled?: (allStored: boolean) => void): Promise<void> {
+export async function putChunkQuorum(
+  plane: DataPlane,
+  chunk: ChunkBuffer,
+  plan: Pick<BodyPlan, 'replicas' | 'pin' | 'signal' | 'timeoutMs' | 'hedgeMs'>,
+  settled?: (allStored: boolean) => void,
+): Promise<void> {
   let handedOver = false;
   try {
     const id = chunk.id;
@@ -164,8 +207,10 @@ export async function putChunkQuorum(plane: DataPlane, chunk: ChunkBuffer, plan:
       throw s3Error('InsufficientStorage', `chunk ${id.slice(0, 12)}: only ${order.length} member(s) have room for new chunks, ${need} needed`);
     }
     // One span per replica write (a no-op unless tracing is on); a remote one continues on that member.
-    const put = (t: string, signal: AbortSignal) => withSpan('chunk.put', { 'cairn.chunk': id, 'cairn.member': view.member(t)?.name ?? t, 'cairn.bytes': chunk.length },
-      () => replicas.chunks(t).putChunk(id, chunk, chunk.length, signal));
+    const put = (t: string, signal: AbortSignal) =>
+      withSpan('chunk.put', { 'cairn.chunk': id, 'cairn.member': view.member(t)?.name ?? t, 'cairn.bytes': chunk.length }, () =>
+        replicas.chunks(t).putChunk(id, chunk, chunk.length, signal),
+      );
     handedOver = true;
     await handoffQuorum(order, plan.replicas, need, put, {
       timeoutMs: plan.timeoutMs,
@@ -174,7 +219,10 @@ export async function putChunkQuorum(plane: DataPlane, chunk: ChunkBuffer, plan:
       signal: plan.signal,
       onSilent: (t) => {
         health?.unreachable(t);
-        log.warn({ chunk: id, member: view.member(t)?.name ?? t, hedgeMs: plan.hedgeMs ?? DEFAULT_HEDGE_MS }, 'chunk replica write unanswered: writing the next member of the placement order');
+        log.warn(
+          { chunk: id, member: view.member(t)?.name ?? t, hedgeMs: plan.hedgeMs ?? DEFAULT_HEDGE_MS },
+          'chunk replica write unanswered: writing the next member of the placement order',
+        );
       },
       onLate: (t, error) => log.warn({ chunk: id, member: view.member(t)?.name ?? t, err: String(error) }, 'chunk replica write failed after quorum'),
       onSettled: ({ started, stored }) => settled?.(started > 0 && stored === started),

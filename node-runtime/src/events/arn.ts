@@ -9,7 +9,11 @@
 export const TARGET_KINDS = ['redis', 'webhook'] as const;
 export type TargetKind = (typeof TARGET_KINDS)[number];
 
-export interface TargetRef { name: string; kind: TargetKind; region: string }
+export interface TargetRef {
+  name: string;
+  kind: TargetKind;
+  region: string;
+}
 
 /** A target name: a DNS label, as Kubernetes names list entries. */
 export const TARGET_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;

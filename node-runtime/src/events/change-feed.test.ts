@@ -16,10 +16,24 @@ const cleanups: (() => Promise<void>)[] = [];
 let stamp = Date.parse('2026-07-01T00:00:00Z');
 function change(bucket: string, key: string): OutboxEvent {
   stamp += 1;
-  return { routes: [], record: eventRecord({
-    eventName: 's3:ObjectCreated:Put', bucket, key, time: stamp, stamp: { timestamp: stamp, writer: 'n1' }, size: 1, eTag: 'e',
-    region: 'us-east-1', principalId: 'AK', bucketOwner: 'o', sourceIp: '127.0.0.1', requestId: 'r', node: 'n1',
-  }) };
+  return {
+    routes: [],
+    record: eventRecord({
+      eventName: 's3:ObjectCreated:Put',
+      bucket,
+      key,
+      time: stamp,
+      stamp: { timestamp: stamp, writer: 'n1' },
+      size: 1,
+      eTag: 'e',
+      region: 'us-east-1',
+      principalId: 'AK',
+      bucketOwner: 'o',
+      sourceIp: '127.0.0.1',
+      requestId: 'r',
+      node: 'n1',
+    }),
+  };
 }
 
 async function openOutbox(opts: Partial<OutboxOptions> = {}) {
@@ -33,7 +47,13 @@ async function openOutbox(opts: Partial<OutboxOptions> = {}) {
 /** A server answering GET /feed/<bucket> with the change feed; `active` counts handlers still running. */
 async function serve(outbox: Outbox<OutboxEvent>, opts: Partial<ChangeFeedOptions> = {}) {
   const shutdown = new AbortController();
-  const handler = changeFeed({ outbox, authorize: (req: IncomingMessage) => req.headers.authorization === 'Bearer good', heartbeatMs: 60_000, signal: shutdown.signal, ...opts });
+  const handler = changeFeed({
+    outbox,
+    authorize: (req: IncomingMessage) => req.headers.authorization === 'Bearer good',
+    heartbeatMs: 60_000,
+    signal: shutdown.signal,
+    ...opts,
+  });
   let active = 0;
   const server = createServer((req, res) => {
     active++;
@@ -41,11 +61,29 @@ async function serve(outbox: Outbox<OutboxEvent>, opts: Partial<ChangeFeedOption
   });
   const host = loopbackAddress();
   await new Promise<void>((r) => server.listen(0, host, r));
-  cleanups.push(() => new Promise((r) => { shutdown.abort(); server.closeAllConnections(); server.close(() => r()); }));
-  return { base: `http://${host}:${(server.address() as { port: number }).port}/feed`, shutdown, get active() { return active; } };
+  cleanups.push(
+    () =>
+      new Promise((r) => {
+        shutdown.abort();
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  );
+  return {
+    base: `http://${host}:${(server.address() as { port: number }).port}/feed`,
+    shutdown,
+    get active() {
+      return active;
+    },
+  };
 }
 
-interface Message { event?: string; id?: string; data?: string; comment?: string }
+interface Message {
+  event?: string;
+  id?: string;
+  data?: string;
+  comment?: string;
+}
 
 /** A minimal SSE client: the messages so far, the status, and whether the server ended the stream. */
 function subscribe(url: string, headers: Record<string, string> = { authorization: 'Bearer good' }) {
@@ -55,13 +93,19 @@ function subscribe(url: string, headers: Record<string, string> = { authorizatio
     state.status = res.statusCode ?? 0;
     res.setEncoding('utf8');
     res.on('data', (chunk: string) => {
-      if (state.status !== 200) { state.body += chunk; return; }
+      if (state.status !== 200) {
+        state.body += chunk;
+        return;
+      }
       buf += chunk;
       for (let i = buf.indexOf('\n\n'); i >= 0; i = buf.indexOf('\n\n')) {
         const m: Message = {};
         for (const line of buf.slice(0, i).split('\n')) {
           if (line.startsWith(':')) m.comment = line.slice(1).trim();
-          else { const c = line.indexOf(':'); (m as Record<string, string>)[line.slice(0, c)] = line.slice(c + 1).trimStart(); }
+          else {
+            const c = line.indexOf(':');
+            (m as Record<string, string>)[line.slice(0, c)] = line.slice(c + 1).trimStart();
+          }
         }
         buf = buf.slice(i + 2);
         state.messages.push(m);
@@ -86,7 +130,14 @@ test('a client that reconnects with its last id gets every change once; prefix a
   await waitFor(() => first.messages.some((m) => m.event === 'ready'), { what: 'ready' });
   const ready = first.messages.find((m) => m.event === 'ready')!;
   assert.equal(JSON.parse(ready.data!), { cursor: ready.id });
-  for (const [b, k] of [['photos', 'p/1'], ['other', 'p/x'], ['photos', 'q/1'], ['photos', 'p/2'], ['photos', 'p/3']]) await outbox.append(change(b, k));
+  for (const [b, k] of [
+    ['photos', 'p/1'],
+    ['other', 'p/x'],
+    ['photos', 'q/1'],
+    ['photos', 'p/2'],
+    ['photos', 'p/3'],
+  ])
+    await outbox.append(change(b, k));
   await waitFor(() => keys(first.messages).length === 3, { what: 'three changes' });
   assert.equal(keys(first.messages), ['photos/p/1', 'photos/p/2', 'photos/p/3'], 'only the bucket and prefix asked for, from the newest on');
   first.close();
@@ -101,7 +152,10 @@ test('a client that reconnects with its last id gets every change once; prefix a
   await waitFor(() => keys(third.messages).length === 5, { what: 'everything after the first cursor' });
   assert.equal(keys(third.messages), ['photos/p/1', 'photos/p/2', 'photos/p/3', 'photos/p/4', 'photos/p/5 with space']);
   const ids = third.messages.filter((m) => m.data && !m.event).map((m) => outbox.parseCursor(m.id!) as { seq: number });
-  assert.ok(ids.every((c, i) => i === 0 || c.seq > ids[i - 1].seq), 'ids move forward');
+  assert.ok(
+    ids.every((c, i) => i === 0 || c.seq > ids[i - 1].seq),
+    'ids move forward',
+  );
   second.close();
   third.close();
 });
@@ -140,7 +194,10 @@ test('a cursor past the retention window, or from another outbox, gets a reset a
 test('callers the check refuses get 403 (or the S3 error it throws) and no stream', async () => {
   const outbox = await openOutbox();
   const feed = await serve(outbox, {
-    authorize: (req) => { if (req.headers.authorization === 'Bearer expired') throw s3Error('ExpiredToken', 'The provided token has expired.'); return req.headers.authorization === 'Bearer good'; },
+    authorize: (req) => {
+      if (req.headers.authorization === 'Bearer expired') throw s3Error('ExpiredToken', 'The provided token has expired.');
+      return req.headers.authorization === 'Bearer good';
+    },
   });
   const denied = subscribe(`${feed.base}/b`, { authorization: 'Bearer bad' });
   await waitFor(() => denied.ended);
@@ -153,7 +210,7 @@ test('callers the check refuses get 403 (or the S3 error it throws) and no strea
   assert.is(feed.active, 0);
 });
 
-test('heartbeats carry a cursor past other buckets\' changes; a server shutdown ends every stream', async () => {
+test("heartbeats carry a cursor past other buckets' changes; a server shutdown ends every stream", async () => {
   const outbox = await openOutbox();
   const feed = await serve(outbox, { heartbeatMs: 100 });
   const quiet = subscribe(`${feed.base}/quiet`);
@@ -174,7 +231,10 @@ test.after(async () => {
 test('since: the first change recorded at or after that time (the merged feed starts a member it has no cursor for there)', async () => {
   let clock = 1_000_000;
   const outbox = await openOutbox({ now: () => clock });
-  for (const k of ['x', 'y', 'z']) { await outbox.append(change('b', k)); clock += 1000; }
+  for (const k of ['x', 'y', 'z']) {
+    await outbox.append(change('b', k));
+    clock += 1000;
+  }
   assert.equal(await feedStart(outbox, { since: 1_001_000 }), { pos: 1 });
   assert.equal(await feedStart(outbox, { since: 0 }), { pos: 0 });
   assert.equal(await feedStart(outbox, { since: clock }), { pos: 3 }, 'later than everything: the end');

@@ -32,8 +32,8 @@ export interface ChangeFeedOptions {
   outbox: Outbox<OutboxEvent>;
   /** May this request read the bucket's changes? Throwing an S3Error answers with its status and code. */
   authorize: (req: IncomingMessage, bucket: string) => boolean | Promise<boolean>;
-  heartbeatMs?: number;        // default 15 s
-  readBatch?: number;          // default 256
+  heartbeatMs?: number; // default 15 s
+  readBatch?: number; // default 256
   /** Aborted when the server shuts down: every stream ends cleanly. */
   signal?: AbortSignal;
 }
@@ -41,7 +41,11 @@ export interface ChangeFeedOptions {
 export type ChangeFeedHandler = (req: IncomingMessage, res: ServerResponse, bucket: string) => Promise<void>;
 
 /** One message of a feed: a change (data), a control event (ready, reset), or a heartbeat (id only). */
-export interface FeedMessage { event?: 'ready' | 'reset'; id: string; data?: string }
+export interface FeedMessage {
+  event?: 'ready' | 'reset';
+  id: string;
+  data?: string;
+}
 export type FeedStart = { pos: number; reset?: 'expired' | 'unknown' } | { error: 'malformed' };
 
 /** Where a feed starts: after a cursor, at a time, or at the newest change. */
@@ -56,7 +60,7 @@ export async function feedStart(outbox: Outbox<OutboxEvent>, given: { cursor?: s
   if (given.since !== undefined) {
     // Entries let go since then may have been at or after it: say so rather than start silently.
     if (outbox.first > 0 && now - given.since > outbox.retentionMs) return { pos: outbox.end, reset: 'expired' };
-    for (let pos = outbox.first; ;) {
+    for (let pos = outbox.first; ; ) {
       const r = await outbox.read(pos, 1024);
       const hit = r.entries.find((e) => e.at >= given.since!);
       if (hit) return { pos: hit.seq };
@@ -68,8 +72,14 @@ export async function feedStart(outbox: Outbox<OutboxEvent>, given: { cursor?: s
 }
 
 /** The bucket's changes from `start` on, until the signal aborts or the outbox closes. */
-export async function* feedMessages(outbox: Outbox<OutboxEvent>, bucket: string, prefix: string, start: { pos: number; reset?: string },
-  signal: AbortSignal, o: { heartbeatMs?: number; readBatch?: number } = {}): AsyncGenerator<FeedMessage> {
+export async function* feedMessages(
+  outbox: Outbox<OutboxEvent>,
+  bucket: string,
+  prefix: string,
+  start: { pos: number; reset?: string },
+  signal: AbortSignal,
+  o: { heartbeatMs?: number; readBatch?: number } = {},
+): AsyncGenerator<FeedMessage> {
   const heartbeatMs = o.heartbeatMs ?? 15_000;
   const readBatch = o.readBatch ?? 256;
   let pos = start.pos;
@@ -97,7 +107,10 @@ export async function* feedMessages(outbox: Outbox<OutboxEvent>, bucket: string,
     if (signal.aborted) return;
     pos = r.next;
     if (r.entries.length === 0) await outbox.waitForAppend(pos, { signal, timeoutMs: Math.max(1, heartbeatMs - (Date.now() - lastYield)) });
-    if (Date.now() - lastYield >= heartbeatMs) { lastYield = Date.now(); yield { id: outbox.encodeCursor(pos) }; }
+    if (Date.now() - lastYield >= heartbeatMs) {
+      lastYield = Date.now();
+      yield { id: outbox.encodeCursor(pos) };
+    }
   }
 }
 
@@ -115,12 +128,17 @@ export function refuse(res: ServerResponse, status: number, code: string, messag
 export async function streamSse(res: ServerResponse, messages: (signal: AbortSignal) => AsyncIterable<FeedMessage>, shutdown?: AbortSignal): Promise<void> {
   const stop = new AbortController();
   const end = () => stop.abort();
-  res.once('close', end);   // the response's close, not the request's: that one fires once a GET's (empty) body is read
+  res.once('close', end); // the response's close, not the request's: that one fires once a GET's (empty) body is read
   shutdown?.addEventListener('abort', end, { once: true });
   const write = async (text: string) => {
-    if (!res.write(text)) await new Promise<void>((r) => { res.once('drain', r); stop.signal.addEventListener('abort', () => r(), { once: true }); });
+    if (!res.write(text))
+      await new Promise<void>((r) => {
+        res.once('drain', r);
+        stop.signal.addEventListener('abort', () => r(), { once: true });
+      });
   };
-  if (!res.headersSent) res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', 'x-accel-buffering': 'no' });
+  if (!res.headersSent)
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', 'x-accel-buffering': 'no' });
   try {
     await write('retry: 1000\n\n');
     for await (const m of messages(stop.signal)) {

@@ -22,22 +22,31 @@ import type { SseMessage } from './sse.ts';
 
 const log = logger('change-feed');
 
-export interface FeedMember { id: string }
-export interface MemberFeedParams { prefix: string; cursor?: string; since?: number }
+export interface FeedMember {
+  id: string;
+}
+export interface MemberFeedParams {
+  prefix: string;
+  cursor?: string;
+  since?: number;
+}
 
 export interface ClusterFeedOptions<M extends FeedMember> {
   /** The members whose feeds to read (every member of the cluster map that may have coordinated writes). */
   members(): M[];
   /** A member's feed of the bucket; the iterable ends (or throws) when the connection does. */
   open(member: M, bucket: string, params: MemberFeedParams, signal: AbortSignal): Promise<AsyncIterable<SseMessage>>;
-  heartbeatMs?: number;         // default 15 s
-  rescanMs?: number;            // how often new members are looked for (default 2 s)
-  retryMs?: { min: number; max: number };   // a member's reconnect backoff (default 0.25 s → 5 s)
-  signal?: AbortSignal;         // aborted when the server shuts down
+  heartbeatMs?: number; // default 15 s
+  rescanMs?: number; // how often new members are looked for (default 2 s)
+  retryMs?: { min: number; max: number }; // a member's reconnect backoff (default 0.25 s → 5 s)
+  signal?: AbortSignal; // aborted when the server shuts down
   now?: () => number;
 }
 
-export interface FeedCursor { t: number; c: Record<string, string> }
+export interface FeedCursor {
+  t: number;
+  c: Record<string, string>;
+}
 
 export function encodeFeedCursor(c: FeedCursor): string {
   return Buffer.from(JSON.stringify(c)).toString('base64url');
@@ -50,14 +59,21 @@ export function decodeFeedCursor(s: string): FeedCursor | undefined {
     if (!Number.isSafeInteger(v?.t) || typeof v.c !== 'object' || v.c === null || Array.isArray(v.c)) return undefined;
     if (!Object.values(v.c).every((x) => typeof x === 'string' && x.length < 64)) return undefined;
     return { t: v.t, c: { ...v.c } };
-  } catch { return undefined; }
+  } catch {
+    return undefined;
+  }
 }
 
-const abortable = (ms: number, signal: AbortSignal) => new Promise<void>((r) => {
-  const t = setTimeout(done, ms);
-  function done() { clearTimeout(t); signal.removeEventListener('abort', done); r(); }
-  signal.addEventListener('abort', done, { once: true });
-});
+const abortable = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((r) => {
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      r();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
 
 export function clusterChangeFeed<M extends FeedMember>(o: ClusterFeedOptions<M>) {
   const heartbeatMs = o.heartbeatMs ?? 15_000;
@@ -83,7 +99,11 @@ export function clusterChangeFeed<M extends FeedMember>(o: ClusterFeedOptions<M>
       const inbox: { member: string; m: SseMessage; taken: () => void }[] = [];
       let wake: (() => void) | undefined;
       signal.addEventListener('abort', () => wake?.(), { once: true });
-      const deliver = (member: string, m: SseMessage) => new Promise<void>((taken) => { inbox.push({ member, m, taken }); wake?.(); });
+      const deliver = (member: string, m: SseMessage) =>
+        new Promise<void>((taken) => {
+          inbox.push({ member, m, taken });
+          wake?.();
+        });
       const readers = new Map<string, Promise<void>>();
       const read = async (member: M) => {
         let backoff = retry.min;
@@ -100,15 +120,26 @@ export function clusterChangeFeed<M extends FeedMember>(o: ClusterFeedOptions<M>
             if (signal.aborted) return;
             log.debug({ bucket, member: member.id, err: String((e as Error)?.message ?? e) }, 'member feed interrupted; retrying');
           }
-          if (!o.members().some((x) => x.id === member.id)) return;   // forgotten: nothing more will come from it
+          if (!o.members().some((x) => x.id === member.id)) return; // forgotten: nothing more will come from it
           await abortable(backoff, signal);
           backoff = Math.min(retry.max, backoff * 2);
         }
       };
       const scan = () => {
-        for (const m of o.members()) if (!readers.has(m.id)) readers.set(m.id, read(m).finally(() => readers.delete(m.id)));
+        for (const m of o.members())
+          if (!readers.has(m.id))
+            readers.set(
+              m.id,
+              read(m).finally(() => readers.delete(m.id)),
+            );
       };
-      const timer = setInterval(() => { scan(); wake?.(); }, Math.min(rescanMs, heartbeatMs));
+      const timer = setInterval(
+        () => {
+          scan();
+          wake?.();
+        },
+        Math.min(rescanMs, heartbeatMs),
+      );
       try {
         yield { event: 'ready', id: id(), data: JSON.stringify({ cursor: id() }) };
         scan();
@@ -116,9 +147,16 @@ export function clusterChangeFeed<M extends FeedMember>(o: ClusterFeedOptions<M>
         while (!signal.aborted) {
           const next = inbox.shift();
           if (!next) {
-            if (now() - lastYield >= heartbeatMs) { lastYield = now(); yield { id: id() }; continue; }
+            if (now() - lastYield >= heartbeatMs) {
+              lastYield = now();
+              yield { id: id() };
+              continue;
+            }
             let t: NodeJS.Timeout | undefined;
-            await new Promise<void>((r) => { wake = r; t = setTimeout(r, Math.max(1, heartbeatMs - (now() - lastYield))); });
+            await new Promise<void>((r) => {
+              wake = r;
+              t = setTimeout(r, Math.max(1, heartbeatMs - (now() - lastYield)));
+            });
             clearTimeout(t);
             wake = undefined;
             continue;

@@ -12,7 +12,10 @@ import { randomHex } from '../util/random.ts';
 
 const FILE = 'cursors.json';
 
-interface State { epoch: string; cursors: Record<string, number> }
+interface State {
+  epoch: string;
+  cursors: Record<string, number>;
+}
 
 async function writeAtomically(dir: string, name: string, text: string): Promise<void> {
   const tmp = join(dir, `${name}.tmp`);
@@ -24,8 +27,12 @@ async function writeAtomically(dir: string, name: string, text: string): Promise
     await fh.close();
   }
   await rename(tmp, join(dir, name));
-  const d = await open(dir, 'r');   // the rename itself is durable once the directory is synced
-  try { await d.sync(); } finally { await d.close(); }
+  const d = await open(dir, 'r'); // the rename itself is durable once the directory is synced
+  try {
+    await d.sync();
+  } finally {
+    await d.close();
+  }
 }
 
 export class CursorStore {
@@ -61,11 +68,17 @@ export class CursorStore {
     return new CursorStore(dir, state, onSaved);
   }
 
-  get(name: string): number | undefined { return this.current.get(name); }
-  names(): string[] { return [...this.current.keys()]; }
+  get(name: string): number | undefined {
+    return this.current.get(name);
+  }
+  names(): string[] {
+    return [...this.current.keys()];
+  }
 
   /** The cursor a crash would leave (what is on disk), or the in-memory one while it was never saved. */
-  durable(name: string): number | undefined { return this.saved.get(name) ?? this.current.get(name); }
+  durable(name: string): number | undefined {
+    return this.saved.get(name) ?? this.current.get(name);
+  }
 
   set(name: string, seq: number): void {
     if (this.current.get(name) === seq) return;
@@ -80,7 +93,10 @@ export class CursorStore {
   /** Resolves once every change made so far is on disk; throws the last write error if one failed. */
   async flush(): Promise<void> {
     while (this.writing) await this.writing;
-    if (this.dirty) { this.schedule(); await this.writing; }
+    if (this.dirty) {
+      this.schedule();
+      await this.writing;
+    }
     if (this.lastError) throw this.lastError;
   }
 
@@ -100,7 +116,7 @@ export class CursorStore {
           this.lastError = undefined;
           this.onSaved();
         } catch (e) {
-          this.lastError = e;   // kept for flush(); the next set() or flush() tries again
+          this.lastError = e; // kept for flush(); the next set() or flush() tries again
           this.dirty = true;
           return;
         }

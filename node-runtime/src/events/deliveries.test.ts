@@ -26,7 +26,7 @@ async function receiver(answer: (n: number) => number | 'hang' = () => 200, dela
     req.on('end', () => {
       auth.push(req.headers.authorization);
       const fate = answer(requests++);
-      if (fate === 'hang') return;                                 // never answers: the sender's timeout decides
+      if (fate === 'hang') return; // never answers: the sender's timeout decides
       setTimeout(() => {
         if (fate >= 200 && fate < 300) acked.push(JSON.parse(body) as EventMessage);
         res.writeHead(fate, { 'content-type': 'text/plain' }).end('ok');
@@ -36,22 +36,47 @@ async function receiver(answer: (n: number) => number | 'hang' = () => 200, dela
   const host = loopbackAddress();
   await new Promise<void>((r) => server.listen(0, host, r));
   const url = `http://${host}:${(server.address() as { port: number }).port}/hook`;
-  cleanups.push(() => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }));
-  return { url, acked, auth, get requests() { return requests; } };
+  cleanups.push(
+    () =>
+      new Promise((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  );
+  return {
+    url,
+    acked,
+    auth,
+    get requests() {
+      return requests;
+    },
+  };
 }
 
 let stamp = Date.parse('2026-06-01T00:00:00Z');
 function event(key: string, targets: string[]): OutboxEvent {
   stamp += 1;
   const record = eventRecord({
-    eventName: 's3:ObjectRemoved:Delete', bucket: 'docs', key, time: stamp, stamp: { timestamp: stamp, writer: 'node-b' },
-    region: 'us-east-1', principalId: 'AK', bucketOwner: 'owner', sourceIp: '127.0.0.1', requestId: 'r', node: 'node-b',
+    eventName: 's3:ObjectRemoved:Delete',
+    bucket: 'docs',
+    key,
+    time: stamp,
+    stamp: { timestamp: stamp, writer: 'node-b' },
+    region: 'us-east-1',
+    principalId: 'AK',
+    bucketOwner: 'owner',
+    sourceIp: '127.0.0.1',
+    requestId: 'r',
+    node: 'node-b',
   });
   return { record, routes: targets.map((target) => ({ target, configurationId: 'cfg' })) };
 }
 
 async function outboxIn(dir?: string, opts: { segmentBytes?: number; maxBytes?: number } = {}) {
-  if (!dir) { dir = await mkdtemp(join(tmpdir(), 'cairn-deliveries-')); dirs.push(dir); }
+  if (!dir) {
+    dir = await mkdtemp(join(tmpdir(), 'cairn-deliveries-'));
+    dirs.push(dir);
+  }
   return { dir, outbox: await Outbox.open<OutboxEvent>({ dir, ...opts }) };
 }
 
@@ -59,7 +84,7 @@ function start(outbox: Outbox<OutboxEvent>, hooks: Record<string, string>, metri
   const targets = Object.entries(hooks).map(([name, url]) => createTarget({ kind: 'webhook', name, url, bearerToken: TOKEN, timeoutMs: 300 }));
   const deliveries = new Deliveries({ outbox, targets, metrics, retry: { baseMs: 10, maxMs: 100 } }).start();
   const value = async (metric: string, target: string) => {
-    await metrics.text();   // runs the collectors that set the gauges
+    await metrics.text(); // runs the collectors that set the gauges
     return (await metrics.registry.getSingleMetric(metric)!.get()).values.find((v) => v.labels.target === target)?.value ?? 0;
   };
   return { deliveries, value };
@@ -70,12 +95,30 @@ const sent = (es: OutboxEvent[]) => es.map((e) => e.record.s3.object.sequencer);
 
 test('retry delays double from the base, stay under the cap and keep the upper half jittered', () => {
   const p = { baseMs: 500, maxMs: 60_000 };
-  assert.is(retryDelay(0, p, () => 0), 250);
-  assert.is(retryDelay(0, p, () => 1), 500);
-  assert.is(retryDelay(3, p, () => 1), 4000);
-  assert.is(retryDelay(40, p, () => 1), 60_000);
-  assert.is(retryDelay(1e9, p, () => 0), 30_000);
-  for (let a = 0; a < 20; a++) { const d = retryDelay(a, p); assert.ok(d >= Math.min(60_000, 500 * 2 ** a) / 2 && d <= 60_000); }
+  assert.is(
+    retryDelay(0, p, () => 0),
+    250,
+  );
+  assert.is(
+    retryDelay(0, p, () => 1),
+    500,
+  );
+  assert.is(
+    retryDelay(3, p, () => 1),
+    4000,
+  );
+  assert.is(
+    retryDelay(40, p, () => 1),
+    60_000,
+  );
+  assert.is(
+    retryDelay(1e9, p, () => 0),
+    30_000,
+  );
+  for (let a = 0; a < 20; a++) {
+    const d = retryDelay(a, p);
+    assert.ok(d >= Math.min(60_000, 500 * 2 ** a) / 2 && d <= 60_000);
+  }
 });
 
 test('a webhook gets each routed event once, in order, with its bearer token; failures and timeouts are retried', async () => {
@@ -96,7 +139,15 @@ test('a webhook gets each routed event once, in order, with its bearer token; fa
   assert.is(await value('cairn_events_delivered_total', 'hook'), mine.length);
   assert.is(await value('cairn_events_delivery_failures_total', 'hook'), 3);
   await waitFor(() => deliveries.status()[0].state === 'idle');
-  assert.equal(deliveries.status()[0], { target: 'hook', state: 'idle', cursor: 60, backlog: 0, oldestUndeliveredAt: undefined, failures: 0, lastError: deliveries.status()[0].lastError });
+  assert.equal(deliveries.status()[0], {
+    target: 'hook',
+    state: 'idle',
+    cursor: 60,
+    backlog: 0,
+    oldestUndeliveredAt: undefined,
+    failures: 0,
+    lastError: deliveries.status()[0].lastError,
+  });
   await deliveries.stop();
   await outbox.close();
 });
@@ -120,7 +171,7 @@ test('a target that is down holds back only itself', async () => {
 });
 
 test('stopped mid-stream and started again on the reopened outbox: every event once', async () => {
-  const hook = await receiver(() => 200, 5);   // slow enough to stop it half-way
+  const hook = await receiver(() => 200, 5); // slow enough to stop it half-way
   let { dir, outbox } = await outboxIn();
   const events = Array.from({ length: 150 }, (_, i) => event(`k${i % 9}`, ['hook']));
   for (const e of events) await outbox.append(e);
@@ -152,9 +203,13 @@ test('events dropped from a full outbox while the target was down are counted fo
   assert.ok(dropped > 0);
   assert.is(hook.acked.length + dropped, 300, 'every event either delivered or counted as dropped');
   // What arrives: whatever the worker held when the drop happened, then everything retained, in order.
-  const got = sequencers(hook.acked), all = sent(events);
+  const got = sequencers(hook.acked),
+    all = sent(events);
   const positions = got.map((s) => all.indexOf(s));
-  assert.ok(positions.every((p, i) => p >= 0 && (i === 0 || p > positions[i - 1])), 'in order, none twice');
+  assert.ok(
+    positions.every((p, i) => p >= 0 && (i === 0 || p > positions[i - 1])),
+    'in order, none twice',
+  );
   assert.equal(got.slice(-(300 - outbox.first)), all.slice(outbox.first), 'every retained event');
   await deliveries.stop();
   await outbox.close();

@@ -21,7 +21,10 @@ const STATES: readonly DeliveryState[] = ['busy', 'idle', 'retrying', 'stopped']
 /** The outbox consumer a target's worker reads as. When a target is removed for good, `outbox.removeConsumer(targetConsumer(name))` lets its backlog go. */
 export const targetConsumer = (target: string) => `target:${target}`;
 
-export interface RetryPolicy { baseMs: number; maxMs: number }
+export interface RetryPolicy {
+  baseMs: number;
+  maxMs: number;
+}
 
 /** The wait before retry number `attempt` (0-based): doubling from baseMs, capped at maxMs, the upper half jittered. */
 export function retryDelay(attempt: number, policy: RetryPolicy, random: () => number = Math.random): number {
@@ -31,10 +34,10 @@ export function retryDelay(attempt: number, policy: RetryPolicy, random: () => n
 
 export interface DeliveryOptions {
   outbox: Outbox<OutboxEvent>;
-  targets: readonly Target[];    // owned from now on: stop() closes them
-  metrics: NodeMetrics;          // cairn_events_* per target (gauges set at scrape time)
-  retry?: Partial<RetryPolicy>;  // default 500 ms doubling to 60 s
-  readBatch?: number;            // outbox entries read at a time (default 256)
+  targets: readonly Target[]; // owned from now on: stop() closes them
+  metrics: NodeMetrics; // cairn_events_* per target (gauges set at scrape time)
+  retry?: Partial<RetryPolicy>; // default 500 ms doubling to 60 s
+  readBatch?: number; // outbox entries read at a time (default 256)
   now?: () => number;
   random?: () => number;
 }
@@ -42,20 +45,25 @@ export interface DeliveryOptions {
 export interface DeliveryStatus {
   target: string;
   state: DeliveryState;
-  cursor: number;                // the next outbox entry this worker looks at
-  backlog: number;               // outbox entries it has not passed (events for other targets included)
-  oldestUndeliveredAt?: number;  // append time of the event it is sending, when it is sending one
-  failures: number;              // consecutive failed attempts
+  cursor: number; // the next outbox entry this worker looks at
+  backlog: number; // outbox entries it has not passed (events for other targets included)
+  oldestUndeliveredAt?: number; // append time of the event it is sending, when it is sending one
+  failures: number; // consecutive failed attempts
   lastError?: string;
 }
 
-interface Metrics { delivered: NodeMetrics['eventsDelivered']; failures: NodeMetrics['eventsDeliveryFailures']; dropped: NodeMetrics['eventsDropped'] }
+interface Metrics {
+  delivered: NodeMetrics['eventsDelivered'];
+  failures: NodeMetrics['eventsDeliveryFailures'];
+  dropped: NodeMetrics['eventsDropped'];
+}
 
 /** The per-target gauges, read from the workers at scrape time; returns the counters and the unregister function. */
 function metrics(m: NodeMetrics, workers: readonly DeliveryWorker[], now: () => number): Metrics & { unregister: () => void } {
   const unregister = m.registerCollector(() => {
     for (const w of workers) {
-      const s = w.status(), target = w.target.name;
+      const s = w.status(),
+        target = w.target.name;
       m.eventsBacklog.set({ target }, s.backlog);
       m.eventsOldestUndeliveredAge.set({ target }, s.oldestUndeliveredAt === undefined ? 0 : Math.max(0, (now() - s.oldestUndeliveredAt) / 1000));
       for (const state of STATES) m.eventsDeliveryState.set({ target, state }, s.state === state ? 1 : 0);
@@ -87,7 +95,15 @@ class DeliveryWorker {
 
   status(): DeliveryStatus {
     const backlog = Math.max(0, this.opts.outbox.end - Math.max(this.cursor, this.opts.outbox.first));
-    return { target: this.target.name, state: this.state, cursor: this.cursor, backlog, oldestUndeliveredAt: this.sendingAt, failures: this.failures, lastError: this.lastError };
+    return {
+      target: this.target.name,
+      state: this.state,
+      cursor: this.cursor,
+      backlog,
+      oldestUndeliveredAt: this.sendingAt,
+      failures: this.failures,
+      lastError: this.lastError,
+    };
   }
 
   /** `signal` stops the loop between sends; `sendSignal` abandons a send under way (stop()'s grace ran out). */
@@ -155,11 +171,16 @@ class DeliveryWorker {
     this.m.failures.inc({ target: this.target.name });
     this.lastError = String((e as Error)?.message ?? e);
     const delay = retryDelay(this.failures, this.opts.retry, this.opts.random);
-    if (this.failures % 10 === 0) this.log.warn({ err: this.lastError, attempt: this.failures + 1, retryInMs: Math.round(delay) }, `event delivery failed while ${doing}; retrying`);
+    if (this.failures % 10 === 0)
+      this.log.warn({ err: this.lastError, attempt: this.failures + 1, retryInMs: Math.round(delay) }, `event delivery failed while ${doing}; retrying`);
     this.failures++;
     this.state = 'retrying';
     await new Promise<void>((resolve) => {
-      const done = () => { clearTimeout(t); signal.removeEventListener('abort', done); resolve(); };
+      const done = () => {
+        clearTimeout(t);
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
       const t = setTimeout(done, delay);
       signal.addEventListener('abort', done, { once: true });
     });
@@ -178,12 +199,15 @@ export class Deliveries {
 
   constructor(options: DeliveryOptions) {
     const opts = {
-      ...options, readBatch: options.readBatch ?? 256, now: options.now ?? Date.now, random: options.random ?? Math.random,
+      ...options,
+      readBatch: options.readBatch ?? 256,
+      now: options.now ?? Date.now,
+      random: options.random ?? Math.random,
       retry: { baseMs: 500, maxMs: 60_000, ...options.retry },
     };
     this.outbox = options.outbox;
     this.workers = [];
-    const m = metrics(options.metrics, this.workers, opts.now);   // its gauges read the workers at scrape time
+    const m = metrics(options.metrics, this.workers, opts.now); // its gauges read the workers at scrape time
     this.unregister = m.unregister;
     for (const t of options.targets) this.workers.push(new DeliveryWorker(t, opts, m));
   }

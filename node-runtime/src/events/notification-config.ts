@@ -20,16 +20,19 @@ const DESTINATIONS: readonly DestinationKind[] = ['Queue', 'Topic', 'CloudFuncti
 
 export interface NotificationRule {
   id: string;
-  destination: DestinationKind;        // which element it came in
-  arn: string;                         // as given
-  target: string;                      // the declared target the ARN names
-  events: string[];                    // as given: names and wildcards such as s3:ObjectCreated:*
+  destination: DestinationKind; // which element it came in
+  arn: string; // as given
+  target: string; // the declared target the ARN names
+  events: string[]; // as given: names and wildcards such as s3:ObjectCreated:*
   prefix?: string;
   suffix?: string;
 }
 
 /** What parsing checks ARNs against: the targets declared on the cluster, and its region. */
-export interface DeclaredTargets { targets: ReadonlyMap<string, TargetKind>; region: string }
+export interface DeclaredTargets {
+  targets: ReadonlyMap<string, TargetKind>;
+  region: string;
+}
 
 export const MAX_NOTIFICATION_RULES = 100;
 const MAX_ID = 255;
@@ -43,8 +46,13 @@ const malformed = (message?: string) => s3Error('MalformedXML', message);
 
 const repeated = new Set(['QueueConfiguration', 'TopicConfiguration', 'CloudFunctionConfiguration', 'Event', 'FilterRule']);
 const parser = new XMLParser({
-  ignoreAttributes: true, parseTagValue: false, trimValues: false, ignoreDeclaration: true, ignorePiTags: true,
-  removeNSPrefix: true, isArray: (name) => repeated.has(name),
+  ignoreAttributes: true,
+  parseTagValue: false,
+  trimValues: false,
+  ignoreDeclaration: true,
+  ignorePiTags: true,
+  removeNSPrefix: true,
+  isArray: (name) => repeated.has(name),
 });
 const builder = new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: '@_' });
 
@@ -62,7 +70,10 @@ function list(node: Node, name: string): Node[] {
 }
 function text(node: Node, name: string): string | undefined {
   let v = node[name];
-  if (Array.isArray(v)) { if (v.length !== 1) throw malformed(`${name} may appear once.`); v = v[0]; }
+  if (Array.isArray(v)) {
+    if (v.length !== 1) throw malformed(`${name} may appear once.`);
+    v = v[0];
+  }
   if (v === undefined || typeof v === 'string') return v;
   if (typeof v === 'object' && v !== null && Object.keys(v).length === 0) return '';
   throw malformed();
@@ -92,9 +103,11 @@ function parseFilter(node: Node, rule: NotificationRule): void {
     only(fr, ['Name', 'Value']);
     const name = text(fr, 'Name')?.toLowerCase();
     const value = text(fr, 'Value') ?? '';
-    if (name !== 'prefix' && name !== 'suffix') throw invalid('filter rule name must be either prefix or suffix', { ArgumentName: 'FilterRule', ArgumentValue: text(fr, 'Name') ?? '' });
+    if (name !== 'prefix' && name !== 'suffix')
+      throw invalid('filter rule name must be either prefix or suffix', { ArgumentName: 'FilterRule', ArgumentValue: text(fr, 'Name') ?? '' });
     if (rule[name] !== undefined) throw invalid(`Cannot specify more than one ${name} rule in a filter.`);
-    if (Buffer.byteLength(value) > MAX_FILTER_VALUE_BYTES) throw invalid(`Size of filter rule value cannot exceed ${MAX_FILTER_VALUE_BYTES} bytes in UTF-8 representation`);
+    if (Buffer.byteLength(value) > MAX_FILTER_VALUE_BYTES)
+      throw invalid(`Size of filter rule value cannot exceed ${MAX_FILTER_VALUE_BYTES} bytes in UTF-8 representation`);
     rule[name] = value;
   }
 }
@@ -106,12 +119,22 @@ function parseRule(node: Node, destination: DestinationKind, declared: DeclaredT
   const arn = text(node, destination);
   if (arn === undefined) throw malformed(`${destination}Configuration needs a ${destination} ARN.`);
   const ref = parseTargetArn(arn);
-  if (!ref) throw invalid('A specified destination ARN does not exist or is not well-formed. Verify the destination ARN.', { ArgumentName: destination, ArgumentValue: arn });
+  if (!ref)
+    throw invalid('A specified destination ARN does not exist or is not well-formed. Verify the destination ARN.', {
+      ArgumentName: destination,
+      ArgumentValue: arn,
+    });
   if (ref.region !== '' && ref.region !== declared.region) {
-    throw invalid('A specified destination is in a different region than the bucket. You must use a destination that resides in the same region as the bucket.', { ArgumentName: destination, ArgumentValue: arn });
+    throw invalid(
+      'A specified destination is in a different region than the bucket. You must use a destination that resides in the same region as the bucket.',
+      { ArgumentName: destination, ArgumentValue: arn },
+    );
   }
   if (declared.targets.get(ref.name) !== ref.kind) {
-    throw invalid('Unable to validate the following destination configurations', { ArgumentName1: arn.trim(), ArgumentValue1: `No ${ref.kind} target named ${ref.name} is declared on this cluster.` });
+    throw invalid('Unable to validate the following destination configurations', {
+      ArgumentName1: arn.trim(),
+      ArgumentValue1: `No ${ref.kind} target named ${ref.name} is declared on this cluster.`,
+    });
   }
   const events = texts(node, 'Event');
   if (events.length === 0) throw malformed(`${destination}Configuration needs at least one Event.`);
@@ -131,12 +154,17 @@ export function parseNotificationConfiguration(body: string, declared: DeclaredT
   if (hasDoctype(body)) throw malformed('A document type declaration is not allowed.');
   if (!body.trim() || XMLValidator.validate(body) !== true) throw malformed();
   let doc: Node;
-  try { doc = parser.parse(body) as Node; } catch (e) { throw s3Error('MalformedXML', undefined, { cause: e }); }
+  try {
+    doc = parser.parse(body) as Node;
+  } catch (e) {
+    throw s3Error('MalformedXML', undefined, { cause: e });
+  }
   const roots = Object.keys(doc).filter((n) => n !== '#text');
   if (roots.length !== 1 || roots[0] !== 'NotificationConfiguration') throw malformed();
   const root = element(doc.NotificationConfiguration);
   only(root, [...DESTINATIONS.map((d) => `${d}Configuration`), 'EventBridgeConfiguration']);
-  if (root.EventBridgeConfiguration !== undefined) throw s3Error('NotImplemented', 'EventBridge is not available: declare a Redis or webhook target on the cluster.');
+  if (root.EventBridgeConfiguration !== undefined)
+    throw s3Error('NotImplemented', 'EventBridge is not available: declare a Redis or webhook target on the cluster.');
   const rules = DESTINATIONS.flatMap((d) => list(root, `${d}Configuration`).map((n) => parseRule(n, d, declared, newId)));
   if (rules.length > MAX_NOTIFICATION_RULES) throw invalid(`A bucket can have at most ${MAX_NOTIFICATION_RULES} notification configurations.`);
   const ids = new Set<string>();
@@ -145,7 +173,10 @@ export function parseNotificationConfiguration(body: string, declared: DeclaredT
     ids.add(r.id);
     for (const o of rules.slice(0, i)) {
       if (o.target === r.target && eventsOverlap(o.events, r.events) && prefixesOverlap(o.prefix, r.prefix) && suffixesOverlap(o.suffix, r.suffix)) {
-        throw invalid('Configurations overlap. Configurations on the same bucket cannot share a common event type.', { ArgumentName: 'Id', ArgumentValue: r.id });
+        throw invalid('Configurations overlap. Configurations on the same bucket cannot share a common event type.', {
+          ArgumentName: 'Id',
+          ArgumentValue: r.id,
+        });
       }
     }
   }
@@ -159,7 +190,12 @@ export function renderNotificationConfiguration(rules: readonly NotificationRule
     const mine = rules.filter((r) => r.destination === d);
     if (mine.length === 0) continue;
     body[`${d}Configuration`] = mine.map((r) => {
-      const filterRules = [['prefix', r.prefix], ['suffix', r.suffix]].filter(([, v]) => v !== undefined).map(([Name, Value]) => ({ Name, Value }));
+      const filterRules = [
+        ['prefix', r.prefix],
+        ['suffix', r.suffix],
+      ]
+        .filter(([, v]) => v !== undefined)
+        .map(([Name, Value]) => ({ Name, Value }));
       return { Id: r.id, [d]: r.arn, Event: r.events, Filter: filterRules.length ? { S3Key: { FilterRule: filterRules } } : undefined };
     });
   }

@@ -7,9 +7,12 @@ import { join } from 'node:path';
 import { NodeMetrics } from '../observability/metrics.ts';
 import { waitFor } from '../../../hack/testing/net.ts';
 import { Outbox } from './outbox.ts';
-import { encodeRecord, segmentFile } from './segment.ts';
+import { encodeRecord } from './segment.ts';
 
-interface Item { n: number; pad?: string }
+interface Item {
+  n: number;
+  pad?: string;
+}
 
 const dirs: string[] = [];
 async function tempDir(): Promise<string> {
@@ -18,7 +21,7 @@ async function tempDir(): Promise<string> {
   return d;
 }
 const metric = async (m: NodeMetrics, name: string) => {
-  await m.text();   // runs the collectors that set the gauges
+  await m.text(); // runs the collectors that set the gauges
   return (await m.registry.getSingleMetric(name)!.get()).values[0]?.value ?? 0;
 };
 const segments = async (dir: string) => (await readdir(dir)).filter((n) => n.endsWith('.seg')).sort();
@@ -40,25 +43,37 @@ test('appends read back in order; concurrent appends share an fdatasync', async 
   await probe.close();
   const original = proto.datasync;
   let syncs = 0;
-  proto.datasync = function (this: unknown) { syncs++; return original.call(this); };
+  proto.datasync = function (this: unknown) {
+    syncs++;
+    return original.call(this);
+  };
   try {
     const seqs = await Promise.all(Array.from({ length: 500 }, (_, n) => outbox.append({ n })));
-    assert.equal(seqs, Array.from({ length: 500 }, (_, n) => n));
+    assert.equal(
+      seqs,
+      Array.from({ length: 500 }, (_, n) => n),
+    );
     assert.ok(syncs >= 1 && syncs <= 20, `500 concurrent appends took ${syncs} fdatasyncs`);
   } finally {
     proto.datasync = original;
   }
   assert.is(outbox.end, 500);
   const all: number[] = [];
-  for (let from = 0; from < outbox.end;) {
+  for (let from = 0; from < outbox.end; ) {
     const r = await outbox.read(from, 64);
     assert.is(r.skipped, 0);
     all.push(...r.entries.map((e) => e.value.n));
     from = r.next;
   }
-  assert.equal(all, Array.from({ length: 500 }, (_, n) => n));
+  assert.equal(
+    all,
+    Array.from({ length: 500 }, (_, n) => n),
+  );
   const middle = await outbox.read(130, 3);
-  assert.equal(middle.entries.map((e) => e.seq), [130, 131, 132]);
+  assert.equal(
+    middle.entries.map((e) => e.seq),
+    [130, 131, 132],
+  );
   assert.is(middle.next, 133);
   await outbox.close();
 });
@@ -70,7 +85,7 @@ test('reopening keeps entries, the sequence and flushed cursors; a torn tail is 
   assert.ok((await segments(dir)).length > 3, 'several segments');
   assert.is(outbox.cursor('target:a'), 0);
   outbox.commit('target:a', 42);
-  outbox.commit('target:a', 17);                 // never backwards
+  outbox.commit('target:a', 17); // never backwards
   await outbox.close();
   // A crash mid-append: half a record at the end of the active segment.
   const last = (await segments(dir)).at(-1)!;
@@ -80,7 +95,10 @@ test('reopening keeps entries, the sequence and flushed cursors; a torn tail is 
   assert.is(outbox.cursor('target:a'), 42);
   assert.is(await outbox.append({ n: 100 }), 100);
   const r = await outbox.read(95, 10);
-  assert.equal(r.entries.map((e) => e.value.n), [95, 96, 97, 98, 99, 100]);
+  assert.equal(
+    r.entries.map((e) => e.value.n),
+    [95, 96, 97, 98, 99, 100],
+  );
   await outbox.close();
 });
 
@@ -96,13 +114,19 @@ test('a child killed mid-append (SIGKILL) loses no acknowledged entry', async ()
     child.kill('SIGKILL');
     await exited;
   }
-  const acked = out.split('\n').filter((l) => /^\d+$/.test(l)).map(Number);
+  const acked = out
+    .split('\n')
+    .filter((l) => /^\d+$/.test(l))
+    .map(Number);
   const outbox = await Outbox.open<Item>({ dir, segmentBytes: 64 * 1024, maxBytes: 64 << 20 });
   assert.ok(outbox.end >= Math.max(...acked) + 1, `end ${outbox.end} covers every acknowledged entry (last ${Math.max(...acked)})`);
   const seen: number[] = [];
-  for (let from = 0; from < outbox.end;) {
+  for (let from = 0; from < outbox.end; ) {
     const r = await outbox.read(from, 512);
-    for (const e of r.entries) { assert.is(e.seq, seen.length); seen.push(e.value.n); }
+    for (const e of r.entries) {
+      assert.is(e.seq, seen.length);
+      seen.push(e.value.n);
+    }
     from = r.next;
   }
   assert.is(seen.length, outbox.end);
@@ -144,7 +168,7 @@ test('when full, the oldest entries are dropped, counted and reported to readers
   const dir = await tempDir();
   const metrics = new NodeMetrics();
   const outbox = await Outbox.open<Item>({ dir, segmentBytes: 4096, maxBytes: 16384, metrics });
-  outbox.cursor('target:down');                  // a target that never acknowledges
+  outbox.cursor('target:down'); // a target that never acknowledges
   for (let n = 0; n < 400; n++) await outbox.append({ n, pad: 'p'.repeat(60) });
   let bytes = 0;
   for (const s of await segments(dir)) bytes += (await stat(join(dir, s))).size;
@@ -160,11 +184,14 @@ test('when full, the oldest entries are dropped, counted and reported to readers
   assert.is(await metric(metrics, 'cairn_events_outbox_limit_bytes'), 16384);
   assert.is(await metric(metrics, 'cairn_events_outbox_entries'), 400 - outbox.first);
   await outbox.close();
-  const refused = await outbox.append({ n: 0 }).then(() => 'accepted', (e: Error) => e.message);
+  const refused = await outbox.append({ n: 0 }).then(
+    () => 'accepted',
+    (e: Error) => e.message,
+  );
   assert.match(refused, /closed/);
 });
 
-test('cursor strings: opaque, tied to this outbox\'s lifetime', async () => {
+test("cursor strings: opaque, tied to this outbox's lifetime", async () => {
   const a = await Outbox.open<Item>({ dir: await tempDir() });
   const b = await Outbox.open<Item>({ dir: await tempDir() });
   const c = a.encodeCursor(123456);

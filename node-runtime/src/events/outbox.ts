@@ -22,20 +22,34 @@ import { encodeRecord, HEADER_BYTES, INDEX_EVERY, readSegment, recoverSegments, 
 
 export interface OutboxOptions {
   dir: string;
-  segmentBytes?: number;       // a segment is closed past this size (default 4 MiB)
-  maxBytes?: number;           // the bound on all segments; at least 2 segments (default 256 MiB)
-  retainMs?: number;           // entries every consumer passed stay this long for the change feed (default 24 h)
-  maxEntryBytes?: number;      // the largest entry accepted (default 256 KiB)
-  metrics?: NodeMetrics;       // cairn_events_outbox_* (gauges set at scrape time)
+  segmentBytes?: number; // a segment is closed past this size (default 4 MiB)
+  maxBytes?: number; // the bound on all segments; at least 2 segments (default 256 MiB)
+  retainMs?: number; // entries every consumer passed stay this long for the change feed (default 24 h)
+  maxEntryBytes?: number; // the largest entry accepted (default 256 KiB)
+  metrics?: NodeMetrics; // cairn_events_outbox_* (gauges set at scrape time)
   now?: () => number;
 }
 
-export interface OutboxEntry<T> { seq: number; at: number; value: T }
+export interface OutboxEntry<T> {
+  seq: number;
+  at: number;
+  value: T;
+}
 /** `skipped`: entries between `from` and the first retained one, gone before this reader got them. */
-export interface ReadResult<T> { entries: OutboxEntry<T>[]; next: number; skipped: number }
+export interface ReadResult<T> {
+  entries: OutboxEntry<T>[];
+  next: number;
+  skipped: number;
+}
 export type ParsedCursor = { seq: number } | { error: 'malformed' | 'foreign' };
 
-interface Pending { seq: number; at: number; rec: Buffer; resolve: (seq: number) => void; reject: (e: unknown) => void }
+interface Pending {
+  seq: number;
+  at: number;
+  rec: Buffer;
+  resolve: (seq: number) => void;
+  reject: (e: unknown) => void;
+}
 
 const log = logger('outbox');
 const end = (s: Segment) => s.base + s.count;
@@ -75,29 +89,40 @@ export class Outbox<T = OutboxEvent> {
     this.nextSeq = this.durableEnd = end(segments.at(-1)!);
     this.timer = setInterval(() => void this.collect(), Math.min(this.retainMs, 60_000)).unref();
     this.metrics = metrics;
-    this.unregister = metrics?.registerCollector(() => {
-      metrics.eventsOutboxBytes.set(this.bytes);
-      metrics.eventsOutboxLimitBytes.set(this.maxBytes);
-      metrics.eventsOutboxEntries.set(this.end - this.first);
-    }) ?? (() => {});
+    this.unregister =
+      metrics?.registerCollector(() => {
+        metrics.eventsOutboxBytes.set(this.bytes);
+        metrics.eventsOutboxLimitBytes.set(this.maxBytes);
+        metrics.eventsOutboxEntries.set(this.end - this.first);
+      }) ?? (() => {});
   }
 
   static async open<T = OutboxEvent>(options: OutboxOptions): Promise<Outbox<T>> {
     const { metrics, ...given } = options;
     const segmentBytes = given.segmentBytes ?? 4 << 20;
-    const opts = { segmentBytes, maxBytes: 256 << 20, retainMs: 86_400_000, maxEntryBytes: Math.min(256 << 10, segmentBytes - HEADER_BYTES), now: Date.now, ...given };
+    const opts = {
+      segmentBytes,
+      maxBytes: 256 << 20,
+      retainMs: 86_400_000,
+      maxEntryBytes: Math.min(256 << 10, segmentBytes - HEADER_BYTES),
+      now: Date.now,
+      ...given,
+    };
     if (opts.maxBytes < 2 * opts.segmentBytes) throw new RangeError('outbox: maxBytes must hold at least two segments');
     if (opts.maxEntryBytes + HEADER_BYTES > opts.segmentBytes) throw new RangeError('outbox: an entry must fit in a segment');
     await mkdir(opts.dir, { recursive: true });
     let outbox: Outbox<T> | undefined;
-    const cursors = await CursorStore.open(opts.dir, () => void outbox?.collect());   // saved cursors may free segments
+    const cursors = await CursorStore.open(opts.dir, () => void outbox?.collect()); // saved cursors may free segments
     // A lost directory of segments must not send the sequence back under cursors that survived.
     const segments = await recoverSegments(opts.dir, opts.maxEntryBytes, Math.max(0, ...cursors.names().map((n) => cursors.get(n)!)));
     const active = await open(join(opts.dir, segmentFile(segments.at(-1)!.base)), 'r+');
     outbox = new Outbox<T>(opts, segments, cursors, active, metrics);
     for (const n of cursors.names()) {
       // Only lost data (a corrupt tail) puts a cursor past the end; it would skip the next appends.
-      if (cursors.get(n)! > outbox.end) { log.error({ consumer: n, cursor: cursors.get(n), end: outbox.end }, 'outbox: cursor past the end; moved back'); cursors.set(n, outbox.end); }
+      if (cursors.get(n)! > outbox.end) {
+        log.error({ consumer: n, cursor: cursors.get(n), end: outbox.end }, 'outbox: cursor past the end; moved back');
+        cursors.set(n, outbox.end);
+      }
     }
     outbox.dropOverLimit();
     await outbox.collect();
@@ -105,13 +130,23 @@ export class Outbox<T = OutboxEvent> {
   }
 
   /** The first retained entry's sequence number. */
-  get first(): number { return this.segments[0].base; }
+  get first(): number {
+    return this.segments[0].base;
+  }
   /** One past the last durable entry: the sequence number the next append gets once durable. */
-  get end(): number { return this.durableEnd; }
+  get end(): number {
+    return this.durableEnd;
+  }
   /** How long entries every consumer passed are kept (the change feed's window). */
-  get retentionMs(): number { return this.retainMs; }
-  get bytes(): number { return this.segments.reduce((n, s) => n + s.bytes, 0); }
-  get isClosed(): boolean { return this.closed; }
+  get retentionMs(): number {
+    return this.retainMs;
+  }
+  get bytes(): number {
+    return this.segments.reduce((n, s) => n + s.bytes, 0);
+  }
+  get isClosed(): boolean {
+    return this.closed;
+  }
 
   /** Write an event; resolves with its sequence number once it is on disk. */
   append(value: T): Promise<number> {
@@ -124,7 +159,8 @@ export class Outbox<T = OutboxEvent> {
       this.metrics?.eventsOutboxAppendErrors.inc();
       return Promise.reject(new RangeError(`outbox entry of ${payload.length} bytes is over the ${this.maxEntryBytes}-byte limit`));
     }
-    const seq = this.nextSeq++, at = this.now();
+    const seq = this.nextSeq++,
+      at = this.now();
     return new Promise((resolve, reject) => {
       this.pending.push({ seq, at, rec: encodeRecord(seq, at, payload), resolve, reject });
       this.flushing ??= this.flushLoop();
@@ -134,7 +170,8 @@ export class Outbox<T = OutboxEvent> {
   /** Up to `max` durable entries from `from` on (fewer at a segment's end: read again from `next`). */
   async read(from: number, max = 256): Promise<ReadResult<T>> {
     for (let attempt = 0; ; attempt++) {
-      const first = this.first, last = this.durableEnd;
+      const first = this.first,
+        last = this.durableEnd;
       let start = Math.max(from, first);
       let i = this.segmentOf(start);
       // A gap between segments (a closed segment's corrupt tail): skip to the next one.
@@ -144,7 +181,15 @@ export class Outbox<T = OutboxEvent> {
       const seg = this.segments[i];
       const slot = Math.floor((start - seg.base) / INDEX_EVERY);
       try {
-        const records = await readSegment(join(this.dir, segmentFile(seg.base)), seg.index[slot], seg.base + slot * INDEX_EVERY, start, Math.min(max, end(seg) - start, last - start), seg.bytes, this.maxEntryBytes);
+        const records = await readSegment(
+          join(this.dir, segmentFile(seg.base)),
+          seg.index[slot],
+          seg.base + slot * INDEX_EVERY,
+          start,
+          Math.min(max, end(seg) - start, last - start),
+          seg.bytes,
+          this.maxEntryBytes,
+        );
         const entries = records.map((r) => ({ seq: r.seq, at: r.at, value: JSON.parse(r.payload.toString('utf8')) as T }));
         return { entries, next: start + entries.length, skipped };
       } catch (e) {
@@ -184,12 +229,20 @@ export class Outbox<T = OutboxEvent> {
   }
 
   /** Forget a consumer (its target was removed): it no longer holds segments. */
-  removeConsumer(consumer: string): void { this.cursors.delete(consumer); }
-  consumers(): string[] { return this.cursors.names(); }
-  flush(): Promise<void> { return this.cursors.flush(); }
+  removeConsumer(consumer: string): void {
+    this.cursors.delete(consumer);
+  }
+  consumers(): string[] {
+    return this.cursors.names();
+  }
+  flush(): Promise<void> {
+    return this.cursors.flush();
+  }
 
   /** An opaque position a change-feed client can hold: `<epoch>.<seq in base 36>`. */
-  encodeCursor(seq: number): string { return `${this.cursors.epoch}.${seq.toString(36)}`; }
+  encodeCursor(seq: number): string {
+    return `${this.cursors.epoch}.${seq.toString(36)}`;
+  }
 
   parseCursor(cursor: string): ParsedCursor {
     const m = /^([0-9a-f]{12})\.([0-9a-z]{1,11})$/.exec(cursor);
@@ -226,10 +279,12 @@ export class Outbox<T = OutboxEvent> {
 
   // The index of the last segment whose base is at or before seq.
   private segmentOf(seq: number): number {
-    let lo = 0, hi = this.segments.length - 1;
+    let lo = 0,
+      hi = this.segments.length - 1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1;
-      if (this.segments[mid].base <= seq) lo = mid; else hi = mid - 1;
+      if (this.segments[mid].base <= seq) lo = mid;
+      else hi = mid - 1;
     }
     return lo;
   }
@@ -261,10 +316,14 @@ export class Outbox<T = OutboxEvent> {
     while (i < batch.length) {
       let seg = this.segments.at(-1)!;
       if (seg.bytes > 0 && seg.bytes + batch[i].rec.length > this.segmentBytes) seg = await this.rotate(batch[i].seq);
-      let j = i, size = 0;
+      let j = i,
+        size = 0;
       while (j < batch.length && (j === i || seg.bytes + size + batch[j].rec.length <= this.segmentBytes)) size += batch[j++].rec.length;
-      const buf = Buffer.concat(batch.slice(i, j).map((p) => p.rec), size);
-      for (let done = 0; done < buf.length;) done += (await this.active.write(buf, done, buf.length - done, seg.bytes + done)).bytesWritten;
+      const buf = Buffer.concat(
+        batch.slice(i, j).map((p) => p.rec),
+        size,
+      );
+      for (let done = 0; done < buf.length; ) done += (await this.active.write(buf, done, buf.length - done, seg.bytes + done)).bytesWritten;
       await this.active.datasync();
       for (const p of batch.slice(i, j)) {
         if (seg.count % INDEX_EVERY === 0) seg.index.push(seg.bytes);
@@ -279,8 +338,12 @@ export class Outbox<T = OutboxEvent> {
 
   private async rotate(base: number): Promise<Segment> {
     const fh = await open(join(this.dir, segmentFile(base)), 'w+');
-    const d = await open(this.dir, 'r');   // the new file's name is durable once the directory is synced
-    try { await d.sync(); } finally { await d.close(); }
+    const d = await open(this.dir, 'r'); // the new file's name is durable once the directory is synced
+    try {
+      await d.sync();
+    } finally {
+      await d.close();
+    }
     await this.active.close();
     this.active = fh;
     const seg: Segment = { base, count: 0, bytes: 0, lastAt: 0, index: [] };
@@ -296,11 +359,17 @@ export class Outbox<T = OutboxEvent> {
       const s = this.segments.shift()!;
       total -= s.bytes;
       doomed.push(s);
-      const behind = this.cursors.names().map((n) => [n, this.cursors.get(n)!] as const).filter(([, c]) => c < end(s));
+      const behind = this.cursors
+        .names()
+        .map((n) => [n, this.cursors.get(n)!] as const)
+        .filter(([, c]) => c < end(s));
       if (behind.length === 0) continue;
       const lost = end(s) - Math.max(s.base, Math.min(...behind.map(([, c]) => c)));
       this.metrics?.eventsOutboxDropped.inc(lost);
-      log.warn({ segment: segmentFile(s.base), dropped: lost, consumers: behind.map(([n]) => n), maxBytes: this.maxBytes }, 'outbox full: oldest undelivered events dropped');
+      log.warn(
+        { segment: segmentFile(s.base), dropped: lost, consumers: behind.map(([n]) => n), maxBytes: this.maxBytes },
+        'outbox full: oldest undelivered events dropped',
+      );
     }
     void this.removing(() => doomed);
   }

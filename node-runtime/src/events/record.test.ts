@@ -4,9 +4,20 @@ import { decodeKey, encodeKey, eventMessage, eventRecord, sequencer, type Mutati
 import { compareVersions } from '../meta/lww.ts';
 
 const put: Mutation = {
-  eventName: 's3:ObjectCreated:Put', bucket: 'photos', key: 'holiday 2024/beach+sun (1).jpg', time: Date.parse('2026-03-04T05:06:07.089Z'),
-  stamp: { timestamp: 1772600767089.123, writer: 'node-1' }, size: 1234, eTag: '"d41d8cd98f00b204e9800998ecf8427e"', versionId: 'v1',
-  region: 'us-east-1', principalId: 'AKIA1', bucketOwner: 'owner-1', sourceIp: '10.0.0.7', requestId: 'req-1', node: 'node-1',
+  eventName: 's3:ObjectCreated:Put',
+  bucket: 'photos',
+  key: 'holiday 2024/beach+sun (1).jpg',
+  time: Date.parse('2026-03-04T05:06:07.089Z'),
+  stamp: { timestamp: 1772600767089.123, writer: 'node-1' },
+  size: 1234,
+  eTag: '"d41d8cd98f00b204e9800998ecf8427e"',
+  versionId: 'v1',
+  region: 'us-east-1',
+  principalId: 'AKIA1',
+  bucketOwner: 'owner-1',
+  sourceIp: '10.0.0.7',
+  requestId: 'req-1',
+  node: 'node-1',
 };
 
 test('a record has the shape AWS sends', () => {
@@ -20,7 +31,13 @@ test('a record has the shape AWS sends', () => {
   assert.equal(r.requestParameters, { sourceIPAddress: '10.0.0.7' });
   assert.equal(r.responseElements, { 'x-amz-request-id': 'req-1', 'x-amz-id-2': 'node-1' });
   assert.equal(r.s3.bucket, { name: 'photos', ownerIdentity: { principalId: 'owner-1' }, arn: 'arn:aws:s3:::photos' });
-  assert.equal(r.s3.object, { key: 'holiday+2024/beach%2Bsun+%281%29.jpg', size: 1234, eTag: 'd41d8cd98f00b204e9800998ecf8427e', versionId: 'v1', sequencer: sequencer(put.stamp) });
+  assert.equal(r.s3.object, {
+    key: 'holiday+2024/beach%2Bsun+%281%29.jpg',
+    size: 1234,
+    eTag: 'd41d8cd98f00b204e9800998ecf8427e',
+    versionId: 'v1',
+    sequencer: sequencer(put.stamp),
+  });
   assert.is(r.s3.configurationId, undefined);
   assert.equal(JSON.parse(JSON.stringify(r)), r, 'plain JSON');
 });
@@ -33,8 +50,14 @@ test('a delete has no size or eTag; lifecycle events are version 2.3', () => {
 
 test('keys are form-URL-encoded with / kept, and decode back', () => {
   const cases: [string, string][] = [
-    ['a b', 'a+b'], ['a+b', 'a%2Bb'], ['dir/sub/file.txt', 'dir/sub/file.txt'], ['x*y_z-1.2', 'x*y_z-1.2'],
-    ["it's(1)!~", 'it%27s%281%29%21%7E'], ['é€', '%C3%A9%E2%82%AC'], ['100%', '100%25'], ['a&b=c?d#e', 'a%26b%3Dc%3Fd%23e'],
+    ['a b', 'a+b'],
+    ['a+b', 'a%2Bb'],
+    ['dir/sub/file.txt', 'dir/sub/file.txt'],
+    ['x*y_z-1.2', 'x*y_z-1.2'],
+    ["it's(1)!~", 'it%27s%281%29%21%7E'],
+    ['é€', '%C3%A9%E2%82%AC'],
+    ['100%', '100%25'],
+    ['a&b=c?d#e', 'a%26b%3Dc%3Fd%23e'],
   ];
   for (const [key, encoded] of cases) {
     assert.is(encodeKey(key), encoded, key);
@@ -51,7 +74,11 @@ test('sequencers of one key sort as last-writer-wins orders the versions', () =>
     stamps.push({ timestamp: ts, writer: i % 3 === 0 ? 'node-2' : 'node-10', versionId: String(i) });
   }
   // Same timestamp, different writers: the writer decides, as in compareVersions.
-  stamps.push({ timestamp: ts, writer: 'node-9', versionId: 'x' }, { timestamp: ts, writer: 'node-90', versionId: 'y' }, { timestamp: 2e12, writer: 'a', versionId: 'z' });
+  stamps.push(
+    { timestamp: ts, writer: 'node-9', versionId: 'x' },
+    { timestamp: ts, writer: 'node-90', versionId: 'y' },
+    { timestamp: 2e12, writer: 'a', versionId: 'z' },
+  );
   const shuffled = [...stamps].sort(() => Math.random() - 0.5);
   const byLww = [...shuffled].sort(compareVersions).map((s) => s.versionId);
   const bySequencer = [...shuffled].sort((a, b) => (sequencer(a) < sequencer(b) ? -1 : sequencer(a) > sequencer(b) ? 1 : 0)).map((s) => s.versionId);
@@ -60,7 +87,7 @@ test('sequencers of one key sort as last-writer-wins orders the versions', () =>
   assert.throws(() => sequencer({ timestamp: 0, writer: 'n' }));
 });
 
-test('a target message carries the route\'s configuration id and the raw bucket/key', () => {
+test("a target message carries the route's configuration id and the raw bucket/key", () => {
   const r = eventRecord(put);
   const m = eventMessage(r, 'cfg-1');
   assert.is(m.EventName, 's3:ObjectCreated:Put');

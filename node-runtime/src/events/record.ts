@@ -29,38 +29,48 @@ export interface S3EventRecord {
   responseElements: { 'x-amz-request-id': string; 'x-amz-id-2': string };
   s3: {
     s3SchemaVersion: '1.0';
-    configurationId?: string;          // set per route when a target gets the record
+    configurationId?: string; // set per route when a target gets the record
     bucket: { name: string; ownerIdentity: { principalId: string }; arn: string };
     object: { key: string; size?: number; eTag?: string; versionId?: string; sequencer: string };
   };
 }
 
 /** Which target gets an event, and the notification configuration id that routed it there. */
-export interface Route { target: string; configurationId: string }
+export interface Route {
+  target: string;
+  configurationId: string;
+}
 
 /** What the outbox holds for one mutation. */
-export interface OutboxEvent { record: S3EventRecord; routes: Route[] }
+export interface OutboxEvent {
+  record: S3EventRecord;
+  routes: Route[];
+}
 
 /** The body a target (Redis value, webhook POST) and the change feed carry: MinIO's shape, which holds AWS's `Records`. */
-export interface EventMessage { EventName: EventName; Key: string; Records: [S3EventRecord] }
+export interface EventMessage {
+  EventName: EventName;
+  Key: string;
+  Records: [S3EventRecord];
+}
 
 /** What the coordinator of a write knows once the write is acknowledged. */
 export interface Mutation {
   eventName: EventName;
   bucket: string;
   key: string;
-  time: number;                        // ms since epoch, when the write was acknowledged
+  time: number; // ms since epoch, when the write was acknowledged
   /** The version's last-writer-wins stamp (meta/lww.ts): the sequencer is built from it. */
   stamp: { timestamp: number; writer: string };
-  size?: number;                       // created objects only
-  eTag?: string;                       // without quotes, as AWS sends it
-  versionId?: string;                  // versioned buckets only
+  size?: number; // created objects only
+  eTag?: string; // without quotes, as AWS sends it
+  versionId?: string; // versioned buckets only
   region: string;
-  principalId: string;                 // the access key (or owner) that made the request
+  principalId: string; // the access key (or owner) that made the request
   bucketOwner: string;
   sourceIp: string;
   requestId: string;
-  node: string;                        // x-amz-id-2: the node that coordinated the write
+  node: string; // x-amz-id-2: the node that coordinated the write
 }
 
 /**

@@ -37,12 +37,23 @@ export function eventRecorder(o: RecorderOptions): MutationListener {
     const { version: v, bucket } = m;
     const eventName = eventNameOf(m, req?.operation);
     const created = !v.deleted;
-    const event = outboxEvent({
-      eventName, bucket: bucket.name, key: v.key, time: Date.now(), stamp: { timestamp: v.timestamp, writer: v.writer },
-      ...(created ? { size: v.size, eTag: v.etag } : {}),
-      region: o.region(), principalId: req ? req.principal ?? 'anonymous' : 'cairn', bucketOwner: bucket.owner,
-      sourceIp: req?.sourceIp ?? '', requestId: req?.requestId ?? '', node: o.node,
-    }, bucket.notifications ?? []);
+    const event = outboxEvent(
+      {
+        eventName,
+        bucket: bucket.name,
+        key: v.key,
+        time: Date.now(),
+        stamp: { timestamp: v.timestamp, writer: v.writer },
+        ...(created ? { size: v.size, eTag: v.etag } : {}),
+        region: o.region(),
+        principalId: req ? (req.principal ?? 'anonymous') : 'cairn',
+        bucketOwner: bucket.owner,
+        sourceIp: req?.sourceIp ?? '',
+        requestId: req?.requestId ?? '',
+        node: o.node,
+      },
+      bucket.notifications ?? [],
+    );
     try {
       await o.outbox.append(event);
     } catch (e) {

@@ -15,15 +15,26 @@ import { createTarget } from './targets.ts';
 const PASSWORD = 'test-secret';
 const redis = await startRedis({ password: PASSWORD });
 const reader = new Redis({ host: redis.host, port: redis.port, password: PASSWORD, lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => 50 });
-reader.on('error', () => {});   // it reconnects across the outage below
+reader.on('error', () => {}); // it reconnects across the outage below
 const dirs: string[] = [];
 
 let stamp = Date.parse('2026-05-01T00:00:00Z');
 function event(key: string, targets: string[]): OutboxEvent {
   stamp += 1;
   const record = eventRecord({
-    eventName: 's3:ObjectCreated:Put', bucket: 'media', key, time: stamp, stamp: { timestamp: stamp, writer: 'node-a' }, size: key.length, eTag: 'e',
-    region: 'us-east-1', principalId: 'AK', bucketOwner: 'owner', sourceIp: '127.0.0.1', requestId: 'r', node: 'node-a',
+    eventName: 's3:ObjectCreated:Put',
+    bucket: 'media',
+    key,
+    time: stamp,
+    stamp: { timestamp: stamp, writer: 'node-a' },
+    size: key.length,
+    eTag: 'e',
+    region: 'us-east-1',
+    principalId: 'AK',
+    bucketOwner: 'owner',
+    sourceIp: '127.0.0.1',
+    requestId: 'r',
+    node: 'node-a',
   });
   return { record, routes: targets.map((target) => ({ target, configurationId: `cfg-${target}` })) };
 }
@@ -33,17 +44,36 @@ async function setup(spec: { list?: string; stream?: string; password?: string }
   dirs.push(dir);
   const outbox = await Outbox.open<OutboxEvent>({ dir });
   const metrics = new NodeMetrics();
-  const target = createTarget({ kind: 'redis', name: 'jobs', address: redis.address, password: spec.password ?? PASSWORD, list: spec.list, stream: spec.stream, connectTimeoutMs: 1000, commandTimeoutMs: 1000 });
+  const target = createTarget({
+    kind: 'redis',
+    name: 'jobs',
+    address: redis.address,
+    password: spec.password ?? PASSWORD,
+    list: spec.list,
+    stream: spec.stream,
+    connectTimeoutMs: 1000,
+    commandTimeoutMs: 1000,
+  });
   const deliveries = new Deliveries({ outbox, targets: [target], metrics, retry: { baseMs: 20, maxMs: 300 } }).start();
-  const metric = async (name: string) => (await metrics.text(), await metrics.registry.getSingleMetric(name)!.get()).values.find((v) => v.labels.target === 'jobs' && (v.labels.state ?? 'retrying') === 'retrying')?.value ?? 0;
-  const close = async () => { await deliveries.stop(); await outbox.close(); };
+  const metric = async (name: string) =>
+    (await metrics.text(), await metrics.registry.getSingleMetric(name)!.get()).values.find(
+      (v) => v.labels.target === 'jobs' && (v.labels.state ?? 'retrying') === 'retrying',
+    )?.value ?? 0;
+  const close = async () => {
+    await deliveries.stop();
+    await outbox.close();
+  };
   return { outbox, deliveries, metric, close };
 }
 
 /** Runs a test body with a fresh outbox and worker, stopping both whatever happens. */
 async function withDeliveries(spec: Parameters<typeof setup>[0], body: (t: Awaited<ReturnType<typeof setup>>) => Promise<void>): Promise<void> {
   const t = await setup(spec);
-  try { await body(t); } finally { await t.close(); }
+  try {
+    await body(t);
+  } finally {
+    await t.close();
+  }
 }
 
 /** Each appended event (by sequencer) exactly once, and the events of every key in their order. */
@@ -73,7 +103,11 @@ test('a list gets each routed event once, in order, as MinIO-shaped JSON', async
     const got = await listed('events:a');
     assert.is(got.length, sent.length);
     assertExactlyOnceInOrder(got, sent);
-    assert.equal(got.map((m) => m.Records[0].s3.object.sequencer), sent.map((e) => e.record.s3.object.sequencer), 'in outbox order');
+    assert.equal(
+      got.map((m) => m.Records[0].s3.object.sequencer),
+      sent.map((e) => e.record.s3.object.sequencer),
+      'in outbox order',
+    );
     assert.is(got[0].EventName, 's3:ObjectCreated:Put');
     assert.is(got[0].Key, `media/${sent[0].record.s3.object.key}`);
     assert.is(got[0].Records[0].s3.configurationId, 'cfg-jobs');
@@ -90,8 +124,14 @@ test('a stream gets each event as an XADD entry with the message in field "event
     for (const e of sent) await t.outbox.append(e);
     await waitFor(async () => (await reader.xlen('events:s')) >= 3, { what: 'three stream entries' });
     const entries = await reader.xrange('events:s', '-', '+');
-    assert.equal(entries.map(([, fields]) => fields[0]), ['event', 'event', 'event']);
-    assertExactlyOnceInOrder(entries.map(([, fields]) => JSON.parse(fields[1]) as EventMessage), sent);
+    assert.equal(
+      entries.map(([, fields]) => fields[0]),
+      ['event', 'event', 'event'],
+    );
+    assertExactlyOnceInOrder(
+      entries.map(([, fields]) => JSON.parse(fields[1]) as EventMessage),
+      sent,
+    );
   });
 });
 
@@ -117,12 +157,14 @@ test('redis down for a while: events wait in the outbox, then arrive once each, 
     await redis.stop();
     const during = Array.from({ length: 120 }, (_, i) => event(`k${i % 4}`, ['jobs']));
     await Promise.all(during.map((e) => t.outbox.append(e)));
-    await waitFor(async () => (await t.metric('cairn_events_delivery_failures_total')) >= 8 && t.deliveries.status()[0].state === 'retrying', { what: 'eight failed attempts while redis is down' });
+    await waitFor(async () => (await t.metric('cairn_events_delivery_failures_total')) >= 8 && t.deliveries.status()[0].state === 'retrying', {
+      what: 'eight failed attempts while redis is down',
+    });
     const down = t.deliveries.status()[0];
     assert.is(down.backlog, 120);
     assert.ok(down.oldestUndeliveredAt !== undefined);
     assert.ok((await t.metric('cairn_events_oldest_undelivered_age_seconds')) > 0);
-    await redis.start();   // an empty redis (no persistence): what arrives now is what the outage held back
+    await redis.start(); // an empty redis (no persistence): what arrives now is what the outage held back
     await waitFor(async () => (await reader.llen('events:outage')) >= 120, { timeoutMs: 15_000, what: 'the held-back events after redis came back' });
     await waitFor(() => t.deliveries.status()[0].state === 'idle', { what: 'the worker to catch up' });
     const got = await listed('events:outage');

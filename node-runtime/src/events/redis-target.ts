@@ -12,15 +12,15 @@ import type { Target } from './targets.ts';
 export interface RedisTargetSpec {
   kind: 'redis';
   name: string;
-  address: string;             // host:port
+  address: string; // host:port
   username?: string;
   password?: string;
   db?: number;
-  list?: string;               // exactly one of list and stream
+  list?: string; // exactly one of list and stream
   stream?: string;
-  streamMaxLen?: number;       // XADD MAXLEN ~ n: Redis trims the stream, the consumer's business
-  connectTimeoutMs?: number;   // default 5 s
-  commandTimeoutMs?: number;   // default 5 s
+  streamMaxLen?: number; // XADD MAXLEN ~ n: Redis trims the stream, the consumer's business
+  connectTimeoutMs?: number; // default 5 s
+  commandTimeoutMs?: number; // default 5 s
 }
 
 /** The spec's host and port; a RangeError naming the field when the spec cannot be used. */
@@ -48,15 +48,21 @@ export class RedisTarget implements Target {
     this.name = spec.name;
     this.spec = spec;
     this.client = new Redis({
-      host, port, username: spec.username, password: spec.password, db: spec.db ?? 0,
+      host,
+      port,
+      username: spec.username,
+      password: spec.password,
+      db: spec.db ?? 0,
       lazyConnect: true,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
       connectTimeout: spec.connectTimeoutMs ?? 5_000,
       commandTimeout: spec.commandTimeoutMs ?? 5_000,
-      retryStrategy: (times) => Math.min(100 * times, 2_000),   // reconnect forever, at most every 2 s
+      retryStrategy: (times) => Math.min(100 * times, 2_000), // reconnect forever, at most every 2 s
     });
-    this.client.on('error', (e: Error) => { this.lastError = e; });
+    this.client.on('error', (e: Error) => {
+      this.lastError = e;
+    });
   }
 
   async send(messages: EventMessage[]): Promise<void> {
@@ -85,7 +91,10 @@ export class RedisTarget implements Target {
   }
 
   async close(): Promise<void> {
-    if (this.client.status === 'end' || this.client.status === 'wait') { this.client.disconnect(); return; }
+    if (this.client.status === 'end' || this.client.status === 'wait') {
+      this.client.disconnect();
+      return;
+    }
     await this.client.quit().catch(() => this.client.disconnect());
   }
 }

@@ -37,7 +37,14 @@ export interface ReplicatorDeps {
 }
 
 export type ReplicatorState = 'copying' | 'idle' | 'retrying' | 'stopped';
-export interface ReplicatorStatus { bucket: string; state: ReplicatorState; backlog: number; oldestPendingAt?: number; backfill: 'done' | 'running' | 'elsewhere'; lastError?: string }
+export interface ReplicatorStatus {
+  bucket: string;
+  state: ReplicatorState;
+  backlog: number;
+  oldestPendingAt?: number;
+  backfill: 'done' | 'running' | 'elsewhere';
+  lastError?: string;
+}
 
 type Result = 'copied' | 'deleted' | 'skipped';
 
@@ -63,8 +70,13 @@ export class BucketReplicator {
     this.d = d;
     const u = new URL(rule.endpoint);
     this.client = new Minio.Client({
-      endPoint: u.hostname, port: Number(u.port || (u.protocol === 'https:' ? 443 : 80)), useSSL: u.protocol === 'https:', pathStyle: true,
-      region: rule.region, accessKey: rule.accessKeyId, secretKey: d.secret(rule),
+      endPoint: u.hostname,
+      port: Number(u.port || (u.protocol === 'https:' ? 443 : 80)),
+      useSSL: u.protocol === 'https:',
+      pathStyle: true,
+      region: rule.region,
+      accessKey: rule.accessKeyId,
+      secretKey: d.secret(rule),
     });
     this.consumer = replicationConsumer(bucket, rule.id);
     this.log = logger('replication', { bucket, target: `${rule.endpoint}/${rule.bucket}` });
@@ -97,15 +109,24 @@ export class BucketReplicator {
     });
   }
 
-  get failed(): boolean { return this.crashed && !this.stop$.signal.aborted; }
+  get failed(): boolean {
+    return this.crashed && !this.stop$.signal.aborted;
+  }
 
   status(): ReplicatorStatus {
     const backlog = Math.max(0, this.d.outbox.end - Math.max(this.cursor, this.d.outbox.first));
-    return { bucket: this.bucket, state: this.state, backlog, oldestPendingAt: this.oldestPendingAt, backfill: this.backfill, ...(this.lastError ? { lastError: this.lastError } : {}) };
+    return {
+      bucket: this.bucket,
+      state: this.state,
+      backlog,
+      oldestPendingAt: this.oldestPendingAt,
+      backfill: this.backfill,
+      ...(this.lastError ? { lastError: this.lastError } : {}),
+    };
   }
 
   private async firstAtOrAfter(t: number): Promise<number> {
-    for (let pos = this.d.outbox.first; ;) {
+    for (let pos = this.d.outbox.first; ; ) {
       const r = await this.d.outbox.read(pos, 1024);
       const hit = r.entries.find((e) => e.at >= t);
       if (hit) return hit.seq;
@@ -114,7 +135,9 @@ export class BucketReplicator {
     }
   }
 
-  private wanted(key: string): boolean { return key.startsWith(this.rule.prefix ?? ''); }
+  private wanted(key: string): boolean {
+    return key.startsWith(this.rule.prefix ?? '');
+  }
 
   /** The outbox: every change of the bucket this member coordinated, in order. */
   private async follow(): Promise<void> {
@@ -133,7 +156,14 @@ export class BucketReplicator {
         await outbox.waitForAppend(this.cursor, { signal });
         continue;
       }
-      const keys = [...new Set(r.entries.filter((e) => e.value.record.s3.bucket.name === this.bucket).map((e) => decodeKey(e.value.record.s3.object.key)).filter((k) => this.wanted(k)))];
+      const keys = [
+        ...new Set(
+          r.entries
+            .filter((e) => e.value.record.s3.bucket.name === this.bucket)
+            .map((e) => decodeKey(e.value.record.s3.object.key))
+            .filter((k) => this.wanted(k)),
+        ),
+      ];
       this.oldestPendingAt = r.entries.find((e) => e.value.record.s3.bucket.name === this.bucket)?.at;
       this.state = 'copying';
       for (const key of keys) if (!(await this.withRetry(() => this.copy(key), signal))) return;
@@ -162,7 +192,17 @@ export class BucketReplicator {
         this.lastError = String((e as Error)?.message ?? e);
         this.d.metrics?.replicationObjects.inc({ bucket: this.bucket, result: 'failed' });
         this.log.warn({ err: this.lastError, retryInMs: delay }, 'copy failed; retrying');
-        await new Promise<void>((r) => { const t = setTimeout(r, delay); signal.addEventListener('abort', () => { clearTimeout(t); r(); }, { once: true }); });
+        await new Promise<void>((r) => {
+          const t = setTimeout(r, delay);
+          signal.addEventListener(
+            'abort',
+            () => {
+              clearTimeout(t);
+              r();
+            },
+            { once: true },
+          );
+        });
       }
     }
     return undefined;
@@ -202,20 +242,36 @@ export class BucketReplicator {
   }
 
   private async head(key: string) {
-    try { return await this.d.objects.headObject(this.bucket, key); }
-    catch (e) { if (isS3Error(e) && e.code === 'NoSuchKey') return undefined; throw e; }
+    try {
+      return await this.d.objects.headObject(this.bucket, key);
+    } catch (e) {
+      if (isS3Error(e) && e.code === 'NoSuchKey') return undefined;
+      throw e;
+    }
   }
 
   /** Every object the bucket holds, once, resumable: skipping those the target holds already (same source ETag). */
   private async runBackfill(again = false): Promise<void> {
     const file = join(this.d.dir, `${encodeURIComponent(this.bucket)}.${this.rule.id}.backfill.json`);
     let progress: { after?: string; done: boolean } = { done: false };
-    if (!again) { try { progress = JSON.parse(await readFile(file, 'utf8')); } catch { /* none yet */ } }
-    if (progress.done) { this.backfill = 'done'; return; }
+    if (!again) {
+      try {
+        progress = JSON.parse(await readFile(file, 'utf8'));
+      } catch {
+        /* none yet */
+      }
+    }
+    if (progress.done) {
+      this.backfill = 'done';
+      return;
+    }
     this.backfill = 'running';
     const signal = this.stop$.signal;
     while (!signal.aborted) {
-      const page = await this.withRetry(() => this.d.objects.listObjects(this.bucket, { prefix: this.rule.prefix, maxKeys: 200, ...(progress.after ? { startAfter: progress.after } : {}) }), signal);
+      const page = await this.withRetry(
+        () => this.d.objects.listObjects(this.bucket, { prefix: this.rule.prefix, maxKeys: 200, ...(progress.after ? { startAfter: progress.after } : {}) }),
+        signal,
+      );
       if (!page) return;
       for (const o of page.objects) {
         if (signal.aborted) return;
@@ -225,7 +281,11 @@ export class BucketReplicator {
       progress = { after: page.objects.at(-1)?.key ?? progress.after, done: !page.isTruncated };
       await writeFile(`${file}.tmp`, JSON.stringify(progress));
       await rename(`${file}.tmp`, file);
-      if (progress.done) { this.backfill = 'done'; this.log.info({}, 'backfill done'); return; }
+      if (progress.done) {
+        this.backfill = 'done';
+        this.log.info({}, 'backfill done');
+        return;
+      }
     }
   }
 }

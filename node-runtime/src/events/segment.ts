@@ -14,7 +14,12 @@ export const HEADER_BYTES = 24;
 /** One sparse index entry (a byte offset) every this many records: a read seeks there and skips forward. */
 export const INDEX_EVERY = 64;
 
-export interface StoredRecord { seq: number; at: number; payload: Buffer; size: number }
+export interface StoredRecord {
+  seq: number;
+  at: number;
+  payload: Buffer;
+  size: number;
+}
 
 export function encodeRecord(seq: number, at: number, payload: Buffer): Buffer {
   const buf = Buffer.allocUnsafe(HEADER_BYTES + payload.length);
@@ -28,9 +33,9 @@ export function encodeRecord(seq: number, at: number, payload: Buffer): Buffer {
 
 export interface Decoded {
   records: StoredRecord[];
-  consumed: number;          // bytes of whole, valid records
-  needed?: number;           // the next record is longer than what was given: its full size
-  corrupt: boolean;          // stopped at a record that cannot be valid (CRC, length, sequence)
+  consumed: number; // bytes of whole, valid records
+  needed?: number; // the next record is longer than what was given: its full size
+  corrupt: boolean; // stopped at a record that cannot be valid (CRC, length, sequence)
 }
 
 /** The records at the start of `buf`, stopping at the first incomplete or invalid one. */
@@ -55,10 +60,22 @@ export const segmentFile = (base: number) => `${String(base).padStart(20, '0')}.
 export const segmentBase = (name: string): number | undefined => (/^\d{20}\.seg$/.test(name) ? Number(name.slice(0, 20)) : undefined);
 
 /** A segment as the outbox tracks it: entries [base, base + count) in its first `bytes` bytes. */
-export interface Segment { base: number; count: number; bytes: number; lastAt: number; index: number[] }
+export interface Segment {
+  base: number;
+  count: number;
+  bytes: number;
+  lastAt: number;
+  index: number[];
+}
 
 /** What a scan of a segment file found: its valid records' count, bytes, last append time and sparse index. */
-export interface SegmentScan { count: number; validBytes: number; fileBytes: number; lastAt: number; index: number[] }
+export interface SegmentScan {
+  count: number;
+  validBytes: number;
+  fileBytes: number;
+  lastAt: number;
+  index: number[];
+}
 
 /** Read a whole segment (segments are a few MiB) and index it; stops before a torn or corrupt tail. */
 export async function scanSegment(dir: string, base: number, maxPayload: number): Promise<SegmentScan> {
@@ -77,11 +94,21 @@ export async function scanSegment(dir: string, base: number, maxPayload: number)
  * Up to `max` records from `fromSeq` on, of a segment whose first `limit` bytes are durable.
  * `offset`/`offsetSeq` is the nearest index entry at or before `fromSeq`.
  */
-export async function readSegment(path: string, offset: number, offsetSeq: number, fromSeq: number, max: number, limit: number, maxPayload: number): Promise<StoredRecord[]> {
+export async function readSegment(
+  path: string,
+  offset: number,
+  offsetSeq: number,
+  fromSeq: number,
+  max: number,
+  limit: number,
+  maxPayload: number,
+): Promise<StoredRecord[]> {
   const out: StoredRecord[] = [];
   const fh = await open(path, 'r');
   try {
-    let pos = offset, seq = offsetSeq, want = 256 * 1024;
+    let pos = offset,
+      seq = offsetSeq,
+      want = 256 * 1024;
     while (out.length < max && pos < limit) {
       const len = Math.min(want, limit - pos);
       const buf = Buffer.allocUnsafe(len);
@@ -90,7 +117,10 @@ export async function readSegment(path: string, offset: number, offsetSeq: numbe
       if (d.corrupt || (d.records.length === 0 && (d.needed === undefined || d.needed <= bytesRead || pos + d.needed > limit))) {
         throw new Error(`outbox segment ${path} is corrupt at byte ${pos + d.consumed} (sequence ${seq + d.records.length})`);
       }
-      if (d.records.length === 0) { want = d.needed!; continue; }   // one record larger than a read: read it whole
+      if (d.records.length === 0) {
+        want = d.needed!;
+        continue;
+      } // one record larger than a read: read it whole
       for (const r of d.records) if (r.seq >= fromSeq && out.length < max) out.push(r);
       pos += d.consumed;
       seq += d.records.length;
@@ -108,7 +138,10 @@ export async function readSegment(path: string, offset: number, offsetSeq: numbe
  */
 export async function recoverSegments(dir: string, maxPayload: number, floor: number): Promise<Segment[]> {
   const log = logger('outbox', { dir });
-  const bases = (await readdir(dir)).map(segmentBase).filter((b) => b !== undefined).sort((a, b) => a - b);
+  const bases = (await readdir(dir))
+    .map(segmentBase)
+    .filter((b) => b !== undefined)
+    .sort((a, b) => a - b);
   if (bases.length === 0) {
     await (await open(join(dir, segmentFile(floor)), 'w')).close();
     bases.push(floor);
@@ -118,7 +151,10 @@ export async function recoverSegments(dir: string, maxPayload: number, floor: nu
     const scan = await scanSegment(dir, base, maxPayload);
     if (scan.validBytes < scan.fileBytes) {
       if (i === bases.length - 1) {
-        log.warn({ segment: segmentFile(base), kept: scan.count, tornBytes: scan.fileBytes - scan.validBytes }, 'outbox: torn tail cut off (an append that never completed)');
+        log.warn(
+          { segment: segmentFile(base), kept: scan.count, tornBytes: scan.fileBytes - scan.validBytes },
+          'outbox: torn tail cut off (an append that never completed)',
+        );
         await truncate(join(dir, segmentFile(base)), scan.validBytes);
       } else {
         log.error({ segment: segmentFile(base), kept: scan.count }, 'outbox: corrupt records in a closed segment; the rest of it is skipped');

@@ -2,7 +2,12 @@
 // parsing rules of the HTML standard that our feeds use — fields `event`, `id`, `data` (joined
 // with \n), `retry`; comment lines; a message ends at a blank line. An id-only message is still a
 // message: a heartbeat that moves the cursor.
-export interface SseMessage { event?: string; id?: string; data?: string; retry?: number }
+export interface SseMessage {
+  event?: string;
+  id?: string;
+  data?: string;
+  retry?: number;
+}
 
 export class SseParser {
   private buf = '';

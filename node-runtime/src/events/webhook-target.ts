@@ -11,16 +11,20 @@ import type { Target } from './targets.ts';
 export interface WebhookTargetSpec {
   kind: 'webhook';
   name: string;
-  url: string;                 // http:// or https://
-  bearerToken?: string;        // sent as Authorization: Bearer …
-  timeoutMs?: number;          // per request, default 10 s
+  url: string; // http:// or https://
+  bearerToken?: string; // sent as Authorization: Bearer …
+  timeoutMs?: number; // per request, default 10 s
 }
 
 /** The spec's URL; a RangeError naming the field when the spec cannot be used. */
 export function checkWebhookTarget(spec: WebhookTargetSpec): URL {
   if (!TARGET_NAME.test(spec.name)) throw new RangeError(`webhook target: name ${JSON.stringify(spec.name)} is not a DNS label`);
   let url: URL;
-  try { url = new URL(spec.url); } catch { throw new RangeError(`webhook target ${spec.name}: ${JSON.stringify(spec.url)} is not a URL`); }
+  try {
+    url = new URL(spec.url);
+  } catch {
+    throw new RangeError(`webhook target ${spec.name}: ${JSON.stringify(spec.url)} is not a URL`);
+  }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new RangeError(`webhook target ${spec.name}: the URL must be http or https`);
   return url;
 }
@@ -45,7 +49,10 @@ export class WebhookTarget implements Target {
   async send(messages: EventMessage[], signal: AbortSignal): Promise<void> {
     for (const m of messages) {
       const res = await request(this.url, {
-        method: 'POST', body: JSON.stringify(m), headers: this.headers, dispatcher: this.agent,
+        method: 'POST',
+        body: JSON.stringify(m),
+        headers: this.headers,
+        dispatcher: this.agent,
         signal: AbortSignal.any([signal, AbortSignal.timeout(this.timeoutMs)]),
       });
       await res.body.dump();

@@ -3,7 +3,7 @@
 // The coordinators (data/) build and merge them; the API (s3/) reads them through data/types.ts.
 import type { Acl } from '../access/acl.ts';
 export interface ChunkRef {
-  id: string;        // hex sha256 of the chunk bytes
+  id: string; // hex sha256 of the chunk bytes
   size: number;
   /** Encrypted chunks only: their place in the object (part × 2^32 + index), the nonce of their cipher. */
   seq?: number;
@@ -21,43 +21,43 @@ export interface ChunkRef {
 export interface ObjectVersion {
   bucket: string;
   key: string;
-  versionId: string;       // unique per write; the S3 version id of a versioned slot
-  timestamp: number;       // ms since epoch at the coordinator; newest wins
-  writer: string;          // coordinator member id; tie-break for equal timestamps
+  versionId: string; // unique per write; the S3 version id of a versioned slot
+  timestamp: number; // ms since epoch at the coordinator; newest wins
+  writer: string; // coordinator member id; tie-break for equal timestamps
   deleted: boolean;
   /** Its own version (slot `versionId`), written while the bucket's versioning was Enabled; absent: the null version. */
   versioned?: boolean;
   /** A tombstone that is an S3 delete marker (listed, current while newest), not a removal. */
   deleteMarker?: boolean;
   size: number;
-  etag: string;            // quoted-less hex MD5, or "<md5>-<n>" for multipart
+  etag: string; // quoted-less hex MD5, or "<md5>-<n>" for multipart
   contentType?: string;
-  userMeta: Record<string, string>;   // x-amz-meta-* without the prefix, lower-case names
-  headers?: Record<string, string>;   // other stored headers: cache-control, content-disposition, content-encoding, content-language, expires
-  inline?: string;         // base64 body when size <= inlineMax
-  chunks: ChunkRef[];      // in order; empty when inline
-  replicas: number;        // R the chunks were written with
+  userMeta: Record<string, string>; // x-amz-meta-* without the prefix, lower-case names
+  headers?: Record<string, string>; // other stored headers: cache-control, content-disposition, content-encoding, content-language, expires
+  inline?: string; // base64 body when size <= inlineMax
+  chunks: ChunkRef[]; // in order; empty when inline
+  replicas: number; // R the chunks were written with
   /** R the write asked for with x-cairn-replicas, 0 when it asked for none; absent on versions written
    *  before it was recorded. Repair keeps max(bucket's current R, this) (repair/refs.ts). */
   requestedReplicas?: number;
-  pin?: string[];          // member ids the chunks are pinned to
+  pin?: string[]; // member ids the chunks are pinned to
   /** multipart layout; a part's checksum (base64, the upload's algorithm) when the upload had one */
   parts?: { number: number; size: number; etag: string; checksum?: string }[];
-  owner?: string;          // user id of the writer (or the bucket's owner); absent: written before users
-  acl?: Acl;               // absent: private to its owner
+  owner?: string; // user id of the writer (or the bucket's owner); absent: written before users
+  acl?: Acl; // absent: private to its owner
   /** Encryption at rest (data/sse.ts): the wrapped data key; absent = stored in the clear. */
   encryption?: StoredEncryption;
   /** A change of this same write's metadata (ACL, ...): a higher rev replaces it without making it
    *  newer than a later write of the key (meta/lww.ts orders by timestamp first). */
   rev?: number;
-  revBy?: string;          // the member that made the rev, the tie-break between equal revs
+  revBy?: string; // the member that made the rev, the tie-break between equal revs
   /** When the content was last written, if not `timestamp` (a rev keeps the content's time). */
   lastModified?: number;
   /** Object tags (x-amz-tagging, PutObjectTagging): at most 10, in the order given. */
   tags?: { key: string; value: string }[];
   /** Object lock: this version may not be removed before `until` (ms) — GOVERNANCE lets a permitted caller bypass it. */
   retention?: { mode: 'GOVERNANCE' | 'COMPLIANCE'; until: number };
-  legalHold?: boolean;     // object lock: may not be removed while on, whatever its retention
+  legalHold?: boolean; // object lock: may not be removed while on, whatever its retention
   /** The flexible checksum of the content (x-amz-checksum-*), when the write sent or asked for one. */
   checksum?: StoredChecksum;
 }
@@ -71,26 +71,24 @@ export interface StoredChecksum {
 }
 
 /** How an object is encrypted at rest, as its record keeps it (data/sse.ts makes and reads it). */
-export type StoredEncryption =
-  | { kind: 'SSE-S3'; wrappedKey: string }
-  | { kind: 'SSE-C'; wrappedKey: string; keyMd5: string; keyHmac: string; salt: string };
+export type StoredEncryption = { kind: 'SSE-S3'; wrappedKey: string } | { kind: 'SSE-C'; wrappedKey: string; keyMd5: string; keyHmac: string; salt: string };
 
 export interface MultipartUpload {
   bucket: string;
   key: string;
   uploadId: string;
-  initiated: string;       // ISO time
+  initiated: string; // ISO time
   contentType?: string;
   userMeta: Record<string, string>;
   headers?: Record<string, string>;
   replicas: number;
-  requestedReplicas?: number;   // as ObjectVersion's
+  requestedReplicas?: number; // as ObjectVersion's
   pin?: string[];
   owner: string;
-  acl?: Acl;               // the ACL the object gets when the upload completes
+  acl?: Acl; // the ACL the object gets when the upload completes
   encryption?: StoredEncryption;
-  tags?: { key: string; value: string }[];               // the tags the object gets
-  retention?: ObjectVersion['retention'];                // and its object lock
+  tags?: { key: string; value: string }[]; // the tags the object gets
+  retention?: ObjectVersion['retention']; // and its object lock
   legalHold?: boolean;
   /** The checksum CreateMultipartUpload asked for: every part must carry one, the object gets one of this type. */
   checksum?: Pick<StoredChecksum, 'algorithm' | 'type'>;
@@ -98,22 +96,22 @@ export interface MultipartUpload {
 
 export interface PartRecord {
   number: number;
-  etag: string;            // hex MD5 of the part body
+  etag: string; // hex MD5 of the part body
   size: number;
   chunks: ChunkRef[];
   inline?: string;
-  checksum?: string;       // base64 flexible checksum of the part body (its upload's algorithm)
+  checksum?: string; // base64 flexible checksum of the part body (its upload's algorithm)
   lastModified: string;
   timestamp: number;
 }
 
 export interface ListVersionsOptions {
   prefix?: string;
-  startAfter?: string;     // exclusive, by key: after every slot of that key
+  startAfter?: string; // exclusive, by key: after every slot of that key
   /** With startAfter: resume inside that key, after this slot (meta/slots.ts slotOf) instead. */
   startAfterSlot?: string;
-  startAt?: string;        // inclusive, by key (instead of startAfter): from its first slot on
-  limit: number;           // maximum number of records returned (tombstones included)
+  startAt?: string; // inclusive, by key (instead of startAfter): from its first slot on
+  limit: number; // maximum number of records returned (tombstones included)
   /**
    * Leave out what the caller does not need, so a page from another member is a few hundred bytes
    * per key instead of carrying every small object's body: `listing` drops inline bodies and chunk
@@ -136,17 +134,17 @@ export interface WriteOptions {
 /** What a replica did with a coordinator's write: stored (the slot's winner), or refused without a trace. */
 export type WriteOutcome =
   | { stored: ObjectVersion }
-  | { staleAt: number }      // the key changed at this stamp or later: stamp the write again, later
-  | { held: true };          // a conditional write holds the key
+  | { staleAt: number } // the key changed at this stamp or later: stamp the write again, later
+  | { held: true }; // a conditional write holds the key
 
 /** The first phase of a conditional write (data/conditional.ts). */
 export interface KeyReservation {
   id: string;
-  timestamp: number;         // the stamp the write will carry
+  timestamp: number; // the stamp the write will carry
   /** What the coordinator read: the key's last change (or the record of `slot`), null when nothing. */
   expected: Pick<ObjectVersion, 'timestamp' | 'writer' | 'versionId' | 'rev' | 'revBy'> | null;
   slot?: string;
-  until: number;             // ms: the lease
+  until: number; // ms: the lease
 }
 
 export type ReserveOutcome = { reserved: true } | { held: true } | { changed: true } | { staleAt: number };

@@ -69,7 +69,10 @@ export function compareSlots(a: string, b: string): number {
 }
 
 /** Where a record sits in a bucket: (key, slot), compared as the store orders them (UTF-8 bytes). */
-export interface Position { key: string; slot: string }
+export interface Position {
+  key: string;
+  slot: string;
+}
 
 export function comparePositions(a: Position, b: Position): number {
   if (a.key !== b.key) return Buffer.compare(Buffer.from(a.key), Buffer.from(b.key));

@@ -10,11 +10,28 @@ import type { ObjectVersion } from './records.ts';
 let dir = '';
 let seq = 0;
 function ver(key: string, over: Partial<ObjectVersion> = {}): ObjectVersion {
-  return { bucket: 'b1', key, versionId: `v${++seq}`, timestamp: 1000, writer: 'n1', deleted: false, size: 10, etag: 'e', userMeta: {}, chunks: [], replicas: 1, ...over };
+  return {
+    bucket: 'b1',
+    key,
+    versionId: `v${++seq}`,
+    timestamp: 1000,
+    writer: 'n1',
+    deleted: false,
+    size: 10,
+    etag: 'e',
+    userMeta: {},
+    chunks: [],
+    replicas: 1,
+    ...over,
+  };
 }
 
-test.before.each(async () => { dir = await mkdtemp(join(tmpdir(), 'cairn-meta-')); });
-test.after.each(async () => { await rm(dir, { recursive: true, force: true }); });
+test.before.each(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'cairn-meta-'));
+});
+test.after.each(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
 
 test('lww order: timestamp, then writer, then version id', () => {
   assert.ok(compareVersions({ timestamp: 2, writer: 'a', versionId: 'a' }, { timestamp: 1, writer: 'z', versionId: 'z' }) > 0);
@@ -47,12 +64,27 @@ test('listVersions: ordered range scan by bucket, prefix, startAfter, limit; buc
   await m.putVersion(ver('a/1', { bucket: 'b10' }));
   await m.putVersion(ver('zzz', { bucket: 'b' }));
   const all = (await m.listVersions('b1', { limit: 100 })).map((v) => v.key);
-  assert.equal(all, [...keys].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y))));
-  assert.equal((await m.listVersions('b1', { prefix: 'a/', limit: 100 })).map((v) => v.key), ['a//b', 'a/1', 'a/1/deep', 'a/2']);
-  assert.equal((await m.listVersions('b1', { prefix: 'a/', startAfter: 'a/1', limit: 2 })).map((v) => v.key), ['a/1/deep', 'a/2']);
-  assert.equal((await m.listVersions('b1', { startAfter: 'b', limit: 10 })).map((v) => v.key), ['é']);
-  assert.equal((await m.listVersions('b1', { prefix: 'a/', startAfter: 'zz', limit: 10 })), []);
-  assert.equal((await m.listVersions('b10', { limit: 10 })).map((v) => v.key), ['a/1']);
+  assert.equal(
+    all,
+    [...keys].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y))),
+  );
+  assert.equal(
+    (await m.listVersions('b1', { prefix: 'a/', limit: 100 })).map((v) => v.key),
+    ['a//b', 'a/1', 'a/1/deep', 'a/2'],
+  );
+  assert.equal(
+    (await m.listVersions('b1', { prefix: 'a/', startAfter: 'a/1', limit: 2 })).map((v) => v.key),
+    ['a/1/deep', 'a/2'],
+  );
+  assert.equal(
+    (await m.listVersions('b1', { startAfter: 'b', limit: 10 })).map((v) => v.key),
+    ['é'],
+  );
+  assert.equal(await m.listVersions('b1', { prefix: 'a/', startAfter: 'zz', limit: 10 }), []);
+  assert.equal(
+    (await m.listVersions('b10', { limit: 10 })).map((v) => v.key),
+    ['a/1'],
+  );
   await m.close();
 });
 
@@ -61,10 +93,22 @@ test('listVersions fields: a listing page without inline bodies or chunk lists, 
   await m.putVersion(ver('small', { inline: Buffer.alloc(3000, 7).toString('base64'), size: 3000 }));
   await m.putVersion(ver('big', { chunks: [{ id: 'ab'.repeat(32), size: 5 }], size: 5 }));
   const lean = await m.listVersions('b1', { limit: 10, fields: 'listing' });
-  assert.equal(lean.map((v) => [v.key, v.size, v.inline, v.chunks.length]), [['big', 5, undefined, 0], ['small', 3000, undefined, 0]]);
+  assert.equal(
+    lean.map((v) => [v.key, v.size, v.inline, v.chunks.length]),
+    [
+      ['big', 5, undefined, 0],
+      ['small', 3000, undefined, 0],
+    ],
+  );
   assert.ok(JSON.stringify(lean).length < 1000, 'a page carries no body');
   const refs = await m.listVersions('b1', { limit: 10, fields: 'references' });
-  assert.equal(refs.map((v) => [v.key, v.inline, v.chunks.length]), [['big', undefined, 1], ['small', undefined, 0]]);
+  assert.equal(
+    refs.map((v) => [v.key, v.inline, v.chunks.length]),
+    [
+      ['big', undefined, 1],
+      ['small', undefined, 0],
+    ],
+  );
   const full = await m.listVersions('b1', { limit: 10 });
   assert.is(full[0].chunks.length, 1);
   assert.is(full[1].inline?.length, 4000);
@@ -85,10 +129,22 @@ test('multipart uploads and parts; delete removes both; survives reopen', async 
   await m.putPart('b1', 'u2', part(1));
   await m.close();
   m = MetaStore.open(dir);
-  assert.equal((await m.listParts('b1', 'u1')).map((p) => p.number), [1, 2, 300]);
-  assert.equal((await m.listUploads('b1', { limit: 10 })).map((u) => u.uploadId), ['u3', 'u1', 'u2']);
-  assert.equal((await m.listUploads('b1', { limit: 10, keyMarker: 'x', uploadIdMarker: 'u1' })).map((u) => u.uploadId), ['u2']);
-  assert.equal((await m.listUploads('b1', { limit: 10, prefix: 'w' })).map((u) => u.uploadId), ['u3']);
+  assert.equal(
+    (await m.listParts('b1', 'u1')).map((p) => p.number),
+    [1, 2, 300],
+  );
+  assert.equal(
+    (await m.listUploads('b1', { limit: 10 })).map((u) => u.uploadId),
+    ['u3', 'u1', 'u2'],
+  );
+  assert.equal(
+    (await m.listUploads('b1', { limit: 10, keyMarker: 'x', uploadIdMarker: 'u1' })).map((u) => u.uploadId),
+    ['u2'],
+  );
+  assert.equal(
+    (await m.listUploads('b1', { limit: 10, prefix: 'w' })).map((u) => u.uploadId),
+    ['u3'],
+  );
   await m.deleteUpload('b1', 'u1');
   assert.is(await m.getUpload('b1', 'u1'), undefined);
   assert.equal(await m.listParts('b1', 'u1'), []);
@@ -104,7 +160,11 @@ test('versions: one record per slot, the current one is the newest not removed, 
   const v2 = ver('k', { versionId: 'v-new', versioned: true, timestamp: 2000, size: 5 });
   const nul = ver('k', { versionId: 'n1', timestamp: 1500, size: 7 });
   await Promise.all([m.putVersion(v2), m.putVersion(nul), m.putVersion(v1)]);
-  assert.equal((await m.getVersions('b1', 'k')).map((v) => v.versionId), ['n1', 'v-new', 'v-old'], 'null slot first, then version ids');
+  assert.equal(
+    (await m.getVersions('b1', 'k')).map((v) => v.versionId),
+    ['n1', 'v-new', 'v-old'],
+    'null slot first, then version ids',
+  );
   assert.is((await m.getVersion('b1', 'k', 'null'))?.versionId, 'n1');
   assert.is((await m.getVersion('b1', 'k', 'v-old'))?.size, 3);
   assert.equal(await m.bucketUsage('b1'), { objects: 1, bytes: 5, versions: 3, versionBytes: 15 });
@@ -115,20 +175,35 @@ test('versions: one record per slot, the current one is the newest not removed, 
   assert.equal(await m.bucketUsage('b1'), { objects: 1, bytes: 5, versions: 3, versionBytes: 15 }, 'the marker removed: v-new is current again');
   // A re-put of the null version replaces only the null slot.
   await m.putVersion(ver('k', { versionId: 'n2', timestamp: 5000, size: 11 }));
-  assert.equal((await m.getVersions('b1', 'k')).map((v) => v.versionId), ['n2', 'm1', 'v-new', 'v-old']);
+  assert.equal(
+    (await m.getVersions('b1', 'k')).map((v) => v.versionId),
+    ['n2', 'm1', 'v-new', 'v-old'],
+  );
   assert.equal(await m.bucketUsage('b1'), { objects: 1, bytes: 11, versions: 3, versionBytes: 19 });
   // Listing pages are (key, slot) ordered and resume inside a key.
   await m.putVersion(ver('j'));
   const page = await m.listVersions('b1', { limit: 3 });
-  assert.equal(page.map((v) => `${v.key}:${v.versionId}`), [`j:${page[0]!.versionId}`, 'k:n2', 'k:m1']);
-  assert.equal((await m.listVersions('b1', { startAfter: 'k', startAfterSlot: 'm1', limit: 9 })).map((v) => v.versionId), ['v-new', 'v-old']);
-  assert.equal((await m.listVersions('b1', { startAfter: 'j', limit: 1 })).map((v) => v.versionId), ['n2']);
-  assert.equal((await m.listVersions('b1', { startAfter: 'k', limit: 9 })), []);
+  assert.equal(
+    page.map((v) => `${v.key}:${v.versionId}`),
+    [`j:${page[0]!.versionId}`, 'k:n2', 'k:m1'],
+  );
+  assert.equal(
+    (await m.listVersions('b1', { startAfter: 'k', startAfterSlot: 'm1', limit: 9 })).map((v) => v.versionId),
+    ['v-new', 'v-old'],
+  );
+  assert.equal(
+    (await m.listVersions('b1', { startAfter: 'j', limit: 1 })).map((v) => v.versionId),
+    ['n2'],
+  );
+  assert.equal(await m.listVersions('b1', { startAfter: 'k', limit: 9 }), []);
   // The key's records: the current one whole, the others lean.
   const withBody = ver('b', { versionId: 'x1', versioned: true, inline: 'AAAA', size: 3, timestamp: 10 });
   await m.putVersion(withBody);
   await m.putVersion(ver('b', { versionId: 'x2', versioned: true, inline: 'BBBB', size: 3, timestamp: 20 }));
-  assert.equal((await m.getVersions('b1', 'b')).map((v) => v.inline), [undefined, 'BBBB']);
+  assert.equal(
+    (await m.getVersions('b1', 'b')).map((v) => v.inline),
+    [undefined, 'BBBB'],
+  );
   // A removal tombstone is collected only when it is still its slot's record.
   assert.is(await m.removeTombstone('b1', 'k', 'm1'), true);
   assert.is(await m.removeTombstone('b1', 'k', 'v-new'), false, 'a live version is no tombstone');
@@ -137,28 +212,35 @@ test('versions: one record per slot, the current one is the newest not removed, 
 
 test('writeVersion fences: a stale write is refused untouched; a reservation holds the key until committed or released', async () => {
   const m = MetaStore.open(dir);
-  assert.ok('stored' in await m.writeVersion(ver('k', { timestamp: 2000 }), { fence: 'write' }));
+  assert.ok('stored' in (await m.writeVersion(ver('k', { timestamp: 2000 }), { fence: 'write' })));
   assert.equal(await m.writeVersion(ver('k', { timestamp: 1500 }), { fence: 'write' }), { staleAt: 2000 });
   const again = ver('k', { timestamp: 2500 });
-  assert.ok('stored' in await m.writeVersion(again, { fence: 'write' }));
-  assert.ok('stored' in await m.writeVersion(again, { fence: 'write' }), 'a retried call of the same write is no conflict');
+  assert.ok('stored' in (await m.writeVersion(again, { fence: 'write' })));
+  assert.ok('stored' in (await m.writeVersion(again, { fence: 'write' })), 'a retried call of the same write is no conflict');
   const cur = (await m.getVersion('b1', 'k'))!;
   // Reservation: the expected record must be what the replica holds (or older).
   assert.equal(await m.reserveKey('b1', 'k', { id: 'r0', timestamp: 3000, expected: null, until: Date.now() + 5000 }), { changed: true });
   assert.equal(await m.reserveKey('b1', 'k', { id: 'r0', timestamp: 2400, expected: cur, until: Date.now() + 5000 }), { staleAt: 2500 });
   assert.equal(await m.reserveKey('b1', 'k', { id: 'r1', timestamp: 3000, expected: cur, until: Date.now() + 5000 }), { reserved: true });
   assert.equal(await m.reserveKey('b1', 'k', { id: 'r2', timestamp: 3100, expected: cur, until: Date.now() + 5000 }), { held: true });
-  assert.equal(await m.writeVersion(ver('k', { timestamp: 2900 }), { fence: 'write' }), { staleAt: 3000 }, 'an earlier stamp cannot slip under the reservation');
+  assert.equal(
+    await m.writeVersion(ver('k', { timestamp: 2900 }), { fence: 'write' }),
+    { staleAt: 3000 },
+    'an earlier stamp cannot slip under the reservation',
+  );
   assert.equal(await m.writeVersion({ ...cur, rev: 9 }, { fence: 'revision' }), { held: true });
   const committed = await m.writeVersion(ver('k', { timestamp: 3000 }), { fence: 'write', release: 'r1' });
   assert.ok('stored' in committed);
-  assert.equal(await m.reserveKey('b1', 'k', { id: 'r3', timestamp: 3200, expected: (committed as { stored: ObjectVersion }).stored, until: Date.now() + 5000 }), { reserved: true });
+  assert.equal(
+    await m.reserveKey('b1', 'k', { id: 'r3', timestamp: 3200, expected: (committed as { stored: ObjectVersion }).stored, until: Date.now() + 5000 }),
+    { reserved: true },
+  );
   await m.releaseKey('b1', 'k', 'r3');
-  assert.ok('stored' in await m.writeVersion(ver('k', { timestamp: 3300 }), { fence: 'write' }), 'released');
+  assert.ok('stored' in (await m.writeVersion(ver('k', { timestamp: 3300 }), { fence: 'write' })), 'released');
   // A lapsed lease frees the key.
   const last = (await m.getVersion('b1', 'k'))!;
   assert.equal(await m.reserveKey('b1', 'k', { id: 'r4', timestamp: 4000, expected: last, until: Date.now() - 1 }), { reserved: true });
-  assert.ok('stored' in await m.writeVersion(ver('k', { timestamp: 3900 }), { fence: 'write' }));
+  assert.ok('stored' in (await m.writeVersion(ver('k', { timestamp: 3900 }), { fence: 'write' })));
   await m.close();
 });
 
@@ -172,7 +254,10 @@ test('a store of the layout before versions opens in the new one, usage counted 
   await raw.openDB({ name: 'usage' }).put('b1', { objects: 1, bytes: 4 });
   await raw.close();
   const m = MetaStore.open(dir);
-  assert.equal((await m.listVersions('b1', { limit: 9 })).map((v) => v.key), ['a', 'b']);
+  assert.equal(
+    (await m.listVersions('b1', { limit: 9 })).map((v) => v.key),
+    ['a', 'b'],
+  );
   assert.is((await m.getVersion('b1', 'a', 'null'))?.size, 4);
   assert.equal(await m.bucketUsage('b1'), { objects: 1, bytes: 4, versions: 1, versionBytes: 4 });
   await m.putVersion(ver('a', { timestamp: 9000, size: 6 }));

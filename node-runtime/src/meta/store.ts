@@ -17,9 +17,14 @@ import { currentOf, isRemoved, lastChangeOf, slotOf, slotOfVersionId } from './s
 
 /** A partition's counters: current live objects and their bytes (what a listing shows), and every
  *  stored version (noncurrent ones and delete markers included) with the bytes they hold. */
-export interface BucketUsage { objects: number; bytes: number; versions: number; versionBytes: number }
+export interface BucketUsage {
+  objects: number;
+  bytes: number;
+  versions: number;
+  versionBytes: number;
+}
 
-const SEP = 0x00;        // bucket names and keys never contain NUL (data/names.ts), so `bucket \0` is an exact partition prefix
+const SEP = 0x00; // bucket names and keys never contain NUL (data/names.ts), so `bucket \0` is an exact partition prefix
 /** The layout of the versions table: 2 = one record per slot (`bucket \0 key \0 slot`). */
 const LAYOUT = 2;
 
@@ -52,7 +57,10 @@ function partKey(bucket: string, uploadId: string, number: number): Buffer {
 function prefixEnd(prefix: Buffer): Buffer | undefined {
   const end = Buffer.from(prefix);
   for (let i = end.length - 1; i >= 0; i--) {
-    if (end[i] < 0xff) { end[i]++; return end.subarray(0, i + 1); }
+    if (end[i] < 0xff) {
+      end[i]++;
+      return end.subarray(0, i + 1);
+    }
   }
   return undefined;
 }
@@ -61,7 +69,11 @@ const emptyUsage = (): BucketUsage => ({ objects: 0, bytes: 0, versions: 0, vers
 
 /** How long a reservation holds when its conditional write neither commits nor releases it. */
 export const RESERVATION_LEASE_MS = 10_000;
-interface StoredReservation { id: string; timestamp: number; until: number }
+interface StoredReservation {
+  id: string;
+  timestamp: number;
+  until: number;
+}
 
 export class MetaStore {
   private readonly env: RootDatabase;
@@ -133,7 +145,9 @@ export class MetaStore {
    * later flush also covers this write: waiting for one is never less durable, only slower.)
    */
   private async durable<T>(commit: Promise<T>): Promise<T> {
-    const flushed = new Promise<unknown>((resolve, reject) => { this.env.flushed.then(resolve, reject); });
+    const flushed = new Promise<unknown>((resolve, reject) => {
+      this.env.flushed.then(resolve, reject);
+    });
     const r = await commit;
     await flushed;
     return r;
@@ -177,27 +191,29 @@ export class MetaStore {
    * `release` names the reservation this write commits: it is freed with the write.
    */
   writeVersion(v: ObjectVersion, opts: WriteOptions): Promise<WriteOutcome> {
-    return this.durable(this.versions.transaction((): WriteOutcome => {
-      const name = keyPrefix(v.bucket, v.key);
-      // A new write stamped after a reservation comes after that conditional write and may go on; one
-      // stamped before it would slip under its condition. A commit's stamp was checked when the key
-      // was reserved (a holder that did not reserve it merges it).
-      const held = this.activeReservation(name);
-      if (held && held.id !== opts.release) {
-        if (opts.fence !== 'write') return { held: true };
-        if (v.timestamp <= held.timestamp) return { staleAt: held.timestamp };
-      }
-      const records = this.recordsOf(v.bucket, v.key);
-      if (opts.fence === 'write') {
-        const last = lastChangeOf(records);
-        if (last && last.timestamp >= v.timestamp && !(slotOf(last) === slotOf(v) && last.versionId === v.versionId && last.timestamp === v.timestamp)) {
-          return { staleAt: last.timestamp };
+    return this.durable(
+      this.versions.transaction((): WriteOutcome => {
+        const name = keyPrefix(v.bucket, v.key);
+        // A new write stamped after a reservation comes after that conditional write and may go on; one
+        // stamped before it would slip under its condition. A commit's stamp was checked when the key
+        // was reserved (a holder that did not reserve it merges it).
+        const held = this.activeReservation(name);
+        if (held && held.id !== opts.release) {
+          if (opts.fence !== 'write') return { held: true };
+          if (v.timestamp <= held.timestamp) return { staleAt: held.timestamp };
         }
-      }
-      const stored = this.mergeSync(v, records);
-      if (held && held.id === opts.release) this.reservations.removeSync(name);
-      return { stored };
-    }));
+        const records = this.recordsOf(v.bucket, v.key);
+        if (opts.fence === 'write') {
+          const last = lastChangeOf(records);
+          if (last && last.timestamp >= v.timestamp && !(slotOf(last) === slotOf(v) && last.versionId === v.versionId && last.timestamp === v.timestamp)) {
+            return { staleAt: last.timestamp };
+          }
+        }
+        const stored = this.mergeSync(v, records);
+        if (held && held.id === opts.release) this.reservations.removeSync(name);
+        return { stored };
+      }),
+    );
   }
 
   /**
@@ -208,26 +224,30 @@ export class MetaStore {
    * a reservation it granted.
    */
   reserveKey(bucket: string, key: string, r: KeyReservation): Promise<ReserveOutcome> {
-    return this.durable(this.versions.transaction((): ReserveOutcome => {
-      const name = keyPrefix(bucket, key);
-      const held = this.activeReservation(name);
-      if (held && held.id !== r.id) return { held: true };
-      const records = this.recordsOf(bucket, key);
-      const seen = r.slot !== undefined ? records.find((x) => slotOf(x) === r.slot) : lastChangeOf(records);
-      if (seen && (!r.expected || compareVersions(seen, r.expected) > 0)) return { changed: true };
-      const last = lastChangeOf(records);
-      if (r.slot === undefined && last && last.timestamp >= r.timestamp) return { staleAt: last.timestamp };
-      this.reservations.putSync(name, { id: r.id, timestamp: r.timestamp, until: Math.min(r.until, Date.now() + RESERVATION_LEASE_MS) });
-      return { reserved: true };
-    }));
+    return this.durable(
+      this.versions.transaction((): ReserveOutcome => {
+        const name = keyPrefix(bucket, key);
+        const held = this.activeReservation(name);
+        if (held && held.id !== r.id) return { held: true };
+        const records = this.recordsOf(bucket, key);
+        const seen = r.slot !== undefined ? records.find((x) => slotOf(x) === r.slot) : lastChangeOf(records);
+        if (seen && (!r.expected || compareVersions(seen, r.expected) > 0)) return { changed: true };
+        const last = lastChangeOf(records);
+        if (r.slot === undefined && last && last.timestamp >= r.timestamp) return { staleAt: last.timestamp };
+        this.reservations.putSync(name, { id: r.id, timestamp: r.timestamp, until: Math.min(r.until, Date.now() + RESERVATION_LEASE_MS) });
+        return { reserved: true };
+      }),
+    );
   }
 
   /** Free a key reserved by `id` (a conditional write that will not commit here). */
   releaseKey(bucket: string, key: string, id: string): Promise<void> {
-    return this.durable(this.versions.transaction(() => {
-      const name = keyPrefix(bucket, key);
-      if (this.reservations.get(name)?.id === id) this.reservations.removeSync(name);
-    })).then(() => {});
+    return this.durable(
+      this.versions.transaction(() => {
+        const name = keyPrefix(bucket, key);
+        if (this.reservations.get(name)?.id === id) this.reservations.removeSync(name);
+      }),
+    ).then(() => {});
   }
 
   private activeReservation(name: Buffer): StoredReservation | undefined {
@@ -240,17 +260,23 @@ export class MetaStore {
    * write that landed meanwhile is kept). Used by tombstone collection once every member has it.
    */
   removeTombstone(bucket: string, key: string, versionId: string): Promise<boolean> {
-    return this.durable(this.versions.transaction(() => {
-      const records = this.recordsOf(bucket, key);
-      const cur = records.find((r) => r.versionId === versionId);
-      if (!cur || !isRemoved(cur)) return false;
-      this.versions.removeSync(versionKey(bucket, key, slotOf(cur)));
-      const u = { ...emptyUsage(), ...this.usage.get(bucket) };
-      countKey(u, records, -1);
-      countKey(u, records.filter((r) => r !== cur), 1);
-      this.usage.putSync(bucket, u);
-      return true;
-    }));
+    return this.durable(
+      this.versions.transaction(() => {
+        const records = this.recordsOf(bucket, key);
+        const cur = records.find((r) => r.versionId === versionId);
+        if (!cur || !isRemoved(cur)) return false;
+        this.versions.removeSync(versionKey(bucket, key, slotOf(cur)));
+        const u = { ...emptyUsage(), ...this.usage.get(bucket) };
+        countKey(u, records, -1);
+        countKey(
+          u,
+          records.filter((r) => r !== cur),
+          1,
+        );
+        this.usage.putSync(bucket, u);
+        return true;
+      }),
+    );
   }
 
   /** The record of one slot (`versionId` an S3 version id, 'null' for the null version); without
@@ -273,10 +299,14 @@ export class MetaStore {
   async listVersions(bucket: string, opts: ListVersionsOptions): Promise<ObjectVersion[]> {
     const base = Buffer.concat([bucketPrefix(bucket), Buffer.from(opts.prefix ?? '', 'utf8')]);
     // After every slot of startAfter: the first key past `startAfter \0` (keys hold no NUL).
-    const after = opts.startAt !== undefined ? keyPrefix(bucket, opts.startAt)
-      : opts.startAfter === undefined ? undefined
-        : opts.startAfterSlot !== undefined ? versionKey(bucket, opts.startAfter, opts.startAfterSlot)
-          : prefixEnd(keyPrefix(bucket, opts.startAfter));
+    const after =
+      opts.startAt !== undefined
+        ? keyPrefix(bucket, opts.startAt)
+        : opts.startAfter === undefined
+          ? undefined
+          : opts.startAfterSlot !== undefined
+            ? versionKey(bucket, opts.startAfter, opts.startAfterSlot)
+            : prefixEnd(keyPrefix(bucket, opts.startAfter));
     const inclusive = opts.startAt !== undefined || (opts.startAfter !== undefined && opts.startAfterSlot === undefined);
     const start = after && Buffer.compare(after, base) > 0 ? after : base;
     const out: ObjectVersion[] = [];
@@ -301,13 +331,15 @@ export class MetaStore {
   dropPartition(bucket: string): Promise<void> {
     const base = bucketPrefix(bucket);
     const end = prefixEnd(base);
-    return this.durable(this.env.transaction(() => {
-      for (const k of this.versions.getKeys({ start: base, end })) this.versions.removeSync(k);
-      for (const k of this.uploads.getKeys({ start: base, end })) this.uploads.removeSync(k);
-      for (const k of this.parts.getKeys({ start: base, end })) this.parts.removeSync(k);
-      for (const k of this.reservations.getKeys({ start: base, end })) this.reservations.removeSync(k);
-      this.usage.removeSync(bucket);
-    })).then(() => {});
+    return this.durable(
+      this.env.transaction(() => {
+        for (const k of this.versions.getKeys({ start: base, end })) this.versions.removeSync(k);
+        for (const k of this.uploads.getKeys({ start: base, end })) this.uploads.removeSync(k);
+        for (const k of this.parts.getKeys({ start: base, end })) this.parts.removeSync(k);
+        for (const k of this.reservations.getKeys({ start: base, end })) this.reservations.removeSync(k);
+        this.usage.removeSync(bucket);
+      }),
+    ).then(() => {});
   }
 
   /** Buckets that have any version records here (for repair and purge). */
@@ -356,10 +388,12 @@ export class MetaStore {
 
   deleteUpload(bucket: string, uploadId: string): Promise<void> {
     const base = Buffer.concat([bucketPrefix(bucket), Buffer.from(uploadId, 'utf8'), Buffer.from([SEP])]);
-    return this.durable(this.env.transaction(() => {
-      for (const k of this.parts.getKeys({ start: base, end: prefixEnd(base) })) this.parts.removeSync(k);
-      this.uploads.removeSync(uploadKey(bucket, uploadId));
-    })).then(() => {});
+    return this.durable(
+      this.env.transaction(() => {
+        for (const k of this.parts.getKeys({ start: base, end: prefixEnd(base) })) this.parts.removeSync(k);
+        this.uploads.removeSync(uploadKey(bucket, uploadId));
+      }),
+    ).then(() => {});
   }
 
   // ---- key-value area -----------------------------------------------------------------------
@@ -387,7 +421,10 @@ function leanVersion(v: ObjectVersion, fields: 'listing' | 'references'): Object
  *  every stored version and delete marker. */
 function countKey(u: BucketUsage, records: readonly ObjectVersion[], sign: 1 | -1): void {
   const current = currentOf(records);
-  if (current && !current.deleted) { u.objects += sign; u.bytes += sign * current.size; }
+  if (current && !current.deleted) {
+    u.objects += sign;
+    u.bytes += sign * current.size;
+  }
   for (const r of records) {
     if (isRemoved(r)) continue;
     u.versions += sign;

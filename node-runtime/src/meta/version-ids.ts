@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 
 // base32hex keeps the numeric order in string order; lower case so ids survive case-folding tools.
 const DIGITS = '0123456789abcdefghijklmnopqrstuv';
-const TIME_CHARS = 11;                     // 55 bits of microseconds: until the year 3111
+const TIME_CHARS = 11; // 55 bits of microseconds: until the year 3111
 const TIME_MAX = (1n << 55n) - 1n;
 
 function base32(value: bigint, chars: number): string {
@@ -31,4 +31,3 @@ export function versionIdTime(id: string): number | undefined {
   for (const c of id.slice(0, TIME_CHARS)) v = (v << 5n) | BigInt(DIGITS.indexOf(c));
   return Number(TIME_MAX - v) / 1000;
 }
-

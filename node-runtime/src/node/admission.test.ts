@@ -44,33 +44,47 @@ test('4× more concurrent uploads than admitted: the rest get 503 SlowDown with 
   try {
     assert.is((await call('PUT', '/busy')).status, 200);
     const outcomes: Awaited<ReturnType<typeof call>>[] = [];
-    await Promise.all(Array.from({ length: 4 * MAX_REQUESTS }, async (_, w) => {
-      for (let i = 0; i < 25; i++) outcomes.push(await call('PUT', `/busy/w${w}-${i}`, randomBytes(2048)));
-    }));
-    const ok = outcomes.filter((o) => o.status === 200), refused = outcomes.filter((o) => o.status === 503);
+    await Promise.all(
+      Array.from({ length: 4 * MAX_REQUESTS }, async (_, w) => {
+        for (let i = 0; i < 25; i++) outcomes.push(await call('PUT', `/busy/w${w}-${i}`, randomBytes(2048)));
+      }),
+    );
+    const ok = outcomes.filter((o) => o.status === 200),
+      refused = outcomes.filter((o) => o.status === 503);
     assert.is(ok.length + refused.length, outcomes.length, `only 200 or 503: ${[...new Set(outcomes.map((o) => o.status))]}`);
     assert.ok(refused.length > 0, 'some uploads were refused');
     assert.ok(ok.length > 0, 'and many admitted');
-    for (const r of refused) { assert.is(r.retryAfter, '1'); assert.match(r.text, /<Code>SlowDown<\/Code>/); }
+    for (const r of refused) {
+      assert.is(r.retryAfter, '1');
+      assert.match(r.text, /<Code>SlowDown<\/Code>/);
+    }
     assert.ok(node.admission.peakRequests <= MAX_REQUESTS, `at most ${MAX_REQUESTS} in progress, saw ${node.admission.peakRequests}`);
     const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
     assert.ok(median(refused.map((r) => r.ms)) <= median(ok.map((r) => r.ms)), 'a refusal costs less than the work it refuses');
     const metrics = await node.metrics.text();
     assert.match(metrics, /cairn_s3_rejected_total\{[^}]*reason="requests"[^}]*\} [1-9]/);
-  } finally { await pool.close(); }
+  } finally {
+    await pool.close();
+  }
 });
 
 test('connections beyond the limit are answered 503 SlowDown and closed as they arrive', async () => {
   const u = new URL(node.endpoint);
-  const open = (): Promise<{ socket: Socket; answer: Promise<string> }> => new Promise((resolve) => {
-    const socket = connect(Number(u.port), u.hostname, () => {
-      let text = '';
-      const answer = new Promise<string>((r) => { socket.on('data', (d) => { text += d.toString(); }); socket.on('close', () => r(text)); });
-      resolve({ socket, answer });
+  const open = (): Promise<{ socket: Socket; answer: Promise<string> }> =>
+    new Promise((resolve) => {
+      const socket = connect(Number(u.port), u.hostname, () => {
+        let text = '';
+        const answer = new Promise<string>((r) => {
+          socket.on('data', (d) => {
+            text += d.toString();
+          });
+          socket.on('close', () => r(text));
+        });
+        resolve({ socket, answer });
+      });
+      socket.on('error', () => {});
     });
-    socket.on('error', () => {});
-  });
-  await waitFor(() => node.admission.connections === 0, { what: 'the previous test\'s connections closed' });
+  await waitFor(() => node.admission.connections === 0, { what: "the previous test's connections closed" });
   const held = [];
   for (let i = 0; i < MAX_CONNECTIONS; i++) held.push(await open());
   const extra = await open();

@@ -52,8 +52,12 @@ export class Admission {
     this.#metrics = o.metrics;
   }
 
-  get requests(): number { return this.#requests; }
-  get connections(): number { return this.#connections; }
+  get requests(): number {
+    return this.#requests;
+  }
+  get connections(): number {
+    return this.#connections;
+  }
 
   /** Count `srv`'s connections; refuse those beyond the limit as they arrive. */
   watch(srv: Server): void {
@@ -66,14 +70,16 @@ export class Admission {
         return;
       }
       this.#connections++;
-      socket.once('close', () => { this.#connections--; });
+      socket.once('close', () => {
+        this.#connections--;
+      });
     });
   }
 
   /** `handler` behind the request limits. */
   wrap(handler: (req: IncomingMessage, res: ServerResponse) => void): (req: IncomingMessage, res: ServerResponse) => void {
     return (req, res) => {
-      if (req.socket.destroyed) return;   // refused at accept time: already answered
+      if (req.socket.destroyed) return; // refused at accept time: already answered
       const reason = this.#refusal(req);
       if (reason) {
         this.#rejected(reason);
@@ -81,14 +87,22 @@ export class Admission {
         // dropped as it arrives (Node does), which costs less than the client's new connection.
         const length = Number(req.headers['content-length'] ?? 0);
         const bulky = length > DROP_BODY_MAX || req.headers['transfer-encoding'] !== undefined;
-        res.writeHead(503, { 'content-type': 'application/xml', 'retry-after': String(RETRY_AFTER_S), 'content-length': Buffer.byteLength(slowDownXml), ...(bulky ? { connection: 'close' } : {}) });
+        res.writeHead(503, {
+          'content-type': 'application/xml',
+          'retry-after': String(RETRY_AFTER_S),
+          'content-length': Buffer.byteLength(slowDownXml),
+          ...(bulky ? { connection: 'close' } : {}),
+        });
         res.end(slowDownXml);
         return;
       }
       this.#requests++;
       if (this.#requests > this.peakRequests) this.peakRequests = this.#requests;
       this.#metrics?.s3InFlight.set(this.#requests);
-      res.once('close', () => { this.#requests--; this.#metrics?.s3InFlight.set(this.#requests); });
+      res.once('close', () => {
+        this.#requests--;
+        this.#metrics?.s3InFlight.set(this.#requests);
+      });
       handler(req, res);
     };
   }
@@ -97,8 +111,13 @@ export class Admission {
     if (this.#requests >= this.limits.maxRequests) return 'requests';
     // Only uploads need chunk memory; a small body is kept inline and takes none.
     const length = Number(req.headers['content-length'] ?? req.headers['x-amz-decoded-content-length'] ?? 0);
-    if (this.#memory && (req.method === 'PUT' || req.method === 'POST') && length > 64 * 1024
-      && (this.#memory.waiters >= this.limits.maxMemoryWaiters || this.#memory.oldestWaitMs > this.limits.maxMemoryWaitMs)) return 'memory';
+    if (
+      this.#memory &&
+      (req.method === 'PUT' || req.method === 'POST') &&
+      length > 64 * 1024 &&
+      (this.#memory.waiters >= this.limits.maxMemoryWaiters || this.#memory.oldestWaitMs > this.limits.maxMemoryWaitMs)
+    )
+      return 'memory';
     return undefined;
   }
 

@@ -34,26 +34,48 @@ function s3(p: CairnProcess): S3Client {
   return c;
 }
 const put = (p: CairnProcess, k: string) => s3(p).send(new PutObjectCommand({ Bucket: BUCKET, Key: k, Body: randomBytes(16) }));
-const feedUrl = (p: CairnProcess, o: { prefix?: string; creds?: typeof key } = {}) => presignUrl({
-  endpoint: p.endpoint, bucket: BUCKET, query: [['changes', ''], ...(o.prefix ? [['prefix', o.prefix] as [string, string]] : [])],
-  accessKeyId: (o.creds ?? key).accessKeyId, secretAccessKey: (o.creds ?? key).secretAccessKey, region: 'us-east-1',
-});
+const feedUrl = (p: CairnProcess, o: { prefix?: string; creds?: typeof key } = {}) =>
+  presignUrl({
+    endpoint: p.endpoint,
+    bucket: BUCKET,
+    query: [['changes', ''], ...(o.prefix ? [['prefix', o.prefix] as [string, string]] : [])],
+    accessKeyId: (o.creds ?? key).accessKeyId,
+    secretAccessKey: (o.creds ?? key).secretAccessKey,
+    region: 'us-east-1',
+  });
 
 /** An SSE client: every change received (`EventName key`), the last id, and a way to hang up. */
 function follow(url: string, cursor?: string) {
   const ctl = new AbortController();
-  const state = { status: 0, changes: [] as string[], resets: [] as string[], lastId: cursor, ready: false, error: undefined as unknown, stop: () => ctl.abort(), done: undefined as unknown as Promise<void> };
+  const state = {
+    status: 0,
+    changes: [] as string[],
+    resets: [] as string[],
+    lastId: cursor,
+    ready: false,
+    error: undefined as unknown,
+    stop: () => ctl.abort(),
+    done: undefined as unknown as Promise<void>,
+  };
   state.done = (async () => {
     const res = await fetch(url, { headers: { accept: 'text/event-stream', ...(cursor ? { 'last-event-id': cursor } : {}) }, signal: ctl.signal });
     state.status = res.status;
-    if (res.status !== 200 || !res.body) { await res.body?.cancel(); return; }
+    if (res.status !== 200 || !res.body) {
+      await res.body?.cancel();
+      return;
+    }
     for await (const m of sseMessages(res.body)) {
       if (m.event === 'ready') state.ready = true;
       else if (m.event === 'reset') state.resets.push(m.data!);
-      else if (m.data !== undefined) { const e = JSON.parse(m.data) as EventMessage; state.changes.push(`${e.EventName} ${e.Key.slice(BUCKET.length + 1)}`); }
+      else if (m.data !== undefined) {
+        const e = JSON.parse(m.data) as EventMessage;
+        state.changes.push(`${e.EventName} ${e.Key.slice(BUCKET.length + 1)}`);
+      }
       if (m.id !== undefined) state.lastId = m.id;
     }
-  })().catch((e) => { if (!ctl.signal.aborted) state.error = e; });
+  })().catch((e) => {
+    if (!ctl.signal.aborted) state.error = e;
+  });
   return state;
 }
 const counts = (xs: string[]) => xs.reduce((m, x) => m.set(x, (m.get(x) ?? 0) + 1), new Map<string, number>());
@@ -78,7 +100,7 @@ test.after(async () => {
   await Promise.all(procs.map((p) => p.cleanup().catch(() => {})));
 });
 
-test('refused without the bucket\'s keys, or with a cursor the feed never gave out', async () => {
+test("refused without the bucket's keys, or with a cursor the feed never gave out", async () => {
   assert.is((await fetch(`${nodes[0].endpoint}/${BUCKET}?changes`)).status, 403, 'anonymous');
   const other = follow(feedUrl(nodes[0], { creds: stranger }));
   await other.done;
@@ -126,7 +148,10 @@ test('prefix: only the keys under it', async () => {
   await waitFor(() => c.changes.length >= 3, { what: 'the last change' });
   c.stop();
   await c.done;
-  assert.equal(c.changes, ['s3:ObjectCreated:Put img/take', 's3:ObjectCreated:Put img/take2', 's3:ObjectCreated:Put img/last'].filter((x) => c.changes.includes(x)));
+  assert.equal(
+    c.changes,
+    ['s3:ObjectCreated:Put img/take', 's3:ObjectCreated:Put img/take2', 's3:ObjectCreated:Put img/last'].filter((x) => c.changes.includes(x)),
+  );
   assert.equal(counts(c.changes), once(['s3:ObjectCreated:Put img/take', 's3:ObjectCreated:Put img/take2', 's3:ObjectCreated:Put img/last']));
 });
 
@@ -139,15 +164,22 @@ test('a member down while the client reads: its changes come when it is back, no
   // SIGKILL: whatever the client had not received yet is in the member's outbox, on disk.
   await victim.kill('SIGKILL');
   // Until the roots see it down, a write placed on it may be refused (503, nothing kept): try again.
-  await waitFor(() => put(nodes[0], 'crash/elsewhere').then(() => true, (e: { $metadata?: { httpStatusCode?: number } }) => {
-    if (e.$metadata?.httpStatusCode !== 503) throw e;
-    return false;
-  }), { timeoutMs: 15_000, what: 'a write while the member is down' });
+  await waitFor(
+    () =>
+      put(nodes[0], 'crash/elsewhere').then(
+        () => true,
+        (e: { $metadata?: { httpStatusCode?: number } }) => {
+          if (e.$metadata?.httpStatusCode !== 503) throw e;
+          return false;
+        },
+      ),
+    { timeoutMs: 15_000, what: 'a write while the member is down' },
+  );
   await waitFor(() => d.changes.includes('s3:ObjectCreated:Put crash/elsewhere'), { what: 'changes of the live members go on' });
   await victim.restart();
   await put(victim, 'crash/after');
   const want = [...before, 'crash/elsewhere', 'crash/after'].map((k) => `s3:ObjectCreated:Put ${k}`);
-  await waitFor(() => want.every((w) => d.changes.includes(w)), { timeoutMs: 20_000, what: 'the restarted member\'s changes' });
+  await waitFor(() => want.every((w) => d.changes.includes(w)), { timeoutMs: 20_000, what: "the restarted member's changes" });
   d.stop();
   await d.done;
   assert.is(d.error, undefined, 'the stream stayed up');
@@ -157,21 +189,38 @@ test('a member down while the client reads: its changes come when it is back, no
 test('`cairn watch BUCKET --prefix P` prints the changes and resumes after the node it reads restarts', async () => {
   const out: string[] = [];
   const child = spawn(process.execPath, [bin, 'watch', BUCKET, '--prefix', 'w/', '--endpoint', nodes[0].endpoint, '--json'], {
-    env: { ...process.env, AWS_ACCESS_KEY_ID: key.accessKeyId, AWS_SECRET_ACCESS_KEY: key.secretAccessKey }, stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, AWS_ACCESS_KEY_ID: key.accessKeyId, AWS_SECRET_ACCESS_KEY: key.secretAccessKey },
+    stdio: ['ignore', 'pipe', 'inherit'],
   });
   let buf = '';
-  child.stdout.setEncoding('utf8').on('data', (s: string) => { buf += s; for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) { out.push(buf.slice(0, i)); buf = buf.slice(i + 1); } });
+  child.stdout.setEncoding('utf8').on('data', (s: string) => {
+    buf += s;
+    for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
+      out.push(buf.slice(0, i));
+      buf = buf.slice(i + 1);
+    }
+  });
   try {
     const keys = () => out.map((l) => (JSON.parse(l) as EventMessage).Key.slice(BUCKET.length + 1));
     // Until the watch is connected, writes may come before its start: write until one shows.
-    await waitFor(async () => { await put(root, 'w/probe'); return out.length > 0; }, { timeoutMs: 10_000, intervalMs: 300, what: 'the watch connected' });
+    await waitFor(
+      async () => {
+        await put(root, 'w/probe');
+        return out.length > 0;
+      },
+      { timeoutMs: 10_000, intervalMs: 300, what: 'the watch connected' },
+    );
     await put(nodes[1], 'w/one');
     await put(root, 'x/not-this');
     await waitFor(() => keys().includes('w/one'), { what: 'w/one printed' });
     await nodes[0].restart();
     await put(root, 'w/two');
     await waitFor(() => keys().includes('w/two'), { timeoutMs: 15_000, what: 'w/two printed after the restart' });
-    assert.equal(keys().filter((k) => k !== 'w/probe'), ['w/one', 'w/two'], 'each once, in order, nothing outside the prefix');
+    assert.equal(
+      keys().filter((k) => k !== 'w/probe'),
+      ['w/one', 'w/two'],
+      'each once, in order, nothing outside the prefix',
+    );
     assert.ok(JSON.parse(out.at(-1)!).cursor, 'each line carries its cursor');
   } finally {
     child.kill('SIGTERM');

@@ -19,11 +19,20 @@ export interface ChangeFeedWiring {
   stop(): void;
 }
 
-export function wireChangeFeed(o: { selfId: string; view: { members(): Member[] }; outbox: Outbox<OutboxEvent>; secret?: string; clusterApp: Express; heartbeatMs?: number }): ChangeFeedWiring {
+export function wireChangeFeed(o: {
+  selfId: string;
+  view: { members(): Member[] };
+  outbox: Outbox<OutboxEvent>;
+  secret?: string;
+  clusterApp: Express;
+  heartbeatMs?: number;
+}): ChangeFeedWiring {
   const shutdown = new AbortController();
   if (o.secret) {
     const serve = changeFeed({ outbox: o.outbox, authorize: () => true, signal: shutdown.signal, heartbeatMs: o.heartbeatMs });
-    o.clusterApp.get(`${MEMBER_FEED_PATH}/:bucket`, requireClusterSecret(o.secret), (req, res, next) => { serve(req, res, String(req.params.bucket)).catch(next); });
+    o.clusterApp.get(`${MEMBER_FEED_PATH}/:bucket`, requireClusterSecret(o.secret), (req, res, next) => {
+      serve(req, res, String(req.params.bucket)).catch(next);
+    });
   }
   const local = async function* (bucket: string, p: MemberFeedParams, signal: AbortSignal): AsyncGenerator<SseMessage> {
     const start = await feedStart(o.outbox, p);
@@ -31,16 +40,27 @@ export function wireChangeFeed(o: { selfId: string; view: { members(): Member[] 
     yield* feedMessages(o.outbox, bucket, p.prefix, start, signal, { heartbeatMs: o.heartbeatMs });
   };
   const remote = async (m: Member, bucket: string, p: MemberFeedParams, signal: AbortSignal): Promise<AsyncIterable<SseMessage>> => {
-    const q = new URLSearchParams({ prefix: p.prefix, ...(p.cursor ? { cursor: p.cursor } : {}), ...(p.since !== undefined ? { since: String(p.since) } : {}) });
-    const res = await fetch(`${m.cluster}${MEMBER_FEED_PATH}/${encodeURIComponent(bucket)}?${q}`, { headers: { authorization: `Bearer ${o.secret}`, accept: 'text/event-stream' }, signal });
-    if (res.status !== 200 || !res.body) { await res.body?.cancel(); throw new Error(`member ${m.name}: HTTP ${res.status}`); }
+    const q = new URLSearchParams({
+      prefix: p.prefix,
+      ...(p.cursor ? { cursor: p.cursor } : {}),
+      ...(p.since !== undefined ? { since: String(p.since) } : {}),
+    });
+    const res = await fetch(`${m.cluster}${MEMBER_FEED_PATH}/${encodeURIComponent(bucket)}?${q}`, {
+      headers: { authorization: `Bearer ${o.secret}`, accept: 'text/event-stream' },
+      signal,
+    });
+    if (res.status !== 200 || !res.body) {
+      await res.body?.cancel();
+      throw new Error(`member ${m.name}: HTTP ${res.status}`);
+    }
     return sseMessages(res.body);
   };
   const merged = clusterChangeFeed<Member>({
     // Every member that may have coordinated writes (roots answer file requests too); others only with the secret.
     members: () => o.view.members().filter((m) => m.id === o.selfId || o.secret),
     open: async (m, bucket, p, signal) => (m.id === o.selfId ? local(bucket, p, signal) : remote(m, bucket, p, signal)),
-    heartbeatMs: o.heartbeatMs, signal: shutdown.signal,
+    heartbeatMs: o.heartbeatMs,
+    signal: shutdown.signal,
   });
   return { changeFeed: merged, stop: () => shutdown.abort() };
 }

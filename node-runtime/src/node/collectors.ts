@@ -31,11 +31,14 @@ export function membershipSamples(list: readonly Member[], now: number): Members
  * Roots: publish the cluster map (members by state, per-member state and heartbeat age) and the
  * write-quorum verdict on every scrape. Members that left the map disappear from the output.
  */
-export function collectMembership(m: NodeMetrics, source: {
-  members(): readonly Member[];
-  writeQuorumAvailable?(): boolean | Promise<boolean>;
-  bucketCount?(): number;
-}): () => void {
+export function collectMembership(
+  m: NodeMetrics,
+  source: {
+    members(): readonly Member[];
+    writeQuorumAvailable?(): boolean | Promise<boolean>;
+    bucketCount?(): number;
+  },
+): () => void {
   let previous = new Set<string>();
   return m.registerCollector(async () => {
     const s = membershipSamples(source.members(), Date.now());
@@ -53,7 +56,10 @@ export function collectMembership(m: NodeMetrics, source: {
 }
 
 /** Repair owners (every data node): publish the repair worker's progress (the admin API's RepairProgress). */
-export function collectRepairProgress(m: NodeMetrics, progress: () => RepairProgress & { queueLength?: number } | Promise<RepairProgress & { queueLength?: number }>): () => void {
+export function collectRepairProgress(
+  m: NodeMetrics,
+  progress: () => (RepairProgress & { queueLength?: number }) | Promise<RepairProgress & { queueLength?: number }>,
+): () => void {
   return m.registerCollector(async () => {
     const p = await progress();
     m.chunksUnderReplicated.set(p.underReplicatedChunks);
@@ -102,7 +108,18 @@ export interface QuotaSamples {
 
 /** Roots: publish every bucket's usage and quota, and the usage and plan of every user with a quota. */
 export function collectQuotas(m: NodeMetrics, samples: () => Promise<QuotaSamples>): () => void {
-  const gauges = [m.bucketUsedBytes, m.bucketObjects, m.bucketQuotaBytes, m.bucketQuotaObjects, m.userUsedBytes, m.userObjects, m.userBuckets, m.userQuotaBytes, m.userQuotaObjects, m.userQuotaBuckets];
+  const gauges = [
+    m.bucketUsedBytes,
+    m.bucketObjects,
+    m.bucketQuotaBytes,
+    m.bucketQuotaObjects,
+    m.userUsedBytes,
+    m.userObjects,
+    m.userBuckets,
+    m.userQuotaBytes,
+    m.userQuotaObjects,
+    m.userQuotaBuckets,
+  ];
   return m.registerCollector(async () => {
     const s = await samples();
     // Reset first: a deleted bucket or a plan removed takes its series with it.

@@ -9,28 +9,28 @@ import type { AdmissionLimits } from './admission.ts';
 
 export interface NodeOptions {
   dataDir: string;
-  roles?: Role[];                 // default ['root', 'node']
-  name?: string;                  // default: the node id
-  api?: string;                   // HOST:PORT of the file API, default 0.0.0.0:9000 (port 0 = any)
-  cluster?: string;               // HOST:PORT of the cluster port, default 0.0.0.0:9100
-  advertise?: string;             // host others use to reach this process; default the api host
-  console?: string;               // HOST:PORT of the web console, default <api host>:9001; 'off' = none (needs a cluster secret)
-  roots?: string[];               // cluster-port URLs of roots to join
+  roles?: Role[]; // default ['root', 'node']
+  name?: string; // default: the node id
+  api?: string; // HOST:PORT of the file API, default 0.0.0.0:9000 (port 0 = any)
+  cluster?: string; // HOST:PORT of the cluster port, default 0.0.0.0:9100
+  advertise?: string; // host others use to reach this process; default the api host
+  console?: string; // HOST:PORT of the web console, default <api host>:9001; 'off' = none (needs a cluster secret)
+  roots?: string[]; // cluster-port URLs of roots to join
   zone?: string;
   /** A file holding this node's zone (e.g. the zone of its Kubernetes node, kept by the operator); read at start, waited for. `zone` wins. */
   zoneFile?: string;
   /** A file holding the size of the data volume in bytes (a PVC's capacity, kept current by the operator); capacity is the smaller of it and the file system's. */
   volumeSizeFile?: string;
   weight?: number;
-  secret?: string;                // cluster secret (internal RPC + admin auth)
-  masterKey?: string;             // 32 bytes, hex or base64; default: derived from the secret, else kept in dataDir
-  accessKey?: string;             // root S3 key pair; generated and kept in dataDir when absent
+  secret?: string; // cluster secret (internal RPC + admin auth)
+  masterKey?: string; // 32 bytes, hex or base64; default: derived from the secret, else kept in dataDir
+  accessKey?: string; // root S3 key pair; generated and kept in dataDir when absent
   secretKey?: string;
-  keysFile?: string;              // users' key pairs: JSON [{user, accessKeyId, secretAccessKey, displayName?, email?}]
-  replicas?: number;              // default R for new buckets
+  keysFile?: string; // users' key pairs: JSON [{user, accessKeyId, secretAccessKey, displayName?, email?}]
+  replicas?: number; // default R for new buckets
   chunkSize?: number;
   region?: string;
-  failureTimeoutMs?: number;      // cluster settings recorded by a root (self-healing); env CAIRN_FAILURE_TIMEOUT_MS
+  failureTimeoutMs?: number; // cluster settings recorded by a root (self-healing); env CAIRN_FAILURE_TIMEOUT_MS
   gcGraceMs?: number;
   repairBandwidthBytes?: number;
   repairConcurrency?: number;
@@ -75,7 +75,10 @@ export const DEFAULT_BUFFER_MEMORY_MIB = 48;
 
 /** `opts` with every unset tunable taken from the environment (once, at start). */
 export function withEnvironment(opts: NodeOptions, env: NodeJS.ProcessEnv = process.env): NodeOptions {
-  const ms = (name: string) => { const n = Number(env[name]); return Number.isFinite(n) && n > 0 ? n : undefined; };
+  const ms = (name: string) => {
+    const n = Number(env[name]);
+    return Number.isFinite(n) && n > 0 ? n : undefined;
+  };
   return {
     ...opts,
     failureTimeoutMs: opts.failureTimeoutMs ?? ms('CAIRN_FAILURE_TIMEOUT_MS'),
@@ -92,11 +95,16 @@ export function withEnvironment(opts: NodeOptions, env: NodeJS.ProcessEnv = proc
     eventsRetryMaxMs: opts.eventsRetryMaxMs ?? ms('CAIRN_EVENTS_RETRY_MAX_MS'),
     bufferMemoryBytes: opts.bufferMemoryBytes ?? bufferMemoryMiB(env.CAIRN_BUFFER_MEMORY) * 1024 * 1024,
     admission: definedOnly({
-      maxConnections: ms('CAIRN_MAX_CONNECTIONS'), maxRequests: ms('CAIRN_MAX_REQUESTS'), maxMemoryWaiters: ms('CAIRN_MAX_MEMORY_WAITERS'), maxMemoryWaitMs: ms('CAIRN_MAX_MEMORY_WAIT_MS'),
+      maxConnections: ms('CAIRN_MAX_CONNECTIONS'),
+      maxRequests: ms('CAIRN_MAX_REQUESTS'),
+      maxMemoryWaiters: ms('CAIRN_MAX_MEMORY_WAITERS'),
+      maxMemoryWaitMs: ms('CAIRN_MAX_MEMORY_WAIT_MS'),
       ...definedOnly(opts.admission ?? {}),
     }),
     timeouts: definedOnly({
-      idleMs: ms('CAIRN_IDLE_TIMEOUT_MS'), headersMs: ms('CAIRN_HEADERS_TIMEOUT_MS'), requestMs: ms('CAIRN_REQUEST_TIMEOUT_MS'),
+      idleMs: ms('CAIRN_IDLE_TIMEOUT_MS'),
+      headersMs: ms('CAIRN_HEADERS_TIMEOUT_MS'),
+      requestMs: ms('CAIRN_REQUEST_TIMEOUT_MS'),
       ...definedOnly(opts.timeouts ?? {}),
     }),
   };

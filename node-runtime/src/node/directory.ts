@@ -7,7 +7,9 @@ import type { ClusterControl } from '../cluster/types.ts';
 export function directoryOf(view: ClusterControl, master: Buffer): () => Directory {
   let current: Directory | undefined;
   let stale = true;
-  view.onChange(() => { stale = true; });
+  view.onChange(() => {
+    stale = true;
+  });
   return () => {
     if (!current || stale) {
       stale = false;

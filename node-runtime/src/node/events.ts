@@ -39,8 +39,10 @@ export async function startEvents(o: NodeEventsOptions): Promise<NodeEvents> {
   // Read before anything is opened: a bad targets file stops the start with its reason.
   const specs = o.targetsFile ? await loadTargets(o.targetsFile) : [];
   const outbox = await Outbox.open<OutboxEvent>({
-    dir: o.dir, metrics: o.metrics,
-    ...(o.retainMs !== undefined ? { retainMs: o.retainMs } : {}), ...(o.maxBytes !== undefined ? { maxBytes: o.maxBytes } : {}),
+    dir: o.dir,
+    metrics: o.metrics,
+    ...(o.retainMs !== undefined ? { retainMs: o.retainMs } : {}),
+    ...(o.maxBytes !== undefined ? { maxBytes: o.maxBytes } : {}),
   });
   const declared = declaredTargets(specs);
   for (const c of outbox.consumers()) {
@@ -52,14 +54,18 @@ export async function startEvents(o: NodeEventsOptions): Promise<NodeEvents> {
   }
   let deliveries: Deliveries | undefined;
   try {
-    deliveries = specs.length ? new Deliveries({ outbox, targets: specs.map(createTarget), metrics: o.metrics, retry: o.retryMaxMs ? { maxMs: o.retryMaxMs } : {} }).start() : undefined;
+    deliveries = specs.length
+      ? new Deliveries({ outbox, targets: specs.map(createTarget), metrics: o.metrics, retry: o.retryMaxMs ? { maxMs: o.retryMaxMs } : {} }).start()
+      : undefined;
   } catch (e) {
     await outbox.close();
     throw e;
   }
   if (specs.length) log.info({ targets: specs.map((s) => `${s.name} (${s.kind})`) }, 'delivering events');
   return {
-    outbox, declared, deliveries,
+    outbox,
+    declared,
+    deliveries,
     recorder: (region) => eventRecorder({ outbox, region, node: o.node }),
     async stop() {
       await deliveries?.stop();

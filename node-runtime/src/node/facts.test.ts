@@ -8,8 +8,12 @@ import { ChunkStore } from '../chunks/store.ts';
 import { readZoneFile, VolumeCapacity } from './facts.ts';
 
 let dir = '';
-test.before.each(async () => { dir = await mkdtemp(join(tmpdir(), 'cairn-facts-')); });
-test.after.each(async () => { await rm(dir, { recursive: true, force: true }); });
+test.before.each(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'cairn-facts-'));
+});
+test.after.each(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
 
 const MiB = 1024 * 1024;
 
@@ -60,12 +64,21 @@ test('the zone file: its trimmed content, empty for no zone; waited for until it
 
 test('the zone file: never there, or naming no single valid zone, is a clear error', async () => {
   const t0 = Date.now();
-  await readZoneFile(join(dir, 'never'), { waitMs: 200, intervalMs: 20 }).then(() => assert.unreachable(), (e) => assert.match(String(e), /did not appear within/));
+  await readZoneFile(join(dir, 'never'), { waitMs: 200, intervalMs: 20 }).then(
+    () => assert.unreachable(),
+    (e) => assert.match(String(e), /did not appear within/),
+  );
   assert.ok(Date.now() - t0 < 5_000, 'bounded');
   await writeFile(join(dir, 'two'), 'a,b');
-  await readZoneFile(join(dir, 'two')).then(() => assert.unreachable(), (e) => assert.match(String(e), /names 2 zones/));
+  await readZoneFile(join(dir, 'two')).then(
+    () => assert.unreachable(),
+    (e) => assert.match(String(e), /names 2 zones/),
+  );
   await writeFile(join(dir, 'bad'), 'not a zone!');
-  await readZoneFile(join(dir, 'bad')).then(() => assert.unreachable(), (e) => assert.match(String(e), /zone file .*bad: zone "not a zone!" is not a valid zone name/));
+  await readZoneFile(join(dir, 'bad')).then(
+    () => assert.unreachable(),
+    (e) => assert.match(String(e), /zone file .*bad: zone "not a zone!" is not a valid zone name/),
+  );
 });
 
 test.run();

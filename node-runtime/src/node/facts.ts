@@ -37,10 +37,15 @@ export class VolumeCapacity {
   async volumeBytes(): Promise<number | undefined> {
     if (!this.#sizeFile) return undefined;
     let text: string;
-    try { text = (await readFile(this.#sizeFile, 'utf8')).trim(); } catch { return undefined; }
+    try {
+      text = (await readFile(this.#sizeFile, 'utf8')).trim();
+    } catch {
+      return undefined;
+    }
     const n = Number(text);
     if (Number.isSafeInteger(n) && n > 0) return n;
-    if (this.#complained !== text) log.warn({ file: this.#sizeFile, content: text.slice(0, 40) }, 'volume size file does not hold a positive number of bytes; using the file system size');
+    if (this.#complained !== text)
+      log.warn({ file: this.#sizeFile, content: text.slice(0, 40) }, 'volume size file does not hold a positive number of bytes; using the file system size');
     this.#complained = text;
     return undefined;
   }
@@ -78,16 +83,25 @@ export async function readZoneFile(file: string, opts: { waitMs?: number; interv
   const deadline = Date.now() + (opts.waitMs ?? 60_000);
   for (let announced = false; ; announced = true) {
     let text: string | undefined;
-    try { text = await readFile(file, 'utf8'); } catch (e) {
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`cannot read zone file ${file}: ${(e as Error).message}`);
     }
     if (text !== undefined) {
       let zones: string[];
-      try { zones = parseZones(text); } catch (e) { throw new Error(`zone file ${file}: ${(e as Error).message}`); }
+      try {
+        zones = parseZones(text);
+      } catch (e) {
+        throw new Error(`zone file ${file}: ${(e as Error).message}`);
+      }
       if (zones.length > 1) throw new Error(`zone file ${file} names ${zones.length} zones; a node is in one`);
       return zones[0] ?? '';
     }
-    if (Date.now() >= deadline) throw new Error(`zone file ${file} did not appear within ${Math.round((opts.waitMs ?? 60_000) / 1000)} s: the operator writes the zone of every Kubernetes node it knows`);
+    if (Date.now() >= deadline)
+      throw new Error(
+        `zone file ${file} did not appear within ${Math.round((opts.waitMs ?? 60_000) / 1000)} s: the operator writes the zone of every Kubernetes node it knows`,
+      );
     if (!announced) log.info({ file }, 'waiting for the zone of this machine');
     await new Promise((r) => setTimeout(r, opts.intervalMs ?? 500));
   }

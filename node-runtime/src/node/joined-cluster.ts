@@ -23,13 +23,13 @@ import { writeRecords, type RegistryRecords } from './registry-records.ts';
 const log = logger('cluster');
 
 export interface JoinOptions {
-  selfId: string;                 // loadOrCreateNodeId(dataDir)
+  selfId: string; // loadOrCreateNodeId(dataDir)
   roles: Role[];
   name: string;
   dataDir: string;
-  api: string;                    // advertised file API URL, e.g. http://127.0.0.2:9000
-  cluster: string;                // advertised cluster port URL, e.g. http://127.0.0.2:9100
-  roots: string[];                // cluster URLs of the roots (may include this process)
+  api: string; // advertised file API URL, e.g. http://127.0.0.2:9000
+  cluster: string; // advertised cluster port URL, e.g. http://127.0.0.2:9100
+  roots: string[]; // cluster URLs of the roots (may include this process)
   zone?: string;
   weight?: number;
   secret: string;
@@ -42,7 +42,7 @@ export interface JoinOptions {
   /** In-memory usage counters read at every heartbeat (`usage` is refreshed only every 2 s), so
    *  `cairn status` shows a write within about a heartbeat instead of up to 4 s later. */
   liveUsage?: () => { usedBytes: number; chunks: number };
-  heartbeatMs?: number;           // default 1000
+  heartbeatMs?: number; // default 1000
   /** This member's repair progress, reported in heartbeats so any root's status shows every member's. */
   repairProgress?: () => RepairProgress | undefined;
   /** Maps to take over when this root starts without any (e.g. a former single-process registry). */
@@ -68,7 +68,11 @@ export async function joinCluster(o: JoinOptions): Promise<JoinedCluster> {
 
   let usage = { usedBytes: 0, chunks: 0, capacityBytes: 0 };
   const refreshUsage = async () => {
-    try { if (o.usage) usage = await o.usage(); } catch (e) { log.warn({ err: e }, 'usage unavailable'); }
+    try {
+      if (o.usage) usage = await o.usage();
+    } catch (e) {
+      log.warn({ err: e }, 'usage unavailable');
+    }
   };
   await refreshUsage();
   const usageTimer = setInterval(() => void refreshUsage(), 2000);
@@ -77,11 +81,24 @@ export async function joinCluster(o: JoinOptions): Promise<JoinedCluster> {
   // Which members answer: every call's outcome is evidence, told to the roots with each heartbeat.
   const health = new PeerHealth();
   const agent = await MembershipAgent.open({
-    selfId: o.selfId, dataDir: o.dataDir, rpc, localRoot: root, roots: o.roots,
-    heartbeatMs: o.heartbeatMs ?? 1000, suspects: () => health.suspects(),
+    selfId: o.selfId,
+    dataDir: o.dataDir,
+    rpc,
+    localRoot: root,
+    roots: o.roots,
+    heartbeatMs: o.heartbeatMs ?? 1000,
+    suspects: () => health.suspects(),
     self: () => ({
-      id: o.selfId, name: o.name, roles: o.roles, api: o.api, cluster: o.cluster, zone: o.zone ?? '', weight: o.weight ?? 1,
-      capacityBytes: usage.capacityBytes, usedBytes: usage.usedBytes, chunks: usage.chunks,
+      id: o.selfId,
+      name: o.name,
+      roles: o.roles,
+      api: o.api,
+      cluster: o.cluster,
+      zone: o.zone ?? '',
+      weight: o.weight ?? 1,
+      capacityBytes: usage.capacityBytes,
+      usedBytes: usage.usedBytes,
+      chunks: usage.chunks,
       ...(o.liveUsage ? o.liveUsage() : {}),
       ...(o.repairProgress ? { repair: safely(o.repairProgress) } : {}),
       ...(o.disk ? { disk: o.disk.status.state, freeBytes: o.disk.status.freeBytes } : {}),
@@ -90,11 +107,17 @@ export async function joinCluster(o: JoinOptions): Promise<JoinedCluster> {
   // The roots hear of a full or failed disk at once, not a heartbeat later.
   const unwatchDisk = o.disk?.onChange(() => agent.beatNow());
   const view = new MultiClusterView({ agent, overrides: localOverrides(o.settings) });
-  const memberAt = (url: string) => { const at = new URL(url).origin; return view.members().find((m) => m.cluster && new URL(m.cluster).origin === at); };
+  const memberAt = (url: string) => {
+    const at = new URL(url).origin;
+    return view.members().find((m) => m.cluster && new URL(m.cluster).origin === at);
+  };
   rpc.peerNameOf = (url) => memberAt(url)?.name;
   rpc.onPeerOutcome = (url, reached) => {
     const m = memberAt(url);
-    if (m) { if (reached) health.answered(m.id); else health.unreachable(m.id); }
+    if (m) {
+      if (reached) health.answered(m.id);
+      else health.unreachable(m.id);
+    }
   };
 
   let keysRegistered = true;
@@ -104,7 +127,11 @@ export async function joinCluster(o: JoinOptions): Promise<JoinedCluster> {
     // a member that misses the push gets the change with its next heartbeat).
     root.broadcast = async (maps) => {
       const others = view.members().filter((m) => m.id !== o.selfId && m.state !== 'down' && m.cluster);
-      await Promise.allSettled(others.map((m) => rpc.json(m.cluster, { method: 'POST', path: '/rpc/v1/maps', json: { maps }, timeoutMs: 1000, peerName: m.name, op: 'maps.broadcast' })));
+      await Promise.allSettled(
+        others.map((m) =>
+          rpc.json(m.cluster, { method: 'POST', path: '/rpc/v1/maps', json: { maps }, timeoutMs: 1000, peerName: m.name, op: 'maps.broadcast' }),
+        ),
+      );
     };
     root.start();
   }
@@ -113,7 +140,12 @@ export async function joinCluster(o: JoinOptions): Promise<JoinedCluster> {
 
   const routes: Router[] = [membershipRoutes({ agent, root }), replicaRoutes(o.local)];
   return {
-    selfId: o.selfId, view, agent, root, rpc, health,
+    selfId: o.selfId,
+    view,
+    agent,
+    root,
+    rpc,
+    health,
     replicas: new MemberReplicas({ selfId: o.selfId, member: (id) => view.member(id), local: o.local, rpc }),
     rpcRoutes: routes,
     ready: () => keysRegistered && (agent.ready || view.members().some((m) => m.id === o.selfId)),
@@ -161,5 +193,10 @@ function localOverrides(s: Partial<ClusterSettings> | undefined): Partial<Cluste
 
 // A failing progress getter must not stop the heartbeats that keep this member in the cluster.
 function safely<T>(fn: () => T): T | undefined {
-  try { return fn(); } catch (e) { log.warn({ err: e }, 'repair progress unavailable'); return undefined; }
+  try {
+    return fn();
+  } catch (e) {
+    log.warn({ err: e }, 'repair progress unavailable');
+    return undefined;
+  }
 }

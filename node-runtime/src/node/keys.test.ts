@@ -7,10 +7,20 @@ import * as assert from 'uvu/assert';
 import { masterKey, masterKeyFromSecret } from './keys.ts';
 
 const dirs: string[] = [];
-const dataDir = () => { const d = mkdtempSync(join(tmpdir(), 'cairn-keys-')); dirs.push(d); return d; };
-test.after(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
+const dataDir = () => {
+  const d = mkdtempSync(join(tmpdir(), 'cairn-keys-'));
+  dirs.push(d);
+  return d;
+};
+test.after(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
 
-const refusal = (p: Promise<unknown>) => p.then(() => undefined, (e: Error) => e.message);
+const refusal = (p: Promise<unknown>) =>
+  p.then(
+    () => undefined,
+    (e: Error) => e.message,
+  );
 
 test('without a given key: derived from the cluster secret and kept, so a later secret changes nothing', async () => {
   const dir = dataDir();
@@ -26,7 +36,7 @@ test('a given key must be the one the data dir was used with: the kept one', asy
   assert.ok((await masterKey(dir, { masterKey: kept.toString('base64'), secret: 's1' })).equals(kept));
   assert.ok((await masterKey(dir, { masterKey: kept.toString('hex') })).equals(kept));
   const other = randomBytes(32).toString('base64');
-  assert.match(await refusal(masterKey(dir, { masterKey: other })) ?? '', `is not the master key ${dir} was used with`);
+  assert.match((await refusal(masterKey(dir, { masterKey: other }))) ?? '', `is not the master key ${dir} was used with`);
 });
 
 test('a given key is remembered by its fingerprint only, and another is refused from then on', async () => {
@@ -36,8 +46,8 @@ test('a given key is remembered by its fingerprint only, and another is refused 
   assert.equal(readdirSync(dir), ['master.key.check'], 'the key itself is not written');
   assert.not.match(readFileSync(join(dir, 'master.key.check'), 'utf8'), key.toString('base64'));
   assert.ok((await masterKey(dir, { masterKey: key.toString('hex') })).equals(key));
-  assert.match(await refusal(masterKey(dir, { masterKey: masterKeyFromSecret('s1').toString('base64') })) ?? '', 'master.key.check');
-  assert.match(await refusal(masterKey(dir, { masterKey: 'short' })) ?? '', 'must be 32 bytes');
+  assert.match((await refusal(masterKey(dir, { masterKey: masterKeyFromSecret('s1').toString('base64') }))) ?? '', 'master.key.check');
+  assert.match((await refusal(masterKey(dir, { masterKey: 'short' }))) ?? '', 'must be 32 bytes');
 });
 
 test.run();

@@ -10,13 +10,25 @@ import type { StoredKey } from '../cluster/types.ts';
 /** The cluster's superuser: the root key pairs belong to it; it may do anything. */
 export const ADMIN_USER = 'admin';
 
-export interface PlainKey { accessKeyId: string; secretAccessKey: string }
-export interface KeysFileEntry extends PlainKey { user: string; displayName?: string; email?: string }
+export interface PlainKey {
+  accessKeyId: string;
+  secretAccessKey: string;
+}
+export interface KeysFileEntry extends PlainKey {
+  user: string;
+  displayName?: string;
+  email?: string;
+}
 
 async function writeFileDurably(path: string, data: string): Promise<void> {
   const tmp = `${path}.tmp`;
   const fd = await openFile(tmp, 'w', 0o600);
-  try { await fd.writeFile(data); await fd.sync(); } finally { await fd.close(); }
+  try {
+    await fd.writeFile(data);
+    await fd.sync();
+  } finally {
+    await fd.close();
+  }
   await rename(tmp, path);
 }
 
@@ -59,9 +71,19 @@ export async function masterKey(dataDir: string, given: { masterKey?: string; se
     const raw = /^[0-9a-fA-F]{64}$/.test(given.masterKey) ? Buffer.from(given.masterKey, 'hex') : Buffer.from(given.masterKey, 'base64');
     if (raw.length !== 32) throw new Error('--master-key must be 32 bytes, as 64 hex digits or base64');
     const check = join(dataDir, 'master.key.check');
-    const recorded = kept ? masterKeyFingerprint(kept) : await readFile(check, 'utf8').then((t) => t.trim(), (e) => { if (e.code === 'ENOENT') return undefined; throw e; });
+    const recorded = kept
+      ? masterKeyFingerprint(kept)
+      : await readFile(check, 'utf8').then(
+          (t) => t.trim(),
+          (e) => {
+            if (e.code === 'ENOENT') return undefined;
+            throw e;
+          },
+        );
     if (recorded !== undefined && recorded !== masterKeyFingerprint(raw)) {
-      throw new Error(`--master-key (CAIRN_MASTER_KEY) is not the master key ${dataDir} was used with (${kept ? path : check}): nothing stored here could be opened with it. Give the cluster's own master key (the operator keeps it in the cluster Secret as masterKey)`);
+      throw new Error(
+        `--master-key (CAIRN_MASTER_KEY) is not the master key ${dataDir} was used with (${kept ? path : check}): nothing stored here could be opened with it. Give the cluster's own master key (the operator keeps it in the cluster Secret as masterKey)`,
+      );
     }
     if (recorded === undefined) await writeFileDurably(check, masterKeyFingerprint(raw) + '\n');
     return raw;
@@ -96,34 +118,59 @@ async function readKept(path: string): Promise<Buffer | undefined> {
 /** Users and their key pairs from a keys file: JSON [{user, accessKeyId, secretAccessKey, displayName?, email?}]. */
 export async function loadKeysFile(path: string): Promise<KeysFileEntry[]> {
   let data: unknown;
-  try { data = JSON.parse(await readFile(path, 'utf8')); } catch (e) { throw new Error(`keys file ${path}: ${(e as Error).message}`); }
+  try {
+    data = JSON.parse(await readFile(path, 'utf8'));
+  } catch (e) {
+    throw new Error(`keys file ${path}: ${(e as Error).message}`);
+  }
   if (!Array.isArray(data)) throw new Error(`keys file ${path}: expected a JSON array of {user, accessKeyId, secretAccessKey}`);
   return data.map((k, i) => {
     if (!k || typeof k.accessKeyId !== 'string' || typeof k.secretAccessKey !== 'string' || typeof k.user !== 'string') {
-      throw new Error(`keys file ${path}: entry ${i} needs user, accessKeyId and secretAccessKey${k && Array.isArray(k.buckets) ? ' (keys limited to buckets are gone: give the key a user that owns those buckets)' : ''}`);
+      throw new Error(
+        `keys file ${path}: entry ${i} needs user, accessKeyId and secretAccessKey${k && Array.isArray(k.buckets) ? ' (keys limited to buckets are gone: give the key a user that owns those buckets)' : ''}`,
+      );
     }
     try {
       validateUser({ id: k.user, displayName: k.displayName, email: k.email });
       validateKey(k.accessKeyId, k.secretAccessKey);
-    } catch (e) { throw new Error(`keys file ${path}: entry ${i}: ${(e as Error).message}`); }
+    } catch (e) {
+      throw new Error(`keys file ${path}: entry ${i}: ${(e as Error).message}`);
+    }
     return { user: k.user, accessKeyId: k.accessKeyId, secretAccessKey: k.secretAccessKey, displayName: k.displayName, email: k.email };
   });
 }
 
 /** The registry records for the keys a node starts with. A key already stored with the same user
  *  and secret is kept as it is (sealing draws a fresh nonce: resealing would rewrite it every start). */
-export function startupRecords(master: Buffer, admin: PlainKey[], extra: KeysFileEntry[],
-  current: { key(id: string): StoredKey | undefined; user(id: string): UserRecord | undefined }): { users: UserRecord[]; keys: KeyRecord[] } {
+export function startupRecords(
+  master: Buffer,
+  admin: PlainKey[],
+  extra: KeysFileEntry[],
+  current: { key(id: string): StoredKey | undefined; user(id: string): UserRecord | undefined },
+): { users: UserRecord[]; keys: KeyRecord[] } {
   const now = new Date().toISOString();
-  const existing = (id: string, make: () => UserRecord) => { const u = current.user(id); return u && !u.disabled ? u : make(); };
-  const users = new Map<string, UserRecord>([[ADMIN_USER, existing(ADMIN_USER, () => ({ id: ADMIN_USER, displayName: 'Cluster administrator', createdAt: now, superuser: true }))]]);
+  const existing = (id: string, make: () => UserRecord) => {
+    const u = current.user(id);
+    return u && !u.disabled ? u : make();
+  };
+  const users = new Map<string, UserRecord>([
+    [ADMIN_USER, existing(ADMIN_USER, () => ({ id: ADMIN_USER, displayName: 'Cluster administrator', createdAt: now, superuser: true }))],
+  ]);
   for (const e of extra) {
-    if (!users.has(e.user)) users.set(e.user, existing(e.user, () => ({ id: e.user, displayName: e.displayName ?? e.user, ...(e.email ? { email: e.email } : {}), createdAt: now })));
+    if (!users.has(e.user))
+      users.set(
+        e.user,
+        existing(e.user, () => ({ id: e.user, displayName: e.displayName ?? e.user, ...(e.email ? { email: e.email } : {}), createdAt: now })),
+      );
   }
   const keys = [...admin.map((k) => ({ ...k, user: ADMIN_USER })), ...extra].map((k): KeyRecord => {
     const stored = current.key(k.accessKeyId);
     if (stored && 'sealedSecret' in stored && stored.userId === k.user && !stored.disabled) {
-      try { if (openSecret(master, stored) === k.secretAccessKey) return stored; } catch { /* sealed under another master key: replace */ }
+      try {
+        if (openSecret(master, stored) === k.secretAccessKey) return stored;
+      } catch {
+        /* sealed under another master key: replace */
+      }
     }
     return { accessKeyId: k.accessKeyId, userId: k.user, sealedSecret: sealSecret(master, k.accessKeyId, k.secretAccessKey), createdAt: now };
   });

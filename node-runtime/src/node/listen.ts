@@ -38,8 +38,13 @@ export function parseHostPort(s: string, defaultPort: number): { host: string; p
 export const urlHost = (h: string) => (h.includes(':') ? `[${h}]` : h);
 
 /** `deferContinue`: the handler sends `100 Continue` itself (util/continue.ts), once it has let the request through. */
-export function listen(handler: (req: IncomingMessage, res: ServerResponse) => void, host: string, port: number, timeouts: Partial<ServerTimeouts> = {},
-  opts: { deferContinue?: boolean } = {}): Promise<Server> {
+export function listen(
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+  host: string,
+  port: number,
+  timeouts: Partial<ServerTimeouts> = {},
+  opts: { deferContinue?: boolean } = {},
+): Promise<Server> {
   const t = { ...DEFAULT_TIMEOUTS, ...timeouts };
   return new Promise((resolve, reject) => {
     // Node checks the header and request limits every `connectionsCheckingInterval` (30 s by default,
@@ -53,7 +58,11 @@ export function listen(handler: (req: IncomingMessage, res: ServerResponse) => v
     closeStalledConnections(srv, t.idleMs);
     // With a checkContinue listener Node sends no 100 by itself (and ends the connection after a
     // final answer sent without one, so a body the client then sends is never taken as a request).
-    if (opts.deferContinue) srv.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => { deferContinue(res); srv.emit('request', req, res); });
+    if (opts.deferContinue)
+      srv.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+        deferContinue(res);
+        srv.emit('request', req, res);
+      });
     srv.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
       // A client that half-closes its side in the middle of a body: the request in flight sees the
       // short body and answers IncompleteBody itself, so leave the socket to it (Node's default
@@ -80,15 +89,22 @@ function closeStalledConnections(srv: Server, idleMs: number): void {
   srv.timeout = idleMs;
   srv.on('request', (req: IncomingMessage, res: ServerResponse) => {
     serving.set(req.socket, req);
-    res.once('close', () => { if (serving.get(req.socket) === req) serving.delete(req.socket); });
+    res.once('close', () => {
+      if (serving.get(req.socket) === req) serving.delete(req.socket);
+    });
     // Answered before the body arrived (an error, a reclaimed upload): Node reads and drops the rest
     // of the body and would then wait the keep-alive time; a client that sends nothing more is
     // closed after the idle time instead. (Node's own 'finish' handler ran first.)
-    res.once('finish', () => { if (!req.complete) req.socket.setTimeout(idleMs); });
+    res.once('finish', () => {
+      if (!req.complete) req.socket.setTimeout(idleMs);
+    });
   });
   srv.on('timeout', (socket: Socket) => {
     const req = serving.get(socket);
-    if (req && req.complete && socket.writableLength === 0) { socket.setTimeout(idleMs); return; }
+    if (req?.complete && socket.writableLength === 0) {
+      socket.setTimeout(idleMs);
+      return;
+    }
     socket.destroy();
   });
 }
@@ -96,7 +112,10 @@ function closeStalledConnections(srv: Server, idleMs: number): void {
 export function close(srv: Server, graceMs: number): Promise<void> {
   return new Promise((resolve) => {
     const force = setTimeout(() => srv.closeAllConnections(), graceMs);
-    srv.close(() => { clearTimeout(force); resolve(); });
+    srv.close(() => {
+      clearTimeout(force);
+      resolve();
+    });
     srv.closeIdleConnections();
   });
 }

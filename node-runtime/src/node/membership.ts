@@ -48,7 +48,7 @@ export interface MembershipOptions {
   roles: Role[];
   name: string;
   dataDir: string;
-  api: string;                    // advertised URLs
+  api: string; // advertised URLs
   cluster: string;
   roots: string[];
   zone?: string;
@@ -75,22 +75,54 @@ export async function openMembership(o: MembershipOptions): Promise<Membership> 
   if (!o.roots.length && o.roles.includes('root') && holdsData) return clusterOfOne(o, local!, capacityBytes);
   if (!o.secret) throw new Error('a cluster secret is required to form a cluster (--secret or CAIRN_CLUSTER_SECRET)');
   return joinCluster({
-    selfId: o.selfId, roles: o.roles, name: o.name, dataDir: o.dataDir, api: o.api, cluster: o.cluster, roots: o.roots,
-    zone: o.zone, weight: o.weight, secret: o.secret, settings: o.settings, heartbeatMs: o.heartbeatMs, local, metrics: o.metrics,
-    repairProgress: o.repairProgress, disk: o.disk,
+    selfId: o.selfId,
+    roles: o.roles,
+    name: o.name,
+    dataDir: o.dataDir,
+    api: o.api,
+    cluster: o.cluster,
+    roots: o.roots,
+    zone: o.zone,
+    weight: o.weight,
+    secret: o.secret,
+    settings: o.settings,
+    heartbeatMs: o.heartbeatMs,
+    local,
+    metrics: o.metrics,
+    repairProgress: o.repairProgress,
+    disk: o.disk,
     // A data dir that ran as a cluster of one keeps its buckets and keys (same LWW maps).
     seed: standaloneRegistry(meta),
     // A root-only process stores nothing: it reports no capacity so status sums only data members.
-    usage: async () => (holdsData ? { usedBytes: chunks.usedBytes(), chunks: chunks.chunkCount(), capacityBytes: await capacityBytes() } : { usedBytes: 0, chunks: 0, capacityBytes: 0 }),
+    usage: async () =>
+      holdsData
+        ? { usedBytes: chunks.usedBytes(), chunks: chunks.chunkCount(), capacityBytes: await capacityBytes() }
+        : { usedBytes: 0, chunks: 0, capacityBytes: 0 },
     liveUsage: holdsData ? () => ({ usedBytes: chunks.usedBytes(), chunks: chunks.chunkCount() }) : undefined,
   });
 }
 
-async function clusterOfOne(o: MembershipOptions, local: { chunks: LocalChunkReplica; meta: LocalMetaReplica }, capacityBytes: () => Promise<number>): Promise<Membership> {
+async function clusterOfOne(
+  o: MembershipOptions,
+  local: { chunks: LocalChunkReplica; meta: LocalMetaReplica },
+  capacityBytes: () => Promise<number>,
+): Promise<Membership> {
   const { chunks, meta } = o.stores;
   const view = await StandaloneClusterView.open({
-    self: { id: o.selfId, name: o.name, roles: o.roles, api: o.api, cluster: o.cluster, zone: o.zone ?? '', weight: o.weight ?? 1, capacityBytes: await capacityBytes() },
-    meta, usedBytes: () => chunks.usedBytes(), settings: o.settings, disk: o.disk && (() => o.disk!.status),
+    self: {
+      id: o.selfId,
+      name: o.name,
+      roles: o.roles,
+      api: o.api,
+      cluster: o.cluster,
+      zone: o.zone ?? '',
+      weight: o.weight ?? 1,
+      capacityBytes: await capacityBytes(),
+    },
+    meta,
+    usedBytes: () => chunks.usedBytes(),
+    settings: o.settings,
+    disk: o.disk && (() => o.disk!.status),
   });
   return {
     view,
@@ -101,7 +133,7 @@ async function clusterOfOne(o: MembershipOptions, local: { chunks: LocalChunkRep
     // Its buckets live on their only possible holder: writes work while the process does.
     clusterHealth: () => true,
     maintenance: () => ({ ok: false, reason: 'a single-member cluster cannot lose its only replica' }),
-    markDrained: async () => {},   // never draining: it has nowhere to move data to
+    markDrained: async () => {}, // never draining: it has nowhere to move data to
     announce: () => {},
     leave: async () => {},
     stop: async () => {},

@@ -13,7 +13,8 @@ import { AdminApiError, createAdminClient } from '../admin/client.ts';
 
 const secret = randomBytes(12).toString('hex');
 const env = { CAIRN_FAILURE_TIMEOUT_MS: '4000', CAIRN_HEARTBEAT_MS: '250', CAIRN_LOG_LEVEL: 'error', CAIRN_EVENTS_RETRY_MAX_MS: '1000' };
-const SRC = 'photos', DST = 'mirror';
+const SRC = 'photos',
+  DST = 'mirror';
 
 const procs: CairnProcess[] = [];
 let root: CairnProcess;
@@ -47,11 +48,14 @@ async function contents(c: Minio.Client, bucket: string): Promise<Map<string, st
 async function identical(what: string, timeoutMs = 30_000): Promise<number> {
   const t0 = Date.now();
   let last = '';
-  await waitFor(async () => {
-    const [a, b] = await Promise.all([contents(src(root), SRC), contents(dst(), DST)]);
-    last = `source ${a.size} keys, target ${b.size}`;
-    return a.size > 0 && JSON.stringify([...a]) === JSON.stringify([...b]);
-  }, { timeoutMs, intervalMs: 200, what: `${what} (${last})` });
+  await waitFor(
+    async () => {
+      const [a, b] = await Promise.all([contents(src(root), SRC), contents(dst(), DST)]);
+      last = `source ${a.size} keys, target ${b.size}`;
+      return a.size > 0 && JSON.stringify([...a]) === JSON.stringify([...b]);
+    },
+    { timeoutMs, intervalMs: 200, what: `${what} (${last})` },
+  );
   return Date.now() - t0;
 }
 const metric = async (p: CairnProcess, re: RegExp) => [...(await (await fetch(`${p.cluster}/metrics`)).text()).matchAll(re)].map((m) => Number(m[1]));
@@ -61,7 +65,7 @@ test.before(async () => {
   procs.push(root);
   nodes = await Promise.all([0, 1].map((i) => startCairnProcess({ secret, env, roles: ['node'], name: `nodes-${i}`, roots: [root.cluster] })));
   procs.push(...nodes);
-  target = await startCairnProcess({ env, name: 'other-store' });   // a separate Cairn: its own secret, keys, data
+  target = await startCairnProcess({ env, name: 'other-store' }); // a separate Cairn: its own secret, keys, data
   procs.push(target);
   await waitFor(async () => (await admin().status()).counts.active === 3, { timeoutMs: 15_000, what: 'members active' });
   await admin().putUser({ id: 'app' });
@@ -77,9 +81,19 @@ test.after(async () => {
 const rule = () => ({ endpoint: target.endpoint, bucket: DST, accessKeyId: target.accessKey, secretAccessKey: target.secretKey, deletes: true });
 
 test('a bad rule is refused and changes nothing; existing objects are backfilled when the rule is added', async () => {
-  for (const [bad, msg] of [[{ ...rule(), endpoint: 'ftp://x' }, /endpoint is http/], [{ ...rule(), bucket: 'No_Such' }, /not an S3 bucket name/], [{ ...rule(), secretAccessKey: '' }, /required/]] as const) {
-    try { await admin().putBucket({ name: SRC, replicateTo: bad }); assert.unreachable(); }
-    catch (e) { assert.instance(e, AdminApiError); assert.is((e as AdminApiError).status, 400); assert.match((e as Error).message, msg); }
+  for (const [bad, msg] of [
+    [{ ...rule(), endpoint: 'ftp://x' }, /endpoint is http/],
+    [{ ...rule(), bucket: 'No_Such' }, /not an S3 bucket name/],
+    [{ ...rule(), secretAccessKey: '' }, /required/],
+  ] as const) {
+    try {
+      await admin().putBucket({ name: SRC, replicateTo: bad });
+      assert.unreachable();
+    } catch (e) {
+      assert.instance(e, AdminApiError);
+      assert.is((e as AdminApiError).status, 400);
+      assert.match((e as Error).message, msg);
+    }
   }
   for (let i = 0; i < 12; i++) await put(source()[i % 3], `before/${i}.jpg`);
   const st = await admin().putBucket({ name: SRC, replicateTo: rule() });
@@ -97,7 +111,11 @@ test('new, changed and deleted objects through every member follow', async () =>
   console.log(`new/changed/deleted: identical after ${await identical('the changes')} ms`);
   const copied = await Promise.all(source().map((p) => metric(p, /^cairn_replication_objects_total\{bucket="photos",result="copied"[^}]*\} (\S+)$/gm)));
   assert.ok(copied.flat().reduce((a, b) => a + b, 0) >= 16, 'copies counted');
-  await waitFor(async () => (await Promise.all(source().map((p) => metric(p, /^cairn_replication_lag_seconds\{bucket="photos"[^}]*\} (\S+)$/gm)))).flat().every((v) => v === 0), { what: 'no lag once caught up' });
+  await waitFor(
+    async () =>
+      (await Promise.all(source().map((p) => metric(p, /^cairn_replication_lag_seconds\{bucket="photos"[^}]*\} (\S+)$/gm)))).flat().every((v) => v === 0),
+    { what: 'no lag once caught up' },
+  );
 });
 
 test('the target down for a while: copies wait and all land when it is back; lag shows meanwhile', async () => {
@@ -105,13 +123,26 @@ test('the target down for a while: copies wait and all land when it is back; lag
   const keys = Array.from({ length: 15 }, (_, i) => `outage/${i}.jpg`);
   await Promise.all(keys.map((k, i) => put(source()[i % 3], k)));
   await src(root).removeObject(SRC, 'new/0.jpg');
-  await waitFor(async () => (await Promise.all(source().map((p) => metric(p, /^cairn_replication_lag_seconds\{bucket="photos"[^}]*\} (\S+)$/gm)))).flat().some((v) => v >= 1), { timeoutMs: 10_000, what: 'lag while the target is down' });
-  const during = await admin().putBucket({ name: SRC });   // a PUT without changes answers with the status
-  assert.ok(during.replicateTo!.progress!.lagSeconds >= 1 && during.replicateTo!.progress!.backlog > 0, `backlog and lag in the bucket's status: ${JSON.stringify(during.replicateTo?.progress)}`);
+  await waitFor(
+    async () =>
+      (await Promise.all(source().map((p) => metric(p, /^cairn_replication_lag_seconds\{bucket="photos"[^}]*\} (\S+)$/gm)))).flat().some((v) => v >= 1),
+    { timeoutMs: 10_000, what: 'lag while the target is down' },
+  );
+  const during = await admin().putBucket({ name: SRC }); // a PUT without changes answers with the status
+  assert.ok(
+    during.replicateTo!.progress!.lagSeconds >= 1 && during.replicateTo!.progress!.backlog > 0,
+    `backlog and lag in the bucket's status: ${JSON.stringify(during.replicateTo?.progress)}`,
+  );
   assert.is(during.replicateTo!.progress!.membersAnswered, 3);
   await target.restart();
   console.log(`after a target outage: identical ${await identical('after the outage')} ms after it was back`);
-  await waitFor(async () => { const p = (await admin().putBucket({ name: SRC })).replicateTo!.progress!; return p.lagSeconds === 0 && p.backfill === 'done'; }, { what: 'status caught up' });
+  await waitFor(
+    async () => {
+      const p = (await admin().putBucket({ name: SRC })).replicateTo!.progress!;
+      return p.lagSeconds === 0 && p.backfill === 'done';
+    },
+    { what: 'status caught up' },
+  );
 });
 
 test('a source node restarted with copies pending: they resume from its cursor', async () => {
@@ -125,7 +156,10 @@ test('a source node restarted with copies pending: they resume from its cursor',
 test('the rule removed: nothing more is copied', async () => {
   const st = await admin().putBucket({ name: SRC, replicateTo: null });
   assert.is(st.replicateTo, undefined);
-  await waitFor(async () => (await Promise.all(source().map((p) => metric(p, /^cairn_replication_backlog\{bucket="photos"[^}]*\} (\S+)$/gm)))).flat().length === 0, { what: 'workers stopped' });
+  await waitFor(
+    async () => (await Promise.all(source().map((p) => metric(p, /^cairn_replication_backlog\{bucket="photos"[^}]*\} (\S+)$/gm)))).flat().length === 0,
+    { what: 'workers stopped' },
+  );
   await put(root, 'after-rule.jpg');
   await put(nodes[1], 'after-rule-2.jpg');
   // The copies that would have been made are made by now if anything still ran: the target's listing says no.

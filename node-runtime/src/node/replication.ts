@@ -17,19 +17,37 @@ import type { ReplicationProgress } from '../admin/types.ts';
 const log = logger('replication');
 const CHECK_MS = 1_000;
 
-export interface ReplicationWiring { stop(): Promise<void>; workers(): BucketReplicator[] }
+export interface ReplicationWiring {
+  stop(): Promise<void>;
+  workers(): BucketReplicator[];
+}
 
 export async function startReplication(o: {
-  selfId: string; dir: string; outbox: Outbox<OutboxEvent>; objects: ObjectService; metrics: NodeMetrics;
-  view: { buckets(): BucketSettings[]; members(): Member[] }; secret: (rule: ReplicationRule) => string; retry?: { minMs: number; maxMs: number };
+  selfId: string;
+  dir: string;
+  outbox: Outbox<OutboxEvent>;
+  objects: ObjectService;
+  metrics: NodeMetrics;
+  view: { buckets(): BucketSettings[]; members(): Member[] };
+  secret: (rule: ReplicationRule) => string;
+  retry?: { minMs: number; maxMs: number };
 }): Promise<ReplicationWiring> {
   await mkdir(o.dir, { recursive: true });
   const workers = new Map<string, BucketReplicator>();
   let stopped = false;
-  const backfills = (bucket: string) => rankAll(`replication:${bucket}`, o.view.members().filter((m) => m.state === 'active'))[0]?.id === o.selfId;
+  const backfills = (bucket: string) =>
+    rankAll(
+      `replication:${bucket}`,
+      o.view.members().filter((m) => m.state === 'active'),
+    )[0]?.id === o.selfId;
 
   const sync = async () => {
-    const rules = new Map(o.view.buckets().filter((b) => b.replicateTo && !b.deleted).map((b) => [b.name, b.replicateTo!]));
+    const rules = new Map(
+      o.view
+        .buckets()
+        .filter((b) => b.replicateTo && !b.deleted)
+        .map((b) => [b.name, b.replicateTo!]),
+    );
     for (const [bucket, w] of workers) {
       const rule = rules.get(bucket);
       if (rule?.id === w.rule.id && rule.deletes === w.rule.deletes && !w.failed) continue;
@@ -40,7 +58,18 @@ export async function startReplication(o: {
     for (const [bucket, rule] of rules) {
       if (workers.has(bucket) || stopped) continue;
       try {
-        workers.set(bucket, await new BucketReplicator(bucket, rule, { outbox: o.outbox, objects: o.objects, secret: o.secret, dir: o.dir, backfills, metrics: o.metrics, retry: o.retry }).start());
+        workers.set(
+          bucket,
+          await new BucketReplicator(bucket, rule, {
+            outbox: o.outbox,
+            objects: o.objects,
+            secret: o.secret,
+            dir: o.dir,
+            backfills,
+            metrics: o.metrics,
+            retry: o.retry,
+          }).start(),
+        );
         log.info({ bucket, target: `${rule.endpoint}/${rule.bucket}` }, 'replicating');
       } catch (e) {
         log.error({ bucket, err: String((e as Error)?.message ?? e) }, 'replication could not start');
@@ -53,7 +82,9 @@ export async function startReplication(o: {
     }
   };
   let running = sync();
-  const timer = setInterval(() => { running = running.then(sync).catch((e) => log.error({ err: String(e) }, 'replication sync failed')); }, CHECK_MS);
+  const timer = setInterval(() => {
+    running = running.then(sync).catch((e) => log.error({ err: String(e) }, 'replication sync failed'));
+  }, CHECK_MS);
   const unregister = o.metrics.registerCollector(() => {
     const now = Date.now();
     o.metrics.replicationBacklog.reset();
@@ -80,14 +111,24 @@ export async function startReplication(o: {
 }
 
 export const REPLICATION_PROGRESS_PATH = '/rpc/v1/replication';
-export interface MemberReplication { ruleId: string; backlog: number; oldestPendingAt?: number; backfill: 'done' | 'running' | 'elsewhere' }
+export interface MemberReplication {
+  ruleId: string;
+  backlog: number;
+  oldestPendingAt?: number;
+  backfill: 'done' | 'running' | 'elsewhere';
+}
 
 /** This member's part of a bucket's replication (served behind the cluster secret; undefined: no worker). */
 export function memberReplication(w: ReplicationWiring, bucket: string): MemberReplication | undefined {
   const worker = w.workers().find((x) => x.bucket === bucket);
   if (!worker) return undefined;
   const s = worker.status();
-  return { ruleId: worker.rule.id, backlog: s.backlog, ...(s.oldestPendingAt !== undefined ? { oldestPendingAt: s.oldestPendingAt } : {}), backfill: s.backfill };
+  return {
+    ruleId: worker.rule.id,
+    backlog: s.backlog,
+    ...(s.oldestPendingAt !== undefined ? { oldestPendingAt: s.oldestPendingAt } : {}),
+    backfill: s.backfill,
+  };
 }
 
 /** The members' parts summed up (pure): backlog summed, lag the largest, backfill done only once the member running it says so. */
@@ -98,6 +139,7 @@ export function replicationProgress(parts: (MemberReplication | undefined)[], ru
     backlog: mine.reduce((a, p) => a + p.backlog, 0),
     lagSeconds: Number.isFinite(oldest) ? Math.max(0, Math.round((now - oldest) / 1000)) : 0,
     backfill: mine.some((p) => p.backfill === 'running') ? 'running' : mine.some((p) => p.backfill === 'done') ? 'done' : 'unknown',
-    membersAnswered: mine.length, membersAsked: asked,
+    membersAnswered: mine.length,
+    membersAsked: asked,
   };
 }

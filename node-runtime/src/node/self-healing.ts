@@ -17,7 +17,7 @@ import { logger } from '../util/log.ts';
 import { RepairWorker, type RepairSnapshot } from '../repair/worker.ts';
 import { ScrubWorker, type ScrubStatus } from '../repair/scrub.ts';
 
-const log = logger('repair');
+const _log = logger('repair');
 
 export interface SelfHealingOptions {
   view: ClusterView;
@@ -41,7 +41,11 @@ export interface SelfHealingOptions {
 }
 
 /** What `GET /rpc/v1/repair` answers. */
-export interface MemberRepairReport { repair: RepairSnapshot; scrub: ScrubStatus; workers: WorkerStatus[] }
+export interface MemberRepairReport {
+  repair: RepairSnapshot;
+  scrub: ScrubStatus;
+  workers: WorkerStatus[];
+}
 
 export interface SelfHealing {
   repair?: RepairWorker;
@@ -63,21 +67,37 @@ export function startSelfHealing(o: SelfHealingOptions): SelfHealing {
   };
   let scrub: ScrubWorker | undefined;
   if (o.stores) {
-    const grace = o.gcGraceMs;   // default: the cluster setting, read at every pass
+    const grace = o.gcGraceMs; // default: the cluster setting, read at every pass
     repair = new RepairWorker({
-      view: o.view, replicas: o.replicas, chunks: o.stores.chunks, meta: o.stores.meta, memory: o.stores.memory, metrics: o.metrics,
+      view: o.view,
+      replicas: o.replicas,
+      chunks: o.stores.chunks,
+      meta: o.stores.meta,
+      memory: o.stores.memory,
+      metrics: o.metrics,
       gcGraceMs: grace !== undefined ? () => grace : undefined,
       uploadExpiryMs: o.uploadExpiryMs,
       markDrained: o.markDrained ? () => o.markDrained!(o.view.selfId) : undefined,
-      announce: o.announce, diskUsable: o.stores.diskUsable,
+      announce: o.announce,
+      diskUsable: o.stores.diskUsable,
     });
     const repairRunner = new WorkerRunner(repair, { idleMs: o.repairIntervalMs ?? 30_000 }).start();
     runners.push(repairRunner);
     const r = repair;
-    unsubscribe.push(o.view.onChange(() => { r.requestPass(); repairRunner.poke(); }));
+    unsubscribe.push(
+      o.view.onChange(() => {
+        r.requestPass();
+        repairRunner.poke();
+      }),
+    );
     scrub = new ScrubWorker({
-      view: o.view, replicas: o.replicas, chunks: o.stores.chunks, metrics: o.metrics,
-      intervalMs: o.scrubIntervalMs, bytesPerSec: o.scrubBytesPerSec, diskUsable: o.stores.diskUsable,
+      view: o.view,
+      replicas: o.replicas,
+      chunks: o.stores.chunks,
+      metrics: o.metrics,
+      intervalMs: o.scrubIntervalMs,
+      bytesPerSec: o.scrubBytesPerSec,
+      diskUsable: o.stores.diskUsable,
     });
     runners.push(new WorkerRunner(scrub, { idleMs: Math.min(60_000, o.scrubIntervalMs ?? 60_000) }).start());
     if (o.metrics) unsubscribe.push(collectRepairProgress(o.metrics, () => r.snapshot()));
@@ -86,12 +106,18 @@ export function startSelfHealing(o: SelfHealingOptions): SelfHealing {
   const router = express.Router();
   if (!o.secret) return { repair, scrub, router, progressOf: (id) => (id === o.view.selfId ? repair?.snapshot() : undefined), stop };
   router.get('/rpc/v1/repair', requireClusterSecret(o.secret), (_req: Request, res: Response) => {
-    if (!repair || !scrub) { res.status(404).json({ error: { code: 'NotADataMember', message: 'this member stores no data' } }); return; }
+    if (!repair || !scrub) {
+      res.status(404).json({ error: { code: 'NotADataMember', message: 'this member stores no data' } });
+      return;
+    }
     const out: MemberRepairReport = { repair: repair.snapshot(), scrub: scrub.status, workers: runners.map((r) => r.status) };
     res.json(out);
   });
   router.post('/rpc/v1/repair/scrub', requireClusterSecret(o.secret), (_req: Request, res: Response) => {
-    if (!scrub) { res.status(404).json({ error: { code: 'NotADataMember', message: 'this member stores no data' } }); return; }
+    if (!scrub) {
+      res.status(404).json({ error: { code: 'NotADataMember', message: 'this member stores no data' } });
+      return;
+    }
     scrub.scrubNow();
     runners[1]?.poke();
     res.status(202).json({});

@@ -17,7 +17,7 @@ import { SigV4Signer } from '../../../hack/bench/sigv4.ts';
 import { DEFAULT_STALL_MS } from '../chunks/memory.ts';
 
 const MiB = 1024 * 1024;
-const IDLE_MS = 3_000;   // the test's idle timeout (the default is 30 s, docs/performance.md)
+const IDLE_MS = 3_000; // the test's idle timeout (the default is 30 s, docs/performance.md)
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 let dir: string;
@@ -42,17 +42,31 @@ function stalledPut(n: RunningNode, key: string, announced: number, sent: number
   const req = signer.sign({ method: 'PUT', host: u.host, path: `/victim/${key}`, headers: { 'content-length': String(announced) } });
   const socket = connect(Number(u.port), u.hostname);
   let answer = '';
-  socket.on('data', (d) => { answer += d.toString(); });
+  socket.on('data', (d) => {
+    answer += d.toString();
+  });
   socket.on('error', () => {});
   const closed = new Promise<number>((r) => socket.once('close', () => r(Date.now())));
-  socket.write(`PUT ${req.path} HTTP/1.1\r\n${Object.entries(req.headers).map(([k, v]) => `${k}: ${v}`).join('\r\n')}\r\n\r\n`);
+  socket.write(
+    `PUT ${req.path} HTTP/1.1\r\n${Object.entries(req.headers)
+      .map(([k, v]) => `${k}: ${v}`)
+      .join('\r\n')}\r\n\r\n`,
+  );
   socket.write(randomBytes(sent));
   return { socket, closed, answer: () => answer };
 }
 
-test('nine stalled uploads neither block another client\'s PUT nor keep their sockets', async () => {
+test("nine stalled uploads neither block another client's PUT nor keep their sockets", async () => {
   const u = new URL(node.endpoint);
-  const mc = new Minio.Client({ endPoint: u.hostname, port: Number(u.port), useSSL: false, accessKey: node.accessKey, secretKey: node.secretKey, pathStyle: true, region: node.region });
+  const mc = new Minio.Client({
+    endPoint: u.hostname,
+    port: Number(u.port),
+    useSSL: false,
+    accessKey: node.accessKey,
+    secretKey: node.secretKey,
+    pathStyle: true,
+    region: node.region,
+  });
   await mc.makeBucket('victim');
   const budget = node.memory.chunks;
   const stalled = Array.from({ length: 9 }, (_, i) => stalledPut(node, `stalled-${i}`, 8 * MiB, 100 * 1024));
@@ -65,7 +79,9 @@ test('nine stalled uploads neither block another client\'s PUT nor keep their so
   let deadline: NodeJS.Timeout | undefined;
   await Promise.race([
     mc.putObject('victim', 'other-client', body, body.length),
-    new Promise((_, reject) => { deadline = setTimeout(() => reject(new Error('a 6 MiB PUT got no answer within 15 s while the stalled bodies held the memory')), 15_000); }),
+    new Promise((_, reject) => {
+      deadline = setTimeout(() => reject(new Error('a 6 MiB PUT got no answer within 15 s while the stalled bodies held the memory')), 15_000);
+    }),
   ]).finally(() => clearTimeout(deadline));
   const putMs = Date.now() - started;
   // It waits for at most about one stall period (plus the check interval) before the silent bodies give way.
@@ -81,7 +97,10 @@ test('nine stalled uploads neither block another client\'s PUT nor keep their so
     new Promise<never>((_, reject) => setTimeout(() => reject(new Error('stalled sockets still open')), DEFAULT_STALL_MS + IDLE_MS + 5_000)),
   ]);
   for (const t of closedAt) assert.ok(t - silentSince <= DEFAULT_STALL_MS + IDLE_MS + 2_000, `closed ${t - silentSince} ms after going silent`);
-  assert.ok(stalled.every((s) => /^HTTP\/1\.1 400 /.test(s.answer()) && /RequestTimeout/.test(s.answer())), stalled.map((s) => s.answer().split('\r\n')[0]).join(' | '));
+  assert.ok(
+    stalled.every((s) => /^HTTP\/1\.1 400 /.test(s.answer()) && /RequestTimeout/.test(s.answer())),
+    stalled.map((s) => s.answer().split('\r\n')[0]).join(' | '),
+  );
   assert.is(budget.used, 0, 'every grant came back');
   assert.ok(budget.reclaimed >= 1);
 });
@@ -90,7 +109,10 @@ test('a stalled upload with nobody waiting for memory is closed by the idle time
   const s = stalledPut(node, 'alone', 8 * MiB, 100 * 1024);
   await waitFor(() => node.memory.chunks.used > 0, { timeoutMs: 5_000, what: 'the body to hold a chunk' });
   const silentSince = Date.now();
-  const closed = await Promise.race([s.closed, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('stalled socket still open')), IDLE_MS + 5_000))]);
+  const closed = await Promise.race([
+    s.closed,
+    new Promise<never>((_, reject) => setTimeout(() => reject(new Error('stalled socket still open')), IDLE_MS + 5_000)),
+  ]);
   assert.ok(closed - silentSince <= IDLE_MS + 2_000, `closed ${closed - silentSince} ms after going silent`);
   await waitFor(() => node.memory.chunks.used === 0, { timeoutMs: 5_000, what: 'the grant to come back' });
 });

@@ -51,8 +51,11 @@ test('startNode: serves S3 with the persisted root key and keys-file keys, survi
     const other = client(node, 'carol-key', 'carol-secret-123');
     await other.makeBucket('carols');
     await other.putObject('carols', 'x', Buffer.from('carol'), 5);
-    const denied = await other.getObject('photos', 'a/b.bin').then(() => 'read', (e: { code?: string }) => e.code);
-    assert.is(denied, 'AccessDenied', 'another user\'s private object');
+    const denied = await other.getObject('photos', 'a/b.bin').then(
+      () => 'read',
+      (e: { code?: string }) => e.code,
+    );
+    assert.is(denied, 'AccessDenied', "another user's private object");
     assert.is(sha(await readAll(await mc.getObject('carols', 'x'))), sha(Buffer.from('carol')), 'the admin user reads everything');
     const { accessKey, secretKey } = node;
     await node.stop();
@@ -77,7 +80,9 @@ test('startNode: a bad keys file is a clear error', async () => {
     try {
       await startNode({ dataDir: join(dir, 'data'), api: `${host}:0`, cluster: `${host}:0`, keysFile: join(dir, 'keys.json') });
       assert.unreachable();
-    } catch (e) { assert.match(String(e), /keys file .* entry 0/); }
+    } catch (e) {
+      assert.match(String(e), /keys file .* entry 0/);
+    }
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -91,9 +96,19 @@ test('a cluster of one: its admin API names the cluster after its member and ref
     const admin = createAdminClient({ url: node.clusterUrl, secret: 'solo-secret' });
     const status = await admin.status();
     assert.is(status.clusterId, node.id);
-    assert.equal(status.members.map((m) => [m.name, m.state]), [[node.name, 'active']]);
+    assert.equal(
+      status.members.map((m) => [m.name, m.state]),
+      [[node.name, 'active']],
+    );
     const refused = async (call: Promise<unknown>, code: string) => {
-      try { await call; assert.unreachable(); } catch (e) { assert.ok(e instanceof AdminApiError, String(e)); assert.is(e.status, 409); assert.is(e.code, code); }
+      try {
+        await call;
+        assert.unreachable();
+      } catch (e) {
+        assert.ok(e instanceof AdminApiError, String(e));
+        assert.is(e.status, 409);
+        assert.is(e.code, code);
+      }
     };
     await refused(admin.drain(node.name), 'DrainRefused');
     await refused(admin.putSettings!({ gcGraceMs: 1 }), 'NotSupported');
@@ -105,7 +120,7 @@ test('a cluster of one: its admin API names the cluster after its member and ref
   }
 });
 
-test('startNode: capacity and free space are the volume\'s (a file the operator keeps), zone from a zone file', async () => {
+test("startNode: capacity and free space are the volume's (a file the operator keeps), zone from a zone file", async () => {
   const dir = await mkdtemp(join(tmpdir(), 'cairn-server-'));
   const host = loopbackAddress();
   const sizeFile = join(dir, 'volume-size');

@@ -54,8 +54,8 @@ export interface RunningNode {
   name: string;
   roles: Role[];
   dataDir: string;
-  endpoint: string;               // file API base URL
-  clusterUrl: string;             // cluster port base URL
+  endpoint: string; // file API base URL
+  clusterUrl: string; // cluster port base URL
   region: string;
   accessKey: string;
   secretKey: string;
@@ -66,10 +66,10 @@ export interface RunningNode {
   /** This node's metrics (its own registry, labelled with its name) and buffer memory. */
   metrics: NodeMetrics;
   memory: BufferMemory;
-  clusterApp: Express;            // the cluster port's express app (admin and RPC routes mount here)
-  consoleUrl?: string;            // the web console, when this node serves one
-  admission: Admission;           // the file API's limits past capacity
-  events: NodeEvents;             // the event outbox and the delivery workers of this member
+  clusterApp: Express; // the cluster port's express app (admin and RPC routes mount here)
+  consoleUrl?: string; // the web console, when this node serves one
+  admission: Admission; // the file API's limits past capacity
+  events: NodeEvents; // the event outbox and the delivery workers of this member
   stop(): Promise<void>;
 }
 
@@ -111,8 +111,15 @@ export async function startNode(given: NodeOptions): Promise<RunningNode> {
     const extraKeys = opts.keysFile ? await loadKeysFile(opts.keysFile) : [];
     const master = await loadMasterKey(opts.dataDir, opts);
     // Every member records the mutations it coordinates (roots answer file requests too).
-    const events = await startEvents({ dir: join(opts.dataDir, 'events'), node: name, metrics, targetsFile: opts.notificationTargets,
-      retainMs: opts.eventsRetainMs, maxBytes: opts.eventsMaxBytes, retryMaxMs: opts.eventsRetryMaxMs });
+    const events = await startEvents({
+      dir: join(opts.dataDir, 'events'),
+      node: name,
+      metrics,
+      targetsFile: opts.notificationTargets,
+      retainMs: opts.eventsRetainMs,
+      maxBytes: opts.eventsMaxBytes,
+      retryMaxMs: opts.eventsRetryMaxMs,
+    });
     cleanups.push(() => events.stop());
 
     // 2. Listen first (port 0 resolves to the real port), answer 503 until ready.
@@ -126,7 +133,10 @@ export async function startNode(given: NodeOptions): Promise<RunningNode> {
     // Past its capacity the node refuses early with 503 SlowDown (admission.ts).
     const admission = new Admission({ limits: opts.admission, memory: memory.chunks, metrics });
     const apiHandler = admission.wrap((req: IncomingMessage, res: ServerResponse) => {
-      if (s3Holder.app) { s3Holder.app(req, res); return; }
+      if (s3Holder.app) {
+        s3Holder.app(req, res);
+        return;
+      }
       res.writeHead(503, { 'retry-after': '1' }).end();
     });
     const apiServer = await listen(apiHandler, apiAddr.host, apiAddr.port, opts.timeouts, { deferContinue: true });
@@ -141,12 +151,29 @@ export async function startNode(given: NodeOptions): Promise<RunningNode> {
     // 3. This process's place in the cluster; the rest of this function is the same for every size.
     let healing: SelfHealing | undefined;
     const membership = await openMembership({
-      selfId: id, roles, name, dataDir: opts.dataDir, api: endpoint, cluster: clusterUrl, roots: opts.roots ?? [],
-      zone, weight: opts.weight, secret: opts.secret, heartbeatMs: opts.heartbeatMs, stores: { chunks, meta }, disk: holdsData ? disk : undefined, metrics,
+      selfId: id,
+      roles,
+      name,
+      dataDir: opts.dataDir,
+      api: endpoint,
+      cluster: clusterUrl,
+      roots: opts.roots ?? [],
+      zone,
+      weight: opts.weight,
+      secret: opts.secret,
+      heartbeatMs: opts.heartbeatMs,
+      stores: { chunks, meta },
+      disk: holdsData ? disk : undefined,
+      metrics,
       capacityBytes: () => volume.capacityBytes(),
       settings: {
-        defaultReplicas: opts.replicas, chunkSize: opts.chunkSize, region: opts.region, failureTimeoutMs: opts.failureTimeoutMs,
-        gcGraceMs: opts.gcGraceMs, repairBandwidthBytes: opts.repairBandwidthBytes, repairConcurrency: opts.repairConcurrency,
+        defaultReplicas: opts.replicas,
+        chunkSize: opts.chunkSize,
+        region: opts.region,
+        failureTimeoutMs: opts.failureTimeoutMs,
+        gcGraceMs: opts.gcGraceMs,
+        repairBandwidthBytes: opts.repairBandwidthBytes,
+        repairConcurrency: opts.repairConcurrency,
       },
       repairProgress: () => healing?.repair?.snapshot(),
     });
@@ -154,40 +181,66 @@ export async function startNode(given: NodeOptions): Promise<RunningNode> {
     await membership.registerKeys((current) => startupRecords(master, [root], extraKeys, current));
     const { view, replicas } = membership;
     const directory = directoryOf(view, master);
-    const objects = new ClusterObjectService({ view, replicas, memory, health: membership.health }, {
-      masterKey: master, metrics, userQuota: (user) => view.user(user)?.quota,
-      onMutation: events.recorder(() => view.settings().region),
-    });
+    const objects = new ClusterObjectService(
+      { view, replicas, memory, health: membership.health },
+      {
+        masterKey: master,
+        metrics,
+        userQuota: (user) => view.user(user)?.quota,
+        onMutation: events.recorder(() => view.settings().region),
+      },
+    );
     // Replication to other S3 stores: what this member coordinated, and backfills (node/replication.ts).
     const replication = await startReplication({
-      selfId: id, dir: join(opts.dataDir, 'events', 'replication'), outbox: events.outbox, objects, metrics, view,
+      selfId: id,
+      dir: join(opts.dataDir, 'events', 'replication'),
+      outbox: events.outbox,
+      objects,
+      metrics,
+      view,
       secret: (rule) => openSecret(master, { accessKeyId: rule.accessKeyId, sealedSecret: rule.sealedSecret } as KeyRecord),
       ...(opts.eventsRetryMaxMs ? { retry: { minMs: Math.min(500, opts.eventsRetryMaxMs), maxMs: opts.eventsRetryMaxMs } } : {}),
     });
     cleanups.push(() => replication.stop());
     if (opts.secret) {
-      clusterApp.get(`${REPLICATION_PROGRESS_PATH}/:bucket`, requireClusterSecret(opts.secret), (req, res) => { res.json(memberReplication(replication, String(req.params.bucket)) ?? null); });
+      clusterApp.get(`${REPLICATION_PROGRESS_PATH}/:bucket`, requireClusterSecret(opts.secret), (req, res) => {
+        res.json(memberReplication(replication, String(req.params.bucket)) ?? null);
+      });
     }
     const replicationOf = async (bucket: string, ruleId: string) => {
       const members = view.members().filter((m) => m.state !== 'down');
-      const parts = await Promise.all(members.map(async (m) => {
-        if (m.id === id) return memberReplication(replication, bucket);
-        const res = await fetch(`${m.cluster}${REPLICATION_PROGRESS_PATH}/${encodeURIComponent(bucket)}`, { headers: { authorization: `Bearer ${opts.secret}` }, signal: AbortSignal.timeout(1500) }).catch(() => undefined);
-        return res?.ok ? ((await res.json().catch(() => null)) as MemberReplication | null) ?? undefined : undefined;
-      }));
+      const parts = await Promise.all(
+        members.map(async (m) => {
+          if (m.id === id) return memberReplication(replication, bucket);
+          const res = await fetch(`${m.cluster}${REPLICATION_PROGRESS_PATH}/${encodeURIComponent(bucket)}`, {
+            headers: { authorization: `Bearer ${opts.secret}` },
+            signal: AbortSignal.timeout(1500),
+          }).catch(() => undefined);
+          return res?.ok ? (((await res.json().catch(() => null)) as MemberReplication | null) ?? undefined) : undefined;
+        }),
+      );
       return replicationProgress(parts, ruleId, members.length, Date.now());
     };
     // Self-healing: repair, rebalancing, drain, scrub and GC on data members (self-healing.ts).
-    const heal = healing = startSelfHealing({
-      view, replicas, stores: holdsData ? { chunks, meta, memory: memory.chunks, diskUsable: () => disk.status.state !== 'failed' } : undefined, secret: opts.secret, metrics,
-      markDrained: (memberId) => membership.markDrained(memberId), announce: () => membership.announce(),
-      repairIntervalMs: opts.repairIntervalMs, scrubIntervalMs: opts.scrubIntervalMs, scrubBytesPerSec: opts.scrubBytesPerSec,
+    const heal = (healing = startSelfHealing({
+      view,
+      replicas,
+      stores: holdsData ? { chunks, meta, memory: memory.chunks, diskUsable: () => disk.status.state !== 'failed' } : undefined,
+      secret: opts.secret,
+      metrics,
+      markDrained: (memberId) => membership.markDrained(memberId),
+      announce: () => membership.announce(),
+      repairIntervalMs: opts.repairIntervalMs,
+      scrubIntervalMs: opts.scrubIntervalMs,
+      scrubBytesPerSec: opts.scrubBytesPerSec,
       uploadExpiryMs: opts.uploadExpiryMs,
-    });
+    }));
     cleanups.push(() => heal.stop());
     // Lifecycle rules, on data members (each runs the buckets whose first metadata holder it is).
     if (holdsData) {
-      const lifecycle = new WorkerRunner(new LifecycleWorker({ view, objects, metrics, dayMs: opts.lifecycleDayMs }), { idleMs: opts.lifecycleIntervalMs ?? 3_600_000 }).start();
+      const lifecycle = new WorkerRunner(new LifecycleWorker({ view, objects, metrics, dayMs: opts.lifecycleDayMs }), {
+        idleMs: opts.lifecycleIntervalMs ?? 3_600_000,
+      }).start();
       cleanups.push(() => lifecycle.stop());
     }
 
@@ -197,49 +250,79 @@ export async function startNode(given: NodeOptions): Promise<RunningNode> {
     // roots (a cluster of one is its own root).
     const unregister: (() => void)[] = [];
     if (holdsData) {
-      unregister.push(collectNodeUsage(metrics, async () => ({
-        capacityBytes: await volume.capacityBytes(), usedBytes: chunks.usedBytes(), chunks: chunks.chunkCount(), objects: await storedObjects(meta),
-        disk: disk.status,
-      })));
+      unregister.push(
+        collectNodeUsage(metrics, async () => ({
+          capacityBytes: await volume.capacityBytes(),
+          usedBytes: chunks.usedBytes(),
+          chunks: chunks.chunkCount(),
+          objects: await storedObjects(meta),
+          disk: disk.status,
+        })),
+      );
     }
     if (roles.includes('root')) {
-      unregister.push(collectMembership(metrics, { members: () => view.members(), writeQuorumAvailable: () => writeQuorumVerdict(view.members(), view.buckets()).ok, bucketCount: () => view.buckets().length }));
-      unregister.push(collectQuotas(metrics, async () => {
-        const usage = await usageByBucket(view, replicas, 1500);   // within the collectors' 2 s
-        return {
-          buckets: view.buckets().map((b) => ({ bucket: b.name, ...usage.get(b.name)!, quotaBytes: b.quotaBytes, quotaObjects: b.quotaObjects })),
-          users: view.users().filter((u) => u.quota).map((u) => { const x = userUsage(u, view.buckets(), usage); return { user: u.id, bytes: x.bytes, objects: x.objects, buckets: x.buckets, quota: u.quota! }; }),
-        };
-      }));
+      unregister.push(
+        collectMembership(metrics, {
+          members: () => view.members(),
+          writeQuorumAvailable: () => writeQuorumVerdict(view.members(), view.buckets()).ok,
+          bucketCount: () => view.buckets().length,
+        }),
+      );
+      unregister.push(
+        collectQuotas(metrics, async () => {
+          const usage = await usageByBucket(view, replicas, 1500); // within the collectors' 2 s
+          return {
+            buckets: view.buckets().map((b) => ({ bucket: b.name, ...usage.get(b.name)!, quotaBytes: b.quotaBytes, quotaObjects: b.quotaObjects })),
+            users: view
+              .users()
+              .filter((u) => u.quota)
+              .map((u) => {
+                const x = userUsage(u, view.buckets(), usage);
+                return { user: u.id, bytes: x.bytes, objects: x.objects, buckets: x.buckets, quota: u.quota! };
+              }),
+          };
+        }),
+      );
     }
-    cleanups.push(async () => { for (const u of unregister) u(); });
+    cleanups.push(async () => {
+      for (const u of unregister) u();
+    });
     clusterApp.use(heal.router);
     const feed = wireChangeFeed({ selfId: id, view, outbox: events.outbox, secret: opts.secret, clusterApp });
     cleanups.push(async () => feed.stop());
     if (opts.secret && membership.rpcRoutes.length) clusterApp.use('/rpc/v1', rpcRouter(opts.secret, membership.rpcRoutes));
     if (opts.secret) {
-      clusterApp.use('/admin/v1', adminRouter(opts.secret, {
-        view, replicas, objects, repair: (memberId) => heal.progressOf(memberId), seal: (id, secretKey) => sealSecret(master, id, secretKey),
-        replicationProgress: replicationOf,
-        openSealed: (id, sealed) => openSecret(master, { accessKeyId: id, sealedSecret: sealed } as KeyRecord),
-        notificationTargets: { targets: events.declared, region: view.settings().region },
-      }));
+      clusterApp.use(
+        '/admin/v1',
+        adminRouter(opts.secret, {
+          view,
+          replicas,
+          objects,
+          repair: (memberId) => heal.progressOf(memberId),
+          seal: (id, secretKey) => sealSecret(master, id, secretKey),
+          replicationProgress: replicationOf,
+          openSealed: (id, sealed) => openSecret(master, { accessKeyId: id, sealedSecret: sealed } as KeyRecord),
+          notificationTargets: { targets: events.declared, region: view.settings().region },
+        }),
+      );
     }
-    clusterApp.use(healthRouter({
-      joined: () => {
-        const ok = ready && membership.ready();
-        return { ok, reason: ok ? 'ok' : ready ? 'not registered with a root yet' : 'starting' };
-      },
-      // A full disk still serves reads and coordinates requests: ready. A failed one holds nothing usable.
-      storesWritable: async () => {
-        const d = await disk.check();
-        return { ok: d.state !== 'failed', reason: d.reason };
-      },
-      clusterHealth: () => membership.clusterHealth(),
-      maintenance: () => membership.maintenance(heal.progressOf(id)),
-      // Probes come without the secret: they get the verdict, not which buckets it is about.
-      authorized: (req) => !!opts.secret && secretMatches(req.headers.authorization, opts.secret),
-    }));
+    clusterApp.use(
+      healthRouter({
+        joined: () => {
+          const ok = ready && membership.ready();
+          return { ok, reason: ok ? 'ok' : ready ? 'not registered with a root yet' : 'starting' };
+        },
+        // A full disk still serves reads and coordinates requests: ready. A failed one holds nothing usable.
+        storesWritable: async () => {
+          const d = await disk.check();
+          return { ok: d.state !== 'failed', reason: d.reason };
+        },
+        clusterHealth: () => membership.clusterHealth(),
+        maintenance: () => membership.maintenance(heal.progressOf(id)),
+        // Probes come without the secret: they get the verdict, not which buckets it is about.
+        authorized: (req) => !!opts.secret && secretMatches(req.headers.authorization, opts.secret),
+      }),
+    );
 
     // 5. File API.
     s3Holder.app = createS3App({
@@ -260,11 +343,16 @@ export async function startNode(given: NodeOptions): Promise<RunningNode> {
       // Beside the file API: port 9001, or any free port when the file API took any (tests run many nodes).
       const at = parseHostPort(opts.console ?? `${apiAddr.host}:${apiAddr.port === 0 ? 0 : 9001}`, 9001);
       const running = await startConsole({
-        host: at.host, port: at.port, s3Endpoint: endpoint, region: view.settings().region,
+        host: at.host,
+        port: at.port,
+        s3Endpoint: endpoint,
+        region: view.settings().region,
         directory: { principal: (k) => directory().principal(k), displayName: (u) => directory().displayName(u) },
         isAdmin: (userId) => directory().user(userId)?.superuser === true,
         clusterStatus: () => createAdminClient({ url: clusterUrl, secret: opts.secret! }).status(),
-        endSessions: async (accessKeyId, notBefore) => { await createAdminClient({ url: clusterUrl, secret: opts.secret! }).endSessions!(accessKeyId, notBefore); },
+        endSessions: async (accessKeyId, notBefore) => {
+          await createAdminClient({ url: clusterUrl, secret: opts.secret! }).endSessions!(accessKeyId, notBefore);
+        },
         // The same on every member (all derive it from the cluster secret): a session works on any node.
         sessionKey: Buffer.from(hkdfSync('sha256', Buffer.from(opts.secret, 'utf8'), Buffer.alloc(0), 'cairn/console-session', 32)),
         log: logger('console'),
@@ -277,17 +365,35 @@ export async function startNode(given: NodeOptions): Promise<RunningNode> {
 
     let stopping: Promise<void> | undefined;
     return {
-      id, name, roles, dataDir: opts.dataDir, endpoint, clusterUrl, region: view.settings().region,
-      accessKey: root.accessKeyId, secretKey: root.secretAccessKey, view, replicas, objects, stores: { chunks, meta }, metrics, memory, clusterApp, consoleUrl, admission, events,
-      stop: () => (stopping ??= (async () => {
-        ready = false;
-        // Heartbeats stop first so the roots see a clean silence, not a member that half answers.
-        await membership.leave();
-        feed.stop();   // change feed streams end now: the servers' grace is for requests that finish
-        await Promise.all(servers.map((s) => close(s, 5_000)));
-        for (const c of cleanups.reverse()) await c();
-        log.info({ id, name }, 'node stopped');
-      })()),
+      id,
+      name,
+      roles,
+      dataDir: opts.dataDir,
+      endpoint,
+      clusterUrl,
+      region: view.settings().region,
+      accessKey: root.accessKeyId,
+      secretKey: root.secretAccessKey,
+      view,
+      replicas,
+      objects,
+      stores: { chunks, meta },
+      metrics,
+      memory,
+      clusterApp,
+      consoleUrl,
+      admission,
+      events,
+      stop: () =>
+        (stopping ??= (async () => {
+          ready = false;
+          // Heartbeats stop first so the roots see a clean silence, not a member that half answers.
+          await membership.leave();
+          feed.stop(); // change feed streams end now: the servers' grace is for requests that finish
+          await Promise.all(servers.map((s) => close(s, 5_000)));
+          for (const c of cleanups.reverse()) await c();
+          log.info({ id, name }, 'node stopped');
+        })()),
     };
   } catch (e) {
     await Promise.all(servers.map((s) => close(s, 0)));

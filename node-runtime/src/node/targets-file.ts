@@ -20,8 +20,12 @@ const SECRET_FILES: Record<string, string> = { passwordFile: 'password', bearerT
 /** The targets a file's text declares; `secret(path)` reads a secret file. Throws naming the file's problem. */
 export async function parseTargets(text: string, secret: (path: string) => Promise<string>): Promise<TargetSpec[]> {
   let doc: unknown;
-  try { doc = parseYaml(text); } catch (e) { throw new Error(`not JSON or YAML: ${(e as Error).message}`); }   // YAML reads JSON too
-  const list = Array.isArray(doc) ? doc : (doc as { targets?: unknown } | null)?.targets ?? (doc == null ? [] : undefined);
+  try {
+    doc = parseYaml(text);
+  } catch (e) {
+    throw new Error(`not JSON or YAML: ${(e as Error).message}`);
+  } // YAML reads JSON too
+  const list = Array.isArray(doc) ? doc : ((doc as { targets?: unknown } | null)?.targets ?? (doc == null ? [] : undefined));
   if (!Array.isArray(list)) throw new Error('expected a list of targets, or { targets: [...] }');
   const seen = new Set<string>();
   const out: TargetSpec[] = [];
@@ -30,18 +34,28 @@ export async function parseTargets(text: string, secret: (path: string) => Promi
     if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new Error(`${where}: expected an object`);
     const t = { ...(raw as Record<string, unknown>) };
     if (t.kind !== 'redis' && t.kind !== 'webhook') throw new Error(`${where}: kind must be redis or webhook`);
-    for (const k of Object.keys(t)) if (!FIELDS[t.kind].includes(k)) throw new Error(`${where}: unknown field ${k} for a ${t.kind} target (known: ${FIELDS[t.kind].join(', ')})`);
+    for (const k of Object.keys(t))
+      if (!FIELDS[t.kind].includes(k)) throw new Error(`${where}: unknown field ${k} for a ${t.kind} target (known: ${FIELDS[t.kind].join(', ')})`);
     for (const k of Object.keys(t)) {
-      if (NUMBERS.includes(k) ? !Number.isSafeInteger(t[k]) || (t[k] as number) < 0 : typeof t[k] !== 'string') throw new Error(`${where}: ${k} must be ${NUMBERS.includes(k) ? 'a non-negative integer' : 'a string'}`);
+      if (NUMBERS.includes(k) ? !Number.isSafeInteger(t[k]) || (t[k] as number) < 0 : typeof t[k] !== 'string')
+        throw new Error(`${where}: ${k} must be ${NUMBERS.includes(k) ? 'a non-negative integer' : 'a string'}`);
     }
     for (const [file, field] of Object.entries(SECRET_FILES)) {
       if (t[file] === undefined) continue;
       if (t[field] !== undefined) throw new Error(`${where}: give ${field} or ${file}, not both`);
-      try { t[field] = (await secret(t[file] as string)).replace(/\r?\n$/, ''); } catch (e) { throw new Error(`${where}: ${file}: ${(e as Error).message}`); }
+      try {
+        t[field] = (await secret(t[file] as string)).replace(/\r?\n$/, '');
+      } catch (e) {
+        throw new Error(`${where}: ${file}: ${(e as Error).message}`);
+      }
       delete t[file];
     }
     const spec = t as unknown as TargetSpec;
-    try { checkTargetSpec(spec); } catch (e) { throw new Error(`${where}: ${(e as Error).message}`); }
+    try {
+      checkTargetSpec(spec);
+    } catch (e) {
+      throw new Error(`${where}: ${(e as Error).message}`);
+    }
     if (seen.has(spec.name)) throw new Error(`${where}: the name ${spec.name} is declared twice`);
     seen.add(spec.name);
     out.push(spec);

@@ -12,7 +12,7 @@ import { metricNamesInPromQL, substituteGrafanaVariables } from '../../test/prom
 import { NodeMetrics, operatorMetrics } from './metrics.ts';
 import { checkDashboardSchema } from '../../test/dashboard-schema.ts';
 
-const { registry } = new NodeMetrics();   // every metric a node exports exists from its creation
+const { registry } = new NodeMetrics(); // every metric a node exports exists from its creation
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
 const read = (p: string) => readFileSync(repo + p, 'utf8');
@@ -36,7 +36,12 @@ function expressionProblems(where: string, exprs: { name: string; expr: string }
   const problems: string[] = [];
   for (const { name, expr } of exprs) {
     let used: string[];
-    try { used = metricNamesInPromQL(expr); } catch (e) { problems.push(`${where} ${name}: ${(e as Error).message}`); continue; }
+    try {
+      used = metricNamesInPromQL(expr);
+    } catch (e) {
+      problems.push(`${where} ${name}: ${(e as Error).message}`);
+      continue;
+    }
     if (used.length === 0) problems.push(`${where} ${name}: names no metric: ${expr}`);
     for (const m of used) if (!known.has(m)) problems.push(`${where} ${name}: metric ${m} is not exported by Cairn (${expr})`);
   }
@@ -47,9 +52,27 @@ function checkExpressions(where: string, exprs: { name: string; expr: string }[]
   assert.equal(expressionProblems(where, exprs, known), []);
 }
 
-interface Target { expr?: string; refId?: string; datasource?: unknown }
-interface PanelJson { id?: number; type?: string; title?: string; datasource?: unknown; targets?: Target[]; gridPos?: { x: number; y: number; w: number; h: number }; panels?: PanelJson[] }
-const dashboard = JSON.parse(read('examples/grafana/cairn-dashboard.json')) as { schemaVersion: number; uid: string; title: string; panels: PanelJson[]; templating: { list: { name: string; type: string; query?: unknown }[] } };
+interface Target {
+  expr?: string;
+  refId?: string;
+  datasource?: unknown;
+}
+interface PanelJson {
+  id?: number;
+  type?: string;
+  title?: string;
+  datasource?: unknown;
+  targets?: Target[];
+  gridPos?: { x: number; y: number; w: number; h: number };
+  panels?: PanelJson[];
+}
+const dashboard = JSON.parse(read('examples/grafana/cairn-dashboard.json')) as {
+  schemaVersion: number;
+  uid: string;
+  title: string;
+  panels: PanelJson[];
+  templating: { list: { name: string; type: string; query?: unknown }[] };
+};
 
 test('the PromQL checker rejects bad syntax and unknown metrics', async () => {
   assert.throws(() => metricNamesInPromQL('sum(rate(cairn_s3_requests_total[5m])'), /syntax error/);
@@ -57,7 +80,17 @@ test('the PromQL checker rejects bad syntax and unknown metrics', async () => {
   assert.equal(metricNamesInPromQL('a / on() {__name__="b"} + rate(c[5m] offset 1h)').sort(), ['a', 'b', 'c']);
   assert.is(substituteGrafanaVariables('rate(x{ns=~"$namespace",n="${node:regex}"}[$__rate_interval])'), 'rate(x{ns=~"var",n="var"}[5m])');
   const known = await exportedSeriesNames();
-  assert.equal(expressionProblems('t', [{ name: 'x', expr: 'rate(cairn_no_such_metric[5m])' }, { name: 'y', expr: 'sum(' }], known).length, 2);
+  assert.equal(
+    expressionProblems(
+      't',
+      [
+        { name: 'x', expr: 'rate(cairn_no_such_metric[5m])' },
+        { name: 'y', expr: 'sum(' },
+      ],
+      known,
+    ).length,
+    2,
+  );
 });
 
 test('every dashboard query names an exported metric', async () => {
@@ -88,27 +121,32 @@ test('the dashboard has the shape Grafana imports', () => {
     ids.add(p.id!);
     const g = p.gridPos!;
     assert.ok(g && g.w > 0 && g.h > 0 && g.x + g.w <= 24, `panel ${p.title}: bad gridPos`);
-    for (let x = g.x; x < g.x + g.w; x++) for (let y = g.y; y < g.y + g.h; y++) {
-      assert.not.ok(cells.has(`${x},${y}`), `panel ${p.title} overlaps another panel at ${x},${y}`);
-      cells.add(`${x},${y}`);
-    }
+    for (let x = g.x; x < g.x + g.w; x++)
+      for (let y = g.y; y < g.y + g.h; y++) {
+        assert.not.ok(cells.has(`${x},${y}`), `panel ${p.title} overlaps another panel at ${x},${y}`);
+        cells.add(`${x},${y}`);
+      }
     if (p.type === 'row') continue;
     assert.equal(p.datasource, { type: 'prometheus', uid: '${datasource}' }, `panel ${p.title}: datasource`);
     assert.ok(p.targets && p.targets.length > 0, `panel ${p.title}: no targets`);
     for (const t of p.targets!) assert.ok(t.refId && t.expr, `panel ${p.title}: target without refId/expr`);
   }
   const sections = dashboard.panels.filter((p) => p.type === 'row').map((p) => p.title);
-  for (const s of ['Cluster overview', 'Capacity', 'Traffic', 'Latency', 'Durability', 'Membership', 'Operator']) assert.ok(sections.includes(s), `missing section ${s}`);
+  for (const s of ['Cluster overview', 'Capacity', 'Traffic', 'Latency', 'Durability', 'Membership', 'Operator'])
+    assert.ok(sections.includes(s), `missing section ${s}`);
 });
 
-test('the dashboard type-checks against Grafana\'s packaged schema (@grafana/schema)', () => {
+test("the dashboard type-checks against Grafana's packaged schema (@grafana/schema)", () => {
   const errors = checkDashboardSchema(read('examples/grafana/cairn-dashboard.json'));
   assert.equal(errors, []);
   // The check is real: a wrong field type is reported.
   const broken = JSON.parse(read('examples/grafana/cairn-dashboard.json'));
   broken.schemaVersion = 'thirty-nine';
   const errors2 = checkDashboardSchema(JSON.stringify(broken, null, 2));
-  assert.ok(errors2.some((e) => /schemaVersion.*not assignable to type 'number'/.test(e)), errors2.join('\n'));
+  assert.ok(
+    errors2.some((e) => /schemaVersion.*not assignable to type 'number'/.test(e)),
+    errors2.join('\n'),
+  );
 });
 
 test('every alert rule parses, names exported metrics and carries severity and summary', async () => {
@@ -129,7 +167,15 @@ test('every alert rule parses, names exported metrics and carries severity and s
     }
   }
   checkExpressions('alert', exprs, known);
-  for (const a of ['CairnNodeDown', 'CairnUnderReplicatedTooLong', 'CairnCapacityHigh', 'CairnCapacityCritical', 'CairnWriteQuorumLost', 'CairnScrubErrors', 'CairnOperatorReconcileErrors']) {
+  for (const a of [
+    'CairnNodeDown',
+    'CairnUnderReplicatedTooLong',
+    'CairnCapacityHigh',
+    'CairnCapacityCritical',
+    'CairnWriteQuorumLost',
+    'CairnScrubErrors',
+    'CairnOperatorReconcileErrors',
+  ]) {
     assert.ok(alerts.has(a), `missing alert ${a}`);
   }
 });
@@ -145,19 +191,28 @@ test('the autoscaling examples query exported metrics and target the StorageClus
   const rule = rules.externalRules[0];
   assert.is(hpa.spec.metrics[0].external.metric.name, rule.name.as, 'the HPA asks for the metric the adapter exposes');
   // The adapter's Go templates expand to a selector and label list; substitute them to parse.
-  const adapterQuery = rule.metricsQuery.replace('<<.Series>>', rule.seriesQuery.replace(/\{.*$/, '')).replace('<<.LabelMatchers>>', 'namespace="x"').replace(/<<\.GroupBy>>/g, 'namespace');
+  const adapterQuery = rule.metricsQuery
+    .replace('<<.Series>>', rule.seriesQuery.replace(/\{.*$/, ''))
+    .replace('<<.LabelMatchers>>', 'namespace="x"')
+    .replace(/<<\.GroupBy>>/g, 'namespace');
   const keda = docs('keda-scaledobject.yaml').find((d) => d.kind === 'ScaledObject')!;
   assert.equal(keda.spec.scaleTargetRef, { apiVersion: 'storage.cairn.dev/v1alpha1', kind: 'StorageCluster', name: keda.spec.scaleTargetRef.name });
-  checkExpressions('autoscaling', [
-    { name: 'adapter seriesQuery', expr: rule.seriesQuery },
-    { name: 'adapter metricsQuery', expr: adapterQuery },
-    { name: 'keda', expr: keda.spec.triggers[0].metadata.query },
-  ], known);
+  checkExpressions(
+    'autoscaling',
+    [
+      { name: 'adapter seriesQuery', expr: rule.seriesQuery },
+      { name: 'adapter metricsQuery', expr: adapterQuery },
+      { name: 'keda', expr: keda.spec.triggers[0].metadata.query },
+    ],
+    known,
+  );
 });
 
 test('the operator exports the operator metrics listed here, with the same types', async () => {
   // Imported at run time: the operator is a separate program; this keeps the shared list honest.
-  const mod = await import(new URL('../../../operator/src/controller/metrics.ts', import.meta.url).href) as { createOperatorMetrics(): { registry: typeof registry } };
+  const mod = (await import(new URL('../../../operator/src/controller/metrics.ts', import.meta.url).href)) as {
+    createOperatorMetrics(): { registry: typeof registry };
+  };
   const exported = new Map((await mod.createOperatorMetrics().registry.getMetricsAsJSON()).map((m) => [m.name, String(m.type)]));
   for (const m of operatorMetrics) assert.is(exported.get(m.name), m.type, `operator metric ${m.name}`);
 });

@@ -20,14 +20,19 @@ let base: string;
 
 test.before(async () => {
   const app = express();
-  app.use(healthRouter({
-    joined: () => state.joined,
-    storesWritable: async () => { if (state.writable instanceof Error) throw state.writable; return { ok: state.writable, reason: state.writable ? 'ok' : 'disk full' }; },
-    clusterHealth: () => state.quorum,
-    maintenance: () => (state.maintenance === 'hang' ? new Promise<CheckResult>(() => {}) : state.maintenance),
-    timeoutMs: 300,
-    authorized: (req) => req.headers.authorization === 'Bearer s3cret',
-  }));
+  app.use(
+    healthRouter({
+      joined: () => state.joined,
+      storesWritable: async () => {
+        if (state.writable instanceof Error) throw state.writable;
+        return { ok: state.writable, reason: state.writable ? 'ok' : 'disk full' };
+      },
+      clusterHealth: () => state.quorum,
+      maintenance: () => (state.maintenance === 'hang' ? new Promise<CheckResult>(() => {}) : state.maintenance),
+      timeoutMs: 300,
+      authorized: (req) => req.headers.authorization === 'Bearer s3cret',
+    }),
+  );
   const host = loopbackAddress();
   server = app.listen(0, host);
   await new Promise((r) => server.once('listening', r));
@@ -42,7 +47,7 @@ test.after(async () => {
 async function get(path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: Record<string, any> }> {
   const res = await fetch(base + path, { headers });
   assert.match(res.headers.get('content-type') ?? '', /application\/json/);
-  return { status: res.status, body: await res.json() as Record<string, any> };
+  return { status: res.status, body: (await res.json()) as Record<string, any> };
 }
 
 test('/healthz answers 200 while the process runs', async () => {

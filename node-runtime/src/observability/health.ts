@@ -8,7 +8,11 @@ import { logger } from '../util/log.ts';
 const log = logger('health');
 
 /** A check's verdict. A bare boolean is accepted too (reason then says only ok / not ok). */
-export interface CheckResult { ok: boolean; reason: string; details?: Record<string, unknown> }
+export interface CheckResult {
+  ok: boolean;
+  reason: string;
+  details?: Record<string, unknown>;
+}
 export type Check = () => CheckResult | boolean | Promise<CheckResult | boolean>;
 
 export interface HealthDeps {
@@ -38,7 +42,9 @@ export async function runCheck(check: Check, timeoutMs = 2000): Promise<CheckRes
   try {
     const v = await Promise.race([
       Promise.resolve().then(check),
-      new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs); }),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
+      }),
     ]);
     if (typeof v === 'boolean') return { ok: v, reason: v ? 'ok' : 'check failed' };
     if (!v || typeof v.ok !== 'boolean') return { ok: false, reason: 'check returned no verdict' };

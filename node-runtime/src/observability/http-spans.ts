@@ -18,12 +18,19 @@ export interface RequestSpanOptions {
 export function requestSpans(opts: RequestSpanOptions = {}): RequestHandler {
   const tracer = trace.getTracer('cairn');
   return (req: Request, res: Response, next: NextFunction) => {
-    if (!tracingActive()) { next(); return; }   // no SDK: no span to make (a no-op one still cost a listener per request)
+    if (!tracingActive()) {
+      next();
+      return;
+    } // no SDK: no span to make (a no-op one still cost a listener per request)
     const parent = opts.continueTrace ? extractTraceContext(req.headers) : context.active();
-    const span = tracer.startSpan(`${opts.prefix ?? 'http'} ${req.method}`, {
-      kind: SpanKind.SERVER,
-      attributes: { 'http.request.method': req.method },
-    }, parent);
+    const span = tracer.startSpan(
+      `${opts.prefix ?? 'http'} ${req.method}`,
+      {
+        kind: SpanKind.SERVER,
+        attributes: { 'http.request.method': req.method },
+      },
+      parent,
+    );
     res.once('close', () => {
       // Named at the end: the operation and the route pattern (never the raw path: it holds keys) are known by now.
       const route = (req.route as { path?: string } | undefined)?.path;

@@ -16,7 +16,10 @@ const script = fileURLToPath(new URL('../../test/log-secrets.ts', import.meta.ur
 
 test('secrets and signatures are redacted at any depth, in strings and in messages', async () => {
   const { stdout } = await promisify(execFile)(process.execPath, [script], { env: { ...process.env, CAIRN_LOG_LEVEL: 'info' }, timeout: 20_000 });
-  const lines = stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
+  const lines = stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, any>);
   assert.is(lines.length, 6);
   for (const secret of ['TOPSECRET', 'deadbeefdeadbeef', 'cafebabecafebabe', 'feedfacefeedface']) {
     assert.not.ok(stdout.includes(secret), `log output contains ${secret}`);
@@ -40,7 +43,11 @@ test('request ids: fresh on the file API, carried over internal RPC', async () =
   const seen: Record<string, string | undefined> = {};
   const rpc = express();
   rpc.use(requestIdMiddleware({ trustIncoming: true }));
-  rpc.post('/chunk', async (_req, res) => { await Promise.resolve(); seen.peer = currentRequestId(); res.status(204).end(); });
+  rpc.post('/chunk', async (_req, res) => {
+    await Promise.resolve();
+    seen.peer = currentRequestId();
+    res.status(204).end();
+  });
   const rpcServer = rpc.listen(0, host);
   await new Promise((r) => rpcServer.once('listening', r));
   const rpcUrl = `http://${host}:${(rpcServer.address() as AddressInfo).port}`;
@@ -55,14 +62,20 @@ test('request ids: fresh on the file API, carried over internal RPC', async () =
   const s3Server = s3.listen(0, host);
   await new Promise((r) => s3Server.once('listening', r));
   try {
-    const res = await fetch(`http://${host}:${(s3Server.address() as AddressInfo).port}/b/k`, { method: 'PUT', headers: { 'x-cairn-request-id': 'CLIENT-CHOSEN' } });
+    const res = await fetch(`http://${host}:${(s3Server.address() as AddressInfo).port}/b/k`, {
+      method: 'PUT',
+      headers: { 'x-cairn-request-id': 'CLIENT-CHOSEN' },
+    });
     assert.is(res.status, 200);
     const id = res.headers.get('x-amz-request-id');
     assert.match(id ?? '', /^[0-9A-F]{16}$/);
     assert.is(seen.coordinator, id);
-    assert.is(seen.peer, id, 'the peer logs under the coordinator\'s request id');
+    assert.is(seen.peer, id, "the peer logs under the coordinator's request id");
   } finally {
-    for (const s of [rpcServer, s3Server]) { s.closeAllConnections(); await new Promise((r) => s.close(r)); }
+    for (const s of [rpcServer, s3Server]) {
+      s.closeAllConnections();
+      await new Promise((r) => s.close(r));
+    }
   }
 });
 

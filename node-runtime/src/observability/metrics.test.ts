@@ -12,7 +12,11 @@ import { NodeMetrics, s3Operations } from './metrics.ts';
 import { s3RequestMetrics, setS3Operation, timeRpc } from './request-metrics.ts';
 import { collectMembership, collectNodeUsage, collectRepairProgress, membershipSamples } from '../node/collectors.ts';
 
-interface Sample { name: string; labels: Record<string, string>; value: number }
+interface Sample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
 
 function parseExposition(text: string): Sample[] {
   const out: Sample[] = [];
@@ -56,7 +60,11 @@ test.before(async () => {
   });
   s3.get('/:bucket/:key', (req, res) => {
     setS3Operation(res, 'GetObject');
-    if (req.params.key === 'slow') { res.writeHead(200); res.write('x'); return; }   // never ends: the client aborts
+    if (req.params.key === 'slow') {
+      res.writeHead(200);
+      res.write('x');
+      return;
+    } // never ends: the client aborts
     res.status(200).send(Buffer.alloc(1000, 1));
   });
   app.use(s3);
@@ -92,25 +100,54 @@ test('S3 requests are counted by operation and code, with latency, TTFB and wire
 
 test('a request the client abandons is counted as 499', async () => {
   await new Promise<void>((resolve, reject) => {
-    const req = httpRequest(`${base}/b/slow`, (res) => { res.once('data', () => { req.destroy(); resolve(); }); });
+    const req = httpRequest(`${base}/b/slow`, (res) => {
+      res.once('data', () => {
+        req.destroy();
+        resolve();
+      });
+    });
     req.on('error', reject);
     req.end();
   });
-  const n = await waitFor(async () => value(await scrape(), 'cairn_s3_requests_total', { operation: 'GetObject', code: '499' }), { timeoutMs: 5000, what: 'the aborted request to be counted' });
+  const n = await waitFor(async () => value(await scrape(), 'cairn_s3_requests_total', { operation: 'GetObject', code: '499' }), {
+    timeoutMs: 5000,
+    what: 'the aborted request to be counted',
+  });
   assert.is(n, 1);
 });
 
 test('collectors set state gauges at scrape time and drop members that left', async () => {
   const now = Date.now();
   const m = (name: string, state: Member['state'], ageMs: number): Member => ({
-    id: `id-${name}`, name, roles: ['node'], api: '', cluster: '', zone: '', weight: 1, state, capacityBytes: 0, usedBytes: 0, lastHeartbeat: now - ageMs,
+    id: `id-${name}`,
+    name,
+    roles: ['node'],
+    api: '',
+    cluster: '',
+    zone: '',
+    weight: 1,
+    state,
+    capacityBytes: 0,
+    usedBytes: 0,
+    lastHeartbeat: now - ageMs,
   });
   let list = [m('nodes-0', 'active', 1000), m('nodes-1', 'active', 2000), m('nodes-2', 'down', 60_000)];
   let quorum = true;
   unregister.push(collectMembership(metrics, { members: () => list, writeQuorumAvailable: () => quorum, bucketCount: () => 3 }));
   unregister.push(collectNodeUsage(metrics, () => ({ capacityBytes: 1000, usedBytes: 250, chunks: 12, objects: 4 })));
   let buckets: Record<string, { r: number; under?: number; surplus?: number }> = { photos: { r: 3, under: 4 }, logs: { r: 1, surplus: 6 }, idle: { r: 2 } };
-  unregister.push(collectRepairProgress(metrics, () => ({ underReplicatedChunks: 5, misplacedChunks: 2, bytesRemaining: 4096, bytesMoved: 0, rateBytesPerSec: 512, etaSeconds: 8, queueLength: 7, buckets })));
+  unregister.push(
+    collectRepairProgress(metrics, () => ({
+      underReplicatedChunks: 5,
+      misplacedChunks: 2,
+      bytesRemaining: 4096,
+      bytesMoved: 0,
+      rateBytesPerSec: 512,
+      etaSeconds: 8,
+      queueLength: 7,
+      buckets,
+    })),
+  );
   let s = await scrape();
   assert.is(value(s, 'cairn_members', { state: 'active' }), 2);
   assert.is(value(s, 'cairn_members', { state: 'down' }), 1);
@@ -139,26 +176,42 @@ test('collectors set state gauges at scrape time and drop members that left', as
 });
 
 test('a failing or hanging collector does not break the scrape', async () => {
-  const off1 = metrics.registerCollector(() => { throw new Error('boom'); });
-  const off2 = metrics.registerCollector(() => new Promise<void>(() => { /* never resolves */ }));
+  const off1 = metrics.registerCollector(() => {
+    throw new Error('boom');
+  });
+  const off2 = metrics.registerCollector(
+    () =>
+      new Promise<void>(() => {
+        /* never resolves */
+      }),
+  );
   try {
     const started = Date.now();
     const s = await scrape();
     assert.ok(s.length > 10);
     assert.ok(Date.now() - started < 4000, 'the hung collector is abandoned after its timeout');
-  } finally { off1(); off2(); }
+  } finally {
+    off1();
+    off2();
+  }
 });
 
 test('timeRpc records latency and errors by peer and method', async () => {
   assert.is(await timeRpc(metrics, 'nodes-1', 'chunk.put', async () => 42), 42);
-  await timeRpc(metrics, 'nodes-1', 'chunk.put', async () => { throw new Error('refused'); }).then(() => assert.unreachable(), (e: Error) => assert.is(e.message, 'refused'));
+  await timeRpc(metrics, 'nodes-1', 'chunk.put', async () => {
+    throw new Error('refused');
+  }).then(
+    () => assert.unreachable(),
+    (e: Error) => assert.is(e.message, 'refused'),
+  );
   const s = await scrape();
   assert.is(value(s, 'cairn_rpc_request_duration_seconds_count', { peer: 'nodes-1', method: 'chunk.put' }), 2);
   assert.is(value(s, 'cairn_rpc_errors_total', { peer: 'nodes-1', method: 'chunk.put' }), 1);
 });
 
 test('two nodes in one process keep their metrics apart, each labelled with its name', async () => {
-  const a = new NodeMetrics('node-a'), b = new NodeMetrics('node-b');
+  const a = new NodeMetrics('node-a'),
+    b = new NodeMetrics('node-b');
   a.s3Requests.inc({ operation: 'GetObject', code: '200' });
   assert.match(await a.text(), 'cairn_s3_requests_total{operation="GetObject",code="200",node="node-a"} 1');
   assert.not.match(await b.text(), 'cairn_s3_requests_total{');

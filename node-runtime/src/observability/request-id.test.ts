@@ -16,7 +16,10 @@ test('ids are 16 upper-case hex characters and distinct across several pool refi
 
 test('the current id follows the async context', async () => {
   const id = newRequestId();
-  const seen = await withRequestId(id, async () => { await new Promise((r) => setImmediate(r)); return currentRequestId(); });
+  const seen = await withRequestId(id, async () => {
+    await new Promise((r) => setImmediate(r));
+    return currentRequestId();
+  });
   assert.is(seen, id);
   assert.is(currentRequestId(), undefined);
 });

@@ -14,8 +14,8 @@ export const requestIdHeader = 'x-cairn-request-id';
 /** Who made the request being served, for whatever records it (event records: events/recorder.ts). */
 export interface RequestFacts {
   requestId: string;
-  operation?: string;          // the S3 operation name
-  principal?: string;          // the access key that signed it
+  operation?: string; // the S3 operation name
+  principal?: string; // the access key that signed it
   sourceIp?: string;
 }
 

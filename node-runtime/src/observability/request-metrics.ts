@@ -26,7 +26,7 @@ export interface S3RequestSample {
   operation: string;
   code: number;
   seconds: number;
-  ttfbSeconds?: number;   // undefined when no header was ever sent
+  ttfbSeconds?: number; // undefined when no header was ever sent
   bytesIn: number;
   bytesOut: number;
 }

@@ -11,16 +11,21 @@ import { waitFor } from '../../../hack/testing/net.ts';
 import { createAdminClient } from '../admin/client.ts';
 
 const secret = randomBytes(12).toString('hex');
-const accessKey = 'AKSCRAPE', secretKey = 'scrape-secret-key';
+const accessKey = 'AKSCRAPE',
+  secretKey = 'scrape-secret-key';
 const common = { secret, accessKey, secretKey, env: { CAIRN_HEARTBEAT_MS: '250', CAIRN_LOG_LEVEL: 'warn' }, extraArgs: ['--chunk-size', '65536'] };
 const BUCKET = 'scraped';
-const body = randomBytes(300_000);   // 5 chunks of 64 KiB, stored on both data nodes (R=2)
+const body = randomBytes(300_000); // 5 chunks of 64 KiB, stored on both data nodes (R=2)
 
 const procs: CairnProcess[] = [];
 let root: CairnProcess, n1: CairnProcess, n2: CairnProcess;
-let usageSeenAfterMs = -1;   // how long after the PUT `cairn status` showed the nodes' new usage
+let usageSeenAfterMs = -1; // how long after the PUT `cairn status` showed the nodes' new usage
 
-interface Sample { name: string; labels: Record<string, string>; value: number }
+interface Sample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
 
 /** Pure: the samples of a Prometheus text exposition (comments skipped). */
 function parseSamples(text: string): Sample[] {
@@ -35,7 +40,11 @@ function parseSamples(text: string): Sample[] {
   return out;
 }
 
-interface Scrape { text: string; samples: Sample[]; value(name: string, labels?: Record<string, string>): number | undefined }
+interface Scrape {
+  text: string;
+  samples: Sample[];
+  value(name: string, labels?: Record<string, string>): number | undefined;
+}
 
 async function scrape(p: CairnProcess): Promise<Scrape> {
   const res = await fetch(`${p.cluster}/metrics`);
@@ -43,7 +52,8 @@ async function scrape(p: CairnProcess): Promise<Scrape> {
   const text = await res.text();
   const samples = parseSamples(text);
   return {
-    text, samples,
+    text,
+    samples,
     // The sum over the series that match the given labels (undefined when none matches).
     value(name, labels = {}) {
       const hits = samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
@@ -63,15 +73,20 @@ test.before(async () => {
   [n1, n2] = await Promise.all([1, 2].map((i) => startCairnProcess({ ...common, roles: ['node'], name: `nodes-${i}`, roots: [root.cluster] })));
   procs.push(n1, n2);
   const admin = createAdminClient({ url: root.cluster, secret });
-  await waitFor(async () => (await admin.status()).members.filter((m) => m.roles.includes('node') && m.state === 'active').length === 2, { timeoutMs: 15_000, what: 'both nodes active' });
+  await waitFor(async () => (await admin.status()).members.filter((m) => m.roles.includes('node') && m.state === 'active').length === 2, {
+    timeoutMs: 15_000,
+    what: 'both nodes active',
+  });
   await admin.putBucket({ name: BUCKET, replicas: 2 });
 
   // Traffic through nodes-1: PUT, GET, LIST (and a 404 for the status code label).
   const s3 = s3Client(n1);
   await s3.putObject(BUCKET, 'dir/object', body, body.length);
   const putAt = Date.now();
-  await waitFor(async () => (await admin.status()).members.filter((m) => m.roles.includes('node') && m.usedBytes >= body.length && m.chunks >= 5).length === 2,
-    { timeoutMs: 10_000, intervalMs: 25, what: 'status shows the usage of both nodes' });
+  await waitFor(
+    async () => (await admin.status()).members.filter((m) => m.roles.includes('node') && m.usedBytes >= body.length && m.chunks >= 5).length === 2,
+    { timeoutMs: 10_000, intervalMs: 25, what: 'status shows the usage of both nodes' },
+  );
   usageSeenAfterMs = Date.now() - putAt;
   const parts: Buffer[] = [];
   for await (const b of await s3.getObject(BUCKET, 'dir/object')) parts.push(b as Buffer);
@@ -79,7 +94,10 @@ test.before(async () => {
   const names: string[] = [];
   for await (const o of s3.listObjectsV2(BUCKET, '', true)) names.push((o as { name: string }).name);
   assert.equal(names, ['dir/object']);
-  await s3.statObject(BUCKET, 'missing').then(() => assert.unreachable('missing object'), (e: { code?: string }) => assert.is(e.code, 'NotFound'));
+  await s3.statObject(BUCKET, 'missing').then(
+    () => assert.unreachable('missing object'),
+    (e: { code?: string }) => assert.is(e.code, 'NotFound'),
+  );
 });
 
 test.after(async () => {
@@ -100,10 +118,13 @@ test('every process exports every documented node-runtime metric, labelled with 
 
 test('S3 traffic: requests by operation and status, latency, time to first byte, bytes in and out', async () => {
   // A request is recorded when its response closed, which may be a moment after the client saw it.
-  const s = await waitFor(async () => {
-    const x = await scrape(n1);
-    return x.value('cairn_s3_requests_total', { operation: 'HeadObject', code: '404' }) ? x : undefined;
-  }, { timeoutMs: 5_000, what: 'the requests recorded' });
+  const s = await waitFor(
+    async () => {
+      const x = await scrape(n1);
+      return x.value('cairn_s3_requests_total', { operation: 'HeadObject', code: '404' }) ? x : undefined;
+    },
+    { timeoutMs: 5_000, what: 'the requests recorded' },
+  );
   for (const op of ['PutObject', 'GetObject', 'ListObjectsV2']) {
     assert.ok((s.value('cairn_s3_requests_total', { operation: op, code: '200' }) ?? 0) >= 1, `${op} 200 counted`);
     assert.ok((s.value('cairn_s3_request_duration_seconds_count', { operation: op }) ?? 0) >= 1, `${op} latency observed`);
@@ -130,7 +151,7 @@ test('storage on each data node: capacity, used bytes, chunks and objects', asyn
   assert.is((await scrape(root)).value('cairn_node_capacity_bytes'), 0);
 });
 
-test('cairn status shows a write\'s usage within about a heartbeat, not after a polling period', () => {
+test("cairn status shows a write's usage within about a heartbeat, not after a polling period", () => {
   // Usage counters travel in every heartbeat (250 ms here); a root sees them on its next local beat.
   assert.ok(usageSeenAfterMs >= 0 && usageSeenAfterMs < 1500, `status showed the usage ${usageSeenAfterMs} ms after the PUT`);
 });
@@ -150,12 +171,21 @@ test('membership on the root: members by state, per-member state, heartbeat age,
 
 test('internal RPC latency by peer (member names) and method, as seen by the caller', async () => {
   const s = await scrape(n1);
-  assert.ok((s.value('cairn_rpc_request_duration_seconds_count', { peer: 'nodes-2', method: 'chunk.put' }) ?? 0) >= Math.ceil(body.length / 65536), 'one chunk.put per chunk to nodes-2');
+  assert.ok(
+    (s.value('cairn_rpc_request_duration_seconds_count', { peer: 'nodes-2', method: 'chunk.put' }) ?? 0) >= Math.ceil(body.length / 65536),
+    'one chunk.put per chunk to nodes-2',
+  );
   assert.ok(s.value('cairn_rpc_request_duration_seconds_sum', { peer: 'nodes-2', method: 'chunk.put' })! > 0);
   // Versions are written fenced (meta.writeVersion), no longer as a plain putVersion.
   assert.ok((s.value('cairn_rpc_request_duration_seconds_count', { peer: 'nodes-2', method: 'meta.writeVersion' }) ?? 0) >= 1, 'metadata write to nodes-2');
-  assert.ok((s.value('cairn_rpc_request_duration_seconds_count', { peer: 'root-0', method: 'heartbeat' }) ?? 0) >= 1, 'heartbeats to the root, labelled with its member name');
-  assert.ok(!s.samples.some((x) => x.name.startsWith('cairn_rpc_') && /^\d+\.\d+\.\d+\.\d+:\d+$/.test(x.labels.peer ?? '') && x.labels.method === 'chunk.put'), 'no address as a data peer label');
+  assert.ok(
+    (s.value('cairn_rpc_request_duration_seconds_count', { peer: 'root-0', method: 'heartbeat' }) ?? 0) >= 1,
+    'heartbeats to the root, labelled with its member name',
+  );
+  assert.ok(
+    !s.samples.some((x) => x.name.startsWith('cairn_rpc_') && /^\d+\.\d+\.\d+\.\d+:\d+$/.test(x.labels.peer ?? '') && x.labels.method === 'chunk.put'),
+    'no address as a data peer label',
+  );
 });
 
 test.run();

@@ -13,9 +13,11 @@ import { createAdminClient } from '../admin/client.ts';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../../test/otlp-receiver.ts';
 
 const secret = randomBytes(12).toString('hex');
-const accessKey = 'AKTRACES', secretKey = 'trace-secret-key';
+const accessKey = 'AKTRACES',
+  secretKey = 'trace-secret-key';
 const BUCKET = 'traced';
-const SERVER = 2, CLIENT = 3;   // OTLP SpanKind
+const SERVER = 2,
+  CLIENT = 3; // OTLP SpanKind
 
 const procs: CairnProcess[] = [];
 let receiver: OtlpReceiver;
@@ -26,9 +28,10 @@ const nodeOf = (s: ReceivedSpan) => String(s.resource['cairn.node'] ?? '');
 test.before(async () => {
   receiver = await startOtlpReceiver(loopbackAddress());
   const env = {
-    CAIRN_HEARTBEAT_MS: '250', CAIRN_LOG_LEVEL: 'warn',
+    CAIRN_HEARTBEAT_MS: '250',
+    CAIRN_LOG_LEVEL: 'warn',
     OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-    OTEL_BSP_SCHEDULE_DELAY: '100',   // export within a tenth of a second instead of 5 s
+    OTEL_BSP_SCHEDULE_DELAY: '100', // export within a tenth of a second instead of 5 s
   };
   const common = { secret, accessKey, secretKey, env, extraArgs: ['--chunk-size', '65536'] };
   const root = await startCairnProcess({ ...common, roles: ['root'], name: 'root-0' });
@@ -37,7 +40,10 @@ test.before(async () => {
   procs.push(...nodes);
   n1 = nodes[0];
   const admin = createAdminClient({ url: root.cluster, secret });
-  await waitFor(async () => (await admin.status()).members.filter((m) => m.roles.includes('node') && m.state === 'active').length === 2, { timeoutMs: 15_000, what: 'both nodes active' });
+  await waitFor(async () => (await admin.status()).members.filter((m) => m.roles.includes('node') && m.state === 'active').length === 2, {
+    timeoutMs: 15_000,
+    what: 'both nodes active',
+  });
   await admin.putBucket({ name: BUCKET, replicas: 2 });
 });
 
@@ -48,18 +54,24 @@ test.after(async () => {
 
 test('one PUT through nodes-1 with R=2 is one trace spanning both data nodes', async () => {
   const s3 = s3Client(n1);
-  const body = randomBytes(150_000);   // 3 chunks
+  const body = randomBytes(150_000); // 3 chunks
   await s3.putObject(BUCKET, 'traced/key', body, body.length);
 
   // The coordinator's PutObject span, then (exports are batched per process) the remote node's spans.
-  const put = await waitFor(() => receiver.spans.find((s) => s.name === 'PutObject' && s.attributes['cairn.key'] === 'traced/key'), { timeoutMs: 10_000, what: 'the PutObject span' });
+  const put = await waitFor(() => receiver.spans.find((s) => s.name === 'PutObject' && s.attributes['cairn.key'] === 'traced/key'), {
+    timeoutMs: 10_000,
+    what: 'the PutObject span',
+  });
   assert.is(nodeOf(put), 'nodes-1');
   assert.is(put.service, 'cairn-node');
   assert.is(put.kind, SERVER);
   assert.is(put.parentSpanId, '', 'the S3 request starts the trace (clients do not pick it)');
   assert.is(put.attributes['cairn.bucket'], BUCKET);
   const inTrace = () => receiver.spans.filter((s) => s.traceId === put.traceId);
-  await waitFor(() => inTrace().some((s) => nodeOf(s) === 'nodes-2' && s.kind === SERVER && String(s.attributes['http.request.method']) === 'PUT'), { timeoutMs: 10_000, what: 'the chunk write spans of nodes-2' });
+  await waitFor(() => inTrace().some((s) => nodeOf(s) === 'nodes-2' && s.kind === SERVER && String(s.attributes['http.request.method']) === 'PUT'), {
+    timeoutMs: 10_000,
+    what: 'the chunk write spans of nodes-2',
+  });
   const spans = inTrace();
   const byId = new Map(spans.map((s) => [s.spanId, s]));
 
@@ -68,7 +80,10 @@ test('one PUT through nodes-1 with R=2 is one trace spanning both data nodes', a
   const chunkPuts = spans.filter((s) => s.name === 'chunk.put');
   assert.is(chunkPuts.length, 3 * 2, 'chunk.put per chunk per replica');
   assert.equal(new Set(chunkPuts.map((s) => s.attributes['cairn.member'])), new Set(['nodes-1', 'nodes-2']));
-  assert.ok(spans.some((s) => s.name === 'meta.quorum' && s.attributes['cairn.bucket'] === BUCKET), 'the metadata quorum round');
+  assert.ok(
+    spans.some((s) => s.name === 'meta.quorum' && s.attributes['cairn.bucket'] === BUCKET),
+    'the metadata quorum round',
+  );
   // Every remote server span is the child of a client span of the coordinator (the traceparent travelled).
   const remote = spans.filter((s) => nodeOf(s) === 'nodes-2' && s.kind === SERVER);
   assert.ok(remote.length >= 4, `chunk and metadata calls served by nodes-2 (${remote.length})`);
@@ -89,19 +104,31 @@ test('a GET is one trace too: a chunk.get span per chunk, also for chunks read w
   let size = 0;
   for await (const b of await s3.getObject(BUCKET, 'traced/key')) size += (b as Buffer).length;
   assert.is(size, 150_000);
-  const get = await waitFor(() => receiver.spans.find((s) => s.name === 'GetObject' && s.attributes['cairn.key'] === 'traced/key'), { timeoutMs: 10_000, what: 'the GetObject span' });
-  const reads = await waitFor(() => {
-    const r = receiver.spans.filter((s) => s.traceId === get.traceId && s.name === 'chunk.get');
-    return r.length >= 3 ? r : undefined;
-  }, { timeoutMs: 5_000, what: 'three chunk.get spans in the GET trace' });
+  const get = await waitFor(() => receiver.spans.find((s) => s.name === 'GetObject' && s.attributes['cairn.key'] === 'traced/key'), {
+    timeoutMs: 10_000,
+    what: 'the GetObject span',
+  });
+  const reads = await waitFor(
+    () => {
+      const r = receiver.spans.filter((s) => s.traceId === get.traceId && s.name === 'chunk.get');
+      return r.length >= 3 ? r : undefined;
+    },
+    { timeoutMs: 5_000, what: 'three chunk.get spans in the GET trace' },
+  );
   assert.is(new Set(reads.map((s) => s.attributes['cairn.chunk'])).size, 3, 'one per chunk');
-  assert.ok(reads.every((s) => s.parentSpanId === get.spanId), 'each directly under GetObject');
+  assert.ok(
+    reads.every((s) => s.parentSpanId === get.spanId),
+    'each directly under GetObject',
+  );
 });
 
 test('background traffic (heartbeats, gossip) does not start traces', async () => {
   // Heartbeats every 250 ms have run throughout; none became a span.
   const background = receiver.spans.filter((s) => /heartbeat|maps/.test(`${s.name} ${JSON.stringify(s.attributes)}`));
-  assert.equal(background.map((s) => `${nodeOf(s)} ${s.name}`), []);
+  assert.equal(
+    background.map((s) => `${nodeOf(s)} ${s.name}`),
+    [],
+  );
 });
 
 test.run();

@@ -31,7 +31,11 @@ test('without OTEL_EXPORTER_OTLP_ENDPOINT tracing is a no-op', async () => {
     return injectTraceHeaders({} as Record<string, string>);
   });
   assert.equal(r, {}, 'no trace headers are sent when tracing is off');
-  await assert.not.throws(() => withSpan('x', {}, () => { throw new Error('still rethrown'); }).catch((e: Error) => assert.is(e.message, 'still rethrown')));
+  await assert.not.throws(() =>
+    withSpan('x', {}, () => {
+      throw new Error('still rethrown');
+    }).catch((e: Error) => assert.is(e.message, 'still rethrown')),
+  );
   await t.shutdown();
 });
 
@@ -59,19 +63,27 @@ test('one PUT is one trace across two processes', async () => {
     let clientSpanId = '';
     const app = express();
     let requestsDone = 0;
-    app.use(s3RequestMetrics(new NodeMetrics()), requestSpans(), (_req, res, next) => { res.once('close', () => requestsDone++); next(); });
+    app.use(s3RequestMetrics(new NodeMetrics()), requestSpans(), (_req, res, next) => {
+      res.once('close', () => requestsDone++);
+      next();
+    });
     let sentTraceparent = '';
     app.put('/:bucket/:key', (req, res) => {
       setS3Operation(res, 'PutObject');
       req.resume();
-      void withSpan('rpc chunk.put', { 'cairn.peer': 'nodes-1' }, async (span) => {
-        traceId = currentTraceId()!;
-        clientSpanId = span.spanContext().spanId;
-        const headers = injectTraceHeaders({ 'content-type': 'application/octet-stream' });
-        sentTraceparent = headers.traceparent ?? '';
-        const r = await fetch(`${peerUrl}/chunk/abc123`, { method: 'POST', headers, body: 'bytes' });
-        res.status(r.status === 204 ? 200 : 500).end();
-      }, { kind: SpanKind.CLIENT });
+      void withSpan(
+        'rpc chunk.put',
+        { 'cairn.peer': 'nodes-1' },
+        async (span) => {
+          traceId = currentTraceId()!;
+          clientSpanId = span.spanContext().spanId;
+          const headers = injectTraceHeaders({ 'content-type': 'application/octet-stream' });
+          sentTraceparent = headers.traceparent ?? '';
+          const r = await fetch(`${peerUrl}/chunk/abc123`, { method: 'POST', headers, body: 'bytes' });
+          res.status(r.status === 204 ? 200 : 500).end();
+        },
+        { kind: SpanKind.CLIENT },
+      );
     });
     server = app.listen(0, host);
     await once(server, 'listening');
@@ -87,8 +99,8 @@ test('one PUT is one trace across two processes', async () => {
     const tp = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
     assert.is(trace.getSpanContext(extractTraceContext({ traceparent: tp }))?.spanId, 'b7ad6b7169203331', 'node req.headers shape');
     assert.is(trace.getSpanContext(extractTraceContext(new Headers({ traceparent: tp })))?.traceId, '0af7651916cd43dd8448eb211c80319c', 'fetch Headers shape');
-    await t.shutdown();                       // flushes the coordinator's spans
-    peer.kill('SIGTERM');                     // the peer flushes on SIGTERM
+    await t.shutdown(); // flushes the coordinator's spans
+    peer.kill('SIGTERM'); // the peer flushes on SIGTERM
     await once(peer, 'exit');
 
     const spans = await waitFor(() => (receiver!.spans.length >= 5 ? receiver!.spans : undefined), { timeoutMs: 10_000, what: 'five spans at the receiver' });

@@ -5,8 +5,16 @@
 // The W3C trace context travels on internal RPC (`injectTraceHeaders` / `extractTraceContext`),
 // so one PUT is one trace across the coordinator and every node that stored a chunk.
 import {
-  context, propagation, trace, INVALID_SPAN_CONTEXT, SpanKind, SpanStatusCode,
-  type Attributes, type Context, type Span, type TextMapGetter,
+  context,
+  propagation,
+  trace,
+  INVALID_SPAN_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  type Attributes,
+  type Context,
+  type Span,
+  type TextMapGetter,
 } from '@opentelemetry/api';
 import { logger } from '../util/log.ts';
 
@@ -45,7 +53,9 @@ export function tracingRequested(env: NodeJS.ProcessEnv = process.env): boolean 
  * exported: metrics stay on Prometheus (/metrics) and logs on stdout.
  */
 export function startTracing(opts: TracingOptions): Promise<Tracing> {
-  starting ??= start(opts).finally(() => { starting = undefined; });
+  starting ??= start(opts).finally(() => {
+    starting = undefined;
+  });
   return active ? Promise.resolve(active) : starting;
 }
 
@@ -53,20 +63,22 @@ let starting: Promise<Tracing> | undefined;
 
 async function start(opts: TracingOptions): Promise<Tracing> {
   if (active) return active;
-  const env = process.env;   // the SDK itself reads its OTEL_* settings from process.env too
+  const env = process.env; // the SDK itself reads its OTEL_* settings from process.env too
   if (!tracingRequested(env)) {
-    active = { enabled: false, shutdown: async () => { active = undefined; } };
+    active = {
+      enabled: false,
+      shutdown: async () => {
+        active = undefined;
+      },
+    };
     return active;
   }
-  const [{ NodeSDK }, { resourceFromAttributes }] = await Promise.all([
-    import('@opentelemetry/sdk-node'),
-    import('@opentelemetry/resources'),
-  ]);
+  const [{ NodeSDK }, { resourceFromAttributes }] = await Promise.all([import('@opentelemetry/sdk-node'), import('@opentelemetry/resources')]);
   const sdk = new NodeSDK({
     serviceName: env.OTEL_SERVICE_NAME ? undefined : opts.serviceName,
     resource: resourceFromAttributes(opts.attributes ?? {}),
-    metricReaders: [],          // metrics are Prometheus-scraped, not pushed
-    logRecordProcessors: [],    // logs are JSON lines on stdout
+    metricReaders: [], // metrics are Prometheus-scraped, not pushed
+    logRecordProcessors: [], // logs are JSON lines on stdout
   });
   sdk.start();
   let stopped = false;
@@ -76,7 +88,11 @@ async function start(opts: TracingOptions): Promise<Tracing> {
       if (stopped) return;
       stopped = true;
       active = undefined;
-      try { await sdk.shutdown(); } catch (e) { log.warn({ err: e }, 'trace exporter shutdown failed; pending spans dropped'); }
+      try {
+        await sdk.shutdown();
+      } catch (e) {
+        log.warn({ err: e }, 'trace exporter shutdown failed; pending spans dropped');
+      }
       trace.disable();
       propagation.disable();
       context.disable();

@@ -8,8 +8,17 @@ import { bucketRepairs } from './worker.ts';
 import { collectable } from './tombstones.ts';
 
 const member = (i: number, state: MemberState = 'active'): Member => ({
-  id: `id-${i}`, name: `node-${i}`, roles: ['node'], api: '', cluster: '', zone: '', weight: 1, state,
-  capacityBytes: 1e12, usedBytes: 0, lastHeartbeat: 0,
+  id: `id-${i}`,
+  name: `node-${i}`,
+  roles: ['node'],
+  api: '',
+  cluster: '',
+  zone: '',
+  weight: 1,
+  state,
+  capacityBytes: 1e12,
+  usedBytes: 0,
+  lastHeartbeat: 0,
 });
 const chunk = (id: string, r = 2): LocalChunk => ({ id, size: 100, r, refs: 1, buckets: ['b'] });
 
@@ -59,15 +68,16 @@ test('reference index: live versions and upload parts count, tombstones and inli
   ix.addVersion({ ...base, key: 'b', deleted: false, chunks: [{ id: 'x', size: 5 }], replicas: 3, pin: ['n1'] });
   ix.addVersion({ ...base, key: 'c', deleted: true, chunks: [{ id: 'y', size: 5 }], replicas: 2 });
   ix.addVersion({ ...base, key: 'd', deleted: false, chunks: [], inline: 'aGk=', replicas: 2 });
-  ix.addUpload({ bucket: 'b', key: 'm', uploadId: 'u', initiated: '', userMeta: {}, replicas: 2, owner: '' },
-    [{ number: 1, etag: '', size: 5, chunks: [{ id: 'z', size: 5 }], lastModified: '', timestamp: 1 }]);
+  ix.addUpload({ bucket: 'b', key: 'm', uploadId: 'u', initiated: '', userMeta: {}, replicas: 2, owner: '' }, [
+    { number: 1, etag: '', size: 5, chunks: [{ id: 'z', size: 5 }], lastModified: '', timestamp: 1 },
+  ]);
   assert.equal(ix.get('x'), { size: 5, r: 3, pin: ['n1'], refs: 2, buckets: ['b'] });
   assert.is(ix.get('y'), undefined);
   assert.is(ix.get('z')?.r, 2);
   assert.is(ix.chunks.size, 2);
 });
 
-test('effective R: the bucket\'s current R, up and down, or more when the write asked for more; old versions keep theirs as a floor', () => {
+test("effective R: the bucket's current R, up and down, or more when the write asked for more; old versions keep theirs as a floor", () => {
   // Written since the raise is recorded apart: the bucket's R moves every such version, both ways.
   assert.is(effectiveReplicas({ replicas: 2, requestedReplicas: 0 }, 3), 3);
   assert.is(effectiveReplicas({ replicas: 3, requestedReplicas: 0 }, 2), 2, 'written at 3 when the bucket was at 3: follows it down');
@@ -86,16 +96,47 @@ test('effective R: the bucket\'s current R, up and down, or more when the write 
 test('per-bucket repair counts: under where this member acts, surplus where it holds what placement wants elsewhere, partitions too', () => {
   const members = [1, 2, 3].map((i) => member(i));
   const self = 'id-1';
-  const task = (id: string, r: number, holders: string[], buckets: string[]) => chunkTask(self, { id, size: 1, r, refs: 1, buckets }, new Set(holders), members);
+  const task = (id: string, r: number, holders: string[], buckets: string[]) =>
+    chunkTask(self, { id, size: 1, r, refs: 1, buckets }, new Set(holders), members);
   const ids = Array.from({ length: 40 }, (_, i) => `c${i}`);
   // R raised to 3 everywhere: every chunk held here and on one other member lacks its third copy.
-  const raised = ids.map((id) => task(id, 3, [members.find((m) => m.id !== self && !rankAll(id, members).slice(0, 1).some((x) => x.id === m.id))!.id], ['photos']));
+  const raised = ids.map((id) =>
+    task(
+      id,
+      3,
+      [
+        members.find(
+          (m) =>
+            m.id !== self &&
+            !rankAll(id, members)
+              .slice(0, 1)
+              .some((x) => x.id === m.id),
+        )!.id,
+      ],
+      ['photos'],
+    ),
+  );
   const counts = bucketRepairs(raised, new Map([['photos', 3]]), { pending: new Set(['photos']), surplus: new Set() }, self);
   const acting = raised.filter((t) => t.acts).length;
   assert.equal(counts.get('photos'), { r: 3, under: acting + 1, surplus: 0 }, 'the partition that is not confirmed counts too');
   // R lowered to 1: copies here that placement does not want are surplus.
-  const lowered = ids.map((id) => task(id, 1, members.map((m) => m.id).filter((m) => m !== self), ['photos', 'shared']));
-  const low = bucketRepairs(lowered, new Map([['photos', 1], ['shared', 1]]), { pending: new Set(), surplus: new Set(['photos']) }, self);
+  const lowered = ids.map((id) =>
+    task(
+      id,
+      1,
+      members.map((m) => m.id).filter((m) => m !== self),
+      ['photos', 'shared'],
+    ),
+  );
+  const low = bucketRepairs(
+    lowered,
+    new Map([
+      ['photos', 1],
+      ['shared', 1],
+    ]),
+    { pending: new Set(), surplus: new Set(['photos']) },
+    self,
+  );
   const unwanted = lowered.filter((t) => !t.plan.desired.includes(self)).length;
   assert.ok(unwanted > 0 && unwanted < 40);
   assert.equal(low.get('photos'), { r: 1, under: 0, surplus: unwanted + 1 });
@@ -103,11 +144,23 @@ test('per-bucket repair counts: under where this member acts, surplus where it h
 });
 
 test('a tombstone is collectable only when no member holds an older live version or a newer one', () => {
-  const v = (ts: number, deleted: boolean) => ({ bucket: 'b', key: 'k', versionId: `v${ts}`, timestamp: ts, writer: 'w', deleted, size: 0, etag: '', userMeta: {}, chunks: [], replicas: 2 });
+  const v = (ts: number, deleted: boolean) => ({
+    bucket: 'b',
+    key: 'k',
+    versionId: `v${ts}`,
+    timestamp: ts,
+    writer: 'w',
+    deleted,
+    size: 0,
+    etag: '',
+    userMeta: {},
+    chunks: [],
+    replicas: 2,
+  });
   const t = v(10, true);
   assert.ok(collectable(t, [t, undefined, v(5, true)]));
   assert.not.ok(collectable(t, [t, v(5, false)]), 'an older live version would come back');
-  assert.not.ok(collectable(t, [t, v(20, true)]), 'a newer version exists: not this tombstone\'s turn');
+  assert.not.ok(collectable(t, [t, v(20, true)]), "a newer version exists: not this tombstone's turn");
 });
 
 test.run();

@@ -12,16 +12,18 @@ import { rankAll, replicasFor } from '../cluster/placement.ts';
 import { planItem, type RepairPlan } from './plan.ts';
 import type { ChunkRefs } from './refs.ts';
 
-export interface LocalChunk extends ChunkRefs { id: string }
+export interface LocalChunk extends ChunkRefs {
+  id: string;
+}
 
 export interface ChunkTask {
   plan: RepairPlan;
   r: number;
-  acts: boolean;               // this member copies to plan's missing desired holders
-  copyTo: string[];            // desired members that lack it (whoever copies)
-  dropLocal: boolean;          // the local copy is surplus and every desired holder has it
-  fullyPlaced: boolean;        // a full set of R desired holders all confirmed (drain check)
-  buckets: string[];           // the buckets that reference it (progress per bucket)
+  acts: boolean; // this member copies to plan's missing desired holders
+  copyTo: string[]; // desired members that lack it (whoever copies)
+  dropLocal: boolean; // the local copy is surplus and every desired holder has it
+  fullyPlaced: boolean; // a full set of R desired holders all confirmed (drain check)
+  buckets: string[]; // the buckets that reference it (progress per bucket)
 }
 
 const isLive = (m: Member | undefined) => !!m && (m.state === 'active' || m.state === 'draining');
@@ -45,7 +47,10 @@ export function chunkTask(selfId: string, c: LocalChunk, confirmed: Set<string>,
   let acts = true;
   for (const m of rankAll(c.id, members)) {
     if (m.id === selfId) break;
-    if (isLive(m) && confirmed.has(m.id)) { acts = false; break; }
+    if (isLive(m) && confirmed.has(m.id)) {
+      acts = false;
+      break;
+    }
   }
   const fullyPlaced = plan.desired.length >= c.r && copyTo.length === 0;
   const dropLocal = fullyPlaced && !plan.desired.includes(selfId);
@@ -55,18 +60,24 @@ export function chunkTask(selfId: string, c: LocalChunk, confirmed: Set<string>,
 /** Ask members in batches which of the ids they hold; a member that fails confirms nothing. */
 export async function confirmHolders(replicas: ReplicaDirectory, asks: Map<string, string[]>, batch = 1000): Promise<Map<string, Set<string>>> {
   const out = new Map<string, Set<string>>();
-  await Promise.all([...asks].map(async ([member, ids]) => {
-    for (let i = 0; i < ids.length; i += batch) {
-      const slice = ids.slice(i, i + batch);
-      let has: boolean[];
-      try { has = await replicas.chunks(member).hasChunks(slice); } catch { return; }
-      slice.forEach((id, j) => {
-        if (!has[j]) return;
-        let s = out.get(id);
-        if (!s) out.set(id, (s = new Set()));
-        s.add(member);
-      });
-    }
-  }));
+  await Promise.all(
+    [...asks].map(async ([member, ids]) => {
+      for (let i = 0; i < ids.length; i += batch) {
+        const slice = ids.slice(i, i + batch);
+        let has: boolean[];
+        try {
+          has = await replicas.chunks(member).hasChunks(slice);
+        } catch {
+          return;
+        }
+        slice.forEach((id, j) => {
+          if (!has[j]) return;
+          let s = out.get(id);
+          if (!s) out.set(id, (s = new Set()));
+          s.add(member);
+        });
+      }
+    }),
+  );
   return out;
 }

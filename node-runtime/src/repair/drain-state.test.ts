@@ -12,7 +12,18 @@ test('down while draining → back as draining; down while active → back as ac
   const dir = await mkdtemp(join(tmpdir(), 'cairn-drainstate-'));
   try {
     const root = await RootService.open({ selfId: 'root', dataDir: dir, settings: { failureTimeoutMs: 1000 } });
-    const member = (id: string) => ({ id, name: id, roles: ['node' as const], api: '', cluster: 'http://x', zone: '', weight: 1, capacityBytes: 0, usedBytes: 0, lastHeartbeat: 0 });
+    const member = (id: string) => ({
+      id,
+      name: id,
+      roles: ['node' as const],
+      api: '',
+      cluster: 'http://x',
+      zone: '',
+      weight: 1,
+      capacityBytes: 0,
+      usedBytes: 0,
+      lastHeartbeat: 0,
+    });
     const state = (id: string) => membersOf(root.maps).find((m) => m.id === id)?.state;
     const t0 = Date.now() + 60_000;
     for (const id of ['a', 'b']) root.heartbeat({ member: member(id), ready: true }, t0);

@@ -20,7 +20,12 @@ process.env.CAIRN_LOG_LEVEL ??= 'error';
 
 const secret = randomBytes(12).toString('hex');
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-interface Member { node: RunningNode; heal: SelfHealing; name: string; announced: number }
+interface Member {
+  node: RunningNode;
+  heal: SelfHealing;
+  name: string;
+  announced: number;
+}
 let dir: string;
 let root: RunningNode;
 const members: Member[] = [];
@@ -28,9 +33,31 @@ const objects = new Map<string, string>();
 
 async function start(name: string): Promise<Member> {
   const host = loopbackAddress();
-  const node = await startNode({ roles: ['node'], name, dataDir: join(dir, name), api: `${host}:0`, cluster: `${host}:0`, roots: [root.clusterUrl], secret, chunkSize: 64 * 1024 });
+  const node = await startNode({
+    roles: ['node'],
+    name,
+    dataDir: join(dir, name),
+    api: `${host}:0`,
+    cluster: `${host}:0`,
+    roots: [root.clusterUrl],
+    secret,
+    chunkSize: 64 * 1024,
+  });
   const view = node.view as MultiClusterView;
-  const heal = startSelfHealing({ view, replicas: node.replicas, stores: { ...node.stores, memory: node.memory.chunks }, secret, markDrained: (id) => view.markDrained(id), repairIntervalMs: 500, gcGraceMs: 1500, scrubIntervalMs: 3_600_000, uploadExpiryMs: 6_000, announce: () => { m.announced++; } });
+  const heal = startSelfHealing({
+    view,
+    replicas: node.replicas,
+    stores: { ...node.stores, memory: node.memory.chunks },
+    secret,
+    markDrained: (id) => view.markDrained(id),
+    repairIntervalMs: 500,
+    gcGraceMs: 1500,
+    scrubIntervalMs: 3_600_000,
+    uploadExpiryMs: 6_000,
+    announce: () => {
+      m.announced++;
+    },
+  });
   node.clusterApp.use(heal.router);
   const m: Member = { node, heal, name, announced: 0 };
   members.push(m);
@@ -55,7 +82,14 @@ async function put(key: string, size: number) {
 }
 /** Every live data member finished a pass that started after `since` and reports nothing under-replicated. */
 async function converged(since: number, what: string) {
-  await waitFor(() => live().every((m) => { const p = m.heal.repair!.snapshot(); return p.lastPassAt > since && p.underReplicatedChunks === 0; }), { timeoutMs: 30_000, intervalMs: 100, what });
+  await waitFor(
+    () =>
+      live().every((m) => {
+        const p = m.heal.repair!.snapshot();
+        return p.lastPassAt > since && p.underReplicatedChunks === 0;
+      }),
+    { timeoutMs: 30_000, intervalMs: 100, what },
+  );
 }
 async function chunkCopies(): Promise<Map<string, number>> {
   const out = new Map<string, number>();
@@ -67,7 +101,16 @@ const state = (name: string) => root.view.members().find((x) => x.name === name)
 test.before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'cairn-heal-'));
   const host = loopbackAddress();
-  root = await startNode({ roles: ['root'], name: 'root-0', dataDir: join(dir, 'root'), api: `${host}:0`, cluster: `${host}:0`, secret, replicas: 2, chunkSize: 64 * 1024 });
+  root = await startNode({
+    roles: ['root'],
+    name: 'root-0',
+    dataDir: join(dir, 'root'),
+    api: `${host}:0`,
+    cluster: `${host}:0`,
+    secret,
+    replicas: 2,
+    chunkSize: 64 * 1024,
+  });
   for (let i = 0; i < 4; i++) await start(`node-${i}`);
   await waitFor(() => root.view.members().filter((m) => m.state === 'active').length === 5, { timeoutMs: 10_000, what: 'members active' });
   await waitFor(() => members.every((m) => m.node.view.members().filter((x) => x.state === 'active').length === 5), { timeoutMs: 10_000, what: 'maps spread' });
@@ -94,8 +137,14 @@ test('lose a node → back to R copies → lose another → every object intact'
   await converged(downAt, 'redundancy restored');
   // A member that found chunks under-replicated told the roots at once, and again when it had none left.
   const announced = members.map((m) => m.announced - (announcedBefore.get(m.name) ?? 0));
-  assert.ok(announced.some((n) => n >= 2), `announcements per member: ${announced.join(', ')}`);
-  assert.ok(announced.every((n) => n % 2 === 0), `every "under-replicated" announcement is followed by its "none left": ${announced.join(', ')}`);
+  assert.ok(
+    announced.some((n) => n >= 2),
+    `announcements per member: ${announced.join(', ')}`,
+  );
+  assert.ok(
+    announced.every((n) => n % 2 === 0),
+    `every "under-replicated" announcement is followed by its "none left": ${announced.join(', ')}`,
+  );
   const copies = await chunkCopies();
   for (const [id, n] of copies) assert.ok(n >= 2, `chunk ${id.slice(0, 8)} has ${n} live copies`);
 
@@ -122,23 +171,34 @@ test('GC: chunks of deleted objects go after the grace period; live ones stay', 
   const before = await chunkCopies();
   await members[0]!.node.objects.deleteObject('heal', 'obj-0');
   await members[0]!.node.objects.deleteObject('heal', 'obj-1');
-  objects.delete('obj-0'); objects.delete('obj-1');
+  objects.delete('obj-0');
+  objects.delete('obj-1');
   await waitFor(async () => (await chunkCopies()).size < before.size, { timeoutMs: 20_000, what: 'garbage collected' });
   // The tombstones go too, once every member has them (and the object stays deleted).
-  await waitFor(async () => (await Promise.all(members.map((m) => m.node.stores.meta.getVersion('heal', 'obj-0')))).every((v) => v === undefined), { timeoutMs: 20_000, what: 'tombstones collected' });
-  await members[1]!.node.objects.headObject('heal', 'obj-0').then(() => assert.unreachable('obj-0 is back'), (e) => assert.is((e as { code?: string }).code, 'NoSuchKey'));
+  await waitFor(async () => (await Promise.all(members.map((m) => m.node.stores.meta.getVersion('heal', 'obj-0')))).every((v) => v === undefined), {
+    timeoutMs: 20_000,
+    what: 'tombstones collected',
+  });
+  await members[1]!.node.objects.headObject('heal', 'obj-0').then(
+    () => assert.unreachable('obj-0 is back'),
+    (e) => assert.is((e as { code?: string }).code, 'NoSuchKey'),
+  );
   await converged(Date.now(), 'after gc');
   for (const [key, want] of objects) assert.is(await read(members[0]!, key), want);
 });
 
 test('GC: chunks of aborted and of abandoned multipart uploads are collected', async () => {
   const svc = members[0]!.node.objects;
-  const held = async (ids: string[]) => { const c = await chunkCopies(); return ids.filter((id) => c.has(id)).length; };
+  const held = async (ids: string[]) => {
+    const c = await chunkCopies();
+    return ids.filter((id) => c.has(id)).length;
+  };
   const aborted = await svc.createUpload('heal', 'mp-aborted', {});
   const p1 = await svc.uploadPart('heal', 'mp-aborted', aborted.uploadId, 1, Readable.from([randomBytes(150_000)]), { size: 150_000 });
   const abandoned = await svc.createUpload('heal', 'mp-abandoned', {});
   const p2 = await svc.uploadPart('heal', 'mp-abandoned', abandoned.uploadId, 1, Readable.from([randomBytes(150_000)]), { size: 150_000 });
-  const ids1 = p1.chunks.map((c) => c.id), ids2 = p2.chunks.map((c) => c.id);
+  const ids1 = p1.chunks.map((c) => c.id),
+    ids2 = p2.chunks.map((c) => c.id);
   await converged(Date.now(), 'parts placed');
   assert.is(await held(ids2), ids2.length, 'parts of an upload in progress are kept');
   await svc.abortUpload('heal', 'mp-aborted', aborted.uploadId);
@@ -150,7 +210,10 @@ test('GC: chunks of aborted and of abandoned multipart uploads are collected', a
 test('scrub replaces a corrupted chunk file from a good replica', async () => {
   const m = members[0]!;
   let victim: string | undefined;
-  for await (const id of m.node.stores.chunks.ids()) { victim = id; break; }
+  for await (const id of m.node.stores.chunks.ids()) {
+    victim = id;
+    break;
+  }
   assert.ok(victim, 'node holds a chunk');
   await writeFile(m.node.stores.chunks.path(victim!), randomBytes(64 * 1024));
   const r = await m.heal.scrub!.check(victim!);
@@ -204,9 +267,23 @@ test('repair never spreads a corrupt copy: the only holder left with bad bytes c
   await waitFor(() => state(lost.name) === 'down', { timeoutMs: 10_000, what: 'holder down' });
   const downAt = Date.now();
   // The bad holder's passes find the chunk under-replicated and cannot fix it (it has no good copy).
-  await waitFor(() => { const p = bad.heal.repair!.snapshot(); return p.lastPassAt > downAt + 600 && p.underReplicatedChunks >= 1; }, { timeoutMs: 20_000, what: 'a pass after the loss' });
+  await waitFor(
+    () => {
+      const p = bad.heal.repair!.snapshot();
+      return p.lastPassAt > downAt + 600 && p.underReplicatedChunks >= 1;
+    },
+    { timeoutMs: 20_000, what: 'a pass after the loss' },
+  );
   for (const m of others) assert.not.ok(await m.node.stores.chunks.has(c), `${m.name} got no copy of the corrupt chunk`);
-  await members[0]!.node.objects.getObject('heal', 'corrupt-src').then(async (r) => { for await (const _ of r.body) { /* drain */ } assert.unreachable('read returned bytes of a corrupt chunk'); }, () => {});
+  await members[0]!.node.objects.getObject('heal', 'corrupt-src').then(
+    async (r) => {
+      for await (const _ of r.body) {
+        /* drain */
+      }
+      assert.unreachable('read returned bytes of a corrupt chunk');
+    },
+    () => {},
+  );
 });
 
 test.run();

@@ -18,12 +18,12 @@ const PAGE = 1000;
 export const DEFAULT_UPLOAD_EXPIRY_MS = 7 * 24 * 3600_000;
 
 export interface PartitionReport {
-  partitions: number;        // partitions held here
-  misplaced: number;         // held here but placement does not want them here
-  unconfirmed: number;       // partitions some desired holder could not be brought up to date
-  pushed: number;            // entries sent (versions, uploads, parts)
-  expiredUploads: number;    // abandoned multipart uploads removed here
-  dropped: number;           // misplaced partitions removed here after every desired holder confirmed them
+  partitions: number; // partitions held here
+  misplaced: number; // held here but placement does not want them here
+  unconfirmed: number; // partitions some desired holder could not be brought up to date
+  pushed: number; // entries sent (versions, uploads, parts)
+  expiredUploads: number; // abandoned multipart uploads removed here
+  dropped: number; // misplaced partitions removed here after every desired holder confirmed them
   /** Buckets whose every desired holder (a full set of R) confirmed the whole partition. */
   confirmed: Set<string>;
   /** Buckets whose partition is held here while placement wants it elsewhere, and was not dropped yet. */
@@ -33,19 +33,36 @@ export interface PartitionReport {
 }
 
 /** Bring every desired holder of each partition held here up to date with this member's entries. */
-export async function repairPartitions(plane: ClusterReplicas, store: MetaStore, opts: { signal?: AbortSignal; uploadExpiryMs?: number; now?: number } = {}): Promise<PartitionReport> {
+export async function repairPartitions(
+  plane: ClusterReplicas,
+  store: MetaStore,
+  opts: { signal?: AbortSignal; uploadExpiryMs?: number; now?: number } = {},
+): Promise<PartitionReport> {
   const { signal } = opts;
   const { view, replicas } = plane;
-  const report: PartitionReport = { partitions: 0, misplaced: 0, unconfirmed: 0, pushed: 0, expiredUploads: 0, dropped: 0, confirmed: new Set(), surplus: new Set(), pending: new Set() };
+  const report: PartitionReport = {
+    partitions: 0,
+    misplaced: 0,
+    unconfirmed: 0,
+    pushed: 0,
+    expiredUploads: 0,
+    dropped: 0,
+    confirmed: new Set(),
+    surplus: new Set(),
+    pending: new Set(),
+  };
   const members = view.members();
   for (const name of await store.bucketsWithData()) {
     signal?.throwIfAborted();
     const b = view.bucket(name);
-    if (!b) continue;   // a deleted bucket: its partition holds only tombstones; nothing to serve
+    if (!b) continue; // a deleted bucket: its partition holds only tombstones; nothing to serve
     report.expiredUploads += await expireUploads(store, name, (opts.now ?? Date.now()) - (opts.uploadExpiryMs ?? DEFAULT_UPLOAD_EXPIRY_MS));
     report.partitions++;
     const desired = replicasFor(`bucket:${name}`, members, b.replicas).map((m) => m.id);
-    if (!desired.includes(view.selfId)) { report.misplaced++; report.surplus.add(name); }
+    if (!desired.includes(view.selfId)) {
+      report.misplaced++;
+      report.surplus.add(name);
+    }
     let ok = desired.length >= b.replicas;
     for (const d of desired) {
       if (d === view.selfId) continue;
@@ -57,8 +74,12 @@ export async function repairPartitions(plane: ClusterReplicas, store: MetaStore,
         log.warn({ bucket: name, member: d, err: (e as Error).message }, 'metadata partition push failed');
       }
     }
-    if (ok) report.confirmed.add(name); else { report.unconfirmed++; report.pending.add(name); }
-    if (ok && !desired.includes(view.selfId) && await settled(replicas, store, name, desired, signal)) {
+    if (ok) report.confirmed.add(name);
+    else {
+      report.unconfirmed++;
+      report.pending.add(name);
+    }
+    if (ok && !desired.includes(view.selfId) && (await settled(replicas, store, name, desired, signal))) {
       await store.dropPartition(name);
       report.dropped++;
       report.surplus.delete(name);
@@ -74,9 +95,11 @@ export async function repairPartitions(plane: ClusterReplicas, store: MetaStore,
  */
 async function settled(replicas: ClusterReplicas['replicas'], store: MetaStore, bucket: string, desired: string[], signal?: AbortSignal): Promise<boolean> {
   try {
-    for (const d of desired) if (await pushPartition(store, replicas.meta(d), bucket, signal) > 0) return false;
+    for (const d of desired) if ((await pushPartition(store, replicas.meta(d), bucket, signal)) > 0) return false;
     return true;
-  } catch { return false; }
+  } catch {
+    return false;
+  }
 }
 
 /** Push the entries `to` lacks or holds older; returns how many were sent. */
@@ -104,7 +127,10 @@ export async function pushPartition(store: MetaStore, to: MetaReplica, bucket: s
     }
     const id = (v: ObjectVersion) => `${v.key}\u0000${slotOf(v)}`;
     const theirs = new Map(remote.map((v) => [id(v), v]));
-    const stale = local.filter((v) => { const r = theirs.get(id(v)); return !r || compareVersions(v, r) > 0; });
+    const stale = local.filter((v) => {
+      const r = theirs.get(id(v));
+      return !r || compareVersions(v, r) > 0;
+    });
     await inBatches(stale, 16, (v) => to.putVersion(v));
     sent += stale.length;
     // Keep only the remote entries past this page for the next round.
@@ -116,9 +142,15 @@ export async function pushPartition(store: MetaStore, to: MetaReplica, bucket: s
   const theirUploads = new Set((await to.listUploads(bucket, { limit: 1_000_000 })).map((u) => u.uploadId));
   for (const u of await store.listUploads(bucket, { limit: 1_000_000 })) {
     signal?.throwIfAborted();
-    if (!theirUploads.has(u.uploadId)) { await to.putUpload(u); sent++; }
+    if (!theirUploads.has(u.uploadId)) {
+      await to.putUpload(u);
+      sent++;
+    }
     const theirParts = new Map((await to.listParts(bucket, u.uploadId)).map((p) => [p.number, p]));
-    const parts = (await store.listParts(bucket, u.uploadId)).filter((p) => { const r = theirParts.get(p.number); return !r || p.timestamp > r.timestamp; });
+    const parts = (await store.listParts(bucket, u.uploadId)).filter((p) => {
+      const r = theirParts.get(p.number);
+      return !r || p.timestamp > r.timestamp;
+    });
     await inBatches(parts, 16, (p) => to.putPart(bucket, u.uploadId, p));
     sent += parts.length;
   }

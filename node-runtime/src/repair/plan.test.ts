@@ -5,8 +5,17 @@ import { replicasFor } from '../cluster/placement.ts';
 import { planItem } from './plan.ts';
 
 const member = (i: number, state: MemberState = 'active', zone = ''): Member => ({
-  id: `id-${i}`, name: `node-${i}`, roles: ['node'], api: '', cluster: '', zone, weight: 1, state,
-  capacityBytes: 1e12, usedBytes: 0, lastHeartbeat: 0,
+  id: `id-${i}`,
+  name: `node-${i}`,
+  roles: ['node'],
+  api: '',
+  cluster: '',
+  zone,
+  weight: 1,
+  state,
+  capacityBytes: 1e12,
+  usedBytes: 0,
+  lastHeartbeat: 0,
 });
 
 test('an item at its desired holders needs nothing', () => {

@@ -14,23 +14,23 @@ import type { Member } from '../cluster/types.ts';
 import { chunkHolders } from '../cluster/placement.ts';
 
 export interface ItemState {
-  id: string;              // chunk id or `bucket:<name>`
-  size: number;            // bytes to move per copy
-  r: number;               // replication factor wanted
+  id: string; // chunk id or `bucket:<name>`
+  size: number; // bytes to move per copy
+  r: number; // replication factor wanted
   pin?: string[];
-  holders: string[];       // member ids confirmed to hold a good copy
+  holders: string[]; // member ids confirmed to hold a good copy
 }
 
 export interface RepairPlan {
   id: string;
   size: number;
-  desired: string[];       // member ids placement wants
-  copyTo: string[];        // desired members that lack it
-  source?: string;         // a live holder to copy from (undefined = no live copy: lost for now)
-  drop: string[];          // holders to remove the copy from (only when every desired holder has it)
-  liveReplicas: number;    // holders that can serve it now
+  desired: string[]; // member ids placement wants
+  copyTo: string[]; // desired members that lack it
+  source?: string; // a live holder to copy from (undefined = no live copy: lost for now)
+  drop: string[]; // holders to remove the copy from (only when every desired holder has it)
+  liveReplicas: number; // holders that can serve it now
   underReplicated: boolean; // fewer live replicas than min(r, possible holders)
-  misplaced: boolean;      // held somewhere placement does not want it
+  misplaced: boolean; // held somewhere placement does not want it
 }
 
 const live = (m: Member | undefined) => !!m && (m.state === 'active' || m.state === 'draining');
@@ -48,7 +48,12 @@ export function planItem(item: ItemState, members: Member[]): RepairPlan {
   const drop = allDesiredHold ? surplus.filter((h) => byId.get(h)?.state !== 'down') : [];
   const want = Math.min(item.r, desired.length || item.r);
   return {
-    id: item.id, size: item.size, desired, copyTo: source ? copyTo : [], source, drop,
+    id: item.id,
+    size: item.size,
+    desired,
+    copyTo: source ? copyTo : [],
+    source,
+    drop,
     liveReplicas: liveHolders.length,
     underReplicated: desired.filter((d) => liveHolders.includes(d)).length < want,
     misplaced: surplus.length > 0,

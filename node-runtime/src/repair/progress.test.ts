@@ -7,7 +7,9 @@ test('rate and ETA follow the bytes moved per window', () => {
   let t = 0;
   const p = new RepairProgress({ windowMs: 1000, now: () => t });
   assert.is(p.etaSeconds(100), null, 'no rate yet');
-  p.moved(500); t = 1000; p.moved(500);
+  p.moved(500);
+  t = 1000;
+  p.moved(500);
   assert.is(p.rateBytesPerSec(), 1000);
   assert.is(p.etaSeconds(5000), 5);
   assert.is(p.etaSeconds(0), 0);

@@ -2,7 +2,7 @@
 // moving average, so one slow copy does not swing the ETA) and the time left at that rate.
 export class RepairProgress {
   bytesMoved = 0;
-  private rate = 0;               // bytes/s, smoothed
+  private rate = 0; // bytes/s, smoothed
   private windowStart: number;
   private windowBytes = 0;
   private readonly windowMs: number;

@@ -17,8 +17,15 @@ import { createAdminClient } from '../admin/client.ts';
 import type { ClusterStatus } from '../admin/types.ts';
 
 const secret = randomBytes(12).toString('hex');
-const accessKey = 'AKREPAIR', secretKey = 'repair-secret-key';
-const env = { CAIRN_FAILURE_TIMEOUT_MS: '2000', CAIRN_HEARTBEAT_MS: '250', CAIRN_REPAIR_INTERVAL_MS: '1000', CAIRN_GC_GRACE_MS: '3000', CAIRN_LOG_LEVEL: 'error' };
+const accessKey = 'AKREPAIR',
+  secretKey = 'repair-secret-key';
+const env = {
+  CAIRN_FAILURE_TIMEOUT_MS: '2000',
+  CAIRN_HEARTBEAT_MS: '250',
+  CAIRN_REPAIR_INTERVAL_MS: '1000',
+  CAIRN_GC_GRACE_MS: '3000',
+  CAIRN_LOG_LEVEL: 'error',
+};
 const common = { secret, accessKey, secretKey, env, extraArgs: ['--chunk-size', '65536'] };
 const BUCKET = 'durable';
 const bin = new URL('../../bin/cairn.js', import.meta.url).pathname;
@@ -40,18 +47,22 @@ async function put(p: CairnProcess, key: string, size: number) {
 async function chunkFiles(p: CairnProcess): Promise<string[]> {
   const dir = join(p.dataDir, 'chunks');
   const out: string[] = [];
-  for (const d of await readdir(dir).catch(() => [] as string[])) for (const f of await readdir(join(dir, d)).catch(() => [] as string[])) out.push(join(dir, d, f));
+  for (const d of await readdir(dir).catch(() => [] as string[]))
+    for (const f of await readdir(join(dir, d)).catch(() => [] as string[])) out.push(join(dir, d, f));
   return out;
 }
 const stateOf = (s: ClusterStatus, name: string) => s.members.find((m) => m.name === name)?.state;
 /** Every data member that is up reports a pass started after `since` with nothing under-replicated. */
 async function converged(since: number, what: string): Promise<ClusterStatus> {
-  return waitFor(async () => {
-    const s = await admin().status();
-    const up = s.members.filter((m) => m.roles.includes('node') && (m.state === 'active' || m.state === 'draining'));
-    const ok = up.every((m) => (m.repair.lastPassAt ?? 0) > since && m.repair.underReplicatedChunks === 0);
-    return ok && s.repair.underReplicatedChunks === 0 ? s : undefined;
-  }, { timeoutMs: 45_000, intervalMs: 250, what });
+  return waitFor(
+    async () => {
+      const s = await admin().status();
+      const up = s.members.filter((m) => m.roles.includes('node') && (m.state === 'active' || m.state === 'draining'));
+      const ok = up.every((m) => (m.repair.lastPassAt ?? 0) > since && m.repair.underReplicatedChunks === 0);
+      return ok && s.repair.underReplicatedChunks === 0 ? s : undefined;
+    },
+    { timeoutMs: 45_000, intervalMs: 250, what },
+  );
 }
 async function kill(p: CairnProcess) {
   await p.kill('SIGKILL');
@@ -74,7 +85,10 @@ test('kill a node → under-replicated back to 0 → kill another → every obje
   await converged(Date.now(), 'initial placement');
   await kill(nodes[1]!);
   const s = await converged(Date.now(), 'redundancy after the first loss');
-  assert.ok(s.members.some((m) => m.repair.bytesMoved > 0), 'repair copied bytes');
+  assert.ok(
+    s.members.some((m) => m.repair.bytesMoved > 0),
+    'repair copied bytes',
+  );
   await kill(nodes[2]!);
   for (const p of [nodes[0]!, nodes[3]!, root]) for (const [key, want] of objects) assert.is(await read(p, key), want, `${key} via ${p.name}`);
 });
@@ -88,7 +102,12 @@ test('returning nodes reconcile: deleted objects stay deleted, data converges to
   await waitFor(async () => (await admin().status()).counts.active === 5, { timeoutMs: 15_000, what: 'back to 5 active' });
   await converged(Date.now(), 'reconciled');
   for (const p of nodes) {
-    await s3(p).statObject(BUCKET, 'obj-0').then(() => assert.unreachable('obj-0 came back'), (e) => assert.is((e as { code?: string }).code, 'NotFound'));
+    await s3(p)
+      .statObject(BUCKET, 'obj-0')
+      .then(
+        () => assert.unreachable('obj-0 came back'),
+        (e) => assert.is((e as { code?: string }).code, 'NotFound'),
+      );
     for (const [key, want] of objects) assert.is(await read(p, key), want, `${key} via ${p.name}`);
   }
 });
@@ -107,10 +126,13 @@ test('drain: data moves off and the node becomes drained', async () => {
   const cli = (...args: string[]) => run(process.execPath, [bin, ...args, '--admin', root.cluster, '--secret', secret]);
   assert.match((await cli('drain', target.name)).stdout, new RegExp(`${target.name} \\(.*\\) is draining`));
   await waitFor(async () => stateOf(await admin().status(), target.name) === 'drained', { timeoutMs: 45_000, intervalMs: 250, what: 'drained' });
-  const progress = JSON.parse((await cli('rebalance', 'status', '--json')).stdout) as { repair: { bytesMoved: number }; members: { name: string; state: string }[] };
+  const progress = JSON.parse((await cli('rebalance', 'status', '--json')).stdout) as {
+    repair: { bytesMoved: number };
+    members: { name: string; state: string }[];
+  };
   assert.is(progress.members.find((x) => x.name === target.name)?.state, 'drained');
   assert.ok(progress.repair.bytesMoved > 0);
-  await target.stop();   // what scale-down does next: nothing may be lost
+  await target.stop(); // what scale-down does next: nothing may be lost
   for (const [key, want] of objects) assert.is(await read(nodes[3]!, key), want, `${key} after drain`);
   nodes.splice(0, 1);
   await admin().forget(target.name);
@@ -123,10 +145,15 @@ test('scrub replaces a corrupted chunk file from a good replica', async () => {
   await writeFile(files[0]!, randomBytes(65536));
   const res = await fetch(`${p.cluster}/rpc/v1/repair/scrub`, { method: 'POST', headers: { authorization: `Bearer ${secret}` } });
   assert.is(res.status, 202);
-  await waitFor(async () => {
-    const r = await (await fetch(`${p.cluster}/rpc/v1/repair`, { headers: { authorization: `Bearer ${secret}` } })).json() as { scrub: { repaired: number } };
-    return r.scrub.repaired >= 1;
-  }, { timeoutMs: 20_000, what: 'scrub repaired' });
+  await waitFor(
+    async () => {
+      const r = (await (await fetch(`${p.cluster}/rpc/v1/repair`, { headers: { authorization: `Bearer ${secret}` } })).json()) as {
+        scrub: { repaired: number };
+      };
+      return r.scrub.repaired >= 1;
+    },
+    { timeoutMs: 20_000, what: 'scrub repaired' },
+  );
   const id = files[0]!.split('/').pop()!;
   assert.is(sha(await readFile(files[0]!)), id, 'the file holds the right bytes again');
 });
@@ -134,7 +161,10 @@ test('scrub replaces a corrupted chunk file from a good replica', async () => {
 test('GC: chunks of deleted objects go after the grace period; live objects stay intact', async () => {
   const count = async () => (await Promise.all(nodes.map(chunkFiles))).reduce((n, f) => n + f.length, 0);
   const before = await count();
-  for (const key of ['obj-1', 'obj-2', 'obj-3']) { await s3(nodes[1]!).removeObject(BUCKET, key); objects.delete(key); }
+  for (const key of ['obj-1', 'obj-2', 'obj-3']) {
+    await s3(nodes[1]!).removeObject(BUCKET, key);
+    objects.delete(key);
+  }
   await waitFor(async () => (await count()) < before, { timeoutMs: 30_000, intervalMs: 500, what: 'chunks collected' });
   await converged(Date.now(), 'after gc');
   for (const [key, want] of objects) assert.is(await read(nodes[1]!, key), want);

@@ -16,10 +16,10 @@ import type { ChunkRef, MultipartUpload, ObjectVersion, PartRecord } from '../me
 
 export interface ChunkRefs {
   size: number;
-  r: number;             // the largest effective R of the versions and uploads that reference it
-  pin?: string[];        // pins of the first reference that has any
-  refs: number;          // how many versions/parts reference it
-  buckets: string[];     // the buckets whose versions or uploads reference it (progress per bucket)
+  r: number; // the largest effective R of the versions and uploads that reference it
+  pin?: string[]; // pins of the first reference that has any
+  refs: number; // how many versions/parts reference it
+  buckets: string[]; // the buckets whose versions or uploads reference it (progress per bucket)
 }
 
 /**
@@ -38,7 +38,9 @@ export class ReferenceIndex {
   readonly chunks = new Map<string, ChunkRefs>();
   /** When set, only these chunk ids are indexed (a member needs the refs of what it stores). */
   readonly only?: Set<string>;
-  constructor(only?: Set<string>) { this.only = only; }
+  constructor(only?: Set<string>) {
+    this.only = only;
+  }
   /** False when some bucket could not be listed: nothing may be deleted on the strength of this index. */
   complete = true;
   readonly errors: string[] = [];
@@ -49,7 +51,10 @@ export class ReferenceIndex {
   add(c: ChunkRef, r: number, pin?: string[], bucket?: string): void {
     if (this.only && !this.only.has(c.id)) return;
     const cur = this.chunks.get(c.id);
-    if (!cur) { this.chunks.set(c.id, { size: c.size, r, pin: pin?.length ? pin : undefined, refs: 1, buckets: bucket ? [bucket] : [] }); return; }
+    if (!cur) {
+      this.chunks.set(c.id, { size: c.size, r, pin: pin?.length ? pin : undefined, refs: 1, buckets: bucket ? [bucket] : [] });
+      return;
+    }
     cur.refs++;
     cur.r = Math.max(cur.r, r);
     if (!cur.pin && pin?.length) cur.pin = pin;
@@ -66,7 +71,9 @@ export class ReferenceIndex {
     for (const p of parts) for (const c of p.chunks) this.add(c, effectiveReplicas(u, bucket?.replicas ?? 0), u.pin, bucket?.name ?? u.bucket);
   }
 
-  get(id: string): ChunkRefs | undefined { return this.chunks.get(id); }
+  get(id: string): ChunkRefs | undefined {
+    return this.chunks.get(id);
+  }
 }
 
 const PAGE = 1000;
@@ -83,17 +90,29 @@ const PAGE = 1000;
  * only it holds could be missed, so the index is marked incomplete and nothing is collected.
  * Bounded: pages advance strictly by key.
  */
-export async function buildReferenceIndex({ view, replicas }: ClusterReplicas, opts: { signal?: AbortSignal; only?: Set<string> } = {}): Promise<ReferenceIndex> {
+export async function buildReferenceIndex(
+  { view, replicas }: ClusterReplicas,
+  opts: { signal?: AbortSignal; only?: Set<string> } = {},
+): Promise<ReferenceIndex> {
   const index = new ReferenceIndex(opts.only);
   const sources = view.members().filter((m) => holdsData(m) && m.state !== 'drained');
   const down = sources.filter((m) => m.state === 'down');
-  if (down.length) { index.complete = false; index.errors.push(`members down: ${down.map((m) => m.name).join(', ')}`); }
+  if (down.length) {
+    index.complete = false;
+    index.errors.push(`members down: ${down.map((m) => m.name).join(', ')}`);
+  }
   const reachable = sources.filter((m) => m.state !== 'down');
   for (const b of view.buckets()) {
     opts.signal?.throwIfAborted();
     index.bucketReplicas.set(b.name, b.replicas);
     try {
-      await indexBucket(replicas, b, reachable.map((m) => m.id), index, opts.signal);
+      await indexBucket(
+        replicas,
+        b,
+        reachable.map((m) => m.id),
+        index,
+        opts.signal,
+      );
     } catch (e) {
       index.complete = false;
       index.errors.push(`bucket ${b.name}: ${(e as Error).message}`);
@@ -102,7 +121,13 @@ export async function buildReferenceIndex({ view, replicas }: ClusterReplicas, o
   return index;
 }
 
-async function indexBucket(replicas: ReplicaDirectory, settings: { name: string; replicas: number }, members: string[], index: ReferenceIndex, signal?: AbortSignal): Promise<void> {
+async function indexBucket(
+  replicas: ReplicaDirectory,
+  settings: { name: string; replicas: number },
+  members: string[],
+  index: ReferenceIndex,
+  signal?: AbortSignal,
+): Promise<void> {
   const bucket = settings.name;
   // A member that fails is left out (the index is then incomplete: no GC) so that repair still
   // learns the references from the members that answered.
@@ -110,7 +135,10 @@ async function indexBucket(replicas: ReplicaDirectory, settings: { name: string;
     const got = await Promise.allSettled(members.map(call));
     const ok: T[] = [];
     got.forEach((g, i) => {
-      if (g.status === 'fulfilled') { ok.push(g.value); return; }
+      if (g.status === 'fulfilled') {
+        ok.push(g.value);
+        return;
+      }
       index.complete = false;
       index.errors.push(`bucket ${bucket} ${what} on ${members[i]}: ${(g.reason as Error)?.message ?? g.reason}`);
     });
@@ -121,7 +149,9 @@ async function indexBucket(replicas: ReplicaDirectory, settings: { name: string;
   let after: { key: string; slot: string } | undefined;
   for (let page = 0; page < 10_000_000; page++) {
     signal?.throwIfAborted();
-    const pages = await from('listing', (m) => replicas.meta(m).listVersions(bucket, { startAfter: after?.key, startAfterSlot: after?.slot, limit: PAGE, fields: 'references' }));
+    const pages = await from('listing', (m) =>
+      replicas.meta(m).listVersions(bucket, { startAfter: after?.key, startAfterSlot: after?.slot, limit: PAGE, fields: 'references' }),
+    );
     const { versions, complete, bound } = mergePages(pages, PAGE);
     for (const v of versions) index.addVersion(v, settings);
     if (complete || !bound) break;

@@ -15,7 +15,8 @@ import { createAdminClient } from '../admin/client.ts';
 import type { BucketStatus } from '../admin/types.ts';
 
 const secret = randomBytes(12).toString('hex');
-const accessKey = 'AKRFACTOR', secretKey = 'factor-secret-key';
+const accessKey = 'AKRFACTOR',
+  secretKey = 'factor-secret-key';
 const env = { CAIRN_FAILURE_TIMEOUT_MS: '3000', CAIRN_HEARTBEAT_MS: '250', CAIRN_REPAIR_INTERVAL_MS: '1000', CAIRN_LOG_LEVEL: 'error' };
 const CHUNK = 64 * 1024;
 const common = { secret, accessKey, secretKey, env, extraArgs: ['--chunk-size', String(CHUNK)] };
@@ -25,8 +26,8 @@ let root: CairnProcess;
 const nodes: CairnProcess[] = [];
 const admin = () => createAdminClient({ url: root.cluster, secret });
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-const plain: string[] = [];    // chunk ids of objects written without a header
-const raised: string[] = [];   // chunk ids of the object written with x-cairn-replicas: 3
+const plain: string[] = []; // chunk ids of objects written without a header
+const raised: string[] = []; // chunk ids of the object written with x-cairn-replicas: 3
 
 /** Copies of each chunk on the nodes' disks. */
 async function copies(): Promise<Map<string, number>> {
@@ -50,12 +51,18 @@ const bucketStatus = async (): Promise<BucketStatus> => (await admin().status())
 async function changeAndConverge(r: number): Promise<BucketStatus> {
   await admin().putBucket({ name: BUCKET, replicas: r });
   let sawPending = false;
-  const done = await waitFor(async () => {
-    const b = await bucketStatus();
-    if (b.replicas !== r) return undefined;
-    if (!b.replication?.converged) { sawPending = true; return undefined; }
-    return b;
-  }, { timeoutMs: 60_000, intervalMs: 100, what: `bucket converged at R=${r}` });
+  const done = await waitFor(
+    async () => {
+      const b = await bucketStatus();
+      if (b.replicas !== r) return undefined;
+      if (!b.replication?.converged) {
+        sawPending = true;
+        return undefined;
+      }
+      return b;
+    },
+    { timeoutMs: 60_000, intervalMs: 100, what: `bucket converged at R=${r}` },
+  );
   const c = await copies();
   for (const id of plain) assert.is(c.get(id), r, `chunk ${id.slice(0, 12)} has ${c.get(id)} copies when the status says converged at R=${r}`);
   for (const id of raised) assert.is(c.get(id), Math.max(r, 3), `x-cairn-replicas: 3 chunk ${id.slice(0, 12)}`);
@@ -83,9 +90,20 @@ test('R 2 → 3 → 2: every existing object converges both ways, a per-write ra
   }
   const body = randomBytes(2 * CHUNK);
   raised.push(...chunkIds(body));
-  const r = await rawRequest(nodes[1]!.endpoint, { method: 'PUT', bucket: BUCKET, key: 'raised', headers: { 'content-length': String(body.length), 'x-cairn-replicas': '3' } }, { accessKey, secretKey }, body);
+  const r = await rawRequest(
+    nodes[1]!.endpoint,
+    { method: 'PUT', bucket: BUCKET, key: 'raised', headers: { 'content-length': String(body.length), 'x-cairn-replicas': '3' } },
+    { accessKey, secretKey },
+    body,
+  );
   assert.is(r.status, 200, r.body);
-  const at2 = await waitFor(async () => { const b = await bucketStatus(); return b.replication?.converged ? b : undefined; }, { timeoutMs: 30_000, what: 'converged at R=2' });
+  const at2 = await waitFor(
+    async () => {
+      const b = await bucketStatus();
+      return b.replication?.converged ? b : undefined;
+    },
+    { timeoutMs: 30_000, what: 'converged at R=2' },
+  );
   assert.equal(at2.replication, { underReplicatedChunks: 0, surplusChunks: 0, converged: true, waitingFor: [] });
   const start = await copies();
   assert.ok(plain.every((id) => start.get(id) === 2) && raised.every((id) => start.get(id) === 3), 'written with R=2, and 3 where asked');

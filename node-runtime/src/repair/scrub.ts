@@ -20,15 +20,22 @@ export interface ScrubOptions {
   view: ClusterView;
   replicas: ReplicaDirectory;
   chunks: ChunkStore;
-  bytesPerSec?: number;        // default 64 MiB/s
-  intervalMs?: number;         // pause between passes, default 24 h
-  batch?: number;              // chunks per step
-  metrics?: NodeMetrics;       // where findings are counted
+  bytesPerSec?: number; // default 64 MiB/s
+  intervalMs?: number; // pause between passes, default 24 h
+  batch?: number; // chunks per step
+  metrics?: NodeMetrics; // where findings are counted
   /** False while the data disk has failed: nothing to scrub, and every read would be an error. */
   diskUsable?: () => boolean;
 }
 
-export interface ScrubStatus { passes: number; checked: number; corrupt: number; repaired: number; unrepaired: number; lastPassAt: number }
+export interface ScrubStatus {
+  passes: number;
+  checked: number;
+  corrupt: number;
+  repaired: number;
+  unrepaired: number;
+  lastPassAt: number;
+}
 
 export class ScrubWorker implements Worker {
   readonly name = 'scrub';
@@ -45,10 +52,15 @@ export class ScrubWorker implements Worker {
   }
 
   /** Start a pass now (tests, admin). */
-  scrubNow(): void { this.#nextPassAt = 0; }
+  scrubNow(): void {
+    this.#nextPassAt = 0;
+  }
 
   async step(signal: AbortSignal): Promise<WorkerState> {
-    if (this.#o.diskUsable?.() === false) { this.#pending = undefined; return 'idle'; }
+    if (this.#o.diskUsable?.() === false) {
+      this.#pending = undefined;
+      return 'idle';
+    }
     if (!this.#pending) {
       if (Date.now() < this.#nextPassAt) return 'idle';
       this.#pending = [];
@@ -80,7 +92,7 @@ export class ScrubWorker implements Worker {
       await this.#pace.take(size, signal);
       return 'ok';
     } catch (e) {
-      if (isChunkError(e) && e.code === 'ChunkNotFound') return 'gone';   // deleted meanwhile (GC, drop)
+      if (isChunkError(e) && e.code === 'ChunkNotFound') return 'gone'; // deleted meanwhile (GC, drop)
       const reason = isChunkError(e) && e.code === 'ChunkCorrupt' ? 'corrupt' : 'io';
       this.status.checked++;
       this.status.corrupt++;
@@ -95,8 +107,10 @@ export class ScrubWorker implements Worker {
       return 'unrepaired';
     }
     try {
-      await this.#o.chunks.put(id, good, good.length, signal);   // replaces a corrupt copy atomically
-    } finally { good.release(); }
+      await this.#o.chunks.put(id, good, good.length, signal); // replaces a corrupt copy atomically
+    } finally {
+      good.release();
+    }
     this.status.repaired++;
     log.warn({ chunk: id, bytes: good.length }, 'corrupt chunk replaced from a replica');
     return 'repaired';
@@ -108,9 +122,11 @@ export class ScrubWorker implements Worker {
       if (m.id === view.selfId || m.state === 'down') continue;
       let data: ChunkBuffer | undefined;
       try {
-        data = await replicas.chunks(m.id).getChunk(id, undefined, signal, true);   // hashed here
-        if (await data.hash() === id) return data;
-      } catch { /* try the next replica */ }
+        data = await replicas.chunks(m.id).getChunk(id, undefined, signal, true); // hashed here
+        if ((await data.hash()) === id) return data;
+      } catch {
+        /* try the next replica */
+      }
       data?.release();
     }
     return undefined;

@@ -15,7 +15,12 @@ import type { ObjectVersion } from '../meta/records.ts';
 import { compareVersions } from '../meta/lww.ts';
 import { isRemoved, positionOf, s3VersionId } from '../meta/slots.ts';
 
-export interface TombstoneOptions { graceMs: number; now: number; limit?: number; signal?: AbortSignal }
+export interface TombstoneOptions {
+  graceMs: number;
+  now: number;
+  limit?: number;
+  signal?: AbortSignal;
+}
 
 /** Is `t` safe to collect given what every member holds for its key? (undefined = nothing) */
 export function collectable(t: ObjectVersion, held: (ObjectVersion | undefined)[]): boolean {
@@ -26,7 +31,7 @@ export function collectable(t: ObjectVersion, held: (ObjectVersion | undefined)[
 export async function collectTombstones({ view, replicas }: ClusterReplicas, store: MetaStore, o: TombstoneOptions): Promise<number> {
   const members = view.members();
   const data = members.filter(holdsData);
-  if (data.some((m) => m.state === 'down')) return 0;   // a down member may hold an older live version   // a down member may hold an older live version
+  if (data.some((m) => m.state === 'down')) return 0; // a down member may hold an older live version   // a down member may hold an older live version
   const limit = o.limit ?? 1000;
   let collected = 0;
   for (const name of await store.bucketsWithData()) {
@@ -44,8 +49,15 @@ export async function collectTombstones({ view, replicas }: ClusterReplicas, sto
         let held: { member: string; v: ObjectVersion | undefined }[];
         try {
           held = await Promise.all(data.map(async (m) => ({ member: m.id, v: await replicas.meta(m.id).getVersion(name, t.key, slot) })));
-        } catch { continue; }   // someone did not answer: not this pass
-        if (!collectable(t, held.map((h) => h.v))) {
+        } catch {
+          continue;
+        } // someone did not answer: not this pass
+        if (
+          !collectable(
+            t,
+            held.map((h) => h.v),
+          )
+        ) {
           // A member still holding an older record of the slot (e.g. a former holder of the
           // partition) gets the tombstone now; the next pass can collect it.
           const behind = held.filter((h) => h.v && compareVersions(h.v, t) < 0);

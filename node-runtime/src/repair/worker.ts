@@ -63,7 +63,7 @@ export interface RepairWorkerOptions {
 /** What the admin API and metrics show, plus when the last complete pass started. */
 export interface RepairSnapshot extends RepairStatus {
   queueLength: number;
-  lastPassAt: number;          // ms since epoch when the last complete pass started; 0 = none yet
+  lastPassAt: number; // ms since epoch when the last complete pass started; 0 = none yet
   passes: number;
   indexComplete: boolean;
   buckets: Record<string, BucketRepair>;
@@ -85,19 +85,31 @@ export class RepairWorker implements Worker {
   /** Per bucket, as the current pass planned it (and counted down as its work is done). */
   #buckets = new Map<string, Required<BucketRepair>>();
 
-  constructor(o: RepairWorkerOptions) { this.#o = o; }
+  constructor(o: RepairWorkerOptions) {
+    this.#o = o;
+  }
 
   /** Ask for another pass (the map changed); a pass already running is followed by a new one. */
-  requestPass(): void { this.#again = true; }
+  requestPass(): void {
+    this.#again = true;
+  }
 
   snapshot(): RepairSnapshot {
     return {
-      underReplicatedChunks: this.#under, misplacedChunks: this.#misplaced, bytesRemaining: this.#remaining,
-      bytesMoved: this.#progress.bytesMoved, rateBytesPerSec: this.#progress.rateBytesPerSec(),
+      underReplicatedChunks: this.#under,
+      misplacedChunks: this.#misplaced,
+      bytesRemaining: this.#remaining,
+      bytesMoved: this.#progress.bytesMoved,
+      rateBytesPerSec: this.#progress.rateBytesPerSec(),
       etaSeconds: this.#remaining > 0 ? this.#progress.etaSeconds(this.#remaining) : null,
-      queueLength: this.#queue, lastPassAt: this.#lastPassAt, passes: this.#passes, indexComplete: this.#indexComplete,
+      queueLength: this.#queue,
+      lastPassAt: this.#lastPassAt,
+      passes: this.#passes,
+      indexComplete: this.#indexComplete,
       // Every bucket, so a reader can tell "planned with this R, nothing to do here" from "not planned yet".
-      buckets: Object.fromEntries([...this.#buckets].map(([b, x]) => [b, { r: x.r, ...(x.under ? { under: x.under } : {}), ...(x.surplus ? { surplus: x.surplus } : {}) }])),
+      buckets: Object.fromEntries(
+        [...this.#buckets].map(([b, x]) => [b, { r: x.r, ...(x.under ? { under: x.under } : {}), ...(x.surplus ? { surplus: x.surplus } : {}) }]),
+      ),
     };
   }
 
@@ -154,7 +166,8 @@ export class RepairWorker implements Worker {
     }
     const holders = await confirmHolders(replicas, asks);
     const tasks = referenced.map((c) => chunkTask(view.selfId, c, holders.get(c.id) ?? new Set(), members));
-    const work = tasks.filter((t) => (t.acts && t.copyTo.length > 0) || t.dropLocal)
+    const work = tasks
+      .filter((t) => (t.acts && t.copyTo.length > 0) || t.dropLocal)
       .sort((a, b) => a.plan.liveReplicas - b.plan.liveReplicas || b.copyTo.length - a.copyTo.length);
     this.#setUnder(tasks.filter((t) => t.acts && t.plan.underReplicated).length);
     this.#misplaced = tasks.filter((t) => !t.plan.desired.includes(view.selfId)).length;
@@ -165,16 +178,23 @@ export class RepairWorker implements Worker {
     const planned = now();
     let allPlaced = index.complete && partitions.unconfirmed === 0;
     const placedNow = new Set<string>();
-    await runLimited(work, () => Math.max(1, view.settings().repairConcurrency), async (t) => {
-      signal.throwIfAborted();
-      const ok = await this.#execute(t, signal);
-      this.#queue--;
-      if (t.acts && t.plan.underReplicated && ok) {
-        this.#setUnder(this.#under - 1);
-        for (const b of t.buckets) { const x = this.#buckets.get(b); if (x) x.under = Math.max(0, x.under - 1); }
-      }
-      if (ok && t.plan.desired.length >= t.r) placedNow.add(t.plan.id);
-    });
+    await runLimited(
+      work,
+      () => Math.max(1, view.settings().repairConcurrency),
+      async (t) => {
+        signal.throwIfAborted();
+        const ok = await this.#execute(t, signal);
+        this.#queue--;
+        if (t.acts && t.plan.underReplicated && ok) {
+          this.#setUnder(this.#under - 1);
+          for (const b of t.buckets) {
+            const x = this.#buckets.get(b);
+            if (x) x.under = Math.max(0, x.under - 1);
+          }
+        }
+        if (ok && t.plan.desired.length >= t.r) placedNow.add(t.plan.id);
+      },
+    );
     if (work.length > 0) {
       log.info({ chunks: local.length, tasks: work.length, planMs: planned - started, workMs: now() - planned, under: this.#under }, 'repair pass worked');
     }
@@ -217,7 +237,9 @@ export class RepairWorker implements Worker {
       // Read as it is on disk: every receiver hashes what it stores (ChunkStore.put refuses bytes
       // that do not hash to the id), so hashing here too only doubled the CPU a copy costs. A copy
       // refused for its hash sends this member to check its own copy (#refused).
-      try { data = (await chunks.getUnverified(t.plan.id)).holdUnder(grant); } catch (e) {
+      try {
+        data = (await chunks.getUnverified(t.plan.id)).holdUnder(grant);
+      } catch (e) {
         grant.release();
         // Corrupt or vanished here: scrub replaces it; another holder may act meanwhile.
         log.warn({ chunk: t.plan.id, err: (e as Error).message }, 'cannot read local chunk for repair');
@@ -238,13 +260,17 @@ export class RepairWorker implements Worker {
             if (signal.aborted) throw e;
             ok = false;
             this.#o.metrics?.repairItems.inc({ kind: 'chunk', result: 'error' });
-            if (isChunkError(e, 'ChunkHashMismatch')) { await this.#refused(t.plan.id, data); break; }
+            if (isChunkError(e, 'ChunkHashMismatch')) {
+              await this.#refused(t.plan.id, data);
+              break;
+            }
             log.warn({ chunk: t.plan.id, member: to, err: (e as Error).message }, 'chunk copy failed');
           }
         }
       } finally {
         // Every copy finished: nothing holds it. After a failure, leave it to the GC.
-        if (ok && !signal.aborted) data.release(); else data.discard();
+        if (ok && !signal.aborted) data.release();
+        else data.discard();
       }
       // The copies just made confirm the holders that lacked it: the local copy may now be surplus.
       if (ok && t.plan.desired.length >= t.r && !t.plan.desired.includes(view.selfId)) t = { ...t, dropLocal: true, fullyPlaced: true };
@@ -252,7 +278,10 @@ export class RepairWorker implements Worker {
     if (t.dropLocal && ok) {
       await chunks.delete(t.plan.id);
       log.debug({ chunk: t.plan.id }, 'surplus local copy dropped');
-      for (const b of t.buckets) { const x = this.#buckets.get(b); if (x) x.surplus = Math.max(0, x.surplus - 1); }
+      for (const b of t.buckets) {
+        const x = this.#buckets.get(b);
+        if (x) x.surplus = Math.max(0, x.surplus - 1);
+      }
     }
     return ok;
   }
@@ -260,7 +289,7 @@ export class RepairWorker implements Worker {
   /** A receiver refused our bytes: the local copy is corrupt (scrub replaces it from a good replica;
    *  another holder may act meanwhile), unless the bytes read from disk hash right (damaged in transit). */
   async #refused(id: string, data: ChunkBuffer): Promise<void> {
-    if (await sha256Off(data.bytes) === id) log.warn({ chunk: id }, 'chunk copy refused by its receiver, but the local copy verifies; retried next pass');
+    if ((await sha256Off(data.bytes)) === id) log.warn({ chunk: id }, 'chunk copy refused by its receiver, but the local copy verifies; retried next pass');
     else log.error({ chunk: id }, 'local chunk is corrupt; not copied (scrub replaces it)');
   }
 }
@@ -271,7 +300,12 @@ export class RepairWorker implements Worker {
  * be brought up to date), and the copies held here that placement wants elsewhere (a lowered R, a
  * move), partition included until dropped. A chunk shared by buckets counts for each.
  */
-export function bucketRepairs(tasks: ChunkTask[], bucketR: Map<string, number>, partitions: { pending: Set<string>; surplus: Set<string> }, selfId: string): Map<string, Required<BucketRepair>> {
+export function bucketRepairs(
+  tasks: ChunkTask[],
+  bucketR: Map<string, number>,
+  partitions: { pending: Set<string>; surplus: Set<string> },
+  selfId: string,
+): Map<string, Required<BucketRepair>> {
   const out = new Map<string, Required<BucketRepair>>();
   for (const [b, r] of bucketR) out.set(b, { r, under: 0, surplus: 0 });
   const entry = (b: string) => {
@@ -298,7 +332,11 @@ async function runLimited<T>(items: T[], limit: () => number, op: (x: T) => Prom
   let failure: unknown;
   while (next < items.length && failure === undefined) {
     while (running.size < limit() && next < items.length) {
-      const p = op(items[next++]!).catch((e) => { failure ??= e; }).finally(() => running.delete(p));
+      const p = op(items[next++]!)
+        .catch((e) => {
+          failure ??= e;
+        })
+        .finally(() => running.delete(p));
       running.add(p);
     }
     await Promise.race(running);

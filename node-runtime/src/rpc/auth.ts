@@ -16,11 +16,17 @@ export function secretMatches(header: string | undefined, secret: string | Buffe
 
 export function requireClusterSecret(secret: string) {
   if (!secret) throw new Error('a cluster secret is required (--secret or CAIRN_CLUSTER_SECRET)');
-  const expected = digest(secret);   // hashed once: every RPC passes through here
+  const expected = digest(secret); // hashed once: every RPC passes through here
   return (req: Request, res: Response, next: NextFunction): void => {
-    if (secretMatches(req.headers.authorization, expected)) { next(); return; }
+    if (secretMatches(req.headers.authorization, expected)) {
+      next();
+      return;
+    }
     // Connection: close — an unauthenticated peer may have sent a body we are not going to read.
-    res.status(401).setHeader('www-authenticate', 'Bearer').setHeader('connection', 'close')
+    res
+      .status(401)
+      .setHeader('www-authenticate', 'Bearer')
+      .setHeader('connection', 'close')
       .json({ error: { code: 'Unauthorized', message: 'missing or wrong cluster secret' } });
   };
 }

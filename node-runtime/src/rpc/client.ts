@@ -18,9 +18,9 @@ const log = logger('rpc');
 
 export interface RpcClientOptions {
   secret: string;
-  connectionsPerPeer?: number;   // default 32
-  timeoutMs?: number;            // headers and body idle timeout, default 10 s
-  retries?: number;              // extra attempts for idempotent calls, default 2
+  connectionsPerPeer?: number; // default 32
+  timeoutMs?: number; // headers and body idle timeout, default 10 s
+  retries?: number; // extra attempts for idempotent calls, default 2
   /** Where calls are timed and failures counted (the node's metrics); none: not reported. */
   metrics?: NodeMetrics;
 }
@@ -41,14 +41,27 @@ export interface CallOptions {
   errorFromWire?: ErrorFromWire;
 }
 
-export interface RawResponse { status: number; headers: Record<string, string | string[] | undefined>; body: Dispatcher.ResponseData['body'] }
+export interface RawResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Dispatcher.ResponseData['body'];
+}
 
 // Errors worth another attempt: a kept-alive connection the peer closed just as we used it, or a
 // 503. Not a refused connection or a timeout: the peer is down or stuck, and the coordinator does
 // better failing over to another replica at once than waiting through backoff for this one.
 const transientCodes = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
-const unreachableCodes = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT',
-  'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'EAI_AGAIN', 'ENOTFOUND']);
+const unreachableCodes = new Set([
+  'ECONNREFUSED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ETIMEDOUT',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+]);
 
 export class RpcClient {
   readonly #pools = new Map<string, Pool>();
@@ -88,36 +101,58 @@ export class RpcClient {
     for (let i = 0; i < attempts; i++) {
       if (i > 0) await backoff(i, o.signal);
       try {
-        const labels = { peer: o.peerName ?? this.peerNameOf?.(peer) ?? new URL(peer).host, op: o.op ?? `${o.method} ${o.path.split('/').slice(0, 4).join('/')}` };
-        const res = await timeRpc(this.#metrics, labels.peer, labels.op, () => traced(labels.op, labels.peer, () => this.#pool(peer).request({
-          path: o.path,
-          method: o.method,
-          // The trace context and the request id travel with the call, so the peer's work nests
-          // under the caller's span and its log lines carry the coordinator's request id.
-          headers: requestIdHeaders(injectTraceHeaders({
-            authorization: `Bearer ${this.#opts.secret}`,
-            ...(o.json !== undefined ? { 'content-type': 'application/json' } : {}),
-            ...o.headers,
-          })),
-          body: o.json !== undefined ? JSON.stringify(o.json) : o.body,
-          headersTimeout: timeout,
-          bodyTimeout: timeout,
-          signal: o.signal,
-        })));
+        const labels = {
+          peer: o.peerName ?? this.peerNameOf?.(peer) ?? new URL(peer).host,
+          op: o.op ?? `${o.method} ${o.path.split('/').slice(0, 4).join('/')}`,
+        };
+        const res = await timeRpc(this.#metrics, labels.peer, labels.op, () =>
+          traced(labels.op, labels.peer, () =>
+            this.#pool(peer).request({
+              path: o.path,
+              method: o.method,
+              // The trace context and the request id travel with the call, so the peer's work nests
+              // under the caller's span and its log lines carry the coordinator's request id.
+              headers: requestIdHeaders(
+                injectTraceHeaders({
+                  authorization: `Bearer ${this.#opts.secret}`,
+                  ...(o.json !== undefined ? { 'content-type': 'application/json' } : {}),
+                  ...o.headers,
+                }),
+              ),
+              body: o.json !== undefined ? JSON.stringify(o.json) : o.body,
+              headersTimeout: timeout,
+              bodyTimeout: timeout,
+              signal: o.signal,
+            }),
+          ),
+        );
         this.onPeerOutcome?.(peer, true);
         const m = this.#metrics;
         if (res.statusCode >= 500 && m) m.rpcErrors.inc({ peer: m.boundedLabel('peer', labels.peer), method: m.boundedLabel('method', labels.op) });
         if (res.statusCode < 300) return { status: res.statusCode, headers: res.headers, body: res.body };
         const text = await res.body.text();
         let wire: WireError | undefined;
-        try { wire = (JSON.parse(text) as { error?: WireError }).error; } catch { /* plain text body */ }
-        const err = (o.errorFromWire ?? errorFromWire)(wire ?? { code: res.statusCode === 401 ? 'AccessDenied' : 'InternalError', message: text || `HTTP ${res.statusCode}` }, res.statusCode);
-        if (res.statusCode === 503 && i + 1 < attempts) { lastErr = err; continue; }
+        try {
+          wire = (JSON.parse(text) as { error?: WireError }).error;
+        } catch {
+          /* plain text body */
+        }
+        const err = (o.errorFromWire ?? errorFromWire)(
+          wire ?? { code: res.statusCode === 401 ? 'AccessDenied' : 'InternalError', message: text || `HTTP ${res.statusCode}` },
+          res.statusCode,
+        );
+        if (res.statusCode === 503 && i + 1 < attempts) {
+          lastErr = err;
+          continue;
+        }
         throw err;
       } catch (e) {
         if (o.signal?.aborted) throw e;
         const code = (e as { code?: string }).code ?? '';
-        if (unreachableCodes.has(code)) { this.onPeerOutcome?.(peer, false); throw unreachable(peer, e); }
+        if (unreachableCodes.has(code)) {
+          this.onPeerOutcome?.(peer, false);
+          throw unreachable(peer, e);
+        }
         if (!transientCodes.has(code)) throw e;
         lastErr = e;
         log.debug({ peer, path: o.path, code, attempt: i + 1 }, 'rpc attempt failed');
@@ -156,6 +191,13 @@ function backoff(attempt: number, signal?: AbortSignal): Promise<void> {
   const ms = Math.min(2_000, 100 * 2 ** (attempt - 1)) * (0.5 + Math.random());
   return new Promise((resolve, reject) => {
     const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => { clearTimeout(t); reject(signal.reason); }, { once: true });
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(t);
+        reject(signal.reason);
+      },
+      { once: true },
+    );
   });
 }

@@ -9,7 +9,10 @@ import { logger } from '../util/log.ts';
 const log = logger('rpc');
 
 /** An error body; a layer's own error types may carry more fields (e.g. the chunk id). */
-export interface WireError { code: string; message: string }
+export interface WireError {
+  code: string;
+  message: string;
+}
 
 export type ErrorToWire = (e: unknown) => { status: number; error: WireError };
 export type ErrorFromWire = (w: WireError, status: number) => Error;
@@ -29,6 +32,9 @@ export const errorFromWire: ErrorFromWire = (w, status) => new S3Error(w.code, s
 export function sendError(res: Response, e: unknown, toWire: ErrorToWire = errorToWire): void {
   const { status, error } = toWire(e);
   if (status >= 500) log.warn({ err: e }, 'rpc call failed');
-  if (res.headersSent) { res.destroy(); return; }
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
   res.status(status).json({ error });
 }

@@ -14,7 +14,9 @@ import { sendXml } from './respond.ts';
 import { target, type Handler, type S3Context } from './types.ts';
 import { parseXml, text, type XmlObject } from './xml.ts';
 
-const noContent = (res: Parameters<Handler>[1]) => { res.status(204).end(); };
+const noContent = (res: Parameters<Handler>[1]) => {
+  res.status(204).end();
+};
 const update = (ctx: S3Context, b: BucketSettings, change: Partial<BucketSettings>, drop: (keyof BucketSettings)[] = []) => {
   const next = { ...b, ...change };
   for (const k of drop) delete next[k];
@@ -29,7 +31,8 @@ async function requestedAcl(req: Parameters<Handler>[0], ctx: S3Context, owner: 
     if (fromHeaders) throw s3Error('InvalidRequest', 'Specifying both an AccessControlPolicy document and ACL headers is not allowed');
     return parseAclXml(body, owner, ctx.deps.users());
   }
-  if (!fromHeaders) throw new S3Error('MissingSecurityHeader', 400, 'Your request was missing a required header: x-amz-acl, x-amz-grant-* or an AccessControlPolicy body');
+  if (!fromHeaders)
+    throw new S3Error('MissingSecurityHeader', 400, 'Your request was missing a required header: x-amz-acl, x-amz-grant-* or an AccessControlPolicy body');
   return fromHeaders;
 }
 
@@ -57,13 +60,25 @@ export const putBucketAcl: Handler = async (req, res, ctx) => {
 
 export const getObjectAcl: Handler = async (_req, res, ctx) => {
   const { bucket, key } = target(ctx);
-  const v = await authorizedRead(ctx, 'GetObjectAcl', { bucket, key }, () => ctx.deps.objects.headObject(bucket, key), (x) => x);
+  const v = await authorizedRead(
+    ctx,
+    'GetObjectAcl',
+    { bucket, key },
+    () => ctx.deps.objects.headObject(bucket, key),
+    (x) => x,
+  );
   sendXml(res, 200, 'AccessControlPolicy', aclDocument(ctx, objectAcl(v, bucketOrThrow(ctx, bucket))));
 };
 
 export const putObjectAcl: Handler = async (req, res, ctx) => {
   const { bucket, key } = target(ctx);
-  const v = await authorizedRead(ctx, 'PutObjectAcl', { bucket, key }, () => ctx.deps.objects.headObject(bucket, key), (x) => x);
+  const v = await authorizedRead(
+    ctx,
+    'PutObjectAcl',
+    { bucket, key },
+    () => ctx.deps.objects.headObject(bucket, key),
+    (x) => x,
+  );
   const b = bucketOrThrow(ctx, bucket);
   refuseAclsWhenEnforced(b, req);
   const acl = await requestedAcl(req, ctx, objectOwner(v, b), b.owner);
@@ -75,13 +90,16 @@ export const putObjectAcl: Handler = async (req, res, ctx) => {
 export const getBucketPolicy: Handler = async (_req, res, ctx) => {
   const b = bucketOrThrow(ctx, ctx.route.bucket!);
   if (!b.policy) throw new S3Error('NoSuchBucketPolicy', 404, 'The bucket policy does not exist', { resource: b.name, extra: { BucketName: b.name } });
-  res.status(200).set({ 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(b.policy)) }).end(b.policy);
+  res
+    .status(200)
+    .set({ 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(b.policy)) })
+    .end(b.policy);
 };
 
 export const putBucketPolicy: Handler = async (req, res, ctx) => {
   const b = bucketOrThrow(ctx, ctx.route.bucket!);
   const text = await readSmallBody(req, ctx.caller, 20 * 1024);
-  const policy = parsePolicy(text, b.name);   // MalformedPolicy: nothing is stored
+  const policy = parsePolicy(text, b.name); // MalformedPolicy: nothing is stored
   checkPolicyAllowed(b.publicAccessBlock, policy);
   await update(ctx, b, { policy: text });
   noContent(res);
@@ -101,7 +119,11 @@ export const getBucketPolicyStatus: Handler = async (_req, res, ctx) => {
 
 export const getPublicAccessBlock: Handler = async (_req, res, ctx) => {
   const b = bucketOrThrow(ctx, ctx.route.bucket!);
-  if (!b.publicAccessBlock) throw new S3Error('NoSuchPublicAccessBlockConfiguration', 404, 'The public access block configuration was not found', { resource: b.name, extra: { BucketName: b.name } });
+  if (!b.publicAccessBlock)
+    throw new S3Error('NoSuchPublicAccessBlockConfiguration', 404, 'The public access block configuration was not found', {
+      resource: b.name,
+      extra: { BucketName: b.name },
+    });
   sendXml(res, 200, 'PublicAccessBlockConfiguration', publicAccessBlockXmlBody(b.publicAccessBlock));
 };
 
@@ -135,7 +157,7 @@ export const putOwnershipControls: Handler = async (req, res, ctx) => {
   const ownership = value as ObjectOwnership;
   // Turning ACLs off while the bucket's own ACL grants others something would silently revoke it.
   if (ownership === 'BucketOwnerEnforced' && bucketAcl(b).grants.some((g) => g.grantee.type !== 'CanonicalUser' || g.grantee.id !== b.owner)) {
-    throw new S3Error('InvalidBucketAclWithObjectOwnership', 400, 'Bucket cannot have ACLs set with ObjectOwnership\'s BucketOwnerEnforced setting');
+    throw new S3Error('InvalidBucketAclWithObjectOwnership', 400, "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting");
   }
   await update(ctx, b, { ownership });
   res.status(200).end();
@@ -149,17 +171,24 @@ export const deleteOwnershipControls: Handler = async (_req, res, ctx) => {
 
 export const getBucketEncryption: Handler = async (_req, res, ctx) => {
   const b = bucketOrThrow(ctx, ctx.route.bucket!);
-  if (!b.encryption) throw new S3Error('ServerSideEncryptionConfigurationNotFoundError', 404, 'The server side encryption configuration was not found', { resource: b.name, extra: { BucketName: b.name } });
-  sendXml(res, 200, 'ServerSideEncryptionConfiguration', { Rule: { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: b.encryption }, BucketKeyEnabled: false } });
+  if (!b.encryption)
+    throw new S3Error('ServerSideEncryptionConfigurationNotFoundError', 404, 'The server side encryption configuration was not found', {
+      resource: b.name,
+      extra: { BucketName: b.name },
+    });
+  sendXml(res, 200, 'ServerSideEncryptionConfiguration', {
+    Rule: { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: b.encryption }, BucketKeyEnabled: false },
+  });
 };
 
 export const putBucketEncryption: Handler = async (req, res, ctx) => {
   const b = bucketOrThrow(ctx, ctx.route.bucket!);
   const doc = parseXml(await readSmallBody(req, ctx.caller, 64 * 1024), 'ServerSideEncryptionConfiguration');
   const rule = doc.Rule as XmlObject | undefined;
-  const apply = rule && typeof rule === 'object' ? rule.ApplyServerSideEncryptionByDefault as XmlObject | undefined : undefined;
+  const apply = rule && typeof rule === 'object' ? (rule.ApplyServerSideEncryptionByDefault as XmlObject | undefined) : undefined;
   const algorithm = apply && typeof apply === 'object' ? text(apply, 'SSEAlgorithm') : undefined;
-  if (algorithm === 'aws:kms' || algorithm === 'aws:kms:dsse') throw new S3Error('NotImplemented', 501, 'SSE-KMS needs a key management service; none is configured in this cluster. Use AES256.');
+  if (algorithm === 'aws:kms' || algorithm === 'aws:kms:dsse')
+    throw new S3Error('NotImplemented', 501, 'SSE-KMS needs a key management service; none is configured in this cluster. Use AES256.');
   if (algorithm !== 'AES256') throw s3Error('MalformedXML');
   await update(ctx, b, { encryption: 'AES256' });
   res.status(200).end();

@@ -10,8 +10,18 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import {
-  CopyObjectCommand, CreateBucketCommand, CreateMultipartUploadCommand, GetObjectCommand, HeadObjectCommand, ListBucketsCommand,
-  ListObjectsV2Command, ListPartsCommand, PutObjectCommand, S3Client, S3ServiceException, UploadPartCommand,
+  CopyObjectCommand,
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListBucketsCommand,
+  ListObjectsV2Command,
+  ListPartsCommand,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
+  UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { startCairnProcess, type CairnProcess } from '../../../hack/testing/cairn.ts';
@@ -27,12 +37,20 @@ const PUBLIC = 'public-stuff';
 const OTHER = 'restricted-other';
 const LIMITED = { user: 'limited', accessKeyId: 'LIMITEDKEY', secretAccessKey: 'limited-secret-key-123' };
 
-const client = (accessKeyId: string, secretAccessKey: string, extra: Record<string, unknown> = {}) => new S3Client({
-  endpoint: proc.endpoint, region: 'us-east-1', forcePathStyle: true, maxAttempts: 1, credentials: { accessKeyId, secretAccessKey }, ...extra,
-});
+const client = (accessKeyId: string, secretAccessKey: string, extra: Record<string, unknown> = {}) =>
+  new S3Client({
+    endpoint: proc.endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    maxAttempts: 1,
+    credentials: { accessKeyId, secretAccessKey },
+    ...extra,
+  });
 
 async function failure(p: Promise<unknown>): Promise<{ code: string; status?: number }> {
-  try { await p; } catch (e) {
+  try {
+    await p;
+  } catch (e) {
     if (e instanceof S3ServiceException) return { code: e.name, status: e.$metadata.httpStatusCode };
     throw e;
   }
@@ -84,19 +102,29 @@ test.after(async () => {
 test('wrong secret → SignatureDoesNotMatch, unknown key → InvalidAccessKeyId, skewed clock → RequestTimeTooSkewed', async () => {
   const wrong = client(proc.accessKey, 'not-the-secret');
   assert.equal(await failure(wrong.send(new ListBucketsCommand({}))), { code: 'SignatureDoesNotMatch', status: 403 });
-  assert.equal(await failure(wrong.send(new PutObjectCommand({ Bucket: B, Key: 'by-wrong-secret', Body: 'x' }))), { code: 'SignatureDoesNotMatch', status: 403 });
+  assert.equal(await failure(wrong.send(new PutObjectCommand({ Bucket: B, Key: 'by-wrong-secret', Body: 'x' }))), {
+    code: 'SignatureDoesNotMatch',
+    status: 403,
+  });
   assert.not.ok(await exists('by-wrong-secret'));
   const unknown = client('NOSUCHKEY', 'whatever');
   assert.equal(await failure(unknown.send(new ListBucketsCommand({}))), { code: 'InvalidAccessKeyId', status: 403 });
   const skewed = client(proc.accessKey, proc.secretKey, { systemClockOffset: -20 * 60_000 });
   assert.equal(await failure(skewed.send(new ListBucketsCommand({}))), { code: 'RequestTimeTooSkewed', status: 403 });
-  const malformed = await rawRequest(proc.endpoint, { method: 'GET', headers: { authorization: 'AWS4-HMAC-SHA256 Credential=garbage', 'x-amz-date': '20260101T000000Z' } }, undefined);
+  const malformed = await rawRequest(
+    proc.endpoint,
+    { method: 'GET', headers: { authorization: 'AWS4-HMAC-SHA256 Credential=garbage', 'x-amz-date': '20260101T000000Z' } },
+    undefined,
+  );
   assert.is(malformed.status, 400);
   assert.is(errorCode(malformed.body), 'AuthorizationHeaderMalformed');
 });
 
 test('presigned URLs: expired or out of range → AccessDenied; tampered → SignatureDoesNotMatch', async () => {
-  const expired = await getSignedUrl(s3, new GetObjectCommand({ Bucket: B, Key: 'private.txt' }), { expiresIn: 60, signingDate: new Date(Date.now() - 120_000) });
+  const expired = await getSignedUrl(s3, new GetObjectCommand({ Bucket: B, Key: 'private.txt' }), {
+    expiresIn: 60,
+    signingDate: new Date(Date.now() - 120_000),
+  });
   const r1 = await fetch(expired);
   assert.is(r1.status, 403);
   const body1 = await r1.text();
@@ -104,13 +132,20 @@ test('presigned URLs: expired or out of range → AccessDenied; tampered → Sig
   assert.match(body1, 'Request has expired');
   const good = await getSignedUrl(s3, new GetObjectCommand({ Bucket: B, Key: 'private.txt' }), { expiresIn: 60 });
   assert.is(await (await fetch(good)).text(), 'private hello');
-  for (const tampered of [good.replace('private.txt', 'private.tx2'), good.replace('X-Amz-Expires=60', 'X-Amz-Expires=600'), good + '&response-content-type=text%2Fhtml']) {
+  for (const tampered of [
+    good.replace('private.txt', 'private.tx2'),
+    good.replace('X-Amz-Expires=60', 'X-Amz-Expires=600'),
+    good + '&response-content-type=text%2Fhtml',
+  ]) {
     const r = await fetch(tampered);
     assert.is(r.status, 403, tampered);
     assert.is(errorCode(await r.text()), 'SignatureDoesNotMatch');
   }
   // Lifetimes out of range (more than a week, or negative) are refused as expired ones are (s3-tests test_object_raw_get_x_amz_expires_out_*).
-  for (const [expires, message] of [['609901', 'less than a week'], ['-7', 'Request has expired']]) {
+  for (const [expires, message] of [
+    ['609901', 'less than a week'],
+    ['-7', 'Request has expired'],
+  ]) {
     const r = await fetch(good.replace('X-Amz-Expires=60', `X-Amz-Expires=${expires}`));
     const text = await r.text();
     assert.equal([r.status, errorCode(text)], [403, 'AccessDenied'], expires);
@@ -123,7 +158,11 @@ test('presigned URLs: expired or out of range → AccessDenied; tampered → Sig
 });
 
 test('a client that disconnects mid-upload leaves no object and no temp files', async () => {
-  const { path, headers } = await signHeaders(proc.endpoint, { method: 'PUT', bucket: B, key: 'disconnected.bin', headers: { 'content-length': String(8 * 1024 * 1024) } }, creds);
+  const { path, headers } = await signHeaders(
+    proc.endpoint,
+    { method: 'PUT', bucket: B, key: 'disconnected.bin', headers: { 'content-length': String(8 * 1024 * 1024) } },
+    creds,
+  );
   const url = new URL(proc.endpoint);
   await new Promise<void>((resolve) => {
     const req = request({ host: url.hostname, port: url.port, method: 'PUT', path, headers, agent: false });
@@ -160,20 +199,37 @@ test('Content-Length larger than the body, client half-closes → IncompleteBody
 test('signed payload hash and signed aws-chunked bodies are verified while streaming', async () => {
   const body = Buffer.from('the real body');
   const lie = createHash('sha256').update('some other body').digest('hex');
-  const r1 = await rawRequest(proc.endpoint, { method: 'PUT', bucket: B, key: 'hash-mismatch', payloadHash: lie, headers: { 'content-length': String(body.length) } }, creds, body);
+  const r1 = await rawRequest(
+    proc.endpoint,
+    { method: 'PUT', bucket: B, key: 'hash-mismatch', payloadHash: lie, headers: { 'content-length': String(body.length) } },
+    creds,
+    body,
+  );
   assert.is(r1.status, 400);
   assert.is(errorCode(r1.body), 'XAmzContentSHA256Mismatch');
   assert.not.ok(await exists('hash-mismatch'));
   const truth = createHash('sha256').update(body).digest('hex');
-  const r2 = await rawRequest(proc.endpoint, { method: 'PUT', bucket: B, key: 'hash-ok', payloadHash: truth, headers: { 'content-length': String(body.length) } }, creds, body);
+  const r2 = await rawRequest(
+    proc.endpoint,
+    { method: 'PUT', bucket: B, key: 'hash-ok', payloadHash: truth, headers: { 'content-length': String(body.length) } },
+    creds,
+    body,
+  );
   assert.is(r2.status, 200);
 
   const data = Buffer.alloc(200_000);
   for (let i = 0; i < data.length; i++) data[i] = (i * 31) % 256;
   const streamed = async (key: string, corrupt: boolean) => {
     const req = {
-      method: 'PUT', bucket: B, key, payloadHash: 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD',
-      headers: { 'content-encoding': 'aws-chunked', 'x-amz-decoded-content-length': String(data.length), 'content-length': String(signedChunkedLength(data.length)) },
+      method: 'PUT',
+      bucket: B,
+      key,
+      payloadHash: 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD',
+      headers: {
+        'content-encoding': 'aws-chunked',
+        'x-amz-decoded-content-length': String(data.length),
+        'content-length': String(signedChunkedLength(data.length)),
+      },
     };
     // The chunk signatures chain from the request's own signature: build the body from the
     // headers actually sent.
@@ -201,17 +257,34 @@ test('missing Content-Length, a chunked PUT, oversized PUT, bad Content-MD5, 102
   assert.is(errorCode(r1.body), 'MissingContentLength');
   assert.not.ok(await exists('no-length'));
   // Transfer-Encoding: chunked is a length too: the object is what arrives (s3-tests test_object_write_with_chunked_transfer_encoding).
-  const chunked = await rawRequest(proc.endpoint, { method: 'PUT', bucket: B, key: 'chunked-te', headers: { 'transfer-encoding': 'chunked' } }, creds, undefined, (r) => {
-    r.write('ab');
-    r.end('c');
-  });
+  const chunked = await rawRequest(
+    proc.endpoint,
+    { method: 'PUT', bucket: B, key: 'chunked-te', headers: { 'transfer-encoding': 'chunked' } },
+    creds,
+    undefined,
+    (r) => {
+      r.write('ab');
+      r.end('c');
+    },
+  );
   assert.is(chunked.status, 200, chunked.body);
   const back = await s3.send(new GetObjectCommand({ Bucket: B, Key: 'chunked-te' }));
   assert.is(await back.Body!.transformToString(), 'abc');
-  const huge = await rawRequest(proc.endpoint, { method: 'PUT', bucket: B, key: 'huge', headers: { 'content-length': String(6 * 1024 ** 3) } }, creds, undefined, (r) => r.flushHeaders());
+  const huge = await rawRequest(
+    proc.endpoint,
+    { method: 'PUT', bucket: B, key: 'huge', headers: { 'content-length': String(6 * 1024 ** 3) } },
+    creds,
+    undefined,
+    (r) => r.flushHeaders(),
+  );
   assert.is(huge.status, 400);
   assert.is(errorCode(huge.body), 'EntityTooLarge');
-  const md5 = await rawRequest(proc.endpoint, { method: 'PUT', bucket: B, key: 'bad-md5', headers: { 'content-length': '3', 'content-md5': 'not-base64-md5' } }, creds, 'abc');
+  const md5 = await rawRequest(
+    proc.endpoint,
+    { method: 'PUT', bucket: B, key: 'bad-md5', headers: { 'content-length': '3', 'content-md5': 'not-base64-md5' } },
+    creds,
+    'abc',
+  );
   assert.is(errorCode(md5.body), 'InvalidDigest');
   assert.not.ok(await exists('bad-md5'));
 
@@ -237,7 +310,12 @@ test('Cairn placement headers: valid ones are accepted, bad ones are InvalidArgu
     assert.is(errorCode(r.body), 'InvalidArgument');
   }
   assert.not.ok(await exists('misplaced'));
-  const bucket = await rawRequest(proc.endpoint, { method: 'PUT', bucket: 'bad-replicas', headers: { 'x-cairn-replicas': '-1', 'content-length': '0' } }, creds, '');
+  const bucket = await rawRequest(
+    proc.endpoint,
+    { method: 'PUT', bucket: 'bad-replicas', headers: { 'x-cairn-replicas': '-1', 'content-length': '0' } },
+    creds,
+    '',
+  );
   assert.is(errorCode(bucket.body), 'InvalidArgument');
 });
 
@@ -245,7 +323,12 @@ test('malformed XML on CompleteMultipartUpload → MalformedXML, and the upload 
   const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: B, Key: 'mp-xml' }));
   await s3.send(new UploadPartCommand({ Bucket: B, Key: 'mp-xml', UploadId, PartNumber: 1, Body: 'part' }));
   for (const doc of ['<CompleteMultipartUpload><Part><PartNumber>1</Part>', 'not xml', '', '<CompleteMultipartUpload></CompleteMultipartUpload>']) {
-    const r = await rawRequest(proc.endpoint, { method: 'POST', bucket: B, key: 'mp-xml', query: { uploadId: UploadId! }, headers: { 'content-length': String(Buffer.byteLength(doc)) } }, creds, doc);
+    const r = await rawRequest(
+      proc.endpoint,
+      { method: 'POST', bucket: B, key: 'mp-xml', query: { uploadId: UploadId! }, headers: { 'content-length': String(Buffer.byteLength(doc)) } },
+      creds,
+      doc,
+    );
     assert.is(r.status, 400, doc);
     assert.is(errorCode(r.body), 'MalformedXML');
   }
@@ -280,11 +363,18 @@ test('another user is denied what it does not own and lists only its own buckets
   const mine = 'limited-own';
   await limited.send(new CreateBucketCommand({ Bucket: mine }));
   const list = await limited.send(new ListBucketsCommand({}));
-  assert.equal(list.Buckets?.map((b) => b.Name), [mine]);
+  assert.equal(
+    list.Buckets?.map((b) => b.Name),
+    [mine],
+  );
   await limited.send(new PutObjectCommand({ Bucket: mine, Key: 'by-limited', Body: 'ok' }));
   assert.equal(await failure(limited.send(new PutObjectCommand({ Bucket: OTHER, Key: 'x', Body: 'no' }))), { code: 'AccessDenied', status: 403 });
   assert.equal((await failure(limited.send(new GetObjectCommand({ Bucket: B, Key: 'private.txt' })))).code, 'AccessDenied');
-  assert.is(await (await limited.send(new GetObjectCommand({ Bucket: PUBLIC, Key: 'hello.txt' }))).Body!.transformToString(), 'public hello', 'a public-read object reads for everyone');
+  assert.is(
+    await (await limited.send(new GetObjectCommand({ Bucket: PUBLIC, Key: 'hello.txt' }))).Body!.transformToString(),
+    'public hello',
+    'a public-read object reads for everyone',
+  );
   await s3.send(new PutObjectCommand({ Bucket: OTHER, Key: 'secret', Body: 'other' }));
   assert.equal((await failure(limited.send(new CopyObjectCommand({ Bucket: mine, Key: 'stolen', CopySource: `${OTHER}/secret` })))).code, 'AccessDenied');
   assert.not.ok(await exists('stolen', mine));
@@ -292,14 +382,29 @@ test('another user is denied what it does not own and lists only its own buckets
 });
 
 test('unsupported operations and write headers → NotImplemented 501; errors carry Resource and the request id', async () => {
-  for (const [method, query] of [['GET', { accelerate: '' }], ['PUT', { website: '' }], ['GET', { logging: '' }]] as const) {
-    const r = await rawRequest(proc.endpoint, { method, bucket: B, query: { ...query }, headers: method === 'PUT' ? { 'content-length': '0' } : {} }, creds, '');
+  for (const [method, query] of [
+    ['GET', { accelerate: '' }],
+    ['PUT', { website: '' }],
+    ['GET', { logging: '' }],
+  ] as const) {
+    const r = await rawRequest(
+      proc.endpoint,
+      { method, bucket: B, query: { ...query }, headers: method === 'PUT' ? { 'content-length': '0' } : {} },
+      creds,
+      '',
+    );
     assert.is(r.status, 501, `${method} ${Object.keys(query)}`);
     assert.is(errorCode(r.body), 'NotImplemented');
   }
   // Headers asking a write for what Cairn does not do are refused, and nothing is written.
-  assert.equal(await failure(s3.send(new PutObjectCommand({ Bucket: B, Key: 'glacier', Body: 'x', StorageClass: 'GLACIER' }))), { code: 'NotImplemented', status: 501 });
-  assert.equal(await failure(s3.send(new PutObjectCommand({ Bucket: B, Key: 'redirect', Body: 'x', WebsiteRedirectLocation: '/elsewhere' }))), { code: 'NotImplemented', status: 501 });
+  assert.equal(await failure(s3.send(new PutObjectCommand({ Bucket: B, Key: 'glacier', Body: 'x', StorageClass: 'GLACIER' }))), {
+    code: 'NotImplemented',
+    status: 501,
+  });
+  assert.equal(await failure(s3.send(new PutObjectCommand({ Bucket: B, Key: 'redirect', Body: 'x', WebsiteRedirectLocation: '/elsewhere' }))), {
+    code: 'NotImplemented',
+    status: 501,
+  });
   assert.not.ok(await exists('glacier'));
   assert.not.ok(await exists('redirect'));
   await s3.send(new PutObjectCommand({ Bucket: B, Key: 'standard', Body: 'x', StorageClass: 'STANDARD' }));

@@ -6,7 +6,15 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createServer, type Server } from 'node:http';
-import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutBucketCorsCommand, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutBucketCorsCommand,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { Page } from 'playwright-core';
 import { launchBrowser, type TestBrowser } from '../../../hack/testing/browser.ts';
@@ -19,12 +27,15 @@ let site: Server;
 let origin: string;
 let browser: TestBrowser;
 let page: Page;
-const pages = new Map<string, string>();   // path → HTML the page origin serves
+const pages = new Map<string, string>(); // path → HTML the page origin serves
 
 test.before(async () => {
   proc = await startCairnProcess({ env: { CAIRN_LOG_LEVEL: 'warn' } });
   s3 = new S3Client({
-    endpoint: proc.endpoint, region: 'us-east-1', forcePathStyle: true, maxAttempts: 1,
+    endpoint: proc.endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    maxAttempts: 1,
     credentials: { accessKeyId: proc.accessKey, secretAccessKey: proc.secretKey },
   });
   const host = loopbackAddress();
@@ -50,31 +61,49 @@ test.after(async () => {
 });
 
 /** Run fetch() in the page (origin A) against Cairn (origin B): what the page's script can see. */
-function pageFetch(url: string, init: { method: string; body?: string }): Promise<{ ok: true; status: number; etag: string | null; text: string } | { ok: false; error: string }> {
-  return page.evaluate(async ({ url, init }) => {
-    try {
-      const res = await fetch(url, { method: init.method, body: init.body, headers: init.body ? { 'Content-Type': 'text/plain' } : {} });
-      return { ok: true as const, status: res.status, etag: res.headers.get('ETag'), text: await res.text() };
-    } catch (e) {
-      return { ok: false as const, error: String(e) };
-    }
-  }, { url, init });
+function pageFetch(
+  url: string,
+  init: { method: string; body?: string },
+): Promise<{ ok: true; status: number; etag: string | null; text: string } | { ok: false; error: string }> {
+  return page.evaluate(
+    async ({ url, init }) => {
+      try {
+        const res = await fetch(url, { method: init.method, body: init.body, headers: init.body ? { 'Content-Type': 'text/plain' } : {} });
+        return { ok: true as const, status: res.status, etag: res.headers.get('ETag'), text: await res.text() };
+      } catch (e) {
+        return { ok: false as const, error: String(e) };
+      }
+    },
+    { url, init },
+  );
 }
 
-const exists = (bucket: string, key: string) => s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key })).then(() => true, (e) => {
-  if (e instanceof S3ServiceException && e.$metadata.httpStatusCode === 404) return false;
-  throw e;
-});
+const exists = (bucket: string, key: string) =>
+  s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key })).then(
+    () => true,
+    (e) => {
+      if (e instanceof S3ServiceException && e.$metadata.httpStatusCode === 404) return false;
+      throw e;
+    },
+  );
 
-test('a page on another origin PUTs and GETs through presigned URLs when the bucket\'s CORS rules allow its origin, and cannot otherwise', async () => {
+test("a page on another origin PUTs and GETs through presigned URLs when the bucket's CORS rules allow its origin, and cannot otherwise", async () => {
   await s3.send(new CreateBucketCommand({ Bucket: 'browser-open' }));
   await s3.send(new CreateBucketCommand({ Bucket: 'browser-closed' }));
-  await s3.send(new PutBucketCorsCommand({ Bucket: 'browser-open', CORSConfiguration: { CORSRules: [
-    { AllowedOrigins: [origin], AllowedMethods: ['GET', 'PUT'], AllowedHeaders: ['content-type'], ExposeHeaders: ['ETag'], MaxAgeSeconds: 5 },
-  ] } }));
+  await s3.send(
+    new PutBucketCorsCommand({
+      Bucket: 'browser-open',
+      CORSConfiguration: {
+        CORSRules: [{ AllowedOrigins: [origin], AllowedMethods: ['GET', 'PUT'], AllowedHeaders: ['content-type'], ExposeHeaders: ['ETag'], MaxAgeSeconds: 5 }],
+      },
+    }),
+  );
   const presign = (cmd: PutObjectCommand | GetObjectCommand) => getSignedUrl(s3, cmd, { expiresIn: 300 });
 
-  const put = await pageFetch(await presign(new PutObjectCommand({ Bucket: 'browser-open', Key: 'from-page.txt' })), { method: 'PUT', body: 'written by a browser' });
+  const put = await pageFetch(await presign(new PutObjectCommand({ Bucket: 'browser-open', Key: 'from-page.txt' })), {
+    method: 'PUT',
+    body: 'written by a browser',
+  });
   assert.ok(put.ok, `the page's PUT failed: ${JSON.stringify(put)}`);
   assert.is(put.status, 200);
   const stored = await s3.send(new GetObjectCommand({ Bucket: 'browser-open', Key: 'from-page.txt' }));
@@ -109,17 +138,23 @@ test('an HTML form on another origin posts a file into the bucket (V4 policy) an
   policy.formData.success_action_redirect = done;
   const { formData } = await minio.presignedPostPolicy(policy);
   const fields = Object.entries({ ...formData, key: 'uploads/${filename}' })
-    .map(([k, v]) => `<input type="hidden" name="${escapeHtml(k)}" value="${escapeHtml(String(v))}">`).join('');
-  pages.set('/form', `<!doctype html><title>upload</title><form method="post" enctype="multipart/form-data" action="${proc.endpoint}/browser-forms">
-    ${fields}<input type="file" name="file"><button type="submit">Upload</button></form>`);
+    .map(([k, v]) => `<input type="hidden" name="${escapeHtml(k)}" value="${escapeHtml(String(v))}">`)
+    .join('');
+  pages.set(
+    '/form',
+    `<!doctype html><title>upload</title><form method="post" enctype="multipart/form-data" action="${proc.endpoint}/browser-forms">
+    ${fields}<input type="file" name="file"><button type="submit">Upload</button></form>`,
+  );
   await page.goto(`${origin}/form`);
   await page.locator('input[type=file]').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('posted by a browser form') });
   await Promise.all([page.waitForURL((u) => u.pathname === '/done'), page.getByRole('button', { name: 'Upload' }).click()]);
   const landed = new URL(page.url());
   const stored = await s3.send(new GetObjectCommand({ Bucket: 'browser-forms', Key: 'uploads/notes.txt' }));
   assert.is(await stored.Body!.transformToString(), 'posted by a browser form');
-  assert.equal([landed.origin, landed.searchParams.get('bucket'), landed.searchParams.get('key'), landed.searchParams.get('etag')],
-    [origin, 'browser-forms', 'uploads/notes.txt', stored.ETag]);
+  assert.equal(
+    [landed.origin, landed.searchParams.get('bucket'), landed.searchParams.get('key'), landed.searchParams.get('etag')],
+    [origin, 'browser-forms', 'uploads/notes.txt', stored.ETag],
+  );
 });
 
 test.run();

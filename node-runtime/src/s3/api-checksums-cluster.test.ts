@@ -7,7 +7,12 @@ import * as assert from 'uvu/assert';
 import { randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import {
-  CompleteMultipartUploadCommand, CreateMultipartUploadCommand, GetObjectCommand, PutObjectCommand, S3Client, UploadPartCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { startCairnProcess, type CairnProcess } from '../../../hack/testing/cairn.ts';
 import { waitFor } from '../../../hack/testing/net.ts';
@@ -15,7 +20,8 @@ import { createAdminClient } from '../admin/client.ts';
 import { replicasFor } from '../cluster/placement.ts';
 
 const secret = randomBytes(12).toString('hex');
-const accessKey = 'AKCHECKSUMS', secretKey = 'checksums-secret-key';
+const accessKey = 'AKCHECKSUMS',
+  secretKey = 'checksums-secret-key';
 const env = { CAIRN_FAILURE_TIMEOUT_MS: '3000', CAIRN_HEARTBEAT_MS: '250', CAIRN_LOG_LEVEL: 'warn' };
 const common = { secret, accessKey, secretKey, env };
 const B = 'sums-cluster';
@@ -30,13 +36,23 @@ const members = () => [root, ...nodes];
 function s3(p: CairnProcess): S3Client {
   let c = clients.get(p);
   if (!c) {
-    c = new S3Client({ endpoint: p.endpoint, region: 'us-east-1', forcePathStyle: true, maxAttempts: 1, credentials: { accessKeyId: accessKey, secretAccessKey: secretKey } });
+    c = new S3Client({
+      endpoint: p.endpoint,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      maxAttempts: 1,
+      credentials: { accessKeyId: accessKey, secretAccessKey: secretKey },
+    });
     clients.set(p, c);
   }
   return c;
 }
 
-const crc32b64 = (b: Buffer) => { const o = Buffer.alloc(4); o.writeUInt32BE(crc32(b)); return o.toString('base64'); };
+const crc32b64 = (b: Buffer) => {
+  const o = Buffer.alloc(4);
+  o.writeUInt32BE(crc32(b));
+  return o.toString('base64');
+};
 
 /** GET through `p` with checksum mode: the body (which the SDK checks against the checksum) and the checksum. */
 async function readThrough(p: CairnProcess, key: string) {
@@ -56,15 +72,19 @@ test.after(async () => {
   await Promise.all(members().map((p) => p.cleanup().catch(() => {})));
 });
 
-test('a PUT\'s checksum and a multipart upload\'s (parts through different members) read back through every member, also with a metadata holder down', async () => {
+test("a PUT's checksum and a multipart upload's (parts through different members) read back through every member, also with a metadata holder down", async () => {
   const body = randomBytes(300_000);
   const put = await s3(nodes[0]).send(new PutObjectCommand({ Bucket: B, Key: 'plain', Body: body, ChecksumAlgorithm: 'SHA256' }));
 
   const parts = [randomBytes(5 * MiB), randomBytes(5 * MiB), randomBytes(777)];
-  const { UploadId } = await s3(nodes[1]).send(new CreateMultipartUploadCommand({ Bucket: B, Key: 'multi', ChecksumAlgorithm: 'CRC32', ChecksumType: 'FULL_OBJECT' }));
+  const { UploadId } = await s3(nodes[1]).send(
+    new CreateMultipartUploadCommand({ Bucket: B, Key: 'multi', ChecksumAlgorithm: 'CRC32', ChecksumType: 'FULL_OBJECT' }),
+  );
   const done = [];
   for (const [i, data] of parts.entries()) {
-    const up = await s3(members()[i % 4]).send(new UploadPartCommand({ Bucket: B, Key: 'multi', UploadId, PartNumber: i + 1, Body: data, ChecksumAlgorithm: 'CRC32' }));
+    const up = await s3(members()[i % 4]).send(
+      new UploadPartCommand({ Bucket: B, Key: 'multi', UploadId, PartNumber: i + 1, Body: data, ChecksumAlgorithm: 'CRC32' }),
+    );
     done.push({ PartNumber: i + 1, ETag: up.ETag, ChecksumCRC32: up.ChecksumCRC32 });
   }
   const whole = Buffer.concat(parts);
@@ -85,7 +105,13 @@ test('a PUT\'s checksum and a multipart upload\'s (parts through different membe
 
   // The checksum lives in the version's metadata: with one of its two holders gone it is still answered.
   const st = await admin().status();
-  const holder = replicasFor(`bucket:${B}`, st.members.map((m) => ({ ...m, lastHeartbeat: 0 })), 2).map((m) => m.name).find((n) => n !== root.name)!;
+  const holder = replicasFor(
+    `bucket:${B}`,
+    st.members.map((m) => ({ ...m, lastHeartbeat: 0 })),
+    2,
+  )
+    .map((m) => m.name)
+    .find((n) => n !== root.name)!;
   const victim = nodes.find((n) => n.name === holder)!;
   await victim.kill('SIGKILL');
   try {

@@ -5,8 +5,20 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  CompleteMultipartUploadCommand, CopyObjectCommand, CreateBucketCommand, CreateMultipartUploadCommand, DeleteObjectCommand, DeleteObjectsCommand,
-  GetObjectCommand, HeadObjectCommand, ListObjectVersionsCommand, PutBucketVersioningCommand, PutObjectCommand, S3Client, S3ServiceException, UploadPartCommand,
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectVersionsCommand,
+  PutBucketVersioningCommand,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
+  UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { startCairnProcess, type CairnProcess } from '../../../hack/testing/cairn.ts';
 import { rawRequest } from '../../test/s3-client.ts';
@@ -16,7 +28,9 @@ let s3: S3Client;
 const B = 'cond';
 
 async function failure(p: Promise<unknown>): Promise<{ code: string; status?: number }> {
-  try { await p; } catch (e) {
+  try {
+    await p;
+  } catch (e) {
     if (e instanceof S3ServiceException) return { code: e.name, status: e.$metadata.httpStatusCode };
     throw e;
   }
@@ -28,7 +42,10 @@ const exists = async (key: string) => (await failure(s3.send(new HeadObjectComma
 test.before(async () => {
   proc = await startCairnProcess({ env: { CAIRN_LOG_LEVEL: 'error' } });
   s3 = new S3Client({
-    endpoint: proc.endpoint, region: 'us-east-1', forcePathStyle: true, maxAttempts: 1,
+    endpoint: proc.endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    maxAttempts: 1,
     credentials: { accessKeyId: proc.accessKey, secretAccessKey: proc.secretKey },
   });
   await s3.send(new CreateBucketCommand({ Bucket: B }));
@@ -41,12 +58,21 @@ test.after(async () => {
 
 test('PutObject: If-Match replaces only the named ETag; If-None-Match refuses a match; a missing key is NoSuchKey for If-Match', async () => {
   const etag = (await s3.send(new PutObjectCommand({ Bucket: B, Key: 'p', Body: 'v1' }))).ETag!;
-  assert.equal(await failure(s3.send(new PutObjectCommand({ Bucket: B, Key: 'p', Body: 'v2', IfMatch: '"0123"' }))), { code: 'PreconditionFailed', status: 412 });
+  assert.equal(await failure(s3.send(new PutObjectCommand({ Bucket: B, Key: 'p', Body: 'v2', IfMatch: '"0123"' }))), {
+    code: 'PreconditionFailed',
+    status: 412,
+  });
   assert.is(await body('p'), 'v1');
   const next = (await s3.send(new PutObjectCommand({ Bucket: B, Key: 'p', Body: 'v2', IfMatch: etag }))).ETag!;
   assert.is(await body('p'), 'v2');
-  assert.equal(await failure(s3.send(new PutObjectCommand({ Bucket: B, Key: 'p', Body: 'v3', IfNoneMatch: next }))), { code: 'PreconditionFailed', status: 412 });
-  assert.equal(await failure(s3.send(new PutObjectCommand({ Bucket: B, Key: 'p', Body: 'v3', IfNoneMatch: '*' }))), { code: 'PreconditionFailed', status: 412 });
+  assert.equal(await failure(s3.send(new PutObjectCommand({ Bucket: B, Key: 'p', Body: 'v3', IfNoneMatch: next }))), {
+    code: 'PreconditionFailed',
+    status: 412,
+  });
+  assert.equal(await failure(s3.send(new PutObjectCommand({ Bucket: B, Key: 'p', Body: 'v3', IfNoneMatch: '*' }))), {
+    code: 'PreconditionFailed',
+    status: 412,
+  });
   await s3.send(new PutObjectCommand({ Bucket: B, Key: 'p', Body: 'v3', IfNoneMatch: '"other"' }));
   assert.is(await body('p'), 'v3');
   assert.equal(await failure(s3.send(new PutObjectCommand({ Bucket: B, Key: 'missing', Body: 'x', IfMatch: etag }))), { code: 'NoSuchKey', status: 404 });
@@ -61,10 +87,16 @@ test('PutObject: If-Match replaces only the named ETag; If-None-Match refuses a 
 test('CopyObject destination: If-None-Match: * refuses an existing key', async () => {
   await s3.send(new PutObjectCommand({ Bucket: B, Key: 'src', Body: 'source' }));
   await s3.send(new PutObjectCommand({ Bucket: B, Key: 'dst', Body: 'kept' }));
-  const refused = rawRequest(proc.endpoint, { method: 'PUT', bucket: B, key: 'dst', headers: { 'x-amz-copy-source': `/${B}/src`, 'if-none-match': '*' } }, { accessKey: proc.accessKey, secretKey: proc.secretKey });
+  const refused = rawRequest(
+    proc.endpoint,
+    { method: 'PUT', bucket: B, key: 'dst', headers: { 'x-amz-copy-source': `/${B}/src`, 'if-none-match': '*' } },
+    { accessKey: proc.accessKey, secretKey: proc.secretKey },
+  );
   assert.is((await refused).status, 412);
   assert.is(await body('dst'), 'kept');
-  await s3.send(new CopyObjectCommand({ Bucket: B, Key: 'dst-new', CopySource: `${B}/src`, IfNoneMatch: '*' } as ConstructorParameters<typeof CopyObjectCommand>[0]));
+  await s3.send(
+    new CopyObjectCommand({ Bucket: B, Key: 'dst-new', CopySource: `${B}/src`, IfNoneMatch: '*' } as ConstructorParameters<typeof CopyObjectCommand>[0]),
+  );
   assert.is(await body('dst-new'), 'source');
 });
 
@@ -73,7 +105,9 @@ test('CompleteMultipartUpload: If-None-Match: * on an existing key is 412 and th
   const complete = async (key: string, cond: { IfNoneMatch?: string; IfMatch?: string }) => {
     const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: B, Key: key }));
     const part = await s3.send(new UploadPartCommand({ Bucket: B, Key: key, UploadId, PartNumber: 1, Body: `multipart-${key}` }));
-    return s3.send(new CompleteMultipartUploadCommand({ Bucket: B, Key: key, UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] }, ...cond }));
+    return s3.send(
+      new CompleteMultipartUploadCommand({ Bucket: B, Key: key, UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] }, ...cond }),
+    );
   };
   assert.equal(await failure(complete('mp', { IfNoneMatch: '*' })), { code: 'PreconditionFailed', status: 412 });
   assert.is(await body('mp'), 'existing');
@@ -104,9 +138,26 @@ test('DeleteObjects: each object its own ETag / Size condition; a failed one is 
   const e1 = (await s3.send(new PutObjectCommand({ Bucket: B, Key: 'm1', Body: 'one' }))).ETag!;
   await s3.send(new PutObjectCommand({ Bucket: B, Key: 'm2', Body: 'two' }));
   await s3.send(new PutObjectCommand({ Bucket: B, Key: 'm3', Body: 'three' }));
-  const res = await s3.send(new DeleteObjectsCommand({ Bucket: B, Delete: { Objects: [{ Key: 'm1', ETag: e1 }, { Key: 'm2', ETag: '"bad"' }, { Key: 'm3', Size: 99 }] } }));
-  assert.equal(res.Deleted!.map((d) => d.Key), ['m1']);
-  assert.equal(res.Errors!.map((e) => [e.Key, e.Code]).sort(), [['m2', 'PreconditionFailed'], ['m3', 'PreconditionFailed']]);
+  const res = await s3.send(
+    new DeleteObjectsCommand({
+      Bucket: B,
+      Delete: {
+        Objects: [
+          { Key: 'm1', ETag: e1 },
+          { Key: 'm2', ETag: '"bad"' },
+          { Key: 'm3', Size: 99 },
+        ],
+      },
+    }),
+  );
+  assert.equal(
+    res.Deleted!.map((d) => d.Key),
+    ['m1'],
+  );
+  assert.equal(res.Errors!.map((e) => [e.Key, e.Code]).sort(), [
+    ['m2', 'PreconditionFailed'],
+    ['m3', 'PreconditionFailed'],
+  ]);
   assert.equal([await exists('m1'), await exists('m2'), await exists('m3')], [false, true, true]);
 });
 
@@ -115,8 +166,11 @@ test('versioned bucket: a conditional delete names its version; If-Match on a cu
   await s3.send(new CreateBucketCommand({ Bucket: V }));
   await s3.send(new PutBucketVersioningCommand({ Bucket: V, VersioningConfiguration: { Status: 'Enabled' } }));
   const put = await s3.send(new PutObjectCommand({ Bucket: V, Key: 'k', Body: 'x' }));
-  assert.equal(await failure(s3.send(new DeleteObjectCommand({ Bucket: V, Key: 'k', VersionId: put.VersionId, IfMatch: '"nope"' }))), { code: 'PreconditionFailed', status: 412 });
-  await s3.send(new DeleteObjectCommand({ Bucket: V, Key: 'k', IfMatch: put.ETag }));   // a marker on top
+  assert.equal(await failure(s3.send(new DeleteObjectCommand({ Bucket: V, Key: 'k', VersionId: put.VersionId, IfMatch: '"nope"' }))), {
+    code: 'PreconditionFailed',
+    status: 412,
+  });
+  await s3.send(new DeleteObjectCommand({ Bucket: V, Key: 'k', IfMatch: put.ETag })); // a marker on top
   // If-None-Match: * treats a current delete marker as no object.
   await s3.send(new PutObjectCommand({ Bucket: V, Key: 'k', Body: 'y', IfNoneMatch: '*' }));
   const listed = await s3.send(new ListObjectVersionsCommand({ Bucket: V }));

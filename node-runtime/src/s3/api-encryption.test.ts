@@ -9,8 +9,18 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  CompleteMultipartUploadCommand, CopyObjectCommand, CreateBucketCommand, CreateMultipartUploadCommand, GetBucketEncryptionCommand, GetObjectCommand,
-  HeadObjectCommand, PutBucketEncryptionCommand, PutObjectCommand, S3Client, S3ServiceException, UploadPartCommand,
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  GetBucketEncryptionCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutBucketEncryptionCommand,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
+  UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { startNode, type RunningNode } from '../node/start.ts';
 import { loopbackAddress } from '../../../hack/testing/net.ts';
@@ -21,11 +31,21 @@ let s3: S3Client;
 const B = 'vault';
 const KEY = randomBytes(32);
 const OTHER = randomBytes(32);
-const ssec = (k: Buffer) => ({ SSECustomerAlgorithm: 'AES256', SSECustomerKey: k.toString('base64'), SSECustomerKeyMD5: createHash('md5').update(k).digest('base64') });
+const ssec = (k: Buffer) => ({
+  SSECustomerAlgorithm: 'AES256',
+  SSECustomerKey: k.toString('base64'),
+  SSECustomerKeyMD5: createHash('md5').update(k).digest('base64'),
+});
 const marker = (n: number) => Buffer.from('PLAINTEXT-MARKER-'.repeat(Math.ceil(n / 17)).slice(0, n));
 
 async function code(p: Promise<unknown>): Promise<string> {
-  try { await p; return 'ok'; } catch (e) { if (e instanceof S3ServiceException) return `${e.$metadata.httpStatusCode}`; throw e; }
+  try {
+    await p;
+    return 'ok';
+  } catch (e) {
+    if (e instanceof S3ServiceException) return `${e.$metadata.httpStatusCode}`;
+    throw e;
+  }
 }
 const read = async (cmd: GetObjectCommand) => Buffer.from(await (await s3.send(cmd)).Body!.transformToByteArray());
 
@@ -47,7 +67,13 @@ test.before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'cairn-sse-'));
   const host = loopbackAddress();
   node = await startNode({ dataDir: join(dir, 'data'), api: `${host}:0`, cluster: `${host}:0`, chunkSize: 64 * 1024, console: 'off' });
-  s3 = new S3Client({ endpoint: node.endpoint, region: 'us-east-1', forcePathStyle: true, maxAttempts: 1, credentials: { accessKeyId: node.accessKey, secretAccessKey: node.secretKey } });
+  s3 = new S3Client({
+    endpoint: node.endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    maxAttempts: 1,
+    credentials: { accessKeyId: node.accessKey, secretAccessKey: node.secretKey },
+  });
   await s3.send(new CreateBucketCommand({ Bucket: B }));
 });
 
@@ -62,7 +88,7 @@ test('SSE-S3: small and multi-chunk bodies round-trip, ranges across chunks, no 
     const body = marker(size);
     const put = await s3.send(new PutObjectCommand({ Bucket: B, Key: `s3-${size}`, Body: body, ServerSideEncryption: 'AES256' }));
     assert.is(put.ServerSideEncryption, 'AES256');
-    assert.is(put.ETag, `"${createHash('md5').update(body).digest('hex')}"`, 'the ETag is the plaintext\'s MD5');
+    assert.is(put.ETag, `"${createHash('md5').update(body).digest('hex')}"`, "the ETag is the plaintext's MD5");
     const got = await s3.send(new GetObjectCommand({ Bucket: B, Key: `s3-${size}` }));
     assert.is(got.ServerSideEncryption, 'AES256');
     assert.ok(Buffer.from(await got.Body!.transformToByteArray()).equals(body), `${size} bytes back`);
@@ -80,7 +106,10 @@ test('the same plaintext twice: unencrypted chunks are shared, encrypted ones ar
   const ids = async (k: string) => (await node.objects.headObject(B, k)).chunks.map((c) => c.id);
   assert.equal(await ids('plain-a'), await ids('plain-b'), 'deduplicated');
   const [a, b] = [await ids('enc-a'), await ids('enc-b')];
-  assert.ok(a.every((id) => !b.includes(id)), 'nothing in common: deduplication cannot tell anyone two plaintexts match');
+  assert.ok(
+    a.every((id) => !b.includes(id)),
+    'nothing in common: deduplication cannot tell anyone two plaintexts match',
+  );
 });
 
 test('SSE-C: the key is needed for GET and HEAD; a wrong or missing key is refused; the key is never stored', async () => {
@@ -93,17 +122,39 @@ test('SSE-C: the key is needed for GET and HEAD; a wrong or missing key is refus
   assert.is((await s3.send(new HeadObjectCommand({ Bucket: B, Key: 'c', ...ssec(KEY) }))).SSECustomerKeyMD5, ssec(KEY).SSECustomerKeyMD5);
   assert.equal(await filesWith(KEY), [], 'the customer key is on no disk');
   // (A wrong key MD5 cannot be sent through the SDK, which computes it: sse.test.ts covers it.)
-  assert.is(await code(s3.send(new PutObjectCommand({ Bucket: B, Key: 'kms', Body: 'x', ServerSideEncryption: 'aws:kms' }))), '501', 'SSE-KMS without a KMS is refused, never ignored');
-  assert.is(await code(s3.send(new PutObjectCommand({ Bucket: B, Key: 'kms', Body: 'x', ServerSideEncryption: 'AES256', SSEKMSKeyId: 'some-key' }))), '400', 'a KMS key without aws:kms is a contradiction (InvalidArgument)');
+  assert.is(
+    await code(s3.send(new PutObjectCommand({ Bucket: B, Key: 'kms', Body: 'x', ServerSideEncryption: 'aws:kms' }))),
+    '501',
+    'SSE-KMS without a KMS is refused, never ignored',
+  );
+  assert.is(
+    await code(s3.send(new PutObjectCommand({ Bucket: B, Key: 'kms', Body: 'x', ServerSideEncryption: 'AES256', SSEKMSKeyId: 'some-key' }))),
+    '400',
+    'a KMS key without aws:kms is a contradiction (InvalidArgument)',
+  );
 });
 
 test('SSE-C multipart: every part brings the key; ranged reads across parts', async () => {
   const up = await s3.send(new CreateMultipartUploadCommand({ Bucket: B, Key: 'mp', ...ssec(KEY) }));
   const parts = [randomBytes(5 * 1024 * 1024), randomBytes(100 * 1024)];
   const etags: string[] = [];
-  assert.is(await code(s3.send(new UploadPartCommand({ Bucket: B, Key: 'mp', UploadId: up.UploadId, PartNumber: 1, Body: parts[0] }))), '400', 'a part without the key');
-  for (const [i, p] of parts.entries()) etags.push((await s3.send(new UploadPartCommand({ Bucket: B, Key: 'mp', UploadId: up.UploadId, PartNumber: i + 1, Body: p, ...ssec(KEY) }))).ETag!);
-  const complete = (extra: object) => s3.send(new CompleteMultipartUploadCommand({ Bucket: B, Key: 'mp', UploadId: up.UploadId, MultipartUpload: { Parts: etags.map((ETag, i) => ({ ETag, PartNumber: i + 1 })) }, ...extra }));
+  assert.is(
+    await code(s3.send(new UploadPartCommand({ Bucket: B, Key: 'mp', UploadId: up.UploadId, PartNumber: 1, Body: parts[0] }))),
+    '400',
+    'a part without the key',
+  );
+  for (const [i, p] of parts.entries())
+    etags.push((await s3.send(new UploadPartCommand({ Bucket: B, Key: 'mp', UploadId: up.UploadId, PartNumber: i + 1, Body: p, ...ssec(KEY) }))).ETag!);
+  const complete = (extra: object) =>
+    s3.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: B,
+        Key: 'mp',
+        UploadId: up.UploadId,
+        MultipartUpload: { Parts: etags.map((ETag, i) => ({ ETag, PartNumber: i + 1 })) },
+        ...extra,
+      }),
+    );
   assert.is(await code(complete({})), '400', 'completing without the key');
   assert.is(await code(complete(ssec(randomBytes(32)))), '400', 'completing with another key');
   await complete(ssec(KEY));
@@ -115,13 +166,30 @@ test('SSE-C multipart: every part brings the key; ranged reads across parts', as
 
 test('bucket default encryption and copies between plain, SSE-S3 and SSE-C', async () => {
   await s3.send(new CreateBucketCommand({ Bucket: 'sealed' }));
-  await s3.send(new PutBucketEncryptionCommand({ Bucket: 'sealed', ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] } }));
-  assert.is((await s3.send(new GetBucketEncryptionCommand({ Bucket: 'sealed' }))).ServerSideEncryptionConfiguration?.Rules?.[0].ApplyServerSideEncryptionByDefault?.SSEAlgorithm, 'AES256');
+  await s3.send(
+    new PutBucketEncryptionCommand({
+      Bucket: 'sealed',
+      ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+    }),
+  );
+  assert.is(
+    (await s3.send(new GetBucketEncryptionCommand({ Bucket: 'sealed' }))).ServerSideEncryptionConfiguration?.Rules?.[0].ApplyServerSideEncryptionByDefault
+      ?.SSEAlgorithm,
+    'AES256',
+  );
   const body = marker(100 * 1024);
   assert.is((await s3.send(new PutObjectCommand({ Bucket: 'sealed', Key: 'd', Body: body }))).ServerSideEncryption, 'AES256', 'the default applies');
   // SSE-C → SSE-S3 (the bucket's default): the key opens the source, the copy is the bucket's.
-  const toDefault = await s3.send(new CopyObjectCommand({ Bucket: 'sealed', Key: 'from-c', CopySource: `${B}/c`,
-    CopySourceSSECustomerAlgorithm: 'AES256', CopySourceSSECustomerKey: KEY.toString('base64'), CopySourceSSECustomerKeyMD5: ssec(KEY).SSECustomerKeyMD5 }));
+  const toDefault = await s3.send(
+    new CopyObjectCommand({
+      Bucket: 'sealed',
+      Key: 'from-c',
+      CopySource: `${B}/c`,
+      CopySourceSSECustomerAlgorithm: 'AES256',
+      CopySourceSSECustomerKey: KEY.toString('base64'),
+      CopySourceSSECustomerKeyMD5: ssec(KEY).SSECustomerKeyMD5,
+    }),
+  );
   assert.is(toDefault.ServerSideEncryption, 'AES256');
   assert.ok((await read(new GetObjectCommand({ Bucket: 'sealed', Key: 'from-c' }))).equals(marker(150 * 1024)));
   assert.is(await code(s3.send(new CopyObjectCommand({ Bucket: 'sealed', Key: 'no-key', CopySource: `${B}/c` }))), '400', 'an SSE-C source needs its key');
@@ -129,7 +197,11 @@ test('bucket default encryption and copies between plain, SSE-S3 and SSE-C', asy
   await s3.send(new CopyObjectCommand({ Bucket: B, Key: 'plain-copy', CopySource: 'sealed/d' }));
   assert.is((await s3.send(new HeadObjectCommand({ Bucket: B, Key: 'plain-copy' }))).ServerSideEncryption, undefined);
   assert.ok((await read(new GetObjectCommand({ Bucket: B, Key: 'plain-copy' }))).equals(body));
-  assert.equal(await filesWith(Buffer.from('PLAINTEXT-MARKER-PLAINTEXT')).then((f) => f.length > 0), true, 'the plain copy is plain on disk (the check can see plaintext)');
+  assert.equal(
+    await filesWith(Buffer.from('PLAINTEXT-MARKER-PLAINTEXT')).then((f) => f.length > 0),
+    true,
+    'the plain copy is plain on disk (the check can see plaintext)',
+  );
 });
 
 test.run();

@@ -15,7 +15,7 @@ import * as Minio from 'minio';
 import { startCairnProcess, type CairnProcess } from '../../../hack/testing/cairn.ts';
 import { signHeaders } from '../../test/s3-client.ts';
 
-const CHUNK = 256 * 1024;   // a power of two: pooled, and large enough for the hash workers
+const CHUNK = 256 * 1024; // a power of two: pooled, and large enough for the hash workers
 const B = 'large';
 let proc: CairnProcess;
 let mc: Minio.Client;
@@ -30,31 +30,45 @@ async function readAll(s: Readable): Promise<Buffer> {
 
 /** A signed GET with node:http: the status, the declared length and what arrived before the end or the cut. */
 function rawGet(key: string, opts: { abortAfter?: number } = {}): Promise<{ status: number; length: number; got: Buffer; complete: boolean }> {
-  return signHeaders(proc.endpoint, { method: 'GET', bucket: B, key }, { accessKey: proc.accessKey, secretKey: proc.secretKey }).then(({ path, headers }) => new Promise((resolve, reject) => {
-    const url = new URL(proc.endpoint);
-    const req = request({ host: url.hostname, port: url.port, method: 'GET', path, headers, agent: false }, (res) => {
-      const parts: Buffer[] = [];
-      let n = 0;
-      const finish = (complete: boolean) => resolve({ status: res.statusCode ?? 0, length: Number(res.headers['content-length']), got: Buffer.concat(parts), complete });
-      res.on('data', (d: Buffer) => {
-        parts.push(d);
-        n += d.length;
-        if (opts.abortAfter !== undefined && n >= opts.abortAfter) { req.destroy(); finish(false); }
-      });
-      res.on('end', () => finish(res.complete));
-      res.on('error', () => finish(false));
-      res.on('aborted', () => finish(false));
-    });
-    req.on('error', (e) => (opts.abortAfter !== undefined ? undefined : reject(e)));
-    req.end();
-  }));
+  return signHeaders(proc.endpoint, { method: 'GET', bucket: B, key }, { accessKey: proc.accessKey, secretKey: proc.secretKey }).then(
+    ({ path, headers }) =>
+      new Promise((resolve, reject) => {
+        const url = new URL(proc.endpoint);
+        const req = request({ host: url.hostname, port: url.port, method: 'GET', path, headers, agent: false }, (res) => {
+          const parts: Buffer[] = [];
+          let n = 0;
+          const finish = (complete: boolean) =>
+            resolve({ status: res.statusCode ?? 0, length: Number(res.headers['content-length']), got: Buffer.concat(parts), complete });
+          res.on('data', (d: Buffer) => {
+            parts.push(d);
+            n += d.length;
+            if (opts.abortAfter !== undefined && n >= opts.abortAfter) {
+              req.destroy();
+              finish(false);
+            }
+          });
+          res.on('end', () => finish(res.complete));
+          res.on('error', () => finish(false));
+          res.on('aborted', () => finish(false));
+        });
+        req.on('error', (e) => (opts.abortAfter !== undefined ? undefined : reject(e)));
+        req.end();
+      }),
+  );
 }
 
 test.before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'cairn-s3-large-'));
   proc = await startCairnProcess({ dataDir: join(dir, 'data'), extraArgs: ['--chunk-size', String(CHUNK)] });
   const url = new URL(proc.endpoint);
-  mc = new Minio.Client({ endPoint: url.hostname, port: Number(url.port), useSSL: false, region: 'us-east-1', accessKey: proc.accessKey, secretKey: proc.secretKey });
+  mc = new Minio.Client({
+    endPoint: url.hostname,
+    port: Number(url.port),
+    useSSL: false,
+    region: 'us-east-1',
+    accessKey: proc.accessKey,
+    secretKey: proc.secretKey,
+  });
   await mc.makeBucket(B);
 });
 
@@ -82,7 +96,9 @@ test('a chunk that rots on disk is never served: the body is cut before its decl
   const body = randomBytes(3 * CHUNK);
   await mc.putObject(B, 'rot', body, body.length);
   // The second chunk's file: find it by content (chunk files are named by their SHA-256).
-  const second = createHash('sha256').update(body.subarray(CHUNK, 2 * CHUNK)).digest('hex');
+  const second = createHash('sha256')
+    .update(body.subarray(CHUNK, 2 * CHUNK))
+    .digest('hex');
   const path = join(dir, 'data', 'chunks', second.slice(0, 2), second);
   const bytes = await readFile(path);
   bytes[100] ^= 0xff;

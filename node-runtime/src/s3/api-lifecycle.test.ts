@@ -6,9 +6,21 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  CreateBucketCommand, CreateMultipartUploadCommand, DeleteBucketLifecycleCommand, DeleteObjectCommand, GetBucketLifecycleConfigurationCommand,
-  HeadObjectCommand, ListMultipartUploadsCommand, ListObjectVersionsCommand, ListObjectsV2Command, PutBucketLifecycleConfigurationCommand,
-  PutBucketVersioningCommand, PutObjectCommand, S3Client, S3ServiceException, type LifecycleRule,
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  DeleteBucketLifecycleCommand,
+  DeleteObjectCommand,
+  GetBucketLifecycleConfigurationCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectVersionsCommand,
+  ListObjectsV2Command,
+  PutBucketLifecycleConfigurationCommand,
+  PutBucketVersioningCommand,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
+  type LifecycleRule,
 } from '@aws-sdk/client-s3';
 import { startCairnProcess, type CairnProcess } from '../../../hack/testing/cairn.ts';
 import { waitFor } from '../../../hack/testing/net.ts';
@@ -18,13 +30,16 @@ let proc: CairnProcess;
 let s3: S3Client;
 
 async function failure(p: Promise<unknown>): Promise<{ code: string; status?: number }> {
-  try { await p; } catch (e) {
+  try {
+    await p;
+  } catch (e) {
     if (e instanceof S3ServiceException) return { code: e.name, status: e.$metadata.httpStatusCode };
     throw e;
   }
   return { code: 'no error' };
 }
-const setRules = (bucket: string, rules: LifecycleRule[]) => s3.send(new PutBucketLifecycleConfigurationCommand({ Bucket: bucket, LifecycleConfiguration: { Rules: rules } }));
+const setRules = (bucket: string, rules: LifecycleRule[]) =>
+  s3.send(new PutBucketLifecycleConfigurationCommand({ Bucket: bucket, LifecycleConfiguration: { Rules: rules } }));
 const keys = async (bucket: string) => ((await s3.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents ?? []).map((o) => o.Key!).sort();
 const versions = async (bucket: string) => {
   const r = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket }));
@@ -44,7 +59,10 @@ const expired = () => metric('cairn_lifecycle_actions_total', 'action="expire-cu
 test.before(async () => {
   proc = await startCairnProcess({ env: { CAIRN_LOG_LEVEL: 'error', CAIRN_LIFECYCLE_DAY_MS: '1000', CAIRN_LIFECYCLE_INTERVAL_MS: '200' } });
   s3 = new S3Client({
-    endpoint: proc.endpoint, region: 'us-east-1', forcePathStyle: true, maxAttempts: 1,
+    endpoint: proc.endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    maxAttempts: 1,
     credentials: { accessKeyId: proc.accessKey, secretAccessKey: proc.secretKey },
   });
 });
@@ -67,11 +85,30 @@ test('configuration: put, get back as given (IDs filled in), delete; errors', as
   assert.equal([got.Rules![0]!.ID, got.Rules![0]!.Filter?.Prefix, got.Rules![0]!.Expiration?.Days], ['logs', 'logs/', 30]);
   assert.ok(got.Rules![1]!.ID, 'a rule without ID gets one');
   assert.is(got.Rules![1]!.AbortIncompleteMultipartUpload?.DaysAfterInitiation, 2);
-  assert.equal(await failure(setRules(B, [{ ID: 'x', Status: 'Enabled', Filter: { Prefix: '' }, Expiration: { Days: 0 } }])), { code: 'InvalidArgument', status: 400 });
-  assert.equal(await failure(setRules(B, [{ ID: 'x', Status: 'Enabled', Filter: { Prefix: '' }, Transitions: [{ Days: 1, StorageClass: 'GLACIER' }] }])), { code: 'NotImplemented', status: 501 });
-  assert.equal(await failure(setRules(B, [{ ID: 'same', Status: 'Enabled', Filter: { Prefix: 'a' }, Expiration: { Days: 1 } }, { ID: 'same', Status: 'Enabled', Filter: { Prefix: 'b' }, Expiration: { Days: 1 } }])), { code: 'InvalidArgument', status: 400 });
+  assert.equal(await failure(setRules(B, [{ ID: 'x', Status: 'Enabled', Filter: { Prefix: '' }, Expiration: { Days: 0 } }])), {
+    code: 'InvalidArgument',
+    status: 400,
+  });
+  assert.equal(await failure(setRules(B, [{ ID: 'x', Status: 'Enabled', Filter: { Prefix: '' }, Transitions: [{ Days: 1, StorageClass: 'GLACIER' }] }])), {
+    code: 'NotImplemented',
+    status: 501,
+  });
+  assert.equal(
+    await failure(
+      setRules(B, [
+        { ID: 'same', Status: 'Enabled', Filter: { Prefix: 'a' }, Expiration: { Days: 1 } },
+        { ID: 'same', Status: 'Enabled', Filter: { Prefix: 'b' }, Expiration: { Days: 1 } },
+      ]),
+    ),
+    { code: 'InvalidArgument', status: 400 },
+  );
   const creds = { accessKey: proc.accessKey, secretKey: proc.secretKey };
-  const bad = await rawRequest(proc.endpoint, { method: 'PUT', bucket: B, query: { lifecycle: '' } }, creds, '<LifecycleConfiguration><Rule><Status>Sometimes</Status></Rule></LifecycleConfiguration>');
+  const bad = await rawRequest(
+    proc.endpoint,
+    { method: 'PUT', bucket: B, query: { lifecycle: '' } },
+    creds,
+    '<LifecycleConfiguration><Rule><Status>Sometimes</Status></Rule></LifecycleConfiguration>',
+  );
   assert.is(bad.status, 400);
   assert.match(bad.body, '<Code>MalformedXML</Code>');
   // The refused documents changed nothing.
@@ -123,7 +160,11 @@ test('versioned: expiration adds one delete marker; noncurrent versions expire; 
   // cur: a marker on top of its version, which the noncurrent rule then removes, and then the marker
   // left alone (an expired marker, which Expiration Days removes too); old: only its newest version
   // left; marked: its version goes (noncurrent), then the marker left alone is removed.
-  await waitFor(async () => JSON.stringify(await versions(B)) === JSON.stringify({ versions: ['old@latest'], markers: [] }), { timeoutMs: 20_000, intervalMs: 200, what: 'versions expired' });
+  await waitFor(async () => JSON.stringify(await versions(B)) === JSON.stringify({ versions: ['old@latest'], markers: [] }), {
+    timeoutMs: 20_000,
+    intervalMs: 200,
+    what: 'versions expired',
+  });
   // Exactly once: cur's version was expired (a marker added) once, and two more passes add nothing.
   const from = await passes();
   await waitFor(async () => (await passes()) >= from + 2, { timeoutMs: 10_000, intervalMs: 100, what: 'two more lifecycle passes' });
@@ -150,7 +191,11 @@ test('object lock keeps a locked version whatever the rules say', async () => {
   await s3.send(new PutObjectCommand({ Bucket: B, Key: 'free', Body: '1' }));
   await s3.send(new PutObjectCommand({ Bucket: B, Key: 'free', Body: '2' }));
   await setRules(B, [{ ID: 'nc', Status: 'Enabled', Filter: { Prefix: '' }, NoncurrentVersionExpiration: { NoncurrentDays: 1 } }]);
-  await waitFor(async () => (await versions(B)).versions.filter((v) => v === 'free@old').length === 0, { timeoutMs: 15_000, intervalMs: 200, what: 'the free noncurrent version expired' });
+  await waitFor(async () => (await versions(B)).versions.filter((v) => v === 'free@old').length === 0, {
+    timeoutMs: 15_000,
+    intervalMs: 200,
+    what: 'the free noncurrent version expired',
+  });
   assert.is((await s3.send(new HeadObjectCommand({ Bucket: B, Key: 'k', VersionId: locked }))).ObjectLockLegalHoldStatus, 'ON');
   const metrics = await (await fetch(`${proc.cluster}/metrics`)).text();
   assert.match(metrics, /cairn_lifecycle_actions_total\{[^}]*action="delete-noncurrent"[^}]*result="locked"[^}]*\} [1-9]/);

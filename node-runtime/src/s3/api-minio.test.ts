@@ -31,7 +31,11 @@ async function collect<T>(s: NodeJS.ReadableStream): Promise<T[]> {
 }
 
 async function errorCode(p: Promise<unknown>): Promise<string> {
-  try { await p; } catch (e) { return (e as { code?: string }).code ?? String(e); }
+  try {
+    await p;
+  } catch (e) {
+    return (e as { code?: string }).code ?? String(e);
+  }
   return 'no error';
 }
 
@@ -41,8 +45,13 @@ test.before(async () => {
   proc = await startCairnProcess({ dataDir: join(parentDir, 'data') });
   const url = new URL(proc.endpoint);
   mc = new Minio.Client({
-    endPoint: url.hostname, port: Number(url.port), useSSL: false, region: 'us-east-1',
-    accessKey: proc.accessKey, secretKey: proc.secretKey, partSize: 5 * 1024 * 1024,
+    endPoint: url.hostname,
+    port: Number(url.port),
+    useSSL: false,
+    region: 'us-east-1',
+    accessKey: proc.accessKey,
+    secretKey: proc.secretKey,
+    partSize: 5 * 1024 * 1024,
   });
 });
 
@@ -59,7 +68,7 @@ test('buckets: make, exists, list, versioning', async () => {
   assert.ok(buckets.some((b) => b.name === B));
   const versioning = await mc.getBucketVersioning(B);
   assert.not.ok((versioning as { Status?: string } | undefined)?.Status);
-  await mc.makeBucket(B);   // us-east-1: a repeat of your own create is 200 and changes nothing
+  await mc.makeBucket(B); // us-east-1: a repeat of your own create is 200 and changes nothing
 });
 
 test('objects: put buffer and stream with metadata, stat, get, partial get', async () => {
@@ -96,7 +105,10 @@ test('copy with conditions, remove one and many', async () => {
   await mc.putObject(B, 'rm/1', 'a');
   await mc.putObject(B, 'rm/2', 'b');
   const errors = await mc.removeObjects(B, ['rm/1', 'rm/2', 'rm/never']);
-  assert.equal(errors.filter((e) => (e as { Error?: unknown }).Error), []);
+  assert.equal(
+    errors.filter((e) => (e as { Error?: unknown }).Error),
+    [],
+  );
   assert.equal(await collect(mc.listObjectsV2(B, 'rm/', true)), []);
 });
 
@@ -108,10 +120,19 @@ test('listings: V1 and V2, recursive and by folder, with paging under the hood',
   assert.is(v2[0].name, 'many/00');
   assert.is(v2[0].etag, md5('v0'));
   const folder = await collect<Minio.BucketItem>(mc.listObjectsV2(B, 'many/', false));
-  assert.is(folder.filter((i) => i.prefix).map((i) => i.prefix).join(), 'many/sub/');
+  assert.is(
+    folder
+      .filter((i) => i.prefix)
+      .map((i) => i.prefix)
+      .join(),
+    'many/sub/',
+  );
   assert.is(folder.filter((i) => i.name).length, 25);
   const v1 = await collect<Minio.BucketItem>(mc.listObjects(B, 'many/', true));
-  assert.equal(v1.map((i) => i.name), v2.map((i) => i.name));
+  assert.equal(
+    v1.map((i) => i.name),
+    v2.map((i) => i.name),
+  );
   // The paged path: the extension API asks for small pages with continuation tokens.
   const paged = await collect<Minio.BucketItem>(mc.extensions.listObjectsV2WithMetadata(B, 'many/', true, ''));
   assert.is(paged.length, 26);
@@ -155,7 +176,11 @@ test('path-like keys are stored, read and listed verbatim, and never escape the 
   const listed = (await collect<Minio.BucketItem>(mc.listObjectsV2(B, '', true))).map((i) => i.name);
   for (const key of awkward) assert.ok(listed.includes(key), `listed ${key}`);
   // What minio decoded above: with encoding-type=url keys travel percent-encoded ('/' kept).
-  const raw = await rawRequest(proc.endpoint, { method: 'GET', bucket: B, query: { 'list-type': '2', 'encoding-type': 'url', prefix: '%2e' } }, { accessKey: proc.accessKey, secretKey: proc.secretKey });
+  const raw = await rawRequest(
+    proc.endpoint,
+    { method: 'GET', bucket: B, query: { 'list-type': '2', 'encoding-type': 'url', prefix: '%2e' } },
+    { accessKey: proc.accessKey, secretKey: proc.secretKey },
+  );
   assert.is(raw.status, 200);
   assert.match(raw.body, '<Key>%252e%252e/y</Key>');
   assert.match(raw.body, '<Prefix>%252e</Prefix>');

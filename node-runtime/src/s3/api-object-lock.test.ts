@@ -4,9 +4,24 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  CreateBucketCommand, CreateMultipartUploadCommand, DeleteObjectCommand, DeleteObjectsCommand, GetBucketVersioningCommand, GetObjectLegalHoldCommand,
-  GetObjectLockConfigurationCommand, GetObjectRetentionCommand, HeadObjectCommand, PutBucketVersioningCommand, PutObjectCommand,
-  PutObjectLegalHoldCommand, PutObjectLockConfigurationCommand, PutObjectRetentionCommand, S3Client, S3ServiceException, UploadPartCommand, CompleteMultipartUploadCommand,
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  DeleteObjectsCommand,
+  GetBucketVersioningCommand,
+  GetObjectLegalHoldCommand,
+  GetObjectLockConfigurationCommand,
+  GetObjectRetentionCommand,
+  HeadObjectCommand,
+  PutBucketVersioningCommand,
+  PutObjectCommand,
+  PutObjectLegalHoldCommand,
+  PutObjectLockConfigurationCommand,
+  PutObjectRetentionCommand,
+  S3Client,
+  S3ServiceException,
+  UploadPartCommand,
+  CompleteMultipartUploadCommand,
 } from '@aws-sdk/client-s3';
 import { startCairnProcess, type CairnProcess } from '../../../hack/testing/cairn.ts';
 import { waitFor } from '../../../hack/testing/net.ts';
@@ -17,7 +32,9 @@ const L = 'locked';
 const DAY = 86_400_000;
 
 async function failure(p: Promise<unknown>): Promise<{ code: string; status?: number }> {
-  try { await p; } catch (e) {
+  try {
+    await p;
+  } catch (e) {
     if (e instanceof S3ServiceException) return { code: e.name, status: e.$metadata.httpStatusCode };
     throw e;
   }
@@ -31,7 +48,10 @@ const remove = (key: string, versionId: string, bypass = false) =>
 test.before(async () => {
   proc = await startCairnProcess({ env: { CAIRN_LOG_LEVEL: 'error' } });
   s3 = new S3Client({
-    endpoint: proc.endpoint, region: 'us-east-1', forcePathStyle: true, maxAttempts: 1,
+    endpoint: proc.endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    maxAttempts: 1,
     credentials: { accessKeyId: proc.accessKey, secretAccessKey: proc.secretKey },
   });
   await s3.send(new CreateBucketCommand({ Bucket: L, ObjectLockEnabledForBucket: true }));
@@ -44,24 +64,69 @@ test.after(async () => {
 
 test('a bucket created with lock: versioning on for good; configuration and default retention', async () => {
   assert.is((await s3.send(new GetBucketVersioningCommand({ Bucket: L }))).Status, 'Enabled');
-  assert.equal(await failure(s3.send(new PutBucketVersioningCommand({ Bucket: L, VersioningConfiguration: { Status: 'Suspended' } }))), { code: 'InvalidBucketState', status: 409 });
+  assert.equal(await failure(s3.send(new PutBucketVersioningCommand({ Bucket: L, VersioningConfiguration: { Status: 'Suspended' } }))), {
+    code: 'InvalidBucketState',
+    status: 409,
+  });
   assert.equal((await s3.send(new GetObjectLockConfigurationCommand({ Bucket: L }))).ObjectLockConfiguration, { ObjectLockEnabled: 'Enabled' });
   await s3.send(new CreateBucketCommand({ Bucket: 'unlocked' }));
-  assert.equal(await failure(s3.send(new GetObjectLockConfigurationCommand({ Bucket: 'unlocked' }))), { code: 'ObjectLockConfigurationNotFoundError', status: 404 });
-  assert.equal(await failure(s3.send(new PutObjectLockConfigurationCommand({ Bucket: 'unlocked', ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled' } }))), { code: 'InvalidBucketState', status: 409 });
+  assert.equal(await failure(s3.send(new GetObjectLockConfigurationCommand({ Bucket: 'unlocked' }))), {
+    code: 'ObjectLockConfigurationNotFoundError',
+    status: 404,
+  });
+  assert.equal(
+    await failure(s3.send(new PutObjectLockConfigurationCommand({ Bucket: 'unlocked', ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled' } }))),
+    { code: 'InvalidBucketState', status: 409 },
+  );
   await s3.send(new PutBucketVersioningCommand({ Bucket: 'unlocked', VersioningConfiguration: { Status: 'Suspended' } }));
-  assert.equal(await failure(s3.send(new PutObjectLockConfigurationCommand({ Bucket: 'unlocked', ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled' } }))), { code: 'InvalidBucketState', status: 409 });
+  assert.equal(
+    await failure(s3.send(new PutObjectLockConfigurationCommand({ Bucket: 'unlocked', ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled' } }))),
+    { code: 'InvalidBucketState', status: 409 },
+  );
   // A bucket whose versioning is Enabled may turn lock on later; then versioning stays on.
   await s3.send(new CreateBucketCommand({ Bucket: 'locked-later' }));
   await s3.send(new PutBucketVersioningCommand({ Bucket: 'locked-later', VersioningConfiguration: { Status: 'Enabled' } }));
   await s3.send(new PutObjectLockConfigurationCommand({ Bucket: 'locked-later', ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled' } }));
-  assert.equal(await failure(s3.send(new PutBucketVersioningCommand({ Bucket: 'locked-later', VersioningConfiguration: { Status: 'Suspended' } }))), { code: 'InvalidBucketState', status: 409 });
-  assert.equal(await failure(s3.send(new PutObjectCommand({ Bucket: 'unlocked', Key: 'k', Body: 'x', ObjectLockLegalHoldStatus: 'ON' }))), { code: 'InvalidRequest', status: 400 });
-  assert.equal(await failure(s3.send(new PutObjectLockConfigurationCommand({ Bucket: L, ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 0 } } } }))), { code: 'InvalidRetentionPeriod', status: 400 });
-  assert.equal(await failure(s3.send(new PutObjectLockConfigurationCommand({ Bucket: L, ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 1, Years: 1 } } } }))), { code: 'MalformedXML', status: 400 });
+  assert.equal(await failure(s3.send(new PutBucketVersioningCommand({ Bucket: 'locked-later', VersioningConfiguration: { Status: 'Suspended' } }))), {
+    code: 'InvalidBucketState',
+    status: 409,
+  });
+  assert.equal(await failure(s3.send(new PutObjectCommand({ Bucket: 'unlocked', Key: 'k', Body: 'x', ObjectLockLegalHoldStatus: 'ON' }))), {
+    code: 'InvalidRequest',
+    status: 400,
+  });
+  assert.equal(
+    await failure(
+      s3.send(
+        new PutObjectLockConfigurationCommand({
+          Bucket: L,
+          ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 0 } } },
+        }),
+      ),
+    ),
+    { code: 'InvalidRetentionPeriod', status: 400 },
+  );
+  assert.equal(
+    await failure(
+      s3.send(
+        new PutObjectLockConfigurationCommand({
+          Bucket: L,
+          ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 1, Years: 1 } } },
+        }),
+      ),
+    ),
+    { code: 'MalformedXML', status: 400 },
+  );
 
-  await s3.send(new PutObjectLockConfigurationCommand({ Bucket: L, ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 1 } } } }));
-  assert.equal((await s3.send(new GetObjectLockConfigurationCommand({ Bucket: L }))).ObjectLockConfiguration?.Rule, { DefaultRetention: { Mode: 'GOVERNANCE', Days: 1 } });
+  await s3.send(
+    new PutObjectLockConfigurationCommand({
+      Bucket: L,
+      ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 1 } } },
+    }),
+  );
+  assert.equal((await s3.send(new GetObjectLockConfigurationCommand({ Bucket: L }))).ObjectLockConfiguration?.Rule, {
+    DefaultRetention: { Mode: 'GOVERNANCE', Days: 1 },
+  });
   // A new version gets the default: GOVERNANCE for a day, removable only with the bypass.
   const v = await put('by-default');
   const head = await s3.send(new HeadObjectCommand({ Bucket: L, Key: 'by-default' }));
@@ -85,13 +150,43 @@ test('COMPLIANCE: nobody removes the version or shortens its retention; a delete
   assert.equal(await remove('compliant', v), { code: 'AccessDenied', status: 403 });
   assert.equal(await remove('compliant', v, true), { code: 'AccessDenied', status: 403 });
   const shorter = new Date(Date.now() + DAY / 2);
-  assert.equal(await failure(s3.send(new PutObjectRetentionCommand({ Bucket: L, Key: 'compliant', VersionId: v, Retention: { Mode: 'COMPLIANCE', RetainUntilDate: shorter } }))), { code: 'AccessDenied', status: 403 });
-  assert.equal(await failure(s3.send(new PutObjectRetentionCommand({ Bucket: L, Key: 'compliant', VersionId: v, BypassGovernanceRetention: true, Retention: { Mode: 'GOVERNANCE', RetainUntilDate: until } }))), { code: 'AccessDenied', status: 403 });
+  assert.equal(
+    await failure(
+      s3.send(new PutObjectRetentionCommand({ Bucket: L, Key: 'compliant', VersionId: v, Retention: { Mode: 'COMPLIANCE', RetainUntilDate: shorter } })),
+    ),
+    { code: 'AccessDenied', status: 403 },
+  );
+  assert.equal(
+    await failure(
+      s3.send(
+        new PutObjectRetentionCommand({
+          Bucket: L,
+          Key: 'compliant',
+          VersionId: v,
+          BypassGovernanceRetention: true,
+          Retention: { Mode: 'GOVERNANCE', RetainUntilDate: until },
+        }),
+      ),
+    ),
+    { code: 'AccessDenied', status: 403 },
+  );
   // Lengthening is always allowed.
-  await s3.send(new PutObjectRetentionCommand({ Bucket: L, Key: 'compliant', VersionId: v, Retention: { Mode: 'COMPLIANCE', RetainUntilDate: new Date(Date.now() + 2 * DAY) } }));
+  await s3.send(
+    new PutObjectRetentionCommand({
+      Bucket: L,
+      Key: 'compliant',
+      VersionId: v,
+      Retention: { Mode: 'COMPLIANCE', RetainUntilDate: new Date(Date.now() + 2 * DAY) },
+    }),
+  );
   // DeleteObjects by version id: a per-object AccessDenied, the version stays.
-  const multi = await s3.send(new DeleteObjectsCommand({ Bucket: L, BypassGovernanceRetention: true, Delete: { Objects: [{ Key: 'compliant', VersionId: v }] } }));
-  assert.equal(multi.Errors?.map((e) => e.Code), ['AccessDenied']);
+  const multi = await s3.send(
+    new DeleteObjectsCommand({ Bucket: L, BypassGovernanceRetention: true, Delete: { Objects: [{ Key: 'compliant', VersionId: v }] } }),
+  );
+  assert.equal(
+    multi.Errors?.map((e) => e.Code),
+    ['AccessDenied'],
+  );
   // Without a version id the key gets a delete marker; the locked version is still there.
   const marker = await s3.send(new DeleteObjectCommand({ Bucket: L, Key: 'compliant' }));
   assert.is(marker.DeleteMarker, true);
@@ -101,15 +196,57 @@ test('COMPLIANCE: nobody removes the version or shortens its retention; a delete
 test('GOVERNANCE: bypass removes or shortens; a past retain-until date and half a header pair are refused', async () => {
   const until = new Date(Date.now() + DAY);
   const v = await put('governed', { ObjectLockMode: 'GOVERNANCE', ObjectLockRetainUntilDate: until });
-  assert.equal(await failure(s3.send(new PutObjectRetentionCommand({ Bucket: L, Key: 'governed', VersionId: v, Retention: { Mode: 'GOVERNANCE', RetainUntilDate: new Date(Date.now() + 60_000) } }))), { code: 'AccessDenied', status: 403 });
+  assert.equal(
+    await failure(
+      s3.send(
+        new PutObjectRetentionCommand({
+          Bucket: L,
+          Key: 'governed',
+          VersionId: v,
+          Retention: { Mode: 'GOVERNANCE', RetainUntilDate: new Date(Date.now() + 60_000) },
+        }),
+      ),
+    ),
+    { code: 'AccessDenied', status: 403 },
+  );
   // Even to COMPLIANCE: a governed version's mode changes only with the bypass.
-  assert.equal(await failure(s3.send(new PutObjectRetentionCommand({ Bucket: L, Key: 'governed', VersionId: v, Retention: { Mode: 'COMPLIANCE', RetainUntilDate: until } }))), { code: 'AccessDenied', status: 403 });
-  await s3.send(new PutObjectRetentionCommand({ Bucket: L, Key: 'governed', VersionId: v, Retention: { Mode: 'GOVERNANCE', RetainUntilDate: new Date(until.getTime() + DAY) } }));
-  await s3.send(new PutObjectRetentionCommand({ Bucket: L, Key: 'governed', VersionId: v, BypassGovernanceRetention: true, Retention: { Mode: 'GOVERNANCE', RetainUntilDate: new Date(Date.now() + 60_000) } }));
+  assert.equal(
+    await failure(
+      s3.send(new PutObjectRetentionCommand({ Bucket: L, Key: 'governed', VersionId: v, Retention: { Mode: 'COMPLIANCE', RetainUntilDate: until } })),
+    ),
+    { code: 'AccessDenied', status: 403 },
+  );
+  await s3.send(
+    new PutObjectRetentionCommand({
+      Bucket: L,
+      Key: 'governed',
+      VersionId: v,
+      Retention: { Mode: 'GOVERNANCE', RetainUntilDate: new Date(until.getTime() + DAY) },
+    }),
+  );
+  await s3.send(
+    new PutObjectRetentionCommand({
+      Bucket: L,
+      Key: 'governed',
+      VersionId: v,
+      BypassGovernanceRetention: true,
+      Retention: { Mode: 'GOVERNANCE', RetainUntilDate: new Date(Date.now() + 60_000) },
+    }),
+  );
   assert.equal(await remove('governed', v), { code: 'AccessDenied', status: 403 });
   assert.equal(await remove('governed', v, true), { code: 'no error' });
-  assert.equal(await failure(s3.send(new PutObjectCommand({ Bucket: L, Key: 'past', Body: 'x', ObjectLockMode: 'GOVERNANCE', ObjectLockRetainUntilDate: new Date(Date.now() - 1000) }))), { code: 'InvalidArgument', status: 400 });
-  assert.equal(await failure(s3.send(new PutObjectCommand({ Bucket: L, Key: 'half', Body: 'x', ObjectLockMode: 'GOVERNANCE' }))), { code: 'InvalidArgument', status: 400 });
+  assert.equal(
+    await failure(
+      s3.send(
+        new PutObjectCommand({ Bucket: L, Key: 'past', Body: 'x', ObjectLockMode: 'GOVERNANCE', ObjectLockRetainUntilDate: new Date(Date.now() - 1000) }),
+      ),
+    ),
+    { code: 'InvalidArgument', status: 400 },
+  );
+  assert.equal(await failure(s3.send(new PutObjectCommand({ Bucket: L, Key: 'half', Body: 'x', ObjectLockMode: 'GOVERNANCE' }))), {
+    code: 'InvalidArgument',
+    status: 400,
+  });
   assert.equal(await failure(s3.send(new GetObjectRetentionCommand({ Bucket: L, Key: 'governed' }))), { code: 'NoSuchKey', status: 404 });
 });
 
@@ -129,10 +266,15 @@ test('legal hold: blocks removal whatever the retention, until it is taken off; 
   const w = await put('held-later');
   await s3.send(new PutObjectLegalHoldCommand({ Bucket: L, Key: 'held-later', LegalHold: { Status: 'ON' } }));
   assert.equal(await remove('held-later', w), { code: 'AccessDenied', status: 403 });
-  assert.equal(await failure(s3.send(new PutObjectLegalHoldCommand({ Bucket: 'unlocked', Key: 'k', LegalHold: { Status: 'ON' } }))), { code: 'InvalidRequest', status: 400 });
+  assert.equal(await failure(s3.send(new PutObjectLegalHoldCommand({ Bucket: 'unlocked', Key: 'k', LegalHold: { Status: 'ON' } }))), {
+    code: 'InvalidRequest',
+    status: 400,
+  });
   const up = await s3.send(new CreateMultipartUploadCommand({ Bucket: L, Key: 'mp', ObjectLockLegalHoldStatus: 'ON' }));
   const part = await s3.send(new UploadPartCommand({ Bucket: L, Key: 'mp', UploadId: up.UploadId, PartNumber: 1, Body: 'part' }));
-  const done = await s3.send(new CompleteMultipartUploadCommand({ Bucket: L, Key: 'mp', UploadId: up.UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] } }));
+  const done = await s3.send(
+    new CompleteMultipartUploadCommand({ Bucket: L, Key: 'mp', UploadId: up.UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] } }),
+  );
   assert.is((await s3.send(new HeadObjectCommand({ Bucket: L, Key: 'mp' }))).ObjectLockLegalHoldStatus, 'ON');
   assert.equal(await remove('mp', done.VersionId!, true), { code: 'AccessDenied', status: 403 });
 });

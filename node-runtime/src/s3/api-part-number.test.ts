@@ -5,8 +5,15 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { randomBytes } from 'node:crypto';
 import {
-  CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand,
-  S3Client, S3ServiceException, UploadPartCommand,
+  CompleteMultipartUploadCommand,
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
+  UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { startCairnProcess, type CairnProcess } from '../../../hack/testing/cairn.ts';
 import { rawRequest } from '../../test/s3-client.ts';
@@ -18,7 +25,9 @@ const MiB = 1024 * 1024;
 const parts = [randomBytes(5 * MiB), randomBytes(5 * MiB + 7), randomBytes(1234)];
 
 async function failure(p: Promise<unknown>): Promise<{ code: string; status?: number }> {
-  try { await p; } catch (e) {
+  try {
+    await p;
+  } catch (e) {
     if (e instanceof S3ServiceException) return { code: e.name, status: e.$metadata.httpStatusCode };
     throw e;
   }
@@ -28,14 +37,20 @@ async function failure(p: Promise<unknown>): Promise<{ code: string; status?: nu
 test.before(async () => {
   proc = await startCairnProcess({ env: { CAIRN_LOG_LEVEL: 'error' } });
   s3 = new S3Client({
-    endpoint: proc.endpoint, region: 'us-east-1', forcePathStyle: true, maxAttempts: 1,
+    endpoint: proc.endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    maxAttempts: 1,
     credentials: { accessKeyId: proc.accessKey, secretAccessKey: proc.secretKey },
   });
   await s3.send(new CreateBucketCommand({ Bucket: B }));
   const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: B, Key: 'mp' }));
   const etags: string[] = [];
-  for (let i = 0; i < parts.length; i++) etags.push((await s3.send(new UploadPartCommand({ Bucket: B, Key: 'mp', UploadId, PartNumber: i + 1, Body: parts[i] }))).ETag!);
-  await s3.send(new CompleteMultipartUploadCommand({ Bucket: B, Key: 'mp', UploadId, MultipartUpload: { Parts: etags.map((ETag, i) => ({ PartNumber: i + 1, ETag })) } }));
+  for (let i = 0; i < parts.length; i++)
+    etags.push((await s3.send(new UploadPartCommand({ Bucket: B, Key: 'mp', UploadId, PartNumber: i + 1, Body: parts[i] }))).ETag!);
+  await s3.send(
+    new CompleteMultipartUploadCommand({ Bucket: B, Key: 'mp', UploadId, MultipartUpload: { Parts: etags.map((ETag, i) => ({ PartNumber: i + 1, ETag })) } }),
+  );
   await s3.send(new PutObjectCommand({ Bucket: B, Key: 'simple', Body: 'just one part' }));
 });
 
@@ -69,7 +84,10 @@ test('a simple object is its own part 1; refusals', async () => {
   assert.equal(await failure(s3.send(new GetObjectCommand({ Bucket: B, Key: 'simple', PartNumber: 2 }))), { code: 'InvalidPart', status: 400 });
   assert.equal(await failure(s3.send(new GetObjectCommand({ Bucket: B, Key: 'mp', PartNumber: 4 }))), { code: 'InvalidPart', status: 400 });
   assert.equal((await failure(s3.send(new HeadObjectCommand({ Bucket: B, Key: 'mp', PartNumber: 4 })))).status, 400);
-  assert.equal(await failure(s3.send(new GetObjectCommand({ Bucket: B, Key: 'mp', PartNumber: 1, Range: 'bytes=0-1' }))), { code: 'InvalidRequest', status: 400 });
+  assert.equal(await failure(s3.send(new GetObjectCommand({ Bucket: B, Key: 'mp', PartNumber: 1, Range: 'bytes=0-1' }))), {
+    code: 'InvalidRequest',
+    status: 400,
+  });
   const creds = { accessKey: proc.accessKey, secretKey: proc.secretKey };
   const zero = await rawRequest(proc.endpoint, { method: 'GET', bucket: B, key: 'mp', query: { partNumber: '0' } }, creds);
   assert.is(zero.status, 400);

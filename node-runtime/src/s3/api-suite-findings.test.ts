@@ -7,8 +7,20 @@ import * as assert from 'uvu/assert';
 import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 import {
-  type BucketLocationConstraint, CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, GetBucketLocationCommand, GetObjectCommand, HeadObjectCommand, ListBucketsCommand, ListObjectsV2Command, PutObjectCommand, S3Client,
-  S3ServiceException, UploadPartCommand, UploadPartCopyCommand,
+  type BucketLocationConstraint,
+  CompleteMultipartUploadCommand,
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  GetBucketLocationCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListBucketsCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
+  UploadPartCommand,
+  UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import { startCairnProcess, type CairnProcess } from '../../../hack/testing/cairn.ts';
 import { errorCode, rawRequest, signHeaders } from '../../test/s3-client.ts';
@@ -20,7 +32,9 @@ const MiB = 1024 * 1024;
 const creds = () => ({ accessKey: proc.accessKey, secretKey: proc.secretKey });
 
 async function failure(p: Promise<unknown>): Promise<{ code: string; status?: number }> {
-  try { await p; } catch (e) {
+  try {
+    await p;
+  } catch (e) {
     if (e instanceof S3ServiceException) return { code: e.name, status: e.$metadata.httpStatusCode };
     throw e;
   }
@@ -30,7 +44,10 @@ async function failure(p: Promise<unknown>): Promise<{ code: string; status?: nu
 test.before(async () => {
   proc = await startCairnProcess({ env: { CAIRN_LOG_LEVEL: 'warn' } });
   s3 = new S3Client({
-    endpoint: proc.endpoint, region: 'us-east-1', forcePathStyle: true, maxAttempts: 1,
+    endpoint: proc.endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    maxAttempts: 1,
     credentials: { accessKeyId: proc.accessKey, secretAccessKey: proc.secretKey },
   });
   await s3.send(new CreateBucketCommand({ Bucket: B }));
@@ -51,7 +68,11 @@ test('multipart: a part uploaded twice and listed twice counts once, as its last
   const p1b = await s3.send(new UploadPartCommand({ Bucket: B, Key: key, UploadId, PartNumber: 1, Body: again }));
   const p2 = await s3.send(new UploadPartCommand({ Bucket: B, Key: key, UploadId, PartNumber: 2, Body: tail }));
   // s3-tests test_multipart_resend_first_finishes_last: the document names part 1 twice.
-  const parts = [{ PartNumber: 1, ETag: p1a.ETag }, { PartNumber: 1, ETag: p1b.ETag }, { PartNumber: 2, ETag: p2.ETag }];
+  const parts = [
+    { PartNumber: 1, ETag: p1a.ETag },
+    { PartNumber: 1, ETag: p1b.ETag },
+    { PartNumber: 2, ETag: p2.ETag },
+  ];
   const done = await s3.send(new CompleteMultipartUploadCommand({ Bucket: B, Key: key, UploadId, MultipartUpload: { Parts: parts } }));
   const got = await s3.send(new GetObjectCommand({ Bucket: B, Key: key }));
   assert.ok(Buffer.from(await got.Body!.transformToByteArray()).equals(Buffer.concat([again, tail])));
@@ -60,23 +81,57 @@ test('multipart: a part uploaded twice and listed twice counts once, as its last
   assert.is(retry.ETag, done.ETag);
   // ...but once the key holds something else, the upload is gone.
   await s3.send(new PutObjectCommand({ Bucket: B, Key: key, Body: 'replaced' }));
-  assert.equal(await failure(s3.send(new CompleteMultipartUploadCommand({ Bucket: B, Key: key, UploadId, MultipartUpload: { Parts: parts } }))), { code: 'NoSuchUpload', status: 404 });
+  assert.equal(await failure(s3.send(new CompleteMultipartUploadCommand({ Bucket: B, Key: key, UploadId, MultipartUpload: { Parts: parts } }))), {
+    code: 'NoSuchUpload',
+    status: 404,
+  });
   assert.is(await (await s3.send(new GetObjectCommand({ Bucket: B, Key: key }))).Body!.transformToString(), 'replaced');
   // Parts that go down are still refused.
   const { UploadId: other } = await s3.send(new CreateMultipartUploadCommand({ Bucket: B, Key: 'mp/order' }));
   const o1 = await s3.send(new UploadPartCommand({ Bucket: B, Key: 'mp/order', UploadId: other, PartNumber: 1, Body: first }));
   const o2 = await s3.send(new UploadPartCommand({ Bucket: B, Key: 'mp/order', UploadId: other, PartNumber: 2, Body: tail }));
-  assert.equal(await failure(s3.send(new CompleteMultipartUploadCommand({ Bucket: B, Key: 'mp/order', UploadId: other, MultipartUpload: { Parts: [{ PartNumber: 2, ETag: o2.ETag }, { PartNumber: 1, ETag: o1.ETag }] } }))),
-    { code: 'InvalidPartOrder', status: 400 });
+  assert.equal(
+    await failure(
+      s3.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: B,
+          Key: 'mp/order',
+          UploadId: other,
+          MultipartUpload: {
+            Parts: [
+              { PartNumber: 2, ETag: o2.ETag },
+              { PartNumber: 1, ETag: o1.ETag },
+            ],
+          },
+        }),
+      ),
+    ),
+    { code: 'InvalidPartOrder', status: 400 },
+  );
 });
 
-test('UploadPartCopy: a range past the source\'s end is InvalidRange and makes no part', async () => {
+test("UploadPartCopy: a range past the source's end is InvalidRange and makes no part", async () => {
   await s3.send(new PutObjectCommand({ Bucket: B, Key: 'copy/source', Body: Buffer.alloc(100, 7) }));
   const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: B, Key: 'copy/target' }));
-  assert.equal(await failure(s3.send(new UploadPartCopyCommand({ Bucket: B, Key: 'copy/target', UploadId, PartNumber: 1, CopySource: `${B}/copy/source`, CopySourceRange: 'bytes=50-100' }))),
-    { code: 'InvalidRange', status: 416 });
-  const ok = await s3.send(new UploadPartCopyCommand({ Bucket: B, Key: 'copy/target', UploadId, PartNumber: 1, CopySource: `${B}/copy/source`, CopySourceRange: 'bytes=50-99' }));
-  await s3.send(new CompleteMultipartUploadCommand({ Bucket: B, Key: 'copy/target', UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: ok.CopyPartResult?.ETag }] } }));
+  assert.equal(
+    await failure(
+      s3.send(
+        new UploadPartCopyCommand({ Bucket: B, Key: 'copy/target', UploadId, PartNumber: 1, CopySource: `${B}/copy/source`, CopySourceRange: 'bytes=50-100' }),
+      ),
+    ),
+    { code: 'InvalidRange', status: 416 },
+  );
+  const ok = await s3.send(
+    new UploadPartCopyCommand({ Bucket: B, Key: 'copy/target', UploadId, PartNumber: 1, CopySource: `${B}/copy/source`, CopySourceRange: 'bytes=50-99' }),
+  );
+  await s3.send(
+    new CompleteMultipartUploadCommand({
+      Bucket: B,
+      Key: 'copy/target',
+      UploadId,
+      MultipartUpload: { Parts: [{ PartNumber: 1, ETag: ok.CopyPartResult?.ETag }] },
+    }),
+  );
   assert.is((await s3.send(new HeadObjectCommand({ Bucket: B, Key: 'copy/target' }))).ContentLength, 50);
 });
 
@@ -85,14 +140,19 @@ test('ListObjectsV2 with an empty continuation token lists from the start and ec
   const r = await rawRequest(proc.endpoint, { method: 'GET', bucket: B, query: { 'list-type': '2', 'continuation-token': '', prefix: 'list/' } }, creds());
   assert.is(r.status, 200, r.body);
   assert.match(r.body, '<ContinuationToken></ContinuationToken>');
-  assert.equal([...r.body.matchAll(/<Key>([^<]*)<\/Key>/g)].map((m) => m[1]), ['list/a', 'list/b']);
+  assert.equal(
+    [...r.body.matchAll(/<Key>([^<]*)<\/Key>/g)].map((m) => m[1]),
+    ['list/a', 'list/b'],
+  );
   const bad = await rawRequest(proc.endpoint, { method: 'GET', bucket: B, query: { 'list-type': '2', 'continuation-token': 'not a token!' } }, creds());
   assert.equal([bad.status, errorCode(bad.body)], [400, 'InvalidArgument']);
 });
 
 test('user metadata over 2 KB is MetadataTooLarge and stores nothing; Content-Encoding lists keep their spelling', async () => {
-  assert.equal(await failure(s3.send(new PutObjectCommand({ Bucket: B, Key: 'meta/big', Body: 'x', Metadata: { a: 'v'.repeat(1500), b: 'v'.repeat(600) } }))),
-    { code: 'MetadataTooLarge', status: 400 });
+  assert.equal(await failure(s3.send(new PutObjectCommand({ Bucket: B, Key: 'meta/big', Body: 'x', Metadata: { a: 'v'.repeat(1500), b: 'v'.repeat(600) } }))), {
+    code: 'MetadataTooLarge',
+    status: 400,
+  });
   assert.is((await failure(s3.send(new HeadObjectCommand({ Bucket: B, Key: 'meta/big' })))).status, 404);
   await s3.send(new PutObjectCommand({ Bucket: B, Key: 'meta/enc', Body: 'x', ContentEncoding: 'deflate, gzip' }));
   assert.is((await s3.send(new HeadObjectCommand({ Bucket: B, Key: 'meta/enc' }))).ContentEncoding, 'deflate, gzip');
@@ -105,7 +165,10 @@ test('listings: a V1 Prefix comes back as sent; keys with control characters are
   assert.match(raw.body, '<Key>ctl/a&#x1;b&#xD;c</Key>');
   assert.not.match(raw.body, /[\x00-\x08\x0B-\x1F]/);
   const encoded = await s3.send(new ListObjectsV2Command({ Bucket: B, Prefix: 'ctl/', EncodingType: 'url' }));
-  assert.equal(encoded.Contents?.map((c) => decodeURIComponent(c.Key!)), [key]);
+  assert.equal(
+    encoded.Contents?.map((c) => decodeURIComponent(c.Key!)),
+    [key],
+  );
   // What botocore does for every ListObjects: encoding-type=url, then it decodes all but the Prefix.
   const v1 = await rawRequest(proc.endpoint, { method: 'GET', bucket: B, query: { prefix: '\n', 'encoding-type': 'url' } }, creds());
   assert.match(v1.body, '<Prefix>\n</Prefix>');
@@ -116,7 +179,10 @@ test('listings: a V1 Prefix comes back as sent; keys with control characters are
 test('ListBuckets pages with max-buckets and a continuation token', async () => {
   for (const b of ['page-b', 'page-a']) await s3.send(new CreateBucketCommand({ Bucket: b }));
   const first = await s3.send(new ListBucketsCommand({ MaxBuckets: 1, Prefix: 'page-' }));
-  assert.equal(first.Buckets?.map((b) => b.Name), ['page-a']);
+  assert.equal(
+    first.Buckets?.map((b) => b.Name),
+    ['page-a'],
+  );
   assert.ok(first.ContinuationToken);
   const second = await s3.send(new ListBucketsCommand({ MaxBuckets: 1, Prefix: 'page-', ContinuationToken: first.ContinuationToken }));
   assert.equal([second.Buckets?.map((b) => b.Name), second.ContinuationToken], [['page-b'], undefined]);
@@ -137,7 +203,11 @@ test('bucket names S3 reserves are InvalidBucketName', async () => {
 
 /** A PUT that waits for 100 Continue before its body, as boto3 and the aws CLI send large ones. */
 async function putWithContinue(key: string, body: string, secretKey: string): Promise<{ continued: boolean; status: number; code: string }> {
-  const { path, headers } = await signHeaders(proc.endpoint, { method: 'PUT', bucket: B, key, headers: { 'content-length': String(body.length), expect: '100-continue' } }, { accessKey: proc.accessKey, secretKey });
+  const { path, headers } = await signHeaders(
+    proc.endpoint,
+    { method: 'PUT', bucket: B, key, headers: { 'content-length': String(body.length), expect: '100-continue' } },
+    { accessKey: proc.accessKey, secretKey },
+  );
   const url = new URL(proc.endpoint);
   return new Promise((resolve, reject) => {
     let continued = false;
@@ -146,8 +216,13 @@ async function putWithContinue(key: string, body: string, secretKey: string): Pr
       res.on('data', (d) => (text += d));
       res.on('end', () => resolve({ continued, status: res.statusCode ?? 0, code: errorCode(text) }));
     });
-    req.on('continue', () => { continued = true; req.end(body); });
-    req.on('error', (e) => { if (!continued) reject(e); });
+    req.on('continue', () => {
+      continued = true;
+      req.end(body);
+    });
+    req.on('error', (e) => {
+      if (!continued) reject(e);
+    });
     req.flushHeaders();
   });
 }

@@ -5,9 +5,21 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  CopyObjectCommand, CreateBucketCommand, DeleteBucketCommand, DeleteObjectCommand, DeleteObjectsCommand, GetBucketVersioningCommand,
-  GetObjectCommand, HeadObjectCommand, ListObjectVersionsCommand, type ListObjectVersionsCommandOutput, ListObjectsV2Command,
-  PutBucketVersioningCommand, PutObjectCommand, S3Client, S3ServiceException,
+  CopyObjectCommand,
+  CreateBucketCommand,
+  DeleteBucketCommand,
+  DeleteObjectCommand,
+  DeleteObjectsCommand,
+  GetBucketVersioningCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectVersionsCommand,
+  type ListObjectVersionsCommandOutput,
+  ListObjectsV2Command,
+  PutBucketVersioningCommand,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { startCairnProcess, type CairnProcess } from '../../../hack/testing/cairn.ts';
 import { rawRequest } from '../../test/s3-client.ts';
@@ -17,7 +29,9 @@ let s3: S3Client;
 
 /** The S3 error code, status and response headers a failing command produced. */
 async function failure(p: Promise<unknown>): Promise<{ code: string; status?: number; headers: Record<string, string> }> {
-  try { await p; } catch (e) {
+  try {
+    await p;
+  } catch (e) {
     if (e instanceof S3ServiceException) {
       const raw = (e.$response as { headers?: Record<string, string> } | undefined)?.headers ?? {};
       return { code: e.name, status: e.$metadata.httpStatusCode, headers: raw };
@@ -35,7 +49,10 @@ const versioning = (bucket: string, status: 'Enabled' | 'Suspended') =>
 test.before(async () => {
   proc = await startCairnProcess({ env: { CAIRN_LOG_LEVEL: 'error' } });
   s3 = new S3Client({
-    endpoint: proc.endpoint, region: 'us-east-1', forcePathStyle: true, maxAttempts: 1,
+    endpoint: proc.endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    maxAttempts: 1,
     credentials: { accessKeyId: proc.accessKey, secretAccessKey: proc.secretKey },
   });
 });
@@ -53,10 +70,20 @@ test('bucket versioning: unset, Enabled, Suspended; bad documents and MFA delete
   await versioning('vconf', 'Suspended');
   assert.is((await s3.send(new GetBucketVersioningCommand({ Bucket: 'vconf' }))).Status, 'Suspended');
   const creds = { accessKey: proc.accessKey, secretKey: proc.secretKey };
-  const bad = await rawRequest(proc.endpoint, { method: 'PUT', bucket: 'vconf', query: { versioning: '' } }, creds, '<VersioningConfiguration><Status>On</Status></VersioningConfiguration>');
+  const bad = await rawRequest(
+    proc.endpoint,
+    { method: 'PUT', bucket: 'vconf', query: { versioning: '' } },
+    creds,
+    '<VersioningConfiguration><Status>On</Status></VersioningConfiguration>',
+  );
   assert.is(bad.status, 400);
   assert.match(bad.body, '<Code>MalformedXML</Code>');
-  const mfa = await rawRequest(proc.endpoint, { method: 'PUT', bucket: 'vconf', query: { versioning: '' } }, creds, '<VersioningConfiguration><Status>Enabled</Status><MfaDelete>Enabled</MfaDelete></VersioningConfiguration>');
+  const mfa = await rawRequest(
+    proc.endpoint,
+    { method: 'PUT', bucket: 'vconf', query: { versioning: '' } },
+    creds,
+    '<VersioningConfiguration><Status>Enabled</Status><MfaDelete>Enabled</MfaDelete></VersioningConfiguration>',
+  );
   assert.is(mfa.status, 501);
   assert.match(mfa.body, '<Code>NotImplemented</Code>');
   await s3.send(new PutObjectCommand({ Bucket: 'vconf', Key: 'mfa', Body: 'x' }));
@@ -147,7 +174,10 @@ test('suspended: writes fill the null version (replacing it), older versions sta
   assert.is(await text(B, 'k'), 'suspended-2');
   assert.is(await text(B, 'k', 'null'), 'suspended-2');
   assert.is(await text(B, 'k', v1), 'enabled');
-  const ids = (r: ListObjectVersionsCommandOutput) => [...(r.Versions ?? []).map((v) => `${v.VersionId}:${v.IsLatest}`), ...(r.DeleteMarkers ?? []).map((m) => `marker ${m.VersionId}:${m.IsLatest}`)];
+  const ids = (r: ListObjectVersionsCommandOutput) => [
+    ...(r.Versions ?? []).map((v) => `${v.VersionId}:${v.IsLatest}`),
+    ...(r.DeleteMarkers ?? []).map((m) => `marker ${m.VersionId}:${m.IsLatest}`),
+  ];
   // 'pre' was the null version and was replaced by the suspended writes: two versions remain.
   assert.equal(ids(await s3.send(new ListObjectVersionsCommand({ Bucket: B }))), ['null:true', `${v1}:false`]);
   const del = await s3.send(new DeleteObjectCommand({ Bucket: B, Key: 'k' }));
@@ -166,15 +196,33 @@ test('ListObjectVersions: order, IsLatest, delete markers, prefixes, key and ver
   }
   const marker = (await s3.send(new DeleteObjectCommand({ Bucket: B, Key: 'b' }))).VersionId!;
   const all = await s3.send(new ListObjectVersionsCommand({ Bucket: B }));
-  assert.equal(all.Versions!.map((v) => v.Key), ['a', 'a', 'a', 'b', 'b', 'b', 'dir/c', 'dir/c', 'dir/c']);
+  assert.equal(
+    all.Versions!.map((v) => v.Key),
+    ['a', 'a', 'a', 'b', 'b', 'b', 'dir/c', 'dir/c', 'dir/c'],
+  );
   // Newest first within a key: the last written of a is latest; b's latest is its marker.
-  assert.equal(all.Versions!.filter((v) => v.Key === 'a').map((v) => `a@${v.VersionId}`), written.slice(0, 3).reverse());
-  assert.equal(all.Versions!.filter((v) => v.IsLatest).map((v) => v.Key), ['a', 'dir/c']);
-  assert.equal(all.DeleteMarkers!.map((m) => [m.Key, m.VersionId, m.IsLatest]), [['b', marker, true]]);
-  assert.ok(all.Versions!.every((v) => v.ETag && v.Size === 2 && v.LastModified instanceof Date), JSON.stringify(all.Versions));
+  assert.equal(
+    all.Versions!.filter((v) => v.Key === 'a').map((v) => `a@${v.VersionId}`),
+    written.slice(0, 3).reverse(),
+  );
+  assert.equal(
+    all.Versions!.filter((v) => v.IsLatest).map((v) => v.Key),
+    ['a', 'dir/c'],
+  );
+  assert.equal(
+    all.DeleteMarkers!.map((m) => [m.Key, m.VersionId, m.IsLatest]),
+    [['b', marker, true]],
+  );
+  assert.ok(
+    all.Versions!.every((v) => v.ETag && v.Size === 2 && v.LastModified instanceof Date),
+    JSON.stringify(all.Versions),
+  );
 
   const delimited = await s3.send(new ListObjectVersionsCommand({ Bucket: B, Delimiter: '/' }));
-  assert.equal(delimited.CommonPrefixes?.map((p) => p.Prefix), ['dir/']);
+  assert.equal(
+    delimited.CommonPrefixes?.map((p) => p.Prefix),
+    ['dir/'],
+  );
   assert.equal((await s3.send(new ListObjectVersionsCommand({ Bucket: B, Prefix: 'dir/' }))).Versions!.length, 3);
 
   // Pages of 2: every version and marker exactly once, in the same order, through both markers.
@@ -191,7 +239,10 @@ test('ListObjectVersions: order, IsLatest, delete markers, prefixes, key and ver
   }
   assert.equal(seen.sort(), [...written, `b@${marker}`].sort());
   // A key marker alone starts after that key.
-  assert.equal((await s3.send(new ListObjectVersionsCommand({ Bucket: B, KeyMarker: 'b' }))).Versions!.map((v) => v.Key), ['dir/c', 'dir/c', 'dir/c']);
+  assert.equal(
+    (await s3.send(new ListObjectVersionsCommand({ Bucket: B, KeyMarker: 'b' }))).Versions!.map((v) => v.Key),
+    ['dir/c', 'dir/c', 'dir/c'],
+  );
   assert.equal((await failure(s3.send(new ListObjectVersionsCommand({ Bucket: B, VersionIdMarker: 'x' })))).code, 'InvalidArgument');
 });
 
@@ -209,7 +260,17 @@ test('DeleteObjects with version ids: versions removed, a marker removed, marker
   const yMarker = byKey.get('y')!.DeleteMarkerVersionId!;
   assert.ok(yMarker);
   assert.is(await text(B, 'x'), '1');
-  const again = await s3.send(new DeleteObjectsCommand({ Bucket: B, Delete: { Objects: [{ Key: 'y', VersionId: yMarker }, { Key: 'x', VersionId: v1 }] } }));
+  const again = await s3.send(
+    new DeleteObjectsCommand({
+      Bucket: B,
+      Delete: {
+        Objects: [
+          { Key: 'y', VersionId: yMarker },
+          { Key: 'x', VersionId: v1 },
+        ],
+      },
+    }),
+  );
   assert.equal(again.Deleted!.find((d) => d.Key === 'y')!.DeleteMarker, true);
   assert.is(await text(B, 'y'), 'y');
   assert.equal((await failure(s3.send(new GetObjectCommand({ Bucket: B, Key: 'x' })))).code, 'NoSuchKey');

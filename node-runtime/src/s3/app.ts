@@ -31,7 +31,9 @@ async function serve(deps: S3Deps, req: Request, res: Response): Promise<void> {
   res.set('x-amz-request-id', requestId).set('x-amz-id-2', requestId).set('Server', 'Cairn');
   // The engine gets a signal that fires when the client goes away before the response is done.
   const aborter = new AbortController();
-  res.on('close', () => { if (!res.writableFinished) aborter.abort(); });
+  res.on('close', () => {
+    if (!res.writableFinished) aborter.abort();
+  });
 
   let route: Route | undefined;
   let operation = 'Unknown';
@@ -47,7 +49,9 @@ async function serve(deps: S3Deps, req: Request, res: Response): Promise<void> {
       op = selectOperation(req.method, route, req.headers);
       operation = op.name;
       setS3Operation(res, op.name);
-    } catch (e) { opError = e; }
+    } catch (e) {
+      opError = e;
+    }
     // A bucket's CORS headers go on every answer, errors included (a browser hides any answer without
     // them from the page); set first, so the handler's and the error path's headers add to them.
     if (req.method !== 'OPTIONS') setHeaders(res, corsHeadersOf(deps, route.bucket, req));
@@ -55,20 +59,31 @@ async function serve(deps: S3Deps, req: Request, res: Response): Promise<void> {
     const caller = open ? anonymousCaller() : authenticate(req, route, (id) => deps.principal(id));
     describeRequest({ operation, principal: caller.accessKeyId, sourceIp: req.socket.remoteAddress });
     if (!op) throw opError;
-    const ctx: S3Context = { requestId, route, caller, signal: aborter.signal, deps, policyContext: policyContext(req, route.query, caller.user, caller.presigned === true) };
+    const ctx: S3Context = {
+      requestId,
+      route,
+      caller,
+      signal: aborter.signal,
+      deps,
+      policyContext: policyContext(req, route.query, caller.user, caller.presigned === true),
+    };
     // Operations on an existing object are decided by their handler, which knows the object's owner and ACL.
     if (!decidedByHandler.has(op.name) && !open) requireAccess(ctx, op.name);
     requireExpectedOwner(ctx, req.headers['x-amz-expected-bucket-owner']);
     refuseUnsupportedHeaders(op.name, req.headers);
-    sendContinue(res);   // let through: a client that waits for it sends its body now
+    sendContinue(res); // let through: a client that waits for it sends its body now
     await op.handler(req, res, ctx);
   } catch (e) {
     const err = toS3Error(e);
     const where = { requestId, op: operation, bucket: route?.bucket, key: route?.key, method: req.method };
     // A client that went away mid-request is not a server failure (its AbortError says so).
-    if (err.code === 'InternalError' && !aborter.signal.aborted) log.error({ ...where, err: e instanceof Error ? { message: e.message, stack: e.stack } : String(e) }, 'request failed');
-    if (aborter.signal.aborted) return;              // nobody is listening any more
-    if (res.headersSent) { res.destroy(); return; }  // mid-body failure: cut the stream
+    if (err.code === 'InternalError' && !aborter.signal.aborted)
+      log.error({ ...where, err: e instanceof Error ? { message: e.message, stack: e.stack } : String(e) }, 'request failed');
+    if (aborter.signal.aborted) return; // nobody is listening any more
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    } // mid-body failure: cut the stream
     const resource = route ? route.rawPath : req.originalUrl;
     // A body the handler never read (refused before it started) is read and dropped, so a client
     // still sending it gets the answer instead of blocking on a socket nobody reads; after a small
@@ -100,6 +115,14 @@ export function createS3App(deps: S3Deps): Express {
   const spans = requestSpans();
   // One layer that calls the three in turn, not three router layers: the router's per-layer cost
   // showed in small-GET profiles. None of them ends a request or fails (each only calls next()).
-  app.use((req, res) => metrics(req, res, () => requestId(req, res, () => spans(req, res, () => { void serve(deps, req, res); }))));
+  app.use((req, res) =>
+    metrics(req, res, () =>
+      requestId(req, res, () =>
+        spans(req, res, () => {
+          void serve(deps, req, res);
+        }),
+      ),
+    ),
+  );
   return app;
 }

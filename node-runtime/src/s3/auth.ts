@@ -4,20 +4,32 @@ import type { IncomingMessage } from 'node:http';
 import { s3Error } from '../util/errors.ts';
 import type { Route } from './route.ts';
 import {
-  checkTime, parseAuthorizationHeader, parsePresignedQuery, STREAMING_SIGNED, STREAMING_SIGNED_TRAILER,
-  STREAMING_UNSIGNED_TRAILER, UNSIGNED_PAYLOAD, verifySignature, type SignableRequest, type SignatureClaim,
+  checkTime,
+  parseAuthorizationHeader,
+  parsePresignedQuery,
+  STREAMING_SIGNED,
+  STREAMING_SIGNED_TRAILER,
+  STREAMING_UNSIGNED_TRAILER,
+  UNSIGNED_PAYLOAD,
+  verifySignature,
+  type SignableRequest,
+  type SignatureClaim,
 } from './sigv4.ts';
 
-export interface S3Credentials { userId: string; secretAccessKey: string; superuser: boolean }
+export interface S3Credentials {
+  userId: string;
+  secretAccessKey: string;
+  superuser: boolean;
+}
 
 export interface Caller {
-  accessKeyId?: string;          // undefined: anonymous
-  user?: string;                 // the key's user id
-  superuser: boolean;            // the admin user
+  accessKeyId?: string; // undefined: anonymous
+  user?: string; // the key's user id
+  superuser: boolean; // the admin user
   presigned?: boolean;
   claim?: SignatureClaim;
   signingKey?: Buffer;
-  payloadHash: string;           // hex sha256, UNSIGNED-PAYLOAD or a STREAMING-* marker
+  payloadHash: string; // hex sha256, UNSIGNED-PAYLOAD or a STREAMING-* marker
 }
 
 /** Lower-case header map; repeated headers joined with ',' as the canonical request wants. */
@@ -41,7 +53,11 @@ export function authenticate(req: IncomingMessage, route: Route, lookup: (id: st
   const authorization = headers.authorization;
   const presigned = route.params.has('X-Amz-Signature') || route.params.has('X-Amz-Credential');
   if (!authorization && !presigned) return anonymousCaller();
-  if (authorization && presigned) throw s3Error('InvalidArgument', 'Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter or the Authorization header should be specified');
+  if (authorization && presigned)
+    throw s3Error(
+      'InvalidArgument',
+      'Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter or the Authorization header should be specified',
+    );
 
   let claim: SignatureClaim;
   let payloadHash: string;
@@ -64,4 +80,3 @@ export function authenticate(req: IncomingMessage, route: Route, lookup: (id: st
   const signingKey = verifySignature(signable, claim, creds.secretAccessKey, payloadHash);
   return { accessKeyId: claim.accessKeyId, user: creds.userId, superuser: creds.superuser, presigned, claim, signingKey, payloadHash };
 }
-

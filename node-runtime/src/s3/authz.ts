@@ -19,7 +19,11 @@ function policyOf(bucket: string, text: string | undefined): BucketPolicy | unde
   const key = `${bucket}\u0000${text}`;
   if (!parsed.has(key)) {
     let p: BucketPolicy | undefined;
-    try { p = parsePolicy(text, bucket); } catch { p = undefined; }   // stored, so it parsed once: never expected
+    try {
+      p = parsePolicy(text, bucket);
+    } catch {
+      p = undefined;
+    } // stored, so it parsed once: never expected
     if (parsed.size > 1000) parsed.clear();
     parsed.set(key, p);
   }
@@ -45,7 +49,7 @@ export const ownerXml = (ctx: S3Context, id: string) => ({ ID: id, DisplayName: 
 /** The Owner element of a version in a listing. */
 export function versionOwnerXml(ctx: S3Context, v: ObjectVersion) {
   const b = ctx.deps.bucket(v.bucket);
-  return ownerXml(ctx, b ? objectOwner(v, b) : v.owner ?? '');
+  return ownerXml(ctx, b ? objectOwner(v, b) : (v.owner ?? ''));
 }
 
 /** The access facts of a bucket. `access: public-read` (set by the operator or the admin API, not by
@@ -63,8 +67,19 @@ function existingTagContext(tags: { key: string; value: string }[]): Record<stri
 /** Operations whose handler authorizes them, once it has the object (the version) they act on (a form
  *  upload: once it has read the form's signer and key). */
 export const decidedByHandler = new Set([
-  'GetObject', 'HeadObject', 'GetObjectAcl', 'PutObjectAcl', 'PostObject', 'GetObjectAttributes',
-  'GetObjectTagging', 'PutObjectTagging', 'DeleteObjectTagging', 'GetObjectRetention', 'PutObjectRetention', 'GetObjectLegalHold', 'PutObjectLegalHold',
+  'GetObject',
+  'HeadObject',
+  'GetObjectAcl',
+  'PutObjectAcl',
+  'PostObject',
+  'GetObjectAttributes',
+  'GetObjectTagging',
+  'PutObjectTagging',
+  'DeleteObjectTagging',
+  'GetObjectRetention',
+  'PutObjectRetention',
+  'GetObjectLegalHold',
+  'PutObjectLegalHold',
 ]);
 
 /** Operations answered without credentials: browsers send preflights without them, and the
@@ -94,10 +109,18 @@ export function requireExpectedOwner(ctx: S3Context, expected: string | string[]
 }
 
 /** The policy condition keys of a request (lower case), as far as Cairn knows them. */
-export function policyContext(req: Pick<IncomingMessage, 'headers' | 'socket'>, query: [string, string][], user: string | undefined, presigned: boolean): Record<string, string[] | undefined> {
+export function policyContext(
+  req: Pick<IncomingMessage, 'headers' | 'socket'>,
+  query: [string, string][],
+  user: string | undefined,
+  presigned: boolean,
+): Record<string, string[] | undefined> {
   const h = req.headers;
   const one = (v: string | string[] | undefined) => (v === undefined ? undefined : [Array.isArray(v) ? v.join(',') : v]);
-  const q = (name: string) => { const hit = query.find(([k]) => k === name); return hit ? [hit[1]] : undefined; };
+  const q = (name: string) => {
+    const hit = query.find(([k]) => k === name);
+    return hit ? [hit[1]] : undefined;
+  };
   const now = new Date();
   const ctx: Record<string, string[] | undefined> = {
     'aws:sourceip': req.socket.remoteAddress ? [req.socket.remoteAddress.replace(/^::ffff:/, '')] : undefined,

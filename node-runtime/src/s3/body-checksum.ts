@@ -36,7 +36,8 @@ export class BodyChecksum {
     const computed = this.hasher.digest();
     this.result = computed;
     // A checksum announced in x-amz-trailer must arrive: an upload that says it is checked is.
-    if (this.source === 'trailer' && trailer === undefined) throw s3Error('MalformedTrailerError', `The ${this.algorithm} trailer the request announced in x-amz-trailer was not sent.`);
+    if (this.source === 'trailer' && trailer === undefined)
+      throw s3Error('MalformedTrailerError', `The ${this.algorithm} trailer the request announced in x-amz-trailer was not sent.`);
     const sent = this.source === 'trailer' ? trailer : this.sent;
     if (sent !== undefined) verifyChecksum(this.algorithm, sent, computed);
   }
@@ -55,6 +56,9 @@ export class BodyChecksum {
 /** A part must use its upload's algorithm (S3 refuses another one). */
 export function checkPartAlgorithm(upload: ChecksumAlgorithm | undefined, sent: ChecksumAlgorithm | undefined): void {
   if (upload && sent && upload !== sent) {
-    throw s3Error('InvalidRequest', `Checksum Type mismatch occurred, expected checksum Type: ${upload.toLowerCase()}, actual checksum Type: ${sent.toLowerCase()}`);
+    throw s3Error(
+      'InvalidRequest',
+      `Checksum Type mismatch occurred, expected checksum Type: ${upload.toLowerCase()}, actual checksum Type: ${sent.toLowerCase()}`,
+    );
   }
 }

@@ -5,7 +5,14 @@ import type { IncomingMessage } from 'node:http';
 import { bucketOrThrow } from './object-access.ts';
 import { readSmallBody } from './payload.ts';
 import { setHeaders } from './respond.ts';
-import { answerPreflight, corsResponseHeaders, MAX_CORS_DOCUMENT_BYTES, noSuchCorsConfiguration, parseCorsConfiguration, renderCorsConfiguration } from './semantics/cors.ts';
+import {
+  answerPreflight,
+  corsResponseHeaders,
+  MAX_CORS_DOCUMENT_BYTES,
+  noSuchCorsConfiguration,
+  parseCorsConfiguration,
+  renderCorsConfiguration,
+} from './semantics/cors.ts';
 import type { Handler, S3Deps } from './types.ts';
 
 const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v.join(',') : v);
@@ -60,4 +67,3 @@ export function corsHeadersOf(deps: Pick<S3Deps, 'bucket'>, bucket: string | und
     requestMethod: one(req.headers['access-control-request-method']),
   });
 }
-

@@ -47,24 +47,29 @@ export const createBucket: Handler = async (req, res, ctx) => {
   const body = await readSmallBody(req, ctx.caller, 64 * 1024);
   // LocationConstraint is accepted as given and kept for GetBucketLocation (s3-tests names its own, `default`).
   const location = body.trim() ? text(parseXml(body, 'CreateBucketConfiguration'), 'LocationConstraint')?.trim() || undefined : undefined;
-  const owner = ctx.caller.user!;   // authorize() lets only authenticated callers create buckets
+  const owner = ctx.caller.user!; // authorize() lets only authenticated callers create buckets
   const existing = ctx.deps.bucket(bucket);
   if (existing) {
     // In us-east-1 a repeat of your own create is 200 and changes nothing, as long as it asks for the
     // ACL the bucket has; one that would change it is BucketAlreadyExists (RGW and the suite agree).
     const asked = aclFromHeaders(req.headers, owner, ctx.deps.users()) ?? cannedAcl('private', owner);
     const same = JSON.stringify(asked.grants) === JSON.stringify(bucketAcl(existing).grants);
-    if (existing.owner === owner && same && ctx.deps.region === 'us-east-1') { res.status(200).set('Location', `/${bucket}`).end(); return; }
+    if (existing.owner === owner && same && ctx.deps.region === 'us-east-1') {
+      res.status(200).set('Location', `/${bucket}`).end();
+      return;
+    }
     throw s3Error(existing.owner === owner && same ? 'BucketAlreadyOwnedByYou' : 'BucketAlreadyExists', undefined, { resource: bucket });
   }
   const acl = aclFromHeaders(req.headers, owner, ctx.deps.users());
   const ownership = header(req.headers['x-amz-object-ownership']);
-  if (ownership !== undefined && !['ObjectWriter', 'BucketOwnerPreferred', 'BucketOwnerEnforced'].includes(ownership)) throw s3Error('InvalidArgument', `Invalid x-amz-object-ownership: ${ownership}`);
+  if (ownership !== undefined && !['ObjectWriter', 'BucketOwnerPreferred', 'BucketOwnerEnforced'].includes(ownership))
+    throw s3Error('InvalidArgument', `Invalid x-amz-object-ownership: ${ownership}`);
   if (ownership === 'BucketOwnerEnforced' && acl && acl.grants.some((g) => g.grantee.type !== 'CanonicalUser' || g.grantee.id !== owner)) {
-    throw new S3Error('InvalidBucketAclWithObjectOwnership', 400, 'Bucket cannot have ACLs set with ObjectOwnership\'s BucketOwnerEnforced setting');
+    throw new S3Error('InvalidBucketAclWithObjectOwnership', 400, "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting");
   }
   const lock = header(req.headers['x-amz-bucket-object-lock-enabled']);
-  if (lock !== undefined && !['true', 'false'].includes(lock.toLowerCase())) throw s3Error('InvalidArgument', `Invalid x-amz-bucket-object-lock-enabled: ${lock}`);
+  if (lock !== undefined && !['true', 'false'].includes(lock.toLowerCase()))
+    throw s3Error('InvalidArgument', `Invalid x-amz-bucket-object-lock-enabled: ${lock}`);
   const locked = lock?.toLowerCase() === 'true';
   const { replicas } = placementFromHeaders(req.headers);
   await ctx.deps.objects.createBucket(bucket, { owner, replicas, access: 'private', acl });
@@ -99,7 +104,13 @@ export const getBucketLocation: Handler = async (_req, res, ctx) => {
 };
 
 /** One object of a Delete document: its key, version and the conditions S3 lets each carry. */
-export interface DeleteEntry { key: string; versionId?: string; etag?: string; lastModifiedTime?: string; size?: string }
+export interface DeleteEntry {
+  key: string;
+  versionId?: string;
+  etag?: string;
+  lastModifiedTime?: string;
+  size?: string;
+}
 
 /** Parse a Delete document: the objects (at most 1000) and the quiet flag. */
 export function parseDeleteRequest(xml: string): { quiet: boolean; keys: string[]; entries: DeleteEntry[] } {
@@ -111,7 +122,13 @@ export function parseDeleteRequest(xml: string): { quiet: boolean; keys: string[
     const etag = text(o, 'ETag');
     const lastModifiedTime = text(o, 'LastModifiedTime');
     const size = text(o, 'Size');
-    return { key, ...(versionId !== undefined ? { versionId } : {}), ...(etag !== undefined ? { etag } : {}), ...(lastModifiedTime !== undefined ? { lastModifiedTime } : {}), ...(size !== undefined ? { size } : {}) };
+    return {
+      key,
+      ...(versionId !== undefined ? { versionId } : {}),
+      ...(etag !== undefined ? { etag } : {}),
+      ...(lastModifiedTime !== undefined ? { lastModifiedTime } : {}),
+      ...(size !== undefined ? { size } : {}),
+    };
   });
   if (entries.length === 0 || entries.length > 1000) throw s3Error('MalformedXML');
   return { quiet: (text(doc, 'Quiet') ?? 'false').trim() === 'true', keys: entries.map((e) => e.key), entries };
@@ -137,7 +154,7 @@ export const deleteObjects: Handler = async (req, res, ctx) => {
         ...(r.deleteMarker ? { DeleteMarker: true, DeleteMarkerVersionId: r.versionId } : {}),
       });
     } catch (err) {
-      if (!isS3Error(err) || err.status >= 500) throw err;   // a broken store fails the request, not one key
+      if (!isS3Error(err) || err.status >= 500) throw err; // a broken store fails the request, not one key
       errors.push({ Key: e.key, ...(e.versionId !== undefined ? { VersionId: e.versionId } : {}), Code: err.code, Message: err.message });
     }
   }

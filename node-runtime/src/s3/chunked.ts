@@ -11,15 +11,15 @@ import type { BodyChecksum } from './body-checksum.ts';
 
 export interface ChunkSigning {
   claim: SignatureClaim;
-  key: Buffer;           // signing key from the header signature
+  key: Buffer; // signing key from the header signature
   seedSignature: string; // the request's own signature starts the chain
 }
 
 export interface ChunkedOptions {
-  decodedLength: number;          // x-amz-decoded-content-length
-  signing?: ChunkSigning;         // absent for STREAMING-UNSIGNED-PAYLOAD-TRAILER
-  trailer?: string;               // x-amz-trailer: the checksum header announced for the trailer
-  checksum?: BodyChecksum;        // computed over the decoded data; checked against the header or the trailer
+  decodedLength: number; // x-amz-decoded-content-length
+  signing?: ChunkSigning; // absent for STREAMING-UNSIGNED-PAYLOAD-TRAILER
+  trailer?: string; // x-amz-trailer: the checksum header announced for the trailer
+  checksum?: BodyChecksum; // computed over the decoded data; checked against the header or the trailer
 }
 
 const MAX_LINE = 4096;
@@ -61,7 +61,10 @@ export class AwsChunkedDecoder extends Transform {
           if (this.remaining === 0) this.state = 'data-crlf';
           continue;
         }
-        if (this.state === 'done') { pos = buf.length; break; }  // bytes after the end are ignored
+        if (this.state === 'done') {
+          pos = buf.length;
+          break;
+        } // bytes after the end are ignored
         // The other states read CRLF-terminated lines.
         const nl = buf.indexOf(0x0a, pos);
         const end = nl < 0 ? buf.length : nl + 1;
@@ -135,7 +138,10 @@ export class AwsChunkedDecoder extends Transform {
       const name = line.slice(0, colon).trim().toLowerCase();
       const value = line.slice(colon + 1).trim();
       if (name === 'x-amz-trailer-signature') trailerSig = value.toLowerCase();
-      else { headers.set(name, value); signedText.push(`${name}:${value}\n`); }
+      else {
+        headers.set(name, value);
+        signedText.push(`${name}:${value}\n`);
+      }
     }
     const signing = this.opts.signing;
     if (signing && this.trailerLines.length > 0) {
@@ -149,7 +155,11 @@ export class AwsChunkedDecoder extends Transform {
   override _flush(cb: TransformCallback): void {
     // A body that stops before its final chunk (or short of the decoded length) is incomplete.
     if (this.state === 'trailer' && this.line.length === 0) {
-      try { this.endTrailer(); } catch (e) { return cb(e as Error); }
+      try {
+        this.endTrailer();
+      } catch (e) {
+        return cb(e as Error);
+      }
     }
     if (this.state !== 'done' || this.decoded !== this.opts.decodedLength) return cb(s3Error('IncompleteBody'));
     cb();

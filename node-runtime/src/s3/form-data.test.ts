@@ -39,8 +39,14 @@ async function readAll(body: Buffer, size: number) {
 test('boundary from the Content-Type; anything but multipart/form-data is refused', () => {
   assert.is(boundaryOf(`multipart/form-data; boundary=${B}`), B);
   assert.is(boundaryOf('Multipart/Form-Data; charset=utf-8; boundary="a b"'), 'a b');
-  assert.throws(() => boundaryOf('application/x-www-form-urlencoded'), (e: Error & { code?: string }) => e.code === 'PreconditionFailed');
-  assert.throws(() => boundaryOf('multipart/form-data; charset=utf-8'), (e: Error & { code?: string }) => e.code === 'MalformedPOSTRequest');
+  assert.throws(
+    () => boundaryOf('application/x-www-form-urlencoded'),
+    (e: Error & { code?: string }) => e.code === 'PreconditionFailed',
+  );
+  assert.throws(
+    () => boundaryOf('multipart/form-data; charset=utf-8'),
+    (e: Error & { code?: string }) => e.code === 'MalformedPOSTRequest',
+  );
 });
 
 test('fields in order, the file as a stream, whatever the read sizes; what follows the file is drained', async () => {
@@ -76,17 +82,31 @@ test('malformed and oversized forms are MalformedPOSTRequest; the file must end 
   const code = async (body: Buffer, opts = {}) => {
     try {
       const got = await readFormUntilFile(reads(body, 11), B, opts);
-      if (got.file) for await (const _ of got.file.body) { /* read */ }
+      if (got.file)
+        for await (const _ of got.file.body) {
+          /* read */
+        }
       return 'ok';
-    } catch (e) { return (e as { code?: string }).code; }
+    } catch (e) {
+      return (e as { code?: string }).code;
+    }
   };
-  const good = form([{ name: 'key', value: 'k' }, { name: 'file', value: 'abc' }]);
+  const good = form([
+    { name: 'key', value: 'k' },
+    { name: 'file', value: 'abc' },
+  ]);
   assert.is(await code(good), 'ok');
   assert.is(await code(good.subarray(0, good.indexOf('abc') + 2)), 'MalformedPOSTRequest', 'cut inside the file');
   assert.is(await code(Buffer.from('no delimiter at all')), 'MalformedPOSTRequest');
   assert.is(await code(form([{ name: 'policy', value: 'x'.repeat(2000) }]), { maxFieldBytes: 1000 }), 'MalformedPOSTRequest', 'fields are bounded');
   assert.is(await code(Buffer.from(`--${B}\r\nContent-Type: text/plain\r\n\r\nx\r\n--${B}--`)), 'MalformedPOSTRequest', 'no Content-Disposition');
-  assert.is(await code(Buffer.from(`--${B}\r\nContent-Disposition: form-data; name="a"\r\n\r\n1\r\n--${B}\r\nContent-Disposition: form-data; name="a"\r\n\r\n2\r\n--${B}--`)), 'InvalidArgument', 'a repeated field');
+  assert.is(
+    await code(
+      Buffer.from(`--${B}\r\nContent-Disposition: form-data; name="a"\r\n\r\n1\r\n--${B}\r\nContent-Disposition: form-data; name="a"\r\n\r\n2\r\n--${B}--`),
+    ),
+    'InvalidArgument',
+    'a repeated field',
+  );
 });
 
 test.run();

@@ -16,22 +16,26 @@ export interface FormFile {
 }
 
 export interface FormUntilFile {
-  fields: Map<string, string>;   // names as sent (case kept), values as UTF-8 text
-  file?: FormFile;               // absent when the form has no field named `file`
+  fields: Map<string, string>; // names as sent (case kept), values as UTF-8 text
+  file?: FormFile; // absent when the form has no field named `file`
   /** Read and drop what follows the file (the closing delimiter, ignored fields), up to `limit` bytes; false if more was left. */
   drain(limit?: number): Promise<boolean>;
 }
 
-export const MAX_FORM_FIELD_BYTES = 64 * 1024;   // all fields but the file together
+export const MAX_FORM_FIELD_BYTES = 64 * 1024; // all fields but the file together
 const MAX_HEADER_LINE = 8 * 1024;
 const MAX_PART_HEADERS = 16;
 
-export const malformedPost = (why: string) => new S3Error('MalformedPOSTRequest', 400, `The body of your POST request is not well-formed multipart/form-data: ${why}`);
+export const malformedPost = (why: string) =>
+  new S3Error('MalformedPOSTRequest', 400, `The body of your POST request is not well-formed multipart/form-data: ${why}`);
 
 /** The boundary of a `multipart/form-data; boundary=...` Content-Type. */
 export function boundaryOf(contentType: string | undefined): string {
   const m = /^\s*multipart\/form-data\s*;(.*)$/i.exec(contentType ?? '');
-  if (!m) throw new S3Error('PreconditionFailed', 412, 'Bucket POST must be of the enclosure-type multipart/form-data', { extra: { Condition: 'Bucket POST must be of the enclosure-type multipart/form-data' } });
+  if (!m)
+    throw new S3Error('PreconditionFailed', 412, 'Bucket POST must be of the enclosure-type multipart/form-data', {
+      extra: { Condition: 'Bucket POST must be of the enclosure-type multipart/form-data' },
+    });
   const b = /(?:^|;)\s*boundary\s*=\s*(?:"([^"]{1,70})"|([^;\s]{1,70}))/i.exec(m[1]);
   if (!b) throw malformedPost('no boundary');
   return b[1] ?? b[2];
@@ -44,12 +48,17 @@ class Input {
   private done = false;
   private readonly source: AsyncIterator<Buffer>;
 
-  constructor(source: AsyncIterator<Buffer>) { this.source = source; }
+  constructor(source: AsyncIterator<Buffer>) {
+    this.source = source;
+  }
 
   async more(): Promise<boolean> {
     if (this.done) return false;
     const r = await this.source.next();
-    if (r.done) { this.done = true; return false; }
+    if (r.done) {
+      this.done = true;
+      return false;
+    }
     this.buf = this.buf.length ? Buffer.concat([this.buf, r.value]) : r.value;
     return true;
   }
@@ -62,7 +71,7 @@ class Input {
 
   /** The bytes before `needle` (the needle is consumed too); holds at most `limit` bytes while looking. */
   async until(needle: Buffer, limit: number, what: string): Promise<Buffer> {
-    for (let from = 0; ;) {
+    for (let from = 0; ; ) {
       const at = this.buf.indexOf(needle, from);
       if (at >= 0) {
         if (at > limit) throw malformedPost(`${what} is too long`);
@@ -72,12 +81,16 @@ class Input {
       }
       if (this.buf.length > limit + needle.length) throw malformedPost(`${what} is too long`);
       from = Math.max(0, this.buf.length - needle.length + 1);
-      if (!await this.more()) throw malformedPost(`the body ended inside ${what}`);
+      if (!(await this.more())) throw malformedPost(`the body ended inside ${what}`);
     }
   }
 }
 
-interface PartHead { name: string; filename?: string; contentType?: string }
+interface PartHead {
+  name: string;
+  filename?: string;
+  contentType?: string;
+}
 
 /** Content-Disposition parameters (quoted or bare; a backslash escapes inside quotes). */
 function dispositionOf(value: string): PartHead {
@@ -111,10 +124,12 @@ async function readHead(input: Input): Promise<PartHead> {
 
 /** After a delimiter: `--` ends the form, CRLF starts a part (transport padding allowed before it). */
 async function nextPartFollows(input: Input): Promise<boolean> {
-  const rest = (await input.until(Buffer.from('\r\n'), 256, 'a delimiter line').catch((e) => {
-    if (input.buf.subarray(0, 2).toString() === '--') return Buffer.from('--');   // the final delimiter without its CRLF
-    throw e;
-  })).toString('latin1');
+  const rest = (
+    await input.until(Buffer.from('\r\n'), 256, 'a delimiter line').catch((e) => {
+      if (input.buf.subarray(0, 2).toString() === '--') return Buffer.from('--'); // the final delimiter without its CRLF
+      throw e;
+    })
+  ).toString('latin1');
   if (rest.startsWith('--')) return false;
   if (rest.trim() !== '') throw malformedPost('bad delimiter');
   return true;
@@ -131,7 +146,7 @@ async function* fileBytes(input: Input, delimiter: Buffer): AsyncGenerator<Buffe
     }
     const safe = input.buf.length - (delimiter.length - 1);
     if (safe > 0) yield input.take(safe);
-    if (!await input.more()) throw malformedPost('the body ended inside the file');
+    if (!(await input.more())) throw malformedPost('the body ended inside the file');
   }
 }
 
@@ -147,7 +162,10 @@ export async function readFormUntilFile(source: AsyncIterator<Buffer>, boundary:
   const drain = async (limit = 1024 * 1024) => {
     let seen = input.buf.length;
     input.take(input.buf.length);
-    while (seen <= limit && await input.more()) { seen += input.buf.length; input.take(input.buf.length); }
+    while (seen <= limit && (await input.more())) {
+      seen += input.buf.length;
+      input.take(input.buf.length);
+    }
     return seen <= limit;
   };
   await input.until(delimiter, 64 * 1024, 'the preamble');
@@ -155,7 +173,11 @@ export async function readFormUntilFile(source: AsyncIterator<Buffer>, boundary:
   while (await nextPartFollows(input)) {
     const head = await readHead(input);
     if (head.name.toLowerCase() === 'file') {
-      return { fields, file: { filename: head.filename, contentType: head.contentType, body: Readable.from(fileBytes(input, delimiter), { objectMode: false }) }, drain };
+      return {
+        fields,
+        file: { filename: head.filename, contentType: head.contentType, body: Readable.from(fileBytes(input, delimiter), { objectMode: false }) },
+        drain,
+      };
     }
     const value = await input.until(delimiter, maxFieldBytes - fieldBytes, 'the form fields');
     fieldBytes += value.length;

@@ -8,7 +8,10 @@ import type { ObjectVersion } from '../data/types.ts';
 import { dueAction, type ClockOptions, type LifecycleAction, type VersionFacts } from './semantics/lifecycle-due.ts';
 import type { LifecycleRule } from './semantics/lifecycle.ts';
 
-export interface DueVersion { version: ObjectVersion; action: LifecycleAction }
+export interface DueVersion {
+  version: ObjectVersion;
+  action: LifecycleAction;
+}
 
 /** The facts of one key's versions, given newest first. */
 export function keyFacts(versions: readonly ObjectVersion[]): VersionFacts[] {
@@ -16,7 +19,12 @@ export function keyFacts(versions: readonly ObjectVersion[]): VersionFacts[] {
   return versions.map((v, i) => {
     const isLatest = i === 0;
     const facts: VersionFacts = {
-      key: v.key, size: v.size, tags: v.tags ?? [], lastModified: v.timestamp, isLatest, isDeleteMarker: v.deleted,
+      key: v.key,
+      size: v.size,
+      tags: v.tags ?? [],
+      lastModified: v.timestamp,
+      isLatest,
+      isDeleteMarker: v.deleted,
       ...(isLatest ? { onlyVersion: versions.length === 1 } : { noncurrentSince: versions[i - 1]!.timestamp, newerNoncurrentCount: noncurrentSeen }),
     };
     if (!isLatest && !v.deleted) noncurrentSeen++;

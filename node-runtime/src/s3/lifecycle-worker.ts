@@ -34,7 +34,12 @@ export interface LifecycleWorkerOptions {
 }
 
 /** Where a pass over one bucket stands: its versions (after a key), then its uploads (after a key and id). */
-interface Cursor { bucket: string; phase: 'versions' | 'uploads'; after?: string; uploadAfter?: { key: string; uploadId: string } }
+interface Cursor {
+  bucket: string;
+  phase: 'versions' | 'uploads';
+  after?: string;
+  uploadAfter?: { key: string; uploadId: string };
+}
 
 export type LifecycleOutcome = 'done' | 'noop' | 'locked' | 'failed';
 
@@ -46,12 +51,15 @@ export class LifecycleWorker implements Worker {
   #queue: string[] = [];
   #cursor: Cursor | undefined;
 
-  constructor(o: LifecycleWorkerOptions) { this.#o = o; }
+  constructor(o: LifecycleWorkerOptions) {
+    this.#o = o;
+  }
 
   /** Buckets with rules whose runner is this member. */
   #mine(): string[] {
     const { view } = this.#o;
-    return view.buckets()
+    return view
+      .buckets()
       .filter((b) => !b.deleted && b.lifecycle && replicasFor(`bucket:${b.name}`, view.members(), 1)[0]?.id === view.selfId)
       .map((b) => b.name);
   }
@@ -70,7 +78,10 @@ export class LifecycleWorker implements Worker {
     const c = this.#cursor;
     const b = this.#o.view.bucket(c.bucket);
     const rules = b?.lifecycle ? lifecycleRules(b.lifecycle) : [];
-    if (rules.length === 0) { this.#cursor = undefined; return this.#queue.length ? 'busy' : 'idle'; }
+    if (rules.length === 0) {
+      this.#cursor = undefined;
+      return this.#queue.length ? 'busy' : 'idle';
+    }
     const clock: ClockOptions = this.#o.dayMs !== undefined ? { dayMs: this.#o.dayMs } : {};
     const now = (this.#o.now ?? Date.now)();
     if (c.phase === 'versions') {
@@ -89,13 +100,21 @@ export class LifecycleWorker implements Worker {
     const uploads = await this.#o.objects.listUploads(c.bucket, { keyMarker: c.uploadAfter?.key, uploadIdMarker: c.uploadAfter?.uploadId, maxUploads: PAGE });
     for (const u of uploads) {
       if (dueUploadAbort(rules, { key: u.key, initiated: Date.parse(u.initiated) }, now, clock) === undefined) continue;
-      await this.#count('abort-upload', () => this.#o.objects.abortUpload(c.bucket, u.key, u.uploadId).then(() => 'done' as const, (e: unknown) => {
-        if (isS3Error(e) && e.code === 'NoSuchUpload') return 'noop' as const;   // completed or aborted meanwhile
-        throw e;
-      }));
+      await this.#count('abort-upload', () =>
+        this.#o.objects.abortUpload(c.bucket, u.key, u.uploadId).then(
+          () => 'done' as const,
+          (e: unknown) => {
+            if (isS3Error(e) && e.code === 'NoSuchUpload') return 'noop' as const; // completed or aborted meanwhile
+            throw e;
+          },
+        ),
+      );
     }
     const last = uploads[uploads.length - 1];
-    if (uploads.length >= PAGE && last) { c.uploadAfter = { key: last.key, uploadId: last.uploadId }; return 'busy'; }
+    if (uploads.length >= PAGE && last) {
+      c.uploadAfter = { key: last.key, uploadId: last.uploadId };
+      return 'busy';
+    }
     this.#cursor = undefined;
     // The pass ends with the last bucket: the runner sleeps until the next one.
     return this.#queue.length ? 'busy' : 'idle';

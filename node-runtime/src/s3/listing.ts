@@ -47,7 +47,12 @@ async function page(ctx: S3Context, lp: ListParams, startAfter: string | undefin
     await ctx.deps.objects.headBucket(bucket);
     return { objects: [], commonPrefixes: [], isTruncated: false };
   }
-  return ctx.deps.objects.listObjects(bucket, { prefix: lp.prefix || undefined, delimiter: lp.delimiter, startAfter: startAfter || undefined, maxKeys: lp.maxKeys });
+  return ctx.deps.objects.listObjects(bucket, {
+    prefix: lp.prefix || undefined,
+    delimiter: lp.delimiter,
+    startAfter: startAfter || undefined,
+    maxKeys: lp.maxKeys,
+  });
 }
 
 /** Where the next page starts: the engine's resume key, else the last entry of this page. */
@@ -127,7 +132,10 @@ export const listUploads: Handler = async (_req, res, ctx) => {
   const keyMarker = p.get('key-marker') || undefined;
   const uploadIdMarker = p.get('upload-id-marker') || undefined;
   // One extra tells whether the page is truncated.
-  const uploads = lp.maxKeys === 0 ? [] : await ctx.deps.objects.listUploads(ctx.route.bucket!, { prefix: lp.prefix || undefined, keyMarker, uploadIdMarker, maxUploads: lp.maxKeys + 1 });
+  const uploads =
+    lp.maxKeys === 0
+      ? []
+      : await ctx.deps.objects.listUploads(ctx.route.bucket!, { prefix: lp.prefix || undefined, keyMarker, uploadIdMarker, maxUploads: lp.maxKeys + 1 });
   const shown = uploads.slice(0, lp.maxKeys);
   const truncated = uploads.length > shown.length;
   const last = shown[shown.length - 1];
@@ -141,6 +149,13 @@ export const listUploads: Handler = async (_req, res, ctx) => {
     MaxUploads: lp.maxKeys,
     IsTruncated: truncated,
     EncodingType: lp.encodingType,
-    Upload: shown.map((u) => ({ Key: lp.encode(u.key), UploadId: u.uploadId, Initiator: ownerXml(ctx, u.owner), Owner: ownerXml(ctx, u.owner), StorageClass: 'STANDARD', Initiated: u.initiated })),
+    Upload: shown.map((u) => ({
+      Key: lp.encode(u.key),
+      UploadId: u.uploadId,
+      Initiator: ownerXml(ctx, u.owner),
+      Owner: ownerXml(ctx, u.owner),
+      StorageClass: 'STANDARD',
+      Initiated: u.initiated,
+    })),
   });
 };

@@ -17,7 +17,6 @@ import { list, parseXml, text } from './xml.ts';
 import { putPrecondition } from './write-conditions.ts';
 import { writtenVersionHeaders } from './versions.ts';
 
-
 function uploadIdOf(ctx: S3Context): string {
   const id = ctx.route.params.get('uploadId');
   if (!id) throw s3Error('NoSuchUpload');
@@ -62,7 +61,7 @@ export function parseCompleteParts(xml: string): CompletedPartWithChecksum[] {
 
 /** The headers that say an upload's checksum (CreateMultipartUpload, ListParts' answer has elements instead). */
 const uploadChecksumHeaders = (c: { algorithm: ChecksumAlgorithm; type: string } | undefined): Record<string, string> =>
-  (c ? { 'x-amz-checksum-algorithm': c.algorithm, 'x-amz-checksum-type': c.type } : {});
+  c ? { 'x-amz-checksum-algorithm': c.algorithm, 'x-amz-checksum-type': c.type } : {};
 
 export const createUpload: Handler = async (req, res, ctx) => {
   const { bucket, key } = target(ctx);
@@ -93,8 +92,14 @@ class Checksummed extends Transform {
     super();
     this.checksum = new BodyChecksum({ algorithm, source: 'computed' });
   }
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void { this.checksum.update(chunk); cb(null, chunk); }
-  override _flush(cb: TransformCallback): void { this.checksum.finish(); cb(); }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.checksum.update(chunk);
+    cb(null, chunk);
+  }
+  override _flush(cb: TransformCallback): void {
+    this.checksum.finish();
+    cb();
+  }
 }
 
 export const uploadPartCopy: Handler = async (req, res, ctx) => {
@@ -104,9 +109,15 @@ export const uploadPartCopy: Handler = async (req, res, ctx) => {
   const src = await copySource(req, ctx);
   const rangeHeader = req.headers['x-amz-copy-source-range'];
   const range = typeof rangeHeader === 'string' ? parseRange(rangeHeader) : undefined;
-  if (typeof rangeHeader === 'string' && (!range || range.suffix !== undefined)) throw s3Error('InvalidArgument', 'The x-amz-copy-source-range value must be of the form bytes=first-last');
+  if (typeof rangeHeader === 'string' && (!range || range.suffix !== undefined))
+    throw s3Error('InvalidArgument', 'The x-amz-copy-source-range value must be of the form bytes=first-last');
   const upload = await ctx.deps.objects.headUpload(bucket, key, uploadId);
-  const source = await ctx.deps.objects.getObject(src.bucket, src.key, { versionId: src.versionId, range, signal: ctx.signal, sse: encryptionFromHeaders(req.headers, { copySource: true }) });
+  const source = await ctx.deps.objects.getObject(src.bucket, src.key, {
+    versionId: src.versionId,
+    range,
+    signal: ctx.signal,
+    sse: encryptionFromHeaders(req.headers, { copySource: true }),
+  });
   let size = source.version.size;
   try {
     if (range) {
@@ -157,13 +168,22 @@ export const completeUpload: Handler = async (req, res, ctx) => {
   }
   const location = `http://${req.headers.host ?? 'localhost'}/${encodeURIComponent(bucket)}/${key.split('/').map(encodeURIComponent).join('/')}`;
   setHeaders(res, { ...encryptionHeaders(version.encryption), ...writtenVersionHeaders(version) });
-  sendXml(res, 200, 'CompleteMultipartUploadResult', { Location: location, Bucket: bucket, Key: key, ETag: quoteEtag(version.etag), ...checksumXml(version.checksum) });
+  sendXml(res, 200, 'CompleteMultipartUploadResult', {
+    Location: location,
+    Bucket: bucket,
+    Key: key,
+    ETag: quoteEtag(version.etag),
+    ...checksumXml(version.checksum),
+  });
 };
 
 /** x-amz-mp-object-size: the size the client says the object has must be the named parts' sum. */
 function checkObjectSize(value: string | string[], parts: CompletedPartWithChecksum[], stored: PartRecord[]): void {
   const v = Array.isArray(value) ? value[0] : value;
-  if (!/^\d+$/.test(v.trim())) throw s3Error('InvalidArgument', 'x-amz-mp-object-size must be a whole number of bytes.', { extra: { ArgumentName: 'x-amz-mp-object-size', ArgumentValue: v } });
+  if (!/^\d+$/.test(v.trim()))
+    throw s3Error('InvalidArgument', 'x-amz-mp-object-size must be a whole number of bytes.', {
+      extra: { ArgumentName: 'x-amz-mp-object-size', ArgumentValue: v },
+    });
   const sizes = new Map(stored.map((p) => [p.number, p.size]));
   // A part that is not there fails the completion itself (InvalidPart), with its own message.
   if (parts.some((p) => !sizes.has(p.number))) return;
@@ -207,15 +227,22 @@ export const listParts: Handler = async (_req, res, ctx) => {
   const page = all.slice(0, maxParts);
   const truncated = all.length > page.length;
   sendXml(res, 200, 'ListPartsResult', {
-    Bucket: bucket, Key: key, UploadId: uploadId,
-    Initiator: ownerXml(ctx, upload.owner), Owner: ownerXml(ctx, upload.owner), StorageClass: 'STANDARD',
+    Bucket: bucket,
+    Key: key,
+    UploadId: uploadId,
+    Initiator: ownerXml(ctx, upload.owner),
+    Owner: ownerXml(ctx, upload.owner),
+    StorageClass: 'STANDARD',
     ...(upload.checksum ? { ChecksumAlgorithm: upload.checksum.algorithm, ChecksumType: upload.checksum.type } : {}),
     PartNumberMarker: marker,
     NextPartNumberMarker: page.length ? page[page.length - 1].number : marker,
     MaxParts: maxParts,
     IsTruncated: truncated,
     Part: page.map((p) => ({
-      PartNumber: p.number, LastModified: p.lastModified, ETag: quoteEtag(p.etag), Size: p.size,
+      PartNumber: p.number,
+      LastModified: p.lastModified,
+      ETag: quoteEtag(p.etag),
+      Size: p.size,
       ...(p.checksum && upload.checksum ? { [checksumElement(upload.checksum.algorithm)]: p.checksum } : {}),
     })),
   });

@@ -11,7 +11,10 @@ import type { Handler } from './types.ts';
 
 export const getBucketNotification: Handler = async (_req, res, ctx) => {
   const b = bucketOrThrow(ctx, ctx.route.bucket!);
-  res.status(200).set('Content-Type', 'application/xml').end(renderNotificationConfiguration(b.notifications ?? []));
+  res
+    .status(200)
+    .set('Content-Type', 'application/xml')
+    .end(renderNotificationConfiguration(b.notifications ?? []));
 };
 
 export const putBucketNotification: Handler = async (req, res, ctx) => {

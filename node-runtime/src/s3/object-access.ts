@@ -13,7 +13,7 @@ type Headers = Record<string, string | string[] | undefined>;
 /** The owner and ACL of a version written by this request into `bucket`. */
 export function newObjectOwnership(ctx: S3Context, bucket: string, h: Headers): { owner?: string; acl?: Acl } {
   const b = ctx.deps.bucket(bucket);
-  if (!b) return {};   // the write fails with NoSuchBucket
+  if (!b) return {}; // the write fails with NoSuchBucket
   // BucketOwnerEnforced: every object is the bucket owner's and ACLs are off (S3's modern default;
   // Cairn's Kubernetes Buckets use it). Otherwise the writer owns what it writes; an anonymous
   // writer (a public-read-write bucket) leaves it to the bucket owner.
@@ -38,8 +38,14 @@ export function newObjectOwnership(ctx: S3Context, bucket: string, h: Headers): 
  * not there is refused as AccessDenied to a caller who may not list the bucket (S3 tells only
  * listers that a key does not exist).
  */
-export async function authorizedRead<T>(ctx: S3Context, operation: string, target: { bucket: string; key: string },
-  read: () => Promise<T>, versionOf: (t: T) => ObjectVersion, dispose: (t: T) => void = () => {}): Promise<T> {
+export async function authorizedRead<T>(
+  ctx: S3Context,
+  operation: string,
+  target: { bucket: string; key: string },
+  read: () => Promise<T>,
+  versionOf: (t: T) => ObjectVersion,
+  dispose: (t: T) => void = () => {},
+): Promise<T> {
   let got: T;
   try {
     got = await read();

@@ -17,10 +17,17 @@ const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v.join(','
 
 /** x-amz-object-attributes: a comma list of the names above (at least one; case as S3 spells them). */
 export function requestedAttributes(value: string | string[] | undefined): Set<Attribute> {
-  const names = (one(value) ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-  if (names.length === 0) throw s3Error('InvalidArgument', 'The x-amz-object-attributes header specifying the attributes to be retrieved is either missing or empty', { extra: { ArgumentName: 'x-amz-object-attributes' } });
+  const names = (one(value) ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (names.length === 0)
+    throw s3Error('InvalidArgument', 'The x-amz-object-attributes header specifying the attributes to be retrieved is either missing or empty', {
+      extra: { ArgumentName: 'x-amz-object-attributes' },
+    });
   for (const n of names) {
-    if (!(OBJECT_ATTRIBUTES as readonly string[]).includes(n)) throw s3Error('InvalidArgument', `Invalid attribute name specified: ${n}`, { extra: { ArgumentName: 'x-amz-object-attributes', ArgumentValue: n } });
+    if (!(OBJECT_ATTRIBUTES as readonly string[]).includes(n))
+      throw s3Error('InvalidArgument', `Invalid attribute name specified: ${n}`, { extra: { ArgumentName: 'x-amz-object-attributes', ArgumentValue: n } });
   }
   return new Set(names as Attribute[]);
 }
@@ -28,7 +35,8 @@ export function requestedAttributes(value: string | string[] | undefined): Set<A
 function boundedInt(value: string | string[] | undefined, name: string, dflt: number, max: number): number {
   const v = one(value);
   if (v === undefined || v === '') return dflt;
-  if (!/^\d+$/.test(v.trim())) throw s3Error('InvalidArgument', `Provided ${name} not an integer or within integer range`, { extra: { ArgumentName: name, ArgumentValue: v } });
+  if (!/^\d+$/.test(v.trim()))
+    throw s3Error('InvalidArgument', `Provided ${name} not an integer or within integer range`, { extra: { ArgumentName: name, ArgumentValue: v } });
   return Math.min(Number(v), max);
 }
 
@@ -42,7 +50,7 @@ export function objectAttributesXml(v: ObjectVersion, wanted: Set<Attribute>, pa
     const page = after.slice(0, paging.maxParts);
     const algorithm = v.checksum?.algorithm;
     out.ObjectParts = {
-      PartsCount: v.parts.length,   // S3 names it so in the XML (the SDKs call it TotalPartsCount)
+      PartsCount: v.parts.length, // S3 names it so in the XML (the SDKs call it TotalPartsCount)
       PartNumberMarker: paging.marker,
       NextPartNumberMarker: page.length ? page[page.length - 1].number : paging.marker,
       MaxParts: paging.maxParts,
@@ -62,7 +70,13 @@ export const getObjectAttributes: Handler = async (req, res, ctx) => {
     maxParts: boundedInt(req.headers['x-amz-max-parts'], 'x-amz-max-parts', 1000, 1000),
     marker: boundedInt(req.headers['x-amz-part-number-marker'], 'x-amz-part-number-marker', 0, 10_000),
   };
-  const v = await authorizedRead(ctx, 'GetObjectAttributes', { bucket, key }, () => ctx.deps.objects.headObject(bucket, key), (x) => x);
+  const v = await authorizedRead(
+    ctx,
+    'GetObjectAttributes',
+    { bucket, key },
+    () => ctx.deps.objects.headObject(bucket, key),
+    (x) => x,
+  );
   requireCustomerKey(ctx, v, req.headers);
   res.set('Last-Modified', new Date(v.timestamp).toUTCString());
   sendXml(res, 200, 'GetObjectAttributesResponse', objectAttributesXml(v, wanted, paging));

@@ -4,7 +4,15 @@
 // CompleteMultipartUpload request says the parts' and the object's checksums are.
 import type { CompletedPart, MultipartUpload, ObjectVersion, PartRecord, StoredChecksum } from '../data/types.ts';
 import { s3Error } from '../util/errors.ts';
-import { CHECKSUM_ALGORITHMS, checksumHeader, checksumModeEnabled, checksumResponseHeaders, multipartChecksum, parseChecksumAlgorithm, type ChecksumAlgorithm } from './semantics/checksums.ts';
+import {
+  CHECKSUM_ALGORITHMS,
+  checksumHeader,
+  checksumModeEnabled,
+  checksumResponseHeaders,
+  multipartChecksum,
+  parseChecksumAlgorithm,
+  type ChecksumAlgorithm,
+} from './semantics/checksums.ts';
 
 type HeaderBag = Record<string, string | string[] | undefined>;
 
@@ -39,7 +47,8 @@ export function checkCompletionChecksumHeaders(upload: MultipartUpload, h: Heade
   const type = one(h['x-amz-checksum-type']);
   const sent = CHECKSUM_ALGORITHMS.filter((a) => h[checksumHeader(a)] !== undefined);
   if (!spec) {
-    if (type !== undefined || sent.length) throw s3Error('InvalidRequest', 'The upload was created without a checksum algorithm; CompleteMultipartUpload cannot name one.');
+    if (type !== undefined || sent.length)
+      throw s3Error('InvalidRequest', 'The upload was created without a checksum algorithm; CompleteMultipartUpload cannot name one.');
     return;
   }
   if (type !== undefined && type !== spec.type) throw s3Error('InvalidRequest', `The upload was created with the ${spec.type} checksum type, not ${type}.`);
@@ -53,7 +62,12 @@ export function checkCompletionChecksumHeaders(upload: MultipartUpload, h: Heade
  * one (InvalidPart), and an object checksum it sends (x-amz-checksum-<algo>) must be the result
  * (BadDigest).
  */
-export function completedChecksum(upload: MultipartUpload, requested: CompletedPartWithChecksum[], stored: PartRecord[], h: HeaderBag): StoredChecksum | undefined {
+export function completedChecksum(
+  upload: MultipartUpload,
+  requested: CompletedPartWithChecksum[],
+  stored: PartRecord[],
+  h: HeaderBag,
+): StoredChecksum | undefined {
   const spec = upload.checksum;
   if (!spec) return undefined;
   const byNumber = new Map(stored.map((p) => [p.number, p]));
@@ -62,7 +76,9 @@ export function completedChecksum(upload: MultipartUpload, requested: CompletedP
     // A part that is missing or has another ETag fails the completion itself (data/multipart.ts).
     if (!p || p.checksum === undefined) return undefined;
     if (r.checksum && (r.checksum.algorithm !== spec.algorithm || r.checksum.value !== p.checksum)) {
-      throw s3Error('InvalidPart', `The ${r.checksum.algorithm.toLowerCase()} checksum of part ${r.number} does not match the uploaded part's.`, { extra: { PartNumber: String(r.number) } });
+      throw s3Error('InvalidPart', `The ${r.checksum.algorithm.toLowerCase()} checksum of part ${r.number} does not match the uploaded part's.`, {
+        extra: { PartNumber: String(r.number) },
+      });
     }
     return { checksum: p.checksum, size: p.size };
   });

@@ -40,7 +40,12 @@ export function metadataFromHeaders(h: IncomingHttpHeaders): Pick<PutOptions, 'c
   for (const name of STORED_HEADERS) {
     let v = one(h[name]);
     // aws-chunked is a transfer detail of this request, not the object's encoding.
-    if (name === 'content-encoding' && v) v = v.split(',').map((s) => s.trim()).filter((s) => s && s !== 'aws-chunked').join(', ');
+    if (name === 'content-encoding' && v)
+      v = v
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s && s !== 'aws-chunked')
+        .join(', ');
     if (v) headers[name] = v;
   }
   checkUserMetaSize(userMeta);
@@ -58,7 +63,10 @@ export function placementFromHeaders(h: IncomingHttpHeaders): Pick<PutOptions, '
   }
   const pin = one(h['x-cairn-pin']);
   if (pin !== undefined) {
-    const names = pin.split(',').map((s) => s.trim()).filter(Boolean);
+    const names = pin
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     if (names.length === 0) throw s3Error('InvalidArgument', 'x-cairn-pin must name at least one member');
     out.pin = names;
   }
@@ -68,7 +76,7 @@ export function placementFromHeaders(h: IncomingHttpHeaders): Pick<PutOptions, '
 /** Headers of a GET/HEAD answer for this version. */
 export function objectHeaders(v: ObjectVersion): Record<string, string> {
   const out: Record<string, string> = {
-    'ETag': quoteEtag(v.etag),
+    ETag: quoteEtag(v.etag),
     'Last-Modified': new Date(v.timestamp).toUTCString(),
     'Content-Type': v.contentType ?? 'binary/octet-stream',
     'Accept-Ranges': 'bytes',
@@ -90,7 +98,11 @@ export function responseOverrides(params: Map<string, string>): Record<string, s
   return out;
 }
 
-export interface RangeSpec { start?: number; end?: number; suffix?: number }
+export interface RangeSpec {
+  start?: number;
+  end?: number;
+  suffix?: number;
+}
 
 /** `bytes=a-b`, `bytes=a-`, `bytes=-n`; anything else (or several ranges) is ignored as HTTP says. */
 export function parseRange(header: string | undefined): RangeSpec | undefined {
@@ -108,7 +120,8 @@ export function parseRange(header: string | undefined): RangeSpec | undefined {
 /** The inclusive byte range to serve from an object of `size`, or InvalidRange. */
 export function resolveRange(r: RangeSpec, size: number): { start: number; end: number } {
   if (r.suffix !== undefined) {
-    if (r.suffix === 0 || size === 0) throw s3Error('InvalidRange', undefined, { extra: { RangeRequested: `bytes=-${r.suffix}`, ActualObjectSize: String(size) } });
+    if (r.suffix === 0 || size === 0)
+      throw s3Error('InvalidRange', undefined, { extra: { RangeRequested: `bytes=-${r.suffix}`, ActualObjectSize: String(size) } });
     return { start: Math.max(0, size - r.suffix), end: size - 1 };
   }
   const start = r.start ?? 0;
@@ -122,7 +135,7 @@ function etagMatches(list: string, etag: string): boolean {
 
 function modifiedAfter(v: ObjectVersion, httpDate: string): boolean | undefined {
   const t = Date.parse(httpDate);
-  if (Number.isNaN(t)) return undefined;          // an unparsable date is ignored
+  if (Number.isNaN(t)) return undefined; // an unparsable date is ignored
   return Math.floor(v.timestamp / 1000) * 1000 > t;
 }
 

@@ -46,7 +46,7 @@ export function lockFromHeaders(h: Headers, now = Date.now()): Pick<PutOptions, 
     out.retention = { mode: mode as RetentionMode, until: untilOf(until, now) };
   }
   if (hold !== undefined) {
-    if (hold !== 'ON' && hold !== 'OFF') throw s3Error('InvalidArgument', 'Legal Hold must be either of \'ON\' or \'OFF\'');
+    if (hold !== 'ON' && hold !== 'OFF') throw s3Error('InvalidArgument', "Legal Hold must be either of 'ON' or 'OFF'");
     out.legalHold = hold === 'ON';
   }
   return out;
@@ -100,13 +100,14 @@ export const putObjectLockConfiguration: Handler = async (req, res, ctx) => {
   const b = bucketOrThrow(ctx, ctx.route.bucket!);
   const config = parseLockConfiguration(await readSmallBody(req, ctx.caller, 64 * 1024));
   // Lock may be turned on later only while versioning is Enabled (and then keeps it on for good).
-  if (!b.objectLock && b.versioning !== 'Enabled') throw new S3Error('InvalidBucketState', 409, 'Versioning must be Enabled on the bucket to enable Object Lock');
+  if (!b.objectLock && b.versioning !== 'Enabled')
+    throw new S3Error('InvalidBucketState', 409, 'Versioning must be Enabled on the bucket to enable Object Lock');
   await ctx.deps.putBucket({ ...b, objectLock: config });
   res.status(200).end();
 };
 
 export const getObjectRetention: Handler = async (_req, res, ctx) => {
-  const { bucket, key } = target(ctx);
+  target(ctx);
   lockedBucket(ctx);
   const { version: v } = await authorizedVersion(ctx, 'GetObjectRetention');
   if (!v.retention) throw new S3Error('NoSuchObjectLockConfiguration', 404, 'The specified object does not have a ObjectLock configuration');
@@ -140,7 +141,7 @@ export const putObjectRetention: Handler = async (req, res, ctx) => {
 };
 
 export const getObjectLegalHold: Handler = async (_req, res, ctx) => {
-  const { bucket, key } = target(ctx);
+  target(ctx);
   lockedBucket(ctx);
   const { version: v } = await authorizedVersion(ctx, 'GetObjectLegalHold');
   sendXml(res, 200, 'LegalHold', { Status: v.legalHold ? 'ON' : 'OFF' });

@@ -40,7 +40,9 @@ export async function withPayload<T>(payload: Pick<Payload, 'body'>, run: (body:
   let bodyError: unknown;
   // An AbortError is the engine itself letting go of the body (it failed first and left its
   // `for await` early): its own error is the one to report, not a broken body.
-  payload.body.on('error', (e) => { if ((e as Error)?.name !== 'AbortError') bodyError ??= e; });
+  payload.body.on('error', (e) => {
+    if ((e as Error)?.name !== 'AbortError') bodyError ??= e;
+  });
   try {
     const result = await run(payload.body);
     if (bodyError) throw bodyError;
@@ -51,7 +53,13 @@ export async function withPayload<T>(payload: Pick<Payload, 'body'>, run: (body:
   }
 }
 
-export function writeOptions(ctx: S3Context, h: Record<string, string | string[] | undefined>, size?: number, bucket = ctx.route.bucket!, opts: { bucketDefault?: boolean } = {}): PutOptions {
+export function writeOptions(
+  ctx: S3Context,
+  h: Record<string, string | string[] | undefined>,
+  size?: number,
+  bucket = ctx.route.bucket!,
+  opts: { bucketDefault?: boolean } = {},
+): PutOptions {
   // Encryption asked for by the request, else the bucket's default (not for a part: it follows its upload).
   const sse = encryptionFromHeaders(h) ?? (opts.bucketDefault !== false && ctx.deps.bucket(bucket)?.encryption ? { kind: 'SSE-S3' as const } : undefined);
   return {
@@ -74,7 +82,10 @@ export const putObject: Handler = async (req, res, ctx) => {
   const opts = { ...writeOptions(ctx, req.headers, payload.size), precondition, checksum: () => payload.checksum?.stored() };
   const version = await withPayload(payload, (body) => ctx.deps.objects.putObject(bucket, key, body, opts));
   setHeaders(res.status(200).set('ETag', quoteEtag(version.etag)), {
-    ...encryptionHeaders(version.encryption), ...writtenChecksumHeaders(version), ...writtenVersionHeaders(version), ...expirationHeaders(ctx.deps.bucket(bucket), version),
+    ...encryptionHeaders(version.encryption),
+    ...writtenChecksumHeaders(version),
+    ...writtenVersionHeaders(version),
+    ...expirationHeaders(ctx.deps.bucket(bucket), version),
   }).end();
 };
 
@@ -98,7 +109,11 @@ function notAMarker(e: unknown): never {
 /** 304 for a read whose If-None-Match / If-Modified-Since says the client has it (412s are thrown). */
 function notModified(req: { headers: Record<string, string | string[] | undefined> }, res: Parameters<Handler>[1], ctx: S3Context, v: ObjectVersion): boolean {
   if (evaluateRead(readPreconditions(req.headers), { etag: v.etag, lastModified: v.timestamp }, Date.now()) !== 'not-modified') return false;
-  setHeaders(res.status(304), { 'ETag': quoteEtag(v.etag), 'Last-Modified': new Date(v.timestamp).toUTCString(), ...versionHeaders(ctx.deps.bucket(v.bucket), v) }).end();
+  setHeaders(res.status(304), {
+    ETag: quoteEtag(v.etag),
+    'Last-Modified': new Date(v.timestamp).toUTCString(),
+    ...versionHeaders(ctx.deps.bucket(v.bucket), v),
+  }).end();
   return true;
 }
 
@@ -107,7 +122,13 @@ export const getObject: Handler = async (req, res, ctx) => {
   const objects = ctx.deps.objects;
   const versionId = versionIdOf(ctx);
   if (hasPreconditions(readPreconditions(req.headers))) {
-    const current = await authorizedRead(ctx, 'GetObject', { bucket, key }, () => objects.headObject(bucket, key, { versionId }), (v) => v);
+    const current = await authorizedRead(
+      ctx,
+      'GetObject',
+      { bucket, key },
+      () => objects.headObject(bucket, key, { versionId }),
+      (v) => v,
+    );
     if (notModified(req, res, ctx, current)) return;
   }
   let range: RangeSpec | undefined = parseRange(header(req.headers.range));
@@ -117,12 +138,24 @@ export const getObject: Handler = async (req, res, ctx) => {
   if (partNumber !== undefined) {
     // The part's bytes are known from the version's layout; the read is pinned to that version.
     refuseRangeWithPart(req.headers.range);
-    const v = await authorizedRead(ctx, 'GetObject', { bucket, key }, () => objects.headObject(bucket, key, { versionId }), (x) => x);
+    const v = await authorizedRead(
+      ctx,
+      'GetObject',
+      { bucket, key },
+      () => objects.headObject(bucket, key, { versionId }),
+      (x) => x,
+    );
     range = partRange(v, partNumber);
     pinned = s3VersionId(v);
   }
-  const result = await authorizedRead(ctx, 'GetObject', { bucket, key }, () => objects.getObject(bucket, key, { versionId: pinned, range, signal: ctx.signal, sse: encryptionFromHeaders(req.headers) }),
-    (r) => r.version, (r) => r.body.destroy());
+  const result = await authorizedRead(
+    ctx,
+    'GetObject',
+    { bucket, key },
+    () => objects.getObject(bucket, key, { versionId: pinned, range, signal: ctx.signal, sse: encryptionFromHeaders(req.headers) }),
+    (r) => r.version,
+    (r) => r.body.destroy(),
+  );
   const { version, body } = result;
   let served: { start: number; end: number } | undefined;
   try {
@@ -132,9 +165,15 @@ export const getObject: Handler = async (req, res, ctx) => {
     body.destroy();
     throw e;
   }
-  setHeaders(setHeaders(res, { ...readHeaders(ctx, version, versionId === undefined), ...storedChecksumHeaders(req.headers, version, !served) }), responseOverrides(ctx.route.params));
+  setHeaders(
+    setHeaders(res, { ...readHeaders(ctx, version, versionId === undefined), ...storedChecksumHeaders(req.headers, version, !served) }),
+    responseOverrides(ctx.route.params),
+  );
   if (served) {
-    res.status(206).set('Content-Range', `bytes ${served.start}-${served.end}/${version.size}`).set('Content-Length', String(served.end - served.start + 1));
+    res
+      .status(206)
+      .set('Content-Range', `bytes ${served.start}-${served.end}/${version.size}`)
+      .set('Content-Length', String(served.end - served.start + 1));
   } else {
     res.status(200).set('Content-Length', String(version.size));
   }
@@ -151,7 +190,12 @@ export const getObject: Handler = async (req, res, ctx) => {
     // failed may still hold its piece, which is then left to the GC.
     if (result.pieces) {
       for await (const piece of result.pieces) {
-        try { await written(res, piece.bytes, ctx.signal); } catch (e) { piece.discard(); throw e; }
+        try {
+          await written(res, piece.bytes, ctx.signal);
+        } catch (e) {
+          piece.discard();
+          throw e;
+        }
         piece.release();
       }
     } else {
@@ -189,25 +233,39 @@ function written(res: import('node:http').ServerResponse, data: Buffer | undefin
     signal.addEventListener('abort', gone, { once: true });
     const done = (e?: Error | null) => {
       signal.removeEventListener('abort', gone);
-      if (e) reject(e); else resolve();
+      if (e) reject(e);
+      else resolve();
     };
-    if (data) res.write(data, done); else res.end(done);
+    if (data) res.write(data, done);
+    else res.end(done);
   });
 }
 
 export const headObject: Handler = async (req, res, ctx) => {
   const { bucket, key } = target(ctx);
   const versionId = versionIdOf(ctx);
-  const version = await authorizedRead(ctx, 'HeadObject', { bucket, key }, () => ctx.deps.objects.headObject(bucket, key, { versionId }).catch(notAMarker), (v) => v);
+  const version = await authorizedRead(
+    ctx,
+    'HeadObject',
+    { bucket, key },
+    () => ctx.deps.objects.headObject(bucket, key, { versionId }).catch(notAMarker),
+    (v) => v,
+  );
   requireCustomerKey(ctx, version, req.headers);
   if (notModified(req, res, ctx, version)) return;
   const partNumber = partNumberParam(ctx.route.params);
   if (partNumber !== undefined) refuseRangeWithPart(req.headers.range);
   const range = partNumber !== undefined ? partRange(version, partNumber) : parseRange(header(req.headers.range));
   const r = range && resolveRange(range, version.size);
-  setHeaders(setHeaders(res, { ...readHeaders(ctx, version, versionId === undefined), ...storedChecksumHeaders(req.headers, version, !r) }), responseOverrides(ctx.route.params));
+  setHeaders(
+    setHeaders(res, { ...readHeaders(ctx, version, versionId === undefined), ...storedChecksumHeaders(req.headers, version, !r) }),
+    responseOverrides(ctx.route.params),
+  );
   if (r) {
-    res.status(206).set('Content-Range', `bytes ${r.start}-${r.end}/${version.size}`).set('Content-Length', String(r.end - r.start + 1));
+    res
+      .status(206)
+      .set('Content-Range', `bytes ${r.start}-${r.end}/${version.size}`)
+      .set('Content-Length', String(r.end - r.start + 1));
   } else {
     res.status(200).set('Content-Length', String(version.size));
   }
@@ -217,7 +275,11 @@ export const headObject: Handler = async (req, res, ctx) => {
 export const deleteObject: Handler = async (req, res, ctx) => {
   const { bucket, key } = target(ctx);
   const versionId = versionIdOf(ctx);
-  const result = await ctx.deps.objects.deleteObject(bucket, key, { versionId, bypassGovernance: bypassGovernance(req.headers, ctx), precondition: deletePrecondition(req.headers) });
+  const result = await ctx.deps.objects.deleteObject(bucket, key, {
+    versionId,
+    bypassGovernance: bypassGovernance(req.headers, ctx),
+    precondition: deletePrecondition(req.headers),
+  });
   const headers: Record<string, string> = {};
   if (result.versionId !== undefined) headers['x-amz-version-id'] = result.versionId;
   if (result.deleteMarker) headers['x-amz-delete-marker'] = 'true';
@@ -249,19 +311,33 @@ export function parseCopySource(value: string | string[] | undefined): { bucket:
     path = raw.slice(0, q);
   }
   let decoded: string;
-  try { decoded = decodeURIComponent(path); } catch { throw s3Error('InvalidArgument', 'Invalid copy source encoding'); }
+  try {
+    decoded = decodeURIComponent(path);
+  } catch {
+    throw s3Error('InvalidArgument', 'Invalid copy source encoding');
+  }
   if (decoded.startsWith('/')) decoded = decoded.slice(1);
   const slash = decoded.indexOf('/');
-  if (slash <= 0 || slash === decoded.length - 1) throw s3Error('InvalidArgument', 'Copy Source must mention the source bucket and key: sourcebucket/sourcekey');
+  if (slash <= 0 || slash === decoded.length - 1)
+    throw s3Error('InvalidArgument', 'Copy Source must mention the source bucket and key: sourcebucket/sourcekey');
   return { bucket: decoded.slice(0, slash), key: decoded.slice(slash + 1), ...(versionId !== undefined ? { versionId } : {}) };
 }
 
 /** The copy source, with the caller's read access and x-amz-copy-source-if-* checked. */
-export async function copySource(req: { headers: Record<string, string | string[] | undefined> }, ctx: S3Context): Promise<{ bucket: string; key: string; versionId?: string; version: ObjectVersion }> {
+export async function copySource(
+  req: { headers: Record<string, string | string[] | undefined> },
+  ctx: S3Context,
+): Promise<{ bucket: string; key: string; versionId?: string; version: ObjectVersion }> {
   const src = parseCopySource(req.headers['x-amz-copy-source']);
   if (Buffer.byteLength(src.key) > 1024) throw s3Error('KeyTooLongError');
   // The caller must be able to read the source (a GetObject of it), whoever owns the destination.
-  const version = await authorizedRead(ctx, 'GetObject', src, () => ctx.deps.objects.headObject(src.bucket, src.key, src), (v) => v);
+  const version = await authorizedRead(
+    ctx,
+    'GetObject',
+    src,
+    () => ctx.deps.objects.headObject(src.bucket, src.key, src),
+    (v) => v,
+  );
   evaluateCopySource(readPreconditions(req.headers, 'x-amz-copy-source-'), { etag: version.etag, lastModified: version.timestamp }, Date.now());
   return { ...src, version };
 }
@@ -272,19 +348,38 @@ export const copyObject: Handler = async (req, res, ctx) => {
   const directive = (header(req.headers['x-amz-metadata-directive']) ?? 'COPY').toUpperCase();
   if (directive !== 'COPY' && directive !== 'REPLACE') throw s3Error('InvalidArgument', 'Unknown metadata directive.');
   if (directive === 'COPY' && src.bucket === dst.bucket && src.key === dst.key && src.versionId === undefined) {
-    throw s3Error('InvalidRequest', 'This copy request is illegal because it is trying to copy an object to itself without changing the object\'s metadata, storage class, website redirect location or encryption attributes.');
+    throw s3Error(
+      'InvalidRequest',
+      "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
+    );
   }
-  if (req.headers['x-amz-checksum-algorithm'] !== undefined) checkCopyChecksum(req.headers['x-amz-checksum-algorithm'], (await ctx.deps.objects.headObject(src.bucket, src.key)).checksum);
+  if (req.headers['x-amz-checksum-algorithm'] !== undefined)
+    checkCopyChecksum(req.headers['x-amz-checksum-algorithm'], (await ctx.deps.objects.headObject(src.bucket, src.key)).checksum);
   const base = writeOptions(ctx, req.headers);
   const sourceSse = encryptionFromHeaders(req.headers, { copySource: true });
   const precondition = putPrecondition(req.headers);
   // The copy is a new version: its tags follow x-amz-tagging-directive, its lock this request (or the bucket default).
   const extras = { ...copyTagging(req.headers), retention: base.retention, legalHold: base.legalHold, precondition };
-  const opts = directive === 'REPLACE'
-    ? { ...base, sourceSse, metadataDirective: 'REPLACE' as const, ...extras }
-    : { owner: base.owner, acl: base.acl, replicas: base.replicas, pin: base.pin, sse: base.sse, sourceSse, signal: ctx.signal, metadataDirective: 'COPY' as const, ...extras };
+  const opts =
+    directive === 'REPLACE'
+      ? { ...base, sourceSse, metadataDirective: 'REPLACE' as const, ...extras }
+      : {
+          owner: base.owner,
+          acl: base.acl,
+          replicas: base.replicas,
+          pin: base.pin,
+          sse: base.sse,
+          sourceSse,
+          signal: ctx.signal,
+          metadataDirective: 'COPY' as const,
+          ...extras,
+        };
   const version = await ctx.deps.objects.copyObject(src, dst, opts);
   setHeaders(res, { ...encryptionHeaders(version.encryption), ...writtenVersionHeaders(version) });
   if (src.versionId !== undefined || ctx.deps.bucket(src.bucket)?.versioning !== undefined) res.setHeader('x-amz-copy-source-version-id', s3VersionId(source));
-  sendXml(res, 200, 'CopyObjectResult', { LastModified: new Date(version.timestamp).toISOString(), ETag: quoteEtag(version.etag), ...checksumXml(version.checksum) });
+  sendXml(res, 200, 'CopyObjectResult', {
+    LastModified: new Date(version.timestamp).toISOString(),
+    ETag: quoteEtag(version.etag),
+    ...checksumXml(version.checksum),
+  });
 };

@@ -7,7 +7,14 @@ import { getBucketVersioning, listObjectVersions, putBucketVersioning } from './
 import { abortUpload, completeUpload, createUpload, listParts, uploadPart, uploadPartCopy } from './multipart.ts';
 import { copyObject, deleteObject, getObject, headObject, putObject } from './object.ts';
 import type { Route } from './route.ts';
-import { getObjectLegalHold, getObjectLockConfiguration, getObjectRetention, putObjectLegalHold, putObjectLockConfiguration, putObjectRetention } from './object-lock.ts';
+import {
+  getObjectLegalHold,
+  getObjectLockConfiguration,
+  getObjectRetention,
+  putObjectLegalHold,
+  putObjectLockConfiguration,
+  putObjectRetention,
+} from './object-lock.ts';
 import { deleteBucketLifecycle, getBucketLifecycle, putBucketLifecycle } from './lifecycle.ts';
 import { deleteObjectTagging, getObjectTagging, putObjectTagging } from './object-tagging.ts';
 import { corsPreflight, deleteBucketCors, getBucketCors, putBucketCors } from './bucket-cors.ts';
@@ -15,29 +22,63 @@ import { postObject } from './post-object.ts';
 import { getObjectAttributes } from './object-attributes.ts';
 import { deleteBucketTagging, getBucketTagging, putBucketTagging } from './bucket-tagging.ts';
 import {
-  deleteBucketEncryption, deleteBucketPolicy, deleteOwnershipControls, deletePublicAccessBlock, getBucketAcl, getBucketEncryption,
-  getBucketPolicy, getBucketPolicyStatus, getObjectAcl, getOwnershipControls, getPublicAccessBlock, putBucketAcl, putBucketEncryption,
-  putBucketPolicy, putObjectAcl, putOwnershipControls, putPublicAccessBlock,
+  deleteBucketEncryption,
+  deleteBucketPolicy,
+  deleteOwnershipControls,
+  deletePublicAccessBlock,
+  getBucketAcl,
+  getBucketEncryption,
+  getBucketPolicy,
+  getBucketPolicyStatus,
+  getObjectAcl,
+  getOwnershipControls,
+  getPublicAccessBlock,
+  putBucketAcl,
+  putBucketEncryption,
+  putBucketPolicy,
+  putObjectAcl,
+  putOwnershipControls,
+  putPublicAccessBlock,
 } from './access-handlers.ts';
 import type { Handler } from './types.ts';
 import { getBucketNotification, putBucketNotification } from './notification.ts';
 import { getBucketChanges } from './changes.ts';
 
-export interface Operation { name: string; handler: Handler }
+export interface Operation {
+  name: string;
+  handler: Handler;
+}
 
-function op(name: string, handler: Handler): Operation { return { name, handler }; }
+function op(name: string, handler: Handler): Operation {
+  return { name, handler };
+}
 
 // Subresources that name operations we do not implement (bucket or object level).
 const UNSUPPORTED = [
-  'accelerate', 'analytics', 'intelligent-tiering', 'inventory',
-  'logging', 'metadata-table', 'metrics',
-  'replication', 'requestPayment', 'restore', 'select',
-  'torrent', 'website', 'renameObject', 'session',
+  'accelerate',
+  'analytics',
+  'intelligent-tiering',
+  'inventory',
+  'logging',
+  'metadata-table',
+  'metrics',
+  'replication',
+  'requestPayment',
+  'restore',
+  'select',
+  'torrent',
+  'website',
+  'renameObject',
+  'session',
 ];
 
 // Object subresources: GET, PUT and DELETE of one document of a version each.
 const OBJECT_CONFIG: Record<string, Partial<Record<string, Operation>>> = {
-  tagging: { GET: op('GetObjectTagging', getObjectTagging), PUT: op('PutObjectTagging', putObjectTagging), DELETE: op('DeleteObjectTagging', deleteObjectTagging) },
+  tagging: {
+    GET: op('GetObjectTagging', getObjectTagging),
+    PUT: op('PutObjectTagging', putObjectTagging),
+    DELETE: op('DeleteObjectTagging', deleteObjectTagging),
+  },
   retention: { GET: op('GetObjectRetention', getObjectRetention), PUT: op('PutObjectRetention', putObjectRetention) },
   'legal-hold': { GET: op('GetObjectLegalHold', getObjectLegalHold), PUT: op('PutObjectLegalHold', putObjectLegalHold) },
 };
@@ -47,21 +88,40 @@ const BUCKET_CONFIG: Record<string, Partial<Record<string, Operation>>> = {
   acl: { GET: op('GetBucketAcl', getBucketAcl), PUT: op('PutBucketAcl', putBucketAcl) },
   policy: { GET: op('GetBucketPolicy', getBucketPolicy), PUT: op('PutBucketPolicy', putBucketPolicy), DELETE: op('DeleteBucketPolicy', deleteBucketPolicy) },
   policyStatus: { GET: op('GetBucketPolicyStatus', getBucketPolicyStatus) },
-  publicAccessBlock: { GET: op('GetPublicAccessBlock', getPublicAccessBlock), PUT: op('PutPublicAccessBlock', putPublicAccessBlock), DELETE: op('DeletePublicAccessBlock', deletePublicAccessBlock) },
-  ownershipControls: { GET: op('GetBucketOwnershipControls', getOwnershipControls), PUT: op('PutBucketOwnershipControls', putOwnershipControls), DELETE: op('DeleteBucketOwnershipControls', deleteOwnershipControls) },
-  encryption: { GET: op('GetBucketEncryption', getBucketEncryption), PUT: op('PutBucketEncryption', putBucketEncryption), DELETE: op('DeleteBucketEncryption', deleteBucketEncryption) },
-  lifecycle: { GET: op('GetBucketLifecycleConfiguration', getBucketLifecycle), PUT: op('PutBucketLifecycleConfiguration', putBucketLifecycle), DELETE: op('DeleteBucketLifecycle', deleteBucketLifecycle) },
+  publicAccessBlock: {
+    GET: op('GetPublicAccessBlock', getPublicAccessBlock),
+    PUT: op('PutPublicAccessBlock', putPublicAccessBlock),
+    DELETE: op('DeletePublicAccessBlock', deletePublicAccessBlock),
+  },
+  ownershipControls: {
+    GET: op('GetBucketOwnershipControls', getOwnershipControls),
+    PUT: op('PutBucketOwnershipControls', putOwnershipControls),
+    DELETE: op('DeleteBucketOwnershipControls', deleteOwnershipControls),
+  },
+  encryption: {
+    GET: op('GetBucketEncryption', getBucketEncryption),
+    PUT: op('PutBucketEncryption', putBucketEncryption),
+    DELETE: op('DeleteBucketEncryption', deleteBucketEncryption),
+  },
+  lifecycle: {
+    GET: op('GetBucketLifecycleConfiguration', getBucketLifecycle),
+    PUT: op('PutBucketLifecycleConfiguration', putBucketLifecycle),
+    DELETE: op('DeleteBucketLifecycle', deleteBucketLifecycle),
+  },
   'object-lock': { GET: op('GetObjectLockConfiguration', getObjectLockConfiguration), PUT: op('PutObjectLockConfiguration', putObjectLockConfiguration) },
   notification: { GET: op('GetBucketNotificationConfiguration', getBucketNotification), PUT: op('PutBucketNotificationConfiguration', putBucketNotification) },
   cors: { GET: op('GetBucketCors', getBucketCors), PUT: op('PutBucketCors', putBucketCors), DELETE: op('DeleteBucketCors', deleteBucketCors) },
-  tagging: { GET: op('GetBucketTagging', getBucketTagging), PUT: op('PutBucketTagging', putBucketTagging), DELETE: op('DeleteBucketTagging', deleteBucketTagging) },
+  tagging: {
+    GET: op('GetBucketTagging', getBucketTagging),
+    PUT: op('PutBucketTagging', putBucketTagging),
+    DELETE: op('DeleteBucketTagging', deleteBucketTagging),
+  },
 };
 
 // Object subresources that name nothing on a bucket.
 const BUCKET_UNSUPPORTED = ['retention', 'legal-hold'];
 // Bucket subresources that name nothing on an object.
 const OBJECT_UNSUPPORTED = ['object-lock', 'lifecycle', 'versioning', 'versions', 'cors'];
-
 
 function notImplemented(what: string): never {
   throw s3Error('NotImplemented', `${what} is not implemented.`);
@@ -102,11 +162,13 @@ export function selectOperation(method: string, route: Route, headers: Record<st
           return op('ListObjectsV2', listObjectsV2);
         }
         return op('ListObjects', listObjectsV1);
-      case 'HEAD': return op('HeadBucket', headBucket);
+      case 'HEAD':
+        return op('HeadBucket', headBucket);
       case 'PUT':
         if (p.has('versioning')) return op('PutBucketVersioning', putBucketVersioning);
         return op('CreateBucket', createBucket);
-      case 'DELETE': return op('DeleteBucket', deleteBucket);
+      case 'DELETE':
+        return op('DeleteBucket', deleteBucket);
       case 'POST':
         if (p.has('delete')) return op('DeleteObjects', deleteObjects);
         return op('PostObject', postObject);
@@ -133,7 +195,8 @@ export function selectOperation(method: string, route: Route, headers: Record<st
       if (p.has('uploadId')) return op('ListParts', listParts);
       if (p.has('attributes')) return op('GetObjectAttributes', getObjectAttributes);
       return op('GetObject', getObject);
-    case 'HEAD': return op('HeadObject', headObject);
+    case 'HEAD':
+      return op('HeadObject', headObject);
     case 'PUT':
       if (p.has('uploadId') || p.has('partNumber')) {
         return headers['x-amz-copy-source'] !== undefined ? op('UploadPartCopy', uploadPartCopy) : op('UploadPart', uploadPart);
@@ -143,7 +206,7 @@ export function selectOperation(method: string, route: Route, headers: Record<st
     case 'POST':
       if (p.has('uploads')) return op('CreateMultipartUpload', createUpload);
       if (p.has('uploadId')) return op('CompleteMultipartUpload', completeUpload);
-      notImplemented('POST on an object');
+      return notImplemented('POST on an object');
     case 'DELETE':
       if (p.has('uploadId')) return op('AbortMultipartUpload', abortUpload);
       return op('DeleteObject', deleteObject);

@@ -15,7 +15,11 @@ export const MAX_PUT_SIZE = 5 * 1024 ** 3;
 
 /** A request body as the ObjectService takes it: `size` undefined when the client did not say
  *  (Transfer-Encoding: chunked); `checksum` has its value once `body` has ended. */
-export interface Payload { body: Readable; size: number | undefined; checksum?: BodyChecksum }
+export interface Payload {
+  body: Readable;
+  size: number | undefined;
+  checksum?: BodyChecksum;
+}
 
 class VerifyingStream extends Transform {
   private readonly hash: Hash | undefined;
@@ -37,7 +41,11 @@ class VerifyingStream extends Transform {
 
   override _flush(cb: TransformCallback): void {
     if (this.hash && this.hash.digest('hex') !== this.expectedHash) return cb(s3Error('XAmzContentSHA256Mismatch'));
-    try { this.checksum?.finish(); } catch (e) { return cb(e as Error); }
+    try {
+      this.checksum?.finish();
+    } catch (e) {
+      return cb(e as Error);
+    }
     cb();
   }
 }
@@ -85,7 +93,8 @@ export function requestPayload(req: IncomingMessage, caller: Caller, maxSize = M
   const checksum = bodyChecksum(req, opts.checksum);
   if (mode === STREAMING_SIGNED || mode === STREAMING_SIGNED_TRAILER || mode === STREAMING_UNSIGNED_TRAILER) {
     const decodedText = req.headers['x-amz-decoded-content-length'];
-    if (typeof decodedText !== 'string' || !/^\d+$/.test(decodedText)) throw s3Error('MissingContentLength', 'You must provide the x-amz-decoded-content-length header with aws-chunked bodies.');
+    if (typeof decodedText !== 'string' || !/^\d+$/.test(decodedText))
+      throw s3Error('MissingContentLength', 'You must provide the x-amz-decoded-content-length header with aws-chunked bodies.');
     const size = Number(decodedText);
     if (size > maxSize) throw s3Error('EntityTooLarge');
     const signed = mode !== STREAMING_UNSIGNED_TRAILER;
@@ -122,7 +131,10 @@ function declaredLength(req: IncomingMessage): number | undefined {
 class AtMost extends Transform {
   private seen = 0;
   private readonly max: number;
-  constructor(max: number) { super(); this.max = max; }
+  constructor(max: number) {
+    super();
+    this.max = max;
+  }
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
     this.seen += chunk.length;
     if (this.seen > this.max) return cb(s3Error('EntityTooLarge'));

@@ -23,8 +23,22 @@ import type { Handler, S3Context } from './types.ts';
 
 // Fields that are the form's machinery, not the object's: never taken as headers of the write.
 const MACHINERY = new Set([
-  'key', 'bucket', 'policy', 'signature', 'awsaccesskeyid', 'x-amz-signature', 'x-amz-credential', 'x-amz-algorithm', 'x-amz-date',
-  'x-amz-security-token', 'success_action_status', 'success_action_redirect', 'redirect', 'acl', 'tagging', 'file',
+  'key',
+  'bucket',
+  'policy',
+  'signature',
+  'awsaccesskeyid',
+  'x-amz-signature',
+  'x-amz-credential',
+  'x-amz-algorithm',
+  'x-amz-date',
+  'x-amz-security-token',
+  'success_action_status',
+  'success_action_redirect',
+  'redirect',
+  'acl',
+  'tagging',
+  'file',
 ]);
 
 /** The headers a PutObject would have sent for this form (lower-case names, as Node gives headers). */
@@ -71,7 +85,9 @@ class CheckedFile extends Transform {
       checkPostSize(this.plan, this.seen, false);
       if (this.seen > MAX_PUT_SIZE) throw s3Error('EntityTooLarge');
       this.checksum?.update(chunk);
-    } catch (e) { return cb(e as Error); }
+    } catch (e) {
+      return cb(e as Error);
+    }
     cb(null, chunk);
   }
 
@@ -79,7 +95,9 @@ class CheckedFile extends Transform {
     try {
       checkPostSize(this.plan, this.seen, true);
       this.checksum?.finish();
-    } catch (e) { return cb(e as Error); }
+    } catch (e) {
+      return cb(e as Error);
+    }
     cb();
   }
 }
@@ -105,7 +123,8 @@ export const postObject: Handler = async (req, res, ctx) => {
 };
 
 async function store(req: Parameters<Handler>[0], res: Parameters<Handler>[1], ctx: S3Context, bucket: string, form: FormUntilFile): Promise<void> {
-  if (!form.file) throw s3Error('InvalidArgument', 'POST requires exactly one file upload per request.', { extra: { ArgumentName: 'file', ArgumentValue: '0' } });
+  if (!form.file)
+    throw s3Error('InvalidArgument', 'POST requires exactly one file upload per request.', { extra: { ArgumentName: 'file', ArgumentValue: '0' } });
   const plan = planPostUpload(form.fields, { bucket, filename: form.file.filename, now: Date.now() });
   if (Buffer.byteLength(plan.key) > 1024) throw s3Error('KeyTooLongError');
   const caller = signerOf(ctx, plan.auth);
@@ -114,7 +133,9 @@ async function store(req: Parameters<Handler>[0], res: Parameters<Handler>[1], c
   const headers = writeHeadersOf(plan.fields);
   // From here the request is the signer's PutObject of the form's key.
   const signed: S3Context = {
-    ...ctx, caller, route: { ...ctx.route, key: plan.key },
+    ...ctx,
+    caller,
+    route: { ...ctx.route, key: plan.key },
     policyContext: policyContext({ headers, socket: req.socket }, ctx.route.query, caller.user, false),
   };
   requireAccess(signed, 'PostObject', { bucket, key: plan.key });
@@ -123,7 +144,7 @@ async function store(req: Parameters<Handler>[0], res: Parameters<Handler>[1], c
   const checksum = sent ? new BodyChecksum(sent) : undefined;
   const opts = { ...writeOptions(signed, headers, undefined, bucket), checksum: () => checksum?.stored() };
   const version = await withPayload({ body: checked(form.file.body, plan, checksum) }, (body) => ctx.deps.objects.putObject(bucket, plan.key, body, opts));
-  if (!await form.drain()) res.setHeader('Connection', 'close');
+  if (!(await form.drain())) res.setHeader('Connection', 'close');
   const location = `http://${req.headers.host ?? 'localhost'}/${encodeURIComponent(bucket)}/${plan.key.split('/').map(encodeURIComponent).join('/')}`;
   const answer = postSuccessResponse(plan, { bucket, etag: version.etag, location });
   setHeaders(res.status(answer.status), { ...answer.headers, 'Content-Length': String(Buffer.byteLength(answer.body)) }).end(answer.body);

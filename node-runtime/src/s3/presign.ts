@@ -4,15 +4,15 @@
 import { ALGORITHM, awsUriEncode, canonicalRequest, scopeOf, sign, signingKey, stringToSign, UNSIGNED_PAYLOAD, type SignatureClaim } from './sigv4.ts';
 
 export interface PresignInput {
-  endpoint: string;                // http(s)://host:port of the file API
-  method?: string;                 // default GET
+  endpoint: string; // http(s)://host:port of the file API
+  method?: string; // default GET
   bucket: string;
   key?: string;
-  query?: [string, string][];      // e.g. [['changes', ''], ['prefix', 'img/']]
+  query?: [string, string][]; // e.g. [['changes', ''], ['prefix', 'img/']]
   accessKeyId: string;
   secretAccessKey: string;
   region: string;
-  expiresSeconds?: number;         // default 1 h, at most 7 days
+  expiresSeconds?: number; // default 1 h, at most 7 days
   now?: number;
 }
 
@@ -20,14 +20,29 @@ export function presignUrl(p: PresignInput): string {
   const url = new URL(p.endpoint);
   const method = p.method ?? 'GET';
   const rawPath = `/${awsUriEncode(p.bucket)}${p.key !== undefined ? `/${awsUriEncode(p.key, true)}` : ''}`;
-  const amzDate = new Date(p.now ?? Date.now()).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  const amzDate = new Date(p.now ?? Date.now())
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
   const claim: SignatureClaim = {
-    accessKeyId: p.accessKeyId, date: amzDate.slice(0, 8), region: p.region, service: 's3', signedHeaders: ['host'],
-    signature: '', amzDate, expiresSeconds: p.expiresSeconds ?? 3600, presigned: true,
+    accessKeyId: p.accessKeyId,
+    date: amzDate.slice(0, 8),
+    region: p.region,
+    service: 's3',
+    signedHeaders: ['host'],
+    signature: '',
+    amzDate,
+    expiresSeconds: p.expiresSeconds ?? 3600,
+    presigned: true,
   };
-  const query: [string, string][] = [...(p.query ?? []),
-    ['X-Amz-Algorithm', ALGORITHM], ['X-Amz-Credential', `${p.accessKeyId}/${scopeOf(claim)}`], ['X-Amz-Date', amzDate],
-    ['X-Amz-Expires', String(claim.expiresSeconds)], ['X-Amz-SignedHeaders', 'host']];
+  const query: [string, string][] = [
+    ...(p.query ?? []),
+    ['X-Amz-Algorithm', ALGORITHM],
+    ['X-Amz-Credential', `${p.accessKeyId}/${scopeOf(claim)}`],
+    ['X-Amz-Date', amzDate],
+    ['X-Amz-Expires', String(claim.expiresSeconds)],
+    ['X-Amz-SignedHeaders', 'host'],
+  ];
   const canonical = canonicalRequest({ method, rawPath, query, headers: { host: url.host } }, claim, UNSIGNED_PAYLOAD);
   const signature = sign(signingKey(p.secretAccessKey, claim.date, p.region, 's3'), stringToSign(claim, canonical));
   const qs = [...query, ['X-Amz-Signature', signature]].map(([k, v]) => `${awsUriEncode(k)}=${awsUriEncode(v)}`).join('&');

@@ -1,6 +1,6 @@
 // Writing S3 responses: XML bodies, and errors as `<Error>` documents with their status.
 import type { Response } from 'express';
-import { isS3Error, S3Error, s3Error } from '../util/errors.ts';
+import { isS3Error, type S3Error, s3Error } from '../util/errors.ts';
 import { buildXml, type XmlObject } from './xml.ts';
 
 /** Set headers verbatim (express's res.set would append a charset to Content-Type). */
@@ -29,16 +29,24 @@ export function sendError(res: Response, err: S3Error, opts: { requestId: string
     res.set('x-amz-error-code', err.code).end();
     return;
   }
-  const xml = buildXml('Error', {
-    Code: err.code,
-    Message: err.message,
-    ...(err.extra ?? {}),
-    Resource: opts.resource,   // S3 names the request path; layer-specific ids travel in extra
-    RequestId: opts.requestId,
-  }, { namespace: false });
+  const xml = buildXml(
+    'Error',
+    {
+      Code: err.code,
+      Message: err.message,
+      ...(err.extra ?? {}),
+      Resource: opts.resource, // S3 names the request path; layer-specific ids travel in extra
+      RequestId: opts.requestId,
+    },
+    { namespace: false },
+  );
   setHeaders(res, { 'Content-Type': 'application/xml', 'Content-Length': String(Buffer.byteLength(xml)) }).end(xml);
 }
 
 /** ETag as HTTP wants it: quoted. */
 export const quoteEtag = (etag: string): string => `"${etag}"`;
-export const unquoteEtag = (etag: string): string => etag.trim().replace(/^W\//, '').replace(/^"(.*)"$/, '$1');
+export const unquoteEtag = (etag: string): string =>
+  etag
+    .trim()
+    .replace(/^W\//, '')
+    .replace(/^"(.*)"$/, '$1');

@@ -4,14 +4,14 @@
 import { S3Error } from '../util/errors.ts';
 
 export interface Route {
-  rawPath: string;                 // as sent, still encoded (for the signature)
+  rawPath: string; // as sent, still encoded (for the signature)
   bucket?: string;
-  key?: string;                    // undefined for service and bucket requests
-  query: [string, string][];       // decoded pairs in request order
-  params: Map<string, string>;     // first value of each name
+  key?: string; // undefined for service and bucket requests
+  query: [string, string][]; // decoded pairs in request order
+  params: Map<string, string>; // first value of each name
 }
 
-const invalidUri = () => new S3Error('InvalidURI', 400, 'Couldn\'t parse the specified URI.');
+const invalidUri = () => new S3Error('InvalidURI', 400, "Couldn't parse the specified URI.");
 
 function decode(s: string, plusIsSpace: boolean): string {
   try {

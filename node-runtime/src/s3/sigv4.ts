@@ -19,12 +19,12 @@ export const MAX_PRESIGNED_SECONDS = 7 * 24 * 3600;
 /** What a signed request claims: who signed, for which scope, which headers, and the signature. */
 export interface SignatureClaim {
   accessKeyId: string;
-  date: string;            // yyyymmdd from the credential scope
+  date: string; // yyyymmdd from the credential scope
   region: string;
   service: string;
   signedHeaders: string[]; // lower-case, in the client's order
-  signature: string;       // hex
-  amzDate: string;         // yyyymmddThhmmssZ
+  signature: string; // hex
+  amzDate: string; // yyyymmddThhmmssZ
   expiresSeconds?: number; // presigned only
   presigned: boolean;
 }
@@ -32,9 +32,9 @@ export interface SignatureClaim {
 /** The parts of an HTTP request that take part in the canonical request. */
 export interface SignableRequest {
   method: string;
-  rawPath: string;                  // path as sent, still percent-encoded
-  query: [string, string][];        // decoded name/value pairs, in request order
-  headers: Record<string, string>;  // lower-case names; repeated headers joined with ','
+  rawPath: string; // path as sent, still percent-encoded
+  query: [string, string][]; // decoded name/value pairs, in request order
+  headers: Record<string, string>; // lower-case names; repeated headers joined with ','
 }
 
 export const sha256Hex = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
@@ -136,14 +136,21 @@ export function canonicalQuery(query: [string, string][], presigned = false): st
 /** S3 canonical URI: each path byte outside the unreserved set encoded once; no normalisation. */
 export function canonicalUri(rawPath: string): string {
   let decoded: string;
-  try { decoded = decodeURIComponent(rawPath); } catch { return rawPath; }
+  try {
+    decoded = decodeURIComponent(rawPath);
+  } catch {
+    return rawPath;
+  }
   return awsUriEncode(decoded, true);
 }
 
 export function canonicalRequest(req: SignableRequest, claim: SignatureClaim, payloadHash: string, uri = canonicalUri(req.rawPath)): string {
   const headerLines = claim.signedHeaders.map((name) => {
     const v = req.headers[name] ?? '';
-    return `${name}:${v.replace(/[\r\n]/g, ' ').replace(/[ \t]+/g, ' ').trim()}`;
+    return `${name}:${v
+      .replace(/[\r\n]/g, ' ')
+      .replace(/[ \t]+/g, ' ')
+      .trim()}`;
   });
   return [req.method, uri, canonicalQuery(req.query, claim.presigned), ...headerLines, '', claim.signedHeaders.join(';'), payloadHash].join('\n');
 }

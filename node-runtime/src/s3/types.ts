@@ -16,8 +16,8 @@ export interface Users extends UserDirectory {
 }
 
 export interface S3Deps {
-  objects: ObjectService;                                   // from node-runtime/src/data/types.ts
-  region: string;                                           // e.g. 'us-east-1'
+  objects: ObjectService; // from node-runtime/src/data/types.ts
+  region: string; // e.g. 'us-east-1'
   /** Who an access key is; undefined when it, or its user, is unknown or disabled. */
   principal(accessKeyId: string): Principal | undefined;
   users(): Users;
@@ -26,7 +26,7 @@ export interface S3Deps {
   putBucket(settings: BucketSettings): Promise<void>;
   /** The cluster master key (SSE-S3 data keys are wrapped under a key derived from it). */
   masterKey: Buffer;
-  metrics?: NodeMetrics;                                    // the node's; none: requests are not counted
+  metrics?: NodeMetrics; // the node's; none: requests are not counted
   /** The notification targets declared on the cluster (PutBucketNotificationConfiguration checks ARNs against them). */
   notificationTargets?: DeclaredTargets;
   /** The bucket's change feed, merged over every member (events/cluster-feed.ts); absent: not served. */
@@ -37,7 +37,7 @@ export interface S3Context {
   requestId: string;
   route: Route;
   caller: Caller;
-  signal: AbortSignal;          // aborted when the client goes away before the response ends
+  signal: AbortSignal; // aborted when the client goes away before the response ends
   deps: S3Deps;
   /** The request's policy condition keys (s3/authz.ts). */
   policyContext: Record<string, string[] | undefined>;

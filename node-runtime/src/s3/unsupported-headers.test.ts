@@ -5,7 +5,12 @@ import { isS3Error } from '../util/errors.ts';
 import { refuseUnsupportedHeaders } from './unsupported-headers.ts';
 
 function outcome(op: string, h: Record<string, string>): string {
-  try { refuseUnsupportedHeaders(op, h); } catch (e) { if (isS3Error(e)) return `${e.status} ${e.code}`; throw e; }
+  try {
+    refuseUnsupportedHeaders(op, h);
+  } catch (e) {
+    if (isS3Error(e)) return `${e.status} ${e.code}`;
+    throw e;
+  }
   return 'ok';
 }
 
@@ -17,7 +22,7 @@ test('storage classes: STANDARD is what every object is; other S3 classes are No
   assert.is(outcome('PostObject', { 'x-amz-storage-class': 'ONEZONE_IA' }), '501 NotImplemented');
 });
 
-test('website redirects and appends are NotImplemented on writes; a PUT\'s checksum is FULL_OBJECT; other operations are not this table\'s business', () => {
+test("website redirects and appends are NotImplemented on writes; a PUT's checksum is FULL_OBJECT; other operations are not this table's business", () => {
   assert.is(outcome('PutObject', { 'x-amz-website-redirect-location': '/other' }), '501 NotImplemented');
   assert.is(outcome('PutObject', { 'x-amz-write-offset-bytes': '10' }), '501 NotImplemented');
   assert.is(outcome('GetObject', { 'x-amz-storage-class': 'GLACIER' }), 'ok');

@@ -7,17 +7,32 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { randomBytes } from 'node:crypto';
 import {
-  CreateBucketCommand, DeleteObjectCommand, GetBucketVersioningCommand, GetObjectCommand, ListObjectVersionsCommand, PutBucketVersioningCommand,
-  PutObjectCommand, S3Client, S3ServiceException, PutBucketLifecycleConfigurationCommand, ListObjectsV2Command,
+  CreateBucketCommand,
+  DeleteObjectCommand,
+  GetBucketVersioningCommand,
+  GetObjectCommand,
+  ListObjectVersionsCommand,
+  PutBucketVersioningCommand,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
+  PutBucketLifecycleConfigurationCommand,
+  ListObjectsV2Command,
 } from '@aws-sdk/client-s3';
 import { startCairnProcess, type CairnProcess } from '../../../hack/testing/cairn.ts';
 import { waitFor } from '../../../hack/testing/net.ts';
 import { createAdminClient } from '../admin/client.ts';
 
 const secret = randomBytes(12).toString('hex');
-const accessKey = 'AKVERSIONS', secretKey = 'versions-secret-key';
+const accessKey = 'AKVERSIONS',
+  secretKey = 'versions-secret-key';
 // A lifecycle "day" of one second, passes every 300 ms (the lifecycle test's bucket only).
-const common = { secret, accessKey, secretKey, env: { CAIRN_HEARTBEAT_MS: '250', CAIRN_LOG_LEVEL: 'error', CAIRN_LIFECYCLE_DAY_MS: '1000', CAIRN_LIFECYCLE_INTERVAL_MS: '300' } };
+const common = {
+  secret,
+  accessKey,
+  secretKey,
+  env: { CAIRN_HEARTBEAT_MS: '250', CAIRN_LOG_LEVEL: 'error', CAIRN_LIFECYCLE_DAY_MS: '1000', CAIRN_LIFECYCLE_INTERVAL_MS: '300' },
+};
 const B = 'vcluster';
 const ROUNDS = 20;
 
@@ -29,12 +44,20 @@ const admin = () => createAdminClient({ url: root.cluster, secret });
 const via = (p: CairnProcess) => clients.get(p)!;
 
 function client(p: CairnProcess): S3Client {
-  return new S3Client({ endpoint: p.endpoint, region: 'us-east-1', forcePathStyle: true, maxAttempts: 1, credentials: { accessKeyId: accessKey, secretAccessKey: secretKey } });
+  return new S3Client({
+    endpoint: p.endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    maxAttempts: 1,
+    credentials: { accessKeyId: accessKey, secretAccessKey: secretKey },
+  });
 }
 
 /** 'ok' with the version id, or the S3 error code. */
 async function outcome(p: Promise<{ VersionId?: string }>): Promise<string> {
-  try { return `ok ${(await p).VersionId}`; } catch (e) {
+  try {
+    return `ok ${(await p).VersionId}`;
+  } catch (e) {
     if (e instanceof S3ServiceException) return e.name;
     throw e;
   }
@@ -59,10 +82,19 @@ test.before(async () => {
   await admin().putBucket({ name: B, replicas: 3 });
   await via(nodes[0]!).send(new PutBucketVersioningCommand({ Bucket: B, VersioningConfiguration: { Status: 'Enabled' } }));
   // Bucket settings travel through the registry: every coordinator must see versioning on first.
-  await waitFor(async () => {
-    const seen = await Promise.all(procs.map((p) => via(p).send(new GetBucketVersioningCommand({ Bucket: B })).then((r) => r.Status)));
-    return seen.every((s) => s === 'Enabled');
-  }, { timeoutMs: 15_000, what: 'versioning Enabled on every member' });
+  await waitFor(
+    async () => {
+      const seen = await Promise.all(
+        procs.map((p) =>
+          via(p)
+            .send(new GetBucketVersioningCommand({ Bucket: B }))
+            .then((r) => r.Status),
+        ),
+      );
+      return seen.every((s) => s === 'Enabled');
+    },
+    { timeoutMs: 15_000, what: 'versioning Enabled on every member' },
+  );
 });
 
 test.after(async () => {
@@ -81,8 +113,16 @@ test('versions written through different coordinators: the same ids, order and b
   for (const p of procs) {
     // Newest first; listing merges the marker into place only in the test (the SDK splits them).
     const r = await via(p).send(new ListObjectVersionsCommand({ Bucket: B, Prefix: 'shared' }));
-    assert.equal(r.Versions!.map((v) => v.VersionId), written.slice().reverse(), `versions via ${p.name}`);
-    assert.equal(r.DeleteMarkers!.map((m) => [m.VersionId, m.IsLatest]), [[marker, true]], `marker via ${p.name}`);
+    assert.equal(
+      r.Versions!.map((v) => v.VersionId),
+      written.slice().reverse(),
+      `versions via ${p.name}`,
+    );
+    assert.equal(
+      r.DeleteMarkers!.map((m) => [m.VersionId, m.IsLatest]),
+      [[marker, true]],
+      `marker via ${p.name}`,
+    );
     for (let i = 0; i < written.length; i++) assert.is(await read(p, 'shared', written[i]), `body-${i}`);
   }
   assert.is(new Set(want).size, want.length);
@@ -93,7 +133,9 @@ test(`two coordinators racing If-None-Match: * on a new key, ${ROUNDS} times: ex
   let conflicts = 0;
   for (let round = 0; round < ROUNDS; round++) {
     const key = `race-${round}`;
-    const results = await Promise.all([a, b].map((p) => outcome(via(p).send(new PutObjectCommand({ Bucket: B, Key: key, Body: `from-${p.name}`, IfNoneMatch: '*' })))));
+    const results = await Promise.all(
+      [a, b].map((p) => outcome(via(p).send(new PutObjectCommand({ Bucket: B, Key: key, Body: `from-${p.name}`, IfNoneMatch: '*' })))),
+    );
     const winners = results.filter((r) => r.startsWith('ok'));
     assert.is(winners.length, 1, `round ${round}: ${results.join(', ')}`);
     const loser = results.find((r) => !r.startsWith('ok'))!;
@@ -112,7 +154,9 @@ test('two coordinators racing If-Match on the same current ETag: exactly one rep
   for (let round = 0; round < 10; round++) {
     const key = `match-${round}`;
     const etag = (await via(a).send(new PutObjectCommand({ Bucket: B, Key: key, Body: 'base' }))).ETag!;
-    const results = await Promise.all([a, b].map((p, i) => outcome(via(p).send(new PutObjectCommand({ Bucket: B, Key: key, Body: `next-${i}`, IfMatch: etag })))));
+    const results = await Promise.all(
+      [a, b].map((p, i) => outcome(via(p).send(new PutObjectCommand({ Bucket: B, Key: key, Body: `next-${i}`, IfMatch: etag })))),
+    );
     assert.is(results.filter((r) => r.startsWith('ok')).length, 1, `round ${round}: ${results.join(', ')}`);
     assert.is((await versionIds(a, key)).length, 2);
   }
@@ -132,13 +176,29 @@ test('a lifecycle rule expires 30 objects written through three coordinators: ea
   await s3.send(new CreateBucketCommand({ Bucket: LC }));
   await admin().putBucket({ name: LC, replicas: 3 });
   await s3.send(new PutBucketVersioningCommand({ Bucket: LC, VersioningConfiguration: { Status: 'Enabled' } }));
-  await waitFor(async () => (await Promise.all(nodes.map((p) => via(p).send(new GetBucketVersioningCommand({ Bucket: LC })).then((r) => r.Status)))).every((st) => st === 'Enabled'),
-    { timeoutMs: 15_000, what: 'versioning Enabled on every node' });
+  await waitFor(
+    async () =>
+      (
+        await Promise.all(
+          nodes.map((p) =>
+            via(p)
+              .send(new GetBucketVersioningCommand({ Bucket: LC }))
+              .then((r) => r.Status),
+          ),
+        )
+      ).every((st) => st === 'Enabled'),
+    { timeoutMs: 15_000, what: 'versioning Enabled on every node' },
+  );
   for (let i = 0; i < 30; i++) await via(nodes[i % 3]!).send(new PutObjectCommand({ Bucket: LC, Key: `exp/${i}`, Body: `o${i}` }));
   await s3.send(new PutObjectCommand({ Bucket: LC, Key: 'keep', Body: 'k' }));
   const done = () => Promise.all(procs.map((p) => metric(p, 'cairn_lifecycle_actions_total', 'action="expire-current",result="done"')));
   const before = await done();
-  await s3.send(new PutBucketLifecycleConfigurationCommand({ Bucket: LC, LifecycleConfiguration: { Rules: [{ ID: 'exp', Status: 'Enabled', Filter: { Prefix: 'exp/' }, Expiration: { Days: 1 } }] } }));
+  await s3.send(
+    new PutBucketLifecycleConfigurationCommand({
+      Bucket: LC,
+      LifecycleConfiguration: { Rules: [{ ID: 'exp', Status: 'Enabled', Filter: { Prefix: 'exp/' }, Expiration: { Days: 1 } }] },
+    }),
+  );
   const live = async () => ((await via(nodes[1]!).send(new ListObjectsV2Command({ Bucket: LC }))).Contents ?? []).map((o) => o.Key);
   await waitFor(async () => (await live()).length === 1, { timeoutMs: 30_000, intervalMs: 250, what: 'the 30 objects expired' });
   assert.equal(await live(), ['keep']);
@@ -148,7 +208,11 @@ test('a lifecycle rule expires 30 objects written through three coordinators: ea
   await waitFor(async () => (await passes()).reduce((a, b) => a + b, 0) >= p0 + 2, { timeoutMs: 10_000, what: 'two more lifecycle passes' });
   const after = await done();
   const delta = after.map((n, i) => n - before[i]!);
-  assert.is(delta.reduce((a, b) => a + b, 0), 30, `expire-current actions per member: ${delta.join(', ')}`);
+  assert.is(
+    delta.reduce((a, b) => a + b, 0),
+    30,
+    `expire-current actions per member: ${delta.join(', ')}`,
+  );
   assert.is(delta.filter((n) => n > 0).length, 1, `runs on one member: ${delta.join(', ')}`);
   const listed = await via(nodes[2]!).send(new ListObjectVersionsCommand({ Bucket: LC, Prefix: 'exp/' }));
   assert.is(listed.DeleteMarkers?.length, 30);
@@ -160,7 +224,10 @@ test('a versioned bucket loses a node: every version still lists and reads throu
   const victim = nodes[2]!;
   const before = await versionIds(nodes[0]!, 'shared');
   await victim.kill('SIGKILL');
-  await waitFor(async () => (await admin().status()).members.find((m) => m.name === victim.name)?.state === 'down', { timeoutMs: 20_000, what: `${victim.name} down` });
+  await waitFor(async () => (await admin().status()).members.find((m) => m.name === victim.name)?.state === 'down', {
+    timeoutMs: 20_000,
+    what: `${victim.name} down`,
+  });
   for (const p of [root, nodes[0]!, nodes[1]!]) {
     assert.equal(await versionIds(p, 'shared'), before, `versions via ${p.name}`);
     const listed = await via(p).send(new ListObjectVersionsCommand({ Bucket: B, Prefix: 'shared' }));

@@ -24,8 +24,15 @@ export function versionIdOf(ctx: S3Context): string | undefined {
  * that was authorized even if another becomes current meanwhile.
  */
 export async function authorizedVersion(ctx: S3Context, operation: string): Promise<{ version: ObjectVersion; pinned: { versionId: string } }> {
-  const bucket = ctx.route.bucket!, key = ctx.route.key!;
-  const version = await authorizedRead(ctx, operation, { bucket, key }, () => ctx.deps.objects.headObject(bucket, key, { versionId: versionIdOf(ctx) }), (v) => v);
+  const bucket = ctx.route.bucket!,
+    key = ctx.route.key!;
+  const version = await authorizedRead(
+    ctx,
+    operation,
+    { bucket, key },
+    () => ctx.deps.objects.headObject(bucket, key, { versionId: versionIdOf(ctx) }),
+    (v) => v,
+  );
   return { version, pinned: { versionId: s3VersionId(version) } };
 }
 
@@ -52,7 +59,10 @@ export const putBucketVersioning: Handler = async (req, res, ctx) => {
   const mfa = textOf(doc, 'MfaDelete');
   if (mfa !== undefined && mfa !== 'Disabled' && mfa !== 'Enabled') throw s3Error('MalformedXML');
   if (mfa === 'Enabled') throw s3Error('NotImplemented', 'MFA delete is not implemented.');
-  if (status === undefined) { res.status(200).end(); return; }   // nothing asked: nothing changes
+  if (status === undefined) {
+    res.status(200).end();
+    return;
+  } // nothing asked: nothing changes
   if (status !== 'Enabled' && status !== 'Suspended') throw s3Error('MalformedXML');
   if (status === 'Suspended' && b.objectLock) {
     throw new S3Error('InvalidBucketState', 409, 'An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.');
@@ -65,7 +75,8 @@ export const listObjectVersions: Handler = async (_req, res, ctx) => {
   const bucket = ctx.route.bucket!;
   const p = ctx.route.params;
   const maxText = p.get('max-keys');
-  if (maxText !== undefined && maxText !== '' && !/^\d+$/.test(maxText)) throw s3Error('InvalidArgument', 'Provided max-keys not an integer or within integer range');
+  if (maxText !== undefined && maxText !== '' && !/^\d+$/.test(maxText))
+    throw s3Error('InvalidArgument', 'Provided max-keys not an integer or within integer range');
   const maxKeys = maxText ? Math.min(Number(maxText), 1000) : 1000;
   const encodingType = p.get('encoding-type');
   if (encodingType !== undefined && encodingType !== 'url') throw s3Error('InvalidArgument', 'Invalid Encoding Method specified in Request');
@@ -76,13 +87,14 @@ export const listObjectVersions: Handler = async (_req, res, ctx) => {
   const versionIdMarker = p.get('version-id-marker') || undefined;
   if (versionIdMarker !== undefined) parseVersionIdParam(versionIdMarker);
   const params = { prefix, delimiter, keyMarker, versionIdMarker, maxKeys };
-  listVersionsPage([], params);   // the markers' own errors first
+  listVersionsPage([], params); // the markers' own errors first
   await ctx.deps.objects.headBucket(bucket);
   // Whole keys are read until the page is full (or the bucket ends): a page needs every version of a
   // key. Entries carry their S3 version id (the null version's is `null`), which markers name.
   const listed = (vs: ObjectVersion[]) => vs.map((v) => ({ ...v, versionId: s3VersionId(v) }));
   let all: ObjectVersion[] = [];
-  let batch = maxKeys === 0 ? { versions: [] } : await ctx.deps.objects.listVersionBatch(bucket, { prefix: prefix || undefined, from: keyMarker, limit: maxKeys + 1 });
+  let batch =
+    maxKeys === 0 ? { versions: [] } : await ctx.deps.objects.listVersionBatch(bucket, { prefix: prefix || undefined, from: keyMarker, limit: maxKeys + 1 });
   all = all.concat(listed(batch.versions));
   let page = listVersionsPage(all, params);
   while (!page.isTruncated && 'next' in batch && batch.next !== undefined) {
@@ -91,7 +103,10 @@ export const listObjectVersions: Handler = async (_req, res, ctx) => {
     page = listVersionsPage(all, params);
   }
   const entry = (v: ObjectVersion & { isLatest: boolean }) => ({
-    Key: encode(v.key), VersionId: v.versionId, IsLatest: v.isLatest, LastModified: new Date(v.timestamp).toISOString(),
+    Key: encode(v.key),
+    VersionId: v.versionId,
+    IsLatest: v.isLatest,
+    LastModified: new Date(v.timestamp).toISOString(),
     ...(v.deleted ? {} : { ETag: quoteEtag(v.etag), Size: v.size, StorageClass: 'STANDARD' }),
     Owner: versionOwnerXml(ctx, v),
   });

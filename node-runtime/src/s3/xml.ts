@@ -20,7 +20,9 @@ const parser = new XMLParser({
 });
 
 export type XmlValue = string | number | boolean | undefined | XmlObject | XmlValue[];
-export interface XmlObject { [name: string]: XmlValue }
+export interface XmlObject {
+  [name: string]: XmlValue;
+}
 
 /** `<?xml ...?><root xmlns="S3 ns">...</root>`; arrays repeat their element, undefined is omitted. */
 export function buildXml(root: string, body: XmlObject, opts: { namespace?: boolean } = {}): string {
@@ -41,7 +43,7 @@ export function parseXml(text: string, root: string): XmlObject {
   const doc = parser.parse(text) as XmlObject;
   const top = doc[root];
   if (top === undefined) throw s3Error('MalformedXML');
-  if (typeof top === 'string') return {};   // <Root></Root> or whitespace only
+  if (typeof top === 'string') return {}; // <Root></Root> or whitespace only
   if (typeof top !== 'object' || Array.isArray(top)) throw s3Error('MalformedXML');
   return top as XmlObject;
 }

@@ -23,7 +23,15 @@ test('a worker runs until done, and errors back off without stopping it', async 
 });
 
 test('stop interrupts an idle sleep', async () => {
-  const runner = new WorkerRunner({ name: 'idle', async step() { return 'idle' as const; } }, { idleMs: 60_000 }).start();
+  const runner = new WorkerRunner(
+    {
+      name: 'idle',
+      async step() {
+        return 'idle' as const;
+      },
+    },
+    { idleMs: 60_000 },
+  ).start();
   await waitFor(() => runner.status.state === 'idle');
   const t0 = Date.now();
   await runner.stop();
@@ -34,10 +42,19 @@ test('stop interrupts an idle sleep', async () => {
 test('a stop that lands mid-step ends the runner when the step returns, without its idle sleep', async () => {
   let release!: () => void;
   let entered = false;
-  const runner = new WorkerRunner({
-    name: 'slow-step',
-    async step() { entered = true; await new Promise<void>((r) => { release = r; }); return 'idle' as const; },
-  }, { idleMs: 60_000 }).start();
+  const runner = new WorkerRunner(
+    {
+      name: 'slow-step',
+      async step() {
+        entered = true;
+        await new Promise<void>((r) => {
+          release = r;
+        });
+        return 'idle' as const;
+      },
+    },
+    { idleMs: 60_000 },
+  ).start();
   await waitFor(() => entered);
   const t0 = Date.now();
   const stopped = runner.stop();

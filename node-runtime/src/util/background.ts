@@ -11,7 +11,12 @@ export interface Worker {
   step(signal: AbortSignal): Promise<WorkerState>;
 }
 
-export interface WorkerStatus { name: string; state: WorkerState | 'error' | 'stopped'; errors: number; lastError?: string }
+export interface WorkerStatus {
+  name: string;
+  state: WorkerState | 'error' | 'stopped';
+  errors: number;
+  lastError?: string;
+}
 
 export class WorkerRunner {
   readonly status: WorkerStatus;
@@ -51,7 +56,10 @@ export class WorkerRunner {
     if (this.controller.signal.aborted) return Promise.resolve();
     return new Promise((res) => {
       const t = setTimeout(done, ms);
-      function done() { clearTimeout(t); res(); }
+      function done() {
+        clearTimeout(t);
+        res();
+      }
       this.wake = done;
     });
   }

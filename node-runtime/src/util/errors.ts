@@ -8,7 +8,12 @@ export class S3Error extends Error {
   /** Response headers the error answers with (a delete marker's x-amz-delete-marker, ...). */
   readonly headers?: Record<string, string>;
 
-  constructor(code: string, status: number, message: string, opts: { resource?: string; extra?: Record<string, string>; headers?: Record<string, string>; cause?: unknown } = {}) {
+  constructor(
+    code: string,
+    status: number,
+    message: string,
+    opts: { resource?: string; extra?: Record<string, string>; headers?: Record<string, string>; cause?: unknown } = {},
+  ) {
     super(message, { cause: opts.cause });
     this.name = 'S3Error';
     this.code = code;
@@ -50,22 +55,29 @@ const known: Record<string, [number, string]> = {
   NoSuchKey: [404, 'The specified key does not exist.'],
   NoSuchUpload: [404, 'The specified multipart upload does not exist.'],
   NoSuchVersion: [404, 'The specified version does not exist.'],
-  ConditionalRequestConflict: [409, 'A conflicting operation occurred. If using PutObject you can retry the request. If using multipart upload you should initiate another CreateMultipartUpload request and re-upload each part.'],
+  ConditionalRequestConflict: [
+    409,
+    'A conflicting operation occurred. If using PutObject you can retry the request. If using multipart upload you should initiate another CreateMultipartUpload request and re-upload each part.',
+  ],
   OperationAborted: [409, 'A conflicting conditional operation is currently in progress against this resource. Please try again.'],
   NotImplemented: [501, 'A header you provided implies functionality that is not implemented.'],
   PreconditionFailed: [412, 'At least one of the pre-conditions you specified did not hold'],
   QuotaExceeded: [403, 'The bucket quota has been exceeded.'],
   RequestTimeout: [400, 'Your socket connection to the server was not read from or written to within the timeout period.'],
-  RequestTimeTooSkewed: [403, 'The difference between the request time and the server\'s time is too large.'],
+  RequestTimeTooSkewed: [403, "The difference between the request time and the server's time is too large."],
   ServiceUnavailable: [503, 'Reduce your request rate.'],
   SignatureDoesNotMatch: [403, 'The request signature we calculated does not match the signature you provided.'],
   SlowDown: [503, 'Please reduce your request rate.'],
   TooManyBuckets: [400, 'You have attempted to create more buckets than allowed.'],
-  XAmzContentSHA256Mismatch: [400, 'The provided \'x-amz-content-sha256\' header does not match what was computed.'],
+  XAmzContentSHA256Mismatch: [400, "The provided 'x-amz-content-sha256' header does not match what was computed."],
 };
 
 /** Build an S3Error for a well-known code; `message` overrides the default text. */
-export function s3Error(code: keyof typeof known | string, message?: string, opts: { resource?: string; extra?: Record<string, string>; headers?: Record<string, string>; cause?: unknown } = {}): S3Error {
+export function s3Error(
+  code: keyof typeof known | string,
+  message?: string,
+  opts: { resource?: string; extra?: Record<string, string>; headers?: Record<string, string>; cause?: unknown } = {},
+): S3Error {
   const [status, text] = known[code] ?? [500, code];
   return new S3Error(code, status, message ?? text, opts);
 }

@@ -26,7 +26,7 @@ function collector(): Gc | undefined {
   if (gc) return gc;
   setFlagsFromString('--expose-gc');
   const g = runInNewContext('typeof gc === "function" ? gc : undefined') as Gc | undefined;
-  gc = g ?? (() => {});   // a runtime without it: keep going without the collections
+  gc = g ?? (() => {}); // a runtime without it: keep going without the collections
   return gc;
 }
 

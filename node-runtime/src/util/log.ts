@@ -27,9 +27,16 @@ const root: Logger = pino({
   timestamp: pino.stdTimeFunctions.isoTime,
   mixin: () => contextFields(),
   // Messages too: a presigned URL interpolated into a message must not carry its signature.
-  hooks: { logMethod(args, method) { method.apply(this, args.map((a) => (typeof a === 'string' ? scrub(a, 0) : a)) as Parameters<typeof method>); } },
+  hooks: {
+    logMethod(args, method) {
+      method.apply(this, args.map((a) => (typeof a === 'string' ? scrub(a, 0) : a)) as Parameters<typeof method>);
+    },
+  },
   formatters: { level: (label) => ({ level: label }), log: (obj) => scrub(obj, 0) as Record<string, unknown> },
-  redact: { paths: ['secret', 'secretKey', 'secretAccessKey', 'authorization', 'signature', '*.secret', '*.secretKey', '*.authorization'], censor: '[redacted]' },
+  redact: {
+    paths: ['secret', 'secretKey', 'secretAccessKey', 'authorization', 'signature', '*.secret', '*.secretKey', '*.authorization'],
+    censor: '[redacted]',
+  },
 });
 
 export type { Logger };

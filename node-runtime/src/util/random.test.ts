@@ -4,7 +4,8 @@ import { randomHex } from './random.ts';
 
 test('randomHex: the asked length, hex, never repeating across pool refills', () => {
   const seen = new Set<string>();
-  for (let i = 0; i < 2000; i++) {   // 2000 × 8 bytes: several 4 KiB pool refills
+  for (let i = 0; i < 2000; i++) {
+    // 2000 × 8 bytes: several 4 KiB pool refills
     const h = randomHex(8);
     assert.match(h, /^[0-9a-f]{16}$/);
     assert.not.ok(seen.has(h), 'an id repeated');

@@ -10,7 +10,10 @@ let at = 0;
 /** `bytes` random bytes as 2 × bytes lower-case hex characters. */
 export function randomHex(bytes: number): string {
   if (bytes > POOL_BYTES) return randomBytes(bytes).toString('hex');
-  if (at + bytes > pool.length) { pool = randomBytes(POOL_BYTES); at = 0; }
+  if (at + bytes > pool.length) {
+    pool = randomBytes(POOL_BYTES);
+    at = 0;
+  }
   const s = pool.toString('hex', at, at + bytes);
   at += bytes;
   return s;

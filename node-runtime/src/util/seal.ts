@@ -7,7 +7,10 @@ import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:cr
 const VERSION = 'v1';
 
 export class SealError extends Error {
-  constructor(message: string) { super(message); this.name = 'SealError'; }
+  constructor(message: string) {
+    super(message);
+    this.name = 'SealError';
+  }
 }
 
 /** A 32-byte key for one purpose (e.g. 'access-keys', 'sse-s3'), derived from the master key. */

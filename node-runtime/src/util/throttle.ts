@@ -35,6 +35,17 @@ export class TokenBucket {
 
   async take(bytes: number, signal?: AbortSignal): Promise<void> {
     const wait = this.reserve(bytes);
-    if (wait > 0) await new Promise<void>((res) => { const t = setTimeout(res, wait); signal?.addEventListener('abort', () => { clearTimeout(t); res(); }, { once: true }); });
+    if (wait > 0)
+      await new Promise<void>((res) => {
+        const t = setTimeout(res, wait);
+        signal?.addEventListener(
+          'abort',
+          () => {
+            clearTimeout(t);
+            res();
+          },
+          { once: true },
+        );
+      });
   }
 }

@@ -17,8 +17,10 @@ export const conditionSchema = object({
 });
 export type Condition = Infer<typeof conditionSchema>;
 
-export const conditionsSchema = array(conditionSchema, { description: 'Standard conditions, one per type.' })
-  .with({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['type'] });
+export const conditionsSchema = array(conditionSchema, { description: 'Standard conditions, one per type.' }).with({
+  'x-kubernetes-list-type': 'map',
+  'x-kubernetes-list-map-keys': ['type'],
+});
 
 export interface ObjectMeta {
   name: string;
@@ -33,7 +35,13 @@ export interface ObjectMeta {
   creationTimestamp?: string;
 }
 
-export interface PrinterColumn { name: string; type: 'string' | 'integer' | 'number' | 'boolean' | 'date'; jsonPath: string; description?: string; priority?: number }
+export interface PrinterColumn {
+  name: string;
+  type: 'string' | 'integer' | 'number' | 'boolean' | 'date';
+  jsonPath: string;
+  description?: string;
+  priority?: number;
+}
 
 export interface CrdDefinition {
   kind: string;
@@ -72,15 +80,24 @@ export function customResourceDefinition(def: CrdDefinition): Record<string, unk
     spec: {
       group: GROUP,
       scope: 'Namespaced',
-      names: { kind: def.kind, listKind: `${def.kind}List`, plural: def.plural, singular: def.singular, shortNames: def.shortNames, categories: def.categories },
-      versions: [{
-        name: VERSION,
-        served: true,
-        storage: true,
-        schema: { openAPIV3Schema: root },
-        subresources: { status: {}, ...(def.scale ? { scale: def.scale } : {}) },
-        additionalPrinterColumns: def.printerColumns,
-      }],
+      names: {
+        kind: def.kind,
+        listKind: `${def.kind}List`,
+        plural: def.plural,
+        singular: def.singular,
+        shortNames: def.shortNames,
+        categories: def.categories,
+      },
+      versions: [
+        {
+          name: VERSION,
+          served: true,
+          storage: true,
+          schema: { openAPIV3Schema: root },
+          subresources: { status: {}, ...(def.scale ? { scale: def.scale } : {}) },
+          additionalPrinterColumns: def.printerColumns,
+        },
+      ],
     },
   };
 }

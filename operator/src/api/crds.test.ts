@@ -13,20 +13,32 @@ import { storageClusterSpecSchema, type StorageClusterSpec } from './storageclus
 const repo = new URL('../../..', import.meta.url).pathname;
 
 test('committed crds/*.yaml match the TypeScript source (run `npx node hack/gen-crds.ts`)', () => {
-  for (const [file, text] of Object.entries(renderCrds())) for (const dir of CRD_DIRS) {
-    const committed = readFileSync(join(repo, dir, file), 'utf8');
-    const a = committed.split('\n'), b = text.split('\n');
-    const line = a.findIndex((l, i) => l !== b[i]);
-    assert.ok(committed === text, `${dir}/${file} is stale at line ${line + 1} (${JSON.stringify(a[line])} ≠ ${JSON.stringify(b[line])}): run npx node hack/gen-crds.ts`);
-  }
+  for (const [file, text] of Object.entries(renderCrds()))
+    for (const dir of CRD_DIRS) {
+      const committed = readFileSync(join(repo, dir, file), 'utf8');
+      const a = committed.split('\n'),
+        b = text.split('\n');
+      const line = a.findIndex((l, i) => l !== b[i]);
+      assert.ok(
+        committed === text,
+        `${dir}/${file} is stale at line ${line + 1} (${JSON.stringify(a[line])} ≠ ${JSON.stringify(b[line])}): run npx node hack/gen-crds.ts`,
+      );
+    }
 });
 
 test('StorageCluster CRD carries scale + status subresources and printer columns', () => {
   const crd = parse(renderCrds()['storagecluster.yaml']);
   const v = crd.spec.versions[0];
-  assert.equal(v.subresources.scale, { specReplicasPath: '.spec.nodes.replicas', statusReplicasPath: '.status.nodes.replicas', labelSelectorPath: '.status.nodes.selector' });
+  assert.equal(v.subresources.scale, {
+    specReplicasPath: '.spec.nodes.replicas',
+    statusReplicasPath: '.status.nodes.replicas',
+    labelSelectorPath: '.status.nodes.selector',
+  });
   assert.equal(v.subresources.status, {});
-  assert.equal(v.additionalPrinterColumns.map((c: { name: string }) => c.name), ['Phase', 'Ready', 'Nodes', 'Used', 'Under-Replicated', 'Zones', 'Endpoint', 'Age']);
+  assert.equal(
+    v.additionalPrinterColumns.map((c: { name: string }) => c.name),
+    ['Phase', 'Ready', 'Nodes', 'Used', 'Under-Replicated', 'Zones', 'Endpoint', 'Age'],
+  );
   // structural: every property schema has a type (or is int-or-string)
   const check = (s: JsonSchema, path: string) => {
     assert.ok(s.type || s['x-kubernetes-int-or-string'], `no type at ${path}`);
@@ -66,14 +78,20 @@ test('defaults fill nested objects like structural defaulting', () => {
 });
 
 // CEL as the API server evaluates it: integers are int64 (BigInt here), `self`/`oldSelf` bound per rule.
-const big = (v: unknown): unknown => typeof v === 'number' && Number.isInteger(v) ? BigInt(v)
-  : Array.isArray(v) ? v.map(big) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, big(x)])) : v;
+const big = (v: unknown): unknown =>
+  typeof v === 'number' && Number.isInteger(v)
+    ? BigInt(v)
+    : Array.isArray(v)
+      ? v.map(big)
+      : v && typeof v === 'object'
+        ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, big(x)]))
+        : v;
 function failing(schema: JsonSchema, self: unknown, oldSelf?: unknown): string[] {
   const out: string[] = [];
   const visit = (s: JsonSchema, cur: unknown, old: unknown) => {
     if (cur === undefined) return;
     for (const r of s['x-kubernetes-validations'] ?? []) {
-      if (r.rule.includes('oldSelf') && old === undefined) continue;   // transition rules run on update only
+      if (r.rule.includes('oldSelf') && old === undefined) continue; // transition rules run on update only
       if (evaluate(r.rule, { self: big(cur), oldSelf: big(old) }) !== true) out.push(r.message);
     }
     for (const [k, sub] of Object.entries(s.properties ?? {})) {
@@ -87,12 +105,15 @@ const scSpec = (x: unknown) => applyDefaults<StorageClusterSpec>(storageClusterS
 
 test('CEL: replication factor ≤ node count, autoscaling bounds', () => {
   assert.equal(failing(storageClusterSpecSchema.json, scSpec({})), []);
-  assert.equal(failing(storageClusterSpecSchema.json, scSpec({ nodes: { replicas: 1 }, replication: { factor: 3 } })),
-    ['spec.replication.factor must be ≤ spec.nodes.replicas (each replica needs its own node)']);
-  assert.equal(failing(storageClusterSpecSchema.json, scSpec({ autoscaling: { minReplicas: 5, maxReplicas: 3 } })),
-    ['spec.autoscaling.minReplicas must be ≤ maxReplicas']);
-  assert.equal(failing(storageClusterSpecSchema.json, scSpec({ autoscaling: { minReplicas: 1, maxReplicas: 3 } })),
-    ['spec.replication.factor must be ≤ spec.autoscaling.minReplicas']);
+  assert.equal(failing(storageClusterSpecSchema.json, scSpec({ nodes: { replicas: 1 }, replication: { factor: 3 } })), [
+    'spec.replication.factor must be ≤ spec.nodes.replicas (each replica needs its own node)',
+  ]);
+  assert.equal(failing(storageClusterSpecSchema.json, scSpec({ autoscaling: { minReplicas: 5, maxReplicas: 3 } })), [
+    'spec.autoscaling.minReplicas must be ≤ maxReplicas',
+  ]);
+  assert.equal(failing(storageClusterSpecSchema.json, scSpec({ autoscaling: { minReplicas: 1, maxReplicas: 3 } })), [
+    'spec.replication.factor must be ≤ spec.autoscaling.minReplicas',
+  ]);
 });
 
 test('CEL: storageClassName and clusterRef are immutable', () => {
@@ -112,7 +133,7 @@ test('sizes: storage size and chunk size must be positive quantities, other quan
   const chunk = spec.chunkSize!;
   const bandwidth = spec.rebalance!.properties!.bandwidth!;
   // As the API server checks an int-or-string: the pattern for strings, minimum for integers.
-  const accepts = (s: JsonSchema, v: string | number) => typeof v === 'number' ? v >= s.minimum! : new RegExp(s.pattern!, 'u').test(v);
+  const accepts = (s: JsonSchema, v: string | number) => (typeof v === 'number' ? v >= s.minimum! : new RegExp(s.pattern!, 'u').test(v));
   for (const v of ['10Gi', '1', '+1Gi', '0.5Gi', '.5Mi', '500m', '1e3', '4Mi', 1, 4096]) {
     assert.ok(accepts(size, v) && accepts(chunk, v), `accepts ${v}`);
   }
@@ -143,18 +164,24 @@ test('examples/*.yaml validate against the generated CRD schemas and CEL rules',
   }
   assert.is(checked, 2);
   assert.not.ok(ajv.validate(schemas.Bucket!, { spec: { clusterRef: {}, access: 'world' } }), 'the schema rejects a bad Bucket');
-  assert.match(ajv.errorsText(), 'must have required property \'name\'');
+  assert.match(ajv.errorsText(), "must have required property 'name'");
 });
 
 test('examples/autoscaling scale the example StorageCluster (same name and namespace) through its scale subresource', () => {
-  const cluster = parseAllDocuments(readFileSync(join(repo, 'examples', 'storagecluster.yaml'), 'utf8')).map((d) => d.toJS()).find((o) => o?.kind === 'StorageCluster');
+  const cluster = parseAllDocuments(readFileSync(join(repo, 'examples', 'storagecluster.yaml'), 'utf8'))
+    .map((d) => d.toJS())
+    .find((o) => o?.kind === 'StorageCluster');
   const crd = parse(renderCrds()['storagecluster.yaml']);
   let targets = 0;
   for (const file of readdirSync(join(repo, 'examples', 'autoscaling')).filter((f) => f.endsWith('.yaml'))) {
     for (const obj of parseAllDocuments(readFileSync(join(repo, 'examples', 'autoscaling', file), 'utf8')).map((d) => d.toJS())) {
       const ref = obj?.spec?.scaleTargetRef;
       if (!ref) continue;
-      assert.equal([ref.apiVersion, ref.kind, ref.name], [cluster.apiVersion, 'StorageCluster', cluster.metadata.name], `${file}: ${obj.kind} ${obj.metadata.name} targets the example cluster`);
+      assert.equal(
+        [ref.apiVersion, ref.kind, ref.name],
+        [cluster.apiVersion, 'StorageCluster', cluster.metadata.name],
+        `${file}: ${obj.kind} ${obj.metadata.name} targets the example cluster`,
+      );
       assert.is(obj.metadata.namespace, cluster.metadata.namespace, `${file}: in the example cluster's namespace`);
       targets++;
     }

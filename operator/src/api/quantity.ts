@@ -18,6 +18,9 @@ export function formatBytes(bytes: number): string {
   const units = ['', 'Ki', 'Mi', 'Gi', 'Ti', 'Pi'];
   let v = bytes;
   let i = 0;
-  while (v >= 1024 && i < units.length - 1) { v /= 1024; i++; }
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
   return i === 0 ? `${bytes}` : `${v >= 10 ? Math.round(v) : Math.round(v * 10) / 10}${units[i]}`;
 }

@@ -4,7 +4,12 @@
 // (x-kubernetes-validations, int-or-string, preserve-unknown-fields, structural defaults) are the
 // point here and TypeBox would need custom kinds for each; this builder is ~150 lines.
 
-export interface ValidationRule { rule: string; message: string; fieldPath?: string; reason?: string }
+export interface ValidationRule {
+  rule: string;
+  message: string;
+  fieldPath?: string;
+  reason?: string;
+}
 
 /** The JSON schema subset a structural CRD schema uses. */
 export interface JsonSchema {
@@ -49,16 +54,24 @@ export class Schema<T, Present extends boolean = false> {
   }
 
   /** The field must be given by the user. */
-  required(): Schema<T, true> { return new Schema<T, true>(this.json, true); }
+  required(): Schema<T, true> {
+    return new Schema<T, true>(this.json, true);
+  }
   /** The API server (and `applyDefaults`) fills this value in when it is absent. */
-  default(value: T): Schema<T, true> { return new Schema<T, true>({ ...this.json, default: value }, true); }
-  describe(description: string): Schema<T, Present> { return new Schema({ ...this.json, description }, this.present); }
+  default(value: T): Schema<T, true> {
+    return new Schema<T, true>({ ...this.json, default: value }, true);
+  }
+  describe(description: string): Schema<T, Present> {
+    return new Schema({ ...this.json, description }, this.present);
+  }
   /** A CEL rule (x-kubernetes-validations) with the message the user sees when it fails. */
   rule(rule: string, message: string, extra: { fieldPath?: string; reason?: string } = {}): Schema<T, Present> {
     const rules = [...(this.json['x-kubernetes-validations'] ?? []), { rule, message, ...extra }];
     return new Schema({ ...this.json, 'x-kubernetes-validations': rules }, this.present);
   }
-  with(extra: JsonSchema): Schema<T, Present> { return new Schema({ ...this.json, ...extra }, this.present); }
+  with(extra: JsonSchema): Schema<T, Present> {
+    return new Schema({ ...this.json, ...extra }, this.present);
+  }
 }
 
 export type Infer<S> = S extends Schema<infer T, boolean> ? T : never;
@@ -66,11 +79,11 @@ type AnySchema = Schema<unknown, boolean>;
 type Shape = Record<string, Schema<any, boolean>>;
 type PresentKeys<P extends Shape> = { [K in keyof P]: P[K] extends Schema<any, true> ? K : never }[keyof P];
 type Simplify<T> = { [K in keyof T]: T[K] } & {};
-export type ObjectOf<P extends Shape> = Simplify<
-  { [K in PresentKeys<P>]: Infer<P[K]> } & { [K in Exclude<keyof P, PresentKeys<P>>]?: Infer<P[K]> }
->;
+export type ObjectOf<P extends Shape> = Simplify<{ [K in PresentKeys<P>]: Infer<P[K]> } & { [K in Exclude<keyof P, PresentKeys<P>>]?: Infer<P[K]> }>;
 
-interface Common { description?: string }
+interface Common {
+  description?: string;
+}
 
 export function string(opts: Common & { pattern?: string; minLength?: number; maxLength?: number; format?: string } = {}): Schema<string> {
   return new Schema({ type: 'string', ...opts }, false);
@@ -102,16 +115,22 @@ const POSITIVE_NUMBER = '^\\+?(([0-9]*[1-9][0-9]*(\\.[0-9]*)?)|([0-9]*\\.[0-9]*[
  */
 export function quantity(opts: Common & { positive?: boolean } = {}): Schema<string | number> {
   const { positive, ...rest } = opts;
-  return new Schema({
-    'x-kubernetes-int-or-string': true,
-    anyOf: [{ type: 'integer' }, { type: 'string' }],
-    pattern: (positive ? POSITIVE_NUMBER : NON_NEGATIVE_NUMBER) + QUANTITY_SUFFIX,
-    minimum: positive ? 1 : 0,
-    ...rest,
-  }, false);
+  return new Schema(
+    {
+      'x-kubernetes-int-or-string': true,
+      anyOf: [{ type: 'integer' }, { type: 'string' }],
+      pattern: (positive ? POSITIVE_NUMBER : NON_NEGATIVE_NUMBER) + QUANTITY_SUFFIX,
+      minimum: positive ? 1 : 0,
+      ...rest,
+    },
+    false,
+  );
 }
 
-export function array<S extends AnySchema>(item: S, opts: Common & { minItems?: number; maxItems?: number; listType?: 'atomic' | 'set' } = {}): Schema<Infer<S>[]> {
+export function array<S extends AnySchema>(
+  item: S,
+  opts: Common & { minItems?: number; maxItems?: number; listType?: 'atomic' | 'set' } = {},
+): Schema<Infer<S>[]> {
   const { listType, ...rest } = opts;
   return new Schema({ type: 'array', items: item.json, ...(listType ? { 'x-kubernetes-list-type': listType } : {}), ...rest }, false);
 }

@@ -10,64 +10,140 @@ const replicasRange = { minimum: 0, maximum: 1000 };
 
 export const storageClusterSpecSchema = object({
   image: string({ minLength: 1, description: 'The Cairn image; it runs both roles (command `cairn`).' }).default('cairn:0.1.0'),
-  imagePullPolicy: enumOf(['Always', 'IfNotPresent', 'Never'] as const, { description: 'Pull policy of the Cairn image in every pod.' }).default('IfNotPresent'),
-  roots: object({
-    replicas: integer({ minimum: 1, maximum: 7, description: 'Roots hold membership and the bucket registry; the service works while one is alive.' }).default(3),
-  }, { description: 'The roots: membership, cluster map and bucket registry (a StatefulSet <name>-roots).' }).default({ replicas: 3 }).rule('self.replicas >= 1', 'spec.roots.replicas must be at least 1: the roots are the membership authority'),
-  nodes: object({
-    replicas: integer({ ...replicasRange, description: 'Storage nodes. The scale subresource drives this field (HPA/KEDA compatible); scale-down drains first.' }).default(3),
-    storage: object({
-      size: quantity({ positive: true, description: 'PVC size per node (a positive quantity, e.g. 10Gi).' }).default('10Gi'),
-      storageClassName: string({ maxLength: 253, description: 'StorageClass of the node PVCs; immutable (the claims of a StatefulSet cannot change class).' }),
-    }, { description: 'The volume (PVC) of each node pod.' }).default({ size: '10Gi' }).rule(
-      'has(self.storageClassName) == has(oldSelf.storageClassName) && (!has(self.storageClassName) || self.storageClassName == oldSelf.storageClassName)',
-      'spec.nodes.storage.storageClassName is immutable',
-      { reason: 'FieldValueForbidden' },
-    ),
-    topologySpread: object({
-      topologyKey: string({ minLength: 1, description: 'Node label whose values are the zones (failure domains): a node pod\'s zone is this label of the Kubernetes node it runs on, and the pods spread over its values.' }).default('topology.kubernetes.io/zone'),
-      maxSkew: integer({ minimum: 1, description: 'Largest allowed difference in node pods between two domains.' }).default(1),
-    }, { description: 'How node pods spread over zones (default: topology.kubernetes.io/zone, maxSkew 1, soft). Placement is zone-aware: the replicas of a chunk go to distinct zones while there are zones left.' }),
-    zones: array(string({ pattern: '^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$' }), {
-      maxItems: 32, listType: 'set',
-      description: 'Zones node pods may run in (a required node affinity on the topology key); unset: any. Whatever the list, a node pod\'s zone is the zone label of the Kubernetes node it runs on.',
-    }),
-  }, { description: 'The storage nodes: chunks and object metadata on their volumes (a StatefulSet <name>-nodes).' }).default({ replicas: 3, storage: { size: '10Gi' } }),
-  replication: object({
-    factor: integer({ minimum: 1, maximum: 7, description: 'Default replication factor R of new buckets.' }).default(2),
-  }, { description: 'Replication defaults for the buckets of this cluster.' }).default({ factor: 2 }),
+  imagePullPolicy: enumOf(['Always', 'IfNotPresent', 'Never'] as const, { description: 'Pull policy of the Cairn image in every pod.' }).default(
+    'IfNotPresent',
+  ),
+  roots: object(
+    {
+      replicas: integer({
+        minimum: 1,
+        maximum: 7,
+        description: 'Roots hold membership and the bucket registry; the service works while one is alive.',
+      }).default(3),
+    },
+    { description: 'The roots: membership, cluster map and bucket registry (a StatefulSet <name>-roots).' },
+  )
+    .default({ replicas: 3 })
+    .rule('self.replicas >= 1', 'spec.roots.replicas must be at least 1: the roots are the membership authority'),
+  nodes: object(
+    {
+      replicas: integer({
+        ...replicasRange,
+        description: 'Storage nodes. The scale subresource drives this field (HPA/KEDA compatible); scale-down drains first.',
+      }).default(3),
+      storage: object(
+        {
+          size: quantity({ positive: true, description: 'PVC size per node (a positive quantity, e.g. 10Gi).' }).default('10Gi'),
+          storageClassName: string({
+            maxLength: 253,
+            description: 'StorageClass of the node PVCs; immutable (the claims of a StatefulSet cannot change class).',
+          }),
+        },
+        { description: 'The volume (PVC) of each node pod.' },
+      )
+        .default({ size: '10Gi' })
+        .rule(
+          'has(self.storageClassName) == has(oldSelf.storageClassName) && (!has(self.storageClassName) || self.storageClassName == oldSelf.storageClassName)',
+          'spec.nodes.storage.storageClassName is immutable',
+          { reason: 'FieldValueForbidden' },
+        ),
+      topologySpread: object(
+        {
+          topologyKey: string({
+            minLength: 1,
+            description:
+              "Node label whose values are the zones (failure domains): a node pod's zone is this label of the Kubernetes node it runs on, and the pods spread over its values.",
+          }).default('topology.kubernetes.io/zone'),
+          maxSkew: integer({ minimum: 1, description: 'Largest allowed difference in node pods between two domains.' }).default(1),
+        },
+        {
+          description:
+            'How node pods spread over zones (default: topology.kubernetes.io/zone, maxSkew 1, soft). Placement is zone-aware: the replicas of a chunk go to distinct zones while there are zones left.',
+        },
+      ),
+      zones: array(string({ pattern: '^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$' }), {
+        maxItems: 32,
+        listType: 'set',
+        description:
+          "Zones node pods may run in (a required node affinity on the topology key); unset: any. Whatever the list, a node pod's zone is the zone label of the Kubernetes node it runs on.",
+      }),
+    },
+    { description: 'The storage nodes: chunks and object metadata on their volumes (a StatefulSet <name>-nodes).' },
+  ).default({ replicas: 3, storage: { size: '10Gi' } }),
+  replication: object(
+    {
+      factor: integer({ minimum: 1, maximum: 7, description: 'Default replication factor R of new buckets.' }).default(2),
+    },
+    { description: 'Replication defaults for the buckets of this cluster.' },
+  ).default({ factor: 2 }),
   chunkSize: quantity({ positive: true, description: 'Chunk size of object bodies, 4Ki to 64Mi (default 4Mi).' }).default('4Mi'),
-  rebalance: object({
-    bandwidth: quantity({ description: 'Per-node repair/rebalance bandwidth in bytes per second; 0 = unlimited.' }).default(0),
-    concurrency: integer({ minimum: 1, maximum: 64, description: 'Chunks each node repairs or moves at the same time.' }).default(4),
-    failureTimeoutSeconds: integer({ minimum: 5, maximum: 3600, description: 'Heartbeat silence before a member is down and its data is re-replicated.' }).default(30),
-    passIntervalSeconds: integer({ minimum: 1, maximum: 3600, description: 'Each node re-checks everything it holds at least this often (it also does on every membership change); a rolling update waits for such a pass between pods.' }).default(30),
-  }, { description: 'Self-healing: how fast data is re-replicated and moved, and when a silent member counts as down.' }).default({ bandwidth: 0, concurrency: 4, failureTimeoutSeconds: 30, passIntervalSeconds: 30 }),
-  autoscaling: object({
-    minReplicas: integer({ minimum: 1, description: 'Fewest node pods; at least the replication factor.' }).required(),
-    maxReplicas: integer({ minimum: 1, maximum: 1000, description: 'Most node pods.' }).required(),
-    targetUsedPercent: integer({ minimum: 10, maximum: 95, description: 'Scale nodes so that used capacity stays near this percentage.' }).default(70),
-  }, { description: 'Operator-driven scaling on used capacity; scale-down drains first.' })
-    .rule('self.minReplicas <= self.maxReplicas', 'spec.autoscaling.minReplicas must be ≤ maxReplicas'),
-  rollout: object({
-    podReadyTimeoutSeconds: integer({ minimum: 30, maximum: 86_400, description: 'A pod replaced by a rolling update that is not ready after this long pauses the rollout (RolloutPaused condition, Warning Event) until it is.' }).default(600),
-  }, { description: 'Rolling updates (image or settings): one pod at a time, the next only once the last is ready and the cluster is back to full redundancy.' }).default({ podReadyTimeoutSeconds: 600 }),
-  service: object({
-    type: enumOf(['ClusterIP', 'NodePort', 'LoadBalancer'] as const, { description: 'Kubernetes Service type of the file API.' }).default('ClusterIP'),
-    port: integer({ minimum: 1, maximum: 65535, description: 'Port of the file API (S3) Service.' }).default(9000),
-  }, { description: 'The Service <name> that serves the file API (S3) to clients.' }).default({ type: 'ClusterIP', port: 9000 }),
-  console: object({
-    enabled: boolean({ description: 'Serve the web console on port 9001 of every pod (sign-in with a user\'s access key; every action is that user\'s S3 request).' }).default(true),
-    service: object({
-      type: enumOf(['ClusterIP', 'NodePort', 'LoadBalancer'] as const, { description: 'Kubernetes Service type of the console.' }).default('ClusterIP'),
-      port: integer({ minimum: 1, maximum: 65535, description: 'Port of the console Service.' }).default(9001),
-    }, { description: 'The Service <name>-console in front of every pod\'s console.' }).default({ type: 'ClusterIP', port: 9001 }),
-  }, { description: 'The web console (files, sharing, and the cluster\'s health for admin users).' }).default({ enabled: true, service: { type: 'ClusterIP', port: 9001 } }),
-  monitoring: object({
-    serviceMonitor: boolean({ description: 'Create a ServiceMonitor (only when the CRD exists in the cluster).' }).default(false),
-    interval: string({ pattern: '^[0-9]+(ms|s|m|h)$', description: 'Scrape interval of the ServiceMonitor, e.g. 30s.' }).default('30s'),
-    labels: stringMap({ description: 'Extra labels on the ServiceMonitor (for Prometheus selectors).' }),
-  }, { description: 'Prometheus scraping of the pods\' /metrics.' }).default({ serviceMonitor: false, interval: '30s' }),
+  rebalance: object(
+    {
+      bandwidth: quantity({ description: 'Per-node repair/rebalance bandwidth in bytes per second; 0 = unlimited.' }).default(0),
+      concurrency: integer({ minimum: 1, maximum: 64, description: 'Chunks each node repairs or moves at the same time.' }).default(4),
+      failureTimeoutSeconds: integer({
+        minimum: 5,
+        maximum: 3600,
+        description: 'Heartbeat silence before a member is down and its data is re-replicated.',
+      }).default(30),
+      passIntervalSeconds: integer({
+        minimum: 1,
+        maximum: 3600,
+        description:
+          'Each node re-checks everything it holds at least this often (it also does on every membership change); a rolling update waits for such a pass between pods.',
+      }).default(30),
+    },
+    { description: 'Self-healing: how fast data is re-replicated and moved, and when a silent member counts as down.' },
+  ).default({ bandwidth: 0, concurrency: 4, failureTimeoutSeconds: 30, passIntervalSeconds: 30 }),
+  autoscaling: object(
+    {
+      minReplicas: integer({ minimum: 1, description: 'Fewest node pods; at least the replication factor.' }).required(),
+      maxReplicas: integer({ minimum: 1, maximum: 1000, description: 'Most node pods.' }).required(),
+      targetUsedPercent: integer({ minimum: 10, maximum: 95, description: 'Scale nodes so that used capacity stays near this percentage.' }).default(70),
+    },
+    { description: 'Operator-driven scaling on used capacity; scale-down drains first.' },
+  ).rule('self.minReplicas <= self.maxReplicas', 'spec.autoscaling.minReplicas must be ≤ maxReplicas'),
+  rollout: object(
+    {
+      podReadyTimeoutSeconds: integer({
+        minimum: 30,
+        maximum: 86_400,
+        description:
+          'A pod replaced by a rolling update that is not ready after this long pauses the rollout (RolloutPaused condition, Warning Event) until it is.',
+      }).default(600),
+    },
+    { description: 'Rolling updates (image or settings): one pod at a time, the next only once the last is ready and the cluster is back to full redundancy.' },
+  ).default({ podReadyTimeoutSeconds: 600 }),
+  service: object(
+    {
+      type: enumOf(['ClusterIP', 'NodePort', 'LoadBalancer'] as const, { description: 'Kubernetes Service type of the file API.' }).default('ClusterIP'),
+      port: integer({ minimum: 1, maximum: 65535, description: 'Port of the file API (S3) Service.' }).default(9000),
+    },
+    { description: 'The Service <name> that serves the file API (S3) to clients.' },
+  ).default({ type: 'ClusterIP', port: 9000 }),
+  console: object(
+    {
+      enabled: boolean({
+        description: "Serve the web console on port 9001 of every pod (sign-in with a user's access key; every action is that user's S3 request).",
+      }).default(true),
+      service: object(
+        {
+          type: enumOf(['ClusterIP', 'NodePort', 'LoadBalancer'] as const, { description: 'Kubernetes Service type of the console.' }).default('ClusterIP'),
+          port: integer({ minimum: 1, maximum: 65535, description: 'Port of the console Service.' }).default(9001),
+        },
+        { description: "The Service <name>-console in front of every pod's console." },
+      ).default({ type: 'ClusterIP', port: 9001 }),
+    },
+    { description: "The web console (files, sharing, and the cluster's health for admin users)." },
+  ).default({ enabled: true, service: { type: 'ClusterIP', port: 9001 } }),
+  monitoring: object(
+    {
+      serviceMonitor: boolean({ description: 'Create a ServiceMonitor (only when the CRD exists in the cluster).' }).default(false),
+      interval: string({ pattern: '^[0-9]+(ms|s|m|h)$', description: 'Scrape interval of the ServiceMonitor, e.g. 30s.' }).default('30s'),
+      labels: stringMap({ description: 'Extra labels on the ServiceMonitor (for Prometheus selectors).' }),
+    },
+    { description: "Prometheus scraping of the pods' /metrics." },
+  ).default({ serviceMonitor: false, interval: '30s' }),
   region: string({ minLength: 1, description: 'The S3 region clients sign requests for.' }).default('us-east-1'),
   notifications: notificationTargetsSchema,
 })
@@ -77,52 +153,75 @@ export const storageClusterSpecSchema = object({
 
 export type StorageClusterSpec = Infer<typeof storageClusterSpecSchema>;
 
-const countsSchema = object({
-  desired: integer({ description: 'Pods wanted.' }).default(0),
-  replicas: integer({ description: 'Pods that exist.' }).default(0),
-  ready: integer({ description: 'Pods ready.' }).default(0),
-  selector: string({ description: 'Label selector of the pods.' }),
-}, { description: 'The root pods.' });
+const countsSchema = object(
+  {
+    desired: integer({ description: 'Pods wanted.' }).default(0),
+    replicas: integer({ description: 'Pods that exist.' }).default(0),
+    ready: integer({ description: 'Pods ready.' }).default(0),
+    selector: string({ description: 'Label selector of the pods.' }),
+  },
+  { description: 'The root pods.' },
+);
 
 export const storageClusterStatusSchema = object({
   observedGeneration: integer({ description: 'The metadata.generation this status describes.' }),
-  phase: enumOf(['Pending', 'Creating', 'Ready', 'Degraded', 'Scaling', 'Failed'] as const, { description: 'Summary of the conditions; the Ready condition says why.' }),
+  phase: enumOf(['Pending', 'Creating', 'Ready', 'Degraded', 'Scaling', 'Failed'] as const, {
+    description: 'Summary of the conditions; the Ready condition says why.',
+  }),
   conditions: conditionsSchema,
   roots: countsSchema,
-  nodes: object({
-    desired: integer({ description: 'Node pods wanted (spec or autoscaler).' }).default(0),
-    replicas: integer({ description: 'Node pods that exist (scale subresource status).' }).default(0),
-    ready: integer({ description: 'Node pods ready.' }).default(0),
-    selector: string({ description: 'Label selector of node pods (scale subresource).' }),
-    active: integer({ description: 'Nodes in the cluster map taking data.' }),
-    draining: integer({ description: 'Nodes moving their data away before removal.' }),
-    down: integer({ description: 'Nodes silent past the failure timeout; their data is being re-replicated.' }),
-    drainingMembers: array(string(), { listType: 'atomic', description: 'Names of the draining nodes.' }),
-  }, { description: 'The node pods and their members in the cluster map.' }),
-  capacity: object({
-    totalBytes: integer({ description: 'Capacity of all nodes, in bytes.' }),
-    usedBytes: integer({ description: 'Bytes stored, replicas included.' }),
-    usedPercent: integer({ description: 'usedBytes as a percentage of totalBytes.' }),
-    summary: string({ description: 'Human form, e.g. "1.2Gi/30Gi (4%)".' }),
-  }, { description: 'Storage capacity as the nodes report it.' }),
-  replication: object({
-    underReplicatedChunks: integer({ description: 'Chunks with fewer replicas than their bucket\'s factor.' }),
-    misplacedChunks: integer({ description: 'Chunks on nodes placement no longer picks (to be moved).' }),
-  }, { description: 'Redundancy: zero and zero means every chunk has its replicas in place.' }),
-  rebalance: object({
-    bytesRemaining: integer({ description: 'Bytes still to copy or move.' }),
-    bytesMoved: integer({ description: 'Bytes copied or moved so far.' }),
-    rateBytesPerSec: integer({ description: 'Current repair and rebalance rate.' }),
-    etaSeconds: integer({ description: 'Estimated seconds until done.' }),
-  }, { description: 'Progress of repair and rebalancing.' }),
-  autoscaling: object({
-    desiredReplicas: integer({ description: 'Node pods the operator\'s autoscaler wants.' }),
-    lastScaleTime: string({ format: 'date-time', description: 'When the autoscaler last changed desiredReplicas.' }),
-  }, { description: 'The operator\'s capacity autoscaler (spec.autoscaling).' }),
-  zones: array(object({
-    name: string({ description: 'The zone (the Kubernetes nodes\' topology label).' }).required(),
-    members: array(string(), { listType: 'atomic', description: 'Node members in this zone.' }),
-  }), { listType: 'atomic', description: 'Zones of the node members, as placement sees them (members without a zone are not listed).' }),
+  nodes: object(
+    {
+      desired: integer({ description: 'Node pods wanted (spec or autoscaler).' }).default(0),
+      replicas: integer({ description: 'Node pods that exist (scale subresource status).' }).default(0),
+      ready: integer({ description: 'Node pods ready.' }).default(0),
+      selector: string({ description: 'Label selector of node pods (scale subresource).' }),
+      active: integer({ description: 'Nodes in the cluster map taking data.' }),
+      draining: integer({ description: 'Nodes moving their data away before removal.' }),
+      down: integer({ description: 'Nodes silent past the failure timeout; their data is being re-replicated.' }),
+      drainingMembers: array(string(), { listType: 'atomic', description: 'Names of the draining nodes.' }),
+    },
+    { description: 'The node pods and their members in the cluster map.' },
+  ),
+  capacity: object(
+    {
+      totalBytes: integer({ description: 'Capacity of all nodes, in bytes.' }),
+      usedBytes: integer({ description: 'Bytes stored, replicas included.' }),
+      usedPercent: integer({ description: 'usedBytes as a percentage of totalBytes.' }),
+      summary: string({ description: 'Human form, e.g. "1.2Gi/30Gi (4%)".' }),
+    },
+    { description: 'Storage capacity as the nodes report it.' },
+  ),
+  replication: object(
+    {
+      underReplicatedChunks: integer({ description: "Chunks with fewer replicas than their bucket's factor." }),
+      misplacedChunks: integer({ description: 'Chunks on nodes placement no longer picks (to be moved).' }),
+    },
+    { description: 'Redundancy: zero and zero means every chunk has its replicas in place.' },
+  ),
+  rebalance: object(
+    {
+      bytesRemaining: integer({ description: 'Bytes still to copy or move.' }),
+      bytesMoved: integer({ description: 'Bytes copied or moved so far.' }),
+      rateBytesPerSec: integer({ description: 'Current repair and rebalance rate.' }),
+      etaSeconds: integer({ description: 'Estimated seconds until done.' }),
+    },
+    { description: 'Progress of repair and rebalancing.' },
+  ),
+  autoscaling: object(
+    {
+      desiredReplicas: integer({ description: "Node pods the operator's autoscaler wants." }),
+      lastScaleTime: string({ format: 'date-time', description: 'When the autoscaler last changed desiredReplicas.' }),
+    },
+    { description: "The operator's capacity autoscaler (spec.autoscaling)." },
+  ),
+  zones: array(
+    object({
+      name: string({ description: "The zone (the Kubernetes nodes' topology label)." }).required(),
+      members: array(string(), { listType: 'atomic', description: 'Node members in this zone.' }),
+    }),
+    { listType: 'atomic', description: 'Zones of the node members, as placement sees them (members without a zone are not listed).' },
+  ),
   endpoint: string({ description: 'The in-cluster file API (S3) URL.' }),
   adminSecretName: string({ description: 'Secret with the admin access key (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY).' }),
 }).describe('Observed state of the cluster, written by the operator.');

@@ -8,7 +8,10 @@ import { clusterLabels, fileApiEndpoint, ownerReference } from './names.ts';
 
 export const BUCKET_LABEL = 'storage.cairn.dev/bucket';
 
-export interface BucketKey { accessKeyId: string; secretAccessKey: string }
+export interface BucketKey {
+  accessKeyId: string;
+  secretAccessKey: string;
+}
 
 /** The bucket's name in the cluster (S3 bucket name). */
 export const bucketNameOf = (b: Bucket) => b.spec.bucketName ?? b.metadata.name;

@@ -17,15 +17,15 @@ export interface KubeObject extends KubernetesObject {
 
 /** What the cluster builders need beyond the spec: values the reconciler owns and keeps. */
 export interface ClusterInputs {
-  cluster: StorageCluster;                 // defaulted spec, stored object (has uid)
-  nodeReplicas: number;                    // decided by the scaling decision (drain-gated)
-  clusterSecret: string;                   // generated once, kept in the cluster Secret
-  masterKey: string;                       // base64, 32 bytes: generated once (or derived, for a cluster from before), kept beside it
+  cluster: StorageCluster; // defaulted spec, stored object (has uid)
+  nodeReplicas: number; // decided by the scaling decision (drain-gated)
+  clusterSecret: string; // generated once, kept in the cluster Secret
+  masterKey: string; // base64, 32 bytes: generated once (or derived, for a cluster from before), kept beside it
   adminAccessKeyId: string;
   adminSecretAccessKey: string;
-  serviceMonitorAvailable: boolean;        // the monitoring.coreos.com CRD exists
-  nodeFacts: NodeFacts;                    // zones of the Kubernetes nodes, sizes of the node volumes
-  claimTemplateSize?: string;              // the existing nodes StatefulSet's claim template size (immutable)
+  serviceMonitorAvailable: boolean; // the monitoring.coreos.com CRD exists
+  nodeFacts: NodeFacts; // zones of the Kubernetes nodes, sizes of the node volumes
+  claimTemplateSize?: string; // the existing nodes StatefulSet's claim template size (immutable)
 }
 
 export function newChart(c: StorageCluster): Chart {

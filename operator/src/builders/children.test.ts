@@ -26,15 +26,35 @@ test('children match the snapshot', () => {
 
 test('every child has an explicit name, the namespace and a controller owner reference', () => {
   const objs = desiredClusterChildren(fixtureInputs());
-  assert.equal(objs.map((o) => `${o.kind}/${o.metadata.name}`), [
-    'ConfigMap/demo-config', 'ConfigMap/demo-node-facts', 'Secret/demo-cluster-secret', 'Secret/demo-admin',
-    'Service/demo', 'Service/demo-console', 'Service/demo-roots', 'Service/demo-nodes',
-    'StatefulSet/demo-roots', 'StatefulSet/demo-nodes',
-    'PodDisruptionBudget/demo-roots', 'PodDisruptionBudget/demo-nodes',
-  ]);
+  assert.equal(
+    objs.map((o) => `${o.kind}/${o.metadata.name}`),
+    [
+      'ConfigMap/demo-config',
+      'ConfigMap/demo-node-facts',
+      'Secret/demo-cluster-secret',
+      'Secret/demo-admin',
+      'Service/demo',
+      'Service/demo-console',
+      'Service/demo-roots',
+      'Service/demo-nodes',
+      'StatefulSet/demo-roots',
+      'StatefulSet/demo-nodes',
+      'PodDisruptionBudget/demo-roots',
+      'PodDisruptionBudget/demo-nodes',
+    ],
+  );
   for (const o of objs) {
     assert.is(o.metadata.namespace, 'storage');
-    assert.equal(o.metadata.ownerReferences, [{ apiVersion: 'storage.cairn.dev/v1alpha1', kind: 'StorageCluster', name: 'demo', uid: '0b7e1c1e-1111-4222-8333-444455556666', controller: true, blockOwnerDeletion: true }]);
+    assert.equal(o.metadata.ownerReferences, [
+      {
+        apiVersion: 'storage.cairn.dev/v1alpha1',
+        kind: 'StorageCluster',
+        name: 'demo',
+        uid: '0b7e1c1e-1111-4222-8333-444455556666',
+        controller: true,
+        blockOwnerDeletion: true,
+      },
+    ]);
   }
   assert.not.match(JSON.stringify(objs), 'cdk8s.io/metadata.addr');
 });
@@ -43,10 +63,29 @@ test('node pods run cairn server with downward-API identity, secrets and the roo
   const ss = find(desiredClusterChildren(fixtureInputs()), 'StatefulSet', 'demo-nodes');
   const ctr = ss.spec.template.spec.containers[0];
   assert.equal(ctr.command, ['cairn']);
-  assert.equal(ctr.args, ['server', '--role', 'node', '--name', '$(POD_NAME)', '--api', '$(POD_IP):9000', '--cluster', '$(POD_IP):9100',
-    '--advertise', '$(POD_IP)', '--console', '$(POD_IP):9001', '--data', '/data', '--roots',
+  assert.equal(ctr.args, [
+    'server',
+    '--role',
+    'node',
+    '--name',
+    '$(POD_NAME)',
+    '--api',
+    '$(POD_IP):9000',
+    '--cluster',
+    '$(POD_IP):9100',
+    '--advertise',
+    '$(POD_IP)',
+    '--console',
+    '$(POD_IP):9001',
+    '--data',
+    '/data',
+    '--roots',
     'http://demo-roots-0.demo-roots.storage.svc.cluster.local:9100,http://demo-roots-1.demo-roots.storage.svc.cluster.local:9100,http://demo-roots-2.demo-roots.storage.svc.cluster.local:9100',
-    '--zone-file', '/etc/cairn/facts/zone.$(NODE_NAME)', '--volume-size-file', '/etc/cairn/facts/volume.$(POD_NAME)']);
+    '--zone-file',
+    '/etc/cairn/facts/zone.$(NODE_NAME)',
+    '--volume-size-file',
+    '/etc/cairn/facts/volume.$(POD_NAME)',
+  ]);
   const env = Object.fromEntries(ctr.env.map((e: any) => [e.name, e.valueFrom]));
   assert.equal(env.POD_IP, { fieldRef: { fieldPath: 'status.podIP' } });
   assert.equal(env.NODE_NAME, { fieldRef: { fieldPath: 'spec.nodeName' } });
@@ -72,7 +111,7 @@ test('replicas come from the scaling decision; storage class and ServiceMonitor 
   assert.not.ok(desiredClusterChildren(fixtureInputs(cluster, { serviceMonitorAvailable: false })).some((o) => o.kind === 'ServiceMonitor'));
 });
 
-test('the nodes\' claim template keeps the size the StatefulSet was made with (immutable); new StatefulSets take the spec\'s', () => {
+test("the nodes' claim template keeps the size the StatefulSet was made with (immutable); new StatefulSets take the spec's", () => {
   const cluster = fixtureCluster({ nodes: { storage: { size: '50Gi' } } });
   const size = (o: KubeObject[]) => find(o, 'StatefulSet', 'demo-nodes').spec.volumeClaimTemplates[0].spec.resources.requests.storage;
   assert.is(size(desiredClusterChildren(fixtureInputs(cluster))), '50Gi');
@@ -93,23 +132,40 @@ test('an out-of-range chunk size is a clear error', () => {
 });
 
 test('a settings change changes the pod template hash (rolls pods)', () => {
-  const hash = (spec: Record<string, unknown>) => find(desiredClusterChildren(fixtureInputs(fixtureCluster(spec))), 'StatefulSet', 'demo-nodes')
-    .spec.template.metadata.annotations['storage.cairn.dev/config-hash'];
+  const hash = (spec: Record<string, unknown>) =>
+    find(desiredClusterChildren(fixtureInputs(fixtureCluster(spec))), 'StatefulSet', 'demo-nodes').spec.template.metadata.annotations[
+      'storage.cairn.dev/config-hash'
+    ];
   assert.is.not(hash({ chunkSize: '8Mi' }), hash({}));
   assert.is(hash({}), hash({}));
 });
 
-test('zones: node pods read their Kubernetes node\'s zone from the node facts and spread over it; spec.nodes.zones restricts where they run', () => {
+test("zones: node pods read their Kubernetes node's zone from the node facts and spread over it; spec.nodes.zones restricts where they run", () => {
   const facts = { zones: { 'node-1': 'a', 'node-2': 'b', bare: '' }, volumes: { 'demo-nodes-0': 10 * 2 ** 30 } };
   const objs = desiredClusterChildren(fixtureInputs(fixtureCluster({ nodes: { replicas: 3 } }), { nodeFacts: facts }));
-  assert.equal(find(objs, 'ConfigMap', 'demo-node-facts').data, { 'zone.node-1': 'a', 'zone.node-2': 'b', 'zone.bare': '', 'volume.demo-nodes-0': '10737418240' });
+  assert.equal(find(objs, 'ConfigMap', 'demo-node-facts').data, {
+    'zone.node-1': 'a',
+    'zone.node-2': 'b',
+    'zone.bare': '',
+    'volume.demo-nodes-0': '10737418240',
+  });
   const nodes = find(objs, 'StatefulSet', 'demo-nodes').spec.template.spec;
-  assert.equal(nodes.volumes.find((v: any) => v.name === 'node-facts'), { name: 'node-facts', configMap: { name: 'demo-node-facts' } });
-  assert.equal(nodes.containers[0].volumeMounts.find((m: any) => m.name === 'node-facts'), { name: 'node-facts', mountPath: '/etc/cairn/facts', readOnly: true });
-  assert.equal(nodes.topologySpreadConstraints, [{
-    maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway',
-    labelSelector: { matchLabels: { 'storage.cairn.dev/cluster': 'demo', 'storage.cairn.dev/role': 'node' } },
-  }]);
+  assert.equal(
+    nodes.volumes.find((v: any) => v.name === 'node-facts'),
+    { name: 'node-facts', configMap: { name: 'demo-node-facts' } },
+  );
+  assert.equal(
+    nodes.containers[0].volumeMounts.find((m: any) => m.name === 'node-facts'),
+    { name: 'node-facts', mountPath: '/etc/cairn/facts', readOnly: true },
+  );
+  assert.equal(nodes.topologySpreadConstraints, [
+    {
+      maxSkew: 1,
+      topologyKey: 'topology.kubernetes.io/zone',
+      whenUnsatisfiable: 'ScheduleAnyway',
+      labelSelector: { matchLabels: { 'storage.cairn.dev/cluster': 'demo', 'storage.cairn.dev/role': 'node' } },
+    },
+  ]);
   assert.is(nodes.affinity, undefined, 'any zone');
   const roots = find(objs, 'StatefulSet', 'demo-roots').spec.template.spec;
   assert.not.ok(roots.containers[0].args.includes('--zone-file'), 'roots hold no data: no zone');
@@ -118,23 +174,30 @@ test('zones: node pods read their Kubernetes node\'s zone from the node facts an
   const custom = fixtureCluster({ nodes: { zones: ['a', 'b'], topologySpread: { topologyKey: 'example.com/rack', maxSkew: 2 } } });
   const spec = find(desiredClusterChildren(fixtureInputs(custom)), 'StatefulSet', 'demo-nodes').spec.template.spec;
   assert.is(spec.topologySpreadConstraints[0].topologyKey, 'example.com/rack');
-  assert.equal(spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms, [{ matchExpressions: [{ key: 'example.com/rack', operator: 'In', values: ['a', 'b'] }] }]);
+  assert.equal(spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms, [
+    { matchExpressions: [{ key: 'example.com/rack', operator: 'In', values: ['a', 'b'] }] },
+  ]);
   assert.not.ok(JSON.stringify(spec).includes('CAIRN_ZONES'), 'no zone by ordinal any more');
 });
 
-test('node facts: zones from the Nodes\' labels, volume sizes from the bound node PVCs', () => {
+test("node facts: zones from the Nodes' labels, volume sizes from the bound node PVCs", () => {
   const c = fixtureCluster();
-  const facts = nodeFacts(c, [
-    { metadata: { name: 'node-1', labels: { 'topology.kubernetes.io/zone': 'eu-1a' } } },
-    { metadata: { name: 'node-2', labels: {} } },
-  ], [
-    { metadata: { name: 'data-demo-nodes-0' }, status: { capacity: { storage: '10Gi' } } },
-    { metadata: { name: 'data-demo-nodes-1' }, status: {} },
-    { metadata: { name: 'data-demo-roots-0' }, status: { capacity: { storage: '1Gi' } } },
-    { metadata: { name: 'data-other-nodes-0' }, status: { capacity: { storage: '1Gi' } } },
-  ]);
+  const facts = nodeFacts(
+    c,
+    [{ metadata: { name: 'node-1', labels: { 'topology.kubernetes.io/zone': 'eu-1a' } } }, { metadata: { name: 'node-2', labels: {} } }],
+    [
+      { metadata: { name: 'data-demo-nodes-0' }, status: { capacity: { storage: '10Gi' } } },
+      { metadata: { name: 'data-demo-nodes-1' }, status: {} },
+      { metadata: { name: 'data-demo-roots-0' }, status: { capacity: { storage: '1Gi' } } },
+      { metadata: { name: 'data-other-nodes-0' }, status: { capacity: { storage: '1Gi' } } },
+    ],
+  );
   assert.equal(facts, { zones: { 'node-1': 'eu-1a', 'node-2': '' }, volumes: { 'demo-nodes-0': 10 * 2 ** 30 } });
-  const rack = nodeFacts(fixtureCluster({ nodes: { topologySpread: { topologyKey: 'rack' } } }), [{ metadata: { name: 'n', labels: { rack: 'r7', 'topology.kubernetes.io/zone': 'z' } } }], []);
+  const rack = nodeFacts(
+    fixtureCluster({ nodes: { topologySpread: { topologyKey: 'rack' } } }),
+    [{ metadata: { name: 'n', labels: { rack: 'r7', 'topology.kubernetes.io/zone': 'z' } } }],
+    [],
+  );
   assert.equal(rack.zones, { n: 'r7' });
 });
 

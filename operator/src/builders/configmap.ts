@@ -27,7 +27,10 @@ export function clusterSettings(c: StorageCluster): Record<string, string> {
 }
 
 export function settingsHash(settings: Record<string, string>): string {
-  return createHash('sha256').update(JSON.stringify(Object.entries(settings).sort())).digest('hex').slice(0, 16);
+  return createHash('sha256')
+    .update(JSON.stringify(Object.entries(settings).sort()))
+    .digest('hex')
+    .slice(0, 16);
 }
 
 export function clusterConfigMap(chart: Chart, c: StorageCluster, settings: Record<string, string>): ConfigMap {

@@ -14,13 +14,13 @@ export type PodRole = 'root' | 'node';
 
 export function childNames(clusterName: string) {
   return {
-    roots: `${clusterName}-roots`,        // StatefulSet, headless Service, PDB
-    nodes: `${clusterName}-nodes`,        // StatefulSet, headless Service, PDB
-    fileApi: clusterName,                 // the file-API (S3) Service
-    console: `${clusterName}-console`,    // the web console's Service
+    roots: `${clusterName}-roots`, // StatefulSet, headless Service, PDB
+    nodes: `${clusterName}-nodes`, // StatefulSet, headless Service, PDB
+    fileApi: clusterName, // the file-API (S3) Service
+    console: `${clusterName}-console`, // the web console's Service
     config: `${clusterName}-config`,
     nodeFacts: `${clusterName}-node-facts`,
-    notifications: `${clusterName}-notifications`,   // ConfigMap: the notification targets file
+    notifications: `${clusterName}-notifications`, // ConfigMap: the notification targets file
     clusterSecret: `${clusterName}-cluster-secret`,
     adminSecret: `${clusterName}-admin`,
     serviceMonitor: clusterName,
@@ -44,7 +44,9 @@ export function podSelector(c: StorageCluster, role: PodRole): Record<string, st
 }
 
 export function selectorString(labels: Record<string, string>): string {
-  return Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',');
+  return Object.entries(labels)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
 }
 
 /** Pod names of one role's StatefulSet by ordinal. */

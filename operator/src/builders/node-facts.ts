@@ -22,8 +22,8 @@ export const FACTS_DIR = '/etc/cairn/facts';
 export const DATA_CLAIM = 'data';
 
 export interface NodeFacts {
-  zones: Record<string, string>;     // Kubernetes node name → zone
-  volumes: Record<string, number>;   // node pod name → volume capacity in bytes
+  zones: Record<string, string>; // Kubernetes node name → zone
+  volumes: Record<string, number>; // node pod name → volume capacity in bytes
 }
 
 export const noFacts = (): NodeFacts => ({ zones: {}, volumes: {} });
@@ -33,7 +33,10 @@ export const volumeKey = (pod: string) => `volume.${pod}`;
 /** The node label whose value is a node pod's zone. */
 export const zoneLabelOf = (c: StorageCluster) => c.spec.nodes.topologySpread?.topologyKey ?? ZONE_TOPOLOGY_KEY;
 
-interface Named { metadata: { name: string; labels?: Record<string, string> }; status?: { capacity?: Record<string, string | number> } }
+interface Named {
+  metadata: { name: string; labels?: Record<string, string> };
+  status?: { capacity?: Record<string, string | number> };
+}
 
 /**
  * Pure: the facts from the Kubernetes Nodes and the cluster's PVCs. A claim whose capacity is not
@@ -49,7 +52,11 @@ export function nodeFacts(c: StorageCluster, nodes: Named[], claims: Named[]): N
     const ordinal = pvc.metadata.name.startsWith(prefix) ? pvc.metadata.name.slice(prefix.length) : '';
     const capacity = pvc.status?.capacity?.storage;
     if (!/^\d+$/.test(ordinal) || capacity === undefined) continue;
-    try { volumes[`${childNames(c.metadata.name).nodes}-${ordinal}`] = quantityToBytes(capacity); } catch { /* not a quantity: no fact */ }
+    try {
+      volumes[`${childNames(c.metadata.name).nodes}-${ordinal}`] = quantityToBytes(capacity);
+    } catch {
+      /* not a quantity: no fact */
+    }
   }
   return { zones, volumes };
 }
@@ -58,5 +65,8 @@ export function nodeFactsConfigMap(chart: Chart, c: StorageCluster, facts: NodeF
   const data: Record<string, string> = {};
   for (const [node, zone] of Object.entries(facts.zones)) data[zoneKey(node)] = zone;
   for (const [pod, bytes] of Object.entries(facts.volumes)) data[volumeKey(pod)] = String(bytes);
-  return new ConfigMap(chart, 'node-facts-configmap', { metadata: { name: childNames(c.metadata.name).nodeFacts, labels: clusterLabels(c, 'node-facts') }, data });
+  return new ConfigMap(chart, 'node-facts-configmap', {
+    metadata: { name: childNames(c.metadata.name).nodeFacts, labels: clusterLabels(c, 'node-facts') },
+    data,
+  });
 }

@@ -13,7 +13,10 @@ export function nodeStatefulSet(chart: Chart, inputs: ClusterInputs, service: Se
     name: childNames(c.metadata.name).nodes,
     role: 'node',
     replicas: inputs.nodeReplicas,
-    service, config, configHash, facts,
+    service,
+    config,
+    configHash,
+    facts,
     // Immutable once the StatefulSet exists: a larger spec.nodes.storage.size grows the PVCs instead.
     storageSize: inputs.claimTemplateSize ?? String(c.spec.nodes.storage.size),
     storageClassName: c.spec.nodes.storage.storageClassName,

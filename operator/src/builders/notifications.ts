@@ -13,7 +13,11 @@ export const NOTIFICATIONS_DIR = '/etc/cairn/notifications';
 const FILE = 'targets.json';
 
 type Targets = NonNullable<NonNullable<StorageCluster['spec']['notifications']>['targets']>;
-interface SecretFile { secret: string; key: string; path: string }
+interface SecretFile {
+  secret: string;
+  key: string;
+  path: string;
+}
 
 /** The targets file's text (JSON, which the node runtime's YAML reader takes) and the Secret keys it reads; undefined: no targets. */
 export function notificationTargetsFile(c: StorageCluster): { text: string; secrets: SecretFile[] } | undefined {
@@ -27,11 +31,29 @@ export function notificationTargetsFile(c: StorageCluster): { text: string; secr
     return path;
   };
   const ms = (s: number | undefined) => (s === undefined ? undefined : s * 1000);
-  const out = targets.map((t) => t.redis
-    ? clean({ name: t.name, kind: 'redis', address: t.redis.address, list: t.redis.list, stream: t.redis.stream, streamMaxLen: t.redis.streamMaxLen,
-      db: t.redis.db, username: t.redis.username, passwordFile: file(t.redis.passwordSecretRef, t.name, 'password'),
-      connectTimeoutMs: ms(t.timeoutSeconds), commandTimeoutMs: ms(t.timeoutSeconds) })
-    : clean({ name: t.name, kind: 'webhook', url: t.webhook!.url, bearerTokenFile: file(t.webhook!.bearerTokenSecretRef, t.name, 'token'), timeoutMs: ms(t.timeoutSeconds) }));
+  const out = targets.map((t) =>
+    t.redis
+      ? clean({
+          name: t.name,
+          kind: 'redis',
+          address: t.redis.address,
+          list: t.redis.list,
+          stream: t.redis.stream,
+          streamMaxLen: t.redis.streamMaxLen,
+          db: t.redis.db,
+          username: t.redis.username,
+          passwordFile: file(t.redis.passwordSecretRef, t.name, 'password'),
+          connectTimeoutMs: ms(t.timeoutSeconds),
+          commandTimeoutMs: ms(t.timeoutSeconds),
+        })
+      : clean({
+          name: t.name,
+          kind: 'webhook',
+          url: t.webhook!.url,
+          bearerTokenFile: file(t.webhook!.bearerTokenSecretRef, t.name, 'token'),
+          timeoutMs: ms(t.timeoutSeconds),
+        }),
+  );
   return { text: JSON.stringify({ targets: out }, null, 2) + '\n', secrets };
 }
 
@@ -52,7 +74,10 @@ export function mountNotifications(chart: Chart, c: StorageCluster, statefulSet:
     { configMap: { name: childNames(c.metadata.name).notifications, items: [{ key: FILE, path: FILE }] } },
     ...[...bySecret].map(([name, items]) => ({ secret: { name, items } })),
   ];
-  patchRendered(chart, 'StatefulSet', statefulSet,
+  patchRendered(
+    chart,
+    'StatefulSet',
+    statefulSet,
     // 0440: the pod's user and group (fsGroup) read it, nobody else.
     JsonPatch.add('/spec/template/spec/volumes/-', { name: 'notifications', projected: { defaultMode: 0o440, sources } }),
     JsonPatch.add('/spec/template/spec/containers/0/volumeMounts/-', { name: 'notifications', mountPath: NOTIFICATIONS_DIR, readOnly: true }),

@@ -2,7 +2,7 @@
 // from the downward API, secrets from the cluster and admin Secrets (the cluster secret, the master
 // key, the root key pair), settings from the ConfigMap.
 import { Duration, Size } from 'cdk8s';
-import { Cpu, Env, EnvFieldPaths, EnvValue, ImagePullPolicy, Probe, Secret, Volume, type ConfigMap, type ContainerProps } from 'cdk8s-plus-27';
+import { Cpu, Env, EnvFieldPaths, EnvValue, type ImagePullPolicy, Probe, Secret, Volume, type ConfigMap, type ContainerProps } from 'cdk8s-plus-27';
 import type { Construct } from 'constructs';
 import type { ClusterInputs } from './chart.ts';
 import { API_PORT, CLUSTER_PORT, CONSOLE_PORT, childNames, rootUrls, type PodRole } from './names.ts';
@@ -23,17 +23,30 @@ export function cairnContainer(scope: Construct, inputs: ClusterInputs, role: Po
     imagePullPolicy: c.spec.imagePullPolicy as ImagePullPolicy,
     command: ['cairn'],
     args: [
-      'server', '--role', role,
-      '--name', '$(POD_NAME)',
-      '--api', `$(POD_IP):${API_PORT}`,
-      '--cluster', `$(POD_IP):${CLUSTER_PORT}`,
-      '--advertise', '$(POD_IP)',
-      '--console', c.spec.console.enabled ? `$(POD_IP):${CONSOLE_PORT}` : 'off',
-      '--data', DATA_DIR,
-      '--roots', rootUrls(c).join(','),
+      'server',
+      '--role',
+      role,
+      '--name',
+      '$(POD_NAME)',
+      '--api',
+      `$(POD_IP):${API_PORT}`,
+      '--cluster',
+      `$(POD_IP):${CLUSTER_PORT}`,
+      '--advertise',
+      '$(POD_IP)',
+      '--console',
+      c.spec.console.enabled ? `$(POD_IP):${CONSOLE_PORT}` : 'off',
+      '--data',
+      DATA_DIR,
+      '--roots',
+      rootUrls(c).join(','),
       ...(facts ? ['--zone-file', `${FACTS_DIR}/${zoneKey('$(NODE_NAME)')}`, '--volume-size-file', `${FACTS_DIR}/${volumeKey('$(POD_NAME)')}`] : []),
     ],
-    ports: [{ number: API_PORT, name: 'api' }, { number: CLUSTER_PORT, name: 'cluster' }, ...(c.spec.console.enabled ? [{ number: CONSOLE_PORT, name: 'console' }] : [])],
+    ports: [
+      { number: API_PORT, name: 'api' },
+      { number: CLUSTER_PORT, name: 'cluster' },
+      ...(c.spec.console.enabled ? [{ number: CONSOLE_PORT, name: 'console' }] : []),
+    ],
     envVariables: {
       POD_NAME: EnvValue.fromFieldRef(EnvFieldPaths.POD_NAME),
       POD_NAMESPACE: EnvValue.fromFieldRef(EnvFieldPaths.POD_NAMESPACE),
@@ -46,7 +59,12 @@ export function cairnContainer(scope: Construct, inputs: ClusterInputs, role: Po
     },
     envFrom: [Env.fromConfigMap(config)],
     readiness: Probe.fromHttpGet('/readyz', { port: CLUSTER_PORT, periodSeconds: Duration.seconds(5), failureThreshold: 3 }),
-    liveness: Probe.fromHttpGet('/healthz', { port: CLUSTER_PORT, initialDelaySeconds: Duration.seconds(10), periodSeconds: Duration.seconds(10), failureThreshold: 6 }),
+    liveness: Probe.fromHttpGet('/healthz', {
+      port: CLUSTER_PORT,
+      initialDelaySeconds: Duration.seconds(10),
+      periodSeconds: Duration.seconds(10),
+      failureThreshold: 6,
+    }),
     resources: { cpu: { request: Cpu.millis(100) }, memory: { request: Size.mebibytes(256), limit: Size.gibibytes(2) } },
     // The root filesystem is read-only; scratch space is an emptyDir, data the PVC at /data.
     volumeMounts: [

@@ -13,7 +13,9 @@ export function rootStatefulSet(chart: Chart, inputs: ClusterInputs, service: Se
     name: childNames(c.metadata.name).roots,
     role: 'root',
     replicas: c.spec.roots.replicas,
-    service, config, configHash,
+    service,
+    config,
+    configHash,
     storageSize: ROOT_STORAGE_SIZE,
     storageClassName: c.spec.nodes.storage.storageClassName,
   });

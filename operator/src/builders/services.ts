@@ -2,7 +2,7 @@
 // roots and joining nodes find each other before they are ready), the file-API Service and the
 // console's.
 import { JsonPatch, type Chart } from 'cdk8s';
-import { Service, ServiceType } from 'cdk8s-plus-27';
+import { Service, type ServiceType } from 'cdk8s-plus-27';
 import { patchRendered, type ClusterInputs } from './chart.ts';
 import { API_PORT, CLUSTER_PORT, CLUSTER_LABEL, CONSOLE_PORT, childNames, clusterLabels, podSelector, type PodRole } from './names.ts';
 
@@ -16,7 +16,10 @@ export function headlessService(chart: Chart, inputs: ClusterInputs, role: PodRo
   const svc = new Service(chart, `${component}-headless`, {
     metadata: { name, labels: { ...clusterLabels(c, component), [HEADLESS_LABEL]: 'true' } },
     clusterIP: 'None',
-    ports: [{ name: 'api', port: API_PORT, targetPort: API_PORT }, { name: 'cluster', port: CLUSTER_PORT, targetPort: CLUSTER_PORT }],
+    ports: [
+      { name: 'api', port: API_PORT, targetPort: API_PORT },
+      { name: 'cluster', port: CLUSTER_PORT, targetPort: CLUSTER_PORT },
+    ],
   });
   for (const [k, v] of Object.entries(podSelector(c, role))) svc.selectLabel(k, v);
   patchRendered(chart, 'Service', name, JsonPatch.add('/spec/publishNotReadyAddresses', true));

@@ -40,22 +40,41 @@ export function cairnStatefulSet(chart: Chart, inputs: ClusterInputs, p: Statefu
     containers: [cairnContainer(chart, inputs, p.role, p.config, p.facts)],
   });
   ss.select(LabelSelector.of({ labels: selector }));
-  patchRendered(chart, 'StatefulSet', p.name,
+  patchRendered(
+    chart,
+    'StatefulSet',
+    p.name,
     JsonPatch.add('/spec/volumeClaimTemplates', [dataClaimTemplate(p.storageSize, p.storageClassName, labels)]),
     JsonPatch.add('/spec/template/spec/containers/0/volumeMounts/-', { name: 'data', mountPath: DATA_DIR }),
   );
   if (p.topologySpread) {
-    patchRendered(chart, 'StatefulSet', p.name, JsonPatch.add('/spec/template/spec/topologySpreadConstraints', [{
-      maxSkew: p.topologySpread.maxSkew,
-      topologyKey: p.topologySpread.topologyKey,
-      whenUnsatisfiable: 'ScheduleAnyway',
-      labelSelector: { matchLabels: selector },
-    }]));
+    patchRendered(
+      chart,
+      'StatefulSet',
+      p.name,
+      JsonPatch.add('/spec/template/spec/topologySpreadConstraints', [
+        {
+          maxSkew: p.topologySpread.maxSkew,
+          topologyKey: p.topologySpread.topologyKey,
+          whenUnsatisfiable: 'ScheduleAnyway',
+          labelSelector: { matchLabels: selector },
+        },
+      ]),
+    );
   }
   if (p.zones?.length && p.topologySpread) {
-    patchRendered(chart, 'StatefulSet', p.name, JsonPatch.add('/spec/template/spec/affinity', {
-      nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: p.topologySpread.topologyKey, operator: 'In', values: p.zones }] }] } },
-    }));
+    patchRendered(
+      chart,
+      'StatefulSet',
+      p.name,
+      JsonPatch.add('/spec/template/spec/affinity', {
+        nodeAffinity: {
+          requiredDuringSchedulingIgnoredDuringExecution: {
+            nodeSelectorTerms: [{ matchExpressions: [{ key: p.topologySpread.topologyKey, operator: 'In', values: p.zones }] }],
+          },
+        },
+      }),
+    );
   }
   return ss;
 }

@@ -2,7 +2,11 @@
 // retries, watch restarts, and (without jitter, as the kubelet does) the process kubelet's crash-loop
 // and volume-setup retries. Default: kube-rs' watcher, 0.8 s doubling to 30 s with ±20 % jitter.
 // Pure; `random` is injectable for tests.
-export interface BackoffOptions { baseMs?: number; maxMs?: number; jitter?: number }
+export interface BackoffOptions {
+  baseMs?: number;
+  maxMs?: number;
+  jitter?: number;
+}
 
 /** Delay before retry number `attempt` (1 = first retry). Jitter spreads ±`jitter` of the delay. */
 export function backoffDelay(attempt: number, opts: BackoffOptions = {}, random: () => number = Math.random): number {
@@ -18,7 +22,11 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal?.aborted) return resolve();
     const t = setTimeout(done, ms);
-    function done() { clearTimeout(t); signal?.removeEventListener('abort', done); resolve(); }
+    function done() {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
     signal?.addEventListener('abort', done, { once: true });
   });
 }

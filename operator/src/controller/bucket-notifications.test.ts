@@ -12,7 +12,7 @@ test('set: the list is the configuration; unset: left alone, unless the operator
   assert.equal(notificationsRequest(fixtureBucket()), {});
   assert.equal(notificationsRequest({ ...fixtureBucket(), status: { notificationRules: 2 } }), { notifications: [] });
   assert.equal(notificationRulesStatus(fixtureBucket({ notifications: [rule] }), state), { notificationRules: 1 });
-  assert.equal(notificationRulesStatus(fixtureBucket(), state), {}, 'rules set over S3 are not the operator\'s');
+  assert.equal(notificationRulesStatus(fixtureBucket(), state), {}, "rules set over S3 are not the operator's");
 });
 
 test.run();

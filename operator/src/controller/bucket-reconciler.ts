@@ -40,14 +40,19 @@ export interface BucketReconcilerDeps {
 }
 
 type Admin = Extract<AdminConnection, { status: unknown }>;
-interface Target { cluster: StorageCluster; admin: Admin }
+interface Target {
+  cluster: StorageCluster;
+  admin: Admin;
+}
 
 /** Where the cluster a Bucket names stands: usable, not there (or going), or not ready for buckets yet. */
 type ClusterLookup = { cluster: StorageCluster; secret: string } | { gone: string } | { notReady: string };
 
 export class BucketReconciler {
   private readonly d: BucketReconcilerDeps;
-  constructor(deps: BucketReconcilerDeps) { this.d = deps; }
+  constructor(deps: BucketReconcilerDeps) {
+    this.d = deps;
+  }
 
   async reconcile(key: string): Promise<ReconcileResult> {
     const [namespace, name] = key.split('/') as [string, string];
@@ -57,10 +62,11 @@ export class BucketReconciler {
     const bucket: Bucket = { ...raw, spec: applyDefaults<BucketSpec>(bucketSpecSchema, raw.spec ?? {}) };
 
     switch (finalizerAction(raw.metadata, BUCKET_FINALIZER)) {
-      case 'none': return {};
+      case 'none':
+        return {};
       case 'add':
         await this.d.applier.jsonPatch(resources.buckets, namespace, name, addFinalizerPatch(raw.metadata, BUCKET_FINALIZER));
-        return {};   // the patch's watch event brings the key back with the finalizer in place
+        return {}; // the patch's watch event brings the key back with the finalizer in place
       case 'cleanup':
         await this.cleanup(bucket, log);
         await this.d.applier.jsonPatch(resources.buckets, namespace, name, removeFinalizerPatch(raw.metadata, BUCKET_FINALIZER));
@@ -71,7 +77,11 @@ export class BucketReconciler {
         const sharing = await this.planSharing(bucket);
         const replication = await this.planReplication(bucket);
         if ('missing' in replication) {
-          await this.ensureStatus(bucket, { phase: 'Pending', ...keptByOperator(bucket) }, { type: 'Ready', status: 'False', reason: 'ReplicationSecretMissing', message: replication.missing });
+          await this.ensureStatus(
+            bucket,
+            { phase: 'Pending', ...keptByOperator(bucket) },
+            { type: 'Ready', status: 'False', reason: 'ReplicationSecretMissing', message: replication.missing },
+          );
           return { requeueAfterMs: 10_000 };
         }
         const state = await this.ensureBucket(bucket, target, sharing, replication);
@@ -97,7 +107,11 @@ export class BucketReconciler {
     }
     const admin = await connectAdmin(this.d.adminFactory, found.cluster, found.secret);
     if (!admin.client) {
-      await this.ensureStatus(b, { phase: 'Pending' }, { type: 'Ready', status: 'False', reason: 'ClusterUnavailable', message: `admin API unreachable: ${admin.error}` });
+      await this.ensureStatus(
+        b,
+        { phase: 'Pending' },
+        { type: 'Ready', status: 'False', reason: 'ClusterUnavailable', message: `admin API unreachable: ${admin.error}` },
+      );
       return { pending: { requeueAfterMs: 10_000 } };
     }
     return { cluster: found.cluster, admin };
@@ -113,7 +127,12 @@ export class BucketReconciler {
     return replicationPlan(b, name ? await this.getOptional<V1Secret>(resources.secrets, b.metadata.namespace, name) : undefined);
   }
 
-  private async ensureBucket(b: Bucket, { cluster, admin }: Target, sharing: GrantPlan, replication: Exclude<ReplicationPlan, { missing: string }>): Promise<BucketState | { nameTaken: string }> {
+  private async ensureBucket(
+    b: Bucket,
+    { cluster, admin }: Target,
+    sharing: GrantPlan,
+    replication: Exclude<ReplicationPlan, { missing: string }>,
+  ): Promise<BucketState | { nameTaken: string }> {
     try {
       // The Bucket's own user owns the bucket; the name is bound to this Bucket (a claim by any
       // other, in any namespace, is NameTaken). The users it grants to are made here too when their
@@ -121,8 +140,11 @@ export class BucketReconciler {
       await admin.client.putUser(userRequestOf(refOf(b)));
       await this.ensureGrantees(admin, sharing.grants);
       return await admin.client.putBucket({
-        name: bucketNameOf(b), owner: bucketUserOf(b), claim: { namespace: b.metadata.namespace!, name: b.metadata.name!, uid: b.metadata.uid! },
-        replicas: this.replicasOf(b, cluster), access: b.spec.access,
+        name: bucketNameOf(b),
+        owner: bucketUserOf(b),
+        claim: { namespace: b.metadata.namespace!, name: b.metadata.name!, uid: b.metadata.uid! },
+        replicas: this.replicasOf(b, cluster),
+        access: b.spec.access,
         // Always the whole list: a grant left out of spec.sharedWith is withdrawn.
         grants: sharing.grants.map(({ user, access }) => ({ user, access })),
         ...(b.spec.encryption ? { encryption: b.spec.encryption.default === 'AES256' ? 'AES256' : null } : {}),
@@ -135,10 +157,9 @@ export class BucketReconciler {
       const err = adminErrorOf(e);
       if (err.status < 400 || err.status >= 500) throw e;
       if (err.code === 'NameTaken') return { nameTaken: err.message };
-      if (err.code === 'NoSuchUser') throw e;   // a grantee's user deleted meanwhile: the retry makes it again
+      if (err.code === 'NoSuchUser') throw e; // a grantee's user deleted meanwhile: the retry makes it again
       // A refused change left the rules the operator had set in place: status keeps saying so.
-      await this.ensureStatus(b, { phase: 'Failed', ...keptByOperator(b) },
-        { type: 'Ready', status: 'False', reason: err.code, message: err.message });
+      await this.ensureStatus(b, { phase: 'Failed', ...keptByOperator(b) }, { type: 'Ready', status: 'False', reason: err.code, message: err.message });
       await this.d.events.record(b, 'Warning', err.code, err.message);
       throw new TerminalError(err.code, err.message);
     }
@@ -162,7 +183,8 @@ export class BucketReconciler {
   private async recordSharing(b: Bucket, sharing: GrantPlan): Promise<void> {
     const now = grantsCondition(sharing);
     const was = b.status?.conditions?.find((c) => c.type === 'GrantsApplied');
-    if (now.status === 'False' && (was?.status !== 'False' || was.message !== now.message)) await this.d.events.record(b, 'Warning', 'GrantPending', now.message);
+    if (now.status === 'False' && (was?.status !== 'False' || was.message !== now.message))
+      await this.d.events.record(b, 'Warning', 'GrantPending', now.message);
     if (now.status === 'True' && was?.status === 'False') await this.d.events.record(b, 'Normal', 'GrantsApplied', now.message);
   }
 
@@ -223,7 +245,7 @@ export class BucketReconciler {
     try {
       await this.d.rest.request('DELETE', objectPath(resources.secrets, b.metadata.namespace, name), { body: { preconditions: { uid: secret.metadata.uid } } });
     } catch (e) {
-      if (isNotFound(e) || isConflict(e)) return;   // already gone, or replaced by another: not ours to delete
+      if (isNotFound(e) || isConflict(e)) return; // already gone, or replaced by another: not ours to delete
       throw e;
     }
     await this.d.events.record(b, 'Normal', 'CredentialsDeleted', `${why}: deleted Secret ${name}`);
@@ -249,7 +271,8 @@ export class BucketReconciler {
     const ready: ConditionInput = converged
       ? { type: 'Ready', status: 'True', reason: 'BucketReady', message: `bucket ${bucketName} served at ${endpoint}; every object has ${factor} copies` }
       : { type: 'Ready', status: 'True', reason: 'Converging', message: `replication ${holds ?? '?'} → ${factor}: ${progress}` };
-    if (converged && b.status?.phase === 'Converging') await this.d.events.record(b, 'Normal', 'ReplicationConverged', `every object of ${bucketName} has ${factor} copies`);
+    if (converged && b.status?.phase === 'Converging')
+      await this.d.events.record(b, 'Normal', 'ReplicationConverged', `every object of ${bucketName} has ${factor} copies`);
     if (!converged && b.status?.replication?.factor !== undefined && b.status.replication.factor !== factor) {
       await this.d.events.record(b, 'Normal', 'ReplicationChanging', `replication factor ${b.status.replication.factor} → ${factor}: repairing every object`);
     }
@@ -258,18 +281,32 @@ export class BucketReconciler {
     // this Bucket back through the watch: bucket-relations.ts).
     const sharedWith = grantsInEffect(state);
     const sharedBy = grantsReceived(bucketUserOf(b), bucketName, admin.status);
-    await this.ensureStatus(b, {
-      phase: converged ? 'Ready' : 'Converging',
-      bucketName, endpoint, credentialsSecret: credentialsSecretOf(b), accessKeyId: key.accessKeyId,
-      owner: state.owner, encryption: state.encryption ?? 'None',
-      ...(sharedWith.length ? { sharedWith } : {}),
-      ...(sharedBy.length ? { sharedBy } : {}),
-      ...(holds !== undefined ? { replicas: holds } : {}),
-      replication: { factor, underReplicatedChunks: r?.underReplicatedChunks ?? repair.underReplicatedChunks, surplusChunks: r?.surplusChunks ?? repair.misplacedChunks, membersPending: r?.waitingFor.length ?? 0 },
-      usage: { bytes: state.bytes, objects: state.objects },
-      ...notificationRulesStatus(b, state),
-      ...replicationToStatus(b, state),
-    }, ready, grantsCondition(sharing));
+    await this.ensureStatus(
+      b,
+      {
+        phase: converged ? 'Ready' : 'Converging',
+        bucketName,
+        endpoint,
+        credentialsSecret: credentialsSecretOf(b),
+        accessKeyId: key.accessKeyId,
+        owner: state.owner,
+        encryption: state.encryption ?? 'None',
+        ...(sharedWith.length ? { sharedWith } : {}),
+        ...(sharedBy.length ? { sharedBy } : {}),
+        ...(holds !== undefined ? { replicas: holds } : {}),
+        replication: {
+          factor,
+          underReplicatedChunks: r?.underReplicatedChunks ?? repair.underReplicatedChunks,
+          surplusChunks: r?.surplusChunks ?? repair.misplacedChunks,
+          membersPending: r?.waitingFor.length ?? 0,
+        },
+        usage: { bytes: state.bytes, objects: state.objects },
+        ...notificationRulesStatus(b, state),
+        ...replicationToStatus(b, state),
+      },
+      ready,
+      grantsCondition(sharing),
+    );
     return { requeueAfterMs: converged ? STATUS_FRESHNESS_MS : CADENCE.convergingMs };
   }
 
@@ -300,7 +337,11 @@ export class BucketReconciler {
 
   /** Delete an access key; one that is already gone is what we wanted. */
   private async revokeKey(admin: Admin, accessKeyId: string): Promise<void> {
-    try { await admin.client.deleteKey(accessKeyId); } catch (e) { if (adminErrorOf(e).status !== 404) throw e; }
+    try {
+      await admin.client.deleteKey(accessKeyId);
+    } catch (e) {
+      if (adminErrorOf(e).status !== 404) throw e;
+    }
   }
 
   private replicasOf(b: Bucket, cluster: StorageCluster): number {
@@ -313,7 +354,8 @@ export class BucketReconciler {
     if (!raw || raw.metadata.deletionTimestamp) return { gone: `StorageCluster ${ns}/${b.spec.clusterRef.name} not found` };
     const cluster: StorageCluster = { ...raw, spec: applyDefaults<StorageClusterSpec>(storageClusterSpecSchema, raw.spec ?? {}) };
     const secret = await this.getOptional<V1Secret>(resources.secrets, ns, childNames(cluster.metadata.name).clusterSecret);
-    if (!secret?.data?.secret) return { notReady: `StorageCluster ${ns}/${cluster.metadata.name} has no cluster Secret${cluster.status?.phase ? ' (see its status)' : ' yet'}` };
+    if (!secret?.data?.secret)
+      return { notReady: `StorageCluster ${ns}/${cluster.metadata.name} has no cluster Secret${cluster.status?.phase ? ' (see its status)' : ' yet'}` };
     return { cluster, secret: Buffer.from(secret.data.secret, 'base64').toString('utf8') };
   }
 
@@ -328,7 +370,12 @@ export class BucketReconciler {
   }
 
   private async getOptional<T>(r: ResourceRef, ns: string | undefined, name: string): Promise<T | undefined> {
-    try { return await this.d.rest.request<T>('GET', objectPath(r, ns, name)); } catch (e) { if (isNotFound(e)) return undefined; throw e; }
+    try {
+      return await this.d.rest.request<T>('GET', objectPath(r, ns, name));
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw e;
+    }
   }
 }
 

@@ -5,7 +5,10 @@
 // access changes) as they concern it (a grant waits for its Bucket to exist).
 
 /** A Bucket named from another, with its namespace filled in. */
-export interface BucketRef { namespace: string; name: string }
+export interface BucketRef {
+  namespace: string;
+  name: string;
+}
 
 /** A Bucket as the watch cache holds it: as stored, not defaulted. */
 export interface BucketObject {
@@ -71,5 +74,7 @@ export function relatedBuckets(obj: BucketObject, old: BucketObject | undefined,
 export function concernsOthers(type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: BucketObject, old: BucketObject | undefined): boolean {
   if (type !== 'MODIFIED' || !old) return true;
   const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
-  return !same(old.spec, obj.spec) || old.metadata.deletionTimestamp !== obj.metadata.deletionTimestamp || !same(old.status?.sharedWith, obj.status?.sharedWith);
+  return (
+    !same(old.spec, obj.spec) || old.metadata.deletionTimestamp !== obj.metadata.deletionTimestamp || !same(old.status?.sharedWith, obj.status?.sharedWith)
+  );
 }

@@ -12,12 +12,23 @@ const value = (s: V1Secret | undefined, k: string) => (s?.data?.[k] ? Buffer.fro
 
 export function replicationPlan(b: Bucket, secret: V1Secret | undefined): ReplicationPlan {
   const to = b.spec.replication?.to;
-  if (!to) return b.status?.replicationTo?.endpoint ? { replicateTo: null } : {};   // (an emptied status object is not a rule)
-  const accessKeyId = value(secret, 'AWS_ACCESS_KEY_ID'), secretAccessKey = value(secret, 'AWS_SECRET_ACCESS_KEY');
+  if (!to) return b.status?.replicationTo?.endpoint ? { replicateTo: null } : {}; // (an emptied status object is not a rule)
+  const accessKeyId = value(secret, 'AWS_ACCESS_KEY_ID'),
+    secretAccessKey = value(secret, 'AWS_SECRET_ACCESS_KEY');
   const where = `Secret ${b.metadata.namespace}/${to.credentialsSecret.name}`;
   if (!secret) return { missing: `${where} (the replication target's credentials) does not exist` };
   if (!accessKeyId || !secretAccessKey) return { missing: `${where} has no AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY` };
-  return { replicateTo: { endpoint: to.endpoint, bucket: to.bucket, region: to.region, accessKeyId, secretAccessKey, ...(to.prefix ? { prefix: to.prefix } : {}), deletes: to.deletes } };
+  return {
+    replicateTo: {
+      endpoint: to.endpoint,
+      bucket: to.bucket,
+      region: to.region,
+      accessKeyId,
+      secretAccessKey,
+      ...(to.prefix ? { prefix: to.prefix } : {}),
+      deletes: to.deletes,
+    },
+  };
 }
 
 /** status.replicationTo: the rule the operator set and how far the cluster got with it. */

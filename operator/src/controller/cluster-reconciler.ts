@@ -44,7 +44,9 @@ export class ClusterReconciler {
   private readonly d: ReconcilerDeps;
   private serviceMonitorCrd?: { exists: boolean; checkedAt: number };
 
-  constructor(deps: ReconcilerDeps) { this.d = deps; }
+  constructor(deps: ReconcilerDeps) {
+    this.d = deps;
+  }
 
   async reconcile(key: string): Promise<ReconcileResult> {
     const [namespace, name] = key.split('/') as [string, string];
@@ -53,7 +55,7 @@ export class ClusterReconciler {
     try {
       raw = await this.d.rest.request<StorageCluster>('GET', objectPath(resources.storageClusters, namespace, name));
     } catch (e) {
-      if (isNotFound(e)) return {};        // deleted: owner references garbage-collect the children
+      if (isNotFound(e)) return {}; // deleted: owner references garbage-collect the children
       throw e;
     }
     if (raw.metadata.deletionTimestamp) return {};
@@ -88,15 +90,30 @@ export class ClusterReconciler {
       const nodeFacts = await this.observeNodeFacts(cluster, claims);
       // The claim template of an existing StatefulSet is immutable: it keeps its size, the PVCs grow (ensureVolumes).
       const claimTemplateSize = nodesSts?.spec?.volumeClaimTemplates?.[0]?.spec?.resources?.requests?.storage as string | undefined;
-      children = desiredClusterChildren({ cluster, nodeReplicas: plan.statefulSetReplicas, ...creds, serviceMonitorAvailable, nodeFacts, claimTemplateSize } satisfies ClusterInputs);
+      children = desiredClusterChildren({
+        cluster,
+        nodeReplicas: plan.statefulSetReplicas,
+        ...creds,
+        serviceMonitorAvailable,
+        nodeFacts,
+        claimTemplateSize,
+      } satisfies ClusterInputs);
     } catch (e) {
-      invalidSpec = (e as Error).message;   // the builders are pure: what they refuse is the spec's doing
+      invalidSpec = (e as Error).message; // the builders are pure: what they refuse is the spec's doing
     }
     // Gated rolling updates: the partitions each StatefulSet is applied with.
-    const rollouts = invalidSpec ? [] : await ensureRollouts({
-      rest: this.d.rest, probe: this.d.maintenance ?? probeMaintenance, cluster, children, observed: { root: rootsSts, node: nodesSts },
-      admin, secret: creds.clusterSecret, now,
-    });
+    const rollouts = invalidSpec
+      ? []
+      : await ensureRollouts({
+          rest: this.d.rest,
+          probe: this.d.maintenance ?? probeMaintenance,
+          cluster,
+          children,
+          observed: { root: rootsSts, node: nodesSts },
+          admin,
+          secret: creds.clusterSecret,
+          now,
+        });
     invalidSpec ??= await this.ensureChildren(children);
     if (!invalidSpec && !cluster.spec.console.enabled) await this.ensureGone(resources.services, namespace, childNames(name).console);
     if (!invalidSpec) await this.recordRollouts(raw, rollouts, log);
@@ -106,19 +123,31 @@ export class ClusterReconciler {
     const blocked = admin.client && !invalidSpec ? await this.ensureMembers(cluster, plan, admin, log) : undefined;
     if (!invalidSpec) this.recordScaling(cluster, plan, nodesSts?.spec?.replicas);
 
-    const status = computeClusterStatus(cluster, {
-      roots: observeStatefulSet(rootsSts),
-      nodes: observeStatefulSet(nodesSts),
-      admin: admin.client ? admin.status : undefined,
-      adminError: admin.client ? undefined : admin.error,
-      plan,
-      desiredNodes,
-      scaleDownBlocked: blocked,
-      volumes: volumes?.condition,
-      rollouts,
-      invalidSpec,
-      ...(cluster.spec.autoscaling ? { autoscaling: { desiredReplicas: desiredNodes, lastScaleTime: desiredNodes !== (raw.status?.autoscaling?.desiredReplicas ?? desiredNodes) ? now.toISOString() : raw.status?.autoscaling?.lastScaleTime } } : {}),
-    }, now);
+    const status = computeClusterStatus(
+      cluster,
+      {
+        roots: observeStatefulSet(rootsSts),
+        nodes: observeStatefulSet(nodesSts),
+        admin: admin.client ? admin.status : undefined,
+        adminError: admin.client ? undefined : admin.error,
+        plan,
+        desiredNodes,
+        scaleDownBlocked: blocked,
+        volumes: volumes?.condition,
+        rollouts,
+        invalidSpec,
+        ...(cluster.spec.autoscaling
+          ? {
+              autoscaling: {
+                desiredReplicas: desiredNodes,
+                lastScaleTime:
+                  desiredNodes !== (raw.status?.autoscaling?.desiredReplicas ?? desiredNodes) ? now.toISOString() : raw.status?.autoscaling?.lastScaleTime,
+              },
+            }
+          : {}),
+      },
+      now,
+    );
     await this.ensureStatus(raw, status);
     this.recordPhase(raw, status);
     if (invalidSpec) {
@@ -129,7 +158,15 @@ export class ClusterReconciler {
 
     // A rollout waits on things no watch reports (repair passes, probes): look again soon.
     const ready = status.phase === 'Ready' && rollouts.every((r) => r.phase === 'Steady');
-    return { requeueAfterMs: requeueAfter({ ready, draining: plan.phase === 'Draining', rebalancing: status.conditions?.find((c) => c.type === 'Rebalancing')?.status === 'True', adminReachable: !!admin.client, autoscaling: !!cluster.spec.autoscaling }) };
+    return {
+      requeueAfterMs: requeueAfter({
+        ready,
+        draining: plan.phase === 'Draining',
+        rebalancing: status.conditions?.find((c) => c.type === 'Rebalancing')?.status === 'True',
+        adminReachable: !!admin.client,
+        autoscaling: !!cluster.spec.autoscaling,
+      }),
+    };
   }
 
   /**
@@ -148,14 +185,29 @@ export class ClusterReconciler {
    * names the Secret), no member drained, no admin call (it needs the secret). The status says
    * Degraded with how to restore the Secret; a restored one is seen through the watch or the requeue.
    */
-  private async holdWithoutCredentials(raw: StorageCluster, cluster: StorageCluster, sts: { rootsSts?: V1StatefulSet; nodesSts?: V1StatefulSet }, lost: string, log: Logger, now: Date): Promise<ReconcileResult> {
-    if (raw.status?.phase !== 'Degraded' || !raw.status.conditions?.some((c) => c.reason === 'ClusterSecretMissing')) log.error({ reason: lost }, 'cluster Secret lost: holding the cluster as it runs');
+  private async holdWithoutCredentials(
+    raw: StorageCluster,
+    cluster: StorageCluster,
+    sts: { rootsSts?: V1StatefulSet; nodesSts?: V1StatefulSet },
+    lost: string,
+    log: Logger,
+    now: Date,
+  ): Promise<ReconcileResult> {
+    if (raw.status?.phase !== 'Degraded' || !raw.status.conditions?.some((c) => c.reason === 'ClusterSecretMissing'))
+      log.error({ reason: lost }, 'cluster Secret lost: holding the cluster as it runs');
     const replicas = sts.nodesSts?.spec?.replicas ?? cluster.spec.nodes.replicas;
-    const status = computeClusterStatus(cluster, {
-      roots: observeStatefulSet(sts.rootsSts), nodes: observeStatefulSet(sts.nodesSts),
-      adminError: 'the cluster Secret is gone', credentialsLost: lost, desiredNodes: replicas,
-      plan: { phase: 'Stable', statefulSetReplicas: replicas, drain: [], undrain: [], forget: [], waitingFor: [] },
-    }, now);
+    const status = computeClusterStatus(
+      cluster,
+      {
+        roots: observeStatefulSet(sts.rootsSts),
+        nodes: observeStatefulSet(sts.nodesSts),
+        adminError: 'the cluster Secret is gone',
+        credentialsLost: lost,
+        desiredNodes: replicas,
+        plan: { phase: 'Stable', statefulSetReplicas: replicas, drain: [], undrain: [], forget: [], waitingFor: [] },
+      },
+      now,
+    );
     await this.ensureStatus(raw, status);
     this.recordPhase(raw, status);
     return { requeueAfterMs: 15_000 };
@@ -164,7 +216,11 @@ export class ClusterReconciler {
   /** The node pods' PVCs (made by the StatefulSet controller from our claim template, with its labels). */
   private async nodeClaims(c: StorageCluster): Promise<CachedObject[]> {
     const selector = selectorString({ [CLUSTER_LABEL]: c.metadata.name, [COMPONENT_LABEL]: clusterLabels(c, 'nodes')[COMPONENT_LABEL]! });
-    return (await this.d.rest.request<{ items: CachedObject[] }>('GET', collectionPath(resources.persistentVolumeClaims, c.metadata.namespace), { query: { labelSelector: selector } })).items;
+    return (
+      await this.d.rest.request<{ items: CachedObject[] }>('GET', collectionPath(resources.persistentVolumeClaims, c.metadata.namespace), {
+        query: { labelSelector: selector },
+      })
+    ).items;
   }
 
   /** Zones of the Kubernetes nodes and capacities of the node PVCs, for the node facts ConfigMap. */
@@ -188,17 +244,26 @@ export class ClusterReconciler {
     const plan = planVolumes(size, claims.map(claimView), (name) => classes.get(name));
     for (const name of plan.grow) {
       try {
-        await this.d.rest.request('PATCH', objectPath(resources.persistentVolumeClaims, c.metadata.namespace, name), { contentType: PATCH_MERGE, body: { spec: { resources: { requests: { storage: String(size) } } } } });
+        await this.d.rest.request('PATCH', objectPath(resources.persistentVolumeClaims, c.metadata.namespace, name), {
+          contentType: PATCH_MERGE,
+          body: { spec: { resources: { requests: { storage: String(size) } } } },
+        });
         log.info({ claim: name, size }, 'growing node volume');
         await this.d.events.record(raw, 'Normal', 'ResizingVolume', `growing ${name} to ${size}`);
       } catch (e) {
         if (isNotFound(e)) continue;
         if (!(e instanceof KubeApiError) || (e.status !== 403 && e.status !== 422)) throw e;
         plan.notAllowed.push({ claim: name, why: `the API server refused: ${e.message}` });
-        plan.condition = { type: 'VolumesResized', status: 'False', reason: 'ExpansionNotAllowed', message: `cannot grow to ${size}: ${plan.notAllowed.map((n) => `${n.claim}: ${n.why}`).join('; ')}` };
+        plan.condition = {
+          type: 'VolumesResized',
+          status: 'False',
+          reason: 'ExpansionNotAllowed',
+          message: `cannot grow to ${size}: ${plan.notAllowed.map((n) => `${n.claim}: ${n.why}`).join('; ')}`,
+        };
       }
     }
-    if (plan.condition.reason === 'ExpansionNotAllowed' || plan.condition.reason === 'ShrinkNotSupported') await this.d.events.record(raw, 'Warning', plan.condition.reason, plan.condition.message);
+    if (plan.condition.reason === 'ExpansionNotAllowed' || plan.condition.reason === 'ShrinkNotSupported')
+      await this.d.events.record(raw, 'Warning', plan.condition.reason, plan.condition.message);
     const was = raw.status?.conditions?.find((x) => x.type === 'VolumesResized');
     if (plan.condition.status === 'True' && was && was.status !== 'True') await this.d.events.record(raw, 'Normal', 'VolumesResized', plan.condition.message);
     return plan;
@@ -209,7 +274,10 @@ export class ClusterReconciler {
     const prefix = childNames(c.metadata.name).nodes;
     const nodes = admin.client ? admin.status.members.filter((m) => ordinalOf(m.name, prefix) !== undefined && m.state === 'active') : [];
     // A node that does not know its volume's size yet (reports 0) would skew the ratio: decide later.
-    const usage = nodes.length && nodes.every((m) => m.capacityBytes > 0) ? { usedBytes: nodes.reduce((a, m) => a + m.usedBytes, 0), capacityBytes: nodes.reduce((a, m) => a + m.capacityBytes, 0) } : undefined;
+    const usage =
+      nodes.length && nodes.every((m) => m.capacityBytes > 0)
+        ? { usedBytes: nodes.reduce((a, m) => a + m.usedBytes, 0), capacityBytes: nodes.reduce((a, m) => a + m.capacityBytes, 0) }
+        : undefined;
     return autoscaleReplicas(c.spec, nodes.length || (nodesSts?.spec?.replicas ?? c.spec.nodes.replicas), usage);
   }
 
@@ -242,7 +310,12 @@ export class ClusterReconciler {
   }
 
   /** Undrain, drain and forget members as the scaling plan says; a refused drain is reported, not retried hot. */
-  private async ensureMembers(c: StorageCluster, plan: ScalingPlan, admin: Extract<AdminConnection, { status: unknown }>, log: Logger): Promise<{ member: string; message: string } | undefined> {
+  private async ensureMembers(
+    c: StorageCluster,
+    plan: ScalingPlan,
+    admin: Extract<AdminConnection, { status: unknown }>,
+    log: Logger,
+  ): Promise<{ member: string; message: string } | undefined> {
     for (const m of plan.undrain) {
       await admin.client.undrain(m);
       log.info({ member: m }, 'scale-down cancelled: member undrained');
@@ -291,11 +364,12 @@ export class ClusterReconciler {
     if (was === status.phase) return;
     const ready = status.conditions?.find((x) => x.type === 'Ready');
     if (status.phase === 'Ready') void this.d.events.record(before, 'Normal', 'Ready', `cluster ready at ${fileApiEndpoint(before)}`);
-    else if (status.phase === 'Degraded') void this.d.events.record(before, 'Warning', 'Degraded', status.conditions?.find((x) => x.type === 'Degraded')?.message ?? ready?.message ?? '');
+    else if (status.phase === 'Degraded')
+      void this.d.events.record(before, 'Warning', 'Degraded', status.conditions?.find((x) => x.type === 'Degraded')?.message ?? ready?.message ?? '');
   }
 
   private async ensureStatus(raw: StorageCluster, status: StorageClusterStatus): Promise<void> {
-    if (sameJson(raw.status, status)) return;   // no write, no watch event, no self-triggered loop
+    if (sameJson(raw.status, status)) return; // no write, no watch event, no self-triggered loop
     await this.d.applier.applyStatus(resources.storageClusters, raw, status);
   }
 
@@ -314,8 +388,12 @@ export class ClusterReconciler {
     for (const s of notificationTargetsFile(c)?.secrets ?? []) {
       const secret = await this.getOptional<V1Secret>(resources.secrets, ns, s.secret);
       if (secret?.data?.[s.key] !== undefined || secret?.stringData?.[s.key] !== undefined) continue;
-      await this.d.events.record(raw, 'Warning', 'NotificationSecretMissing',
-        `spec.notifications.targets names key ${s.key} of Secret ${ns}/${s.secret}, which ${secret ? 'lacks it' : 'does not exist'}: pods cannot start until it does`);
+      await this.d.events.record(
+        raw,
+        'Warning',
+        'NotificationSecretMissing',
+        `spec.notifications.targets names key ${s.key} of Secret ${ns}/${s.secret}, which ${secret ? 'lacks it' : 'does not exist'}: pods cannot start until it does`,
+      );
     }
   }
 

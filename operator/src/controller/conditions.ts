@@ -3,7 +3,12 @@
 import type { Condition } from '../api/common.ts';
 
 export type ConditionStatus = 'True' | 'False' | 'Unknown';
-export interface ConditionInput { type: string; status: ConditionStatus; reason: string; message: string }
+export interface ConditionInput {
+  type: string;
+  status: ConditionStatus;
+  reason: string;
+  message: string;
+}
 
 export function setConditions(previous: Condition[] | undefined, next: ConditionInput[], now: Date, generation?: number): Condition[] {
   const old = new Map((previous ?? []).map((c) => [c.type, c]));

@@ -7,8 +7,16 @@ import * as assert from 'uvu/assert';
 import { masterKey } from '../../../node-runtime/src/node/keys.ts';
 import { clusterCredentials, type Credentials, type ObservedCredentials } from './credentials.ts';
 
-const secretOf = (data: Record<string, string>): V1Secret => ({ data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString('base64')])) });
-const observed = (o: Partial<ObservedCredentials> = {}): ObservedCredentials => ({ namespace: 'storage', clusterName: 'demo', clusterSecretName: 'demo-cluster-secret', initialized: false, ...o });
+const secretOf = (data: Record<string, string>): V1Secret => ({
+  data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString('base64')])),
+});
+const observed = (o: Partial<ObservedCredentials> = {}): ObservedCredentials => ({
+  namespace: 'storage',
+  clusterName: 'demo',
+  clusterSecretName: 'demo-cluster-secret',
+  initialized: false,
+  ...o,
+});
 const made = (o: ObservedCredentials) => clusterCredentials(o) as Credentials;
 
 test('a new cluster gets a cluster secret and a random master key of 32 bytes', () => {
@@ -22,7 +30,13 @@ test('a new cluster gets a cluster secret and a random master key of 32 bytes', 
 
 test('values the Secrets hold are read back, never made again', () => {
   const key = Buffer.alloc(32, 9).toString('base64');
-  const c = made(observed({ initialized: true, clusterSecret: secretOf({ secret: 's3cret', masterKey: key }), adminSecret: secretOf({ AWS_ACCESS_KEY_ID: 'AK', AWS_SECRET_ACCESS_KEY: 'SK' }) }));
+  const c = made(
+    observed({
+      initialized: true,
+      clusterSecret: secretOf({ secret: 's3cret', masterKey: key }),
+      adminSecret: secretOf({ AWS_ACCESS_KEY_ID: 'AK', AWS_SECRET_ACCESS_KEY: 'SK' }),
+    }),
+  );
   assert.equal(c, { clusterSecret: 's3cret', masterKey: key, adminAccessKeyId: 'AK', adminSecretAccessKey: 'SK' });
 });
 
@@ -42,7 +56,9 @@ test('a cluster from before the master key was kept gets the key its pods derive
 
 test('a cluster Secret lost while the cluster exists is not made again: the message says how to restore it', () => {
   for (const clusterSecret of [undefined, secretOf({ masterKey: 'x' })]) {
-    const lost = clusterCredentials(observed({ initialized: true, clusterSecret, adminSecret: secretOf({ AWS_ACCESS_KEY_ID: 'AK', AWS_SECRET_ACCESS_KEY: 'SK' }) }));
+    const lost = clusterCredentials(
+      observed({ initialized: true, clusterSecret, adminSecret: secretOf({ AWS_ACCESS_KEY_ID: 'AK', AWS_SECRET_ACCESS_KEY: 'SK' }) }),
+    );
     assert.ok('lost' in lost, 'no new values');
     assert.match(lost.lost, 'the cluster Secret storage/demo-cluster-secret is gone');
     assert.match(lost.lost, 'Restore it from your backup');

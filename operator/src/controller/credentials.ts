@@ -8,7 +8,12 @@ import { randomBytes } from 'node:crypto';
 import type { V1Secret } from '@kubernetes/client-node';
 import { masterKeyFromSecret } from '../../../node-runtime/src/node/keys.ts';
 
-export interface Credentials { clusterSecret: string; masterKey: string; adminAccessKeyId: string; adminSecretAccessKey: string }
+export interface Credentials {
+  clusterSecret: string;
+  masterKey: string;
+  adminAccessKeyId: string;
+  adminSecretAccessKey: string;
+}
 
 export interface ObservedCredentials {
   namespace: string;
@@ -42,12 +47,14 @@ export function clusterCredentials(o: ObservedCredentials, random: (n: number) =
 function lostMessage(o: ObservedCredentials): string {
   const s = `${o.namespace}/${o.clusterSecretName}`;
   const pod = `${o.clusterName}-roots-0`;
-  return `the cluster Secret ${s} is gone (or holds no secret): every pod runs with its cluster secret and master key, and new ones would `
-    + 'cut the members off from each other and open no stored key or encrypted object, so the operator makes none and changes nothing '
-    + `until it is back. Restore it from your backup (kubectl apply -f ...); without one, a running pod still has both values: `
-    + `kubectl exec -n ${o.namespace} ${pod} -- printenv CAIRN_CLUSTER_SECRET CAIRN_MASTER_KEY, then `
-    + `kubectl create secret generic ${o.clusterSecretName} -n ${o.namespace} --from-literal=secret=<CAIRN_CLUSTER_SECRET> --from-literal=masterKey=<CAIRN_MASTER_KEY> `
-    + '(a pod with no CAIRN_MASTER_KEY derived its key from the cluster secret: give secret alone)';
+  return (
+    `the cluster Secret ${s} is gone (or holds no secret): every pod runs with its cluster secret and master key, and new ones would ` +
+    'cut the members off from each other and open no stored key or encrypted object, so the operator makes none and changes nothing ' +
+    `until it is back. Restore it from your backup (kubectl apply -f ...); without one, a running pod still has both values: ` +
+    `kubectl exec -n ${o.namespace} ${pod} -- printenv CAIRN_CLUSTER_SECRET CAIRN_MASTER_KEY, then ` +
+    `kubectl create secret generic ${o.clusterSecretName} -n ${o.namespace} --from-literal=secret=<CAIRN_CLUSTER_SECRET> --from-literal=masterKey=<CAIRN_MASTER_KEY> ` +
+    '(a pod with no CAIRN_MASTER_KEY derived its key from the cluster secret: give secret alone)'
+  );
 }
 
 /** 20 upper-case letters and digits, like an AWS access key id. */

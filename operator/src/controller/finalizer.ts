@@ -4,7 +4,11 @@
 // (and the key is retried) instead of clobbering someone else's finalizer list.
 export type FinalizerAction = 'add' | 'apply' | 'cleanup' | 'none';
 
-export interface FinalizerMeta { finalizers?: string[]; deletionTimestamp?: string; resourceVersion?: string }
+export interface FinalizerMeta {
+  finalizers?: string[];
+  deletionTimestamp?: string;
+  resourceVersion?: string;
+}
 
 export function finalizerAction(meta: FinalizerMeta, finalizer: string): FinalizerAction {
   const present = (meta.finalizers ?? []).includes(finalizer);

@@ -25,7 +25,7 @@ export interface ControllerOptions {
   adminFactory: AdminClientFactory;
   log: Logger;
   metrics: OperatorMetrics;
-  namespace?: string;        // watch one namespace; default all
+  namespace?: string; // watch one namespace; default all
   workers?: number;
   staleAfterMs?: number;
 }
@@ -51,7 +51,11 @@ export function createControllers(o: ControllerOptions): Controllers {
   const events = new EventRecorder(o.rest, o.log.child({ part: 'events' }));
   let nodeWatcher: Watcher | undefined;
   const clusters = new ClusterReconciler({
-    rest: o.rest, applier, events, adminFactory: o.adminFactory, log: o.log.child({ controller: 'storagecluster' }),
+    rest: o.rest,
+    applier,
+    events,
+    adminFactory: o.adminFactory,
+    log: o.log.child({ controller: 'storagecluster' }),
     nodes: () => (nodeWatcher?.synced ? nodeWatcher.list() : undefined),
   });
   const bucketsR = new BucketReconciler({ rest: o.rest, applier, events, adminFactory: o.adminFactory, log: o.log.child({ controller: 'bucket' }) });
@@ -72,7 +76,8 @@ export function createControllers(o: ControllerOptions): Controllers {
 
   let bucketWatcher: Watcher;
   const clusterWatcher = new Watcher({
-    ...common, resource: resources.storageClusters,
+    ...common,
+    resource: resources.storageClusters,
     onEvent: (_t, obj) => {
       clusterQueue.add(objectKey(obj));
       // Buckets wait on their cluster (secret, readiness): let them know it changed.
@@ -83,7 +88,8 @@ export function createControllers(o: ControllerOptions): Controllers {
     },
   });
   bucketWatcher = new Watcher({
-    ...common, resource: { ...resources.buckets, plural: BUCKET_PLURAL },
+    ...common,
+    resource: { ...resources.buckets, plural: BUCKET_PLURAL },
     onEvent: (t, obj, old) => {
       bucketQueue.add(objectKey(obj));
       // A Bucket that goes frees its name for another (NameTaken); grants wait for Buckets and change what others may access.
@@ -91,11 +97,18 @@ export function createControllers(o: ControllerOptions): Controllers {
     },
   });
   const stsWatcher = new Watcher({
-    ...common, resource: resources.statefulSets, labelSelector: managedBy,
-    onEvent: (t, obj, old) => { const k = ownerKey(obj, 'StorageCluster'); if (k && changed(t, obj, old)) clusterQueue.add(k); },
+    ...common,
+    resource: resources.statefulSets,
+    labelSelector: managedBy,
+    onEvent: (t, obj, old) => {
+      const k = ownerKey(obj, 'StorageCluster');
+      if (k && changed(t, obj, old)) clusterQueue.add(k);
+    },
   });
   const secretWatcher = new Watcher({
-    ...common, resource: resources.secrets, labelSelector: managedBy,
+    ...common,
+    resource: resources.secrets,
+    labelSelector: managedBy,
     onEvent: (t, obj, old) => {
       if (!changed(t, obj, old)) return;
       const c = ownerKey(obj, 'StorageCluster');
@@ -106,7 +119,9 @@ export function createControllers(o: ControllerOptions): Controllers {
   });
   // Kubernetes Nodes (cluster-scoped): a new node or a changed zone label is a new fact for every cluster.
   nodeWatcher = new Watcher({
-    ...common, namespace: undefined, resource: resources.nodes,
+    ...common,
+    namespace: undefined,
+    resource: resources.nodes,
     onEvent: (t, obj, old) => {
       if (t === 'MODIFIED' && old && sameJson(old.metadata.labels, obj.metadata.labels)) return;
       for (const c of clusterWatcher.list()) clusterQueue.add(objectKey(c));
@@ -115,13 +130,22 @@ export function createControllers(o: ControllerOptions): Controllers {
   // Node PVCs (created by the StatefulSet controller from our claim template, so labelled as ours):
   // a bound or resized claim changes the node facts and the volume expansion status.
   const claimWatcher = new Watcher({
-    ...common, resource: resources.persistentVolumeClaims, labelSelector: managedBy,
+    ...common,
+    resource: resources.persistentVolumeClaims,
+    labelSelector: managedBy,
     onEvent: (t, obj, old) => {
       const cluster = obj.metadata.labels?.[CLUSTER_LABEL];
       if (cluster && changed(t, obj, old)) clusterQueue.add(`${obj.metadata.namespace ?? ''}/${cluster}`);
     },
   });
-  const watchers = { storageclusters: clusterWatcher, buckets: bucketWatcher, statefulsets: stsWatcher, secrets: secretWatcher, nodes: nodeWatcher, persistentvolumeclaims: claimWatcher };
+  const watchers = {
+    storageclusters: clusterWatcher,
+    buckets: bucketWatcher,
+    statefulsets: stsWatcher,
+    secrets: secretWatcher,
+    nodes: nodeWatcher,
+    persistentvolumeclaims: claimWatcher,
+  };
   const staleMs = 2 * (o.staleAfterMs ?? 330_000);
   let running: Promise<unknown> | undefined;
 
@@ -131,8 +155,14 @@ export function createControllers(o: ControllerOptions): Controllers {
     start() {
       for (const w of Object.values(watchers)) w.start();
       running = Promise.all([
-        clusterQueue.run(o.workers ?? 2, tracedReconcile('storagecluster', (k) => clusters.reconcile(k))),
-        bucketQueue.run(o.workers ?? 2, tracedReconcile('bucket', (k) => bucketsR.reconcile(k))),
+        clusterQueue.run(
+          o.workers ?? 2,
+          tracedReconcile('storagecluster', (k) => clusters.reconcile(k)),
+        ),
+        bucketQueue.run(
+          o.workers ?? 2,
+          tracedReconcile('bucket', (k) => bucketsR.reconcile(k)),
+        ),
       ]);
     },
     async stop() {
@@ -143,7 +173,9 @@ export function createControllers(o: ControllerOptions): Controllers {
     },
     healthy() {
       const now = Date.now();
-      const detail = Object.fromEntries(Object.entries(watchers).map(([k, w]) => [k, { synced: w.synced, lastHeardSecondsAgo: Math.round((now - w.lastHeardAt) / 1000) }]));
+      const detail = Object.fromEntries(
+        Object.entries(watchers).map(([k, w]) => [k, { synced: w.synced, lastHeardSecondsAgo: Math.round((now - w.lastHeardAt) / 1000) }]),
+      );
       const ok = Object.values(watchers).every((w) => w.synced && now - w.lastHeardAt < staleMs);
       return { ok, detail };
     },

@@ -13,7 +13,9 @@ export class TerminalError extends Error {
   }
 }
 
-export interface ReconcileResult { requeueAfterMs?: number }
+export interface ReconcileResult {
+  requeueAfterMs?: number;
+}
 export type ReconcileOutcome = 'success' | 'requeue' | 'error' | 'terminal';
 
 export interface WorkQueueOptions {
@@ -34,12 +36,17 @@ export class WorkQueue {
   private stopped = false;
   private readonly opts: WorkQueueOptions;
 
-  constructor(opts: WorkQueueOptions = {}) { this.opts = opts; }
+  constructor(opts: WorkQueueOptions = {}) {
+    this.opts = opts;
+  }
 
   /** Queue a key now (coalesces with a queued copy). */
   add(key: string): void {
     if (this.stopped) return;
-    if (this.running.has(key)) { this.dirty.add(key); return; }
+    if (this.running.has(key)) {
+      this.dirty.add(key);
+      return;
+    }
     if (this.queued.has(key)) return;
     this.queued.add(key);
     this.ready.push(key);
@@ -54,7 +61,10 @@ export class WorkQueue {
     const pending = this.timers.get(key);
     if (pending && pending.at <= at) return;
     if (pending) clearTimeout(pending.timer);
-    const timer = setTimeout(() => { this.timers.delete(key); this.add(key); }, ms);
+    const timer = setTimeout(() => {
+      this.timers.delete(key);
+      this.add(key);
+    }, ms);
     timer.unref();
     this.timers.set(key, { at, timer });
   }
@@ -69,12 +79,18 @@ export class WorkQueue {
   }
 
   /** Forget a key's failure history (after a success). */
-  forget(key: string): void { this.failures.delete(key); }
+  forget(key: string): void {
+    this.failures.delete(key);
+  }
 
-  failuresOf(key: string): number { return this.failures.get(key) ?? 0; }
+  failuresOf(key: string): number {
+    return this.failures.get(key) ?? 0;
+  }
 
   /** Keys waiting to run now (the workqueue depth metric). */
-  depth(): number { return this.ready.length; }
+  depth(): number {
+    return this.ready.length;
+  }
 
   /** Run `reconcile` on `workers` concurrent workers until stop(). */
   async run(workers: number, reconcile: (key: string) => Promise<ReconcileResult | void>): Promise<void> {
@@ -105,10 +121,19 @@ export class WorkQueue {
       try {
         const res = await reconcile(key);
         this.forget(key);
-        if (res?.requeueAfterMs !== undefined) { outcome = 'requeue'; this.addAfter(key, res.requeueAfterMs); } else outcome = 'success';
+        if (res?.requeueAfterMs !== undefined) {
+          outcome = 'requeue';
+          this.addAfter(key, res.requeueAfterMs);
+        } else outcome = 'success';
       } catch (e) {
         error = e;
-        if (e instanceof TerminalError) { outcome = 'terminal'; this.forget(key); } else { outcome = 'error'; this.addRateLimited(key); }
+        if (e instanceof TerminalError) {
+          outcome = 'terminal';
+          this.forget(key);
+        } else {
+          outcome = 'error';
+          this.addRateLimited(key);
+        }
       } finally {
         this.running.delete(key);
       }

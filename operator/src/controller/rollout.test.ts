@@ -4,14 +4,33 @@ import { maintenanceGate, planRollout, redundancyProblem, type RolloutInput, typ
 
 const now = new Date('2026-12-01T12:00:00Z');
 const ago = (s: number) => new Date(now.getTime() - s * 1000).toISOString();
-const pod = (ordinal: number, revision: string, ready = true, extra: Partial<RolloutPod> = {}): RolloutPod =>
-  ({ ordinal, revision, ready, terminating: false, createdAt: ago(600), readySince: ready ? ago(100 - ordinal) : undefined, ...extra });
-const input = (pods: RolloutPod[], over: Partial<RolloutInput> = {}): RolloutInput =>
-  ({ replicas: 3, updateRevision: 'new', observedPartition: 3, templateChanging: false, pods, podReadyTimeoutMs: 300_000, now, ...over });
+const pod = (ordinal: number, revision: string, ready = true, extra: Partial<RolloutPod> = {}): RolloutPod => ({
+  ordinal,
+  revision,
+  ready,
+  terminating: false,
+  createdAt: ago(600),
+  readySince: ready ? ago(100 - ordinal) : undefined,
+  ...extra,
+});
+const input = (pods: RolloutPod[], over: Partial<RolloutInput> = {}): RolloutInput => ({
+  replicas: 3,
+  updateRevision: 'new',
+  observedPartition: 3,
+  templateChanging: false,
+  pods,
+  podReadyTimeoutMs: 300_000,
+  now,
+  ...over,
+});
 
 test('a new template is applied holding every pod; nothing outdated is steady at partition = replicas', () => {
   assert.equal(planRollout(input([pod(0, 'old'), pod(1, 'old'), pod(2, 'old')], { templateChanging: true })).partition, 3);
-  assert.equal(planRollout(input([pod(0, 'new'), pod(1, 'new'), pod(2, 'new')], { observedPartition: 0 })), { phase: 'Steady', partition: 3, message: 'every pod runs the current revision' });
+  assert.equal(planRollout(input([pod(0, 'new'), pod(1, 'new'), pod(2, 'new')], { observedPartition: 0 })), {
+    phase: 'Steady',
+    partition: 3,
+    message: 'every pod runs the current revision',
+  });
 });
 
 test('the highest outdated pod is next once every other pod is ready; the gate decides, the partition holds until then', () => {
@@ -50,7 +69,10 @@ test('the redundancy gate names what it waits for; maintenance 412 for write quo
   assert.is(redundancyProblem({ ...ok, membersDown: ['demo-nodes-2'] }), 'members down: demo-nodes-2');
   assert.equal(maintenanceGate(200, { reason: 'every bucket keeps its write quorum' }).ok, true);
   assert.equal(maintenanceGate(412, { reason: 'repair pending', details: { underReplicatedChunks: 3 } }), { ok: false, reason: 'repair pending' });
-  assert.equal(maintenanceGate(412, { reason: 'stopping would drop 1 bucket(s) below write quorum', details: { buckets: ['b'], otherMembersUnavailable: 0 } }).ok, true);
+  assert.equal(
+    maintenanceGate(412, { reason: 'stopping would drop 1 bucket(s) below write quorum', details: { buckets: ['b'], otherMembersUnavailable: 0 } }).ok,
+    true,
+  );
   assert.equal(maintenanceGate(412, { reason: 'x', details: { buckets: ['b'], otherMembersUnavailable: 1 } }).ok, false, 'another member is already out');
   assert.equal(maintenanceGate(undefined, undefined), { ok: false, reason: 'no answer' });
 });

@@ -15,18 +15,18 @@
 
 export interface RolloutPod {
   ordinal: number;
-  revision?: string;            // controller-revision-hash label
+  revision?: string; // controller-revision-hash label
   ready: boolean;
   terminating: boolean;
-  createdAt?: string;           // RFC 3339
-  readySince?: string;          // Ready condition's lastTransitionTime, when ready
+  createdAt?: string; // RFC 3339
+  readySince?: string; // Ready condition's lastTransitionTime, when ready
 }
 
 export interface RolloutInput {
-  replicas: number;             // the StatefulSet's spec.replicas as it will be applied
-  updateRevision?: string;      // the StatefulSet's status.updateRevision
-  observedPartition?: number;   // spec.updateStrategy.rollingUpdate.partition as it is now
-  templateChanging: boolean;    // this apply changes the pod template (the revision is not known yet)
+  replicas: number; // the StatefulSet's spec.replicas as it will be applied
+  updateRevision?: string; // the StatefulSet's status.updateRevision
+  observedPartition?: number; // spec.updateStrategy.rollingUpdate.partition as it is now
+  templateChanging: boolean; // this apply changes the pod template (the revision is not known yet)
   pods: RolloutPod[];
   podReadyTimeoutMs: number;
   now: Date;
@@ -47,9 +47,13 @@ export interface RolloutStep {
 
 export function planRollout(i: RolloutInput): RolloutStep {
   const n = i.replicas;
-  if (i.templateChanging || !i.updateRevision) return { phase: 'Holding', partition: n, message: 'new pod template applied; the rollout starts at the next reconcile' };
+  if (i.templateChanging || !i.updateRevision)
+    return { phase: 'Holding', partition: n, message: 'new pod template applied; the rollout starts at the next reconcile' };
   const byOrdinal = new Map(i.pods.filter((p) => p.ordinal < n).map((p) => [p.ordinal, p]));
-  const outdated = [...Array(n).keys()].filter((o) => { const p = byOrdinal.get(o); return !!p && p.revision !== i.updateRevision; });
+  const outdated = [...Array(n).keys()].filter((o) => {
+    const p = byOrdinal.get(o);
+    return !!p && p.revision !== i.updateRevision;
+  });
   if (outdated.length === 0) return { phase: 'Steady', partition: n, message: 'every pod runs the current revision' };
   const k = Math.max(...outdated);
   // Monotonic within a rollout: never above what is applied now (a pod being replaced stays replaced).
@@ -59,18 +63,30 @@ export function planRollout(i: RolloutInput): RolloutStep {
   const notReady = [...Array(n).keys()].filter((o) => o !== k && !(byOrdinal.get(o)?.ready && !byOrdinal.get(o)?.terminating));
   if (notReady.length) {
     // A replaced pod that has had its time and is still not ready: the rollout stops there and says so.
-    const late = notReady.map((o) => byOrdinal.get(o)).find((p) => p && p.ordinal > k && p.createdAt && i.now.getTime() - Date.parse(p.createdAt) > i.podReadyTimeoutMs);
-    if (late) return { phase: 'Paused', partition: hold, message: `pod ${late.ordinal} runs the new revision but has not been ready for ${Math.round(i.podReadyTimeoutMs / 1000)} s; the rollout waits for it` };
+    const late = notReady
+      .map((o) => byOrdinal.get(o))
+      .find((p) => p && p.ordinal > k && p.createdAt && i.now.getTime() - Date.parse(p.createdAt) > i.podReadyTimeoutMs);
+    if (late)
+      return {
+        phase: 'Paused',
+        partition: hold,
+        message: `pod ${late.ordinal} runs the new revision but has not been ready for ${Math.round(i.podReadyTimeoutMs / 1000)} s; the rollout waits for it`,
+      };
     return { phase: 'WaitingForPod', partition: hold, message: `waiting for pod(s) ${notReady.join(', ')} to be ready before replacing pod ${k}` };
   }
-  const settledSince = [...byOrdinal.values()].filter((p) => p.ordinal !== k).map((p) => p.readySince ?? '').sort().pop() || undefined;
+  const settledSince =
+    [...byOrdinal.values()]
+      .filter((p) => p.ordinal !== k)
+      .map((p) => p.readySince ?? '')
+      .sort()
+      .pop() || undefined;
   return { phase: 'ReadyForNext', partition: hold, next: k, settledSince, message: `pod ${k} is next` };
 }
 
 /** The cluster-side gate for the next pod of the nodes: each reason a wait, none = go. */
 export interface RedundancyView {
   membersDown: string[];
-  membersNotActive: string[];                  // node members joining/draining (not a steady cluster)
+  membersNotActive: string[]; // node members joining/draining (not a steady cluster)
   underReplicatedChunks: number;
   /** Data members whose last repair pass started before the pods settled (their counts are stale). */
   stalePasses: string[];
@@ -95,7 +111,10 @@ export function redundancyProblem(v: RedundancyView): string | undefined {
  * durability is guarded by the redundancy checks. Anything else (unreachable, unknown): wait.
  */
 /** What /maintenance answers (observability/health.ts), details only to callers with the cluster secret. */
-export interface MaintenanceBody { reason?: string; details?: { underReplicatedChunks?: number; buckets?: string[]; otherMembersUnavailable?: number } }
+export interface MaintenanceBody {
+  reason?: string;
+  details?: { underReplicatedChunks?: number; buckets?: string[]; otherMembersUnavailable?: number };
+}
 
 export function maintenanceGate(status: number | undefined, body: MaintenanceBody | undefined): { ok: boolean; reason: string } {
   if (status === 200) return { ok: true, reason: body?.reason ?? 'safe' };

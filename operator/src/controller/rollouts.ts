@@ -18,17 +18,31 @@ export type MaintenanceProbe = (clusterUrl: string, secret: string) => Promise<{
 
 export const probeMaintenance: MaintenanceProbe = async (url, secret) => {
   try {
-    const res = await request(`${url.replace(/\/+$/, '')}/maintenance`, { headers: { authorization: `Bearer ${secret}` }, headersTimeout: 3_000, bodyTimeout: 3_000 });
+    const res = await request(`${url.replace(/\/+$/, '')}/maintenance`, {
+      headers: { authorization: `Bearer ${secret}` },
+      headersTimeout: 3_000,
+      bodyTimeout: 3_000,
+    });
     const text = await res.body.text();
     let body: MaintenanceBody;
-    try { body = JSON.parse(text) as MaintenanceBody; } catch { body = { reason: text.slice(0, 200) }; }
+    try {
+      body = JSON.parse(text) as MaintenanceBody;
+    } catch {
+      body = { reason: text.slice(0, 200) };
+    }
     return { status: res.statusCode, body };
   } catch (e) {
     return { body: { reason: `unreachable: ${(e as Error).message}` } };
   }
 };
 
-export interface RolloutOutcome { role: PodRole; phase: RolloutPhase; partition: number; message: string; advanced?: number }
+export interface RolloutOutcome {
+  role: PodRole;
+  phase: RolloutPhase;
+  partition: number;
+  message: string;
+  advanced?: number;
+}
 
 export interface RolloutContext {
   rest: KubeRest;
@@ -46,9 +60,12 @@ const podOf = (p: V1Pod, sts: string): RolloutPod | undefined => {
   if (ordinal === undefined) return undefined;
   const ready = p.status?.conditions?.find((c) => c.type === 'Ready');
   return {
-    ordinal, revision: p.metadata?.labels?.['controller-revision-hash'], ready: ready?.status === 'True', terminating: !!p.metadata?.deletionTimestamp,
+    ordinal,
+    revision: p.metadata?.labels?.['controller-revision-hash'],
+    ready: ready?.status === 'True',
+    terminating: !!p.metadata?.deletionTimestamp,
     createdAt: p.metadata?.creationTimestamp as unknown as string | undefined,
-    readySince: ready?.status === 'True' ? ready.lastTransitionTime as unknown as string | undefined : undefined,
+    readySince: ready?.status === 'True' ? (ready.lastTransitionTime as unknown as string | undefined) : undefined,
   };
 };
 
@@ -60,9 +77,13 @@ export async function ensureRollouts(x: RolloutContext): Promise<RolloutOutcome[
     const name = role === 'root' ? childNames(c.metadata.name).roots : childNames(c.metadata.name).nodes;
     const desired = x.children.find((o) => o.kind === 'StatefulSet' && o.metadata.name === name);
     const observed = x.observed[role];
-    if (!desired || !observed) continue;   // created with every pod held; nothing to roll yet
+    if (!desired || !observed) continue; // created with every pod held; nothing to roll yet
     const replicas = (desired.spec as { replicas: number }).replicas;
-    const pods = (await x.rest.request<{ items: V1Pod[] }>('GET', collectionPath(resources.pods, c.metadata.namespace), { query: { labelSelector: selectorString(podSelector(c, role)) } })).items;
+    const pods = (
+      await x.rest.request<{ items: V1Pod[] }>('GET', collectionPath(resources.pods, c.metadata.namespace), {
+        query: { labelSelector: selectorString(podSelector(c, role)) },
+      })
+    ).items;
     const step = planRollout({
       replicas,
       updateRevision: observed.status?.updateRevision,

@@ -7,26 +7,31 @@
 // the members' states are the plan.
 import type { StorageClusterSpec } from '../api/storagecluster.ts';
 
-export interface NodeMember { name: string; state: 'joining' | 'active' | 'draining' | 'drained' | 'down'; capacityBytes: number; usedBytes: number }
+export interface NodeMember {
+  name: string;
+  state: 'joining' | 'active' | 'draining' | 'drained' | 'down';
+  capacityBytes: number;
+  usedBytes: number;
+}
 
 export interface ScalingInput {
-  desired: number;                        // spec.nodes.replicas, or the autoscaler's answer
-  statefulSetReplicas?: number;           // the nodes StatefulSet's spec.replicas (undefined: not created yet)
-  podsPresent: number;                    // the nodes StatefulSet's status.replicas (pods that still exist)
-  members?: NodeMember[];                 // node members from the admin API; undefined when unreachable
+  desired: number; // spec.nodes.replicas, or the autoscaler's answer
+  statefulSetReplicas?: number; // the nodes StatefulSet's spec.replicas (undefined: not created yet)
+  podsPresent: number; // the nodes StatefulSet's status.replicas (pods that still exist)
+  members?: NodeMember[]; // node members from the admin API; undefined when unreachable
   underReplicatedChunks: number;
-  nodePrefix: string;                     // "<cluster>-nodes"
+  nodePrefix: string; // "<cluster>-nodes"
 }
 
 export type ScalingPhase = 'Stable' | 'ScalingUp' | 'Draining' | 'ScalingDown' | 'WaitingForAdmin';
 
 export interface ScalingPlan {
   statefulSetReplicas: number;
-  drain: string[];        // mark these members draining
-  undrain: string[];      // a cancelled scale-down: bring these back
-  forget: string[];       // drained/down members whose pods are gone
+  drain: string[]; // mark these members draining
+  undrain: string[]; // a cancelled scale-down: bring these back
+  forget: string[]; // drained/down members whose pods are gone
   phase: ScalingPhase;
-  waitingFor: string[];   // members still draining (for the status message)
+  waitingFor: string[]; // members still draining (for the status message)
 }
 
 export function ordinalOf(name: string, prefix: string): number | undefined {
@@ -42,7 +47,8 @@ export function decideScaling(s: ScalingInput): ScalingPlan {
     const o = ordinalOf(m.name, s.nodePrefix);
     if (o !== undefined) byOrdinal.set(o, m);
   }
-  const forget = [...byOrdinal].filter(([o, m]) => o >= current && o >= s.podsPresent && o >= s.desired && (m.state === 'drained' || m.state === 'down'))
+  const forget = [...byOrdinal]
+    .filter(([o, m]) => o >= current && o >= s.podsPresent && o >= s.desired && (m.state === 'drained' || m.state === 'down'))
     .map(([, m]) => m.name);
 
   if (s.desired >= current) {
@@ -56,9 +62,15 @@ export function decideScaling(s: ScalingInput): ScalingPlan {
   const waitingFor: string[] = [];
   for (let o = current - 1; o >= s.desired; o--) {
     const m = byOrdinal.get(o);
-    if (!m || m.state === 'drained') continue;                 // never joined (holds nothing) or drained
-    if (m.state === 'down') { if (s.underReplicatedChunks > 0) waitingFor.push(m.name); continue; }
-    if (m.state === 'draining') { waitingFor.push(m.name); continue; }
+    if (!m || m.state === 'drained') continue; // never joined (holds nothing) or drained
+    if (m.state === 'down') {
+      if (s.underReplicatedChunks > 0) waitingFor.push(m.name);
+      continue;
+    }
+    if (m.state === 'draining') {
+      waitingFor.push(m.name);
+      continue;
+    }
     drain.push(m.name);
     waitingFor.push(m.name);
   }

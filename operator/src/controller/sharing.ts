@@ -9,9 +9,20 @@ import { bucketUserOf, clusterKeyOf, refOf, refOfUser, sharedWithRefs, type Buck
 import type { ConditionInput } from './conditions.ts';
 
 export type ShareAccess = 'read' | 'read-write';
-export interface Grant { ref: BucketRef; user: string; access: ShareAccess }
-export interface WaitingGrant { ref: BucketRef; reason: 'BucketNotFound' | 'OtherCluster' | 'SameBucket'; message: string }
-export interface GrantPlan { grants: Grant[]; waiting: WaitingGrant[] }
+export interface Grant {
+  ref: BucketRef;
+  user: string;
+  access: ShareAccess;
+}
+export interface WaitingGrant {
+  ref: BucketRef;
+  reason: 'BucketNotFound' | 'OtherCluster' | 'SameBucket';
+  message: string;
+}
+export interface GrantPlan {
+  grants: Grant[];
+  waiting: WaitingGrant[];
+}
 
 const named = (r: BucketRef) => `${r.namespace}/${r.name}`;
 
@@ -48,10 +59,12 @@ export function grantsCondition(plan: GrantPlan): ConditionInput {
 
 /** status.sharedWith: the grants in effect on the bucket, as the cluster holds them. */
 export function grantsInEffect(state: BucketState): NonNullable<BucketStatus['sharedWith']> {
-  return (state.shares ?? []).map((s) => {
-    const ref = refOfUser(s.user);
-    return { ...(ref ? { bucketRef: ref } : {}), user: s.user, access: s.access };
-  }).sort((a, b) => a.user.localeCompare(b.user));
+  return (state.shares ?? [])
+    .map((s) => {
+      const ref = refOfUser(s.user);
+      return { ...(ref ? { bucketRef: ref } : {}), user: s.user, access: s.access };
+    })
+    .sort((a, b) => a.user.localeCompare(b.user));
 }
 
 /** status.sharedBy: the other buckets of the cluster that share their objects with this Bucket's user. */

@@ -25,15 +25,18 @@ test('every reconcile is one span with controller, namespace, name and result', 
   try {
     process.env.OTEL_EXPORTER_OTLP_ENDPOINT = receiver.url;
     assert.is((await startTracing({ serviceName: 'cairn-operator' })).enabled, true);
-    running = queue.run(2, tracedReconcile('storagecluster', async (key) => {
-      if (key === 'ns/broken') throw new Error('API server said no');
-      if (key === 'ns/invalid') throw new TerminalError('InvalidSpec', 'bad spec');
-      if (key === 'ns/waiting') return { requeueAfterMs: 60_000 };
-      return {};
-    }));
+    running = queue.run(
+      2,
+      tracedReconcile('storagecluster', async (key) => {
+        if (key === 'ns/broken') throw new Error('API server said no');
+        if (key === 'ns/invalid') throw new TerminalError('InvalidSpec', 'bad spec');
+        if (key === 'ns/waiting') return { requeueAfterMs: 60_000 };
+        return {};
+      }),
+    );
     for (const k of ['ns/ok', 'ns/waiting', 'ns/broken', 'ns/invalid']) queue.add(k);
     await waitFor(() => recorded.size === 4, { what: 'four reconciles' });
-    await stopTracing();                 // flushes
+    await stopTracing(); // flushes
     const spans = await waitFor(() => (receiver.spans.length >= 4 ? receiver.spans : undefined), { what: 'four spans' });
     assert.ok(spans.every((s) => s.name === 'reconcile' && s.service === 'cairn-operator' && s.parentSpanId === ''));
     const byName = Object.fromEntries(spans.map((s) => [s.attributes['cairn.name'], s]));
@@ -45,7 +48,12 @@ test('every reconcile is one span with controller, namespace, name and result', 
       assert.is(s.attributes['k8s.namespace.name'], 'ns');
       assert.is(s.attributes['cairn.key'], key);
     }
-    assert.equal(Object.fromEntries(spans.map((s) => [s.attributes['cairn.name'], s.attributes['cairn.result']])), { ok: 'success', waiting: 'requeue', broken: 'error', invalid: 'terminal' });
+    assert.equal(Object.fromEntries(spans.map((s) => [s.attributes['cairn.name'], s.attributes['cairn.result']])), {
+      ok: 'success',
+      waiting: 'requeue',
+      broken: 'error',
+      invalid: 'terminal',
+    });
     assert.is(byName.broken.statusCode, 2, 'a failed reconcile is an error span');
     assert.is(byName.ok.statusCode, 0);
   } finally {

@@ -18,10 +18,18 @@ export function reconcileOutcome(result: ReconcileResult | void, error?: unknown
 }
 
 /** Wrap a reconciler so every call of it is one `reconcile` span. Keys are `namespace/name`. */
-export function tracedReconcile(controller: string, reconcile: (key: string) => Promise<ReconcileResult | void>): (key: string) => Promise<ReconcileResult | void> {
+export function tracedReconcile(
+  controller: string,
+  reconcile: (key: string) => Promise<ReconcileResult | void>,
+): (key: string) => Promise<ReconcileResult | void> {
   return (key) => {
     const slash = key.indexOf('/');
-    const attrs = { 'cairn.controller': controller, 'cairn.key': key, 'k8s.namespace.name': key.slice(0, Math.max(0, slash)), 'cairn.name': key.slice(slash + 1) };
+    const attrs = {
+      'cairn.controller': controller,
+      'cairn.key': key,
+      'k8s.namespace.name': key.slice(0, Math.max(0, slash)),
+      'cairn.name': key.slice(slash + 1),
+    };
     return withSpan(RECONCILE_SPAN, attrs, async (span) => {
       try {
         const result = await reconcile(key);

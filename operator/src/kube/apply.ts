@@ -47,5 +47,9 @@ export class Applier {
 /** The metav1.Status in an error body (client-node hands it over as text or parsed). */
 function statusOf(body: unknown): { reason?: string; message?: string } | undefined {
   if (typeof body !== 'string') return body && typeof body === 'object' ? body : undefined;
-  try { return JSON.parse(body); } catch { return undefined; }
+  try {
+    return JSON.parse(body);
+  } catch {
+    return undefined;
+  }
 }

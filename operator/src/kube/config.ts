@@ -19,7 +19,10 @@ import { RetryAgent, type Dispatcher } from 'undici';
 // client-go) does, such a request is sent again on a new connection — only for methods that are
 // safe to repeat, and never on an HTTP answer (a 409 or 503 is the server's word, not a glitch).
 const RETRY = {
-  maxRetries: 2, minTimeout: 50, maxTimeout: 500, timeoutFactor: 4,
+  maxRetries: 2,
+  minTimeout: 50,
+  maxTimeout: 500,
+  timeoutFactor: 4,
   methods: ['GET', 'HEAD', 'PUT', 'DELETE'] as Dispatcher.HttpMethod[],
   statusCodes: [] as number[],
   errorCodes: ['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'ECONNREFUSED'],
@@ -31,13 +34,13 @@ export class PooledKubeConfig extends KubeConfig {
   override async applySecurityAuthentication(context: RequestContext): Promise<void> {
     await super.applySecurityAuthentication(context);
     const fresh = context.getDispatcher() as Dispatcher | undefined;
-    if (!fresh) return;    // no TLS options: fetch's global dispatcher, which pools by itself
+    if (!fresh) return; // no TLS options: fetch's global dispatcher, which pools by itself
     // Keyed as client-node keys its own agent cache, plus the server (a kubeconfig can be reloaded).
     const key = JSON.stringify([this.getCurrentCluster()?.name, this.getCurrentCluster()?.server, this.getCurrentUser()?.name]);
     const pooled = this.pools.get(key);
     if (pooled) {
       context.setDispatcher(pooled);
-      void fresh.close();  // never connected; closing frees nothing but is the honest end of it
+      void fresh.close(); // never connected; closing frees nothing but is the honest end of it
     } else {
       const pool = new RetryAgent(fresh, RETRY);
       this.pools.set(key, pool);
@@ -46,7 +49,9 @@ export class PooledKubeConfig extends KubeConfig {
   }
 
   /** How many pools are open (one per cluster and user in use). */
-  get poolCount(): number { return this.pools.size; }
+  get poolCount(): number {
+    return this.pools.size;
+  }
 
   /** Close every pooled connection (in-flight requests finish first). */
   async close(): Promise<void> {

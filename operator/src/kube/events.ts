@@ -6,14 +6,21 @@ import type { Logger } from '../../../node-runtime/src/util/log.ts';
 import { FIELD_MANAGER } from '../builders/names.ts';
 import { collectionPath, objectPath, PATCH_MERGE, resources, type KubeRest } from './rest.ts';
 
-export interface EventTarget { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; uid?: string; resourceVersion?: string } }
+export interface EventTarget {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; uid?: string; resourceVersion?: string };
+}
 
 export class EventRecorder {
   private readonly rest: KubeRest;
   private readonly log: Logger;
   private readonly recent = new Map<string, { name: string; count: number; at: number }>();
 
-  constructor(rest: KubeRest, log: Logger) { this.rest = rest; this.log = log; }
+  constructor(rest: KubeRest, log: Logger) {
+    this.rest = rest;
+    this.log = log;
+  }
 
   async record(target: EventTarget, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
     const ns = target.metadata.namespace ?? 'default';
@@ -24,19 +31,27 @@ export class EventRecorder {
       if (prev && now.getTime() - prev.at < 10 * 60_000) {
         prev.count++;
         prev.at = now.getTime();
-        await this.rest.request('PATCH', objectPath(resources.events, ns, prev.name), { contentType: PATCH_MERGE, body: { count: prev.count, lastTimestamp: now.toISOString() } });
+        await this.rest.request('PATCH', objectPath(resources.events, ns, prev.name), {
+          contentType: PATCH_MERGE,
+          body: { count: prev.count, lastTimestamp: now.toISOString() },
+        });
         return;
       }
       const name = `${target.metadata.name}.${now.getTime().toString(16)}${randomBytes(2).toString('hex')}`;
       await this.rest.request('POST', collectionPath(resources.events, ns), {
         body: {
-          apiVersion: 'v1', kind: 'Event',
+          apiVersion: 'v1',
+          kind: 'Event',
           metadata: { name, namespace: ns },
           involvedObject: { apiVersion: target.apiVersion, kind: target.kind, name: target.metadata.name, namespace: ns, uid: target.metadata.uid },
-          type, reason, message: message.slice(0, 1024),
+          type,
+          reason,
+          message: message.slice(0, 1024),
           source: { component: FIELD_MANAGER },
           reportingComponent: FIELD_MANAGER,
-          firstTimestamp: now.toISOString(), lastTimestamp: now.toISOString(), count: 1,
+          firstTimestamp: now.toISOString(),
+          lastTimestamp: now.toISOString(),
+          count: 1,
         },
       });
       this.recent.set(key, { name, count: 1, at: now.getTime() });

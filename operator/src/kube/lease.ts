@@ -31,8 +31,12 @@ export function leaseTimings(given: Partial<LeaseTimings> = {}): LeaseTimings {
   for (const [k, v] of Object.entries(t)) {
     if (!Number.isFinite(v) || v <= 0) throw new Error(`leader election: ${k} must be a positive number of milliseconds, got ${v}`);
   }
-  if (t.leaseDurationMs <= t.renewDeadlineMs) throw new Error(`leader election: the lease duration (${t.leaseDurationMs} ms) must be longer than the renew deadline (${t.renewDeadlineMs} ms)`);
-  if (t.renewDeadlineMs <= t.retryMs * (1 + JITTER)) throw new Error(`leader election: the renew deadline (${t.renewDeadlineMs} ms) must be longer than the retry period with jitter (${t.retryMs} × ${1 + JITTER})`);
+  if (t.leaseDurationMs <= t.renewDeadlineMs)
+    throw new Error(`leader election: the lease duration (${t.leaseDurationMs} ms) must be longer than the renew deadline (${t.renewDeadlineMs} ms)`);
+  if (t.renewDeadlineMs <= t.retryMs * (1 + JITTER))
+    throw new Error(
+      `leader election: the renew deadline (${t.renewDeadlineMs} ms) must be longer than the retry period with jitter (${t.retryMs} × ${1 + JITTER})`,
+    );
   return t;
 }
 
@@ -49,8 +53,18 @@ export interface LeaderElectionOptions extends Partial<LeaseTimings> {
 // Lease times are MicroTime: RFC 3339 with microseconds.
 const microTime = (d: Date) => d.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 
-interface Lease { metadata: { resourceVersion?: string; [k: string]: unknown }; spec?: LeaseSpec; [k: string]: unknown }
-interface LeaseSpec { holderIdentity?: string; leaseDurationSeconds?: number; acquireTime?: string; renewTime?: string; leaseTransitions?: number }
+interface Lease {
+  metadata: { resourceVersion?: string; [k: string]: unknown };
+  spec?: LeaseSpec;
+  [k: string]: unknown;
+}
+interface LeaseSpec {
+  holderIdentity?: string;
+  leaseDurationSeconds?: number;
+  acquireTime?: string;
+  renewTime?: string;
+  leaseTransitions?: number;
+}
 
 export class LeaderElector {
   readonly timings: LeaseTimings;
@@ -67,10 +81,16 @@ export class LeaderElector {
     this.timings = leaseTimings(opts);
   }
 
-  get name(): string { return this.o.name; }
-  get namespace(): string { return this.o.namespace; }
+  get name(): string {
+    return this.o.name;
+  }
+  get namespace(): string {
+    return this.o.namespace;
+  }
 
-  start(): void { this.loop ??= this.run(); }
+  start(): void {
+    this.loop ??= this.run();
+  }
 
   /** Stop campaigning; release the lease if held. */
   async stop(): Promise<void> {
@@ -88,12 +108,20 @@ export class LeaderElector {
     let lastRenew = 0;
     while (!this.abort.signal.aborted) {
       let ok = false;
-      try { ok = await this.tryAcquireOrRenew(); } catch (e) { this.o.log.warn({ err: String(e), lease: this.o.name }, 'lease update failed'); }
+      try {
+        ok = await this.tryAcquireOrRenew();
+      } catch (e) {
+        this.o.log.warn({ err: String(e), lease: this.o.name }, 'lease update failed');
+      }
       if (this.abort.signal.aborted) break;
       const now = Date.now();
       if (ok) {
         lastRenew = now;
-        if (!this.leading) { this.leading = true; this.o.log.info({ lease: this.o.name, identity: this.o.identity }, 'became leader'); this.o.onStartedLeading(); }
+        if (!this.leading) {
+          this.leading = true;
+          this.o.log.info({ lease: this.o.name, identity: this.o.identity }, 'became leader');
+          this.o.onStartedLeading();
+        }
       } else if (this.leading && now - lastRenew > renewDeadlineMs) {
         this.leading = false;
         this.o.log.error({ lease: this.o.name }, 'lost leadership (renew deadline passed)');
@@ -110,9 +138,13 @@ export class LeaderElector {
     }
   }
 
-  private path() { return objectPath(resources.leases, this.o.namespace, this.o.name); }
+  private path() {
+    return objectPath(resources.leases, this.o.namespace, this.o.name);
+  }
 
-  private timeoutMs(): number { return Math.min(this.timings.renewDeadlineMs, 10_000); }
+  private timeoutMs(): number {
+    return Math.min(this.timings.renewDeadlineMs, 10_000);
+  }
 
   /** Note what was read or written; the clock starts again only when the record changed. */
   private observe(lease: Lease, now: number): void {
@@ -132,7 +164,7 @@ export class LeaderElector {
         this.observe(await this.o.rest.request('PUT', this.path(), { body: next, timeoutMs: this.timeoutMs() }), now.getTime());
         return true;
       } catch (e) {
-        if (!isConflict(e)) throw e;   // someone wrote it: read it and decide again
+        if (!isConflict(e)) throw e; // someone wrote it: read it and decide again
       }
     }
     let lease: Lease;
@@ -143,13 +175,23 @@ export class LeaderElector {
       try {
         const created = await this.o.rest.request<Lease>('POST', collectionPath(resources.leases, this.o.namespace), {
           timeoutMs: this.timeoutMs(),
-          body: { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: this.o.name, namespace: this.o.namespace },
-            spec: { holderIdentity: this.o.identity, leaseDurationSeconds: durationSeconds, acquireTime: microTime(now), renewTime: microTime(now), leaseTransitions: 0 } },
+          body: {
+            apiVersion: 'coordination.k8s.io/v1',
+            kind: 'Lease',
+            metadata: { name: this.o.name, namespace: this.o.namespace },
+            spec: {
+              holderIdentity: this.o.identity,
+              leaseDurationSeconds: durationSeconds,
+              acquireTime: microTime(now),
+              renewTime: microTime(now),
+              leaseTransitions: 0,
+            },
+          },
         });
         this.observe(created, now.getTime());
         return true;
       } catch (err) {
-        if (isConflict(err)) return false;   // someone else created it first
+        if (isConflict(err)) return false; // someone else created it first
         throw err;
       }
     }
@@ -172,7 +214,7 @@ export class LeaderElector {
       },
     };
     try {
-      this.observe(await this.o.rest.request('PUT', this.path(), { body: next, timeoutMs: this.timeoutMs() }), now.getTime());   // carries metadata.resourceVersion
+      this.observe(await this.o.rest.request('PUT', this.path(), { body: next, timeoutMs: this.timeoutMs() }), now.getTime()); // carries metadata.resourceVersion
       return true;
     } catch (e) {
       if (isConflict(e)) return false;

@@ -4,7 +4,7 @@
 // with client-node's model types (`request<V1StatefulSet>`); those types say `Date` where the wire
 // (and so the object) has an RFC 3339 string, so never read a timestamp field as a Date. Children
 // are applied through client-node's KubernetesObjectApi with server-side apply (apply.ts).
-import { KubeConfig, RequestContext } from '@kubernetes/client-node';
+import { type KubeConfig, RequestContext } from '@kubernetes/client-node';
 import { fetch } from 'undici';
 import { PooledKubeConfig } from './config.ts';
 
@@ -46,7 +46,10 @@ export type RequestObserver = (method: string, resource: string, code: number) =
 export class KubeRest {
   readonly kc: KubeConfig;
   private readonly observer?: RequestObserver;
-  constructor(kc: KubeConfig, observer?: RequestObserver) { this.kc = kc; this.observer = observer; }
+  constructor(kc: KubeConfig, observer?: RequestObserver) {
+    this.kc = kc;
+    this.observer = observer;
+  }
 
   /** Close the kubeconfig's pooled connections (see config.ts). */
   async close(): Promise<void> {
@@ -79,9 +82,13 @@ export class KubeRest {
     this.observer?.(method, resourceOf(path), res.status);
     const text = await res.text();
     let json: unknown;
-    try { json = text ? JSON.parse(text) : undefined; } catch { json = undefined; }
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = undefined;
+    }
     if (res.status >= 400) {
-      const status = json as { reason?: string; message?: string } | undefined;   // a metav1.Status
+      const status = json as { reason?: string; message?: string } | undefined; // a metav1.Status
       throw new KubeApiError(res.status, status?.reason ?? String(res.status), status?.message ?? (text || `HTTP ${res.status} for ${method} ${path}`), json);
     }
     return json as T;
@@ -91,14 +98,19 @@ export class KubeRest {
 /** The resource a request path names (`leases`, `storageclusters`, ...), for metrics. */
 export function resourceOf(path: string): string {
   const segs = path.split('?')[0].split('/').filter(Boolean);
-  let rest = segs[0] === 'api' ? segs.slice(2) : segs.slice(3);   // /api/v1/... or /apis/<group>/<version>/...
+  let rest = segs[0] === 'api' ? segs.slice(2) : segs.slice(3); // /api/v1/... or /apis/<group>/<version>/...
   if (rest[0] === 'watch') rest = rest.slice(1);
   if (rest[0] === 'namespaces' && rest.length > 2) rest = rest.slice(2);
   return rest[0] ?? '';
 }
 
 /** Where a kind lives in the REST API. */
-export interface ResourceRef { group: string; version: string; plural: string; namespaced: boolean }
+export interface ResourceRef {
+  group: string;
+  version: string;
+  plural: string;
+  namespaced: boolean;
+}
 
 export function collectionPath(r: ResourceRef, namespace?: string): string {
   const base = r.group ? `/apis/${r.group}/${r.version}` : `/api/${r.version}`;

@@ -21,12 +21,19 @@ test('silent watch is restarted; 410 Gone relists; events keep flowing', async (
     api.writeKubeconfig(join(dir, 'kubeconfig'));
     const kc = loadKubeConfig(join(dir, 'kubeconfig'));
     const rest = new KubeRest(kc);
-    const cm = (name: string, labels: Record<string, string> = {}) => rest.request('POST', '/api/v1/namespaces/default/configmaps', { body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, labels }, data: { v: name } } });
+    const cm = (name: string, labels: Record<string, string> = {}) =>
+      rest.request('POST', '/api/v1/namespaces/default/configmaps', {
+        body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, labels }, data: { v: name } },
+      });
     await cm('first', { app: 'x' });
     const seen: [WatchEventType, string][] = [];
     watcher = new Watcher({
-      kc, rest, resource: { group: '', version: 'v1', plural: 'configmaps', namespaced: true }, labelSelector: 'app=x',
-      staleAfterMs: 400, log: logger('watch-test'),
+      kc,
+      rest,
+      resource: { group: '', version: 'v1', plural: 'configmaps', namespaced: true },
+      labelSelector: 'app=x',
+      staleAfterMs: 400,
+      log: logger('watch-test'),
       onEvent: (t, o) => seen.push([t, o.metadata.name]),
     });
     watcher.start();
@@ -37,14 +44,20 @@ test('silent watch is restarted; 410 Gone relists; events keep flowing', async (
     // goes silent, is declared dead, and reconnects from a resourceVersion that is now gone.
     for (let i = 0; i < 12; i++) await cm(`noise-${i}`);
     await waitFor(() => watcher!.relists >= 2, { what: 'relist after 410', timeoutMs: 10_000 });
-    assert.equal(watcher.list().map((o) => o.metadata.name), ['first']);
+    assert.equal(
+      watcher.list().map((o) => o.metadata.name),
+      ['first'],
+    );
     assert.equal(seen, [['ADDED', 'first']], 'a relist of unchanged objects emits nothing');
 
     await cm('second', { app: 'x' });
     await waitFor(() => seen.some(([, n]) => n === 'second'), { what: 'event after relist' });
     await rest.request('DELETE', '/api/v1/namespaces/default/configmaps/first');
     await waitFor(() => seen.some(([t, n]) => t === 'DELETED' && n === 'first'), { what: 'delete event' });
-    assert.equal(watcher.list().map((o) => o.metadata.name), ['second']);
+    assert.equal(
+      watcher.list().map((o) => o.metadata.name),
+      ['second'],
+    );
   } finally {
     await watcher?.stop();
     await api.close();
@@ -61,7 +74,10 @@ test('a list whose resourceVersion is already compacted away relists and ends wi
     api.writeKubeconfig(join(dir, 'kubeconfig'));
     const kc = loadKubeConfig(join(dir, 'kubeconfig'));
     const rest = new KubeRest(kc);
-    const cm = (name: string) => rest.request<{ metadata: { resourceVersion: string } }>('POST', '/api/v1/namespaces/default/configmaps', { body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name } } });
+    const cm = (name: string) =>
+      rest.request<{ metadata: { resourceVersion: string } }>('POST', '/api/v1/namespaces/default/configmaps', {
+        body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name } },
+      });
     const first = (await cm('cm-0')).metadata.resourceVersion;
     for (let i = 1; i < 6; i++) await cm(`cm-${i}`);
     let lists = 0;
@@ -69,16 +85,31 @@ test('a list whose resourceVersion is already compacted away relists and ends wi
     const staleFirstList = new (class extends KubeRest {
       override async request<T>(...args: Parameters<KubeRest['request']>): Promise<T> {
         const res = await super.request<T>(...args);
-        return ++lists === 1 ? { items: [], metadata: { resourceVersion: first } } as T : res;
+        return ++lists === 1 ? ({ items: [], metadata: { resourceVersion: first } } as T) : res;
       }
     })(kc);
     const seen = new Set<string>();
-    watcher = new Watcher({ kc, rest: staleFirstList, resource: { group: '', version: 'v1', plural: 'configmaps', namespaced: true }, log: logger('watch-test') });
-    watcher.addHandler(() => { throw new Error('a consumer bug'); });
-    watcher.addHandler((t, o) => { if (t !== 'DELETED') seen.add(o.metadata.name); });
+    watcher = new Watcher({
+      kc,
+      rest: staleFirstList,
+      resource: { group: '', version: 'v1', plural: 'configmaps', namespaced: true },
+      log: logger('watch-test'),
+    });
+    watcher.addHandler(() => {
+      throw new Error('a consumer bug');
+    });
+    watcher.addHandler((t, o) => {
+      if (t !== 'DELETED') seen.add(o.metadata.name);
+    });
     watcher.start();
     await waitFor(() => seen.has('cm-5') && lists >= 2, { timeoutMs: 30_000, what: 'relist after 410' });
-    assert.equal(watcher.list().map((o) => o.metadata.name).sort(), ['cm-0', 'cm-1', 'cm-2', 'cm-3', 'cm-4', 'cm-5']);
+    assert.equal(
+      watcher
+        .list()
+        .map((o) => o.metadata.name)
+        .sort(),
+      ['cm-0', 'cm-1', 'cm-2', 'cm-3', 'cm-4', 'cm-5'],
+    );
     assert.ok(watcher.get('default/cm-0'), 'keyed namespace/name');
     await cm('cm-6');
     await waitFor(() => seen.has('cm-6'), { what: 'events keep flowing past the failing handler' });

@@ -10,15 +10,33 @@ import { logger, type Logger } from '../../../node-runtime/src/util/log.ts';
 import { backoffDelay, sleep } from '../controller/backoff.ts';
 import { collectionPath, isGone, KubeApiError, KubeRest, type ResourceRef } from './rest.ts';
 
-export interface OwnerReference { apiVersion: string; kind: string; name: string; uid: string; controller?: boolean; blockOwnerDeletion?: boolean }
+export interface OwnerReference {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+  controller?: boolean;
+  blockOwnerDeletion?: boolean;
+}
 
 /** An object as the API delivers it: plain JSON, typed as far as caches and owners need. */
 export interface KubeObject {
   apiVersion?: string;
   kind?: string;
-  metadata: { name: string; namespace?: string; uid?: string; resourceVersion?: string; generation?: number; labels?: Record<string, string>;
-    annotations?: Record<string, string>; ownerReferences?: OwnerReference[]; finalizers?: string[]; creationTimestamp?: string;
-    deletionTimestamp?: string; deletionGracePeriodSeconds?: number };
+  metadata: {
+    name: string;
+    namespace?: string;
+    uid?: string;
+    resourceVersion?: string;
+    generation?: number;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    ownerReferences?: OwnerReference[];
+    finalizers?: string[];
+    creationTimestamp?: string;
+    deletionTimestamp?: string;
+    deletionGracePeriodSeconds?: number;
+  };
   // Kind-specific fields (spec, status, data, ...): readers narrow them where they use them.
   [field: string]: any;
 }
@@ -32,9 +50,9 @@ export interface WatcherOptions {
   /** For the lists; default a KubeRest on `kc`. */
   rest?: KubeRest;
   resource: ResourceRef;
-  namespace?: string;         // default: all namespaces
+  namespace?: string; // default: all namespaces
   labelSelector?: string;
-  staleAfterMs?: number;      // default 5.5 minutes (longer than the server's watch timeout)
+  staleAfterMs?: number; // default 5.5 minutes (longer than the server's watch timeout)
   log?: Logger;
   onEvent?: WatchHandler;
   /** Called after every successful (re)list, so consumers can resync from the fresh cache. */
@@ -42,7 +60,8 @@ export interface WatcherOptions {
 }
 
 /** The cache key of an object: namespace/name, or name for cluster-scoped objects. */
-export const objectKey = (o: { metadata: { name: string; namespace?: string } }) => (o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : o.metadata.name);
+export const objectKey = (o: { metadata: { name: string; namespace?: string } }) =>
+  o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : o.metadata.name;
 
 export class Watcher {
   private readonly cache = new Map<string, KubeObject>();
@@ -76,7 +95,9 @@ export class Watcher {
     if (onSync) this.syncHandlers.push(onSync);
   }
 
-  start(): void { this.loop ??= this.run(); }
+  start(): void {
+    this.loop ??= this.run();
+  }
 
   async stop(): Promise<void> {
     this.abort.abort();
@@ -89,13 +110,21 @@ export class Watcher {
     return this.synced ? Promise.resolve() : new Promise((r) => this.syncWaiters.push(r));
   }
 
-  get(key: string): KubeObject | undefined { return this.cache.get(key); }
-  list(): KubeObject[] { return [...this.cache.values()]; }
+  get(key: string): KubeObject | undefined {
+    return this.cache.get(key);
+  }
+  list(): KubeObject[] {
+    return [...this.cache.values()];
+  }
 
   private emit(type: WatchEventType, obj: KubeObject, old?: KubeObject): void {
     // A consumer's bug must not kill the watch every other consumer depends on.
     for (const h of this.handlers) {
-      try { h(type, obj, old); } catch (e) { this.log.warn({ err: String(e), resource: this.opts.resource.plural }, 'watch handler failed'); }
+      try {
+        h(type, obj, old);
+      } catch (e) {
+        this.log.warn({ err: String(e), resource: this.opts.resource.plural }, 'watch handler failed');
+      }
     }
   }
 
@@ -108,7 +137,10 @@ export class Watcher {
         const heard = this.lastHeardAt;
         const end = await this.watchOnce();
         if (end === 'stale') {
-          this.log.info({ resource: this.opts.resource.plural, silentMs: this.opts.staleAfterMs ?? 330_000 }, 'watch silent too long; treating it as dead and reconnecting');
+          this.log.info(
+            { resource: this.opts.resource.plural, silentMs: this.opts.staleAfterMs ?? 330_000 },
+            'watch silent too long; treating it as dead and reconnecting',
+          );
           continue;
         }
         // A watch the server closes at once, without a word, is a failure (no hot reconnect loop).
@@ -116,7 +148,10 @@ export class Watcher {
         failures = 0;
       } catch (e) {
         if (this.abort.signal.aborted) break;
-        if (isGone(e)) { this.resourceVersion = undefined; continue; }
+        if (isGone(e)) {
+          this.resourceVersion = undefined;
+          continue;
+        }
         failures++;
         const delay = backoffDelay(failures);
         this.log.warn({ err: String(e), resource: this.opts.resource.plural, retryInMs: delay }, 'watch failed; restarting');
@@ -126,12 +161,18 @@ export class Watcher {
   }
 
   private async relist(): Promise<void> {
-    const list = await this.rest.request<{ items?: KubeObject[]; metadata?: { resourceVersion?: string } }>('GET',
-      collectionPath(this.opts.resource, this.opts.namespace), { query: { labelSelector: this.opts.labelSelector } });
+    const list = await this.rest.request<{ items?: KubeObject[]; metadata?: { resourceVersion?: string } }>(
+      'GET',
+      collectionPath(this.opts.resource, this.opts.namespace),
+      { query: { labelSelector: this.opts.labelSelector } },
+    );
     const fresh = new Map((list.items ?? []).map((item) => [objectKey(item), item]));
     // Deliver the difference, so consumers see what changed (and went) while the watch was down.
     for (const [key, old] of this.cache) {
-      if (!fresh.has(key)) { this.cache.delete(key); this.emit('DELETED', old, old); }
+      if (!fresh.has(key)) {
+        this.cache.delete(key);
+        this.emit('DELETED', old, old);
+      }
     }
     for (const [key, item] of fresh) {
       const old = this.cache.get(key);
@@ -142,9 +183,16 @@ export class Watcher {
     this.resourceVersion = list.metadata?.resourceVersion ?? '';
     this.relists++;
     this.lastHeardAt = Date.now();
-    if (!this.synced) { this.synced = true; for (const w of this.syncWaiters.splice(0)) w(); }
+    if (!this.synced) {
+      this.synced = true;
+      for (const w of this.syncWaiters.splice(0)) w();
+    }
     for (const h of this.syncHandlers) {
-      try { h(); } catch (e) { this.log.warn({ err: String(e), resource: this.opts.resource.plural }, 'sync handler failed'); }
+      try {
+        h();
+      } catch (e) {
+        this.log.warn({ err: String(e), resource: this.opts.resource.plural }, 'sync handler failed');
+      }
     }
   }
 
@@ -170,23 +218,29 @@ export class Watcher {
         const old = this.cache.get(key);
         if (type === 'DELETED') this.cache.delete(key);
         else this.cache.set(key, obj);
-        this.emit(type === 'ADDED' && old ? 'MODIFIED' : type as WatchEventType, obj, old);
+        this.emit(type === 'ADDED' && old ? 'MODIFIED' : (type as WatchEventType), obj, old);
       };
       const done = (err: unknown) => {
         this.current = undefined;
-        if (gone || (err as { statusCode?: number } | null)?.statusCode === 410) return reject(new KubeApiError(410, 'Expired', 'watch resourceVersion expired'));
+        if (gone || (err as { statusCode?: number } | null)?.statusCode === 410)
+          return reject(new KubeApiError(410, 'Expired', 'watch resourceVersion expired'));
         if (failed) return reject(failed);
         if ((err as Error | null)?.name === 'TimeoutError') return resolve('stale');
         if (err && !this.abort.signal.aborted) return reject(err);
         this.lastHeardAt = Date.now();
         resolve('closed');
       };
-      w.watch(collectionPath(this.opts.resource, this.opts.namespace), {
-        resourceVersion: this.resourceVersion || undefined,
-        allowWatchBookmarks: true,
-        labelSelector: this.opts.labelSelector,
-        timeoutSeconds: 240 + Math.floor(Math.random() * 60),
-      }, onEvent, done).then((ctl) => {
+      w.watch(
+        collectionPath(this.opts.resource, this.opts.namespace),
+        {
+          resourceVersion: this.resourceVersion || undefined,
+          allowWatchBookmarks: true,
+          labelSelector: this.opts.labelSelector,
+          timeoutSeconds: 240 + Math.floor(Math.random() * 60),
+        },
+        onEvent,
+        done,
+      ).then((ctl) => {
         this.current = ctl;
         if (this.abort.signal.aborted || gone || failed) ctl.abort();
       }, reject);

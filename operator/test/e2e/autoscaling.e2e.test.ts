@@ -21,10 +21,15 @@ if (full) {
     await e.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
     // Two nodes of 512Mi: 1 GiB in all, and a target of 20% used.
     await e.apply({
-      apiVersion: 'storage.cairn.dev/v1alpha1', kind: 'StorageCluster', metadata: { name: 'demo', namespace: NS },
+      apiVersion: 'storage.cairn.dev/v1alpha1',
+      kind: 'StorageCluster',
+      metadata: { name: 'demo', namespace: NS },
       spec: {
-        roots: { replicas: 1 }, nodes: { replicas: 2, storage: { size: '512Mi' } }, replication: { factor: 2 },
-        rebalance: { passIntervalSeconds: 2 }, autoscaling: { minReplicas: 2, maxReplicas: 4, targetUsedPercent: 20 },
+        roots: { replicas: 1 },
+        nodes: { replicas: 2, storage: { size: '512Mi' } },
+        replication: { factor: 2 },
+        rebalance: { passIntervalSeconds: 2 },
+        autoscaling: { minReplicas: 2, maxReplicas: 4, targetUsedPercent: 20 },
       },
     });
     await waitForCluster(e, NS, 'demo', (s) => s.status?.phase === 'Ready' && s.status.capacity?.totalBytes === 2 * 512 * MiB, 'Ready with 2 × 512Mi', 180_000);
@@ -32,7 +37,9 @@ if (full) {
     await (await adminClient(e, NS, 'demo')).putSettings!({ gcGraceMs: 1_000 });
   });
 
-  test.after(async () => { await e?.stop(); });
+  test.after(async () => {
+    await e?.stop();
+  });
 
   test('used capacity past the target adds a node; back under it, the extra node is drained and removed', async () => {
     const s3 = await s3Client(e, NS, 'demo', 'demo-admin');
@@ -41,13 +48,27 @@ if (full) {
     for (let i = 0; i < 30; i++) await s3.send(new PutObjectCommand({ Bucket: 'fill', Key: `f${i}`, Body: randomBytes(4 * MiB) }));
     const keep = randomBytes(2 * MiB);
     await s3.send(new PutObjectCommand({ Bucket: 'fill', Key: 'keep', Body: keep }));
-    const up = await waitForCluster(e, NS, 'demo', (s) => s.status?.phase === 'Ready' && s.status.nodes?.ready === 3 && s.status.nodes.active === 3, 'scaled up to 3 nodes', 180_000);
+    const up = await waitForCluster(
+      e,
+      NS,
+      'demo',
+      (s) => s.status?.phase === 'Ready' && s.status.nodes?.ready === 3 && s.status.nodes.active === 3,
+      'scaled up to 3 nodes',
+      180_000,
+    );
     assert.is(up.status.autoscaling.desiredReplicas, 3);
     assert.ok(up.status.capacity.usedPercent >= 10, `used ${up.status.capacity.summary}`);
     assert.is(up.spec.nodes.replicas, 2, 'the autoscaler never writes spec');
 
     for (let i = 0; i < 30; i++) await s3.send(new DeleteObjectCommand({ Bucket: 'fill', Key: `f${i}` }));
-    const down = await waitForCluster(e, NS, 'demo', (s) => s.status?.phase === 'Ready' && s.status.nodes?.replicas === 2 && s.status.nodes.active === 2, 'scaled back to 2 nodes', 240_000);
+    const down = await waitForCluster(
+      e,
+      NS,
+      'demo',
+      (s) => s.status?.phase === 'Ready' && s.status.nodes?.replicas === 2 && s.status.nodes.active === 2,
+      'scaled back to 2 nodes',
+      240_000,
+    );
     assert.is(down.status.autoscaling.desiredReplicas, 2);
     const events = (await e.get(`/api/v1/namespaces/${NS}/events`)).items.filter((x: any) => x.involvedObject?.name === 'demo');
     const said = (reason: string, text: string) => events.some((x: any) => x.reason === reason && x.message.includes(text));

@@ -9,7 +9,8 @@ import type { AdminClient } from '../../../node-runtime/src/admin/types.ts';
 import { claimDir } from '../../../hack/kube/kubelet/volumes.ts';
 import type { E2E } from './harness.ts';
 
-export const decodeSecret = (s: any): Record<string, string> => Object.fromEntries(Object.entries(s?.data ?? {}).map(([k, v]) => [k, Buffer.from(v as string, 'base64').toString()]));
+export const decodeSecret = (s: any): Record<string, string> =>
+  Object.fromEntries(Object.entries(s?.data ?? {}).map(([k, v]) => [k, Buffer.from(v as string, 'base64').toString()]));
 const isReady = (p: any) => p.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True');
 
 export async function pods(e: E2E, ns: string, selector: string): Promise<any[]> {
@@ -21,7 +22,12 @@ export async function s3Client(e: E2E, ns: string, cluster: string, secretName: 
   const creds = decodeSecret(await e.get(`/api/v1/namespaces/${ns}/secrets/${secretName}`));
   const ready = (await pods(e, ns, `storage.cairn.dev/cluster=${cluster}`)).find(isReady);
   if (!ready) throw new Error(`no ready pod of ${cluster} serves the file API`);
-  return new S3Client({ endpoint: `http://${ready.status.podIP}:9000`, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: creds.AWS_ACCESS_KEY_ID!, secretAccessKey: creds.AWS_SECRET_ACCESS_KEY! } });
+  return new S3Client({
+    endpoint: `http://${ready.status.podIP}:9000`,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: creds.AWS_ACCESS_KEY_ID!, secretAccessKey: creds.AWS_SECRET_ACCESS_KEY! },
+  });
 }
 
 /** The roots' admin API (through a ready root pod) with the cluster secret. */

@@ -17,7 +17,11 @@ const kubeconfig = join(dir, 'kubeconfig');
 const leasePath = `/apis/coordination.k8s.io/v1/namespaces/${OPERATOR_NS}/leases/cairn-operator`;
 let server: ApiServer;
 let rest: KubeRest;
-const get = (path: string) => rest.request<any>('GET', path).catch((e) => { if (e instanceof KubeApiError && e.status === 404) return undefined; throw e; });
+const get = (path: string) =>
+  rest.request<any>('GET', path).catch((e) => {
+    if (e instanceof KubeApiError && e.status === 404) return undefined;
+    throw e;
+  });
 
 test.before(async () => {
   server = await startApiServer({ host: loopbackAddress() });
@@ -37,10 +41,16 @@ test('stop removes the namespaces, pods, Lease and Node the run made on an exter
     await e.startOperator('cairn-operator-0');
     await waitFor(async () => (await get(leasePath))?.spec?.holderIdentity?.startsWith('cairn-operator-0_'), { what: 'the operator leads', timeoutMs: 30_000 });
     assert.ok(await get('/api/v1/nodes/node-1'), 'the kubelet registered its Node');
-  } finally { await e.stop(); }
+  } finally {
+    await e.stop();
+  }
   assert.is(await get(`/api/v1/namespaces/${OPERATOR_NS}`), undefined, 'namespace gone');
   assert.is(await get(leasePath), undefined, 'Lease gone');
-  assert.equal((await get('/api/v1/pods')).items.map((p: any) => p.metadata.name), [], 'no pods left');
+  assert.equal(
+    (await get('/api/v1/pods')).items.map((p: any) => p.metadata.name),
+    [],
+    'no pods left',
+  );
   assert.is(await get('/api/v1/nodes/node-1'), undefined, 'Node gone');
 });
 
@@ -49,15 +59,27 @@ test('a stale Lease from a killed run is not reused: the new operator leads at o
   await rest.request('POST', '/api/v1/namespaces', { body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: OPERATOR_NS } } });
   const now = new Date().toISOString().replace('Z', '000Z');
   await rest.request('POST', `/apis/coordination.k8s.io/v1/namespaces/${OPERATOR_NS}/leases`, {
-    body: { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'cairn-operator' }, spec: { holderIdentity: 'cairn-operator-0_dead', leaseDurationSeconds: 3600, renewTime: now, acquireTime: now } },
+    body: {
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { name: 'cairn-operator' },
+      spec: { holderIdentity: 'cairn-operator-0_dead', leaseDurationSeconds: 3600, renewTime: now, acquireTime: now },
+    },
   });
   const e = await startE2E({ kubeconfig });
   try {
     await e.startOperator('cairn-operator-0');
-    const lease = await waitFor(async () => { const l = await get(leasePath); return l?.spec?.holderIdentity?.startsWith('cairn-operator-0_') && l.spec.holderIdentity !== 'cairn-operator-0_dead' ? l : undefined; },
-      { what: 'the new operator leads without waiting out the hour-long stale Lease', timeoutMs: 30_000 });
+    const lease = await waitFor(
+      async () => {
+        const l = await get(leasePath);
+        return l?.spec?.holderIdentity?.startsWith('cairn-operator-0_') && l.spec.holderIdentity !== 'cairn-operator-0_dead' ? l : undefined;
+      },
+      { what: 'the new operator leads without waiting out the hour-long stale Lease', timeoutMs: 30_000 },
+    );
     assert.is(lease.spec.leaseTransitions ?? 0, 0, 'a fresh Lease, not a takeover of the stale one');
-  } finally { await e.stop(); }
+  } finally {
+    await e.stop();
+  }
 });
 
 test.run();

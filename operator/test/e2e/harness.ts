@@ -37,14 +37,18 @@ export function pathOf(obj: { apiVersion: string; kind: string; metadata: { name
 }
 
 export function yamlObjects(file: string): any[] {
-  return parseAllDocuments(readFileSync(join(repo, file), 'utf8')).map((d) => d.toJS()).filter(Boolean);
+  return parseAllDocuments(readFileSync(join(repo, file), 'utf8'))
+    .map((d) => d.toJS())
+    .filter(Boolean);
 }
 
 export async function startE2E(opts: { nodes?: number; kubeconfig?: string } = {}): Promise<E2E> {
   const dataDir = mkdtempSync(join(tmpdir(), 'cairn-e2e-'));
   const external = opts.kubeconfig ?? process.env.CAIRN_E2E_KUBECONFIG ?? process.env.KUBECONFIG;
   const plane = await startControlPlane({
-    dataDir, nodes: opts.nodes ?? 1, persist: false,
+    dataDir,
+    nodes: opts.nodes ?? 1,
+    persist: false,
     kubeconfig: external,
     // As on a real server: no Endpoints hold the loopback pod IPs; the kubelet resolves Services itself.
     refuseLoopbackEndpoints: true,
@@ -54,14 +58,21 @@ export async function startE2E(opts: { nodes?: number; kubeconfig?: string } = {
   });
   const kubeconfig = plane.kubeconfigPath;
   const rest = new KubeRest(loadKubeConfig(kubeconfig));
-  const get = (path: string) => rest.request<any>('GET', path).catch((e) => { if (e instanceof KubeApiError && e.status === 404) return undefined; throw e; });
+  const get = (path: string) =>
+    rest.request<any>('GET', path).catch((e) => {
+      if (e instanceof KubeApiError && e.status === 404) return undefined;
+      throw e;
+    });
   // Namespaces this run made: on a server that outlives the run, they (and the pods, Leases and
   // Secrets in them) are deleted at stop.
   const made = new Set<string>();
   const apply = async (obj: any) => {
     if (obj.kind === 'Namespace' && !made.has(obj.metadata.name)) {
       // One left terminating by an earlier run must be gone before it can be made again.
-      await waitFor(async () => (await get(`/api/v1/namespaces/${obj.metadata.name}`))?.metadata?.deletionTimestamp === undefined, { what: `namespace ${obj.metadata.name} from an earlier run gone`, timeoutMs: 120_000 });
+      await waitFor(async () => (await get(`/api/v1/namespaces/${obj.metadata.name}`))?.metadata?.deletionTimestamp === undefined, {
+        what: `namespace ${obj.metadata.name} from an earlier run gone`,
+        timeoutMs: 120_000,
+      });
       made.add(obj.metadata.name);
     }
     return rest.request('PATCH', pathOf(obj), { contentType: PATCH_APPLY, query: { fieldManager: 'e2e', force: true }, body: obj });
@@ -72,10 +83,16 @@ export async function startE2E(opts: { nodes?: number; kubeconfig?: string } = {
   await apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: OPERATOR_NS } });
   // A Lease left by an earlier run that was killed names a holder that will never renew it: the
   // new operators would wait it out, and a test that kills "the leader" would read a dead one.
-  await rest.request('DELETE', `/apis/coordination.k8s.io/v1/namespaces/${OPERATOR_NS}/leases/cairn-operator`).catch((e) => { if (!(e instanceof KubeApiError && e.status === 404)) throw e; });
+  await rest.request('DELETE', `/apis/coordination.k8s.io/v1/namespaces/${OPERATOR_NS}/leases/cairn-operator`).catch((e) => {
+    if (!(e instanceof KubeApiError && e.status === 404)) throw e;
+  });
 
   return {
-    plane, rest, kubeconfig, apply, get,
+    plane,
+    rest,
+    kubeconfig,
+    apply,
+    get,
     async startOperator(name: string) {
       await apply(operatorPod(name, kubeconfig, { logLevel: process.env.CAIRN_E2E_LOG_LEVEL ?? 'info', readinessPeriodSeconds: 1 }));
     },
@@ -95,11 +112,19 @@ export async function startE2E(opts: { nodes?: number; kubeconfig?: string } = {
     async stop() {
       if (external) {
         // While the kubelets still run, so that they end the pods and confirm their deletion.
-        for (const ns of made) await rest.request('DELETE', `/api/v1/namespaces/${ns}`).catch((e) => { if (!(e instanceof KubeApiError && e.status === 404)) throw e; });
-        await waitFor(async () => { for (const ns of made) if (await get(`/api/v1/namespaces/${ns}`)) return false; return true; }, { what: 'namespaces deleted', timeoutMs: 120_000 })
-          .catch((e) => console.error(`e2e cleanup: ${(e as Error).message}`));
+        for (const ns of made)
+          await rest.request('DELETE', `/api/v1/namespaces/${ns}`).catch((e) => {
+            if (!(e instanceof KubeApiError && e.status === 404)) throw e;
+          });
+        await waitFor(
+          async () => {
+            for (const ns of made) if (await get(`/api/v1/namespaces/${ns}`)) return false;
+            return true;
+          },
+          { what: 'namespaces deleted', timeoutMs: 120_000 },
+        ).catch((e) => console.error(`e2e cleanup: ${(e as Error).message}`));
       }
-      await plane.stop();       // on an external server this also removes the kubelets' Nodes
+      await plane.stop(); // on an external server this also removes the kubelets' Nodes
       await rest.close();
       rmSync(dataDir, { recursive: true, force: true });
     },
@@ -110,8 +135,16 @@ export async function startE2E(opts: { nodes?: number; kubeconfig?: string } = {
 export async function waitForCluster(e: E2E, ns: string, name: string, check: (sc: any) => boolean, what: string, timeoutMs = 120_000): Promise<any> {
   let last: any;
   try {
-    return await waitFor(async () => { last = await e.get(`/apis/storage.cairn.dev/v1alpha1/namespaces/${ns}/storageclusters/${name}`); return last && check(last) && last; }, { what, timeoutMs, intervalMs: 250 });
+    return await waitFor(
+      async () => {
+        last = await e.get(`/apis/storage.cairn.dev/v1alpha1/namespaces/${ns}/storageclusters/${name}`);
+        return last && check(last) && last;
+      },
+      { what, timeoutMs, intervalMs: 250 },
+    );
   } catch (err) {
-    throw new Error(`${(err as Error).message}; last status: ${JSON.stringify(last?.status?.conditions?.map((c: any) => `${c.type}=${c.status} ${c.reason}: ${c.message}`))} phase=${last?.status?.phase}\noperator logs:\n${e.podLogs(OPERATOR_NS, 'cairn-operator-0')}`);
+    throw new Error(
+      `${(err as Error).message}; last status: ${JSON.stringify(last?.status?.conditions?.map((c: any) => `${c.type}=${c.status} ${c.reason}: ${c.message}`))} phase=${last?.status?.phase}\noperator logs:\n${e.podLogs(OPERATOR_NS, 'cairn-operator-0')}`,
+    );
   }
 }

@@ -28,20 +28,28 @@ async function watchRollout(done: () => Promise<boolean>, timeoutMs: number): Pr
   const uids = new Map((await pods(e, NS, NODES)).map((p) => [p.metadata.name, p.metadata.uid]));
   const replaced: string[] = [];
   let mostNotReady = 0;
-  await waitFor(async () => {
-    const now = await pods(e, NS, NODES);
-    for (const p of now) if (uids.get(p.metadata.name) !== p.metadata.uid && !replaced.includes(p.metadata.name)) replaced.push(p.metadata.name);
-    mostNotReady = Math.max(mostNotReady, 3 - now.filter(isReady).length);
-    return done();
-  }, { what: 'rollout done', timeoutMs, intervalMs: 200 });
+  await waitFor(
+    async () => {
+      const now = await pods(e, NS, NODES);
+      for (const p of now) if (uids.get(p.metadata.name) !== p.metadata.uid && !replaced.includes(p.metadata.name)) replaced.push(p.metadata.name);
+      mostNotReady = Math.max(mostNotReady, 3 - now.filter(isReady).length);
+      return done();
+    },
+    { what: 'rollout done', timeoutMs, intervalMs: 200 },
+  );
   return { replaced, mostNotReady };
 }
 
 const rolledOut = async () => {
   const sc = await e.get(`${SC}/demo`);
   const sts = await e.get(`/apis/apps/v1/namespaces/${NS}/statefulsets/demo-nodes`);
-  return sc.status?.phase === 'Ready' && sts.status?.currentRevision === sts.status?.updateRevision && sts.status?.updatedReplicas === 3
-    && cond(sc, 'Progressing')?.status === 'False' && sc.status.observedGeneration === sc.metadata.generation;
+  return (
+    sc.status?.phase === 'Ready' &&
+    sts.status?.currentRevision === sts.status?.updateRevision &&
+    sts.status?.updatedReplicas === 3 &&
+    cond(sc, 'Progressing')?.status === 'False' &&
+    sc.status.observedGeneration === sc.metadata.generation
+  );
 };
 
 async function readAll(): Promise<void> {
@@ -58,8 +66,16 @@ if (full) {
     await e.startOperator('cairn-operator-0');
     await e.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
     await e.apply({
-      apiVersion: 'storage.cairn.dev/v1alpha1', kind: 'StorageCluster', metadata: { name: 'demo', namespace: NS },
-      spec: { roots: { replicas: 1 }, nodes: { replicas: 3, storage: { size: '1Gi' } }, replication: { factor: 2 }, rebalance: { passIntervalSeconds: 2 }, rollout: { podReadyTimeoutSeconds: 30 } },
+      apiVersion: 'storage.cairn.dev/v1alpha1',
+      kind: 'StorageCluster',
+      metadata: { name: 'demo', namespace: NS },
+      spec: {
+        roots: { replicas: 1 },
+        nodes: { replicas: 3, storage: { size: '1Gi' } },
+        replication: { factor: 2 },
+        rebalance: { passIntervalSeconds: 2 },
+        rollout: { podReadyTimeoutSeconds: 30 },
+      },
     });
     await waitForCluster(e, NS, 'demo', (s) => s.status?.phase === 'Ready', 'Ready', 180_000);
     const s3 = await s3Client(e, NS, 'demo', 'demo-admin');
@@ -71,7 +87,9 @@ if (full) {
     }
   });
 
-  test.after(async () => { await e?.stop(); });
+  test.after(async () => {
+    await e?.stop();
+  });
 
   test('a settings change rolls the node pods one at a time, highest first, each after full redundancy', async () => {
     await e.rest.request('PATCH', `${SC}/demo`, { contentType: PATCH_MERGE, body: { spec: { chunkSize: '2Mi' } } });
@@ -79,7 +97,10 @@ if (full) {
     assert.equal(seen.replaced, ['demo-nodes-2', 'demo-nodes-1', 'demo-nodes-0']);
     assert.ok(seen.mostNotReady <= 1, `never more than one node pod down at once (saw ${seen.mostNotReady})`);
     const events = (await e.get(`/api/v1/namespaces/${NS}/events`)).items.filter((x: any) => x.involvedObject.name === 'demo' && x.reason === 'RollingUpdate');
-    assert.equal(events.map((x: any) => x.message).filter((m: string) => m.includes('demo-nodes')), ['replacing demo-nodes-2', 'replacing demo-nodes-1', 'replacing demo-nodes-0']);
+    assert.equal(
+      events.map((x: any) => x.message).filter((m: string) => m.includes('demo-nodes')),
+      ['replacing demo-nodes-2', 'replacing demo-nodes-1', 'replacing demo-nodes-0'],
+    );
     await readAll();
   });
 
@@ -87,11 +108,19 @@ if (full) {
     const before = (await pods(e, NS, NODES)).find((p) => p.metadata.name === 'demo-nodes-2').metadata.uid;
     await e.rest.request('PATCH', `${SC}/demo`, { contentType: PATCH_MERGE, body: { spec: { chunkSize: '1Mi' } } });
     // The new demo-nodes-2 is kept unready as soon as it runs (a pod that cannot come back).
-    await waitFor(async () => {
-      const p = (await pods(e, NS, NODES)).find((x) => x.metadata.name === 'demo-nodes-2');
-      if (!p || p.metadata.uid === before) return false;
-      try { setPodUnready(e.plane, NS, 'demo-nodes-2', true); return true; } catch { return false; }
-    }, { what: 'demo-nodes-2 replaced', timeoutMs: 60_000, intervalMs: 100 });
+    await waitFor(
+      async () => {
+        const p = (await pods(e, NS, NODES)).find((x) => x.metadata.name === 'demo-nodes-2');
+        if (!p || p.metadata.uid === before) return false;
+        try {
+          setPodUnready(e.plane, NS, 'demo-nodes-2', true);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      { what: 'demo-nodes-2 replaced', timeoutMs: 60_000, intervalMs: 100 },
+    );
     const paused = await waitForCluster(e, NS, 'demo', (s) => cond(s, 'RolloutPaused')?.status === 'True', 'RolloutPaused', 90_000);
     assert.match(cond(paused, 'RolloutPaused').message, 'pod 2 runs the new revision but has not been ready for 30 s');
     const warning = (await e.get(`/api/v1/namespaces/${NS}/events`)).items.find((x: any) => x.involvedObject.name === 'demo' && x.reason === 'RolloutPaused');

@@ -19,8 +19,11 @@ import { PreviewDialog } from './preview.tsx';
 import { LOAD_ALL_CAP, useFolder } from './use-folder.ts';
 
 type Dialog =
-  | { kind: 'folder' } | { kind: 'rename'; entry: ObjectEntry } | { kind: 'delete'; keys: string[] }
-  | { kind: 'share'; entry: ObjectEntry } | { kind: 'preview'; entry: ObjectEntry };
+  | { kind: 'folder' }
+  | { kind: 'rename'; entry: ObjectEntry }
+  | { kind: 'delete'; keys: string[] }
+  | { kind: 'share'; entry: ObjectEntry }
+  | { kind: 'preview'; entry: ObjectEntry };
 
 const emptySelection = (): Selection => ({ keys: new Set(), active: -1, anchor: -1 });
 
@@ -41,13 +44,20 @@ export function FileBrowser({ bucket, prefix, uploads }: { bucket: string; prefi
   folderNow.current = folder;
 
   // A new folder or search starts with a clean slate.
-  useEffect(() => { setSelection(emptySelection()); setQuery(''); setSearch(undefined); setActionError(''); }, [prefix]);
+  useEffect(() => {
+    setSelection(emptySelection());
+    setQuery('');
+    setSearch(undefined);
+    setActionError('');
+  }, [prefix]);
   useEffect(() => setSelection(emptySelection()), [search]);
 
   const filter = search === undefined ? query : '';
   const rows = useMemo(() => visibleEntries(folder.entries, order, filter), [folder.version, order, filter]);
   // Sorting by size or date, or filtering, needs the whole folder, not the first pages.
-  useEffect(() => { if (order.key !== 'name' || order.descending || filter) folder.loadAll(); }, [order, filter, folder.version]);
+  useEffect(() => {
+    if (order.key !== 'name' || order.descending || filter) folder.loadAll();
+  }, [order, filter, folder.version]);
 
   // Finished uploads appear in place (a file here, or the folder it went into).
   useEffect(() => {
@@ -62,7 +72,9 @@ export function FileBrowser({ bucket, prefix, uploads }: { bucket: string; prefi
       } else folder.upsert({ key: item.key, folder: false, size: item.size, lastModified: new Date().toISOString() });
     };
     uploads.onFileDone.add(onDone);
-    return () => { uploads.onFileDone.delete(onDone); };
+    return () => {
+      uploads.onFileDone.delete(onDone);
+    };
   }, [bucket, prefix, search]);
 
   const selected = rows.filter((e) => selection.keys.has(e.key));
@@ -76,7 +88,10 @@ export function FileBrowser({ bucket, prefix, uploads }: { bucket: string; prefi
 
   function upload(files: PickedFile[]) {
     if (files.length === 0) return;
-    uploads.queue.add(bucket, files.map((f) => ({ key: prefix + f.path, file: f.file })));
+    uploads.queue.add(
+      bucket,
+      files.map((f) => ({ key: prefix + f.path, file: f.file })),
+    );
   }
 
   function download(e: ObjectEntry) {
@@ -99,92 +114,246 @@ export function FileBrowser({ bucket, prefix, uploads }: { bucket: string; prefi
     if (e.dataTransfer) upload(await droppedFiles(e.dataTransfer));
   }
 
-  const status = folder.loading && folder.entries.length === 0 ? <Spinner />
-    : `${formatCount(rows.length)}${filter ? ` of ${formatCount(folder.entries.length)}` : ''} item${rows.length === 1 ? '' : 's'}`
-      + (folder.complete ? '' : folder.entries.length >= LOAD_ALL_CAP ? ` · showing the first ${formatCount(LOAD_ALL_CAP)}` : folder.loading ? ' · loading more…' : ' · more when you scroll');
+  const status =
+    folder.loading && folder.entries.length === 0 ? (
+      <Spinner />
+    ) : (
+      `${formatCount(rows.length)}${filter ? ` of ${formatCount(folder.entries.length)}` : ''} item${rows.length === 1 ? '' : 's'}` +
+      (folder.complete
+        ? ''
+        : folder.entries.length >= LOAD_ALL_CAP
+          ? ` · showing the first ${formatCount(LOAD_ALL_CAP)}`
+          : folder.loading
+            ? ' · loading more…'
+            : ' · more when you scroll')
+    );
 
   return (
-    <section class={`browser${dragging ? ' dragging' : ''}`} aria-label={`Files in ${bucket}`}
-      onDragEnter={(e) => { if (e.dataTransfer?.types.includes('Files')) { e.preventDefault(); setDragging(true); } }}
-      onDragOver={(e) => { if (e.dataTransfer?.types.includes('Files')) e.preventDefault(); }}
-      onDragLeave={(e) => { if (e.target === e.currentTarget || !(e.currentTarget as Node).contains(e.relatedTarget as Node)) setDragging(false); }}
-      onDrop={onDrop}>
+    <section
+      class={`browser${dragging ? ' dragging' : ''}`}
+      aria-label={`Files in ${bucket}`}
+      onDragEnter={(e) => {
+        if (e.dataTransfer?.types.includes('Files')) {
+          e.preventDefault();
+          setDragging(true);
+        }
+      }}
+      onDragOver={(e) => {
+        if (e.dataTransfer?.types.includes('Files')) e.preventDefault();
+      }}
+      onDragLeave={(e) => {
+        if (e.target === e.currentTarget || !(e.currentTarget as Node).contains(e.relatedTarget as Node)) setDragging(false);
+      }}
+      onDrop={onDrop}
+    >
       <nav class="breadcrumbs" aria-label="Folder">
         <ol>
-          <li><a href="/buckets" onClick={linkClick('/buckets')}>Buckets</a></li>
-          <li><a href={folderPath(bucket, '')} onClick={linkClick(folderPath(bucket, ''))} aria-current={prefix === '' ? 'page' : undefined}>{bucket}</a></li>
+          <li>
+            <a href="/buckets" onClick={linkClick('/buckets')}>
+              Buckets
+            </a>
+          </li>
+          <li>
+            <a href={folderPath(bucket, '')} onClick={linkClick(folderPath(bucket, ''))} aria-current={prefix === '' ? 'page' : undefined}>
+              {bucket}
+            </a>
+          </li>
           {crumbs(prefix).map((c) => (
-            <li key={c.prefix}><a href={folderPath(bucket, c.prefix)} onClick={linkClick(folderPath(bucket, c.prefix))} aria-current={c.prefix === prefix ? 'page' : undefined}>{c.name || '(empty)'}</a></li>
+            <li key={c.prefix}>
+              <a href={folderPath(bucket, c.prefix)} onClick={linkClick(folderPath(bucket, c.prefix))} aria-current={c.prefix === prefix ? 'page' : undefined}>
+                {c.name || '(empty)'}
+              </a>
+            </li>
           ))}
         </ol>
       </nav>
 
       <div class="toolbar" role="toolbar" aria-label="Folder actions">
-        <button type="button" class="button" onClick={() => setDialog({ kind: 'folder' })}><Icon name="folderPlus" /><span class="hide-narrow">New folder</span></button>
-        <button type="button" class="button primary" onClick={() => fileInput.current!.click()}><Icon name="upload" /><span class="hide-narrow">Upload files</span></button>
-        <button type="button" class="button" onClick={() => folderInput.current!.click()}><Icon name="folder" /><span class="hide-narrow">Upload folder</span></button>
-        <input ref={fileInput} type="file" multiple hidden data-testid="upload-files" onChange={(e) => { upload(pickedFiles(e.currentTarget.files!)); e.currentTarget.value = ''; }} />
-        <input ref={folderInput} type="file" multiple hidden {...{ webkitdirectory: '' }} onChange={(e) => { upload(pickedFiles(e.currentTarget.files!)); e.currentTarget.value = ''; }} />
-        <form class="search" role="search" onSubmit={(e) => { e.preventDefault(); setSearch(query || undefined); }}>
+        <button type="button" class="button" onClick={() => setDialog({ kind: 'folder' })}>
+          <Icon name="folderPlus" />
+          <span class="hide-narrow">New folder</span>
+        </button>
+        <button type="button" class="button primary" onClick={() => fileInput.current!.click()}>
+          <Icon name="upload" />
+          <span class="hide-narrow">Upload files</span>
+        </button>
+        <button type="button" class="button" onClick={() => folderInput.current!.click()}>
+          <Icon name="folder" />
+          <span class="hide-narrow">Upload folder</span>
+        </button>
+        <input
+          ref={fileInput}
+          type="file"
+          multiple
+          hidden
+          data-testid="upload-files"
+          onChange={(e) => {
+            upload(pickedFiles(e.currentTarget.files!));
+            e.currentTarget.value = '';
+          }}
+        />
+        <input
+          ref={folderInput}
+          type="file"
+          multiple
+          hidden
+          {...{ webkitdirectory: '' }}
+          onChange={(e) => {
+            upload(pickedFiles(e.currentTarget.files!));
+            e.currentTarget.value = '';
+          }}
+        />
+        <form
+          class="search"
+          role="search"
+          onSubmit={(e) => {
+            e.preventDefault();
+            setSearch(query || undefined);
+          }}
+        >
           <Icon name="search" />
-          <input type="search" placeholder={search === undefined ? 'Filter · Enter searches by prefix' : 'Search by prefix'} aria-label="Filter this folder, or press Enter to search by prefix"
-            value={query} onInput={(e) => setQuery(e.currentTarget.value)} />
+          <input
+            type="search"
+            placeholder={search === undefined ? 'Filter · Enter searches by prefix' : 'Search by prefix'}
+            aria-label="Filter this folder, or press Enter to search by prefix"
+            value={query}
+            onInput={(e) => setQuery(e.currentTarget.value)}
+          />
         </form>
-        <button type="button" class="button" onClick={folder.reload} aria-label="Refresh"><Icon name="refresh" /></button>
+        <button type="button" class="button" onClick={folder.reload} aria-label="Refresh">
+          <Icon name="refresh" />
+        </button>
       </div>
 
       {search !== undefined && (
         <p class="search-note" role="status">
-          Keys starting with “{prefix}{search}” <button type="button" class="button small" onClick={() => { setSearch(undefined); setQuery(''); }}><Icon name="close" size={14} />Clear search</button>
+          Keys starting with “{prefix}
+          {search}”{' '}
+          <button
+            type="button"
+            class="button small"
+            onClick={() => {
+              setSearch(undefined);
+              setQuery('');
+            }}
+          >
+            <Icon name="close" size={14} />
+            Clear search
+          </button>
         </p>
       )}
 
       <div class="selection-bar" role="toolbar" aria-label="Selection actions">
-        <span class="selection-count" aria-live="polite">{selected.length ? `${formatCount(selected.length)} selected` : 'Nothing selected'}</span>
-        <button type="button" class="button small" disabled={!single || single.folder} onClick={() => single && download(single)}><Icon name="download" size={16} /><span class="hide-narrow">Download</span></button>
-        <button type="button" class="button small" disabled={!single || single.folder} onClick={() => single && setDialog({ kind: 'share', entry: single })}><Icon name="share" size={16} /><span class="hide-narrow">Share</span></button>
-        <button type="button" class="button small" disabled={!single} onClick={() => single && setDialog({ kind: 'rename', entry: single })}><Icon name="rename" size={16} /><span class="hide-narrow">Rename</span></button>
-        <button type="button" class="button small danger-text" disabled={!selected.length} onClick={() => setDialog({ kind: 'delete', keys: selected.map((e) => e.key) })}><Icon name="trash" size={16} /><span class="hide-narrow">Delete</span></button>
+        <span class="selection-count" aria-live="polite">
+          {selected.length ? `${formatCount(selected.length)} selected` : 'Nothing selected'}
+        </span>
+        <button type="button" class="button small" disabled={!single || single.folder} onClick={() => single && download(single)}>
+          <Icon name="download" size={16} />
+          <span class="hide-narrow">Download</span>
+        </button>
+        <button type="button" class="button small" disabled={!single || single.folder} onClick={() => single && setDialog({ kind: 'share', entry: single })}>
+          <Icon name="share" size={16} />
+          <span class="hide-narrow">Share</span>
+        </button>
+        <button type="button" class="button small" disabled={!single} onClick={() => single && setDialog({ kind: 'rename', entry: single })}>
+          <Icon name="rename" size={16} />
+          <span class="hide-narrow">Rename</span>
+        </button>
+        <button
+          type="button"
+          class="button small danger-text"
+          disabled={!selected.length}
+          onClick={() => setDialog({ kind: 'delete', keys: selected.map((e) => e.key) })}
+        >
+          <Icon name="trash" size={16} />
+          <span class="hide-narrow">Delete</span>
+        </button>
       </div>
 
       {folder.error && <ErrorBanner message={folder.error} onRetry={folder.entries.length ? folder.loadMore : folder.reload} />}
       {actionError && <ErrorBanner message={actionError} onDismiss={() => setActionError('')} />}
-      <p class="visually-hidden" role="status" aria-live="polite">{notice}</p>
+      <p class="visually-hidden" role="status" aria-live="polite">
+        {notice}
+      </p>
 
       <div ref={listRef} class="list-wrap">
-        <FileList entries={rows} label={`Files in ${bucket}/${prefix}`} displayName={displayName} selection={selection} onSelection={setSelection}
-          order={order} onOrder={setOrder} onOpen={open} onNearEnd={folder.loadMore}
+        <FileList
+          entries={rows}
+          label={`Files in ${bucket}/${prefix}`}
+          displayName={displayName}
+          selection={selection}
+          onSelection={setSelection}
+          order={order}
+          onOrder={setOrder}
+          onOpen={open}
+          onNearEnd={folder.loadMore}
           onDelete={() => selected.length && setDialog({ kind: 'delete', keys: selected.map((e) => e.key) })}
           onRename={() => single && setDialog({ kind: 'rename', entry: single })}
-          onParent={() => { if (prefix) navigate(folderPath(bucket, parentOf(prefix))); }}
-          footer={<div class="list-foot">{status}</div>} />
+          onParent={() => {
+            if (prefix) navigate(folderPath(bucket, parentOf(prefix)));
+          }}
+          footer={<div class="list-foot">{status}</div>}
+        />
         {!folder.loading && folder.complete && folder.entries.length === 0 && !folder.error && (
-          <div class="list-empty"><Icon name="upload" size={32} /><p>{search !== undefined ? 'No keys start with that.' : 'This folder is empty. Drop files here or use Upload.'}</p></div>
+          <div class="list-empty">
+            <Icon name="upload" size={32} />
+            <p>{search !== undefined ? 'No keys start with that.' : 'This folder is empty. Drop files here or use Upload.'}</p>
+          </div>
         )}
-        {dragging && <div class="drop-overlay" aria-hidden="true"><Icon name="upload" size={40} /><p>Drop to upload to {bucket}/{prefix}</p></div>}
+        {dragging && (
+          <div class="drop-overlay" aria-hidden="true">
+            <Icon name="upload" size={40} />
+            <p>
+              Drop to upload to {bucket}/{prefix}
+            </p>
+          </div>
+        )}
       </div>
 
-      {dialog?.kind === 'folder' && <NewFolderDialog bucket={bucket} prefix={prefix} onClose={closeDialog}
-        onCreated={(key) => { folder.upsert({ key, folder: true, size: 0 }); setNotice(`Folder ${nameOf(key)} created`); closeDialog(); }} />}
-      {dialog?.kind === 'rename' && <RenameDialog bucket={bucket} entry={dialog.entry} onClose={closeDialog}
-        onMoved={(to) => {
-          folder.remove([dialog.entry.key]);
-          if (parentOf(to) === prefix) folder.upsert({ ...dialog.entry, key: to });
-          setSelection(emptySelection());
-          setNotice(`Moved to ${to}`);
-          closeDialog();
-        }} />}
-      {dialog?.kind === 'delete' && <DeleteDialog bucket={bucket} keys={dialog.keys} onClose={closeDialog}
-        onDeleted={(keys, failed) => {
-          folder.remove(keys.filter((k) => !failed.includes(k)));
-          setSelection(emptySelection());
-          if (failed.length) setActionError(`${failed.length} item(s) could not be deleted.`);
-          setNotice(`Deleted ${keys.length - failed.length} item(s)`);
-          closeDialog();
-        }} />}
+      {dialog?.kind === 'folder' && (
+        <NewFolderDialog
+          bucket={bucket}
+          prefix={prefix}
+          onClose={closeDialog}
+          onCreated={(key) => {
+            folder.upsert({ key, folder: true, size: 0 });
+            setNotice(`Folder ${nameOf(key)} created`);
+            closeDialog();
+          }}
+        />
+      )}
+      {dialog?.kind === 'rename' && (
+        <RenameDialog
+          bucket={bucket}
+          entry={dialog.entry}
+          onClose={closeDialog}
+          onMoved={(to) => {
+            folder.remove([dialog.entry.key]);
+            if (parentOf(to) === prefix) folder.upsert({ ...dialog.entry, key: to });
+            setSelection(emptySelection());
+            setNotice(`Moved to ${to}`);
+            closeDialog();
+          }}
+        />
+      )}
+      {dialog?.kind === 'delete' && (
+        <DeleteDialog
+          bucket={bucket}
+          keys={dialog.keys}
+          onClose={closeDialog}
+          onDeleted={(keys, failed) => {
+            folder.remove(keys.filter((k) => !failed.includes(k)));
+            setSelection(emptySelection());
+            if (failed.length) setActionError(`${failed.length} item(s) could not be deleted.`);
+            setNotice(`Deleted ${keys.length - failed.length} item(s)`);
+            closeDialog();
+          }}
+        />
+      )}
       {dialog?.kind === 'share' && <ShareDialog bucket={bucket} entry={dialog.entry} onClose={closeDialog} />}
-      {dialog?.kind === 'preview' && <PreviewDialog bucket={bucket} entry={dialog.entry} onClose={closeDialog}
-        onShare={() => setDialog({ kind: 'share', entry: dialog.entry })} />}
+      {dialog?.kind === 'preview' && (
+        <PreviewDialog bucket={bucket} entry={dialog.entry} onClose={closeDialog} onShare={() => setDialog({ kind: 'share', entry: dialog.entry })} />
+      )}
     </section>
   );
 }

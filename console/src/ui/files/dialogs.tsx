@@ -12,11 +12,20 @@ function useAction<T>(): { busy: boolean; error: string; run(f: () => Promise<T>
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState('');
   return {
-    busy, error, setError,
+    busy,
+    error,
+    setError,
     async run(f) {
       setBusy(true);
       setError('');
-      try { return { ok: true, value: await f() }; } catch (e) { setError(errorText(e)); return { ok: false }; } finally { setBusy(false); }
+      try {
+        return { ok: true, value: await f() };
+      } catch (e) {
+        setError(errorText(e));
+        return { ok: false };
+      } finally {
+        setBusy(false);
+      }
     },
   };
 }
@@ -33,13 +42,19 @@ export function NewFolderDialog({ bucket, prefix, onClose, onCreated }: { bucket
   return (
     <Modal title="New folder" onClose={onClose}>
       <form class="stack" onSubmit={submit}>
-        <label class="field"><span>Name</span>
-          <input value={name} onInput={(e) => setName(e.currentTarget.value)} autofocus aria-invalid={!!problem} /></label>
+        <label class="field">
+          <span>Name</span>
+          <input value={name} onInput={(e) => setName(e.currentTarget.value)} autofocus aria-invalid={!!problem} />
+        </label>
         {problem && <p class="form-error">{problem}</p>}
         {action.error && <ErrorBanner message={action.error} />}
         <div class="actions">
-          <button type="button" class="button" onClick={onClose}>Cancel</button>
-          <button type="submit" class="button primary" disabled={!name.trim() || !!problem || action.busy}>Create folder</button>
+          <button type="button" class="button" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="submit" class="button primary" disabled={!name.trim() || !!problem || action.busy}>
+            Create folder
+          </button>
         </div>
       </form>
     </Modal>
@@ -59,20 +74,38 @@ export function RenameDialog({ bucket, entry, onClose, onMoved }: { bucket: stri
   return (
     <Modal title={entry.folder ? 'Rename or move folder' : 'Rename or move file'} onClose={onClose}>
       <form class="stack" onSubmit={submit}>
-        <label class="field"><span>Path in {bucket}</span>
-          <input value={to} onInput={(e) => setTo(e.currentTarget.value)} autofocus spellcheck={false} aria-describedby="rename-hint" /></label>
-        <p id="rename-hint" class={problem ? 'form-error' : 'muted small'}>{problem ?? 'Change the folders in the path to move it. S3 has no rename: the file is copied, then the old one deleted.'}</p>
+        <label class="field">
+          <span>Path in {bucket}</span>
+          <input value={to} onInput={(e) => setTo(e.currentTarget.value)} autofocus spellcheck={false} aria-describedby="rename-hint" />
+        </label>
+        <p id="rename-hint" class={problem ? 'form-error' : 'muted small'}>
+          {problem ?? 'Change the folders in the path to move it. S3 has no rename: the file is copied, then the old one deleted.'}
+        </p>
         {action.error && <ErrorBanner message={action.error} />}
         <div class="actions">
-          <button type="button" class="button" onClick={onClose}>Cancel</button>
-          <button type="submit" class="button primary" disabled={!!problem || target === entry.key || action.busy}>{action.busy ? 'Moving…' : 'Rename'}</button>
+          <button type="button" class="button" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="submit" class="button primary" disabled={!!problem || target === entry.key || action.busy}>
+            {action.busy ? 'Moving…' : 'Rename'}
+          </button>
         </div>
       </form>
     </Modal>
   );
 }
 
-export function DeleteDialog({ bucket, keys, onClose, onDeleted }: { bucket: string; keys: string[]; onClose(): void; onDeleted(keys: string[], failed: string[]): void }) {
+export function DeleteDialog({
+  bucket,
+  keys,
+  onClose,
+  onDeleted,
+}: {
+  bucket: string;
+  keys: string[];
+  onClose(): void;
+  onDeleted(keys: string[], failed: string[]): void;
+}) {
   const action = useAction<void>();
   const folders = keys.filter((k) => k.endsWith('/')).length;
   async function confirmDelete() {
@@ -85,20 +118,43 @@ export function DeleteDialog({ bucket, keys, onClose, onDeleted }: { bucket: str
   }
   const what = keys.length === 1 ? `“${nameOf(keys[0])}”` : `${keys.length} items`;
   return (
-    <Modal title={`Delete ${what}?`} onClose={onClose} footer={
-      <div class="actions">
-        <button type="button" class="button" onClick={onClose} autofocus>Cancel</button>
-        <button type="button" class="button danger" onClick={confirmDelete} disabled={action.busy}><Icon name="trash" />{action.busy ? 'Deleting…' : 'Delete'}</button>
-      </div>
-    }>
+    <Modal
+      title={`Delete ${what}?`}
+      onClose={onClose}
+      footer={
+        <div class="actions">
+          <button type="button" class="button" onClick={onClose} autofocus>
+            Cancel
+          </button>
+          <button type="button" class="button danger" onClick={confirmDelete} disabled={action.busy}>
+            <Icon name="trash" />
+            {action.busy ? 'Deleting…' : 'Delete'}
+          </button>
+        </div>
+      }
+    >
       <p>{folders > 0 ? 'Folders are deleted with everything in them. ' : ''}This cannot be undone.</p>
-      {keys.length > 1 && <ul class="delete-list">{keys.slice(0, 8).map((k) => <li key={k}>{nameOf(k)}{k.endsWith('/') ? '/' : ''}</li>)}{keys.length > 8 && <li>…and {keys.length - 8} more</li>}</ul>}
+      {keys.length > 1 && (
+        <ul class="delete-list">
+          {keys.slice(0, 8).map((k) => (
+            <li key={k}>
+              {nameOf(k)}
+              {k.endsWith('/') ? '/' : ''}
+            </li>
+          ))}
+          {keys.length > 8 && <li>…and {keys.length - 8} more</li>}
+        </ul>
+      )}
       {action.error && <ErrorBanner message={action.error} />}
     </Modal>
   );
 }
 
-const EXPIRIES: [number, string][] = [[3600, '1 hour'], [86400, '1 day'], [7 * 86400, '7 days']];
+const EXPIRIES: [number, string][] = [
+  [3600, '1 hour'],
+  [86400, '1 day'],
+  [7 * 86400, '7 days'],
+];
 
 export function ShareDialog({ bucket, entry, onClose }: { bucket: string; entry: ObjectEntry; onClose(): void }) {
   const [seconds, setSeconds] = useState(86400);
@@ -106,16 +162,24 @@ export function ShareDialog({ bucket, entry, onClose }: { bucket: string; entry:
   const [copied, setCopied] = useState(false);
   const [now, setNow] = useState(Date.now());
   const action = useAction<ShareLink>();
-  useEffect(() => { const t = setInterval(() => setNow(Date.now()), 30_000); return () => clearInterval(t); }, []);
+  useEffect(() => {
+    const t = setInterval(() => setNow(Date.now()), 30_000);
+    return () => clearInterval(t);
+  }, []);
 
   async function create(e: Event) {
     e.preventDefault();
     setCopied(false);
     const { value } = await action.run(() => api.share(bucket, entry.key, seconds));
-    if (value) { setLink(value); setNow(Date.now()); }
+    if (value) {
+      setLink(value);
+      setNow(Date.now());
+    }
   }
   async function copy() {
-    try { await navigator.clipboard.writeText(link!.url); } catch {
+    try {
+      await navigator.clipboard.writeText(link!.url);
+    } catch {
       (document.getElementById('share-url') as HTMLInputElement).select();
       document.execCommand('copy');
     }
@@ -128,21 +192,45 @@ export function ShareDialog({ bucket, entry, onClose }: { bucket: string; entry:
           <legend>The link works for</legend>
           {EXPIRIES.map(([s, label]) => (
             <label key={s} class={seconds === s ? 'on' : ''}>
-              <input type="radio" name="expiry" value={s} checked={seconds === s} onChange={() => { setSeconds(s); setLink(undefined); }} />{label}
+              <input
+                type="radio"
+                name="expiry"
+                value={s}
+                checked={seconds === s}
+                onChange={() => {
+                  setSeconds(s);
+                  setLink(undefined);
+                }}
+              />
+              {label}
             </label>
           ))}
         </fieldset>
         <p class="muted small">Anyone with the link can download this file until it expires. It is signed with your key: deleting the key ends it early.</p>
         {action.error && <ErrorBanner message={action.error} />}
-        {!link && <div class="actions"><button type="submit" class="button primary" disabled={action.busy}><Icon name="share" />Create link</button></div>}
+        {!link && (
+          <div class="actions">
+            <button type="submit" class="button primary" disabled={action.busy}>
+              <Icon name="share" />
+              Create link
+            </button>
+          </div>
+        )}
       </form>
       {link && (
         <div class="stack share-result">
-          <label class="field"><span>Link</span>
-            <input id="share-url" readOnly value={link.url} onFocus={(e) => e.currentTarget.select()} /></label>
-          <p class="share-expiry" data-expires-at={link.expiresAt}>Expires {formatDateTime(link.expiresAt)} ({formatRelative(Date.parse(link.expiresAt), now)})</p>
+          <label class="field">
+            <span>Link</span>
+            <input id="share-url" readOnly value={link.url} onFocus={(e) => e.currentTarget.select()} />
+          </label>
+          <p class="share-expiry" data-expires-at={link.expiresAt}>
+            Expires {formatDateTime(link.expiresAt)} ({formatRelative(Date.parse(link.expiresAt), now)})
+          </p>
           <div class="actions">
-            <button type="button" class="button primary" onClick={copy}><Icon name={copied ? 'check' : 'copy'} />{copied ? 'Copied' : 'Copy link'}</button>
+            <button type="button" class="button primary" onClick={copy}>
+              <Icon name={copied ? 'check' : 'copy'} />
+              {copied ? 'Copied' : 'Copy link'}
+            </button>
           </div>
         </div>
       )}

@@ -13,7 +13,11 @@ import { Icon, type IconName } from '../icons.tsx';
 
 export const ROW_HEIGHT = 44;
 
-export interface Selection { keys: Set<string>; active: number; anchor: number }
+export interface Selection {
+  keys: Set<string>;
+  active: number;
+  anchor: number;
+}
 
 export interface FileListProps {
   entries: ObjectEntry[];
@@ -55,11 +59,16 @@ export function FileList(p: FileListProps) {
 
   const { first, last } = windowOf(scrollTop, viewport, ROW_HEIGHT, n);
   // Ask for the next page while a few screens of rows are still left.
-  useEffect(() => { if (last >= n - 200) p.onNearEnd(); }, [last, n]);
+  useEffect(() => {
+    if (last >= n - 200) p.onNearEnd();
+  }, [last, n]);
 
   function onScroll() {
     if (frame.current) return;
-    frame.current = requestAnimationFrame(() => { frame.current = 0; setScrollTop(scroller.current!.scrollTop); });
+    frame.current = requestAnimationFrame(() => {
+      frame.current = 0;
+      setScrollTop(scroller.current!.scrollTop);
+    });
   }
 
   function reveal(i: number) {
@@ -97,7 +106,8 @@ export function FileList(p: FileListProps) {
     else if (e.key === ' ' && cur >= 0) {
       const next = new Set(keys);
       const k = p.entries[cur].key;
-      if (next.has(k)) next.delete(k); else next.add(k);
+      if (next.has(k)) next.delete(k);
+      else next.add(k);
       p.onSelection({ keys: next, active: cur, anchor: cur });
     } else if (e.key === 'Enter' && cur >= 0) p.onOpen(p.entries[cur]);
     else if ((e.key === 'Delete' || (e.key === 'Backspace' && mod)) && keys.size) p.onDelete();
@@ -112,12 +122,16 @@ export function FileList(p: FileListProps) {
   function onRowClick(e: MouseEvent, i: number) {
     const entry = p.entries[i];
     const target = e.target as HTMLElement;
-    if (target.closest('.row-name')) { p.onOpen(entry); return; }
+    if (target.closest('.row-name')) {
+      p.onOpen(entry);
+      return;
+    }
     let next: Set<string>;
     let anchor = i;
     if (target.closest('.row-check') || e.ctrlKey || e.metaKey) {
       next = new Set(keys);
-      if (next.has(entry.key)) next.delete(entry.key); else next.add(entry.key);
+      if (next.has(entry.key)) next.delete(entry.key);
+      else next.add(entry.key);
     } else if (e.shiftKey) {
       anchor = p.selection.anchor;
       next = rangeKeys(anchor, i);
@@ -131,7 +145,13 @@ export function FileList(p: FileListProps) {
     return (
       <div class={`col ${cls}`}>
         <button type="button" class="sort-button" onClick={() => p.onOrder(nextOrder(p.order, key))}>
-          {label}{on && <><Icon name={p.order.descending ? 'down' : 'up'} size={14} /><span class="visually-hidden">, sorted {p.order.descending ? 'descending' : 'ascending'}</span></>}
+          {label}
+          {on && (
+            <>
+              <Icon name={p.order.descending ? 'down' : 'up'} size={14} />
+              <span class="visually-hidden">, sorted {p.order.descending ? 'descending' : 'ascending'}</span>
+            </>
+          )}
         </button>
       </div>
     );
@@ -142,11 +162,27 @@ export function FileList(p: FileListProps) {
     const e = p.entries[i];
     const selected = keys.has(e.key);
     rows.push(
-      <div key={e.key} id={`row-${i}`} role="option" aria-selected={selected} aria-posinset={i + 1} aria-setsize={n}
-        class={`row${selected ? ' selected' : ''}${i === active ? ' active' : ''}`} style={{ transform: `translateY(${i * ROW_HEIGHT}px)` }}
-        onClick={(ev) => onRowClick(ev, i)} onDblClick={() => p.onOpen(e)}>
-        <span class="row-check" aria-hidden="true">{selected && <Icon name="check" size={14} />}</span>
-        <span class="col name"><Icon name={iconOf(e)} /><span class="row-name" title={p.displayName(e)}>{p.displayName(e)}</span></span>
+      <div
+        key={e.key}
+        id={`row-${i}`}
+        role="option"
+        aria-selected={selected}
+        aria-posinset={i + 1}
+        aria-setsize={n}
+        class={`row${selected ? ' selected' : ''}${i === active ? ' active' : ''}`}
+        style={{ transform: `translateY(${i * ROW_HEIGHT}px)` }}
+        onClick={(ev) => onRowClick(ev, i)}
+        onDblClick={() => p.onOpen(e)}
+      >
+        <span class="row-check" aria-hidden="true">
+          {selected && <Icon name="check" size={14} />}
+        </span>
+        <span class="col name">
+          <Icon name={iconOf(e)} />
+          <span class="row-name" title={p.displayName(e)}>
+            {p.displayName(e)}
+          </span>
+        </span>
         <span class="col size">{e.folder ? '' : formatBytes(e.size)}</span>
         <span class="col modified">{formatDateTime(e.lastModified)}</span>
       </div>,
@@ -161,10 +197,23 @@ export function FileList(p: FileListProps) {
         {sortButton('size', 'Size', 'size')}
         {sortButton('modified', 'Modified', 'modified')}
       </div>
-      <div ref={scroller} class="list-body" tabIndex={0} role="listbox" aria-multiselectable="true" aria-label={p.label}
-        aria-activedescendant={active >= 0 && active < n ? `row-${active}` : undefined} onScroll={onScroll} onKeyDown={onKeyDown}
-        onFocus={() => { if (active < 0 && n > 0) p.onSelection({ keys, active: 0, anchor: 0 }); }}>
-        <div class="list-spacer" style={{ height: `${n * ROW_HEIGHT}px` }}>{rows}</div>
+      <div
+        ref={scroller}
+        class="list-body"
+        tabIndex={0}
+        role="listbox"
+        aria-multiselectable="true"
+        aria-label={p.label}
+        aria-activedescendant={active >= 0 && active < n ? `row-${active}` : undefined}
+        onScroll={onScroll}
+        onKeyDown={onKeyDown}
+        onFocus={() => {
+          if (active < 0 && n > 0) p.onSelection({ keys, active: 0, anchor: 0 });
+        }}
+      >
+        <div class="list-spacer" style={{ height: `${n * ROW_HEIGHT}px` }}>
+          {rows}
+        </div>
       </div>
       {p.footer}
     </div>

@@ -26,15 +26,28 @@ function TextPreview({ url, size }: { url: string; size: number }) {
         if (!res.ok) throw s3ErrorOf(res.status, body);
         setText(body);
       })
-      .catch((e) => { if (e.name !== 'AbortError') setError(e.message); });
+      .catch((e) => {
+        if (e.name !== 'AbortError') setError(e.message);
+      });
     return () => ctrl.abort();
   }, [url, attempt]);
   if (error) return <ErrorBanner message={error} onRetry={() => setAttempt((a) => a + 1)} />;
-  if (text === undefined) return <div class="centered"><Spinner /></div>;
+  if (text === undefined)
+    return (
+      <div class="centered">
+        <Spinner />
+      </div>
+    );
   return (
     <>
-      <pre class="text-preview" tabIndex={0} aria-label="File content">{text}</pre>
-      {size > TEXT_BYTES && <p class="muted small">Showing the first {formatBytes(TEXT_BYTES)} of {formatBytes(size)}.</p>}
+      <pre class="text-preview" aria-label="File content">
+        {text}
+      </pre>
+      {size > TEXT_BYTES && (
+        <p class="muted small">
+          Showing the first {formatBytes(TEXT_BYTES)} of {formatBytes(size)}.
+        </p>
+      )}
     </>
   );
 }
@@ -45,18 +58,33 @@ export function PreviewDialog({ bucket, entry, onClose, onShare }: { bucket: str
   const download = api.contentUrl(bucket, entry.key, 'attachment');
   const [imageFailed, setImageFailed] = useState(false);
   return (
-    <Modal wide title={nameOf(entry.key)} onClose={onClose} footer={
-      <div class="actions spread">
-        <span class="muted small">{formatBytes(entry.size)} · {formatDateTime(entry.lastModified)}</span>
-        <span class="actions">
-          <button type="button" class="button" onClick={onShare}><Icon name="share" />Share</button>
-          <a class="button primary" href={download} download={nameOf(entry.key)}><Icon name="download" />Download</a>
-        </span>
-      </div>
-    }>
+    <Modal
+      wide
+      title={nameOf(entry.key)}
+      onClose={onClose}
+      footer={
+        <div class="actions spread">
+          <span class="muted small">
+            {formatBytes(entry.size)} · {formatDateTime(entry.lastModified)}
+          </span>
+          <span class="actions">
+            <button type="button" class="button" onClick={onShare}>
+              <Icon name="share" />
+              Share
+            </button>
+            <a class="button primary" href={download} download={nameOf(entry.key)}>
+              <Icon name="download" />
+              Download
+            </a>
+          </span>
+        </div>
+      }
+    >
       <div class="preview" data-kind={kind ?? 'none'}>
         {kind === 'image' && !imageFailed && <img src={inline} alt={nameOf(entry.key)} onError={() => setImageFailed(true)} />}
-        {kind === 'image' && imageFailed && <ErrorBanner message="The image could not be loaded (it may be gone, or not an image)." onRetry={() => setImageFailed(false)} />}
+        {kind === 'image' && imageFailed && (
+          <ErrorBanner message="The image could not be loaded (it may be gone, or not an image)." onRetry={() => setImageFailed(false)} />
+        )}
         {kind === 'pdf' && <iframe src={inline} title={`PDF: ${nameOf(entry.key)}`} />}
         {kind === 'text' && <TextPreview url={inline} size={entry.size} />}
         {!kind && <p class="muted">No preview for this kind of file.</p>}

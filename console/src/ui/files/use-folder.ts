@@ -21,7 +21,15 @@ export interface Folder {
   remove(keys: Iterable<string>): void;
 }
 
-interface Cursor { entries: ObjectEntry[]; local: Set<string>; token?: string; complete: boolean; loading: boolean; all: boolean; ctrl: AbortController }
+interface Cursor {
+  entries: ObjectEntry[];
+  local: Set<string>;
+  token?: string;
+  complete: boolean;
+  loading: boolean;
+  all: boolean;
+  ctrl: AbortController;
+}
 
 /** `search`: list every key under prefix+search (no folders) instead of the folder itself. */
 export function useFolder(bucket: string, prefix: string, search: string | undefined): Folder {
@@ -45,7 +53,7 @@ export function useFolder(bucket: string, prefix: string, search: string | undef
       setError('');
     } catch (e) {
       if (c !== cursor.current || (e as Error).name === 'AbortError') return;
-      c.all = false;   // stop a load-all on the first failure; Retry goes on from here
+      c.all = false; // stop a load-all on the first failure; Retry goes on from here
       setError(errorText(e));
     } finally {
       c.loading = false;
@@ -70,14 +78,23 @@ export function useFolder(bucket: string, prefix: string, search: string | undef
     loading: c.loading,
     complete: c.complete,
     error,
-    loadMore: () => { void fetchNext(cursor.current); },
-    loadAll: () => { const cur = cursor.current; if (!cur.all) { cur.all = true; void fetchNext(cur); } },
+    loadMore: () => {
+      void fetchNext(cursor.current);
+    },
+    loadAll: () => {
+      const cur = cursor.current;
+      if (!cur.all) {
+        cur.all = true;
+        void fetchNext(cur);
+      }
+    },
     reload: () => setGeneration((g) => g + 1),
     upsert: (e) => {
       const list = cursor.current.entries;
       cursor.current.local.add(e.key);
       const i = list.findIndex((x) => x.key === e.key);
-      if (i >= 0) list[i] = e; else list.push(e);
+      if (i >= 0) list[i] = e;
+      else list.push(e);
       bump();
     },
     remove: (keys) => {

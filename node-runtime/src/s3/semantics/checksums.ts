@@ -45,20 +45,44 @@ export function createChecksumHasher(algorithm: ChecksumAlgorithm): ChecksumHash
   switch (algorithm) {
     case 'CRC32': {
       let v = 0;
-      return crcHasher((d) => { v = crc32(d, v); }, () => BigInt(v >>> 0), 4);
+      return crcHasher(
+        (d) => {
+          v = crc32(d, v);
+        },
+        () => BigInt(v >>> 0),
+        4,
+      );
     }
     case 'CRC32C': {
       let v = 0;
-      return crcHasher((d) => { v = crc32c(d, v); }, () => BigInt(v), 4);
+      return crcHasher(
+        (d) => {
+          v = crc32c(d, v);
+        },
+        () => BigInt(v),
+        4,
+      );
     }
     case 'CRC64NVME': {
       const c = new Crc64Nvme();
-      return crcHasher((d) => { c.update(d); }, () => c.value, 8);
+      return crcHasher(
+        (d) => {
+          c.update(d);
+        },
+        () => c.value,
+        8,
+      );
     }
     case 'SHA1':
     case 'SHA256': {
       const h: Hash = createHash(algorithm === 'SHA1' ? 'sha1' : 'sha256');
-      return { update: (d) => { h.update(d); }, digestBytes: () => h.digest(), digest: () => h.digest('base64') };
+      return {
+        update: (d) => {
+          h.update(d);
+        },
+        digestBytes: () => h.digest(),
+        digest: () => h.digest('base64'),
+      };
     }
   }
 }
@@ -80,9 +104,7 @@ export function decodeChecksum(algorithm: ChecksumAlgorithm, value: string): Buf
 }
 
 /** What a write says about its checksum: sent as a header now, or as an aws-chunked trailer later. */
-export type RequestChecksum =
-  | { algorithm: ChecksumAlgorithm; source: 'header'; value: string }
-  | { algorithm: ChecksumAlgorithm; source: 'trailer' };
+export type RequestChecksum = { algorithm: ChecksumAlgorithm; source: 'header'; value: string } | { algorithm: ChecksumAlgorithm; source: 'trailer' };
 
 type HeaderBag = Record<string, string | string[] | undefined>;
 const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v.join(',') : v);
@@ -92,7 +114,10 @@ const NOT_A_VALUE = new Set(['x-amz-checksum-mode', 'x-amz-checksum-type', 'x-am
 function trailerAlgorithm(headers: HeaderBag): ChecksumAlgorithm | undefined {
   const trailer = one(headers['x-amz-trailer']);
   if (trailer === undefined) return undefined;
-  const names = trailer.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+  const names = trailer
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
   if (names.length !== 1 || !names[0].startsWith('x-amz-checksum-') || NOT_A_VALUE.has(names[0])) {
     throw invalidRequest('The value specified in the x-amz-trailer header is not supported');
   }
@@ -140,7 +165,11 @@ export function checksumModeEnabled(headers: HeaderBag): boolean {
 }
 
 const SUPPORTS: Record<ChecksumAlgorithm, readonly ChecksumType[]> = {
-  CRC32: ['COMPOSITE', 'FULL_OBJECT'], CRC32C: ['COMPOSITE', 'FULL_OBJECT'], CRC64NVME: ['FULL_OBJECT'], SHA1: ['COMPOSITE'], SHA256: ['COMPOSITE'],
+  CRC32: ['COMPOSITE', 'FULL_OBJECT'],
+  CRC32C: ['COMPOSITE', 'FULL_OBJECT'],
+  CRC64NVME: ['FULL_OBJECT'],
+  SHA1: ['COMPOSITE'],
+  SHA256: ['COMPOSITE'],
 };
 
 /**
@@ -175,11 +204,12 @@ const CRC_POLYS = { CRC32: CRC32_IEEE, CRC32C: CRC32C, CRC64NVME: CRC64_NVME } a
 
 /** FULL_OBJECT: the CRC of the whole object from its parts' CRCs and sizes (CRC algorithms only). */
 export function fullObjectChecksum(algorithm: ChecksumAlgorithm, parts: readonly { checksum: string; size: number }[]): string {
-  if (algorithm === 'SHA1' || algorithm === 'SHA256') throw invalidRequest(`The FULL_OBJECT checksum type cannot be used with the ${algorithm.toLowerCase()} checksum algorithm.`);
+  if (algorithm === 'SHA1' || algorithm === 'SHA256')
+    throw invalidRequest(`The FULL_OBJECT checksum type cannot be used with the ${algorithm.toLowerCase()} checksum algorithm.`);
   const poly = CRC_POLYS[algorithm];
   const bytes = DIGEST_BYTES[algorithm];
   const read = (b: Buffer) => (bytes === 8 ? b.readBigUInt64BE() : BigInt(b.readUInt32BE()));
-  let crc = 0n;   // the CRC of no bytes
+  let crc = 0n; // the CRC of no bytes
   for (const p of parts) crc = combineCrc(poly, crc, read(decodeChecksum(algorithm, p.checksum)), p.size);
   const out = Buffer.alloc(bytes);
   if (bytes === 8) out.writeBigUInt64BE(crc);
@@ -189,11 +219,15 @@ export function fullObjectChecksum(algorithm: ChecksumAlgorithm, parts: readonly
 
 /** The object's checksum at CompleteMultipartUpload, by the upload's type. */
 export function multipartChecksum(algorithm: ChecksumAlgorithm, type: ChecksumType, parts: readonly { checksum: string; size: number }[]): string {
-  return type === 'COMPOSITE' ? compositeChecksum(algorithm, parts.map((p) => p.checksum)) : fullObjectChecksum(algorithm, parts);
+  return type === 'COMPOSITE'
+    ? compositeChecksum(
+        algorithm,
+        parts.map((p) => p.checksum),
+      )
+    : fullObjectChecksum(algorithm, parts);
 }
 
 /** Response headers for a stored checksum (x-amz-checksum-<algo> and x-amz-checksum-type). */
 export function checksumResponseHeaders(stored: { algorithm: ChecksumAlgorithm; type: ChecksumType; value: string }): Record<string, string> {
   return { [checksumHeader(stored.algorithm)]: stored.value, 'x-amz-checksum-type': stored.type };
 }
-

@@ -28,7 +28,7 @@ export interface WritePreconditions {
 /** What the conditions are evaluated against: the stored version (etag without quotes). */
 export interface Validators {
   etag: string;
-  lastModified: number;   // ms since epoch; HTTP dates have second precision
+  lastModified: number; // ms since epoch; HTTP dates have second precision
 }
 
 /** The key's latest version (or the version a delete names) as a write sees it. */

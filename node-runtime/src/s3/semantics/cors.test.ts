@@ -6,46 +6,109 @@ import { isS3Error } from '../../util/errors.ts';
 import { answerPreflight, corsResponseHeaders, parseCorsConfiguration, renderCorsConfiguration, type CorsRule } from './cors.ts';
 
 function code(fn: () => unknown): string {
-  try { fn(); } catch (e) { if (isS3Error(e)) return `${e.status} ${e.code}`; throw e; }
+  try {
+    fn();
+  } catch (e) {
+    if (isS3Error(e)) return `${e.status} ${e.code}`;
+    throw e;
+  }
   return 'no error';
 }
 
-const rule = (methods: string[], origins: string[], extra = '') => '<CORSRule>'
-  + methods.map((m) => `<AllowedMethod>${m}</AllowedMethod>`).join('')
-  + origins.map((o) => `<AllowedOrigin>${o}</AllowedOrigin>`).join('') + extra + '</CORSRule>';
+const rule = (methods: string[], origins: string[], extra = '') =>
+  '<CORSRule>' +
+  methods.map((m) => `<AllowedMethod>${m}</AllowedMethod>`).join('') +
+  origins.map((o) => `<AllowedOrigin>${o}</AllowedOrigin>`).join('') +
+  extra +
+  '</CORSRule>';
 const config = (...rules: string[]) => `<CORSConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${rules.join('')}</CORSConfiguration>`;
 
 test('parse/render round trip (test_set_cors): methods and origins in order, optional parts', () => {
   const rules = parseCorsConfiguration(config(rule(['GET', 'PUT'], ['*.get', '*.put'])));
   assert.equal(rules, [{ allowedOrigins: ['*.get', '*.put'], allowedMethods: ['GET', 'PUT'], allowedHeaders: [], exposeHeaders: [] }]);
-  const full = config(rule(['HEAD'], ['https://a.example'],
-    '<ID>r1</ID><AllowedHeader>x-amz-*</AllowedHeader><AllowedHeader>Content-Type</AllowedHeader><ExposeHeader>ETag</ExposeHeader><MaxAgeSeconds>3000</MaxAgeSeconds>'));
+  const full = config(
+    rule(
+      ['HEAD'],
+      ['https://a.example'],
+      '<ID>r1</ID><AllowedHeader>x-amz-*</AllowedHeader><AllowedHeader>Content-Type</AllowedHeader><ExposeHeader>ETag</ExposeHeader><MaxAgeSeconds>3000</MaxAgeSeconds>',
+    ),
+  );
   const parsed = parseCorsConfiguration(full);
-  assert.equal(parsed[0], { id: 'r1', allowedOrigins: ['https://a.example'], allowedMethods: ['HEAD'], allowedHeaders: ['x-amz-*', 'Content-Type'], exposeHeaders: ['ETag'], maxAgeSeconds: 3000 });
+  assert.equal(parsed[0], {
+    id: 'r1',
+    allowedOrigins: ['https://a.example'],
+    allowedMethods: ['HEAD'],
+    allowedHeaders: ['x-amz-*', 'Content-Type'],
+    exposeHeaders: ['ETag'],
+    maxAgeSeconds: 3000,
+  });
   const xml = renderCorsConfiguration(parsed);
-  assert.match(xml, '<CORSRule><ID>r1</ID><AllowedHeader>x-amz-*</AllowedHeader><AllowedHeader>Content-Type</AllowedHeader><AllowedMethod>HEAD</AllowedMethod><AllowedOrigin>https://a.example</AllowedOrigin><ExposeHeader>ETag</ExposeHeader><MaxAgeSeconds>3000</MaxAgeSeconds></CORSRule>');
+  assert.match(
+    xml,
+    '<CORSRule><ID>r1</ID><AllowedHeader>x-amz-*</AllowedHeader><AllowedHeader>Content-Type</AllowedHeader><AllowedMethod>HEAD</AllowedMethod><AllowedOrigin>https://a.example</AllowedOrigin><ExposeHeader>ETag</ExposeHeader><MaxAgeSeconds>3000</MaxAgeSeconds></CORSRule>',
+  );
   assert.equal(parseCorsConfiguration(xml), parsed);
 });
 
 test('validation: unsupported method, two wildcards, wildcard ExposeHeader are InvalidRequest; shape is MalformedXML', () => {
-  assert.is(code(() => parseCorsConfiguration(config(rule(['PATCH'], ['*'])))), '400 InvalidRequest');
-  assert.is(code(() => parseCorsConfiguration(config(rule(['get'], ['*'])))), '400 InvalidRequest');
-  assert.is(code(() => parseCorsConfiguration(config(rule(['GET'], ['*a*'])))), '400 InvalidRequest');
-  assert.is(code(() => parseCorsConfiguration(config(rule(['GET'], ['*'], '<AllowedHeader>**</AllowedHeader>')))), '400 InvalidRequest');
-  assert.is(code(() => parseCorsConfiguration(config(rule(['GET'], ['*'], '<ExposeHeader>x-*</ExposeHeader>')))), '400 InvalidRequest');
-  assert.is(code(() => parseCorsConfiguration(config(rule(['GET'], ['*'], `<ID>${'i'.repeat(256)}</ID>`)))), '400 InvalidRequest');
-  assert.is(code(() => parseCorsConfiguration(config(rule(['GET'], [])))), '400 MalformedXML');
-  assert.is(code(() => parseCorsConfiguration(config(rule([], ['*'])))), '400 MalformedXML');
-  assert.is(code(() => parseCorsConfiguration(config())), '400 MalformedXML');
-  assert.is(code(() => parseCorsConfiguration(config(rule(['GET'], ['*'], '<MaxAgeSeconds>-1</MaxAgeSeconds>')))), '400 MalformedXML');
-  assert.is(code(() => parseCorsConfiguration(config(rule(['GET'], ['*'], '<Colour>red</Colour>')))), '400 MalformedXML');
-  assert.is(code(() => parseCorsConfiguration(config(...Array.from({ length: 101 }, () => rule(['GET'], ['*']))))), '400 MalformedXML');
-  assert.is(code(() => parseCorsConfiguration('<CORSConfiguration><CORSRule>')), '400 MalformedXML');
+  assert.is(
+    code(() => parseCorsConfiguration(config(rule(['PATCH'], ['*'])))),
+    '400 InvalidRequest',
+  );
+  assert.is(
+    code(() => parseCorsConfiguration(config(rule(['get'], ['*'])))),
+    '400 InvalidRequest',
+  );
+  assert.is(
+    code(() => parseCorsConfiguration(config(rule(['GET'], ['*a*'])))),
+    '400 InvalidRequest',
+  );
+  assert.is(
+    code(() => parseCorsConfiguration(config(rule(['GET'], ['*'], '<AllowedHeader>**</AllowedHeader>')))),
+    '400 InvalidRequest',
+  );
+  assert.is(
+    code(() => parseCorsConfiguration(config(rule(['GET'], ['*'], '<ExposeHeader>x-*</ExposeHeader>')))),
+    '400 InvalidRequest',
+  );
+  assert.is(
+    code(() => parseCorsConfiguration(config(rule(['GET'], ['*'], `<ID>${'i'.repeat(256)}</ID>`)))),
+    '400 InvalidRequest',
+  );
+  assert.is(
+    code(() => parseCorsConfiguration(config(rule(['GET'], [])))),
+    '400 MalformedXML',
+  );
+  assert.is(
+    code(() => parseCorsConfiguration(config(rule([], ['*'])))),
+    '400 MalformedXML',
+  );
+  assert.is(
+    code(() => parseCorsConfiguration(config())),
+    '400 MalformedXML',
+  );
+  assert.is(
+    code(() => parseCorsConfiguration(config(rule(['GET'], ['*'], '<MaxAgeSeconds>-1</MaxAgeSeconds>')))),
+    '400 MalformedXML',
+  );
+  assert.is(
+    code(() => parseCorsConfiguration(config(rule(['GET'], ['*'], '<Colour>red</Colour>')))),
+    '400 MalformedXML',
+  );
+  assert.is(
+    code(() => parseCorsConfiguration(config(...Array.from({ length: 101 }, () => rule(['GET'], ['*']))))),
+    '400 MalformedXML',
+  );
+  assert.is(
+    code(() => parseCorsConfiguration('<CORSConfiguration><CORSRule>')),
+    '400 MalformedXML',
+  );
 });
 
 // test_cors_origin_response's configuration
-const rules: CorsRule[] = parseCorsConfiguration(config(
-  rule(['GET'], ['*suffix']), rule(['GET'], ['start*end']), rule(['GET'], ['prefix*']), rule(['PUT'], ['*.put'])));
+const rules: CorsRule[] = parseCorsConfiguration(
+  config(rule(['GET'], ['*suffix']), rule(['GET'], ['start*end']), rule(['GET'], ['prefix*']), rule(['PUT'], ['*.put'])),
+);
 const actual = (origin: string | undefined, method = 'GET', requestMethod?: string) => {
   const h = corsResponseHeaders(rules, { origin, method, requestMethod });
   return [h['Access-Control-Allow-Origin'], h['Access-Control-Allow-Methods']];
@@ -81,7 +144,10 @@ const preflight = (origin?: string, requestMethod?: string, requestHeaders?: str
   try {
     const h = answerPreflight(r, { origin, requestMethod, requestHeaders });
     return [200, h['Access-Control-Allow-Origin'], h['Access-Control-Allow-Methods']];
-  } catch (e) { if (isS3Error(e)) return [e.status, e.code]; throw e; }
+  } catch (e) {
+    if (isS3Error(e)) return [e.status, e.code];
+    throw e;
+  }
 };
 
 test('preflight: 400 without Origin or Access-Control-Request-Method, 403 when nothing matches, 200 with the rule (test_cors_origin_response)', () => {
@@ -112,8 +178,15 @@ test('preflight headers: requested headers must all be allowed (case-insensitive
   assert.is(h['Access-Control-Expose-Headers'], 'x-amz-meta-header1');
   assert.equal(corsResponseHeaders(wild, { origin: 'example.origin', method: 'GET' })['Access-Control-Allow-Origin'], '*');
 
-  const headers = parseCorsConfiguration(config(rule(['PUT', 'POST'], ['https://app.example'],
-    '<AllowedHeader>x-amz-*</AllowedHeader><AllowedHeader>content-type</AllowedHeader><MaxAgeSeconds>600</MaxAgeSeconds>')));
+  const headers = parseCorsConfiguration(
+    config(
+      rule(
+        ['PUT', 'POST'],
+        ['https://app.example'],
+        '<AllowedHeader>x-amz-*</AllowedHeader><AllowedHeader>content-type</AllowedHeader><MaxAgeSeconds>600</MaxAgeSeconds>',
+      ),
+    ),
+  );
   const ok = answerPreflight(headers, { origin: 'https://app.example', requestMethod: 'PUT', requestHeaders: 'Content-Type, X-Amz-Date,x-amz-meta-a' });
   assert.equal(ok, {
     'Access-Control-Allow-Origin': 'https://app.example',
@@ -121,13 +194,15 @@ test('preflight headers: requested headers must all be allowed (case-insensitive
     'Access-Control-Allow-Credentials': 'true',
     'Access-Control-Max-Age': '600',
     'Access-Control-Allow-Headers': 'content-type, x-amz-date, x-amz-meta-a',
-    'Vary': 'Origin, Access-Control-Request-Headers, Access-Control-Request-Method',
+    Vary: 'Origin, Access-Control-Request-Headers, Access-Control-Request-Method',
   });
   assert.equal(preflight('https://app.example', 'PUT', 'authorization', headers), [403, 'AccessForbidden']);
 });
 
 test('first matching rule wins', () => {
-  const two = parseCorsConfiguration(config(rule(['GET'], ['*'], '<MaxAgeSeconds>1</MaxAgeSeconds>'), rule(['GET'], ['https://a'], '<MaxAgeSeconds>2</MaxAgeSeconds>')));
+  const two = parseCorsConfiguration(
+    config(rule(['GET'], ['*'], '<MaxAgeSeconds>1</MaxAgeSeconds>'), rule(['GET'], ['https://a'], '<MaxAgeSeconds>2</MaxAgeSeconds>')),
+  );
   assert.is(answerPreflight(two, { origin: 'https://a', requestMethod: 'GET' })['Access-Control-Max-Age'], '1');
 });
 

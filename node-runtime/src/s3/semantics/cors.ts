@@ -118,7 +118,7 @@ function answer(rule: CorsRule, matched: string, origin: string): Record<string,
   const out: Record<string, string> = {
     'Access-Control-Allow-Origin': matched === '*' ? '*' : origin,
     'Access-Control-Allow-Methods': rule.allowedMethods.join(', '),
-    'Vary': VARY,
+    Vary: VARY,
   };
   // Credentials can only go with a named origin (browsers refuse them with `*`).
   if (matched !== '*') out['Access-Control-Allow-Credentials'] = 'true';
@@ -130,8 +130,8 @@ function answer(rule: CorsRule, matched: string, origin: string): Record<string,
 /** What a preflight (OPTIONS) carries. */
 export interface PreflightRequest {
   origin?: string;
-  requestMethod?: string;     // Access-Control-Request-Method
-  requestHeaders?: string;    // Access-Control-Request-Headers, comma-separated
+  requestMethod?: string; // Access-Control-Request-Method
+  requestHeaders?: string; // Access-Control-Request-Headers, comma-separated
 }
 
 /**
@@ -144,7 +144,10 @@ export function answerPreflight(rules: readonly CorsRule[] | undefined, req: Pre
   if (!req.requestMethod) throw badRequest('Invalid Access-Control-Request-Method: null');
   if (!isMethod(req.requestMethod)) throw badRequest(`Invalid Access-Control-Request-Method: ${req.requestMethod}`);
   if (!rules) throw forbidden('CORSResponse: CORS is not enabled for this bucket.');
-  const requested = (req.requestHeaders ?? '').split(',').map((h) => h.trim().toLowerCase()).filter(Boolean);
+  const requested = (req.requestHeaders ?? '')
+    .split(',')
+    .map((h) => h.trim().toLowerCase())
+    .filter(Boolean);
   for (const rule of rules) {
     const matched = matchOrigin(rule, req.origin);
     if (matched === undefined || !rule.allowedMethods.includes(req.requestMethod)) continue;
@@ -153,15 +156,17 @@ export function answerPreflight(rules: readonly CorsRule[] | undefined, req: Pre
     if (requested.length) out['Access-Control-Allow-Headers'] = requested.join(', ');
     return out;
   }
-  throw forbidden('CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, '
-    + 'request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource\'s CORS spec.');
+  throw forbidden(
+    'CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, ' +
+      "request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource's CORS spec.",
+  );
 }
 
 /** What an actual (non-OPTIONS) request carries. */
 export interface ActualRequest {
   origin?: string;
   method: string;
-  requestMethod?: string;     // Access-Control-Request-Method, if a client sent one
+  requestMethod?: string; // Access-Control-Request-Method, if a client sent one
 }
 
 /**
@@ -170,11 +175,11 @@ export interface ActualRequest {
  */
 export function corsResponseHeaders(rules: readonly CorsRule[] | undefined, req: ActualRequest): Record<string, string> {
   if (!rules) return {};
-  if (!req.origin) return { 'Vary': VARY };
+  if (!req.origin) return { Vary: VARY };
   const method = req.requestMethod ?? req.method;
   for (const rule of rules) {
     const matched = matchOrigin(rule, req.origin);
     if (matched !== undefined && (rule.allowedMethods as string[]).includes(method)) return answer(rule, matched, req.origin);
   }
-  return { 'Vary': VARY };
+  return { Vary: VARY };
 }

@@ -28,11 +28,13 @@ test('check values of "123456789" (CRC catalogue): CRC32 cbf43926, CRC32C e30692
   assert.is(crc32c(Buffer.alloc(32, 0xff)).toString(16), '62a8ab43');
 });
 
-test('CRC32C and CRC64NVME agree with the AWS SDK\'s implementations on random data, in odd-sized updates', async () => {
+test("CRC32C and CRC64NVME agree with the AWS SDK's implementations on random data, in odd-sized updates", async () => {
   for (const size of [0, 1, 7, 8, 9, 63, 1000, 65537]) {
     const data = randomBytes(size);
-    const sdk32 = new Crc32cJs(); sdk32.update(data);
-    const sdk64 = new Crc64NvmeJs(); sdk64.update(data);
+    const sdk32 = new Crc32cJs();
+    sdk32.update(data);
+    const sdk64 = new Crc64NvmeJs();
+    sdk64.update(data);
     const cut = Math.floor(size / 3);
     assert.is(digest('CRC32C', data.subarray(0, cut), data.subarray(cut)), Buffer.from(await sdk32.digest()).toString('base64'), `crc32c ${size}`);
     assert.is(digest('CRC64NVME', data.subarray(0, cut), data.subarray(cut)), Buffer.from(await sdk64.digest()).toString('base64'), `crc64nvme ${size}`);

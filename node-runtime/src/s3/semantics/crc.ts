@@ -54,8 +54,7 @@ export function crc32c(data: Uint8Array, previous = 0): number {
   const n = data.length;
   for (; i + 8 <= n; i += 8) {
     const a = (crc ^ (data[i] | (data[i + 1] << 8) | (data[i + 2] << 16) | (data[i + 3] << 24))) >>> 0;
-    crc = t7[a & 0xff] ^ t6[(a >>> 8) & 0xff] ^ t5[(a >>> 16) & 0xff] ^ t4[a >>> 24]
-      ^ t3[data[i + 4]] ^ t2[data[i + 5]] ^ t1[data[i + 6]] ^ t0[data[i + 7]];
+    crc = t7[a & 0xff] ^ t6[(a >>> 8) & 0xff] ^ t5[(a >>> 16) & 0xff] ^ t4[a >>> 24] ^ t3[data[i + 4]] ^ t2[data[i + 5]] ^ t1[data[i + 6]] ^ t0[data[i + 7]];
   }
   for (; i < n; i++) crc = t0[(crc ^ data[i]) & 0xff] ^ (crc >>> 8);
   return ~crc >>> 0;
@@ -76,12 +75,19 @@ export class Crc64Nvme {
       // bytes 0-3 meet the register's low half, 4-7 its high half; byte j looks up table 7-j
       const a = (lo ^ (data[i] | (data[i + 1] << 8) | (data[i + 2] << 16) | (data[i + 3] << 24))) >>> 0;
       const b = (hi ^ (data[i + 4] | (data[i + 5] << 8) | (data[i + 6] << 16) | (data[i + 7] << 24))) >>> 0;
-      const i0 = a & 0xff, i1 = (a >>> 8) & 0xff, i2 = (a >>> 16) & 0xff, i3 = a >>> 24;
-      const i4 = b & 0xff, i5 = (b >>> 8) & 0xff, i6 = (b >>> 16) & 0xff, i7 = b >>> 24;
+      const i0 = a & 0xff,
+        i1 = (a >>> 8) & 0xff,
+        i2 = (a >>> 16) & 0xff,
+        i3 = a >>> 24;
+      const i4 = b & 0xff,
+        i5 = (b >>> 8) & 0xff,
+        i6 = (b >>> 16) & 0xff,
+        i7 = b >>> 24;
       hi = H[7][i0] ^ H[6][i1] ^ H[5][i2] ^ H[4][i3] ^ H[3][i4] ^ H[2][i5] ^ H[1][i6] ^ H[0][i7];
       lo = L[7][i0] ^ L[6][i1] ^ L[5][i2] ^ L[4][i3] ^ L[3][i4] ^ L[2][i5] ^ L[1][i6] ^ L[0][i7];
     }
-    const H0 = H[0], L0 = L[0];
+    const H0 = H[0],
+      L0 = L[0];
     for (; i < n; i++) {
       const idx = (lo ^ data[i]) & 0xff;
       lo = (((lo >>> 8) | (hi << 24)) ^ L0[idx]) >>> 0;
@@ -103,7 +109,10 @@ export function crc64nvme(data: Uint8Array): bigint {
 
 // ---- combination (zlib's multmodp / x2nmodp, generalised to a width) ----
 
-interface CrcPoly { width: bigint; poly: bigint }
+interface CrcPoly {
+  width: bigint;
+  poly: bigint;
+}
 export const CRC32_IEEE: CrcPoly = { width: 32n, poly: 0xedb88320n };
 export const CRC32C: CrcPoly = { width: 32n, poly: BigInt(CRC32C_POLY) };
 export const CRC64_NVME: CrcPoly = { width: 64n, poly: CRC64_POLY };
@@ -130,7 +139,7 @@ function powers(p: CrcPoly): bigint[] {
   let t = powerTables.get(p);
   if (!t) {
     t = [];
-    let x = 1n << (p.width - 2n);   // x^1
+    let x = 1n << (p.width - 2n); // x^1
     for (let k = 0; k < 64; k++) {
       t.push(x);
       x = multModP(p, x, x);
@@ -143,9 +152,9 @@ function powers(p: CrcPoly): bigint[] {
 /** CRC of A‖B from crc(A), crc(B) and |B| in bytes. */
 export function combineCrc(p: CrcPoly, crcA: bigint, crcB: bigint, lengthB: number): bigint {
   const table = powers(p);
-  let xn = 1n << (p.width - 1n);    // x^0
+  let xn = 1n << (p.width - 1n); // x^0
   let n = BigInt(lengthB);
-  let k = 3;                        // bytes → bits: x^(8n) = x^(n·2^3)
+  let k = 3; // bytes → bits: x^(8n) = x^(n·2^3)
   while (n > 0n) {
     if (n & 1n) xn = multModP(p, table[k], xn);
     n >>= 1n;

@@ -5,7 +5,12 @@ import { isS3Error } from '../../util/errors.ts';
 import { child, children, onlyChildren, parseDocument, textOf, textsOf } from './document.ts';
 
 function code(fn: () => unknown): string {
-  try { fn(); } catch (e) { if (isS3Error(e)) return `${e.status} ${e.code}`; throw e; }
+  try {
+    fn();
+  } catch (e) {
+    if (isS3Error(e)) return `${e.status} ${e.code}`;
+    throw e;
+  }
   return 'no error';
 }
 
@@ -21,15 +26,42 @@ test('repeated elements are lists whether they occur once or more; text is kept 
 });
 
 test('shape errors: wrong root, two roots, text where elements belong, an element where text belongs, a single element twice', () => {
-  assert.is(code(() => parseDocument('<Other/>', 'R', [])), '400 MalformedXML');
-  assert.is(code(() => parseDocument('', 'R', [])), '400 MalformedXML');
-  assert.is(code(() => parseDocument('<R>text</R>', 'R', [])), '400 MalformedXML');
-  assert.is(code(() => parseDocument('<R><A>1</A></R><R/>', 'R', [])), '400 MalformedXML');
-  assert.is(code(() => textOf(parseDocument('<R><A><B>1</B></A></R>', 'R', []), 'A')), '400 MalformedXML');
-  assert.is(code(() => textOf(parseDocument('<R><A>1</A><A>2</A></R>', 'R', []), 'A')), '400 MalformedXML');
-  assert.is(code(() => child(parseDocument('<R><E>x</E></R>', 'R', []), 'E')), '400 MalformedXML');
-  assert.is(code(() => onlyChildren(parseDocument('<R><A/><Z/></R>', 'R', []), ['A'])), '400 MalformedXML');
-  assert.is(code(() => onlyChildren(parseDocument('<R>\n  <A/>\n</R>', 'R', []), ['A'])), 'no error');
+  assert.is(
+    code(() => parseDocument('<Other/>', 'R', [])),
+    '400 MalformedXML',
+  );
+  assert.is(
+    code(() => parseDocument('', 'R', [])),
+    '400 MalformedXML',
+  );
+  assert.is(
+    code(() => parseDocument('<R>text</R>', 'R', [])),
+    '400 MalformedXML',
+  );
+  assert.is(
+    code(() => parseDocument('<R><A>1</A></R><R/>', 'R', [])),
+    '400 MalformedXML',
+  );
+  assert.is(
+    code(() => textOf(parseDocument('<R><A><B>1</B></A></R>', 'R', []), 'A')),
+    '400 MalformedXML',
+  );
+  assert.is(
+    code(() => textOf(parseDocument('<R><A>1</A><A>2</A></R>', 'R', []), 'A')),
+    '400 MalformedXML',
+  );
+  assert.is(
+    code(() => child(parseDocument('<R><E>x</E></R>', 'R', []), 'E')),
+    '400 MalformedXML',
+  );
+  assert.is(
+    code(() => onlyChildren(parseDocument('<R><A/><Z/></R>', 'R', []), ['A'])),
+    '400 MalformedXML',
+  );
+  assert.is(
+    code(() => onlyChildren(parseDocument('<R>\n  <A/>\n</R>', 'R', []), ['A'])),
+    'no error',
+  );
 });
 
 test.run();

@@ -32,7 +32,11 @@ function parserFor(repeated: readonly string[]): XMLParser {
 export function parseDocument(body: string, root: string, repeated: readonly string[]): XmlObject {
   if (!body.trim() || XMLValidator.validate(body) !== true) throw s3Error('MalformedXML');
   let doc: XmlObject;
-  try { doc = parserFor(repeated).parse(body) as XmlObject; } catch (e) { throw s3Error('MalformedXML', undefined, { cause: e }); }
+  try {
+    doc = parserFor(repeated).parse(body) as XmlObject;
+  } catch (e) {
+    throw s3Error('MalformedXML', undefined, { cause: e });
+  }
   const names = Object.keys(doc).filter((n) => n !== '#text');
   if (names.length !== 1 || names[0] !== root) throw s3Error('MalformedXML');
   return asElement(doc[root]);

@@ -18,20 +18,22 @@ export interface VersionFacts {
   key: string;
   size: number;
   tags: readonly Tag[];
-  lastModified: number;          // ms; creation of this version (or delete marker)
+  lastModified: number; // ms; creation of this version (or delete marker)
   isLatest: boolean;
   isDeleteMarker: boolean;
-  noncurrentSince?: number;      // ms; creation of the next newer version (noncurrent only)
+  noncurrentSince?: number; // ms; creation of the next newer version (noncurrent only)
   newerNoncurrentCount?: number; // noncurrent versions newer than this one (noncurrent only)
-  onlyVersion?: boolean;         // a latest delete marker with no other version left: "expired"
+  onlyVersion?: boolean; // a latest delete marker with no other version left: "expired"
 }
 
 export type LifecycleAction =
-  | { kind: 'expire-current'; ruleId: string }        // versioned: add a delete marker; else delete
-  | { kind: 'delete-noncurrent'; ruleId: string }     // delete this version permanently
+  | { kind: 'expire-current'; ruleId: string } // versioned: add a delete marker; else delete
+  | { kind: 'delete-noncurrent'; ruleId: string } // delete this version permanently
   | { kind: 'remove-delete-marker'; ruleId: string }; // delete the expired delete marker
 
-export interface ClockOptions { dayMs?: number }
+export interface ClockOptions {
+  dayMs?: number;
+}
 
 /** When an action `days` after `from` is due. */
 export function dueAt(from: number, days: number, opts: ClockOptions = {}): number {
@@ -93,7 +95,12 @@ export function dueAction(rules: readonly LifecycleRule[], v: VersionFacts, now:
 }
 
 /** The rule that aborts an incomplete multipart upload now, if any (uploads have no tags or size). */
-export function dueUploadAbort(rules: readonly LifecycleRule[], upload: { key: string; initiated: number }, now: number, opts: ClockOptions = {}): string | undefined {
+export function dueUploadAbort(
+  rules: readonly LifecycleRule[],
+  upload: { key: string; initiated: number },
+  now: number,
+  opts: ClockOptions = {},
+): string | undefined {
   for (const rule of rules) {
     const abort = rule.abortIncompleteMultipartUpload;
     if (rule.status !== 'Enabled' || !abort || !ruleSelects(rule, { key: upload.key, size: 0, tags: [] })) continue;
@@ -106,7 +113,11 @@ export function dueUploadAbort(rules: readonly LifecycleRule[], upload: { key: s
  * x-amz-expiration for PUT/GET/HEAD of a current version: `expiry-date="<HTTP date>",
  * rule-id="<id>"` for the earliest Expiration among the enabled rules that select it.
  */
-export function expirationHeader(rules: readonly LifecycleRule[], v: Pick<VersionFacts, 'key' | 'size' | 'tags' | 'lastModified'>, opts: ClockOptions = {}): string | undefined {
+export function expirationHeader(
+  rules: readonly LifecycleRule[],
+  v: Pick<VersionFacts, 'key' | 'size' | 'tags' | 'lastModified'>,
+  opts: ClockOptions = {},
+): string | undefined {
   let best: { at: number; id: string } | undefined;
   for (const rule of rules) {
     if (rule.status !== 'Enabled' || !ruleSelects(rule, v)) continue;

@@ -13,7 +13,10 @@ import { buildXml } from '../xml.ts';
 import { child, children, onlyChildren, parseDocument, textOf } from './document.ts';
 import { validateTag, type Tag } from './tagging.ts';
 
-export interface SizeBounds { sizeGreaterThan?: number; sizeLessThan?: number }
+export interface SizeBounds {
+  sizeGreaterThan?: number;
+  sizeLessThan?: number;
+}
 export interface LifecycleFilter extends SizeBounds {
   prefix?: string;
   tag?: Tag;
@@ -23,9 +26,9 @@ export interface LifecycleFilter extends SizeBounds {
 export interface LifecycleRule {
   id: string;
   status: 'Enabled' | 'Disabled';
-  prefix?: string;                  // legacy <Prefix> directly under <Rule>
-  filter?: LifecycleFilter;         // <Filter>; exactly one of prefix and filter is set
-  expiration?: { days?: number; date?: number; expiredObjectDeleteMarker?: boolean };   // date: ms, midnight UTC
+  prefix?: string; // legacy <Prefix> directly under <Rule>
+  filter?: LifecycleFilter; // <Filter>; exactly one of prefix and filter is set
+  expiration?: { days?: number; date?: number; expiredObjectDeleteMarker?: boolean }; // date: ms, midnight UTC
   noncurrentVersionExpiration?: { noncurrentDays: number; newerNoncurrentVersions?: number };
   abortIncompleteMultipartUpload?: { daysAfterInitiation: number };
 }
@@ -49,8 +52,11 @@ function positiveInt(v: string | undefined, what: string, min = 1): number | und
 /** ISO 8601 date at midnight UTC (2017-09-27, 2017-09-27T00:00:00Z, ...T00:00:00.000Z, +00:00). */
 function midnight(v: string, what: string): number {
   const t = v.trim();
-  const ms = /^\d{4}-\d{2}-\d{2}$/.test(t) ? Date.parse(t + 'T00:00:00Z')
-    : /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(t) ? Date.parse(t) : NaN;
+  const ms = /^\d{4}-\d{2}-\d{2}$/.test(t)
+    ? Date.parse(t + 'T00:00:00Z')
+    : /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(t)
+      ? Date.parse(t)
+      : NaN;
   if (Number.isNaN(ms)) throw invalid(`Invalid ${what}: ${v}`);
   if (ms % DAY_MS !== 0) throw invalid(`'${what}' must be at midnight GMT`);
   return ms;
@@ -62,7 +68,7 @@ function parseTagElement(node: XmlObject): Tag {
   const value = textOf(node, 'Value') ?? '';
   if (key === undefined) throw malformed();
   const tag = { key, value };
-  validateTag(tag);   // InvalidTag, as for object tags
+  validateTag(tag); // InvalidTag, as for object tags
   return tag;
 }
 
@@ -99,7 +105,17 @@ function parseFilter(node: XmlObject): LifecycleFilter {
 const hasTags = (f: LifecycleFilter | undefined) => !!f && (!!f.tag || (f.and?.tags.length ?? 0) > 0);
 
 function parseRule(node: XmlObject, newId: () => string): LifecycleRule {
-  onlyChildren(node, ['ID', 'Status', 'Prefix', 'Filter', 'Expiration', 'NoncurrentVersionExpiration', 'AbortIncompleteMultipartUpload', 'Transition', 'NoncurrentVersionTransition']);
+  onlyChildren(node, [
+    'ID',
+    'Status',
+    'Prefix',
+    'Filter',
+    'Expiration',
+    'NoncurrentVersionExpiration',
+    'AbortIncompleteMultipartUpload',
+    'Transition',
+    'NoncurrentVersionTransition',
+  ]);
   const id = textOf(node, 'ID');
   if (id !== undefined && id.length > MAX_ID) throw invalid(`ID length should not exceed allowed limit of ${MAX_ID}`);
   const status = textOf(node, 'Status');
@@ -118,7 +134,8 @@ function parseRule(node: XmlObject, newId: () => string): LifecycleRule {
     const days = positiveInt(textOf(exp, 'Days'), 'Days');
     const date = textOf(exp, 'Date');
     const marker = textOf(exp, 'ExpiredObjectDeleteMarker');
-    if ([days, date, marker].filter((v) => v !== undefined).length !== 1) throw malformed('Expiration needs exactly one of Days, Date and ExpiredObjectDeleteMarker.');
+    if ([days, date, marker].filter((v) => v !== undefined).length !== 1)
+      throw malformed('Expiration needs exactly one of Days, Date and ExpiredObjectDeleteMarker.');
     if (marker !== undefined && marker !== 'true' && marker !== 'false') throw malformed('ExpiredObjectDeleteMarker must be true or false.');
     if (marker === 'true' && hasTags(rule.filter)) throw invalid('ExpiredObjectDeleteMarker cannot be specified with object tags.');
     rule.expiration = days !== undefined ? { days } : date !== undefined ? { date: midnight(date, 'Date') } : { expiredObjectDeleteMarker: marker === 'true' };
@@ -161,7 +178,8 @@ export function parseLifecycleConfiguration(body: string, newId: () => string = 
   onlyChildren(root, ['Rule']);
   const nodes = children(root, 'Rule');
   if (nodes.length === 0) throw malformed();
-  if (nodes.length > MAX_LIFECYCLE_RULES) throw s3Error('InvalidRequest', `The number of lifecycle rules should not exceed allowed limit of ${MAX_LIFECYCLE_RULES} rules.`);
+  if (nodes.length > MAX_LIFECYCLE_RULES)
+    throw s3Error('InvalidRequest', `The number of lifecycle rules should not exceed allowed limit of ${MAX_LIFECYCLE_RULES} rules.`);
   const rules = nodes.map((n) => parseRule(n, newId));
   const ids = new Set<string>();
   for (const r of rules) {
@@ -174,9 +192,17 @@ export function parseLifecycleConfiguration(body: string, newId: () => string = 
 const tagXml = (t: Tag) => ({ Key: t.key, Value: t.value });
 
 function filterXml(f: LifecycleFilter): XmlObject {
-  const outer: XmlObject = { Prefix: f.prefix, Tag: f.tag ? tagXml(f.tag) : undefined, ObjectSizeGreaterThan: f.sizeGreaterThan, ObjectSizeLessThan: f.sizeLessThan };
+  const outer: XmlObject = {
+    Prefix: f.prefix,
+    Tag: f.tag ? tagXml(f.tag) : undefined,
+    ObjectSizeGreaterThan: f.sizeGreaterThan,
+    ObjectSizeLessThan: f.sizeLessThan,
+  };
   if (!f.and) return outer;
-  return { ...outer, And: { Prefix: f.and.prefix, Tag: f.and.tags.map(tagXml), ObjectSizeGreaterThan: f.and.sizeGreaterThan, ObjectSizeLessThan: f.and.sizeLessThan } };
+  return {
+    ...outer,
+    And: { Prefix: f.and.prefix, Tag: f.and.tags.map(tagXml), ObjectSizeGreaterThan: f.and.sizeGreaterThan, ObjectSizeLessThan: f.and.sizeLessThan },
+  };
 }
 
 /** GetBucketLifecycleConfiguration answer. */

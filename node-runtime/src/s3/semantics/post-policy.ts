@@ -20,10 +20,10 @@ export type PostAuth =
   | { kind: 'v2'; accessKeyId: string; signature: string; stringToSign: string };
 
 export interface PostUploadPlan {
-  key: string;                       // ${filename} substituted
+  key: string; // ${filename} substituted
   auth: PostAuth;
-  size: { min: number; max: number } | undefined;   // content-length-range, if the policy has one
-  fields: Map<string, string>;       // lower-case names: acl, content-type, x-amz-meta-*, tagging, x-amz-checksum-* ...
+  size: { min: number; max: number } | undefined; // content-length-range, if the policy has one
+  fields: Map<string, string>; // lower-case names: acl, content-type, x-amz-meta-*, tagging, x-amz-checksum-* ...
   successStatus: 200 | 201 | 204;
   successRedirect?: string;
 }
@@ -39,9 +39,7 @@ const exempt = (name: string) => EXEMPT.has(name) || name.startsWith('x-ignore-'
 
 const ISO_EXPIRATION = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
 
-type Condition =
-  | { op: 'eq' | 'starts-with'; field: string; value: string }
-  | { op: 'content-length-range'; min: number; max: number };
+type Condition = { op: 'eq' | 'starts-with'; field: string; value: string } | { op: 'content-length-range'; min: number; max: number };
 
 function lowerFields(form: Map<string, string>): Map<string, string> {
   const out = new Map<string, string>();
@@ -91,7 +89,11 @@ export function decodePolicy(policyBase64: string): { expiration: number; condit
   const compact = policyBase64.replace(/\s+/g, '');
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(compact)) throw badPolicy('The policy is not base64.');
   let doc: unknown;
-  try { doc = JSON.parse(Buffer.from(compact, 'base64').toString('utf8')); } catch { throw badPolicy('The policy is not JSON.'); }
+  try {
+    doc = JSON.parse(Buffer.from(compact, 'base64').toString('utf8'));
+  } catch {
+    throw badPolicy('The policy is not JSON.');
+  }
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw badPolicy('The policy is not a JSON object.');
   const { expiration, conditions } = doc as Record<string, unknown>;
   if (typeof expiration !== 'string') throw badPolicy('Policy missing expiration.');
@@ -143,7 +145,7 @@ export function planPostUpload(form: Map<string, string>, ctx: { bucket: string;
   if (policy !== undefined) {
     const { expiration, conditions } = decodePolicy(policy);
     if (ctx.now > expiration) throw denied('Policy expired.');
-    const valueOf = (field: string) => (field === 'bucket' ? ctx.bucket : field === 'key' ? key : fields.get(field) ?? '');
+    const valueOf = (field: string) => (field === 'bucket' ? ctx.bucket : field === 'key' ? key : (fields.get(field) ?? ''));
     const covered = new Set<string>();
     for (const c of conditions) {
       if (c.op === 'content-length-range') {
@@ -191,15 +193,18 @@ export function verifyPostSignature(auth: PostAuth, secret: string): void {
 export function checkPostSize(plan: Pick<PostUploadPlan, 'size'>, size: number, final: boolean): void {
   if (!plan.size) return;
   if (size > plan.size.max) throw s3Error('EntityTooLarge', undefined, { extra: { ProposedSize: String(size), MaxSizeAllowed: String(plan.size.max) } });
-  if (final && size < plan.size.min) throw s3Error('EntityTooSmall', undefined, { extra: { ProposedSize: String(size), MinSizeAllowed: String(plan.size.min) } });
+  if (final && size < plan.size.min)
+    throw s3Error('EntityTooSmall', undefined, { extra: { ProposedSize: String(size), MinSizeAllowed: String(plan.size.min) } });
 }
 
 /**
  * The answer to a stored upload: a 303 to success_action_redirect with bucket, key and the
  * quoted etag in its query; else success_action_status (201 carries a PostResponse document).
  */
-export function postSuccessResponse(plan: Pick<PostUploadPlan, 'key' | 'successStatus' | 'successRedirect'>,
-  stored: { bucket: string; etag: string; location: string }): { status: number; headers: Record<string, string>; body: string } {
+export function postSuccessResponse(
+  plan: Pick<PostUploadPlan, 'key' | 'successStatus' | 'successRedirect'>,
+  stored: { bucket: string; etag: string; location: string },
+): { status: number; headers: Record<string, string>; body: string } {
   const etag = `"${stored.etag}"`;
   if (plan.successRedirect) {
     const query = `bucket=${encodeURIComponent(stored.bucket)}&key=${encodeURIComponent(plan.key)}&etag=${encodeURIComponent(etag)}`;

@@ -8,7 +8,10 @@ import { S3Error, s3Error } from '../../util/errors.ts';
 import { buildXml } from '../xml.ts';
 import { children, onlyChildren, parseDocument, textOf } from './document.ts';
 
-export interface Tag { key: string; value: string }
+export interface Tag {
+  key: string;
+  value: string;
+}
 
 export const MAX_OBJECT_TAGS = 10;
 export const MAX_BUCKET_TAGS = 50;
@@ -19,8 +22,8 @@ export const MAX_TAG_VALUE = 256;
 const ALLOWED = /^[\p{L}\p{Z}\p{N}\p{M}_.:/=+\-@]*$/u;
 
 const invalidTag = (message: string) => new S3Error('InvalidTag', 400, message);
-const headerInvalid = () => new S3Error('InvalidArgument', 400,
-  "The header 'x-amz-tagging' shall be encoded as UTF-8 then URLEncoded URL query parameters without tag name duplicates.");
+const headerInvalid = () =>
+  new S3Error('InvalidArgument', 400, "The header 'x-amz-tagging' shall be encoded as UTF-8 then URLEncoded URL query parameters without tag name duplicates.");
 
 /** One tag's own rules; shared with lifecycle filters, whose tags obey the same limits. */
 export function validateTag(tag: Tag): void {
@@ -111,5 +114,8 @@ export function renderTagging(tags: readonly Tag[]): string {
 
 /** Tags as the header form, for x-amz-tagging on replication or for storing compactly. */
 export function formatTaggingHeader(tags: readonly Tag[]): string {
-  return [...tags].sort(byKey).map((t) => `${encodeURIComponent(t.key)}=${encodeURIComponent(t.value)}`).join('&');
+  return [...tags]
+    .sort(byKey)
+    .map((t) => `${encodeURIComponent(t.key)}=${encodeURIComponent(t.value)}`)
+    .join('&');
 }

@@ -4,12 +4,24 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { isS3Error } from '../../util/errors.ts';
 import {
-  compareKeys, compareListOrder, listVersionsPage, newVersionId, NULL_VERSION_ID, parseVersionIdParam, versionIdTime,
-  type ListedVersion, type ListVersionsParams,
+  compareKeys,
+  compareListOrder,
+  listVersionsPage,
+  newVersionId,
+  NULL_VERSION_ID,
+  parseVersionIdParam,
+  versionIdTime,
+  type ListedVersion,
+  type ListVersionsParams,
 } from './versioning.ts';
 
 function code(fn: () => unknown): string {
-  try { fn(); } catch (e) { if (isS3Error(e)) return `${e.status} ${e.code}`; throw e; }
+  try {
+    fn();
+  } catch (e) {
+    if (isS3Error(e)) return `${e.status} ${e.code}`;
+    throw e;
+  }
   return 'no error';
 }
 
@@ -27,21 +39,35 @@ test('version ids: 24 characters, newer sorts first, the time reads back, random
 
 test('version id parameters are opaque: null and any 1..1024 bytes; empty, longer or control characters are InvalidArgument', () => {
   assert.is(parseVersionIdParam('null'), 'null');
-  assert.is(parseVersionIdParam('3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY+MTRCxf3vjVBH40Nr8X8gdRQBpUMLUo'), '3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY+MTRCxf3vjVBH40Nr8X8gdRQBpUMLUo');
-  assert.is(code(() => parseVersionIdParam('')), '400 InvalidArgument');
-  assert.is(code(() => parseVersionIdParam('x'.repeat(1025))), '400 InvalidArgument');
-  assert.is(code(() => parseVersionIdParam('a\nb')), '400 InvalidArgument');
+  assert.is(
+    parseVersionIdParam('3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY+MTRCxf3vjVBH40Nr8X8gdRQBpUMLUo'),
+    '3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY+MTRCxf3vjVBH40Nr8X8gdRQBpUMLUo',
+  );
+  assert.is(
+    code(() => parseVersionIdParam('')),
+    '400 InvalidArgument',
+  );
+  assert.is(
+    code(() => parseVersionIdParam('x'.repeat(1025))),
+    '400 InvalidArgument',
+  );
+  assert.is(
+    code(() => parseVersionIdParam('a\nb')),
+    '400 InvalidArgument',
+  );
 });
 
 test('key order is UTF-8 byte order', () => {
   assert.ok(compareKeys('testobj', 'testobj-1') < 0);
-  assert.ok(compareKeys('\uffff', '\u{10000}') < 0);    // UTF-16 order says the opposite
+  assert.ok(compareKeys('\uffff', '\u{10000}') < 0); // UTF-16 order says the opposite
   assert.ok('\uffff' > '\u{10000}');
   assert.is(compareKeys('a', 'a'), 0);
 });
 
 // A bucket's versions as the metadata layer would hold them.
-interface V extends ListedVersion { deleteMarker: boolean }
+interface V extends ListedVersion {
+  deleteMarker: boolean;
+}
 let clock = Date.parse('2026-03-01T00:00:00Z');
 function put(key: string, opts: { nullVersion?: boolean; deleteMarker?: boolean } = {}): V {
   const timestamp = (clock += 1000);
@@ -70,7 +96,10 @@ test('order and IsLatest: keys in byte order, newest first, one latest per key (
   const v2 = Array.from({ length: 5 }, () => put('testobj-1'));
   const page = listVersionsPage(sort([...v2, ...v1]), { maxKeys: 1000 });
   assert.equal(ids(page.entries), [...ids(v1).reverse(), ...ids(v2).reverse()]);
-  assert.equal(page.entries.map((e) => e.isLatest), [true, false, false, false, false, true, false, false, false, false]);
+  assert.equal(
+    page.entries.map((e) => e.isLatest),
+    [true, false, false, false, false, true, false, false, false, false],
+  );
   assert.is(page.isTruncated, false);
   assert.is(page.nextKeyMarker, undefined);
 });
@@ -80,13 +109,19 @@ test('paging by key and version-id markers visits every version once, IsLatest i
   for (const maxKeys of [1, 2, 3, 7, 8]) {
     const { seen } = allPages(all, { maxKeys });
     assert.equal(ids(seen), ids(all), `maxKeys ${maxKeys}`);
-    assert.equal(seen.filter((e) => e.isLatest).map((e) => e.key), ['a', 'b', 'c']);
+    assert.equal(
+      seen.filter((e) => e.isLatest).map((e) => e.key),
+      ['a', 'b', 'c'],
+    );
   }
   const first = listVersionsPage(all, { maxKeys: 2 });
   assert.equal([first.isTruncated, first.nextKeyMarker, first.nextVersionIdMarker], [true, 'a', all[1].versionId]);
   // a key marker alone skips every version of that key
   assert.equal(ids(listVersionsPage(all, { maxKeys: 10, keyMarker: 'a' }).entries), ids(all.slice(4)));
-  assert.is(code(() => listVersionsPage(all, { maxKeys: 10, versionIdMarker: all[0].versionId })), '400 InvalidArgument');
+  assert.is(
+    code(() => listVersionsPage(all, { maxKeys: 10, versionIdMarker: all[0].versionId })),
+    '400 InvalidArgument',
+  );
   assert.equal(listVersionsPage(all, { maxKeys: 0 }), { entries: [], commonPrefixes: [], isTruncated: false });
 });
 
@@ -106,7 +141,7 @@ test('the null version sits by its time; delete markers are versions (suspended 
 
 test('a version-id marker whose version is gone resumes by the time in its id', () => {
   const vs = Array.from({ length: 4 }, () => put('k'));
-  const all = sort(vs);                                   // newest first: vs[3], vs[2], vs[1], vs[0]
+  const all = sort(vs); // newest first: vs[3], vs[2], vs[1], vs[0]
   const without = all.filter((v) => v.versionId !== vs[2].versionId);
   assert.equal(ids(listVersionsPage(without, { maxKeys: 10, keyMarker: 'k', versionIdMarker: vs[2].versionId }).entries), [vs[1].versionId, vs[0].versionId]);
 });
@@ -115,10 +150,16 @@ test('prefix and delimiter: common prefixes count once toward max-keys and a pre
   const all = sort([put('photos/2026/a'), put('photos/2026/b'), put('photos/2026/b'), put('photos/top'), put('photos/2027/x'), put('videos/v')]);
   const one = listVersionsPage(all, { prefix: 'photos/', delimiter: '/', maxKeys: 1000 });
   assert.equal(one.commonPrefixes, ['photos/2026/', 'photos/2027/']);
-  assert.equal(one.entries.map((e) => e.key), ['photos/top']);
+  assert.equal(
+    one.entries.map((e) => e.key),
+    ['photos/top'],
+  );
   const paged = allPages(all, { prefix: 'photos/', delimiter: '/', maxKeys: 1 });
   assert.equal(paged.prefixes, ['photos/2026/', 'photos/2027/']);
-  assert.equal(paged.seen.map((e) => e.key), ['photos/top']);
+  assert.equal(
+    paged.seen.map((e) => e.key),
+    ['photos/top'],
+  );
   const first = listVersionsPage(all, { prefix: 'photos/', delimiter: '/', maxKeys: 1 });
   assert.equal([first.nextKeyMarker, first.nextVersionIdMarker], ['photos/2026/', undefined]);
 });

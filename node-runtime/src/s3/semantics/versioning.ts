@@ -47,7 +47,7 @@ export interface ListVersionsParams {
   delimiter?: string;
   keyMarker?: string;
   versionIdMarker?: string;
-  maxKeys: number;            // versions, delete markers and common prefixes together
+  maxKeys: number; // versions, delete markers and common prefixes together
 }
 
 export interface VersionsPage<T> {
@@ -62,7 +62,7 @@ export interface VersionsPage<T> {
 function afterVersionMarker(v: ListedVersion, marker: string, markerSeen: boolean): boolean {
   if (markerSeen) return true;
   const t = versionIdTime(marker);
-  if (t === undefined) return false;                 // unknown marker not met yet: still before it
+  if (t === undefined) return false; // unknown marker not met yet: still before it
   // the marker's version is gone: place it by the time in its id
   return v.timestamp < t || (v.timestamp === t && v.versionId < marker);
 }
@@ -105,7 +105,7 @@ export function listVersionsPage<T extends ListedVersion>(sorted: Iterable<T>, p
       const at = v.key.indexOf(delimiter, prefix.length);
       if (at >= 0) common = v.key.slice(0, at + delimiter.length);
     }
-    if (common !== undefined && common === lastPrefix) continue;   // already listed
+    if (common !== undefined && common === lastPrefix) continue; // already listed
     if (count === maxKeys) {
       page.isTruncated = true;
       break;
