@@ -11,6 +11,7 @@ import {
   DeleteObjectCommand,
   DeleteObjectsCommand,
   GetBucketVersioningCommand,
+  GetObjectAttributesCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectVersionsCommand,
@@ -107,6 +108,8 @@ test('enabled: every put is a version; GET/HEAD by id; a delete adds a marker (4
   await got.Body!.transformToString();
   assert.is((await s3.send(new HeadObjectCommand({ Bucket: B, Key: 'k', VersionId: v1 }))).VersionId, v1);
   assert.is((await s3.send(new HeadObjectCommand({ Bucket: B, Key: 'k', VersionId: v1 }))).ContentLength, 3);
+  const attrs = await s3.send(new GetObjectAttributesCommand({ Bucket: B, Key: 'k', VersionId: v1, ObjectAttributes: ['ObjectSize', 'ETag'] }));
+  assert.equal([attrs.VersionId, attrs.ObjectSize], [v1, 3], 'GetObjectAttributes of a version by id names it');
 
   const del = await s3.send(new DeleteObjectCommand({ Bucket: B, Key: 'k' }));
   assert.is(del.DeleteMarker, true);

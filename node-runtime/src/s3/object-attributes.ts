@@ -8,6 +8,7 @@ import { checksumElement, checksumXml } from './object-checksums.ts';
 import { requireCustomerKey } from './object.ts';
 import { sendXml } from './respond.ts';
 import { target, type Handler } from './types.ts';
+import { versionHeaders, versionIdOf } from './versions.ts';
 import type { XmlObject } from './xml.ts';
 
 export const OBJECT_ATTRIBUTES = ['ETag', 'Checksum', 'ObjectParts', 'StorageClass', 'ObjectSize'] as const;
@@ -70,14 +71,17 @@ export const getObjectAttributes: Handler = async (req, res, ctx) => {
     maxParts: boundedInt(req.headers['x-amz-max-parts'], 'x-amz-max-parts', 1000, 1000),
     marker: boundedInt(req.headers['x-amz-part-number-marker'], 'x-amz-part-number-marker', 0, 10_000),
   };
+  // A version by id (?versionId=), as HEAD reads it; the answer names the version it describes.
+  const versionId = versionIdOf(ctx);
   const v = await authorizedRead(
     ctx,
     'GetObjectAttributes',
     { bucket, key },
-    () => ctx.deps.objects.headObject(bucket, key),
+    () => ctx.deps.objects.headObject(bucket, key, { versionId }),
     (x) => x,
   );
   requireCustomerKey(ctx, v, req.headers);
   res.set('Last-Modified', new Date(v.timestamp).toUTCString());
+  for (const [k, value] of Object.entries(versionHeaders(ctx.deps.bucket(bucket), v))) res.set(k, value);
   sendXml(res, 200, 'GetObjectAttributesResponse', objectAttributesXml(v, wanted, paging));
 };
