@@ -55,6 +55,10 @@ export const OPERATIONS: Record<string, ActionSpec> = {
   DeleteObjects: spec('s3:DeleteObject', 'bucket', 'WRITE'),
   GetObject: spec('s3:GetObject', 'object', 'READ'),
   HeadObject: spec('s3:GetObject', 'object', 'READ'),
+  // One version named by id is its own action in the policy language (s3/authz.ts picks it).
+  GetObjectVersion: spec('s3:GetObjectVersion', 'object', 'READ'),
+  GetObjectVersionAttributes: spec('s3:GetObjectVersionAttributes', 'object', 'READ'),
+  DeleteObjectVersion: spec('s3:DeleteObjectVersion', 'object', 'WRITE', true),
   GetObjectAttributes: spec('s3:GetObjectAttributes', 'object', 'READ'),
   PutObject: spec('s3:PutObject', 'object', 'WRITE', true),
   CopyObject: spec('s3:PutObject', 'object', 'WRITE', true),

@@ -23,6 +23,7 @@ import {
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
   PutBucketPolicyCommand,
+  PutBucketVersioningCommand,
   PutObjectAclCommand,
   PutObjectCommand,
   PutPublicAccessBlockCommand,
@@ -171,6 +172,27 @@ test('bucket policy: a prefix-limited listing for bob; a malformed policy change
   await denied(alice.send(new PutObjectAclCommand({ Bucket: 'alice-data', Key: 'shared/notes.txt', ACL: 'public-read' })), 'a public ACL is blocked');
   await alice.send(new DeleteBucketPolicyCommand({ Bucket: 'alice-data' }));
   await denied(bob.send(new GetObjectCommand({ Bucket: 'alice-data', Key: 'shared/notes.txt' })), 'the policy is gone');
+});
+
+test('a version named by id needs s3:GetObjectVersion: s3:GetObject reads only the current one', async () => {
+  await alice.send(new CreateBucketCommand({ Bucket: 'alice-versions' }));
+  await alice.send(new PutBucketVersioningCommand({ Bucket: 'alice-versions', VersioningConfiguration: { Status: 'Enabled' } }));
+  const v1 = (await alice.send(new PutObjectCommand({ Bucket: 'alice-versions', Key: 'doc', Body: 'one' }))).VersionId!;
+  await alice.send(new PutObjectCommand({ Bucket: 'alice-versions', Key: 'doc', Body: 'two' }));
+  const allow = (actions: string[]) =>
+    alice.send(
+      new PutBucketPolicyCommand({
+        Bucket: 'alice-versions',
+        Policy: JSON.stringify({ Statement: [{ Effect: 'Allow', Principal: { AWS: 'bob' }, Action: actions, Resource: 'arn:aws:s3:::alice-versions/*' }] }),
+      }),
+    );
+  await allow(['s3:GetObject']);
+  assert.is(await (await bob.send(new GetObjectCommand({ Bucket: 'alice-versions', Key: 'doc' }))).Body!.transformToString(), 'two');
+  await denied(bob.send(new GetObjectCommand({ Bucket: 'alice-versions', Key: 'doc', VersionId: v1 })), 'an old version by id');
+  await denied(bob.send(new HeadObjectCommand({ Bucket: 'alice-versions', Key: 'doc', VersionId: v1 })), 'HEAD of it too');
+  await allow(['s3:GetObject', 's3:GetObjectVersion']);
+  assert.is(await (await bob.send(new GetObjectCommand({ Bucket: 'alice-versions', Key: 'doc', VersionId: v1 }))).Body!.transformToString(), 'one');
+  await denied(bob.send(new DeleteObjectCommand({ Bucket: 'alice-versions', Key: 'doc', VersionId: v1 })), 'removing a version needs s3:DeleteObjectVersion');
 });
 
 test("presigned URLs carry their signer's rights, no more", async () => {

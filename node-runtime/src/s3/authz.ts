@@ -87,7 +87,16 @@ export const decidedByHandler = new Set([
 export const unauthenticated = new Set(['CorsPreflight']);
 
 /** Throws AccessDenied unless the caller may do `operation` (on `bucket`, and the object when given). */
+/** Operations that act on one version when the request names it by id (?versionId=). */
+const BY_VERSION: Record<string, string> = {
+  GetObject: 'GetObjectVersion',
+  HeadObject: 'GetObjectVersion',
+  GetObjectAttributes: 'GetObjectVersionAttributes',
+  DeleteObject: 'DeleteObjectVersion',
+};
+
 export function requireAccess(ctx: S3Context, operation: string, target: { bucket?: string; key?: string; object?: ObjectVersion } = {}): void {
+  if (ctx.route.params.get('versionId') !== undefined && BY_VERSION[operation]) operation = BY_VERSION[operation];
   const name = target.bucket ?? ctx.route.bucket;
   const settings = name !== undefined ? ctx.deps.bucket(name) : undefined;
   const decision = authorize({
