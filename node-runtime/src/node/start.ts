@@ -342,6 +342,8 @@ export async function startNode(given: NodeOptions): Promise<RunningNode> {
     if (opts.console !== 'off' && opts.secret) {
       // Beside the file API: port 9001, or any free port when the file API took any (tests run many nodes).
       const at = parseHostPort(opts.console ?? `${apiAddr.host}:${apiAddr.port === 0 ? 0 : 9001}`, 9001);
+      // The console asks this node's own admin API (cluster status, ending a key's sessions everywhere).
+      const admin = createAdminClient({ url: clusterUrl, secret: opts.secret });
       const running = await startConsole({
         host: at.host,
         port: at.port,
@@ -349,9 +351,9 @@ export async function startNode(given: NodeOptions): Promise<RunningNode> {
         region: view.settings().region,
         directory: { principal: (k) => directory().principal(k), displayName: (u) => directory().displayName(u) },
         isAdmin: (userId) => directory().user(userId)?.superuser === true,
-        clusterStatus: () => createAdminClient({ url: clusterUrl, secret: opts.secret! }).status(),
+        clusterStatus: () => admin.status(),
         endSessions: async (accessKeyId, notBefore) => {
-          await createAdminClient({ url: clusterUrl, secret: opts.secret! }).endSessions!(accessKeyId, notBefore);
+          await admin.endSessions!(accessKeyId, notBefore);
         },
         // The same on every member (all derive it from the cluster secret): a session works on any node.
         sessionKey: Buffer.from(hkdfSync('sha256', Buffer.from(opts.secret, 'utf8'), Buffer.alloc(0), 'cairn/console-session', 32)),

@@ -27,13 +27,13 @@ import {
   type ListObjectsV2CommandOutput,
   ListPartsCommand,
   PutObjectCommand,
-  S3Client,
-  S3ServiceException,
+  type S3Client,
   UploadPartCommand,
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { startCairnProcess, type CairnProcess } from '../../../hack/testing/cairn.ts';
+import { failure, sdkClient } from '../../test/sdk.ts';
 
 let proc: CairnProcess;
 let s3: S3Client;
@@ -41,25 +41,10 @@ const B = 'sdk-bucket';
 const md5 = (b: Buffer | string) => createHash('md5').update(b).digest('hex');
 
 /** The S3 error code (and status) a failing command produced. */
-async function failure(p: Promise<unknown>): Promise<{ code: string; status?: number }> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof S3ServiceException) return { code: e.name, status: e.$metadata.httpStatusCode };
-    throw e;
-  }
-  return { code: 'no error' };
-}
 
 test.before(async () => {
   proc = await startCairnProcess();
-  s3 = new S3Client({
-    endpoint: proc.endpoint,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    maxAttempts: 1,
-    credentials: { accessKeyId: proc.accessKey, secretAccessKey: proc.secretKey },
-  });
+  s3 = sdkClient(proc);
 });
 
 test.after(async () => {

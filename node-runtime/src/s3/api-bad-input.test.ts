@@ -20,13 +20,13 @@ import {
   ListPartsCommand,
   PutObjectCommand,
   S3Client,
-  S3ServiceException,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { startCairnProcess, type CairnProcess } from '../../../hack/testing/cairn.ts';
 import { waitFor } from '../../../hack/testing/net.ts';
 import { errorCode, rawRequest, signedChunkedBody, signedChunkedLength, signHeaders, type RawCreds } from '../../test/s3-client.ts';
+import { failure } from '../../test/sdk.ts';
 
 let proc: CairnProcess;
 let s3: S3Client;
@@ -46,16 +46,6 @@ const client = (accessKeyId: string, secretAccessKey: string, extra: Record<stri
     credentials: { accessKeyId, secretAccessKey },
     ...extra,
   });
-
-async function failure(p: Promise<unknown>): Promise<{ code: string; status?: number }> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof S3ServiceException) return { code: e.name, status: e.$metadata.httpStatusCode };
-    throw e;
-  }
-  return { code: 'no error' };
-}
 
 async function exists(key: string, bucket = B): Promise<boolean> {
   const r = await failure(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key })));

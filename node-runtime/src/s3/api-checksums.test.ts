@@ -21,28 +21,18 @@ import {
   ListPartsCommand,
   PutBucketTaggingCommand,
   PutObjectCommand,
-  S3Client,
-  S3ServiceException,
+  type S3Client,
   UploadPartCommand,
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import { startCairnProcess, type CairnProcess } from '../../../hack/testing/cairn.ts';
 import { rawRequest } from '../../test/s3-client.ts';
+import { failure, sdkClient } from '../../test/sdk.ts';
 
 let proc: CairnProcess;
 let s3: S3Client;
 const B = 'sums';
 const MiB = 1024 * 1024;
-
-async function failure(p: Promise<unknown>): Promise<{ code: string; status?: number }> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof S3ServiceException) return { code: e.name, status: e.$metadata.httpStatusCode };
-    throw e;
-  }
-  return { code: 'no error' };
-}
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest();
 const crc32b64 = (b: Buffer) => {
@@ -53,13 +43,7 @@ const crc32b64 = (b: Buffer) => {
 
 test.before(async () => {
   proc = await startCairnProcess({ env: { CAIRN_LOG_LEVEL: 'warn' } });
-  s3 = new S3Client({
-    endpoint: proc.endpoint,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    maxAttempts: 1,
-    credentials: { accessKeyId: proc.accessKey, secretAccessKey: proc.secretKey },
-  });
+  s3 = sdkClient(proc);
   await s3.send(new CreateBucketCommand({ Bucket: B }));
 });
 
@@ -103,13 +87,7 @@ test('every algorithm the SDK sends is verified, stored and returned with checks
 
 test('a stream body goes as aws-chunked with the checksum in a trailer: verified and stored, for a PUT and for a part', async () => {
   const seen: Record<string, string>[] = [];
-  const spy = new S3Client({
-    endpoint: proc.endpoint,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    maxAttempts: 1,
-    credentials: { accessKeyId: proc.accessKey, secretAccessKey: proc.secretKey },
-  });
+  const spy = sdkClient(proc);
   spy.middlewareStack.add(
     (next) => async (args) => {
       seen.push({ ...(args.request as { headers: Record<string, string> }).headers });

@@ -14,24 +14,14 @@ import {
   PutBucketTaggingCommand,
   PutObjectCommand,
   S3Client,
-  S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { startCairnProcess, type CairnProcess } from '../../../hack/testing/cairn.ts';
+import { failure, sdkClient } from '../../test/sdk.ts';
 
 let proc: CairnProcess;
 let s3: S3Client;
 const B = 'cors-bucket';
-
-async function failure(p: Promise<unknown>): Promise<{ code: string; status?: number }> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof S3ServiceException) return { code: e.name, status: e.$metadata.httpStatusCode };
-    throw e;
-  }
-  return { code: 'no error' };
-}
 
 /** A raw request as a browser sends it: status and the CORS headers of the answer. */
 async function raw(method: string, path: string, headers: Record<string, string> = {}) {
@@ -50,13 +40,7 @@ async function raw(method: string, path: string, headers: Record<string, string>
 
 test.before(async () => {
   proc = await startCairnProcess();
-  s3 = new S3Client({
-    endpoint: proc.endpoint,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    maxAttempts: 1,
-    credentials: { accessKeyId: proc.accessKey, secretAccessKey: proc.secretKey },
-  });
+  s3 = sdkClient(proc);
   await s3.send(new CreateBucketCommand({ Bucket: B }));
 });
 

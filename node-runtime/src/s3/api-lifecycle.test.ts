@@ -18,26 +18,17 @@ import {
   PutBucketLifecycleConfigurationCommand,
   PutBucketVersioningCommand,
   PutObjectCommand,
-  S3Client,
-  S3ServiceException,
+  type S3Client,
   type LifecycleRule,
 } from '@aws-sdk/client-s3';
 import { startCairnProcess, type CairnProcess } from '../../../hack/testing/cairn.ts';
 import { waitFor } from '../../../hack/testing/net.ts';
 import { rawRequest } from '../../test/s3-client.ts';
+import { failure, sdkClient } from '../../test/sdk.ts';
 
 let proc: CairnProcess;
 let s3: S3Client;
 
-async function failure(p: Promise<unknown>): Promise<{ code: string; status?: number }> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof S3ServiceException) return { code: e.name, status: e.$metadata.httpStatusCode };
-    throw e;
-  }
-  return { code: 'no error' };
-}
 const setRules = (bucket: string, rules: LifecycleRule[]) =>
   s3.send(new PutBucketLifecycleConfigurationCommand({ Bucket: bucket, LifecycleConfiguration: { Rules: rules } }));
 const keys = async (bucket: string) => ((await s3.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents ?? []).map((o) => o.Key!).sort();
@@ -58,13 +49,7 @@ const expired = () => metric('cairn_lifecycle_actions_total', 'action="expire-cu
 
 test.before(async () => {
   proc = await startCairnProcess({ env: { CAIRN_LOG_LEVEL: 'error', CAIRN_LIFECYCLE_DAY_MS: '1000', CAIRN_LIFECYCLE_INTERVAL_MS: '200' } });
-  s3 = new S3Client({
-    endpoint: proc.endpoint,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    maxAttempts: 1,
-    credentials: { accessKeyId: proc.accessKey, secretAccessKey: proc.secretKey },
-  });
+  s3 = sdkClient(proc);
 });
 
 test.after(async () => {

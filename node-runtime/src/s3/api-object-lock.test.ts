@@ -18,28 +18,19 @@ import {
   PutObjectLegalHoldCommand,
   PutObjectLockConfigurationCommand,
   PutObjectRetentionCommand,
-  S3Client,
-  S3ServiceException,
+  type S3Client,
   UploadPartCommand,
   CompleteMultipartUploadCommand,
 } from '@aws-sdk/client-s3';
 import { startCairnProcess, type CairnProcess } from '../../../hack/testing/cairn.ts';
 import { waitFor } from '../../../hack/testing/net.ts';
+import { failure, sdkClient } from '../../test/sdk.ts';
 
 let proc: CairnProcess;
 let s3: S3Client;
 const L = 'locked';
 const DAY = 86_400_000;
 
-async function failure(p: Promise<unknown>): Promise<{ code: string; status?: number }> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof S3ServiceException) return { code: e.name, status: e.$metadata.httpStatusCode };
-    throw e;
-  }
-  return { code: 'no error' };
-}
 const put = async (key: string, extra: Partial<ConstructorParameters<typeof PutObjectCommand>[0]> = {}) =>
   (await s3.send(new PutObjectCommand({ Bucket: L, Key: key, Body: key, ...extra }))).VersionId!;
 const remove = (key: string, versionId: string, bypass = false) =>
@@ -47,13 +38,7 @@ const remove = (key: string, versionId: string, bypass = false) =>
 
 test.before(async () => {
   proc = await startCairnProcess({ env: { CAIRN_LOG_LEVEL: 'error' } });
-  s3 = new S3Client({
-    endpoint: proc.endpoint,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    maxAttempts: 1,
-    credentials: { accessKeyId: proc.accessKey, secretAccessKey: proc.secretKey },
-  });
+  s3 = sdkClient(proc);
   await s3.send(new CreateBucketCommand({ Bucket: L, ObjectLockEnabledForBucket: true }));
 });
 

@@ -11,12 +11,12 @@ import {
   GetObjectCommand,
   HeadObjectCommand,
   PutObjectCommand,
-  S3Client,
-  S3ServiceException,
+  type S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { startCairnProcess, type CairnProcess } from '../../../hack/testing/cairn.ts';
 import { rawRequest } from '../../test/s3-client.ts';
+import { failure, sdkClient } from '../../test/sdk.ts';
 
 let proc: CairnProcess;
 let s3: S3Client;
@@ -24,25 +24,9 @@ const B = 'parts';
 const MiB = 1024 * 1024;
 const parts = [randomBytes(5 * MiB), randomBytes(5 * MiB + 7), randomBytes(1234)];
 
-async function failure(p: Promise<unknown>): Promise<{ code: string; status?: number }> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof S3ServiceException) return { code: e.name, status: e.$metadata.httpStatusCode };
-    throw e;
-  }
-  return { code: 'no error' };
-}
-
 test.before(async () => {
   proc = await startCairnProcess({ env: { CAIRN_LOG_LEVEL: 'error' } });
-  s3 = new S3Client({
-    endpoint: proc.endpoint,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    maxAttempts: 1,
-    credentials: { accessKeyId: proc.accessKey, secretAccessKey: proc.secretKey },
-  });
+  s3 = sdkClient(proc);
   await s3.send(new CreateBucketCommand({ Bucket: B }));
   const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: B, Key: 'mp' }));
   const etags: string[] = [];

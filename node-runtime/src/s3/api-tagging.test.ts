@@ -20,7 +20,6 @@ import {
   PutObjectCommand,
   PutObjectTaggingCommand,
   S3Client,
-  S3ServiceException,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -28,6 +27,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startCairnProcess, type CairnProcess } from '../../../hack/testing/cairn.ts';
 import { rawRequest } from '../../test/s3-client.ts';
+import { failure, sdkClient } from '../../test/sdk.ts';
 
 let proc: CairnProcess;
 let s3: S3Client;
@@ -36,15 +36,6 @@ let keysDir: string;
 const BOB = { user: 'bob', accessKeyId: 'BOBKEY0001', secretAccessKey: 'bob-secret-key-01' };
 const B = 'tags';
 
-async function failure(p: Promise<unknown>): Promise<{ code: string; status?: number }> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof S3ServiceException) return { code: e.name, status: e.$metadata.httpStatusCode };
-    throw e;
-  }
-  return { code: 'no error' };
-}
 const tagsOfIn = async (bucket: string, key: string) =>
   (await s3.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: key }))).TagSet!.map((t) => `${t.Key}=${t.Value}`);
 const tagsOf = async (key: string, versionId?: string) =>
@@ -54,13 +45,7 @@ test.before(async () => {
   keysDir = await mkdtemp(join(tmpdir(), 'cairn-tagging-'));
   await writeFile(join(keysDir, 'keys.json'), JSON.stringify([BOB]));
   proc = await startCairnProcess({ env: { CAIRN_LOG_LEVEL: 'error' }, extraArgs: ['--keys-file', join(keysDir, 'keys.json')] });
-  s3 = new S3Client({
-    endpoint: proc.endpoint,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    maxAttempts: 1,
-    credentials: { accessKeyId: proc.accessKey, secretAccessKey: proc.secretKey },
-  });
+  s3 = sdkClient(proc);
   bob = new S3Client({
     endpoint: proc.endpoint,
     region: 'us-east-1',
