@@ -2,6 +2,12 @@
 // The `cairn` command of the one Cairn image: `cairn operator ...` runs the Kubernetes operator,
 // anything else the node runtime (`cairn server`, `cairn status`, ...). Node >= 24 strips
 // TypeScript types natively, so the sources run as they are, with no build step.
+if (process.argv[2] === 'server' && typeof process.execve === 'function') {
+  // A storage node starts with a bounded young generation and few malloc arenas (process-flags.ts says why).
+  const { tunedInvocation } = await import('../src/node/process-flags.ts');
+  const next = tunedInvocation(process);
+  if (next) process.execve(next.file, next.args, next.env);
+}
 if (process.argv[2] === 'operator') {
   const { runOperator } = await import('../../operator/src/main.ts');
   await runOperator(process.argv.slice(3)).catch((e) => {

@@ -12,7 +12,7 @@
 import { Readable } from 'node:stream';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import * as Minio from 'minio';
+import type * as Minio from 'minio';
 import type { ReplicationRule } from '../cluster/types.ts';
 import type { ObjectService } from '../data/types.ts';
 import type { NodeMetrics } from '../observability/metrics.ts';
@@ -52,7 +52,7 @@ export class BucketReplicator {
   readonly bucket: string;
   readonly rule: ReplicationRule;
   private readonly d: ReplicatorDeps;
-  private readonly client: Minio.Client;
+  private client!: Minio.Client; // made in start(): the S3 client library loads only on a node that replicates
   private readonly consumer: string;
   private readonly stop$ = new AbortController();
   private readonly log;
@@ -68,22 +68,23 @@ export class BucketReplicator {
     this.bucket = bucket;
     this.rule = rule;
     this.d = d;
-    const u = new URL(rule.endpoint);
-    this.client = new Minio.Client({
-      endPoint: u.hostname,
-      port: Number(u.port || (u.protocol === 'https:' ? 443 : 80)),
-      useSSL: u.protocol === 'https:',
-      pathStyle: true,
-      region: rule.region,
-      accessKey: rule.accessKeyId,
-      secretKey: d.secret(rule),
-    });
     this.consumer = replicationConsumer(bucket, rule.id);
     this.log = logger('replication', { bucket, target: `${rule.endpoint}/${rule.bucket}` });
   }
 
   async start(): Promise<this> {
     const { outbox } = this.d;
+    const u = new URL(this.rule.endpoint);
+    const { Client } = await import('minio');
+    this.client = new Client({
+      endPoint: u.hostname,
+      port: Number(u.port || (u.protocol === 'https:' ? 443 : 80)),
+      useSSL: u.protocol === 'https:',
+      pathStyle: true,
+      region: this.rule.region,
+      accessKey: this.rule.accessKeyId,
+      secretKey: this.d.secret(this.rule),
+    });
     if (!outbox.consumers().includes(this.consumer)) {
       // A new rule: changes recorded from its creation on are this worker's; older ones the backfill's.
       outbox.commit(this.consumer, await this.firstAtOrAfter(this.rule.createdAt));

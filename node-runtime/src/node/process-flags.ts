@@ -1,0 +1,34 @@
+// How a storage node's process is started, which only its command line can set. V8 sizes a heap's
+// young generation for throughput on a large machine: it grew to 64 MiB here, most of a node's RSS
+// at rest, and scavenging that much after a burst of small requests slowed the large PUTs that
+// followed to half their speed (issue 23: 135–178 vs 277–317 MB/s). A young generation of at most
+// 2 × 8 MiB keeps small-request throughput (measured in hack/bench) and bounds that memory. glibc
+// gives every thread that allocates its own arena (hash workers, libuv's pool, lmdb), each holding
+// freed memory; two arenas are enough for a process whose work is on one thread.
+//
+// V8 reads its heap layout once, at start (v8.setFlagsFromString is too late for it), and glibc
+// reads its tunables once, so `cairn server` replaces itself once with these settings
+// (process.execve: the same pid, so the kubelet, the launcher and the tests see one process and
+// signal it as before). What a user set explicitly in NODE_OPTIONS or the environment wins.
+
+export const YOUNG_GENERATION_FLAG = '--max-semi-space-size=8';
+export const MALLOC_ENV = { MALLOC_ARENA_MAX: '2' } as const;
+/** Set in the replaced process, so it does not replace itself again. */
+export const APPLIED_ENV = 'CAIRN_PROCESS_FLAGS';
+
+export interface Invocation {
+  execPath: string;
+  execArgv: string[];
+  argv: string[]; // process.argv: [node, script, ...args]
+  env: Record<string, string | undefined>;
+}
+
+/** The command line and environment to replace this process with, or undefined to run as it is. */
+export function tunedInvocation(p: Invocation): { file: string; args: string[]; env: Record<string, string> } | undefined {
+  if (p.env[APPLIED_ENV]) return undefined;
+  const given = `${p.execArgv.join(' ')} ${p.env.NODE_OPTIONS ?? ''}`;
+  const flags = /--max-semi-space-size\b/.test(given) ? [] : [YOUNG_GENERATION_FLAG];
+  const env: Record<string, string> = { [APPLIED_ENV]: '1' };
+  for (const [k, v] of Object.entries({ ...MALLOC_ENV, ...p.env })) if (v !== undefined) env[k] = v;
+  return { file: p.execPath, args: [p.execPath, ...flags, ...p.execArgv, ...p.argv.slice(1)], env };
+}
