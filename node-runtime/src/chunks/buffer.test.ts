@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createHash, randomBytes } from 'node:crypto';
-import { ChunkBuffer, freeChunkBytes } from './buffer.ts';
+import { ChunkBuffer, POOL_IDLE_MS, freeChunkBytes } from './buffer.ts';
 import { MemoryBudget } from './memory.ts';
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
@@ -113,6 +113,20 @@ test('narrow exposes a range of the same memory; shrink moves the bytes and the 
   assert.is(budget.used, 1 << 20, 'the grant moved with the bytes');
   last.release();
   assert.is(budget.used, 0);
+});
+
+test('a pool left idle is emptied, so a node at rest holds no chunk memory; a busy one keeps recycling', async () => {
+  const n = nextSize();
+  const a = ChunkBuffer.take(n);
+  a.release();
+  assert.ok(freeChunkBytes() >= n);
+  await new Promise((r) => setTimeout(r, POOL_IDLE_MS / 2));
+  const b = ChunkBuffer.take(n); // in use again: the idle clock starts over
+  b.release();
+  await new Promise((r) => setTimeout(r, POOL_IDLE_MS / 2 + 100));
+  assert.ok(freeChunkBytes() >= n, 'still pooled while in use');
+  await new Promise((r) => setTimeout(r, POOL_IDLE_MS));
+  assert.is(freeChunkBytes(), 0, 'emptied after the idle time');
 });
 
 test.run();

@@ -15,8 +15,28 @@ import { OFF_THREAD_MIN, hashByTransfer, sha256Hex, sha256Off, type BodyHasher }
 import { noGrant, type Grant } from './memory.ts';
 
 const POOL_MAX_FREE_BYTES = 32 * 1024 * 1024; // eight 4 MiB chunks: enough to keep a few streams recycling
+/** A pool nobody took from or gave back to for this long is emptied: a node at rest keeps no chunk memory. */
+export const POOL_IDLE_MS = 2_000;
 const freeBySize = new Map<number, Buffer[]>();
 let freeBytes = 0;
+let lastUse = 0;
+let idleTimer: NodeJS.Timeout | undefined;
+
+function touchPool(): void {
+  lastUse = Date.now();
+  if (idleTimer || freeBytes === 0) return;
+  const check = () => {
+    const idle = Date.now() - lastUse;
+    if (idle < POOL_IDLE_MS) {
+      idleTimer = setTimeout(check, POOL_IDLE_MS - idle).unref();
+      return;
+    }
+    idleTimer = undefined;
+    freeBySize.clear(); // the GC frees them (with MALLOC_MMAP_THRESHOLD_ fixed, back to the OS at once)
+    freeBytes = 0;
+  };
+  idleTimer = setTimeout(check, POOL_IDLE_MS).unref();
+}
 
 const poolable = (size: number) => size >= OFF_THREAD_MIN && (size & (size - 1)) === 0;
 
@@ -55,6 +75,7 @@ export class ChunkBuffer {
     if (!poolable(size)) return new ChunkBuffer(Buffer.allocUnsafeSlow(size), 'own', grant);
     const free = freeBySize.get(size)?.pop();
     if (free) freeBytes -= size;
+    touchPool();
     return new ChunkBuffer(free ?? Buffer.allocUnsafeSlow(size), 'pooled', grant);
   }
 
@@ -188,4 +209,5 @@ function giveBack(mem: Buffer): void {
   if (!list) freeBySize.set(mem.length, (list = []));
   list.push(mem);
   freeBytes += mem.length;
+  touchPool();
 }

@@ -65,5 +65,21 @@ test('BodyHasher: the MD5 of the whole body and the SHA-256 of each chunk, in or
   assert.is(await b.close(), createHash('md5').update(y).digest('hex'));
 });
 
+test('BodyHasher: chunks hashed side by side (as the write path pipelines them) still make the MD5 of the body in order', async () => {
+  const parts = Array.from({ length: 8 }, (_, i) => randomBytes(128 * 1024 + i * 4096));
+  const h = new BodyHasher();
+  const ids = await Promise.all(
+    parts.map((p) => {
+      const c = ChunkBuffer.of(Buffer.from(p));
+      return c.hash(h).then((id) => {
+        assert.ok(c.bytes.equals(p), 'the bytes come back whole');
+        return id;
+      });
+    }),
+  );
+  assert.equal(ids, parts.map(sha));
+  assert.is(await h.close(), createHash('md5').update(Buffer.concat(parts)).digest('hex'));
+});
+
 // The file ends without closing anything: idle hash workers must not keep the process alive.
 test.run();

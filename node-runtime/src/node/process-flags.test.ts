@@ -17,6 +17,7 @@ test('a server replaces itself once with the young-generation flag and malloc ar
   assert.equal(next.args, ['/usr/bin/node', YOUNG_GENERATION_FLAG, '/app/bin/cairn.js', 'server', '--data', '/d']);
   assert.equal(next.env.PATH, '/bin');
   assert.equal(next.env.MALLOC_ARENA_MAX, '2');
+  assert.equal(next.env.MALLOC_MMAP_THRESHOLD_, '131072');
   assert.equal(next.env[APPLIED_ENV], '1');
   assert.is(tunedInvocation({ ...base, env: next.env }), undefined, 'the replaced process runs as it is');
 });

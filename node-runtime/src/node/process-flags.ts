@@ -4,7 +4,11 @@
 // followed to half their speed (issue 23: 135–178 vs 277–317 MB/s). A young generation of at most
 // 2 × 8 MiB keeps small-request throughput (measured in hack/bench) and bounds that memory. glibc
 // gives every thread that allocates its own arena (hash workers, libuv's pool, lmdb), each holding
-// freed memory; two arenas are enough for a process whose work is on one thread.
+// freed memory; two arenas are enough for a process whose work is on one thread. And glibc raises
+// its mmap threshold each time a large block is freed, after which chunk-sized buffers (1–4 MiB)
+// come from the arenas and their memory stays with the process once freed; a fixed threshold keeps
+// them mmapped, so the chunk pool's memory goes back to the system when the pool empties
+// (chunks/buffer.ts).
 //
 // V8 reads its heap layout once, at start (v8.setFlagsFromString is too late for it), and glibc
 // reads its tunables once, so `cairn server` replaces itself once with these settings
@@ -12,7 +16,7 @@
 // signal it as before). What a user set explicitly in NODE_OPTIONS or the environment wins.
 
 export const YOUNG_GENERATION_FLAG = '--max-semi-space-size=8';
-export const MALLOC_ENV = { MALLOC_ARENA_MAX: '2' } as const;
+export const MALLOC_ENV = { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072' } as const;
 /** Set in the replaced process, so it does not replace itself again. */
 export const APPLIED_ENV = 'CAIRN_PROCESS_FLAGS';
 
