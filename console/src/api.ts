@@ -10,6 +10,7 @@ import type {
   ObjectPage,
   SessionInfo,
   ShareLink,
+  TagSearchPage,
   UploadPlan,
 } from '../../node-runtime/src/console/api.ts';
 import { CSRF_HEADER } from '../../node-runtime/src/console/api.ts';
@@ -84,6 +85,12 @@ export const api = {
     const q = new URLSearchParams({ prefix, max: String(opts.max ?? 1000), delimiter: opts.folders === false ? '0' : '1' });
     if (token) q.set('token', token);
     return call<ObjectPage>('GET', `${b(bucket)}/objects?${q}`, undefined, { signal: opts.signal });
+  },
+  /** One step of a search by tag (`key=value` or `key`) under a prefix: the server reads one page of keys. */
+  tagged: (bucket: string, prefix: string, tag: string, token: string | undefined, signal?: AbortSignal) => {
+    const q = new URLSearchParams({ prefix, tag });
+    if (token) q.set('token', token);
+    return call<TagSearchPage>('GET', `${b(bucket)}/tagged?${q}`, undefined, { signal });
   },
   createFolder: (bucket: string, key: string) => call<void>('POST', `${b(bucket)}/folders`, { key }),
   move: (bucket: string, from: string, to: string) => call<MoveResult>('POST', `${b(bucket)}/move`, { from, to }),

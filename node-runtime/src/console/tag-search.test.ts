@@ -55,6 +55,7 @@ test.after(async () => {
 
 const search = (u: ConsoleClient, prefix: string, tag: string, extra = '') => u.raw('GET', `${B}/tagged?${new URLSearchParams({ prefix, tag })}${extra}`);
 const keysOf = (p: TagSearchPage) => p.entries.map((e) => e.key);
+const found = async (u: ConsoleClient, prefix: string, tag: string) => keysOf((await (await search(u, prefix, tag)).json()) as TagSearchPage);
 
 test('parseTagQuery: key=value splits at the first "=", key alone matches any value', () => {
   assert.equal(parseTagQuery(' project=alpha '), { key: 'project', value: 'alpha' });
@@ -83,11 +84,11 @@ test('key=value finds the tagged keys under the prefix, with their tags, and not
   assert.is(page.unreadable, 0);
   assert.is(page.nextToken, undefined);
   assert.equal(keysOf(await admin.json('GET', `${B}/tagged?tag=project%3Dalpha`)), ['a/deep/plan.txt', 'a/report.txt', 'b/other.txt'], 'the whole bucket');
-  assert.equal(keysOf(await (await search(admin, 'a/', 'project')).json()), ['a/deep/plan.txt', 'a/notes.txt', 'a/report.txt'], 'a key alone: any value');
-  assert.equal(keysOf(await (await search(admin, 'a/', 'code=007')).json()), ['a/bond.txt'], 'a value is a string: 007 is not 7');
-  assert.equal(keysOf(await (await search(admin, 'a/', 'code=7')).json()), []);
-  assert.equal(keysOf(await (await search(admin, 'a/', 'team=red team')).json()), ['a/bond.txt']);
-  assert.equal(keysOf(await (await search(admin, 'a/', 'project=gamma')).json()), []);
+  assert.equal(await found(admin, 'a/', 'project'), ['a/deep/plan.txt', 'a/notes.txt', 'a/report.txt'], 'a key alone: any value');
+  assert.equal(await found(admin, 'a/', 'code=007'), ['a/bond.txt'], 'a value is a string: 007 is not 7');
+  assert.equal(await found(admin, 'a/', 'code=7'), []);
+  assert.equal(await found(admin, 'a/', 'team=red team'), ['a/bond.txt']);
+  assert.equal(await found(admin, 'a/', 'project=gamma'), []);
 });
 
 test('page by page: each call reads at most `max` keys and hands back the token', async () => {
