@@ -203,7 +203,8 @@ export function FileBrowser({ bucket, prefix, uploads }: { bucket: string; prefi
           type="file"
           multiple
           hidden
-          {...{ webkitdirectory: '' }}
+          data-testid="upload-folder"
+          {...{ webkitdirectory: true }}
           onChange={(e) => {
             upload(pickedFiles(e.currentTarget.files!));
             e.currentTarget.value = '';
