@@ -1,5 +1,6 @@
 // More of the file browser in Chromium against a real `cairn server`, the parts browser.test.ts
-// does not walk: a folder upload keeps its tree and breadcrumbs lead back; an upload in parts is
+// does not walk: a folder upload keeps its tree, breadcrumbs lead back, a prefix search looks
+// into the folders below; an upload in parts is
 // paused (the parts in are kept) and resumed, another is cancelled (S3 holds no upload after it);
 // an upload S3 refuses says why and succeeds on Retry once the cause is gone; download; rename
 // with F2; the page stays put while a folder loads (no layout shift), fits a phone's width, and
@@ -79,6 +80,15 @@ test('a folder upload keeps its tree; breadcrumbs lead back', async () => {
   await page.waitForURL(/\/b\/files\/trip\/$/);
   await row('route.txt').waitFor();
   await page.getByRole('button', { name: 'Clear' }).click();
+
+  // Enter in the filter box searches by prefix, across the folders under this one.
+  await page.getByRole('searchbox').fill('day');
+  await page.getByRole('searchbox').press('Enter');
+  await page.locator('.search-note', { hasText: 'Keys starting with “trip/day”' }).waitFor();
+  await row('day-1/log.txt').waitFor();
+  assert.equal(await page.locator('.row .row-name').allInnerTexts(), ['day-1/log.txt']);
+  await page.getByRole('button', { name: 'Clear search' }).click();
+  await row('route.txt').waitFor();
 });
 
 /** Holds part uploads at the network while `held` is set, and counts each part number sent. */
