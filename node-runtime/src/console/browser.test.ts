@@ -183,12 +183,23 @@ test('search by tag: only the object of this folder with that tag; bad input say
   await s3.putObject('photos', 'elsewhere.txt', Buffer.from('not in this folder'));
   await s3.setObjectTagging('photos', 'elsewhere.txt', { trip: 'coast' });
   await page.getByLabel('Search by', { exact: true }).selectOption('tag');
+  // Every text the list's footer shows from here: the folder's rows must never pass for results.
+  await page.evaluate(`
+    window.footers = [];
+    new MutationObserver(() => window.footers.push(document.querySelector('.list-foot')?.textContent ?? ''))
+      .observe(document.querySelector('.list-wrap'), { subtree: true, childList: true, characterData: true });
+  `);
   const box = page.getByRole('searchbox');
   await box.fill('trip=coast');
   await box.press('Enter');
   await page.locator('.search-note', { hasText: 'Objects tagged “trip=coast” in photos/holiday/ and its subfolders' }).waitFor();
   await page.locator('.list-foot', { hasText: /^1 found in 4 keys searched$/ }).waitFor();
   assert.equal(await page.locator('.row .row-name').allInnerTexts(), ['notes.txt']);
+  const footers = await page.evaluate<string[]>('window.footers');
+  assert.ok(
+    footers.filter((f) => /found/.test(f)).every((f) => /^1 found in 4 keys searched$/.test(f)),
+    footers.join(' | '),
+  );
 
   await box.fill('=coast');
   await box.press('Enter');

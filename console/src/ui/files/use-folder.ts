@@ -35,6 +35,7 @@ export interface Folder {
 }
 
 interface Cursor {
+  listing: string; // what it lists: bucket, prefix, search, generation
   entries: ObjectEntry[];
   local: Set<string>;
   token?: string;
@@ -47,7 +48,8 @@ interface Cursor {
   budget: number; // keys a tag search may still read before it waits
 }
 
-const newCursor = (): Cursor => ({
+const newCursor = (listing = ''): Cursor => ({
+  listing,
   entries: [],
   local: new Set(),
   complete: false,
@@ -58,6 +60,8 @@ const newCursor = (): Cursor => ({
   unreadable: 0,
   budget: TAG_SEARCH_STEP,
 });
+
+const PENDING: Cursor = { ...newCursor('pending'), loading: true };
 
 /** `search`: list every key under prefix+text, or every key under prefix with a tag, instead of the folder itself. */
 export function useFolder(bucket: string, prefix: string, search: Search | undefined): Folder {
@@ -101,16 +105,19 @@ export function useFolder(bucket: string, prefix: string, search: Search | undef
     if (!failed && (c.all || tagging) && !c.complete && c.entries.length < LOAD_ALL_CAP) void fetchNext(c);
   }
 
+  const listing = JSON.stringify([bucket, prefix, search?.by ?? '', search?.text ?? '', generation]);
   useEffect(() => {
-    const c = newCursor();
+    const c = newCursor(listing);
     cursor.current = c;
     setError({ text: '', final: false });
     bump();
     void fetchNext(c);
     return () => c.ctrl.abort();
-  }, [bucket, prefix, search?.by, search?.text, generation]);
+  }, [listing]);
 
-  const c = cursor.current;
+  // In the render between a new folder or search and its effect, the cursor still holds the old
+  // listing: show nothing yet, rather than the old entries under the new title for a frame.
+  const c = cursor.current.listing === listing ? cursor.current : PENDING;
   return {
     entries: c.entries,
     version,
