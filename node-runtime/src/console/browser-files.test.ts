@@ -4,7 +4,7 @@
 // paused (the parts in are kept) and resumed, another is cancelled (S3 holds no upload after it);
 // an upload S3 refuses says why and succeeds on Retry once the cause is gone; download; rename
 // with F2; the page stays put while a folder loads (no layout shift), fits a phone's width, and
-// has a dark theme.
+// has a dark theme; a second user sees none of it.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createHash, randomBytes } from 'node:crypto';
@@ -20,6 +20,7 @@ import { waitFor } from '../../../hack/testing/net.ts';
 import { createAdminClient } from '../admin/client.ts';
 
 const secret = randomBytes(12).toString('hex');
+const bob = { userId: 'bob', accessKeyId: 'AKBOB', secretAccessKey: 'bob-secret-key', displayName: 'Bob' };
 let dir: string;
 let proc: CairnProcess;
 let c: ConsoleOnCairn;
@@ -30,9 +31,13 @@ const big = randomBytes(40 * 1024 * 1024); // five parts of 8 MiB
 
 test.before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'console-browser-files-'));
-  const [{ outDir }, p] = await Promise.all([buildConsole({ outDir: join(dir, 'dist') }), startCairnProcess({ secret, env: { CAIRN_LOG_LEVEL: 'warn' } })]);
+  await writeFile(join(dir, 'keys.json'), JSON.stringify([{ user: bob.userId, accessKeyId: bob.accessKeyId, secretAccessKey: bob.secretAccessKey }]));
+  const [{ outDir }, p] = await Promise.all([
+    buildConsole({ outDir: join(dir, 'dist') }),
+    startCairnProcess({ secret, extraArgs: ['--keys-file', join(dir, 'keys.json')], env: { CAIRN_LOG_LEVEL: 'warn' } }),
+  ]);
   proc = p;
-  c = await startConsoleOn(proc, { assetsDir: outDir });
+  c = await startConsoleOn(proc, { assetsDir: outDir, users: [bob] });
   await mkdir(join(dir, 'trip', 'day-1'), { recursive: true });
   await writeFile(join(dir, 'trip', 'route.txt'), 'coast, then hills');
   await writeFile(join(dir, 'trip', 'day-1', 'log.txt'), 'rain');
@@ -234,7 +239,27 @@ test("a phone's width: nothing runs off the side; the dark theme is dark", async
   }
   await page.getByRole('button', { name: 'Upload files' }).waitFor();
   assert.ok(await page.getByRole('button', { name: 'New folder' }).isVisible());
+  await page.setViewportSize({ width: 1280, height: 800 });
   assert.equal(problems, []);
+});
+
+test("a second user sees none of the first user's buckets, and S3 refuses him the folder", async () => {
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.waitForURL(/\/signin$/);
+  await page.getByLabel('Access key ID').fill(bob.accessKeyId);
+  await page.getByLabel('Secret access key').fill(bob.secretAccessKey);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(/\/buckets$/);
+  await page.getByText('No buckets yet').waitFor();
+  assert.is(await page.locator('.bucket-card').count(), 0);
+  await page.goto(`${c.console.url}/b/files/trip/`);
+  await page.locator('.banner.error', { hasText: 'Access denied' }).waitFor();
+  assert.is(await page.locator('.row').count(), 0);
+  // The refused listing's 403 is the one error expected.
+  assert.ok(
+    problems.every((p) => p.includes('403')),
+    problems.join('\n'),
+  );
 });
 
 test.run();

@@ -1,7 +1,8 @@
 // The file browser of one bucket: breadcrumbs, toolbar, the (virtualised) list of a folder, of a
-// prefix search or of a search by tag under the folder, the selection's actions, drag-and-drop uploads, and the dialogs. Every action is
-// an API call made as the signed-in user; the list is edited in place rather than reloaded, so a
-// folder of 100,000 keys keeps its place after an upload or a delete.
+// prefix search or of a search by tag under the folder, the selection's actions, drag-and-drop
+// uploads, and the dialogs. Every action is an API call made as the signed-in user; the list is
+// edited in place rather than reloaded, so a folder of 100,000 keys keeps its place after an upload
+// or a delete.
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { ObjectEntry } from '../../../../node-runtime/src/console/api.ts';
 import { api } from '../../api.ts';
