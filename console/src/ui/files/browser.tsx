@@ -227,7 +227,7 @@ export function FileBrowser({ bucket, prefix, uploads }: { bucket: string; prefi
           <Icon name="search" />
           <input
             type="search"
-            placeholder={searchBy === 'tag' ? 'Tag: key=value or key · Enter searches this folder' : 'Filter · Enter searches by prefix'}
+            placeholder={searchBy === 'tag' ? 'key=value or key, then Enter' : 'Filter · Enter: prefix search'}
             aria-label={
               searchBy === 'tag'
                 ? 'Tag to search for in this folder and its subfolders (key=value, or key)'
