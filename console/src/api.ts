@@ -10,6 +10,7 @@ import type {
   ObjectPage,
   SessionInfo,
   ShareLink,
+  SignInOptions,
   TagSearchPage,
   UploadPlan,
 } from '../../node-runtime/src/console/api.ts';
@@ -78,6 +79,7 @@ const b = (bucket: string) => `/api/buckets/${encodeURIComponent(bucket)}`;
 export const api = {
   session: () => call<SessionInfo>('GET', '/api/session', undefined, { renew: false }),
   signIn: (accessKeyId: string, secretAccessKey: string) => call<SessionInfo>('POST', '/api/session', { accessKeyId, secretAccessKey }, { renew: false }),
+  signInOptions: () => call<SignInOptions>('GET', '/api/sign-in-options', undefined, { renew: false }),
   signOut: () => call<void>('DELETE', '/api/session', undefined, { renew: false }),
   buckets: () => call<BucketEntry[]>('GET', '/api/buckets'),
   createBucket: (name: string) => call<void>('POST', '/api/buckets', { name }),

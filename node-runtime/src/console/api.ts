@@ -1,6 +1,8 @@
 // The console's JSON API contract (types only): the server (node-runtime/src/console) and the
 // browser app (console/src) both import it, so one change shows up on both sides at type-check.
 //
+//   GET    /api/sign-in-options         → SignInOptions (no session needed)
+//   GET    /oidc/start?next= , /oidc/callback   OpenID Connect sign-in, when configured (oidc.ts)
 //   POST   /api/session                 SignInRequest → SessionInfo (sets the session cookie)
 //   GET    /api/session                 → SessionInfo
 //   DELETE /api/session                 → 204 (revokes the token, clears the cookie)
@@ -30,6 +32,11 @@ export const CSRF_HEADER = 'x-csrf-token';
 export interface SignInRequest {
   accessKeyId: string;
   secretAccessKey: string;
+}
+
+/** How one may sign in here, besides a key: an OpenID Connect issuer's button. */
+export interface SignInOptions {
+  oidc?: { label: string };
 }
 
 export interface SessionInfo {
