@@ -12,7 +12,7 @@ export interface TestIssuer {
   issuer: string;
   clientId: string;
   clientSecret: string;
-  person: { sub: string; email?: string; name?: string };
+  person: { sub: string; [claim: string]: unknown }; // the ID token's claims about who signed in
   misbehave: { nonce?: string; audience?: string; foreignKey?: boolean };
   tokenRequests: number;
   close(): Promise<void>;

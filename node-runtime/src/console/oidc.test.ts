@@ -14,6 +14,7 @@ import { launchBrowser } from '../../../hack/testing/browser.ts';
 import { memoryLog, userDirectory } from '../../../hack/testing/console.ts';
 import { loopbackAddress } from '../../../hack/testing/net.ts';
 import { startTestIssuer, type TestIssuer } from '../../../hack/testing/oidc-issuer.ts';
+import { keyForPerson, type PeopleDirectory } from './oidc.ts';
 import { startConsole, type RunningConsole } from './server.ts';
 import { SESSION_COOKIE } from './session.ts';
 
@@ -89,6 +90,26 @@ async function finish(callback: URL, flow: string): Promise<{ location: string; 
   assert.is(res.status, 303);
   return { location: res.headers.get('location')!, session: cookieOf(res, SESSION_COOKIE) };
 }
+
+test('keyForPerson: the user with the verified e-mail, their oldest active key', () => {
+  const keys = [
+    { accessKeyId: 'NEWER', userId: 'dan', createdAt: '2026-02-01T00:00:00Z' },
+    { accessKeyId: 'OLDEST-OFF', userId: 'dan', createdAt: '2025-01-01T00:00:00Z', disabled: true },
+    { accessKeyId: 'OLDER', userId: 'dan', createdAt: '2026-01-01T00:00:00Z' },
+  ];
+  const dir: PeopleDirectory = {
+    byEmail: (e) => (e.toLowerCase() === 'dan@example.com' ? 'dan' : undefined),
+    keysOf: (u) => keys.filter((k) => k.userId === u),
+    principal: (id) => (keys.some((k) => k.accessKeyId === id && !k.disabled) ? { userId: 'dan' } : undefined),
+  };
+  assert.is(keyForPerson(dir, { sub: 's', email: 'dan@example.com' }), 'OLDER');
+  assert.is(keyForPerson(dir, { sub: 's', email: 'dan@example.com', email_verified: true }), 'OLDER');
+  assert.is(keyForPerson(dir, { sub: 's', email: 'dan@example.com', email_verified: false }), undefined, 'unverified');
+  assert.is(keyForPerson(dir, { sub: 's', email: 'eve@example.com' }), undefined);
+  assert.is(keyForPerson(dir, { sub: 's' }), undefined, 'no e-mail');
+  keys[0].userId = keys[2].userId = 'gone';
+  assert.is(keyForPerson(dir, { sub: 's', email: 'dan@example.com' }), undefined, 'no active key');
+});
 
 test('the sign-in page learns of the issuer; a console without one has no such routes', async () => {
   assert.equal(await (await fetch(`${running.url}/api/sign-in-options`)).json(), { oidc: { label: 'Sign in with Test' } });

@@ -167,6 +167,27 @@ export class OidcSignIn {
   }
 }
 
+/** What keyForPerson reads of the user directory (access/users.ts's Directory has it). */
+export interface PeopleDirectory {
+  byEmail(email: string): string | undefined;
+  keysOf(userId: string): { accessKeyId: string; createdAt: string; disabled?: boolean; deleted?: boolean }[];
+  principal(accessKeyId: string): { userId: string } | undefined;
+}
+
+/**
+ * The cluster's default mapping: the user whose e-mail the issuer vouches for, acting with their
+ * oldest active key. An address the issuer marks unverified maps to nobody (anyone can type one).
+ */
+export function keyForPerson(dir: PeopleDirectory, claims: JWTPayload): string | undefined {
+  if (typeof claims.email !== 'string' || claims.email_verified === false) return undefined;
+  const userId = dir.byEmail(claims.email);
+  if (!userId) return undefined;
+  return dir
+    .keysOf(userId)
+    .filter((k) => !k.disabled && !k.deleted && dir.principal(k.accessKeyId)?.userId === userId)
+    .sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0))[0]?.accessKeyId;
+}
+
 function back(res: ServerResponse, why: string): void {
   res.statusCode = 303;
   res.setHeader('location', `/signin?${new URLSearchParams({ oidcError: why })}`);
