@@ -85,10 +85,14 @@ async function throughIssuer(next: string): Promise<{ callback: URL; flow: strin
 /** Why the console sent the browser back to the sign-in page. */
 const reason = (location: string) => new URL(location, 'http://console').searchParams.get('oidcError') ?? `(no reason: ${location})`;
 
+/** The callback: a refusal redirects to the sign-in page; a success is a page that moves on to `next`. */
 async function finish(callback: URL, flow: string): Promise<{ location: string; session?: string }> {
   const res = await manual(callback.toString(), flow);
-  assert.is(res.status, 303);
-  return { location: res.headers.get('location')!, session: cookieOf(res, SESSION_COOKIE) };
+  if (res.status === 303) return { location: res.headers.get('location')!, session: cookieOf(res, SESSION_COOKIE) };
+  assert.is(res.status, 200);
+  const refresh = /<meta http-equiv="refresh" content="0;url=([^"]*)">/.exec(await res.text());
+  assert.ok(refresh, 'the page moves on');
+  return { location: refresh![1].replace(/&#(\d+);/g, (_, n) => String.fromCharCode(Number(n))), session: cookieOf(res, SESSION_COOKIE) };
 }
 
 test('keyForPerson: the user with the verified e-mail, their oldest active key', () => {

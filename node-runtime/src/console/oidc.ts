@@ -7,7 +7,7 @@
 //                                 three secrets ride in a short-lived signed cookie of this browser
 //   GET /oidc/callback?code&state → the code is exchanged (with the PKCE verifier), the ID token
 //                                 verified (issuer's keys, issuer, audience, expiry, nonce), a session
-//                                 issued as for a password sign-in, 303 to `next`
+//                                 issued as for a password sign-in, then on to `next`
 // Failures go back to the sign-in page with a reason (?oidcError=...), never to a half session.
 import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -161,9 +161,16 @@ export class OidcSignIn {
       `${FLOW_COOKIE}=; Path=/oidc; HttpOnly; SameSite=Lax; Max-Age=0`,
     ]);
     deps.log.info({ address, accessKeyId, userId: session.userId, sub: claims.sub }, 'console sign-in (OIDC)');
-    res.statusCode = 303;
-    res.setHeader('location', safeNext(flow.next ?? null));
-    res.end();
+    // A page that moves on by itself rather than a redirect: this request came from the issuer's
+    // site, and a SameSite=Strict session cookie is not sent on the rest of a cross-site redirect
+    // chain; a navigation started by a page of the console is same-site and carries it.
+    const next = escapeHtml(safeNext(flow.next ?? null));
+    res.statusCode = 200;
+    res.setHeader('content-type', 'text/html; charset=utf-8');
+    res.setHeader('cache-control', 'no-store');
+    res.end(
+      `<!doctype html><meta charset="utf-8"><meta http-equiv="refresh" content="0;url=${next}"><title>Signed in</title><p><a href="${next}">Continue</a></p>`,
+    );
   }
 }
 
@@ -187,6 +194,8 @@ export function keyForPerson(dir: PeopleDirectory, claims: JWTPayload): string |
     .filter((k) => !k.disabled && !k.deleted && dir.principal(k.accessKeyId)?.userId === userId)
     .sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0))[0]?.accessKeyId;
 }
+
+const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 function back(res: ServerResponse, why: string): void {
   res.statusCode = 303;
