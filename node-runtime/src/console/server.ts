@@ -1,6 +1,7 @@
 // The web console: a static app plus a JSON API that acts only as the signed-in user. This file
-// is the gate: which paths answer without a session (sign-in and static assets), the session and
-// CSRF checks for everything else, and the dispatch to the API (routes.ts) and the S3 passthrough.
+// is the gate: which paths answer without a session (sign-in, its options and the OpenID Connect
+// flow, static assets), the session and CSRF checks for everything else, and the dispatch to the
+// API (routes.ts) and the S3 passthrough.
 // A node starts it with startConsole(); every input is an argument (types.ts).
 import { createHmac } from 'node:crypto';
 import { Agent as HttpAgent, createServer, type IncomingMessage, type ServerResponse } from 'node:http';
