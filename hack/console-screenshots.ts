@@ -51,6 +51,9 @@ try {
   await s3.putObject('photos', 'holiday/hills.png', landscapePng(640, 400));
   await s3.putObject('photos', 'holiday/packing-list.txt', Buffer.from('Packing list\n\n- tent\n- stove\n- two maps\n- the good knife\n'));
   await s3.putObject('photos', 'holiday/itinerary.pdf', samplePdf(['Itinerary', '', 'Day 1: the coast', 'Day 2: the hills', 'Day 3: home']));
+  await s3.setObjectTagging('photos', 'holiday/beach.png', { place: 'coast', year: '2026' });
+  await s3.setObjectTagging('photos', 'holiday/itinerary.pdf', { place: 'coast' });
+  await s3.setObjectTagging('photos', 'holiday/hills.png', { place: 'hills' });
   for (let i = 1; i <= 9; i++) await s3.putObject('photos', `holiday/IMG_20${String(i).padStart(2, '0')}.jpg`, randomBytes(180_000 + i * 37_000));
   await s3.putObject('reports', 'q3.pdf', samplePdf());
   for (let i = 0; i < 12; i++) await s3.putObject('backups', `db-${i}.dump`, randomBytes(600_000));
@@ -109,6 +112,12 @@ try {
       await page.locator('#share-url').waitFor();
       await page.screenshot({ path: name('share') });
       await page.keyboard.press('Escape');
+      await page.getByLabel('Search by', { exact: true }).selectOption('tag');
+      await page.getByRole('searchbox').fill('place=coast');
+      await page.getByRole('searchbox').press('Enter');
+      await page.locator('.list-foot', { hasText: /found in .* searched$/ }).waitFor();
+      await page.locator('.list-body').focus();
+      await page.screenshot({ path: name('tag-search') });
     });
   }
 
@@ -126,7 +135,11 @@ try {
       await signIn(page);
       await page.goto(`${c.console.url}/cluster`);
       await page.locator('tr[data-member="node-2"] .badge', { hasText: 'down' }).waitFor();
-      await page.screenshot({ path: name('cluster'), fullPage: true });
+      await page.locator('ol.events li').first().waitFor();
+      // The page scrolls inside .content, so fullPage would stop at the window: grow the window instead.
+      const height = await page.locator('.content').evaluate((el) => el.scrollHeight + el.getBoundingClientRect().top);
+      await page.setViewportSize({ width: 1280, height: Math.ceil(height) });
+      await page.screenshot({ path: name('cluster') });
     });
     await shoot(theme, true, async (page, name) => {
       await signIn(page);

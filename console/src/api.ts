@@ -10,6 +10,8 @@ import type {
   ObjectPage,
   SessionInfo,
   ShareLink,
+  SignInOptions,
+  TagSearchPage,
   UploadPlan,
 } from '../../node-runtime/src/console/api.ts';
 import { CSRF_HEADER } from '../../node-runtime/src/console/api.ts';
@@ -77,6 +79,7 @@ const b = (bucket: string) => `/api/buckets/${encodeURIComponent(bucket)}`;
 export const api = {
   session: () => call<SessionInfo>('GET', '/api/session', undefined, { renew: false }),
   signIn: (accessKeyId: string, secretAccessKey: string) => call<SessionInfo>('POST', '/api/session', { accessKeyId, secretAccessKey }, { renew: false }),
+  signInOptions: () => call<SignInOptions>('GET', '/api/sign-in-options', undefined, { renew: false }),
   signOut: () => call<void>('DELETE', '/api/session', undefined, { renew: false }),
   buckets: () => call<BucketEntry[]>('GET', '/api/buckets'),
   createBucket: (name: string) => call<void>('POST', '/api/buckets', { name }),
@@ -84,6 +87,12 @@ export const api = {
     const q = new URLSearchParams({ prefix, max: String(opts.max ?? 1000), delimiter: opts.folders === false ? '0' : '1' });
     if (token) q.set('token', token);
     return call<ObjectPage>('GET', `${b(bucket)}/objects?${q}`, undefined, { signal: opts.signal });
+  },
+  /** One step of a search by tag (`key=value` or `key`) under a prefix: the server reads one page of keys. */
+  tagged: (bucket: string, prefix: string, tag: string, token: string | undefined, signal?: AbortSignal) => {
+    const q = new URLSearchParams({ prefix, tag });
+    if (token) q.set('token', token);
+    return call<TagSearchPage>('GET', `${b(bucket)}/tagged?${q}`, undefined, { signal });
   },
   createFolder: (bucket: string, key: string) => call<void>('POST', `${b(bucket)}/folders`, { key }),
   move: (bucket: string, from: string, to: string) => call<MoveResult>('POST', `${b(bucket)}/move`, { from, to }),

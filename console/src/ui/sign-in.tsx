@@ -1,6 +1,7 @@
-// Sign-in with an access key and its secret; also the form of the "session ended" dialog.
+// Sign-in with an access key and its secret (also the form of the "session ended" dialog), or
+// through the cluster's OpenID Connect issuer when it has one: a plain link, the server does the rest.
 import { useEffect, useState } from 'preact/hooks';
-import type { SessionInfo } from '../../../node-runtime/src/console/api.ts';
+import type { SessionInfo, SignInOptions } from '../../../node-runtime/src/console/api.ts';
 import { ApiError, api, errorText } from '../api.ts';
 import { Icon } from './icons.tsx';
 
@@ -78,6 +79,13 @@ export function SignInForm({ onSignedIn, accessKeyId: initialKey = '' }: { onSig
 }
 
 export function SignInPage({ onSignedIn }: { onSignedIn(s: SessionInfo): void }) {
+  const [options, setOptions] = useState<SignInOptions>({});
+  useEffect(() => {
+    api.signInOptions().then(setOptions, () => {}); // without them, the key form alone
+  }, []);
+  const params = new URLSearchParams(location.search);
+  const oidcError = params.get('oidcError');
+  const next = params.get('next') ?? '/buckets';
   return (
     <main class="sign-in-page">
       <div class="sign-in-card">
@@ -87,6 +95,19 @@ export function SignInPage({ onSignedIn }: { onSignedIn(s: SessionInfo): void })
         </div>
         <h1>Sign in</h1>
         <p class="muted">Use an access key of your Cairn user. The console acts only with that key's rights.</p>
+        {oidcError && (
+          <p class="form-error" role="alert">
+            <Icon name="alert" size={16} /> {oidcError}
+          </p>
+        )}
+        {options.oidc && (
+          <>
+            <a class="button wide" href={`/oidc/start?${new URLSearchParams({ next })}`}>
+              {options.oidc.label}
+            </a>
+            <p class="muted small sign-in-or">or with an access key</p>
+          </>
+        )}
         <SignInForm onSignedIn={onSignedIn} />
       </div>
     </main>

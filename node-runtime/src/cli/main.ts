@@ -78,6 +78,16 @@ export function serverCommand(): Command {
     .addOption(opt('--api <host:port>', 'file API (S3) listen address', 'CAIRN_API').default('0.0.0.0:9000'))
     .addOption(opt('--cluster <host:port>', 'cluster port listen address (RPC, admin, metrics, health)', 'CAIRN_CLUSTER').default('0.0.0.0:9100'))
     .addOption(opt('--console <host:port>', 'web console listen address (default: the --api host, port 9001); off = no console', 'CAIRN_CONSOLE'))
+    .addOption(
+      opt('--console-oidc-issuer <url>', 'OpenID Connect issuer for console sign-in (people map to users by verified e-mail)', 'CAIRN_CONSOLE_OIDC_ISSUER'),
+    )
+    .addOption(opt('--console-oidc-client-id <id>', "the console's client id at that issuer", 'CAIRN_CONSOLE_OIDC_CLIENT_ID'))
+    .addOption(
+      opt('--console-oidc-client-secret <secret>', "the console's client secret (none: a public client, PKCE only)", 'CAIRN_CONSOLE_OIDC_CLIENT_SECRET'),
+    )
+    .addOption(
+      opt('--console-oidc-redirect <url>', 'the callback URL registered at the issuer (default: http://<Host>/oidc/callback)', 'CAIRN_CONSOLE_OIDC_REDIRECT'),
+    )
     .addOption(opt('--advertise <host>', 'address other members and clients use (default: the --api host)', 'CAIRN_ADVERTISE'))
     .addOption(opt('--roots <urls>', 'cluster-port URLs of the roots to join, comma separated', 'CAIRN_ROOTS').argParser(urls))
     .addOption(opt('--zone <zone>', 'failure domain of this member', 'CAIRN_ZONE'))
@@ -189,6 +199,16 @@ export function serverCommand(): Command {
         cluster: o.cluster as string,
         advertise: o.advertise as string | undefined,
         console: o.console as string | undefined,
+        ...(o.consoleOidcIssuer
+          ? {
+              consoleOidc: {
+                issuer: o.consoleOidcIssuer as string,
+                clientId: (o.consoleOidcClientId as string | undefined) ?? cmd.error('error: --console-oidc-issuer needs --console-oidc-client-id'),
+                clientSecret: o.consoleOidcClientSecret as string | undefined,
+                redirectUri: o.consoleOidcRedirect as string | undefined,
+              },
+            }
+          : {}),
         roots: o.roots as string[] | undefined,
         zone,
         zoneFile: o.zoneFile as string | undefined,

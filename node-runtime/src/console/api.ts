@@ -1,12 +1,15 @@
 // The console's JSON API contract (types only): the server (node-runtime/src/console) and the
 // browser app (console/src) both import it, so one change shows up on both sides at type-check.
 //
+//   GET    /api/sign-in-options         → SignInOptions (no session needed)
+//   GET    /oidc/start?next= , /oidc/callback   OpenID Connect sign-in, when configured (oidc.ts)
 //   POST   /api/session                 SignInRequest → SessionInfo (sets the session cookie)
 //   GET    /api/session                 → SessionInfo
 //   DELETE /api/session                 → 204 (revokes the token, clears the cookie)
 //   GET    /api/buckets                 → BucketEntry[]
 //   POST   /api/buckets                 { name } → 201
 //   GET    /api/buckets/:b/objects?prefix=&token=&max=&delimiter=0|1 → ObjectPage
+//   GET    /api/buckets/:b/tagged?prefix=&tag=k=v|k&token=&max= → TagSearchPage (one page of keys searched)
 //   POST   /api/buckets/:b/folders      { key } → 201
 //   POST   /api/buckets/:b/move         MoveRequest → MoveResult
 //   POST   /api/buckets/:b/delete       DeleteRequest → DeleteResult
@@ -29,6 +32,11 @@ export const CSRF_HEADER = 'x-csrf-token';
 export interface SignInRequest {
   accessKeyId: string;
   secretAccessKey: string;
+}
+
+/** How one may sign in here, besides a key: an OpenID Connect issuer's button. */
+export interface SignInOptions {
+  oidc?: { label: string };
 }
 
 export interface SessionInfo {
@@ -56,6 +64,24 @@ export interface ObjectEntry {
 export interface ObjectPage {
   prefix: string;
   entries: ObjectEntry[];
+  nextToken?: string;
+}
+
+/** A tag to search for: `value` undefined matches any value of `key`. */
+export interface TagQuery {
+  key: string;
+  value?: string;
+}
+export interface TaggedEntry extends ObjectEntry {
+  tags: { key: string; value: string }[];
+}
+/** One step of a tag search: `scanned` keys under `prefix` were read, `entries` of them carry the tag. */
+export interface TagSearchPage {
+  prefix: string;
+  tag: TagQuery;
+  entries: TaggedEntry[];
+  scanned: number;
+  unreadable: number; // keys whose tags this user may not read (listed, but GetObjectTagging denied)
   nextToken?: string;
 }
 
@@ -110,3 +136,4 @@ export interface ApiErrorBody {
 export const SHARE_MAX_SECONDS = 7 * 24 * 3600; // SigV4's own ceiling
 export const MULTIPART_THRESHOLD = 16 * 1024 * 1024;
 export const PART_URL_BATCH = 100;
+export const TAG_SEARCH_MAX_SCAN = 1000; // keys one tag-search call lists and reads the tags of

@@ -1,8 +1,8 @@
 // The console in a real browser (Debian's Chromium through playwright-core) against a real
 // `cairn server`: sign in, create a bucket and a folder, upload three files (one of 40 MiB, in
 // parts, with progress that is seen to move) and one more by drag and drop, preview text, an image
-// and a PDF, share a link and fetch it with plain HTTP, delete with the keyboard, sign out. The
-// page must log no error (a CSP violation would show up there).
+// and a PDF, share a link and fetch it with plain HTTP, delete with the keyboard, search by tag,
+// sign out. The page must log no error (a CSP violation would show up there).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createHash, randomBytes } from 'node:crypto';
@@ -174,6 +174,49 @@ test('delete with the keyboard, confirmed', async () => {
   await row('big.bin').waitFor({ state: 'detached' });
   const left = (await s3Client(proc).listObjectsV2Query('photos', 'holiday/', '', '', 100, '')).objects.map((o) => o.name);
   assert.equal(left, ['holiday/', 'holiday/beach.png', 'holiday/dropped.txt', 'holiday/itinerary.pdf', 'holiday/notes.txt']);
+});
+
+test('search by tag: only the object of this folder with that tag; bad input says why', async () => {
+  const s3 = s3Client(proc);
+  await s3.setObjectTagging('photos', 'holiday/notes.txt', { trip: 'coast', year: '2026' });
+  await s3.setObjectTagging('photos', 'holiday/beach.png', { trip: 'hills' });
+  await s3.putObject('photos', 'elsewhere.txt', Buffer.from('not in this folder'));
+  await s3.setObjectTagging('photos', 'elsewhere.txt', { trip: 'coast' });
+  await page.getByLabel('Search by', { exact: true }).selectOption('tag');
+  // Every text the list's footer shows from here: the folder's rows must never pass for results.
+  await page.evaluate(`
+    window.footers = [];
+    new MutationObserver(() => window.footers.push(document.querySelector('.list-foot')?.textContent ?? ''))
+      .observe(document.querySelector('.list-wrap'), { subtree: true, childList: true, characterData: true });
+  `);
+  const box = page.getByRole('searchbox');
+  await box.fill('trip=coast');
+  await box.press('Enter');
+  await page.locator('.search-note', { hasText: 'Objects tagged “trip=coast” in photos/holiday/ and its subfolders' }).waitFor();
+  await page.locator('.list-foot', { hasText: /^1 found in 4 keys searched$/ }).waitFor();
+  assert.equal(await page.locator('.row .row-name').allInnerTexts(), ['notes.txt']);
+  const footers = await page.evaluate<string[]>('window.footers');
+  assert.ok(
+    footers.filter((f) => /found/.test(f)).every((f) => /^1 found in 4 keys searched$/.test(f)),
+    footers.join(' | '),
+  );
+
+  await box.fill('=coast');
+  await box.press('Enter');
+  const alert = page.locator('.banner.error', { hasText: 'has no tag key' });
+  await alert.waitFor();
+  assert.is(await alert.getByRole('button', { name: 'Retry' }).count(), 0, 'bad input is not retried as it is');
+  await box.fill('');
+  await box.press('Enter');
+  await page.locator('.banner.error', { hasText: 'Enter a tag to search for' }).waitFor();
+  await page.getByRole('button', { name: 'Dismiss' }).click();
+
+  await page.getByRole('button', { name: 'Clear search' }).click();
+  await page.getByLabel('Search by', { exact: true }).selectOption('prefix');
+  await row('dropped.txt').waitFor();
+  assert.is(await page.locator('.banner.error').count(), 0);
+  // The refused search's 400 is expected.
+  problems.splice(0, problems.length, ...problems.filter((p) => !p.includes('400')));
 });
 
 test('an ended session asks for the secret again, and the page carries on', async () => {

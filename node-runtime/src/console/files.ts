@@ -7,6 +7,8 @@ import * as Minio from 'minio';
 import type { BucketEntry, CompleteRequest, DeleteResult, ObjectEntry, ObjectPage, ShareLink, UploadPlan } from './api.ts';
 import { MULTIPART_THRESHOLD, PART_URL_BATCH, SHARE_MAX_SECONDS } from './api.ts';
 import { ConsoleError, badRequest, fromS3 } from './errors.ts';
+import type { TagSource } from './tag-search.ts';
+import { parseTaggingXml, type Tag } from '../s3/semantics/tagging.ts';
 
 /** The file API the console calls, and the console's own keep-alive connections to it. */
 export interface S3Target {
@@ -103,6 +105,33 @@ export class UserFiles {
       token = res.isTruncated && res.nextContinuationToken ? res.nextContinuationToken : undefined;
     } while (token);
     return keys;
+  }
+
+  /** What a tag search reads of one bucket, as this user (tag-search.ts). */
+  tagSource(bucket: string): TagSource {
+    return {
+      list: async (prefix, token, max) => {
+        const res = await this.list(bucket, prefix, token, max, '');
+        return {
+          entries: res.objects
+            .filter((o) => o.name !== undefined)
+            .map((o) => ({ key: o.name, folder: false, size: Number(o.size), lastModified: o.lastModified.toISOString(), etag: o.etag })),
+          nextToken: res.isTruncated && res.nextContinuationToken ? res.nextContinuationToken : undefined,
+        };
+      },
+      tagsOf: (key) => this.objectTags(bucket, key),
+    };
+  }
+
+  /**
+   * GetObjectTagging, parsed with the S3 layer's own reader: the `minio` client's parser turns a
+   * value such as `2026` or `007` into a number and trims blanks, which a search by value must not.
+   */
+  async objectTags(bucket: string, key: string): Promise<Tag[]> {
+    const res = await s3(this.c.makeRequestAsync({ method: 'GET', bucketName: bucket, objectName: key, query: 'tagging' }));
+    const chunks: Buffer[] = [];
+    for await (const chunk of res as AsyncIterable<Buffer>) chunks.push(chunk);
+    return parseTaggingXml(Buffer.concat(chunks).toString('utf8'), 'object');
   }
 
   private list(bucket: string, prefix: string, token: string | undefined, max: number, delimiter: string) {

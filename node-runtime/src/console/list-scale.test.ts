@@ -1,6 +1,7 @@
 // A folder of 100,000 keys stays responsive: pages of 1,000 load as the list scrolls, the DOM
 // holds only the rows in view, sorting by size and filtering run over every key, and the keyboard
-// reaches the last row. The listing API is answered by the test (page.route) so that no S3 has to
+// reaches the last row; a search by tag reads a bounded step of keys, then waits to be asked to go
+// on. The listing API is answered by the test (page.route) so that no S3 has to
 // hold 100,000 objects; everything else is the real console and a real browser.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -13,7 +14,7 @@ import { buildConsole } from '../../../console/build.ts';
 import { launchBrowser, type TestBrowser } from '../../../hack/testing/browser.ts';
 import { memoryLog, userDirectory } from '../../../hack/testing/console.ts';
 import { loopbackAddress } from '../../../hack/testing/net.ts';
-import type { ObjectEntry, ObjectPage } from './api.ts';
+import type { ObjectEntry, ObjectPage, TagSearchPage } from './api.ts';
 import { startConsole, type RunningConsole } from './server.ts';
 
 const TOTAL = 100_000;
@@ -23,6 +24,7 @@ let running: RunningConsole;
 let browser: TestBrowser;
 let page: Page;
 let pagesServed = 0;
+let tagStepsServed = 0;
 
 function entry(i: number): ObjectEntry {
   return {
@@ -61,6 +63,24 @@ test.before(async () => {
       nextToken: end < TOTAL ? String(end) : undefined,
     };
     pagesServed++;
+    await route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(body) });
+  });
+  // One key in 2,000 carries the tag.
+  await page.route(/\/api\/buckets\/huge\/tagged\?/, async (route) => {
+    const q = new URL(route.request().url()).searchParams;
+    const start = Number(q.get('token') ?? 0);
+    const end = Math.min(TOTAL, start + 1000);
+    const body: TagSearchPage = {
+      prefix: 'big/',
+      tag: { key: 'kind', value: 'rare' },
+      entries: Array.from({ length: end - start }, (_, k) => start + k)
+        .filter((i) => i % 2000 === 0)
+        .map((i) => ({ ...entry(i), tags: [{ key: 'kind', value: 'rare' }] })),
+      scanned: end - start,
+      unreadable: 0,
+      nextToken: end < TOTAL ? String(end) : undefined,
+    };
+    tagStepsServed++;
     await route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(body) });
   });
   await page.goto(`${running.url}/signin`);
@@ -137,6 +157,18 @@ test('sort by size over all 100,000; filter; the keyboard reaches the last row',
   assert.is(await page.locator('.list-body').getAttribute('aria-activedescendant'), `row-${TOTAL - 1}`);
   assert.is(await page.locator(`#row-${TOTAL - 1} .row-name`).innerText(), 'file-099999.dat');
   assert.is(await page.locator(`#row-${TOTAL - 1}`).getAttribute('aria-selected'), 'true');
+});
+
+test('a tag search over 100,000 keys reads 5,000 by itself, then goes on when asked', async () => {
+  await page.getByLabel('Search by', { exact: true }).selectOption('tag');
+  await page.getByRole('searchbox').fill('kind=rare');
+  await page.getByRole('searchbox').press('Enter');
+  await page.locator('.list-foot', { hasText: /^3 found in 5,000 keys searched · paused$/ }).waitFor();
+  assert.is(tagStepsServed, 5);
+  assert.equal(await page.locator('.row .row-name').allInnerTexts(), ['file-000000.dat', 'file-002000.dat', 'file-004000.dat']);
+  await page.getByRole('button', { name: 'Search on' }).click();
+  await page.locator('.list-foot', { hasText: /^5 found in 10,000 keys searched · paused$/ }).waitFor();
+  assert.is(tagStepsServed, 10, 'a scroll or a render does not read further by itself');
 });
 
 test.run();

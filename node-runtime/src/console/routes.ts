@@ -8,6 +8,7 @@ import { badRequest, forbidden } from './errors.ts';
 import type { UserFiles } from './files.ts';
 import { objectKey, readJson, sendJson, str } from './http.ts';
 import type { SessionClaims } from './session.ts';
+import { parseTagQuery, searchByTag } from './tag-search.ts';
 
 export interface ApiContext {
   req: IncomingMessage;
@@ -52,6 +53,18 @@ const handlers: [method: string, path: RegExp, handler: Handler][] = [
       const max = Number(q.get('max') ?? 1000);
       if (!Number.isInteger(max) || max < 1 || max > 1000) throw badRequest('max is 1-1000.');
       sendJson(res, 200, await files.page(bucket, prefix, q.get('token') || undefined, max, q.get('delimiter') !== '0'));
+    },
+  ],
+
+  [
+    'GET',
+    new RegExp(`^/api/buckets/${BUCKET}/tagged$`),
+    async ({ url, res, files, bucket }) => {
+      const q = url.searchParams;
+      const prefix = q.get('prefix') ?? '';
+      if (Buffer.byteLength(prefix) > 1024) throw badRequest('The prefix is too long.');
+      const tag = parseTagQuery(q.get('tag'));
+      sendJson(res, 200, await searchByTag(files.tagSource(bucket), prefix, tag, q.get('token') || undefined, Number(q.get('max') ?? 1000)));
     },
   ],
 

@@ -1,16 +1,19 @@
 // The web console: a static app plus a JSON API that acts only as the signed-in user. This file
-// is the gate: which paths answer without a session (sign-in and static assets), the session and
-// CSRF checks for everything else, and the dispatch to the API (routes.ts) and the S3 passthrough.
+// is the gate: which paths answer without a session (sign-in, its options and the OpenID Connect
+// flow, static assets), the session and CSRF checks for everything else, and the dispatch to the
+// API (routes.ts) and the S3 passthrough.
 // A node starts it with startConsole(); every input is an argument (types.ts).
+import { createHmac } from 'node:crypto';
 import { Agent as HttpAgent, createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { CSRF_HEADER } from './api.ts';
+import { CSRF_HEADER, type SignInOptions } from './api.ts';
 import { Assets, setSecurityHeaders } from './assets.ts';
 import { ConsoleError, forbidden, notFound, unauthenticated } from './errors.ts';
 import { PASSTHROUGH_PREFIX, UserFiles, type S3Target } from './files.ts';
 import { sendError, sendJson } from './http.ts';
+import { OidcSignIn } from './oidc.ts';
 import { passthrough } from './passthrough.ts';
 import { DEFAULT_SIGN_IN_LIMITS, SignInLimiter } from './rate-limit.ts';
 import { findRoute, routeExists } from './routes.ts';
@@ -50,6 +53,9 @@ export async function startConsole(opts: ConsoleOptions): Promise<RunningConsole
     ...(opts.endSessions ? { endSessions: (id: string, at: number) => opts.endSessions!(id, at) } : {}),
   };
 
+  // Its own key: a sign-in flow's cookie must never pass for a session.
+  const oidc = opts.oidc && new OidcSignIn(opts.oidc, createHmac('sha256', opts.sessionKey).update('cairn/console-oidc-flow').digest());
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     setSecurityHeaders(res);
     const url = new URL(req.url ?? '/', 'http://console');
@@ -66,6 +72,9 @@ export async function startConsole(opts: ConsoleOptions): Promise<RunningConsole
       checkOrigin(req);
       return signIn(deps, req, res);
     }
+    if (method === 'GET' && path === '/api/sign-in-options') return sendJson(res, 200, (oidc ? { oidc: { label: oidc.label } } : {}) satisfies SignInOptions);
+    if (method === 'GET' && oidc && path === '/oidc/start') return oidc.start(deps, req, res, url);
+    if (method === 'GET' && oidc && path === '/oidc/callback') return oidc.callback(deps, req, res, url);
 
     // Everything else needs a live session whose key still belongs to its user.
     const claims = await sessions.verify(sessionToken(req.headers.cookie, secureCookie));

@@ -1,6 +1,7 @@
 // What the console needs from the node that runs it: every input is an argument of startConsole().
 import type { IncomingMessage } from 'node:http';
 import type { ClusterStatus } from '../admin/types.ts';
+import type { OidcOptions } from './oidc.ts';
 import type { SignInLimits } from './rate-limit.ts';
 
 /** A caller resolved from its access key (the shape of access/users.ts's Principal). */
@@ -51,6 +52,8 @@ export interface ConsoleOptions {
   signInLimits?: SignInLimits;
   /** The client address for sign-in rate limits; default the socket's peer (set it behind a proxy). */
   clientAddress?(req: IncomingMessage): string;
+  /** Sign-in through an OpenID Connect issuer as well as with a key (oidc.ts). */
+  oidc?: OidcOptions;
   /** The built app (console/build.ts output); default <repo>/console/dist. */
   assetsDir?: string;
   now?(): number;

@@ -15,6 +15,8 @@ export interface NodeOptions {
   cluster?: string; // HOST:PORT of the cluster port, default 0.0.0.0:9100
   advertise?: string; // host others use to reach this process; default the api host
   console?: string; // HOST:PORT of the web console, default <api host>:9001; 'off' = none (needs a cluster secret)
+  /** Console sign-in through an OpenID Connect issuer too; a person is the user with their verified e-mail. */
+  consoleOidc?: { issuer: string; clientId: string; clientSecret?: string; redirectUri?: string };
   roots?: string[]; // cluster-port URLs of roots to join
   zone?: string;
   /** A file holding this node's zone (e.g. the zone of its Kubernetes node, kept by the operator); read at start, waited for. `zone` wins. */

@@ -25,6 +25,7 @@ import { healthRouter } from '../observability/health.ts';
 import { NodeMetrics } from '../observability/metrics.ts';
 import { logger } from '../util/log.ts';
 import { createAdminClient } from '../admin/client.ts';
+import { keyForPerson } from '../console/oidc.ts';
 import { startConsole } from '../console/server.ts';
 import { hkdfSync } from 'node:crypto';
 import { collectMembership, collectNodeUsage, collectQuotas } from './collectors.ts';
@@ -358,6 +359,7 @@ export async function startNode(given: NodeOptions): Promise<RunningNode> {
         // The same on every member (all derive it from the cluster secret): a session works on any node.
         sessionKey: Buffer.from(hkdfSync('sha256', Buffer.from(opts.secret, 'utf8'), Buffer.alloc(0), 'cairn/console-session', 32)),
         log: logger('console'),
+        ...(opts.consoleOidc ? { oidc: { ...opts.consoleOidc, keyFor: (claims) => keyForPerson(directory(), claims) } } : {}),
       });
       consoleUrl = running.url.replace(/\/\/(0\.0\.0\.0|\[::\])(?=:)/, `//${urlHost(advertise)}`);
       cleanups.push(() => running.close());

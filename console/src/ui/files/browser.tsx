@@ -1,7 +1,8 @@
-// The file browser of one bucket: breadcrumbs, toolbar, the (virtualised) list of a folder or of a
-// prefix search, the selection's actions, drag-and-drop uploads, and the dialogs. Every action is
-// an API call made as the signed-in user; the list is edited in place rather than reloaded, so a
-// folder of 100,000 keys keeps its place after an upload or a delete.
+// The file browser of one bucket: breadcrumbs, toolbar, the (virtualised) list of a folder, of a
+// prefix search or of a search by tag under the folder, the selection's actions, drag-and-drop
+// uploads, and the dialogs. Every action is an API call made as the signed-in user; the list is
+// edited in place rather than reloaded, so a folder of 100,000 keys keeps its place after an upload
+// or a delete.
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { ObjectEntry } from '../../../../node-runtime/src/console/api.ts';
 import { api } from '../../api.ts';
@@ -16,7 +17,7 @@ import { Icon } from '../icons.tsx';
 import { DeleteDialog, NewFolderDialog, RenameDialog, ShareDialog } from './dialogs.tsx';
 import { FileList, type Selection } from './file-list.tsx';
 import { PreviewDialog } from './preview.tsx';
-import { LOAD_ALL_CAP, useFolder } from './use-folder.ts';
+import { LOAD_ALL_CAP, type Search, useFolder } from './use-folder.ts';
 
 type Dialog =
   | { kind: 'folder' }
@@ -29,7 +30,8 @@ const emptySelection = (): Selection => ({ keys: new Set(), active: -1, anchor: 
 
 export function FileBrowser({ bucket, prefix, uploads }: { bucket: string; prefix: string; uploads: Uploads }) {
   const [query, setQuery] = useState('');
-  const [search, setSearch] = useState<string | undefined>();
+  const [search, setSearch] = useState<Search | undefined>();
+  const [searchBy, setSearchBy] = useState<Search['by']>('prefix');
   const [order, setOrder] = useState<SortOrder>({ key: 'name', descending: false });
   const [selection, setSelection] = useState<Selection>(emptySelection);
   const [dialog, setDialog] = useState<Dialog | undefined>();
@@ -52,7 +54,8 @@ export function FileBrowser({ bucket, prefix, uploads }: { bucket: string; prefi
   }, [prefix]);
   useEffect(() => setSelection(emptySelection()), [search]);
 
-  const filter = search === undefined ? query : '';
+  // Typing filters the names loaded; in tag mode the text is a tag, searched on Enter.
+  const filter = search === undefined && searchBy === 'prefix' ? query : '';
   const rows = useMemo(() => visibleEntries(folder.entries, order, filter), [folder.version, order, filter]);
   // Sorting by size or date, or filtering, needs the whole folder, not the first pages.
   useEffect(() => {
@@ -114,8 +117,12 @@ export function FileBrowser({ bucket, prefix, uploads }: { bucket: string; prefi
     if (e.dataTransfer) upload(await droppedFiles(e.dataTransfer));
   }
 
+  const tagScan = folder.tagScan;
   const status =
-    folder.loading && folder.entries.length === 0 ? (
+    tagScan && !(folder.loading && tagScan.scanned === 0) ? (
+      `${formatCount(rows.length)} found in ${formatCount(tagScan.scanned)} key${tagScan.scanned === 1 ? '' : 's'} searched` +
+      (folder.complete ? '' : folder.loading ? ' · searching…' : ' · paused')
+    ) : folder.loading && folder.entries.length === 0 ? (
       <Spinner />
     ) : (
       `${formatCount(rows.length)}${filter ? ` of ${formatCount(folder.entries.length)}` : ''} item${rows.length === 1 ? '' : 's'}` +
@@ -197,7 +204,8 @@ export function FileBrowser({ bucket, prefix, uploads }: { bucket: string; prefi
           type="file"
           multiple
           hidden
-          {...{ webkitdirectory: '' }}
+          data-testid="upload-folder"
+          {...{ webkitdirectory: true }}
           onChange={(e) => {
             upload(pickedFiles(e.currentTarget.files!));
             e.currentTarget.value = '';
@@ -208,17 +216,30 @@ export function FileBrowser({ bucket, prefix, uploads }: { bucket: string; prefi
           role="search"
           onSubmit={(e) => {
             e.preventDefault();
-            setSearch(query || undefined);
+            if (searchBy === 'prefix') setSearch(query ? { by: 'prefix', text: query } : undefined);
+            else if (!query.trim()) setActionError('Enter a tag to search for: key=value, or key alone for any value.');
+            else {
+              setActionError('');
+              setSearch({ by: 'tag', text: query.trim() });
+            }
           }}
         >
           <Icon name="search" />
           <input
             type="search"
-            placeholder={search === undefined ? 'Filter · Enter searches by prefix' : 'Search by prefix'}
-            aria-label="Filter this folder, or press Enter to search by prefix"
+            placeholder={searchBy === 'tag' ? 'key=value or key, then Enter' : 'Filter · Enter: prefix search'}
+            aria-label={
+              searchBy === 'tag'
+                ? 'Tag to search for in this folder and its subfolders (key=value, or key)'
+                : 'Filter this folder, or press Enter to search by prefix'
+            }
             value={query}
             onInput={(e) => setQuery(e.currentTarget.value)}
           />
+          <select aria-label="Search by" value={searchBy} onChange={(e) => setSearchBy(e.currentTarget.value as Search['by'])}>
+            <option value="prefix">Name</option>
+            <option value="tag">Tag</option>
+          </select>
         </form>
         <button type="button" class="button" onClick={folder.reload} aria-label="Refresh">
           <Icon name="refresh" />
@@ -227,8 +248,23 @@ export function FileBrowser({ bucket, prefix, uploads }: { bucket: string; prefi
 
       {search !== undefined && (
         <p class="search-note" role="status">
-          Keys starting with “{prefix}
-          {search}”{' '}
+          {search.by === 'prefix' ? (
+            <span>
+              Keys starting with “{prefix}
+              {search.text}”
+            </span>
+          ) : (
+            <span>
+              Objects tagged “{search.text}” in {bucket}/{prefix} and its subfolders
+              {tagScan?.unreadable ? ` · ${formatCount(tagScan.unreadable)} whose tags you may not read` : ''}
+            </span>
+          )}{' '}
+          {tagScan?.waiting && (
+            <button type="button" class="button small" onClick={folder.searchOn}>
+              <Icon name="search" size={14} />
+              Search on
+            </button>
+          )}
           <button
             type="button"
             class="button small"
@@ -270,7 +306,7 @@ export function FileBrowser({ bucket, prefix, uploads }: { bucket: string; prefi
         </button>
       </div>
 
-      {folder.error && <ErrorBanner message={folder.error} onRetry={folder.entries.length ? folder.loadMore : folder.reload} />}
+      {folder.error && <ErrorBanner message={folder.error} onRetry={folder.errorFinal ? undefined : folder.entries.length ? folder.loadMore : folder.reload} />}
       {actionError && <ErrorBanner message={actionError} onDismiss={() => setActionError('')} />}
       <p class="visually-hidden" role="status" aria-live="polite">
         {notice}
@@ -297,7 +333,13 @@ export function FileBrowser({ bucket, prefix, uploads }: { bucket: string; prefi
         {!folder.loading && folder.complete && folder.entries.length === 0 && !folder.error && (
           <div class="list-empty">
             <Icon name="upload" size={32} />
-            <p>{search !== undefined ? 'No keys start with that.' : 'This folder is empty. Drop files here or use Upload.'}</p>
+            <p>
+              {search?.by === 'tag'
+                ? 'Nothing in this folder or its subfolders carries that tag.'
+                : search
+                  ? 'No keys start with that.'
+                  : 'This folder is empty. Drop files here or use Upload.'}
+            </p>
           </div>
         )}
         {dragging && (
