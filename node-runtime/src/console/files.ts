@@ -3,7 +3,7 @@
 // console holds no power of its own. Presigned URLs are that user's too: the browser's uploads,
 // previews and downloads are S3 requests of the user, passed through at /s3/ (passthrough.ts).
 import type { Agent } from 'node:http';
-import * as Minio from 'minio';
+import type * as Minio from 'minio';
 import type { BucketEntry, CompleteRequest, DeleteResult, ObjectEntry, ObjectPage, ShareLink, UploadPlan } from './api.ts';
 import { MULTIPART_THRESHOLD, PART_URL_BATCH, SHARE_MAX_SECONDS } from './api.ts';
 import { ConsoleError, badRequest, fromS3 } from './errors.ts';
@@ -26,9 +26,14 @@ export const MAX_FOLDER_OBJECTS = 10_000;
 const MIN_PART = 8 * 1024 * 1024;
 const MAX_PARTS = 10_000;
 
-function client(target: S3Target, accessKey: string, secretKey: string): Minio.Client {
+// The S3 client library (about 11 MB of heap once loaded) is loaded by the first console request
+// that needs it, not by every node that starts: a node whose console nobody uses stays smaller.
+let library: Promise<typeof Minio> | undefined;
+const minio = () => (library ??= import('minio'));
+
+function client(M: typeof Minio, target: S3Target, accessKey: string, secretKey: string): Minio.Client {
   const u = target.endpoint;
-  return new Minio.Client({
+  return new M.Client({
     endPoint: u.hostname,
     port: Number(u.port) || (u.protocol === 'https:' ? 443 : 80),
     useSSL: u.protocol === 'https:',
@@ -62,12 +67,18 @@ export function contentDisposition(kind: 'inline' | 'attachment', key: string): 
 }
 
 export class UserFiles {
+  private readonly M: typeof Minio;
   private readonly c: Minio.Client;
   private readonly share: Minio.Client;
 
-  constructor(target: S3Target, shareTarget: S3Target, accessKeyId: string, secretAccessKey: string) {
-    this.c = client(target, accessKeyId, secretAccessKey);
-    this.share = shareTarget === target ? this.c : client(shareTarget, accessKeyId, secretAccessKey);
+  static async open(target: S3Target, shareTarget: S3Target, accessKeyId: string, secretAccessKey: string): Promise<UserFiles> {
+    return new UserFiles(await minio(), target, shareTarget, accessKeyId, secretAccessKey);
+  }
+
+  private constructor(M: typeof Minio, target: S3Target, shareTarget: S3Target, accessKeyId: string, secretAccessKey: string) {
+    this.M = M;
+    this.c = client(M, target, accessKeyId, secretAccessKey);
+    this.share = shareTarget === target ? this.c : client(M, shareTarget, accessKeyId, secretAccessKey);
   }
 
   async buckets(): Promise<BucketEntry[]> {
@@ -165,7 +176,7 @@ export class UserFiles {
     await inBatches(sources, 8, async (key) => {
       const dest = to + key.slice(from.length);
       await s3(
-        this.c.copyObject(new Minio.CopySourceOptions({ Bucket: bucket, Object: key }), new Minio.CopyDestinationOptions({ Bucket: bucket, Object: dest })),
+        this.c.copyObject(new this.M.CopySourceOptions({ Bucket: bucket, Object: key }), new this.M.CopyDestinationOptions({ Bucket: bucket, Object: dest })),
       );
     });
     // Only once every copy is there: a failed move leaves the source whole.

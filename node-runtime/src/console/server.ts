@@ -108,7 +108,7 @@ export async function startConsole(opts: ConsoleOptions): Promise<RunningConsole
       if (method === 'GET') return sendJson(res, 200, sessionInfo(deps, claims));
       if (method === 'DELETE') return signOut(deps, claims, res);
     }
-    const files = new UserFiles(target, shareTarget, claims.accessKeyId, principal.secretAccessKey);
+    const files = await UserFiles.open(target, shareTarget, claims.accessKeyId, principal.secretAccessKey);
     if (path.startsWith(PASSTHROUGH_PREFIX + '/')) return passthrough(req, res, claims, target);
     const route = findRoute(method, path);
     if (!route) throw routeExists(path) ? new ConsoleError('MethodNotAllowed', 405, `${method} is not allowed here.`) : notFound();
