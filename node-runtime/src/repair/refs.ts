@@ -44,6 +44,8 @@ export class ReferenceIndex {
   /** False when some bucket could not be listed: nothing may be deleted on the strength of this index. */
   complete = true;
   readonly errors: string[] = [];
+  /** Records read from every member's listings (the cost of building the index). */
+  visited = 0;
 
   /** The R of each bucket as this index saw it (the R its chunks were planned with). */
   readonly bucketReplicas = new Map<string, number>();
@@ -152,6 +154,7 @@ async function indexBucket(
     const pages = await from('listing', (m) =>
       replicas.meta(m).listVersions(bucket, { startAfter: after?.key, startAfterSlot: after?.slot, limit: PAGE, fields: 'references' }),
     );
+    for (const p of pages) index.visited += p.length;
     const { versions, complete, bound } = mergePages(pages, PAGE);
     for (const v of versions) index.addVersion(v, settings);
     if (complete || !bound) break;
