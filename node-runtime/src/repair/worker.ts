@@ -36,7 +36,7 @@ import { RepairProgress } from './progress.ts';
 import { DEFAULT_FULL_PASS_MS, digestsFingerprint, holderInSync, passScope, placementFingerprint, type PassInputs, type SettledPass } from './incremental.ts';
 import type { PartitionDigest } from '../meta/digest.ts';
 import { holdsData } from '../cluster/placement.ts';
-import { buildReferenceIndex } from './refs.ts';
+import { buildReferenceIndex, ReferenceCache } from './refs.ts';
 import { repairPartitions } from './partitions.ts';
 import { collectTombstones } from './tombstones.ts';
 import { chunkTask, confirmHolders, membersToAsk, type ChunkTask, type LocalChunk } from './chunks.ts';
@@ -114,6 +114,8 @@ export class RepairWorker implements Worker {
   #fullPasses = 0;
   #settled: SettledPass | undefined;
   #lastPass: PassReport | undefined;
+  /** Each bucket's references as last indexed, reused while its digests stay (refs.ts). */
+  readonly #refs = new ReferenceCache();
   /** Per bucket, as the current pass planned it (and counted down as its work is done). */
   #buckets = new Map<string, Required<BucketRepair>>();
 
@@ -224,7 +226,8 @@ export class RepairWorker implements Worker {
       const st = await stat(chunks.path(id)).catch(() => undefined);
       if (st) local.push({ id, mtime: st.mtimeMs });
     }
-    const index = await buildReferenceIndex({ view, replicas }, { signal, only: new Set(local.map((c) => c.id)) });
+    const only = new Set(local.map((c) => c.id));
+    const index = await buildReferenceIndex({ view, replicas }, { signal, only, digests, cache: this.#refs, everyMember: full });
     this.#indexComplete = index.complete;
     if (!index.complete) log.debug({ errors: index.errors.slice(0, 3) }, 'reference index incomplete: no garbage collection this pass');
 
