@@ -152,15 +152,19 @@ async function main(): Promise<void> {
     let have = 0;
     for (const n of sizes) {
       log(`filling objects ${have.toLocaleString('en-US')}..${n.toLocaleString('en-US')}`);
-      const a = MetaStore.open(join(dir, 'a'));
-      await fill(a, have, n, now);
+      // The base store only grows by the fill; each size starts A and B from a copy of it (the
+      // change steps of the smaller sizes do not carry over).
+      const base = MetaStore.open(join(dir, 'base'));
+      await fill(base, have, n, now);
       if (have === 0) {
-        for (let i = 0; i < CHUNKS; i++) await a.putVersion(version(i, now, { inline: undefined, size: 4096, chunks: [chunkRefs[i]!] }));
+        for (let i = 0; i < CHUNKS; i++) await base.putVersion(version(i, now, { inline: undefined, size: 4096, chunks: [chunkRefs[i]!] }));
       }
-      await a.close();
+      await base.close();
       have = n;
-      rmSync(join(dir, 'b', 'meta'), { recursive: true, force: true });
-      cpSync(join(dir, 'a', 'meta'), join(dir, 'b', 'meta'), { recursive: true });
+      for (const m of ['a', 'b']) {
+        rmSync(join(dir, m, 'meta'), { recursive: true, force: true });
+        cpSync(join(dir, 'base', 'meta'), join(dir, m, 'meta'), { recursive: true });
+      }
 
       const stores: Record<string, Stores> = {};
       for (const m of ['a', 'b']) stores[m] = { meta: MetaStore.open(join(dir, m)), chunks: await ChunkStore.open(join(dir, m)) };
