@@ -39,7 +39,8 @@ const digests = (p: CairnProcess) => new RemoteMetaReplica(p.name, p.cluster, rp
 async function chunkFiles(p: CairnProcess): Promise<string[]> {
   const dir = join(p.dataDir, 'chunks');
   const out: string[] = [];
-  for (const d of await readdir(dir).catch(() => [] as string[])) for (const f of await readdir(join(dir, d)).catch(() => [] as string[])) out.push(join(dir, d, f));
+  for (const d of await readdir(dir).catch(() => [] as string[]))
+    for (const f of await readdir(join(dir, d)).catch(() => [] as string[])) out.push(join(dir, d, f));
   return out;
 }
 /** Every node's last pass left the chunk phase out and read nothing. */

@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Member } from '../cluster/types.ts';
+import { FOLLOW_UP_MAX_MS, FOLLOW_UP_MS, followUpDelay } from './worker.ts';
 import { digestsFingerprint, holderInSync, passScope, placementFingerprint, type PassInputs, type SettledPass } from './incremental.ts';
 
 const member = (id: string, over: Partial<Member> = {}): Member => ({
@@ -74,6 +75,22 @@ test('digests fingerprint: unknown when any member is; holders in sync by equal 
   assert.not.ok(holderInSync({ x: d }, { x: { ...d, entries: 1 } }, 'x'));
   assert.not.ok(holderInSync({ x: d }, {}, 'x'), 'the holder lacks the partition');
   assert.not.ok(holderInSync({ x: d }, undefined, 'x'), 'unknown');
+});
+
+test('follow-up passes: soon after progress while work waits, backing off without progress, then left to the period', () => {
+  assert.is(followUpDelay(0, { progressed: true, waiting: 0 }), 0, 'nothing waits: no follow-up');
+  assert.is(followUpDelay(0, { progressed: false, waiting: 5 }), FOLLOW_UP_MS, 'work found waiting');
+  assert.is(followUpDelay(4_000, { progressed: true, waiting: 5 }), FOLLOW_UP_MS, 'progress: soon again');
+  let d = FOLLOW_UP_MS;
+  const seen: number[] = [];
+  while (d > 0) {
+    seen.push(d);
+    d = followUpDelay(d, { progressed: false, waiting: 5 });
+  }
+  assert.equal(seen, [500, 1000, 2000, 4000, 8000]);
+  assert.ok(seen.at(-1)! <= FOLLOW_UP_MAX_MS);
+  assert.is(followUpDelay(-1, { progressed: false, waiting: 5 }), -1, 'stuck: the periodic pass only');
+  assert.is(followUpDelay(-1, { progressed: true, waiting: 5 }), FOLLOW_UP_MS, 'until progress is made');
 });
 
 test.run();

@@ -114,6 +114,9 @@ export class RepairWorker implements Worker {
   #fullPasses = 0;
   #settled: SettledPass | undefined;
   #lastPass: PassReport | undefined;
+  /** Delay before a follow-up pass while copies or drops wait on other holders (≤ 0: none due; followUpDelay). */
+  #followUpMs = 0;
+  #progressed = false;
   /** Each bucket's references as last indexed, reused while its digests stay (refs.ts). */
   readonly #refs = new ReferenceCache();
   /** Per bucket, as the current pass planned it (and counted down as its work is done). */
@@ -154,10 +157,17 @@ export class RepairWorker implements Worker {
     if (this.#o.diskUsable?.() === false) return 'idle';
     const now = this.#o.now ?? Date.now;
     const started = now();
+    this.#progressed = false;
     await this.pass(signal);
     this.#lastPassAt = started;
     this.#passes++;
-    return this.#again ? 'busy' : 'idle';
+    if (this.#again) return 'busy';
+    this.#followUpMs = followUpDelay(this.#followUpMs, { progressed: this.#progressed, waiting: this.#under + this.#misplaced });
+    return this.#followUpMs > 0 ? 'throttled' : 'idle';
+  }
+
+  throttleMs(): number {
+    return this.#followUpMs;
   }
 
   async pass(signal: AbortSignal): Promise<void> {
@@ -373,6 +383,7 @@ export class RepairWorker implements Worker {
           await this.#bucket.take(data.length, signal);
           try {
             await replicas.chunks(to).putChunk(t.plan.id, data, data.length, signal);
+            this.#progressed = true;
             this.#progress.moved(data.length);
             this.#remaining = Math.max(0, this.#remaining - data.length);
             this.#o.metrics?.repairBytesMoved.inc(data.length);
@@ -398,6 +409,8 @@ export class RepairWorker implements Worker {
     }
     if (t.dropLocal && ok) {
       await chunks.delete(t.plan.id);
+      this.#progressed = true;
+      this.#misplaced = Math.max(0, this.#misplaced - 1);
       log.debug({ chunk: t.plan.id }, 'surplus local copy dropped');
       for (const b of t.buckets) {
         const x = this.#buckets.get(b);
@@ -413,6 +426,28 @@ export class RepairWorker implements Worker {
     if ((await sha256Off(data.bytes)) === id) log.warn({ chunk: id }, 'chunk copy refused by its receiver, but the local copy verifies; retried next pass');
     else log.error({ chunk: id }, 'local chunk is corrupt; not copied (scrub replaces it)');
   }
+}
+
+/** The first follow-up comes this soon after a pass that copied or dropped something. */
+export const FOLLOW_UP_MS = 500;
+/** Follow-ups that find nothing to do back off to this (then the periodic pass takes over). */
+export const FOLLOW_UP_MAX_MS = 8_000;
+
+/**
+ * Pure: when the next pass should come, not waiting for the periodic one (ms; 0: nothing waits, -1:
+ * waiting work made no progress through the back-off). Why: a holder's surplus
+ * copy can be dropped only once the desired holders confirmed it, and those copies are made by
+ * another member's pass at the same time — waiting a whole period (30 s) for each such round made
+ * repair after a loss trickle. While chunks are under-replicated or misplaced here, passes follow
+ * at once after progress, backing off (×2) while none is made, and stop when nothing is left.
+ */
+export function followUpDelay(previous: number, o: { progressed: boolean; waiting: number }): number {
+  if (o.waiting === 0) return 0;
+  if (o.progressed || previous === 0) return FOLLOW_UP_MS;
+  // No progress through the whole back-off (a member down for good, R above the members): leave it to
+  // the periodic pass until some pass makes progress again.
+  if (previous < 0 || previous >= FOLLOW_UP_MAX_MS) return -1;
+  return Math.min(FOLLOW_UP_MAX_MS, previous * 2);
 }
 
 /**
