@@ -13,6 +13,10 @@
 //     only (B missed them: A pushes them).
 // The objects are filled in-process with MetaStore.putVersion (as hack/bench/scaling.ts does) on A,
 // and B's store is a copy of A's files. Prints a Markdown table; JSON in .cairn/bench/repair-scaling-<time>.json.
+//
+// `--idle`: instead, a real `cairn server --role root,node` process (default settings: a pass every
+// 30 s) over 10k / 100k / 1M objects filled the same way, left idle for 65 s after start-up: its CPU
+// time from /proc (every background worker, repair passes included), as scaling.ts measures it.
 import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -29,6 +33,10 @@ import type { ObjectVersion } from '../../node-runtime/src/meta/records.ts';
 import { MetaStore } from '../../node-runtime/src/meta/store.ts';
 import { RepairWorker } from '../../node-runtime/src/repair/worker.ts';
 import { median } from './stats.ts';
+import { readFileSync } from 'node:fs';
+import { startCairnProcess } from '../testing/cairn.ts';
+import { waitFor } from '../testing/net.ts';
+import { s3Client } from '../testing/cairn.ts';
 import { formatMarkdown } from './table.ts';
 
 const BUCKETS = 10;
@@ -115,8 +123,57 @@ async function measure(worker: RepairWorker, objects: number, pass: string): Pro
   return { objects, pass, cpuMs: (c.user + c.system) / 1000, wallMs: performance.now() - t0, visited: last?.visited ?? -1, chunkPhase: last?.chunks ?? true };
 }
 
+/** CPU seconds (user + system) of a process, from /proc/<pid>/stat (clock ticks of 1/100 s). */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100;
+}
+
+/** An idle single-node server over n objects: % of a core over `idleMs` once its start-up passes are done. */
+async function idle(sizes: number[], idleMs: number): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'cairn-repair-idle-'));
+  const secret = 'repair-idle-secret';
+  const keys = { accessKey: 'REPAIRIDLEKEY', secretKey: 'repair-idle-secret-key', secret };
+  const rows: string[][] = [];
+  try {
+    const dataDir = join(dir, 'node');
+    const first = await startCairnProcess({ ...keys, roles: ['root', 'node'], name: 'idle', dataDir, env: { CAIRN_LOG_LEVEL: 'warn' } });
+    for (let i = 0; i < BUCKETS; i++) await s3Client(first).makeBucket(`b${i}`);
+    await first.stop();
+    let have = 0;
+    for (const n of sizes) {
+      const store = MetaStore.open(dataDir);
+      await fill(store, have, n, Date.now());
+      await store.close();
+      have = n;
+      const p = await startCairnProcess({ ...keys, roles: ['root', 'node'], name: 'idle', dataDir, env: { CAIRN_LOG_LEVEL: 'warn' } });
+      const repair = async () =>
+        (await (await fetch(`${p.cluster}/rpc/v1/repair`, { headers: { authorization: `Bearer ${secret}` } })).json()) as {
+          repair: { passes: number; fullPasses?: number };
+        };
+      try {
+        await waitFor(async () => (await repair()).repair.passes >= 1, { timeoutMs: 120_000, intervalMs: 500, what: 'the first pass' });
+        await new Promise((r) => setTimeout(r, 2000));
+        const [c0, r0] = [cpuSeconds(p.pid), (await repair()).repair.passes];
+        await new Promise((r) => setTimeout(r, idleMs));
+        const [c1, r1] = [cpuSeconds(p.pid), (await repair()).repair.passes];
+        const pct = ((c1 - c0) / (idleMs / 1000)) * 100;
+        log(`${n.toLocaleString('en-US')} objects: idle ${(idleMs / 1000).toFixed(0)} s: ${pct.toFixed(1)} % of a core, ${r1 - r0} passes`);
+        rows.push([n.toLocaleString('en-US'), `${pct.toFixed(1)} %`, String(r1 - r0)]);
+      } finally {
+        await p.stop();
+      }
+    }
+    console.log(formatMarkdown(['objects (one node)', 'idle CPU (% of a core)', 'repair passes in the window'], rows));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false } }, strict: true });
+  const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, idle: { type: 'boolean', default: false } }, strict: true });
+  if (values.idle) return idle(values.quick ? [10_000, 100_000] : [10_000, 100_000, 1_000_000], 65_000);
   const sizes = values.quick ? [10_000, 100_000] : [10_000, 100_000, 1_000_000];
   const reps = values.quick ? 2 : 3;
   const started = new Date().toISOString();
