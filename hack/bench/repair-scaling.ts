@@ -43,7 +43,7 @@ const BUCKETS = 10;
 const CHUNKS = 256;
 const log = (s: string) => console.error(`[repair-scaling ${new Date().toISOString().slice(11, 19)}] ${s}`);
 
-const bucketOf = (i: number) => `b${i % BUCKETS}`;
+const bucketOf = (i: number) => `bucket-${i % BUCKETS}`;
 function version(i: number, now: number, over: Partial<ObjectVersion> = {}): ObjectVersion {
   return {
     bucket: bucketOf(i),
@@ -139,7 +139,7 @@ async function idle(sizes: number[], idleMs: number): Promise<void> {
   try {
     const dataDir = join(dir, 'node');
     const first = await startCairnProcess({ ...keys, roles: ['root', 'node'], name: 'idle', dataDir, env: { CAIRN_LOG_LEVEL: 'warn' } });
-    for (let i = 0; i < BUCKETS; i++) await s3Client(first).makeBucket(`b${i}`);
+    for (let i = 0; i < BUCKETS; i++) await s3Client(first).makeBucket(`bucket-${i}`);
     await first.stop();
     let have = 0;
     for (const n of sizes) {
@@ -185,7 +185,7 @@ async function main(): Promise<void> {
   );
   const members = [member('a'), member('b')];
   const buckets: BucketSettings[] = Array.from({ length: BUCKETS }, (_, i) => ({
-    name: `b${i}`,
+    name: `bucket-${i}`,
     createdAt: new Date(0).toISOString(),
     owner: 'bench',
     replicas: 2,
