@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Member } from '../cluster/types.ts';
-import { FOLLOW_UP_MAX_MS, FOLLOW_UP_MS, followUpDelay } from './worker.ts';
+import { FOLLOW_UP_MAX_MS, FOLLOW_UP_MS, followUpDelay } from './cadence.ts';
 import { digestsFingerprint, holderInSync, passScope, placementFingerprint, type PassInputs, type SettledPass } from './incremental.ts';
 
 const member = (id: string, over: Partial<Member> = {}): Member => ({
