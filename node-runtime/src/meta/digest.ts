@@ -11,7 +11,7 @@
 // What an entry hashes is exactly what decides whether a push sends it: a version's slot and its
 // last-writer-wins stamp (meta/lww.ts) — two replicas whose records compare equal hold the same
 // write, and a push sends nothing for it; an upload's id; a part's number and timestamp.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { MultipartUpload, ObjectVersion, PartRecord } from './records.ts';
 import { slotOf } from './slots.ts';
 
@@ -24,8 +24,9 @@ export interface PartitionDigest {
 export const EMPTY_DIGEST: PartitionDigest = Object.freeze({ hash: '0'.repeat(32), entries: 0 });
 
 function hash128(text: string): Buffer {
-  // md5 is not used for security here: a fast, well-spread 128-bit fingerprint of a record's identity.
-  return createHash('md5').update(text).digest();
+  // md5 is not used for security here: a fast, well-spread 128-bit fingerprint of a record's identity
+  // (the one-shot form: no hash object per write).
+  return hash('md5', text, 'buffer');
 }
 
 export function versionEntry(v: Pick<ObjectVersion, 'key' | 'versioned' | 'versionId' | 'timestamp' | 'writer' | 'rev' | 'revBy'>): Buffer {
@@ -42,9 +43,15 @@ export function partEntry(uploadId: string, p: Pick<PartRecord, 'number' | 'time
 
 /** Fold an entry in (sign 1) or out (-1): XOR either way, the count moves. */
 export function fold(d: PartitionDigest, entry: Buffer, sign: 1 | -1): PartitionDigest {
+  return sign === 1 ? foldAll(d, [], [entry]) : foldAll(d, [entry], []);
+}
+
+/** Fold entries out and in at once (one decode and encode of the digest per write). */
+export function foldAll(d: PartitionDigest, out: readonly Buffer[], into: readonly Buffer[]): PartitionDigest {
   const h = Buffer.from(d.hash, 'hex');
-  for (let i = 0; i < 16; i++) h[i] = h[i]! ^ entry[i]!;
-  return { hash: h.toString('hex'), entries: d.entries + sign };
+  for (const e of out) for (let i = 0; i < 16; i++) h[i] = h[i]! ^ e[i]!;
+  for (const e of into) for (let i = 0; i < 16; i++) h[i] = h[i]! ^ e[i]!;
+  return { hash: h.toString('hex'), entries: d.entries + into.length - out.length };
 }
 
 export function sameDigest(a: PartitionDigest | undefined, b: PartitionDigest | undefined): boolean {

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import type { KeyReservation, ListVersionsOptions, MultipartUpload, ObjectVersion, PartRecord, ReserveOutcome, WriteOptions, WriteOutcome } from './records.ts';
 import { compareVersions } from './lww.ts';
 import { currentOf, isRemoved, lastChangeOf, slotOf, slotOfVersionId } from './slots.ts';
-import { EMPTY_DIGEST, fold, partEntry, uploadEntry, versionEntry, type PartitionDigest } from './digest.ts';
+import { EMPTY_DIGEST, fold, foldAll, partEntry, uploadEntry, versionEntry, type PartitionDigest } from './digest.ts';
 
 /** A partition's counters: current live objects and their bytes (what a listing shows), and every
  *  stored version (noncurrent ones and delete markers included) with the bytes they hold. */
@@ -137,9 +137,7 @@ export class MetaStore {
 
   /** Fold entries in and out of a bucket's digest (inside a write transaction). */
   private digestSync(bucket: string, out: Buffer[], into: Buffer[]): void {
-    let d = this.digests.get(bucket) ?? EMPTY_DIGEST;
-    for (const e of out) d = fold(d, e, -1);
-    for (const e of into) d = fold(d, e, 1);
+    const d = foldAll(this.digests.get(bucket) ?? EMPTY_DIGEST, out, into);
     if (d.entries === 0) this.digests.removeSync(bucket);
     else this.digests.putSync(bucket, d);
     this.#changes++;
