@@ -43,13 +43,20 @@ async function chunkFiles(p: CairnProcess): Promise<string[]> {
     for (const f of await readdir(join(dir, d)).catch(() => [] as string[])) out.push(join(dir, d, f));
   return out;
 }
-/** Every node's last pass left the chunk phase out and read nothing. */
-async function allSkipping(): Promise<boolean> {
-  for (const n of nodes) {
-    const last = (await report(n)).repair.lastPass;
-    if (!last || last.kind !== 'incremental' || last.chunks || last.visited !== 0) return false;
-  }
-  return true;
+/** Wait until every node's last pass left the chunk phase out and read nothing, two passes or more after
+ *  this call (a pass reporting so from before the last writes would say nothing about them). */
+async function settled(what: string): Promise<void> {
+  const since = await Promise.all(nodes.map(async (n) => (await report(n)).repair.passes));
+  await waitFor(
+    async () => {
+      const reports = await Promise.all(nodes.map(report));
+      return reports.every((r, i) => {
+        const last = r.repair.lastPass;
+        return r.repair.passes >= since[i]! + 2 && last?.kind === 'incremental' && !last.chunks && last.visited === 0;
+      });
+    },
+    { timeoutMs: 30_000, intervalMs: 200, what },
+  );
 }
 
 test.before(async () => {
@@ -68,7 +75,7 @@ test.after(async () => {
 });
 
 test('a settled cluster keeps passing but reads nothing: no partition entry, no index record, no chunk', async () => {
-  await waitFor(allSkipping, { timeoutMs: 30_000, intervalMs: 200, what: 'every node skipping' });
+  await settled('every node skipping');
   const before = await Promise.all(nodes.map(async (n) => ({ passes: (await report(n)).repair.passes, visited: await visitedTotal(n) })));
   await waitFor(async () => (await Promise.all(nodes.map(report))).every((r, i) => r.repair.passes >= before[i]!.passes + 3), {
     timeoutMs: 15_000,
@@ -105,7 +112,7 @@ test('a holder that lost its partition copy and a chunk is repaired by the other
   await waitFor(async () => (await chunkFiles(x)).length === chunksBefore, { timeoutMs: 30_000, intervalMs: 200, what: 'chunk copied back to x' });
   assert.is((await report(other)).repair.fullPasses, fullBefore, 'repaired by incremental passes, not the safety net');
   // And the cluster settles into skipping again.
-  await waitFor(allSkipping, { timeoutMs: 30_000, intervalMs: 200, what: 'every node skipping again' });
+  await settled('every node skipping again');
   const s3 = s3Client(x);
   for (let i = 0; i < 4; i++) assert.is((await s3.statObject(BUCKET, `big-${i}`)).size, 200_000);
 });
