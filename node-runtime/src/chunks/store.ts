@@ -28,6 +28,8 @@ export class ChunkStore {
   private readonly locks = new Map<string, Promise<void>>();
   /** Prefix directories known to exist (durably): saves a mkdir per chunk write. */
   private readonly prefixes = new Set<string>();
+  /** Bumped whenever a chunk appears, goes or is renewed here: a repair pass that sees it unchanged needs no new listing. */
+  private changes = 0;
 
   private constructor(dataDir: string) {
     this.dir = dataDir;
@@ -63,6 +65,10 @@ export class ChunkStore {
   }
   chunkCount(): number {
     return this.count;
+  }
+  /** Changes to the stored set since open (in memory; see `changes`). */
+  changeCount(): number {
+    return this.changes;
   }
 
   /** Bytes still available to this process on the file system holding the store. */
@@ -112,6 +118,7 @@ export class ChunkStore {
       // chunks younger than its grace period, and the new reference is not indexed yet.
       const now = new Date();
       await utimes(this.path(id), now, now);
+      this.changes++;
       return;
     }
     await this.install(
@@ -227,6 +234,7 @@ export class ChunkStore {
     if (!st || !ok(st)) return 0;
     try {
       await unlink(p);
+      this.changes++;
       this.used -= st.size;
       this.count--;
       return st.size;
@@ -301,6 +309,7 @@ export class ChunkStore {
       throw e;
     }
     await syncDir(dir);
+    this.changes++;
     if (previous) this.used -= previous.size;
     else this.count++;
     this.used += size;

@@ -1,7 +1,17 @@
 // The local member's side of the replica interfaces (data/replicas.ts), directly over its stores.
 // Remote members implement the same interfaces over internal RPC.
 import type { Readable } from 'node:stream';
-import type { BucketUsage, ChunkReplica, KeyReservation, ListVersionsOptions, MetaReplica, ReserveOutcome, WriteOptions, WriteOutcome } from './replicas.ts';
+import type {
+  BucketUsage,
+  ChunkReplica,
+  KeyReservation,
+  ListVersionsOptions,
+  MetaReplica,
+  PartitionDigest,
+  ReserveOutcome,
+  WriteOptions,
+  WriteOutcome,
+} from './replicas.ts';
 import type { MultipartUpload, ObjectVersion, PartRecord } from './types.ts';
 import type { ChunkBuffer } from '../chunks/buffer.ts';
 import type { ChunkStore } from '../chunks/store.ts';
@@ -105,5 +115,8 @@ export class LocalMetaReplica implements MetaReplica {
   }
   removeTombstone(bucket: string, key: string, versionId: string): Promise<boolean> {
     return this.store.removeTombstone(bucket, key, versionId);
+  }
+  async partitionDigests(): Promise<Record<string, PartitionDigest>> {
+    return this.store.partitionDigests();
   }
 }

@@ -4,7 +4,17 @@
 import type { Readable } from 'node:stream';
 import { ChunkBuffer } from '../chunks/buffer.ts';
 import { consumed } from '../util/gc.ts';
-import type { BucketUsage, ChunkReplica, KeyReservation, MetaReplica, ListVersionsOptions, ReserveOutcome, WriteOptions, WriteOutcome } from './replicas.ts';
+import type {
+  BucketUsage,
+  ChunkReplica,
+  KeyReservation,
+  MetaReplica,
+  ListVersionsOptions,
+  PartitionDigest,
+  ReserveOutcome,
+  WriteOptions,
+  WriteOutcome,
+} from './replicas.ts';
 import type { MultipartUpload, ObjectVersion, PartRecord } from '../meta/records.ts';
 import type { RpcClient } from '../rpc/client.ts';
 import type { WireError } from '../rpc/wire.ts';
@@ -26,6 +36,7 @@ export const metaMethods = [
   'getVersions',
   'reserveKey',
   'releaseKey',
+  'partitionDigests',
 ] as const;
 export type MetaMethod = (typeof metaMethods)[number];
 /** Metadata calls that may be retried: all of them are merges, reads or removals keyed by id (a
@@ -248,6 +259,9 @@ export class RemoteMetaReplica implements MetaReplica {
   }
   async removeTombstone(bucket: string, key: string, versionId: string): Promise<boolean> {
     return (await this.#call<boolean>('removeTombstone', bucket, key, versionId)) === true;
+  }
+  partitionDigests(): Promise<Record<string, PartitionDigest>> {
+    return this.#call('partitionDigests');
   }
 }
 

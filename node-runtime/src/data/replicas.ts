@@ -18,8 +18,9 @@ import type {
   WriteOutcome,
 } from '../meta/records.ts';
 import type { BucketUsage } from '../meta/store.ts';
+import type { PartitionDigest } from '../meta/digest.ts';
 
-export type { BucketUsage, KeyReservation, ListVersionsOptions, ReserveOutcome, WriteOptions, WriteOutcome };
+export type { BucketUsage, PartitionDigest, KeyReservation, ListVersionsOptions, ReserveOutcome, WriteOptions, WriteOutcome };
 
 export interface ChunkReplica {
   readonly memberId: string;
@@ -70,6 +71,8 @@ export interface MetaReplica {
   deleteUpload(bucket: string, uploadId: string): Promise<void>;
   /** Remove the tombstone `versionId` of a key if it is still its slot's record (tombstone GC); true when removed. */
   removeTombstone(bucket: string, key: string, versionId: string): Promise<boolean>;
+  /** The digest of every partition held (meta/digest.ts): repair skips a holder whose digest equals its own. */
+  partitionDigests(): Promise<Record<string, PartitionDigest>>;
 }
 
 /** The replica of each member a coordinator calls: this member's own stores, the others' over RPC. */

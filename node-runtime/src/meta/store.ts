@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import type { KeyReservation, ListVersionsOptions, MultipartUpload, ObjectVersion, PartRecord, ReserveOutcome, WriteOptions, WriteOutcome } from './records.ts';
 import { compareVersions } from './lww.ts';
 import { currentOf, isRemoved, lastChangeOf, slotOf, slotOfVersionId } from './slots.ts';
+import { EMPTY_DIGEST, fold, foldAll, partEntry, uploadEntry, versionEntry, type PartitionDigest } from './digest.ts';
 
 /** A partition's counters: current live objects and their bytes (what a listing shows), and every
  *  stored version (noncurrent ones and delete markers included) with the bytes they hold. */
@@ -27,6 +28,8 @@ export interface BucketUsage {
 const SEP = 0x00; // bucket names and keys never contain NUL (data/names.ts), so `bucket \0` is an exact partition prefix
 /** The layout of the versions table: 2 = one record per slot (`bucket \0 key \0 slot`). */
 const LAYOUT = 2;
+/** The layout of the partition digests and the tombstone index (built once from the records when absent). */
+const DIGESTS = 1;
 
 function bucketPrefix(bucket: string): Buffer {
   return Buffer.concat([Buffer.from(bucket, 'utf8'), Buffer.from([SEP])]);
@@ -83,6 +86,12 @@ export class MetaStore {
   private readonly usage: Database<BucketUsage, string>;
   private readonly reservations: Database<StoredReservation, Buffer>;
   private readonly kv: Database<unknown, string>;
+  /** Per bucket partition: its digest (meta/digest.ts), kept in the transaction of every change. */
+  private readonly digests: Database<PartitionDigest, string>;
+  /** The removal tombstones (`bucket \0 key \0 slot` → timestamp): tombstone collection reads these, not every record. */
+  private readonly tombstones: Database<number, Buffer>;
+  /** Bumped on every change to any partition (in memory): a repair pass that finds it unchanged knows nothing was written here. */
+  #changes = 0;
 
   private constructor(dir: string) {
     mkdirSync(dir, { recursive: true });
@@ -93,7 +102,70 @@ export class MetaStore {
     this.usage = this.env.openDB({ name: 'usage' });
     this.reservations = this.env.openDB({ name: 'reservations', keyEncoding: 'binary' });
     this.kv = this.env.openDB({ name: 'kv' });
+    this.digests = this.env.openDB({ name: 'digests' });
+    this.tombstones = this.env.openDB({ name: 'tombstones', keyEncoding: 'binary' });
     if (this.kv.get('layout') !== LAYOUT) this.migrate();
+    if (this.kv.get('digests') !== DIGESTS) this.buildDigests();
+  }
+
+  /** Digests and the tombstone index from every record, once (a store from before they were kept). */
+  private buildDigests(): void {
+    this.env.transactionSync(() => {
+      const byBucket = new Map<string, PartitionDigest>();
+      const add = (bucket: string, entry: Buffer) => byBucket.set(bucket, fold(byBucket.get(bucket) ?? EMPTY_DIGEST, entry, 1));
+      for (const k of [...this.tombstones.getKeys({})]) this.tombstones.removeSync(k);
+      for (const { key, value } of this.versions.getRange({})) {
+        add(value.bucket, versionEntry(value));
+        if (isRemoved(value)) this.tombstones.putSync(key, value.timestamp);
+      }
+      const uploads = new Map<string, string>(); // uploadId → bucket
+      for (const { value } of this.uploads.getRange({})) {
+        add(value.bucket, uploadEntry(value));
+        uploads.set(value.uploadId, value.bucket);
+      }
+      for (const { key, value } of this.parts.getRange({})) {
+        // `bucket \0 uploadId \0 number(4 bytes)`: the number's bytes may hold a NUL, so cut it by length.
+        const bucket = key.subarray(0, key.indexOf(SEP)).toString('utf8');
+        const uploadId = key.subarray(key.indexOf(SEP) + 1, key.length - 5).toString('utf8');
+        add(uploads.get(uploadId) ?? bucket, partEntry(uploadId, value));
+      }
+      for (const b of [...this.digests.getKeys()]) this.digests.removeSync(b);
+      for (const [b, d] of byBucket) this.digests.putSync(b, d);
+      this.kv.putSync('digests', DIGESTS);
+    });
+  }
+
+  /** Fold entries in and out of a bucket's digest (inside a write transaction). */
+  private digestSync(bucket: string, out: Buffer[], into: Buffer[]): void {
+    const d = foldAll(this.digests.get(bucket) ?? EMPTY_DIGEST, out, into);
+    if (d.entries === 0) this.digests.removeSync(bucket);
+    else this.digests.putSync(bucket, d);
+    this.#changes++;
+  }
+
+  /** Every partition's digest here (what repair compares between holders). */
+  partitionDigests(): Record<string, PartitionDigest> {
+    const out: Record<string, PartitionDigest> = {};
+    for (const { key, value } of this.digests.getRange({})) out[key] = value;
+    return out;
+  }
+
+  /** Changes to any partition since this store opened (in memory; a restart starts again at 0). */
+  changeCount(): number {
+    return this.#changes;
+  }
+
+  /** The removal tombstones of a partition, in (key, slot) order: positions and timestamps. */
+  listTombstones(bucket: string, opts: { limit: number }): { key: string; slot: string; timestamp: number }[] {
+    const base = bucketPrefix(bucket);
+    const out: { key: string; slot: string; timestamp: number }[] = [];
+    for (const { key, value } of this.tombstones.getRange({ start: base, end: prefixEnd(base) })) {
+      const rest = key.subarray(base.length);
+      const sep = rest.indexOf(SEP);
+      out.push({ key: rest.subarray(0, sep).toString('utf8'), slot: rest.subarray(sep + 1).toString('utf8'), timestamp: value });
+      if (out.length >= opts.limit) break;
+    }
+    return out;
   }
 
   /**
@@ -169,7 +241,11 @@ export class MetaStore {
     const slot = slotOf(v);
     const old = records.find((r) => slotOf(r) === slot);
     if (old && compareVersions(v, old) <= 0) return old;
-    this.versions.putSync(versionKey(v.bucket, v.key, slot), v);
+    const at = versionKey(v.bucket, v.key, slot);
+    this.versions.putSync(at, v);
+    this.digestSync(v.bucket, old ? [versionEntry(old)] : [], [versionEntry(v)]);
+    if (isRemoved(v)) this.tombstones.putSync(at, v.timestamp);
+    else if (old && isRemoved(old)) this.tombstones.removeSync(at);
     const after = old ? records.map((r) => (r === old ? v : r)) : [...records, v];
     const u = { ...emptyUsage(), ...this.usage.get(v.bucket) };
     countKey(u, records, -1);
@@ -266,6 +342,8 @@ export class MetaStore {
         const cur = records.find((r) => r.versionId === versionId);
         if (!cur || !isRemoved(cur)) return false;
         this.versions.removeSync(versionKey(bucket, key, slotOf(cur)));
+        this.tombstones.removeSync(versionKey(bucket, key, slotOf(cur)));
+        this.digestSync(bucket, [versionEntry(cur)], []);
         const u = { ...emptyUsage(), ...this.usage.get(bucket) };
         countKey(u, records, -1);
         countKey(
@@ -337,7 +415,10 @@ export class MetaStore {
         for (const k of this.uploads.getKeys({ start: base, end })) this.uploads.removeSync(k);
         for (const k of this.parts.getKeys({ start: base, end })) this.parts.removeSync(k);
         for (const k of this.reservations.getKeys({ start: base, end })) this.reservations.removeSync(k);
+        for (const k of this.tombstones.getKeys({ start: base, end })) this.tombstones.removeSync(k);
         this.usage.removeSync(bucket);
+        this.digests.removeSync(bucket);
+        this.#changes++;
       }),
     ).then(() => {});
   }
@@ -350,7 +431,14 @@ export class MetaStore {
   // ---- multipart uploads ---------------------------------------------------------------------
 
   putUpload(u: MultipartUpload): Promise<void> {
-    return this.durable(this.uploads.put(uploadKey(u.bucket, u.uploadId), u)).then(() => {});
+    return this.durable(
+      this.env.transaction(() => {
+        const at = uploadKey(u.bucket, u.uploadId);
+        const old = this.uploads.get(at);
+        this.uploads.putSync(at, u);
+        this.digestSync(u.bucket, old ? [uploadEntry(old)] : [], [uploadEntry(u)]);
+      }),
+    ).then(() => {});
   }
 
   async getUpload(bucket: string, uploadId: string): Promise<MultipartUpload | undefined> {
@@ -378,7 +466,14 @@ export class MetaStore {
   }
 
   putPart(bucket: string, uploadId: string, part: PartRecord): Promise<void> {
-    return this.durable(this.parts.put(partKey(bucket, uploadId, part.number), part)).then(() => {});
+    return this.durable(
+      this.env.transaction(() => {
+        const at = partKey(bucket, uploadId, part.number);
+        const old = this.parts.get(at);
+        this.parts.putSync(at, part);
+        this.digestSync(bucket, old ? [partEntry(uploadId, old)] : [], [partEntry(uploadId, part)]);
+      }),
+    ).then(() => {});
   }
 
   async listParts(bucket: string, uploadId: string): Promise<PartRecord[]> {
@@ -390,8 +485,15 @@ export class MetaStore {
     const base = Buffer.concat([bucketPrefix(bucket), Buffer.from(uploadId, 'utf8'), Buffer.from([SEP])]);
     return this.durable(
       this.env.transaction(() => {
-        for (const k of this.parts.getKeys({ start: base, end: prefixEnd(base) })) this.parts.removeSync(k);
+        const gone: Buffer[] = [];
+        for (const { key, value } of this.parts.getRange({ start: base, end: prefixEnd(base) })) {
+          gone.push(partEntry(uploadId, value));
+          this.parts.removeSync(key);
+        }
+        const upload = this.uploads.get(uploadKey(bucket, uploadId));
+        if (upload) gone.push(uploadEntry(upload));
         this.uploads.removeSync(uploadKey(bucket, uploadId));
+        if (gone.length) this.digestSync(bucket, gone, []);
       }),
     ).then(() => {});
   }

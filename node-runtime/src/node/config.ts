@@ -42,6 +42,8 @@ export interface NodeOptions {
   heartbeatMs?: number;
   /** Safety-net period of the repair worker (it also runs on every map change); env CAIRN_REPAIR_INTERVAL_MS, default 30 s. */
   repairIntervalMs?: number;
+  /** Period of the repair pass that trusts no partition digest and walks everything; env CAIRN_REPAIR_FULL_INTERVAL_MS, default 6 h. */
+  repairFullIntervalMs?: number;
   /** Pause between scrub passes; env CAIRN_SCRUB_INTERVAL_MS, default 24 h. */
   scrubIntervalMs?: number;
   /** Scrub read rate; env CAIRN_SCRUB_BYTES_PER_SEC, default 64 MiB/s. */
@@ -86,6 +88,7 @@ export function withEnvironment(opts: NodeOptions, env: NodeJS.ProcessEnv = proc
     failureTimeoutMs: opts.failureTimeoutMs ?? ms('CAIRN_FAILURE_TIMEOUT_MS'),
     heartbeatMs: opts.heartbeatMs ?? ms('CAIRN_HEARTBEAT_MS'),
     repairIntervalMs: opts.repairIntervalMs ?? ms('CAIRN_REPAIR_INTERVAL_MS'),
+    repairFullIntervalMs: opts.repairFullIntervalMs ?? ms('CAIRN_REPAIR_FULL_INTERVAL_MS'),
     scrubIntervalMs: opts.scrubIntervalMs ?? ms('CAIRN_SCRUB_INTERVAL_MS'),
     scrubBytesPerSec: opts.scrubBytesPerSec ?? ms('CAIRN_SCRUB_BYTES_PER_SEC'),
     uploadExpiryMs: opts.uploadExpiryMs ?? ms('CAIRN_UPLOAD_EXPIRY_MS'),

@@ -34,6 +34,8 @@ export interface SelfHealingOptions {
   announce?: () => void;
   /** Timings (node/config.ts): repair safety-net period (default 30 s), scrub pause and rate, upload expiry. */
   repairIntervalMs?: number;
+  /** Period of the full pass that trusts no digest (default 6 h). */
+  repairFullIntervalMs?: number;
   scrubIntervalMs?: number;
   scrubBytesPerSec?: number;
   gcGraceMs?: number;
@@ -80,6 +82,7 @@ export function startSelfHealing(o: SelfHealingOptions): SelfHealing {
       markDrained: o.markDrained ? () => o.markDrained!(o.view.selfId) : undefined,
       announce: o.announce,
       diskUsable: o.stores.diskUsable,
+      fullPassIntervalMs: o.repairFullIntervalMs,
     });
     const repairRunner = new WorkerRunner(repair, { idleMs: o.repairIntervalMs ?? 30_000 }).start();
     runners.push(repairRunner);

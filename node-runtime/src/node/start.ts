@@ -232,6 +232,7 @@ export async function startNode(given: NodeOptions): Promise<RunningNode> {
       markDrained: (memberId) => membership.markDrained(memberId),
       announce: () => membership.announce(),
       repairIntervalMs: opts.repairIntervalMs,
+      repairFullIntervalMs: opts.repairFullIntervalMs,
       scrubIntervalMs: opts.scrubIntervalMs,
       scrubBytesPerSec: opts.scrubBytesPerSec,
       uploadExpiryMs: opts.uploadExpiryMs,

@@ -131,6 +131,8 @@ export class NodeMetrics {
   readonly repairRate: Gauge;
   readonly repairBytesMoved: Counter;
   readonly repairItems: Counter<'kind' | 'result'>;
+  readonly repairPasses: Counter<'kind' | 'chunks'>;
+  readonly repairEntriesVisited: Counter<'kind'>;
   // ---- Background integrity: scrub and garbage collection ----
   readonly scrubPasses: Counter;
   readonly scrubChunksChecked: Counter;
@@ -286,6 +288,18 @@ export class NodeMetrics {
       name: 'cairn_repair_items_total',
       help: 'Repair work items finished, by kind (chunk|meta) and result (ok|error).',
       labelNames: ['kind', 'result'] as const,
+      registers,
+    });
+    this.repairPasses = new Counter({
+      name: 'cairn_repair_passes_total',
+      help: 'Repair passes, by kind (full: trusts no digest | incremental) and whether the chunk phase ran (chunks=true|false).',
+      labelNames: ['kind', 'chunks'] as const,
+      registers,
+    });
+    this.repairEntriesVisited = new Counter({
+      name: 'cairn_repair_entries_visited_total',
+      help: 'Entries repair passes read (partition records pushed, reference index records, local chunks planned), by pass kind.',
+      labelNames: ['kind'] as const,
       registers,
     });
 

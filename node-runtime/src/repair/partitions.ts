@@ -24,6 +24,8 @@ export interface PartitionReport {
   pushed: number; // entries sent (versions, uploads, parts)
   expiredUploads: number; // abandoned multipart uploads removed here
   dropped: number; // misplaced partitions removed here after every desired holder confirmed them
+  skipped: number; // pushes left out: the holder's digest of the partition equals this member's
+  visited: number; // entries read from this member's partitions to push them
   /** Buckets whose every desired holder (a full set of R) confirmed the whole partition. */
   confirmed: Set<string>;
   /** Buckets whose partition is held here while placement wants it elsewhere, and was not dropped yet. */
@@ -36,7 +38,13 @@ export interface PartitionReport {
 export async function repairPartitions(
   plane: ClusterReplicas,
   store: MetaStore,
-  opts: { signal?: AbortSignal; uploadExpiryMs?: number; now?: number } = {},
+  opts: {
+    signal?: AbortSignal;
+    uploadExpiryMs?: number;
+    now?: number;
+    /** True when `member` is known to hold exactly this member's copy of `bucket` (equal digests): nothing to push. */
+    inSync?: (bucket: string, member: string) => boolean;
+  } = {},
 ): Promise<PartitionReport> {
   const { signal } = opts;
   const { view, replicas } = plane;
@@ -47,6 +55,8 @@ export async function repairPartitions(
     pushed: 0,
     expiredUploads: 0,
     dropped: 0,
+    skipped: 0,
+    visited: 0,
     confirmed: new Set(),
     surplus: new Set(),
     pending: new Set(),
@@ -66,8 +76,12 @@ export async function repairPartitions(
     let ok = desired.length >= b.replicas;
     for (const d of desired) {
       if (d === view.selfId) continue;
+      if (opts.inSync?.(name, d)) {
+        report.skipped++;
+        continue;
+      }
       try {
-        report.pushed += await pushPartition(store, replicas.meta(d), name, signal);
+        report.pushed += await pushPartition(store, replicas.meta(d), name, signal, report);
       } catch (e) {
         if (signal?.aborted) throw e;
         ok = false;
@@ -103,7 +117,7 @@ async function settled(replicas: ClusterReplicas['replicas'], store: MetaStore, 
 }
 
 /** Push the entries `to` lacks or holds older; returns how many were sent. */
-export async function pushPartition(store: MetaStore, to: MetaReplica, bucket: string, signal?: AbortSignal): Promise<number> {
+export async function pushPartition(store: MetaStore, to: MetaReplica, bucket: string, signal?: AbortSignal, tally?: { visited: number }): Promise<number> {
   let sent = 0;
   // Records (one per version slot of each key): a merge join of the two (key, slot)-ordered
   // listings, a page at a time.
@@ -116,6 +130,7 @@ export async function pushPartition(store: MetaStore, to: MetaReplica, bucket: s
     signal?.throwIfAborted();
     const local = await store.listVersions(bucket, { ...after(cursor), limit: PAGE });
     if (local.length === 0) break;
+    if (tally) tally.visited += local.length;
     const last = positionOf(local[local.length - 1]!);
     // Fetch remote pages until they cover every local record of this page.
     while (!remoteDone && (remote.length === 0 || comparePositions(positionOf(remote[remote.length - 1]!), last) < 0)) {

@@ -13,7 +13,7 @@ import { holdsData, replicasFor } from '../cluster/placement.ts';
 import type { MetaStore } from '../meta/store.ts';
 import type { ObjectVersion } from '../meta/records.ts';
 import { compareVersions } from '../meta/lww.ts';
-import { isRemoved, positionOf, s3VersionId } from '../meta/slots.ts';
+import { isRemoved, s3VersionId } from '../meta/slots.ts';
 
 export interface TombstoneOptions {
   graceMs: number;
@@ -31,45 +31,42 @@ export function collectable(t: ObjectVersion, held: (ObjectVersion | undefined)[
 export async function collectTombstones({ view, replicas }: ClusterReplicas, store: MetaStore, o: TombstoneOptions): Promise<number> {
   const members = view.members();
   const data = members.filter(holdsData);
-  if (data.some((m) => m.state === 'down')) return 0; // a down member may hold an older live version   // a down member may hold an older live version
+  if (data.some((m) => m.state === 'down')) return 0; // a down member may hold an older live version
   const limit = o.limit ?? 1000;
   let collected = 0;
   for (const name of await store.bucketsWithData()) {
     const b = view.bucket(name);
     if (!b || replicasFor(`bucket:${name}`, members, b.replicas)[0]?.id !== view.selfId) continue;
-    let after: { key: string; slot: string } | undefined;
-    for (let page = 0; page < 10_000_000 && collected < limit; page++) {
-      o.signal?.throwIfAborted();
-      const versions = await store.listVersions(name, { startAfter: after?.key, startAfterSlot: after?.slot, limit: 1000 });
-      if (versions.length === 0) break;
-      after = positionOf(versions[versions.length - 1]!);
-      for (const t of versions) {
-        if (!isRemoved(t) || o.now - t.timestamp <= o.graceMs || collected >= limit) continue;
-        const slot = s3VersionId(t);
-        let held: { member: string; v: ObjectVersion | undefined }[];
-        try {
-          held = await Promise.all(data.map(async (m) => ({ member: m.id, v: await replicas.meta(m.id).getVersion(name, t.key, slot) })));
-        } catch {
-          continue;
-        } // someone did not answer: not this pass
-        if (
-          !collectable(
-            t,
-            held.map((h) => h.v),
-          )
-        ) {
-          // A member still holding an older record of the slot (e.g. a former holder of the
-          // partition) gets the tombstone now; the next pass can collect it.
-          const behind = held.filter((h) => h.v && compareVersions(h.v, t) < 0);
-          await Promise.allSettled(behind.map((h) => replicas.meta(h.member).putVersion(t)));
-          continue;
-        }
-        const others = held.filter((h) => h.v && h.member !== view.selfId);
-        const removed = await Promise.allSettled(others.map((h) => replicas.meta(h.member).removeTombstone(name, t.key, h.v!.versionId)));
-        if (removed.some((r) => r.status === 'rejected')) continue;
-        if (await store.removeTombstone(name, t.key, t.versionId)) collected++;
+    // The store's tombstone index, not every record: the cost is the tombstones held, not the partition.
+    o.signal?.throwIfAborted();
+    const old = store.listTombstones(name, { limit: 100_000 }).filter((t) => o.now - t.timestamp > o.graceMs);
+    for (const at of old) {
+      if (collected >= limit) break;
+      const t = await store.getVersion(name, at.key, at.slot === '' ? 'null' : at.slot);
+      if (!t || !isRemoved(t) || o.now - t.timestamp <= o.graceMs) continue;
+      const slot = s3VersionId(t);
+      let held: { member: string; v: ObjectVersion | undefined }[];
+      try {
+        held = await Promise.all(data.map(async (m) => ({ member: m.id, v: await replicas.meta(m.id).getVersion(name, t.key, slot) })));
+      } catch {
+        continue;
+      } // someone did not answer: not this pass
+      if (
+        !collectable(
+          t,
+          held.map((h) => h.v),
+        )
+      ) {
+        // A member still holding an older record of the slot (e.g. a former holder of the
+        // partition) gets the tombstone now; the next pass can collect it.
+        const behind = held.filter((h) => h.v && compareVersions(h.v, t) < 0);
+        await Promise.allSettled(behind.map((h) => replicas.meta(h.member).putVersion(t)));
+        continue;
       }
-      if (versions.length < 1000) break;
+      const others = held.filter((h) => h.v && h.member !== view.selfId);
+      const removed = await Promise.allSettled(others.map((h) => replicas.meta(h.member).removeTombstone(name, t.key, h.v!.versionId)));
+      if (removed.some((r) => r.status === 'rejected')) continue;
+      if (await store.removeTombstone(name, t.key, t.versionId)) collected++;
     }
   }
   return collected;

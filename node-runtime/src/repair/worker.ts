@@ -12,6 +12,12 @@
 //   5. drain: a draining member whose every item has a full set of R desired holders elsewhere
 //      reports itself `drained`.
 // A pass runs on every cluster map change (the view pokes it) and periodically as a safety net.
+//
+// Incremental (incremental.ts): a pass first asks every data member for its partition digests (one
+// call each). A partition push is left out for a holder whose digest equals this member's, and the
+// chunk phase (steps 2–4) is left out when placement, every member's digests, the local chunk set and
+// the members' chunk counts are as the last pass saw them and that pass left nothing to do. Every
+// `fullPassIntervalMs` (default 6 h) a pass trusts no digest and walks everything.
 import { stat } from 'node:fs/promises';
 import type { ClusterView } from '../cluster/types.ts';
 import type { ChunkStore } from '../chunks/store.ts';
@@ -27,7 +33,11 @@ import type { ChunkBuffer } from '../chunks/buffer.ts';
 import { logger } from '../util/log.ts';
 import type { NodeMetrics } from '../observability/metrics.ts';
 import { RepairProgress } from './progress.ts';
-import { buildReferenceIndex } from './refs.ts';
+import { followUpDelay } from './cadence.ts';
+import { DEFAULT_FULL_PASS_MS, digestsFingerprint, holderInSync, passScope, placementFingerprint, type PassInputs, type SettledPass } from './incremental.ts';
+import type { PartitionDigest } from '../meta/digest.ts';
+import { holdsData } from '../cluster/placement.ts';
+import { buildReferenceIndex, ReferenceCache } from './refs.ts';
 import { repairPartitions } from './partitions.ts';
 import { collectTombstones } from './tombstones.ts';
 import { chunkTask, confirmHolders, membersToAsk, type ChunkTask, type LocalChunk } from './chunks.ts';
@@ -58,6 +68,22 @@ export interface RepairWorkerOptions {
   metrics?: NodeMetrics;
   /** False while the data disk has failed: this member is down, the others rebuild its copies. */
   diskUsable?: () => boolean;
+  /** Period of the full pass that trusts no digest (default 6 h). */
+  fullPassIntervalMs?: number;
+}
+
+/** What the last pass did and cost: how much it walked is what incremental repair saves. */
+export interface PassReport {
+  kind: 'full' | 'incremental';
+  /** Whether the chunk phase (reference index, chunk plan, garbage) ran. */
+  chunks: boolean;
+  reason: string;
+  /** Entries read: partition records pushed from here, records of the reference index, local chunks planned. */
+  visited: number;
+  /** Partition pushes left out because the holder's digest matched. */
+  skippedPushes: number;
+  cpuMicros: number;
+  ms: number;
 }
 
 /** What the admin API and metrics show, plus when the last complete pass started. */
@@ -67,6 +93,9 @@ export interface RepairSnapshot extends RepairStatus {
   passes: number;
   indexComplete: boolean;
   buckets: Record<string, BucketRepair>;
+  lastPass?: PassReport;
+  /** Passes that walked everything (the first, then one every fullPassIntervalMs). */
+  fullPasses: number;
 }
 
 export class RepairWorker implements Worker {
@@ -82,6 +111,15 @@ export class RepairWorker implements Worker {
   #lastPassAt = 0;
   #passes = 0;
   #indexComplete = false;
+  #lastFullAt = 0;
+  #fullPasses = 0;
+  #settled: SettledPass | undefined;
+  #lastPass: PassReport | undefined;
+  /** Delay before a follow-up pass while copies or drops wait on other holders (≤ 0: none due; followUpDelay). */
+  #followUpMs = 0;
+  #progressed = false;
+  /** Each bucket's references as last indexed, reused while its digests stay (refs.ts). */
+  readonly #refs = new ReferenceCache();
   /** Per bucket, as the current pass planned it (and counted down as its work is done). */
   #buckets = new Map<string, Required<BucketRepair>>();
 
@@ -106,6 +144,8 @@ export class RepairWorker implements Worker {
       lastPassAt: this.#lastPassAt,
       passes: this.#passes,
       indexComplete: this.#indexComplete,
+      fullPasses: this.#fullPasses,
+      ...(this.#lastPass ? { lastPass: this.#lastPass } : {}),
       // Every bucket, so a reader can tell "planned with this R, nothing to do here" from "not planned yet".
       buckets: Object.fromEntries(
         [...this.#buckets].map(([b, x]) => [b, { r: x.r, ...(x.under ? { under: x.under } : {}), ...(x.surplus ? { surplus: x.surplus } : {}) }]),
@@ -118,10 +158,17 @@ export class RepairWorker implements Worker {
     if (this.#o.diskUsable?.() === false) return 'idle';
     const now = this.#o.now ?? Date.now;
     const started = now();
+    this.#progressed = false;
     await this.pass(signal);
     this.#lastPassAt = started;
     this.#passes++;
-    return this.#again ? 'busy' : 'idle';
+    if (this.#again) return 'busy';
+    this.#followUpMs = followUpDelay(this.#followUpMs, { progressed: this.#progressed, waiting: this.#under + this.#misplaced });
+    return this.#followUpMs > 0 ? 'throttled' : 'idle';
+  }
+
+  throttleMs(): number {
+    return this.#followUpMs;
   }
 
   async pass(signal: AbortSignal): Promise<void> {
@@ -129,12 +176,59 @@ export class RepairWorker implements Worker {
     const now = this.#o.now ?? Date.now;
     const grace = this.#o.gcGraceMs?.() ?? view.settings().gcGraceMs;
     const started = now();
+    const cpu0 = process.cpuUsage();
 
-    const partitions = await repairPartitions({ view, replicas }, meta, { signal, uploadExpiryMs: this.#o.uploadExpiryMs, now: now() });
+    // Digests first (one call per member), then what the pass may leave out.
+    const members = view.members();
+    const digests = await this.#digests(members);
+    const inputs: PassInputs = {
+      placement: `${placementFingerprint(members, view.buckets())}|grace=${grace}`,
+      digests: digestsFingerprint(digests),
+      localChunks: chunks.changeCount(),
+    };
+    const scope = passScope({
+      now: started,
+      inputs,
+      last: this.#settled,
+      lastFullAt: this.#lastFullAt,
+      fullEveryMs: this.#o.fullPassIntervalMs ?? DEFAULT_FULL_PASS_MS,
+      draining: view.member(view.selfId)?.state === 'draining',
+    });
+    const full = scope.kind === 'full';
+    if (full) {
+      this.#lastFullAt = started;
+      this.#fullPasses++;
+    }
+    const mine = digests.get(view.selfId) ?? {};
+    const partitions = await repairPartitions({ view, replicas }, meta, {
+      signal,
+      uploadExpiryMs: this.#o.uploadExpiryMs,
+      now: now(),
+      inSync: full ? undefined : (b, m) => holderInSync(mine, digests.get(m), b),
+    });
+    const report = (chunkPhase: boolean, visited: number) => {
+      const c = process.cpuUsage(cpu0);
+      this.#lastPass = {
+        kind: scope.kind,
+        chunks: chunkPhase,
+        reason: scope.reason,
+        visited: partitions.visited + visited,
+        skippedPushes: partitions.skipped,
+        cpuMicros: c.user + c.system,
+        ms: now() - started,
+      };
+      this.#o.metrics?.repairEntriesVisited.inc({ kind: scope.kind }, partitions.visited + visited);
+      this.#o.metrics?.repairPasses.inc({ kind: scope.kind, chunks: String(chunkPhase) });
+    };
     if (partitions.pushed) this.#o.metrics?.repairItems.inc({ kind: 'meta', result: 'ok' }, partitions.pushed);
     if (partitions.expiredUploads) this.#o.metrics?.gcRemovals.inc({ kind: 'upload' }, partitions.expiredUploads);
     const tombstones = await collectTombstones({ view, replicas }, meta, { graceMs: grace, now: now(), signal });
     if (tombstones) this.#o.metrics?.gcRemovals.inc({ kind: 'version' }, tombstones);
+    if (scope.kind === 'incremental' && !scope.chunks) {
+      // Nothing the chunk phase reads changed since a pass that left nothing to do.
+      report(false, 0);
+      return;
+    }
 
     // Local chunks with their age, listed before the index is built: a chunk written (or re-put)
     // after this point is younger than the grace period and never collected in this pass.
@@ -143,18 +237,20 @@ export class RepairWorker implements Worker {
       const st = await stat(chunks.path(id)).catch(() => undefined);
       if (st) local.push({ id, mtime: st.mtimeMs });
     }
-    const index = await buildReferenceIndex({ view, replicas }, { signal, only: new Set(local.map((c) => c.id)) });
+    const only = new Set(local.map((c) => c.id));
+    const index = await buildReferenceIndex({ view, replicas }, { signal, only, digests, cache: this.#refs, everyMember: full });
     this.#indexComplete = index.complete;
     if (!index.complete) log.debug({ errors: index.errors.slice(0, 3) }, 'reference index incomplete: no garbage collection this pass');
 
     // Plan the referenced chunks.
-    const members = view.members();
     const referenced: LocalChunk[] = [];
     const garbage: { id: string; mtime: number }[] = [];
+    let dueAt = Number.POSITIVE_INFINITY; // when the first unreferenced chunk kept now becomes collectable
     for (const c of local) {
       const refs = index.get(c.id);
       if (refs) referenced.push({ id: c.id, ...refs });
       else if (index.complete && now() - c.mtime > grace) garbage.push(c);
+      else dueAt = Math.min(dueAt, c.mtime + grace + 1);
     }
     const asks = new Map<string, string[]>();
     for (const c of referenced) {
@@ -212,11 +308,47 @@ export class RepairWorker implements Worker {
       log.debug({ chunk: g.id, bytes: st.size }, 'unreferenced chunk collected');
     }
 
+    // Settled: this pass found nothing to do, so the next may skip the chunk phase while its inputs stay.
+    const settled =
+      work.length === 0 &&
+      garbage.length === 0 &&
+      index.complete &&
+      partitions.unconfirmed === 0 &&
+      partitions.pushed === 0 &&
+      partitions.surplus.size === 0 &&
+      partitions.expiredUploads === 0 &&
+      tombstones === 0 &&
+      this.#under === 0 &&
+      this.#misplaced === 0;
+    this.#settled = { inputs, settled, dueAt };
+    report(true, index.visited + local.length);
+
     const self = view.member(view.selfId);
     if (self?.state === 'draining' && allPlaced && this.#o.markDrained) {
       log.info({ member: view.selfId, chunks: referenced.length, partitions: partitions.partitions }, 'every item has R replicas elsewhere: drained');
       await this.#o.markDrained();
     }
+  }
+
+  /** Every data member's partition digests (undefined for one that did not answer or is down). */
+  async #digests(members: ReturnType<ClusterView['members']>): Promise<Map<string, Record<string, PartitionDigest> | undefined>> {
+    const out = new Map<string, Record<string, PartitionDigest> | undefined>();
+    const asked = members.filter((m) => holdsData(m) && m.state !== 'drained');
+    await Promise.all(
+      asked.map(async (m) => {
+        if (m.id === this.#o.view.selfId) return out.set(m.id, this.#o.meta.partitionDigests());
+        if (m.state === 'down') return out.set(m.id, undefined);
+        out.set(
+          m.id,
+          await this.#o.replicas
+            .meta(m.id)
+            .partitionDigests()
+            .catch(() => undefined),
+        );
+      }),
+    );
+    if (!out.has(this.#o.view.selfId)) out.set(this.#o.view.selfId, this.#o.meta.partitionDigests());
+    return out;
   }
 
   #setUnder(n: number): void {
@@ -252,6 +384,7 @@ export class RepairWorker implements Worker {
           await this.#bucket.take(data.length, signal);
           try {
             await replicas.chunks(to).putChunk(t.plan.id, data, data.length, signal);
+            this.#progressed = true;
             this.#progress.moved(data.length);
             this.#remaining = Math.max(0, this.#remaining - data.length);
             this.#o.metrics?.repairBytesMoved.inc(data.length);
@@ -277,6 +410,8 @@ export class RepairWorker implements Worker {
     }
     if (t.dropLocal && ok) {
       await chunks.delete(t.plan.id);
+      this.#progressed = true;
+      this.#misplaced = Math.max(0, this.#misplaced - 1);
       log.debug({ chunk: t.plan.id }, 'surplus local copy dropped');
       for (const b of t.buckets) {
         const x = this.#buckets.get(b);

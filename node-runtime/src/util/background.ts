@@ -9,6 +9,8 @@ export interface Worker {
   readonly name: string;
   /** One bounded unit of work. */
   step(signal: AbortSignal): Promise<WorkerState>;
+  /** After 'throttled': how long to wait before the next step (default 100 ms); a poke cuts it short. */
+  throttleMs?(): number;
 }
 
 export interface WorkerStatus {
@@ -75,7 +77,7 @@ export class WorkerRunner {
         backoff = 1_000;
         if (state === 'done') return;
         if (state === 'idle') await this.sleep(this.idleMs);
-        else if (state === 'throttled') await this.sleep(100);
+        else if (state === 'throttled') await this.sleep(this.worker.throttleMs?.() ?? 100);
       } catch (e) {
         if (signal.aborted) return;
         this.status.state = 'error';
