@@ -41,8 +41,10 @@ test.before(async () => {
   const admin = createAdminClient({ url: root.cluster, secret });
   await waitFor(async () => (await admin.status()).counts.active === 4, { timeoutMs: 15_000, what: 'members active' });
   await admin.putBucket({ name: 'media', replicas: 2 });
-  // Slow repair down so that the page has time to show it running.
-  await admin.putSettings!({ repairBandwidthBytes: 2 * 1024 * 1024 });
+  // Slow repair down so that the page (polling every 2 s) has time to show it running: each of the
+  // two survivors copies at this rate, and a pass that left work is followed by another within a
+  // second, so at 2 MiB/s the ~8 MiB to copy were back in about 2 s — sometimes between two polls.
+  await admin.putSettings!({ repairBandwidthBytes: 512 * 1024 });
   const s3 = s3Client(root);
   for (let i = 0; i < 24; i++) await s3.putObject('media', `clip-${i}.bin`, randomBytes(512 * 1024));
   // The viewer signs in with a key of its own (the directory is the console's; S3 never sees it).
