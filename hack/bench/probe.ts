@@ -6,7 +6,8 @@
 // --prof writes V8 CPU profiles of every server process and prints each one's hot spots during the
 // measured part. The server's heap, external memory and RSS (anonymous, file-backed, largest
 // mappings) are printed at start, after the populate, after the workload and 3 s later;
-// PROBE_NODE_OPTIONS adds Node flags to the servers, PROBE_RPC=1 prints the RPC counts per member.
+// PROBE_NODE_OPTIONS adds Node flags to the servers, PROBE_RPC=1 prints the RPC counts per member,
+// PROBE_KEEP=1 keeps the data and profiles (the directory is printed).
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -109,7 +110,7 @@ await Promise.all(
   }),
 );
 const ms = performance.now() - t0;
-await heap('after measure');
+if (!a.prof) await heap('after measure');
 if (process.env.PROBE_RPC) {
   for (const n of t.nodes ?? []) {
     const txt = await (await fetch(`${(n as unknown as { cluster: string }).cluster}/metrics`)).text();
@@ -121,8 +122,11 @@ if (process.env.PROBE_RPC) {
     );
   }
 }
-await new Promise((r) => setTimeout(r, 3000));
-await heap('3 s later');
+if (!a.prof) {
+  // (with --prof the servers stop at once: the profiles' last `ms` are the measured part)
+  await new Promise((r) => setTimeout(r, 3000));
+  await heap('3 s later');
+}
 console.log(
   `${a.op} ${count} × ${size} B, ${conc} streams: ${((count * size) / 1e6 / (ms / 1000)).toFixed(0)} MB/s, ${(count / (ms / 1000)).toFixed(0)} ops/s`,
 );
@@ -135,4 +139,5 @@ if (a.prof) {
     console.log(formatHotSpots(hotSpots(JSON.parse(readFileSync(join(profDir, f), 'utf8')), 25, ms)));
   }
 }
-rmSync(dir, { recursive: true, force: true });
+if (!process.env.PROBE_KEEP) rmSync(dir, { recursive: true, force: true });
+else console.log(`kept ${dir}`);
