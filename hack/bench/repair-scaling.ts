@@ -36,9 +36,9 @@ import { MetaStore } from '../../node-runtime/src/meta/store.ts';
 import { RepairWorker } from '../../node-runtime/src/repair/worker.ts';
 import { median } from './stats.ts';
 import { readFileSync } from 'node:fs';
-import { startCairnProcess } from '../testing/cairn.ts';
 import { waitFor } from '../testing/net.ts';
-import { s3Client } from '../testing/cairn.ts';
+import { s3Client, startCairnProcess } from '../testing/cairn.ts';
+import { testMember } from '../../node-runtime/test/fixtures.ts';
 import { formatMarkdown } from './table.ts';
 
 const BUCKETS = 10;
@@ -64,20 +64,7 @@ function version(i: number, now: number, over: Partial<ObjectVersion> = {}): Obj
   };
 }
 
-const member = (id: string): Member => ({
-  id,
-  name: id,
-  roles: ['node'],
-  api: '',
-  cluster: '',
-  zone: '',
-  weight: 1,
-  state: 'active',
-  capacityBytes: 0,
-  usedBytes: 0,
-  lastHeartbeat: 0,
-  chunks: CHUNKS,
-});
+const member = (id: string): Member => testMember(id, { chunks: CHUNKS });
 
 function viewOf(selfId: string, members: Member[], buckets: BucketSettings[]): ClusterView {
   return {

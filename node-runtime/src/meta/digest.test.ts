@@ -7,28 +7,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { open } from 'lmdb';
+import { testVersion } from '../../test/fixtures.ts';
 import { MetaStore } from './store.ts';
 import { EMPTY_DIGEST, fold, sameDigest, versionEntry } from './digest.ts';
-import type { MultipartUpload, ObjectVersion, PartRecord } from './records.ts';
+import type { MultipartUpload, PartRecord } from './records.ts';
 
 let dir = '';
-let seq = 0;
-function ver(key: string, over: Partial<ObjectVersion> = {}): ObjectVersion {
-  return {
-    bucket: 'b1',
-    key,
-    versionId: `v${++seq}`,
-    timestamp: 1000,
-    writer: 'n1',
-    deleted: false,
-    size: 10,
-    etag: 'e',
-    userMeta: {},
-    chunks: [],
-    replicas: 1,
-    ...over,
-  };
-}
+const ver = testVersion;
 const upload: MultipartUpload = { bucket: 'b1', key: 'big', uploadId: 'u1', initiated: new Date(0).toISOString(), replicas: 1, userMeta: {}, owner: 'o' };
 const part = (n: number, timestamp: number): PartRecord => ({ number: n, etag: `p${n}`, size: 5, timestamp, chunks: [], lastModified: '' });
 

@@ -3,28 +3,13 @@ import * as assert from 'uvu/assert';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { testVersion } from '../../test/fixtures.ts';
 import { MetaStore } from './store.ts';
 import { compareVersions, newest } from './lww.ts';
 import type { ObjectVersion } from './records.ts';
 
 let dir = '';
-let seq = 0;
-function ver(key: string, over: Partial<ObjectVersion> = {}): ObjectVersion {
-  return {
-    bucket: 'b1',
-    key,
-    versionId: `v${++seq}`,
-    timestamp: 1000,
-    writer: 'n1',
-    deleted: false,
-    size: 10,
-    etag: 'e',
-    userMeta: {},
-    chunks: [],
-    replicas: 1,
-    ...over,
-  };
-}
+const ver = testVersion;
 
 test.before.each(async () => {
   dir = await mkdtemp(join(tmpdir(), 'cairn-meta-'));

@@ -1,24 +1,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Member } from '../cluster/types.ts';
+import { testMember } from '../../test/fixtures.ts';
 import { FOLLOW_UP_MAX_MS, FOLLOW_UP_MS, followUpDelay } from './cadence.ts';
 import { digestsFingerprint, holderInSync, passScope, placementFingerprint, type PassInputs, type SettledPass } from './incremental.ts';
 
-const member = (id: string, over: Partial<Member> = {}): Member => ({
-  id,
-  name: id,
-  roles: ['node'],
-  api: '',
-  cluster: '',
-  zone: '',
-  weight: 1,
-  state: 'active',
-  capacityBytes: 0,
-  usedBytes: 0,
-  lastHeartbeat: 0,
-  chunks: 10,
-  ...over,
-});
+const member = (id: string, over: Partial<Member> = {}): Member => testMember(id, { chunks: 10, ...over });
 const inputs: PassInputs = { placement: 'p', digests: 'd', localChunks: 3 };
 const settled: SettledPass = { inputs, settled: true, dueAt: Number.POSITIVE_INFINITY };
 const base = { now: 10_000, inputs, last: settled, lastFullAt: 5_000, fullEveryMs: 60_000, draining: false };

@@ -7,6 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultSettings, type BucketSettings, type ClusterView, type Member } from '../cluster/types.ts';
+import { testMember } from '../../test/fixtures.ts';
 import { LocalMetaReplica } from '../data/local-replica.ts';
 import type { ReplicaDirectory } from '../data/replicas.ts';
 import { MetaStore } from '../meta/store.ts';
@@ -18,19 +19,7 @@ const ids = ['a', 'b', 'c'];
 let dir = '';
 let stores: Record<string, MetaStore> = {};
 let seq = 0;
-const member = (id: string): Member => ({
-  id,
-  name: id,
-  roles: ['node'],
-  api: '',
-  cluster: '',
-  zone: '',
-  weight: 1,
-  state: 'active',
-  capacityBytes: 0,
-  usedBytes: 0,
-  lastHeartbeat: 0,
-});
+const member = (id: string): Member => testMember(id);
 const buckets: BucketSettings[] = ['x', 'y'].map((name) => ({ name, createdAt: '', owner: 'o', replicas: 2, access: 'private' }));
 const view: ClusterView = {
   selfId: 'a',
