@@ -11,6 +11,12 @@
 // garbage by external-memory pressure (a full collection every few dozen MiB of buffers) and glibc
 // keeps freed blocks of that size in its heap, so RSS climbs far above what requests hold. Buffers
 // of chunk-like sizes (powers of two) that were released are reused instead.
+//
+// Large buffers start at a page boundary, so the chunk store can hand them to the disk without the
+// page cache (O_DIRECT, store.ts). Node has no aligned allocation, but V8 reserves a resizable
+// ArrayBuffer's memory with mmap, which is page-aligned, and keeps it there through a transfer to a
+// hash worker and back. Alignment is what V8 does, not what it promises: the store falls back to an
+// ordinary write when the kernel refuses a buffer.
 import { OFF_THREAD_MIN, hashByTransfer, sha256Hex, sha256Off, type BodyHasher } from './hasher.ts';
 import { noGrant, type Grant } from './memory.ts';
 
@@ -40,6 +46,11 @@ function touchPool(): void {
 
 const poolable = (size: number) => size >= OFF_THREAD_MIN && (size & (size - 1)) === 0;
 
+/** `size` bytes (not zero-filled) starting at a page boundary (see above). */
+function pageAligned(size: number): Buffer {
+  return Buffer.from(new ArrayBuffer(size, { maxByteLength: size }));
+}
+
 /** Bytes of free buffers in the pool (diagnostics; the tests read it). */
 export function freeChunkBytes(): number {
   return freeBytes;
@@ -54,6 +65,7 @@ type Memory = 'pooled' | 'own' | 'foreign';
 export class ChunkBuffer {
   #mem: Buffer | undefined; // the whole allocation; undefined once ended
   #memory: Memory;
+  #aligned: boolean; // #mem starts at a page boundary
   #start = 0; // the bytes exposed: #mem[#start, #end)
   #end: number;
   #view: Buffer | undefined;
@@ -63,20 +75,22 @@ export class ChunkBuffer {
   #lost = false; // the memory went to a hash worker that failed
   #ended: 'released' | 'discarded' | undefined;
 
-  private constructor(mem: Buffer, memory: Memory, grant: Grant) {
+  private constructor(mem: Buffer, memory: Memory, grant: Grant, aligned = false) {
     this.#mem = mem;
     this.#memory = memory;
+    this.#aligned = aligned;
     this.#end = mem.length;
     this.#grant = grant;
   }
 
   /** A buffer of `size` bytes (not zero-filled), from the pool when one is free, held under `grant`. */
   static take(size: number, grant: Grant = noGrant): ChunkBuffer {
-    if (!poolable(size)) return new ChunkBuffer(Buffer.allocUnsafeSlow(size), 'own', grant);
+    if (!poolable(size))
+      return size >= OFF_THREAD_MIN ? new ChunkBuffer(pageAligned(size), 'own', grant, true) : new ChunkBuffer(Buffer.allocUnsafeSlow(size), 'own', grant);
     const free = freeBySize.get(size)?.pop();
     if (free) freeBytes -= size;
     touchPool();
-    return new ChunkBuffer(free ?? Buffer.allocUnsafeSlow(size), 'pooled', grant);
+    return new ChunkBuffer(free ?? pageAligned(size), 'pooled', grant, true);
   }
 
   /** Own bytes that come from elsewhere (small allocations, a caller's buffer): never pooled. */
@@ -94,6 +108,11 @@ export class ChunkBuffer {
 
   get length(): number {
     return this.#end - this.#start;
+  }
+
+  /** The bytes start at a page boundary (they may go to the disk directly, see store.ts). */
+  get aligned(): boolean {
+    return this.#aligned && this.#start === 0 && !this.ended;
   }
 
   /** The SHA-256 (hex) of the bytes, once `hash()` computed it. */
@@ -119,9 +138,9 @@ export class ChunkBuffer {
     if (this.#memory === 'foreign' || !whole) {
       if (!body) return (this.#id = await sha256Off(bytes));
       // Not ours to transfer: the body's worker gets a copy, which becomes this buffer's memory.
-      const copy = Buffer.allocUnsafeSlow(bytes.length);
+      const copy = pageAligned(bytes.length);
       bytes.copy(copy);
-      this.#set(copy, 'own');
+      this.#set(copy, 'own', true);
     }
     this.#hashing = true;
     let hashed: { hex: string; back: Buffer };
@@ -134,7 +153,7 @@ export class ChunkBuffer {
       this.#hashing = false;
     }
     this.#id = hashed.hex;
-    if (!this.#ended) this.#set(hashed.back, this.#memory); // ended meanwhile: the memory is left to the GC
+    if (!this.#ended) this.#set(hashed.back, this.#memory, this.#aligned); // ended meanwhile: the memory is left to the GC
     return hashed.hex;
   }
 
@@ -194,9 +213,10 @@ export class ChunkBuffer {
     if (how === 'released' && mem && this.#memory === 'pooled' && !this.#hashing && !this.#lost) giveBack(mem);
   }
 
-  #set(mem: Buffer, memory: Memory): void {
+  #set(mem: Buffer, memory: Memory, aligned: boolean): void {
     this.#mem = mem;
     this.#memory = memory;
+    this.#aligned = aligned;
     this.#start = 0;
     this.#end = mem.length;
     this.#view = undefined;

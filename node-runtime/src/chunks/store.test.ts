@@ -1,7 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, rm, writeFile, mkdir } from 'node:fs/promises';
+import { createHash, randomBytes, randomFillSync } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, readdir, rm, statfs, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -196,6 +197,55 @@ test('chunks hashed off the event loop: a buffer hashed by the write path is sto
   } catch (e) {
     assert.ok(isChunkError(e, 'ChunkCorrupt'), String(e));
   }
+});
+
+// Direct I/O (issue 23). `fincore` (util-linux) counts a file's pages in the page cache: a chunk file
+// written around it has none.
+// (A file system that refuses O_DIRECT — tmpfs before Linux 6.6 — takes the fallback to the page
+// cache; none is at hand here: tmpfs accepts it on this kernel.)
+const TMPFS_MAGIC = 0x01021994;
+const cachedPages = (path: string) => Number(execFileSync('fincore', ['--raw', '--noheadings', '--output', 'PAGES', path], { encoding: 'utf8' }).trim());
+const filled = (size: number) => {
+  const c = ChunkBuffer.take(size);
+  randomFillSync(c.bytes);
+  return c;
+};
+
+test('chunks in aligned buffers are written around the page cache, a short tail through it; other buffers through it', async () => {
+  assert.is.not((await statfs(dir)).type, TMPFS_MAGIC, 'the test directory must be on a disk file system');
+  const s = await ChunkStore.open(dir);
+  const whole = filled(4 << 20); // a full chunk: pooled, page-aligned
+  const odd = filled((1 << 20) + 100); // a body's last chunk: whole blocks direct, the 100-byte tail buffered
+  for (const c of [whole, odd]) {
+    assert.ok(c.aligned);
+    await c.hash();
+    await s.put(c.id!, c, c.length);
+  }
+  assert.is(s.directWrites, 2);
+  assert.is(cachedPages(s.path(whole.id!)), 0);
+  assert.is(cachedPages(s.path(odd.id!)), 1); // the tail's page only
+  const plain = randomBytes(1 << 20); // a Buffer of unknown alignment: through the page cache
+  await s.put(sha(plain), plain, plain.length);
+  assert.is(s.directWrites, 2);
+  assert.ok(cachedPages(s.path(sha(plain))) > 0);
+  for (const [id, bytes] of [
+    [whole.id!, whole.bytes],
+    [odd.id!, odd.bytes],
+    [sha(plain), plain],
+  ] as const) {
+    const got = await s.get(id);
+    assert.ok(got.bytes.equals(bytes));
+    got.release();
+  }
+  assert.is(s.usedBytes(), (4 << 20) + (1 << 20) + 100 + (1 << 20));
+  assert.equal(await readdir(join(dir, 'tmp')), []);
+  // Turned off: every chunk file through the page cache.
+  const off = await ChunkStore.open(join(dir, 'off'), { directIo: false });
+  const c = filled(1 << 20);
+  await c.hash();
+  await off.put(c.id!, c, c.length);
+  assert.is(off.directWrites, 0);
+  assert.ok((await off.get(c.id!)).bytes.equals(c.bytes));
 });
 
 test.run();

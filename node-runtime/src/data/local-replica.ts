@@ -13,7 +13,11 @@ import type {
   WriteOutcome,
 } from './replicas.ts';
 import type { MultipartUpload, ObjectVersion, PartRecord } from './types.ts';
-import type { ChunkBuffer } from '../chunks/buffer.ts';
+import { ChunkBuffer } from '../chunks/buffer.ts';
+import { ChunkError } from '../chunks/errors.ts';
+import { OFF_THREAD_MIN } from '../chunks/hasher.ts';
+import type { MemoryBudget } from '../chunks/memory.ts';
+import { consumed } from '../util/gc.ts';
 import type { ChunkStore } from '../chunks/store.ts';
 import type { DiskMonitor } from '../chunks/disk.ts';
 import { s3Error } from '../util/errors.ts';
@@ -23,10 +27,13 @@ export class LocalChunkReplica implements ChunkReplica {
   readonly memberId: string;
   private readonly store: ChunkStore;
   private readonly disk: DiskMonitor | undefined;
-  constructor(memberId: string, store: ChunkStore, disk?: DiskMonitor) {
+  private readonly memory: MemoryBudget | undefined;
+  /** `memory`: the node's chunk budget; a chunk sent by another member is gathered under it when it has room. */
+  constructor(memberId: string, store: ChunkStore, disk?: DiskMonitor, memory?: MemoryBudget) {
     this.memberId = memberId;
     this.store = store;
     this.disk = disk;
+    this.memory = memory;
   }
 
   /**
@@ -39,11 +46,39 @@ export class LocalChunkReplica implements ChunkReplica {
       throw s3Error(disk.state === 'full' ? 'InsufficientStorage' : 'ServiceUnavailable', `this member takes no new chunks: ${disk.reason}`);
     }
     try {
-      await this.store.put(id, body, size, signal);
+      const grant = !(body instanceof ChunkBuffer) && size >= OFF_THREAD_MIN ? this.memory?.tryTake(size) : undefined;
+      if (grant) await this.putGathered(id, body as Readable, ChunkBuffer.take(size, grant), signal);
+      else await this.store.put(id, body, size, signal);
     } catch (e) {
       this.disk?.sawError(e);
       if ((e as NodeJS.ErrnoException).code === 'ENOSPC')
         throw s3Error('InsufficientStorage', `no space left on this member's data disk (chunk ${id.slice(0, 12)})`, { cause: e });
+      throw e;
+    }
+  }
+
+  /**
+   * A chunk another member sends, gathered whole in `into` (memory the node's budget had free: only
+   * tried for, never waited for, so members sending to each other cannot wait on each other's
+   * memory), then hashed on a hash worker and written like a local one (direct to the disk, see
+   * chunks/store.ts). Without room it is streamed to disk through the page cache instead, hashed here.
+   */
+  private async putGathered(id: string, body: Readable, into: ChunkBuffer, signal?: AbortSignal): Promise<void> {
+    try {
+      const bytes = into.bytes;
+      let filled = 0;
+      for await (const piece of body as AsyncIterable<Buffer>) {
+        if (filled + piece.length > bytes.length) throw new ChunkError('ChunkSizeMismatch', id, `chunk ${id} longer than declared ${bytes.length} bytes`);
+        filled += piece.copy(bytes, filled);
+        consumed(piece.length); // its bytes are in `into` now (util/gc.ts)
+      }
+      if (filled !== bytes.length) throw new ChunkError('ChunkSizeMismatch', id, `chunk ${id}: got ${filled} bytes, declared ${bytes.length}`);
+      await into.hash();
+      await this.store.put(id, into, filled, signal);
+      into.release();
+    } catch (e) {
+      into.discard();
+      body.destroy();
       throw e;
     }
   }

@@ -25,6 +25,7 @@ import type { Member } from '../cluster/types.ts';
 import { loopbackAddress, waitFor } from '../../../hack/testing/net.ts';
 import { ChunkBuffer, freeChunkBytes } from '../chunks/buffer.ts';
 import { setLogLevel } from '../util/log.ts';
+import { MemoryBudget } from '../chunks/memory.ts';
 
 setLogLevel(process.env.CAIRN_LOG_LEVEL ?? 'error');
 
@@ -41,6 +42,7 @@ const own = (b: Buffer) => ChunkBuffer.of(b);
 const calls: string[] = []; // paths the member was asked, in order
 let olderPeer = false;
 let dir: string, chunks: ChunkStore, meta: MetaStore, server: Server, url: string;
+const memory = new MemoryBudget(8 << 20); // the member's chunk budget, which chunks sent to it are gathered under
 const rpc = new RpcClient({ secret: SECRET, retries: 1 });
 const wrong = new RpcClient({ secret: 'not-the-secret', retries: 0 });
 
@@ -59,7 +61,10 @@ test.before(async () => {
       ? res.status(400).json({ error: { code: 'InvalidRequest', message: 'unknown metadata call batch' } })
       : next(),
   );
-  app.use('/rpc/v1', rpcRouter(SECRET, [replicaRoutes({ chunks: new LocalChunkReplica('m1', chunks), meta: new LocalMetaReplica('m1', meta) })]));
+  app.use(
+    '/rpc/v1',
+    rpcRouter(SECRET, [replicaRoutes({ chunks: new LocalChunkReplica('m1', chunks, undefined, memory), meta: new LocalMetaReplica('m1', meta) })]),
+  );
   const host = loopbackAddress();
   server = await new Promise<Server>((resolve) => {
     const s = app.listen(0, host, () => resolve(s));
@@ -91,6 +96,37 @@ test('a streamed chunk is stored, read back whole and by range, listed and delet
   assert.equal(await remote.hasChunks([id, sha(small), sha(Buffer.from('absent'))]), [true, true, false]);
   await remote.deleteChunk(id);
   assert.equal(await remote.hasChunks([id]), [false]);
+});
+
+test('a chunk sent here is gathered under the memory budget and written around the page cache; with no room it is streamed', async () => {
+  const remote = new RemoteChunkReplica('m1', url, rpc);
+  const pieces = (b: Buffer) => Readable.from(Array.from({ length: Math.ceil(b.length / 65536) }, (_, i) => b.subarray(i * 65536, (i + 1) * 65536)));
+  const a = randomBytes(4 << 20);
+  const direct = chunks.directWrites;
+  await remote.putChunk(sha(a), pieces(a), a.length);
+  assert.is(chunks.directWrites, direct + 1, 'gathered whole, written direct');
+  assert.is(memory.used, 0, 'the grant went back');
+  assert.ok((await readAll(await remote.getChunk(sha(a)))).equals(a));
+  // Bytes that do not hash to the id: refused, nothing stored, the memory given back.
+  const b = randomBytes(1 << 20);
+  const notB = sha(randomBytes(16));
+  try {
+    await remote.putChunk(notB, pieces(b), b.length);
+    assert.unreachable();
+  } catch (e) {
+    assert.ok(isChunkError(e, 'ChunkHashMismatch'), String(e));
+  }
+  assert.equal(await remote.hasChunks([notB]), [false]);
+  assert.is(memory.used, 0);
+  // The budget is all taken (local uploads): the chunk is streamed to disk instead, never waiting for memory.
+  const all = memory.tryTake(memory.limit)!;
+  try {
+    await remote.putChunk(sha(b), pieces(b), b.length);
+  } finally {
+    all.release();
+  }
+  assert.is(chunks.directWrites, direct + 1);
+  assert.ok((await readAll(await remote.getChunk(sha(b)))).equals(b));
 });
 
 test('errors cross the wire as the chunk errors a local store throws', async () => {
@@ -126,7 +162,7 @@ test('a whole chunk served goes back to the buffer pool once the response finish
   const remote = new RemoteChunkReplica('m1', url, rpc);
   const body = randomBytes(512 * 1024); // a pooled size no other test here uses: the pool has none free
   const id = sha(body);
-  await remote.putChunk(id, own(body), body.length);
+  await chunks.put(id, body, body.length); // on the member directly: a chunk sent over RPC would be gathered in a pooled buffer
   const before = freeChunkBytes();
   // Read with the bare client, which takes nothing from the pool: only the member's buffer moves.
   const res = await rpc.raw(url, { method: 'GET', path: `/rpc/v1/chunks/${id}?verify=caller` });

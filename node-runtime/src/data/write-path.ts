@@ -52,7 +52,7 @@ export interface BodyPlan {
 export const DEFAULT_HEDGE_MS = 2_000;
 
 /** Chunks of one body being hashed/uploaded at once: enough to overlap a few fsyncs per stream. */
-export const DEFAULT_INFLIGHT = 3;
+export const DEFAULT_INFLIGHT = 5;
 
 export interface StoredBody {
   size: number;

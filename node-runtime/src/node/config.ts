@@ -38,6 +38,9 @@ export interface NodeOptions {
   repairConcurrency?: number;
   /** Memory for chunk buffers of this node (uploads, repair copies, read-ahead); env CAIRN_BUFFER_MEMORY (MiB), default 48 MiB. */
   bufferMemoryBytes?: number;
+  /** Write chunk files around the page cache where the file system allows it (chunks/store.ts); env
+   *  CAIRN_DIRECT_IO=0 turns it off; default on. */
+  directIo?: boolean;
   /** Heartbeat period to the roots; env CAIRN_HEARTBEAT_MS, default 1 s. */
   heartbeatMs?: number;
   /** Safety-net period of the repair worker (it also runs on every map change); env CAIRN_REPAIR_INTERVAL_MS, default 30 s. */
@@ -99,6 +102,7 @@ export function withEnvironment(opts: NodeOptions, env: NodeJS.ProcessEnv = proc
     eventsMaxBytes: opts.eventsMaxBytes ?? ms('CAIRN_EVENTS_MAX_BYTES'),
     eventsRetryMaxMs: opts.eventsRetryMaxMs ?? ms('CAIRN_EVENTS_RETRY_MAX_MS'),
     bufferMemoryBytes: opts.bufferMemoryBytes ?? bufferMemoryMiB(env.CAIRN_BUFFER_MEMORY) * 1024 * 1024,
+    directIo: opts.directIo ?? (env.CAIRN_DIRECT_IO === undefined || env.CAIRN_DIRECT_IO === '' ? undefined : !/^(0|false|off|no)$/i.test(env.CAIRN_DIRECT_IO)),
     admission: definedOnly({
       maxConnections: ms('CAIRN_MAX_CONNECTIONS'),
       maxRequests: ms('CAIRN_MAX_REQUESTS'),

@@ -11,6 +11,7 @@ import type { PeerHealth } from '../cluster/peer-health.ts';
 import { StandaloneClusterView, standaloneRegistry } from '../cluster/standalone.ts';
 import type { ChunkStore } from '../chunks/store.ts';
 import type { DiskMonitor } from '../chunks/disk.ts';
+import type { MemoryBudget } from '../chunks/memory.ts';
 import type { MetaStore } from '../meta/store.ts';
 import type { ReplicaDirectory } from '../data/replicas.ts';
 import { MemberReplicas } from '../data/replica-directory.ts';
@@ -56,7 +57,8 @@ export interface MembershipOptions {
   secret?: string;
   settings: Partial<ClusterSettings>;
   heartbeatMs?: number;
-  stores: { chunks: ChunkStore; meta: MetaStore };
+  /** `memory`: the node's chunk budget, which chunks other members send here are gathered under (data/local-replica.ts). */
+  stores: { chunks: ChunkStore; meta: MetaStore; memory?: MemoryBudget };
   /** This member's capacity (its volume's, node/facts.ts); default the file system's. */
   capacityBytes?: () => Promise<number>;
   /** The data disk of a data member: reported to the roots, and chunk writes refused while it is full or failed. */
@@ -71,7 +73,9 @@ export async function openMembership(o: MembershipOptions): Promise<Membership> 
   const { chunks, meta } = o.stores;
   const capacityBytes = o.capacityBytes ?? (() => chunks.capacityBytes());
   const holdsData = o.roles.includes('node');
-  const local = holdsData ? { chunks: new LocalChunkReplica(o.selfId, chunks, o.disk), meta: new LocalMetaReplica(o.selfId, meta) } : undefined;
+  const local = holdsData
+    ? { chunks: new LocalChunkReplica(o.selfId, chunks, o.disk, o.stores.memory), meta: new LocalMetaReplica(o.selfId, meta) }
+    : undefined;
   if (!o.roots.length && o.roles.includes('root') && holdsData) return clusterOfOne(o, local!, capacityBytes);
   if (!o.secret) throw new Error('a cluster secret is required to form a cluster (--secret or CAIRN_CLUSTER_SECRET)');
   return joinCluster({

@@ -95,7 +95,7 @@ export async function startNode(given: NodeOptions): Promise<RunningNode> {
   const memory = new BufferMemory(opts.bufferMemoryBytes ?? DEFAULT_BUFFER_MEMORY_MIB * 1024 * 1024);
 
   // 1. Stores.
-  const chunks = await ChunkStore.open(opts.dataDir);
+  const chunks = await ChunkStore.open(opts.dataDir, { directIo: opts.directIo });
   const meta = MetaStore.open(opts.dataDir);
   const volume = new VolumeCapacity(chunks, opts.volumeSizeFile);
   const cleanups: (() => Promise<void>)[] = [() => meta.close()];
@@ -163,7 +163,7 @@ export async function startNode(given: NodeOptions): Promise<RunningNode> {
       weight: opts.weight,
       secret: opts.secret,
       heartbeatMs: opts.heartbeatMs,
-      stores: { chunks, meta },
+      stores: { chunks, meta, memory: memory.chunks },
       disk: holdsData ? disk : undefined,
       metrics,
       capacityBytes: () => volume.capacityBytes(),
