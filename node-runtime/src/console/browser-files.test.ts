@@ -127,8 +127,11 @@ test('an upload in parts: paused with part 1 in, resumed without sending it agai
   const gate = partGate();
   gate.close();
   await page.route(/\/s3\/files\/.*partNumber=/, gate.handler);
+  // Part 1 is "in" once S3 answered it (its ETag): a pause before that rightly sends it again.
+  const part1Answered = page.waitForResponse((r) => /[?&]partNumber=1(&|$)/.test(r.url()) && r.request().method() === 'PUT' && r.ok());
   await page.locator('[data-testid=upload-files]').setInputFiles(join(dir, 'paused.bin'));
   const item = uploadRow('trip/paused.bin');
+  await part1Answered;
   await waitFor(() => gate.state.sent.get(1) === 1 && gate.state.held > 0, { what: 'part 1 sent, later parts held' });
   await waitFor(async () => Number(await item.getByRole('progressbar').getAttribute('aria-valuenow')) >= 15, { what: 'part 1 counted' });
   await page.getByRole('button', { name: 'Pause paused.bin' }).click();

@@ -95,7 +95,7 @@ export class MetaStore {
 
   private constructor(dir: string) {
     mkdirSync(dir, { recursive: true });
-    this.env = open({ path: dir, compression: false });
+    this.env = open({ path: dir, compression: false, ...(process.env.CAIRN_LMDB_OPTS ? JSON.parse(process.env.CAIRN_LMDB_OPTS) : {}) });
     this.versions = this.env.openDB({ name: 'versions', keyEncoding: 'binary' });
     this.uploads = this.env.openDB({ name: 'uploads', keyEncoding: 'binary' });
     this.parts = this.env.openDB({ name: 'parts', keyEncoding: 'binary' });
