@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { loopbackAddress } from '../testing/net.ts';
 import { formatHotSpots, hotSpots, type CpuProfile, type HotSpot } from './cpuprofile.ts';
 import { LoadGenerator } from './driver.ts';
-import { currentRssMiB, peakMiB, sampleMemory } from './memory.ts';
+import { currentRssMiB, largestRss, peakMiB, sampleMemory } from './memory.ts';
 import { figure, makeProfile, type Profile, type WorkloadDef } from './profile.ts';
 import { diskNewChunkFiles, diskSequentialWrite, diskSmallFiles, hashThroughput } from './raw.ts';
 import { timeToRedundancy } from './redundancy.ts';
@@ -239,14 +239,35 @@ async function measureMemory(t: RunningTarget): Promise<void> {
   }
 }
 
-/** What the largest server process holds once the workloads are done (heap grown under load, buffers kept). */
-function measureRssAfterWorkloads(t: RunningTarget): void {
-  const rss = currentRssMiB(t.pids());
-  measurements.push(
-    rss === undefined
-      ? { workload: 'rss-after', label: 'RSS after the workloads above', target: t.spec.name, unit: 'MiB', error: 'no process to sample' }
-      : { workload: 'rss-after', label: 'RSS after the workloads above', target: t.spec.name, unit: 'MiB', summary: summarise([rss]), extra: { runs: 1 } },
-  );
+/** How long a target rests after its workloads before "RSS after the workloads" is read. */
+const REST_AFTER_WORKLOADS_MS = 20_000;
+
+/**
+ * What the largest server process keeps once the workloads are done (heap grown under load, buffers
+ * kept, metadata pages mapped): read right after the last workload and again after the target rested
+ * REST_AFTER_WORKLOADS_MS with no requests, which is the row (a node's memory at rest is what it
+ * keeps; right after a burst it also holds that burst's garbage). Both, with the anonymous /
+ * file-backed split (the metadata store's map is file-backed), are in the log and the JSON.
+ */
+async function measureRssAfterWorkloads(t: RunningTarget): Promise<void> {
+  const label = `RSS after the workloads above, at rest ${REST_AFTER_WORKLOADS_MS / 1000} s`;
+  const now = largestRss(t.pids());
+  if (!now) {
+    measurements.push({ workload: 'rss-after', label, target: t.spec.name, unit: 'MiB', error: 'no process to sample' });
+    return;
+  }
+  await new Promise((r) => setTimeout(r, REST_AFTER_WORKLOADS_MS));
+  const rest = largestRss(t.pids()) ?? now;
+  const split = (x: typeof now) => `${x.rss.toFixed(0)} MiB (anon ${x.anon?.toFixed(0) ?? '?'}, file ${x.file?.toFixed(0) ?? '?'})`;
+  log(`${t.spec.name} rss-after: right after ${split(now)}, at rest ${split(rest)}`);
+  measurements.push({
+    workload: 'rss-after',
+    label,
+    target: t.spec.name,
+    unit: 'MiB',
+    summary: summarise([rest.rss]),
+    extra: { runs: 1, rightAfter: now, atRest: rest, restMs: REST_AFTER_WORKLOADS_MS },
+  });
 }
 
 async function measureRedundancy(t: RunningTarget): Promise<void> {
@@ -314,7 +335,7 @@ async function benchTarget(id: TargetId, targetsLeft: number): Promise<void> {
       return;
     }
     for (const w of profile.workloads) await runWorkload(t, w);
-    measureRssAfterWorkloads(t);
+    await measureRssAfterWorkloads(t);
     if (id === 'cluster') await measureRedundancy(t);
     // The memory of a transfer is measured on a fresh start of the same target (see measureMemory).
     await lg.close().catch(() => undefined);

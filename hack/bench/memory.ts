@@ -63,6 +63,26 @@ export function currentRssMiB(pids: number[]): number | undefined {
   return now.length ? Math.max(...now) / 1024 : undefined;
 }
 
+/** The process with the largest RSS now: its VmRSS and the anonymous / file-backed split, in MiB. */
+export function largestRss(pids: number[]): { pid: number; rss: number; anon?: number; file?: number } | undefined {
+  let best: { pid: number; rss: number; anon?: number; file?: number } | undefined;
+  for (const pid of pids) {
+    let text: string;
+    try {
+      text = readFileSync(`/proc/${pid}/status`, 'utf8');
+    } catch {
+      continue;
+    }
+    const field = (name: string) => {
+      const m = new RegExp(`^${name}:\\s+(\\d+)\\s+kB`, 'm').exec(text);
+      return m ? Number(m[1]) / 1024 : undefined;
+    };
+    const rss = field('VmRSS');
+    if (rss !== undefined && (!best || rss > best.rss)) best = { pid, rss, anon: field('RssAnon'), file: field('RssFile') };
+  }
+  return best;
+}
+
 /** The largest peak of a set of processes, in MiB. */
 export function peakMiB(peaks: MemoryPeak[]): number | undefined {
   if (peaks.length === 0) return undefined;

@@ -5,7 +5,7 @@
 // --populate first writes N 4 KiB objects (what the bench's small-object workloads leave behind);
 // --prof writes V8 CPU profiles of every server process and prints each one's hot spots during the
 // measured part. The server's heap, external memory and RSS (anonymous, file-backed, largest
-// mappings) are printed at start, after the populate, after the workload and 3 s later;
+// mappings) are printed at start, after the populate, after the workload, and 3 and 15 s later;
 // PROBE_NODE_OPTIONS adds Node flags to the servers, PROBE_RPC=1 prints the RPC counts per member,
 // PROBE_KEEP=1 keeps the data and profiles (the directory is printed).
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -131,6 +131,8 @@ if (!a.prof) {
   // (with --prof the servers stop at once: the profiles' last `ms` are the measured part)
   await new Promise((r) => setTimeout(r, 3000));
   await heap('3 s later');
+  await new Promise((r) => setTimeout(r, 12_000));
+  await heap('15 s later');
 }
 console.log(
   `${a.op} ${count} × ${size} B, ${conc} streams: ${((count * size) / 1e6 / (ms / 1000)).toFixed(0)} MB/s, ${(count / (ms / 1000)).toFixed(0)} ops/s`,

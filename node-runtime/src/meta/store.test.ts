@@ -250,4 +250,46 @@ test('a store of the layout before versions opens in the new one, usage counted 
   await m.close();
 });
 
+test('inline bodies are kept apart from records: walks read records only, reads get the body; records with the body inside still read', async () => {
+  const body = Buffer.from('a small object, kept inline');
+  const inline = body.toString('base64');
+  const m = MetaStore.open(dir);
+  const v = ver('small', { size: body.length, inline });
+  await m.putVersion(v);
+  assert.is((await m.getVersion('b1', 'small'))?.inline, inline);
+  assert.is((await m.getVersion('b1', 'small', 'null'))?.inline, inline);
+  assert.is((await m.getVersions('b1', 'small'))[0]?.inline, inline);
+  assert.is((await m.listVersions('b1', { limit: 9 }))[0]?.inline, inline, 'a whole-record listing (repair copies) has it');
+  assert.is((await m.listVersions('b1', { limit: 9, fields: 'references' }))[0]?.inline, undefined);
+  // An older write loses and the winner comes back whole.
+  assert.is((await m.putVersion(ver('small', { timestamp: 10, size: 1, inline: 'AA==' }))).inline, inline);
+  await m.close();
+
+  const { open } = await import('lmdb');
+  const raw = open({ path: join(dir, 'meta'), compression: false });
+  const records = raw.openDB<Record<string, unknown>, Buffer>({ name: 'versions', keyEncoding: 'binary' });
+  const bodies = raw.openDB<Buffer, Buffer>({ name: 'bodies', keyEncoding: 'binary', encoding: 'binary' });
+  const [stored] = [...records.getRange({})];
+  assert.is(stored!.value.inline, undefined, 'the record holds no body');
+  assert.ok(Buffer.from(bodies.get(stored!.key)!).equals(body), 'the body is apart, as raw bytes');
+  // A record written before bodies were kept apart (its body inside).
+  await records.put(Buffer.from('b1\u0000old\u0000'), { ...ver('old', { size: 3, inline: 'b2xk' }) });
+  await raw.close();
+
+  const again = MetaStore.open(dir);
+  assert.is((await again.getVersion('b1', 'old'))?.inline, 'b2xk');
+  assert.is((await again.listVersions('b1', { limit: 9 })).find((x) => x.key === 'old')?.inline, 'b2xk');
+  assert.is((await again.listVersions('b1', { limit: 9, fields: 'references' })).find((x) => x.key === 'old')?.inline, undefined);
+  // Rewritten, it moves to the new form; removed, its body goes with it.
+  await again.putVersion(ver('old', { timestamp: 5000, size: 2, inline: 'aGk=' }));
+  assert.is((await again.getVersion('b1', 'old'))?.inline, 'aGk=');
+  await again.putVersion(ver('small', { timestamp: 9000, size: 0, chunks: [], inline: undefined, versionId: v.versionId }));
+  assert.is((await again.getVersion('b1', 'small'))?.inline, undefined, 'a newer record without a body drops the old body');
+  await again.dropPartition('b1');
+  await again.close();
+  const raw2 = open({ path: join(dir, 'meta'), compression: false });
+  assert.equal([...raw2.openDB({ name: 'bodies', keyEncoding: 'binary', encoding: 'binary' }).getKeys({})], [], 'no body left behind');
+  await raw2.close();
+});
+
 test.run();
