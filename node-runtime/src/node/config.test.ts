@@ -19,4 +19,11 @@ test('the environment fills only what the options leave unset, once, at the edge
   assert.is(withEnvironment({ dataDir: '/d' }, {}).bufferMemoryBytes, 48 * 1024 * 1024);
 });
 
+test('direct I/O for chunk files: on unless CAIRN_DIRECT_IO says 0/false/off/no; an option wins', () => {
+  assert.is(withEnvironment({ dataDir: '/d' }, {}).directIo, undefined, 'unset: the store tries it');
+  for (const off of ['0', 'false', 'OFF', 'no']) assert.is(withEnvironment({ dataDir: '/d' }, { CAIRN_DIRECT_IO: off }).directIo, false, off);
+  assert.is(withEnvironment({ dataDir: '/d' }, { CAIRN_DIRECT_IO: '1' }).directIo, true);
+  assert.is(withEnvironment({ dataDir: '/d', directIo: true }, { CAIRN_DIRECT_IO: '0' }).directIo, true);
+});
+
 test.run();
