@@ -169,7 +169,11 @@ export class ChunkStore {
     try {
       if (head > 0) {
         let done = 0;
-        while (done < head) done += (await fd.write(body, done, head - done, done)).bytesWritten;
+        while (done < head) {
+          const { bytesWritten } = await fd.write(body, done, head - done, done);
+          if (bytesWritten <= 0) throw new Error(`direct write of ${tmp} made no progress at ${done} of ${head} bytes`);
+          done += bytesWritten;
+        }
       }
       if (head === body.length) await fd.sync();
     } catch (e) {
