@@ -139,7 +139,8 @@ export class ChunkStore {
     await this.install(
       id,
       async (tmp) => {
-        if (!(aligned && this.#direct !== false && (await this.writeDirect(tmp, body)))) await writeBuffered(tmp, (fd) => fd.write(body, 0, body.length));
+        if (!(aligned && body.length >= DIRECT_BLOCK && this.#direct !== false && (await this.writeDirect(tmp, body))))
+          await writeBuffered(tmp, (fd) => fd.write(body, 0, body.length));
         signal?.throwIfAborted(); // the writer gave up: do not make the chunk visible
         return body.length;
       },
