@@ -68,9 +68,11 @@ test('one PUT through nodes-1 with R=2 is one trace spanning both data nodes', a
   assert.is(put.parentSpanId, '', 'the S3 request starts the trace (clients do not pick it)');
   assert.is(put.attributes['cairn.bucket'], BUCKET);
   const inTrace = () => receiver.spans.filter((s) => s.traceId === put.traceId);
-  await waitFor(() => inTrace().some((s) => nodeOf(s) === 'nodes-2' && s.kind === SERVER && String(s.attributes['http.request.method']) === 'PUT'), {
+  // nodes-2 exports its spans in batches: wait for every call it served (three chunk writes and the
+  // metadata write), not only the first batch, before reading the trace.
+  await waitFor(() => inTrace().filter((s) => nodeOf(s) === 'nodes-2' && s.kind === SERVER).length >= 4, {
     timeoutMs: 10_000,
-    what: 'the chunk write spans of nodes-2',
+    what: 'the chunk and metadata spans of nodes-2',
   });
   const spans = inTrace();
   const byId = new Map(spans.map((s) => [s.spanId, s]));
