@@ -2,7 +2,7 @@
 // group (so a kill reaches everything it started), killed on cleanup and when the test process exits.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort, loopbackAddress, waitFor } from './net.ts';
@@ -181,4 +181,13 @@ export async function readSha256(client: Minio.Client, bucket: string, key: stri
   const hash = createHash('sha256');
   for await (const b of await client.getObject(bucket, key)) hash.update(b as Buffer);
   return hash.digest('hex');
+}
+
+/** The chunk files in a member's data directory (`chunks/<prefix>/<id>`), as full paths; none when it has no store yet. */
+export async function chunkFiles(p: Pick<CairnProcess, 'dataDir'>): Promise<string[]> {
+  const dir = join(p.dataDir, 'chunks');
+  const out: string[] = [];
+  for (const d of await readdir(dir).catch(() => [] as string[]))
+    for (const f of await readdir(join(dir, d)).catch(() => [] as string[])) out.push(join(dir, d, f));
+  return out;
 }

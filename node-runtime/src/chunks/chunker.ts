@@ -72,3 +72,18 @@ export async function* chunkStream(
     cur?.release(); // never yielded: nothing else saw its bytes
   }
 }
+
+/**
+ * Copy a body into `bytes` from the start, piece by piece, each piece counted for the byte-paced
+ * collections (util/gc.ts). The bytes copied, or undefined as soon as the body is longer than
+ * `bytes` (the body is not read further). For a chunk whose length is known before it arrives.
+ */
+export async function fillFrom(body: AsyncIterable<Buffer>, bytes: Buffer): Promise<number | undefined> {
+  let filled = 0;
+  for await (const piece of body) {
+    if (filled + piece.length > bytes.length) return undefined;
+    filled += piece.copy(bytes, filled);
+    consumed(piece.length); // copied: the piece is garbage
+  }
+  return filled;
+}

@@ -17,7 +17,7 @@ import { ChunkBuffer } from '../chunks/buffer.ts';
 import { ChunkError } from '../chunks/errors.ts';
 import { OFF_THREAD_MIN } from '../chunks/hasher.ts';
 import type { MemoryBudget } from '../chunks/memory.ts';
-import { consumed } from '../util/gc.ts';
+import { fillFrom } from '../chunks/chunker.ts';
 import type { ChunkStore } from '../chunks/store.ts';
 import type { DiskMonitor } from '../chunks/disk.ts';
 import { s3Error } from '../util/errors.ts';
@@ -65,14 +65,10 @@ export class LocalChunkReplica implements ChunkReplica {
    */
   private async putGathered(id: string, body: Readable, into: ChunkBuffer, signal?: AbortSignal): Promise<void> {
     try {
-      const bytes = into.bytes;
-      let filled = 0;
-      for await (const piece of body as AsyncIterable<Buffer>) {
-        if (filled + piece.length > bytes.length) throw new ChunkError('ChunkSizeMismatch', id, `chunk ${id} longer than declared ${bytes.length} bytes`);
-        filled += piece.copy(bytes, filled);
-        consumed(piece.length); // its bytes are in `into` now (util/gc.ts)
-      }
-      if (filled !== bytes.length) throw new ChunkError('ChunkSizeMismatch', id, `chunk ${id}: got ${filled} bytes, declared ${bytes.length}`);
+      const declared = into.length;
+      const filled = await fillFrom(body as AsyncIterable<Buffer>, into.bytes);
+      if (filled === undefined) throw new ChunkError('ChunkSizeMismatch', id, `chunk ${id} longer than declared ${declared} bytes`);
+      if (filled !== declared) throw new ChunkError('ChunkSizeMismatch', id, `chunk ${id}: got ${filled} bytes, declared ${declared}`);
       await into.hash();
       await this.store.put(id, into, filled, signal);
       into.release();

@@ -3,7 +3,7 @@
 // that answer them are in replica-routes.ts.
 import type { Readable } from 'node:stream';
 import { ChunkBuffer } from '../chunks/buffer.ts';
-import { consumed } from '../util/gc.ts';
+import { fillFrom } from '../chunks/chunker.ts';
 import type {
   BucketUsage,
   ChunkReplica,
@@ -279,13 +279,8 @@ async function gather(body: AsyncIterable<Buffer>, length: number): Promise<Chun
   }
   const out = ChunkBuffer.take(length);
   try {
-    const bytes = out.bytes;
-    let at = 0;
-    for await (const b of body) {
-      if (at + b.length > length) throw new Error(`got more than the ${length} bytes announced`);
-      at += b.copy(bytes, at);
-      consumed(b.length); // copied: the piece is garbage (util/gc.ts)
-    }
+    const at = await fillFrom(body, out.bytes);
+    if (at === undefined) throw new Error(`got more than the ${length} bytes announced`);
     if (at !== length) throw new Error(`got ${at} of the ${length} bytes announced`);
     return out;
   } catch (e) {

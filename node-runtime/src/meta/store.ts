@@ -246,8 +246,13 @@ export class MetaStore {
 
   /** Every record of a key (one per slot), in slot order, without inline bodies (see `withBody`); read inside a transaction for its writes. */
   private recordsOf(bucket: string, key: string): ObjectVersion[] {
+    return this.storedOf(bucket, key).map((r) => r.lean);
+  }
+
+  /** A key's records as stored, read once: each lean, and as stored (to add its body back with `bodied`). */
+  private storedOf(bucket: string, key: string): { stored: StoredVersion; lean: ObjectVersion }[] {
     const base = keyPrefix(bucket, key);
-    return [...this.versions.getRange({ start: base, end: prefixEnd(base) }).map(({ value }) => lean(value))];
+    return [...this.versions.getRange({ start: base, end: prefixEnd(base) }).map(({ value }) => ({ stored: value, lean: lean(value) }))];
   }
 
   /** `v` (read from `at`) with its inline body, wherever it is kept. */
@@ -407,22 +412,23 @@ export class MetaStore {
       const v = this.versions.get(at);
       return v && this.withBody(at, v);
     }
-    const last = lastChangeOf(this.recordsOf(bucket, key));
-    return last && this.bodied(last);
+    const stored = this.storedOf(bucket, key);
+    const last = lastChangeOf(stored.map((r) => r.lean));
+    const r = stored.find((x) => x.lean === last);
+    return r && this.bodied(r);
   }
 
-  /** A record read lean (recordsOf), with its inline body. */
-  private bodied(v: ObjectVersion): ObjectVersion {
-    const at = versionKey(v.bucket, v.key, slotOf(v));
-    return this.withBody(at, this.versions.get(at)!);
+  /** A record read by `storedOf`, with its inline body. */
+  private bodied(r: { stored: StoredVersion; lean: ObjectVersion }): ObjectVersion {
+    return this.withBody(versionKey(r.lean.bucket, r.lean.key, slotOf(r.lean)), r.stored);
   }
 
   /** Every record of a key, in slot order: its current record whole, the others without body (a
    *  reader that wants one of them reads it by version id). */
   async getVersions(bucket: string, key: string): Promise<ObjectVersion[]> {
-    const records = this.recordsOf(bucket, key);
-    const current = currentOf(records);
-    return records.map((r) => (r === current ? this.bodied(r) : records.length <= 1 ? r : leanVersion(r, 'listing')));
+    const stored = this.storedOf(bucket, key);
+    const current = currentOf(stored.map((r) => r.lean));
+    return stored.map((r) => (r.lean === current ? this.bodied(r) : stored.length <= 1 ? r.lean : leanVersion(r.lean, 'listing')));
   }
 
   /** Records in (key, slot) order (tombstones included), from max(prefix, after the start position). */

@@ -3,19 +3,11 @@
 // (util-linux) counts a file's pages in the page cache.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { s3Client, startCairnProcess } from '../../../hack/testing/cairn.ts';
+import { chunkFiles, s3Client, startCairnProcess } from '../../../hack/testing/cairn.ts';
 
 const cachedPages = (path: string) => Number(execFileSync('fincore', ['--raw', '--noheadings', '--output', 'PAGES', path], { encoding: 'utf8' }).trim());
-
-async function chunkFiles(dataDir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const e of await readdir(join(dataDir, 'chunks'), { recursive: true, withFileTypes: true })) if (e.isFile()) out.push(join(e.parentPath, e.name));
-  return out;
-}
 
 async function readAll(s: NodeJS.ReadableStream): Promise<Buffer> {
   const parts: Buffer[] = [];
@@ -30,14 +22,14 @@ test('`cairn server` writes chunk files around the page cache; with CAIRN_DIRECT
     await s3.makeBucket('direct');
     const a = randomBytes(8 << 20); // two whole 4 MiB chunks
     await s3.putObject('direct', 'a', a, a.length);
-    const first = await chunkFiles(p.dataDir);
+    const first = await chunkFiles(p);
     assert.is(first.length, 2);
     for (const f of first) assert.is(cachedPages(f), 0, `${f} is not in the page cache`);
 
     await p.restart({ CAIRN_DIRECT_IO: '0' });
     const b = randomBytes(8 << 20);
     await s3Client(p).putObject('direct', 'b', b, b.length);
-    const added = (await chunkFiles(p.dataDir)).filter((f) => !first.includes(f));
+    const added = (await chunkFiles(p)).filter((f) => !first.includes(f));
     assert.is(added.length, 2);
     for (const f of added) assert.ok(cachedPages(f) > 0, `${f} went through the page cache`);
     assert.ok((await readAll(await s3Client(p).getObject('direct', 'a'))).equals(a));

@@ -5,9 +5,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { randomBytes } from 'node:crypto';
-import { readdir, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
-import { s3Client, startCairnProcess, type CairnProcess } from '../../../hack/testing/cairn.ts';
+import { unlink } from 'node:fs/promises';
+import { chunkFiles, s3Client, startCairnProcess, type CairnProcess } from '../../../hack/testing/cairn.ts';
 import { waitFor } from '../../../hack/testing/net.ts';
 import { createAdminClient } from '../admin/client.ts';
 import { RpcClient } from '../rpc/client.ts';
@@ -36,13 +35,6 @@ async function visitedTotal(p: CairnProcess): Promise<number> {
   return sum;
 }
 const digests = (p: CairnProcess) => new RemoteMetaReplica(p.name, p.cluster, rpc).partitionDigests();
-async function chunkFiles(p: CairnProcess): Promise<string[]> {
-  const dir = join(p.dataDir, 'chunks');
-  const out: string[] = [];
-  for (const d of await readdir(dir).catch(() => [] as string[]))
-    for (const f of await readdir(join(dir, d)).catch(() => [] as string[])) out.push(join(dir, d, f));
-  return out;
-}
 /** Wait until every node's last pass left the chunk phase out and read nothing, two passes or more after
  *  this call (a pass reporting so from before the last writes would say nothing about them). */
 async function settled(what: string): Promise<void> {

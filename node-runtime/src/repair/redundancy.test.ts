@@ -7,11 +7,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createHash, randomBytes } from 'node:crypto';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { join } from 'node:path';
-import { readSha256, s3Client, startCairnProcess, type CairnProcess } from '../../../hack/testing/cairn.ts';
+import { chunkFiles, readSha256, s3Client, startCairnProcess, type CairnProcess } from '../../../hack/testing/cairn.ts';
 import { waitFor } from '../../../hack/testing/net.ts';
 import { createAdminClient } from '../admin/client.ts';
 import type { ClusterStatus } from '../admin/types.ts';
@@ -43,13 +42,6 @@ async function put(p: CairnProcess, key: string, size: number) {
   const body = randomBytes(size);
   await s3(p).putObject(BUCKET, key, body, body.length);
   objects.set(key, sha(body));
-}
-async function chunkFiles(p: CairnProcess): Promise<string[]> {
-  const dir = join(p.dataDir, 'chunks');
-  const out: string[] = [];
-  for (const d of await readdir(dir).catch(() => [] as string[]))
-    for (const f of await readdir(join(dir, d)).catch(() => [] as string[])) out.push(join(dir, d, f));
-  return out;
 }
 const stateOf = (s: ClusterStatus, name: string) => s.members.find((m) => m.name === name)?.state;
 /** Every data member that is up reports a pass started after `since` with nothing under-replicated. */
