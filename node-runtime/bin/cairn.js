@@ -2,6 +2,9 @@
 // The `cairn` command of the one Cairn image: `cairn operator ...` runs the Kubernetes operator,
 // anything else the node runtime (`cairn server`, `cairn status`, ...). Node >= 24 strips
 // TypeScript types natively, so the sources run as they are, with no build step.
+// Sources stripped of their types at image build, where present (stripped-sources.js says why).
+const { useStrippedSources } = await import('./stripped-sources.js');
+useStrippedSources();
 if (process.argv[2] === 'server' && typeof process.execve === 'function') {
   // A storage node starts with a bounded young generation and few malloc arenas (process-flags.ts says why).
   const { tunedInvocation } = await import('../src/node/process-flags.ts');

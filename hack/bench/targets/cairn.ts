@@ -4,6 +4,7 @@
 // spawns node-runtime/bin/cairn.js directly with the flags of the agreed command line.
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { stripSources } from '../../../node-runtime/bin/stripped-sources.js';
 import { freePort, loopbackAddress } from '../../testing/net.ts';
 import { answers, spawnChild, waitServing } from './proc.ts';
 import type { RunningTarget, ServerProcess } from './types.ts';
@@ -136,8 +137,15 @@ export interface CairnOptions {
 
 /** nodes = 0: a single `--role root,node` process; nodes > 0: 1 root and that many nodes. */
 export async function startCairn(dir: string, opts: CairnOptions): Promise<RunningTarget> {
+  // Sources stripped ahead, as the image runs them (node-runtime/bin/stripped-sources.js), unless
+  // CAIRN_STRIPPED_DIR says where they are, or that they are not (a directory that does not exist).
+  const env = { ...opts.env };
+  if (!env.CAIRN_STRIPPED_DIR && !process.env.CAIRN_STRIPPED_DIR) {
+    env.CAIRN_STRIPPED_DIR = join(dir, 'stripped');
+    stripSources(env.CAIRN_STRIPPED_DIR);
+  }
   const common: Common = {
-    env: opts.env ?? {},
+    env,
     secret: 'bench-cluster-secret',
     accessKey: 'BENCHACCESSKEY',
     secretKey: 'bench-secret-key-0123456789',

@@ -296,6 +296,9 @@ async function runServer(opts: NodeOptions): Promise<void> {
       region: node.region,
       accessKey: node.accessKey,
       dataDir: node.dataDir,
+      // How this process's sources loaded (node-runtime/bin/stripped-sources.js): stripped at the
+      // image build, or by Node as they loaded (which keeps its TypeScript compiler in memory).
+      sources: (globalThis as Record<symbol, unknown>)[Symbol.for('cairn.strippedSources')],
     },
     'serving',
   );

@@ -11,6 +11,7 @@ import type {
   ReserveOutcome,
   WriteOptions,
   WriteOutcome,
+  GetVersionsOptions,
 } from './replicas.ts';
 import type { MultipartUpload, ObjectVersion, PartRecord } from './types.ts';
 import { ChunkBuffer } from '../chunks/buffer.ts';
@@ -111,8 +112,8 @@ export class LocalMetaReplica implements MetaReplica {
   getVersion(bucket: string, key: string, versionId?: string): Promise<ObjectVersion | undefined> {
     return this.store.getVersion(bucket, key, versionId);
   }
-  getVersions(bucket: string, key: string): Promise<ObjectVersion[]> {
-    return this.store.getVersions(bucket, key);
+  getVersions(bucket: string, key: string, opts?: GetVersionsOptions): Promise<ObjectVersion[]> {
+    return this.store.getVersions(bucket, key, opts);
   }
   listVersions(bucket: string, opts: ListVersionsOptions): Promise<ObjectVersion[]> {
     return this.store.listVersions(bucket, opts);

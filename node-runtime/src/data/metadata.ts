@@ -119,7 +119,7 @@ export class BucketMetadata {
    * when fewer than R' holders answered — the others dead or left out as suspected (a member that
    * came back stays suspected for a few seconds) — the members left out are asked as well.
    */
-  private async read<T>(b: BucketSettings, what: string, op: (r: MetaReplica) => Promise<T>) {
+  private async read<T>(b: BucketSettings, what: string, op: (r: MetaReplica, whole: boolean) => Promise<T>) {
     return withSpan('meta.quorum', { 'cairn.bucket': b.name, 'cairn.op': what, 'cairn.replicas': b.replicas }, async () => {
       const need = readQuorum(b.replicas);
       const opts = { timeoutMs: this.timeoutMs, settleMs: Math.min(this.timeoutMs, READ_SETTLE_MS), what: `${what} (bucket ${b.name})` };
@@ -130,7 +130,10 @@ export class BucketMetadata {
           .slice(0, b.replicas)
           .map((m) => m.id),
       ]);
-      const first = await quorum(asked, need, (t) => op(this.replicas.meta(t)), opts).catch((e) => ({ error: e }));
+      // One target is asked for the whole answer (this member when it is asked: no round trip for
+      // the bytes); see getKey.
+      const whole = asked.includes(this.view.selfId) ? this.view.selfId : asked[0];
+      const first = await quorum(asked, need, (t) => op(this.replicas.meta(t), t === whole), opts).catch((e) => ({ error: e }));
       const answered = 'error' in first ? 0 : first.ok.filter((x) => holders.has(x.target)).length;
       if (answered >= need && !('error' in first)) return first;
       const left = [...holders].filter((t) => !asked.includes(t));
@@ -138,7 +141,7 @@ export class BucketMetadata {
         if ('error' in first) throw first.error;
         return first;
       }
-      const more = await quorum(left, Math.min(left.length, need - answered), (t) => op(this.replicas.meta(t)), opts).catch((e) => {
+      const more = await quorum(left, Math.min(left.length, need - answered), (t) => op(this.replicas.meta(t), true), opts).catch((e) => {
         if ('error' in first) throw first.error;
         throw e;
       });
@@ -178,12 +181,14 @@ export class BucketMetadata {
 
   /**
    * Every version of a key, merged slot by slot from a read quorum (meta/slots.ts says why whole keys),
-   * and its current version whole: a replica answers with its own current record whole, so the merged
-   * one is usually among the answers; else it is read by its version id. Replicas that answered with
-   * an older current record are repaired in the background.
+   * and its current version whole. Only one replica sends its current record's inline body (this
+   * member when it holds the partition); the others send records, which are all the merge compares.
+   * So the merged record usually comes with its body; else (another replica was newer, or the one
+   * asked for it failed) it is read by its version id. Replicas that answered with an older current
+   * record are repaired in the background.
    */
   async getKey(b: BucketSettings, key: string): Promise<KeyVersions> {
-    const r = await this.read(b, 'metadata read', (m) => m.getVersions(b.name, key));
+    const r = await this.read(b, 'metadata read', (m, whole) => m.getVersions(b.name, key, whole ? undefined : { bodies: false }));
     const records = mergeSlots(r.ok.map((x) => x.value));
     let current = currentOf(records);
     if (current && !hasBody(current)) {

@@ -315,6 +315,44 @@ test('read repair: a replica that missed a write is brought up to date by a read
   assert.is((await c.stores[1].meta.getVersion('bkt', 'k'))?.versionId, v.versionId);
 });
 
+test('a small GET takes the body from one replica (this member when it holds it), records from the others, and the newest body wherever it is', async () => {
+  await setup(3, 2);
+  const holders = rankAll('bucket:bkt', c.view.members())
+    .slice(0, 2)
+    .map((m) => m.id);
+  // The member whose answer carries the body: self (m0) when it holds the partition, else the first holder.
+  const whole = holders.includes('m0') ? 'm0' : holders[0]!;
+  const other = holders.find((h) => h !== whole)!;
+  await svc.putObject('bkt', 'k', Readable.from([Buffer.from('one')]), {});
+  const asked: [string, boolean][] = [];
+  for (const id of holders) {
+    const r = c.replicas.meta(id);
+    const get = r.getVersions.bind(r);
+    r.getVersions = async (bucket, key, opts) => {
+      const out = await get(bucket, key, opts);
+      asked.push([id, out.some((v) => v.inline !== undefined)]);
+      return out;
+    };
+  }
+  assert.is((await read((await svc.getObject('bkt', 'k')).body)).toString(), 'one');
+  assert.equal(
+    asked.sort(),
+    [
+      [whole, true],
+      [other, false],
+    ].sort() as [string, boolean][],
+    'one body crossed, from the member asked for it',
+  );
+  // The member asked for the body misses a write: the newer record comes without body, and its body is read by version id.
+  c.down.add(whole);
+  const v2 = await svc.putObject('bkt', 'k', Readable.from([Buffer.from('two')]), {});
+  c.down.clear();
+  assert.is((await c.stores[Number(whole.slice(1))]!.meta.getVersion('bkt', 'k'))?.versionId !== v2.versionId, true, 'the member asked for the body is stale');
+  const got = await svc.getObject('bkt', 'k');
+  assert.is(got.version.versionId, v2.versionId);
+  assert.is((await read(got.body)).toString(), 'two');
+});
+
 test('quotas: bytes and objects are enforced on put, copy and overwrite', async () => {
   await setup(1, 1);
   await c.view.putBucket({ ...c.view.bucket('bkt')!, quotaBytes: 3000, quotaObjects: 2 });

@@ -229,6 +229,11 @@ test('metadata calls as JSON: versions merge newest-wins, list and usage', async
     ['v2', 'x3'],
   );
   assert.is((await remote.getVersion('b', 'a', 'null'))?.versionId, 'v2');
+  // An inline body travels only when asked for.
+  await remote.putVersion({ ...v('i', 4, 3), inline: Buffer.from('abc').toString('base64') });
+  assert.is((await remote.getVersions('b', 'i'))[0]?.inline, Buffer.from('abc').toString('base64'));
+  const [lean] = await remote.getVersions('b', 'i', { bodies: false });
+  assert.equal([lean?.versionId, lean?.size, lean?.inline], ['v4', 3, undefined]);
   assert.equal(await remote.writeVersion(v('a', 3, 1), { fence: 'write' }), { staleAt: 3 });
   const cur = (await remote.getVersion('b', 'a'))!;
   assert.equal(await remote.reserveKey('b', 'a', { id: 'r', timestamp: 9, expected: cur, until: Date.now() + 5000 }), { reserved: true });

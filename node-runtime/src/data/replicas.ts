@@ -44,6 +44,10 @@ export interface ChunkReplica {
   deleteChunk(id: string): Promise<void>;
 }
 
+export interface GetVersionsOptions {
+  bodies?: boolean;
+}
+
 export interface MetaReplica {
   readonly memberId: string;
   /** Merge a record into its slot: kept only if newer than the slot's (meta/lww.ts). Returns the slot's winner. */
@@ -52,8 +56,9 @@ export interface MetaReplica {
   writeVersion(v: ObjectVersion, opts: WriteOptions): Promise<WriteOutcome>;
   /** One slot's record (`versionId` an S3 version id, 'null' included); without one, the key's newest record. */
   getVersion(bucket: string, key: string, versionId?: string): Promise<ObjectVersion | undefined>;
-  /** Every record of a key (the current one whole, the others without body). */
-  getVersions(bucket: string, key: string): Promise<ObjectVersion[]>;
+  /** Every record of a key (the current one whole, the others without body); `bodies: false`: the
+   *  current one without its inline body too (a read that takes the body from another replica). */
+  getVersions(bucket: string, key: string, opts?: GetVersionsOptions): Promise<ObjectVersion[]>;
   /** Records in (key, slot) order, tombstones included (the coordinator merges replicas slot by slot). */
   listVersions(bucket: string, opts: ListVersionsOptions): Promise<ObjectVersion[]>;
   /** Live objects, versions and bytes in a bucket partition (for quotas, status and BucketNotEmpty). */

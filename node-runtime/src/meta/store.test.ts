@@ -189,6 +189,14 @@ test('versions: one record per slot, the current one is the newest not removed, 
     (await m.getVersions('b1', 'b')).map((v) => v.inline),
     [undefined, 'BBBB'],
   );
+  // Asked without bodies (a read that takes the body from another replica): records only.
+  assert.equal(
+    (await m.getVersions('b1', 'b', { bodies: false })).map((v) => [v.versionId, v.inline]),
+    [
+      ['x1', undefined],
+      ['x2', undefined],
+    ],
+  );
   // A removal tombstone is collected only when it is still its slot's record.
   assert.is(await m.removeTombstone('b1', 'k', 'm1'), true);
   assert.is(await m.removeTombstone('b1', 'k', 'v-new'), false, 'a live version is no tombstone');

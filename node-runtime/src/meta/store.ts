@@ -425,10 +425,11 @@ export class MetaStore {
 
   /** Every record of a key, in slot order: its current record whole, the others without body (a
    *  reader that wants one of them reads it by version id). */
-  async getVersions(bucket: string, key: string): Promise<ObjectVersion[]> {
+  async getVersions(bucket: string, key: string, opts?: { bodies?: boolean } | null): Promise<ObjectVersion[]> {
     const stored = this.storedOf(bucket, key);
     const current = currentOf(stored.map((r) => r.lean));
-    return stored.map((r) => (r.lean === current ? this.bodied(r) : stored.length <= 1 ? r.lean : leanVersion(r.lean, 'listing')));
+    const bodies = opts?.bodies !== false;
+    return stored.map((r) => (r.lean === current ? (bodies ? this.bodied(r) : r.lean) : stored.length <= 1 ? r.lean : leanVersion(r.lean, 'listing')));
   }
 
   /** Records in (key, slot) order (tombstones included), from max(prefix, after the start position). */
