@@ -4,7 +4,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { testVersion } from '../../test/fixtures.ts';
-import { MetaStore } from './store.ts';
+import { open } from 'lmdb';
+import { randomBytes } from 'node:crypto';
+import { MetaStore, OVERFLOW_HEADER, tailOf } from './store.ts';
 import { compareVersions, newest } from './lww.ts';
 import type { ObjectVersion } from './records.ts';
 
@@ -70,6 +72,45 @@ test('listVersions: ordered range scan by bucket, prefix, startAfter, limit; buc
     (await m.listVersions('b10', { limit: 10 })).map((v) => v.key),
     ['a/1'],
   );
+  await m.close();
+});
+
+test("lmdb's overflow header is what tailOf assumes: a value of a page less the header takes one page, a byte more two", async () => {
+  const env = open({ path: join(dir, 'raw'), compression: false });
+  const db = env.openDB({ name: 'x', keyEncoding: 'binary', encoding: 'binary' });
+  const page = (env.getStats() as { pageSize: number }).pageSize;
+  const pages = async (size: number) => {
+    const before = (db.getStats() as { overflowPages: number }).overflowPages;
+    await db.put(Buffer.from(`k${size}`), Buffer.alloc(size, 1));
+    return (db.getStats() as { overflowPages: number }).overflowPages - before;
+  };
+  assert.is(await pages(page - OVERFLOW_HEADER), 1);
+  assert.is(await pages(page - OVERFLOW_HEADER + 1), 2);
+  await env.close();
+});
+
+test('a body a few bytes over whole pages keeps them in its record: 4 KiB and 8 KiB bodies take 1 and 2 pages, and read back whole', async () => {
+  assert.equal(
+    [4096, 8192, 4072, 4000, 4096 + 300, 100].map((n) => tailOf(n, 4096)),
+    [24, 24, 0, 0, 0, 0],
+  );
+  const m = MetaStore.open(dir);
+  const bodies = [4096, 8192, 5000].map((n) => randomBytes(n));
+  for (const [i, b] of bodies.entries()) await m.putVersion(ver(`k${i}`, { inline: b.toString('base64'), size: b.length }));
+  // 1 + 2 pages for the two, and 2 for the 5000 bytes (no tail: it is not just over a page).
+  assert.is(m.bodyPages() - 1, 1 + 2 + 2, 'pages of bodies (besides the tree root)');
+  for (const [i, b] of bodies.entries()) {
+    assert.is((await m.getVersion('b1', `k${i}`))?.inline, b.toString('base64'));
+    assert.is((await m.getVersions('b1', `k${i}`))[0]?.inline, b.toString('base64'));
+    const listed = await m.listVersions('b1', { prefix: `k${i}`, limit: 1 });
+    assert.is(listed[0]?.inline, b.toString('base64'));
+    assert.is(Object.keys(listed[0]!).includes('inlineTail'), false, 'the tail is storage, not the record');
+    assert.is(Object.keys((await m.listVersions('b1', { prefix: `k${i}`, limit: 1, fields: 'listing' }))[0]!).includes('inlineTail'), false);
+  }
+  // Overwritten by a body of another size: the tail goes with the old body.
+  const small = randomBytes(3000);
+  await m.putVersion(ver('k0', { inline: small.toString('base64'), size: small.length, timestamp: 5000 }));
+  assert.is((await m.getVersion('b1', 'k0'))?.inline, small.toString('base64'));
   await m.close();
 });
 

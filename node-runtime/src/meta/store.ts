@@ -14,7 +14,8 @@
 // listings, the chunk reference walk, usage counts — and a body only when that object is read: with
 // bodies inside records, each walk read every small object's bytes, and the pages it touched stayed
 // in the node's resident memory (a walk over 30,000 objects of 4 KiB: +235 MiB). Records written
-// before hold their body inside and are read as they are.
+// before hold their body inside and are read as they are. A body a few bytes over whole pages keeps
+// those bytes in its record (`inlineTail`, see tailOf): a body of 4,096 bytes takes one page, not two.
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -85,8 +86,25 @@ interface StoredReservation {
   until: number;
 }
 
-/** A version as stored: its inline body, if any, is in `bodies` (`inlineApart`), or still inside (older records). */
-type StoredVersion = ObjectVersion & { inlineApart?: 1 };
+/** A version as stored: its inline body, if any, is in `bodies` (`inlineApart`) with its last bytes
+ *  maybe in the record (`inlineTail`), or still inside (older records). */
+type StoredVersion = ObjectVersion & { inlineApart?: 1; inlineTail?: Uint8Array };
+
+/** lmdb's header on a value's overflow pages, in bytes: a value too large for a leaf page takes
+ *  ⌈(length + OVERFLOW_HEADER) / page size⌉ pages of its own (pinned by store.test.ts). */
+export const OVERFLOW_HEADER = 24;
+/** At most this many bytes of a body's end are kept in its record (records are read by every walk). */
+const TAIL_MAX = 256;
+
+/**
+ * How many bytes of the end of an inline body of `length` bytes its record keeps, so that the rest
+ * fills its overflow pages exactly: a body whose length is a multiple of the page size (4 KiB, 8 KiB —
+ * common sizes) is the header's 24 bytes over, and would take a whole page more for them.
+ */
+export function tailOf(length: number, pageSize: number): number {
+  const over = (length + OVERFLOW_HEADER) % pageSize;
+  return length + OVERFLOW_HEADER > pageSize && over <= TAIL_MAX ? over : 0;
+}
 
 export class MetaStore {
   private readonly env: RootDatabase;
@@ -102,6 +120,7 @@ export class MetaStore {
   private readonly digests: Database<PartitionDigest, string>;
   /** The removal tombstones (`bucket \0 key \0 slot` → timestamp): tombstone collection reads these, not every record. */
   private readonly tombstones: Database<number, Buffer>;
+  private readonly pageSize: number;
   /** Bumped on every change to any partition (in memory): a repair pass that finds it unchanged knows nothing was written here. */
   #changes = 0;
 
@@ -118,6 +137,7 @@ export class MetaStore {
     this.usage = this.env.openDB({ name: 'usage' });
     this.reservations = this.env.openDB({ name: 'reservations', keyEncoding: 'binary' });
     this.kv = this.env.openDB({ name: 'kv' });
+    this.pageSize = (this.env.getStats() as { pageSize: number }).pageSize;
     this.digests = this.env.openDB({ name: 'digests' });
     this.tombstones = this.env.openDB({ name: 'tombstones', keyEncoding: 'binary' });
     if (this.kv.get('layout') !== LAYOUT) this.migrate();
@@ -164,6 +184,12 @@ export class MetaStore {
     const out: Record<string, PartitionDigest> = {};
     for (const { key, value } of this.digests.getRange({})) out[key] = value;
     return out;
+  }
+
+  /** Pages that inline bodies take (for tests and the bench: what small objects cost on disk and in the map). */
+  bodyPages(): number {
+    const s = this.bodies.getStats() as { overflowPages: number; treeLeafPageCount: number; treeBranchPageCount: number };
+    return s.overflowPages + s.treeLeafPageCount + s.treeBranchPageCount;
   }
 
   /** Changes to any partition since this store opened (in memory; a restart starts again at 0). */
@@ -258,9 +284,10 @@ export class MetaStore {
   /** `v` (read from `at`) with its inline body, wherever it is kept. */
   private withBody(at: Buffer, v: StoredVersion): ObjectVersion {
     if (!v.inlineApart) return v;
-    const { inlineApart: _, ...rest } = v;
+    const { inlineApart: _, inlineTail: tail, ...rest } = v;
     const body = this.bodies.get(at);
-    return body === undefined ? rest : { ...rest, inline: Buffer.from(body).toString('base64') };
+    if (body === undefined) return rest;
+    return { ...rest, inline: (tail ? Buffer.concat([body, tail]) : Buffer.from(body)).toString('base64') };
   }
 
   /** Store `v` at `at`: the record, and its inline body apart (inside a write transaction). */
@@ -271,8 +298,10 @@ export class MetaStore {
       return;
     }
     const { inline, ...rest } = v;
-    this.bodies.putSync(at, Buffer.from(inline, 'base64'));
-    this.versions.putSync(at, { ...rest, inlineApart: 1 });
+    const body = Buffer.from(inline, 'base64');
+    const tail = tailOf(body.length, this.pageSize);
+    this.bodies.putSync(at, body.subarray(0, body.length - tail));
+    this.versions.putSync(at, { ...rest, inlineApart: 1, ...(tail ? { inlineTail: body.subarray(body.length - tail) } : {}) });
   }
 
   private removeRecordSync(at: Buffer): void {
@@ -576,7 +605,7 @@ export class MetaStore {
 /** A stored record as a version without its inline body (kept apart or not). */
 function lean(v: StoredVersion): ObjectVersion {
   if (v.inlineApart) {
-    const { inlineApart: _, ...rest } = v;
+    const { inlineApart: _, inlineTail: _tail, ...rest } = v;
     return rest;
   }
   if (v.inline === undefined) return v;
