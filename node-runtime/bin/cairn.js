@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // The `cairn` command of the one Cairn image: `cairn operator ...` runs the Kubernetes operator,
 // anything else the node runtime (`cairn server`, `cairn status`, ...). Node >= 24 strips
-// TypeScript types natively, so the sources run as they are, with no build step.
-// Sources stripped of their types at image build, where present (stripped-sources.js says why).
+// TypeScript types natively, so the sources run as they are; the image strips them once at build
+// instead, and they are loaded from there where present (stripped-sources.js says why).
 const { useStrippedSources } = await import('./stripped-sources.js');
 useStrippedSources();
 if (process.argv[2] === 'server' && typeof process.execve === 'function') {
