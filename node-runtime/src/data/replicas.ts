@@ -8,6 +8,7 @@ import type { BufferMemory } from '../chunks/memory.ts';
 import type { ClusterView } from '../cluster/types.ts';
 import type { PeerHealth } from '../cluster/peer-health.ts';
 import type {
+  GetVersionsOptions,
   KeyReservation,
   ListVersionsOptions,
   MultipartUpload,
@@ -20,7 +21,7 @@ import type {
 import type { BucketUsage } from '../meta/store.ts';
 import type { PartitionDigest } from '../meta/digest.ts';
 
-export type { BucketUsage, PartitionDigest, KeyReservation, ListVersionsOptions, ReserveOutcome, WriteOptions, WriteOutcome };
+export type { BucketUsage, PartitionDigest, GetVersionsOptions, KeyReservation, ListVersionsOptions, ReserveOutcome, WriteOptions, WriteOutcome };
 
 export interface ChunkReplica {
   readonly memberId: string;
@@ -42,10 +43,6 @@ export interface ChunkReplica {
   /** Which of these chunks the member holds. */
   hasChunks(ids: string[]): Promise<boolean[]>;
   deleteChunk(id: string): Promise<void>;
-}
-
-export interface GetVersionsOptions {
-  bodies?: boolean;
 }
 
 export interface MetaReplica {

@@ -105,6 +105,11 @@ export interface PartRecord {
   timestamp: number;
 }
 
+/** `bodies: false`: a key's current record without its inline body too (a read that takes the body from another replica). */
+export interface GetVersionsOptions {
+  bodies?: boolean;
+}
+
 export interface ListVersionsOptions {
   prefix?: string;
   startAfter?: string; // exclusive, by key: after every slot of that key

@@ -19,7 +19,17 @@
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { KeyReservation, ListVersionsOptions, MultipartUpload, ObjectVersion, PartRecord, ReserveOutcome, WriteOptions, WriteOutcome } from './records.ts';
+import type {
+  GetVersionsOptions,
+  KeyReservation,
+  ListVersionsOptions,
+  MultipartUpload,
+  ObjectVersion,
+  PartRecord,
+  ReserveOutcome,
+  WriteOptions,
+  WriteOutcome,
+} from './records.ts';
 import { compareVersions } from './lww.ts';
 import { currentOf, isRemoved, lastChangeOf, slotOf, slotOfVersionId } from './slots.ts';
 import { EMPTY_DIGEST, fold, foldAll, partEntry, uploadEntry, versionEntry, type PartitionDigest } from './digest.ts';
@@ -130,6 +140,7 @@ export class MetaStore {
     // of its pages are resident (issue 23: after 30,000 small objects, four large PUTs and the node's
     // own repair walk, 125–152 MiB of the map resident against 165–289 without; small GETs no slower).
     this.env = open({ path: dir, compression: false, remapChunks: true });
+    this.pageSize = (this.env.getStats() as { pageSize: number }).pageSize;
     this.versions = this.env.openDB({ name: 'versions', keyEncoding: 'binary' });
     this.bodies = this.env.openDB({ name: 'bodies', keyEncoding: 'binary', encoding: 'binary' });
     this.uploads = this.env.openDB({ name: 'uploads', keyEncoding: 'binary' });
@@ -137,7 +148,6 @@ export class MetaStore {
     this.usage = this.env.openDB({ name: 'usage' });
     this.reservations = this.env.openDB({ name: 'reservations', keyEncoding: 'binary' });
     this.kv = this.env.openDB({ name: 'kv' });
-    this.pageSize = (this.env.getStats() as { pageSize: number }).pageSize;
     this.digests = this.env.openDB({ name: 'digests' });
     this.tombstones = this.env.openDB({ name: 'tombstones', keyEncoding: 'binary' });
     if (this.kv.get('layout') !== LAYOUT) this.migrate();
@@ -186,7 +196,7 @@ export class MetaStore {
     return out;
   }
 
-  /** Pages that inline bodies take (for tests and the bench: what small objects cost on disk and in the map). */
+  /** Pages that inline bodies take (what small objects cost on disk and in the map; the tests read it). */
   bodyPages(): number {
     const s = this.bodies.getStats() as { overflowPages: number; treeLeafPageCount: number; treeBranchPageCount: number };
     return s.overflowPages + s.treeLeafPageCount + s.treeBranchPageCount;
@@ -287,7 +297,7 @@ export class MetaStore {
     const { inlineApart: _, inlineTail: tail, ...rest } = v;
     const body = this.bodies.get(at);
     if (body === undefined) return rest;
-    return { ...rest, inline: (tail ? Buffer.concat([body, tail]) : Buffer.from(body)).toString('base64') };
+    return { ...rest, inline: (tail ? Buffer.concat([body, tail]) : body).toString('base64') };
   }
 
   /** Store `v` at `at`: the record, and its inline body apart (inside a write transaction). */
@@ -454,11 +464,13 @@ export class MetaStore {
 
   /** Every record of a key, in slot order: its current record whole, the others without body (a
    *  reader that wants one of them reads it by version id). */
-  async getVersions(bucket: string, key: string, opts?: { bodies?: boolean } | null): Promise<ObjectVersion[]> {
+  async getVersions(bucket: string, key: string, opts?: GetVersionsOptions): Promise<ObjectVersion[]> {
     const stored = this.storedOf(bucket, key);
     const current = currentOf(stored.map((r) => r.lean));
-    const bodies = opts?.bodies !== false;
-    return stored.map((r) => (r.lean === current ? (bodies ? this.bodied(r) : r.lean) : stored.length <= 1 ? r.lean : leanVersion(r.lean, 'listing')));
+    return stored.map((r) => {
+      if (r.lean === current) return opts?.bodies === false ? r.lean : this.bodied(r);
+      return stored.length <= 1 ? r.lean : leanVersion(r.lean, 'listing');
+    });
   }
 
   /** Records in (key, slot) order (tombstones included), from max(prefix, after the start position). */
