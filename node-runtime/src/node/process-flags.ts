@@ -12,11 +12,14 @@
 //
 // V8 starts marking the old generation as soon as the room left below its limit is less than the
 // young generation's size. On a node that moves large bodies the old generation grows slowly (a few
-// hundred KiB per scavenge) and V8, seeing a low allocation rate, sets its next limit only ~1.2–1.4×
-// above what survived: so the room left starts just at that threshold, and a full mark-compact ran
-// every 70–100 ms of a 64 MiB transfer (30–50 of them where 7 were needed). Starting to mark once
-// half of the room is used instead keeps V8's own limit, so the heap grows no further than before,
-// and cut the servers' CPU of a cluster 64 MiB GET by 18 % and of a PUT by 19 % (docs/performance.md).
+// hundred KiB per scavenge) and V8, seeing a low allocation rate, sets each next limit only 1.2–1.4×
+// above what survived: the room left starts just at that threshold, and a full mark-compact ran every
+// 70–100 ms of a 64 MiB transfer (30–50 of them on one node where 7 were needed). A floor of 64 MiB
+// under V8's limit leaves room for a few MiB of growth between collections on a node's usual heap
+// (~30 MiB live), and changes nothing once the heap is larger than that (small-object workloads,
+// where V8's own limits are higher). Asking V8 instead to start marking at half the room (its
+// --incremental-marking-soft-trigger) fixed the large transfers as well, but started marking earlier
+// than V8's own rule on larger heaps and cost small requests CPU (docs/performance.md).
 //
 // V8 reads its heap layout once, at start (v8.setFlagsFromString is too late for it), and glibc
 // reads its tunables once, so `cairn server` replaces itself once with these settings
@@ -24,7 +27,7 @@
 // signal it as before). What a user set explicitly in NODE_OPTIONS or the environment wins.
 
 export const YOUNG_GENERATION_FLAG = '--max-semi-space-size=8';
-export const MARKING_TRIGGER_FLAG = '--incremental-marking-soft-trigger=50';
+export const OLD_GENERATION_FLOOR_FLAG = '--initial-old-space-size=64';
 export const MALLOC_ENV = { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072' } as const;
 /** Set in the replaced process, so it does not replace itself again. */
 export const APPLIED_ENV = 'CAIRN_PROCESS_FLAGS';
@@ -42,7 +45,7 @@ export function tunedInvocation(p: Invocation): { file: string; args: string[]; 
   const given = `${p.execArgv.join(' ')} ${p.env.NODE_OPTIONS ?? ''}`;
   const flags: string[] = [];
   if (!/--max-semi-space-size\b/.test(given)) flags.push(YOUNG_GENERATION_FLAG);
-  if (!/--incremental-marking-soft-trigger\b/.test(given)) flags.push(MARKING_TRIGGER_FLAG);
+  if (!/--initial-old-space-size\b/.test(given)) flags.push(OLD_GENERATION_FLOOR_FLAG);
   const env: Record<string, string> = { [APPLIED_ENV]: '1' };
   for (const [k, v] of Object.entries({ ...MALLOC_ENV, ...p.env })) if (v !== undefined) env[k] = v;
   return { file: p.execPath, args: [p.execPath, ...flags, ...p.execArgv, ...p.argv.slice(1)], env };
