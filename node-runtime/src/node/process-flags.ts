@@ -15,9 +15,9 @@
 // hundred KiB per scavenge) and V8, seeing a low allocation rate, sets each next limit only 1.2–1.4×
 // above what survived: the room left starts just at that threshold, and a full mark-compact ran every
 // 70–100 ms of a 64 MiB transfer (30–50 of them on one node where 7 were needed). A floor of 64 MiB
-// under V8's limit leaves room for a few MiB of growth between collections on a node's usual heap
-// (~30 MiB live), and changes nothing once the heap is larger than that (small-object workloads,
-// where V8's own limits are higher). Asking V8 instead to start marking at half the room (its
+// under V8's limit (what --initial-old-space-size sets) leaves ~20 MiB of growth between collections
+// on a node's usual heap (~30 MiB live), and changes nothing once V8's own limit is above it (the
+// larger heaps of small-object workloads). Asking V8 instead to start marking at half the room (its
 // --incremental-marking-soft-trigger) fixed the large transfers as well, but started marking earlier
 // than V8's own rule on larger heaps and cost small requests CPU (docs/performance.md).
 //
