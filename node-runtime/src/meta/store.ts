@@ -17,7 +17,7 @@
 // before hold their body inside and are read as they are. A body a few bytes over whole pages keeps
 // those bytes in its record (`inlineTail`, see tailOf): a body of 4,096 bytes takes one page, not two.
 import { open, type Database, type RootDatabase } from 'lmdb';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import type {
   GetVersionsOptions,
@@ -133,9 +133,12 @@ export class MetaStore {
   private readonly pageSize: number;
   /** Bumped on every change to any partition (in memory): a repair pass that finds it unchanged knows nothing was written here. */
   #changes = 0;
+  /** The file lmdb maps (its real path, as /proc/self/maps names it): node/at-rest.ts gives its pages back. */
+  readonly mappedFile: string;
 
   private constructor(dir: string) {
     mkdirSync(dir, { recursive: true });
+    this.mappedFile = join(realpathSync(dir), 'data.mdb');
     // remapChunks: the file is mapped in 64 KiB pieces as reads need them instead of whole, so fewer
     // of its pages are resident (issue 23: after 30,000 small objects, four large PUTs and the node's
     // own repair walk, 125–152 MiB of the map resident against 165–289 without; small GETs no slower).

@@ -75,6 +75,9 @@ export interface NodeOptions {
   eventsMaxBytes?: number;
   /** Longest wait between delivery attempts to a failing target; env CAIRN_EVENTS_RETRY_MAX_MS, default 60 s. */
   eventsRetryMaxMs?: number;
+  /** Quiet time after which the node gives back the memory its bursts left (at-rest.ts); env
+   *  CAIRN_REST_AFTER_MS, default 10 s; 0 keeps it. */
+  restAfterMs?: number;
 }
 
 /** The buffer memory of a node unless told otherwise. */
@@ -101,6 +104,7 @@ export function withEnvironment(opts: NodeOptions, env: NodeJS.ProcessEnv = proc
     eventsRetainMs: opts.eventsRetainMs ?? ms('CAIRN_EVENTS_RETAIN_MS'),
     eventsMaxBytes: opts.eventsMaxBytes ?? ms('CAIRN_EVENTS_MAX_BYTES'),
     eventsRetryMaxMs: opts.eventsRetryMaxMs ?? ms('CAIRN_EVENTS_RETRY_MAX_MS'),
+    restAfterMs: opts.restAfterMs ?? (env.CAIRN_REST_AFTER_MS?.trim() === '0' ? 0 : ms('CAIRN_REST_AFTER_MS')),
     bufferMemoryBytes: opts.bufferMemoryBytes ?? bufferMemoryMiB(env.CAIRN_BUFFER_MEMORY) * 1024 * 1024,
     directIo: opts.directIo ?? (env.CAIRN_DIRECT_IO === undefined || env.CAIRN_DIRECT_IO === '' ? undefined : !/^(0|false|off|no)$/i.test(env.CAIRN_DIRECT_IO)),
     admission: definedOnly({

@@ -37,6 +37,7 @@ import { directoryOf } from './directory.ts';
 import { openSecret, sealSecret, type KeyRecord } from '../access/users.ts';
 import { close, listen, parseHostPort, urlHost } from './listen.ts';
 import { Admission } from './admission.ts';
+import { giveBack, RestWatch } from './at-rest.ts';
 import { openMembership } from './membership.ts';
 import { startSelfHealing, type SelfHealing } from './self-healing.ts';
 import { LifecycleWorker } from '../s3/lifecycle-worker.ts';
@@ -133,7 +134,20 @@ export async function startNode(given: NodeOptions): Promise<RunningNode> {
     // not an express app of its own: one router per request, not two — it showed in small-GET profiles).
     // Past its capacity the node refuses early with 503 SlowDown (admission.ts).
     const admission = new Admission({ limits: opts.admission, memory: memory.chunks, metrics });
+    // At rest (no file request and no peer's data call for a while) the node gives back the memory
+    // its bursts left behind (at-rest.ts).
+    const rest = new RestWatch({
+      restAfterMs: opts.restAfterMs,
+      onRest: () => {
+        const t0 = performance.now();
+        const given = giveBack([meta.mappedFile]);
+        log.debug({ ...given, ms: Math.round(performance.now() - t0) }, 'at rest: memory given back');
+      },
+    });
+    cleanups.push(async () => rest.stop());
+    const busy = (res: ServerResponse) => res.once('close', rest.begin());
     const apiHandler = admission.wrap((req: IncomingMessage, res: ServerResponse) => {
+      busy(res);
       if (s3Holder.app) {
         s3Holder.app(req, res);
         return;
@@ -292,7 +306,14 @@ export async function startNode(given: NodeOptions): Promise<RunningNode> {
     clusterApp.use(heal.router);
     const feed = wireChangeFeed({ selfId: id, view, outbox: events.outbox, secret: opts.secret, clusterApp });
     cleanups.push(async () => feed.stop());
-    if (opts.secret && membership.rpcRoutes.length) clusterApp.use('/rpc/v1', rpcRouter(opts.secret, membership.rpcRoutes));
+    if (opts.secret && membership.rpcRoutes.length) {
+      // A peer's data calls keep this node busy; membership traffic (heartbeats, gossip) does not.
+      clusterApp.use(['/rpc/v1/chunks', '/rpc/v1/meta'], (_req, res, next) => {
+        busy(res);
+        next();
+      });
+      clusterApp.use('/rpc/v1', rpcRouter(opts.secret, membership.rpcRoutes));
+    }
     if (opts.secret) {
       clusterApp.use(
         '/admin/v1',

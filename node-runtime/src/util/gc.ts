@@ -38,3 +38,8 @@ export function consumed(bytes: number): void {
   scavenges++;
   collector()?.({ type: 'minor' });
 }
+
+/** A full collection now (a node at rest, node/at-rest.ts: what it frees goes back to glibc before glibc gives back). */
+export function collectAll(): void {
+  collector()?.({ type: 'major' });
+}
