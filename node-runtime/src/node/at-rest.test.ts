@@ -5,7 +5,6 @@ import * as assert from 'uvu/assert';
 import { s3Client, startCairnProcess } from '../../../hack/testing/cairn.ts';
 import { waitFor } from '../../../hack/testing/net.ts';
 import { rangesOf, REST_AFTER_MS, RestWatch } from './at-rest.ts';
-import { withEnvironment } from './config.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -52,13 +51,6 @@ test('a node comes to rest once per quiet spell: not while a request is in fligh
   await sleep(100);
   never.stop();
   assert.is(rests, 2, 'restAfterMs 0: never');
-});
-
-test('CAIRN_REST_AFTER_MS: a quiet time, 0 for never, unset for the default', () => {
-  assert.is(withEnvironment({}, { CAIRN_REST_AFTER_MS: '2500' }).restAfterMs, 2500);
-  assert.is(withEnvironment({}, { CAIRN_REST_AFTER_MS: '0' }).restAfterMs, 0);
-  assert.is(withEnvironment({}, {}).restAfterMs, undefined);
-  assert.is(withEnvironment({ restAfterMs: 5 }, { CAIRN_REST_AFTER_MS: '0' }).restAfterMs, 5);
 });
 
 /** Resident KiB of a process's mappings named `name` (a path or `[heap]`), from its smaps. */

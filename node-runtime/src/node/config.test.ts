@@ -26,4 +26,11 @@ test('direct I/O for chunk files: on unless CAIRN_DIRECT_IO says 0/false/off/no;
   assert.is(withEnvironment({ dataDir: '/d', directIo: true }, { CAIRN_DIRECT_IO: '0' }).directIo, true);
 });
 
+test('CAIRN_REST_AFTER_MS: a quiet time, 0 for never (node/at-rest.ts), unset for the default; an option wins', () => {
+  assert.is(withEnvironment({ dataDir: '/d' }, { CAIRN_REST_AFTER_MS: '2500' }).restAfterMs, 2500);
+  assert.is(withEnvironment({ dataDir: '/d' }, { CAIRN_REST_AFTER_MS: '0' }).restAfterMs, 0);
+  assert.is(withEnvironment({ dataDir: '/d' }, {}).restAfterMs, undefined);
+  assert.is(withEnvironment({ dataDir: '/d', restAfterMs: 5 }, { CAIRN_REST_AFTER_MS: '0' }).restAfterMs, 5);
+});
+
 test.run();
