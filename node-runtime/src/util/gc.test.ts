@@ -31,4 +31,16 @@ test('socket-sized pieces dropped after use do not pile up outside the heap', as
   assert.ok(peak < 48 * 1024 * 1024, `external memory peaked at ${(peak / 1048576).toFixed(1)} MiB`);
 });
 
+test('collectAll: garbage outside the heap is freed at once, and the heap shrinks to what is live', async () => {
+  let garbage: Buffer[] | undefined = Array.from({ length: 64 }, () => Buffer.allocUnsafeSlow(1024 * 1024));
+  const gone = new WeakRef(garbage);
+  const before = process.memoryUsage().arrayBuffers;
+  garbage = undefined;
+  await tick(); // a WeakRef holds its target to the end of the job that made it
+  gc.collectAll();
+  assert.is(gone.deref(), undefined);
+  const freed = before - process.memoryUsage().arrayBuffers;
+  assert.ok(freed >= 60 * 1024 * 1024, `buffers freed: ${freed >> 20} MiB`);
+});
+
 test.run();

@@ -12,7 +12,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
-type Gc = (o: { type: 'minor' | 'major' }) => void;
+type Gc = (o: { type: 'minor' | 'major'; flavor?: 'regular' | 'last-resort' }) => void;
 
 /** Bytes of consumed socket pieces between two young-generation collections. */
 export const SCAVENGE_EVERY = 8 * 1024 * 1024;
@@ -39,7 +39,12 @@ export function consumed(bytes: number): void {
   collector()?.({ type: 'minor' });
 }
 
-/** A full collection now (a node at rest, node/at-rest.ts: what it frees goes back to glibc before glibc gives back). */
+/**
+ * Every collectable byte collected now, and the heap shrunk to what is live: V8's "last resort"
+ * collection (full collections that reduce memory, until one frees nothing), what its memory reducer
+ * does some seconds into a quiet spell. For a node at rest (node/at-rest.ts): what it frees goes
+ * back to glibc before glibc gives back.
+ */
 export function collectAll(): void {
-  collector()?.({ type: 'major' });
+  collector()?.({ type: 'major', flavor: 'last-resort' });
 }
