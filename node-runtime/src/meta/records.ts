@@ -121,7 +121,7 @@ export interface ListVersionsOptions {
    * Leave out what the caller does not need, so a page from another member is a few hundred bytes
    * per key instead of carrying every small object's body: `listing` drops inline bodies and chunk
    * lists (`chunks: []`, what a listing shows); `references` drops inline bodies only (what the chunk
-   * reference index needs). Absent: whole versions (partition repair copies them).
+   * reference index needs; partition repair compares with it and reads whole what it sends). Absent: whole versions.
    */
   fields?: 'listing' | 'references';
 }
