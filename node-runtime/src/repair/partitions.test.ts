@@ -76,6 +76,17 @@ test('a holder from before `fields` lists whole records: the push is the same', 
   await expectMerged(await pushPartition(here, remote, 'b1'));
 });
 
+test('a few stale among many (read again record by record) and most stale (read again as a page) both arrive whole', async () => {
+  for (let i = 0; i < 1200; i++) {
+    const v = ver(`k${String(i).padStart(5, '0')}`, { versionId: `v${i}`, inline: body(i % 200, 64), size: 64, timestamp: 10 });
+    await here.putVersion(v);
+    // the first page (1,000 records): a tenth stale; the rest: all stale
+    if (i < 1000 && i % 10 !== 0) await there.putVersion(v);
+  }
+  assert.is(await pushPartition(here, new LocalMetaReplica('there', there), 'b1'), 100 + 200);
+  for (const i of [0, 990, 1000, 1199]) assert.is((await there.getVersion('b1', `k${String(i).padStart(5, '0')}`))?.inline, body(i % 200, 64), `k${i}`);
+});
+
 test('pages: a partition larger than one listing page is pushed whole', async () => {
   for (let i = 0; i < 2500; i++) {
     const v = ver(`k${String(i).padStart(5, '0')}`, { versionId: `v${i}`, inline: body(i % 200, 64), size: 64, timestamp: 10 });
