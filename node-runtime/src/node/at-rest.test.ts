@@ -4,7 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { s3Client, startCairnProcess } from '../../../hack/testing/cairn.ts';
 import { waitFor } from '../../../hack/testing/net.ts';
-import { rangesOf, REST_AFTER_MS, RestWatch } from './at-rest.ts';
+import { giveBack, rangesOf, REST_AFTER_MS, RestWatch } from './at-rest.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -51,6 +51,21 @@ test('a node comes to rest once per quiet spell: not while a request is in fligh
   await sleep(100);
   never.stop();
   assert.is(rests, 2, 'restAfterMs 0: never');
+});
+
+test('nodes of one process resting together: the process is collected and trimmed once, every map advised', () => {
+  const t = Date.now() + 60_000; // past any giving back of an earlier test
+  // Blocks of glibc's heap that become free below one still in use: only a trim gives them back.
+  let freed: Buffer[] = Array.from({ length: 256 }, () => Buffer.allocUnsafeSlow(32 * 1024));
+  const kept = Buffer.allocUnsafeSlow(32 * 1024);
+  freed = [];
+  const first = giveBack([], t);
+  assert.ok(first.collected);
+  assert.ok(first.trimmed, 'glibc released the freed blocks');
+  assert.is(kept.length + freed.length, 32 * 1024);
+  const second = giveBack(['/nonexistent/data.mdb'], t + 100);
+  assert.equal(second, { collected: false, trimmed: false, advisedBytes: 0 });
+  assert.ok(giveBack([], t + 5_000).collected, 'collected again once the spell is over');
 });
 
 /** Resident KiB of a process's mappings named `name` (a path or `[heap]`), from its smaps. */

@@ -71,18 +71,30 @@ function loadLibc(): Libc | null {
   return libc;
 }
 
-/** What one giving back did: whether glibc released memory, and the bytes of mapped file advised out. */
+/** What one giving back did: whether the process's heaps were collected and trimmed (and glibc
+ *  released memory), and the bytes of mapped file advised out. */
 export interface GivenBack {
+  collected: boolean;
   trimmed: boolean;
   advisedBytes: number;
 }
 
+/** Nodes in one process (the tests' clusters) come to rest together: the heaps are the process's,
+ *  collected and trimmed once for all of them. */
+const COLLECT_EVERY_MS = 5_000;
+let collectedAt = Number.NEGATIVE_INFINITY;
+
 /** Give back glibc's free memory and the pages of the files `mapped` (absolute paths) that this process maps. */
-export function giveBack(mapped: string[]): GivenBack {
+export function giveBack(mapped: string[], now = Date.now()): GivenBack {
   const c = loadLibc();
-  if (!c) return { trimmed: false, advisedBytes: 0 };
-  collectAll();
-  const trimmed = c.mallocTrim(0) === 1;
+  if (!c) return { collected: false, trimmed: false, advisedBytes: 0 };
+  const collected = now - collectedAt >= COLLECT_EVERY_MS;
+  let trimmed = false;
+  if (collected) {
+    collectedAt = now;
+    collectAll();
+    trimmed = c.mallocTrim(0) === 1;
+  }
   let advisedBytes = 0;
   if (mapped.length) {
     const maps = readFileSync('/proc/self/maps', 'utf8');
@@ -93,7 +105,7 @@ export function giveBack(mapped: string[]): GivenBack {
       }
     }
   }
-  return { trimmed, advisedBytes };
+  return { collected, trimmed, advisedBytes };
 }
 
 /**
