@@ -15,8 +15,8 @@
 // ~8 s after activity drops). V8's last-resort collection runs first (what its memory reducer would
 // do some seconds later): the heap shrinks to what is live, and the buffers it frees are in glibc's
 // free lists before the trim. Giving back takes 60–230 ms of the event loop, once per rest; the
-// first requests after a rest read their metadata pages from disk again (CAIRN_REST_AFTER_MS=0
-// keeps everything). Node has no binding for either libc call; they go through koffi, an FFI library
+// first requests after a rest read their metadata pages again, from disk where the kernel reclaimed
+// them (no slower within the noise here: docs/performance.md; CAIRN_REST_AFTER_MS=0 keeps everything). Node has no binding for either libc call; they go through koffi, an FFI library
 // whose npm packages carry its prebuilt binaries. Where it or the calls are missing (another libc,
 // another OS), the node keeps its memory, as before.
 import { readFileSync } from 'node:fs';
