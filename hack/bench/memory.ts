@@ -24,6 +24,17 @@ function status(pid: number): { hwmKiB?: number; rssKiB?: number } {
   }
 }
 
+/** Resident KiB of a process per mapping name, from its smaps: a file's path, `[heap]`, `[anon]` (no name), … */
+export function residentByMapping(pid: number): Map<string, number> {
+  const by = new Map<string, number>();
+  let cur = '';
+  for (const l of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+    if (/^[0-9a-f]+-[0-9a-f]+ /.test(l)) cur = l.split(/\s+/).slice(5).join(' ') || '[anon]';
+    else if (l.startsWith('Rss:')) by.set(cur, (by.get(cur) ?? 0) + Number(l.split(/\s+/)[1]));
+  }
+  return by;
+}
+
 /** Sample the given processes every `intervalMs` until `stop()`; returns the peak per process. */
 export function sampleMemory(pids: () => number[], intervalMs = 50): { stop(): MemoryPeak[] } {
   const peaks = new Map<number, MemoryPeak>();

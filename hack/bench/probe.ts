@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BenchClient } from './client.ts';
 import { formatHotSpots, hotSpots } from './cpuprofile.ts';
+import { residentByMapping } from './memory.ts';
 import { startCairn } from './targets/cairn.ts';
 
 const { values: a } = parseArgs({
@@ -60,23 +61,13 @@ const heap = async (when: string) => {
   for (const pid of t.pids()) {
     const st = readFileSync(`/proc/${pid}/status`, 'utf8');
     console.log(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(0, 3).join(' '));
-    {
-      const maps: [string, number][] = [];
-      let cur = '';
-      for (const l of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
-        if (/^[0-9a-f]+-[0-9a-f]+ /.test(l)) cur = l.split(/\s+/).slice(5).join(' ') || '[anon]';
-        else if (l.startsWith('Rss:')) maps.push([cur, Number(l.split(/\s+/)[1])]);
-      }
-      const by = new Map<string, number>();
-      for (const [n, k] of maps) by.set(n, (by.get(n) ?? 0) + k);
-      console.log(
-        [...by]
-          .sort((x, y) => y[1] - x[1])
-          .slice(0, 6)
-          .map(([n, k]) => `${(k / 1024).toFixed(0)}M ${n}`)
-          .join(' ; '),
-      );
-    }
+    console.log(
+      [...residentByMapping(pid)]
+        .sort((x, y) => y[1] - x[1])
+        .slice(0, 6)
+        .map(([n, k]) => `${(k / 1024).toFixed(0)}M ${n}`)
+        .join(' ; '),
+    );
     console.log(
       pid,
       st

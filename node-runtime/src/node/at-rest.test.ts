@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { residentByMapping } from '../../../hack/bench/memory.ts';
 import { s3Client, startCairnProcess } from '../../../hack/testing/cairn.ts';
 import { waitFor } from '../../../hack/testing/net.ts';
 import { giveBack, rangesOf, REST_AFTER_MS, RestWatch } from './at-rest.ts';
@@ -68,16 +68,8 @@ test('nodes of one process resting together: the process is collected and trimme
   assert.ok(giveBack([], t + 5_000).collected, 'collected again once the spell is over');
 });
 
-/** Resident KiB of a process's mappings named `name` (a path or `[heap]`), from its smaps. */
-function residentKiB(pid: number, name: string): number {
-  let cur = '';
-  let kib = 0;
-  for (const l of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
-    if (/^[0-9a-f]+-[0-9a-f]+ /.test(l)) cur = l.split(/\s+/).slice(5).join(' ');
-    else if (l.startsWith('Rss:') && cur === name) kib += Number(l.split(/\s+/)[1]);
-  }
-  return kib;
-}
+/** Resident KiB of a process's mappings named `name` (a path or `[heap]`). */
+const residentKiB = (pid: number, name: string) => residentByMapping(pid).get(name) ?? 0;
 
 test('`cairn server` as users start it gives back the metadata map and glibc`s free memory once at rest, and serves on', async () => {
   const p = await startCairnProcess();

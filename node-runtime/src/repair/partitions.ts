@@ -157,12 +157,10 @@ export async function pushPartition(store: MetaStore, to: MetaReplica, bucket: s
     // all the same; one removed since (tombstone collection) has nothing left to send. Most of a page
     // stale (a new holder) is read again as a page, not record by record (20,000 records to an empty
     // holder: 20–30 % more CPU one by one).
-    const wholes =
-      stale.length > local.length / 2
-        ? wholePage(await store.listVersions(bucket, { ...after(cursor), limit: PAGE }), new Set(stale.map(id)), id)
-        : stale.map((v) => () => store.getVersion(bucket, v.key, s3VersionId(v)));
-    await inBatches(wholes, 16, async (read) => {
-      const whole = await read();
+    const again =
+      stale.length > local.length / 2 ? new Map((await store.listVersions(bucket, { ...after(cursor), limit: PAGE })).map((v) => [id(v), v])) : undefined;
+    await inBatches(stale, 16, async (v) => {
+      const whole = again ? again.get(id(v)) : await store.getVersion(bucket, v.key, s3VersionId(v));
       if (whole) await to.putVersion(whole);
     });
     sent += stale.length;
@@ -188,11 +186,6 @@ export async function pushPartition(store: MetaStore, to: MetaReplica, bucket: s
     sent += parts.length;
   }
   return sent;
-}
-
-/** The records of a page read whole again that are among `wanted` (by id), each as a read. */
-function wholePage(page: ObjectVersion[], wanted: Set<string>, id: (v: ObjectVersion) => string): (() => Promise<ObjectVersion | undefined>)[] {
-  return page.filter((v) => wanted.has(id(v))).map((v) => () => Promise.resolve(v));
 }
 
 async function inBatches<T>(items: T[], n: number, op: (x: T) => Promise<unknown>): Promise<void> {
