@@ -102,15 +102,18 @@ export class ChunkStore {
    * Store a chunk durably. The bytes must hash to `id` and be `size` long (ChunkHashMismatch /
    * ChunkSizeMismatch otherwise, nothing stored). Idempotent: an existing, intact copy is kept; a
    * corrupt one is replaced. A ChunkBuffer stays its caller's (to release once every replica has it).
+   * `written` (in-memory bodies) is told, at most once, when the bytes are no longer read: they are
+   * with the disk (or an intact copy was found), and only making them durable is left, which can
+   * take longer on a busy machine than hashing and writing them did (issue 23).
    */
-  async put(id: string, body: ChunkBuffer | Buffer | Readable, size: number, signal?: AbortSignal): Promise<void> {
+  async put(id: string, body: ChunkBuffer | Buffer | Readable, size: number, signal?: AbortSignal, written?: () => void): Promise<void> {
     if (body instanceof ChunkBuffer || Buffer.isBuffer(body)) {
       assertChunkId(id);
       signal?.throwIfAborted();
       // A chunk the coordinator hashed in this process is not hashed twice; others off the event loop.
       const bytes = body instanceof ChunkBuffer ? body.bytes : body;
       checkBytes(id, size, bytes.length, (body instanceof ChunkBuffer ? body.id : undefined) ?? (await sha256Off(bytes)));
-      await this.locked(id, () => this.putBuffer(id, bytes, body instanceof ChunkBuffer && body.aligned, signal));
+      await this.locked(id, () => this.putBuffer(id, bytes, body instanceof ChunkBuffer && body.aligned, signal, written));
       return;
     }
     // The stream's errors are observed from now on (the iterator below rethrows them); it is not
@@ -126,9 +129,10 @@ export class ChunkStore {
     await this.locked(id, () => this.putStream(id, body, size, signal));
   }
 
-  private async putBuffer(id: string, body: Buffer, aligned: boolean, signal?: AbortSignal): Promise<void> {
+  private async putBuffer(id: string, body: Buffer, aligned: boolean, signal?: AbortSignal, written?: () => void): Promise<void> {
     const copy = await this.copyState(id);
     if (copy === 'intact') {
+      written?.();
       // A re-put of a stored chunk renews its modification time: the garbage collector keeps
       // chunks younger than its grace period, and the new reference is not indexed yet.
       const now = new Date();
@@ -139,8 +143,8 @@ export class ChunkStore {
     await this.install(
       id,
       async (tmp) => {
-        if (!(aligned && body.length >= DIRECT_BLOCK && this.#direct !== false && (await this.writeDirect(tmp, body))))
-          await writeBuffered(tmp, (fd) => fd.write(body, 0, body.length));
+        if (!(aligned && body.length >= DIRECT_BLOCK && this.#direct !== false && (await this.writeDirect(tmp, body, written))))
+          await writeBuffered(tmp, (fd) => fd.write(body, 0, body.length), 'w', written);
         signal?.throwIfAborted(); // the writer gave up: do not make the chunk visible
         return body.length;
       },
@@ -156,7 +160,7 @@ export class ChunkStore {
    * direct (issue 23). The part past the last whole block (a body's short last chunk) goes through
    * the page cache: O_DIRECT moves whole blocks only.
    */
-  private async writeDirect(tmp: string, body: Buffer): Promise<boolean> {
+  private async writeDirect(tmp: string, body: Buffer, written?: () => void): Promise<boolean> {
     const head = body.length - (body.length % DIRECT_BLOCK);
     let fd: FileHandle;
     try {
@@ -176,7 +180,6 @@ export class ChunkStore {
           done += bytesWritten;
         }
       }
-      if (head === body.length) await fd.sync();
     } catch (e) {
       await fd.close().catch(() => {});
       if ((e as NodeJS.ErrnoException).code !== 'EINVAL') throw e;
@@ -184,10 +187,18 @@ export class ChunkStore {
       this.#refusedBuffer = true;
       return false;
     }
-    await fd.close();
     this.#direct = true;
     this.#directWrites++;
-    if (head < body.length) await writeBuffered(tmp, (tail) => tail.write(body, head, body.length - head, head), 'r+');
+    // Once `written` was told, nothing here reads `body` again: no fallback past this point.
+    try {
+      if (head === body.length) {
+        written?.();
+        await fd.sync();
+      }
+    } finally {
+      await fd.close();
+    }
+    if (head < body.length) await writeBuffered(tmp, (tail) => tail.write(body, head, body.length - head, head), 'r+', written);
     return true;
   }
 
@@ -402,11 +413,12 @@ async function readWhole(path: string): Promise<ChunkBuffer> {
   }
 }
 
-/** Create (or, with 'r+', open) `path`, write with `write`, fsync, close. */
-async function writeBuffered<T>(path: string, write: (fd: FileHandle) => Promise<T>, flags = 'w'): Promise<T> {
+/** Create (or, with 'r+', open) `path`, write with `write`, tell `written`, fsync, close. */
+async function writeBuffered<T>(path: string, write: (fd: FileHandle) => Promise<T>, flags = 'w', written?: () => void): Promise<T> {
   const fd = await open(path, flags, 0o600);
   try {
     const out = await write(fd);
+    written?.();
     await fd.sync();
     return out;
   } finally {

@@ -41,7 +41,7 @@ export class LocalChunkReplica implements ChunkReplica {
    * Refused while the data disk is full or failed (a coordinator with an older map then writes the
    * next member of the placement order); an error of the disk itself is reported to its monitor.
    */
-  async putChunk(id: string, body: ChunkBuffer | Readable, size: number, signal?: AbortSignal): Promise<void> {
+  async putChunk(id: string, body: ChunkBuffer | Readable, size: number, signal?: AbortSignal, written?: () => void): Promise<void> {
     const disk = this.disk?.status;
     if (disk && disk.state !== 'ok') {
       throw s3Error(disk.state === 'full' ? 'InsufficientStorage' : 'ServiceUnavailable', `this member takes no new chunks: ${disk.reason}`);
@@ -49,7 +49,7 @@ export class LocalChunkReplica implements ChunkReplica {
     try {
       const grant = !(body instanceof ChunkBuffer) && size >= OFF_THREAD_MIN ? this.memory?.tryTake(size) : undefined;
       if (grant) await this.putGathered(id, body as Readable, ChunkBuffer.take(size, grant), signal);
-      else await this.store.put(id, body, size, signal);
+      else await this.store.put(id, body, size, signal, body instanceof ChunkBuffer ? written : undefined);
     } catch (e) {
       this.disk?.sawError(e);
       if ((e as NodeJS.ErrnoException).code === 'ENOSPC')

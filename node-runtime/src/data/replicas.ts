@@ -27,9 +27,11 @@ export interface ChunkReplica {
   readonly memberId: string;
   /**
    * Store a chunk; the receiver verifies sha256(body) === id and makes it durable before resolving.
-   * Idempotent. A ChunkBuffer stays the caller's: it ends it once every replica write finished.
+   * Idempotent. A ChunkBuffer stays the caller's: it ends it once every replica write finished, or,
+   * sooner, once each told `written` (at most once: its bytes are no longer read, only made durable;
+   * a member across the network does not tell, its request reads them until it is answered).
    */
-  putChunk(id: string, body: ChunkBuffer | Readable, size: number, signal?: AbortSignal): Promise<void>;
+  putChunk(id: string, body: ChunkBuffer | Readable, size: number, signal?: AbortSignal, written?: () => void): Promise<void>;
   /**
    * The chunk's verified bytes (or [start, end] inclusive of them), in a buffer the caller owns and
    * ends (release once nothing holds the bytes). Rejects with NotFound if absent.

@@ -4,7 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { storeBody, DEFAULT_INFLIGHT, type BodyPlan } from './write-path.ts';
+import { storeBody, DEFAULT_INFLIGHT, DURABLE_PER_INFLIGHT, type BodyPlan } from './write-path.ts';
 import { ClusterObjectService } from './objects.ts';
 import { testCluster, type TestCluster } from '../../test/data-cluster.ts';
 import { isS3Error } from '../util/errors.ts';
@@ -224,6 +224,70 @@ test('abort mid-body with chunks in flight: rejects, nothing visible, a later pu
   const small = randomBytes(3 * CHUNK);
   const v = await svc.putObject('bkt', 'half', source(small), { size: small.length });
   assert.is(v.size, small.length);
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+test('a chunk is let go once its writes have its bytes: more uploads than `inflight` wait on their fsyncs, within DURABLE_PER_INFLIGHT × it', async () => {
+  c = await testCluster(1);
+  const replica = c.replicas.chunks('m0');
+  const put = replica.putChunk.bind(replica);
+  let active = 0,
+    maxActive = 0;
+  replica.putChunk = async (id, body, size, signal, written) => {
+    active++;
+    maxActive = Math.max(maxActive, active);
+    try {
+      await put(id, body, size, signal, written);
+      await sleep(30); // a slow fsync: the bytes are with the disk, the write is not done
+    } finally {
+      active--;
+    }
+  };
+  const data = randomBytes(24 * CHUNK + 5);
+  const depth = 2;
+  const stored = await storeBody(c.plane, source(data), plan({ size: data.length, inflight: depth }));
+  assert.ok(maxActive > depth, `${maxActive} uploads at once: chunks were held until their writes were durable`);
+  assert.ok(maxActive <= depth * DURABLE_PER_INFLIGHT, `${maxActive} uploads at once, bound is ${depth * DURABLE_PER_INFLIGHT}`);
+  const back = Buffer.concat(
+    await Promise.all(
+      stored.chunks.map(async (ref) => {
+        const got = await c!.stores[0].chunks.get(ref.id); // verified: bytes reused too soon would be corrupt
+        const bytes = Buffer.from(got.bytes);
+        got.release();
+        return bytes;
+      }),
+    ),
+  );
+  assert.ok(back.equals(data));
+});
+
+test('a write that fails before it had the bytes keeps them for its stand-in, though the other write already let go', async () => {
+  c = await testCluster(3);
+  // m1 refuses every chunk a little after m0 and m2 have the bytes (their fsyncs still running).
+  const refused = new Set<string>();
+  for (const m of ['m0', 'm2']) {
+    const replica = c.replicas.chunks(m);
+    const put = replica.putChunk.bind(replica);
+    replica.putChunk = async (id, body, size, signal, written) => {
+      await put(id, body, size, signal, written);
+      await sleep(60);
+    };
+  }
+  c.replicas.chunks('m1').putChunk = async (id) => {
+    await sleep(20);
+    refused.add(id);
+    throw new Error('m1 refuses chunks');
+  };
+  const data = randomBytes(12 * CHUNK);
+  const stored = await storeBody(c.plane, source(data), plan({ replicas: 2, size: data.length }));
+  assert.ok(refused.size > 0, 'no chunk was placed on m1: the test proves nothing');
+  for (const ref of stored.chunks) {
+    for (const i of [0, 2]) {
+      const got = await c.stores[i].chunks.get(ref.id); // both copies, verified
+      got.release();
+    }
+  }
 });
 
 test.run();

@@ -4,7 +4,9 @@
 // writes go on while R members answer, even before the roots have marked a dead one down. Pipelined with a bound: the next
 // chunk is read while up to `inflight` earlier ones are hashed (on a worker) and uploaded, so one
 // stream does not wait on each chunk's write + fsync round trip in turn, and memory stays at about
-// inflight + 1 chunks whatever the body size — and, across all streams, within the node's chunk
+// inflight + 1 chunks whatever the body size. A chunk whose bytes every replica write already has
+// (a local disk's fsync still running) holds no memory and no such slot: more uploads wait on their
+// fsyncs (DURABLE_PER_INFLIGHT per slot) — and, across all streams, memory stays within the node's chunk
 // memory budget (chunks/memory.ts): a stream waits for memory before it reads more of its body. The first failure stops the body: nothing new starts,
 // the chunks already in flight are waited for, and the error is thrown (no metadata is written).
 // Small bodies are kept inline instead.
@@ -51,8 +53,11 @@ export interface BodyPlan {
  */
 export const DEFAULT_HEDGE_MS = 2_000;
 
-/** Chunks of one body being hashed/uploaded at once: enough to overlap a few fsyncs per stream. */
-export const DEFAULT_INFLIGHT = 5;
+/** Chunks of one body whose bytes are held at once (being hashed or sent): its memory bound. */
+export const DEFAULT_INFLIGHT = 6;
+/** Chunk writes of one body in flight, per chunk whose bytes are held: the others only wait for
+ *  their fsyncs (the local disk has the bytes), which hold no chunk memory. */
+export const DURABLE_PER_INFLIGHT = 3;
 
 export interface StoredBody {
   size: number;
@@ -75,6 +80,8 @@ export async function storeBody(plane: DataPlane, body: Readable, plan: BodyPlan
   // Chunk uploads in flight; each settles into this set's bookkeeping and never rejects, the first
   // failure is kept in `failed` and rethrown by the loop (so none goes unobserved meanwhile).
   const inflight = new Set<Promise<void>>();
+  // Of those, the ones whose bytes are still held (until every replica write has them, see putChunkQuorum).
+  const holding = new Set<Promise<void>>();
   let failed: { error: unknown } | undefined;
   const settleAll = async () => {
     while (inflight.size > 0) await Promise.all(inflight);
@@ -112,12 +119,26 @@ export async function storeBody(plane: DataPlane, body: Readable, plan: BodyPlan
         chunk.release();
         continue;
       }
-      // A free slot before this chunk starts: at most `depth` chunks held by uploads.
-      while (inflight.size >= depth && !failed) await Promise.race(inflight);
+      // A free slot before this chunk starts: at most `depth` chunks' bytes held by uploads, and
+      // DURABLE_PER_INFLIGHT times as many uploads in all.
+      while ((holding.size >= depth || inflight.size >= depth * DURABLE_PER_INFLIGHT) && !failed) await Promise.race([...holding, ...inflight]);
       if (failed) {
         chunk.release();
         throw failed.error;
       }
+      let freed!: () => void;
+      const held = new Promise<void>((resolve) => {
+        freed = resolve;
+      }).then(() => {
+        holding.delete(held);
+      });
+      holding.add(held);
+      // The chunk ends once no replica write reads its bytes, which is before or when its upload settles.
+      const end = (intact: boolean) => {
+        if (intact) chunk.release();
+        else chunk.discard();
+        freed();
+      };
       const ref: ChunkRef = { id: '', size: chunk.length, ...(plan.seal ? { seq: chunkSeq(plan.seal.part, seq) } : {}) };
       chunks.push(ref);
       // SHA-256 (and MD5) on a hash worker (the chunk's memory moves there and back), then the
@@ -130,17 +151,14 @@ export async function storeBody(plane: DataPlane, body: Readable, plan: BodyPlan
           (id) => {
             ref.id = id;
             if (failed) {
-              chunk.discard();
+              end(false);
               return;
             } // another chunk failed: the body is abandoned, store nothing more
-            // Once every replica write finished, nothing references the chunk: its buffer is reused.
-            return putChunkQuorum(plane, chunk, plan, (allStored) => {
-              if (allStored) chunk.release();
-              else chunk.discard();
-            });
+            // Once no replica write reads the chunk, its buffer is reused.
+            return putChunkQuorum(plane, chunk, plan, end);
           },
           (error: unknown) => {
-            chunk.discard();
+            end(false);
             throw error;
           },
         )
@@ -184,16 +202,40 @@ function sealed(plain: ChunkBuffer, seal: { dataKey: Buffer; part: number }, ind
 
 /**
  * Store one hashed chunk on R members, the first R of its placement order that answer; resolves at W
- * acknowledgements. `settled` (optional) is told exactly once, whatever happens, when every replica
- * write started has finished, and whether all of them succeeded: only then is the chunk buffer
- * certainly no longer read by any of them.
+ * acknowledgements. `letGo` (optional) is told exactly once, whatever happens, when no replica write
+ * reads the chunk's bytes any more, and whether they may be reused (`intact`: a failed request
+ * across the network may still hold them); the caller ends the chunk then. That is when every write
+ * started has finished, or sooner, when each one that has not finished told that its bytes are with
+ * its disk (a local write making them durable): the next chunk need not wait for those fsyncs. Not
+ * sooner after a write failed, whose stand-in will read the bytes. (A stand-in for a write that fails
+ * after it had the bytes — a disk error in its fsync — finds them gone, and fails too.)
  */
 export async function putChunkQuorum(
   plane: DataPlane,
   chunk: ChunkBuffer,
   plan: Pick<BodyPlan, 'replicas' | 'pin' | 'signal' | 'timeoutMs' | 'hedgeMs'>,
-  settled?: (allStored: boolean) => void,
+  letGo?: (intact: boolean) => void,
 ): Promise<void> {
+  let reading = 0; // replica writes that may still read the bytes
+  let failed = false; // a write failed before it had the bytes: its stand-in needs them
+  let told = false;
+  const tell = (intact: boolean) => {
+    if (told) return;
+    told = true;
+    letGo?.(intact);
+  };
+  /** A replica write starts: it reads the bytes until it finished or has them (`done`, once). */
+  const borrow = () => {
+    reading++;
+    let returned = false;
+    return (ok: boolean) => {
+      if (returned) return;
+      returned = true;
+      reading--;
+      if (!ok) failed = true;
+      else if (reading === 0 && !failed) tell(true);
+    };
+  };
   let handedOver = false;
   try {
     const id = chunk.id;
@@ -207,10 +249,19 @@ export async function putChunkQuorum(
       throw s3Error('InsufficientStorage', `chunk ${id.slice(0, 12)}: only ${order.length} member(s) have room for new chunks, ${need} needed`);
     }
     // One span per replica write (a no-op unless tracing is on); a remote one continues on that member.
-    const put = (t: string, signal: AbortSignal) =>
-      withSpan('chunk.put', { 'cairn.chunk': id, 'cairn.member': view.member(t)?.name ?? t, 'cairn.bytes': chunk.length }, () =>
-        replicas.chunks(t).putChunk(id, chunk, chunk.length, signal),
+    const put = (t: string, signal: AbortSignal) => {
+      if (told) return Promise.reject(new Error(`chunk ${id.slice(0, 12)}: its bytes were let go once the other writes had them`));
+      const done = borrow();
+      return withSpan('chunk.put', { 'cairn.chunk': id, 'cairn.member': view.member(t)?.name ?? t, 'cairn.bytes': chunk.length }, () =>
+        replicas.chunks(t).putChunk(id, chunk, chunk.length, signal, () => done(true)),
+      ).then(
+        () => done(true),
+        (e: unknown) => {
+          done(false);
+          throw e;
+        },
       );
+    };
     handedOver = true;
     await handoffQuorum(order, plan.replicas, need, put, {
       timeoutMs: plan.timeoutMs,
@@ -225,10 +276,10 @@ export async function putChunkQuorum(
         );
       },
       onLate: (t, error) => log.warn({ chunk: id, member: view.member(t)?.name ?? t, err: String(error) }, 'chunk replica write failed after quorum'),
-      onSettled: ({ started, stored }) => settled?.(started > 0 && stored === started),
+      onSettled: ({ started, stored }) => tell(started > 0 && stored === started),
     });
   } finally {
-    if (!handedOver) settled?.(false);
+    if (!handedOver) tell(false);
   }
 }
 
