@@ -250,7 +250,12 @@ test('R=3 across 3 members: quorum writes, failover on a corrupt or missing copy
   await setup(3, 3);
   const body = randomBytes(130 * KiB);
   const v = await svc.putObject('bkt', 'k', Readable.from([body]), {});
-  for (const st of c.stores) assert.ok(await st.chunks.has(v.chunks[0].id), 'every member got the chunk');
+  // Acknowledged at W=2: the third copy of a chunk may land just after (before the copies are damaged below).
+  const everywhere = async () => {
+    for (const st of c.stores) for (const ch of v.chunks) if (!(await st.chunks.has(ch.id))) return false;
+    return true;
+  };
+  await waitFor(everywhere, { timeoutMs: 5000, what: 'every member to get every chunk' });
   // Corrupt the local copy (m0 is read first) and remove another: reads fail over and stay correct.
   await writeFile(c.stores[0].chunks.path(v.chunks[0].id), randomBytes(64 * KiB));
   await c.stores[1].chunks.delete(v.chunks[1].id);
