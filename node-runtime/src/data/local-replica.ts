@@ -49,7 +49,7 @@ export class LocalChunkReplica implements ChunkReplica {
     try {
       const grant = !(body instanceof ChunkBuffer) && size >= OFF_THREAD_MIN ? this.memory?.tryTake(size) : undefined;
       if (grant) await this.putGathered(id, body as Readable, ChunkBuffer.take(size, grant), signal);
-      else await this.store.put(id, body, size, signal, body instanceof ChunkBuffer ? written : undefined);
+      else await this.store.put(id, body, size, signal, written);
     } catch (e) {
       this.disk?.sawError(e);
       if ((e as NodeJS.ErrnoException).code === 'ENOSPC')

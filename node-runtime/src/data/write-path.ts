@@ -126,10 +126,8 @@ export async function storeBody(plane: DataPlane, body: Readable, plan: BodyPlan
         chunk.release();
         throw failed.error;
       }
-      let freed!: () => void;
-      const held = new Promise<void>((resolve) => {
-        freed = resolve;
-      }).then(() => {
+      const { promise: freedAt, resolve: freed } = Promise.withResolvers<void>();
+      const held = freedAt.then(() => {
         holding.delete(held);
       });
       holding.add(held);
