@@ -15,7 +15,19 @@ import { figure, makeProfile, type Profile, type WorkloadDef } from './profile.t
 import { diskNewChunkFiles, diskSequentialWrite, diskSmallFiles, hashThroughput } from './raw.ts';
 import { timeToRedundancy } from './redundancy.ts';
 import { summarise } from './stats.ts';
-import { GOAL_HEADERS, HEADERS, buildRows, goalRows, formatMarkdown, formatTable, isCairn, notes, type Measurement } from './table.ts';
+import {
+  GOAL_HEADERS,
+  HEADERS,
+  RATIO_GOAL_HEADERS,
+  buildRows,
+  goalRows,
+  formatMarkdown,
+  formatTable,
+  isCairn,
+  notes,
+  ratioGoalRows,
+  type Measurement,
+} from './table.ts';
 import { startCairn } from './targets/cairn.ts';
 import { startNginx } from './targets/nginx.ts';
 import { startS3rver } from './targets/s3rver.ts';
@@ -381,6 +393,7 @@ async function main(): Promise<void> {
   console.log(table);
   const why = notes(measurements);
   if (why.length) console.log(`\nNotes:\n${why.map((n) => `  ${n}`).join('\n')}`);
+  console.log(`\nIssue 23 goals (ratios of this run):\n\n${formatTable(RATIO_GOAL_HEADERS, ratioGoalRows(measurements))}`);
   console.log(
     `\n1-minute load average when each target started: ${loads.map((l) => `${l.target} ${l.loadavg1m.toFixed(1)}`).join(', ')} (${cpus().length} cores; sampled just before each target started)`,
   );
@@ -416,6 +429,10 @@ async function main(): Promise<void> {
       'Issue 8 targets:',
       '',
       formatMarkdown(GOAL_HEADERS, goalRows(measurements)),
+      '',
+      'Issue 23 goals (ratios of this run):',
+      '',
+      formatMarkdown(RATIO_GOAL_HEADERS, ratioGoalRows(measurements)),
       '',
     ].join('\n'),
   );

@@ -1,7 +1,18 @@
 // Re-render a bench result: `npx node hack/bench/report.ts .cairn/bench/<timestamp>.json [--markdown]`
-// prints the table (and the issue 8 goal table) again from the JSON, e.g. for docs/performance.md.
+// prints the table (and the issue 8 and issue 23 goal tables) again from the JSON, e.g. for docs/performance.md.
 import { readFileSync } from 'node:fs';
-import { GOAL_HEADERS, HEADERS, buildRows, formatMarkdown, formatTable, goalRows, notes, type Measurement } from './table.ts';
+import {
+  GOAL_HEADERS,
+  HEADERS,
+  RATIO_GOAL_HEADERS,
+  buildRows,
+  formatMarkdown,
+  formatTable,
+  goalRows,
+  notes,
+  ratioGoalRows,
+  type Measurement,
+} from './table.ts';
 
 const [file, ...flags] = process.argv.slice(2);
 if (!file) {
@@ -24,3 +35,4 @@ if (result.loads?.length)
 console.log(`\n${render(HEADERS, buildRows(result.measurements))}\n`);
 if (why.length) console.log(`Notes:\n\n${why.map((n) => `- ${n}`).join('\n')}\n`);
 console.log(`Issue 8 targets:\n\n${render(GOAL_HEADERS, goalRows(result.measurements))}`);
+console.log(`\nIssue 23 goals (ratios of this run):\n\n${render(RATIO_GOAL_HEADERS, ratioGoalRows(result.measurements))}`);

@@ -1,6 +1,19 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { HEADERS, buildRows, formatMarkdown, formatNumber, formatRatio, formatTable, goalText, notes, goalRows, type Measurement } from './table.ts';
+import {
+  HEADERS,
+  ISSUE_23_GOALS,
+  buildRows,
+  formatMarkdown,
+  formatNumber,
+  formatRatio,
+  formatTable,
+  goalText,
+  notes,
+  goalRows,
+  ratioGoalRows,
+  type Measurement,
+} from './table.ts';
 import { summarise } from './stats.ts';
 import { describeError } from './client.ts';
 
@@ -82,6 +95,33 @@ test('goal rows: one per issue 8 goal, with the figure or "not measured"', () =>
     rows.find((r) => r[1] === 'redundancy'),
     ['cluster, R=2', 'redundancy', '≥ 300', '—', '', 'not measured'],
   );
+});
+
+test('issue 23 goals: ratios to the same run, two decimals, the nginx ceiling, ceilings in MiB', () => {
+  const run: Measurement[] = [
+    m('disk-new-chunks', 'raw', [300, 320, 340], 'MB/s'),
+    m('put-64m-1', 'nginx', [900, 1000, 1100], 'MB/s'),
+    m('put-64m-1', 's3rver', [190, 200, 210], 'MB/s'),
+    m('put-64m-1', 'cairn-1', [290, 299, 310], 'MB/s'),
+    m('put-64m-1', 'cairn-1r3n-R2', [200, 210, 220], 'MB/s'),
+    m('get-4k', 's3rver', [1000, 1000, 1000]),
+    m('get-4k', 'cairn-1r3n-R2', [3000, 3100, 3200]),
+    m('rss-1g', 'cairn-1', [201], 'MiB'),
+  ];
+  const rows = ratioGoalRows(run);
+  assert.is(rows.length, ISSUE_23_GOALS.length);
+  const row = (scope: string, workload: string, goal: string) => rows.find((r) => r[0] === scope && r[1] === workload && r[2] === goal);
+  // 299 / 200 = 1.495: shown as 1.50× would read as met; it is not
+  assert.equal(row('single node', 'put-64m-1', '≥ 1.5× s3rver'), ['single node', 'put-64m-1', '≥ 1.5× s3rver', '1.50×', '5.0×', 'MISSED']);
+  assert.equal(row('single node', 'put-64m-1', '≥ 0.6× disk-new-chunks'), ['single node', 'put-64m-1', '≥ 0.6× disk-new-chunks', '0.93×', '', 'met']);
+  assert.equal(row('cluster, R=2', 'put-64m-1', '≥ 1× s3rver'), ['cluster, R=2', 'put-64m-1', '≥ 1× s3rver', '1.05×', '5.0×', 'met']);
+  assert.equal(row('cluster, R=2', 'get-4k', '≥ 3× s3rver'), ['cluster, R=2', 'get-4k', '≥ 3× s3rver', '3.10×', '', 'met']);
+  assert.equal(row('single node', 'rss-1g', '≤ 200 MiB'), ['single node', 'rss-1g', '≤ 200 MiB', '201 MiB', '', 'MISSED']);
+  assert.equal(row('cluster, R=2', 'rss-1g', '≤ 200'), ['cluster, R=2', 'rss-1g', '≤ 200', '—', '', 'not measured']);
+  // no s3rver in the run: no ratio, and the goal is not read as met
+  assert.equal(row('cluster, R=2', 'get-64m-1', '≥ 2× s3rver'), ['cluster, R=2', 'get-64m-1', '≥ 2× s3rver', '—', '', 'not measured']);
+  const noAnchor = ratioGoalRows(run.filter((x) => x.target !== 's3rver'));
+  assert.is(noAnchor.find((r) => r[0] === 'cluster, R=2' && r[1] === 'put-64m-1')![5], 'no anchor');
 });
 
 test('S3 error bodies are shown as Code: Message on one line', () => {

@@ -127,6 +127,57 @@ export function goalRows(ms: Measurement[]): string[][] {
   return rows;
 }
 
+/**
+ * Issue 23's goals: ratios to an anchor measured in the same run (s3rver, or a raw limit named by
+ * its workload id), or a ceiling in the row's own unit. Each is read on the median of its row.
+ */
+export interface RatioGoal {
+  workload: string;
+  cluster: boolean;
+  vs?: { anchor: string; factor: number }; // 's3rver' or a raw workload id
+  atMost?: number;
+}
+
+export const ISSUE_23_GOALS: RatioGoal[] = [
+  { workload: 'put-64m-1', cluster: false, vs: { anchor: 's3rver', factor: 1.5 } },
+  { workload: 'put-64m-1', cluster: false, vs: { anchor: 'disk-new-chunks', factor: 0.6 } },
+  { workload: 'put-64m-1', cluster: true, vs: { anchor: 's3rver', factor: 1 } },
+  { workload: 'get-64m-1', cluster: true, vs: { anchor: 's3rver', factor: 2 } },
+  { workload: 'rss-after', cluster: false, atMost: 250 },
+  { workload: 'rss-1g', cluster: false, atMost: 200 },
+  { workload: 'rss-1g', cluster: true, atMost: 200 },
+  { workload: 'put-4k', cluster: true, vs: { anchor: 's3rver', factor: 2 } },
+  { workload: 'get-4k', cluster: true, vs: { anchor: 's3rver', factor: 3 } },
+];
+
+export const RATIO_GOAL_HEADERS = ['scope', 'workload', 'issue 23 goal', 'measured', 'nginx × s3rver', 'verdict'];
+
+/**
+ * One row per issue 23 goal: the ratio (or figure) of this run and its verdict. Beside a goal against
+ * s3rver, nginx's ratio to s3rver on the same workload: the HTTP ceiling of this machine (a static
+ * file server that neither hashes nor fsyncs), for reading what a goal asks of it.
+ */
+export function ratioGoalRows(ms: Measurement[]): string[][] {
+  return ISSUE_23_GOALS.map((g) => {
+    const m = ms.find((x) => x.workload === g.workload && isCairn(x.target) && isCluster(x.target) === g.cluster);
+    const scope = g.cluster ? 'cluster, R=2' : 'single node';
+    const label = m?.label ?? g.workload;
+    const v = m?.summary?.median;
+    if (g.atMost !== undefined) {
+      const unit = m?.unit ?? '';
+      const verdict = v === undefined ? 'not measured' : v <= g.atMost ? 'met' : 'MISSED';
+      return [scope, label, `≤ ${formatNumber(g.atMost)} ${unit}`.trimEnd(), v === undefined ? '—' : `${formatNumber(v)} ${unit}`.trimEnd(), '', verdict];
+    }
+    const vs = g.vs!;
+    const anchor = vs.anchor === 's3rver' ? lookup(ms, g.workload, 's3rver') : lookup(ms, vs.anchor, 'raw');
+    const r = ratio(v, anchor);
+    const ceiling = vs.anchor === 's3rver' ? formatRatio(ratio(lookup(ms, g.workload, 'nginx'), anchor)) : '';
+    const verdict = v === undefined ? 'not measured' : r === undefined ? 'no anchor' : r >= vs.factor ? 'met' : 'MISSED';
+    // Two decimals: a goal missed by a hair must not read as met.
+    return [scope, label, `≥ ${vs.factor}× ${vs.anchor}`, r === undefined ? '—' : `${r.toFixed(2)}×`, ceiling, verdict];
+  });
+}
+
 export const HEADERS = ['workload', 'target', 'median', 'unit', 'min – max', '× nginx', '× s3rver', '× raw', 'issue 8 goal'];
 
 /** Table rows in input order; a failed measurement shows its error instead of figures. */
