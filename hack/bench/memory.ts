@@ -99,3 +99,19 @@ export function peakMiB(peaks: MemoryPeak[]): number | undefined {
   if (peaks.length === 0) return undefined;
   return Math.max(...peaks.map((p) => Math.max(p.hwmKiB ?? 0, p.rssMaxKiB))) / 1024;
 }
+
+/**
+ * CPU time (user + system, ms) the processes have used so far, from /proc/<pid>/stat (clock ticks
+ * of 10 ms on Linux); a process that is gone counts 0. The difference over a run is a steadier A/B
+ * figure than throughput on a shared machine.
+ */
+export function cpuMs(pids: number[]): number {
+  return pids.reduce((sum, pid) => {
+    try {
+      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      return sum + (Number(f[11]) + Number(f[12])) * 10;
+    } catch {
+      return sum;
+    }
+  }, 0);
+}

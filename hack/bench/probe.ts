@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BenchClient } from './client.ts';
 import { formatHotSpots, hotSpots } from './cpuprofile.ts';
-import { residentByMapping } from './memory.ts';
+import { cpuMs, residentByMapping } from './memory.ts';
 import { startCairn } from './targets/cairn.ts';
 
 const { values: a } = parseArgs({
@@ -94,14 +94,8 @@ await heap('at start');
 }
 await heap('after populate');
 if (a.op !== 'put') for (let i = 0; i < count; i++) await c.put(`k${i}`, bodyOf(i), size);
-// CPU time of every server process (user + system, in clock ticks: 100 per second on Linux), a
-// steadier A/B figure than throughput on a shared 2-core machine.
-const cpuTicks = () =>
-  t.pids().reduce((sum, pid) => {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return sum + Number(f[11]) + Number(f[12]);
-  }, 0);
-const cpu0 = cpuTicks();
+// The servers' CPU time over the workload (memory.ts, cpuMs): a steadier A/B figure than throughput.
+const cpu0 = cpuMs(t.pids());
 const t0 = performance.now();
 let next = 0;
 await Promise.all(
@@ -114,7 +108,7 @@ await Promise.all(
   }),
 );
 const ms = performance.now() - t0;
-const cpuMs = (cpuTicks() - cpu0) * 10;
+const serversMs = cpuMs(t.pids()) - cpu0;
 if (!a.prof) await heap('after measure');
 if (process.env.PROBE_RPC) {
   for (const n of t.nodes ?? []) {
@@ -135,7 +129,7 @@ if (!a.prof) {
   await heap('15 s later');
 }
 console.log(
-  `${a.op} ${count} × ${size} B, ${conc} streams: ${((count * size) / 1e6 / (ms / 1000)).toFixed(0)} MB/s, ${(count / (ms / 1000)).toFixed(0)} ops/s, servers' CPU ${((cpuMs * 1000) / count).toFixed(0)} µs/op`,
+  `${a.op} ${count} × ${size} B, ${conc} streams: ${((count * size) / 1e6 / (ms / 1000)).toFixed(0)} MB/s, ${(count / (ms / 1000)).toFixed(0)} ops/s, servers' CPU ${((serversMs * 1000) / count).toFixed(0)} µs/op`,
 );
 await c.close();
 await t.stop();

@@ -258,8 +258,20 @@ test("spec.encryption sets the bucket's default encryption; unset, it is left as
     { what: 'encryption off', timeoutMs: 15_000 },
   );
   assert.is(admin.requests.get('sealed')?.encryption, null);
-  admin.buckets.get('sealed')!.encryption = 'AES256'; // the owner turns it on over S3 (PutBucketEncryption)
+  // Unset, it is the owner's to set over S3 (PutBucketEncryption). The owner's change comes once the
+  // operator has taken the unset spec: while the spec said None, any reconcile (its own status write
+  // wakes one) set None again, as that spec asked.
   await rest.request('PATCH', bucketPath('team-a', 'sealed'), { contentType: PATCH_MERGE, body: { spec: { encryption: null } } });
+  await waitFor(
+    async () => {
+      const o = await get(bucketPath('team-a', 'sealed'));
+      return o.status.observedGeneration === o.metadata.generation && o;
+    },
+    { what: 'unset spec taken', timeoutMs: 15_000 },
+  );
+  admin.buckets.get('sealed')!.encryption = 'AES256'; // the owner turns it on over S3
+  // Any other change: the next reconcile reads the bucket again and must leave its encryption be.
+  await rest.request('PATCH', bucketPath('team-a', 'sealed'), { contentType: PATCH_MERGE, body: { spec: { quota: { objects: 10 } } } });
   b = await waitFor(
     async () => {
       const o = await get(bucketPath('team-a', 'sealed'));
