@@ -50,6 +50,10 @@ export interface ChaosSummary {
 
 /** The idle timeout the chaos nodes run with: a silent upload's socket is closed after it. */
 const IDLE_TIMEOUT_MS = 3_000;
+/** The fault rounds every run has: 2 a join, 3 a drain, 4 a full disk (random kills in the others). */
+const LAST_SCRIPTED_ROUND = 4;
+/** How long past its duration a run may go for its scripted faults on a slow host. */
+const SCRIPTED_GRACE_MS = 60_000;
 /** A disk reserve no disk has free (the node is full), and an ordinary one to come back with. */
 const NO_ROOM = '1000000000000000',
   ROOM = String(256 * 1024 * 1024);
@@ -148,13 +152,18 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosSummary> {
     };
     const ledger = new Ledger();
     const deadline = Date.now() + o.durationMs;
+    // The scripted faults (a join, a drain, a full disk: rounds 2–4) happen in every run, also on a
+    // host so slow that they do not fit the duration; the writers go on until they did. This bounds
+    // how far past the duration that may go.
+    const hardStop = deadline + SCRIPTED_GRACE_MS;
+    let scripted = false;
     const down = new Set<CairnProcess>();
     let drainedName: string | undefined;
 
     // Workers: each owns its keys and talks to a random live process each time (any node answers).
     const worker = async (w: number) => {
       const versions = new Map<string, number>();
-      for (let n = 0; n < o.maxOpsPerWorker && Date.now() < deadline; n++) {
+      for (let n = 0; n < o.maxOpsPerWorker && (Date.now() < deadline || !scripted) && Date.now() < hardStop; n++) {
         const key = `w${w}/k${Math.floor(Math.random() * o.keysPerWorker)}`;
         const live = procs.filter((p) => !down.has(p));
         const c = clientFor(live[Math.floor(Math.random() * live.length)]!);
@@ -203,7 +212,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosSummary> {
     };
     const faults = (async () => {
       let round = 0;
-      while (Date.now() < deadline - o.faultEveryMs) {
+      while ((round < LAST_SCRIPTED_ROUND || Date.now() < deadline - o.faultEveryMs) && Date.now() < hardStop) {
+        if (round >= LAST_SCRIPTED_ROUND) scripted = true; // its fault is done
         await new Promise((r) => setTimeout(r, o.faultEveryMs));
         round++;
         // Two uploads that announce 2 MiB, send 64 KiB and go silent, on random live nodes.
@@ -262,6 +272,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosSummary> {
             .catch(() => {});
         }, o.faultEveryMs / 2);
       }
+      scripted = true;
     })();
 
     await Promise.all([faults, ...Array.from({ length: o.workers }, (_, w) => worker(w))]);
