@@ -11,7 +11,7 @@ import { loopbackAddress } from '../testing/net.ts';
 import { formatHotSpots, hotSpots, type CpuProfile, type HotSpot } from './cpuprofile.ts';
 import { LoadGenerator } from './driver.ts';
 import { currentRssMiB, largestRss, peakMiB, sampleMemory } from './memory.ts';
-import { figure, makeProfile, type Profile, type WorkloadDef } from './profile.ts';
+import { figure, jobOf, makeProfile, type Profile, type WorkloadDef } from './profile.ts';
 import { diskNewChunkFiles, diskSequentialWrite, diskSmallFiles, hashThroughput } from './raw.ts';
 import { timeToRedundancy } from './redundancy.ts';
 import { summarise } from './stats.ts';
@@ -175,16 +175,7 @@ async function runWorkload(t: RunningTarget, w: WorkloadDef): Promise<void> {
   }
   try {
     if (w.populate) await lg!.populate(w.group, w.size, w.populate, Math.min(w.concurrency, 8), 60_000);
-    const job = {
-      op: w.op,
-      group: w.group,
-      size: w.size,
-      concurrency: w.concurrency,
-      maxOps: w.maxOps,
-      maxMs: w.maxMs,
-      hardMs: w.hardMs,
-      getShare: w.getShare,
-    };
+    const job = jobOf(w);
     // An untimed warm-up as long as one run for the small-object workloads (JIT, connection setup,
     // heap growth): on a 2-core VM a Node server's CPU per 4 KiB GET still falls by half over its
     // first ~3 s under load (270 -> 140 us measured), so a shorter warm-up measured the warming.

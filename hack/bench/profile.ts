@@ -1,7 +1,7 @@
 // What the bench runs, and how long each piece may take: the full profile (~10 minutes for all
 // targets on a 2-core machine) and --quick (~2 minutes). Every loop is bounded by a count and a
 // time; pure data, so the plan can be read (and tested) without running anything.
-import type { Op } from './workload.ts';
+import type { Op, RunJob } from './workload.ts';
 
 const KiB = 1024,
   MiB = 1024 * KiB,
@@ -151,4 +151,9 @@ export function figure(unit: Unit, r: { ops: number; bytes: number; ms: number }
   const s = r.ms / 1000;
   if (unit === 'MB/s') return r.bytes / s / 1e6;
   return r.ops / s;
+}
+
+/** The load generator's job for one run of a workload. */
+export function jobOf(w: WorkloadDef): RunJob {
+  return { op: w.op, group: w.group, size: w.size, concurrency: w.concurrency, maxOps: w.maxOps, maxMs: w.maxMs, hardMs: w.hardMs, getShare: w.getShare };
 }

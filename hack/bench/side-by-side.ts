@@ -16,7 +16,7 @@ import { loopbackAddress } from '../testing/net.ts';
 import { LoadGenerator } from './driver.ts';
 import { cpuMs } from './memory.ts';
 import { orderOf, pairedRatios, type Round } from './pairs.ts';
-import { figure, makeProfile, type WorkloadDef } from './profile.ts';
+import { figure, jobOf, makeProfile, type WorkloadDef } from './profile.ts';
 import { median } from './stats.ts';
 import { ISSUE_23_GOALS, formatNumber, formatTable, isCluster } from './table.ts';
 import { startCairn } from './targets/cairn.ts';
@@ -110,16 +110,7 @@ async function main(): Promise<void> {
       log(`${w.id}: skipped (an S3 call, and one target is not S3)`);
       continue;
     }
-    const job = {
-      op: w.op,
-      group: w.group,
-      size: w.size,
-      concurrency: w.concurrency,
-      maxOps: w.maxOps,
-      maxMs: w.maxMs,
-      hardMs: w.hardMs,
-      getShare: w.getShare,
-    };
+    const job = jobOf(w);
     for (const u of up) {
       if (w.populate) await u.lg.populate(w.group, w.size, w.populate, Math.min(w.concurrency, 8), 60_000);
       if (w.size <= 1 << 20) await u.lg.run(job); // warm-up, as in the full bench
