@@ -2,31 +2,18 @@
 // anew when the list changes (a map version) or when a member is suspected.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { BucketSettings, ClusterView, Member, MemberState } from '../cluster/types.ts';
+import type { BucketSettings, ClusterView, Member } from '../cluster/types.ts';
 import { rankAll, replicasFor } from '../cluster/placement.ts';
 import { PeerHealth } from '../cluster/peer-health.ts';
 import { BucketMetadata } from './metadata.ts';
 import type { DataPlane } from './replicas.ts';
-
-const member = (i: number, state: MemberState = 'active'): Member => ({
-  id: `id-${i}`,
-  name: `node-${i}`,
-  roles: ['node'],
-  api: '',
-  cluster: '',
-  zone: '',
-  weight: 1,
-  state,
-  capacityBytes: 1e12,
-  usedBytes: 0,
-  lastHeartbeat: 0,
-});
+import { testMember } from '../../test/fixtures.ts';
 
 const bucket = { name: 'photos', replicas: 2 } as BucketSettings;
 
 /** A view whose member list is replaced as a map version would replace it. */
 function setup() {
-  let list = [1, 2, 3, 4].map((i) => member(i));
+  let list = [1, 2, 3, 4].map((i) => testMember(`id-${i}`));
   const view = { selfId: 'id-1', members: () => list } as unknown as ClusterView;
   const health = new PeerHealth();
   const plane = { view, health } as unknown as DataPlane;
