@@ -7,7 +7,8 @@
 // measured part. The server's heap, external memory and RSS (anonymous, file-backed, largest
 // mappings) are printed at start, after the populate, after the workload, and 3 and 15 s later;
 // PROBE_NODE_OPTIONS adds Node flags to the servers, PROBE_RPC=1 prints the RPC counts per member,
-// PROBE_KEEP=1 keeps the data and profiles (the directory is printed).
+// PROBE_KEEP=1 keeps the data and profiles (the directory is printed), PROBE_TOP=N prints N hot spots
+// per profile (default 25).
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -137,7 +138,7 @@ if (a.prof) {
   for (const f of readdirSync(profDir, { recursive: true }) as string[]) {
     if (!f.endsWith('.cpuprofile')) continue;
     console.log(f);
-    console.log(formatHotSpots(hotSpots(JSON.parse(readFileSync(join(profDir, f), 'utf8')), 25, ms)));
+    console.log(formatHotSpots(hotSpots(JSON.parse(readFileSync(join(profDir, f), 'utf8')), Number(process.env.PROBE_TOP ?? 25), ms)));
   }
 }
 if (!process.env.PROBE_KEEP) rmSync(dir, { recursive: true, force: true });
