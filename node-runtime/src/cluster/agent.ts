@@ -4,7 +4,7 @@
 // writes (buckets, keys, member states) to the roots. On a root process it also carries the
 // root-to-root gossip: its heartbeats to the other roots push the local root's maps and merge theirs.
 import { follow, write } from './crdt.ts';
-import { emptyMaps, mergeMaps, type ClusterMaps, type MapName, type MemberInfo } from './maps.ts';
+import { emptyMaps, mergeMaps, stableFingerprint, type ClusterMaps, type MapName, type MemberInfo } from './maps.ts';
 import { MapStore } from './map-store.ts';
 import type { HeartbeatRequest, MapsResponse, RootService } from './root.ts';
 import type { RpcClient } from '../rpc/client.ts';
@@ -54,7 +54,7 @@ export class MembershipAgent {
     this.selfId = o.selfId;
     this.maps = maps;
     this.#cache = cache;
-    this.#fingerprint = fingerprint(maps);
+    this.#fingerprint = stableFingerprint(maps);
   }
 
   static async open(o: AgentOptions): Promise<MembershipAgent> {
@@ -88,8 +88,8 @@ export class MembershipAgent {
   merge(incoming: Partial<ClusterMaps> | undefined): boolean {
     if (!mergeMaps(this.maps, incoming)) return false;
     this.version++;
-    this.#cache.schedule(this.maps);
-    const fp = fingerprint(this.maps);
+    const fp = stableFingerprint(this.maps);
+    this.#cache.schedule(this.maps, undefined, fp);
     if (fp !== this.#fingerprint) {
       this.#fingerprint = fp;
       for (const l of this.#listeners) l();
@@ -212,15 +212,4 @@ export class MembershipAgent {
 
 function origin(url: string): string {
   return new URL(url).origin;
-}
-
-// What counts as a change for listeners: everything except the heartbeat-driven usage fields.
-function fingerprint(maps: ClusterMaps): string {
-  const members = Object.entries(maps.members).map(([k, e]) => {
-    if (!e.value) return [k, null];
-    const { lastHeartbeat: _h, usedBytes: _u, capacityBytes: _c, chunks: _n, repair: _r, freeBytes: _f, ...stable } = e.value;
-    return [k, stable];
-  });
-  const plain = (m: Record<string, { value: unknown }>) => Object.entries(m).map(([k, e]) => [k, e.value]);
-  return JSON.stringify([members, plain(maps.states), plain(maps.buckets), plain(maps.users), plain(maps.keys), plain(maps.settings)]);
 }

@@ -4,18 +4,30 @@
 // maps are small (kilobytes), always read and written whole, merged in memory, and a person
 // debugging a cluster can read them with `cat`; losing the last write is harmless because every
 // peer pushes its maps again on the next heartbeat and the merge restores it.
+//
+// For the same reason a change that only heartbeats make (liveness times, usage figures) is written
+// at most every VOLATILE_SAVE_MS: every member sends them again each second, so the copy on disk
+// only needs to be roughly current. Writing each one cost an idle cluster two fsyncs per second on
+// every process (the roots' maps and every node's cache).
 import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { emptyMaps, mergeMaps, type ClusterMaps } from './maps.ts';
+import { emptyMaps, mergeMaps, stableFingerprint, type ClusterMaps } from './maps.ts';
 import { logger } from '../util/log.ts';
 
 const log = logger('cluster');
+
+/** How long a change that only heartbeats made may wait to be written. */
+export const VOLATILE_SAVE_MS = 30_000;
 
 export class MapStore {
   readonly path: string;
   #timer: NodeJS.Timeout | undefined;
   #writing: Promise<void> = Promise.resolve();
   #pending: ClusterMaps | undefined;
+  /** When the scheduled write fires (ms since epoch). */
+  #due = 0;
+  /** The stable part (stableFingerprint) of what is on disk or scheduled to be. */
+  #stable: string | undefined;
   #closed = false;
 
   constructor(path: string) {
@@ -41,6 +53,7 @@ export class MapStore {
     } catch (e) {
       log.error({ err: e, path: this.path }, 'cluster map file unreadable; starting empty');
     }
+    this.#stable = stableFingerprint(maps);
     return maps;
   }
 
@@ -49,6 +62,7 @@ export class MapStore {
     if (this.#closed) return this.#writing;
     clearTimeout(this.#timer);
     this.#timer = undefined;
+    this.#stable = stableFingerprint(maps);
     const text = JSON.stringify(maps);
     this.#writing = this.#writing
       .then(() => this.#write(text))
@@ -58,14 +72,24 @@ export class MapStore {
     return this.#writing;
   }
 
-  /** Coalesce frequent changes (heartbeats) into one write per `delayMs`. */
-  schedule(maps: ClusterMaps, delayMs = 500): void {
+  /**
+   * Write `maps` within `delayMs`, coalescing the changes made meanwhile into that one write; within
+   * VOLATILE_SAVE_MS when nothing but heartbeat fields changed since the last write. A write already
+   * due sooner stays due then. `stable`: the maps' stableFingerprint, when the caller has it.
+   */
+  schedule(maps: ClusterMaps, delayMs = 500, stable = stableFingerprint(maps)): void {
     if (this.#closed) return;
     this.#pending = maps;
-    this.#timer ??= setTimeout(() => {
+    const wait = stable === this.#stable ? Math.max(delayMs, VOLATILE_SAVE_MS) : delayMs;
+    this.#stable = stable;
+    const due = Date.now() + wait;
+    if (this.#timer && this.#due <= due) return;
+    clearTimeout(this.#timer);
+    this.#due = due;
+    this.#timer = setTimeout(() => {
       this.#timer = undefined;
       if (this.#pending) void this.save(this.#pending);
-    }, delayMs);
+    }, wait);
     this.#timer.unref();
   }
 

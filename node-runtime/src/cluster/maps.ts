@@ -36,6 +36,20 @@ export function emptyMaps(): ClusterMaps {
   return { members: {}, states: {}, buckets: {}, users: {}, keys: {}, settings: {} };
 }
 
+/**
+ * The maps without what every heartbeat rewrites (a member's liveness time and usage figures): what
+ * counts as a change for listeners, and for how soon the maps are written to disk (map-store.ts).
+ */
+export function stableFingerprint(maps: ClusterMaps): string {
+  const members = Object.entries(maps.members).map(([k, e]) => {
+    if (!e.value) return [k, null];
+    const { lastHeartbeat: _h, usedBytes: _u, capacityBytes: _c, chunks: _n, repair: _r, freeBytes: _f, ...stable } = e.value;
+    return [k, stable];
+  });
+  const plain = (m: Record<string, { value: unknown }>) => Object.entries(m).map(([k, e]) => [k, e.value]);
+  return JSON.stringify([members, plain(maps.states), plain(maps.buckets), plain(maps.users), plain(maps.keys), plain(maps.settings)]);
+}
+
 /** Merge `incoming` into `target` in place; true when anything changed. Unknown or missing maps are ignored. */
 export function mergeMaps(target: ClusterMaps, incoming: Partial<ClusterMaps> | undefined): boolean {
   if (!incoming || typeof incoming !== 'object') return false;

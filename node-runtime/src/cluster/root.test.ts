@@ -1,10 +1,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RootService } from './root.ts';
-import { membersOf, type MemberInfo } from './maps.ts';
+import { membersOf, type ClusterMaps, type MemberInfo } from './maps.ts';
+import { VOLATILE_SAVE_MS } from './map-store.ts';
+import { waitFor } from '../../../hack/testing/net.ts';
 import { setLogLevel } from '../util/log.ts';
 
 setLogLevel(process.env.CAIRN_LOG_LEVEL ?? 'error');
@@ -97,6 +99,31 @@ test('settings from flags, a cluster id and the maps survive a restart', async (
   assert.ok(again.maps.buckets.b1);
   assert.is(state(again, 'a'), 'active');
   await again.stop();
+});
+
+test('the map file: a new member or a state change is written at once, a heartbeat that only refreshes usage waits (VOLATILE_SAVE_MS), stop writes it', async () => {
+  const { dir, root } = await open();
+  const file = join(dir, 'cluster', 'root-maps.json');
+  const onDisk = async () => JSON.parse(await readFile(file, 'utf8')) as ClusterMaps;
+  const used = async () => (await onDisk()).members.a?.value?.usedBytes;
+  root.heartbeat({ member: info('a'), ready: true });
+  await waitFor(async () => (await onDisk().catch(() => undefined))?.states.a?.value === 'active', { timeoutMs: 3000, what: 'the new member written' });
+  assert.is(await used(), 1);
+  // Heartbeats that change nothing but usage (every member sends one a second): not written within
+  // the short coalescing delay — they are left for the next write.
+  for (let i = 0; i < 4; i++) {
+    root.heartbeat({ member: { ...info('a'), usedBytes: 77 }, ready: true });
+    await new Promise((r) => setTimeout(r, 400));
+  }
+  assert.is(await used(), 1, 'a usage-only heartbeat is not written within 1.6 s');
+  assert.ok(VOLATILE_SAVE_MS >= 10_000);
+  // A drain (a state change) is durable before its answer, with the usage heard meanwhile.
+  await root.set('states', 'a', 'draining');
+  assert.is((await onDisk()).states.a?.value, 'draining');
+  assert.is(await used(), 77);
+  root.heartbeat({ member: { ...info('a'), usedBytes: 99 }, ready: true });
+  await root.stop();
+  assert.is(await used(), 99, 'stopping writes what was pending');
 });
 
 test.after(async () => {

@@ -129,14 +129,14 @@ export class RootService {
     return { rootId: this.selfId, maps: this.maps };
   }
 
-  /** Merge pushed maps (registry writes from members, gossip); durable before it answers. */
+  /** Merge pushed maps (registry writes from members, gossip); a registry or state change is durable
+   *  before it answers, what members report about themselves is written as heartbeats are. */
   async exchange(incoming: Partial<ClusterMaps> | undefined): Promise<MapsResponse> {
     const membersChanged = mergeMaps(this.maps, incoming ? { members: incoming.members } : undefined);
     const registryChanged = mergeMaps(this.maps, incoming ? { ...incoming, members: undefined } : undefined);
-    if (membersChanged || registryChanged) {
-      await this.#store.save(this.maps);
-      this.#changed();
-    }
+    if (registryChanged) await this.#store.save(this.maps);
+    else if (membersChanged) this.#store.schedule(this.maps);
+    if (membersChanged || registryChanged) this.#changed();
     // Registry and state changes reach every member before the writer gets its answer, so a bucket
     // created through one node is usable through any other at once (read-your-writes across nodes).
     if (registryChanged) await this.#broadcast();
