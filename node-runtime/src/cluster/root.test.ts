@@ -121,6 +121,9 @@ test('the map file: a new member or a state change is written at once, a heartbe
   await root.set('states', 'a', 'draining');
   assert.is((await onDisk()).states.a?.value, 'draining');
   assert.is(await used(), 77);
+  // What another root passes on about a member (gossip) is written as heartbeats are, not before the answer.
+  await root.exchange({ members: { a: { value: { ...info('a'), usedBytes: 88 }, ts: Date.now() + 1000, writer: 'root-other' } } });
+  assert.is(await used(), 77, 'a usage-only exchange is not made durable before its answer');
   root.heartbeat({ member: { ...info('a'), usedBytes: 99 }, ready: true });
   await root.stop();
   assert.is(await used(), 99, 'stopping writes what was pending');
