@@ -67,11 +67,14 @@ export class BucketMetadata {
 
   private suspected = (id: string) => this.health?.suspected(id) ?? false;
 
+  readonly #placed = new WeakMap<Member[], Map<string, PartitionPlacement>>();
+
   /**
    * Where bucket `b`'s partition lives (`placementOf`), worked out once per member list: the view
-   * keeps one list per map version, and every small GET ranked the members six times (~4 % of its
-   * CPU in the 3-node probe). With members suspected the read and write orders are worked out anew:
-   * suspicion comes and goes by the second, and those orders depend on it.
+   * keeps one list per map version (a new one about every second, as heartbeats refresh liveness
+   * times), and every small GET ranked the members six times (~4 % of its CPU in the 3-node probe).
+   * With members suspected the read and write orders are worked out anew: suspicion comes and goes
+   * by the second, and those orders depend on it.
    */
   private placed(b: BucketSettings): PartitionPlacement {
     const members = this.view.members();
@@ -85,7 +88,6 @@ export class BucketMetadata {
     }
     return this.health && members.some((m) => this.suspected(m.id)) ? placementOf(b, members, this.suspected) : p;
   }
-  readonly #placed = new WeakMap<Member[], Map<string, PartitionPlacement>>();
 
   /** Where bucket `b`'s metadata partition is written: its top-R active members. */
   targets(b: BucketSettings): string[] {
