@@ -89,7 +89,7 @@ export class MembershipAgent {
     if (!mergeMaps(this.maps, incoming)) return false;
     this.version++;
     const fp = stableFingerprint(this.maps);
-    this.#cache.schedule(this.maps, undefined, fp);
+    this.#cache.schedule(this.maps, { stable: fp });
     if (fp !== this.#fingerprint) {
       this.#fingerprint = fp;
       for (const l of this.#listeners) l();

@@ -75,11 +75,15 @@ export class MapStore {
   /**
    * Write `maps` within `delayMs`, coalescing the changes made meanwhile into that one write; within
    * VOLATILE_SAVE_MS when nothing but heartbeat fields changed since the last write. A write already
-   * due sooner stays due then. `stable`: the maps' stableFingerprint, when the caller has it.
+   * due sooner stays due then. `stable`: the maps' stableFingerprint when the caller has it, or
+   * 'unchanged' when it knows only heartbeat fields changed (a root's heartbeat: no fingerprint of
+   * the whole maps per heartbeat).
    */
-  schedule(maps: ClusterMaps, delayMs = 500, stable = stableFingerprint(maps)): void {
+  schedule(maps: ClusterMaps, o: { delayMs?: number; stable?: string | 'unchanged' } = {}): void {
     if (this.#closed) return;
     this.#pending = maps;
+    const delayMs = o.delayMs ?? 500;
+    const stable = o.stable === 'unchanged' ? (this.#stable ?? stableFingerprint(maps)) : (o.stable ?? stableFingerprint(maps));
     const wait = stable === this.#stable ? Math.max(delayMs, VOLATILE_SAVE_MS) : delayMs;
     this.#stable = stable;
     const due = Date.now() + wait;

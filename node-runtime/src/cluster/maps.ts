@@ -41,13 +41,20 @@ export function emptyMaps(): ClusterMaps {
  * counts as a change for listeners, and for how soon the maps are written to disk (map-store.ts).
  */
 export function stableFingerprint(maps: ClusterMaps): string {
-  const members = Object.entries(maps.members).map(([k, e]) => {
-    if (!e.value) return [k, null];
-    const { lastHeartbeat: _h, usedBytes: _u, capacityBytes: _c, chunks: _n, repair: _r, freeBytes: _f, ...stable } = e.value;
-    return [k, stable];
-  });
+  const members = Object.entries(maps.members).map(([k, e]) => [k, e.value ? stableInfo(e.value) : null]);
   const plain = (m: Record<string, { value: unknown }>) => Object.entries(m).map(([k, e]) => [k, e.value]);
   return JSON.stringify([members, plain(maps.states), plain(maps.buckets), plain(maps.users), plain(maps.keys), plain(maps.settings)]);
+}
+
+/** What a member reports that is not rewritten by every heartbeat (its address, roles, zone, weight, disk). */
+function stableInfo(info: MemberInfo): Partial<MemberInfo> {
+  const { lastHeartbeat: _h, usedBytes: _u, capacityBytes: _c, chunks: _n, repair: _r, freeBytes: _f, ...stable } = info;
+  return stable;
+}
+
+/** Whether two reports of a member differ only in what every heartbeat rewrites. */
+export function sameStableInfo(a: MemberInfo | undefined, b: MemberInfo): boolean {
+  return a !== undefined && JSON.stringify(stableInfo(a)) === JSON.stringify(stableInfo(b));
 }
 
 /** Merge `incoming` into `target` in place; true when anything changed. Unknown or missing maps are ignored. */

@@ -7,7 +7,7 @@
 // they converge whatever order updates arrive in.
 import { randomUUID } from 'node:crypto';
 import { get, write } from './crdt.ts';
-import { emptyMaps, mergeMaps, membersOf, settingsOf, type ClusterMaps, type MemberInfo, type MapName } from './maps.ts';
+import { emptyMaps, mergeMaps, membersOf, sameStableInfo, settingsOf, type ClusterMaps, type MemberInfo, type MapName } from './maps.ts';
 import { MapStore } from './map-store.ts';
 import type { ClusterSettings, MemberState } from './types.ts';
 import { FailureDetector } from './failure-detector.ts';
@@ -84,7 +84,9 @@ export class RootService {
       throw Object.assign(new Error('heartbeat needs a member with id, roles and cluster URL'), { status: 400 });
     }
     // Gossip from another root rides on its heartbeat; tell this process's listeners at once.
-    if (mergeMaps(this.maps, req.maps)) this.#changed();
+    const gossip = mergeMaps(this.maps, req.maps);
+    if (gossip) this.#changed();
+    const before = get(this.maps.members, m.id);
     const info: MemberInfo = {
       id: m.id,
       name: String(m.name ?? m.id),
@@ -125,7 +127,8 @@ export class RootService {
       this.#changed();
       void this.#broadcast();
     }
-    this.#store.schedule(this.maps);
+    // Most heartbeats only refresh liveness and usage: the store then need not look at the whole maps.
+    this.#store.schedule(this.maps, !gossip && !next && sameStableInfo(before, info) ? { stable: 'unchanged' } : {});
     return { rootId: this.selfId, maps: this.maps };
   }
 
@@ -186,7 +189,7 @@ export class RootService {
       down.push(m.id);
     }
     if (down.length) {
-      this.#store.schedule(this.maps, 0);
+      this.#store.schedule(this.maps, { delayMs: 0 });
       this.#changed();
       void this.#broadcast();
     }
