@@ -4,9 +4,9 @@
 // writes (buckets, keys, member states) to the roots. On a root process it also carries the
 // root-to-root gossip: its heartbeats to the other roots push the local root's maps and merge theirs.
 import { follow, write } from './crdt.ts';
-import { emptyMaps, mergeMaps, stableFingerprint, type ClusterMaps, type MapName, type MemberInfo } from './maps.ts';
+import { emptyMaps, mergeMaps, mergeMapsDelta, reportsBefore, stableChange, type ClusterMaps, type MapName, type MemberInfo } from './maps.ts';
 import { MapStore } from './map-store.ts';
-import type { HeartbeatRequest, MapsResponse, RootService } from './root.ts';
+import type { HeartbeatRequest, MapsAnswer, MapsResponse, RootService } from './root.ts';
 import type { RpcClient } from '../rpc/client.ts';
 import { s3Error } from '../util/errors.ts';
 import { logger } from '../util/log.ts';
@@ -39,7 +39,10 @@ export class MembershipAgent {
   readonly #selfUrls = new Set<string>();
   readonly #timers = new Map<string, NodeJS.Timeout>();
   readonly #ticks = new Map<string, () => void>();
-  #fingerprint = '';
+  /** Per root: the registry of its last answer we merged (root.ts), sent back so the next answer can leave it out. */
+  readonly #registries = new Map<string, string>();
+  /** Per root, on a root process: our own registry as last pushed there, so gossip carries it only when it changed. */
+  readonly #gossiped = new Map<string, string>();
   #ready = false;
   #stopped = true;
   readonly #beats = new Map<string, number>(); // per root: every 30th heartbeat carries our maps
@@ -54,7 +57,6 @@ export class MembershipAgent {
     this.selfId = o.selfId;
     this.maps = maps;
     this.#cache = cache;
-    this.#fingerprint = stableFingerprint(maps);
   }
 
   static async open(o: AgentOptions): Promise<MembershipAgent> {
@@ -86,14 +88,18 @@ export class MembershipAgent {
 
   /** Merge maps from anywhere (root answers, pushes from roots); notifies listeners on a real change. */
   merge(incoming: Partial<ClusterMaps> | undefined): boolean {
-    if (!mergeMaps(this.maps, incoming)) return false;
+    const before = reportsBefore(this.maps, incoming);
+    const delta = mergeMapsDelta(this.maps, incoming);
+    if (!delta) return false;
     this.version++;
-    const fp = stableFingerprint(this.maps);
-    this.#cache.schedule(this.maps, { stable: fp });
-    if (fp !== this.#fingerprint) {
-      this.#fingerprint = fp;
-      for (const l of this.#listeners) l();
+    // Told by what changed, not by a fingerprint of the whole maps: a heartbeat's answer changes
+    // liveness times every second, and the registry may hold thousands of buckets.
+    if (!stableChange(delta, before)) {
+      this.#cache.schedule(this.maps, { stable: 'unchanged' });
+      return true;
     }
+    this.#cache.schedule(this.maps);
+    for (const l of this.#listeners) l();
     return true;
   }
 
@@ -115,10 +121,12 @@ export class MembershipAgent {
     });
     const attempts: Promise<MapsResponse>[] = [];
     if (this.#o.localRoot) attempts.push(this.#o.localRoot.exchange(delta));
+    // Each root answers with its winners for what was written (an older root: with its whole maps).
+    const answer: MapsAnswer = 'written';
     for (const url of new Set(this.#o.roots.map(origin))) {
       if (this.#selfUrls.has(url)) continue;
       attempts.push(
-        this.#o.rpc.json<MapsResponse>(url, { method: 'POST', path: '/rpc/v1/maps', json: { maps: delta }, idempotent: true, timeoutMs, op: 'maps.push' }),
+        this.#o.rpc.json<MapsResponse>(url, { method: 'POST', path: '/rpc/v1/maps', json: { maps: delta, answer }, idempotent: true, timeoutMs, op: 'maps.push' }),
       );
     }
     const results = await Promise.allSettled(attempts);
@@ -170,20 +178,25 @@ export class MembershipAgent {
   async #beat(url: string): Promise<void> {
     const root = this.#o.localRoot;
     const req: HeartbeatRequest = { member: { ...this.#o.self(), lastHeartbeat: 0 }, ready: this.#ready, suspects: this.#o.suspects?.() };
+    const known = this.#registries.get(url);
+    if (known) req.registry = known;
     if (url === 'local') {
-      this.merge(root!.heartbeat(req).maps);
+      const res = root!.heartbeat(req);
+      this.merge(res.maps);
+      this.#registries.set(url, res.registry!);
       this.#contact();
       return;
     }
-    // Roots always push their maps (that is the gossip); members push theirs now and then, and when a
-    // root answers again, so a root that lost its disk is refilled from the caches.
-    if (root) req.maps = root.maps;
-    else {
-      const n = this.#beats.get(url) ?? 0;
-      this.#beats.set(url, n + 1);
-      // Also right after the root was unreachable: it may have come back with an empty disk.
-      if (n % 30 === 0 || this.#needsPush.has(url)) req.maps = this.maps;
-    }
+    // Roots always push their members and states (that is the gossip), and their registry when it
+    // changed since the last push there; members push their maps now and then, and when a root answers
+    // again, so a root that lost its disk is refilled from the caches.
+    const n = this.#beats.get(url) ?? 0;
+    this.#beats.set(url, n + 1);
+    // Also right after the root was unreachable: it may have come back with an empty disk.
+    const pushAll = n % 30 === 0 || this.#needsPush.has(url);
+    const ours = root?.registry;
+    if (root) req.maps = pushAll || this.#gossiped.get(url) !== ours ? root.maps : { members: root.maps.members, states: root.maps.states };
+    else if (pushAll) req.maps = this.maps;
     const res = await this.#o.rpc.json<MapsResponse>(url, {
       method: 'POST',
       path: '/rpc/v1/heartbeat',
@@ -196,10 +209,16 @@ export class MembershipAgent {
       return;
     } // our own root, handled locally
     // A different root at this address (a new pod, a lost disk): push our maps on the next beat.
-    if (this.#rootIds.has(url) && this.#rootIds.get(url) !== res.rootId) this.#needsPush.add(url);
+    if (this.#rootIds.has(url) && this.#rootIds.get(url) !== res.rootId) {
+      this.#needsPush.add(url);
+      this.#registries.delete(url);
+    }
     this.#rootIds.set(url, res.rootId);
+    if (ours !== undefined && req.maps?.buckets) this.#gossiped.set(url, ours);
     if (root) await root.exchange(res.maps);
     this.merge(res.maps);
+    if (typeof res.registry === 'string') this.#registries.set(url, res.registry);
+    else this.#registries.delete(url);
     this.#contact();
   }
 

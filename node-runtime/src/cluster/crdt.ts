@@ -16,6 +16,8 @@ export type LwwMap<T> = Record<string, LwwEntry<T>>;
 
 /** True when entry a wins over entry b. Equal ts and writer: compare values so the merge stays a function of the set of entries. */
 export function newer<T>(a: LwwEntry<T>, b: LwwEntry<T>): boolean {
+  // The same entry object (a process's agent and root share entries): nothing to compare.
+  if (a === b) return false;
   if (a.ts !== b.ts) return a.ts > b.ts;
   if (a.writer !== b.writer) return a.writer > b.writer;
   return JSON.stringify(a.value) > JSON.stringify(b.value);

@@ -57,15 +57,66 @@ export function sameStableInfo(a: MemberInfo | undefined, b: MemberInfo): boolea
   return a !== undefined && JSON.stringify(stableInfo(a)) === JSON.stringify(stableInfo(b));
 }
 
+/** The registry: what a heartbeat's answer leaves out while the member already has all of it (root.ts). */
+export const registryNames = ['buckets', 'users', 'keys', 'settings'] as const;
+
 /** Merge `incoming` into `target` in place; true when anything changed. Unknown or missing maps are ignored. */
 export function mergeMaps(target: ClusterMaps, incoming: Partial<ClusterMaps> | undefined): boolean {
-  if (!incoming || typeof incoming !== 'object') return false;
-  let changed = false;
+  return mergeMapsDelta(target, incoming) !== undefined;
+}
+
+/** Merge `incoming` into `target` in place; the entries that changed, or undefined when none did. */
+export function mergeMapsDelta(target: ClusterMaps, incoming: Partial<ClusterMaps> | undefined): Partial<ClusterMaps> | undefined {
+  if (!incoming || typeof incoming !== 'object') return undefined;
+  let delta: Partial<ClusterMaps> | undefined;
   for (const name of mapNames) {
     const m = incoming[name];
-    if (m && typeof m === 'object') changed = mergeInto(target[name] as LwwMap<unknown>, m as LwwMap<unknown>).length > 0 || changed;
+    if (!m || typeof m !== 'object') continue;
+    const into = target[name] as LwwMap<unknown>;
+    const keys = mergeInto(into, m as LwwMap<unknown>);
+    if (keys.length === 0) continue;
+    const part: LwwMap<unknown> = {};
+    for (const k of keys) part[k] = into[k];
+    delta ??= {};
+    (delta as Record<MapName, LwwMap<unknown>>)[name] = part;
   }
-  return changed;
+  return delta;
+}
+
+/** Of `maps`, the entries under the keys `like` names (a root's answer to a write: its winners for what was written). */
+export function entriesLike(maps: ClusterMaps, like: Partial<Record<MapName, object>>): Partial<ClusterMaps> {
+  const out: Partial<ClusterMaps> = {};
+  for (const name of mapNames) {
+    const m = like[name];
+    if (!m || typeof m !== 'object') continue;
+    const part: LwwMap<unknown> = {};
+    for (const k of Object.keys(m)) if (maps[name][k]) part[k] = maps[name][k];
+    (out as Record<MapName, LwwMap<unknown>>)[name] = part;
+  }
+  return out;
+}
+
+/** Whether a merge's `delta` changed more than what heartbeats rewrite; `before`: a member's report before the merge. */
+export function stableChange(delta: Partial<ClusterMaps>, before: (id: string) => MemberInfo | null | undefined): boolean {
+  for (const name of mapNames) if (name !== 'members' && delta[name]) return true;
+  for (const [id, e] of Object.entries(delta.members ?? {})) {
+    const was = before(id);
+    if (!was || !e.value || !sameStableInfo(was, e.value)) return true;
+  }
+  return false;
+}
+
+/** Whether a merge's `delta` changed the registry. */
+export function registryChange(delta: Partial<ClusterMaps> | undefined): boolean {
+  return delta !== undefined && registryNames.some((n) => delta[n] !== undefined);
+}
+
+/** Each member's report as it is now, for `stableChange` after merging `incoming`. */
+export function reportsBefore(maps: ClusterMaps, incoming: Partial<ClusterMaps> | undefined): (id: string) => MemberInfo | null | undefined {
+  const was = new Map<string, MemberInfo | null | undefined>();
+  const m = incoming?.members;
+  if (m && typeof m === 'object') for (const id of Object.keys(m)) was.set(id, maps.members[id]?.value);
+  return (id) => was.get(id);
 }
 
 /** Members with their state; a member without a state entry yet is `joining`. */

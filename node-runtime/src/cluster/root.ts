@@ -7,7 +7,21 @@
 // they converge whatever order updates arrive in.
 import { randomUUID } from 'node:crypto';
 import { get, write } from './crdt.ts';
-import { emptyMaps, mergeMaps, membersOf, sameStableInfo, settingsOf, type ClusterMaps, type MemberInfo, type MapName } from './maps.ts';
+import {
+  emptyMaps,
+  entriesLike,
+  mergeMaps,
+  mergeMapsDelta,
+  membersOf,
+  registryChange,
+  reportsBefore,
+  sameStableInfo,
+  settingsOf,
+  stableChange,
+  type ClusterMaps,
+  type MemberInfo,
+  type MapName,
+} from './maps.ts';
 import { MapStore } from './map-store.ts';
 import type { ClusterSettings, MemberState } from './types.ts';
 import { FailureDetector } from './failure-detector.ts';
@@ -23,12 +37,21 @@ export interface HeartbeatRequest {
   maps?: Partial<ClusterMaps>;
   /** Members the sender's calls failed to reach lately (cluster/peer-health.ts): evidence for the failure detector. */
   suspects?: string[];
+  /** The `registry` of this root's last answer the sender merged: while it is still current, the answer leaves the registry out. */
+  registry?: string;
 }
 
 export interface MapsResponse {
   rootId: string;
-  maps: ClusterMaps;
+  /** Whole, or without the registry maps when the member has them all (a heartbeat's `registry`). */
+  maps: Partial<ClusterMaps>;
+  /** Names this root's registry as of the answer (heartbeats; a root from before sends none). */
+  registry?: string;
 }
+
+/** How a push to `POST /maps` is answered: the whole maps (the default, and all an older root knows),
+ *  only the entries under the keys pushed (a member's write), or nothing (a root's broadcast). */
+export type MapsAnswer = 'whole' | 'written' | 'none';
 
 /** The states-map entry remembering that a member was draining when it was marked down. */
 export const beforeDownKey = (memberId: string) => `${memberId}/before-down`;
@@ -44,6 +67,11 @@ export class RootService {
   readonly #listeners = new Set<() => void>();
   readonly #detector = new FailureDetector();
   #timer: NodeJS.Timeout | undefined;
+  // The registry's name: this process's start and a count of its changes since. A member that merged an
+  // answer naming the registry so has it all while the name holds, so heartbeats need not carry it: with
+  // thousands of buckets, whole maps on every heartbeat of every member were most of an idle root's work.
+  readonly #incarnation = randomUUID().slice(0, 8);
+  #registryChanges = 0;
 
   private constructor(selfId: string, maps: ClusterMaps, store: MapStore) {
     this.selfId = selfId;
@@ -84,9 +112,10 @@ export class RootService {
       throw Object.assign(new Error('heartbeat needs a member with id, roles and cluster URL'), { status: 400 });
     }
     // Gossip from another root rides on its heartbeat; tell this process's listeners at once.
-    const gossip = mergeMaps(this.maps, req.maps);
+    const before = reportsBefore(this.maps, req.maps);
+    const gossip = this.#merge(req.maps);
     if (gossip) this.#changed();
-    const before = get(this.maps.members, m.id);
+    const was = get(this.maps.members, m.id);
     const info: MemberInfo = {
       id: m.id,
       name: String(m.name ?? m.id),
@@ -125,33 +154,55 @@ export class RootService {
       write(this.maps.states, m.id, next, this.selfId, now);
       log.info({ member: m.id, name: info.name, from: state ?? 'new', to: next }, 'member state');
       this.#changed();
-      void this.#broadcast();
+      void this.#broadcast(entriesLike(this.maps, { members: { [m.id]: null }, states: { [m.id]: null, [beforeDownKey(m.id)]: null } }));
     }
     // Most heartbeats only refresh liveness and usage: the store then need not look at the whole maps.
-    this.#store.schedule(this.maps, !gossip && !next && sameStableInfo(before, info) ? { stable: 'unchanged' } : {});
-    return { rootId: this.selfId, maps: this.maps };
+    const stable = next || (gossip && stableChange(gossip, before)) || !sameStableInfo(was, info);
+    this.#store.schedule(this.maps, stable ? {} : { stable: 'unchanged' });
+    const registry = this.registry;
+    const maps = req.registry === registry ? { members: this.maps.members, states: this.maps.states } : this.maps;
+    return { rootId: this.selfId, maps, registry };
+  }
+
+  /** Names the registry as it is now (see #incarnation). */
+  get registry(): string {
+    return `${this.#incarnation}.${this.#registryChanges}`;
+  }
+
+  /** Merge into the maps, counting registry changes; the entries that changed. */
+  #merge(incoming: Partial<ClusterMaps> | undefined): Partial<ClusterMaps> | undefined {
+    const delta = mergeMapsDelta(this.maps, incoming);
+    if (registryChange(delta)) this.#registryChanges++;
+    return delta;
   }
 
   /** Merge pushed maps (registry writes from members, gossip); a registry or state change is durable
    *  before it answers, what members report about themselves is written as heartbeats are. */
   async exchange(incoming: Partial<ClusterMaps> | undefined): Promise<MapsResponse> {
     const membersChanged = mergeMaps(this.maps, incoming ? { members: incoming.members } : undefined);
-    const registryChanged = mergeMaps(this.maps, incoming ? { ...incoming, members: undefined } : undefined);
-    if (registryChanged) await this.#store.save(this.maps);
+    const changed = this.#merge(incoming ? { ...incoming, members: undefined } : undefined);
+    if (changed) await this.#store.save(this.maps);
     else if (membersChanged) this.#store.schedule(this.maps);
-    if (membersChanged || registryChanged) this.#changed();
+    if (membersChanged || changed) this.#changed();
     // Registry and state changes reach every member before the writer gets its answer, so a bucket
     // created through one node is usable through any other at once (read-your-writes across nodes).
-    if (registryChanged) await this.#broadcast();
+    // Only what changed is pushed: the rest every member has, or gets with its next heartbeat.
+    if (changed) await this.#broadcast(changed);
     return { rootId: this.selfId, maps: this.maps };
   }
 
-  /** Set by the process wiring: push the maps to every member (bounded time, failures ignored). */
-  broadcast: ((maps: ClusterMaps) => Promise<void>) | undefined;
+  /** The answer to a push of `incoming` that was merged into `maps` (`exchange`), as the pusher asked. */
+  answer(incoming: Partial<ClusterMaps>, how: MapsAnswer | undefined): Partial<MapsResponse> {
+    if (how === 'none') return { rootId: this.selfId };
+    return { rootId: this.selfId, maps: how === 'written' ? entriesLike(this.maps, incoming) : this.maps };
+  }
 
-  #broadcast(): Promise<void> {
+  /** Set by the process wiring: push entries of the maps (what changed) to every member (bounded time, failures ignored). */
+  broadcast: ((delta: Partial<ClusterMaps>) => Promise<void>) | undefined;
+
+  #broadcast(delta: Partial<ClusterMaps>): Promise<void> {
     return this.broadcast
-      ? this.broadcast(this.maps).catch((e) => {
+      ? this.broadcast(delta).catch((e) => {
           log.debug({ err: e }, 'broadcast failed');
         })
       : Promise.resolve();
@@ -191,7 +242,7 @@ export class RootService {
     if (down.length) {
       this.#store.schedule(this.maps, { delayMs: 0 });
       this.#changed();
-      void this.#broadcast();
+      void this.#broadcast(entriesLike(this.maps, { states: Object.fromEntries(down.flatMap((id) => [[id, null], [beforeDownKey(id), null]])) }));
     }
     return down;
   }

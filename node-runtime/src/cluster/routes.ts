@@ -1,10 +1,11 @@
 // The membership side of the internal RPC (mounted under `/rpc/v1`, behind the cluster secret):
 //   POST /heartbeat   register/heartbeat (roots only)          HeartbeatRequest → MapsResponse
-//   POST /maps        push-pull of the LWW maps (registry writes, gossip, root broadcasts)
+//   POST /maps        push-pull of the LWW maps (registry writes, gossip, root broadcasts);
+//                     `answer` (root.ts MapsAnswer) says how much comes back
 //   GET  /maps        this member's maps
 import express, { type Request, type Response, type Router } from 'express';
 import type { MembershipAgent } from './agent.ts';
-import type { RootService } from './root.ts';
+import type { MapsAnswer, RootService } from './root.ts';
 import type { ClusterMaps } from './maps.ts';
 import { s3Error } from '../util/errors.ts';
 import { sendError } from '../rpc/wire.ts';
@@ -24,15 +25,15 @@ export function membershipRoutes(d: { agent: MembershipAgent; root?: RootService
 
   r.post('/maps', json, async (req: Request, res: Response) => {
     try {
-      const incoming = (req.body as { maps?: Partial<ClusterMaps> })?.maps;
+      const { maps: incoming, answer } = (req.body ?? {}) as { maps?: Partial<ClusterMaps>; answer?: MapsAnswer };
       if (!incoming || typeof incoming !== 'object') throw s3Error('InvalidArgument', 'body must be { maps }');
       if (d.root) {
         const out = await d.root.exchange(incoming);
         d.agent.merge(out.maps);
-        res.json(out);
+        res.json(d.root.answer(incoming, answer));
       } else {
         d.agent.merge(incoming);
-        res.json({ maps: d.agent.maps });
+        res.json(answer === 'none' || answer === 'written' ? {} : { maps: d.agent.maps });
       }
     } catch (e) {
       sendError(res, e);

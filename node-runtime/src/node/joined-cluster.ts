@@ -7,7 +7,7 @@ import { MemberReplicas } from '../data/replica-directory.ts';
 import { replicaRoutes } from '../data/replica-routes.ts';
 import type { ClusterSettings, RepairProgress, Role } from '../cluster/types.ts';
 import type { ClusterMaps } from '../cluster/maps.ts';
-import { RootService } from '../cluster/root.ts';
+import { RootService, type MapsAnswer } from '../cluster/root.ts';
 import { MembershipAgent } from '../cluster/agent.ts';
 import { MultiClusterView } from '../cluster/view.ts';
 import { PeerHealth } from '../cluster/peer-health.ts';
@@ -127,9 +127,10 @@ export async function joinCluster(o: JoinOptions): Promise<JoinedCluster> {
     // a member that misses the push gets the change with its next heartbeat).
     root.broadcast = async (maps) => {
       const others = view.members().filter((m) => m.id !== o.selfId && m.state !== 'down' && m.cluster);
+      const answer: MapsAnswer = 'none'; // nothing comes back: a member's news reaches the roots by its heartbeats
       await Promise.allSettled(
         others.map((m) =>
-          rpc.json(m.cluster, { method: 'POST', path: '/rpc/v1/maps', json: { maps }, timeoutMs: 1000, peerName: m.name, op: 'maps.broadcast' }),
+          rpc.json(m.cluster, { method: 'POST', path: '/rpc/v1/maps', json: { maps, answer }, timeoutMs: 1000, peerName: m.name, op: 'maps.broadcast' }),
         ),
       );
     };
