@@ -126,7 +126,14 @@ export class MembershipAgent {
     for (const url of new Set(this.#o.roots.map(origin))) {
       if (this.#selfUrls.has(url)) continue;
       attempts.push(
-        this.#o.rpc.json<MapsResponse>(url, { method: 'POST', path: '/rpc/v1/maps', json: { maps: delta, answer }, idempotent: true, timeoutMs, op: 'maps.push' }),
+        this.#o.rpc.json<MapsResponse>(url, {
+          method: 'POST',
+          path: '/rpc/v1/maps',
+          json: { maps: delta, answer },
+          idempotent: true,
+          timeoutMs,
+          op: 'maps.push',
+        }),
       );
     }
     const results = await Promise.allSettled(attempts);

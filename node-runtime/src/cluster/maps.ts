@@ -91,7 +91,7 @@ export function entriesLike(maps: ClusterMaps, like: Partial<Record<MapName, obj
     if (!m || typeof m !== 'object') continue;
     const part: LwwMap<unknown> = {};
     for (const k of Object.keys(m)) if (maps[name][k]) part[k] = maps[name][k];
-    (out as Record<MapName, LwwMap<unknown>>)[name] = part;
+    if (Object.keys(part).length) (out as Record<MapName, LwwMap<unknown>>)[name] = part;
   }
   return out;
 }

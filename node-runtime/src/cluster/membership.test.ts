@@ -146,6 +146,23 @@ test('registry writes go through the root and reach every node before the call r
   assert.is((again.roles.view.key('AKEXAMPLE') as { sealedSecret?: string })?.sealedSecret, 'sealed-123');
 });
 
+test('a node that missed the broadcast gets the change with a heartbeat, though heartbeats leave out a registry it has', async () => {
+  const root = await member('root-0', ['root'], () => []);
+  const a = await member('nodes-0', ['node'], () => [root.url]);
+  const b = await member('nodes-1', ['node'], () => [root.url]);
+  await waitFor(() => a.roles.view.members().length === 3 && b.roles.ready());
+  await a.roles.view.putBucket({ name: 'seen', createdAt: '', owner: 'me', replicas: 2, access: 'private' });
+  assert.ok(b.roles.view.bucket('seen'), 'broadcast');
+  // Every push from the root is lost from now on: only heartbeats can tell the nodes.
+  root.roles.root!.broadcast = async () => {};
+  await new Promise((r) => setTimeout(r, 300)); // a few heartbeats that carry no registry
+  await a.roles.view.putBucket({ name: 'quiet', createdAt: '', owner: 'me', replicas: 1, access: 'private' });
+  assert.ok(a.roles.view.bucket('quiet'), 'the writer has its write at once (the root answers with it)');
+  await waitFor(() => b.roles.view.bucket('quiet'), { timeoutMs: 3000, what: 'the other node learns the bucket by heartbeat' });
+  await a.roles.view.removeBucket('seen');
+  await waitFor(() => b.roles.view.bucket('seen') === undefined, { timeoutMs: 3000, what: 'and its removal' });
+});
+
 test('two roots gossip: a node known to one root is known to the other; the map survives a root restart', async () => {
   const hosts = [loopbackAddress(), loopbackAddress()];
   const urls: string[] = [];

@@ -242,7 +242,16 @@ export class RootService {
     if (down.length) {
       this.#store.schedule(this.maps, { delayMs: 0 });
       this.#changed();
-      void this.#broadcast(entriesLike(this.maps, { states: Object.fromEntries(down.flatMap((id) => [[id, null], [beforeDownKey(id), null]])) }));
+      void this.#broadcast(
+        entriesLike(this.maps, {
+          states: Object.fromEntries(
+            down.flatMap((id) => [
+              [id, null],
+              [beforeDownKey(id), null],
+            ]),
+          ),
+        }),
+      );
     }
     return down;
   }
