@@ -98,7 +98,7 @@ export class MembershipAgent {
       this.#cache.schedule(this.maps, { stable: 'unchanged' });
       return true;
     }
-    this.#cache.schedule(this.maps);
+    this.#cache.schedule(this.maps, { stable: 'changed' });
     for (const l of this.#listeners) l();
     return true;
   }

@@ -88,16 +88,19 @@ export class MapStore {
   /**
    * Write `maps` within `delayMs`, coalescing the changes made meanwhile into that one write; within
    * VOLATILE_SAVE_MS when nothing but heartbeat fields changed since the last write. A write already
-   * due sooner stays due then. `stable`: the maps' stableFingerprint when the caller has it, or
-   * 'unchanged' when it knows only heartbeat fields changed (a root's heartbeat: no fingerprint of
-   * the whole maps per heartbeat).
+   * due sooner stays due then. `stable`: the maps' stableFingerprint when the caller has it;
+   * 'unchanged' when it knows only heartbeat fields changed (a root's heartbeat), 'changed' when it
+   * knows more did (a member merging a registry write): either way no fingerprint of the whole maps
+   * per call, which with thousands of buckets costs more than the write it decides on.
    */
-  schedule(maps: ClusterMaps, o: { delayMs?: number; stable?: string | 'unchanged' } = {}): void {
+  schedule(maps: ClusterMaps, o: { delayMs?: number; stable?: string | 'unchanged' | 'changed' } = {}): void {
     if (this.#closed) return;
     this.#pending = maps;
     const delayMs = o.delayMs ?? 500;
-    const stable = o.stable === 'unchanged' ? (this.#stable ?? stableFingerprint(maps)) : (o.stable ?? stableFingerprint(maps));
-    const wait = stable === this.#stable ? Math.max(delayMs, VOLATILE_SAVE_MS) : delayMs;
+    // undefined: changed, not worked out (the write works it out).
+    const stable =
+      o.stable === 'changed' ? undefined : o.stable === 'unchanged' ? (this.#stable ?? stableFingerprint(maps)) : (o.stable ?? stableFingerprint(maps));
+    const wait = stable !== undefined && stable === this.#stable ? Math.max(delayMs, VOLATILE_SAVE_MS) : delayMs;
     this.#stable = stable;
     const due = Date.now() + wait;
     if (this.#timer && this.#due <= due) return;

@@ -158,7 +158,7 @@ export class RootService {
     }
     // Most heartbeats only refresh liveness and usage: the store then need not look at the whole maps.
     const stable = next || (gossip && stableChange(gossip, before)) || !sameStableInfo(was, info);
-    this.#store.schedule(this.maps, stable ? {} : { stable: 'unchanged' });
+    this.#store.schedule(this.maps, { stable: stable ? 'changed' : 'unchanged' });
     const registry = this.registry;
     const maps = req.registry === registry ? { members: this.maps.members, states: this.maps.states } : this.maps;
     return { rootId: this.selfId, maps, registry };
