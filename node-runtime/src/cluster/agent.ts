@@ -64,7 +64,8 @@ export class MembershipAgent {
     const maps = await cache.load();
     if (o.localRoot) mergeMaps(maps, o.localRoot.maps);
     const agent = new MembershipAgent(o, maps, cache);
-    o.localRoot?.onChange(() => agent.merge(o.localRoot!.maps));
+    // Only what changed: the rest it has (and its heartbeat to the local root each period brings anything missed).
+    o.localRoot?.onChange((delta) => agent.merge(delta));
     return agent;
   }
 

@@ -64,7 +64,7 @@ export class RootService {
   readonly maps: ClusterMaps;
   readonly #store: MapStore;
   readonly #startedAt: number;
-  readonly #listeners = new Set<() => void>();
+  readonly #listeners = new Set<(delta: Partial<ClusterMaps>) => void>();
   readonly #detector = new FailureDetector();
   #timer: NodeJS.Timeout | undefined;
   // The registry's name: this process's start and a count of its changes since. A member that merged an
@@ -114,7 +114,7 @@ export class RootService {
     // Gossip from another root rides on its heartbeat; tell this process's listeners at once.
     const before = reportsBefore(this.maps, req.maps);
     const gossip = this.#merge(req.maps);
-    if (gossip) this.#changed();
+    if (gossip) this.#changed(gossip);
     const was = get(this.maps.members, m.id);
     const info: MemberInfo = {
       id: m.id,
@@ -153,8 +153,9 @@ export class RootService {
     if (next) {
       write(this.maps.states, m.id, next, this.selfId, now);
       log.info({ member: m.id, name: info.name, from: state ?? 'new', to: next }, 'member state');
-      this.#changed();
-      void this.#broadcast(entriesLike(this.maps, { members: { [m.id]: null }, states: { [m.id]: null, [beforeDownKey(m.id)]: null } }));
+      const delta = entriesLike(this.maps, { members: { [m.id]: null }, states: { [m.id]: null, [beforeDownKey(m.id)]: null } });
+      this.#changed(delta);
+      void this.#broadcast(delta);
     }
     // Most heartbeats only refresh liveness and usage: the store then need not look at the whole maps.
     const stable = next || (gossip && stableChange(gossip, before)) || !sameStableInfo(was, info);
@@ -179,11 +180,11 @@ export class RootService {
   /** Merge pushed maps (registry writes from members, gossip); a registry or state change is durable
    *  before it answers, what members report about themselves is written as heartbeats are. */
   async exchange(incoming: Partial<ClusterMaps> | undefined): Promise<MapsResponse> {
-    const membersChanged = mergeMaps(this.maps, incoming ? { members: incoming.members } : undefined);
+    const membersChanged = mergeMapsDelta(this.maps, incoming ? { members: incoming.members } : undefined);
     const changed = this.#merge(incoming ? { ...incoming, members: undefined } : undefined);
     if (changed) await this.#store.save(this.maps);
     else if (membersChanged) this.#store.schedule(this.maps);
-    if (membersChanged || changed) this.#changed();
+    if (membersChanged || changed) this.#changed({ ...membersChanged, ...changed });
     // Registry and state changes reach every member before the writer gets its answer, so a bucket
     // created through one node is usable through any other at once (read-your-writes across nodes).
     // Only what changed is pushed: the rest every member has, or gets with its next heartbeat.
@@ -241,17 +242,16 @@ export class RootService {
     }
     if (down.length) {
       this.#store.schedule(this.maps, { delayMs: 0 });
-      this.#changed();
-      void this.#broadcast(
-        entriesLike(this.maps, {
-          states: Object.fromEntries(
-            down.flatMap((id) => [
-              [id, null],
-              [beforeDownKey(id), null],
-            ]),
-          ),
-        }),
-      );
+      const delta = entriesLike(this.maps, {
+        states: Object.fromEntries(
+          down.flatMap((id) => [
+            [id, null],
+            [beforeDownKey(id), null],
+          ]),
+        ),
+      });
+      this.#changed(delta);
+      void this.#broadcast(delta);
     }
     return down;
   }
@@ -267,12 +267,13 @@ export class RootService {
     await this.#store.close();
   }
 
-  onChange(listener: () => void): () => void {
+  /** Told each change of the maps: the entries that changed. */
+  onChange(listener: (delta: Partial<ClusterMaps>) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
   }
 
-  #changed(): void {
-    for (const l of this.#listeners) l();
+  #changed(delta: Partial<ClusterMaps>): void {
+    for (const l of this.#listeners) l(delta);
   }
 }
