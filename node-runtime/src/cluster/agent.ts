@@ -4,7 +4,7 @@
 // writes (buckets, keys, member states) to the roots. On a root process it also carries the
 // root-to-root gossip: its heartbeats to the other roots push the local root's maps and merge theirs.
 import { follow, write } from './crdt.ts';
-import { emptyMaps, mergeMaps, mergeMapsDelta, reportsBefore, stableChange, type ClusterMaps, type MapName, type MemberInfo } from './maps.ts';
+import { emptyMaps, mergeMaps, mergeMapsDelta, registryChange, reportsBefore, stableChange, type ClusterMaps, type MapName, type MemberInfo } from './maps.ts';
 import { MapStore } from './map-store.ts';
 import type { HeartbeatRequest, MapsAnswer, MapsResponse, RootService } from './root.ts';
 import type { RpcClient } from '../rpc/client.ts';
@@ -51,6 +51,8 @@ export class MembershipAgent {
   lastRootContact = 0;
   /** Bumped on every change of the maps, usage included (views cache derived lists by it). */
   version = 0;
+  /** Bumped on every change of the registry maps (buckets, users, keys, settings). */
+  registryVersion = 0;
 
   private constructor(o: AgentOptions, maps: ClusterMaps, cache: MapStore) {
     this.#o = { heartbeatMs: 1000, ...o };
@@ -93,6 +95,7 @@ export class MembershipAgent {
     const delta = mergeMapsDelta(this.maps, incoming);
     if (!delta) return false;
     this.version++;
+    if (registryChange(delta)) this.registryVersion++;
     // Told by what changed, not by a fingerprint of the whole maps: a heartbeat's answer changes
     // liveness times every second, and the registry may hold thousands of buckets.
     if (!stableChange(delta, before)) {

@@ -17,6 +17,7 @@ export class MultiClusterView implements ClusterControl {
   readonly #o: MultiViewOptions;
   #members: { version: number; list: Member[]; byId: Map<string, Member> } | undefined;
   #settings: ClusterSettings | undefined;
+  #buckets: { version: number; list: BucketSettings[] } | undefined;
 
   constructor(o: MultiViewOptions) {
     this.#o = o;
@@ -55,8 +56,13 @@ export class MultiClusterView implements ClusterControl {
   bucket(name: string): BucketSettings | undefined {
     return bucketOf(this.agent.maps, name);
   }
+  // A repair pass asks for every bucket, sorted, more than once: kept until the registry changes
+  // (frozen: every caller shares it).
   buckets(): BucketSettings[] {
-    return bucketsOf(this.agent.maps);
+    if (this.#buckets?.version !== this.agent.registryVersion) {
+      this.#buckets = { version: this.agent.registryVersion, list: Object.freeze(bucketsOf(this.agent.maps)) as BucketSettings[] };
+    }
+    return this.#buckets.list;
   }
 
   async putBucket(settings: BucketSettings): Promise<void> {
