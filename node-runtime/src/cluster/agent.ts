@@ -4,7 +4,18 @@
 // writes (buckets, keys, member states) to the roots. On a root process it also carries the
 // root-to-root gossip: its heartbeats to the other roots push the local root's maps and merge theirs.
 import { follow, write } from './crdt.ts';
-import { emptyMaps, mergeMaps, mergeMapsDelta, registryChange, reportsBefore, stableChange, type ClusterMaps, type MapName, type MemberInfo } from './maps.ts';
+import {
+  emptyMaps,
+  mergeMaps,
+  mergeMapsDelta,
+  registryChange,
+  reportsBefore,
+  stableChange,
+  withoutRegistry,
+  type ClusterMaps,
+  type MapName,
+  type MemberInfo,
+} from './maps.ts';
 import { MapStore } from './map-store.ts';
 import type { HeartbeatRequest, MapsAnswer, MapsResponse, RootService } from './root.ts';
 import type { RpcClient } from '../rpc/client.ts';
@@ -206,7 +217,7 @@ export class MembershipAgent {
     // Also right after the root was unreachable: it may have come back with an empty disk.
     const pushAll = n % 30 === 0 || this.#needsPush.has(url);
     const ours = root?.registry;
-    if (root) req.maps = pushAll || this.#gossiped.get(url) !== ours ? root.maps : { members: root.maps.members, states: root.maps.states };
+    if (root) req.maps = pushAll || this.#gossiped.get(url) !== ours ? root.maps : withoutRegistry(root.maps);
     else if (pushAll) req.maps = this.maps;
     const res = await this.#o.rpc.json<MapsResponse>(url, {
       method: 'POST',

@@ -24,9 +24,8 @@ export class MapStore {
   #timer: NodeJS.Timeout | undefined;
   #writing: Promise<void> = Promise.resolve();
   #pending: ClusterMaps | undefined;
-  /** The write not yet begun, and the maps it will take. */
+  /** The write not yet begun: it takes `#pending` as it is when it begins. */
   #next: Promise<void> | undefined;
-  #latest: ClusterMaps | undefined;
   /** When the scheduled write fires (ms since epoch). */
   #due = 0;
   /** The stable part (stableFingerprint) of what is on disk or scheduled to be. */
@@ -70,11 +69,11 @@ export class MapStore {
     if (this.#closed) return this.#writing;
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    this.#latest = maps;
+    this.#pending = maps;
     this.#next ??= this.#writing
       .then(() => {
         this.#next = undefined;
-        const now = this.#latest!;
+        const now = this.#pending!;
         this.#stable = stableFingerprint(now);
         return this.#write(JSON.stringify(now));
       })

@@ -60,6 +60,13 @@ export function sameStableInfo(a: MemberInfo | undefined, b: MemberInfo): boolea
 /** The registry: what a heartbeat's answer leaves out while the member already has all of it (root.ts). */
 export const registryNames = ['buckets', 'users', 'keys', 'settings'] as const;
 
+/** The maps without the registry: what a heartbeat's answer and a root's gossip carry while the other side has it. */
+export function withoutRegistry(maps: ClusterMaps): Partial<ClusterMaps> {
+  const out: Partial<ClusterMaps> = { ...maps };
+  for (const name of registryNames) delete out[name];
+  return out;
+}
+
 /** Merge `incoming` into `target` in place; true when anything changed. Unknown or missing maps are ignored. */
 export function mergeMaps(target: ClusterMaps, incoming: Partial<ClusterMaps> | undefined): boolean {
   return mergeMapsDelta(target, incoming) !== undefined;

@@ -18,6 +18,7 @@ import {
   sameStableInfo,
   settingsOf,
   stableChange,
+  withoutRegistry,
   type ClusterMaps,
   type MemberInfo,
   type MapName,
@@ -161,7 +162,7 @@ export class RootService {
     const stable = next || (gossip && stableChange(gossip, before)) || !sameStableInfo(was, info);
     this.#store.schedule(this.maps, { stable: stable ? 'changed' : 'unchanged' });
     const registry = this.registry;
-    const maps = req.registry === registry ? { members: this.maps.members, states: this.maps.states } : this.maps;
+    const maps = req.registry === registry ? withoutRegistry(this.maps) : this.maps;
     return { rootId: this.selfId, maps, registry };
   }
 

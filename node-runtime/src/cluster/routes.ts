@@ -28,8 +28,8 @@ export function membershipRoutes(d: { agent: MembershipAgent; root?: RootService
       const { maps: incoming, answer } = (req.body ?? {}) as { maps?: Partial<ClusterMaps>; answer?: MapsAnswer };
       if (!incoming || typeof incoming !== 'object') throw s3Error('InvalidArgument', 'body must be { maps }');
       if (d.root) {
-        const out = await d.root.exchange(incoming);
-        d.agent.merge(out.maps);
+        // The root tells this process's agent what changed (RootService.onChange).
+        await d.root.exchange(incoming);
         res.json(d.root.answer(incoming, answer));
       } else {
         d.agent.merge(incoming);
